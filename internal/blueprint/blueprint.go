@@ -1,0 +1,375 @@
+// Package blueprint holds the numbers and names of the catalog's AWS architecture. The
+// CloudFormation template builder and the Pulumi program both read them, and a parity test holds
+// the two stacks to them, so a change made here lands in both tools or fails a test.
+//
+// The package is plain data and pure functions: no AWS SDK, no I/O.
+package blueprint
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Project is the purpose word in most resource names and the value of the Project tag.
+const Project = "catalog"
+
+// Region is the default region the documentation deploys to; both stacks take the region from
+// their deployment, never from this constant.
+const Region = "us-east-1"
+
+// The service's contract with the platform.
+const (
+	AppPort       = 8080
+	HealthPath    = "/health"
+	ReadyPath     = "/ready"
+	ContainerName = "catalog"
+	// ContainerUser is distroless's "nonroot" user; the image declares it too, and the task
+	// definition repeats it so a different image cannot silently run as root.
+	ContainerUser = "65532:65532"
+	// TmpfsPath is the only writable path in the container (read-only root filesystem).
+	TmpfsPath = "/tmp"
+)
+
+// HealthCheckCommand is the container health check: the binary checks itself, no shell needed.
+var HealthCheckCommand = []string{"CMD", "/catalog", "healthcheck"}
+
+// Container health check timing (ECS task definition), in seconds.
+const (
+	ContainerHealthInterval    = 15
+	ContainerHealthTimeout     = 5
+	ContainerHealthRetries     = 3
+	ContainerHealthStartPeriod = 15
+)
+
+// TaskSize is a Fargate task size: CPU in units (1024 = 1 vCPU) and memory in MiB.
+type TaskSize struct {
+	CPU    int
+	Memory int
+}
+
+// DefaultTaskSize is 1 vCPU and 2 GB.
+var DefaultTaskSize = TaskSize{CPU: 1024, Memory: 2048}
+
+// String returns the size as "cpu/memory", the form both stacks' parameters use.
+func (s TaskSize) String() string { return fmt.Sprintf("%d/%d", s.CPU, s.Memory) }
+
+// Valid reports whether Fargate accepts the combination (Linux, up to 4 vCPU).
+func (s TaskSize) Valid() error {
+	for _, v := range ValidTaskSizes() {
+		if v == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("task size %s (cpu units/memory MiB) is not a Fargate combination; valid: 256/512..2048, 512/1024..4096, 1024/2048..8192, 2048/4096..16384 and 4096/8192..30720 in 1024 MiB steps", s)
+}
+
+// ValidTaskSizes lists every Fargate Linux CPU/memory combination from 0.25 to 4 vCPU, in
+// ascending order.
+func ValidTaskSizes() []TaskSize {
+	var sizes []TaskSize
+	add := func(cpu int, mems ...int) {
+		for _, m := range mems {
+			sizes = append(sizes, TaskSize{CPU: cpu, Memory: m})
+		}
+	}
+	steps := func(from, to int) []int {
+		var out []int
+		for m := from; m <= to; m += 1024 {
+			out = append(out, m)
+		}
+		return out
+	}
+	add(256, 512, 1024, 2048)
+	add(512, steps(1024, 4096)...)
+	add(1024, steps(2048, 8192)...)
+	add(2048, steps(4096, 16384)...)
+	add(4096, steps(8192, 30720)...)
+	return sizes
+}
+
+// Service scaling and deployment.
+const (
+	MinTasks               = 2
+	MaxTasks               = 10
+	CPUTargetPercent       = 70
+	MemoryTargetPercent    = 75
+	ScaleOutCooldown       = 60  // seconds: react fast to a flash sale
+	ScaleInCooldown        = 300 // seconds: shed capacity slowly
+	HealthCheckGracePeriod = 60  // seconds the ECS service ignores failing ALB checks after start
+	DeploymentMinHealthy   = 100 // percent
+	DeploymentMaxPercent   = 200 // percent
+)
+
+// Target group health check, against HealthPath on AppPort.
+const (
+	HealthCheckIntervalSeconds = 10
+	HealthCheckTimeoutSeconds  = 5
+	HealthyThreshold           = 2
+	UnhealthyThreshold         = 3
+	HealthCheckMatcher         = "200"
+	DeregistrationDelaySeconds = 30
+	ALBIdleTimeoutSeconds      = 60
+	// TLSPolicy accepts TLS 1.3 and 1.2 with forward-secret ciphers only.
+	TLSPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+)
+
+// Shutdown timing. On SIGTERM the service fails readiness and /health, keeps serving for
+// DrainDelay while the load balancer stops routing to it, then finishes in-flight requests; the
+// whole sequence ends within ShutdownTimeout, which stays under StopTimeout so ECS never has to
+// SIGKILL a task that is still finishing requests.
+const (
+	DrainDelay         = 10 * time.Second
+	ShutdownTimeout    = 25 * time.Second
+	StopTimeoutSeconds = 30
+)
+
+// LogRetentionDays applies to the application and database log groups.
+const LogRetentionDays = 7
+
+// Network plan: one /16, three AZs, three tiers. Public subnets hold the ALB and NAT gateways,
+// private subnets the tasks (large: Fargate uses one IP per task), isolated subnets the database
+// (no route to the internet at all).
+const (
+	AZCount = 3
+	VPCCIDR = "10.0.0.0/16"
+)
+
+// Subnet CIDRs per tier, one per AZ, in AZ order.
+var (
+	PublicSubnetCIDRs   = [AZCount]string{"10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"}
+	PrivateSubnetCIDRs  = [AZCount]string{"10.0.16.0/20", "10.0.32.0/20", "10.0.48.0/20"}
+	IsolatedSubnetCIDRs = [AZCount]string{"10.0.64.0/24", "10.0.65.0/24", "10.0.66.0/24"}
+)
+
+// NAT modes.
+const (
+	NATPerAZ  = "per-az" // one NAT gateway per AZ: an AZ outage leaves the others routing
+	NATSingle = "single" // one NAT gateway: cheaper, for dev
+)
+
+// InterfaceEndpointServices are the optional VPC interface endpoints, so tasks reach ECR, logs
+// and secrets without the NAT gateways. The S3 gateway endpoint (free) is always created: ECR
+// image layers come from S3.
+var InterfaceEndpointServices = []string{"ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm"}
+
+// Container registry.
+const (
+	ECRKeepImages         = 5 // the 5 most recent images stay, older ones expire
+	ECRUntaggedExpiryDays = 1
+)
+
+// ECRLifecyclePolicy returns the lifecycle policy text both stacks attach to the repository:
+// untagged images expire after a day, and of all images only the ECRKeepImages most recent stay.
+func ECRLifecyclePolicy() string {
+	return fmt.Sprintf(`{"rules":[`+
+		`{"rulePriority":1,"description":"Expire untagged images after %d day","selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":%d},"action":{"type":"expire"}},`+
+		`{"rulePriority":2,"description":"Keep only the %d most recent images","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":%d},"action":{"type":"expire"}}]}`,
+		ECRUntaggedExpiryDays, ECRUntaggedExpiryDays, ECRKeepImages, ECRKeepImages)
+}
+
+// Database: Aurora PostgreSQL Serverless v2, one writer and one reader in different AZs.
+const (
+	DBPort                   = 5432
+	DBName                   = "catalog"
+	DBMasterUsername         = "catalog_admin"
+	DBEngine                 = "aurora-postgresql"
+	DBEngineVersion          = "16.6"
+	DBParameterGroupFamily   = "aurora-postgresql16"
+	DBInstanceClass          = "db.serverless"
+	DBInstanceCount          = 2
+	DBBackupRetentionDays    = 7
+	DBPerformanceInsightsTTL = 7 // days: the free tier
+	DBPreferredBackupWindow  = "03:00-04:00"
+	DBMaintenanceWindow      = "sun:04:30-sun:05:30"
+)
+
+// DBClusterParameters are set on the cluster parameter group: TLS is mandatory for every
+// connection, and slow statements are logged to the exported postgresql log.
+var DBClusterParameters = map[string]string{
+	"rds.force_ssl":              "1",
+	"log_min_duration_statement": "1000",
+}
+
+// Alarm is one CloudWatch alarm both stacks create, notifying the alarm topic.
+type Alarm struct {
+	Purpose           string // the name's purpose part: alarm-{Purpose}-{suffix}
+	Description       string
+	Namespace         string
+	Metric            string
+	Statistic         string // Average, Sum, Minimum, Maximum; empty when ExtendedStatistic is set
+	ExtendedStatistic string // p99 and the like
+	Comparison        string
+	Threshold         float64
+	PeriodSeconds     int
+	EvaluationPeriods int
+	DatapointsToAlarm int
+	// Dimensions names the metric dimensions; each stack fills in its own values.
+	Dimensions []string
+	// TreatMissingData is how a gap counts; "breaching" where silence means trouble.
+	TreatMissingData string
+}
+
+// Alarm dimension names.
+const (
+	DimClusterName  = "ClusterName"
+	DimServiceName  = "ServiceName"
+	DimLoadBalancer = "LoadBalancer"
+	DimTargetGroup  = "TargetGroup"
+	DimDBCluster    = "DBClusterIdentifier"
+)
+
+// Alarms are the alarms of the architecture, in a fixed order.
+var Alarms = []Alarm{
+	{
+		Purpose: "cpu-high", Description: "Catalog service CPU above 80% for 3 minutes",
+		Namespace: "AWS/ECS", Metric: "CPUUtilization", Statistic: "Average",
+		Comparison: "GreaterThanThreshold", Threshold: 80,
+		PeriodSeconds: 60, EvaluationPeriods: 3, DatapointsToAlarm: 3,
+		Dimensions: []string{DimClusterName, DimServiceName}, TreatMissingData: "notBreaching",
+	},
+	{
+		Purpose: "healthy-tasks-low", Description: "Fewer than 2 healthy catalog tasks behind the load balancer",
+		Namespace: "AWS/ApplicationELB", Metric: "HealthyHostCount", Statistic: "Minimum",
+		Comparison: "LessThanThreshold", Threshold: 2,
+		PeriodSeconds: 60, EvaluationPeriods: 2, DatapointsToAlarm: 2,
+		Dimensions: []string{DimTargetGroup, DimLoadBalancer}, TreatMissingData: "breaching",
+	},
+	{
+		Purpose: "alb-5xx", Description: "Catalog targets answered more than 10 5xx responses a minute",
+		Namespace: "AWS/ApplicationELB", Metric: "HTTPCode_Target_5XX_Count", Statistic: "Sum",
+		Comparison: "GreaterThanThreshold", Threshold: 10,
+		PeriodSeconds: 60, EvaluationPeriods: 3, DatapointsToAlarm: 2,
+		Dimensions: []string{DimTargetGroup, DimLoadBalancer}, TreatMissingData: "notBreaching",
+	},
+	{
+		Purpose: "latency-high", Description: "Catalog p99 target response time above 1 second",
+		Namespace: "AWS/ApplicationELB", Metric: "TargetResponseTime", ExtendedStatistic: "p99",
+		Comparison: "GreaterThanThreshold", Threshold: 1,
+		PeriodSeconds: 60, EvaluationPeriods: 5, DatapointsToAlarm: 3,
+		Dimensions: []string{DimTargetGroup, DimLoadBalancer}, TreatMissingData: "notBreaching",
+	},
+	{
+		Purpose: "db-cpu-high", Description: "Catalog database CPU above 80% for 5 minutes",
+		Namespace: "AWS/RDS", Metric: "CPUUtilization", Statistic: "Average",
+		Comparison: "GreaterThanThreshold", Threshold: 80,
+		PeriodSeconds: 60, EvaluationPeriods: 5, DatapointsToAlarm: 5,
+		Dimensions: []string{DimDBCluster}, TreatMissingData: "notBreaching",
+	},
+	{
+		Purpose: "db-connections-high", Description: "Catalog database connections above 400",
+		Namespace: "AWS/RDS", Metric: "DatabaseConnections", Statistic: "Maximum",
+		Comparison: "GreaterThanThreshold", Threshold: 400,
+		PeriodSeconds: 60, EvaluationPeriods: 3, DatapointsToAlarm: 3,
+		Dimensions: []string{DimDBCluster}, TreatMissingData: "notBreaching",
+	},
+}
+
+// Environment holds the per-environment defaults (CloudFormation mappings, Pulumi defaults).
+type Environment struct {
+	Name       string
+	MinACU     float64
+	MaxACU     float64
+	NATMode    string
+	CostCenter string
+}
+
+// Environments are the environments a stack may be deployed as, in a fixed order.
+var Environments = []Environment{
+	{Name: "dev", MinACU: 0.5, MaxACU: 4, NATMode: NATPerAZ, CostCenter: "ecommerce-dev"},
+	{Name: "staging", MinACU: 0.5, MaxACU: 8, NATMode: NATPerAZ, CostCenter: "ecommerce-staging"},
+	{Name: "prod", MinACU: 1, MaxACU: 16, NATMode: NATPerAZ, CostCenter: "ecommerce"},
+}
+
+// LookupEnvironment returns the named environment.
+func LookupEnvironment(name string) (Environment, error) {
+	for _, e := range Environments {
+		if e.Name == name {
+			return e, nil
+		}
+	}
+	return Environment{}, fmt.Errorf("unknown environment %q: want dev, staging or prod", name)
+}
+
+// Serverless v2 capacity bounds AWS accepts.
+const (
+	MinACULimit = 0.5
+	MaxACULimit = 256
+)
+
+// SuffixPattern is what an environment suffix must match: lower case because ECR and several
+// other names must be, at most 16 characters so "tg-catalog-{suffix}" fits the 32-character
+// limit of target group and load balancer names.
+const SuffixPattern = `^[a-z0-9](?:[a-z0-9-]{0,14}[a-z0-9])?$`
+
+// MaxSuffixLength is the longest suffix SuffixPattern accepts.
+const MaxSuffixLength = 16
+
+var suffixRE = regexp.MustCompile(SuffixPattern)
+
+// ValidateSuffix reports whether s is a usable environment suffix.
+func ValidateSuffix(s string) error {
+	if !suffixRE.MatchString(s) {
+		return fmt.Errorf("environment suffix %q must be 1-%d lower-case letters, digits or inner hyphens", s, MaxSuffixLength)
+	}
+	return nil
+}
+
+// Name builds a resource name following {type}-{purpose}-{suffix}. In CloudFormation the suffix
+// is the placeholder "${EnvironmentSuffix}" inside Fn::Sub.
+func Name(kind, purpose, suffix string) string {
+	return kind + "-" + purpose + "-" + suffix
+}
+
+// Tag keys every taggable resource carries.
+const (
+	TagProject     = "Project"
+	TagEnvironment = "Environment"
+	TagCostCenter  = "CostCenter"
+	TagManagedBy   = "ManagedBy"
+)
+
+// ParameterPath returns the Parameter Store path under which a stack keeps its settings.
+func ParameterPath(suffix string) string { return "/" + Project + "/" + suffix + "/" }
+
+// Parameter Store names under ParameterPath. Both stacks create the plain ones; the Pulumi stack
+// also creates the SecureString ones (CloudFormation cannot create SecureString parameters, so
+// the template keeps its secrets in Secrets Manager instead).
+const (
+	ParamDBHost       = "db/host"
+	ParamDBReaderHost = "db/reader-host"
+	ParamDBPort       = "db/port"
+	ParamDBName       = "db/name"
+	ParamDBURL        = "db/url"   // SecureString (Pulumi): connection string without the password
+	ParamAPIKeys      = "api-keys" // SecureString (Pulumi)
+)
+
+// Environment variables the service reads. The stacks set these on the container; the service's
+// configuration documents each one.
+const (
+	EnvPort            = "PORT"
+	EnvDatabaseURL     = "DATABASE_URL"
+	EnvDBHost          = "DB_HOST"
+	EnvDBReaderHost    = "DB_READER_HOST"
+	EnvDBPort          = "DB_PORT"
+	EnvDBName          = "DB_NAME"
+	EnvDBUser          = "DB_USER"
+	EnvDBPassword      = "DB_PASSWORD"
+	EnvDBSSLMode       = "DB_SSLMODE"
+	EnvDBSSLRootCert   = "DB_SSLROOTCERT"
+	EnvDBSecretARN     = "DB_SECRET_ARN"
+	EnvAPIKeys         = "API_KEYS"
+	EnvDrainDelay      = "DRAIN_DELAY"
+	EnvShutdownTimeout = "SHUTDOWN_TIMEOUT"
+	EnvMetricsEMF      = "METRICS_EMF"
+	EnvLogLevel        = "LOG_LEVEL"
+	EnvAWSRegion       = "AWS_REGION"
+	EnvEnvironment     = "APP_ENV"
+)
+
+// DBSSLMode and DBSSLRootCert are what both stacks set: verify the server against the Amazon RDS
+// CA bundle embedded in the binary ("rds" names that bundle).
+const (
+	DBSSLMode     = "verify-full"
+	DBSSLRootCert = "rds"
+)
