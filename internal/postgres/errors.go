@@ -1,0 +1,90 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// SQLSTATE codes the store reacts to.
+const (
+	uniqueViolation       = "23505"
+	foreignKeyViolation   = "23503"
+	checkViolation        = "23514"
+	serializationFailure  = "40001"
+	deadlockDetected      = "40P01"
+	readOnlyTransaction   = "25006" // a writer demoted by an Aurora failover
+	tooManyConnections    = "53300"
+	adminShutdown         = "57P01"
+	crashShutdown         = "57P02"
+	cannotConnectNow      = "57P03"
+	queryCanceled         = "57014"
+	invalidPassword       = "28P01"
+	invalidAuthorization  = "28000"
+	connectionExceptionCl = "08" // class 08: connection exceptions
+)
+
+func sqlState(err error) string {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code
+	}
+	return ""
+}
+
+// retryable reports whether a transaction failed only because of concurrency and can run again.
+func retryable(err error) bool {
+	switch sqlState(err) {
+	case serializationFailure, deadlockDetected:
+		return true
+	}
+	return false
+}
+
+// storeError classifies an error no caller translated. Connection trouble of any kind, an
+// Aurora writer that is now a reader, and an expired deadline are "unavailable" (503 and
+// Retry-After), so clients back off instead of seeing a 500.
+func storeError(ctx context.Context, err error) error {
+	var ce *catalog.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ce):
+		return err
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		return err
+	case errors.Is(err, context.DeadlineExceeded):
+		return catalog.Wrap(catalog.CodeUnavailable, err, "the database did not answer in time")
+	}
+	code := sqlState(err)
+	switch {
+	case code == readOnlyTransaction, code == tooManyConnections, code == adminShutdown,
+		code == crashShutdown, code == cannotConnectNow, code == queryCanceled,
+		code == invalidPassword, code == invalidAuthorization,
+		len(code) == 5 && code[:2] == connectionExceptionCl:
+		return catalog.Wrap(catalog.CodeUnavailable, err, "the database is unavailable")
+	case code == "" && connectionTrouble(err):
+		return catalog.Wrap(catalog.CodeUnavailable, err, "the database is unavailable")
+	}
+	return catalog.Wrap(catalog.CodeInternal, err, "internal error")
+}
+
+// connectionTrouble reports errors from dialing, from a connection that broke mid-query (EOF,
+// reset), or from pgx refusing to use a closed connection.
+func connectionTrouble(err error) bool {
+	var (
+		connectErr *pgconn.ConnectError
+		netErr     net.Error
+	)
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) ||
+		pgconn.SafeToRetry(err) || pgconn.Timeout(err)
+}

@@ -1,0 +1,157 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// ListProducts returns one page in keyset order: the cursor's sort key and ID bound an index
+// scan, so deep pages cost what the first page costs and concurrent inserts neither repeat nor
+// skip rows.
+func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.ProductPage, error) {
+	if err := q.Validate(); err != nil {
+		return catalog.ProductPage{}, err
+	}
+	var page catalog.ProductPage
+	terms := catalog.SearchTerms(q.Filter.Query)
+	if q.Filter.Query != "" && len(terms) == 0 {
+		if q.WithTotal {
+			page.Total = new(int64)
+		}
+		page.Items = []catalog.Product{}
+		return page, nil // nothing searchable in the query: nothing matches
+	}
+
+	var b sqlBuilder
+	with := ""
+	if q.Filter.Category != "" {
+		with = `WITH RECURSIVE subtree (slug) AS (
+			SELECT slug FROM categories WHERE slug = ` + b.arg(q.Filter.Category) + `
+			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug) `
+		b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
+	}
+	b.filter(q.Filter, terms)
+	filtered := b.clone()
+
+	col, dir, cmp := orderOf(q.Sort)
+	if c := q.After; c != nil {
+		b.where = append(b.where, "("+col+", p.id) "+cmp+" ("+b.arg(cursorKey(c))+", "+b.arg(c.ID)+"::uuid)")
+	}
+	query := with + `SELECT ` + productColumns + productFrom + b.whereSQL() +
+		` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ` + b.arg(q.Limit+1)
+
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, query, b.args...)
+		if err != nil {
+			return err
+		}
+		page.Items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Product, error) { return scanProduct(r) })
+		if err != nil {
+			return err
+		}
+		if len(page.Items) > q.Limit {
+			page.Items = page.Items[:q.Limit]
+			page.Next = q.NextCursor(page.Items[q.Limit-1])
+		}
+		if q.WithTotal {
+			var n int64
+			if err := tx.QueryRow(ctx, with+`SELECT count(*)`+productFrom+filtered.whereSQL(), filtered.args...).Scan(&n); err != nil {
+				return err
+			}
+			page.Total = &n
+		}
+		return nil
+	})
+	return page, storeError(ctx, err)
+}
+
+// sqlBuilder accumulates WHERE conditions and numbered arguments.
+type sqlBuilder struct {
+	where []string
+	args  []any
+}
+
+func (b *sqlBuilder) arg(v any) string {
+	b.args = append(b.args, v)
+	return "$" + strconv.Itoa(len(b.args))
+}
+
+func (b *sqlBuilder) clone() sqlBuilder {
+	return sqlBuilder{where: append([]string(nil), b.where...), args: append([]any(nil), b.args...)}
+}
+
+func (b *sqlBuilder) whereSQL() string {
+	if len(b.where) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(b.where, " AND ")
+}
+
+func (b *sqlBuilder) filter(f catalog.ProductFilter, terms []string) {
+	if len(f.Statuses) > 0 {
+		statuses := make([]string, len(f.Statuses))
+		for i, st := range f.Statuses {
+			statuses[i] = string(st)
+		}
+		if len(statuses) == 1 {
+			b.where = append(b.where, "p.status = "+b.arg(statuses[0]))
+		} else {
+			b.where = append(b.where, "p.status = ANY ("+b.arg(statuses)+")")
+		}
+	}
+	if f.Brand != "" {
+		b.where = append(b.where, "p.brand = "+b.arg(f.Brand))
+	}
+	if f.Currency != "" {
+		b.where = append(b.where, "p.price_currency = "+b.arg(f.Currency))
+	}
+	if f.MinPrice != nil {
+		b.where = append(b.where, "p.price_amount >= "+b.arg(*f.MinPrice))
+	}
+	if f.MaxPrice != nil {
+		b.where = append(b.where, "p.price_amount <= "+b.arg(*f.MaxPrice))
+	}
+	if f.InStock != nil {
+		if *f.InStock {
+			b.where = append(b.where, "i.on_hand > i.reserved")
+		} else {
+			b.where = append(b.where, "i.on_hand <= i.reserved")
+		}
+	}
+	if len(terms) > 0 {
+		b.where = append(b.where, "p.search @@ plainto_tsquery('english', "+b.arg(strings.Join(terms, " "))+")")
+	}
+}
+
+// orderOf returns the sort column, the direction, and the comparison that selects rows after a
+// cursor in that direction.
+func orderOf(s catalog.Sort) (col, dir, cmp string) {
+	switch s {
+	case catalog.SortName, catalog.SortNameDesc:
+		col = "p.name_key"
+	case catalog.SortPrice, catalog.SortPriceDesc:
+		col = "p.price_amount"
+	default:
+		col = "p.created_at"
+	}
+	if s.Descending() {
+		return col, "DESC", "<"
+	}
+	return col, "ASC", ">"
+}
+
+func cursorKey(c *catalog.Cursor) any {
+	switch c.Sort {
+	case catalog.SortName, catalog.SortNameDesc:
+		return c.NameKey
+	case catalog.SortPrice, catalog.SortPriceDesc:
+		return c.Price
+	default:
+		return c.Created
+	}
+}
