@@ -1,0 +1,245 @@
+// Package pgtest gives tests a real PostgreSQL: the server named by DATABASE_URL when it is set,
+// or else a throw-away cluster started from initdb and pg_ctl on PATH in a temporary directory,
+// listening only on a unix socket there. Every test gets its own database, dropped afterwards.
+//
+// When running as root (as CI does) the cluster runs as the "postgres" user, because initdb
+// refuses root. Without PostgreSQL the tests skip, except under CI=true, where that is a failure.
+package pgtest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Cluster is a running PostgreSQL server a test may stop and start (the fault tests do).
+type Cluster struct {
+	// AdminURL connects as a superuser to the maintenance database.
+	AdminURL string
+	dir      string // data directory; empty for an external server
+	cred     *syscall.Credential
+	log      string
+}
+
+var (
+	shared    *Cluster
+	sharedErr error
+	once      sync.Once
+)
+
+// Main runs a test binary's tests and stops the cluster they shared. Use it from TestMain.
+func Main(m interface{ Run() int }) {
+	code := m.Run()
+	if shared != nil {
+		shared.stop()
+		os.RemoveAll(filepath.Dir(shared.dir))
+	}
+	os.Exit(code)
+}
+
+// Shared returns the cluster for this test binary, starting it on first use.
+func Shared(t testing.TB) *Cluster {
+	t.Helper()
+	once.Do(func() {
+		if u := os.Getenv("DATABASE_URL"); u != "" {
+			shared = &Cluster{AdminURL: u}
+			return
+		}
+		shared, sharedErr = Start()
+	})
+	if sharedErr != nil {
+		unavailable(t, sharedErr)
+	}
+	return shared
+}
+
+func unavailable(t testing.TB, err error) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("PostgreSQL is required under CI=true: %v", err)
+	}
+	t.Skipf("no PostgreSQL (set DATABASE_URL or put initdb and pg_ctl on PATH): %v", err)
+}
+
+// URL returns the connection string of a new, empty database for this test, dropped when the
+// test ends.
+func URL(t testing.TB) string {
+	t.Helper()
+	c := Shared(t)
+	name := "catalog_test_" + randomHex(6)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := c.exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Logf("drop test database %s: %v", name, err)
+		}
+	})
+	return WithDatabase(c.AdminURL, name)
+}
+
+// WithDatabase returns connString pointing at database name.
+func WithDatabase(connString, name string) string {
+	u, err := url.Parse(connString)
+	if err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		u.Path = "/" + name
+		return u.String()
+	}
+	// keyword/value form
+	return connString + " dbname=" + name
+}
+
+func (c *Cluster) exec(ctx context.Context, sql string) error {
+	conn, err := pgx.Connect(ctx, c.AdminURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
+
+// Start initialises and starts a private cluster in a new temporary directory.
+func Start() (*Cluster, error) {
+	for _, bin := range []string{"initdb", "pg_ctl", "postgres"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			return nil, fmt.Errorf("%s not on PATH", bin)
+		}
+	}
+	root, err := os.MkdirTemp("", "pgtest")
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{dir: filepath.Join(root, "data"), log: filepath.Join(root, "server.log")}
+	if os.Geteuid() == 0 {
+		cred, err := postgresUser()
+		if err != nil {
+			os.RemoveAll(root)
+			return nil, err
+		}
+		c.cred = cred
+		if err := os.Chown(root, int(cred.Uid), int(cred.Gid)); err != nil {
+			os.RemoveAll(root)
+			return nil, err
+		}
+		// The socket and data live under root; the parent must let the postgres user in.
+		os.Chmod(root, 0o755)
+	}
+	if out, err := c.run("initdb", "-D", c.dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"); err != nil {
+		os.RemoveAll(root)
+		return nil, fmt.Errorf("initdb: %v: %s", err, out)
+	}
+	conf := strings.Join([]string{
+		"listen_addresses = ''",
+		"unix_socket_directories = '" + root + "'",
+		"max_connections = 300",
+		"shared_buffers = 128MB",
+		// Durability is not under test here; speed is welcome.
+		"fsync = off",
+		"synchronous_commit = off",
+		"full_page_writes = off",
+		"log_min_messages = warning",
+	}, "\n") + "\n"
+	f, err := os.OpenFile(filepath.Join(c.dir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		os.RemoveAll(root)
+		return nil, err
+	}
+	f.WriteString(conf)
+	f.Close()
+	c.AdminURL = (&url.URL{Scheme: "postgres", User: url.User("postgres"), Path: "/postgres",
+		RawQuery: url.Values{"host": {root}, "sslmode": {"disable"}}.Encode()}).String()
+	if err := c.Start(); err != nil {
+		os.RemoveAll(root)
+		return nil, err
+	}
+	return c, nil
+}
+
+// Dir returns the cluster's directory (socket and log), empty for an external server.
+func (c *Cluster) Dir() string {
+	if c.dir == "" {
+		return ""
+	}
+	return filepath.Dir(c.dir)
+}
+
+// Start starts the server and waits until it accepts connections.
+func (c *Cluster) Start() error {
+	if c.dir == "" {
+		return fmt.Errorf("an external server (DATABASE_URL) cannot be started by the tests")
+	}
+	if out, err := c.run("pg_ctl", "-D", c.dir, "-l", c.log, "-w", "-t", "60", "start"); err != nil {
+		logText, _ := os.ReadFile(c.log)
+		return fmt.Errorf("pg_ctl start: %v: %s\n%s", err, out, logText)
+	}
+	return nil
+}
+
+// Stop stops the server, disconnecting every client at once (a crash-like outage).
+func (c *Cluster) Stop() error {
+	if c.dir == "" {
+		return fmt.Errorf("an external server (DATABASE_URL) cannot be stopped by the tests")
+	}
+	if out, err := c.run("pg_ctl", "-D", c.dir, "-m", "immediate", "-w", "stop"); err != nil {
+		return fmt.Errorf("pg_ctl stop: %v: %s", err, out)
+	}
+	return nil
+}
+
+// External reports whether the server came from DATABASE_URL (and so cannot be stopped).
+func (c *Cluster) External() bool { return c.dir == "" }
+
+func (c *Cluster) stop() {
+	if c.dir != "" {
+		c.run("pg_ctl", "-D", c.dir, "-m", "fast", "-w", "stop")
+	}
+}
+
+func (c *Cluster) run(name string, args ...string) ([]byte, error) {
+	cmd := exec.Command(name, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Dir = os.TempDir()
+	if c.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
+		cmd.Env = append(os.Environ(), "HOME="+filepath.Dir(c.dir))
+	}
+	err := cmd.Run()
+	return out.Bytes(), err
+}
+
+func postgresUser() (*syscall.Credential, error) {
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("running as root needs a postgres user to run the server: %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,589 @@
+// Package storetest is the conformance suite every catalog.Store passes. The SQLite and
+// PostgreSQL adapters run the same tests, so the service behaves the same on either.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// Opener returns a new, empty store for one test; the opener arranges its cleanup.
+type Opener func(t *testing.T) catalog.Store
+
+// Run runs the whole suite against the stores open returns.
+func Run(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, catalog.Store)
+	}{
+		{"ProductRoundTrip", testProductRoundTrip},
+		{"SKUUniqueIgnoringCase", testSKUUnique},
+		{"UnknownCategory", testUnknownCategory},
+		{"ReplaceAndVersions", testReplaceAndVersions},
+		{"Status", testStatus},
+		{"Delete", testDelete},
+		{"CategoryTree", testCategoryTree},
+		{"CategoryDelete", testCategoryDelete},
+		{"ListFilters", testListFilters},
+		{"ListSortsAndPages", testListSortsAndPages},
+		{"PaginationDuringInserts", testPaginationDuringInserts},
+		{"Search", testSearch},
+		{"ImportAndEmpty", testImportAndEmpty},
+		{"ConcurrentWritesKeepVersions", testConcurrentWrites},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			tc.fn(t, s)
+		})
+	}
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func wantCode(t *testing.T, err error, code catalog.Code) {
+	t.Helper()
+	if got := catalog.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q, want %q (err: %v)", got, code, err)
+	}
+}
+
+// must returns v, failing the test on err: must(s.Product(ctx, id))(t).
+func must[T any](v T, err error) func(testing.TB) T {
+	return func(t testing.TB) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+func category(t *testing.T, s catalog.Store, slug, parent string) {
+	t.Helper()
+	must(s.CreateCategory(ctx(t), catalog.CategoryInput{Slug: slug, Name: strings.ToUpper(slug[:1]) + slug[1:], Parent: parent}))(t)
+}
+
+func input(sku, name, cat string, amount int64) catalog.ProductInput {
+	in := catalog.ProductInput{
+		SKU: sku, Name: name, Category: cat, Brand: "Acme", Status: catalog.StatusActive,
+		Description: "A " + name, Price: catalog.Money{Currency: "USD", Amount: amount},
+		Attributes: map[string]string{"color": "red"}, Images: []string{"https://cdn.example.com/" + sku + ".jpg"},
+	}
+	in.Normalize()
+	return in
+}
+
+func testProductRoundTrip(t *testing.T, s catalog.Store) {
+	category(t, s, "tools", "")
+	in := input("Hammer-01", "Claw hammer", "tools", 1999)
+	in.Attributes = map[string]string{"weight": "450 g", "handle": "ash wood"}
+	in.Images = []string{"https://cdn.example.com/a.jpg", "https://cdn.example.com/b.jpg"}
+	p := must(s.CreateProduct(ctx(t), in))(t)
+	if !catalog.ValidID(p.ID) {
+		t.Fatalf("id %q is not a valid id", p.ID)
+	}
+	if p.Version != 1 || p.Stock != (catalog.Stock{Version: p.Stock.Version}) {
+		t.Fatalf("new product: version %d stock %+v, want version 1 and no stock", p.Version, p.Stock)
+	}
+	if p.CreatedAt.IsZero() || !p.CreatedAt.Equal(p.UpdatedAt) {
+		t.Fatalf("timestamps: created %v updated %v", p.CreatedAt, p.UpdatedAt)
+	}
+	got := must(s.Product(ctx(t), p.ID))(t)
+	if !equalProducts(got, p) {
+		t.Fatalf("read back:\n got %+v\nwant %+v", got, p)
+	}
+	bySKU := must(s.ProductBySKU(ctx(t), "hammer-01"))(t)
+	if bySKU.ID != p.ID || bySKU.SKU != "Hammer-01" {
+		t.Fatalf("by SKU (other case): got %s %q, want %s with its case kept", bySKU.ID, bySKU.SKU, p.ID)
+	}
+	_, err := s.Product(ctx(t), catalog.NewID())
+	wantCode(t, err, catalog.CodeNotFound)
+	_, err = s.ProductBySKU(ctx(t), "nope-123")
+	wantCode(t, err, catalog.CodeNotFound)
+	_, err = s.Product(ctx(t), "not-an-id")
+	wantCode(t, err, catalog.CodeNotFound)
+}
+
+func equalProducts(a, b catalog.Product) bool {
+	return a.ID == b.ID && a.SKU == b.SKU && a.Name == b.Name && a.Description == b.Description &&
+		a.Category == b.Category && a.Brand == b.Brand && fmt.Sprint(a.Attributes) == fmt.Sprint(b.Attributes) &&
+		slices.Equal(a.Images, b.Images) && a.Status == b.Status && a.Price == b.Price && a.Stock == b.Stock &&
+		a.Version == b.Version && a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
+}
+
+func testSKUUnique(t *testing.T, s catalog.Store) {
+	category(t, s, "tools", "")
+	a := must(s.CreateProduct(ctx(t), input("SAW-1", "Saw", "tools", 100)))(t)
+	_, err := s.CreateProduct(ctx(t), input("saw-1", "Another saw", "tools", 100))
+	wantCode(t, err, catalog.CodeConflict)
+	b := must(s.CreateProduct(ctx(t), input("SAW-2", "Saw two", "tools", 100)))(t)
+	_, err = s.ReplaceProduct(ctx(t), b.ID, input("Saw-1", "Saw two", "tools", 100), 0)
+	wantCode(t, err, catalog.CodeConflict)
+	if got := must(s.Product(ctx(t), b.ID))(t); got.SKU != "SAW-2" || got.Version != 1 {
+		t.Fatalf("a refused replace changed the product: %+v", got)
+	}
+	// A product may change the case of its own SKU.
+	if got := must(s.ReplaceProduct(ctx(t), a.ID, input("saw-1", "Saw", "tools", 100), 0))(t); got.SKU != "saw-1" {
+		t.Fatalf("SKU case change: got %q", got.SKU)
+	}
+}
+
+func testUnknownCategory(t *testing.T, s catalog.Store) {
+	_, err := s.CreateProduct(ctx(t), input("X-100", "X", "missing", 1))
+	wantCode(t, err, catalog.CodeInvalid)
+	var e *catalog.Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 || e.Fields[0].Field != "category" {
+		t.Fatalf("error should name the category field: %v", err)
+	}
+	if empty := must(s.Empty(ctx(t)))(t); !empty {
+		t.Fatal("a refused create left something behind")
+	}
+}
+
+func testReplaceAndVersions(t *testing.T, s catalog.Store) {
+	category(t, s, "tools", "")
+	category(t, s, "garden", "")
+	p := must(s.CreateProduct(ctx(t), input("RAKE-1", "Rake", "tools", 500)))(t)
+	in := input("RAKE-1", "Leaf rake", "garden", 750)
+	in.Status = catalog.StatusDraft
+	in.Attributes = map[string]string{}
+	q := must(s.ReplaceProduct(ctx(t), p.ID, in, p.Version))(t)
+	if q.Version != p.Version+1 || q.Name != "Leaf rake" || q.Category != "garden" || q.Price.Amount != 750 ||
+		q.Status != catalog.StatusDraft || len(q.Attributes) != 0 {
+		t.Fatalf("replace: %+v", q)
+	}
+	if !q.CreatedAt.Equal(p.CreatedAt) || q.UpdatedAt.Before(p.UpdatedAt) {
+		t.Fatalf("replace timestamps: created %v->%v updated %v->%v", p.CreatedAt, q.CreatedAt, p.UpdatedAt, q.UpdatedAt)
+	}
+	_, err := s.ReplaceProduct(ctx(t), p.ID, input("RAKE-1", "Stale", "tools", 1), p.Version)
+	wantCode(t, err, catalog.CodePreconditionFailed)
+	if got := must(s.Product(ctx(t), p.ID))(t); got.Name != "Leaf rake" {
+		t.Fatalf("a stale replace changed the product: %q", got.Name)
+	}
+	_, err = s.ReplaceProduct(ctx(t), catalog.NewID(), in, 0)
+	wantCode(t, err, catalog.CodeNotFound)
+}
+
+func testStatus(t *testing.T, s catalog.Store) {
+	category(t, s, "tools", "")
+	p := must(s.CreateProduct(ctx(t), input("DRILL-1", "Drill", "tools", 500)))(t)
+	q := must(s.SetProductStatus(ctx(t), p.ID, catalog.StatusArchived, p.Version))(t)
+	if q.Status != catalog.StatusArchived || q.Version != 2 {
+		t.Fatalf("archive: status %s version %d", q.Status, q.Version)
+	}
+	_, err := s.SetProductStatus(ctx(t), p.ID, catalog.StatusActive, 1)
+	wantCode(t, err, catalog.CodePreconditionFailed)
+	_, err = s.SetProductStatus(ctx(t), p.ID, "gone", 0)
+	wantCode(t, err, catalog.CodeInvalid)
+	_, err = s.SetProductStatus(ctx(t), catalog.NewID(), catalog.StatusActive, 0)
+	wantCode(t, err, catalog.CodeNotFound)
+}
+
+func testDelete(t *testing.T, s catalog.Store) {
+	category(t, s, "tools", "")
+	p := must(s.CreateProduct(ctx(t), input("VISE-1", "Vise", "tools", 500)))(t)
+	wantCode(t, s.DeleteProduct(ctx(t), p.ID, 7), catalog.CodePreconditionFailed)
+	if err := s.DeleteProduct(ctx(t), p.ID, p.Version); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Product(ctx(t), p.ID)
+	wantCode(t, err, catalog.CodeNotFound)
+	wantCode(t, s.DeleteProduct(ctx(t), p.ID, 0), catalog.CodeNotFound)
+	// The SKU is free again.
+	must(s.CreateProduct(ctx(t), input("vise-1", "Vise", "tools", 500)))(t)
+}
+
+func testCategoryTree(t *testing.T, s catalog.Store) {
+	category(t, s, "home", "")
+	category(t, s, "kitchen", "home")
+	category(t, s, "cookware", "kitchen")
+	category(t, s, "apparel", "")
+	_, err := s.CreateCategory(ctx(t), catalog.CategoryInput{Slug: "kitchen", Name: "Again"})
+	wantCode(t, err, catalog.CodeConflict)
+	_, err = s.CreateCategory(ctx(t), catalog.CategoryInput{Slug: "pans", Name: "Pans", Parent: "nowhere"})
+	wantCode(t, err, catalog.CodeInvalid)
+
+	var slugs []string
+	for _, c := range must(s.Categories(ctx(t)))(t) {
+		slugs = append(slugs, c.Slug+"<"+c.Parent)
+	}
+	if want := []string{"apparel<", "home<", "kitchen<home", "cookware<kitchen"}; !slices.Equal(slugs, want) {
+		t.Fatalf("tree order = %v, want %v", slugs, want)
+	}
+
+	// A move into its own sub-tree is a cycle.
+	home := "cookware"
+	_, err = s.UpdateCategory(ctx(t), "home", catalog.CategoryPatch{Parent: &home})
+	wantCode(t, err, catalog.CodeInvalid)
+	name, root := "Kitchen & dining", ""
+	c := must(s.UpdateCategory(ctx(t), "kitchen", catalog.CategoryPatch{Name: &name, Parent: &root}))(t)
+	if c.Name != name || c.Parent != "" {
+		t.Fatalf("rename and move to root: %+v", c)
+	}
+	got := must(s.Category(ctx(t), "cookware"))(t)
+	if got.Parent != "kitchen" {
+		t.Fatalf("children move with their parent: %+v", got)
+	}
+	_, err = s.UpdateCategory(ctx(t), "missing", catalog.CategoryPatch{Name: &name})
+	wantCode(t, err, catalog.CodeNotFound)
+	_, err = s.Category(ctx(t), "missing")
+	wantCode(t, err, catalog.CodeNotFound)
+
+	// Depth is bounded.
+	parent := "apparel"
+	for i := 2; i <= catalog.MaxCategoryDepth; i++ {
+		slug := fmt.Sprintf("level-%d", i)
+		category(t, s, slug, parent)
+		parent = slug
+	}
+	_, err = s.CreateCategory(ctx(t), catalog.CategoryInput{Slug: "too-deep", Name: "Too deep", Parent: parent})
+	wantCode(t, err, catalog.CodeInvalid)
+	// Moving a two-level sub-tree under the deepest leaf would exceed it too.
+	_, err = s.UpdateCategory(ctx(t), "kitchen", catalog.CategoryPatch{Parent: &parent})
+	wantCode(t, err, catalog.CodeInvalid)
+}
+
+func testCategoryDelete(t *testing.T, s catalog.Store) {
+	category(t, s, "home", "")
+	category(t, s, "kitchen", "home")
+	wantCode(t, s.DeleteCategory(ctx(t), "home"), catalog.CodeConflict)
+	p := must(s.CreateProduct(ctx(t), input("PAN-1", "Pan", "kitchen", 100)))(t)
+	wantCode(t, s.DeleteCategory(ctx(t), "kitchen"), catalog.CodeConflict)
+	if err := s.DeleteProduct(ctx(t), p.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteCategory(ctx(t), "kitchen"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteCategory(ctx(t), "home"); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, s.DeleteCategory(ctx(t), "home"), catalog.CodeNotFound)
+}
+
+// fixture builds a small catalog: 3 categories deep, several brands, prices and stock.
+func fixture(t *testing.T, s catalog.Store) map[string]catalog.Product {
+	category(t, s, "outdoor", "")
+	category(t, s, "camping", "outdoor")
+	category(t, s, "tents", "camping")
+	category(t, s, "books", "")
+	type row struct {
+		sku, name, cat, brand string
+		status                catalog.Status
+		price, stock          int64
+		currency              string
+	}
+	rows := []row{
+		{"TENT-1", "Alpine tent", "tents", "Northpeak", catalog.StatusActive, 18999, 5, "USD"},
+		{"TENT-2", "beach tent", "tents", "Sunwise", catalog.StatusActive, 4999, 0, "USD"},
+		{"TENT-3", "Cabin tent", "tents", "Northpeak", catalog.StatusDraft, 29999, 2, "USD"},
+		{"STOVE-1", "Camp stove", "camping", "Northpeak", catalog.StatusActive, 7999, 10, "USD"},
+		{"LAMP-1", "Lantern", "camping", "Sunwise", catalog.StatusArchived, 2999, 3, "USD"},
+		{"BOOK-1", "Zen of trails", "books", "Paperleaf", catalog.StatusActive, 1599, 100, "USD"},
+		{"BOOK-2", "Maps and legends", "books", "Paperleaf", catalog.StatusActive, 1800, 0, "EUR"},
+	}
+	var batch []catalog.NewProduct
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, r := range rows {
+		in := input(r.sku, r.name, r.cat, r.price)
+		in.Brand, in.Status, in.Price.Currency = r.brand, r.status, r.currency
+		batch = append(batch, catalog.NewProduct{ProductInput: in, OnHand: r.stock, CreatedAt: base.Add(time.Duration(i) * time.Hour)})
+	}
+	if err := s.Import(ctx(t), batch); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]catalog.Product{}
+	for _, r := range rows {
+		p := must(s.ProductBySKU(ctx(t), r.sku))(t)
+		if p.Stock.OnHand != r.stock || p.Stock.Available != r.stock {
+			t.Fatalf("%s imported with stock %+v, want %d", r.sku, p.Stock, r.stock)
+		}
+		out[r.sku] = p
+	}
+	return out
+}
+
+func list(t *testing.T, s catalog.Store, q catalog.ListQuery) []string {
+	t.Helper()
+	if q.Sort == "" {
+		q.Sort = catalog.SortName
+	}
+	if q.Limit == 0 {
+		q.Limit = catalog.MaxLimit
+	}
+	if err := q.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	page := must(s.ListProducts(ctx(t), q))(t)
+	var skus []string
+	for _, p := range page.Items {
+		skus = append(skus, p.SKU)
+	}
+	return skus
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func testListFilters(t *testing.T, s catalog.Store) {
+	fixture(t, s)
+	tests := []struct {
+		name   string
+		filter catalog.ProductFilter
+		want   []string // in name order
+	}{
+		{"everything", catalog.ProductFilter{}, []string{"TENT-1", "TENT-2", "TENT-3", "STOVE-1", "LAMP-1", "BOOK-2", "BOOK-1"}},
+		{"category subtree", catalog.ProductFilter{Category: "camping"}, []string{"TENT-1", "TENT-2", "TENT-3", "STOVE-1", "LAMP-1"}},
+		{"leaf category", catalog.ProductFilter{Category: "tents"}, []string{"TENT-1", "TENT-2", "TENT-3"}},
+		{"unknown category", catalog.ProductFilter{Category: "nothing"}, nil},
+		{"active", catalog.ProductFilter{Statuses: []catalog.Status{catalog.StatusActive}}, []string{"TENT-1", "TENT-2", "STOVE-1", "BOOK-2", "BOOK-1"}},
+		{"draft or archived", catalog.ProductFilter{Statuses: []catalog.Status{catalog.StatusDraft, catalog.StatusArchived}}, []string{"TENT-3", "LAMP-1"}},
+		{"brand", catalog.ProductFilter{Brand: "Sunwise"}, []string{"TENT-2", "LAMP-1"}},
+		{"price range", catalog.ProductFilter{Currency: "USD", MinPrice: ptr[int64](2999), MaxPrice: ptr[int64](18999)}, []string{"TENT-1", "TENT-2", "STOVE-1", "LAMP-1"}},
+		{"currency", catalog.ProductFilter{Currency: "EUR"}, []string{"BOOK-2"}},
+		{"in stock", catalog.ProductFilter{InStock: ptr(true), Category: "outdoor"}, []string{"TENT-1", "TENT-3", "STOVE-1", "LAMP-1"}},
+		{"out of stock", catalog.ProductFilter{InStock: ptr(false)}, []string{"TENT-2", "BOOK-2"}},
+		{"combined", catalog.ProductFilter{Category: "outdoor", Brand: "Northpeak", Statuses: []catalog.Status{catalog.StatusActive}, InStock: ptr(true)}, []string{"TENT-1", "STOVE-1"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := list(t, s, catalog.ListQuery{Filter: tc.filter})
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			page := must(s.ListProducts(ctx(t), catalog.ListQuery{Filter: tc.filter, Sort: catalog.SortName, Limit: 2, WithTotal: true}))(t)
+			if page.Total == nil || *page.Total != int64(len(tc.want)) {
+				t.Fatalf("total = %v, want %d", page.Total, len(tc.want))
+			}
+		})
+	}
+}
+
+func testListSortsAndPages(t *testing.T, s catalog.Store) {
+	fx := fixture(t, s)
+	want := map[catalog.Sort][]string{
+		catalog.SortName:      {"TENT-1", "TENT-2", "TENT-3", "STOVE-1", "LAMP-1", "BOOK-2", "BOOK-1"},
+		catalog.SortNameDesc:  {"BOOK-1", "BOOK-2", "LAMP-1", "STOVE-1", "TENT-3", "TENT-2", "TENT-1"},
+		catalog.SortOldest:    {"TENT-1", "TENT-2", "TENT-3", "STOVE-1", "LAMP-1", "BOOK-1", "BOOK-2"},
+		catalog.SortNewest:    {"BOOK-2", "BOOK-1", "LAMP-1", "STOVE-1", "TENT-3", "TENT-2", "TENT-1"},
+		catalog.SortPrice:     {"BOOK-1", "BOOK-2", "LAMP-1", "TENT-2", "STOVE-1", "TENT-1", "TENT-3"},
+		catalog.SortPriceDesc: {"TENT-3", "TENT-1", "STOVE-1", "TENT-2", "LAMP-1", "BOOK-2", "BOOK-1"},
+	}
+	for sort, skus := range want {
+		t.Run(string(sort), func(t *testing.T) {
+			for _, size := range []int{1, 2, 3, 7, 100} {
+				got := pageAll(t, s, catalog.ListQuery{Sort: sort, Limit: size})
+				if !slices.Equal(got, skus) {
+					t.Fatalf("pages of %d: got %v, want %v", size, got, skus)
+				}
+			}
+		})
+	}
+	// Equal sort keys still page without skips or repeats (ties broken by id).
+	for _, sku := range []string{"TENT-1", "TENT-2", "TENT-3"} {
+		in := fx[sku].Input()
+		in.Price.Amount = 1000
+		must(s.ReplaceProduct(ctx(t), fx[sku].ID, in, 0))(t)
+	}
+	got := pageAll(t, s, catalog.ListQuery{Sort: catalog.SortPrice, Limit: 1, Filter: catalog.ProductFilter{Category: "tents"}})
+	if len(got) != 3 || len(slices.Compact(slices.Sorted(slices.Values(got)))) != 3 {
+		t.Fatalf("ties: got %v", got)
+	}
+}
+
+func pageAll(t *testing.T, s catalog.Store, q catalog.ListQuery) []string {
+	t.Helper()
+	var skus []string
+	for pages := 0; ; pages++ {
+		if pages > 10000 {
+			t.Fatal("pagination does not end")
+		}
+		if err := q.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		page := must(s.ListProducts(ctx(t), q))(t)
+		for _, p := range page.Items {
+			skus = append(skus, p.SKU)
+		}
+		if page.Next == nil {
+			return skus
+		}
+		// The cursor must survive its trip through a client.
+		c, err := catalog.ParseCursor(page.Next.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.After = c
+	}
+}
+
+// testPaginationDuringInserts pages through a list while another goroutine inserts products
+// that sort before, between and after the rows already there: every product that existed when
+// paging began is seen exactly once, in order.
+func testPaginationDuringInserts(t *testing.T, s catalog.Store) {
+	category(t, s, "misc", "")
+	var batch []catalog.NewProduct
+	for i := range 200 {
+		batch = append(batch, catalog.NewProduct{ProductInput: input(fmt.Sprintf("OLD-%03d", i), fmt.Sprintf("item %03d", 2*i+1), "misc", int64(i))})
+	}
+	if err := s.Import(ctx(t), batch); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			// Even numbers sort between the existing odd ones.
+			if _, err := s.CreateProduct(context.Background(), input(fmt.Sprintf("NEW-%04d", i), fmt.Sprintf("item %03d", (2*i)%400), "misc", 1)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	var seen []string
+	q := catalog.ListQuery{Sort: catalog.SortName, Limit: 7}
+	var last string
+	for {
+		page := must(s.ListProducts(ctx(t), q))(t)
+		for _, p := range page.Items {
+			key := catalog.SortKey(p.Name) + "\x00" + p.ID
+			if key <= last {
+				t.Fatalf("order broke at %s after %q", p.SKU, last)
+			}
+			last = key
+			if strings.HasPrefix(p.SKU, "OLD-") {
+				seen = append(seen, p.SKU)
+			}
+		}
+		if page.Next == nil {
+			break
+		}
+		q.After = page.Next
+	}
+	close(stop)
+	wg.Wait()
+	if len(seen) != 200 || len(slices.Compact(slices.Sorted(slices.Values(seen)))) != 200 {
+		t.Fatalf("saw %d old products (%d distinct), want each of 200 once", len(seen), len(slices.Compact(slices.Sorted(slices.Values(seen)))))
+	}
+}
+
+func testSearch(t *testing.T, s catalog.Store) {
+	category(t, s, "misc", "")
+	items := []struct{ sku, name, brand, desc string }{
+		{"S-1", "Waterproof hiking boots", "Trailcraft", "Leather boots for wet mountain trails."},
+		{"S-2", "Running shoes", "Fleetfoot", "Light mesh shoes for road running."},
+		{"S-3", "Rain jacket", "Trailcraft", "A waterproof shell that packs small."},
+		{"S-4", "Coffee grinder", "Brewmaster", "Stainless steel burrs grind coffee evenly."},
+	}
+	for _, it := range items {
+		in := input(it.sku, it.name, "misc", 100)
+		in.Brand, in.Description = it.brand, it.desc
+		must(s.CreateProduct(ctx(t), in))(t)
+	}
+	tests := []struct {
+		q    string
+		want []string
+	}{
+		{"waterproof", []string{"S-1", "S-3"}}, // name and description
+		{"trailcraft", []string{"S-1", "S-3"}}, // brand
+		{"WATERPROOF boots", []string{"S-1"}},  // every word, any case
+		{"stainless steel", []string{"S-4"}},   // description only
+		{"grinding", []string{"S-4"}},          // stemmed
+		{"shoe", []string{"S-2"}},              // singular finds plural
+		{"waterproof grinder", nil},            // no product has both
+		{`"); DROP TABLE products; --`, nil},   // punctuation is not syntax
+		{"boots OR coffee", nil},               // no operators
+		{"naïve café", nil},                    // non-ASCII is fine
+	}
+	for _, tc := range tests {
+		t.Run(tc.q, func(t *testing.T) {
+			got := list(t, s, catalog.ListQuery{Filter: catalog.ProductFilter{Query: tc.q}, Sort: catalog.SortNameDesc})
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("search %q = %v, want %v", tc.q, got, tc.want)
+			}
+		})
+	}
+}
+
+func testImportAndEmpty(t *testing.T, s catalog.Store) {
+	if !must(s.Empty(ctx(t)))(t) {
+		t.Fatal("a new store is not empty")
+	}
+	category(t, s, "misc", "")
+	if must(s.Empty(ctx(t)))(t) {
+		t.Fatal("a store with a category is empty")
+	}
+	var batch []catalog.NewProduct
+	for i := range 1234 {
+		batch = append(batch, catalog.NewProduct{ProductInput: input(fmt.Sprintf("IMP-%05d", i), fmt.Sprintf("Imported %d", i), "misc", int64(i)), OnHand: int64(i % 7)})
+	}
+	if err := s.Import(ctx(t), batch); err != nil {
+		t.Fatal(err)
+	}
+	page := must(s.ListProducts(ctx(t), catalog.ListQuery{Sort: catalog.SortNewest, Limit: 1, WithTotal: true}))(t)
+	if *page.Total != 1234 {
+		t.Fatalf("imported %d products, want 1234", *page.Total)
+	}
+	p := must(s.ProductBySKU(ctx(t), "IMP-00013"))(t)
+	if p.Stock.OnHand != 13%7 {
+		t.Fatalf("imported stock %+v, want %d", p.Stock, 13%7)
+	}
+	// A duplicate fails the import with a conflict.
+	err := s.Import(ctx(t), []catalog.NewProduct{{ProductInput: input("imp-00001", "Dup", "misc", 1)}})
+	wantCode(t, err, catalog.CodeConflict)
+}
+
+// testConcurrentWrites replaces one product from many goroutines with its version as the
+// precondition: exactly one writer wins each version, the rest get precondition_failed.
+func testConcurrentWrites(t *testing.T, s catalog.Store) {
+	category(t, s, "misc", "")
+	p := must(s.CreateProduct(ctx(t), input("RACE-1", "Race", "misc", 1)))(t)
+	const writers = 8
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins, stale := 0, 0
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := input("RACE-1", fmt.Sprintf("Race %d", i), "misc", int64(i))
+			_, err := s.ReplaceProduct(context.Background(), p.ID, in, p.Version)
+			mu.Lock()
+			defer mu.Unlock()
+			switch catalog.ErrorCode(err) {
+			case "":
+				wins++
+			case catalog.CodePreconditionFailed:
+				stale++
+			default:
+				t.Errorf("writer %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 || stale != writers-1 {
+		t.Fatalf("wins %d stale %d, want 1 and %d", wins, stale, writers-1)
+	}
+	if got := must(s.Product(ctx(t), p.ID))(t); got.Version != 2 {
+		t.Fatalf("version = %d, want 2", got.Version)
+	}
+}
