@@ -1,0 +1,167 @@
+// Package config reads the service's settings from environment variables. Every variable is
+// documented in the README's configuration table, with the default below.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the service's configuration.
+type Config struct {
+	Port int
+	// DataDir holds the embedded store's file when no PostgreSQL is configured.
+	DataDir string
+
+	// DatabaseURL selects PostgreSQL; empty selects the embedded SQLite store.
+	DatabaseURL string
+	// ReaderURL, when set, serves reads that tolerate replica lag (lists, gets).
+	ReaderURL string
+	// DBSecretARN names the Secrets Manager secret holding the database password; it is read
+	// when connecting so rotated passwords work without a restart.
+	DBSecretARN string
+	DBMaxConns  int32
+
+	APIKeys []string
+
+	LogLevel        slog.Level
+	RequestTimeout  time.Duration
+	ReadyTimeout    time.Duration
+	DrainDelay      time.Duration
+	ShutdownTimeout time.Duration
+	// SeedSample loads the sample catalog when the embedded store starts empty.
+	SeedSample bool
+	MetricsEMF bool
+	Env        string
+}
+
+// Load reads the configuration through getenv, reporting every bad variable at once.
+func Load(getenv func(string) string) (Config, error) {
+	var errs []string
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, name+": "+fmt.Sprintf(format, args...))
+	}
+	str := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	integer := func(name string, def, min, max int) int {
+		s := str(name, "")
+		if s == "" {
+			return def
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < min || n > max {
+			bad(name, "must be an integer from %d to %d, not %q", min, max, s)
+			return def
+		}
+		return n
+	}
+	duration := func(name string, def time.Duration) time.Duration {
+		s := str(name, "")
+		if s == "" {
+			return def
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			bad(name, "must be a duration like 10s or 500ms, not %q", s)
+			return def
+		}
+		return d
+	}
+	boolean := func(name string, def bool) bool {
+		s := str(name, "")
+		if s == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			bad(name, "must be true or false, not %q", s)
+			return def
+		}
+		return b
+	}
+
+	c := Config{
+		Port:            integer("PORT", 8080, 0, 65535),
+		DataDir:         str("DATA_DIR", "data"),
+		DBSecretARN:     str("DB_SECRET_ARN", ""),
+		DBMaxConns:      int32(integer("DB_MAX_CONNS", 20, 1, 1000)),
+		RequestTimeout:  duration("REQUEST_TIMEOUT", 10*time.Second),
+		ReadyTimeout:    duration("READY_TIMEOUT", time.Second),
+		DrainDelay:      duration("DRAIN_DELAY", 0),
+		ShutdownTimeout: duration("SHUTDOWN_TIMEOUT", 25*time.Second),
+		SeedSample:      boolean("SEED_SAMPLE", true),
+		MetricsEMF:      boolean("METRICS_EMF", false),
+		Env:             str("APP_ENV", "local"),
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
+		bad("LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	if c.DrainDelay >= c.ShutdownTimeout {
+		bad("DRAIN_DELAY", "(%s) must be shorter than SHUTDOWN_TIMEOUT (%s), or in-flight requests get no time to finish", c.DrainDelay, c.ShutdownTimeout)
+	}
+	c.DataDir = filepath.Clean(c.DataDir)
+
+	for _, k := range strings.Split(getenv("API_KEYS"), ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			c.APIKeys = append(c.APIKeys, k)
+		}
+	}
+
+	c.DatabaseURL = str("DATABASE_URL", "")
+	host := str("DB_HOST", "")
+	switch {
+	case c.DatabaseURL != "" && host != "":
+		bad("DB_HOST", "set either DATABASE_URL or DB_HOST and friends, not both")
+	case host != "":
+		port := integer("DB_PORT", 5432, 1, 65535)
+		user := str("DB_USER", "")
+		if user == "" {
+			bad("DB_USER", "is required with DB_HOST")
+		}
+		q := url.Values{}
+		q.Set("sslmode", str("DB_SSLMODE", "prefer"))
+		if root := str("DB_SSLROOTCERT", ""); root != "" {
+			q.Set("sslrootcert", root)
+		}
+		u := url.URL{Scheme: "postgres", Host: host + ":" + strconv.Itoa(port), Path: "/" + str("DB_NAME", "catalog"), RawQuery: q.Encode()}
+		if pw := getenv("DB_PASSWORD"); pw != "" {
+			u.User = url.UserPassword(user, pw)
+		} else {
+			u.User = url.User(user)
+		}
+		c.DatabaseURL = u.String()
+		if rh := str("DB_READER_HOST", ""); rh != "" && rh != host {
+			r := u
+			r.Host = rh + ":" + strconv.Itoa(port)
+			c.ReaderURL = r.String()
+		}
+	}
+	if c.DBSecretARN != "" && c.DatabaseURL == "" {
+		bad("DB_SECRET_ARN", "needs DB_HOST (or DATABASE_URL) to say where the database is")
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+// Redacted returns a database URL with its password replaced, for logs.
+func Redacted(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		if strings.Contains(dsn, "password") {
+			return "(a key=value connection string)"
+		}
+		return dsn
+	}
+	return u.Redacted()
+}

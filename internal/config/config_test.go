@@ -1,0 +1,58 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 8080 || c.DatabaseURL != "" || c.DataDir != "data" || c.ShutdownTimeout != 25*time.Second || !c.SeedSample || len(c.APIKeys) != 0 {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestDatabaseFromParts(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"DB_HOST": "writer.example", "DB_READER_HOST": "reader.example", "DB_USER": "app",
+		"DB_PASSWORD": "p@ss/w:rd?", "DB_NAME": "shop", "DB_SSLMODE": "verify-full", "DB_SSLROOTCERT": "rds",
+		"API_KEYS": " key-one-0123456789 ,, key-two-0123456789 ",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "postgres://app:p%40ss%2Fw%3Ard%3F@writer.example:5432/shop?sslmode=verify-full&sslrootcert=rds"
+	if c.DatabaseURL != want {
+		t.Fatalf("url = %s\nwant %s", c.DatabaseURL, want)
+	}
+	if !strings.Contains(c.ReaderURL, "@reader.example:5432/shop") {
+		t.Fatalf("reader url = %s", c.ReaderURL)
+	}
+	if len(c.APIKeys) != 2 || c.APIKeys[1] != "key-two-0123456789" {
+		t.Fatalf("keys = %q", c.APIKeys)
+	}
+	if r := Redacted(c.DatabaseURL); strings.Contains(r, "p%40ss") || strings.Contains(r, "p@ss") {
+		t.Fatalf("redacted url shows the password: %s", r)
+	}
+}
+
+func TestBadValuesAreAllReported(t *testing.T) {
+	_, err := Load(env(map[string]string{
+		"PORT": "eighty", "REQUEST_TIMEOUT": "soon", "LOG_LEVEL": "loud", "SEED_SAMPLE": "maybe",
+		"DB_HOST": "h", "DATABASE_URL": "postgres://x", "DRAIN_DELAY": "30s",
+	}))
+	if err == nil {
+		t.Fatal("bad configuration accepted")
+	}
+	for _, name := range []string{"PORT", "REQUEST_TIMEOUT", "LOG_LEVEL", "SEED_SAMPLE", "DB_HOST", "DRAIN_DELAY"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}

@@ -1,0 +1,302 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// Cache lifetimes for public reads. Short, because stock changes quickly during a sale; long
+// enough that a CDN or app cache absorbs bursts. Clients revalidate with If-None-Match.
+const (
+	productCacheControl = "public, max-age=5, stale-while-revalidate=30"
+	listCacheControl    = "public, max-age=5"
+)
+
+// etag identifies a product representation: its version and its stock version, since both are
+// in the body.
+func etag(p catalog.Product) string {
+	return fmt.Sprintf(`"%d.%d"`, p.Version, p.Stock.Version)
+}
+
+// ifMatchVersion reads the product version an If-Match header asks for. It compares only the
+// product version, so a stock movement between read and write does not fail an edit of the
+// description. "*" and a missing header mean any version (0).
+func ifMatchVersion(r *http.Request) (int64, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	if strings.Contains(h, ",") {
+		return 0, catalog.InvalidField("If-Match", "must hold one ETag")
+	}
+	if strings.HasPrefix(h, "W/") {
+		return 0, catalog.InvalidField("If-Match", "must be a strong ETag from a product response")
+	}
+	tag := strings.Trim(h, `"`)
+	v, _, _ := strings.Cut(tag, ".")
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 || len(h) < 3 || h[0] != '"' || h[len(h)-1] != '"' {
+		return 0, catalog.InvalidField("If-Match", "must be an ETag from a product response, like \"3.1\"")
+	}
+	return n, nil
+}
+
+// notModified reports whether an If-None-Match header matches tag (weak comparison, lists and
+// "*" allowed, as RFC 9110 says).
+func notModified(r *http.Request, tag string) bool {
+	h := r.Header.Get("If-None-Match")
+	if h == "" {
+		return false
+	}
+	for _, part := range strings.Split(h, ",") {
+		part = strings.TrimPrefix(strings.TrimSpace(part), "W/")
+		if part == "*" || part == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// writeProduct answers with a product, its ETag, and 304 when the client already has it.
+func writeProduct(w http.ResponseWriter, r *http.Request, status int, p catalog.Product) {
+	tag := etag(p)
+	w.Header().Set("ETag", tag)
+	if r.Method == http.MethodGet {
+		w.Header().Set("Cache-Control", productCacheControl)
+		if notModified(r, tag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	} else {
+		w.Header().Set("Cache-Control", "no-store")
+	}
+	writeJSON(w, status, p)
+}
+
+func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
+	p, err := s.store.Product(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeProduct(w, r, http.StatusOK, p)
+}
+
+func (s *Server) getProductBySKU(w http.ResponseWriter, r *http.Request) {
+	sku := r.PathValue("sku")
+	if !catalog.ValidSKU(sku) {
+		writeError(w, r, catalog.InvalidField("sku", "must be 3-64 letters, digits, '.', '-' or '_', starting and ending with a letter or digit"))
+		return
+	}
+	p, err := s.store.ProductBySKU(r.Context(), sku)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeProduct(w, r, http.StatusOK, p)
+}
+
+// readProductInput decodes, normalises and validates a product body.
+func readProductInput(w http.ResponseWriter, r *http.Request) (catalog.ProductInput, bool) {
+	var in catalog.ProductInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		writeDecodeError(w, r, err)
+		return in, false
+	}
+	in.Normalize()
+	if err := in.Validate(); err != nil {
+		writeError(w, r, err)
+		return in, false
+	}
+	return in, true
+}
+
+func writeDecodeError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, errTooLarge):
+		problem(w, r, http.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
+	case errors.Is(err, errMediaType):
+		problem(w, r, http.StatusUnsupportedMediaType, codeMediaType, "send the body as Content-Type: application/json")
+	default:
+		writeError(w, r, err)
+	}
+}
+
+func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) {
+	in, ok := readProductInput(w, r)
+	if !ok {
+		return
+	}
+	p, err := s.store.CreateProduct(r.Context(), in)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/products/"+p.ID)
+	writeProduct(w, r, http.StatusCreated, p)
+}
+
+func (s *Server) replaceProduct(w http.ResponseWriter, r *http.Request) {
+	version, err := ifMatchVersion(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	in, ok := readProductInput(w, r)
+	if !ok {
+		return
+	}
+	p, err := s.store.ReplaceProduct(r.Context(), r.PathValue("id"), in, version)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeProduct(w, r, http.StatusOK, p)
+}
+
+// productPatch holds the fields a PATCH may change; absent (or null) fields stay as they are.
+// attributes and images are replaced whole when present.
+type productPatch struct {
+	SKU         *string            `json:"sku"`
+	Name        *string            `json:"name"`
+	Description *string            `json:"description"`
+	Category    *string            `json:"category"`
+	Brand       *string            `json:"brand"`
+	Attributes  *map[string]string `json:"attributes"`
+	Images      *[]string          `json:"images"`
+	Status      *catalog.Status    `json:"status"`
+	Price       *catalog.Money     `json:"price"`
+}
+
+func (pp productPatch) apply(in *catalog.ProductInput) {
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	set(&in.SKU, pp.SKU)
+	set(&in.Name, pp.Name)
+	set(&in.Description, pp.Description)
+	set(&in.Category, pp.Category)
+	set(&in.Brand, pp.Brand)
+	if pp.Attributes != nil {
+		in.Attributes = *pp.Attributes
+	}
+	if pp.Images != nil {
+		in.Images = *pp.Images
+	}
+	if pp.Status != nil {
+		in.Status = *pp.Status
+	}
+	if pp.Price != nil {
+		in.Price = *pp.Price
+	}
+}
+
+// patchProduct changes some fields. It reads the product, applies the patch and writes it back
+// conditionally on the version it read, so two concurrent patches never lose one another's
+// changes: without If-Match it retries on a race, with If-Match a stale version is a 412.
+func (s *Server) patchProduct(w http.ResponseWriter, r *http.Request) {
+	version, err := ifMatchVersion(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var pp productPatch
+	if err := decodeJSON(w, r, &pp); err != nil {
+		writeDecodeError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	for attempt := 0; ; attempt++ {
+		cur, err := s.store.Product(r.Context(), id)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if version != 0 && cur.Version != version {
+			writeError(w, r, catalog.Errorf(catalog.CodePreconditionFailed,
+				"the product changed since you read it (your version %d, current %d): read it again and retry", version, cur.Version))
+			return
+		}
+		in := cur.Input()
+		pp.apply(&in)
+		in.Normalize()
+		if err := in.Validate(); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		p, err := s.store.ReplaceProduct(r.Context(), id, in, cur.Version)
+		if catalog.ErrorCode(err) == catalog.CodePreconditionFailed && version == 0 && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeProduct(w, r, http.StatusOK, p)
+		return
+	}
+}
+
+func (s *Server) archiveProduct(w http.ResponseWriter, r *http.Request) {
+	version, err := ifMatchVersion(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, err := s.store.SetProductStatus(r.Context(), r.PathValue("id"), catalog.StatusArchived, version)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeProduct(w, r, http.StatusOK, p)
+}
+
+func (s *Server) deleteProduct(w http.ResponseWriter, r *http.Request) {
+	version, err := ifMatchVersion(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := s.store.DeleteProduct(r.Context(), r.PathValue("id"), version); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// productList is the body of GET /products.
+type productList struct {
+	Items      []catalog.Product `json:"items"`
+	NextCursor string            `json:"next_cursor,omitempty"`
+	Total      *int64            `json:"total,omitempty"`
+}
+
+func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
+	q, err := ParseListQuery(r.URL.Query())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	page, err := s.store.ListProducts(r.Context(), q)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	body := productList{Items: page.Items, Total: page.Total}
+	if body.Items == nil {
+		body.Items = []catalog.Product{}
+	}
+	if page.Next != nil {
+		body.NextCursor = page.Next.String()
+	}
+	w.Header().Set("Cache-Control", listCacheControl)
+	writeJSON(w, http.StatusOK, body)
+}

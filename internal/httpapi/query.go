@@ -1,0 +1,109 @@
+package httpapi
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// listParams are the query parameters GET /products accepts; any other is refused, so a typo
+// (catgory=...) is an error instead of a silently unfiltered list.
+var listParams = []string{"category", "status", "brand", "currency", "min_price", "max_price", "in_stock", "q", "sort", "limit", "cursor", "total"}
+
+// ParseListQuery turns GET /products query parameters into a validated ListQuery. Without a
+// status parameter only active products are listed: shoppers never see drafts by accident;
+// status=all lists every status.
+func ParseListQuery(v url.Values) (catalog.ListQuery, error) {
+	var p catalog.Problems
+	for name, vals := range v {
+		if !slices.Contains(listParams, name) {
+			p.Add(name, "is not a known query parameter (known: %s)", strings.Join(listParams, ", "))
+		} else if len(vals) > 1 && name != "status" {
+			p.Add(name, "must be given once")
+		}
+	}
+	if err := p.Err(); err != nil {
+		return catalog.ListQuery{}, err
+	}
+	q := catalog.ListQuery{Sort: catalog.SortNewest, Limit: catalog.DefaultLimit}
+	f := &q.Filter
+	f.Category = v.Get("category")
+	f.Brand = v.Get("brand")
+	f.Currency = v.Get("currency")
+	f.Query = v.Get("q")
+	statuses := v["status"]
+	if len(statuses) == 0 {
+		f.Statuses = []catalog.Status{catalog.StatusActive}
+	}
+	for _, s := range statuses {
+		for _, part := range strings.Split(s, ",") {
+			if part == "all" {
+				f.Statuses = nil
+				statuses = nil
+				break
+			}
+			f.Statuses = append(f.Statuses, catalog.Status(part))
+		}
+		if statuses == nil {
+			break
+		}
+	}
+	intParam := func(name string, dst **int64) {
+		if s := v.Get(name); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				p.Add(name, "must be an integer amount in minor units (cents), not %q", s)
+				return
+			}
+			*dst = &n
+		}
+	}
+	intParam("min_price", &f.MinPrice)
+	intParam("max_price", &f.MaxPrice)
+	boolParam := func(name string) *bool {
+		switch v.Get(name) {
+		case "":
+			return nil
+		case "true", "1":
+			b := true
+			return &b
+		case "false", "0":
+			b := false
+			return &b
+		}
+		p.Add(name, "must be true or false")
+		return nil
+	}
+	f.InStock = boolParam("in_stock")
+	if t := boolParam("total"); t != nil {
+		q.WithTotal = *t
+	}
+	if s := v.Get("sort"); s != "" {
+		q.Sort = catalog.Sort(s)
+	}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			p.Add("limit", "must be an integer between 1 and %d", catalog.MaxLimit)
+		} else {
+			q.Limit = n
+		}
+	}
+	if err := p.Err(); err != nil {
+		return catalog.ListQuery{}, err
+	}
+	if s := v.Get("cursor"); s != "" {
+		c, err := catalog.ParseCursor(s)
+		if err != nil {
+			return catalog.ListQuery{}, err
+		}
+		q.After = c
+	}
+	if err := q.Validate(); err != nil {
+		return catalog.ListQuery{}, err
+	}
+	return q, nil
+}
