@@ -34,6 +34,8 @@ type Store interface {
 	// Empty reports whether the store holds no products and no categories.
 	Empty(ctx context.Context) (bool, error)
 
+	Inventory
+
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	Close() error
@@ -57,4 +59,20 @@ func (c Clock) Now() time.Time {
 		return time.Now().UTC().Truncate(time.Microsecond)
 	}
 	return c().UTC().Truncate(time.Microsecond)
+}
+
+type actorKey struct{}
+
+// WithActor records who is making the request, for the logs the stores keep (stock movements,
+// price history).
+func WithActor(ctx context.Context, actor string) context.Context {
+	return context.WithValue(ctx, actorKey{}, actor)
+}
+
+// ActorOf returns the actor recorded in ctx, or "system".
+func ActorOf(ctx context.Context) string {
+	if a, ok := ctx.Value(actorKey{}).(string); ok && a != "" {
+		return a
+	}
+	return "system"
 }

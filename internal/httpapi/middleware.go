@@ -11,14 +11,13 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/acme/catalog/internal/catalog"
 )
 
 type ctxKey int
 
-const (
-	requestIDKey ctxKey = iota
-	actorKey
-)
+const requestIDKey ctxKey = 0
 
 func requestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey).(string)
@@ -28,8 +27,10 @@ func requestID(ctx context.Context) string {
 // Actor names who made a write, for logs and the stock movement log: "apikey:" and the first
 // 8 hex digits of the key's SHA-256, never the key.
 func Actor(ctx context.Context) string {
-	a, _ := ctx.Value(actorKey).(string)
-	return a
+	if a := catalog.ActorOf(ctx); a != "system" {
+		return a
+	}
+	return ""
 }
 
 // validRequestID accepts a caller's X-Request-Id only when it is short printable ASCII, so it
@@ -192,7 +193,7 @@ func (s *Server) protect(next http.HandlerFunc) http.HandlerFunc {
 			problem(w, r, http.StatusUnauthorized, codeUnauthorized, "the API key is not valid")
 			return
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), actorKey, actor)))
+		next(w, r.WithContext(catalog.WithActor(r.Context(), actor)))
 	}
 }
 

@@ -13,8 +13,9 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func open(t *testing.T) catalog.Store {
-	s, err := postgres.Open(context.Background(), pgtest.URL(t), postgres.Options{})
+func open(t *testing.T, clock catalog.Clock) catalog.Store {
+	// Enough connections that concurrent tests really race in the database.
+	s, err := postgres.Open(context.Background(), pgtest.URL(t), postgres.Options{Clock: clock, MaxConns: 24})
 	if err != nil {
 		t.Fatal(err)
 	}

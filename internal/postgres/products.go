@@ -102,8 +102,11 @@ func insertProduct(ctx context.Context, tx pgx.Tx, id string, in catalog.Product
 	if err != nil {
 		return writeError(err, in)
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO inventory (product_id, on_hand, reserved, version, updated_at) VALUES ($1, $2, 0, 1, $3)`,
-		id, onHand, now)
+	if _, err = tx.Exec(ctx, `INSERT INTO inventory (product_id, on_hand, reserved, version, updated_at) VALUES ($1, $2, 0, 1, $3)`,
+		id, onHand, now); err != nil {
+		return err
+	}
+	_, err = recordPrice(ctx, tx, id, in.Price, now, &now, catalog.ActorOf(ctx), now)
 	return err
 }
 
@@ -132,19 +135,31 @@ func (s *Store) ReplaceProduct(ctx context.Context, id string, in catalog.Produc
 	}
 	var p catalog.Product
 	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var before catalog.Money
+		if err := tx.QueryRow(ctx, `SELECT price_currency, price_amount FROM products WHERE id = $1 FOR UPDATE`, id).Scan(&before.Currency, &before.Amount); errors.Is(err, pgx.ErrNoRows) {
+			return errNoProduct
+		} else if err != nil {
+			return err
+		}
+		now := s.clock.Now()
 		tag, err := tx.Exec(ctx, `UPDATE products SET sku = $2, name = $3, name_key = $4, description = $5,
 			category = $6, brand = $7, attributes = $8, images = $9, status = $10, price_currency = $11,
 			price_amount = $12, version = version + 1, updated_at = $13
 			WHERE id = $1 AND ($14 = 0 OR version = $14)`,
 			id, in.SKU, in.Name, catalog.SortKey(in.Name), in.Description, in.Category, in.Brand,
-			in.Attributes, in.Images, in.Status, in.Price.Currency, in.Price.Amount, s.clock.Now(), ifVersion)
+			in.Attributes, in.Images, in.Status, in.Price.Currency, in.Price.Amount, now, ifVersion)
 		if err != nil {
 			return writeError(err, in)
 		}
 		if tag.RowsAffected() == 0 {
 			return checkVersion(ctx, tx, id, ifVersion)
 		}
-		p, err = productOf(ctx, tx, id)
+		if p, err = productOf(ctx, tx, id); err != nil {
+			return err
+		}
+		if p.Price != before {
+			_, err = recordPrice(ctx, tx, id, p.Price, now, &now, catalog.ActorOf(ctx), now)
+		}
 		return err
 	})
 	return p, err
@@ -224,8 +239,26 @@ func (s *Store) Import(ctx context.Context, products []catalog.NewProduct) error
 			if err != nil {
 				return fmt.Errorf("import products %d-%d: %w", start, start+len(chunk)-1, importError(err))
 			}
-			_, err = tx.CopyFrom(ctx, pgx.Identifier{"inventory"},
-				[]string{"product_id", "on_hand", "reserved", "version", "updated_at"}, pgx.CopyFromRows(irows))
+			if _, err = tx.CopyFrom(ctx, pgx.Identifier{"inventory"},
+				[]string{"product_id", "on_hand", "reserved", "version", "updated_at"}, pgx.CopyFromRows(irows)); err != nil {
+				return err
+			}
+			actor := catalog.ActorOf(ctx)
+			var mrows [][]any
+			hrows := make([][]any, len(chunk))
+			for i, np := range chunk {
+				id, created := prows[i][0], prows[i][13]
+				if np.OnHand > 0 {
+					mrows = append(mrows, []any{id, "initial", np.OnHand, int64(0), np.OnHand, int64(0), "opening balance", actor, created})
+				}
+				hrows[i] = []any{id, np.Price.Currency, np.Price.Amount, created, created, actor, created}
+			}
+			if _, err = tx.CopyFrom(ctx, pgx.Identifier{"stock_movements"},
+				[]string{"product_id", "kind", "on_hand_delta", "reserved_delta", "on_hand", "reserved", "reason", "actor", "at"}, pgx.CopyFromRows(mrows)); err != nil {
+				return err
+			}
+			_, err = tx.CopyFrom(ctx, pgx.Identifier{"price_history"},
+				[]string{"product_id", "currency", "amount", "valid_from", "applied_at", "actor", "created_at"}, pgx.CopyFromRows(hrows))
 			return err
 		})
 		if err != nil {

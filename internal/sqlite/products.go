@@ -120,8 +120,18 @@ func insertProduct(ctx context.Context, tx *sql.Tx, id string, in catalog.Produc
 	if err != nil {
 		return writeError(err, in)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO inventory (product_id, on_hand, reserved, version, updated_at) VALUES (?, ?, 0, 1, ?)`,
-		id, onHand, now.UnixMicro())
+	if _, err = tx.ExecContext(ctx, `INSERT INTO inventory (product_id, on_hand, reserved, version, updated_at) VALUES (?, ?, 0, 1, ?)`,
+		id, onHand, now.UnixMicro()); err != nil {
+		return err
+	}
+	actor := catalog.ActorOf(ctx)
+	if onHand > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, actor, at)
+			VALUES (?, 'initial', ?, 0, ?, 0, 'opening balance', ?, ?)`, id, onHand, onHand, actor, now.UnixMicro()); err != nil {
+			return err
+		}
+	}
+	_, err = recordPrice(ctx, tx, id, in.Price, now, &now, actor, now)
 	return err
 }
 
@@ -148,6 +158,12 @@ func (s *Store) ReplaceProduct(ctx context.Context, id string, in catalog.Produc
 	var p catalog.Product
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		now := s.clock.Now()
+		var before catalog.Money
+		if err := tx.QueryRowContext(ctx, `SELECT price_currency, price_amount FROM products WHERE id = ?`, id).Scan(&before.Currency, &before.Amount); errors.Is(err, sql.ErrNoRows) {
+			return errNoProduct
+		} else if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE products SET sku = ?, name = ?, name_key = ?, description = ?,
 			category = ?, brand = ?, attributes = ?, images = ?, status = ?, price_currency = ?, price_amount = ?,
 			version = version + 1, updated_at = ?
@@ -161,7 +177,12 @@ func (s *Store) ReplaceProduct(ctx context.Context, id string, in catalog.Produc
 		if n, _ := res.RowsAffected(); n == 0 {
 			return checkVersion(ctx, tx, id, ifVersion)
 		}
-		p, err = productOf(tx, ctx, id)
+		if p, err = productOf(tx, ctx, id); err != nil {
+			return err
+		}
+		if p.Price != before {
+			_, err = recordPrice(ctx, tx, id, p.Price, now, &now, catalog.ActorOf(ctx), now)
+		}
 		return err
 	})
 	return p, err

@@ -10,8 +10,8 @@ import (
 	"github.com/acme/catalog/internal/storetest"
 )
 
-func open(t *testing.T) catalog.Store {
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName), sqlite.Options{})
+func open(t *testing.T, clock catalog.Clock) catalog.Store {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName), sqlite.Options{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

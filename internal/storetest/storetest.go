@@ -15,8 +15,9 @@ import (
 	"github.com/acme/catalog/internal/catalog"
 )
 
-// Opener returns a new, empty store for one test; the opener arranges its cleanup.
-type Opener func(t *testing.T) catalog.Store
+// Opener returns a new, empty store for one test, on the given clock; the opener arranges its
+// cleanup.
+type Opener func(t *testing.T, clock catalog.Clock) catalog.Store
 
 // Run runs the whole suite against the stores open returns.
 func Run(t *testing.T, open Opener) {
@@ -41,8 +42,15 @@ func Run(t *testing.T, open Opener) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := open(t)
+			s := open(t, nil)
 			tc.fn(t, s)
+		})
+	}
+	for _, tc := range inventoryTests() {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := NewFakeClock()
+			s := open(t, clock.Now)
+			tc.fn(t, s, clock)
 		})
 	}
 }

@@ -1,0 +1,278 @@
+package catalog
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// MovementKind says what moved stock.
+type MovementKind string
+
+// Movement kinds. Adjustments change on-hand; reservations move units between available and
+// reserved; commits take reserved units out of on-hand; releases and expiries give them back.
+const (
+	MoveAdjustment MovementKind = "adjustment"
+	MoveReserve    MovementKind = "reserve"
+	MoveCommit     MovementKind = "commit"
+	MoveRelease    MovementKind = "release"
+	MoveExpire     MovementKind = "expire"
+	MoveInitial    MovementKind = "initial"
+)
+
+// Movement is one entry of a product's append-only stock log. The sums of OnHandDelta and
+// ReservedDelta over a product's log equal its current on-hand and reserved quantities.
+type Movement struct {
+	ID            int64        `json:"id"`
+	ProductID     string       `json:"product_id"`
+	Kind          MovementKind `json:"kind"`
+	OnHandDelta   int64        `json:"on_hand_delta"`
+	ReservedDelta int64        `json:"reserved_delta"`
+	OnHand        int64        `json:"on_hand"`
+	Reserved      int64        `json:"reserved"`
+	Reason        string       `json:"reason,omitempty"`
+	ReservationID string       `json:"reservation_id,omitempty"`
+	Actor         string       `json:"actor"`
+	At            time.Time    `json:"at"`
+}
+
+// Adjustment reasons.
+var AdjustmentReasons = []string{"received", "returned", "damaged", "lost", "count_correction", "other"}
+
+// Adjustment adds (positive) or removes (negative) units on hand.
+type Adjustment struct {
+	Delta  int64  `json:"delta"`
+	Reason string `json:"reason"`
+	Note   string `json:"note,omitempty"`
+}
+
+// MaxQuantity bounds one adjustment or reservation line.
+const MaxQuantity = 1_000_000
+
+// Validate checks the adjustment.
+func (a Adjustment) Validate() error {
+	var p Problems
+	if a.Delta == 0 || a.Delta > MaxQuantity || a.Delta < -MaxQuantity {
+		p.Add("delta", "must be a non-zero whole number of units between -%d and %d", MaxQuantity, MaxQuantity)
+	}
+	ok := false
+	for _, r := range AdjustmentReasons {
+		ok = ok || a.Reason == r
+	}
+	if !ok {
+		p.Add("reason", "must be one of %s", strings.Join(AdjustmentReasons, ", "))
+	}
+	validText(&p, "note", a.Note, 500, false)
+	return p.Err()
+}
+
+// ReasonText is what the movement log records for the adjustment.
+func (a Adjustment) ReasonText() string {
+	if a.Note == "" {
+		return a.Reason
+	}
+	return a.Reason + ": " + a.Note
+}
+
+// ReservationStatus is where a reservation is in its life.
+type ReservationStatus string
+
+// Reservation statuses. Only a held reservation changes; each of the others is final.
+const (
+	ReservationHeld      ReservationStatus = "held"
+	ReservationCommitted ReservationStatus = "committed"
+	ReservationReleased  ReservationStatus = "released"
+	ReservationExpired   ReservationStatus = "expired"
+)
+
+// ReservationLine is one SKU and quantity of a reservation.
+type ReservationLine struct {
+	SKU       string `json:"sku"`
+	Quantity  int64  `json:"quantity"`
+	ProductID string `json:"product_id,omitempty"`
+}
+
+// ReservationInput asks to hold units of several SKUs, all or nothing.
+type ReservationInput struct {
+	Lines []ReservationLine `json:"lines"`
+	// TTLSeconds is how long the units are held; 0 means DefaultReservationTTL.
+	TTLSeconds int64 `json:"ttl_seconds,omitempty"`
+}
+
+// Reservation limits.
+const (
+	DefaultReservationTTL = 15 * time.Minute
+	MinReservationTTL     = 30 * time.Second
+	MaxReservationTTL     = 2 * time.Hour
+	MaxReservationLines   = 100
+)
+
+// TTL returns the hold time the input asks for.
+func (in ReservationInput) TTL() time.Duration {
+	if in.TTLSeconds == 0 {
+		return DefaultReservationTTL
+	}
+	return time.Duration(in.TTLSeconds) * time.Second
+}
+
+// Validate checks the lines and TTL. A SKU may appear only once.
+func (in ReservationInput) Validate() error {
+	var p Problems
+	if len(in.Lines) == 0 || len(in.Lines) > MaxReservationLines {
+		p.Add("lines", "must have 1 to %d lines", MaxReservationLines)
+	}
+	seen := map[string]bool{}
+	for i, l := range in.Lines {
+		field := fmt.Sprintf("lines[%d]", i)
+		if !ValidSKU(l.SKU) {
+			p.Add(field+".sku", "must be a SKU")
+		} else if key := strings.ToLower(l.SKU); seen[key] {
+			p.Add(field+".sku", "%s appears twice: put the whole quantity on one line", l.SKU)
+		} else {
+			seen[key] = true
+		}
+		if l.Quantity < 1 || l.Quantity > MaxQuantity {
+			p.Add(field+".quantity", "must be between 1 and %d", MaxQuantity)
+		}
+	}
+	if ttl := in.TTL(); in.TTLSeconds != 0 && (ttl < MinReservationTTL || ttl > MaxReservationTTL) {
+		p.Add("ttl_seconds", "must be between %d and %d", int(MinReservationTTL.Seconds()), int(MaxReservationTTL.Seconds()))
+	}
+	return p.Err()
+}
+
+// Reservation holds units of several products for a checkout.
+type Reservation struct {
+	ID        string            `json:"id"`
+	Status    ReservationStatus `json:"status"`
+	Lines     []ReservationLine `json:"lines"`
+	ExpiresAt time.Time         `json:"expires_at"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
+}
+
+// Idempotency identifies a request a client may retry: the caller, its key, and a fingerprint
+// of what it asked. A retry with the same key and fingerprint gets the first result; the same key
+// with another fingerprint is refused.
+type Idempotency struct {
+	Actor       string
+	Key         string
+	Fingerprint string
+}
+
+// MaxIdempotencyKey bounds the Idempotency-Key header.
+const MaxIdempotencyKey = 200
+
+// IdempotencyTTL is how long a key is remembered.
+const IdempotencyTTL = 24 * time.Hour
+
+// NewIdempotency returns the idempotency of a request to operation with body; nil when the
+// client sent no key.
+func NewIdempotency(actor, key, operation string, body any) (*Idempotency, error) {
+	if key == "" {
+		return nil, nil
+	}
+	if len(key) > MaxIdempotencyKey || hasControl(key) {
+		return nil, InvalidField("Idempotency-Key", "must be 1-%d printable characters", MaxIdempotencyKey)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(append([]byte(operation+"\n"), b...))
+	return &Idempotency{Actor: actor, Key: key, Fingerprint: hex.EncodeToString(sum[:])}, nil
+}
+
+// ErrIdempotencyMismatch is returned when a key is reused for a different request.
+var ErrIdempotencyMismatch = Errorf(CodeIdempotencyMismatch, "this Idempotency-Key was used for a different request; use a new key")
+
+// PriceChange sets a product's price now or from a time in the future.
+type PriceChange struct {
+	Price Money `json:"price"`
+	// ValidFrom, when set and in the future, schedules the price.
+	ValidFrom *time.Time `json:"valid_from,omitempty"`
+}
+
+// MaxPriceSchedule bounds how far ahead a price may be scheduled.
+const MaxPriceSchedule = 366 * 24 * time.Hour
+
+// Validate checks the change against now: no back-dating (a minute of clock skew allowed), no
+// more than a year ahead.
+func (c PriceChange) Validate(now time.Time) error {
+	var p Problems
+	c.Price.validate("price", &p)
+	if c.ValidFrom != nil {
+		switch {
+		case c.ValidFrom.Before(now.Add(-time.Minute)):
+			p.Add("valid_from", "must not be in the past")
+		case c.ValidFrom.After(now.Add(MaxPriceSchedule)):
+			p.Add("valid_from", "must be within a year")
+		}
+	}
+	return p.Err()
+}
+
+// PriceEntry is one line of a product's price history.
+type PriceEntry struct {
+	ID        int64      `json:"id"`
+	Price     Money      `json:"price"`
+	ValidFrom time.Time  `json:"valid_from"`
+	AppliedAt *time.Time `json:"applied_at,omitempty"`
+	Actor     string     `json:"actor"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+// Inventory is the part of a store that counts stock and keeps prices. Every method is one
+// transaction. Methods taking an *Idempotency replay the first result for a repeated key.
+type Inventory interface {
+	AdjustStock(ctx context.Context, productID string, a Adjustment, actor string, idem *Idempotency) (Movement, error)
+	// Movements lists a product's stock log, newest first, after the movement ID before (0: from
+	// the newest).
+	Movements(ctx context.Context, productID string, before int64, limit int) ([]Movement, error)
+
+	Reserve(ctx context.Context, in ReservationInput, actor string, idem *Idempotency) (Reservation, error)
+	Reservation(ctx context.Context, id string) (Reservation, error)
+	CommitReservation(ctx context.Context, id, actor string, idem *Idempotency) (Reservation, error)
+	ReleaseReservation(ctx context.Context, id, actor string, idem *Idempotency) (Reservation, error)
+	// ExpireReservations releases held reservations whose time is up, at most limit of them, and
+	// returns how many it released.
+	ExpireReservations(ctx context.Context, limit int) (int, error)
+
+	SetPrice(ctx context.Context, productID string, c PriceChange, actor string, ifVersion int64) (Product, PriceEntry, error)
+	PriceHistory(ctx context.Context, productID string) ([]PriceEntry, error)
+	// ApplyDuePrices makes scheduled prices whose time has come current, and returns how many.
+	ApplyDuePrices(ctx context.Context, limit int) (int, error)
+}
+
+// ExpiryActor is the actor of movements the expiry sweeper makes.
+const ExpiryActor = "system:expiry"
+
+// CanFinish checks that r may move to status to at now: only a held reservation changes, once,
+// and a held one past its expiry can only expire.
+func CanFinish(r Reservation, to ReservationStatus, now time.Time) error {
+	if r.Status != ReservationHeld {
+		return Errorf(CodeConflict, "the reservation is already %s", r.Status)
+	}
+	if to != ReservationExpired && !now.Before(r.ExpiresAt) {
+		return Errorf(CodeConflict, "the reservation expired at %s; its units are being returned to stock", r.ExpiresAt.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// FinishMovement is the stock movement that ends line l of reservation r with status to.
+func FinishMovement(r Reservation, l ReservationLine, to ReservationStatus, actor string, now time.Time) Movement {
+	m := Movement{ProductID: l.ProductID, ReservedDelta: -l.Quantity, ReservationID: r.ID, Actor: actor, At: now}
+	switch to {
+	case ReservationCommitted:
+		m.Kind, m.OnHandDelta = MoveCommit, -l.Quantity
+	case ReservationExpired:
+		m.Kind = MoveExpire
+	default:
+		m.Kind = MoveRelease
+	}
+	return m
+}

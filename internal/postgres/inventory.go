@@ -1,0 +1,446 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// Locking: stock changes lock inventory rows with SELECT ... FOR UPDATE, always in product-ID
+// order, so two multi-SKU reservations naming the same SKUs in opposite orders queue instead of
+// deadlocking, and reservations of unrelated SKUs never wait for each other. Transactions that
+// also change a reservation lock the reservation row first, then inventory rows, in that order
+// everywhere. Read committed isolation is enough: every decision is made on locked rows.
+
+// claim takes the idempotency key for this transaction. A concurrent request with the same key
+// waits on the unique index until this one commits (and then replays its result) or rolls back
+// (and then runs itself). It returns true and fills out when the key was already answered.
+func (s *Store) claim(ctx context.Context, tx pgx.Tx, idem *catalog.Idempotency, out any) (bool, error) {
+	if idem == nil {
+		return false, nil
+	}
+	now := s.clock.Now()
+	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (actor, key, fingerprint, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (actor, key) DO UPDATE SET fingerprint = excluded.fingerprint, result = NULL, created_at = excluded.created_at
+		WHERE idempotency_keys.created_at <= $5`,
+		idem.Actor, idem.Key, idem.Fingerprint, now, now.Add(-catalog.IdempotencyTTL))
+	if err != nil {
+		return false, err
+	}
+	if tag.RowsAffected() == 1 {
+		return false, nil
+	}
+	var fp string
+	var result []byte
+	if err := tx.QueryRow(ctx, `SELECT fingerprint, result FROM idempotency_keys WHERE actor = $1 AND key = $2`, idem.Actor, idem.Key).Scan(&fp, &result); err != nil {
+		return false, err
+	}
+	if fp != idem.Fingerprint {
+		return false, catalog.ErrIdempotencyMismatch
+	}
+	return true, json.Unmarshal(result, out)
+}
+
+func remember(ctx context.Context, tx pgx.Tx, idem *catalog.Idempotency, result any) error {
+	if idem == nil {
+		return nil
+	}
+	b, err := json.Marshal(result)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE idempotency_keys SET result = $3 WHERE actor = $1 AND key = $2`, idem.Actor, idem.Key, b)
+	return err
+}
+
+type stockRow struct {
+	productID, sku   string
+	status           catalog.Status
+	onHand, reserved int64
+}
+
+// lockStock locks the inventory rows of products in ID order and returns them by ID.
+func lockStock(ctx context.Context, tx pgx.Tx, ids []string) (map[string]stockRow, error) {
+	rows, err := tx.Query(ctx, `SELECT i.product_id::text, p.sku, p.status, i.on_hand, i.reserved
+		FROM inventory i JOIN products p ON p.id = i.product_id
+		WHERE i.product_id = ANY($1::uuid[]) ORDER BY i.product_id FOR UPDATE OF i`, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]stockRow{}
+	for rows.Next() {
+		var r stockRow
+		if err := rows.Scan(&r.productID, &r.sku, &r.status, &r.onHand, &r.reserved); err != nil {
+			return nil, err
+		}
+		out[r.productID] = r
+	}
+	return out, rows.Err()
+}
+
+// applyMoves changes stock and logs the movements in one statement, filling in the resulting
+// quantities and IDs. The rows must be locked already.
+func applyMoves(ctx context.Context, tx pgx.Tx, ms []*catalog.Movement) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	n := len(ms)
+	ids, kinds, dOn, dRes, reasons, resIDs, actors, ats := make([]string, n), make([]string, n), make([]int64, n), make([]int64, n), make([]string, n), make([]*string, n), make([]string, n), make([]time.Time, n)
+	for i, m := range ms {
+		ids[i], kinds[i], dOn[i], dRes[i], reasons[i], actors[i], ats[i] = m.ProductID, string(m.Kind), m.OnHandDelta, m.ReservedDelta, m.Reason, m.Actor, m.At
+		if m.ReservationID != "" {
+			resIDs[i] = &ms[i].ReservationID
+		}
+	}
+	rows, err := tx.Query(ctx, `WITH v AS (
+			SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::uuid[], $7::text[], $8::timestamptz[])
+				WITH ORDINALITY AS t(product_id, kind, d_on, d_res, reason, reservation_id, actor, at, n)
+		), upd AS (
+			UPDATE inventory i SET on_hand = i.on_hand + v.d_on, reserved = i.reserved + v.d_res, version = i.version + 1, updated_at = v.at
+			FROM v WHERE i.product_id = v.product_id
+			RETURNING i.product_id, i.on_hand, i.reserved
+		), ins AS (
+			INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, reservation_id, actor, at)
+			SELECT v.product_id, v.kind, v.d_on, v.d_res, upd.on_hand, upd.reserved, v.reason, v.reservation_id, v.actor, v.at
+			FROM v JOIN upd ON upd.product_id = v.product_id ORDER BY v.n
+			RETURNING id, product_id, on_hand, reserved
+		)
+		SELECT id, product_id::text, on_hand, reserved FROM ins`,
+		ids, kinds, dOn, dRes, reasons, resIDs, actors, ats)
+	if err != nil {
+		return err
+	}
+	byProduct := map[string]*catalog.Movement{}
+	for _, m := range ms {
+		byProduct[m.ProductID] = m
+	}
+	count := 0
+	for rows.Next() {
+		var id, onHand, reserved int64
+		var pid string
+		if err := rows.Scan(&id, &pid, &onHand, &reserved); err != nil {
+			return err
+		}
+		if m := byProduct[pid]; m != nil {
+			m.ID, m.OnHand, m.Reserved = id, onHand, reserved
+			count++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if count != n {
+		return errNoProduct
+	}
+	return nil
+}
+
+// AdjustStock adds or removes units on hand, refusing to take available stock below zero.
+func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adjustment, actor string, idem *catalog.Idempotency) (catalog.Movement, error) {
+	var m catalog.Movement
+	if !catalog.ValidID(productID) {
+		return m, errNoProduct
+	}
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if ok, err := s.claim(ctx, tx, idem, &m); ok || err != nil {
+			return err
+		}
+		rows, err := lockStock(ctx, tx, []string{productID})
+		if err != nil {
+			return err
+		}
+		row, ok := rows[productID]
+		if !ok {
+			return errNoProduct
+		}
+		if row.onHand+a.Delta < row.reserved {
+			return catalog.Errorf(catalog.CodeInsufficientStock,
+				"removing %d units would leave available stock negative: %d on hand, %d reserved, %d available", -a.Delta, row.onHand, row.reserved, row.onHand-row.reserved)
+		}
+		m = catalog.Movement{ProductID: productID, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.ReasonText(), Actor: actor, At: s.clock.Now()}
+		if err := applyMoves(ctx, tx, []*catalog.Movement{&m}); err != nil {
+			return err
+		}
+		return remember(ctx, tx, idem, m)
+	})
+	return m, err
+}
+
+// Movements lists a product's stock log, newest first.
+func (s *Store) Movements(ctx context.Context, productID string, before int64, limit int) ([]catalog.Movement, error) {
+	if !catalog.ValidID(productID) {
+		return nil, errNoProduct
+	}
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	var out []catalog.Movement
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM products WHERE id = $1)`, productID).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return errNoProduct
+		}
+		rows, err := tx.Query(ctx, `SELECT id, product_id::text, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason,
+			coalesce(reservation_id::text, ''), actor, at FROM stock_movements WHERE product_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`,
+			productID, before, limit)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (catalog.Movement, error) {
+			var m catalog.Movement
+			err := row.Scan(&m.ID, &m.ProductID, &m.Kind, &m.OnHandDelta, &m.ReservedDelta, &m.OnHand, &m.Reserved, &m.Reason, &m.ReservationID, &m.Actor, &m.At)
+			m.At = m.At.UTC()
+			return m, err
+		})
+		return err
+	})
+	return out, err
+}
+
+var errNoReservation = catalog.Errorf(catalog.CodeNotFound, "reservation not found")
+
+// Reserve holds every line or none.
+func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
+	var r catalog.Reservation
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if ok, err := s.claim(ctx, tx, idem, &r); ok || err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		skus := make([]string, len(in.Lines))
+		for i, l := range in.Lines {
+			skus[i] = strings.ToLower(l.SKU)
+		}
+		idRows, err := tx.Query(ctx, `SELECT lower(sku), id::text FROM products WHERE lower(sku) = ANY($1)`, skus)
+		if err != nil {
+			return err
+		}
+		idOf := map[string]string{}
+		var ids []string
+		for idRows.Next() {
+			var sku, id string
+			if err := idRows.Scan(&sku, &id); err != nil {
+				return err
+			}
+			idOf[sku] = id
+			ids = append(ids, id)
+		}
+		if err := idRows.Err(); err != nil {
+			return err
+		}
+		stock, err := lockStock(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
+		var problems catalog.Problems
+		var shortages []catalog.Shortage
+		lines := make([]catalog.ReservationLine, len(in.Lines))
+		for i, l := range in.Lines {
+			row, ok := stock[idOf[skus[i]]]
+			switch {
+			case !ok:
+				problems.Add(fmt.Sprintf("lines[%d].sku", i), "no product has SKU %q", l.SKU)
+				continue
+			case row.status != catalog.StatusActive:
+				problems.Add(fmt.Sprintf("lines[%d].sku", i), "%s is %s, not for sale", row.sku, row.status)
+				continue
+			case row.onHand-row.reserved < l.Quantity:
+				shortages = append(shortages, catalog.Shortage{SKU: row.sku, Requested: l.Quantity, Available: row.onHand - row.reserved})
+			}
+			lines[i] = catalog.ReservationLine{SKU: row.sku, Quantity: l.Quantity, ProductID: row.productID}
+		}
+		if err := problems.Err(); err != nil {
+			return err
+		}
+		if len(shortages) > 0 {
+			return shortageError(shortages)
+		}
+		r = catalog.Reservation{ID: catalog.NewID(), Status: catalog.ReservationHeld, Lines: lines, ExpiresAt: now.Add(in.TTL()), CreatedAt: now, UpdatedAt: now}
+		if _, err := tx.Exec(ctx, `INSERT INTO reservations (id, status, actor, expires_at, created_at, updated_at) VALUES ($1, 'held', $2, $3, $4, $4)`,
+			r.ID, actor, r.ExpiresAt, now); err != nil {
+			return err
+		}
+		lineNos, pids, lineSKUs, qtys := make([]int32, len(lines)), make([]string, len(lines)), make([]string, len(lines)), make([]int64, len(lines))
+		ms := make([]*catalog.Movement, len(lines))
+		for i, l := range lines {
+			lineNos[i], pids[i], lineSKUs[i], qtys[i] = int32(i), l.ProductID, l.SKU, l.Quantity
+			ms[i] = &catalog.Movement{ProductID: l.ProductID, Kind: catalog.MoveReserve, ReservedDelta: l.Quantity, ReservationID: r.ID, Actor: actor, At: now}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO reservation_lines (reservation_id, line, product_id, sku, quantity)
+			SELECT $1, * FROM unnest($2::int[], $3::uuid[], $4::text[], $5::bigint[])`, r.ID, lineNos, pids, lineSKUs, qtys); err != nil {
+			return err
+		}
+		if err := applyMoves(ctx, tx, ms); err != nil {
+			return err
+		}
+		return remember(ctx, tx, idem, r)
+	})
+	return r, err
+}
+
+func shortageError(shortages []catalog.Shortage) error {
+	var parts []string
+	for _, sh := range shortages {
+		parts = append(parts, fmt.Sprintf("%s (asked %d, available %d)", sh.SKU, sh.Requested, sh.Available))
+	}
+	return &catalog.Error{Code: catalog.CodeInsufficientStock, Shortages: shortages,
+		Message: "not enough stock, nothing was reserved: " + strings.Join(parts, ", ")}
+}
+
+func reservationOf(ctx context.Context, q querier, id string, lock bool) (catalog.Reservation, error) {
+	r := catalog.Reservation{ID: id}
+	query := `SELECT status, expires_at, created_at, updated_at FROM reservations WHERE id = $1`
+	if lock {
+		query += ` FOR UPDATE`
+	}
+	err := q.QueryRow(ctx, query, id).Scan(&r.Status, &r.ExpiresAt, &r.CreatedAt, &r.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, errNoReservation
+	}
+	if err != nil {
+		return r, err
+	}
+	r.ExpiresAt, r.CreatedAt, r.UpdatedAt = r.ExpiresAt.UTC(), r.CreatedAt.UTC(), r.UpdatedAt.UTC()
+	rows, err := q.Query(ctx, `SELECT sku, quantity, coalesce(product_id::text, '') FROM reservation_lines WHERE reservation_id = $1 ORDER BY line`, id)
+	if err != nil {
+		return r, err
+	}
+	r.Lines, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (catalog.ReservationLine, error) {
+		var l catalog.ReservationLine
+		err := row.Scan(&l.SKU, &l.Quantity, &l.ProductID)
+		return l, err
+	})
+	return r, err
+}
+
+// Reservation returns a reservation.
+func (s *Store) Reservation(ctx context.Context, id string) (catalog.Reservation, error) {
+	if !catalog.ValidID(id) {
+		return catalog.Reservation{}, errNoReservation
+	}
+	var r catalog.Reservation
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		r, err = reservationOf(ctx, tx, id, false)
+		return err
+	})
+	return r, err
+}
+
+// finishAll ends held reservations (already locked) with status to, locking all their
+// products' stock in ID order first.
+func finishAll(ctx context.Context, tx pgx.Tx, rs []*catalog.Reservation, to catalog.ReservationStatus, actor string, now time.Time) error {
+	var ids []string
+	var ms []*catalog.Movement
+	for _, r := range rs {
+		for _, l := range r.Lines {
+			m := catalog.FinishMovement(*r, l, to, actor, now)
+			ms = append(ms, &m)
+			ids = append(ids, l.ProductID)
+		}
+	}
+	if _, err := lockStock(ctx, tx, ids); err != nil {
+		return err
+	}
+	// applyMoves takes one movement per product per statement.
+	for len(ms) > 0 {
+		seen := map[string]bool{}
+		var batch, later []*catalog.Movement
+		for _, m := range ms {
+			if seen[m.ProductID] {
+				later = append(later, m)
+			} else {
+				seen[m.ProductID] = true
+				batch = append(batch, m)
+			}
+		}
+		if err := applyMoves(ctx, tx, batch); err != nil {
+			return err
+		}
+		ms = later
+	}
+	resIDs := make([]string, len(rs))
+	for i, r := range rs {
+		resIDs[i] = r.ID
+		r.Status, r.UpdatedAt = to, now
+	}
+	_, err := tx.Exec(ctx, `UPDATE reservations SET status = $2, updated_at = $3 WHERE id = ANY($1::uuid[])`, resIDs, to, now)
+	return err
+}
+
+func (s *Store) finish(ctx context.Context, id, actor string, idem *catalog.Idempotency, to catalog.ReservationStatus) (catalog.Reservation, error) {
+	var r catalog.Reservation
+	if !catalog.ValidID(id) {
+		return r, errNoReservation
+	}
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if ok, err := s.claim(ctx, tx, idem, &r); ok || err != nil {
+			return err
+		}
+		var err error
+		if r, err = reservationOf(ctx, tx, id, true); err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		if err := catalog.CanFinish(r, to, now); err != nil {
+			return err
+		}
+		if err := finishAll(ctx, tx, []*catalog.Reservation{&r}, to, actor, now); err != nil {
+			return err
+		}
+		return remember(ctx, tx, idem, r)
+	})
+	return r, err
+}
+
+// CommitReservation takes the reserved units out of stock: the sale happened.
+func (s *Store) CommitReservation(ctx context.Context, id, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
+	return s.finish(ctx, id, actor, idem, catalog.ReservationCommitted)
+}
+
+// ReleaseReservation gives the reserved units back.
+func (s *Store) ReleaseReservation(ctx context.Context, id, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
+	return s.finish(ctx, id, actor, idem, catalog.ReservationReleased)
+}
+
+// ExpireReservations releases held reservations past their expiry. Instances sweeping at the
+// same time skip each other's rows.
+func (s *Store) ExpireReservations(ctx context.Context, limit int) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		now := s.clock.Now()
+		rows, err := tx.Query(ctx, `SELECT id::text FROM reservations WHERE status = 'held' AND expires_at <= $1
+			ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`, now, limit)
+		if err != nil {
+			return err
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		var rs []*catalog.Reservation
+		for _, id := range ids {
+			r, err := reservationOf(ctx, tx, id, false)
+			if err != nil {
+				return err
+			}
+			rs = append(rs, &r)
+		}
+		n = len(rs)
+		if n == 0 {
+			return nil
+		}
+		return finishAll(ctx, tx, rs, catalog.ReservationExpired, catalog.ExpiryActor, now)
+	})
+	return n, err
+}

@@ -1,0 +1,337 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// SQLite has one writer at a time (every write transaction here is BEGIN IMMEDIATE on the one
+// write connection), so the inventory needs no row locks: each transaction sees and changes
+// the stock alone.
+
+// replay returns true and fills out when idem names a request already answered.
+func (s *Store) replay(ctx context.Context, tx *sql.Tx, idem *catalog.Idempotency, out any) (bool, error) {
+	if idem == nil {
+		return false, nil
+	}
+	var fp, result string
+	err := tx.QueryRowContext(ctx, `SELECT fingerprint, result FROM idempotency_keys WHERE actor = ? AND key = ? AND created_at > ?`,
+		idem.Actor, idem.Key, s.clock.Now().Add(-catalog.IdempotencyTTL).UnixMicro()).Scan(&fp, &result)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, err
+	case fp != idem.Fingerprint:
+		return false, catalog.ErrIdempotencyMismatch
+	}
+	return true, json.Unmarshal([]byte(result), out)
+}
+
+// remember stores the result of a request made with idem.
+func (s *Store) remember(ctx context.Context, tx *sql.Tx, idem *catalog.Idempotency, result any) error {
+	if idem == nil {
+		return nil
+	}
+	b, err := json.Marshal(result)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO idempotency_keys (actor, key, fingerprint, result, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (actor, key) DO UPDATE SET fingerprint = excluded.fingerprint, result = excluded.result, created_at = excluded.created_at`,
+		idem.Actor, idem.Key, idem.Fingerprint, string(b), s.clock.Now().UnixMicro())
+	return err
+}
+
+// move changes one product's stock and logs the movement; it refuses to break the invariants
+// 0 <= reserved <= on_hand.
+func move(ctx context.Context, tx *sql.Tx, m *catalog.Movement) error {
+	var onHand, reserved int64
+	err := tx.QueryRowContext(ctx, `UPDATE inventory SET on_hand = on_hand + ?, reserved = reserved + ?, version = version + 1, updated_at = ?
+		WHERE product_id = ? RETURNING on_hand, reserved`, m.OnHandDelta, m.ReservedDelta, m.At.UnixMicro(), m.ProductID).Scan(&onHand, &reserved)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errNoProduct
+	}
+	if err != nil {
+		return err
+	}
+	m.OnHand, m.Reserved = onHand, reserved
+	return tx.QueryRowContext(ctx, `INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, reservation_id, actor, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		m.ProductID, m.Kind, m.OnHandDelta, m.ReservedDelta, onHand, reserved, m.Reason, nullable(m.ReservationID), m.Actor, m.At.UnixMicro()).Scan(&m.ID)
+}
+
+// AdjustStock adds or removes units on hand, refusing to take available stock below zero.
+func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adjustment, actor string, idem *catalog.Idempotency) (catalog.Movement, error) {
+	var m catalog.Movement
+	if !catalog.ValidID(productID) {
+		return m, errNoProduct
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if ok, err := s.replay(ctx, tx, idem, &m); ok || err != nil {
+			return err
+		}
+		var onHand, reserved int64
+		err := tx.QueryRowContext(ctx, `SELECT on_hand, reserved FROM inventory WHERE product_id = ?`, productID).Scan(&onHand, &reserved)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errNoProduct
+		}
+		if err != nil {
+			return err
+		}
+		if onHand+a.Delta < reserved {
+			return catalog.Errorf(catalog.CodeInsufficientStock,
+				"removing %d units would leave available stock negative: %d on hand, %d reserved, %d available", -a.Delta, onHand, reserved, onHand-reserved)
+		}
+		m = catalog.Movement{ProductID: productID, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.ReasonText(), Actor: actor, At: s.clock.Now()}
+		if err := move(ctx, tx, &m); err != nil {
+			return err
+		}
+		return s.remember(ctx, tx, idem, m)
+	})
+	return m, err
+}
+
+// Movements lists a product's stock log, newest first.
+func (s *Store) Movements(ctx context.Context, productID string, before int64, limit int) ([]catalog.Movement, error) {
+	if !catalog.ValidID(productID) {
+		return nil, errNoProduct
+	}
+	var out []catalog.Movement
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM products WHERE id = ?`, productID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return errNoProduct
+		} else if err != nil {
+			return err
+		}
+		if before <= 0 {
+			before = 1<<63 - 1
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason,
+			coalesce(reservation_id, ''), actor, at FROM stock_movements WHERE product_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+			productID, before, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var m catalog.Movement
+			var at int64
+			if err := rows.Scan(&m.ID, &m.ProductID, &m.Kind, &m.OnHandDelta, &m.ReservedDelta, &m.OnHand, &m.Reserved, &m.Reason, &m.ReservationID, &m.Actor, &at); err != nil {
+				return err
+			}
+			m.At = micros(at)
+			out = append(out, m)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+var errNoReservation = catalog.Errorf(catalog.CodeNotFound, "reservation not found")
+
+// Reserve holds every line or none.
+func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
+	var r catalog.Reservation
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if ok, err := s.replay(ctx, tx, idem, &r); ok || err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		var problems catalog.Problems
+		var shortages []catalog.Shortage
+		lines := make([]catalog.ReservationLine, len(in.Lines))
+		for i, l := range in.Lines {
+			var id, sku string
+			var status catalog.Status
+			var onHand, reserved int64
+			err := tx.QueryRowContext(ctx, `SELECT p.id, p.sku, p.status, i.on_hand, i.reserved FROM products p JOIN inventory i ON i.product_id = p.id
+				WHERE p.sku = ? COLLATE NOCASE`, l.SKU).Scan(&id, &sku, &status, &onHand, &reserved)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				problems.Add(fmt.Sprintf("lines[%d].sku", i), "no product has SKU %q", l.SKU)
+				continue
+			case err != nil:
+				return err
+			case status != catalog.StatusActive:
+				problems.Add(fmt.Sprintf("lines[%d].sku", i), "%s is %s, not for sale", sku, status)
+				continue
+			}
+			if onHand-reserved < l.Quantity {
+				shortages = append(shortages, catalog.Shortage{SKU: sku, Requested: l.Quantity, Available: onHand - reserved})
+			}
+			lines[i] = catalog.ReservationLine{SKU: sku, Quantity: l.Quantity, ProductID: id}
+		}
+		if err := problems.Err(); err != nil {
+			return err
+		}
+		if len(shortages) > 0 {
+			return shortageError(shortages)
+		}
+		r = catalog.Reservation{ID: catalog.NewID(), Status: catalog.ReservationHeld, Lines: lines,
+			ExpiresAt: now.Add(in.TTL()), CreatedAt: now, UpdatedAt: now}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO reservations (id, status, actor, expires_at, created_at, updated_at) VALUES (?, 'held', ?, ?, ?, ?)`,
+			r.ID, actor, r.ExpiresAt.UnixMicro(), now.UnixMicro(), now.UnixMicro()); err != nil {
+			return err
+		}
+		for i, l := range lines {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO reservation_lines (reservation_id, line, product_id, sku, quantity) VALUES (?, ?, ?, ?, ?)`,
+				r.ID, i, l.ProductID, l.SKU, l.Quantity); err != nil {
+				return err
+			}
+			m := catalog.Movement{ProductID: l.ProductID, Kind: catalog.MoveReserve, ReservedDelta: l.Quantity, ReservationID: r.ID, Actor: actor, At: now}
+			if err := move(ctx, tx, &m); err != nil {
+				return err
+			}
+		}
+		return s.remember(ctx, tx, idem, r)
+	})
+	return r, err
+}
+
+func shortageError(shortages []catalog.Shortage) error {
+	var parts []string
+	for _, sh := range shortages {
+		parts = append(parts, fmt.Sprintf("%s (asked %d, available %d)", sh.SKU, sh.Requested, sh.Available))
+	}
+	return &catalog.Error{Code: catalog.CodeInsufficientStock, Shortages: shortages,
+		Message: "not enough stock, nothing was reserved: " + strings.Join(parts, ", ")}
+}
+
+func reservationOf(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, id string) (catalog.Reservation, error) {
+	r := catalog.Reservation{ID: id}
+	var exp, created, updated int64
+	err := q.QueryRowContext(ctx, `SELECT status, expires_at, created_at, updated_at FROM reservations WHERE id = ?`, id).Scan(&r.Status, &exp, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, errNoReservation
+	}
+	if err != nil {
+		return r, err
+	}
+	r.ExpiresAt, r.CreatedAt, r.UpdatedAt = micros(exp), micros(created), micros(updated)
+	rows, err := q.QueryContext(ctx, `SELECT sku, quantity, coalesce(product_id, '') FROM reservation_lines WHERE reservation_id = ? ORDER BY line`, id)
+	if err != nil {
+		return r, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l catalog.ReservationLine
+		if err := rows.Scan(&l.SKU, &l.Quantity, &l.ProductID); err != nil {
+			return r, err
+		}
+		r.Lines = append(r.Lines, l)
+	}
+	return r, rows.Err()
+}
+
+// Reservation returns a reservation.
+func (s *Store) Reservation(ctx context.Context, id string) (catalog.Reservation, error) {
+	if !catalog.ValidID(id) {
+		return catalog.Reservation{}, errNoReservation
+	}
+	var r catalog.Reservation
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		r, err = reservationOf(ctx, tx, id)
+		return err
+	})
+	return r, err
+}
+
+// finish moves a held reservation to its final status, moving its units accordingly.
+func (s *Store) finish(ctx context.Context, id, actor string, idem *catalog.Idempotency, to catalog.ReservationStatus) (catalog.Reservation, error) {
+	var r catalog.Reservation
+	if !catalog.ValidID(id) {
+		return r, errNoReservation
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if ok, err := s.replay(ctx, tx, idem, &r); ok || err != nil {
+			return err
+		}
+		var err error
+		if r, err = reservationOf(ctx, tx, id); err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		if err := catalog.CanFinish(r, to, now); err != nil {
+			return err
+		}
+		if err := finishLines(ctx, tx, &r, to, actor, now); err != nil {
+			return err
+		}
+		return s.remember(ctx, tx, idem, r)
+	})
+	return r, err
+}
+
+func finishLines(ctx context.Context, tx *sql.Tx, r *catalog.Reservation, to catalog.ReservationStatus, actor string, now time.Time) error {
+	for _, l := range r.Lines {
+		m := catalog.FinishMovement(*r, l, to, actor, now)
+		if err := move(ctx, tx, &m); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE reservations SET status = ?, updated_at = ? WHERE id = ?`, to, now.UnixMicro(), r.ID); err != nil {
+		return err
+	}
+	r.Status, r.UpdatedAt = to, now
+	return nil
+}
+
+// CommitReservation takes the reserved units out of stock: the sale happened.
+func (s *Store) CommitReservation(ctx context.Context, id, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
+	return s.finish(ctx, id, actor, idem, catalog.ReservationCommitted)
+}
+
+// ReleaseReservation gives the reserved units back.
+func (s *Store) ReleaseReservation(ctx context.Context, id, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
+	return s.finish(ctx, id, actor, idem, catalog.ReservationReleased)
+}
+
+// ExpireReservations releases held reservations past their expiry.
+func (s *Store) ExpireReservations(ctx context.Context, limit int) (int, error) {
+	n := 0
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		now := s.clock.Now()
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM reservations WHERE status = 'held' AND expires_at <= ? ORDER BY expires_at LIMIT ?`, now.UnixMicro(), limit)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			r, err := reservationOf(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if err := finishLines(ctx, tx, &r, catalog.ReservationExpired, catalog.ExpiryActor, now); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, err
+}
