@@ -154,8 +154,8 @@ func TestProductLifecycle(t *testing.T) {
 		t.Fatalf("Cache-Control = %q", resp.Header.Get("Cache-Control"))
 	}
 	e.do("GET", "/products/"+p.ID, "", map[string]string{"If-None-Match": tag}, 304)
-	e.do("GET", "/products/by-sku/mug-1", "", map[string]string{"If-None-Match": `"9.9", ` + tag}, 304)
-	e.do("GET", "/products/by-sku/mug-1", "", map[string]string{"If-None-Match": `"9.9"`}, 200)
+	e.do("GET", "/skus/mug-1", "", map[string]string{"If-None-Match": `"9.9", ` + tag}, 304)
+	e.do("GET", "/skus/mug-1", "", map[string]string{"If-None-Match": `"9.9"`}, 200)
 
 	// PATCH with the current ETag, then the old one is stale.
 	resp, b = e.do("PATCH", "/products/"+p.ID, `{"name":"Big mug","attributes":{"size":"L"}}`, with(auth, "If-Match", tag), 200)
@@ -259,7 +259,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown parameter", "GET", "/products?catgory=kitchen", "", nil, 400, "catgory"},
 		{"repeated parameter", "GET", "/products?limit=1&limit=2", "", nil, 400, "limit"},
 		{"long query", "GET", "/products?q=" + strings.Repeat("a", 201), "", nil, 400, "q"},
-		{"bad sku path", "GET", "/products/by-sku/a%20b", "", nil, 400, "sku"},
+		{"bad sku path", "GET", "/skus/a%20b", "", nil, 400, "sku"},
 		{"unknown product", "GET", "/products/" + catalog.NewID(), "", nil, 404, ""},
 		{"not an id", "GET", "/products/xyz", "", nil, 404, ""},
 		{"bad if-match", "PUT", "/products/" + catalog.NewID(), mug, with(auth, "If-Match", "yesterday"), 400, "If-Match"},

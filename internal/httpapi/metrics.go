@@ -16,6 +16,7 @@ type Metrics struct {
 	Registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	reserve  *prometheus.CounterVec
 }
 
 // NewMetrics returns Metrics with the Go runtime and process collectors registered.
@@ -30,7 +31,10 @@ func NewMetrics() *Metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route", "status"}),
 	}
-	m.Registry.MustRegister(m.requests, m.latency, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reserve = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "catalog_reservations_total", Help: "Reservation outcomes: reserved, insufficient_stock, invalid, error, committed, released, expired.",
+	}, []string{"outcome"})
+	m.Registry.MustRegister(m.requests, m.latency, m.reserve, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -43,4 +47,9 @@ func (m *Metrics) observeRequest(route, method string, status int, d time.Durati
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+}
+
+// Reservation counts n reservations with outcome.
+func (m *Metrics) Reservation(outcome string, n int) {
+	m.reserve.WithLabelValues(outcome).Add(float64(n))
 }

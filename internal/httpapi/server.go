@@ -85,7 +85,17 @@ func (s *Server) routes() {
 	m.HandleFunc("PATCH /products/{id}", s.protect(s.patchProduct))
 	m.HandleFunc("DELETE /products/{id}", s.protect(s.deleteProduct))
 	m.HandleFunc("POST /products/{id}/archive", s.protect(s.archiveProduct))
-	m.HandleFunc("GET /products/by-sku/{sku}", s.getProductBySKU)
+	m.HandleFunc("GET /skus/{sku}", s.getProductBySKU)
+
+	m.HandleFunc("GET /products/{id}/stock", s.getStock)
+	m.HandleFunc("POST /products/{id}/stock/adjustments", s.protect(s.adjustStock))
+	m.HandleFunc("GET /products/{id}/stock/movements", s.protect(s.listMovements))
+	m.HandleFunc("PUT /products/{id}/price", s.protect(s.setPrice))
+	m.HandleFunc("GET /products/{id}/prices", s.priceHistory)
+	m.HandleFunc("POST /reservations", s.protect(s.createReservation))
+	m.HandleFunc("GET /reservations/{id}", s.protect(s.getReservation))
+	m.HandleFunc("POST /reservations/{id}/commit", s.protect(s.finishReservation(true)))
+	m.HandleFunc("POST /reservations/{id}/release", s.protect(s.finishReservation(false)))
 
 	m.HandleFunc("GET /categories", s.listCategories)
 	m.HandleFunc("POST /categories", s.protect(s.createCategory))
@@ -100,7 +110,10 @@ func (s *Server) Routes() []string {
 		"GET /health", "GET /ready", "GET /openapi.yaml",
 		"GET /products", "POST /products", "GET /products/{id}", "PUT /products/{id}",
 		"PATCH /products/{id}", "DELETE /products/{id}", "POST /products/{id}/archive",
-		"GET /products/by-sku/{sku}",
+		"GET /skus/{sku}",
+		"GET /products/{id}/stock", "POST /products/{id}/stock/adjustments", "GET /products/{id}/stock/movements",
+		"PUT /products/{id}/price", "GET /products/{id}/prices",
+		"POST /reservations", "GET /reservations/{id}", "POST /reservations/{id}/commit", "POST /reservations/{id}/release",
 		"GET /categories", "POST /categories", "GET /categories/{slug}", "PATCH /categories/{slug}",
 		"DELETE /categories/{slug}",
 	}

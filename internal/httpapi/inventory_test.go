@@ -1,0 +1,118 @@
+package httpapi_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+func TestInventoryAndReservationsThroughAPI(t *testing.T) {
+	e := newEnv(t)
+	_, b := e.do("POST", "/products", mug, auth, 201)
+	p := decode[catalog.Product](t, b)
+	_, b = e.do("POST", "/products", strings.Replace(mug, "MUG-1", "MUG-2", 1), auth, 201)
+	p2 := decode[catalog.Product](t, b)
+
+	_, b = e.do("POST", "/products/"+p.ID+"/stock/adjustments", `{"delta":10,"reason":"received","note":"PO-7"}`, with(auth, "Idempotency-Key", "adj-1"), 201)
+	m := decode[catalog.Movement](t, b)
+	if m.OnHand != 10 || !strings.HasPrefix(m.Actor, "apikey:") || strings.Contains(m.Actor, key) {
+		t.Fatalf("movement %+v", m)
+	}
+	// The retry replays: still 10 on hand.
+	_, b = e.do("POST", "/products/"+p.ID+"/stock/adjustments", `{"delta":10,"reason":"received","note":"PO-7"}`, with(auth, "Idempotency-Key", "adj-1"), 201)
+	if decode[catalog.Movement](t, b).ID != m.ID {
+		t.Fatal("retried adjustment applied twice")
+	}
+	e.do("POST", "/products/"+p.ID+"/stock/adjustments", `{"delta":11,"reason":"received"}`, with(auth, "Idempotency-Key", "adj-1"), 422)
+	e.do("POST", "/products/"+p.ID+"/stock/adjustments", `{"delta":-11,"reason":"damaged"}`, auth, 409)
+	e.do("POST", "/products/"+p2.ID+"/stock/adjustments", `{"delta":2,"reason":"received"}`, auth, 201)
+
+	// All or nothing: MUG-2 is short, so nothing is held and the answer names it.
+	_, b = e.do("POST", "/reservations", `{"lines":[{"sku":"MUG-1","quantity":3},{"sku":"mug-2","quantity":5}]}`, auth, 409)
+	var short struct {
+		Error struct {
+			Code      string
+			Shortages []catalog.Shortage
+		}
+	}
+	short = decode[struct {
+		Error struct {
+			Code      string
+			Shortages []catalog.Shortage
+		}
+	}](t, b)
+	if short.Error.Code != "insufficient_stock" || len(short.Error.Shortages) != 1 || short.Error.Shortages[0].SKU != "MUG-2" {
+		t.Fatalf("shortage answer %s", b)
+	}
+	_, b = e.do("GET", "/products/"+p.ID+"/stock", "", nil, 200)
+	if st := decode[catalog.Stock](t, b); st.Reserved != 0 || st.Available != 10 {
+		t.Fatalf("stock after a failed reservation: %s", b)
+	}
+
+	resp, b := e.do("POST", "/reservations", `{"lines":[{"sku":"MUG-1","quantity":3},{"sku":"MUG-2","quantity":2}],"ttl_seconds":600}`, with(auth, "Idempotency-Key", "res-1"), 201)
+	r := decode[catalog.Reservation](t, b)
+	if resp.Header.Get("Location") != "/reservations/"+r.ID || r.Status != "held" {
+		t.Fatalf("reservation %s", b)
+	}
+	_, b = e.do("POST", "/reservations", `{"lines":[{"sku":"MUG-1","quantity":3},{"sku":"MUG-2","quantity":2}],"ttl_seconds":600}`, with(auth, "Idempotency-Key", "res-1"), 201)
+	if decode[catalog.Reservation](t, b).ID != r.ID {
+		t.Fatal("retried reservation held twice")
+	}
+	e.do("GET", "/reservations/"+r.ID, "", auth, 200)
+	e.do("GET", "/reservations/"+r.ID, "", nil, 401)
+	e.do("POST", "/reservations/"+r.ID+"/commit", "", with(auth, "Idempotency-Key", "c-1"), 200)
+	e.do("POST", "/reservations/"+r.ID+"/commit", "", with(auth, "Idempotency-Key", "c-1"), 200) // replay
+	e.do("POST", "/reservations/"+r.ID+"/commit", "", auth, 409)                                 // not twice
+	e.do("POST", "/reservations/"+r.ID+"/release", "", auth, 409)
+	e.do("POST", "/reservations/"+catalog.NewID()+"/release", "", auth, 404)
+	_, b = e.do("GET", "/products/"+p.ID, "", nil, 200)
+	if st := decode[catalog.Product](t, b).Stock; st.OnHand != 7 || st.Reserved != 0 {
+		t.Fatalf("after commit: %+v", st)
+	}
+	_, b = e.do("GET", "/products/"+p.ID+"/stock/movements?limit=2", "", auth, 200)
+	ml := decode[struct {
+		Items      []catalog.Movement
+		NextBefore int64 `json:"next_before"`
+	}](t, b)
+	if len(ml.Items) != 2 || ml.Items[0].Kind != "commit" || ml.NextBefore == 0 {
+		t.Fatalf("movements %s", b)
+	}
+
+	for _, bad := range []struct{ path, body string }{
+		{"/reservations", `{"lines":[]}`},
+		{"/reservations", `{"lines":[{"sku":"MUG-1","quantity":0}]}`},
+		{"/reservations", `{"lines":[{"sku":"MUG-1","quantity":1},{"sku":"mug-1","quantity":1}]}`},
+		{"/reservations", `{"lines":[{"sku":"MUG-1","quantity":1}],"ttl_seconds":5}`},
+		{"/reservations", `{"lines":[{"sku":"NOPE-9","quantity":1}]}`},
+		{"/products/" + p.ID + "/stock/adjustments", `{"delta":0,"reason":"received"}`},
+		{"/products/" + p.ID + "/stock/adjustments", `{"delta":1,"reason":"stolen"}`},
+		{"/products/" + p.ID + "/stock/adjustments", `{"delta":1.5,"reason":"received"}`},
+	} {
+		e.do("POST", bad.path, bad.body, auth, 400)
+	}
+	e.do("GET", "/products/"+p.ID+"/stock/movements?limit=0", "", auth, 400)
+}
+
+func TestPricesThroughAPI(t *testing.T) {
+	e := newEnv(t)
+	resp, b := e.do("POST", "/products", mug, auth, 201)
+	p := decode[catalog.Product](t, b)
+	resp, b = e.do("PUT", "/products/"+p.ID+"/price", `{"price":{"currency":"USD","amount":999}}`, with(auth, "If-Match", resp.Header.Get("ETag")), 200)
+	res := decode[struct {
+		Product catalog.Product
+		Price   catalog.PriceEntry
+	}](t, b)
+	if res.Product.Price.Amount != 999 || res.Product.Version != 2 || resp.Header.Get("ETag") != `"2.1"` {
+		t.Fatalf("set price: %s", b)
+	}
+	e.do("PUT", "/products/"+p.ID+"/price", `{"price":{"currency":"USD","amount":1}}`, with(auth, "If-Match", `"1.1"`), 412)
+	e.do("PUT", "/products/"+p.ID+"/price", `{"price":{"currency":"USD","amount":-1}}`, auth, 400)
+	e.do("PUT", "/products/"+p.ID+"/price", `{"price":{"currency":"USD","amount":1},"valid_from":"2001-01-01T00:00:00Z"}`, auth, 400)
+	e.do("PUT", "/products/"+p.ID+"/price", `{"price":{"currency":"USD","amount":1},"valid_from":"soon"}`, auth, 400)
+	_, b = e.do("PUT", "/products/"+p.ID+"/price", `{"price":{"currency":"USD","amount":899},"valid_from":"2099-01-01T00:00:00Z"}`, auth, 400)
+	_, b = e.do("GET", "/products/"+p.ID+"/prices", "", nil, 200)
+	if h := decode[struct{ Items []catalog.PriceEntry }](t, b); len(h.Items) != 2 || h.Items[0].Price.Amount != 999 {
+		t.Fatalf("history %s", b)
+	}
+}
