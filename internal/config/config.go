@@ -34,6 +34,8 @@ type Config struct {
 	ReadyTimeout    time.Duration
 	DrainDelay      time.Duration
 	ShutdownTimeout time.Duration
+	// SweepInterval is how often expired reservations are released and due prices applied.
+	SweepInterval time.Duration
 	// SeedSample loads the sample catalog when the embedded store starts empty.
 	SeedSample bool
 	MetricsEMF bool
@@ -98,6 +100,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ReadyTimeout:    duration("READY_TIMEOUT", time.Second),
 		DrainDelay:      duration("DRAIN_DELAY", 0),
 		ShutdownTimeout: duration("SHUTDOWN_TIMEOUT", 25*time.Second),
+		SweepInterval:   duration("SWEEP_INTERVAL", time.Second),
 		SeedSample:      boolean("SEED_SAMPLE", true),
 		MetricsEMF:      boolean("METRICS_EMF", false),
 		Env:             str("APP_ENV", "local"),
@@ -107,6 +110,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.DrainDelay >= c.ShutdownTimeout {
 		bad("DRAIN_DELAY", "(%s) must be shorter than SHUTDOWN_TIMEOUT (%s), or in-flight requests get no time to finish", c.DrainDelay, c.ShutdownTimeout)
+	}
+	if c.SweepInterval < 10*time.Millisecond {
+		bad("SWEEP_INTERVAL", "must be at least 10ms")
 	}
 	c.DataDir = filepath.Clean(c.DataDir)
 

@@ -53,3 +53,13 @@ func (m *Metrics) Handler() http.Handler {
 func (m *Metrics) Reservation(outcome string, n int) {
 	m.reserve.WithLabelValues(outcome).Add(float64(n))
 }
+
+// GaugeFunc exports f's value as a gauge (connection pool statistics, for example).
+func (m *Metrics) GaugeFunc(name, help string, f func() float64) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+}
+
+// CounterFunc exports f's value, which only grows, as a counter.
+func (m *Metrics) CounterFunc(name, help string, f func() float64) {
+	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f))
+}

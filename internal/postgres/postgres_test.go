@@ -66,3 +66,14 @@ func TestMigrateOnce(t *testing.T) {
 		t.Fatalf("applied %d migrations, want %d", n, len(ms))
 	}
 }
+
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) catalog.Store {
+		s, err := postgres.Open(context.Background(), pgtest.URL(b), postgres.Options{MaxConns: 16})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}

@@ -30,13 +30,13 @@ func TestSampleIsValidAndRealistic(t *testing.T) {
 
 func TestParseRejects(t *testing.T) {
 	for name, doc := range map[string]string{
-		"unknown field":     `{"categories":[],"products":[],"extra":1}`,
-		"orphan category":   `{"categories":[{"slug":"a","name":"A","parent":"b"}],"products":[]}`,
-		"unknown category":  `{"categories":[],"products":[{"sku":"ABC","name":"x","category":"none","status":"active","price":{"currency":"USD","amount":1},"stock":1}]}`,
-		"invalid product":   `{"categories":[{"slug":"a","name":"A"}],"products":[{"sku":"A","name":"x","category":"a","status":"active","price":{"currency":"USD","amount":1},"stock":1}]}`,
-		"duplicate sku":     `{"categories":[{"slug":"a","name":"A"}],"products":[{"sku":"ABC","name":"x","category":"a","status":"active","price":{"currency":"USD","amount":1},"stock":1},{"sku":"abc","name":"y","category":"a","status":"active","price":{"currency":"USD","amount":1},"stock":1}]}`,
-		"negative stock":    `{"categories":[{"slug":"a","name":"A"}],"products":[{"sku":"ABC","name":"x","category":"a","status":"active","price":{"currency":"USD","amount":1},"stock":-1}]}`,
-		"not json":          `{`,
+		"unknown field":    `{"categories":[],"products":[],"extra":1}`,
+		"orphan category":  `{"categories":[{"slug":"a","name":"A","parent":"b"}],"products":[]}`,
+		"unknown category": `{"categories":[],"products":[{"sku":"ABC","name":"x","category":"none","status":"active","price":{"currency":"USD","amount":1},"stock":1}]}`,
+		"invalid product":  `{"categories":[{"slug":"a","name":"A"}],"products":[{"sku":"A","name":"x","category":"a","status":"active","price":{"currency":"USD","amount":1},"stock":1}]}`,
+		"duplicate sku":    `{"categories":[{"slug":"a","name":"A"}],"products":[{"sku":"ABC","name":"x","category":"a","status":"active","price":{"currency":"USD","amount":1},"stock":1},{"sku":"abc","name":"y","category":"a","status":"active","price":{"currency":"USD","amount":1},"stock":1}]}`,
+		"negative stock":   `{"categories":[{"slug":"a","name":"A"}],"products":[{"sku":"ABC","name":"x","category":"a","status":"active","price":{"currency":"USD","amount":1},"stock":-1}]}`,
+		"not json":         `{`,
 	} {
 		if _, err := Parse([]byte(doc)); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/acme/catalog/internal/config"
+	"github.com/acme/catalog/internal/seed"
+)
+
+// migrateCmd applies pending migrations (opening a store migrates it) and reports.
+func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	store, _, err := openStore(ctx, cfg, newLogger(cfg, io.Discard))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	fmt.Fprintln(stdout, "migrations applied; the schema is current")
+	return nil
+}
+
+// seedCmd loads the sample catalog, or N synthetic products: with a progress line on a terminal,
+// a plain summary otherwise.
+func seedCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c seed.Catalog
+	switch len(args) {
+	case 0:
+		var err error
+		if c, err = seed.Sample(); err != nil {
+			return err
+		}
+	case 1:
+		n, err := strconv.Atoi(args[0])
+		if err != nil || n < 1 || n > 10_000_000 {
+			return fmt.Errorf("N must be a number of products from 1 to 10000000, not %q", args[0])
+		}
+		c = seed.Synthetic(n, uint64(time.Now().UnixNano()))
+	default:
+		return fmt.Errorf("usage: catalog seed [N]")
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	store, _, err := openStore(ctx, cfg, newLogger(cfg, io.Discard))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	start := time.Now()
+	var progress func(done, total int)
+	if isTerminal(stderr) {
+		progress = func(done, total int) {
+			rate := float64(done) / time.Since(start).Seconds()
+			fmt.Fprintf(stderr, "\r%s %3d%%  %d/%d products  %.0f/s ", bar(done, total, 30), done*100/total, done, total, rate)
+			if done == total {
+				fmt.Fprintln(stderr)
+			}
+		}
+	}
+	if err := seed.Load(ctx, store, c, progress); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	fmt.Fprintf(stdout, "seeded %d categories and %d products in %s (%.0f products/s)\n",
+		len(c.Categories), len(c.Products), elapsed.Round(time.Millisecond), float64(len(c.Products))/elapsed.Seconds())
+	return nil
+}
+
+func bar(done, total, width int) string {
+	n := done * width / total
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// healthcheck asks the local server's /health, for container platforms without curl.
+func healthcheck(ctx context.Context, args []string, getenv func(string) string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	port := getenv("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+port+"/health", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("/health answered %s", resp.Status)
+	}
+	return nil
+}

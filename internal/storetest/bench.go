@@ -1,0 +1,142 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// BenchOpener returns a new, empty store for one benchmark.
+type BenchOpener func(b *testing.B) catalog.Store
+
+// benchCatalog loads n synthetic-looking products and returns their IDs.
+func benchCatalog(b *testing.B, s catalog.Store, n int) []string {
+	b.Helper()
+	ctx := context.Background()
+	if _, err := s.CreateCategory(ctx, catalog.CategoryInput{Slug: "bench", Name: "Bench"}); err != nil {
+		b.Fatal(err)
+	}
+	batch := make([]catalog.NewProduct, n)
+	for i := range batch {
+		in := input(fmt.Sprintf("B-%07d", i), fmt.Sprintf("Bench product %d", i), "bench", int64(100+i%5000))
+		batch[i] = catalog.NewProduct{ProductInput: in, OnHand: 1_000_000}
+	}
+	if err := s.Import(ctx, batch); err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]string, 0, n)
+	q := catalog.ListQuery{Sort: catalog.SortOldest, Limit: catalog.MaxLimit}
+	for {
+		page, err := s.ListProducts(ctx, q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, p := range page.Items {
+			ids = append(ids, p.ID)
+		}
+		if page.Next == nil {
+			return ids
+		}
+		q.After = page.Next
+	}
+}
+
+// Bench runs the store benchmarks: reads by ID, list pages, and reservations on one hot SKU and
+// across many SKUs, in parallel. Reservations report their rate and the units oversold, which
+// must be 0.
+func Bench(b *testing.B, open BenchOpener) {
+	b.Run("GetByID", func(b *testing.B) {
+		s := open(b)
+		ids := benchCatalog(b, s, 10_000)
+		var i atomic.Int64
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := s.Product(context.Background(), ids[int(i.Add(1))%len(ids)]); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("ListFirstPage", func(b *testing.B) {
+		s := open(b)
+		benchCatalog(b, s, 10_000)
+		q := catalog.ListQuery{Sort: catalog.SortName, Limit: catalog.DefaultLimit, Filter: catalog.ProductFilter{Statuses: []catalog.Status{catalog.StatusActive}}}
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := s.ListProducts(context.Background(), q); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("ReserveHotSKU", func(b *testing.B) { benchReserve(b, open, 1) })
+	b.Run("ReserveManySKUs", func(b *testing.B) { benchReserve(b, open, 1000) })
+}
+
+func benchReserve(b *testing.B, open BenchOpener, skus int) {
+	s := open(b)
+	ctx := context.Background()
+	if _, err := s.CreateCategory(ctx, catalog.CategoryInput{Slug: "bench", Name: "Bench"}); err != nil {
+		b.Fatal(err)
+	}
+	// Stock for roughly half of the attempts on the hot SKU, so the benchmark also exercises
+	// refusals once it sells out.
+	units := int64(b.N/2 + 1)
+	batch := make([]catalog.NewProduct, skus)
+	for i := range batch {
+		batch[i] = catalog.NewProduct{ProductInput: input(fmt.Sprintf("R-%05d", i), "Reserve", "bench", 100), OnHand: units}
+	}
+	if err := s.Import(ctx, batch); err != nil {
+		b.Fatal(err)
+	}
+	var next, ok, short atomic.Int64
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			sku := fmt.Sprintf("R-%05d", int(next.Add(1))%skus)
+			_, err := s.Reserve(ctx, catalog.ReservationInput{Lines: []catalog.ReservationLine{{SKU: sku, Quantity: 1}}}, "bench", nil)
+			switch catalog.ErrorCode(err) {
+			case "":
+				ok.Add(1)
+			case catalog.CodeInsufficientStock:
+				short.Add(1)
+			default:
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	var oversold int64
+	for i := range skus {
+		p, err := s.ProductBySKU(ctx, fmt.Sprintf("R-%05d", i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if p.Stock.Available < 0 || p.Stock.Reserved > p.Stock.OnHand {
+			oversold += p.Stock.Reserved - p.Stock.OnHand
+		}
+	}
+	var reserved int64
+	for i := range skus {
+		p, _ := s.ProductBySKU(ctx, fmt.Sprintf("R-%05d", i))
+		reserved += p.Stock.Reserved
+	}
+	if reserved != ok.Load() {
+		b.Fatalf("%d reservations succeeded but %d units are reserved", ok.Load(), reserved)
+	}
+	b.ReportMetric(float64(ok.Load()+short.Load())/b.Elapsed().Seconds(), "reservations/s")
+	b.ReportMetric(float64(short.Load()), "refused")
+	b.ReportMetric(float64(oversold), "oversold")
+	if oversold != 0 {
+		b.Fatalf("oversold %d units", oversold)
+	}
+}
