@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+# The catalog service image: a static binary on distroless/static, running as the non-root
+# "nonroot" user (65532), with nothing else in it (no shell, no package manager).
+#
+#   docker build --build-arg VERSION=$(git describe --always --dirty) -t catalog .
+#
+# The root filesystem may be read-only (ECS readonlyRootFilesystem): the service writes only to
+# its data directory, and only with the embedded SQLite store, which production does not use.
+# Mount a volume or tmpfs at /data to use SQLite in a container.
+
+ARG GO_VERSION=1.26.8
+
+FROM golang:${GO_VERSION}-bookworm AS build
+WORKDIR /src
+# Modules first, so a code change does not re-download them.
+COPY go.mod go.sum ./
+RUN --mount=type=cache,target=/go/pkg/mod go mod download
+COPY . .
+ARG VERSION=dev
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" \
+      -o /out/catalog ./cmd/catalog
+
+FROM gcr.io/distroless/static-debian12:nonroot
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="catalog" \
+      org.opencontainers.image.description="Product catalog API" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.source="https://github.com/acme/catalog" \
+      org.opencontainers.image.licenses="UNLICENSED"
+COPY --from=build /out/catalog /catalog
+USER 65532:65532
+ENV PORT=8080 DATA_DIR=/data
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=5s --start-period=15s --retries=3 CMD ["/catalog", "healthcheck"]
+ENTRYPOINT ["/catalog"]
+CMD ["serve"]

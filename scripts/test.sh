@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite: format and vet, the service's tests (against a throw-away PostgreSQL
+# started from initdb/pg_ctl, or DATABASE_URL when set), short fuzz runs, the Pulumi program's
+# tests under mocks, and the CloudFormation template's validators. CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "gofmt and go vet"
+unformatted=$(gofmt -l cmd internal api deploy 2>/dev/null || true)
+if [ -n "$unformatted" ]; then
+  echo "gofmt needed on:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+
+step "service tests (SQLite and PostgreSQL)"
+go test -count=1 -timeout 20m ./...
+
+if [ -d internal/fuzz ] || grep -rlq '^func Fuzz' --include='*_test.go' internal; then
+  step "fuzz targets, ${FUZZTIME:=10s} each"
+  for target in $(grep -rho '^func Fuzz[A-Za-z0-9_]*' --include='*_test.go' internal | sed 's/^func //' | sort -u); do
+    pkg=$(dirname "$(grep -rl "^func ${target}(" --include='*_test.go' internal | head -1)")
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "./$pkg"
+  done
+fi
+
+if [ -f deploy/pulumi/go.mod ]; then
+  step "Pulumi program under mocks"
+  (cd deploy/pulumi && go vet ./... && go test -count=1 -timeout 20m ./...)
+fi
+
+if [ -x deploy/cloudformation/validate.sh ] || [ -f deploy/cloudformation/validate.sh ]; then
+  step "CloudFormation template: cfn-lint and cfn-guard"
+  bash deploy/cloudformation/validate.sh
+fi
+
+step "all tests passed"
