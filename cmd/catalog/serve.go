@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"github.com/acme/catalog/api"
+	"github.com/acme/catalog/internal/awssecrets"
 	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/config"
 	"github.com/acme/catalog/internal/httpapi"
 	"github.com/acme/catalog/internal/postgres"
+	"github.com/acme/catalog/internal/rdsca"
 	"github.com/acme/catalog/internal/seed"
 	"github.com/acme/catalog/internal/sqlite"
 	"github.com/acme/catalog/internal/sweep"
@@ -41,8 +43,23 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (catalo
 		s, err := sqlite.Open(ctx, path, sqlite.Options{})
 		return s, true, err
 	}
-	log.Info("store", "kind", "postgres", "url", config.Redacted(cfg.DatabaseURL))
-	s, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{MaxConns: cfg.DBMaxConns})
+	log.Info("store", "kind", "postgres", "url", config.Redacted(cfg.DatabaseURL), "secret", cfg.DBSecretARN != "", "root_ca", cfg.DBRootCA)
+	opts := postgres.Options{MaxConns: cfg.DBMaxConns}
+	if cfg.DBRootCA == "rds" {
+		pool, err := rdsca.Pool()
+		if err != nil {
+			return nil, false, err
+		}
+		opts.RootCAs = pool
+	}
+	if cfg.DBSecretARN != "" {
+		creds, err := awssecrets.NewFromEnvironment(ctx, cfg.DBSecretARN)
+		if err != nil {
+			return nil, false, err
+		}
+		opts.Credentials = creds
+	}
+	s, err := postgres.Open(ctx, cfg.DatabaseURL, opts)
 	return s, false, err
 }
 

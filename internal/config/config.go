@@ -25,7 +25,10 @@ type Config struct {
 	// DBSecretARN names the Secrets Manager secret holding the database password; it is read
 	// when connecting so rotated passwords work without a restart.
 	DBSecretARN string
-	DBMaxConns  int32
+	// DBRootCA is "rds" to verify the server against the Amazon RDS CAs embedded in the
+	// binary; a file path goes into the connection string as sslrootcert instead.
+	DBRootCA   string
+	DBMaxConns int32
 
 	APIKeys []string
 
@@ -123,6 +126,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	c.DatabaseURL = str("DATABASE_URL", "")
+	if c.DatabaseURL != "" && str("DB_SSLROOTCERT", "") == "rds" {
+		c.DBRootCA = "rds"
+	}
 	host := str("DB_HOST", "")
 	switch {
 	case c.DatabaseURL != "" && host != "":
@@ -130,18 +136,21 @@ func Load(getenv func(string) string) (Config, error) {
 	case host != "":
 		port := integer("DB_PORT", 5432, 1, 65535)
 		user := str("DB_USER", "")
-		if user == "" {
-			bad("DB_USER", "is required with DB_HOST")
+		if user == "" && c.DBSecretARN == "" {
+			bad("DB_USER", "is required with DB_HOST (unless DB_SECRET_ARN supplies it)")
 		}
 		q := url.Values{}
 		q.Set("sslmode", str("DB_SSLMODE", "prefer"))
-		if root := str("DB_SSLROOTCERT", ""); root != "" {
+		if root := str("DB_SSLROOTCERT", ""); root == "rds" {
+			c.DBRootCA = root
+		} else if root != "" {
 			q.Set("sslrootcert", root)
 		}
 		u := url.URL{Scheme: "postgres", Host: host + ":" + strconv.Itoa(port), Path: "/" + str("DB_NAME", "catalog"), RawQuery: q.Encode()}
-		if pw := getenv("DB_PASSWORD"); pw != "" {
+		switch pw := getenv("DB_PASSWORD"); {
+		case pw != "":
 			u.User = url.UserPassword(user, pw)
-		} else {
+		case user != "":
 			u.User = url.User(user)
 		}
 		c.DatabaseURL = u.String()

@@ -27,12 +27,15 @@ func TestDatabaseFromParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "postgres://app:p%40ss%2Fw%3Ard%3F@writer.example:5432/shop?sslmode=verify-full&sslrootcert=rds"
+	want := "postgres://app:p%40ss%2Fw%3Ard%3F@writer.example:5432/shop?sslmode=verify-full"
 	if c.DatabaseURL != want {
 		t.Fatalf("url = %s\nwant %s", c.DatabaseURL, want)
 	}
 	if !strings.Contains(c.ReaderURL, "@reader.example:5432/shop") {
 		t.Fatalf("reader url = %s", c.ReaderURL)
+	}
+	if c.DBRootCA != "rds" {
+		t.Fatalf("DBRootCA = %q", c.DBRootCA)
 	}
 	if len(c.APIKeys) != 2 || c.APIKeys[1] != "key-two-0123456789" {
 		t.Fatalf("keys = %q", c.APIKeys)

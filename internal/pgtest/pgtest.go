@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -31,9 +32,13 @@ import (
 type Cluster struct {
 	// AdminURL connects as a superuser to the maintenance database.
 	AdminURL string
-	dir      string // data directory; empty for an external server
-	cred     *syscall.Credential
-	log      string
+	// SocketDir is the unix socket directory of a private cluster.
+	SocketDir string
+	// TCPPort is the TLS port on 127.0.0.1 when the cluster was started with TLS.
+	TCPPort int
+	dir     string // data directory; empty for an external server
+	cred    *syscall.Credential
+	log     string
 }
 
 var (
@@ -118,8 +123,29 @@ func (c *Cluster) exec(ctx context.Context, sql string) error {
 	return err
 }
 
+// Options shape a private cluster.
+type Options struct {
+	// CommitDurably turns synchronous_commit back on, so a commit is in the WAL before it is
+	// acknowledged and survives an immediate (crash) stop. Tests that stop the server need it;
+	// the others run faster without it. fsync stays off: the machine does not crash, only the
+	// server.
+	CommitDurably bool
+	// TLS, when set, also listens on 127.0.0.1 (port TCPPort) with TLS from these PEM files.
+	TLS *TLSFiles
+}
+
+// TLSFiles are a server certificate and key in PEM.
+type TLSFiles struct {
+	CertPEM, KeyPEM []byte
+}
+
 // Start initialises and starts a private cluster in a new temporary directory.
-func Start() (*Cluster, error) {
+func Start() (*Cluster, error) { return StartWith(Options{}) }
+
+// StartWith starts a private cluster shaped by opts. The superuser "postgres" connects without
+// a password; every other role must give its password (scram-sha-256), so tests of credentials
+// mean something.
+func StartWith(opts Options) (*Cluster, error) {
 	for _, bin := range []string{"initdb", "pg_ctl", "postgres"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			return nil, fmt.Errorf("%s not on PATH", bin)
@@ -130,25 +156,26 @@ func Start() (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{dir: filepath.Join(root, "data"), log: filepath.Join(root, "server.log")}
+	fail := func(err error) (*Cluster, error) {
+		os.RemoveAll(root)
+		return nil, err
+	}
 	if os.Geteuid() == 0 {
 		cred, err := postgresUser()
 		if err != nil {
-			os.RemoveAll(root)
-			return nil, err
+			return fail(err)
 		}
 		c.cred = cred
 		if err := os.Chown(root, int(cred.Uid), int(cred.Gid)); err != nil {
-			os.RemoveAll(root)
-			return nil, err
+			return fail(err)
 		}
 		// The socket and data live under root; the parent must let the postgres user in.
 		os.Chmod(root, 0o755)
 	}
 	if out, err := c.run("initdb", "-D", c.dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"); err != nil {
-		os.RemoveAll(root)
-		return nil, fmt.Errorf("initdb: %v: %s", err, out)
+		return fail(fmt.Errorf("initdb: %v: %s", err, out))
 	}
-	conf := strings.Join([]string{
+	settings := []string{
 		"listen_addresses = ''",
 		"unix_socket_directories = '" + root + "'",
 		"max_connections = 300",
@@ -158,22 +185,73 @@ func Start() (*Cluster, error) {
 		"synchronous_commit = off",
 		"full_page_writes = off",
 		"log_min_messages = warning",
-	}, "\n") + "\n"
+	}
+	if opts.CommitDurably {
+		settings = append(settings, "synchronous_commit = on")
+	}
+	hba := "local all postgres trust\nlocal all all scram-sha-256\n"
+	if opts.TLS != nil {
+		port, err := freeTCPPort()
+		if err != nil {
+			return fail(err)
+		}
+		c.TCPPort = port
+		for name, b := range map[string][]byte{"server.crt": opts.TLS.CertPEM, "server.key": opts.TLS.KeyPEM} {
+			if err := os.WriteFile(filepath.Join(c.dir, name), b, 0o600); err != nil {
+				return fail(err)
+			}
+			if c.cred != nil {
+				os.Chown(filepath.Join(c.dir, name), int(c.cred.Uid), int(c.cred.Gid))
+			}
+		}
+		settings[0] = "listen_addresses = '127.0.0.1'"
+		settings = append(settings, fmt.Sprintf("port = %d", port), "ssl = on",
+			"ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'")
+		hba += "hostssl all all 127.0.0.1/32 scram-sha-256\nhostssl all postgres 127.0.0.1/32 trust\n"
+	}
 	f, err := os.OpenFile(filepath.Join(c.dir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
-		os.RemoveAll(root)
-		return nil, err
+		return fail(err)
 	}
-	f.WriteString(conf)
+	f.WriteString(strings.Join(settings, "\n") + "\n")
 	f.Close()
-	c.AdminURL = (&url.URL{Scheme: "postgres", User: url.User("postgres"), Path: "/postgres",
-		RawQuery: url.Values{"host": {root}, "sslmode": {"disable"}}.Encode()}).String()
+	if err := os.WriteFile(filepath.Join(c.dir, "pg_hba.conf"), []byte(hba), 0o600); err != nil {
+		return fail(err)
+	}
+	if c.cred != nil {
+		os.Chown(filepath.Join(c.dir, "pg_hba.conf"), int(c.cred.Uid), int(c.cred.Gid))
+	}
+	c.SocketDir = root
+	q := url.Values{"host": {root}, "sslmode": {"disable"}}
+	if c.TCPPort != 0 {
+		q.Set("port", strconv.Itoa(c.TCPPort)) // the socket is named after the port
+	}
+	c.AdminURL = (&url.URL{Scheme: "postgres", User: url.User("postgres"), Path: "/postgres", RawQuery: q.Encode()}).String()
 	if err := c.Start(); err != nil {
-		os.RemoveAll(root)
-		return nil, err
+		return fail(err)
 	}
 	return c, nil
 }
+
+func freeTCPPort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Close stops a cluster started with StartWith and removes its files.
+func (c *Cluster) Close() {
+	c.stop()
+	if c.dir != "" {
+		os.RemoveAll(filepath.Dir(c.dir))
+	}
+}
+
+// Exec runs one statement as the superuser on the maintenance database.
+func (c *Cluster) Exec(ctx context.Context, sql string) error { return c.exec(ctx, sql) }
 
 // Dir returns the cluster's directory (socket and log), empty for an external server.
 func (c *Cluster) Dir() string {

@@ -75,7 +75,11 @@ func (s *Store) CreateCategory(ctx context.Context, in catalog.CategoryInput) (c
 
 // Category returns one category.
 func (s *Store) Category(ctx context.Context, slug string) (catalog.Category, error) {
-	c, err := scanCategory(s.pool.QueryRow(ctx, `SELECT `+categoryColumns+` FROM categories WHERE slug = $1`, slug))
+	var c catalog.Category
+	err := s.withAuthRetry(ctx, func() (err error) {
+		c, err = scanCategory(s.pool.QueryRow(ctx, `SELECT `+categoryColumns+` FROM categories WHERE slug = $1`, slug))
+		return err
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, categoryNotFound(slug)
 	}
@@ -84,11 +88,15 @@ func (s *Store) Category(ctx context.Context, slug string) (catalog.Category, er
 
 // Categories returns the tree in tree order.
 func (s *Store) Categories(ctx context.Context) ([]catalog.Category, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+categoryColumns+` FROM categories`)
-	if err != nil {
-		return nil, storeError(ctx, err)
-	}
-	cats, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Category, error) { return scanCategory(r) })
+	var cats []catalog.Category
+	err := s.withAuthRetry(ctx, func() error {
+		rows, err := s.pool.Query(ctx, `SELECT `+categoryColumns+` FROM categories`)
+		if err != nil {
+			return err
+		}
+		cats, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Category, error) { return scanCategory(r) })
+		return err
+	})
 	if err != nil {
 		return nil, storeError(ctx, err)
 	}

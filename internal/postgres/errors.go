@@ -88,3 +88,10 @@ func connectionTrouble(err error) bool {
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) ||
 		pgconn.SafeToRetry(err) || pgconn.Timeout(err)
 }
+
+// authFailure reports a password the server refused (28P01) or an authorization failure
+// (28000), typically while connecting.
+func authFailure(err error) bool {
+	c := sqlState(err)
+	return c == invalidPassword || c == invalidAuthorization
+}

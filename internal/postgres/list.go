@@ -45,8 +45,16 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 	query := with + `SELECT ` + productColumns + productFrom + b.whereSQL() +
 		` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ` + b.arg(q.Limit+1)
 
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, query, b.args...)
+	err := s.withAuthRetry(ctx, func() error {
+		return s.listPage(ctx, &page, q, query, b.args, with, filtered)
+	})
+	return page, storeError(ctx, err)
+}
+
+// listPage reads one page (and the total, when asked) from one snapshot.
+func (s *Store) listPage(ctx context.Context, page *catalog.ProductPage, q catalog.ListQuery, query string, args []any, with string, filtered sqlBuilder) error {
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -67,7 +75,6 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 		}
 		return nil
 	})
-	return page, storeError(ctx, err)
 }
 
 // sqlBuilder accumulates WHERE conditions and numbered arguments.

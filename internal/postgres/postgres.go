@@ -4,6 +4,8 @@ package postgres
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"embed"
 	"errors"
 	"fmt"
@@ -37,15 +39,29 @@ type Options struct {
 	MaxConns int32
 	// SkipMigrate opens the store without migrating (the schema is managed separately).
 	SkipMigrate bool
-	// Configure, when set, adjusts the pool configuration before the pool is made (TLS,
-	// credentials from a secret store).
+	// Configure, when set, adjusts the pool configuration before the pool is made.
 	Configure func(*pgxpool.Config) error
+	// Credentials, when set, supply the user and password for every new connection, so a
+	// rotated password is picked up without a restart.
+	Credentials Credentials
+	// RootCAs, when set, verify the server's certificate instead of the connection string's
+	// sslrootcert (the Amazon RDS bundle embedded in the binary, for example).
+	RootCAs *x509.CertPool
+}
+
+// Credentials supply database credentials at connect time.
+type Credentials interface {
+	// Current returns the user ("" keeps the connection string's) and password to connect with.
+	Current(ctx context.Context) (user, password string, err error)
+	// Rejected says the server refused the current password; the source fetches it again.
+	Rejected(ctx context.Context) error
 }
 
 // Store is a catalog.Store on PostgreSQL.
 type Store struct {
 	pool  *pgxpool.Pool
 	clock catalog.Clock
+	creds Credentials
 }
 
 var _ catalog.Store = (*Store)(nil)
@@ -71,6 +87,25 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "catalog"
 	}
+	if opts.Credentials != nil {
+		creds := opts.Credentials
+		cfg.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
+			user, password, err := creds.Current(ctx)
+			if err != nil {
+				return fmt.Errorf("database credentials: %w", err)
+			}
+			if user != "" {
+				cc.User = user
+			}
+			cc.Password = password
+			return nil
+		}
+	}
+	if opts.RootCAs != nil {
+		if err := useRootCAs(cfg.ConnConfig, opts.RootCAs); err != nil {
+			return nil, err
+		}
+	}
 	if opts.Configure != nil {
 		if err := opts.Configure(cfg); err != nil {
 			return nil, err
@@ -80,7 +115,7 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 	if err != nil {
 		return nil, fmt.Errorf("create database pool: %w", err)
 	}
-	s := &Store{pool: pool, clock: opts.Clock}
+	s := &Store{pool: pool, clock: opts.Clock, creds: opts.Credentials}
 	if !opts.SkipMigrate {
 		if err := s.Migrate(ctx); err != nil {
 			pool.Close()
@@ -101,7 +136,7 @@ func (s *Store) Close() error {
 
 // Ping checks that a connection can be had and answers.
 func (s *Store) Ping(ctx context.Context) error {
-	return storeError(ctx, s.pool.Ping(ctx))
+	return storeError(ctx, s.withAuthRetry(ctx, func() error { return s.pool.Ping(ctx) }))
 }
 
 // migrationLock is the advisory lock key that serialises migrations across instances.
@@ -187,6 +222,13 @@ func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 		if err == nil {
 			return nil
 		}
+		if s.creds != nil && authFailure(err) && attempt < maxAttempts {
+			// The password changed under us (a rotation): fetch it again and reconnect.
+			if rerr := s.creds.Rejected(ctx); rerr != nil {
+				return storeError(ctx, errors.Join(err, rerr))
+			}
+			continue
+		}
 		if !retryable(err) || attempt == maxAttempts {
 			return storeError(ctx, err)
 		}
@@ -197,4 +239,39 @@ func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 		case <-time.After(backoff):
 		}
 	}
+}
+
+// withAuthRetry runs fn once more, with freshly fetched credentials, when the server rejected
+// the password: after a rotation the first new connection fails, its retry succeeds, and the
+// request never sees the difference.
+func (s *Store) withAuthRetry(ctx context.Context, fn func() error) error {
+	err := fn()
+	if s.creds != nil && authFailure(err) {
+		if rerr := s.creds.Rejected(ctx); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		err = fn()
+	}
+	return err
+}
+
+// useRootCAs makes every TLS connection (the primary and its fallbacks) verify the server
+// against pool. verify-full also checks the host name; verify-ca only the chain.
+func useRootCAs(cc *pgx.ConnConfig, pool *x509.CertPool) error {
+	configs := []*tls.Config{cc.TLSConfig}
+	for _, fb := range cc.Fallbacks {
+		configs = append(configs, fb.TLSConfig)
+	}
+	n := 0
+	for _, t := range configs {
+		if t == nil {
+			continue
+		}
+		t.RootCAs = pool
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("a CA bundle was given but the connection does not use TLS: set sslmode=verify-full")
+	}
+	return nil
 }

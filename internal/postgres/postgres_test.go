@@ -25,14 +25,14 @@ func open(t *testing.T, clock catalog.Clock) catalog.Store {
 
 func TestConformance(t *testing.T) { storetest.Run(t, open) }
 
-// TestMigrateOnce starts many stores on one empty database at once, as a fleet of tasks does
+// TestMigrateOnce starts ten stores on one empty database at once, as a fleet of tasks does
 // on its first deploy: the advisory lock lets exactly one migrate, and all of them start.
 func TestMigrateOnce(t *testing.T) {
 	url := pgtest.URL(t)
 	ctx := context.Background()
 	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for range 8 {
+	errs := make(chan error, 10)
+	for range 10 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -52,13 +52,21 @@ func (s *Store) Product(ctx context.Context, id string) (catalog.Product, error)
 	if !catalog.ValidID(id) {
 		return catalog.Product{}, errNoProduct
 	}
-	p, err := productOf(ctx, s.pool, id)
+	var p catalog.Product
+	err := s.withAuthRetry(ctx, func() (err error) {
+		p, err = productOf(ctx, s.pool, id)
+		return err
+	})
 	return p, storeError(ctx, err)
 }
 
 // ProductBySKU returns the product with the given SKU, in any case.
 func (s *Store) ProductBySKU(ctx context.Context, sku string) (catalog.Product, error) {
-	p, err := scanProduct(s.pool.QueryRow(ctx, `SELECT `+productColumns+productFrom+` WHERE lower(p.sku) = lower($1)`, sku))
+	var p catalog.Product
+	err := s.withAuthRetry(ctx, func() (err error) {
+		p, err = scanProduct(s.pool.QueryRow(ctx, `SELECT `+productColumns+productFrom+` WHERE lower(p.sku) = lower($1)`, sku))
+		return err
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, errNoProduct
 	}
@@ -279,6 +287,8 @@ func importError(err error) error {
 // Empty reports whether there are no products and no categories.
 func (s *Store) Empty(ctx context.Context) (bool, error) {
 	var any bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM products) OR EXISTS (SELECT 1 FROM categories)`).Scan(&any)
+	err := s.withAuthRetry(ctx, func() error {
+		return s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM products) OR EXISTS (SELECT 1 FROM categories)`).Scan(&any)
+	})
 	return !any, storeError(ctx, err)
 }
