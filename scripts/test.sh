@@ -7,6 +7,17 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# The rolling-restart test puts two instances behind HAProxy, the way the ALB fronts tasks.
+if ! command -v haproxy >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    step "installing haproxy for the rolling-restart test"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; }
+  else
+    echo "note: haproxy is not installed; the rolling-restart test will skip (outside CI)"
+  fi
+fi
+
 step "gofmt and go vet"
 unformatted=$(gofmt -l cmd internal api deploy 2>/dev/null || true)
 if [ -n "$unformatted" ]; then

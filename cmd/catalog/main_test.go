@@ -64,10 +64,14 @@ type instance struct {
 func start(t *testing.T, env map[string]string) *instance {
 	t.Helper()
 	port := freePort(t)
+	if p, err := strconv.Atoi(env["PORT"]); err == nil {
+		port = p
+	}
 	vars := map[string]string{"PORT": strconv.Itoa(port), "DATA_DIR": t.TempDir(), "API_KEYS": testKey, "LOG_LEVEL": "info"}
 	for k, v := range env {
 		vars[k] = v
 	}
+	vars["PORT"] = strconv.Itoa(port)
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{base: fmt.Sprintf("http://127.0.0.1:%d", port), port: port, stop: cancel, done: make(chan int, 1), stdout: &syncBuffer{}}
 	stderr := &syncBuffer{}
