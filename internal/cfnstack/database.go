@@ -50,12 +50,15 @@ func (b *builder) database(Options) error {
 		"DBClusterParameterGroupName": cfn.Ref(IDDBParameterGroup),
 		"VpcSecurityGroupIds":         []any{cfn.GetAtt(IDDBSecurityGroup, "GroupId")},
 		"StorageEncrypted":            true,
-		"BackupRetentionPeriod":       cfn.Ref(ParamDBBackupRetentionDays),
-		"PreferredBackupWindow":       blueprint.DBPreferredBackupWindow,
-		"PreferredMaintenanceWindow":  blueprint.DBMaintenanceWindow,
-		"CopyTagsToSnapshot":          true,
-		"DeletionProtection":          false, // the stack must be destroyable
-		"EnableCloudwatchLogsExports": []any{"postgresql"},
+		// IAM authentication is available besides the managed password; the app uses the
+		// password, but tokens need no secret at all.
+		"EnableIAMDatabaseAuthentication": true,
+		"BackupRetentionPeriod":           cfn.Ref(ParamDBBackupRetentionDays),
+		"PreferredBackupWindow":           blueprint.DBPreferredBackupWindow,
+		"PreferredMaintenanceWindow":      blueprint.DBMaintenanceWindow,
+		"CopyTagsToSnapshot":              true,
+		"DeletionProtection":              false, // the stack must be destroyable
+		"EnableCloudwatchLogsExports":     []any{"postgresql"},
 		"ServerlessV2ScalingConfiguration": map[string]any{
 			"MinCapacity": capacity(CondEnvironmentMinCapacity, ParamDBMinCapacity, "DBMinCapacity"),
 			"MaxCapacity": capacity(CondEnvironmentMaxCapacity, ParamDBMaxCapacity, "DBMaxCapacity"),

@@ -15,6 +15,8 @@ const (
 	IDAlarmTopic        = "AlarmTopic"
 	IDAlarmSubscription = "AlarmEmailSubscription"
 	IDDashboard         = "Dashboard"
+	IDLogsKey           = "LogsKey"
+	IDLogsKeyAlias      = "LogsKeyAlias"
 )
 
 // AlarmID returns the logical ID of the alarm with the given blueprint purpose, such as
@@ -31,21 +33,83 @@ func AlarmID(purpose string) string {
 }
 
 // appLogGroupName is the application's log group: /ecs/svc-catalog-{suffix}.
-func appLogGroupName() cfn.Fn {
-	return cfn.Sub("/ecs/" + blueprint.Name("svc", blueprint.Project, "${"+ParamEnvironmentSuffix+"}"))
+func appLogGroupName() string {
+	return "/ecs/" + blueprint.Name("svc", blueprint.Project, "${"+ParamEnvironmentSuffix+"}")
+}
+
+// dbLogGroupName is where RDS exports the postgresql log: /aws/rds/cluster/{cluster}/postgresql.
+func dbLogGroupName() string {
+	return "/aws/rds/cluster/" + blueprint.Name("db", blueprint.Project, "${"+ParamEnvironmentSuffix+"}") + "/postgresql"
+}
+
+// logsKeyPolicy lets the account administer the key (the default key policy, without which the
+// key would be unmanageable), lets CloudWatch Logs use it for exactly the stack's two log
+// groups, and denies grants to anything but AWS services.
+func logsKeyPolicy() map[string]any {
+	logGroupARN := func(n string) any {
+		return cfn.Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:" + n)
+	}
+	return map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{
+			map[string]any{
+				"Sid":       "AccountAdministers",
+				"Effect":    "Allow",
+				"Principal": map[string]any{"AWS": cfn.Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")},
+				"Action":    "kms:*",
+				"Resource":  "*", // in a key policy, "*" is this key
+			},
+			map[string]any{
+				"Sid":       "LogsEncryptStackLogGroups",
+				"Effect":    "Allow",
+				"Principal": map[string]any{"Service": cfn.Sub("logs.${AWS::Region}.amazonaws.com")},
+				"Action":    []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"},
+				"Resource":  "*",
+				"Condition": map[string]any{"ArnEquals": map[string]any{
+					"kms:EncryptionContext:aws:logs:arn": []any{logGroupARN(appLogGroupName()), logGroupARN(dbLogGroupName())},
+				}},
+			},
+			map[string]any{
+				"Sid":       "GrantsOnlyForAWSServices",
+				"Effect":    "Deny",
+				"Principal": "*",
+				"Action":    []string{"kms:CreateGrant"},
+				"Resource":  "*",
+				"Condition": map[string]any{"BoolIfExists": map[string]any{
+					"kms:GrantIsForAWSResource": "false",
+					"aws:PrincipalIsAWSService": "false",
+				}},
+			},
+		},
+	}
 }
 
 func (b *builder) observability(Options) error {
+	b.add(IDLogsKey, "AWS::KMS::Key", map[string]any{
+		"Description":         cfn.Sub("Encrypts the catalog log groups of stack ${AWS::StackName}"),
+		"KeySpec":             "SYMMETRIC_DEFAULT",
+		"KeyUsage":            "ENCRYPT_DECRYPT",
+		"EnableKeyRotation":   true,
+		"PendingWindowInDays": 7, // the shortest: nothing lingers after the stack is deleted
+		"KeyPolicy":           logsKeyPolicy(),
+		"Tags":                tags(nil),
+	})
+	b.add(IDLogsKeyAlias, "AWS::KMS::Alias", map[string]any{
+		"AliasName":   cfn.Sub("alias/" + blueprint.Name("kms", "logs", "${"+ParamEnvironmentSuffix+"}")),
+		"TargetKeyId": cfn.Ref(IDLogsKey),
+	})
 	b.add(IDAppLogGroup, "AWS::Logs::LogGroup", map[string]any{
-		"LogGroupName":    appLogGroupName(),
+		"LogGroupName":    cfn.Sub(appLogGroupName()),
 		"RetentionInDays": cfn.Ref(ParamLogRetentionDays),
+		"KmsKeyId":        cfn.GetAtt(IDLogsKey, "Arn"),
 		"Tags":            tags(nil),
 	})
 	// RDS writes the exported postgresql log to this fixed name; the stack creates it first so
 	// it has a retention and is deleted with the stack.
 	b.add(IDDBLogGroup, "AWS::Logs::LogGroup", map[string]any{
-		"LogGroupName":    cfn.Sub("/aws/rds/cluster/" + blueprint.Name("db", blueprint.Project, "${"+ParamEnvironmentSuffix+"}") + "/postgresql"),
+		"LogGroupName":    cfn.Sub(dbLogGroupName()),
 		"RetentionInDays": cfn.Ref(ParamLogRetentionDays),
+		"KmsKeyId":        cfn.GetAtt(IDLogsKey, "Arn"),
 		"Tags":            tags(nil),
 	})
 	b.add(IDAlarmTopic, "AWS::SNS::Topic", map[string]any{

@@ -46,9 +46,11 @@ func (b *builder) service(Options) error {
 		// Fargate has no tmpfs: an empty task volume is the writable /tmp.
 		"Volumes": []any{map[string]any{"Name": tmpVolume}},
 		"ContainerDefinitions": []any{map[string]any{
-			"Name":                   blueprint.ContainerName,
-			"Image":                  image(),
-			"Essential":              true,
+			"Name":      blueprint.ContainerName,
+			"Image":     image(),
+			"Essential": true,
+			// The whole task's memory, as a hard limit: the container cannot outgrow the task.
+			"Memory":                 cfn.Select(1, size),
 			"User":                   blueprint.ContainerUser,
 			"ReadonlyRootFilesystem": true,
 			"Privileged":             false,
