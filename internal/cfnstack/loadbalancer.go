@@ -14,6 +14,10 @@ const (
 	IDHTTPListener     = "HttpListener"
 	IDHTTPSListener    = "HttpsListener"
 	IDWebACLAssociated = "WebAclAssociation"
+	// IDListenersReady waits for whichever listeners exist: with a certificate, the HTTP
+	// listener only redirects and the target group hangs off the HTTPS listener, which an
+	// unconditional resource cannot name in DependsOn.
+	IDListenersReady = "ListenersReady"
 )
 
 func (b *builder) loadBalancer(Options) error {
@@ -73,6 +77,12 @@ func (b *builder) loadBalancer(Options) error {
 		"Certificates":    []any{map[string]any{"CertificateArn": cfn.Ref(ParamCertificateARN)}},
 		"DefaultActions":  forward,
 	}, when(CondHasCertificate))
+	b.add(IDListenersReady, "AWS::CloudFormation::WaitConditionHandle", map[string]any{}, func(r *cfn.Resource) {
+		r.Metadata = map[string]any{
+			"HttpListener":  cfn.Ref(IDHTTPListener),
+			"HttpsListener": cfn.If(CondHasCertificate, cfn.Ref(IDHTTPSListener), ""),
+		}
+	})
 	b.add(IDWebACLAssociated, "AWS::WAFv2::WebACLAssociation", map[string]any{
 		"ResourceArn": cfn.Ref(IDLoadBalancer),
 		"WebACLArn":   cfn.Ref(ParamWebACLARN),

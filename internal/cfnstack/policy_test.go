@@ -23,6 +23,7 @@ type tpl struct {
 		DependsOn           []string
 		DeletionPolicy      string
 		UpdateReplacePolicy string
+		Metadata            map[string]any
 		Properties          map[string]any
 	}
 	Outputs map[string]map[string]any
@@ -98,6 +99,7 @@ func TestEveryReferenceResolves(t *testing.T) {
 	}
 	for id, r := range tp.Resources {
 		check("resource "+id, r.Properties)
+		check("resource "+id+" metadata", r.Metadata)
 		for _, d := range r.DependsOn {
 			if _, ok := tp.Resources[d]; !ok {
 				t.Errorf("resource %s depends on missing %s", id, d)
@@ -120,7 +122,7 @@ func TestEveryParameterConditionAndMappingIsUsed(t *testing.T) {
 	used := map[string]bool{}
 	var all []any
 	for _, r := range tp.Resources {
-		all = append(all, r.Properties)
+		all = append(all, r.Properties, r.Metadata)
 		used[r.Condition] = true
 	}
 	for _, o := range tp.Outputs {
@@ -428,6 +430,7 @@ var untaggable = map[string]bool{
 	"AWS::ApplicationAutoScaling::ScalingPolicy":  true,
 	"AWS::CloudWatch::Dashboard":                  true,
 	"AWS::KMS::Alias":                             true,
+	"AWS::CloudFormation::WaitConditionHandle":    true,
 }
 
 func TestEverythingTaggableIsTagged(t *testing.T) {

@@ -124,6 +124,6 @@ func (b *builder) service(Options) error {
 		"PropagateTags":        "SERVICE",
 		"EnableExecuteCommand": false,
 		"Tags":                 tags(nil),
-	}, dependsOn(IDHTTPListener)) // the target group must belong to a load balancer first
+	}, dependsOn(IDListenersReady)) // the target group must belong to a listener first
 	return nil
 }
