@@ -1,0 +1,33 @@
+package cfnstack
+
+import (
+	"github.com/acme/catalog/internal/cfn"
+)
+
+func (b *builder) outputs(Options) error {
+	out := func(id, description string, value any) {
+		b.t.Outputs[id] = &cfn.Output{
+			Description: description,
+			Value:       value,
+			Export:      &cfn.Export{Name: cfn.Sub("${AWS::StackName}-" + id)},
+		}
+	}
+	out("ServiceUrl", "URL of the catalog service", cfn.If(CondHasCertificate,
+		cfn.Sub("https://${"+IDLoadBalancer+".DNSName}"),
+		cfn.Sub("http://${"+IDLoadBalancer+".DNSName}")))
+	out("LoadBalancerDnsName", "DNS name of the load balancer (point a CNAME or alias here)", cfn.GetAtt(IDLoadBalancer, "DNSName"))
+	out("RepositoryUri", "ECR repository URI to push images to", cfn.GetAtt(IDRepository, "RepositoryUri"))
+	out("ClusterName", "ECS cluster name", cfn.Ref(IDCluster))
+	out("ServiceName", "ECS service name", cfn.GetAtt(IDService, "Name"))
+	out("DBWriterEndpoint", "Aurora writer endpoint", cfn.GetAtt(IDDBCluster, "Endpoint.Address"))
+	out("DBReaderEndpoint", "Aurora reader endpoint", cfn.GetAtt(IDDBCluster, "ReadEndpoint.Address"))
+	out("DBSecretArn", "ARN of the RDS-managed database master secret (username and password)", dbSecretARN())
+	out("ApiKeySecretArn", "ARN of the generated API-key secret", cfn.Ref(IDAPIKeySecret))
+	out("AlarmTopicArn", "SNS topic the alarms notify", cfn.Ref(IDAlarmTopic))
+	out("VpcId", "VPC ID", cfn.Ref(IDVPC))
+	out("PublicSubnetIds", "Public subnet IDs (load balancer, NAT gateways)", cfn.Join(",", refs(PublicSubnetIDs)...))
+	out("PrivateSubnetIds", "Private subnet IDs (tasks)", cfn.Join(",", refs(PrivateSubnetIDs)...))
+	out("IsolatedSubnetIds", "Isolated subnet IDs (database)", cfn.Join(",", refs(IsolatedSubnetIDs)...))
+	out("DashboardUrl", "CloudWatch dashboard", cfn.Sub("https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards:name=${"+IDDashboard+"}"))
+	return nil
+}

@@ -1,0 +1,190 @@
+package cfnstack
+
+import (
+	"strconv"
+
+	"github.com/acme/catalog/internal/blueprint"
+	"github.com/acme/catalog/internal/cfn"
+)
+
+// Parameter names.
+const (
+	ParamEnvironmentSuffix        = "EnvironmentSuffix"
+	ParamEnvironment              = "Environment"
+	ParamImageTag                 = "ImageTag"
+	ParamContainerImage           = "ContainerImage"
+	ParamTaskSize                 = "TaskSize"
+	ParamNATGatewayMode           = "NatGatewayMode"
+	ParamEnableInterfaceEndpoints = "EnableInterfaceEndpoints"
+	ParamCertificateARN           = "CertificateArn"
+	ParamWebACLARN                = "WebAclArn"
+	ParamAlertEmail               = "AlertEmail"
+	ParamLogRetentionDays         = "LogRetentionDays"
+	ParamDBMinCapacity            = "DBMinCapacity"
+	ParamDBMaxCapacity            = "DBMaxCapacity"
+	ParamDBBackupRetentionDays    = "DBBackupRetentionDays"
+)
+
+// Condition names.
+const (
+	CondNATPerAZ                 = "NatGatewayPerAZ"
+	CondCreateInterfaceEndpoints = "CreateInterfaceEndpoints"
+	CondHasCertificate           = "HasCertificate"
+	CondHasWebACL                = "HasWebAcl"
+	CondHasAlertEmail            = "HasAlertEmail"
+	CondUseContainerImage        = "UseContainerImage"
+	CondEnvironmentMinCapacity   = "UseEnvironmentDBMinCapacity"
+	CondEnvironmentMaxCapacity   = "UseEnvironmentDBMaxCapacity"
+)
+
+// MapEnvironment is the mapping of per-environment defaults, keyed by the Environment
+// parameter.
+const MapEnvironment = "EnvironmentConfig"
+
+// logRetentionValues are the retention periods CloudWatch Logs accepts.
+var logRetentionValues = []string{"1", "3", "5", "7", "14", "30", "60", "90", "120", "150", "180", "365",
+	"400", "545", "731", "1096", "1827", "2192", "2557", "2922", "3288", "3653"}
+
+func (b *builder) parameters(opts Options) error {
+	p := b.t.Parameters
+	p[ParamEnvironmentSuffix] = &cfn.Parameter{
+		Type:                  "String",
+		Description:           "Suffix in every resource name ({type}-{purpose}-{suffix}); keeps stacks apart. Lower-case letters, digits and inner hyphens.",
+		AllowedPattern:        blueprint.SuffixPattern,
+		MinLength:             cfn.Int(1),
+		MaxLength:             cfn.Int(blueprint.MaxSuffixLength),
+		ConstraintDescription: "1-" + strconv.Itoa(blueprint.MaxSuffixLength) + " lower-case letters, digits or inner hyphens (ALB and target group names are limited to 32 characters).",
+	}
+	var envNames []string
+	for _, e := range blueprint.Environments {
+		envNames = append(envNames, e.Name)
+	}
+	p[ParamEnvironment] = &cfn.Parameter{
+		Type:          "String",
+		Description:   "Environment kind: selects the per-environment defaults (database capacity, cost centre tag).",
+		AllowedValues: envNames,
+		Default:       opts.DefaultEnvironment,
+	}
+	p[ParamImageTag] = &cfn.Parameter{
+		Type:                  "String",
+		Description:           "Tag of the image in this stack's ECR repository (tags are immutable: use a version or commit ID). Ignored when ContainerImage is set.",
+		AllowedPattern:        `^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`,
+		MinLength:             cfn.Int(1),
+		MaxLength:             cfn.Int(128),
+		ConstraintDescription: "A Docker tag: letters, digits, '_', '.' and '-', at most 128 characters.",
+	}
+	p[ParamContainerImage] = &cfn.Parameter{
+		Type:                  "String",
+		Description:           "Full image reference in a public registry (for example registry/repository:tag or @sha256 digest) used instead of this stack's ECR repository; empty to use ECR and ImageTag.",
+		Default:               "",
+		AllowedPattern:        `^$|^[a-z0-9][a-z0-9._/-]*(:[0-9]+)?(/[a-z0-9._/-]+)?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$`,
+		MaxLength:             cfn.Int(255),
+		ConstraintDescription: "Empty, or an image reference with a tag or digest.",
+	}
+	var sizes []string
+	for _, s := range blueprint.ValidTaskSizes() {
+		sizes = append(sizes, s.String())
+	}
+	p[ParamTaskSize] = &cfn.Parameter{
+		Type:                  "String",
+		Description:           "Fargate task size as CPU units/memory MiB (1024 = 1 vCPU); only valid Fargate combinations are allowed.",
+		AllowedValues:         sizes,
+		Default:               blueprint.DefaultTaskSize.String(),
+		ConstraintDescription: "A Fargate CPU/memory combination such as 1024/2048.",
+	}
+	p[ParamNATGatewayMode] = &cfn.Parameter{
+		Type:          "String",
+		Description:   "per-az: one NAT gateway in each AZ (an AZ outage leaves the others routing); single: one NAT gateway for all private subnets (cheaper, for dev).",
+		AllowedValues: []string{blueprint.NATPerAZ, blueprint.NATSingle},
+		Default:       blueprint.NATPerAZ,
+	}
+	p[ParamEnableInterfaceEndpoints] = &cfn.Parameter{
+		Type:          "String",
+		Description:   "Create VPC interface endpoints (ECR API and Docker, CloudWatch Logs, Secrets Manager, SSM) so tasks reach them without the NAT gateways. Each costs about 0.01 USD per AZ-hour.",
+		AllowedValues: []string{"true", "false"},
+		Default:       "false",
+	}
+	p[ParamCertificateARN] = &cfn.Parameter{
+		Type:                  "String",
+		Description:           "ACM certificate ARN for an HTTPS listener (TLS 1.2/1.3) with HTTP redirected to HTTPS; empty for HTTP only.",
+		Default:               "",
+		AllowedPattern:        `^$|^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$`,
+		ConstraintDescription: "Empty, or an ACM certificate ARN.",
+	}
+	p[ParamWebACLARN] = &cfn.Parameter{
+		Type:                  "String",
+		Description:           "Regional AWS WAFv2 web ACL ARN to associate with the load balancer; empty for none.",
+		Default:               "",
+		AllowedPattern:        `^$|^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/.+$`,
+		ConstraintDescription: "Empty, or a regional WAFv2 web ACL ARN.",
+	}
+	p[ParamAlertEmail] = &cfn.Parameter{
+		Type:                  "String",
+		Description:           "E-mail address subscribed to the alarm topic (confirm the subscription mail); empty for none.",
+		Default:               "",
+		AllowedPattern:        `^$|^[^@\s]+@[^@\s]+\.[^@\s]+$`,
+		MaxLength:             cfn.Int(254),
+		ConstraintDescription: "Empty, or an e-mail address.",
+	}
+	p[ParamLogRetentionDays] = &cfn.Parameter{
+		Type:          "Number",
+		Description:   "Retention in days of the application and database log groups.",
+		AllowedValues: logRetentionValues,
+		Default:       strconv.Itoa(blueprint.LogRetentionDays),
+	}
+	acu := func(which string) *cfn.Parameter {
+		return &cfn.Parameter{
+			Type:                  "Number",
+			Description:           "Aurora Serverless v2 " + which + " capacity in ACUs (0.5 steps); 0 uses the environment's default (dev 0.5-4, staging 0.5-8, prod 1-16).",
+			Default:               "0",
+			MinValue:              cfn.Float(0),
+			MaxValue:              cfn.Float(blueprint.MaxACULimit),
+			ConstraintDescription: "0, or 0.5 to 256 in steps of 0.5.",
+		}
+	}
+	p[ParamDBMinCapacity] = acu("minimum")
+	p[ParamDBMaxCapacity] = acu("maximum")
+	p[ParamDBBackupRetentionDays] = &cfn.Parameter{
+		Type:        "Number",
+		Description: "Days of automated database backups (point-in-time recovery window).",
+		Default:     strconv.Itoa(blueprint.DBBackupRetentionDays),
+		MinValue:    cfn.Float(1),
+		MaxValue:    cfn.Float(35),
+	}
+
+	envMap := cfn.Mapping{}
+	for _, e := range blueprint.Environments {
+		envMap[e.Name] = map[string]any{
+			"DBMinCapacity": strconv.FormatFloat(e.MinACU, 'f', -1, 64),
+			"DBMaxCapacity": strconv.FormatFloat(e.MaxACU, 'f', -1, 64),
+			"CostCenter":    e.CostCenter,
+		}
+	}
+	b.t.Mappings[MapEnvironment] = envMap
+
+	c := b.t.Conditions
+	notEmpty := func(param string) any { return cfn.Not(cfn.Equals(cfn.Ref(param), "")) }
+	c[CondNATPerAZ] = cfn.Equals(cfn.Ref(ParamNATGatewayMode), blueprint.NATPerAZ)
+	c[CondCreateInterfaceEndpoints] = cfn.Equals(cfn.Ref(ParamEnableInterfaceEndpoints), "true")
+	c[CondHasCertificate] = notEmpty(ParamCertificateARN)
+	c[CondHasWebACL] = notEmpty(ParamWebACLARN)
+	c[CondHasAlertEmail] = notEmpty(ParamAlertEmail)
+	c[CondUseContainerImage] = notEmpty(ParamContainerImage)
+	c[CondEnvironmentMinCapacity] = cfn.Equals(cfn.Ref(ParamDBMinCapacity), "0")
+	c[CondEnvironmentMaxCapacity] = cfn.Equals(cfn.Ref(ParamDBMaxCapacity), "0")
+
+	b.t.Metadata["AWS::CloudFormation::Interface"] = map[string]any{
+		"ParameterGroups": []any{
+			group("Environment", ParamEnvironmentSuffix, ParamEnvironment),
+			group("Service", ParamImageTag, ParamContainerImage, ParamTaskSize),
+			group("Network and edge", ParamNATGatewayMode, ParamEnableInterfaceEndpoints, ParamCertificateARN, ParamWebACLARN),
+			group("Database", ParamDBMinCapacity, ParamDBMaxCapacity, ParamDBBackupRetentionDays),
+			group("Observability", ParamAlertEmail, ParamLogRetentionDays),
+		},
+	}
+	return nil
+}
+
+func group(label string, params ...string) map[string]any {
+	return map[string]any{"Label": map[string]any{"default": label}, "Parameters": params}
+}

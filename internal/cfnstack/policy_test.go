@@ -1,0 +1,523 @@
+package cfnstack
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/acme/catalog/internal/blueprint"
+	"github.com/acme/catalog/internal/cfn"
+)
+
+// tpl is the generated template decoded to plain JSON values, the form CloudFormation reads.
+type tpl struct {
+	Parameters map[string]map[string]any
+	Mappings   map[string]any
+	Conditions map[string]any
+	Resources  map[string]struct {
+		Type                string
+		Condition           string
+		DependsOn           []string
+		DeletionPolicy      string
+		UpdateReplacePolicy string
+		Metadata            map[string]any
+		Properties          map[string]any
+	}
+	Outputs map[string]map[string]any
+}
+
+func decoded(tb testing.TB) tpl {
+	tb.Helper()
+	var t tpl
+	if err := json.Unmarshal(build(tb), &t); err != nil {
+		tb.Fatalf("decoding the template: %v", err)
+	}
+	return t
+}
+
+// ofType returns the logical IDs of the resources of a type, sorted.
+func (t tpl) ofType(typ string) []string {
+	var ids []string
+	for id, r := range t.Resources {
+		if r.Type == typ {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func (t tpl) props(tb testing.TB, id string) map[string]any {
+	tb.Helper()
+	r, ok := t.Resources[id]
+	if !ok {
+		tb.Fatalf("no resource %s", id)
+	}
+	return r.Properties
+}
+
+// num compares a JSON number to an int.
+func num(v any) string { return fmt.Sprint(v) }
+
+func refTo(id string) any { return map[string]any{"Ref": id} }
+
+func getAtt(id, attr string) any { return map[string]any{"Fn::GetAtt": []any{id, attr}} }
+
+var pseudo = map[string]bool{
+	cfn.AccountID: true, cfn.NoValueID: true, cfn.Partition: true, cfn.Region: true,
+	cfn.StackName: true, cfn.StackID: true, cfn.URLSuffix: true, "AWS::NotificationARNs": true,
+}
+
+func TestEveryReferenceResolves(t *testing.T) {
+	tp := decoded(t)
+	check := func(where string, v any) {
+		for _, r := range cfn.References(v) {
+			_, isParam := tp.Parameters[r.Target]
+			_, isRes := tp.Resources[r.Target]
+			_, isCond := tp.Conditions[r.Target]
+			_, isMap := tp.Mappings[r.Target]
+			ok := false
+			switch r.Kind {
+			case "Ref":
+				ok = isParam || isRes || pseudo[r.Target]
+			case "Fn::Sub":
+				ok = (isParam || pseudo[r.Target]) && r.Attribute == "" || isRes
+			case "Fn::GetAtt":
+				ok = isRes && r.Attribute != ""
+			case "Fn::If", "Condition":
+				ok = isCond
+			case "Fn::FindInMap":
+				ok = isMap
+			}
+			if !ok {
+				t.Errorf("%s: %s to %q (attribute %q) does not resolve", where, r.Kind, r.Target, r.Attribute)
+			}
+		}
+	}
+	for id, r := range tp.Resources {
+		check("resource "+id, r.Properties)
+		check("resource "+id+" metadata", r.Metadata)
+		for _, d := range r.DependsOn {
+			if _, ok := tp.Resources[d]; !ok {
+				t.Errorf("resource %s depends on missing %s", id, d)
+			}
+		}
+		if _, ok := tp.Conditions[r.Condition]; r.Condition != "" && !ok {
+			t.Errorf("resource %s has missing condition %s", id, r.Condition)
+		}
+	}
+	for id, o := range tp.Outputs {
+		check("output "+id, o)
+	}
+	for id, c := range tp.Conditions {
+		check("condition "+id, c)
+	}
+}
+
+func TestEveryParameterConditionAndMappingIsUsed(t *testing.T) {
+	tp := decoded(t)
+	used := map[string]bool{}
+	var all []any
+	for _, r := range tp.Resources {
+		all = append(all, r.Properties, r.Metadata)
+		used[r.Condition] = true
+	}
+	for _, o := range tp.Outputs {
+		all = append(all, o)
+		if c, ok := o["Condition"].(string); ok {
+			used[c] = true
+		}
+	}
+	for _, c := range tp.Conditions {
+		all = append(all, c)
+	}
+	for _, r := range cfn.References(all) {
+		used[r.Target] = true
+	}
+	for _, section := range []map[string]any{anyMap(tp.Parameters), tp.Conditions, tp.Mappings} {
+		for name := range section {
+			if !used[name] {
+				t.Errorf("%s is never used", name)
+			}
+		}
+	}
+	for name, p := range tp.Parameters {
+		if d, _ := p["Description"].(string); d == "" {
+			t.Errorf("parameter %s has no description", name)
+		}
+		constrained := false
+		for _, k := range []string{"AllowedValues", "AllowedPattern", "MinValue", "MaxValue"} {
+			if _, ok := p[k]; ok {
+				constrained = true
+			}
+		}
+		if !constrained {
+			t.Errorf("parameter %s has no constraint", name)
+		}
+	}
+}
+
+func anyMap[V any](m map[string]V) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func TestNothingIsRetainedOrProtected(t *testing.T) {
+	tp := decoded(t)
+	for id, r := range tp.Resources {
+		if r.DeletionPolicy != cfn.Delete || r.UpdateReplacePolicy != cfn.Delete {
+			t.Errorf("%s: DeletionPolicy %q, UpdateReplacePolicy %q, want Delete", id, r.DeletionPolicy, r.UpdateReplacePolicy)
+		}
+		if v, ok := r.Properties["DeletionProtection"]; ok && v != false {
+			t.Errorf("%s: DeletionProtection = %v", id, v)
+		}
+		if v, ok := r.Properties["DeletionProtectionEnabled"]; ok && v != false {
+			t.Errorf("%s: DeletionProtectionEnabled = %v", id, v)
+		}
+	}
+	if !strings.Contains(fmt.Sprint(tp.props(t, IDLoadBalancer)["LoadBalancerAttributes"]), "deletion_protection.enabled Value:false") {
+		t.Error("the load balancer must set deletion_protection.enabled to false")
+	}
+	if got := tp.props(t, IDRepository)["EmptyOnDelete"]; got != true {
+		t.Errorf("ECR EmptyOnDelete = %v, want true", got)
+	}
+	for _, id := range tp.ofType("AWS::KMS::Key") {
+		if got := num(tp.props(t, id)["PendingWindowInDays"]); got != "7" {
+			t.Errorf("%s: PendingWindowInDays = %s, want 7", id, got)
+		}
+	}
+	for _, id := range tp.ofType("AWS::Logs::LogGroup") {
+		if !reflect.DeepEqual(tp.props(t, id)["RetentionInDays"], refTo(ParamLogRetentionDays)) {
+			t.Errorf("%s: log group without the retention parameter", id)
+		}
+	}
+}
+
+func TestDatabaseIsPrivateAndEncrypted(t *testing.T) {
+	tp := decoded(t)
+	c := tp.props(t, IDDBCluster)
+	if c["StorageEncrypted"] != true {
+		t.Error("DB cluster StorageEncrypted must be true")
+	}
+	if c["ManageMasterUserPassword"] != true {
+		t.Error("DB cluster must let RDS manage the master password in Secrets Manager")
+	}
+	if _, ok := c["MasterUserPassword"]; ok {
+		t.Error("DB cluster must not carry a password")
+	}
+	instances := tp.ofType("AWS::RDS::DBInstance")
+	if len(instances) != blueprint.DBInstanceCount {
+		t.Errorf("%d DB instances, want %d", len(instances), blueprint.DBInstanceCount)
+	}
+	azs := map[string]bool{}
+	for _, id := range instances {
+		p := tp.props(t, id)
+		if p["PubliclyAccessible"] != false {
+			t.Errorf("%s: PubliclyAccessible = %v, want false", id, p["PubliclyAccessible"])
+		}
+		if p["EnablePerformanceInsights"] != true {
+			t.Errorf("%s: Performance Insights off", id)
+		}
+		azs[fmt.Sprint(p["AvailabilityZone"])] = true
+	}
+	if len(azs) != len(instances) {
+		t.Errorf("DB instances share an AZ: %v", azs)
+	}
+	if got, want := tp.props(t, IDDBSubnetGroup)["SubnetIds"], anyRefs(IsolatedSubnetIDs); !reflect.DeepEqual(got, want) {
+		t.Errorf("DB subnet group = %v, want the isolated subnets %v", got, want)
+	}
+	// The isolated subnets' route table has no route at all: nothing leaves the VPC.
+	for _, id := range tp.ofType("AWS::EC2::Route") {
+		if reflect.DeepEqual(tp.props(t, id)["RouteTableId"], refTo(IDIsolatedRouteTable)) {
+			t.Errorf("route %s leaves the isolated tier", id)
+		}
+	}
+	for _, id := range IsolatedSubnetIDs {
+		if got := tp.props(t, id+"RouteTableAssociation")["RouteTableId"]; !reflect.DeepEqual(got, refTo(IDIsolatedRouteTable)) {
+			t.Errorf("%s is associated with %v, want the isolated route table", id, got)
+		}
+	}
+	pg := tp.props(t, IDDBParameterGroup)["Parameters"].(map[string]any)
+	if pg["rds.force_ssl"] != "1" {
+		t.Errorf("rds.force_ssl = %v, want 1", pg["rds.force_ssl"])
+	}
+	if got := c["EnableCloudwatchLogsExports"]; !reflect.DeepEqual(got, []any{"postgresql"}) {
+		t.Errorf("log exports = %v, want [postgresql]", got)
+	}
+}
+
+func anyRefs(ids []string) []any {
+	out := []any{}
+	for _, id := range ids {
+		out = append(out, refTo(id))
+	}
+	return out
+}
+
+func TestTasksArePrivate(t *testing.T) {
+	tp := decoded(t)
+	vpc := tp.props(t, IDService)["NetworkConfiguration"].(map[string]any)["AwsvpcConfiguration"].(map[string]any)
+	if vpc["AssignPublicIp"] != "DISABLED" {
+		t.Errorf("AssignPublicIp = %v, want DISABLED", vpc["AssignPublicIp"])
+	}
+	if !reflect.DeepEqual(vpc["Subnets"], anyRefs(PrivateSubnetIDs)) {
+		t.Errorf("service subnets = %v, want the private subnets", vpc["Subnets"])
+	}
+	for _, id := range tp.ofType("AWS::EC2::Subnet") {
+		if tp.props(t, id)["MapPublicIpOnLaunch"] != false {
+			t.Errorf("%s maps public IPs on launch", id)
+		}
+	}
+	// Private subnets route out through NAT gateways only, never the internet gateway.
+	for _, id := range tp.ofType("AWS::EC2::Route") {
+		p := tp.props(t, id)
+		if _, viaIGW := p["GatewayId"]; viaIGW && !reflect.DeepEqual(p["RouteTableId"], refTo(IDPublicRouteTable)) {
+			t.Errorf("route %s sends a non-public route table to the internet gateway", id)
+		}
+	}
+	if lb := tp.props(t, IDLoadBalancer); lb["Scheme"] != "internet-facing" || !reflect.DeepEqual(lb["Subnets"], anyRefs(PublicSubnetIDs)) {
+		t.Errorf("load balancer: scheme %v in %v, want internet-facing in the public subnets", lb["Scheme"], lb["Subnets"])
+	}
+}
+
+// rule is one security group rule: group <- peer on port (ingress) or group -> peer (egress).
+type rule struct {
+	Dir, Group, Peer string
+	Port             string
+}
+
+func (t tpl) securityGroupRules(tb testing.TB) []rule {
+	tb.Helper()
+	peer := func(p map[string]any, keys ...string) string {
+		for _, k := range keys {
+			switch v := p[k].(type) {
+			case string:
+				return v
+			case map[string]any:
+				if a, ok := v["Fn::GetAtt"].([]any); ok {
+					return fmt.Sprint(a[0])
+				}
+				return fmt.Sprint(v)
+			}
+		}
+		return "?"
+	}
+	port := func(p map[string]any) string {
+		return fmt.Sprintf("%v/%s-%s", p["IpProtocol"], num(p["FromPort"]), num(p["ToPort"]))
+	}
+	var rules []rule
+	for _, id := range t.ofType("AWS::EC2::SecurityGroup") {
+		p := t.props(tb, id)
+		for _, dir := range []string{"Ingress", "Egress"} {
+			list, _ := p["SecurityGroup"+dir].([]any)
+			for _, r := range list {
+				m := r.(map[string]any)
+				rules = append(rules, rule{dir, id, peer(m, "CidrIp", "CidrIpv6", "SourceSecurityGroupId", "DestinationSecurityGroupId", "SourcePrefixListId", "DestinationPrefixListId"), port(m)})
+			}
+		}
+	}
+	for typ, dir := range map[string]string{"AWS::EC2::SecurityGroupIngress": "Ingress", "AWS::EC2::SecurityGroupEgress": "Egress"} {
+		for _, id := range t.ofType(typ) {
+			p := t.props(tb, id)
+			group := peer(p, "GroupId")
+			rules = append(rules, rule{dir, group, peer(p, "CidrIp", "CidrIpv6", "SourceSecurityGroupId", "DestinationSecurityGroupId", "SourcePrefixListId", "DestinationPrefixListId"), port(p)})
+		}
+	}
+	sort.Slice(rules, func(i, j int) bool { return fmt.Sprint(rules[i]) < fmt.Sprint(rules[j]) })
+	return rules
+}
+
+func TestSecurityGroupChainIsExact(t *testing.T) {
+	tcp := func(p int) string { return fmt.Sprintf("tcp/%d-%d", p, p) }
+	none := "icmp/252-86" // the placeholder that removes EC2's default allow-all egress
+	want := []rule{
+		{"Egress", IDALBSecurityGroup, "255.255.255.255/32", none},
+		{"Egress", IDALBSecurityGroup, IDTaskSecurityGroup, tcp(blueprint.AppPort)},
+		{"Egress", IDDBSecurityGroup, "255.255.255.255/32", none},
+		{"Egress", IDEndpointSecurityGroup, "255.255.255.255/32", none},
+		{"Egress", IDTaskSecurityGroup, "0.0.0.0/0", tcp(443)},
+		{"Egress", IDTaskSecurityGroup, IDDBSecurityGroup, tcp(blueprint.DBPort)},
+		{"Ingress", IDALBSecurityGroup, "0.0.0.0/0", tcp(443)},
+		{"Ingress", IDALBSecurityGroup, "0.0.0.0/0", tcp(80)},
+		{"Ingress", IDDBSecurityGroup, IDTaskSecurityGroup, tcp(blueprint.DBPort)},
+		{"Ingress", IDEndpointSecurityGroup, IDTaskSecurityGroup, tcp(443)},
+		{"Ingress", IDTaskSecurityGroup, IDALBSecurityGroup, tcp(blueprint.AppPort)},
+	}
+	got := decoded(t).securityGroupRules(t)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("security group rules:\n got %v\nwant %v", got, want)
+	}
+	// The endpoint group exists only with the endpoints.
+	tp := decoded(t)
+	if tp.Resources[IDEndpointSecurityGroup].Condition != CondCreateInterfaceEndpoints || tp.Resources["EndpointIngressFromTasks"].Condition != CondCreateInterfaceEndpoints {
+		t.Error("the endpoint security group and its rule must depend on CreateInterfaceEndpoints")
+	}
+}
+
+// nameProperties are the properties that name a resource.
+var nameProperties = []string{
+	"Name", "GroupName", "RoleName", "ClusterName", "ServiceName", "Family", "RepositoryName",
+	"DBClusterIdentifier", "DBInstanceIdentifier", "DBSubnetGroupName", "DBClusterParameterGroupName",
+	"AlarmName", "TopicName", "DashboardName", "LogGroupName", "AliasName", "PolicyName",
+}
+
+func TestEveryNameCarriesTheSuffix(t *testing.T) {
+	tp := decoded(t)
+	suffix := "${" + ParamEnvironmentSuffix + "}"
+	checked := 0
+	checkName := func(where string, v any) {
+		checked++
+		m, _ := v.(map[string]any)
+		s, _ := m["Fn::Sub"].(string)
+		if !strings.Contains(s, suffix) {
+			t.Errorf("%s = %v: does not carry %s", where, v, suffix)
+		}
+	}
+	for id, r := range tp.Resources {
+		for _, k := range nameProperties {
+			v, ok := r.Properties[k]
+			// An endpoint's ServiceName is the AWS service it reaches and a parameter group's
+			// Family the engine: not names.
+			if !ok || k == "ServiceName" && r.Type == "AWS::EC2::VPCEndpoint" || k == "Family" && r.Type == "AWS::RDS::DBClusterParameterGroup" {
+				continue
+			}
+			// A Ref names another resource of the stack, whose own name is checked there.
+			if m, isMap := v.(map[string]any); isMap && m["Ref"] != nil {
+				if _, isRes := tp.Resources[fmt.Sprint(m["Ref"])]; isRes {
+					continue
+				}
+			}
+			checkName(id+"."+k, v)
+		}
+		if pols, ok := r.Properties["Policies"].([]any); ok {
+			for _, p := range pols {
+				checkName(id+".Policies.PolicyName", p.(map[string]any)["PolicyName"])
+			}
+		}
+		if tags, ok := r.Properties["Tags"].([]any); ok {
+			for _, tag := range tags {
+				if m := tag.(map[string]any); m["Key"] == "Name" {
+					checkName(id+".Tags.Name", m["Value"])
+				}
+			}
+		}
+	}
+	if checked < 40 {
+		t.Errorf("only %d names checked; the name property list is out of date", checked)
+	}
+	if lb := tp.Parameters[ParamEnvironmentSuffix]; lb["AllowedPattern"] != blueprint.SuffixPattern || num(lb["MaxLength"]) != fmt.Sprint(blueprint.MaxSuffixLength) {
+		t.Errorf("EnvironmentSuffix constraints = %v", lb)
+	}
+}
+
+// untaggable are the resource types whose CloudFormation schema has no Tags property.
+var untaggable = map[string]bool{
+	"AWS::EC2::VPCGatewayAttachment":              true,
+	"AWS::EC2::Route":                             true,
+	"AWS::EC2::SubnetRouteTableAssociation":       true,
+	"AWS::EC2::SecurityGroupIngress":              true,
+	"AWS::EC2::SecurityGroupEgress":               true,
+	"AWS::ElasticLoadBalancingV2::Listener":       true,
+	"AWS::WAFv2::WebACLAssociation":               true,
+	"AWS::SNS::Subscription":                      true,
+	"AWS::ApplicationAutoScaling::ScalableTarget": true,
+	"AWS::ApplicationAutoScaling::ScalingPolicy":  true,
+	"AWS::CloudWatch::Dashboard":                  true,
+	"AWS::KMS::Alias":                             true,
+	"AWS::CloudFormation::WaitConditionHandle":    true,
+}
+
+func TestEverythingTaggableIsTagged(t *testing.T) {
+	tp := decoded(t)
+	for id, r := range tp.Resources {
+		if untaggable[r.Type] {
+			continue
+		}
+		keys := map[string]bool{}
+		switch tags := r.Properties["Tags"].(type) {
+		case []any:
+			for _, tag := range tags {
+				keys[fmt.Sprint(tag.(map[string]any)["Key"])] = true
+			}
+		case map[string]any: // AWS::SSM::Parameter
+			for k := range tags {
+				keys[k] = true
+			}
+		}
+		for _, k := range []string{blueprint.TagProject, blueprint.TagEnvironment, blueprint.TagCostCenter, blueprint.TagManagedBy} {
+			if !keys[k] {
+				t.Errorf("%s (%s) lacks tag %s", id, r.Type, k)
+			}
+		}
+	}
+}
+
+func TestIAMIsLeastPrivilege(t *testing.T) {
+	tp := decoded(t)
+	allowedStar := map[string]bool{}
+	for _, a := range WildcardResourceActions {
+		allowedStar[a] = true
+	}
+	roles := tp.ofType("AWS::IAM::Role")
+	if len(roles) != 2 {
+		t.Errorf("roles = %v, want the execution role and the task role", roles)
+	}
+	for _, id := range roles {
+		p := tp.props(t, id)
+		if _, ok := p["ManagedPolicyArns"]; ok {
+			t.Errorf("%s attaches managed policies; grant named actions on named resources instead", id)
+		}
+		for _, pol := range p["Policies"].([]any) {
+			doc := pol.(map[string]any)["PolicyDocument"].(map[string]any)
+			for _, s := range doc["Statement"].([]any) {
+				st := s.(map[string]any)
+				if st["Effect"] != "Allow" {
+					continue
+				}
+				actions := strList(st["Action"])
+				for _, a := range actions {
+					if a == "*" || strings.HasSuffix(a, ":*") || strings.Contains(a, "*") {
+						t.Errorf("%s %v: wildcard action %q", id, st["Sid"], a)
+					}
+				}
+				for _, r := range st["Resource"].([]any) {
+					if r != "*" {
+						continue
+					}
+					for _, a := range actions {
+						if !allowedStar[a] {
+							t.Errorf("%s %v: %s on Resource \"*\"; only %v may be", id, st["Sid"], a, WildcardResourceActions)
+						}
+					}
+				}
+			}
+		}
+	}
+	// The execution role reads exactly this stack's secrets and parameters.
+	exec := fmt.Sprint(tp.props(t, IDExecutionRole)["Policies"])
+	for _, want := range []string{IDAPIKeySecret, "MasterUserSecret.SecretArn", IDDBHostParameter, IDDBReaderHostParam, IDDBPortParameter, IDDBNameParameter, IDRepository, IDAppLogGroup} {
+		if !strings.Contains(exec, want) {
+			t.Errorf("execution role does not name %s", want)
+		}
+	}
+}
+
+func strList(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			out = append(out, fmt.Sprint(e))
+		}
+		return out
+	}
+	return nil
+}

@@ -1,0 +1,149 @@
+// Package cfnstack builds the catalog's AWS stack as a CloudFormation template: network, load
+// balancer, service, scaling, database, secrets and configuration, IAM, observability and the
+// container registry. Build is a pure function of its options; every number and name comes
+// from package blueprint, which the Pulumi program reads too.
+package cfnstack
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/acme/catalog/internal/blueprint"
+	"github.com/acme/catalog/internal/cfn"
+)
+
+// Options tune the template. The zero value builds the template the repository commits.
+type Options struct {
+	// DefaultEnvironment is the Environment parameter's default; empty means "dev".
+	DefaultEnvironment string
+}
+
+// ManagedBy is the value of every resource's ManagedBy tag.
+const ManagedBy = "cloudformation"
+
+// Build returns the catalog stack's template.
+func Build(opts Options) (*cfn.Template, error) {
+	if opts.DefaultEnvironment == "" {
+		opts.DefaultEnvironment = "dev"
+	}
+	if _, err := blueprint.LookupEnvironment(opts.DefaultEnvironment); err != nil {
+		return nil, err
+	}
+	if err := blueprint.DefaultTaskSize.Valid(); err != nil {
+		return nil, err
+	}
+	b := &builder{t: cfn.New("Catalog service: ECS Fargate behind an internet-facing ALB, Aurora PostgreSQL Serverless v2, " +
+		"Secrets Manager and Parameter Store configuration, CloudWatch logs, alarms and dashboard, and an ECR repository, " +
+		"across three availability zones. Resource names follow {type}-{purpose}-{EnvironmentSuffix}.")}
+	steps := []func(Options) error{
+		b.parameters,
+		b.network,
+		b.securityGroups,
+		b.registry,
+		b.observability,
+		b.database,
+		b.secrets,
+		b.iam,
+		b.loadBalancer,
+		b.service,
+		b.scaling,
+		b.alarms,
+		b.dashboard,
+		b.outputs,
+	}
+	for _, step := range steps {
+		if err := step(opts); err != nil {
+			return nil, err
+		}
+	}
+	if b.err != nil {
+		return nil, b.err
+	}
+	return b.t, nil
+}
+
+// builder accumulates the template; the first error sticks so each concern's code reads as a
+// list of resources rather than a ladder of error checks.
+type builder struct {
+	t   *cfn.Template
+	err error
+}
+
+// add adds a resource. Every resource is deleted with the stack and on replacement.
+func (b *builder) add(id, typ string, props map[string]any, opts ...func(*cfn.Resource)) {
+	r := &cfn.Resource{Type: typ, Properties: props, DeletionPolicy: cfn.Delete, UpdateReplacePolicy: cfn.Delete}
+	for _, o := range opts {
+		o(r)
+	}
+	if err := b.t.Add(id, r); err != nil && b.err == nil {
+		b.err = err
+	}
+}
+
+// when makes a resource conditional.
+func when(condition string) func(*cfn.Resource) {
+	return func(r *cfn.Resource) { r.Condition = condition }
+}
+
+// dependsOn adds explicit dependencies the properties do not already imply.
+func dependsOn(ids ...string) func(*cfn.Resource) {
+	return func(r *cfn.Resource) {
+		r.DependsOn = append(r.DependsOn, ids...)
+		sort.Strings(r.DependsOn)
+	}
+}
+
+// name returns the {kind}-{purpose}-{suffix} name of a resource, the suffix being the
+// EnvironmentSuffix parameter.
+func name(kind, purpose string) cfn.Fn {
+	return cfn.Sub(blueprint.Name(kind, purpose, "${"+ParamEnvironmentSuffix+"}"))
+}
+
+// tags returns the tags every taggable resource carries; a non-nil nameTag adds a Name tag,
+// which the EC2 console shows.
+func tags(nameTag any) []cfn.Tag {
+	t := []cfn.Tag{
+		{Key: blueprint.TagProject, Value: blueprint.Project},
+		{Key: blueprint.TagEnvironment, Value: cfn.Ref(ParamEnvironment)},
+		{Key: blueprint.TagCostCenter, Value: cfn.FindInMap(MapEnvironment, cfn.Ref(ParamEnvironment), "CostCenter")},
+		{Key: blueprint.TagManagedBy, Value: ManagedBy},
+	}
+	if nameTag != nil {
+		t = append(t, cfn.Tag{Key: "Name", Value: nameTag})
+	}
+	return t
+}
+
+// tagMap returns the same tags as a key-value object, the form AWS::SSM::Parameter takes.
+func tagMap() map[string]any {
+	m := map[string]any{}
+	for _, t := range tags(nil) {
+		m[t.Key] = t.Value
+	}
+	return m
+}
+
+// azIDs returns "Prefix1", "Prefix2", "Prefix3".
+func azIDs(prefix string) []string {
+	ids := make([]string, blueprint.AZCount)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%s%d", prefix, i+1)
+	}
+	return ids
+}
+
+// refs returns a Ref for each ID.
+func refs(ids []string) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = cfn.Ref(id)
+	}
+	return out
+}
+
+// fail records the first error.
+func (b *builder) fail(format string, args ...any) {
+	if b.err == nil {
+		b.err = fmt.Errorf(format, args...)
+	}
+}
