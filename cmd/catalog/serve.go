@@ -102,6 +102,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	metrics := httpapi.NewMetrics()
+	if cfg.MetricsEMF {
+		metrics.EMF = httpapi.NewEMF(stdout, "Catalog", cfg.Env)
+		emfCtx, stopEMF := context.WithCancel(context.Background())
+		emfDone := make(chan struct{})
+		go func() { defer close(emfDone); metrics.EMF.Run(emfCtx, time.Minute) }()
+		defer func() { stopEMF(); <-emfDone }()
+	}
 	srv := httpapi.New(httpapi.Options{
 		Store: store, Keys: keys, Log: log, RequestTimeout: cfg.RequestTimeout, ReadyTimeout: cfg.ReadyTimeout,
 		OpenAPI: api.OpenAPI, QuietHealth: true, Metrics: metrics,

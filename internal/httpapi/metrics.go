@@ -17,6 +17,8 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	reserve  *prometheus.CounterVec
+	// EMF, when set, also receives every observation (CloudWatch Embedded Metric Format).
+	EMF *EMF
 }
 
 // NewMetrics returns Metrics with the Go runtime and process collectors registered.
@@ -42,6 +44,9 @@ func (m *Metrics) observeRequest(route, method string, status int, d time.Durati
 	code := strconv.Itoa(status)
 	m.requests.WithLabelValues(route, method, code).Inc()
 	m.latency.WithLabelValues(route, code).Observe(d.Seconds())
+	if m.EMF != nil {
+		m.EMF.observe(route, status, d)
+	}
 }
 
 // Handler serves the metrics in the Prometheus text format.
@@ -52,6 +57,9 @@ func (m *Metrics) Handler() http.Handler {
 // Reservation counts n reservations with outcome.
 func (m *Metrics) Reservation(outcome string, n int) {
 	m.reserve.WithLabelValues(outcome).Add(float64(n))
+	if m.EMF != nil {
+		m.EMF.reserve(outcome, n)
+	}
 }
 
 // GaugeFunc exports f's value as a gauge (connection pool statistics, for example).

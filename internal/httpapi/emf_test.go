@@ -1,0 +1,70 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestEMFLines(t *testing.T) {
+	var buf bytes.Buffer
+	m := NewMetrics()
+	m.EMF = NewEMF(&buf, "Catalog", "prod")
+	m.observeRequest("GET /products/{id}", "GET", 200, 4*time.Millisecond)
+	m.observeRequest("GET /products/{id}", "GET", 503, 10*time.Millisecond)
+	m.observeRequest("POST /reservations", "POST", 409, time.Millisecond)
+	m.Reservation("insufficient_stock", 1)
+	if err := m.EMF.Flush(time.UnixMilli(1700000000000)); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines:\n%s", len(lines), buf.String())
+	}
+	var first struct {
+		AWS struct {
+			Timestamp         int64
+			CloudWatchMetrics []struct {
+				Namespace  string
+				Dimensions [][]string
+				Metrics    []struct{ Name, Unit string }
+			}
+		} `json:"_aws"`
+		Route                  string
+		Requests, Errors5xx    int
+		LatencyAvg, LatencyMax float64
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	d := first.AWS.CloudWatchMetrics[0]
+	if first.AWS.Timestamp != 1700000000000 || d.Namespace != "Catalog" || first.Route != "GET /products/{id}" ||
+		first.Requests != 2 || first.Errors5xx != 1 || first.LatencyAvg != 7 || first.LatencyMax != 10 || len(d.Metrics) != 5 {
+		t.Fatalf("first line: %s", lines[0])
+	}
+	// Every metric a directive names is a member of the line (CloudWatch drops the line otherwise).
+	for _, l := range lines {
+		var v map[string]any
+		json.Unmarshal([]byte(l), &v)
+		meta := v["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
+		for _, mm := range meta["Metrics"].([]any) {
+			if _, ok := v[mm.(map[string]any)["Name"].(string)]; !ok {
+				t.Fatalf("metric %v missing from %s", mm, l)
+			}
+		}
+		for _, dims := range meta["Dimensions"].([]any) {
+			for _, dim := range dims.([]any) {
+				if _, ok := v[dim.(string)]; !ok {
+					t.Fatalf("dimension %v missing from %s", dim, l)
+				}
+			}
+		}
+	}
+	buf.Reset()
+	m.EMF.Flush(time.Now())
+	if buf.Len() != 0 {
+		t.Fatalf("a flush with nothing new wrote %q", buf.String())
+	}
+}
