@@ -16,6 +16,8 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
+# The Amazon RDS CA bundle, embedded so DB_SSLROOTCERT=rds verifies Aurora (internal/rdsca).
+ADD https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem internal/rdsca/certs/global-bundle.pem
 ARG VERSION=dev
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" \
