@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -53,6 +54,12 @@ func statusOf(code catalog.Code) int {
 
 // writeError answers with err as the JSON error shape. Internal details stay in the log.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away; nobody reads this answer and nothing is wrong with the server.
+		slog.DebugContext(r.Context(), "client gone", "request_id", requestID(r.Context()))
+		w.WriteHeader(499) // nginx's "client closed request", for the access log
+		return
+	}
 	var e *catalog.Error
 	if !errors.As(err, &e) {
 		e = catalog.Wrap(catalog.CodeInternal, err, "")

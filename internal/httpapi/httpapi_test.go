@@ -258,6 +258,7 @@ func TestBadInput(t *testing.T) {
 		{"bad in_stock", "GET", "/products?in_stock=maybe", "", nil, 400, "in_stock"},
 		{"unknown parameter", "GET", "/products?catgory=kitchen", "", nil, 400, "catgory"},
 		{"repeated parameter", "GET", "/products?limit=1&limit=2", "", nil, 400, "limit"},
+		{"malformed query string", "GET", "/products?cursor=%%%", "", nil, 400, "query"},
 		{"long query", "GET", "/products?q=" + strings.Repeat("a", 201), "", nil, 400, "q"},
 		{"bad sku path", "GET", "/skus/a%20b", "", nil, 400, "sku"},
 		{"unknown product", "GET", "/products/" + catalog.NewID(), "", nil, 404, ""},

@@ -61,8 +61,12 @@ type movementList struct {
 }
 
 func (s *Server) listMovements(w http.ResponseWriter, r *http.Request) {
+	q, err := queryValues(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	var p catalog.Problems
-	q := r.URL.Query()
 	limit, before := catalog.DefaultLimit, int64(0)
 	for name := range q {
 		if name != "limit" && name != "before" {

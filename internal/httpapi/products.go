@@ -280,7 +280,12 @@ type productList struct {
 }
 
 func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
-	q, err := ParseListQuery(r.URL.Query())
+	v, err := queryValues(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	q, err := ParseListQuery(v)
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -106,4 +107,14 @@ func ParseListQuery(v url.Values) (catalog.ListQuery, error) {
 		return catalog.ListQuery{}, err
 	}
 	return q, nil
+}
+
+// queryValues parses the query string, refusing a malformed one instead of dropping the pairs
+// it cannot read (as URL.Query does), which would silently ignore a filter.
+func queryValues(r *http.Request) (url.Values, error) {
+	v, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, catalog.InvalidField("query", "is not a valid query string (check the %%-escapes)")
+	}
+	return v, nil
 }

@@ -1,0 +1,305 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+type scenario struct {
+	name    string
+	ceiling string // the result this one is a ratio of
+	ok      []int
+	req     Request
+	prepare func(context.Context) error
+	check   func(context.Context, *Result) (string, error)
+	hooks   *Hooks
+}
+
+func get(ctx context.Context, u string) (*http.Request, error) {
+	return http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+}
+
+func (e *env) post(ctx context.Context, path, body string) (*http.Request, error) {
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, e.base+path, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	r.Header.Set("Authorization", "Bearer "+benchKey)
+	r.Header.Set("Content-Type", "application/json")
+	return r, nil
+}
+
+// rngs gives each worker its own generator.
+type rngs struct {
+	mu sync.Mutex
+	m  map[int]*rand.Rand
+}
+
+func (g *rngs) of(w int) *rand.Rand {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.m == nil {
+		g.m = map[int]*rand.Rand{}
+	}
+	if g.m[w] == nil {
+		g.m[w] = rand.New(rand.NewPCG(uint64(w), 99))
+	}
+	return g.m[w]
+}
+
+func (e *env) scenarios() []scenario {
+	var rs rngs
+	pick := func(w int, xs []string) string { return xs[rs.of(w).IntN(len(xs))] }
+	ok200 := []int{200}
+	dbCeiling := "ceiling-b pk-select"
+	if e.pool == nil {
+		dbCeiling = "ceiling-a fixed-body"
+	}
+	var list []scenario
+	list = append(list, scenario{name: "ceiling-a fixed-body", ok: ok200,
+		req: func(ctx context.Context, w, i int) (*http.Request, error) { return get(ctx, e.ceilA+"/") }})
+	if e.pool != nil {
+		list = append(list, scenario{name: "ceiling-b pk-select", ok: ok200,
+			req: func(ctx context.Context, w, i int) (*http.Request, error) {
+				return get(ctx, e.ceilB+"/"+pick(w, e.ids))
+			}})
+	}
+	hot := e.ids[:min(10, len(e.ids))]
+	// Each worker walks the list page by page, continuing from its cursor: deep pages.
+	cursors := make([]string, e.cfg.Workers)
+	var cmu sync.Mutex
+	list = append(list,
+		scenario{name: "get-by-id", ceiling: dbCeiling, ok: ok200,
+			req: func(ctx context.Context, w, i int) (*http.Request, error) {
+				return get(ctx, e.base+"/products/"+pick(w, e.ids))
+			}},
+		scenario{name: "get-by-id hot (10 products)", ceiling: "ceiling-a fixed-body", ok: ok200,
+			req: func(ctx context.Context, w, i int) (*http.Request, error) {
+				return get(ctx, e.base+"/products/"+pick(w, hot))
+			}},
+		scenario{name: "get-by-sku", ceiling: dbCeiling, ok: ok200,
+			req: func(ctx context.Context, w, i int) (*http.Request, error) {
+				return get(ctx, e.base+"/skus/"+pick(w, e.skus))
+			}},
+		scenario{name: "list first page", ceiling: dbCeiling, ok: ok200,
+			req: func(ctx context.Context, w, i int) (*http.Request, error) {
+				return get(ctx, e.base+"/products?sort=name&limit=20")
+			}},
+		scenario{name: "list deep pages (cursor)", ceiling: dbCeiling, ok: ok200,
+			req: func(ctx context.Context, w, i int) (*http.Request, error) {
+				cmu.Lock()
+				c := cursors[w]
+				cmu.Unlock()
+				u := e.base + "/products?sort=name&limit=20"
+				if c != "" {
+					u += "&cursor=" + url.QueryEscape(c)
+				}
+				r, err := get(ctx, u)
+				if err == nil {
+					r = r.WithContext(context.WithValue(ctx, cursorSlot{}, w))
+				}
+				return r, err
+			}},
+		scenario{name: "search", ceiling: dbCeiling, ok: ok200,
+			req: func(ctx context.Context, w, i int) (*http.Request, error) {
+				return get(ctx, e.base+"/products?limit=20&q="+url.QueryEscape(pick(w, e.words)))
+			}},
+		scenario{name: "filtered list", ceiling: dbCeiling, ok: ok200,
+			req: func(ctx context.Context, w, i int) (*http.Request, error) {
+				lo := rs.of(w).IntN(50000)
+				return get(ctx, fmt.Sprintf("%s/products?limit=20&category=%s&currency=USD&min_price=%d&max_price=%d&in_stock=true&sort=price",
+					e.base, pick(w, e.cats), lo, lo+20000))
+			}},
+	)
+	// The deep-page scenario follows next_cursor through a transport hook.
+	e.client.Transport = &cursorFollower{next: e.client.Transport, set: func(w int, c string) {
+		cmu.Lock()
+		cursors[w] = c
+		cmu.Unlock()
+	}}
+
+	hotSKU, manySKUs := "BENCH-HOT-1", make([]string, 1000)
+	for i := range manySKUs {
+		manySKUs[i] = fmt.Sprintf("BENCH-MANY-%04d", i)
+	}
+	const hotStock, manyStock = 10_000_000, 1_000_000
+	var soldOut sync.Map
+	list = append(list,
+		scenario{name: "reserve one hot SKU", ceiling: dbCeiling, ok: []int{201},
+			prepare: func(ctx context.Context) error { return e.stock(ctx, map[string]int64{hotSKU: hotStock}) },
+			req: func(ctx context.Context, w, i int) (*http.Request, error) {
+				return e.post(ctx, "/reservations", `{"lines":[{"sku":"`+hotSKU+`","quantity":1}]}`)
+			},
+			check: func(ctx context.Context, r *Result) (string, error) {
+				return e.oversold(ctx, []string{hotSKU}, r.Statuses[201])
+			}},
+		scenario{name: "reserve across 1000 SKUs", ceiling: dbCeiling, ok: []int{201},
+			prepare: func(ctx context.Context) error {
+				m := map[string]int64{}
+				for _, s := range manySKUs {
+					m[s] = manyStock
+				}
+				return e.stock(ctx, m)
+			},
+			req: func(ctx context.Context, w, i int) (*http.Request, error) {
+				return e.post(ctx, "/reservations", `{"lines":[{"sku":"`+pick(w, manySKUs)+`","quantity":1}]}`)
+			},
+			check: func(ctx context.Context, r *Result) (string, error) {
+				return e.oversold(ctx, manySKUs, r.Statuses[201])
+			}},
+		scenario{name: "flash sale: 3 SKUs sell out", ok: []int{201, 409},
+			prepare: func(ctx context.Context) error {
+				return e.stock(ctx, map[string]int64{"FLASH-1": 300, "FLASH-2": 200, "FLASH-3": 100})
+			},
+			req: func(ctx context.Context, w, i int) (*http.Request, error) {
+				sku := []string{"FLASH-1", "FLASH-2", "FLASH-3"}[rs.of(w).IntN(3)]
+				r, err := e.post(ctx, "/reservations", `{"lines":[{"sku":"`+sku+`","quantity":1}]}`)
+				if err == nil {
+					r.Header.Set("X-Bench-SKU", sku)
+				}
+				return r, err
+			},
+			hooks: &Hooks{
+				After: func(r *http.Request, status int) {
+					if status == http.StatusConflict {
+						soldOut.Store(r.Header.Get("X-Bench-SKU"), true)
+					}
+				},
+				Done: func() bool {
+					n := 0
+					soldOut.Range(func(any, any) bool { n++; return true })
+					return n == 3
+				},
+			},
+			check: func(ctx context.Context, r *Result) (string, error) {
+				note, err := e.oversold(ctx, []string{"FLASH-1", "FLASH-2", "FLASH-3"}, r.Statuses[201])
+				if err == nil && r.Statuses[201] != 600 {
+					err = fmt.Errorf("sold %d units of 600 in stock", r.Statuses[201])
+				}
+				return note + fmt.Sprintf(", %d sold of 600, %d refused", r.Statuses[201], r.Statuses[409]), err
+			}},
+		scenario{name: "mixed 95% read / 5% write", ceiling: dbCeiling, ok: []int{200, 201},
+			req: func(ctx context.Context, w, i int) (*http.Request, error) {
+				if rs.of(w).IntN(100) < 5 {
+					return e.post(ctx, "/products/"+pick(w, e.ids)+"/stock/adjustments", `{"delta":1,"reason":"received"}`)
+				}
+				return get(ctx, e.base+"/products/"+pick(w, e.ids))
+			}},
+		scenario{name: "bad-input storm", ok: []int{400, 401, 404, 405, 409, 413, 415, 422},
+			req: func(ctx context.Context, w, i int) (*http.Request, error) { return e.badRequest(ctx, rs.of(w)) },
+			check: func(ctx context.Context, r *Result) (string, error) {
+				n5 := 0
+				for code, n := range r.Statuses {
+					if code >= 500 {
+						n5 += n
+					}
+				}
+				note := fmt.Sprintf("5xx: %d, statuses %v", n5, r.Statuses)
+				if n5 > 0 {
+					return note, fmt.Errorf("%d malformed requests got a 5xx: %v", n5, r.Statuses)
+				}
+				return note, nil
+			}},
+	)
+	return list
+}
+
+type cursorSlot struct{}
+
+// cursorFollower reads next_cursor from list responses of the deep-page scenario and hands it
+// to the worker that asked.
+type cursorFollower struct {
+	next http.RoundTripper
+	set  func(worker int, cursor string)
+}
+
+func (c *cursorFollower) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(r)
+	w, ok := r.Context().Value(cursorSlot{}).(int)
+	if err != nil || !ok || resp.StatusCode != 200 {
+		return resp, err
+	}
+	body, err := readAll(resp)
+	if err != nil {
+		return nil, err
+	}
+	c.set(w, extractCursor(body))
+	return resp, nil
+}
+
+func (e *env) stock(ctx context.Context, units map[string]int64) error {
+	if _, err := e.store.Category(ctx, "bench-stock"); err != nil {
+		if _, err := e.store.CreateCategory(ctx, catalog.CategoryInput{Slug: "bench-stock", Name: "Bench stock"}); err != nil {
+			return err
+		}
+	}
+	var batch []catalog.NewProduct
+	for sku, n := range units {
+		in := catalog.ProductInput{SKU: sku, Name: sku, Category: "bench-stock", Status: catalog.StatusActive, Price: catalog.Money{Currency: "USD", Amount: 100}}
+		in.Normalize()
+		batch = append(batch, catalog.NewProduct{ProductInput: in, OnHand: n})
+	}
+	return e.store.Import(ctx, batch)
+}
+
+// oversold compares the store with what the client saw: units reserved must equal the
+// reservations acknowledged, and no SKU may have more reserved than on hand.
+func (e *env) oversold(ctx context.Context, skus []string, acked int) (string, error) {
+	var reserved, oversold int64
+	for _, sku := range skus {
+		p, err := e.store.ProductBySKU(ctx, sku)
+		if err != nil {
+			return "", err
+		}
+		reserved += p.Stock.Reserved
+		if p.Stock.Reserved > p.Stock.OnHand {
+			oversold += p.Stock.Reserved - p.Stock.OnHand
+		}
+	}
+	note := fmt.Sprintf("oversold: %d", oversold)
+	switch {
+	case oversold != 0:
+		return note, fmt.Errorf("oversold %d units", oversold)
+	case reserved != int64(acked):
+		return note, fmt.Errorf("%d reservations acknowledged but %d units reserved", acked, reserved)
+	}
+	return note, nil
+}
+
+// badRequest returns one of many malformed requests.
+func (e *env) badRequest(ctx context.Context, rng *rand.Rand) (*http.Request, error) {
+	bodies := []string{`{`, `null`, `[]`, `{"sku":1}`, `{"lines":[{"sku":"x","quantity":-1}]}`, `{"price":{"amount":1e99}}`,
+		"\x00\xff", `{"sku":"` + strings.Repeat("A", 5000) + `"}`, `{"delta":"many"}`, `{"lines":[]}`, ``}
+	paths := []string{"/products", "/reservations", "/categories", "/products/" + e.ids[0] + "/stock/adjustments",
+		"/products/" + e.ids[0] + "/price", "/reservations/not-an-id/commit", "/products/" + catalog.NewID()}
+	queries := []string{"limit=0", "limit=x", "cursor=%%%", "cursor=abc", "sort=rank", "min_price=-1&currency=USD",
+		"currency=usd", "q=" + strings.Repeat("z", 300), "status=gone", "unknown=1", "in_stock=perhaps"}
+	switch rng.IntN(4) {
+	case 0:
+		return get(ctx, e.base+"/products?"+queries[rng.IntN(len(queries))])
+	case 1:
+		r, err := e.post(ctx, paths[rng.IntN(len(paths))], bodies[rng.IntN(len(bodies))])
+		if err == nil && rng.IntN(5) == 0 {
+			r.Header.Set("Content-Type", "text/xml")
+		}
+		return r, err
+	case 2:
+		r, err := e.post(ctx, paths[rng.IntN(len(paths))], bodies[rng.IntN(len(bodies))])
+		if err == nil {
+			r.Method = []string{"PUT", "PATCH", "DELETE"}[rng.IntN(3)]
+			if rng.IntN(2) == 0 {
+				r.Header.Del("Authorization")
+			}
+		}
+		return r, err
+	default:
+		return get(ctx, e.base+"/"+[]string{"nope", "products/x/y/z", "skus/a%20b", "categories/%2e%2e", "products/" + e.ids[0] + "/stock/movements?limit=-5"}[rng.IntN(5)])
+	}
+}

@@ -1,0 +1,301 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/acme/catalog/internal/catalog"
+	"github.com/acme/catalog/internal/httpapi"
+	"github.com/acme/catalog/internal/pgtest"
+	"github.com/acme/catalog/internal/postgres"
+	"github.com/acme/catalog/internal/seed"
+	"github.com/acme/catalog/internal/sqlite"
+)
+
+// Config selects what the suite runs.
+type Config struct {
+	Store       string // "sqlite" or "postgres"
+	DatabaseURL string // PostgreSQL to use; empty starts a throw-away cluster
+	Products    int
+	Duration    time.Duration // per scenario
+	Workers     int
+	Scenarios   []string // empty: all
+	Progress    io.Writer
+}
+
+const benchKey = "bench-key-0123456789abcdef"
+
+type env struct {
+	cfg     Config
+	store   catalog.Store
+	pool    *pgxpool.Pool // PostgreSQL only, for ceiling (b)
+	base    string        // the catalog service
+	ceilA   string        // fixed-body handler
+	ceilB   string        // primary-key SELECT handler
+	ids     []string
+	skus    []string
+	words   []string
+	cats    []string
+	client  *http.Client
+	closers []func()
+}
+
+func (e *env) close() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
+}
+
+func (e *env) logf(format string, args ...any) {
+	if e.cfg.Progress != nil {
+		fmt.Fprintf(e.cfg.Progress, format+"\n", args...)
+	}
+}
+
+// RunSuite prepares the store and servers, runs the scenarios and returns their results.
+func RunSuite(ctx context.Context, cfg Config) ([]Result, error) {
+	e := &env{cfg: cfg}
+	defer e.close()
+	if err := e.setup(ctx); err != nil {
+		return nil, err
+	}
+	var results []Result
+	want := func(name string) bool {
+		if len(cfg.Scenarios) == 0 {
+			return true
+		}
+		for _, s := range cfg.Scenarios {
+			if strings.HasPrefix(name, s) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, sc := range e.scenarios() {
+		if !want(sc.name) {
+			continue
+		}
+		e.logf("running %s for %s", sc.name, cfg.Duration)
+		if sc.prepare != nil {
+			if err := sc.prepare(ctx); err != nil {
+				return results, fmt.Errorf("%s: %w", sc.name, err)
+			}
+		}
+		d := cfg.Duration
+		if sc.hooks != nil {
+			d = max(d, 30*time.Second) // runs until its own end (a sell-out), bounded
+		}
+		r := Run(ctx, e.client, sc.name, cfg.Workers, d, sc.ok, sc.req, sc.hooks)
+		if sc.check != nil {
+			note, err := sc.check(ctx, &r)
+			r.Notes = note
+			if err != nil {
+				results = append(results, r)
+				return results, fmt.Errorf("%s: %w", sc.name, err)
+			}
+		}
+		if sc.ceiling != "" {
+			for _, c := range results {
+				if c.Name == sc.ceiling && c.RPS > 0 {
+					r.Ceiling, r.Ratio = shortCeiling(sc.ceiling), r.RPS/c.RPS
+				}
+			}
+		}
+		results = append(results, r)
+	}
+	results = append(results, Result{Name: "memory", Notes: memoryNote()})
+	return results, nil
+}
+
+func shortCeiling(name string) string {
+	if strings.HasPrefix(name, "ceiling-a") {
+		return "(a)"
+	}
+	return "(b)"
+}
+
+func memoryNote() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return ""
+	}
+	var rss, hwm string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "VmRSS:" {
+			rss = f[1] + " kB"
+		}
+		if len(f) >= 2 && f[0] == "VmHWM:" {
+			hwm = f[1] + " kB"
+		}
+	}
+	return fmt.Sprintf("bench process (server, client and SQLite if used): RSS %s now, peak %s", rss, hwm)
+}
+
+func (e *env) setup(ctx context.Context) error {
+	cfg := e.cfg
+	switch cfg.Store {
+	case "sqlite":
+		dir, err := os.MkdirTemp("", "catalog-bench")
+		if err != nil {
+			return err
+		}
+		e.closers = append(e.closers, func() { os.RemoveAll(dir) })
+		s, err := sqlite.Open(ctx, filepath.Join(dir, sqlite.FileName), sqlite.Options{})
+		if err != nil {
+			return err
+		}
+		e.store = s
+	case "postgres":
+		url := cfg.DatabaseURL
+		if url == "" {
+			c, err := pgtest.StartWith(pgtest.Options{CommitDurably: true})
+			if err != nil {
+				return fmt.Errorf("start PostgreSQL (or set DATABASE_URL): %w", err)
+			}
+			e.closers = append(e.closers, c.Close)
+			url = c.AdminURL
+		}
+		s, err := postgres.Open(ctx, url, postgres.Options{MaxConns: int32(max(8, 2*runtime.NumCPU()))})
+		if err != nil {
+			return err
+		}
+		e.store, e.pool = s, s.Pool()
+	default:
+		return fmt.Errorf("unknown store %q: sqlite or postgres", cfg.Store)
+	}
+	e.closers = append(e.closers, func() { e.store.Close() })
+
+	if empty, err := e.store.Empty(ctx); err != nil {
+		return err
+	} else if empty {
+		start := time.Now()
+		c := seed.Synthetic(cfg.Products, 1)
+		if err := seed.Load(ctx, e.store, c, func(done, total int) {
+			if done%50000 == 0 || done == total {
+				e.logf("seeded %d/%d products", done, total)
+			}
+		}); err != nil {
+			return err
+		}
+		e.logf("seeded %d products in %s", cfg.Products, time.Since(start).Round(time.Millisecond))
+		for _, cat := range c.Categories {
+			if cat.Parent == "" {
+				e.cats = append(e.cats, cat.Slug)
+			}
+		}
+	}
+	if err := e.sample(ctx); err != nil {
+		return err
+	}
+	keys, _ := httpapi.NewKeys([]string{benchKey})
+	srv := httpapi.New(httpapi.Options{Store: e.store, Keys: keys, Metrics: httpapi.NewMetrics(),
+		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), RequestTimeout: 10 * time.Second})
+	var err error
+	if e.base, err = e.serve(srv); err != nil {
+		return err
+	}
+	body, _ := json.Marshal(e.fixedProduct(ctx))
+	if e.ceilA, err = e.serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	})); err != nil {
+		return err
+	}
+	if e.pool != nil {
+		if e.ceilB, err = e.serve(http.HandlerFunc(e.pkSelect)); err != nil {
+			return err
+		}
+	}
+	e.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4 * cfg.Workers, MaxIdleConns: 8 * cfg.Workers}}
+	return nil
+}
+
+func (e *env) serve(h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 75 * time.Second}
+	go hs.Serve(ln)
+	e.closers = append(e.closers, func() { hs.Close() })
+	return "http://" + ln.Addr().String(), nil
+}
+
+// sample collects product IDs and SKUs to request, from pages spread over the catalog.
+func (e *env) sample(ctx context.Context) error {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, sort := range []catalog.Sort{catalog.SortNewest, catalog.SortOldest, catalog.SortName, catalog.SortPrice} {
+		q := catalog.ListQuery{Sort: sort, Limit: catalog.MaxLimit}
+		for range 5 {
+			page, err := e.store.ListProducts(ctx, q)
+			if err != nil {
+				return err
+			}
+			for _, p := range page.Items {
+				e.ids = append(e.ids, p.ID)
+				e.skus = append(e.skus, p.SKU)
+				for _, w := range strings.Fields(strings.ToLower(p.Name)) {
+					if len(w) > 3 && rng.IntN(4) == 0 {
+						e.words = append(e.words, w)
+					}
+				}
+			}
+			if page.Next == nil {
+				break
+			}
+			q.After = page.Next
+		}
+	}
+	if len(e.ids) == 0 {
+		return fmt.Errorf("the store has no products")
+	}
+	if len(e.cats) == 0 {
+		cats, err := e.store.Categories(ctx)
+		if err != nil {
+			return err
+		}
+		for _, c := range cats {
+			if c.Parent == "" {
+				e.cats = append(e.cats, c.Slug)
+			}
+		}
+	}
+	return nil
+}
+
+func (e *env) fixedProduct(ctx context.Context) catalog.Product {
+	p, _ := e.store.Product(ctx, e.ids[0])
+	return p
+}
+
+// pkSelect is ceiling (b): one primary-key SELECT through pgx, scanned and encoded, with none
+// of the service's middleware.
+func (e *env) pkSelect(w http.ResponseWriter, r *http.Request) {
+	id := strings.TrimPrefix(r.URL.Path, "/")
+	var p catalog.Product
+	err := e.pool.QueryRow(r.Context(), `SELECT p.id::text, p.sku, p.name, p.description, p.category, p.brand, p.attributes, p.images,
+		p.status, p.price_currency, p.price_amount, p.version, p.created_at, p.updated_at, i.on_hand, i.reserved
+		FROM products p JOIN inventory i ON i.product_id = p.id WHERE p.id = $1`, id).Scan(&p.ID, &p.SKU, &p.Name, &p.Description,
+		&p.Category, &p.Brand, &p.Attributes, &p.Images, &p.Status, &p.Price.Currency, &p.Price.Amount, &p.Version,
+		&p.CreatedAt, &p.UpdatedAt, &p.Stock.OnHand, &p.Stock.Reserved)
+	if err != nil {
+		http.Error(w, err.Error(), 500)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(p)
+}
