@@ -27,26 +27,9 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 		return page, nil // nothing searchable in the query: nothing matches
 	}
 
-	var b sqlBuilder
-	with := ""
-	if q.Filter.Category != "" {
-		with = `WITH RECURSIVE subtree (slug) AS (
-			SELECT slug FROM categories WHERE slug = ` + b.arg(q.Filter.Category) + `
-			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug) `
-		b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
-	}
-	b.filter(q.Filter, terms)
-	filtered := b.clone()
-
-	col, dir, cmp := orderOf(q.Sort)
-	if c := q.After; c != nil {
-		b.where = append(b.where, "("+col+", p.id) "+cmp+" ("+b.arg(cursorKey(c))+", "+b.arg(c.ID)+"::uuid)")
-	}
-	query := with + `SELECT ` + productColumns + productFrom + b.whereSQL() +
-		` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ` + b.arg(q.Limit+1)
-
+	query, args, with, filtered := listSQL(q, terms)
 	err := s.withAuthRetry(ctx, func() error {
-		return s.listPage(ctx, &page, q, query, b.args, with, filtered)
+		return s.listPage(ctx, &page, q, query, args, with, filtered)
 	})
 	return page, storeError(ctx, err)
 }
@@ -75,6 +58,28 @@ func (s *Store) listPage(ctx context.Context, page *catalog.ProductPage, q catal
 		}
 		return nil
 	})
+}
+
+// listSQL builds the page query for q (and what the count query needs): a keyset condition on
+// (sort column, id) after the cursor, and ORDER BY the same pair, which an index serves.
+func listSQL(q catalog.ListQuery, terms []string) (query string, args []any, with string, filtered sqlBuilder) {
+	var b sqlBuilder
+	if q.Filter.Category != "" {
+		with = `WITH RECURSIVE subtree (slug) AS (
+			SELECT slug FROM categories WHERE slug = ` + b.arg(q.Filter.Category) + `
+			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug) `
+		b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
+	}
+	b.filter(q.Filter, terms)
+	filtered = b.clone()
+
+	col, dir, cmp := orderOf(q.Sort)
+	if c := q.After; c != nil {
+		b.where = append(b.where, "("+col+", p.id) "+cmp+" ("+b.arg(cursorKey(c))+", "+b.arg(c.ID)+"::uuid)")
+	}
+	query = with + `SELECT ` + productColumns + productFrom + b.whereSQL() +
+		` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ` + b.arg(q.Limit+1)
+	return query, b.args, with, filtered
 }
 
 // sqlBuilder accumulates WHERE conditions and numbered arguments.

@@ -1,0 +1,9 @@
+package postgres
+
+import "github.com/acme/catalog/internal/catalog"
+
+// ListSQL exposes the list query builder to the plan tests.
+func ListSQL(q catalog.ListQuery) (string, []any) {
+	query, args, _, _ := listSQL(q, catalog.SearchTerms(q.Filter.Query))
+	return query, args
+}
