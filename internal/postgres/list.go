@@ -27,11 +27,32 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 		return page, nil // nothing searchable in the query: nothing matches
 	}
 
-	query, args, with, filtered := listSQL(q, terms)
 	err := s.withAuthRetry(ctx, func() error {
+		rare := false
+		if len(terms) > 0 {
+			var err error
+			if rare, err = s.rareTerms(ctx, terms); err != nil {
+				return err
+			}
+		}
+		query, args, with, filtered := listSQL(q, terms, rare)
 		return s.listPage(ctx, &page, q, query, args, with, filtered)
 	})
 	return page, storeError(ctx, err)
+}
+
+// rareMatches is where a search switches plans. Below it, fetching every match through the
+// full-text index and sorting them is cheap; above it, walking the sort-order index and
+// checking each row finds a page of matches within a few thousand rows. The planner cannot
+// tell the two apart from its statistics (it guesses the same selectivity for a word in every
+// product and for a word in one), so the store counts, bounded, instead.
+const rareMatches = 2000
+
+func (s *Store) rareTerms(ctx context.Context, terms []string) (bool, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM products WHERE search @@ plainto_tsquery('english', $1) LIMIT $2) m`,
+		strings.Join(terms, " "), rareMatches+1).Scan(&n)
+	return n <= rareMatches, err
 }
 
 // listPage reads one page (and the total, when asked) from one snapshot.
@@ -62,13 +83,25 @@ func (s *Store) listPage(ctx context.Context, page *catalog.ProductPage, q catal
 
 // listSQL builds the page query for q (and what the count query needs): a keyset condition on
 // (sort column, id) after the cursor, and ORDER BY the same pair, which an index serves.
-func listSQL(q catalog.ListQuery, terms []string) (query string, args []any, with string, filtered sqlBuilder) {
+//
+// With rare search terms the matches are fetched first through the full-text index (a
+// materialized CTE the planner cannot flatten) and only they are sorted.
+func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args []any, with string, filtered sqlBuilder) {
 	var b sqlBuilder
+	var ctes []string
 	if q.Filter.Category != "" {
-		with = `WITH RECURSIVE subtree (slug) AS (
-			SELECT slug FROM categories WHERE slug = ` + b.arg(q.Filter.Category) + `
-			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug) `
+		ctes = append(ctes, `RECURSIVE subtree (slug) AS (
+			SELECT slug FROM categories WHERE slug = `+b.arg(q.Filter.Category)+`
+			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug)`)
 		b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
+	}
+	from := productFrom
+	if rare && len(terms) > 0 {
+		ctes = append(ctes, `matches AS MATERIALIZED (SELECT id FROM products WHERE search @@ plainto_tsquery('english', `+b.arg(strings.Join(terms, " "))+`))`)
+		from = ` FROM matches m JOIN products p ON p.id = m.id JOIN inventory i ON i.product_id = p.id`
+	}
+	if len(ctes) > 0 {
+		with = "WITH " + strings.Join(ctes, ", ") + " "
 	}
 	b.filter(q.Filter, terms)
 	filtered = b.clone()
@@ -77,7 +110,7 @@ func listSQL(q catalog.ListQuery, terms []string) (query string, args []any, wit
 	if c := q.After; c != nil {
 		b.where = append(b.where, "("+col+", p.id) "+cmp+" ("+b.arg(cursorKey(c))+", "+b.arg(c.ID)+"::uuid)")
 	}
-	query = with + `SELECT ` + productColumns + productFrom + b.whereSQL() +
+	query = with + `SELECT ` + productColumns + from + b.whereSQL() +
 		` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ` + b.arg(q.Limit+1)
 	return query, b.args, with, filtered
 }
