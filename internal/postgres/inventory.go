@@ -105,6 +105,7 @@ func applyMoves(ctx context.Context, tx pgx.Tx, ms []*catalog.Movement) error {
 		), upd AS (
 			UPDATE inventory i SET on_hand = i.on_hand + v.d_on, reserved = i.reserved + v.d_res, version = i.version + 1, updated_at = v.at
 			FROM v WHERE i.product_id = v.product_id
+				AND i.reserved + v.d_res >= 0 AND i.on_hand + v.d_on >= i.reserved + v.d_res
 			RETURNING i.product_id, i.on_hand, i.reserved
 		), ins AS (
 			INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, reservation_id, actor, at)
@@ -137,10 +138,14 @@ func applyMoves(ctx context.Context, tx pgx.Tx, ms []*catalog.Movement) error {
 		return err
 	}
 	if count != n {
-		return errNoProduct
+		return errStockChanged
 	}
 	return nil
 }
+
+// errStockChanged says a movement would have broken 0 <= reserved <= on_hand (or its product is
+// gone); the transaction rolls back.
+var errStockChanged = catalog.Errorf(catalog.CodeConflict, "the stock changed; nothing was moved")
 
 // AdjustStock adds or removes units on hand, refusing to take available stock below zero.
 func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adjustment, actor string, idem *catalog.Idempotency) (catalog.Movement, error) {
@@ -221,71 +226,99 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 		for i, l := range in.Lines {
 			skus[i] = strings.ToLower(l.SKU)
 		}
-		idRows, err := tx.Query(ctx, `SELECT lower(sku), id::text FROM products WHERE lower(sku) = ANY($1)`, skus)
+		// Look the SKUs up and write the reservation before taking any lock: the inventory rows
+		// stay locked only for the stock update and the commit.
+		idRows, err := tx.Query(ctx, `SELECT lower(sku), id::text, sku, status FROM products WHERE lower(sku) = ANY($1)`, skus)
 		if err != nil {
 			return err
 		}
-		idOf := map[string]string{}
-		var ids []string
+		type found struct {
+			id, sku string
+			status  catalog.Status
+		}
+		bySKU := map[string]found{}
 		for idRows.Next() {
-			var sku, id string
-			if err := idRows.Scan(&sku, &id); err != nil {
+			var key string
+			var f found
+			if err := idRows.Scan(&key, &f.id, &f.sku, &f.status); err != nil {
 				return err
 			}
-			idOf[sku] = id
-			ids = append(ids, id)
+			bySKU[key] = f
 		}
 		if err := idRows.Err(); err != nil {
 			return err
 		}
-		stock, err := lockStock(ctx, tx, ids)
-		if err != nil {
-			return err
-		}
 		var problems catalog.Problems
-		var shortages []catalog.Shortage
 		lines := make([]catalog.ReservationLine, len(in.Lines))
 		for i, l := range in.Lines {
-			row, ok := stock[idOf[skus[i]]]
+			f, ok := bySKU[skus[i]]
 			switch {
 			case !ok:
 				problems.Add(fmt.Sprintf("lines[%d].sku", i), "no product has SKU %q", l.SKU)
-				continue
-			case row.status != catalog.StatusActive:
-				problems.Add(fmt.Sprintf("lines[%d].sku", i), "%s is %s, not for sale", row.sku, row.status)
-				continue
-			case row.onHand-row.reserved < l.Quantity:
-				shortages = append(shortages, catalog.Shortage{SKU: row.sku, Requested: l.Quantity, Available: row.onHand - row.reserved})
+			case f.status != catalog.StatusActive:
+				problems.Add(fmt.Sprintf("lines[%d].sku", i), "%s is %s, not for sale", f.sku, f.status)
 			}
-			lines[i] = catalog.ReservationLine{SKU: row.sku, Quantity: l.Quantity, ProductID: row.productID}
+			lines[i] = catalog.ReservationLine{SKU: f.sku, Quantity: l.Quantity, ProductID: f.id}
 		}
 		if err := problems.Err(); err != nil {
 			return err
 		}
-		if len(shortages) > 0 {
-			return shortageError(shortages)
-		}
 		r = catalog.Reservation{ID: catalog.NewID(), Status: catalog.ReservationHeld, Lines: lines, ExpiresAt: now.Add(in.TTL()), CreatedAt: now, UpdatedAt: now}
-		if _, err := tx.Exec(ctx, `INSERT INTO reservations (id, status, actor, expires_at, created_at, updated_at) VALUES ($1, 'held', $2, $3, $4, $4)`,
-			r.ID, actor, r.ExpiresAt, now); err != nil {
-			return err
-		}
 		lineNos, pids, lineSKUs, qtys := make([]int32, len(lines)), make([]string, len(lines)), make([]string, len(lines)), make([]int64, len(lines))
 		ms := make([]*catalog.Movement, len(lines))
 		for i, l := range lines {
 			lineNos[i], pids[i], lineSKUs[i], qtys[i] = int32(i), l.ProductID, l.SKU, l.Quantity
 			ms[i] = &catalog.Movement{ProductID: l.ProductID, Kind: catalog.MoveReserve, ReservedDelta: l.Quantity, ReservationID: r.ID, Actor: actor, At: now}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO reservation_lines (reservation_id, line, product_id, sku, quantity)
-			SELECT $1, * FROM unnest($2::int[], $3::uuid[], $4::text[], $5::bigint[])`, r.ID, lineNos, pids, lineSKUs, qtys); err != nil {
+		if _, err := tx.Exec(ctx, `WITH res AS (
+				INSERT INTO reservations (id, status, actor, expires_at, created_at, updated_at) VALUES ($1, 'held', $2, $3, $4, $4)
+			)
+			INSERT INTO reservation_lines (reservation_id, line, product_id, sku, quantity)
+			SELECT $1, * FROM unnest($5::int[], $6::uuid[], $7::text[], $8::bigint[])`,
+			r.ID, actor, r.ExpiresAt, now, lineNos, pids, lineSKUs, qtys); err != nil {
 			return err
 		}
-		if err := applyMoves(ctx, tx, ms); err != nil {
+
+		if len(lines) > 1 {
+			// Several rows: lock them in product-ID order first, so reservations naming the same
+			// SKUs in other orders queue instead of deadlocking.
+			stock, err := lockStock(ctx, tx, pids)
+			if err != nil {
+				return err
+			}
+			if short := shortages(lines, stock); len(short) > 0 {
+				return shortageError(short)
+			}
+		}
+		// One row needs no lock order: the guarded update locks it, and refuses if short.
+		err = applyMoves(ctx, tx, ms)
+		if errors.Is(err, errStockChanged) {
+			stock, lerr := lockStock(ctx, tx, pids)
+			if lerr != nil {
+				return lerr
+			}
+			if short := shortages(lines, stock); len(short) > 0 {
+				return shortageError(short)
+			}
+		}
+		if err != nil {
 			return err
 		}
 		return remember(ctx, tx, idem, r)
 	})
 	return r, err
+}
+
+// shortages lists the lines that locked stock cannot cover.
+func shortages(lines []catalog.ReservationLine, stock map[string]stockRow) []catalog.Shortage {
+	var out []catalog.Shortage
+	for _, l := range lines {
+		row := stock[l.ProductID]
+		if row.onHand-row.reserved < l.Quantity {
+			out = append(out, catalog.Shortage{SKU: l.SKU, Requested: l.Quantity, Available: row.onHand - row.reserved})
+		}
+	}
+	return out
 }
 
 func shortageError(shortages []catalog.Shortage) error {
