@@ -258,7 +258,7 @@ func (c Config) problems() []string {
 		bad(KeyCostCenter, "must not be empty")
 	}
 	if err := c.TaskSize.Valid(); err != nil {
-		bad(KeyTaskCPU, "and %s: %v", KeyTaskMemory, err)
+		bad(KeyTaskCPU, "and %s:%s: %v", ConfigNamespace, KeyTaskMemory, err)
 	}
 	if c.MinTasks < 1 || c.MinTasks > maxTasksLimit {
 		bad(KeyMinTasks, "(%d) must be from 1 to %d", c.MinTasks, maxTasksLimit)
@@ -267,7 +267,7 @@ func (c Config) problems() []string {
 		bad(KeyMaxTasks, "(%d) must be from 1 to %d", c.MaxTasks, maxTasksLimit)
 	}
 	if c.MinTasks > c.MaxTasks {
-		bad(KeyMinTasks, "(%d) must not exceed %s (%d)", c.MinTasks, KeyMaxTasks, c.MaxTasks)
+		bad(KeyMinTasks, "(%d) must not exceed %s:%s (%d)", c.MinTasks, ConfigNamespace, KeyMaxTasks, c.MaxTasks)
 	}
 	for _, t := range []struct {
 		key string
@@ -296,8 +296,8 @@ func (c Config) problems() []string {
 	}
 	if c.DBMinACU < blueprint.MinACULimit || c.DBMaxACU > blueprint.MaxACULimit || c.DBMinACU > c.DBMaxACU ||
 		math.Mod(c.DBMinACU*2, 1) != 0 || math.Mod(c.DBMaxACU*2, 1) != 0 {
-		bad(KeyDBMinACU, "and %s (%v-%v) must be multiples of 0.5 with %v <= min <= max <= %v",
-			KeyDBMaxACU, c.DBMinACU, c.DBMaxACU, blueprint.MinACULimit, blueprint.MaxACULimit)
+		bad(KeyDBMinACU, "and %s:%s (%v-%v) must be multiples of 0.5 with %v <= min <= max <= %v",
+			ConfigNamespace, KeyDBMaxACU, c.DBMinACU, c.DBMaxACU, blueprint.MinACULimit, blueprint.MaxACULimit)
 	}
 	if c.DBBackupRetentionDays < 1 || c.DBBackupRetentionDays > maxBackupRetentionDays {
 		bad(KeyDBBackupRetentionDays, "(%d) must be from 1 to %d", c.DBBackupRetentionDays, maxBackupRetentionDays)

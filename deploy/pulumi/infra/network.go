@@ -108,9 +108,10 @@ func NewNetwork(ctx *pulumi.Context, cfg Config, opts ...pulumi.ResourceOption) 
 		name := cfg.Name("rt", purpose)
 		return ec2.NewRouteTable(ctx, name, &ec2.RouteTableArgs{VpcId: n.VPC.ID(), Tags: tags(cfg, name)}, parent)
 	}
-	associate := func(rt *ec2.RouteTable, subnets []*ec2.Subnet, tier string) error {
+	// associate attaches subnets (numbered from first) of a tier to a route table.
+	associate := func(rt *ec2.RouteTable, subnets []*ec2.Subnet, tier string, first int) error {
 		for i, s := range subnets {
-			_, err := ec2.NewRouteTableAssociation(ctx, cfg.Name("rta", fmt.Sprintf("%s-%d", tier, i+1)), &ec2.RouteTableAssociationArgs{
+			_, err := ec2.NewRouteTableAssociation(ctx, cfg.Name("rta", fmt.Sprintf("%s-%d", tier, first+i)), &ec2.RouteTableAssociationArgs{
 				RouteTableId: rt.ID(),
 				SubnetId:     s.ID(),
 			}, parent)
@@ -133,7 +134,7 @@ func NewNetwork(ctx *pulumi.Context, cfg Config, opts ...pulumi.ResourceOption) 
 	}, parent); err != nil {
 		return nil, err
 	}
-	if err := associate(publicRT, n.PublicSubnets, "public"); err != nil {
+	if err := associate(publicRT, n.PublicSubnets, "public", 1); err != nil {
 		return nil, err
 	}
 
@@ -175,7 +176,7 @@ func NewNetwork(ctx *pulumi.Context, cfg Config, opts ...pulumi.ResourceOption) 
 		}, parent); err != nil {
 			return nil, err
 		}
-		if err := associate(rt, []*ec2.Subnet{s}, fmt.Sprintf("private-%d", i+1)); err != nil {
+		if err := associate(rt, []*ec2.Subnet{s}, "private", i+1); err != nil {
 			return nil, err
 		}
 		privateRTs = append(privateRTs, rt)
@@ -186,7 +187,7 @@ func NewNetwork(ctx *pulumi.Context, cfg Config, opts ...pulumi.ResourceOption) 
 	if err != nil {
 		return nil, err
 	}
-	if err := associate(isolatedRT, n.IsolatedSubnets, "isolated"); err != nil {
+	if err := associate(isolatedRT, n.IsolatedSubnets, "isolated", 1); err != nil {
 		return nil, err
 	}
 

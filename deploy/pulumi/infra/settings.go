@@ -34,13 +34,20 @@ func NewSettings(ctx *pulumi.Context, cfg Config, db *Database, opts ...pulumi.R
 	}
 	param := func(key, kind, description string, value pulumi.StringInput) (*ssm.Parameter, error) {
 		name := s.Path + key
-		return ssm.NewParameter(ctx, cfg.Name("param", pathPurpose(key)), &ssm.ParameterArgs{
+		args := &ssm.ParameterArgs{
 			Name:        pulumi.String(name),
 			Type:        pulumi.String(kind),
 			Description: pulumi.String(description),
-			Value:       value,
 			Tags:        tags(cfg, name),
-		}, parent)
+		}
+		// Plain settings stay readable in the state and previews (insecureValue); the SDK
+		// treats value as a Pulumi secret, which is what SecureString values are.
+		if kind == "SecureString" {
+			args.Value = value
+		} else {
+			args.InsecureValue = value
+		}
+		return ssm.NewParameter(ctx, cfg.Name("param", pathPurpose(key)), args, parent)
 	}
 	port := strconv.Itoa(blueprint.DBPort)
 	if s.DBHost, err = param(blueprint.ParamDBHost, "String", "Catalog database writer endpoint", db.Cluster.Endpoint); err != nil {
