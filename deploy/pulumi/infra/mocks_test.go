@@ -22,6 +22,9 @@ const (
 
 var testAZs = []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"}
 
+// configT shortens infra.Config in test tables.
+type configT = infra.Config
+
 // res is one resource the program registered, as the engine would see it.
 type res struct {
 	Type   string

@@ -76,7 +76,7 @@ func NewNetwork(ctx *pulumi.Context, cfg Config, opts ...pulumi.ResourceOption) 
 		return nil, err
 	}
 
-	subnets := func(tier string, cidrs [blueprint.AZCount]string, public bool) ([]*ec2.Subnet, error) {
+	subnets := func(tier string, cidrs [blueprint.AZCount]string) ([]*ec2.Subnet, error) {
 		var out []*ec2.Subnet
 		for i, cidr := range cidrs {
 			name := cfg.Name("subnet", fmt.Sprintf("%s-%d", tier, i+1))
@@ -84,7 +84,7 @@ func NewNetwork(ctx *pulumi.Context, cfg Config, opts ...pulumi.ResourceOption) 
 				VpcId:               n.VPC.ID(),
 				CidrBlock:           pulumi.String(cidr),
 				AvailabilityZone:    pulumi.String(n.AZs[i]),
-				MapPublicIpOnLaunch: pulumi.Bool(public),
+				MapPublicIpOnLaunch: pulumi.Bool(false), // only the ALB and NAT gateways live in public subnets, on their own addresses
 				Tags:                tags(cfg, name),
 			}, parent)
 			if err != nil {
@@ -94,13 +94,13 @@ func NewNetwork(ctx *pulumi.Context, cfg Config, opts ...pulumi.ResourceOption) 
 		}
 		return out, nil
 	}
-	if n.PublicSubnets, err = subnets("public", blueprint.PublicSubnetCIDRs, true); err != nil {
+	if n.PublicSubnets, err = subnets("public", blueprint.PublicSubnetCIDRs); err != nil {
 		return nil, err
 	}
-	if n.PrivateSubnets, err = subnets("private", blueprint.PrivateSubnetCIDRs, false); err != nil {
+	if n.PrivateSubnets, err = subnets("private", blueprint.PrivateSubnetCIDRs); err != nil {
 		return nil, err
 	}
-	if n.IsolatedSubnets, err = subnets("isolated", blueprint.IsolatedSubnetCIDRs, false); err != nil {
+	if n.IsolatedSubnets, err = subnets("isolated", blueprint.IsolatedSubnetCIDRs); err != nil {
 		return nil, err
 	}
 
