@@ -43,9 +43,7 @@ const (
 	KeyImage                 = "image"
 	KeyImageTag              = "imageTag"
 	KeyAPIKeys               = "apiKeys"
-	KeyLogLevel              = "logLevel"
 	defaultImageTag          = "latest"
-	defaultLogLevel          = "info"
 	minAPIKeyLength          = 16
 	maxBackupRetentionDays   = 35
 	minTargetPercent         = 10
@@ -84,8 +82,7 @@ type Config struct {
 	ImageTag string
 	// APIKeys are the service's write keys, comma-separated; they go to a SecureString
 	// parameter and are handled as a Pulumi secret.
-	APIKeys  string
-	LogLevel string
+	APIKeys string
 }
 
 // Tags returns the tags every taggable resource carries.
@@ -123,7 +120,6 @@ func DefaultConfig(suffix string, env blueprint.Environment, apiKeys string) Con
 		DBBackupRetentionDays: blueprint.DBBackupRetentionDays,
 		ImageTag:              defaultImageTag,
 		APIKeys:               apiKeys,
-		LogLevel:              defaultLogLevel,
 	}
 }
 
@@ -131,11 +127,10 @@ func DefaultConfig(suffix string, env blueprint.Environment, apiKeys string) Con
 var logRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 var (
-	acmARN    = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$`)
-	wafARN    = regexp.MustCompile(`^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[A-Za-z0-9_-]+/[A-Za-z0-9-]+$`)
-	imageRef  = regexp.MustCompile(`^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]{1,128}|@sha256:[a-f0-9]{64})$`)
-	imageTag  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
-	logLevels = []string{"debug", "info", "warn", "error"}
+	acmARN   = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$`)
+	wafARN   = regexp.MustCompile(`^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[A-Za-z0-9_-]+/[A-Za-z0-9-]+$`)
+	imageRef = regexp.MustCompile(`^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]{1,128}|@sha256:[a-f0-9]{64})$`)
+	imageTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
 )
 
 // LoadConfig reads and validates the configuration. get returns a key's value (without the
@@ -220,7 +215,6 @@ func LoadConfig(get func(key string) (string, bool), stack string) (Config, erro
 	c.DBBackupRetentionDays = integer(KeyDBBackupRetentionDays, blueprint.DBBackupRetentionDays)
 	c.Image = str(KeyImage, "")
 	c.ImageTag = str(KeyImageTag, defaultImageTag)
-	c.LogLevel = str(KeyLogLevel, defaultLogLevel)
 	apiKeys, _ := get(KeyAPIKeys)
 	c.APIKeys = strings.TrimSpace(apiKeys)
 
@@ -307,9 +301,6 @@ func (c Config) problems() []string {
 	}
 	if !imageTag.MatchString(c.ImageTag) {
 		bad(KeyImageTag, "(%q) must be a valid image tag", c.ImageTag)
-	}
-	if !slices.Contains(logLevels, c.LogLevel) {
-		bad(KeyLogLevel, "(%q) must be one of %v", c.LogLevel, logLevels)
 	}
 	if c.APIKeys == "" {
 		bad(KeyAPIKeys, `is required and secret: pulumi config set --secret %s "$(openssl rand -hex 32)"`, KeyAPIKeys)

@@ -40,7 +40,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		infra.KeyWebACLARN:          "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/catalog/abc-123",
 		infra.KeyAlertEmail:         "ops@example.com", infra.KeyLogRetentionDays: "30",
 		infra.KeyDBMinACU: "1", infra.KeyDBMaxACU: "8.5", infra.KeyDBBackupRetentionDays: "14",
-		infra.KeyImageTag: "v1.2.3", infra.KeyLogLevel: "debug", infra.KeyAPIKeys: goodKeys,
+		infra.KeyImageTag: "v1.2.3", infra.KeyAPIKeys: goodKeys,
 	}), "ignored")
 	if err != nil {
 		t.Fatalf("LoadConfig = %v", err)
@@ -53,7 +53,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		CertificateARN: "arn:aws:acm:us-east-1:123456789012:certificate/abc-123",
 		WebACLARN:      "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/catalog/abc-123",
 		AlertEmail:     "ops@example.com", LogRetentionDays: 30, DBMinACU: 1, DBMaxACU: 8.5, DBBackupRetentionDays: 14,
-		ImageTag: "v1.2.3", APIKeys: goodKeys, LogLevel: "debug",
+		ImageTag: "v1.2.3", APIKeys: goodKeys,
 	}
 	if cfg != want {
 		t.Errorf("LoadConfig =\n %+v\nwant\n %+v", cfg, want)
@@ -93,7 +93,6 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"backups", map[string]string{infra.KeyDBBackupRetentionDays: "0"}, "catalog:dbBackupRetentionDays (0)"},
 		{"image", map[string]string{infra.KeyImage: "catalog"}, "catalog:image"},
 		{"image tag", map[string]string{infra.KeyImageTag: "bad tag"}, "catalog:imageTag"},
-		{"log level", map[string]string{infra.KeyLogLevel: "loud"}, "catalog:logLevel"},
 		{"no api keys", map[string]string{infra.KeyAPIKeys: ""}, "catalog:apiKeys is required and secret"},
 		{"short api key", map[string]string{infra.KeyAPIKeys: goodKeys + ",short"}, "catalog:apiKeys key 3 must be at least 16"},
 	} {

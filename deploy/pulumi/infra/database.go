@@ -25,7 +25,7 @@ type Database struct {
 }
 
 // NewDatabase makes the database.
-func NewDatabase(ctx *pulumi.Context, cfg Config, net *Network, opts ...pulumi.ResourceOption) (*Database, error) {
+func NewDatabase(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncryption, opts ...pulumi.ResourceOption) (*Database, error) {
 	d := &Database{}
 	parent, err := newComponent(ctx, cfg, "Database", "database", d, opts...)
 	if err != nil {
@@ -35,10 +35,11 @@ func NewDatabase(ctx *pulumi.Context, cfg Config, net *Network, opts ...pulumi.R
 
 	// The stack owns the exported log group (RDS would create it without retention otherwise),
 	// so it must exist before the cluster starts writing.
-	logName := "/aws/rds/cluster/" + clusterID + "/postgresql"
+	logName := logs.DBLogGroup
 	d.LogGroup, err = cloudwatch.NewLogGroup(ctx, cfg.Name("log", "db"), &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(logName),
 		RetentionInDays: pulumi.Int(cfg.LogRetentionDays),
+		KmsKeyId:        logs.Key.Arn,
 		Tags:            tags(cfg, logName),
 	}, parent)
 	if err != nil {

@@ -169,6 +169,8 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		return resource.NewPropertyMapFromMap(map[string]any{"names": testAZs, "id": testRegion}), nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{"accountId": testAccount, "arn": "arn:aws:iam::" + testAccount + ":user/test", "id": testAccount, "userId": "test"}), nil
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]any{"region": testRegion, "name": testRegion, "id": testRegion}), nil
 	}

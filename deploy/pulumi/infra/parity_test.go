@@ -19,11 +19,12 @@ var scenarios = []struct {
 	params func(c configT) map[string]string
 }{
 	{"defaults", defaultConfig, func(c configT) map[string]string {
-		return map[string]string{"EnvironmentSuffix": c.Suffix}
+		return map[string]string{"EnvironmentSuffix": c.Suffix, "ImageTag": c.ImageTag}
 	}},
 	{"all-options", fullConfig, func(c configT) map[string]string {
 		return map[string]string{
 			"EnvironmentSuffix":        c.Suffix,
+			"ImageTag":                 c.ImageTag,
 			"NatGatewayMode":           c.NATMode,
 			"EnableInterfaceEndpoints": "true",
 			"CertificateArn":           c.CertificateARN,
@@ -105,24 +106,26 @@ func TestParityWithCloudFormation(t *testing.T) {
 // outputAliases name the Pulumi output for a template output whose name differs beyond the
 // first letter's case.
 var outputAliases = map[string]string{
-	"ApiKeySecretArn":   "apiKeysParameterArn",
-	"ApiKeysSecretArn":  "apiKeysParameterArn",
-	"DBSecretArn":       "dbSecretArn",
-	"DBWriterEndpoint":  "dbWriterEndpoint",
-	"DBReaderEndpoint":  "dbReaderEndpoint",
-	"VPCId":             "vpcId",
-	"ALBDnsName":        "albDnsName",
-	"ALBDNSName":        "albDnsName",
-	"ECRRepositoryUri":  "ecrRepositoryUri",
-	"SNSTopicArn":       "alarmTopicArn",
-	"AlarmTopicArn":     "alarmTopicArn",
-	"ServiceURL":        "serviceUrl",
-	"DashboardURL":      "dashboardUrl",
-	"ECSClusterName":    "clusterName",
-	"ECSServiceName":    "serviceName",
-	"PublicSubnetIDs":   "publicSubnetIds",
-	"PrivateSubnetIDs":  "privateSubnetIds",
-	"IsolatedSubnetIDs": "isolatedSubnetIds",
+	"ApiKeySecretArn":     "apiKeysParameterArn",
+	"LoadBalancerDnsName": "albDnsName",
+	"RepositoryUri":       "ecrRepositoryUri",
+	"ApiKeysSecretArn":    "apiKeysParameterArn",
+	"DBSecretArn":         "dbSecretArn",
+	"DBWriterEndpoint":    "dbWriterEndpoint",
+	"DBReaderEndpoint":    "dbReaderEndpoint",
+	"VPCId":               "vpcId",
+	"ALBDnsName":          "albDnsName",
+	"ALBDNSName":          "albDnsName",
+	"ECRRepositoryUri":    "ecrRepositoryUri",
+	"SNSTopicArn":         "alarmTopicArn",
+	"AlarmTopicArn":       "alarmTopicArn",
+	"ServiceURL":          "serviceUrl",
+	"DashboardURL":        "dashboardUrl",
+	"ECSClusterName":      "clusterName",
+	"ECSServiceName":      "serviceName",
+	"PublicSubnetIDs":     "publicSubnetIds",
+	"PrivateSubnetIDs":    "privateSubnetIds",
+	"IsolatedSubnetIDs":   "isolatedSubnetIds",
 }
 
 // TestParityDetectsDifferences shows the comparison can fail: a changed number or a dropped

@@ -18,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ecr"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ecs"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/lb"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/rds"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/sns"
@@ -63,6 +64,8 @@ const (
 	tTopic       = "aws:sns/topic:Topic"
 	tSubscribe   = "aws:sns/topicSubscription:TopicSubscription"
 	tParameter   = "aws:ssm/parameter:Parameter"
+	tKMSKey      = "aws:kms/key:Key"
+	tKMSAlias    = "aws:kms/alias:Alias"
 	componentPfx = "catalog:infra:"
 )
 
@@ -82,7 +85,7 @@ var argsTypes = map[string]any{
 	tDBSubnets: rds.SubnetGroupArgs{}, tDBParams: rds.ClusterParameterGroupArgs{},
 	tLogGroup: cloudwatch.LogGroupArgs{}, tAlarm: cloudwatch.MetricAlarmArgs{},
 	tDashboard: cloudwatch.DashboardArgs{}, tTopic: sns.TopicArgs{}, tSubscribe: sns.TopicSubscriptionArgs{},
-	tParameter: ssm.ParameterArgs{},
+	tParameter: ssm.ParameterArgs{}, tKMSKey: kms.KeyArgs{}, tKMSAlias: kms.AliasArgs{},
 }
 
 func taggable(typ string) (bool, bool) {
@@ -440,6 +443,9 @@ func TestPolicyLogRetention(t *testing.T) {
 				t.Errorf("log group %s retention = %v days, want 7", g.str("name"), got)
 			}
 			names[g.str("name")] = true
+			if key, ok := r.byARN(g.str("kmsKeyId")); !ok || key.Type != tKMSKey {
+				t.Errorf("log group %s is not encrypted with the stack's key (kmsKeyId %q)", g.str("name"), g.str("kmsKeyId"))
+			}
 		}
 		dbLog := "/aws/rds/cluster/" + r.of(tDBCluster)[0].str("clusterIdentifier") + "/postgresql"
 		if !names[dbLog] {
@@ -566,6 +572,11 @@ func TestPolicyNothingProtected(t *testing.T) {
 				if v, _ := x.boolean(k); v {
 					t.Errorf("%s %s: %s is true", x.Type, x.Name, k)
 				}
+			}
+		}
+		for _, k := range r.of(tKMSKey) {
+			if k.num("deletionWindowInDays") != 7 {
+				t.Errorf("KMS key %s deletion window %v days, want the shortest, 7", k.Name, k.num("deletionWindowInDays"))
 			}
 		}
 		if v, _ := r.of(tRepo)[0].boolean("forceDelete"); !v {

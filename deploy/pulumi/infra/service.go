@@ -38,7 +38,7 @@ type Service struct {
 }
 
 // NewService makes the service.
-func NewService(ctx *pulumi.Context, cfg Config, net *Network, db *Database, settings *Settings, opts ...pulumi.ResourceOption) (*Service, error) {
+func NewService(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncryption, db *Database, settings *Settings, opts ...pulumi.ResourceOption) (*Service, error) {
 	s := &Service{}
 	parent, err := newComponent(ctx, cfg, "Service", "service", s, opts...)
 	if err != nil {
@@ -48,10 +48,11 @@ func NewService(ctx *pulumi.Context, cfg Config, net *Network, db *Database, set
 		return nil, err
 	}
 
-	logName := "/ecs/" + cfg.Name("svc", blueprint.Project)
+	logName := logs.AppLogGroup
 	s.LogGroup, err = cloudwatch.NewLogGroup(ctx, cfg.Name("log", "app"), &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(logName),
 		RetentionInDays: pulumi.Int(cfg.LogRetentionDays),
+		KmsKeyId:        logs.Key.Arn,
 		Tags:            tags(cfg, logName),
 	}, parent)
 	if err != nil {
@@ -372,8 +373,6 @@ func containerDefinitions(cfg Config, region string, in containerInputs) (string
 		{blueprint.EnvDBSecretARN, in.DBSecretARN},
 		{blueprint.EnvDrainDelay, blueprint.DrainDelay.String()},
 		{blueprint.EnvShutdownTimeout, blueprint.ShutdownTimeout.String()},
-		{blueprint.EnvMetricsEMF, "true"},
-		{blueprint.EnvLogLevel, cfg.LogLevel},
 		{blueprint.EnvAWSRegion, region},
 		{blueprint.EnvEnvironment, cfg.Environment.Name},
 	}
@@ -383,6 +382,8 @@ func containerDefinitions(cfg Config, region string, in containerInputs) (string
 		{blueprint.EnvDBPort, in.DBPortParam},
 		{blueprint.EnvDBName, in.DBNameParam},
 		{blueprint.EnvDBUser, in.DBSecretARN + ":username::"},
+		// The password at start; the app re-reads the secret (DB_SECRET_ARN) after a rotation.
+		{blueprint.EnvDBPassword, in.DBSecretARN + ":password::"},
 		{blueprint.EnvAPIKeys, in.APIKeysParam},
 	}
 	def := []map[string]any{{

@@ -7,6 +7,7 @@ import (
 // Stack holds handles to everything the program made.
 type Stack struct {
 	Network       *Network
+	LogEncryption *LogEncryption
 	Database      *Database
 	Settings      *Settings
 	Service       *Service
@@ -25,13 +26,16 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 	if st.Network, err = NewNetwork(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if st.Database, err = NewDatabase(ctx, cfg, st.Network); err != nil {
+	if st.LogEncryption, err = NewLogEncryption(ctx, cfg, st.Network.Region); err != nil {
+		return nil, err
+	}
+	if st.Database, err = NewDatabase(ctx, cfg, st.Network, st.LogEncryption); err != nil {
 		return nil, err
 	}
 	if st.Settings, err = NewSettings(ctx, cfg, st.Database); err != nil {
 		return nil, err
 	}
-	if st.Service, err = NewService(ctx, cfg, st.Network, st.Database, st.Settings); err != nil {
+	if st.Service, err = NewService(ctx, cfg, st.Network, st.LogEncryption, st.Database, st.Settings); err != nil {
 		return nil, err
 	}
 	if st.Scaling, err = NewScaling(ctx, cfg, st.Service); err != nil {

@@ -55,6 +55,8 @@ var TypeMap = map[string]string{
 	"aws:sns/topic:Topic":                                       "AWS::SNS::Topic",
 	"aws:sns/topicSubscription:TopicSubscription":               "AWS::SNS::Subscription",
 	"aws:ssm/parameter:Parameter":                               "AWS::SSM::Parameter",
+	"aws:kms/key:Key":                                           "AWS::KMS::Key",
+	"aws:kms/alias:Alias":                                       "AWS::KMS::Alias",
 }
 
 // Folded lists the kinds whose granularity differs between the tools. They are not counted;

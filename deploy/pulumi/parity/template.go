@@ -212,6 +212,9 @@ func (e *Evaluation) function(fn string, arg any) (any, error) {
 		if v, ok := e.params[name]; ok {
 			return v, nil
 		}
+		if _, ok := e.t.Parameters[name]; ok {
+			return "<" + name + ">", nil // a parameter without a default nobody set
+		}
 		if _, ok := e.t.Resources[name]; ok {
 			return Ref{ID: name}, nil
 		}
