@@ -13,6 +13,8 @@ func main() {
 		return infra.Program(func(key string) (string, bool) {
 			v, err := c.Try(key)
 			return v, err == nil
+		}, func(key string) bool {
+			return ctx.IsConfigSecret(infra.ConfigNamespace + ":" + key)
 		})(ctx)
 	})
 }

@@ -43,7 +43,6 @@ const (
 	KeyImage                 = "image"
 	KeyImageTag              = "imageTag"
 	KeyAPIKeys               = "apiKeys"
-	defaultImageTag          = "latest"
 	minAPIKeyLength          = 16
 	maxBackupRetentionDays   = 35
 	minTargetPercent         = 10
@@ -77,7 +76,8 @@ type Config struct {
 	DBMinACU, DBMaxACU    float64
 	DBBackupRetentionDays int
 
-	// Image is a full image reference; empty means this stack's ECR repository at ImageTag.
+	// Image is a full image reference; empty means this stack's ECR repository at ImageTag,
+	// which is then required (like the template's ImageTag parameter).
 	Image    string
 	ImageTag string
 	// APIKeys are the service's write keys, comma-separated; they go to a SecureString
@@ -118,7 +118,6 @@ func DefaultConfig(suffix string, env blueprint.Environment, apiKeys string) Con
 		DBMinACU:              env.MinACU,
 		DBMaxACU:              env.MaxACU,
 		DBBackupRetentionDays: blueprint.DBBackupRetentionDays,
-		ImageTag:              defaultImageTag,
 		APIKeys:               apiKeys,
 	}
 }
@@ -214,7 +213,7 @@ func LoadConfig(get func(key string) (string, bool), stack string) (Config, erro
 	c.DBMaxACU = number(KeyDBMaxACU, env.MaxACU)
 	c.DBBackupRetentionDays = integer(KeyDBBackupRetentionDays, blueprint.DBBackupRetentionDays)
 	c.Image = str(KeyImage, "")
-	c.ImageTag = str(KeyImageTag, defaultImageTag)
+	c.ImageTag = str(KeyImageTag, "")
 	apiKeys, _ := get(KeyAPIKeys)
 	c.APIKeys = strings.TrimSpace(apiKeys)
 
@@ -299,7 +298,10 @@ func (c Config) problems() []string {
 	if c.Image != "" && !imageRef.MatchString(c.Image) {
 		bad(KeyImage, "(%q) must be a full image reference such as registry/repo:tag or registry/repo@sha256:...", c.Image)
 	}
-	if !imageTag.MatchString(c.ImageTag) {
+	switch {
+	case c.Image == "" && c.ImageTag == "":
+		bad(KeyImageTag, "is required unless %s:%s is set: the tag to run from this stack's ECR repository (tags are immutable: use a version or commit ID)", ConfigNamespace, KeyImage)
+	case c.ImageTag != "" && !imageTag.MatchString(c.ImageTag):
 		bad(KeyImageTag, "(%q) must be a valid image tag", c.ImageTag)
 	}
 	if c.APIKeys == "" {

@@ -15,12 +15,13 @@ func getter(m map[string]string) func(string) (string, bool) {
 }
 
 func TestLoadConfigDefaults(t *testing.T) {
-	cfg, err := infra.LoadConfig(getter(map[string]string{infra.KeyAPIKeys: goodKeys}), "dev")
+	cfg, err := infra.LoadConfig(getter(map[string]string{infra.KeyAPIKeys: goodKeys, infra.KeyImageTag: "1.0.0"}), "dev")
 	if err != nil {
 		t.Fatalf("LoadConfig(defaults) = %v", err)
 	}
 	env, _ := blueprint.LookupEnvironment("dev")
 	want := infra.DefaultConfig("dev", env, goodKeys)
+	want.ImageTag = "1.0.0"
 	if cfg != want {
 		t.Errorf("LoadConfig(defaults) =\n %+v\nwant\n %+v", cfg, want)
 	}
@@ -59,7 +60,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		t.Errorf("LoadConfig =\n %+v\nwant\n %+v", cfg, want)
 	}
 	// An environment brings its own defaults.
-	cfg, err = infra.LoadConfig(getter(map[string]string{infra.KeyEnvironment: "prod", infra.KeyAPIKeys: goodKeys}), "prod")
+	cfg, err = infra.LoadConfig(getter(map[string]string{infra.KeyEnvironment: "prod", infra.KeyAPIKeys: goodKeys, infra.KeyImage: "public.ecr.aws/acme/catalog:1.0.0"}), "prod")
 	if err != nil || cfg.DBMinACU != env.MinACU || cfg.DBMaxACU != env.MaxACU || cfg.CostCenter != env.CostCenter {
 		t.Errorf("prod defaults = %+v, %v", cfg, err)
 	}
@@ -94,10 +95,11 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"image", map[string]string{infra.KeyImage: "catalog"}, "catalog:image"},
 		{"image tag", map[string]string{infra.KeyImageTag: "bad tag"}, "catalog:imageTag"},
 		{"no api keys", map[string]string{infra.KeyAPIKeys: ""}, "catalog:apiKeys is required and secret"},
+		{"no image tag", map[string]string{infra.KeyImageTag: ""}, "catalog:imageTag is required unless catalog:image is set"},
 		{"short api key", map[string]string{infra.KeyAPIKeys: goodKeys + ",short"}, "catalog:apiKeys key 3 must be at least 16"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			set := map[string]string{infra.KeyAPIKeys: goodKeys}
+			set := map[string]string{infra.KeyAPIKeys: goodKeys, infra.KeyImageTag: "1.0.0"}
 			for k, v := range tc.set {
 				set[k] = v
 			}
@@ -137,7 +139,7 @@ func TestInvalidConfigRegistersNothing(t *testing.T) {
 		{infra.KeyTaskCPU: "512", infra.KeyTaskMemory: "512", infra.KeyAPIKeys: goodKeys},
 		{},
 	} {
-		resources, err := runProgram(set)
+		resources, err := runProgram(set, infra.KeyAPIKeys)
 		if err == nil || !strings.Contains(err.Error(), "invalid configuration (nothing was created)") {
 			t.Errorf("program with %v: err = %v, want an invalid-configuration error", set, err)
 		}
@@ -154,9 +156,14 @@ func TestInvalidConfigRegistersNothing(t *testing.T) {
 }
 
 func TestProgramRunsWithValidConfig(t *testing.T) {
-	resources, err := runProgram(map[string]string{infra.KeyAPIKeys: goodKeys, infra.KeySuffix: "ok1"})
+	valid := map[string]string{infra.KeyAPIKeys: goodKeys, infra.KeySuffix: "ok1", infra.KeyImageTag: "1.0.0"}
+	resources, err := runProgram(valid, infra.KeyAPIKeys)
 	if err != nil {
 		t.Fatalf("program = %v", err)
+	}
+	// The API keys must be a Pulumi secret in the stack's config, not plain text.
+	if res, err := runProgram(valid); err == nil || !strings.Contains(err.Error(), "catalog:apiKeys is stored in plain text") || len(res) != 0 {
+		t.Errorf("program with plain-text apiKeys = %v (%d resources), want a refusal before any resource", err, len(res))
 	}
 	if len(resources) < 50 {
 		t.Errorf("program registered %d resources, want the whole stack", len(resources))

@@ -3,6 +3,7 @@ package infra_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -230,7 +231,9 @@ func (r *run) byARN(arn string) (res, bool) {
 // Test configurations: the defaults, and everything optional switched on.
 func defaultConfig() infra.Config {
 	env, _ := blueprint.LookupEnvironment("dev")
-	return infra.DefaultConfig("zq9", env, strings.Repeat("k", 32))
+	c := infra.DefaultConfig("zq9", env, strings.Repeat("k", 32))
+	c.ImageTag = "1.0.0"
+	return c
 }
 
 func fullConfig() infra.Config {
@@ -276,10 +279,12 @@ func runStack(tb testing.TB, cfg infra.Config) *run {
 }
 
 // runProgram runs the whole program (config loading included) under the mocks.
-func runProgram(config map[string]string) ([]res, error) {
+// secretKeys are the keys it treats as set with --secret.
+func runProgram(config map[string]string, secretKeys ...string) ([]res, error) {
 	m := &mocks{}
 	get := func(k string) (string, bool) { v, ok := config[k]; return v, ok }
-	err := pulumi.RunErr(infra.Program(get), pulumi.WithMocks(infra.ConfigNamespace, "test", m))
+	isSecret := func(k string) bool { return slices.Contains(secretKeys, k) }
+	err := pulumi.RunErr(infra.Program(get, isSecret), pulumi.WithMocks(infra.ConfigNamespace, "test", m))
 	return m.resources, err
 }
 

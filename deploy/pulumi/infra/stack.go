@@ -1,6 +1,9 @@
 package infra
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -76,9 +79,13 @@ func (st *Stack) Outputs() map[string]pulumi.Output {
 // Program returns the Pulumi program: read and validate the configuration through get (the
 // stack's config in the "catalog" namespace), build, export. A bad configuration returns its
 // error before any resource is registered.
-func Program(get func(key string) (string, bool)) pulumi.RunFunc {
+func Program(get func(key string) (string, bool), isSecret func(key string) bool) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
 		cfg, err := LoadConfig(get, ctx.Stack())
+		if v, ok := get(KeyAPIKeys); ok && v != "" && !isSecret(KeyAPIKeys) {
+			err = errors.Join(err, fmt.Errorf("invalid configuration (nothing was created):\n  %s:%s is stored in plain text: set it with pulumi config set --secret %s:%s ...",
+				ConfigNamespace, KeyAPIKeys, ConfigNamespace, KeyAPIKeys))
+		}
 		if err != nil {
 			return err
 		}
