@@ -52,7 +52,9 @@ func policyDocument(stmts ...statement) pulumi.StringOutput {
 	}).(pulumi.StringOutput)
 }
 
-// assumeRolePolicy lets one AWS service principal assume a role.
-func assumeRolePolicy(service string) string {
-	return fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":%q},"Action":"sts:AssumeRole"}]}`, service)
+// ecsTrustPolicy lets ECS tasks of this account and region assume a role, and no one else's
+// (the conditions guard against the confused deputy).
+func ecsTrustPolicy(account, region string) string {
+	return fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole",`+
+		`"Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:ecs:%s:%s:*"},"StringEquals":{"aws:SourceAccount":%q}}}]}`, region, account, account)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/acme/catalog/internal/blueprint"
-	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -34,17 +33,13 @@ func dbLogGroupName(cfg Config) string {
 }
 
 // NewLogEncryption makes the key.
-func NewLogEncryption(ctx *pulumi.Context, cfg Config, region string, opts ...pulumi.ResourceOption) (*LogEncryption, error) {
+func NewLogEncryption(ctx *pulumi.Context, cfg Config, net *Network, opts ...pulumi.ResourceOption) (*LogEncryption, error) {
 	l := &LogEncryption{AppLogGroup: appLogGroupName(cfg), DBLogGroup: dbLogGroupName(cfg)}
 	parent, err := newComponent(ctx, cfg, "LogEncryption", "logs-key", l, opts...)
 	if err != nil {
 		return nil, err
 	}
-	id, err := aws.GetCallerIdentity(ctx, nil, pulumi.Parent(l))
-	if err != nil {
-		return nil, fmt.Errorf("reading the account: %w", err)
-	}
-	policy, err := logsKeyPolicy(id.AccountId, region, l.AppLogGroup, l.DBLogGroup)
+	policy, err := logsKeyPolicy(net.Account, net.Region, l.AppLogGroup, l.DBLogGroup)
 	if err != nil {
 		return nil, err
 	}

@@ -18,8 +18,10 @@ type Network struct {
 	pulumi.ResourceState
 
 	VPC *ec2.Vpc
-	// Region is the region the stack deploys to (from the provider), AZs the zones it uses.
+	// Region and Account are where the stack deploys to (from the provider), AZs the zones
+	// it uses.
 	Region            string
+	Account           string
 	AZs               []string
 	PublicSubnets     []*ec2.Subnet
 	PrivateSubnets    []*ec2.Subnet
@@ -202,6 +204,11 @@ func NewNetwork(ctx *pulumi.Context, cfg Config, opts ...pulumi.ResourceOption) 
 		return nil, fmt.Errorf("reading the region: %w", err)
 	}
 	n.Region = region.Region
+	id, err := aws.GetCallerIdentity(ctx, nil, pulumi.Parent(n))
+	if err != nil {
+		return nil, fmt.Errorf("reading the account: %w", err)
+	}
+	n.Account = id.AccountId
 	if _, err := ec2.NewVpcEndpoint(ctx, s3Name, &ec2.VpcEndpointArgs{
 		VpcId:           n.VPC.ID(),
 		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", region.Region),

@@ -743,6 +743,18 @@ func TestPolicyIAMLeastPrivilege(t *testing.T) {
 			if arns, _ := role.Inputs["managedPolicyArns"].([]any); len(arns) > 0 {
 				t.Errorf("role %s has managed policies; only inline, named grants", role.Name)
 			}
+			var trust struct {
+				Statement []struct {
+					Principal struct{ Service string }
+					Condition map[string]map[string]string
+				}
+			}
+			jsonInput(t, role, "assumeRolePolicy", &trust)
+			for _, st := range trust.Statement {
+				if st.Principal.Service != "ecs-tasks.amazonaws.com" || st.Condition["StringEquals"]["aws:SourceAccount"] != testAccount {
+					t.Errorf("role %s trusts %q without pinning the source account: %+v", role.Name, st.Principal.Service, st.Condition)
+				}
+			}
 		}
 		granted := map[string][]string{} // resource -> actions, over every role
 		for _, p := range r.of(tRolePolicy) {

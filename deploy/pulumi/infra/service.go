@@ -59,7 +59,7 @@ func NewService(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypti
 		return nil, err
 	}
 
-	if err := s.roles(ctx, cfg, db, settings, parent); err != nil {
+	if err := s.roles(ctx, cfg, net, db, settings, parent); err != nil {
 		return nil, err
 	}
 	if err := s.loadBalancer(ctx, cfg, net, parent); err != nil {
@@ -115,13 +115,13 @@ func (s *Service) registry(ctx *pulumi.Context, cfg Config, parent pulumi.Resour
 // container's secrets with it) and the task role (the app's own calls: reading the rotated
 // database password). Each policy names the exact resources; the only "*" is
 // ecr:GetAuthorizationToken, which has no resource to name.
-func (s *Service) roles(ctx *pulumi.Context, cfg Config, db *Database, settings *Settings, parent pulumi.ResourceOption) error {
+func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, db *Database, settings *Settings, parent pulumi.ResourceOption) error {
 	role := func(purpose, description string, policy pulumi.StringOutput) (*iam.Role, error) {
 		name := cfg.Name("role", purpose)
 		r, err := iam.NewRole(ctx, name, &iam.RoleArgs{
 			Name:             pulumi.String(name),
 			Description:      pulumi.String(description),
-			AssumeRolePolicy: pulumi.String(assumeRolePolicy("ecs-tasks.amazonaws.com")),
+			AssumeRolePolicy: pulumi.String(ecsTrustPolicy(net.Account, net.Region)),
 			Tags:             tags(cfg, name),
 		}, parent)
 		if err != nil {
@@ -387,10 +387,12 @@ func containerDefinitions(cfg Config, region string, in containerInputs) (string
 		{blueprint.EnvAPIKeys, in.APIKeysParam},
 	}
 	def := []map[string]any{{
-		"name":                   blueprint.ContainerName,
-		"image":                  in.Image,
-		"essential":              true,
-		"user":                   blueprint.ContainerUser,
+		"name":      blueprint.ContainerName,
+		"image":     in.Image,
+		"essential": true,
+		"user":      blueprint.ContainerUser,
+		// The container may use the whole task's memory and no more.
+		"memory":                 cfg.TaskSize.Memory,
 		"readonlyRootFilesystem": true,
 		"portMappings": []map[string]any{{
 			"containerPort": blueprint.AppPort, "protocol": "tcp", "name": "http",
@@ -414,6 +416,9 @@ func containerDefinitions(cfg Config, region string, in containerInputs) (string
 				"awslogs-group":         in.LogGroup,
 				"awslogs-region":        region,
 				"awslogs-stream-prefix": blueprint.ContainerName,
+				// A slow log pipeline must not block the app: buffer, drop when full.
+				"mode":            "non-blocking",
+				"max-buffer-size": "4m",
 			},
 		},
 	}}

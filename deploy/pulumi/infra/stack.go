@@ -29,7 +29,7 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 	if st.Network, err = NewNetwork(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if st.LogEncryption, err = NewLogEncryption(ctx, cfg, st.Network.Region); err != nil {
+	if st.LogEncryption, err = NewLogEncryption(ctx, cfg, st.Network); err != nil {
 		return nil, err
 	}
 	if st.Database, err = NewDatabase(ctx, cfg, st.Network, st.LogEncryption); err != nil {

@@ -175,7 +175,9 @@ func FromTemplate(e *Evaluation, suffix string) (Summary, error) {
 	f["container.healthCheck"] = fmt.Sprintf("%s interval %s timeout %s retries %s start %s", str(c, "HealthCheck.Command"),
 		str(c, "HealthCheck.Interval"), str(c, "HealthCheck.Timeout"), str(c, "HealthCheck.Retries"), str(c, "HealthCheck.StartPeriod"))
 	f["container.stopTimeout"] = str(c, "StopTimeout")
-	f["container.logDriver"] = str(c, "LogConfiguration.LogDriver")
+	f["container.logDriver"] = str(c, "LogConfiguration.LogDriver") + " mode=" + str(c, "LogConfiguration.Options.mode") +
+		" buffer=" + str(c, "LogConfiguration.Options.max-buffer-size")
+	f["container.memory"] = str(c, "Memory")
 	f["container.mounts"] = joinField(c["MountPoints"], "ContainerPath")
 	f["container.environment"] = joinField(c["Environment"], "Name")
 	f["container.secrets"] = joinField(c["Secrets"], "Name")
@@ -197,6 +199,12 @@ func FromTemplate(e *Evaluation, suffix string) (Summary, error) {
 			str(cfg, "ScaleOutCooldown"), str(cfg, "ScaleInCooldown")))
 	}
 	f["scaling.policies"] = sortedJoin(policies)
+
+	var trust []string
+	for _, r := range of("AWS::IAM::Role") {
+		trust = append(trust, trustFact(r["AssumeRolePolicyDocument"]))
+	}
+	f["iam.trust"] = sortedJoin(trust)
 
 	// Database.
 	db := first("AWS::RDS::DBCluster")

@@ -38,3 +38,18 @@ func alarmFact(cmp, threshold, period, evals, datapoints, stat, treat string) st
 func relativeName(name, suffix string) string {
 	return strings.ReplaceAll(name, suffix, "{suffix}")
 }
+
+// trustFact renders a role's trust policy: who may assume it, under which condition keys.
+func trustFact(doc any) string {
+	var out []string
+	for _, st := range asList(get(doc, "Statement")) {
+		var conds []string
+		for op, kv := range asMap(get(st, "Condition")) {
+			for k := range asMap(kv) {
+				conds = append(conds, op+":"+k)
+			}
+		}
+		out = append(out, fmt.Sprintf("%s %s by %s if %s", str(st, "Effect"), str(st, "Action"), str(st, "Principal.Service"), sortedJoin(conds)))
+	}
+	return strings.Join(out, " | ")
+}

@@ -145,7 +145,9 @@ func FromPulumi(resources []Resource, suffix string) (Summary, error) {
 	f["container.healthCheck"] = fmt.Sprintf("%s interval %s timeout %s retries %s start %s", str(c, "healthCheck.command"),
 		str(c, "healthCheck.interval"), str(c, "healthCheck.timeout"), str(c, "healthCheck.retries"), str(c, "healthCheck.startPeriod"))
 	f["container.stopTimeout"] = str(c, "stopTimeout")
-	f["container.logDriver"] = str(c, "logConfiguration.logDriver")
+	f["container.logDriver"] = str(c, "logConfiguration.logDriver") + " mode=" + str(c, "logConfiguration.options.mode") +
+		" buffer=" + str(c, "logConfiguration.options.max-buffer-size")
+	f["container.memory"] = str(c, "memory")
 	f["container.mounts"] = joinField(c["mountPoints"], "containerPath")
 	f["container.environment"] = joinField(c["environment"], "name")
 	f["container.secrets"] = joinField(c["secrets"], "name")
@@ -173,6 +175,16 @@ func FromPulumi(resources []Resource, suffix string) (Summary, error) {
 			str(cfg, "scaleOutCooldown"), str(cfg, "scaleInCooldown")))
 	}
 	f["scaling.policies"] = sortedJoin(policies)
+
+	var trust []string
+	for _, r := range of("aws:iam/role:Role") {
+		var doc any
+		if err := jsonUnmarshal(str(r, "assumeRolePolicy"), &doc); err != nil {
+			return s, fmt.Errorf("role trust policy: %w", err)
+		}
+		trust = append(trust, trustFact(doc))
+	}
+	f["iam.trust"] = sortedJoin(trust)
 
 	db := first("aws:rds/cluster:Cluster")
 	f["db.engine"] = str(db, "engine") + " " + str(db, "engineVersion")
