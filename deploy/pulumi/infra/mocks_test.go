@@ -40,6 +40,8 @@ type res struct {
 	Retain  bool
 	Ignore  []string
 	Parent  string
+	// Deps are the URNs the resource depends on.
+	Deps []string
 }
 
 // str returns a string input at a dotted path ("healthCheck.path"), or "".
@@ -128,6 +130,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Retain = rpc.GetRetainOnDelete()
 		r.Ignore = rpc.GetIgnoreChanges()
 		r.Parent = rpc.GetParent()
+		r.Deps = rpc.GetDependencies()
 	}
 	r.ID = args.Name + "-id"
 	if !args.Custom {

@@ -661,6 +661,12 @@ func TestPolicyTaskDefinition(t *testing.T) {
 func TestPolicyServiceDeployment(t *testing.T) {
 	forEachConfig(t, func(t *testing.T, r *run) {
 		svc := r.of(tService)[0]
+		// The target group must be behind a listener before the service registers targets.
+		for _, l := range r.of(tListener) {
+			if !slices.ContainsFunc(svc.Deps, func(urn string) bool { return strings.HasSuffix(urn, "::"+l.Name) }) {
+				t.Errorf("service does not wait for listener %s (depends on %v)", l.Name, svc.Deps)
+			}
+		}
 		if !slices.Contains(svc.Ignore, "desiredCount") {
 			t.Errorf("service ignoreChanges = %v, want desiredCount so deploys leave auto scaling's count alone", svc.Ignore)
 		}

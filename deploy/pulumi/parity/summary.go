@@ -67,6 +67,7 @@ var Folded = map[string]string{
 	"ECR lifecycle policy":        "Pulumi: ecr.LifecyclePolicy; CloudFormation: the repository's LifecyclePolicy property. Compared as fact ecr.lifecycle.",
 	"internet gateway attachment": "Pulumi: the InternetGateway's vpcId; CloudFormation: AWS::EC2::VPCGatewayAttachment. Counted as an attachment for every Pulumi gateway with a vpcId.",
 	"SNS subscriptions":           "CloudFormation may list them inline in the topic's Subscription property; counted as AWS::SNS::Subscription either way.",
+	"wait condition handles":      "CloudFormation only: an AWS::CloudFormation::WaitConditionHandle that makes the service wait for a conditional listener; Pulumi says the same with dependsOn. Not counted.",
 }
 
 // Kind names for what only one tool has.
@@ -88,6 +89,7 @@ var ExpectedDeltas = map[string]int{
 var foldedCFN = map[string]bool{
 	"AWS::EC2::SecurityGroupIngress": true, "AWS::EC2::SecurityGroupEgress": true,
 	"AWS::IAM::Policy": true, "AWS::IAM::RolePolicy": true, "AWS::IAM::ManagedPolicy": true,
+	"AWS::CloudFormation::WaitConditionHandle": true,
 }
 
 // Compare lists the differences between the Pulumi and CloudFormation summaries, counts
