@@ -34,9 +34,9 @@ type TemplateResource struct {
 }
 
 // GenerateHint says how to make the template when it is missing.
-const GenerateHint = "generate it with the CloudFormation builder in internal/cfnstack " +
-	"(from the repository root, refresh its golden file: go test ./internal/cfnstack -update; " +
-	"or merge the cfn branch, which commits deploy/cloudformation/catalog.json)"
+const GenerateHint = "generate it with the CloudFormation builder in internal/cfnstack, from the repository root: " +
+	"go run ./cmd/cfngen -o deploy/cloudformation/catalog.json (or refresh the golden file: go test ./internal/cfnstack -update); " +
+	"the file comes with the cfn branch"
 
 // LoadTemplate reads a template from a JSON file.
 func LoadTemplate(path string) (*Template, error) {
