@@ -1,0 +1,317 @@
+// Package infra is the catalog's AWS architecture as a Pulumi program: the same network, load
+// balancer, Fargate service, Aurora database, parameters, alarms and dashboard as the
+// CloudFormation template in deploy/cloudformation, with the numbers taken from
+// internal/blueprint. Each concern is a component resource (network, database, settings,
+// service, scaling, observability) made by a function that returns handles to what it made.
+package infra
+
+import (
+	"fmt"
+	"math"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/acme/catalog/internal/blueprint"
+)
+
+// ConfigNamespace is the Pulumi config namespace of the program's keys (the project name).
+const ConfigNamespace = "catalog"
+
+// Config keys, without the namespace.
+const (
+	KeySuffix                = "environmentSuffix"
+	KeyEnvironment           = "environment"
+	KeyCostCenter            = "costCenter"
+	KeyTaskCPU               = "taskCpu"
+	KeyTaskMemory            = "taskMemory"
+	KeyMinTasks              = "minTasks"
+	KeyMaxTasks              = "maxTasks"
+	KeyCPUTarget             = "cpuTargetPercent"
+	KeyMemoryTarget          = "memoryTargetPercent"
+	KeyNATMode               = "natMode"
+	KeyInterfaceEndpoints    = "interfaceEndpoints"
+	KeyCertificateARN        = "certificateArn"
+	KeyWebACLARN             = "webAclArn"
+	KeyAlertEmail            = "alertEmail"
+	KeyLogRetentionDays      = "logRetentionDays"
+	KeyDBMinACU              = "dbMinAcu"
+	KeyDBMaxACU              = "dbMaxAcu"
+	KeyDBBackupRetentionDays = "dbBackupRetentionDays"
+	KeyImage                 = "image"
+	KeyImageTag              = "imageTag"
+	KeyAPIKeys               = "apiKeys"
+	minAPIKeyLength          = 16
+	maxBackupRetentionDays   = 35
+	minTargetPercent         = 10
+	maxTargetPercent         = 95
+	maxTasksLimit            = 100
+)
+
+// Config is the program's validated configuration. LoadConfig fills every field; tests may
+// build one with DefaultConfig and change fields.
+type Config struct {
+	Suffix      string
+	Environment blueprint.Environment
+	CostCenter  string
+
+	TaskSize           blueprint.TaskSize
+	MinTasks, MaxTasks int
+	CPUTarget          int
+	MemoryTarget       int
+
+	NATMode            string
+	InterfaceEndpoints bool
+
+	// CertificateARN, when set, adds an HTTPS listener and redirects HTTP to it.
+	CertificateARN string
+	// WebACLARN, when set, associates a WAFv2 web ACL with the load balancer.
+	WebACLARN string
+	// AlertEmail, when set, subscribes an address to the alarm topic.
+	AlertEmail string
+
+	LogRetentionDays      int
+	DBMinACU, DBMaxACU    float64
+	DBBackupRetentionDays int
+
+	// Image is a full image reference; empty means this stack's ECR repository at ImageTag,
+	// which is then required (like the template's ImageTag parameter).
+	Image    string
+	ImageTag string
+	// APIKeys are the service's write keys, comma-separated; they go to a SecureString
+	// parameter and are handled as a Pulumi secret.
+	APIKeys string
+}
+
+// Tags returns the tags every taggable resource carries.
+func (c Config) Tags() map[string]string {
+	return map[string]string{
+		blueprint.TagProject:     blueprint.Project,
+		blueprint.TagEnvironment: c.Environment.Name,
+		blueprint.TagCostCenter:  c.CostCenter,
+		blueprint.TagManagedBy:   "pulumi",
+	}
+}
+
+// Name returns the resource name {kind}-{purpose}-{suffix}.
+func (c Config) Name(kind, purpose string) string { return blueprint.Name(kind, purpose, c.Suffix) }
+
+// HTTPS reports whether the load balancer terminates TLS.
+func (c Config) HTTPS() bool { return c.CertificateARN != "" }
+
+// DefaultConfig returns the configuration with every default for an environment, the suffix
+// and API keys given. It does not validate.
+func DefaultConfig(suffix string, env blueprint.Environment, apiKeys string) Config {
+	return Config{
+		Suffix:                suffix,
+		Environment:           env,
+		CostCenter:            env.CostCenter,
+		TaskSize:              blueprint.DefaultTaskSize,
+		MinTasks:              blueprint.MinTasks,
+		MaxTasks:              blueprint.MaxTasks,
+		CPUTarget:             blueprint.CPUTargetPercent,
+		MemoryTarget:          blueprint.MemoryTargetPercent,
+		NATMode:               env.NATMode,
+		LogRetentionDays:      blueprint.LogRetentionDays,
+		DBMinACU:              env.MinACU,
+		DBMaxACU:              env.MaxACU,
+		DBBackupRetentionDays: blueprint.DBBackupRetentionDays,
+		APIKeys:               apiKeys,
+	}
+}
+
+// logRetentionValues are the retention periods CloudWatch Logs accepts.
+var logRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+var (
+	acmARN   = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$`)
+	wafARN   = regexp.MustCompile(`^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[A-Za-z0-9_-]+/[A-Za-z0-9-]+$`)
+	imageRef = regexp.MustCompile(`^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]{1,128}|@sha256:[a-f0-9]{64})$`)
+	imageTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+)
+
+// LoadConfig reads and validates the configuration. get returns a key's value (without the
+// namespace) and whether it is set; stack is the stack name, the suffix's default. Every
+// problem is reported at once, before any resource exists.
+func LoadConfig(get func(key string) (string, bool), stack string) (Config, error) {
+	var problems []string
+	bad := func(key, format string, args ...any) {
+		problems = append(problems, ConfigNamespace+":"+key+" "+fmt.Sprintf(format, args...))
+	}
+	str := func(key, def string) string {
+		if v, ok := get(key); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+		return def
+	}
+	integer := func(key string, def int) int {
+		s := str(key, "")
+		if s == "" {
+			return def
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			bad(key, "must be an integer, not %q", s)
+			return def
+		}
+		return n
+	}
+	number := func(key string, def float64) float64 {
+		s := str(key, "")
+		if s == "" {
+			return def
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			bad(key, "must be a number, not %q", s)
+			return def
+		}
+		return f
+	}
+	boolean := func(key string, def bool) bool {
+		s := str(key, "")
+		if s == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			bad(key, "must be true or false, not %q", s)
+			return def
+		}
+		return b
+	}
+
+	suffix := str(KeySuffix, stack)
+	if err := blueprint.ValidateSuffix(suffix); err != nil {
+		bad(KeySuffix, "is invalid: %v", err)
+	}
+	env, err := blueprint.LookupEnvironment(str(KeyEnvironment, "dev"))
+	if err != nil {
+		bad(KeyEnvironment, "is invalid: %v", err)
+		env = blueprint.Environments[0]
+	}
+
+	c := DefaultConfig(suffix, env, "")
+	c.CostCenter = str(KeyCostCenter, env.CostCenter)
+	c.TaskSize = blueprint.TaskSize{
+		CPU:    integer(KeyTaskCPU, blueprint.DefaultTaskSize.CPU),
+		Memory: integer(KeyTaskMemory, blueprint.DefaultTaskSize.Memory),
+	}
+	c.MinTasks = integer(KeyMinTasks, blueprint.MinTasks)
+	c.MaxTasks = integer(KeyMaxTasks, blueprint.MaxTasks)
+	c.CPUTarget = integer(KeyCPUTarget, blueprint.CPUTargetPercent)
+	c.MemoryTarget = integer(KeyMemoryTarget, blueprint.MemoryTargetPercent)
+	c.NATMode = str(KeyNATMode, env.NATMode)
+	c.InterfaceEndpoints = boolean(KeyInterfaceEndpoints, false)
+	c.CertificateARN = str(KeyCertificateARN, "")
+	c.WebACLARN = str(KeyWebACLARN, "")
+	c.AlertEmail = str(KeyAlertEmail, "")
+	c.LogRetentionDays = integer(KeyLogRetentionDays, blueprint.LogRetentionDays)
+	c.DBMinACU = number(KeyDBMinACU, env.MinACU)
+	c.DBMaxACU = number(KeyDBMaxACU, env.MaxACU)
+	c.DBBackupRetentionDays = integer(KeyDBBackupRetentionDays, blueprint.DBBackupRetentionDays)
+	c.Image = str(KeyImage, "")
+	c.ImageTag = str(KeyImageTag, "")
+	apiKeys, _ := get(KeyAPIKeys)
+	c.APIKeys = strings.TrimSpace(apiKeys)
+
+	problems = append(problems, c.problems()...)
+	if len(problems) > 0 {
+		return Config{}, fmt.Errorf("invalid configuration (nothing was created):\n  %s", strings.Join(problems, "\n  "))
+	}
+	return c, nil
+}
+
+// Validate checks a configuration built in code the way LoadConfig checks one read from Pulumi.
+func (c Config) Validate() error {
+	var problems []string
+	if err := blueprint.ValidateSuffix(c.Suffix); err != nil {
+		problems = append(problems, ConfigNamespace+":"+KeySuffix+" is invalid: "+err.Error())
+	}
+	if _, err := blueprint.LookupEnvironment(c.Environment.Name); err != nil {
+		problems = append(problems, ConfigNamespace+":"+KeyEnvironment+" is invalid: "+err.Error())
+	}
+	problems = append(problems, c.problems()...)
+	if len(problems) > 0 {
+		return fmt.Errorf("invalid configuration (nothing was created):\n  %s", strings.Join(problems, "\n  "))
+	}
+	return nil
+}
+
+// problems checks everything but the suffix and environment, which LoadConfig checks while
+// reading (their defaults depend on them).
+func (c Config) problems() []string {
+	var out []string
+	bad := func(key, format string, args ...any) {
+		out = append(out, ConfigNamespace+":"+key+" "+fmt.Sprintf(format, args...))
+	}
+	if c.CostCenter == "" {
+		bad(KeyCostCenter, "must not be empty")
+	}
+	if err := c.TaskSize.Valid(); err != nil {
+		bad(KeyTaskCPU, "and %s:%s: %v", ConfigNamespace, KeyTaskMemory, err)
+	}
+	if c.MinTasks < 1 || c.MinTasks > maxTasksLimit {
+		bad(KeyMinTasks, "(%d) must be from 1 to %d", c.MinTasks, maxTasksLimit)
+	}
+	if c.MaxTasks < 1 || c.MaxTasks > maxTasksLimit {
+		bad(KeyMaxTasks, "(%d) must be from 1 to %d", c.MaxTasks, maxTasksLimit)
+	}
+	if c.MinTasks > c.MaxTasks {
+		bad(KeyMinTasks, "(%d) must not exceed %s:%s (%d)", c.MinTasks, ConfigNamespace, KeyMaxTasks, c.MaxTasks)
+	}
+	for _, t := range []struct {
+		key string
+		v   int
+	}{{KeyCPUTarget, c.CPUTarget}, {KeyMemoryTarget, c.MemoryTarget}} {
+		if t.v < minTargetPercent || t.v > maxTargetPercent {
+			bad(t.key, "(%d) must be a percentage from %d to %d", t.v, minTargetPercent, maxTargetPercent)
+		}
+	}
+	if c.NATMode != blueprint.NATPerAZ && c.NATMode != blueprint.NATSingle {
+		bad(KeyNATMode, "(%q) must be %q or %q", c.NATMode, blueprint.NATPerAZ, blueprint.NATSingle)
+	}
+	if c.CertificateARN != "" && !acmARN.MatchString(c.CertificateARN) {
+		bad(KeyCertificateARN, "(%q) must be an ACM certificate ARN", c.CertificateARN)
+	}
+	if c.WebACLARN != "" && !wafARN.MatchString(c.WebACLARN) {
+		bad(KeyWebACLARN, "(%q) must be a regional WAFv2 web ACL ARN", c.WebACLARN)
+	}
+	if c.AlertEmail != "" {
+		if a, err := mail.ParseAddress(c.AlertEmail); err != nil || a.Address != c.AlertEmail {
+			bad(KeyAlertEmail, "(%q) must be a plain e-mail address", c.AlertEmail)
+		}
+	}
+	if !slices.Contains(logRetentionValues, c.LogRetentionDays) {
+		bad(KeyLogRetentionDays, "(%d) must be one of the CloudWatch Logs retention periods %v", c.LogRetentionDays, logRetentionValues)
+	}
+	if c.DBMinACU < blueprint.MinACULimit || c.DBMaxACU > blueprint.MaxACULimit || c.DBMinACU > c.DBMaxACU ||
+		math.Mod(c.DBMinACU*2, 1) != 0 || math.Mod(c.DBMaxACU*2, 1) != 0 {
+		bad(KeyDBMinACU, "and %s:%s (%v-%v) must be multiples of 0.5 with %v <= min <= max <= %v",
+			ConfigNamespace, KeyDBMaxACU, c.DBMinACU, c.DBMaxACU, blueprint.MinACULimit, blueprint.MaxACULimit)
+	}
+	if c.DBBackupRetentionDays < 1 || c.DBBackupRetentionDays > maxBackupRetentionDays {
+		bad(KeyDBBackupRetentionDays, "(%d) must be from 1 to %d", c.DBBackupRetentionDays, maxBackupRetentionDays)
+	}
+	if c.Image != "" && !imageRef.MatchString(c.Image) {
+		bad(KeyImage, "(%q) must be a full image reference such as registry/repo:tag or registry/repo@sha256:...", c.Image)
+	}
+	switch {
+	case c.Image == "" && c.ImageTag == "":
+		bad(KeyImageTag, "is required unless %s:%s is set: the tag to run from this stack's ECR repository (tags are immutable: use a version or commit ID)", ConfigNamespace, KeyImage)
+	case c.ImageTag != "" && !imageTag.MatchString(c.ImageTag):
+		bad(KeyImageTag, "(%q) must be a valid image tag", c.ImageTag)
+	}
+	if c.APIKeys == "" {
+		bad(KeyAPIKeys, `is required and secret: pulumi config set --secret %s "$(openssl rand -hex 32)"`, KeyAPIKeys)
+	} else {
+		for i, k := range strings.Split(c.APIKeys, ",") {
+			if k = strings.TrimSpace(k); len(k) < minAPIKeyLength || strings.ContainsAny(k, " \t\n") {
+				bad(KeyAPIKeys, "key %d must be at least %d characters without spaces", i+1, minAPIKeyLength)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,171 @@
+package infra_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/acme/catalog/deploy/pulumi/infra"
+	"github.com/acme/catalog/internal/blueprint"
+)
+
+var goodKeys = strings.Repeat("a", 32) + "," + strings.Repeat("b", 20)
+
+func getter(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	cfg, err := infra.LoadConfig(getter(map[string]string{infra.KeyAPIKeys: goodKeys, infra.KeyImageTag: "1.0.0"}), "dev")
+	if err != nil {
+		t.Fatalf("LoadConfig(defaults) = %v", err)
+	}
+	env, _ := blueprint.LookupEnvironment("dev")
+	want := infra.DefaultConfig("dev", env, goodKeys)
+	want.ImageTag = "1.0.0"
+	if cfg != want {
+		t.Errorf("LoadConfig(defaults) =\n %+v\nwant\n %+v", cfg, want)
+	}
+	if cfg.TaskSize != blueprint.DefaultTaskSize || cfg.MinTasks != 2 || cfg.MaxTasks != 10 || cfg.CPUTarget != 70 ||
+		cfg.LogRetentionDays != 7 || cfg.NATMode != blueprint.NATPerAZ {
+		t.Errorf("defaults differ from the blueprint: %+v", cfg)
+	}
+}
+
+func TestLoadConfigReadsEveryKey(t *testing.T) {
+	cfg, err := infra.LoadConfig(getter(map[string]string{
+		infra.KeySuffix: "pr42", infra.KeyEnvironment: "prod", infra.KeyCostCenter: "shop",
+		infra.KeyTaskCPU: "2048", infra.KeyTaskMemory: "4096", infra.KeyMinTasks: "3", infra.KeyMaxTasks: "12",
+		infra.KeyCPUTarget: "60", infra.KeyMemoryTarget: "80", infra.KeyNATMode: "single",
+		infra.KeyInterfaceEndpoints: "true",
+		infra.KeyCertificateARN:     "arn:aws:acm:us-east-1:123456789012:certificate/abc-123",
+		infra.KeyWebACLARN:          "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/catalog/abc-123",
+		infra.KeyAlertEmail:         "ops@example.com", infra.KeyLogRetentionDays: "30",
+		infra.KeyDBMinACU: "1", infra.KeyDBMaxACU: "8.5", infra.KeyDBBackupRetentionDays: "14",
+		infra.KeyImageTag: "v1.2.3", infra.KeyAPIKeys: goodKeys,
+	}), "ignored")
+	if err != nil {
+		t.Fatalf("LoadConfig = %v", err)
+	}
+	env, _ := blueprint.LookupEnvironment("prod")
+	want := infra.Config{
+		Suffix: "pr42", Environment: env, CostCenter: "shop",
+		TaskSize: blueprint.TaskSize{CPU: 2048, Memory: 4096}, MinTasks: 3, MaxTasks: 12, CPUTarget: 60, MemoryTarget: 80,
+		NATMode: "single", InterfaceEndpoints: true,
+		CertificateARN: "arn:aws:acm:us-east-1:123456789012:certificate/abc-123",
+		WebACLARN:      "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/catalog/abc-123",
+		AlertEmail:     "ops@example.com", LogRetentionDays: 30, DBMinACU: 1, DBMaxACU: 8.5, DBBackupRetentionDays: 14,
+		ImageTag: "v1.2.3", APIKeys: goodKeys,
+	}
+	if cfg != want {
+		t.Errorf("LoadConfig =\n %+v\nwant\n %+v", cfg, want)
+	}
+	// An environment brings its own defaults.
+	cfg, err = infra.LoadConfig(getter(map[string]string{infra.KeyEnvironment: "prod", infra.KeyAPIKeys: goodKeys, infra.KeyImage: "public.ecr.aws/acme/catalog:1.0.0"}), "prod")
+	if err != nil || cfg.DBMinACU != env.MinACU || cfg.DBMaxACU != env.MaxACU || cfg.CostCenter != env.CostCenter {
+		t.Errorf("prod defaults = %+v, %v", cfg, err)
+	}
+}
+
+func TestLoadConfigRejects(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  map[string]string
+		want string // in the error
+	}{
+		{"suffix upper case", map[string]string{infra.KeySuffix: "Dev"}, "catalog:environmentSuffix is invalid"},
+		{"suffix too long", map[string]string{infra.KeySuffix: strings.Repeat("a", 17)}, "catalog:environmentSuffix is invalid"},
+		{"suffix from a bad stack name", map[string]string{infra.KeySuffix: ""}, "catalog:environmentSuffix is invalid"},
+		{"unknown environment", map[string]string{infra.KeyEnvironment: "qa"}, `unknown environment "qa"`},
+		{"min above max", map[string]string{infra.KeyMinTasks: "5", infra.KeyMaxTasks: "4"}, "catalog:minTasks (5) must not exceed catalog:maxTasks (4)"},
+		{"zero tasks", map[string]string{infra.KeyMinTasks: "0"}, "catalog:minTasks (0) must be from 1"},
+		{"not a number", map[string]string{infra.KeyMaxTasks: "ten"}, `catalog:maxTasks must be an integer, not "ten"`},
+		{"cpu/memory pair", map[string]string{infra.KeyTaskCPU: "1024", infra.KeyTaskMemory: "1024"}, "is not a Fargate combination"},
+		{"odd cpu", map[string]string{infra.KeyTaskCPU: "1000"}, "is not a Fargate combination"},
+		{"cpu target", map[string]string{infra.KeyCPUTarget: "100"}, "catalog:cpuTargetPercent (100) must be a percentage"},
+		{"nat mode", map[string]string{infra.KeyNATMode: "none"}, `catalog:natMode ("none") must be`},
+		{"endpoints flag", map[string]string{infra.KeyInterfaceEndpoints: "yes please"}, "catalog:interfaceEndpoints must be true or false"},
+		{"certificate", map[string]string{infra.KeyCertificateARN: "my-cert"}, "catalog:certificateArn"},
+		{"web acl", map[string]string{infra.KeyWebACLARN: "arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/y"}, "catalog:webAclArn"},
+		{"email", map[string]string{infra.KeyAlertEmail: "ops at example"}, "catalog:alertEmail"},
+		{"retention", map[string]string{infra.KeyLogRetentionDays: "10"}, "catalog:logRetentionDays (10) must be one of"},
+		{"acu order", map[string]string{infra.KeyDBMinACU: "8", infra.KeyDBMaxACU: "4"}, "catalog:dbMinAcu and catalog:dbMaxAcu (8-4)"},
+		{"acu step", map[string]string{infra.KeyDBMinACU: "0.7"}, "multiples of 0.5"},
+		{"acu limit", map[string]string{infra.KeyDBMaxACU: "300"}, "catalog:dbMinAcu"},
+		{"backups", map[string]string{infra.KeyDBBackupRetentionDays: "0"}, "catalog:dbBackupRetentionDays (0)"},
+		{"image", map[string]string{infra.KeyImage: "catalog"}, "catalog:image"},
+		{"image tag", map[string]string{infra.KeyImageTag: "bad tag"}, "catalog:imageTag"},
+		{"no api keys", map[string]string{infra.KeyAPIKeys: ""}, "catalog:apiKeys is required and secret"},
+		{"no image tag", map[string]string{infra.KeyImageTag: ""}, "catalog:imageTag is required unless catalog:image is set"},
+		{"short api key", map[string]string{infra.KeyAPIKeys: goodKeys + ",short"}, "catalog:apiKeys key 3 must be at least 16"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set := map[string]string{infra.KeyAPIKeys: goodKeys, infra.KeyImageTag: "1.0.0"}
+			for k, v := range tc.set {
+				set[k] = v
+			}
+			stack := "dev"
+			if v, ok := tc.set[infra.KeySuffix]; ok && v == "" {
+				stack = "Not_A_Suffix"
+			}
+			_, err := infra.LoadConfig(getter(set), stack)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("LoadConfig(%v) = %v, want an error containing %q", tc.set, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadConfigReportsEveryProblem(t *testing.T) {
+	_, err := infra.LoadConfig(getter(map[string]string{
+		infra.KeySuffix: "BAD", infra.KeyMinTasks: "9", infra.KeyMaxTasks: "3", infra.KeyTaskMemory: "1000",
+	}), "dev")
+	if err == nil {
+		t.Fatal("LoadConfig = nil, want an error")
+	}
+	for _, key := range []string{infra.KeySuffix, infra.KeyMinTasks, infra.KeyTaskCPU, infra.KeyAPIKeys} {
+		if !strings.Contains(err.Error(), "catalog:"+key) {
+			t.Errorf("error %q does not mention %s", err, key)
+		}
+	}
+}
+
+// A bad configuration must stop the program before it registers anything: not even the
+// component resources exist.
+func TestInvalidConfigRegistersNothing(t *testing.T) {
+	for _, set := range []map[string]string{
+		{infra.KeySuffix: "Bad_Suffix", infra.KeyAPIKeys: goodKeys},
+		{infra.KeyMinTasks: "11", infra.KeyAPIKeys: goodKeys},
+		{infra.KeyEnvironment: "qa", infra.KeyAPIKeys: goodKeys},
+		{infra.KeyTaskCPU: "512", infra.KeyTaskMemory: "512", infra.KeyAPIKeys: goodKeys},
+		{},
+	} {
+		resources, err := runProgram(set, infra.KeyAPIKeys)
+		if err == nil || !strings.Contains(err.Error(), "invalid configuration (nothing was created)") {
+			t.Errorf("program with %v: err = %v, want an invalid-configuration error", set, err)
+		}
+		if len(resources) != 0 {
+			t.Errorf("program with %v registered %d resources before failing, want 0", set, len(resources))
+		}
+	}
+	// And Build checks a configuration made in code the same way.
+	cfg := defaultConfig()
+	cfg.MaxTasks = 1
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "catalog:minTasks") {
+		t.Errorf("Validate(min 2 > max 1) = %v", err)
+	}
+}
+
+func TestProgramRunsWithValidConfig(t *testing.T) {
+	valid := map[string]string{infra.KeyAPIKeys: goodKeys, infra.KeySuffix: "ok1", infra.KeyImageTag: "1.0.0"}
+	resources, err := runProgram(valid, infra.KeyAPIKeys)
+	if err != nil {
+		t.Fatalf("program = %v", err)
+	}
+	// The API keys must be a Pulumi secret in the stack's config, not plain text.
+	if res, err := runProgram(valid); err == nil || !strings.Contains(err.Error(), "catalog:apiKeys is stored in plain text") || len(res) != 0 {
+		t.Errorf("program with plain-text apiKeys = %v (%d resources), want a refusal before any resource", err, len(res))
+	}
+	if len(resources) < 50 {
+		t.Errorf("program registered %d resources, want the whole stack", len(resources))
+	}
+}

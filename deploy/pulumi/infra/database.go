@@ -1,0 +1,145 @@
+package infra
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/acme/catalog/internal/blueprint"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/rds"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Database is Aurora PostgreSQL Serverless v2: a writer and a reader in different AZs, in the
+// isolated subnets, encrypted, with the master password managed by RDS in Secrets Manager.
+type Database struct {
+	pulumi.ResourceState
+
+	Cluster  *rds.Cluster
+	Writer   *rds.ClusterInstance
+	Reader   *rds.ClusterInstance
+	LogGroup *cloudwatch.LogGroup
+	// SecretARN is the ARN of the RDS-managed master user secret (JSON with username and
+	// password).
+	SecretARN pulumi.StringOutput
+}
+
+// NewDatabase makes the database.
+func NewDatabase(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncryption, opts ...pulumi.ResourceOption) (*Database, error) {
+	d := &Database{}
+	parent, err := newComponent(ctx, cfg, "Database", "database", d, opts...)
+	if err != nil {
+		return nil, err
+	}
+	clusterID := cfg.Name("db", blueprint.Project)
+
+	// The stack owns the exported log group (RDS would create it without retention otherwise),
+	// so it must exist before the cluster starts writing.
+	logName := logs.DBLogGroup
+	d.LogGroup, err = cloudwatch.NewLogGroup(ctx, cfg.Name("log", "db"), &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(logName),
+		RetentionInDays: pulumi.Int(cfg.LogRetentionDays),
+		KmsKeyId:        logs.Key.Arn,
+		Tags:            tags(cfg, logName),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	subnetGroupName := cfg.Name("dbsubnets", blueprint.Project)
+	isolated := pulumi.StringArray{}
+	for _, s := range net.IsolatedSubnets {
+		isolated = append(isolated, s.ID())
+	}
+	subnetGroup, err := rds.NewSubnetGroup(ctx, subnetGroupName, &rds.SubnetGroupArgs{
+		Name:        pulumi.String(subnetGroupName),
+		Description: pulumi.String("Catalog database: the isolated subnets"),
+		SubnetIds:   isolated,
+		Tags:        tags(cfg, subnetGroupName),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	paramGroupName := cfg.Name("dbparams", blueprint.Project)
+	params := rds.ClusterParameterGroupParameterArray{}
+	for _, k := range slices.Sorted(maps.Keys(blueprint.DBClusterParameters)) {
+		params = append(params, rds.ClusterParameterGroupParameterArgs{
+			Name:  pulumi.String(k),
+			Value: pulumi.String(blueprint.DBClusterParameters[k]),
+		})
+	}
+	paramGroup, err := rds.NewClusterParameterGroup(ctx, paramGroupName, &rds.ClusterParameterGroupArgs{
+		Name:        pulumi.String(paramGroupName),
+		Family:      pulumi.String(blueprint.DBParameterGroupFamily),
+		Description: pulumi.String("Catalog database: TLS required, slow statements logged"),
+		Parameters:  params,
+		Tags:        tags(cfg, paramGroupName),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	d.Cluster, err = rds.NewCluster(ctx, clusterID, &rds.ClusterArgs{
+		ClusterIdentifier:            pulumi.String(clusterID),
+		Engine:                       pulumi.String(blueprint.DBEngine),
+		EngineMode:                   pulumi.String("provisioned"),
+		EngineVersion:                pulumi.String(blueprint.DBEngineVersion),
+		DatabaseName:                 pulumi.String(blueprint.DBName),
+		MasterUsername:               pulumi.String(blueprint.DBMasterUsername),
+		ManageMasterUserPassword:     pulumi.Bool(true),
+		Port:                         pulumi.Int(blueprint.DBPort),
+		DbSubnetGroupName:            subnetGroup.Name,
+		VpcSecurityGroupIds:          pulumi.StringArray{net.DBSecurityGroup.ID()},
+		DbClusterParameterGroupName:  paramGroup.Name,
+		StorageEncrypted:             pulumi.Bool(true),
+		BackupRetentionPeriod:        pulumi.Int(cfg.DBBackupRetentionDays),
+		PreferredBackupWindow:        pulumi.String(blueprint.DBPreferredBackupWindow),
+		PreferredMaintenanceWindow:   pulumi.String(blueprint.DBMaintenanceWindow),
+		CopyTagsToSnapshot:           pulumi.Bool(true),
+		EnabledCloudwatchLogsExports: pulumi.StringArray{pulumi.String("postgresql")},
+		Serverlessv2ScalingConfiguration: &rds.ClusterServerlessv2ScalingConfigurationArgs{
+			MinCapacity: pulumi.Float64(cfg.DBMinACU),
+			MaxCapacity: pulumi.Float64(cfg.DBMaxACU),
+		},
+		// Destroyable by design: the stack is rebuilt from code and backups, not kept.
+		SkipFinalSnapshot:  pulumi.Bool(true),
+		DeletionProtection: pulumi.Bool(false),
+		Tags:               tags(cfg, clusterID),
+	}, parent, pulumi.DependsOn([]pulumi.Resource{d.LogGroup}))
+	if err != nil {
+		return nil, err
+	}
+
+	instance := func(purpose string, az string, tier int, deps ...pulumi.Resource) (*rds.ClusterInstance, error) {
+		name := cfg.Name("db", purpose)
+		return rds.NewClusterInstance(ctx, name, &rds.ClusterInstanceArgs{
+			Identifier:                         pulumi.String(name),
+			ClusterIdentifier:                  d.Cluster.ID(),
+			InstanceClass:                      pulumi.String(blueprint.DBInstanceClass),
+			Engine:                             rds.EngineType(blueprint.DBEngine),
+			EngineVersion:                      pulumi.String(blueprint.DBEngineVersion),
+			AvailabilityZone:                   pulumi.String(az),
+			PubliclyAccessible:                 pulumi.Bool(false),
+			PromotionTier:                      pulumi.Int(tier),
+			PerformanceInsightsEnabled:         pulumi.Bool(true),
+			PerformanceInsightsRetentionPeriod: pulumi.Int(blueprint.DBPerformanceInsightsTTL),
+			AutoMinorVersionUpgrade:            pulumi.Bool(true),
+			Tags:                               tags(cfg, name),
+		}, parent, pulumi.DependsOn(deps))
+	}
+	// The writer is the first instance; the reader waits for it, in another AZ.
+	if d.Writer, err = instance("writer", net.AZs[0], 0); err != nil {
+		return nil, err
+	}
+	if d.Reader, err = instance("reader", net.AZs[1], 1, d.Writer); err != nil {
+		return nil, err
+	}
+	d.SecretARN = d.Cluster.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
+
+	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{
+		"writerEndpoint": d.Cluster.Endpoint,
+		"readerEndpoint": d.Cluster.ReaderEndpoint,
+		"secretArn":      d.SecretARN,
+	})
+}

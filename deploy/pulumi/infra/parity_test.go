@@ -1,0 +1,186 @@
+package infra_test
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/acme/catalog/deploy/pulumi/parity"
+)
+
+// templatePath is the CloudFormation template, relative to this package.
+const templatePath = "../../cloudformation/catalog.json"
+
+// scenarios pair a Pulumi configuration with the template parameters that mean the same.
+var scenarios = []struct {
+	name   string
+	cfg    func() (c configT)
+	params func(c configT) map[string]string
+}{
+	{"defaults", defaultConfig, func(c configT) map[string]string {
+		return map[string]string{"EnvironmentSuffix": c.Suffix, "ImageTag": c.ImageTag}
+	}},
+	{"all-options", fullConfig, func(c configT) map[string]string {
+		return map[string]string{
+			"EnvironmentSuffix":        c.Suffix,
+			"ImageTag":                 c.ImageTag,
+			"NatGatewayMode":           c.NATMode,
+			"EnableInterfaceEndpoints": "true",
+			"CertificateArn":           c.CertificateARN,
+			"WebAclArn":                c.WebACLARN,
+			"AlertEmail":               c.AlertEmail,
+		}
+	}},
+}
+
+// pulumiSummary runs the program under mocks and summarises what it registered.
+func pulumiSummary(t *testing.T, c configT) (parity.Summary, *run) {
+	t.Helper()
+	r := runStack(t, c)
+	var resources []parity.Resource
+	for _, x := range r.resources {
+		if !x.Custom {
+			continue
+		}
+		in := x.Inputs
+		if x.Type == tTopic {
+			// The mocks' ARN, so alarm actions can be matched to the topic.
+			in = maps.Clone(in)
+			in["arn"] = r.outputs["alarmTopicArn"]
+		}
+		resources = append(resources, parity.Resource{Type: x.Type, ID: x.ID, Inputs: in, IgnoreChanges: x.Ignore})
+	}
+	s, err := parity.FromPulumi(resources, c.Suffix)
+	if err != nil {
+		t.Fatalf("summarising the Pulumi program: %v", err)
+	}
+	return s, r
+}
+
+func cfnSummary(t *testing.T, tmpl *parity.Template, params map[string]string, suffix string) parity.Summary {
+	t.Helper()
+	e, err := tmpl.Evaluate(params)
+	if err != nil {
+		t.Fatalf("evaluating the template with %v: %v", params, err)
+	}
+	s, err := parity.FromTemplate(e, suffix)
+	if err != nil {
+		t.Fatalf("summarising the template: %v", err)
+	}
+	return s
+}
+
+// TestParityWithCloudFormation holds the Pulumi program to the generated CloudFormation
+// template: the same kinds and counts of resources (granularity differences and deliberate
+// differences are tabled in package parity) and the same key numbers, under the defaults and
+// with every option on. A missing template fails: the comparison is the point.
+func TestParityWithCloudFormation(t *testing.T) {
+	tmpl, err := parity.LoadTemplate(templatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			c := sc.cfg()
+			p, r := pulumiSummary(t, c)
+			cf := cfnSummary(t, tmpl, sc.params(c), c.Suffix)
+			t.Logf("comparison (%s):\n%s", sc.name, parity.Table(p, cf))
+			for _, d := range parity.Compare(p, cf) {
+				t.Errorf("%s", d)
+			}
+			// Every output the template exports has a Pulumi counterpart.
+			for _, name := range slices.Sorted(maps.Keys(tmpl.Outputs)) {
+				key := outputAliases[name]
+				if key == "" {
+					key = strings.ToLower(name[:1]) + name[1:]
+				}
+				if _, ok := r.outputs[key]; !ok {
+					t.Errorf("the template exports %s; the Pulumi stack has no output %s", name, key)
+				}
+			}
+		})
+	}
+}
+
+// outputAliases name the Pulumi output for a template output whose name differs beyond the
+// first letter's case.
+var outputAliases = map[string]string{
+	"ApiKeySecretArn":     "apiKeysParameterArn",
+	"LoadBalancerDnsName": "albDnsName",
+	"RepositoryUri":       "ecrRepositoryUri",
+	"ApiKeysSecretArn":    "apiKeysParameterArn",
+	"DBSecretArn":         "dbSecretArn",
+	"DBWriterEndpoint":    "dbWriterEndpoint",
+	"DBReaderEndpoint":    "dbReaderEndpoint",
+	"VPCId":               "vpcId",
+	"ALBDnsName":          "albDnsName",
+	"ALBDNSName":          "albDnsName",
+	"ECRRepositoryUri":    "ecrRepositoryUri",
+	"SNSTopicArn":         "alarmTopicArn",
+	"AlarmTopicArn":       "alarmTopicArn",
+	"ServiceURL":          "serviceUrl",
+	"DashboardURL":        "dashboardUrl",
+	"ECSClusterName":      "clusterName",
+	"ECSServiceName":      "serviceName",
+	"PublicSubnetIDs":     "publicSubnetIds",
+	"PrivateSubnetIDs":    "privateSubnetIds",
+	"IsolatedSubnetIDs":   "isolatedSubnetIds",
+}
+
+// TestParityDetectsDifferences shows the comparison can fail: a changed number or a dropped
+// resource in the template each produce a difference naming it.
+func TestParityDetectsDifferences(t *testing.T) {
+	tmpl, err := parity.LoadTemplate(templatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := defaultConfig()
+	p, _ := pulumiSummary(t, c)
+	params := scenarios[0].params(c)
+
+	for _, mutation := range []struct {
+		name, want string
+		mutate     func(*parity.Template)
+	}{
+		{"scaling max raised", "scaling.bounds", func(t *parity.Template) {
+			for _, r := range t.Resources {
+				if r.Type == "AWS::ApplicationAutoScaling::ScalableTarget" {
+					r.Properties["MaxCapacity"] = 11
+				}
+			}
+		}},
+		{"an alarm dropped", "count AWS::CloudWatch::Alarm", func(t *parity.Template) {
+			for id, r := range t.Resources {
+				if r.Type == "AWS::CloudWatch::Alarm" {
+					delete(t.Resources, id)
+					return
+				}
+			}
+		}},
+		{"health check path changed", "tg.healthCheck", func(t *parity.Template) {
+			for _, r := range t.Resources {
+				if r.Type == "AWS::ElasticLoadBalancingV2::TargetGroup" {
+					r.Properties["HealthCheckPath"] = "/ready"
+				}
+			}
+		}},
+	} {
+		t.Run(mutation.name, func(t *testing.T) {
+			mutated, err := parity.LoadTemplate(templatePath) // a fresh copy to change
+			if err != nil {
+				t.Fatal(err)
+			}
+			mutation.mutate(mutated)
+			diffs := parity.Compare(p, cfnSummary(t, mutated, params, c.Suffix))
+			found := false
+			for _, d := range diffs {
+				found = found || strings.Contains(d, mutation.want)
+			}
+			if !found {
+				t.Errorf("after %s, differences = %q, want one about %s", mutation.name, diffs, mutation.want)
+			}
+		})
+	}
+	_ = tmpl
+}

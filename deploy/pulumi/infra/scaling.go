@@ -1,0 +1,67 @@
+package infra
+
+import (
+	"github.com/acme/catalog/internal/blueprint"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/appautoscaling"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Scaling is the service's auto scaling: a scalable target between the configured bounds and
+// target tracking on CPU and memory, out fast and in slowly.
+type Scaling struct {
+	pulumi.ResourceState
+
+	Target   *appautoscaling.Target
+	Policies []*appautoscaling.Policy
+}
+
+// NewScaling makes the scaling for a service.
+func NewScaling(ctx *pulumi.Context, cfg Config, svc *Service, opts ...pulumi.ResourceOption) (*Scaling, error) {
+	sc := &Scaling{}
+	parent, err := newComponent(ctx, cfg, "Scaling", "scaling", sc, opts...)
+	if err != nil {
+		return nil, err
+	}
+	resourceID := pulumi.Sprintf("service/%s/%s", svc.Cluster.Name, svc.Service.Name)
+	targetName := cfg.Name("scaling", blueprint.Project)
+	sc.Target, err = appautoscaling.NewTarget(ctx, targetName, &appautoscaling.TargetArgs{
+		ServiceNamespace:  pulumi.String("ecs"),
+		ScalableDimension: pulumi.String("ecs:service:DesiredCount"),
+		ResourceId:        resourceID,
+		MinCapacity:       pulumi.Int(cfg.MinTasks),
+		MaxCapacity:       pulumi.Int(cfg.MaxTasks),
+		Tags:              tags(cfg, targetName),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range []struct {
+		purpose, metric string
+		target          int
+	}{
+		{"cpu", "ECSServiceAverageCPUUtilization", cfg.CPUTarget},
+		{"memory", "ECSServiceAverageMemoryUtilization", cfg.MemoryTarget},
+	} {
+		name := cfg.Name("scaling", p.purpose)
+		policy, err := appautoscaling.NewPolicy(ctx, name, &appautoscaling.PolicyArgs{
+			Name:              pulumi.String(name),
+			PolicyType:        pulumi.String("TargetTrackingScaling"),
+			ServiceNamespace:  sc.Target.ServiceNamespace,
+			ScalableDimension: sc.Target.ScalableDimension,
+			ResourceId:        sc.Target.ResourceId,
+			TargetTrackingScalingPolicyConfiguration: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs{
+				PredefinedMetricSpecification: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
+					PredefinedMetricType: pulumi.String(p.metric),
+				},
+				TargetValue:      pulumi.Float64(float64(p.target)),
+				ScaleOutCooldown: pulumi.Int(blueprint.ScaleOutCooldown),
+				ScaleInCooldown:  pulumi.Int(blueprint.ScaleInCooldown),
+			},
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		sc.Policies = append(sc.Policies, policy)
+	}
+	return sc, ctx.RegisterResourceOutputs(sc, pulumi.Map{})
+}

@@ -1,0 +1,101 @@
+package infra
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Stack holds handles to everything the program made.
+type Stack struct {
+	Network       *Network
+	LogEncryption *LogEncryption
+	Database      *Database
+	Settings      *Settings
+	Service       *Service
+	Scaling       *Scaling
+	Observability *Observability
+}
+
+// Build makes the whole architecture from a validated configuration. It validates again, so
+// nothing is registered for a bad configuration even when the caller skipped LoadConfig.
+func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st := &Stack{}
+	var err error
+	if st.Network, err = NewNetwork(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if st.LogEncryption, err = NewLogEncryption(ctx, cfg, st.Network); err != nil {
+		return nil, err
+	}
+	if st.Database, err = NewDatabase(ctx, cfg, st.Network, st.LogEncryption); err != nil {
+		return nil, err
+	}
+	if st.Settings, err = NewSettings(ctx, cfg, st.Database); err != nil {
+		return nil, err
+	}
+	if st.Service, err = NewService(ctx, cfg, st.Network, st.LogEncryption, st.Database, st.Settings); err != nil {
+		return nil, err
+	}
+	if st.Scaling, err = NewScaling(ctx, cfg, st.Service); err != nil {
+		return nil, err
+	}
+	if st.Observability, err = NewObservability(ctx, cfg, st.Network, st.Database, st.Service); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// Outputs are the stack outputs: the ALB URL and ECR repository URI the Pulumi specification
+// asks for, and the set the CloudFormation template exports.
+func (st *Stack) Outputs() map[string]pulumi.Output {
+	return map[string]pulumi.Output{
+		"albUrl":              st.Service.URL,
+		"serviceUrl":          st.Service.URL,
+		"albDnsName":          st.Service.LoadBalancer.DnsName,
+		"ecrRepositoryUri":    st.Service.Repository.RepositoryUrl,
+		"image":               st.Service.Image,
+		"clusterName":         st.Service.Cluster.Name,
+		"serviceName":         st.Service.Service.Name,
+		"dbWriterEndpoint":    st.Database.Cluster.Endpoint,
+		"dbReaderEndpoint":    st.Database.Cluster.ReaderEndpoint,
+		"dbSecretArn":         st.Database.SecretARN,
+		"apiKeysParameterArn": st.Settings.APIKeys.Arn,
+		"dbUrlParameterArn":   st.Settings.DBURL.Arn,
+		"parameterPath":       pulumi.String(st.Settings.Path).ToStringOutput(),
+		"alarmTopicArn":       st.Observability.Topic.Arn,
+		"vpcId":               st.Network.VPC.ID(),
+		"publicSubnetIds":     SubnetIDs(st.Network.PublicSubnets),
+		"privateSubnetIds":    SubnetIDs(st.Network.PrivateSubnets),
+		"isolatedSubnetIds":   SubnetIDs(st.Network.IsolatedSubnets),
+		"dashboardUrl":        st.Observability.DashboardURL,
+	}
+}
+
+// Program returns the Pulumi program: read and validate the configuration through get (the
+// stack's config in the "catalog" namespace), build, export. A bad configuration returns its
+// error before any resource is registered.
+func Program(get func(key string) (string, bool), isSecret func(key string) bool) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		cfg, err := LoadConfig(get, ctx.Stack())
+		if v, ok := get(KeyAPIKeys); ok && v != "" && !isSecret(KeyAPIKeys) {
+			err = errors.Join(err, fmt.Errorf("invalid configuration (nothing was created):\n  %s:%s is stored in plain text: set it with pulumi config set --secret %s:%s ...",
+				ConfigNamespace, KeyAPIKeys, ConfigNamespace, KeyAPIKeys))
+		}
+		if err != nil {
+			return err
+		}
+		st, err := Build(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		for k, v := range st.Outputs() {
+			ctx.Export(k, v)
+		}
+		return nil
+	}
+}
