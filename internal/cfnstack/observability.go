@@ -70,6 +70,16 @@ func logsKeyPolicy() map[string]any {
 				}},
 			},
 			map[string]any{
+				// CloudWatch cannot publish to a topic under the AWS-managed SNS key; the alarm
+				// topic uses this key, and alarms in this account may use it for that.
+				"Sid":       "CloudWatchAlarmsPublishToTopic",
+				"Effect":    "Allow",
+				"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+				"Action":    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
+				"Resource":  "*",
+				"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": cfn.Ref("AWS::AccountId")}},
+			},
+			map[string]any{
 				"Sid":       "GrantsOnlyForAWSServices",
 				"Effect":    "Deny",
 				"Principal": "*",
@@ -86,7 +96,7 @@ func logsKeyPolicy() map[string]any {
 
 func (b *builder) observability(Options) error {
 	b.add(IDLogsKey, "AWS::KMS::Key", map[string]any{
-		"Description":         cfn.Sub("Encrypts the catalog log groups of stack ${AWS::StackName}"),
+		"Description":         cfn.Sub("Encrypts the catalog log groups and alarm topic of stack ${AWS::StackName}"),
 		"KeySpec":             "SYMMETRIC_DEFAULT",
 		"KeyUsage":            "ENCRYPT_DECRYPT",
 		"EnableKeyRotation":   true,
@@ -115,7 +125,7 @@ func (b *builder) observability(Options) error {
 	b.add(IDAlarmTopic, "AWS::SNS::Topic", map[string]any{
 		"TopicName":      name("topic", "alarms"),
 		"DisplayName":    "Catalog alarms",
-		"KmsMasterKeyId": "alias/aws/sns",
+		"KmsMasterKeyId": cfn.Ref(IDLogsKey),
 		"Tags":           tags(nil),
 	})
 	b.add(IDAlarmSubscription, "AWS::SNS::Subscription", map[string]any{

@@ -521,3 +521,17 @@ func strList(v any) []string {
 	}
 	return nil
 }
+
+// TestAlarmTopicUsesStackKey: CloudWatch cannot publish alarms to a topic encrypted with the
+// AWS-managed SNS key, so the topic uses the stack's key and its policy lets CloudWatch in.
+func TestAlarmTopicUsesStackKey(t *testing.T) {
+	tp := decoded(t)
+	topic := tp.props(t, IDAlarmTopic)
+	if ref, _ := topic["KmsMasterKeyId"].(map[string]any); ref["Ref"] != IDLogsKey {
+		t.Fatalf("alarm topic key: %v", topic["KmsMasterKeyId"])
+	}
+	policy, _ := json.Marshal(tp.props(t, IDLogsKey)["KeyPolicy"])
+	if !strings.Contains(string(policy), `"Service":"cloudwatch.amazonaws.com"`) {
+		t.Fatalf("the key policy does not let CloudWatch publish to the topic: %s", policy)
+	}
+}

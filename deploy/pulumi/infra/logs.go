@@ -87,6 +87,13 @@ func logsKeyPolicy(account, region string, logGroups ...string) (string, error) 
 				"Resource":  "*",
 				"Condition": map[string]any{"ArnEquals": map[string]any{"kms:EncryptionContext:aws:logs:arn": arns}},
 			},
+			map[string]any{
+				"Sid": "CloudWatchAlarmsPublishToTopic", "Effect": "Allow",
+				"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+				"Action":    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
+				"Resource":  "*",
+				"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}},
+			},
 		},
 	}
 	b, err := json.Marshal(doc)

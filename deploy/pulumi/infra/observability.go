@@ -23,7 +23,10 @@ type Observability struct {
 }
 
 // NewObservability makes the alarms and the dashboard.
-func NewObservability(ctx *pulumi.Context, cfg Config, net *Network, db *Database, svc *Service, opts ...pulumi.ResourceOption) (*Observability, error) {
+//
+// The alarm topic is encrypted with the stack's key: CloudWatch cannot publish to a topic
+// encrypted with the AWS-managed SNS key, so the key policy lets CloudWatch use this one.
+func NewObservability(ctx *pulumi.Context, cfg Config, net *Network, db *Database, svc *Service, logs *LogEncryption, opts ...pulumi.ResourceOption) (*Observability, error) {
 	o := &Observability{}
 	parent, err := newComponent(ctx, cfg, "Observability", "observability", o, opts...)
 	if err != nil {
@@ -31,8 +34,9 @@ func NewObservability(ctx *pulumi.Context, cfg Config, net *Network, db *Databas
 	}
 	topicName := cfg.Name("topic", "alarms")
 	o.Topic, err = sns.NewTopic(ctx, topicName, &sns.TopicArgs{
-		Name: pulumi.String(topicName),
-		Tags: tags(cfg, topicName),
+		Name:           pulumi.String(topicName),
+		KmsMasterKeyId: logs.Key.Arn,
+		Tags:           tags(cfg, topicName),
 	}, parent)
 	if err != nil {
 		return nil, err

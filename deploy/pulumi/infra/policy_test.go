@@ -378,6 +378,13 @@ func TestPolicyAlarmsNotifyTheTopic(t *testing.T) {
 		if len(topics) != 1 {
 			t.Fatalf("%d topics, want 1", len(topics))
 		}
+		// CloudWatch cannot publish to a topic under the AWS-managed SNS key: the topic uses
+		// the stack's key, whose policy lets CloudWatch in.
+		if key, ok := r.byARN(topics[0].str("kmsMasterKeyId")); !ok || key.Type != tKMSKey {
+			t.Errorf("alarm topic is not encrypted with the stack's key: %v", topics[0].get("kmsMasterKeyId"))
+		} else if !strings.Contains(key.str("policy"), `"cloudwatch.amazonaws.com"`) {
+			t.Errorf("the key policy does not let CloudWatch publish to the topic")
+		}
 		topicARN := r.outputs["alarmTopicArn"]
 		alarms := map[string]res{}
 		for _, a := range r.of(tAlarm) {

@@ -44,7 +44,7 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 	if st.Scaling, err = NewScaling(ctx, cfg, st.Service); err != nil {
 		return nil, err
 	}
-	if st.Observability, err = NewObservability(ctx, cfg, st.Network, st.Database, st.Service); err != nil {
+	if st.Observability, err = NewObservability(ctx, cfg, st.Network, st.Database, st.Service, st.LogEncryption); err != nil {
 		return nil, err
 	}
 	return st, nil
