@@ -32,6 +32,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	duration := fs.Duration("duration", 5*time.Second, "time per scenario")
 	workers := fs.Int("workers", 4*runtime.NumCPU(), "concurrent clients (closed loop)")
 	scenarios := fs.String("scenarios", "", "comma-separated scenario name prefixes (default: all)")
+	process := fs.Bool("process", true, "also measure the catalog binary as a process: start to ready, resident memory, size")
 	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL to use (default: a throw-away cluster)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -40,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "bench: -products must be at least 100, -workers at least 1, -duration positive")
 		return 2
 	}
-	cfg := bench.Config{Store: *store, DatabaseURL: *dbURL, Products: *products, Duration: *duration, Workers: *workers, Progress: stderr}
+	cfg := bench.Config{Store: *store, DatabaseURL: *dbURL, Products: *products, Duration: *duration, Workers: *workers, Progress: stderr, Process: *process}
 	if *scenarios != "" {
 		cfg.Scenarios = strings.Split(*scenarios, ",")
 	}

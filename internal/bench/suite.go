@@ -34,12 +34,15 @@ type Config struct {
 	Workers     int
 	Scenarios   []string // empty: all
 	Progress    io.Writer
+	// Process also measures the real binary: start-up to ready, resident memory, size.
+	Process bool
 }
 
 const benchKey = "bench-key-0123456789abcdef"
 
 type env struct {
 	cfg     Config
+	url     string // the PostgreSQL the suite used, for the process measurement
 	store   catalog.Store
 	pool    *pgxpool.Pool // PostgreSQL only, for ceiling (b)
 	base    string        // the catalog service
@@ -117,6 +120,17 @@ func RunSuite(ctx context.Context, cfg Config) ([]Result, error) {
 		results = append(results, r)
 	}
 	results = append(results, Result{Name: "memory", Notes: memoryNote()})
+	if cfg.Process {
+		e.logf("measuring the binary as a process")
+		pf, err := MeasureProcess(ctx, e.url, 5)
+		if err != nil {
+			return results, err
+		}
+		results = append(results, Result{Name: "binary", Notes: fmt.Sprintf(
+			"%.1f MB; start to /ready %s (best of 5, migrated %s); resident memory idle %.1f MB, peak after 2s of list reads %.1f MB",
+			float64(pf.BinaryBytes)/(1<<20), pf.StartToReady.Round(100*time.Microsecond), cfg.Store,
+			float64(pf.IdleRSSKB)/1024, float64(pf.LoadedRSSKB)/1024)})
+	}
 	return results, nil
 }
 
@@ -169,6 +183,7 @@ func (e *env) setup(ctx context.Context) error {
 			e.closers = append(e.closers, c.Close)
 			url = c.AdminURL
 		}
+		e.url = url
 		s, err := postgres.Open(ctx, url, postgres.Options{MaxConns: int32(max(8, 2*runtime.NumCPU()))})
 		if err != nil {
 			return err
