@@ -19,6 +19,7 @@ import (
 	"github.com/acme/catalog/internal/httpapi"
 	"github.com/acme/catalog/internal/postgres"
 	"github.com/acme/catalog/internal/rdsca"
+	"github.com/acme/catalog/internal/readcache"
 	"github.com/acme/catalog/internal/seed"
 	"github.com/acme/catalog/internal/sqlite"
 	"github.com/acme/catalog/internal/sweep"
@@ -101,6 +102,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
+	// Popular products are served from memory; other instances' writes arrive by NOTIFY.
+	var front catalog.Store = store
+	if cfg.CacheTTL > 0 {
+		cache := readcache.New(store, cfg.CacheTTL, cfg.CacheSize)
+		front = cache
+		if pg, ok := store.(*postgres.Store); ok {
+			listenCtx, stopListen := context.WithCancel(context.Background())
+			listenDone := make(chan struct{})
+			go func() {
+				defer close(listenDone)
+				pg.Listen(listenCtx, func(id string) { cache.Invalidate(id) }, cache.Clear)
+			}()
+			defer func() { stopListen(); <-listenDone }()
+		}
+	}
 	metrics := httpapi.NewMetrics()
 	if cfg.MetricsEMF {
 		metrics.EMF = httpapi.NewEMF(stdout, "Catalog", cfg.Env)
@@ -110,7 +126,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer func() { stopEMF(); <-emfDone }()
 	}
 	srv := httpapi.New(httpapi.Options{
-		Store: store, Keys: keys, Log: log, RequestTimeout: cfg.RequestTimeout, ReadyTimeout: cfg.ReadyTimeout,
+		Store: front, Keys: keys, Log: log, RequestTimeout: cfg.RequestTimeout, ReadyTimeout: cfg.ReadyTimeout,
 		OpenAPI: api.OpenAPI, QuietHealth: true, Metrics: metrics,
 	})
 	if pg, ok := store.(*postgres.Store); ok {
@@ -121,7 +137,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	sweepDone := make(chan struct{})
 	go func() {
 		defer close(sweepDone)
-		sweep.Run(sweepCtx, store, cfg.SweepInterval, log, func(n int) { metrics.Reservation("expired", n) })
+		sweep.Run(sweepCtx, front, cfg.SweepInterval, log, func(n int) { metrics.Reservation("expired", n) })
 	}()
 	defer func() { stopSweep(); <-sweepDone }()
 	hs := &http.Server{

@@ -21,6 +21,7 @@ import (
 	"github.com/acme/catalog/internal/httpapi"
 	"github.com/acme/catalog/internal/pgtest"
 	"github.com/acme/catalog/internal/postgres"
+	"github.com/acme/catalog/internal/readcache"
 	"github.com/acme/catalog/internal/seed"
 	"github.com/acme/catalog/internal/sqlite"
 )
@@ -217,7 +218,14 @@ func (e *env) setup(ctx context.Context) error {
 		return err
 	}
 	keys, _ := httpapi.NewKeys([]string{benchKey})
-	srv := httpapi.New(httpapi.Options{Store: e.store, Keys: keys, Metrics: httpapi.NewMetrics(),
+	// The service as serve wires it: the read cache in front, invalidated by NOTIFY.
+	cache := readcache.New(e.store, 2*time.Second, 10_000)
+	if pg, ok := e.store.(*postgres.Store); ok {
+		lctx, stop := context.WithCancel(context.Background())
+		go pg.Listen(lctx, func(id string) { cache.Invalidate(id) }, cache.Clear)
+		e.closers = append(e.closers, stop)
+	}
+	srv := httpapi.New(httpapi.Options{Store: cache, Keys: keys, Metrics: httpapi.NewMetrics(),
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), RequestTimeout: 10 * time.Second})
 	var err error
 	if e.base, err = e.serve(srv); err != nil {

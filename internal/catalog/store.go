@@ -76,3 +76,9 @@ func ActorOf(ctx context.Context) string {
 	}
 	return "system"
 }
+
+// VersionReader is implemented by stores that can answer "which version is current" without
+// reading the whole product, so a conditional GET that ends in 304 costs one index lookup.
+type VersionReader interface {
+	ProductVersions(ctx context.Context, id string) (version, stockVersion int64, err error)
+}

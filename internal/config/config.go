@@ -37,6 +37,10 @@ type Config struct {
 	ReadyTimeout    time.Duration
 	DrainDelay      time.Duration
 	ShutdownTimeout time.Duration
+	// CacheTTL bounds how stale a cached product may be (0 turns the read cache off);
+	// CacheSize bounds how many products it holds.
+	CacheTTL  time.Duration
+	CacheSize int
 	// SweepInterval is how often expired reservations are released and due prices applied.
 	SweepInterval time.Duration
 	// SeedSample loads the sample catalog when the embedded store starts empty.
@@ -104,6 +108,8 @@ func Load(getenv func(string) string) (Config, error) {
 		DrainDelay:      duration("DRAIN_DELAY", 0),
 		ShutdownTimeout: duration("SHUTDOWN_TIMEOUT", 25*time.Second),
 		SweepInterval:   duration("SWEEP_INTERVAL", time.Second),
+		CacheTTL:        duration("CACHE_TTL", 2*time.Second),
+		CacheSize:       integer("CACHE_SIZE", 10_000, 1, 10_000_000),
 		SeedSample:      boolean("SEED_SAMPLE", true),
 		MetricsEMF:      boolean("METRICS_EMF", false),
 		Env:             str("APP_ENV", "local"),

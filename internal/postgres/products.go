@@ -292,3 +292,18 @@ func (s *Store) Empty(ctx context.Context) (bool, error) {
 	})
 	return !any, storeError(ctx, err)
 }
+
+// ProductVersions returns a product's version and stock version, for conditional GETs.
+func (s *Store) ProductVersions(ctx context.Context, id string) (int64, int64, error) {
+	if !catalog.ValidID(id) {
+		return 0, 0, errNoProduct
+	}
+	var v, sv int64
+	err := s.withAuthRetry(ctx, func() error {
+		return s.pool.QueryRow(ctx, `SELECT p.version, i.version FROM products p JOIN inventory i ON i.product_id = p.id WHERE p.id = $1`, id).Scan(&v, &sv)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, 0, errNoProduct
+	}
+	return v, sv, storeError(ctx, err)
+}

@@ -269,3 +269,13 @@ func ftsQuery(terms []string) string {
 	}
 	return strings.Join(quoted, " ")
 }
+
+// ProductVersions returns a product's version and stock version, for conditional GETs.
+func (s *Store) ProductVersions(ctx context.Context, id string) (int64, int64, error) {
+	var v, sv int64
+	err := s.r.QueryRowContext(ctx, `SELECT p.version, i.version FROM products p JOIN inventory i ON i.product_id = p.id WHERE p.id = ?`, id).Scan(&v, &sv)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, errNoProduct
+	}
+	return v, sv, storeError(ctx, err)
+}

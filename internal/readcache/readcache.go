@@ -1,0 +1,206 @@
+// Package readcache keeps popular products in process memory, so hot reads skip the database.
+//
+// Staleness is bounded three ways: a write made through this instance invalidates the product
+// at once (the writer reads its own write); writes made by other instances arrive as
+// PostgreSQL notifications (see postgres.Store.Listen) and invalidate within milliseconds; and
+// every entry expires after the TTL whatever happens, which bounds staleness if notifications
+// stop (the listener also clears the whole cache when its connection drops). Reservations,
+// adjustments and every other stock decision read the store, never this cache: it only serves
+// the product reads of the public API.
+package readcache
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// Store is a catalog.Store with a read cache in front of Product.
+type Store struct {
+	catalog.Store
+	ttl time.Duration
+	max int
+	now func() time.Time
+
+	mu      sync.RWMutex
+	entries map[string]entry
+	// epoch increases on every invalidation; a read that started before one does not fill the
+	// cache, so a value read just before a write can never be cached after it.
+	epoch atomic.Uint64
+
+	hits, misses atomic.Int64
+}
+
+type entry struct {
+	p       catalog.Product
+	expires time.Time
+}
+
+// New wraps s. ttl bounds staleness; max bounds the entries kept.
+func New(s catalog.Store, ttl time.Duration, max int) *Store {
+	return &Store{Store: s, ttl: ttl, max: max, now: time.Now, entries: map[string]entry{}}
+}
+
+// Stats reports cache hits and misses since start.
+func (c *Store) Stats() (hits, misses int64) { return c.hits.Load(), c.misses.Load() }
+
+func clone(p catalog.Product) catalog.Product {
+	p.Attributes = maps.Clone(p.Attributes)
+	p.Images = slices.Clone(p.Images)
+	return p
+}
+
+// Product serves from the cache when it can.
+func (c *Store) Product(ctx context.Context, id string) (catalog.Product, error) {
+	c.mu.RLock()
+	e, ok := c.entries[id]
+	c.mu.RUnlock()
+	if ok && c.now().Before(e.expires) {
+		c.hits.Add(1)
+		return clone(e.p), nil
+	}
+	c.misses.Add(1)
+	epoch := c.epoch.Load()
+	p, err := c.Store.Product(ctx, id)
+	if err != nil {
+		return p, err
+	}
+	c.mu.Lock()
+	if c.epoch.Load() == epoch {
+		if len(c.entries) >= c.max {
+			c.evict()
+		}
+		c.entries[id] = entry{p: clone(p), expires: c.now().Add(c.ttl)}
+	}
+	c.mu.Unlock()
+	return p, nil
+}
+
+// evict drops expired entries, or about a tenth of the entries when none has expired. Callers
+// hold mu.
+func (c *Store) evict() {
+	now := c.now()
+	for id, e := range c.entries {
+		if !now.Before(e.expires) {
+			delete(c.entries, id)
+		}
+	}
+	for id := range c.entries {
+		if len(c.entries) < c.max*9/10 {
+			break
+		}
+		delete(c.entries, id) // map order is random enough for a bounded cache
+	}
+}
+
+// Invalidate forgets the given products.
+func (c *Store) Invalidate(ids ...string) {
+	c.epoch.Add(1)
+	c.mu.Lock()
+	for _, id := range ids {
+		delete(c.entries, id)
+	}
+	c.mu.Unlock()
+}
+
+// Clear forgets everything (when notifications may have been missed).
+func (c *Store) Clear() {
+	c.epoch.Add(1)
+	c.mu.Lock()
+	clear(c.entries)
+	c.mu.Unlock()
+}
+
+// ProductVersions answers a conditional GET from the cache when it holds the product, and
+// from the store's cheap version lookup otherwise.
+func (c *Store) ProductVersions(ctx context.Context, id string) (int64, int64, error) {
+	c.mu.RLock()
+	e, ok := c.entries[id]
+	c.mu.RUnlock()
+	if ok && c.now().Before(e.expires) {
+		c.hits.Add(1)
+		return e.p.Version, e.p.Stock.Version, nil
+	}
+	if vr, ok := c.Store.(catalog.VersionReader); ok {
+		return vr.ProductVersions(ctx, id)
+	}
+	p, err := c.Product(ctx, id)
+	return p.Version, p.Stock.Version, err
+}
+
+// Writes invalidate what they change, after the store answers (success or not: a failed
+// write may still have changed nothing, and forgetting costs one read).
+
+func (c *Store) ReplaceProduct(ctx context.Context, id string, in catalog.ProductInput, ifVersion int64) (catalog.Product, error) {
+	defer c.Invalidate(id)
+	return c.Store.ReplaceProduct(ctx, id, in, ifVersion)
+}
+
+func (c *Store) SetProductStatus(ctx context.Context, id string, status catalog.Status, ifVersion int64) (catalog.Product, error) {
+	defer c.Invalidate(id)
+	return c.Store.SetProductStatus(ctx, id, status, ifVersion)
+}
+
+func (c *Store) DeleteProduct(ctx context.Context, id string, ifVersion int64) error {
+	defer c.Invalidate(id)
+	return c.Store.DeleteProduct(ctx, id, ifVersion)
+}
+
+func (c *Store) SetPrice(ctx context.Context, id string, ch catalog.PriceChange, actor string, ifVersion int64) (catalog.Product, catalog.PriceEntry, error) {
+	defer c.Invalidate(id)
+	return c.Store.SetPrice(ctx, id, ch, actor, ifVersion)
+}
+
+func (c *Store) AdjustStock(ctx context.Context, id string, a catalog.Adjustment, actor string, idem *catalog.Idempotency) (catalog.Movement, error) {
+	defer c.Invalidate(id)
+	return c.Store.AdjustStock(ctx, id, a, actor, idem)
+}
+
+func (c *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
+	r, err := c.Store.Reserve(ctx, in, actor, idem)
+	c.invalidateLines(r)
+	return r, err
+}
+
+func (c *Store) CommitReservation(ctx context.Context, id, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
+	r, err := c.Store.CommitReservation(ctx, id, actor, idem)
+	c.invalidateLines(r)
+	return r, err
+}
+
+func (c *Store) ReleaseReservation(ctx context.Context, id, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
+	r, err := c.Store.ReleaseReservation(ctx, id, actor, idem)
+	c.invalidateLines(r)
+	return r, err
+}
+
+func (c *Store) invalidateLines(r catalog.Reservation) {
+	ids := make([]string, 0, len(r.Lines))
+	for _, l := range r.Lines {
+		ids = append(ids, l.ProductID)
+	}
+	c.Invalidate(ids...)
+}
+
+// ExpireReservations and ApplyDuePrices change products this instance cannot name cheaply;
+// they clear the cache when they changed anything.
+func (c *Store) ExpireReservations(ctx context.Context, limit int) (int, error) {
+	n, err := c.Store.ExpireReservations(ctx, limit)
+	if n > 0 {
+		c.Clear()
+	}
+	return n, err
+}
+
+func (c *Store) ApplyDuePrices(ctx context.Context, limit int) (int, error) {
+	n, err := c.Store.ApplyDuePrices(ctx, limit)
+	if n > 0 {
+		c.Clear()
+	}
+	return n, err
+}
