@@ -20,6 +20,27 @@ type scenario struct {
 	prepare func(context.Context) error
 	check   func(context.Context, *Result) (string, error)
 	hooks   *Hooks
+	// target, when set, says how the result compares with the figure the project aims for.
+	target func(r Result, earlier []Result) string
+}
+
+func ratioTarget(min float64) func(Result, []Result) string {
+	return func(r Result, _ []Result) string {
+		return fmt.Sprintf("target >= %.1fx: %s", min, verdict(r.Ratio >= min))
+	}
+}
+
+// p99Target compares a p99 with a multiple of the get-by-id p99 (the uncached one: the
+// database path).
+func p99Target(times float64) func(Result, []Result) string {
+	return func(r Result, earlier []Result) string {
+		for _, g := range earlier {
+			if g.Name == "get-by-id, no cache" && g.P99 > 0 {
+				return fmt.Sprintf("target p99 <= %.0fx get-by-id p99 (%s): %s", times, round(g.P99), verdict(float64(r.P99) <= times*float64(g.P99)))
+			}
+		}
+		return ""
+	}
 }
 
 func get(ctx context.Context, u string) (*http.Request, error) {
@@ -76,11 +97,15 @@ func (e *env) scenarios() []scenario {
 	cursors := make([]string, e.cfg.Workers)
 	var cmu sync.Mutex
 	list = append(list,
+		scenario{name: "get-by-id, no cache", ceiling: dbCeiling, target: ratioTarget(0.9), ok: ok200,
+			req: func(ctx context.Context, w, i int) (*http.Request, error) {
+				return get(ctx, e.direct+"/products/"+pick(w, e.ids))
+			}},
 		scenario{name: "get-by-id", ceiling: dbCeiling, ok: ok200,
 			req: func(ctx context.Context, w, i int) (*http.Request, error) {
 				return get(ctx, e.base+"/products/"+pick(w, e.ids))
 			}},
-		scenario{name: "get-by-id hot (10 products)", ceiling: "ceiling-a fixed-body", ok: ok200,
+		scenario{name: "get-by-id hot (10 products)", ceiling: "ceiling-a fixed-body", target: ratioTarget(0.6), ok: ok200,
 			req: func(ctx context.Context, w, i int) (*http.Request, error) {
 				return get(ctx, e.base+"/products/"+pick(w, hot))
 			}},
@@ -92,7 +117,7 @@ func (e *env) scenarios() []scenario {
 			req: func(ctx context.Context, w, i int) (*http.Request, error) {
 				return get(ctx, e.base+"/products?sort=name&limit=20")
 			}},
-		scenario{name: "list deep pages (cursor)", ceiling: dbCeiling, ok: ok200,
+		scenario{name: "list deep pages (cursor)", ceiling: dbCeiling, target: p99Target(3), ok: ok200,
 			req: func(ctx context.Context, w, i int) (*http.Request, error) {
 				cmu.Lock()
 				c := cursors[w]
@@ -107,7 +132,7 @@ func (e *env) scenarios() []scenario {
 				}
 				return r, err
 			}},
-		scenario{name: "search", ceiling: dbCeiling, ok: ok200,
+		scenario{name: "search", ceiling: dbCeiling, target: p99Target(3), ok: ok200,
 			req: func(ctx context.Context, w, i int) (*http.Request, error) {
 				return get(ctx, e.base+"/products?limit=20&q="+url.QueryEscape(pick(w, e.words)))
 			}},
@@ -132,7 +157,9 @@ func (e *env) scenarios() []scenario {
 	const hotStock, manyStock = 10_000_000, 1_000_000
 	var soldOut sync.Map
 	list = append(list,
-		scenario{name: "reserve one hot SKU", ceiling: dbCeiling, ok: []int{201},
+		scenario{name: "reserve one hot SKU", ceiling: dbCeiling, target: func(r Result, _ []Result) string {
+			return fmt.Sprintf("target >= 2000/s: %s", verdict(r.RPS >= 2000))
+		}, ok: []int{201},
 			prepare: func(ctx context.Context) error { return e.stock(ctx, map[string]int64{hotSKU: hotStock}) },
 			req: func(ctx context.Context, w, i int) (*http.Request, error) {
 				return e.post(ctx, "/reservations", `{"lines":[{"sku":"`+hotSKU+`","quantity":1}]}`)
