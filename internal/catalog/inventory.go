@@ -276,3 +276,13 @@ func FinishMovement(r Reservation, l ReservationLine, to ReservationStatus, acto
 	}
 	return m
 }
+
+// ShortageError is the answer to a reservation some lines of which stock cannot cover.
+func ShortageError(shortages []Shortage) error {
+	parts := make([]string, len(shortages))
+	for i, sh := range shortages {
+		parts[i] = fmt.Sprintf("%s (asked %d, available %d)", sh.SKU, sh.Requested, sh.Available)
+	}
+	return &Error{Code: CodeInsufficientStock, Shortages: shortages,
+		Message: "not enough stock, nothing was reserved: " + strings.Join(parts, ", ")}
+}

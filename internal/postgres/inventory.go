@@ -287,7 +287,7 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 				return err
 			}
 			if short := shortages(lines, stock); len(short) > 0 {
-				return shortageError(short)
+				return catalog.ShortageError(short)
 			}
 		}
 		// One row needs no lock order: the guarded update locks it, and refuses if short.
@@ -298,7 +298,7 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 				return lerr
 			}
 			if short := shortages(lines, stock); len(short) > 0 {
-				return shortageError(short)
+				return catalog.ShortageError(short)
 			}
 		}
 		if err != nil {
@@ -319,15 +319,6 @@ func shortages(lines []catalog.ReservationLine, stock map[string]stockRow) []cat
 		}
 	}
 	return out
-}
-
-func shortageError(shortages []catalog.Shortage) error {
-	var parts []string
-	for _, sh := range shortages {
-		parts = append(parts, fmt.Sprintf("%s (asked %d, available %d)", sh.SKU, sh.Requested, sh.Available))
-	}
-	return &catalog.Error{Code: catalog.CodeInsufficientStock, Shortages: shortages,
-		Message: "not enough stock, nothing was reserved: " + strings.Join(parts, ", ")}
 }
 
 func reservationOf(ctx context.Context, q querier, id string, lock bool) (catalog.Reservation, error) {

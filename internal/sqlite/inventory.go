@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/acme/catalog/internal/catalog"
@@ -174,7 +173,7 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 			return err
 		}
 		if len(shortages) > 0 {
-			return shortageError(shortages)
+			return catalog.ShortageError(shortages)
 		}
 		r = catalog.Reservation{ID: catalog.NewID(), Status: catalog.ReservationHeld, Lines: lines,
 			ExpiresAt: now.Add(in.TTL()), CreatedAt: now, UpdatedAt: now}
@@ -195,15 +194,6 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 		return s.remember(ctx, tx, idem, r)
 	})
 	return r, err
-}
-
-func shortageError(shortages []catalog.Shortage) error {
-	var parts []string
-	for _, sh := range shortages {
-		parts = append(parts, fmt.Sprintf("%s (asked %d, available %d)", sh.SKU, sh.Requested, sh.Available))
-	}
-	return &catalog.Error{Code: catalog.CodeInsufficientStock, Shortages: shortages,
-		Message: "not enough stock, nothing was reserved: " + strings.Join(parts, ", ")}
 }
 
 func reservationOf(ctx context.Context, q interface {
