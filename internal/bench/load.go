@@ -34,7 +34,8 @@ type Result struct {
 // scenario expects are in ok; any other status counts as an error.
 // Hooks let a scenario watch answers (After) and end early (Done), as a sell-out does.
 type Hooks struct {
-	After func(r *http.Request, status int)
+	// After sees each answer (with its body) in the worker that asked.
+	After func(worker int, r *http.Request, status int, body []byte)
 	Done  func() bool
 }
 
@@ -71,11 +72,16 @@ func Run(ctx context.Context, client *http.Client, name string, workers int, d t
 					s.errs++
 					continue
 				}
-				io.Copy(io.Discard, resp.Body)
+				var body []byte
+				if hooks != nil && hooks.After != nil {
+					body, _ = io.ReadAll(resp.Body)
+				} else {
+					io.Copy(io.Discard, resp.Body)
+				}
 				resp.Body.Close()
 				s.lat = append(s.lat, time.Since(t0))
 				if hooks != nil && hooks.After != nil {
-					hooks.After(req, resp.StatusCode)
+					hooks.After(w, req, resp.StatusCode, body)
 				}
 				s.status[resp.StatusCode]++
 				if !slices.Contains(ok, resp.StatusCode) {

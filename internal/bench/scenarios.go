@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -93,9 +94,9 @@ func (e *env) scenarios() []scenario {
 			}})
 	}
 	hot := e.ids[:min(10, len(e.ids))]
-	// Each worker walks the list page by page, continuing from its cursor: deep pages.
+	// Each worker walks the list page by page, continuing from its cursor: deep pages. Only
+	// worker w touches cursors[w] (its request and its After hook run in its goroutine).
 	cursors := make([]string, e.cfg.Workers)
-	var cmu sync.Mutex
 	list = append(list,
 		scenario{name: "get-by-id, no cache", ceiling: dbCeiling, target: ratioTarget(0.9), ok: ok200,
 			req: func(ctx context.Context, w, i int) (*http.Request, error) {
@@ -119,19 +120,20 @@ func (e *env) scenarios() []scenario {
 			}},
 		scenario{name: "list deep pages (cursor)", ceiling: dbCeiling, target: p99Target(3), ok: ok200,
 			req: func(ctx context.Context, w, i int) (*http.Request, error) {
-				cmu.Lock()
-				c := cursors[w]
-				cmu.Unlock()
 				u := e.base + "/products?sort=name&limit=20"
-				if c != "" {
+				if c := cursors[w]; c != "" {
 					u += "&cursor=" + url.QueryEscape(c)
 				}
-				r, err := get(ctx, u)
-				if err == nil {
-					r = r.WithContext(context.WithValue(ctx, cursorSlot{}, w))
+				return get(ctx, u)
+			},
+			hooks: &Hooks{After: func(w int, _ *http.Request, status int, body []byte) {
+				var page struct {
+					NextCursor string `json:"next_cursor"`
 				}
-				return r, err
-			}},
+				if status == http.StatusOK && json.Unmarshal(body, &page) == nil {
+					cursors[w] = page.NextCursor // "" at the end: start again
+				}
+			}}},
 		scenario{name: "search", ceiling: dbCeiling, target: p99Target(3), ok: ok200,
 			req: func(ctx context.Context, w, i int) (*http.Request, error) {
 				return get(ctx, e.base+"/products?limit=20&q="+url.QueryEscape(pick(w, e.words)))
@@ -143,12 +145,6 @@ func (e *env) scenarios() []scenario {
 					e.base, pick(w, e.cats), lo, lo+20000))
 			}},
 	)
-	// The deep-page scenario follows next_cursor through a transport hook.
-	e.client.Transport = &cursorFollower{next: e.client.Transport, set: func(w int, c string) {
-		cmu.Lock()
-		cursors[w] = c
-		cmu.Unlock()
-	}}
 
 	hotSKU, manySKUs := "BENCH-HOT-1", make([]string, 1000)
 	for i := range manySKUs {
@@ -194,7 +190,7 @@ func (e *env) scenarios() []scenario {
 				return r, err
 			},
 			hooks: &Hooks{
-				After: func(r *http.Request, status int) {
+				After: func(_ int, r *http.Request, status int, _ []byte) {
 					if status == http.StatusConflict {
 						soldOut.Store(r.Header.Get("X-Bench-SKU"), true)
 					}
@@ -236,29 +232,6 @@ func (e *env) scenarios() []scenario {
 			}},
 	)
 	return list
-}
-
-type cursorSlot struct{}
-
-// cursorFollower reads next_cursor from list responses of the deep-page scenario and hands it
-// to the worker that asked.
-type cursorFollower struct {
-	next http.RoundTripper
-	set  func(worker int, cursor string)
-}
-
-func (c *cursorFollower) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := c.next.RoundTrip(r)
-	w, ok := r.Context().Value(cursorSlot{}).(int)
-	if err != nil || !ok || resp.StatusCode != 200 {
-		return resp, err
-	}
-	body, err := readAll(resp)
-	if err != nil {
-		return nil, err
-	}
-	c.set(w, extractCursor(body))
-	return resp, nil
 }
 
 func (e *env) stock(ctx context.Context, units map[string]int64) error {

@@ -100,7 +100,7 @@ func RunSuite(ctx context.Context, cfg Config) ([]Result, error) {
 			}
 		}
 		d := cfg.Duration
-		if sc.hooks != nil {
+		if sc.hooks != nil && sc.hooks.Done != nil {
 			d = max(d, 30*time.Second) // runs until its own end (a sell-out), bounded
 		}
 		r := Run(ctx, e.client, sc.name, cfg.Workers, d, sc.ok, sc.req, sc.hooks)
@@ -147,21 +147,9 @@ func shortCeiling(name string) string {
 }
 
 func memoryNote() string {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return ""
-	}
-	var rss, hwm string
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == "VmRSS:" {
-			rss = f[1] + " kB"
-		}
-		if len(f) >= 2 && f[0] == "VmHWM:" {
-			hwm = f[1] + " kB"
-		}
-	}
-	return fmt.Sprintf("bench process (server, client and SQLite if used): RSS %s now, peak %s", rss, hwm)
+	pid := os.Getpid()
+	return fmt.Sprintf("bench process (server, client and SQLite if used): RSS %d kB now, peak %d kB",
+		rssKB(pid, "VmRSS:"), rssKB(pid, "VmHWM:"))
 }
 
 func (e *env) setup(ctx context.Context) error {

@@ -114,3 +114,15 @@ type Shortage struct {
 	Requested int64  `json:"requested"`
 	Available int64  `json:"available"`
 }
+
+// Errors both stores return.
+var (
+	ErrProductNotFound     = Errorf(CodeNotFound, "product not found")
+	ErrReservationNotFound = Errorf(CodeNotFound, "reservation not found")
+)
+
+// StaleVersion is the answer to a conditional write whose version is no longer current.
+func StaleVersion(current, want int64) error {
+	return Errorf(CodePreconditionFailed,
+		"the product changed since you read it (your version %d, current %d): read it again and retry", want, current)
+}

@@ -197,6 +197,15 @@ type PriceChange struct {
 	ValidFrom *time.Time `json:"valid_from,omitempty"`
 }
 
+// Scheduled reports whether the change takes effect later than now, and when it takes effect
+// (at the stores' microsecond precision).
+func (c PriceChange) Scheduled(now time.Time) (time.Time, bool) {
+	if c.ValidFrom != nil && c.ValidFrom.After(now) {
+		return c.ValidFrom.UTC().Truncate(time.Microsecond), true
+	}
+	return now, false
+}
+
 // MaxPriceSchedule bounds how far ahead a price may be scheduled.
 const MaxPriceSchedule = 366 * 24 * time.Hour
 

@@ -147,6 +147,19 @@ func (q ListQuery) Validate() error {
 	return nil
 }
 
+// EmptySearch reports whether q asks for a search without one searchable word (only
+// punctuation, say), which no product matches; page is then the whole answer.
+func (q ListQuery) EmptySearch() (page ProductPage, ok bool) {
+	if q.Filter.Query == "" || len(SearchTerms(q.Filter.Query)) > 0 {
+		return page, false
+	}
+	page.Items = []Product{}
+	if q.WithTotal {
+		page.Total = new(int64)
+	}
+	return page, true
+}
+
 // ProductPage is one page of a product list.
 type ProductPage struct {
 	Items []Product

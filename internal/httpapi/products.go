@@ -236,8 +236,7 @@ func (s *Server) patchProduct(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if version != 0 && cur.Version != version {
-			writeError(w, r, catalog.Errorf(catalog.CodePreconditionFailed,
-				"the product changed since you read it (your version %d, current %d): read it again and retry", version, cur.Version))
+			writeError(w, r, catalog.StaleVersion(cur.Version, version))
 			return
 		}
 		in := cur.Input()

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,7 @@ type Server struct {
 	metrics        *Metrics
 	draining       atomic.Bool
 	mux            *http.ServeMux
+	patterns       []string // every route registered, in order
 	handler        http.Handler
 }
 
@@ -70,58 +72,47 @@ func New(opts Options) *Server {
 }
 
 func (s *Server) routes() {
-	m := s.mux
-	m.HandleFunc("GET /health", s.health)
-	m.HandleFunc("GET /ready", s.ready)
-	m.HandleFunc("GET /openapi.yaml", s.openAPIDoc)
+	s.handle("GET /health", s.health)
+	s.handle("GET /ready", s.ready)
+	s.handle("GET /openapi.yaml", s.openAPIDoc)
 	if s.metrics != nil {
-		m.Handle("GET /metrics", s.metrics.Handler())
+		s.handle("GET /metrics", s.metrics.Handler().ServeHTTP)
 	}
 
-	m.HandleFunc("GET /products", s.listProducts)
-	m.HandleFunc("POST /products", s.protect(s.createProduct))
-	m.HandleFunc("GET /products/{id}", s.getProduct)
-	m.HandleFunc("PUT /products/{id}", s.protect(s.replaceProduct))
-	m.HandleFunc("PATCH /products/{id}", s.protect(s.patchProduct))
-	m.HandleFunc("DELETE /products/{id}", s.protect(s.deleteProduct))
-	m.HandleFunc("POST /products/{id}/archive", s.protect(s.archiveProduct))
-	m.HandleFunc("GET /skus/{sku}", s.getProductBySKU)
+	s.handle("GET /products", s.listProducts)
+	s.handle("POST /products", s.protect(s.createProduct))
+	s.handle("GET /products/{id}", s.getProduct)
+	s.handle("PUT /products/{id}", s.protect(s.replaceProduct))
+	s.handle("PATCH /products/{id}", s.protect(s.patchProduct))
+	s.handle("DELETE /products/{id}", s.protect(s.deleteProduct))
+	s.handle("POST /products/{id}/archive", s.protect(s.archiveProduct))
+	s.handle("GET /skus/{sku}", s.getProductBySKU)
 
-	m.HandleFunc("GET /products/{id}/stock", s.getStock)
-	m.HandleFunc("POST /products/{id}/stock/adjustments", s.protect(s.adjustStock))
-	m.HandleFunc("GET /products/{id}/stock/movements", s.protect(s.listMovements))
-	m.HandleFunc("PUT /products/{id}/price", s.protect(s.setPrice))
-	m.HandleFunc("GET /products/{id}/prices", s.priceHistory)
-	m.HandleFunc("POST /reservations", s.protect(s.createReservation))
-	m.HandleFunc("GET /reservations/{id}", s.protect(s.getReservation))
-	m.HandleFunc("POST /reservations/{id}/commit", s.protect(s.finishReservation(true)))
-	m.HandleFunc("POST /reservations/{id}/release", s.protect(s.finishReservation(false)))
+	s.handle("GET /products/{id}/stock", s.getStock)
+	s.handle("POST /products/{id}/stock/adjustments", s.protect(s.adjustStock))
+	s.handle("GET /products/{id}/stock/movements", s.protect(s.listMovements))
+	s.handle("PUT /products/{id}/price", s.protect(s.setPrice))
+	s.handle("GET /products/{id}/prices", s.priceHistory)
+	s.handle("POST /reservations", s.protect(s.createReservation))
+	s.handle("GET /reservations/{id}", s.protect(s.getReservation))
+	s.handle("POST /reservations/{id}/commit", s.protect(s.finishReservation(true)))
+	s.handle("POST /reservations/{id}/release", s.protect(s.finishReservation(false)))
 
-	m.HandleFunc("GET /categories", s.listCategories)
-	m.HandleFunc("POST /categories", s.protect(s.createCategory))
-	m.HandleFunc("GET /categories/{slug}", s.getCategory)
-	m.HandleFunc("PATCH /categories/{slug}", s.protect(s.updateCategory))
-	m.HandleFunc("DELETE /categories/{slug}", s.protect(s.deleteCategory))
+	s.handle("GET /categories", s.listCategories)
+	s.handle("POST /categories", s.protect(s.createCategory))
+	s.handle("GET /categories/{slug}", s.getCategory)
+	s.handle("PATCH /categories/{slug}", s.protect(s.updateCategory))
+	s.handle("DELETE /categories/{slug}", s.protect(s.deleteCategory))
+}
+
+// handle registers a route and remembers its pattern for Routes.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, h)
+	s.patterns = append(s.patterns, pattern)
 }
 
 // Routes lists every route pattern, for the contract test against the OpenAPI document.
-func (s *Server) Routes() []string {
-	r := []string{
-		"GET /health", "GET /ready", "GET /openapi.yaml",
-		"GET /products", "POST /products", "GET /products/{id}", "PUT /products/{id}",
-		"PATCH /products/{id}", "DELETE /products/{id}", "POST /products/{id}/archive",
-		"GET /skus/{sku}",
-		"GET /products/{id}/stock", "POST /products/{id}/stock/adjustments", "GET /products/{id}/stock/movements",
-		"PUT /products/{id}/price", "GET /products/{id}/prices",
-		"POST /reservations", "GET /reservations/{id}", "POST /reservations/{id}/commit", "POST /reservations/{id}/release",
-		"GET /categories", "POST /categories", "GET /categories/{slug}", "PATCH /categories/{slug}",
-		"DELETE /categories/{slug}",
-	}
-	if s.metrics != nil {
-		r = append(r, "GET /metrics")
-	}
-	return r
-}
+func (s *Server) Routes() []string { return slices.Clone(s.patterns) }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 

@@ -89,13 +89,13 @@ func URL(t testing.TB) string {
 	name := "catalog_test_" + randomHex(6)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := c.exec(ctx, "CREATE DATABASE "+name); err != nil {
+	if err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := c.exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		if err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 			t.Logf("drop test database %s: %v", name, err)
 		}
 	})
@@ -113,7 +113,8 @@ func WithDatabase(connString, name string) string {
 	return connString + " dbname=" + name
 }
 
-func (c *Cluster) exec(ctx context.Context, sql string) error {
+// Exec runs one statement as the superuser on the maintenance database.
+func (c *Cluster) Exec(ctx context.Context, sql string) error {
 	conn, err := pgx.Connect(ctx, c.AdminURL)
 	if err != nil {
 		return err
@@ -249,9 +250,6 @@ func (c *Cluster) Close() {
 		os.RemoveAll(filepath.Dir(c.dir))
 	}
 }
-
-// Exec runs one statement as the superuser on the maintenance database.
-func (c *Cluster) Exec(ctx context.Context, sql string) error { return c.exec(ctx, sql) }
 
 // Dir returns the cluster's directory (socket and log), empty for an external server.
 func (c *Cluster) Dir() string {

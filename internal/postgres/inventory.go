@@ -151,7 +151,7 @@ var errStockChanged = catalog.Errorf(catalog.CodeConflict, "the stock changed; n
 func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adjustment, actor string, idem *catalog.Idempotency) (catalog.Movement, error) {
 	var m catalog.Movement
 	if !catalog.ValidID(productID) {
-		return m, errNoProduct
+		return m, catalog.ErrProductNotFound
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if ok, err := s.claim(ctx, tx, idem, &m); ok || err != nil {
@@ -163,7 +163,7 @@ func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adj
 		}
 		row, ok := rows[productID]
 		if !ok {
-			return errNoProduct
+			return catalog.ErrProductNotFound
 		}
 		if row.onHand+a.Delta < row.reserved {
 			return catalog.Errorf(catalog.CodeInsufficientStock,
@@ -181,7 +181,7 @@ func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adj
 // Movements lists a product's stock log, newest first.
 func (s *Store) Movements(ctx context.Context, productID string, before int64, limit int) ([]catalog.Movement, error) {
 	if !catalog.ValidID(productID) {
-		return nil, errNoProduct
+		return nil, catalog.ErrProductNotFound
 	}
 	if before <= 0 {
 		before = 1<<63 - 1
@@ -193,7 +193,7 @@ func (s *Store) Movements(ctx context.Context, productID string, before int64, l
 			return err
 		}
 		if !exists {
-			return errNoProduct
+			return catalog.ErrProductNotFound
 		}
 		rows, err := tx.Query(ctx, `SELECT id, product_id::text, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason,
 			coalesce(reservation_id::text, ''), actor, at FROM stock_movements WHERE product_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`,
@@ -211,8 +211,6 @@ func (s *Store) Movements(ctx context.Context, productID string, before int64, l
 	})
 	return out, err
 }
-
-var errNoReservation = catalog.Errorf(catalog.CodeNotFound, "reservation not found")
 
 // Reserve holds every line or none.
 func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
@@ -329,7 +327,7 @@ func reservationOf(ctx context.Context, q querier, id string, lock bool) (catalo
 	}
 	err := q.QueryRow(ctx, query, id).Scan(&r.Status, &r.ExpiresAt, &r.CreatedAt, &r.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return r, errNoReservation
+		return r, catalog.ErrReservationNotFound
 	}
 	if err != nil {
 		return r, err
@@ -350,7 +348,7 @@ func reservationOf(ctx context.Context, q querier, id string, lock bool) (catalo
 // Reservation returns a reservation.
 func (s *Store) Reservation(ctx context.Context, id string) (catalog.Reservation, error) {
 	if !catalog.ValidID(id) {
-		return catalog.Reservation{}, errNoReservation
+		return catalog.Reservation{}, catalog.ErrReservationNotFound
 	}
 	var r catalog.Reservation
 	err := s.tx(ctx, func(tx pgx.Tx) error {
@@ -405,7 +403,7 @@ func finishAll(ctx context.Context, tx pgx.Tx, rs []*catalog.Reservation, to cat
 func (s *Store) finish(ctx context.Context, id, actor string, idem *catalog.Idempotency, to catalog.ReservationStatus) (catalog.Reservation, error) {
 	var r catalog.Reservation
 	if !catalog.ValidID(id) {
-		return r, errNoReservation
+		return r, catalog.ErrReservationNotFound
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if ok, err := s.claim(ctx, tx, idem, &r); ok || err != nil {

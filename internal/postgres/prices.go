@@ -23,7 +23,7 @@ func (s *Store) SetPrice(ctx context.Context, productID string, c catalog.PriceC
 		e catalog.PriceEntry
 	)
 	if !catalog.ValidID(productID) {
-		return p, e, errNoProduct
+		return p, e, catalog.ErrProductNotFound
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		now := s.clock.Now()
@@ -34,14 +34,14 @@ func (s *Store) SetPrice(ctx context.Context, productID string, c catalog.PriceC
 		err := tx.QueryRow(ctx, `SELECT version FROM products WHERE id = $1 FOR UPDATE`, productID).Scan(&version)
 		switch {
 		case err == pgx.ErrNoRows:
-			return errNoProduct
+			return catalog.ErrProductNotFound
 		case err != nil:
 			return err
 		case ifVersion != 0 && version != ifVersion:
-			return staleVersion(version, ifVersion)
+			return catalog.StaleVersion(version, ifVersion)
 		}
-		if c.ValidFrom != nil && c.ValidFrom.After(now) {
-			e, err = recordPrice(ctx, tx, productID, c.Price, c.ValidFrom.UTC().Truncate(time.Microsecond), nil, actor, now)
+		if from, later := c.Scheduled(now); later {
+			e, err = recordPrice(ctx, tx, productID, c.Price, from, nil, actor, now)
 		} else {
 			if _, err := tx.Exec(ctx, `UPDATE products SET price_currency = $2, price_amount = $3, version = version + 1, updated_at = $4 WHERE id = $1`,
 				productID, c.Price.Currency, c.Price.Amount, now); err != nil {
@@ -61,7 +61,7 @@ func (s *Store) SetPrice(ctx context.Context, productID string, c catalog.PriceC
 // PriceHistory lists a product's prices, latest valid_from first, scheduled ones included.
 func (s *Store) PriceHistory(ctx context.Context, productID string) ([]catalog.PriceEntry, error) {
 	if !catalog.ValidID(productID) {
-		return nil, errNoProduct
+		return nil, catalog.ErrProductNotFound
 	}
 	var out []catalog.PriceEntry
 	err := s.tx(ctx, func(tx pgx.Tx) error {
@@ -70,7 +70,7 @@ func (s *Store) PriceHistory(ctx context.Context, productID string) ([]catalog.P
 			return err
 		}
 		if !exists {
-			return errNoProduct
+			return catalog.ErrProductNotFound
 		}
 		rows, err := tx.Query(ctx, `SELECT id, currency, amount, valid_from, applied_at, actor, created_at FROM price_history
 			WHERE product_id = $1 ORDER BY valid_from DESC, id DESC LIMIT 1000`, productID)

@@ -31,8 +31,6 @@ func scanProduct(row pgx.Row) (catalog.Product, error) {
 	return p, err
 }
 
-var errNoProduct = catalog.Errorf(catalog.CodeNotFound, "product not found")
-
 type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
@@ -42,7 +40,7 @@ type querier interface {
 func productOf(ctx context.Context, q querier, id string) (catalog.Product, error) {
 	p, err := scanProduct(q.QueryRow(ctx, `SELECT `+productColumns+productFrom+` WHERE p.id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return p, errNoProduct
+		return p, catalog.ErrProductNotFound
 	}
 	return p, err
 }
@@ -50,7 +48,7 @@ func productOf(ctx context.Context, q querier, id string) (catalog.Product, erro
 // Product returns the product with the given ID.
 func (s *Store) Product(ctx context.Context, id string) (catalog.Product, error) {
 	if !catalog.ValidID(id) {
-		return catalog.Product{}, errNoProduct
+		return catalog.Product{}, catalog.ErrProductNotFound
 	}
 	var p catalog.Product
 	err := s.withAuthRetry(ctx, func() (err error) {
@@ -68,7 +66,7 @@ func (s *Store) ProductBySKU(ctx context.Context, sku string) (catalog.Product, 
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return p, errNoProduct
+		return p, catalog.ErrProductNotFound
 	}
 	return p, storeError(ctx, err)
 }
@@ -124,28 +122,23 @@ func checkVersion(ctx context.Context, tx pgx.Tx, id string, ifVersion int64) er
 	err := tx.QueryRow(ctx, `SELECT version FROM products WHERE id = $1`, id).Scan(&v)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return errNoProduct
+		return catalog.ErrProductNotFound
 	case err != nil:
 		return err
 	}
-	return staleVersion(v, ifVersion)
-}
-
-func staleVersion(current, want int64) error {
-	return catalog.Errorf(catalog.CodePreconditionFailed,
-		"the product changed since you read it (your version %d, current %d): read it again and retry", want, current)
+	return catalog.StaleVersion(v, ifVersion)
 }
 
 // ReplaceProduct overwrites every writable field of a product.
 func (s *Store) ReplaceProduct(ctx context.Context, id string, in catalog.ProductInput, ifVersion int64) (catalog.Product, error) {
 	if !catalog.ValidID(id) {
-		return catalog.Product{}, errNoProduct
+		return catalog.Product{}, catalog.ErrProductNotFound
 	}
 	var p catalog.Product
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var before catalog.Money
 		if err := tx.QueryRow(ctx, `SELECT price_currency, price_amount FROM products WHERE id = $1 FOR UPDATE`, id).Scan(&before.Currency, &before.Amount); errors.Is(err, pgx.ErrNoRows) {
-			return errNoProduct
+			return catalog.ErrProductNotFound
 		} else if err != nil {
 			return err
 		}
@@ -179,7 +172,7 @@ func (s *Store) SetProductStatus(ctx context.Context, id string, status catalog.
 		return catalog.Product{}, catalog.InvalidField("status", "must be draft, active or archived")
 	}
 	if !catalog.ValidID(id) {
-		return catalog.Product{}, errNoProduct
+		return catalog.Product{}, catalog.ErrProductNotFound
 	}
 	var p catalog.Product
 	err := s.tx(ctx, func(tx pgx.Tx) error {
@@ -200,18 +193,18 @@ func (s *Store) SetProductStatus(ctx context.Context, id string, status catalog.
 // DeleteProduct removes a product, refusing while any of its units are reserved.
 func (s *Store) DeleteProduct(ctx context.Context, id string, ifVersion int64) error {
 	if !catalog.ValidID(id) {
-		return errNoProduct
+		return catalog.ErrProductNotFound
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		var version, reserved int64
 		err := tx.QueryRow(ctx, `SELECT p.version, i.reserved`+productFrom+` WHERE p.id = $1 FOR UPDATE`, id).Scan(&version, &reserved)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
-			return errNoProduct
+			return catalog.ErrProductNotFound
 		case err != nil:
 			return err
 		case ifVersion != 0 && version != ifVersion:
-			return staleVersion(version, ifVersion)
+			return catalog.StaleVersion(version, ifVersion)
 		case reserved > 0:
 			return catalog.Errorf(catalog.CodeConflict, "%d units of this product are reserved: commit or release the reservations first, or archive the product", reserved)
 		}
@@ -296,14 +289,14 @@ func (s *Store) Empty(ctx context.Context) (bool, error) {
 // ProductVersions returns a product's version and stock version, for conditional GETs.
 func (s *Store) ProductVersions(ctx context.Context, id string) (int64, int64, error) {
 	if !catalog.ValidID(id) {
-		return 0, 0, errNoProduct
+		return 0, 0, catalog.ErrProductNotFound
 	}
 	var v, sv int64
 	err := s.withAuthRetry(ctx, func() error {
 		return s.pool.QueryRow(ctx, `SELECT p.version, i.version FROM products p JOIN inventory i ON i.product_id = p.id WHERE p.id = $1`, id).Scan(&v, &sv)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, 0, errNoProduct
+		return 0, 0, catalog.ErrProductNotFound
 	}
 	return v, sv, storeError(ctx, err)
 }

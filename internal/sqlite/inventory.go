@@ -56,7 +56,7 @@ func move(ctx context.Context, tx *sql.Tx, m *catalog.Movement) error {
 	err := tx.QueryRowContext(ctx, `UPDATE inventory SET on_hand = on_hand + ?, reserved = reserved + ?, version = version + 1, updated_at = ?
 		WHERE product_id = ? RETURNING on_hand, reserved`, m.OnHandDelta, m.ReservedDelta, m.At.UnixMicro(), m.ProductID).Scan(&onHand, &reserved)
 	if errors.Is(err, sql.ErrNoRows) {
-		return errNoProduct
+		return catalog.ErrProductNotFound
 	}
 	if err != nil {
 		return err
@@ -71,7 +71,7 @@ func move(ctx context.Context, tx *sql.Tx, m *catalog.Movement) error {
 func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adjustment, actor string, idem *catalog.Idempotency) (catalog.Movement, error) {
 	var m catalog.Movement
 	if !catalog.ValidID(productID) {
-		return m, errNoProduct
+		return m, catalog.ErrProductNotFound
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if ok, err := s.replay(ctx, tx, idem, &m); ok || err != nil {
@@ -80,7 +80,7 @@ func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adj
 		var onHand, reserved int64
 		err := tx.QueryRowContext(ctx, `SELECT on_hand, reserved FROM inventory WHERE product_id = ?`, productID).Scan(&onHand, &reserved)
 		if errors.Is(err, sql.ErrNoRows) {
-			return errNoProduct
+			return catalog.ErrProductNotFound
 		}
 		if err != nil {
 			return err
@@ -101,13 +101,13 @@ func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adj
 // Movements lists a product's stock log, newest first.
 func (s *Store) Movements(ctx context.Context, productID string, before int64, limit int) ([]catalog.Movement, error) {
 	if !catalog.ValidID(productID) {
-		return nil, errNoProduct
+		return nil, catalog.ErrProductNotFound
 	}
 	var out []catalog.Movement
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM products WHERE id = ?`, productID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-			return errNoProduct
+			return catalog.ErrProductNotFound
 		} else if err != nil {
 			return err
 		}
@@ -134,8 +134,6 @@ func (s *Store) Movements(ctx context.Context, productID string, before int64, l
 	})
 	return out, err
 }
-
-var errNoReservation = catalog.Errorf(catalog.CodeNotFound, "reservation not found")
 
 // Reserve holds every line or none.
 func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
@@ -204,7 +202,7 @@ func reservationOf(ctx context.Context, q interface {
 	var exp, created, updated int64
 	err := q.QueryRowContext(ctx, `SELECT status, expires_at, created_at, updated_at FROM reservations WHERE id = ?`, id).Scan(&r.Status, &exp, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
-		return r, errNoReservation
+		return r, catalog.ErrReservationNotFound
 	}
 	if err != nil {
 		return r, err
@@ -228,7 +226,7 @@ func reservationOf(ctx context.Context, q interface {
 // Reservation returns a reservation.
 func (s *Store) Reservation(ctx context.Context, id string) (catalog.Reservation, error) {
 	if !catalog.ValidID(id) {
-		return catalog.Reservation{}, errNoReservation
+		return catalog.Reservation{}, catalog.ErrReservationNotFound
 	}
 	var r catalog.Reservation
 	err := s.read(ctx, func(tx *sql.Tx) error {
@@ -243,7 +241,7 @@ func (s *Store) Reservation(ctx context.Context, id string) (catalog.Reservation
 func (s *Store) finish(ctx context.Context, id, actor string, idem *catalog.Idempotency, to catalog.ReservationStatus) (catalog.Reservation, error) {
 	var r catalog.Reservation
 	if !catalog.ValidID(id) {
-		return r, errNoReservation
+		return r, catalog.ErrReservationNotFound
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if ok, err := s.replay(ctx, tx, idem, &r); ok || err != nil {

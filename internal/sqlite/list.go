@@ -14,15 +14,11 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 	if err := q.Validate(); err != nil {
 		return catalog.ProductPage{}, err
 	}
+	if page, ok := q.EmptySearch(); ok {
+		return page, nil
+	}
 	var page catalog.ProductPage
 	terms := catalog.SearchTerms(q.Filter.Query)
-	if q.Filter.Query != "" && len(terms) == 0 {
-		if q.WithTotal {
-			page.Total = new(int64)
-		}
-		page.Items = []catalog.Product{}
-		return page, nil // nothing searchable in the query: nothing matches
-	}
 
 	where, args := filterSQL(q.Filter, terms)
 	with := ""

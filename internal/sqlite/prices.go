@@ -28,7 +28,7 @@ func (s *Store) SetPrice(ctx context.Context, productID string, c catalog.PriceC
 		e catalog.PriceEntry
 	)
 	if !catalog.ValidID(productID) {
-		return p, e, errNoProduct
+		return p, e, catalog.ErrProductNotFound
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		now := s.clock.Now()
@@ -39,14 +39,14 @@ func (s *Store) SetPrice(ctx context.Context, productID string, c catalog.PriceC
 		err := tx.QueryRowContext(ctx, `SELECT version FROM products WHERE id = ?`, productID).Scan(&version)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return errNoProduct
+			return catalog.ErrProductNotFound
 		case err != nil:
 			return err
 		case ifVersion != 0 && version != ifVersion:
-			return staleVersion(version, ifVersion)
+			return catalog.StaleVersion(version, ifVersion)
 		}
-		if c.ValidFrom != nil && c.ValidFrom.After(now) {
-			e, err = recordPrice(ctx, tx, productID, c.Price, c.ValidFrom.UTC().Truncate(time.Microsecond), nil, actor, now)
+		if from, later := c.Scheduled(now); later {
+			e, err = recordPrice(ctx, tx, productID, c.Price, from, nil, actor, now)
 		} else {
 			if _, err := tx.ExecContext(ctx, `UPDATE products SET price_currency = ?, price_amount = ?, version = version + 1, updated_at = ? WHERE id = ?`,
 				c.Price.Currency, c.Price.Amount, now.UnixMicro(), productID); err != nil {
@@ -66,13 +66,13 @@ func (s *Store) SetPrice(ctx context.Context, productID string, c catalog.PriceC
 // PriceHistory lists a product's prices, latest valid_from first, scheduled ones included.
 func (s *Store) PriceHistory(ctx context.Context, productID string) ([]catalog.PriceEntry, error) {
 	if !catalog.ValidID(productID) {
-		return nil, errNoProduct
+		return nil, catalog.ErrProductNotFound
 	}
 	var out []catalog.PriceEntry
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM products WHERE id = ?`, productID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-			return errNoProduct
+			return catalog.ErrProductNotFound
 		} else if err != nil {
 			return err
 		}

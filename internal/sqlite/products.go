@@ -54,13 +54,11 @@ func encodeJSON(v any) string {
 	return string(b)
 }
 
-var errNoProduct = catalog.Errorf(catalog.CodeNotFound, "product not found")
-
 // Product returns the product with the given ID.
 func (s *Store) Product(ctx context.Context, id string) (catalog.Product, error) {
 	p, err := scanProduct(s.r.QueryRowContext(ctx, `SELECT `+productColumns+productFrom+` WHERE p.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return p, errNoProduct
+		return p, catalog.ErrProductNotFound
 	}
 	return p, storeError(ctx, err)
 }
@@ -69,7 +67,7 @@ func (s *Store) Product(ctx context.Context, id string) (catalog.Product, error)
 func (s *Store) ProductBySKU(ctx context.Context, sku string) (catalog.Product, error) {
 	p, err := scanProduct(s.r.QueryRowContext(ctx, `SELECT `+productColumns+productFrom+` WHERE p.sku = ? COLLATE NOCASE`, sku))
 	if errors.Is(err, sql.ErrNoRows) {
-		return p, errNoProduct
+		return p, catalog.ErrProductNotFound
 	}
 	return p, storeError(ctx, err)
 }
@@ -77,7 +75,7 @@ func (s *Store) ProductBySKU(ctx context.Context, sku string) (catalog.Product, 
 func productOf(tx *sql.Tx, ctx context.Context, id string) (catalog.Product, error) {
 	p, err := scanProduct(tx.QueryRowContext(ctx, `SELECT `+productColumns+productFrom+` WHERE p.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return p, errNoProduct
+		return p, catalog.ErrProductNotFound
 	}
 	return p, err
 }
@@ -141,16 +139,11 @@ func checkVersion(ctx context.Context, tx *sql.Tx, id string, ifVersion int64) e
 	err := tx.QueryRowContext(ctx, `SELECT version FROM products WHERE id = ?`, id).Scan(&v)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return errNoProduct
+		return catalog.ErrProductNotFound
 	case err != nil:
 		return err
 	}
-	return staleVersion(v, ifVersion)
-}
-
-func staleVersion(current, want int64) error {
-	return catalog.Errorf(catalog.CodePreconditionFailed,
-		"the product changed since you read it (your version %d, current %d): read it again and retry", want, current)
+	return catalog.StaleVersion(v, ifVersion)
 }
 
 // ReplaceProduct overwrites every writable field of a product.
@@ -160,7 +153,7 @@ func (s *Store) ReplaceProduct(ctx context.Context, id string, in catalog.Produc
 		now := s.clock.Now()
 		var before catalog.Money
 		if err := tx.QueryRowContext(ctx, `SELECT price_currency, price_amount FROM products WHERE id = ?`, id).Scan(&before.Currency, &before.Amount); errors.Is(err, sql.ErrNoRows) {
-			return errNoProduct
+			return catalog.ErrProductNotFound
 		} else if err != nil {
 			return err
 		}
@@ -216,11 +209,11 @@ func (s *Store) DeleteProduct(ctx context.Context, id string, ifVersion int64) e
 		err := tx.QueryRowContext(ctx, `SELECT p.version, i.reserved`+productFrom+` WHERE p.id = ?`, id).Scan(&version, &reserved)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return errNoProduct
+			return catalog.ErrProductNotFound
 		case err != nil:
 			return err
 		case ifVersion != 0 && version != ifVersion:
-			return staleVersion(version, ifVersion)
+			return catalog.StaleVersion(version, ifVersion)
 		case reserved > 0:
 			return catalog.Errorf(catalog.CodeConflict, "%d units of this product are reserved: commit or release the reservations first, or archive the product", reserved)
 		}
@@ -275,7 +268,7 @@ func (s *Store) ProductVersions(ctx context.Context, id string) (int64, int64, e
 	var v, sv int64
 	err := s.r.QueryRowContext(ctx, `SELECT p.version, i.version FROM products p JOIN inventory i ON i.product_id = p.id WHERE p.id = ?`, id).Scan(&v, &sv)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, errNoProduct
+		return 0, 0, catalog.ErrProductNotFound
 	}
 	return v, sv, storeError(ctx, err)
 }
