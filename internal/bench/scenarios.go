@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/acme/catalog/internal/catalog"
 )
@@ -146,7 +147,8 @@ func (e *env) scenarios() []scenario {
 			}},
 	)
 
-	hotSKU, manySKUs := "BENCH-HOT-1", make([]string, 1000)
+	hotSKU, idemSKU, manySKUs := "BENCH-HOT-1", "BENCH-HOT-IDEM", make([]string, 1000)
+	runID := time.Now().UnixNano() // idempotency keys unique to this run, should the database be reused
 	for i := range manySKUs {
 		manySKUs[i] = fmt.Sprintf("BENCH-MANY-%04d", i)
 	}
@@ -162,6 +164,20 @@ func (e *env) scenarios() []scenario {
 			},
 			check: func(ctx context.Context, r *Result) (string, error) {
 				return e.oversold(ctx, []string{hotSKU}, r.Statuses[201])
+			}},
+		scenario{name: "reserve one hot SKU, idempotent", ceiling: dbCeiling, target: func(r Result, _ []Result) string {
+			return fmt.Sprintf("target >= 2000/s: %s", verdict(r.RPS >= 2000))
+		}, ok: []int{201},
+			prepare: func(ctx context.Context) error { return e.stock(ctx, map[string]int64{idemSKU: hotStock}) },
+			req: func(ctx context.Context, w, i int) (*http.Request, error) {
+				r, err := e.post(ctx, "/reservations", `{"lines":[{"sku":"`+idemSKU+`","quantity":1}]}`)
+				if err == nil {
+					r.Header.Set("Idempotency-Key", fmt.Sprintf("hot-%d-%d-%d", runID, w, i))
+				}
+				return r, err
+			},
+			check: func(ctx context.Context, r *Result) (string, error) {
+				return e.oversold(ctx, []string{idemSKU}, r.Statuses[201])
 			}},
 		scenario{name: "reserve across 1000 SKUs", ceiling: dbCeiling, ok: []int{201},
 			prepare: func(ctx context.Context) error {

@@ -17,7 +17,8 @@ import (
 // order, so two multi-SKU reservations naming the same SKUs in opposite orders queue instead of
 // deadlocking, and reservations of unrelated SKUs never wait for each other. Transactions that
 // also change a reservation lock the reservation row first, then inventory rows, in that order
-// everywhere. Read committed isolation is enough: every decision is made on locked rows.
+// everywhere. Read committed isolation is enough: every decision is made on locked rows. A
+// one-line reservation locks its single row inside one guarded statement (reserveOne).
 
 // claim takes the idempotency key for this transaction. A concurrent request with the same key
 // waits on the unique index until this one commits (and then replays its result) or rolls back
@@ -214,66 +215,40 @@ func (s *Store) Movements(ctx context.Context, productID string, before int64, l
 
 // Reserve holds every line or none.
 func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
+	if len(in.Lines) == 1 {
+		r, done, err := s.reserveOne(ctx, in, actor, idem)
+		if done || err != nil {
+			return r, err
+		}
+	}
 	var r catalog.Reservation
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if ok, err := s.claim(ctx, tx, idem, &r); ok || err != nil {
 			return err
 		}
-		now := s.clock.Now()
-		skus := make([]string, len(in.Lines))
-		for i, l := range in.Lines {
-			skus[i] = strings.ToLower(l.SKU)
-		}
-		// Look the SKUs up and write the reservation before taking any lock: the inventory rows
-		// stay locked only for the stock update and the commit.
-		idRows, err := tx.Query(ctx, `SELECT lower(sku), id::text, sku, status FROM products WHERE lower(sku) = ANY($1)`, skus)
+		lines, err := resolveLines(ctx, tx, in.Lines)
 		if err != nil {
 			return err
 		}
-		type found struct {
-			id, sku string
-			status  catalog.Status
-		}
-		bySKU := map[string]found{}
-		for idRows.Next() {
-			var key string
-			var f found
-			if err := idRows.Scan(&key, &f.id, &f.sku, &f.status); err != nil {
-				return err
-			}
-			bySKU[key] = f
-		}
-		if err := idRows.Err(); err != nil {
-			return err
-		}
-		var problems catalog.Problems
-		lines := make([]catalog.ReservationLine, len(in.Lines))
-		for i, l := range in.Lines {
-			f, ok := bySKU[skus[i]]
-			switch {
-			case !ok:
-				problems.Add(fmt.Sprintf("lines[%d].sku", i), "no product has SKU %q", l.SKU)
-			case f.status != catalog.StatusActive:
-				problems.Add(fmt.Sprintf("lines[%d].sku", i), "%s is %s, not for sale", f.sku, f.status)
-			}
-			lines[i] = catalog.ReservationLine{SKU: f.sku, Quantity: l.Quantity, ProductID: f.id}
-		}
-		if err := problems.Err(); err != nil {
-			return err
-		}
-		r = catalog.Reservation{ID: catalog.NewID(), Status: catalog.ReservationHeld, Lines: lines, ExpiresAt: now.Add(in.TTL()), CreatedAt: now, UpdatedAt: now}
+		now := s.clock.Now()
+		r = newReservation(in, lines, now)
 		lineNos, pids, lineSKUs, qtys := make([]int32, len(lines)), make([]string, len(lines)), make([]string, len(lines)), make([]int64, len(lines))
 		ms := make([]*catalog.Movement, len(lines))
 		for i, l := range lines {
 			lineNos[i], pids[i], lineSKUs[i], qtys[i] = int32(i), l.ProductID, l.SKU, l.Quantity
 			ms[i] = &catalog.Movement{ProductID: l.ProductID, Kind: catalog.MoveReserve, ReservedDelta: l.Quantity, ReservationID: r.ID, Actor: actor, At: now}
 		}
+		// Write the reservation (and its idempotent answer) before taking any lock: the
+		// inventory rows stay locked only for the stock update and the commit.
 		if _, err := tx.Exec(ctx, `WITH res AS (
 				INSERT INTO reservations (id, status, actor, expires_at, created_at, updated_at) VALUES ($1, 'held', $2, $3, $4, $4)
 			)
 			INSERT INTO reservation_lines (reservation_id, line, product_id, sku, quantity)
 			SELECT $1, * FROM unnest($5::int[], $6::uuid[], $7::text[], $8::bigint[])`,
 			r.ID, actor, r.ExpiresAt, now, lineNos, pids, lineSKUs, qtys); err != nil {
+			return err
+		}
+		if err := remember(ctx, tx, idem, r); err != nil {
 			return err
 		}
 
@@ -299,12 +274,115 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 				return catalog.ShortageError(short)
 			}
 		}
+		return err
+	})
+	return r, err
+}
+
+// reserveOne is the hot path: a reservation of one line. The stock update, its movement, the
+// reservation and its idempotent answer are one autocommitted statement, so the inventory row
+// is locked only while the server runs it and flushes the commit, with no round trip to this
+// process in between: reservations of one hot SKU queue inside PostgreSQL, each released by the
+// commit before it. It reports done=false, having changed nothing, whenever the transactional
+// path must answer instead: too little stock (that path says exactly what is short), or an
+// idempotency key that was already used (that path replays or refuses it).
+func (s *Store) reserveOne(ctx context.Context, in catalog.ReservationInput, actor string, idem *catalog.Idempotency) (r catalog.Reservation, done bool, err error) {
+	err = s.withAuthRetry(ctx, func() error {
+		lines, err := resolveLines(ctx, s.pool, in.Lines)
 		if err != nil {
 			return err
 		}
-		return remember(ctx, tx, idem, r)
+		now := s.clock.Now()
+		r = newReservation(in, lines, now)
+		l := lines[0]
+		args := []any{r.ID, actor, l.ProductID, l.Quantity, now, r.ExpiresAt, l.SKU}
+		// Without a key, the guarded update refuses quietly when stock is short.
+		key, guard := "", "on_hand - reserved >= $4"
+		if idem != nil {
+			answer, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			args = append(args, idem.Actor, idem.Key, idem.Fingerprint, answer, now.Add(-catalog.IdempotencyTTL))
+			// The key is taken (or an expired one reused) only if the stock looks sufficient;
+			// a request holding the same key makes this wait, as claim does. The update then
+			// runs only if the key was taken, and the inventory CHECK constraint refuses an
+			// oversell that happened since the look, aborting the whole statement, key included.
+			key = `key AS (
+				INSERT INTO idempotency_keys (actor, key, fingerprint, result, created_at)
+				SELECT $8, $9, $10, $11, $5 WHERE EXISTS (SELECT 1 FROM inventory WHERE product_id = $3 AND on_hand - reserved >= $4)
+				ON CONFLICT (actor, key) DO UPDATE SET fingerprint = excluded.fingerprint, result = excluded.result, created_at = excluded.created_at
+				WHERE idempotency_keys.created_at <= $12
+				RETURNING 1
+			), `
+			guard = "EXISTS (SELECT 1 FROM key)"
+		}
+		tag, err := s.pool.Exec(ctx, `WITH `+key+`upd AS (
+				UPDATE inventory SET reserved = reserved + $4, version = version + 1, updated_at = $5
+				WHERE product_id = $3 AND `+guard+`
+				RETURNING product_id, on_hand, reserved
+			), mv AS (
+				INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reservation_id, actor, at)
+				SELECT product_id, 'reserve', 0, $4, on_hand, reserved, $1, $2, $5 FROM upd
+			), res AS (
+				INSERT INTO reservations (id, status, actor, expires_at, created_at, updated_at)
+				SELECT $1, 'held', $2, $6, $5, $5 FROM upd
+			)
+			INSERT INTO reservation_lines (reservation_id, line, product_id, sku, quantity)
+			SELECT $1, 0, product_id, $7, $4 FROM upd`, args...)
+		if sqlState(err) == checkViolation {
+			return nil
+		}
+		done = err == nil && tag.RowsAffected() == 1
+		return err
 	})
-	return r, err
+	return r, done, storeError(ctx, err)
+}
+
+// resolveLines finds each line's product by SKU, in any case, and refuses unknown SKUs and
+// products that are not for sale, naming the line.
+func resolveLines(ctx context.Context, q querier, in []catalog.ReservationLine) ([]catalog.ReservationLine, error) {
+	skus := make([]string, len(in))
+	for i, l := range in {
+		skus[i] = strings.ToLower(l.SKU)
+	}
+	rows, err := q.Query(ctx, `SELECT lower(sku), id::text, sku, status FROM products WHERE lower(sku) = ANY($1)`, skus)
+	if err != nil {
+		return nil, err
+	}
+	type found struct {
+		id, sku string
+		status  catalog.Status
+	}
+	bySKU := map[string]found{}
+	for rows.Next() {
+		var key string
+		var f found
+		if err := rows.Scan(&key, &f.id, &f.sku, &f.status); err != nil {
+			return nil, err
+		}
+		bySKU[key] = f
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var problems catalog.Problems
+	lines := make([]catalog.ReservationLine, len(in))
+	for i, l := range in {
+		f, ok := bySKU[skus[i]]
+		switch {
+		case !ok:
+			problems.Add(fmt.Sprintf("lines[%d].sku", i), "no product has SKU %q", l.SKU)
+		case f.status != catalog.StatusActive:
+			problems.Add(fmt.Sprintf("lines[%d].sku", i), "%s is %s, not for sale", f.sku, f.status)
+		}
+		lines[i] = catalog.ReservationLine{SKU: f.sku, Quantity: l.Quantity, ProductID: f.id}
+	}
+	return lines, problems.Err()
+}
+
+func newReservation(in catalog.ReservationInput, lines []catalog.ReservationLine, now time.Time) catalog.Reservation {
+	return catalog.Reservation{ID: catalog.NewID(), Status: catalog.ReservationHeld, Lines: lines, ExpiresAt: now.Add(in.TTL()), CreatedAt: now, UpdatedAt: now}
 }
 
 // shortages lists the lines that locked stock cannot cover.

@@ -122,6 +122,12 @@ func testReserveAllOrNothing(t *testing.T, s catalog.Store, _ *FakeClock) {
 			t.Fatalf("a failed reservation held %s: %+v", p.SKU, st)
 		}
 	}
+	// One line takes the stores' single-statement path; a refusal must say the same.
+	_, err = s.Reserve(ctx(t), reserve("r-b", 3), "a", nil)
+	wantCode(t, err, catalog.CodeInsufficientStock)
+	if e := err.(*catalog.Error); len(e.Shortages) != 1 || e.Shortages[0] != (catalog.Shortage{SKU: "R-B", Requested: 3, Available: 2}) {
+		t.Fatalf("single-line shortage %+v", e.Shortages)
+	}
 	r := must(s.Reserve(ctx(t), reserve("R-A", 3, "r-b", 2), "a", nil))(t)
 	if r.Status != catalog.ReservationHeld || len(r.Lines) != 2 || r.Lines[1].SKU != "R-B" {
 		t.Fatalf("reservation %+v", r)
@@ -267,11 +273,18 @@ func testNoOversell(t *testing.T, s catalog.Store, _ *FakeClock) {
 	p := stocked(t, s, map[string]int64{"HOT-1": units})["HOT-1"]
 	var ok, short atomic.Int64
 	var wg sync.WaitGroup
-	for range clients {
+	in := reserve("HOT-1", 1)
+	for c := range clients {
+		// Half the clients send an idempotency key: keyed and unkeyed reservations take
+		// different statements and must not oversell each other.
+		var key *catalog.Idempotency
+		if c%2 == 0 {
+			key = idem(t, fmt.Sprintf("hot-%d", c), "reserve", in)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.Reserve(context.Background(), reserve("HOT-1", 1), "a", nil)
+			_, err := s.Reserve(context.Background(), in, "a", key)
 			switch catalog.ErrorCode(err) {
 			case "":
 				ok.Add(1)
