@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +34,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	workers := fs.Int("workers", 4*runtime.NumCPU(), "concurrent clients (closed loop)")
 	scenarios := fs.String("scenarios", "", "comma-separated scenario name prefixes (default: all)")
 	process := fs.Bool("process", true, "also measure the catalog binary as a process: start to ready, resident memory, size")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the scenarios (server and client share this process) to this file")
+	scale := fs.String("scale", "", "instead of the suite, grow one PostgreSQL catalog through these sizes (e.g. 10000,100000,1000000) and report how the reads grow")
 	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL to use (default: a throw-away cluster)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -43,10 +46,48 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := bench.Config{Store: *store, DatabaseURL: *dbURL, Products: *products, Duration: *duration, Workers: *workers, Progress: stderr, Process: *process}
 	if *scenarios != "" {
-		cfg.Scenarios = strings.Split(*scenarios, ",")
+		for _, s := range strings.Split(*scenarios, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				cfg.Scenarios = append(cfg.Scenarios, s)
+			}
+		}
+	}
+	if *scale != "" {
+		var sizes []int
+		for _, f := range strings.Split(*scale, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 100 {
+				fmt.Fprintf(stderr, "bench: -scale wants ascending sizes of at least 100, comma-separated: %q\n", f)
+				return 2
+			}
+			sizes = append(sizes, n)
+		}
+		fmt.Fprintf(stdout, "catalog bench, scale: store=postgres sizes=%v workers=%d duration=%s cpus=%d %s\n\n",
+			sizes, *workers, *duration, runtime.NumCPU(), runtime.Version())
+		steps, err := bench.RunScale(ctx, cfg, sizes)
+		for _, st := range steps {
+			fmt.Fprintf(stdout, "%d products:\n", st.Products)
+			bench.Table(stdout, st.Results)
+			fmt.Fprintln(stdout)
+		}
+		bench.ScaleTable(stdout, steps)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	fmt.Fprintf(stdout, "catalog bench: store=%s products=%d workers=%d duration=%s cpus=%d %s\n\n",
 		*store, *products, *workers, *duration, runtime.NumCPU(), runtime.Version())
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		cfg.Profile = f
+	}
 	results, err := bench.RunSuite(ctx, cfg)
 	bench.Table(stdout, results)
 	if err != nil {

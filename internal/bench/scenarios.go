@@ -137,7 +137,18 @@ func (e *env) scenarios() []scenario {
 			}}},
 		scenario{name: "search", ceiling: dbCeiling, target: p99Target(3), ok: ok200,
 			req: func(ctx context.Context, w, i int) (*http.Request, error) {
-				return get(ctx, e.base+"/products?limit=20&q="+url.QueryEscape(pick(w, e.words)))
+				// Half single common words, a quarter two of them (the costliest: fewer
+				// matches than either word, but still many), a quarter naming a product.
+				var q string
+				switch i % 4 {
+				case 0, 1:
+					q = pick(w, e.words)
+				case 2:
+					q = pick(w, e.words) + " " + pick(w, e.words)
+				default:
+					q = pick(w, e.words) + " " + pick(w, e.rare)
+				}
+				return get(ctx, e.base+"/products?limit=20&q="+url.QueryEscape(q))
 			}},
 		scenario{name: "filtered list", ceiling: dbCeiling, ok: ok200,
 			req: func(ctx context.Context, w, i int) (*http.Request, error) {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -35,6 +36,8 @@ type Config struct {
 	Workers     int
 	Scenarios   []string // empty: all
 	Progress    io.Writer
+	// Profile, when set, receives a CPU profile of the scenarios (not of seeding).
+	Profile io.Writer
 	// Process also measures the real binary: start-up to ready, resident memory, size.
 	Process bool
 }
@@ -52,7 +55,8 @@ type env struct {
 	ceilB   string        // primary-key SELECT handler
 	ids     []string
 	skus    []string
-	words   []string
+	words   []string // common: each names thousands of products
+	rare    []string // product numbers: each names one product
 	cats    []string
 	client  *http.Client
 	closers []func()
@@ -76,6 +80,12 @@ func RunSuite(ctx context.Context, cfg Config) ([]Result, error) {
 	defer e.close()
 	if err := e.setup(ctx); err != nil {
 		return nil, err
+	}
+	if cfg.Profile != nil {
+		if err := pprof.StartCPUProfile(cfg.Profile); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var results []Result
 	want := func(name string) bool {
@@ -269,7 +279,10 @@ func (e *env) sample(ctx context.Context) error {
 				e.ids = append(e.ids, p.ID)
 				e.skus = append(e.skus, p.SKU)
 				for _, w := range strings.Fields(strings.ToLower(p.Name)) {
-					if len(w) > 3 && rng.IntN(4) == 0 {
+					switch {
+					case strings.Trim(w, "0123456789") == "":
+						e.rare = append(e.rare, w)
+					case len(w) > 3 && rng.IntN(4) == 0:
 						e.words = append(e.words, w)
 					}
 				}
@@ -282,6 +295,12 @@ func (e *env) sample(ctx context.Context) error {
 	}
 	if len(e.ids) == 0 {
 		return fmt.Errorf("the store has no products")
+	}
+	if len(e.words) == 0 {
+		e.words = []string{"product"}
+	}
+	if len(e.rare) == 0 {
+		e.rare = e.words
 	}
 	if len(e.cats) == 0 {
 		cats, err := e.store.Categories(ctx)

@@ -27,34 +27,22 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 		rare := false
 		if len(terms) > 0 {
 			var err error
-			if rare, err = s.rareTerms(ctx, terms); err != nil {
+			if rare, err = s.rareTerms(ctx, terms, q.Limit); err != nil {
 				return err
 			}
 		}
-		query, args, with, filtered := listSQL(q, terms, rare)
-		return s.listPage(ctx, &page, q, query, args, with, filtered)
+		query, args, count, countArgs := listSQL(q, terms, rare)
+		return s.listPage(ctx, &page, q, query, args, count, countArgs)
 	})
 	return page, storeError(ctx, err)
 }
 
-// rareMatches is where a search switches plans. Below it, fetching every match through the
-// full-text index and sorting them is cheap; above it, walking the sort-order index and
-// checking each row finds a page of matches within a few thousand rows. The planner cannot
-// tell the two apart from its statistics (it guesses the same selectivity for a word in every
-// product and for a word in one), so the store counts, bounded, instead.
-const rareMatches = 2000
-
-func (s *Store) rareTerms(ctx context.Context, terms []string) (bool, error) {
-	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM products WHERE search @@ plainto_tsquery('english', $1) LIMIT $2) m`,
-		strings.Join(terms, " "), rareMatches+1).Scan(&n)
-	return n <= rareMatches, err
-}
-
-// listPage reads one page (and the total, when asked) from one snapshot.
-func (s *Store) listPage(ctx context.Context, page *catalog.ProductPage, q catalog.ListQuery, query string, args []any, with string, filtered sqlBuilder) error {
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, query, args...)
+// listPage reads one page, and the total when asked, from one snapshot: a page alone is one
+// statement on the pool; a page with its total is two statements in a read-only repeatable-read
+// transaction, whose BEGIN and COMMIT are round trips only that case pays for.
+func (s *Store) listPage(ctx context.Context, page *catalog.ProductPage, q catalog.ListQuery, query string, args []any, count string, countArgs []any) error {
+	read := func(db querier) error {
+		rows, err := db.Query(ctx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -66,49 +54,80 @@ func (s *Store) listPage(ctx context.Context, page *catalog.ProductPage, q catal
 			page.Items = page.Items[:q.Limit]
 			page.Next = q.NextCursor(page.Items[q.Limit-1])
 		}
-		if q.WithTotal {
-			var n int64
-			if err := tx.QueryRow(ctx, with+`SELECT count(*)`+productFrom+filtered.whereSQL(), filtered.args...).Scan(&n); err != nil {
-				return err
-			}
-			page.Total = &n
+		return nil
+	}
+	if !q.WithTotal {
+		return read(s.pool)
+	}
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+		if err := read(tx); err != nil {
+			return err
 		}
+		var n int64
+		if err := tx.QueryRow(ctx, count, countArgs...).Scan(&n); err != nil {
+			return err
+		}
+		page.Total = &n
 		return nil
 	})
 }
 
-// listSQL builds the page query for q (and what the count query needs): a keyset condition on
-// (sort column, id) after the cursor, and ORDER BY the same pair, which an index serves.
+// listSQL builds the page query for q, and the count query for its total: a keyset condition
+// on (sort column, id) after the cursor, and ORDER BY the same pair, which an index serves.
 //
-// With rare search terms the matches are fetched first through the full-text index (a
-// materialized CTE the planner cannot flatten) and only they are sorted.
-func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args []any, with string, filtered sqlBuilder) {
+// With rare search terms (see rareTerms) the matches are fetched first through the full-text
+// index, with the columns the filters and the sort need, into a materialized CTE that stands
+// in for the products table (alias p), so no other index can be chosen to find them; they
+// are filtered and sorted there, and only the page's rows are then read in full.
+func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args []any, count string, countArgs []any) {
 	var b sqlBuilder
-	var ctes []string
+	with := ""
 	if q.Filter.Category != "" {
-		ctes = append(ctes, `RECURSIVE subtree (slug) AS (
-			SELECT slug FROM categories WHERE slug = `+b.arg(q.Filter.Category)+`
-			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug)`)
+		with = `WITH RECURSIVE subtree (slug) AS (
+			SELECT slug FROM categories WHERE slug = ` + b.arg(q.Filter.Category) + `
+			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug) `
 		b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
 	}
-	from := productFrom
-	if rare && len(terms) > 0 {
-		ctes = append(ctes, `matches AS MATERIALIZED (SELECT id FROM products WHERE search @@ plainto_tsquery('english', `+b.arg(strings.Join(terms, " "))+`))`)
-		from = ` FROM matches m JOIN products p ON p.id = m.id JOIN inventory i ON i.product_id = p.id`
+	b.filter(q.Filter)
+	match := ""
+	if len(terms) > 0 {
+		match = "search @@ plainto_tsquery('english', " + b.arg(strings.Join(terms, " ")) + ")"
 	}
-	if len(ctes) > 0 {
-		with = "WITH " + strings.Join(ctes, ", ") + " "
+	rare = rare && match != ""
+	if match != "" && !rare {
+		b.where = append(b.where, "p."+match)
 	}
-	b.filter(q.Filter, terms)
-	filtered = b.clone()
-
 	col, dir, cmp := orderOf(q.Sort)
+	count = with + `SELECT count(*)` + productFrom + b.whereSQL()
+	if rare {
+		count += map[bool]string{true: " AND ", false: " WHERE "}[len(b.where) > 0] + "p." + match
+	}
+	countArgs = append([]any(nil), b.args...)
+
 	if c := q.After; c != nil {
 		b.where = append(b.where, "("+col+", p.id) "+cmp+" ("+b.arg(cursorKey(c))+", "+b.arg(c.ID)+"::uuid)")
 	}
-	query = with + `SELECT ` + productColumns + from + b.whereSQL() +
-		` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ` + b.arg(q.Limit+1)
-	return query, b.args, with, filtered
+	limit := b.arg(q.Limit + 1)
+	if !rare {
+		query = with + `SELECT ` + productColumns + productFrom + b.whereSQL() +
+			` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ` + limit
+		return query, b.args, count, countArgs
+	}
+	from := ` FROM matches p`
+	if q.Filter.InStock != nil {
+		from += ` JOIN inventory i ON i.product_id = p.id`
+	}
+	if with == "" {
+		with = "WITH "
+	} else {
+		with += ", "
+	}
+	query = with + `matches AS MATERIALIZED (
+			SELECT id, name_key, price_amount, created_at, status, brand, price_currency, category FROM products WHERE ` + match + `),
+		top AS (SELECT p.id, ` + col + ` AS k` + from + b.whereSQL() + ` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ` + limit + `)
+		SELECT ` + productColumns + ` FROM top JOIN products p ON p.id = top.id JOIN inventory i ON i.product_id = p.id
+		ORDER BY top.k ` + dir + `, top.id ` + dir
+	return query, b.args, count, countArgs
 }
 
 // sqlBuilder accumulates WHERE conditions and numbered arguments.
@@ -122,10 +141,6 @@ func (b *sqlBuilder) arg(v any) string {
 	return "$" + strconv.Itoa(len(b.args))
 }
 
-func (b *sqlBuilder) clone() sqlBuilder {
-	return sqlBuilder{where: append([]string(nil), b.where...), args: append([]any(nil), b.args...)}
-}
-
 func (b *sqlBuilder) whereSQL() string {
 	if len(b.where) == 0 {
 		return ""
@@ -133,7 +148,8 @@ func (b *sqlBuilder) whereSQL() string {
 	return " WHERE " + strings.Join(b.where, " AND ")
 }
 
-func (b *sqlBuilder) filter(f catalog.ProductFilter, terms []string) {
+// filter adds the conditions of f other than its search terms.
+func (b *sqlBuilder) filter(f catalog.ProductFilter) {
 	if len(f.Statuses) > 0 {
 		statuses := make([]string, len(f.Statuses))
 		for i, st := range f.Statuses {
@@ -163,9 +179,6 @@ func (b *sqlBuilder) filter(f catalog.ProductFilter, terms []string) {
 		} else {
 			b.where = append(b.where, "i.on_hand <= i.reserved")
 		}
-	}
-	if len(terms) > 0 {
-		b.where = append(b.where, "p.search @@ plainto_tsquery('english', "+b.arg(strings.Join(terms, " "))+")")
 	}
 }
 

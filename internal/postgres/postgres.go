@@ -62,6 +62,7 @@ type Store struct {
 	pool  *pgxpool.Pool
 	clock catalog.Clock
 	creds Credentials
+	stats searchStats
 }
 
 var _ catalog.Store = (*Store)(nil)

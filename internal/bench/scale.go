@@ -1,0 +1,246 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/acme/catalog/internal/catalog"
+	"github.com/acme/catalog/internal/pgtest"
+	"github.com/acme/catalog/internal/postgres"
+	"github.com/acme/catalog/internal/seed"
+)
+
+// scaleScenarios are the reads whose cost could grow with the catalog, and the two figures
+// they are compared with.
+var scaleScenarios = []string{"ceiling-b", "get-by-id, no cache", "list first page", "list deep pages", "search", "filtered list"}
+
+// linearExponent is where growth counts as linear: pages read growing as size^0.8 or faster.
+// An index walk in sort order stays flat (exponent near 0).
+const linearExponent = 0.8
+
+// A search reads at most about √(page × size) rows (see internal/postgres/search.go), each
+// costing a few pages (the row, its primary-key lookup, its stock): a search may grow with the
+// catalog, as its matches do, as long as it stays under that bound.
+const pagesPerRow = 4
+
+func searchBound(products int) float64 { return pagesPerRow * math.Sqrt(21*float64(products)) }
+
+// minPagesForGrowth keeps tiny queries (a handful of pages at every size) from reading as growth.
+const minPagesForGrowth = 100
+
+// ScaleStep is what one catalog size measured.
+type ScaleStep struct {
+	Products int
+	Results  []Result
+	Plans    []NamedPlan
+}
+
+// NamedPlan is one list query's EXPLAIN ANALYZE at one size.
+type NamedPlan struct {
+	Name string
+	postgres.Plan
+}
+
+// RunScale grows one PostgreSQL catalog through sizes (ascending), and at each size runs the
+// read scenarios and EXPLAINs the list queries the API makes. It fails if a query reads the
+// whole products table or reads pages in proportion to the catalog's size.
+func RunScale(ctx context.Context, cfg Config, sizes []int) ([]ScaleStep, error) {
+	for i := 1; i < len(sizes); i++ {
+		if sizes[i] <= sizes[i-1] {
+			return nil, fmt.Errorf("sizes must ascend: %v", sizes)
+		}
+	}
+	url := cfg.DatabaseURL
+	if url == "" {
+		c, err := pgtest.StartWith(pgtest.Options{CommitDurably: true})
+		if err != nil {
+			return nil, fmt.Errorf("start PostgreSQL (or set DATABASE_URL to an empty database): %w", err)
+		}
+		defer c.Close()
+		url = c.AdminURL
+	}
+	store, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	if empty, err := store.Empty(ctx); err != nil {
+		return nil, err
+	} else if !empty {
+		return nil, fmt.Errorf("the scale run grows its own catalog: give it an empty database")
+	}
+
+	full := seed.Synthetic(sizes[len(sizes)-1], 1)
+	var steps []ScaleStep
+	loaded := 0
+	for _, n := range sizes {
+		start := time.Now()
+		part := seed.Catalog{Categories: full.Categories, Products: full.Products[loaded:n]}
+		if err := seed.Load(ctx, store, part, nil); err != nil {
+			return steps, err
+		}
+		loaded = n
+		// Autovacuum would analyze a table that grew this much within a minute or so; the run
+		// does it at once so every size is measured in that steady state.
+		if _, err := store.Pool().Exec(ctx, "VACUUM ANALYZE products, inventory"); err != nil {
+			return steps, err
+		}
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "scale: %d products loaded and analyzed in %s\n", n, time.Since(start).Round(time.Millisecond))
+		}
+		plans, err := explainLists(ctx, store, full.Products[n/2].SKU)
+		if err != nil {
+			return steps, err
+		}
+		run := cfg
+		run.DatabaseURL, run.Products, run.Scenarios, run.Process, run.Profile = url, n, scaleScenarios, false, nil
+		results, err := RunSuite(ctx, run)
+		steps = append(steps, ScaleStep{Products: n, Results: results, Plans: plans})
+		if err != nil {
+			return steps, err
+		}
+	}
+	return steps, growthErrors(steps)
+}
+
+// explainLists EXPLAINs each kind of list query the API makes, with a deep-page cursor at the
+// product with SKU middle.
+func explainLists(ctx context.Context, store *postgres.Store, middle string) ([]NamedPlan, error) {
+	mid, err := store.ProductBySKU(ctx, middle)
+	if err != nil {
+		return nil, err
+	}
+	active := []catalog.Status{catalog.StatusActive}
+	byName := catalog.ListQuery{Sort: catalog.SortName, Limit: 20, Filter: catalog.ProductFilter{Statuses: active}}
+	deep := byName
+	deep.After = byName.NextCursor(mid)
+	search := func(q string) catalog.ListQuery {
+		return catalog.ListQuery{Sort: catalog.SortNewest, Limit: 20, Filter: catalog.ProductFilter{Query: q, Statuses: active}}
+	}
+	// Words and numbers as seed.Synthetic names products ("Waterproof Camera 4711").
+	name := strings.Fields(strings.ToLower(mid.Name))
+	word, number := name[0], name[len(name)-1]
+	minPrice, maxPrice, inStock := int64(10_000), int64(30_000), true
+	queries := []struct {
+		name string
+		q    catalog.ListQuery
+	}{
+		{"first page, by name", byName},
+		{"deep page, by name (cursor)", deep},
+		{"newest, all statuses", catalog.ListQuery{Sort: catalog.SortNewest, Limit: 20}},
+		{"search, one common word", search(word)},
+		{"search, two common words", search(name[0] + " " + name[1])},
+		{"search, a product number", search(number)},
+		{"search, word and number", search(word + " " + number)},
+		{"search, no match", search("zzyzx")},
+		{"category, price range, in stock", catalog.ListQuery{Sort: catalog.SortPrice, Limit: 20, Filter: catalog.ProductFilter{
+			Category: mid.Category, Currency: "USD", MinPrice: &minPrice, MaxPrice: &maxPrice, InStock: &inStock, Statuses: active}}},
+	}
+	var out []NamedPlan
+	for _, q := range queries {
+		p, err := store.ExplainList(ctx, q.q)
+		if err != nil {
+			return nil, fmt.Errorf("explain %s: %w", q.name, err)
+		}
+		out = append(out, NamedPlan{Name: q.name, Plan: p})
+	}
+	return out, nil
+}
+
+// growthExponent fits pages = a·size^k between two sizes. The run compares its two largest:
+// at small sizes a filtered walk can run out of rows before it fills a page, and reads the
+// whole (small) range, which says nothing about how it grows once the catalog is large.
+func growthExponent(first, last ScaleStep, i int) float64 {
+	a, b := float64(first.Plans[i].Buffers), float64(last.Plans[i].Buffers)
+	if b < minPagesForGrowth || a <= 0 || last.Products == first.Products {
+		return 0
+	}
+	return math.Log(b/a) / math.Log(float64(last.Products)/float64(first.Products))
+}
+
+func growthErrors(steps []ScaleStep) error {
+	var problems []string
+	for _, st := range steps {
+		for _, p := range st.Plans {
+			if p.SeqScan() {
+				problems = append(problems, fmt.Sprintf("%s at %d products scans the whole table: %s", p.Name, st.Products, strings.Join(p.Nodes, " > ")))
+			}
+		}
+	}
+	if len(steps) > 1 {
+		first, last := steps[len(steps)-2], steps[len(steps)-1]
+		for i, p := range last.Plans {
+			if k := growthExponent(first, last, i); k >= linearExponent && float64(p.Buffers) > searchBound(last.Products) {
+				problems = append(problems, fmt.Sprintf("%s reads pages in proportion to the catalog (size^%.2f, %d pages at %d products)", p.Name, k, p.Buffers, last.Products))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// ScaleTable prints how latency and pages read grow with the catalog.
+func ScaleTable(w io.Writer, steps []ScaleStep) {
+	if len(steps) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%-32s", "p50 / p99 by catalog size")
+	for _, st := range steps {
+		fmt.Fprintf(w, " %22s", fmt.Sprintf("%d", st.Products))
+	}
+	fmt.Fprintln(w)
+	for _, r := range steps[0].Results {
+		if r.Requests == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "%-32s", r.Name)
+		for _, st := range steps {
+			for _, x := range st.Results {
+				if x.Name == r.Name {
+					fmt.Fprintf(w, " %22s", round(x.P50)+" / "+round(x.P99))
+				}
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "\n%-32s", "pages read (EXPLAIN ANALYZE)")
+	for _, st := range steps {
+		fmt.Fprintf(w, " %10d", st.Products)
+	}
+	fmt.Fprintf(w, "  %-8s %s\n", "growth", "plan at the largest size")
+	first, last := steps[max(0, len(steps)-2)], steps[len(steps)-1]
+	for i, p := range last.Plans {
+		fmt.Fprintf(w, "%-32s", p.Name)
+		for _, st := range steps {
+			fmt.Fprintf(w, " %10d", st.Plans[i].Buffers)
+		}
+		k := growthExponent(first, last, i)
+		growth := fmt.Sprintf("n^%.2f", k)
+		switch {
+		case last.Plans[i].Buffers < minPagesForGrowth:
+			growth = "flat"
+		case k >= linearExponent && float64(last.Plans[i].Buffers) <= searchBound(last.Products):
+			growth += " ≤√"
+		}
+		fmt.Fprintf(w, "  %-8s %s\n", growth, strings.Join(compactPlan(p.Nodes), " > "))
+	}
+	fmt.Fprintf(w, "\ngrowth: pages ~ n^k between the two largest sizes; ≤√: growing with the matches, within %d·√(21·n) = %.0f pages\n",
+		pagesPerRow, searchBound(last.Products))
+}
+
+// compactPlan keeps the nodes that say how rows are found: scans and sorts.
+func compactPlan(nodes []string) []string {
+	var out []string
+	for _, n := range nodes {
+		if strings.Contains(n, "Scan") && !strings.HasPrefix(n, "CTE Scan") || strings.HasPrefix(n, "Sort") {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -1,0 +1,85 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// Plan is what EXPLAIN (ANALYZE, BUFFERS) says about one list query as ListProducts runs it.
+type Plan struct {
+	// Nodes are the plan's nodes, depth first, as "Index Scan on products (products_name_id)".
+	Nodes []string
+	// Buffers counts the pages the query touched (shared hits and reads): the work it did,
+	// independent of how busy the machine was.
+	Buffers int64
+	Rows    int64
+}
+
+// SeqScan reports whether the plan reads the whole products table.
+func (p Plan) SeqScan() bool {
+	for _, n := range p.Nodes {
+		if strings.HasPrefix(n, "Seq Scan on products") {
+			return true
+		}
+	}
+	return false
+}
+
+// ExplainList runs the page query ListProducts would run for q, plan choice included, under
+// EXPLAIN ANALYZE, so benchmarks and tests can show how much of the catalog a page reads.
+func (s *Store) ExplainList(ctx context.Context, q catalog.ListQuery) (Plan, error) {
+	if err := q.Validate(); err != nil {
+		return Plan{}, err
+	}
+	terms := catalog.SearchTerms(q.Filter.Query)
+	rare := false
+	if len(terms) > 0 {
+		var err error
+		if rare, err = s.rareTerms(ctx, terms, q.Limit); err != nil {
+			return Plan{}, err
+		}
+	}
+	query, args, _, _ := listSQL(q, terms, rare)
+	var raw []byte
+	if err := s.pool.QueryRow(ctx, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+query, args...).Scan(&raw); err != nil {
+		return Plan{}, err
+	}
+	var out []struct {
+		Plan planNode `json:"Plan"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil || len(out) != 1 {
+		return Plan{}, fmt.Errorf("unexpected EXPLAIN output: %v", err)
+	}
+	top := out[0].Plan
+	p := Plan{Buffers: top.SharedHit + top.SharedRead, Rows: top.Rows}
+	var walk func(n planNode)
+	walk = func(n planNode) {
+		name := n.Type
+		if n.Relation != "" {
+			name += " on " + n.Relation
+		}
+		if n.Index != "" {
+			name += " (" + n.Index + ")"
+		}
+		p.Nodes = append(p.Nodes, name)
+		for _, k := range n.Plans {
+			walk(k)
+		}
+	}
+	walk(top)
+	return p, nil
+}
+
+type planNode struct {
+	Type       string     `json:"Node Type"`
+	Relation   string     `json:"Relation Name"`
+	Index      string     `json:"Index Name"`
+	Rows       int64      `json:"Actual Rows"`
+	SharedHit  int64      `json:"Shared Hit Blocks"`
+	SharedRead int64      `json:"Shared Read Blocks"`
+	Plans      []planNode `json:"Plans"`
+}

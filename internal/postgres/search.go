@@ -1,0 +1,103 @@
+package postgres
+
+import (
+	"context"
+	"math"
+	"strings"
+	"sync"
+	"time"
+)
+
+// A search can be answered two ways. Walking the sort-order index and checking each row reads
+// about page/selectivity rows: cheap for common words, the whole table for a word nobody uses.
+// Fetching every match through the full-text index and sorting them reads as many rows as
+// there are matches: cheap for rare words, a large share of the table for common ones. The
+// two cost the same where matches² = page × catalog size, so if the store picks by the number
+// of matches, neither plan reads more than √(page × size) rows: about 4,600 for a page of 20
+// in a million products, 1,450 in 100,000.
+//
+// The number of matches comes from PostgreSQL's own statistics where it can: ANALYZE keeps the
+// most common lexemes of the search column and their frequencies, and a query whose lexemes
+// are all among them has an estimate (the product of the frequencies) without reading the
+// table. A lexeme missing from that list is rarer than every lexeme on it; then, and before
+// ANALYZE has run on the products at all (a fresh bulk load), the store counts the matches,
+// bounded at the balance point, which for such terms is cheap. The planner cannot make this
+// choice itself: it prices a lexeme it has no statistics for at 0.5% of the table, which in a
+// million products makes an absent word look common enough to walk the whole index for.
+
+// rareMatches is the balance point used while the table's size is unknown.
+const rareMatches = 2000
+
+// statsTTL is how long the store trusts what it last read of the statistics.
+const statsTTL = time.Minute
+
+type searchStats struct {
+	mu      sync.Mutex
+	checked time.Time
+	rows    float64            // the planner's row count for products; 0 if never analyzed
+	freq    map[string]float64 // lexeme -> share of products containing it; nil without statistics
+}
+
+// rareTerms reports whether fetching and sorting every match is the cheaper plan for terms
+// and a page of limit products.
+func (s *Store) rareTerms(ctx context.Context, terms []string, limit int) (bool, error) {
+	query := strings.Join(terms, " ")
+	rows, freq, err := s.searchStatistics(ctx)
+	if err != nil {
+		return false, err
+	}
+	balance := float64(rareMatches)
+	if rows > 0 {
+		balance = math.Sqrt(float64(limit+1) * rows)
+	}
+	if freq != nil {
+		var lexemes []string
+		if err := s.pool.QueryRow(ctx, `SELECT tsvector_to_array(to_tsvector('english', $1))`, query).Scan(&lexemes); err != nil {
+			return false, err
+		}
+		estimate, known := rows, true
+		for _, l := range lexemes {
+			f, ok := freq[l]
+			if !ok {
+				known = false
+				break
+			}
+			estimate *= f
+		}
+		if known {
+			return estimate <= balance, nil
+		}
+	}
+	var n int
+	err = s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM products WHERE search @@ plainto_tsquery('english', $1) LIMIT $2) m`,
+		query, int(balance)+1).Scan(&n)
+	return float64(n) <= balance, err
+}
+
+func (s *Store) searchStatistics(ctx context.Context) (rows float64, freq map[string]float64, err error) {
+	st := &s.stats
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if time.Since(st.checked) < statsTTL {
+		return st.rows, st.freq, nil
+	}
+	var elems []string
+	var freqs []float64
+	err = s.pool.QueryRow(ctx, `SELECT greatest(c.reltuples, 0)::float8, s.most_common_elems::text::text[], s.most_common_elem_freqs::float8[]
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = 'search'
+		WHERE c.oid = 'products'::regclass`).Scan(&rows, &elems, &freqs)
+	if err != nil {
+		return 0, nil, err
+	}
+	freq = nil
+	// The frequencies list has three entries more than the lexemes (minimum, maximum, nulls).
+	if elems != nil && len(freqs) >= len(elems) {
+		freq = make(map[string]float64, len(elems))
+		for i, e := range elems {
+			freq[e] = freqs[i]
+		}
+	}
+	st.rows, st.freq, st.checked = rows, freq, time.Now()
+	return rows, freq, nil
+}
