@@ -70,7 +70,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	bench.Table(stdout, results)
-	if err != nil {
+	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "\nbench: interrupted; what it started has been stopped and removed")
+		return 1
+	case err != nil:
 		fmt.Fprintf(stderr, "\nbench: FAILED: %v\n", err)
 		return 1
 	}
