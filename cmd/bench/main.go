@@ -1,11 +1,16 @@
 // Command bench runs the catalog's load scenarios over loopback and prints a table of requests
-// per second and latency percentiles, each beside the ceiling it should be compared with.
+// per second and latency percentiles, each beside the ceiling it should be compared with. Then
+// it runs the fault scenarios (database restart, credential rotation, rolling restart behind a
+// proxy) against the binary as processes, each printing what happened; it exits 1 when any
+// promise broke.
 //
 //	go run ./cmd/bench -store postgres -products 100000 -duration 5s
+//	go run ./cmd/bench -scenarios fault -process=false
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -36,15 +41,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	process := fs.Bool("process", true, "also measure the catalog binary as a process: start to ready, resident memory, size")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the scenarios (server and client share this process) to this file")
 	scale := fs.String("scale", "", "instead of the suite, grow one PostgreSQL catalog through these sizes (e.g. 10000,100000,1000000) and report how the reads grow")
+	faults := fs.Bool("faults", true, "also run the fault scenarios (names start with \"fault:\"), on a throw-away cluster of their own")
+	phase := fs.Duration("fault-phase", 2*time.Second, "length of each step of a fault scenario")
 	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL to use (default: a throw-away cluster)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *products < 100 || *workers < 1 || *duration <= 0 {
-		fmt.Fprintln(stderr, "bench: -products must be at least 100, -workers at least 1, -duration positive")
+	if *products < 100 || *workers < 1 || *duration <= 0 || *phase < 100*time.Millisecond {
+		fmt.Fprintln(stderr, "bench: -products must be at least 100, -workers at least 1, -duration positive, -fault-phase at least 100ms")
 		return 2
 	}
-	cfg := bench.Config{Store: *store, DatabaseURL: *dbURL, Products: *products, Duration: *duration, Workers: *workers, Progress: stderr, Process: *process}
+	// One build serves the process measurement and every fault.
+	bin := &bench.Binary{}
+	defer bin.Close()
+	cfg := bench.Config{Store: *store, DatabaseURL: *dbURL, Products: *products, Duration: *duration, Workers: *workers,
+		Progress: stderr, Process: *process, Binary: bin}
 	if *scenarios != "" {
 		for _, s := range strings.Split(*scenarios, ",") {
 			if s = strings.TrimSpace(s); s != "" {
@@ -89,9 +100,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		cfg.Profile = f
 	}
 	results, err := bench.RunSuite(ctx, cfg)
+	if *faults && ctx.Err() == nil {
+		// Four workers, whatever -workers says: the faults check promises, not throughput.
+		fr, ferr := bench.RunFaults(ctx, bench.FaultConfig{Binary: bin, Scenarios: cfg.Scenarios, Phase: *phase,
+			RequireProxy: os.Getenv("CI") == "true", Progress: stderr})
+		results, err = append(results, fr...), errors.Join(err, ferr)
+	}
+	if len(results) == 0 && err == nil {
+		fmt.Fprintf(stderr, "bench: no scenario matches -scenarios %q (with -faults=%t)\n", *scenarios, *faults)
+		return 2
+	}
 	bench.Table(stdout, results)
-	if err != nil {
-		fmt.Fprintf(stderr, "bench: %v\n", err)
+	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "\nbench: interrupted; what it started has been stopped and removed")
+		return 1
+	case err != nil:
+		fmt.Fprintf(stderr, "\nbench: FAILED: %v\n", err)
 		return 1
 	}
 	return 0

@@ -25,9 +25,14 @@ type Result struct {
 	Elapsed            time.Duration
 	P50, P90, P99, Max time.Duration
 	RPS                float64
-	Ceiling            string
-	Ratio              float64
-	Notes              string
+	// NoAnswer counts requests that got no HTTP answer at all (they are in Errors too).
+	NoAnswer int
+	Ceiling  string
+	Ratio    float64
+	Notes    string
+	// Fault marks a fault scenario's row: what happened is in Notes, printed on a line of its
+	// own, because its request rate includes pauses and is no throughput figure.
+	Fault bool
 }
 
 // Run drives next's requests from workers closed-loop for d and measures them. Statuses the
@@ -35,8 +40,17 @@ type Result struct {
 // Hooks let a scenario watch answers (After) and end early (Done), as a sell-out does.
 type Hooks struct {
 	// After sees each answer (with its body) in the worker that asked.
-	After func(worker int, r *http.Request, status int, body []byte)
+	After func(worker int, a Answer)
 	Done  func() bool
+}
+
+// Answer is one answered request, as an After hook sees it.
+type Answer struct {
+	Request *http.Request
+	Status  int
+	Header  http.Header
+	Body    []byte
+	Took    time.Duration
 }
 
 func Run(ctx context.Context, client *http.Client, name string, workers int, d time.Duration, ok []int, next Request, hooks *Hooks) Result {
@@ -44,9 +58,10 @@ func Run(ctx context.Context, client *http.Client, name string, workers int, d t
 	// request the server completed is one the client counted.
 	deadline := time.Now().Add(d)
 	type sample struct {
-		lat    []time.Duration
-		status map[int]int
-		errs   int
+		lat      []time.Duration
+		status   map[int]int
+		errs     int
+		noAnswer int
 	}
 	samples := make([]sample, workers)
 	var wg sync.WaitGroup
@@ -70,6 +85,7 @@ func Run(ctx context.Context, client *http.Client, name string, workers int, d t
 				resp, err := client.Do(req)
 				if err != nil {
 					s.errs++
+					s.noAnswer++
 					continue
 				}
 				var body []byte
@@ -79,9 +95,10 @@ func Run(ctx context.Context, client *http.Client, name string, workers int, d t
 					io.Copy(io.Discard, resp.Body)
 				}
 				resp.Body.Close()
-				s.lat = append(s.lat, time.Since(t0))
+				took := time.Since(t0)
+				s.lat = append(s.lat, took)
 				if hooks != nil && hooks.After != nil {
-					hooks.After(w, req, resp.StatusCode, body)
+					hooks.After(w, Answer{Request: req, Status: resp.StatusCode, Header: resp.Header, Body: body, Took: took})
 				}
 				s.status[resp.StatusCode]++
 				if !slices.Contains(ok, resp.StatusCode) {
@@ -97,6 +114,7 @@ func Run(ctx context.Context, client *http.Client, name string, workers int, d t
 	for _, s := range samples {
 		all = append(all, s.lat...)
 		r.Errors += s.errs
+		r.NoAnswer += s.noAnswer
 		for k, v := range s.status {
 			r.Statuses[k] += v
 		}
@@ -115,7 +133,7 @@ func Run(ctx context.Context, client *http.Client, name string, workers int, d t
 func Table(w io.Writer, results []Result) {
 	fmt.Fprintf(w, "%-32s %10s %9s %9s %9s %9s %8s  %-14s %s\n", "scenario", "req/s", "p50", "p90", "p99", "max", "errors", "vs ceiling", "notes")
 	for _, r := range results {
-		if r.Requests == 0 && r.Notes != "" {
+		if r.Fault || (r.Requests == 0 && r.Notes != "") {
 			fmt.Fprintf(w, "\n%s: %s\n", r.Name, r.Notes)
 			continue
 		}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,6 +41,22 @@ type Config struct {
 	Profile io.Writer
 	// Process also measures the real binary: start-up to ready, resident memory, size.
 	Process bool
+	// Binary is the binary to measure, shared with the fault scenarios so one run builds it
+	// once; nil builds one for this suite.
+	Binary *Binary
+}
+
+// Selected reports whether a scenario called name is chosen by prefixes (none chooses all).
+func Selected(prefixes []string, name string) bool {
+	if len(prefixes) == 0 {
+		return true
+	}
+	for _, p := range prefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 const benchKey = "bench-key-0123456789abcdef"
@@ -74,9 +91,14 @@ func (e *env) logf(format string, args ...any) {
 	}
 }
 
-// RunSuite prepares the store and servers, runs the scenarios and returns their results.
+// RunSuite prepares the store and servers, runs the scenarios and returns their results. When
+// cfg.Scenarios selects none of them it prepares nothing and returns no results.
 func RunSuite(ctx context.Context, cfg Config) ([]Result, error) {
 	e := &env{cfg: cfg}
+	want := func(sc scenario) bool { return Selected(cfg.Scenarios, sc.name) }
+	if !slices.ContainsFunc(e.scenarios(), want) {
+		return nil, nil
+	}
 	defer e.close()
 	if err := e.setup(ctx); err != nil {
 		return nil, err
@@ -88,19 +110,8 @@ func RunSuite(ctx context.Context, cfg Config) ([]Result, error) {
 		defer pprof.StopCPUProfile()
 	}
 	var results []Result
-	want := func(name string) bool {
-		if len(cfg.Scenarios) == 0 {
-			return true
-		}
-		for _, s := range cfg.Scenarios {
-			if strings.HasPrefix(name, s) {
-				return true
-			}
-		}
-		return false
-	}
 	for _, sc := range e.scenarios() {
-		if !want(sc.name) {
+		if !want(sc) {
 			continue
 		}
 		e.logf("running %s for %s", sc.name, cfg.Duration)
@@ -137,7 +148,16 @@ func RunSuite(ctx context.Context, cfg Config) ([]Result, error) {
 	results = append(results, Result{Name: "memory", Notes: memoryNote()})
 	if cfg.Process {
 		e.logf("measuring the binary as a process")
-		pf, err := MeasureProcess(ctx, e.url, 5)
+		bin := cfg.Binary
+		if bin == nil {
+			bin = &Binary{}
+			defer bin.Close()
+		}
+		path, err := bin.Path(ctx)
+		if err != nil {
+			return results, err
+		}
+		pf, err := MeasureProcess(ctx, path, e.url, 5)
 		if err != nil {
 			return results, err
 		}

@@ -29,6 +29,9 @@ type Config struct {
 	// binary; a file path goes into the connection string as sslrootcert instead.
 	DBRootCA   string
 	DBMaxConns int32
+	// DBConnMaxLifetime is how old a pooled connection may get before it is closed (on its
+	// release, never mid-query) and replaced by a new one.
+	DBConnMaxLifetime time.Duration
 
 	APIKeys []string
 
@@ -99,20 +102,21 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	c := Config{
-		Port:            integer("PORT", 8080, 0, 65535),
-		DataDir:         str("DATA_DIR", "data"),
-		DBSecretARN:     str("DB_SECRET_ARN", ""),
-		DBMaxConns:      int32(integer("DB_MAX_CONNS", 20, 1, 1000)),
-		RequestTimeout:  duration("REQUEST_TIMEOUT", 10*time.Second),
-		ReadyTimeout:    duration("READY_TIMEOUT", time.Second),
-		DrainDelay:      duration("DRAIN_DELAY", 0),
-		ShutdownTimeout: duration("SHUTDOWN_TIMEOUT", 25*time.Second),
-		SweepInterval:   duration("SWEEP_INTERVAL", time.Second),
-		CacheTTL:        duration("CACHE_TTL", 2*time.Second),
-		CacheSize:       integer("CACHE_SIZE", 10_000, 1, 10_000_000),
-		SeedSample:      boolean("SEED_SAMPLE", true),
-		MetricsEMF:      boolean("METRICS_EMF", false),
-		Env:             str("APP_ENV", "local"),
+		Port:              integer("PORT", 8080, 0, 65535),
+		DataDir:           str("DATA_DIR", "data"),
+		DBSecretARN:       str("DB_SECRET_ARN", ""),
+		DBMaxConns:        int32(integer("DB_MAX_CONNS", 20, 1, 1000)),
+		DBConnMaxLifetime: duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		RequestTimeout:    duration("REQUEST_TIMEOUT", 10*time.Second),
+		ReadyTimeout:      duration("READY_TIMEOUT", time.Second),
+		DrainDelay:        duration("DRAIN_DELAY", 0),
+		ShutdownTimeout:   duration("SHUTDOWN_TIMEOUT", 25*time.Second),
+		SweepInterval:     duration("SWEEP_INTERVAL", time.Second),
+		CacheTTL:          duration("CACHE_TTL", 2*time.Second),
+		CacheSize:         integer("CACHE_SIZE", 10_000, 1, 10_000_000),
+		SeedSample:        boolean("SEED_SAMPLE", true),
+		MetricsEMF:        boolean("METRICS_EMF", false),
+		Env:               str("APP_ENV", "local"),
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
 		bad("LOG_LEVEL", "must be debug, info, warn or error")
@@ -122,6 +126,11 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.SweepInterval < 10*time.Millisecond {
 		bad("SWEEP_INTERVAL", "must be at least 10ms")
+	}
+	if c.DBConnMaxLifetime < 10*time.Millisecond {
+		// Zero would mean "never" to pgx, and a connection that never ends outlives a rotated
+		// password's grace and any DNS change behind the host name.
+		bad("DB_CONN_MAX_LIFETIME", "must be at least 10ms")
 	}
 	c.DataDir = filepath.Clean(c.DataDir)
 

@@ -13,7 +13,8 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 8080 || c.DatabaseURL != "" || c.DataDir != "data" || c.ShutdownTimeout != 25*time.Second || !c.SeedSample || len(c.APIKeys) != 0 {
+	if c.Port != 8080 || c.DatabaseURL != "" || c.DataDir != "data" || c.ShutdownTimeout != 25*time.Second || !c.SeedSample || len(c.APIKeys) != 0 ||
+		c.DBConnMaxLifetime != 30*time.Minute {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -48,12 +49,12 @@ func TestDatabaseFromParts(t *testing.T) {
 func TestBadValuesAreAllReported(t *testing.T) {
 	_, err := Load(env(map[string]string{
 		"PORT": "eighty", "REQUEST_TIMEOUT": "soon", "LOG_LEVEL": "loud", "SEED_SAMPLE": "maybe",
-		"DB_HOST": "h", "DATABASE_URL": "postgres://x", "DRAIN_DELAY": "30s",
+		"DB_HOST": "h", "DATABASE_URL": "postgres://x", "DRAIN_DELAY": "30s", "DB_CONN_MAX_LIFETIME": "0s",
 	}))
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
-	for _, name := range []string{"PORT", "REQUEST_TIMEOUT", "LOG_LEVEL", "SEED_SAMPLE", "DB_HOST", "DRAIN_DELAY"} {
+	for _, name := range []string{"PORT", "REQUEST_TIMEOUT", "LOG_LEVEL", "SEED_SAMPLE", "DB_HOST", "DRAIN_DELAY", "DB_CONN_MAX_LIFETIME"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

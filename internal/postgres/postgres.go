@@ -37,6 +37,9 @@ type Options struct {
 	Clock catalog.Clock
 	// MaxConns bounds the pool; 0 keeps pgx's default (4, or the pool_max_conns URL parameter).
 	MaxConns int32
+	// MaxConnLifetime is how old a connection may get before the pool closes it on release
+	// (never mid-query) and makes a new one when needed; 0 keeps 30 minutes.
+	MaxConnLifetime time.Duration
 	// SkipMigrate opens the store without migrating (the schema is managed separately).
 	SkipMigrate bool
 	// Configure, when set, adjusts the pool configuration before the pool is made.
@@ -80,7 +83,11 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.MaxConnLifetime = 30 * time.Minute
-	cfg.MaxConnLifetimeJitter = 5 * time.Minute
+	if opts.MaxConnLifetime > 0 {
+		cfg.MaxConnLifetime = opts.MaxConnLifetime
+	}
+	// Jitter keeps connections made together from all expiring together.
+	cfg.MaxConnLifetimeJitter = cfg.MaxConnLifetime / 6
 	cfg.HealthCheckPeriod = 15 * time.Second
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/pgtest"
@@ -64,6 +65,43 @@ func TestMigrateOnce(t *testing.T) {
 	}
 	if n != len(ms) {
 		t.Fatalf("applied %d migrations, want %d", n, len(ms))
+	}
+}
+
+// TestConnectionsExpire checks that MaxConnLifetime really retires connections, jitter
+// included: a password rotation reaches a running service only through new connections.
+func TestConnectionsExpire(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	s, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Pool().Config().MaxConnLifetime; got != 30*time.Minute {
+		t.Errorf("default MaxConnLifetime = %s, want 30m", got)
+	}
+	s.Close()
+
+	const lifetime = 50 * time.Millisecond
+	s, err = postgres.Open(ctx, url, postgres.Options{MaxConns: 1, MaxConnLifetime: lifetime, SkipMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pid := func() (n int32) {
+		t.Helper()
+		if err := s.Pool().QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	first := pid()
+	if again := pid(); again != first {
+		t.Fatalf("a fresh connection was replaced at once: backend %d, then %d", first, again)
+	}
+	time.Sleep(2 * lifetime) // past the lifetime and its jitter (a sixth of it)
+	if later := pid(); later == first {
+		t.Fatalf("backend %d still serves after %s with a %s lifetime", first, 2*lifetime, lifetime)
 	}
 }
 
