@@ -13,8 +13,9 @@ import (
 type Plan struct {
 	// Nodes are the plan's nodes, depth first, as "Index Scan on products (products_name_id)".
 	Nodes []string
-	// Buffers counts the pages the query touched (shared hits and reads): the work it did,
-	// independent of how busy the machine was.
+	// Buffers counts the pages the query touched (shared hits and reads), with those of the
+	// count that chose a search plan, if there was one: the work it did, independent of how
+	// busy the machine was.
 	Buffers int64
 	Rows    int64
 }
@@ -36,26 +37,30 @@ func (s *Store) ExplainList(ctx context.Context, q catalog.ListQuery) (Plan, err
 		return Plan{}, err
 	}
 	terms := catalog.SearchTerms(q.Filter.Query)
+	var p Plan
 	rare := false
 	if len(terms) > 0 {
+		var counted int
 		var err error
-		if rare, err = s.rareTerms(ctx, terms, q.Limit); err != nil {
+		if rare, counted, err = s.rareTerms(ctx, terms, q.Limit); err != nil {
 			return Plan{}, err
+		}
+		if counted > 0 {
+			// The count that chose the plan is part of what the search costs.
+			n, err := s.explain(ctx, matchCountSQL, strings.Join(terms, " "), counted)
+			if err != nil {
+				return Plan{}, err
+			}
+			p.Buffers += n.SharedHit + n.SharedRead
 		}
 	}
 	query, args, _, _ := listSQL(q, terms, rare)
-	var raw []byte
-	if err := s.pool.QueryRow(ctx, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+query, args...).Scan(&raw); err != nil {
+	top, err := s.explain(ctx, query, args...)
+	if err != nil {
 		return Plan{}, err
 	}
-	var out []struct {
-		Plan planNode `json:"Plan"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil || len(out) != 1 {
-		return Plan{}, fmt.Errorf("unexpected EXPLAIN output: %v", err)
-	}
-	top := out[0].Plan
-	p := Plan{Buffers: top.SharedHit + top.SharedRead, Rows: top.Rows}
+	p.Buffers += top.SharedHit + top.SharedRead
+	p.Rows = top.Rows
 	var walk func(n planNode)
 	walk = func(n planNode) {
 		name := n.Type
@@ -72,6 +77,20 @@ func (s *Store) ExplainList(ctx context.Context, q catalog.ListQuery) (Plan, err
 	}
 	walk(top)
 	return p, nil
+}
+
+func (s *Store) explain(ctx context.Context, query string, args ...any) (planNode, error) {
+	var raw []byte
+	if err := s.pool.QueryRow(ctx, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+query, args...).Scan(&raw); err != nil {
+		return planNode{}, err
+	}
+	var out []struct {
+		Plan planNode `json:"Plan"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil || len(out) != 1 {
+		return planNode{}, fmt.Errorf("unexpected EXPLAIN output: %v", err)
+	}
+	return out[0].Plan, nil
 }
 
 type planNode struct {

@@ -27,7 +27,7 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 		rare := false
 		if len(terms) > 0 {
 			var err error
-			if rare, err = s.rareTerms(ctx, terms, q.Limit); err != nil {
+			if rare, _, err = s.rareTerms(ctx, terms, q.Limit); err != nil {
 				return err
 			}
 		}

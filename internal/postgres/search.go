@@ -18,10 +18,12 @@ import (
 //
 // The number of matches comes from PostgreSQL's own statistics where it can: ANALYZE keeps the
 // most common lexemes of the search column and their frequencies, and a query whose lexemes
-// are all among them has an estimate (the product of the frequencies) without reading the
-// table. A lexeme missing from that list is rarer than every lexeme on it; then, and before
-// ANALYZE has run on the products at all (a fresh bulk load), the store counts the matches,
-// bounded at the balance point, which for such terms is cheap. The planner cannot make this
+// are all among them has bounds on its matches without reading the table: at most the
+// rarest lexeme's, at least the product of the frequencies. When both bounds fall on the same
+// side of the balance point, that decides. Otherwise (words that may or may not go together,
+// a lexeme missing from the list, which is rarer than every lexeme on it, or a table ANALYZE
+// has not seen yet, after a fresh bulk load) the store counts the matches, bounded at the
+// balance point. The planner cannot make this
 // choice itself: it prices a lexeme it has no statistics for at 0.5% of the table, which in a
 // million products makes an absent word look common enough to walk the whole index for.
 
@@ -38,13 +40,16 @@ type searchStats struct {
 	freq    map[string]float64 // lexeme -> share of products containing it; nil without statistics
 }
 
+// matchCountSQL counts the matches of $1, stopping at $2.
+const matchCountSQL = `SELECT count(*) FROM (SELECT 1 FROM products WHERE search @@ plainto_tsquery('english', $1) LIMIT $2) m`
+
 // rareTerms reports whether fetching and sorting every match is the cheaper plan for terms
-// and a page of limit products.
-func (s *Store) rareTerms(ctx context.Context, terms []string, limit int) (bool, error) {
+// and a page of limit products, and the bound it counted matches to, if it had to count.
+func (s *Store) rareTerms(ctx context.Context, terms []string, limit int) (rare bool, counted int, err error) {
 	query := strings.Join(terms, " ")
 	rows, freq, err := s.searchStatistics(ctx)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	balance := float64(rareMatches)
 	if rows > 0 {
@@ -53,25 +58,31 @@ func (s *Store) rareTerms(ctx context.Context, terms []string, limit int) (bool,
 	if freq != nil {
 		var lexemes []string
 		if err := s.pool.QueryRow(ctx, `SELECT tsvector_to_array(to_tsvector('english', $1))`, query).Scan(&lexemes); err != nil {
-			return false, err
+			return false, 0, err
 		}
-		estimate, known := rows, true
+		// Matches of all the lexemes lie between the product of their frequencies (were they
+		// independent) and the smallest of them (were they always together, as the parts of
+		// "heavy-duty" are). Only a decision both bounds agree on is taken without counting.
+		lower, upper, known := rows, rows, len(lexemes) > 0
 		for _, l := range lexemes {
 			f, ok := freq[l]
 			if !ok {
 				known = false
 				break
 			}
-			estimate *= f
+			lower, upper = lower*f, min(upper, rows*f)
 		}
-		if known {
-			return estimate <= balance, nil
+		switch {
+		case known && upper <= balance:
+			return true, 0, nil
+		case known && lower > balance:
+			return false, 0, nil
 		}
 	}
 	var n int
-	err = s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM products WHERE search @@ plainto_tsquery('english', $1) LIMIT $2) m`,
-		query, int(balance)+1).Scan(&n)
-	return float64(n) <= balance, err
+	counted = int(balance) + 1
+	err = s.pool.QueryRow(ctx, matchCountSQL, query, counted).Scan(&n)
+	return float64(n) <= balance, counted, err
 }
 
 func (s *Store) searchStatistics(ctx context.Context) (rows float64, freq map[string]float64, err error) {
