@@ -147,16 +147,6 @@ func (p *process) stop(grace time.Duration) error {
 	}
 }
 
-// exited reports whether the process has ended.
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
 // logTail returns the end of the process's output, for error messages.
 func (p *process) logTail() string {
 	b, _ := os.ReadFile(p.log)

@@ -27,7 +27,12 @@ const linearExponent = 0.8
 // catalog, as its matches do, as long as it stays under that bound.
 const pagesPerRow = 4
 
-func searchBound(products int) float64 { return pagesPerRow * math.Sqrt(21*float64(products)) }
+func searchBound(products int) float64 {
+	return pagesPerRow * math.Sqrt(float64(scalePage+1)*float64(products))
+}
+
+// scalePage is the page size of the EXPLAINed queries, as the API's default.
+const scalePage = 20
 
 // minPagesForGrowth keeps tiny queries (a handful of pages at every size) from reading as growth.
 const minPagesForGrowth = 100
@@ -49,6 +54,9 @@ type NamedPlan struct {
 // read scenarios and EXPLAINs the list queries the API makes. It fails if a query reads the
 // whole products table or reads pages in proportion to the catalog's size.
 func RunScale(ctx context.Context, cfg Config, sizes []int) ([]ScaleStep, error) {
+	if len(sizes) == 0 {
+		return nil, fmt.Errorf("no catalog sizes given")
+	}
 	for i := 1; i < len(sizes); i++ {
 		if sizes[i] <= sizes[i-1] {
 			return nil, fmt.Errorf("sizes must ascend: %v", sizes)
@@ -84,9 +92,7 @@ func RunScale(ctx context.Context, cfg Config, sizes []int) ([]ScaleStep, error)
 			return steps, err
 		}
 		loaded = n
-		// Autovacuum would analyze a table that grew this much within a minute or so; the run
-		// does it at once so every size is measured in that steady state.
-		if _, err := store.Pool().Exec(ctx, "VACUUM ANALYZE products, inventory"); err != nil {
+		if err := settle(ctx, store.Pool()); err != nil {
 			return steps, err
 		}
 		if cfg.Progress != nil {
@@ -115,11 +121,11 @@ func explainLists(ctx context.Context, store *postgres.Store, middle string) ([]
 		return nil, err
 	}
 	active := []catalog.Status{catalog.StatusActive}
-	byName := catalog.ListQuery{Sort: catalog.SortName, Limit: 20, Filter: catalog.ProductFilter{Statuses: active}}
+	byName := catalog.ListQuery{Sort: catalog.SortName, Limit: scalePage, Filter: catalog.ProductFilter{Statuses: active}}
 	deep := byName
 	deep.After = byName.NextCursor(mid)
 	search := func(q string) catalog.ListQuery {
-		return catalog.ListQuery{Sort: catalog.SortNewest, Limit: 20, Filter: catalog.ProductFilter{Query: q, Statuses: active}}
+		return catalog.ListQuery{Sort: catalog.SortNewest, Limit: scalePage, Filter: catalog.ProductFilter{Query: q, Statuses: active}}
 	}
 	// Words and numbers as seed.Synthetic names products ("Waterproof Camera 4711").
 	name := strings.Fields(strings.ToLower(mid.Name))
@@ -131,13 +137,13 @@ func explainLists(ctx context.Context, store *postgres.Store, middle string) ([]
 	}{
 		{"first page, by name", byName},
 		{"deep page, by name (cursor)", deep},
-		{"newest, all statuses", catalog.ListQuery{Sort: catalog.SortNewest, Limit: 20}},
+		{"newest, all statuses", catalog.ListQuery{Sort: catalog.SortNewest, Limit: scalePage}},
 		{"search, one common word", search(word)},
 		{"search, two common words", search(name[0] + " " + name[1])},
 		{"search, a product number", search(number)},
 		{"search, word and number", search(word + " " + number)},
 		{"search, no match", search("zzyzx")},
-		{"category, price range, in stock", catalog.ListQuery{Sort: catalog.SortPrice, Limit: 20, Filter: catalog.ProductFilter{
+		{"category, price range, in stock", catalog.ListQuery{Sort: catalog.SortPrice, Limit: scalePage, Filter: catalog.ProductFilter{
 			Category: mid.Category, Currency: "USD", MinPrice: &minPrice, MaxPrice: &maxPrice, InStock: &inStock, Statuses: active}}},
 	}
 	var out []NamedPlan
@@ -151,15 +157,33 @@ func explainLists(ctx context.Context, store *postgres.Store, middle string) ([]
 	return out, nil
 }
 
-// growthExponent fits pages = a·size^k between two sizes. The run compares its two largest:
-// at small sizes a filtered walk can run out of rows before it fills a page, and reads the
-// whole (small) range, which says nothing about how it grows once the catalog is large.
-func growthExponent(first, last ScaleStep, i int) float64 {
-	a, b := float64(first.Plans[i].Buffers), float64(last.Plans[i].Buffers)
-	if b < minPagesForGrowth || a <= 0 || last.Products == first.Products {
-		return 0
+// growth says how query i's pages grew between the two largest sizes, fitting pages = a·size^k:
+// a label for the table, and whether that is growth in proportion to the catalog beyond what a
+// search may do. Only the two largest sizes count: at small sizes a filtered walk can run out
+// of rows before it fills a page, and reads the whole (small) range, which says nothing about
+// how it grows once the catalog is large.
+func growth(steps []ScaleStep, i int) (label string, linear bool) {
+	last := steps[len(steps)-1]
+	pages := float64(last.Plans[i].Buffers)
+	if pages < minPagesForGrowth {
+		return "flat", false
 	}
-	return math.Log(b/a) / math.Log(float64(last.Products)/float64(first.Products))
+	if len(steps) < 2 {
+		return "", false
+	}
+	first := steps[len(steps)-2]
+	k := 0.0
+	if before := float64(first.Plans[i].Buffers); before > 0 {
+		k = math.Log(pages/before) / math.Log(float64(last.Products)/float64(first.Products))
+	}
+	label = fmt.Sprintf("n^%.2f", k)
+	switch {
+	case k < linearExponent:
+		return label, false
+	case pages <= searchBound(last.Products):
+		return label + " ≤√", false
+	}
+	return label, true
 }
 
 func growthErrors(steps []ScaleStep) error {
@@ -171,12 +195,10 @@ func growthErrors(steps []ScaleStep) error {
 			}
 		}
 	}
-	if len(steps) > 1 {
-		first, last := steps[len(steps)-2], steps[len(steps)-1]
-		for i, p := range last.Plans {
-			if k := growthExponent(first, last, i); k >= linearExponent && float64(p.Buffers) > searchBound(last.Products) {
-				problems = append(problems, fmt.Sprintf("%s reads pages in proportion to the catalog (size^%.2f, %d pages at %d products)", p.Name, k, p.Buffers, last.Products))
-			}
+	last := steps[len(steps)-1]
+	for i, p := range last.Plans {
+		if label, linear := growth(steps, i); linear {
+			problems = append(problems, fmt.Sprintf("%s reads pages in proportion to the catalog (%s, %d pages at %d products)", p.Name, label, p.Buffers, last.Products))
 		}
 	}
 	if len(problems) > 0 {
@@ -214,24 +236,17 @@ func ScaleTable(w io.Writer, steps []ScaleStep) {
 		fmt.Fprintf(w, " %10d", st.Products)
 	}
 	fmt.Fprintf(w, "  %-8s %s\n", "growth", "plan at the largest size")
-	first, last := steps[max(0, len(steps)-2)], steps[len(steps)-1]
+	last := steps[len(steps)-1]
 	for i, p := range last.Plans {
 		fmt.Fprintf(w, "%-32s", p.Name)
 		for _, st := range steps {
 			fmt.Fprintf(w, " %10d", st.Plans[i].Buffers)
 		}
-		k := growthExponent(first, last, i)
-		growth := fmt.Sprintf("n^%.2f", k)
-		switch {
-		case last.Plans[i].Buffers < minPagesForGrowth:
-			growth = "flat"
-		case k >= linearExponent && float64(last.Plans[i].Buffers) <= searchBound(last.Products):
-			growth += " ≤√"
-		}
+		growth, _ := growth(steps, i)
 		fmt.Fprintf(w, "  %-8s %s\n", growth, strings.Join(compactPlan(p.Nodes), " > "))
 	}
-	fmt.Fprintf(w, "\ngrowth: pages ~ n^k between the two largest sizes; ≤√: growing with the matches, within %d·√(21·n) = %.0f pages\n",
-		pagesPerRow, searchBound(last.Products))
+	fmt.Fprintf(w, "\ngrowth: pages ~ n^k between the two largest sizes; ≤√: growing with the matches, within %d·√(%d·n) = %.0f pages\n",
+		pagesPerRow, scalePage+1, searchBound(last.Products))
 }
 
 // compactPlan keeps the nodes that say how rows are found: scans and sorts.

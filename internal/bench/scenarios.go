@@ -172,32 +172,28 @@ func (e *env) scenarios() []scenario {
 		manySKUs[i] = fmt.Sprintf("BENCH-MANY-%04d", i)
 	}
 	const hotStock, manyStock = 10_000_000, 1_000_000
-	var soldOut sync.Map
-	list = append(list,
-		scenario{name: "reserve one hot SKU", ceiling: dbCeiling, target: func(r Result, _ []Result) string {
-			return fmt.Sprintf("target >= 2000/s: %s", verdict(r.RPS >= 2000))
-		}, ok: []int{201},
-			prepare: func(ctx context.Context) error { return e.stock(ctx, map[string]int64{hotSKU: hotStock}) },
-			req: func(ctx context.Context, w, i int) (*http.Request, error) {
-				return e.post(ctx, "/reservations", `{"lines":[{"sku":"`+hotSKU+`","quantity":1}]}`)
+	// reserveHot reserves one unit of sku at a time, each with an Idempotency-Key of its own if keyed.
+	reserveHot := func(name, sku string, keyed bool) scenario {
+		return scenario{name: name, ceiling: dbCeiling, ok: []int{201},
+			target: func(r Result, _ []Result) string {
+				return fmt.Sprintf("target >= 2000/s: %s", verdict(r.RPS >= 2000))
 			},
-			check: func(ctx context.Context, r *Result) (string, error) {
-				return e.oversold(ctx, []string{hotSKU}, r.Statuses[201])
-			}},
-		scenario{name: "reserve one hot SKU, idempotent", ceiling: dbCeiling, target: func(r Result, _ []Result) string {
-			return fmt.Sprintf("target >= 2000/s: %s", verdict(r.RPS >= 2000))
-		}, ok: []int{201},
-			prepare: func(ctx context.Context) error { return e.stock(ctx, map[string]int64{idemSKU: hotStock}) },
+			prepare: func(ctx context.Context) error { return e.stock(ctx, map[string]int64{sku: hotStock}) },
 			req: func(ctx context.Context, w, i int) (*http.Request, error) {
-				r, err := e.post(ctx, "/reservations", `{"lines":[{"sku":"`+idemSKU+`","quantity":1}]}`)
-				if err == nil {
+				r, err := e.post(ctx, "/reservations", `{"lines":[{"sku":"`+sku+`","quantity":1}]}`)
+				if err == nil && keyed {
 					r.Header.Set("Idempotency-Key", fmt.Sprintf("hot-%d-%d-%d", runID, w, i))
 				}
 				return r, err
 			},
 			check: func(ctx context.Context, r *Result) (string, error) {
-				return e.oversold(ctx, []string{idemSKU}, r.Statuses[201])
-			}},
+				return e.oversold(ctx, []string{sku}, r.Statuses[201])
+			}}
+	}
+	var soldOut sync.Map
+	list = append(list,
+		reserveHot("reserve one hot SKU", hotSKU, false),
+		reserveHot("reserve one hot SKU, idempotent", idemSKU, true),
 		scenario{name: "reserve across 1000 SKUs", ceiling: dbCeiling, ok: []int{201},
 			prepare: func(ctx context.Context) error {
 				m := map[string]int64{}

@@ -231,9 +231,7 @@ func (e *env) setup(ctx context.Context) error {
 		}
 		e.logf("seeded %d products in %s", cfg.Products, time.Since(start).Round(time.Millisecond))
 		if e.pool != nil {
-			// What autovacuum does within a minute or so of a bulk load: statistics for the
-			// planner and the search plan choice, and the full-text index's pending list merged.
-			if _, err := e.pool.Exec(ctx, "VACUUM ANALYZE products, inventory"); err != nil {
+			if err := settle(ctx, e.pool); err != nil {
 				return err
 			}
 		}
@@ -364,6 +362,14 @@ func (e *env) pkSelect(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(p)
+}
+
+// settle does at once what autovacuum does within a minute or so of a bulk load, so figures are
+// of that steady state: statistics for the planner and the search plan choice, and the
+// full-text index's pending list merged.
+func settle(ctx context.Context, pool *pgxpool.Pool) error {
+	_, err := pool.Exec(ctx, "VACUUM ANALYZE products, inventory")
+	return err
 }
 
 func verdict(ok bool) string {

@@ -36,26 +36,20 @@ func (s *Store) ExplainList(ctx context.Context, q catalog.ListQuery) (Plan, err
 	if err := q.Validate(); err != nil {
 		return Plan{}, err
 	}
-	terms := catalog.SearchTerms(q.Filter.Query)
+	st, err := s.listStatements(ctx, q)
+	if err != nil {
+		return Plan{}, err
+	}
 	var p Plan
-	rare := false
-	if len(terms) > 0 {
-		var counted int
-		var err error
-		if rare, counted, err = s.rareTerms(ctx, terms, q.Limit); err != nil {
+	if st.counted > 0 {
+		// The count that chose the search plan is part of what the search costs.
+		n, err := s.explain(ctx, matchCountSQL, strings.Join(catalog.SearchTerms(q.Filter.Query), " "), st.counted)
+		if err != nil {
 			return Plan{}, err
 		}
-		if counted > 0 {
-			// The count that chose the plan is part of what the search costs.
-			n, err := s.explain(ctx, matchCountSQL, strings.Join(terms, " "), counted)
-			if err != nil {
-				return Plan{}, err
-			}
-			p.Buffers += n.SharedHit + n.SharedRead
-		}
+		p.Buffers += n.SharedHit + n.SharedRead
 	}
-	query, args, _, _ := listSQL(q, terms, rare)
-	top, err := s.explain(ctx, query, args...)
+	top, err := s.explain(ctx, st.query, st.args...)
 	if err != nil {
 		return Plan{}, err
 	}

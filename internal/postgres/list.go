@@ -21,28 +21,45 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 		return page, nil
 	}
 	var page catalog.ProductPage
-	terms := catalog.SearchTerms(q.Filter.Query)
-
 	err := s.withAuthRetry(ctx, func() error {
-		rare := false
-		if len(terms) > 0 {
-			var err error
-			if rare, _, err = s.rareTerms(ctx, terms, q.Limit); err != nil {
-				return err
-			}
+		st, err := s.listStatements(ctx, q)
+		if err != nil {
+			return err
 		}
-		query, args, count, countArgs := listSQL(q, terms, rare)
-		return s.listPage(ctx, &page, q, query, args, count, countArgs)
+		return s.listPage(ctx, &page, q, st)
 	})
 	return page, storeError(ctx, err)
+}
+
+// listStatements is what a page of q takes: its query, the query counting the total, and the
+// bound the search plan choice counted matches to (0 if it did not count).
+type listStatements struct {
+	query, count    string
+	args, countArgs []any
+	counted         int
+}
+
+// listStatements chooses the search plan for q's terms, if any, and builds its statements.
+func (s *Store) listStatements(ctx context.Context, q catalog.ListQuery) (listStatements, error) {
+	var st listStatements
+	terms := catalog.SearchTerms(q.Filter.Query)
+	rare := false
+	if len(terms) > 0 {
+		var err error
+		if rare, st.counted, err = s.rareTerms(ctx, terms, q.Limit); err != nil {
+			return st, err
+		}
+	}
+	st.query, st.args, st.count, st.countArgs = listSQL(q, terms, rare)
+	return st, nil
 }
 
 // listPage reads one page, and the total when asked, from one snapshot: a page alone is one
 // statement on the pool; a page with its total is two statements in a read-only repeatable-read
 // transaction, whose BEGIN and COMMIT are round trips only that case pays for.
-func (s *Store) listPage(ctx context.Context, page *catalog.ProductPage, q catalog.ListQuery, query string, args []any, count string, countArgs []any) error {
+func (s *Store) listPage(ctx context.Context, page *catalog.ProductPage, q catalog.ListQuery, st listStatements) error {
 	read := func(db querier) error {
-		rows, err := db.Query(ctx, query, args...)
+		rows, err := db.Query(ctx, st.query, st.args...)
 		if err != nil {
 			return err
 		}
@@ -64,7 +81,7 @@ func (s *Store) listPage(ctx context.Context, page *catalog.ProductPage, q catal
 			return err
 		}
 		var n int64
-		if err := tx.QueryRow(ctx, count, countArgs...).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, st.count, st.countArgs...).Scan(&n); err != nil {
 			return err
 		}
 		page.Total = &n
@@ -92,17 +109,16 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 	match := ""
 	if len(terms) > 0 {
 		match = "search @@ plainto_tsquery('english', " + b.arg(strings.Join(terms, " ")) + ")"
-	}
-	rare = rare && match != ""
-	if match != "" && !rare {
 		b.where = append(b.where, "p."+match)
 	}
-	col, dir, cmp := orderOf(q.Sort)
 	count = with + `SELECT count(*)` + productFrom + b.whereSQL()
-	if rare {
-		count += map[bool]string{true: " AND ", false: " WHERE "}[len(b.where) > 0] + "p." + match
-	}
 	countArgs = append([]any(nil), b.args...)
+	rare = rare && match != ""
+	if rare {
+		b.where = b.where[:len(b.where)-1] // the matches CTE applies the search
+	}
+
+	col, dir, cmp := orderOf(q.Sort)
 
 	if c := q.After; c != nil {
 		b.where = append(b.where, "("+col+", p.id) "+cmp+" ("+b.arg(cursorKey(c))+", "+b.arg(c.ID)+"::uuid)")
