@@ -23,7 +23,8 @@ service image; run it again to deploy the current commit. --destroy deletes the 
 Options:
   --suffix SUFFIX        environment suffix of every resource name (default: dev)
   --stack-name NAME      stack name (default: catalog-SUFFIX)
-  --environment ENV      dev, staging or prod (default: dev)
+  --environment ENV      dev, staging or prod (default: dev for a new stack; an existing
+                         stack keeps its own)
   --region REGION        AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, aws configure)
   --param KEY=VALUE      template parameter, repeatable (e.g. --param NatGatewayMode=single)
   --tag TAG              image tag (default: the commit's short hash, -dirty if changed)
@@ -66,11 +67,13 @@ else
 fi
 require_credentials
 
-# stack_status prints the stack's status, or nothing when there is no such stack.
+# stack_status prints the stack's status and its EnvironmentSuffix, tab-separated, or nothing
+# when there is no such stack.
 stack_status() {
   local out
   if out=$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
-    --query 'Stacks[0].StackStatus' --output text 2>&1); then
+    --query "Stacks[0].[StackStatus,Parameters[?ParameterKey=='EnvironmentSuffix'].ParameterValue|[0]]" \
+    --output text 2>&1); then
     printf '%s\n' "$out"
   elif [[ $out == *"does not exist"* ]]; then
     return 0
@@ -95,7 +98,8 @@ read_outputs() {
 # template inline (TemplateBody); the template is larger, so it goes through S3 (TemplateURL).
 template_bucket() {
   BUCKET=${BUCKET:-catalog-cfn-templates-$ACCOUNT-$REGION}
-  if aws s3api head-bucket --bucket "$BUCKET" --region "$REGION" >/dev/null 2>&1; then
+  # Bucket names are global: the owner check keeps templates out of a look-alike bucket.
+  if aws s3api head-bucket --bucket "$BUCKET" --region "$REGION" --expected-bucket-owner "$ACCOUNT" >/dev/null 2>&1; then
     return 0
   fi
   say "creating the template bucket $BUCKET"
@@ -117,7 +121,7 @@ template_bucket() {
 validate_template() {
   local key url
   key=catalog/$STACK/$(file_digest "$TEMPLATE").json
-  aws s3 cp --region "$REGION" --only-show-errors "$TEMPLATE" "s3://$BUCKET/$key" ||
+  aws s3 cp --region "$REGION" --only-show-errors --expected-bucket-owner "$ACCOUNT" "$TEMPLATE" "s3://$BUCKET/$key" ||
     die "could not upload the template to s3://$BUCKET/$key"
   url=https://$BUCKET.s3.$REGION.amazonaws.com/$key
   say "validating the template"
@@ -125,19 +129,22 @@ validate_template() {
     die "CloudFormation refused the template $TEMPLATE"
 }
 
-# deploy_stack runs one deploy with the given image parameters after the common ones. A stack
-# whose creation failed is left in ROLLBACK_COMPLETE; say how to get out of it.
+# deploy_stack runs one deploy with the given image parameters. Parameters not given keep their
+# values on an existing stack (aws cloudformation deploy), so Environment goes only when asked.
 deploy_stack() {
+  local env=()
+  [ -z "$ENVIRONMENT" ] || env=("Environment=$ENVIRONMENT")
   aws cloudformation deploy --region "$REGION" --stack-name "$STACK" \
     --template-file "$TEMPLATE" --s3-bucket "$BUCKET" --s3-prefix "catalog/$STACK" \
     --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset \
-    --parameter-overrides "EnvironmentSuffix=$SUFFIX" "Environment=$ENVIRONMENT" "$@" ${PARAMS[@]+"${PARAMS[@]}"} ||
+    --parameter-overrides "EnvironmentSuffix=$SUFFIX" ${env[@]+"${env[@]}"} "$@" ${PARAMS[@]+"${PARAMS[@]}"} ||
     die "the deploy of $STACK failed: see 'aws cloudformation describe-stack-events --stack-name $STACK --region $REGION --max-items 20'"
 }
 
 destroy() {
   local status
   status=$(stack_status)
+  status=${status%%$'\t'*}
   if [ -z "$status" ]; then
     say "there is no stack $STACK in $REGION: nothing to delete"
     return 0
@@ -171,13 +178,17 @@ EOF
 }
 
 deploy() {
-  local status
+  local status suffix
   TAG=${TAG:-$(default_tag)}
   ensure_service_linked_roles
   template_bucket
   validate_template
 
   status=$(stack_status)
+  suffix=${status#*$'\t'} status=${status%%$'\t'*}
+  if [ -n "$status" ] && [ "$suffix" != "$SUFFIX" ] && [ "$suffix" != None ]; then
+    die "the stack $STACK has the suffix '$suffix': deploying it with --suffix $SUFFIX would replace every named resource, the database included. Pass --suffix $suffix, or another --stack-name for a new stack"
+  fi
   case $status in
     *_IN_PROGRESS)
       die "the stack $STACK is busy ($status): wait for it to finish and run again" ;;
@@ -186,6 +197,7 @@ deploy() {
   esac
   [ -z "$status" ] || read_outputs
   if [ -z "$status" ] || [ -z "$OUT_ServiceName" ]; then
+    [ -n "$status" ] || ENVIRONMENT=${ENVIRONMENT:-dev}
     say "deploying $STACK without the service (first deploy: the ECR repository must exist before the image)"
     deploy_stack ImageTag= ContainerImage=
     read_outputs

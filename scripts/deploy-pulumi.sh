@@ -23,7 +23,8 @@ image; run it again to deploy the current commit. --destroy destroys the stack's
 Options:
   --suffix SUFFIX        environment suffix of every resource name (default: dev)
   --stack NAME           Pulumi stack (default: SUFFIX)
-  --environment ENV      dev, staging or prod (default: dev)
+  --environment ENV      dev, staging or prod (default: dev for a new stack; an existing
+                         stack keeps its own)
   --region REGION        AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, aws configure)
   --param KEY=VALUE      catalog:KEY configuration, repeatable (e.g. --param natMode=single)
   --tag TAG              image tag (default: the commit's short hash, -dirty if changed)
@@ -80,10 +81,23 @@ config_value() { p config get "catalog:$1" 2>/dev/null || true; }
 output_value() { p stack output "$1" 2>/dev/null || true; }
 
 configure() {
+  # Another suffix or region renames or moves, so replaces, every resource, the database
+  # included: an existing stack keeps its own.
+  local suffix region
+  suffix=$(config_value environmentSuffix)
+  if [ -n "$suffix" ] && [ "$suffix" != "$SUFFIX" ]; then
+    die "the stack $STACK has catalog:environmentSuffix '$suffix': deploying it with --suffix $SUFFIX would replace every named resource, the database included. Pass --suffix $suffix --stack $STACK"
+  fi
+  region=$(p config get aws:region 2>/dev/null || true)
+  if [ -n "$region" ] && [ "$region" != "$REGION" ]; then
+    die "the stack $STACK is in $region: deploying it to $REGION would replace every resource. Pass --region $region"
+  fi
   say "configuring the stack $STACK"
   p config set aws:region "$REGION"
   p config set catalog:environmentSuffix "$SUFFIX"
-  p config set catalog:environment "$ENVIRONMENT"
+  if [ -n "$ENVIRONMENT" ] || [ -z "$(config_value environment)" ]; then
+    p config set catalog:environment "${ENVIRONMENT:-dev}"
+  fi
   local kv
   for kv in ${PARAMS[@]+"${PARAMS[@]}"}; do
     p config set "catalog:${kv%%=*}" -- "${kv#*=}"

@@ -41,7 +41,7 @@ func commonRules() []rule {
 
 var (
 	noStack        = fail("aws cloudformation describe-stacks *StackStatus*", 254, "An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id catalog-dev does not exist\n")
-	stackExists    = answer("aws cloudformation describe-stacks *StackStatus*", "UPDATE_COMPLETE\n")
+	stackExists    = answer("aws cloudformation describe-stacks *StackStatus*", "UPDATE_COMPLETE\tdev\n")
 	imageMissing   = fail("aws ecr describe-images *", 254, "An error occurred (ImageNotFoundException) when calling the DescribeImages operation: The image with imageId {imageTag:'x'} does not exist\n")
 	bootstrapFirst = once("aws cloudformation describe-stacks *Outputs*", bootstrapOutputs)
 )
@@ -56,7 +56,7 @@ func firstDeploy(root string) []string {
 		"aws s3api head-bucket --bucket catalog-cfn-templates-" + account + "-us-east-1 *",
 		"aws s3 cp * */deploy/cloudformation/catalog.json s3://catalog-cfn-templates-" + account + "-us-east-1/catalog/catalog-dev/*.json",
 		"aws cloudformation validate-template --region us-east-1 --template-url https://catalog-cfn-templates-" + account + "-us-east-1.s3.us-east-1.amazonaws.com/catalog/catalog-dev/*.json",
-		"aws cloudformation describe-stacks --region us-east-1 --stack-name catalog-dev --query Stacks[0].StackStatus --output text",
+		"aws cloudformation describe-stacks --region us-east-1 --stack-name catalog-dev --query Stacks[0].[StackStatus,Parameters[?ParameterKey=='EnvironmentSuffix'].ParameterValue|[0]] --output text",
 		"aws cloudformation deploy --region us-east-1 --stack-name catalog-dev --template-file */deploy/cloudformation/catalog.json --s3-bucket catalog-cfn-templates-" + account + "-us-east-1 --s3-prefix catalog/catalog-dev --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides EnvironmentSuffix=dev Environment=dev ImageTag= ContainerImage= NatGatewayMode=single",
 		"aws cloudformation describe-stacks --region us-east-1 --stack-name catalog-dev --query Stacks[0].Outputs[].[OutputKey,OutputValue] --output text",
 		"aws ecr describe-images --region us-east-1 --repository-name ecr-catalog-dev --image-ids imageTag=" + tag + " *",
@@ -98,7 +98,7 @@ func TestDeployCloudFormation(t *testing.T) {
 		rules: []rule{stackExists, imageMissing},
 		args:  deployArgs,
 		want: []string{
-			"aws cloudformation describe-stacks * --query Stacks[0].StackStatus *",
+			"aws cloudformation describe-stacks * --query Stacks[0].[StackStatus,* --output text",
 			"aws cloudformation describe-stacks * --query Stacks[0].Outputs*",
 			"docker build --platform linux/amd64 *",
 			"docker push *",
@@ -106,7 +106,19 @@ func TestDeployCloudFormation(t *testing.T) {
 			"aws ecs wait services-stable *",
 			"curl *",
 		},
-		absent: []string{"aws cloudformation deploy * ImageTag= ContainerImage= *"},
+		absent: []string{"aws cloudformation deploy * ImageTag= ContainerImage= *", "aws cloudformation deploy * Environment=*"},
+	}, {
+		name:  "update with --environment: passed on",
+		rules: []rule{stackExists},
+		args:  []string{"--suffix", "dev", "--environment", "staging", "--region", "us-east-1"},
+		want:  []string{"aws cloudformation deploy * --parameter-overrides EnvironmentSuffix=dev Environment=staging ImageTag=" + tag + " ContainerImage="},
+	}, {
+		name:   "existing stack with another suffix: refused, nothing replaced",
+		rules:  []rule{stackExists},
+		args:   []string{"--suffix", "dev2", "--stack-name", "catalog-dev", "--region", "us-east-1"},
+		code:   1,
+		absent: []string{"aws cloudformation deploy *", "docker *"},
+		output: "has the suffix 'dev'",
 	}, {
 		name:  "stack left in its bootstrap state: bootstrap deploy again, then the image",
 		rules: []rule{stackExists, {pattern: "aws cloudformation describe-stacks *Outputs*", uses: 2, stdout: bootstrapOutputs}, imageMissing},
@@ -184,7 +196,7 @@ func TestDeployCloudFormation(t *testing.T) {
 		output: "did not become stable",
 	}, {
 		name:   "stack whose creation failed: told to destroy it",
-		rules:  []rule{answer("aws cloudformation describe-stacks *StackStatus*", "ROLLBACK_COMPLETE\n")},
+		rules:  []rule{answer("aws cloudformation describe-stacks *StackStatus*", "ROLLBACK_COMPLETE\tdev\n")},
 		args:   deployArgs,
 		code:   1,
 		absent: []string{"aws cloudformation deploy *"},
@@ -230,7 +242,7 @@ func TestDeployCloudFormation(t *testing.T) {
 		},
 	}, {
 		name:   "own bucket and stack name",
-		rules:  []rule{stackExists},
+		rules:  []rule{answer("aws cloudformation describe-stacks *StackStatus*", "UPDATE_COMPLETE\tqa1\n")},
 		args:   []string{"--suffix", "qa1", "--stack-name", "team-catalog-qa1", "--s3-bucket", "my-templates", "--environment", "staging", "--region", "us-east-1"},
 		want:   []string{"aws s3api head-bucket --bucket my-templates *", "aws cloudformation deploy --region us-east-1 --stack-name team-catalog-qa1 * --s3-bucket my-templates * --parameter-overrides EnvironmentSuffix=qa1 Environment=staging ImageTag=" + tag + " ContainerImage="},
 		absent: []string{"*catalog-cfn-templates*"},
@@ -269,7 +281,7 @@ func TestDeployCloudFormation(t *testing.T) {
 		args:  []string{"--suffix", "dev", "--region", "us-east-1", "--destroy", "--yes"},
 		want: []string{
 			"aws sts get-caller-identity *",
-			"aws cloudformation describe-stacks * --query Stacks[0].StackStatus *",
+			"aws cloudformation describe-stacks * --query Stacks[0].[StackStatus,* --output text",
 			"aws cloudformation get-template --region us-east-1 --stack-name catalog-dev --query TemplateBody.Resources.Repository.Properties.EmptyOnDelete --output text",
 			"aws cloudformation delete-stack --region us-east-1 --stack-name catalog-dev",
 			"aws cloudformation wait stack-delete-complete --region us-east-1 --stack-name catalog-dev",

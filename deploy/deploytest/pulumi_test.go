@@ -17,6 +17,9 @@ func pulumiRules() []rule {
 		answer("pulumi --non-interactive stack output --stack dev dashboardUrl", "https://console.aws.amazon.com/cloudwatch/home#dashboards:name=dashboard-catalog-dev\n"),
 		answer("pulumi --non-interactive config get --stack dev catalog:apiKeys", strings.Repeat("cd", 32)+"\n"),
 		answer("pulumi --non-interactive config get --stack dev catalog:imageTag", "0ld7a9\n"),
+		answer("pulumi --non-interactive config get --stack dev catalog:environmentSuffix", "dev\n"),
+		answer("pulumi --non-interactive config get --stack dev aws:region", "us-east-1\n"),
+		answer("pulumi --non-interactive config get --stack dev catalog:environment", "prod\n"),
 		fail("pulumi --non-interactive config get --stack dev catalog:image", 255, "error: configuration key 'catalog:image' not found for stack 'dev'\n"),
 	}, commonRules()...)
 }
@@ -25,6 +28,7 @@ var (
 	noOutputs     = fail("pulumi --non-interactive stack output --stack dev *", 255, "error: current stack does not have output property\n")
 	noOutputsOnce = failOnce("pulumi --non-interactive stack output --stack dev ecrRepositoryUri", 255, "error: no stack output\n")
 	noAPIKey      = failOnce("pulumi --non-interactive config get --stack dev catalog:apiKeys", 255, "error: configuration key 'catalog:apiKeys' not found for stack 'dev'\n")
+	newConfig     = fail("pulumi --non-interactive config get --stack dev *:*", 255, "error: configuration key not found\n")
 	noImageTag    = fail("pulumi --non-interactive config get --stack dev catalog:imageTag", 255, "error: configuration key 'catalog:imageTag' not found for stack 'dev'\n")
 )
 
@@ -44,7 +48,7 @@ func TestDeployPulumi(t *testing.T) {
 		output  string
 	}{{
 		name:  "first deploy from nothing",
-		rules: []rule{noOutputsOnce, noAPIKey, noImageTag, imageMissing},
+		rules: []rule{noOutputsOnce, noAPIKey, noImageTag, newConfig, imageMissing},
 		args:  deployArgs,
 		want: []string{
 			"aws sts get-caller-identity --region us-east-1 *",
@@ -91,7 +95,23 @@ func TestDeployPulumi(t *testing.T) {
 			"aws ecs wait services-stable *",
 			"curl *",
 		},
-		absent: []string{"* --secret *", "openssl *"},
+		absent: []string{"* --secret *", "openssl *", "pulumi * config set --stack dev catalog:environment *"},
+	}, {
+		name:   "existing stack with another suffix: refused, nothing replaced",
+		args:   []string{"--suffix", "qa", "--stack", "dev", "--region", "us-east-1"},
+		code:   1,
+		absent: []string{"pulumi * up *", "pulumi * config set *", "docker *"},
+		output: "has catalog:environmentSuffix 'dev'",
+	}, {
+		name:   "existing stack in another region: refused",
+		args:   []string{"--suffix", "dev", "--region", "eu-west-1"},
+		code:   1,
+		absent: []string{"pulumi * up *", "pulumi * config set *", "docker *"},
+		output: "the stack dev is in us-east-1",
+	}, {
+		name: "--environment on an existing stack is set",
+		args: []string{"--suffix", "dev", "--environment", "staging", "--region", "us-east-1"},
+		want: []string{"pulumi --non-interactive config set --stack dev catalog:environment staging", "pulumi * up *"},
 	}, {
 		name:   "tag already pushed: no build",
 		args:   deployArgs,

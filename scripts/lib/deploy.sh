@@ -31,7 +31,9 @@ usage_error() {
 
 # Options both scripts take; the callers read these after parse_args.
 SUFFIX=dev
-ENVIRONMENT=dev
+# Empty unless --environment is given: a new stack gets dev, an existing one keeps its own (a
+# forgotten option must not turn prod's database into dev's).
+ENVIRONMENT=
 REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}
 TAG=
 DESTROY=false
@@ -91,7 +93,7 @@ check_common_args() {
   [[ $SUFFIX =~ ^[a-z0-9]([a-z0-9-]{0,14}[a-z0-9])?$ ]] ||
     usage_error "--suffix '$SUFFIX': 1-16 lower-case letters, digits and inner hyphens (it ends every resource name)"
   case $ENVIRONMENT in
-    dev | staging | prod) ;;
+    '' | dev | staging | prod) ;;
     *) usage_error "--environment '$ENVIRONMENT': must be one of dev, staging, prod" ;;
   esac
   [ -n "$REGION" ] || REGION=$(aws configure get region 2>/dev/null || true)
