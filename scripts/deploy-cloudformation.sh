@@ -167,7 +167,7 @@ destroy() {
   cat <<EOF
 ==> deleted $STACK. What remains:
   - manual database snapshots you took (the cluster is deleted without a final snapshot,
-    DeletionPolicy Delete, and its automated backups with it):
+    DeletionPolicy Delete, by default its automated backups too):
       aws rds describe-db-cluster-snapshots --region $REGION --snapshot-type manual --db-cluster-identifier db-catalog-$SUFFIX
   - the API-key secret secret-api-keys-$SUFFIX, scheduled for deletion by Secrets Manager; to
     reuse the suffix at once:

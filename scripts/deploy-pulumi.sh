@@ -129,7 +129,7 @@ destroy() {
   - the Pulumi stack itself (configuration, encrypted API key, history); remove it with
       (cd deploy/pulumi && pulumi stack rm $STACK)
   - manual database snapshots you took (the cluster is deleted without a final snapshot,
-    skipFinalSnapshot, and its automated backups with it):
+    skipFinalSnapshot, by default its automated backups too):
       aws rds describe-db-cluster-snapshots --region $REGION --snapshot-type manual --db-cluster-identifier db-catalog-$SUFFIX
   - the logs' KMS key, pending deletion for 7 days, and the service-linked roles
 EOF
