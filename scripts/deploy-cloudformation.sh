@@ -192,6 +192,8 @@ deploy() {
   case $status in
     *_IN_PROGRESS)
       die "the stack $STACK is busy ($status): wait for it to finish and run again" ;;
+    UPDATE_ROLLBACK_FAILED)
+      die "the stack $STACK is UPDATE_ROLLBACK_FAILED: fix the cause in its events, run 'aws cloudformation continue-update-rollback --region $REGION --stack-name $STACK', wait for UPDATE_ROLLBACK_COMPLETE and run again" ;;
     ROLLBACK_COMPLETE | ROLLBACK_FAILED | DELETE_FAILED)
       die "the stack $STACK is $status (its creation failed and cannot be updated): run $PROG --suffix $SUFFIX --destroy, then deploy again" ;;
   esac
