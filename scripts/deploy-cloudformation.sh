@@ -142,9 +142,11 @@ deploy_stack() {
 }
 
 destroy() {
-  local status
+  local status suffix
   status=$(stack_status)
-  status=${status%%$'\t'*}
+  suffix=${status#*$'\t'} status=${status%%$'\t'*}
+  # The names below carry the stack's own suffix, whatever --suffix said.
+  [[ $suffix =~ ^[a-z0-9-]+$ ]] && SUFFIX=$suffix
   if [ -z "$status" ]; then
     say "there is no stack $STACK in $REGION: nothing to delete"
     return 0
@@ -195,7 +197,7 @@ deploy() {
     UPDATE_ROLLBACK_FAILED)
       die "the stack $STACK is UPDATE_ROLLBACK_FAILED: fix the cause in its events, run 'aws cloudformation continue-update-rollback --region $REGION --stack-name $STACK', wait for UPDATE_ROLLBACK_COMPLETE and run again" ;;
     ROLLBACK_COMPLETE | ROLLBACK_FAILED | DELETE_FAILED)
-      die "the stack $STACK is $status (its creation failed and cannot be updated): run $PROG --suffix $SUFFIX --destroy, then deploy again" ;;
+      die "the stack $STACK is $status (its creation failed and cannot be updated): run $PROG --stack-name $STACK --region $REGION --destroy, then deploy again" ;;
   esac
   [ -z "$status" ] || read_outputs
   if [ -z "$status" ] || [ -z "$OUT_ServiceName" ]; then
