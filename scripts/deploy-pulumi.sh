@@ -74,8 +74,19 @@ p() {
   pulumi --non-interactive "${@:1:n}" --stack "$STACK" "${@:n+1}"
 }
 
-# config_value prints catalog:$1, or nothing when it is not set.
-config_value() { p config get "catalog:$1" 2>/dev/null || true; }
+# config_get prints the configuration value $1, or nothing when it is not set. Any other
+# failure (a backend or passphrase problem) stops the script: taking it for "not set" would
+# generate a new API key or remove the service.
+config_get() {
+  local out
+  if out=$(p config get "$1" 2>&1); then
+    printf '%s\n' "$out"
+  elif [[ $out != *"not found"* ]]; then
+    die "could not read $1 of the stack $STACK: $out"
+  fi
+}
+
+config_value() { config_get "catalog:$1"; }
 
 # output_value prints the stack output $1, or nothing when the stack has none.
 output_value() { p stack output "$1" 2>/dev/null || true; }
@@ -88,7 +99,7 @@ configure() {
   if [ -n "$suffix" ] && [ "$suffix" != "$SUFFIX" ]; then
     die "the stack $STACK has catalog:environmentSuffix '$suffix': deploying it with --suffix $SUFFIX would replace every named resource, the database included. Pass --suffix $suffix --stack $STACK"
   fi
-  region=$(p config get aws:region 2>/dev/null || true)
+  region=$(config_get aws:region)
   if [ -n "$region" ] && [ "$region" != "$REGION" ]; then
     die "the stack $STACK is in $region: deploying it to $REGION would replace every resource. Pass --region $region"
   fi
@@ -103,7 +114,7 @@ configure() {
     p config set "catalog:${kv%%=*}" -- "${kv#*=}"
   done
   # The key goes through stdin, never argv (which other users of the machine can read).
-  if ! p config get catalog:apiKeys >/dev/null 2>&1; then
+  if [ -z "$(config_value apiKeys)" ]; then
     say "generating the API key (catalog:apiKeys, a Pulumi secret)"
     local key
     key=$(openssl rand -hex 32) || die "openssl rand failed"
@@ -141,16 +152,19 @@ deploy() {
   pulumi --non-interactive stack select --create "$STACK" || die "could not select or create the Pulumi stack $STACK (is 'pulumi login' done?)"
   configure
 
-  local repo
-  repo=$(output_value ecrRepositoryUri)
-  if [ -z "$repo" ] || { [ -z "$(config_value imageTag)" ] && [ -z "$(config_value image)" ]; }; then
-    # A service needs an image that exists: without the repository there is none yet.
+  local repo outputs
+  outputs=$(p stack output --json) || die "could not read the outputs of the stack $STACK"
+  if [ "$(tr -d '[:space:]' <<<"$outputs")" = "{}" ]; then
+    # A new stack: a service needs an image that exists, and there is no repository yet, even
+    # when catalog:imageTag was set by hand.
     p config rm catalog:imageTag >/dev/null 2>&1 || true
     p config rm catalog:image >/dev/null 2>&1 || true
+  fi
+  if [ -z "$(config_value imageTag)" ] && [ -z "$(config_value image)" ]; then
     say "pulumi up without the service (first deploy: the ECR repository must exist before the image)"
     p up --yes || die "pulumi up (bootstrap) failed"
-    repo=$(output_value ecrRepositoryUri)
   fi
+  repo=$(output_value ecrRepositoryUri)
   [ -n "$repo" ] || die "the stack $STACK has no ecrRepositoryUri output"
 
   build_and_push "$repo" "$TAG"

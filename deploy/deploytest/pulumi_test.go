@@ -10,6 +10,7 @@ import (
 // that exists with its service; a case's own rules come first and win.
 func pulumiRules() []rule {
 	return append([]rule{
+		answer("pulumi --non-interactive stack output --stack dev --json", `{"ecrRepositoryUri": "`+repo+`", "serviceName": "svc-catalog-dev"}`+"\n"),
 		answer("pulumi --non-interactive stack output --stack dev ecrRepositoryUri", repo+"\n"),
 		answer("pulumi --non-interactive stack output --stack dev clusterName", "cluster-catalog-dev\n"),
 		answer("pulumi --non-interactive stack output --stack dev serviceName", "svc-catalog-dev\n"),
@@ -25,11 +26,10 @@ func pulumiRules() []rule {
 }
 
 var (
-	noOutputs     = fail("pulumi --non-interactive stack output --stack dev *", 255, "error: current stack does not have output property\n")
-	noOutputsOnce = failOnce("pulumi --non-interactive stack output --stack dev ecrRepositoryUri", 255, "error: no stack output\n")
-	noAPIKey      = failOnce("pulumi --non-interactive config get --stack dev catalog:apiKeys", 255, "error: configuration key 'catalog:apiKeys' not found for stack 'dev'\n")
-	newConfig     = fail("pulumi --non-interactive config get --stack dev *:*", 255, "error: configuration key not found\n")
-	noImageTag    = fail("pulumi --non-interactive config get --stack dev catalog:imageTag", 255, "error: configuration key 'catalog:imageTag' not found for stack 'dev'\n")
+	newStack   = once("pulumi --non-interactive stack output --stack dev --json", "{}\n")
+	noAPIKey   = failOnce("pulumi --non-interactive config get --stack dev catalog:apiKeys", 255, "error: configuration key 'catalog:apiKeys' not found for stack 'dev'\n")
+	newConfig  = fail("pulumi --non-interactive config get --stack dev *:*", 255, "error: configuration key not found\n")
+	noImageTag = fail("pulumi --non-interactive config get --stack dev catalog:imageTag", 255, "error: configuration key 'catalog:imageTag' not found for stack 'dev'\n")
 )
 
 func TestDeployPulumi(t *testing.T) {
@@ -48,7 +48,7 @@ func TestDeployPulumi(t *testing.T) {
 		output  string
 	}{{
 		name:  "first deploy from nothing",
-		rules: []rule{noOutputsOnce, noAPIKey, noImageTag, newConfig, imageMissing},
+		rules: []rule{newStack, noAPIKey, noImageTag, newConfig, imageMissing},
 		args:  deployArgs,
 		want: []string{
 			"aws sts get-caller-identity --region us-east-1 *",
@@ -62,8 +62,9 @@ func TestDeployPulumi(t *testing.T) {
 			"pulumi --non-interactive config get --stack dev catalog:apiKeys",
 			"openssl rand -hex 32",
 			"pulumi --non-interactive config set --stack dev --secret catalog:apiKeys",
-			"pulumi --non-interactive stack output --stack dev ecrRepositoryUri",
+			"pulumi --non-interactive stack output --stack dev --json",
 			"pulumi --non-interactive config rm --stack dev catalog:imageTag",
+			"pulumi --non-interactive config get --stack dev catalog:imageTag",
 			"pulumi --non-interactive up --stack dev --yes",
 			"pulumi --non-interactive stack output --stack dev ecrRepositoryUri",
 			"aws ecr describe-images --region us-east-1 --repository-name ecr-catalog-dev --image-ids imageTag=" + tag + " *",
@@ -102,6 +103,26 @@ func TestDeployPulumi(t *testing.T) {
 		code:   1,
 		absent: []string{"pulumi * up *", "pulumi * config set *", "docker *"},
 		output: "has catalog:environmentSuffix 'dev'",
+	}, {
+		name:   "stack left in its bootstrap state: bootstrap up again, then the image",
+		rules:  []rule{noImageTag, imageMissing},
+		args:   deployArgs,
+		want:   []string{"pulumi --non-interactive up --stack dev --yes", "docker push *", "pulumi * config set --stack dev catalog:imageTag " + tag, "pulumi --non-interactive up --stack dev --yes"},
+		absent: []string{"pulumi * config rm --stack dev catalog:imageTag", "openssl *"},
+	}, {
+		name:   "configuration unreadable (no passphrase): stop, generate no key, remove nothing",
+		rules:  []rule{fail("pulumi --non-interactive config get *", 255, "error: constructing secrets manager of type \"passphrase\": passphrase must be set with PULUMI_CONFIG_PASSPHRASE\n")},
+		args:   deployArgs,
+		code:   1,
+		absent: []string{"openssl *", "pulumi * config set *", "pulumi * config rm *", "pulumi * up *"},
+		output: "PULUMI_CONFIG_PASSPHRASE",
+	}, {
+		name:   "outputs unreadable: stop before any up",
+		rules:  []rule{fail("pulumi --non-interactive stack output --stack dev --json", 255, "error: could not reach the backend\n")},
+		args:   deployArgs,
+		code:   1,
+		absent: []string{"pulumi * config rm *", "pulumi * up *"},
+		output: "could not read the outputs",
 	}, {
 		name:   "existing stack in another region: refused",
 		args:   []string{"--suffix", "dev", "--region", "eu-west-1"},
@@ -148,7 +169,7 @@ func TestDeployPulumi(t *testing.T) {
 		output: "smoke test failed",
 	}, {
 		name:   "bootstrap up fails: stops before the image",
-		rules:  []rule{noOutputs, noAPIKey, noImageTag, fail("pulumi --non-interactive up *", 255, "error: update failed\n")},
+		rules:  []rule{newStack, noAPIKey, noImageTag, newConfig, fail("pulumi --non-interactive up *", 255, "error: update failed\n")},
 		args:   deployArgs,
 		code:   1,
 		want:   []string{"pulumi --non-interactive up --stack dev --yes"},
