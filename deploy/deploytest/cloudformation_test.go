@@ -216,6 +216,38 @@ func TestDeployCloudFormation(t *testing.T) {
 			"aws cloudformation validate-template *",
 		},
 	}, {
+		name:   "service-linked roles present: none created",
+		rules:  []rule{stackExists},
+		args:   deployArgs,
+		want:   []string{"aws iam get-role --role-name AWSServiceRoleForECS *", "aws iam get-role --role-name AWSServiceRoleForApplicationAutoScaling_ECSService *"},
+		absent: []string{"aws iam create-service-linked-role *"},
+	}, {
+		name:   "roles unreadable (no iam:GetRole): a warning, no creation, the deploy goes on",
+		rules:  []rule{fail("aws iam get-role *", 254, "An error occurred (AccessDenied) when calling the GetRole operation: not authorized\n"), stackExists},
+		args:   deployArgs,
+		want:   []string{"aws iam get-role *", "aws cloudformation deploy *", "curl *"},
+		absent: []string{"aws iam create-service-linked-role *"},
+		output: "aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com",
+	}, {
+		name: "role created by someone else meanwhile: fine",
+		rules: []rule{
+			fail("aws iam get-role *", 254, "An error occurred (NoSuchEntity) when calling the GetRole operation\n"),
+			fail("aws iam create-service-linked-role *", 254, "An error occurred (InvalidInput) when calling the CreateServiceLinkedRole operation: Service role name AWSServiceRoleForECS has been taken in this account, please try a different suffix.\n"),
+			stackExists,
+		},
+		args: deployArgs,
+		want: []string{"aws iam create-service-linked-role *", "aws cloudformation deploy *"},
+	}, {
+		name: "role creation refused: stop",
+		rules: []rule{
+			fail("aws iam get-role *", 254, "An error occurred (NoSuchEntity) when calling the GetRole operation\n"),
+			fail("aws iam create-service-linked-role *", 254, "An error occurred (AccessDenied) when calling the CreateServiceLinkedRole operation\n"),
+		},
+		args:   deployArgs,
+		code:   1,
+		absent: []string{"aws cloudformation *"},
+		output: "needs iam:CreateServiceLinkedRole",
+	}, {
 		name: "template bucket created, private, in us-east-1 without a LocationConstraint",
 		rules: []rule{
 			fail("aws s3api head-bucket *", 254, "An error occurred (404) when calling the HeadBucket operation: Not Found\n"),

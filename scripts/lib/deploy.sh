@@ -160,17 +160,22 @@ confirm_destroy() {
 }
 
 # ensure_service_linked_roles creates the roles a fresh account lacks. Creating one that exists
-# fails, so it asks first; a role being created by someone else at the same time is fine.
+# fails, so it asks first; a role created by someone else in between is fine. An identity that
+# may not read roles gets a warning, not a stop: the roles usually exist.
 ensure_service_linked_roles() {
   local pair role service out
   for pair in $SERVICE_LINKED_ROLES; do
     role=${pair%%=*} service=${pair#*=}
-    if aws iam get-role --role-name "$role" --query Role.RoleName --output text >/dev/null 2>&1; then
+    if out=$(aws iam get-role --role-name "$role" --query Role.RoleName --output text 2>&1); then
+      continue
+    fi
+    if [[ $out != *NoSuchEntity* ]]; then
+      warn "could not check the service-linked role $role (${out//$'\n'/ }); if the deploy fails with 'Unable to assume the service linked role', run: aws iam create-service-linked-role --aws-service-name $service"
       continue
     fi
     say "creating the service-linked role $role ($service)"
     if ! out=$(aws iam create-service-linked-role --aws-service-name "$service" 2>&1); then
-      [[ $out == *"has been taken"* || $out == *InvalidInput* && $out == *exists* ]] ||
+      [[ $out == *"has been taken"* ]] ||
         die "could not create the service-linked role $role: $out (it needs iam:CreateServiceLinkedRole)"
     fi
   done
