@@ -188,6 +188,12 @@ func TestDeployCloudFormation(t *testing.T) {
 		want:   []string{"curl * " + alb + "/health", "curl * " + alb + "/health", "curl * " + alb + "/health", "curl * " + alb + "/ready"},
 		output: "GET " + alb + "/ready: 200",
 	}, {
+		name:   "HTTPS on the load balancer's own name: the smoke test does not check the certificate",
+		rules:  []rule{stackExists, answer("aws cloudformation describe-stacks *Outputs*", strings.ReplaceAll(serviceOutputs, "http://", "https://"))},
+		args:   deployArgs,
+		want:   []string{"curl * --insecure https://alb-catalog-dev-1234.us-east-1.elb.amazonaws.com/health", "curl * --insecure https://alb-catalog-dev-1234.us-east-1.elb.amazonaws.com/ready"},
+		absent: []string{"curl * http://*"},
+	}, {
 		name:   "service never stable: non-zero exit, no smoke test",
 		rules:  []rule{stackExists, fail("aws ecs wait services-stable *", 255, "Waiter ServicesStable failed: Max attempts exceeded\n")},
 		args:   deployArgs,
@@ -360,6 +366,17 @@ func TestDeployCloudFormation(t *testing.T) {
 			e := newEnv(t, append(tt.rules, commonRules()...), tt.missing...)
 			res := e.run(t, "deploy-cloudformation.sh", tt.env, tt.args...)
 			checkRun(t, res, tt.code, tt.want, tt.absent, tt.exact, tt.output)
+			for _, v := range e.envOf(t, "aws *") {
+				if !strings.HasPrefix(v, "AWS_PAGER= ") {
+					t.Errorf("aws ran with %s: the CLI's pager would stop the script on a terminal", v)
+					break
+				}
+			}
+			for _, v := range e.envOf(t, "docker build *") {
+				if !strings.HasSuffix(v, " DOCKER_BUILDKIT=1") {
+					t.Errorf("docker build ran with %s: the Dockerfile needs BuildKit", v)
+				}
+			}
 			if res.code == 0 && len(matching(res.calls, "docker login *")) > 0 {
 				if got := e.stdin(t, "docker"); got != "ecr-password" {
 					t.Errorf("docker login read %q from stdin, want the ECR password", got)

@@ -35,6 +35,7 @@ case " $* " in
   *" --password-stdin "* | *" --secret "*) cat >"$FAKE_DIR/stdin.$name" ;;
 esac
 printf '%s\n' "$line" >>"$FAKE_DIR/calls.log"
+printf '%s AWS_PAGER=%s DOCKER_BUILDKIT=%s\n' "$line" "${AWS_PAGER-unset}" "${DOCKER_BUILDKIT-unset}" >>"$FAKE_DIR/env.log"
 n=0
 while IFS=$'\t' read -r pattern uses code out err; do
   n=$((n + 1))
@@ -162,6 +163,7 @@ func (e *env) run(tb testing.TB, script string, extraEnv []string, args ...strin
 		"HOME=" + filepath.Join(e.dir, "home"),
 		"FAKE_DIR=" + e.dir,
 		"LANG=C",
+		"AWS_PAGER=less", // the scripts must turn the pager off
 		"SMOKE_TIMEOUT=0",
 		"SMOKE_INTERVAL=0",
 	}, extraEnv...)
@@ -181,6 +183,27 @@ func (e *env) run(tb testing.TB, script string, extraEnv []string, args ...strin
 		res.calls = strings.Split(strings.TrimSuffix(string(log), "\n"), "\n")
 	}
 	return res
+}
+
+// envOf returns the environment the fakes saw (AWS_PAGER, DOCKER_BUILDKIT) for the calls a
+// pattern matches.
+func (e *env) envOf(tb testing.TB, pattern string) []string {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(e.dir, "env.log"))
+	if os.IsNotExist(err) {
+		return nil // nothing was called
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []string
+	re := glob(pattern)
+	for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		if i := strings.LastIndex(line, " AWS_PAGER="); i >= 0 && re.MatchString(line[:i]) {
+			out = append(out, line[i+1:])
+		}
+	}
+	return out
 }
 
 // stdin is what a fake read from its standard input (a password or a secret).

@@ -15,6 +15,9 @@ readonly IMAGE_PLATFORM=linux/amd64
 # https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-service-linked-roles.html
 readonly SERVICE_LINKED_ROLES="AWSServiceRoleForECS=ecs.amazonaws.com AWSServiceRoleForApplicationAutoScaling_ECSService=ecs.application-autoscaling.amazonaws.com"
 
+# AWS CLI v2 pipes output through a pager on a terminal, which would stop the script.
+export AWS_PAGER=""
+
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 say() { printf '==> %s\n' "$*"; }
@@ -219,7 +222,9 @@ build_and_push() {
     docker login --username AWS --password-stdin "$registry" ||
     die "docker login to $registry failed"
   say "building $repo:$tag for $IMAGE_PLATFORM"
-  docker build --platform "$IMAGE_PLATFORM" \
+  # BuildKit: the Dockerfile's cache mounts and $BUILDPLATFORM need it (older engines default
+  # to the legacy builder).
+  DOCKER_BUILDKIT=1 docker build --platform "$IMAGE_PLATFORM" \
     --build-arg "VERSION=$tag" \
     --build-arg "REVISION=$(git -C "$REPO_ROOT" rev-parse HEAD 2>/dev/null || echo unknown)" \
     --build-arg "CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
