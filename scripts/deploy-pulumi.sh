@@ -91,16 +91,18 @@ config_value() { config_get "catalog:$1"; }
 # output_value prints the stack output $1, or nothing when the stack has none.
 output_value() { p stack output "$1" 2>/dev/null || true; }
 
+# configure sets the stack's configuration; $1 says whether the stack has resources.
 configure() {
   # Another suffix or region renames or moves, so replaces, every resource, the database
-  # included: an existing stack keeps its own.
+  # included: a deployed stack keeps its own. (A new stack may carry a committed example
+  # configuration, Pulumi.<stack>.yaml, whose values are not deployed yet.)
   local suffix region
   suffix=$(config_value environmentSuffix)
-  if [ -n "$suffix" ] && [ "$suffix" != "$SUFFIX" ]; then
+  if $1 && [ -n "$suffix" ] && [ "$suffix" != "$SUFFIX" ]; then
     die "the stack $STACK has catalog:environmentSuffix '$suffix': deploying it with --suffix $SUFFIX would replace every named resource, the database included. Pass --suffix $suffix --stack $STACK"
   fi
   region=$(config_get aws:region)
-  if [ -n "$region" ] && [ "$region" != "$REGION" ]; then
+  if $1 && [ -n "$region" ] && [ "$region" != "$REGION" ]; then
     die "the stack $STACK is in $region: deploying it to $REGION would replace every resource. Pass --region $region"
   fi
   say "configuring the stack $STACK"
@@ -150,11 +152,12 @@ deploy() {
   TAG=${TAG:-$(default_tag)}
   ensure_service_linked_roles
   pulumi --non-interactive stack select --create "$STACK" || die "could not select or create the Pulumi stack $STACK (is 'pulumi login' done?)"
-  configure
 
-  local repo outputs
+  local repo outputs deployed=true
   outputs=$(p stack output --json) || die "could not read the outputs of the stack $STACK"
-  if [ "$(tr -d '[:space:]' <<<"$outputs")" = "{}" ]; then
+  [ "$(tr -d '[:space:]' <<<"$outputs")" != "{}" ] || deployed=false
+  configure "$deployed"
+  if ! $deployed; then
     # A new stack: a service needs an image that exists, and there is no repository yet, even
     # when catalog:imageTag was set by hand.
     p config rm catalog:imageTag >/dev/null 2>&1 || true

@@ -186,11 +186,13 @@ ensure_service_linked_roles() {
 
 # default_tag is the commit's short hash, with -dirty when the work tree has changes, so a tag
 # names exactly what was built; tags are immutable, so a dirty tree is built once per commit.
+# Pulumi stack configuration files are deployment state, which `pulumi config set` changes,
+# not source: they do not make the tree dirty.
 default_tag() {
   local hash
   hash=$(git -C "$REPO_ROOT" rev-parse --short=12 HEAD 2>/dev/null) ||
     usage_error "not a git checkout: pass --tag"
-  if [ -n "$(git -C "$REPO_ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  if [ -n "$(git -C "$REPO_ROOT" status --porcelain --untracked-files=no -- . ':(exclude)deploy/pulumi/Pulumi.*.yaml' 2>/dev/null)" ]; then
     hash+=-dirty
   fi
   printf '%s\n' "$hash"
