@@ -38,15 +38,20 @@ func templateFile(tb testing.TB) string {
 
 func loadTemplate(tb testing.TB) template {
 	tb.Helper()
-	b, err := os.ReadFile(templateFile(tb))
-	if err != nil {
-		tb.Fatalf("the template is generated: go run ./cmd/cfngen -o deploy/cloudformation/catalog.json (%v)", err)
-	}
 	var tpl template
-	if err := json.Unmarshal(b, &tpl); err != nil {
-		tb.Fatal(err)
-	}
+	loadJSON(tb, templateFile(tb), &tpl)
 	return tpl
+}
+
+func loadJSON(tb testing.TB, file string, v any) {
+	tb.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		tb.Fatalf("%v (the template is generated: go run ./cmd/cfngen -o deploy/cloudformation/catalog.json)", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		tb.Fatalf("%s: %v", file, err)
+	}
 }
 
 func readScript(tb testing.TB, name string) string {
