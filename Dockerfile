@@ -2,7 +2,12 @@
 # The catalog service image: a static binary on distroless/static, running as the non-root
 # "nonroot" user (65532), with nothing else in it (no shell, no package manager).
 #
-#   docker build --build-arg VERSION=$(git describe --always --dirty) -t catalog .
+#   docker build --platform linux/amd64 --build-arg VERSION=$(git describe --always --dirty) -t catalog .
+#
+# The tasks run on X86_64 (the stacks' runtimePlatform), so always build for linux/amd64; the
+# deploy scripts do. The build stage runs on the builder's own platform and cross-compiles to
+# the target (Go needs no emulator for that), so an arm64 laptop builds the amd64 image fast
+# and right; only the final stage, which runs nothing, is of the target platform.
 #
 # The root filesystem may be read-only (ECS readonlyRootFilesystem): the service writes only to
 # its data directory, and only with the embedded SQLite store, which production does not use.
@@ -10,7 +15,9 @@
 
 ARG GO_VERSION=1.26.8
 
-FROM golang:${GO_VERSION}-bookworm AS build
+FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build
+# Set by BuildKit from --platform (linux/amd64 -> linux, amd64).
+ARG TARGETOS TARGETARCH
 WORKDIR /src
 # Modules first, so a code change does not re-download them.
 COPY go.mod go.sum ./
@@ -20,7 +27,7 @@ COPY . .
 ADD https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem internal/rdsca/certs/global-bundle.pem
 ARG VERSION=dev
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" \
+    CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" \
       -o /out/catalog ./cmd/catalog
 
 FROM gcr.io/distroless/static-debian12:nonroot

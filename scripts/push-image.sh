@@ -1,26 +1,32 @@
 #!/usr/bin/env bash
-# Build the image and push it to a stack's ECR repository with the tag the stack expects.
+# Build the image for linux/amd64 and push it to an ECR repository, unless the tag is already
+# there (tags are immutable). The deploy scripts do this themselves; this is for CI or a manual
+# deploy:
 #   scripts/push-image.sh <repository-uri> <tag>
-# The repository URI is the stacks' EcrRepositoryUri output; the tag is the ImageTag parameter
-# (CloudFormation) or the imageTag config (Pulumi). Tags are immutable: push a new one per build.
+# The repository URI is the CloudFormation stack's RepositoryUri output or the Pulumi stack's
+# ecrRepositoryUri output; the tag is what you then deploy as ImageTag / catalog:imageTag.
 set -euo pipefail
-if [ $# -ne 2 ]; then
-  echo "usage: $0 <repository-uri> <tag>" >&2
-  exit 2
-fi
-repo=$1 tag=$2
-registry=${repo%%/*}
-region=$(sed -E 's/^[0-9]+\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com$/\1/' <<<"$registry")
-if [ "$region" = "$registry" ]; then
-  echo "$repo is not an ECR repository URI (<account>.dkr.ecr.<region>.amazonaws.com/<name>)" >&2
-  exit 2
-fi
-cd "$(dirname "$0")/.."
-aws ecr get-login-password --region "$region" | docker login --username AWS --password-stdin "$registry"
-docker build --platform linux/amd64 \
-  --build-arg VERSION="$tag" \
-  --build-arg REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
-  --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-  -t "$repo:$tag" .
-docker push "$repo:$tag"
-echo "pushed $repo:$tag"
+PROG=$(basename "$0")
+# shellcheck source-path=SCRIPTDIR source=lib/deploy.sh
+. "$(dirname "$0")/lib/deploy.sh"
+
+usage() {
+  cat <<USAGE
+Usage: $PROG <repository-uri> <tag>
+  e.g. $PROG 123456789012.dkr.ecr.us-east-1.amazonaws.com/ecr-catalog-dev "\$(git rev-parse --short=12 HEAD)"
+USAGE
+}
+case ${1:-} in -h | --help)
+  usage
+  exit 0
+  ;;
+esac
+[ $# -eq 2 ] || usage_error "expected <repository-uri> <tag>"
+repo=$1 TAG=$2
+REGION=$(sed -nE 's#^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/.+$#\1#p' <<<"$repo")
+[ -n "$REGION" ] || usage_error "'$repo' is not an ECR repository URI (<account>.dkr.ecr.<region>.amazonaws.com/<name>)"
+check_common_args
+require_commands aws docker
+require_credentials
+build_and_push "$repo" "$TAG"
+say "$repo:$TAG is in the repository"

@@ -21,6 +21,18 @@ if ! command -v haproxy >/dev/null 2>&1; then
   fi
 fi
 
+# deploy/deploytest lints scripts/ with shellcheck when it is installed.
+if ! command -v shellcheck >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    step "installing shellcheck for the deploy scripts' lint test"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null 2>&1 || true; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; } ||
+      echo "warning: could not install shellcheck; TestShellcheck will skip"
+  else
+    echo "note: shellcheck is not installed; TestShellcheck will skip"
+  fi
+fi
+
 step "gofmt and go vet"
 unformatted=$(gofmt -l cmd internal api deploy 2>/dev/null || true)
 if [ -n "$unformatted" ]; then
@@ -33,6 +45,7 @@ go test -count=1 -timeout 20m ./...
 
 if [ -d internal/fuzz ] || grep -rlq '^func Fuzz' --include='*_test.go' internal; then
   step "fuzz targets, ${FUZZTIME:=10s} each"
+  # shellcheck disable=SC2013 # Go identifiers: no spaces to split on
   for target in $(grep -rho '^func Fuzz[A-Za-z0-9_]*' --include='*_test.go' internal | sed 's/^func //' | sort -u); do
     pkg=$(dirname "$(grep -rl "^func ${target}(" --include='*_test.go' internal | head -1)")
     go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "./$pkg"

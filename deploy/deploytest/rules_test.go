@@ -1,0 +1,121 @@
+package deploytest
+
+import (
+	"math/rand"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// scriptPattern returns the regular expression scripts/lib/deploy.sh checks $variable with.
+func scriptPattern(tb testing.TB, variable string) string {
+	tb.Helper()
+	m := regexp.MustCompile(`\[\[ \$` + variable + ` =~ (\S+) \]\]`).FindStringSubmatch(readScript(tb, "lib/deploy.sh"))
+	if m == nil {
+		tb.Fatalf("scripts/lib/deploy.sh does not check $%s with [[ =~ ]]", variable)
+	}
+	return m[1]
+}
+
+type templateRule struct {
+	pattern        *regexp.Regexp
+	minLen, maxLen int
+}
+
+func (r templateRule) accepts(s string) bool {
+	n := utf8.RuneCountInString(s)
+	return r.pattern.MatchString(s) && n >= r.minLen && (r.maxLen == 0 || n <= r.maxLen)
+}
+
+func templateParameterRule(tb testing.TB, name string) templateRule {
+	tb.Helper()
+	var tpl struct {
+		Parameters map[string]struct {
+			AllowedPattern string
+			MinLength      int
+			MaxLength      int
+		}
+	}
+	loadJSON(tb, templateFile(tb), &tpl)
+	p, ok := tpl.Parameters[name]
+	if !ok || p.AllowedPattern == "" {
+		tb.Fatalf("the template's parameter %s has no AllowedPattern", name)
+	}
+	return templateRule{regexp.MustCompile(p.AllowedPattern), p.MinLength, p.MaxLength}
+}
+
+// samples are random strings over the characters that matter to these rules, edge lengths
+// included.
+func samples(seed int64, n int) []string {
+	const alphabet = "abz09AZ-_.-/:@ "
+	r := rand.New(rand.NewSource(seed))
+	out := []string{"", "a", "-", "a-", "-a", "a--b", ".a", "_a", strings.Repeat("a", 16), strings.Repeat("a", 17),
+		strings.Repeat("a", 128), strings.Repeat("a", 129), "v1.2.3", "abc123def456-dirty", "Dev"}
+	for len(out) < n {
+		length := r.Intn(20)
+		if r.Intn(8) == 0 {
+			length = 120 + r.Intn(20)
+		}
+		var b strings.Builder
+		for i := 0; i < length; i++ {
+			b.WriteByte(alphabet[r.Intn(len(alphabet))])
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// TestScriptRulesMatchTheTemplate: the script refuses a suffix or tag exactly when the
+// template would, so a bad value fails in a second with the option named, and a good one is
+// never refused. A tag the template also accepts empty (the bootstrap state) is one the script
+// never passes empty: it always deploys a tag it built.
+func TestScriptRulesMatchTheTemplate(t *testing.T) {
+	for _, c := range []struct{ variable, parameter string }{
+		{"SUFFIX", "EnvironmentSuffix"},
+		{"TAG", "ImageTag"},
+	} {
+		script := regexp.MustCompile(scriptPattern(t, c.variable))
+		tpl := templateParameterRule(t, c.parameter)
+		for _, s := range samples(1, 20000) {
+			if s == "" {
+				continue // the script fills in an empty value itself (default suffix, commit tag)
+			}
+			if got, want := script.MatchString(s), tpl.accepts(s); got != want {
+				t.Errorf("$%s %q: the script accepts it = %v, the template's %s = %v", c.variable, s, got, c.parameter, want)
+			}
+		}
+	}
+}
+
+// TestBashReadsThePatternsAsGo: the property above runs the patterns with Go's regexp; bash's
+// [[ =~ ]] (POSIX ERE) must read them the same way.
+func TestBashReadsThePatternsAsGo(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	for _, variable := range []string{"SUFFIX", "TAG", "REGION"} {
+		pattern := scriptPattern(t, variable)
+		in := samples(2, 300)
+		in = append(in, "us-east-1", "ap-southeast-5", "us-gov-west-1", "eu-west-10", "useast1")
+		script := `while IFS= read -r s; do if [[ $s =~ ` + pattern + ` ]]; then echo 1; else echo 0; fi; done`
+		cmd := exec.Command(bash, "-c", script)
+		cmd.Stdin = strings.NewReader(strings.Join(in, "\n") + "\n")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Fields(string(out))
+		if len(got) != len(in) {
+			t.Fatalf("bash answered %d times for %d inputs", len(got), len(in))
+		}
+		re := regexp.MustCompile(pattern)
+		for i, s := range in {
+			if (got[i] == "1") != re.MatchString(s) {
+				t.Errorf("$%s %q: bash says %s, Go says %v", variable, s, got[i], re.MatchString(s))
+			}
+		}
+	}
+}
