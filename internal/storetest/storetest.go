@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"ImportAndEmpty", testImportAndEmpty},
 		{"ConcurrentWritesKeepVersions", testConcurrentWrites},
 	}
+	tests = append(tests, patchTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t, nil)

@@ -1,0 +1,131 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"maps"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// TestPatchConcurrentWithoutIfMatch: clients patching distinct fields at once, with no
+// precondition, all get 200 and every field ends as its last writer set it.
+func TestPatchConcurrentWithoutIfMatch(t *testing.T) {
+	e := newEnv(t)
+	_, b := e.do("POST", "/products", mug, auth, 201)
+	id := decode[catalog.Product](t, b).ID
+	const rounds = 15
+	bodies := []func(n int) string{
+		func(n int) string { return fmt.Sprintf(`{"name":"Mug %d"}`, n) },
+		func(n int) string { return fmt.Sprintf(`{"description":"Description %d"}`, n) },
+		func(n int) string { return fmt.Sprintf(`{"brand":"Brand %d"}`, n) },
+		func(n int) string { return fmt.Sprintf(`{"price":{"amount":%d}}`, 1000+n) },
+	}
+	for i := range 4 {
+		bodies = append(bodies, func(n int) string { return fmt.Sprintf(`{"attributes":{"k%d":"v%d"}}`, i, n) })
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	failed := map[int]int{}
+	for _, body := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range rounds {
+				req, _ := http.NewRequest("PATCH", e.url+"/products/"+id, strings.NewReader(body(n)))
+				req.Header.Set("Content-Type", "application/merge-patch+json")
+				req.Header.Set("Authorization", "Bearer "+key)
+				resp, err := e.client.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					mu.Lock()
+					failed[resp.StatusCode]++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(failed) > 0 {
+		t.Errorf("of %d patches without If-Match, these were refused (status: count): %v", len(bodies)*rounds, failed)
+	}
+	_, b = e.do("GET", "/products/"+id, "", nil, 200)
+	got := decode[catalog.Product](t, b)
+	last := fmt.Sprint(rounds - 1)
+	want := map[string]string{"k0": "v" + last, "k1": "v" + last, "k2": "v" + last, "k3": "v" + last}
+	if got.Name != "Mug "+last || got.Description != "Description "+last || got.Brand != "Brand "+last ||
+		got.Price != (catalog.Money{Currency: "USD", Amount: 1000 + rounds - 1}) || !maps.Equal(got.Attributes, want) {
+		t.Fatalf("after concurrent patches: %+v", got)
+	}
+}
+
+func TestPatchSemantics(t *testing.T) {
+	e := newEnv(t)
+	body := `{"sku":"MUG-1","name":"Mug","description":"Blue","brand":"Acme","category":"kitchen","status":"active",
+		"attributes":{"color":"blue","size":"L"},"images":["https://cdn.example.com/a.jpg"],"price":{"currency":"USD","amount":1299}}`
+	resp, b := e.do("POST", "/products", body, auth, 201)
+	p := decode[catalog.Product](t, b)
+	path := "/products/" + p.ID
+	tag := resp.Header.Get("ETag")
+
+	// A no-op patch keeps the version and the ETag, and writes no price history.
+	for _, noop := range []string{`{}`, `{"name":"Mug","price":{"amount":1299}}`, `{"attributes":{"color":"blue","absent":null}}`} {
+		resp, b = e.do("PATCH", path, noop, with(auth, "If-Match", tag), 200)
+		if got := decode[catalog.Product](t, b); resp.Header.Get("ETag") != tag || got.Version != p.Version {
+			t.Fatalf("no-op PATCH %s: ETag %s version %d, want %s and %d", noop, resp.Header.Get("ETag"), got.Version, tag, p.Version)
+		}
+	}
+	_, b = e.do("GET", path+"/prices", "", nil, 200)
+	if n := strings.Count(string(b), `"amount"`); n != 1 {
+		t.Fatalf("no-op patches wrote price history: %s", b)
+	}
+
+	// null removes optional fields; attributes merge; arrays replace.
+	resp, b = e.do("PATCH", path, `{"description":null,"brand":null,"attributes":{"size":null,"fit":"slim"},"images":null}`,
+		with(auth, "Content-Type", "application/merge-patch+json"), 200)
+	got := decode[catalog.Product](t, b)
+	if got.Description != "" || got.Brand != "" || len(got.Images) != 0 ||
+		!maps.Equal(got.Attributes, map[string]string{"color": "blue", "fit": "slim"}) || got.Version != p.Version+1 {
+		t.Fatalf("null removal and merge: %+v", got)
+	}
+	_, b = e.do("PATCH", path, `{"attributes":null}`, auth, 200)
+	if got := decode[catalog.Product](t, b); len(got.Attributes) != 0 {
+		t.Fatalf("attributes: null left %v", got.Attributes)
+	}
+
+	// null on a required field is a 400 naming it; so is a wrong type or an unknown member.
+	for body, field := range map[string]string{
+		`{"name":null}`:                    "name",
+		`{"sku":null}`:                     "sku",
+		`{"price":null}`:                   "price",
+		`{"price":{"currency":null}}`:      "price.currency",
+		`{"price":{"amount":"12"}}`:        "price.amount",
+		`{"status":null}`:                  "status",
+		`{"category":null}`:                "category",
+		`{"images":"x"}`:                   "images",
+		`{"attributes":{"a":1}}`:           "attributes",
+		`{"colour":"red"}`:                 "colour",
+		`{"price":{"amount":1,"cents":1}}`: "price.cents",
+	} {
+		_, b := e.do("PATCH", path, body, auth, 400)
+		if !strings.Contains(string(b), `"field":"`+field+`"`) {
+			t.Errorf("PATCH %s: the error does not name %s: %s", body, field, b)
+		}
+	}
+	e.do("PATCH", path, `[1]`, auth, 400)
+	e.do("PATCH", path, `{"name":"x"}`, with(auth, "Content-Type", "text/plain"), 415)
+
+	// A stale If-Match is a 412 and changes nothing.
+	e.do("PATCH", path, `{"name":"Stale"}`, with(auth, "If-Match", tag), 412)
+	_, b = e.do("GET", path, "", nil, 200)
+	if decode[catalog.Product](t, b).Name != "Mug" {
+		t.Fatalf("a stale PATCH changed the product: %s", b)
+	}
+}
