@@ -68,7 +68,8 @@ func notModified(r *http.Request, tag string) bool {
 func writeProduct(w http.ResponseWriter, r *http.Request, status int, p catalog.Product) {
 	tag := etag(p)
 	w.Header().Set("ETag", tag)
-	if r.Method == http.MethodGet {
+	// HEAD answers as GET without the body (RFC 9110, 9.3.2): the same caching headers.
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		w.Header().Set("Cache-Control", productCacheControl)
 		if notModified(r, tag) {
 			w.WriteHeader(http.StatusNotModified)
