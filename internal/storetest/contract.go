@@ -2,15 +2,17 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/acme/catalog/internal/catalog"
 )
 
-func patchTests() []struct {
+func contractTests() []struct {
 	name string
 	fn   func(*testing.T, catalog.Store)
 } {
@@ -22,6 +24,7 @@ func patchTests() []struct {
 		{"PatchNoOpKeepsVersion", testPatchNoOp},
 		{"PatchMergeAndRemove", testPatchMerge},
 		{"PatchPreconditionAndErrors", testPatchPrecondition},
+		{"ListUnknownCategory", testListUnknownCategory},
 	}
 }
 
@@ -147,5 +150,29 @@ func testPatchPrecondition(t *testing.T, s catalog.Store) {
 	wantCode(t, err, catalog.CodeConflict)
 	if got := must(s.Product(ctx(t), p.ID))(t); got.Version != q.Version || got.Brand != q.Brand {
 		t.Fatalf("a refused patch changed the product: %+v", got)
+	}
+}
+
+// testListUnknownCategory: filtering by a category that does not exist is a not_found naming
+// the category, like an unknown product; an existing empty category is an empty list.
+func testListUnknownCategory(t *testing.T, s catalog.Store) {
+	category(t, s, "empty", "")
+	for _, q := range []catalog.ListQuery{
+		{Filter: catalog.ProductFilter{Category: "nope"}},
+		{Filter: catalog.ProductFilter{Category: "nope"}, WithTotal: true},
+		{Filter: catalog.ProductFilter{Category: "nope", Query: "mug"}},
+		{Filter: catalog.ProductFilter{Category: "nope", Query: "!!"}},
+	} {
+		q.Sort, q.Limit = catalog.SortNewest, 10
+		_, err := s.ListProducts(ctx(t), q)
+		wantCode(t, err, catalog.CodeNotFound)
+		var e *catalog.Error
+		if !errors.As(err, &e) || len(e.Fields) != 1 || e.Fields[0].Field != "category" || !strings.Contains(e.Fields[0].Problem, `"nope"`) {
+			t.Fatalf("ListProducts(%+v): the error does not name the category: %v", q.Filter, err)
+		}
+	}
+	page := must(s.ListProducts(ctx(t), catalog.ListQuery{Filter: catalog.ProductFilter{Category: "empty"}, Sort: catalog.SortNewest, Limit: 10, WithTotal: true}))(t)
+	if len(page.Items) != 0 || *page.Total != 0 {
+		t.Fatalf("empty category: %+v", page)
 	}
 }

@@ -129,3 +129,14 @@ func TestPatchSemantics(t *testing.T) {
 		t.Fatalf("a stale PATCH changed the product: %s", b)
 	}
 }
+
+// TestListUnknownCategory: an unknown category is a 404 naming it, as an unknown parameter is a
+// 400; an empty one is an empty list.
+func TestListUnknownCategory(t *testing.T) {
+	e := newEnv(t)
+	_, b := e.do("GET", "/products?category=nope", "", nil, 404)
+	if !strings.Contains(string(b), `"code":"not_found"`) || !strings.Contains(string(b), `"field":"category"`) {
+		t.Fatalf("unknown category: %s", b)
+	}
+	e.do("GET", "/products?category=kitchen&total=true", "", nil, 200)
+}
