@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/acme/catalog/internal/apitest"
+
 	"github.com/acme/catalog/internal/catalog"
 )
 
@@ -139,4 +141,57 @@ func TestListUnknownCategory(t *testing.T) {
 		t.Fatalf("unknown category: %s", b)
 	}
 	e.do("GET", "/products?category=kitchen&total=true", "", nil, 200)
+}
+
+// timeFieldCases send a malformed value in each date-time field of a request body; {id} is a
+// product. TestTimeFieldErrors checks the table covers every such field of the document.
+var timeFieldCases = []struct {
+	method, path, schema, field, body string
+}{
+	{"PUT", "/products/{id}/price", "PriceChange", "valid_from", `{"price":{"currency":"USD","amount":1},"valid_from":%s}`},
+}
+
+// TestTimeFieldErrors: a time field that is not an RFC 3339 date-time is a 400 naming the field
+// and the rule in words, never the body and never Go's layout string.
+func TestTimeFieldErrors(t *testing.T) {
+	doc := apitest.Load(t)
+	covered := map[string]bool{}
+	for _, c := range timeFieldCases {
+		covered[c.schema+"."+c.field] = true
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.RequestBody == nil {
+				continue
+			}
+			for _, mt := range op.RequestBody.Value.Content {
+				name := strings.TrimPrefix(mt.Schema.Ref, "#/components/schemas/")
+				for prop, ps := range mt.Schema.Value.Properties {
+					if ps.Value.Format == "date-time" && !covered[name+"."+prop] {
+						t.Errorf("%s %s: request field %s (%s) is a date-time with no case in timeFieldCases", method, path, prop, name)
+					}
+				}
+			}
+		}
+	}
+
+	e := newEnv(t)
+	_, b := e.do("POST", "/products", mug, auth, 201)
+	id := decode[catalog.Product](t, b).ID
+	for _, c := range timeFieldCases {
+		for _, bad := range []string{`"2026-12-24"`, `"24.12.2026"`, `"2026-12-24 00:00:00"`, `"2026-12-24T00:00:00"`, `12`, `true`, `{}`} {
+			_, b := e.do(c.method, strings.ReplaceAll(c.path, "{id}", id), fmt.Sprintf(c.body, bad), auth, 400)
+			var got struct {
+				Error struct{ Fields []catalog.FieldError }
+			}
+			got = decode[struct {
+				Error struct{ Fields []catalog.FieldError }
+			}](t, b)
+			if len(got.Error.Fields) != 1 || got.Error.Fields[0].Field != c.field ||
+				!strings.Contains(got.Error.Fields[0].Problem, "must be an RFC 3339 date-time such as 2026-12-24T00:00:00Z") ||
+				strings.Contains(string(b), "2006-01-02") {
+				t.Errorf("%s %s with %s = %s: want one problem on %s stating the rule", c.method, c.path, bad, b, c.field)
+			}
+		}
+	}
 }
