@@ -21,6 +21,20 @@ if ! command -v haproxy >/dev/null 2>&1; then
   fi
 fi
 
+# The README's examples (internal/readmetest) run with bash, curl and jq, as users paste them.
+if ! command -v jq >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    step "installing jq for the README's examples"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >/dev/null 2>&1; then
+      apt-get update -qq >/dev/null 2>&1 || true
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >/dev/null \
+        || echo "warning: could not install jq; the README test will say so"
+    fi
+  else
+    echo "note: jq is not installed; the README test will skip (outside CI)"
+  fi
+fi
+
 step "gofmt and go vet"
 unformatted=$(gofmt -l cmd internal api deploy 2>/dev/null || true)
 if [ -n "$unformatted" ]; then
