@@ -195,3 +195,23 @@ func TestTimeFieldErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCategoryPatchIsMergePatch: PATCH /categories/{slug} follows RFC 7396 as products do:
+// "parent": null removes the parent (a root), "name": null is refused naming the field.
+func TestCategoryPatchIsMergePatch(t *testing.T) {
+	e := newEnv(t)
+	e.do("POST", "/categories", `{"slug":"cups","name":"Cups","parent":"kitchen"}`, auth, 201)
+	_, b := e.do("PATCH", "/categories/cups", `{"parent":null}`, with(auth, "Content-Type", "application/merge-patch+json"), 200)
+	if c := decode[catalog.Category](t, b); c.Parent != "" || c.Name != "Cups" {
+		t.Fatalf(`{"parent":null} should make a root: %s`, b)
+	}
+	_, b = e.do("PATCH", "/categories/cups", `{"name":null}`, auth, 400)
+	if !strings.Contains(string(b), `"field":"name"`) {
+		t.Fatalf(`{"name":null}: %s`, b)
+	}
+	e.do("PATCH", "/categories/cups", `{"parent":"kitchen","colour":"red"}`, auth, 400)
+	_, b = e.do("PATCH", "/categories/cups", `{"parent":"kitchen"}`, auth, 200)
+	if c := decode[catalog.Category](t, b); c.Parent != "kitchen" {
+		t.Fatalf("move back: %s", b)
+	}
+}

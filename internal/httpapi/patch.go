@@ -132,3 +132,35 @@ func optionalString(p *catalog.Problems, field string, v json.RawMessage) *strin
 	}
 	return requiredString(p, field, v)
 }
+
+// decodeCategoryPatch reads a JSON Merge Patch of a category: "parent": null removes the
+// parent (the category becomes a root); "name": null is refused, a category needs a name.
+func decodeCategoryPatch(w http.ResponseWriter, r *http.Request) (catalog.CategoryPatch, error) {
+	var (
+		cp  catalog.CategoryPatch
+		doc map[string]json.RawMessage
+		p   catalog.Problems
+	)
+	if err := decodeJSON(w, r, &doc); err != nil {
+		return cp, err
+	}
+	if doc == nil {
+		return cp, catalog.InvalidField("body", "must be a JSON object (a merge patch)")
+	}
+	keys := make([]string, 0, len(doc))
+	for k := range doc {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		switch k {
+		case "name":
+			cp.Name = requiredString(&p, k, doc[k])
+		case "parent":
+			cp.Parent = optionalString(&p, k, doc[k])
+		default:
+			p.Add(k, "is not a known field")
+		}
+	}
+	return cp, p.Err()
+}
