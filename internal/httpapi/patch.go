@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 
@@ -26,12 +27,7 @@ func decodeProductPatch(w http.ResponseWriter, r *http.Request) (catalog.Product
 	if doc == nil {
 		return pp, catalog.InvalidField("body", "must be a JSON object (a merge patch)")
 	}
-	keys := make([]string, 0, len(doc))
-	for k := range doc {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys) // problems in a stable order
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(doc)) { // problems in a stable order
 		v := doc[k]
 		switch k {
 		case "sku":
@@ -87,8 +83,8 @@ func decodePricePatch(p *catalog.Problems, v json.RawMessage, pp *catalog.Produc
 		p.Add("price", "must be a JSON object with currency and amount")
 		return
 	}
-	for k, pv := range price {
-		field := "price." + k
+	for _, k := range slices.Sorted(maps.Keys(price)) {
+		pv, field := price[k], "price."+k
 		switch k {
 		case "currency":
 			pp.Currency = requiredString(p, field, pv)
@@ -147,12 +143,7 @@ func decodeCategoryPatch(w http.ResponseWriter, r *http.Request) (catalog.Catego
 	if doc == nil {
 		return cp, catalog.InvalidField("body", "must be a JSON object (a merge patch)")
 	}
-	keys := make([]string, 0, len(doc))
-	for k := range doc {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(doc)) {
 		switch k {
 		case "name":
 			cp.Name = requiredString(&p, k, doc[k])
