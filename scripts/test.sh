@@ -7,31 +7,29 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# The rolling-restart test puts two instances behind HAProxy, the way the ALB fronts tasks.
-if ! command -v haproxy >/dev/null 2>&1; then
+# need installs a Debian package a test relies on when its command is missing (CI runs as root
+# on a clean machine); elsewhere the test that needs it says so or skips.
+need() {
+  local cmd=$1 pkg=$2 why=$3
+  command -v "$cmd" >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    step "installing haproxy for the rolling-restart test"
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null 2>&1; then
+    step "installing $pkg for $why"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null 2>&1; then
       apt-get update -qq >/dev/null 2>&1 || true
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null \
-        || echo "warning: could not install haproxy; the rolling-restart test will say so"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null \
+        || echo "warning: could not install $pkg; $why will say so"
     fi
   else
-    echo "note: haproxy is not installed; the rolling-restart test will skip (outside CI)"
+    echo "note: $cmd is not installed; $why will skip (outside CI)"
   fi
-fi
+}
 
-# deploy/deploytest lints scripts/ with shellcheck when it is installed.
-if ! command -v shellcheck >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    step "installing shellcheck for the deploy scripts' lint test"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1 ||
-      { apt-get update -qq >/dev/null 2>&1 || true; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; } ||
-      echo "warning: could not install shellcheck; TestShellcheck will skip"
-  else
-    echo "note: shellcheck is not installed; TestShellcheck will skip"
-  fi
-fi
+# The rolling-restart test puts two instances behind HAProxy, the way the ALB fronts tasks.
+need haproxy haproxy "the rolling-restart test"
+# deploy/deploytest lints scripts/ with shellcheck.
+need shellcheck shellcheck "the deploy scripts' lint test"
+# The README's examples (internal/readmetest) run with bash, curl and jq, as users paste them.
+need jq jq "the README's examples"
 
 step "gofmt and go vet"
 unformatted=$(gofmt -l cmd internal api deploy 2>/dev/null || true)

@@ -159,6 +159,7 @@ func exercise(t *testing.T, base string, wantSample bool) {
 		t.Fatalf("filtered search found %d", list.Total)
 	}
 	call(t, c, "PATCH", base+"/products/"+p.ID, `{"price":{"currency":"EUR","amount":3999}}`, true, 200)
+	concurrentPatches(t, c, base, p.ID)
 	call(t, c, "PATCH", base+"/categories/e2e-leaf", `{"name":"Leaf"}`, true, 200)
 	call(t, c, "DELETE", base+"/categories/e2e-leaf", "", true, 409)
 	call(t, c, "POST", base+"/products", `{"sku":`, true, 400)

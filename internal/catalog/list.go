@@ -265,3 +265,10 @@ func ParseCursor(s string) (*Cursor, error) {
 }
 
 func utf8Len(s string) int { return len([]rune(s)) }
+
+// UnknownCategory is the answer to a list filtered by a category that does not exist: a
+// not_found naming the filter, so a typo in a slug is not mistaken for an empty category.
+func UnknownCategory(slug string) error {
+	return &Error{Code: CodeNotFound, Message: fmt.Sprintf("category %q not found", slug),
+		Fields: []FieldError{{Field: "category", Problem: fmt.Sprintf("no category %q exists", slug)}}}
+}

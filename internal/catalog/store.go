@@ -15,6 +15,11 @@ type Store interface {
 	Product(ctx context.Context, id string) (Product, error)
 	ProductBySKU(ctx context.Context, sku string) (Product, error)
 	ReplaceProduct(ctx context.Context, id string, in ProductInput, ifVersion int64) (Product, error)
+	// PatchProduct merges patch into the product's current state in one transaction that holds
+	// the row, so concurrent patches of different fields all apply. ifVersion is compared inside
+	// that transaction. A patch that changes nothing writes nothing and returns the product as it
+	// is (same version, no price history row).
+	PatchProduct(ctx context.Context, id string, patch ProductPatch, ifVersion int64) (Product, error)
 	SetProductStatus(ctx context.Context, id string, status Status, ifVersion int64) (Product, error)
 	// DeleteProduct removes a product and its history. It refuses while units are reserved.
 	DeleteProduct(ctx context.Context, id string, ifVersion int64) error

@@ -57,8 +57,8 @@ func (s *Server) createCategory(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateCategory(w http.ResponseWriter, r *http.Request) {
-	var patch catalog.CategoryPatch
-	if err := decodeJSON(w, r, &patch); err != nil {
+	patch, err := decodeCategoryPatch(w, r)
+	if err != nil {
 		writeDecodeError(w, r, err)
 		return
 	}

@@ -198,9 +198,18 @@ func (s *Server) setPrice(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	var c catalog.PriceChange
-	if err := decodeJSON(w, r, &c); err != nil {
+	var body struct {
+		Price     catalog.Money `json:"price"`
+		ValidFrom *dateTime     `json:"valid_from"`
+	}
+	if err := decodeJSON(w, r, &body); err != nil {
 		writeDecodeError(w, r, err)
+		return
+	}
+	var problems catalog.Problems
+	c := catalog.PriceChange{Price: body.Price, ValidFrom: body.ValidFrom.parse("valid_from", &problems)}
+	if err := problems.Err(); err != nil {
+		writeError(w, r, err)
 		return
 	}
 	p, e, err := s.store.SetPrice(r.Context(), r.PathValue("id"), c, Actor(r.Context()), version)

@@ -17,7 +17,14 @@ import (
 
 type ctxKey int
 
-const requestIDKey ctxKey = 0
+const (
+	requestIDKey ctxKey = iota
+	actorSlotKey
+)
+
+// actorSlot carries the actor protect finds back out to the access log: protect passes a new
+// request (and context) down, so the log's own context never sees catalog.WithActor.
+type actorSlot struct{ actor string }
 
 func requestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey).(string)
@@ -89,6 +96,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		slot := &actorSlot{}
+		ctx = context.WithValue(ctx, actorSlotKey, slot)
 		ctx, cancel := context.WithTimeout(ctx, s.requestTimeout)
 		defer cancel()
 		r = r.WithContext(ctx)
@@ -122,7 +131,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				slog.Int("status", rec.status),
 				slog.Int64("bytes", rec.bytes),
 				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
-				slog.String("actor", Actor(ctx)),
+				slog.String("actor", slot.actor),
 			)
 		}()
 		next.ServeHTTP(rec, r)
@@ -192,6 +201,9 @@ func (s *Server) protect(next http.HandlerFunc) http.HandlerFunc {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="catalog", error="invalid_token"`)
 			problem(w, r, http.StatusUnauthorized, codeUnauthorized, "the API key is not valid")
 			return
+		}
+		if slot, ok := r.Context().Value(actorSlotKey).(*actorSlot); ok {
+			slot.actor = actor
 		}
 		next(w, r.WithContext(catalog.WithActor(r.Context(), actor)))
 	}

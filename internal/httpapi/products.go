@@ -68,7 +68,8 @@ func notModified(r *http.Request, tag string) bool {
 func writeProduct(w http.ResponseWriter, r *http.Request, status int, p catalog.Product) {
 	tag := etag(p)
 	w.Header().Set("ETag", tag)
-	if r.Method == http.MethodGet {
+	// HEAD answers as GET without the body (RFC 9110, 9.3.2): the same caching headers.
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		w.Header().Set("Cache-Control", productCacheControl)
 		if notModified(r, tag) {
 			w.WriteHeader(http.StatusNotModified)
@@ -175,88 +176,26 @@ func (s *Server) replaceProduct(w http.ResponseWriter, r *http.Request) {
 	writeProduct(w, r, http.StatusOK, p)
 }
 
-// productPatch holds the fields a PATCH may change; absent (or null) fields stay as they are.
-// attributes and images are replaced whole when present.
-type productPatch struct {
-	SKU         *string            `json:"sku"`
-	Name        *string            `json:"name"`
-	Description *string            `json:"description"`
-	Category    *string            `json:"category"`
-	Brand       *string            `json:"brand"`
-	Attributes  *map[string]string `json:"attributes"`
-	Images      *[]string          `json:"images"`
-	Status      *catalog.Status    `json:"status"`
-	Price       *catalog.Money     `json:"price"`
-}
-
-func (pp productPatch) apply(in *catalog.ProductInput) {
-	set := func(dst *string, src *string) {
-		if src != nil {
-			*dst = *src
-		}
-	}
-	set(&in.SKU, pp.SKU)
-	set(&in.Name, pp.Name)
-	set(&in.Description, pp.Description)
-	set(&in.Category, pp.Category)
-	set(&in.Brand, pp.Brand)
-	if pp.Attributes != nil {
-		in.Attributes = *pp.Attributes
-	}
-	if pp.Images != nil {
-		in.Images = *pp.Images
-	}
-	if pp.Status != nil {
-		in.Status = *pp.Status
-	}
-	if pp.Price != nil {
-		in.Price = *pp.Price
-	}
-}
-
-// patchProduct changes some fields. It reads the product, applies the patch and writes it back
-// conditionally on the version it read, so two concurrent patches never lose one another's
-// changes: without If-Match it retries on a race, with If-Match a stale version is a 412.
+// patchProduct merges a JSON Merge Patch into the product inside one store transaction, so a
+// patch without If-Match always applies (or fails validation) however many patch the product at
+// once, and one with If-Match is compared with the version the merge starts from.
 func (s *Server) patchProduct(w http.ResponseWriter, r *http.Request) {
 	version, err := ifMatchVersion(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	var pp productPatch
-	if err := decodeJSON(w, r, &pp); err != nil {
+	pp, err := decodeProductPatch(w, r)
+	if err != nil {
 		writeDecodeError(w, r, err)
 		return
 	}
-	id := r.PathValue("id")
-	for attempt := 0; ; attempt++ {
-		cur, err := s.store.Product(r.Context(), id)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		if version != 0 && cur.Version != version {
-			writeError(w, r, catalog.StaleVersion(cur.Version, version))
-			return
-		}
-		in := cur.Input()
-		pp.apply(&in)
-		in.Normalize()
-		if err := in.Validate(); err != nil {
-			writeError(w, r, err)
-			return
-		}
-		p, err := s.store.ReplaceProduct(r.Context(), id, in, cur.Version)
-		if catalog.ErrorCode(err) == catalog.CodePreconditionFailed && version == 0 && attempt < 5 {
-			continue
-		}
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		writeProduct(w, r, http.StatusOK, p)
+	p, err := s.store.PatchProduct(r.Context(), r.PathValue("id"), pp, version)
+	if err != nil {
+		writeError(w, r, err)
 		return
 	}
+	writeProduct(w, r, http.StatusOK, p)
 }
 
 func (s *Server) archiveProduct(w http.ResponseWriter, r *http.Request) {

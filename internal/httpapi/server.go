@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -182,5 +183,6 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 func (s *Server) openAPIDoc(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/yaml")
 	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Content-Length", strconv.Itoa(len(s.openAPI)))
 	w.Write(s.openAPI)
 }

@@ -18,7 +18,7 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 		return catalog.ProductPage{}, err
 	}
 	if page, ok := q.EmptySearch(); ok {
-		return page, nil
+		return page, s.categoryExists(ctx, q.Filter.Category)
 	}
 	var page catalog.ProductPage
 	err := s.withAuthRetry(ctx, func() error {
@@ -28,7 +28,26 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 		}
 		return s.listPage(ctx, &page, q, st)
 	})
+	if err == nil && len(page.Items) == 0 {
+		return page, s.categoryExists(ctx, q.Filter.Category)
+	}
 	return page, storeError(ctx, err)
+}
+
+// categoryExists tells an unknown category from an empty one; lists ask only when a page came
+// back empty, so a filled page costs nothing more.
+func (s *Store) categoryExists(ctx context.Context, slug string) error {
+	if slug == "" {
+		return nil
+	}
+	var exists bool
+	err := s.withAuthRetry(ctx, func() error {
+		return s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM categories WHERE slug = $1)`, slug).Scan(&exists)
+	})
+	if err == nil && !exists {
+		return catalog.UnknownCategory(slug)
+	}
+	return storeError(ctx, err)
 }
 
 // listStatements is what a page of q takes: its query, the query counting the total, and the

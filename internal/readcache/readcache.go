@@ -141,6 +141,11 @@ func (c *Store) ReplaceProduct(ctx context.Context, id string, in catalog.Produc
 	return c.Store.ReplaceProduct(ctx, id, in, ifVersion)
 }
 
+func (c *Store) PatchProduct(ctx context.Context, id string, patch catalog.ProductPatch, ifVersion int64) (catalog.Product, error) {
+	defer c.Invalidate(id)
+	return c.Store.PatchProduct(ctx, id, patch, ifVersion)
+}
+
 func (c *Store) SetProductStatus(ctx context.Context, id string, status catalog.Status, ifVersion int64) (catalog.Product, error) {
 	defer c.Invalidate(id)
 	return c.Store.SetProductStatus(ctx, id, status, ifVersion)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 
 	"github.com/acme/catalog/internal/catalog"
@@ -15,7 +16,7 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 		return catalog.ProductPage{}, err
 	}
 	if page, ok := q.EmptySearch(); ok {
-		return page, nil
+		return page, s.categoryExists(ctx, q.Filter.Category)
 	}
 	var page catalog.ProductPage
 	terms := catalog.SearchTerms(q.Filter.Query)
@@ -69,7 +70,24 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 		}
 		return nil
 	})
+	if err == nil && len(page.Items) == 0 {
+		err = s.categoryExists(ctx, q.Filter.Category)
+	}
 	return page, err
+}
+
+// categoryExists tells an unknown category from an empty one; lists ask only when a page came
+// back empty, so a filled page costs nothing more.
+func (s *Store) categoryExists(ctx context.Context, slug string) error {
+	if slug == "" {
+		return nil
+	}
+	var one int
+	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM categories WHERE slug = ?`, slug).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return catalog.UnknownCategory(slug)
+	}
+	return storeError(ctx, err)
 }
 
 func filterSQL(f catalog.ProductFilter, terms []string) (where []string, args []any) {

@@ -1,0 +1,90 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// mergePatch is RFC 7396 section 2, literally: the reference the typed patch is held to.
+func mergePatch(target, patch any) any {
+	p, ok := patch.(map[string]any)
+	if !ok {
+		return patch
+	}
+	t, ok := target.(map[string]any)
+	if !ok {
+		t = map[string]any{}
+	}
+	out := map[string]any{}
+	for k, v := range t {
+		out[k] = v
+	}
+	for k, v := range p {
+		if v == nil {
+			delete(out, k)
+		} else {
+			out[k] = mergePatch(out[k], v)
+		}
+	}
+	return out
+}
+
+func decodeAny(t *testing.T, b []byte) any {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // amounts beyond 2^53 stay exact
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	return v
+}
+
+// FuzzProductPatchIsMergePatch: whenever decodeProductPatch accepts a document, applying it
+// gives what RFC 7396 applied to the product's JSON gives (a removed optional field reading as
+// its empty value). A patch rule that drifts from the RFC fails here.
+func FuzzProductPatchIsMergePatch(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"name":"New"}`, `{"description":null,"brand":null}`, `{"attributes":{"color":null,"fit":"slim"}}`,
+		`{"attributes":null}`, `{"images":["https://x.example/a.jpg"]}`, `{"images":null}`, `{"price":{"amount":5}}`,
+		`{"price":{"currency":"EUR"}}`, `{"status":"draft","sku":"NEW-1"}`, `{"attributes":{}}`, `{"price":{}}`,
+		`{"name":null}`, `{"attributes":{"a":"1","a":null}}`, `{"images":[null]}`, `{"price":{"amount":9007199254740993}}`,
+	} {
+		f.Add(s)
+	}
+	cur := catalog.ProductInput{SKU: "MUG-1", Name: "Mug", Description: "Blue", Category: "kitchen", Brand: "Acme",
+		Attributes: map[string]string{"color": "blue", "size": "L"}, Images: []string{"https://cdn.example.com/a.jpg"},
+		Status: catalog.StatusActive, Price: catalog.Money{Currency: "USD", Amount: 1299}}
+	curJSON, err := json.Marshal(cur)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		r := httptest.NewRequest("PATCH", "/products/x", strings.NewReader(doc))
+		r.Header.Set("Content-Type", "application/merge-patch+json")
+		pp, err := decodeProductPatch(httptest.NewRecorder(), r)
+		if err != nil {
+			if code := catalog.ErrorCode(err); code != catalog.CodeInvalid && !strings.Contains(err.Error(), "too large") {
+				t.Fatalf("patch %q: error %v with code %q, want invalid", doc, err, code)
+			}
+			return
+		}
+		got := pp.Apply(cur)
+		merged, err := json.Marshal(mergePatch(decodeAny(t, curJSON), decodeAny(t, []byte(doc))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want catalog.ProductInput
+		if err := json.Unmarshal(merged, &want); err != nil {
+			t.Fatalf("patch %q was accepted, but its RFC 7396 result %s is no product: %v", doc, merged, err)
+		}
+		want.Normalize()
+		if !got.Same(want) {
+			t.Fatalf("patch %q:\n applied %+v\n RFC 7396 %+v", doc, got, want)
+		}
+	})
+}
