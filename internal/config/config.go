@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/acme/catalog/internal/catalog"
 )
 
 // Config is the service's configuration.
@@ -33,6 +35,14 @@ type Config struct {
 	// DBConnMaxLifetime is how old a pooled connection may get before it is closed (on its
 	// release, never mid-query) and replaced by a new one.
 	DBConnMaxLifetime time.Duration
+	// DBAcquireTimeout bounds the wait for a free pooled connection; past it the store answers
+	// unavailable (503) instead of holding the request until its deadline.
+	DBAcquireTimeout time.Duration
+	// DBLockTimeout bounds each statement's wait for a row lock (PostgreSQL lock_timeout).
+	DBLockTimeout time.Duration
+	// ReservationRetention is how long finished reservations are kept before the sweeper purges
+	// them (their stock movements are kept for good).
+	ReservationRetention time.Duration
 
 	APIKeys []string
 
@@ -103,21 +113,24 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	c := Config{
-		Port:              integer("PORT", 8080, 0, 65535),
-		DataDir:           str("DATA_DIR", "data"),
-		DBSecretARN:       str("DB_SECRET_ARN", ""),
-		DBMaxConns:        int32(integer("DB_MAX_CONNS", 20, 1, 1000)),
-		DBConnMaxLifetime: duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
-		RequestTimeout:    duration("REQUEST_TIMEOUT", 10*time.Second),
-		ReadyTimeout:      duration("READY_TIMEOUT", time.Second),
-		DrainDelay:        duration("DRAIN_DELAY", 0),
-		ShutdownTimeout:   duration("SHUTDOWN_TIMEOUT", 25*time.Second),
-		SweepInterval:     duration("SWEEP_INTERVAL", time.Second),
-		CacheTTL:          duration("CACHE_TTL", 2*time.Second),
-		CacheSize:         integer("CACHE_SIZE", 10_000, 1, 10_000_000),
-		SeedSample:        boolean("SEED_SAMPLE", true),
-		MetricsEMF:        boolean("METRICS_EMF", false),
-		Env:               str("APP_ENV", "local"),
+		Port:                 integer("PORT", 8080, 0, 65535),
+		DataDir:              str("DATA_DIR", "data"),
+		DBSecretARN:          str("DB_SECRET_ARN", ""),
+		DBMaxConns:           int32(integer("DB_MAX_CONNS", 20, 1, 1000)),
+		DBConnMaxLifetime:    duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		DBAcquireTimeout:     duration("DB_ACQUIRE_TIMEOUT", 2*time.Second),
+		DBLockTimeout:        duration("DB_LOCK_TIMEOUT", 3*time.Second),
+		RequestTimeout:       duration("REQUEST_TIMEOUT", 10*time.Second),
+		ReservationRetention: duration("RESERVATION_RETENTION", 30*24*time.Hour),
+		ReadyTimeout:         duration("READY_TIMEOUT", time.Second),
+		DrainDelay:           duration("DRAIN_DELAY", 0),
+		ShutdownTimeout:      duration("SHUTDOWN_TIMEOUT", 25*time.Second),
+		SweepInterval:        duration("SWEEP_INTERVAL", time.Second),
+		CacheTTL:             duration("CACHE_TTL", 2*time.Second),
+		CacheSize:            integer("CACHE_SIZE", 10_000, 1, 10_000_000),
+		SeedSample:           boolean("SEED_SAMPLE", true),
+		MetricsEMF:           boolean("METRICS_EMF", false),
+		Env:                  str("APP_ENV", "local"),
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
 		bad("LOG_LEVEL", "must be debug, info, warn or error")
@@ -132,6 +145,17 @@ func Load(getenv func(string) string) (Config, error) {
 		// Zero would mean "never" to pgx, and a connection that never ends outlives a rotated
 		// password's grace and any DNS change behind the host name.
 		bad("DB_CONN_MAX_LIFETIME", "must be at least 10ms")
+	}
+	if c.DBAcquireTimeout < time.Millisecond || c.DBAcquireTimeout >= c.RequestTimeout {
+		bad("DB_ACQUIRE_TIMEOUT", "(%s) must be at least 1ms and shorter than REQUEST_TIMEOUT (%s)", c.DBAcquireTimeout, c.RequestTimeout)
+	}
+	if c.DBLockTimeout < time.Millisecond || c.DBLockTimeout >= c.RequestTimeout {
+		// 0 would mean "wait forever" to PostgreSQL: exactly the starvation this bound prevents.
+		bad("DB_LOCK_TIMEOUT", "(%s) must be at least 1ms and shorter than REQUEST_TIMEOUT (%s)", c.DBLockTimeout, c.RequestTimeout)
+	}
+	if c.ReservationRetention < catalog.IdempotencyTTL {
+		// A replayed commit must still find its reservation.
+		bad("RESERVATION_RETENTION", "must be at least %s (the idempotency window)", catalog.IdempotencyTTL)
 	}
 	c.DataDir = filepath.Clean(c.DataDir)
 

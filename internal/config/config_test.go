@@ -60,3 +60,27 @@ func TestBadValuesAreAllReported(t *testing.T) {
 		}
 	}
 }
+
+// TestDatabaseBounds: the pool's acquire wait, the lock wait and the reservation retention have
+// safe defaults, and values that would disable them are refused.
+func TestDatabaseBounds(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DBAcquireTimeout != 2*time.Second || c.DBLockTimeout != 3*time.Second || c.ReservationRetention != 30*24*time.Hour {
+		t.Fatalf("defaults: acquire %s, lock %s, retention %s", c.DBAcquireTimeout, c.DBLockTimeout, c.ReservationRetention)
+	}
+	c, err = Load(env(map[string]string{"DB_ACQUIRE_TIMEOUT": "250ms", "DB_LOCK_TIMEOUT": "1s", "RESERVATION_RETENTION": "72h"}))
+	if err != nil || c.DBAcquireTimeout != 250*time.Millisecond || c.DBLockTimeout != time.Second || c.ReservationRetention != 72*time.Hour {
+		t.Fatalf("Load = %+v, %v", c, err)
+	}
+	for name, value := range map[string]string{"DB_ACQUIRE_TIMEOUT": "0s", "DB_LOCK_TIMEOUT": "0s", "RESERVATION_RETENTION": "1h"} {
+		if _, err := Load(env(map[string]string{name: value})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: err = %v, want one naming %s", name, value, err, name)
+		}
+	}
+	if _, err := Load(env(map[string]string{"DB_LOCK_TIMEOUT": "20s"})); err == nil {
+		t.Error("a lock timeout longer than the request timeout was accepted")
+	}
+}
