@@ -35,9 +35,11 @@ type Movement struct {
 	OnHand        int64        `json:"on_hand"`
 	Reserved      int64        `json:"reserved"`
 	Reason        string       `json:"reason,omitempty"`
-	ReservationID string       `json:"reservation_id,omitempty"`
-	Actor         string       `json:"actor"`
-	At            time.Time    `json:"at"`
+	// Note is the free text an adjustment was given (a purchase order, a ticket).
+	Note          string    `json:"note,omitempty"`
+	ReservationID string    `json:"reservation_id,omitempty"`
+	Actor         string    `json:"actor"`
+	At            time.Time `json:"at"`
 }
 
 // Adjustment reasons.
@@ -70,12 +72,20 @@ func (a Adjustment) Validate() error {
 	return p.Err()
 }
 
-// ReasonText is what the movement log records for the adjustment.
-func (a Adjustment) ReasonText() string {
-	if a.Note == "" {
-		return a.Reason
+// CanDelete checks that a product with this stock may be deleted: its movement log and price
+// history are kept, but units still on hand or reserved would vanish from the books without a
+// movement saying where they went. Such a product is archived instead, or its stock adjusted to
+// zero first.
+func CanDelete(onHand, reserved int64) error {
+	switch {
+	case reserved > 0:
+		return &Error{Code: CodeConflict, Message: "units of this product are reserved: commit or release the reservations first, or archive the product",
+			Fields: []FieldError{{Field: "reserved", Problem: fmt.Sprintf("%d units are reserved; must be 0 to delete", reserved)}}}
+	case onHand > 0:
+		return &Error{Code: CodeConflict, Message: "units of this product are on hand: archive it instead, or adjust its stock to zero first",
+			Fields: []FieldError{{Field: "on_hand", Problem: fmt.Sprintf("%d units are on hand; must be 0 to delete", onHand)}}}
 	}
-	return a.Reason + ": " + a.Note
+	return nil
 }
 
 // ReservationStatus is where a reservation is in its life.

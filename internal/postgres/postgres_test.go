@@ -115,3 +115,15 @@ func BenchmarkStore(b *testing.B) {
 		return s
 	})
 }
+
+func TestDeleteKeepsAudit(t *testing.T) {
+	storetest.TestDeleteKeepsAudit(t, open, func(t *testing.T, s catalog.Store, id string) (int, int) {
+		var moves, prices int
+		err := s.(*postgres.Store).Pool().QueryRow(context.Background(), `SELECT (SELECT count(*) FROM stock_movements WHERE product_id = $1),
+			(SELECT count(*) FROM price_history WHERE product_id = $1)`, id).Scan(&moves, &prices)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return moves, prices
+	})
+}

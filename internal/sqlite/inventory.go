@@ -62,9 +62,9 @@ func move(ctx context.Context, tx *sql.Tx, m *catalog.Movement) error {
 		return err
 	}
 	m.OnHand, m.Reserved = onHand, reserved
-	return tx.QueryRowContext(ctx, `INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, reservation_id, actor, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		m.ProductID, m.Kind, m.OnHandDelta, m.ReservedDelta, onHand, reserved, m.Reason, nullable(m.ReservationID), m.Actor, m.At.UnixMicro()).Scan(&m.ID)
+	return tx.QueryRowContext(ctx, `INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, note, reservation_id, actor, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		m.ProductID, m.Kind, m.OnHandDelta, m.ReservedDelta, onHand, reserved, m.Reason, m.Note, nullable(m.ReservationID), m.Actor, m.At.UnixMicro()).Scan(&m.ID)
 }
 
 // AdjustStock adds or removes units on hand, refusing to take available stock below zero.
@@ -89,7 +89,7 @@ func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adj
 			return catalog.Errorf(catalog.CodeInsufficientStock,
 				"removing %d units would leave available stock negative: %d on hand, %d reserved, %d available", -a.Delta, onHand, reserved, onHand-reserved)
 		}
-		m = catalog.Movement{ProductID: productID, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.ReasonText(), Actor: actor, At: s.clock.Now()}
+		m = catalog.Movement{ProductID: productID, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.Reason, Note: a.Note, Actor: actor, At: s.clock.Now()}
 		if err := move(ctx, tx, &m); err != nil {
 			return err
 		}
@@ -114,7 +114,7 @@ func (s *Store) Movements(ctx context.Context, productID string, before int64, l
 		if before <= 0 {
 			before = 1<<63 - 1
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason,
+		rows, err := tx.QueryContext(ctx, `SELECT id, product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, note,
 			coalesce(reservation_id, ''), actor, at FROM stock_movements WHERE product_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
 			productID, before, limit)
 		if err != nil {
@@ -124,7 +124,7 @@ func (s *Store) Movements(ctx context.Context, productID string, before int64, l
 		for rows.Next() {
 			var m catalog.Movement
 			var at int64
-			if err := rows.Scan(&m.ID, &m.ProductID, &m.Kind, &m.OnHandDelta, &m.ReservedDelta, &m.OnHand, &m.Reserved, &m.Reason, &m.ReservationID, &m.Actor, &at); err != nil {
+			if err := rows.Scan(&m.ID, &m.ProductID, &m.Kind, &m.OnHandDelta, &m.ReservedDelta, &m.OnHand, &m.Reserved, &m.Reason, &m.Note, &m.ReservationID, &m.Actor, &at); err != nil {
 				return err
 			}
 			m.At = micros(at)

@@ -39,6 +39,8 @@ func inventoryTests() []namedTest {
 		{"OppositeOrdersDoNotDeadlock", testOppositeOrders},
 		{"MovementLogBalances", testMovementLogBalances},
 		{"Prices", testPrices},
+		{"DeleteRacesReservation", testDeleteRacesReservation},
+		{"EveryWriteUnderContention", testEveryWriteUnderContention},
 	}
 }
 
@@ -82,7 +84,7 @@ func reserve(lines ...any) catalog.ReservationInput {
 func testAdjust(t *testing.T, s catalog.Store, _ *FakeClock) {
 	p := stocked(t, s, map[string]int64{"ADJ-1": 5})["ADJ-1"]
 	m := must(s.AdjustStock(ctx(t), p.ID, catalog.Adjustment{Delta: 10, Reason: "received", Note: "PO 123"}, "apikey:test", nil))(t)
-	if m.OnHand != 15 || m.Reserved != 0 || m.Kind != catalog.MoveAdjustment || m.Reason != "received: PO 123" || m.Actor != "apikey:test" {
+	if m.OnHand != 15 || m.Reserved != 0 || m.Kind != catalog.MoveAdjustment || m.Reason != "received" || m.Note != "PO 123" || m.Actor != "apikey:test" {
 		t.Fatalf("movement %+v", m)
 	}
 	must(s.Reserve(ctx(t), reserve("ADJ-1", 10), "a", nil))(t)
@@ -99,6 +101,9 @@ func testAdjust(t *testing.T, s catalog.Store, _ *FakeClock) {
 	}
 	if kinds != "adjustment reserve adjustment initial " {
 		t.Fatalf("log (newest first): %s", kinds)
+	}
+	if ms[2].Reason != "received" || ms[2].Note != "PO 123" || ms[0].Reason != "damaged" || ms[0].Note != "" {
+		t.Fatalf("reasons and notes read back: %+v", ms)
 	}
 	if page := must(s.Movements(ctx(t), p.ID, ms[1].ID, 1))(t); len(page) != 1 || page[0].ID != ms[2].ID {
 		t.Fatalf("paging the log: %+v", page)
