@@ -45,7 +45,7 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (catalo
 		return s, true, err
 	}
 	log.Info("store", "kind", "postgres", "url", config.Redacted(cfg.DatabaseURL), "secret", cfg.DBSecretARN != "", "root_ca", cfg.DBRootCA)
-	opts := postgres.Options{MaxConns: cfg.DBMaxConns, MaxConnLifetime: cfg.DBConnMaxLifetime}
+	opts := postgres.Options{MaxConns: cfg.DBMaxConns, MaxConnLifetime: cfg.DBConnMaxLifetime, AcquireTimeout: cfg.DBAcquireTimeout, LockTimeout: cfg.DBLockTimeout}
 	if cfg.DBRootCA == "rds" {
 		pool, err := rdsca.Pool()
 		if err != nil {
