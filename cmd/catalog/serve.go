@@ -137,7 +137,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	sweepDone := make(chan struct{})
 	go func() {
 		defer close(sweepDone)
-		sweep.Run(sweepCtx, front, cfg.SweepInterval, log, func(n int) { metrics.Reservation("expired", n) })
+		sweep.Run(sweepCtx, front, sweep.Options{Interval: cfg.SweepInterval, Retention: cfg.ReservationRetention, Log: log, Expired: func(n int) { metrics.Reservation("expired", n) }})
 	}()
 	defer func() { stopSweep(); <-sweepDone }()
 	hs := &http.Server{

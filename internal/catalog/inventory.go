@@ -258,13 +258,30 @@ type Inventory interface {
 	CommitReservation(ctx context.Context, id, actor string, idem *Idempotency) (Reservation, error)
 	ReleaseReservation(ctx context.Context, id, actor string, idem *Idempotency) (Reservation, error)
 	// ExpireReservations releases held reservations whose time is up, at most limit of them, and
-	// returns how many it released.
-	ExpireReservations(ctx context.Context, limit int) (int, error)
+	// returns them as they now are.
+	ExpireReservations(ctx context.Context, limit int) ([]Reservation, error)
 
 	SetPrice(ctx context.Context, productID string, c PriceChange, actor string, ifVersion int64) (Product, PriceEntry, error)
 	PriceHistory(ctx context.Context, productID string) ([]PriceEntry, error)
-	// ApplyDuePrices makes scheduled prices whose time has come current, and returns how many.
-	ApplyDuePrices(ctx context.Context, limit int) (int, error)
+	// ApplyDuePrices makes scheduled prices whose time has come current, at most limit of them,
+	// and returns them.
+	ApplyDuePrices(ctx context.Context, limit int) ([]AppliedPrice, error)
+
+	// PurgeIdempotencyKeys deletes at most limit idempotency keys older than IdempotencyTTL
+	// (they replay nothing any more) and returns how many.
+	PurgeIdempotencyKeys(ctx context.Context, limit int) (int, error)
+	// PurgeReservations deletes at most limit finished (committed, released, expired)
+	// reservations, with their lines, last changed more than retention ago, and returns how
+	// many. Held reservations and the stock movements of every reservation are kept.
+	PurgeReservations(ctx context.Context, retention time.Duration, limit int) (int, error)
+}
+
+// AppliedPrice is a scheduled price the sweeper made current.
+type AppliedPrice struct {
+	ID        int64
+	ProductID string
+	Price     Money
+	ValidFrom time.Time
 }
 
 // ExpiryActor is the actor of movements the expiry sweeper makes.

@@ -553,9 +553,10 @@ func (s *Store) ReleaseReservation(ctx context.Context, id, actor string, idem *
 
 // ExpireReservations releases held reservations past their expiry. Instances sweeping at the
 // same time skip each other's rows.
-func (s *Store) ExpireReservations(ctx context.Context, limit int) (int, error) {
-	n := 0
+func (s *Store) ExpireReservations(ctx context.Context, limit int) ([]catalog.Reservation, error) {
+	var out []catalog.Reservation
 	err := s.tx(ctx, func(tx pgx.Tx) error {
+		out = nil
 		now := s.clock.Now()
 		rows, err := tx.Query(ctx, `SELECT id::text FROM reservations WHERE status = 'held' AND expires_at <= $1
 			ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`, now, limit)
@@ -574,11 +575,45 @@ func (s *Store) ExpireReservations(ctx context.Context, limit int) (int, error) 
 			}
 			rs = append(rs, &r)
 		}
-		n = len(rs)
-		if n == 0 {
+		if len(rs) == 0 {
 			return nil
 		}
-		return finishAll(ctx, tx, rs, catalog.ReservationExpired, catalog.ExpiryActor, now)
+		if err := finishAll(ctx, tx, rs, catalog.ReservationExpired, catalog.ExpiryActor, now); err != nil {
+			return err
+		}
+		for _, r := range rs {
+			out = append(out, *r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// PurgeIdempotencyKeys deletes keys past their window, a batch at a time. SKIP LOCKED leaves a
+// key that a request is reusing right now to that request.
+func (s *Store) PurgeIdempotencyKeys(ctx context.Context, limit int) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
+			SELECT ctid FROM idempotency_keys WHERE created_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+			s.clock.Now().Add(-catalog.IdempotencyTTL), limit)
+		n = int(tag.RowsAffected())
+		return err
+	})
+	return n, err
+}
+
+// PurgeReservations deletes finished reservations past retention (their lines go with them by
+// the foreign key's cascade), a batch at a time. Only finished rows are touched, and locked ones
+// skipped, so the checkout path never waits on a purge.
+func (s *Store) PurgeReservations(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM reservations WHERE id IN (
+			SELECT id FROM reservations WHERE status <> 'held' AND updated_at <= $1
+			ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)`, s.clock.Now().Add(-retention), limit)
+		n = int(tag.RowsAffected())
+		return err
 	})
 	return n, err
 }

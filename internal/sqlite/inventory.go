@@ -288,9 +288,10 @@ func (s *Store) ReleaseReservation(ctx context.Context, id, actor string, idem *
 }
 
 // ExpireReservations releases held reservations past their expiry.
-func (s *Store) ExpireReservations(ctx context.Context, limit int) (int, error) {
-	n := 0
+func (s *Store) ExpireReservations(ctx context.Context, limit int) ([]catalog.Reservation, error) {
+	var out []catalog.Reservation
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		out = nil
 		now := s.clock.Now()
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM reservations WHERE status = 'held' AND expires_at <= ? ORDER BY expires_at LIMIT ?`, now.UnixMicro(), limit)
 		if err != nil {
@@ -317,9 +318,44 @@ func (s *Store) ExpireReservations(ctx context.Context, limit int) (int, error) 
 			if err := finishLines(ctx, tx, &r, catalog.ReservationExpired, catalog.ExpiryActor, now); err != nil {
 				return err
 			}
+			out = append(out, r)
 		}
-		n = len(ids)
 		return nil
+	})
+	return out, err
+}
+
+// PurgeIdempotencyKeys deletes keys past their window, a batch at a time.
+func (s *Store) PurgeIdempotencyKeys(ctx context.Context, limit int) (int, error) {
+	n := 0
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE rowid IN (
+			SELECT rowid FROM idempotency_keys WHERE created_at <= ? LIMIT ?)`,
+			s.clock.Now().Add(-catalog.IdempotencyTTL).UnixMicro(), limit)
+		if err != nil {
+			return err
+		}
+		k, err := res.RowsAffected()
+		n = int(k)
+		return err
+	})
+	return n, err
+}
+
+// PurgeReservations deletes finished reservations past retention, with their lines (the
+// foreign key cascades), a batch at a time, so the one writer is never held long.
+func (s *Store) PurgeReservations(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	n := 0
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM reservations WHERE id IN (
+			SELECT id FROM reservations WHERE status <> 'held' AND updated_at <= ? ORDER BY updated_at LIMIT ?)`,
+			s.clock.Now().Add(-retention).UnixMicro(), limit)
+		if err != nil {
+			return err
+		}
+		k, err := res.RowsAffected()
+		n = int(k)
+		return err
 	})
 	return n, err
 }
