@@ -163,6 +163,9 @@ type Reservation struct {
 	ExpiresAt time.Time         `json:"expires_at"`
 	CreatedAt time.Time         `json:"created_at"`
 	UpdatedAt time.Time         `json:"updated_at"`
+	// Replayed says this is the remembered answer to an earlier request with the same
+	// idempotency key: nothing changed this time. It is not part of the answer itself.
+	Replayed bool `json:"-"`
 }
 
 // Idempotency identifies a request a client may retry: the caller, its key, and a fingerprint

@@ -235,6 +235,7 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 	var r catalog.Reservation
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if ok, err := s.claim(ctx, tx, idem, &r); ok || err != nil {
+			r.Replayed = ok
 			return err
 		}
 		lines, err := resolveLines(ctx, tx, in.Lines)
@@ -523,6 +524,7 @@ func (s *Store) finish(ctx context.Context, id, actor string, idem *catalog.Idem
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if ok, err := s.claim(ctx, tx, idem, &r); ok || err != nil {
+			r.Replayed = ok
 			return err
 		}
 		var err error

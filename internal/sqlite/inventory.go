@@ -140,6 +140,7 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 	var r catalog.Reservation
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if ok, err := s.replay(ctx, tx, idem, &r); ok || err != nil {
+			r.Replayed = ok
 			return err
 		}
 		now := s.clock.Now()
@@ -245,6 +246,7 @@ func (s *Store) finish(ctx context.Context, id, actor string, idem *catalog.Idem
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if ok, err := s.replay(ctx, tx, idem, &r); ok || err != nil {
+			r.Replayed = ok
 			return err
 		}
 		var err error

@@ -222,6 +222,9 @@ func testIdempotency(t *testing.T, s catalog.Store, _ *FakeClock) {
 	if again.ID != first.ID {
 		t.Fatalf("retry made a second reservation: %s vs %s", again.ID, first.ID)
 	}
+	if first.Replayed || !again.Replayed {
+		t.Fatalf("Replayed: first %v, retry %v; want false, true", first.Replayed, again.Replayed)
+	}
 	_, err := s.Reserve(ctx(t), reserve("I-1", 6), "a", idem(t, "k1", "reserve", reserve("I-1", 6)))
 	wantCode(t, err, catalog.CodeIdempotencyMismatch)
 
@@ -254,6 +257,9 @@ func testIdempotency(t *testing.T, s catalog.Store, _ *FakeClock) {
 	c2 := must(s.CommitReservation(ctx(t), first.ID, "a", idem(t, "c1", "commit "+first.ID, nil)))(t)
 	if c1.Status != catalog.ReservationCommitted || c2.Status != c1.Status {
 		t.Fatalf("commit retry: %s %s", c1.Status, c2.Status)
+	}
+	if c1.Replayed || !c2.Replayed {
+		t.Fatalf("commit Replayed: first %v, retry %v; want false, true", c1.Replayed, c2.Replayed)
 	}
 	adj := catalog.Adjustment{Delta: 3, Reason: "received"}
 	m1 := must(s.AdjustStock(ctx(t), p.ID, adj, "a", idem(t, "a1", "adjust "+p.ID, adj)))(t)
