@@ -93,7 +93,11 @@ var _ catalog.Store = (*Store)(nil)
 func Open(ctx context.Context, connString string, opts Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(connString)
 	if err != nil {
-		return nil, fmt.Errorf("parse database URL: %w", err)
+		// The driver's message quotes the string, its redaction best effort: where a parse gave
+		// up says nothing about where the password ended. Show none of it.
+		return nil, errors.New("the database connection string does not parse: in a URL, percent-encode " +
+			"any / @ : ? # % or space in the user name or password (postgres://user:p%40ss@host/db); " +
+			"in key=value form, single-quote values with spaces")
 	}
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns

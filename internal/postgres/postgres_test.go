@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -213,5 +214,30 @@ func TestBusyRowAndFullPoolFailFast(t *testing.T) {
 	}
 	if _, err := s.Product(ctx, ids[1]); err != nil {
 		t.Fatalf("Product after the lock went: %v", err)
+	}
+}
+
+// TestOpenErrorNeverShowsThePassword: a connection string that does not parse is refused with
+// a message that shows nothing of it (the driver's own redaction is best effort), since the
+// error ends up in logs and on the terminal.
+func TestOpenErrorNeverShowsThePassword(t *testing.T) {
+	const pw = "s3cr et/p@ss%zz'w"
+	for _, dsn := range []string{
+		"postgres://app:" + pw + "@db.internal:5432/catalog",
+		"postgres://app:" + pw + "@db.internal:port/catalog",
+		"postgres://app:pw@db.internal:port/catalog?password=" + pw,
+		"host=db.internal password=" + pw + " dbname=catalog",
+		"host=db.internal password='" + pw + " dbname=catalog",
+	} {
+		_, err := postgres.Open(context.Background(), dsn, postgres.Options{SkipMigrate: true})
+		if err == nil {
+			t.Errorf("Open(%q) accepted it", dsn)
+			continue
+		}
+		for _, part := range []string{pw, "s3cr", "p@ss", "%zz"} {
+			if strings.Contains(err.Error(), part) {
+				t.Errorf("Open(%q) = %v, shows %q of the password", dsn, err, part)
+			}
+		}
 	}
 }
