@@ -156,6 +156,32 @@ func testEveryWriteUnderContention(t *testing.T, s catalog.Store, clock *FakeClo
 		}
 		return s.DeleteProduct(ctx(t), p.ID, 0)
 	})
+	run("categories: create, fill, rename, delete while products arrive", 10, func(i int) error {
+		slug := fmt.Sprintf("ew-cat-%d", i)
+		if _, err := s.CreateCategory(ctx(t), catalog.CategoryInput{Slug: slug, Name: "Contended"}); err != nil {
+			return err
+		}
+		errs := make(chan error, 3)
+		go func() {
+			_, err := s.CreateProduct(ctx(t), input(fmt.Sprintf("EW-C-%d", i), "In a contended category", slug, 1))
+			errs <- err
+		}()
+		go func() {
+			errs <- s.Import(ctx(t), []catalog.NewProduct{{ProductInput: input(fmt.Sprintf("EW-I-%d", i), "Imported", slug, 1), OnHand: 1}})
+		}()
+		go func() {
+			name := "Renamed"
+			_, err := s.UpdateCategory(ctx(t), slug, catalog.CategoryPatch{Name: &name})
+			if err == nil {
+				err = s.DeleteCategory(ctx(t), slug)
+			}
+			errs <- err
+		}()
+		for range 3 {
+			bad.check("category race", <-errs)
+		}
+		return nil
+	})
 	wg.Wait()
 	bad.report(t)
 	for _, id := range ids {
