@@ -17,10 +17,14 @@ import (
 // Lock order. Every transaction takes its row locks in this order, so no two can wait for each
 // other in a cycle (a deadlock):
 //
+//  0. the request's idempotency key (claim, or the key CTE of reserveOne);
 //  1. reservation rows (finish, expiry);
 //  2. inventory rows, in product-ID order (FOR UPDATE, or the guarded UPDATE of reserveOne);
 //  3. product rows (DeleteProduct, which locks the inventory row first; product and price
 //     writes, which lock no inventory row).
+//
+// The sweeper's purges lock only finished reservations and expired keys, with SKIP LOCKED, so
+// they never wait for a request nor make one wait on a row it needs.
 //
 // No stock path locks a product row: the movement log, reservation lines and price history
 // have no foreign key to products (migration 0004), so inserting into them takes no KEY SHARE

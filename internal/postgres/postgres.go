@@ -264,7 +264,7 @@ func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 	conn, err := s.pool.Acquire(actx)
 	if err != nil && ctx.Err() == nil && actx.Err() != nil {
 		return nil, catalog.Wrap(catalog.CodeUnavailable, fmt.Errorf("no free database connection within %s: %w", s.acquireTimeout, err),
-			"the database is busy; retry shortly")
+			"no database connection became free in time; retry shortly")
 	}
 	return conn, err
 }
