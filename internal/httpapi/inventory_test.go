@@ -157,3 +157,22 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestDeleteWithStockThroughAPI: deleting a product with units on hand is a 409 naming on_hand;
+// with none it is a 204, and the note of its adjustments read back as its own field before.
+func TestDeleteWithStockThroughAPI(t *testing.T) {
+	e := newEnv(t)
+	_, b := e.do("POST", "/products", mug, auth, 201)
+	p := decode[catalog.Product](t, b)
+	e.do("POST", "/products/"+p.ID+"/stock/adjustments", `{"delta":4,"reason":"received","note":"PO 4711"}`, auth, 201)
+	_, b = e.do("DELETE", "/products/"+p.ID, "", auth, 409)
+	if !strings.Contains(string(b), `"field":"on_hand"`) {
+		t.Fatalf("DELETE with stock on hand: %s, want the on_hand field named", b)
+	}
+	_, b = e.do("GET", "/products/"+p.ID+"/stock/movements", "", auth, 200)
+	if !strings.Contains(string(b), `"reason":"received","note":"PO 4711"`) {
+		t.Fatalf("movements: %s, want reason and note apart", b)
+	}
+	e.do("POST", "/products/"+p.ID+"/stock/adjustments", `{"delta":-4,"reason":"count_correction"}`, auth, 201)
+	e.do("DELETE", "/products/"+p.ID, "", auth, 204)
+}
