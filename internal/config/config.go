@@ -113,24 +113,21 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	c := Config{
-		Port:                 integer("PORT", 8080, 0, 65535),
-		DataDir:              str("DATA_DIR", "data"),
-		DBSecretARN:          str("DB_SECRET_ARN", ""),
-		DBMaxConns:           int32(integer("DB_MAX_CONNS", 20, 1, 1000)),
-		DBConnMaxLifetime:    duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
-		DBAcquireTimeout:     duration("DB_ACQUIRE_TIMEOUT", 2*time.Second),
-		DBLockTimeout:        duration("DB_LOCK_TIMEOUT", 3*time.Second),
-		RequestTimeout:       duration("REQUEST_TIMEOUT", 10*time.Second),
-		ReservationRetention: duration("RESERVATION_RETENTION", 30*24*time.Hour),
-		ReadyTimeout:         duration("READY_TIMEOUT", time.Second),
-		DrainDelay:           duration("DRAIN_DELAY", 0),
-		ShutdownTimeout:      duration("SHUTDOWN_TIMEOUT", 25*time.Second),
-		SweepInterval:        duration("SWEEP_INTERVAL", time.Second),
-		CacheTTL:             duration("CACHE_TTL", 2*time.Second),
-		CacheSize:            integer("CACHE_SIZE", 10_000, 1, 10_000_000),
-		SeedSample:           boolean("SEED_SAMPLE", true),
-		MetricsEMF:           boolean("METRICS_EMF", false),
-		Env:                  str("APP_ENV", "local"),
+		Port:              integer("PORT", 8080, 0, 65535),
+		DataDir:           str("DATA_DIR", "data"),
+		DBSecretARN:       str("DB_SECRET_ARN", ""),
+		DBMaxConns:        int32(integer("DB_MAX_CONNS", 20, 1, 1000)),
+		DBConnMaxLifetime: duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		RequestTimeout:    duration("REQUEST_TIMEOUT", 10*time.Second),
+		ReadyTimeout:      duration("READY_TIMEOUT", time.Second),
+		DrainDelay:        duration("DRAIN_DELAY", 0),
+		ShutdownTimeout:   duration("SHUTDOWN_TIMEOUT", 25*time.Second),
+		SweepInterval:     duration("SWEEP_INTERVAL", time.Second),
+		CacheTTL:          duration("CACHE_TTL", 2*time.Second),
+		CacheSize:         integer("CACHE_SIZE", 10_000, 1, 10_000_000),
+		SeedSample:        boolean("SEED_SAMPLE", true),
+		MetricsEMF:        boolean("METRICS_EMF", false),
+		Env:               str("APP_ENV", "local"),
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
 		bad("LOG_LEVEL", "must be debug, info, warn or error")
@@ -146,6 +143,11 @@ func Load(getenv func(string) string) (Config, error) {
 		// password's grace and any DNS change behind the host name.
 		bad("DB_CONN_MAX_LIFETIME", "must be at least 10ms")
 	}
+	// The defaults leave a request time to retry a lock wait once and still answer in time: a
+	// short REQUEST_TIMEOUT shortens them; set explicitly, they are only checked.
+	c.DBAcquireTimeout = duration("DB_ACQUIRE_TIMEOUT", min(2*time.Second, c.RequestTimeout/4))
+	c.DBLockTimeout = duration("DB_LOCK_TIMEOUT", min(3*time.Second, c.RequestTimeout/3))
+	c.ReservationRetention = duration("RESERVATION_RETENTION", 30*24*time.Hour)
 	if c.DBAcquireTimeout < time.Millisecond || c.DBAcquireTimeout >= c.RequestTimeout {
 		bad("DB_ACQUIRE_TIMEOUT", "(%s) must be at least 1ms and shorter than REQUEST_TIMEOUT (%s)", c.DBAcquireTimeout, c.RequestTimeout)
 	}

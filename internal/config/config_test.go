@@ -84,3 +84,18 @@ func TestDatabaseBounds(t *testing.T) {
 		t.Error("a lock timeout longer than the request timeout was accepted")
 	}
 }
+
+// TestDatabaseBoundsFollowAShortRequestTimeout: with REQUEST_TIMEOUT shorter than the default
+// bounds, the defaults shrink to fit instead of refusing to start.
+func TestDatabaseBoundsFollowAShortRequestTimeout(t *testing.T) {
+	c, err := Load(env(map[string]string{"REQUEST_TIMEOUT": "2s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DBAcquireTimeout != 500*time.Millisecond || c.DBLockTimeout != 2*time.Second/3 {
+		t.Fatalf("acquire %s, lock %s with a 2s request timeout", c.DBAcquireTimeout, c.DBLockTimeout)
+	}
+	if _, err := Load(env(map[string]string{"REQUEST_TIMEOUT": "2s", "DB_LOCK_TIMEOUT": "3s"})); err == nil || !strings.Contains(err.Error(), "DB_LOCK_TIMEOUT") {
+		t.Fatalf("an explicit lock timeout longer than the request timeout: %v", err)
+	}
+}
