@@ -256,9 +256,15 @@ const (
 	maxLockWaits = 2
 )
 
-// acquire takes a pooled connection, waiting at most the acquire timeout. A pool with no free
-// connection in that time answers unavailable (503 with Retry-After).
+// acquire takes a pooled connection. When every connection is in use it waits at most the
+// acquire timeout for one to be released, then answers unavailable (503 with Retry-After).
+// When the pool still has room, the wait is for a new connection to be made, which the
+// connect timeout bounds: a slow handshake (a busy server, a password rotation) is not
+// starvation and is not cut short.
 func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
+	if st := s.pool.Stat(); st.TotalConns() < st.MaxConns() {
+		return s.pool.Acquire(ctx)
+	}
 	actx, cancel := context.WithTimeout(ctx, s.acquireTimeout)
 	defer cancel()
 	conn, err := s.pool.Acquire(actx)
