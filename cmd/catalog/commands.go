@@ -35,19 +35,15 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 // seedCmd loads the sample catalog, or N synthetic products: with a progress line on a terminal,
 // a plain summary otherwise.
 func seedCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var c seed.Catalog
+	n := 0
 	switch len(args) {
 	case 0:
-		var err error
-		if c, err = seed.Sample(); err != nil {
-			return err
-		}
 	case 1:
-		n, err := strconv.Atoi(args[0])
+		var err error
+		n, err = strconv.Atoi(args[0])
 		if err != nil || n < 1 || n > 10_000_000 {
 			return fmt.Errorf("N must be a number of products from 1 to 10000000, not %q", args[0])
 		}
-		c = seed.Synthetic(n, uint64(time.Now().UnixNano()))
 	default:
 		return fmt.Errorf("usage: catalog seed [N]")
 	}
@@ -60,6 +56,38 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer store.Close()
+	var c seed.Catalog
+	first := 0
+	if n == 0 {
+		if c, err = seed.Sample(); err != nil {
+			return err
+		}
+		// The sample's SKUs are fixed: loading it twice would only collide.
+		if _, err := store.ProductBySKU(ctx, c.Products[0].SKU); err == nil {
+			fmt.Fprintf(stdout, "the sample catalog is already loaded (%s exists); nothing was added. Use catalog seed N to add N synthetic products.\n", c.Products[0].SKU)
+			return nil
+		}
+	} else {
+		// A second seed continues the numbering, so it adds N products instead of colliding.
+		if first, err = seed.NextSynthetic(ctx, store); err != nil {
+			return err
+		}
+		c = seed.SyntheticFrom(first, n, uint64(time.Now().UnixNano()))
+	}
+	existing, err := store.Categories(ctx)
+	if err != nil {
+		return err
+	}
+	had := map[string]bool{}
+	for _, cat := range existing {
+		had[cat.Slug] = true
+	}
+	newCategories := 0
+	for _, cat := range c.Categories {
+		if !had[cat.Slug] {
+			newCategories++
+		}
+	}
 	start := time.Now()
 	var progress func(done, total int)
 	if isTerminal(stderr) {
@@ -76,7 +104,13 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	elapsed := time.Since(start)
 	fmt.Fprintf(stdout, "seeded %d categories and %d products in %s (%.0f products/s)\n",
-		len(c.Categories), len(c.Products), elapsed.Round(time.Millisecond), float64(len(c.Products))/elapsed.Seconds())
+		newCategories, len(c.Products), elapsed.Round(time.Millisecond), float64(len(c.Products))/elapsed.Seconds())
+	if newCategories < len(c.Categories) {
+		fmt.Fprintf(stdout, "%d categories were already there and were kept as they are\n", len(c.Categories)-newCategories)
+	}
+	if n > 0 {
+		fmt.Fprintf(stdout, "added SKUs %s to %s\n", c.Products[0].SKU, c.Products[len(c.Products)-1].SKU)
+	}
 	return nil
 }
 

@@ -204,6 +204,12 @@ func TestEndToEndPostgres(t *testing.T) {
 	if !strings.Contains(out.String(), "1500 products") {
 		t.Fatalf("seed summary: %q", out.String())
 	}
+	out.Reset()
+	if code := run(context.Background(), []string{"seed", "20"}, func(k string) string {
+		return map[string]string{"DATABASE_URL": url}[k]
+	}, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "added SKUs SYN-00001500 to SYN-00001519") {
+		t.Fatalf("a second seed exited %d: %q", code, out.String())
+	}
 	in := start(t, map[string]string{"DATABASE_URL": url})
 	exercise(t, in.base, false)
 }
@@ -287,5 +293,26 @@ func TestCommandErrors(t *testing.T) {
 	}
 	if err := healthcheck(context.Background(), nil, func(k string) string { return strconv.Itoa(freePort(t)) }); err == nil {
 		t.Error("healthcheck succeeded with no server")
+	}
+}
+
+// TestSeedTwice: a second seed N adds N more products with fresh SKUs and says so; a second
+// seed of the sample says it is already there. Neither shows a driver error.
+func TestSeedTwice(t *testing.T) {
+	env := map[string]string{"DATA_DIR": t.TempDir()}
+	getenv := func(k string) string { return env[k] }
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"seed", "3"}, "added SKUs SYN-00000000 to SYN-00000002"},
+		{[]string{"seed", "3"}, "added SKUs SYN-00000003 to SYN-00000005"},
+		{[]string{"seed"}, "products in"},
+		{[]string{"seed"}, "the sample catalog is already loaded"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), c.args, getenv, &out, &errOut); code != 0 || !strings.Contains(out.String(), c.want) {
+			t.Fatalf("%v exited %d: %q %q; want %q", c.args, code, out.String(), errOut.String(), c.want)
+		}
 	}
 }

@@ -45,7 +45,7 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (catalo
 		return s, true, err
 	}
 	log.Info("store", "kind", "postgres", "url", config.Redacted(cfg.DatabaseURL), "secret", cfg.DBSecretARN != "", "root_ca", cfg.DBRootCA)
-	opts := postgres.Options{MaxConns: cfg.DBMaxConns, MaxConnLifetime: cfg.DBConnMaxLifetime}
+	opts := postgres.Options{MaxConns: cfg.DBMaxConns, MaxConnLifetime: cfg.DBConnMaxLifetime, AcquireTimeout: cfg.DBAcquireTimeout, LockTimeout: cfg.DBLockTimeout}
 	if cfg.DBRootCA == "rds" {
 		pool, err := rdsca.Pool()
 		if err != nil {
@@ -137,7 +137,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	sweepDone := make(chan struct{})
 	go func() {
 		defer close(sweepDone)
-		sweep.Run(sweepCtx, front, cfg.SweepInterval, log, func(n int) { metrics.Reservation("expired", n) })
+		sweep.Run(sweepCtx, front, sweep.Options{Interval: cfg.SweepInterval, Retention: cfg.ReservationRetention, Log: log, Expired: func(n int) { metrics.Reservation("expired", n) }})
 	}()
 	defer func() { stopSweep(); <-sweepDone }()
 	hs := &http.Server{

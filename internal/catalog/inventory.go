@@ -35,9 +35,11 @@ type Movement struct {
 	OnHand        int64        `json:"on_hand"`
 	Reserved      int64        `json:"reserved"`
 	Reason        string       `json:"reason,omitempty"`
-	ReservationID string       `json:"reservation_id,omitempty"`
-	Actor         string       `json:"actor"`
-	At            time.Time    `json:"at"`
+	// Note is the free text an adjustment was given (a purchase order, a ticket).
+	Note          string    `json:"note,omitempty"`
+	ReservationID string    `json:"reservation_id,omitempty"`
+	Actor         string    `json:"actor"`
+	At            time.Time `json:"at"`
 }
 
 // Adjustment reasons.
@@ -70,12 +72,20 @@ func (a Adjustment) Validate() error {
 	return p.Err()
 }
 
-// ReasonText is what the movement log records for the adjustment.
-func (a Adjustment) ReasonText() string {
-	if a.Note == "" {
-		return a.Reason
+// CanDelete checks that a product with this stock may be deleted: its movement log and price
+// history are kept, but units still on hand or reserved would vanish from the books without a
+// movement saying where they went. Such a product is archived instead, or its stock adjusted to
+// zero first.
+func CanDelete(onHand, reserved int64) error {
+	switch {
+	case reserved > 0:
+		return &Error{Code: CodeConflict, Message: "units of this product are reserved: commit or release the reservations first, or archive the product",
+			Fields: []FieldError{{Field: "reserved", Problem: fmt.Sprintf("%d units are reserved; must be 0 to delete", reserved)}}}
+	case onHand > 0:
+		return &Error{Code: CodeConflict, Message: "units of this product are on hand: archive it instead, or adjust its stock to zero first",
+			Fields: []FieldError{{Field: "on_hand", Problem: fmt.Sprintf("%d units are on hand; must be 0 to delete", onHand)}}}
 	}
-	return a.Reason + ": " + a.Note
+	return nil
 }
 
 // ReservationStatus is where a reservation is in its life.
@@ -153,6 +163,9 @@ type Reservation struct {
 	ExpiresAt time.Time         `json:"expires_at"`
 	CreatedAt time.Time         `json:"created_at"`
 	UpdatedAt time.Time         `json:"updated_at"`
+	// Replayed says this is the remembered answer to an earlier request with the same
+	// idempotency key: nothing changed this time. It is not part of the answer itself.
+	Replayed bool `json:"-"`
 }
 
 // Idempotency identifies a request a client may retry: the caller, its key, and a fingerprint
@@ -248,13 +261,30 @@ type Inventory interface {
 	CommitReservation(ctx context.Context, id, actor string, idem *Idempotency) (Reservation, error)
 	ReleaseReservation(ctx context.Context, id, actor string, idem *Idempotency) (Reservation, error)
 	// ExpireReservations releases held reservations whose time is up, at most limit of them, and
-	// returns how many it released.
-	ExpireReservations(ctx context.Context, limit int) (int, error)
+	// returns them as they now are.
+	ExpireReservations(ctx context.Context, limit int) ([]Reservation, error)
 
 	SetPrice(ctx context.Context, productID string, c PriceChange, actor string, ifVersion int64) (Product, PriceEntry, error)
 	PriceHistory(ctx context.Context, productID string) ([]PriceEntry, error)
-	// ApplyDuePrices makes scheduled prices whose time has come current, and returns how many.
-	ApplyDuePrices(ctx context.Context, limit int) (int, error)
+	// ApplyDuePrices makes scheduled prices whose time has come current, at most limit of them,
+	// and returns them.
+	ApplyDuePrices(ctx context.Context, limit int) ([]AppliedPrice, error)
+
+	// PurgeIdempotencyKeys deletes at most limit idempotency keys older than IdempotencyTTL
+	// (they replay nothing any more) and returns how many.
+	PurgeIdempotencyKeys(ctx context.Context, limit int) (int, error)
+	// PurgeReservations deletes at most limit finished (committed, released, expired)
+	// reservations, with their lines, last changed more than retention ago, and returns how
+	// many. Held reservations and the stock movements of every reservation are kept.
+	PurgeReservations(ctx context.Context, retention time.Duration, limit int) (int, error)
+}
+
+// AppliedPrice is a scheduled price the sweeper made current.
+type AppliedPrice struct {
+	ID        int64
+	ProductID string
+	Price     Money
+	ValidFrom time.Time
 }
 
 // ExpiryActor is the actor of movements the expiry sweeper makes.

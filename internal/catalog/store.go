@@ -21,7 +21,8 @@ type Store interface {
 	// is (same version, no price history row).
 	PatchProduct(ctx context.Context, id string, patch ProductPatch, ifVersion int64) (Product, error)
 	SetProductStatus(ctx context.Context, id string, status Status, ifVersion int64) (Product, error)
-	// DeleteProduct removes a product and its history. It refuses while units are reserved.
+	// DeleteProduct removes a product, keeping its stock movements and price history (the
+	// audit). It refuses while units are on hand or reserved (see CanDelete).
 	DeleteProduct(ctx context.Context, id string, ifVersion int64) error
 	ListProducts(ctx context.Context, q ListQuery) (ProductPage, error)
 

@@ -7,9 +7,12 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/acme/catalog/internal/catalog"
 )
 
 // Config is the service's configuration.
@@ -32,6 +35,14 @@ type Config struct {
 	// DBConnMaxLifetime is how old a pooled connection may get before it is closed (on its
 	// release, never mid-query) and replaced by a new one.
 	DBConnMaxLifetime time.Duration
+	// DBAcquireTimeout bounds the wait for a free pooled connection; past it the store answers
+	// unavailable (503) instead of holding the request until its deadline.
+	DBAcquireTimeout time.Duration
+	// DBLockTimeout bounds each statement's wait for a row lock (PostgreSQL lock_timeout).
+	DBLockTimeout time.Duration
+	// ReservationRetention is how long finished reservations are kept before the sweeper purges
+	// them (their stock movements are kept for good).
+	ReservationRetention time.Duration
 
 	APIKeys []string
 
@@ -132,6 +143,22 @@ func Load(getenv func(string) string) (Config, error) {
 		// password's grace and any DNS change behind the host name.
 		bad("DB_CONN_MAX_LIFETIME", "must be at least 10ms")
 	}
+	// The defaults leave a request time to retry a lock wait once and still answer in time: a
+	// short REQUEST_TIMEOUT shortens them; set explicitly, they are only checked.
+	c.DBAcquireTimeout = duration("DB_ACQUIRE_TIMEOUT", min(2*time.Second, c.RequestTimeout/4))
+	c.DBLockTimeout = duration("DB_LOCK_TIMEOUT", min(3*time.Second, c.RequestTimeout/3))
+	c.ReservationRetention = duration("RESERVATION_RETENTION", 30*24*time.Hour)
+	if c.DBAcquireTimeout < time.Millisecond || c.DBAcquireTimeout >= c.RequestTimeout {
+		bad("DB_ACQUIRE_TIMEOUT", "(%s) must be at least 1ms and shorter than REQUEST_TIMEOUT (%s)", c.DBAcquireTimeout, c.RequestTimeout)
+	}
+	if c.DBLockTimeout < time.Millisecond || c.DBLockTimeout >= c.RequestTimeout {
+		// 0 would mean "wait forever" to PostgreSQL: exactly the starvation this bound prevents.
+		bad("DB_LOCK_TIMEOUT", "(%s) must be at least 1ms and shorter than REQUEST_TIMEOUT (%s)", c.DBLockTimeout, c.RequestTimeout)
+	}
+	if c.ReservationRetention < catalog.IdempotencyTTL {
+		// A replayed commit must still find its reservation.
+		bad("RESERVATION_RETENTION", "must be at least %s (the idempotency window)", catalog.IdempotencyTTL)
+	}
 	c.DataDir = filepath.Clean(c.DataDir)
 
 	for _, k := range strings.Split(getenv("API_KEYS"), ",") {
@@ -184,14 +211,167 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// Redacted returns a database URL with its password replaced, for logs.
+// Redacted returns a connection string fit for logs: the password replaced and only settings
+// known to be harmless shown. It fails closed: a string it cannot parse exactly (an unescaped
+// "/" or "@" in the password, a bad "%" escape, a non-numeric port) is not shown at all, because
+// where a parser gives up says nothing about where the password ends.
 func Redacted(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		if strings.Contains(dsn, "password") {
-			return "(a key=value connection string)"
+	dsn = strings.TrimSpace(dsn)
+	switch {
+	case dsn == "":
+		return ""
+	case strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://"):
+		if out, ok := redactURL(dsn); ok {
+			return out
 		}
-		return dsn
+		return "(a database URL that does not parse; not shown)"
+	case strings.Contains(dsn, "="):
+		if out, ok := redactKeyValue(dsn); ok {
+			return out
+		}
+		return "(a key=value connection string that does not parse; not shown)"
 	}
-	return u.Redacted()
+	return "(an unrecognised connection string; not shown)"
+}
+
+// shownSettings are the connection settings a log may show; any other is counted, not shown.
+var shownSettings = map[string]bool{
+	"host": true, "hostaddr": true, "port": true, "dbname": true, "user": true, "sslmode": true,
+	"sslrootcert": true, "application_name": true, "connect_timeout": true, "target_session_attrs": true,
+	"pool_max_conns": true, "pool_min_conns": true, "search_path": true,
+}
+
+// secretSettings are shown as xxxxx.
+var secretSettings = map[string]bool{"password": true, "sslpassword": true}
+
+const redactedValue = "xxxxx"
+
+func redactURL(dsn string) (string, bool) {
+	scheme, rest, _ := strings.Cut(dsn, "://")
+	// The authority ends at the first "/", "?" or "#"; an "@" after it means the password held
+	// one of those characters unescaped, and the parse below would split it somewhere inside.
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 && strings.Contains(rest[end:], "@") {
+		return "", false
+	}
+	if strings.ContainsAny(dsn, " \t\n'\"") {
+		return "", false
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || u.Opaque != "" || u.Fragment != "" {
+		return "", false
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return "", false
+	}
+	var b strings.Builder
+	b.WriteString(scheme + "://")
+	if u.User != nil {
+		b.WriteString(url.PathEscape(u.User.Username()))
+		if _, ok := u.User.Password(); ok {
+			b.WriteString(":" + redactedValue)
+		}
+		b.WriteString("@")
+	}
+	b.WriteString(u.Host)
+	b.WriteString(u.EscapedPath())
+	var shown []string
+	hidden := 0
+	for _, k := range sortedKeys(q) {
+		switch {
+		case secretSettings[k]:
+			shown = append(shown, k+"="+redactedValue)
+		case shownSettings[k]:
+			shown = append(shown, k+"="+url.QueryEscape(q.Get(k)))
+		default:
+			hidden++
+		}
+	}
+	if len(shown) > 0 {
+		b.WriteString("?" + strings.Join(shown, "&"))
+	}
+	if hidden > 0 {
+		fmt.Fprintf(&b, " (+%d other settings)", hidden)
+	}
+	return b.String(), true
+}
+
+// redactKeyValue parses libpq's key=value form (values bare or in single quotes with backslash
+// escapes) and shows it with the password replaced.
+func redactKeyValue(dsn string) (string, bool) {
+	var shown []string
+	hidden := 0
+	s := dsn
+	for {
+		s = strings.TrimLeft(s, " \t\n\r")
+		if s == "" {
+			break
+		}
+		eq := strings.IndexByte(s, '=')
+		if eq <= 0 {
+			return "", false
+		}
+		key := strings.TrimRight(s[:eq], " \t\n\r")
+		if key == "" || strings.ContainsAny(key, " \t\n\r'\\") {
+			return "", false
+		}
+		s = strings.TrimLeft(s[eq+1:], " \t\n\r")
+		var val strings.Builder
+		if strings.HasPrefix(s, "'") {
+			closed := false
+			i := 1
+			for ; i < len(s); i++ {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+					val.WriteByte(s[i])
+					continue
+				}
+				if s[i] == '\'' {
+					closed = true
+					break
+				}
+				val.WriteByte(s[i])
+			}
+			if !closed {
+				return "", false
+			}
+			s = s[i+1:]
+			if s != "" && !strings.ContainsAny(s[:1], " \t\n\r") {
+				return "", false
+			}
+		} else {
+			end := strings.IndexAny(s, " \t\n\r")
+			if end < 0 {
+				end = len(s)
+			}
+			raw := s[:end]
+			if strings.ContainsAny(raw, "'\\") {
+				return "", false
+			}
+			val.WriteString(raw)
+			s = s[end:]
+		}
+		switch {
+		case secretSettings[key]:
+			shown = append(shown, key+"="+redactedValue)
+		case shownSettings[key] && !strings.ContainsAny(val.String(), " '\\"):
+			shown = append(shown, key+"="+val.String())
+		default:
+			hidden++
+		}
+	}
+	out := strings.Join(shown, " ")
+	if hidden > 0 {
+		out += fmt.Sprintf(" (+%d other settings)", hidden)
+	}
+	return strings.TrimSpace(out), true
+}
+
+func sortedKeys(q url.Values) []string {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

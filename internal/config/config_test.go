@@ -60,3 +60,42 @@ func TestBadValuesAreAllReported(t *testing.T) {
 		}
 	}
 }
+
+// TestDatabaseBounds: the pool's acquire wait, the lock wait and the reservation retention have
+// safe defaults, and values that would disable them are refused.
+func TestDatabaseBounds(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DBAcquireTimeout != 2*time.Second || c.DBLockTimeout != 3*time.Second || c.ReservationRetention != 30*24*time.Hour {
+		t.Fatalf("defaults: acquire %s, lock %s, retention %s", c.DBAcquireTimeout, c.DBLockTimeout, c.ReservationRetention)
+	}
+	c, err = Load(env(map[string]string{"DB_ACQUIRE_TIMEOUT": "250ms", "DB_LOCK_TIMEOUT": "1s", "RESERVATION_RETENTION": "72h"}))
+	if err != nil || c.DBAcquireTimeout != 250*time.Millisecond || c.DBLockTimeout != time.Second || c.ReservationRetention != 72*time.Hour {
+		t.Fatalf("Load = %+v, %v", c, err)
+	}
+	for name, value := range map[string]string{"DB_ACQUIRE_TIMEOUT": "0s", "DB_LOCK_TIMEOUT": "0s", "RESERVATION_RETENTION": "1h"} {
+		if _, err := Load(env(map[string]string{name: value})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: err = %v, want one naming %s", name, value, err, name)
+		}
+	}
+	if _, err := Load(env(map[string]string{"DB_LOCK_TIMEOUT": "20s"})); err == nil {
+		t.Error("a lock timeout longer than the request timeout was accepted")
+	}
+}
+
+// TestDatabaseBoundsFollowAShortRequestTimeout: with REQUEST_TIMEOUT shorter than the default
+// bounds, the defaults shrink to fit instead of refusing to start.
+func TestDatabaseBoundsFollowAShortRequestTimeout(t *testing.T) {
+	c, err := Load(env(map[string]string{"REQUEST_TIMEOUT": "2s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DBAcquireTimeout != 500*time.Millisecond || c.DBLockTimeout != 2*time.Second/3 {
+		t.Fatalf("acquire %s, lock %s with a 2s request timeout", c.DBAcquireTimeout, c.DBLockTimeout)
+	}
+	if _, err := Load(env(map[string]string{"REQUEST_TIMEOUT": "2s", "DB_LOCK_TIMEOUT": "3s"})); err == nil || !strings.Contains(err.Error(), "DB_LOCK_TIMEOUT") {
+		t.Fatalf("an explicit lock timeout longer than the request timeout: %v", err)
+	}
+}

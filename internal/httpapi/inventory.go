@@ -126,7 +126,7 @@ func (s *Server) createReservation(w http.ResponseWriter, r *http.Request) {
 	res, err := s.store.Reserve(r.Context(), in, Actor(r.Context()), idem)
 	switch catalog.ErrorCode(err) {
 	case "":
-		s.countReservation("reserved")
+		s.countReservation(replayed(res, "reserved", "reserve_replayed"))
 	case catalog.CodeInsufficientStock:
 		s.countReservation("insufficient_stock")
 	case catalog.CodeInvalid:
@@ -141,6 +141,15 @@ func (s *Server) createReservation(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Location", "/reservations/"+res.ID)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, res)
+}
+
+// replayed picks the outcome to count: an idempotent replay changed nothing and is counted as
+// one, so the counters measure reservations, not retries.
+func replayed(r catalog.Reservation, outcome, replay string) string {
+	if r.Replayed {
+		return replay
+	}
+	return outcome
 }
 
 func (s *Server) countReservation(outcome string) {
@@ -162,9 +171,9 @@ func (s *Server) getReservation(w http.ResponseWriter, r *http.Request) {
 func (s *Server) finishReservation(commit bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		op, outcome := "release "+id, "released"
+		op, outcome, replay := "release "+id, "released", "release_replayed"
 		if commit {
-			op, outcome = "commit "+id, "committed"
+			op, outcome, replay = "commit "+id, "committed", "commit_replayed"
 		}
 		idem, err := idempotency(r, op, nil)
 		if err != nil {
@@ -181,7 +190,7 @@ func (s *Server) finishReservation(commit bool) http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		s.countReservation(outcome)
+		s.countReservation(replayed(res, outcome, replay))
 		w.Header().Set("Cache-Control", "no-store")
 		writeJSON(w, http.StatusOK, res)
 	}

@@ -116,3 +116,63 @@ func TestPricesThroughAPI(t *testing.T) {
 		t.Fatalf("history %s", b)
 	}
 }
+
+// TestReplaysAreCountedAsReplays: an idempotent retry of a reservation, a commit or a release
+// is counted under its own outcome, not as a second reservation, commit or release.
+func TestReplaysAreCountedAsReplays(t *testing.T) {
+	e := newEnv(t)
+	e.do("POST", "/products", `{"sku":"RPL-1","name":"Replay mug","category":"kitchen","status":"active","price":{"currency":"USD","amount":500}}`, auth, 201)
+	_, b := e.do("GET", "/skus/RPL-1", "", nil, 200)
+	p := decode[catalog.Product](t, b)
+	e.do("POST", "/products/"+p.ID+"/stock/adjustments", `{"delta":20,"reason":"received"}`, auth, 201)
+	for _, lines := range []string{`[{"sku":"RPL-1","quantity":1}]`, `[{"sku":"RPL-1","quantity":2}]`} {
+		body := `{"lines":` + lines + `}`
+		_, b := e.do("POST", "/reservations", body, with(auth, "Idempotency-Key", "rpl-"+lines), 201)
+		r := decode[catalog.Reservation](t, b)
+		for range 2 {
+			e.do("POST", "/reservations", body, with(auth, "Idempotency-Key", "rpl-"+lines), 201)
+		}
+		e.do("POST", "/reservations/"+r.ID+"/commit", "", with(auth, "Idempotency-Key", "c-"+r.ID), 200)
+		e.do("POST", "/reservations/"+r.ID+"/commit", "", with(auth, "Idempotency-Key", "c-"+r.ID), 200)
+	}
+	_, b = e.do("GET", "/metrics", "", nil, 200)
+	for _, want := range []string{
+		`catalog_reservations_total{outcome="reserved"} 2`,
+		`catalog_reservations_total{outcome="reserve_replayed"} 4`,
+		`catalog_reservations_total{outcome="committed"} 2`,
+		`catalog_reservations_total{outcome="commit_replayed"} 2`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("metrics lack %s:\n%s", want, grepLines(string(b), "catalog_reservations_total"))
+		}
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestDeleteWithStockThroughAPI: deleting a product with units on hand is a 409 naming on_hand;
+// with none it is a 204, and the note of its adjustments read back as its own field before.
+func TestDeleteWithStockThroughAPI(t *testing.T) {
+	e := newEnv(t)
+	_, b := e.do("POST", "/products", mug, auth, 201)
+	p := decode[catalog.Product](t, b)
+	e.do("POST", "/products/"+p.ID+"/stock/adjustments", `{"delta":4,"reason":"received","note":"PO 4711"}`, auth, 201)
+	_, b = e.do("DELETE", "/products/"+p.ID, "", auth, 409)
+	if !strings.Contains(string(b), `"field":"on_hand"`) {
+		t.Fatalf("DELETE with stock on hand: %s, want the on_hand field named", b)
+	}
+	_, b = e.do("GET", "/products/"+p.ID+"/stock/movements", "", auth, 200)
+	if !strings.Contains(string(b), `"reason":"received","note":"PO 4711"`) {
+		t.Fatalf("movements: %s, want reason and note apart", b)
+	}
+	e.do("POST", "/products/"+p.ID+"/stock/adjustments", `{"delta":-4,"reason":"count_correction"}`, auth, 201)
+	e.do("DELETE", "/products/"+p.ID, "", auth, 204)
+}

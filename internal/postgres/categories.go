@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/catalog/internal/catalog"
 )
@@ -76,8 +77,8 @@ func (s *Store) CreateCategory(ctx context.Context, in catalog.CategoryInput) (c
 // Category returns one category.
 func (s *Store) Category(ctx context.Context, slug string) (catalog.Category, error) {
 	var c catalog.Category
-	err := s.withAuthRetry(ctx, func() (err error) {
-		c, err = scanCategory(s.pool.QueryRow(ctx, `SELECT `+categoryColumns+` FROM categories WHERE slug = $1`, slug))
+	err := s.read(ctx, func(conn *pgxpool.Conn) (err error) {
+		c, err = scanCategory(conn.QueryRow(ctx, `SELECT `+categoryColumns+` FROM categories WHERE slug = $1`, slug))
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -89,8 +90,8 @@ func (s *Store) Category(ctx context.Context, slug string) (catalog.Category, er
 // Categories returns the tree in tree order.
 func (s *Store) Categories(ctx context.Context) ([]catalog.Category, error) {
 	var cats []catalog.Category
-	err := s.withAuthRetry(ctx, func() error {
-		rows, err := s.pool.Query(ctx, `SELECT `+categoryColumns+` FROM categories`)
+	err := s.read(ctx, func(conn *pgxpool.Conn) error {
+		rows, err := conn.Query(ctx, `SELECT `+categoryColumns+` FROM categories`)
 		if err != nil {
 			return err
 		}

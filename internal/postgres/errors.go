@@ -19,6 +19,7 @@ const (
 	checkViolation        = "23514"
 	serializationFailure  = "40001"
 	deadlockDetected      = "40P01"
+	lockNotAvailable      = "55P03" // lock_timeout expired, or NOWAIT
 	readOnlyTransaction   = "25006" // a writer demoted by an Aurora failover
 	tooManyConnections    = "53300"
 	adminShutdown         = "57P01"
@@ -41,7 +42,7 @@ func sqlState(err error) string {
 // retryable reports whether a transaction failed only because of concurrency and can run again.
 func retryable(err error) bool {
 	switch sqlState(err) {
-	case serializationFailure, deadlockDetected:
+	case serializationFailure, deadlockDetected, lockNotAvailable:
 		return true
 	}
 	return false
@@ -64,6 +65,11 @@ func storeError(ctx context.Context, err error) error {
 	}
 	code := sqlState(err)
 	switch {
+	case code == lockNotAvailable:
+		return catalog.Wrap(catalog.CodeUnavailable, err, "the data this request changes is busy; retry shortly")
+	case code == deadlockDetected, code == serializationFailure:
+		// Only after maxAttempts: a conflict the client may retry, never an internal error.
+		return catalog.Wrap(catalog.CodeConflict, err, "the request kept colliding with concurrent changes; retry it")
 	case code == readOnlyTransaction, code == tooManyConnections, code == adminShutdown,
 		code == crashShutdown, code == cannotConnectNow, code == queryCanceled,
 		code == invalidPassword, code == invalidAuthorization,

@@ -36,7 +36,7 @@ func (s *Store) ExplainList(ctx context.Context, q catalog.ListQuery) (Plan, err
 	if err := q.Validate(); err != nil {
 		return Plan{}, err
 	}
-	st, err := s.listStatements(ctx, q)
+	st, err := s.listStatements(ctx, s.pool, q)
 	if err != nil {
 		return Plan{}, err
 	}

@@ -9,16 +9,31 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/catalog/internal/catalog"
 )
 
-// Locking: stock changes lock inventory rows with SELECT ... FOR UPDATE, always in product-ID
-// order, so two multi-SKU reservations naming the same SKUs in opposite orders queue instead of
-// deadlocking, and reservations of unrelated SKUs never wait for each other. Transactions that
-// also change a reservation lock the reservation row first, then inventory rows, in that order
-// everywhere. Read committed isolation is enough: every decision is made on locked rows. A
-// one-line reservation locks its single row inside one guarded statement (reserveOne).
+// Lock order. Every transaction takes its row locks in this order, so no two can wait for each
+// other in a cycle (a deadlock):
+//
+//  0. the request's idempotency key (claim, or the key CTE of reserveOne);
+//  1. reservation rows (finish, expiry);
+//  2. inventory rows, in product-ID order (FOR UPDATE, or the guarded UPDATE of reserveOne);
+//  3. product rows (DeleteProduct, which locks the inventory row first; product and price
+//     writes, which lock no inventory row).
+//
+// The sweeper's purges lock only finished reservations and expired keys, with SKIP LOCKED, so
+// they never wait for a request nor make one wait on a row it needs.
+//
+// No stock path locks a product row: the movement log, reservation lines and price history
+// have no foreign key to products (migration 0004), so inserting into them takes no KEY SHARE
+// lock on the product, which is what once let a delete (product, then inventory) deadlock a
+// one-line reservation (inventory, then the product's KEY SHARE). Multi-SKU reservations
+// naming the same SKUs in opposite orders queue, and reservations of unrelated SKUs never wait
+// for each other. Read committed isolation is enough: every decision is made on locked rows.
+// What can still lose (a serialization failure, a deadlock with a path outside this list, a
+// lock_timeout) is retried by Store.retry, which every write goes through.
 
 // claim takes the idempotency key for this transaction. A concurrent request with the same key
 // waits on the unique index until this one commits (and then replays its result) or rolls back
@@ -93,29 +108,29 @@ func applyMoves(ctx context.Context, tx pgx.Tx, ms []*catalog.Movement) error {
 		return nil
 	}
 	n := len(ms)
-	ids, kinds, dOn, dRes, reasons, resIDs, actors, ats := make([]string, n), make([]string, n), make([]int64, n), make([]int64, n), make([]string, n), make([]*string, n), make([]string, n), make([]time.Time, n)
+	ids, kinds, dOn, dRes, reasons, resIDs, actors, ats, notes := make([]string, n), make([]string, n), make([]int64, n), make([]int64, n), make([]string, n), make([]*string, n), make([]string, n), make([]time.Time, n), make([]string, n)
 	for i, m := range ms {
-		ids[i], kinds[i], dOn[i], dRes[i], reasons[i], actors[i], ats[i] = m.ProductID, string(m.Kind), m.OnHandDelta, m.ReservedDelta, m.Reason, m.Actor, m.At
+		ids[i], kinds[i], dOn[i], dRes[i], reasons[i], actors[i], ats[i], notes[i] = m.ProductID, string(m.Kind), m.OnHandDelta, m.ReservedDelta, m.Reason, m.Actor, m.At, m.Note
 		if m.ReservationID != "" {
 			resIDs[i] = &ms[i].ReservationID
 		}
 	}
 	rows, err := tx.Query(ctx, `WITH v AS (
-			SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::uuid[], $7::text[], $8::timestamptz[])
-				WITH ORDINALITY AS t(product_id, kind, d_on, d_res, reason, reservation_id, actor, at, n)
+			SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::uuid[], $7::text[], $8::timestamptz[], $9::text[])
+				WITH ORDINALITY AS t(product_id, kind, d_on, d_res, reason, reservation_id, actor, at, note, n)
 		), upd AS (
 			UPDATE inventory i SET on_hand = i.on_hand + v.d_on, reserved = i.reserved + v.d_res, version = i.version + 1, updated_at = v.at
 			FROM v WHERE i.product_id = v.product_id
 				AND i.reserved + v.d_res >= 0 AND i.on_hand + v.d_on >= i.reserved + v.d_res
 			RETURNING i.product_id, i.on_hand, i.reserved
 		), ins AS (
-			INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, reservation_id, actor, at)
-			SELECT v.product_id, v.kind, v.d_on, v.d_res, upd.on_hand, upd.reserved, v.reason, v.reservation_id, v.actor, v.at
+			INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, note, reservation_id, actor, at)
+			SELECT v.product_id, v.kind, v.d_on, v.d_res, upd.on_hand, upd.reserved, v.reason, v.note, v.reservation_id, v.actor, v.at
 			FROM v JOIN upd ON upd.product_id = v.product_id ORDER BY v.n
 			RETURNING id, product_id, on_hand, reserved
 		)
 		SELECT id, product_id::text, on_hand, reserved FROM ins`,
-		ids, kinds, dOn, dRes, reasons, resIDs, actors, ats)
+		ids, kinds, dOn, dRes, reasons, resIDs, actors, ats, notes)
 	if err != nil {
 		return err
 	}
@@ -170,7 +185,7 @@ func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adj
 			return catalog.Errorf(catalog.CodeInsufficientStock,
 				"removing %d units would leave available stock negative: %d on hand, %d reserved, %d available", -a.Delta, row.onHand, row.reserved, row.onHand-row.reserved)
 		}
-		m = catalog.Movement{ProductID: productID, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.ReasonText(), Actor: actor, At: s.clock.Now()}
+		m = catalog.Movement{ProductID: productID, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.Reason, Note: a.Note, Actor: actor, At: s.clock.Now()}
 		if err := applyMoves(ctx, tx, []*catalog.Movement{&m}); err != nil {
 			return err
 		}
@@ -196,7 +211,7 @@ func (s *Store) Movements(ctx context.Context, productID string, before int64, l
 		if !exists {
 			return catalog.ErrProductNotFound
 		}
-		rows, err := tx.Query(ctx, `SELECT id, product_id::text, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason,
+		rows, err := tx.Query(ctx, `SELECT id, product_id::text, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, note,
 			coalesce(reservation_id::text, ''), actor, at FROM stock_movements WHERE product_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`,
 			productID, before, limit)
 		if err != nil {
@@ -204,7 +219,7 @@ func (s *Store) Movements(ctx context.Context, productID string, before int64, l
 		}
 		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (catalog.Movement, error) {
 			var m catalog.Movement
-			err := row.Scan(&m.ID, &m.ProductID, &m.Kind, &m.OnHandDelta, &m.ReservedDelta, &m.OnHand, &m.Reserved, &m.Reason, &m.ReservationID, &m.Actor, &m.At)
+			err := row.Scan(&m.ID, &m.ProductID, &m.Kind, &m.OnHandDelta, &m.ReservedDelta, &m.OnHand, &m.Reserved, &m.Reason, &m.Note, &m.ReservationID, &m.Actor, &m.At)
 			m.At = m.At.UTC()
 			return m, err
 		})
@@ -224,6 +239,7 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 	var r catalog.Reservation
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if ok, err := s.claim(ctx, tx, idem, &r); ok || err != nil {
+			r.Replayed = ok
 			return err
 		}
 		lines, err := resolveLines(ctx, tx, in.Lines)
@@ -259,6 +275,9 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 			if err != nil {
 				return err
 			}
+			if err := vanished(lines, stock); err != nil {
+				return err
+			}
 			if short := shortages(lines, stock); len(short) > 0 {
 				return catalog.ShortageError(short)
 			}
@@ -269,6 +288,9 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 			stock, lerr := lockStock(ctx, tx, pids)
 			if lerr != nil {
 				return lerr
+			}
+			if err := vanished(lines, stock); err != nil {
+				return err
 			}
 			if short := shortages(lines, stock); len(short) > 0 {
 				return catalog.ShortageError(short)
@@ -287,56 +309,65 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 // path must answer instead: too little stock (that path says exactly what is short), or an
 // idempotency key that was already used (that path replays or refuses it).
 func (s *Store) reserveOne(ctx context.Context, in catalog.ReservationInput, actor string, idem *catalog.Idempotency) (r catalog.Reservation, done bool, err error) {
-	err = s.withAuthRetry(ctx, func() error {
-		lines, err := resolveLines(ctx, s.pool, in.Lines)
+	err = s.retry(ctx, func() error {
+		return s.conn(ctx, func(c *pgxpool.Conn) error {
+			done = false
+			return s.reserveOneOn(ctx, c, in, actor, idem, &r, &done)
+		})
+	})
+	return r, done, err
+}
+
+// reserveOneOn runs reserveOne's statement on c.
+func (s *Store) reserveOneOn(ctx context.Context, c *pgxpool.Conn, in catalog.ReservationInput, actor string, idem *catalog.Idempotency, out *catalog.Reservation, done *bool) error {
+	lines, err := resolveLines(ctx, c, in.Lines)
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	r := newReservation(in, lines, now)
+	*out = r
+	l := lines[0]
+	args := []any{r.ID, actor, l.ProductID, l.Quantity, now, r.ExpiresAt, l.SKU}
+	// Without a key, the guarded update refuses quietly when stock is short.
+	key, guard := "", "on_hand - reserved >= $4"
+	if idem != nil {
+		answer, err := json.Marshal(r)
 		if err != nil {
 			return err
 		}
-		now := s.clock.Now()
-		r = newReservation(in, lines, now)
-		l := lines[0]
-		args := []any{r.ID, actor, l.ProductID, l.Quantity, now, r.ExpiresAt, l.SKU}
-		// Without a key, the guarded update refuses quietly when stock is short.
-		key, guard := "", "on_hand - reserved >= $4"
-		if idem != nil {
-			answer, err := json.Marshal(r)
-			if err != nil {
-				return err
-			}
-			args = append(args, idem.Actor, idem.Key, idem.Fingerprint, answer, now.Add(-catalog.IdempotencyTTL))
-			// The key is taken (or an expired one reused) only if the stock looks sufficient;
-			// a request holding the same key makes this wait, as claim does. The update then
-			// runs only if the key was taken, and the inventory CHECK constraint refuses an
-			// oversell that happened since the look, aborting the whole statement, key included.
-			key = `key AS (
-				INSERT INTO idempotency_keys (actor, key, fingerprint, result, created_at)
-				SELECT $8, $9, $10, $11, $5 WHERE EXISTS (SELECT 1 FROM inventory WHERE product_id = $3 AND on_hand - reserved >= $4)
-				ON CONFLICT (actor, key) DO UPDATE SET fingerprint = excluded.fingerprint, result = excluded.result, created_at = excluded.created_at
-				WHERE idempotency_keys.created_at <= $12
-				RETURNING 1
-			), `
-			guard = "EXISTS (SELECT 1 FROM key)"
-		}
-		tag, err := s.pool.Exec(ctx, `WITH `+key+`upd AS (
-				UPDATE inventory SET reserved = reserved + $4, version = version + 1, updated_at = $5
-				WHERE product_id = $3 AND `+guard+`
-				RETURNING product_id, on_hand, reserved
-			), mv AS (
-				INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reservation_id, actor, at)
-				SELECT product_id, 'reserve', 0, $4, on_hand, reserved, $1, $2, $5 FROM upd
-			), res AS (
-				INSERT INTO reservations (id, status, actor, expires_at, created_at, updated_at)
-				SELECT $1, 'held', $2, $6, $5, $5 FROM upd
-			)
-			INSERT INTO reservation_lines (reservation_id, line, product_id, sku, quantity)
-			SELECT $1, 0, product_id, $7, $4 FROM upd`, args...)
-		if sqlState(err) == checkViolation {
-			return nil
-		}
-		done = err == nil && tag.RowsAffected() == 1
-		return err
-	})
-	return r, done, storeError(ctx, err)
+		args = append(args, idem.Actor, idem.Key, idem.Fingerprint, answer, now.Add(-catalog.IdempotencyTTL))
+		// The key is taken (or an expired one reused) only if the stock looks sufficient;
+		// a request holding the same key makes this wait, as claim does. The update then
+		// runs only if the key was taken, and the inventory CHECK constraint refuses an
+		// oversell that happened since the look, aborting the whole statement, key included.
+		key = `key AS (
+			INSERT INTO idempotency_keys (actor, key, fingerprint, result, created_at)
+			SELECT $8, $9, $10, $11, $5 WHERE EXISTS (SELECT 1 FROM inventory WHERE product_id = $3 AND on_hand - reserved >= $4)
+			ON CONFLICT (actor, key) DO UPDATE SET fingerprint = excluded.fingerprint, result = excluded.result, created_at = excluded.created_at
+			WHERE idempotency_keys.created_at <= $12
+			RETURNING 1
+		), `
+		guard = "EXISTS (SELECT 1 FROM key)"
+	}
+	tag, err := c.Exec(ctx, `WITH `+key+`upd AS (
+			UPDATE inventory SET reserved = reserved + $4, version = version + 1, updated_at = $5
+			WHERE product_id = $3 AND `+guard+`
+			RETURNING product_id, on_hand, reserved
+		), mv AS (
+			INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reservation_id, actor, at)
+			SELECT product_id, 'reserve', 0, $4, on_hand, reserved, $1, $2, $5 FROM upd
+		), res AS (
+			INSERT INTO reservations (id, status, actor, expires_at, created_at, updated_at)
+			SELECT $1, 'held', $2, $6, $5, $5 FROM upd
+		)
+		INSERT INTO reservation_lines (reservation_id, line, product_id, sku, quantity)
+		SELECT $1, 0, product_id, $7, $4 FROM upd`, args...)
+	if sqlState(err) == checkViolation {
+		return nil
+	}
+	*done = err == nil && tag.RowsAffected() == 1
+	return err
 }
 
 // resolveLines finds each line's product by SKU, in any case, and refuses unknown SKUs and
@@ -383,6 +414,18 @@ func resolveLines(ctx context.Context, q querier, in []catalog.ReservationLine) 
 
 func newReservation(in catalog.ReservationInput, lines []catalog.ReservationLine, now time.Time) catalog.Reservation {
 	return catalog.Reservation{ID: catalog.NewID(), Status: catalog.ReservationHeld, Lines: lines, ExpiresAt: now.Add(in.TTL()), CreatedAt: now, UpdatedAt: now}
+}
+
+// vanished names the lines whose product was deleted between resolving the SKU and locking
+// its stock, as resolveLines would have had it been called a moment later.
+func vanished(lines []catalog.ReservationLine, stock map[string]stockRow) error {
+	var problems catalog.Problems
+	for i, l := range lines {
+		if _, ok := stock[l.ProductID]; !ok {
+			problems.Add(fmt.Sprintf("lines[%d].sku", i), "no product has SKU %q", l.SKU)
+		}
+	}
+	return problems.Err()
 }
 
 // shortages lists the lines that locked stock cannot cover.
@@ -485,6 +528,7 @@ func (s *Store) finish(ctx context.Context, id, actor string, idem *catalog.Idem
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if ok, err := s.claim(ctx, tx, idem, &r); ok || err != nil {
+			r.Replayed = ok
 			return err
 		}
 		var err error
@@ -515,9 +559,10 @@ func (s *Store) ReleaseReservation(ctx context.Context, id, actor string, idem *
 
 // ExpireReservations releases held reservations past their expiry. Instances sweeping at the
 // same time skip each other's rows.
-func (s *Store) ExpireReservations(ctx context.Context, limit int) (int, error) {
-	n := 0
+func (s *Store) ExpireReservations(ctx context.Context, limit int) ([]catalog.Reservation, error) {
+	var out []catalog.Reservation
 	err := s.tx(ctx, func(tx pgx.Tx) error {
+		out = nil
 		now := s.clock.Now()
 		rows, err := tx.Query(ctx, `SELECT id::text FROM reservations WHERE status = 'held' AND expires_at <= $1
 			ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`, now, limit)
@@ -536,11 +581,45 @@ func (s *Store) ExpireReservations(ctx context.Context, limit int) (int, error) 
 			}
 			rs = append(rs, &r)
 		}
-		n = len(rs)
-		if n == 0 {
+		if len(rs) == 0 {
 			return nil
 		}
-		return finishAll(ctx, tx, rs, catalog.ReservationExpired, catalog.ExpiryActor, now)
+		if err := finishAll(ctx, tx, rs, catalog.ReservationExpired, catalog.ExpiryActor, now); err != nil {
+			return err
+		}
+		for _, r := range rs {
+			out = append(out, *r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// PurgeIdempotencyKeys deletes keys past their window, a batch at a time. SKIP LOCKED leaves a
+// key that a request is reusing right now to that request.
+func (s *Store) PurgeIdempotencyKeys(ctx context.Context, limit int) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
+			SELECT ctid FROM idempotency_keys WHERE created_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+			s.clock.Now().Add(-catalog.IdempotencyTTL), limit)
+		n = int(tag.RowsAffected())
+		return err
+	})
+	return n, err
+}
+
+// PurgeReservations deletes finished reservations past retention (their lines go with them by
+// the foreign key's cascade), a batch at a time. Only finished rows are touched, and locked ones
+// skipped, so the checkout path never waits on a purge.
+func (s *Store) PurgeReservations(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM reservations WHERE id IN (
+			SELECT id FROM reservations WHERE status <> 'held' AND updated_at <= $1
+			ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)`, s.clock.Now().Add(-retention), limit)
+		n = int(tag.RowsAffected())
+		return err
 	})
 	return n, err
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/catalog/internal/catalog"
 )
@@ -21,17 +22,17 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 		return page, s.categoryExists(ctx, q.Filter.Category)
 	}
 	var page catalog.ProductPage
-	err := s.withAuthRetry(ctx, func() error {
-		st, err := s.listStatements(ctx, q)
+	err := s.read(ctx, func(c *pgxpool.Conn) error {
+		st, err := s.listStatements(ctx, c, q)
 		if err != nil {
 			return err
 		}
-		return s.listPage(ctx, &page, q, st)
+		return s.listPage(ctx, c, &page, q, st)
 	})
 	if err == nil && len(page.Items) == 0 {
 		return page, s.categoryExists(ctx, q.Filter.Category)
 	}
-	return page, storeError(ctx, err)
+	return page, err
 }
 
 // categoryExists tells an unknown category from an empty one; lists ask only when a page came
@@ -41,13 +42,13 @@ func (s *Store) categoryExists(ctx context.Context, slug string) error {
 		return nil
 	}
 	var exists bool
-	err := s.withAuthRetry(ctx, func() error {
-		return s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM categories WHERE slug = $1)`, slug).Scan(&exists)
+	err := s.read(ctx, func(c *pgxpool.Conn) error {
+		return c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM categories WHERE slug = $1)`, slug).Scan(&exists)
 	})
 	if err == nil && !exists {
 		return catalog.UnknownCategory(slug)
 	}
-	return storeError(ctx, err)
+	return err
 }
 
 // listStatements is what a page of q takes: its query, the query counting the total, and the
@@ -59,13 +60,13 @@ type listStatements struct {
 }
 
 // listStatements chooses the search plan for q's terms, if any, and builds its statements.
-func (s *Store) listStatements(ctx context.Context, q catalog.ListQuery) (listStatements, error) {
+func (s *Store) listStatements(ctx context.Context, db querier, q catalog.ListQuery) (listStatements, error) {
 	var st listStatements
 	terms := catalog.SearchTerms(q.Filter.Query)
 	rare := false
 	if len(terms) > 0 {
 		var err error
-		if rare, st.counted, err = s.rareTerms(ctx, terms, q.Limit); err != nil {
+		if rare, st.counted, err = s.rareTerms(ctx, db, terms, q.Limit); err != nil {
 			return st, err
 		}
 	}
@@ -76,7 +77,7 @@ func (s *Store) listStatements(ctx context.Context, q catalog.ListQuery) (listSt
 // listPage reads one page, and the total when asked, from one snapshot: a page alone is one
 // statement on the pool; a page with its total is two statements in a read-only repeatable-read
 // transaction, whose BEGIN and COMMIT are round trips only that case pays for.
-func (s *Store) listPage(ctx context.Context, page *catalog.ProductPage, q catalog.ListQuery, st listStatements) error {
+func (s *Store) listPage(ctx context.Context, c *pgxpool.Conn, page *catalog.ProductPage, q catalog.ListQuery, st listStatements) error {
 	read := func(db querier) error {
 		rows, err := db.Query(ctx, st.query, st.args...)
 		if err != nil {
@@ -93,9 +94,9 @@ func (s *Store) listPage(ctx context.Context, page *catalog.ProductPage, q catal
 		return nil
 	}
 	if !q.WithTotal {
-		return read(s.pool)
+		return read(c)
 	}
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+	return pgx.BeginTxFunc(ctx, c, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
 		if err := read(tx); err != nil {
 			return err
 		}
@@ -197,7 +198,7 @@ func (b *sqlBuilder) filter(f catalog.ProductFilter) {
 		}
 	}
 	if f.Brand != "" {
-		b.where = append(b.where, "p.brand = "+b.arg(f.Brand))
+		b.where = append(b.where, "lower(p.brand) = lower("+b.arg(f.Brand)+")")
 	}
 	if f.Currency != "" {
 		b.where = append(b.where, "p.price_currency = "+b.arg(f.Currency))

@@ -3,6 +3,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -10,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,6 +50,13 @@ type Options struct {
 	// Credentials, when set, supply the user and password for every new connection, so a
 	// rotated password is picked up without a restart.
 	Credentials Credentials
+	// AcquireTimeout bounds the wait for a free pooled connection (0: 2s). Past it the store
+	// answers unavailable: with every connection held by requests queued on a locked row, an
+	// unrelated read fails fast instead of waiting out its request's deadline.
+	AcquireTimeout time.Duration
+	// LockTimeout bounds every statement's wait for a lock (PostgreSQL lock_timeout; 0: 3s). A
+	// wait past it is retried once, then answered as unavailable.
+	LockTimeout time.Duration
 	// RootCAs, when set, verify the server's certificate instead of the connection string's
 	// sslrootcert (the Amazon RDS bundle embedded in the binary, for example).
 	RootCAs *x509.CertPool
@@ -62,11 +72,18 @@ type Credentials interface {
 
 // Store is a catalog.Store on PostgreSQL.
 type Store struct {
-	pool  *pgxpool.Pool
-	clock catalog.Clock
-	creds Credentials
-	stats searchStats
+	pool           *pgxpool.Pool
+	clock          catalog.Clock
+	creds          Credentials
+	stats          searchStats
+	acquireTimeout time.Duration
 }
+
+// Defaults of the waits Options bound.
+const (
+	DefaultAcquireTimeout = 2 * time.Second
+	DefaultLockTimeout    = 3 * time.Second
+)
 
 var _ catalog.Store = (*Store)(nil)
 
@@ -76,7 +93,11 @@ var _ catalog.Store = (*Store)(nil)
 func Open(ctx context.Context, connString string, opts Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(connString)
 	if err != nil {
-		return nil, fmt.Errorf("parse database URL: %w", err)
+		// The driver's message quotes the string, its redaction best effort: where a parse gave
+		// up says nothing about where the password ended. Show none of it.
+		return nil, errors.New("the database connection string does not parse: in a URL, percent-encode " +
+			"any / @ : ? # % or space in the user name or password (postgres://user:p%40ss@host/db); " +
+			"in key=value form, single-quote values with spaces")
 	}
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
@@ -92,6 +113,8 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}
+	lockTimeout := cmp.Or(opts.LockTimeout, DefaultLockTimeout)
+	cfg.ConnConfig.RuntimeParams["lock_timeout"] = strconv.FormatInt(max(lockTimeout.Milliseconds(), 1), 10)
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "catalog"
 	}
@@ -123,7 +146,7 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 	if err != nil {
 		return nil, fmt.Errorf("create database pool: %w", err)
 	}
-	s := &Store{pool: pool, clock: opts.Clock, creds: opts.Credentials}
+	s := &Store{pool: pool, clock: opts.Clock, creds: opts.Credentials, acquireTimeout: cmp.Or(opts.AcquireTimeout, DefaultAcquireTimeout)}
 	if !opts.SkipMigrate {
 		if err := s.Migrate(ctx); err != nil {
 			pool.Close()
@@ -144,7 +167,7 @@ func (s *Store) Close() error {
 
 // Ping checks that a connection can be had and answers.
 func (s *Store) Ping(ctx context.Context) error {
-	return storeError(ctx, s.withAuthRetry(ctx, func() error { return s.pool.Ping(ctx) }))
+	return s.read(ctx, func(c *pgxpool.Conn) error { return c.Ping(ctx) })
 }
 
 // migrationLock is the advisory lock key that serialises migrations across instances.
@@ -163,6 +186,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", storeError(ctx, err))
 	}
 	defer conn.Release()
+	// Migrations wait for their locks as long as they must (other tasks migrating, DDL behind
+	// long reads); the session's lock_timeout is for requests.
+	if _, err := conn.Exec(ctx, `SET lock_timeout = 0`); err != nil {
+		return fmt.Errorf("migrate: %w", storeError(ctx, err))
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `RESET lock_timeout`)
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
 		return fmt.Errorf("migrate: take lock: %w", storeError(ctx, err))
 	}
@@ -219,14 +248,51 @@ func (s *Store) AppliedMigrations(ctx context.Context) (int, error) {
 	return n, storeError(ctx, err)
 }
 
-// maxAttempts bounds retries of a transaction that lost a serialization race or a deadlock.
-const maxAttempts = 8
+// maxAttempts bounds retries of a transaction that lost a serialization race or a deadlock;
+// maxLockWaits bounds how many lock timeouts one call sits through before it answers
+// unavailable, so a request waits at most about twice the lock timeout for a busy row.
+const (
+	maxAttempts  = 8
+	maxLockWaits = 2
+)
 
-// tx runs fn in a transaction and commits it. A serialization failure or deadlock is retried
-// with a short jittered backoff, so callers never see one.
-func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+// acquire takes a pooled connection. When every connection is in use it waits at most the
+// acquire timeout for one to be released, then answers unavailable (503 with Retry-After).
+// When the pool still has room, the wait is for a new connection to be made, which the
+// connect timeout bounds: a slow handshake (a busy server, a password rotation) is not
+// starvation and is not cut short.
+func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
+	if st := s.pool.Stat(); st.TotalConns() < st.MaxConns() {
+		return s.pool.Acquire(ctx)
+	}
+	actx, cancel := context.WithTimeout(ctx, s.acquireTimeout)
+	defer cancel()
+	conn, err := s.pool.Acquire(actx)
+	if err != nil && ctx.Err() == nil && actx.Err() != nil {
+		return nil, catalog.Wrap(catalog.CodeUnavailable, fmt.Errorf("no free database connection within %s: %w", s.acquireTimeout, err),
+			"no database connection became free in time; retry shortly")
+	}
+	return conn, err
+}
+
+// conn runs fn on a pooled connection taken with acquire's bound.
+func (s *Store) conn(ctx context.Context, fn func(c *pgxpool.Conn) error) error {
+	c, err := s.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release()
+	return fn(c)
+}
+
+// retry runs fn, the whole of one write, until it succeeds or fails for a reason that running
+// it again cannot fix. Every write path goes through it (tx does), so none answers a deadlock,
+// a serialization failure or a lock timeout it could have survived. Between attempts it backs
+// off briefly, with jitter, so the transactions that collided do not collide again.
+func (s *Store) retry(ctx context.Context, fn func() error) error {
+	lockWaits := 0
 	for attempt := 1; ; attempt++ {
-		err := pgx.BeginFunc(ctx, s.pool, fn)
+		err := fn()
 		if err == nil {
 			return nil
 		}
@@ -237,16 +303,35 @@ func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 			}
 			continue
 		}
+		if sqlState(err) == lockNotAvailable {
+			lockWaits++
+			if lockWaits >= maxLockWaits {
+				return storeError(ctx, err)
+			}
+		}
 		if !retryable(err) || attempt == maxAttempts {
 			return storeError(ctx, err)
 		}
-		backoff := time.Duration(attempt*attempt) * time.Millisecond * time.Duration(1+time.Now().UnixNano()%3)
+		backoff := time.Duration(attempt*attempt)*time.Millisecond + time.Duration(rand.Int64N(int64(2*time.Millisecond*time.Duration(attempt))))
 		select {
 		case <-ctx.Done():
 			return storeError(ctx, errors.Join(ctx.Err(), err))
 		case <-time.After(backoff):
 		}
 	}
+}
+
+// tx runs fn in a transaction and commits it, through retry.
+func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return s.retry(ctx, func() error {
+		return s.conn(ctx, func(c *pgxpool.Conn) error { return pgx.BeginFunc(ctx, c, fn) })
+	})
+}
+
+// read runs a read on a connection taken with acquire's bound, retried once with fresh
+// credentials if the password was rotated, and classifies its error.
+func (s *Store) read(ctx context.Context, fn func(c *pgxpool.Conn) error) error {
+	return storeError(ctx, s.withAuthRetry(ctx, func() error { return s.conn(ctx, fn) }))
 }
 
 // withAuthRetry runs fn once more, with freshly fetched credentials, when the server rejected

@@ -2,9 +2,12 @@ package postgres_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/pgtest"
@@ -114,4 +117,127 @@ func BenchmarkStore(b *testing.B) {
 		b.Cleanup(func() { s.Close() })
 		return s
 	})
+}
+
+func TestDeleteKeepsAudit(t *testing.T) {
+	storetest.TestDeleteKeepsAudit(t, open, func(t *testing.T, s catalog.Store, id string) (int, int) {
+		var moves, prices int
+		err := s.(*postgres.Store).Pool().QueryRow(context.Background(), `SELECT (SELECT count(*) FROM stock_movements WHERE product_id = $1),
+			(SELECT count(*) FROM price_history WHERE product_id = $1)`, id).Scan(&moves, &prices)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return moves, prices
+	})
+}
+
+// TestBusyRowAndFullPoolFailFast: with a row locked elsewhere and a tiny pool, writes to that
+// row give up after the lock timeout (retried once) as unavailable, and while they hold every
+// connection an unrelated read gives up after the acquire timeout as unavailable, instead of
+// waiting out the request deadline; once the lock goes, everything works again.
+func TestBusyRowAndFullPoolFailFast(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	url := pgtest.URL(t)
+	s, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 2, AcquireTimeout: 200 * time.Millisecond, LockTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateCategory(ctx, catalog.CategoryInput{Slug: "busy", Name: "Busy"}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, sku := range []string{"BUSY-1", "FREE-1"} {
+		in := catalog.ProductInput{SKU: sku, Name: sku, Category: "busy", Status: catalog.StatusActive, Price: catalog.Money{Currency: "USD", Amount: 1}}
+		in.Normalize()
+		p, err := s.CreateProduct(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+
+	holder, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(context.Background())
+	tx, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM inventory WHERE product_id = $1 FOR UPDATE`, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+
+	adjust := catalog.Adjustment{Delta: 1, Reason: "received"}
+	start := time.Now()
+	_, err = s.AdjustStock(ctx, ids[0], adjust, "a", nil)
+	if code := catalog.ErrorCode(err); code != catalog.CodeUnavailable {
+		t.Fatalf("AdjustStock on a locked row: %v, want unavailable", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("AdjustStock on a locked row took %s, want about two lock timeouts", took)
+	}
+
+	// Two writers hold both connections, waiting on the lock; a read of another product
+	// cannot get a connection and says so quickly.
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.AdjustStock(ctx, ids[0], adjust, "a", nil)
+			if code := catalog.ErrorCode(err); code != catalog.CodeUnavailable {
+				t.Errorf("AdjustStock on a locked row: %v, want unavailable", err)
+			}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	start = time.Now()
+	_, err = s.Product(ctx, ids[1])
+	took := time.Since(start)
+	if code := catalog.ErrorCode(err); code != catalog.CodeUnavailable {
+		t.Fatalf("Product with the pool exhausted: %v, want unavailable", err)
+	}
+	if took > 2*time.Second {
+		t.Fatalf("Product with the pool exhausted took %s, want about the acquire timeout", took)
+	}
+	wg.Wait()
+
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AdjustStock(ctx, ids[0], adjust, "a", nil); err != nil {
+		t.Fatalf("AdjustStock after the lock went: %v", err)
+	}
+	if _, err := s.Product(ctx, ids[1]); err != nil {
+		t.Fatalf("Product after the lock went: %v", err)
+	}
+}
+
+// TestOpenErrorNeverShowsThePassword: a connection string that does not parse is refused with
+// a message that shows nothing of it (the driver's own redaction is best effort), since the
+// error ends up in logs and on the terminal.
+func TestOpenErrorNeverShowsThePassword(t *testing.T) {
+	const pw = "s3cr et/p@ss%zz'w"
+	for _, dsn := range []string{
+		"postgres://app:" + pw + "@db.internal:5432/catalog",
+		"postgres://app:" + pw + "@db.internal:port/catalog",
+		"postgres://app:pw@db.internal:port/catalog?password=" + pw,
+		"host=db.internal password=" + pw + " dbname=catalog",
+		"host=db.internal password='" + pw + " dbname=catalog",
+	} {
+		_, err := postgres.Open(context.Background(), dsn, postgres.Options{SkipMigrate: true})
+		if err == nil {
+			t.Errorf("Open(%q) accepted it", dsn)
+			continue
+		}
+		for _, part := range []string{pw, "s3cr", "p@ss", "%zz"} {
+			if strings.Contains(err.Error(), part) {
+				t.Errorf("Open(%q) = %v, shows %q of the password", dsn, err, part)
+			}
+		}
+	}
 }

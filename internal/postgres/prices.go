@@ -94,11 +94,11 @@ func (s *Store) PriceHistory(ctx context.Context, productID string) ([]catalog.P
 
 // ApplyDuePrices makes due scheduled prices current, oldest first; instances applying at the
 // same time skip each other's rows.
-func (s *Store) ApplyDuePrices(ctx context.Context, limit int) (int, error) {
-	n := 0
+func (s *Store) ApplyDuePrices(ctx context.Context, limit int) ([]catalog.AppliedPrice, error) {
+	var out []catalog.AppliedPrice
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		now := s.clock.Now()
-		tag, err := tx.Exec(ctx, `WITH due AS (
+		rows, err := tx.Query(ctx, `WITH due AS (
 				SELECT id, product_id, currency, amount FROM price_history
 				WHERE applied_at IS NULL AND valid_from <= $1 ORDER BY valid_from, id LIMIT $2 FOR UPDATE SKIP LOCKED
 			), latest AS (
@@ -107,9 +107,18 @@ func (s *Store) ApplyDuePrices(ctx context.Context, limit int) (int, error) {
 				UPDATE products p SET price_currency = latest.currency, price_amount = latest.amount, version = p.version + 1, updated_at = $1
 				FROM latest WHERE p.id = latest.product_id
 			)
-			UPDATE price_history h SET applied_at = $1 FROM due WHERE h.id = due.id`, now, limit)
-		n = int(tag.RowsAffected())
+			UPDATE price_history h SET applied_at = $1 FROM due WHERE h.id = due.id
+			RETURNING h.id, h.product_id::text, h.currency, h.amount, h.valid_from`, now, limit)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (catalog.AppliedPrice, error) {
+			var a catalog.AppliedPrice
+			err := row.Scan(&a.ID, &a.ProductID, &a.Price.Currency, &a.Price.Amount, &a.ValidFrom)
+			a.ValidFrom = a.ValidFrom.UTC()
+			return a, err
+		})
 		return err
 	})
-	return n, err
+	return out, err
 }

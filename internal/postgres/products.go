@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/catalog/internal/catalog"
 )
@@ -51,8 +52,8 @@ func (s *Store) Product(ctx context.Context, id string) (catalog.Product, error)
 		return catalog.Product{}, catalog.ErrProductNotFound
 	}
 	var p catalog.Product
-	err := s.withAuthRetry(ctx, func() (err error) {
-		p, err = productOf(ctx, s.pool, id)
+	err := s.read(ctx, func(c *pgxpool.Conn) (err error) {
+		p, err = productOf(ctx, c, id)
 		return err
 	})
 	return p, storeError(ctx, err)
@@ -61,8 +62,8 @@ func (s *Store) Product(ctx context.Context, id string) (catalog.Product, error)
 // ProductBySKU returns the product with the given SKU, in any case.
 func (s *Store) ProductBySKU(ctx context.Context, sku string) (catalog.Product, error) {
 	var p catalog.Product
-	err := s.withAuthRetry(ctx, func() (err error) {
-		p, err = scanProduct(s.pool.QueryRow(ctx, `SELECT `+productColumns+productFrom+` WHERE lower(p.sku) = lower($1)`, sku))
+	err := s.read(ctx, func(c *pgxpool.Conn) (err error) {
+		p, err = scanProduct(c.QueryRow(ctx, `SELECT `+productColumns+productFrom+` WHERE lower(p.sku) = lower($1)`, sku))
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -190,14 +191,24 @@ func (s *Store) SetProductStatus(ctx context.Context, id string, status catalog.
 	return p, err
 }
 
-// DeleteProduct removes a product, refusing while any of its units are reserved.
+// DeleteProduct removes a product with no stock, keeping its movements and price history and
+// recording what it was in deleted_products. It locks the inventory row before the product
+// row, the order every path follows (see inventory.go).
 func (s *Store) DeleteProduct(ctx context.Context, id string, ifVersion int64) error {
 	if !catalog.ValidID(id) {
 		return catalog.ErrProductNotFound
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		var version, reserved int64
-		err := tx.QueryRow(ctx, `SELECT p.version, i.reserved`+productFrom+` WHERE p.id = $1 FOR UPDATE`, id).Scan(&version, &reserved)
+		var onHand, reserved int64
+		err := tx.QueryRow(ctx, `SELECT on_hand, reserved FROM inventory WHERE product_id = $1 FOR UPDATE`, id).Scan(&onHand, &reserved)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return catalog.ErrProductNotFound
+		} else if err != nil {
+			return err
+		}
+		var version int64
+		var sku, name string
+		err = tx.QueryRow(ctx, `SELECT version, sku, name FROM products WHERE id = $1 FOR UPDATE`, id).Scan(&version, &sku, &name)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			return catalog.ErrProductNotFound
@@ -205,10 +216,13 @@ func (s *Store) DeleteProduct(ctx context.Context, id string, ifVersion int64) e
 			return err
 		case ifVersion != 0 && version != ifVersion:
 			return catalog.StaleVersion(version, ifVersion)
-		case reserved > 0:
-			return catalog.Errorf(catalog.CodeConflict, "%d units of this product are reserved: commit or release the reservations first, or archive the product", reserved)
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM products WHERE id = $1`, id)
+		if err := catalog.CanDelete(onHand, reserved); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `WITH gone AS (DELETE FROM products WHERE id = $1 RETURNING id)
+			INSERT INTO deleted_products (id, sku, name, actor, deleted_at) SELECT id, $2, $3, $4, $5 FROM gone
+			ON CONFLICT (id) DO NOTHING`, id, sku, name, catalog.ActorOf(ctx), s.clock.Now())
 		return err
 	})
 }
@@ -280,8 +294,8 @@ func importError(err error) error {
 // Empty reports whether there are no products and no categories.
 func (s *Store) Empty(ctx context.Context) (bool, error) {
 	var any bool
-	err := s.withAuthRetry(ctx, func() error {
-		return s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM products) OR EXISTS (SELECT 1 FROM categories)`).Scan(&any)
+	err := s.read(ctx, func(c *pgxpool.Conn) error {
+		return c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM products) OR EXISTS (SELECT 1 FROM categories)`).Scan(&any)
 	})
 	return !any, storeError(ctx, err)
 }
@@ -292,8 +306,8 @@ func (s *Store) ProductVersions(ctx context.Context, id string) (int64, int64, e
 		return 0, 0, catalog.ErrProductNotFound
 	}
 	var v, sv int64
-	err := s.withAuthRetry(ctx, func() error {
-		return s.pool.QueryRow(ctx, `SELECT p.version, i.version FROM products p JOIN inventory i ON i.product_id = p.id WHERE p.id = $1`, id).Scan(&v, &sv)
+	err := s.read(ctx, func(c *pgxpool.Conn) error {
+		return c.QueryRow(ctx, `SELECT p.version, i.version FROM products p JOIN inventory i ON i.product_id = p.id WHERE p.id = $1`, id).Scan(&v, &sv)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, 0, catalog.ErrProductNotFound

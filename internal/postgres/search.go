@@ -45,9 +45,9 @@ const matchCountSQL = `SELECT count(*) FROM (SELECT 1 FROM products WHERE search
 
 // rareTerms reports whether fetching and sorting every match is the cheaper plan for terms
 // and a page of limit products, and the bound it counted matches to, if it had to count.
-func (s *Store) rareTerms(ctx context.Context, terms []string, limit int) (rare bool, counted int, err error) {
+func (s *Store) rareTerms(ctx context.Context, db querier, terms []string, limit int) (rare bool, counted int, err error) {
 	query := strings.Join(terms, " ")
-	rows, freq, err := s.searchStatistics(ctx)
+	rows, freq, err := s.searchStatistics(ctx, db)
 	if err != nil {
 		return false, 0, err
 	}
@@ -57,7 +57,7 @@ func (s *Store) rareTerms(ctx context.Context, terms []string, limit int) (rare 
 	}
 	if freq != nil {
 		var lexemes []string
-		if err := s.pool.QueryRow(ctx, `SELECT tsvector_to_array(to_tsvector('english', $1))`, query).Scan(&lexemes); err != nil {
+		if err := db.QueryRow(ctx, `SELECT tsvector_to_array(to_tsvector('english', $1))`, query).Scan(&lexemes); err != nil {
 			return false, 0, err
 		}
 		// Matches of all the lexemes lie between the product of their frequencies (were they
@@ -81,11 +81,11 @@ func (s *Store) rareTerms(ctx context.Context, terms []string, limit int) (rare 
 	}
 	var n int
 	counted = int(balance) + 1
-	err = s.pool.QueryRow(ctx, matchCountSQL, query, counted).Scan(&n)
+	err = db.QueryRow(ctx, matchCountSQL, query, counted).Scan(&n)
 	return float64(n) <= balance, counted, err
 }
 
-func (s *Store) searchStatistics(ctx context.Context) (rows float64, freq map[string]float64, err error) {
+func (s *Store) searchStatistics(ctx context.Context, db querier) (rows float64, freq map[string]float64, err error) {
 	st := &s.stats
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -94,7 +94,7 @@ func (s *Store) searchStatistics(ctx context.Context) (rows float64, freq map[st
 	}
 	var elems []string
 	var freqs []float64
-	err = s.pool.QueryRow(ctx, `SELECT greatest(c.reltuples, 0)::float8, s.most_common_elems::text::text[], s.most_common_elem_freqs::float8[]
+	err = db.QueryRow(ctx, `SELECT greatest(c.reltuples, 0)::float8, s.most_common_elems::text::text[], s.most_common_elem_freqs::float8[]
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = 'search'
 		WHERE c.oid = 'products'::regclass`).Scan(&rows, &elems, &freqs)

@@ -194,18 +194,18 @@ func (c *Store) invalidateLines(r catalog.Reservation) {
 
 // ExpireReservations and ApplyDuePrices change products this instance cannot name cheaply;
 // they clear the cache when they changed anything.
-func (c *Store) ExpireReservations(ctx context.Context, limit int) (int, error) {
-	n, err := c.Store.ExpireReservations(ctx, limit)
-	if n > 0 {
+func (c *Store) ExpireReservations(ctx context.Context, limit int) ([]catalog.Reservation, error) {
+	rs, err := c.Store.ExpireReservations(ctx, limit)
+	if len(rs) > 0 {
 		c.Clear()
 	}
-	return n, err
+	return rs, err
 }
 
-func (c *Store) ApplyDuePrices(ctx context.Context, limit int) (int, error) {
-	n, err := c.Store.ApplyDuePrices(ctx, limit)
-	if n > 0 {
+func (c *Store) ApplyDuePrices(ctx context.Context, limit int) ([]catalog.AppliedPrice, error) {
+	ps, err := c.Store.ApplyDuePrices(ctx, limit)
+	if len(ps) > 0 {
 		c.Clear()
 	}
-	return n, err
+	return ps, err
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -103,13 +104,70 @@ func Load(ctx context.Context, s catalog.Store, c Catalog, progress func(done, t
 	for start := 0; start < len(c.Products); start += BatchSize {
 		end := min(start+BatchSize, len(c.Products))
 		if err := s.Import(ctx, c.Products[start:end]); err != nil {
-			return err
+			return loadError(err, start, end)
 		}
 		if progress != nil {
 			progress(end, len(c.Products))
 		}
 	}
 	return nil
+}
+
+// loadError says which products were not added, in the store's client-safe words: an operator
+// reads what clashed (the SKU), not the driver's constraint text. Internal errors keep their
+// detail, which is what an operator needs to act on them.
+func loadError(err error, start, end int) error {
+	var ce *catalog.Error
+	if !errors.As(err, &ce) || ce.Code == catalog.CodeInternal || ce.Code == catalog.CodeUnavailable {
+		return fmt.Errorf("products %d to %d not added (%d before them were): %w", start+1, end, start, err)
+	}
+	safe := &catalog.Error{Code: ce.Code, Message: ce.Message, Fields: ce.Fields}
+	return fmt.Errorf("products %d to %d not added (%d before them were): %w", start+1, end, start, safe)
+}
+
+// SyntheticPrefix starts every synthetic SKU; the rest is the product's index, 8 digits.
+const SyntheticPrefix = "SYN-"
+
+func syntheticSKU(i int) string { return fmt.Sprintf("%s%08d", SyntheticPrefix, i) }
+
+// NextSynthetic returns the first synthetic index whose SKU is free, so a second seed adds
+// products after the first's instead of colliding with them. Seeds number from 0 without gaps,
+// so it probes SKUs by doubling and then bisecting: about 2 log2(n) lookups.
+func NextSynthetic(ctx context.Context, s catalog.Store) (int, error) {
+	exists := func(i int) (bool, error) {
+		_, err := s.ProductBySKU(ctx, syntheticSKU(i))
+		switch catalog.ErrorCode(err) {
+		case "":
+			return true, nil
+		case catalog.CodeNotFound:
+			return false, nil
+		}
+		return false, err
+	}
+	lo, hi := -1, 0 // lo exists (or is -1), hi is to be probed
+	for {
+		ok, err := exists(hi)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			break
+		}
+		lo, hi = hi, 2*hi+1
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		ok, err := exists(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi, nil
 }
 
 // Synthetic generators' vocabulary: enough combinations that names, brands and descriptions vary
@@ -128,7 +186,10 @@ var (
 
 // Synthetic returns a deterministic catalog of n products over an 8x4x5 category tree (160
 // leaves, 3 levels). The same seed gives the same catalog.
-func Synthetic(n int, seed uint64) Catalog {
+func Synthetic(n int, seed uint64) Catalog { return SyntheticFrom(0, n, seed) }
+
+// SyntheticFrom is Synthetic numbering its products from first.
+func SyntheticFrom(first, n int, seed uint64) Catalog {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	var c Catalog
 	var leafSlugs []string
@@ -148,7 +209,8 @@ func Synthetic(n int, seed uint64) Catalog {
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	span := int64(365 * 24 * time.Hour)
 	c.Products = make([]catalog.NewProduct, n)
-	for i := range n {
+	for k := range n {
+		i := first + k
 		adj, noun := adjectives[rng.IntN(len(adjectives))], nouns[rng.IntN(len(nouns))]
 		brand := brands[rng.IntN(len(brands))]
 		name := fmt.Sprintf("%s %s %d", adj, noun, i)
@@ -164,7 +226,7 @@ func Synthetic(n int, seed uint64) Catalog {
 			stock = 0
 		}
 		in := catalog.ProductInput{
-			SKU:         fmt.Sprintf("SYN-%08d", i),
+			SKU:         syntheticSKU(i),
 			Name:        name,
 			Description: fmt.Sprintf("%s %s by %s, made of %s, for %s.", adj, strings.ToLower(noun), brand, materials[rng.IntN(len(materials))], uses[rng.IntN(len(uses))]),
 			Category:    leafSlugs[rng.IntN(len(leafSlugs))],
@@ -174,7 +236,7 @@ func Synthetic(n int, seed uint64) Catalog {
 			Status:      status,
 			Price:       catalog.Money{Currency: "USD", Amount: int64(99 + rng.IntN(100000))},
 		}
-		c.Products[i] = catalog.NewProduct{ProductInput: in, OnHand: stock, CreatedAt: start.Add(time.Duration(rng.Int64N(span)))}
+		c.Products[k] = catalog.NewProduct{ProductInput: in, OnHand: stock, CreatedAt: start.Add(time.Duration(rng.Int64N(span)))}
 	}
 	return c
 }

@@ -3,6 +3,7 @@ package seed
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/acme/catalog/internal/catalog"
@@ -81,5 +82,43 @@ func TestLoadReportsProgress(t *testing.T) {
 	}
 	if *page.Total != 2500 {
 		t.Fatalf("loaded %d products", *page.Total)
+	}
+}
+
+// TestSeedTwiceAddsFreshSKUs: a second synthetic seed continues the numbering after the first,
+// so it adds its products instead of colliding; a catalog that does collide is refused with a
+// message naming the SKU, not the driver's error.
+func TestSeedTwiceAddsFreshSKUs(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "c.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for round, want := range []int{0, 7, 14} {
+		first, err := NextSynthetic(ctx, s)
+		if err != nil || first != want {
+			t.Fatalf("round %d: NextSynthetic = %d, %v; want %d", round, first, err, want)
+		}
+		if err := Load(ctx, s, SyntheticFrom(first, 7, uint64(round)), nil); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+	page, err := s.ListProducts(ctx, catalog.ListQuery{Sort: catalog.SortName, Limit: 5, WithTotal: true,
+		Filter: catalog.ProductFilter{Statuses: []catalog.Status{catalog.StatusActive, catalog.StatusDraft, catalog.StatusArchived}}})
+	if err != nil || page.Total == nil || *page.Total != 21 {
+		t.Fatalf("after three seeds of 7: total %v, %v; want 21", page.Total, err)
+	}
+	err = Load(ctx, s, SyntheticFrom(3, 2, 1), nil)
+	if catalog.ErrorCode(err) != catalog.CodeConflict {
+		t.Fatalf("a colliding seed: %v, want a conflict", err)
+	}
+	for _, raw := range []string{"constraint", "UNIQUE", "2067", "SQLSTATE"} {
+		if strings.Contains(err.Error(), raw) {
+			t.Fatalf("a colliding seed's error shows the driver's: %v", err)
+		}
+	}
+	if !strings.Contains(err.Error(), "SYN-00000003") {
+		t.Fatalf("a colliding seed's error does not name the SKU: %v", err)
 	}
 }

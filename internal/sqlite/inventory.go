@@ -62,9 +62,9 @@ func move(ctx context.Context, tx *sql.Tx, m *catalog.Movement) error {
 		return err
 	}
 	m.OnHand, m.Reserved = onHand, reserved
-	return tx.QueryRowContext(ctx, `INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, reservation_id, actor, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		m.ProductID, m.Kind, m.OnHandDelta, m.ReservedDelta, onHand, reserved, m.Reason, nullable(m.ReservationID), m.Actor, m.At.UnixMicro()).Scan(&m.ID)
+	return tx.QueryRowContext(ctx, `INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, note, reservation_id, actor, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		m.ProductID, m.Kind, m.OnHandDelta, m.ReservedDelta, onHand, reserved, m.Reason, m.Note, nullable(m.ReservationID), m.Actor, m.At.UnixMicro()).Scan(&m.ID)
 }
 
 // AdjustStock adds or removes units on hand, refusing to take available stock below zero.
@@ -89,7 +89,7 @@ func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adj
 			return catalog.Errorf(catalog.CodeInsufficientStock,
 				"removing %d units would leave available stock negative: %d on hand, %d reserved, %d available", -a.Delta, onHand, reserved, onHand-reserved)
 		}
-		m = catalog.Movement{ProductID: productID, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.ReasonText(), Actor: actor, At: s.clock.Now()}
+		m = catalog.Movement{ProductID: productID, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.Reason, Note: a.Note, Actor: actor, At: s.clock.Now()}
 		if err := move(ctx, tx, &m); err != nil {
 			return err
 		}
@@ -114,7 +114,7 @@ func (s *Store) Movements(ctx context.Context, productID string, before int64, l
 		if before <= 0 {
 			before = 1<<63 - 1
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason,
+		rows, err := tx.QueryContext(ctx, `SELECT id, product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, note,
 			coalesce(reservation_id, ''), actor, at FROM stock_movements WHERE product_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
 			productID, before, limit)
 		if err != nil {
@@ -124,7 +124,7 @@ func (s *Store) Movements(ctx context.Context, productID string, before int64, l
 		for rows.Next() {
 			var m catalog.Movement
 			var at int64
-			if err := rows.Scan(&m.ID, &m.ProductID, &m.Kind, &m.OnHandDelta, &m.ReservedDelta, &m.OnHand, &m.Reserved, &m.Reason, &m.ReservationID, &m.Actor, &at); err != nil {
+			if err := rows.Scan(&m.ID, &m.ProductID, &m.Kind, &m.OnHandDelta, &m.ReservedDelta, &m.OnHand, &m.Reserved, &m.Reason, &m.Note, &m.ReservationID, &m.Actor, &at); err != nil {
 				return err
 			}
 			m.At = micros(at)
@@ -140,6 +140,7 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 	var r catalog.Reservation
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if ok, err := s.replay(ctx, tx, idem, &r); ok || err != nil {
+			r.Replayed = ok
 			return err
 		}
 		now := s.clock.Now()
@@ -245,6 +246,7 @@ func (s *Store) finish(ctx context.Context, id, actor string, idem *catalog.Idem
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if ok, err := s.replay(ctx, tx, idem, &r); ok || err != nil {
+			r.Replayed = ok
 			return err
 		}
 		var err error
@@ -288,9 +290,10 @@ func (s *Store) ReleaseReservation(ctx context.Context, id, actor string, idem *
 }
 
 // ExpireReservations releases held reservations past their expiry.
-func (s *Store) ExpireReservations(ctx context.Context, limit int) (int, error) {
-	n := 0
+func (s *Store) ExpireReservations(ctx context.Context, limit int) ([]catalog.Reservation, error) {
+	var out []catalog.Reservation
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		out = nil
 		now := s.clock.Now()
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM reservations WHERE status = 'held' AND expires_at <= ? ORDER BY expires_at LIMIT ?`, now.UnixMicro(), limit)
 		if err != nil {
@@ -317,9 +320,44 @@ func (s *Store) ExpireReservations(ctx context.Context, limit int) (int, error) 
 			if err := finishLines(ctx, tx, &r, catalog.ReservationExpired, catalog.ExpiryActor, now); err != nil {
 				return err
 			}
+			out = append(out, r)
 		}
-		n = len(ids)
 		return nil
+	})
+	return out, err
+}
+
+// PurgeIdempotencyKeys deletes keys past their window, a batch at a time.
+func (s *Store) PurgeIdempotencyKeys(ctx context.Context, limit int) (int, error) {
+	n := 0
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE rowid IN (
+			SELECT rowid FROM idempotency_keys WHERE created_at <= ? LIMIT ?)`,
+			s.clock.Now().Add(-catalog.IdempotencyTTL).UnixMicro(), limit)
+		if err != nil {
+			return err
+		}
+		k, err := res.RowsAffected()
+		n = int(k)
+		return err
+	})
+	return n, err
+}
+
+// PurgeReservations deletes finished reservations past retention, with their lines (the
+// foreign key cascades), a batch at a time, so the one writer is never held long.
+func (s *Store) PurgeReservations(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	n := 0
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM reservations WHERE id IN (
+			SELECT id FROM reservations WHERE status <> 'held' AND updated_at <= ? ORDER BY updated_at LIMIT ?)`,
+			s.clock.Now().Add(-retention).UnixMicro(), limit)
+		if err != nil {
+			return err
+		}
+		k, err := res.RowsAffected()
+		n = int(k)
+		return err
 	})
 	return n, err
 }

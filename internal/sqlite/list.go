@@ -102,7 +102,7 @@ func filterSQL(f catalog.ProductFilter, terms []string) (where []string, args []
 		}
 	}
 	if f.Brand != "" {
-		where = append(where, "p.brand = ?")
+		where = append(where, "p.brand = ? COLLATE NOCASE")
 		args = append(args, f.Brand)
 	}
 	if f.Currency != "" {

@@ -102,27 +102,25 @@ func (s *Store) PriceHistory(ctx context.Context, productID string) ([]catalog.P
 }
 
 // ApplyDuePrices makes due scheduled prices current, oldest first.
-func (s *Store) ApplyDuePrices(ctx context.Context, limit int) (int, error) {
-	n := 0
+func (s *Store) ApplyDuePrices(ctx context.Context, limit int) ([]catalog.AppliedPrice, error) {
+	var out []catalog.AppliedPrice
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		out = nil
 		now := s.clock.Now()
-		rows, err := tx.QueryContext(ctx, `SELECT id, product_id, currency, amount FROM price_history
+		rows, err := tx.QueryContext(ctx, `SELECT id, product_id, currency, amount, valid_from FROM price_history
 			WHERE applied_at IS NULL AND valid_from <= ? ORDER BY valid_from, id LIMIT ?`, now.UnixMicro(), limit)
 		if err != nil {
 			return err
 		}
-		type due struct {
-			id        int64
-			productID string
-			price     catalog.Money
-		}
-		var dues []due
+		var dues []catalog.AppliedPrice
 		for rows.Next() {
-			var d due
-			if err := rows.Scan(&d.id, &d.productID, &d.price.Currency, &d.price.Amount); err != nil {
+			var d catalog.AppliedPrice
+			var from int64
+			if err := rows.Scan(&d.ID, &d.ProductID, &d.Price.Currency, &d.Price.Amount, &from); err != nil {
 				rows.Close()
 				return err
 			}
+			d.ValidFrom = micros(from)
 			dues = append(dues, d)
 		}
 		rows.Close()
@@ -131,15 +129,15 @@ func (s *Store) ApplyDuePrices(ctx context.Context, limit int) (int, error) {
 		}
 		for _, d := range dues {
 			if _, err := tx.ExecContext(ctx, `UPDATE products SET price_currency = ?, price_amount = ?, version = version + 1, updated_at = ? WHERE id = ?`,
-				d.price.Currency, d.price.Amount, now.UnixMicro(), d.productID); err != nil {
+				d.Price.Currency, d.Price.Amount, now.UnixMicro(), d.ProductID); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE price_history SET applied_at = ? WHERE id = ?`, now.UnixMicro(), d.id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE price_history SET applied_at = ? WHERE id = ?`, now.UnixMicro(), d.ID); err != nil {
 				return err
 			}
 		}
-		n = len(dues)
+		out = dues
 		return nil
 	})
-	return n, err
+	return out, err
 }

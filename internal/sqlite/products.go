@@ -202,11 +202,13 @@ func (s *Store) SetProductStatus(ctx context.Context, id string, status catalog.
 	return p, err
 }
 
-// DeleteProduct removes a product, refusing while any of its units are reserved.
+// DeleteProduct removes a product with no stock, keeping its movements and price history and
+// recording what it was in deleted_products.
 func (s *Store) DeleteProduct(ctx context.Context, id string, ifVersion int64) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		var version, reserved int64
-		err := tx.QueryRowContext(ctx, `SELECT p.version, i.reserved`+productFrom+` WHERE p.id = ?`, id).Scan(&version, &reserved)
+		var version, onHand, reserved int64
+		var sku, name string
+		err := tx.QueryRowContext(ctx, `SELECT p.version, p.sku, p.name, i.on_hand, i.reserved`+productFrom+` WHERE p.id = ?`, id).Scan(&version, &sku, &name, &onHand, &reserved)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return catalog.ErrProductNotFound
@@ -214,10 +216,15 @@ func (s *Store) DeleteProduct(ctx context.Context, id string, ifVersion int64) e
 			return err
 		case ifVersion != 0 && version != ifVersion:
 			return catalog.StaleVersion(version, ifVersion)
-		case reserved > 0:
-			return catalog.Errorf(catalog.CodeConflict, "%d units of this product are reserved: commit or release the reservations first, or archive the product", reserved)
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM products WHERE id = ?`, id)
+		if err := catalog.CanDelete(onHand, reserved); err != nil {
+			return err
+		}
+		if _, err = tx.ExecContext(ctx, `DELETE FROM products WHERE id = ?`, id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO deleted_products (id, sku, name, actor, deleted_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`, id, sku, name, catalog.ActorOf(ctx), s.clock.Now().UnixMicro())
 		return err
 	})
 }

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -50,5 +51,20 @@ func BenchmarkStore(b *testing.B) {
 		}
 		b.Cleanup(func() { s.Close() })
 		return s
+	})
+}
+
+func TestDeleteKeepsAudit(t *testing.T) {
+	storetest.TestDeleteKeepsAudit(t, open, func(t *testing.T, s catalog.Store, id string) (int, int) {
+		db, err := sql.Open("sqlite", "file:"+s.(*sqlite.Store).Path()+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var moves, prices int
+		if err := db.QueryRow(`SELECT (SELECT count(*) FROM stock_movements WHERE product_id = ?), (SELECT count(*) FROM price_history WHERE product_id = ?)`, id, id).Scan(&moves, &prices); err != nil {
+			t.Fatal(err)
+		}
+		return moves, prices
 	})
 }

@@ -39,6 +39,9 @@ func inventoryTests() []namedTest {
 		{"OppositeOrdersDoNotDeadlock", testOppositeOrders},
 		{"MovementLogBalances", testMovementLogBalances},
 		{"Prices", testPrices},
+		{"Retention", testRetention},
+		{"DeleteRacesReservation", testDeleteRacesReservation},
+		{"EveryWriteUnderContention", testEveryWriteUnderContention},
 	}
 }
 
@@ -82,7 +85,7 @@ func reserve(lines ...any) catalog.ReservationInput {
 func testAdjust(t *testing.T, s catalog.Store, _ *FakeClock) {
 	p := stocked(t, s, map[string]int64{"ADJ-1": 5})["ADJ-1"]
 	m := must(s.AdjustStock(ctx(t), p.ID, catalog.Adjustment{Delta: 10, Reason: "received", Note: "PO 123"}, "apikey:test", nil))(t)
-	if m.OnHand != 15 || m.Reserved != 0 || m.Kind != catalog.MoveAdjustment || m.Reason != "received: PO 123" || m.Actor != "apikey:test" {
+	if m.OnHand != 15 || m.Reserved != 0 || m.Kind != catalog.MoveAdjustment || m.Reason != "received" || m.Note != "PO 123" || m.Actor != "apikey:test" {
 		t.Fatalf("movement %+v", m)
 	}
 	must(s.Reserve(ctx(t), reserve("ADJ-1", 10), "a", nil))(t)
@@ -99,6 +102,9 @@ func testAdjust(t *testing.T, s catalog.Store, _ *FakeClock) {
 	}
 	if kinds != "adjustment reserve adjustment initial " {
 		t.Fatalf("log (newest first): %s", kinds)
+	}
+	if ms[2].Reason != "received" || ms[2].Note != "PO 123" || ms[0].Reason != "damaged" || ms[0].Note != "" {
+		t.Fatalf("reasons and notes read back: %+v", ms)
 	}
 	if page := must(s.Movements(ctx(t), p.ID, ms[1].ID, 1))(t); len(page) != 1 || page[0].ID != ms[2].ID {
 		t.Fatalf("paging the log: %+v", page)
@@ -173,14 +179,14 @@ func testExpiry(t *testing.T, s catalog.Store, clock *FakeClock) {
 	p := stocked(t, s, map[string]int64{"E-1": 5})["E-1"]
 	short := must(s.Reserve(ctx(t), catalog.ReservationInput{Lines: []catalog.ReservationLine{{SKU: "E-1", Quantity: 2}}, TTLSeconds: 60}, "a", nil))(t)
 	long := must(s.Reserve(ctx(t), reserve("E-1", 3), "a", nil))(t)
-	if n := must(s.ExpireReservations(ctx(t), 100))(t); n != 0 {
+	if n := len(must(s.ExpireReservations(ctx(t), 100))(t)); n != 0 {
 		t.Fatalf("expired %d before their time", n)
 	}
 	clock.Advance(61 * time.Second)
 	// Past its expiry it can no longer be committed, even before the sweeper ran.
 	_, err := s.CommitReservation(ctx(t), short.ID, "a", nil)
 	wantCode(t, err, catalog.CodeConflict)
-	if n := must(s.ExpireReservations(ctx(t), 100))(t); n != 1 {
+	if n := len(must(s.ExpireReservations(ctx(t), 100))(t)); n != 1 {
 		t.Fatalf("expired %d, want 1", n)
 	}
 	if got := must(s.Reservation(ctx(t), short.ID))(t); got.Status != catalog.ReservationExpired {
@@ -190,7 +196,7 @@ func testExpiry(t *testing.T, s catalog.Store, clock *FakeClock) {
 		t.Fatalf("after expiry: %+v", st)
 	}
 	clock.Advance(catalog.DefaultReservationTTL)
-	if n := must(s.ExpireReservations(ctx(t), 100))(t); n != 1 {
+	if n := len(must(s.ExpireReservations(ctx(t), 100))(t)); n != 1 {
 		t.Fatalf("expired %d, want 1", n)
 	}
 	_, err = s.ReleaseReservation(ctx(t), long.ID, "a", nil)
@@ -215,6 +221,9 @@ func testIdempotency(t *testing.T, s catalog.Store, _ *FakeClock) {
 	again := must(s.Reserve(ctx(t), in, "a", idem(t, "k1", "reserve", in)))(t)
 	if again.ID != first.ID {
 		t.Fatalf("retry made a second reservation: %s vs %s", again.ID, first.ID)
+	}
+	if first.Replayed || !again.Replayed {
+		t.Fatalf("Replayed: first %v, retry %v; want false, true", first.Replayed, again.Replayed)
 	}
 	_, err := s.Reserve(ctx(t), reserve("I-1", 6), "a", idem(t, "k1", "reserve", reserve("I-1", 6)))
 	wantCode(t, err, catalog.CodeIdempotencyMismatch)
@@ -248,6 +257,9 @@ func testIdempotency(t *testing.T, s catalog.Store, _ *FakeClock) {
 	c2 := must(s.CommitReservation(ctx(t), first.ID, "a", idem(t, "c1", "commit "+first.ID, nil)))(t)
 	if c1.Status != catalog.ReservationCommitted || c2.Status != c1.Status {
 		t.Fatalf("commit retry: %s %s", c1.Status, c2.Status)
+	}
+	if c1.Replayed || !c2.Replayed {
+		t.Fatalf("commit Replayed: first %v, retry %v; want false, true", c1.Replayed, c2.Replayed)
 	}
 	adj := catalog.Adjustment{Delta: 3, Reason: "received"}
 	m1 := must(s.AdjustStock(ctx(t), p.ID, adj, "a", idem(t, "a1", "adjust "+p.ID, adj)))(t)
@@ -446,11 +458,11 @@ func testPrices(t *testing.T, s catalog.Store, clock *FakeClock) {
 	if r.Price.Amount != 250 || sched.AppliedAt != nil || r.Version != q.Version {
 		t.Fatalf("a scheduled price changed the current one: %+v %+v", r.Price, sched)
 	}
-	if n := must(s.ApplyDuePrices(ctx(t), 100))(t); n != 0 {
+	if n := len(must(s.ApplyDuePrices(ctx(t), 100))(t)); n != 0 {
 		t.Fatalf("applied %d early", n)
 	}
 	clock.Advance(time.Hour)
-	if n := must(s.ApplyDuePrices(ctx(t), 100))(t); n != 1 {
+	if n := len(must(s.ApplyDuePrices(ctx(t), 100))(t)); n != 1 {
 		t.Fatalf("applied %d, want 1", n)
 	}
 	cur := must(s.Product(ctx(t), p.ID))(t)
@@ -471,4 +483,69 @@ func testPrices(t *testing.T, s catalog.Store, clock *FakeClock) {
 	}
 	_, err = s.PriceHistory(ctx(t), catalog.NewID())
 	wantCode(t, err, catalog.CodeNotFound)
+}
+
+// testRetention: the purges remove idempotency keys past their window and finished
+// reservations past the retention, in batches, and keep held and recent ones, every movement,
+// and the replay of a key still in its window.
+func testRetention(t *testing.T, s catalog.Store, clock *FakeClock) {
+	p := stocked(t, s, map[string]int64{"RET-1": 100})["RET-1"]
+	const retention = 30 * 24 * time.Hour
+
+	// Day 0: three requests with keys; one committed and one released reservation.
+	in := reserve("RET-1", 2)
+	committed := must(s.Reserve(ctx(t), in, "a", idem(t, "old-1", "reserve", in)))(t)
+	must(s.CommitReservation(ctx(t), committed.ID, "a", idem(t, "old-2", "commit "+committed.ID, nil)))(t)
+	released := must(s.Reserve(ctx(t), reserve("RET-1", 3), "a", nil))(t)
+	must(s.ReleaseReservation(ctx(t), released.ID, "a", nil))(t)
+	adj := catalog.Adjustment{Delta: 1, Reason: "received"}
+	must(s.AdjustStock(ctx(t), p.ID, adj, "a", idem(t, "old-3", "adjust", adj)))(t)
+
+	if n := must(s.PurgeIdempotencyKeys(ctx(t), 100))(t); n != 0 {
+		t.Fatalf("purged %d keys inside their window", n)
+	}
+	// Day 1, an hour past the window: a new key, and a held reservation.
+	clock.Advance(catalog.IdempotencyTTL + time.Hour)
+	in2 := reserve("RET-1", 4)
+	recent := must(s.Reserve(ctx(t), in2, "a", idem(t, "new-1", "reserve", in2)))(t)
+	if n := must(s.PurgeIdempotencyKeys(ctx(t), 2))(t); n != 2 {
+		t.Fatalf("a batch of 2 purged %d keys", n)
+	}
+	if n := must(s.PurgeIdempotencyKeys(ctx(t), 100))(t); n != 1 {
+		t.Fatalf("the second batch purged %d keys, want the last old one", n)
+	}
+	if again := must(s.Reserve(ctx(t), in2, "a", idem(t, "new-1", "reserve", in2)))(t); again.ID != recent.ID {
+		t.Fatalf("a key inside its window no longer replays: %s vs %s", again.ID, recent.ID)
+	}
+	if n := must(s.PurgeReservations(ctx(t), retention, 100))(t); n != 0 {
+		t.Fatalf("purged %d reservations inside the retention", n)
+	}
+	movesBefore := len(must(s.Movements(ctx(t), p.ID, 0, 1000))(t))
+
+	// Day 31: the day-0 reservations are past the retention; the held one (expired but not
+	// yet swept) and one finished today stay.
+	clock.Advance(retention)
+	today := must(s.Reserve(ctx(t), reserve("RET-1", 1), "a", nil))(t)
+	must(s.CommitReservation(ctx(t), today.ID, "a", nil))(t)
+	if n := must(s.PurgeReservations(ctx(t), retention, 1))(t); n != 1 {
+		t.Fatalf("a batch of 1 purged %d reservations", n)
+	}
+	if n := must(s.PurgeReservations(ctx(t), retention, 100))(t); n != 1 {
+		t.Fatalf("the second batch purged %d reservations, want the other day-0 one", n)
+	}
+	for _, id := range []string{committed.ID, released.ID} {
+		_, err := s.Reservation(ctx(t), id)
+		wantCode(t, err, catalog.CodeNotFound)
+	}
+	for _, id := range []string{recent.ID, today.ID} {
+		if r := must(s.Reservation(ctx(t), id))(t); len(r.Lines) != 1 {
+			t.Fatalf("reservation %s lost its lines: %+v", id, r)
+		}
+	}
+	if moves := len(must(s.Movements(ctx(t), p.ID, 0, 1000))(t)); moves != movesBefore+2 {
+		t.Fatalf("%d movements after the purge, want the %d before and today's 2", moves, movesBefore)
+	}
+	if st := stockOf(t, s, p.ID); st.OnHand != 100-2+1-1 || st.Reserved != 4 {
+		t.Fatalf("the purge changed stock: %+v", st)
+	}
 }

@@ -359,6 +359,8 @@ func testListFilters(t *testing.T, s catalog.Store) {
 		{"active", catalog.ProductFilter{Statuses: []catalog.Status{catalog.StatusActive}}, []string{"TENT-1", "TENT-2", "STOVE-1", "BOOK-2", "BOOK-1"}},
 		{"draft or archived", catalog.ProductFilter{Statuses: []catalog.Status{catalog.StatusDraft, catalog.StatusArchived}}, []string{"TENT-3", "LAMP-1"}},
 		{"brand", catalog.ProductFilter{Brand: "Sunwise"}, []string{"TENT-2", "LAMP-1"}},
+		{"brand in another case", catalog.ProductFilter{Brand: "sUNWISE"}, []string{"TENT-2", "LAMP-1"}},
+		{"brand in lower case, combined", catalog.ProductFilter{Brand: "northpeak", Statuses: []catalog.Status{catalog.StatusActive}}, []string{"TENT-1", "STOVE-1"}},
 		{"price range", catalog.ProductFilter{Currency: "USD", MinPrice: ptr[int64](2999), MaxPrice: ptr[int64](18999)}, []string{"TENT-1", "TENT-2", "STOVE-1", "LAMP-1"}},
 		{"currency", catalog.ProductFilter{Currency: "EUR"}, []string{"BOOK-2"}},
 		{"in stock", catalog.ProductFilter{InStock: ptr(true), Category: "outdoor"}, []string{"TENT-1", "TENT-3", "STOVE-1", "LAMP-1"}},

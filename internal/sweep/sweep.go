@@ -1,10 +1,14 @@
-// Package sweep runs the catalog's timed work: it releases reservations whose hold has expired
-// and makes scheduled prices current. Every instance runs it; the stores let concurrent sweeps
-// skip each other's rows, so more instances only make it faster.
+// Package sweep runs the catalog's timed work: it releases reservations whose hold has expired,
+// makes scheduled prices current, and purges what the service no longer needs (idempotency keys
+// past their window, finished reservations past their retention; never the stock movements,
+// which are the audit). Every instance runs it; the stores let concurrent sweeps skip each
+// other's rows, so more instances only make it faster.
 package sweep
 
 import (
+	"cmp"
 	"context"
+	"io"
 	"log/slog"
 	"time"
 
@@ -14,10 +18,34 @@ import (
 // Batch bounds the rows one sweep transaction touches, keeping its locks short.
 const Batch = 500
 
-// Run sweeps every interval until ctx ends. expired, when set, is told how many reservations
-// each sweep released (for metrics).
-func Run(ctx context.Context, inv catalog.Inventory, interval time.Duration, log *slog.Logger, expired func(int)) {
-	t := time.NewTicker(interval)
+// DefaultRetention is how long finished reservations are kept when Options leave it zero.
+const DefaultRetention = 30 * 24 * time.Hour
+
+// Options configure the sweeper. The zero value works.
+type Options struct {
+	// Interval is the time between sweeps (0: one second).
+	Interval time.Duration
+	// Retention is how long finished reservations are kept (0: DefaultRetention).
+	Retention time.Duration
+	// Log receives one line per expired reservation and applied price, and the purge counts.
+	Log *slog.Logger
+	// Expired, when set, is told how many reservations each batch released (for metrics).
+	Expired func(int)
+}
+
+func (o Options) withDefaults() Options {
+	o.Interval = cmp.Or(o.Interval, time.Second)
+	o.Retention = cmp.Or(o.Retention, DefaultRetention)
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return o
+}
+
+// Run sweeps every interval until ctx ends.
+func Run(ctx context.Context, inv catalog.Inventory, opts Options) {
+	opts = opts.withDefaults()
+	t := time.NewTicker(opts.Interval)
 	defer t.Stop()
 	failing := false
 	for {
@@ -26,39 +54,80 @@ func Run(ctx context.Context, inv catalog.Inventory, interval time.Duration, log
 			return
 		case <-t.C:
 		}
-		err := Once(ctx, inv, expired)
+		err := Once(ctx, inv, opts)
 		switch {
 		case err != nil && !failing && ctx.Err() == nil:
-			log.Warn("sweep failed; retrying every interval", "err", err)
+			opts.Log.Warn("sweep failed; retrying every interval", "err", err)
 			failing = true
 		case err == nil && failing:
-			log.Info("sweep recovered")
+			opts.Log.Info("sweep recovered")
 			failing = false
 		}
 	}
 }
 
-// Once releases every expired reservation and applies every due price, in batches.
-func Once(ctx context.Context, inv catalog.Inventory, expired func(int)) error {
+// Once releases every expired reservation, applies every due price and purges what is past
+// its time, in batches.
+func Once(ctx context.Context, inv catalog.Inventory, opts Options) error {
+	opts = opts.withDefaults()
 	for {
-		n, err := inv.ExpireReservations(ctx, Batch)
+		rs, err := inv.ExpireReservations(ctx, Batch)
 		if err != nil {
 			return err
 		}
-		if n > 0 && expired != nil {
-			expired(n)
+		for _, r := range rs {
+			units := int64(0)
+			for _, l := range r.Lines {
+				units += l.Quantity
+			}
+			opts.Log.Info("reservation expired", "reservation_id", r.ID, "lines", len(r.Lines), "units", units,
+				"expires_at", r.ExpiresAt)
 		}
-		if n < Batch {
+		if len(rs) > 0 && opts.Expired != nil {
+			opts.Expired(len(rs))
+		}
+		if len(rs) < Batch {
 			break
 		}
 	}
 	for {
-		n, err := inv.ApplyDuePrices(ctx, Batch)
+		ps, err := inv.ApplyDuePrices(ctx, Batch)
 		if err != nil {
 			return err
 		}
-		if n < Batch {
-			return nil
+		for _, p := range ps {
+			opts.Log.Info("scheduled price applied", "price_id", p.ID, "product_id", p.ProductID,
+				"currency", p.Price.Currency, "amount", p.Price.Amount, "valid_from", p.ValidFrom)
+		}
+		if len(ps) < Batch {
+			break
+		}
+	}
+	keys, err := purge(ctx, func(ctx context.Context) (int, error) { return inv.PurgeIdempotencyKeys(ctx, Batch) })
+	if keys > 0 {
+		opts.Log.Info("purged idempotency keys past their window", "count", keys, "window", catalog.IdempotencyTTL)
+	}
+	if err != nil {
+		return err
+	}
+	reservations, err := purge(ctx, func(ctx context.Context) (int, error) {
+		return inv.PurgeReservations(ctx, opts.Retention, Batch)
+	})
+	if reservations > 0 {
+		opts.Log.Info("purged finished reservations past their retention", "count", reservations, "retention", opts.Retention)
+	}
+	return err
+}
+
+// purge runs one batch statement until a batch comes back short, one transaction per batch, so
+// a backlog is worked off without one long transaction.
+func purge(ctx context.Context, batch func(context.Context) (int, error)) (int, error) {
+	total := 0
+	for {
+		n, err := batch(ctx)
+		total += n
+		if err != nil || n < Batch {
+			return total, err
 		}
 	}
 }

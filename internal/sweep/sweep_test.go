@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,7 +41,7 @@ func TestRunReleasesExpiredReservations(t *testing.T) {
 	}
 	clock.Advance(2 * time.Minute)
 	released := make(chan int, 10)
-	go sweep.Run(ctx, s, 10*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)), func(k int) { released <- k })
+	go sweep.Run(ctx, s, sweep.Options{Interval: 10 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Expired: func(k int) { released <- k }})
 	total := 0
 	deadline := time.After(20 * time.Second)
 	for total < n {
@@ -57,5 +58,99 @@ func TestRunReleasesExpiredReservations(t *testing.T) {
 	}
 	if p.Stock.Reserved != 0 || p.Stock.Available != 2000 {
 		t.Fatalf("stock after the sweep: %+v", p.Stock)
+	}
+}
+
+// records is a slog.Handler that keeps what it is given.
+type records struct {
+	mu  sync.Mutex
+	all []slog.Record
+}
+
+func (h *records) Enabled(context.Context, slog.Level) bool { return true }
+func (h *records) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.all = append(h.all, r)
+	return nil
+}
+func (h *records) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *records) WithGroup(string) slog.Handler      { return h }
+
+// find returns the attributes of the records with message msg.
+func (h *records) find(msg string) []map[string]any {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []map[string]any
+	for _, r := range h.all {
+		if r.Message != msg {
+			continue
+		}
+		if r.Level != slog.LevelInfo {
+			continue
+		}
+		attrs := map[string]any{}
+		r.Attrs(func(a slog.Attr) bool {
+			attrs[a.Key] = a.Value.Any()
+			return true
+		})
+		out = append(out, attrs)
+	}
+	return out
+}
+
+// TestOnceLogsWhatItDoes: each expired reservation and each applied price is logged at info
+// with its IDs and counts, and the purges log their counts, through the logger it is given.
+func TestOnceLogsWhatItDoes(t *testing.T) {
+	ctx := context.Background()
+	clock := storetest.NewFakeClock()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "c.db"), sqlite.Options{Clock: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.CreateCategory(ctx, catalog.CategoryInput{Slug: "x", Name: "X"})
+	in := catalog.ProductInput{SKU: "LOG-1", Name: "Log", Category: "x", Status: catalog.StatusActive, Price: catalog.Money{Currency: "USD", Amount: 1}}
+	in.Normalize()
+	if err := s.Import(ctx, []catalog.NewProduct{{ProductInput: in, OnHand: 10}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.ProductBySKU(ctx, "LOG-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Reserve(ctx, catalog.ReservationInput{Lines: []catalog.ReservationLine{{SKU: "LOG-1", Quantity: 3}}, TTLSeconds: 60}, "a", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := clock.Now().Add(time.Minute)
+	if _, _, err := s.SetPrice(ctx, p.ID, catalog.PriceChange{Price: catalog.Money{Currency: "USD", Amount: 7}, ValidFrom: &from}, "a", 0); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Minute)
+
+	h := &records{}
+	if err := sweep.Once(ctx, s, sweep.Options{Log: slog.New(h)}); err != nil {
+		t.Fatal(err)
+	}
+	expired := h.find("reservation expired")
+	if len(expired) != 1 || expired[0]["reservation_id"] != r.ID || expired[0]["units"] != int64(3) || expired[0]["lines"] != int64(1) {
+		t.Fatalf("expiry log lines: %v", expired)
+	}
+	applied := h.find("scheduled price applied")
+	if len(applied) != 1 || applied[0]["product_id"] != p.ID || applied[0]["amount"] != int64(7) {
+		t.Fatalf("price log lines: %v", applied)
+	}
+
+	// A month later the expired reservation is purged, and that is logged with its count.
+	clock.Advance(sweep.DefaultRetention + time.Hour)
+	if err := sweep.Once(ctx, s, sweep.Options{Log: slog.New(h)}); err != nil {
+		t.Fatal(err)
+	}
+	if purged := h.find("purged finished reservations past their retention"); len(purged) != 1 || purged[0]["count"] != int64(1) {
+		t.Fatalf("purge log lines: %v", purged)
+	}
+	if _, err := s.Reservation(ctx, r.ID); catalog.ErrorCode(err) != catalog.CodeNotFound {
+		t.Fatalf("Reservation(%s) after the purge: %v, want not_found", r.ID, err)
 	}
 }
