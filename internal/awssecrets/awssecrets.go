@@ -88,14 +88,20 @@ func (c *Credentials) Current(ctx context.Context) (string, string, error) {
 	return c.user, c.password, nil
 }
 
-// Rejected fetches the credentials again after the database refused them.
-func (c *Credentials) Rejected(ctx context.Context) error {
+// Rejected fetches the credentials again after the database refused the password refused
+// ("" when the caller cannot tell, which means the cached one). A refusal of a password that is
+// no longer cached is stale news: another connection already moved on (during a rotation, to
+// AWSPENDING), and fetching again would turn the cache back to the old AWSCURRENT.
+func (c *Credentials) Rejected(ctx context.Context, refused string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.password != "" && refused != "" && refused != c.password {
+		return nil
+	}
 	if time.Since(c.fetched) < c.MinRefresh && c.password != "" {
 		return nil // another connection just refreshed them
 	}
-	refused := c.password
+	refused = c.password
 	v, err := c.fetch(ctx, "AWSCURRENT")
 	if err != nil {
 		return err

@@ -95,6 +95,16 @@ func connectionTrouble(err error) bool {
 		pgconn.SafeToRetry(err) || pgconn.Timeout(err)
 }
 
+// refusedPassword is the password a failed connection attempt used, so the credentials source
+// can tell a refusal of the password it holds from a late one of a password it already replaced.
+func refusedPassword(err error) string {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) && ce.Config != nil {
+		return ce.Config.Password
+	}
+	return ""
+}
+
 // authFailure reports a password the server refused (28P01) or an authorization failure
 // (28000), typically while connecting.
 func authFailure(err error) bool {

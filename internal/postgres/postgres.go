@@ -66,8 +66,9 @@ type Options struct {
 type Credentials interface {
 	// Current returns the user ("" keeps the connection string's) and password to connect with.
 	Current(ctx context.Context) (user, password string, err error)
-	// Rejected says the server refused the current password; the source fetches it again.
-	Rejected(ctx context.Context) error
+	// Rejected says the server refused password ("" when unknown); the source fetches it
+	// again unless it has already moved on from that password.
+	Rejected(ctx context.Context, password string) error
 }
 
 // Store is a catalog.Store on PostgreSQL.
@@ -298,7 +299,7 @@ func (s *Store) retry(ctx context.Context, fn func() error) error {
 		}
 		if s.creds != nil && authFailure(err) && attempt < maxAttempts {
 			// The password changed under us (a rotation): fetch it again and reconnect.
-			if rerr := s.creds.Rejected(ctx); rerr != nil {
+			if rerr := s.creds.Rejected(ctx, refusedPassword(err)); rerr != nil {
 				return storeError(ctx, errors.Join(err, rerr))
 			}
 			continue
@@ -340,7 +341,7 @@ func (s *Store) read(ctx context.Context, fn func(c *pgxpool.Conn) error) error 
 func (s *Store) withAuthRetry(ctx context.Context, fn func() error) error {
 	err := fn()
 	if s.creds != nil && authFailure(err) {
-		if rerr := s.creds.Rejected(ctx); rerr != nil {
+		if rerr := s.creds.Rejected(ctx, refusedPassword(err)); rerr != nil {
 			return errors.Join(err, rerr)
 		}
 		err = fn()
