@@ -102,3 +102,43 @@ func Compare(names []string, sums []Summary) string {
 	}
 	return b.String()
 }
+
+// SideBySide renders several runs of the same demand in columns, one line every `every`
+// seconds from second from: the origin demand, then per run the healthy tasks and the
+// requests/s beyond their capacity at 100% CPU.
+func SideBySide(names []string, runs []Result, from, every int) string {
+	if len(runs) == 0 {
+		return ""
+	}
+	if every < 1 {
+		every = 20
+	}
+	const col = 18
+	var b strings.Builder
+	fmt.Fprintf(&b, "%6s %8s", "time", "demand")
+	for i, n := range names {
+		if len(n) > col {
+			n = n[:col]
+		}
+		fmt.Fprintf(&b, " | %-*s", col, fmt.Sprintf("%d:%s", i+1, n))
+	}
+	b.WriteString("\n")
+	for t := max(0, from); t < len(runs[0].Seconds); t += every {
+		s0 := runs[0].Seconds[t]
+		fmt.Fprintf(&b, "%3d:%02d %8.0f", t/60, t%60, s0.Origin)
+		for _, r := range runs {
+			if t >= len(r.Seconds) {
+				fmt.Fprintf(&b, " | %-*s", col, "")
+				continue
+			}
+			s := r.Seconds[t]
+			cell := fmt.Sprintf("%2d ok", s.Healthy)
+			if s.Unserved > eps {
+				cell += fmt.Sprintf(" short %5.0f", s.Unserved)
+			}
+			fmt.Fprintf(&b, " | %-*s", col, cell)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
