@@ -120,3 +120,20 @@ func TestOwnTicksGrowWithWork(t *testing.T) {
 		t.Errorf("ClockTicks = %d", n)
 	}
 }
+
+// TestVCPUPerACU pins the ACU conversion: "each ACU is a combination of approximately 2 gibibytes
+// (GiB) of memory, corresponding CPU, and networking" (Aurora User Guide, Serverless v2
+// requirements,
+// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.requirements.html);
+// the r classes give 8 GiB per vCPU, so 2 GiB carries a quarter of one. Serverless v2 scales in
+// half-ACU steps from 0.5 (blueprint.MinACULimit).
+func TestVCPUPerACU(t *testing.T) {
+	const gibPerACU, gibPerVCPU = 2.0, 8.0
+	if VCPUPerACU != gibPerACU/gibPerVCPU {
+		t.Errorf("VCPUPerACU = %g, want %g", VCPUPerACU, gibPerACU/gibPerVCPU)
+	}
+	n, err := model().For(Mix{{"a", 1}}, 701) // 701 * 0.5 ms = 0.3505 vCPU -> 2.003 ACU -> 2.5
+	if err != nil || n.ACU != 2.5 {
+		t.Errorf("For(701).ACU = %g, %v; want 2.5 (half-ACU steps, rounded up)", n.ACU, err)
+	}
+}

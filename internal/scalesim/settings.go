@@ -102,8 +102,9 @@ type Assumptions struct {
 // "-AlarmLow": 15 datapoints within 15 minutes, at 90% of the target), see "How target tracking
 // scaling for Application Auto Scaling works",
 // https://docs.aws.amazon.com/autoscaling/application/userguide/target-tracking-scaling-policy-overview.html
-// (the page describes the managed alarms; the datapoint counts are those of the alarms it
-// creates, visible in the CloudWatch console).
+// (the page describes the managed alarms, and that capacity is removed only when the metric is
+// "typically more than 10%" below the target, hence LowAlarmFraction 0.9; the datapoint counts
+// are those of the alarms it creates, as the CloudWatch console shows them, not stated there).
 //
 // One-minute datapoints: "Amazon ECS sends metrics to CloudWatch at one-minute intervals",
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/available-metrics.html; the

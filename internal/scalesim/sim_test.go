@@ -404,3 +404,22 @@ func TestTimelineShowsShortfall(t *testing.T) {
 		t.Errorf("Timeline does not show the 800 req/s shortfall:\n%s", out)
 	}
 }
+
+// TestDefaultAssumptionsAreAWSBehaviour pins the AWS facts the simulation rests on. Sources:
+// https://docs.aws.amazon.com/autoscaling/application/userguide/target-tracking-scaling-policy-overview.html
+// (target tracking's managed alarms: 3 one-minute datapoints to scale out, 15 to scale in, scale-in
+// "typically more than 10%" below the target) and
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/available-metrics.html (ECS sends
+// metrics at one-minute intervals, which the simulation's datapoints are).
+func TestDefaultAssumptionsAreAWSBehaviour(t *testing.T) {
+	a := DefaultAssumptions()
+	if a.HighDatapoints != 3 || a.LowDatapoints != 15 || a.LowAlarmFraction != 0.9 {
+		t.Errorf("target tracking alarms = %d/%d datapoints at %.2f of target, want 3/15 at 0.90", a.HighDatapoints, a.LowDatapoints, a.LowAlarmFraction)
+	}
+	r := run(t, plain(), step(100, 100), 600)
+	for i, dp := range r.Datapoints {
+		if dp.Minute != i || dp.VisibleAt != 60*(i+1)+plain().Assumptions.MetricDelay {
+			t.Fatalf("datapoint %d = %+v, want one per minute, visible MetricDelay after it ends", i, dp)
+		}
+	}
+}
