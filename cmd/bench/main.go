@@ -6,6 +6,7 @@
 //
 //	go run ./cmd/bench -store postgres -products 100000 -duration 5s
 //	go run ./cmd/bench -scenarios fault -process=false
+//	go run ./cmd/bench -capacity -products 20000 -duration 3s   # capacity model and flash-sale simulation
 package main
 
 import (
