@@ -17,20 +17,21 @@ func runCapacity(ctx context.Context, cfg bench.CapacityConfig, stdout, stderr i
 		fmt.Fprintln(stderr, "bench: -capacity-baseline must be a number of requests/s above 0 and at most 10000000")
 		return 2
 	}
-	if !(cfg.RPSPerTask >= 0) || math.IsInf(cfg.RPSPerTask, 0) || !(cfg.EdgeHitRatio >= 0 && cfg.EdgeHitRatio < 1) {
-		fmt.Fprintln(stderr, "bench: -capacity-rps-per-task must be a non-negative number, -capacity-edge-hit in [0, 1)")
+	if !(cfg.RPSPerTask >= 0) || math.IsInf(cfg.RPSPerTask, 0) || !(cfg.EdgeHitRatio >= 0 && cfg.EdgeHitRatio < 1) ||
+		cfg.TaskStart < 0 || cfg.TaskStart > 600 {
+		fmt.Fprintln(stderr, "bench: -capacity-rps-per-task must be a non-negative number, -capacity-edge-hit in [0, 1), -capacity-task-start 0-600 seconds")
 		return 2
 	}
 	var err error
 	if cfg.RPSPerTask > 0 {
 		fmt.Fprintf(stdout, "catalog bench, capacity: simulation only, %.0f req/s per task given\n", cfg.RPSPerTask)
-		err = bench.PrintSimulation(stdout, cfg.RPSPerTask, cfg.Baseline, cfg.EdgeHitRatio)
+		err = bench.PrintSimulation(stdout, cfg.RPSPerTask, cfg)
 	} else {
 		fmt.Fprintf(stdout, "catalog bench, capacity: products=%d workers=%d duration=%s cpus=%d %s\n\n",
 			cfg.Products, cfg.Workers, cfg.Duration, runtime.NumCPU(), runtime.Version())
 		var costs []capacity.Cost
 		if costs, err = bench.MeasureCosts(ctx, cfg); err == nil {
-			err = bench.PrintCapacity(stdout, costs, cfg.Baseline, cfg.EdgeHitRatio)
+			err = bench.PrintCapacity(stdout, costs, cfg)
 		}
 	}
 	if err != nil {

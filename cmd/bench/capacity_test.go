@@ -13,6 +13,7 @@ func TestCapacityFlags(t *testing.T) {
 		{"-capacity", "-capacity-baseline", "NaN"},
 		{"-capacity", "-capacity-edge-hit", "1"},
 		{"-capacity", "-capacity-rps-per-task", "-5"},
+		{"-capacity", "-capacity-task-start", "-1"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(context.Background(), args, &out, &errb); code != 2 || !strings.Contains(errb.String(), "-capacity") {

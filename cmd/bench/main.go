@@ -49,6 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	baseline := fs.Float64("capacity-baseline", 2000, "with -capacity: the 1x traffic in requests/s of the baseline mix")
 	perTask := fs.Float64("capacity-rps-per-task", 0, "with -capacity: skip measuring and simulate with this many requests/s per task at the CPU target")
 	edgeHit := fs.Float64("capacity-edge-hit", 0, "with -capacity: the fraction of requests an edge cache answers, 0 to 0.99")
+	taskStart := fs.Int("capacity-task-start", 0, "with -capacity: seconds from desired count to a RUNNING task (0: the simulation's assumption, 50)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -70,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *capacity {
 		return runCapacity(ctx, bench.CapacityConfig{Binary: bin, Products: *products, Duration: *duration, Workers: *workers,
-			Baseline: *baseline, RPSPerTask: *perTask, EdgeHitRatio: *edgeHit, Progress: stderr}, stdout, stderr)
+			Baseline: *baseline, RPSPerTask: *perTask, EdgeHitRatio: *edgeHit, TaskStart: *taskStart, Progress: stderr}, stdout, stderr)
 	}
 	if *scale != "" {
 		var sizes []int

@@ -31,7 +31,9 @@ type CapacityConfig struct {
 	RPSPerTask float64
 	// EdgeHitRatio is the share of requests an edge cache answers (0: none, as today).
 	EdgeHitRatio float64
-	Progress     io.Writer
+	// TaskStart, when positive, replaces the assumed seconds from desired count to RUNNING.
+	TaskStart int
+	Progress  io.Writer
 }
 
 // capacityScenarios are the scenarios measured for the model: those that reach the service
@@ -148,7 +150,8 @@ func MeasureCosts(ctx context.Context, cfg CapacityConfig) ([]capacity.Cost, err
 
 // PrintCapacity prints the model from costs, then the flash-sale simulation of the stacks as
 // they are and of the alternatives.
-func PrintCapacity(w io.Writer, costs []capacity.Cost, baseline, edgeHit float64) error {
+func PrintCapacity(w io.Writer, costs []capacity.Cost, cfg CapacityConfig) error {
+	baseline := cfg.Baseline
 	m := capacity.FromBlueprint(costs)
 	fmt.Fprintf(w, "CPU per request (catalog process and PostgreSQL processes, /proc/<pid>/stat utime+stime over requests answered)\n")
 	fmt.Fprintf(w, "%-30s %10s %14s %14s %18s\n", "scenario", "driven/s", "server µs/req", "db µs/req", "req/s per task@70%")
@@ -175,16 +178,20 @@ func PrintCapacity(w io.Writer, costs []capacity.Cost, baseline, edgeHit float64
 	prod, _ := blueprint.LookupEnvironment("prod")
 	fmt.Fprintf(w, "(tasks at %.0f%% CPU, at least %d; ACU: database vCPU / %.2f vCPU per ACU / %.0f%%, in half-ACU steps, at least %.1f; prod allows %g-%g ACU and %d-%d tasks)\n",
 		m.TargetPercent, m.MinTasks, capacity.VCPUPerACU, m.TargetPercent, blueprint.MinACULimit, prod.MinACU, prod.MaxACU, blueprint.MinTasks, blueprint.MaxTasks)
-	return PrintSimulation(w, rps, baseline, edgeHit)
+	return PrintSimulation(w, rps, cfg)
 }
 
 // PrintSimulation runs the flash sale (baseline, then 10x over 2 minutes from minute 5) against
 // the stacks' settings and the alternatives, and prints the timeline and a comparison.
-func PrintSimulation(w io.Writer, rpsPerTask, baseline, edgeHit float64) error {
+func PrintSimulation(w io.Writer, rpsPerTask float64, cfg CapacityConfig) error {
+	baseline := cfg.Baseline
 	const seconds, every = 1200, 20
 	ramp := scalesim.FlashSale(baseline)
 	base := scalesim.Current(rpsPerTask)
-	base.EdgeHitRatio = edgeHit
+	base.EdgeHitRatio = cfg.EdgeHitRatio
+	if cfg.TaskStart > 0 {
+		base.Assumptions.TaskStart = cfg.TaskStart
+	}
 	a := base.Assumptions
 	fmt.Fprintf(w, "\nflash sale: %.0f req/s, then 10x over %d s from %d:%02d, held; %.0f req/s per task at %.0f%% CPU; tasks %d-%d; edge hit ratio %.0f%%\n",
 		baseline, ramp.RampSeconds, ramp.Start/60, ramp.Start%60, rpsPerTask, base.Stack.CPUTargetPercent, base.Stack.MinTasks, base.Stack.MaxTasks, base.EdgeHitRatio*100)

@@ -37,10 +37,10 @@ func TestMeasureCosts(t *testing.T) {
 
 func TestPrintSimulation(t *testing.T) {
 	var out bytes.Buffer
-	if err := PrintSimulation(&out, 1000, 1000, 0); err != nil {
+	if err := PrintSimulation(&out, 1000, CapacityConfig{Baseline: 1000, TaskStart: 20}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"the stacks as they are", "side by side", "+ request count tracking", "+ step scaling", "+ scheduled minimum", "capacity at target meets demand"} {
+	for _, want := range []string{"the stacks as they are", "side by side", "+ request count tracking", "+ step scaling", "+ scheduled minimum", "capacity at target meets demand", "task start 20 s"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
