@@ -6,6 +6,7 @@
 //
 //	go run ./cmd/bench -store postgres -products 100000 -duration 5s
 //	go run ./cmd/bench -scenarios fault -process=false
+//	go run ./cmd/bench -capacity -products 20000 -duration 3s   # capacity model and flash-sale simulation
 package main
 
 import (
@@ -44,6 +45,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	faults := fs.Bool("faults", true, "also run the fault scenarios (names start with \"fault:\"), on a throw-away cluster of their own")
 	phase := fs.Duration("fault-phase", 2*time.Second, "length of each step of a fault scenario")
 	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL to use (default: a throw-away cluster)")
+	capacity := fs.Bool("capacity", false, "instead of the suite, measure CPU per request of the binary and PostgreSQL, print the capacity model and simulate a 10x flash sale (see docs/capacity.md)")
+	baseline := fs.Float64("capacity-baseline", 2000, "with -capacity: the 1x traffic in requests/s of the baseline mix")
+	perTask := fs.Float64("capacity-rps-per-task", 0, "with -capacity: skip measuring and simulate with this many requests/s per task at the CPU target")
+	edgeHit := fs.Float64("capacity-edge-hit", 0, "with -capacity: the fraction of requests an edge cache answers, 0 to 0.99")
+	taskStart := fs.Int("capacity-task-start", 0, "with -capacity: seconds from desired count to a RUNNING task (0: the simulation's assumption, 50)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -62,6 +68,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				cfg.Scenarios = append(cfg.Scenarios, s)
 			}
 		}
+	}
+	if *capacity {
+		return runCapacity(ctx, bench.CapacityConfig{Binary: bin, Products: *products, Duration: *duration, Workers: *workers,
+			Baseline: *baseline, RPSPerTask: *perTask, EdgeHitRatio: *edgeHit, TaskStart: *taskStart, Progress: stderr}, stdout, stderr)
 	}
 	if *scale != "" {
 		var sizes []int

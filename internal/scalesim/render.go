@@ -1,0 +1,144 @@
+package scalesim
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Timeline renders a run as text, one line every `every` seconds: demand and healthy capacity
+// (at 100% CPU) as bars on one scale, and the tasks healthy/registering/starting of desired.
+// A '#' is capacity covering demand, '!' demand beyond capacity, '.' spare capacity.
+func Timeline(r Result, every, width int) string {
+	if every < 1 {
+		every = 15
+	}
+	if width < 10 {
+		width = 40
+	}
+	top := 0.0
+	for _, s := range r.Seconds {
+		top = max(top, s.Origin, s.CapacityFull)
+	}
+	if top == 0 {
+		top = 1
+	}
+	cells := func(v float64) int { return int(math.Round(v / top * float64(width))) }
+	var b strings.Builder
+	fmt.Fprintf(&b, "%6s  %-*s  %8s %8s  %s\n", "time", width, "origin demand vs healthy capacity", "demand", "capacity", "tasks ok/reg/start (desired)")
+	for _, s := range r.Seconds {
+		if s.T%every != 0 {
+			continue
+		}
+		d, c := cells(s.Origin), cells(s.CapacityFull)
+		bar := strings.Repeat("#", min(d, c)) + strings.Repeat("!", max(0, d-c)) + strings.Repeat(".", max(0, c-d))
+		mark := ""
+		if s.Unserved > eps {
+			mark = fmt.Sprintf("  short %.0f/s", s.Unserved)
+		}
+		fmt.Fprintf(&b, "%3d:%02d  %-*s  %8.0f %8.0f  %2d/%d/%d (%d)%s\n", s.T/60, s.T%60, width, bar, s.Origin, s.CapacityFull,
+			s.Healthy, s.Registering, s.Starting, s.Desired, mark)
+	}
+	return b.String()
+}
+
+// String renders the summary on one line.
+func (s Summary) String() string {
+	when := func(n int) string {
+		if n < 0 {
+			return "never (within the run)"
+		}
+		return fmt.Sprintf("%d s after the ramp starts", n)
+	}
+	return fmt.Sprintf("capacity at target meets demand %s; no request unserved from %s; peak unserved %.0f req/s, %.0f requests unserved in total (%.0f served above the CPU target); peak desired %d tasks",
+		when(s.MetAfter), when(s.FullAfter), s.PeakUnserved, s.TotalUnserved, s.TotalOverTarget, s.PeakDesired)
+}
+
+// Alternative is a named variant of the settings, to compare stack changes.
+type Alternative struct {
+	Name     string
+	Settings Settings
+}
+
+// Alternatives returns the stacks as they are and the changes issue 19 lists, each built from
+// base (normally Current): scaling on ALB request count per target at the requests per minute a
+// task serves at the CPU target, step scaling on a one-datapoint CPU alarm, a scheduled minimum
+// that covers the sale's peak from saleStart-leadSeconds, and the combination of request count
+// tracking with the scheduled minimum. peak is the sale's peak origin demand in requests/s.
+func Alternatives(base Settings, peak float64, saleStart, leadSeconds int) []Alternative {
+	with := func(name string, f func(*Settings)) Alternative {
+		s := base
+		s.Policies = append([]Policy(nil), base.Policies...)
+		s.Scheduled = append([]Scheduled(nil), base.Scheduled...)
+		f(&s)
+		return Alternative{Name: name, Settings: s}
+	}
+	reqPolicy := Policy{Kind: RequestTracking, Target: base.RPSPerTask * 60}
+	step := Policy{Kind: StepCPU, Threshold: base.Stack.CPUTargetPercent + 10, Datapoints: 1,
+		Steps: []Step{{LowerBound: 0, PercentChange: 100}, {LowerBound: 20, PercentChange: 200}}}
+	need := clamp(ceil(peak/base.RPSPerTask), base.Stack.MinTasks, base.Stack.MaxTasks)
+	sched := Scheduled{At: max(0, saleStart-leadSeconds), MinTasks: need}
+	return []Alternative{
+		with("as is: CPU target tracking", func(*Settings) {}),
+		with("+ request count tracking", func(s *Settings) { s.Policies = append(s.Policies, reqPolicy) }),
+		with("+ step scaling (1 datapoint)", func(s *Settings) { s.Policies = append(s.Policies, step) }),
+		with(fmt.Sprintf("+ scheduled minimum %d", need), func(s *Settings) { s.Scheduled = append(s.Scheduled, sched) }),
+		with("+ request count + step", func(s *Settings) { s.Policies = append(s.Policies, reqPolicy, step) }),
+	}
+}
+
+// Compare renders one summary line per alternative, side by side in a table.
+func Compare(names []string, sums []Summary) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-32s %12s %12s %14s %16s %8s\n", "policy", "met target", "none short", "peak short/s", "short requests", "tasks")
+	when := func(n int) string {
+		if n < 0 {
+			return "never"
+		}
+		return fmt.Sprintf("%d s", n)
+	}
+	for i, s := range sums {
+		fmt.Fprintf(&b, "%-32s %12s %12s %14.0f %16.0f %8d\n", names[i], when(s.MetAfter), when(s.FullAfter), s.PeakUnserved, s.TotalUnserved, s.PeakDesired)
+	}
+	return b.String()
+}
+
+// SideBySide renders several runs of the same demand in columns, one line every `every`
+// seconds from second from: the origin demand, then per run the healthy tasks and the
+// requests/s beyond their capacity at 100% CPU.
+func SideBySide(names []string, runs []Result, from, every int) string {
+	if len(runs) == 0 {
+		return ""
+	}
+	if every < 1 {
+		every = 20
+	}
+	const col = 18
+	var b strings.Builder
+	fmt.Fprintf(&b, "%6s %8s", "time", "demand")
+	for i, n := range names {
+		if len(n) > col {
+			n = n[:col]
+		}
+		fmt.Fprintf(&b, " | %-*s", col, fmt.Sprintf("%d:%s", i+1, n))
+	}
+	b.WriteString("\n")
+	for t := max(0, from); t < len(runs[0].Seconds); t += every {
+		s0 := runs[0].Seconds[t]
+		fmt.Fprintf(&b, "%3d:%02d %8.0f", t/60, t%60, s0.Origin)
+		for _, r := range runs {
+			if t >= len(r.Seconds) {
+				fmt.Fprintf(&b, " | %-*s", col, "")
+				continue
+			}
+			s := r.Seconds[t]
+			cell := fmt.Sprintf("%2d ok", s.Healthy)
+			if s.Unserved > eps {
+				cell += fmt.Sprintf(" short %5.0f", s.Unserved)
+			}
+			fmt.Fprintf(&b, " | %-*s", col, cell)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
