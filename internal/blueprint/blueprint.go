@@ -241,6 +241,10 @@ type Alarm struct {
 	Dimensions []string
 	// TreatMissingData is how a gap counts; "breaching" where silence means trouble.
 	TreatMissingData string
+	// NeedsService marks alarms that only make sense once the ECS service exists: they name it,
+	// or they would page during a bootstrap deploy that has no tasks yet. Both stacks create
+	// them only with an image.
+	NeedsService bool
 }
 
 // Alarm dimension names.
@@ -259,14 +263,14 @@ var Alarms = []Alarm{
 		Namespace: "AWS/ECS", Metric: "CPUUtilization", Statistic: "Average",
 		Comparison: "GreaterThanThreshold", Threshold: 80,
 		PeriodSeconds: 60, EvaluationPeriods: 3, DatapointsToAlarm: 3,
-		Dimensions: []string{DimClusterName, DimServiceName}, TreatMissingData: "notBreaching",
+		Dimensions: []string{DimClusterName, DimServiceName}, TreatMissingData: "notBreaching", NeedsService: true,
 	},
 	{
 		Purpose: "healthy-tasks-low", Description: "Fewer than 2 healthy catalog tasks behind the load balancer",
 		Namespace: "AWS/ApplicationELB", Metric: "HealthyHostCount", Statistic: "Minimum",
 		Comparison: "LessThanThreshold", Threshold: 2,
 		PeriodSeconds: 60, EvaluationPeriods: 2, DatapointsToAlarm: 2,
-		Dimensions: []string{DimTargetGroup, DimLoadBalancer}, TreatMissingData: "breaching",
+		Dimensions: []string{DimTargetGroup, DimLoadBalancer}, TreatMissingData: "breaching", NeedsService: true,
 	},
 	{
 		Purpose: "alb-5xx", Description: "Catalog targets answered more than 10 5xx responses a minute",
@@ -329,6 +333,11 @@ const (
 	MinACULimit = 0.5
 	MaxACULimit = 256
 )
+
+// ACUChoices are the capacities the CloudFormation parameters offer (CloudFormation rules cannot
+// compare numbers, so min <= max is checked by enumerating these); every one is a 0.5 step
+// within MinACULimit..MaxACULimit. The Pulumi program accepts every 0.5 step.
+var ACUChoices = []float64{0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256}
 
 // SuffixPattern is what an environment suffix must match: lower case because ECR and several
 // other names must be; hyphens only between letters or digits, because RDS refuses identifiers

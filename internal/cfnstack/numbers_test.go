@@ -109,7 +109,9 @@ func TestNumbersMatchTheBlueprint(t *testing.T) {
 		for i, id := range ids {
 			p := tp.props(t, id)
 			want(t, id+" CIDR", p["CidrBlock"], cidrs[i])
-			want(t, id+" AZ", p["AvailabilityZone"], map[string]any{"Fn::Select": []any{i, map[string]any{"Fn::GetAZs": ""}}})
+			want(t, id+" AZ", p["AvailabilityZone"], map[string]any{"Fn::If": []any{CondDefaultAZs,
+				map[string]any{"Fn::Select": []any{i, map[string]any{"Fn::GetAZs": ""}}},
+				map[string]any{"Fn::Select": []any{i, map[string]any{"Fn::Split": []any{",", map[string]any{"Ref": ParamAvailabilityZones}}}}}}})
 		}
 	}
 	if n := len(tp.ofType("AWS::EC2::NatGateway")); n != blueprint.AZCount {
@@ -132,7 +134,8 @@ func TestNumbersMatchTheBlueprint(t *testing.T) {
 	// Database.
 	db := tp.props(t, IDDBCluster)
 	want(t, "engine", db["Engine"], blueprint.DBEngine)
-	want(t, "engine version", db["EngineVersion"], blueprint.DBEngineVersion)
+	want(t, "engine version", db["EngineVersion"], map[string]any{"Ref": ParamDBEngineVersion})
+	want(t, "engine version default", tp.Parameters[ParamDBEngineVersion]["Default"], blueprint.DBEngineVersion)
 	want(t, "DB port", db["Port"], blueprint.DBPort)
 	want(t, "DB name", db["DatabaseName"], blueprint.DBName)
 	want(t, "parameter family", tp.props(t, IDDBParameterGroup)["Family"], blueprint.DBParameterGroupFamily)

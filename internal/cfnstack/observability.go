@@ -177,7 +177,11 @@ func (b *builder) alarms(Options) error {
 		} else {
 			props["Statistic"] = a.Statistic
 		}
-		b.add(AlarmID(a.Purpose), "AWS::CloudWatch::Alarm", props)
+		var opts []func(*cfn.Resource)
+		if a.NeedsService {
+			opts = append(opts, when(CondHasImage))
+		}
+		b.add(AlarmID(a.Purpose), "AWS::CloudWatch::Alarm", props, opts...)
 	}
 	return nil
 }
@@ -210,6 +214,9 @@ func (b *builder) dashboard(Options) error {
 			"metrics": metrics,
 		}
 	}
+	// The service widgets exist only with the service (HasImage); without it their ${Service.Name}
+	// would name a resource that does not exist.
+	serviceWidgets := map[int]bool{3: true, 4: true}
 	widgets := []widget{
 		{"metric", 0, 0, 12, 6, metric("ALB requests and 5xx", "Sum",
 			[]any{"AWS/ApplicationELB", "RequestCount", "LoadBalancer", lb},
@@ -234,9 +241,20 @@ func (b *builder) dashboard(Options) error {
 	if err != nil {
 		return err
 	}
+	var bootstrap []widget
+	for i, w := range widgets {
+		if !serviceWidgets[i] {
+			bootstrap = append(bootstrap, w)
+		}
+	}
+	bootstrapBody, err := json.Marshal(map[string]any{"widgets": bootstrap})
+	if err != nil {
+		return err
+	}
+	// CloudWatch dashboards take no tags (AWS::CloudWatch::Dashboard has no Tags property).
 	b.add(IDDashboard, "AWS::CloudWatch::Dashboard", map[string]any{
 		"DashboardName": name("dashboard", blueprint.Project),
-		"DashboardBody": cfn.Sub(string(body)),
+		"DashboardBody": cfn.If(CondHasImage, cfn.Sub(string(body)), cfn.Sub(string(bootstrapBody))),
 	})
 	return nil
 }
