@@ -57,11 +57,11 @@ func (b *builder) parameters(opts Options) error {
 	p := b.t.Parameters
 	p[ParamEnvironmentSuffix] = &cfn.Parameter{
 		Type:                  "String",
-		Description:           "Suffix in every resource name ({type}-{purpose}-{suffix}); keeps stacks apart. Lower-case letters, digits and inner hyphens.",
+		Description:           "Suffix in every resource name ({type}-{purpose}-{suffix}); keeps stacks apart. Lower-case letters and digits, single hyphens only between them.",
 		AllowedPattern:        blueprint.SuffixPattern,
 		MinLength:             cfn.Int(1),
 		MaxLength:             cfn.Int(blueprint.MaxSuffixLength),
-		ConstraintDescription: "1-" + strconv.Itoa(blueprint.MaxSuffixLength) + " lower-case letters, digits or inner hyphens (ALB and target group names are limited to 32 characters).",
+		ConstraintDescription: "1-" + strconv.Itoa(blueprint.MaxSuffixLength) + " lower-case letters or digits with single hyphens between them (RDS refuses '--' and a trailing '-'; ALB and target group names are limited to 32 characters).",
 	}
 	var envNames []string
 	for _, e := range blueprint.Environments {
