@@ -125,6 +125,13 @@ func TestNumbersMatchTheBlueprint(t *testing.T) {
 	}
 	want(t, "NAT mode default", tp.Parameters[ParamNATGatewayMode]["Default"], blueprint.NATPerAZ)
 
+	// The platform images are built for.
+	want(t, "runtime platform", tp.props(t, IDTaskDefinition)["RuntimePlatform"],
+		map[string]any{"OperatingSystemFamily": blueprint.ECSOperatingSystemFamily, "CpuArchitecture": blueprint.ECSCPUArchitecture()})
+	if blueprint.ImagePlatform != "linux/amd64" || blueprint.ECSCPUArchitecture() != "X86_64" {
+		t.Errorf("ImagePlatform %s maps to %s; the task definition pins X86_64", blueprint.ImagePlatform, blueprint.ECSCPUArchitecture())
+	}
+
 	// Registry.
 	repo := tp.props(t, IDRepository)
 	want(t, "tag mutability", repo["ImageTagMutability"], "IMMUTABLE")
