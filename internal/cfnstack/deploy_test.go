@@ -461,3 +461,55 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 		}
 	}
 }
+
+// TestDeployZonesFromParameterOrGetAZs: every availability zone in the template (subnets and
+// database instances) is the AvailabilityZones parameter's when it is set, and Fn::GetAZs'
+// (zones with a default subnet, never a Local Zone) otherwise; the writer and reader differ.
+func TestDeployZonesFromParameterOrGetAZs(t *testing.T) {
+	tp := underTest(t)
+	for _, sc := range []struct {
+		name  string
+		param string
+		want  func(i int) any
+	}{
+		{"default", "", func(i int) any { return map[string]any{"Fn::Select": []any{float64(i), map[string]any{"Fn::GetAZs": ""}}} }},
+		{"given", "us-east-1a,us-east-1b,us-east-1c", func(i int) any {
+			return map[string]any{"Fn::Select": []any{float64(i), map[string]any{"Fn::Split": []any{",", map[string]any{"Ref": ParamAvailabilityZones}}}}}
+		}},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			conds := conditions(t, tp, map[string]string{ParamEnvironmentSuffix: "dev", ParamAvailabilityZones: sc.param})
+			seen := 0
+			for _, id := range tp.ResourceIDs() {
+				r := tp.Resources[id]
+				v, ok := r.Properties["AvailabilityZone"]
+				if !ok {
+					continue
+				}
+				seen++
+				got, _ := json.Marshal(chosen(v, conds))
+				matched := false
+				for i := range blueprint.AZCount {
+					w, _ := json.Marshal(sc.want(i))
+					if string(got) == string(w) {
+						matched = true
+					}
+				}
+				if !matched {
+					t.Errorf("%s AvailabilityZone = %s, want a zone from %s", id, got, map[bool]string{true: "Fn::GetAZs", false: "the AvailabilityZones parameter"}[sc.param == ""])
+				}
+			}
+			if seen != 3*blueprint.AZCount+2 {
+				t.Errorf("%d resources with an AvailabilityZone, want %d (9 subnets, 2 instances)", seen, 3*blueprint.AZCount+2)
+			}
+			w, r := tp.Resources[IDDBWriter].Properties["AvailabilityZone"], tp.Resources[IDDBReader].Properties["AvailabilityZone"]
+			if a, b := fmt.Sprint(chosen(w, conds)), fmt.Sprint(chosen(r, conds)); a == b {
+				t.Errorf("writer and reader share the zone %s", a)
+			}
+		})
+	}
+	if p := tp.Parameters[ParamAvailabilityZones]; p == nil || !regexp.MustCompile(p.AllowedPattern).MatchString("us-east-1a,us-east-1b,us-east-1c") ||
+		regexp.MustCompile(p.AllowedPattern).MatchString("us-east-1a,us-east-1b") {
+		t.Errorf("AvailabilityZones must accept exactly three zone names: %+v", p)
+	}
+}
