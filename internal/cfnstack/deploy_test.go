@@ -472,7 +472,9 @@ func TestDeployZonesFromParameterOrGetAZs(t *testing.T) {
 		param string
 		want  func(i int) any
 	}{
-		{"default", "", func(i int) any { return map[string]any{"Fn::Select": []any{float64(i), map[string]any{"Fn::GetAZs": ""}}} }},
+		{"default", "", func(i int) any {
+			return map[string]any{"Fn::Select": []any{float64(i), map[string]any{"Fn::GetAZs": ""}}}
+		}},
 		{"given", "us-east-1a,us-east-1b,us-east-1c", func(i int) any {
 			return map[string]any{"Fn::Select": []any{float64(i), map[string]any{"Fn::Split": []any{",", map[string]any{"Ref": ParamAvailabilityZones}}}}}
 		}},
@@ -511,5 +513,30 @@ func TestDeployZonesFromParameterOrGetAZs(t *testing.T) {
 	if p := tp.Parameters[ParamAvailabilityZones]; p == nil || !regexp.MustCompile(p.AllowedPattern).MatchString("us-east-1a,us-east-1b,us-east-1c") ||
 		regexp.MustCompile(p.AllowedPattern).MatchString("us-east-1a,us-east-1b") {
 		t.Errorf("AvailabilityZones must accept exactly three zone names: %+v", p)
+	}
+}
+
+// TestDeployReplaceableWithoutFixedNames: resources whose ordinary changes replace them (a
+// security group's description, a target group's port) have no fixed name, because
+// CloudFormation cannot replace a custom-named resource; their Name tag carries the convention.
+func TestDeployReplaceableWithoutFixedNames(t *testing.T) {
+	tp := underTest(t)
+	for typ, prop := range map[string]string{"AWS::EC2::SecurityGroup": "GroupName", "AWS::ElasticLoadBalancingV2::TargetGroup": "Name"} {
+		for _, id := range tp.ResourceIDs() {
+			r := tp.Resources[id]
+			if r.Type != typ {
+				continue
+			}
+			if v, ok := r.Properties[prop]; ok {
+				t.Errorf("%s.%s = %v: a fixed name blocks replacement", id, prop, v)
+			}
+			named := false
+			for _, tag := range asList(r.Properties["Tags"]) {
+				named = named || tag.(map[string]any)["Key"] == "Name"
+			}
+			if !named {
+				t.Errorf("%s has no Name tag", id)
+			}
+		}
 	}
 }

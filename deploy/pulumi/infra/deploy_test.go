@@ -29,7 +29,7 @@ var namedInputs = map[string]map[string]awsnames.Kind{
 	tDBSubnets:  {"name": awsnames.DBSubnetGroupName},
 	tDBParams:   {"name": awsnames.DBParameterGroupName},
 	tALB:        {"name": awsnames.LoadBalancerName},
-	tTG:         {"name": awsnames.TargetGroupName},
+	tTG:         {"name": awsnames.TargetGroupName, "namePrefix": awsnames.TargetGroupName},
 	tRepo:       {"name": awsnames.ECRRepositoryName},
 	tRole:       {"name": awsnames.IAMRoleName, "path": awsnames.IAMPath},
 	tRolePolicy: {"name": awsnames.IAMPolicyName},
@@ -76,6 +76,7 @@ func TestDeployNamesFollowAWSRules(t *testing.T) {
 						continue
 					}
 					if k == "namePrefix" {
+						// The provider appends 26 random characters.
 						v += pulumiRandomSuffix
 					}
 					checked++
@@ -307,4 +308,22 @@ func TestDeployDatabaseSettings(t *testing.T) {
 	if got := td.str("runtimePlatform.cpuArchitecture"); got != blueprint.ECSCPUArchitecture() {
 		t.Errorf("task definition CPU architecture = %q, want %q (blueprint.ImagePlatform %s)", got, blueprint.ECSCPUArchitecture(), blueprint.ImagePlatform)
 	}
+}
+
+// TestDeployReplaceableWithoutFixedNames: resources whose ordinary changes replace them while
+// in use (a security group's description, a target group's port) have a name prefix, not a
+// name, so the replacement can be created before the old one is deleted.
+func TestDeployReplaceableWithoutFixedNames(t *testing.T) {
+	forEachConfig(t, func(t *testing.T, r *run) {
+		for _, typ := range []string{tSG, tTG} {
+			for _, x := range r.of(typ) {
+				if x.str("name") != "" || x.str("namePrefix") == "" {
+					t.Errorf("%s %s: name %q, namePrefix %q; want only a prefix", typ, x.Name, x.str("name"), x.str("namePrefix"))
+				}
+				if x.str("tags.Name") == "" {
+					t.Errorf("%s %s has no Name tag", typ, x.Name)
+				}
+			}
+		}
+	})
 }

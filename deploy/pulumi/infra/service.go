@@ -185,9 +185,12 @@ func (s *Service) loadBalancer(ctx *pulumi.Context, cfg Config, net *Network, pa
 	if err != nil {
 		return err
 	}
+	// A name prefix, not a name: port, protocol and target type replace a target group, and a
+	// replacement with the same name cannot be created while the old one is in use. The Name tag
+	// carries tg-catalog-{suffix}.
 	tgName := cfg.Name("tg", blueprint.Project)
 	s.TargetGroup, err = lb.NewTargetGroup(ctx, tgName, &lb.TargetGroupArgs{
-		Name:                pulumi.String(tgName),
+		NamePrefix:          pulumi.String(targetGroupNamePrefix),
 		Port:                pulumi.Int(blueprint.AppPort),
 		Protocol:            pulumi.String("HTTP"),
 		TargetType:          pulumi.String("ip"),
@@ -352,6 +355,10 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, db *Dat
 	}, parent, pulumi.IgnoreChanges([]string{"desiredCount"}), pulumi.DependsOn(deps))
 	return err
 }
+
+// targetGroupNamePrefix is the target group's name prefix (at most 6 characters); the provider
+// appends a random suffix.
+const targetGroupNamePrefix = "tg-"
 
 // tmpVolume is the task's scratch volume, mounted at blueprint.TmpfsPath: the only writable
 // path, since the root filesystem is read-only.
