@@ -203,7 +203,8 @@ func ValidateDBEngineVersion(v string) error {
 	return nil
 }
 
-// DBURL returns the connection string both stacks store under ParamDBURL: no password (the
+// DBURL returns the connection string stored under ParamDBURL (the Pulumi stack's SecureString;
+// the template stores the parts, host, port and name, as String parameters): no password (the
 // service reads it from the RDS-managed secret) and no sslrootcert, because libpq and pgx read
 // sslrootcert as a file path. A client downloads the RDS CA bundle (RDSCABundleURL) and appends
 // "&sslrootcert=<path>"; the catalog binary verifies against its embedded bundle instead.
@@ -411,8 +412,9 @@ const (
 	EnvEnvironment     = "APP_ENV"
 )
 
-// ImagePlatform is the one platform the task definition runs (ECS CpuArchitecture
-// ECSCPUArchitecture): build and push images for it (docker buildx build --platform).
+// ImagePlatform is the one platform the task definitions of both stacks run (their
+// runtimePlatform is ECSCPUArchitecture of it): build and push images for it, for example
+// docker buildx build --platform linux/amd64.
 const ImagePlatform = "linux/amd64"
 
 // ECSCPUArchitecture is ImagePlatform in the ECS task definition's runtimePlatform terms.
