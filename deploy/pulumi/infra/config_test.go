@@ -186,3 +186,19 @@ func TestProgramRunsWithValidConfig(t *testing.T) {
 		t.Errorf("program registered %d resources, want the whole stack", len(resources))
 	}
 }
+
+// The whole program runs without an image: the bootstrap deploy registers no service.
+func TestProgramRunsWithoutImage(t *testing.T) {
+	resources, err := runProgram(map[string]string{infra.KeyAPIKeys: goodKeys, infra.KeySuffix: "boot"}, infra.KeyAPIKeys)
+	if err != nil {
+		t.Fatalf("program without an image = %v, want the bootstrap deploy", err)
+	}
+	for _, r := range resources {
+		if r.Type == tService || r.Type == tTaskDef {
+			t.Errorf("bootstrap deploy registered %s %s", r.Type, r.Name)
+		}
+	}
+	if len(resources) < 50 {
+		t.Errorf("bootstrap deploy registered %d resources, want the whole stack but the service", len(resources))
+	}
+}

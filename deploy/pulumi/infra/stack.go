@@ -95,6 +95,11 @@ func Program(get func(key string) (string, bool), isSecret func(key string) bool
 		if err != nil {
 			return err
 		}
+		if !cfg.HasImage() {
+			// Not an error: the bootstrap deploy (README "Deploy"). Say what comes next.
+			_ = ctx.Log.Info(fmt.Sprintf("no %s:%s or %s:%s: deploying without the ECS service; push an image to the ecrRepositoryUri output, "+
+				"then pulumi config set %s:%s <tag> and pulumi up", ConfigNamespace, KeyImageTag, ConfigNamespace, KeyImage, ConfigNamespace, KeyImageTag), nil)
+		}
 		st, err := Build(ctx, cfg)
 		if err != nil {
 			return err
