@@ -214,9 +214,6 @@ func (b *builder) dashboard(Options) error {
 			"metrics": metrics,
 		}
 	}
-	// The service widgets exist only with the service (HasImage); without it their ${Service.Name}
-	// would name a resource that does not exist.
-	serviceWidgets := map[int]bool{3: true, 4: true}
 	widgets := []widget{
 		{"metric", 0, 0, 12, 6, metric("ALB requests and 5xx", "Sum",
 			[]any{"AWS/ApplicationELB", "RequestCount", "LoadBalancer", lb},
@@ -241,9 +238,15 @@ func (b *builder) dashboard(Options) error {
 	if err != nil {
 		return err
 	}
+	// Without an image (HasImage false) there is no service: the widgets that name it are left
+	// out, or their ${Service.Name} would refer to a resource that does not exist.
 	var bootstrap []widget
-	for i, w := range widgets {
-		if !serviceWidgets[i] {
+	for _, w := range widgets {
+		wb, err := json.Marshal(w)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(wb), service) {
 			bootstrap = append(bootstrap, w)
 		}
 	}
