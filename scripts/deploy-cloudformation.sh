@@ -171,9 +171,9 @@ destroy() {
   - manual database snapshots you took (the cluster is deleted without a final snapshot,
     DeletionPolicy Delete, by default its automated backups too):
       aws rds describe-db-cluster-snapshots --region $REGION --snapshot-type manual --db-cluster-identifier db-catalog-$SUFFIX
-  - the API-key secret secret-api-keys-$SUFFIX, scheduled for deletion by Secrets Manager; to
+  - the API-key secret catalog/$SUFFIX/api-keys, scheduled for deletion by Secrets Manager; to
     reuse the suffix at once:
-      aws secretsmanager delete-secret --region $REGION --secret-id secret-api-keys-$SUFFIX --force-delete-without-recovery
+      aws secretsmanager delete-secret --region $REGION --secret-id catalog/$SUFFIX/api-keys --force-delete-without-recovery
   - the logs' KMS key, pending deletion for 7 days
   - the template bucket ${BUCKET:-catalog-cfn-templates-$ACCOUNT-$REGION} and the service-linked roles, shared by every stack
 EOF

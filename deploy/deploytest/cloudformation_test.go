@@ -16,7 +16,7 @@ const (
 // describe-stacks --query '...[OutputKey,OutputValue]' --output text prints them.
 var (
 	bootstrapOutputs = "RepositoryUri\t" + repo + "\nServiceUrl\t" + alb + "\nClusterName\tcluster-catalog-dev\n" +
-		"ApiKeySecretArn\tarn:aws:secretsmanager:us-east-1:" + account + ":secret:secret-api-keys-dev-AbCdEf\n" +
+		"ApiKeySecretArn\tarn:aws:secretsmanager:us-east-1:" + account + ":secret:catalog/dev/api-keys-AbCdEf\n" +
 		"DashboardUrl\thttps://console.aws.amazon.com/cloudwatch/home#dashboards:name=dashboard-catalog-dev\n"
 	serviceOutputs = bootstrapOutputs + "ServiceName\tsvc-catalog-dev\n"
 )
@@ -62,7 +62,7 @@ func firstDeploy(root string) []string {
 		"aws ecr describe-images --region us-east-1 --repository-name ecr-catalog-dev --image-ids imageTag=" + tag + " *",
 		"aws ecr get-login-password --region us-east-1",
 		"docker login --username AWS --password-stdin " + account + ".dkr.ecr.us-east-1.amazonaws.com",
-		"docker build --platform linux/amd64 --build-arg VERSION=" + tag + " --build-arg REVISION=" + tag + "0123456789abcdef0123456789 --build-arg CREATED=20*Z --tag " + repo + ":" + tag + " */wt/*",
+		"docker build --platform linux/amd64 --build-arg VERSION=" + tag + " --build-arg REVISION=" + tag + "0123456789abcdef0123456789 --build-arg CREATED=20*Z --tag " + repo + ":" + tag + " " + root,
 		"docker push " + repo + ":" + tag,
 		"aws cloudformation deploy --region us-east-1 --stack-name catalog-dev * --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides EnvironmentSuffix=dev Environment=dev ImageTag=" + tag + " ContainerImage= NatGatewayMode=single",
 		"aws cloudformation describe-stacks * --query Stacks[0].Outputs*",
@@ -92,7 +92,7 @@ func TestDeployCloudFormation(t *testing.T) {
 		args:   deployArgs,
 		want:   firstDeploy(root),
 		absent: []string{"aws iam create-service-linked-role *", "aws s3api create-bucket *"},
-		output: "aws secretsmanager get-secret-value --region us-east-1 --secret-id arn:aws:secretsmanager:us-east-1:" + account + ":secret:secret-api-keys-dev-AbCdEf --query SecretString --output text",
+		output: "aws secretsmanager get-secret-value --region us-east-1 --secret-id arn:aws:secretsmanager:us-east-1:" + account + ":secret:catalog/dev/api-keys-AbCdEf --query SecretString --output text",
 	}, {
 		name:  "update: the service exists, so no bootstrap deploy",
 		rules: []rule{stackExists, imageMissing},

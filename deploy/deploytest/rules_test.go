@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -12,11 +13,19 @@ import (
 // scriptPattern returns the regular expression scripts/lib/deploy.sh checks $variable with.
 func scriptPattern(tb testing.TB, variable string) string {
 	tb.Helper()
-	m := regexp.MustCompile(`\[\[ \$` + variable + ` =~ (\S+) \]\]`).FindStringSubmatch(readScript(tb, "lib/deploy.sh"))
+	return scriptCheck(tb, variable).pattern.String()
+}
+
+// scriptCheck returns the whole check of $variable: [[ $V =~ RE ]] or
+// [[ $V =~ RE && ${#V} -le N ]] (ERE has no look-ahead, so a length goes apart).
+func scriptCheck(tb testing.TB, variable string) templateRule {
+	tb.Helper()
+	m := regexp.MustCompile(`\[\[ \$` + variable + ` =~ (\S+)(?: && \$\{#` + variable + `\} -le ([0-9]+))? \]\]`).FindStringSubmatch(readScript(tb, "lib/deploy.sh"))
 	if m == nil {
 		tb.Fatalf("scripts/lib/deploy.sh does not check $%s with [[ =~ ]]", variable)
 	}
-	return m[1]
+	max, _ := strconv.Atoi(m[2])
+	return templateRule{pattern: regexp.MustCompile(m[1]), maxLen: max}
 }
 
 type templateRule struct {
@@ -76,13 +85,13 @@ func TestScriptRulesMatchTheTemplate(t *testing.T) {
 		{"SUFFIX", "EnvironmentSuffix"},
 		{"TAG", "ImageTag"},
 	} {
-		script := regexp.MustCompile(scriptPattern(t, c.variable))
+		script := scriptCheck(t, c.variable)
 		tpl := templateParameterRule(t, c.parameter)
 		for _, s := range samples(1, 20000) {
 			if s == "" {
 				continue // the script fills in an empty value itself (default suffix, commit tag)
 			}
-			if got, want := script.MatchString(s), tpl.accepts(s); got != want {
+			if got, want := script.accepts(s), tpl.accepts(s); got != want {
 				t.Errorf("$%s %q: the script accepts it = %v, the template's %s = %v", c.variable, s, got, c.parameter, want)
 			}
 		}

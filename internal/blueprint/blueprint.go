@@ -174,7 +174,6 @@ const (
 	DBName                   = "catalog"
 	DBMasterUsername         = "catalog_admin"
 	DBEngine                 = "aurora-postgresql"
-	DBEngineVersion          = "16.6"
 	DBParameterGroupFamily   = "aurora-postgresql16"
 	DBInstanceClass          = "db.serverless"
 	DBInstanceCount          = 2
@@ -183,6 +182,41 @@ const (
 	DBPreferredBackupWindow  = "03:00-04:00"
 	DBMaintenanceWindow      = "sun:04:30-sun:05:30"
 )
+
+// DBEngineVersion is the default Aurora PostgreSQL version of a new cluster; both stacks take it as
+// a parameter (CloudFormation DBEngineVersion, Pulumi catalog:dbEngineVersion) because AWS retires
+// minor versions, and a retired default makes a fresh deploy fail. AutoMinorVersionUpgrade moves a
+// running cluster past it; the stacks ignore that drift (see the deploy READMEs).
+const DBEngineVersion = "16.9"
+
+// DBEngineVersionPattern is what the engine version parameter accepts: a 16.x minor, the major
+// the cluster parameter group family (DBParameterGroupFamily) is for.
+const DBEngineVersionPattern = `^16\.[0-9]{1,2}$`
+
+var dbEngineVersionRE = regexp.MustCompile(DBEngineVersionPattern)
+
+// ValidateDBEngineVersion reports whether v is a usable engine version for this architecture.
+func ValidateDBEngineVersion(v string) error {
+	if !dbEngineVersionRE.MatchString(v) {
+		return fmt.Errorf("database engine version %q must be an Aurora PostgreSQL 16 minor version such as %s (the parameter group family is %s)", v, DBEngineVersion, DBParameterGroupFamily)
+	}
+	return nil
+}
+
+// DBURL returns the connection string stored under ParamDBURL (the Pulumi stack's SecureString;
+// the template stores the parts, host, port and name, as String parameters): no password (the
+// service reads it from the RDS-managed secret) and no sslrootcert, because libpq and pgx read
+// sslrootcert as a file path. A client downloads the RDS CA bundle (RDSCABundleURL) and appends
+// "&sslrootcert=<path>"; the catalog binary verifies against its embedded bundle instead.
+func DBURL(host string) string {
+	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=%s", DBMasterUsername, host, DBPort, DBName, DBSSLMode)
+}
+
+// RDSCABundleURL is the global Amazon RDS CA bundle a client verifies the database against.
+const RDSCABundleURL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+
+// DBURLDescription is the Parameter Store description of the connection string.
+const DBURLDescription = "Catalog database connection string without password (sslmode=verify-full): download " + RDSCABundleURL + " and append &sslrootcert=<path>"
 
 // DBClusterParameters are set on the cluster parameter group: TLS is mandatory for every
 // connection, and slow statements are logged to the exported postgresql log.
@@ -208,6 +242,10 @@ type Alarm struct {
 	Dimensions []string
 	// TreatMissingData is how a gap counts; "breaching" where silence means trouble.
 	TreatMissingData string
+	// NeedsService marks alarms that only make sense once the ECS service exists: they name it,
+	// or they would page during a bootstrap deploy that has no tasks yet. Both stacks create
+	// them only with an image.
+	NeedsService bool
 }
 
 // Alarm dimension names.
@@ -226,14 +264,14 @@ var Alarms = []Alarm{
 		Namespace: "AWS/ECS", Metric: "CPUUtilization", Statistic: "Average",
 		Comparison: "GreaterThanThreshold", Threshold: 80,
 		PeriodSeconds: 60, EvaluationPeriods: 3, DatapointsToAlarm: 3,
-		Dimensions: []string{DimClusterName, DimServiceName}, TreatMissingData: "notBreaching",
+		Dimensions: []string{DimClusterName, DimServiceName}, TreatMissingData: "notBreaching", NeedsService: true,
 	},
 	{
 		Purpose: "healthy-tasks-low", Description: "Fewer than 2 healthy catalog tasks behind the load balancer",
 		Namespace: "AWS/ApplicationELB", Metric: "HealthyHostCount", Statistic: "Minimum",
 		Comparison: "LessThanThreshold", Threshold: 2,
 		PeriodSeconds: 60, EvaluationPeriods: 2, DatapointsToAlarm: 2,
-		Dimensions: []string{DimTargetGroup, DimLoadBalancer}, TreatMissingData: "breaching",
+		Dimensions: []string{DimTargetGroup, DimLoadBalancer}, TreatMissingData: "breaching", NeedsService: true,
 	},
 	{
 		Purpose: "alb-5xx", Description: "Catalog targets answered more than 10 5xx responses a minute",
@@ -297,10 +335,17 @@ const (
 	MaxACULimit = 256
 )
 
+// ACUChoices are the capacities the CloudFormation parameters offer (CloudFormation rules cannot
+// compare numbers, so min <= max is checked by enumerating these); every one is a 0.5 step
+// within MinACULimit..MaxACULimit. The Pulumi program accepts every 0.5 step.
+var ACUChoices = []float64{0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256}
+
 // SuffixPattern is what an environment suffix must match: lower case because ECR and several
-// other names must be, at most 16 characters so "tg-catalog-{suffix}" fits the 32-character
-// limit of target group and load balancer names.
-const SuffixPattern = `^[a-z0-9](?:[a-z0-9-]{0,14}[a-z0-9])?$`
+// other names must be; hyphens only between letters or digits, because RDS refuses identifiers
+// with two hyphens in a row or a trailing hyphen. MaxSuffixLength bounds it separately (at most
+// 16 characters so "tg-catalog-{suffix}" fits the 32-character limit of target group and load
+// balancer names).
+const SuffixPattern = `^[a-z0-9]+(?:-[a-z0-9]+)*$`
 
 // MaxSuffixLength is the longest suffix SuffixPattern accepts.
 const MaxSuffixLength = 16
@@ -309,8 +354,8 @@ var suffixRE = regexp.MustCompile(SuffixPattern)
 
 // ValidateSuffix reports whether s is a usable environment suffix.
 func ValidateSuffix(s string) error {
-	if !suffixRE.MatchString(s) {
-		return fmt.Errorf("environment suffix %q must be 1-%d lower-case letters, digits or inner hyphens", s, MaxSuffixLength)
+	if len(s) > MaxSuffixLength || !suffixRE.MatchString(s) {
+		return fmt.Errorf("environment suffix %q must be 1-%d lower-case letters or digits, with single hyphens only between them", s, MaxSuffixLength)
 	}
 	return nil
 }
@@ -367,9 +412,38 @@ const (
 	EnvEnvironment     = "APP_ENV"
 )
 
+// ImagePlatform is the one platform the task definitions of both stacks run (their
+// runtimePlatform is ECSCPUArchitecture of it): build and push images for it, for example
+// docker buildx build --platform linux/amd64.
+const ImagePlatform = "linux/amd64"
+
+// ECSCPUArchitecture is ImagePlatform in the ECS task definition's runtimePlatform terms.
+func ECSCPUArchitecture() string {
+	switch ImagePlatform {
+	case "linux/arm64":
+		return "ARM64"
+	default:
+		return "X86_64"
+	}
+}
+
+// ECSOperatingSystemFamily is ImagePlatform's operating system in ECS terms.
+const ECSOperatingSystemFamily = "LINUX"
+
+// APIKeySecretName returns the Secrets Manager name of the API-key secret: a path, so the name
+// never ends in a hyphen and six characters (Secrets Manager appends exactly that to the ARN, and
+// a name ending like it breaks lookups by partial ARN).
+func APIKeySecretName(suffix string) string { return Project + "/" + suffix + "/api-keys" }
+
 // DBSSLMode and DBSSLRootCert are what both stacks set: verify the server against the Amazon RDS
 // CA bundle embedded in the binary ("rds" names that bundle).
 const (
 	DBSSLMode     = "verify-full"
 	DBSSLRootCert = "rds"
 )
+
+// SecurityGroupKind is the {type} part of security-group names. It is not "sg": EC2
+// CreateSecurityGroup refuses a GroupName that starts with "sg-". The stacks leave GroupName to
+// the tool (CloudFormation generates one, Pulumi adds a random suffix to this prefix) so a
+// replaced group can be created before the one in use is deleted; this name is the Name tag.
+const SecurityGroupKind = "secgrp"

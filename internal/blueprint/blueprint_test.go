@@ -28,7 +28,7 @@ func TestSuffix(t *testing.T) {
 			t.Errorf("ValidateSuffix(%q) = %v, want nil", ok, err)
 		}
 	}
-	for _, bad := range []string{"", "Dev", "-dev", "dev-", "dev_1", strings.Repeat("a", MaxSuffixLength+1), "dév"} {
+	for _, bad := range []string{"", "Dev", "-dev", "dev-", "dev_1", strings.Repeat("a", MaxSuffixLength+1), "dév", "a--b", "a-", "x---y"} {
 		if err := ValidateSuffix(bad); err == nil {
 			t.Errorf("ValidateSuffix(%q) = nil, want an error", bad)
 		}
@@ -98,5 +98,40 @@ func TestEnvironments(t *testing.T) {
 	}
 	if _, err := LookupEnvironment("qa"); err == nil {
 		t.Error(`LookupEnvironment("qa") = nil error, want one`)
+	}
+}
+
+// FuzzSuffix: every suffix ValidateSuffix accepts makes names RDS accepts (no "--", no trailing
+// hyphen, at most MaxSuffixLength characters), and the pattern alone agrees with it up to length.
+func FuzzSuffix(f *testing.F) {
+	for _, s := range []string{"dev", "a--b", "a-", "-a", "pr-12-x", strings.Repeat("z", 17)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if ValidateSuffix(s) != nil {
+			return
+		}
+		id := Name("db", "writer", s)
+		if strings.Contains(id, "--") || strings.HasSuffix(id, "-") || len(s) > MaxSuffixLength {
+			t.Errorf("ValidateSuffix(%q) = nil, but %q breaks RDS identifier rules", s, id)
+		}
+	})
+}
+
+func TestDBURLHasNoFilePathCertificate(t *testing.T) {
+	u := DBURL("db.example")
+	if strings.Contains(u, "sslrootcert") {
+		t.Errorf("DBURL = %q: sslrootcert is a file path to clients; leave it to them", u)
+	}
+	if want := "postgres://catalog_admin@db.example:5432/catalog?sslmode=verify-full"; u != want {
+		t.Errorf("DBURL = %q, want %q", u, want)
+	}
+	if err := ValidateDBEngineVersion(DBEngineVersion); err != nil {
+		t.Error(err)
+	}
+	for _, bad := range []string{"", "15.4", "16", "16.x", "17.1"} {
+		if ValidateDBEngineVersion(bad) == nil {
+			t.Errorf("ValidateDBEngineVersion(%q) = nil, want an error", bad)
+		}
 	}
 }

@@ -25,6 +25,7 @@ type Template struct {
 	Parameters               map[string]*Parameter `json:"Parameters,omitempty"`
 	Mappings                 map[string]Mapping    `json:"Mappings,omitempty"`
 	Conditions               map[string]any        `json:"Conditions,omitempty"`
+	Rules                    map[string]*Rule      `json:"Rules,omitempty"`
 	Resources                map[string]*Resource  `json:"Resources"`
 	Outputs                  map[string]*Output    `json:"Outputs,omitempty"`
 }
@@ -38,6 +39,7 @@ func New(description string) *Template {
 		Parameters:               map[string]*Parameter{},
 		Mappings:                 map[string]Mapping{},
 		Conditions:               map[string]any{},
+		Rules:                    map[string]*Rule{},
 		Resources:                map[string]*Resource{},
 		Outputs:                  map[string]*Output{},
 	}
@@ -56,6 +58,41 @@ type Parameter struct {
 	MaxValue              *float64 `json:"MaxValue,omitempty"`
 	ConstraintDescription string   `json:"ConstraintDescription,omitempty"`
 	NoEcho                bool     `json:"NoEcho,omitempty"`
+}
+
+// Rule is a template rule: when RuleCondition holds (always, when it is nil), every assertion
+// must hold, or CloudFormation refuses the parameters before it creates or changes anything.
+// Rules may use Ref on parameters and the rule functions Fn::And, Fn::Contains,
+// Fn::EachMemberEquals, Fn::EachMemberIn, Fn::Equals, Fn::Not, Fn::Or, Fn::RefAll, Fn::ValueOf
+// and Fn::ValueOfAll.
+type Rule struct {
+	RuleCondition any         `json:"RuleCondition,omitempty"`
+	Assertions    []Assertion `json:"Assertions"`
+}
+
+// Assertion is one assertion of a rule; AssertDescription is the message a failed deploy shows.
+type Assertion struct {
+	Assert            any    `json:"Assert"`
+	AssertDescription string `json:"AssertDescription,omitempty"`
+}
+
+// AddRule adds a rule under a logical ID. It returns an error if the ID is taken or invalid, or
+// the rule has no assertions.
+func (t *Template) AddRule(id string, r *Rule) error {
+	if err := checkLogicalID(id); err != nil {
+		return err
+	}
+	if _, ok := t.Rules[id]; ok {
+		return fmt.Errorf("rule %s is defined twice", id)
+	}
+	if len(r.Assertions) == 0 {
+		return fmt.Errorf("rule %s has no assertions", id)
+	}
+	if t.Rules == nil {
+		t.Rules = map[string]*Rule{}
+	}
+	t.Rules[id] = r
+	return nil
 }
 
 // Int returns a pointer to n, for Parameter's length constraints.
@@ -168,4 +205,98 @@ func (t *Template) ResourceIDs() []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// Dependencies returns, for each resource, the resources it must wait for: its DependsOn and
+// every resource its properties, metadata or condition-free references name (Ref, Fn::GetAtt and
+// Fn::Sub placeholders). CloudFormation creates a resource only after all of them.
+func (t *Template) Dependencies() map[string][]string {
+	deps := map[string][]string{}
+	for id, r := range t.Resources {
+		set := map[string]bool{}
+		for _, d := range r.DependsOn {
+			set[d] = true
+		}
+		for _, ref := range References(map[string]any{"p": r.Properties, "m": r.Metadata}) {
+			switch ref.Kind {
+			case "Ref", "Fn::GetAtt", "Fn::Sub":
+				if _, ok := t.Resources[ref.Target]; ok && ref.Target != id {
+					set[ref.Target] = true
+				}
+			}
+		}
+		list := make([]string, 0, len(set))
+		for d := range set {
+			list = append(list, d)
+		}
+		sort.Strings(list)
+		deps[id] = list
+	}
+	return deps
+}
+
+// DependsOnPath reports whether from waits for to, directly or through other resources.
+func DependsOnPath(deps map[string][]string, from, to string) bool {
+	seen := map[string]bool{}
+	var walk func(string) bool
+	walk = func(n string) bool {
+		if seen[n] {
+			return false
+		}
+		seen[n] = true
+		for _, d := range deps[n] {
+			if d == to || walk(d) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(from)
+}
+
+// Cycle returns one dependency cycle (its resources in order, the first repeated at the end), or
+// nil when the graph is acyclic.
+func Cycle(deps map[string][]string) []string {
+	const (
+		unseen = iota
+		active
+		done
+	)
+	state := map[string]int{}
+	var stack []string
+	var found []string
+	var visit func(string) bool
+	visit = func(n string) bool {
+		state[n] = active
+		stack = append(stack, n)
+		for _, d := range deps[n] {
+			switch state[d] {
+			case active:
+				for i, s := range stack {
+					if s == d {
+						found = append(append([]string{}, stack[i:]...), d)
+						return true
+					}
+				}
+			case unseen:
+				if visit(d) {
+					return true
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[n] = done
+		return false
+	}
+	ids := make([]string, 0, len(deps))
+	for id := range deps {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if state[id] == unseen && visit(id) {
+			return found
+		}
+	}
+	return nil
 }

@@ -129,3 +129,80 @@ func TestSubPlaceholders(t *testing.T) {
 		t.Errorf("SubPlaceholders = %q, want %q", got, want)
 	}
 }
+
+func TestRulesEncodeAndRefuseEmpty(t *testing.T) {
+	tpl := New("r")
+	if err := tpl.AddRule("Bad", &Rule{}); err == nil {
+		t.Error("AddRule without assertions = nil, want an error")
+	}
+	if err := tpl.AddRule("bad-id", &Rule{Assertions: []Assertion{{Assert: true}}}); err == nil {
+		t.Error("AddRule with a non-alphanumeric ID = nil, want an error")
+	}
+	r := &Rule{
+		RuleCondition: Equals(Ref("A"), "x"),
+		Assertions:    []Assertion{{Assert: Fn{"Fn::Contains": []any{[]any{"1", "2"}, Ref("B")}}, AssertDescription: "B must be 1 or 2 when A is x"}},
+	}
+	if err := tpl.AddRule("BWithA", r); err != nil {
+		t.Fatal(err)
+	}
+	if err := tpl.AddRule("BWithA", r); err == nil {
+		t.Error("AddRule twice = nil, want an error")
+	}
+	b, err := tpl.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `"Rules": {
+    "BWithA": {
+      "Assertions": [
+        {
+          "Assert": {
+            "Fn::Contains": [
+              [
+                "1",
+                "2"
+              ],
+              {
+                "Ref": "B"
+              }
+            ]
+          },
+          "AssertDescription": "B must be 1 or 2 when A is x"
+        }
+      ],
+      "RuleCondition": {
+        "Fn::Equals": [
+          {
+            "Ref": "A"
+          },
+          "x"
+        ]
+      }
+    }
+  }`
+	if !strings.Contains(string(b), want) {
+		t.Errorf("JSON() lacks the rule:\n%s", b)
+	}
+}
+
+func TestDependencies(t *testing.T) {
+	tpl := New("d")
+	tpl.Resources["A"] = &Resource{Type: "T", Properties: map[string]any{"X": GetAtt("B", "Arn"), "Y": Sub("${C}-${AWS::Region}-${P}")}}
+	tpl.Resources["B"] = &Resource{Type: "T", DependsOn: []string{"C"}}
+	tpl.Resources["C"] = &Resource{Type: "T", Properties: map[string]any{"Z": Ref("AWS::StackName")}}
+	tpl.Parameters["P"] = &Parameter{Type: "String"}
+	deps := tpl.Dependencies()
+	if got := strings.Join(deps["A"], ","); got != "B,C" {
+		t.Errorf("deps[A] = %s, want B,C", got)
+	}
+	if !DependsOnPath(deps, "A", "C") || DependsOnPath(deps, "C", "A") {
+		t.Error("DependsOnPath wrong")
+	}
+	if c := Cycle(deps); c != nil {
+		t.Errorf("Cycle = %v, want nil", c)
+	}
+	tpl.Resources["C"].DependsOn = []string{"A"}
+	if c := Cycle(tpl.Dependencies()); len(c) != 4 || c[0] != c[3] {
+		t.Errorf("Cycle = %v, want a three-resource cycle", c)
+	}
+}

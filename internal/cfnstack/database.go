@@ -41,7 +41,7 @@ func (b *builder) database(Options) error {
 	b.add(IDDBCluster, "AWS::RDS::DBCluster", map[string]any{
 		"DBClusterIdentifier":         name("db", blueprint.Project),
 		"Engine":                      blueprint.DBEngine,
-		"EngineVersion":               blueprint.DBEngineVersion,
+		"EngineVersion":               cfn.Ref(ParamDBEngineVersion),
 		"DatabaseName":                blueprint.DBName,
 		"Port":                        blueprint.DBPort,
 		"MasterUsername":              blueprint.DBMasterUsername,
@@ -65,20 +65,25 @@ func (b *builder) database(Options) error {
 		},
 		"Tags": tags(nil),
 	}, dependsOn(IDDBLogGroup)) // RDS would otherwise create the log group without retention
-	for i, inst := range []struct{ id, purpose string }{{IDDBWriter, "writer"}, {IDDBReader, "reader"}} {
+	// The reader waits for the writer: RDS makes the first instance of a cluster its writer, so
+	// instances created in parallel could swap roles (and AZs).
+	for i, inst := range []struct {
+		id, purpose string
+		deps        []string
+	}{{IDDBWriter, "writer", nil}, {IDDBReader, "reader", []string{IDDBWriter}}} {
 		b.add(inst.id, "AWS::RDS::DBInstance", map[string]any{
 			"DBInstanceIdentifier":               name("db", inst.purpose),
 			"DBClusterIdentifier":                cfn.Ref(IDDBCluster),
 			"DBInstanceClass":                    blueprint.DBInstanceClass,
 			"Engine":                             blueprint.DBEngine,
-			"AvailabilityZone":                   cfn.AZ(i), // writer and reader in different AZs
+			"AvailabilityZone":                   az(i), // writer and reader in different AZs
 			"PubliclyAccessible":                 false,
 			"PromotionTier":                      i,
 			"AutoMinorVersionUpgrade":            true,
 			"EnablePerformanceInsights":          true,
 			"PerformanceInsightsRetentionPeriod": blueprint.DBPerformanceInsightsTTL,
 			"Tags":                               tags(nil),
-		})
+		}, dependsOn(inst.deps...))
 	}
 	return nil
 }

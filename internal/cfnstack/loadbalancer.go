@@ -35,8 +35,10 @@ func (b *builder) loadBalancer(Options) error {
 		},
 		"Tags": tags(nil),
 	}, dependsOn(IDGatewayAttachment))
+	// No Name: port, protocol and target type replace a target group, and CloudFormation cannot
+	// replace a custom-named one; nothing refers to it by name (alarms use its full name). The
+	// Name tag carries the convention's tg-catalog-{suffix}.
 	b.add(IDTargetGroup, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]any{
-		"Name":                       name("tg", blueprint.Project),
 		"TargetType":                 "ip",
 		"Protocol":                   "HTTP",
 		"Port":                       blueprint.AppPort,
@@ -53,7 +55,7 @@ func (b *builder) loadBalancer(Options) error {
 		"TargetGroupAttributes": []any{
 			attr("deregistration_delay.timeout_seconds", strconv.Itoa(blueprint.DeregistrationDelaySeconds)),
 		},
-		"Tags": tags(nil),
+		"Tags": tags(name("tg", blueprint.Project)),
 	})
 	forward := []any{map[string]any{"Type": "forward", "TargetGroupArn": cfn.Ref(IDTargetGroup)}}
 	redirect := []any{map[string]any{

@@ -67,7 +67,7 @@ func (b *builder) network(Options) error {
 			b.add(id, "AWS::EC2::Subnet", map[string]any{
 				"VpcId":               cfn.Ref(IDVPC),
 				"CidrBlock":           tr.cidrs[i],
-				"AvailabilityZone":    cfn.AZ(i),
+				"AvailabilityZone":    az(i),
 				"MapPublicIpOnLaunch": false, // only the ALB and NAT gateways live here, on their own addresses
 				"Tags":                tags(name("subnet", fmt.Sprintf("%s-%d", tr.tier, i+1))),
 			})

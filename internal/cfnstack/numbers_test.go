@@ -109,7 +109,9 @@ func TestNumbersMatchTheBlueprint(t *testing.T) {
 		for i, id := range ids {
 			p := tp.props(t, id)
 			want(t, id+" CIDR", p["CidrBlock"], cidrs[i])
-			want(t, id+" AZ", p["AvailabilityZone"], map[string]any{"Fn::Select": []any{i, map[string]any{"Fn::GetAZs": ""}}})
+			want(t, id+" AZ", p["AvailabilityZone"], map[string]any{"Fn::If": []any{CondDefaultAZs,
+				map[string]any{"Fn::Select": []any{i, map[string]any{"Fn::GetAZs": ""}}},
+				map[string]any{"Fn::Select": []any{i, map[string]any{"Fn::Split": []any{",", map[string]any{"Ref": ParamAvailabilityZones}}}}}}})
 		}
 	}
 	if n := len(tp.ofType("AWS::EC2::NatGateway")); n != blueprint.AZCount {
@@ -123,6 +125,13 @@ func TestNumbersMatchTheBlueprint(t *testing.T) {
 	}
 	want(t, "NAT mode default", tp.Parameters[ParamNATGatewayMode]["Default"], blueprint.NATPerAZ)
 
+	// The platform images are built for.
+	want(t, "runtime platform", tp.props(t, IDTaskDefinition)["RuntimePlatform"],
+		map[string]any{"OperatingSystemFamily": blueprint.ECSOperatingSystemFamily, "CpuArchitecture": blueprint.ECSCPUArchitecture()})
+	if blueprint.ImagePlatform != "linux/amd64" || blueprint.ECSCPUArchitecture() != "X86_64" {
+		t.Errorf("ImagePlatform %s maps to %s; the task definition pins X86_64", blueprint.ImagePlatform, blueprint.ECSCPUArchitecture())
+	}
+
 	// Registry.
 	repo := tp.props(t, IDRepository)
 	want(t, "tag mutability", repo["ImageTagMutability"], "IMMUTABLE")
@@ -132,7 +141,8 @@ func TestNumbersMatchTheBlueprint(t *testing.T) {
 	// Database.
 	db := tp.props(t, IDDBCluster)
 	want(t, "engine", db["Engine"], blueprint.DBEngine)
-	want(t, "engine version", db["EngineVersion"], blueprint.DBEngineVersion)
+	want(t, "engine version", db["EngineVersion"], map[string]any{"Ref": ParamDBEngineVersion})
+	want(t, "engine version default", tp.Parameters[ParamDBEngineVersion]["Default"], blueprint.DBEngineVersion)
 	want(t, "DB port", db["Port"], blueprint.DBPort)
 	want(t, "DB name", db["DatabaseName"], blueprint.DBName)
 	want(t, "parameter family", tp.props(t, IDDBParameterGroup)["Family"], blueprint.DBParameterGroupFamily)

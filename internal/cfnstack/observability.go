@@ -177,7 +177,11 @@ func (b *builder) alarms(Options) error {
 		} else {
 			props["Statistic"] = a.Statistic
 		}
-		b.add(AlarmID(a.Purpose), "AWS::CloudWatch::Alarm", props)
+		var opts []func(*cfn.Resource)
+		if a.NeedsService {
+			opts = append(opts, when(CondHasImage))
+		}
+		b.add(AlarmID(a.Purpose), "AWS::CloudWatch::Alarm", props, opts...)
 	}
 	return nil
 }
@@ -234,9 +238,26 @@ func (b *builder) dashboard(Options) error {
 	if err != nil {
 		return err
 	}
+	// Without an image (HasImage false) there is no service: the widgets that name it are left
+	// out, or their ${Service.Name} would refer to a resource that does not exist.
+	var bootstrap []widget
+	for _, w := range widgets {
+		wb, err := json.Marshal(w)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(wb), service) {
+			bootstrap = append(bootstrap, w)
+		}
+	}
+	bootstrapBody, err := json.Marshal(map[string]any{"widgets": bootstrap})
+	if err != nil {
+		return err
+	}
+	// CloudWatch dashboards take no tags (AWS::CloudWatch::Dashboard has no Tags property).
 	b.add(IDDashboard, "AWS::CloudWatch::Dashboard", map[string]any{
 		"DashboardName": name("dashboard", blueprint.Project),
-		"DashboardBody": cfn.Sub(string(body)),
+		"DashboardBody": cfn.If(CondHasImage, cfn.Sub(string(body)), cfn.Sub(string(bootstrapBody))),
 	})
 	return nil
 }

@@ -18,7 +18,8 @@ func (b *builder) outputs(Options) error {
 	out("LoadBalancerDnsName", "DNS name of the load balancer (point a CNAME or alias here)", cfn.GetAtt(IDLoadBalancer, "DNSName"))
 	out("RepositoryUri", "ECR repository URI to push images to", cfn.GetAtt(IDRepository, "RepositoryUri"))
 	out("ClusterName", "ECS cluster name", cfn.Ref(IDCluster))
-	out("ServiceName", "ECS service name", cfn.GetAtt(IDService, "Name"))
+	out("ServiceName", "ECS service name (only once an image is deployed)", cfn.GetAtt(IDService, "Name"))
+	b.t.Outputs["ServiceName"].Condition = CondHasImage
 	out("DBWriterEndpoint", "Aurora writer endpoint", cfn.GetAtt(IDDBCluster, "Endpoint.Address"))
 	out("DBReaderEndpoint", "Aurora reader endpoint", cfn.GetAtt(IDDBCluster, "ReadEndpoint.Address"))
 	out("DBSecretArn", "ARN of the RDS-managed database master secret (username and password)", dbSecretARN())

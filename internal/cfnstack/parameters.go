@@ -1,7 +1,9 @@
 package cfnstack
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/acme/catalog/internal/cfn"
@@ -23,6 +25,8 @@ const (
 	ParamDBMinCapacity            = "DBMinCapacity"
 	ParamDBMaxCapacity            = "DBMaxCapacity"
 	ParamDBBackupRetentionDays    = "DBBackupRetentionDays"
+	ParamDBEngineVersion          = "DBEngineVersion"
+	ParamAvailabilityZones        = "AvailabilityZones"
 )
 
 // Condition names.
@@ -33,8 +37,12 @@ const (
 	CondHasWebACL                = "HasWebAcl"
 	CondHasAlertEmail            = "HasAlertEmail"
 	CondUseContainerImage        = "UseContainerImage"
-	CondEnvironmentMinCapacity   = "UseEnvironmentDBMinCapacity"
-	CondEnvironmentMaxCapacity   = "UseEnvironmentDBMaxCapacity"
+	// CondHasImage is false in a bootstrap deploy (no ImageTag, no ContainerImage): the stack
+	// then makes everything but the task definition, service, scaling and service alarms.
+	CondHasImage               = "HasImage"
+	CondDefaultAZs             = "UseDefaultAvailabilityZones"
+	CondEnvironmentMinCapacity = "UseEnvironmentDBMinCapacity"
+	CondEnvironmentMaxCapacity = "UseEnvironmentDBMaxCapacity"
 )
 
 // MapEnvironment is the mapping of per-environment defaults, keyed by the Environment
@@ -49,11 +57,11 @@ func (b *builder) parameters(opts Options) error {
 	p := b.t.Parameters
 	p[ParamEnvironmentSuffix] = &cfn.Parameter{
 		Type:                  "String",
-		Description:           "Suffix in every resource name ({type}-{purpose}-{suffix}); keeps stacks apart. Lower-case letters, digits and inner hyphens.",
+		Description:           "Suffix in every resource name ({type}-{purpose}-{suffix}); keeps stacks apart. Lower-case letters and digits, single hyphens only between them.",
 		AllowedPattern:        blueprint.SuffixPattern,
 		MinLength:             cfn.Int(1),
 		MaxLength:             cfn.Int(blueprint.MaxSuffixLength),
-		ConstraintDescription: "1-" + strconv.Itoa(blueprint.MaxSuffixLength) + " lower-case letters, digits or inner hyphens (ALB and target group names are limited to 32 characters).",
+		ConstraintDescription: "1-" + strconv.Itoa(blueprint.MaxSuffixLength) + " lower-case letters or digits with single hyphens between them (RDS refuses '--' and a trailing '-'; ALB and target group names are limited to 32 characters).",
 	}
 	var envNames []string
 	for _, e := range blueprint.Environments {
@@ -66,12 +74,13 @@ func (b *builder) parameters(opts Options) error {
 		Default:       opts.DefaultEnvironment,
 	}
 	p[ParamImageTag] = &cfn.Parameter{
-		Type:                  "String",
-		Description:           "Tag of the image in this stack's ECR repository (tags are immutable: use a version or commit ID). Ignored when ContainerImage is set.",
-		AllowedPattern:        `^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`,
-		MinLength:             cfn.Int(1),
+		Type: "String",
+		Description: "Tag of the image in this stack's ECR repository (tags are immutable: use a version or commit ID). Ignored when ContainerImage is set. " +
+			"Empty (with ContainerImage empty) deploys without the service: push the image to RepositoryUri, then update the stack with its tag.",
+		Default:               "",
+		AllowedPattern:        `^$|^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`,
 		MaxLength:             cfn.Int(128),
-		ConstraintDescription: "A Docker tag: letters, digits, '_', '.' and '-', at most 128 characters.",
+		ConstraintDescription: "Empty, or a Docker tag: letters, digits, '_', '.' and '-', at most 128 characters.",
 	}
 	p[ParamContainerImage] = &cfn.Parameter{
 		Type:                  "String",
@@ -132,18 +141,36 @@ func (b *builder) parameters(opts Options) error {
 		AllowedValues: logRetentionValues,
 		Default:       strconv.Itoa(blueprint.LogRetentionDays),
 	}
+	acuValues := []string{"0"}
+	for _, v := range blueprint.ACUChoices {
+		acuValues = append(acuValues, acuString(v))
+	}
 	acu := func(which string) *cfn.Parameter {
 		return &cfn.Parameter{
-			Type:                  "Number",
-			Description:           "Aurora Serverless v2 " + which + " capacity in ACUs (0.5 steps); 0 uses the environment's default (dev 0.5-4, staging 0.5-8, prod 1-16).",
-			Default:               "0",
-			MinValue:              cfn.Float(0),
-			MaxValue:              cfn.Float(blueprint.MaxACULimit),
-			ConstraintDescription: "0, or 0.5 to 256 in steps of 0.5.",
+			Type:          "String",
+			Description:   "Aurora Serverless v2 " + which + " capacity in ACUs; 0 uses the environment's default (dev 0.5-4, staging 0.5-8, prod 1-16). The minimum must not exceed the maximum.",
+			Default:       "0",
+			AllowedValues: acuValues,
 		}
 	}
 	p[ParamDBMinCapacity] = acu("minimum")
 	p[ParamDBMaxCapacity] = acu("maximum")
+	p[ParamDBEngineVersion] = &cfn.Parameter{
+		Type: "String",
+		Description: "Aurora PostgreSQL 16 engine version of a new cluster. Automatic minor upgrades move a running cluster past it; " +
+			"before an update, set this to the running version (aws rds describe-db-clusters --query 'DBClusters[0].EngineVersion'), because a lower version is refused.",
+		Default:               blueprint.DBEngineVersion,
+		AllowedPattern:        blueprint.DBEngineVersionPattern,
+		ConstraintDescription: "An Aurora PostgreSQL 16 minor version such as " + blueprint.DBEngineVersion + ".",
+	}
+	p[ParamAvailabilityZones] = &cfn.Parameter{
+		Type: "String",
+		Description: "Three availability zone names, comma-separated (for example us-east-1a,us-east-1b,us-east-1c); empty uses the first three of Fn::GetAZs. " +
+			"Set it in accounts without a default VPC that opted in to Local or Wavelength Zones, which Fn::GetAZs may then list.",
+		Default:               "",
+		AllowedPattern:        `^$|^[a-z0-9-]+[a-z],[a-z0-9-]+[a-z],[a-z0-9-]+[a-z]$`,
+		ConstraintDescription: "Empty, or exactly three availability zone names separated by commas.",
+	}
 	p[ParamDBBackupRetentionDays] = &cfn.Parameter{
 		Type:        "Number",
 		Description: "Days of automated database backups (point-in-time recovery window).",
@@ -170,19 +197,83 @@ func (b *builder) parameters(opts Options) error {
 	c[CondHasWebACL] = notEmpty(ParamWebACLARN)
 	c[CondHasAlertEmail] = notEmpty(ParamAlertEmail)
 	c[CondUseContainerImage] = notEmpty(ParamContainerImage)
+	c[CondHasImage] = cfn.Or(notEmpty(ParamImageTag), cfn.Condition(CondUseContainerImage))
+	c[CondDefaultAZs] = cfn.Equals(cfn.Ref(ParamAvailabilityZones), "")
 	c[CondEnvironmentMinCapacity] = cfn.Equals(cfn.Ref(ParamDBMinCapacity), "0")
 	c[CondEnvironmentMaxCapacity] = cfn.Equals(cfn.Ref(ParamDBMaxCapacity), "0")
+
+	b.capacityRules()
 
 	b.t.Metadata["AWS::CloudFormation::Interface"] = map[string]any{
 		"ParameterGroups": []any{
 			group("Environment", ParamEnvironmentSuffix, ParamEnvironment),
 			group("Service", ParamImageTag, ParamContainerImage, ParamTaskSize),
-			group("Network and edge", ParamNATGatewayMode, ParamEnableInterfaceEndpoints, ParamCertificateARN, ParamWebACLARN),
-			group("Database", ParamDBMinCapacity, ParamDBMaxCapacity, ParamDBBackupRetentionDays),
+			group("Network and edge", ParamAvailabilityZones, ParamNATGatewayMode, ParamEnableInterfaceEndpoints, ParamCertificateARN, ParamWebACLARN),
+			group("Database", ParamDBEngineVersion, ParamDBMinCapacity, ParamDBMaxCapacity, ParamDBBackupRetentionDays),
 			group("Observability", ParamAlertEmail, ParamLogRetentionDays),
 		},
 	}
 	return nil
+}
+
+// acuString renders a capacity as the parameters and the mapping write it: "0.5", "1", "2.5".
+func acuString(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// capacityRules add the template rules that refuse a minimum capacity above the maximum before
+// anything is created. Rules cannot compare numbers, so each one names the maximums a given
+// minimum allows (0 meaning the environment's default, which depends on Environment).
+func (b *builder) capacityRules() {
+	atLeast := func(min float64) []any {
+		var out []any
+		for _, v := range blueprint.ACUChoices {
+			if v >= min {
+				out = append(out, acuString(v))
+			}
+		}
+		return out
+	}
+	atMost := func(max float64) []any {
+		var out []any
+		for _, v := range blueprint.ACUChoices {
+			if v <= max {
+				out = append(out, acuString(v))
+			}
+		}
+		return out
+	}
+	rule := func(id string, cond any, assert any, desc string) {
+		if err := b.t.AddRule(id, &cfn.Rule{RuleCondition: cond, Assertions: []cfn.Assertion{{Assert: assert, AssertDescription: desc}}}); err != nil && b.err == nil {
+			b.err = err
+		}
+	}
+	contains := func(list []any, param string) any { return cfn.Fn{"Fn::Contains": []any{list, cfn.Ref(param)}} }
+	for i, m := range blueprint.ACUChoices {
+		assert := contains(atLeast(m), ParamDBMaxCapacity)
+		desc := fmt.Sprintf("DBMaxCapacity must be at least DBMinCapacity (%s ACUs)", acuString(m))
+		// 0 takes the environment's maximum: allowed in the environments whose maximum fits.
+		var fits []any
+		for _, e := range blueprint.Environments {
+			if e.MaxACU >= m {
+				fits = append(fits, e.Name)
+			}
+		}
+		if len(fits) > 0 {
+			assert = cfn.Or(assert, cfn.And(cfn.Equals(cfn.Ref(ParamDBMaxCapacity), "0"), contains(fits, ParamEnvironment)))
+			desc += fmt.Sprintf(", or 0 in an environment whose default maximum is at least that (%v)", fits)
+		}
+		rule(fmt.Sprintf("DBCapacityMin%d", i+1), cfn.Equals(cfn.Ref(ParamDBMinCapacity), acuString(m)), assert, desc)
+	}
+	for _, e := range blueprint.Environments {
+		title := strings.ToUpper(e.Name[:1]) + e.Name[1:]
+		rule("DBCapacityDefaultMin"+title,
+			cfn.And(cfn.Equals(cfn.Ref(ParamEnvironment), e.Name), cfn.Equals(cfn.Ref(ParamDBMinCapacity), "0")),
+			contains(append([]any{"0"}, atLeast(e.MinACU)...), ParamDBMaxCapacity),
+			fmt.Sprintf("DBMaxCapacity must be 0 or at least %s ACUs, the %s default minimum", acuString(e.MinACU), e.Name))
+		rule("DBCapacityDefaultMax"+title,
+			cfn.And(cfn.Equals(cfn.Ref(ParamEnvironment), e.Name), cfn.Equals(cfn.Ref(ParamDBMaxCapacity), "0")),
+			contains(append([]any{"0"}, atMost(e.MaxACU)...), ParamDBMinCapacity),
+			fmt.Sprintf("DBMinCapacity must be 0 or at most %s ACUs, the %s default maximum", acuString(e.MaxACU), e.Name))
+	}
 }
 
 func group(label string, params ...string) map[string]any {

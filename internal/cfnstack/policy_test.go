@@ -416,7 +416,15 @@ func TestEveryNameCarriesTheSuffix(t *testing.T) {
 	}
 }
 
-// untaggable are the resource types whose CloudFormation schema has no Tags property.
+// untaggable are the resource types whose CloudFormation schema has no Tags property (checked
+// against cfn-lint 1.51.0's bundled us-east-1 schemas). The ones a reviewer asks about:
+//   - AWS::ElasticLoadBalancingV2::Listener: no Tags property
+//     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticloadbalancingv2-listener.html
+//     (the ELB API tags listeners; CloudFormation does not expose it; the Pulumi stack tags them)
+//   - AWS::ApplicationAutoScaling::ScalableTarget: no Tags property
+//     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-applicationautoscaling-scalabletarget.html
+//   - AWS::CloudWatch::Dashboard: no Tags property, and dashboards cannot be tagged at all
+//     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-dashboard.html
 var untaggable = map[string]bool{
 	"AWS::EC2::VPCGatewayAttachment":              true,
 	"AWS::EC2::Route":                             true,

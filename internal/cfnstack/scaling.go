@@ -20,7 +20,7 @@ func (b *builder) scaling(Options) error {
 		"ResourceId":        cfn.Sub("service/${" + IDCluster + "}/${" + IDService + ".Name}"),
 		"MinCapacity":       blueprint.MinTasks,
 		"MaxCapacity":       blueprint.MaxTasks,
-	})
+	}, when(CondHasImage))
 	policy := func(id, purpose, metric string, target int) {
 		b.add(id, "AWS::ApplicationAutoScaling::ScalingPolicy", map[string]any{
 			"PolicyName":      name("scaling", purpose),
@@ -32,7 +32,7 @@ func (b *builder) scaling(Options) error {
 				"ScaleOutCooldown":              blueprint.ScaleOutCooldown,
 				"ScaleInCooldown":               blueprint.ScaleInCooldown,
 			},
-		})
+		}, when(CondHasImage))
 	}
 	policy(IDCPUScalingPolicy, "cpu", "ECSServiceAverageCPUUtilization", blueprint.CPUTargetPercent)
 	policy(IDMemoryScalingPolicy, "memory", "ECSServiceAverageMemoryUtilization", blueprint.MemoryTargetPercent)

@@ -44,7 +44,7 @@ func parameterARN(id string) cfn.Fn {
 
 func (b *builder) secrets(Options) error {
 	b.add(IDAPIKeySecret, "AWS::SecretsManager::Secret", map[string]any{
-		"Name":        name("secret", "api-keys"),
+		"Name":        cfn.Sub(blueprint.APIKeySecretName("${" + ParamEnvironmentSuffix + "}")),
 		"Description": "API keys accepted by the catalog service's write endpoints (generated; comma-separate several keys to rotate)",
 		"GenerateSecretString": map[string]any{
 			"PasswordLength":     apiKeyLength,

@@ -15,6 +15,11 @@ const (
 	IDEndpointSecurityGroup = "EndpointSecurityGroup"
 )
 
+// sgName is a security group's Name tag, secgrp-{purpose}-{suffix}. The groups have no
+// GroupName: EC2 refuses names starting with "sg-", and a fixed name would stop CloudFormation
+// from replacing a group (a changed description replaces it), so CloudFormation generates one.
+func sgName(purpose string) cfn.Fn { return name(blueprint.SecurityGroupKind, purpose) }
+
 // noEgress is the placeholder egress rule that replaces EC2's default allow-all egress: a
 // security group with any egress rule loses the default one, and this rule matches no traffic
 // (ICMP type 252, code 86, to the broadcast address).
@@ -28,7 +33,6 @@ var noEgress = map[string]any{
 
 func (b *builder) securityGroups(Options) error {
 	b.add(IDALBSecurityGroup, "AWS::EC2::SecurityGroup", map[string]any{
-		"GroupName":        name("sg", "alb"),
 		"GroupDescription": "Catalog load balancer: HTTP and HTTPS from the internet",
 		"VpcId":            cfn.Ref(IDVPC),
 		"SecurityGroupIngress": []any{
@@ -36,10 +40,9 @@ func (b *builder) securityGroups(Options) error {
 			tcpFromCIDR(443, "HTTPS from the internet"),
 		},
 		"SecurityGroupEgress": []any{noEgress},
-		"Tags":                tags(name("sg", "alb")),
+		"Tags":                tags(sgName("alb")),
 	})
 	b.add(IDTaskSecurityGroup, "AWS::EC2::SecurityGroup", map[string]any{
-		"GroupName":        name("sg", "tasks"),
 		"GroupDescription": "Catalog tasks: the app port from the load balancer only",
 		"VpcId":            cfn.Ref(IDVPC),
 		"SecurityGroupEgress": []any{map[string]any{
@@ -49,21 +52,19 @@ func (b *builder) securityGroups(Options) error {
 			"ToPort":      443,
 			"Description": "HTTPS to AWS APIs (ECR, CloudWatch Logs, Secrets Manager, SSM) through the NAT gateways or endpoints",
 		}},
-		"Tags": tags(name("sg", "tasks")),
+		"Tags": tags(sgName("tasks")),
 	})
 	b.add(IDDBSecurityGroup, "AWS::EC2::SecurityGroup", map[string]any{
-		"GroupName":           name("sg", "db"),
 		"GroupDescription":    "Catalog database: PostgreSQL from the tasks only",
 		"VpcId":               cfn.Ref(IDVPC),
 		"SecurityGroupEgress": []any{noEgress},
-		"Tags":                tags(name("sg", "db")),
+		"Tags":                tags(sgName("db")),
 	})
 	b.add(IDEndpointSecurityGroup, "AWS::EC2::SecurityGroup", map[string]any{
-		"GroupName":           name("sg", "endpoints"),
 		"GroupDescription":    "Catalog interface endpoints: HTTPS from the tasks only",
 		"VpcId":               cfn.Ref(IDVPC),
 		"SecurityGroupEgress": []any{noEgress},
-		"Tags":                tags(name("sg", "endpoints")),
+		"Tags":                tags(sgName("endpoints")),
 	}, when(CondCreateInterfaceEndpoints))
 
 	// Cross-group rules are separate resources so the chain has no dependency cycle and each

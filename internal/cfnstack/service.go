@@ -40,9 +40,10 @@ func (b *builder) service(Options) error {
 		"NetworkMode":             "awsvpc",
 		"Cpu":                     cfn.Select(0, size),
 		"Memory":                  cfn.Select(1, size),
-		"RuntimePlatform":         map[string]any{"OperatingSystemFamily": "LINUX", "CpuArchitecture": "X86_64"},
-		"ExecutionRoleArn":        cfn.GetAtt(IDExecutionRole, "Arn"),
-		"TaskRoleArn":             cfn.GetAtt(IDTaskRole, "Arn"),
+		// The one platform images are built for (blueprint.ImagePlatform).
+		"RuntimePlatform":  map[string]any{"OperatingSystemFamily": blueprint.ECSOperatingSystemFamily, "CpuArchitecture": blueprint.ECSCPUArchitecture()},
+		"ExecutionRoleArn": cfn.GetAtt(IDExecutionRole, "Arn"),
+		"TaskRoleArn":      cfn.GetAtt(IDTaskRole, "Arn"),
 		// Fargate has no tmpfs: an empty task volume is the writable /tmp.
 		"Volumes": []any{map[string]any{"Name": tmpVolume}},
 		"ContainerDefinitions": []any{map[string]any{
@@ -93,7 +94,7 @@ func (b *builder) service(Options) error {
 			},
 		}},
 		"Tags": tags(nil),
-	})
+	}, when(CondHasImage))
 
 	// No DesiredCount: ECS starts with one task, auto scaling raises it to MinTasks, and later
 	// deploys keep whatever count auto scaling chose.
@@ -124,6 +125,9 @@ func (b *builder) service(Options) error {
 		"PropagateTags":        "SERVICE",
 		"EnableExecuteCommand": false,
 		"Tags":                 tags(nil),
-	}, dependsOn(IDListenersReady)) // the target group must belong to a listener first
+	}, when(CondHasImage),
+		// The target group must belong to a listener first, and the tasks connect to the
+		// database at start: the writer instance must exist, not just the cluster.
+		dependsOn(IDListenersReady, IDDBWriter))
 	return nil
 }

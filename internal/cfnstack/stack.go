@@ -123,6 +123,15 @@ func tagMap() map[string]any {
 	return m
 }
 
+// az returns the index-th availability zone: from the AvailabilityZones parameter when it is
+// set, else from Fn::GetAZs, which lists only zones with a default subnet when the account has
+// any (never a Local Zone, which has none).
+func az(index int) any {
+	return cfn.If(CondDefaultAZs,
+		cfn.Select(index, cfn.GetAZs("")),
+		cfn.Select(index, cfn.Split(",", cfn.Ref(ParamAvailabilityZones))))
+}
+
 // azIDs returns "Prefix1", "Prefix2", "Prefix3".
 func azIDs(prefix string) []string {
 	ids := make([]string, blueprint.AZCount)

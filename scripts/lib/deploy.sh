@@ -93,7 +93,7 @@ parse_args() {
 # check_common_args applies the rules AWS would apply later, so a typo fails in a second with a
 # message naming the option instead of half-way through a deploy.
 check_common_args() {
-  [[ $SUFFIX =~ ^[a-z0-9]([a-z0-9-]{0,14}[a-z0-9])?$ ]] ||
+  [[ $SUFFIX =~ ^[a-z0-9]+(-[a-z0-9]+)*$ && ${#SUFFIX} -le 16 ]] ||
     usage_error "--suffix '$SUFFIX': 1-16 lower-case letters, digits and inner hyphens (it ends every resource name)"
   case $ENVIRONMENT in
     '' | dev | staging | prod) ;;

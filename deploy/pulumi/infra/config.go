@@ -43,6 +43,7 @@ const (
 	KeyImage                 = "image"
 	KeyImageTag              = "imageTag"
 	KeyAPIKeys               = "apiKeys"
+	KeyDBEngineVersion       = "dbEngineVersion"
 	minAPIKeyLength          = 16
 	maxBackupRetentionDays   = 35
 	minTargetPercent         = 10
@@ -75,9 +76,13 @@ type Config struct {
 	LogRetentionDays      int
 	DBMinACU, DBMaxACU    float64
 	DBBackupRetentionDays int
+	// DBEngineVersion is the Aurora PostgreSQL version a new cluster starts at; later automatic
+	// minor upgrades are ignored as drift.
+	DBEngineVersion string
 
-	// Image is a full image reference; empty means this stack's ECR repository at ImageTag,
-	// which is then required (like the template's ImageTag parameter).
+	// Image is a full image reference; empty means this stack's ECR repository at ImageTag.
+	// With neither, the stack deploys without the service (bootstrap: push the first image to
+	// the repository, then set imageTag and deploy again).
 	Image    string
 	ImageTag string
 	// APIKeys are the service's write keys, comma-separated; they go to a SecureString
@@ -97,6 +102,10 @@ func (c Config) Tags() map[string]string {
 
 // Name returns the resource name {kind}-{purpose}-{suffix}.
 func (c Config) Name(kind, purpose string) string { return blueprint.Name(kind, purpose, c.Suffix) }
+
+// HasImage reports whether an image is configured, so the task definition, service, scaling and
+// service alarms exist.
+func (c Config) HasImage() bool { return c.Image != "" || c.ImageTag != "" }
 
 // HTTPS reports whether the load balancer terminates TLS.
 func (c Config) HTTPS() bool { return c.CertificateARN != "" }
@@ -118,6 +127,7 @@ func DefaultConfig(suffix string, env blueprint.Environment, apiKeys string) Con
 		DBMinACU:              env.MinACU,
 		DBMaxACU:              env.MaxACU,
 		DBBackupRetentionDays: blueprint.DBBackupRetentionDays,
+		DBEngineVersion:       blueprint.DBEngineVersion,
 		APIKeys:               apiKeys,
 	}
 }
@@ -212,6 +222,7 @@ func LoadConfig(get func(key string) (string, bool), stack string) (Config, erro
 	c.DBMinACU = number(KeyDBMinACU, env.MinACU)
 	c.DBMaxACU = number(KeyDBMaxACU, env.MaxACU)
 	c.DBBackupRetentionDays = integer(KeyDBBackupRetentionDays, blueprint.DBBackupRetentionDays)
+	c.DBEngineVersion = str(KeyDBEngineVersion, blueprint.DBEngineVersion)
 	c.Image = str(KeyImage, "")
 	c.ImageTag = str(KeyImageTag, "")
 	apiKeys, _ := get(KeyAPIKeys)
@@ -298,11 +309,11 @@ func (c Config) problems() []string {
 	if c.Image != "" && !imageRef.MatchString(c.Image) {
 		bad(KeyImage, "(%q) must be a full image reference such as registry/repo:tag or registry/repo@sha256:...", c.Image)
 	}
-	switch {
-	case c.Image == "" && c.ImageTag == "":
-		bad(KeyImageTag, "is required unless %s:%s is set: the tag to run from this stack's ECR repository (tags are immutable: use a version or commit ID)", ConfigNamespace, KeyImage)
-	case c.ImageTag != "" && !imageTag.MatchString(c.ImageTag):
+	if c.ImageTag != "" && !imageTag.MatchString(c.ImageTag) {
 		bad(KeyImageTag, "(%q) must be a valid image tag", c.ImageTag)
+	}
+	if err := blueprint.ValidateDBEngineVersion(c.DBEngineVersion); err != nil {
+		bad(KeyDBEngineVersion, "is invalid: %v", err)
 	}
 	if c.APIKeys == "" {
 		bad(KeyAPIKeys, `is required and secret: pulumi config set --secret %s "$(openssl rand -hex 32)"`, KeyAPIKeys)

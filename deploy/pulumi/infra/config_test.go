@@ -41,7 +41,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		infra.KeyWebACLARN:          "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/catalog/abc-123",
 		infra.KeyAlertEmail:         "ops@example.com", infra.KeyLogRetentionDays: "30",
 		infra.KeyDBMinACU: "1", infra.KeyDBMaxACU: "8.5", infra.KeyDBBackupRetentionDays: "14",
-		infra.KeyImageTag: "v1.2.3", infra.KeyAPIKeys: goodKeys,
+		infra.KeyImageTag: "v1.2.3", infra.KeyAPIKeys: goodKeys, infra.KeyDBEngineVersion: "16.11",
 	}), "ignored")
 	if err != nil {
 		t.Fatalf("LoadConfig = %v", err)
@@ -54,7 +54,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		CertificateARN: "arn:aws:acm:us-east-1:123456789012:certificate/abc-123",
 		WebACLARN:      "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/catalog/abc-123",
 		AlertEmail:     "ops@example.com", LogRetentionDays: 30, DBMinACU: 1, DBMaxACU: 8.5, DBBackupRetentionDays: 14,
-		ImageTag: "v1.2.3", APIKeys: goodKeys,
+		ImageTag: "v1.2.3", APIKeys: goodKeys, DBEngineVersion: "16.11",
 	}
 	if cfg != want {
 		t.Errorf("LoadConfig =\n %+v\nwant\n %+v", cfg, want)
@@ -95,7 +95,10 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"image", map[string]string{infra.KeyImage: "catalog"}, "catalog:image"},
 		{"image tag", map[string]string{infra.KeyImageTag: "bad tag"}, "catalog:imageTag"},
 		{"no api keys", map[string]string{infra.KeyAPIKeys: ""}, "catalog:apiKeys is required and secret"},
-		{"no image tag", map[string]string{infra.KeyImageTag: ""}, "catalog:imageTag is required unless catalog:image is set"},
+		{"suffix with two hyphens", map[string]string{infra.KeySuffix: "a--b"}, `environment suffix "a--b"`},
+		{"suffix ending in a hyphen", map[string]string{infra.KeySuffix: "ab-"}, `environment suffix "ab-"`},
+		{"engine version", map[string]string{infra.KeyDBEngineVersion: "15.4"}, `catalog:dbEngineVersion is invalid: database engine version "15.4"`},
+		{"acu order names values", map[string]string{infra.KeyDBMinACU: "2.5", infra.KeyDBMaxACU: "2"}, "(2.5-2)"},
 		{"short api key", map[string]string{infra.KeyAPIKeys: goodKeys + ",short"}, "catalog:apiKeys key 3 must be at least 16"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -112,6 +115,20 @@ func TestLoadConfigRejects(t *testing.T) {
 				t.Errorf("LoadConfig(%v) = %v, want an error containing %q", tc.set, err, tc.want)
 			}
 		})
+	}
+}
+
+// Without imageTag and image the configuration is valid: the bootstrap deploy.
+func TestLoadConfigWithoutImageIsBootstrap(t *testing.T) {
+	cfg, err := infra.LoadConfig(getter(map[string]string{infra.KeyAPIKeys: goodKeys}), "dev")
+	if err != nil {
+		t.Fatalf("LoadConfig without an image = %v, want a bootstrap configuration", err)
+	}
+	if cfg.HasImage() {
+		t.Error("HasImage() = true without imageTag or image")
+	}
+	if cfg.DBEngineVersion != blueprint.DBEngineVersion {
+		t.Errorf("DBEngineVersion = %q, want the default %q", cfg.DBEngineVersion, blueprint.DBEngineVersion)
 	}
 }
 
@@ -167,5 +184,21 @@ func TestProgramRunsWithValidConfig(t *testing.T) {
 	}
 	if len(resources) < 50 {
 		t.Errorf("program registered %d resources, want the whole stack", len(resources))
+	}
+}
+
+// The whole program runs without an image: the bootstrap deploy registers no service.
+func TestProgramRunsWithoutImage(t *testing.T) {
+	resources, err := runProgram(map[string]string{infra.KeyAPIKeys: goodKeys, infra.KeySuffix: "boot"}, infra.KeyAPIKeys)
+	if err != nil {
+		t.Fatalf("program without an image = %v, want the bootstrap deploy", err)
+	}
+	for _, r := range resources {
+		if r.Type == tService || r.Type == tTaskDef {
+			t.Errorf("bootstrap deploy registered %s %s", r.Type, r.Name)
+		}
+	}
+	if len(resources) < 50 {
+		t.Errorf("bootstrap deploy registered %d resources, want the whole stack but the service", len(resources))
 	}
 }

@@ -84,7 +84,8 @@ func NewDatabase(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypt
 		ClusterIdentifier:            pulumi.String(clusterID),
 		Engine:                       pulumi.String(blueprint.DBEngine),
 		EngineMode:                   pulumi.String("provisioned"),
-		EngineVersion:                pulumi.String(blueprint.DBEngineVersion),
+		EngineVersion:                pulumi.String(cfg.DBEngineVersion),
+		AllowMajorVersionUpgrade:     pulumi.Bool(false),
 		DatabaseName:                 pulumi.String(blueprint.DBName),
 		MasterUsername:               pulumi.String(blueprint.DBMasterUsername),
 		ManageMasterUserPassword:     pulumi.Bool(true),
@@ -106,7 +107,10 @@ func NewDatabase(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypt
 		SkipFinalSnapshot:  pulumi.Bool(true),
 		DeletionProtection: pulumi.Bool(false),
 		Tags:               tags(cfg, clusterID),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{d.LogGroup}))
+	}, parent, pulumi.DependsOn([]pulumi.Resource{d.LogGroup}),
+		// Automatic minor upgrades move the running version past the configured one; a later
+		// update must not try to downgrade it.
+		pulumi.IgnoreChanges([]string{"engineVersion"}))
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +122,7 @@ func NewDatabase(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypt
 			ClusterIdentifier:                  d.Cluster.ID(),
 			InstanceClass:                      pulumi.String(blueprint.DBInstanceClass),
 			Engine:                             rds.EngineType(blueprint.DBEngine),
-			EngineVersion:                      pulumi.String(blueprint.DBEngineVersion),
+			EngineVersion:                      pulumi.String(cfg.DBEngineVersion),
 			AvailabilityZone:                   pulumi.String(az),
 			PubliclyAccessible:                 pulumi.Bool(false),
 			PromotionTier:                      pulumi.Int(tier),
@@ -126,7 +130,7 @@ func NewDatabase(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypt
 			PerformanceInsightsRetentionPeriod: pulumi.Int(blueprint.DBPerformanceInsightsTTL),
 			AutoMinorVersionUpgrade:            pulumi.Bool(true),
 			Tags:                               tags(cfg, name),
-		}, parent, pulumi.DependsOn(deps))
+		}, parent, pulumi.DependsOn(deps), pulumi.IgnoreChanges([]string{"engineVersion"}))
 	}
 	// The writer is the first instance; the reader waits for it, in another AZ.
 	if d.Writer, err = instance("writer", net.AZs[0], 0); err != nil {

@@ -81,7 +81,14 @@ func (r res) get(path string) any {
 type mocks struct {
 	mu        sync.Mutex
 	resources []res
+	// azFilters are the filters of every getAvailabilityZones invoke, "name=value,value".
+	azFilters []string
 }
+
+// localZone is what AWS lists first in us-east-1 when the account opted in to a Local Zone:
+// "us-east-1-bos-1a" sorts before "us-east-1a". The mock answers it unless the invoke filters
+// on opt-in-status=opt-in-not-required, as EC2 DescribeAvailabilityZones would.
+const localZone = "us-east-1-bos-1a"
 
 func plain(v resource.PropertyValue) (any, bool) {
 	switch {
@@ -172,7 +179,26 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
-		return resource.NewPropertyMapFromMap(map[string]any{"names": testAZs, "id": testRegion}), nil
+		names := append([]string{localZone}, testAZs...)
+		var filters []string
+		if f := args.Args["filters"]; f.IsArray() {
+			for _, e := range f.ArrayValue() {
+				o := e.ObjectValue()
+				var vals []string
+				for _, v := range o["values"].ArrayValue() {
+					vals = append(vals, v.StringValue())
+				}
+				filter := o["name"].StringValue() + "=" + strings.Join(vals, ",")
+				filters = append(filters, filter)
+				if filter == "opt-in-status=opt-in-not-required" || filter == "zone-type=availability-zone" {
+					names = testAZs
+				}
+			}
+		}
+		m.mu.Lock()
+		m.azFilters = append(m.azFilters, strings.Join(filters, ";"))
+		m.mu.Unlock()
+		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "id": testRegion}), nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{"accountId": testAccount, "arn": "arn:aws:iam::" + testAccount + ":user/test", "id": testAccount, "userId": "test"}), nil
 	case "aws:index/getRegion:getRegion":
@@ -186,6 +212,7 @@ type run struct {
 	cfg       infra.Config
 	resources []res
 	outputs   map[string]any
+	azFilters []string
 }
 
 // of returns the custom resources of a type, in registration order.
@@ -278,6 +305,7 @@ func runStack(tb testing.TB, cfg infra.Config) *run {
 	}
 	wg.Wait()
 	r.resources = m.resources
+	r.azFilters = m.azFilters
 	return r
 }
 

@@ -50,7 +50,15 @@ func NewNetwork(ctx *pulumi.Context, cfg Config, opts ...pulumi.ResourceOption) 
 	if err != nil {
 		return nil, err
 	}
-	azs, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{State: pulumi.StringRef("available")}, pulumi.Parent(n))
+	// Only ordinary zones: opted-in Local and Wavelength Zones are "available" too, sort first
+	// ("us-east-1-bos-1a" < "us-east-1a"), and lack RDS and NAT gateways.
+	azs, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{
+		State: pulumi.StringRef("available"),
+		Filters: []aws.GetAvailabilityZonesFilter{
+			{Name: "opt-in-status", Values: []string{"opt-in-not-required"}},
+			{Name: "zone-type", Values: []string{"availability-zone"}},
+		},
+	}, pulumi.Parent(n))
 	if err != nil {
 		return nil, fmt.Errorf("listing availability zones: %w", err)
 	}
@@ -260,10 +268,12 @@ func endpointPurpose(service string) string { return strings.ReplaceAll(service,
 // interface endpoints are on. Rules are separate resources so each one is visible and
 // testable; groups made this way start with no egress at all.
 func (n *Network) securityGroups(ctx *pulumi.Context, cfg Config, parent pulumi.ResourceOption) error {
+	// Groups are named secgrp-{purpose}-{suffix}-<random>: EC2 refuses names starting with
+	// "sg-", and a unique name lets Pulumi create a replacement before deleting the group in use.
 	group := func(purpose, description string) (*ec2.SecurityGroup, error) {
-		name := cfg.Name("sg", purpose)
+		name := cfg.Name(blueprint.SecurityGroupKind, purpose)
 		return ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
-			Name:        pulumi.String(name),
+			NamePrefix:  pulumi.String(name + "-"),
 			Description: pulumi.String(description),
 			VpcId:       n.VPC.ID(),
 			Tags:        tags(cfg, name),

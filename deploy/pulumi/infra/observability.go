@@ -53,12 +53,20 @@ func NewObservability(ctx *pulumi.Context, cfg Config, net *Network, db *Databas
 
 	dimension := map[string]pulumi.StringInput{
 		blueprint.DimClusterName:  svc.Cluster.Name,
-		blueprint.DimServiceName:  svc.Service.Name,
 		blueprint.DimLoadBalancer: svc.LoadBalancer.ArnSuffix,
 		blueprint.DimTargetGroup:  svc.TargetGroup.ArnSuffix,
 		blueprint.DimDBCluster:    db.Cluster.ClusterIdentifier,
 	}
+	serviceName := pulumi.String("").ToStringOutput()
+	if svc.Service != nil {
+		dimension[blueprint.DimServiceName] = svc.Service.Name
+		serviceName = svc.Service.Name
+	}
 	for _, a := range blueprint.Alarms {
+		// Without the service these would name nothing or page during the bootstrap deploy.
+		if a.NeedsService && svc.Service == nil {
+			continue
+		}
 		dims := pulumi.StringMap{}
 		for _, d := range a.Dimensions {
 			v, ok := dimension[d]
@@ -97,7 +105,7 @@ func NewObservability(ctx *pulumi.Context, cfg Config, net *Network, db *Databas
 	}
 
 	dashName := cfg.Name("dashboard", blueprint.Project)
-	body := pulumi.All(svc.LoadBalancer.ArnSuffix, svc.TargetGroup.ArnSuffix, svc.Cluster.Name, svc.Service.Name, db.Cluster.ClusterIdentifier).
+	body := pulumi.All(svc.LoadBalancer.ArnSuffix, svc.TargetGroup.ArnSuffix, svc.Cluster.Name, serviceName, db.Cluster.ClusterIdentifier).
 		ApplyT(func(v []any) (string, error) {
 			return dashboardBody(net.Region, v[0].(string), v[1].(string), v[2].(string), v[3].(string), v[4].(string))
 		}).(pulumi.StringOutput)
@@ -136,12 +144,18 @@ func dashboardBody(region, lbSuffix, tgSuffix, cluster, service, dbCluster strin
 			m("AWS/ApplicationELB", "RequestCount", lbDims), m("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", tgDims), m("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", lbDims))},
 		{"metric", 8, 0, 8, 6, metric("Target response time (p99)", "p99", m("AWS/ApplicationELB", "TargetResponseTime", tgDims))},
 		{"metric", 16, 0, 8, 6, metric("Healthy targets", "Minimum", m("AWS/ApplicationELB", "HealthyHostCount", tgDims))},
-		{"metric", 0, 6, 12, 6, metric("Service CPU and memory", "Average", m("AWS/ECS", "CPUUtilization", svcDims), m("AWS/ECS", "MemoryUtilization", svcDims))},
-		{"metric", 12, 6, 12, 6, metric("Running tasks", "Average", m("ECS/ContainerInsights", "RunningTaskCount", svcDims))},
+	}
+	// The service widgets exist only with the service (service is empty in a bootstrap deploy).
+	if service != "" {
+		widgets = append(widgets,
+			widget{"metric", 0, 6, 12, 6, metric("Service CPU and memory", "Average", m("AWS/ECS", "CPUUtilization", svcDims), m("AWS/ECS", "MemoryUtilization", svcDims))},
+			widget{"metric", 12, 6, 12, 6, metric("Running tasks", "Average", m("ECS/ContainerInsights", "RunningTaskCount", svcDims))})
+	}
+	widgets = append(widgets, []widget{
 		{"metric", 0, 12, 8, 6, metric("Database CPU", "Average", m("AWS/RDS", "CPUUtilization", dbDims))},
 		{"metric", 8, 12, 8, 6, metric("Database connections", "Maximum", m("AWS/RDS", "DatabaseConnections", dbDims))},
 		{"metric", 16, 12, 8, 6, metric("Database capacity (ACU)", "Average", m("AWS/RDS", "ServerlessDatabaseCapacity", dbDims))},
-	}
+	}...)
 	b, err := json.Marshal(map[string]any{"widgets": widgets})
 	return string(b), err
 }

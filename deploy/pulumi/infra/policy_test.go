@@ -264,7 +264,8 @@ func TestPolicyDatabaseIsPrivateAndEncrypted(t *testing.T) {
 	})
 }
 
-// sgRule is a security-group rule in words: "sg-db: tcp 5432 from sg-tasks".
+// sgRules are a type of security-group rule in words: "secgrp-db: tcp 5432 from secgrp-tasks"
+// (groups by their Name tag: their EC2 names carry a random suffix).
 func sgRules(tb testing.TB, r *run, typ, dir string) []string {
 	tb.Helper()
 	var out []string
@@ -279,7 +280,7 @@ func sgRules(tb testing.TB, r *run, typ, dir string) []string {
 			if !ok {
 				tb.Fatalf("rule %s references an unknown group", rule.Name)
 			}
-			peer = strings.TrimSuffix(p.str("name"), "-"+r.cfg.Suffix)
+			peer = strings.TrimSuffix(p.str("tags.Name"), "-"+r.cfg.Suffix)
 		}
 		if rule.str("cidrIpv6") != "" || rule.str("prefixListId") != "" {
 			peer += "+other"
@@ -288,7 +289,7 @@ func sgRules(tb testing.TB, r *run, typ, dir string) []string {
 		if rule.num("toPort") != rule.num("fromPort") {
 			ports += fmt.Sprintf("-%v", rule.num("toPort"))
 		}
-		out = append(out, fmt.Sprintf("%s: %s %s %s %s", strings.TrimSuffix(group.str("name"), "-"+r.cfg.Suffix), rule.str("ipProtocol"), ports, dir, peer))
+		out = append(out, fmt.Sprintf("%s: %s %s %s %s", strings.TrimSuffix(group.str("tags.Name"), "-"+r.cfg.Suffix), rule.str("ipProtocol"), ports, dir, peer))
 	}
 	slices.Sort(out)
 	return out
@@ -302,18 +303,18 @@ func TestPolicySecurityGroupChain(t *testing.T) {
 			}
 		}
 		wantIn := []string{
-			"sg-alb: tcp 443 from 0.0.0.0/0",
-			"sg-alb: tcp 80 from 0.0.0.0/0",
-			"sg-db: tcp 5432 from sg-tasks",
-			"sg-tasks: tcp 8080 from sg-alb",
+			"secgrp-alb: tcp 443 from 0.0.0.0/0",
+			"secgrp-alb: tcp 80 from 0.0.0.0/0",
+			"secgrp-db: tcp 5432 from secgrp-tasks",
+			"secgrp-tasks: tcp 8080 from secgrp-alb",
 		}
 		wantOut := []string{
-			"sg-alb: tcp 8080 to sg-tasks",
-			"sg-tasks: tcp 443 to 0.0.0.0/0",
-			"sg-tasks: tcp 5432 to sg-db",
+			"secgrp-alb: tcp 8080 to secgrp-tasks",
+			"secgrp-tasks: tcp 443 to 0.0.0.0/0",
+			"secgrp-tasks: tcp 5432 to secgrp-db",
 		}
 		if r.cfg.InterfaceEndpoints {
-			wantIn = append(wantIn, "sg-endpoints: tcp 443 from sg-tasks")
+			wantIn = append(wantIn, "secgrp-endpoints: tcp 443 from secgrp-tasks")
 		}
 		slices.Sort(wantIn)
 		if got := sgRules(t, r, tIngress, "from"); !reflect.DeepEqual(got, wantIn) {
@@ -325,16 +326,16 @@ func TestPolicySecurityGroupChain(t *testing.T) {
 		// The groups are used where the chain says.
 		sgName := func(id any) string {
 			s, _ := r.byID(fmt.Sprint(id))
-			return strings.TrimSuffix(s.str("name"), "-"+r.cfg.Suffix)
+			return strings.TrimSuffix(s.str("tags.Name"), "-"+r.cfg.Suffix)
 		}
-		if got := sgName(r.of(tALB)[0].get("securityGroups.0")); got != "sg-alb" {
-			t.Errorf("ALB security group = %s, want sg-alb", got)
+		if got := sgName(r.of(tALB)[0].get("securityGroups.0")); got != "secgrp-alb" {
+			t.Errorf("ALB security group = %s, want secgrp-alb", got)
 		}
-		if got := sgName(r.of(tService)[0].get("networkConfiguration.securityGroups.0")); got != "sg-tasks" {
-			t.Errorf("service security group = %s, want sg-tasks", got)
+		if got := sgName(r.of(tService)[0].get("networkConfiguration.securityGroups.0")); got != "secgrp-tasks" {
+			t.Errorf("service security group = %s, want secgrp-tasks", got)
 		}
-		if got := sgName(r.of(tDBCluster)[0].get("vpcSecurityGroupIds.0")); got != "sg-db" {
-			t.Errorf("database security group = %s, want sg-db", got)
+		if got := sgName(r.of(tDBCluster)[0].get("vpcSecurityGroupIds.0")); got != "secgrp-db" {
+			t.Errorf("database security group = %s, want secgrp-db", got)
 		}
 	})
 }

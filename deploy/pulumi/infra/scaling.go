@@ -1,6 +1,8 @@
 package infra
 
 import (
+	"fmt"
+
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/appautoscaling"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -17,6 +19,9 @@ type Scaling struct {
 
 // NewScaling makes the scaling for a service.
 func NewScaling(ctx *pulumi.Context, cfg Config, svc *Service, opts ...pulumi.ResourceOption) (*Scaling, error) {
+	if svc.Service == nil {
+		return nil, fmt.Errorf("scaling needs the ECS service, which exists only with an image (%s:%s or %s:%s)", ConfigNamespace, KeyImageTag, ConfigNamespace, KeyImage)
+	}
 	sc := &Scaling{}
 	parent, err := newComponent(ctx, cfg, "Scaling", "scaling", sc, opts...)
 	if err != nil {

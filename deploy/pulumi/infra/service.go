@@ -20,18 +20,19 @@ import (
 type Service struct {
 	pulumi.ResourceState
 
-	Repository     *ecr.Repository
-	LogGroup       *cloudwatch.LogGroup
-	ExecutionRole  *iam.Role
-	TaskRole       *iam.Role
-	LoadBalancer   *lb.LoadBalancer
-	TargetGroup    *lb.TargetGroup
-	HTTPListener   *lb.Listener
-	HTTPSListener  *lb.Listener // nil without a certificate
-	Cluster        *ecs.Cluster
+	Repository    *ecr.Repository
+	LogGroup      *cloudwatch.LogGroup
+	ExecutionRole *iam.Role
+	TaskRole      *iam.Role
+	LoadBalancer  *lb.LoadBalancer
+	TargetGroup   *lb.TargetGroup
+	HTTPListener  *lb.Listener
+	HTTPSListener *lb.Listener // nil without a certificate
+	Cluster       *ecs.Cluster
+	// TaskDefinition and Service are nil without an image (a bootstrap deploy).
 	TaskDefinition *ecs.TaskDefinition
 	Service        *ecs.Service
-	// Image is the image reference the task definition runs.
+	// Image is the image reference the task definition runs; empty without an image.
 	Image pulumi.StringOutput
 	// URL is the service's address: https when a certificate is configured.
 	URL pulumi.StringOutput
@@ -68,12 +69,15 @@ func NewService(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypti
 	if err := s.fargate(ctx, cfg, net, db, settings, parent); err != nil {
 		return nil, err
 	}
-	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{
+	outputs := pulumi.Map{
 		"url":           s.URL,
 		"repositoryUrl": s.Repository.RepositoryUrl,
 		"clusterName":   s.Cluster.Name,
-		"serviceName":   s.Service.Name,
-	})
+	}
+	if s.Service != nil {
+		outputs["serviceName"] = s.Service.Name
+	}
+	return s, ctx.RegisterResourceOutputs(s, outputs)
 }
 
 // registry makes the ECR repository: scanned on push, immutable tags, the 5 latest images
@@ -103,10 +107,13 @@ func (s *Service) registry(ctx *pulumi.Context, cfg Config, parent pulumi.Resour
 	if err != nil {
 		return err
 	}
-	if cfg.Image != "" {
+	switch {
+	case cfg.Image != "":
 		s.Image = pulumi.String(cfg.Image).ToStringOutput()
-	} else {
+	case cfg.ImageTag != "":
 		s.Image = pulumi.Sprintf("%s:%s", s.Repository.RepositoryUrl, cfg.ImageTag)
+	default:
+		s.Image = pulumi.String("").ToStringOutput()
 	}
 	return nil
 }
@@ -178,9 +185,12 @@ func (s *Service) loadBalancer(ctx *pulumi.Context, cfg Config, net *Network, pa
 	if err != nil {
 		return err
 	}
+	// A name prefix, not a name: port, protocol and target type replace a target group, and a
+	// replacement with the same name cannot be created while the old one is in use. The Name tag
+	// carries tg-catalog-{suffix}.
 	tgName := cfg.Name("tg", blueprint.Project)
 	s.TargetGroup, err = lb.NewTargetGroup(ctx, tgName, &lb.TargetGroupArgs{
-		Name:                pulumi.String(tgName),
+		NamePrefix:          pulumi.String(targetGroupNamePrefix),
 		Port:                pulumi.Int(blueprint.AppPort),
 		Protocol:            pulumi.String("HTTP"),
 		TargetType:          pulumi.String("ip"),
@@ -257,7 +267,7 @@ func (s *Service) loadBalancer(ctx *pulumi.Context, cfg Config, net *Network, pa
 	return nil
 }
 
-// fargate makes the cluster, the task definition and the service.
+// fargate makes the cluster and, with an image, the task definition and the service.
 func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, db *Database, settings *Settings, parent pulumi.ResourceOption) error {
 	clusterName := cfg.Name("ecs", blueprint.Project)
 	var err error
@@ -268,7 +278,7 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, db *Dat
 		}},
 		Tags: tags(cfg, clusterName),
 	}, parent)
-	if err != nil {
+	if err != nil || !cfg.HasImage() {
 		return err
 	}
 
@@ -289,8 +299,9 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, db *Dat
 		NetworkMode:             pulumi.String("awsvpc"),
 		RequiresCompatibilities: pulumi.StringArray{pulumi.String("FARGATE")},
 		RuntimePlatform: &ecs.TaskDefinitionRuntimePlatformArgs{
-			OperatingSystemFamily: pulumi.String("LINUX"),
-			CpuArchitecture:       pulumi.String("X86_64"),
+			// The one platform images are built for (blueprint.ImagePlatform).
+			OperatingSystemFamily: pulumi.String(blueprint.ECSOperatingSystemFamily),
+			CpuArchitecture:       pulumi.String(blueprint.ECSCPUArchitecture()),
 		},
 		ExecutionRoleArn:     s.ExecutionRole.Arn,
 		TaskRoleArn:          s.TaskRole.Arn,
@@ -306,9 +317,11 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, db *Dat
 	for _, sn := range net.PrivateSubnets {
 		private = append(private, sn.ID())
 	}
-	listeners := []pulumi.Resource{s.HTTPListener}
+	// The target group must belong to a listener first, and tasks connect to the database as
+	// they start: the writer instance must exist, not just the cluster.
+	deps := []pulumi.Resource{s.HTTPListener, db.Writer}
 	if s.HTTPSListener != nil {
-		listeners = append(listeners, s.HTTPSListener)
+		deps = append(deps, s.HTTPSListener)
 	}
 	svcName := cfg.Name("svc", blueprint.Project)
 	s.Service, err = ecs.NewService(ctx, svcName, &ecs.ServiceArgs{
@@ -339,9 +352,13 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, db *Dat
 		EnableEcsManagedTags: pulumi.Bool(true),
 		WaitForSteadyState:   pulumi.Bool(false),
 		Tags:                 tags(cfg, svcName),
-	}, parent, pulumi.IgnoreChanges([]string{"desiredCount"}), pulumi.DependsOn(listeners))
+	}, parent, pulumi.IgnoreChanges([]string{"desiredCount"}), pulumi.DependsOn(deps))
 	return err
 }
+
+// targetGroupNamePrefix is the target group's name prefix (at most 6 characters); the provider
+// appends a random suffix.
+const targetGroupNamePrefix = "tg-"
 
 // tmpVolume is the task's scratch volume, mounted at blueprint.TmpfsPath: the only writable
 // path, since the root filesystem is read-only.

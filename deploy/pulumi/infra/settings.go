@@ -62,11 +62,10 @@ func NewSettings(ctx *pulumi.Context, cfg Config, db *Database, opts ...pulumi.R
 	if s.DBName, err = param(blueprint.ParamDBName, "String", "Catalog database name", pulumi.String(blueprint.DBName)); err != nil {
 		return nil, err
 	}
-	// The connection string carries no password: the service reads that from the RDS-managed
-	// secret when it connects, so rotation needs no redeploy.
-	url := pulumi.Sprintf("postgres://%s@%s:%s/%s?sslmode=%s&sslrootcert=%s",
-		blueprint.DBMasterUsername, db.Cluster.Endpoint, port, blueprint.DBName, blueprint.DBSSLMode, blueprint.DBSSLRootCert)
-	if s.DBURL, err = param(blueprint.ParamDBURL, "SecureString", "Catalog database connection string (no password)", pulumi.ToSecret(url).(pulumi.StringOutput)); err != nil {
+	// The connection string carries no password (the service reads it from the RDS-managed
+	// secret, so rotation needs no redeploy) and no sslrootcert, which clients read as a path.
+	url := db.Cluster.Endpoint.ApplyT(blueprint.DBURL).(pulumi.StringOutput)
+	if s.DBURL, err = param(blueprint.ParamDBURL, "SecureString", blueprint.DBURLDescription, pulumi.ToSecret(url).(pulumi.StringOutput)); err != nil {
 		return nil, err
 	}
 	if s.APIKeys, err = param(blueprint.ParamAPIKeys, "SecureString", "Catalog API keys for write endpoints", pulumi.ToSecret(pulumi.String(cfg.APIKeys)).(pulumi.StringOutput)); err != nil {

@@ -41,8 +41,10 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 	if st.Service, err = NewService(ctx, cfg, st.Network, st.LogEncryption, st.Database, st.Settings); err != nil {
 		return nil, err
 	}
-	if st.Scaling, err = NewScaling(ctx, cfg, st.Service); err != nil {
-		return nil, err
+	if cfg.HasImage() {
+		if st.Scaling, err = NewScaling(ctx, cfg, st.Service); err != nil {
+			return nil, err
+		}
 	}
 	if st.Observability, err = NewObservability(ctx, cfg, st.Network, st.Database, st.Service, st.LogEncryption); err != nil {
 		return nil, err
@@ -53,14 +55,12 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 // Outputs are the stack outputs: the ALB URL and ECR repository URI the Pulumi specification
 // asks for, and the set the CloudFormation template exports.
 func (st *Stack) Outputs() map[string]pulumi.Output {
-	return map[string]pulumi.Output{
+	out := map[string]pulumi.Output{
 		"albUrl":              st.Service.URL,
 		"serviceUrl":          st.Service.URL,
 		"albDnsName":          st.Service.LoadBalancer.DnsName,
 		"ecrRepositoryUri":    st.Service.Repository.RepositoryUrl,
-		"image":               st.Service.Image,
 		"clusterName":         st.Service.Cluster.Name,
-		"serviceName":         st.Service.Service.Name,
 		"dbWriterEndpoint":    st.Database.Cluster.Endpoint,
 		"dbReaderEndpoint":    st.Database.Cluster.ReaderEndpoint,
 		"dbSecretArn":         st.Database.SecretARN,
@@ -74,6 +74,12 @@ func (st *Stack) Outputs() map[string]pulumi.Output {
 		"isolatedSubnetIds":   SubnetIDs(st.Network.IsolatedSubnets),
 		"dashboardUrl":        st.Observability.DashboardURL,
 	}
+	// Without an image (bootstrap) there is no service to name.
+	if st.Service.Service != nil {
+		out["image"] = st.Service.Image
+		out["serviceName"] = st.Service.Service.Name
+	}
+	return out
 }
 
 // Program returns the Pulumi program: read and validate the configuration through get (the
@@ -88,6 +94,11 @@ func Program(get func(key string) (string, bool), isSecret func(key string) bool
 		}
 		if err != nil {
 			return err
+		}
+		if !cfg.HasImage() {
+			// Not an error: the bootstrap deploy (README "Deploy"). Say what comes next.
+			_ = ctx.Log.Info(fmt.Sprintf("no %s:%s or %s:%s: deploying without the ECS service; push an image to the ecrRepositoryUri output, "+
+				"then pulumi config set %s:%s <tag> and pulumi up", ConfigNamespace, KeyImageTag, ConfigNamespace, KeyImage, ConfigNamespace, KeyImageTag), nil)
 		}
 		st, err := Build(ctx, cfg)
 		if err != nil {

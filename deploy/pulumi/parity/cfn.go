@@ -83,6 +83,13 @@ func FromTemplate(e *Evaluation, suffix string) (Summary, error) {
 		if r, ok := role[id]; ok {
 			return r
 		}
+		// A group no resource uses (the tasks' group before the service exists) goes by its
+		// Name tag.
+		if p, ok := props[id]; ok {
+			if tags := keyValues(p["Tags"]); tags["Name"] != "" {
+				return "unused-group:" + relativeName(tags["Name"], suffix)
+			}
+		}
 		return "unused-group:" + id
 	}
 	var ingress, egress []string
@@ -188,6 +195,10 @@ func FromTemplate(e *Evaluation, suffix string) (Summary, error) {
 	f["service.circuitBreaker"] = str(svc, "DeploymentConfiguration.DeploymentCircuitBreaker.Enable") + "/" + str(svc, "DeploymentConfiguration.DeploymentCircuitBreaker.Rollback")
 	f["service.gracePeriod"] = str(svc, "HealthCheckGracePeriodSeconds")
 	f["service.desiredCountLeftToScaling"] = fmt.Sprint(get(svc, "DesiredCount") == nil)
+	if len(svc) == 0 {
+		f["service.desiredCountLeftToScaling"] = "no service"
+		f["service.assignPublicIp"] = "no service"
+	}
 	f["cluster.settings"] = joinKV(first("AWS::ECS::Cluster")["ClusterSettings"], "Name", "Value")
 	st := first("AWS::ApplicationAutoScaling::ScalableTarget")
 	f["scaling.bounds"] = str(st, "MinCapacity") + "-" + str(st, "MaxCapacity")

@@ -71,6 +71,13 @@ func FromPulumi(resources []Resource, suffix string) (Summary, error) {
 		if r, ok := role[id]; ok {
 			return r
 		}
+		// A group no resource uses (the tasks' group before the service exists) goes by its
+		// Name tag.
+		for _, r := range resources {
+			if r.ID == id && r.Type == "aws:ec2/securityGroup:SecurityGroup" {
+				return "unused-group:" + relativeName(str(r.Inputs, "tags.Name"), suffix)
+			}
+		}
 		return "unused-group:" + id
 	}
 	rules := func(typ string) string {
@@ -135,8 +142,11 @@ func FromPulumi(resources []Resource, suffix string) (Summary, error) {
 	f["task.size"] = str(td, "cpu") + "/" + str(td, "memory")
 	f["task.networkMode"] = str(td, "networkMode")
 	var defs []any
-	if err := jsonUnmarshal(str(td, "containerDefinitions"), &defs); err != nil {
-		return s, fmt.Errorf("container definitions: %w", err)
+	// A bootstrap deploy (no image) has no task definition.
+	if cd := str(td, "containerDefinitions"); cd != "" {
+		if err := jsonUnmarshal(cd, &defs); err != nil {
+			return s, fmt.Errorf("container definitions: %w", err)
+		}
 	}
 	c := asMap(get(defs, "0"))
 	f["container.user"] = str(c, "user")
@@ -164,6 +174,10 @@ func FromPulumi(resources []Resource, suffix string) (Summary, error) {
 		}
 	}
 	f["service.desiredCountLeftToScaling"] = fmt.Sprint(left)
+	if len(svc) == 0 {
+		f["service.desiredCountLeftToScaling"] = "no service"
+		f["service.assignPublicIp"] = "no service"
+	}
 	f["cluster.settings"] = joinKV(first("aws:ecs/cluster:Cluster")["settings"], "name", "value")
 	st := first("aws:appautoscaling/target:Target")
 	f["scaling.bounds"] = str(st, "minCapacity") + "-" + str(st, "maxCapacity")
