@@ -66,7 +66,7 @@ func (a Adjustment) Validate() error {
 	if !ok {
 		p.Add("reason", "must be one of %s", strings.Join(AdjustmentReasons, ", "))
 	}
-	validText(&p, "note", a.Note, 500, false)
+	validText(&p, "note", a.Note, 500, false, Multiline)
 	return p.Err()
 }
 
@@ -128,11 +128,13 @@ func (in ReservationInput) Validate() error {
 	seen := map[string]bool{}
 	for i, l := range in.Lines {
 		field := fmt.Sprintf("lines[%d]", i)
-		if !ValidSKU(l.SKU) {
+		switch key := strings.ToLower(l.SKU); {
+		case !checkText(&p, field+".sku", l.SKU, Identifier):
+		case !ValidSKU(l.SKU):
 			p.Add(field+".sku", "must be a SKU")
-		} else if key := strings.ToLower(l.SKU); seen[key] {
+		case seen[key]:
 			p.Add(field+".sku", "%s appears twice: put the whole quantity on one line", l.SKU)
-		} else {
+		default:
 			seen[key] = true
 		}
 		if l.Quantity < 1 || l.Quantity > MaxQuantity {
@@ -176,8 +178,11 @@ func NewIdempotency(actor, key, operation string, body any) (*Idempotency, error
 	if key == "" {
 		return nil, nil
 	}
-	if len(key) > MaxIdempotencyKey || hasControl(key) {
-		return nil, InvalidField("Idempotency-Key", "must be 1-%d printable characters", MaxIdempotencyKey)
+	if err := CheckText("Idempotency-Key", key, Identifier); err != nil {
+		return nil, err
+	}
+	if len(key) > MaxIdempotencyKey {
+		return nil, InvalidField("Idempotency-Key", "must be 1-%d bytes", MaxIdempotencyKey)
 	}
 	b, err := json.Marshal(body)
 	if err != nil {

@@ -68,9 +68,12 @@ type ProductFilter struct {
 // Validate checks the filter's fields.
 func (f ProductFilter) Validate() error {
 	var p Problems
-	if f.Category != "" && !ValidSlug(f.Category) {
+	if f.Category != "" && checkText(&p, "category", f.Category, Identifier) && !ValidSlug(f.Category) {
 		p.Add("category", "must be a category slug")
 	}
+	checkText(&p, "brand", f.Brand, Identifier)
+	checkText(&p, "currency", f.Currency, Identifier)
+	checkText(&p, "q", f.Query, Line)
 	for _, s := range f.Statuses {
 		if !s.Valid() {
 			p.Add("status", "must be draft, active, archived or all")
@@ -79,7 +82,7 @@ func (f ProductFilter) Validate() error {
 	if utf8Len(f.Brand) > MaxBrandLength {
 		p.Add("brand", "must be at most %d characters", MaxBrandLength)
 	}
-	if f.Currency != "" {
+	if f.Currency != "" && TextProblem(f.Currency, Identifier) == "" {
 		if _, ok := MinorUnits(f.Currency); !ok {
 			p.Add("currency", "%q is not an ISO 4217 currency code", f.Currency)
 		}
@@ -238,6 +241,10 @@ func ParseCursor(s string) (*Cursor, error) {
 	}
 	if !ValidID(j.I) {
 		return nil, bad("bad position")
+	}
+	// The key goes to the store as a bound parameter: it must pass the rule names pass.
+	if TextProblem(j.K, Identifier) != "" || TextProblem(j.F, Identifier) != "" {
+		return nil, bad("bad key")
 	}
 	c := &Cursor{Sort: j.S, ID: j.I, fingerprint: j.F}
 	switch j.S {
