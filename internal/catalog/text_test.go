@@ -23,7 +23,7 @@ func TestTextProblem(t *testing.T) {
 		{"ok\xc3", Identifier, "valid UTF-8"},
 		{"a\nb", Line, "control"},
 		{"a\tb", Identifier, "control"},
-		{"\x1b[31mred", Multiline, "control"},  // ESC: a terminal escape sequence
+		{"\x1b[31mred", Multiline, "control"},   // ESC: a terminal escape sequence
 		{"x\u009bcolour", Multiline, "control"}, // C1 CSI
 		{"x\x7f", Line, "control"},              // DEL
 		{"evil\u202egnp.exe", Identifier, "format"},
