@@ -111,12 +111,19 @@ const (
 	MaxReservationLines   = 100
 )
 
-// TTL returns the hold time the input asks for.
+// TTL returns the hold time the input asks for. A TTLSeconds outside the accepted range (which
+// Validate refuses) gives the default rather than a product that overflows a Duration.
 func (in ReservationInput) TTL() time.Duration {
-	if in.TTLSeconds == 0 {
+	if !in.ttlInRange() {
 		return DefaultReservationTTL
 	}
 	return time.Duration(in.TTLSeconds) * time.Second
+}
+
+// ttlInRange compares seconds with seconds, before any multiplication: 18446744104 s times 1e9
+// wraps around to a plausible duration.
+func (in ReservationInput) ttlInRange() bool {
+	return in.TTLSeconds >= int64(MinReservationTTL/time.Second) && in.TTLSeconds <= int64(MaxReservationTTL/time.Second)
 }
 
 // Validate checks the lines and TTL. A SKU may appear only once.
@@ -141,7 +148,7 @@ func (in ReservationInput) Validate() error {
 			p.Add(field+".quantity", "must be between 1 and %d", MaxQuantity)
 		}
 	}
-	if ttl := in.TTL(); in.TTLSeconds != 0 && (ttl < MinReservationTTL || ttl > MaxReservationTTL) {
+	if in.TTLSeconds != 0 && !in.ttlInRange() {
 		p.Add("ttl_seconds", "must be between %d and %d", int(MinReservationTTL.Seconds()), int(MaxReservationTTL.Seconds()))
 	}
 	return p.Err()

@@ -217,6 +217,12 @@ func (c *Cursor) String() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// The creation times a cursor may hold: years 1 to 9999.
+var (
+	minCursorMicros = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	maxCursorMicros = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC).UnixMicro()
+)
+
 // MaxCursorLength bounds what ParseCursor reads.
 const MaxCursorLength = 1024
 
@@ -261,7 +267,8 @@ func ParseCursor(s string) (*Cursor, error) {
 		c.Price = n
 	case SortNewest, SortOldest:
 		n, err := strconv.ParseInt(j.K, 10, 64)
-		if err != nil {
+		// Both stores hold years 1 to 9999 at most; a key outside is forged.
+		if err != nil || n < minCursorMicros || n > maxCursorMicros {
 			return nil, bad("bad key")
 		}
 		c.Created = time.UnixMicro(n).UTC()

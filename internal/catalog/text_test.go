@@ -152,3 +152,16 @@ func asError(err error, target **Error) bool {
 	}
 	return ok
 }
+
+func TestReservationTTLBoundedBeforeArithmetic(t *testing.T) {
+	line := []ReservationLine{{SKU: "ABC", Quantity: 1}}
+	for _, secs := range []int64{18446744104, -9223372036854775808, 9223372036854775807, 29, 7201} {
+		in := ReservationInput{Lines: line, TTLSeconds: secs}
+		if err := in.Validate(); !hasField(err, "ttl_seconds") {
+			t.Errorf("Validate(ttl_seconds=%d) = %v, want a problem with ttl_seconds", secs, err)
+		}
+		if ttl := in.TTL(); ttl < MinReservationTTL || ttl > MaxReservationTTL {
+			t.Errorf("TTL(ttl_seconds=%d) = %v, outside [%v, %v]", secs, ttl, MinReservationTTL, MaxReservationTTL)
+		}
+	}
+}

@@ -120,7 +120,7 @@ func (s *Server) getProductBySKU(w http.ResponseWriter, r *http.Request) {
 // readProductInput decodes, normalises and validates a product body.
 func readProductInput(w http.ResponseWriter, r *http.Request) (catalog.ProductInput, bool) {
 	var in catalog.ProductInput
-	if err := decodeJSON(w, r, &in); err != nil {
+	if _, err := decodeJSON(w, r, &in, productSpec); err != nil {
 		writeDecodeError(w, r, err)
 		return in, false
 	}
@@ -137,7 +137,11 @@ func writeDecodeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, errTooLarge):
 		problem(w, r, http.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
 	case errors.Is(err, errMediaType):
-		problem(w, r, http.StatusUnsupportedMediaType, codeMediaType, "send the body as Content-Type: application/json")
+		problem(w, r, http.StatusUnsupportedMediaType, codeMediaType, "send the body as Content-Type: application/json (UTF-8; application/merge-patch+json also for PATCH)")
+	case errors.Is(err, errBodyTimeout):
+		// The rest of the body may still arrive; the connection cannot be reused.
+		w.Header().Set("Connection", "close")
+		problem(w, r, http.StatusRequestTimeout, codeTimeout, fmt.Sprintf("the request body did not arrive within %s", BodyReadTimeout))
 	default:
 		writeError(w, r, err)
 	}
@@ -223,8 +227,10 @@ func (s *Server) patchProduct(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	// The shape (which members were present, which null) is what a merge patch needs beyond
+	// the pointers; it is unused while null means "unchanged".
 	var pp productPatch
-	if err := decodeJSON(w, r, &pp); err != nil {
+	if _, err := decodeJSON(w, r, &pp, productPatchSpec); err != nil {
 		writeDecodeError(w, r, err)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -105,9 +106,29 @@ func (s *Server) routes() {
 	s.handle("DELETE /categories/{slug}", s.protect(s.deleteCategory))
 }
 
-// handle registers a route and remembers its pattern for Routes.
+// handle registers a route and remembers its pattern for Routes. Every path value passes the
+// identifier text rule before the handler sees it, so no route can hand a store a NUL or
+// invalid UTF-8 from the URL.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
-	s.mux.HandleFunc(pattern, h)
+	var names []string
+	for rest := pattern; ; {
+		_, after, ok := strings.Cut(rest, "{")
+		if !ok {
+			break
+		}
+		name, tail, _ := strings.Cut(after, "}")
+		names = append(names, strings.TrimSuffix(name, "..."))
+		rest = tail
+	}
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		for _, name := range names {
+			if err := catalog.CheckText(name, r.PathValue(name), catalog.Identifier); err != nil {
+				writeError(w, r, err)
+				return
+			}
+		}
+		h(w, r)
+	})
 	s.patterns = append(s.patterns, pattern)
 }
 
