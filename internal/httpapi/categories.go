@@ -37,7 +37,7 @@ func (s *Server) getCategory(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createCategory(w http.ResponseWriter, r *http.Request) {
 	var in catalog.CategoryInput
-	if _, err := decodeJSON(w, r, &in, plainSpec); err != nil {
+	if _, err := s.decodeJSON(w, r, &in, plainSpec); err != nil {
 		writeDecodeError(w, r, err)
 		return
 	}
@@ -58,7 +58,7 @@ func (s *Server) createCategory(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) updateCategory(w http.ResponseWriter, r *http.Request) {
 	var patch catalog.CategoryPatch
-	if _, err := decodeJSON(w, r, &patch, patchSpec); err != nil {
+	if _, err := s.decodeJSON(w, r, &patch, patchSpec); err != nil {
 		writeDecodeError(w, r, err)
 		return
 	}

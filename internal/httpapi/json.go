@@ -38,10 +38,21 @@ const (
 	MaxJSONString = 4 * catalog.MaxDescriptionLength
 	// MaxJSONNumber bounds a number literal's length: an int64 has at most 20 characters.
 	MaxJSONNumber = 32
-	// BodyReadTimeout bounds reading a request body. It is shorter than the server's
-	// ReadTimeout, so a client that stalls half-way gets a 408 with the JSON error shape instead
-	// of a connection closed without a word.
+	// BodyReadTimeout is the default bound on reading a request body (Options.BodyReadTimeout).
+	// It is shorter than the server's ReadTimeout, so a client that stalls half-way gets a 408
+	// with the JSON error shape instead of a connection closed without a word.
 	BodyReadTimeout = 10 * time.Second
+	// MaxHeaderBytes bounds a request's line and header fields (Options.MaxHeaderBytes); over it
+	// the answer is a JSON 431.
+	MaxHeaderBytes = 64 << 10
+	// ServerMaxHeaderBytes is what http.Server.MaxHeaderBytes should be: twice ours. net/http
+	// answers a request over its own limit (plus 4 KiB of read buffer) with a plain-text 431
+	// written before any handler runs, and offers no hook to change it; replacing that would
+	// mean parsing HTTP/1.1 request framing in a connection wrapper. So net/http's limit is set
+	// above ours: requests between the two get our JSON 431, and only those over twice the
+	// limit see net/http's "431 Request Header Fields Too Large" in text/plain, with
+	// Connection: close.
+	ServerMaxHeaderBytes = 2 * MaxHeaderBytes
 )
 
 // errTooLarge, errMediaType and errBodyTimeout are answered with their own statuses (413, 415,
@@ -102,11 +113,11 @@ func (b *bodyShape) Present(name string) (present, null bool) {
 // type, size, read deadline, a tokenising pass that enforces the limits and spec.required and
 // refuses duplicate names and invalid UTF-8, then a strict decode (encoding/json/v2 semantics:
 // names match exactly, unknown names and trailing data are refused).
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any, spec bodySpec) (*bodyShape, error) {
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any, spec bodySpec) (*bodyShape, error) {
 	if err := checkMediaType(r.Header.Get("Content-Type"), spec.mergePatch); err != nil {
 		return nil, err
 	}
-	b, err := readBody(w, r)
+	b, err := readBody(w, r, s.bodyReadTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -142,14 +153,15 @@ func checkMediaType(ct string, mergePatch bool) error {
 	return nil
 }
 
-// readBody reads the whole body, at most MaxBodyBytes, within BodyReadTimeout.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// readBody reads the whole body, at most MaxBodyBytes, within timeout.
+func readBody(w http.ResponseWriter, r *http.Request, timeout time.Duration) ([]byte, error) {
 	if r.ContentLength > MaxBodyBytes {
 		return nil, errTooLarge
 	}
-	// Not supported by every ResponseWriter (httptest's recorder); the server's ReadTimeout
-	// still applies then.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(BodyReadTimeout))
+	// The connection's read deadline, replacing the server's ReadTimeout for this request, so
+	// a stalled body ends in a 408 we write. Not every ResponseWriter supports it (httptest's
+	// recorder does not); the server's ReadTimeout still applies then.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
 	var buf bytes.Buffer
 	if r.ContentLength > 0 {
 		buf.Grow(int(r.ContentLength) + 1) // one allocation; +1 so ReadFrom sees EOF without growing

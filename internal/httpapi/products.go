@@ -118,9 +118,9 @@ func (s *Server) getProductBySKU(w http.ResponseWriter, r *http.Request) {
 }
 
 // readProductInput decodes, normalises and validates a product body.
-func readProductInput(w http.ResponseWriter, r *http.Request) (catalog.ProductInput, bool) {
+func (s *Server) readProductInput(w http.ResponseWriter, r *http.Request) (catalog.ProductInput, bool) {
 	var in catalog.ProductInput
-	if _, err := decodeJSON(w, r, &in, productSpec); err != nil {
+	if _, err := s.decodeJSON(w, r, &in, productSpec); err != nil {
 		writeDecodeError(w, r, err)
 		return in, false
 	}
@@ -141,14 +141,14 @@ func writeDecodeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, errBodyTimeout):
 		// The rest of the body may still arrive; the connection cannot be reused.
 		w.Header().Set("Connection", "close")
-		problem(w, r, http.StatusRequestTimeout, codeTimeout, fmt.Sprintf("the request body did not arrive within %s", BodyReadTimeout))
+		problem(w, r, http.StatusRequestTimeout, codeTimeout, "the request body did not arrive in time; send it without pauses")
 	default:
 		writeError(w, r, err)
 	}
 }
 
 func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) {
-	in, ok := readProductInput(w, r)
+	in, ok := s.readProductInput(w, r)
 	if !ok {
 		return
 	}
@@ -167,7 +167,7 @@ func (s *Server) replaceProduct(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	in, ok := readProductInput(w, r)
+	in, ok := s.readProductInput(w, r)
 	if !ok {
 		return
 	}
@@ -230,7 +230,7 @@ func (s *Server) patchProduct(w http.ResponseWriter, r *http.Request) {
 	// The shape (which members were present, which null) is what a merge patch needs beyond
 	// the pointers; it is unused while null means "unchanged".
 	var pp productPatch
-	if _, err := decodeJSON(w, r, &pp, productPatchSpec); err != nil {
+	if _, err := s.decodeJSON(w, r, &pp, productPatchSpec); err != nil {
 		writeDecodeError(w, r, err)
 		return
 	}

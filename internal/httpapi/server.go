@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -33,22 +34,30 @@ type Options struct {
 	QuietHealth bool
 	// Metrics, when set, counts requests and serves /metrics.
 	Metrics *Metrics
+	// BodyReadTimeout bounds reading a request body; a body that takes longer gets a 408.
+	// Default BodyReadTimeout.
+	BodyReadTimeout time.Duration
+	// MaxHeaderBytes bounds the request line and header fields; a request over it gets a JSON
+	// 431. Default MaxHeaderBytes. Set http.Server.MaxHeaderBytes above it (ServerMaxHeaderBytes).
+	MaxHeaderBytes int
 }
 
 // Server is the catalog's HTTP handler.
 type Server struct {
-	store          catalog.Store
-	keys           *Keys
-	log            *slog.Logger
-	requestTimeout time.Duration
-	readyTimeout   time.Duration
-	openAPI        []byte
-	quietHealth    bool
-	metrics        *Metrics
-	draining       atomic.Bool
-	mux            *http.ServeMux
-	patterns       []string // every route registered, in order
-	handler        http.Handler
+	store           catalog.Store
+	keys            *Keys
+	log             *slog.Logger
+	requestTimeout  time.Duration
+	readyTimeout    time.Duration
+	openAPI         []byte
+	quietHealth     bool
+	metrics         *Metrics
+	bodyReadTimeout time.Duration
+	maxHeaderBytes  int
+	draining        atomic.Bool
+	mux             *http.ServeMux
+	patterns        []string // every route registered, in order
+	handler         http.Handler
 }
 
 // New returns a Server for opts.
@@ -56,7 +65,14 @@ func New(opts Options) *Server {
 	s := &Server{
 		store: opts.Store, keys: opts.Keys, log: opts.Log, requestTimeout: opts.RequestTimeout,
 		readyTimeout: opts.ReadyTimeout, openAPI: opts.OpenAPI, quietHealth: opts.QuietHealth,
-		metrics: opts.Metrics, mux: http.NewServeMux(),
+		metrics: opts.Metrics, mux: http.NewServeMux(), bodyReadTimeout: opts.BodyReadTimeout,
+		maxHeaderBytes: opts.MaxHeaderBytes,
+	}
+	if s.bodyReadTimeout <= 0 {
+		s.bodyReadTimeout = BodyReadTimeout
+	}
+	if s.maxHeaderBytes <= 0 {
+		s.maxHeaderBytes = MaxHeaderBytes
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -138,7 +154,23 @@ func (s *Server) Routes() []string { return slices.Clone(s.patterns) }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // dispatch routes a request, answering unknown paths and methods with the JSON error shape.
+// Requests too large to serve are refused first, from their headers alone.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	if n := headerBytes(r); n > s.maxHeaderBytes {
+		w.Header().Set("Connection", "close")
+		problem(w, r, http.StatusRequestHeaderFieldsTooLarge, codeHeaderTooLarge,
+			fmt.Sprintf("the request line and headers are %d bytes; at most %d are accepted", n, s.maxHeaderBytes))
+		return
+	}
+	if r.ContentLength > MaxBodyBytes {
+		// Refused before a byte of the body is read, so a client that sent "Expect:
+		// 100-continue" never gets the 100 (net/http sends it on the first read) and one that
+		// did not is not read for a megabyte first. The connection closes: the unread body
+		// cannot be skipped cheaply.
+		w.Header().Set("Connection", "close")
+		problem(w, r, http.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
+		return
+	}
 	if h, pattern := s.mux.Handler(r); pattern == "" {
 		capture := &headerCapture{header: http.Header{}}
 		h.ServeHTTP(capture, r)
@@ -157,6 +189,18 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// headerBytes is the size of the request line and header fields as sent, near enough: what
+// net/http counts against its MaxHeaderBytes.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4 // ": " and CRLF
+		}
+	}
+	return n
 }
 
 // Drain makes /health and /ready fail so the load balancer stops sending new requests; requests
