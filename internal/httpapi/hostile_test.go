@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/acme/catalog/internal/apitest"
 	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/hostile"
 	"github.com/acme/catalog/internal/httpapi"
@@ -109,6 +110,30 @@ func TestHostileCatalogue(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHostileContract sends the catalogue over real connections through the contract-checking
+// client: every refusal (400, 408, 413, 415, 431...) is one the OpenAPI document describes.
+func TestHostileContract(t *testing.T) {
+	srv, tg := hostileServer(t, stores[0].open(t))
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	client := apitest.Client(t)
+	for _, r := range hostile.Catalogue(tg) {
+		req, err := r.HTTP(ts.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", r.Name, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err := hostile.Check(r, resp.StatusCode, body); err != nil {
+			t.Error(err)
+		}
 	}
 }
 
