@@ -33,9 +33,10 @@ const (
 	MaxJSONItems = catalog.MaxReservationLines
 	// MaxJSONMembers bounds any object (the largest legitimate one is a product's attributes).
 	MaxJSONMembers = 64
-	// MaxJSONString bounds any string or member name in bytes: the longest text field
-	// (description) at 4 bytes per character.
-	MaxJSONString = 4 * catalog.MaxDescriptionLength
+	// MaxJSONString bounds any string or member name as written, escapes included: the longest
+	// text field (description) with every character a 12-byte escaped surrogate pair, rounded
+	// up. The rules per field (in characters) come after decoding.
+	MaxJSONString = 64 << 10
 	// MaxJSONNumber bounds a number literal's length: an int64 has at most 20 characters.
 	MaxJSONNumber = 32
 	// BodyReadTimeout is the default bound on reading a request body (Options.BodyReadTimeout).
@@ -162,15 +163,22 @@ func readBody(w http.ResponseWriter, r *http.Request, timeout time.Duration) ([]
 	// a stalled body ends in a 408 we write. Not every ResponseWriter supports it (httptest's
 	// recorder does not); the server's ReadTimeout still applies then.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
-	var buf bytes.Buffer
+	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	var b []byte
+	var err error
 	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + 1) // one allocation; +1 so ReadFrom sees EOF without growing
+		// One allocation of the announced size: net/http delivers exactly that many bytes.
+		b = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(body, b)
+	} else {
+		var buf bytes.Buffer // chunked: grows to at most about twice MaxBodyBytes
+		_, err = buf.ReadFrom(body)
+		b = buf.Bytes()
 	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	var mbe *http.MaxBytesError
 	switch {
 	case err == nil:
-		return buf.Bytes(), nil
+		return b, nil
 	case errors.As(err, &mbe):
 		return nil, errTooLarge
 	case errors.Is(err, os.ErrDeadlineExceeded):
@@ -189,13 +197,17 @@ func scanJSON(b []byte, spec bodySpec) (shape *bodyShape, missing, err error) {
 	}
 	// The pointers whose presence matters: the required ones and their parents.
 	watch := map[string]jsontext.Kind{}
+	watchDepth := 0 // pointers deeper than this are never looked up
 	for _, p := range spec.required {
 		watch[p] = 0
 		watch[string(jsontext.Pointer(p).Parent())] = 0
+		watchDepth = max(watchDepth, strings.Count(p, "/"))
 	}
 	shape = &bodyShape{members: map[string]bool{}}
-	dec := jsontext.NewDecoder(bytes.NewReader(b))
+	// A *bytes.Buffer is parsed in place, without a copy into the decoder's own buffer.
+	dec := jsontext.NewDecoder(bytes.NewBuffer(b))
 	for {
+		start := dec.InputOffset()
 		tok, err := dec.ReadToken()
 		if err == io.EOF {
 			break
@@ -205,19 +217,24 @@ func scanJSON(b []byte, spec bodySpec) (shape *bodyShape, missing, err error) {
 		}
 		depth := dec.StackDepth()
 		kind := tok.Kind()
-		ptr := dec.StackPointer()
+		// The pointer is built only where it is needed: building it for every token of a body
+		// with long names deep down would cost more than the body.
+		ptr := func() jsontext.Pointer { return dec.StackPointer() }
+		// Sizes are read from the input offsets (the token as written, separators included):
+		// no copy of a megabyte-long string or number is made to measure it.
+		size := dec.InputOffset() - start
 		switch kind {
 		case '{', '[':
 			if depth > MaxJSONDepth {
-				return nil, nil, catalog.InvalidField(fieldOf(ptr), "nests deeper than %d levels", MaxJSONDepth)
+				return nil, nil, catalog.InvalidField(fieldOf(ptr()), "nests deeper than %d levels", MaxJSONDepth)
 			}
 		case '"':
-			if len(tok.String()) > MaxJSONString {
-				return nil, nil, catalog.InvalidField(fieldOf(ptr), "must be at most %d bytes", MaxJSONString)
+			if size > MaxJSONString {
+				return nil, nil, catalog.InvalidField(fieldOf(ptr()), "must be at most %d bytes as written", MaxJSONString)
 			}
 		case '0':
-			if len(tok.String()) > MaxJSONNumber {
-				return nil, nil, catalog.InvalidField(fieldOf(ptr), "is a number of more than %d characters", MaxJSONNumber)
+			if size > MaxJSONNumber {
+				return nil, nil, catalog.InvalidField(fieldOf(ptr()), "is a number of more than %d characters", MaxJSONNumber)
 			}
 		}
 		// Count the elements of the container the token belongs to: the one it is in, or for an
@@ -233,12 +250,14 @@ func scanJSON(b []byte, spec bodySpec) (shape *bodyShape, missing, err error) {
 				n = (n + 1) / 2 // names and values are counted separately
 				limit, what = MaxJSONMembers, "entries"
 			}
-			container := ptr.Parent()
-			if l, ok := spec.maxItems[string(container)]; ok {
-				limit = l
+			// Whatever the token, its container's pointer is its own pointer's parent.
+			if level == 2 && len(spec.maxItems) > 0 { // per-member limits: members of the root
+				if l, ok := spec.maxItems[string(ptr().Parent())]; ok {
+					limit = l
+				}
 			}
 			if int(n) > limit {
-				return nil, nil, catalog.InvalidField(fieldOf(container), "must have at most %d %s", limit, what)
+				return nil, nil, catalog.InvalidField(fieldOf(ptr().Parent()), "must have at most %d %s", limit, what)
 			}
 		}
 		// A value (not a member name, not a closing token) at a watched pointer.
@@ -246,12 +265,16 @@ func scanJSON(b []byte, spec bodySpec) (shape *bodyShape, missing, err error) {
 		if isName || kind == '}' || kind == ']' {
 			continue
 		}
-		if _, ok := watch[string(ptr)]; ok {
-			watch[string(ptr)] = kind
+		if depth > watchDepth && depth > 1 {
+			continue
+		}
+		p := ptr()
+		if _, ok := watch[string(p)]; ok {
+			watch[string(p)] = kind
 		}
 		if depth == 1 {
 			if k, _ := dec.StackIndex(1); k == '{' {
-				shape.members[ptr.LastToken()] = kind == 'n'
+				shape.members[p.LastToken()] = kind == 'n'
 			}
 		}
 	}

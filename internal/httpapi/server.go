@@ -40,7 +40,22 @@ type Options struct {
 	// MaxHeaderBytes bounds the request line and header fields; a request over it gets a JSON
 	// 431. Default MaxHeaderBytes. Set http.Server.MaxHeaderBytes above it (ServerMaxHeaderBytes).
 	MaxHeaderBytes int
+	// MaxConcurrentBodies bounds the requests with a body served at once; others wait for a
+	// slot until their deadline (then 503). With the per-request budget (MaxBodyBytes read,
+	// and decoded values no larger) it bounds the memory a flood of maximum-size bodies can
+	// take: MaxConcurrentBodies x BodyBudget. Default DefaultConcurrentBodies.
+	MaxConcurrentBodies int
 }
+
+// DefaultConcurrentBodies is the default Options.MaxConcurrentBodies: with BodyBudget, 32 x
+// 4 MiB = 128 MiB at most for bodies in flight, whatever the number of connections.
+const DefaultConcurrentBodies = 32
+
+// BodyBudget is the memory one request with a maximum-size body may hold at once: the body
+// (MaxBodyBytes), the decoded values (never larger than the body, the limits see to that),
+// the validation problems (at most catalog.MaxProblems) and the response, with room to spare.
+// BenchmarkMaxBody in this package measures it.
+const BodyBudget = 4 * MaxBodyBytes
 
 // Server is the catalog's HTTP handler.
 type Server struct {
@@ -54,6 +69,7 @@ type Server struct {
 	metrics         *Metrics
 	bodyReadTimeout time.Duration
 	maxHeaderBytes  int
+	bodySlots       chan struct{}
 	draining        atomic.Bool
 	mux             *http.ServeMux
 	patterns        []string // every route registered, in order
@@ -74,6 +90,10 @@ func New(opts Options) *Server {
 	if s.maxHeaderBytes <= 0 {
 		s.maxHeaderBytes = MaxHeaderBytes
 	}
+	if opts.MaxConcurrentBodies <= 0 {
+		opts.MaxConcurrentBodies = DefaultConcurrentBodies
+	}
+	s.bodySlots = make(chan struct{}, opts.MaxConcurrentBodies)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -170,6 +190,15 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 		problem(w, r, http.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
 		return
+	}
+	if r.ContentLength != 0 { // a body, or chunked (-1)
+		select {
+		case s.bodySlots <- struct{}{}:
+			defer func() { <-s.bodySlots }()
+		case <-r.Context().Done():
+			writeError(w, r, catalog.Wrap(catalog.CodeUnavailable, r.Context().Err(), "the server is busy reading other request bodies; retry"))
+			return
+		}
 	}
 	if h, pattern := s.mux.Handler(r); pattern == "" {
 		capture := &headerCapture{header: http.Header{}}
