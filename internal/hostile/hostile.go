@@ -255,14 +255,25 @@ func Query(q string) Request {
 	return Request{Name: "fuzzed query", Method: "GET", Path: "/products?" + q}
 }
 
+// Generator draws hostile requests aimed at its targets. It is safe for concurrent use when each
+// caller passes its own rng.
+type Generator struct {
+	t         Targets
+	catalogue []Request // built once: some bodies are a megabyte
+}
+
+// NewGenerator returns a Generator for t.
+func NewGenerator(t Targets) *Generator { return &Generator{t: t, catalogue: Catalogue(t)} }
+
 // Random returns a hostile request drawn from rng: a catalogue entry, or a valid request with
 // one hostile change (a string in a body field, path or query; a number; a duplicate or
-// case-variant name; nesting; a wrong media type; an unknown method).
-func Random(rng *rand.Rand, t Targets) Request {
+// case-variant name; a wrong media type; an unknown method). Requests share body slices: do not
+// modify them.
+func (g *Generator) Random(rng *rand.Rand) Request {
+	t := g.t
 	switch rng.IntN(8) {
 	case 0:
-		c := Catalogue(t)
-		return c[rng.IntN(len(c))]
+		return g.catalogue[rng.IntN(len(g.catalogue))]
 	case 1: // a hostile string into a random string member of a random body
 		r := bodyRoutes(t)[rng.IntN(BodyRoutes())]
 		r.Name = "hostile string in a body"

@@ -148,8 +148,9 @@ func TestHostileRandom(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			srv, tg := hostileServer(t, st.open(t))
 			rng := rand.New(rand.NewPCG(14, 1))
+			gen := hostile.NewGenerator(tg)
 			for range n {
-				r := hostile.Random(rng, tg)
+				r := gen.Random(rng)
 				status, body, alloc := serve(t, srv, r)
 				if err := hostile.Check(r, status, body); err != nil {
 					t.Error(err)
