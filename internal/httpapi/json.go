@@ -265,14 +265,14 @@ func scanJSON(b []byte, spec bodySpec) (shape *bodyShape, missing, err error) {
 		if isName || kind == '}' || kind == ']' {
 			continue
 		}
-		if depth > watchDepth && depth > 1 {
+		if depth > max(watchDepth, 1) && level != 1 {
 			continue
 		}
 		p := ptr()
 		if _, ok := watch[string(p)]; ok {
 			watch[string(p)] = kind
 		}
-		if depth == 1 {
+		if level == 1 { // a member of the root (for an opening token, level is its container's)
 			if k, _ := dec.StackIndex(1); k == '{' {
 				shape.members[p.LastToken()] = kind == 'n'
 			}
