@@ -68,7 +68,7 @@ func TestRequiredMeansPresent(t *testing.T) {
 		{`{"price":{"amount":5}}`, priceSpec, "price.currency"},
 		{`{"price":{"currency":"USD","amount":null}}`, priceSpec, "price.amount"},
 		{`{}`, priceSpec, "price"},
-		{`{}`, productPatchSpec, ""},           // a patch need not touch the price
+		{`{}`, productPatchSpec, ""},             // a patch need not touch the price
 		{`{"price":null}`, productPatchSpec, ""}, // the decoder and validation judge a null price
 		{`{"price":{"currency":"EUR"}}`, productPatchSpec, "price.amount"},
 	} {
