@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/acme/catalog/internal/apitest"
@@ -193,8 +194,8 @@ func fuzzQuery(f *testing.F, open func(testing.TB) catalog.Store) {
 	}
 	f.Fuzz(func(t *testing.T, q string) {
 		r := hostile.Query(q)
-		if _, err := http.NewRequest("GET", "http://x"+r.Path, nil); err != nil {
-			return // not a request line a client can send
+		if strings.ContainsFunc(q, func(c rune) bool { return c <= ' ' || c == 0x7f || c == '#' }) {
+			return // not a request line a client can send: net/http refuses it before any handler
 		}
 		status, resp, alloc := serve(t, srv, r)
 		if err := hostile.Check(r, status, resp); err != nil {

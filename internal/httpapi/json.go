@@ -337,7 +337,9 @@ func fieldOf(p jsontext.Pointer) string {
 	var b strings.Builder
 	for tok := range p.Tokens() {
 		switch {
-		case tok != "" && strings.Trim(tok, "0123456789") == "" && len(tok) < 10:
+		case tok == "":
+			b.WriteString(`[""]`) // a member named "" must still name a field
+		case strings.Trim(tok, "0123456789") == "" && len(tok) < 10:
 			b.WriteString("[" + tok + "]")
 		case len(tok) > 64 || catalog.TextProblem(tok, catalog.Identifier) != "" || strings.ContainsAny(tok, ".[]"):
 			if len(tok) > 64 {

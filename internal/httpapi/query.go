@@ -20,7 +20,9 @@ var listParams = []string{"category", "status", "brand", "currency", "min_price"
 func ParseListQuery(v url.Values) (catalog.ListQuery, error) {
 	var p catalog.Problems
 	for name, vals := range v {
-		if !slices.Contains(listParams, name) {
+		if name == "" {
+			p.Add("query", "has a parameter without a name (%q)", "="+vals[0])
+		} else if !slices.Contains(listParams, name) {
 			p.Add(name, "is not a known query parameter (known: %s)", strings.Join(listParams, ", "))
 		} else if len(vals) > 1 && name != "status" {
 			p.Add(name, "must be given once")
@@ -126,6 +128,10 @@ func queryValues(r *http.Request) (url.Values, error) {
 	}
 	var p catalog.Problems
 	for name, vals := range v {
+		if name == "" {
+			p.Add("query", "has a parameter without a name")
+			continue
+		}
 		if why := catalog.TextProblem(name, catalog.Identifier); why != "" {
 			p.Add("query", "a parameter name %s", why)
 			continue
