@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,45 @@ func TestStalledBodyGets408(t *testing.T) {
 	}
 	if !resp.Close {
 		t.Errorf("408 without Connection: close; the rest of the body may still arrive")
+	}
+}
+
+// TestMediaTypesAccepted: the refusals leave the legitimate forms alone.
+func TestMediaTypesAccepted(t *testing.T) {
+	e := newEnv(t)
+	_, b := e.do("POST", "/products", mug, with(auth, "Content-Type", "application/json; charset=UTF-8"), 201)
+	id := decode[struct{ ID string }](t, b).ID
+	e.do("PATCH", "/products/"+id, `{"name":"Big mug"}`, with(auth, "Content-Type", "application/merge-patch+json"), 200)
+	e.do("PATCH", "/categories/kitchen", `{"name":"Cooking"}`, with(auth, "Content-Type", "application/merge-patch+json; charset=utf-8"), 200)
+	e.do("PUT", "/products/"+id+"/price", `{"price":{"currency":"USD","amount":0}}`, auth, 200) // zero is a price; absent is not
+	e.do("POST", "/products", strings.Replace(mug, "MUG-1", "MUG-2", 1), with(auth, "Content-Type", "application/merge-patch+json"), 415)
+}
+
+// TestExpectContinueWithinLimit: a small body announced with Expect: 100-continue is invited
+// and served.
+func TestExpectContinueWithinLimit(t *testing.T) {
+	addr := rawServer(t, time.Second)
+	body := `{"slug":"mugs","name":"Mugs"}`
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(conn, "POST /categories HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+key+
+		"\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n")
+	br := bufio.NewReader(conn)
+	line, _ := br.ReadString('\n')
+	if !strings.HasPrefix(line, "HTTP/1.1 100") {
+		t.Fatalf("first line %q, want 100 Continue", line)
+	}
+	br.ReadString('\n')
+	io.WriteString(conn, body)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 201 {
+		t.Fatalf("status %d, want 201", resp.StatusCode)
 	}
 }
