@@ -187,10 +187,12 @@ func fuzzBody(f *testing.F, open func(testing.TB) catalog.Store) {
 	})
 }
 
-// fuzzQuery feeds arbitrary query strings to GET /products.
+// fuzzQuery feeds arbitrary query strings to both routes that read a query: GET /products and
+// GET /products/{id}/stock/movements.
 func fuzzQuery(f *testing.F, open func(testing.TB) catalog.Store) {
-	srv, _ := hostileServer(f, open(f))
-	for _, s := range []string{"brand=%00", "brand=%FF", "q=%1B", "cursor=" + hostile.ForgedCursor("name", "a\x00"), "limit=1e9", "sort=-price&min_price=1&currency=USD"} {
+	srv, tg := hostileServer(f, open(f))
+	for _, s := range []string{"brand=%00", "brand=%FF", "q=%1B", "cursor=" + hostile.ForgedCursor("name", "a\x00"), "limit=1e9", "sort=-price&min_price=1&currency=USD",
+		"before=-1", "before=99999999999999999999", "limit=0&before=1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
@@ -198,12 +200,16 @@ func fuzzQuery(f *testing.F, open func(testing.TB) catalog.Store) {
 		if strings.ContainsFunc(q, func(c rune) bool { return c <= ' ' || c == 0x7f || c == '#' }) {
 			return // not a request line a client can send: net/http refuses it before any handler
 		}
-		status, resp, alloc := serve(t, srv, r)
-		if err := hostile.Check(r, status, resp); err != nil {
-			t.Fatal(err)
-		}
-		if alloc > maxAllocPerRequest {
-			t.Fatalf("%s: allocated %d bytes", r.Path, alloc)
+		movements := hostile.Request{Name: "fuzzed movements query", Method: "GET",
+			Path: "/products/" + tg.ProductID + "/stock/movements?" + q, Header: http.Header{"Authorization": {"Bearer " + hostile.Key}}}
+		for _, r := range []hostile.Request{r, movements} {
+			status, resp, alloc := serve(t, srv, r)
+			if err := hostile.Check(r, status, resp); err != nil {
+				t.Fatal(err)
+			}
+			if alloc > maxAllocPerRequest {
+				t.Fatalf("%s: allocated %d bytes", r.Path, alloc)
+			}
 		}
 	})
 }
