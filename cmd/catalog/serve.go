@@ -148,7 +148,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// Longer than the ALB's 60 s idle timeout, so the load balancer, not the task, closes idle
 		// connections, and never sends a request on a connection the task just closed.
 		IdleTimeout:    75 * time.Second,
-		MaxHeaderBytes: 64 << 10,
+		MaxHeaderBytes: httpapi.ServerMaxHeaderBytes, // above the handler's JSON 431 limit (see ServerMaxHeaderBytes)
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)

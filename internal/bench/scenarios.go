@@ -246,22 +246,8 @@ func (e *env) scenarios() []scenario {
 				}
 				return get(ctx, e.base+"/products/"+pick(w, e.ids))
 			}},
-		scenario{name: "bad-input storm", ok: []int{400, 401, 404, 405, 409, 413, 415, 422},
-			req: func(ctx context.Context, w, i int) (*http.Request, error) { return e.badRequest(ctx, rs.of(w)) },
-			check: func(ctx context.Context, r *Result) (string, error) {
-				n5 := 0
-				for code, n := range r.Statuses {
-					if code >= 500 {
-						n5 += n
-					}
-				}
-				note := fmt.Sprintf("5xx: %d, statuses %v", n5, r.Statuses)
-				if n5 > 0 {
-					return note, fmt.Errorf("%d malformed requests got a 5xx: %v", n5, r.Statuses)
-				}
-				return note, nil
-			}},
 	)
+	list = append(list, e.stormScenarios(&rs)...)
 	return list
 }
 
@@ -302,35 +288,4 @@ func (e *env) oversold(ctx context.Context, skus []string, acked int) (string, e
 		return note, fmt.Errorf("%d reservations acknowledged but %d units reserved", acked, reserved)
 	}
 	return note, nil
-}
-
-// badRequest returns one of many malformed requests.
-func (e *env) badRequest(ctx context.Context, rng *rand.Rand) (*http.Request, error) {
-	bodies := []string{`{`, `null`, `[]`, `{"sku":1}`, `{"lines":[{"sku":"x","quantity":-1}]}`, `{"price":{"amount":1e99}}`,
-		"\x00\xff", `{"sku":"` + strings.Repeat("A", 5000) + `"}`, `{"delta":"many"}`, `{"lines":[]}`, ``}
-	paths := []string{"/products", "/reservations", "/categories", "/products/" + e.ids[0] + "/stock/adjustments",
-		"/products/" + e.ids[0] + "/price", "/reservations/not-an-id/commit", "/products/" + catalog.NewID()}
-	queries := []string{"limit=0", "limit=x", "cursor=%%%", "cursor=abc", "sort=rank", "min_price=-1&currency=USD",
-		"currency=usd", "q=" + strings.Repeat("z", 300), "status=gone", "unknown=1", "in_stock=perhaps"}
-	switch rng.IntN(4) {
-	case 0:
-		return get(ctx, e.base+"/products?"+queries[rng.IntN(len(queries))])
-	case 1:
-		r, err := e.post(ctx, paths[rng.IntN(len(paths))], bodies[rng.IntN(len(bodies))])
-		if err == nil && rng.IntN(5) == 0 {
-			r.Header.Set("Content-Type", "text/xml")
-		}
-		return r, err
-	case 2:
-		r, err := e.post(ctx, paths[rng.IntN(len(paths))], bodies[rng.IntN(len(bodies))])
-		if err == nil {
-			r.Method = []string{"PUT", "PATCH", "DELETE"}[rng.IntN(3)]
-			if rng.IntN(2) == 0 {
-				r.Header.Del("Authorization")
-			}
-		}
-		return r, err
-	default:
-		return get(ctx, e.base+"/"+[]string{"nope", "products/x/y/z", "skus/a%20b", "categories/%2e%2e", "products/" + e.ids[0] + "/stock/movements?limit=-5"}[rng.IntN(5)])
-	}
 }

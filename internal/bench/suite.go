@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/catalog/internal/catalog"
+	"github.com/acme/catalog/internal/hostile"
 	"github.com/acme/catalog/internal/httpapi"
 	"github.com/acme/catalog/internal/pgtest"
 	"github.com/acme/catalog/internal/postgres"
@@ -244,7 +245,7 @@ func (e *env) setup(ctx context.Context) error {
 	if err := e.sample(ctx); err != nil {
 		return err
 	}
-	keys, _ := httpapi.NewKeys([]string{benchKey})
+	keys, _ := httpapi.NewKeys([]string{benchKey, hostile.Key})
 	// The service as serve wires it: the read cache in front, invalidated by NOTIFY.
 	cache := readcache.New(e.store, 2*time.Second, 10_000)
 	if pg, ok := e.store.(*postgres.Store); ok {

@@ -57,11 +57,12 @@ func (in CategoryInput) Validate() error {
 	switch {
 	case in.Slug == "":
 		p.Add("slug", "is required")
+	case !checkText(&p, "slug", in.Slug, Identifier):
 	case !ValidSlug(in.Slug):
 		p.Add("slug", "must be at most %d lower-case letters, digits and single dashes", MaxSlugLength)
 	}
-	validText(&p, "name", in.Name, MaxCategoryNameLength, true)
-	if in.Parent != "" && !ValidSlug(in.Parent) {
+	validText(&p, "name", in.Name, MaxCategoryNameLength, true, Identifier)
+	if in.Parent != "" && checkText(&p, "parent", in.Parent, Identifier) && !ValidSlug(in.Parent) {
 		p.Add("parent", "must be a category slug")
 	}
 	if in.Parent != "" && in.Parent == in.Slug {
@@ -89,9 +90,9 @@ func (in CategoryPatch) Validate() error {
 		p.Add("name", "nothing to change: set name, parent or both")
 	}
 	if in.Name != nil {
-		validText(&p, "name", *in.Name, MaxCategoryNameLength, true)
+		validText(&p, "name", *in.Name, MaxCategoryNameLength, true, Identifier)
 	}
-	if in.Parent != nil && *in.Parent != "" && !ValidSlug(*in.Parent) {
+	if in.Parent != nil && *in.Parent != "" && checkText(&p, "parent", *in.Parent, Identifier) && !ValidSlug(*in.Parent) {
 		p.Add("parent", "must be a category slug, or empty to make the category a root")
 	}
 	return p.Err()

@@ -84,8 +84,15 @@ func ErrorCode(err error) Code {
 // Problems collects field errors during validation.
 type Problems []FieldError
 
-// Add records a problem with field.
+// MaxProblems bounds the problems one request reports: a body with 200,000 bad image URLs must
+// not cost 200,000 formatted messages and a response to match.
+const MaxProblems = 20
+
+// Add records a problem with field; past MaxProblems it records nothing.
 func (p *Problems) Add(field, format string, args ...any) {
+	if len(*p) >= MaxProblems {
+		return
+	}
 	*p = append(*p, FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
 }
 
@@ -95,7 +102,10 @@ func (p Problems) Err() error {
 		return nil
 	}
 	msg := "the request has an invalid field"
-	if len(p) > 1 {
+	switch {
+	case len(p) >= MaxProblems:
+		msg = fmt.Sprintf("the request has at least %d invalid fields; only those are listed", len(p))
+	case len(p) > 1:
 		msg = fmt.Sprintf("the request has %d invalid fields", len(p))
 	}
 	return &Error{Code: CodeInvalid, Message: msg, Fields: p}

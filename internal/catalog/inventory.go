@@ -68,7 +68,7 @@ func (a Adjustment) Validate() error {
 	if !ok {
 		p.Add("reason", "must be one of %s", strings.Join(AdjustmentReasons, ", "))
 	}
-	validText(&p, "note", a.Note, 500, false)
+	validText(&p, "note", a.Note, 500, false, Multiline)
 	return p.Err()
 }
 
@@ -121,12 +121,19 @@ const (
 	MaxReservationLines   = 100
 )
 
-// TTL returns the hold time the input asks for.
+// TTL returns the hold time the input asks for. A TTLSeconds outside the accepted range (which
+// Validate refuses) gives the default rather than a product that overflows a Duration.
 func (in ReservationInput) TTL() time.Duration {
-	if in.TTLSeconds == 0 {
+	if !in.ttlInRange() {
 		return DefaultReservationTTL
 	}
 	return time.Duration(in.TTLSeconds) * time.Second
+}
+
+// ttlInRange compares seconds with seconds, before any multiplication: 18446744104 s times 1e9
+// wraps around to a plausible duration.
+func (in ReservationInput) ttlInRange() bool {
+	return in.TTLSeconds >= int64(MinReservationTTL/time.Second) && in.TTLSeconds <= int64(MaxReservationTTL/time.Second)
 }
 
 // Validate checks the lines and TTL. A SKU may appear only once.
@@ -138,18 +145,20 @@ func (in ReservationInput) Validate() error {
 	seen := map[string]bool{}
 	for i, l := range in.Lines {
 		field := fmt.Sprintf("lines[%d]", i)
-		if !ValidSKU(l.SKU) {
+		switch key := strings.ToLower(l.SKU); {
+		case !checkText(&p, field+".sku", l.SKU, Identifier):
+		case !ValidSKU(l.SKU):
 			p.Add(field+".sku", "must be a SKU")
-		} else if key := strings.ToLower(l.SKU); seen[key] {
+		case seen[key]:
 			p.Add(field+".sku", "%s appears twice: put the whole quantity on one line", l.SKU)
-		} else {
+		default:
 			seen[key] = true
 		}
 		if l.Quantity < 1 || l.Quantity > MaxQuantity {
 			p.Add(field+".quantity", "must be between 1 and %d", MaxQuantity)
 		}
 	}
-	if ttl := in.TTL(); in.TTLSeconds != 0 && (ttl < MinReservationTTL || ttl > MaxReservationTTL) {
+	if in.TTLSeconds != 0 && !in.ttlInRange() {
 		p.Add("ttl_seconds", "must be between %d and %d", int(MinReservationTTL.Seconds()), int(MaxReservationTTL.Seconds()))
 	}
 	return p.Err()
@@ -189,8 +198,11 @@ func NewIdempotency(actor, key, operation string, body any) (*Idempotency, error
 	if key == "" {
 		return nil, nil
 	}
-	if len(key) > MaxIdempotencyKey || hasControl(key) {
-		return nil, InvalidField("Idempotency-Key", "must be 1-%d printable characters", MaxIdempotencyKey)
+	if err := CheckText("Idempotency-Key", key, Identifier); err != nil {
+		return nil, err
+	}
+	if len(key) > MaxIdempotencyKey {
+		return nil, InvalidField("Idempotency-Key", "must be 1-%d bytes", MaxIdempotencyKey)
 	}
 	b, err := json.Marshal(body)
 	if err != nil {

@@ -68,9 +68,12 @@ type ProductFilter struct {
 // Validate checks the filter's fields.
 func (f ProductFilter) Validate() error {
 	var p Problems
-	if f.Category != "" && !ValidSlug(f.Category) {
+	if f.Category != "" && checkText(&p, "category", f.Category, Identifier) && !ValidSlug(f.Category) {
 		p.Add("category", "must be a category slug")
 	}
+	checkText(&p, "brand", f.Brand, Identifier)
+	checkText(&p, "currency", f.Currency, Identifier)
+	checkText(&p, "q", f.Query, Line)
 	for _, s := range f.Statuses {
 		if !s.Valid() {
 			p.Add("status", "must be draft, active, archived or all")
@@ -79,7 +82,7 @@ func (f ProductFilter) Validate() error {
 	if utf8Len(f.Brand) > MaxBrandLength {
 		p.Add("brand", "must be at most %d characters", MaxBrandLength)
 	}
-	if f.Currency != "" {
+	if f.Currency != "" && TextProblem(f.Currency, Identifier) == "" {
 		if _, ok := MinorUnits(f.Currency); !ok {
 			p.Add("currency", "%q is not an ISO 4217 currency code", f.Currency)
 		}
@@ -214,6 +217,12 @@ func (c *Cursor) String() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// The creation times a cursor may hold: years 1 to 9999.
+var (
+	minCursorMicros = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	maxCursorMicros = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC).UnixMicro()
+)
+
 // MaxCursorLength bounds what ParseCursor reads.
 const MaxCursorLength = 1024
 
@@ -239,6 +248,10 @@ func ParseCursor(s string) (*Cursor, error) {
 	if !ValidID(j.I) {
 		return nil, bad("bad position")
 	}
+	// The key goes to the store as a bound parameter: it must pass the rule names pass.
+	if TextProblem(j.K, Identifier) != "" || TextProblem(j.F, Identifier) != "" {
+		return nil, bad("bad key")
+	}
 	c := &Cursor{Sort: j.S, ID: j.I, fingerprint: j.F}
 	switch j.S {
 	case SortName, SortNameDesc:
@@ -254,7 +267,8 @@ func ParseCursor(s string) (*Cursor, error) {
 		c.Price = n
 	case SortNewest, SortOldest:
 		n, err := strconv.ParseInt(j.K, 10, 64)
-		if err != nil {
+		// Both stores hold years 1 to 9999 at most; a key outside is forged.
+		if err != nil || n < minCursorMicros || n > maxCursorMicros {
 			return nil, bad("bad key")
 		}
 		c.Created = time.UnixMicro(n).UTC()

@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -145,15 +144,17 @@ func (in ProductInput) Validate() error {
 	switch {
 	case in.SKU == "":
 		p.Add("sku", "is required")
+	case !checkText(&p, "sku", in.SKU, Identifier):
 	case !ValidSKU(in.SKU):
 		p.Add("sku", "must be 3-64 letters, digits, '.', '-' or '_', starting and ending with a letter or digit")
 	}
-	validText(&p, "name", in.Name, MaxNameLength, true)
-	validText(&p, "description", in.Description, MaxDescriptionLength, false)
-	validText(&p, "brand", in.Brand, MaxBrandLength, false)
+	validText(&p, "name", in.Name, MaxNameLength, true, Identifier)
+	validText(&p, "description", in.Description, MaxDescriptionLength, false, Multiline)
+	validText(&p, "brand", in.Brand, MaxBrandLength, false, Identifier)
 	switch {
 	case in.Category == "":
 		p.Add("category", "is required")
+	case !checkText(&p, "category", in.Category, Identifier):
 	case !ValidSlug(in.Category):
 		p.Add("category", "must be a category slug (lower-case letters, digits and single dashes)")
 	}
@@ -161,17 +162,25 @@ func (in ProductInput) Validate() error {
 		p.Add("attributes", "must have at most %d entries", MaxAttributes)
 	}
 	for k, v := range in.Attributes {
-		field := "attributes." + k
-		if k == "" || utf8.RuneCountInString(k) > MaxAttributeKey || hasControl(k) || strings.TrimSpace(k) != k {
-			p.Add("attributes", "key %q must be 1-%d characters without control characters or surrounding spaces", k, MaxAttributeKey)
+		if why := TextProblem(k, Identifier); why != "" {
+			// The key itself is unprintable, so the field names the map, not the key.
+			p.Add("attributes", "a key %s", why)
 			continue
 		}
-		validText(&p, field, v, MaxAttributeValue, false)
+		field := "attributes." + k
+		if k == "" || utf8.RuneCountInString(k) > MaxAttributeKey || strings.TrimSpace(k) != k {
+			p.Add("attributes", "key %q must be 1-%d characters without surrounding spaces", k, MaxAttributeKey)
+			continue
+		}
+		validText(&p, field, v, MaxAttributeValue, false, Line)
 	}
 	if len(in.Images) > MaxImages {
 		p.Add("images", "must have at most %d URLs", MaxImages)
 	}
 	for i, raw := range in.Images {
+		if !checkText(&p, fmt.Sprintf("images[%d]", i), raw, Identifier) {
+			continue
+		}
 		if !validImageURL(raw) {
 			p.Add(fmt.Sprintf("images[%d]", i), "must be an absolute http or https URL of at most %d characters", MaxImageURL)
 		}
@@ -186,21 +195,14 @@ func (in ProductInput) Validate() error {
 	return p.Err()
 }
 
-func validText(p *Problems, field, s string, max int, required bool) {
+func validText(p *Problems, field, s string, max int, required bool, rule TextRule) {
 	switch {
 	case required && s == "":
 		p.Add(field, "is required")
-	case !utf8.ValidString(s):
-		p.Add(field, "must be valid UTF-8")
+	case !checkText(p, field, s, rule):
 	case utf8.RuneCountInString(s) > max:
 		p.Add(field, "must be at most %d characters", max)
-	case hasControl(s) && field != "description":
-		p.Add(field, "must not contain control characters")
 	}
-}
-
-func hasControl(s string) bool {
-	return strings.ContainsFunc(s, unicode.IsControl)
 }
 
 func validImageURL(raw string) bool {
@@ -208,7 +210,7 @@ func validImageURL(raw string) bool {
 		return false
 	}
 	u, err := url.Parse(raw)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && !hasControl(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // SortKey returns the key products are sorted by when listed by name: the name in lower case,

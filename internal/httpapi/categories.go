@@ -37,7 +37,7 @@ func (s *Server) getCategory(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createCategory(w http.ResponseWriter, r *http.Request) {
 	var in catalog.CategoryInput
-	if err := decodeJSON(w, r, &in); err != nil {
+	if _, err := s.decodeJSON(w, r, &in, plainSpec); err != nil {
 		writeDecodeError(w, r, err)
 		return
 	}
@@ -57,7 +57,7 @@ func (s *Server) createCategory(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateCategory(w http.ResponseWriter, r *http.Request) {
-	patch, err := decodeCategoryPatch(w, r)
+	patch, err := s.decodeCategoryPatch(w, r)
 	if err != nil {
 		writeDecodeError(w, r, err)
 		return

@@ -104,17 +104,18 @@ func TestPatchSemantics(t *testing.T) {
 
 	// null on a required field is a 400 naming it; so is a wrong type or an unknown member.
 	for body, field := range map[string]string{
-		`{"name":null}`:                    "name",
-		`{"sku":null}`:                     "sku",
-		`{"price":null}`:                   "price",
-		`{"price":{"currency":null}}`:      "price.currency",
-		`{"price":{"amount":"12"}}`:        "price.amount",
-		`{"status":null}`:                  "status",
-		`{"category":null}`:                "category",
-		`{"images":"x"}`:                   "images",
-		`{"attributes":{"a":1}}`:           "attributes",
-		`{"colour":"red"}`:                 "colour",
-		`{"price":{"amount":1,"cents":1}}`: "price.cents",
+		`{"name":null}`:                          "name",
+		`{"sku":null}`:                           "sku",
+		`{"price":null}`:                         "price",
+		`{"price":{"currency":null,"amount":1}}`: "price.currency",
+		`{"price":{"currency":"EUR"}}`:           "price.amount",
+		`{"price":{"amount":"12"}}`:              "price.amount",
+		`{"status":null}`:                        "status",
+		`{"category":null}`:                      "category",
+		`{"images":"x"}`:                         "images",
+		`{"attributes":{"a":1}}`:                 "attributes",
+		`{"colour":"red"}`:                       "colour",
+		`{"price":{"amount":1,"cents":1}}`:       "price.cents",
 	} {
 		_, b := e.do("PATCH", path, body, auth, 400)
 		if !strings.Contains(string(b), `"field":"`+field+`"`) {

@@ -29,6 +29,8 @@ const (
 	codeMethodNotAllowed = "method_not_allowed"
 	codeTooLarge         = "request_too_large"
 	codeMediaType        = "unsupported_media_type"
+	codeTimeout          = "request_timeout"
+	codeHeaderTooLarge   = "header_too_large"
 )
 
 // statusOf maps a domain error code to its HTTP status. The mapping is total: an unknown code is

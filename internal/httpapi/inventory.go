@@ -32,7 +32,7 @@ func idempotency(r *http.Request, operation string, body any) (*catalog.Idempote
 
 func (s *Server) adjustStock(w http.ResponseWriter, r *http.Request) {
 	var a catalog.Adjustment
-	if err := decodeJSON(w, r, &a); err != nil {
+	if _, err := s.decodeJSON(w, r, &a, plainSpec); err != nil {
 		writeDecodeError(w, r, err)
 		return
 	}
@@ -109,7 +109,7 @@ func (s *Server) listMovements(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createReservation(w http.ResponseWriter, r *http.Request) {
 	var in catalog.ReservationInput
-	if err := decodeJSON(w, r, &in); err != nil {
+	if _, err := s.decodeJSON(w, r, &in, reservationSpec); err != nil {
 		writeDecodeError(w, r, err)
 		return
 	}
@@ -211,7 +211,7 @@ func (s *Server) setPrice(w http.ResponseWriter, r *http.Request) {
 		Price     catalog.Money `json:"price"`
 		ValidFrom *dateTime     `json:"valid_from"`
 	}
-	if err := decodeJSON(w, r, &body); err != nil {
+	if _, err := s.decodeJSON(w, r, &body, priceSpec); err != nil {
 		writeDecodeError(w, r, err)
 		return
 	}

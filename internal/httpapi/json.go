@@ -4,78 +4,379 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"os"
+	"reflect"
 	"strconv"
 	"strings"
+	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/acme/catalog/internal/catalog"
 )
 
-// MaxBodyBytes bounds a request body. A product with every field at its limit fits well within.
-const MaxBodyBytes = 1 << 20
-
-// errTooLarge and errMediaType are answered with their own statuses (413, 415).
-var (
-	errTooLarge  = errors.New("request body too large")
-	errMediaType = errors.New("unsupported media type")
+// Limits on request bodies. They are checked while the body is tokenised, before any Go value
+// is built, so a body full of tiny array elements or object members costs at most a few
+// hundred tokens before it is refused, never a materialised 200,000-element slice.
+const (
+	// MaxBodyBytes bounds a request body. A product with every field at its limit fits well
+	// within.
+	MaxBodyBytes = 1 << 20
+	// MaxJSONDepth bounds nesting; the deepest legitimate body (reservation lines) has 3 levels.
+	MaxJSONDepth = 8
+	// MaxJSONItems bounds any array (the longest legitimate one is a reservation's lines).
+	MaxJSONItems = catalog.MaxReservationLines
+	// MaxJSONMembers bounds any object (the largest legitimate one is a product's attributes).
+	MaxJSONMembers = 64
+	// MaxJSONString bounds any string or member name as written, escapes included: the longest
+	// text field (description) with every character a 12-byte escaped surrogate pair, rounded
+	// up. The rules per field (in characters) come after decoding.
+	MaxJSONString = 64 << 10
+	// MaxJSONNumber bounds a number literal's length: an int64 has at most 20 characters.
+	MaxJSONNumber = 32
+	// BodyReadTimeout is the default bound on reading a request body (Options.BodyReadTimeout).
+	// It is shorter than the server's ReadTimeout, so a client that stalls half-way gets a 408
+	// with the JSON error shape instead of a connection closed without a word.
+	BodyReadTimeout = 10 * time.Second
+	// MaxHeaderBytes bounds a request's line and header fields (Options.MaxHeaderBytes); over it
+	// the answer is a JSON 431.
+	MaxHeaderBytes = 64 << 10
+	// ServerMaxHeaderBytes is what http.Server.MaxHeaderBytes should be: twice ours. net/http
+	// answers a request over its own limit (plus 4 KiB of read buffer) with a plain-text 431
+	// written before any handler runs, and offers no hook to change it; replacing that would
+	// mean parsing HTTP/1.1 request framing in a connection wrapper. So net/http's limit is set
+	// above ours: requests between the two get our JSON 431, and only those over twice the
+	// limit see net/http's "431 Request Header Fields Too Large" in text/plain, with
+	// Connection: close.
+	ServerMaxHeaderBytes = 2 * MaxHeaderBytes
 )
 
-// decodeJSON reads exactly one JSON value into v, refusing unknown fields, trailing data, a
-// body over MaxBodyBytes and any content type but JSON.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return errMediaType
-		}
+// errTooLarge, errMediaType and errBodyTimeout are answered with their own statuses (413, 415,
+// 408).
+var (
+	errTooLarge    = errors.New("request body too large")
+	errMediaType   = errors.New("unsupported media type")
+	errBodyTimeout = errors.New("request body not received in time")
+)
+
+// bodySpec says what a body must hold beyond what its Go type says.
+type bodySpec struct {
+	// required lists JSON pointers that must be present and not null whenever their parent
+	// object is present: a zero amount is a price, a missing one is a mistake.
+	required []string
+	// maxItems bounds arrays and objects at the given pointers more tightly than the general
+	// limits, so the refusal comes while tokenising.
+	maxItems map[string]int
+	// mergePatch accepts application/merge-patch+json (RFC 7396) as well as application/json.
+	mergePatch bool
+}
+
+// Specs of the bodies that carry a price, and of the others.
+var (
+	moneyRequired = []string{"/price/currency", "/price/amount"}
+	productSpec   = bodySpec{
+		required: append([]string{"/price"}, moneyRequired...),
+		maxItems: map[string]int{"/images": catalog.MaxImages, "/attributes": catalog.MaxAttributes},
 	}
-	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
+	// A price patch merges (RFC 7396): the amount alone keeps the currency, the common
+	// "change the price". A currency alone would reprice 1299 USD as 1299 JPY, so the amount
+	// is required whenever price is present.
+	productPatchSpec = bodySpec{
+		required:   []string{"/price/amount"},
+		maxItems:   productSpec.maxItems,
+		mergePatch: true,
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return errTooLarge
-		}
-		return catalog.InvalidField("body", "must hold exactly one JSON value")
+	priceSpec       = bodySpec{required: append([]string{"/price"}, moneyRequired...)}
+	reservationSpec = bodySpec{maxItems: map[string]int{"/lines": catalog.MaxReservationLines}}
+	plainSpec       = bodySpec{}
+	patchSpec       = bodySpec{mergePatch: true}
+)
+
+// bodyShape is what tokenising saw of a body's top-level object: for each member, whether it
+// was null. A PATCH handler uses it to tell an absent member from an explicit null, which Go
+// pointers decoded from JSON cannot.
+type bodyShape struct {
+	members map[string]bool // name -> is null
+}
+
+// Present reports whether the body's top-level object has member name, and whether it is null.
+func (b *bodyShape) Present(name string) (present, null bool) {
+	if b == nil {
+		return false, false
+	}
+	null, present = b.members[name]
+	return present, null
+}
+
+// decodeJSON reads exactly one JSON value into v through the one path every body takes: media
+// type, size, read deadline, a tokenising pass that enforces the limits and spec.required and
+// refuses duplicate names and invalid UTF-8, then a strict decode (encoding/json/v2 semantics:
+// names match exactly, unknown names and trailing data are refused).
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any, spec bodySpec) (*bodyShape, error) {
+	if err := checkMediaType(r.Header.Get("Content-Type"), spec.mergePatch); err != nil {
+		return nil, err
+	}
+	b, err := readBody(w, r, s.bodyReadTimeout)
+	if err != nil {
+		return nil, err
+	}
+	shape, missing, err := scanJSON(b, spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := jsonv2.Unmarshal(b, v, jsonv2.RejectUnknownMembers(true)); err != nil {
+		return nil, decodeError(err)
+	}
+	// Missing members are reported after unknown and mistyped ones: a misspelt "amuont" is
+	// better reported as unknown than "amount" as missing.
+	return shape, missing
+}
+
+// checkMediaType accepts application/json (and, for a merge patch, application/merge-patch+json)
+// with no charset or charset=utf-8: JSON is UTF-8 (RFC 8259 section 8.1), and a body declared
+// in another charset would otherwise be read as if it were UTF-8.
+func checkMediaType(ct string, mergePatch bool) error {
+	if ct == "" {
+		return errMediaType
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return errMediaType
+	}
+	if mt != "application/json" && !(mergePatch && mt == "application/merge-patch+json") {
+		return errMediaType
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return errMediaType
 	}
 	return nil
 }
 
-func decodeError(err error) error {
-	var (
-		syntax  *json.SyntaxError
-		typeErr *json.UnmarshalTypeError
-		mbe     *http.MaxBytesError
-	)
+// readBody reads the whole body, at most MaxBodyBytes, within timeout.
+func readBody(w http.ResponseWriter, r *http.Request, timeout time.Duration) ([]byte, error) {
+	if r.ContentLength > MaxBodyBytes {
+		return nil, errTooLarge
+	}
+	// The connection's read deadline, replacing the server's ReadTimeout for this request, so
+	// a stalled body ends in a 408 we write. Not every ResponseWriter supports it (httptest's
+	// recorder does not); the server's ReadTimeout still applies then.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
+	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	var b []byte
+	var err error
+	if r.ContentLength > 0 {
+		// One allocation of the announced size: net/http delivers exactly that many bytes.
+		b = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(body, b)
+	} else {
+		var buf bytes.Buffer // chunked: grows to at most about twice MaxBodyBytes
+		_, err = buf.ReadFrom(body)
+		b = buf.Bytes()
+	}
+	var mbe *http.MaxBytesError
 	switch {
+	case err == nil:
+		return b, nil
 	case errors.As(err, &mbe):
-		return errTooLarge
-	case errors.Is(err, io.EOF):
-		return catalog.InvalidField("body", "is empty: send a JSON object")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return catalog.InvalidField("body", "ends before the JSON value is complete")
-	case errors.As(err, &syntax):
-		return catalog.InvalidField("body", "is not valid JSON (at byte %d)", syntax.Offset)
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			field = "body"
-		}
-		return catalog.InvalidField(field, "must be a JSON %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		// encoding/json has no typed error for this; the field name is all we take from it.
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return catalog.InvalidField(name, "is not a known field")
+		return nil, errTooLarge
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, errBodyTimeout
 	default:
+		return nil, catalog.InvalidField("body", "could not be read completely: %v", err)
+	}
+}
+
+// scanJSON tokenises b, refusing syntax errors, duplicate names, invalid UTF-8 and anything over
+// the limits (err), and checks spec.required (missing). It builds no values: a refusal costs at
+// most the tokens read before the limit was passed.
+func scanJSON(b []byte, spec bodySpec) (shape *bodyShape, missing, err error) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, nil, catalog.InvalidField("body", "is empty: send a JSON object")
+	}
+	// The pointers whose presence matters: the required ones and their parents.
+	watch := map[string]jsontext.Kind{}
+	watchDepth := 0 // pointers deeper than this are never looked up
+	for _, p := range spec.required {
+		watch[p] = 0
+		watch[string(jsontext.Pointer(p).Parent())] = 0
+		watchDepth = max(watchDepth, strings.Count(p, "/"))
+	}
+	shape = &bodyShape{members: map[string]bool{}}
+	// A *bytes.Buffer is parsed in place, without a copy into the decoder's own buffer.
+	dec := jsontext.NewDecoder(bytes.NewBuffer(b))
+	for {
+		start := dec.InputOffset()
+		tok, err := dec.ReadToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, syntaxError(err)
+		}
+		depth := dec.StackDepth()
+		kind := tok.Kind()
+		// The pointer is built only where it is needed: building it for every token of a body
+		// with long names deep down would cost more than the body.
+		ptr := func() jsontext.Pointer { return dec.StackPointer() }
+		// Sizes are read from the input offsets (the token as written, separators included):
+		// no copy of a megabyte-long string or number is made to measure it.
+		size := dec.InputOffset() - start
+		switch kind {
+		case '{', '[':
+			if depth > MaxJSONDepth {
+				return nil, nil, catalog.InvalidField(fieldOf(ptr()), "nests deeper than %d levels", MaxJSONDepth)
+			}
+		case '"':
+			if size > MaxJSONString {
+				return nil, nil, catalog.InvalidField(fieldOf(ptr()), "must be at most %d bytes as written", MaxJSONString)
+			}
+		case '0':
+			if size > MaxJSONNumber {
+				return nil, nil, catalog.InvalidField(fieldOf(ptr()), "is a number of more than %d characters", MaxJSONNumber)
+			}
+		}
+		// Count the elements of the container the token belongs to: the one it is in, or for an
+		// opening token the one around the container it opens.
+		level := depth
+		if kind == '{' || kind == '[' {
+			level--
+		}
+		if level >= 1 {
+			ck, n := dec.StackIndex(level)
+			limit, what := MaxJSONItems, "items"
+			if ck == '{' {
+				n = (n + 1) / 2 // names and values are counted separately
+				limit, what = MaxJSONMembers, "entries"
+			}
+			// Whatever the token, its container's pointer is its own pointer's parent.
+			if level == 2 && len(spec.maxItems) > 0 { // per-member limits: members of the root
+				if l, ok := spec.maxItems[string(ptr().Parent())]; ok {
+					limit = l
+				}
+			}
+			if int(n) > limit {
+				return nil, nil, catalog.InvalidField(fieldOf(ptr().Parent()), "must have at most %d %s", limit, what)
+			}
+		}
+		// A value (not a member name, not a closing token) at a watched pointer.
+		isName := depth >= 1 && kind == '"' && func() bool { k, n := dec.StackIndex(depth); return k == '{' && n%2 == 1 }()
+		if isName || kind == '}' || kind == ']' {
+			continue
+		}
+		if depth > max(watchDepth, 1) && level != 1 {
+			continue
+		}
+		p := ptr()
+		if _, ok := watch[string(p)]; ok {
+			watch[string(p)] = kind
+		}
+		if level == 1 { // a member of the root (for an opening token, level is its container's)
+			if k, _ := dec.StackIndex(1); k == '{' {
+				shape.members[p.LastToken()] = kind == 'n'
+			}
+		}
+	}
+	var p catalog.Problems
+	for _, req := range spec.required {
+		parent := string(jsontext.Pointer(req).Parent())
+		if watch[parent] != '{' {
+			continue // the parent is absent, null or not an object; the decode says so if wrong
+		}
+		if k := watch[req]; k == 0 || k == 'n' {
+			p.Add(fieldOf(jsontext.Pointer(req)), "is required")
+		}
+	}
+	return shape, p.Err(), nil
+}
+
+// syntaxError turns a tokenising error into an invalid-input error naming where it happened.
+func syntaxError(err error) error {
+	var se *jsontext.SyntacticError
+	if !errors.As(err, &se) {
 		return catalog.InvalidField("body", "cannot be read: %v", err)
 	}
+	field := fieldOf(se.JSONPointer)
+	switch {
+	case errors.Is(err, jsontext.ErrDuplicateName):
+		return catalog.InvalidField(field, "appears more than once")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return catalog.InvalidField("body", "ends before the JSON value is complete")
+	case strings.Contains(se.Err.Error(), "invalid UTF-8"):
+		// jsontext has no sentinel for this; its message is fixed in its source.
+		return catalog.InvalidField(field, "must be valid UTF-8 (at byte %d)", se.ByteOffset)
+	}
+	return catalog.InvalidField(field, "is not valid JSON (at byte %d: %v)", se.ByteOffset, se.Err)
+}
+
+// decodeError turns a strict-decode error into an invalid-input error naming the field.
+func decodeError(err error) error {
+	var sem *jsonv2.SemanticError
+	if !errors.As(err, &sem) {
+		return syntaxError(err)
+	}
+	field := fieldOf(sem.JSONPointer)
+	switch {
+	case errors.Is(err, jsonv2.ErrUnknownName):
+		return catalog.InvalidField(field, "is not a known field (names are case-sensitive)")
+	case sem.GoType == reflect.TypeFor[time.Time]():
+		return catalog.InvalidField(field, "must be an RFC 3339 date-time string, like 2026-12-01T09:00:00Z")
+	case sem.GoType != nil:
+		return catalog.InvalidField(field, "must be a JSON %s, not %s", jsonKind(sem.GoType.Kind().String()), kindName(sem.JSONKind, sem.JSONValue))
+	}
+	return catalog.InvalidField(field, "cannot be decoded")
+}
+
+// fieldOf names the field at a JSON pointer the way validation does: "price.amount",
+// "lines[2].sku". A name that is not printable is quoted, so the error body stays readable.
+func fieldOf(p jsontext.Pointer) string {
+	if p == "" {
+		return "body"
+	}
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		switch {
+		case tok == "":
+			b.WriteString(`[""]`) // a member named "" must still name a field
+		case strings.Trim(tok, "0123456789") == "" && len(tok) < 10:
+			b.WriteString("[" + tok + "]")
+		case len(tok) > 64 || catalog.TextProblem(tok, catalog.Identifier) != "" || strings.ContainsAny(tok, ".[]"):
+			if len(tok) > 64 {
+				tok = tok[:64]
+			}
+			b.WriteString("[" + strconv.QuoteToASCII(tok) + "]")
+		default:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(tok)
+		}
+	}
+	return b.String()
+}
+
+func kindName(k jsontext.Kind, v jsontext.Value) string {
+	switch k {
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "a boolean"
+	case '"':
+		return "a string"
+	case '0':
+		if len(v) > 0 && len(v) <= MaxJSONNumber {
+			return "the number " + string(v) + " (out of range or not whole)"
+		}
+		return "a number out of range"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	}
+	return "this value"
 }
 
 func jsonKind(goKind string) string {
@@ -101,7 +402,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		http.Error(w, fmt.Sprintf(`{"error":{"code":"internal","message":"encode response"}}`), http.StatusInternalServerError)
+		http.Error(w, `{"error":{"code":"internal","message":"encode response"}}`, http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

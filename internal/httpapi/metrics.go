@@ -40,8 +40,43 @@ func NewMetrics() *Metrics {
 	return m
 }
 
+// Every label value comes from a closed set: a client controls the method, the path and (through
+// odd requests) the status, and each distinct label value is a new series held for the life of
+// the process. The route is a registered pattern or "unmatched" (observe sees to that).
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
+// methodLabel folds a method outside the standard set into "OTHER".
+func methodLabel(method string) string {
+	if knownMethods[method] {
+		return method
+	}
+	return "OTHER"
+}
+
+// knownStatuses are the codes the service answers with; any other is folded into its class.
+var knownStatuses = map[int]bool{
+	200: true, 201: true, 204: true, 301: true, 304: true, 307: true, 308: true, 400: true, 401: true,
+	403: true, 404: true, 405: true, 408: true, 409: true, 412: true, 413: true, 415: true, 422: true,
+	429: true, 431: true, 499: true, 500: true, 502: true, 503: true, 504: true,
+}
+
+// statusLabel is the status code, or its class ("5xx") when it is not one the service uses.
+func statusLabel(status int) string {
+	if knownStatuses[status] {
+		return strconv.Itoa(status)
+	}
+	if status < 100 || status > 599 {
+		return "other"
+	}
+	return strconv.Itoa(status/100) + "xx"
+}
+
 func (m *Metrics) observeRequest(route, method string, status int, d time.Duration) {
-	code := strconv.Itoa(status)
+	code := statusLabel(status)
+	method = methodLabel(method)
 	m.requests.WithLabelValues(route, method, code).Inc()
 	m.latency.WithLabelValues(route, code).Observe(d.Seconds())
 	if m.EMF != nil {

@@ -2,10 +2,12 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"maps"
 	"net/http"
 	"slices"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/acme/catalog/internal/catalog"
 )
@@ -15,13 +17,13 @@ import (
 // one, naming it), attributes merge key by key, images and every other value replace. All
 // problems are reported at once. The body is decoded into raw members first so this one function
 // holds every rule of the merge.
-func decodeProductPatch(w http.ResponseWriter, r *http.Request) (catalog.ProductPatch, error) {
+func (s *Server) decodeProductPatch(w http.ResponseWriter, r *http.Request) (catalog.ProductPatch, error) {
 	var (
 		pp  catalog.ProductPatch
-		doc map[string]json.RawMessage
+		doc map[string]jsontext.Value
 		p   catalog.Problems
 	)
-	if err := decodeJSON(w, r, &doc); err != nil {
+	if _, err := s.decodeJSON(w, r, &doc, productPatchSpec); err != nil {
 		return pp, err
 	}
 	if doc == nil {
@@ -52,7 +54,7 @@ func decodeProductPatch(w http.ResponseWriter, r *http.Request) (catalog.Product
 				continue
 			}
 			var attrs map[string]*string
-			if err := json.Unmarshal(v, &attrs); err != nil {
+			if err := jsonv2.Unmarshal(v, &attrs); err != nil {
 				p.Add(k, "must be a JSON object of strings (null removes an attribute)")
 				continue
 			}
@@ -60,7 +62,7 @@ func decodeProductPatch(w http.ResponseWriter, r *http.Request) (catalog.Product
 		case "images":
 			images := []string{}
 			if !isNull(v) {
-				if err := json.Unmarshal(v, &images); err != nil || images == nil {
+				if err := jsonv2.Unmarshal(v, &images); err != nil || images == nil {
 					p.Add(k, "must be a JSON array of URL strings (it replaces the list; null clears it)")
 					continue
 				}
@@ -73,13 +75,13 @@ func decodeProductPatch(w http.ResponseWriter, r *http.Request) (catalog.Product
 	return pp, p.Err()
 }
 
-func decodePricePatch(p *catalog.Problems, v json.RawMessage, pp *catalog.ProductPatch) {
+func decodePricePatch(p *catalog.Problems, v jsontext.Value, pp *catalog.ProductPatch) {
 	if isNull(v) {
 		p.Add("price", "is required and cannot be removed (null)")
 		return
 	}
-	var price map[string]json.RawMessage
-	if err := json.Unmarshal(v, &price); err != nil || price == nil {
+	var price map[string]jsontext.Value
+	if err := jsonv2.Unmarshal(v, &price); err != nil || price == nil {
 		p.Add("price", "must be a JSON object with currency and amount")
 		return
 	}
@@ -94,7 +96,7 @@ func decodePricePatch(p *catalog.Problems, v json.RawMessage, pp *catalog.Produc
 				continue
 			}
 			var n int64
-			if err := json.Unmarshal(pv, &n); err != nil {
+			if err := jsonv2.Unmarshal(pv, &n); err != nil {
 				p.Add(field, "must be a JSON integer (minor units)")
 				continue
 			}
@@ -105,15 +107,15 @@ func decodePricePatch(p *catalog.Problems, v json.RawMessage, pp *catalog.Produc
 	}
 }
 
-func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
+func isNull(v jsontext.Value) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
 
-func requiredString(p *catalog.Problems, field string, v json.RawMessage) *string {
+func requiredString(p *catalog.Problems, field string, v jsontext.Value) *string {
 	if isNull(v) {
 		p.Add(field, "is required and cannot be removed (null)")
 		return nil
 	}
 	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
+	if err := jsonv2.Unmarshal(v, &s); err != nil {
 		p.Add(field, "must be a JSON string")
 		return nil
 	}
@@ -121,7 +123,7 @@ func requiredString(p *catalog.Problems, field string, v json.RawMessage) *strin
 }
 
 // optionalString returns "" for null: removing an optional text field empties it.
-func optionalString(p *catalog.Problems, field string, v json.RawMessage) *string {
+func optionalString(p *catalog.Problems, field string, v jsontext.Value) *string {
 	if isNull(v) {
 		s := ""
 		return &s
@@ -131,13 +133,13 @@ func optionalString(p *catalog.Problems, field string, v json.RawMessage) *strin
 
 // decodeCategoryPatch reads a JSON Merge Patch of a category: "parent": null removes the
 // parent (the category becomes a root); "name": null is refused, a category needs a name.
-func decodeCategoryPatch(w http.ResponseWriter, r *http.Request) (catalog.CategoryPatch, error) {
+func (s *Server) decodeCategoryPatch(w http.ResponseWriter, r *http.Request) (catalog.CategoryPatch, error) {
 	var (
 		cp  catalog.CategoryPatch
-		doc map[string]json.RawMessage
+		doc map[string]jsontext.Value
 		p   catalog.Problems
 	)
-	if err := decodeJSON(w, r, &doc); err != nil {
+	if _, err := s.decodeJSON(w, r, &doc, patchSpec); err != nil {
 		return cp, err
 	}
 	if doc == nil {

@@ -66,7 +66,7 @@ func FuzzProductPatchIsMergePatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc string) {
 		r := httptest.NewRequest("PATCH", "/products/x", strings.NewReader(doc))
 		r.Header.Set("Content-Type", "application/merge-patch+json")
-		pp, err := decodeProductPatch(httptest.NewRecorder(), r)
+		pp, err := (&Server{bodyReadTimeout: BodyReadTimeout}).decodeProductPatch(httptest.NewRecorder(), r)
 		if err != nil {
 			if code := catalog.ErrorCode(err); code != catalog.CodeInvalid && !strings.Contains(err.Error(), "too large") {
 				t.Fatalf("patch %q: error %v with code %q, want invalid", doc, err, code)

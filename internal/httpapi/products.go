@@ -119,9 +119,9 @@ func (s *Server) getProductBySKU(w http.ResponseWriter, r *http.Request) {
 }
 
 // readProductInput decodes, normalises and validates a product body.
-func readProductInput(w http.ResponseWriter, r *http.Request) (catalog.ProductInput, bool) {
+func (s *Server) readProductInput(w http.ResponseWriter, r *http.Request) (catalog.ProductInput, bool) {
 	var in catalog.ProductInput
-	if err := decodeJSON(w, r, &in); err != nil {
+	if _, err := s.decodeJSON(w, r, &in, productSpec); err != nil {
 		writeDecodeError(w, r, err)
 		return in, false
 	}
@@ -138,14 +138,18 @@ func writeDecodeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, errTooLarge):
 		problem(w, r, http.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
 	case errors.Is(err, errMediaType):
-		problem(w, r, http.StatusUnsupportedMediaType, codeMediaType, "send the body as Content-Type: application/json")
+		problem(w, r, http.StatusUnsupportedMediaType, codeMediaType, "send the body as Content-Type: application/json (UTF-8; application/merge-patch+json also for PATCH)")
+	case errors.Is(err, errBodyTimeout):
+		// The rest of the body may still arrive; the connection cannot be reused.
+		w.Header().Set("Connection", "close")
+		problem(w, r, http.StatusRequestTimeout, codeTimeout, "the request body did not arrive in time; send it without pauses")
 	default:
 		writeError(w, r, err)
 	}
 }
 
 func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) {
-	in, ok := readProductInput(w, r)
+	in, ok := s.readProductInput(w, r)
 	if !ok {
 		return
 	}
@@ -164,7 +168,7 @@ func (s *Server) replaceProduct(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	in, ok := readProductInput(w, r)
+	in, ok := s.readProductInput(w, r)
 	if !ok {
 		return
 	}
@@ -185,7 +189,7 @@ func (s *Server) patchProduct(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	pp, err := decodeProductPatch(w, r)
+	pp, err := s.decodeProductPatch(w, r)
 	if err != nil {
 		writeDecodeError(w, r, err)
 		return

@@ -20,7 +20,9 @@ var listParams = []string{"category", "status", "brand", "currency", "min_price"
 func ParseListQuery(v url.Values) (catalog.ListQuery, error) {
 	var p catalog.Problems
 	for name, vals := range v {
-		if !slices.Contains(listParams, name) {
+		if name == "" {
+			p.Add("query", "has a parameter without a name (%q)", "="+vals[0])
+		} else if !slices.Contains(listParams, name) {
 			p.Add(name, "is not a known query parameter (known: %s)", strings.Join(listParams, ", "))
 		} else if len(vals) > 1 && name != "status" {
 			p.Add(name, "must be given once")
@@ -109,12 +111,36 @@ func ParseListQuery(v url.Values) (catalog.ListQuery, error) {
 	return q, nil
 }
 
+// MaxQueryBytes bounds the raw query string; the longest legitimate one (every filter at its
+// limit and a cursor) is under 2 KiB.
+const MaxQueryBytes = 4 << 10
+
 // queryValues parses the query string, refusing a malformed one instead of dropping the pairs
-// it cannot read (as URL.Query does), which would silently ignore a filter.
+// it cannot read (as URL.Query does), which would silently ignore a filter. Every name and
+// value passes a text rule here, before any handler looks at it.
 func queryValues(r *http.Request) (url.Values, error) {
+	if len(r.URL.RawQuery) > MaxQueryBytes {
+		return nil, catalog.InvalidField("query", "must be at most %d bytes", MaxQueryBytes)
+	}
 	v, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, catalog.InvalidField("query", "is not a valid query string (check the %%-escapes)")
 	}
-	return v, nil
+	var p catalog.Problems
+	for name, vals := range v {
+		if name == "" {
+			p.Add("query", "has a parameter without a name")
+			continue
+		}
+		if why := catalog.TextProblem(name, catalog.Identifier); why != "" {
+			p.Add("query", "a parameter name %s", why)
+			continue
+		}
+		for _, val := range vals {
+			if why := catalog.TextProblem(val, catalog.Line); why != "" {
+				p.Add(name, "%s", why)
+			}
+		}
+	}
+	return v, p.Err()
 }

@@ -5,10 +5,12 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -33,22 +35,46 @@ type Options struct {
 	QuietHealth bool
 	// Metrics, when set, counts requests and serves /metrics.
 	Metrics *Metrics
+	// BodyReadTimeout bounds reading a request body; a body that takes longer gets a 408.
+	// Default BodyReadTimeout.
+	BodyReadTimeout time.Duration
+	// MaxHeaderBytes bounds the request line and header fields; a request over it gets a JSON
+	// 431. Default MaxHeaderBytes. Set http.Server.MaxHeaderBytes above it (ServerMaxHeaderBytes).
+	MaxHeaderBytes int
+	// MaxConcurrentBodies bounds the requests with a body served at once; others wait for a
+	// slot until their deadline (then 503). With the per-request budget (MaxBodyBytes read,
+	// and decoded values no larger) it bounds the memory a flood of maximum-size bodies can
+	// take: MaxConcurrentBodies x BodyBudget. Default DefaultConcurrentBodies.
+	MaxConcurrentBodies int
 }
+
+// DefaultConcurrentBodies is the default Options.MaxConcurrentBodies: with BodyBudget, 32 x
+// 4 MiB = 128 MiB at most for bodies in flight, whatever the number of connections.
+const DefaultConcurrentBodies = 32
+
+// BodyBudget is the memory one request with a maximum-size body may hold at once: the body
+// (MaxBodyBytes), the decoded values (never larger than the body, the limits see to that),
+// the validation problems (at most catalog.MaxProblems) and the response, with room to spare.
+// BenchmarkMaxBody in this package measures it.
+const BodyBudget = 4 * MaxBodyBytes
 
 // Server is the catalog's HTTP handler.
 type Server struct {
-	store          catalog.Store
-	keys           *Keys
-	log            *slog.Logger
-	requestTimeout time.Duration
-	readyTimeout   time.Duration
-	openAPI        []byte
-	quietHealth    bool
-	metrics        *Metrics
-	draining       atomic.Bool
-	mux            *http.ServeMux
-	patterns       []string // every route registered, in order
-	handler        http.Handler
+	store           catalog.Store
+	keys            *Keys
+	log             *slog.Logger
+	requestTimeout  time.Duration
+	readyTimeout    time.Duration
+	openAPI         []byte
+	quietHealth     bool
+	metrics         *Metrics
+	bodyReadTimeout time.Duration
+	maxHeaderBytes  int
+	bodySlots       chan struct{}
+	draining        atomic.Bool
+	mux             *http.ServeMux
+	patterns        []string // every route registered, in order
+	handler         http.Handler
 }
 
 // New returns a Server for opts.
@@ -56,8 +82,19 @@ func New(opts Options) *Server {
 	s := &Server{
 		store: opts.Store, keys: opts.Keys, log: opts.Log, requestTimeout: opts.RequestTimeout,
 		readyTimeout: opts.ReadyTimeout, openAPI: opts.OpenAPI, quietHealth: opts.QuietHealth,
-		metrics: opts.Metrics, mux: http.NewServeMux(),
+		metrics: opts.Metrics, mux: http.NewServeMux(), bodyReadTimeout: opts.BodyReadTimeout,
+		maxHeaderBytes: opts.MaxHeaderBytes,
 	}
+	if s.bodyReadTimeout <= 0 {
+		s.bodyReadTimeout = BodyReadTimeout
+	}
+	if s.maxHeaderBytes <= 0 {
+		s.maxHeaderBytes = MaxHeaderBytes
+	}
+	if opts.MaxConcurrentBodies <= 0 {
+		opts.MaxConcurrentBodies = DefaultConcurrentBodies
+	}
+	s.bodySlots = make(chan struct{}, opts.MaxConcurrentBodies)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -106,9 +143,29 @@ func (s *Server) routes() {
 	s.handle("DELETE /categories/{slug}", s.protect(s.deleteCategory))
 }
 
-// handle registers a route and remembers its pattern for Routes.
+// handle registers a route and remembers its pattern for Routes. Every path value passes the
+// identifier text rule before the handler sees it, so no route can hand a store a NUL or
+// invalid UTF-8 from the URL.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
-	s.mux.HandleFunc(pattern, h)
+	var names []string
+	for rest := pattern; ; {
+		_, after, ok := strings.Cut(rest, "{")
+		if !ok {
+			break
+		}
+		name, tail, _ := strings.Cut(after, "}")
+		names = append(names, strings.TrimSuffix(name, "..."))
+		rest = tail
+	}
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		for _, name := range names {
+			if err := catalog.CheckText(name, r.PathValue(name), catalog.Identifier); err != nil {
+				writeError(w, r, err)
+				return
+			}
+		}
+		h(w, r)
+	})
 	s.patterns = append(s.patterns, pattern)
 }
 
@@ -118,7 +175,32 @@ func (s *Server) Routes() []string { return slices.Clone(s.patterns) }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // dispatch routes a request, answering unknown paths and methods with the JSON error shape.
+// Requests too large to serve are refused first, from their headers alone.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	if n := headerBytes(r); n > s.maxHeaderBytes {
+		w.Header().Set("Connection", "close")
+		problem(w, r, http.StatusRequestHeaderFieldsTooLarge, codeHeaderTooLarge,
+			fmt.Sprintf("the request line and headers are %d bytes; at most %d are accepted", n, s.maxHeaderBytes))
+		return
+	}
+	if r.ContentLength > MaxBodyBytes {
+		// Refused before a byte of the body is read, so a client that sent "Expect:
+		// 100-continue" never gets the 100 (net/http sends it on the first read) and one that
+		// did not is not read for a megabyte first. The connection closes: the unread body
+		// cannot be skipped cheaply.
+		w.Header().Set("Connection", "close")
+		problem(w, r, http.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
+		return
+	}
+	if r.ContentLength != 0 { // a body, or chunked (-1)
+		select {
+		case s.bodySlots <- struct{}{}:
+			defer func() { <-s.bodySlots }()
+		case <-r.Context().Done():
+			writeError(w, r, catalog.Wrap(catalog.CodeUnavailable, r.Context().Err(), "the server is busy reading other request bodies; retry"))
+			return
+		}
+	}
 	if h, pattern := s.mux.Handler(r); pattern == "" {
 		capture := &headerCapture{header: http.Header{}}
 		h.ServeHTTP(capture, r)
@@ -137,6 +219,18 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// headerBytes is the size of the request line and header fields as sent, near enough: what
+// net/http counts against its MaxHeaderBytes.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4 // ": " and CRLF
+		}
+	}
+	return n
 }
 
 // Drain makes /health and /ready fail so the load balancer stops sending new requests; requests
