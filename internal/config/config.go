@@ -20,7 +20,8 @@ type Config struct {
 
 	// DatabaseURL selects PostgreSQL; empty selects the embedded SQLite store.
 	DatabaseURL string
-	// ReaderURL, when set, serves reads that tolerate replica lag (lists, gets).
+	// ReaderURL is the reader endpoint's URL, built from DB_READER_HOST. It is recorded (and
+	// checked) but not used yet: every query goes to DatabaseURL, the writer.
 	ReaderURL string
 	// DBSecretARN names the Secrets Manager secret holding the database password; it is read
 	// when connecting so rotated passwords work without a restart.
@@ -32,6 +33,9 @@ type Config struct {
 	// DBConnMaxLifetime is how old a pooled connection may get before it is closed (on its
 	// release, never mid-query) and replaced by a new one.
 	DBConnMaxLifetime time.Duration
+	// DBStartupTimeout is how long serve keeps trying to reach and migrate PostgreSQL at start
+	// (the Aurora writer may still be being created); 0 gives up after the first attempt.
+	DBStartupTimeout time.Duration
 
 	APIKeys []string
 
@@ -107,6 +111,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DBSecretARN:       str("DB_SECRET_ARN", ""),
 		DBMaxConns:        int32(integer("DB_MAX_CONNS", 20, 1, 1000)),
 		DBConnMaxLifetime: duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		DBStartupTimeout:  duration("DB_STARTUP_TIMEOUT", 10*time.Minute),
 		RequestTimeout:    duration("REQUEST_TIMEOUT", 10*time.Second),
 		ReadyTimeout:      duration("READY_TIMEOUT", time.Second),
 		DrainDelay:        duration("DRAIN_DELAY", 0),
@@ -131,6 +136,10 @@ func Load(getenv func(string) string) (Config, error) {
 		// Zero would mean "never" to pgx, and a connection that never ends outlives a rotated
 		// password's grace and any DNS change behind the host name.
 		bad("DB_CONN_MAX_LIFETIME", "must be at least 10ms")
+	}
+	if c.DBStartupTimeout > 24*time.Hour {
+		// A typo such as 600m for 600s should not leave a task waiting for ten hours.
+		bad("DB_STARTUP_TIMEOUT", "must be at most 24h, not %s", c.DBStartupTimeout)
 	}
 	c.DataDir = filepath.Clean(c.DataDir)
 

@@ -60,3 +60,29 @@ func TestBadValuesAreAllReported(t *testing.T) {
 		}
 	}
 }
+
+func TestDBStartupTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  time.Duration
+		bad   bool
+	}{
+		{"", 10 * time.Minute, false},
+		{"2s", 2 * time.Second, false},
+		{"0s", 0, false}, // one attempt, no waiting
+		{"24h", 24 * time.Hour, false},
+		{"25h", 0, true},
+		{"-1s", 0, true},
+		{"soon", 0, true},
+	} {
+		c, err := Load(env(map[string]string{"DB_STARTUP_TIMEOUT": tc.value}))
+		switch {
+		case tc.bad && (err == nil || !strings.Contains(err.Error(), "DB_STARTUP_TIMEOUT")):
+			t.Errorf("DB_STARTUP_TIMEOUT=%q: err = %v, want one naming the variable", tc.value, err)
+		case !tc.bad && err != nil:
+			t.Errorf("DB_STARTUP_TIMEOUT=%q: %v", tc.value, err)
+		case !tc.bad && c.DBStartupTimeout != tc.want:
+			t.Errorf("DB_STARTUP_TIMEOUT=%q: %s, want %s", tc.value, c.DBStartupTimeout, tc.want)
+		}
+	}
+}
