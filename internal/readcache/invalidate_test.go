@@ -47,7 +47,7 @@ func (f *fake) UpdateCategory(context.Context, string, catalog.CategoryPatch) (c
 	return catalog.Category{}, nil
 }
 
-func (f *fake) DeleteCategory(context.Context, string) error        { return nil }
+func (f *fake) DeleteCategory(context.Context, string) error       { return nil }
 func (f *fake) Import(context.Context, []catalog.NewProduct) error { return nil }
 
 func (f *fake) AdjustStock(context.Context, string, catalog.Adjustment, string, *catalog.Idempotency) (catalog.Movement, error) {

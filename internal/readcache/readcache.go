@@ -25,9 +25,9 @@ import (
 // compile here until its invalidation is decided.
 type Store struct {
 	inner catalog.Store
-	ttl time.Duration
-	max int
-	now func() time.Time
+	ttl   time.Duration
+	max   int
+	now   func() time.Time
 
 	mu      sync.RWMutex
 	entries map[string]entry
