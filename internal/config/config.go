@@ -193,14 +193,23 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// Redacted returns a database URL with its password replaced, for logs.
+// Redacted returns a database URL with its password replaced, for logs and messages. A URL
+// that does not parse (a port that is not a number, say) still has its password removed: the
+// error that reports it must not leak it.
 func Redacted(dsn string) string {
 	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		if strings.Contains(dsn, "password") {
-			return "(a key=value connection string)"
-		}
+	if err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	if err == nil && !strings.Contains(dsn, "@") && !strings.Contains(dsn, "password") {
 		return dsn
 	}
-	return u.Redacted()
+	if i, j := strings.Index(dsn, "://"), strings.LastIndex(dsn, "@"); i >= 0 && j > i {
+		user, _, _ := strings.Cut(dsn[i+3:j], ":")
+		return dsn[:i+3] + user + ":xxxxx" + dsn[j:]
+	}
+	if strings.Contains(dsn, "password") || strings.Contains(dsn, "=") {
+		return "(a key=value connection string)"
+	}
+	return "(an unparsable connection string)"
 }

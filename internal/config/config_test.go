@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -85,4 +86,46 @@ func TestDBStartupTimeout(t *testing.T) {
 			t.Errorf("DB_STARTUP_TIMEOUT=%q: %s, want %s", tc.value, c.DBStartupTimeout, tc.want)
 		}
 	}
+}
+
+func TestRedactedUnparsableURL(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://app:Sw0rdfish@host:notaport/db",
+		"postgres://app:Sw0rd@fish@host/db",
+		"postgres://app:Sw0rdfish@[::1/db",
+		"host=h password=Sw0rdfish dbname=x",
+		"postgres://app:Sw0rdfish@host:5432/db",
+	} {
+		if got := Redacted(dsn); strings.Contains(got, "Sw0rd") {
+			t.Errorf("Redacted(%q) = %q: the password shows", dsn, got)
+		}
+	}
+	if got := Redacted("postgres://app:pw@host:notaport/db"); !strings.Contains(got, "host:notaport/db") {
+		t.Errorf("Redacted lost the host and database: %q", got)
+	}
+}
+
+// FuzzRedacted: whatever surrounds it, a password in a connection string never survives
+// redaction.
+func FuzzRedacted(f *testing.F) {
+	f.Add("app", "h:5432/db", "Sw0rdfish")
+	f.Add("app", "h:x/db", "p@ss:w/rd")
+	f.Add("", "[::1/db?sslmode=disable", "secret-pw")
+	f.Fuzz(func(t *testing.T, user, rest, password string) {
+		// A user name is one URL user-info part; the password and the rest are anything. The
+		// marker makes the password text distinct from everything around it.
+		password = "Pw!" + password
+		if strings.ContainsAny(user, ":@/?#") || strings.Contains(user+rest, "Pw!") {
+			return
+		}
+		for _, dsn := range []string{
+			"postgres://" + user + ":" + password + "@" + rest,
+			"postgresql://" + user + ":" + url.QueryEscape(password) + "@" + rest,
+			"host=h user=" + user + " password=" + password + " " + rest,
+		} {
+			if got := Redacted(dsn); strings.Contains(got, password) {
+				t.Fatalf("Redacted(%q) = %q: the password shows", dsn, got)
+			}
+		}
+	})
 }
