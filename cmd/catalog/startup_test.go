@@ -199,7 +199,7 @@ func TestFailsFastOnWhatRetryingCannotFix(t *testing.T) {
 		"malformed URL": {"DATABASE_URL": "postgres://app:s3cret-pw@host:notaport/db"},
 		// Without the bundle in this build the bundle is missing; with it, the connection has
 		// no TLS to verify: both are configuration, and both are refused at once.
-		"RDS CA": {"DATABASE_URL": "postgres://app:s3cret-pw@127.0.0.1:1/db?sslmode=disable", "DB_SSLROOTCERT": "rds"},
+		"RDS CA":              {"DATABASE_URL": "postgres://app:s3cret-pw@127.0.0.1:1/db?sslmode=disable", "DB_SSLROOTCERT": "rds"},
 		"wrong static secret": nil, // filled below when PostgreSQL is available
 	}
 	if os.Getenv("CI") == "true" || pgAvailable() {
