@@ -17,7 +17,22 @@ import (
 
 type ctxKey int
 
-const requestIDKey ctxKey = 0
+const (
+	requestIDKey ctxKey = iota
+	loggerKey
+)
+
+// logger returns the server's logger, which observe puts in every request's context, so
+// functions without the server at hand (writeError) log where the server logs, never to the
+// process-wide default.
+func logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
+		return l
+	}
+	return discard
+}
+
+var discard = slog.New(slog.DiscardHandler)
 
 func requestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey).(string)
@@ -89,6 +104,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx = context.WithValue(ctx, loggerKey, s.log)
 		ctx, cancel := context.WithTimeout(ctx, s.requestTimeout)
 		defer cancel()
 		r = r.WithContext(ctx)
@@ -98,7 +114,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				slog.ErrorContext(ctx, "panic", "panic", fmt.Sprint(v), "request_id", id)
+				s.log.ErrorContext(ctx, "panic", "panic", fmt.Sprint(v), "request_id", id)
 				if rec.status == 0 {
 					problem(rec, r, http.StatusInternalServerError, "internal", "an unexpected error occurred; it has been logged with the request ID")
 				}

@@ -19,7 +19,7 @@ type Options struct {
 	Store catalog.Store
 	// Keys authorise writes; with none, every write is refused.
 	Keys *Keys
-	// Log receives the access log; nil uses slog.Default().
+	// Log receives the access log, error and panic logs; nil discards them.
 	Log *slog.Logger
 	// RequestTimeout bounds each request, store calls included. Default 10s.
 	RequestTimeout time.Duration
@@ -58,7 +58,7 @@ func New(opts Options) *Server {
 		metrics: opts.Metrics, mux: http.NewServeMux(),
 	}
 	if s.log == nil {
-		s.log = slog.Default()
+		s.log = discard
 	}
 	if s.requestTimeout <= 0 {
 		s.requestTimeout = 10 * time.Second
