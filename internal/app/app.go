@@ -112,7 +112,6 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 
 	a := &App{cfg: cfg, opts: opts, log: log, serveDone: make(chan struct{}), ready: make(chan struct{}),
 		failed: make(chan error, 1), connectDone: make(chan struct{})}
-	a.bg, a.stopBG = context.WithCancel(context.WithoutCancel(ctx))
 	a.ln = opts.Listener
 	if a.ln == nil {
 		// Listen before opening the store, so the port is taken (or the clash reported) at once.
@@ -120,6 +119,9 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 			return nil, err
 		}
 	}
+	// Background loops outlive ctx (a request-scoped context, or the signal context): they stop
+	// when Shutdown says so, after the server has finished its requests.
+	a.bg, a.stopBG = context.WithCancel(context.WithoutCancel(ctx))
 	a.metrics = httpapi.NewMetrics()
 	if cfg.MetricsEMF {
 		out := opts.EMFOut
