@@ -233,22 +233,34 @@ func (c *Store) Import(ctx context.Context, products []catalog.NewProduct) error
 	return c.inner.Import(ctx, products)
 }
 
-// Category writes clear the cache: a product carries its category's slug, and forgetting
-// everything on a rare write is simpler than finding the products a category holds.
+// Category writes clear the cache when they succeed. A cached product names only its
+// category's slug, which no category write changes, so today nothing cached goes stale; the
+// clear keeps that true if a product ever carries more of its category (a name, a path), at
+// the cost of one read per hot product after a rare write. A failed category write changes
+// nothing and clears nothing, so refused writes cannot keep the cache cold.
 
 func (c *Store) CreateCategory(ctx context.Context, in catalog.CategoryInput) (catalog.Category, error) {
-	defer c.Clear()
-	return c.inner.CreateCategory(ctx, in)
+	cat, err := c.inner.CreateCategory(ctx, in)
+	if err == nil {
+		c.Clear()
+	}
+	return cat, err
 }
 
 func (c *Store) UpdateCategory(ctx context.Context, slug string, patch catalog.CategoryPatch) (catalog.Category, error) {
-	defer c.Clear()
-	return c.inner.UpdateCategory(ctx, slug, patch)
+	cat, err := c.inner.UpdateCategory(ctx, slug, patch)
+	if err == nil {
+		c.Clear()
+	}
+	return cat, err
 }
 
 func (c *Store) DeleteCategory(ctx context.Context, slug string) error {
-	defer c.Clear()
-	return c.inner.DeleteCategory(ctx, slug)
+	err := c.inner.DeleteCategory(ctx, slug)
+	if err == nil {
+		c.Clear()
+	}
+	return err
 }
 
 func (c *Store) invalidateLines(r catalog.Reservation) {
