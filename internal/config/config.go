@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -197,19 +198,30 @@ func Load(getenv func(string) string) (Config, error) {
 // that does not parse (a port that is not a number, say) still has its password removed: the
 // error that reports it must not leak it.
 func Redacted(dsn string) string {
+	return passwordParam.ReplaceAllString(redactUserInfo(dsn), "${1}xxxxx")
+}
+
+// passwordParam finds a password given as a parameter (libpq and pgx take ?password=), wherever
+// it ends up in the text: the query, or a part of an unparsable URL.
+var passwordParam = regexp.MustCompile(`(?i)(password=)[^&\s#]*`)
+
+func redactUserInfo(dsn string) string {
 	u, err := url.Parse(dsn)
-	if err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	if err == nil && !strings.Contains(dsn, "@") && !strings.Contains(dsn, "password") {
+	if err == nil && u.Scheme != "" {
+		if u.User != nil {
+			return u.Redacted()
+		}
 		return dsn
 	}
 	if i, j := strings.Index(dsn, "://"), strings.LastIndex(dsn, "@"); i >= 0 && j > i {
 		user, _, _ := strings.Cut(dsn[i+3:j], ":")
 		return dsn[:i+3] + user + ":xxxxx" + dsn[j:]
 	}
-	if strings.Contains(dsn, "password") || strings.Contains(dsn, "=") {
+	if strings.Contains(dsn, "=") {
 		return "(a key=value connection string)"
 	}
-	return "(an unparsable connection string)"
+	if strings.Contains(dsn, "://") {
+		return "(an unparsable URL)"
+	}
+	return dsn
 }

@@ -95,6 +95,9 @@ func TestRedactedUnparsableURL(t *testing.T) {
 		"postgres://app:Sw0rdfish@[::1/db",
 		"host=h password=Sw0rdfish dbname=x",
 		"postgres://app:Sw0rdfish@host:5432/db",
+		"postgres://host/db?password=Sw0rdfish&sslmode=require",
+		"postgres://app@host/db?password=Sw0rdfish",
+		"postgres://app:Sw0rdfish@host:x/db?password=Sw0rdfish",
 	} {
 		if got := Redacted(dsn); strings.Contains(got, "Sw0rd") {
 			t.Errorf("Redacted(%q) = %q: the password shows", dsn, got)
@@ -119,6 +122,7 @@ func FuzzRedacted(f *testing.F) {
 			return
 		}
 		for _, dsn := range []string{
+			"postgres://" + user + "@" + rest + "?password=" + url.QueryEscape(password),
 			"postgres://" + user + ":" + password + "@" + rest,
 			"postgresql://" + user + ":" + url.QueryEscape(password) + "@" + rest,
 			"host=h user=" + user + " password=" + password + " " + rest,
