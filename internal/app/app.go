@@ -152,34 +152,61 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	go func() {
-		defer close(a.serveDone)
-		a.serveErr = a.hs.Serve(a.ln)
-	}()
-	log.Info("listening", "addr", a.ln.Addr().String(), "version", opts.Version)
 
 	connectCtx, stopConnect := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopConnect = stopConnect
+	// abort undoes Start before the server runs.
+	abort := func(err error) (*App, error) {
+		stopConnect()
+		a.stopBG()
+		a.loops.Wait()
+		a.ln.Close()
+		return nil, err
+	}
+	// The first attempt runs before serving, while connections wait in the listen backlog: with
+	// the database there, the service is ready before /health first answers, and a load
+	// balancer that checks /health never routes to a task whose store is not open yet. Only the
+	// connection is bounded (firstConnect), not the migration behind it, so a database that is
+	// merely away delays /health by at most that much.
 	switch {
 	case opts.Store != nil:
 		close(a.connectDone)
 		a.attach(opts.Store, false)
 	case usePostgres:
-		go func() {
-			defer close(a.connectDone)
-			a.connect(connectCtx, pgOpts)
-		}()
+		start := time.Now()
+		limit := firstConnect
+		if cfg.DBStartupTimeout == 0 {
+			limit = 0 // the only attempt: the connect timeout bounds it
+		}
+		s, err := a.openPostgres(connectCtx, pgOpts, a.giveUp(start), limit)
+		switch {
+		case err == nil:
+			close(a.connectDone)
+			log.Info("database open and migrated", "target", postgres.Target(cfg.DatabaseURL), "attempt", 1)
+			a.attach(s, true)
+		case postgres.Permanent(err, pgOpts.Credentials != nil) || cfg.DBStartupTimeout == 0:
+			return abort(a.gaveUp(err, start, 1))
+		default:
+			go func() {
+				defer close(a.connectDone)
+				a.connect(connectCtx, pgOpts, start, err)
+			}()
+		}
 	default:
 		// The embedded store opens synchronously: a failure there (a bad path, a full disk, a
 		// corrupt file) is not something waiting fixes.
 		close(a.connectDone)
 		s, err := openSQLite(ctx, cfg, log)
 		if err != nil {
-			a.Shutdown()
-			return nil, err
+			return abort(err)
 		}
 		a.attach(s, true)
 	}
+	go func() {
+		defer close(a.serveDone)
+		a.serveErr = a.hs.Serve(a.ln)
+	}()
+	log.Info("listening", "addr", a.ln.Addr().String(), "version", opts.Version)
 	return a, nil
 }
 
@@ -291,37 +318,25 @@ func (a *App) fail(err error) {
 	a.failed <- err
 }
 
-// connect opens PostgreSQL, retrying with capped, jittered exponential backoff until it is open
-// and migrated, ctx ends (shutdown), an error retrying cannot fix occurs, or
-// cfg.DBStartupTimeout passes. On the first deploy the Aurora writer is still being created
-// when the tasks start; exiting would trip the ECS deployment circuit breaker.
-func (a *App) connect(ctx context.Context, opts postgres.Options) {
+// connect keeps opening PostgreSQL after the first attempt (made at start) failed with err,
+// with capped, jittered exponential backoff, until it is open and migrated, ctx ends
+// (shutdown), an error retrying cannot fix occurs, or cfg.DBStartupTimeout passes. On the first
+// deploy the Aurora writer is still being created when the tasks start; exiting would trip the
+// ECS deployment circuit breaker.
+func (a *App) connect(ctx context.Context, opts postgres.Options, start time.Time, err error) {
 	target := postgres.Target(a.cfg.DatabaseURL)
-	wait := a.cfg.DBStartupTimeout
-	start := time.Now()
-	giveUp := start.Add(wait)
+	giveUp := a.giveUp(start)
 	for attempt := 1; ; attempt++ {
-		actx, cancel := ctx, context.CancelFunc(func() {})
-		if wait > 0 {
-			actx, cancel = context.WithDeadline(ctx, giveUp)
-		}
-		s, err := postgres.Open(actx, a.cfg.DatabaseURL, opts)
-		cancel()
-		if err == nil {
-			a.log.Info("database open and migrated", "target", target, "attempt", attempt, "waited", time.Since(start).Round(time.Millisecond).String())
-			a.attach(s, true)
-			return
-		}
 		if ctx.Err() != nil {
 			return // shutting down
 		}
 		if postgres.Permanent(err, opts.Credentials != nil) {
-			a.fail(fmt.Errorf("database %s: %w (retrying cannot fix this, so the service stops)", target, err))
+			a.fail(a.gaveUp(err, start, attempt))
 			return
 		}
 		left := time.Until(giveUp)
-		if wait == 0 || left <= 0 {
-			a.fail(fmt.Errorf("database %s did not become available within DB_STARTUP_TIMEOUT (%s, %d attempts); last error: %w", target, wait, attempt, err))
+		if left <= 0 {
+			a.fail(a.gaveUp(err, start, attempt))
 			return
 		}
 		delay := min(Backoff(attempt, retryBase, retryCap, jitter()), left)
@@ -335,10 +350,72 @@ func (a *App) connect(ctx context.Context, opts postgres.Options) {
 		case <-t.C:
 		}
 		if time.Now().After(giveUp) {
-			a.fail(fmt.Errorf("database %s did not become available within DB_STARTUP_TIMEOUT (%s, %d attempts); last error: %w", target, wait, attempt, err))
+			a.fail(a.gaveUp(err, start, attempt))
+			return
+		}
+		var s *postgres.Store
+		if s, err = a.openPostgres(ctx, opts, giveUp, 0); err == nil {
+			a.log.Info("database open and migrated", "target", target, "attempt", attempt+1, "waited", time.Since(start).Round(time.Millisecond).String())
+			a.attach(s, true)
 			return
 		}
 	}
+}
+
+// firstConnect bounds the connection of the first attempt, which runs before the server
+// answers anything.
+const firstConnect = 2 * time.Second
+
+// giveUp is when the start-up wait that began at start ends; zero without a deadline.
+func (a *App) giveUp(start time.Time) time.Time {
+	if a.cfg.DBStartupTimeout == 0 {
+		return time.Time{}
+	}
+	return start.Add(a.cfg.DBStartupTimeout)
+}
+
+// openPostgres makes one attempt: connect (within connectLimit when set), then migrate, all
+// before giveUp (zero: no deadline). Migrating is not bounded by connectLimit: cutting a long
+// migration short would only roll it back to run it again.
+func (a *App) openPostgres(ctx context.Context, opts postgres.Options, giveUp time.Time, connectLimit time.Duration) (*postgres.Store, error) {
+	if !giveUp.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, giveUp)
+		defer cancel()
+	}
+	lazy := opts
+	lazy.SkipMigrate = true // the pool connects on first use: the Ping below
+	s, err := postgres.Open(ctx, a.cfg.DatabaseURL, lazy)
+	if err != nil {
+		return nil, err
+	}
+	pingCtx := ctx
+	if connectLimit > 0 {
+		var cancel context.CancelFunc
+		pingCtx, cancel = context.WithTimeout(ctx, connectLimit)
+		defer cancel()
+	}
+	if err := s.Ping(pingCtx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if !opts.SkipMigrate {
+		if err := s.Migrate(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// gaveUp is the error that ends the start-up wait: it names the database, never the password.
+func (a *App) gaveUp(err error, start time.Time, attempts int) error {
+	target := postgres.Target(a.cfg.DatabaseURL)
+	if postgres.Permanent(err, a.cfg.DBSecretARN != "") {
+		return fmt.Errorf("database %s: %w (retrying cannot fix this, so the service stops)", target, err)
+	}
+	return fmt.Errorf("database %s did not become available within DB_STARTUP_TIMEOUT (%s, %d attempts over %s); last error: %w",
+		target, a.cfg.DBStartupTimeout, attempts, time.Since(start).Round(time.Millisecond), err)
 }
 
 func openSQLite(ctx context.Context, cfg config.Config, log *slog.Logger) (catalog.Store, error) {

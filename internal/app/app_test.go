@@ -16,6 +16,7 @@ import (
 
 	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/config"
+	"github.com/acme/catalog/internal/pgtest"
 )
 
 // TestGateAnswersUnavailable: before the store is open every method (found by reflection, so
@@ -195,5 +196,33 @@ func TestShutdownWhileWaiting(t *testing.T) {
 	if n := runtime.NumGoroutine(); n > before {
 		buf := make([]byte, 1<<16)
 		t.Fatalf("%d goroutines after Run, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// TestReadyBeforeServingWhenTheDatabaseIsUp: with the database there, Start returns with the
+// store open and migrated, so the first /health a load balancer sees comes from a task that
+// can serve. (The rolling-restart fault found the window when /health answered first.)
+func TestReadyBeforeServingWhenTheDatabaseIsUp(t *testing.T) {
+	url := pgtest.URL(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Start(context.Background(), testConfig(t, map[string]string{"DATABASE_URL": url}), Options{Listener: ln})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Shutdown()
+	select {
+	case <-a.Ready():
+	default:
+		t.Fatal("Start returned before the store was open, with the database up")
+	}
+	c := &http.Client{Transport: &http.Transport{}}
+	defer c.CloseIdleConnections()
+	if got := get(t, c, "http://"+a.Addr().String()+"/products?limit=1"); got != 200 {
+		t.Fatalf("GET /products right after Start = %d, want 200", got)
 	}
 }
