@@ -207,13 +207,18 @@ var passwordParam = regexp.MustCompile(`(?i)(password=)[^&\s#]*`)
 
 func redactUserInfo(dsn string) string {
 	u, err := url.Parse(dsn)
-	if err == nil && u.Scheme != "" {
-		if u.User != nil {
-			return u.Redacted()
-		}
+	i, j := strings.Index(dsn, "://"), strings.LastIndex(dsn, "@")
+	switch {
+	case err == nil && u.User != nil:
+		// The authority ends at the first '/', '?' or '#', and user info at its last '@', so
+		// all of the password is in u.User.
+		return u.Redacted()
+	case err == nil && u.Scheme != "" && !(i >= 0 && j > i):
 		return dsn
 	}
-	if i, j := strings.Index(dsn, "://"), strings.LastIndex(dsn, "@"); i >= 0 && j > i {
+	// Unparsable, or an '@' outside the user info: a raw '#', '/' or '?' in a password moves
+	// its tail into the host, path or fragment. Everything up to the last '@' is user info.
+	if i >= 0 && j > i {
 		user, _, _ := strings.Cut(dsn[i+3:j], ":")
 		return dsn[:i+3] + user + ":xxxxx" + dsn[j:]
 	}

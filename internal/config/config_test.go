@@ -98,6 +98,9 @@ func TestRedactedUnparsableURL(t *testing.T) {
 		"postgres://host/db?password=Sw0rdfish&sslmode=require",
 		"postgres://app@host/db?password=Sw0rdfish",
 		"postgres://app:Sw0rdfish@host:x/db?password=Sw0rdfish",
+		"postgres://app:Sw0rd#fish@host/db", // a raw '#', '/' or '?' ends the authority early
+		"postgres://app:Sw0rd/fish@host/db",
+		"postgres://app:Sw0rd?fish@host/db",
 	} {
 		if got := Redacted(dsn); strings.Contains(got, "Sw0rd") {
 			t.Errorf("Redacted(%q) = %q: the password shows", dsn, got)
