@@ -1,8 +1,8 @@
 // Command bench runs the catalog's load scenarios over loopback and prints a table of requests
 // per second and latency percentiles, each beside the ceiling it should be compared with. Then
 // it runs the fault scenarios (database restart, credential rotation, rolling restart behind a
-// proxy) against the binary as processes, each printing what happened; it exits 1 when any
-// promise broke.
+// proxy, database late at start) against the binary as processes, each printing what happened;
+// it exits 1 when any promise broke.
 //
 //	go run ./cmd/bench -store postgres -products 100000 -duration 5s
 //	go run ./cmd/bench -scenarios fault -process=false

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/acme/catalog/internal/app"
 	"github.com/acme/catalog/internal/config"
 	"github.com/acme/catalog/internal/seed"
 )
@@ -23,7 +24,7 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	store, _, err := openStore(ctx, cfg, newLogger(cfg, io.Discard))
+	store, err := app.OpenStore(ctx, cfg, newLogger(cfg, io.Discard))
 	if err != nil {
 		return err
 	}
@@ -51,7 +52,7 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	store, _, err := openStore(ctx, cfg, newLogger(cfg, io.Discard))
+	store, err := app.OpenStore(ctx, cfg, newLogger(cfg, io.Discard))
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,7 @@ const (
 	FaultDatabaseRestart    = "fault: database restart"
 	FaultCredentialRotation = "fault: credential rotation"
 	FaultRollingRestart     = "fault: rolling restart behind a proxy"
+	FaultDatabaseLate       = "fault: database late at start"
 )
 
 // ErrNoCluster says no private PostgreSQL cluster could be started for the faults.
@@ -78,6 +79,7 @@ func RunFaults(ctx context.Context, cfg FaultConfig) ([]Result, error) {
 		{FaultDatabaseRestart, (*faultEnv).databaseRestart},
 		{FaultCredentialRotation, (*faultEnv).credentialRotation},
 		{FaultRollingRestart, (*faultEnv).rollingRestart},
+		{FaultDatabaseLate, (*faultEnv).databaseLate},
 	}, func(sc fault) bool { return !Selected(cfg.Scenarios, sc.name) })
 	if len(all) == 0 {
 		return nil, nil
@@ -360,6 +362,126 @@ func (f *faultEnv) databaseRestart(ctx context.Context) (Result, []string, error
 	}
 	if lost > 0 {
 		broken = append(broken, fmt.Sprintf("%d of %d acknowledged writes were lost", lost, len(acked)))
+	}
+	if len(broken) > 0 {
+		broken = append(broken, "the service's last log lines:\n"+p.logTail())
+	}
+	return r, broken, nil
+}
+
+// databaseLate starts the binary while PostgreSQL is down (the first deploy on AWS, where tasks
+// start while the Aurora writer is still being created) and starts PostgreSQL a phase later.
+// Promises: the process stays up; while it waits /health is 200, /ready 503 and API requests
+// 503 with Retry-After; once the database accepts connections the service migrates and is
+// ready and writing within the backoff cap (10 s) and a margin.
+func (f *faultEnv) databaseLate(ctx context.Context) (Result, []string, error) {
+	const within = 15 * time.Second // the 10 s backoff cap, plus migrating and a margin
+	url, err := f.database(ctx, "fault_late", "")
+	if err != nil {
+		return Result{}, nil, err
+	}
+	f.logf("  stopping PostgreSQL, then starting the service")
+	if err := f.cluster.Stop(); err != nil {
+		return Result{}, nil, err
+	}
+	// Whatever happens below, the next fault finds the cluster running.
+	dbUp := false
+	defer func() {
+		if !dbUp {
+			f.cluster.Start()
+		}
+	}()
+	port, err := freePort()
+	if err != nil {
+		return Result{}, nil, err
+	}
+	f.started++
+	p, err := startProcess(f.bin, filepath.Join(f.dir, fmt.Sprintf("catalog-%d.log", f.started)), port,
+		map[string]string{"API_KEYS": benchKey, "DATABASE_URL": url, "DB_STARTUP_TIMEOUT": "2m", "LOG_LEVEL": "warn"}, "serve")
+	if err != nil {
+		return Result{}, nil, err
+	}
+	defer p.stop(10 * time.Second)
+
+	r := Result{Statuses: map[int]int{}}
+	var broken, probes []string
+	exited := func() bool {
+		select {
+		case <-p.done:
+			broken = append(broken, fmt.Sprintf("the process exited (%v) while the database was away", p.err))
+			return true
+		default:
+			return false
+		}
+	}
+	probe := func(when string) {
+		health, _ := status(ctx, f.client, p.base+"/health")
+		ready, _ := status(ctx, f.client, p.base+"/ready")
+		var api int
+		retryAfter := ""
+		if req, err := get(ctx, p.base+"/products?limit=1"); err == nil {
+			if resp, err := f.client.Do(req); err == nil {
+				api, retryAfter = resp.StatusCode, resp.Header.Get("Retry-After")
+				resp.Body.Close()
+			}
+		}
+		for _, code := range []int{health, ready, api} {
+			r.Requests++
+			r.Statuses[code]++
+		}
+		probes = append(probes, fmt.Sprintf("/health %d, /ready %d, GET /products %d", health, ready, api))
+		if health != http.StatusOK || ready != http.StatusServiceUnavailable || api != http.StatusServiceUnavailable || retryAfter == "" {
+			broken = append(broken, fmt.Sprintf("%s: /health %d, /ready %d, GET /products %d (Retry-After %q); want 200, 503, 503 with Retry-After",
+				when, health, ready, api, retryAfter))
+		}
+	}
+	// The port answers as soon as the process listens.
+	for t0 := time.Now(); time.Since(t0) < 10*time.Second; {
+		if code, _ := status(ctx, f.client, p.base+"/health"); code != 0 || exited() {
+			break
+		}
+		pause(ctx, 5*time.Millisecond)
+	}
+	probe("at start")
+	if err := pause(ctx, f.cfg.Phase); err != nil {
+		return Result{}, nil, err
+	}
+	probe(fmt.Sprintf("after %s", f.cfg.Phase))
+	if exited() {
+		return r, append(broken, "the service's last log lines:\n"+p.logTail()), nil
+	}
+	f.logf("  starting PostgreSQL")
+	if err := f.cluster.Start(); err != nil {
+		return Result{}, nil, err
+	}
+	dbUp = true
+	up := time.Now()
+	var ready, writing time.Duration
+	for n := 0; time.Since(up) < within+5*time.Second && ctx.Err() == nil && writing == 0; n++ {
+		if code, _ := status(ctx, f.client, p.base+"/ready"); code == http.StatusOK {
+			if ready == 0 {
+				ready = time.Since(up)
+			}
+			req, err := createCategory(ctx, p.base, fmt.Sprintf("late-%d", n))
+			if err != nil {
+				return Result{}, nil, err
+			}
+			if resp, err := f.client.Do(req); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusCreated {
+					writing = time.Since(up)
+				}
+			}
+		}
+		pause(ctx, 10*time.Millisecond)
+	}
+	r.Notes = fmt.Sprintf("waiting %s with the database down: %s; ready %s and writing %s after the database was up [target < %s]",
+		f.cfg.Phase, strings.Join(probes, ", then "), ready.Round(time.Millisecond), writing.Round(time.Millisecond), within)
+	switch {
+	case writing == 0:
+		broken = append(broken, fmt.Sprintf("not writing within %s of the database starting", within+5*time.Second))
+	case writing > within:
+		broken = append(broken, fmt.Sprintf("writing only %s after the database started, want < %s", writing.Round(time.Millisecond), within))
 	}
 	if len(broken) > 0 {
 		broken = append(broken, "the service's last log lines:\n"+p.logTail())

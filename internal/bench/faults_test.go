@@ -11,7 +11,8 @@ import (
 )
 
 // TestFaults runs every fault scenario briefly against the real binary: a database restart, two
-// password rotations and a rolling restart behind HAProxy, each under load. RunFaults fails a
+// password rotations and a rolling restart behind HAProxy, each under load, and a start
+// before the database. RunFaults fails a
 // broken promise, and a fault that did not happen (no 503 during the outage, the secret not
 // read again after a password change, no request answered while instances were replaced);
 // this test also checks each row counted the traffic it stands for. The figures belong to
@@ -38,8 +39,11 @@ func TestFaults(t *testing.T) {
 	for _, r := range results {
 		rows[r.Name] = r
 	}
-	if len(rows) != 3 {
-		t.Fatalf("%d fault rows, want 3", len(rows))
+	if len(rows) != 4 {
+		t.Fatalf("%d fault rows, want 4", len(rows))
+	}
+	if r := rows[FaultDatabaseLate]; r.Statuses[200] == 0 || r.Statuses[503] == 0 {
+		t.Errorf("%s: statuses %v, want /health 200 and 503s while waiting", r.Name, r.Statuses)
 	}
 	if r := rows[FaultDatabaseRestart]; r.Statuses[503] == 0 || r.Statuses[201] == 0 {
 		t.Errorf("%s: statuses %v, want 503s during the outage and acknowledged writes", r.Name, r.Statuses)

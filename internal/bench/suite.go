@@ -19,12 +19,12 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/acme/catalog/internal/app"
 	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/hostile"
-	"github.com/acme/catalog/internal/httpapi"
+	"github.com/acme/catalog/internal/config"
 	"github.com/acme/catalog/internal/pgtest"
 	"github.com/acme/catalog/internal/postgres"
-	"github.com/acme/catalog/internal/readcache"
 	"github.com/acme/catalog/internal/seed"
 	"github.com/acme/catalog/internal/sqlite"
 )
@@ -245,23 +245,13 @@ func (e *env) setup(ctx context.Context) error {
 	if err := e.sample(ctx); err != nil {
 		return err
 	}
-	keys, _ := httpapi.NewKeys([]string{benchKey, hostile.Key})
-	// The service as serve wires it: the read cache in front, invalidated by NOTIFY.
-	cache := readcache.New(e.store, 2*time.Second, 10_000)
-	if pg, ok := e.store.(*postgres.Store); ok {
-		lctx, stop := context.WithCancel(context.Background())
-		go pg.Listen(lctx, func(id string) { cache.Invalidate(id) }, cache.Clear)
-		e.closers = append(e.closers, stop)
-	}
-	srv := httpapi.New(httpapi.Options{Store: cache, Keys: keys, Metrics: httpapi.NewMetrics(),
-		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), RequestTimeout: 10 * time.Second})
+	// The service as serve assembles it (read cache, NOTIFY listener, sweeper), and the same
+	// service without the cache, where every read is a query. Both serve the store seeded above.
 	var err error
-	if e.base, err = e.serve(srv); err != nil {
+	if e.base, err = e.service(ctx, "2s"); err != nil {
 		return err
 	}
-	direct := httpapi.New(httpapi.Options{Store: e.store, Keys: keys, Metrics: httpapi.NewMetrics(),
-		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), RequestTimeout: 10 * time.Second})
-	if e.direct, err = e.serve(direct); err != nil {
+	if e.direct, err = e.service(ctx, "0s"); err != nil {
 		return err
 	}
 	body, _ := json.Marshal(e.fixedProduct(ctx))
@@ -280,14 +270,36 @@ func (e *env) setup(ctx context.Context) error {
 	return nil
 }
 
+// service starts the catalog service in-process with internal/app on the suite's store, with a
+// read cache of cacheTTL ("0s": none), and returns its base URL. The closers shut it down,
+// waiting for its goroutines.
+func (e *env) service(ctx context.Context, cacheTTL string) (string, error) {
+	vars := map[string]string{"API_KEYS": benchKey + "," + hostile.Key, "CACHE_TTL": cacheTTL, "REQUEST_TIMEOUT": "10s", "SHUTDOWN_TIMEOUT": "5s"}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		return "", err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	a, err := app.Start(ctx, cfg, app.Options{Store: e.store, Listener: ln, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		return "", err
+	}
+	e.closers = append(e.closers, func() { a.Shutdown() })
+	return "http://" + a.Addr().String(), nil
+}
+
 func (e *env) serve(h http.Handler) (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 75 * time.Second}
-	go hs.Serve(ln)
-	e.closers = append(e.closers, func() { hs.Close() })
+	done := make(chan struct{})
+	go func() { defer close(done); hs.Serve(ln) }()
+	e.closers = append(e.closers, func() { hs.Close(); <-done })
 	return "http://" + ln.Addr().String(), nil
 }
 

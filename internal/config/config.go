@@ -23,7 +23,8 @@ type Config struct {
 
 	// DatabaseURL selects PostgreSQL; empty selects the embedded SQLite store.
 	DatabaseURL string
-	// ReaderURL, when set, serves reads that tolerate replica lag (lists, gets).
+	// ReaderURL is the reader endpoint's URL, built from DB_READER_HOST. It is recorded (and
+	// checked) but not used yet: every query goes to DatabaseURL, the writer.
 	ReaderURL string
 	// DBSecretARN names the Secrets Manager secret holding the database password; it is read
 	// when connecting so rotated passwords work without a restart.
@@ -43,6 +44,9 @@ type Config struct {
 	// ReservationRetention is how long finished reservations are kept before the sweeper purges
 	// them (their stock movements are kept for good).
 	ReservationRetention time.Duration
+	// DBStartupTimeout is how long serve keeps trying to reach and migrate PostgreSQL at start
+	// (the Aurora writer may still be being created); 0 gives up after the first attempt.
+	DBStartupTimeout time.Duration
 
 	APIKeys []string
 
@@ -118,6 +122,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DBSecretARN:       str("DB_SECRET_ARN", ""),
 		DBMaxConns:        int32(integer("DB_MAX_CONNS", 20, 1, 1000)),
 		DBConnMaxLifetime: duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		DBStartupTimeout:  duration("DB_STARTUP_TIMEOUT", 10*time.Minute),
 		RequestTimeout:    duration("REQUEST_TIMEOUT", 10*time.Second),
 		ReadyTimeout:      duration("READY_TIMEOUT", time.Second),
 		DrainDelay:        duration("DRAIN_DELAY", 0),
@@ -158,6 +163,10 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.ReservationRetention < catalog.IdempotencyTTL {
 		// A replayed commit must still find its reservation.
 		bad("RESERVATION_RETENTION", "must be at least %s (the idempotency window)", catalog.IdempotencyTTL)
+	}
+	if c.DBStartupTimeout > 24*time.Hour {
+		// A typo such as 600m for 600s should not leave a task waiting for ten hours.
+		bad("DB_STARTUP_TIMEOUT", "must be at most 24h, not %s", c.DBStartupTimeout)
 	}
 	c.DataDir = filepath.Clean(c.DataDir)
 
@@ -354,7 +363,9 @@ func redactKeyValue(dsn string) (string, bool) {
 		switch {
 		case secretSettings[key]:
 			shown = append(shown, key+"="+redactedValue)
-		case shownSettings[key] && !strings.ContainsAny(val.String(), " '\\"):
+		// A value holding "=" may be a setting swallowed whole ("user= password=x" is read as
+		// user "password=x", by libpq too): hide it rather than show what may be a password.
+		case shownSettings[key] && !strings.ContainsAny(val.String(), " '\\="):
 			shown = append(shown, key+"="+val.String())
 		default:
 			hidden++

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -98,4 +99,76 @@ func TestDatabaseBoundsFollowAShortRequestTimeout(t *testing.T) {
 	if _, err := Load(env(map[string]string{"REQUEST_TIMEOUT": "2s", "DB_LOCK_TIMEOUT": "3s"})); err == nil || !strings.Contains(err.Error(), "DB_LOCK_TIMEOUT") {
 		t.Fatalf("an explicit lock timeout longer than the request timeout: %v", err)
 	}
+}
+
+func TestDBStartupTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  time.Duration
+		bad   bool
+	}{
+		{"", 10 * time.Minute, false},
+		{"2s", 2 * time.Second, false},
+		{"0s", 0, false}, // one attempt, no waiting
+		{"24h", 24 * time.Hour, false},
+		{"25h", 0, true},
+		{"-1s", 0, true},
+		{"soon", 0, true},
+	} {
+		c, err := Load(env(map[string]string{"DB_STARTUP_TIMEOUT": tc.value}))
+		switch {
+		case tc.bad && (err == nil || !strings.Contains(err.Error(), "DB_STARTUP_TIMEOUT")):
+			t.Errorf("DB_STARTUP_TIMEOUT=%q: err = %v, want one naming the variable", tc.value, err)
+		case !tc.bad && err != nil:
+			t.Errorf("DB_STARTUP_TIMEOUT=%q: %v", tc.value, err)
+		case !tc.bad && c.DBStartupTimeout != tc.want:
+			t.Errorf("DB_STARTUP_TIMEOUT=%q: %s, want %s", tc.value, c.DBStartupTimeout, tc.want)
+		}
+	}
+}
+
+func TestRedactedUnparsableURL(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://app:Sw0rdfish@host:notaport/db",
+		"postgres://app:Sw0rd@fish@host/db",
+		"postgres://app:Sw0rdfish@[::1/db",
+		"host=h password=Sw0rdfish dbname=x",
+		"postgres://app:Sw0rdfish@host:5432/db",
+		"postgres://host/db?password=Sw0rdfish&sslmode=require",
+		"postgres://app@host/db?password=Sw0rdfish",
+		"postgres://app:Sw0rdfish@host:x/db?password=Sw0rdfish",
+		"postgres://app:Sw0rd#fish@host/db", // a raw '#', '/' or '?' ends the authority early
+		"postgres://app:Sw0rd/fish@host/db",
+		"postgres://app:Sw0rd?fish@host/db",
+	} {
+		if got := Redacted(dsn); strings.Contains(got, "Sw0rd") {
+			t.Errorf("Redacted(%q) = %q: the password shows", dsn, got)
+		}
+	}
+}
+
+// FuzzRedactedAnyShape: whatever surrounds it, a password in a connection string never survives
+// redaction.
+func FuzzRedactedAnyShape(f *testing.F) {
+	f.Add("app", "h:5432/db", "Sw0rdfish")
+	f.Add("app", "h:x/db", "p@ss:w/rd")
+	f.Add("", "[::1/db?sslmode=disable", "secret-pw")
+	f.Fuzz(func(t *testing.T, user, rest, password string) {
+		// A user name is one URL user-info part; the password and the rest are anything. The
+		// marker makes the password text distinct from everything around it.
+		password = "Pw!" + password
+		if strings.ContainsAny(user, ":@/?#") || strings.Contains(user+rest, "Pw!") {
+			return
+		}
+		for _, dsn := range []string{
+			"postgres://" + user + "@" + rest + "?password=" + url.QueryEscape(password),
+			"postgres://" + user + ":" + password + "@" + rest,
+			"postgresql://" + user + ":" + url.QueryEscape(password) + "@" + rest,
+			"host=h user=" + user + " password=" + password + " " + rest,
+		} {
+			if got := Redacted(dsn); strings.Contains(got, password) {
+				t.Fatalf("Redacted(%q) = %q: the password shows", dsn, got)
+			}
+		}
+	})
 }

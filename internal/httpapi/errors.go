@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/acme/catalog/internal/catalog"
@@ -58,7 +57,7 @@ func statusOf(code catalog.Code) int {
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		// The client went away; nobody reads this answer and nothing is wrong with the server.
-		slog.DebugContext(r.Context(), "client gone", "request_id", requestID(r.Context()))
+		logger(r.Context()).DebugContext(r.Context(), "client gone", "request_id", requestID(r.Context()))
 		w.WriteHeader(499) // nginx's "client closed request", for the access log
 		return
 	}
@@ -71,10 +70,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case status == http.StatusInternalServerError:
 		msg = "an unexpected error occurred; it has been logged with the request ID"
-		slog.ErrorContext(r.Context(), "request failed", "err", err, "request_id", requestID(r.Context()))
+		logger(r.Context()).ErrorContext(r.Context(), "request failed", "err", err, "request_id", requestID(r.Context()))
 	case e.Code == catalog.CodeUnavailable:
 		w.Header().Set("Retry-After", "1")
-		slog.WarnContext(r.Context(), "store unavailable", "err", err, "request_id", requestID(r.Context()))
+		logger(r.Context()).WarnContext(r.Context(), "store unavailable", "err", err, "request_id", requestID(r.Context()))
 	}
 	if msg == "" {
 		msg = string(e.Code)

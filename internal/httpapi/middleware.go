@@ -20,11 +20,24 @@ type ctxKey int
 const (
 	requestIDKey ctxKey = iota
 	actorSlotKey
+	loggerKey
 )
 
 // actorSlot carries the actor protect finds back out to the access log: protect passes a new
 // request (and context) down, so the log's own context never sees catalog.WithActor.
 type actorSlot struct{ actor string }
+
+// logger returns the server's logger, which observe puts in every request's context, so
+// functions without the server at hand (writeError) log where the server logs, never to the
+// process-wide default.
+func logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
+		return l
+	}
+	return discard
+}
+
+var discard = slog.New(slog.DiscardHandler)
 
 func requestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey).(string)
@@ -98,6 +111,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
 		slot := &actorSlot{}
 		ctx = context.WithValue(ctx, actorSlotKey, slot)
+		ctx = context.WithValue(ctx, loggerKey, s.log)
 		ctx, cancel := context.WithTimeout(ctx, s.requestTimeout)
 		defer cancel()
 		r = r.WithContext(ctx)
@@ -107,7 +121,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				slog.ErrorContext(ctx, "panic", "panic", fmt.Sprint(v), "request_id", id)
+				s.log.ErrorContext(ctx, "panic", "panic", fmt.Sprint(v), "request_id", id)
 				if rec.status == 0 {
 					problem(rec, r, http.StatusInternalServerError, "internal", "an unexpected error occurred; it has been logged with the request ID")
 				}

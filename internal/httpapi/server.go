@@ -22,7 +22,7 @@ type Options struct {
 	Store catalog.Store
 	// Keys authorise writes; with none, every write is refused.
 	Keys *Keys
-	// Log receives the access log; nil uses slog.Default().
+	// Log receives the access log, error and panic logs; nil discards them.
 	Log *slog.Logger
 	// RequestTimeout bounds each request, store calls included. Default 10s.
 	RequestTimeout time.Duration
@@ -96,7 +96,7 @@ func New(opts Options) *Server {
 	}
 	s.bodySlots = make(chan struct{}, opts.MaxConcurrentBodies)
 	if s.log == nil {
-		s.log = slog.Default()
+		s.log = discard
 	}
 	if s.requestTimeout <= 0 {
 		s.requestTimeout = 10 * time.Second

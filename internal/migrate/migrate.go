@@ -66,6 +66,18 @@ func Load(fsys fs.FS) ([]Migration, error) {
 	return ms, nil
 }
 
+// ChangedError says an applied migration's checksum differs from the embedded one. No retry
+// fixes it, so a service waiting for its database gives up at once (see errors.As).
+type ChangedError struct {
+	Version           int
+	Name              string
+	Checksum, Applied string
+}
+
+func (e *ChangedError) Error() string {
+	return fmt.Sprintf("migration %04d_%s was changed after it was applied (checksum %.12s, database has %.12s): add a new migration instead of editing an applied one", e.Version, e.Name, e.Checksum, e.Applied)
+}
+
 // Plan returns the migrations still to apply, in order. It fails when an applied migration's
 // checksum differs from the embedded one: the database's schema is not what this binary expects.
 // Applied versions this binary does not know (a newer release migrated the database) are
@@ -81,7 +93,7 @@ func Plan(known []Migration, applied []Applied) (pending []Migration, ahead []in
 		case !ok:
 			pending = append(pending, m)
 		case sum != m.Checksum:
-			return nil, nil, fmt.Errorf("migration %04d_%s was changed after it was applied (checksum %.12s, database has %.12s): add a new migration instead of editing an applied one", m.Version, m.Name, m.Checksum, sum)
+			return nil, nil, &ChangedError{Version: m.Version, Name: m.Name, Checksum: m.Checksum, Applied: sum}
 		}
 		delete(done, m.Version)
 	}

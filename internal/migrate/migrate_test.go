@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -52,7 +53,8 @@ func TestPlan(t *testing.T) {
 		t.Errorf("Plan(database ahead) = %v, %v, %v; want nothing pending, 4 ahead", pending, ahead, err)
 	}
 	_, _, err = Plan(known, []Applied{{1, "edited"}})
-	if err == nil || !strings.Contains(err.Error(), "changed after it was applied") {
-		t.Errorf("Plan(edited migration) error = %v, want a checksum error", err)
+	var changed *ChangedError
+	if !errors.As(err, &changed) || changed.Version != 1 || !strings.Contains(err.Error(), "changed after it was applied") {
+		t.Errorf("Plan(edited migration) error = %v, want a *ChangedError for version 1", err)
 	}
 }

@@ -89,8 +89,8 @@ const (
 var _ catalog.Store = (*Store)(nil)
 
 // Open connects to the database at connString (a URL or key=value DSN), migrates it unless told
-// not to, and returns the store. It does not wait for the database when it is down: the pool
-// connects lazily, so the service starts, reports not-ready, and recovers when the database does.
+// not to, and returns the store. Migrating needs the database, so Open fails when it is down;
+// internal/app retries it at start (see Permanent). With SkipMigrate the pool connects lazily.
 func Open(ctx context.Context, connString string, opts Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(connString)
 	if err != nil {

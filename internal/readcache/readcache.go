@@ -20,12 +20,14 @@ import (
 	"github.com/acme/catalog/internal/catalog"
 )
 
-// Store is a catalog.Store with a read cache in front of Product.
+// Store is a catalog.Store with a read cache in front of Product. It does not embed the store
+// it wraps: every method is written out, so a write method added to catalog.Store does not
+// compile here until its invalidation is decided.
 type Store struct {
-	catalog.Store
-	ttl time.Duration
-	max int
-	now func() time.Time
+	inner catalog.Store
+	ttl   time.Duration
+	max   int
+	now   func() time.Time
 
 	mu      sync.RWMutex
 	entries map[string]entry
@@ -43,8 +45,10 @@ type entry struct {
 
 // New wraps s. ttl bounds staleness; max bounds the entries kept.
 func New(s catalog.Store, ttl time.Duration, max int) *Store {
-	return &Store{Store: s, ttl: ttl, max: max, now: time.Now, entries: map[string]entry{}}
+	return &Store{inner: s, ttl: ttl, max: max, now: time.Now, entries: map[string]entry{}}
 }
+
+var _ catalog.Store = (*Store)(nil)
 
 // Stats reports cache hits and misses since start.
 func (c *Store) Stats() (hits, misses int64) { return c.hits.Load(), c.misses.Load() }
@@ -66,7 +70,7 @@ func (c *Store) Product(ctx context.Context, id string) (catalog.Product, error)
 	}
 	c.misses.Add(1)
 	epoch := c.epoch.Load()
-	p, err := c.Store.Product(ctx, id)
+	p, err := c.inner.Product(ctx, id)
 	if err != nil {
 		return p, err
 	}
@@ -126,62 +130,142 @@ func (c *Store) ProductVersions(ctx context.Context, id string) (int64, int64, e
 		c.hits.Add(1)
 		return e.p.Version, e.p.Stock.Version, nil
 	}
-	if vr, ok := c.Store.(catalog.VersionReader); ok {
-		return vr.ProductVersions(ctx, id)
-	}
-	p, err := c.Product(ctx, id)
-	return p.Version, p.Stock.Version, err
+	return c.inner.ProductVersions(ctx, id)
 }
+
+// Reads other than Product go to the store: lists, searches and stock decisions must be
+// current, and the cache only serves the product reads of the public API.
+
+func (c *Store) ProductBySKU(ctx context.Context, sku string) (catalog.Product, error) {
+	return c.inner.ProductBySKU(ctx, sku)
+}
+
+func (c *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.ProductPage, error) {
+	return c.inner.ListProducts(ctx, q)
+}
+
+func (c *Store) Category(ctx context.Context, slug string) (catalog.Category, error) {
+	return c.inner.Category(ctx, slug)
+}
+
+func (c *Store) Categories(ctx context.Context) ([]catalog.Category, error) {
+	return c.inner.Categories(ctx)
+}
+
+func (c *Store) Empty(ctx context.Context) (bool, error) { return c.inner.Empty(ctx) }
+
+func (c *Store) Movements(ctx context.Context, productID string, before int64, limit int) ([]catalog.Movement, error) {
+	return c.inner.Movements(ctx, productID, before, limit)
+}
+
+func (c *Store) Reservation(ctx context.Context, id string) (catalog.Reservation, error) {
+	return c.inner.Reservation(ctx, id)
+}
+
+func (c *Store) PriceHistory(ctx context.Context, productID string) ([]catalog.PriceEntry, error) {
+	return c.inner.PriceHistory(ctx, productID)
+}
+
+func (c *Store) Ping(ctx context.Context) error { return c.inner.Ping(ctx) }
+
+// Close closes the wrapped store.
+func (c *Store) Close() error { return c.inner.Close() }
 
 // Writes invalidate what they change, after the store answers (success or not: a failed
 // write may still have changed nothing, and forgetting costs one read).
 
+// CreateProduct forgets the new ID: nothing can be cached under it yet, but a write is a write,
+// and the rule "every write invalidates" is cheaper to keep than to argue.
+func (c *Store) CreateProduct(ctx context.Context, in catalog.ProductInput) (catalog.Product, error) {
+	p, err := c.inner.CreateProduct(ctx, in)
+	if err == nil {
+		c.Invalidate(p.ID)
+	}
+	return p, err
+}
+
 func (c *Store) ReplaceProduct(ctx context.Context, id string, in catalog.ProductInput, ifVersion int64) (catalog.Product, error) {
 	defer c.Invalidate(id)
-	return c.Store.ReplaceProduct(ctx, id, in, ifVersion)
+	return c.inner.ReplaceProduct(ctx, id, in, ifVersion)
 }
 
 func (c *Store) PatchProduct(ctx context.Context, id string, patch catalog.ProductPatch, ifVersion int64) (catalog.Product, error) {
 	defer c.Invalidate(id)
-	return c.Store.PatchProduct(ctx, id, patch, ifVersion)
+	return c.inner.PatchProduct(ctx, id, patch, ifVersion)
 }
 
 func (c *Store) SetProductStatus(ctx context.Context, id string, status catalog.Status, ifVersion int64) (catalog.Product, error) {
 	defer c.Invalidate(id)
-	return c.Store.SetProductStatus(ctx, id, status, ifVersion)
+	return c.inner.SetProductStatus(ctx, id, status, ifVersion)
 }
 
 func (c *Store) DeleteProduct(ctx context.Context, id string, ifVersion int64) error {
 	defer c.Invalidate(id)
-	return c.Store.DeleteProduct(ctx, id, ifVersion)
+	return c.inner.DeleteProduct(ctx, id, ifVersion)
 }
 
 func (c *Store) SetPrice(ctx context.Context, id string, ch catalog.PriceChange, actor string, ifVersion int64) (catalog.Product, catalog.PriceEntry, error) {
 	defer c.Invalidate(id)
-	return c.Store.SetPrice(ctx, id, ch, actor, ifVersion)
+	return c.inner.SetPrice(ctx, id, ch, actor, ifVersion)
 }
 
 func (c *Store) AdjustStock(ctx context.Context, id string, a catalog.Adjustment, actor string, idem *catalog.Idempotency) (catalog.Movement, error) {
 	defer c.Invalidate(id)
-	return c.Store.AdjustStock(ctx, id, a, actor, idem)
+	return c.inner.AdjustStock(ctx, id, a, actor, idem)
 }
 
 func (c *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
-	r, err := c.Store.Reserve(ctx, in, actor, idem)
+	r, err := c.inner.Reserve(ctx, in, actor, idem)
 	c.invalidateLines(r)
 	return r, err
 }
 
 func (c *Store) CommitReservation(ctx context.Context, id, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
-	r, err := c.Store.CommitReservation(ctx, id, actor, idem)
+	r, err := c.inner.CommitReservation(ctx, id, actor, idem)
 	c.invalidateLines(r)
 	return r, err
 }
 
 func (c *Store) ReleaseReservation(ctx context.Context, id, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
-	r, err := c.Store.ReleaseReservation(ctx, id, actor, idem)
+	r, err := c.inner.ReleaseReservation(ctx, id, actor, idem)
 	c.invalidateLines(r)
 	return r, err
+}
+
+// Import may add many products; it clears the cache rather than naming them all.
+func (c *Store) Import(ctx context.Context, products []catalog.NewProduct) error {
+	defer c.Clear()
+	return c.inner.Import(ctx, products)
+}
+
+// Category writes clear the cache when they succeed. A cached product names only its
+// category's slug, which no category write changes, so today nothing cached goes stale; the
+// clear keeps that true if a product ever carries more of its category (a name, a path), at
+// the cost of one read per hot product after a rare write. A failed category write changes
+// nothing and clears nothing, so refused writes cannot keep the cache cold.
+
+func (c *Store) CreateCategory(ctx context.Context, in catalog.CategoryInput) (catalog.Category, error) {
+	cat, err := c.inner.CreateCategory(ctx, in)
+	if err == nil {
+		c.Clear()
+	}
+	return cat, err
+}
+
+func (c *Store) UpdateCategory(ctx context.Context, slug string, patch catalog.CategoryPatch) (catalog.Category, error) {
+	cat, err := c.inner.UpdateCategory(ctx, slug, patch)
+	if err == nil {
+		c.Clear()
+	}
+	return cat, err
+}
+
+func (c *Store) DeleteCategory(ctx context.Context, slug string) error {
+	err := c.inner.DeleteCategory(ctx, slug)
+	if err == nil {
+		c.Clear()
+	}
+	return err
 }
 
 func (c *Store) invalidateLines(r catalog.Reservation) {
@@ -195,15 +279,25 @@ func (c *Store) invalidateLines(r catalog.Reservation) {
 // ExpireReservations and ApplyDuePrices change products this instance cannot name cheaply;
 // they clear the cache when they changed anything.
 func (c *Store) ExpireReservations(ctx context.Context, limit int) ([]catalog.Reservation, error) {
-	rs, err := c.Store.ExpireReservations(ctx, limit)
+	rs, err := c.inner.ExpireReservations(ctx, limit)
 	if len(rs) > 0 {
 		c.Clear()
 	}
 	return rs, err
 }
 
+// PurgeIdempotencyKeys and PurgeReservations remove only finished records: no product a read
+// shows changes.
+func (c *Store) PurgeIdempotencyKeys(ctx context.Context, limit int) (int, error) {
+	return c.inner.PurgeIdempotencyKeys(ctx, limit)
+}
+
+func (c *Store) PurgeReservations(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	return c.inner.PurgeReservations(ctx, retention, limit)
+}
+
 func (c *Store) ApplyDuePrices(ctx context.Context, limit int) ([]catalog.AppliedPrice, error) {
-	ps, err := c.Store.ApplyDuePrices(ctx, limit)
+	ps, err := c.inner.ApplyDuePrices(ctx, limit)
 	if len(ps) > 0 {
 		c.Clear()
 	}

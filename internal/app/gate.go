@@ -1,0 +1,267 @@
+package app
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// gate is the store the HTTP server talks to from the first moment: until the real store is
+// open (PostgreSQL may still be being created) every call fails with CodeUnavailable, which
+// the HTTP layer answers with 503 and Retry-After; afterwards every call goes to the store.
+// It implements every method explicitly, so a method added to catalog.Store fails to compile
+// here instead of slipping past.
+type gate struct {
+	store atomic.Pointer[catalog.Store]
+}
+
+var _ catalog.Store = (*gate)(nil)
+
+// errNotYet is what every call answers before the store is open.
+var errNotYet = catalog.Errorf(catalog.CodeUnavailable, "the database is not reachable yet; retry shortly")
+
+func (g *gate) open(s catalog.Store) { g.store.Store(&s) }
+
+func (g *gate) get() (catalog.Store, error) {
+	if p := g.store.Load(); p != nil {
+		return *p, nil
+	}
+	return nil, errNotYet
+}
+
+func (g *gate) CreateProduct(ctx context.Context, in catalog.ProductInput) (catalog.Product, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Product{}, err
+	}
+	return s.CreateProduct(ctx, in)
+}
+
+func (g *gate) Product(ctx context.Context, id string) (catalog.Product, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Product{}, err
+	}
+	return s.Product(ctx, id)
+}
+
+func (g *gate) ProductBySKU(ctx context.Context, sku string) (catalog.Product, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Product{}, err
+	}
+	return s.ProductBySKU(ctx, sku)
+}
+
+func (g *gate) ProductVersions(ctx context.Context, id string) (int64, int64, error) {
+	s, err := g.get()
+	if err != nil {
+		return 0, 0, err
+	}
+	return s.ProductVersions(ctx, id)
+}
+
+func (g *gate) ReplaceProduct(ctx context.Context, id string, in catalog.ProductInput, ifVersion int64) (catalog.Product, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Product{}, err
+	}
+	return s.ReplaceProduct(ctx, id, in, ifVersion)
+}
+
+func (g *gate) PatchProduct(ctx context.Context, id string, patch catalog.ProductPatch, ifVersion int64) (catalog.Product, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Product{}, err
+	}
+	return s.PatchProduct(ctx, id, patch, ifVersion)
+}
+
+func (g *gate) SetProductStatus(ctx context.Context, id string, status catalog.Status, ifVersion int64) (catalog.Product, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Product{}, err
+	}
+	return s.SetProductStatus(ctx, id, status, ifVersion)
+}
+
+func (g *gate) DeleteProduct(ctx context.Context, id string, ifVersion int64) error {
+	s, err := g.get()
+	if err != nil {
+		return err
+	}
+	return s.DeleteProduct(ctx, id, ifVersion)
+}
+
+func (g *gate) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.ProductPage, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.ProductPage{}, err
+	}
+	return s.ListProducts(ctx, q)
+}
+
+func (g *gate) CreateCategory(ctx context.Context, in catalog.CategoryInput) (catalog.Category, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Category{}, err
+	}
+	return s.CreateCategory(ctx, in)
+}
+
+func (g *gate) Category(ctx context.Context, slug string) (catalog.Category, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Category{}, err
+	}
+	return s.Category(ctx, slug)
+}
+
+func (g *gate) Categories(ctx context.Context) ([]catalog.Category, error) {
+	s, err := g.get()
+	if err != nil {
+		return nil, err
+	}
+	return s.Categories(ctx)
+}
+
+func (g *gate) UpdateCategory(ctx context.Context, slug string, patch catalog.CategoryPatch) (catalog.Category, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Category{}, err
+	}
+	return s.UpdateCategory(ctx, slug, patch)
+}
+
+func (g *gate) DeleteCategory(ctx context.Context, slug string) error {
+	s, err := g.get()
+	if err != nil {
+		return err
+	}
+	return s.DeleteCategory(ctx, slug)
+}
+
+func (g *gate) Import(ctx context.Context, products []catalog.NewProduct) error {
+	s, err := g.get()
+	if err != nil {
+		return err
+	}
+	return s.Import(ctx, products)
+}
+
+func (g *gate) Empty(ctx context.Context) (bool, error) {
+	s, err := g.get()
+	if err != nil {
+		return false, err
+	}
+	return s.Empty(ctx)
+}
+
+func (g *gate) AdjustStock(ctx context.Context, productID string, a catalog.Adjustment, actor string, idem *catalog.Idempotency) (catalog.Movement, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Movement{}, err
+	}
+	return s.AdjustStock(ctx, productID, a, actor, idem)
+}
+
+func (g *gate) Movements(ctx context.Context, productID string, before int64, limit int) ([]catalog.Movement, error) {
+	s, err := g.get()
+	if err != nil {
+		return nil, err
+	}
+	return s.Movements(ctx, productID, before, limit)
+}
+
+func (g *gate) Reserve(ctx context.Context, in catalog.ReservationInput, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Reservation{}, err
+	}
+	return s.Reserve(ctx, in, actor, idem)
+}
+
+func (g *gate) Reservation(ctx context.Context, id string) (catalog.Reservation, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Reservation{}, err
+	}
+	return s.Reservation(ctx, id)
+}
+
+func (g *gate) CommitReservation(ctx context.Context, id, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Reservation{}, err
+	}
+	return s.CommitReservation(ctx, id, actor, idem)
+}
+
+func (g *gate) ReleaseReservation(ctx context.Context, id, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Reservation{}, err
+	}
+	return s.ReleaseReservation(ctx, id, actor, idem)
+}
+
+func (g *gate) ExpireReservations(ctx context.Context, limit int) ([]catalog.Reservation, error) {
+	s, err := g.get()
+	if err != nil {
+		return nil, err
+	}
+	return s.ExpireReservations(ctx, limit)
+}
+
+func (g *gate) SetPrice(ctx context.Context, productID string, c catalog.PriceChange, actor string, ifVersion int64) (catalog.Product, catalog.PriceEntry, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Product{}, catalog.PriceEntry{}, err
+	}
+	return s.SetPrice(ctx, productID, c, actor, ifVersion)
+}
+
+func (g *gate) PriceHistory(ctx context.Context, productID string) ([]catalog.PriceEntry, error) {
+	s, err := g.get()
+	if err != nil {
+		return nil, err
+	}
+	return s.PriceHistory(ctx, productID)
+}
+
+func (g *gate) ApplyDuePrices(ctx context.Context, limit int) ([]catalog.AppliedPrice, error) {
+	s, err := g.get()
+	if err != nil {
+		return nil, err
+	}
+	return s.ApplyDuePrices(ctx, limit)
+}
+
+func (g *gate) PurgeIdempotencyKeys(ctx context.Context, limit int) (int, error) {
+	s, err := g.get()
+	if err != nil {
+		return 0, err
+	}
+	return s.PurgeIdempotencyKeys(ctx, limit)
+}
+
+func (g *gate) PurgeReservations(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	s, err := g.get()
+	if err != nil {
+		return 0, err
+	}
+	return s.PurgeReservations(ctx, retention, limit)
+}
+
+func (g *gate) Ping(ctx context.Context) error {
+	s, err := g.get()
+	if err != nil {
+		return err
+	}
+	return s.Ping(ctx)
+}
+
+// Close does nothing: the App owns the store and closes it last.
+func (g *gate) Close() error { return nil }
