@@ -21,8 +21,8 @@ import (
 
 	"github.com/acme/catalog/internal/app"
 	"github.com/acme/catalog/internal/catalog"
-	"github.com/acme/catalog/internal/hostile"
 	"github.com/acme/catalog/internal/config"
+	"github.com/acme/catalog/internal/hostile"
 	"github.com/acme/catalog/internal/pgtest"
 	"github.com/acme/catalog/internal/postgres"
 	"github.com/acme/catalog/internal/seed"
