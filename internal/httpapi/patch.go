@@ -69,7 +69,7 @@ func (s *Server) decodeProductPatch(w http.ResponseWriter, r *http.Request) (cat
 			}
 			pp.Images = &images
 		default:
-			p.Add(k, "is not a known field")
+			p.Add(memberField(k), "is not a known field")
 		}
 	}
 	return pp, p.Err()
@@ -102,9 +102,19 @@ func decodePricePatch(p *catalog.Problems, v jsontext.Value, pp *catalog.Product
 			}
 			pp.Amount = &n
 		default:
-			p.Add(field, "is not a known field")
+			p.Add(memberField("price", k), "is not a known field")
 		}
 	}
+}
+
+// memberField names an unknown member the way the decoder names any field, so an empty or
+// unprintable name still names something readable.
+func memberField(path ...string) string {
+	var ptr jsontext.Pointer
+	for _, tok := range path {
+		ptr = ptr.AppendToken(tok)
+	}
+	return fieldOf(ptr)
 }
 
 func isNull(v jsontext.Value) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
@@ -152,7 +162,7 @@ func (s *Server) decodeCategoryPatch(w http.ResponseWriter, r *http.Request) (ca
 		case "parent":
 			cp.Parent = optionalString(&p, k, doc[k])
 		default:
-			p.Add(k, "is not a known field")
+			p.Add(memberField(k), "is not a known field")
 		}
 	}
 	return cp, p.Err()
