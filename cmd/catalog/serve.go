@@ -74,13 +74,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log := newLogger(cfg, stdout)
 	slog.SetDefault(log)
-	keys, err := httpapi.NewKeys(cfg.APIKeys)
+	keys, refreshKeys, err := openKeys(ctx, cfg, log)
 	if err != nil {
-		return fmt.Errorf("API_KEYS: %w", err)
+		return err
 	}
-	if keys.Len() == 0 {
-		log.Warn("no API keys configured (API_KEYS): every write will be refused with 401")
+	limits, cors, err := accessOptions(cfg)
+	if err != nil {
+		return err
 	}
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	defer stopBackground()
+	go refreshKeys(bgCtx)
+	go sweepLimits(bgCtx, limits)
 
 	// Listen before opening the store, so the port is taken (or the clash reported) at once.
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
@@ -127,8 +132,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	srv := httpapi.New(httpapi.Options{
 		Store: front, Keys: keys, Log: log, RequestTimeout: cfg.RequestTimeout, ReadyTimeout: cfg.ReadyTimeout,
-		OpenAPI: api.OpenAPI, QuietHealth: true, Metrics: metrics,
+		OpenAPI: api.OpenAPI, QuietHealth: true, Metrics: metrics, Limits: limits, CORS: cors,
 	})
+	stopMetrics, err := serveMetrics(cfg.MetricsPort, metrics, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	if pg, ok := store.(*postgres.Store); ok {
 		registerPoolMetrics(metrics, pg)
 	}

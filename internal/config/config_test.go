@@ -13,7 +13,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 8080 || c.DatabaseURL != "" || c.DataDir != "data" || c.ShutdownTimeout != 25*time.Second || !c.SeedSample || len(c.APIKeys) != 0 ||
+	if c.Port != 8080 || c.DatabaseURL != "" || c.DataDir != "data" || c.ShutdownTimeout != 25*time.Second || !c.SeedSample || c.APIKeys != "" ||
 		c.DBConnMaxLifetime != 30*time.Minute {
 		t.Fatalf("defaults: %+v", c)
 	}
@@ -38,7 +38,7 @@ func TestDatabaseFromParts(t *testing.T) {
 	if c.DBRootCA != "rds" {
 		t.Fatalf("DBRootCA = %q", c.DBRootCA)
 	}
-	if len(c.APIKeys) != 2 || c.APIKeys[1] != "key-two-0123456789" {
+	if c.APIKeys != "key-one-0123456789 ,, key-two-0123456789" {
 		t.Fatalf("keys = %q", c.APIKeys)
 	}
 	if r := Redacted(c.DatabaseURL); strings.Contains(r, "p%40ss") || strings.Contains(r, "p@ss") {
