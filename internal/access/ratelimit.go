@@ -33,7 +33,7 @@ func ParseLimit(s string) (Limit, error) {
 	perUnit := map[string]float64{"s": 1, "m": 60, "h": 3600}[unit]
 	v, err := strconv.ParseFloat(n, 64)
 	b, err2 := strconv.Atoi(burst)
-	if !ok || !ok2 || perUnit == 0 || err != nil || err2 != nil || v <= 0 || math.IsInf(v, 0) || b < 1 || b > 1_000_000 {
+	if !ok || !ok2 || perUnit == 0 || err != nil || err2 != nil || !(v > 0) || math.IsInf(v, 0) || b < 1 || b > 1_000_000 {
 		return Limit{}, fmt.Errorf("must be RATE/UNIT:BURST like 50/s:100 (unit s, m or h; burst 1-1000000) or off, not %q", s)
 	}
 	return Limit{Rate: v / perUnit, Burst: b}, nil
