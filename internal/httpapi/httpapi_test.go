@@ -30,7 +30,10 @@ type env struct {
 	m      *httpapi.Metrics
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with options changed by change.
+func newEnvWith(t *testing.T, change func(*httpapi.Options)) *env {
 	t.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "c.db"), sqlite.Options{})
 	if err != nil {
@@ -42,8 +45,12 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	m := httpapi.NewMetrics()
-	srv := httpapi.New(httpapi.Options{Store: store, Keys: keys, OpenAPI: api.OpenAPI, Metrics: m,
-		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	opts := httpapi.Options{Store: store, Keys: keys, OpenAPI: api.OpenAPI, Metrics: m,
+		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	if change != nil {
+		change(&opts)
+	}
+	srv := httpapi.New(opts)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	e := &env{t: t, url: ts.URL, client: apitest.Client(t), srv: srv, store: store, m: m}
