@@ -108,12 +108,16 @@ func (l *Limiter) Allow(key string) Decision {
 	if el, ok := l.table[key]; ok {
 		b = el.Value.(*bucket)
 		l.lru.MoveToFront(el)
+	} else if len(l.table) >= l.max {
+		// Full: the least recently used bucket becomes this client's, full again (its element
+		// is reused, so a flood of new addresses allocates only the new limiter).
+		el := l.lru.Back()
+		b = el.Value.(*bucket)
+		delete(l.table, b.key)
+		b.key, b.lim = key, rate.NewLimiter(rate.Limit(l.limit.Rate), l.limit.Burst)
+		l.lru.MoveToFront(el)
+		l.table[key] = el
 	} else {
-		for len(l.table) >= l.max {
-			oldest := l.lru.Back()
-			l.lru.Remove(oldest)
-			delete(l.table, oldest.Value.(*bucket).key)
-		}
 		b = &bucket{key: key, lim: rate.NewLimiter(rate.Limit(l.limit.Rate), l.limit.Burst)}
 		l.table[key] = l.lru.PushFront(b)
 	}
