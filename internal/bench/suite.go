@@ -290,11 +290,12 @@ func (e *env) serve(h http.Handler) (string, error) {
 	return "http://" + ln.Addr().String(), nil
 }
 
-// sample collects product IDs and SKUs to request, from pages spread over the catalog.
+// sample collects product IDs and SKUs to request, from pages spread over the catalog. Only
+// active products: the load is shoppers', who get 404 for drafts and archived products.
 func (e *env) sample(ctx context.Context) error {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, sort := range []catalog.Sort{catalog.SortNewest, catalog.SortOldest, catalog.SortName, catalog.SortPrice} {
-		q := catalog.ListQuery{Sort: sort, Limit: catalog.MaxLimit}
+		q := catalog.ListQuery{Sort: sort, Limit: catalog.MaxLimit, Filter: catalog.ProductFilter{Statuses: []catalog.Status{catalog.StatusActive}}}
 		for range 5 {
 			page, err := e.store.ListProducts(ctx, q)
 			if err != nil {
