@@ -34,6 +34,14 @@ func TestRateLimitsThroughAPI(t *testing.T) {
 	}
 	// A forged left-most entry does not make a new client.
 	e.do("GET", "/categories", "", map[string]string{"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}, 429)
+	// Paths with no route count too (a plain client: the document has no such path).
+	req, _ := http.NewRequest("GET", e.url+"/nowhere", nil)
+	req.Header.Set("X-Forwarded-For", "203.0.113.7")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 429 {
+		t.Fatalf("an unrouted path from the hot address: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	// Another shopper is served.
 	e.do("GET", "/categories", "", map[string]string{"X-Forwarded-For": "198.51.100.1"}, 200)
 	// The load balancer's checks are never refused.
@@ -52,7 +60,7 @@ func TestRateLimitsThroughAPI(t *testing.T) {
 
 	now = now.Add(time.Second)
 	e.do("GET", "/categories", "", hot, 200)
-	if m := string(e.metrics()); !strings.Contains(m, `catalog_rate_limited_total{policy="per-address"} 3`) ||
+	if m := string(e.metrics()); !strings.Contains(m, `catalog_rate_limited_total{policy="per-address"} 4`) ||
 		!strings.Contains(m, `catalog_rate_limited_total{policy="per-key"} 1`) {
 		t.Fatalf("refusals not counted:\n%s", grepLines(m, "rate_limited"))
 	}

@@ -130,10 +130,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
 	if pattern == "" {
+		// Unrouted requests (404, 405, OPTIONS) cost little but are limited per address all
+		// the same, and answered with CORS fields so a browser app can read the error.
+		s.cors.Headers(w.Header(), r.Header.Get("Origin"))
+		if !s.allow(w, r, access.Principal{}, access.NoKey) {
+			return
+		}
 		capture := &headerCapture{header: http.Header{}}
 		h.ServeHTTP(capture, r)
 		if capture.status == http.StatusMethodNotAllowed && r.Method == http.MethodOptions {
-			s.cors.Headers(w.Header(), r.Header.Get("Origin"))
 			s.options(w, r, capture.header.Get("Allow"))
 			return
 		}
