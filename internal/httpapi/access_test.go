@@ -104,10 +104,13 @@ func TestEveryRouteByKey(t *testing.T) {
 			cases[0].want, cases[2].want = 0, 0
 		}
 		for _, c := range cases {
+			target := path
 			if method == "DELETE" && c.want == 0 {
-				continue // deleting the fixtures would make later rows test a 404
+				// A delete that gets through would take the fixtures from later rows: it names
+				// nothing, and must get past the key check to answer 404.
+				target = strings.NewReplacer(id, catalog.NewID(), "kitchen", "no-such-slug").Replace(path)
 			}
-			resp, b := e.send(method, path, body, c.headers)
+			resp, b := e.send(method, target, body, c.headers)
 			switch {
 			case c.want == 0 && (resp.StatusCode == 401 || resp.StatusCode == 403):
 				t.Errorf("%s, %s: %d\n%s", route, c.name, resp.StatusCode, b)
