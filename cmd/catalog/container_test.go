@@ -55,7 +55,7 @@ func TestContainerBinary(t *testing.T) {
 	os.Chmod(dir, 0o755)
 	os.Chmod(filepath.Dir(dir), 0o755) // t.TempDir's parent is private to root
 	port := freePort(t)
-	env := []string{"PORT=" + strconv.Itoa(port), "DATA_DIR=" + data, "LOG_LEVEL=warn", "SHUTDOWN_TIMEOUT=5s"}
+	env := []string{"PORT=" + strconv.Itoa(port), "DATA_DIR=" + data, "LOG_LEVEL=warn", "SHUTDOWN_TIMEOUT=5s", "METRICS_PORT=0"}
 	asNonroot := &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid}}
 
 	// The root directory is not writable for the user: a write there fails, so the service may

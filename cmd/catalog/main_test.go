@@ -52,11 +52,13 @@ func freePort(t *testing.T) int {
 const testKey = "e2e-key-0123456789abcdef"
 
 type instance struct {
-	base   string
-	port   int
-	stop   context.CancelFunc
-	done   chan int
-	stdout *syncBuffer
+	base string
+	port int
+	// metrics is the base URL of the metrics port.
+	metrics string
+	stop    context.CancelFunc
+	done    chan int
+	stdout  *syncBuffer
 }
 
 // start runs the real program (run) on a free port with env added to a test environment, and
@@ -72,8 +74,12 @@ func start(t *testing.T, env map[string]string) *instance {
 		vars[k] = v
 	}
 	vars["PORT"] = strconv.Itoa(port)
+	if vars["METRICS_PORT"] == "" {
+		vars["METRICS_PORT"] = strconv.Itoa(freePort(t))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{base: fmt.Sprintf("http://127.0.0.1:%d", port), port: port, stop: cancel, done: make(chan int, 1), stdout: &syncBuffer{}}
+	in := &instance{base: fmt.Sprintf("http://127.0.0.1:%d", port), port: port, stop: cancel, done: make(chan int, 1), stdout: &syncBuffer{},
+		metrics: "http://127.0.0.1:" + vars["METRICS_PORT"]}
 	stderr := &syncBuffer{}
 	go func() {
 		in.done <- run(ctx, []string{"serve"}, func(k string) string { return vars[k] }, in.stdout, stderr)
@@ -167,13 +173,17 @@ func exercise(t *testing.T, base string, wantSample bool) {
 	call(t, c, "DELETE", base+"/products/"+p.ID, "", true, 204)
 	call(t, c, "DELETE", base+"/categories/e2e-leaf", "", true, 204)
 	call(t, c, "GET", base+"/health", "", false, 200)
-	call(t, c, "GET", base+"/metrics", "", false, 200)
+	// The metrics are not on the public port.
+	call(t, c, "GET", base+"/metrics", "", false, 404)
 	call(t, c, "GET", base+"/openapi.yaml", "", false, 200)
 }
 
 func TestEndToEndSQLite(t *testing.T) {
 	in := start(t, nil)
 	exercise(t, in.base, true)
+	if b := call(t, http.DefaultClient, "GET", in.metrics+"/metrics", "", false, 200); !strings.Contains(string(b), "catalog_http_requests_total") {
+		t.Fatalf("the metrics port serves no request counts:\n%s", b)
+	}
 	if err := healthcheck(context.Background(), nil, func(k string) string {
 		if k == "PORT" {
 			return strconv.Itoa(in.port)

@@ -21,7 +21,7 @@ import (
 func launch(t *testing.T, env map[string]string) (in *instance, stderr *syncBuffer) {
 	t.Helper()
 	port := freePort(t)
-	vars := map[string]string{"DATA_DIR": t.TempDir(), "API_KEYS": testKey, "LOG_LEVEL": "info"}
+	vars := map[string]string{"DATA_DIR": t.TempDir(), "API_KEYS": testKey, "LOG_LEVEL": "info", "METRICS_PORT": "0"}
 	for k, v := range env {
 		vars[k] = v
 	}

@@ -92,12 +92,13 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	keys, err := httpapi.NewKeys(cfg.APIKeys)
+	keys, refreshKeys, err := openKeys(ctx, cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("API_KEYS: %w", err)
+		return nil, err
 	}
-	if keys.Len() == 0 {
-		log.Warn("no API keys configured (API_KEYS): every write will be refused with 401")
+	limits, cors, err := accessOptions(cfg)
+	if err != nil {
+		return nil, err
 	}
 	var pgOpts postgres.Options
 	usePostgres := opts.Store == nil && cfg.DatabaseURL != ""
@@ -122,7 +123,18 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	// Background loops outlive ctx (a request-scoped context, or the signal context): they stop
 	// when Shutdown says so, after the server has finished its requests.
 	a.bg, a.stopBG = context.WithCancel(context.WithoutCancel(ctx))
+	a.loop(refreshKeys)
+	a.loop(func(ctx context.Context) { sweepLimits(ctx, limits) })
 	a.metrics = httpapi.NewMetrics()
+	stopMetrics, err := serveMetrics(cfg.MetricsPort, a.metrics, log)
+	if err != nil {
+		a.stopBG()
+		a.loops.Wait()
+		a.ln.Close()
+		return nil, err
+	}
+	// The metrics server stops with the background loops, after the API server.
+	a.loop(func(ctx context.Context) { <-ctx.Done(); stopMetrics() })
 	if cfg.MetricsEMF {
 		out := opts.EMFOut
 		if out == nil {
@@ -139,7 +151,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	}
 	a.srv = httpapi.New(httpapi.Options{
 		Store: a.front, Keys: keys, Log: log, RequestTimeout: cfg.RequestTimeout, ReadyTimeout: cfg.ReadyTimeout,
-		OpenAPI: opts.OpenAPI, QuietHealth: true, Metrics: a.metrics,
+		OpenAPI: opts.OpenAPI, QuietHealth: true, Metrics: a.metrics, Limits: limits, CORS: cors,
 	})
 	a.hs = &http.Server{
 		Handler:           a.srv,

@@ -59,7 +59,7 @@ func TestGateAnswersUnavailable(t *testing.T) {
 
 func testConfig(t *testing.T, env map[string]string) config.Config {
 	t.Helper()
-	vars := map[string]string{"DATA_DIR": t.TempDir(), "SWEEP_INTERVAL": "10ms", "SHUTDOWN_TIMEOUT": "5s"}
+	vars := map[string]string{"DATA_DIR": t.TempDir(), "SWEEP_INTERVAL": "10ms", "SHUTDOWN_TIMEOUT": "5s", "METRICS_PORT": "0"}
 	for k, v := range env {
 		vars[k] = v
 	}

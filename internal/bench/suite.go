@@ -274,7 +274,10 @@ func (e *env) setup(ctx context.Context) error {
 // read cache of cacheTTL ("0s": none), and returns its base URL. The closers shut it down,
 // waiting for its goroutines.
 func (e *env) service(ctx context.Context, cacheTTL string) (string, error) {
-	vars := map[string]string{"API_KEYS": benchKey + "," + hostile.Key, "CACHE_TTL": cacheTTL, "REQUEST_TIMEOUT": "10s", "SHUTDOWN_TIMEOUT": "5s"}
+	vars := map[string]string{"API_KEYS": benchKey + "," + hostile.Key, "CACHE_TTL": cacheTTL, "REQUEST_TIMEOUT": "10s", "SHUTDOWN_TIMEOUT": "5s",
+		// A free metrics port per service, and limits far above the load, so the limiter's cost
+		// is measured without refusing the bench's own clients.
+		"METRICS_PORT": "0", "RATE_LIMIT_PER_IP": "1000000/s:1000000", "RATE_LIMIT_PER_KEY": "1000000/s:1000000"}
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		return "", err
@@ -303,11 +306,12 @@ func (e *env) serve(h http.Handler) (string, error) {
 	return "http://" + ln.Addr().String(), nil
 }
 
-// sample collects product IDs and SKUs to request, from pages spread over the catalog.
+// sample collects product IDs and SKUs to request, from pages spread over the catalog. Only
+// active products: the load is shoppers', who get 404 for drafts and archived products.
 func (e *env) sample(ctx context.Context) error {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, sort := range []catalog.Sort{catalog.SortNewest, catalog.SortOldest, catalog.SortName, catalog.SortPrice} {
-		q := catalog.ListQuery{Sort: sort, Limit: catalog.MaxLimit}
+		q := catalog.ListQuery{Sort: sort, Limit: catalog.MaxLimit, Filter: catalog.ProductFilter{Statuses: []catalog.Status{catalog.StatusActive}}}
 		for range 5 {
 			page, err := e.store.ListProducts(ctx, q)
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/acme/catalog/internal/access"
 	"github.com/acme/catalog/internal/catalog"
 )
 
@@ -48,7 +49,26 @@ type Config struct {
 	// (the Aurora writer may still be being created); 0 gives up after the first attempt.
 	DBStartupTimeout time.Duration
 
-	APIKeys []string
+	// APIKeys is API_KEYS as given: "name:scope,scope:key" entries separated by ';', or the
+	// old bare comma-separated keys (parsed by package access).
+	APIKeys string
+	// APIKeysSecretARN names a Secrets Manager secret holding the keys, re-read every
+	// APIKeysRefresh so a rotation needs no deploy.
+	APIKeysSecretARN string
+	APIKeysRefresh   time.Duration
+	// TrustedProxyHops is how many proxies append to X-Forwarded-For in front of the service
+	// (1: the ALB); the client address is the entry that many from the right.
+	TrustedProxyHops int
+	// RateLimitPerIP limits requests without a valid key per client address; RateLimitPerKey
+	// requests with one per key name.
+	RateLimitPerIP, RateLimitPerKey access.Limit
+	// RateLimitTable bounds how many clients' buckets each limiter keeps.
+	RateLimitTable int
+	// CORSAllowedOrigins are the browser origins allowed to read responses; none by default.
+	CORSAllowedOrigins []string
+	// MetricsPort serves /metrics apart from the API, where the load balancer never sends
+	// anyone; 0 picks a free port.
+	MetricsPort int
 
 	LogLevel        slog.Level
 	RequestTimeout  time.Duration
@@ -170,10 +190,38 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.DataDir = filepath.Clean(c.DataDir)
 
-	for _, k := range strings.Split(getenv("API_KEYS"), ",") {
-		if k = strings.TrimSpace(k); k != "" {
-			c.APIKeys = append(c.APIKeys, k)
+	c.APIKeys = strings.TrimSpace(getenv("API_KEYS"))
+	if _, _, err := access.ParseEnv(c.APIKeys); err != nil {
+		bad("API_KEYS", "%v", err)
+	}
+	c.APIKeysSecretARN = str("API_KEYS_SECRET_ARN", "")
+	c.APIKeysRefresh = duration("API_KEYS_REFRESH", time.Minute)
+	if c.APIKeysRefresh < time.Second {
+		bad("API_KEYS_REFRESH", "must be at least 1s")
+	}
+	c.TrustedProxyHops = integer("TRUSTED_PROXY_HOPS", 1, 0, 10)
+	limit := func(name, def string) access.Limit {
+		l, err := access.ParseLimit(str(name, def))
+		if err != nil {
+			bad(name, "%v", err)
 		}
+		return l
+	}
+	// Generous: a shopper behind a carrier's shared address, a back-office import.
+	c.RateLimitPerIP = limit("RATE_LIMIT_PER_IP", "50/s:100")
+	c.RateLimitPerKey = limit("RATE_LIMIT_PER_KEY", "500/s:1000")
+	c.RateLimitTable = integer("RATE_LIMIT_TABLE", 100_000, 100, 10_000_000)
+	for _, o := range strings.Split(getenv("CORS_ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.CORSAllowedOrigins = append(c.CORSAllowedOrigins, o)
+		}
+	}
+	if _, err := access.NewCORS(c.CORSAllowedOrigins); err != nil {
+		bad("CORS_ALLOWED_ORIGINS", "%v", err)
+	}
+	c.MetricsPort = integer("METRICS_PORT", 9090, 0, 65535)
+	if c.MetricsPort != 0 && c.MetricsPort == c.Port {
+		bad("METRICS_PORT", "must differ from PORT (%d): the metrics stay off the public port", c.Port)
 	}
 
 	c.DatabaseURL = str("DATABASE_URL", "")

@@ -14,7 +14,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 8080 || c.DatabaseURL != "" || c.DataDir != "data" || c.ShutdownTimeout != 25*time.Second || !c.SeedSample || len(c.APIKeys) != 0 ||
+	if c.Port != 8080 || c.DatabaseURL != "" || c.DataDir != "data" || c.ShutdownTimeout != 25*time.Second || !c.SeedSample || c.APIKeys != "" ||
 		c.DBConnMaxLifetime != 30*time.Minute {
 		t.Fatalf("defaults: %+v", c)
 	}
@@ -39,7 +39,7 @@ func TestDatabaseFromParts(t *testing.T) {
 	if c.DBRootCA != "rds" {
 		t.Fatalf("DBRootCA = %q", c.DBRootCA)
 	}
-	if len(c.APIKeys) != 2 || c.APIKeys[1] != "key-two-0123456789" {
+	if c.APIKeys != "key-one-0123456789 ,, key-two-0123456789" {
 		t.Fatalf("keys = %q", c.APIKeys)
 	}
 	if r := Redacted(c.DatabaseURL); strings.Contains(r, "p%40ss") || strings.Contains(r, "p@ss") {
@@ -171,4 +171,31 @@ func FuzzRedactedAnyShape(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestAccessSettings(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MetricsPort != 9090 || c.TrustedProxyHops != 1 || c.APIKeysRefresh != time.Minute || c.RateLimitPerIP.Off() || c.RateLimitPerKey.Off() || len(c.CORSAllowedOrigins) != 0 {
+		t.Fatalf("defaults: %+v", c)
+	}
+	c, err = Load(env(map[string]string{"RATE_LIMIT_PER_IP": "off", "CORS_ALLOWED_ORIGINS": " https://a.example.com , https://b.example.com", "METRICS_PORT": "0"}))
+	if err != nil || !c.RateLimitPerIP.Off() || len(c.CORSAllowedOrigins) != 2 || c.MetricsPort != 0 {
+		t.Fatalf("%+v %v", c, err)
+	}
+	_, err = Load(env(map[string]string{
+		"API_KEYS": "admin:everything:0123456789abcdef0", "API_KEYS_REFRESH": "10ms", "RATE_LIMIT_PER_IP": "lots",
+		"RATE_LIMIT_PER_KEY": "5/s", "CORS_ALLOWED_ORIGINS": "*,https://a.example.com", "METRICS_PORT": "8080",
+		"TRUSTED_PROXY_HOPS": "-1",
+	}))
+	for _, name := range []string{"API_KEYS:", "API_KEYS_REFRESH", "RATE_LIMIT_PER_IP", "RATE_LIMIT_PER_KEY", "CORS_ALLOWED_ORIGINS", "METRICS_PORT", "TRUSTED_PROXY_HOPS"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "0123456789abcdef0") {
+		t.Errorf("the error shows a key: %v", err)
+	}
 }

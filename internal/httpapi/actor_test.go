@@ -93,7 +93,7 @@ func TestAccessLogActor(t *testing.T) {
 			t.Errorf("access log of %s: actor %q (logged: %v), want %q\n%v", route, got, ok, actor, seen)
 		}
 	}
-	_, b = e.do("GET", "/products/"+p.ID+"/prices", "", nil, 200)
+	_, b = e.do("GET", "/products/"+p.ID+"/prices", "", auth, 200)
 	for _, pe := range decode[struct{ Items []catalog.PriceEntry }](t, b).Items {
 		if pe.Actor != want {
 			t.Errorf("price history entry %+v: actor %q, want %q", pe.Price, pe.Actor, want)

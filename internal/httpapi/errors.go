@@ -18,7 +18,9 @@ type errorDetail struct {
 	Message   string               `json:"message"`
 	Fields    []catalog.FieldError `json:"fields,omitempty"`
 	Shortages []catalog.Shortage   `json:"shortages,omitempty"`
-	RequestID string               `json:"request_id,omitempty"`
+	// MissingScopes names the scopes of which a 403's key needed one.
+	MissingScopes []string `json:"missing_scopes,omitempty"`
+	RequestID     string   `json:"request_id,omitempty"`
 }
 
 // Codes the HTTP layer adds to the domain's.

@@ -27,9 +27,13 @@ type env struct {
 	client *http.Client
 	srv    *httpapi.Server
 	store  catalog.Store
+	m      *httpapi.Metrics
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with options changed by change.
+func newEnvWith(t *testing.T, change func(*httpapi.Options)) *env {
 	t.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "c.db"), sqlite.Options{})
 	if err != nil {
@@ -40,11 +44,16 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httpapi.New(httpapi.Options{Store: store, Keys: keys, OpenAPI: api.OpenAPI, Metrics: httpapi.NewMetrics(),
-		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	m := httpapi.NewMetrics()
+	opts := httpapi.Options{Store: store, Keys: keys, OpenAPI: api.OpenAPI, Metrics: m,
+		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	if change != nil {
+		change(&opts)
+	}
+	srv := httpapi.New(opts)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	e := &env{t: t, url: ts.URL, client: apitest.Client(t), srv: srv, store: store}
+	e := &env{t: t, url: ts.URL, client: apitest.Client(t), srv: srv, store: store, m: m}
 	e.do("POST", "/categories", `{"slug":"kitchen","name":"Kitchen"}`, auth, 201)
 	return e
 }
@@ -174,7 +183,7 @@ func TestProductLifecycle(t *testing.T) {
 	if l := decode[struct{ Items []catalog.Product }](t, b); len(l.Items) != 0 {
 		t.Fatalf("archived product listed by default: %d items", len(l.Items))
 	}
-	_, b = e.do("GET", "/products?status=all&total=true", "", nil, 200)
+	_, b = e.do("GET", "/products?status=all&total=true", "", auth, 200)
 	if l := decode[struct{ Total int }](t, b); l.Total != 1 {
 		t.Fatalf("status=all total = %d", l.Total)
 	}
@@ -297,7 +306,7 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 	e.t = t
-	_, b := e.do("GET", "/products?status=all&total=true", "", nil, 200)
+	_, b := e.do("GET", "/products?status=all&total=true", "", auth, 200)
 	if l := decode[struct{ Total int }](t, b); l.Total != 1 {
 		t.Fatalf("bad requests wrote something: %d products", l.Total)
 	}
@@ -339,7 +348,9 @@ func TestHealthDrainAndMetrics(t *testing.T) {
 	e := newEnv(t)
 	e.do("GET", "/health", "", nil, 200)
 	e.do("GET", "/ready", "", nil, 200)
-	_, b := e.do("GET", "/metrics", "", nil, 200)
+	// The metrics are served on a port of their own, never the public one.
+	e.do("GET", "/metrics", "", nil, 404)
+	b := e.metrics()
 	if !strings.Contains(string(b), `catalog_http_requests_total{method="GET",route="GET /health",status="200"} 1`) {
 		t.Fatalf("metrics do not count the health check:\n%s", b)
 	}
@@ -371,4 +382,11 @@ func TestRequestIDEchoed(t *testing.T) {
 	if id := resp.Header.Get("X-Request-Id"); id == "" || strings.Contains(id, " ") {
 		t.Fatalf("unsafe request ID echoed: %q", id)
 	}
+}
+
+// metrics returns what the metrics port would serve.
+func (e *env) metrics() []byte {
+	rec := httptest.NewRecorder()
+	e.m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	return rec.Body.Bytes()
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/acme/catalog/internal/catalog"
 )
@@ -16,6 +17,9 @@ type stockBody struct {
 
 func (s *Server) getStock(w http.ResponseWriter, r *http.Request) {
 	p, err := s.store.Product(r.Context(), r.PathValue("id"))
+	if err == nil {
+		err = visible(r, p)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -235,15 +239,55 @@ type priceList struct {
 	Items []catalog.PriceEntry `json:"items"`
 }
 
+// publicPrice is a price entry as the public sees it: no actor.
+type publicPrice struct {
+	ID        int64         `json:"id"`
+	Price     catalog.Money `json:"price"`
+	ValidFrom time.Time     `json:"valid_from"`
+	AppliedAt *time.Time    `json:"applied_at,omitempty"`
+	CreatedAt time.Time     `json:"created_at"`
+}
+
+type publicPriceList struct {
+	Items []publicPrice `json:"items"`
+}
+
+// priceHistory shows a back-office key every entry, scheduled ones and actors included; the
+// public sees past and current prices of active products only (a shop must be able to show the
+// price a discount is measured against), never a scheduled sale or who set a price.
 func (s *Server) priceHistory(w http.ResponseWriter, r *http.Request) {
-	h, err := s.store.PriceHistory(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	if !canRead(r) {
+		p, err := s.store.Product(r.Context(), id)
+		if err == nil {
+			err = visible(r, p)
+		}
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
+	h, err := s.store.PriceHistory(r.Context(), id)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	if h == nil {
-		h = []catalog.PriceEntry{}
-	}
 	w.Header().Set("Cache-Control", "no-cache")
-	writeJSON(w, http.StatusOK, priceList{Items: h})
+	if canRead(r) {
+		if h == nil {
+			h = []catalog.PriceEntry{}
+		}
+		writeJSON(w, http.StatusOK, priceList{Items: h})
+		return
+	}
+	now := time.Now()
+	out := publicPriceList{Items: []publicPrice{}}
+	for _, e := range h {
+		// An entry is public once it applies: applied by the sweeper, or simply due.
+		if e.AppliedAt == nil && e.ValidFrom.After(now) {
+			continue
+		}
+		out.Items = append(out.Items, publicPrice{ID: e.ID, Price: e.Price, ValidFrom: e.ValidFrom, AppliedAt: e.AppliedAt, CreatedAt: e.CreatedAt})
+	}
+	writeJSON(w, http.StatusOK, out)
 }

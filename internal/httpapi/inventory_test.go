@@ -135,7 +135,7 @@ func TestReplaysAreCountedAsReplays(t *testing.T) {
 		e.do("POST", "/reservations/"+r.ID+"/commit", "", with(auth, "Idempotency-Key", "c-"+r.ID), 200)
 		e.do("POST", "/reservations/"+r.ID+"/commit", "", with(auth, "Idempotency-Key", "c-"+r.ID), 200)
 	}
-	_, b = e.do("GET", "/metrics", "", nil, 200)
+	b = e.metrics()
 	for _, want := range []string{
 		`catalog_reservations_total{outcome="reserved"} 2`,
 		`catalog_reservations_total{outcome="reserve_replayed"} 4`,

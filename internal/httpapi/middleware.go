@@ -3,13 +3,10 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/acme/catalog/internal/catalog"
@@ -44,8 +41,9 @@ func requestID(ctx context.Context) string {
 	return id
 }
 
-// Actor names who made a write, for logs and the stock movement log: "apikey:" and the first
-// 8 hex digits of the key's SHA-256, never the key.
+// Actor names who made a write, for logs and the stock movement log: the key's name (for a
+// bare key of the old format, "apikey:" and the first 8 hex digits of its SHA-256), never the
+// key.
 func Actor(ctx context.Context) string {
 	if a := catalog.ActorOf(ctx); a != "system" {
 		return a
@@ -150,77 +148,6 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 	})
-}
-
-// Keys checks API keys. Keys are kept as SHA-256 digests and compared in constant time, so
-// neither the comparison's timing nor a memory dump of the checker gives a key away.
-type Keys struct {
-	digests [][32]byte
-}
-
-// MinKeyLength refuses keys short enough to guess.
-const MinKeyLength = 16
-
-// NewKeys returns a checker for keys; it refuses a key shorter than MinKeyLength.
-func NewKeys(keys []string) (*Keys, error) {
-	k := &Keys{}
-	for i, key := range keys {
-		if len(key) < MinKeyLength {
-			return nil, fmt.Errorf("API key %d is %d characters; keys must have at least %d", i+1, len(key), MinKeyLength)
-		}
-		k.digests = append(k.digests, sha256.Sum256([]byte(key)))
-	}
-	return k, nil
-}
-
-// Len returns the number of valid keys.
-func (k *Keys) Len() int {
-	if k == nil {
-		return 0
-	}
-	return len(k.digests)
-}
-
-// match returns the actor name of the key, or "" when no key matches. Every configured key is
-// compared, match or not.
-func (k *Keys) match(key string) string {
-	d := sha256.Sum256([]byte(key))
-	found := 0
-	for _, want := range k.digests {
-		found |= subtle.ConstantTimeCompare(d[:], want[:])
-	}
-	if found == 0 {
-		return ""
-	}
-	return "apikey:" + hex.EncodeToString(d[:4])
-}
-
-// protect lets a request through only with a valid bearer key.
-func (s *Server) protect(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if s.keys.Len() == 0 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="catalog"`)
-			problem(w, r, http.StatusUnauthorized, codeUnauthorized, "writes are disabled: the server has no API keys configured (set API_KEYS)")
-			return
-		}
-		auth := r.Header.Get("Authorization")
-		scheme, key, ok := strings.Cut(auth, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="catalog"`)
-			problem(w, r, http.StatusUnauthorized, codeUnauthorized, "this endpoint needs an API key: send Authorization: Bearer <key>")
-			return
-		}
-		actor := s.keys.match(strings.TrimSpace(key))
-		if actor == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="catalog", error="invalid_token"`)
-			problem(w, r, http.StatusUnauthorized, codeUnauthorized, "the API key is not valid")
-			return
-		}
-		if slot, ok := r.Context().Value(actorSlotKey).(*actorSlot); ok {
-			slot.actor = actor
-		}
-		next(w, r.WithContext(catalog.WithActor(r.Context(), actor)))
-	}
 }
 
 // headerCapture lets the mux decide 404 or 405 (and the Allow header) without writing its

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/acme/catalog/internal/access"
 	"github.com/acme/catalog/internal/catalog"
 )
 
@@ -82,8 +84,10 @@ func writeProduct(w http.ResponseWriter, r *http.Request, status int, p catalog.
 }
 
 func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
-	// A revalidation that ends in 304 needs only the versions, not the row.
-	if r.Header.Get("If-None-Match") != "" {
+	// A revalidation that ends in 304 needs only the versions, not the row; but the versions
+	// do not say whether the product is public, so only a caller who may see drafts takes the
+	// shortcut (popular public products come from the read cache anyway).
+	if canRead(r) && r.Header.Get("If-None-Match") != "" {
 		v, sv, err := s.store.ProductVersions(r.Context(), r.PathValue("id"))
 		if err != nil {
 			writeError(w, r, err)
@@ -97,6 +101,9 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p, err := s.store.Product(r.Context(), r.PathValue("id"))
+	if err == nil {
+		err = visible(r, p)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -111,6 +118,9 @@ func (s *Server) getProductBySKU(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := s.store.ProductBySKU(r.Context(), sku)
+	if err == nil {
+		err = visible(r, p)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -246,6 +256,11 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
 	q, err := ParseListQuery(v)
 	if err != nil {
 		writeError(w, r, err)
+		return
+	}
+	// Only active products are public; any other status, "all" included, is back-office.
+	if !canRead(r) && !slices.Equal(q.Filter.Statuses, []catalog.Status{catalog.StatusActive}) {
+		forbidden(w, r, access.Read, "status="+strings.Join(v["status"], ","))
 		return
 	}
 	page, err := s.store.ListProducts(r.Context(), q)

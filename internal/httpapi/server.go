@@ -14,14 +14,20 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/acme/catalog/internal/access"
 	"github.com/acme/catalog/internal/catalog"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Options configure a Server.
 type Options struct {
 	Store catalog.Store
-	// Keys authorise writes; with none, every write is refused.
+	// Keys authenticate callers; with none, every private route is refused.
 	Keys *Keys
+	// CORS allows browser apps of some origins to call the API; nil allows none.
+	CORS *access.CORS
+	// Limits, when set, rate-limit each client.
+	Limits *RateLimits
 	// Log receives the access log, error and panic logs; nil discards them.
 	Log *slog.Logger
 	// RequestTimeout bounds each request, store calls included. Default 10s.
@@ -33,7 +39,8 @@ type Options struct {
 	// QuietHealth leaves successful health checks out of the access log (the load balancer
 	// polls them every few seconds per task).
 	QuietHealth bool
-	// Metrics, when set, counts requests and serves /metrics.
+	// Metrics, when set, counts requests; its Handler is served on a port of its own, never
+	// on the public one.
 	Metrics *Metrics
 	// BodyReadTimeout bounds reading a request body; a body that takes longer gets a 408.
 	// Default BodyReadTimeout.
@@ -62,6 +69,10 @@ const BodyBudget = 4 * MaxBodyBytes
 type Server struct {
 	store           catalog.Store
 	keys            *Keys
+	cors            *access.CORS
+	limits          *RateLimits
+	refused         *prometheus.CounterVec
+	rules           map[string]access.Rule // private routes' rules; absent: public
 	log             *slog.Logger
 	requestTimeout  time.Duration
 	readyTimeout    time.Duration
@@ -83,7 +94,8 @@ func New(opts Options) *Server {
 		store: opts.Store, keys: opts.Keys, log: opts.Log, requestTimeout: opts.RequestTimeout,
 		readyTimeout: opts.ReadyTimeout, openAPI: opts.OpenAPI, quietHealth: opts.QuietHealth,
 		metrics: opts.Metrics, mux: http.NewServeMux(), bodyReadTimeout: opts.BodyReadTimeout,
-		maxHeaderBytes: opts.MaxHeaderBytes,
+		maxHeaderBytes: opts.MaxHeaderBytes, cors: opts.CORS, limits: opts.Limits,
+		rules: map[string]access.Rule{}, refused: newRefusals(opts.Metrics),
 	}
 	if s.bodyReadTimeout <= 0 {
 		s.bodyReadTimeout = BodyReadTimeout
@@ -113,34 +125,31 @@ func (s *Server) routes() {
 	s.handle("GET /health", s.health)
 	s.handle("GET /ready", s.ready)
 	s.handle("GET /openapi.yaml", s.openAPIDoc)
-	if s.metrics != nil {
-		s.handle("GET /metrics", s.metrics.Handler().ServeHTTP)
-	}
 
 	s.handle("GET /products", s.listProducts)
-	s.handle("POST /products", s.protect(s.createProduct))
+	s.private("POST /products", access.Need(access.Catalog), s.createProduct)
 	s.handle("GET /products/{id}", s.getProduct)
-	s.handle("PUT /products/{id}", s.protect(s.replaceProduct))
-	s.handle("PATCH /products/{id}", s.protect(s.patchProduct))
-	s.handle("DELETE /products/{id}", s.protect(s.deleteProduct))
-	s.handle("POST /products/{id}/archive", s.protect(s.archiveProduct))
+	s.private("PUT /products/{id}", access.Need(access.Catalog), s.replaceProduct)
+	s.private("PATCH /products/{id}", access.Need(access.Catalog), s.patchProduct)
+	s.private("DELETE /products/{id}", access.Need(access.Catalog), s.deleteProduct)
+	s.private("POST /products/{id}/archive", access.Need(access.Catalog), s.archiveProduct)
 	s.handle("GET /skus/{sku}", s.getProductBySKU)
 
 	s.handle("GET /products/{id}/stock", s.getStock)
-	s.handle("POST /products/{id}/stock/adjustments", s.protect(s.adjustStock))
-	s.handle("GET /products/{id}/stock/movements", s.protect(s.listMovements))
-	s.handle("PUT /products/{id}/price", s.protect(s.setPrice))
+	s.private("POST /products/{id}/stock/adjustments", access.Need(access.Inventory), s.adjustStock)
+	s.private("GET /products/{id}/stock/movements", access.Need(access.Read), s.listMovements)
+	s.private("PUT /products/{id}/price", access.Need(access.Catalog), s.setPrice)
 	s.handle("GET /products/{id}/prices", s.priceHistory)
-	s.handle("POST /reservations", s.protect(s.createReservation))
-	s.handle("GET /reservations/{id}", s.protect(s.getReservation))
-	s.handle("POST /reservations/{id}/commit", s.protect(s.finishReservation(true)))
-	s.handle("POST /reservations/{id}/release", s.protect(s.finishReservation(false)))
+	s.private("POST /reservations", access.Need(access.Checkout), s.createReservation)
+	s.private("GET /reservations/{id}", access.Need(access.Read, access.Checkout), s.getReservation)
+	s.private("POST /reservations/{id}/commit", access.Need(access.Checkout), s.finishReservation(true))
+	s.private("POST /reservations/{id}/release", access.Need(access.Checkout), s.finishReservation(false))
 
 	s.handle("GET /categories", s.listCategories)
-	s.handle("POST /categories", s.protect(s.createCategory))
+	s.private("POST /categories", access.Need(access.Catalog), s.createCategory)
 	s.handle("GET /categories/{slug}", s.getCategory)
-	s.handle("PATCH /categories/{slug}", s.protect(s.updateCategory))
-	s.handle("DELETE /categories/{slug}", s.protect(s.deleteCategory))
+	s.private("PATCH /categories/{slug}", access.Need(access.Catalog), s.updateCategory)
+	s.private("DELETE /categories/{slug}", access.Need(access.Catalog), s.deleteCategory)
 }
 
 // handle registers a route and remembers its pattern for Routes. Every path value passes the
@@ -192,18 +201,20 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, http.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
 		return
 	}
-	if r.ContentLength != 0 { // a body, or chunked (-1)
-		select {
-		case s.bodySlots <- struct{}{}:
-			defer func() { <-s.bodySlots }()
-		case <-r.Context().Done():
-			writeError(w, r, catalog.Wrap(catalog.CodeUnavailable, r.Context().Err(), "the server is busy reading other request bodies; retry"))
+	h, pattern := s.mux.Handler(r)
+	if pattern == "" {
+		// Unrouted requests (404, 405, OPTIONS) cost little but are limited per address all
+		// the same, and answered with CORS fields so a browser app can read the error.
+		s.cors.Headers(w.Header(), r.Header.Get("Origin"))
+		if !s.allow(w, r, access.Principal{}, access.NoKey) {
 			return
 		}
-	}
-	if h, pattern := s.mux.Handler(r); pattern == "" {
 		capture := &headerCapture{header: http.Header{}}
 		h.ServeHTTP(capture, r)
+		if capture.status == http.StatusMethodNotAllowed && r.Method == http.MethodOptions {
+			s.options(w, r, capture.header.Get("Allow"))
+			return
+		}
 		if capture.status == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", capture.header.Get("Allow"))
 			problem(w, r, http.StatusMethodNotAllowed, codeMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path+"; allowed: "+capture.header.Get("Allow"))
@@ -217,6 +228,26 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		}
 		problem(w, r, http.StatusNotFound, codeNotFound, "no route for "+r.Method+" "+r.URL.Path)
 		return
+	}
+	// The access log reads the pattern from this request; the mux would set it only on the
+	// copy the guard passes on.
+	r.Pattern = pattern
+	if r = s.guard(w, r, pattern); r == nil {
+		return
+	}
+	if !access.FromContext(r.Context()).Anonymous() {
+		w = &privateWriter{ResponseWriter: w}
+	}
+	// A body slot is taken only by a request allowed in, so a refused or rate-limited client
+	// never holds one.
+	if r.ContentLength != 0 { // a body, or chunked (-1)
+		select {
+		case s.bodySlots <- struct{}{}:
+			defer func() { <-s.bodySlots }()
+		case <-r.Context().Done():
+			writeError(w, r, catalog.Wrap(catalog.CodeUnavailable, r.Context().Err(), "the server is busy reading other request bodies; retry"))
+			return
+		}
 	}
 	s.mux.ServeHTTP(w, r)
 }

@@ -132,7 +132,7 @@ func serve(t *testing.T) int {
 	var logs bytes.Buffer
 	srv := exec.Command(bin, "serve")
 	srv.Env = append(os.Environ(), fmt.Sprintf("PORT=%d", port), "DATA_DIR="+filepath.Join(dir, "data"),
-		"API_KEYS="+key, "LOG_LEVEL=warn", "SEED_SAMPLE=true", "DATABASE_URL=", "DB_HOST=")
+		"API_KEYS=dev:read,catalog,inventory,checkout:"+key, "METRICS_PORT=0", "LOG_LEVEL=warn", "SEED_SAMPLE=true", "DATABASE_URL=", "DB_HOST=")
 	srv.Stdout, srv.Stderr = &logs, &logs
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)

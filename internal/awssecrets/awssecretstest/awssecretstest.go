@@ -31,6 +31,15 @@ type Server struct {
 
 	mu     sync.Mutex
 	stages map[string]string // version stage -> password
+	raw    *string           // when set, AWSCURRENT's SecretString as is (any secret, not RDS's)
+}
+
+// SetString makes AWSCURRENT hold s verbatim, for secrets other than RDS credentials (the API
+// key document, for example); each call is a new version, as PutSecretValue makes.
+func (s *Server) SetString(v string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.raw = &v
 }
 
 // Start serves a secret whose AWSCURRENT version holds user and password, on a free port of
@@ -116,6 +125,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	secret, _ := json.Marshal(map[string]string{"username": s.user, "password": pw, "engine": "postgres"})
+	s.mu.Lock()
+	if s.raw != nil && in.VersionStage == "AWSCURRENT" {
+		secret = []byte(*s.raw)
+	}
+	s.mu.Unlock()
 	json.NewEncoder(w).Encode(map[string]any{"ARN": ARN, "Name": "rds-db-credentials-test", "SecretString": string(secret),
 		"VersionId": "v-" + pw, "VersionStages": []string{in.VersionStage}})
 }

@@ -1,0 +1,162 @@
+package access
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Rule is what a route asks of its caller: nothing (public), or a key holding any of Any.
+type Rule struct {
+	Any Scope
+}
+
+// Public is the rule of routes anyone may call.
+var Public = Rule{}
+
+// Need returns the rule "a key with one of scopes".
+func Need(scopes ...Scope) Rule {
+	var r Rule
+	for _, s := range scopes {
+		r.Any |= s
+	}
+	return r
+}
+
+// IsPublic reports whether the route needs no key.
+func (r Rule) IsPublic() bool { return r.Any == 0 }
+
+// Outcome is why a request may not go on.
+type Outcome int
+
+const (
+	// Allowed: go on.
+	Allowed Outcome = iota
+	// NoKey: a private route without an Authorization header (401).
+	NoKey
+	// BadKey: an Authorization header that is not a valid bearer key, on any route (401): a
+	// back-office client with a revoked key learns so at once instead of silently seeing the
+	// public view.
+	BadKey
+	// MissingScope: a valid key without a scope the route needs (403).
+	MissingScope
+)
+
+// Authorize authenticates r's bearer key against ring and checks it against rule.
+func Authorize(r *http.Request, ring *Keyring, rule Rule) (Principal, Outcome) {
+	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		if rule.IsPublic() {
+			return Principal{}, Allowed
+		}
+		return Principal{}, NoKey
+	}
+	scheme, key, ok := strings.Cut(auth, " ")
+	key = strings.TrimSpace(key)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
+		return Principal{}, BadKey
+	}
+	p, ok := ring.Load().Match(key)
+	if !ok {
+		return Principal{}, BadKey
+	}
+	if !rule.IsPublic() && !p.Has(rule.Any) {
+		return p, MissingScope
+	}
+	return p, Allowed
+}
+
+// SetRateLimitHeaders writes the RateLimit-Policy and RateLimit fields of
+// draft-ietf-httpapi-ratelimit-headers-10 (Structured Field lists: a policy named policy with
+// quota q over window w seconds; remaining r and seconds to reset t), and Retry-After (whole
+// seconds, rounded up) when refused.
+func SetRateLimitHeaders(h http.Header, policy string, l Limit, d Decision) {
+	// A bucket of Burst tokens refilling at Rate a second: the quota over the time it takes to
+	// refill from empty.
+	window := max(1, int(math.Ceil(float64(l.Burst)/l.Rate)))
+	h.Add("RateLimit-Policy", fmt.Sprintf("%q;q=%d;w=%d", policy, l.Burst, window))
+	h.Add("RateLimit", fmt.Sprintf("%q;r=%d;t=%d", policy, d.Remaining, int(math.Ceil(d.Reset.Seconds()))))
+	if !d.Allowed {
+		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(d.RetryAfter.Seconds()))))
+	}
+}
+
+// CORS answers browsers from the configured origins. With none, no CORS header is ever sent and
+// browsers keep other sites' pages from reading the API's answers.
+type CORS struct {
+	any     bool
+	origins []string
+	// MaxAge is how long a browser may cache a preflight answer.
+	MaxAge time.Duration
+}
+
+// NewCORS checks origins: each "*" or a scheme://host[:port] origin. "*" must stand alone; the
+// API never allows credentials (it authenticates with a bearer header, which needs none), so "*"
+// can never be combined with them.
+func NewCORS(origins []string) (*CORS, error) {
+	c := &CORS{MaxAge: 10 * time.Minute}
+	for _, o := range origins {
+		if o == "*" {
+			c.any = true
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			return nil, fmt.Errorf("%q is not an origin like https://shop.example.com", o)
+		}
+		c.origins = append(c.origins, strings.ToLower(o))
+	}
+	if c.any && len(c.origins) > 0 {
+		return nil, fmt.Errorf(`"*" allows every origin; list no others beside it`)
+	}
+	return c, nil
+}
+
+// Enabled reports whether any origin is allowed.
+func (c *CORS) Enabled() bool { return c != nil && (c.any || len(c.origins) > 0) }
+
+// Allowed reports whether origin may read responses.
+func (c *CORS) Allowed(origin string) bool {
+	return c.Enabled() && origin != "" && (c.any || slices.Contains(c.origins, strings.ToLower(origin)))
+}
+
+// Headers sets the CORS response fields of an ordinary (not preflight) request. Vary: Origin
+// goes on every response when CORS is on, so a shared cache never hands one origin's answer to
+// another.
+func (c *CORS) Headers(h http.Header, origin string) {
+	if !c.Enabled() {
+		return
+	}
+	h.Add("Vary", "Origin")
+	if !c.Allowed(origin) {
+		return
+	}
+	if c.any {
+		h.Set("Access-Control-Allow-Origin", "*")
+	} else {
+		h.Set("Access-Control-Allow-Origin", origin)
+	}
+	h.Set("Access-Control-Expose-Headers", "ETag, Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id")
+}
+
+// ExposedRequestHeaders are the request fields a browser may send.
+const ExposedRequestHeaders = "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-Id"
+
+// Preflight sets the fields of a preflight answer for a path allowing methods; it reports false
+// when origin is not allowed (the caller refuses it).
+func (c *CORS) Preflight(h http.Header, origin string, methods []string) bool {
+	c.Headers(h, origin)
+	h.Add("Vary", "Access-Control-Request-Method, Access-Control-Request-Headers")
+	if !c.Allowed(origin) {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", strings.Join(methods, ", "))
+	h.Set("Access-Control-Allow-Headers", ExposedRequestHeaders)
+	h.Set("Access-Control-Max-Age", strconv.Itoa(int(c.MaxAge.Seconds())))
+	return true
+}
