@@ -87,9 +87,20 @@ func TestRotationUnderLoad(t *testing.T) {
 			}
 		}()
 	}
+	// eventually waits, within a bound, for cond: a fixed sleep would assume how fast a busy
+	// machine gets the workers to make new connections.
+	eventually := func(cond func() bool) bool {
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if cond() {
+				return true
+			}
+		}
+		return false
+	}
 	step := func(what string) {
 		store.Pool().Reset() // every later request needs a new connection
-		time.Sleep(300 * time.Millisecond)
+		served := ok.Load()
+		eventually(func() bool { return ok.Load() >= served+50 }) // on new connections
 		t.Logf("%s (requests so far: %d ok, %d failed; %d secret reads)", what, ok.Load(), failed.Load(), fake.Reads())
 	}
 	for _, pw := range []string{"pw-two", "pw-three"} {
@@ -100,7 +111,7 @@ func TestRotationUnderLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		step("setSecret: the database has " + pw + " (AWSPENDING); AWSCURRENT still the old one")
-		if fake.Reads() == before {
+		if !eventually(func() bool { return fake.Reads() > before }) {
 			t.Errorf("the secret was not read again after the database took %s", pw)
 		}
 		fake.FinishRotation()
