@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/acme/catalog/deploy/pulumi/parity"
+	"github.com/acme/catalog/internal/cfn"
 )
 
 // templatePath is the CloudFormation template, relative to this package.
@@ -61,9 +62,9 @@ func pulumiSummary(t *testing.T, c configT) (parity.Summary, *run) {
 	return s, r
 }
 
-func cfnSummary(t *testing.T, tmpl *parity.Template, params map[string]string, suffix string) parity.Summary {
+func cfnSummary(t *testing.T, tmpl *cfn.Template, params map[string]string, suffix string) parity.Summary {
 	t.Helper()
-	e, err := tmpl.Evaluate(params)
+	e, err := cfn.Evaluate(tmpl, params)
 	if err != nil {
 		t.Fatalf("evaluating the template with %v: %v", params, err)
 	}
@@ -93,7 +94,7 @@ func TestParityWithCloudFormation(t *testing.T) {
 				t.Errorf("%s", d)
 			}
 			// Every output the template exports has a Pulumi counterpart.
-			e, err := tmpl.Evaluate(sc.params(c))
+			e, err := cfn.Evaluate(tmpl, sc.params(c))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,13 +104,11 @@ func TestParityWithCloudFormation(t *testing.T) {
 					key = strings.ToLower(name[:1]) + name[1:]
 				}
 				// An output with a false condition (ServiceName in a bootstrap deploy) is absent.
-				if o, ok := tmpl.Outputs[name].(map[string]any); ok {
-					if cond, _ := o["Condition"].(string); !e.Present(&parity.TemplateResource{Condition: cond}) {
-						if _, ok := r.outputs[key]; ok {
-							t.Errorf("the template has no %s in this deploy; the Pulumi stack exports %s", name, key)
-						}
-						continue
+				if !e.Present(tmpl.Outputs[name].Condition) {
+					if _, ok := r.outputs[key]; ok {
+						t.Errorf("the template has no %s in this deploy; the Pulumi stack exports %s", name, key)
 					}
+					continue
 				}
 				if _, ok := r.outputs[key]; !ok {
 					t.Errorf("the template exports %s; the Pulumi stack has no output %s", name, key)
@@ -157,16 +156,16 @@ func TestParityDetectsDifferences(t *testing.T) {
 
 	for _, mutation := range []struct {
 		name, want string
-		mutate     func(*parity.Template)
+		mutate     func(*cfn.Template)
 	}{
-		{"scaling max raised", "scaling.bounds", func(t *parity.Template) {
+		{"scaling max raised", "scaling.bounds", func(t *cfn.Template) {
 			for _, r := range t.Resources {
 				if r.Type == "AWS::ApplicationAutoScaling::ScalableTarget" {
 					r.Properties["MaxCapacity"] = 11
 				}
 			}
 		}},
-		{"an alarm dropped", "count AWS::CloudWatch::Alarm", func(t *parity.Template) {
+		{"an alarm dropped", "count AWS::CloudWatch::Alarm", func(t *cfn.Template) {
 			for id, r := range t.Resources {
 				if r.Type == "AWS::CloudWatch::Alarm" {
 					delete(t.Resources, id)
@@ -174,7 +173,7 @@ func TestParityDetectsDifferences(t *testing.T) {
 				}
 			}
 		}},
-		{"health check path changed", "tg.healthCheck", func(t *parity.Template) {
+		{"health check path changed", "tg.healthCheck", func(t *cfn.Template) {
 			for _, r := range t.Resources {
 				if r.Type == "AWS::ElasticLoadBalancingV2::TargetGroup" {
 					r.Properties["HealthCheckPath"] = "/ready"

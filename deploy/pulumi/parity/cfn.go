@@ -3,6 +3,8 @@ package parity
 import (
 	"fmt"
 	"strings"
+
+	"github.com/acme/catalog/internal/cfn"
 )
 
 // cfnNameProps is the property that holds each CloudFormation type's physical name.
@@ -19,12 +21,12 @@ var cfnNameProps = map[string]string{
 
 // FromTemplate summarises the template under an evaluation (parameters chosen). suffix is the
 // EnvironmentSuffix the evaluation uses; names are compared with it replaced.
-func FromTemplate(e *Evaluation, suffix string) (Summary, error) {
+func FromTemplate(e *cfn.Evaluation, suffix string) (Summary, error) {
 	s := Summary{Counts: map[string]int{}, Facts: map[string]string{}}
 	props := map[string]map[string]any{}
 	types := map[string]string{}
-	for id, r := range e.t.Resources {
-		if !e.Present(r) {
+	for id, r := range e.Template().Resources {
+		if !e.Present(r.Condition) {
 			continue
 		}
 		p, err := e.Properties(r)
@@ -57,10 +59,10 @@ func FromTemplate(e *Evaluation, suffix string) (Summary, error) {
 		return map[string]any{}
 	}
 	refID := func(v any) string {
-		if r, ok := v.(Ref); ok {
+		if r, ok := v.(cfn.ResourceValue); ok {
 			return r.ID
 		}
-		return scalar(v)
+		return cfn.Scalar(v)
 	}
 	f := s.Facts
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/acme/catalog/internal/cfn"
 )
 
 // Resource is one resource the Pulumi program registered, as recorded by the test mocks.
@@ -58,7 +60,7 @@ func FromPulumi(resources []Resource, suffix string) (Summary, error) {
 	role := map[string]string{}
 	setRole := func(list any, name string) {
 		for _, x := range asList(list) {
-			role[scalar(x)] = name
+			role[cfn.Scalar(x)] = name
 		}
 	}
 	setRole(get(first("aws:lb/loadBalancer:LoadBalancer"), "securityGroups"), "alb")
@@ -241,7 +243,7 @@ func FromPulumi(resources []Resource, suffix string) (Summary, error) {
 		f[key] = alarmFact(str(a, "comparisonOperator"), str(a, "threshold"), str(a, "period"), str(a, "evaluationPeriods"),
 			str(a, "datapointsToAlarm"), stat, str(a, "treatMissingData"))
 		// The mocks give ARNs as arn:aws:sns:...; the policy test checks it is this stack's topic.
-		if acts := asList(a["alarmActions"]); len(acts) == 1 && strings.Contains(scalar(acts[0]), ":sns:") {
+		if acts := asList(a["alarmActions"]); len(acts) == 1 && strings.Contains(cfn.Scalar(acts[0]), ":sns:") {
 			notifying++
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/acme/catalog/internal/cfn"
 )
 
 // Summary is what the two stacks must agree on: how many resources of each CloudFormation kind
@@ -196,4 +198,4 @@ func get(v any, path string) any {
 }
 
 // str is get rendered canonically ("" when absent).
-func str(v any, path string) string { return scalar(get(v, path)) }
+func str(v any, path string) string { return cfn.Scalar(get(v, path)) }

@@ -3,6 +3,8 @@ package parity
 import (
 	"maps"
 	"slices"
+
+	"github.com/acme/catalog/internal/cfn"
 )
 
 func sortedIDs(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
@@ -22,7 +24,7 @@ func keyValues(v any) map[string]string {
 	out := map[string]string{}
 	for _, x := range asList(v) {
 		m := asMap(x)
-		out[scalar(m["Key"])] = scalar(m["Value"])
+		out[cfn.Scalar(m["Key"])] = cfn.Scalar(m["Value"])
 	}
 	return out
 }
@@ -49,7 +51,7 @@ func joinKV(v any, k, val string) string {
 func joinMap(v any) string {
 	var out []string
 	for k, x := range asMap(v) {
-		out = append(out, k+"="+scalar(x))
+		out = append(out, k+"="+cfn.Scalar(x))
 	}
 	return sortedJoin(out)
 }
