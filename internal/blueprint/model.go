@@ -48,13 +48,14 @@ func AllChoices() []Choices {
 
 // Architecture is the whole stack, by concern.
 type Architecture struct {
-	Network Network
+	Network       Network
+	Observability Observability
 }
 
 // Model returns the architecture. It is a pure function: every deployment's stack is this
 // model under that deployment's Choices and settings.
 func Model() Architecture {
-	return Architecture{Network: network()}
+	return Architecture{Network: network(), Observability: observability()}
 }
 
 // present returns the items whose option the choices take.
@@ -65,5 +66,5 @@ func present[T any](items []T, when func(T) Option, c Choices) []T {
 // Resources returns every resource of the architecture, whatever its option, concern by
 // concern.
 func (a Architecture) Resources() []Resource {
-	return a.Network.Resources()
+	return append(a.Network.Resources(), a.Observability.Resources()...)
 }

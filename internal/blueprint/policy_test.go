@@ -184,14 +184,122 @@ func TestPolicyNames(t *testing.T) {
 			if !strings.HasSuffix(name, "-"+suffix) {
 				t.Errorf("%s: name %s does not end in the suffix", r.ID, name)
 			}
-			kind := awsnames.TagValue
-			if r.Kind == blueprint.SecurityGroupKind {
-				kind = awsnames.SecurityGroupName
+			kind, ok := nameKinds[r.Kind]
+			if !ok {
+				kind = awsnames.TagValue // only a Name tag
 			}
 			if err := awsnames.Check(kind, name); err != nil {
 				t.Errorf("%s: %v", r.ID, err)
 			}
 		}
+	}
+}
+
+// nameKinds are the AWS name rules of the resources whose name is the model's name.
+var nameKinds = map[string]awsnames.Kind{
+	blueprint.SecurityGroupKind: awsnames.SecurityGroupName,
+	"alarm":                     awsnames.AlarmName,
+	"dashboard":                 awsnames.DashboardName,
+	"topic":                     awsnames.SNSTopicName,
+}
+
+// Names that are not {kind}-{purpose}-{suffix}: the log groups' paths and the key's alias.
+func TestPolicyPathNames(t *testing.T) {
+	o := blueprint.Model().Observability
+	for _, suffix := range []string{"a", strings.Repeat("z", blueprint.MaxSuffixLength)} {
+		for _, g := range o.LogGroups {
+			if err := awsnames.Check(awsnames.LogGroupName, blueprint.Expand(g.Path, "aws", "us-east-1", "123456789012", suffix)); err != nil {
+				t.Errorf("%s: %v", g.ID, err)
+			}
+		}
+		if err := awsnames.Check(awsnames.KMSAliasName, "alias/"+o.LogsKey.Name(suffix)); err != nil {
+			t.Errorf("%s: %v", o.LogsKeyAlias.ID, err)
+		}
+	}
+}
+
+// Alarms: each one is well formed, notifies through a topic that always exists, and names the
+// service only when the service exists (else it would name nothing, or page during the
+// bootstrap deploy); the dashboard's widgets likewise.
+func TestPolicyAlarms(t *testing.T) {
+	o := blueprint.Model().Observability
+	known := map[string]bool{blueprint.DimClusterName: true, blueprint.DimServiceName: true, blueprint.DimLoadBalancer: true,
+		blueprint.DimTargetGroup: true, blueprint.DimDBCluster: true}
+	if o.Topic.When != blueprint.Always {
+		t.Errorf("the alarm topic exists under %q; alarms need it always", o.Topic.When)
+	}
+	if len(o.Alarms) == 0 {
+		t.Fatal("no alarms")
+	}
+	for _, ma := range o.Alarms {
+		a := ma.Alarm
+		if (a.Statistic == "") == (a.ExtendedStatistic == "") {
+			t.Errorf("alarm %s: want exactly one of Statistic and ExtendedStatistic", ma.ID)
+		}
+		if a.DatapointsToAlarm < 1 || a.DatapointsToAlarm > a.EvaluationPeriods {
+			t.Errorf("alarm %s: %d datapoints of %d periods", ma.ID, a.DatapointsToAlarm, a.EvaluationPeriods)
+		}
+		// CloudWatch takes periods of 10, 30 or a multiple of 60 seconds (PutMetricAlarm, Period:
+		// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+		if p := a.PeriodSeconds; p != 10 && p != 30 && (p < 60 || p%60 != 0) {
+			t.Errorf("alarm %s: period %d s", ma.ID, p)
+		}
+		if !slices.Contains([]string{"breaching", "notBreaching", "ignore", "missing"}, a.TreatMissingData) {
+			t.Errorf("alarm %s: TreatMissingData %q", ma.ID, a.TreatMissingData)
+		}
+		if a.Description == "" || a.Namespace == "" || a.Metric == "" || a.Comparison == "" || len(a.Dimensions) == 0 {
+			t.Errorf("alarm %s is incomplete: %+v", ma.ID, a)
+		}
+		for _, d := range a.Dimensions {
+			if !known[d] {
+				t.Errorf("alarm %s: unknown dimension %s", ma.ID, d)
+			}
+			if d == blueprint.DimServiceName && ma.When != blueprint.WithImage {
+				t.Errorf("alarm %s names the service but exists under %q; it must exist only with the image", ma.ID, ma.When)
+			}
+		}
+		if a.NeedsService != (ma.When == blueprint.WithImage) {
+			t.Errorf("alarm %s: NeedsService %v but exists under %q", ma.ID, a.NeedsService, ma.When)
+		}
+	}
+	for _, w := range o.Widgets {
+		for _, m := range w.Metrics {
+			for _, d := range m.Dimensions {
+				if !known[d] {
+					t.Errorf("widget %q: unknown dimension %s", w.Title, d)
+				}
+				if d == blueprint.DimServiceName && w.When != blueprint.WithImage {
+					t.Errorf("widget %q names the service but exists under %q", w.Title, w.When)
+				}
+			}
+		}
+	}
+}
+
+// The logs key lets CloudWatch Logs use it for exactly the stack's log groups, and denies grants
+// to anything but AWS services.
+func TestPolicyLogsKey(t *testing.T) {
+	o := blueprint.Model().Observability
+	var want []any
+	for _, g := range o.LogGroups {
+		want = append(want, blueprint.LogGroupARN(g.Path))
+	}
+	var gotARNs []any
+	denies := false
+	for _, st := range o.LogsKeyPolicy["Statement"].([]any) {
+		m := st.(map[string]any)
+		if m["Sid"] == "LogsEncryptStackLogGroups" {
+			gotARNs = m["Condition"].(map[string]any)["ArnEquals"].(map[string]any)["kms:EncryptionContext:aws:logs:arn"].([]any)
+		}
+		if m["Effect"] == "Deny" && slices.Equal(m["Action"].([]string), []string{"kms:CreateGrant"}) {
+			denies = true
+		}
+	}
+	if !slices.Equal(gotARNs, want) {
+		t.Errorf("the key admits log groups %v, want %v", gotARNs, want)
+	}
+	if !denies {
+		t.Error("the key policy does not deny grants to non-AWS services")
 	}
 }
 

@@ -40,6 +40,7 @@ func Build(opts Options) (*cfn.Template, error) {
 		b.network,
 		b.securityGroups,
 		b.registry,
+		b.logs,
 		b.observability,
 		b.database,
 		b.secrets,

@@ -1,8 +1,15 @@
 package infra
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
+
+// errUnknownModelID says a renderer asked the model for a resource it does not have.
+func errUnknownModelID(id string) error {
+	return fmt.Errorf("the blueprint model has no resource %s", id)
+}
 
 // componentType is the type-token prefix of the program's component resources.
 const componentType = "catalog:infra:"

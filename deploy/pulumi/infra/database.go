@@ -35,13 +35,7 @@ func NewDatabase(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypt
 
 	// The stack owns the exported log group (RDS would create it without retention otherwise),
 	// so it must exist before the cluster starts writing.
-	logName := logs.DBLogGroup
-	d.LogGroup, err = cloudwatch.NewLogGroup(ctx, cfg.Name("log", "db"), &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String(logName),
-		RetentionInDays: pulumi.Int(cfg.LogRetentionDays),
-		KmsKeyId:        logs.Key.Arn,
-		Tags:            tags(cfg, logName),
-	}, parent)
+	d.LogGroup, err = newLogGroup(ctx, cfg, logs, blueprint.IDDBLogGroup, parent)
 	if err != nil {
 		return nil, err
 	}

@@ -49,13 +49,7 @@ func NewService(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypti
 		return nil, err
 	}
 
-	logName := logs.AppLogGroup
-	s.LogGroup, err = cloudwatch.NewLogGroup(ctx, cfg.Name("log", "app"), &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String(logName),
-		RetentionInDays: pulumi.Int(cfg.LogRetentionDays),
-		KmsKeyId:        logs.Key.Arn,
-		Tags:            tags(cfg, logName),
-	}, parent)
+	s.LogGroup, err = newLogGroup(ctx, cfg, logs, blueprint.IDAppLogGroup, parent)
 	if err != nil {
 		return nil, err
 	}
