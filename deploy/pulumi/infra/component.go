@@ -35,3 +35,17 @@ func tags(cfg Config, name string) pulumi.StringMap {
 	}
 	return m
 }
+
+// movedFromService is the option that keeps the resources of the registry and the load balancer,
+// which were children of the Service component until it was split by concern, the same
+// resources: without the alias their URNs change and Pulumi would replace them (a new ALB DNS
+// name; an emptied repository).
+func movedFromService(ctx *pulumi.Context, cfg Config) pulumi.ResourceOption {
+	return pulumi.Aliases([]pulumi.Alias{{ParentURN: serviceComponentURN(ctx, cfg)}})
+}
+
+// serviceComponentURN is the URN of the Service component, a child of the stack.
+func serviceComponentURN(ctx *pulumi.Context, cfg Config) pulumi.URNOutput {
+	return pulumi.CreateURN(pulumi.String(cfg.Name("component", "service")), pulumi.String(componentType+"Service"), nil,
+		pulumi.String(ctx.Project()), pulumi.String(ctx.Stack()))
+}

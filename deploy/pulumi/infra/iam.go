@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -57,4 +58,47 @@ func policyDocument(stmts ...statement) pulumi.StringOutput {
 func ecsTrustPolicy(account, region string) string {
 	return fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole",`+
 		`"Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:ecs:%s:%s:*"},"StringEquals":{"aws:SourceAccount":%q}}}]}`, region, account, account)
+}
+
+// roles makes the execution role (ECS pulls the image, writes logs and resolves the
+// container's secrets with it) and the task role (the app's own calls: reading the rotated
+// database password). Each policy names the exact resources; the only "*" is
+// ecr:GetAuthorizationToken, which has no resource to name.
+func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, reg *Registry, db *Database, settings *Settings, parent pulumi.ResourceOption) error {
+	role := func(purpose, description string, policy pulumi.StringOutput) (*iam.Role, error) {
+		name := cfg.Name("role", purpose)
+		r, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+			Name:             pulumi.String(name),
+			Description:      pulumi.String(description),
+			AssumeRolePolicy: pulumi.String(ecsTrustPolicy(net.Account, net.Region)),
+			Tags:             tags(cfg, name),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		_, err = iam.NewRolePolicy(ctx, cfg.Name("policy", purpose), &iam.RolePolicyArgs{
+			Name:   pulumi.String(cfg.Name("policy", purpose)),
+			Role:   r.ID(),
+			Policy: policy,
+		}, parent)
+		return r, err
+	}
+	var err error
+	s.ExecutionRole, err = role("task-execution", "Catalog ECS agent: pull the image, write logs, resolve the container's secrets", policyDocument(
+		statement{Sid: "ECRAuth", Actions: []string{"ecr:GetAuthorizationToken"}, Resources: []pulumi.StringInput{pulumi.String("*")}},
+		statement{Sid: "ECRPull", Actions: []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"},
+			Resources: []pulumi.StringInput{reg.Repository.Arn}},
+		statement{Sid: "Logs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			Resources: []pulumi.StringInput{pulumi.Sprintf("%s:log-stream:*", s.LogGroup.Arn)}},
+		statement{Sid: "Parameters", Actions: []string{"ssm:GetParameters"},
+			Resources: []pulumi.StringInput{settings.DBHost.Arn, settings.DBReaderHost.Arn, settings.DBPort.Arn, settings.DBName.Arn, settings.APIKeys.Arn}},
+		statement{Sid: "DBSecret", Actions: []string{"secretsmanager:GetSecretValue"}, Resources: []pulumi.StringInput{db.SecretARN}},
+	))
+	if err != nil {
+		return err
+	}
+	s.TaskRole, err = role("task", "Catalog service: read the rotated database password", policyDocument(
+		statement{Sid: "DBSecret", Actions: []string{"secretsmanager:GetSecretValue"}, Resources: []pulumi.StringInput{db.SecretARN}},
+	))
+	return err
 }

@@ -26,7 +26,7 @@ type Observability struct {
 //
 // The alarm topic is encrypted with the stack's key: CloudWatch cannot publish to a topic
 // encrypted with the AWS-managed SNS key, so the key policy lets CloudWatch use this one.
-func NewObservability(ctx *pulumi.Context, cfg Config, net *Network, db *Database, svc *Service, logs *LogEncryption, opts ...pulumi.ResourceOption) (*Observability, error) {
+func NewObservability(ctx *pulumi.Context, cfg Config, net *Network, db *Database, edge *LoadBalancer, svc *Service, logs *LogEncryption, opts ...pulumi.ResourceOption) (*Observability, error) {
 	o := &Observability{}
 	parent, err := newComponent(ctx, cfg, "Observability", "observability", o, opts...)
 	if err != nil {
@@ -57,8 +57,8 @@ func NewObservability(ctx *pulumi.Context, cfg Config, net *Network, db *Databas
 	// model has no alarm or widget that names it.
 	dimension := map[string]pulumi.StringOutput{
 		blueprint.DimClusterName:  svc.Cluster.Name,
-		blueprint.DimLoadBalancer: svc.LoadBalancer.ArnSuffix,
-		blueprint.DimTargetGroup:  svc.TargetGroup.ArnSuffix,
+		blueprint.DimLoadBalancer: edge.LoadBalancer.ArnSuffix,
+		blueprint.DimTargetGroup:  edge.TargetGroup.ArnSuffix,
 		blueprint.DimDBCluster:    db.Cluster.ClusterIdentifier,
 	}
 	if svc.Service != nil {
