@@ -1,6 +1,12 @@
 package blueprint
 
-import "slices"
+import (
+	"slices"
+	"strconv"
+)
+
+// itoa is strconv.Itoa, short for the model's tables.
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // This file is the architecture as data: every resource by concern, with its identity, its name
 // and its settings, and the options it depends on. The CloudFormation builder (internal/cfnstack)
@@ -49,13 +55,14 @@ func AllChoices() []Choices {
 // Architecture is the whole stack, by concern.
 type Architecture struct {
 	Network       Network
+	Service       Service
 	Observability Observability
 }
 
 // Model returns the architecture. It is a pure function: every deployment's stack is this
 // model under that deployment's Choices and settings.
 func Model() Architecture {
-	return Architecture{Network: network(), Observability: observability()}
+	return Architecture{Network: network(), Service: service(), Observability: observability()}
 }
 
 // present returns the items whose option the choices take.
@@ -66,5 +73,7 @@ func present[T any](items []T, when func(T) Option, c Choices) []T {
 // Resources returns every resource of the architecture, whatever its option, concern by
 // concern.
 func (a Architecture) Resources() []Resource {
-	return append(a.Network.Resources(), a.Observability.Resources()...)
+	out := a.Network.Resources()
+	out = append(out, a.Service.Resources()...)
+	return append(out, a.Observability.Resources()...)
 }

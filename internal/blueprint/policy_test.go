@@ -201,6 +201,62 @@ var nameKinds = map[string]awsnames.Kind{
 	"alarm":                     awsnames.AlarmName,
 	"dashboard":                 awsnames.DashboardName,
 	"topic":                     awsnames.SNSTopicName,
+	"ecs":                       awsnames.ECSClusterName,
+	"svc":                       awsnames.ECSServiceName,
+	"task":                      awsnames.ECSTaskFamily,
+}
+
+// The container: non-root, on the app port, stopped only after the app's own shutdown, and every
+// credential injected as a secret from a resource, never as plain text.
+func TestPolicyContainer(t *testing.T) {
+	s := blueprint.Model().Service
+	c := s.Container
+	if c.User == "" || strings.HasPrefix(c.User, "0") || strings.HasPrefix(c.User, "root") {
+		t.Errorf("container user %q: want a non-root UID", c.User)
+	}
+	if c.Port != blueprint.AppPort {
+		t.Errorf("container port %d, want the app port %d", c.Port, blueprint.AppPort)
+	}
+	if time := blueprint.ShutdownTimeout.Seconds(); float64(c.StopTimeout) <= time {
+		t.Errorf("stop timeout %d s is not longer than the app's shutdown (%v s): ECS would SIGKILL a draining task", c.StopTimeout, time)
+	}
+	if c.ScratchPath != blueprint.TmpfsPath || c.ScratchVolume == "" {
+		t.Errorf("scratch volume %q at %q, want one at %s", c.ScratchVolume, c.ScratchPath, blueprint.TmpfsPath)
+	}
+	secret := map[string]bool{blueprint.EnvDBPassword: true, blueprint.EnvAPIKeys: true, blueprint.EnvDBUser: true}
+	seen := map[string]bool{}
+	for _, list := range []struct {
+		vars    []blueprint.EnvVar
+		secrets bool
+	}{{c.Environment, false}, {c.Secrets, true}} {
+		for _, e := range list.vars {
+			if seen[e.Name] {
+				t.Errorf("%s is set twice", e.Name)
+			}
+			seen[e.Name] = true
+			if secret[e.Name] && !list.secrets {
+				t.Errorf("%s is a plain environment variable; it must be a secret", e.Name)
+			}
+			if list.secrets && e.Value.Ref == "" {
+				t.Errorf("secret %s has no resource to come from", e.Name)
+			}
+			if e.Value.Ref == "" && e.Value.Text == "" {
+				t.Errorf("%s has no value", e.Name)
+			}
+		}
+	}
+	for _, name := range []string{blueprint.EnvPort, blueprint.EnvEnvironment, blueprint.EnvAWSRegion, blueprint.EnvDBSSLMode,
+		blueprint.EnvDBSecretARN, blueprint.EnvDBHost, blueprint.EnvDBUser, blueprint.EnvDBPassword, blueprint.EnvAPIKeys} {
+		if !seen[name] {
+			t.Errorf("the container does not set %s", name)
+		}
+	}
+	// Without an image there is nothing to run: no task definition, no service (bootstrap).
+	for _, r := range []blueprint.Resource{s.TaskDefinition, s.Service} {
+		if r.When != blueprint.WithImage {
+			t.Errorf("%s exists under %q, want only with the image", r.ID, r.When)
+		}
+	}
 }
 
 // Names that are not {kind}-{purpose}-{suffix}: the log groups' paths and the key's alias.

@@ -13,6 +13,7 @@ var placeholders = strings.NewReplacer(
 	blueprint.PhRegion, "${"+cfn.Region+"}",
 	blueprint.PhAccount, "${"+cfn.AccountID+"}",
 	blueprint.PhSuffix, "${"+ParamEnvironmentSuffix+"}",
+	blueprint.PhEnvironment, "${"+ParamEnvironment+"}",
 )
 
 // expand renders a model string: plain when it has no placeholder, a Ref when it is one, else

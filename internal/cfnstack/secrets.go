@@ -12,11 +12,11 @@ import (
 // CloudFormation cannot create SecureString parameters, so Parameter Store holds only the
 // non-secret settings.
 const (
-	IDAPIKeySecret         = "ApiKeySecret"
-	IDDBHostParameter      = "DBHostParameter"
-	IDDBReaderHostParam    = "DBReaderHostParameter"
-	IDDBPortParameter      = "DBPortParameter"
-	IDDBNameParameter      = "DBNameParameter"
+	IDAPIKeySecret         = blueprint.IDAPIKeySecret
+	IDDBHostParameter      = blueprint.IDDBHostParameter
+	IDDBReaderHostParam    = blueprint.IDDBReaderHostParam
+	IDDBPortParameter      = blueprint.IDDBPortParameter
+	IDDBNameParameter      = blueprint.IDDBNameParameter
 	apiKeyLength           = 48
 	parameterPathSubSuffix = "${" + ParamEnvironmentSuffix + "}"
 )
@@ -34,6 +34,16 @@ var configParameters = []struct {
 		func() any { return cfn.GetAtt(IDDBCluster, "Endpoint.Port") }},
 	{IDDBNameParameter, blueprint.ParamDBName, blueprint.EnvDBName, "Catalog database name",
 		func() any { return blueprint.DBName }},
+}
+
+// isConfigParameter reports whether a model ID is one of configParameters.
+func isConfigParameter(id string) bool {
+	for _, p := range configParameters {
+		if p.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // parameterARN is the ARN of a Parameter Store parameter of this stack; Ref on a parameter is

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/cloudwatch"
@@ -54,7 +55,7 @@ func NewService(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypti
 
 // fargate makes the cluster and, with an image, the task definition and the service.
 func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, reg *Registry, edge *LoadBalancer, db *Database, settings *Settings, parent pulumi.ResourceOption) error {
-	clusterName := cfg.Name("ecs", blueprint.Project)
+	clusterName := cfg.ModelName(blueprint.Model().Service.Cluster)
 	var err error
 	s.Cluster, err = ecs.NewCluster(ctx, clusterName, &ecs.ClusterArgs{
 		Name: pulumi.String(clusterName),
@@ -67,15 +68,29 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, reg *Re
 		return err
 	}
 
-	family := cfg.Name("task", blueprint.Project)
-	containers := pulumi.All(reg.Image, s.LogGroup.Name, db.SecretARN,
-		settings.DBHost.Arn, settings.DBReaderHost.Arn, settings.DBPort.Arn, settings.DBName.Arn, settings.APIKeys.Arn,
-	).ApplyT(func(v []any) (string, error) {
-		return containerDefinitions(cfg, net.Region, containerInputs{
-			Image: v[0].(string), LogGroup: v[1].(string), DBSecretARN: v[2].(string),
-			DBHostParam: v[3].(string), DBReaderHostParam: v[4].(string), DBPortParam: v[5].(string),
-			DBNameParam: v[6].(string), APIKeysParam: v[7].(string),
-		})
+	m := blueprint.Model().Service
+	family := cfg.ModelName(m.TaskDefinition)
+	// The ARNs the container's settings refer to, by model ID.
+	refs := map[string]pulumi.StringOutput{
+		blueprint.IDDBSecret:          db.SecretARN,
+		blueprint.IDAPIKeySecret:      settings.APIKeys.Arn,
+		blueprint.IDDBHostParameter:   settings.DBHost.Arn,
+		blueprint.IDDBReaderHostParam: settings.DBReaderHost.Arn,
+		blueprint.IDDBPortParameter:   settings.DBPort.Arn,
+		blueprint.IDDBNameParameter:   settings.DBName.Arn,
+	}
+	var refIDs []string
+	inputs := []any{reg.Image, s.LogGroup.Name}
+	for id, arn := range refs {
+		refIDs = append(refIDs, id)
+		inputs = append(inputs, arn)
+	}
+	containers := pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
+		arns := map[string]string{}
+		for i, id := range refIDs {
+			arns[id] = v[i+2].(string)
+		}
+		return containerDefinitions(cfg, net.Region, m.Container, v[0].(string), v[1].(string), arns)
 	}).(pulumi.StringOutput)
 	s.TaskDefinition, err = ecs.NewTaskDefinition(ctx, family, &ecs.TaskDefinitionArgs{
 		Family:                  pulumi.String(family),
@@ -90,7 +105,7 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, reg *Re
 		},
 		ExecutionRoleArn:     s.ExecutionRole.Arn,
 		TaskRoleArn:          s.TaskRole.Arn,
-		Volumes:              ecs.TaskDefinitionVolumeArray{ecs.TaskDefinitionVolumeArgs{Name: pulumi.String(tmpVolume)}},
+		Volumes:              ecs.TaskDefinitionVolumeArray{ecs.TaskDefinitionVolumeArgs{Name: pulumi.String(m.Container.ScratchVolume)}},
 		ContainerDefinitions: containers,
 		Tags:                 tags(cfg, family),
 	}, parent)
@@ -108,7 +123,7 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, reg *Re
 	if edge.HTTPSListener != nil {
 		deps = append(deps, edge.HTTPSListener)
 	}
-	svcName := cfg.Name("svc", blueprint.Project)
+	svcName := cfg.ModelName(m.Service)
 	s.Service, err = ecs.NewService(ctx, svcName, &ecs.ServiceArgs{
 		Name:            pulumi.String(svcName),
 		Cluster:         s.Cluster.Arn,
@@ -130,8 +145,8 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, reg *Re
 		},
 		LoadBalancers: ecs.ServiceLoadBalancerArray{ecs.ServiceLoadBalancerArgs{
 			TargetGroupArn: edge.TargetGroup.Arn,
-			ContainerName:  pulumi.String(blueprint.ContainerName),
-			ContainerPort:  pulumi.Int(blueprint.AppPort),
+			ContainerName:  pulumi.String(m.Container.Name),
+			ContainerPort:  pulumi.Int(m.Container.Port),
 		}},
 		PropagateTags:        pulumi.String("SERVICE"),
 		EnableEcsManagedTags: pulumi.Bool(true),
@@ -141,82 +156,75 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, reg *Re
 	return err
 }
 
-// tmpVolume is the task's scratch volume, mounted at blueprint.TmpfsPath: the only writable
-// path, since the root filesystem is read-only.
-const tmpVolume = "tmp"
-
-// containerInputs are the resolved values the container definition needs.
-type containerInputs struct {
-	Image, LogGroup, DBSecretARN                             string
-	DBHostParam, DBReaderHostParam, DBPortParam, DBNameParam string
-	APIKeysParam                                             string
-}
-
-// containerDefinitions renders the task's single container: non-root, read-only root
-// filesystem, the binary's own health check, a stop timeout longer than the app's drain, and
-// its settings from Parameter Store and the RDS-managed secret.
-func containerDefinitions(cfg Config, region string, in containerInputs) (string, error) {
+// containerDefinitions renders the model's container with this stack's values: the image, the
+// log group, the region and environment, and the ARNs its settings refer to.
+func containerDefinitions(cfg Config, region string, c blueprint.Container, image, logGroup string, arns map[string]string) (string, error) {
 	type kv struct {
 		Name  string `json:"name"`
-		Value string `json:"value"`
+		Value string `json:"value,omitempty"`
+		From  string `json:"valueFrom,omitempty"`
 	}
-	type secret struct {
-		Name      string `json:"name"`
-		ValueFrom string `json:"valueFrom"`
+	value := func(v blueprint.Value) (string, error) {
+		if v.Ref == "" {
+			return blueprint.Expand(strings.ReplaceAll(v.Text, blueprint.PhEnvironment, cfg.Environment.Name), partition, region, "", cfg.Suffix), nil
+		}
+		arn, ok := arns[v.Ref]
+		if !ok || arn == "" {
+			return "", fmt.Errorf("container setting refers to %s, which the stack has no ARN for", v.Ref)
+		}
+		if v.JSONKey != "" {
+			arn += ":" + v.JSONKey + "::"
+		}
+		return arn, nil
 	}
-	env := []kv{
-		{blueprint.EnvPort, strconv.Itoa(blueprint.AppPort)},
-		{blueprint.EnvDBSSLMode, blueprint.DBSSLMode},
-		{blueprint.EnvDBSSLRootCert, blueprint.DBSSLRootCert},
-		{blueprint.EnvDBSecretARN, in.DBSecretARN},
-		{blueprint.EnvDrainDelay, blueprint.DrainDelay.String()},
-		{blueprint.EnvShutdownTimeout, blueprint.ShutdownTimeout.String()},
-		{blueprint.EnvAWSRegion, region},
-		{blueprint.EnvEnvironment, cfg.Environment.Name},
+	var env, secrets []kv
+	for _, e := range c.Environment {
+		v, err := value(e.Value)
+		if err != nil {
+			return "", err
+		}
+		env = append(env, kv{Name: e.Name, Value: v})
 	}
-	secrets := []secret{
-		{blueprint.EnvDBHost, in.DBHostParam},
-		{blueprint.EnvDBReaderHost, in.DBReaderHostParam},
-		{blueprint.EnvDBPort, in.DBPortParam},
-		{blueprint.EnvDBName, in.DBNameParam},
-		{blueprint.EnvDBUser, in.DBSecretARN + ":username::"},
-		// The password at start; the app re-reads the secret (DB_SECRET_ARN) after a rotation.
-		{blueprint.EnvDBPassword, in.DBSecretARN + ":password::"},
-		{blueprint.EnvAPIKeys, in.APIKeysParam},
+	for _, e := range c.Secrets {
+		v, err := value(e.Value)
+		if err != nil {
+			return "", err
+		}
+		secrets = append(secrets, kv{Name: e.Name, From: v})
 	}
 	def := []map[string]any{{
-		"name":      blueprint.ContainerName,
-		"image":     in.Image,
+		"name":      c.Name,
+		"image":     image,
 		"essential": true,
-		"user":      blueprint.ContainerUser,
+		"user":      c.User,
 		// The container may use the whole task's memory and no more.
 		"memory":                 cfg.TaskSize.Memory,
 		"readonlyRootFilesystem": true,
+		"privileged":             false,
 		"portMappings": []map[string]any{{
-			"containerPort": blueprint.AppPort, "protocol": "tcp", "name": "http",
+			"containerPort": c.Port, "protocol": "tcp", "name": c.PortName, "appProtocol": c.AppProtocol,
 		}},
 		"environment": env,
 		"secrets":     secrets,
 		"mountPoints": []map[string]any{{
-			"sourceVolume": tmpVolume, "containerPath": blueprint.TmpfsPath, "readOnly": false,
+			"sourceVolume": c.ScratchVolume, "containerPath": c.ScratchPath, "readOnly": false,
 		}},
 		"healthCheck": map[string]any{
-			"command":     blueprint.HealthCheckCommand,
-			"interval":    blueprint.ContainerHealthInterval,
-			"timeout":     blueprint.ContainerHealthTimeout,
-			"retries":     blueprint.ContainerHealthRetries,
-			"startPeriod": blueprint.ContainerHealthStartPeriod,
+			"command":     c.HealthCheck,
+			"interval":    c.HealthInterval,
+			"timeout":     c.HealthTimeout,
+			"retries":     c.HealthRetries,
+			"startPeriod": c.HealthStart,
 		},
-		"stopTimeout": blueprint.StopTimeoutSeconds,
+		"stopTimeout": c.StopTimeout,
 		"logConfiguration": map[string]any{
 			"logDriver": "awslogs",
 			"options": map[string]string{
-				"awslogs-group":         in.LogGroup,
+				"awslogs-group":         logGroup,
 				"awslogs-region":        region,
-				"awslogs-stream-prefix": blueprint.ContainerName,
-				// A slow log pipeline must not block the app: buffer, drop when full.
-				"mode":            "non-blocking",
-				"max-buffer-size": "4m",
+				"awslogs-stream-prefix": c.LogStreamPrefix,
+				"mode":                  c.LogMode,
+				"max-buffer-size":       c.LogMaxBuffer,
 			},
 		},
 	}}
