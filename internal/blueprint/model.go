@@ -55,14 +55,17 @@ func AllChoices() []Choices {
 // Architecture is the whole stack, by concern.
 type Architecture struct {
 	Network       Network
+	Edge          Edge
+	Registry      Registry
 	Service       Service
+	Scaling       Scaling
 	Observability Observability
 }
 
 // Model returns the architecture. It is a pure function: every deployment's stack is this
 // model under that deployment's Choices and settings.
 func Model() Architecture {
-	return Architecture{Network: network(), Service: service(), Observability: observability()}
+	return Architecture{Network: network(), Edge: edge(), Registry: registry(), Service: service(), Scaling: scaling(), Observability: observability()}
 }
 
 // present returns the items whose option the choices take.
@@ -74,6 +77,9 @@ func present[T any](items []T, when func(T) Option, c Choices) []T {
 // concern.
 func (a Architecture) Resources() []Resource {
 	out := a.Network.Resources()
+	out = append(out, a.Edge.Resources()...)
+	out = append(out, a.Registry.Resources()...)
 	out = append(out, a.Service.Resources()...)
+	out = append(out, a.Scaling.Resources()...)
 	return append(out, a.Observability.Resources()...)
 }

@@ -204,6 +204,48 @@ var nameKinds = map[string]awsnames.Kind{
 	"ecs":                       awsnames.ECSClusterName,
 	"svc":                       awsnames.ECSServiceName,
 	"task":                      awsnames.ECSTaskFamily,
+	"alb":                       awsnames.LoadBalancerName,
+	"ecr":                       awsnames.ECRRepositoryName,
+	"scaling":                   awsnames.ScalingPolicyName,
+	"tg":                        awsnames.TargetGroupName, // only a Name tag, but it must fit should it become the name
+}
+
+// The edge: the load balancer sits in the public subnets behind its own group; HTTPS exactly
+// when there is a certificate, and then plain HTTP only redirects.
+func TestPolicyEdge(t *testing.T) {
+	eachDeployment(t, func(t *testing.T, a blueprint.Architecture, c blueprint.Choices) {
+		e := a.Edge
+		if e.Subnets != blueprint.TierPublic || e.SecurityGroup != blueprint.SGLoadBalancer {
+			t.Errorf("load balancer in %s subnets with group %s", e.Subnets, e.SecurityGroup)
+		}
+		var got []string
+		for _, l := range e.Listeners(c) {
+			action := "forward"
+			if l.RedirectWhen != blueprint.Always && c.Has(l.RedirectWhen) {
+				action = "redirect"
+			}
+			got = append(got, fmt.Sprintf("%s/%d %s", l.Protocol, l.Port, action))
+		}
+		want := []string{"HTTP/80 forward"}
+		if c.Has(blueprint.WithCertificate) {
+			want = []string{"HTTP/80 redirect", "HTTPS/443 forward"}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("listeners %q, want %q", got, want)
+		}
+		// Every listener port is one the load balancer's group lets in from the internet.
+		open := map[int]bool{}
+		for _, r := range a.Network.PresentRules(c) {
+			if r.Group == e.SecurityGroup && r.Direction == blueprint.Ingress && r.CIDR == blueprint.AnyIPv4 {
+				open[r.Port] = true
+			}
+		}
+		for _, l := range e.Listeners(c) {
+			if !open[l.Port] {
+				t.Errorf("listener %s on port %d, which the load balancer's group does not open", l.ID, l.Port)
+			}
+		}
+	})
 }
 
 // The container: non-root, on the app port, stopped only after the app's own shutdown, and every
@@ -356,6 +398,52 @@ func TestPolicyLogsKey(t *testing.T) {
 	}
 	if !denies {
 		t.Error("the key policy does not deny grants to non-AWS services")
+	}
+}
+
+// Scaling: at least two tasks (one zone's loss leaves one), out fast and in slowly, targets with
+// headroom, and only where the service exists.
+func TestPolicyScaling(t *testing.T) {
+	a := blueprint.Model()
+	sc := a.Scaling
+	if sc.Min < 2 || sc.Max < sc.Min {
+		t.Errorf("scaling %d-%d tasks, want at least 2 and max >= min", sc.Min, sc.Max)
+	}
+	if sc.ScaleOutCooldown >= sc.ScaleInCooldown {
+		t.Errorf("scale-out cooldown %d s >= scale-in %d s: capacity must come faster than it goes", sc.ScaleOutCooldown, sc.ScaleInCooldown)
+	}
+	metrics := map[string]bool{}
+	for _, p := range sc.Policies {
+		metrics[p.Metric] = true
+		if p.TargetPercent < 10 || p.TargetPercent > 90 {
+			t.Errorf("policy %s targets %d%%", p.ID, p.TargetPercent)
+		}
+		if p.When != a.Service.Service.When {
+			t.Errorf("policy %s exists under %q, the service under %q", p.ID, p.When, a.Service.Service.When)
+		}
+	}
+	if !metrics["ECSServiceAverageCPUUtilization"] || !metrics["ECSServiceAverageMemoryUtilization"] {
+		t.Errorf("scaling tracks %v, want CPU and memory", metrics)
+	}
+	if sc.Target.When != a.Service.Service.When {
+		t.Errorf("the scalable target exists under %q, the service under %q", sc.Target.When, a.Service.Service.When)
+	}
+}
+
+// Teardown: deleting the stack leaves nothing behind that keeps costing or blocks a redeploy
+// under the same names: the repository is emptied first, the key goes after the shortest wait.
+func TestPolicyTeardown(t *testing.T) {
+	a := blueprint.Model()
+	if !a.Registry.EmptyOnDelete {
+		t.Error("the repository is not emptied on delete: deleting the stack fails while it holds images")
+	}
+	// KMS accepts 7 to 30 days (ScheduleKeyDeletion, PendingWindowInDays:
+	// https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html).
+	if blueprint.KeyPendingWindowDays != 7 {
+		t.Errorf("key pending window %d days, want the shortest, 7", blueprint.KeyPendingWindowDays)
+	}
+	if !a.Registry.ImmutableTags || !a.Registry.ScanOnPush || !strings.Contains(a.Registry.LifecyclePolicy, fmt.Sprintf(`"countNumber":%d`, blueprint.ECRKeepImages)) {
+		t.Errorf("registry %+v: want immutable tags, scan on push and the lifecycle keeping %d images", a.Registry, blueprint.ECRKeepImages)
 	}
 }
 

@@ -1,6 +1,8 @@
 package infra
 
 import (
+	"strconv"
+
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/lb"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/wafv2"
@@ -33,16 +35,17 @@ func NewLoadBalancer(ctx *pulumi.Context, cfg Config, net *Network, opts ...pulu
 		return nil, err
 	}
 	moved := movedFromService(ctx, cfg)
-	albName := cfg.Name("alb", blueprint.Project)
+	m := blueprint.Model().Edge
+	albName := cfg.ModelName(m.LoadBalancer)
 	public := pulumi.StringArray{}
-	for _, sn := range net.PublicSubnets {
-		public = append(public, sn.ID())
+	for _, id := range blueprint.Model().Network.SubnetIDs(m.Subnets) {
+		public = append(public, net.subnets[id].ID())
 	}
 	s.LoadBalancer, err = lb.NewLoadBalancer(ctx, albName, &lb.LoadBalancerArgs{
 		Name:                     pulumi.String(albName),
 		Internal:                 pulumi.Bool(false),
 		LoadBalancerType:         pulumi.String("application"),
-		SecurityGroups:           pulumi.StringArray{net.ALBSecurityGroup.ID()},
+		SecurityGroups:           pulumi.StringArray{net.securityGroups[m.SecurityGroup].ID()},
 		Subnets:                  public,
 		DropInvalidHeaderFields:  pulumi.Bool(true),
 		IdleTimeout:              pulumi.Int(blueprint.ALBIdleTimeoutSeconds),
@@ -56,7 +59,7 @@ func NewLoadBalancer(ctx *pulumi.Context, cfg Config, net *Network, opts ...pulu
 	// A name prefix, not a name: port, protocol and target type replace a target group, and a
 	// replacement with the same name cannot be created while the old one is in use. The Name tag
 	// carries tg-catalog-{suffix}.
-	tgName := cfg.Name("tg", blueprint.Project)
+	tgName := cfg.ModelName(m.TargetGroup)
 	s.TargetGroup, err = lb.NewTargetGroup(ctx, tgName, &lb.TargetGroupArgs{
 		NamePrefix:          pulumi.String(targetGroupNamePrefix),
 		Port:                pulumi.Int(blueprint.AppPort),
@@ -85,47 +88,47 @@ func NewLoadBalancer(ctx *pulumi.Context, cfg Config, net *Network, opts ...pulu
 		Type:           pulumi.String("forward"),
 		TargetGroupArn: s.TargetGroup.Arn,
 	}}
-	httpAction := forward
-	if cfg.HTTPS() {
-		httpsName := cfg.Name("listener", "https")
-		s.HTTPSListener, err = lb.NewListener(ctx, httpsName, &lb.ListenerArgs{
+	redirect := lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{
+		Type: pulumi.String("redirect"),
+		Redirect: &lb.ListenerDefaultActionRedirectArgs{
+			Protocol:   pulumi.String("HTTPS"),
+			Port:       pulumi.String(strconv.Itoa(m.HTTPSListener.Port)),
+			StatusCode: pulumi.String("HTTP_301"),
+		},
+	}}
+	for _, l := range m.Listeners(cfg.Choices()) {
+		name := cfg.ModelName(l.Resource)
+		args := &lb.ListenerArgs{
 			LoadBalancerArn: s.LoadBalancer.Arn,
-			Port:            pulumi.Int(443),
-			Protocol:        pulumi.String("HTTPS"),
-			SslPolicy:       pulumi.String(blueprint.TLSPolicy),
-			CertificateArn:  pulumi.String(cfg.CertificateARN),
+			Port:            pulumi.Int(l.Port),
+			Protocol:        pulumi.String(l.Protocol),
 			DefaultActions:  forward,
-			Tags:            tags(cfg, httpsName),
-		}, parent, moved)
+			Tags:            tags(cfg, name),
+		}
+		if l.RedirectWhen != blueprint.Always && cfg.Has(l.RedirectWhen) {
+			args.DefaultActions = redirect
+		}
+		if l.Protocol == "HTTPS" {
+			args.SslPolicy = pulumi.String(blueprint.TLSPolicy)
+			args.CertificateArn = pulumi.String(cfg.CertificateARN)
+		}
+		listener, err := lb.NewListener(ctx, name, args, parent, moved)
 		if err != nil {
 			return nil, err
 		}
-		httpAction = lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{
-			Type: pulumi.String("redirect"),
-			Redirect: &lb.ListenerDefaultActionRedirectArgs{
-				Protocol:   pulumi.String("HTTPS"),
-				Port:       pulumi.String("443"),
-				StatusCode: pulumi.String("HTTP_301"),
-			},
-		}}
-		s.URL = pulumi.Sprintf("https://%s", s.LoadBalancer.DnsName)
-	} else {
-		s.URL = pulumi.Sprintf("http://%s", s.LoadBalancer.DnsName)
+		if l.ID == m.HTTPSListener.ID {
+			s.HTTPSListener = listener
+		} else {
+			s.HTTPListener = listener
+		}
 	}
-	httpName := cfg.Name("listener", "http")
-	s.HTTPListener, err = lb.NewListener(ctx, httpName, &lb.ListenerArgs{
-		LoadBalancerArn: s.LoadBalancer.Arn,
-		Port:            pulumi.Int(80),
-		Protocol:        pulumi.String("HTTP"),
-		DefaultActions:  httpAction,
-		Tags:            tags(cfg, httpName),
-	}, parent, moved)
-	if err != nil {
-		return nil, err
+	s.URL = pulumi.Sprintf("http://%s", s.LoadBalancer.DnsName)
+	if s.HTTPSListener != nil {
+		s.URL = pulumi.Sprintf("https://%s", s.LoadBalancer.DnsName)
 	}
 
-	if cfg.WebACLARN != "" {
-		if _, err := wafv2.NewWebAclAssociation(ctx, cfg.Name("waf", blueprint.Project), &wafv2.WebAclAssociationArgs{
+	if cfg.Has(m.WebACL.When) {
+		if _, err := wafv2.NewWebAclAssociation(ctx, cfg.ModelName(m.WebACL), &wafv2.WebAclAssociationArgs{
 			ResourceArn: s.LoadBalancer.Arn,
 			WebAclArn:   pulumi.String(cfg.WebACLARN),
 		}, parent, moved); err != nil {

@@ -24,17 +24,22 @@ func NewRegistry(ctx *pulumi.Context, cfg Config, opts ...pulumi.ResourceOption)
 		return nil, err
 	}
 	moved := movedFromService(ctx, cfg)
-	name := cfg.Name("ecr", blueprint.Project)
+	m := blueprint.Model().Registry
+	name := cfg.ModelName(m.Repository)
+	mutability := "MUTABLE"
+	if m.ImmutableTags {
+		mutability = "IMMUTABLE"
+	}
 	s.Repository, err = ecr.NewRepository(ctx, name, &ecr.RepositoryArgs{
 		Name:               pulumi.String(name),
-		ImageTagMutability: pulumi.String("IMMUTABLE"),
+		ImageTagMutability: pulumi.String(mutability),
 		ImageScanningConfiguration: &ecr.RepositoryImageScanningConfigurationArgs{
-			ScanOnPush: pulumi.Bool(true),
+			ScanOnPush: pulumi.Bool(m.ScanOnPush),
 		},
 		EncryptionConfigurations: ecr.RepositoryEncryptionConfigurationArray{
 			ecr.RepositoryEncryptionConfigurationArgs{EncryptionType: pulumi.String("AES256")},
 		},
-		ForceDelete: pulumi.Bool(true),
+		ForceDelete: pulumi.Bool(m.EmptyOnDelete),
 		Tags:        tags(cfg, name),
 	}, parent, moved)
 	if err != nil {
@@ -42,7 +47,7 @@ func NewRegistry(ctx *pulumi.Context, cfg Config, opts ...pulumi.ResourceOption)
 	}
 	_, err = ecr.NewLifecyclePolicy(ctx, cfg.Name("ecrlifecycle", blueprint.Project), &ecr.LifecyclePolicyArgs{
 		Repository: s.Repository.Name,
-		Policy:     pulumi.String(blueprint.ECRLifecyclePolicy()),
+		Policy:     pulumi.String(m.LifecyclePolicy),
 	}, parent, moved)
 	if err != nil {
 		return nil, err
