@@ -59,13 +59,14 @@ type Architecture struct {
 	Registry      Registry
 	Service       Service
 	Scaling       Scaling
+	Database      Database
 	Observability Observability
 }
 
 // Model returns the architecture. It is a pure function: every deployment's stack is this
 // model under that deployment's Choices and settings.
 func Model() Architecture {
-	return Architecture{Network: network(), Edge: edge(), Registry: registry(), Service: service(), Scaling: scaling(), Observability: observability()}
+	return Architecture{Network: network(), Edge: edge(), Registry: registry(), Service: service(), Scaling: scaling(), Database: database(), Observability: observability()}
 }
 
 // present returns the items whose option the choices take.
@@ -81,5 +82,6 @@ func (a Architecture) Resources() []Resource {
 	out = append(out, a.Registry.Resources()...)
 	out = append(out, a.Service.Resources()...)
 	out = append(out, a.Scaling.Resources()...)
+	out = append(out, a.Database.Resources()...)
 	return append(out, a.Observability.Resources()...)
 }

@@ -191,6 +191,11 @@ func TestPolicyNames(t *testing.T) {
 			if err := awsnames.Check(kind, name); err != nil {
 				t.Errorf("%s: %v", r.ID, err)
 			}
+			if r.Kind == "db" {
+				if err := awsnames.Check(awsnames.DBInstanceIdentifier, name); err != nil {
+					t.Errorf("%s: %v", r.ID, err)
+				}
+			}
 		}
 	}
 }
@@ -207,6 +212,9 @@ var nameKinds = map[string]awsnames.Kind{
 	"alb":                       awsnames.LoadBalancerName,
 	"ecr":                       awsnames.ECRRepositoryName,
 	"scaling":                   awsnames.ScalingPolicyName,
+	"db":                        awsnames.DBClusterIdentifier, // and DBInstanceIdentifier: checked too
+	"dbsubnets":                 awsnames.DBSubnetGroupName,
+	"dbparams":                  awsnames.DBParameterGroupName,
 	"tg":                        awsnames.TargetGroupName, // only a Name tag, but it must fit should it become the name
 }
 
@@ -444,6 +452,52 @@ func TestPolicyTeardown(t *testing.T) {
 	}
 	if !a.Registry.ImmutableTags || !a.Registry.ScanOnPush || !strings.Contains(a.Registry.LifecyclePolicy, fmt.Sprintf(`"countNumber":%d`, blueprint.ECRKeepImages)) {
 		t.Errorf("registry %+v: want immutable tags, scan on push and the lifecycle keeping %d images", a.Registry, blueprint.ECRKeepImages)
+	}
+}
+
+// The database is private and encrypted: isolated subnets only, reachable through its own
+// group (which only the tasks may reach: TestPolicySecurityGroupChainIsExact), not publicly
+// accessible, storage encrypted, the password managed and rotated by RDS; writer and reader in
+// different zones, the reader created after the writer.
+func TestPolicyDatabaseIsPrivateAndEncrypted(t *testing.T) {
+	a := blueprint.Model()
+	d := a.Database
+	if d.Subnets != blueprint.TierIsolated {
+		t.Errorf("database in %s subnets, want isolated", d.Subnets)
+	}
+	if d.SecurityGroup != blueprint.SGDatabase || d.PubliclyAccessible {
+		t.Errorf("database group %s, publicly accessible %v", d.SecurityGroup, d.PubliclyAccessible)
+	}
+	if !d.Encrypted || !d.ManagedPassword {
+		t.Errorf("encrypted %v, managed password %v: want both", d.Encrypted, d.ManagedPassword)
+	}
+	if d.Parameters["rds.force_ssl"] != "1" {
+		t.Error("the cluster parameters do not force TLS")
+	}
+	if d.DeletionProtection {
+		t.Error("deletion protection on: the stack could not be destroyed")
+	}
+	found := false
+	for _, g := range a.Observability.LogGroups {
+		found = found || g.ID == d.LogGroup
+	}
+	if !found {
+		t.Errorf("the database exports to log group %s, which the stack does not make", d.LogGroup)
+	}
+	zones := map[int]bool{}
+	ids := map[string]bool{}
+	for i, inst := range d.Instances {
+		if zones[inst.AZ] {
+			t.Errorf("instances share zone %d", inst.AZ)
+		}
+		zones[inst.AZ] = true
+		if i > 0 && !ids[inst.After] {
+			t.Errorf("instance %s does not wait for an earlier instance (After %q): RDS could make it the writer", inst.ID, inst.After)
+		}
+		ids[inst.ID] = true
+	}
+	if len(d.Instances) != blueprint.DBInstanceCount {
+		t.Errorf("%d instances, want %d", len(d.Instances), blueprint.DBInstanceCount)
 	}
 }
 
