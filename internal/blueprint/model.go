@@ -60,13 +60,17 @@ type Architecture struct {
 	Service       Service
 	Scaling       Scaling
 	Database      Database
+	Config        Config
+	IAM           IAM
 	Observability Observability
 }
 
 // Model returns the architecture. It is a pure function: every deployment's stack is this
 // model under that deployment's Choices and settings.
 func Model() Architecture {
-	return Architecture{Network: network(), Edge: edge(), Registry: registry(), Service: service(), Scaling: scaling(), Database: database(), Observability: observability()}
+	a := Architecture{Network: network(), Edge: edge(), Registry: registry(), Service: service(), Scaling: scaling(), Database: database(), Config: config(), Observability: observability()}
+	a.IAM = iam(a.Config)
+	return a
 }
 
 // present returns the items whose option the choices take.
@@ -83,5 +87,7 @@ func (a Architecture) Resources() []Resource {
 	out = append(out, a.Service.Resources()...)
 	out = append(out, a.Scaling.Resources()...)
 	out = append(out, a.Database.Resources()...)
+	out = append(out, a.Config.Resources()...)
+	out = append(out, a.IAM.Resources()...)
 	return append(out, a.Observability.Resources()...)
 }

@@ -215,6 +215,8 @@ var nameKinds = map[string]awsnames.Kind{
 	"db":                        awsnames.DBClusterIdentifier, // and DBInstanceIdentifier: checked too
 	"dbsubnets":                 awsnames.DBSubnetGroupName,
 	"dbparams":                  awsnames.DBParameterGroupName,
+	"role":                      awsnames.IAMRoleName,
+	"policy":                    awsnames.IAMPolicyName,
 	"tg":                        awsnames.TargetGroupName, // only a Name tag, but it must fit should it become the name
 }
 
@@ -320,6 +322,14 @@ func TestPolicyPathNames(t *testing.T) {
 		}
 		if err := awsnames.Check(awsnames.KMSAliasName, "alias/"+o.LogsKey.Name(suffix)); err != nil {
 			t.Errorf("%s: %v", o.LogsKeyAlias.ID, err)
+		}
+		if err := awsnames.Check(awsnames.SecretName, blueprint.APIKeySecretName(suffix)); err != nil {
+			t.Errorf("%s: %v", blueprint.IDAPIKeySecret, err)
+		}
+		for _, p := range blueprint.Model().Config.Parameters {
+			if err := awsnames.Check(awsnames.SSMParameterName, blueprint.ParameterPath(suffix)+p.Key); err != nil {
+				t.Errorf("%s: %v", p.ID, err)
+			}
 		}
 	}
 }
@@ -498,6 +508,85 @@ func TestPolicyDatabaseIsPrivateAndEncrypted(t *testing.T) {
 	}
 	if len(d.Instances) != blueprint.DBInstanceCount {
 		t.Errorf("%d instances, want %d", len(d.Instances), blueprint.DBInstanceCount)
+	}
+}
+
+// IAM is least privilege: "*" only for the actions AWS defines no resource for; the execution
+// role can read exactly what the container injects (or the task cannot start) and write its log
+// streams; the task role reads only the database secret; only ECS tasks of this account assume
+// either.
+func TestPolicyIAMIsLeastPrivilege(t *testing.T) {
+	a := blueprint.Model()
+	ids := map[string]bool{blueprint.IDDBSecret: true}
+	for _, r := range a.Resources() {
+		ids[r.ID] = true
+	}
+	grants := func(r blueprint.Role) map[string]bool {
+		out := map[string]bool{}
+		for _, st := range r.Statements {
+			for _, v := range st.Resources {
+				if v.Ref == "" {
+					if v.Text != "*" || !slices.Equal(st.Actions, blueprint.WildcardResourceActions) {
+						t.Errorf("role %s statement %s grants %v on %q", r.ID, st.Sid, st.Actions, v.Text)
+					}
+					continue
+				}
+				if !ids[v.Ref] {
+					t.Errorf("role %s statement %s names %s, which the model does not have", r.ID, st.Sid, v.Ref)
+				}
+				out[v.Ref] = true
+			}
+			for _, action := range st.Actions {
+				if strings.HasSuffix(action, "*") || !strings.Contains(action, ":") {
+					t.Errorf("role %s statement %s: action %q is not one exact action", r.ID, st.Sid, action)
+				}
+			}
+		}
+		return out
+	}
+	exec := grants(a.IAM.ExecutionRole)
+	injected := map[string]bool{}
+	for _, e := range a.Service.Container.Secrets {
+		injected[e.Value.Ref] = true
+		if !exec[e.Value.Ref] {
+			t.Errorf("the container's %s comes from %s, which the execution role cannot read: the task would not start", e.Name, e.Value.Ref)
+		}
+	}
+	for _, id := range []string{blueprint.IDRepository, blueprint.IDAppLogGroup} {
+		if !exec[id] {
+			t.Errorf("the execution role has no grant on %s", id)
+		}
+		injected[id] = true
+	}
+	for id := range exec {
+		if !injected[id] {
+			t.Errorf("the execution role grants %s, which the container does not use", id)
+		}
+	}
+	task := grants(a.IAM.TaskRole)
+	if len(task) != 1 || !task[blueprint.IDDBSecret] {
+		t.Errorf("the task role grants %v, want only the database secret", task)
+	}
+	st := a.IAM.TrustPolicy["Statement"].([]any)[0].(map[string]any)
+	if st["Principal"].(map[string]any)["Service"] != "ecs-tasks.amazonaws.com" || st["Condition"].(map[string]any)["StringEquals"].(map[string]any)["aws:SourceAccount"] != blueprint.PhAccount {
+		t.Errorf("trust policy %v: want ECS tasks of this account only", st)
+	}
+}
+
+// Every Parameter Store setting is injected into the container as the variable it says.
+func TestPolicyConfigReachesTheContainer(t *testing.T) {
+	a := blueprint.Model()
+	from := map[string]string{}
+	for _, e := range a.Service.Container.Secrets {
+		from[e.Name] = e.Value.Ref
+	}
+	for _, p := range a.Config.Parameters {
+		if from[p.Env] != p.ID {
+			t.Errorf("parameter %s is for %s, which the container takes from %q", p.ID, p.Env, from[p.Env])
+		}
+	}
+	if from[blueprint.EnvAPIKeys] != a.Config.APIKeys.ID {
+		t.Errorf("API_KEYS comes from %q, want the API-key secret %s", from[blueprint.EnvAPIKeys], a.Config.APIKeys.ID)
 	}
 }
 

@@ -48,7 +48,8 @@ type EnvVar struct {
 // JSON secret ("<arn>:<key>::" in ECS terms: the latest version).
 type Value struct {
 	Text    string
-	Ref     string // a model resource's ID: its ARN
+	Ref     string // a model resource's ID: its ARN, or the attribute Attr
+	Attr    string // Attr* or empty
 	JSONKey string
 }
 

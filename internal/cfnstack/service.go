@@ -18,6 +18,13 @@ func (b *builder) value(v blueprint.Value) any {
 	if v.Ref == "" {
 		return expand(v.Text)
 	}
+	if v.Attr != "" {
+		attr, ok := attributes[v.Attr]
+		if !ok {
+			b.fail("cfnstack: model attribute %q has no template name", v.Attr)
+		}
+		return cfn.GetAtt(v.Ref, attr)
+	}
 	var arn string // inside Fn::Sub
 	switch {
 	case v.Ref == blueprint.IDDBSecret:
