@@ -288,13 +288,6 @@ var Alarms = []Alarm{
 		Dimensions: []string{DimTargetGroup, DimLoadBalancer}, TreatMissingData: "notBreaching",
 	},
 	{
-		Purpose: "memory-high", Description: "Catalog service memory above 85% for 5 minutes",
-		Namespace: "AWS/ECS", Metric: "MemoryUtilization", Statistic: "Average",
-		Comparison: "GreaterThanThreshold", Threshold: 85,
-		PeriodSeconds: 60, EvaluationPeriods: 5, DatapointsToAlarm: 5,
-		Dimensions: []string{DimClusterName, DimServiceName}, TreatMissingData: "notBreaching", NeedsService: true,
-	},
-	{
 		Purpose: "db-cpu-high", Description: "Catalog database CPU above 80% for 5 minutes",
 		Namespace: "AWS/RDS", Metric: "CPUUtilization", Statistic: "Average",
 		Comparison: "GreaterThanThreshold", Threshold: 80,
