@@ -1,17 +1,34 @@
 package infra_test
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/acme/catalog/deploy/pulumi/parity"
 	"github.com/acme/catalog/internal/cfn"
+	"github.com/acme/catalog/internal/stacksummary"
 )
 
 // templatePath is the CloudFormation template, relative to this package.
 const templatePath = "../../cloudformation/catalog.json"
+
+// loadTemplate reads the committed template; a missing one says how to make it.
+func loadTemplate(path string) (*cfn.Template, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("the CloudFormation template %s does not exist: generate it from the repository root with "+
+			"go run ./cmd/cfngen -o deploy/cloudformation/catalog.json (or refresh the golden file: go test ./internal/cfnstack -update)", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cfn.Parse(b)
+}
 
 // scenarios pair a Pulumi configuration with the template parameters that mean the same.
 var scenarios = []struct {
@@ -39,10 +56,10 @@ var scenarios = []struct {
 }
 
 // pulumiSummary runs the program under mocks and summarises what it registered.
-func pulumiSummary(t *testing.T, c configT) (parity.Summary, *run) {
+func pulumiSummary(t *testing.T, c configT) (stacksummary.Summary, *run) {
 	t.Helper()
 	r := runStack(t, c)
-	var resources []parity.Resource
+	var resources []stacksummary.PulumiResource
 	for _, x := range r.resources {
 		if !x.Custom {
 			continue
@@ -53,22 +70,22 @@ func pulumiSummary(t *testing.T, c configT) (parity.Summary, *run) {
 			in = maps.Clone(in)
 			in["arn"] = r.outputs["alarmTopicArn"]
 		}
-		resources = append(resources, parity.Resource{Type: x.Type, ID: x.ID, Inputs: in, IgnoreChanges: x.Ignore})
+		resources = append(resources, stacksummary.PulumiResource{Type: x.Type, ID: x.ID, Inputs: in, IgnoreChanges: x.Ignore})
 	}
-	s, err := parity.FromPulumi(resources, c.Suffix)
+	s, err := stacksummary.FromPulumi(resources, c.Suffix)
 	if err != nil {
 		t.Fatalf("summarising the Pulumi program: %v", err)
 	}
 	return s, r
 }
 
-func cfnSummary(t *testing.T, tmpl *cfn.Template, params map[string]string, suffix string) parity.Summary {
+func cfnSummary(t *testing.T, tmpl *cfn.Template, params map[string]string, suffix string) stacksummary.Summary {
 	t.Helper()
 	e, err := cfn.Evaluate(tmpl, params)
 	if err != nil {
 		t.Fatalf("evaluating the template with %v: %v", params, err)
 	}
-	s, err := parity.FromTemplate(e, suffix)
+	s, err := stacksummary.FromTemplate(e, suffix)
 	if err != nil {
 		t.Fatalf("summarising the template: %v", err)
 	}
@@ -80,7 +97,7 @@ func cfnSummary(t *testing.T, tmpl *cfn.Template, params map[string]string, suff
 // differences are tabled in package parity) and the same key numbers, under the defaults and
 // with every option on. A missing template fails: the comparison is the point.
 func TestParityWithCloudFormation(t *testing.T) {
-	tmpl, err := parity.LoadTemplate(templatePath)
+	tmpl, err := loadTemplate(templatePath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,8 +106,8 @@ func TestParityWithCloudFormation(t *testing.T) {
 			c := sc.cfg()
 			p, r := pulumiSummary(t, c)
 			cf := cfnSummary(t, tmpl, sc.params(c), c.Suffix)
-			t.Logf("comparison (%s):\n%s", sc.name, parity.Table(p, cf))
-			for _, d := range parity.Compare(p, cf) {
+			t.Logf("comparison (%s):\n%s", sc.name, stacksummary.Table(p, cf))
+			for _, d := range stacksummary.Compare(p, cf) {
 				t.Errorf("%s", d)
 			}
 			// Every output the template exports has a Pulumi counterpart.
@@ -146,7 +163,7 @@ var outputAliases = map[string]string{
 // TestParityDetectsDifferences shows the comparison can fail: a changed number or a dropped
 // resource in the template each produce a difference naming it.
 func TestParityDetectsDifferences(t *testing.T) {
-	tmpl, err := parity.LoadTemplate(templatePath)
+	tmpl, err := loadTemplate(templatePath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,14 +175,14 @@ func TestParityDetectsDifferences(t *testing.T) {
 		name, want string
 		mutate     func(*cfn.Template)
 	}{
-		{"scaling max raised", "scaling.bounds", func(t *cfn.Template) {
+		{"scaling max raised", "Scaling.Bounds", func(t *cfn.Template) {
 			for _, r := range t.Resources {
 				if r.Type == "AWS::ApplicationAutoScaling::ScalableTarget" {
 					r.Properties["MaxCapacity"] = 11
 				}
 			}
 		}},
-		{"an alarm dropped", "count AWS::CloudWatch::Alarm", func(t *cfn.Template) {
+		{"an alarm dropped", "Observability.Alarms", func(t *cfn.Template) {
 			for id, r := range t.Resources {
 				if r.Type == "AWS::CloudWatch::Alarm" {
 					delete(t.Resources, id)
@@ -173,7 +190,7 @@ func TestParityDetectsDifferences(t *testing.T) {
 				}
 			}
 		}},
-		{"health check path changed", "tg.healthCheck", func(t *cfn.Template) {
+		{"health check path changed", "Edge.HealthCheck", func(t *cfn.Template) {
 			for _, r := range t.Resources {
 				if r.Type == "AWS::ElasticLoadBalancingV2::TargetGroup" {
 					r.Properties["HealthCheckPath"] = "/ready"
@@ -182,12 +199,12 @@ func TestParityDetectsDifferences(t *testing.T) {
 		}},
 	} {
 		t.Run(mutation.name, func(t *testing.T) {
-			mutated, err := parity.LoadTemplate(templatePath) // a fresh copy to change
+			mutated, err := loadTemplate(templatePath) // a fresh copy to change
 			if err != nil {
 				t.Fatal(err)
 			}
 			mutation.mutate(mutated)
-			diffs := parity.Compare(p, cfnSummary(t, mutated, params, c.Suffix))
+			diffs := stacksummary.Compare(p, cfnSummary(t, mutated, params, c.Suffix))
 			found := false
 			for _, d := range diffs {
 				found = found || strings.Contains(d, mutation.want)
