@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/acme/catalog/internal/blueprint"
 	"github.com/acme/catalog/internal/cfn"
 	"github.com/acme/catalog/internal/stacksummary"
 )
@@ -215,4 +216,31 @@ func TestParityDetectsDifferences(t *testing.T) {
 		})
 	}
 	_ = tmpl
+}
+
+// templateParams are the template parameters that mean the same as a configuration.
+func templateParams(c configT) map[string]string {
+	p := map[string]string{
+		"EnvironmentSuffix": c.Suffix, "ImageTag": c.ImageTag, "NatGatewayMode": c.NATMode,
+		"EnableInterfaceEndpoints": fmt.Sprint(c.InterfaceEndpoints), "CertificateArn": c.CertificateARN,
+		"WebAclArn": c.WebACLARN, "AlertEmail": c.AlertEmail,
+	}
+	return p
+}
+
+// TestParityInEveryDeployment: both renderings agree in all 64 combinations of the model's
+// options, not only in the three scenarios above.
+func TestParityInEveryDeployment(t *testing.T) {
+	tmpl, err := loadTemplate(templatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range blueprint.AllChoices() {
+		cfg := configFor(c)
+		p, _ := pulumiSummary(t, cfg)
+		cf := cfnSummary(t, tmpl, templateParams(cfg), cfg.Suffix)
+		for _, d := range stacksummary.Compare(p, cf) {
+			t.Errorf("%v: %s", c, d)
+		}
+	}
 }
