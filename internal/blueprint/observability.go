@@ -1,6 +1,8 @@
 package blueprint
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 )
 
@@ -216,4 +218,39 @@ func observability() Observability {
 			{"AWS/RDS", "CPUUtilization", db}, {"AWS/RDS", "DatabaseConnections", db}, {"AWS/RDS", "ServerlessDatabaseCapacity", db}}, Always},
 	}
 	return o
+}
+
+// DashboardBody renders widgets in CloudWatch's dashboard body syntax (the DashboardBody of
+// PutDashboard, the same for every tool): region and each dimension's value come from the
+// renderer, as text it may fill in later (CloudFormation: ${...} for Fn::Sub).
+func DashboardBody(widgets []Widget, region string, dimension func(name string) (string, bool)) (string, error) {
+	type widget struct {
+		Type       string         `json:"type"`
+		X          int            `json:"x"`
+		Y          int            `json:"y"`
+		Width      int            `json:"width"`
+		Height     int            `json:"height"`
+		Properties map[string]any `json:"properties"`
+	}
+	var out []widget
+	for _, w := range widgets {
+		var metrics [][]any
+		for _, m := range w.Metrics {
+			line := []any{m.Namespace, m.Name}
+			for _, d := range m.Dimensions {
+				v, ok := dimension(d)
+				if !ok {
+					return "", fmt.Errorf("dashboard widget %q: no value for dimension %s", w.Title, d)
+				}
+				line = append(line, d, v)
+			}
+			metrics = append(metrics, line)
+		}
+		out = append(out, widget{"metric", w.X, w.Y, w.Width, w.Height, map[string]any{
+			"title": w.Title, "region": region, "view": "timeSeries", "stacked": false,
+			"stat": w.Stat, "period": DashboardPeriodSeconds, "metrics": metrics,
+		}})
+	}
+	b, err := json.Marshal(map[string]any{"widgets": out})
+	return string(b), err
 }

@@ -1,7 +1,6 @@
 package cfnstack
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/acme/catalog/internal/blueprint"
@@ -95,40 +94,13 @@ func (b *builder) alarms(Options) error {
 	return nil
 }
 
-// dashboardWidget is a widget in CloudWatch's dashboard body syntax.
-type dashboardWidget struct {
-	Type       string         `json:"type"`
-	X          int            `json:"x"`
-	Y          int            `json:"y"`
-	Width      int            `json:"width"`
-	Height     int            `json:"height"`
-	Properties map[string]any `json:"properties"`
-}
-
 // dashboardBody renders widgets as a dashboard body; dimension values and the region are
 // filled in by Fn::Sub.
 func (b *builder) dashboardBody(widgets []blueprint.Widget) (string, error) {
-	var out []dashboardWidget
-	for _, w := range widgets {
-		var metrics [][]any
-		for _, m := range w.Metrics {
-			line := []any{m.Namespace, m.Name}
-			for _, d := range m.Dimensions {
-				v, ok := dimensions[d]
-				if !ok {
-					return "", fmt.Errorf("dashboard widget %q: unknown dimension %s", w.Title, d)
-				}
-				line = append(line, d, v.sub)
-			}
-			metrics = append(metrics, line)
-		}
-		out = append(out, dashboardWidget{"metric", w.X, w.Y, w.Width, w.Height, map[string]any{
-			"title": w.Title, "region": "${AWS::Region}", "view": "timeSeries", "stacked": false,
-			"stat": w.Stat, "period": blueprint.DashboardPeriodSeconds, "metrics": metrics,
-		}})
-	}
-	body, err := json.Marshal(map[string]any{"widgets": out})
-	return string(body), err
+	return blueprint.DashboardBody(widgets, "${AWS::Region}", func(d string) (string, bool) {
+		v, ok := dimensions[d]
+		return v.sub, ok
+	})
 }
 
 // dashboard renders the model's dashboard. Its widgets depend on the image (without a service,

@@ -1,7 +1,6 @@
 package infra
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/acme/catalog/internal/blueprint"
@@ -116,7 +115,10 @@ func NewObservability(ctx *pulumi.Context, cfg Config, net *Network, db *Databas
 		for i, d := range dimNames {
 			values[d] = v[i].(string)
 		}
-		return dashboardBody(net.Region, values, widgets)
+		return blueprint.DashboardBody(widgets, net.Region, func(d string) (string, bool) {
+			v, ok := values[d]
+			return v, ok
+		})
 	}).(pulumi.StringOutput)
 	dashName := cfg.ModelName(m.Dashboard)
 	o.Dashboard, err = cloudwatch.NewDashboard(ctx, dashName, &cloudwatch.DashboardArgs{
@@ -128,38 +130,4 @@ func NewObservability(ctx *pulumi.Context, cfg Config, net *Network, db *Databas
 	}
 	o.DashboardURL = pulumi.Sprintf("https://%s.console.aws.amazon.com/cloudwatch/home?region=%s#dashboards:name=%s", net.Region, net.Region, o.Dashboard.DashboardName)
 	return o, ctx.RegisterResourceOutputs(o, pulumi.Map{"topicArn": o.Topic.Arn, "dashboardUrl": o.DashboardURL})
-}
-
-// dashboardBody renders the model's widgets in CloudWatch's dashboard body syntax, with the
-// dimensions' values.
-func dashboardBody(region string, values map[string]string, widgets []blueprint.Widget) (string, error) {
-	type widget struct {
-		Type       string         `json:"type"`
-		X          int            `json:"x"`
-		Y          int            `json:"y"`
-		Width      int            `json:"width"`
-		Height     int            `json:"height"`
-		Properties map[string]any `json:"properties"`
-	}
-	var out []widget
-	for _, w := range widgets {
-		var metrics [][]any
-		for _, m := range w.Metrics {
-			line := []any{m.Namespace, m.Name}
-			for _, d := range m.Dimensions {
-				v, ok := values[d]
-				if !ok {
-					return "", fmt.Errorf("dashboard widget %q: no value for dimension %s", w.Title, d)
-				}
-				line = append(line, d, v)
-			}
-			metrics = append(metrics, line)
-		}
-		out = append(out, widget{"metric", w.X, w.Y, w.Width, w.Height, map[string]any{
-			"title": w.Title, "region": region, "view": "timeSeries", "stacked": false,
-			"stat": w.Stat, "period": blueprint.DashboardPeriodSeconds, "metrics": metrics,
-		}})
-	}
-	b, err := json.Marshal(map[string]any{"widgets": out})
-	return string(b), err
 }
