@@ -97,3 +97,38 @@ func TestTemplateCarriesTheModel(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryModelValueRenders: every value the model holds (container settings, parameters, IAM
+// resources) renders to something the template can resolve: a known attribute, parameter or
+// resource. An attribute or reference the renderer cannot say fails the build, not a deploy.
+func TestEveryModelValueRenders(t *testing.T) {
+	a := blueprint.Model()
+	var values []blueprint.Value
+	for _, e := range append(a.Service.Container.Environment, a.Service.Container.Secrets...) {
+		values = append(values, e.Value)
+	}
+	for _, p := range a.Config.Parameters {
+		values = append(values, p.Value)
+	}
+	for _, r := range a.IAM.Roles() {
+		for _, s := range r.Statements {
+			values = append(values, s.Resources...)
+		}
+	}
+	tmpl, err := Build(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &builder{m: a, t: tmpl}
+	for _, v := range values {
+		_ = b.value(v)
+	}
+	if b.err != nil {
+		t.Error(b.err)
+	}
+	b.value(blueprint.Value{Ref: "NoSuchResource"})
+	b.value(blueprint.Value{Ref: blueprint.IDDBCluster, Attr: "no-such-attribute"})
+	if b.err == nil {
+		t.Error("an unknown reference and attribute rendered without an error")
+	}
+}
