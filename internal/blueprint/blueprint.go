@@ -1,8 +1,10 @@
-// Package blueprint holds the numbers and names of the catalog's AWS architecture. The
-// CloudFormation template builder and the Pulumi program both read them, and a parity test holds
-// the two stacks to them, so a change made here lands in both tools or fails a test.
+// Package blueprint is the catalog's AWS architecture as plain, typed data: its numbers and
+// names (this file) and, in Model, every resource by concern with its settings and the options
+// it exists under. The CloudFormation template builder (internal/cfnstack) and the Pulumi
+// program (deploy/pulumi/infra) render the model and decide nothing of their own; the policy
+// tests of this package are the architecture's rules (docs/adr/0010-blueprint-model.md).
 //
-// The package is plain data and pure functions: no AWS SDK, no I/O.
+// The package is plain data and pure functions: no AWS SDK, no tool's types, no I/O.
 package blueprint
 
 import (

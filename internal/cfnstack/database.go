@@ -7,83 +7,87 @@ import (
 
 // Database logical IDs.
 const (
-	IDDBSubnetGroup    = "DBSubnetGroup"
-	IDDBParameterGroup = "DBClusterParameterGroup"
-	IDDBCluster        = "DBCluster"
-	IDDBWriter         = "DBWriterInstance"
-	IDDBReader         = "DBReaderInstance"
+	IDDBSubnetGroup    = blueprint.IDDBSubnetGroup
+	IDDBParameterGroup = blueprint.IDDBParameterGroup
+	IDDBCluster        = blueprint.IDDBCluster
+	IDDBWriter         = blueprint.IDDBWriter
+	IDDBReader         = blueprint.IDDBReader
 )
 
 // dbSecretARN is the ARN of the secret RDS creates and rotates for the master user.
 func dbSecretARN() cfn.Fn { return cfn.GetAtt(IDDBCluster, "MasterUserSecret.SecretArn") }
 
+// database renders blueprint.Database; the engine version, backup retention and capacity are
+// template parameters (capacity defaults per environment through the mapping).
 func (b *builder) database(Options) error {
-	b.add(IDDBSubnetGroup, "AWS::RDS::DBSubnetGroup", map[string]any{
-		"DBSubnetGroupName":        name("dbsubnets", blueprint.Project),
+	d := b.m.Database
+	b.add(d.SubnetGroup.ID, "AWS::RDS::DBSubnetGroup", map[string]any{
+		"DBSubnetGroupName":        modelName(d.SubnetGroup),
 		"DBSubnetGroupDescription": "Catalog database: the isolated subnets, no route to the internet",
-		"SubnetIds":                refs(IsolatedSubnetIDs),
+		"SubnetIds":                refs(b.m.Network.SubnetIDs(d.Subnets)),
 		"Tags":                     tags(nil),
-	})
+	}, b.when(d.SubnetGroup.When))
 	params := map[string]any{}
-	for k, v := range blueprint.DBClusterParameters {
+	for k, v := range d.Parameters {
 		params[k] = v
 	}
-	b.add(IDDBParameterGroup, "AWS::RDS::DBClusterParameterGroup", map[string]any{
-		"DBClusterParameterGroupName": name("dbparams", blueprint.Project),
+	b.add(d.ParameterGroup.ID, "AWS::RDS::DBClusterParameterGroup", map[string]any{
+		"DBClusterParameterGroupName": modelName(d.ParameterGroup),
 		"Description":                 "Catalog database: TLS required for every connection, slow statements logged",
 		"Family":                      blueprint.DBParameterGroupFamily,
 		"Parameters":                  params,
 		"Tags":                        tags(nil),
-	})
+	}, b.when(d.ParameterGroup.When))
 	capacity := func(cond, param, key string) any {
 		return cfn.If(cond, cfn.FindInMap(MapEnvironment, cfn.Ref(ParamEnvironment), key), cfn.Ref(param))
 	}
-	b.add(IDDBCluster, "AWS::RDS::DBCluster", map[string]any{
-		"DBClusterIdentifier":         name("db", blueprint.Project),
-		"Engine":                      blueprint.DBEngine,
-		"EngineVersion":               cfn.Ref(ParamDBEngineVersion),
-		"DatabaseName":                blueprint.DBName,
-		"Port":                        blueprint.DBPort,
-		"MasterUsername":              blueprint.DBMasterUsername,
-		"ManageMasterUserPassword":    true, // Secrets Manager secret with RDS-managed rotation
-		"DBSubnetGroupName":           cfn.Ref(IDDBSubnetGroup),
-		"DBClusterParameterGroupName": cfn.Ref(IDDBParameterGroup),
-		"VpcSecurityGroupIds":         []any{cfn.GetAtt(IDDBSecurityGroup, "GroupId")},
-		"StorageEncrypted":            true,
-		// IAM authentication is available besides the managed password; the app uses the
-		// password, but tokens need no secret at all.
-		"EnableIAMDatabaseAuthentication": true,
+	var exports []any
+	for _, e := range d.LogExports {
+		exports = append(exports, e)
+	}
+	b.add(d.Cluster.ID, "AWS::RDS::DBCluster", map[string]any{
+		"DBClusterIdentifier":             modelName(d.Cluster),
+		"Engine":                          blueprint.DBEngine,
+		"EngineVersion":                   cfn.Ref(ParamDBEngineVersion),
+		"DatabaseName":                    blueprint.DBName,
+		"Port":                            blueprint.DBPort,
+		"MasterUsername":                  blueprint.DBMasterUsername,
+		"ManageMasterUserPassword":        d.ManagedPassword,
+		"DBSubnetGroupName":               cfn.Ref(d.SubnetGroup.ID),
+		"DBClusterParameterGroupName":     cfn.Ref(d.ParameterGroup.ID),
+		"VpcSecurityGroupIds":             []any{cfn.GetAtt(d.SecurityGroup, "GroupId")},
+		"StorageEncrypted":                d.Encrypted,
+		"EnableIAMDatabaseAuthentication": d.IAMAuthentication,
 		"BackupRetentionPeriod":           cfn.Ref(ParamDBBackupRetentionDays),
 		"PreferredBackupWindow":           blueprint.DBPreferredBackupWindow,
 		"PreferredMaintenanceWindow":      blueprint.DBMaintenanceWindow,
-		"CopyTagsToSnapshot":              true,
-		"DeletionProtection":              false, // the stack must be destroyable
-		"EnableCloudwatchLogsExports":     []any{"postgresql"},
+		"CopyTagsToSnapshot":              d.CopyTagsToSnapshot,
+		"DeletionProtection":              d.DeletionProtection,
+		"EnableCloudwatchLogsExports":     exports,
 		"ServerlessV2ScalingConfiguration": map[string]any{
 			"MinCapacity": capacity(CondEnvironmentMinCapacity, ParamDBMinCapacity, "DBMinCapacity"),
 			"MaxCapacity": capacity(CondEnvironmentMaxCapacity, ParamDBMaxCapacity, "DBMaxCapacity"),
 		},
 		"Tags": tags(nil),
-	}, dependsOn(IDDBLogGroup)) // RDS would otherwise create the log group without retention
-	// The reader waits for the writer: RDS makes the first instance of a cluster its writer, so
-	// instances created in parallel could swap roles (and AZs).
-	for i, inst := range []struct {
-		id, purpose string
-		deps        []string
-	}{{IDDBWriter, "writer", nil}, {IDDBReader, "reader", []string{IDDBWriter}}} {
-		b.add(inst.id, "AWS::RDS::DBInstance", map[string]any{
-			"DBInstanceIdentifier":               name("db", inst.purpose),
-			"DBClusterIdentifier":                cfn.Ref(IDDBCluster),
+	}, b.when(d.Cluster.When), dependsOn(d.LogGroup))
+	for _, inst := range d.Instances {
+		var deps []string
+		if inst.After != "" {
+			deps = append(deps, inst.After)
+		}
+		b.add(inst.ID, "AWS::RDS::DBInstance", map[string]any{
+			"DBInstanceIdentifier":               modelName(inst.Resource),
+			"DBClusterIdentifier":                cfn.Ref(d.Cluster.ID),
 			"DBInstanceClass":                    blueprint.DBInstanceClass,
 			"Engine":                             blueprint.DBEngine,
-			"AvailabilityZone":                   az(i), // writer and reader in different AZs
-			"PubliclyAccessible":                 false,
-			"PromotionTier":                      i,
+			"AvailabilityZone":                   az(inst.AZ),
+			"PubliclyAccessible":                 d.PubliclyAccessible,
+			"PromotionTier":                      inst.PromotionTier,
 			"AutoMinorVersionUpgrade":            true,
 			"EnablePerformanceInsights":          true,
 			"PerformanceInsightsRetentionPeriod": blueprint.DBPerformanceInsightsTTL,
 			"Tags":                               tags(nil),
-		}, dependsOn(inst.deps...))
+		}, b.when(inst.When), dependsOn(deps...))
 	}
 	return nil
 }

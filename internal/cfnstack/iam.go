@@ -1,84 +1,40 @@
 package cfnstack
 
 import (
-	"github.com/acme/catalog/internal/cfn"
+	"github.com/acme/catalog/internal/blueprint"
 )
 
-// IAM logical IDs.
+// IAM logical IDs (the model's).
 const (
-	IDExecutionRole = "TaskExecutionRole"
-	IDTaskRole      = "TaskRole"
+	IDExecutionRole = blueprint.IDExecutionRole
+	IDTaskRole      = blueprint.IDTaskRole
 )
 
-// WildcardResourceActions are the only actions granted on Resource "*": AWS defines no
-// resource for them, so they cannot be scoped to one.
-var WildcardResourceActions = []string{"ecr:GetAuthorizationToken"}
+// WildcardResourceActions are the only actions granted on Resource "*" (the model's).
+var WildcardResourceActions = blueprint.WildcardResourceActions
 
-func assumeByECSTasks() map[string]any {
-	return map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []any{map[string]any{
-			"Effect":    "Allow",
-			"Principal": map[string]any{"Service": "ecs-tasks.amazonaws.com"},
-			"Action":    "sts:AssumeRole",
-			// Only tasks of this account may assume the role (confused-deputy protection).
-			"Condition": map[string]any{
-				"StringEquals": map[string]any{"aws:SourceAccount": cfn.Ref(cfn.AccountID)},
-				"ArnLike":      map[string]any{"aws:SourceArn": cfn.Sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*")},
-			},
-		}},
-	}
-}
-
-func statement(sid string, actions []string, resources ...any) map[string]any {
-	return map[string]any{"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
-}
-
+// iam renders blueprint.IAM: each role with its policy inline.
 func (b *builder) iam(Options) error {
-	var paramARNs []any
-	for _, p := range configParameters {
-		paramARNs = append(paramARNs, parameterARN(p.ID))
+	m := b.m.IAM
+	for _, r := range m.Roles() {
+		var statements []any
+		for _, s := range r.Statements {
+			var resources []any
+			for _, v := range s.Resources {
+				resources = append(resources, b.value(v))
+			}
+			statements = append(statements, map[string]any{"Sid": s.Sid, "Effect": "Allow", "Action": s.Actions, "Resource": resources})
+		}
+		b.add(r.ID, "AWS::IAM::Role", map[string]any{
+			"RoleName":                 modelName(r.Resource),
+			"Description":              r.Description,
+			"AssumeRolePolicyDocument": expand(m.TrustPolicy),
+			"Policies": []any{map[string]any{
+				"PolicyName":     modelName(r.Policy),
+				"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": statements},
+			}},
+			"Tags": tags(nil),
+		}, b.when(r.When))
 	}
-	// The execution role is what ECS itself uses to start a task: pull the image, create log
-	// streams, and read the secrets and parameters injected into the container.
-	b.add(IDExecutionRole, "AWS::IAM::Role", map[string]any{
-		"RoleName":                 name("role", "task-execution"),
-		"Description":              "ECS starts catalog tasks with this role: image pull, logs, injected secrets and parameters",
-		"AssumeRolePolicyDocument": assumeByECSTasks(),
-		"Policies": []any{map[string]any{
-			"PolicyName": name("policy", "task-execution"),
-			"PolicyDocument": map[string]any{
-				"Version": "2012-10-17",
-				"Statement": []any{
-					statement("EcrAuthorization", WildcardResourceActions, "*"),
-					statement("EcrPull", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
-						cfn.GetAtt(IDRepository, "Arn")),
-					statement("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"},
-						cfn.GetAtt(IDAppLogGroup, "Arn")),
-					statement("Secrets", []string{"secretsmanager:GetSecretValue"},
-						dbSecretARN(), cfn.Ref(IDAPIKeySecret)),
-					statement("Parameters", []string{"ssm:GetParameters"}, paramARNs...),
-				},
-			},
-		}},
-		"Tags": tags(nil),
-	})
-	// The task role is what the application's own AWS calls use: it re-reads the database
-	// secret after RDS rotates the password, and nothing else.
-	b.add(IDTaskRole, "AWS::IAM::Role", map[string]any{
-		"RoleName":                 name("role", "task"),
-		"Description":              "The catalog application's own AWS calls: read the rotated database secret",
-		"AssumeRolePolicyDocument": assumeByECSTasks(),
-		"Policies": []any{map[string]any{
-			"PolicyName": name("policy", "task"),
-			"PolicyDocument": map[string]any{
-				"Version": "2012-10-17",
-				"Statement": []any{
-					statement("DatabaseSecret", []string{"secretsmanager:GetSecretValue"}, dbSecretARN()),
-				},
-			},
-		}},
-		"Tags": tags(nil),
-	})
 	return nil
 }

@@ -9,36 +9,40 @@ import (
 
 // Load balancer logical IDs.
 const (
-	IDLoadBalancer     = "LoadBalancer"
-	IDTargetGroup      = "TargetGroup"
-	IDHTTPListener     = "HttpListener"
-	IDHTTPSListener    = "HttpsListener"
-	IDWebACLAssociated = "WebAclAssociation"
+	IDLoadBalancer     = blueprint.IDLoadBalancer
+	IDTargetGroup      = blueprint.IDTargetGroup
+	IDHTTPListener     = blueprint.IDHTTPListener
+	IDHTTPSListener    = blueprint.IDHTTPSListener
+	IDWebACLAssociated = blueprint.IDWebACL
 	// IDListenersReady waits for whichever listeners exist: with a certificate, the HTTP
 	// listener only redirects and the target group hangs off the HTTPS listener, which an
 	// unconditional resource cannot name in DependsOn.
 	IDListenersReady = "ListenersReady"
 )
 
+// loadBalancer renders blueprint.Edge. CloudFormation translation: the HTTP listener's action
+// is an Fn::If on the redirect option, and a wait-condition handle stands for "whichever
+// listeners exist" in the service's DependsOn.
 func (b *builder) loadBalancer(Options) error {
-	b.add(IDLoadBalancer, "AWS::ElasticLoadBalancingV2::LoadBalancer", map[string]any{
-		"Name":           name("alb", blueprint.Project),
+	e := b.m.Edge
+	b.add(e.LoadBalancer.ID, "AWS::ElasticLoadBalancingV2::LoadBalancer", map[string]any{
+		"Name":           modelName(e.LoadBalancer),
 		"Type":           "application",
 		"Scheme":         "internet-facing",
 		"IpAddressType":  "ipv4",
-		"Subnets":        refs(PublicSubnetIDs),
-		"SecurityGroups": []any{cfn.GetAtt(IDALBSecurityGroup, "GroupId")},
+		"Subnets":        refs(b.m.Network.SubnetIDs(e.Subnets)),
+		"SecurityGroups": []any{cfn.GetAtt(e.SecurityGroup, "GroupId")},
 		"LoadBalancerAttributes": []any{
 			attr("routing.http.drop_invalid_header_fields.enabled", "true"),
 			attr("idle_timeout.timeout_seconds", strconv.Itoa(blueprint.ALBIdleTimeoutSeconds)),
 			attr("deletion_protection.enabled", "false"),
 		},
 		"Tags": tags(nil),
-	}, dependsOn(IDGatewayAttachment))
+	}, b.when(e.LoadBalancer.When), dependsOn(IDGatewayAttachment))
 	// No Name: port, protocol and target type replace a target group, and CloudFormation cannot
 	// replace a custom-named one; nothing refers to it by name (alarms use its full name). The
 	// Name tag carries the convention's tg-catalog-{suffix}.
-	b.add(IDTargetGroup, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]any{
+	b.add(e.TargetGroup.ID, "AWS::ElasticLoadBalancingV2::TargetGroup", map[string]any{
 		"TargetType":                 "ip",
 		"Protocol":                   "HTTP",
 		"Port":                       blueprint.AppPort,
@@ -55,9 +59,9 @@ func (b *builder) loadBalancer(Options) error {
 		"TargetGroupAttributes": []any{
 			attr("deregistration_delay.timeout_seconds", strconv.Itoa(blueprint.DeregistrationDelaySeconds)),
 		},
-		"Tags": tags(name("tg", blueprint.Project)),
-	})
-	forward := []any{map[string]any{"Type": "forward", "TargetGroupArn": cfn.Ref(IDTargetGroup)}}
+		"Tags": tags(modelName(e.TargetGroup)),
+	}, b.when(e.TargetGroup.When))
+	forward := []any{map[string]any{"Type": "forward", "TargetGroupArn": cfn.Ref(e.TargetGroup.ID)}}
 	redirect := []any{map[string]any{
 		"Type": "redirect",
 		"RedirectConfig": map[string]any{
@@ -65,30 +69,32 @@ func (b *builder) loadBalancer(Options) error {
 			"StatusCode": "HTTP_301",
 		},
 	}}
-	b.add(IDHTTPListener, "AWS::ElasticLoadBalancingV2::Listener", map[string]any{
-		"LoadBalancerArn": cfn.Ref(IDLoadBalancer),
-		"Port":            80,
-		"Protocol":        "HTTP",
-		"DefaultActions":  cfn.If(CondHasCertificate, redirect, forward),
-	})
-	b.add(IDHTTPSListener, "AWS::ElasticLoadBalancingV2::Listener", map[string]any{
-		"LoadBalancerArn": cfn.Ref(IDLoadBalancer),
-		"Port":            443,
-		"Protocol":        "HTTPS",
-		"SslPolicy":       blueprint.TLSPolicy,
-		"Certificates":    []any{map[string]any{"CertificateArn": cfn.Ref(ParamCertificateARN)}},
-		"DefaultActions":  forward,
-	}, when(CondHasCertificate))
+	for _, l := range []blueprint.Listener{e.HTTPListener, e.HTTPSListener} {
+		props := map[string]any{
+			"LoadBalancerArn": cfn.Ref(e.LoadBalancer.ID),
+			"Port":            l.Port,
+			"Protocol":        l.Protocol,
+			"DefaultActions":  forward,
+		}
+		if l.RedirectWhen != blueprint.Always {
+			props["DefaultActions"] = cfn.If(b.condition(l.RedirectWhen), redirect, forward)
+		}
+		if l.Protocol == "HTTPS" {
+			props["SslPolicy"] = blueprint.TLSPolicy
+			props["Certificates"] = []any{map[string]any{"CertificateArn": cfn.Ref(ParamCertificateARN)}}
+		}
+		b.add(l.ID, "AWS::ElasticLoadBalancingV2::Listener", props, b.when(l.When))
+	}
 	b.add(IDListenersReady, "AWS::CloudFormation::WaitConditionHandle", map[string]any{}, func(r *cfn.Resource) {
 		r.Metadata = map[string]any{
-			"HttpListener":  cfn.Ref(IDHTTPListener),
-			"HttpsListener": cfn.If(CondHasCertificate, cfn.Ref(IDHTTPSListener), ""),
+			"HttpListener":  cfn.Ref(e.HTTPListener.ID),
+			"HttpsListener": cfn.If(b.condition(e.HTTPSListener.When), cfn.Ref(e.HTTPSListener.ID), ""),
 		}
 	})
-	b.add(IDWebACLAssociated, "AWS::WAFv2::WebACLAssociation", map[string]any{
-		"ResourceArn": cfn.Ref(IDLoadBalancer),
+	b.add(e.WebACL.ID, "AWS::WAFv2::WebACLAssociation", map[string]any{
+		"ResourceArn": cfn.Ref(e.LoadBalancer.ID),
 		"WebACLArn":   cfn.Ref(ParamWebACLARN),
-	}, when(CondHasWebACL))
+	}, b.when(e.WebACL.When))
 	return nil
 }
 

@@ -1,164 +1,134 @@
 package cfnstack
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/acme/catalog/internal/cfn"
 )
 
-// Network logical IDs.
+// Network logical IDs: the model's IDs (blueprint.Network), and the gateway attachment, which
+// only CloudFormation has as a resource of its own.
 const (
-	IDVPC                = "VPC"
-	IDInternetGateway    = "InternetGateway"
+	IDVPC                = blueprint.IDVPC
+	IDInternetGateway    = blueprint.IDInternetGateway
 	IDGatewayAttachment  = "VPCGatewayAttachment"
 	IDPublicRouteTable   = "PublicRouteTable"
 	IDIsolatedRouteTable = "IsolatedRouteTable"
-	IDS3Endpoint         = "S3GatewayEndpoint"
+	IDS3Endpoint         = blueprint.IDS3Endpoint
 )
 
 // Subnet logical IDs by tier, in AZ order.
 var (
-	PublicSubnetIDs   = azIDs("PublicSubnet")
-	PrivateSubnetIDs  = azIDs("PrivateSubnet")
-	IsolatedSubnetIDs = azIDs("IsolatedSubnet")
-	natGatewayIDs     = azIDs("NatGateway")
-	natEIPIDs         = azIDs("NatEIP")
-	privateRouteIDs   = azIDs("PrivateRouteTable")
+	PublicSubnetIDs   = blueprint.Model().Network.SubnetIDs(blueprint.TierPublic)
+	PrivateSubnetIDs  = blueprint.Model().Network.SubnetIDs(blueprint.TierPrivate)
+	IsolatedSubnetIDs = blueprint.Model().Network.SubnetIDs(blueprint.TierIsolated)
 )
 
 // InterfaceEndpointID returns the logical ID of the interface endpoint for a service such as
-// "ecr.api": "EcrApiEndpoint".
+// "ecr.api" ("EcrApiEndpoint"), or "" when the model has none.
 func InterfaceEndpointID(service string) string {
-	var sb strings.Builder
-	for _, part := range strings.FieldsFunc(service, func(r rune) bool { return r == '.' || r == '-' }) {
-		sb.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	for _, e := range blueprint.Model().Network.Endpoints {
+		if e.Service == service {
+			return e.ID
+		}
 	}
-	return sb.String() + "Endpoint"
+	return ""
 }
 
+// network renders blueprint.Network's VPC, subnets, gateways, routes and endpoints.
 func (b *builder) network(Options) error {
-	b.add(IDVPC, "AWS::EC2::VPC", map[string]any{
+	n := b.m.Network
+	b.add(n.VPC.ID, "AWS::EC2::VPC", map[string]any{
 		"CidrBlock":          blueprint.VPCCIDR,
 		"EnableDnsSupport":   true,
 		"EnableDnsHostnames": true, // interface endpoints' private DNS needs both
-		"Tags":               tags(name("vpc", blueprint.Project)),
+		"Tags":               tags(modelName(n.VPC)),
 	})
-	b.add(IDInternetGateway, "AWS::EC2::InternetGateway", map[string]any{
-		"Tags": tags(name("igw", blueprint.Project)),
+	b.add(n.InternetGateway.ID, "AWS::EC2::InternetGateway", map[string]any{
+		"Tags": tags(modelName(n.InternetGateway)),
 	})
 	b.add(IDGatewayAttachment, "AWS::EC2::VPCGatewayAttachment", map[string]any{
-		"VpcId":             cfn.Ref(IDVPC),
-		"InternetGatewayId": cfn.Ref(IDInternetGateway),
+		"VpcId":             cfn.Ref(n.VPC.ID),
+		"InternetGatewayId": cfn.Ref(n.InternetGateway.ID),
 	})
 
-	tiers := []struct {
-		tier  string
-		ids   []string
-		cidrs [blueprint.AZCount]string
-	}{
-		{"public", PublicSubnetIDs, blueprint.PublicSubnetCIDRs},
-		{"private", PrivateSubnetIDs, blueprint.PrivateSubnetCIDRs},
-		{"isolated", IsolatedSubnetIDs, blueprint.IsolatedSubnetCIDRs},
+	for _, s := range n.Subnets {
+		b.add(s.ID, "AWS::EC2::Subnet", map[string]any{
+			"VpcId":               cfn.Ref(n.VPC.ID),
+			"CidrBlock":           s.CIDR,
+			"AvailabilityZone":    az(s.AZ),
+			"MapPublicIpOnLaunch": false, // only the ALB and NAT gateways live here, on their own addresses
+			"Tags":                tags(modelName(s.Resource)),
+		})
 	}
-	for _, tr := range tiers {
-		for i, id := range tr.ids {
-			b.add(id, "AWS::EC2::Subnet", map[string]any{
-				"VpcId":               cfn.Ref(IDVPC),
-				"CidrBlock":           tr.cidrs[i],
-				"AvailabilityZone":    az(i),
-				"MapPublicIpOnLaunch": false, // only the ALB and NAT gateways live here, on their own addresses
-				"Tags":                tags(name("subnet", fmt.Sprintf("%s-%d", tr.tier, i+1))),
+
+	for _, g := range n.NATGateways {
+		// An EIP in a VPC needs the internet gateway attached first.
+		b.add(g.EIP.ID, "AWS::EC2::EIP", map[string]any{
+			"Domain": "vpc",
+			"Tags":   tags(modelName(g.EIP)),
+		}, b.when(g.EIP.When), dependsOn(IDGatewayAttachment))
+		b.add(g.ID, "AWS::EC2::NatGateway", map[string]any{
+			"AllocationId": cfn.GetAtt(g.EIP.ID, "AllocationId"),
+			"SubnetId":     cfn.Ref(g.Subnet),
+			"Tags":         tags(modelName(g.Resource)),
+		}, b.when(g.When))
+	}
+
+	var privateRTs []string
+	for _, rt := range n.RouteTables {
+		b.add(rt.ID, "AWS::EC2::RouteTable", map[string]any{
+			"VpcId": cfn.Ref(n.VPC.ID),
+			"Tags":  tags(modelName(rt.Resource)),
+		})
+		switch {
+		case rt.ToInternetGateway:
+			b.add(rt.DefaultRoute.ID, "AWS::EC2::Route", map[string]any{
+				"RouteTableId":         cfn.Ref(rt.ID),
+				"DestinationCidrBlock": blueprint.AnyIPv4,
+				"GatewayId":            cfn.Ref(n.InternetGateway.ID),
+			}, dependsOn(IDGatewayAttachment))
+		case rt.DefaultRoute.ID != "":
+			// The zone's own NAT gateway where it exists, else the first (single NAT mode).
+			g, first := n.NATGateways[rt.ToNAT], n.NATGateways[0]
+			var nat any = cfn.Ref(g.ID)
+			if g.When != blueprint.Always {
+				nat = cfn.If(b.condition(g.When), cfn.Ref(g.ID), cfn.Ref(first.ID))
+			}
+			b.add(rt.DefaultRoute.ID, "AWS::EC2::Route", map[string]any{
+				"RouteTableId":         cfn.Ref(rt.ID),
+				"DestinationCidrBlock": blueprint.AnyIPv4,
+				"NatGatewayId":         nat,
+			})
+		}
+		if rt.Tier == blueprint.TierPrivate {
+			privateRTs = append(privateRTs, rt.ID)
+		}
+		for _, s := range rt.Subnets {
+			b.add(s+"RouteTableAssociation", "AWS::EC2::SubnetRouteTableAssociation", map[string]any{
+				"SubnetId":     cfn.Ref(s),
+				"RouteTableId": cfn.Ref(rt.ID),
 			})
 		}
 	}
 
-	// Public tier: one route table with the default route to the internet gateway.
-	b.add(IDPublicRouteTable, "AWS::EC2::RouteTable", map[string]any{
-		"VpcId": cfn.Ref(IDVPC),
-		"Tags":  tags(name("rt", "public")),
-	})
-	b.add("PublicDefaultRoute", "AWS::EC2::Route", map[string]any{
-		"RouteTableId":         cfn.Ref(IDPublicRouteTable),
-		"DestinationCidrBlock": "0.0.0.0/0",
-		"GatewayId":            cfn.Ref(IDInternetGateway),
-	}, dependsOn(IDGatewayAttachment))
-	for _, id := range PublicSubnetIDs {
-		b.add(id+"RouteTableAssociation", "AWS::EC2::SubnetRouteTableAssociation", map[string]any{
-			"SubnetId":     cfn.Ref(id),
-			"RouteTableId": cfn.Ref(IDPublicRouteTable),
-		})
-	}
-
-	// NAT gateways: the first always, the other two only in per-AZ mode.
-	for i := range natGatewayIDs {
-		var opts []func(*cfn.Resource)
-		if i > 0 {
-			opts = append(opts, when(CondNATPerAZ))
-		}
-		b.add(natEIPIDs[i], "AWS::EC2::EIP", map[string]any{
-			"Domain": "vpc",
-			"Tags":   tags(name("eip", fmt.Sprintf("nat-%d", i+1))),
-		}, append(opts, dependsOn(IDGatewayAttachment))...)
-		b.add(natGatewayIDs[i], "AWS::EC2::NatGateway", map[string]any{
-			"AllocationId": cfn.GetAtt(natEIPIDs[i], "AllocationId"),
-			"SubnetId":     cfn.Ref(PublicSubnetIDs[i]),
-			"Tags":         tags(name("nat", fmt.Sprintf("%d", i+1))),
-		}, opts...)
-	}
-
-	// Private tier: a route table per AZ, to its own NAT gateway or to the single one.
-	for i, rt := range privateRouteIDs {
-		b.add(rt, "AWS::EC2::RouteTable", map[string]any{
-			"VpcId": cfn.Ref(IDVPC),
-			"Tags":  tags(name("rt", fmt.Sprintf("private-%d", i+1))),
-		})
-		var nat any = cfn.Ref(natGatewayIDs[0])
-		if i > 0 {
-			nat = cfn.If(CondNATPerAZ, cfn.Ref(natGatewayIDs[i]), cfn.Ref(natGatewayIDs[0]))
-		}
-		b.add(fmt.Sprintf("PrivateDefaultRoute%d", i+1), "AWS::EC2::Route", map[string]any{
-			"RouteTableId":         cfn.Ref(rt),
-			"DestinationCidrBlock": "0.0.0.0/0",
-			"NatGatewayId":         nat,
-		})
-		b.add(PrivateSubnetIDs[i]+"RouteTableAssociation", "AWS::EC2::SubnetRouteTableAssociation", map[string]any{
-			"SubnetId":     cfn.Ref(PrivateSubnetIDs[i]),
-			"RouteTableId": cfn.Ref(rt),
-		})
-	}
-
-	// Isolated tier: no route out of the VPC at all.
-	b.add(IDIsolatedRouteTable, "AWS::EC2::RouteTable", map[string]any{
-		"VpcId": cfn.Ref(IDVPC),
-		"Tags":  tags(name("rt", "isolated")),
-	})
-	for _, id := range IsolatedSubnetIDs {
-		b.add(id+"RouteTableAssociation", "AWS::EC2::SubnetRouteTableAssociation", map[string]any{
-			"SubnetId":     cfn.Ref(id),
-			"RouteTableId": cfn.Ref(IDIsolatedRouteTable),
-		})
-	}
-
 	// The S3 gateway endpoint is free and carries ECR's image layers.
-	b.add(IDS3Endpoint, "AWS::EC2::VPCEndpoint", map[string]any{
-		"VpcId":           cfn.Ref(IDVPC),
+	b.add(n.S3Endpoint.ID, "AWS::EC2::VPCEndpoint", map[string]any{
+		"VpcId":           cfn.Ref(n.VPC.ID),
 		"ServiceName":     cfn.Sub("com.amazonaws.${AWS::Region}.s3"),
 		"VpcEndpointType": "Gateway",
-		"RouteTableIds":   refs(privateRouteIDs),
-		"Tags":            tags(name("vpce", "s3")),
+		"RouteTableIds":   refs(privateRTs),
+		"Tags":            tags(modelName(n.S3Endpoint)),
 	})
-	for _, svc := range blueprint.InterfaceEndpointServices {
-		b.add(InterfaceEndpointID(svc), "AWS::EC2::VPCEndpoint", map[string]any{
-			"VpcId":             cfn.Ref(IDVPC),
-			"ServiceName":       cfn.Sub("com.amazonaws.${AWS::Region}." + svc),
+	for _, e := range n.Endpoints {
+		b.add(e.ID, "AWS::EC2::VPCEndpoint", map[string]any{
+			"VpcId":             cfn.Ref(n.VPC.ID),
+			"ServiceName":       cfn.Sub("com.amazonaws.${AWS::Region}." + e.Service),
 			"VpcEndpointType":   "Interface",
 			"PrivateDnsEnabled": true,
-			"SubnetIds":         refs(PrivateSubnetIDs),
-			"SecurityGroupIds":  []any{cfn.Ref(IDEndpointSecurityGroup)},
-			"Tags":              tags(name("vpce", strings.ReplaceAll(svc, ".", "-"))),
-		}, when(CondCreateInterfaceEndpoints))
+			"SubnetIds":         refs(n.SubnetIDs(blueprint.TierPrivate)),
+			"SecurityGroupIds":  []any{cfn.Ref(e.SecurityGroup)},
+			"Tags":              tags(modelName(e.Resource)),
+		}, b.when(e.When))
 	}
 	return nil
 }

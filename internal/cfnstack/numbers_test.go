@@ -164,7 +164,7 @@ func TestNumbersMatchTheBlueprint(t *testing.T) {
 	}
 
 	// Parameter Store paths.
-	for _, p := range configParameters {
+	for _, p := range blueprint.Model().Config.Parameters {
 		want(t, p.ID+" name", tp.props(t, p.ID)["Name"], map[string]any{"Fn::Sub": blueprint.ParameterPath("${EnvironmentSuffix}") + p.Key})
 		want(t, p.ID+" type", tp.props(t, p.ID)["Type"], "String")
 	}

@@ -333,30 +333,58 @@ func (t tpl) securityGroupRules(tb testing.TB) []rule {
 	return rules
 }
 
+// TestSecurityGroupChainIsExact: the template carries the model's rules and no other (the chain
+// itself is a policy of the model, blueprint's TestPolicySecurityGroupChainIsExact), plus the
+// placeholder that removes EC2's default egress from each group without an inline egress rule.
 func TestSecurityGroupChainIsExact(t *testing.T) {
 	tcp := func(p int) string { return fmt.Sprintf("tcp/%d-%d", p, p) }
-	none := "icmp/252-86" // the placeholder that removes EC2's default allow-all egress
-	want := []rule{
-		{"Egress", IDALBSecurityGroup, "255.255.255.255/32", none},
-		{"Egress", IDALBSecurityGroup, IDTaskSecurityGroup, tcp(blueprint.AppPort)},
-		{"Egress", IDDBSecurityGroup, "255.255.255.255/32", none},
-		{"Egress", IDEndpointSecurityGroup, "255.255.255.255/32", none},
-		{"Egress", IDTaskSecurityGroup, "0.0.0.0/0", tcp(443)},
-		{"Egress", IDTaskSecurityGroup, IDDBSecurityGroup, tcp(blueprint.DBPort)},
-		{"Ingress", IDALBSecurityGroup, "0.0.0.0/0", tcp(443)},
-		{"Ingress", IDALBSecurityGroup, "0.0.0.0/0", tcp(80)},
-		{"Ingress", IDDBSecurityGroup, IDTaskSecurityGroup, tcp(blueprint.DBPort)},
-		{"Ingress", IDEndpointSecurityGroup, IDTaskSecurityGroup, tcp(443)},
-		{"Ingress", IDTaskSecurityGroup, IDALBSecurityGroup, tcp(blueprint.AppPort)},
+	none := "icmp/252-86"
+	m := blueprint.Model().Network
+	var want []rule
+	hasEgress := map[string]bool{}
+	for _, r := range m.Rules {
+		peer := r.CIDR
+		if r.PeerGroup != "" {
+			peer = r.PeerGroup
+		}
+		dir := map[blueprint.Direction]string{blueprint.Ingress: "Ingress", blueprint.Egress: "Egress"}[r.Direction]
+		want = append(want, rule{dir, r.Group, peer, tcp(r.Port)})
+		if r.Direction == blueprint.Egress && r.CIDR != "" {
+			hasEgress[r.Group] = true // inline; a separate egress resource leaves EC2's default in place
+		}
 	}
+	for _, g := range m.SecurityGroups {
+		if !hasEgress[g.ID] {
+			want = append(want, rule{"Egress", g.ID, "255.255.255.255/32", none})
+		}
+	}
+	sort.Slice(want, func(i, j int) bool { return fmt.Sprint(want[i]) < fmt.Sprint(want[j]) })
 	got := decoded(t).securityGroupRules(t)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("security group rules:\n got %v\nwant %v", got, want)
 	}
-	// The endpoint group exists only with the endpoints.
+	// Each group and rule exists under the condition of its option.
 	tp := decoded(t)
-	if tp.Resources[IDEndpointSecurityGroup].Condition != CondCreateInterfaceEndpoints || tp.Resources["EndpointIngressFromTasks"].Condition != CondCreateInterfaceEndpoints {
-		t.Error("the endpoint security group and its rule must depend on CreateInterfaceEndpoints")
+	for _, r := range m.Resources() {
+		if res, ok := tp.Resources[r.ID]; ok && res.Condition != optionConditions[r.When] {
+			t.Errorf("%s has condition %q, want %q (option %q)", r.ID, res.Condition, optionConditions[r.When], r.When)
+		}
+	}
+}
+
+// TestEveryOptionHasACondition: each model option is decided by a condition the template
+// declares.
+func TestEveryOptionHasACondition(t *testing.T) {
+	tp := decoded(t)
+	for _, o := range blueprint.Options {
+		c, ok := optionConditions[o]
+		if !ok {
+			t.Errorf("option %q has no template condition", o)
+			continue
+		}
+		if _, ok := tp.Conditions[c]; !ok {
+			t.Errorf("option %q maps to condition %s, which the template does not declare", o, c)
+		}
 	}
 }
 

@@ -6,19 +6,25 @@ import (
 )
 
 // IDRepository is the ECR repository's logical ID.
-const IDRepository = "Repository"
+const IDRepository = blueprint.IDRepository
 
+// registry renders blueprint.Registry.
 func (b *builder) registry(Options) error {
-	b.add(IDRepository, "AWS::ECR::Repository", map[string]any{
-		"RepositoryName":             name("ecr", blueprint.Project),
-		"ImageTagMutability":         "IMMUTABLE",
-		"ImageScanningConfiguration": map[string]any{"ScanOnPush": true},
+	r := b.m.Registry
+	mutability := "MUTABLE"
+	if r.ImmutableTags {
+		mutability = "IMMUTABLE"
+	}
+	b.add(r.Repository.ID, "AWS::ECR::Repository", map[string]any{
+		"RepositoryName":             modelName(r.Repository),
+		"ImageTagMutability":         mutability,
+		"ImageScanningConfiguration": map[string]any{"ScanOnPush": r.ScanOnPush},
 		"EncryptionConfiguration":    map[string]any{"EncryptionType": "AES256"},
-		"LifecyclePolicy":            map[string]any{"LifecyclePolicyText": blueprint.ECRLifecyclePolicy()},
+		"LifecyclePolicy":            map[string]any{"LifecyclePolicyText": r.LifecyclePolicy},
 		// Deleting the stack deletes the images too, so nothing is left behind.
-		"EmptyOnDelete": true,
+		"EmptyOnDelete": r.EmptyOnDelete,
 		"Tags":          tags(nil),
-	})
+	}, b.when(r.Repository.When))
 	return nil
 }
 

@@ -5,36 +5,36 @@ import (
 	"github.com/acme/catalog/internal/cfn"
 )
 
-// Scaling logical IDs.
+// Scaling logical IDs (the model's).
 const (
-	IDScalableTarget      = "ScalableTarget"
-	IDCPUScalingPolicy    = "CpuScalingPolicy"
-	IDMemoryScalingPolicy = "MemoryScalingPolicy"
+	IDScalableTarget      = blueprint.IDScalableTarget
+	IDCPUScalingPolicy    = blueprint.IDCPUScalingPolicy
+	IDMemoryScalingPolicy = blueprint.IDMemoryScalingPolicy
 )
 
+// scaling renders blueprint.Scaling at its defaults (the template has no parameters for them).
 func (b *builder) scaling(Options) error {
+	sc := b.m.Scaling
 	// Without RoleARN, Application Auto Scaling uses its ECS service-linked role.
-	b.add(IDScalableTarget, "AWS::ApplicationAutoScaling::ScalableTarget", map[string]any{
+	b.add(sc.Target.ID, "AWS::ApplicationAutoScaling::ScalableTarget", map[string]any{
 		"ServiceNamespace":  "ecs",
 		"ScalableDimension": "ecs:service:DesiredCount",
 		"ResourceId":        cfn.Sub("service/${" + IDCluster + "}/${" + IDService + ".Name}"),
-		"MinCapacity":       blueprint.MinTasks,
-		"MaxCapacity":       blueprint.MaxTasks,
-	}, when(CondHasImage))
-	policy := func(id, purpose, metric string, target int) {
-		b.add(id, "AWS::ApplicationAutoScaling::ScalingPolicy", map[string]any{
-			"PolicyName":      name("scaling", purpose),
+		"MinCapacity":       sc.Min,
+		"MaxCapacity":       sc.Max,
+	}, b.when(sc.Target.When))
+	for _, p := range sc.Policies {
+		b.add(p.ID, "AWS::ApplicationAutoScaling::ScalingPolicy", map[string]any{
+			"PolicyName":      modelName(p.Resource),
 			"PolicyType":      "TargetTrackingScaling",
-			"ScalingTargetId": cfn.Ref(IDScalableTarget),
+			"ScalingTargetId": cfn.Ref(sc.Target.ID),
 			"TargetTrackingScalingPolicyConfiguration": map[string]any{
-				"PredefinedMetricSpecification": map[string]any{"PredefinedMetricType": metric},
-				"TargetValue":                   target,
-				"ScaleOutCooldown":              blueprint.ScaleOutCooldown,
-				"ScaleInCooldown":               blueprint.ScaleInCooldown,
+				"PredefinedMetricSpecification": map[string]any{"PredefinedMetricType": p.Metric},
+				"TargetValue":                   p.TargetPercent,
+				"ScaleOutCooldown":              sc.ScaleOutCooldown,
+				"ScaleInCooldown":               sc.ScaleInCooldown,
 			},
-		}, when(CondHasImage))
+		}, b.when(p.When))
 	}
-	policy(IDCPUScalingPolicy, "cpu", "ECSServiceAverageCPUUtilization", blueprint.CPUTargetPercent)
-	policy(IDMemoryScalingPolicy, "memory", "ECSServiceAverageMemoryUtilization", blueprint.MemoryTargetPercent)
 	return nil
 }

@@ -1,41 +1,73 @@
 package cfnstack
 
 import (
-	"strconv"
-
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/acme/catalog/internal/cfn"
 )
 
-// Service logical IDs.
+// Service logical IDs (the model's).
 const (
-	IDCluster        = "Cluster"
-	IDTaskDefinition = "TaskDefinition"
-	IDService        = "Service"
-	tmpVolume        = "tmp"
+	IDCluster        = blueprint.IDCluster
+	IDTaskDefinition = blueprint.IDTaskDefinition
+	IDService        = blueprint.IDService
 )
 
+// value renders a model value: text with its placeholders, or the ARN of a model resource (a
+// JSON key of a secret as "<arn>:<key>::").
+func (b *builder) value(v blueprint.Value) any {
+	if v.Ref == "" {
+		return expand(v.Text)
+	}
+	if v.Attr != "" {
+		attr, ok := attributes[v.Attr]
+		if !ok {
+			b.fail("cfnstack: model attribute %q has no template name", v.Attr)
+		}
+		return cfn.GetAtt(v.Ref, attr)
+	}
+	var arn string // inside Fn::Sub
+	switch {
+	case v.Ref == blueprint.IDDBSecret:
+		if v.JSONKey == "" {
+			return dbSecretARN()
+		}
+		arn = "${" + IDDBCluster + ".MasterUserSecret.SecretArn}"
+	case isConfigParameter(v.Ref):
+		if v.JSONKey == "" {
+			return parameterARN(v.Ref)
+		}
+		arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${" + v.Ref + "}"
+	default:
+		if _, ok := b.t.Resources[v.Ref]; !ok {
+			b.fail("cfnstack: model value refers to %s, which the template does not have", v.Ref)
+		}
+		if v.JSONKey == "" {
+			return cfn.Ref(v.Ref) // a secret's Ref is its ARN
+		}
+		arn = "${" + v.Ref + "}"
+	}
+	return cfn.Sub(arn + ":" + v.JSONKey + "::")
+}
+
 func (b *builder) service(Options) error {
-	b.add(IDCluster, "AWS::ECS::Cluster", map[string]any{
-		"ClusterName":     name("ecs", blueprint.Project),
+	m := b.m.Service
+	c := m.Container
+	b.add(m.Cluster.ID, "AWS::ECS::Cluster", map[string]any{
+		"ClusterName":     modelName(m.Cluster),
 		"ClusterSettings": []any{map[string]any{"Name": "containerInsights", "Value": "enabled"}},
 		"Tags":            tags(nil),
-	})
+	}, b.when(m.Cluster.When))
 
-	env := func(k string, v any) map[string]any { return map[string]any{"Name": k, "Value": v} }
-	secret := func(k string, from any) map[string]any { return map[string]any{"Name": k, "ValueFrom": from} }
-	secrets := []any{
-		// JSON keys of the RDS-managed secret: "<arn>:<key>::" (latest version).
-		secret(blueprint.EnvDBUser, cfn.Sub("${"+IDDBCluster+".MasterUserSecret.SecretArn}:username::")),
-		secret(blueprint.EnvDBPassword, cfn.Sub("${"+IDDBCluster+".MasterUserSecret.SecretArn}:password::")),
-		secret(blueprint.EnvAPIKeys, cfn.Ref(IDAPIKeySecret)),
+	var env, secrets []any
+	for _, e := range c.Environment {
+		env = append(env, map[string]any{"Name": e.Name, "Value": b.value(e.Value)})
 	}
-	for _, p := range configParameters {
-		secrets = append(secrets, secret(p.Env, parameterARN(p.ID)))
+	for _, e := range c.Secrets {
+		secrets = append(secrets, map[string]any{"Name": e.Name, "ValueFrom": b.value(e.Value)})
 	}
 	size := cfn.Split("/", cfn.Ref(ParamTaskSize))
-	b.add(IDTaskDefinition, "AWS::ECS::TaskDefinition", map[string]any{
-		"Family":                  name("task", blueprint.Project),
+	b.add(m.TaskDefinition.ID, "AWS::ECS::TaskDefinition", map[string]any{
+		"Family":                  modelName(m.TaskDefinition),
 		"RequiresCompatibilities": []any{"FARGATE"},
 		"NetworkMode":             "awsvpc",
 		"Cpu":                     cfn.Select(0, size),
@@ -45,61 +77,52 @@ func (b *builder) service(Options) error {
 		"ExecutionRoleArn": cfn.GetAtt(IDExecutionRole, "Arn"),
 		"TaskRoleArn":      cfn.GetAtt(IDTaskRole, "Arn"),
 		// Fargate has no tmpfs: an empty task volume is the writable /tmp.
-		"Volumes": []any{map[string]any{"Name": tmpVolume}},
+		"Volumes": []any{map[string]any{"Name": c.ScratchVolume}},
 		"ContainerDefinitions": []any{map[string]any{
-			"Name":      blueprint.ContainerName,
+			"Name":      c.Name,
 			"Image":     image(),
 			"Essential": true,
 			// The whole task's memory, as a hard limit: the container cannot outgrow the task.
 			"Memory":                 cfn.Select(1, size),
-			"User":                   blueprint.ContainerUser,
+			"User":                   c.User,
 			"ReadonlyRootFilesystem": true,
 			"Privileged":             false,
 			"MountPoints": []any{map[string]any{
-				"SourceVolume": tmpVolume, "ContainerPath": blueprint.TmpfsPath, "ReadOnly": false,
+				"SourceVolume": c.ScratchVolume, "ContainerPath": c.ScratchPath, "ReadOnly": false,
 			}},
 			"PortMappings": []any{map[string]any{
-				"Name": "http", "ContainerPort": blueprint.AppPort, "Protocol": "tcp", "AppProtocol": "http",
+				"Name": c.PortName, "ContainerPort": c.Port, "Protocol": "tcp", "AppProtocol": c.AppProtocol,
 			}},
 			"HealthCheck": map[string]any{
-				"Command":     blueprint.HealthCheckCommand,
-				"Interval":    blueprint.ContainerHealthInterval,
-				"Timeout":     blueprint.ContainerHealthTimeout,
-				"Retries":     blueprint.ContainerHealthRetries,
-				"StartPeriod": blueprint.ContainerHealthStartPeriod,
+				"Command":     c.HealthCheck,
+				"Interval":    c.HealthInterval,
+				"Timeout":     c.HealthTimeout,
+				"Retries":     c.HealthRetries,
+				"StartPeriod": c.HealthStart,
 			},
 			// ECS sends SIGTERM, waits StopTimeout, then SIGKILL; the app's drain and shutdown
 			// end before that.
-			"StopTimeout": blueprint.StopTimeoutSeconds,
-			"Environment": []any{
-				env(blueprint.EnvPort, strconv.Itoa(blueprint.AppPort)),
-				env(blueprint.EnvEnvironment, cfn.Ref(ParamEnvironment)),
-				env(blueprint.EnvAWSRegion, cfn.Ref(cfn.Region)),
-				env(blueprint.EnvDBSSLMode, blueprint.DBSSLMode),
-				env(blueprint.EnvDBSSLRootCert, blueprint.DBSSLRootCert),
-				env(blueprint.EnvDBSecretARN, dbSecretARN()),
-				env(blueprint.EnvDrainDelay, blueprint.DrainDelay.String()),
-				env(blueprint.EnvShutdownTimeout, blueprint.ShutdownTimeout.String()),
-			},
-			"Secrets": secrets,
+			"StopTimeout": c.StopTimeout,
+			"Environment": env,
+			"Secrets":     secrets,
 			"LogConfiguration": map[string]any{
 				"LogDriver": "awslogs",
 				"Options": map[string]any{
 					"awslogs-group":         cfn.Ref(IDAppLogGroup),
 					"awslogs-region":        cfn.Ref(cfn.Region),
-					"awslogs-stream-prefix": blueprint.ContainerName,
-					"mode":                  "non-blocking",
-					"max-buffer-size":       "4m",
+					"awslogs-stream-prefix": c.LogStreamPrefix,
+					"mode":                  c.LogMode,
+					"max-buffer-size":       c.LogMaxBuffer,
 				},
 			},
 		}},
 		"Tags": tags(nil),
-	}, when(CondHasImage))
+	}, b.when(m.TaskDefinition.When))
 
 	// No DesiredCount: ECS starts with one task, auto scaling raises it to MinTasks, and later
 	// deploys keep whatever count auto scaling chose.
-	b.add(IDService, "AWS::ECS::Service", map[string]any{
-		"ServiceName":     name("svc", blueprint.Project),
+	b.add(m.Service.ID, "AWS::ECS::Service", map[string]any{
+		"ServiceName":     modelName(m.Service),
 		"Cluster":         cfn.Ref(IDCluster),
 		"TaskDefinition":  cfn.Ref(IDTaskDefinition),
 		"LaunchType":      "FARGATE",
@@ -110,8 +133,8 @@ func (b *builder) service(Options) error {
 			"SecurityGroups": []any{cfn.GetAtt(IDTaskSecurityGroup, "GroupId")},
 		}},
 		"LoadBalancers": []any{map[string]any{
-			"ContainerName":  blueprint.ContainerName,
-			"ContainerPort":  blueprint.AppPort,
+			"ContainerName":  c.Name,
+			"ContainerPort":  c.Port,
 			"TargetGroupArn": cfn.Ref(IDTargetGroup),
 		}},
 		"HealthCheckGracePeriodSeconds": blueprint.HealthCheckGracePeriod,
@@ -125,7 +148,7 @@ func (b *builder) service(Options) error {
 		"PropagateTags":        "SERVICE",
 		"EnableExecuteCommand": false,
 		"Tags":                 tags(nil),
-	}, when(CondHasImage),
+	}, b.when(m.Service.When),
 		// The target group must belong to a listener first, and the tasks connect to the
 		// database at start: the writer instance must exist, not just the cluster.
 		dependsOn(IDListenersReady, IDDBWriter))

@@ -32,7 +32,7 @@ func Build(opts Options) (*cfn.Template, error) {
 	if err := blueprint.DefaultTaskSize.Valid(); err != nil {
 		return nil, err
 	}
-	b := &builder{t: cfn.New("Catalog service: ECS Fargate behind an internet-facing ALB, Aurora PostgreSQL Serverless v2, " +
+	b := &builder{m: blueprint.Model(), t: cfn.New("Catalog service: ECS Fargate behind an internet-facing ALB, Aurora PostgreSQL Serverless v2, " +
 		"Secrets Manager and Parameter Store configuration, CloudWatch logs, alarms and dashboard, and an ECR repository, " +
 		"across three availability zones. Resource names follow {type}-{purpose}-{EnvironmentSuffix}.")}
 	steps := []func(Options) error{
@@ -40,6 +40,7 @@ func Build(opts Options) (*cfn.Template, error) {
 		b.network,
 		b.securityGroups,
 		b.registry,
+		b.logs,
 		b.observability,
 		b.database,
 		b.secrets,
@@ -65,6 +66,7 @@ func Build(opts Options) (*cfn.Template, error) {
 // builder accumulates the template; the first error sticks so each concern's code reads as a
 // list of resources rather than a ladder of error checks.
 type builder struct {
+	m   blueprint.Architecture
 	t   *cfn.Template
 	err error
 }
@@ -78,6 +80,37 @@ func (b *builder) add(id, typ string, props map[string]any, opts ...func(*cfn.Re
 	if err := b.t.Add(id, r); err != nil && b.err == nil {
 		b.err = err
 	}
+}
+
+// modelName returns the name of a model resource, the suffix being the EnvironmentSuffix
+// parameter.
+func modelName(r blueprint.Resource) cfn.Fn { return name(r.Kind, r.Purpose) }
+
+// condition returns the template condition that decides a model option.
+func (b *builder) condition(o blueprint.Option) string {
+	c, ok := optionConditions[o]
+	if !ok {
+		b.fail("cfnstack: option %q has no template condition", o)
+	}
+	return c
+}
+
+// optionConditions are the template conditions that decide the model's options at deploy time.
+var optionConditions = map[blueprint.Option]string{
+	blueprint.WithNATPerAZ:           CondNATPerAZ,
+	blueprint.WithInterfaceEndpoints: CondCreateInterfaceEndpoints,
+	blueprint.WithCertificate:        CondHasCertificate,
+	blueprint.WithWebACL:             CondHasWebACL,
+	blueprint.WithAlertEmail:         CondHasAlertEmail,
+	blueprint.WithImage:              CondHasImage,
+}
+
+// when makes a resource exist under a model option (always, for blueprint.Always).
+func (b *builder) when(o blueprint.Option) func(*cfn.Resource) {
+	if o == blueprint.Always {
+		return func(*cfn.Resource) {}
+	}
+	return when(b.condition(o))
 }
 
 // when makes a resource conditional.
@@ -130,15 +163,6 @@ func az(index int) any {
 	return cfn.If(CondDefaultAZs,
 		cfn.Select(index, cfn.GetAZs("")),
 		cfn.Select(index, cfn.Split(",", cfn.Ref(ParamAvailabilityZones))))
-}
-
-// azIDs returns "Prefix1", "Prefix2", "Prefix3".
-func azIDs(prefix string) []string {
-	ids := make([]string, blueprint.AZCount)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("%s%d", prefix, i+1)
-	}
-	return ids
 }
 
 // refs returns a Ref for each ID.

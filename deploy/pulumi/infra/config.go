@@ -110,6 +110,24 @@ func (c Config) HasImage() bool { return c.Image != "" || c.ImageTag != "" }
 // HTTPS reports whether the load balancer terminates TLS.
 func (c Config) HTTPS() bool { return c.CertificateARN != "" }
 
+// Choices are the model's options this configuration takes (blueprint.Option).
+func (c Config) Choices() blueprint.Choices {
+	return blueprint.Choices{
+		blueprint.WithNATPerAZ:           c.NATMode != blueprint.NATSingle,
+		blueprint.WithInterfaceEndpoints: c.InterfaceEndpoints,
+		blueprint.WithCertificate:        c.HTTPS(),
+		blueprint.WithWebACL:             c.WebACLARN != "",
+		blueprint.WithAlertEmail:         c.AlertEmail != "",
+		blueprint.WithImage:              c.HasImage(),
+	}
+}
+
+// Has reports whether this configuration takes a model option.
+func (c Config) Has(o blueprint.Option) bool { return c.Choices().Has(o) }
+
+// ModelName returns a model resource's name in this stack.
+func (c Config) ModelName(r blueprint.Resource) string { return r.Name(c.Suffix) }
+
 // DefaultConfig returns the configuration with every default for an environment, the suffix
 // and API keys given. It does not validate.
 func DefaultConfig(suffix string, env blueprint.Environment, apiKeys string) Config {

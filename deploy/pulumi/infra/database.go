@@ -31,25 +31,20 @@ func NewDatabase(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypt
 	if err != nil {
 		return nil, err
 	}
-	clusterID := cfg.Name("db", blueprint.Project)
+	m := blueprint.Model().Database
+	clusterID := cfg.ModelName(m.Cluster)
 
 	// The stack owns the exported log group (RDS would create it without retention otherwise),
 	// so it must exist before the cluster starts writing.
-	logName := logs.DBLogGroup
-	d.LogGroup, err = cloudwatch.NewLogGroup(ctx, cfg.Name("log", "db"), &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String(logName),
-		RetentionInDays: pulumi.Int(cfg.LogRetentionDays),
-		KmsKeyId:        logs.Key.Arn,
-		Tags:            tags(cfg, logName),
-	}, parent)
+	d.LogGroup, err = newLogGroup(ctx, cfg, logs, m.LogGroup, parent)
 	if err != nil {
 		return nil, err
 	}
 
-	subnetGroupName := cfg.Name("dbsubnets", blueprint.Project)
+	subnetGroupName := cfg.ModelName(m.SubnetGroup)
 	isolated := pulumi.StringArray{}
-	for _, s := range net.IsolatedSubnets {
-		isolated = append(isolated, s.ID())
+	for _, id := range blueprint.Model().Network.SubnetIDs(m.Subnets) {
+		isolated = append(isolated, net.subnets[id].ID())
 	}
 	subnetGroup, err := rds.NewSubnetGroup(ctx, subnetGroupName, &rds.SubnetGroupArgs{
 		Name:        pulumi.String(subnetGroupName),
@@ -61,12 +56,12 @@ func NewDatabase(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypt
 		return nil, err
 	}
 
-	paramGroupName := cfg.Name("dbparams", blueprint.Project)
+	paramGroupName := cfg.ModelName(m.ParameterGroup)
 	params := rds.ClusterParameterGroupParameterArray{}
-	for _, k := range slices.Sorted(maps.Keys(blueprint.DBClusterParameters)) {
+	for _, k := range slices.Sorted(maps.Keys(m.Parameters)) {
 		params = append(params, rds.ClusterParameterGroupParameterArgs{
 			Name:  pulumi.String(k),
-			Value: pulumi.String(blueprint.DBClusterParameters[k]),
+			Value: pulumi.String(m.Parameters[k]),
 		})
 	}
 	paramGroup, err := rds.NewClusterParameterGroup(ctx, paramGroupName, &rds.ClusterParameterGroupArgs{
@@ -81,31 +76,32 @@ func NewDatabase(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypt
 	}
 
 	d.Cluster, err = rds.NewCluster(ctx, clusterID, &rds.ClusterArgs{
-		ClusterIdentifier:            pulumi.String(clusterID),
-		Engine:                       pulumi.String(blueprint.DBEngine),
-		EngineMode:                   pulumi.String("provisioned"),
-		EngineVersion:                pulumi.String(cfg.DBEngineVersion),
-		AllowMajorVersionUpgrade:     pulumi.Bool(false),
-		DatabaseName:                 pulumi.String(blueprint.DBName),
-		MasterUsername:               pulumi.String(blueprint.DBMasterUsername),
-		ManageMasterUserPassword:     pulumi.Bool(true),
-		Port:                         pulumi.Int(blueprint.DBPort),
-		DbSubnetGroupName:            subnetGroup.Name,
-		VpcSecurityGroupIds:          pulumi.StringArray{net.DBSecurityGroup.ID()},
-		DbClusterParameterGroupName:  paramGroup.Name,
-		StorageEncrypted:             pulumi.Bool(true),
-		BackupRetentionPeriod:        pulumi.Int(cfg.DBBackupRetentionDays),
-		PreferredBackupWindow:        pulumi.String(blueprint.DBPreferredBackupWindow),
-		PreferredMaintenanceWindow:   pulumi.String(blueprint.DBMaintenanceWindow),
-		CopyTagsToSnapshot:           pulumi.Bool(true),
-		EnabledCloudwatchLogsExports: pulumi.StringArray{pulumi.String("postgresql")},
+		ClusterIdentifier:                pulumi.String(clusterID),
+		Engine:                           pulumi.String(blueprint.DBEngine),
+		EngineMode:                       pulumi.String("provisioned"),
+		EngineVersion:                    pulumi.String(cfg.DBEngineVersion),
+		AllowMajorVersionUpgrade:         pulumi.Bool(false),
+		DatabaseName:                     pulumi.String(blueprint.DBName),
+		MasterUsername:                   pulumi.String(blueprint.DBMasterUsername),
+		ManageMasterUserPassword:         pulumi.Bool(m.ManagedPassword),
+		Port:                             pulumi.Int(blueprint.DBPort),
+		DbSubnetGroupName:                subnetGroup.Name,
+		VpcSecurityGroupIds:              pulumi.StringArray{net.securityGroups[m.SecurityGroup].ID()},
+		DbClusterParameterGroupName:      paramGroup.Name,
+		StorageEncrypted:                 pulumi.Bool(m.Encrypted),
+		IamDatabaseAuthenticationEnabled: pulumi.Bool(m.IAMAuthentication),
+		BackupRetentionPeriod:            pulumi.Int(cfg.DBBackupRetentionDays),
+		PreferredBackupWindow:            pulumi.String(blueprint.DBPreferredBackupWindow),
+		PreferredMaintenanceWindow:       pulumi.String(blueprint.DBMaintenanceWindow),
+		CopyTagsToSnapshot:               pulumi.Bool(m.CopyTagsToSnapshot),
+		EnabledCloudwatchLogsExports:     pulumi.ToStringArray(m.LogExports),
 		Serverlessv2ScalingConfiguration: &rds.ClusterServerlessv2ScalingConfigurationArgs{
 			MinCapacity: pulumi.Float64(cfg.DBMinACU),
 			MaxCapacity: pulumi.Float64(cfg.DBMaxACU),
 		},
 		// Destroyable by design: the stack is rebuilt from code and backups, not kept.
 		SkipFinalSnapshot:  pulumi.Bool(true),
-		DeletionProtection: pulumi.Bool(false),
+		DeletionProtection: pulumi.Bool(m.DeletionProtection),
 		Tags:               tags(cfg, clusterID),
 	}, parent, pulumi.DependsOn([]pulumi.Resource{d.LogGroup}),
 		// Automatic minor upgrades move the running version past the configured one; a later
@@ -115,30 +111,33 @@ func NewDatabase(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypt
 		return nil, err
 	}
 
-	instance := func(purpose string, az string, tier int, deps ...pulumi.Resource) (*rds.ClusterInstance, error) {
-		name := cfg.Name("db", purpose)
-		return rds.NewClusterInstance(ctx, name, &rds.ClusterInstanceArgs{
+	instances := map[string]*rds.ClusterInstance{}
+	for _, inst := range m.Instances {
+		var deps []pulumi.Resource
+		if inst.After != "" {
+			deps = append(deps, instances[inst.After])
+		}
+		name := cfg.ModelName(inst.Resource)
+		ci, err := rds.NewClusterInstance(ctx, name, &rds.ClusterInstanceArgs{
 			Identifier:                         pulumi.String(name),
 			ClusterIdentifier:                  d.Cluster.ID(),
 			InstanceClass:                      pulumi.String(blueprint.DBInstanceClass),
 			Engine:                             rds.EngineType(blueprint.DBEngine),
 			EngineVersion:                      pulumi.String(cfg.DBEngineVersion),
-			AvailabilityZone:                   pulumi.String(az),
-			PubliclyAccessible:                 pulumi.Bool(false),
-			PromotionTier:                      pulumi.Int(tier),
+			AvailabilityZone:                   pulumi.String(net.AZs[inst.AZ]),
+			PubliclyAccessible:                 pulumi.Bool(m.PubliclyAccessible),
+			PromotionTier:                      pulumi.Int(inst.PromotionTier),
 			PerformanceInsightsEnabled:         pulumi.Bool(true),
 			PerformanceInsightsRetentionPeriod: pulumi.Int(blueprint.DBPerformanceInsightsTTL),
 			AutoMinorVersionUpgrade:            pulumi.Bool(true),
 			Tags:                               tags(cfg, name),
 		}, parent, pulumi.DependsOn(deps), pulumi.IgnoreChanges([]string{"engineVersion"}))
+		if err != nil {
+			return nil, err
+		}
+		instances[inst.ID] = ci
 	}
-	// The writer is the first instance; the reader waits for it, in another AZ.
-	if d.Writer, err = instance("writer", net.AZs[0], 0); err != nil {
-		return nil, err
-	}
-	if d.Reader, err = instance("reader", net.AZs[1], 1, d.Writer); err != nil {
-		return nil, err
-	}
+	d.Writer, d.Reader = instances[blueprint.IDDBWriter], instances[blueprint.IDDBReader]
 	d.SecretARN = d.Cluster.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
 
 	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{

@@ -327,3 +327,29 @@ func TestDeployReplaceableWithoutFixedNames(t *testing.T) {
 		}
 	})
 }
+
+// TestDeployMovedResourcesKeepTheirURNs: the registry's and the load balancer's resources were
+// children of the Service component; split into their own components they carry an alias to
+// the old parent, or the next pulumi up would replace the ALB (a new DNS name) and the
+// repository (emptied: ForceDelete).
+func TestDeployMovedResourcesKeepTheirURNs(t *testing.T) {
+	r := runStack(t, fullConfig())
+	oldParent := "catalog:infra:Service::component-service-" + r.cfg.Suffix
+	moved := 0
+	for _, x := range r.resources {
+		if !strings.Contains(x.Parent, "catalog:infra:Registry") && !strings.Contains(x.Parent, "catalog:infra:LoadBalancer") {
+			continue
+		}
+		moved++
+		found := false
+		for _, a := range x.AliasParents {
+			found = found || strings.Contains(a, oldParent)
+		}
+		if !found {
+			t.Errorf("%s %s moved out of the Service component without an alias to it (aliases %q)", x.Type, x.Name, x.AliasParents)
+		}
+	}
+	if moved < 6 {
+		t.Errorf("%d resources under Registry and LoadBalancer, want the repository, its lifecycle policy, the ALB, the target group, two listeners and the WAF association", moved)
+	}
+}

@@ -3,7 +3,11 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
+	"github.com/acme/catalog/internal/blueprint"
+
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -52,9 +56,82 @@ func policyDocument(stmts ...statement) pulumi.StringOutput {
 	}).(pulumi.StringOutput)
 }
 
-// ecsTrustPolicy lets ECS tasks of this account and region assume a role, and no one else's
-// (the conditions guard against the confused deputy).
-func ecsTrustPolicy(account, region string) string {
-	return fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole",`+
-		`"Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:ecs:%s:%s:*"},"StringEquals":{"aws:SourceAccount":%q}}}]}`, region, account, account)
+// roles renders blueprint.IAM: the execution role and the task role, each with its inline
+// policy naming the exact resources.
+//
+// Translation: the model's API-key secret is a SecureString parameter in this stack
+// (blueprint.Config), so reading it is ssm:GetParameters, granted in the statement that reads
+// the other parameters rather than with secretsmanager:GetSecretValue.
+func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, reg *Registry, db *Database, settings *Settings, parent pulumi.ResourceOption) error {
+	m := blueprint.Model().IAM
+	arns := map[string]pulumi.StringOutput{
+		blueprint.IDRepository:        reg.Repository.Arn,
+		blueprint.IDAppLogGroup:       pulumi.Sprintf("%s:log-stream:*", s.LogGroup.Arn),
+		blueprint.IDDBSecret:          db.SecretARN,
+		blueprint.IDDBHostParameter:   settings.DBHost.Arn,
+		blueprint.IDDBReaderHostParam: settings.DBReaderHost.Arn,
+		blueprint.IDDBPortParameter:   settings.DBPort.Arn,
+		blueprint.IDDBNameParameter:   settings.DBName.Arn,
+	}
+	trust, err := json.Marshal(expand(m.TrustPolicy, cfg, net))
+	if err != nil {
+		return err
+	}
+	for _, r := range m.Roles() {
+		var stmts []statement
+		for _, st := range r.Statements {
+			out := statement{Sid: st.Sid, Actions: st.Actions}
+			for _, v := range st.Resources {
+				switch {
+				case v.Ref == "" && v.Text == "*":
+					out.Resources = append(out.Resources, pulumi.String("*"))
+				case v.Ref == blueprint.IDAPIKeySecret:
+					continue // granted with the parameters, below
+				default:
+					arn, ok := arns[v.Ref]
+					if !ok {
+						return fmt.Errorf("role %s, statement %s: no ARN for %s", r.ID, st.Sid, v.Ref)
+					}
+					out.Resources = append(out.Resources, arn)
+				}
+			}
+			if slices.Contains(st.Actions, "ssm:GetParameters") && slices.ContainsFunc(r.Statements, readsAPIKeys) {
+				out.Resources = append(out.Resources, settings.APIKeys.Arn)
+			}
+			if len(out.Resources) == 0 {
+				continue // it granted only what this stack grants elsewhere
+			}
+			stmts = append(stmts, out)
+		}
+		name := cfg.ModelName(r.Resource)
+		role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+			Name:             pulumi.String(name),
+			Description:      pulumi.String(r.Description),
+			AssumeRolePolicy: pulumi.String(string(trust)),
+			Tags:             tags(cfg, name),
+		}, parent)
+		if err != nil {
+			return err
+		}
+		policyName := cfg.ModelName(r.Policy)
+		if _, err = iam.NewRolePolicy(ctx, policyName, &iam.RolePolicyArgs{
+			Name:   pulumi.String(policyName),
+			Role:   role.ID(),
+			Policy: policyDocument(stmts...),
+		}, parent); err != nil {
+			return err
+		}
+		switch r.ID {
+		case blueprint.IDExecutionRole:
+			s.ExecutionRole = role
+		case blueprint.IDTaskRole:
+			s.TaskRole = role
+		}
+	}
+	return nil
+}
+
+// readsAPIKeys reports whether a statement grants the API-key secret.
+func readsAPIKeys(st blueprint.Statement) bool {
+	return slices.ContainsFunc(st.Resources, func(v blueprint.Value) bool { return v.Ref == blueprint.IDAPIKeySecret })
 }

@@ -42,6 +42,8 @@ type res struct {
 	Parent  string
 	// Deps are the URNs the resource depends on.
 	Deps []string
+	// AliasParents are the parent URNs of the resource's aliases (its former parents).
+	AliasParents []string
 }
 
 // str returns a string input at a dotted path ("healthCheck.path"), or "".
@@ -138,6 +140,14 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Ignore = rpc.GetIgnoreChanges()
 		r.Parent = rpc.GetParent()
 		r.Deps = rpc.GetDependencies()
+		for _, a := range rpc.GetAliases() {
+			if spec := a.GetSpec(); spec != nil {
+				r.AliasParents = append(r.AliasParents, spec.GetParentUrn())
+			}
+		}
+		for _, u := range rpc.GetAliasURNs() {
+			r.AliasParents = append(r.AliasParents, u)
+		}
 	}
 	r.ID = args.Name + "-id"
 	if !args.Custom {

@@ -2,18 +2,16 @@ package infra
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ec2"
-	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Network is the VPC: three tiers of subnets over three AZs, the internet gateway, NAT
-// gateways, routes, the S3 gateway endpoint, optional interface endpoints and the security
-// groups of the ALB -> tasks -> database chain.
+// Network renders blueprint.Network: the VPC, three tiers of subnets over three AZs, the
+// internet gateway, NAT gateways, routes, the S3 gateway endpoint, optional interface endpoints
+// and the security groups of the ALB -> tasks -> database chain (securitygroups.go).
 type Network struct {
 	pulumi.ResourceState
 
@@ -32,6 +30,12 @@ type Network struct {
 	DBSecurityGroup   *ec2.SecurityGroup
 	// EndpointSecurityGroup is nil unless interface endpoints are enabled.
 	EndpointSecurityGroup *ec2.SecurityGroup
+
+	// The model's resources by ID, for the rest of the network to refer to.
+	igw            *ec2.InternetGateway
+	subnets        map[string]*ec2.Subnet
+	natGateways    map[string]*ec2.NatGateway
+	securityGroups map[string]*ec2.SecurityGroup
 }
 
 // SubnetIDs returns the subnets' IDs as one array output.
@@ -45,11 +49,33 @@ func SubnetIDs(subnets []*ec2.Subnet) pulumi.StringArrayOutput {
 
 // NewNetwork makes the network.
 func NewNetwork(ctx *pulumi.Context, cfg Config, opts ...pulumi.ResourceOption) (*Network, error) {
-	n := &Network{}
+	n := &Network{subnets: map[string]*ec2.Subnet{}, natGateways: map[string]*ec2.NatGateway{}, securityGroups: map[string]*ec2.SecurityGroup{}}
 	parent, err := newComponent(ctx, cfg, "Network", "network", n, opts...)
 	if err != nil {
 		return nil, err
 	}
+	if err := n.locate(ctx); err != nil {
+		return nil, err
+	}
+	m := blueprint.Model().Network
+	steps := []func(*pulumi.Context, Config, blueprint.Network, pulumi.ResourceOption) error{
+		n.vpc, n.gateways, n.routeTables, n.securityGroupsAndRules, n.endpoints,
+	}
+	for _, step := range steps {
+		if err := step(ctx, cfg, m, parent); err != nil {
+			return nil, err
+		}
+	}
+	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{
+		"vpcId":             n.VPC.ID(),
+		"publicSubnetIds":   SubnetIDs(n.PublicSubnets),
+		"privateSubnetIds":  SubnetIDs(n.PrivateSubnets),
+		"isolatedSubnetIds": SubnetIDs(n.IsolatedSubnets),
+	})
+}
+
+// locate reads the region, the account and the zones from the provider.
+func (n *Network) locate(ctx *pulumi.Context) error {
 	// Only ordinary zones: opted-in Local and Wavelength Zones are "available" too, sort first
 	// ("us-east-1-bos-1a" < "us-east-1a"), and lack RDS and NAT gateways.
 	azs, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{
@@ -60,298 +86,155 @@ func NewNetwork(ctx *pulumi.Context, cfg Config, opts ...pulumi.ResourceOption) 
 		},
 	}, pulumi.Parent(n))
 	if err != nil {
-		return nil, fmt.Errorf("listing availability zones: %w", err)
+		return fmt.Errorf("listing availability zones: %w", err)
 	}
 	if len(azs.Names) < blueprint.AZCount {
-		return nil, fmt.Errorf("the region has %d available zones, the architecture needs %d", len(azs.Names), blueprint.AZCount)
+		return fmt.Errorf("the region has %d available zones, the architecture needs %d", len(azs.Names), blueprint.AZCount)
 	}
 	n.AZs = azs.Names[:blueprint.AZCount]
-
-	vpcName := cfg.Name("vpc", blueprint.Project)
-	n.VPC, err = ec2.NewVpc(ctx, vpcName, &ec2.VpcArgs{
-		CidrBlock:          pulumi.String(blueprint.VPCCIDR),
-		EnableDnsHostnames: pulumi.Bool(true),
-		EnableDnsSupport:   pulumi.Bool(true),
-		Tags:               tags(cfg, vpcName),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	igwName := cfg.Name("igw", blueprint.Project)
-	igw, err := ec2.NewInternetGateway(ctx, igwName, &ec2.InternetGatewayArgs{
-		VpcId: n.VPC.ID(),
-		Tags:  tags(cfg, igwName),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-
-	subnets := func(tier string, cidrs [blueprint.AZCount]string) ([]*ec2.Subnet, error) {
-		var out []*ec2.Subnet
-		for i, cidr := range cidrs {
-			name := cfg.Name("subnet", fmt.Sprintf("%s-%d", tier, i+1))
-			s, err := ec2.NewSubnet(ctx, name, &ec2.SubnetArgs{
-				VpcId:               n.VPC.ID(),
-				CidrBlock:           pulumi.String(cidr),
-				AvailabilityZone:    pulumi.String(n.AZs[i]),
-				MapPublicIpOnLaunch: pulumi.Bool(false), // only the ALB and NAT gateways live in public subnets, on their own addresses
-				Tags:                tags(cfg, name),
-			}, parent)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	}
-	if n.PublicSubnets, err = subnets("public", blueprint.PublicSubnetCIDRs); err != nil {
-		return nil, err
-	}
-	if n.PrivateSubnets, err = subnets("private", blueprint.PrivateSubnetCIDRs); err != nil {
-		return nil, err
-	}
-	if n.IsolatedSubnets, err = subnets("isolated", blueprint.IsolatedSubnetCIDRs); err != nil {
-		return nil, err
-	}
-
-	routeTable := func(purpose string) (*ec2.RouteTable, error) {
-		name := cfg.Name("rt", purpose)
-		return ec2.NewRouteTable(ctx, name, &ec2.RouteTableArgs{VpcId: n.VPC.ID(), Tags: tags(cfg, name)}, parent)
-	}
-	// associate attaches subnets (numbered from first) of a tier to a route table.
-	associate := func(rt *ec2.RouteTable, subnets []*ec2.Subnet, tier string, first int) error {
-		for i, s := range subnets {
-			_, err := ec2.NewRouteTableAssociation(ctx, cfg.Name("rta", fmt.Sprintf("%s-%d", tier, first+i)), &ec2.RouteTableAssociationArgs{
-				RouteTableId: rt.ID(),
-				SubnetId:     s.ID(),
-			}, parent)
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-
-	// Public tier: one route table with the default route to the internet gateway.
-	publicRT, err := routeTable("public")
-	if err != nil {
-		return nil, err
-	}
-	if _, err := ec2.NewRoute(ctx, cfg.Name("route", "public-internet"), &ec2.RouteArgs{
-		RouteTableId:         publicRT.ID(),
-		DestinationCidrBlock: pulumi.String("0.0.0.0/0"),
-		GatewayId:            igw.ID(),
-	}, parent); err != nil {
-		return nil, err
-	}
-	if err := associate(publicRT, n.PublicSubnets, "public", 1); err != nil {
-		return nil, err
-	}
-
-	// NAT gateways: one per AZ, or one in the first AZ when cheap matters more than an AZ outage.
-	natCount := blueprint.AZCount
-	if cfg.NATMode == blueprint.NATSingle {
-		natCount = 1
-	}
-	for i := range natCount {
-		eipName := cfg.Name("eip", fmt.Sprintf("nat-%d", i+1))
-		eip, err := ec2.NewEip(ctx, eipName, &ec2.EipArgs{Domain: pulumi.String("vpc"), Tags: tags(cfg, eipName)}, parent)
-		if err != nil {
-			return nil, err
-		}
-		natName := cfg.Name("nat", fmt.Sprintf("%d", i+1))
-		nat, err := ec2.NewNatGateway(ctx, natName, &ec2.NatGatewayArgs{
-			AllocationId: eip.ID(),
-			SubnetId:     n.PublicSubnets[i].ID(),
-			Tags:         tags(cfg, natName),
-		}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
-		if err != nil {
-			return nil, err
-		}
-		n.NATGateways = append(n.NATGateways, nat)
-	}
-
-	// Private tier: a route table per AZ, each to its AZ's NAT gateway (or the single one).
-	var privateRTs []*ec2.RouteTable
-	for i, s := range n.PrivateSubnets {
-		rt, err := routeTable(fmt.Sprintf("private-%d", i+1))
-		if err != nil {
-			return nil, err
-		}
-		nat := n.NATGateways[min(i, len(n.NATGateways)-1)]
-		if _, err := ec2.NewRoute(ctx, cfg.Name("route", fmt.Sprintf("private-%d-nat", i+1)), &ec2.RouteArgs{
-			RouteTableId:         rt.ID(),
-			DestinationCidrBlock: pulumi.String("0.0.0.0/0"),
-			NatGatewayId:         nat.ID(),
-		}, parent); err != nil {
-			return nil, err
-		}
-		if err := associate(rt, []*ec2.Subnet{s}, "private", i+1); err != nil {
-			return nil, err
-		}
-		privateRTs = append(privateRTs, rt)
-	}
-
-	// Isolated tier: no route out of the VPC at all.
-	isolatedRT, err := routeTable("isolated")
-	if err != nil {
-		return nil, err
-	}
-	if err := associate(isolatedRT, n.IsolatedSubnets, "isolated", 1); err != nil {
-		return nil, err
-	}
-
-	// The S3 gateway endpoint is free and carries ECR's image layers off the NAT gateways.
-	s3Name := cfg.Name("vpce", "s3")
-	rtIDs := pulumi.StringArray{}
-	for _, rt := range privateRTs {
-		rtIDs = append(rtIDs, rt.ID())
-	}
 	region, err := aws.GetRegion(ctx, nil, pulumi.Parent(n))
 	if err != nil {
-		return nil, fmt.Errorf("reading the region: %w", err)
+		return fmt.Errorf("reading the region: %w", err)
 	}
 	n.Region = region.Region
 	id, err := aws.GetCallerIdentity(ctx, nil, pulumi.Parent(n))
 	if err != nil {
-		return nil, fmt.Errorf("reading the account: %w", err)
+		return fmt.Errorf("reading the account: %w", err)
 	}
 	n.Account = id.AccountId
-	if _, err := ec2.NewVpcEndpoint(ctx, s3Name, &ec2.VpcEndpointArgs{
-		VpcId:           n.VPC.ID(),
-		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", region.Region),
-		VpcEndpointType: pulumi.String("Gateway"),
-		RouteTableIds:   rtIDs,
-		Tags:            tags(cfg, s3Name),
-	}, parent); err != nil {
-		return nil, err
-	}
+	return nil
+}
 
-	if err := n.securityGroups(ctx, cfg, parent); err != nil {
-		return nil, err
+// vpc makes the VPC, the internet gateway and the subnets.
+func (n *Network) vpc(ctx *pulumi.Context, cfg Config, m blueprint.Network, parent pulumi.ResourceOption) error {
+	var err error
+	n.VPC, err = ec2.NewVpc(ctx, cfg.ModelName(m.VPC), &ec2.VpcArgs{
+		CidrBlock:          pulumi.String(blueprint.VPCCIDR),
+		EnableDnsHostnames: pulumi.Bool(true), // interface endpoints' private DNS needs both
+		EnableDnsSupport:   pulumi.Bool(true),
+		Tags:               tags(cfg, cfg.ModelName(m.VPC)),
+	}, parent)
+	if err != nil {
+		return err
 	}
-
-	if cfg.InterfaceEndpoints {
-		privateIDs := pulumi.StringArray{}
-		for _, s := range n.PrivateSubnets {
-			privateIDs = append(privateIDs, s.ID())
+	for _, s := range m.Subnets {
+		name := cfg.ModelName(s.Resource)
+		sn, err := ec2.NewSubnet(ctx, name, &ec2.SubnetArgs{
+			VpcId:               n.VPC.ID(),
+			CidrBlock:           pulumi.String(s.CIDR),
+			AvailabilityZone:    pulumi.String(n.AZs[s.AZ]),
+			MapPublicIpOnLaunch: pulumi.Bool(false), // only the ALB and NAT gateways live in public subnets, on their own addresses
+			Tags:                tags(cfg, name),
+		}, parent)
+		if err != nil {
+			return err
 		}
-		for _, svc := range blueprint.InterfaceEndpointServices {
-			name := cfg.Name("vpce", endpointPurpose(svc))
-			if _, err := ec2.NewVpcEndpoint(ctx, name, &ec2.VpcEndpointArgs{
-				VpcId:             n.VPC.ID(),
-				ServiceName:       pulumi.Sprintf("com.amazonaws.%s.%s", region.Region, svc),
-				VpcEndpointType:   pulumi.String("Interface"),
-				PrivateDnsEnabled: pulumi.Bool(true),
-				SubnetIds:         privateIDs,
-				SecurityGroupIds:  pulumi.StringArray{n.EndpointSecurityGroup.ID()},
-				Tags:              tags(cfg, name),
+		n.subnets[s.ID] = sn
+		switch s.Tier {
+		case blueprint.TierPublic:
+			n.PublicSubnets = append(n.PublicSubnets, sn)
+		case blueprint.TierPrivate:
+			n.PrivateSubnets = append(n.PrivateSubnets, sn)
+		case blueprint.TierIsolated:
+			n.IsolatedSubnets = append(n.IsolatedSubnets, sn)
+		}
+	}
+	return nil
+}
+
+// gateways makes the internet gateway and the NAT gateways the configuration takes, with their addresses.
+func (n *Network) gateways(ctx *pulumi.Context, cfg Config, m blueprint.Network, parent pulumi.ResourceOption) error {
+	igw, err := ec2.NewInternetGateway(ctx, cfg.ModelName(m.InternetGateway), &ec2.InternetGatewayArgs{
+		VpcId: n.VPC.ID(),
+		Tags:  tags(cfg, cfg.ModelName(m.InternetGateway)),
+	}, parent)
+	if err != nil {
+		return err
+	}
+	n.igw = igw
+	for _, g := range m.PresentNATGateways(cfg.Choices()) {
+		eip, err := ec2.NewEip(ctx, cfg.ModelName(g.EIP), &ec2.EipArgs{Domain: pulumi.String("vpc"), Tags: tags(cfg, cfg.ModelName(g.EIP))}, parent)
+		if err != nil {
+			return err
+		}
+		nat, err := ec2.NewNatGateway(ctx, cfg.ModelName(g.Resource), &ec2.NatGatewayArgs{
+			AllocationId: eip.ID(),
+			SubnetId:     n.subnets[g.Subnet].ID(),
+			Tags:         tags(cfg, cfg.ModelName(g.Resource)),
+		}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
+		if err != nil {
+			return err
+		}
+		n.natGateways[g.ID] = nat
+		n.NATGateways = append(n.NATGateways, nat)
+	}
+	return nil
+}
+
+// routeTables makes the route tables, their default routes and subnet associations, and the
+// S3 gateway endpoint on the private tables (free; it carries ECR's image layers off NAT).
+func (n *Network) routeTables(ctx *pulumi.Context, cfg Config, m blueprint.Network, parent pulumi.ResourceOption) error {
+	private := pulumi.StringArray{}
+	for _, rt := range m.RouteTables {
+		name := cfg.ModelName(rt.Resource)
+		table, err := ec2.NewRouteTable(ctx, name, &ec2.RouteTableArgs{VpcId: n.VPC.ID(), Tags: tags(cfg, name)}, parent)
+		if err != nil {
+			return err
+		}
+		if rt.Tier == blueprint.TierPrivate {
+			private = append(private, table.ID())
+		}
+		if rt.DefaultRoute.ID != "" {
+			args := &ec2.RouteArgs{RouteTableId: table.ID(), DestinationCidrBlock: pulumi.String(blueprint.AnyIPv4)}
+			if rt.ToInternetGateway {
+				args.GatewayId = n.igw.ID()
+			} else {
+				args.NatGatewayId = n.natGateways[m.RouteNAT(rt, cfg.Choices()).ID].ID()
+			}
+			if _, err := ec2.NewRoute(ctx, cfg.ModelName(rt.DefaultRoute), args, parent); err != nil {
+				return err
+			}
+		}
+		for _, id := range rt.Subnets {
+			s, _ := m.Subnet(id)
+			if _, err := ec2.NewRouteTableAssociation(ctx, cfg.Name("rta", s.Purpose), &ec2.RouteTableAssociationArgs{
+				RouteTableId: table.ID(),
+				SubnetId:     n.subnets[id].ID(),
 			}, parent); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-
-	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{
-		"vpcId":             n.VPC.ID(),
-		"publicSubnetIds":   SubnetIDs(n.PublicSubnets),
-		"privateSubnetIds":  SubnetIDs(n.PrivateSubnets),
-		"isolatedSubnetIds": SubnetIDs(n.IsolatedSubnets),
-	})
+	_, err := ec2.NewVpcEndpoint(ctx, cfg.ModelName(m.S3Endpoint), &ec2.VpcEndpointArgs{
+		VpcId:           n.VPC.ID(),
+		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", n.Region),
+		VpcEndpointType: pulumi.String("Gateway"),
+		RouteTableIds:   private,
+		Tags:            tags(cfg, cfg.ModelName(m.S3Endpoint)),
+	}, parent)
+	return err
 }
 
-// endpointPurpose turns an endpoint service ("ecr.api") into a name part ("ecr-api").
-func endpointPurpose(service string) string { return strings.ReplaceAll(service, ".", "-") }
-
-// securityGroups makes the chain internet -> ALB (80, 443) -> tasks (AppPort) -> database
-// (DBPort), each hop allowed from the previous group only, plus the endpoints' group when
-// interface endpoints are on. Rules are separate resources so each one is visible and
-// testable; groups made this way start with no egress at all.
-func (n *Network) securityGroups(ctx *pulumi.Context, cfg Config, parent pulumi.ResourceOption) error {
-	// Groups are named secgrp-{purpose}-{suffix}-<random>: EC2 refuses names starting with
-	// "sg-", and a unique name lets Pulumi create a replacement before deleting the group in use.
-	group := func(purpose, description string) (*ec2.SecurityGroup, error) {
-		name := cfg.Name(blueprint.SecurityGroupKind, purpose)
-		return ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
-			NamePrefix:  pulumi.String(name + "-"),
-			Description: pulumi.String(description),
-			VpcId:       n.VPC.ID(),
-			Tags:        tags(cfg, name),
-		}, parent)
+// endpoints makes the interface endpoints the configuration takes, in the private subnets.
+func (n *Network) endpoints(ctx *pulumi.Context, cfg Config, m blueprint.Network, parent pulumi.ResourceOption) error {
+	private := pulumi.StringArray{}
+	for _, s := range n.PrivateSubnets {
+		private = append(private, s.ID())
 	}
-	var err error
-	if n.ALBSecurityGroup, err = group("alb", "Catalog load balancer: HTTP and HTTPS from the internet"); err != nil {
-		return err
-	}
-	if n.TaskSecurityGroup, err = group("tasks", "Catalog tasks: the app port from the load balancer only"); err != nil {
-		return err
-	}
-	if n.DBSecurityGroup, err = group("db", "Catalog database: PostgreSQL from the tasks only"); err != nil {
-		return err
-	}
-	if cfg.InterfaceEndpoints {
-		if n.EndpointSecurityGroup, err = group("endpoints", "Catalog interface endpoints: HTTPS from the tasks only"); err != nil {
-			return err
+	for _, e := range m.Endpoints {
+		if !cfg.Has(e.When) {
+			continue
 		}
-	}
-
-	type rule struct {
-		purpose     string
-		group       *ec2.SecurityGroup
-		port        int
-		cidr        string
-		peer        *ec2.SecurityGroup
-		description string
-	}
-	ingress := []rule{
-		{"alb-http", n.ALBSecurityGroup, 80, "0.0.0.0/0", nil, "HTTP from the internet"},
-		{"alb-https", n.ALBSecurityGroup, 443, "0.0.0.0/0", nil, "HTTPS from the internet"},
-		{"tasks-app", n.TaskSecurityGroup, blueprint.AppPort, "", n.ALBSecurityGroup, "App port from the load balancer"},
-		{"db-postgres", n.DBSecurityGroup, blueprint.DBPort, "", n.TaskSecurityGroup, "PostgreSQL from the tasks"},
-	}
-	egress := []rule{
-		{"alb-to-tasks", n.ALBSecurityGroup, blueprint.AppPort, "", n.TaskSecurityGroup, "To the tasks' app port"},
-		{"tasks-https", n.TaskSecurityGroup, 443, "0.0.0.0/0", nil, "HTTPS to AWS APIs (ECR, logs, secrets) and S3"},
-		{"tasks-to-db", n.TaskSecurityGroup, blueprint.DBPort, "", n.DBSecurityGroup, "To the database"},
-	}
-	if n.EndpointSecurityGroup != nil {
-		ingress = append(ingress, rule{"endpoints-https", n.EndpointSecurityGroup, 443, "", n.TaskSecurityGroup, "HTTPS from the tasks"})
-	}
-	for _, r := range ingress {
-		name := cfg.Name("sgr", "in-"+r.purpose)
-		args := &vpc.SecurityGroupIngressRuleArgs{
-			SecurityGroupId: r.group.ID(),
-			IpProtocol:      pulumi.String("tcp"),
-			FromPort:        pulumi.Int(r.port),
-			ToPort:          pulumi.Int(r.port),
-			Description:     pulumi.String(r.description),
-			Tags:            tags(cfg, name),
-		}
-		if r.peer != nil {
-			args.ReferencedSecurityGroupId = r.peer.ID()
-		} else {
-			args.CidrIpv4 = pulumi.String(r.cidr)
-		}
-		if _, err := vpc.NewSecurityGroupIngressRule(ctx, name, args, parent); err != nil {
-			return err
-		}
-	}
-	for _, r := range egress {
-		name := cfg.Name("sgr", "out-"+r.purpose)
-		args := &vpc.SecurityGroupEgressRuleArgs{
-			SecurityGroupId: r.group.ID(),
-			IpProtocol:      pulumi.String("tcp"),
-			FromPort:        pulumi.Int(r.port),
-			ToPort:          pulumi.Int(r.port),
-			Description:     pulumi.String(r.description),
-			Tags:            tags(cfg, name),
-		}
-		if r.peer != nil {
-			args.ReferencedSecurityGroupId = r.peer.ID()
-		} else {
-			args.CidrIpv4 = pulumi.String(r.cidr)
-		}
-		if _, err := vpc.NewSecurityGroupEgressRule(ctx, name, args, parent); err != nil {
+		name := cfg.ModelName(e.Resource)
+		if _, err := ec2.NewVpcEndpoint(ctx, name, &ec2.VpcEndpointArgs{
+			VpcId:             n.VPC.ID(),
+			ServiceName:       pulumi.Sprintf("com.amazonaws.%s.%s", n.Region, e.Service),
+			VpcEndpointType:   pulumi.String("Interface"),
+			PrivateDnsEnabled: pulumi.Bool(true),
+			SubnetIds:         private,
+			SecurityGroupIds:  pulumi.StringArray{n.securityGroups[e.SecurityGroup].ID()},
+			Tags:              tags(cfg, name),
+		}, parent); err != nil {
 			return err
 		}
 	}

@@ -1,16 +1,35 @@
 package infra_test
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/acme/catalog/deploy/pulumi/parity"
+	"github.com/acme/catalog/internal/blueprint"
+	"github.com/acme/catalog/internal/cfn"
+	"github.com/acme/catalog/internal/stacksummary"
 )
 
 // templatePath is the CloudFormation template, relative to this package.
 const templatePath = "../../cloudformation/catalog.json"
+
+// loadTemplate reads the committed template; a missing one says how to make it.
+func loadTemplate(path string) (*cfn.Template, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("the CloudFormation template %s does not exist: generate it from the repository root with "+
+			"go run ./cmd/cfngen -o deploy/cloudformation/catalog.json (or refresh the golden file: go test ./internal/cfnstack -update)", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cfn.Parse(b)
+}
 
 // scenarios pair a Pulumi configuration with the template parameters that mean the same.
 var scenarios = []struct {
@@ -38,10 +57,10 @@ var scenarios = []struct {
 }
 
 // pulumiSummary runs the program under mocks and summarises what it registered.
-func pulumiSummary(t *testing.T, c configT) (parity.Summary, *run) {
+func pulumiSummary(t *testing.T, c configT) (stacksummary.Summary, *run) {
 	t.Helper()
 	r := runStack(t, c)
-	var resources []parity.Resource
+	var resources []stacksummary.PulumiResource
 	for _, x := range r.resources {
 		if !x.Custom {
 			continue
@@ -52,22 +71,22 @@ func pulumiSummary(t *testing.T, c configT) (parity.Summary, *run) {
 			in = maps.Clone(in)
 			in["arn"] = r.outputs["alarmTopicArn"]
 		}
-		resources = append(resources, parity.Resource{Type: x.Type, ID: x.ID, Inputs: in, IgnoreChanges: x.Ignore})
+		resources = append(resources, stacksummary.PulumiResource{Type: x.Type, ID: x.ID, Inputs: in, IgnoreChanges: x.Ignore})
 	}
-	s, err := parity.FromPulumi(resources, c.Suffix)
+	s, err := stacksummary.FromPulumi(resources, c.Suffix)
 	if err != nil {
 		t.Fatalf("summarising the Pulumi program: %v", err)
 	}
 	return s, r
 }
 
-func cfnSummary(t *testing.T, tmpl *parity.Template, params map[string]string, suffix string) parity.Summary {
+func cfnSummary(t *testing.T, tmpl *cfn.Template, params map[string]string, suffix string) stacksummary.Summary {
 	t.Helper()
-	e, err := tmpl.Evaluate(params)
+	e, err := cfn.Evaluate(tmpl, params)
 	if err != nil {
 		t.Fatalf("evaluating the template with %v: %v", params, err)
 	}
-	s, err := parity.FromTemplate(e, suffix)
+	s, err := stacksummary.FromTemplate(e, suffix)
 	if err != nil {
 		t.Fatalf("summarising the template: %v", err)
 	}
@@ -79,7 +98,7 @@ func cfnSummary(t *testing.T, tmpl *parity.Template, params map[string]string, s
 // differences are tabled in package parity) and the same key numbers, under the defaults and
 // with every option on. A missing template fails: the comparison is the point.
 func TestParityWithCloudFormation(t *testing.T) {
-	tmpl, err := parity.LoadTemplate(templatePath)
+	tmpl, err := loadTemplate(templatePath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,12 +107,12 @@ func TestParityWithCloudFormation(t *testing.T) {
 			c := sc.cfg()
 			p, r := pulumiSummary(t, c)
 			cf := cfnSummary(t, tmpl, sc.params(c), c.Suffix)
-			t.Logf("comparison (%s):\n%s", sc.name, parity.Table(p, cf))
-			for _, d := range parity.Compare(p, cf) {
+			t.Logf("comparison (%s):\n%s", sc.name, stacksummary.Table(p, cf))
+			for _, d := range stacksummary.Compare(p, cf) {
 				t.Errorf("%s", d)
 			}
 			// Every output the template exports has a Pulumi counterpart.
-			e, err := tmpl.Evaluate(sc.params(c))
+			e, err := cfn.Evaluate(tmpl, sc.params(c))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,13 +122,11 @@ func TestParityWithCloudFormation(t *testing.T) {
 					key = strings.ToLower(name[:1]) + name[1:]
 				}
 				// An output with a false condition (ServiceName in a bootstrap deploy) is absent.
-				if o, ok := tmpl.Outputs[name].(map[string]any); ok {
-					if cond, _ := o["Condition"].(string); !e.Present(&parity.TemplateResource{Condition: cond}) {
-						if _, ok := r.outputs[key]; ok {
-							t.Errorf("the template has no %s in this deploy; the Pulumi stack exports %s", name, key)
-						}
-						continue
+				if !e.Present(tmpl.Outputs[name].Condition) {
+					if _, ok := r.outputs[key]; ok {
+						t.Errorf("the template has no %s in this deploy; the Pulumi stack exports %s", name, key)
 					}
+					continue
 				}
 				if _, ok := r.outputs[key]; !ok {
 					t.Errorf("the template exports %s; the Pulumi stack has no output %s", name, key)
@@ -147,7 +164,7 @@ var outputAliases = map[string]string{
 // TestParityDetectsDifferences shows the comparison can fail: a changed number or a dropped
 // resource in the template each produce a difference naming it.
 func TestParityDetectsDifferences(t *testing.T) {
-	tmpl, err := parity.LoadTemplate(templatePath)
+	tmpl, err := loadTemplate(templatePath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,16 +174,16 @@ func TestParityDetectsDifferences(t *testing.T) {
 
 	for _, mutation := range []struct {
 		name, want string
-		mutate     func(*parity.Template)
+		mutate     func(*cfn.Template)
 	}{
-		{"scaling max raised", "scaling.bounds", func(t *parity.Template) {
+		{"scaling max raised", "Scaling.Bounds", func(t *cfn.Template) {
 			for _, r := range t.Resources {
 				if r.Type == "AWS::ApplicationAutoScaling::ScalableTarget" {
 					r.Properties["MaxCapacity"] = 11
 				}
 			}
 		}},
-		{"an alarm dropped", "count AWS::CloudWatch::Alarm", func(t *parity.Template) {
+		{"an alarm dropped", "Observability.Alarms", func(t *cfn.Template) {
 			for id, r := range t.Resources {
 				if r.Type == "AWS::CloudWatch::Alarm" {
 					delete(t.Resources, id)
@@ -174,7 +191,7 @@ func TestParityDetectsDifferences(t *testing.T) {
 				}
 			}
 		}},
-		{"health check path changed", "tg.healthCheck", func(t *parity.Template) {
+		{"health check path changed", "Edge.HealthCheck", func(t *cfn.Template) {
 			for _, r := range t.Resources {
 				if r.Type == "AWS::ElasticLoadBalancingV2::TargetGroup" {
 					r.Properties["HealthCheckPath"] = "/ready"
@@ -183,12 +200,12 @@ func TestParityDetectsDifferences(t *testing.T) {
 		}},
 	} {
 		t.Run(mutation.name, func(t *testing.T) {
-			mutated, err := parity.LoadTemplate(templatePath) // a fresh copy to change
+			mutated, err := loadTemplate(templatePath) // a fresh copy to change
 			if err != nil {
 				t.Fatal(err)
 			}
 			mutation.mutate(mutated)
-			diffs := parity.Compare(p, cfnSummary(t, mutated, params, c.Suffix))
+			diffs := stacksummary.Compare(p, cfnSummary(t, mutated, params, c.Suffix))
 			found := false
 			for _, d := range diffs {
 				found = found || strings.Contains(d, mutation.want)
@@ -199,4 +216,31 @@ func TestParityDetectsDifferences(t *testing.T) {
 		})
 	}
 	_ = tmpl
+}
+
+// templateParams are the template parameters that mean the same as a configuration.
+func templateParams(c configT) map[string]string {
+	p := map[string]string{
+		"EnvironmentSuffix": c.Suffix, "ImageTag": c.ImageTag, "NatGatewayMode": c.NATMode,
+		"EnableInterfaceEndpoints": fmt.Sprint(c.InterfaceEndpoints), "CertificateArn": c.CertificateARN,
+		"WebAclArn": c.WebACLARN, "AlertEmail": c.AlertEmail,
+	}
+	return p
+}
+
+// TestParityInEveryDeployment: both renderings agree in all 64 combinations of the model's
+// options, not only in the three scenarios above.
+func TestParityInEveryDeployment(t *testing.T) {
+	tmpl, err := loadTemplate(templatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range blueprint.AllChoices() {
+		cfg := configFor(c)
+		p, _ := pulumiSummary(t, cfg)
+		cf := cfnSummary(t, tmpl, templateParams(cfg), cfg.Suffix)
+		for _, d := range stacksummary.Compare(p, cf) {
+			t.Errorf("%v: %s", c, d)
+		}
+	}
 }

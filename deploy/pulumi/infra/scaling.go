@@ -27,27 +27,28 @@ func NewScaling(ctx *pulumi.Context, cfg Config, svc *Service, opts ...pulumi.Re
 	if err != nil {
 		return nil, err
 	}
+	m := blueprint.Model().Scaling
 	resourceID := pulumi.Sprintf("service/%s/%s", svc.Cluster.Name, svc.Service.Name)
-	targetName := cfg.Name("scaling", blueprint.Project)
+	targetName := cfg.ModelName(m.Target)
 	sc.Target, err = appautoscaling.NewTarget(ctx, targetName, &appautoscaling.TargetArgs{
 		ServiceNamespace:  pulumi.String("ecs"),
 		ScalableDimension: pulumi.String("ecs:service:DesiredCount"),
 		ResourceId:        resourceID,
-		MinCapacity:       pulumi.Int(cfg.MinTasks),
-		MaxCapacity:       pulumi.Int(cfg.MaxTasks),
-		Tags:              tags(cfg, targetName),
+		// The model's bounds and targets are defaults the configuration may change.
+		MinCapacity: pulumi.Int(cfg.MinTasks),
+		MaxCapacity: pulumi.Int(cfg.MaxTasks),
+		Tags:        tags(cfg, targetName),
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range []struct {
-		purpose, metric string
-		target          int
-	}{
-		{"cpu", "ECSServiceAverageCPUUtilization", cfg.CPUTarget},
-		{"memory", "ECSServiceAverageMemoryUtilization", cfg.MemoryTarget},
-	} {
-		name := cfg.Name("scaling", p.purpose)
+	targets := map[string]int{blueprint.IDCPUScalingPolicy: cfg.CPUTarget, blueprint.IDMemoryScalingPolicy: cfg.MemoryTarget}
+	for _, p := range m.Policies {
+		target, ok := targets[p.ID]
+		if !ok {
+			return nil, fmt.Errorf("scaling policy %s: the configuration has no target for it", p.ID)
+		}
+		name := cfg.ModelName(p.Resource)
 		policy, err := appautoscaling.NewPolicy(ctx, name, &appautoscaling.PolicyArgs{
 			Name:              pulumi.String(name),
 			PolicyType:        pulumi.String("TargetTrackingScaling"),
@@ -56,11 +57,11 @@ func NewScaling(ctx *pulumi.Context, cfg Config, svc *Service, opts ...pulumi.Re
 			ResourceId:        sc.Target.ResourceId,
 			TargetTrackingScalingPolicyConfiguration: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs{
 				PredefinedMetricSpecification: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
-					PredefinedMetricType: pulumi.String(p.metric),
+					PredefinedMetricType: pulumi.String(p.Metric),
 				},
-				TargetValue:      pulumi.Float64(float64(p.target)),
-				ScaleOutCooldown: pulumi.Int(blueprint.ScaleOutCooldown),
-				ScaleInCooldown:  pulumi.Int(blueprint.ScaleInCooldown),
+				TargetValue:      pulumi.Float64(float64(target)),
+				ScaleOutCooldown: pulumi.Int(m.ScaleOutCooldown),
+				ScaleInCooldown:  pulumi.Int(m.ScaleInCooldown),
 			},
 		}, parent)
 		if err != nil {

@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -49,19 +50,28 @@ func NewSettings(ctx *pulumi.Context, cfg Config, db *Database, opts ...pulumi.R
 		}
 		return ssm.NewParameter(ctx, cfg.Name("param", pathPurpose(key)), args, parent)
 	}
-	port := strconv.Itoa(blueprint.DBPort)
-	if s.DBHost, err = param(blueprint.ParamDBHost, "String", "Catalog database writer endpoint", db.Cluster.Endpoint); err != nil {
-		return nil, err
+	// The model's String parameters; the attributes they name are the cluster's.
+	attrs := map[string]pulumi.StringOutput{
+		blueprint.AttrWriterHost: db.Cluster.Endpoint,
+		blueprint.AttrReaderHost: db.Cluster.ReaderEndpoint,
+		blueprint.AttrPort:       db.Cluster.Port.ApplyT(func(p int) string { return strconv.Itoa(p) }).(pulumi.StringOutput),
 	}
-	if s.DBReaderHost, err = param(blueprint.ParamDBReaderHost, "String", "Catalog database reader endpoint", db.Cluster.ReaderEndpoint); err != nil {
-		return nil, err
+	params := map[string]*ssm.Parameter{}
+	for _, p := range blueprint.Model().Config.Parameters {
+		var value pulumi.StringInput = pulumi.String(p.Value.Text)
+		if p.Value.Ref != "" {
+			v, ok := attrs[p.Value.Attr]
+			if p.Value.Ref != blueprint.IDDBCluster || !ok {
+				return nil, fmt.Errorf("parameter %s: no value for %s of %s", p.ID, p.Value.Attr, p.Value.Ref)
+			}
+			value = v
+		}
+		if params[p.ID], err = param(p.Key, "String", fmt.Sprintf("%s (%q in the task)", p.Description, p.Env), value); err != nil {
+			return nil, err
+		}
 	}
-	if s.DBPort, err = param(blueprint.ParamDBPort, "String", "Catalog database port", pulumi.String(port)); err != nil {
-		return nil, err
-	}
-	if s.DBName, err = param(blueprint.ParamDBName, "String", "Catalog database name", pulumi.String(blueprint.DBName)); err != nil {
-		return nil, err
-	}
+	s.DBHost, s.DBReaderHost = params[blueprint.IDDBHostParameter], params[blueprint.IDDBReaderHostParam]
+	s.DBPort, s.DBName = params[blueprint.IDDBPortParameter], params[blueprint.IDDBNameParameter]
 	// The connection string carries no password (the service reads it from the RDS-managed
 	// secret, so rotation needs no redeploy) and no sslrootcert, which clients read as a path.
 	url := db.Cluster.Endpoint.ApplyT(blueprint.DBURL).(pulumi.StringOutput)

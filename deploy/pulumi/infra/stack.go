@@ -13,6 +13,8 @@ type Stack struct {
 	LogEncryption *LogEncryption
 	Database      *Database
 	Settings      *Settings
+	Registry      *Registry
+	LoadBalancer  *LoadBalancer
 	Service       *Service
 	Scaling       *Scaling
 	Observability *Observability
@@ -38,7 +40,13 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 	if st.Settings, err = NewSettings(ctx, cfg, st.Database); err != nil {
 		return nil, err
 	}
-	if st.Service, err = NewService(ctx, cfg, st.Network, st.LogEncryption, st.Database, st.Settings); err != nil {
+	if st.Registry, err = NewRegistry(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if st.LoadBalancer, err = NewLoadBalancer(ctx, cfg, st.Network); err != nil {
+		return nil, err
+	}
+	if st.Service, err = NewService(ctx, cfg, st.Network, st.LogEncryption, st.Registry, st.LoadBalancer, st.Database, st.Settings); err != nil {
 		return nil, err
 	}
 	if cfg.HasImage() {
@@ -46,7 +54,7 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 			return nil, err
 		}
 	}
-	if st.Observability, err = NewObservability(ctx, cfg, st.Network, st.Database, st.Service, st.LogEncryption); err != nil {
+	if st.Observability, err = NewObservability(ctx, cfg, st.Network, st.Database, st.LoadBalancer, st.Service, st.LogEncryption); err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -56,10 +64,10 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 // asks for, and the set the CloudFormation template exports.
 func (st *Stack) Outputs() map[string]pulumi.Output {
 	out := map[string]pulumi.Output{
-		"albUrl":              st.Service.URL,
-		"serviceUrl":          st.Service.URL,
-		"albDnsName":          st.Service.LoadBalancer.DnsName,
-		"ecrRepositoryUri":    st.Service.Repository.RepositoryUrl,
+		"albUrl":              st.LoadBalancer.URL,
+		"serviceUrl":          st.LoadBalancer.URL,
+		"albDnsName":          st.LoadBalancer.LoadBalancer.DnsName,
+		"ecrRepositoryUri":    st.Registry.Repository.RepositoryUrl,
 		"clusterName":         st.Service.Cluster.Name,
 		"dbWriterEndpoint":    st.Database.Cluster.Endpoint,
 		"dbReaderEndpoint":    st.Database.Cluster.ReaderEndpoint,
@@ -76,7 +84,7 @@ func (st *Stack) Outputs() map[string]pulumi.Output {
 	}
 	// Without an image (bootstrap) there is no service to name.
 	if st.Service.Service != nil {
-		out["image"] = st.Service.Image
+		out["image"] = st.Registry.Image
 		out["serviceName"] = st.Service.Service.Name
 	}
 	return out

@@ -1,0 +1,65 @@
+package blueprint
+
+// Config is the service's secrets and settings outside the container image: the API-key
+// secret and the Parameter Store strings that say where the database is.
+//
+// The API-key secret is kept where each tool can: CloudFormation generates it in Secrets
+// Manager (it cannot create SecureString parameters); the Pulumi program stores the apiKeys of
+// its configuration as a SecureString parameter, as its specification asks, and also keeps the
+// connection string (ParamDBURL) as one. Both inject it into the container as API_KEYS.
+type Config struct {
+	APIKeys    Resource
+	Parameters []ConfigParameter
+}
+
+// ConfigParameter is a plain (String) Parameter Store parameter under ParameterPath.
+type ConfigParameter struct {
+	Resource
+	Key         string // the path under ParameterPath
+	Env         string // the container variable it is injected as
+	Description string
+	Value       Value
+}
+
+// Attributes of model resources a Value may name (Value.Attr); each renderer knows how its
+// tool says them.
+const (
+	AttrWriterHost = "writer-host" // a database cluster's writer endpoint address
+	AttrReaderHost = "reader-host" // its reader endpoint address
+	AttrPort       = "port"        // its port
+)
+
+// Resources returns the configuration's resources.
+func (c Config) Resources() []Resource {
+	out := []Resource{c.APIKeys}
+	for _, p := range c.Parameters {
+		out = append(out, p.Resource)
+	}
+	return out
+}
+
+func config() Config {
+	param := func(id, key, env, description string, v Value) ConfigParameter {
+		return ConfigParameter{Resource: Resource{ID: id, Kind: "param", Purpose: pathPurpose(key)}, Key: key, Env: env, Description: description, Value: v}
+	}
+	return Config{
+		APIKeys: Resource{ID: IDAPIKeySecret, Kind: "secret", Purpose: "api-keys"},
+		Parameters: []ConfigParameter{
+			param(IDDBHostParameter, ParamDBHost, EnvDBHost, "Catalog database writer endpoint", Value{Ref: IDDBCluster, Attr: AttrWriterHost}),
+			param(IDDBReaderHostParam, ParamDBReaderHost, EnvDBReaderHost, "Catalog database reader endpoint", Value{Ref: IDDBCluster, Attr: AttrReaderHost}),
+			param(IDDBPortParameter, ParamDBPort, EnvDBPort, "Catalog database port", Value{Ref: IDDBCluster, Attr: AttrPort}),
+			param(IDDBNameParameter, ParamDBName, EnvDBName, "Catalog database name", Value{Text: DBName}),
+		},
+	}
+}
+
+// pathPurpose turns a parameter key ("db/reader-host") into a name part ("db-reader-host").
+func pathPurpose(key string) string {
+	out := []byte(key)
+	for i, c := range out {
+		if c == '/' {
+			out[i] = '-'
+		}
+	}
+	return string(out)
+}

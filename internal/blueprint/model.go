@@ -1,0 +1,93 @@
+package blueprint
+
+import (
+	"slices"
+	"strconv"
+)
+
+// itoa is strconv.Itoa, short for the model's tables.
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// This file is the architecture as data: every resource by concern, with its identity, its name
+// and its settings, and the options it depends on. The CloudFormation builder (internal/cfnstack)
+// and the Pulumi program (deploy/pulumi/infra) walk it and translate; the policy tests in this
+// package hold it to the rules. See docs/adr/0010-blueprint-model.md.
+
+// Option is a per-deployment choice the architecture depends on. CloudFormation decides it at
+// deploy time (a condition on a parameter); Pulumi decides it when the program runs (its
+// configuration). The model only says which resources and values depend on which option.
+type Option string
+
+// The options. Always is no option: the resource exists in every deployment.
+const (
+	Always                 Option = ""
+	WithNATPerAZ           Option = "nat-per-az"          // one NAT gateway per AZ (else one)
+	WithInterfaceEndpoints Option = "interface-endpoints" // VPC interface endpoints
+	WithCertificate        Option = "certificate"         // an HTTPS listener; HTTP redirects
+	WithWebACL             Option = "web-acl"             // a WAFv2 web ACL on the load balancer
+	WithAlertEmail         Option = "alert-email"         // an e-mail subscription to the alarm topic
+	WithImage              Option = "image"               // the ECS service runs (else: bootstrap)
+)
+
+// Options lists every option, in a fixed order.
+var Options = []Option{WithNATPerAZ, WithInterfaceEndpoints, WithCertificate, WithWebACL, WithAlertEmail, WithImage}
+
+// Choices are the options one deployment takes.
+type Choices map[Option]bool
+
+// Has reports whether a resource that exists when o exists under these choices.
+func (c Choices) Has(o Option) bool { return o == Always || c[o] }
+
+// AllChoices returns every combination of the options, for tests that hold a policy in every
+// deployment rather than in the one a fixture picked.
+func AllChoices() []Choices {
+	var out []Choices
+	for mask := 0; mask < 1<<len(Options); mask++ {
+		c := Choices{}
+		for i, o := range Options {
+			c[o] = mask&(1<<i) != 0
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// Architecture is the whole stack, by concern.
+type Architecture struct {
+	Network       Network
+	Edge          Edge
+	Registry      Registry
+	Service       Service
+	Scaling       Scaling
+	Database      Database
+	Config        Config
+	IAM           IAM
+	Observability Observability
+}
+
+// Model returns the architecture. It is a pure function: every deployment's stack is this
+// model under that deployment's Choices and settings.
+func Model() Architecture {
+	a := Architecture{Network: network(), Edge: edge(), Registry: registry(), Service: service(), Scaling: scaling(), Database: database(), Config: config(), Observability: observability()}
+	a.IAM = iam(a.Config)
+	return a
+}
+
+// present returns the items whose option the choices take.
+func present[T any](items []T, when func(T) Option, c Choices) []T {
+	return slices.DeleteFunc(slices.Clone(items), func(x T) bool { return !c.Has(when(x)) })
+}
+
+// Resources returns every resource of the architecture, whatever its option, concern by
+// concern.
+func (a Architecture) Resources() []Resource {
+	out := a.Network.Resources()
+	out = append(out, a.Edge.Resources()...)
+	out = append(out, a.Registry.Resources()...)
+	out = append(out, a.Service.Resources()...)
+	out = append(out, a.Scaling.Resources()...)
+	out = append(out, a.Database.Resources()...)
+	out = append(out, a.Config.Resources()...)
+	out = append(out, a.IAM.Resources()...)
+	return append(out, a.Observability.Resources()...)
+}

@@ -1,0 +1,601 @@
+package blueprint_test
+
+// The policy suite: the architecture's rules, written once against the model. Each renderer's
+// tests only check that its output carries what the model says (cfnstack's and
+// deploy/pulumi/infra's model tests).
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/acme/catalog/internal/awsnames"
+	"github.com/acme/catalog/internal/blueprint"
+)
+
+// eachDeployment runs a policy under every combination of the options.
+func eachDeployment(t *testing.T, policy func(t *testing.T, a blueprint.Architecture, c blueprint.Choices)) {
+	t.Helper()
+	a := blueprint.Model()
+	for _, c := range blueprint.AllChoices() {
+		t.Run(choiceName(c), func(t *testing.T) { policy(t, a, c) })
+	}
+}
+
+func choiceName(c blueprint.Choices) string {
+	var on []string
+	for _, o := range blueprint.Options {
+		if c[o] {
+			on = append(on, string(o))
+		}
+	}
+	if len(on) == 0 {
+		return "no-options"
+	}
+	return strings.Join(on, "+")
+}
+
+// The security-group chain, exactly: internet -> load balancer (80, 443) -> tasks (AppPort) ->
+// database (DBPort), tasks -> AWS APIs over HTTPS, and with interface endpoints tasks ->
+// endpoints (443). Nothing else.
+func TestPolicySecurityGroupChainIsExact(t *testing.T) {
+	eachDeployment(t, func(t *testing.T, a blueprint.Architecture, c blueprint.Choices) {
+		n := a.Network
+		var got []string
+		for _, r := range n.PresentRules(c) {
+			peer := r.CIDR
+			if r.PeerGroup != "" {
+				g, ok := n.SecurityGroup(r.PeerGroup)
+				if !ok || !c.Has(g.When) {
+					t.Errorf("rule %s refers to group %s, which this deployment lacks", r.ID, r.PeerGroup)
+				}
+				peer = g.Purpose
+			}
+			g, ok := n.SecurityGroup(r.Group)
+			if !ok || !c.Has(g.When) {
+				t.Errorf("rule %s belongs to group %s, which this deployment lacks", r.ID, r.Group)
+			}
+			got = append(got, fmt.Sprintf("%s %s tcp/%d %s", g.Purpose, r.Direction, r.Port, peer))
+		}
+		want := []string{
+			"alb ingress tcp/80 0.0.0.0/0",
+			"alb ingress tcp/443 0.0.0.0/0",
+			fmt.Sprintf("alb egress tcp/%d tasks", blueprint.AppPort),
+			fmt.Sprintf("tasks ingress tcp/%d alb", blueprint.AppPort),
+			"tasks egress tcp/443 0.0.0.0/0",
+			fmt.Sprintf("tasks egress tcp/%d db", blueprint.DBPort),
+			fmt.Sprintf("db ingress tcp/%d tasks", blueprint.DBPort),
+		}
+		if c.Has(blueprint.WithInterfaceEndpoints) {
+			want = append(want, "endpoints ingress tcp/443 tasks")
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("security-group rules:\n got  %q\n want %q", got, want)
+		}
+		// The only rules from anywhere are to the load balancer; the only rules to anywhere
+		// leave the tasks over HTTPS.
+		for _, r := range n.PresentRules(c) {
+			if r.CIDR == "" {
+				continue
+			}
+			if r.Direction == blueprint.Ingress && r.Group != blueprint.SGLoadBalancer {
+				t.Errorf("rule %s lets %s into %s; only the load balancer is open to an address range", r.ID, r.CIDR, r.Group)
+			}
+			if r.Direction == blueprint.Egress && (r.Group != blueprint.SGTasks || r.Port != blueprint.HTTPSPort) {
+				t.Errorf("rule %s sends %s to %s; only the tasks reach out, over HTTPS", r.ID, r.Group, r.CIDR)
+			}
+		}
+	})
+}
+
+// Tiers: public subnets route to the internet gateway, private ones only through a NAT gateway
+// that exists in the deployment, isolated ones nowhere; NAT gateways sit in public subnets.
+func TestPolicyNetworkTiers(t *testing.T) {
+	eachDeployment(t, func(t *testing.T, a blueprint.Architecture, c blueprint.Choices) {
+		n := a.Network
+		nats := n.PresentNATGateways(c)
+		wantNATs := 1
+		if c.Has(blueprint.WithNATPerAZ) {
+			wantNATs = blueprint.AZCount
+		}
+		if len(nats) != wantNATs {
+			t.Errorf("%d NAT gateways, want %d", len(nats), wantNATs)
+		}
+		for _, g := range nats {
+			if s, ok := n.Subnet(g.Subnet); !ok || s.Tier != blueprint.TierPublic {
+				t.Errorf("NAT gateway %s is in %s, want a public subnet", g.ID, g.Subnet)
+			}
+			if g.EIP.When != g.When {
+				t.Errorf("NAT gateway %s and its address %s exist under different options", g.ID, g.EIP.ID)
+			}
+		}
+		associated := map[string]int{}
+		for _, rt := range n.RouteTables {
+			for _, id := range rt.Subnets {
+				associated[id]++
+				if s, _ := n.Subnet(id); s.Tier != rt.Tier {
+					t.Errorf("route table %s (%s) holds %s subnet %s", rt.ID, rt.Tier, s.Tier, id)
+				}
+			}
+			switch rt.Tier {
+			case blueprint.TierPublic:
+				if !rt.ToInternetGateway || rt.DefaultRoute.ID == "" {
+					t.Errorf("public route table %s has no route to the internet gateway", rt.ID)
+				}
+			case blueprint.TierPrivate:
+				if rt.ToInternetGateway || rt.DefaultRoute.ID == "" {
+					t.Errorf("private route table %s must route out through NAT only", rt.ID)
+				}
+				if g := n.RouteNAT(rt, c); !c.Has(g.When) {
+					t.Errorf("private route table %s routes to NAT gateway %s, absent in this deployment", rt.ID, g.ID)
+				}
+			case blueprint.TierIsolated:
+				if rt.ToInternetGateway || rt.DefaultRoute.ID != "" {
+					t.Errorf("isolated route table %s has a route out", rt.ID)
+				}
+			}
+		}
+		for _, s := range n.Subnets {
+			if associated[s.ID] != 1 {
+				t.Errorf("subnet %s is in %d route tables, want 1", s.ID, associated[s.ID])
+			}
+		}
+		// Per-AZ NAT: each private table uses its own zone's gateway, so an AZ outage leaves
+		// the others routing.
+		if c.Has(blueprint.WithNATPerAZ) {
+			for _, rt := range n.RouteTables {
+				if rt.Tier != blueprint.TierPrivate {
+					continue
+				}
+				s, _ := n.Subnet(rt.Subnets[0])
+				nat, _ := n.Subnet(n.RouteNAT(rt, c).Subnet)
+				if s.AZ != nat.AZ {
+					t.Errorf("route table %s (AZ %d) uses the NAT gateway in AZ %d", rt.ID, s.AZ, nat.AZ)
+				}
+			}
+		}
+	})
+}
+
+// Every resource has a unique ID and a unique name, and AWS accepts the name for the longest
+// and the shortest suffix (awsnames cites the rules). Security groups' names are checked as
+// group names: EC2 refuses "sg-" at the start.
+func TestPolicyNames(t *testing.T) {
+	ids, names := map[string]bool{}, map[string]bool{}
+	for _, r := range blueprint.Model().Resources() {
+		if r.ID == "" || r.Kind == "" || r.Purpose == "" {
+			t.Errorf("resource %+v lacks an ID, a kind or a purpose", r)
+			continue
+		}
+		if ids[r.ID] {
+			t.Errorf("ID %s is used twice", r.ID)
+		}
+		ids[r.ID] = true
+		if n := r.Name("x"); names[n] {
+			t.Errorf("name %s is used twice", n)
+		} else {
+			names[n] = true
+		}
+		for _, suffix := range []string{"a", strings.Repeat("z", blueprint.MaxSuffixLength)} {
+			name := r.Name(suffix)
+			if !strings.HasSuffix(name, "-"+suffix) {
+				t.Errorf("%s: name %s does not end in the suffix", r.ID, name)
+			}
+			kind, ok := nameKinds[r.Kind]
+			if !ok {
+				kind = awsnames.TagValue // only a Name tag
+			}
+			if err := awsnames.Check(kind, name); err != nil {
+				t.Errorf("%s: %v", r.ID, err)
+			}
+			if r.Kind == "db" {
+				if err := awsnames.Check(awsnames.DBInstanceIdentifier, name); err != nil {
+					t.Errorf("%s: %v", r.ID, err)
+				}
+			}
+		}
+	}
+}
+
+// nameKinds are the AWS name rules of the resources whose name is the model's name.
+var nameKinds = map[string]awsnames.Kind{
+	blueprint.SecurityGroupKind: awsnames.SecurityGroupName,
+	"alarm":                     awsnames.AlarmName,
+	"dashboard":                 awsnames.DashboardName,
+	"topic":                     awsnames.SNSTopicName,
+	"ecs":                       awsnames.ECSClusterName,
+	"svc":                       awsnames.ECSServiceName,
+	"task":                      awsnames.ECSTaskFamily,
+	"alb":                       awsnames.LoadBalancerName,
+	"ecr":                       awsnames.ECRRepositoryName,
+	"scaling":                   awsnames.ScalingPolicyName,
+	"db":                        awsnames.DBClusterIdentifier, // and DBInstanceIdentifier: checked too
+	"dbsubnets":                 awsnames.DBSubnetGroupName,
+	"dbparams":                  awsnames.DBParameterGroupName,
+	"role":                      awsnames.IAMRoleName,
+	"policy":                    awsnames.IAMPolicyName,
+	"tg":                        awsnames.TargetGroupName, // only a Name tag, but it must fit should it become the name
+}
+
+// The edge: the load balancer sits in the public subnets behind its own group; HTTPS exactly
+// when there is a certificate, and then plain HTTP only redirects.
+func TestPolicyEdge(t *testing.T) {
+	eachDeployment(t, func(t *testing.T, a blueprint.Architecture, c blueprint.Choices) {
+		e := a.Edge
+		if e.Subnets != blueprint.TierPublic || e.SecurityGroup != blueprint.SGLoadBalancer {
+			t.Errorf("load balancer in %s subnets with group %s", e.Subnets, e.SecurityGroup)
+		}
+		var got []string
+		for _, l := range e.Listeners(c) {
+			action := "forward"
+			if l.RedirectWhen != blueprint.Always && c.Has(l.RedirectWhen) {
+				action = "redirect"
+			}
+			got = append(got, fmt.Sprintf("%s/%d %s", l.Protocol, l.Port, action))
+		}
+		want := []string{"HTTP/80 forward"}
+		if c.Has(blueprint.WithCertificate) {
+			want = []string{"HTTP/80 redirect", "HTTPS/443 forward"}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("listeners %q, want %q", got, want)
+		}
+		// Every listener port is one the load balancer's group lets in from the internet.
+		open := map[int]bool{}
+		for _, r := range a.Network.PresentRules(c) {
+			if r.Group == e.SecurityGroup && r.Direction == blueprint.Ingress && r.CIDR == blueprint.AnyIPv4 {
+				open[r.Port] = true
+			}
+		}
+		for _, l := range e.Listeners(c) {
+			if !open[l.Port] {
+				t.Errorf("listener %s on port %d, which the load balancer's group does not open", l.ID, l.Port)
+			}
+		}
+	})
+}
+
+// The container: non-root, on the app port, stopped only after the app's own shutdown, and every
+// credential injected as a secret from a resource, never as plain text.
+func TestPolicyContainer(t *testing.T) {
+	s := blueprint.Model().Service
+	c := s.Container
+	if c.User == "" || strings.HasPrefix(c.User, "0") || strings.HasPrefix(c.User, "root") {
+		t.Errorf("container user %q: want a non-root UID", c.User)
+	}
+	if c.Port != blueprint.AppPort {
+		t.Errorf("container port %d, want the app port %d", c.Port, blueprint.AppPort)
+	}
+	if time := blueprint.ShutdownTimeout.Seconds(); float64(c.StopTimeout) <= time {
+		t.Errorf("stop timeout %d s is not longer than the app's shutdown (%v s): ECS would SIGKILL a draining task", c.StopTimeout, time)
+	}
+	if c.ScratchPath != blueprint.TmpfsPath || c.ScratchVolume == "" {
+		t.Errorf("scratch volume %q at %q, want one at %s", c.ScratchVolume, c.ScratchPath, blueprint.TmpfsPath)
+	}
+	secret := map[string]bool{blueprint.EnvDBPassword: true, blueprint.EnvAPIKeys: true, blueprint.EnvDBUser: true}
+	seen := map[string]bool{}
+	for _, list := range []struct {
+		vars    []blueprint.EnvVar
+		secrets bool
+	}{{c.Environment, false}, {c.Secrets, true}} {
+		for _, e := range list.vars {
+			if seen[e.Name] {
+				t.Errorf("%s is set twice", e.Name)
+			}
+			seen[e.Name] = true
+			if secret[e.Name] && !list.secrets {
+				t.Errorf("%s is a plain environment variable; it must be a secret", e.Name)
+			}
+			if list.secrets && e.Value.Ref == "" {
+				t.Errorf("secret %s has no resource to come from", e.Name)
+			}
+			if e.Value.Ref == "" && e.Value.Text == "" {
+				t.Errorf("%s has no value", e.Name)
+			}
+		}
+	}
+	for _, name := range []string{blueprint.EnvPort, blueprint.EnvEnvironment, blueprint.EnvAWSRegion, blueprint.EnvDBSSLMode,
+		blueprint.EnvDBSecretARN, blueprint.EnvDBHost, blueprint.EnvDBUser, blueprint.EnvDBPassword, blueprint.EnvAPIKeys} {
+		if !seen[name] {
+			t.Errorf("the container does not set %s", name)
+		}
+	}
+	// Without an image there is nothing to run: no task definition, no service (bootstrap).
+	for _, r := range []blueprint.Resource{s.TaskDefinition, s.Service} {
+		if r.When != blueprint.WithImage {
+			t.Errorf("%s exists under %q, want only with the image", r.ID, r.When)
+		}
+	}
+}
+
+// Names that are not {kind}-{purpose}-{suffix}: the log groups' paths and the key's alias.
+func TestPolicyPathNames(t *testing.T) {
+	o := blueprint.Model().Observability
+	for _, suffix := range []string{"a", strings.Repeat("z", blueprint.MaxSuffixLength)} {
+		for _, g := range o.LogGroups {
+			if err := awsnames.Check(awsnames.LogGroupName, blueprint.Expand(g.Path, "aws", "us-east-1", "123456789012", suffix)); err != nil {
+				t.Errorf("%s: %v", g.ID, err)
+			}
+		}
+		if err := awsnames.Check(awsnames.KMSAliasName, "alias/"+o.LogsKey.Name(suffix)); err != nil {
+			t.Errorf("%s: %v", o.LogsKeyAlias.ID, err)
+		}
+		if err := awsnames.Check(awsnames.SecretName, blueprint.APIKeySecretName(suffix)); err != nil {
+			t.Errorf("%s: %v", blueprint.IDAPIKeySecret, err)
+		}
+		for _, p := range blueprint.Model().Config.Parameters {
+			if err := awsnames.Check(awsnames.SSMParameterName, blueprint.ParameterPath(suffix)+p.Key); err != nil {
+				t.Errorf("%s: %v", p.ID, err)
+			}
+		}
+	}
+}
+
+// Alarms: each one is well formed, notifies through a topic that always exists, and names the
+// service only when the service exists (else it would name nothing, or page during the
+// bootstrap deploy); the dashboard's widgets likewise.
+func TestPolicyAlarms(t *testing.T) {
+	o := blueprint.Model().Observability
+	known := map[string]bool{blueprint.DimClusterName: true, blueprint.DimServiceName: true, blueprint.DimLoadBalancer: true,
+		blueprint.DimTargetGroup: true, blueprint.DimDBCluster: true}
+	if o.Topic.When != blueprint.Always {
+		t.Errorf("the alarm topic exists under %q; alarms need it always", o.Topic.When)
+	}
+	if len(o.Alarms) == 0 {
+		t.Fatal("no alarms")
+	}
+	for _, ma := range o.Alarms {
+		a := ma.Alarm
+		if (a.Statistic == "") == (a.ExtendedStatistic == "") {
+			t.Errorf("alarm %s: want exactly one of Statistic and ExtendedStatistic", ma.ID)
+		}
+		if a.DatapointsToAlarm < 1 || a.DatapointsToAlarm > a.EvaluationPeriods {
+			t.Errorf("alarm %s: %d datapoints of %d periods", ma.ID, a.DatapointsToAlarm, a.EvaluationPeriods)
+		}
+		// CloudWatch takes periods of 10, 30 or a multiple of 60 seconds (PutMetricAlarm, Period:
+		// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+		if p := a.PeriodSeconds; p != 10 && p != 30 && (p < 60 || p%60 != 0) {
+			t.Errorf("alarm %s: period %d s", ma.ID, p)
+		}
+		if !slices.Contains([]string{"breaching", "notBreaching", "ignore", "missing"}, a.TreatMissingData) {
+			t.Errorf("alarm %s: TreatMissingData %q", ma.ID, a.TreatMissingData)
+		}
+		if a.Description == "" || a.Namespace == "" || a.Metric == "" || a.Comparison == "" || len(a.Dimensions) == 0 {
+			t.Errorf("alarm %s is incomplete: %+v", ma.ID, a)
+		}
+		for _, d := range a.Dimensions {
+			if !known[d] {
+				t.Errorf("alarm %s: unknown dimension %s", ma.ID, d)
+			}
+			if d == blueprint.DimServiceName && ma.When != blueprint.WithImage {
+				t.Errorf("alarm %s names the service but exists under %q; it must exist only with the image", ma.ID, ma.When)
+			}
+		}
+		if a.NeedsService != (ma.When == blueprint.WithImage) {
+			t.Errorf("alarm %s: NeedsService %v but exists under %q", ma.ID, a.NeedsService, ma.When)
+		}
+	}
+	for _, w := range o.Widgets {
+		for _, m := range w.Metrics {
+			for _, d := range m.Dimensions {
+				if !known[d] {
+					t.Errorf("widget %q: unknown dimension %s", w.Title, d)
+				}
+				if d == blueprint.DimServiceName && w.When != blueprint.WithImage {
+					t.Errorf("widget %q names the service but exists under %q", w.Title, w.When)
+				}
+			}
+		}
+	}
+}
+
+// The logs key lets CloudWatch Logs use it for exactly the stack's log groups, and denies grants
+// to anything but AWS services.
+func TestPolicyLogsKey(t *testing.T) {
+	o := blueprint.Model().Observability
+	var want []any
+	for _, g := range o.LogGroups {
+		want = append(want, blueprint.LogGroupARN(g.Path))
+	}
+	var gotARNs []any
+	denies := false
+	for _, st := range o.LogsKeyPolicy["Statement"].([]any) {
+		m := st.(map[string]any)
+		if m["Sid"] == "LogsEncryptStackLogGroups" {
+			gotARNs = m["Condition"].(map[string]any)["ArnEquals"].(map[string]any)["kms:EncryptionContext:aws:logs:arn"].([]any)
+		}
+		if m["Effect"] == "Deny" && slices.Equal(m["Action"].([]string), []string{"kms:CreateGrant"}) {
+			denies = true
+		}
+	}
+	if !slices.Equal(gotARNs, want) {
+		t.Errorf("the key admits log groups %v, want %v", gotARNs, want)
+	}
+	if !denies {
+		t.Error("the key policy does not deny grants to non-AWS services")
+	}
+}
+
+// Scaling: at least two tasks (one zone's loss leaves one), out fast and in slowly, targets with
+// headroom, and only where the service exists.
+func TestPolicyScaling(t *testing.T) {
+	a := blueprint.Model()
+	sc := a.Scaling
+	if sc.Min < 2 || sc.Max < sc.Min {
+		t.Errorf("scaling %d-%d tasks, want at least 2 and max >= min", sc.Min, sc.Max)
+	}
+	if sc.ScaleOutCooldown >= sc.ScaleInCooldown {
+		t.Errorf("scale-out cooldown %d s >= scale-in %d s: capacity must come faster than it goes", sc.ScaleOutCooldown, sc.ScaleInCooldown)
+	}
+	metrics := map[string]bool{}
+	for _, p := range sc.Policies {
+		metrics[p.Metric] = true
+		if p.TargetPercent < 10 || p.TargetPercent > 90 {
+			t.Errorf("policy %s targets %d%%", p.ID, p.TargetPercent)
+		}
+		if p.When != a.Service.Service.When {
+			t.Errorf("policy %s exists under %q, the service under %q", p.ID, p.When, a.Service.Service.When)
+		}
+	}
+	if !metrics["ECSServiceAverageCPUUtilization"] || !metrics["ECSServiceAverageMemoryUtilization"] {
+		t.Errorf("scaling tracks %v, want CPU and memory", metrics)
+	}
+	if sc.Target.When != a.Service.Service.When {
+		t.Errorf("the scalable target exists under %q, the service under %q", sc.Target.When, a.Service.Service.When)
+	}
+}
+
+// Teardown: deleting the stack leaves nothing behind that keeps costing or blocks a redeploy
+// under the same names: the repository is emptied first, the key goes after the shortest wait.
+func TestPolicyTeardown(t *testing.T) {
+	a := blueprint.Model()
+	if !a.Registry.EmptyOnDelete {
+		t.Error("the repository is not emptied on delete: deleting the stack fails while it holds images")
+	}
+	// KMS accepts 7 to 30 days (ScheduleKeyDeletion, PendingWindowInDays:
+	// https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html).
+	if blueprint.KeyPendingWindowDays != 7 {
+		t.Errorf("key pending window %d days, want the shortest, 7", blueprint.KeyPendingWindowDays)
+	}
+	if !a.Registry.ImmutableTags || !a.Registry.ScanOnPush || !strings.Contains(a.Registry.LifecyclePolicy, fmt.Sprintf(`"countNumber":%d`, blueprint.ECRKeepImages)) {
+		t.Errorf("registry %+v: want immutable tags, scan on push and the lifecycle keeping %d images", a.Registry, blueprint.ECRKeepImages)
+	}
+}
+
+// The database is private and encrypted: isolated subnets only, reachable through its own
+// group (which only the tasks may reach: TestPolicySecurityGroupChainIsExact), not publicly
+// accessible, storage encrypted, the password managed and rotated by RDS; writer and reader in
+// different zones, the reader created after the writer.
+func TestPolicyDatabaseIsPrivateAndEncrypted(t *testing.T) {
+	a := blueprint.Model()
+	d := a.Database
+	if d.Subnets != blueprint.TierIsolated {
+		t.Errorf("database in %s subnets, want isolated", d.Subnets)
+	}
+	if d.SecurityGroup != blueprint.SGDatabase || d.PubliclyAccessible {
+		t.Errorf("database group %s, publicly accessible %v", d.SecurityGroup, d.PubliclyAccessible)
+	}
+	if !d.Encrypted || !d.ManagedPassword {
+		t.Errorf("encrypted %v, managed password %v: want both", d.Encrypted, d.ManagedPassword)
+	}
+	if d.Parameters["rds.force_ssl"] != "1" {
+		t.Error("the cluster parameters do not force TLS")
+	}
+	if d.DeletionProtection {
+		t.Error("deletion protection on: the stack could not be destroyed")
+	}
+	found := false
+	for _, g := range a.Observability.LogGroups {
+		found = found || g.ID == d.LogGroup
+	}
+	if !found {
+		t.Errorf("the database exports to log group %s, which the stack does not make", d.LogGroup)
+	}
+	zones := map[int]bool{}
+	ids := map[string]bool{}
+	for i, inst := range d.Instances {
+		if zones[inst.AZ] {
+			t.Errorf("instances share zone %d", inst.AZ)
+		}
+		zones[inst.AZ] = true
+		if i > 0 && !ids[inst.After] {
+			t.Errorf("instance %s does not wait for an earlier instance (After %q): RDS could make it the writer", inst.ID, inst.After)
+		}
+		ids[inst.ID] = true
+	}
+	if len(d.Instances) != blueprint.DBInstanceCount {
+		t.Errorf("%d instances, want %d", len(d.Instances), blueprint.DBInstanceCount)
+	}
+}
+
+// IAM is least privilege: "*" only for the actions AWS defines no resource for; the execution
+// role can read exactly what the container injects (or the task cannot start) and write its log
+// streams; the task role reads only the database secret; only ECS tasks of this account assume
+// either.
+func TestPolicyIAMIsLeastPrivilege(t *testing.T) {
+	a := blueprint.Model()
+	ids := map[string]bool{blueprint.IDDBSecret: true}
+	for _, r := range a.Resources() {
+		ids[r.ID] = true
+	}
+	grants := func(r blueprint.Role) map[string]bool {
+		out := map[string]bool{}
+		for _, st := range r.Statements {
+			for _, v := range st.Resources {
+				if v.Ref == "" {
+					if v.Text != "*" || !slices.Equal(st.Actions, blueprint.WildcardResourceActions) {
+						t.Errorf("role %s statement %s grants %v on %q", r.ID, st.Sid, st.Actions, v.Text)
+					}
+					continue
+				}
+				if !ids[v.Ref] {
+					t.Errorf("role %s statement %s names %s, which the model does not have", r.ID, st.Sid, v.Ref)
+				}
+				out[v.Ref] = true
+			}
+			for _, action := range st.Actions {
+				if strings.HasSuffix(action, "*") || !strings.Contains(action, ":") {
+					t.Errorf("role %s statement %s: action %q is not one exact action", r.ID, st.Sid, action)
+				}
+			}
+		}
+		return out
+	}
+	exec := grants(a.IAM.ExecutionRole)
+	injected := map[string]bool{}
+	for _, e := range a.Service.Container.Secrets {
+		injected[e.Value.Ref] = true
+		if !exec[e.Value.Ref] {
+			t.Errorf("the container's %s comes from %s, which the execution role cannot read: the task would not start", e.Name, e.Value.Ref)
+		}
+	}
+	for _, id := range []string{blueprint.IDRepository, blueprint.IDAppLogGroup} {
+		if !exec[id] {
+			t.Errorf("the execution role has no grant on %s", id)
+		}
+		injected[id] = true
+	}
+	for id := range exec {
+		if !injected[id] {
+			t.Errorf("the execution role grants %s, which the container does not use", id)
+		}
+	}
+	task := grants(a.IAM.TaskRole)
+	if len(task) != 1 || !task[blueprint.IDDBSecret] {
+		t.Errorf("the task role grants %v, want only the database secret", task)
+	}
+	st := a.IAM.TrustPolicy["Statement"].([]any)[0].(map[string]any)
+	if st["Principal"].(map[string]any)["Service"] != "ecs-tasks.amazonaws.com" || st["Condition"].(map[string]any)["StringEquals"].(map[string]any)["aws:SourceAccount"] != blueprint.PhAccount {
+		t.Errorf("trust policy %v: want ECS tasks of this account only", st)
+	}
+}
+
+// Every Parameter Store setting is injected into the container as the variable it says.
+func TestPolicyConfigReachesTheContainer(t *testing.T) {
+	a := blueprint.Model()
+	from := map[string]string{}
+	for _, e := range a.Service.Container.Secrets {
+		from[e.Name] = e.Value.Ref
+	}
+	for _, p := range a.Config.Parameters {
+		if from[p.Env] != p.ID {
+			t.Errorf("parameter %s is for %s, which the container takes from %q", p.ID, p.Env, from[p.Env])
+		}
+	}
+	if from[blueprint.EnvAPIKeys] != a.Config.APIKeys.ID {
+		t.Errorf("API_KEYS comes from %q, want the API-key secret %s", from[blueprint.EnvAPIKeys], a.Config.APIKeys.ID)
+	}
+}
+
+// Every option some resource depends on is one the model declares, so each renderer can
+// decide it (CloudFormation: a condition; Pulumi: the configuration).
+func TestPolicyOptionsAreDeclared(t *testing.T) {
+	for _, r := range blueprint.Model().Resources() {
+		if r.When != blueprint.Always && !slices.Contains(blueprint.Options, r.When) {
+			t.Errorf("%s exists under undeclared option %q", r.ID, r.When)
+		}
+	}
+}

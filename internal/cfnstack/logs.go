@@ -1,0 +1,73 @@
+package cfnstack
+
+import (
+	"strings"
+
+	"github.com/acme/catalog/internal/blueprint"
+	"github.com/acme/catalog/internal/cfn"
+)
+
+// placeholders turn the model's placeholders into what Fn::Sub knows.
+var placeholders = strings.NewReplacer(
+	blueprint.PhPartition, "${"+cfn.Partition+"}",
+	blueprint.PhRegion, "${"+cfn.Region+"}",
+	blueprint.PhAccount, "${"+cfn.AccountID+"}",
+	blueprint.PhSuffix, "${"+ParamEnvironmentSuffix+"}",
+	blueprint.PhEnvironment, "${"+ParamEnvironment+"}",
+)
+
+// expand renders a model string: plain when it has no placeholder, a Ref when it is one, else
+// Fn::Sub. In maps and lists it renders every string.
+func expand(v any) any {
+	switch t := v.(type) {
+	case string:
+		s := placeholders.Replace(t)
+		if !strings.Contains(s, "${") {
+			return s
+		}
+		if strings.HasPrefix(s, "${") && strings.Index(s, "}") == len(s)-1 {
+			return cfn.Ref(s[2 : len(s)-1])
+		}
+		return cfn.Sub(s)
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			out[k] = expand(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = expand(x)
+		}
+		return out
+	}
+	return v
+}
+
+// logs renders the model's logs key, its alias and the log groups (blueprint.Observability).
+func (b *builder) logs(Options) error {
+	o := b.m.Observability
+	b.add(o.LogsKey.ID, "AWS::KMS::Key", map[string]any{
+		"Description":         cfn.Sub("Encrypts the catalog log groups and alarm topic of stack ${AWS::StackName}"),
+		"KeySpec":             "SYMMETRIC_DEFAULT",
+		"KeyUsage":            "ENCRYPT_DECRYPT",
+		"EnableKeyRotation":   true,
+		"PendingWindowInDays": blueprint.KeyPendingWindowDays,
+		"KeyPolicy":           expand(o.LogsKeyPolicy),
+		"Tags":                tags(nil),
+	}, b.when(o.LogsKey.When))
+	b.add(o.LogsKeyAlias.ID, "AWS::KMS::Alias", map[string]any{
+		"AliasName":   expand("alias/" + o.LogsKey.Name(blueprint.PhSuffix)),
+		"TargetKeyId": cfn.Ref(o.LogsKey.ID),
+	}, b.when(o.LogsKeyAlias.When))
+	for _, g := range o.LogGroups {
+		b.add(g.ID, "AWS::Logs::LogGroup", map[string]any{
+			"LogGroupName":    expand(g.Path),
+			"RetentionInDays": cfn.Ref(ParamLogRetentionDays),
+			"KmsKeyId":        cfn.GetAtt(o.LogsKey.ID, "Arn"),
+			"Tags":            tags(nil),
+		}, b.when(g.When))
+	}
+	return nil
+}

@@ -1,0 +1,134 @@
+package cfnstack
+
+import (
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/acme/catalog/internal/blueprint"
+	"github.com/acme/catalog/internal/cfn"
+)
+
+// translationOnly are the template's resources that are not resources of the model: how
+// CloudFormation says something the model says otherwise (the internet gateway's VPC, a subnet's
+// route table, "whichever listeners exist"). Anything else in the template must be in the model.
+var translationOnly = map[string]bool{
+	"AWS::EC2::VPCGatewayAttachment":           true,
+	"AWS::EC2::SubnetRouteTableAssociation":    true,
+	"AWS::CloudFormation::WaitConditionHandle": true,
+}
+
+// notOwnResources reports the model resources the template holds inside another resource: rules
+// with an address range are inline in their group, role policies inline in their role, and the
+// database secret is the cluster's.
+func notOwnResources(a blueprint.Architecture) map[string]bool {
+	out := map[string]bool{blueprint.IDDBSecret: true}
+	for _, r := range a.Network.Rules {
+		if r.CIDR != "" {
+			out[r.ID] = true
+		}
+	}
+	for _, r := range a.IAM.Roles() {
+		out[r.Policy.ID] = true
+	}
+	return out
+}
+
+// parametersFor returns the template parameters that take a model deployment's options.
+func parametersFor(c blueprint.Choices) map[string]string {
+	p := map[string]string{ParamEnvironmentSuffix: "x", ParamNATGatewayMode: blueprint.NATSingle, ParamEnableInterfaceEndpoints: "false"}
+	if c.Has(blueprint.WithNATPerAZ) {
+		p[ParamNATGatewayMode] = blueprint.NATPerAZ
+	}
+	if c.Has(blueprint.WithInterfaceEndpoints) {
+		p[ParamEnableInterfaceEndpoints] = "true"
+	}
+	if c.Has(blueprint.WithCertificate) {
+		p[ParamCertificateARN] = "arn:aws:acm:us-east-1:123456789012:certificate/x"
+	}
+	if c.Has(blueprint.WithWebACL) {
+		p[ParamWebACLARN] = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/x/y"
+	}
+	if c.Has(blueprint.WithAlertEmail) {
+		p[ParamAlertEmail] = "ops@example.com"
+	}
+	if c.Has(blueprint.WithImage) {
+		p[ParamImageTag] = "v1"
+	}
+	return p
+}
+
+// TestTemplateCarriesTheModel: in every combination of options, the template's resources are
+// exactly the model's resources that deployment has (by logical ID = model ID), plus the
+// translation-only kinds. A resource added to one and not the other fails here.
+func TestTemplateCarriesTheModel(t *testing.T) {
+	tmpl := underTest(t)
+	a := blueprint.Model()
+	skip := notOwnResources(a)
+	model := map[string]blueprint.Resource{}
+	for _, r := range a.Resources() {
+		model[r.ID] = r
+	}
+	for _, c := range blueprint.AllChoices() {
+		e, err := cfn.Evaluate(tmpl, parametersFor(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want, got []string
+		for id, r := range model {
+			if c.Has(r.When) && !skip[id] {
+				want = append(want, id)
+			}
+		}
+		for id, r := range tmpl.Resources {
+			if !e.Present(r.Condition) {
+				continue
+			}
+			if _, ok := model[id]; ok {
+				got = append(got, id)
+			} else if !translationOnly[r.Type] {
+				t.Errorf("%v: the template has %s (%s), which is not in the model", c, id, r.Type)
+			}
+		}
+		sort.Strings(want)
+		sort.Strings(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%v: template resources\n got  %q\n want %q", c, got, want)
+		}
+	}
+}
+
+// TestEveryModelValueRenders: every value the model holds (container settings, parameters, IAM
+// resources) renders to something the template can resolve: a known attribute, parameter or
+// resource. An attribute or reference the renderer cannot say fails the build, not a deploy.
+func TestEveryModelValueRenders(t *testing.T) {
+	a := blueprint.Model()
+	var values []blueprint.Value
+	for _, e := range append(a.Service.Container.Environment, a.Service.Container.Secrets...) {
+		values = append(values, e.Value)
+	}
+	for _, p := range a.Config.Parameters {
+		values = append(values, p.Value)
+	}
+	for _, r := range a.IAM.Roles() {
+		for _, s := range r.Statements {
+			values = append(values, s.Resources...)
+		}
+	}
+	tmpl, err := Build(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &builder{m: a, t: tmpl}
+	for _, v := range values {
+		_ = b.value(v)
+	}
+	if b.err != nil {
+		t.Error(b.err)
+	}
+	b.value(blueprint.Value{Ref: "NoSuchResource"})
+	b.value(blueprint.Value{Ref: blueprint.IDDBCluster, Attr: "no-such-attribute"})
+	if b.err == nil {
+		t.Error("an unknown reference and attribute rendered without an error")
+	}
+}

@@ -1,0 +1,145 @@
+// Package stacksummary reduces each rendering of the blueprint model (the CloudFormation
+// template under chosen parameters, and the resources the Pulumi program registered) to one
+// neutral Summary, so the two renderings of one deployment compare field by field.
+//
+// Each concern's facts are a struct that both extractors build with an unkeyed composite
+// literal: a fact added to the struct is a compile error in every extractor until it says it.
+// Which resources exist is not summarised here: the renderers' model tests hold both to the
+// model's resources in every combination of options.
+package stacksummary
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// Summary is what both renderings must agree on.
+type Summary struct {
+	Network       Network
+	Edge          Edge
+	Service       Service
+	Scaling       Scaling
+	IAM           IAM
+	Database      Database
+	Registry      Registry
+	Observability Observability
+	Config        Config
+}
+
+// Network: the VPC, subnets, endpoints and security-group rules ("alb tcp 443 0.0.0.0/0", groups
+// by the tier that uses them).
+type Network struct {
+	VPCCIDR         string
+	Subnets         []string
+	PublicIPSubnets []string
+	Endpoints       []string
+	Ingress, Egress []string
+}
+
+// Edge: the load balancer, its target group and listeners.
+type Edge struct {
+	Scheme              string
+	DropInvalidHeaders  string
+	IdleTimeout         string
+	Target              string
+	HealthCheck         string
+	DeregistrationDelay string
+	Listeners           []string
+}
+
+// Service: the task definition, its container and the ECS service.
+type Service struct {
+	TaskSize, NetworkMode                   string
+	User, ReadonlyRoot, Port, Memory        string
+	HealthCheck, StopTimeout, LogDriver     string
+	Mounts, Environment, Secrets            []string
+	LaunchType, AssignPublicIP              string
+	Deployment, CircuitBreaker, GracePeriod string
+	DesiredCountLeftToScaling               string
+	ClusterSettings                         []string
+}
+
+// Scaling: bounds and target-tracking policies.
+type Scaling struct {
+	Bounds   string
+	Policies []string
+}
+
+// IAM: who may assume the roles.
+type IAM struct {
+	Trust []string
+}
+
+// Database: the cluster, its instances and parameter group.
+type Database struct {
+	Engine, Encrypted, BackupRetention, ACU, Port string
+	ManagedPassword, DeletionProtection           string
+	LogExports                                    string
+	Instances                                     []string
+	ParameterGroup                                string
+}
+
+// Registry: the repository.
+type Registry struct {
+	Tags, ScanOnPush, Lifecycle, EmptiedOnDelete string
+}
+
+// Observability: log retention and alarms.
+type Observability struct {
+	LogRetention    []string
+	Alarms          []string
+	AlarmsNotifying string
+}
+
+// Config: the plain Parameter Store settings ("/catalog/{suffix}/db/host String").
+type Config struct {
+	Parameters []string
+}
+
+// Compare lists the facts on which two summaries differ, as "Concern.Field: Pulumi ...,
+// CloudFormation ...". An empty list means parity.
+func Compare(pulumi, cloudformation Summary) []string {
+	var diffs []string
+	walk("", reflect.ValueOf(pulumi), reflect.ValueOf(cloudformation), func(path string, p, c any) {
+		diffs = append(diffs, fmt.Sprintf("%s: Pulumi %q, CloudFormation %q", path, fmt.Sprint(p), fmt.Sprint(c)))
+	})
+	return diffs
+}
+
+// Table renders both summaries side by side, for a test log.
+func Table(pulumi, cloudformation Summary) string {
+	var sb strings.Builder
+	each("", reflect.ValueOf(pulumi), reflect.ValueOf(cloudformation), func(path string, p, c any) {
+		mark := " "
+		if !reflect.DeepEqual(p, c) {
+			mark = "≠"
+		}
+		fmt.Fprintf(&sb, "%s %-40s %v | %v\n", mark, path, p, c)
+	})
+	return sb.String()
+}
+
+// walk calls differ for every leaf field whose values differ.
+func walk(path string, a, b reflect.Value, differ func(path string, a, b any)) {
+	each(path, a, b, func(path string, x, y any) {
+		if !reflect.DeepEqual(x, y) {
+			differ(path, x, y)
+		}
+	})
+}
+
+// each calls f for every leaf field of two values of the same struct type.
+func each(path string, a, b reflect.Value, f func(path string, a, b any)) {
+	if a.Kind() != reflect.Struct {
+		f(path, a.Interface(), b.Interface())
+		return
+	}
+	for i := 0; i < a.NumField(); i++ {
+		name := a.Type().Field(i).Name
+		if path != "" {
+			name = path + "." + name
+		}
+		each(name, a.Field(i), b.Field(i), f)
+	}
+}

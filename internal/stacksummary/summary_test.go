@@ -1,0 +1,150 @@
+package stacksummary_test
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/acme/catalog/internal/blueprint"
+	"github.com/acme/catalog/internal/cfn"
+	"github.com/acme/catalog/internal/cfnstack"
+	"github.com/acme/catalog/internal/stacksummary"
+)
+
+// templateSummary builds the template and summarises it under params.
+func templateSummary(t *testing.T, params map[string]string) stacksummary.Summary {
+	t.Helper()
+	tmpl, err := cfnstack.Build(cfnstack.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := tmpl.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := cfn.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := cfn.Evaluate(parsed, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := stacksummary.FromTemplate(e, params["EnvironmentSuffix"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var allOptions = map[string]string{
+	"EnvironmentSuffix": "x", "ImageTag": "v1", "NatGatewayMode": blueprint.NATPerAZ, "EnableInterfaceEndpoints": "true",
+	"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x", "WebAclArn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/x/y",
+	"AlertEmail": "ops@example.com",
+}
+
+// Every fact of the template's summary with every option on says something: an extractor that
+// reads the wrong property leaves a blank, which would compare equal to the other side's blank.
+func TestTemplateSummaryHasEveryFact(t *testing.T) {
+	s := templateSummary(t, allOptions)
+	var blank []string
+	var walk func(path string, v reflect.Value)
+	walk = func(path string, v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Struct:
+			for i := 0; i < v.NumField(); i++ {
+				walk(strings.TrimPrefix(path+"."+v.Type().Field(i).Name, "."), v.Field(i))
+			}
+		case reflect.String:
+			if s := v.String(); s == "" || strings.Contains(s, "<nil>") || strings.HasPrefix(s, " ") || strings.HasSuffix(s, " ") {
+				blank = append(blank, path+"="+s)
+			}
+		case reflect.Slice:
+			if v.Len() == 0 && path != "Network.PublicIPSubnets" { // no subnet maps public IPs: the point
+				blank = append(blank, path)
+			}
+		}
+	}
+	walk("", reflect.ValueOf(s))
+	if len(blank) > 0 {
+		t.Errorf("blank facts: %q", blank)
+	}
+}
+
+// The summary says what the model says.
+func TestTemplateSummaryReadsTheModel(t *testing.T) {
+	s := templateSummary(t, allOptions)
+	if s.Network.VPCCIDR != blueprint.VPCCIDR || len(s.Network.Subnets) != 3*blueprint.AZCount {
+		t.Errorf("network %+v", s.Network)
+	}
+	if want := fmt.Sprintf("%d-%d", blueprint.MinTasks, blueprint.MaxTasks); s.Scaling.Bounds != want {
+		t.Errorf("Scaling.Bounds = %q, want %q", s.Scaling.Bounds, want)
+	}
+	if want := fmt.Sprintf("%d of %d", len(blueprint.Alarms), len(blueprint.Alarms)); s.Observability.AlarmsNotifying != want {
+		t.Errorf("AlarmsNotifying = %q, want %q", s.Observability.AlarmsNotifying, want)
+	}
+	if !slices.Contains(s.Network.Ingress, fmt.Sprintf("db tcp %d tasks", blueprint.DBPort)) {
+		t.Errorf("ingress %q lacks the database's rule", s.Network.Ingress)
+	}
+	if !slices.Contains(s.Edge.Listeners, "80 HTTP redirect to HTTPS:443") {
+		t.Errorf("listeners %q: with a certificate HTTP redirects", s.Edge.Listeners)
+	}
+	boot := templateSummary(t, map[string]string{"EnvironmentSuffix": "x"})
+	if boot.Service.LaunchType != "" || boot.Service.AssignPublicIP != "no service" {
+		t.Errorf("bootstrap service %+v, want none", boot.Service)
+	}
+}
+
+func TestCompareNamesTheField(t *testing.T) {
+	a := templateSummary(t, allOptions)
+	b := a
+	b.Edge.IdleTimeout = "61"
+	b.Observability.Alarms = a.Observability.Alarms[1:]
+	diffs := stacksummary.Compare(a, b)
+	if len(diffs) != 2 || !strings.HasPrefix(diffs[0], "Edge.IdleTimeout:") || !strings.HasPrefix(diffs[1], "Observability.Alarms:") {
+		t.Errorf("Compare = %q, want Edge.IdleTimeout and Observability.Alarms", diffs)
+	}
+	if d := stacksummary.Compare(a, a); len(d) != 0 {
+		t.Errorf("Compare(a, a) = %q", d)
+	}
+	if table := stacksummary.Table(a, b); !strings.Contains(table, "≠ Edge.IdleTimeout") {
+		t.Errorf("Table does not mark the difference:\n%s", table)
+	}
+}
+
+// The Pulumi extractor reads the provider's input names; a small program's worth of resources.
+func TestFromPulumi(t *testing.T) {
+	res := []stacksummary.PulumiResource{
+		{Type: "aws:ec2/vpc:Vpc", ID: "vpc-id", Inputs: map[string]any{"cidrBlock": "10.0.0.0/16"}},
+		{Type: "aws:ec2/securityGroup:SecurityGroup", ID: "sg-alb", Inputs: map[string]any{"tags": map[string]any{"Name": "secgrp-alb-s1"}}},
+		{Type: "aws:ec2/securityGroup:SecurityGroup", ID: "sg-x", Inputs: map[string]any{"tags": map[string]any{"Name": "secgrp-x-s1"}}},
+		{Type: "aws:lb/loadBalancer:LoadBalancer", ID: "alb", Inputs: map[string]any{"securityGroups": []any{"sg-alb"}, "internal": false}},
+		{Type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", ID: "r1", Inputs: map[string]any{
+			"securityGroupId": "sg-alb", "ipProtocol": "tcp", "fromPort": float64(443), "toPort": float64(443), "cidrIpv4": "0.0.0.0/0"}},
+		{Type: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", ID: "r2", Inputs: map[string]any{
+			"securityGroupId": "sg-alb", "ipProtocol": "tcp", "fromPort": float64(8080), "toPort": float64(8080), "referencedSecurityGroupId": "sg-x"}},
+		{Type: "aws:appautoscaling/target:Target", ID: "t", Inputs: map[string]any{"minCapacity": float64(2), "maxCapacity": float64(10)}},
+		{Type: "aws:ecs/service:Service", ID: "svc", Inputs: map[string]any{"launchType": "FARGATE"}, IgnoreChanges: []string{"desiredCount"}},
+	}
+	s, err := stacksummary.FromPulumi(res, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Network.VPCCIDR != "10.0.0.0/16" || s.Edge.Scheme != "internet-facing" || s.Scaling.Bounds != "2-10" {
+		t.Errorf("summary %+v", s)
+	}
+	if want := []string{"alb tcp 443 0.0.0.0/0"}; !slices.Equal(s.Network.Ingress, want) {
+		t.Errorf("ingress %q, want %q", s.Network.Ingress, want)
+	}
+	if want := []string{"alb tcp 8080 unused-group:secgrp-x-{suffix}"}; !slices.Equal(s.Network.Egress, want) {
+		t.Errorf("egress %q, want %q", s.Network.Egress, want)
+	}
+	if s.Service.DesiredCountLeftToScaling != "true" || s.Service.LaunchType != "FARGATE" {
+		t.Errorf("service %+v", s.Service)
+	}
+	if _, err := stacksummary.FromPulumi([]stacksummary.PulumiResource{{Type: "aws:iam/role:Role", Inputs: map[string]any{"assumeRolePolicy": "{"}}}, "s1"); err == nil {
+		t.Error("a role with a broken trust policy summarised without an error")
+	}
+}

@@ -1,0 +1,159 @@
+package stacksummary
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/acme/catalog/internal/cfn"
+)
+
+// sorted returns items sorted, nil when empty, so "none" compares equal on both sides.
+func sorted(items []string) []string {
+	if len(items) == 0 {
+		return nil
+	}
+	sort.Strings(items)
+	return items
+}
+
+// get walks a path of map keys and list indexes ("HealthCheck.Command", "Rules.0").
+func get(v any, path string) any {
+	for _, part := range strings.Split(path, ".") {
+		switch t := v.(type) {
+		case map[string]any:
+			v = t[part]
+		case []any:
+			var i int
+			if _, err := fmt.Sscan(part, &i); err != nil || i < 0 || i >= len(t) {
+				return nil
+			}
+			v = t[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+// str is the scalar at a path, canonical (numbers as numbers).
+func str(v any, path string) string { return cfn.Scalar(get(v, path)) }
+
+func asList(v any) []any { l, _ := v.([]any); return l }
+
+func asMap(v any) map[string]any {
+	if m, ok := v.(map[string]any); ok {
+		return m
+	}
+	return map[string]any{}
+}
+
+// field renders one field of each element of a list, sorted.
+func field(v any, name string) []string {
+	var out []string
+	for _, x := range asList(v) {
+		out = append(out, str(x, name))
+	}
+	return sorted(out)
+}
+
+// pairs renders a list of {k: ..., v: ...} as sorted "k=v".
+func pairs(v any, k, val string) []string {
+	var out []string
+	for _, x := range asList(v) {
+		out = append(out, str(x, k)+"="+str(x, val))
+	}
+	return sorted(out)
+}
+
+// keyValues turns a list of {Key, Value} into a map.
+func keyValues(v any) map[string]string {
+	out := map[string]string{}
+	for _, x := range asList(v) {
+		out[str(x, "Key")] = str(x, "Value")
+	}
+	return out
+}
+
+// joinMap renders a map as one sorted "k=v; ..." string.
+func joinMap(m map[string]any) string {
+	var out []string
+	for k, x := range m {
+		out = append(out, k+"="+cfn.Scalar(x))
+	}
+	return strings.Join(sorted(out), "; ")
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// canonicalJSON re-encodes a JSON text with sorted keys and no spaces.
+func canonicalJSON(s string) string {
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return "invalid JSON: " + s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// relative strips the suffix from a physical name, so names compare across suffixes.
+func relative(name, suffix string) string { return strings.ReplaceAll(name, suffix, "{suffix}") }
+
+// rule renders a security-group rule: "alb tcp 443 0.0.0.0/0".
+func rule(group, proto, from, to, peer string) string {
+	ports := from
+	if to != from {
+		ports += "-" + to
+	}
+	return fmt.Sprintf("%s %s %s %s", group, strings.ToLower(proto), ports, peer)
+}
+
+// healthCheck, listener, scalingPolicy, alarm and instance render those facts the same way
+// for both tools.
+func healthCheck(path, interval, timeout, healthy, unhealthy, matcher string) string {
+	return fmt.Sprintf("%s interval %s timeout %s healthy %s unhealthy %s matcher %s", path, interval, timeout, healthy, unhealthy, matcher)
+}
+
+func listener(port, protocol, action, redirectProtocol, redirectPort, sslPolicy string) string {
+	if action == "redirect" {
+		action += " to " + redirectProtocol + ":" + redirectPort
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s %s %s %s", port, protocol, action, sslPolicy))
+}
+
+func containerHealth(command, interval, timeout, retries, start string) string {
+	return fmt.Sprintf("%s interval %s timeout %s retries %s start %s", command, interval, timeout, retries, start)
+}
+
+func scalingPolicy(typ, metric, target, out, in string) string {
+	return fmt.Sprintf("%s %s target %s out %s in %s", typ, metric, target, out, in)
+}
+
+func alarm(namespace, metric, cmp, threshold, period, evals, datapoints, stat, treat string) string {
+	return fmt.Sprintf("%s/%s %s %s period %s x%s (%s to alarm) %s missing=%s", namespace, metric, cmp, threshold, period, evals, datapoints, stat, treat)
+}
+
+func instance(class, public, insights string) string {
+	return fmt.Sprintf("%s public=%s insights=%s", class, orDefault(public, "false"), insights)
+}
+
+// trust renders a role's trust policy: who may assume it, under which condition keys.
+func trust(doc any) string {
+	var out []string
+	for _, st := range asList(get(doc, "Statement")) {
+		var conds []string
+		for op, kv := range asMap(get(st, "Condition")) {
+			for k := range asMap(kv) {
+				conds = append(conds, op+":"+k)
+			}
+		}
+		out = append(out, fmt.Sprintf("%s %s by %s if %s", str(st, "Effect"), str(st, "Action"), str(st, "Principal.Service"), strings.Join(sorted(conds), "; ")))
+	}
+	return strings.Join(out, " | ")
+}
