@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -565,6 +566,31 @@ func testSearch(t *testing.T, s catalog.Store) {
 				t.Fatalf("search %q = %v, want %v", tc.q, got, tc.want)
 			}
 		})
+	}
+
+	// Whatever is typed is words, never syntax: random strings of the characters tsquery and
+	// FTS5 give meaning to, accents, other scripts and stop words never fail a search, and
+	// adding punctuation around the words of a query never changes what it finds.
+	rng := rand.New(rand.NewPCG(16, 11))
+	alphabet := []string{"'", `"`, `\`, ":", "*", "&", "|", "!", "(", ")", "<->", "-", "+", "^", "NEAR", "AND", "OR", "NOT",
+		" ", " ", "the", "a", "mug", "blu", "café", "é", "ß", "日本", "🙂", "0", "7q", "spk", "%", "_", "{", "}"}
+	for range 300 {
+		var b strings.Builder
+		for range 1 + rng.IntN(10) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		q := b.String()
+		got := list(t, s, catalog.ListQuery{Filter: catalog.ProductFilter{Query: q}, Sort: catalog.SortNameDesc})
+		words := strings.Join(catalog.SearchTerms(q), " ")
+		if words == "" {
+			if len(got) != 0 {
+				t.Fatalf("search %q (no terms) = %v, want nothing", q, got)
+			}
+			continue
+		}
+		if plain := list(t, s, catalog.ListQuery{Filter: catalog.ProductFilter{Query: words}, Sort: catalog.SortNameDesc}); !slices.Equal(got, plain) {
+			t.Fatalf("search %q = %v, but its words %q find %v", q, got, words, plain)
+		}
 	}
 }
 
