@@ -1,6 +1,7 @@
 -- One query semantics on both stores (ADR 0011): search folds accents and covers the SKU.
 -- catalog_english is PostgreSQL's english configuration with accents removed before stemming
--- (unaccent is a trusted extension: the database owner may create it; Aurora supports it).
+-- (unaccent is a trusted extension: a role with CREATE on the database may create it; Aurora
+-- PostgreSQL supports it).
 -- ASCII punctuation becomes a space before parsing, as it separates words in the embedded
 -- store and in the query's terms: PostgreSQL's parser would otherwise read "SPK-100" as "spk"
 -- and the number "-100", and "1.5" as one number.
