@@ -30,6 +30,8 @@ need haproxy haproxy "the rolling-restart test"
 need shellcheck shellcheck "the deploy scripts' lint test"
 # The README's examples (internal/readmetest) run with bash, curl and jq, as users paste them.
 need jq jq "the README's examples"
+# internal/bench's TestWrkSmoke drives the catalog binary with wrk, out of process.
+need wrk wrk "the out-of-process read bench (TestWrkSmoke)"
 
 step "gofmt and go vet"
 unformatted=$(gofmt -l cmd internal api deploy 2>/dev/null || true)

@@ -7,6 +7,7 @@
 //	go run ./cmd/bench -store postgres -products 100000 -duration 5s
 //	go run ./cmd/bench -scenarios fault -process=false
 //	go run ./cmd/bench -capacity -products 20000 -duration 3s   # capacity model and flash-sale simulation
+//	go run ./cmd/bench -wrk -products 100000 -duration 10s         # reads out of process, with wrk
 package main
 
 import (
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	baseline := fs.Float64("capacity-baseline", 2000, "with -capacity: the 1x traffic in requests/s of the baseline mix")
 	perTask := fs.Float64("capacity-rps-per-task", 0, "with -capacity: skip measuring and simulate with this many requests/s per task at the CPU target")
 	edgeHit := fs.Float64("capacity-edge-hit", 0, "with -capacity: the fraction of requests an edge cache answers, 0 to 0.99")
+	useWrk := fs.Bool("wrk", false, "instead of the suite, measure reads out of process with wrk (64 connections, ids over the whole catalog, server and PostgreSQL CPU per request); skipped with a message when wrk is not installed")
+	connections := fs.Int("wrk-connections", 64, "with -wrk: wrk's connections")
 	taskStart := fs.Int("capacity-task-start", 0, "with -capacity: seconds from desired count to a RUNNING task (0: the simulation's assumption, 50)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -72,6 +75,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *capacity {
 		return runCapacity(ctx, bench.CapacityConfig{Binary: bin, Products: *products, Duration: *duration, Workers: *workers,
 			Baseline: *baseline, RPSPerTask: *perTask, EdgeHitRatio: *edgeHit, TaskStart: *taskStart, Progress: stderr}, stdout, stderr)
+	}
+	if *useWrk {
+		fmt.Fprintf(stdout, "catalog bench, wrk: store=postgres products=%d connections=%d duration=%s cpus=%d %s\n\n",
+			*products, *connections, *duration, runtime.NumCPU(), runtime.Version())
+		results, err := bench.RunWrk(ctx, bench.WrkConfig{Binary: bin, Products: *products, Duration: *duration, Connections: *connections, Progress: stderr})
+		if errors.Is(err, bench.ErrNoWrk) {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 0
+		}
+		bench.WrkTable(stdout, results)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	if *scale != "" {
 		var sizes []int

@@ -5,6 +5,7 @@ package apitest
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/acme/catalog/api"
 )
@@ -64,7 +66,14 @@ func (v *validator) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if err := v.check(req, resp, body); err != nil {
+	// A test that sets Accept-Encoding itself gets the coded body, as a client would; the
+	// document describes the decoded one.
+	decoded, err := decode(resp.Header.Get("Content-Encoding"), body)
+	if err != nil {
+		v.t.Errorf("%s %s -> %d: %v", req.Method, req.URL.RequestURI(), resp.StatusCode, err)
+		return resp, nil
+	}
+	if err := v.check(req, resp, decoded); err != nil {
 		v.t.Errorf("%s %s -> %d does not match the OpenAPI document: %v\nbody: %s", req.Method, req.URL.RequestURI(), resp.StatusCode, err, truncate(body))
 	}
 	return resp, nil
@@ -92,6 +101,38 @@ func (v *validator) check(req *http.Request, resp *http.Response, body []byte) e
 	}
 	in.SetBodyBytes(body)
 	return openapi3filter.ValidateResponse(req.Context(), in)
+}
+
+// decode undoes a response's content coding: gzip and zstd, the ones the service sends.
+func decode(coding string, body []byte) ([]byte, error) {
+	switch coding {
+	case "":
+		return body, nil
+	case "gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("gzip body: %w", err)
+		}
+		return io.ReadAll(zr)
+	case "zstd":
+		zr, err := zstd.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("zstd body: %w", err)
+		}
+		defer zr.Close()
+		return io.ReadAll(zr)
+	}
+	return nil, fmt.Errorf("content coding %q the service does not send", coding)
+}
+
+// Decode returns a response body without its content coding, for tests that ask for one.
+func Decode(t testing.TB, resp *http.Response, body []byte) []byte {
+	t.Helper()
+	b, err := decode(resp.Header.Get("Content-Encoding"), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func truncate(b []byte) string {

@@ -3,7 +3,6 @@ package catalog
 import (
 	"slices"
 	"strings"
-	"unicode"
 )
 
 // TreeOrder returns categories parents first, each parent followed by its sub-tree, siblings by
@@ -90,16 +89,4 @@ func checkHeight(parents map[string]string, slug string, depth int) error {
 		return InvalidField("parent", "the category tree may be at most %d levels deep", MaxCategoryDepth)
 	}
 	return nil
-}
-
-// SearchTerms splits a full-text query into lower-case words of letters and digits. Both stores
-// search for products containing every term, so they agree on what a query means.
-func SearchTerms(q string) []string {
-	fields := strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	})
-	if len(fields) > 32 {
-		fields = fields[:32]
-	}
-	return fields
 }

@@ -51,19 +51,30 @@ func ifMatchVersion(r *http.Request) (int64, error) {
 }
 
 // notModified reports whether an If-None-Match header matches tag (weak comparison, lists and
-// "*" allowed, as RFC 9110 says).
-func notModified(r *http.Request, tag string) bool {
+// "*" allowed, as RFC 9110 says), and the entity tag the 304 must carry: the one the client
+// holds. A compressed response's tag carries the coding ("3.1-gzip", see compressed), and a
+// client revalidating it must get its 304 too, naming the tag it stored, or a cache could not
+// freshen the stored response (RFC 9111, 4.3.4).
+func notModified(r *http.Request, tag string) (string, bool) {
 	h := r.Header.Get("If-None-Match")
 	if h == "" {
-		return false
+		return "", false
 	}
 	for _, part := range strings.Split(h, ",") {
 		part = strings.TrimPrefix(strings.TrimSpace(part), "W/")
-		if part == "*" || part == tag {
-			return true
+		if part == "*" {
+			return tag, true
+		}
+		if part == tag {
+			return part, true
+		}
+		for _, suffix := range etagCodings {
+			if part == strings.TrimSuffix(tag, `"`)+suffix+`"` {
+				return part, true
+			}
 		}
 	}
-	return false
+	return "", false
 }
 
 // writeProduct answers with a product, its ETag, and 304 when the client already has it.
@@ -73,7 +84,8 @@ func writeProduct(w http.ResponseWriter, r *http.Request, status int, p catalog.
 	// HEAD answers as GET without the body (RFC 9110, 9.3.2): the same caching headers.
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		w.Header().Set("Cache-Control", productCacheControl)
-		if notModified(r, tag) {
+		if held, ok := notModified(r, tag); ok {
+			w.Header().Set("ETag", held)
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
@@ -93,8 +105,8 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, err)
 			return
 		}
-		if tag := etagOf(v, sv); notModified(r, tag) {
-			w.Header().Set("ETag", tag)
+		if held, ok := notModified(r, etagOf(v, sv)); ok {
+			w.Header().Set("ETag", held)
 			w.Header().Set("Cache-Control", productCacheControl)
 			w.WriteHeader(http.StatusNotModified)
 			return

@@ -117,7 +117,7 @@ func New(opts Options) *Server {
 		s.readyTimeout = time.Second
 	}
 	s.routes()
-	s.handler = s.observe(http.HandlerFunc(s.dispatch))
+	s.handler = s.observe(compressed(http.HandlerFunc(s.dispatch)))
 	return s
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/acme/catalog/internal/catalog"
 )
 
@@ -43,13 +45,17 @@ func (s *Store) ExplainList(ctx context.Context, q catalog.ListQuery) (Plan, err
 	var p Plan
 	if st.counted > 0 {
 		// The count that chose the search plan is part of what the search costs.
-		n, err := s.explain(ctx, matchCountSQL, strings.Join(catalog.SearchTerms(q.Filter.Query), " "), st.counted)
+		n, err := s.explain(ctx, matchCountSQL, tsQuery(catalog.SearchTerms(q.Filter.Query)), st.counted)
 		if err != nil {
 			return Plan{}, err
 		}
 		p.Buffers += n.SharedHit + n.SharedRead
 	}
-	top, err := s.explain(ctx, st.query, st.args...)
+	setup := ""
+	if st.rare {
+		setup = forceSearchIndex
+	}
+	top, err := s.explainIn(ctx, setup, st.query, st.args...)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -74,8 +80,22 @@ func (s *Store) ExplainList(ctx context.Context, q catalog.ListQuery) (Plan, err
 }
 
 func (s *Store) explain(ctx context.Context, query string, args ...any) (planNode, error) {
+	return s.explainIn(ctx, "", query, args...)
+}
+
+// explainIn explains query in a read-only transaction that first runs setup, if any, as
+// listPage runs it.
+func (s *Store) explainIn(ctx context.Context, setup, query string, args ...any) (planNode, error) {
 	var raw []byte
-	if err := s.pool.QueryRow(ctx, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+query, args...).Scan(&raw); err != nil {
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if setup != "" {
+			if _, err := tx.Exec(ctx, setup); err != nil {
+				return err
+			}
+		}
+		return tx.QueryRow(ctx, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+query, args...).Scan(&raw)
+	})
+	if err != nil {
 		return planNode{}, err
 	}
 	var out []struct {

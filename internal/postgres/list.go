@@ -57,7 +57,14 @@ type listStatements struct {
 	query, count    string
 	args, countArgs []any
 	counted         int
+	// rare: the page query fetches every match through the full-text index (see listSQL).
+	rare bool
 }
+
+// forceSearchIndex keeps a rare search on the full-text index. The planner prices a prefix
+// match through a GIN index as a read of much of the index, the whole of it while the index
+// has no statistics (after a bulk load, until VACUUM), and would scan the table instead.
+const forceSearchIndex = `SET LOCAL enable_seqscan = off`
 
 // listStatements chooses the search plan for q's terms, if any, and builds its statements.
 func (s *Store) listStatements(ctx context.Context, db querier, q catalog.ListQuery) (listStatements, error) {
@@ -71,12 +78,14 @@ func (s *Store) listStatements(ctx context.Context, db querier, q catalog.ListQu
 		}
 	}
 	st.query, st.args, st.count, st.countArgs = listSQL(q, terms, rare)
+	st.rare = rare
 	return st, nil
 }
 
 // listPage reads one page, and the total when asked, from one snapshot: a page alone is one
 // statement on the pool; a page with its total is two statements in a read-only repeatable-read
-// transaction, whose BEGIN and COMMIT are round trips only that case pays for.
+// transaction, whose BEGIN and COMMIT are round trips only that case pays for, as does a rare
+// search, which needs a transaction for forceSearchIndex.
 func (s *Store) listPage(ctx context.Context, c *pgxpool.Conn, page *catalog.ProductPage, q catalog.ListQuery, st listStatements) error {
 	read := func(db querier) error {
 		rows, err := db.Query(ctx, st.query, st.args...)
@@ -93,12 +102,24 @@ func (s *Store) listPage(ctx context.Context, c *pgxpool.Conn, page *catalog.Pro
 		}
 		return nil
 	}
-	if !q.WithTotal {
+	if !q.WithTotal && !st.rare {
 		return read(c)
 	}
-	return pgx.BeginTxFunc(ctx, c, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+	opts := pgx.TxOptions{AccessMode: pgx.ReadOnly}
+	if q.WithTotal {
+		opts.IsoLevel = pgx.RepeatableRead
+	}
+	return pgx.BeginTxFunc(ctx, c, opts, func(tx pgx.Tx) error {
+		if st.rare {
+			if _, err := tx.Exec(ctx, forceSearchIndex); err != nil {
+				return err
+			}
+		}
 		if err := read(tx); err != nil {
 			return err
+		}
+		if !q.WithTotal {
+			return nil
 		}
 		var n int64
 		if err := tx.QueryRow(ctx, st.count, st.countArgs...).Scan(&n); err != nil {
@@ -126,16 +147,23 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 		b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
 	}
 	b.filter(q.Filter)
-	match := ""
+	match, tsq := "", ""
 	if len(terms) > 0 {
-		match = "search @@ plainto_tsquery('english', " + b.arg(strings.Join(terms, " ")) + ")"
+		tsq = "to_tsquery('" + searchConfig + "', " + b.arg(tsQuery(terms)) + ")"
+		match = "search @@ " + tsq
 		b.where = append(b.where, "p."+match)
 	}
 	count = with + `SELECT count(*)` + productFrom + b.whereSQL()
 	countArgs = append([]any(nil), b.args...)
 	rare = rare && match != ""
-	if rare {
+	switch {
+	case rare:
 		b.where = b.where[:len(b.where)-1] // the matches CTE applies the search
+	case match != "":
+		// Common terms: the page comes from walking the sort order and checking each row. The
+		// function form of @@ is no index condition, so the planner cannot second-guess the
+		// store's choice with its estimate for a prefix, which knows no upper bound either.
+		b.where[len(b.where)-1] = "ts_match_vq(p.search, " + tsq + ")"
 	}
 
 	col, dir, cmp := orderOf(q.Sort)

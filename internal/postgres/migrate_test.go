@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/pgtest"
 	"github.com/acme/catalog/internal/postgres"
 )
@@ -83,5 +84,57 @@ func TestAuditMigrationKeepsData(t *testing.T) {
 	}
 	if kept != 3 || prices != 1 || deleted != 1 {
 		t.Fatalf("after deleting the product: %d movements, %d prices, %d deleted_products rows; want 3, 1, 1", kept, prices, deleted)
+	}
+}
+
+// TestSearchMigrationIndexesOldRows upgrades a database holding a product written before
+// migration 0005, which rebuilds the search column with accents folded and the SKU: the old
+// product is found by its SKU, by its name without the accent, and by a prefix.
+func TestSearchMigrationIndexesOldRows(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	url := pgtest.URL(t)
+	ms, err := postgres.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
+		checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:4] {
+		if _, err := conn.Exec(ctx, m.SQL); err != nil {
+			t.Fatalf("migration %d: %v", m.Version, err)
+		}
+		if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`, m.Version, m.Name, m.Checksum); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const id = "0193a0a0-0000-7000-8000-000000000001"
+	if _, err := conn.Exec(ctx, `
+		INSERT INTO categories (slug, name, created_at, updated_at) VALUES ('old', 'Old', now(), now());
+		INSERT INTO products (id, sku, name, name_key, category, status, price_currency, price_amount, version, created_at, updated_at)
+			VALUES ('`+id+`', 'OLDSKU-77', 'Crème kettle', 'crème kettle', 'old', 'active', 'USD', 100, 1, now(), now());
+		INSERT INTO inventory (product_id, on_hand, reserved, version, updated_at) VALUES ('`+id+`', 0, 0, 1, now())`); err != nil {
+		t.Fatal(err)
+	}
+	s, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, q := range []string{"oldsku-77", "OLDSKU 77", "creme kettle", "crème ket"} {
+		page, err := s.ListProducts(ctx, catalog.ListQuery{Sort: catalog.SortName, Limit: 10, Filter: catalog.ProductFilter{Query: q}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) != 1 {
+			t.Errorf("q=%q after migration 0005: %d products, want the old one", q, len(page.Items))
+		}
 	}
 }

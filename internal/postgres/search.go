@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // A search can be answered two ways. Walking the sort-order index and checking each row reads
@@ -40,13 +42,36 @@ type searchStats struct {
 	freq    map[string]float64 // lexeme -> share of products containing it; nil without statistics
 }
 
-// matchCountSQL counts the matches of $1, stopping at $2.
-const matchCountSQL = `SELECT count(*) FROM (SELECT 1 FROM products WHERE search @@ plainto_tsquery('english', $1) LIMIT $2) m`
+// searchConfig is the text search configuration of the search column (migration 0005):
+// english with accents folded.
+const searchConfig = "catalog_english"
+
+// matchCountSQL counts the matches of the tsquery text $1, stopping at $2.
+const matchCountSQL = `SELECT count(*) FROM (SELECT 1 FROM products WHERE search @@ to_tsquery('` + searchConfig + `', $1) LIMIT $2) m`
+
+// tsQuery builds the to_tsquery text for terms (ADR 0011): every term AND-ed, the last as a
+// prefix. Terms hold only letters and digits (catalog.SearchTerms), and each is quoted besides,
+// so nothing a client types is tsquery syntax; to_tsquery stems and folds each one as it does
+// the products' text.
+func tsQuery(terms []string) string {
+	var b strings.Builder
+	for i, t := range terms {
+		if i > 0 {
+			b.WriteString(" & ")
+		}
+		b.WriteString("'")
+		b.WriteString(strings.NewReplacer(`'`, `''`, `\`, `\\`).Replace(t))
+		b.WriteString("'")
+	}
+	if len(terms) > 0 {
+		b.WriteString(":*")
+	}
+	return b.String()
+}
 
 // rareTerms reports whether fetching and sorting every match is the cheaper plan for terms
 // and a page of limit products, and the bound it counted matches to, if it had to count.
 func (s *Store) rareTerms(ctx context.Context, db querier, terms []string, limit int) (rare bool, counted int, err error) {
-	query := strings.Join(terms, " ")
 	rows, freq, err := s.searchStatistics(ctx, db)
 	if err != nil {
 		return false, 0, err
@@ -56,33 +81,59 @@ func (s *Store) rareTerms(ctx context.Context, db querier, terms []string, limit
 		balance = math.Sqrt(float64(limit+1) * rows)
 	}
 	if freq != nil {
-		var lexemes []string
-		if err := db.QueryRow(ctx, `SELECT tsvector_to_array(to_tsvector('english', $1))`, query).Scan(&lexemes); err != nil {
+		lexemes, err := termLexemes(ctx, db, terms)
+		if err != nil {
 			return false, 0, err
 		}
 		// Matches of all the lexemes lie between the product of their frequencies (were they
 		// independent) and the smallest of them (were they always together, as the parts of
 		// "heavy-duty" are). Only a decision both bounds agree on is taken without counting.
-		lower, upper, known := rows, rows, len(lexemes) > 0
-		for _, l := range lexemes {
-			f, ok := freq[l]
-			if !ok {
-				known = false
-				break
+		// The last term matches as a prefix: at least as often as the most common listed
+		// lexeme it begins, with no upper bound from the statistics (any number of rarer
+		// words may begin with it).
+		lower, upper := rows, rows
+		lowerKnown, upperKnown := len(lexemes) > 0, len(lexemes) > 0
+		for i, ls := range lexemes {
+			prefix := i == len(lexemes)-1
+			for _, l := range ls {
+				if prefix {
+					f := 0.0
+					for e, ef := range freq {
+						if strings.HasPrefix(e, l) {
+							f = max(f, ef)
+						}
+					}
+					lower, upperKnown = lower*f, false
+					continue
+				}
+				f, ok := freq[l]
+				if !ok {
+					lowerKnown, upperKnown = false, false
+					break
+				}
+				lower, upper = lower*f, min(upper, rows*f)
 			}
-			lower, upper = lower*f, min(upper, rows*f)
 		}
 		switch {
-		case known && upper <= balance:
+		case upperKnown && upper <= balance:
 			return true, 0, nil
-		case known && lower > balance:
+		case lowerKnown && lower > balance:
 			return false, 0, nil
 		}
 	}
 	var n int
 	counted = int(balance) + 1
-	err = db.QueryRow(ctx, matchCountSQL, query, counted).Scan(&n)
+	err = db.QueryRow(ctx, matchCountSQL, tsQuery(terms), counted).Scan(&n)
 	return float64(n) <= balance, counted, err
+}
+
+// termLexemes returns the lexemes each term stems to, in the terms' order.
+func termLexemes(ctx context.Context, db querier, terms []string) ([][]string, error) {
+	rows, err := db.Query(ctx, `SELECT tsvector_to_array(to_tsvector('`+searchConfig+`', t)) FROM unnest($1::text[]) WITH ORDINALITY u (t, n) ORDER BY n`, terms)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[[]string])
 }
 
 func (s *Store) searchStatistics(ctx context.Context, db querier) (rows float64, freq map[string]float64, err error) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/migrate"
 )
 
@@ -93,5 +94,68 @@ func TestAuditMigrationKeepsData(t *testing.T) {
 	}
 	if fkProblems != 0 {
 		t.Fatalf("%d foreign key violations after the migration", fkProblems)
+	}
+}
+
+// TestSearchMigrationIndexesOldRows upgrades a database holding a product written before
+// migration 0004, which rebuilds the full-text table with the SKU: the old product is found by
+// its SKU and its name, and later edits keep the index right.
+func TestSearchMigrationIndexesOldRows(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), FileName)
+	ms, err := migrate.Load(sub(migrationFiles, "migrations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:3] {
+		if _, err := db.Exec(m.SQL); err != nil {
+			t.Fatalf("migration %d: %v", m.Version, err)
+		}
+		if _, err := db.Exec(`INSERT INTO schema_migrations VALUES (?, ?, ?, ?)`, m.Version, m.Name, m.Checksum, time.Now().UnixMicro()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const id = "0193a0a0-0000-7000-8000-000000000001"
+	for _, q := range []string{
+		`INSERT INTO categories (slug, name, created_at, updated_at) VALUES ('old', 'Old', 1, 1)`,
+		`INSERT INTO products (id, sku, name, name_key, category, status, price_currency, price_amount, version, created_at, updated_at)
+			VALUES ('` + id + `', 'OLDSKU-77', 'Vintage kettle', 'vintage kettle', 'old', 'active', 'USD', 100, 1, 1, 1)`,
+		`INSERT INTO inventory (product_id, on_hand, reserved, version, updated_at) VALUES ('` + id + `', 0, 0, 1, 1)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	find := func(q string) int {
+		t.Helper()
+		page, err := s.ListProducts(ctx, catalog.ListQuery{Sort: catalog.SortName, Limit: 10, Filter: catalog.ProductFilter{Query: q}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Items)
+	}
+	if find("oldsku-77") != 1 || find("vintage kett") != 1 {
+		t.Fatalf("the product written before migration 0004 is not found by SKU (%d) or name (%d)", find("oldsku-77"), find("vintage kett"))
+	}
+	if _, err := s.w.ExecContext(ctx, `UPDATE products SET sku = 'NEWSKU-1', name = 'Copper kettle' WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	if find("oldsku") != 0 || find("newsku 1") != 1 || find("vintage") != 0 || find("copper") != 1 {
+		t.Fatal("after an edit the index still holds the old SKU or name, or misses the new ones")
 	}
 }

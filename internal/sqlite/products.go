@@ -261,12 +261,14 @@ func (s *Store) Empty(ctx context.Context) (bool, error) {
 	return any == 0, storeError(ctx, err)
 }
 
-// ftsQuery turns search terms into an FTS5 query that matches rows containing every term.
+// ftsQuery turns search terms into an FTS5 query that matches rows containing every term, the
+// last as a prefix (ADR 0011). Each term is a quoted string, so nothing in it is FTS5 syntax.
 func ftsQuery(terms []string) string {
 	quoted := make([]string, len(terms))
 	for i, t := range terms {
 		quoted[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
 	}
+	quoted[len(quoted)-1] += "*"
 	return strings.Join(quoted, " ")
 }
 

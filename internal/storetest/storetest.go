@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -496,6 +497,10 @@ func testPaginationDuringInserts(t *testing.T, s catalog.Store) {
 	}
 }
 
+// testSearch holds both stores to one query semantics (ADR 0011): words of letters and digits,
+// punctuation a separator and never syntax, case and accents folded, stemmed, stop words
+// ignored (a query of only stop words matches nothing), every term required, the last one
+// matched as a prefix; name, brand, description and SKU searched.
 func testSearch(t *testing.T, s catalog.Store) {
 	category(t, s, "misc", "")
 	items := []struct{ sku, name, brand, desc string }{
@@ -503,6 +508,9 @@ func testSearch(t *testing.T, s catalog.Store) {
 		{"S-2", "Running shoes", "Fleetfoot", "Light mesh shoes for road running."},
 		{"S-3", "Rain jacket", "Trailcraft", "A waterproof shell that packs small."},
 		{"S-4", "Coffee grinder", "Brewmaster", "Stainless steel burrs grind coffee evenly."},
+		{"MUG-7Q", "Blue café mug", "Crème Ware", "The mug of the house: glazed stoneware, 0.5 l."},
+		{"SPK-100", "Bluetooth speaker", "Soundly", "Loud and clear, with a 12-hour battery."},
+		{"BK-42", "The Theory of Everything", "Penguin", "A book about the universe and its laws."},
 	}
 	for _, it := range items {
 		in := input(it.sku, it.name, "misc", 100)
@@ -511,18 +519,45 @@ func testSearch(t *testing.T, s catalog.Store) {
 	}
 	tests := []struct {
 		q    string
-		want []string
+		want []string // SKUs in name order, descending
 	}{
-		{"waterproof", []string{"S-1", "S-3"}}, // name and description
-		{"trailcraft", []string{"S-1", "S-3"}}, // brand
-		{"WATERPROOF boots", []string{"S-1"}},  // every word, any case
-		{"stainless steel", []string{"S-4"}},   // description only
-		{"grinding", []string{"S-4"}},          // stemmed
-		{"shoe", []string{"S-2"}},              // singular finds plural
-		{"waterproof grinder", nil},            // no product has both
-		{`"); DROP TABLE products; --`, nil},   // punctuation is not syntax
-		{"boots OR coffee", nil},               // no operators
-		{"naïve café", nil},                    // non-ASCII is fine
+		{"waterproof", []string{"S-1", "S-3"}},      // name and description
+		{"trailcraft", []string{"S-1", "S-3"}},      // brand
+		{"WATERPROOF boots", []string{"S-1"}},       // every word, any case
+		{"stainless steel", []string{"S-4"}},        // description only
+		{"grinding", []string{"S-4"}},               // stemmed
+		{"shoe", []string{"S-2"}},                   // singular finds plural
+		{"waterproof grinder", nil},                 // no product has both
+		{"boots OR coffee", nil},                    // no operators: "or" is a stop word
+		{"boots -leather", []string{"S-1"}},         // nor negation
+		{`"); DROP TABLE products; --`, nil},        // punctuation is not syntax
+		{`blue' & !mug:* | (`, []string{"MUG-7Q"}},  // nor is tsquery syntax
+		{`mug" OR "*`, []string{"MUG-7Q"}},          // nor FTS5 syntax
+		{"the", nil},                                // only stop words: nothing
+		{"The of AND", nil},                         // only stop words: nothing
+		{"thé", nil},                                // a stop word with an accent
+		{"the mug", []string{"MUG-7Q"}},             // stop words ignored
+		{"theory of everything", []string{"BK-42"}}, // in a title too
+		{"blu", []string{"SPK-100", "MUG-7Q"}},      // the last term is a prefix
+		{"blue", []string{"SPK-100", "MUG-7Q"}},     // a whole word is a prefix of more
+		{"blu mug", nil},                            // other terms are whole words
+		{"mug blu", []string{"MUG-7Q"}},             // the last one is a prefix
+		{"theor", []string{"BK-42"}},                // a prefix beginning with a stop word
+		{"univ", []string{"BK-42"}},                 // description prefix
+		{"CAFÉ", []string{"MUG-7Q"}},                // accents and case folded
+		{"cafe", []string{"MUG-7Q"}},                // a query without the accent
+		{"crème", []string{"MUG-7Q"}},               // brand with an accent
+		{"creme ware", []string{"MUG-7Q"}},          // both brand words
+		{"naïve café", nil},                         // non-ASCII is fine
+		{"mug-7q", []string{"MUG-7Q"}},              // an SKU, as typed
+		{"MUG 7Q", []string{"MUG-7Q"}},              // an SKU, spaced
+		{"spk-100", []string{"SPK-100"}},            // a hyphen before digits is no minus
+		{"spk-10", []string{"SPK-100"}},             // an SKU prefix
+		{"12 hour", []string{"SPK-100"}},            // hyphenated words
+		{"0.5", []string{"MUG-7Q"}},                 // a decimal point separates
+		{"loud, clear!", []string{"SPK-100"}},       // punctuation in the query
+		{"  speaker  ", []string{"SPK-100"}},        // surrounding space
+		{"s-4", []string{"BK-42", "S-4"}},           // "s" is a stop word; 4 is a prefix
 	}
 	for _, tc := range tests {
 		t.Run(tc.q, func(t *testing.T) {
@@ -531,6 +566,31 @@ func testSearch(t *testing.T, s catalog.Store) {
 				t.Fatalf("search %q = %v, want %v", tc.q, got, tc.want)
 			}
 		})
+	}
+
+	// Whatever is typed is words, never syntax: random strings of the characters tsquery and
+	// FTS5 give meaning to, accents, other scripts and stop words never fail a search, and
+	// adding punctuation around the words of a query never changes what it finds.
+	rng := rand.New(rand.NewPCG(16, 11))
+	alphabet := []string{"'", `"`, `\`, ":", "*", "&", "|", "!", "(", ")", "<->", "-", "+", "^", "NEAR", "AND", "OR", "NOT",
+		" ", " ", "the", "a", "mug", "blu", "café", "é", "ß", "日本", "🙂", "0", "7q", "spk", "%", "_", "{", "}"}
+	for range 300 {
+		var b strings.Builder
+		for range 1 + rng.IntN(10) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		q := b.String()
+		got := list(t, s, catalog.ListQuery{Filter: catalog.ProductFilter{Query: q}, Sort: catalog.SortNameDesc})
+		words := strings.Join(catalog.SearchTerms(q), " ")
+		if words == "" {
+			if len(got) != 0 {
+				t.Fatalf("search %q (no terms) = %v, want nothing", q, got)
+			}
+			continue
+		}
+		if plain := list(t, s, catalog.ListQuery{Filter: catalog.ProductFilter{Query: words}, Sort: catalog.SortNameDesc}); !slices.Equal(got, plain) {
+			t.Fatalf("search %q = %v, but its words %q find %v", q, got, words, plain)
+		}
 	}
 }
 

@@ -1,0 +1,311 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/acme/catalog/internal/capacity"
+	"github.com/acme/catalog/internal/pgtest"
+	"github.com/acme/catalog/internal/postgres"
+	"github.com/acme/catalog/internal/seed"
+)
+
+//go:embed wrk/reads.lua
+var wrkScript []byte
+
+// ErrNoWrk: the out-of-process bench needs wrk, which is not installed.
+var ErrNoWrk = errors.New("wrk is not installed (apt-get install -y wrk): the out-of-process read bench is skipped")
+
+// ZipfS is the skew of "hot reads": the k-th most popular product is read with probability
+// proportional to 1/k^ZipfS, over the whole catalog. At s=1.1 and the 93,000 active products
+// of a 100,000 catalog, the top 10 take 36% of reads, the top 1,000 75%, the top 10,000 (the
+// read cache's default size) 89%.
+const ZipfS = 1.1
+
+// WrkConfig selects what RunWrk measures.
+type WrkConfig struct {
+	Binary      *Binary
+	Products    int
+	Duration    time.Duration // per scenario
+	Connections int           // wrk -c; 64 by default
+	Threads     int           // wrk -t; 2 by default
+	Progress    io.Writer
+}
+
+// WrkResult is one scenario under wrk: throughput and latency as wrk saw them, and the CPU
+// time the server process and PostgreSQL spent per request, from /proc.
+type WrkResult struct {
+	Name      string
+	Requests  int64
+	RPS       float64
+	P50, P99  time.Duration
+	Errors    int64 // non-2xx answers, connect, read, write errors and timeouts
+	ServerCPU time.Duration
+	DBCPU     time.Duration
+	Ceiling   string  // "(a)" or "(b)", when the scenario has one
+	Ratio     float64 // RPS over the ceiling's
+	Note      string
+}
+
+// wrkScenario is one wrk run: a server, a file of request paths and how to draw from it.
+type wrkScenario struct {
+	name, ceiling, note string
+	base                func() string
+	pid                 func() int // the server process measured
+	paths               []string
+	mode                string // uniform, zipf
+}
+
+// RunWrk measures reads the way a client outside the process sees them: the catalog binary
+// runs as a process of its own (with and without its read cache), wrk drives it with 64
+// connections from another process, ids are drawn from the whole catalog (uniformly for "get
+// by id", Zipf(ZipfS) for "hot reads"), and each figure stands beside its ceiling measured in
+// the same run: (a) a handler writing a fixed body, (b) a handler doing one primary-key SELECT
+// of the product row. The server's and PostgreSQL's CPU time per request come from
+// /proc/<pid>/stat before and after each scenario. It returns ErrNoWrk when wrk is missing.
+func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
+	wrk, err := exec.LookPath("wrk")
+	if err != nil {
+		return nil, ErrNoWrk
+	}
+	if cfg.Connections <= 0 {
+		cfg.Connections = 64
+	}
+	if cfg.Threads <= 0 {
+		cfg.Threads = 2
+	}
+	logf := func(format string, args ...any) {
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, format+"\n", args...)
+		}
+	}
+	bin, err := cfg.Binary.Path(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cluster, err := pgtest.StartWith(pgtest.Options{CommitDurably: true})
+	if err != nil {
+		return nil, fmt.Errorf("start PostgreSQL: %w", err)
+	}
+	defer cluster.Close()
+	pm, err := capacity.PostmasterPID(filepath.Join(cluster.Dir(), "data"))
+	if err != nil {
+		return nil, fmt.Errorf("find the postmaster: %w", err)
+	}
+	e := &env{cfg: Config{Store: "postgres", Products: cfg.Products, Duration: cfg.Duration}, url: cluster.AdminURL}
+	defer e.close()
+	s, err := postgres.Open(ctx, e.url, postgres.Options{MaxConns: 16})
+	if err != nil {
+		return nil, err
+	}
+	e.store, e.pool = s, s.Pool()
+	e.closers = append(e.closers, func() { s.Close() })
+	start := time.Now()
+	if err := seed.Load(ctx, e.store, seed.Synthetic(cfg.Products, 1), nil); err != nil {
+		return nil, err
+	}
+	if err := settle(ctx, e.pool); err != nil {
+		return nil, err
+	}
+	logf("seeded %d products in %s", cfg.Products, time.Since(start).Round(time.Millisecond))
+	if err := e.sample(ctx); err != nil {
+		return nil, err
+	}
+	// Every active product, in an order unrelated to creation, so Zipf's popular ranks are
+	// spread over the table.
+	rows, err := e.pool.Query(ctx, `SELECT id::text FROM products WHERE status = 'active' ORDER BY md5(id::text)`)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+
+	dir, err := os.MkdirTemp("", "catalog-wrk")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	script := filepath.Join(dir, "reads.lua")
+	if err := os.WriteFile(script, wrkScript, 0o644); err != nil {
+		return nil, err
+	}
+	serve := func(name, cacheTTL string) (*process, error) {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		p, err := startProcess(bin, filepath.Join(dir, name+".log"), port, map[string]string{
+			"DATABASE_URL": e.url, "API_KEYS": benchKey, "LOG_LEVEL": "error", "SEED_SAMPLE": "false", "CACHE_TTL": cacheTTL,
+		}, "serve")
+		if err != nil {
+			return nil, err
+		}
+		e.closers = append(e.closers, func() { p.stop(10 * time.Second) })
+		return p, p.ready(ctx, time.Minute)
+	}
+	cached, err := serve("cached", "2s")
+	if err != nil {
+		return nil, err
+	}
+	direct, err := serve("direct", "0s")
+	if err != nil {
+		return nil, err
+	}
+	// The ceilings run in this process, which does nothing else while wrk drives them.
+	body, _ := json.Marshal(e.fixedProduct(ctx))
+	if e.ceilA, err = e.serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	})); err != nil {
+		return nil, err
+	}
+	if e.ceilB, err = e.serve(http.HandlerFunc(e.pkSelect)); err != nil {
+		return nil, err
+	}
+	self := os.Getpid()
+	prefixed := func(prefix string, vs []string) []string {
+		out := make([]string, len(vs))
+		for i, v := range vs {
+			out[i] = prefix + v
+		}
+		return out
+	}
+	var searches []string
+	for _, w := range e.words {
+		searches = append(searches, "/products?q="+url.QueryEscape(w))
+	}
+	at := func(p *process) (func() string, func() int) {
+		return func() string { return p.base }, func() int { return p.cmd.Process.Pid }
+	}
+	cachedBase, cachedPID := at(cached)
+	directBase, directPID := at(direct)
+	ceilABase, ceilBBase := func() string { return e.ceilA }, func() string { return e.ceilB }
+	selfPID := func() int { return self }
+	scenarios := []wrkScenario{
+		{name: "ceiling-a fixed body", base: ceilABase, pid: selfPID, paths: []string{"/"}, mode: "uniform"},
+		{name: "ceiling-b pk select, uniform", base: ceilBBase, pid: selfPID, paths: prefixed("/", ids), mode: "uniform"},
+		{name: "get-by-id uniform, no cache", ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: prefixed("/products/", ids), mode: "uniform"},
+		{name: "get-by-id uniform, cache", ceiling: "ceiling-b pk select, uniform", base: cachedBase, pid: cachedPID, paths: prefixed("/products/", ids), mode: "uniform"},
+		{name: fmt.Sprintf("hot reads zipf s=%.1f, cache", ZipfS), ceiling: "ceiling-a fixed body", base: cachedBase, pid: cachedPID, paths: prefixed("/products/", ids), mode: "zipf"},
+		{name: "list first page (20)", ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: []string{"/products?limit=20"}, mode: "uniform",
+			note: "gzip-coded (the client accepts it)"},
+		{name: "search, one common word", ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: searches, mode: "uniform",
+			note: fmt.Sprintf("%d draws of common words from product names", len(searches))},
+	}
+	hz := float64(capacity.ClockTicks())
+	var results []WrkResult
+	for _, sc := range scenarios {
+		pathsFile := filepath.Join(dir, "paths.txt")
+		if err := os.WriteFile(pathsFile, []byte(strings.Join(sc.paths, "\n")+"\n"), 0o644); err != nil {
+			return results, err
+		}
+		logf("wrk: %s for %s (%d paths, %s)", sc.name, cfg.Duration, len(sc.paths), sc.mode)
+		s0, err := capacity.ProcessTicks(sc.pid())
+		if err != nil {
+			return results, err
+		}
+		d0, err := capacity.TreeTicks(pm)
+		if err != nil {
+			return results, err
+		}
+		cmd := exec.CommandContext(ctx, wrk, "-t", strconv.Itoa(cfg.Threads), "-c", strconv.Itoa(cfg.Connections),
+			"-d", strconv.Itoa(max(1, int(cfg.Duration.Round(time.Second)/time.Second)))+"s", "--latency", "-s", script,
+			sc.base(), "--", pathsFile, sc.mode, strconv.FormatFloat(ZipfS, 'f', -1, 64))
+		out, err := cmd.CombinedOutput()
+		s1, _ := capacity.ProcessTicks(sc.pid())
+		d1, _ := capacity.TreeTicks(pm)
+		if err != nil {
+			return results, fmt.Errorf("wrk %s: %v: %s", sc.name, err, out)
+		}
+		r, err := parseWrk(out)
+		if err != nil {
+			return results, fmt.Errorf("wrk %s: %w", sc.name, err)
+		}
+		r.Name, r.Note = sc.name, sc.note
+		if r.Requests > 0 {
+			r.ServerCPU = time.Duration(float64(s1-s0) / hz / float64(r.Requests) * float64(time.Second))
+			r.DBCPU = time.Duration(float64(d1-d0) / hz / float64(r.Requests) * float64(time.Second))
+		}
+		for _, c := range results {
+			if c.Name == sc.ceiling && c.RPS > 0 {
+				r.Ceiling, r.Ratio = shortCeiling(sc.ceiling), r.RPS/c.RPS
+			}
+		}
+		if r.Requests == 0 || r.Errors > r.Requests/100 {
+			results = append(results, r)
+			return results, fmt.Errorf("%s: %d requests, %d errors: no sound measurement", sc.name, r.Requests, r.Errors)
+		}
+		results = append(results, r)
+	}
+	return results, nil
+}
+
+// parseWrk reads the line reads.lua's done() writes.
+func parseWrk(out []byte) (WrkResult, error) {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), "WRK ")
+		if !ok {
+			continue
+		}
+		var v struct {
+			Requests   int64 `json:"requests"`
+			DurationUS int64 `json:"duration_us"`
+			P50US      int64 `json:"p50_us"`
+			P99US      int64 `json:"p99_us"`
+			Non2xx     int64 `json:"non2xx"`
+			Connect    int64 `json:"connect"`
+			Read       int64 `json:"read"`
+			Write      int64 `json:"write"`
+			Timeout    int64 `json:"timeout"`
+		}
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			return WrkResult{}, fmt.Errorf("wrk summary %q: %w", line, err)
+		}
+		if v.DurationUS <= 0 {
+			return WrkResult{}, fmt.Errorf("wrk summary %q: no duration", line)
+		}
+		return WrkResult{
+			Requests: v.Requests, RPS: float64(v.Requests) / (float64(v.DurationUS) / 1e6),
+			P50: time.Duration(v.P50US) * time.Microsecond, P99: time.Duration(v.P99US) * time.Microsecond,
+			Errors: v.Non2xx + v.Connect + v.Read + v.Write + v.Timeout,
+		}, nil
+	}
+	return WrkResult{}, fmt.Errorf("no summary in wrk's output:\n%s", out)
+}
+
+// WrkTable prints results with each figure beside its ceiling and the CPU per request.
+func WrkTable(w io.Writer, results []WrkResult) {
+	fmt.Fprintf(w, "%-34s %9s %9s %9s %14s %12s %12s %7s  %s\n", "scenario (wrk, out of process)", "req/s", "p50", "p99", "vs ceiling", "server CPU", "pg CPU", "errors", "notes")
+	for _, r := range results {
+		vs := ""
+		if r.Ceiling != "" {
+			vs = fmt.Sprintf("%.2fx %s", r.Ratio, r.Ceiling)
+		}
+		fmt.Fprintf(w, "%-34s %9.0f %9s %9s %14s %10.0fus %10.0fus %7d  %s\n", r.Name, r.RPS, r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond),
+			vs, float64(r.ServerCPU)/float64(time.Microsecond), float64(r.DBCPU)/float64(time.Microsecond), r.Errors, r.Note)
+	}
+}

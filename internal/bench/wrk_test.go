@@ -1,0 +1,57 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+)
+
+func TestParseWrk(t *testing.T) {
+	out := []byte("Running 1s test @ http://127.0.0.1:1\n  2 threads and 64 connections\n" +
+		`WRK {"requests":2000,"duration_us":1000000,"p50_us":450,"p99_us":2100,"non2xx":3,"connect":0,"read":1,"write":0,"timeout":2}` + "\n")
+	r, err := parseWrk(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Requests != 2000 || r.RPS != 2000 || r.P50 != 450*time.Microsecond || r.P99 != 2100*time.Microsecond || r.Errors != 6 {
+		t.Fatalf("parsed %+v", r)
+	}
+	for _, bad := range []string{"no summary\n", `WRK {"requests":1,"duration_us":0}` + "\n", "WRK {\n"} {
+		if _, err := parseWrk([]byte(bad)); err == nil {
+			t.Errorf("parseWrk(%q) took it", bad)
+		}
+	}
+}
+
+// TestWrkSmoke runs the out-of-process bench on a small catalog for a second per scenario: every
+// scenario answers without errors, and each figure has its CPU per request beside it.
+func TestWrkSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs wrk")
+	}
+	bin := &Binary{}
+	defer bin.Close()
+	results, err := RunWrk(context.Background(), WrkConfig{Binary: bin, Products: 2000, Duration: time.Second, Connections: 16})
+	if errors.Is(err, ErrNoWrk) {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 7 {
+		t.Fatalf("%d results", len(results))
+	}
+	for _, r := range results {
+		if r.Requests == 0 || r.ServerCPU <= 0 || r.P99 < r.P50 {
+			t.Errorf("%s: %+v", r.Name, r)
+		}
+		if r.Name != "ceiling-a fixed body" && r.Name != "ceiling-b pk select, uniform" && r.Ceiling == "" {
+			t.Errorf("%s has no ceiling", r.Name)
+		}
+	}
+}
