@@ -12,6 +12,7 @@ import (
 
 	"github.com/acme/catalog/internal/awsnames"
 	"github.com/acme/catalog/internal/blueprint"
+	"github.com/acme/catalog/internal/depgraph"
 )
 
 // eachDeployment runs a policy under every combination of the options.
@@ -598,4 +599,107 @@ func TestPolicyOptionsAreDeclared(t *testing.T) {
 			t.Errorf("%s exists under undeclared option %q", r.ID, r.When)
 		}
 	}
+}
+
+// Tags: every resource of the model states its tags; every one that carries none says why; the
+// resources the EC2 console lists by Name tag carry it; a Name tag always comes with the common
+// ones. (AWS tagging best practices: tag for cost allocation and ownership,
+// https://docs.aws.amazon.com/whitepapers/latest/tagging-best-practices/)
+func TestPolicyTags(t *testing.T) {
+	a := blueprint.Model()
+	tags := a.Tags()
+	for _, r := range a.Resources() {
+		tg, ok := tags[r.ID]
+		switch {
+		case !ok:
+			t.Errorf("%s: the model does not say which tags it carries", r.ID)
+		case !tg.Common && tg.Untagged == "":
+			t.Errorf("%s carries no tags and says not why", r.ID)
+		case tg.Common && tg.Untagged != "":
+			t.Errorf("%s is tagged but says why it is not", r.ID)
+		case tg.Name && !tg.Common:
+			t.Errorf("%s has a Name tag without the common tags", r.ID)
+		}
+	}
+	if len(tags) != len(a.Resources()) {
+		t.Errorf("the tagging names %d resources, the model has %d", len(tags), len(a.Resources()))
+	}
+	n := a.Network
+	named := []blueprint.Resource{n.VPC, n.InternetGateway, a.Edge.TargetGroup}
+	for _, s := range n.Subnets {
+		named = append(named, s.Resource)
+	}
+	for _, g := range n.SecurityGroups {
+		named = append(named, g.Resource)
+	}
+	for _, rt := range n.RouteTables {
+		named = append(named, rt.Resource)
+	}
+	for _, r := range named {
+		if !tags[r.ID].Name {
+			t.Errorf("%s carries no Name tag: the console would list it unnamed", r.ID)
+		}
+	}
+	for _, r := range append(a.Database.Resources(), a.Service.Resources()...) {
+		if !tags[r.ID].Common {
+			t.Errorf("%s carries no cost-allocation tags", r.ID)
+		}
+	}
+	want := []string{blueprint.TagProject, blueprint.TagEnvironment, blueprint.TagCostCenter, blueprint.TagManagedBy}
+	if !slices.Equal(blueprint.TagKeys, want) {
+		t.Errorf("TagKeys = %v, want %v", blueprint.TagKeys, want)
+	}
+}
+
+// Deploy order (the first-deploy issue): in every deployment the order constraints name
+// resources of the model, form no cycle, and include the ones the stack cannot start without:
+// the service after every database writer and every listener, every other instance after the
+// writer, the cluster after its log group, the scalable target after the service.
+func TestPolicyDeployOrder(t *testing.T) {
+	eachDeployment(t, func(t *testing.T, a blueprint.Architecture, c blueprint.Choices) {
+		present := map[string]bool{}
+		for _, r := range a.Resources() {
+			if c.Has(r.When) {
+				present[r.ID] = true
+			}
+		}
+		g := depgraph.Graph{}
+		for _, w := range a.PresentOrder(c) {
+			if !present[w.From] || !present[w.To] {
+				t.Errorf("order %s -> %s names a resource this deployment lacks", w.From, w.To)
+			}
+			if w.Why == "" {
+				t.Errorf("order %s -> %s says not why", w.From, w.To)
+			}
+			g[w.From] = append(g[w.From], w.To)
+		}
+		if cyc := g.Cycle(); cyc != nil {
+			t.Fatalf("deploy-order cycle: %s", strings.Join(cyc, " -> "))
+		}
+		must := func(from, to string) {
+			if present[from] && present[to] && !g.Waits(from, to) {
+				t.Errorf("%s does not wait for %s", from, to)
+			}
+		}
+		svc := a.Service.Service.ID
+		for _, in := range a.Database.Instances {
+			if in.PromotionTier == 0 {
+				must(svc, in.ID)
+			}
+			for _, other := range a.Database.Instances {
+				if other.PromotionTier == 0 && other.ID != in.ID {
+					must(in.ID, other.ID)
+				}
+			}
+		}
+		for _, l := range []blueprint.Listener{a.Edge.HTTPListener, a.Edge.HTTPSListener} {
+			must(svc, l.ID)
+		}
+		must(svc, a.Database.Cluster.ID)
+		must(a.Database.Cluster.ID, a.Database.LogGroup)
+		must(a.Scaling.Target.ID, svc)
+		if c.Has(blueprint.WithImage) && len(a.PresentOrder(c)) == 0 {
+			t.Error("no order constraints at all")
+		}
+	})
 }

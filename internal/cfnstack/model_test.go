@@ -1,8 +1,10 @@
 package cfnstack
 
 import (
+	"encoding/json"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/acme/catalog/internal/blueprint"
@@ -130,5 +132,100 @@ func TestEveryModelValueRenders(t *testing.T) {
 	b.value(blueprint.Value{Ref: blueprint.IDDBCluster, Attr: "no-such-attribute"})
 	if b.err == nil {
 		t.Error("an unknown reference and attribute rendered without an error")
+	}
+}
+
+// renderedTags returns a resource's tags by key, whichever form its type takes (a list of
+// Key/Value, or an object for AWS::SSM::Parameter), each value as JSON.
+func renderedTags(tb testing.TB, r *cfn.Resource) (map[string]string, bool) {
+	tb.Helper()
+	v, ok := r.Properties["Tags"]
+	if !ok {
+		return nil, false
+	}
+	js := func(x any) string {
+		b, err := json.Marshal(x)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return string(b)
+	}
+	out := map[string]string{}
+	switch tv := v.(type) {
+	case []cfn.Tag:
+		for _, t := range tv {
+			out[t.Key] = js(t.Value)
+		}
+	case []any: // the template read back from JSON
+		for _, x := range tv {
+			m, _ := x.(map[string]any)
+			k, _ := m["Key"].(string)
+			out[k] = js(m["Value"])
+		}
+	case map[string]any:
+		for k, x := range tv {
+			out[k] = js(x)
+		}
+	default:
+		tb.Fatalf("Tags of type %T", v)
+	}
+	return out, true
+}
+
+// TestTemplateCarriesTheModelTags: every model resource the template holds carries the tags the
+// model says (the common keys; a Name tag with the resource's own name) and no tags where the
+// model says it takes none.
+func TestTemplateCarriesTheModelTags(t *testing.T) {
+	tmpl := underTest(t)
+	a := blueprint.Model()
+	for _, r := range a.Resources() {
+		tr, ok := tmpl.Resources[r.ID]
+		if !ok {
+			continue // held inside another resource (notOwnResources)
+		}
+		want := a.Tags()[r.ID]
+		got, has := renderedTags(t, tr)
+		if has != want.Common {
+			t.Errorf("%s: tagged %v, the model says %v (%s)", r.ID, has, want.Common, want.Untagged)
+			continue
+		}
+		for _, k := range blueprint.TagKeys {
+			if want.Common && got[k] == "" {
+				t.Errorf("%s lacks the %s tag", r.ID, k)
+			}
+		}
+		if want.Common && got[blueprint.TagProject] != `"`+blueprint.Project+`"` {
+			t.Errorf("%s: Project tag %s", r.ID, got[blueprint.TagProject])
+		}
+		name, err := json.Marshal(modelName(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, ok := got[blueprint.TagName]; ok != want.Name || (ok && n != string(name)) {
+			t.Errorf("%s: Name tag %q (present %v), the model says %v with %s", r.ID, n, ok, want.Name, name)
+		}
+	}
+}
+
+// TestTemplateCarriesTheModelOrder: the template's dependency graph (DependsOn, Ref, GetAtt,
+// Sub) has no cycle and contains every order constraint of the model (whichever conditions
+// hold, since the graph is built over every resource).
+func TestTemplateCarriesTheModelOrder(t *testing.T) {
+	deps := underTest(t).Dependencies()
+	if c := deps.Cycle(); c != nil {
+		t.Fatalf("dependency cycle: %s", strings.Join(c, " -> "))
+	}
+	order := blueprint.Model().Order()
+	if len(order) == 0 {
+		t.Fatal("the model states no order")
+	}
+	for _, w := range order {
+		if _, ok := deps[w.From]; !ok {
+			t.Errorf("no resource %s", w.From)
+			continue
+		}
+		if !deps.Waits(w.From, w.To) {
+			t.Errorf("%s does not wait for %s: %s", w.From, w.To, w.Why)
+		}
 	}
 }
