@@ -3,6 +3,7 @@ package infra_test
 import (
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/acme/catalog/deploy/pulumi/infra"
@@ -90,4 +91,65 @@ func equalChoices(a, b blueprint.Choices) bool {
 		}
 	}
 	return true
+}
+
+// TestProgramCarriesTheModelTagsAndOrder: in every combination of options, each model resource
+// the program registers carries the model's tags (the common keys, a Name tag with its own name),
+// and the engine's recorded dependencies have no cycle and contain every order constraint of the
+// model between resources the deployment has. The program may tag more than the model says: it
+// tags every resource whose type takes tags, Name included (TestPolicyEveryTaggableResourceTagged).
+func TestProgramCarriesTheModelTagsAndOrder(t *testing.T) {
+	a := blueprint.Model()
+	tags := a.Tags()
+	for _, c := range blueprint.AllChoices() {
+		cfg := configFor(c)
+		r := runStack(t, cfg)
+		byName := map[string]res{}
+		for _, x := range r.resources {
+			byName[x.Name] = x
+		}
+		name := func(m blueprint.Resource) string {
+			if m.ID == blueprint.IDAPIKeySecret {
+				return cfg.Name("param", "api-keys") // a SecureString parameter here (blueprint.Config)
+			}
+			return cfg.ModelName(m)
+		}
+		for _, m := range a.Resources() {
+			x, ok := byName[name(m)]
+			want := tags[m.ID]
+			if !ok || !c.Has(m.When) || !want.Common {
+				continue
+			}
+			got, _ := x.get("tags").(map[string]any)
+			for _, k := range blueprint.TagKeys {
+				if v, _ := got[k].(string); v == "" {
+					t.Errorf("%v: %s lacks the %s tag", c, x.Name, k)
+				}
+			}
+			if got[blueprint.TagProject] != blueprint.Project {
+				t.Errorf("%v: %s: Project tag %v", c, x.Name, got[blueprint.TagProject])
+			}
+			if n := got[blueprint.TagName]; want.Name && n != x.Name {
+				t.Errorf("%v: %s: Name tag %v, the model says its name", c, x.Name, n)
+			}
+		}
+		deps := graph(r)
+		if cyc := deps.Cycle(); cyc != nil {
+			t.Fatalf("%v: dependency cycle: %s", c, strings.Join(cyc, " -> "))
+		}
+		ids := map[string]blueprint.Resource{}
+		for _, m := range a.Resources() {
+			ids[m.ID] = m
+		}
+		for _, w := range a.PresentOrder(c) {
+			from, to := name(ids[w.From]), name(ids[w.To])
+			if _, ok := deps[from]; !ok {
+				t.Errorf("%v: no resource %s", c, from)
+				continue
+			}
+			if !deps.Waits(from, to) {
+				t.Errorf("%v: %s does not wait for %s: %s", c, from, to, w.Why)
+			}
+		}
+	}
 }
