@@ -703,3 +703,23 @@ func TestPolicyDeployOrder(t *testing.T) {
 		}
 	})
 }
+
+// Placement: the load balancer in the public tier (reached from the internet), the tasks in the
+// private tier (out through NAT only, no public addresses), the database in the isolated tier
+// (no route out of the VPC), each tier in every zone. (Moved here from both renderers' policy
+// suites; each renderer's placement check proves it references the model's subnets.)
+func TestPolicyPlacement(t *testing.T) {
+	a := blueprint.Model()
+	for what, tiers := range map[string][2]blueprint.Tier{
+		"load balancer": {a.Edge.Subnets, blueprint.TierPublic},
+		"tasks":         {a.Service.Subnets, blueprint.TierPrivate},
+		"database":      {a.Database.Subnets, blueprint.TierIsolated},
+	} {
+		if tiers[0] != tiers[1] {
+			t.Errorf("%s in the %s tier, want %s", what, tiers[0], tiers[1])
+		}
+		if got := len(a.Network.SubnetIDs(tiers[0])); got != blueprint.AZCount {
+			t.Errorf("%s: %d subnets in its tier, want one per zone (%d)", what, got, blueprint.AZCount)
+		}
+	}
+}

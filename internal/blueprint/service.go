@@ -6,7 +6,9 @@ type Service struct {
 	Cluster        Resource
 	TaskDefinition Resource
 	Service        Resource
-	Container      Container
+	// Subnets is the tier the tasks run in.
+	Subnets   Tier
+	Container Container
 }
 
 // Container is the task's only container: non-root, read-only root filesystem with one
@@ -84,6 +86,7 @@ func service() Service {
 		Cluster:        Resource{ID: IDCluster, Kind: "ecs", Purpose: Project},
 		TaskDefinition: Resource{ID: IDTaskDefinition, Kind: "task", Purpose: Project, When: WithImage},
 		Service:        Resource{ID: IDService, Kind: "svc", Purpose: Project, When: WithImage},
+		Subnets:        TierPrivate,
 		Container: Container{
 			Name: ContainerName, User: ContainerUser, Port: AppPort, PortName: "http", AppProtocol: "http",
 			ScratchVolume: containerScratchMount, ScratchPath: TmpfsPath,

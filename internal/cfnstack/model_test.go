@@ -229,3 +229,67 @@ func TestTemplateCarriesTheModelOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplatePlacesByTheModel: the load balancer, the tasks and the database subnet group
+// reference exactly their model tier's subnets, each database instance its model zone, each
+// subnet its model route table and each default route its model target.
+// (That the tiers are right is blueprint's TestPolicyPlacement and TestPolicyNetworkTiers.)
+func TestTemplatePlacesByTheModel(t *testing.T) {
+	tp := decoded(t)
+	a := blueprint.Model()
+	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	subnets := func(tier blueprint.Tier) string {
+		var out []any
+		for _, id := range a.Network.SubnetIDs(tier) {
+			out = append(out, refTo(id))
+		}
+		return js(out)
+	}
+	svc := tp.props(t, IDService)["NetworkConfiguration"].(map[string]any)["AwsvpcConfiguration"].(map[string]any)
+	for what, c := range map[string]struct {
+		got  any
+		tier blueprint.Tier
+	}{
+		"load balancer":   {tp.props(t, IDLoadBalancer)["Subnets"], a.Edge.Subnets},
+		"service":         {svc["Subnets"], a.Service.Subnets},
+		"db subnet group": {tp.props(t, IDDBSubnetGroup)["SubnetIds"], a.Database.Subnets},
+	} {
+		if js(c.got) != subnets(c.tier) {
+			t.Errorf("%s subnets %s, want the %s tier %s", what, js(c.got), c.tier, subnets(c.tier))
+		}
+	}
+	// Each subnet's association and each default route reference the model's table and target.
+	for _, rt := range a.Network.RouteTables {
+		for _, id := range rt.Subnets {
+			if got := js(tp.props(t, id+"RouteTableAssociation")["RouteTableId"]); got != js(refTo(rt.ID)) {
+				t.Errorf("%s is associated with %s, want %s", id, got, rt.ID)
+			}
+		}
+		if rt.DefaultRoute.ID == "" {
+			continue
+		}
+		p := tp.props(t, rt.DefaultRoute.ID)
+		_, viaIGW := p["GatewayId"]
+		_, viaNAT := p["NatGatewayId"]
+		if js(p["RouteTableId"]) != js(refTo(rt.ID)) || viaIGW != rt.ToInternetGateway || viaNAT == rt.ToInternetGateway {
+			t.Errorf("route %s: %v, want table %s to the internet gateway %v", rt.DefaultRoute.ID, p, rt.ID, rt.ToInternetGateway)
+		}
+	}
+	// Values no model field holds yet, which parity only proves the tools agree on.
+	if svc["AssignPublicIp"] != "DISABLED" {
+		t.Errorf("AssignPublicIp = %v, want DISABLED", svc["AssignPublicIp"])
+	}
+	for _, s := range a.Network.Subnets {
+		if tp.props(t, s.ID)["MapPublicIpOnLaunch"] != false {
+			t.Errorf("%s maps public IPs on launch", s.ID)
+		}
+	}
+	if _, ok := tp.props(t, IDDBCluster)["MasterUserPassword"]; ok {
+		t.Error("the DB cluster carries a password; the model has RDS manage it")
+	}
+	for _, in := range a.Database.Instances {
+		if got, want := js(tp.props(t, in.ID)["AvailabilityZone"]), js(az(in.AZ)); got != want {
+			t.Errorf("%s in zone %s, want %s", in.ID, got, want)
+		}
+	}
+}

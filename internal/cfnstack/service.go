@@ -129,7 +129,7 @@ func (b *builder) service(Options) error {
 		"PlatformVersion": "LATEST",
 		"NetworkConfiguration": map[string]any{"AwsvpcConfiguration": map[string]any{
 			"AssignPublicIp": "DISABLED",
-			"Subnets":        refs(PrivateSubnetIDs),
+			"Subnets":        refs(b.m.Network.SubnetIDs(m.Subnets)),
 			"SecurityGroups": []any{cfn.GetAtt(IDTaskSecurityGroup, "GroupId")},
 		}},
 		"LoadBalancers": []any{map[string]any{
