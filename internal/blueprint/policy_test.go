@@ -6,6 +6,7 @@ package blueprint_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -721,5 +722,59 @@ func TestPolicyPlacement(t *testing.T) {
 		if got := len(a.Network.SubnetIDs(tiers[0])); got != blueprint.AZCount {
 			t.Errorf("%s: %d subnets in its tier, want one per zone (%d)", what, got, blueprint.AZCount)
 		}
+	}
+}
+
+// The numbers the specification names, pinned once against the model (they were spelled out in
+// both renderers' policy suites): scaling 2-10 tasks tracking CPU at 70% and memory, alarms on
+// service CPU > 80% and healthy tasks < 2, the container's user, port, health check and only
+// writable path, 1 vCPU/2 GB tasks, the target group's health check, deployments that keep
+// every task until replacements are healthy and roll back, the five most recent images kept,
+// logs kept a week.
+func TestPolicySpecification(t *testing.T) {
+	a := blueprint.Model()
+	if a.Scaling.Min != 2 || a.Scaling.Max != 10 {
+		t.Errorf("scaling %d-%d, want 2-10", a.Scaling.Min, a.Scaling.Max)
+	}
+	targets := map[string]int{}
+	for _, p := range a.Scaling.Policies {
+		targets[p.Metric] = p.TargetPercent
+	}
+	if want := map[string]int{"ECSServiceAverageCPUUtilization": 70, "ECSServiceAverageMemoryUtilization": blueprint.MemoryTargetPercent}; !maps.Equal(targets, want) {
+		t.Errorf("target tracking %v, want %v", targets, want)
+	}
+	alarms := map[string]blueprint.Alarm{}
+	for _, ma := range a.Observability.Alarms {
+		alarms[ma.Alarm.Purpose] = ma.Alarm
+	}
+	if c := alarms["cpu-high"]; c.Namespace != "AWS/ECS" || c.Metric != "CPUUtilization" || c.Comparison != "GreaterThanThreshold" || c.Threshold != 80 {
+		t.Errorf("no alarm for service CPU > 80%%: %+v", c)
+	}
+	if h := alarms["healthy-tasks-low"]; h.Metric != "HealthyHostCount" || h.Comparison != "LessThanThreshold" || h.Threshold != 2 {
+		t.Errorf("no alarm for healthy tasks < 2: %+v", h)
+	}
+	c := a.Service.Container
+	if c.User != "65532:65532" || c.Port != 8080 || c.ScratchPath != "/tmp" || !slices.Equal(c.HealthCheck, []string{"CMD", "/catalog", "healthcheck"}) {
+		t.Errorf("container user %q port %d scratch %q health check %q", c.User, c.Port, c.ScratchPath, c.HealthCheck)
+	}
+	s := a.Service
+	if s.TaskSize != (blueprint.TaskSize{CPU: 1024, Memory: 2048}) {
+		t.Errorf("task size %v, want 1024/2048", s.TaskSize)
+	}
+	if d := s.Deployment; d.MinHealthyPercent != 100 || d.MaxPercent != 200 || !d.CircuitBreaker || !d.Rollback || !s.ContainerInsights {
+		t.Errorf("deployment %+v, container insights %v: want 100/200 with a rolling-back circuit breaker, insights on", d, s.ContainerInsights)
+	}
+	hc := a.Edge.HealthCheck
+	if hc != (blueprint.HealthCheck{Path: "/health", IntervalSeconds: 10, TimeoutSeconds: 5, HealthyThreshold: 2, UnhealthyThreshold: 3, Matcher: "200"}) {
+		t.Errorf("target group health check %+v", hc)
+	}
+	if lb := a.Edge.Attributes; !lb.DropInvalidHeaders || lb.DeletionProtection || lb.DeregistrationDelaySeconds != 30 {
+		t.Errorf("load balancer attributes %+v: want invalid headers dropped, no deletion protection, 30 s deregistration", lb)
+	}
+	if db := a.Database; db.InstanceClass != "db.serverless" || !db.PerformanceInsights || db.PerformanceInsightsDays != 7 {
+		t.Errorf("instances %q, Performance Insights %v for %d days: want serverless v2 with the free tier's 7 days", db.InstanceClass, db.PerformanceInsights, db.PerformanceInsightsDays)
+	}
+	if blueprint.ECRKeepImages != 5 || blueprint.LogRetentionDays != 7 {
+		t.Errorf("keeps %d images and %d days of logs, want 5 and 7", blueprint.ECRKeepImages, blueprint.LogRetentionDays)
 	}
 }

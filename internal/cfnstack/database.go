@@ -78,14 +78,14 @@ func (b *builder) database(Options) error {
 		b.add(inst.ID, "AWS::RDS::DBInstance", map[string]any{
 			"DBInstanceIdentifier":               modelName(inst.Resource),
 			"DBClusterIdentifier":                cfn.Ref(d.Cluster.ID),
-			"DBInstanceClass":                    blueprint.DBInstanceClass,
+			"DBInstanceClass":                    d.InstanceClass,
 			"Engine":                             blueprint.DBEngine,
 			"AvailabilityZone":                   az(inst.AZ),
 			"PubliclyAccessible":                 d.PubliclyAccessible,
 			"PromotionTier":                      inst.PromotionTier,
 			"AutoMinorVersionUpgrade":            true,
-			"EnablePerformanceInsights":          true,
-			"PerformanceInsightsRetentionPeriod": blueprint.DBPerformanceInsightsTTL,
+			"EnablePerformanceInsights":          d.PerformanceInsights,
+			"PerformanceInsightsRetentionPeriod": d.PerformanceInsightsDays,
 			"Tags":                               tags(nil),
 		}, b.when(inst.When), dependsOn(deps...))
 	}

@@ -54,7 +54,7 @@ func (b *builder) service(Options) error {
 	c := m.Container
 	b.add(m.Cluster.ID, "AWS::ECS::Cluster", map[string]any{
 		"ClusterName":     modelName(m.Cluster),
-		"ClusterSettings": []any{map[string]any{"Name": "containerInsights", "Value": "enabled"}},
+		"ClusterSettings": []any{map[string]any{"Name": "containerInsights", "Value": enabled(m.ContainerInsights)}},
 		"Tags":            tags(nil),
 	}, b.when(m.Cluster.When))
 
@@ -137,11 +137,11 @@ func (b *builder) service(Options) error {
 			"ContainerPort":  c.Port,
 			"TargetGroupArn": cfn.Ref(IDTargetGroup),
 		}},
-		"HealthCheckGracePeriodSeconds": blueprint.HealthCheckGracePeriod,
+		"HealthCheckGracePeriodSeconds": m.Deployment.GracePeriodSeconds,
 		"DeploymentConfiguration": map[string]any{
-			"DeploymentCircuitBreaker": map[string]any{"Enable": true, "Rollback": true},
-			"MinimumHealthyPercent":    blueprint.DeploymentMinHealthy,
-			"MaximumPercent":           blueprint.DeploymentMaxPercent,
+			"DeploymentCircuitBreaker": map[string]any{"Enable": m.Deployment.CircuitBreaker, "Rollback": m.Deployment.Rollback},
+			"MinimumHealthyPercent":    m.Deployment.MinHealthyPercent,
+			"MaximumPercent":           m.Deployment.MaxPercent,
 		},
 		"DeploymentController": map[string]any{"Type": "ECS"},
 		"EnableECSManagedTags": true,
@@ -153,4 +153,12 @@ func (b *builder) service(Options) error {
 		// database at start: the writer instance must exist, not just the cluster.
 		dependsOn(IDListenersReady, IDDBWriter))
 	return nil
+}
+
+// enabled is how ECS spells a cluster setting's state.
+func enabled(on bool) string {
+	if on {
+		return "enabled"
+	}
+	return "disabled"
 }

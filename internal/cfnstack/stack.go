@@ -29,7 +29,7 @@ func Build(opts Options) (*cfn.Template, error) {
 	if _, err := blueprint.LookupEnvironment(opts.DefaultEnvironment); err != nil {
 		return nil, err
 	}
-	if err := blueprint.DefaultTaskSize.Valid(); err != nil {
+	if err := blueprint.Model().Service.TaskSize.Valid(); err != nil {
 		return nil, err
 	}
 	b := &builder{m: blueprint.Model(), t: cfn.New("Catalog service: ECS Fargate behind an internet-facing ALB, Aurora PostgreSQL Serverless v2, " +

@@ -1,6 +1,7 @@
 package infra_test
 
 import (
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -152,4 +153,113 @@ func TestProgramCarriesTheModelTagsAndOrder(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestProgramPlacesByTheModel: the load balancer, the tasks and the database subnet group use
+// exactly their model tier's subnets, each database instance its model zone, each subnet its
+// model route table and each default route its model target; and the references a rendering can
+// get wrong while every value agrees (the scalable target's service, the lifecycle policy's
+// repository). That the tiers are right is blueprint's TestPolicyPlacement and
+// TestPolicyNetworkTiers.
+func TestProgramPlacesByTheModel(t *testing.T) {
+	a := blueprint.Model()
+	forEachConfig(t, func(t *testing.T, r *run) {
+		c := r.cfg
+		names := func(ids any) []string {
+			var out []string
+			for _, s := range subnetsByIDs(t, r, ids) {
+				out = append(out, s.Name)
+			}
+			sort.Strings(out)
+			return out
+		}
+		tier := func(tr blueprint.Tier) []string {
+			var out []string
+			for _, id := range a.Network.SubnetIDs(tr) {
+				s, _ := a.Network.Subnet(id)
+				out = append(out, c.ModelName(s.Resource))
+			}
+			sort.Strings(out)
+			return out
+		}
+		svc := r.named(t, tService, c.ModelName(a.Service.Service))
+		for what, x := range map[string]struct {
+			got  []string
+			tier blueprint.Tier
+		}{
+			"load balancer":   {names(r.named(t, tALB, c.ModelName(a.Edge.LoadBalancer)).get("subnets")), a.Edge.Subnets},
+			"service":         {names(svc.get("networkConfiguration.subnets")), a.Service.Subnets},
+			"db subnet group": {names(r.named(t, tDBSubnets, c.ModelName(a.Database.SubnetGroup)).get("subnetIds")), a.Database.Subnets},
+		} {
+			if want := tier(x.tier); !slices.Equal(x.got, want) {
+				t.Errorf("%s subnets %v, want the %s tier %v", what, x.got, x.tier, want)
+			}
+		}
+		zone := map[int]string{}
+		for _, s := range a.Network.Subnets {
+			zone[s.AZ] = r.named(t, tSubnet, c.ModelName(s.Resource)).str("availabilityZone")
+		}
+		for _, in := range a.Database.Instances {
+			if got := r.named(t, tDBInstance, c.ModelName(in.Resource)).str("availabilityZone"); got != zone[in.AZ] {
+				t.Errorf("%s in %s, want zone %d (%s)", in.ID, got, in.AZ, zone[in.AZ])
+			}
+		}
+		for _, rt := range a.Network.RouteTables {
+			table, ok := r.byName(c.ModelName(rt.Resource))
+			if !c.Choices().Has(rt.When) {
+				continue
+			}
+			if !ok {
+				t.Errorf("no route table %s", rt.ID)
+				continue
+			}
+			for _, id := range rt.Subnets {
+				s, _ := a.Network.Subnet(id)
+				subnet := r.named(t, tSubnet, c.ModelName(s.Resource))
+				n := 0
+				for _, as := range r.of(tRTA) {
+					if as.str("subnetId") == subnet.ID {
+						n++
+						if as.str("routeTableId") != table.ID {
+							t.Errorf("%s is associated with %s, want %s", subnet.Name, as.str("routeTableId"), table.Name)
+						}
+					}
+				}
+				if n != 1 {
+					t.Errorf("%s has %d route table associations, want 1", subnet.Name, n)
+				}
+			}
+			if rt.DefaultRoute.ID == "" {
+				continue
+			}
+			route := r.named(t, tRoute, c.ModelName(rt.DefaultRoute))
+			viaIGW, viaNAT := route.str("gatewayId") != "", route.str("natGatewayId") != ""
+			if route.str("routeTableId") != table.ID || viaIGW != rt.ToInternetGateway || viaNAT == rt.ToInternetGateway {
+				t.Errorf("route %s: %v, want table %s to the internet gateway %v", route.Name, route.Inputs, table.Name, rt.ToInternetGateway)
+			}
+		}
+		// Values no model field holds yet, which parity only proves the tools agree on.
+		if pub, set := svc.boolean("networkConfiguration.assignPublicIp"); !set || pub {
+			t.Errorf("service assignPublicIp = %v (set %v), want false", pub, set)
+		}
+		for _, s := range r.of(tSubnet) {
+			if pub, _ := s.boolean("mapPublicIpOnLaunch"); pub {
+				t.Errorf("%s maps public IPs on launch", s.Name)
+			}
+		}
+		if _, set := r.of(tDBCluster)[0].Inputs["masterPassword"]; set {
+			t.Error("the DB cluster carries a password; the model has RDS manage it")
+		}
+		if td := r.of(tTaskDef)[0]; !reflect.DeepEqual(td.get("requiresCompatibilities"), []any{"FARGATE"}) {
+			t.Errorf("task definition compatibilities %v, want FARGATE", td.get("requiresCompatibilities"))
+		}
+		cluster := r.named(t, tCluster, c.ModelName(a.Service.Cluster))
+		if got, want := r.named(t, tTarget, c.ModelName(a.Scaling.Target)).str("resourceId"), "service/"+cluster.str("name")+"/"+svc.str("name"); got != want {
+			t.Errorf("scalable target resourceId = %q, want %q", got, want)
+		}
+		repo := r.named(t, tRepo, c.ModelName(a.Registry.Repository))
+		if lc := r.of(tLifecycle); len(lc) != 1 || lc[0].str("repository") != repo.str("name") {
+			t.Errorf("want one lifecycle policy on %s, got %d", repo.str("name"), len(lc))
+		}
+	})
 }
