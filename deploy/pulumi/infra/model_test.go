@@ -1,6 +1,7 @@
 package infra_test
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -195,9 +196,17 @@ func TestProgramPlacesByTheModel(t *testing.T) {
 				t.Errorf("%s subnets %v, want the %s tier %v", what, x.got, x.tier, want)
 			}
 		}
+		// Every tier's subnet of model zone i is in the same, distinct availability zone.
 		zone := map[int]string{}
 		for _, s := range a.Network.Subnets {
-			zone[s.AZ] = r.named(t, tSubnet, c.ModelName(s.Resource)).str("availabilityZone")
+			got := r.named(t, tSubnet, c.ModelName(s.Resource)).str("availabilityZone")
+			if z, ok := zone[s.AZ]; ok && z != got {
+				t.Errorf("%s in %s, other subnets of zone %d in %s", s.ID, got, s.AZ, z)
+			}
+			zone[s.AZ] = got
+		}
+		if distinct := len(slices.Compact(slices.Sorted(maps.Values(zone)))); distinct != blueprint.AZCount {
+			t.Errorf("subnets in %d zones %v, want %d", distinct, zone, blueprint.AZCount)
 		}
 		for _, in := range a.Database.Instances {
 			if got := r.named(t, tDBInstance, c.ModelName(in.Resource)).str("availabilityZone"); got != zone[in.AZ] {
