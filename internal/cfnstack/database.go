@@ -25,7 +25,6 @@ func (b *builder) database(Options) error {
 		"DBSubnetGroupName":        modelName(d.SubnetGroup),
 		"DBSubnetGroupDescription": "Catalog database: the isolated subnets, no route to the internet",
 		"SubnetIds":                refs(b.m.Network.SubnetIDs(d.Subnets)),
-		"Tags":                     tags(nil),
 	}, b.when(d.SubnetGroup.When))
 	params := map[string]any{}
 	for k, v := range d.Parameters {
@@ -36,7 +35,6 @@ func (b *builder) database(Options) error {
 		"Description":                 "Catalog database: TLS required for every connection, slow statements logged",
 		"Family":                      blueprint.DBParameterGroupFamily,
 		"Parameters":                  params,
-		"Tags":                        tags(nil),
 	}, b.when(d.ParameterGroup.When))
 	capacity := func(cond, param, key string) any {
 		return cfn.If(cond, cfn.FindInMap(MapEnvironment, cfn.Ref(ParamEnvironment), key), cfn.Ref(param))
@@ -68,7 +66,6 @@ func (b *builder) database(Options) error {
 			"MinCapacity": capacity(CondEnvironmentMinCapacity, ParamDBMinCapacity, "DBMinCapacity"),
 			"MaxCapacity": capacity(CondEnvironmentMaxCapacity, ParamDBMaxCapacity, "DBMaxCapacity"),
 		},
-		"Tags": tags(nil),
 	}, b.when(d.Cluster.When), dependsOn(d.LogGroup))
 	for _, inst := range d.Instances {
 		var deps []string
@@ -86,7 +83,6 @@ func (b *builder) database(Options) error {
 			"AutoMinorVersionUpgrade":            true,
 			"EnablePerformanceInsights":          d.PerformanceInsights,
 			"PerformanceInsightsRetentionPeriod": d.PerformanceInsightsDays,
-			"Tags":                               tags(nil),
 		}, b.when(inst.When), dependsOn(deps...))
 	}
 	return nil

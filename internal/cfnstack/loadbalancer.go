@@ -37,7 +37,6 @@ func (b *builder) loadBalancer(Options) error {
 			attr("idle_timeout.timeout_seconds", strconv.Itoa(e.Attributes.IdleTimeoutSeconds)),
 			attr("deletion_protection.enabled", strconv.FormatBool(e.Attributes.DeletionProtection)),
 		},
-		"Tags": tags(nil),
 	}, b.when(e.LoadBalancer.When), dependsOn(IDGatewayAttachment))
 	// No Name: port, protocol and target type replace a target group, and CloudFormation cannot
 	// replace a custom-named one; nothing refers to it by name (alarms use its full name). The
@@ -59,7 +58,6 @@ func (b *builder) loadBalancer(Options) error {
 		"TargetGroupAttributes": []any{
 			attr("deregistration_delay.timeout_seconds", strconv.Itoa(e.Attributes.DeregistrationDelaySeconds)),
 		},
-		"Tags": tags(modelName(e.TargetGroup)),
 	}, b.when(e.TargetGroup.When))
 	forward := []any{map[string]any{"Type": "forward", "TargetGroupArn": cfn.Ref(e.TargetGroup.ID)}}
 	redirect := []any{map[string]any{

@@ -55,7 +55,6 @@ func (b *builder) service(Options) error {
 	b.add(m.Cluster.ID, "AWS::ECS::Cluster", map[string]any{
 		"ClusterName":     modelName(m.Cluster),
 		"ClusterSettings": []any{map[string]any{"Name": "containerInsights", "Value": enabled(m.ContainerInsights)}},
-		"Tags":            tags(nil),
 	}, b.when(m.Cluster.When))
 
 	var env, secrets []any
@@ -116,7 +115,6 @@ func (b *builder) service(Options) error {
 				},
 			},
 		}},
-		"Tags": tags(nil),
 	}, b.when(m.TaskDefinition.When))
 
 	// No DesiredCount: ECS starts with one task, auto scaling raises it to MinTasks, and later
@@ -147,7 +145,6 @@ func (b *builder) service(Options) error {
 		"EnableECSManagedTags": true,
 		"PropagateTags":        "SERVICE",
 		"EnableExecuteCommand": false,
-		"Tags":                 tags(nil),
 	}, b.when(m.Service.When),
 		// The target group must belong to a listener first, and the tasks connect to the
 		// database at start: the writer instance must exist, not just the cluster.
