@@ -117,11 +117,22 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, reg *Re
 	for _, id := range blueprint.Model().Network.SubnetIDs(m.Subnets) {
 		private = append(private, net.subnets[id].ID())
 	}
-	// The target group must belong to a listener first, and tasks connect to the database as
-	// they start: the writer instance must exist, not just the cluster.
-	deps := []pulumi.Resource{edge.HTTPListener, db.Writer}
+	// The service's waits are the model's (blueprint.Architecture.Order): the target group must
+	// belong to a listener first, and tasks connect to the database writer as they start.
+	waitable := map[string]pulumi.Resource{blueprint.IDHTTPListener: edge.HTTPListener, blueprint.IDDBWriter: db.Writer, blueprint.IDDBCluster: db.Cluster}
 	if edge.HTTPSListener != nil {
-		deps = append(deps, edge.HTTPSListener)
+		waitable[blueprint.IDHTTPSListener] = edge.HTTPSListener
+	}
+	var deps []pulumi.Resource
+	for _, w := range blueprint.Model().PresentOrder(cfg.Choices()) {
+		if w.From != m.Service.ID {
+			continue
+		}
+		r, ok := waitable[w.To]
+		if !ok {
+			return fmt.Errorf("the service must wait for %s (%s), which this program cannot name", w.To, w.Why)
+		}
+		deps = append(deps, r)
 	}
 	svcName := cfg.ModelName(m.Service)
 	s.Service, err = ecs.NewService(ctx, svcName, &ecs.ServiceArgs{
