@@ -21,6 +21,10 @@ type Database struct {
 	CopyTagsToSnapshot bool
 	Instances          []DBInstance
 	PubliclyAccessible bool
+	// InstanceClass and Performance Insights apply to every instance.
+	InstanceClass           string
+	PerformanceInsights     bool
+	PerformanceInsightsDays int
 }
 
 // DBInstance is one instance of the cluster. After names the instance it waits for: RDS makes
@@ -53,19 +57,21 @@ func (d Database) Resources() []Resource {
 
 func database() Database {
 	return Database{
-		SubnetGroup:        Resource{ID: IDDBSubnetGroup, Kind: "dbsubnets", Purpose: Project},
-		Subnets:            TierIsolated,
-		ParameterGroup:     Resource{ID: IDDBParameterGroup, Kind: "dbparams", Purpose: Project},
-		Parameters:         DBClusterParameters,
-		Cluster:            Resource{ID: IDDBCluster, Kind: "db", Purpose: Project},
-		SecurityGroup:      SGDatabase,
-		LogGroup:           IDDBLogGroup,
-		LogExports:         []string{"postgresql"},
-		Encrypted:          true,
-		ManagedPassword:    true,
-		IAMAuthentication:  true,
-		DeletionProtection: false, // the stack must be destroyable: rebuilt from code and backups
-		CopyTagsToSnapshot: true,
+		SubnetGroup:         Resource{ID: IDDBSubnetGroup, Kind: "dbsubnets", Purpose: Project},
+		Subnets:             TierIsolated,
+		ParameterGroup:      Resource{ID: IDDBParameterGroup, Kind: "dbparams", Purpose: Project},
+		Parameters:          DBClusterParameters,
+		Cluster:             Resource{ID: IDDBCluster, Kind: "db", Purpose: Project},
+		SecurityGroup:       SGDatabase,
+		LogGroup:            IDDBLogGroup,
+		LogExports:          []string{"postgresql"},
+		Encrypted:           true,
+		ManagedPassword:     true,
+		IAMAuthentication:   true,
+		DeletionProtection:  false, // the stack must be destroyable: rebuilt from code and backups
+		CopyTagsToSnapshot:  true,
+		InstanceClass:       DBInstanceClass,
+		PerformanceInsights: true, PerformanceInsightsDays: DBPerformanceInsightsTTL,
 		Instances: []DBInstance{
 			{Resource: Resource{ID: IDDBWriter, Kind: "db", Purpose: "writer"}, AZ: 0, PromotionTier: 0},
 			{Resource: Resource{ID: IDDBReader, Kind: "db", Purpose: "reader"}, AZ: 1, PromotionTier: 1, After: IDDBWriter},

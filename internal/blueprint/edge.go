@@ -11,6 +11,24 @@ type Edge struct {
 	HTTPListener  Listener
 	HTTPSListener Listener
 	WebACL        Resource
+	Attributes    LoadBalancerAttributes
+	HealthCheck   HealthCheck
+}
+
+// LoadBalancerAttributes are the load balancer's and target group's settings besides placement.
+type LoadBalancerAttributes struct {
+	DropInvalidHeaders         bool // header smuggling: the app never sees a malformed header
+	IdleTimeoutSeconds         int
+	DeletionProtection         bool // off: the stack must be destroyable (TestPolicyTeardown)
+	DeregistrationDelaySeconds int  // longer than the app's drain
+}
+
+// HealthCheck is the target group's check of each task, on the traffic port over HTTP.
+type HealthCheck struct {
+	Path                                 string
+	IntervalSeconds, TimeoutSeconds      int
+	HealthyThreshold, UnhealthyThreshold int
+	Matcher                              string
 }
 
 // Listener is a listener of the load balancer on one port. With RedirectWhen's option, it
@@ -52,5 +70,9 @@ func edge() Edge {
 		HTTPSListener: Listener{Resource: Resource{ID: IDHTTPSListener, Kind: "listener", Purpose: "https", When: WithCertificate},
 			Port: HTTPSPort, Protocol: "HTTPS"},
 		WebACL: Resource{ID: IDWebACL, Kind: "waf", Purpose: Project, When: WithWebACL},
+		Attributes: LoadBalancerAttributes{DropInvalidHeaders: true, IdleTimeoutSeconds: ALBIdleTimeoutSeconds,
+			DeregistrationDelaySeconds: DeregistrationDelaySeconds},
+		HealthCheck: HealthCheck{Path: HealthPath, IntervalSeconds: HealthCheckIntervalSeconds, TimeoutSeconds: HealthCheckTimeoutSeconds,
+			HealthyThreshold: HealthyThreshold, UnhealthyThreshold: UnhealthyThreshold, Matcher: HealthCheckMatcher},
 	}
 }

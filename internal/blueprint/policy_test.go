@@ -6,12 +6,14 @@ package blueprint_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/acme/catalog/internal/awsnames"
 	"github.com/acme/catalog/internal/blueprint"
+	"github.com/acme/catalog/internal/depgraph"
 )
 
 // eachDeployment runs a policy under every combination of the options.
@@ -597,5 +599,182 @@ func TestPolicyOptionsAreDeclared(t *testing.T) {
 		if r.When != blueprint.Always && !slices.Contains(blueprint.Options, r.When) {
 			t.Errorf("%s exists under undeclared option %q", r.ID, r.When)
 		}
+	}
+}
+
+// Tags: every resource of the model states its tags; every one that carries none says why; the
+// resources the EC2 console lists by Name tag carry it; a Name tag always comes with the common
+// ones. (AWS tagging best practices: tag for cost allocation and ownership,
+// https://docs.aws.amazon.com/whitepapers/latest/tagging-best-practices/)
+func TestPolicyTags(t *testing.T) {
+	a := blueprint.Model()
+	tags := a.Tags()
+	for _, r := range a.Resources() {
+		tg, ok := tags[r.ID]
+		switch {
+		case !ok:
+			t.Errorf("%s: the model does not say which tags it carries", r.ID)
+		case !tg.Common && tg.Untagged == "":
+			t.Errorf("%s carries no tags and says not why", r.ID)
+		case tg.Common && tg.Untagged != "":
+			t.Errorf("%s is tagged but says why it is not", r.ID)
+		case tg.Name && !tg.Common:
+			t.Errorf("%s has a Name tag without the common tags", r.ID)
+		}
+	}
+	if len(tags) != len(a.Resources()) {
+		t.Errorf("the tagging names %d resources, the model has %d", len(tags), len(a.Resources()))
+	}
+	n := a.Network
+	named := []blueprint.Resource{n.VPC, n.InternetGateway, a.Edge.TargetGroup}
+	for _, s := range n.Subnets {
+		named = append(named, s.Resource)
+	}
+	for _, g := range n.SecurityGroups {
+		named = append(named, g.Resource)
+	}
+	for _, rt := range n.RouteTables {
+		named = append(named, rt.Resource)
+	}
+	for _, r := range named {
+		if !tags[r.ID].Name {
+			t.Errorf("%s carries no Name tag: the console would list it unnamed", r.ID)
+		}
+	}
+	for _, r := range append(a.Database.Resources(), a.Service.Resources()...) {
+		if !tags[r.ID].Common {
+			t.Errorf("%s carries no cost-allocation tags", r.ID)
+		}
+	}
+	want := []string{blueprint.TagProject, blueprint.TagEnvironment, blueprint.TagCostCenter, blueprint.TagManagedBy}
+	if !slices.Equal(blueprint.TagKeys, want) {
+		t.Errorf("TagKeys = %v, want %v", blueprint.TagKeys, want)
+	}
+}
+
+// Deploy order (the first-deploy issue): in every deployment the order constraints name
+// resources of the model, form no cycle, and include the ones the stack cannot start without:
+// the service after every database writer and every listener, every other instance after the
+// writer, the cluster after its log group, the scalable target after the service.
+func TestPolicyDeployOrder(t *testing.T) {
+	eachDeployment(t, func(t *testing.T, a blueprint.Architecture, c blueprint.Choices) {
+		present := map[string]bool{}
+		for _, r := range a.Resources() {
+			if c.Has(r.When) {
+				present[r.ID] = true
+			}
+		}
+		g := depgraph.Graph{}
+		for _, w := range a.PresentOrder(c) {
+			if !present[w.From] || !present[w.To] {
+				t.Errorf("order %s -> %s names a resource this deployment lacks", w.From, w.To)
+			}
+			if w.Why == "" {
+				t.Errorf("order %s -> %s says not why", w.From, w.To)
+			}
+			g[w.From] = append(g[w.From], w.To)
+		}
+		if cyc := g.Cycle(); cyc != nil {
+			t.Fatalf("deploy-order cycle: %s", strings.Join(cyc, " -> "))
+		}
+		must := func(from, to string) {
+			if present[from] && present[to] && !g.Waits(from, to) {
+				t.Errorf("%s does not wait for %s", from, to)
+			}
+		}
+		svc := a.Service.Service.ID
+		for _, in := range a.Database.Instances {
+			if in.PromotionTier == 0 {
+				must(svc, in.ID)
+			}
+			for _, other := range a.Database.Instances {
+				if other.PromotionTier == 0 && other.ID != in.ID {
+					must(in.ID, other.ID)
+				}
+			}
+		}
+		for _, l := range []blueprint.Listener{a.Edge.HTTPListener, a.Edge.HTTPSListener} {
+			must(svc, l.ID)
+		}
+		must(svc, a.Database.Cluster.ID)
+		must(a.Database.Cluster.ID, a.Database.LogGroup)
+		must(a.Scaling.Target.ID, svc)
+		if c.Has(blueprint.WithImage) && len(a.PresentOrder(c)) == 0 {
+			t.Error("no order constraints at all")
+		}
+	})
+}
+
+// Placement: the load balancer in the public tier (reached from the internet), the tasks in the
+// private tier (out through NAT only, no public addresses), the database in the isolated tier
+// (no route out of the VPC), each tier in every zone. (Moved here from both renderers' policy
+// suites; each renderer's placement check proves it references the model's subnets.)
+func TestPolicyPlacement(t *testing.T) {
+	a := blueprint.Model()
+	for what, tiers := range map[string][2]blueprint.Tier{
+		"load balancer": {a.Edge.Subnets, blueprint.TierPublic},
+		"tasks":         {a.Service.Subnets, blueprint.TierPrivate},
+		"database":      {a.Database.Subnets, blueprint.TierIsolated},
+	} {
+		if tiers[0] != tiers[1] {
+			t.Errorf("%s in the %s tier, want %s", what, tiers[0], tiers[1])
+		}
+		if got := len(a.Network.SubnetIDs(tiers[0])); got != blueprint.AZCount {
+			t.Errorf("%s: %d subnets in its tier, want one per zone (%d)", what, got, blueprint.AZCount)
+		}
+	}
+}
+
+// The numbers the specification names, pinned once against the model (they were spelled out in
+// both renderers' policy suites): scaling 2-10 tasks tracking CPU at 70% and memory, alarms on
+// service CPU > 80% and healthy tasks < 2, the container's user, port, health check and only
+// writable path, 1 vCPU/2 GB tasks, the target group's health check, deployments that keep
+// every task until replacements are healthy and roll back, the five most recent images kept,
+// logs kept a week.
+func TestPolicySpecification(t *testing.T) {
+	a := blueprint.Model()
+	if a.Scaling.Min != 2 || a.Scaling.Max != 10 {
+		t.Errorf("scaling %d-%d, want 2-10", a.Scaling.Min, a.Scaling.Max)
+	}
+	targets := map[string]int{}
+	for _, p := range a.Scaling.Policies {
+		targets[p.Metric] = p.TargetPercent
+	}
+	if want := map[string]int{"ECSServiceAverageCPUUtilization": 70, "ECSServiceAverageMemoryUtilization": blueprint.MemoryTargetPercent}; !maps.Equal(targets, want) {
+		t.Errorf("target tracking %v, want %v", targets, want)
+	}
+	alarms := map[string]blueprint.Alarm{}
+	for _, ma := range a.Observability.Alarms {
+		alarms[ma.Alarm.Purpose] = ma.Alarm
+	}
+	if c := alarms["cpu-high"]; c.Namespace != "AWS/ECS" || c.Metric != "CPUUtilization" || c.Comparison != "GreaterThanThreshold" || c.Threshold != 80 {
+		t.Errorf("no alarm for service CPU > 80%%: %+v", c)
+	}
+	if h := alarms["healthy-tasks-low"]; h.Metric != "HealthyHostCount" || h.Comparison != "LessThanThreshold" || h.Threshold != 2 {
+		t.Errorf("no alarm for healthy tasks < 2: %+v", h)
+	}
+	c := a.Service.Container
+	if c.User != "65532:65532" || c.Port != 8080 || c.ScratchPath != "/tmp" || !slices.Equal(c.HealthCheck, []string{"CMD", "/catalog", "healthcheck"}) {
+		t.Errorf("container user %q port %d scratch %q health check %q", c.User, c.Port, c.ScratchPath, c.HealthCheck)
+	}
+	s := a.Service
+	if s.TaskSize != (blueprint.TaskSize{CPU: 1024, Memory: 2048}) {
+		t.Errorf("task size %v, want 1024/2048", s.TaskSize)
+	}
+	if d := s.Deployment; d.MinHealthyPercent != 100 || d.MaxPercent != 200 || !d.CircuitBreaker || !d.Rollback || !s.ContainerInsights {
+		t.Errorf("deployment %+v, container insights %v: want 100/200 with a rolling-back circuit breaker, insights on", d, s.ContainerInsights)
+	}
+	hc := a.Edge.HealthCheck
+	if hc != (blueprint.HealthCheck{Path: "/health", IntervalSeconds: 10, TimeoutSeconds: 5, HealthyThreshold: 2, UnhealthyThreshold: 3, Matcher: "200"}) {
+		t.Errorf("target group health check %+v", hc)
+	}
+	if lb := a.Edge.Attributes; !lb.DropInvalidHeaders || lb.DeletionProtection || lb.DeregistrationDelaySeconds != 30 {
+		t.Errorf("load balancer attributes %+v: want invalid headers dropped, no deletion protection, 30 s deregistration", lb)
+	}
+	if db := a.Database; db.InstanceClass != "db.serverless" || !db.PerformanceInsights || db.PerformanceInsightsDays != 7 {
+		t.Errorf("instances %q, Performance Insights %v for %d days: want serverless v2 with the free tier's 7 days", db.InstanceClass, db.PerformanceInsights, db.PerformanceInsightsDays)
+	}
+	if blueprint.ECRKeepImages != 5 || blueprint.LogRetentionDays != 7 {
+		t.Errorf("keeps %d images and %d days of logs, want 5 and 7", blueprint.ECRKeepImages, blueprint.LogRetentionDays)
 	}
 }

@@ -6,7 +6,22 @@ type Service struct {
 	Cluster        Resource
 	TaskDefinition Resource
 	Service        Resource
-	Container      Container
+	// Subnets is the tier the tasks run in.
+	Subnets Tier
+	// TaskSize is the default size (both stacks let a deployment choose another valid one).
+	TaskSize          TaskSize
+	Deployment        Deployment
+	ContainerInsights bool
+	Container         Container
+}
+
+// Deployment is how ECS replaces tasks: the share of tasks kept and allowed during a deploy, a
+// circuit breaker that stops a failing deploy and rolls it back, and how long new tasks may
+// fail the load balancer's check while they start.
+type Deployment struct {
+	MinHealthyPercent, MaxPercent int
+	CircuitBreaker, Rollback      bool
+	GracePeriodSeconds            int
 }
 
 // Container is the task's only container: non-root, read-only root filesystem with one
@@ -84,6 +99,11 @@ func service() Service {
 		Cluster:        Resource{ID: IDCluster, Kind: "ecs", Purpose: Project},
 		TaskDefinition: Resource{ID: IDTaskDefinition, Kind: "task", Purpose: Project, When: WithImage},
 		Service:        Resource{ID: IDService, Kind: "svc", Purpose: Project, When: WithImage},
+		Subnets:        TierPrivate,
+		TaskSize:       DefaultTaskSize,
+		Deployment: Deployment{MinHealthyPercent: DeploymentMinHealthy, MaxPercent: DeploymentMaxPercent,
+			CircuitBreaker: true, Rollback: true, GracePeriodSeconds: HealthCheckGracePeriod},
+		ContainerInsights: true,
 		Container: Container{
 			Name: ContainerName, User: ContainerUser, Port: AppPort, PortName: "http", AppProtocol: "http",
 			ScratchVolume: containerScratchMount, ScratchPath: TmpfsPath,

@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+
+	"github.com/acme/catalog/internal/depgraph"
 )
 
 // FormatVersion is the only template format version CloudFormation knows.
@@ -210,8 +212,9 @@ func (t *Template) ResourceIDs() []string {
 // Dependencies returns, for each resource, the resources it must wait for: its DependsOn and
 // every resource its properties, metadata or condition-free references name (Ref, Fn::GetAtt and
 // Fn::Sub placeholders). CloudFormation creates a resource only after all of them.
-func (t *Template) Dependencies() map[string][]string {
-	deps := map[string][]string{}
+// depgraph answers path and cycle questions on it.
+func (t *Template) Dependencies() depgraph.Graph {
+	deps := depgraph.Graph{}
 	for id, r := range t.Resources {
 		set := map[string]bool{}
 		for _, d := range r.DependsOn {
@@ -233,70 +236,4 @@ func (t *Template) Dependencies() map[string][]string {
 		deps[id] = list
 	}
 	return deps
-}
-
-// DependsOnPath reports whether from waits for to, directly or through other resources.
-func DependsOnPath(deps map[string][]string, from, to string) bool {
-	seen := map[string]bool{}
-	var walk func(string) bool
-	walk = func(n string) bool {
-		if seen[n] {
-			return false
-		}
-		seen[n] = true
-		for _, d := range deps[n] {
-			if d == to || walk(d) {
-				return true
-			}
-		}
-		return false
-	}
-	return walk(from)
-}
-
-// Cycle returns one dependency cycle (its resources in order, the first repeated at the end), or
-// nil when the graph is acyclic.
-func Cycle(deps map[string][]string) []string {
-	const (
-		unseen = iota
-		active
-		done
-	)
-	state := map[string]int{}
-	var stack []string
-	var found []string
-	var visit func(string) bool
-	visit = func(n string) bool {
-		state[n] = active
-		stack = append(stack, n)
-		for _, d := range deps[n] {
-			switch state[d] {
-			case active:
-				for i, s := range stack {
-					if s == d {
-						found = append(append([]string{}, stack[i:]...), d)
-						return true
-					}
-				}
-			case unseen:
-				if visit(d) {
-					return true
-				}
-			}
-		}
-		stack = stack[:len(stack)-1]
-		state[n] = done
-		return false
-	}
-	ids := make([]string, 0, len(deps))
-	for id := range deps {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		if state[id] == unseen && visit(id) {
-			return found
-		}
-	}
-	return nil
 }

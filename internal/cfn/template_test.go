@@ -195,14 +195,14 @@ func TestDependencies(t *testing.T) {
 	if got := strings.Join(deps["A"], ","); got != "B,C" {
 		t.Errorf("deps[A] = %s, want B,C", got)
 	}
-	if !DependsOnPath(deps, "A", "C") || DependsOnPath(deps, "C", "A") {
-		t.Error("DependsOnPath wrong")
+	if !deps.Waits("A", "C") || deps.Waits("C", "A") {
+		t.Error("Waits wrong")
 	}
-	if c := Cycle(deps); c != nil {
+	if c := deps.Cycle(); c != nil {
 		t.Errorf("Cycle = %v, want nil", c)
 	}
 	tpl.Resources["C"].DependsOn = []string{"A"}
-	if c := Cycle(tpl.Dependencies()); len(c) != 4 || c[0] != c[3] {
+	if c := tpl.Dependencies().Cycle(); len(c) != 4 || c[0] != c[3] {
 		t.Errorf("Cycle = %v, want a three-resource cycle", c)
 	}
 }

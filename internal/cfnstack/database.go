@@ -25,7 +25,6 @@ func (b *builder) database(Options) error {
 		"DBSubnetGroupName":        modelName(d.SubnetGroup),
 		"DBSubnetGroupDescription": "Catalog database: the isolated subnets, no route to the internet",
 		"SubnetIds":                refs(b.m.Network.SubnetIDs(d.Subnets)),
-		"Tags":                     tags(nil),
 	}, b.when(d.SubnetGroup.When))
 	params := map[string]any{}
 	for k, v := range d.Parameters {
@@ -36,7 +35,6 @@ func (b *builder) database(Options) error {
 		"Description":                 "Catalog database: TLS required for every connection, slow statements logged",
 		"Family":                      blueprint.DBParameterGroupFamily,
 		"Parameters":                  params,
-		"Tags":                        tags(nil),
 	}, b.when(d.ParameterGroup.When))
 	capacity := func(cond, param, key string) any {
 		return cfn.If(cond, cfn.FindInMap(MapEnvironment, cfn.Ref(ParamEnvironment), key), cfn.Ref(param))
@@ -68,7 +66,6 @@ func (b *builder) database(Options) error {
 			"MinCapacity": capacity(CondEnvironmentMinCapacity, ParamDBMinCapacity, "DBMinCapacity"),
 			"MaxCapacity": capacity(CondEnvironmentMaxCapacity, ParamDBMaxCapacity, "DBMaxCapacity"),
 		},
-		"Tags": tags(nil),
 	}, b.when(d.Cluster.When), dependsOn(d.LogGroup))
 	for _, inst := range d.Instances {
 		var deps []string
@@ -78,15 +75,14 @@ func (b *builder) database(Options) error {
 		b.add(inst.ID, "AWS::RDS::DBInstance", map[string]any{
 			"DBInstanceIdentifier":               modelName(inst.Resource),
 			"DBClusterIdentifier":                cfn.Ref(d.Cluster.ID),
-			"DBInstanceClass":                    blueprint.DBInstanceClass,
+			"DBInstanceClass":                    d.InstanceClass,
 			"Engine":                             blueprint.DBEngine,
 			"AvailabilityZone":                   az(inst.AZ),
 			"PubliclyAccessible":                 d.PubliclyAccessible,
 			"PromotionTier":                      inst.PromotionTier,
 			"AutoMinorVersionUpgrade":            true,
-			"EnablePerformanceInsights":          true,
-			"PerformanceInsightsRetentionPeriod": blueprint.DBPerformanceInsightsTTL,
-			"Tags":                               tags(nil),
+			"EnablePerformanceInsights":          d.PerformanceInsights,
+			"PerformanceInsightsRetentionPeriod": d.PerformanceInsightsDays,
 		}, b.when(inst.When), dependsOn(deps...))
 	}
 	return nil

@@ -156,33 +156,6 @@ func TestDeployNamesFollowAWSRules(t *testing.T) {
 
 func asList(v any) []any { l, _ := v.([]any); return l }
 
-// TestDeployOrder: CloudFormation creates a resource after everything it references or
-// DependsOn. The service must wait for the database writer (tasks connect at start) and its
-// listeners; the reader for the writer (the first instance becomes the writer); no cycles.
-func TestDeployOrder(t *testing.T) {
-	tp := underTest(t)
-	deps := tp.Dependencies()
-	if c := cfn.Cycle(deps); c != nil {
-		t.Fatalf("dependency cycle: %s", strings.Join(c, " -> "))
-	}
-	for _, must := range []struct{ from, to, why string }{
-		{IDService, IDDBWriter, "tasks connect to the database as they start"},
-		{IDService, IDDBCluster, "tasks read the cluster's secret"},
-		{IDService, IDListenersReady, "the target group must be attached to a listener"},
-		{IDDBReader, IDDBWriter, "the first instance of a cluster becomes its writer"},
-		{IDDBCluster, IDDBLogGroup, "RDS would create the log group without retention"},
-		{IDScalableTarget, IDService, "the scalable target names the service"},
-	} {
-		if _, ok := tp.Resources[must.from]; !ok {
-			t.Errorf("no resource %s", must.from)
-			continue
-		}
-		if !cfn.DependsOnPath(deps, must.from, must.to) {
-			t.Errorf("%s does not wait for %s: %s", must.from, must.to, must.why)
-		}
-	}
-}
-
 // conditions decides every condition of the template for the given parameter values (defaults
 // for the rest).
 func conditions(tb testing.TB, tp *cfn.Template, params map[string]string) map[string]bool {

@@ -33,7 +33,6 @@ func (b *builder) iam(Options) error {
 				"PolicyName":     modelName(r.Policy),
 				"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": statements},
 			}},
-			"Tags": tags(nil),
 		}, b.when(r.When))
 	}
 	return nil

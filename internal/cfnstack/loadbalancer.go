@@ -33,11 +33,10 @@ func (b *builder) loadBalancer(Options) error {
 		"Subnets":        refs(b.m.Network.SubnetIDs(e.Subnets)),
 		"SecurityGroups": []any{cfn.GetAtt(e.SecurityGroup, "GroupId")},
 		"LoadBalancerAttributes": []any{
-			attr("routing.http.drop_invalid_header_fields.enabled", "true"),
-			attr("idle_timeout.timeout_seconds", strconv.Itoa(blueprint.ALBIdleTimeoutSeconds)),
-			attr("deletion_protection.enabled", "false"),
+			attr("routing.http.drop_invalid_header_fields.enabled", strconv.FormatBool(e.Attributes.DropInvalidHeaders)),
+			attr("idle_timeout.timeout_seconds", strconv.Itoa(e.Attributes.IdleTimeoutSeconds)),
+			attr("deletion_protection.enabled", strconv.FormatBool(e.Attributes.DeletionProtection)),
 		},
-		"Tags": tags(nil),
 	}, b.when(e.LoadBalancer.When), dependsOn(IDGatewayAttachment))
 	// No Name: port, protocol and target type replace a target group, and CloudFormation cannot
 	// replace a custom-named one; nothing refers to it by name (alarms use its full name). The
@@ -49,17 +48,16 @@ func (b *builder) loadBalancer(Options) error {
 		"VpcId":                      cfn.Ref(IDVPC),
 		"HealthCheckEnabled":         true,
 		"HealthCheckProtocol":        "HTTP",
-		"HealthCheckPath":            blueprint.HealthPath,
+		"HealthCheckPath":            e.HealthCheck.Path,
 		"HealthCheckPort":            "traffic-port",
-		"HealthCheckIntervalSeconds": blueprint.HealthCheckIntervalSeconds,
-		"HealthCheckTimeoutSeconds":  blueprint.HealthCheckTimeoutSeconds,
-		"HealthyThresholdCount":      blueprint.HealthyThreshold,
-		"UnhealthyThresholdCount":    blueprint.UnhealthyThreshold,
-		"Matcher":                    map[string]any{"HttpCode": blueprint.HealthCheckMatcher},
+		"HealthCheckIntervalSeconds": e.HealthCheck.IntervalSeconds,
+		"HealthCheckTimeoutSeconds":  e.HealthCheck.TimeoutSeconds,
+		"HealthyThresholdCount":      e.HealthCheck.HealthyThreshold,
+		"UnhealthyThresholdCount":    e.HealthCheck.UnhealthyThreshold,
+		"Matcher":                    map[string]any{"HttpCode": e.HealthCheck.Matcher},
 		"TargetGroupAttributes": []any{
-			attr("deregistration_delay.timeout_seconds", strconv.Itoa(blueprint.DeregistrationDelaySeconds)),
+			attr("deregistration_delay.timeout_seconds", strconv.Itoa(e.Attributes.DeregistrationDelaySeconds)),
 		},
-		"Tags": tags(modelName(e.TargetGroup)),
 	}, b.when(e.TargetGroup.When))
 	forward := []any{map[string]any{"Type": "forward", "TargetGroupArn": cfn.Ref(e.TargetGroup.ID)}}
 	redirect := []any{map[string]any{

@@ -55,7 +55,6 @@ func (b *builder) logs(Options) error {
 		"EnableKeyRotation":   true,
 		"PendingWindowInDays": blueprint.KeyPendingWindowDays,
 		"KeyPolicy":           expand(o.LogsKeyPolicy),
-		"Tags":                tags(nil),
 	}, b.when(o.LogsKey.When))
 	b.add(o.LogsKeyAlias.ID, "AWS::KMS::Alias", map[string]any{
 		"AliasName":   expand("alias/" + o.LogsKey.Name(blueprint.PhSuffix)),
@@ -66,7 +65,6 @@ func (b *builder) logs(Options) error {
 			"LogGroupName":    expand(g.Path),
 			"RetentionInDays": cfn.Ref(ParamLogRetentionDays),
 			"KmsKeyId":        cfn.GetAtt(o.LogsKey.ID, "Arn"),
-			"Tags":            tags(nil),
 		}, b.when(g.When))
 	}
 	return nil

@@ -1,8 +1,10 @@
 package cfnstack
 
 import (
+	"encoding/json"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/acme/catalog/internal/blueprint"
@@ -130,5 +132,164 @@ func TestEveryModelValueRenders(t *testing.T) {
 	b.value(blueprint.Value{Ref: blueprint.IDDBCluster, Attr: "no-such-attribute"})
 	if b.err == nil {
 		t.Error("an unknown reference and attribute rendered without an error")
+	}
+}
+
+// renderedTags returns a resource's tags by key, whichever form its type takes (a list of
+// Key/Value, or an object for AWS::SSM::Parameter), each value as JSON.
+func renderedTags(tb testing.TB, r *cfn.Resource) (map[string]string, bool) {
+	tb.Helper()
+	v, ok := r.Properties["Tags"]
+	if !ok {
+		return nil, false
+	}
+	js := func(x any) string {
+		b, err := json.Marshal(x)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return string(b)
+	}
+	out := map[string]string{}
+	switch tv := v.(type) {
+	case []cfn.Tag:
+		for _, t := range tv {
+			out[t.Key] = js(t.Value)
+		}
+	case []any: // the template read back from JSON
+		for _, x := range tv {
+			m, _ := x.(map[string]any)
+			k, _ := m["Key"].(string)
+			out[k] = js(m["Value"])
+		}
+	case map[string]any:
+		for k, x := range tv {
+			out[k] = js(x)
+		}
+	default:
+		tb.Fatalf("Tags of type %T", v)
+	}
+	return out, true
+}
+
+// TestTemplateCarriesTheModelTags: every model resource the template holds carries the tags the
+// model says (the common keys; a Name tag with the resource's own name) and no tags where the
+// model says it takes none.
+func TestTemplateCarriesTheModelTags(t *testing.T) {
+	tmpl := underTest(t)
+	a := blueprint.Model()
+	for _, r := range a.Resources() {
+		tr, ok := tmpl.Resources[r.ID]
+		if !ok {
+			continue // held inside another resource (notOwnResources)
+		}
+		want := a.Tags()[r.ID]
+		got, has := renderedTags(t, tr)
+		if has != want.Common {
+			t.Errorf("%s: tagged %v, the model says %v (%s)", r.ID, has, want.Common, want.Untagged)
+			continue
+		}
+		for _, k := range blueprint.TagKeys {
+			if want.Common && got[k] == "" {
+				t.Errorf("%s lacks the %s tag", r.ID, k)
+			}
+		}
+		if want.Common && got[blueprint.TagProject] != `"`+blueprint.Project+`"` {
+			t.Errorf("%s: Project tag %s", r.ID, got[blueprint.TagProject])
+		}
+		name, err := json.Marshal(modelName(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, ok := got[blueprint.TagName]; ok != want.Name || (ok && n != string(name)) {
+			t.Errorf("%s: Name tag %q (present %v), the model says %v with %s", r.ID, n, ok, want.Name, name)
+		}
+	}
+}
+
+// TestTemplateCarriesTheModelOrder: the template's dependency graph (DependsOn, Ref, GetAtt,
+// Sub) has no cycle and contains every order constraint of the model (whichever conditions
+// hold, since the graph is built over every resource).
+func TestTemplateCarriesTheModelOrder(t *testing.T) {
+	deps := underTest(t).Dependencies()
+	if c := deps.Cycle(); c != nil {
+		t.Fatalf("dependency cycle: %s", strings.Join(c, " -> "))
+	}
+	order := blueprint.Model().Order()
+	if len(order) == 0 {
+		t.Fatal("the model states no order")
+	}
+	for _, w := range order {
+		if _, ok := deps[w.From]; !ok {
+			t.Errorf("no resource %s", w.From)
+			continue
+		}
+		if !deps.Waits(w.From, w.To) {
+			t.Errorf("%s does not wait for %s: %s", w.From, w.To, w.Why)
+		}
+	}
+}
+
+// TestTemplatePlacesByTheModel: the load balancer, the tasks and the database subnet group
+// reference exactly their model tier's subnets, each database instance its model zone, each
+// subnet its model route table and each default route its model target.
+// (That the tiers are right is blueprint's TestPolicyPlacement and TestPolicyNetworkTiers.)
+func TestTemplatePlacesByTheModel(t *testing.T) {
+	tp := decoded(t)
+	a := blueprint.Model()
+	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	subnets := func(tier blueprint.Tier) string {
+		var out []any
+		for _, id := range a.Network.SubnetIDs(tier) {
+			out = append(out, refTo(id))
+		}
+		return js(out)
+	}
+	svc := tp.props(t, IDService)["NetworkConfiguration"].(map[string]any)["AwsvpcConfiguration"].(map[string]any)
+	for what, c := range map[string]struct {
+		got  any
+		tier blueprint.Tier
+	}{
+		"load balancer":   {tp.props(t, IDLoadBalancer)["Subnets"], a.Edge.Subnets},
+		"service":         {svc["Subnets"], a.Service.Subnets},
+		"db subnet group": {tp.props(t, IDDBSubnetGroup)["SubnetIds"], a.Database.Subnets},
+	} {
+		if js(c.got) != subnets(c.tier) {
+			t.Errorf("%s subnets %s, want the %s tier %s", what, js(c.got), c.tier, subnets(c.tier))
+		}
+	}
+	// Each subnet's association and each default route reference the model's table and target.
+	for _, rt := range a.Network.RouteTables {
+		for _, id := range rt.Subnets {
+			if got := js(tp.props(t, id+"RouteTableAssociation")["RouteTableId"]); got != js(refTo(rt.ID)) {
+				t.Errorf("%s is associated with %s, want %s", id, got, rt.ID)
+			}
+		}
+		if rt.DefaultRoute.ID == "" {
+			continue
+		}
+		p := tp.props(t, rt.DefaultRoute.ID)
+		_, viaIGW := p["GatewayId"]
+		_, viaNAT := p["NatGatewayId"]
+		if js(p["RouteTableId"]) != js(refTo(rt.ID)) || viaIGW != rt.ToInternetGateway || viaNAT == rt.ToInternetGateway {
+			t.Errorf("route %s: %v, want table %s to the internet gateway %v", rt.DefaultRoute.ID, p, rt.ID, rt.ToInternetGateway)
+		}
+	}
+	// Values no model field holds yet, which parity only proves the tools agree on.
+	if svc["AssignPublicIp"] != "DISABLED" {
+		t.Errorf("AssignPublicIp = %v, want DISABLED", svc["AssignPublicIp"])
+	}
+	for _, s := range a.Network.Subnets {
+		if tp.props(t, s.ID)["MapPublicIpOnLaunch"] != false {
+			t.Errorf("%s maps public IPs on launch", s.ID)
+		}
+	}
+	if _, ok := tp.props(t, IDDBCluster)["MasterUserPassword"]; ok {
+		t.Error("the DB cluster carries a password; the model has RDS manage it")
+	}
+	for _, in := range a.Database.Instances {
+		if got, want := js(tp.props(t, in.ID)["AvailabilityZone"]), js(az(in.AZ)); got != want {
+			t.Errorf("%s in zone %s, want %s", in.ID, got, want)
+		}
 	}
 }

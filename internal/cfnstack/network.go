@@ -41,11 +41,8 @@ func (b *builder) network(Options) error {
 		"CidrBlock":          blueprint.VPCCIDR,
 		"EnableDnsSupport":   true,
 		"EnableDnsHostnames": true, // interface endpoints' private DNS needs both
-		"Tags":               tags(modelName(n.VPC)),
 	})
-	b.add(n.InternetGateway.ID, "AWS::EC2::InternetGateway", map[string]any{
-		"Tags": tags(modelName(n.InternetGateway)),
-	})
+	b.add(n.InternetGateway.ID, "AWS::EC2::InternetGateway", map[string]any{})
 	b.add(IDGatewayAttachment, "AWS::EC2::VPCGatewayAttachment", map[string]any{
 		"VpcId":             cfn.Ref(n.VPC.ID),
 		"InternetGatewayId": cfn.Ref(n.InternetGateway.ID),
@@ -57,7 +54,6 @@ func (b *builder) network(Options) error {
 			"CidrBlock":           s.CIDR,
 			"AvailabilityZone":    az(s.AZ),
 			"MapPublicIpOnLaunch": false, // only the ALB and NAT gateways live here, on their own addresses
-			"Tags":                tags(modelName(s.Resource)),
 		})
 	}
 
@@ -65,12 +61,10 @@ func (b *builder) network(Options) error {
 		// An EIP in a VPC needs the internet gateway attached first.
 		b.add(g.EIP.ID, "AWS::EC2::EIP", map[string]any{
 			"Domain": "vpc",
-			"Tags":   tags(modelName(g.EIP)),
 		}, b.when(g.EIP.When), dependsOn(IDGatewayAttachment))
 		b.add(g.ID, "AWS::EC2::NatGateway", map[string]any{
 			"AllocationId": cfn.GetAtt(g.EIP.ID, "AllocationId"),
 			"SubnetId":     cfn.Ref(g.Subnet),
-			"Tags":         tags(modelName(g.Resource)),
 		}, b.when(g.When))
 	}
 
@@ -78,7 +72,6 @@ func (b *builder) network(Options) error {
 	for _, rt := range n.RouteTables {
 		b.add(rt.ID, "AWS::EC2::RouteTable", map[string]any{
 			"VpcId": cfn.Ref(n.VPC.ID),
-			"Tags":  tags(modelName(rt.Resource)),
 		})
 		switch {
 		case rt.ToInternetGateway:
@@ -117,7 +110,6 @@ func (b *builder) network(Options) error {
 		"ServiceName":     cfn.Sub("com.amazonaws.${AWS::Region}.s3"),
 		"VpcEndpointType": "Gateway",
 		"RouteTableIds":   refs(privateRTs),
-		"Tags":            tags(modelName(n.S3Endpoint)),
 	})
 	for _, e := range n.Endpoints {
 		b.add(e.ID, "AWS::EC2::VPCEndpoint", map[string]any{
@@ -127,7 +119,6 @@ func (b *builder) network(Options) error {
 			"PrivateDnsEnabled": true,
 			"SubnetIds":         refs(n.SubnetIDs(blueprint.TierPrivate)),
 			"SecurityGroupIds":  []any{cfn.Ref(e.SecurityGroup)},
-			"Tags":              tags(modelName(e.Resource)),
 		}, b.when(e.When))
 	}
 	return nil

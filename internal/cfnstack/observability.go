@@ -30,7 +30,6 @@ func (b *builder) observability(Options) error {
 		"TopicName":      modelName(o.Topic),
 		"DisplayName":    o.TopicDisplay,
 		"KmsMasterKeyId": cfn.Ref(o.LogsKey.ID),
-		"Tags":           tags(nil),
 	}, b.when(o.Topic.When))
 	b.add(o.Subscription.ID, "AWS::SNS::Subscription", map[string]any{
 		"TopicArn": cfn.Ref(o.Topic.ID),
@@ -82,7 +81,6 @@ func (b *builder) alarms(Options) error {
 			"ActionsEnabled":     true,
 			"AlarmActions":       []any{cfn.Ref(o.Topic.ID)},
 			"OKActions":          []any{cfn.Ref(o.Topic.ID)},
-			"Tags":               tags(nil),
 		}
 		if a.ExtendedStatistic != "" {
 			props["ExtendedStatistic"] = a.ExtendedStatistic

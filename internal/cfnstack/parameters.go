@@ -98,7 +98,7 @@ func (b *builder) parameters(opts Options) error {
 		Type:                  "String",
 		Description:           "Fargate task size as CPU units/memory MiB (1024 = 1 vCPU); only valid Fargate combinations are allowed.",
 		AllowedValues:         sizes,
-		Default:               blueprint.DefaultTaskSize.String(),
+		Default:               blueprint.Model().Service.TaskSize.String(),
 		ConstraintDescription: "A Fargate CPU/memory combination such as 1024/2048.",
 	}
 	p[ParamNATGatewayMode] = &cfn.Parameter{

@@ -199,93 +199,6 @@ func TestNothingIsRetainedOrProtected(t *testing.T) {
 	}
 }
 
-func TestDatabaseIsPrivateAndEncrypted(t *testing.T) {
-	tp := decoded(t)
-	c := tp.props(t, IDDBCluster)
-	if c["StorageEncrypted"] != true {
-		t.Error("DB cluster StorageEncrypted must be true")
-	}
-	if c["ManageMasterUserPassword"] != true {
-		t.Error("DB cluster must let RDS manage the master password in Secrets Manager")
-	}
-	if _, ok := c["MasterUserPassword"]; ok {
-		t.Error("DB cluster must not carry a password")
-	}
-	instances := tp.ofType("AWS::RDS::DBInstance")
-	if len(instances) != blueprint.DBInstanceCount {
-		t.Errorf("%d DB instances, want %d", len(instances), blueprint.DBInstanceCount)
-	}
-	azs := map[string]bool{}
-	for _, id := range instances {
-		p := tp.props(t, id)
-		if p["PubliclyAccessible"] != false {
-			t.Errorf("%s: PubliclyAccessible = %v, want false", id, p["PubliclyAccessible"])
-		}
-		if p["EnablePerformanceInsights"] != true {
-			t.Errorf("%s: Performance Insights off", id)
-		}
-		azs[fmt.Sprint(p["AvailabilityZone"])] = true
-	}
-	if len(azs) != len(instances) {
-		t.Errorf("DB instances share an AZ: %v", azs)
-	}
-	if got, want := tp.props(t, IDDBSubnetGroup)["SubnetIds"], anyRefs(IsolatedSubnetIDs); !reflect.DeepEqual(got, want) {
-		t.Errorf("DB subnet group = %v, want the isolated subnets %v", got, want)
-	}
-	// The isolated subnets' route table has no route at all: nothing leaves the VPC.
-	for _, id := range tp.ofType("AWS::EC2::Route") {
-		if reflect.DeepEqual(tp.props(t, id)["RouteTableId"], refTo(IDIsolatedRouteTable)) {
-			t.Errorf("route %s leaves the isolated tier", id)
-		}
-	}
-	for _, id := range IsolatedSubnetIDs {
-		if got := tp.props(t, id+"RouteTableAssociation")["RouteTableId"]; !reflect.DeepEqual(got, refTo(IDIsolatedRouteTable)) {
-			t.Errorf("%s is associated with %v, want the isolated route table", id, got)
-		}
-	}
-	pg := tp.props(t, IDDBParameterGroup)["Parameters"].(map[string]any)
-	if pg["rds.force_ssl"] != "1" {
-		t.Errorf("rds.force_ssl = %v, want 1", pg["rds.force_ssl"])
-	}
-	if got := c["EnableCloudwatchLogsExports"]; !reflect.DeepEqual(got, []any{"postgresql"}) {
-		t.Errorf("log exports = %v, want [postgresql]", got)
-	}
-}
-
-func anyRefs(ids []string) []any {
-	out := []any{}
-	for _, id := range ids {
-		out = append(out, refTo(id))
-	}
-	return out
-}
-
-func TestTasksArePrivate(t *testing.T) {
-	tp := decoded(t)
-	vpc := tp.props(t, IDService)["NetworkConfiguration"].(map[string]any)["AwsvpcConfiguration"].(map[string]any)
-	if vpc["AssignPublicIp"] != "DISABLED" {
-		t.Errorf("AssignPublicIp = %v, want DISABLED", vpc["AssignPublicIp"])
-	}
-	if !reflect.DeepEqual(vpc["Subnets"], anyRefs(PrivateSubnetIDs)) {
-		t.Errorf("service subnets = %v, want the private subnets", vpc["Subnets"])
-	}
-	for _, id := range tp.ofType("AWS::EC2::Subnet") {
-		if tp.props(t, id)["MapPublicIpOnLaunch"] != false {
-			t.Errorf("%s maps public IPs on launch", id)
-		}
-	}
-	// Private subnets route out through NAT gateways only, never the internet gateway.
-	for _, id := range tp.ofType("AWS::EC2::Route") {
-		p := tp.props(t, id)
-		if _, viaIGW := p["GatewayId"]; viaIGW && !reflect.DeepEqual(p["RouteTableId"], refTo(IDPublicRouteTable)) {
-			t.Errorf("route %s sends a non-public route table to the internet gateway", id)
-		}
-	}
-	if lb := tp.props(t, IDLoadBalancer); lb["Scheme"] != "internet-facing" || !reflect.DeepEqual(lb["Subnets"], anyRefs(PublicSubnetIDs)) {
-		t.Errorf("load balancer: scheme %v in %v, want internet-facing in the public subnets", lb["Scheme"], lb["Subnets"])
-	}
-}
-
 // rule is one security group rule: group <- peer on port (ingress) or group -> peer (egress).
 type rule struct {
 	Dir, Group, Peer string
@@ -494,53 +407,43 @@ func TestEverythingTaggableIsTagged(t *testing.T) {
 	}
 }
 
-func TestIAMIsLeastPrivilege(t *testing.T) {
+// TestTemplateCarriesTheModelIAM: each role carries exactly its model statements (Sid, Allow,
+// actions, and each resource the model value renders to) and no managed policy. Least privilege
+// itself is blueprint's TestPolicyIAMIsLeastPrivilege; that every model value renders is
+// TestEveryModelValueRenders.
+func TestTemplateCarriesTheModelIAM(t *testing.T) {
 	tp := decoded(t)
-	allowedStar := map[string]bool{}
-	for _, a := range WildcardResourceActions {
-		allowedStar[a] = true
+	a := blueprint.Model()
+	tmpl, err := Build(Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	roles := tp.ofType("AWS::IAM::Role")
-	if len(roles) != 2 {
-		t.Errorf("roles = %v, want the execution role and the task role", roles)
-	}
-	for _, id := range roles {
-		p := tp.props(t, id)
+	b := &builder{m: a, t: tmpl}
+	js := func(v any) string { out, _ := json.Marshal(v); return string(out) }
+	for _, r := range a.IAM.Roles() {
+		p := tp.props(t, r.ID)
 		if _, ok := p["ManagedPolicyArns"]; ok {
-			t.Errorf("%s attaches managed policies; grant named actions on named resources instead", id)
+			t.Errorf("%s attaches managed policies; grant named actions on named resources instead", r.ID)
 		}
-		for _, pol := range p["Policies"].([]any) {
-			doc := pol.(map[string]any)["PolicyDocument"].(map[string]any)
-			for _, s := range doc["Statement"].([]any) {
-				st := s.(map[string]any)
-				if st["Effect"] != "Allow" {
-					continue
-				}
-				actions := strList(st["Action"])
-				for _, a := range actions {
-					if a == "*" || strings.HasSuffix(a, ":*") || strings.Contains(a, "*") {
-						t.Errorf("%s %v: wildcard action %q", id, st["Sid"], a)
-					}
-				}
-				for _, r := range st["Resource"].([]any) {
-					if r != "*" {
-						continue
-					}
-					for _, a := range actions {
-						if !allowedStar[a] {
-							t.Errorf("%s %v: %s on Resource \"*\"; only %v may be", id, st["Sid"], a, WildcardResourceActions)
-						}
-					}
-				}
+		var want []any
+		for _, st := range r.Statements {
+			var resources []any
+			for _, v := range st.Resources {
+				resources = append(resources, b.value(v))
 			}
+			want = append(want, map[string]any{"Sid": st.Sid, "Effect": "Allow", "Action": st.Actions, "Resource": resources})
+		}
+		pols, _ := p["Policies"].([]any)
+		if len(pols) != 1 {
+			t.Fatalf("%s has %d inline policies, want 1", r.ID, len(pols))
+		}
+		got := pols[0].(map[string]any)["PolicyDocument"].(map[string]any)["Statement"]
+		if js(got) != js(want) {
+			t.Errorf("%s statements\n got  %s\n want %s", r.ID, js(got), js(want))
 		}
 	}
-	// The execution role reads exactly this stack's secrets and parameters.
-	exec := fmt.Sprint(tp.props(t, IDExecutionRole)["Policies"])
-	for _, want := range []string{IDAPIKeySecret, "MasterUserSecret.SecretArn", IDDBHostParameter, IDDBReaderHostParam, IDDBPortParameter, IDDBNameParameter, IDRepository, IDAppLogGroup} {
-		if !strings.Contains(exec, want) {
-			t.Errorf("execution role does not name %s", want)
-		}
+	if b.err != nil {
+		t.Error(b.err)
 	}
 }
 

@@ -23,7 +23,6 @@ func (b *builder) registry(Options) error {
 		"LifecyclePolicy":            map[string]any{"LifecyclePolicyText": r.LifecyclePolicy},
 		// Deleting the stack deletes the images too, so nothing is left behind.
 		"EmptyOnDelete": r.EmptyOnDelete,
-		"Tags":          tags(nil),
 	}, b.when(r.Repository.When))
 	return nil
 }

@@ -57,7 +57,6 @@ func (b *builder) secrets(Options) error {
 			"PasswordLength":     apiKeyLength,
 			"ExcludePunctuation": true,
 		},
-		"Tags": tags(nil),
 	}, b.when(c.APIKeys.When))
 	for _, p := range c.Parameters {
 		b.add(p.ID, "AWS::SSM::Parameter", map[string]any{
@@ -66,7 +65,6 @@ func (b *builder) secrets(Options) error {
 			"Tier":        "Standard",
 			"Description": p.Description + " (" + strconv.Quote(p.Env) + " in the task)",
 			"Value":       b.value(p.Value),
-			"Tags":        tagMap(),
 		}, b.when(p.When))
 	}
 	return nil

@@ -54,7 +54,6 @@ func (b *builder) securityGroups(Options) error {
 			"GroupDescription":    g.Description,
 			"VpcId":               cfn.Ref(n.VPC.ID),
 			"SecurityGroupEgress": egress,
-			"Tags":                tags(modelName(g.Resource)),
 		}
 		if ingress != nil {
 			props["SecurityGroupIngress"] = ingress

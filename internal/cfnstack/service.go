@@ -54,8 +54,7 @@ func (b *builder) service(Options) error {
 	c := m.Container
 	b.add(m.Cluster.ID, "AWS::ECS::Cluster", map[string]any{
 		"ClusterName":     modelName(m.Cluster),
-		"ClusterSettings": []any{map[string]any{"Name": "containerInsights", "Value": "enabled"}},
-		"Tags":            tags(nil),
+		"ClusterSettings": []any{map[string]any{"Name": "containerInsights", "Value": enabled(m.ContainerInsights)}},
 	}, b.when(m.Cluster.When))
 
 	var env, secrets []any
@@ -116,7 +115,6 @@ func (b *builder) service(Options) error {
 				},
 			},
 		}},
-		"Tags": tags(nil),
 	}, b.when(m.TaskDefinition.When))
 
 	// No DesiredCount: ECS starts with one task, auto scaling raises it to MinTasks, and later
@@ -129,7 +127,7 @@ func (b *builder) service(Options) error {
 		"PlatformVersion": "LATEST",
 		"NetworkConfiguration": map[string]any{"AwsvpcConfiguration": map[string]any{
 			"AssignPublicIp": "DISABLED",
-			"Subnets":        refs(PrivateSubnetIDs),
+			"Subnets":        refs(b.m.Network.SubnetIDs(m.Subnets)),
 			"SecurityGroups": []any{cfn.GetAtt(IDTaskSecurityGroup, "GroupId")},
 		}},
 		"LoadBalancers": []any{map[string]any{
@@ -137,20 +135,27 @@ func (b *builder) service(Options) error {
 			"ContainerPort":  c.Port,
 			"TargetGroupArn": cfn.Ref(IDTargetGroup),
 		}},
-		"HealthCheckGracePeriodSeconds": blueprint.HealthCheckGracePeriod,
+		"HealthCheckGracePeriodSeconds": m.Deployment.GracePeriodSeconds,
 		"DeploymentConfiguration": map[string]any{
-			"DeploymentCircuitBreaker": map[string]any{"Enable": true, "Rollback": true},
-			"MinimumHealthyPercent":    blueprint.DeploymentMinHealthy,
-			"MaximumPercent":           blueprint.DeploymentMaxPercent,
+			"DeploymentCircuitBreaker": map[string]any{"Enable": m.Deployment.CircuitBreaker, "Rollback": m.Deployment.Rollback},
+			"MinimumHealthyPercent":    m.Deployment.MinHealthyPercent,
+			"MaximumPercent":           m.Deployment.MaxPercent,
 		},
 		"DeploymentController": map[string]any{"Type": "ECS"},
 		"EnableECSManagedTags": true,
 		"PropagateTags":        "SERVICE",
 		"EnableExecuteCommand": false,
-		"Tags":                 tags(nil),
 	}, b.when(m.Service.When),
 		// The target group must belong to a listener first, and the tasks connect to the
 		// database at start: the writer instance must exist, not just the cluster.
 		dependsOn(IDListenersReady, IDDBWriter))
 	return nil
+}
+
+// enabled is how ECS spells a cluster setting's state.
+func enabled(on bool) string {
+	if on {
+		return "enabled"
+	}
+	return "disabled"
 }

@@ -29,7 +29,7 @@ func Build(opts Options) (*cfn.Template, error) {
 	if _, err := blueprint.LookupEnvironment(opts.DefaultEnvironment); err != nil {
 		return nil, err
 	}
-	if err := blueprint.DefaultTaskSize.Valid(); err != nil {
+	if err := blueprint.Model().Service.TaskSize.Valid(); err != nil {
 		return nil, err
 	}
 	b := &builder{m: blueprint.Model(), t: cfn.New("Catalog service: ECS Fargate behind an internet-facing ALB, Aurora PostgreSQL Serverless v2, " +
@@ -69,10 +69,31 @@ type builder struct {
 	m   blueprint.Architecture
 	t   *cfn.Template
 	err error
+	// tagging and resources index the model by ID, for add.
+	tagging   map[string]blueprint.Tagging
+	resources map[string]blueprint.Resource
 }
 
-// add adds a resource. Every resource is deleted with the stack and on replacement.
+// add adds a resource. Every resource is deleted with the stack and on replacement, and carries
+// the tags the model gives it (blueprint.Architecture.Tags): the renderer decides none.
 func (b *builder) add(id, typ string, props map[string]any, opts ...func(*cfn.Resource)) {
+	if b.tagging == nil {
+		b.tagging, b.resources = b.m.Tags(), map[string]blueprint.Resource{}
+		for _, r := range b.m.Resources() {
+			b.resources[r.ID] = r
+		}
+	}
+	if tg := b.tagging[id]; tg.Common {
+		var nameTag any
+		if tg.Name {
+			nameTag = modelName(b.resources[id])
+		}
+		if typ == "AWS::SSM::Parameter" {
+			props["Tags"] = tagMap() // the one type that takes tags as an object
+		} else {
+			props["Tags"] = tags(nameTag)
+		}
+	}
 	r := &cfn.Resource{Type: typ, Properties: props, DeletionPolicy: cfn.Delete, UpdateReplacePolicy: cfn.Delete}
 	for _, o := range opts {
 		o(r)

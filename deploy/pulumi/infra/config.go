@@ -135,7 +135,7 @@ func DefaultConfig(suffix string, env blueprint.Environment, apiKeys string) Con
 		Suffix:                suffix,
 		Environment:           env,
 		CostCenter:            env.CostCenter,
-		TaskSize:              blueprint.DefaultTaskSize,
+		TaskSize:              blueprint.Model().Service.TaskSize,
 		MinTasks:              blueprint.MinTasks,
 		MaxTasks:              blueprint.MaxTasks,
 		CPUTarget:             blueprint.CPUTargetPercent,
@@ -224,8 +224,8 @@ func LoadConfig(get func(key string) (string, bool), stack string) (Config, erro
 	c := DefaultConfig(suffix, env, "")
 	c.CostCenter = str(KeyCostCenter, env.CostCenter)
 	c.TaskSize = blueprint.TaskSize{
-		CPU:    integer(KeyTaskCPU, blueprint.DefaultTaskSize.CPU),
-		Memory: integer(KeyTaskMemory, blueprint.DefaultTaskSize.Memory),
+		CPU:    integer(KeyTaskCPU, blueprint.Model().Service.TaskSize.CPU),
+		Memory: integer(KeyTaskMemory, blueprint.Model().Service.TaskSize.Memory),
 	}
 	c.MinTasks = integer(KeyMinTasks, blueprint.MinTasks)
 	c.MaxTasks = integer(KeyMaxTasks, blueprint.MaxTasks)

@@ -121,14 +121,14 @@ func NewDatabase(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypt
 		ci, err := rds.NewClusterInstance(ctx, name, &rds.ClusterInstanceArgs{
 			Identifier:                         pulumi.String(name),
 			ClusterIdentifier:                  d.Cluster.ID(),
-			InstanceClass:                      pulumi.String(blueprint.DBInstanceClass),
+			InstanceClass:                      pulumi.String(m.InstanceClass),
 			Engine:                             rds.EngineType(blueprint.DBEngine),
 			EngineVersion:                      pulumi.String(cfg.DBEngineVersion),
 			AvailabilityZone:                   pulumi.String(net.AZs[inst.AZ]),
 			PubliclyAccessible:                 pulumi.Bool(m.PubliclyAccessible),
 			PromotionTier:                      pulumi.Int(inst.PromotionTier),
-			PerformanceInsightsEnabled:         pulumi.Bool(true),
-			PerformanceInsightsRetentionPeriod: pulumi.Int(blueprint.DBPerformanceInsightsTTL),
+			PerformanceInsightsEnabled:         pulumi.Bool(m.PerformanceInsights),
+			PerformanceInsightsRetentionPeriod: pulumi.Int(m.PerformanceInsightsDays),
 			AutoMinorVersionUpgrade:            pulumi.Bool(true),
 			Tags:                               tags(cfg, name),
 		}, parent, pulumi.DependsOn(deps), pulumi.IgnoreChanges([]string{"engineVersion"}))

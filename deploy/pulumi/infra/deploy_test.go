@@ -13,6 +13,7 @@ import (
 	"github.com/acme/catalog/deploy/pulumi/infra"
 	"github.com/acme/catalog/internal/awsnames"
 	"github.com/acme/catalog/internal/blueprint"
+	"github.com/acme/catalog/internal/depgraph"
 )
 
 // testSuffixes are the suffixes the naming rules are checked with: the shortest, typical ones,
@@ -99,8 +100,8 @@ func TestDeployNamesFollowAWSRules(t *testing.T) {
 
 // graph maps each resource's logical name to the names of the resources it depends on (its
 // recorded dependencies: explicit DependsOn and the resources its inputs come from).
-func graph(r *run) map[string][]string {
-	deps := map[string][]string{}
+func graph(r *run) depgraph.Graph {
+	deps := depgraph.Graph{}
 	for _, x := range r.resources {
 		var ds []string
 		for _, urn := range x.Deps {
@@ -109,91 +110,6 @@ func graph(r *run) map[string][]string {
 		deps[x.Name] = ds
 	}
 	return deps
-}
-
-func dependsOnPath(deps map[string][]string, from, to string) bool {
-	seen := map[string]bool{}
-	var walk func(string) bool
-	walk = func(n string) bool {
-		if seen[n] {
-			return false
-		}
-		seen[n] = true
-		for _, d := range deps[n] {
-			if d == to || walk(d) {
-				return true
-			}
-		}
-		return false
-	}
-	return walk(from)
-}
-
-func cycle(deps map[string][]string) []string {
-	state := map[string]int{}
-	var stack, found []string
-	var visit func(string) bool
-	visit = func(n string) bool {
-		state[n] = 1
-		stack = append(stack, n)
-		for _, d := range deps[n] {
-			if state[d] == 1 {
-				i := slices.Index(stack, d)
-				found = append(append([]string{}, stack[i:]...), d)
-				return true
-			}
-			if state[d] == 0 && visit(d) {
-				return true
-			}
-		}
-		stack = stack[:len(stack)-1]
-		state[n] = 2
-		return false
-	}
-	for _, n := range slices.Sorted(mapKeys(deps)) {
-		if state[n] == 0 && visit(n) {
-			return found
-		}
-	}
-	return nil
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
-// TestDeployOrder: the engine creates a resource after everything it depends on. The service
-// must wait for the database writer (tasks connect at start) and its listeners; the reader for
-// the writer (the first instance becomes the writer); no cycles.
-func TestDeployOrder(t *testing.T) {
-	forEachConfig(t, func(t *testing.T, r *run) {
-		deps := graph(r)
-		if c := cycle(deps); c != nil {
-			t.Fatalf("dependency cycle: %s", strings.Join(c, " -> "))
-		}
-		c := r.cfg
-		for _, must := range []struct{ from, to, why string }{
-			{c.Name("svc", blueprint.Project), c.Name("db", "writer"), "tasks connect to the database as they start"},
-			{c.Name("svc", blueprint.Project), c.Name("listener", "http"), "the target group must be attached to a listener"},
-			{c.Name("db", "reader"), c.Name("db", "writer"), "the first instance of a cluster becomes its writer"},
-			{c.Name("db", blueprint.Project), c.Name("log", "db"), "RDS would create the log group without retention"},
-			{c.Name("scaling", blueprint.Project), c.Name("svc", blueprint.Project), "the scalable target names the service"},
-		} {
-			if _, ok := deps[must.from]; !ok {
-				t.Errorf("no resource %s", must.from)
-				continue
-			}
-			if !dependsOnPath(deps, must.from, must.to) {
-				t.Errorf("%s does not wait for %s: %s", must.from, must.to, must.why)
-			}
-		}
-	})
 }
 
 // TestDeployOrdinaryZonesOnly: the zones invoke filters out opted-in Local and Wavelength

@@ -248,6 +248,16 @@ func (r *run) named(tb testing.TB, typ, name string) res {
 	return res{}
 }
 
+// byName finds a custom resource by its logical name.
+func (r *run) byName(name string) (res, bool) {
+	for _, x := range r.resources {
+		if x.Custom && x.Name == name {
+			return x, true
+		}
+	}
+	return res{}, false
+}
+
 // byID finds a custom resource by the ID the mocks gave it.
 func (r *run) byID(id string) (res, bool) {
 	for _, x := range r.resources {

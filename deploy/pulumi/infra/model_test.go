@@ -1,8 +1,11 @@
 package infra_test
 
 import (
+	"maps"
+	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/acme/catalog/deploy/pulumi/infra"
@@ -90,4 +93,182 @@ func equalChoices(a, b blueprint.Choices) bool {
 		}
 	}
 	return true
+}
+
+// TestProgramCarriesTheModelTagsAndOrder: in every combination of options, each model resource
+// the program registers carries the model's tags (the common keys, a Name tag with its own name),
+// and the engine's recorded dependencies have no cycle and contain every order constraint of the
+// model between resources the deployment has. The program may tag more than the model says: it
+// tags every resource whose type takes tags, Name included (TestPolicyEveryTaggableResourceTagged).
+func TestProgramCarriesTheModelTagsAndOrder(t *testing.T) {
+	a := blueprint.Model()
+	tags := a.Tags()
+	for _, c := range blueprint.AllChoices() {
+		cfg := configFor(c)
+		r := runStack(t, cfg)
+		byName := map[string]res{}
+		for _, x := range r.resources {
+			byName[x.Name] = x
+		}
+		name := func(m blueprint.Resource) string {
+			if m.ID == blueprint.IDAPIKeySecret {
+				return cfg.Name("param", "api-keys") // a SecureString parameter here (blueprint.Config)
+			}
+			return cfg.ModelName(m)
+		}
+		for _, m := range a.Resources() {
+			x, ok := byName[name(m)]
+			want := tags[m.ID]
+			if !ok || !c.Has(m.When) || !want.Common {
+				continue
+			}
+			got, _ := x.get("tags").(map[string]any)
+			for _, k := range blueprint.TagKeys {
+				if v, _ := got[k].(string); v == "" {
+					t.Errorf("%v: %s lacks the %s tag", c, x.Name, k)
+				}
+			}
+			if got[blueprint.TagProject] != blueprint.Project {
+				t.Errorf("%v: %s: Project tag %v", c, x.Name, got[blueprint.TagProject])
+			}
+			if n := got[blueprint.TagName]; want.Name && n != x.Name {
+				t.Errorf("%v: %s: Name tag %v, the model says its name", c, x.Name, n)
+			}
+		}
+		deps := graph(r)
+		if cyc := deps.Cycle(); cyc != nil {
+			t.Fatalf("%v: dependency cycle: %s", c, strings.Join(cyc, " -> "))
+		}
+		ids := map[string]blueprint.Resource{}
+		for _, m := range a.Resources() {
+			ids[m.ID] = m
+		}
+		for _, w := range a.PresentOrder(c) {
+			from, to := name(ids[w.From]), name(ids[w.To])
+			if _, ok := deps[from]; !ok {
+				t.Errorf("%v: no resource %s", c, from)
+				continue
+			}
+			if !deps.Waits(from, to) {
+				t.Errorf("%v: %s does not wait for %s: %s", c, from, to, w.Why)
+			}
+		}
+	}
+}
+
+// TestProgramPlacesByTheModel: the load balancer, the tasks and the database subnet group use
+// exactly their model tier's subnets, each database instance its model zone, each subnet its
+// model route table and each default route its model target; and the references a rendering can
+// get wrong while every value agrees (the scalable target's service, the lifecycle policy's
+// repository). That the tiers are right is blueprint's TestPolicyPlacement and
+// TestPolicyNetworkTiers.
+func TestProgramPlacesByTheModel(t *testing.T) {
+	a := blueprint.Model()
+	forEachConfig(t, func(t *testing.T, r *run) {
+		c := r.cfg
+		names := func(ids any) []string {
+			var out []string
+			for _, s := range subnetsByIDs(t, r, ids) {
+				out = append(out, s.Name)
+			}
+			sort.Strings(out)
+			return out
+		}
+		tier := func(tr blueprint.Tier) []string {
+			var out []string
+			for _, id := range a.Network.SubnetIDs(tr) {
+				s, _ := a.Network.Subnet(id)
+				out = append(out, c.ModelName(s.Resource))
+			}
+			sort.Strings(out)
+			return out
+		}
+		svc := r.named(t, tService, c.ModelName(a.Service.Service))
+		for what, x := range map[string]struct {
+			got  []string
+			tier blueprint.Tier
+		}{
+			"load balancer":   {names(r.named(t, tALB, c.ModelName(a.Edge.LoadBalancer)).get("subnets")), a.Edge.Subnets},
+			"service":         {names(svc.get("networkConfiguration.subnets")), a.Service.Subnets},
+			"db subnet group": {names(r.named(t, tDBSubnets, c.ModelName(a.Database.SubnetGroup)).get("subnetIds")), a.Database.Subnets},
+		} {
+			if want := tier(x.tier); !slices.Equal(x.got, want) {
+				t.Errorf("%s subnets %v, want the %s tier %v", what, x.got, x.tier, want)
+			}
+		}
+		// Every tier's subnet of model zone i is in the same, distinct availability zone.
+		zone := map[int]string{}
+		for _, s := range a.Network.Subnets {
+			got := r.named(t, tSubnet, c.ModelName(s.Resource)).str("availabilityZone")
+			if z, ok := zone[s.AZ]; ok && z != got {
+				t.Errorf("%s in %s, other subnets of zone %d in %s", s.ID, got, s.AZ, z)
+			}
+			zone[s.AZ] = got
+		}
+		if distinct := len(slices.Compact(slices.Sorted(maps.Values(zone)))); distinct != blueprint.AZCount {
+			t.Errorf("subnets in %d zones %v, want %d", distinct, zone, blueprint.AZCount)
+		}
+		for _, in := range a.Database.Instances {
+			if got := r.named(t, tDBInstance, c.ModelName(in.Resource)).str("availabilityZone"); got != zone[in.AZ] {
+				t.Errorf("%s in %s, want zone %d (%s)", in.ID, got, in.AZ, zone[in.AZ])
+			}
+		}
+		for _, rt := range a.Network.RouteTables {
+			table, ok := r.byName(c.ModelName(rt.Resource))
+			if !c.Choices().Has(rt.When) {
+				continue
+			}
+			if !ok {
+				t.Errorf("no route table %s", rt.ID)
+				continue
+			}
+			for _, id := range rt.Subnets {
+				s, _ := a.Network.Subnet(id)
+				subnet := r.named(t, tSubnet, c.ModelName(s.Resource))
+				n := 0
+				for _, as := range r.of(tRTA) {
+					if as.str("subnetId") == subnet.ID {
+						n++
+						if as.str("routeTableId") != table.ID {
+							t.Errorf("%s is associated with %s, want %s", subnet.Name, as.str("routeTableId"), table.Name)
+						}
+					}
+				}
+				if n != 1 {
+					t.Errorf("%s has %d route table associations, want 1", subnet.Name, n)
+				}
+			}
+			if rt.DefaultRoute.ID == "" {
+				continue
+			}
+			route := r.named(t, tRoute, c.ModelName(rt.DefaultRoute))
+			viaIGW, viaNAT := route.str("gatewayId") != "", route.str("natGatewayId") != ""
+			if route.str("routeTableId") != table.ID || viaIGW != rt.ToInternetGateway || viaNAT == rt.ToInternetGateway {
+				t.Errorf("route %s: %v, want table %s to the internet gateway %v", route.Name, route.Inputs, table.Name, rt.ToInternetGateway)
+			}
+		}
+		// Values no model field holds yet, which parity only proves the tools agree on.
+		if pub, set := svc.boolean("networkConfiguration.assignPublicIp"); !set || pub {
+			t.Errorf("service assignPublicIp = %v (set %v), want false", pub, set)
+		}
+		for _, s := range r.of(tSubnet) {
+			if pub, _ := s.boolean("mapPublicIpOnLaunch"); pub {
+				t.Errorf("%s maps public IPs on launch", s.Name)
+			}
+		}
+		if _, set := r.of(tDBCluster)[0].Inputs["masterPassword"]; set {
+			t.Error("the DB cluster carries a password; the model has RDS manage it")
+		}
+		if td := r.of(tTaskDef)[0]; !reflect.DeepEqual(td.get("requiresCompatibilities"), []any{"FARGATE"}) {
+			t.Errorf("task definition compatibilities %v, want FARGATE", td.get("requiresCompatibilities"))
+		}
+		cluster := r.named(t, tCluster, c.ModelName(a.Service.Cluster))
+		if got, want := r.named(t, tTarget, c.ModelName(a.Scaling.Target)).str("resourceId"), "service/"+cluster.str("name")+"/"+svc.str("name"); got != want {
+			t.Errorf("scalable target resourceId = %q, want %q", got, want)
+		}
+		repo := r.named(t, tRepo, c.ModelName(a.Registry.Repository))
+		if lc := r.of(tLifecycle); len(lc) != 1 || lc[0].str("repository") != repo.str("name") {
+			t.Errorf("want one lifecycle policy on %s, got %d", repo.str("name"), len(lc))
+		}
+	})
 }

@@ -55,12 +55,13 @@ func NewService(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypti
 
 // fargate makes the cluster and, with an image, the task definition and the service.
 func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, reg *Registry, edge *LoadBalancer, db *Database, settings *Settings, parent pulumi.ResourceOption) error {
-	clusterName := cfg.ModelName(blueprint.Model().Service.Cluster)
+	m := blueprint.Model().Service
+	clusterName := cfg.ModelName(m.Cluster)
 	var err error
 	s.Cluster, err = ecs.NewCluster(ctx, clusterName, &ecs.ClusterArgs{
 		Name: pulumi.String(clusterName),
 		Settings: ecs.ClusterSettingArray{ecs.ClusterSettingArgs{
-			Name: pulumi.String("containerInsights"), Value: pulumi.String("enabled"),
+			Name: pulumi.String("containerInsights"), Value: pulumi.String(enabled(m.ContainerInsights)),
 		}},
 		Tags: tags(cfg, clusterName),
 	}, parent)
@@ -68,7 +69,6 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, reg *Re
 		return err
 	}
 
-	m := blueprint.Model().Service
 	family := cfg.ModelName(m.TaskDefinition)
 	// The ARNs the container's settings refer to, by model ID.
 	refs := map[string]pulumi.StringOutput{
@@ -114,14 +114,25 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, reg *Re
 	}
 
 	private := pulumi.StringArray{}
-	for _, sn := range net.PrivateSubnets {
-		private = append(private, sn.ID())
+	for _, id := range blueprint.Model().Network.SubnetIDs(m.Subnets) {
+		private = append(private, net.subnets[id].ID())
 	}
-	// The target group must belong to a listener first, and tasks connect to the database as
-	// they start: the writer instance must exist, not just the cluster.
-	deps := []pulumi.Resource{edge.HTTPListener, db.Writer}
+	// The service's waits are the model's (blueprint.Architecture.Order): the target group must
+	// belong to a listener first, and tasks connect to the database writer as they start.
+	waitable := map[string]pulumi.Resource{blueprint.IDHTTPListener: edge.HTTPListener, blueprint.IDDBWriter: db.Writer, blueprint.IDDBCluster: db.Cluster}
 	if edge.HTTPSListener != nil {
-		deps = append(deps, edge.HTTPSListener)
+		waitable[blueprint.IDHTTPSListener] = edge.HTTPSListener
+	}
+	var deps []pulumi.Resource
+	for _, w := range blueprint.Model().PresentOrder(cfg.Choices()) {
+		if w.From != m.Service.ID {
+			continue
+		}
+		r, ok := waitable[w.To]
+		if !ok {
+			return fmt.Errorf("the service must wait for %s (%s), which this program cannot name", w.To, w.Why)
+		}
+		deps = append(deps, r)
 	}
 	svcName := cfg.ModelName(m.Service)
 	s.Service, err = ecs.NewService(ctx, svcName, &ecs.ServiceArgs{
@@ -132,12 +143,12 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, reg *Re
 		PlatformVersion: pulumi.String("LATEST"),
 		// The initial count only: auto scaling owns it afterwards (see IgnoreChanges below).
 		DesiredCount:                    pulumi.Int(cfg.MinTasks),
-		DeploymentMinimumHealthyPercent: pulumi.Int(blueprint.DeploymentMinHealthy),
-		DeploymentMaximumPercent:        pulumi.Int(blueprint.DeploymentMaxPercent),
+		DeploymentMinimumHealthyPercent: pulumi.Int(m.Deployment.MinHealthyPercent),
+		DeploymentMaximumPercent:        pulumi.Int(m.Deployment.MaxPercent),
 		DeploymentCircuitBreaker: &ecs.ServiceDeploymentCircuitBreakerArgs{
-			Enable: pulumi.Bool(true), Rollback: pulumi.Bool(true),
+			Enable: pulumi.Bool(m.Deployment.CircuitBreaker), Rollback: pulumi.Bool(m.Deployment.Rollback),
 		},
-		HealthCheckGracePeriodSeconds: pulumi.Int(blueprint.HealthCheckGracePeriod),
+		HealthCheckGracePeriodSeconds: pulumi.Int(m.Deployment.GracePeriodSeconds),
 		NetworkConfiguration: &ecs.ServiceNetworkConfigurationArgs{
 			Subnets:        private,
 			SecurityGroups: pulumi.StringArray{net.TaskSecurityGroup.ID()},
@@ -233,4 +244,12 @@ func containerDefinitions(cfg Config, region string, c blueprint.Container, imag
 		return "", fmt.Errorf("container definitions: %w", err)
 	}
 	return string(b), nil
+}
+
+// enabled is how ECS spells a cluster setting's state.
+func enabled(on bool) string {
+	if on {
+		return "enabled"
+	}
+	return "disabled"
 }
