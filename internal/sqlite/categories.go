@@ -29,8 +29,9 @@ func categoryNotFound(slug string) error {
 	return catalog.Errorf(catalog.CodeNotFound, "category %q not found", slug)
 }
 
-// parents loads the tree as child -> parent.
-func parents(ctx context.Context, tx *sql.Tx) (map[string]string, error) {
+// loadTree loads the tree as child -> parent (PostgreSQL's lockTree also takes a lock; SQLite's
+// one writer needs none).
+func loadTree(ctx context.Context, tx *sql.Tx) (map[string]string, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT slug, COALESCE(parent, '') FROM categories`)
 	if err != nil {
 		return nil, err
@@ -51,7 +52,7 @@ func parents(ctx context.Context, tx *sql.Tx) (map[string]string, error) {
 func (s *Store) CreateCategory(ctx context.Context, in catalog.CategoryInput) (catalog.Category, error) {
 	var c catalog.Category
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		tree, err := parents(ctx, tx)
+		tree, err := loadTree(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -107,7 +108,7 @@ func (s *Store) Categories(ctx context.Context) ([]catalog.Category, error) {
 func (s *Store) UpdateCategory(ctx context.Context, slug string, patch catalog.CategoryPatch) (catalog.Category, error) {
 	var c catalog.Category
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		tree, err := parents(ctx, tx)
+		tree, err := loadTree(ctx, tx)
 		if err != nil {
 			return err
 		}

@@ -49,9 +49,9 @@ func (s *Store) remember(ctx context.Context, tx *sql.Tx, idem *catalog.Idempote
 	return err
 }
 
-// move changes one product's stock and logs the movement; it refuses to break the invariants
-// 0 <= reserved <= on_hand.
-func move(ctx context.Context, tx *sql.Tx, m *catalog.Movement) error {
+// applyMove changes one product's stock and logs the movement (PostgreSQL's applyMoves does
+// several in one statement); it refuses to break the invariants 0 <= reserved <= on_hand.
+func applyMove(ctx context.Context, tx *sql.Tx, m *catalog.Movement) error {
 	var onHand, reserved int64
 	err := tx.QueryRowContext(ctx, `UPDATE inventory SET on_hand = on_hand + ?, reserved = reserved + ?, version = version + 1, updated_at = ?
 		WHERE product_id = ? RETURNING on_hand, reserved`, m.OnHandDelta, m.ReservedDelta, m.At.UnixMicro(), m.ProductID).Scan(&onHand, &reserved)
@@ -90,7 +90,7 @@ func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adj
 				"removing %d units would leave available stock negative: %d on hand, %d reserved, %d available", -a.Delta, onHand, reserved, onHand-reserved)
 		}
 		m = catalog.Movement{ProductID: productID, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.Reason, Note: a.Note, Actor: actor, At: s.clock.Now()}
-		if err := move(ctx, tx, &m); err != nil {
+		if err := applyMove(ctx, tx, &m); err != nil {
 			return err
 		}
 		return s.remember(ctx, tx, idem, m)
@@ -186,7 +186,7 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 				return err
 			}
 			m := catalog.Movement{ProductID: l.ProductID, Kind: catalog.MoveReserve, ReservedDelta: l.Quantity, ReservationID: r.ID, Actor: actor, At: now}
-			if err := move(ctx, tx, &m); err != nil {
+			if err := applyMove(ctx, tx, &m); err != nil {
 				return err
 			}
 		}
@@ -268,7 +268,7 @@ func (s *Store) finish(ctx context.Context, id, actor string, idem *catalog.Idem
 func finishLines(ctx context.Context, tx *sql.Tx, r *catalog.Reservation, to catalog.ReservationStatus, actor string, now time.Time) error {
 	for _, l := range r.Lines {
 		m := catalog.FinishMovement(*r, l, to, actor, now)
-		if err := move(ctx, tx, &m); err != nil {
+		if err := applyMove(ctx, tx, &m); err != nil {
 			return err
 		}
 	}
