@@ -53,45 +53,12 @@ func MeasureCosts(ctx context.Context, cfg CapacityConfig) ([]capacity.Cost, err
 			fmt.Fprintf(cfg.Progress, format+"\n", args...)
 		}
 	}
-	bin, err := cfg.Binary.Path(ctx)
+	bin, cluster, pm, e, err := startMeasured(ctx, cfg.Binary, Config{Store: "postgres", Products: cfg.Products, Duration: cfg.Duration, Workers: cfg.Workers}, 4, logf)
 	if err != nil {
 		return nil, err
-	}
-	// A cluster of its own: its processes are the ones measured, nothing else runs on it.
-	cluster, err := pgtest.StartWith(pgtest.Options{CommitDurably: true})
-	if err != nil {
-		return nil, fmt.Errorf("start PostgreSQL: %w", err)
 	}
 	defer cluster.Close()
-	pm, err := capacity.PostmasterPID(filepath.Join(cluster.Dir(), "data"))
-	if err != nil {
-		return nil, fmt.Errorf("find the postmaster: %w", err)
-	}
-	e := &env{cfg: Config{Store: "postgres", Products: cfg.Products, Duration: cfg.Duration, Workers: cfg.Workers}, url: cluster.AdminURL}
 	defer e.close()
-	s, err := postgres.Open(ctx, e.url, postgres.Options{MaxConns: 4})
-	if err != nil {
-		return nil, err
-	}
-	e.store, e.pool = s, s.Pool()
-	e.closers = append(e.closers, func() { s.Close() })
-	start := time.Now()
-	c := seed.Synthetic(cfg.Products, 1)
-	if err := seed.Load(ctx, e.store, c, nil); err != nil {
-		return nil, err
-	}
-	if err := settle(ctx, e.pool); err != nil {
-		return nil, err
-	}
-	for _, cat := range c.Categories {
-		if cat.Parent == "" {
-			e.cats = append(e.cats, cat.Slug)
-		}
-	}
-	logf("seeded %d products in %s", cfg.Products, time.Since(start).Round(time.Millisecond))
-	if err := e.sample(ctx); err != nil {
-		return nil, err
-	}
 	dir, err := os.MkdirTemp("", "catalog-capacity")
 	if err != nil {
 		return nil, err
@@ -224,4 +191,52 @@ func trim(r scalesim.Result, from int) scalesim.Result {
 	from = max(0, min(from, len(r.Seconds)))
 	r.Seconds = r.Seconds[from:]
 	return r
+}
+
+// startMeasured is the set-up of the out-of-process measurements: the catalog binary built, a
+// PostgreSQL cluster of its own (so its processes are the ones measured, nothing else runs on
+// it) with the postmaster's PID for /proc, seeded with c.Products synthetic products, settled
+// and sampled. The caller closes e, then the cluster.
+func startMeasured(ctx context.Context, b *Binary, c Config, maxConns int, logf func(string, ...any)) (bin string, cluster *pgtest.Cluster, pm int, e *env, err error) {
+	if bin, err = b.Path(ctx); err != nil {
+		return "", nil, 0, nil, err
+	}
+	if cluster, err = pgtest.StartWith(pgtest.Options{CommitDurably: true}); err != nil {
+		return "", nil, 0, nil, fmt.Errorf("start PostgreSQL: %w", err)
+	}
+	fail := func(err error) (string, *pgtest.Cluster, int, *env, error) {
+		if e != nil {
+			e.close()
+		}
+		cluster.Close()
+		return "", nil, 0, nil, err
+	}
+	if pm, err = capacity.PostmasterPID(filepath.Join(cluster.Dir(), "data")); err != nil {
+		return fail(fmt.Errorf("find the postmaster: %w", err))
+	}
+	e = &env{cfg: c, url: cluster.AdminURL}
+	s, err := postgres.Open(ctx, e.url, postgres.Options{MaxConns: int32(maxConns)})
+	if err != nil {
+		return fail(err)
+	}
+	e.store, e.pool = s, s.Pool()
+	e.closers = append(e.closers, func() { s.Close() })
+	start := time.Now()
+	catalogue := seed.Synthetic(c.Products, 1)
+	if err := seed.Load(ctx, e.store, catalogue, nil); err != nil {
+		return fail(err)
+	}
+	if err := settle(ctx, e.pool); err != nil {
+		return fail(err)
+	}
+	for _, cat := range catalogue.Categories {
+		if cat.Parent == "" {
+			e.cats = append(e.cats, cat.Slug)
+		}
+	}
+	logf("seeded %d products in %s", c.Products, time.Since(start).Round(time.Millisecond))
+	if err := e.sample(ctx); err != nil {
+		return fail(err)
+	}
+	return bin, cluster, pm, e, nil
 }

@@ -19,9 +19,6 @@ import (
 	"time"
 
 	"github.com/acme/catalog/internal/capacity"
-	"github.com/acme/catalog/internal/pgtest"
-	"github.com/acme/catalog/internal/postgres"
-	"github.com/acme/catalog/internal/seed"
 )
 
 //go:embed wrk/reads.lua
@@ -93,38 +90,12 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 			fmt.Fprintf(cfg.Progress, format+"\n", args...)
 		}
 	}
-	bin, err := cfg.Binary.Path(ctx)
+	bin, cluster, pm, e, err := startMeasured(ctx, cfg.Binary, Config{Store: "postgres", Products: cfg.Products, Duration: cfg.Duration}, 16, logf)
 	if err != nil {
 		return nil, err
-	}
-	cluster, err := pgtest.StartWith(pgtest.Options{CommitDurably: true})
-	if err != nil {
-		return nil, fmt.Errorf("start PostgreSQL: %w", err)
 	}
 	defer cluster.Close()
-	pm, err := capacity.PostmasterPID(filepath.Join(cluster.Dir(), "data"))
-	if err != nil {
-		return nil, fmt.Errorf("find the postmaster: %w", err)
-	}
-	e := &env{cfg: Config{Store: "postgres", Products: cfg.Products, Duration: cfg.Duration}, url: cluster.AdminURL}
 	defer e.close()
-	s, err := postgres.Open(ctx, e.url, postgres.Options{MaxConns: 16})
-	if err != nil {
-		return nil, err
-	}
-	e.store, e.pool = s, s.Pool()
-	e.closers = append(e.closers, func() { s.Close() })
-	start := time.Now()
-	if err := seed.Load(ctx, e.store, seed.Synthetic(cfg.Products, 1), nil); err != nil {
-		return nil, err
-	}
-	if err := settle(ctx, e.pool); err != nil {
-		return nil, err
-	}
-	logf("seeded %d products in %s", cfg.Products, time.Since(start).Round(time.Millisecond))
-	if err := e.sample(ctx); err != nil {
-		return nil, err
-	}
 	// Every active product, in an order unrelated to creation, so Zipf's popular ranks are
 	// spread over the table.
 	rows, err := e.pool.Query(ctx, `SELECT id::text FROM products WHERE status = 'active' ORDER BY md5(id::text)`)
