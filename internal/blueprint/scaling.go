@@ -10,8 +10,10 @@ type Registry struct {
 	EmptyOnDelete   bool
 }
 
-// Scaling is target tracking on the service's task count: both policies scale out fast and in
-// slowly, between Min and Max tasks. It exists with the service.
+// Scaling is target tracking on the service's task count: every policy scales out fast and in
+// slowly, between Min and Max tasks. It exists with the service. CPU and request-count tracking
+// together: request count rises with the sale's traffic itself, a minute before the CPU average
+// of tasks that are still starting shows it (docs/capacity.md).
 type Scaling struct {
 	Target           Resource
 	Min, Max         int // the defaults; the Pulumi stack's configuration may change them
@@ -20,19 +22,24 @@ type Scaling struct {
 	ScaleInCooldown  int
 }
 
-// ScalingPolicy tracks one predefined ECS metric at a target percentage (the default).
+// ScalingPolicy tracks one predefined metric at Target (the default): a percentage for the ECS
+// utilisation metrics, requests per minute per target for ALBRequestCountPerTarget.
 type ScalingPolicy struct {
 	Resource
-	Metric        string
-	TargetPercent int
+	Metric string
+	Target int
+	// ResourceLabel: the metric needs the load balancer and target group named
+	// ("app/<lb>/<id>/targetgroup/<tg>/<id>"); only ALBRequestCountPerTarget does.
+	ResourceLabel bool
 }
 
 // Registry and scaling IDs.
 const (
-	IDRepository          = "Repository"
-	IDScalableTarget      = "ScalableTarget"
-	IDCPUScalingPolicy    = "CpuScalingPolicy"
-	IDMemoryScalingPolicy = "MemoryScalingPolicy"
+	IDRepository           = "Repository"
+	IDScalableTarget       = "ScalableTarget"
+	IDCPUScalingPolicy     = "CpuScalingPolicy"
+	IDMemoryScalingPolicy  = "MemoryScalingPolicy"
+	IDRequestScalingPolicy = "RequestScalingPolicy"
 )
 
 // Resources returns the registry's resources.
@@ -59,8 +66,9 @@ func scaling() Scaling {
 		Target: Resource{ID: IDScalableTarget, Kind: "scaling", Purpose: Project, When: WithImage},
 		Min:    MinTasks, Max: MaxTasks,
 		Policies: []ScalingPolicy{
-			{Resource{ID: IDCPUScalingPolicy, Kind: "scaling", Purpose: "cpu", When: WithImage}, "ECSServiceAverageCPUUtilization", CPUTargetPercent},
-			{Resource{ID: IDMemoryScalingPolicy, Kind: "scaling", Purpose: "memory", When: WithImage}, "ECSServiceAverageMemoryUtilization", MemoryTargetPercent},
+			{Resource{ID: IDCPUScalingPolicy, Kind: "scaling", Purpose: "cpu", When: WithImage}, "ECSServiceAverageCPUUtilization", CPUTargetPercent, false},
+			{Resource{ID: IDMemoryScalingPolicy, Kind: "scaling", Purpose: "memory", When: WithImage}, "ECSServiceAverageMemoryUtilization", MemoryTargetPercent, false},
+			{Resource{ID: IDRequestScalingPolicy, Kind: "scaling", Purpose: "requests", When: WithImage}, "ALBRequestCountPerTarget", RequestCountTarget, true},
 		},
 		ScaleOutCooldown: ScaleOutCooldown, ScaleInCooldown: ScaleInCooldown,
 	}

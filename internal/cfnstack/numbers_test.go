@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/acme/catalog/internal/blueprint"
+	"github.com/acme/catalog/internal/cfn"
 )
 
 // want compares one value of the template to the blueprint's, as text so JSON numbers and Go
@@ -40,12 +41,17 @@ func TestNumbersMatchTheBlueprint(t *testing.T) {
 	st := tp.props(t, IDScalableTarget)
 	want(t, "min tasks", st["MinCapacity"], blueprint.MinTasks)
 	want(t, "max tasks", st["MaxCapacity"], blueprint.MaxTasks)
-	for id, target := range map[string]int{IDCPUScalingPolicy: blueprint.CPUTargetPercent, IDMemoryScalingPolicy: blueprint.MemoryTargetPercent} {
+	for id, target := range map[string]int{IDCPUScalingPolicy: blueprint.CPUTargetPercent, IDMemoryScalingPolicy: blueprint.MemoryTargetPercent,
+		IDRequestScalingPolicy: blueprint.RequestCountTarget} {
 		c := tp.props(t, id)["TargetTrackingScalingPolicyConfiguration"].(map[string]any)
 		want(t, id+" target", c["TargetValue"], target)
 		want(t, id+" scale-out cooldown", c["ScaleOutCooldown"], blueprint.ScaleOutCooldown)
 		want(t, id+" scale-in cooldown", c["ScaleInCooldown"], blueprint.ScaleInCooldown)
 	}
+
+	// ALBRequestCountPerTarget names its target group as app/<lb>/<id>/targetgroup/<tg>/<id>.
+	rc := tp.props(t, IDRequestScalingPolicy)["TargetTrackingScalingPolicyConfiguration"].(map[string]any)["PredefinedMetricSpecification"].(map[string]any)
+	want(t, "request-count resource label", rc["ResourceLabel"], cfn.Join("/", cfn.GetAtt(IDLoadBalancer, "LoadBalancerFullName"), cfn.GetAtt(IDTargetGroup, "TargetGroupFullName")))
 
 	svc := tp.props(t, IDService)
 	if _, ok := svc["DesiredCount"]; ok {

@@ -145,10 +145,15 @@ func (b *builder) parameters(opts Options) error {
 	for _, v := range blueprint.ACUChoices {
 		acuValues = append(acuValues, acuString(v))
 	}
+	// The defaults named from the model, so the description cannot fall behind a change to them.
+	var envDefaults []string
+	for _, e := range blueprint.Environments {
+		envDefaults = append(envDefaults, e.Name+" "+acuString(e.MinACU)+"-"+acuString(e.MaxACU))
+	}
 	acu := func(which string) *cfn.Parameter {
 		return &cfn.Parameter{
 			Type:          "String",
-			Description:   "Aurora Serverless v2 " + which + " capacity in ACUs; 0 uses the environment's default (dev 0.5-4, staging 0.5-8, prod 1-16). The minimum must not exceed the maximum.",
+			Description:   "Aurora Serverless v2 " + which + " capacity in ACUs; 0 uses the environment's default (" + strings.Join(envDefaults, ", ") + "). The minimum must not exceed the maximum.",
 			Default:       "0",
 			AllowedValues: acuValues,
 		}

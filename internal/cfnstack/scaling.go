@@ -7,9 +7,10 @@ import (
 
 // Scaling logical IDs (the model's).
 const (
-	IDScalableTarget      = blueprint.IDScalableTarget
-	IDCPUScalingPolicy    = blueprint.IDCPUScalingPolicy
-	IDMemoryScalingPolicy = blueprint.IDMemoryScalingPolicy
+	IDScalableTarget       = blueprint.IDScalableTarget
+	IDCPUScalingPolicy     = blueprint.IDCPUScalingPolicy
+	IDMemoryScalingPolicy  = blueprint.IDMemoryScalingPolicy
+	IDRequestScalingPolicy = blueprint.IDRequestScalingPolicy
 )
 
 // scaling renders blueprint.Scaling at its defaults (the template has no parameters for them).
@@ -24,13 +25,18 @@ func (b *builder) scaling(Options) error {
 		"MaxCapacity":       sc.Max,
 	}, b.when(sc.Target.When))
 	for _, p := range sc.Policies {
+		metric := map[string]any{"PredefinedMetricType": p.Metric}
+		if p.ResourceLabel {
+			// app/<lb>/<id>/targetgroup/<tg>/<id>: the two full names joined.
+			metric["ResourceLabel"] = cfn.Join("/", cfn.GetAtt(IDLoadBalancer, "LoadBalancerFullName"), cfn.GetAtt(IDTargetGroup, "TargetGroupFullName"))
+		}
 		b.add(p.ID, "AWS::ApplicationAutoScaling::ScalingPolicy", map[string]any{
 			"PolicyName":      modelName(p.Resource),
 			"PolicyType":      "TargetTrackingScaling",
 			"ScalingTargetId": cfn.Ref(sc.Target.ID),
 			"TargetTrackingScalingPolicyConfiguration": map[string]any{
-				"PredefinedMetricSpecification": map[string]any{"PredefinedMetricType": p.Metric},
-				"TargetValue":                   p.TargetPercent,
+				"PredefinedMetricSpecification": metric,
+				"TargetValue":                   p.Target,
 				"ScaleOutCooldown":              sc.ScaleOutCooldown,
 				"ScaleInCooldown":               sc.ScaleInCooldown,
 			},

@@ -191,7 +191,7 @@ func cfnScaling(t template) Scaling {
 	var policies []string
 	for _, p := range t.of("AWS::ApplicationAutoScaling::ScalingPolicy") {
 		c := asMap(p["TargetTrackingScalingPolicyConfiguration"])
-		policies = append(policies, scalingPolicy(str(p, "PolicyType"), str(c, "PredefinedMetricSpecification.PredefinedMetricType"),
+		policies = append(policies, scalingPolicy(str(p, "PolicyType"), str(c, "PredefinedMetricSpecification.PredefinedMetricType"), get(c, "PredefinedMetricSpecification.ResourceLabel") != nil,
 			str(c, "TargetValue"), str(c, "ScaleOutCooldown"), str(c, "ScaleInCooldown")))
 	}
 	return Scaling{str(st, "MinCapacity") + "-" + str(st, "MaxCapacity"), sorted(policies)}

@@ -174,7 +174,7 @@ func pulumiScaling(p program) Scaling {
 	var policies []string
 	for _, x := range p.of("aws:appautoscaling/policy:Policy") {
 		c := asMap(x["targetTrackingScalingPolicyConfiguration"])
-		policies = append(policies, scalingPolicy(str(x, "policyType"), str(c, "predefinedMetricSpecification.predefinedMetricType"),
+		policies = append(policies, scalingPolicy(str(x, "policyType"), str(c, "predefinedMetricSpecification.predefinedMetricType"), get(c, "predefinedMetricSpecification.resourceLabel") != nil,
 			str(c, "targetValue"), str(c, "scaleOutCooldown"), str(c, "scaleInCooldown")))
 	}
 	return Scaling{str(st, "minCapacity") + "-" + str(st, "maxCapacity"), sorted(policies)}

@@ -131,8 +131,10 @@ func containerHealth(command, interval, timeout, retries, start string) string {
 	return fmt.Sprintf("%s interval %s timeout %s retries %s start %s", command, interval, timeout, retries, start)
 }
 
-func scalingPolicy(typ, metric, target, out, in string) string {
-	return fmt.Sprintf("%s %s target %s out %s in %s", typ, metric, target, out, in)
+// scalingPolicy: labelled says the metric names a load balancer and target group (the label's
+// value is an intrinsic in one stack and an output in the other).
+func scalingPolicy(typ, metric string, labelled bool, target, out, in string) string {
+	return fmt.Sprintf("%s %s labelled=%t target %s out %s in %s", typ, metric, labelled, target, out, in)
 }
 
 func alarm(namespace, metric, cmp, threshold, period, evals, datapoints, stat, treat string) string {

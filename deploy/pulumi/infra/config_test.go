@@ -25,7 +25,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if cfg != want {
 		t.Errorf("LoadConfig(defaults) =\n %+v\nwant\n %+v", cfg, want)
 	}
-	if cfg.TaskSize != blueprint.DefaultTaskSize || cfg.MinTasks != 2 || cfg.MaxTasks != 10 || cfg.CPUTarget != 70 ||
+	if cfg.TaskSize != blueprint.DefaultTaskSize || cfg.MinTasks != 2 || cfg.MaxTasks != 20 || cfg.CPUTarget != 70 ||
 		cfg.LogRetentionDays != 7 || cfg.NATMode != blueprint.NATPerAZ {
 		t.Errorf("defaults differ from the blueprint: %+v", cfg)
 	}
@@ -151,7 +151,7 @@ func TestLoadConfigReportsEveryProblem(t *testing.T) {
 func TestInvalidConfigRegistersNothing(t *testing.T) {
 	for _, set := range []map[string]string{
 		{infra.KeySuffix: "Bad_Suffix", infra.KeyAPIKeys: goodKeys},
-		{infra.KeyMinTasks: "11", infra.KeyAPIKeys: goodKeys},
+		{infra.KeyMinTasks: "21", infra.KeyAPIKeys: goodKeys},
 		{infra.KeyEnvironment: "qa", infra.KeyAPIKeys: goodKeys},
 		{infra.KeyTaskCPU: "512", infra.KeyTaskMemory: "512", infra.KeyAPIKeys: goodKeys},
 		{},

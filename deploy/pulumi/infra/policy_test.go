@@ -550,3 +550,31 @@ func TestOutputs(t *testing.T) {
 		t.Errorf("albUrl with a certificate = %v, want https", got)
 	}
 }
+
+// TestPolicyRequestCountNamesTheStacksTargetGroup: the rendered reference (the policy, its
+// metric and target are blueprint's TestPolicyFlashSale and parity): ALBRequestCountPerTarget's
+// resource label is this stack's load balancer and target group, as
+// app/<lb>/<id>/targetgroup/<tg>/<id> (the mocks' ARN suffixes).
+func TestPolicyRequestCountNamesTheStacksTargetGroup(t *testing.T) {
+	forEachConfig(t, func(t *testing.T, r *run) {
+		if len(r.of(tTarget)) == 0 {
+			return // bootstrap: no service, no scaling
+		}
+		want := "app/" + r.of(tALB)[0].Name + "/0123456789abcdef/targetgroup/" + r.of(tTG)[0].Name + "/0123456789abcdef"
+		n := 0
+		for _, p := range r.of(tPolicy) {
+			spec := p.get("targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification")
+			m, _ := spec.(map[string]any)
+			if m["predefinedMetricType"] != "ALBRequestCountPerTarget" {
+				continue
+			}
+			n++
+			if m["resourceLabel"] != want {
+				t.Errorf("policy %s resource label %v, want %s", p.Name, m["resourceLabel"], want)
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d request-count policies, want 1", n)
+		}
+	})
+}

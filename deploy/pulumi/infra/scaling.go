@@ -18,7 +18,7 @@ type Scaling struct {
 }
 
 // NewScaling makes the scaling for a service.
-func NewScaling(ctx *pulumi.Context, cfg Config, svc *Service, opts ...pulumi.ResourceOption) (*Scaling, error) {
+func NewScaling(ctx *pulumi.Context, cfg Config, svc *Service, edge *LoadBalancer, opts ...pulumi.ResourceOption) (*Scaling, error) {
 	if svc.Service == nil {
 		return nil, fmt.Errorf("scaling needs the ECS service, which exists only with an image (%s:%s or %s:%s)", ConfigNamespace, KeyImageTag, ConfigNamespace, KeyImage)
 	}
@@ -42,11 +42,21 @@ func NewScaling(ctx *pulumi.Context, cfg Config, svc *Service, opts ...pulumi.Re
 	if err != nil {
 		return nil, err
 	}
-	targets := map[string]int{blueprint.IDCPUScalingPolicy: cfg.CPUTarget, blueprint.IDMemoryScalingPolicy: cfg.MemoryTarget}
+	// The configuration may change the utilisation targets; the request-count target is the
+	// capacity model's figure, as in the template.
+	targets := map[string]int{blueprint.IDCPUScalingPolicy: cfg.CPUTarget, blueprint.IDMemoryScalingPolicy: cfg.MemoryTarget,
+		blueprint.IDRequestScalingPolicy: blueprint.RequestCountTarget}
 	for _, p := range m.Policies {
 		target, ok := targets[p.ID]
 		if !ok {
 			return nil, fmt.Errorf("scaling policy %s: the configuration has no target for it", p.ID)
+		}
+		metric := &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
+			PredefinedMetricType: pulumi.String(p.Metric),
+		}
+		if p.ResourceLabel {
+			// app/<lb>/<id>/targetgroup/<tg>/<id>: the two ARN suffixes joined.
+			metric.ResourceLabel = pulumi.Sprintf("%s/%s", edge.LoadBalancer.ArnSuffix, edge.TargetGroup.ArnSuffix)
 		}
 		name := cfg.ModelName(p.Resource)
 		policy, err := appautoscaling.NewPolicy(ctx, name, &appautoscaling.PolicyArgs{
@@ -56,12 +66,10 @@ func NewScaling(ctx *pulumi.Context, cfg Config, svc *Service, opts ...pulumi.Re
 			ScalableDimension: sc.Target.ScalableDimension,
 			ResourceId:        sc.Target.ResourceId,
 			TargetTrackingScalingPolicyConfiguration: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs{
-				PredefinedMetricSpecification: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
-					PredefinedMetricType: pulumi.String(p.Metric),
-				},
-				TargetValue:      pulumi.Float64(float64(target)),
-				ScaleOutCooldown: pulumi.Int(m.ScaleOutCooldown),
-				ScaleInCooldown:  pulumi.Int(m.ScaleInCooldown),
+				PredefinedMetricSpecification: metric,
+				TargetValue:                   pulumi.Float64(float64(target)),
+				ScaleOutCooldown:              pulumi.Int(m.ScaleOutCooldown),
+				ScaleInCooldown:               pulumi.Int(m.ScaleInCooldown),
 			},
 		}, parent)
 		if err != nil {
