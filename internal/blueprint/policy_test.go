@@ -478,6 +478,32 @@ func TestPolicyFlashSale(t *testing.T) {
 	if req.Target != blueprint.RequestsPerTask*60 || !req.ResourceLabel {
 		t.Errorf("request-count target %d (label %t), want %d requests/minute/target with a resource label", req.Target, req.ResourceLabel, blueprint.RequestsPerTask*60)
 	}
+	// Step scaling: one one-minute datapoint, above the CPU target (or it would fight target
+	// tracking's scale-in) and below saturation (a saturated task reads 100%), steps from the
+	// threshold up, each adding at least half the capacity.
+	st := a.Scaling.Step
+	al := st.Alarm.Alarm
+	if al.Namespace != "AWS/ECS" || al.Metric != "CPUUtilization" || al.PeriodSeconds != 60 || al.EvaluationPeriods != 1 || al.DatapointsToAlarm != 1 ||
+		al.Comparison != "GreaterThanThreshold" || !(al.Threshold > blueprint.CPUTargetPercent && al.Threshold < 100) {
+		t.Errorf("step scaling alarm %+v: want service CPU above the target on one 60 s datapoint", al)
+	}
+	if len(st.Steps) == 0 || st.Steps[0].LowerBound != 0 {
+		t.Errorf("steps %v: the first must start at the threshold", st.Steps)
+	}
+	for i, x := range st.Steps {
+		if x.PercentChange < 50 || (i > 0 && (x.LowerBound <= st.Steps[i-1].LowerBound || x.PercentChange <= st.Steps[i-1].PercentChange)) {
+			t.Errorf("step %d %+v: steps ascend in bound and size, each at least +50%%", i, x)
+		}
+		if float64(x.LowerBound)+al.Threshold >= 100 {
+			t.Errorf("step %d starts at %v%% CPU, which a service never exceeds", i, float64(x.LowerBound)+al.Threshold)
+		}
+	}
+	if st.MinAdjustment < 1 || st.Cooldown != a.Scaling.ScaleOutCooldown {
+		t.Errorf("step scaling adds at least %d tasks, cooldown %d s; want >= 1 and the scale-out cooldown", st.MinAdjustment, st.Cooldown)
+	}
+	if svc := a.Service.Service.When; st.Policy.When != svc || st.Alarm.When != svc || !al.NeedsService {
+		t.Errorf("step policy under %q, its alarm under %q, the service under %q", st.Policy.When, st.Alarm.When, svc)
+	}
 	prod, err := blueprint.LookupEnvironment("prod")
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,29 @@ type Scaling struct {
 	Policies         []ScalingPolicy
 	ScaleOutCooldown int
 	ScaleInCooldown  int
+	// Step adds capacity in proportion on one high-CPU datapoint, two minutes before target
+	// tracking's three-datapoint alarm would act (docs/capacity.md).
+	Step StepScaling
+}
+
+// StepScaling is a step scaling policy and the alarm that triggers it. The alarm's only action
+// is the policy: it pages nobody (the cpu-high alarm does).
+type StepScaling struct {
+	Policy Resource
+	Alarm  ModelAlarm
+	// Steps are relative to the alarm's threshold, in ascending LowerBound order; the last is
+	// open-ended. PercentChange applies to the current capacity (PercentChangeInCapacity).
+	Steps []ScalingStep
+	// MinAdjustment is the fewest tasks a step adds, whatever its percentage of a small count.
+	MinAdjustment int
+	Cooldown      int
+}
+
+// ScalingStep adds PercentChange percent of the capacity while the metric is LowerBound or more
+// above the alarm threshold (and below the next step's LowerBound).
+type ScalingStep struct {
+	LowerBound    int
+	PercentChange int
 }
 
 // ScalingPolicy tracks one predefined metric at Target (the default): a percentage for the ECS
@@ -40,6 +63,15 @@ const (
 	IDCPUScalingPolicy     = "CpuScalingPolicy"
 	IDMemoryScalingPolicy  = "MemoryScalingPolicy"
 	IDRequestScalingPolicy = "RequestScalingPolicy"
+	IDStepScalingPolicy    = "StepScalingPolicy"
+)
+
+// Step scaling: one 60 s datapoint of service CPU above StepCPUThreshold doubles the tasks,
+// 15 points above it (a service near saturation) triples them.
+const (
+	StepCPUThreshold  = CPUTargetPercent + 10
+	StepAlarmPurpose  = "cpu-surge"
+	StepMinAdjustment = 2
 )
 
 // Resources returns the registry's resources.
@@ -51,7 +83,7 @@ func (s Scaling) Resources() []Resource {
 	for _, p := range s.Policies {
 		out = append(out, p.Resource)
 	}
-	return out
+	return append(out, s.Step.Policy, s.Step.Alarm.Resource)
 }
 
 func registry() Registry {
@@ -71,5 +103,18 @@ func scaling() Scaling {
 			{Resource{ID: IDRequestScalingPolicy, Kind: "scaling", Purpose: "requests", When: WithImage}, "ALBRequestCountPerTarget", RequestCountTarget, true},
 		},
 		ScaleOutCooldown: ScaleOutCooldown, ScaleInCooldown: ScaleInCooldown,
+		Step: StepScaling{
+			Policy: Resource{ID: IDStepScalingPolicy, Kind: "scaling", Purpose: "cpu-step", When: WithImage},
+			Alarm: ModelAlarm{Resource: Resource{ID: AlarmID(StepAlarmPurpose), Kind: "alarm", Purpose: StepAlarmPurpose, When: WithImage}, Alarm: Alarm{
+				Purpose: StepAlarmPurpose, Description: "Catalog service CPU above " + itoa(StepCPUThreshold) + "% for one minute: step scaling adds tasks",
+				Namespace: "AWS/ECS", Metric: "CPUUtilization", Statistic: "Average",
+				Comparison: "GreaterThanThreshold", Threshold: StepCPUThreshold,
+				PeriodSeconds: 60, EvaluationPeriods: 1, DatapointsToAlarm: 1,
+				Dimensions: []string{DimClusterName, DimServiceName}, TreatMissingData: "notBreaching", NeedsService: true,
+			}},
+			Steps:         []ScalingStep{{LowerBound: 0, PercentChange: 100}, {LowerBound: 15, PercentChange: 200}},
+			MinAdjustment: StepMinAdjustment,
+			Cooldown:      ScaleOutCooldown,
+		},
 	}
 }

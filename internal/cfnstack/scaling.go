@@ -1,6 +1,8 @@
 package cfnstack
 
 import (
+	"fmt"
+
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/acme/catalog/internal/cfn"
 )
@@ -11,6 +13,7 @@ const (
 	IDCPUScalingPolicy     = blueprint.IDCPUScalingPolicy
 	IDMemoryScalingPolicy  = blueprint.IDMemoryScalingPolicy
 	IDRequestScalingPolicy = blueprint.IDRequestScalingPolicy
+	IDStepScalingPolicy    = blueprint.IDStepScalingPolicy
 )
 
 // scaling renders blueprint.Scaling at its defaults (the template has no parameters for them).
@@ -42,5 +45,58 @@ func (b *builder) scaling(Options) error {
 			},
 		}, b.when(p.When))
 	}
+	return b.stepScaling()
+}
+
+// stepScaling renders the step policy and the one-datapoint alarm whose action it is.
+func (b *builder) stepScaling() error {
+	sc := b.m.Scaling
+	st := sc.Step
+	var steps []any
+	for i, x := range st.Steps {
+		adj := map[string]any{"MetricIntervalLowerBound": x.LowerBound, "ScalingAdjustment": x.PercentChange}
+		if i+1 < len(st.Steps) {
+			adj["MetricIntervalUpperBound"] = st.Steps[i+1].LowerBound
+		}
+		steps = append(steps, adj)
+	}
+	b.add(st.Policy.ID, "AWS::ApplicationAutoScaling::ScalingPolicy", map[string]any{
+		"PolicyName":      modelName(st.Policy),
+		"PolicyType":      "StepScaling",
+		"ScalingTargetId": cfn.Ref(sc.Target.ID),
+		"StepScalingPolicyConfiguration": map[string]any{
+			"AdjustmentType":         "PercentChangeInCapacity",
+			"Cooldown":               st.Cooldown,
+			"MetricAggregationType":  "Average",
+			"MinAdjustmentMagnitude": st.MinAdjustment,
+			"StepAdjustments":        steps,
+		},
+	}, b.when(st.Policy.When))
+	a := st.Alarm.Alarm
+	var ds []any
+	for _, d := range a.Dimensions {
+		v, ok := dimensions[d]
+		if !ok {
+			return fmt.Errorf("alarm %s: unknown dimension %s", a.Purpose, d)
+		}
+		ds = append(ds, map[string]any{"Name": d, "Value": v.value})
+	}
+	// Ref on a scaling policy is its ARN. No OK action: the policy acts only on ALARM.
+	b.add(st.Alarm.ID, "AWS::CloudWatch::Alarm", map[string]any{
+		"AlarmName":          modelName(st.Alarm.Resource),
+		"AlarmDescription":   a.Description,
+		"Namespace":          a.Namespace,
+		"MetricName":         a.Metric,
+		"Dimensions":         ds,
+		"Statistic":          a.Statistic,
+		"ComparisonOperator": a.Comparison,
+		"Threshold":          a.Threshold,
+		"Period":             a.PeriodSeconds,
+		"EvaluationPeriods":  a.EvaluationPeriods,
+		"DatapointsToAlarm":  a.DatapointsToAlarm,
+		"TreatMissingData":   a.TreatMissingData,
+		"ActionsEnabled":     true,
+		"AlarmActions":       []any{cfn.Ref(st.Policy.ID)},
+	}, b.when(st.Alarm.When))
 	return nil
 }

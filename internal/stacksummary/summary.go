@@ -60,10 +60,11 @@ type Service struct {
 	ClusterSettings                         []string
 }
 
-// Scaling: bounds and target-tracking policies.
+// Scaling: bounds, target-tracking policies, and step scaling with the alarm that drives it.
 type Scaling struct {
 	Bounds   string
 	Policies []string
+	Step     []string
 }
 
 // IAM: who may assume the roles.

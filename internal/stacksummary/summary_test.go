@@ -82,8 +82,13 @@ func TestTemplateSummaryReadsTheModel(t *testing.T) {
 	if want := fmt.Sprintf("%d-%d", blueprint.MinTasks, blueprint.MaxTasks); s.Scaling.Bounds != want {
 		t.Errorf("Scaling.Bounds = %q, want %q", s.Scaling.Bounds, want)
 	}
-	if want := fmt.Sprintf("%d of %d", len(blueprint.Alarms), len(blueprint.Alarms)); s.Observability.AlarmsNotifying != want {
+	// Every model alarm notifies the topic; step scaling's alarm acts on its policy instead.
+	if want := fmt.Sprintf("%d of %d", len(blueprint.Alarms), len(blueprint.Alarms)+1); s.Observability.AlarmsNotifying != want {
 		t.Errorf("AlarmsNotifying = %q, want %q", s.Observability.AlarmsNotifying, want)
+	}
+	if len(s.Scaling.Step) != 1 || !strings.Contains(s.Scaling.Step[0], "steps [0..15:+100 15..:+200]") ||
+		!strings.Contains(s.Scaling.Step[0], "AWS/ECS/CPUUtilization GreaterThanThreshold 80 period 60 x1 (1 to alarm)") {
+		t.Errorf("Scaling.Step = %q, want the step policy with its one-datapoint CPU alarm", s.Scaling.Step)
 	}
 	if !slices.Contains(s.Network.Ingress, fmt.Sprintf("db tcp %d tasks", blueprint.DBPort)) {
 		t.Errorf("ingress %q lacks the database's rule", s.Network.Ingress)

@@ -137,6 +137,16 @@ func scalingPolicy(typ, metric string, labelled bool, target, out, in string) st
 	return fmt.Sprintf("%s %s labelled=%t target %s out %s in %s", typ, metric, labelled, target, out, in)
 }
 
+// stepPolicy summarises a step scaling policy: its settings, its steps (lower..upper:+adjustment)
+// and the alarms that trigger it.
+func stepPolicy(adjust, cooldown, aggregation, minAdjust string, steps []any, lower, upper, adjustment string, alarms []string) string {
+	var st []string
+	for _, x := range steps {
+		st = append(st, str(x, lower)+".."+str(x, upper)+":+"+str(x, adjustment))
+	}
+	return fmt.Sprintf("%s cooldown %s %s min %s steps %v alarms %v", adjust, cooldown, aggregation, minAdjust, st, sorted(alarms))
+}
+
 func alarm(namespace, metric, cmp, threshold, period, evals, datapoints, stat, treat string) string {
 	return fmt.Sprintf("%s/%s %s %s period %s x%s (%s to alarm) %s missing=%s", namespace, metric, cmp, threshold, period, evals, datapoints, stat, treat)
 }

@@ -222,10 +222,22 @@ func TestPolicyAlarmsNotifyTheTopic(t *testing.T) {
 			t.Errorf("the key policy does not let CloudWatch publish to the topic")
 		}
 		topicARN := r.outputs["alarmTopicArn"]
+		stepAlarms := 0
 		for _, a := range r.of(tAlarm) {
-			for _, key := range []string{"alarmActions", "okActions"} {
-				if got := a.get(key); !reflect.DeepEqual(got, []any{topicARN}) {
-					t.Errorf("alarm %s %s = %v, want [%v]", a.Name, key, got, topicARN)
+			if a.str("metricName") == "CPUUtilization" && a.get("evaluationPeriods") == 1.0 {
+				stepAlarms++
+				// Step scaling's alarm: its one action is this stack's step policy, no recovery.
+				acts, _ := a.get("alarmActions").([]any)
+				if len(acts) != 1 || a.get("okActions") != nil {
+					t.Errorf("alarm %s actions %v / OK %v, want the step policy only", a.Name, acts, a.get("okActions"))
+				} else if p, ok := r.byARN(fmt.Sprint(acts[0])); !ok || p.Type != tPolicy || p.str("policyType") != "StepScaling" {
+					t.Errorf("alarm %s acts on %v, not this stack's step scaling policy", a.Name, acts[0])
+				}
+			} else {
+				for _, key := range []string{"alarmActions", "okActions"} {
+					if got := a.get(key); !reflect.DeepEqual(got, []any{topicARN}) {
+						t.Errorf("alarm %s %s = %v, want [%v]", a.Name, key, got, topicARN)
+					}
 				}
 			}
 			dims, _ := a.get("dimensions").(map[string]any)
@@ -237,6 +249,9 @@ func TestPolicyAlarmsNotifyTheTopic(t *testing.T) {
 					t.Errorf("alarm %s dimension %s is empty", a.Name, k)
 				}
 			}
+		}
+		if want := len(r.of(tTarget)); stepAlarms != want {
+			t.Errorf("%d step scaling alarms, want %d (one with the service)", stepAlarms, want)
 		}
 	})
 }

@@ -2,9 +2,11 @@ package infra
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/appautoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -15,6 +17,9 @@ type Scaling struct {
 
 	Target   *appautoscaling.Target
 	Policies []*appautoscaling.Policy
+	// StepPolicy and StepAlarm: step scaling on one high-CPU datapoint.
+	StepPolicy *appautoscaling.Policy
+	StepAlarm  *cloudwatch.MetricAlarm
 }
 
 // NewScaling makes the scaling for a service.
@@ -77,5 +82,73 @@ func NewScaling(ctx *pulumi.Context, cfg Config, svc *Service, edge *LoadBalance
 		}
 		sc.Policies = append(sc.Policies, policy)
 	}
+	if err := sc.stepScaling(ctx, cfg, svc, m, parent); err != nil {
+		return nil, err
+	}
 	return sc, ctx.RegisterResourceOutputs(sc, pulumi.Map{})
+}
+
+// stepScaling makes the step policy and the one-datapoint alarm whose action it is.
+func (sc *Scaling) stepScaling(ctx *pulumi.Context, cfg Config, svc *Service, m blueprint.Scaling, parent pulumi.ResourceOption) error {
+	st := m.Step
+	var steps appautoscaling.PolicyStepScalingPolicyConfigurationStepAdjustmentArray
+	for i, x := range st.Steps {
+		adj := appautoscaling.PolicyStepScalingPolicyConfigurationStepAdjustmentArgs{
+			MetricIntervalLowerBound: pulumi.String(strconv.Itoa(x.LowerBound)),
+			ScalingAdjustment:        pulumi.Int(x.PercentChange),
+		}
+		if i+1 < len(st.Steps) {
+			adj.MetricIntervalUpperBound = pulumi.String(strconv.Itoa(st.Steps[i+1].LowerBound))
+		}
+		steps = append(steps, adj)
+	}
+	name := cfg.ModelName(st.Policy)
+	var err error
+	sc.StepPolicy, err = appautoscaling.NewPolicy(ctx, name, &appautoscaling.PolicyArgs{
+		Name:              pulumi.String(name),
+		PolicyType:        pulumi.String("StepScaling"),
+		ServiceNamespace:  sc.Target.ServiceNamespace,
+		ScalableDimension: sc.Target.ScalableDimension,
+		ResourceId:        sc.Target.ResourceId,
+		StepScalingPolicyConfiguration: &appautoscaling.PolicyStepScalingPolicyConfigurationArgs{
+			AdjustmentType:         pulumi.String("PercentChangeInCapacity"),
+			Cooldown:               pulumi.Int(st.Cooldown),
+			MetricAggregationType:  pulumi.String("Average"),
+			MinAdjustmentMagnitude: pulumi.Int(st.MinAdjustment),
+			StepAdjustments:        steps,
+		},
+	}, parent)
+	if err != nil {
+		return err
+	}
+	a := st.Alarm.Alarm
+	dimension := map[string]pulumi.StringOutput{blueprint.DimClusterName: svc.Cluster.Name, blueprint.DimServiceName: svc.Service.Name}
+	dims := pulumi.StringMap{}
+	for _, d := range a.Dimensions {
+		v, ok := dimension[d]
+		if !ok {
+			return fmt.Errorf("alarm %s: no value for dimension %s", a.Purpose, d)
+		}
+		dims[d] = v
+	}
+	alarmName := cfg.ModelName(st.Alarm.Resource)
+	// No OK action: the policy acts only on ALARM.
+	sc.StepAlarm, err = cloudwatch.NewMetricAlarm(ctx, alarmName, &cloudwatch.MetricAlarmArgs{
+		Name:               pulumi.String(alarmName),
+		AlarmDescription:   pulumi.String(a.Description),
+		Namespace:          pulumi.String(a.Namespace),
+		MetricName:         pulumi.String(a.Metric),
+		Dimensions:         dims,
+		Statistic:          pulumi.String(a.Statistic),
+		ComparisonOperator: pulumi.String(a.Comparison),
+		Threshold:          pulumi.Float64(a.Threshold),
+		Period:             pulumi.Int(a.PeriodSeconds),
+		EvaluationPeriods:  pulumi.Int(a.EvaluationPeriods),
+		DatapointsToAlarm:  pulumi.Int(a.DatapointsToAlarm),
+		TreatMissingData:   pulumi.String(a.TreatMissingData),
+		ActionsEnabled:     pulumi.Bool(true),
+		AlarmActions:       pulumi.Array{sc.StepPolicy.Arn},
+		Tags:               tags(cfg, alarmName),
+	}, parent)
+	return err
 }
