@@ -208,8 +208,10 @@ func PrintSimulation(w io.Writer, rpsPerTask float64, cfg CapacityConfig) error 
 		}
 		names, results = append(names, alt.Name), append(results, r)
 	}
-	fmt.Fprintf(w, "\nthe stacks as they are (%s):\n%s", alts[0].Name, scalesim.Timeline(trim(results[0], ramp.Start-60), every, 40))
-	fmt.Fprintf(w, "%s\n", results[0].Summary)
+	for i, what := range []string{"the stacks before issue 19", "the stacks as configured (automatic policies: an unplanned surge)", "the stacks as configured, planned sale"} {
+		fmt.Fprintf(w, "\n%s (%s):\n%s", what, alts[i].Name, scalesim.Timeline(trim(results[i], ramp.Start-60), every, 40))
+		fmt.Fprintf(w, "%s\n", results[i].Summary)
+	}
 	fmt.Fprintf(w, "\nside by side (healthy tasks, and requests/s short at 100%% CPU):\n%s", scalesim.SideBySide(names, results, ramp.Start-60, every))
 	var sums []scalesim.Summary
 	for _, r := range results {
