@@ -504,6 +504,23 @@ func TestPolicyFlashSale(t *testing.T) {
 	if svc := a.Service.Service.When; st.Policy.When != svc || st.Alarm.When != svc || !al.NeedsService {
 		t.Errorf("step policy under %q, its alarm under %q, the service under %q", st.Policy.When, st.Alarm.When, svc)
 	}
+	// A planned sale: one action raises the minimum at the window's start, one restores it at
+	// its end (a start alone would keep the sale's tasks for good); the default minimum covers
+	// the 10x peak and fits under MaxTasks.
+	var starts, ends int
+	for _, x := range a.Scaling.Sale {
+		if x.AtEnd {
+			ends++
+		} else {
+			starts++
+		}
+	}
+	if starts != 1 || ends != 1 {
+		t.Errorf("sale actions %+v: want one at the start and one at the end", a.Scaling.Sale)
+	}
+	if blueprint.SaleMinTasks < need || blueprint.SaleMinTasks > a.Scaling.Max {
+		t.Errorf("sale minimum %d: want the 10x need %d, at most MaxTasks %d", blueprint.SaleMinTasks, need, a.Scaling.Max)
+	}
 	prod, err := blueprint.LookupEnvironment("prod")
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,18 @@ type Scaling struct {
 	// Step adds capacity in proportion on one high-CPU datapoint, two minutes before target
 	// tracking's three-datapoint alarm would act (docs/capacity.md).
 	Step StepScaling
+	// Sale is a planned sale (WithSale, with the service): scheduled actions on the scalable
+	// target raise the minimum to the sale's tasks at its start, ahead of the traffic that no
+	// reactive policy catches in time, and restore Min at its end. The window and the tasks are
+	// per deployment (CloudFormation parameters, Pulumi configuration). CloudFormation writes
+	// them as the target's ScheduledActions, Pulumi as ScheduledAction resources.
+	Sale []SaleAction
+}
+
+// SaleAction is one scheduled action of a planned sale, named sale-{Purpose}-{suffix}.
+type SaleAction struct {
+	Purpose string
+	AtEnd   bool // at the window's end, back to Min; else at its start, up to the sale's tasks
 }
 
 // StepScaling is a step scaling policy and the alarm that triggers it. The alarm's only action
@@ -65,6 +77,10 @@ const (
 	IDRequestScalingPolicy = "RequestScalingPolicy"
 	IDStepScalingPolicy    = "StepScalingPolicy"
 )
+
+// SaleMinTasks is the default minimum during a planned sale: the capacity model's 9 tasks for 10x
+// of a 2,000 req/s baseline (docs/capacity.md), plus one for a zone's loss.
+const SaleMinTasks = 10
 
 // Step scaling: one 60 s datapoint of service CPU above StepCPUThreshold doubles the tasks,
 // 15 points above it (a service near saturation) triples them.
@@ -116,5 +132,6 @@ func scaling() Scaling {
 			MinAdjustment: StepMinAdjustment,
 			Cooldown:      ScaleOutCooldown,
 		},
+		Sale: []SaleAction{{Purpose: "start"}, {Purpose: "end", AtEnd: true}},
 	}
 }

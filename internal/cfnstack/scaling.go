@@ -26,6 +26,7 @@ func (b *builder) scaling(Options) error {
 		"ResourceId":        cfn.Sub("service/${" + IDCluster + "}/${" + IDService + ".Name}"),
 		"MinCapacity":       sc.Min,
 		"MaxCapacity":       sc.Max,
+		"ScheduledActions":  cfn.If(b.condition(blueprint.WithSale), b.saleActions(), cfn.NoValue()),
 	}, b.when(sc.Target.When))
 	for _, p := range sc.Policies {
 		metric := map[string]any{"PredefinedMetricType": p.Metric}
@@ -46,6 +47,25 @@ func (b *builder) scaling(Options) error {
 		}, b.when(p.When))
 	}
 	return b.stepScaling()
+}
+
+// saleActions are the planned sale's scheduled actions: up to the sale's minimum at its start,
+// back to the model's at its end. The maximum stays.
+func (b *builder) saleActions() []any {
+	sc := b.m.Scaling
+	var out []any
+	for _, a := range sc.Sale {
+		at, min := ParamSaleStart, any(cfn.Ref(ParamSaleMinTasks))
+		if a.AtEnd {
+			at, min = ParamSaleEnd, sc.Min
+		}
+		out = append(out, map[string]any{
+			"ScheduledActionName":  cfn.Sub("sale-" + a.Purpose + "-${" + ParamEnvironmentSuffix + "}"),
+			"Schedule":             cfn.Sub("at(${" + at + "})"),
+			"ScalableTargetAction": map[string]any{"MinCapacity": min, "MaxCapacity": sc.Max},
+		})
+	}
+	return out
 }
 
 // stepScaling renders the step policy and the one-datapoint alarm whose action it is.

@@ -219,7 +219,11 @@ func cfnScaling(t template) Scaling {
 		policies = append(policies, scalingPolicy(str(p, "PolicyType"), str(c, "PredefinedMetricSpecification.PredefinedMetricType"), get(c, "PredefinedMetricSpecification.ResourceLabel") != nil,
 			str(c, "TargetValue"), str(c, "ScaleOutCooldown"), str(c, "ScaleInCooldown")))
 	}
-	return Scaling{str(st, "MinCapacity") + "-" + str(st, "MaxCapacity"), sorted(policies), sorted(steps)}
+	var scheduled []string
+	for _, a := range asList(st["ScheduledActions"]) {
+		scheduled = append(scheduled, scheduledAction(str(a, "Schedule"), str(a, "ScalableTargetAction.MinCapacity"), str(a, "ScalableTargetAction.MaxCapacity")))
+	}
+	return Scaling{str(st, "MinCapacity") + "-" + str(st, "MaxCapacity"), sorted(policies), sorted(steps), sorted(scheduled)}
 }
 
 func cfnIAM(t template) IAM {

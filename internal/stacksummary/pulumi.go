@@ -192,7 +192,11 @@ func pulumiScaling(p program) Scaling {
 		policies = append(policies, scalingPolicy(str(x, "policyType"), str(c, "predefinedMetricSpecification.predefinedMetricType"), get(c, "predefinedMetricSpecification.resourceLabel") != nil,
 			str(c, "targetValue"), str(c, "scaleOutCooldown"), str(c, "scaleInCooldown")))
 	}
-	return Scaling{str(st, "minCapacity") + "-" + str(st, "maxCapacity"), sorted(policies), sorted(steps)}
+	var scheduled []string
+	for _, a := range p.of("aws:appautoscaling/scheduledAction:ScheduledAction") {
+		scheduled = append(scheduled, scheduledAction(str(a, "schedule"), str(a, "scalableTargetAction.minCapacity"), str(a, "scalableTargetAction.maxCapacity")))
+	}
+	return Scaling{str(st, "minCapacity") + "-" + str(st, "maxCapacity"), sorted(policies), sorted(steps), sorted(scheduled)}
 }
 
 func pulumiIAM(p program) (IAM, error) {

@@ -147,6 +147,10 @@ func stepPolicy(adjust, cooldown, aggregation, minAdjust string, steps []any, lo
 	return fmt.Sprintf("%s cooldown %s %s min %s steps %v alarms %v", adjust, cooldown, aggregation, minAdjust, st, sorted(alarms))
 }
 
+func scheduledAction(schedule, min, max string) string {
+	return fmt.Sprintf("%s min %s max %s", schedule, min, max)
+}
+
 func alarm(namespace, metric, cmp, threshold, period, evals, datapoints, stat, treat string) string {
 	return fmt.Sprintf("%s/%s %s %s period %s x%s (%s to alarm) %s missing=%s", namespace, metric, cmp, threshold, period, evals, datapoints, stat, treat)
 }

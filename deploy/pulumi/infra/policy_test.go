@@ -54,6 +54,7 @@ const (
 	tRolePolicy  = "aws:iam/rolePolicy:RolePolicy"
 	tTarget      = "aws:appautoscaling/target:Target"
 	tPolicy      = "aws:appautoscaling/policy:Policy"
+	tScheduled   = "aws:appautoscaling/scheduledAction:ScheduledAction"
 	tDBCluster   = "aws:rds/cluster:Cluster"
 	tDBInstance  = "aws:rds/clusterInstance:ClusterInstance"
 	tDBSubnets   = "aws:rds/subnetGroup:SubnetGroup"
@@ -81,7 +82,7 @@ var argsTypes = map[string]any{
 	tWAF: wafv2.WebAclAssociationArgs{}, tCluster: ecs.ClusterArgs{}, tTaskDef: ecs.TaskDefinitionArgs{},
 	tService: ecs.ServiceArgs{}, tRepo: ecr.RepositoryArgs{}, tLifecycle: ecr.LifecyclePolicyArgs{},
 	tRole: iam.RoleArgs{}, tRolePolicy: iam.RolePolicyArgs{}, tTarget: appautoscaling.TargetArgs{},
-	tPolicy: appautoscaling.PolicyArgs{}, tDBCluster: rds.ClusterArgs{}, tDBInstance: rds.ClusterInstanceArgs{},
+	tPolicy: appautoscaling.PolicyArgs{}, tScheduled: appautoscaling.ScheduledActionArgs{}, tDBCluster: rds.ClusterArgs{}, tDBInstance: rds.ClusterInstanceArgs{},
 	tDBSubnets: rds.SubnetGroupArgs{}, tDBParams: rds.ClusterParameterGroupArgs{},
 	tLogGroup: cloudwatch.LogGroupArgs{}, tAlarm: cloudwatch.MetricAlarmArgs{},
 	tDashboard: cloudwatch.DashboardArgs{}, tTopic: sns.TopicArgs{}, tSubscribe: sns.TopicSubscriptionArgs{},
@@ -592,4 +593,29 @@ func TestPolicyRequestCountNamesTheStacksTargetGroup(t *testing.T) {
 			t.Errorf("%d request-count policies, want 1", n)
 		}
 	})
+}
+
+// TestPolicySaleActionsExactlyWithTheSale: in every deployment the program schedules the model's
+// sale actions exactly when it has the service and a sale window: up to saleMinTasks at the
+// start, back to minTasks at the end, the maximum unchanged, on this stack's scalable target.
+func TestPolicySaleActionsExactlyWithTheSale(t *testing.T) {
+	for _, c := range blueprint.AllChoices() {
+		cfg := configFor(c)
+		r := runStack(t, cfg)
+		var got []string
+		for _, a := range r.of(tScheduled) {
+			if a.get("resourceId") != r.of(tTarget)[0].get("resourceId") {
+				t.Errorf("%v: %s acts on %v, not the service's scalable target", c, a.Name, a.get("resourceId"))
+			}
+			got = append(got, fmt.Sprintf("%v %v-%v", a.get("schedule"), a.get("scalableTargetAction.minCapacity"), a.get("scalableTargetAction.maxCapacity")))
+		}
+		var want []string
+		if c.Has(blueprint.WithSale) && c.Has(blueprint.WithImage) {
+			want = []string{fmt.Sprintf("at(%s) %d-%d", cfg.SaleStart, cfg.SaleMinTasks, cfg.MaxTasks), fmt.Sprintf("at(%s) %d-%d", cfg.SaleEnd, cfg.MinTasks, cfg.MaxTasks)}
+		}
+		slices.Sort(got) // the mocks record registrations in no fixed order
+		if !slices.Equal(got, want) {
+			t.Errorf("%v: scheduled actions %q, want %q", c, got, want)
+		}
+	}
 }

@@ -20,6 +20,8 @@ type Scaling struct {
 	// StepPolicy and StepAlarm: step scaling on one high-CPU datapoint.
 	StepPolicy *appautoscaling.Policy
 	StepAlarm  *cloudwatch.MetricAlarm
+	// SaleActions are the planned sale's scheduled actions (none without a sale window).
+	SaleActions []*appautoscaling.ScheduledAction
 }
 
 // NewScaling makes the scaling for a service.
@@ -85,7 +87,40 @@ func NewScaling(ctx *pulumi.Context, cfg Config, svc *Service, edge *LoadBalance
 	if err := sc.stepScaling(ctx, cfg, svc, m, parent); err != nil {
 		return nil, err
 	}
+	if cfg.Has(blueprint.WithSale) {
+		if err := sc.saleActions(ctx, cfg, m, parent); err != nil {
+			return nil, err
+		}
+	}
 	return sc, ctx.RegisterResourceOutputs(sc, pulumi.Map{})
+}
+
+// saleActions make the planned sale's scheduled actions: up to the sale's minimum at its start,
+// back to the configured minimum at its end; the maximum stays.
+func (sc *Scaling) saleActions(ctx *pulumi.Context, cfg Config, m blueprint.Scaling, parent pulumi.ResourceOption) error {
+	for _, a := range m.Sale {
+		at, min := cfg.SaleStart, cfg.SaleMinTasks
+		if a.AtEnd {
+			at, min = cfg.SaleEnd, cfg.MinTasks
+		}
+		name := "sale-" + a.Purpose + "-" + cfg.Suffix
+		action, err := appautoscaling.NewScheduledAction(ctx, name, &appautoscaling.ScheduledActionArgs{
+			Name:              pulumi.String(name),
+			ServiceNamespace:  sc.Target.ServiceNamespace,
+			ScalableDimension: sc.Target.ScalableDimension,
+			ResourceId:        sc.Target.ResourceId,
+			Schedule:          pulumi.String("at(" + at + ")"),
+			ScalableTargetAction: &appautoscaling.ScheduledActionScalableTargetActionArgs{
+				MinCapacity: pulumi.Int(min),
+				MaxCapacity: pulumi.Int(cfg.MaxTasks),
+			},
+		}, parent)
+		if err != nil {
+			return err
+		}
+		sc.SaleActions = append(sc.SaleActions, action)
+	}
+	return nil
 }
 
 // stepScaling makes the step policy and the one-datapoint alarm whose action it is.
