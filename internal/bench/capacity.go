@@ -198,7 +198,7 @@ func PrintSimulation(w io.Writer, rpsPerTask float64, cfg CapacityConfig) error 
 	fmt.Fprintf(w, "assumed: task start %d s, app ready %d s after RUNNING, datapoints visible %d s after their minute, alarms %d/%d datapoints; from blueprint: cooldown out %d s, ALB check every %d s x %d healthy, grace %d s\n",
 		a.TaskStart, a.AppReady, a.MetricDelay, a.HighDatapoints, a.LowDatapoints, base.Stack.ScaleOutCooldown,
 		base.Stack.HealthCheckInterval, base.Stack.HealthyThreshold, base.Stack.HealthCheckGracePeriod)
-	alts := scalesim.Alternatives(base, ramp.Baseline*ramp.Factor*(1-base.EdgeHitRatio), ramp.Start, ramp.Start)
+	alts := scalesim.Alternatives(base, ramp.Start, ramp.Start)
 	var names []string
 	var results []scalesim.Result
 	for _, alt := range alts {

@@ -2,6 +2,7 @@ package scalesim
 
 import (
 	"fmt"
+	"github.com/acme/catalog/internal/blueprint"
 	"math"
 	"strings"
 )
@@ -63,16 +64,14 @@ type Alternative struct {
 // Alternatives returns, from base (normally Current): the stacks before issue 19 (Before: CPU
 // target tracking alone, at most 10 tasks), the stacks as configured (base: CPU and request-count
 // tracking and step scaling, as internal/blueprint declares them), and as configured with a
-// planned sale's scheduled minimum: the tasks the peak needs at the CPU target, from
-// saleStart-leadSeconds. peak is the sale's peak origin demand in requests/s.
-func Alternatives(base Settings, peak float64, saleStart, leadSeconds int) []Alternative {
-	need := clamp(ceil(peak/base.RPSPerTask), base.Stack.MinTasks, base.Stack.MaxTasks)
+// planned sale (PlannedSale: the model's sale minimum from saleStart-leadSeconds).
+func Alternatives(base Settings, saleStart, leadSeconds int) []Alternative {
 	planned := base
-	planned.Scheduled = append(append([]Scheduled(nil), base.Scheduled...), Scheduled{At: max(0, saleStart-leadSeconds), MinTasks: need})
+	planned.Scheduled = append(append([]Scheduled(nil), base.Scheduled...), PlannedSale(saleStart-leadSeconds)...)
 	return []Alternative{
 		{fmt.Sprintf("before: CPU tracking, max %d", Before(base).Stack.MaxTasks), Before(base)},
 		{fmt.Sprintf("as configured, max %d", base.Stack.MaxTasks), base},
-		{fmt.Sprintf("+ planned sale minimum %d", need), planned},
+		{fmt.Sprintf("+ planned sale minimum %d", blueprint.SaleMinTasks), planned},
 	}
 }
 

@@ -183,6 +183,13 @@ func Policies() []Policy {
 	return out
 }
 
+// PlannedSale returns the scheduled action both stacks create for a planned sale whose window
+// opens at second at (blueprint.Scaling.Sale): the minimum rises to blueprint.SaleMinTasks. The
+// window's end is past any simulated run.
+func PlannedSale(at int) []Scheduled {
+	return []Scheduled{{At: max(0, at), MinTasks: blueprint.SaleMinTasks}}
+}
+
 // Before returns base as the stacks were before issue 19's changes: CPU target tracking alone,
 // at most 10 tasks. The bench prints it beside the stacks as they are.
 func Before(base Settings) Settings {

@@ -305,7 +305,7 @@ func TestFromBlueprintReadsTheStacksNumbers(t *testing.T) {
 // TestStacksAsConfiguredAbsorbTheSale is issue 19's proof on the stacks as configured, with the
 // capacity model's figures (2232 req/s per task, 2,000 req/s baseline): the automatic policies
 // leave less unserved than CPU tracking alone did, and a planned sale's scheduled minimum (the
-// peak's tasks, raised 5 minutes ahead) leaves nothing unserved.
+// model's SaleMinTasks, raised 5 minutes ahead) leaves nothing unserved.
 func TestStacksAsConfiguredAbsorbTheSale(t *testing.T) {
 	ramp := FlashSale(2000)
 	run := func(s Settings) Summary {
@@ -322,9 +322,8 @@ func TestStacksAsConfiguredAbsorbTheSale(t *testing.T) {
 		t.Errorf("automatic policies: %.0f requests unserved until %d s; before: %.0f until %d s; want under half, sooner",
 			now.TotalUnserved, now.FullAfter, before.TotalUnserved, before.FullAfter)
 	}
-	peak := ramp.Baseline * ramp.Factor
 	planned := cur
-	planned.Scheduled = []Scheduled{{At: ramp.Start - 300, MinTasks: ceil(peak / cur.RPSPerTask)}}
+	planned.Scheduled = PlannedSale(ramp.Start - 300)
 	if p := run(planned); p.TotalUnserved != 0 || p.PeakDesired > cur.Stack.MaxTasks {
 		t.Errorf("planned sale: %.0f requests unserved, peak %d tasks; want none within MaxTasks %d", p.TotalUnserved, p.PeakDesired, cur.Stack.MaxTasks)
 	}
