@@ -422,7 +422,7 @@ func TestInvariantsUnderRandomSettings(t *testing.T) {
 		for range 1 + rng.IntN(3) {
 			k := kinds[rng.IntN(len(kinds))]
 			s.Policies = append(s.Policies, Policy{Kind: k, Target: 1 + rng.Float64()*5000, Threshold: 10 + rng.Float64()*80,
-				Datapoints: 1 + rng.IntN(3), Steps: []Step{{0, rng.IntN(300)}}})
+				Datapoints: 1 + rng.IntN(3), Steps: []Step{{0, rng.IntN(300)}}, MinAdjustment: rng.IntN(5)})
 		}
 		if rng.IntN(2) == 0 {
 			s.Scheduled = []Scheduled{{At: rng.IntN(900), MinTasks: 1 + rng.IntN(s.Stack.MaxTasks)}}
