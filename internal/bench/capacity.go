@@ -165,7 +165,7 @@ func PrintSimulation(w io.Writer, rpsPerTask float64, cfg CapacityConfig) error 
 	fmt.Fprintf(w, "assumed: task start %d s, app ready %d s after RUNNING, datapoints visible %d s after their minute, alarms %d/%d datapoints; from blueprint: cooldown out %d s, ALB check every %d s x %d healthy, grace %d s\n",
 		a.TaskStart, a.AppReady, a.MetricDelay, a.HighDatapoints, a.LowDatapoints, base.Stack.ScaleOutCooldown,
 		base.Stack.HealthCheckInterval, base.Stack.HealthyThreshold, base.Stack.HealthCheckGracePeriod)
-	alts := scalesim.Alternatives(base, ramp.Baseline*ramp.Factor*(1-base.EdgeHitRatio), ramp.Start, ramp.Start)
+	alts := scalesim.Alternatives(base, ramp.Start, ramp.Start)
 	var names []string
 	var results []scalesim.Result
 	for _, alt := range alts {
@@ -175,8 +175,10 @@ func PrintSimulation(w io.Writer, rpsPerTask float64, cfg CapacityConfig) error 
 		}
 		names, results = append(names, alt.Name), append(results, r)
 	}
-	fmt.Fprintf(w, "\nthe stacks as they are (%s):\n%s", alts[0].Name, scalesim.Timeline(trim(results[0], ramp.Start-60), every, 40))
-	fmt.Fprintf(w, "%s\n", results[0].Summary)
+	for i, what := range []string{"the stacks before issue 19", "the stacks as configured (automatic policies: an unplanned surge)", "the stacks as configured, planned sale"} {
+		fmt.Fprintf(w, "\n%s (%s):\n%s", what, alts[i].Name, scalesim.Timeline(trim(results[i], ramp.Start-60), every, 40))
+		fmt.Fprintf(w, "%s\n", results[i].Summary)
+	}
 	fmt.Fprintf(w, "\nside by side (healthy tasks, and requests/s short at 100%% CPU):\n%s", scalesim.SideBySide(names, results, ramp.Start-60, every))
 	var sums []scalesim.Summary
 	for _, r := range results {

@@ -40,7 +40,7 @@ func TestPrintSimulation(t *testing.T) {
 	if err := PrintSimulation(&out, 1000, CapacityConfig{Baseline: 1000, TaskStart: 20}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"the stacks as they are", "side by side", "+ request count tracking", "+ step scaling", "+ scheduled minimum", "capacity at target meets demand", "task start 20 s"} {
+	for _, want := range []string{"the stacks before issue 19", "the stacks as configured (automatic", "planned sale", "side by side", "before: CPU tracking, max 10", "as configured, max 20", "+ planned sale minimum", "capacity at target meets demand", "task start 20 s"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

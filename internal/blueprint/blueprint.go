@@ -93,7 +93,7 @@ func ValidTaskSizes() []TaskSize {
 // Service scaling and deployment.
 const (
 	MinTasks               = 2
-	MaxTasks               = 10
+	MaxTasks               = 20 // a 10x sale over 2,000 req/s needs 9 tasks (docs/capacity.md); 20 leaves headroom
 	CPUTargetPercent       = 70
 	MemoryTargetPercent    = 75
 	ScaleOutCooldown       = 60  // seconds: react fast to a flash sale
@@ -102,6 +102,16 @@ const (
 	DeploymentMinHealthy   = 100 // percent
 	DeploymentMaxPercent   = 200 // percent
 )
+
+// RequestsPerTask is the requests per second one task (DefaultTaskSize, 1 vCPU) serves at
+// CPUTargetPercent: the capacity model's figure for the measured mix, 0.70 vCPU over 314 µs of
+// server CPU per request (docs/capacity.md, `go run ./cmd/bench -capacity`). Measure again
+// and change it when the service's cost per request changes.
+const RequestsPerTask = 2232
+
+// RequestCountTarget is the ALBRequestCountPerTarget target: the metric is requests per target
+// per minute, so a task at RequestCountTarget runs at about CPUTargetPercent.
+const RequestCountTarget = RequestsPerTask * 60
 
 // Target group health check, against HealthPath on AppPort.
 const (
@@ -314,11 +324,13 @@ type Environment struct {
 	CostCenter string
 }
 
-// Environments are the environments a stack may be deployed as, in a fixed order.
+// Environments are the environments a stack may be deployed as, in a fixed order. Prod's
+// MaxACU 64: a 10x sale over 2,000 req/s needs about 50 ACU of database CPU (docs/capacity.md);
+// Serverless v2 allows up to MaxACULimit, and the cluster pays only for what it uses.
 var Environments = []Environment{
 	{Name: "dev", MinACU: 0.5, MaxACU: 4, NATMode: NATPerAZ, CostCenter: "ecommerce-dev"},
 	{Name: "staging", MinACU: 0.5, MaxACU: 8, NATMode: NATPerAZ, CostCenter: "ecommerce-staging"},
-	{Name: "prod", MinACU: 1, MaxACU: 16, NATMode: NATPerAZ, CostCenter: "ecommerce"},
+	{Name: "prod", MinACU: 1, MaxACU: 64, NATMode: NATPerAZ, CostCenter: "ecommerce"},
 }
 
 // LookupEnvironment returns the named environment.

@@ -27,10 +27,11 @@ const (
 	WithWebACL             Option = "web-acl"             // a WAFv2 web ACL on the load balancer
 	WithAlertEmail         Option = "alert-email"         // an e-mail subscription to the alarm topic
 	WithImage              Option = "image"               // the ECS service runs (else: bootstrap)
+	WithSale               Option = "sale"                // a planned sale's window raises the minimum tasks
 )
 
 // Options lists every option, in a fixed order.
-var Options = []Option{WithNATPerAZ, WithInterfaceEndpoints, WithCertificate, WithWebACL, WithAlertEmail, WithImage}
+var Options = []Option{WithNATPerAZ, WithInterfaceEndpoints, WithCertificate, WithWebACL, WithAlertEmail, WithImage, WithSale}
 
 // Choices are the options one deployment takes.
 type Choices map[Option]bool

@@ -7,6 +7,7 @@ package blueprint_test
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -435,18 +436,98 @@ func TestPolicyScaling(t *testing.T) {
 	metrics := map[string]bool{}
 	for _, p := range sc.Policies {
 		metrics[p.Metric] = true
-		if p.TargetPercent < 10 || p.TargetPercent > 90 {
-			t.Errorf("policy %s targets %d%%", p.ID, p.TargetPercent)
+		if p.Metric != "ALBRequestCountPerTarget" && (p.Target < 10 || p.Target > 90) {
+			t.Errorf("policy %s targets %d%%", p.ID, p.Target)
+		}
+		if p.ResourceLabel != (p.Metric == "ALBRequestCountPerTarget") {
+			t.Errorf("policy %s on %s: resource label %t; only ALBRequestCountPerTarget takes one", p.ID, p.Metric, p.ResourceLabel)
 		}
 		if p.When != a.Service.Service.When {
 			t.Errorf("policy %s exists under %q, the service under %q", p.ID, p.When, a.Service.Service.When)
 		}
 	}
-	if !metrics["ECSServiceAverageCPUUtilization"] || !metrics["ECSServiceAverageMemoryUtilization"] {
-		t.Errorf("scaling tracks %v, want CPU and memory", metrics)
+	if !metrics["ECSServiceAverageCPUUtilization"] || !metrics["ECSServiceAverageMemoryUtilization"] || !metrics["ALBRequestCountPerTarget"] {
+		t.Errorf("scaling tracks %v, want CPU, memory and request count", metrics)
 	}
 	if sc.Target.When != a.Service.Service.When {
 		t.Errorf("the scalable target exists under %q, the service under %q", sc.Target.When, a.Service.Service.When)
+	}
+}
+
+// Flash sale (issue 19, docs/capacity.md): the scaling the simulation made necessary. A 10x
+// ramp over the baseline must fit under MaxTasks with headroom, request-count tracking must aim
+// at what a task serves at the CPU target (so both policies agree on a task's load), and prod's
+// database must be allowed the capacity units 10x needs.
+func TestPolicyFlashSale(t *testing.T) {
+	const baseline, factor = 2000.0, 10 // req/s, docs/capacity.md's stated baseline
+	a := blueprint.Model()
+	need := int(math.Ceil(baseline * factor / blueprint.RequestsPerTask))
+	if a.Scaling.Max < need+need/2 {
+		t.Errorf("max tasks %d: a 10x sale needs %d, want at least half as many again for headroom", a.Scaling.Max, need)
+	}
+	var req *blueprint.ScalingPolicy
+	for i, p := range a.Scaling.Policies {
+		if p.Metric == "ALBRequestCountPerTarget" {
+			req = &a.Scaling.Policies[i]
+		}
+	}
+	if req == nil {
+		t.Fatal("no ALBRequestCountPerTarget policy: CPU tracking alone leaves 430 s of the sale unserved")
+	}
+	// The target is per minute: a task at the target runs at the CPU target, not above it.
+	if req.Target != blueprint.RequestsPerTask*60 || !req.ResourceLabel {
+		t.Errorf("request-count target %d (label %t), want %d requests/minute/target with a resource label", req.Target, req.ResourceLabel, blueprint.RequestsPerTask*60)
+	}
+	// Step scaling: one one-minute datapoint, above the CPU target (or it would fight target
+	// tracking's scale-in) and below saturation (a saturated task reads 100%), steps from the
+	// threshold up, each adding at least half the capacity.
+	st := a.Scaling.Step
+	al := st.Alarm.Alarm
+	if al.Namespace != "AWS/ECS" || al.Metric != "CPUUtilization" || al.PeriodSeconds != 60 || al.EvaluationPeriods != 1 || al.DatapointsToAlarm != 1 ||
+		al.Comparison != "GreaterThanThreshold" || !(al.Threshold > blueprint.CPUTargetPercent && al.Threshold < 100) {
+		t.Errorf("step scaling alarm %+v: want service CPU above the target on one 60 s datapoint", al)
+	}
+	if len(st.Steps) == 0 || st.Steps[0].LowerBound != 0 {
+		t.Errorf("steps %v: the first must start at the threshold", st.Steps)
+	}
+	for i, x := range st.Steps {
+		if x.PercentChange < 50 || (i > 0 && (x.LowerBound <= st.Steps[i-1].LowerBound || x.PercentChange <= st.Steps[i-1].PercentChange)) {
+			t.Errorf("step %d %+v: steps ascend in bound and size, each at least +50%%", i, x)
+		}
+		if float64(x.LowerBound)+al.Threshold >= 100 {
+			t.Errorf("step %d starts at %v%% CPU, which a service never exceeds", i, float64(x.LowerBound)+al.Threshold)
+		}
+	}
+	if st.MinAdjustment < 1 || st.Cooldown != a.Scaling.ScaleOutCooldown {
+		t.Errorf("step scaling adds at least %d tasks, cooldown %d s; want >= 1 and the scale-out cooldown", st.MinAdjustment, st.Cooldown)
+	}
+	if svc := a.Service.Service.When; st.Policy.When != svc || st.Alarm.When != svc || !al.NeedsService {
+		t.Errorf("step policy under %q, its alarm under %q, the service under %q", st.Policy.When, st.Alarm.When, svc)
+	}
+	// A planned sale: one action raises the minimum at the window's start, one restores it at
+	// its end (a start alone would keep the sale's tasks for good); the default minimum covers
+	// the 10x peak and fits under MaxTasks.
+	var starts, ends int
+	for _, x := range a.Scaling.Sale {
+		if x.AtEnd {
+			ends++
+		} else {
+			starts++
+		}
+	}
+	if starts != 1 || ends != 1 {
+		t.Errorf("sale actions %+v: want one at the start and one at the end", a.Scaling.Sale)
+	}
+	if blueprint.SaleMinTasks < need || blueprint.SaleMinTasks > a.Scaling.Max {
+		t.Errorf("sale minimum %d: want the 10x need %d, at most MaxTasks %d", blueprint.SaleMinTasks, need, a.Scaling.Max)
+	}
+	prod, err := blueprint.LookupEnvironment("prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// About 50 ACU at 10x (docs/capacity.md); Serverless v2 stops at MaxACULimit.
+	if prod.MaxACU < 50 || prod.MaxACU > blueprint.MaxACULimit || !slices.Contains(blueprint.ACUChoices, prod.MaxACU) {
+		t.Errorf("prod max ACU %v: 10x needs about 50, within %v and one of the template's choices", prod.MaxACU, blueprint.MaxACULimit)
 	}
 }
 
@@ -733,14 +814,15 @@ func TestPolicyPlacement(t *testing.T) {
 // logs kept a week.
 func TestPolicySpecification(t *testing.T) {
 	a := blueprint.Model()
-	if a.Scaling.Min != 2 || a.Scaling.Max != 10 {
-		t.Errorf("scaling %d-%d, want 2-10", a.Scaling.Min, a.Scaling.Max)
+	if a.Scaling.Min != 2 || a.Scaling.Max != 20 {
+		t.Errorf("scaling %d-%d, want 2-20 (issue 19: 10x needs 9 tasks)", a.Scaling.Min, a.Scaling.Max)
 	}
 	targets := map[string]int{}
 	for _, p := range a.Scaling.Policies {
-		targets[p.Metric] = p.TargetPercent
+		targets[p.Metric] = p.Target
 	}
-	if want := map[string]int{"ECSServiceAverageCPUUtilization": 70, "ECSServiceAverageMemoryUtilization": blueprint.MemoryTargetPercent}; !maps.Equal(targets, want) {
+	if want := map[string]int{"ECSServiceAverageCPUUtilization": 70, "ECSServiceAverageMemoryUtilization": blueprint.MemoryTargetPercent,
+		"ALBRequestCountPerTarget": blueprint.RequestCountTarget}; !maps.Equal(targets, want) {
 		t.Errorf("target tracking %v, want %v", targets, want)
 	}
 	alarms := map[string]blueprint.Alarm{}

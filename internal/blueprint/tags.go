@@ -66,6 +66,8 @@ func (a Architecture) Tags() map[string]Tagging {
 	for _, p := range a.Scaling.Policies {
 		none("a scaling policy takes no tags", p.Resource)
 	}
+	none("a scaling policy takes no tags", a.Scaling.Step.Policy)
+	set(tagged, a.Scaling.Step.Alarm.Resource)
 	set(tagged, a.Database.Resources()...)
 	set(tagged, a.Config.Resources()...)
 	for _, r := range a.IAM.Roles() {

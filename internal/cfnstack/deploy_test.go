@@ -383,6 +383,8 @@ func failedRules(tb testing.TB, tp *cfn.Template, params map[string]string) []st
 				return fmt.Sprint(tp.Parameters[arg.(string)].Default)
 			case "Fn::Equals":
 				return eval(l[0]) == eval(l[1])
+			case "Fn::Not":
+				return eval(l[0]) != true
 			case "Fn::And":
 				for _, c := range l {
 					if eval(c) != true {
@@ -510,6 +512,27 @@ func TestDeployReplaceableWithoutFixedNames(t *testing.T) {
 			if !named {
 				t.Errorf("%s has no Name tag", id)
 			}
+		}
+	}
+}
+
+// TestDeploySaleWindowNeedsBothEnds: a sale's start without its end would raise the minimum for
+// good, an end alone schedules nothing useful; the template refuses both before any change.
+func TestDeploySaleWindowNeedsBothEnds(t *testing.T) {
+	tp := underTest(t)
+	for _, c := range []struct {
+		start, end string
+		refused    bool
+	}{{"", "", false}, {"2026-12-24T08:55:00", "2026-12-24T12:00:00", false}, {"2026-12-24T08:55:00", "", true}, {"", "2026-12-24T12:00:00", true}} {
+		failed := failedRules(t, tp, map[string]string{ParamSaleStart: c.start, ParamSaleEnd: c.end})
+		if got := slices.ContainsFunc(failed, func(f string) bool { return strings.Contains(f, "SaleStart and SaleEnd") }); got != c.refused {
+			t.Errorf("start %q end %q: refused %t, want %t (%v)", c.start, c.end, got, c.refused, failed)
+		}
+	}
+	re := regexp.MustCompile(SaleTimePattern)
+	for v, ok := range map[string]bool{"": true, "2026-12-24T08:55:00": true, "2026-12-24 08:55": false, "at(2026-12-24T08:55:00)": false, "2026-12-24T08:55:00Z": false} {
+		if re.MatchString(v) != ok || (tp.Parameters[ParamSaleStart].AllowedPattern != SaleTimePattern) {
+			t.Errorf("sale time %q: accepted %t, want %t", v, re.MatchString(v), ok)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package cfnstack
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -56,6 +57,9 @@ func parametersFor(c blueprint.Choices) map[string]string {
 	}
 	if c.Has(blueprint.WithImage) {
 		p[ParamImageTag] = "v1"
+	}
+	if c.Has(blueprint.WithSale) {
+		p[ParamSaleStart], p[ParamSaleEnd] = "2026-12-24T08:55:00", "2026-12-24T12:00:00"
 	}
 	return p
 }
@@ -290,6 +294,41 @@ func TestTemplatePlacesByTheModel(t *testing.T) {
 	for _, in := range a.Database.Instances {
 		if got, want := js(tp.props(t, in.ID)["AvailabilityZone"]), js(az(in.AZ)); got != want {
 			t.Errorf("%s in zone %s, want %s", in.ID, got, want)
+		}
+	}
+}
+
+// TestSaleActionsExactlyWithTheSale: in every deployment, the scalable target schedules the
+// model's sale actions exactly when it takes a sale window (issue 19): up to SaleMinTasks at the
+// start, back to the minimum at the end, the maximum unchanged.
+func TestSaleActionsExactlyWithTheSale(t *testing.T) {
+	tmpl := underTest(t)
+	sc := blueprint.Model().Scaling
+	for _, c := range blueprint.AllChoices() {
+		if !c.Has(sc.Target.When) {
+			continue
+		}
+		e, err := cfn.Evaluate(tmpl, parametersFor(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		props, err := e.Properties(tmpl.Resources[IDScalableTarget])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		actions, _ := props["ScheduledActions"].([]any)
+		for _, a := range actions {
+			act := a.(map[string]any)
+			ta := act["ScalableTargetAction"].(map[string]any)
+			got = append(got, fmt.Sprintf("%v %v-%v", act["Schedule"], ta["MinCapacity"], ta["MaxCapacity"]))
+		}
+		var want []string
+		if c.Has(blueprint.WithSale) {
+			want = []string{fmt.Sprintf("at(2026-12-24T08:55:00) %d-%d", blueprint.SaleMinTasks, sc.Max), fmt.Sprintf("at(2026-12-24T12:00:00) %d-%d", sc.Min, sc.Max)}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%v: scheduled actions %q, want %q", c, got, want)
 		}
 	}
 }

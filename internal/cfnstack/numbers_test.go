@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/acme/catalog/internal/blueprint"
+	"github.com/acme/catalog/internal/cfn"
 )
 
 // want compares one value of the template to the blueprint's, as text so JSON numbers and Go
@@ -40,12 +41,27 @@ func TestNumbersMatchTheBlueprint(t *testing.T) {
 	st := tp.props(t, IDScalableTarget)
 	want(t, "min tasks", st["MinCapacity"], blueprint.MinTasks)
 	want(t, "max tasks", st["MaxCapacity"], blueprint.MaxTasks)
-	for id, target := range map[string]int{IDCPUScalingPolicy: blueprint.CPUTargetPercent, IDMemoryScalingPolicy: blueprint.MemoryTargetPercent} {
+	for id, target := range map[string]int{IDCPUScalingPolicy: blueprint.CPUTargetPercent, IDMemoryScalingPolicy: blueprint.MemoryTargetPercent,
+		IDRequestScalingPolicy: blueprint.RequestCountTarget} {
 		c := tp.props(t, id)["TargetTrackingScalingPolicyConfiguration"].(map[string]any)
 		want(t, id+" target", c["TargetValue"], target)
 		want(t, id+" scale-out cooldown", c["ScaleOutCooldown"], blueprint.ScaleOutCooldown)
 		want(t, id+" scale-in cooldown", c["ScaleInCooldown"], blueprint.ScaleInCooldown)
 	}
+
+	// ALBRequestCountPerTarget names its target group as app/<lb>/<id>/targetgroup/<tg>/<id>.
+	rc := tp.props(t, IDRequestScalingPolicy)["TargetTrackingScalingPolicyConfiguration"].(map[string]any)["PredefinedMetricSpecification"].(map[string]any)
+	want(t, "request-count resource label", rc["ResourceLabel"], cfn.Join("/", cfn.GetAtt(IDLoadBalancer, "LoadBalancerFullName"), cfn.GetAtt(IDTargetGroup, "TargetGroupFullName")))
+
+	// Step scaling: percent steps relative to the alarm's threshold, each bounded by the next.
+	ssc := tp.props(t, IDStepScalingPolicy)["StepScalingPolicyConfiguration"].(map[string]any)
+	step := blueprint.Model().Scaling.Step
+	want(t, "step adjustment type", ssc["AdjustmentType"], "PercentChangeInCapacity")
+	want(t, "step min adjustment", ssc["MinAdjustmentMagnitude"], step.MinAdjustment)
+	want(t, "step cooldown", ssc["Cooldown"], step.Cooldown)
+	want(t, "step adjustments", ssc["StepAdjustments"], []map[string]any{
+		{"MetricIntervalLowerBound": step.Steps[0].LowerBound, "MetricIntervalUpperBound": step.Steps[1].LowerBound, "ScalingAdjustment": step.Steps[0].PercentChange},
+		{"MetricIntervalLowerBound": step.Steps[1].LowerBound, "ScalingAdjustment": step.Steps[1].PercentChange}})
 
 	svc := tp.props(t, IDService)
 	if _, ok := svc["DesiredCount"]; ok {
@@ -172,10 +188,24 @@ func TestNumbersMatchTheBlueprint(t *testing.T) {
 
 func TestAlarmsMatchTheBlueprint(t *testing.T) {
 	tp := decoded(t)
-	if got := len(tp.ofType("AWS::CloudWatch::Alarm")); got != len(blueprint.Alarms) {
-		t.Errorf("%d alarms, want %d", got, len(blueprint.Alarms))
+	// The model's alarms notify the topic on alarm and recovery; step scaling's alarm acts on
+	// its policy only.
+	topic := []any{refTo(IDAlarmTopic)}
+	type expect struct {
+		a        blueprint.Alarm
+		actions  []any
+		recovery any
 	}
+	var all []expect
 	for _, a := range blueprint.Alarms {
+		all = append(all, expect{a, topic, topic})
+	}
+	all = append(all, expect{blueprint.Model().Scaling.Step.Alarm.Alarm, []any{refTo(IDStepScalingPolicy)}, nil})
+	if got := len(tp.ofType("AWS::CloudWatch::Alarm")); got != len(all) {
+		t.Errorf("%d alarms, want %d", got, len(all))
+	}
+	for _, x := range all {
+		a := x.a
 		p := tp.props(t, AlarmID(a.Purpose))
 		want(t, a.Purpose+" metric", p["Namespace"].(string)+"/"+p["MetricName"].(string), a.Namespace+"/"+a.Metric)
 		want(t, a.Purpose+" threshold", p["Threshold"], a.Threshold)
@@ -194,9 +224,8 @@ func TestAlarmsMatchTheBlueprint(t *testing.T) {
 			dims = append(dims, d.(map[string]any)["Name"].(string))
 		}
 		want(t, a.Purpose+" dimensions", dims, a.Dimensions)
-		topic := []any{refTo(IDAlarmTopic)}
-		if !reflect.DeepEqual(p["AlarmActions"], topic) || !reflect.DeepEqual(p["OKActions"], topic) {
-			t.Errorf("%s does not notify the alarm topic", a.Purpose)
+		if !reflect.DeepEqual(p["AlarmActions"], x.actions) || !reflect.DeepEqual(p["OKActions"], x.recovery) {
+			t.Errorf("%s actions %v / OK %v, want %v / %v", a.Purpose, p["AlarmActions"], p["OKActions"], x.actions, x.recovery)
 		}
 	}
 	if n := len(tp.ofType("AWS::CloudWatch::Dashboard")); n != 1 {

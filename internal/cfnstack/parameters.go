@@ -27,6 +27,9 @@ const (
 	ParamDBBackupRetentionDays    = "DBBackupRetentionDays"
 	ParamDBEngineVersion          = "DBEngineVersion"
 	ParamAvailabilityZones        = "AvailabilityZones"
+	ParamSaleStart                = "SaleStart"
+	ParamSaleEnd                  = "SaleEnd"
+	ParamSaleMinTasks             = "SaleMinTasks"
 )
 
 // Condition names.
@@ -43,7 +46,12 @@ const (
 	CondDefaultAZs             = "UseDefaultAvailabilityZones"
 	CondEnvironmentMinCapacity = "UseEnvironmentDBMinCapacity"
 	CondEnvironmentMaxCapacity = "UseEnvironmentDBMaxCapacity"
+	CondHasSale                = "HasSale"
 )
+
+// SaleTimePattern is what a sale's start and end must match: Application Auto Scaling's at()
+// schedule takes yyyy-mm-ddThh:mm:ss, in UTC when no time zone is given.
+const SaleTimePattern = `^$|^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$`
 
 // MapEnvironment is the mapping of per-environment defaults, keyed by the Environment
 // parameter.
@@ -135,6 +143,22 @@ func (b *builder) parameters(opts Options) error {
 		MaxLength:             cfn.Int(254),
 		ConstraintDescription: "Empty, or an e-mail address.",
 	}
+	for param, which := range map[string]string{ParamSaleStart: "start", ParamSaleEnd: "end"} {
+		p[param] = &cfn.Parameter{
+			Type:                  "String",
+			Description:           "Planned sale's " + which + " (UTC, yyyy-mm-ddThh:mm:ss; at least 5 minutes before the traffic for the start): the service's minimum is SaleMinTasks in between. Empty for no sale; set both or neither.",
+			Default:               "",
+			AllowedPattern:        SaleTimePattern,
+			ConstraintDescription: "Empty, or a UTC time as yyyy-mm-ddThh:mm:ss.",
+		}
+	}
+	p[ParamSaleMinTasks] = &cfn.Parameter{
+		Type:        "Number",
+		Description: "Minimum tasks during the planned sale (the capacity model's tasks for the expected peak, docs/capacity.md).",
+		Default:     strconv.Itoa(blueprint.SaleMinTasks),
+		MinValue:    cfn.Float(blueprint.MinTasks),
+		MaxValue:    cfn.Float(blueprint.MaxTasks),
+	}
 	p[ParamLogRetentionDays] = &cfn.Parameter{
 		Type:          "Number",
 		Description:   "Retention in days of the application and database log groups.",
@@ -145,10 +169,15 @@ func (b *builder) parameters(opts Options) error {
 	for _, v := range blueprint.ACUChoices {
 		acuValues = append(acuValues, acuString(v))
 	}
+	// The defaults named from the model, so the description cannot fall behind a change to them.
+	var envDefaults []string
+	for _, e := range blueprint.Environments {
+		envDefaults = append(envDefaults, e.Name+" "+acuString(e.MinACU)+"-"+acuString(e.MaxACU))
+	}
 	acu := func(which string) *cfn.Parameter {
 		return &cfn.Parameter{
 			Type:          "String",
-			Description:   "Aurora Serverless v2 " + which + " capacity in ACUs; 0 uses the environment's default (dev 0.5-4, staging 0.5-8, prod 1-16). The minimum must not exceed the maximum.",
+			Description:   "Aurora Serverless v2 " + which + " capacity in ACUs; 0 uses the environment's default (" + strings.Join(envDefaults, ", ") + "). The minimum must not exceed the maximum.",
 			Default:       "0",
 			AllowedValues: acuValues,
 		}
@@ -201,6 +230,16 @@ func (b *builder) parameters(opts Options) error {
 	c[CondDefaultAZs] = cfn.Equals(cfn.Ref(ParamAvailabilityZones), "")
 	c[CondEnvironmentMinCapacity] = cfn.Equals(cfn.Ref(ParamDBMinCapacity), "0")
 	c[CondEnvironmentMaxCapacity] = cfn.Equals(cfn.Ref(ParamDBMaxCapacity), "0")
+	c[CondHasSale] = notEmpty(ParamSaleStart)
+	// A window needs both ends: a start alone would raise the minimum for good.
+	for id, pair := range map[string][2]string{"SaleStartNeedsEnd": {ParamSaleStart, ParamSaleEnd}, "SaleEndNeedsStart": {ParamSaleEnd, ParamSaleStart}} {
+		if err := b.t.AddRule(id, &cfn.Rule{RuleCondition: notEmpty(pair[0]), Assertions: []cfn.Assertion{{
+			Assert:            notEmpty(pair[1]),
+			AssertDescription: "SaleStart and SaleEnd must both be set, or both be empty",
+		}}}); err != nil {
+			return err
+		}
+	}
 
 	b.capacityRules()
 
@@ -208,6 +247,7 @@ func (b *builder) parameters(opts Options) error {
 		"ParameterGroups": []any{
 			group("Environment", ParamEnvironmentSuffix, ParamEnvironment),
 			group("Service", ParamImageTag, ParamContainerImage, ParamTaskSize),
+			group("Planned sale", ParamSaleStart, ParamSaleEnd, ParamSaleMinTasks),
 			group("Network and edge", ParamAvailabilityZones, ParamNATGatewayMode, ParamEnableInterfaceEndpoints, ParamCertificateARN, ParamWebACLARN),
 			group("Database", ParamDBEngineVersion, ParamDBMinCapacity, ParamDBMaxCapacity, ParamDBBackupRetentionDays),
 			group("Observability", ParamAlertEmail, ParamLogRetentionDays),

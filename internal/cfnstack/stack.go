@@ -124,6 +124,7 @@ var optionConditions = map[blueprint.Option]string{
 	blueprint.WithWebACL:             CondHasWebACL,
 	blueprint.WithAlertEmail:         CondHasAlertEmail,
 	blueprint.WithImage:              CondHasImage,
+	blueprint.WithSale:               CondHasSale,
 }
 
 // when makes a resource exist under a model option (always, for blueprint.Always).

@@ -2,6 +2,7 @@ package scalesim
 
 import (
 	"fmt"
+	"github.com/acme/catalog/internal/blueprint"
 	"math"
 	"strings"
 )
@@ -60,30 +61,17 @@ type Alternative struct {
 	Settings Settings
 }
 
-// Alternatives returns the stacks as they are and the changes issue 19 lists, each built from
-// base (normally Current): scaling on ALB request count per target at the requests per minute a
-// task serves at the CPU target, step scaling on a one-datapoint CPU alarm, a scheduled minimum
-// that covers the sale's peak from saleStart-leadSeconds, and the combination of request count
-// tracking with the scheduled minimum. peak is the sale's peak origin demand in requests/s.
-func Alternatives(base Settings, peak float64, saleStart, leadSeconds int) []Alternative {
-	with := func(name string, f func(*Settings)) Alternative {
-		s := base
-		s.Policies = append([]Policy(nil), base.Policies...)
-		s.Scheduled = append([]Scheduled(nil), base.Scheduled...)
-		f(&s)
-		return Alternative{Name: name, Settings: s}
-	}
-	reqPolicy := Policy{Kind: RequestTracking, Target: base.RPSPerTask * 60}
-	step := Policy{Kind: StepCPU, Threshold: base.Stack.CPUTargetPercent + 10, Datapoints: 1,
-		Steps: []Step{{LowerBound: 0, PercentChange: 100}, {LowerBound: 20, PercentChange: 200}}}
-	need := clamp(ceil(peak/base.RPSPerTask), base.Stack.MinTasks, base.Stack.MaxTasks)
-	sched := Scheduled{At: max(0, saleStart-leadSeconds), MinTasks: need}
+// Alternatives returns, from base (normally Current): the stacks before issue 19 (Before: CPU
+// target tracking alone, at most 10 tasks), the stacks as configured (base: CPU and request-count
+// tracking and step scaling, as internal/blueprint declares them), and as configured with a
+// planned sale (PlannedSale: the model's sale minimum from saleStart-leadSeconds).
+func Alternatives(base Settings, saleStart, leadSeconds int) []Alternative {
+	planned := base
+	planned.Scheduled = append(append([]Scheduled(nil), base.Scheduled...), PlannedSale(saleStart-leadSeconds)...)
 	return []Alternative{
-		with("as is: CPU target tracking", func(*Settings) {}),
-		with("+ request count tracking", func(s *Settings) { s.Policies = append(s.Policies, reqPolicy) }),
-		with("+ step scaling (1 datapoint)", func(s *Settings) { s.Policies = append(s.Policies, step) }),
-		with(fmt.Sprintf("+ scheduled minimum %d", need), func(s *Settings) { s.Scheduled = append(s.Scheduled, sched) }),
-		with("+ request count + step", func(s *Settings) { s.Policies = append(s.Policies, reqPolicy, step) }),
+		{fmt.Sprintf("before: CPU tracking, max %d", Before(base).Stack.MaxTasks), Before(base)},
+		{fmt.Sprintf("as configured, max %d", base.Stack.MaxTasks), base},
+		{fmt.Sprintf("+ planned sale minimum %d", blueprint.SaleMinTasks), planned},
 	}
 }
 

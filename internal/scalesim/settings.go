@@ -48,6 +48,8 @@ type Policy struct {
 	Threshold  float64
 	Datapoints int
 	Steps      []Step
+	// MinAdjustment is the fewest tasks a step adds (MinAdjustmentMagnitude; 0 counts as 1).
+	MinAdjustment int
 }
 
 // Scheduled is a scheduled action raising (or lowering) the service's minimum task count at a
@@ -151,12 +153,51 @@ func FromBlueprint() Stack {
 }
 
 // Current returns the settings of the stacks as they are: the blueprint's numbers, the default
-// assumptions, and the one policy both stacks create (CPU target tracking at the blueprint's
-// target).
+// assumptions, and the policies both stacks create (Policies).
 func Current(rpsPerTask float64) Settings {
-	st := FromBlueprint()
-	return Settings{Stack: st, Assumptions: DefaultAssumptions(), RPSPerTask: rpsPerTask,
-		Policies: []Policy{{Kind: CPUTracking, Target: st.CPUTargetPercent}}}
+	return Settings{Stack: FromBlueprint(), Assumptions: DefaultAssumptions(), RPSPerTask: rpsPerTask, Policies: Policies()}
+}
+
+// Policies returns the scaling policies internal/blueprint declares, as the simulation models
+// them: target tracking on CPU and on ALB request count at the model's targets, and the step
+// policy on its alarm. Memory tracking is left out: the simulated demand moves CPU, and the
+// service's memory stays flat under load, so its alarm never fires first.
+func Policies() []Policy {
+	sc := blueprint.Model().Scaling
+	var out []Policy
+	for _, p := range sc.Policies {
+		switch p.Metric {
+		case "ECSServiceAverageCPUUtilization":
+			out = append(out, Policy{Kind: CPUTracking, Target: float64(p.Target)})
+		case "ALBRequestCountPerTarget":
+			out = append(out, Policy{Kind: RequestTracking, Target: float64(p.Target)})
+		}
+	}
+	if st := sc.Step; len(st.Steps) > 0 {
+		step := Policy{Kind: StepCPU, Threshold: st.Alarm.Alarm.Threshold, Datapoints: st.Alarm.Alarm.DatapointsToAlarm, MinAdjustment: st.MinAdjustment}
+		for _, x := range st.Steps {
+			step.Steps = append(step.Steps, Step{LowerBound: float64(x.LowerBound), PercentChange: x.PercentChange})
+		}
+		out = append(out, step)
+	}
+	return out
+}
+
+// PlannedSale returns the scheduled action both stacks create for a planned sale whose window
+// opens at second at (blueprint.Scaling.Sale): the minimum rises to blueprint.SaleMinTasks. The
+// window's end is past any simulated run.
+func PlannedSale(at int) []Scheduled {
+	return []Scheduled{{At: max(0, at), MinTasks: blueprint.SaleMinTasks}}
+}
+
+// Before returns base as the stacks were before issue 19's changes: CPU target tracking alone,
+// at most 10 tasks. The bench prints it beside the stacks as they are.
+func Before(base Settings) Settings {
+	s := base
+	s.Stack.MaxTasks = min(base.Stack.MaxTasks, 10)
+	s.Policies = []Policy{{Kind: CPUTracking, Target: base.Stack.CPUTargetPercent}}
+	s.Scheduled = nil
+	return s
 }
 
 // Validate reports the first setting the simulation cannot run with, naming it.

@@ -243,7 +243,7 @@ func (m *sim) evaluate() {
 						pct = st.PercentChange
 					}
 				}
-				n := base + max(1, ceil(float64(base)*float64(pct)/100))
+				n := base + max(1, p.MinAdjustment, ceil(float64(base)*float64(pct)/100))
 				if n > out {
 					out, outSource = n, string(p.Kind)
 					outWhy = fmt.Sprintf("%d datapoint(s) above %g, latest %.1f: +%d%% of %d", p.Datapoints, p.Threshold, dp.CPU, pct, base)

@@ -290,8 +290,56 @@ func TestFromBlueprintReadsTheStacksNumbers(t *testing.T) {
 	if diff := diff(want, FromBlueprint()); diff != "" {
 		t.Errorf("FromBlueprint (-want +got):\n%s", diff)
 	}
-	if c := Current(100); c.Stack != FromBlueprint() || !reflect.DeepEqual(c.Policies, []Policy{{Kind: CPUTracking, Target: blueprint.CPUTargetPercent}}) {
-		t.Errorf("Current = %+v, want the blueprint's stack with one CPU policy at its target", c)
+	step := blueprint.Model().Scaling.Step
+	wantPolicies := []Policy{
+		{Kind: CPUTracking, Target: blueprint.CPUTargetPercent},
+		{Kind: RequestTracking, Target: blueprint.RequestCountTarget},
+		{Kind: StepCPU, Threshold: blueprint.StepCPUThreshold, Datapoints: 1, MinAdjustment: blueprint.StepMinAdjustment,
+			Steps: []Step{{float64(step.Steps[0].LowerBound), step.Steps[0].PercentChange}, {float64(step.Steps[1].LowerBound), step.Steps[1].PercentChange}}},
+	}
+	if c := Current(100); c.Stack != FromBlueprint() || !reflect.DeepEqual(c.Policies, wantPolicies) {
+		t.Errorf("Current policies = %+v, want %+v", c.Policies, wantPolicies)
+	}
+}
+
+// TestStacksAsConfiguredAbsorbTheSale is issue 19's proof on the stacks as configured, with the
+// capacity model's figures (2232 req/s per task, 2,000 req/s baseline): the automatic policies
+// leave less unserved than CPU tracking alone did, and a planned sale's scheduled minimum (the
+// model's SaleMinTasks, raised 5 minutes ahead) leaves nothing unserved.
+func TestStacksAsConfiguredAbsorbTheSale(t *testing.T) {
+	ramp := FlashSale(2000)
+	run := func(s Settings) Summary {
+		t.Helper()
+		r, err := Run(s, ramp, 1200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Summary
+	}
+	cur := Current(blueprint.RequestsPerTask)
+	before, now := run(Before(cur)), run(cur)
+	if !(now.TotalUnserved < before.TotalUnserved/2) || now.FullAfter >= before.FullAfter {
+		t.Errorf("automatic policies: %.0f requests unserved until %d s; before: %.0f until %d s; want under half, sooner",
+			now.TotalUnserved, now.FullAfter, before.TotalUnserved, before.FullAfter)
+	}
+	planned := cur
+	planned.Scheduled = PlannedSale(ramp.Start - 300)
+	if p := run(planned); p.TotalUnserved != 0 || p.PeakDesired > cur.Stack.MaxTasks {
+		t.Errorf("planned sale: %.0f requests unserved, peak %d tasks; want none within MaxTasks %d", p.TotalUnserved, p.PeakDesired, cur.Stack.MaxTasks)
+	}
+}
+
+// TestStepMinAdjustment: a step adds at least MinAdjustment tasks, even when its percentage of
+// a small count rounds to fewer.
+func TestStepMinAdjustment(t *testing.T) {
+	s := plain()
+	s.Policies = []Policy{{Kind: StepCPU, Threshold: 80, Datapoints: 1, Steps: []Step{{0, 10}}, MinAdjustment: 3}}
+	r, err := Run(s, FlashSale(140), 900)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Events) == 0 || r.Events[0].To-r.Events[0].From != 3 {
+		t.Fatalf("first scale-out %+v, want +3 tasks (10%% of 2 rounds to 1)", r.Events)
 	}
 }
 
@@ -374,7 +422,7 @@ func TestInvariantsUnderRandomSettings(t *testing.T) {
 		for range 1 + rng.IntN(3) {
 			k := kinds[rng.IntN(len(kinds))]
 			s.Policies = append(s.Policies, Policy{Kind: k, Target: 1 + rng.Float64()*5000, Threshold: 10 + rng.Float64()*80,
-				Datapoints: 1 + rng.IntN(3), Steps: []Step{{0, rng.IntN(300)}}})
+				Datapoints: 1 + rng.IntN(3), Steps: []Step{{0, rng.IntN(300)}}, MinAdjustment: rng.IntN(5)})
 		}
 		if rng.IntN(2) == 0 {
 			s.Scheduled = []Scheduled{{At: rng.IntN(900), MinTasks: 1 + rng.IntN(s.Stack.MaxTasks)}}

@@ -31,6 +31,17 @@ func (t template) of(typ string) []map[string]any {
 	return out
 }
 
+// ofIDs is of, keyed by logical ID.
+func (t template) ofIDs(typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for _, id := range t.ids {
+		if t.types[id] == typ {
+			out[id] = t.props[id]
+		}
+	}
+	return out
+}
+
 func (t template) first(typ string) map[string]any {
 	if l := t.of(typ); len(l) > 0 {
 		return l[0]
@@ -189,12 +200,30 @@ func cfnService(t template) Service {
 func cfnScaling(t template) Scaling {
 	st := t.first("AWS::ApplicationAutoScaling::ScalableTarget")
 	var policies []string
-	for _, p := range t.of("AWS::ApplicationAutoScaling::ScalingPolicy") {
+	var steps []string
+	for id, p := range t.ofIDs("AWS::ApplicationAutoScaling::ScalingPolicy") {
+		if str(p, "PolicyType") == "StepScaling" {
+			var alarms []string
+			for _, a := range t.of("AWS::CloudWatch::Alarm") {
+				if acts := asList(a["AlarmActions"]); len(acts) == 1 && refID(acts[0]) == id {
+					alarms = append(alarms, alarm(str(a, "Namespace"), str(a, "MetricName"), str(a, "ComparisonOperator"), str(a, "Threshold"),
+						str(a, "Period"), str(a, "EvaluationPeriods"), str(a, "DatapointsToAlarm"), str(a, "Statistic")+str(a, "ExtendedStatistic"), str(a, "TreatMissingData")))
+				}
+			}
+			c := asMap(p["StepScalingPolicyConfiguration"])
+			steps = append(steps, stepPolicy(str(c, "AdjustmentType"), str(c, "Cooldown"), str(c, "MetricAggregationType"), str(c, "MinAdjustmentMagnitude"),
+				asList(c["StepAdjustments"]), "MetricIntervalLowerBound", "MetricIntervalUpperBound", "ScalingAdjustment", alarms))
+			continue
+		}
 		c := asMap(p["TargetTrackingScalingPolicyConfiguration"])
-		policies = append(policies, scalingPolicy(str(p, "PolicyType"), str(c, "PredefinedMetricSpecification.PredefinedMetricType"),
+		policies = append(policies, scalingPolicy(str(p, "PolicyType"), str(c, "PredefinedMetricSpecification.PredefinedMetricType"), get(c, "PredefinedMetricSpecification.ResourceLabel") != nil,
 			str(c, "TargetValue"), str(c, "ScaleOutCooldown"), str(c, "ScaleInCooldown")))
 	}
-	return Scaling{str(st, "MinCapacity") + "-" + str(st, "MaxCapacity"), sorted(policies)}
+	var scheduled []string
+	for _, a := range asList(st["ScheduledActions"]) {
+		scheduled = append(scheduled, scheduledAction(str(a, "Schedule"), str(a, "ScalableTargetAction.MinCapacity"), str(a, "ScalableTargetAction.MaxCapacity")))
+	}
+	return Scaling{str(st, "MinCapacity") + "-" + str(st, "MaxCapacity"), sorted(policies), sorted(steps), sorted(scheduled)}
 }
 
 func cfnIAM(t template) IAM {

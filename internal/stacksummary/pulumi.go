@@ -172,12 +172,31 @@ func pulumiService(p program) (Service, error) {
 func pulumiScaling(p program) Scaling {
 	st := p.first("aws:appautoscaling/target:Target")
 	var policies []string
+	var steps []string
 	for _, x := range p.of("aws:appautoscaling/policy:Policy") {
+		if str(x, "policyType") == "StepScaling" {
+			// The mocks give ARNs as arn:aws:appautoscaling:...:Policy/<name>.
+			var alarms []string
+			for _, a := range p.of("aws:cloudwatch/metricAlarm:MetricAlarm") {
+				if acts := asList(a["alarmActions"]); len(acts) == 1 && strings.HasSuffix(cfn.Scalar(acts[0]), ":Policy/"+str(x, "name")) {
+					alarms = append(alarms, alarm(str(a, "namespace"), str(a, "metricName"), str(a, "comparisonOperator"), str(a, "threshold"),
+						str(a, "period"), str(a, "evaluationPeriods"), str(a, "datapointsToAlarm"), str(a, "statistic")+str(a, "extendedStatistic"), str(a, "treatMissingData")))
+				}
+			}
+			c := asMap(x["stepScalingPolicyConfiguration"])
+			steps = append(steps, stepPolicy(str(c, "adjustmentType"), str(c, "cooldown"), str(c, "metricAggregationType"), str(c, "minAdjustmentMagnitude"),
+				asList(c["stepAdjustments"]), "metricIntervalLowerBound", "metricIntervalUpperBound", "scalingAdjustment", alarms))
+			continue
+		}
 		c := asMap(x["targetTrackingScalingPolicyConfiguration"])
-		policies = append(policies, scalingPolicy(str(x, "policyType"), str(c, "predefinedMetricSpecification.predefinedMetricType"),
+		policies = append(policies, scalingPolicy(str(x, "policyType"), str(c, "predefinedMetricSpecification.predefinedMetricType"), get(c, "predefinedMetricSpecification.resourceLabel") != nil,
 			str(c, "targetValue"), str(c, "scaleOutCooldown"), str(c, "scaleInCooldown")))
 	}
-	return Scaling{str(st, "minCapacity") + "-" + str(st, "maxCapacity"), sorted(policies)}
+	var scheduled []string
+	for _, a := range p.of("aws:appautoscaling/scheduledAction:ScheduledAction") {
+		scheduled = append(scheduled, scheduledAction(str(a, "schedule"), str(a, "scalableTargetAction.minCapacity"), str(a, "scalableTargetAction.maxCapacity")))
+	}
+	return Scaling{str(st, "minCapacity") + "-" + str(st, "maxCapacity"), sorted(policies), sorted(steps), sorted(scheduled)}
 }
 
 func pulumiIAM(p program) (IAM, error) {

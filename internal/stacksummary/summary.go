@@ -60,10 +60,14 @@ type Service struct {
 	ClusterSettings                         []string
 }
 
-// Scaling: bounds and target-tracking policies.
+// Scaling: bounds, target-tracking policies, step scaling with the alarm that drives it, and
+// scheduled actions.
 type Scaling struct {
 	Bounds   string
 	Policies []string
+	Step     []string
+	// Scheduled are the scheduled actions (a planned sale's): schedule and capacity bounds.
+	Scheduled []string
 }
 
 // IAM: who may assume the roles.

@@ -42,7 +42,7 @@ func templateSummary(t *testing.T, params map[string]string) stacksummary.Summar
 var allOptions = map[string]string{
 	"EnvironmentSuffix": "x", "ImageTag": "v1", "NatGatewayMode": blueprint.NATPerAZ, "EnableInterfaceEndpoints": "true",
 	"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x", "WebAclArn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/x/y",
-	"AlertEmail": "ops@example.com",
+	"AlertEmail": "ops@example.com", "SaleStart": "2026-12-24T08:55:00", "SaleEnd": "2026-12-24T12:00:00",
 }
 
 // Every fact of the template's summary with every option on says something: an extractor that
@@ -82,8 +82,16 @@ func TestTemplateSummaryReadsTheModel(t *testing.T) {
 	if want := fmt.Sprintf("%d-%d", blueprint.MinTasks, blueprint.MaxTasks); s.Scaling.Bounds != want {
 		t.Errorf("Scaling.Bounds = %q, want %q", s.Scaling.Bounds, want)
 	}
-	if want := fmt.Sprintf("%d of %d", len(blueprint.Alarms), len(blueprint.Alarms)); s.Observability.AlarmsNotifying != want {
+	// Every model alarm notifies the topic; step scaling's alarm acts on its policy instead.
+	if want := fmt.Sprintf("%d of %d", len(blueprint.Alarms), len(blueprint.Alarms)+1); s.Observability.AlarmsNotifying != want {
 		t.Errorf("AlarmsNotifying = %q, want %q", s.Observability.AlarmsNotifying, want)
+	}
+	if want := []string{"at(2026-12-24T08:55:00) min 10 max 20", "at(2026-12-24T12:00:00) min 2 max 20"}; !slices.Equal(s.Scaling.Scheduled, want) {
+		t.Errorf("Scaling.Scheduled = %q, want %q", s.Scaling.Scheduled, want)
+	}
+	if len(s.Scaling.Step) != 1 || !strings.Contains(s.Scaling.Step[0], "steps [0..15:+100 15..:+200]") ||
+		!strings.Contains(s.Scaling.Step[0], "AWS/ECS/CPUUtilization GreaterThanThreshold 80 period 60 x1 (1 to alarm)") {
+		t.Errorf("Scaling.Step = %q, want the step policy with its one-datapoint CPU alarm", s.Scaling.Step)
 	}
 	if !slices.Contains(s.Network.Ingress, fmt.Sprintf("db tcp %d tasks", blueprint.DBPort)) {
 		t.Errorf("ingress %q lacks the database's rule", s.Network.Ingress)

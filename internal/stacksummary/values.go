@@ -131,8 +131,24 @@ func containerHealth(command, interval, timeout, retries, start string) string {
 	return fmt.Sprintf("%s interval %s timeout %s retries %s start %s", command, interval, timeout, retries, start)
 }
 
-func scalingPolicy(typ, metric, target, out, in string) string {
-	return fmt.Sprintf("%s %s target %s out %s in %s", typ, metric, target, out, in)
+// scalingPolicy: labelled says the metric names a load balancer and target group (the label's
+// value is an intrinsic in one stack and an output in the other).
+func scalingPolicy(typ, metric string, labelled bool, target, out, in string) string {
+	return fmt.Sprintf("%s %s labelled=%t target %s out %s in %s", typ, metric, labelled, target, out, in)
+}
+
+// stepPolicy summarises a step scaling policy: its settings, its steps (lower..upper:+adjustment)
+// and the alarms that trigger it.
+func stepPolicy(adjust, cooldown, aggregation, minAdjust string, steps []any, lower, upper, adjustment string, alarms []string) string {
+	var st []string
+	for _, x := range steps {
+		st = append(st, str(x, lower)+".."+str(x, upper)+":+"+str(x, adjustment))
+	}
+	return fmt.Sprintf("%s cooldown %s %s min %s steps %v alarms %v", adjust, cooldown, aggregation, minAdjust, st, sorted(alarms))
+}
+
+func scheduledAction(schedule, min, max string) string {
+	return fmt.Sprintf("%s min %s max %s", schedule, min, max)
 }
 
 func alarm(namespace, metric, cmp, threshold, period, evals, datapoints, stat, treat string) string {

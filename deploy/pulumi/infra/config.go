@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/acme/catalog/internal/blueprint"
 )
@@ -44,11 +45,16 @@ const (
 	KeyImageTag              = "imageTag"
 	KeyAPIKeys               = "apiKeys"
 	KeyDBEngineVersion       = "dbEngineVersion"
-	minAPIKeyLength          = 16
-	maxBackupRetentionDays   = 35
-	minTargetPercent         = 10
-	maxTargetPercent         = 95
-	maxTasksLimit            = 100
+	KeySaleStart             = "saleStart"
+	KeySaleEnd               = "saleEnd"
+	KeySaleMinTasks          = "saleMinTasks"
+	// SaleTimeLayout is Application Auto Scaling's at() schedule time, UTC without a zone.
+	SaleTimeLayout         = "2006-01-02T15:04:05"
+	minAPIKeyLength        = 16
+	maxBackupRetentionDays = 35
+	minTargetPercent       = 10
+	maxTargetPercent       = 95
+	maxTasksLimit          = 100
 )
 
 // Config is the program's validated configuration. LoadConfig fills every field; tests may
@@ -62,6 +68,11 @@ type Config struct {
 	MinTasks, MaxTasks int
 	CPUTarget          int
 	MemoryTarget       int
+
+	// SaleStart and SaleEnd (SaleTimeLayout, UTC), when set, are a planned sale's window: the
+	// minimum is SaleMinTasks in between (blueprint.Scaling.Sale).
+	SaleStart, SaleEnd string
+	SaleMinTasks       int
 
 	NATMode            string
 	InterfaceEndpoints bool
@@ -119,6 +130,7 @@ func (c Config) Choices() blueprint.Choices {
 		blueprint.WithWebACL:             c.WebACLARN != "",
 		blueprint.WithAlertEmail:         c.AlertEmail != "",
 		blueprint.WithImage:              c.HasImage(),
+		blueprint.WithSale:               c.SaleStart != "",
 	}
 }
 
@@ -140,6 +152,7 @@ func DefaultConfig(suffix string, env blueprint.Environment, apiKeys string) Con
 		MaxTasks:              blueprint.MaxTasks,
 		CPUTarget:             blueprint.CPUTargetPercent,
 		MemoryTarget:          blueprint.MemoryTargetPercent,
+		SaleMinTasks:          blueprint.SaleMinTasks,
 		NATMode:               env.NATMode,
 		LogRetentionDays:      blueprint.LogRetentionDays,
 		DBMinACU:              env.MinACU,
@@ -231,6 +244,9 @@ func LoadConfig(get func(key string) (string, bool), stack string) (Config, erro
 	c.MaxTasks = integer(KeyMaxTasks, blueprint.MaxTasks)
 	c.CPUTarget = integer(KeyCPUTarget, blueprint.CPUTargetPercent)
 	c.MemoryTarget = integer(KeyMemoryTarget, blueprint.MemoryTargetPercent)
+	c.SaleStart = str(KeySaleStart, "")
+	c.SaleEnd = str(KeySaleEnd, "")
+	c.SaleMinTasks = integer(KeySaleMinTasks, blueprint.SaleMinTasks)
 	c.NATMode = str(KeyNATMode, env.NATMode)
 	c.InterfaceEndpoints = boolean(KeyInterfaceEndpoints, false)
 	c.CertificateARN = str(KeyCertificateARN, "")
@@ -269,6 +285,36 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// saleProblems checks the planned sale: both ends or neither, each a UTC time in
+// SaleTimeLayout, the end after the start, and the sale's minimum within the bounds.
+func (c Config) saleProblems() []string {
+	var out []string
+	bad := func(key, format string, args ...any) {
+		out = append(out, ConfigNamespace+":"+key+" "+fmt.Sprintf(format, args...))
+	}
+	if (c.SaleStart == "") != (c.SaleEnd == "") {
+		bad(KeySaleStart, "and %s:%s must both be set, or neither", ConfigNamespace, KeySaleEnd)
+		return out
+	}
+	if c.SaleStart != "" {
+		start, err1 := time.Parse(SaleTimeLayout, c.SaleStart)
+		if err1 != nil {
+			bad(KeySaleStart, "(%q) must be a UTC time as yyyy-mm-ddThh:mm:ss", c.SaleStart)
+		}
+		end, err2 := time.Parse(SaleTimeLayout, c.SaleEnd)
+		if err2 != nil {
+			bad(KeySaleEnd, "(%q) must be a UTC time as yyyy-mm-ddThh:mm:ss", c.SaleEnd)
+		}
+		if err1 == nil && err2 == nil && !end.After(start) {
+			bad(KeySaleEnd, "(%s) must be after %s:%s (%s)", c.SaleEnd, ConfigNamespace, KeySaleStart, c.SaleStart)
+		}
+	}
+	if c.SaleMinTasks < c.MinTasks || c.SaleMinTasks > c.MaxTasks {
+		bad(KeySaleMinTasks, "(%d) must be from %s:%s (%d) to %s:%s (%d)", c.SaleMinTasks, ConfigNamespace, KeyMinTasks, c.MinTasks, ConfigNamespace, KeyMaxTasks, c.MaxTasks)
+	}
+	return out
+}
+
 // problems checks everything but the suffix and environment, which LoadConfig checks while
 // reading (their defaults depend on them).
 func (c Config) problems() []string {
@@ -291,6 +337,7 @@ func (c Config) problems() []string {
 	if c.MinTasks > c.MaxTasks {
 		bad(KeyMinTasks, "(%d) must not exceed %s:%s (%d)", c.MinTasks, ConfigNamespace, KeyMaxTasks, c.MaxTasks)
 	}
+	out = append(out, c.saleProblems()...)
 	for _, t := range []struct {
 		key string
 		v   int

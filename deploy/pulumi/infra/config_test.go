@@ -25,7 +25,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if cfg != want {
 		t.Errorf("LoadConfig(defaults) =\n %+v\nwant\n %+v", cfg, want)
 	}
-	if cfg.TaskSize != blueprint.DefaultTaskSize || cfg.MinTasks != 2 || cfg.MaxTasks != 10 || cfg.CPUTarget != 70 ||
+	if cfg.TaskSize != blueprint.DefaultTaskSize || cfg.MinTasks != 2 || cfg.MaxTasks != 20 || cfg.CPUTarget != 70 ||
 		cfg.LogRetentionDays != 7 || cfg.NATMode != blueprint.NATPerAZ {
 		t.Errorf("defaults differ from the blueprint: %+v", cfg)
 	}
@@ -42,6 +42,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		infra.KeyAlertEmail:         "ops@example.com", infra.KeyLogRetentionDays: "30",
 		infra.KeyDBMinACU: "1", infra.KeyDBMaxACU: "8.5", infra.KeyDBBackupRetentionDays: "14",
 		infra.KeyImageTag: "v1.2.3", infra.KeyAPIKeys: goodKeys, infra.KeyDBEngineVersion: "16.11",
+		infra.KeySaleStart: "2026-12-24T08:55:00", infra.KeySaleEnd: "2026-12-24T12:00:00", infra.KeySaleMinTasks: "9",
 	}), "ignored")
 	if err != nil {
 		t.Fatalf("LoadConfig = %v", err)
@@ -55,6 +56,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		WebACLARN:      "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/catalog/abc-123",
 		AlertEmail:     "ops@example.com", LogRetentionDays: 30, DBMinACU: 1, DBMaxACU: 8.5, DBBackupRetentionDays: 14,
 		ImageTag: "v1.2.3", APIKeys: goodKeys, DBEngineVersion: "16.11",
+		SaleStart: "2026-12-24T08:55:00", SaleEnd: "2026-12-24T12:00:00", SaleMinTasks: 9,
 	}
 	if cfg != want {
 		t.Errorf("LoadConfig =\n %+v\nwant\n %+v", cfg, want)
@@ -100,6 +102,12 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"engine version", map[string]string{infra.KeyDBEngineVersion: "15.4"}, `catalog:dbEngineVersion is invalid: database engine version "15.4"`},
 		{"acu order names values", map[string]string{infra.KeyDBMinACU: "2.5", infra.KeyDBMaxACU: "2"}, "(2.5-2)"},
 		{"short api key", map[string]string{infra.KeyAPIKeys: goodKeys + ",short"}, "catalog:apiKeys key 3 must be at least 16"},
+		{"sale start alone", map[string]string{infra.KeySaleStart: "2026-12-24T08:55:00"}, "catalog:saleStart and catalog:saleEnd must both be set, or neither"},
+		{"sale end alone", map[string]string{infra.KeySaleEnd: "2026-12-24T08:55:00"}, "catalog:saleStart and catalog:saleEnd must both be set, or neither"},
+		{"sale time format", map[string]string{infra.KeySaleStart: "2026-12-24 08:55", infra.KeySaleEnd: "2026-12-24T12:00:00"}, `catalog:saleStart ("2026-12-24 08:55") must be a UTC time`},
+		{"sale time zone", map[string]string{infra.KeySaleStart: "2026-12-24T08:55:00", infra.KeySaleEnd: "2026-12-24T12:00:00Z"}, `catalog:saleEnd ("2026-12-24T12:00:00Z") must be a UTC time`},
+		{"sale backwards", map[string]string{infra.KeySaleStart: "2026-12-24T12:00:00", infra.KeySaleEnd: "2026-12-24T08:55:00"}, "catalog:saleEnd (2026-12-24T08:55:00) must be after catalog:saleStart"},
+		{"sale tasks above max", map[string]string{infra.KeySaleMinTasks: "21"}, "catalog:saleMinTasks (21) must be from catalog:minTasks (2) to catalog:maxTasks (20)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			set := map[string]string{infra.KeyAPIKeys: goodKeys, infra.KeyImageTag: "1.0.0"}
@@ -151,7 +159,7 @@ func TestLoadConfigReportsEveryProblem(t *testing.T) {
 func TestInvalidConfigRegistersNothing(t *testing.T) {
 	for _, set := range []map[string]string{
 		{infra.KeySuffix: "Bad_Suffix", infra.KeyAPIKeys: goodKeys},
-		{infra.KeyMinTasks: "11", infra.KeyAPIKeys: goodKeys},
+		{infra.KeyMinTasks: "21", infra.KeyAPIKeys: goodKeys},
 		{infra.KeyEnvironment: "qa", infra.KeyAPIKeys: goodKeys},
 		{infra.KeyTaskCPU: "512", infra.KeyTaskMemory: "512", infra.KeyAPIKeys: goodKeys},
 		{},

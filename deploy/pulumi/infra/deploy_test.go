@@ -44,6 +44,9 @@ var namedInputs = map[string]map[string]awsnames.Kind{
 	tAlarm:      {"name": awsnames.AlarmName},
 	tDashboard:  {"dashboardName": awsnames.DashboardName},
 	tPolicy:     {"name": awsnames.ScalingPolicyName},
+	// PutScheduledAction's ScheduledActionName has PutScalingPolicy's PolicyName rules (1-256, no
+	// ':', '/', '|', control characters or edge spaces).
+	tScheduled: {"name": awsnames.ScalingPolicyName},
 }
 
 var nameLikeInputs = []string{"name", "namePrefix", "identifier", "family", "dashboardName", "clusterIdentifier"}

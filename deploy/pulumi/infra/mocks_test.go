@@ -293,6 +293,7 @@ func fullConfig() infra.Config {
 	c.CertificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
 	c.WebACLARN = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/catalog/11111111-2222-3333-4444-555555555555"
 	c.AlertEmail = "oncall@example.com"
+	c.SaleStart, c.SaleEnd = "2026-12-24T08:55:00", "2026-12-24T12:00:00"
 	return c
 }
 

@@ -18,6 +18,8 @@ import (
 var pulumiOnly = map[string]bool{
 	"aws:ec2/routeTableAssociation:RouteTableAssociation": true,
 	"aws:ecr/lifecyclePolicy:LifecyclePolicy":             true,
+	// The template's scalable target holds a planned sale's actions as ScheduledActions.
+	"aws:appautoscaling/scheduledAction:ScheduledAction": true,
 }
 
 // configFor returns a configuration that takes a model deployment's options.
@@ -38,6 +40,11 @@ func configFor(c blueprint.Choices) infra.Config {
 	}
 	if !c.Has(blueprint.WithImage) {
 		cfg.ImageTag = ""
+	}
+	if c.Has(blueprint.WithSale) {
+		cfg.SaleStart, cfg.SaleEnd = "2026-12-24T08:55:00", "2026-12-24T12:00:00"
+	} else {
+		cfg.SaleStart, cfg.SaleEnd = "", ""
 	}
 	return cfg
 }

@@ -52,6 +52,9 @@ var scenarios = []struct {
 			"CertificateArn":           c.CertificateARN,
 			"WebAclArn":                c.WebACLARN,
 			"AlertEmail":               c.AlertEmail,
+			"SaleStart":                c.SaleStart,
+			"SaleEnd":                  c.SaleEnd,
+			"SaleMinTasks":             fmt.Sprint(c.SaleMinTasks),
 		}
 	}},
 }
@@ -183,6 +186,13 @@ func TestParityDetectsDifferences(t *testing.T) {
 				}
 			}
 		}},
+		{"step scaling's alarm drops its policy", "Scaling.Step", func(t *cfn.Template) {
+			for _, r := range t.Resources {
+				if r.Type == "AWS::CloudWatch::Alarm" && r.Properties["EvaluationPeriods"] == 1.0 {
+					r.Properties["AlarmActions"] = []any{}
+				}
+			}
+		}},
 		{"an alarm dropped", "Observability.Alarms", func(t *cfn.Template) {
 			for id, r := range t.Resources {
 				if r.Type == "AWS::CloudWatch::Alarm" {
@@ -224,6 +234,7 @@ func templateParams(c configT) map[string]string {
 		"EnvironmentSuffix": c.Suffix, "ImageTag": c.ImageTag, "NatGatewayMode": c.NATMode,
 		"EnableInterfaceEndpoints": fmt.Sprint(c.InterfaceEndpoints), "CertificateArn": c.CertificateARN,
 		"WebAclArn": c.WebACLARN, "AlertEmail": c.AlertEmail,
+		"SaleStart": c.SaleStart, "SaleEnd": c.SaleEnd, "SaleMinTasks": fmt.Sprint(c.SaleMinTasks),
 	}
 	return p
 }

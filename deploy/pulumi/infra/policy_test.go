@@ -54,6 +54,7 @@ const (
 	tRolePolicy  = "aws:iam/rolePolicy:RolePolicy"
 	tTarget      = "aws:appautoscaling/target:Target"
 	tPolicy      = "aws:appautoscaling/policy:Policy"
+	tScheduled   = "aws:appautoscaling/scheduledAction:ScheduledAction"
 	tDBCluster   = "aws:rds/cluster:Cluster"
 	tDBInstance  = "aws:rds/clusterInstance:ClusterInstance"
 	tDBSubnets   = "aws:rds/subnetGroup:SubnetGroup"
@@ -81,7 +82,7 @@ var argsTypes = map[string]any{
 	tWAF: wafv2.WebAclAssociationArgs{}, tCluster: ecs.ClusterArgs{}, tTaskDef: ecs.TaskDefinitionArgs{},
 	tService: ecs.ServiceArgs{}, tRepo: ecr.RepositoryArgs{}, tLifecycle: ecr.LifecyclePolicyArgs{},
 	tRole: iam.RoleArgs{}, tRolePolicy: iam.RolePolicyArgs{}, tTarget: appautoscaling.TargetArgs{},
-	tPolicy: appautoscaling.PolicyArgs{}, tDBCluster: rds.ClusterArgs{}, tDBInstance: rds.ClusterInstanceArgs{},
+	tPolicy: appautoscaling.PolicyArgs{}, tScheduled: appautoscaling.ScheduledActionArgs{}, tDBCluster: rds.ClusterArgs{}, tDBInstance: rds.ClusterInstanceArgs{},
 	tDBSubnets: rds.SubnetGroupArgs{}, tDBParams: rds.ClusterParameterGroupArgs{},
 	tLogGroup: cloudwatch.LogGroupArgs{}, tAlarm: cloudwatch.MetricAlarmArgs{},
 	tDashboard: cloudwatch.DashboardArgs{}, tTopic: sns.TopicArgs{}, tSubscribe: sns.TopicSubscriptionArgs{},
@@ -222,10 +223,22 @@ func TestPolicyAlarmsNotifyTheTopic(t *testing.T) {
 			t.Errorf("the key policy does not let CloudWatch publish to the topic")
 		}
 		topicARN := r.outputs["alarmTopicArn"]
+		stepAlarms := 0
 		for _, a := range r.of(tAlarm) {
-			for _, key := range []string{"alarmActions", "okActions"} {
-				if got := a.get(key); !reflect.DeepEqual(got, []any{topicARN}) {
-					t.Errorf("alarm %s %s = %v, want [%v]", a.Name, key, got, topicARN)
+			if a.str("metricName") == "CPUUtilization" && a.get("evaluationPeriods") == 1.0 {
+				stepAlarms++
+				// Step scaling's alarm: its one action is this stack's step policy, no recovery.
+				acts, _ := a.get("alarmActions").([]any)
+				if len(acts) != 1 || a.get("okActions") != nil {
+					t.Errorf("alarm %s actions %v / OK %v, want the step policy only", a.Name, acts, a.get("okActions"))
+				} else if p, ok := r.byARN(fmt.Sprint(acts[0])); !ok || p.Type != tPolicy || p.str("policyType") != "StepScaling" {
+					t.Errorf("alarm %s acts on %v, not this stack's step scaling policy", a.Name, acts[0])
+				}
+			} else {
+				for _, key := range []string{"alarmActions", "okActions"} {
+					if got := a.get(key); !reflect.DeepEqual(got, []any{topicARN}) {
+						t.Errorf("alarm %s %s = %v, want [%v]", a.Name, key, got, topicARN)
+					}
 				}
 			}
 			dims, _ := a.get("dimensions").(map[string]any)
@@ -237,6 +250,9 @@ func TestPolicyAlarmsNotifyTheTopic(t *testing.T) {
 					t.Errorf("alarm %s dimension %s is empty", a.Name, k)
 				}
 			}
+		}
+		if want := len(r.of(tTarget)); stepAlarms != want {
+			t.Errorf("%d step scaling alarms, want %d (one with the service)", stepAlarms, want)
 		}
 	})
 }
@@ -548,5 +564,58 @@ func TestOutputs(t *testing.T) {
 	}
 	if got := runStack(t, fullConfig()).outputs["albUrl"]; !strings.HasPrefix(fmt.Sprint(got), "https://") {
 		t.Errorf("albUrl with a certificate = %v, want https", got)
+	}
+}
+
+// TestPolicyRequestCountNamesTheStacksTargetGroup: the rendered reference (the policy, its
+// metric and target are blueprint's TestPolicyFlashSale and parity): ALBRequestCountPerTarget's
+// resource label is this stack's load balancer and target group, as
+// app/<lb>/<id>/targetgroup/<tg>/<id> (the mocks' ARN suffixes).
+func TestPolicyRequestCountNamesTheStacksTargetGroup(t *testing.T) {
+	forEachConfig(t, func(t *testing.T, r *run) {
+		if len(r.of(tTarget)) == 0 {
+			return // bootstrap: no service, no scaling
+		}
+		want := "app/" + r.of(tALB)[0].Name + "/0123456789abcdef/targetgroup/" + r.of(tTG)[0].Name + "/0123456789abcdef"
+		n := 0
+		for _, p := range r.of(tPolicy) {
+			spec := p.get("targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification")
+			m, _ := spec.(map[string]any)
+			if m["predefinedMetricType"] != "ALBRequestCountPerTarget" {
+				continue
+			}
+			n++
+			if m["resourceLabel"] != want {
+				t.Errorf("policy %s resource label %v, want %s", p.Name, m["resourceLabel"], want)
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d request-count policies, want 1", n)
+		}
+	})
+}
+
+// TestPolicySaleActionsExactlyWithTheSale: in every deployment the program schedules the model's
+// sale actions exactly when it has the service and a sale window: up to saleMinTasks at the
+// start, back to minTasks at the end, the maximum unchanged, on this stack's scalable target.
+func TestPolicySaleActionsExactlyWithTheSale(t *testing.T) {
+	for _, c := range blueprint.AllChoices() {
+		cfg := configFor(c)
+		r := runStack(t, cfg)
+		var got []string
+		for _, a := range r.of(tScheduled) {
+			if a.get("resourceId") != r.of(tTarget)[0].get("resourceId") {
+				t.Errorf("%v: %s acts on %v, not the service's scalable target", c, a.Name, a.get("resourceId"))
+			}
+			got = append(got, fmt.Sprintf("%v %v-%v", a.get("schedule"), a.get("scalableTargetAction.minCapacity"), a.get("scalableTargetAction.maxCapacity")))
+		}
+		var want []string
+		if c.Has(blueprint.WithSale) && c.Has(blueprint.WithImage) {
+			want = []string{fmt.Sprintf("at(%s) %d-%d", cfg.SaleStart, cfg.SaleMinTasks, cfg.MaxTasks), fmt.Sprintf("at(%s) %d-%d", cfg.SaleEnd, cfg.MinTasks, cfg.MaxTasks)}
+		}
+		slices.Sort(got) // the mocks record registrations in no fixed order
+		if !slices.Equal(got, want) {
+			t.Errorf("%v: scheduled actions %q, want %q", c, got, want)
+		}
 	}
 }

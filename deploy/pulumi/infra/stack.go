@@ -50,7 +50,7 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	if cfg.HasImage() {
-		if st.Scaling, err = NewScaling(ctx, cfg, st.Service); err != nil {
+		if st.Scaling, err = NewScaling(ctx, cfg, st.Service, st.LoadBalancer); err != nil {
 			return nil, err
 		}
 	}
