@@ -48,7 +48,21 @@ if [ -d internal/fuzz ] || grep -rlq '^func Fuzz' --include='*_test.go' internal
   # shellcheck disable=SC2013 # Go identifiers: no spaces to split on
   for target in $(grep -rho '^func Fuzz[A-Za-z0-9_]*' --include='*_test.go' internal | sed 's/^func //' | sort -u); do
     pkg=$(dirname "$(grep -rl "^func ${target}(" --include='*_test.go' internal | head -1)")
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "./$pkg"
+    log=$(mktemp)
+    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "./$pkg" 2>&1 | tee "$log"; then
+      # Go 1.26's fuzz coordinator can report a bare "context deadline exceeded" when -fuzztime
+      # ends while a worker is mid-call (go.dev/issue/75804, fixed in Go 1.27): no input is
+      # written and nothing reproduces. Only that case is forgiven, and only after the target's
+      # whole corpus, seeds included, passes as an ordinary test.
+      if grep -q 'context deadline exceeded' "$log" && ! grep -q 'Failing input written to' "$log" &&
+        go test -count=1 -run "^${target}\$" "./$pkg"; then
+        echo "note: ${target}: the fuzz coordinator's deadline race (go.dev/issue/75804); its corpus passes"
+      else
+        rm -f "$log"
+        exit 1
+      fi
+    fi
+    rm -f "$log"
   done
 fi
 
