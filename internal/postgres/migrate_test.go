@@ -18,28 +18,8 @@ import (
 func TestAuditMigrationKeepsData(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	url := pgtest.URL(t)
-	ms, err := postgres.Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	url, conn := migratedTo(ctx, t, 3)
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, `CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
-		checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:3] {
-		if _, err := conn.Exec(ctx, m.SQL); err != nil {
-			t.Fatalf("migration %d: %v", m.Version, err)
-		}
-		if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`, m.Version, m.Name, m.Checksum); err != nil {
-			t.Fatal(err)
-		}
-	}
 	const id = "0193a0a0-0000-7000-8000-000000000001"
 	if _, err := conn.Exec(ctx, `
 		INSERT INTO categories (slug, name, created_at, updated_at) VALUES ('old', 'Old', now(), now());
@@ -93,28 +73,8 @@ func TestAuditMigrationKeepsData(t *testing.T) {
 func TestSearchMigrationIndexesOldRows(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	url := pgtest.URL(t)
-	ms, err := postgres.Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	url, conn := migratedTo(ctx, t, 4)
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, `CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
-		checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:4] {
-		if _, err := conn.Exec(ctx, m.SQL); err != nil {
-			t.Fatalf("migration %d: %v", m.Version, err)
-		}
-		if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`, m.Version, m.Name, m.Checksum); err != nil {
-			t.Fatal(err)
-		}
-	}
 	const id = "0193a0a0-0000-7000-8000-000000000001"
 	if _, err := conn.Exec(ctx, `
 		INSERT INTO categories (slug, name, created_at, updated_at) VALUES ('old', 'Old', now(), now());
@@ -137,4 +97,32 @@ func TestSearchMigrationIndexesOldRows(t *testing.T) {
 			t.Errorf("q=%q after migration 0005: %d products, want the old one", q, len(page.Items))
 		}
 	}
+}
+
+// migratedTo returns a new database with the first n migrations applied and recorded, as a
+// database last migrated by an older binary would be, and a connection to it.
+func migratedTo(ctx context.Context, t *testing.T, n int) (string, *pgx.Conn) {
+	t.Helper()
+	url := pgtest.URL(t)
+	ms, err := postgres.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
+		checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:n] {
+		if _, err := conn.Exec(ctx, m.SQL); err != nil {
+			t.Fatalf("migration %d: %v", m.Version, err)
+		}
+		if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`, m.Version, m.Name, m.Checksum); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return url, conn
 }

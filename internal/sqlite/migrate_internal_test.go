@@ -16,27 +16,8 @@ import (
 // and afterwards deleting a product keeps its movements and price history.
 func TestAuditMigrationKeepsData(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), FileName)
-	ms, err := migrate.Load(sub(migrationFiles, "migrations"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, db := migratedTo(t, 2)
 	defer db.Close()
-	if _, err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:2] {
-		if _, err := db.Exec(m.SQL); err != nil {
-			t.Fatalf("migration %d: %v", m.Version, err)
-		}
-		if _, err := db.Exec(`INSERT INTO schema_migrations VALUES (?, ?, ?, ?)`, m.Version, m.Name, m.Checksum, time.Now().UnixMicro()); err != nil {
-			t.Fatal(err)
-		}
-	}
 	const id = "0193a0a0-0000-7000-8000-000000000001"
 	for _, q := range []string{
 		`INSERT INTO categories (slug, name, created_at, updated_at) VALUES ('old', 'Old', 1, 1)`,
@@ -102,27 +83,8 @@ func TestAuditMigrationKeepsData(t *testing.T) {
 // its SKU and its name, and later edits keep the index right.
 func TestSearchMigrationIndexesOldRows(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), FileName)
-	ms, err := migrate.Load(sub(migrationFiles, "migrations"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, db := migratedTo(t, 3)
 	defer db.Close()
-	if _, err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:3] {
-		if _, err := db.Exec(m.SQL); err != nil {
-			t.Fatalf("migration %d: %v", m.Version, err)
-		}
-		if _, err := db.Exec(`INSERT INTO schema_migrations VALUES (?, ?, ?, ?)`, m.Version, m.Name, m.Checksum, time.Now().UnixMicro()); err != nil {
-			t.Fatal(err)
-		}
-	}
 	const id = "0193a0a0-0000-7000-8000-000000000001"
 	for _, q := range []string{
 		`INSERT INTO categories (slug, name, created_at, updated_at) VALUES ('old', 'Old', 1, 1)`,
@@ -158,4 +120,31 @@ func TestSearchMigrationIndexesOldRows(t *testing.T) {
 	if find("oldsku") != 0 || find("newsku 1") != 1 || find("vintage") != 0 || find("copper") != 1 {
 		t.Fatal("after an edit the index still holds the old SKU or name, or misses the new ones")
 	}
+}
+
+// migratedTo returns the path of a new database file with the first n migrations applied and
+// recorded, as a database last migrated by an older binary would be, and a handle on it.
+func migratedTo(t *testing.T, n int) (string, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), FileName)
+	ms, err := migrate.Load(sub(migrationFiles, "migrations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:n] {
+		if _, err := db.Exec(m.SQL); err != nil {
+			t.Fatalf("migration %d: %v", m.Version, err)
+		}
+		if _, err := db.Exec(`INSERT INTO schema_migrations VALUES (?, ?, ?, ?)`, m.Version, m.Name, m.Checksum, time.Now().UnixMicro()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path, db
 }
