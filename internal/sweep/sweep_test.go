@@ -21,18 +21,7 @@ import (
 func TestRunReleasesExpiredReservations(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	clock := storetest.NewFakeClock()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "c.db"), sqlite.Options{Clock: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.CreateCategory(ctx, catalog.CategoryInput{Slug: "x", Name: "X"})
-	in := catalog.ProductInput{SKU: "SW-1", Name: "Sweep", Category: "x", Status: catalog.StatusActive, Price: catalog.Money{Currency: "USD", Amount: 1}}
-	in.Normalize()
-	if err := s.Import(ctx, []catalog.NewProduct{{ProductInput: in, OnHand: 2000}}); err != nil {
-		t.Fatal(err)
-	}
+	clock, s := storeWith(ctx, t, "SW-1", 2000)
 	const n = sweep.Batch + 100
 	for i := range n {
 		if _, err := s.Reserve(ctx, catalog.ReservationInput{Lines: []catalog.ReservationLine{{SKU: "SW-1", Quantity: 1}}, TTLSeconds: 60}, fmt.Sprint(i), nil); err != nil {
@@ -103,18 +92,7 @@ func (h *records) find(msg string) []map[string]any {
 // with its IDs and counts, and the purges log their counts, through the logger it is given.
 func TestOnceLogsWhatItDoes(t *testing.T) {
 	ctx := context.Background()
-	clock := storetest.NewFakeClock()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "c.db"), sqlite.Options{Clock: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.CreateCategory(ctx, catalog.CategoryInput{Slug: "x", Name: "X"})
-	in := catalog.ProductInput{SKU: "LOG-1", Name: "Log", Category: "x", Status: catalog.StatusActive, Price: catalog.Money{Currency: "USD", Amount: 1}}
-	in.Normalize()
-	if err := s.Import(ctx, []catalog.NewProduct{{ProductInput: in, OnHand: 10}}); err != nil {
-		t.Fatal(err)
-	}
+	clock, s := storeWith(ctx, t, "LOG-1", 10)
 	p, err := s.ProductBySKU(ctx, "LOG-1")
 	if err != nil {
 		t.Fatal(err)
@@ -153,4 +131,25 @@ func TestOnceLogsWhatItDoes(t *testing.T) {
 	if _, err := s.Reservation(ctx, r.ID); catalog.ErrorCode(err) != catalog.CodeNotFound {
 		t.Fatalf("Reservation(%s) after the purge: %v, want not_found", r.ID, err)
 	}
+}
+
+// storeWith opens an embedded store on a fake clock holding one active product, sku, with
+// onHand units, closed when the test ends.
+func storeWith(ctx context.Context, t *testing.T, sku string, onHand int64) (*storetest.FakeClock, *sqlite.Store) {
+	t.Helper()
+	clock := storetest.NewFakeClock()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "c.db"), sqlite.Options{Clock: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.CreateCategory(ctx, catalog.CategoryInput{Slug: "x", Name: "X"}); err != nil {
+		t.Fatal(err)
+	}
+	in := catalog.ProductInput{SKU: sku, Name: "Sweep", Category: "x", Status: catalog.StatusActive, Price: catalog.Money{Currency: "USD", Amount: 1}}
+	in.Normalize()
+	if err := s.Import(ctx, []catalog.NewProduct{{ProductInput: in, OnHand: onHand}}); err != nil {
+		t.Fatal(err)
+	}
+	return clock, s
 }
