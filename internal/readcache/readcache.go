@@ -276,14 +276,25 @@ func (c *Store) invalidateLines(r catalog.Reservation) {
 	c.Invalidate(ids...)
 }
 
-// ExpireReservations and ApplyDuePrices change products this instance cannot name cheaply;
-// they clear the cache when they changed anything.
+// ExpireReservations and ApplyDuePrices invalidate exactly the products they changed: the
+// sweeper runs every second on every instance, so clearing the whole cache on each expiry would
+// empty it continuously during a flash sale, when hot reads need it most.
 func (c *Store) ExpireReservations(ctx context.Context, limit int) ([]catalog.Reservation, error) {
 	rs, err := c.inner.ExpireReservations(ctx, limit)
-	if len(rs) > 0 {
-		c.Clear()
+	for _, r := range rs {
+		for _, l := range r.Lines {
+			c.Invalidate(l.ProductID)
+		}
 	}
 	return rs, err
+}
+
+func (c *Store) ApplyDuePrices(ctx context.Context, limit int) ([]catalog.AppliedPrice, error) {
+	ps, err := c.inner.ApplyDuePrices(ctx, limit)
+	for _, p := range ps {
+		c.Invalidate(p.ProductID)
+	}
+	return ps, err
 }
 
 // PurgeIdempotencyKeys and PurgeReservations remove only finished records: no product a read
@@ -294,12 +305,4 @@ func (c *Store) PurgeIdempotencyKeys(ctx context.Context, limit int) (int, error
 
 func (c *Store) PurgeReservations(ctx context.Context, retention time.Duration, limit int) (int, error) {
 	return c.inner.PurgeReservations(ctx, retention, limit)
-}
-
-func (c *Store) ApplyDuePrices(ctx context.Context, limit int) ([]catalog.AppliedPrice, error) {
-	ps, err := c.inner.ApplyDuePrices(ctx, limit)
-	if len(ps) > 0 {
-		c.Clear()
-	}
-	return ps, err
 }
