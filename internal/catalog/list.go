@@ -20,7 +20,7 @@ const (
 	SortOldest    Sort = "oldest" // created_at ascending
 	SortName      Sort = "name"   // name ascending, case-insensitive
 	SortNameDesc  Sort = "-name"
-	SortPrice     Sort = "price" // price amount ascending
+	SortPrice     Sort = "price" // lowest variant price in Filter.Currency ascending
 	SortPriceDesc Sort = "-price"
 )
 
@@ -55,10 +55,15 @@ type ProductFilter struct {
 	// Statuses selects any of the listed statuses; empty selects every status.
 	Statuses []Status
 	Brand    string
-	// Currency selects prices in one currency; MinPrice and MaxPrice require it.
+	// Currency selects prices in one currency: MinPrice, MaxPrice and the price sorts require
+	// it, and then only products with a price in it are listed. A product's price is its
+	// lowest variant price in that currency ("from $12").
 	Currency string
 	MinPrice *int64
 	MaxPrice *int64
+	// Attributes select by filterable attributes (attr.<key>=...); a product matches a filter
+	// when it, or any of its variants, has a matching value. All filters must match.
+	Attributes []AttributeFilter
 	// InStock selects products with available stock (true) or without (false).
 	InStock *bool
 	// Query is a full-text search over name, brand and description: every word must match.
@@ -86,6 +91,9 @@ func (f ProductFilter) Validate() error {
 		if _, ok := MinorUnits(f.Currency); !ok {
 			p.Add("currency", "%q is not an ISO 4217 currency code", f.Currency)
 		}
+	}
+	if len(f.Attributes) > MaxAttributeFilters {
+		p.Add("attr", "at most %d attribute filters", MaxAttributeFilters)
 	}
 	if (f.MinPrice != nil || f.MaxPrice != nil) && f.Currency == "" {
 		p.Add("currency", "is required with min_price and max_price: amounts in different currencies do not compare")
@@ -119,6 +127,9 @@ func (f ProductFilter) fingerprint(s Sort) string {
 		fmt.Fprint(h, *f.InStock)
 	}
 	fmt.Fprintf(h, "|%s", f.Query)
+	for _, a := range f.Attributes {
+		fmt.Fprintf(h, "|%s", a.fingerprint())
+	}
 	return strconv.FormatUint(h.Sum64(), 36)
 }
 
@@ -140,6 +151,9 @@ func (q ListQuery) Validate() error {
 	}
 	if !q.Sort.Valid() {
 		return InvalidField("sort", "must be one of newest, oldest, name, -name, price, -price")
+	}
+	if (q.Sort == SortPrice || q.Sort == SortPriceDesc) && q.Filter.Currency == "" {
+		return InvalidField("currency", "is required with sort=%s: prices in different currencies do not compare", q.Sort)
 	}
 	if q.Limit < 1 || q.Limit > MaxLimit {
 		return InvalidField("limit", "must be between 1 and %d", MaxLimit)
@@ -184,10 +198,17 @@ type Cursor struct {
 	fingerprint string
 }
 
-// NextCursor returns the cursor that continues q after product p.
+// NextCursor returns the cursor that continues q after product p (whose PriceRanges must hold
+// the filter's currency when the list is sorted by price).
 func (q ListQuery) NextCursor(p Product) *Cursor {
+	var price int64
+	for _, r := range p.PriceRanges {
+		if r.Currency == q.Filter.Currency {
+			price = r.Min
+		}
+	}
 	return &Cursor{
-		Sort: q.Sort, NameKey: SortKey(p.Name), Price: p.Price.Amount, Created: p.CreatedAt, ID: p.ID,
+		Sort: q.Sort, NameKey: SortKey(p.Name), Price: price, Created: p.CreatedAt, ID: p.ID,
 		fingerprint: q.Filter.fingerprint(q.Sort),
 	}
 }
