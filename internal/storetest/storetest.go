@@ -92,7 +92,7 @@ func category(t *testing.T, s catalog.Store, slug, parent string) {
 func input(sku, name, cat string, amount int64) catalog.ProductInput {
 	in := catalog.ProductInput{
 		Name: name, Category: cat, Brand: "Acme", Status: catalog.StatusActive, Description: "A " + name,
-		Media: []catalog.Media{{URL: "https://cdn.example.com/" + sku + ".jpg", Alt: name}},
+		Media:    []catalog.Media{{URL: "https://cdn.example.com/" + sku + ".jpg", Alt: name}},
 		Variants: []catalog.VariantInput{{SKU: sku, Prices: []catalog.PriceInput{{Currency: "USD", Amount: amount}}}},
 	}
 	in.Normalize()
@@ -524,10 +524,10 @@ func testListFilters(t *testing.T, s catalog.Store) {
 func testListSortsAndPages(t *testing.T, s catalog.Store) {
 	fx := fixture(t, s)
 	want := map[catalog.Sort][]string{
-		catalog.SortName:      {"TENT-1", "TENT-2", "TENT-3", "STOVE-1", "LAMP-1", "BOOK-2", "BOOK-1"},
-		catalog.SortNameDesc:  {"BOOK-1", "BOOK-2", "LAMP-1", "STOVE-1", "TENT-3", "TENT-2", "TENT-1"},
-		catalog.SortOldest:    {"TENT-1", "TENT-2", "TENT-3", "STOVE-1", "LAMP-1", "BOOK-1", "BOOK-2"},
-		catalog.SortNewest:    {"BOOK-2", "BOOK-1", "LAMP-1", "STOVE-1", "TENT-3", "TENT-2", "TENT-1"},
+		catalog.SortName:     {"TENT-1", "TENT-2", "TENT-3", "STOVE-1", "LAMP-1", "BOOK-2", "BOOK-1"},
+		catalog.SortNameDesc: {"BOOK-1", "BOOK-2", "LAMP-1", "STOVE-1", "TENT-3", "TENT-2", "TENT-1"},
+		catalog.SortOldest:   {"TENT-1", "TENT-2", "TENT-3", "STOVE-1", "LAMP-1", "BOOK-1", "BOOK-2"},
+		catalog.SortNewest:   {"BOOK-2", "BOOK-1", "LAMP-1", "STOVE-1", "TENT-3", "TENT-2", "TENT-1"},
 		// Price sorts are in one currency: BOOK-2, priced in EUR only, is not listed in USD.
 		catalog.SortPrice:     {"BOOK-1", "LAMP-1", "TENT-2", "STOVE-1", "TENT-1", "TENT-3"},
 		catalog.SortPriceDesc: {"TENT-3", "TENT-1", "STOVE-1", "TENT-2", "LAMP-1", "BOOK-1"},
