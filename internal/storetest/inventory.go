@@ -42,6 +42,13 @@ func inventoryTests() []namedTest {
 		{"Retention", testRetention},
 		{"DeleteRacesReservation", testDeleteRacesReservation},
 		{"EveryWriteUnderContention", testEveryWriteUnderContention},
+		{"SaleWindow", testSaleWindow},
+		{"PriorPrice", testPriorPrice},
+		{"PurchaseLimit", testPurchaseLimit},
+		{"TwoVariantsOneReservation", testTwoVariantsOneReservation},
+		{"NoOversellOnHotVariant", testNoOversellOnHotVariant},
+		{"OppositeOrdersAcrossVariants", testOppositeOrdersAcrossVariants},
+		{"MovementLogAcrossVariants", testMovementLogAcrossVariants},
 	}
 }
 
