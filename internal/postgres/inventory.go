@@ -80,8 +80,8 @@ func remember(ctx context.Context, tx pgx.Tx, idem *catalog.Idempotency, result 
 
 type stockRow struct {
 	variantID, productID, sku string
-	status           catalog.Status
-	onHand, reserved int64
+	status                    catalog.Status
+	onHand, reserved          int64
 }
 
 // lockStock locks the inventory rows of variants in ID order and returns them by variant ID.

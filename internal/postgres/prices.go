@@ -340,12 +340,12 @@ func (s *Store) PriceHistory(ctx context.Context, variantID, currency string) ([
 // priceEvent is one change the sweeper makes: a scheduled line that applies, or a window that
 // ends.
 type priceEvent struct {
-	at                  time.Time
-	entryID             int64 // the scheduled line; 0 for a window's end
-	vid, pid, currency  string
-	amount              int64
-	compareAt           *int64
-	until               *time.Time
+	at                 time.Time
+	entryID            int64 // the scheduled line; 0 for a window's end
+	vid, pid, currency string
+	amount             int64
+	compareAt          *int64
+	until              *time.Time
 }
 
 // ApplyDuePrices applies due scheduled prices and reverts ended sale windows, in time order.
