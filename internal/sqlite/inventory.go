@@ -74,9 +74,6 @@ func (s *Store) AdjustStock(ctx context.Context, variantID string, a catalog.Adj
 	if !catalog.ValidID(variantID) {
 		return m, catalog.ErrVariantNotFound
 	}
-	if err := a.Validate(); err != nil {
-		return m, err
-	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if ok, err := s.replay(ctx, tx, idem, &m); ok || err != nil {
 			return err
