@@ -40,7 +40,7 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 	}
 	// The summaries are computed in SQL for the page's rows only: no query per item.
 	query := with + `SELECT ` + productColumns + `,
-		(SELECT count(*) FROM variants v WHERE v.product_id = p.id),
+		p.variant_count,
 		(SELECT coalesce(sum(max(i.on_hand - i.reserved, 0)), 0) FROM inventory i WHERE i.product_id = p.id),
 		(SELECT coalesce(sum(i.version), 0) FROM inventory i WHERE i.product_id = p.id),
 		(SELECT json_group_array(json_array(r.currency, r.min_amount, r.max_amount))
