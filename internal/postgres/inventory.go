@@ -172,9 +172,6 @@ func (s *Store) AdjustStock(ctx context.Context, variantID string, a catalog.Adj
 	if !catalog.ValidID(variantID) {
 		return m, catalog.ErrVariantNotFound
 	}
-	if err := a.Validate(); err != nil {
-		return m, err
-	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if ok, err := s.claim(ctx, tx, idem, &m); ok || err != nil {
 			return err

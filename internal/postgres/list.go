@@ -175,14 +175,20 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 	}
 
 	col, dir, cmp := orderOf(q.Sort)
+	// Price orders walk product_prices_sort (currency, min_amount, product_id): the keyset
+	// names its columns so the cursor bounds that index scan.
+	idCol := "p.id"
+	if q.Sort == catalog.SortPrice || q.Sort == catalog.SortPriceDesc {
+		idCol = "pp.product_id"
+	}
 
 	if c := q.After; c != nil {
-		b.where = append(b.where, "("+col+", p.id) "+cmp+" ("+b.arg(cursorKey(c))+", "+b.arg(c.ID)+"::uuid)")
+		b.where = append(b.where, "("+col+", "+idCol+") "+cmp+" ("+b.arg(cursorKey(c))+", "+b.arg(c.ID)+"::uuid)")
 	}
 	limit := b.arg(q.Limit + 1)
 	if !rare {
 		query = with + `SELECT ` + listColumns + ` FROM products p` + priceJoin + b.whereSQL() +
-			` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ` + limit
+			` ORDER BY ` + col + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ` + limit
 		return query, b.args, count, countArgs
 	}
 	if with == "" {
@@ -195,7 +201,7 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 			SELECT ` + cols + ` FROM products WHERE ` + match + `
 			UNION
 			SELECT ` + cols + ` FROM products WHERE id IN (SELECT product_id FROM variants WHERE ` + match + `)),
-		top AS (SELECT p.id, ` + col + ` AS k FROM matches p` + priceJoin + b.whereSQL() + ` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ` + limit + `)
+		top AS (SELECT p.id, ` + col + ` AS k FROM matches p` + priceJoin + b.whereSQL() + ` ORDER BY ` + col + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ` + limit + `)
 		SELECT ` + listColumns + ` FROM top JOIN products p ON p.id = top.id
 		ORDER BY top.k ` + dir + `, top.id ` + dir
 	return query, b.args, count, countArgs
