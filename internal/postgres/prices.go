@@ -183,9 +183,16 @@ func lockVariantProduct(ctx context.Context, tx pgx.Tx, vid string, ifVersion in
 	return p, nil
 }
 
-func bumpProduct(ctx context.Context, q querier, pid string, now time.Time) (int64, error) {
+// bumpProduct moves a product's version after a write to it or its variants, and its variant
+// count by added.
+func bumpProduct(ctx context.Context, q querier, pid string, now time.Time, added ...int) (int64, error) {
+	d := 0
+	for _, a := range added {
+		d += a
+	}
 	var v int64
-	err := q.QueryRow(ctx, `UPDATE products SET version = version + 1, updated_at = $2 WHERE id = $1 RETURNING version`, pid, now).Scan(&v)
+	err := q.QueryRow(ctx, `UPDATE products SET version = version + 1, updated_at = $2, variant_count = variant_count + $3
+		WHERE id = $1 RETURNING version`, pid, now, d).Scan(&v)
 	return v, err
 }
 

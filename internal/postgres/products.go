@@ -331,10 +331,10 @@ func checkProductAttributes(ctx context.Context, tx pgx.Tx, in catalog.ProductIn
 // insertProduct writes a new product with its variants, stock, prices and their history.
 func insertProduct(ctx context.Context, tx pgx.Tx, id string, in catalog.ProductInput, now time.Time, actor string) error {
 	if _, err := tx.Exec(ctx, `INSERT INTO products (id, name, name_key, description, category, brand,
-		attributes, media, options, status, version, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11)`,
+		attributes, media, options, status, version, variant_count, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $12, $11, $11)`,
 		id, in.Name, catalog.SortKey(in.Name), in.Description, in.Category, in.Brand,
-		in.Attributes, in.Media, in.Options, in.Status, now); err != nil {
+		in.Attributes, in.Media, in.Options, in.Status, now, len(in.Variants)); err != nil {
 		return writeError(err, in.Category)
 	}
 	ids := make([]string, len(in.Variants))

@@ -126,9 +126,12 @@ CREATE INDEX product_prices_sort ON product_prices (currency, min_amount, produc
 INSERT INTO product_prices (product_id, currency, min_amount, max_amount)
 SELECT id, price_currency, price_amount, price_amount FROM products;
 
--- Products keep what the shopper sees; images become media; options are new.
+-- Products keep what the shopper sees; images become media; options are new. variant_count
+-- is kept with the product's version (every variant write holds the product row), so adding
+-- or removing a variant checks the limits without counting the others.
 ALTER TABLE products ADD COLUMN media jsonb NOT NULL DEFAULT '[]',
-    ADD COLUMN options jsonb NOT NULL DEFAULT '[]';
+    ADD COLUMN options jsonb NOT NULL DEFAULT '[]',
+    ADD COLUMN variant_count integer NOT NULL DEFAULT 1 CHECK (variant_count >= 1);
 UPDATE products SET media = coalesce((SELECT jsonb_agg(jsonb_build_object('url', u) ORDER BY n)
     FROM jsonb_array_elements_text(images) WITH ORDINALITY AS e (u, n)), '[]');
 DROP INDEX products_status_price;
