@@ -87,7 +87,14 @@ func (s *Store) AddVariant(ctx context.Context, productID string, in catalog.Var
 		}
 		now := s.clock.Now()
 		id := catalog.NewID()
-		if err := insertVariants(ctx, tx, productID, []string{id}, []catalog.VariantInput{in}, next, now, catalog.ActorOf(ctx)); err != nil {
+		if err := insertVariants(ctx, tx, []newVariant{{id: id, pid: productID, in: in, pos: next, at: now}}, catalog.ActorOf(ctx)); err != nil {
+			return err
+		}
+		currencies := map[string]bool{}
+		for _, pr := range in.Prices {
+			currencies[pr.Currency] = true
+		}
+		if err := refreshProductPrices(ctx, tx, productID, keys(currencies)); err != nil {
 			return err
 		}
 		version, err := bumpProduct(ctx, tx, productID, now, 1)
