@@ -216,7 +216,8 @@ func skuMatch(tsq string) string {
 // units and stock version summed over its variants' inventory, and its price ranges. The
 // subqueries run for the page's rows only.
 const listColumns = productColumns + `,
-	(SELECT ARRAY[count(*), coalesce(sum(greatest(i.on_hand - i.reserved, 0)), 0), coalesce(sum(i.version), 0)]::bigint[]
+	p.variant_count,
+	(SELECT ARRAY[coalesce(sum(greatest(i.on_hand - i.reserved, 0)), 0), coalesce(sum(i.version), 0)]::bigint[]
 		FROM inventory i WHERE i.product_id = p.id),
 	coalesce((SELECT jsonb_agg(jsonb_build_object('currency', r.currency, 'min', r.min_amount, 'max', r.max_amount) ORDER BY r.currency)
 		FROM product_prices r WHERE r.product_id = p.id), '[]')`
@@ -227,12 +228,12 @@ func scanListItem(row pgx.Row) (catalog.Product, error) {
 		stats  []int64
 		ranges []byte
 	)
-	if err := row.Scan(scanProductInto(&p, &stats, &ranges)...); err != nil {
+	if err := row.Scan(scanProductInto(&p, &p.VariantCount, &stats, &ranges)...); err != nil {
 		return p, err
 	}
 	fixProduct(&p)
-	if len(stats) == 3 {
-		p.VariantCount, p.Availability.Available, p.StockVersion = int(stats[0]), stats[1], stats[2]
+	if len(stats) == 2 {
+		p.Availability.Available, p.StockVersion = stats[0], stats[1]
 	}
 	p.Availability.InStock = p.Availability.Available > 0
 	if err := json.Unmarshal(ranges, &p.PriceRanges); err != nil {

@@ -365,7 +365,8 @@ func (s *Store) ApplyDuePrices(ctx context.Context, limit int) ([]catalog.Applie
 		out = nil
 		now := s.clock.Now()
 		rows, err := tx.Query(ctx, `SELECT id::text FROM products WHERE id IN (
-				(SELECT product_id FROM price_history WHERE applied_at IS NULL AND ended_at IS NULL AND valid_from <= $1 ORDER BY valid_from LIMIT $2)
+				(SELECT product_id FROM price_history h WHERE applied_at IS NULL AND ended_at IS NULL AND valid_from <= $1
+					AND EXISTS (SELECT 1 FROM variants v WHERE v.id = h.variant_id) ORDER BY valid_from LIMIT $2)
 				UNION
 				(SELECT product_id FROM variant_prices WHERE window_ends_at <= $1 ORDER BY window_ends_at LIMIT $2))
 			ORDER BY id FOR UPDATE SKIP LOCKED`, now, limit)

@@ -352,3 +352,61 @@ func deref(p *int64) any {
 	}
 	return *p
 }
+
+// TestNotificationsNameTheProduct: every write to a variant (its stock, its fields, its
+// prices, its removal) is announced with its product's ID, the key the read caches hold.
+func TestNotificationsNameTheProduct(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	clock := storetest.NewFakeClock()
+	s := openAt(t, pgtest.URL(t), clock, 4)
+	if _, err := s.CreateCategory(ctx, catalog.CategoryInput{Slug: "gear", Name: "Gear"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.CreateProduct(ctx, sized("NOTE", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := p.Variants[1]
+	changed, listening := make(chan string, 100), make(chan struct{}, 10)
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go s.Listen(lctx, func(id string) { changed <- id }, func() { listening <- struct{}{} })
+	<-listening
+	expect := func(what string, write func() error) {
+		t.Helper()
+		if err := write(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		select {
+		case id := <-changed:
+			if id != p.ID {
+				t.Errorf("%s announced %s, want the product %s", what, id, p.ID)
+			}
+		case <-ctx.Done():
+			t.Fatalf("%s announced nothing", what)
+		}
+		for len(changed) > 0 { // duplicates within one transaction are folded; others may follow
+			if id := <-changed; id != p.ID {
+				t.Errorf("%s announced %s, want the product %s", what, id, p.ID)
+			}
+		}
+	}
+	expect("AdjustStock", func() error {
+		_, err := s.AdjustStock(ctx, v.ID, catalog.Adjustment{Delta: 5, Reason: "received"}, "tester", nil)
+		return err
+	})
+	expect("Reserve", func() error {
+		_, err := s.Reserve(ctx, catalog.ReservationInput{Lines: []catalog.ReservationLine{{SKU: v.SKU, Quantity: 1}}}, "tester", nil)
+		return err
+	})
+	expect("UpdateVariant", func() error {
+		_, err := s.UpdateVariant(ctx, p.ID, v.ID, catalog.VariantPatch{Barcode: ptr("4006381333931")}, 0)
+		return err
+	})
+	expect("SetPrice", func() error {
+		_, _, err := s.SetPrice(ctx, v.ID, catalog.PriceChange{Currency: "EUR", Amount: 990}, "tester", 0)
+		return err
+	})
+	expect("DeleteVariant", func() error { return s.DeleteVariant(ctx, p.ID, p.Variants[0].ID, 0) })
+}

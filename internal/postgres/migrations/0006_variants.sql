@@ -84,6 +84,10 @@ ALTER TABLE price_history ADD COLUMN variant_id uuid,
     ADD COLUMN ended_at timestamptz;
 UPDATE price_history SET variant_id = product_id;
 ALTER TABLE price_history ALTER COLUMN variant_id SET NOT NULL;
+-- A scheduled price of a product deleted before it applied will never apply: cancelled, so the
+-- sweeper does not keep finding it.
+UPDATE price_history h SET ended_at = now()
+WHERE applied_at IS NULL AND NOT EXISTS (SELECT 1 FROM products p WHERE p.id = h.product_id);
 DROP INDEX price_history_product;
 DROP INDEX price_history_due;
 CREATE INDEX price_history_variant ON price_history (variant_id, currency, id);
