@@ -85,12 +85,16 @@ func insertVariants(ctx context.Context, tx *sql.Tx, productID string, firstPos 
 		len(vins), firstPos+len(vins), productID); err != nil {
 		return err
 	}
+	var arows [][]any
 	for i, in := range vins {
-		if len(in.Attributes) > 0 {
-			if err := writeAttributeValues(ctx, tx, productID, ids[i], in.Attributes); err != nil {
-				return err
-			}
+		rows, err := attributeRows(productID, ids[i], in.Attributes)
+		if err != nil {
+			return err
 		}
+		arows = append(arows, rows...)
+	}
+	if err := bulkInsert(ctx, tx, insertAttributeValues, arows); err != nil {
+		return err
 	}
 	for c := range currencies {
 		if err := refreshProductPrice(ctx, tx, productID, c); err != nil {
