@@ -126,6 +126,18 @@ func testVariantsCreateAndRead(t *testing.T, s catalog.Store) {
 	if item.Variants != nil || item.VariantCount != 6 || !slices.Equal(item.PriceRanges, wantRanges) || item.Availability != p.Availability || item.Version != p.Version {
 		t.Fatalf("list item %s, want no variants, 6 counted, ranges %+v, availability %+v", show(item), wantRanges, p.Availability)
 	}
+	// In stock when any variant is; every variant's SKU finds the product in a search.
+	for _, f := range []struct {
+		filter catalog.ProductFilter
+		n      int
+	}{
+		{catalog.ProductFilter{InStock: ptr(true)}, 1}, {catalog.ProductFilter{InStock: ptr(false)}, 0},
+		{catalog.ProductFilter{Query: "TEE-L-Blue"}, 1}, {catalog.ProductFilter{Query: "tee m blue"}, 1},
+	} {
+		if got := list(t, s, catalog.ListQuery{Filter: f.filter}); len(got) != f.n {
+			t.Fatalf("ListProducts(%+v) = %v, want %d product", f.filter, got, f.n)
+		}
+	}
 	// Summaries follow stock and price changes.
 	must(s.AdjustStock(ctx(t), p.Variants[0].ID, catalog.Adjustment{Delta: 10, Reason: "received"}, "a", nil))(t)
 	must(s.UpdateVariant(ctx(t), p.ID, p.Variants[1].ID, catalog.VariantPatch{Prices: &[]catalog.PriceInput{{Currency: "USD", Amount: 900}}}, 0))(t)
