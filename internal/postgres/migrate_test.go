@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -103,7 +104,7 @@ func TestSearchMigrationIndexesOldRows(t *testing.T) {
 
 // migratedTo returns a new database with the first n migrations applied and recorded, as a
 // database last migrated by an older binary would be, and a connection to it.
-func migratedTo(ctx context.Context, t *testing.T, n int) (string, *pgx.Conn) {
+func migratedTo(ctx context.Context, t testing.TB, n int) (string, *pgx.Conn) {
 	t.Helper()
 	url := pgtest.URL(t)
 	ms, err := postgres.Migrations()
@@ -330,5 +331,43 @@ func TestVariantMigrationKeepsEveryRow(t *testing.T) {
 	var keysLeft int
 	if err := conn.QueryRow(ctx, `SELECT count(*) FROM idempotency_keys`).Scan(&keysLeft); err != nil || keysLeft != 1 {
 		t.Errorf("idempotency keys after the migration: %d, %v; want 1", keysLeft, err)
+	}
+}
+
+// BenchmarkVariantMigration times migration 0006 on a database as 0005 left it, with 100,000
+// products, three movements and two price lines each, and prints the rate (the README's
+// runbook quotes it). Run with -benchtime=1x.
+func BenchmarkVariantMigration(b *testing.B) {
+	const products = 100_000
+	for range b.N {
+		b.StopTimer()
+		ctx := context.Background()
+		url, conn := migratedTo(ctx, b, 5)
+		if _, err := conn.Exec(ctx, `
+			INSERT INTO categories (slug, name, created_at, updated_at) VALUES ('bulk', 'Bulk', now(), now());
+			INSERT INTO products (id, sku, name, name_key, description, category, brand, attributes, images, status, price_currency, price_amount, version, created_at, updated_at)
+			SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, 'BULK-' || i, 'Bulk product ' || i, 'bulk product ' || i,
+				'A product for the migration benchmark', 'bulk', 'Brand ' || (i % 100), jsonb_build_object('colour', 'red'),
+				'["https://img.example/x.jpg"]', 'active', 'USD', 100 + i % 1000, 1, now(), now()
+			FROM generate_series(1, `+fmt.Sprint(products)+`) i;
+			INSERT INTO inventory (product_id, on_hand, reserved, version, updated_at) SELECT id, 10, 0, 3, now() FROM products;
+			INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, actor, at)
+			SELECT id, 'adjustment', 5, 0, 5 * k, 0, 'received', 'bench', now() FROM products, generate_series(1, 3) k;
+			INSERT INTO price_history (product_id, currency, amount, valid_from, applied_at, actor, created_at)
+			SELECT id, 'USD', 100 + k, now(), now(), 'bench', now() FROM products, generate_series(1, 2) k;
+			ANALYZE`); err != nil {
+			b.Fatal(err)
+		}
+		conn.Close(ctx)
+		b.StartTimer()
+		start := time.Now()
+		s, err := postgres.Open(ctx, url, postgres.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		took := time.Since(start)
+		s.Close()
+		b.ReportMetric(float64(products)/took.Seconds(), "products/s")
+		b.Logf("migration 0006: %d products in %s = %.0f s per million products", products, took.Round(time.Millisecond), took.Seconds()*1e6/products)
 	}
 }
