@@ -1,6 +1,18 @@
 -- Variants are the stocked unit (ADR 0012). Every existing product becomes a product with one
 -- variant whose ID is the product's ID, carrying its SKU, stock, movements, reservation lines,
 -- price and price history; attribute keys already in use are defined as text.
+--
+-- Attribute keys were free text (1-64 characters); typed attributes need keys a query string
+-- can name (lower-case letters, digits and '_', starting with a letter). Each key in use maps
+-- to one, as on the embedded store: lower-cased, with spaces, '-', '.' and '/' as '_' ("Screen
+-- size" -> screen_size), or, when that is still no key, attr_ and its UTF-8 bytes in hex. The
+-- definition keeps the key as it was written as its name, and products are rewritten to the
+-- new keys below, so they stay editable.
+CREATE TEMP TABLE attribute_keys ON COMMIT DROP AS
+SELECT old, CASE WHEN norm ~ '^[a-z][a-z0-9_]{0,63}$' THEN norm
+        ELSE left('attr_' || encode(convert_to(old, 'UTF8'), 'hex'), 64) END AS new
+FROM (SELECT old, translate(lower(btrim(old)), ' -./', '____') AS norm
+      FROM (SELECT DISTINCT jsonb_object_keys(attributes) AS old FROM products) k) n;
 
 CREATE TABLE attribute_definitions (
     key         text PRIMARY KEY,
@@ -15,8 +27,7 @@ CREATE TABLE attribute_definitions (
 );
 
 INSERT INTO attribute_definitions (key, name, type, version, created_at, updated_at)
-SELECT k, left(k, 100), 'text', 1, now(), now()
-FROM (SELECT DISTINCT jsonb_object_keys(attributes) AS k FROM products) keys;
+SELECT new, min(old COLLATE "C"), 'text', 1, now(), now() FROM attribute_keys GROUP BY new;
 
 CREATE TABLE variants (
     id             uuid PRIMARY KEY,
@@ -142,8 +153,11 @@ DROP INDEX products_sku;
 DROP INDEX products_search;
 ALTER TABLE products DROP COLUMN search;
 CREATE FUNCTION pg_temp.catalog_media(images jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$ SELECT coalesce(jsonb_agg(jsonb_build_object('url', u) ORDER BY n), '[]') FROM jsonb_array_elements_text(images) WITH ORDINALITY AS e (u, n) $$;
-ALTER TABLE products ALTER COLUMN images DROP DEFAULT, ALTER COLUMN images TYPE jsonb USING pg_temp.catalog_media(images);
+CREATE FUNCTION pg_temp.catalog_attributes(a jsonb) RETURNS jsonb LANGUAGE sql STABLE AS $$ SELECT coalesce(jsonb_object_agg(k.new, j.value ORDER BY j.key COLLATE "C"), '{}') FROM jsonb_each(a) j JOIN attribute_keys k ON k.old = j.key $$;
+ALTER TABLE products ALTER COLUMN images DROP DEFAULT, ALTER COLUMN images TYPE jsonb USING pg_temp.catalog_media(images),
+    ALTER COLUMN attributes TYPE jsonb USING pg_temp.catalog_attributes(attributes);
 DROP FUNCTION pg_temp.catalog_media(jsonb);
+DROP FUNCTION pg_temp.catalog_attributes(jsonb);
 ALTER TABLE products RENAME COLUMN images TO media;
 ALTER TABLE products ALTER COLUMN media SET DEFAULT '[]',
     ADD COLUMN options jsonb NOT NULL DEFAULT '[]',
