@@ -105,13 +105,18 @@ const variantColumns = `v.id, v.product_id, v.sku, v.options, v.position, v.barc
 	v.image, v.purchase_limit, v.created_at, v.updated_at, i.on_hand, i.reserved, i.version,
 	vp.currency, vp.amount, vp.compare_at, vp.prior_amount, vp.window_ends_at`
 
+// variantsSQL selects the variants matching cond with their stock and prices.
+func variantsSQL(cond string) string {
+	return `SELECT ` + variantColumns + ` FROM variants v
+		JOIN inventory i ON i.variant_id = v.id
+		LEFT JOIN variant_prices vp ON vp.variant_id = v.id
+		WHERE ` + cond + ` ORDER BY v.position, v.id, vp.currency`
+}
+
 // variantsOf reads the variants matching cond (one placeholder, arg) in position order, each
 // with its stock and prices: one query, a row per variant and currency.
 func variantsOf(ctx context.Context, q queryer, cond string, arg any) ([]catalog.Variant, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+variantColumns+` FROM variants v
-		JOIN inventory i ON i.variant_id = v.id
-		LEFT JOIN variant_prices vp ON vp.variant_id = v.id
-		WHERE `+cond+` ORDER BY v.position, v.id, vp.currency`, arg)
+	rows, err := q.QueryContext(ctx, variantsSQL(cond), arg)
 	if err != nil {
 		return nil, err
 	}
@@ -200,19 +205,23 @@ func (s *Store) VariantBySKU(ctx context.Context, sku string) (catalog.Product, 
 		v catalog.Variant
 	)
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		var id string
-		err := tx.QueryRowContext(ctx, `SELECT id, product_id FROM variants WHERE sku = ? COLLATE NOCASE`, sku).Scan(&v.ID, &id)
+		// One query for the product (found through the SKU index), one for its variants.
+		var vid string
+		var err error
+		p, err = scanProduct(tx.QueryRowContext(ctx, `SELECT `+productColumns+`, v.id FROM variants v JOIN products p ON p.id = v.product_id
+			WHERE v.sku = ? COLLATE NOCASE`, sku), &vid)
 		if errors.Is(err, sql.ErrNoRows) {
 			return catalog.ErrVariantNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if p, err = productOf(ctx, tx, id); err != nil {
+		if p.Variants, err = variantsOf(ctx, tx, `v.product_id = ?`, p.ID); err != nil {
 			return err
 		}
+		finishProduct(&p)
 		var ok bool
-		if v, ok = p.Variant(v.ID); !ok {
+		if v, ok = p.Variant(vid); !ok {
 			return catalog.ErrVariantNotFound
 		}
 		return nil
