@@ -49,11 +49,12 @@ func FuzzCreateProduct(f *testing.F) {
 	store.CreateCategory(context.Background(), catalog.CategoryInput{Slug: "kitchen", Name: "Kitchen"})
 	keys, _ := httpapi.NewKeys([]string{key})
 	srv := httpapi.New(httpapi.Options{Store: store, Keys: keys, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
-	for _, s := range []string{mug, `{`, `null`, `[]`, `{"sku":1}`, `{"price":{"amount":1e400}}`, `{"attributes":{"":""}}`, `{"images":["http://\u0000"]}`} {
+	for _, s := range []string{mug, tee, `{`, `null`, `[]`, `{"sku":1}`, `{"variants":[{"prices":[{"amount":1e400}]}]}`, `{"attributes":{"":""}}`,
+		`{"media":[{"url":"http://\u0000"}]}`, `{"variants":[{"options":{"":""}}]}`, `{"options":[{"name":"S","values":[]}]}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		for _, method := range []string{"POST /products", "PATCH /categories/kitchen", "POST /categories"} {
+		for _, method := range []string{"POST /products", "PATCH /categories/kitchen", "POST /categories", "POST /attributes"} {
 			m, path, _ := strings.Cut(method, " ")
 			req := httptest.NewRequest(m, path, strings.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+key)

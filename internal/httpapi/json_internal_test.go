@@ -29,8 +29,16 @@ func TestScanLimits(t *testing.T) {
 		spec  bodySpec
 		field string // "" means accepted
 	}{
-		{`{"images":` + items(20) + `}`, productSpec, ""},
-		{`{"images":` + items(21) + `}`, productSpec, "images"},
+		{`{"media":` + items(50) + `}`, productSpec, ""},
+		{`{"media":` + items(51) + `}`, productSpec, "media"},
+		{`{"options":` + items(4) + `}`, productPatchSpec, "options"},
+		{`{"variants":` + items(2048) + `}`, productSpec, ""},
+		{`{"variants":` + items(2049) + `}`, productSpec, "variants"},
+		{`{"variants":` + items(2049) + `}`, replaceSpec, "variants"},
+		{`{"variants":[{"prices":` + items(51) + `}]}`, productSpec, "variants[0].prices"},
+		{`{"prices":` + items(51) + `}`, variantSpec, "prices"},
+		{`{"values":` + items(500) + `}`, attributeSpec, ""},
+		{`{"values":` + items(501) + `}`, attributeSpec, "values"},
 		{`{"lines":` + items(100) + `}`, reservationSpec, ""},
 		{`{"lines":` + items(101) + `}`, reservationSpec, "lines"},
 		{`{"x":` + items(101) + `}`, plainSpec, "x"},
@@ -63,14 +71,17 @@ func TestRequiredMeansPresent(t *testing.T) {
 		spec bodySpec
 		want string // "" means nothing missing
 	}{
-		{`{"price":{"currency":"USD","amount":0}}`, priceSpec, ""},
-		{`{"price":{"currency":"USD"}}`, priceSpec, "price.amount"},
-		{`{"price":{"amount":5}}`, priceSpec, "price.currency"},
-		{`{"price":{"currency":"USD","amount":null}}`, priceSpec, "price.amount"},
-		{`{}`, priceSpec, "price"},
-		{`{}`, productPatchSpec, ""},             // a patch need not touch the price
-		{`{"price":null}`, productPatchSpec, ""}, // the decoder and validation judge a null price
-		{`{"price":{"currency":"EUR"}}`, productPatchSpec, "price.amount"},
+		{`{"amount":0}`, priceSpec, ""}, // zero is a price; absent is not
+		{`{"amount":null}`, priceSpec, "amount"},
+		{`{"compare_at":5}`, priceSpec, "amount"},
+		{`{"name":"x","category":"c","variants":[]}`, productSpec, ""},
+		{`{"name":"x","category":"c"}`, productSpec, "variants"},
+		{`{"name":"x","category":"c"}`, replaceSpec, ""},
+		{`{"sku":"A-1"}`, variantSpec, "prices"},
+		{`{}`, productPatchSpec, ""},
+		{`{}`, variantPatchSpec, ""},
+		{`{"name":"Colour","type":"text"}`, attributeSpec, "key"},
+		{`{"name":"Colour","type":"text"}`, attributeReplaceSpec, ""},
 	} {
 		_, missing, err := scanJSON([]byte(tt.body), tt.spec)
 		if err != nil {
@@ -96,14 +107,14 @@ func asCatalogError(err error, target **catalog.Error) bool {
 }
 
 func TestScanShapeWithoutRequired(t *testing.T) {
-	shape, _, err := scanJSON([]byte(`{"attributes":{"a":"b"},"images":null}`), plainSpec)
+	shape, _, err := scanJSON([]byte(`{"attributes":{"a":"b"},"media":null}`), plainSpec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p, n := shape.Present("attributes"); !p || n {
 		t.Errorf("Present(attributes) = %v, %v, want true, false", p, n)
 	}
-	if p, n := shape.Present("images"); !p || !n {
-		t.Errorf("Present(images) = %v, %v, want true, true", p, n)
+	if p, n := shape.Present("media"); !p || !n {
+		t.Errorf("Present(media) = %v, %v, want true, true", p, n)
 	}
 }

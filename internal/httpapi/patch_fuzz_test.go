@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -50,15 +51,20 @@ func decodeAny(t *testing.T, b []byte) any {
 func FuzzProductPatchIsMergePatch(f *testing.F) {
 	for _, s := range []string{
 		`{}`, `{"name":"New"}`, `{"description":null,"brand":null}`, `{"attributes":{"color":null,"fit":"slim"}}`,
-		`{"attributes":null}`, `{"images":["https://x.example/a.jpg"]}`, `{"images":null}`, `{"price":{"amount":5}}`,
-		`{"price":{"currency":"EUR"}}`, `{"status":"draft","sku":"NEW-1"}`, `{"attributes":{}}`, `{"price":{}}`,
-		`{"name":null}`, `{"attributes":{"a":"1","a":null}}`, `{"images":[null]}`, `{"price":{"amount":9007199254740993}}`,
+		`{"attributes":null}`, `{"media":[{"url":"https://x.example/a.jpg"}]}`, `{"media":null}`, `{"status":"draft"}`,
+		`{"attributes":{}}`, `{"name":null}`, `{"attributes":{"a":"1","a":null}}`, `{"media":[null]}`,
+		`{"attributes":{"inches":13.3,"waterproof":true}}`, `{"attributes":{"n":9007199254740993}}`,
+		`{"options":[{"name":"Size","values":["S","M"]}]}`, `{"options":null}`, `{"options":[]}`, `{"variants":[]}`,
+		`{"media":[{"url":"https://x.example/b.jpg","alt":"B","extra":1}]}`, `{"attributes":{"o":{"x":1}}}`,
 	} {
 		f.Add(s)
 	}
-	cur := catalog.ProductInput{SKU: "MUG-1", Name: "Mug", Description: "Blue", Category: "kitchen", Brand: "Acme",
-		Attributes: map[string]string{"color": "blue", "size": "L"}, Images: []string{"https://cdn.example.com/a.jpg"},
-		Status: catalog.StatusActive, Price: catalog.Money{Currency: "USD", Amount: 1299}}
+	cur := catalog.ProductInput{Name: "Mug", Description: "Blue", Category: "kitchen", Brand: "Acme",
+		Attributes: catalog.Attributes{"color": "blue", "size": "L", "inches": 11.5},
+		Media:      []catalog.Media{{URL: "https://cdn.example.com/a.jpg", Alt: "A"}},
+		Options:    []catalog.Option{{Name: "Size", Values: []string{"S", "M", "L"}}},
+		Status:     catalog.StatusActive}
+	cur.Normalize()
 	curJSON, err := json.Marshal(cur)
 	if err != nil {
 		f.Fatal(err)
@@ -67,6 +73,9 @@ func FuzzProductPatchIsMergePatch(f *testing.F) {
 		r := httptest.NewRequest("PATCH", "/products/x", strings.NewReader(doc))
 		r.Header.Set("Content-Type", "application/merge-patch+json")
 		pp, err := (&Server{bodyReadTimeout: BodyReadTimeout}).decodeProductPatch(httptest.NewRecorder(), r)
+		if errors.Is(err, errVariantsInPatch) {
+			return // a 422: variants have routes of their own
+		}
 		if err != nil {
 			if code := catalog.ErrorCode(err); code != catalog.CodeInvalid && !strings.Contains(err.Error(), "too large") {
 				t.Fatalf("patch %q: error %v with code %q, want invalid", doc, err, code)
