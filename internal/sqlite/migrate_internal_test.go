@@ -114,7 +114,11 @@ func TestSearchMigrationIndexesOldRows(t *testing.T) {
 	if find("oldsku-77") != 1 || find("vintage kett") != 1 {
 		t.Fatalf("the product written before migration 0004 is not found by SKU (%d) or name (%d)", find("oldsku-77"), find("vintage kett"))
 	}
-	if _, err := s.w.ExecContext(ctx, `UPDATE products SET sku = 'NEWSKU-1', name = 'Copper kettle' WHERE id = ?`, id); err != nil {
+	// After migration 0005 the SKU lives on the variant whose ID is the product's.
+	if _, err := s.w.ExecContext(ctx, `UPDATE variants SET sku = 'NEWSKU-1' WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, `UPDATE products SET name = 'Copper kettle' WHERE id = ?`, id); err != nil {
 		t.Fatal(err)
 	}
 	if find("oldsku") != 0 || find("newsku 1") != 1 || find("vintage") != 0 || find("copper") != 1 {
