@@ -82,6 +82,15 @@ func TestRequiredMeansPresent(t *testing.T) {
 		{`{}`, variantPatchSpec, ""},
 		{`{"name":"Colour","type":"text"}`, attributeSpec, "key"},
 		{`{"name":"Colour","type":"text"}`, attributeReplaceSpec, ""},
+		// Required members of every array element, wherever it is.
+		{`{"name":"x","category":"c","variants":[{"sku":"A-1","prices":[{"currency":"USD","amount":1}]}]}`, productSpec, ""},
+		{`{"name":"x","category":"c","variants":[{"sku":"A-1","prices":[{"currency":"USD","amount":1},{"currency":"EUR"}]}]}`, productSpec, "variants[0].prices[1].amount"},
+		{`{"name":"x","category":"c","variants":[{"sku":"A-1","prices":[]},{"prices":[]}]}`, productSpec, "variants[1].sku"},
+		{`{"name":"x","category":"c","variants":[{"sku":"A-1","prices":[{"currency":"USD","amount":null}]}]}`, productSpec, "variants[0].prices[0].amount"},
+		{`{"name":"x","category":"c","variants":[{"sku":"A-1","prices":[{"currency":"USD","amount":1,"x":{"amount":null}}]}]}`, productSpec, ""},
+		{`{"prices":[{"amount":1}]}`, variantPatchSpec, "prices[0].currency"},
+		{`{"media":[{"alt":"a"}]}`, productPatchSpec, "media[0].url"},
+		{`{"options":[{"name":"Size","values":["S"]},{"values":["M"]}]}`, productPatchSpec, "options[1].name"},
 	} {
 		_, missing, err := scanJSON([]byte(tt.body), tt.spec)
 		if err != nil {
