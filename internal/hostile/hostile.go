@@ -186,7 +186,8 @@ func Catalogue(t Targets) []Request {
 	noAmount = strings.Replace(noAmount, `"amount":1299,`, ``, 1)
 	add("POST without a price's amount", "POST", "/products", authed("application/json"), noAmount, 400, "variants[0].prices[0].amount")
 	add("POST with a null price amount", "POST", "/products", authed("application/json"), strings.Replace(valid, `1299`, `null`, 1), 400, "variants[0].prices[0].amount")
-	add("POST without a variant's sku", "POST", "/products", authed("application/json"), strings.Replace(valid, `"sku":"HOSTILE-1",`, ``, 1), 400, "variants[0].sku")
+	noSKU := strings.NewReplacer(`,"sku":"HOSTILE-1"`, ``, `"sku":"HOSTILE-1",`, ``).Replace(valid)
+	add("POST without a variant's sku", "POST", "/products", authed("application/json"), noSKU, 400, "variants[0].sku")
 	add("POST variant without a price's amount", "POST", "/products/"+pid+"/variants", authed("application/json"),
 		`{"sku":"HOSTILE-V","prices":[{"currency":"USD"}]}`, 400, "prices[0].amount")
 	add("PATCH variant without a price's amount", "PATCH", vp, authed("application/json"), `{"prices":[{"currency":"EUR"}]}`, 400, "prices[0].amount")

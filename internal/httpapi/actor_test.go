@@ -86,7 +86,7 @@ func TestAccessLogActor(t *testing.T) {
 		}
 	}
 	for route, actor := range map[string]string{
-		"201 POST /categories": want, "201 POST /products": want, "200 PATCH /products/{id}": want,
+		"201 POST /categories": want, "201 POST /products": want,
 		"201 POST /products/{id}/variants/{variantID}/stock/adjustments": want, "200 GET /products/{id}": "",
 		"200 PUT /products/{id}/variants/{variantID}/prices/{currency}": want,
 		"401 POST /products": "",

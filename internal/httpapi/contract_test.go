@@ -135,7 +135,7 @@ func TestPatchSemantics(t *testing.T) {
 		`{"status":null}`:               "status",
 		`{"category":null}`:             "category",
 		`{"media":"x"}`:                 "media",
-		`{"media":[{"href":"x"}]}`:      "media",
+		`{"media":[{"href":"x"}]}`:      "media[0].url",
 		`{"options":{"name":"Size"}}`:   "options",
 		`{"attributes":{"a":{"b":1}}}`:  "attributes.a",
 		`{"attributes":{"weight":1}}`:   "attributes.weight",

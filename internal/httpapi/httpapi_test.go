@@ -279,7 +279,7 @@ func TestBadInput(t *testing.T) {
 		{"bad currency", "POST", "/products", withPrice(`{"currency":"usd","amount":1}`), auth, 400, "variants[0].prices[0].currency"},
 		{"bad sku", "POST", "/products", product("a b", 1), auth, 400, "variants[0].sku"},
 		{"no variants", "POST", "/products", mugOwn, auth, 400, "variants"},
-		{"two variants without options", "POST", "/products", strings.Replace(mug, `]}`, `,{"sku":"MUG-2","prices":[{"currency":"USD","amount":1}]}]}`, 1), auth, 400, "variants"},
+		{"two variants without options", "POST", "/products", strings.Replace(mug, `}]}]}`, `}]},{"sku":"MUG-2","prices":[{"currency":"USD","amount":1}]}]}`, 1), auth, 400, "variants"},
 		{"unknown category", "POST", "/products", strings.Replace(product("A-1", 1), "kitchen", "garden", 1), auth, 400, "category"},
 		{"duplicate sku", "POST", "/products", strings.Replace(mug, "MUG-1", "mug-1", 1), auth, 409, ""},
 		{"array body", "POST", "/products", `[]`, auth, 400, "body"},

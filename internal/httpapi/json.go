@@ -317,8 +317,9 @@ func scanJSON(b []byte, spec bodySpec) (shape *bodyShape, missing, err error) {
 				}
 			}
 			if kind == '{' && depth <= needDepth {
-				if pat := pattern(dec, ptr()); need[pat] != nil {
-					open = append(open, &object{depth: depth, pattern: pat, ptr: ptr(), seen: map[string]bool{}})
+				at := ptr()
+				if pat := pattern(dec, at); need[pat] != nil {
+					open = append(open, &object{depth: depth, pattern: pat, ptr: at, seen: map[string]bool{}})
 				}
 			}
 		}
@@ -337,18 +338,17 @@ func scanJSON(b []byte, spec bodySpec) (shape *bodyShape, missing, err error) {
 // pattern is ptr with every array index written "*", the form bodySpec.required uses: an
 // index is a token of a level whose container is an array.
 func pattern(dec *jsontext.Decoder, ptr jsontext.Pointer) string {
-	var b strings.Builder
+	var b jsontext.Pointer
 	level := 1
 	for tok := range ptr.Tokens() {
-		b.WriteByte('/')
 		if k, _ := dec.StackIndex(level); k == '[' {
-			b.WriteByte('*')
+			b += "/*"
 		} else {
-			b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(tok))
+			b = b.AppendToken(tok)
 		}
 		level++
 	}
-	return b.String()
+	return string(b)
 }
 
 // syntaxError turns a tokenising error into an invalid-input error naming where it happened.
