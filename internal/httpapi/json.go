@@ -75,26 +75,40 @@ type bodySpec struct {
 	mergePatch bool
 }
 
-// Specs of the bodies that carry a price, and of the others.
+// Specs of the bodies. A list's own limit is refused while tokenising, before a Go value
+// exists; the 2,048 variants of a product are the one list longer than MaxJSONItems.
 var (
-	moneyRequired = []string{"/price/currency", "/price/amount"}
-	productSpec   = bodySpec{
-		required: append([]string{"/price"}, moneyRequired...),
-		maxItems: map[string]int{"/images": catalog.MaxImages, "/attributes": catalog.MaxAttributes},
+	productLists = map[string]int{
+		"/media": catalog.MaxMedia, "/options": catalog.MaxOptions, "/attributes": catalog.MaxAttributes,
 	}
-	// A price patch merges (RFC 7396): the amount alone keeps the currency, the common
-	// "change the price". A currency alone would reprice 1299 USD as 1299 JPY, so the amount
-	// is required whenever price is present.
-	productPatchSpec = bodySpec{
-		required:   []string{"/price/amount"},
-		maxItems:   productSpec.maxItems,
-		mergePatch: true,
+	productSpec = bodySpec{
+		required: []string{"/name", "/category", "/variants"},
+		maxItems: withItems(productLists, "/variants", catalog.MaxVariants),
 	}
-	priceSpec       = bodySpec{required: append([]string{"/price"}, moneyRequired...)}
-	reservationSpec = bodySpec{maxItems: map[string]int{"/lines": catalog.MaxReservationLines}}
-	plainSpec       = bodySpec{}
-	patchSpec       = bodySpec{mergePatch: true}
+	// A replace has no variants; a body naming them gets a 422 after decoding, so the list is
+	// still bounded as on create.
+	replaceSpec      = bodySpec{required: []string{"/name", "/category"}, maxItems: productSpec.maxItems}
+	productPatchSpec = bodySpec{maxItems: productSpec.maxItems, mergePatch: true}
+	variantLists     = map[string]int{"/prices": catalog.MaxPricesPerVariant, "/attributes": catalog.MaxAttributes,
+		"/options": catalog.MaxOptions}
+	variantSpec      = bodySpec{required: []string{"/sku", "/prices"}, maxItems: variantLists}
+	variantPatchSpec = bodySpec{maxItems: variantLists, mergePatch: true}
+	priceSpec        = bodySpec{required: []string{"/amount"}}
+	attributeSpec    = bodySpec{required: []string{"/key", "/name", "/type"},
+		maxItems: map[string]int{"/values": catalog.MaxEnumValues}}
+	attributeReplaceSpec = bodySpec{required: []string{"/name", "/type"}, maxItems: attributeSpec.maxItems}
+	reservationSpec      = bodySpec{maxItems: map[string]int{"/lines": catalog.MaxReservationLines}}
+	plainSpec            = bodySpec{}
+	patchSpec            = bodySpec{mergePatch: true}
 )
+
+func withItems(m map[string]int, ptr string, n int) map[string]int {
+	out := map[string]int{ptr: n}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
 
 // bodyShape is what tokenising saw of a body's top-level object: for each member, whether it
 // was null. A PATCH handler uses it to tell an absent member from an explicit null, which Go
