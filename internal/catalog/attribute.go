@@ -159,7 +159,8 @@ func (a Attributes) validateShape(field string, p *Problems) {
 		return
 	}
 	for k, v := range a {
-		if TextProblem(k, Identifier) != "" || utf8.RuneCountInString(k) > MaxAttributeKey {
+		// An empty key would be named "attributes.", which no client can act on.
+		if k == "" || TextProblem(k, Identifier) != "" || utf8.RuneCountInString(k) > MaxAttributeKey {
 			p.Add(field, "has a key that is not an attribute key")
 			continue
 		}

@@ -22,7 +22,8 @@ func benchCatalog(b *testing.B, s catalog.Store, n int) []string {
 	batch := make([]catalog.NewProduct, n)
 	for i := range batch {
 		in := input(fmt.Sprintf("B-%07d", i), fmt.Sprintf("Bench product %d", i), "bench", int64(100+i%5000))
-		batch[i] = catalog.NewProduct{ProductInput: in, OnHand: 1_000_000}
+		in.Variants[0].InitialStock = 1_000_000
+		batch[i] = catalog.NewProduct{ProductInput: in}
 	}
 	if err := s.Import(ctx, batch); err != nil {
 		b.Fatal(err)
@@ -91,7 +92,9 @@ func benchReserve(b *testing.B, open BenchOpener, skus int) {
 	units := int64(b.N/2 + 1)
 	batch := make([]catalog.NewProduct, skus)
 	for i := range batch {
-		batch[i] = catalog.NewProduct{ProductInput: input(fmt.Sprintf("R-%05d", i), "Reserve", "bench", 100), OnHand: units}
+		in := input(fmt.Sprintf("R-%05d", i), "Reserve", "bench", 100)
+		in.Variants[0].InitialStock = units
+		batch[i] = catalog.NewProduct{ProductInput: in}
 	}
 	if err := s.Import(ctx, batch); err != nil {
 		b.Fatal(err)
@@ -115,20 +118,16 @@ func benchReserve(b *testing.B, open BenchOpener, skus int) {
 		}
 	})
 	b.StopTimer()
-	var oversold int64
+	var oversold, reserved int64
 	for i := range skus {
-		p, err := s.ProductBySKU(ctx, fmt.Sprintf("R-%05d", i))
+		_, v, err := s.VariantBySKU(ctx, fmt.Sprintf("R-%05d", i))
 		if err != nil {
 			b.Fatal(err)
 		}
-		if p.Stock.Available < 0 || p.Stock.Reserved > p.Stock.OnHand {
-			oversold += p.Stock.Reserved - p.Stock.OnHand
+		if v.Stock.Available < 0 || v.Stock.Reserved > v.Stock.OnHand {
+			oversold += v.Stock.Reserved - v.Stock.OnHand
 		}
-	}
-	var reserved int64
-	for i := range skus {
-		p, _ := s.ProductBySKU(ctx, fmt.Sprintf("R-%05d", i))
-		reserved += p.Stock.Reserved
+		reserved += v.Stock.Reserved
 	}
 	if reserved != ok.Load() {
 		b.Fatalf("%d reservations succeeded but %d units are reserved", ok.Load(), reserved)
