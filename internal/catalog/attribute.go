@@ -257,11 +257,28 @@ func (a Attributes) Equal(b Attributes) bool {
 	}
 	for k, v := range a {
 		w, ok := b[k]
-		if !ok || v != w {
+		if !ok || !sameScalar(v, w) {
 			return false
 		}
 	}
 	return true
+}
+
+// sameScalar compares two attribute values without panicking on values validation would
+// refuse (maps and slices are not comparable with ==).
+func sameScalar(v, w any) bool {
+	switch x := v.(type) {
+	case string:
+		y, ok := w.(string)
+		return ok && x == y
+	case float64:
+		y, ok := w.(float64)
+		return ok && x == y
+	case bool:
+		y, ok := w.(bool)
+		return ok && x == y
+	}
+	return false
 }
 
 // AttributeFilter selects products by one filterable attribute: any of Values (text, enum,
