@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentWritesKeepVersions", testConcurrentWrites},
 	}
 	tests = append(tests, contractTests()...)
+	tests = append(tests, variantTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t, nil)
