@@ -316,6 +316,9 @@ func (e *env) sample(ctx context.Context) error {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, sort := range []catalog.Sort{catalog.SortNewest, catalog.SortOldest, catalog.SortName, catalog.SortPrice} {
 		q := catalog.ListQuery{Sort: sort, Limit: catalog.MaxLimit, Filter: catalog.ProductFilter{Statuses: []catalog.Status{catalog.StatusActive}}}
+		if sort == catalog.SortPrice {
+			q.Filter.Currency = "USD" // every synthetic variant has a USD price
+		}
 		for range 5 {
 			page, err := e.store.ListProducts(ctx, q)
 			if err != nil {
