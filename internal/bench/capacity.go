@@ -224,14 +224,14 @@ func startMeasured(ctx context.Context, b *Binary, c Config, maxConns int, logf 
 	e.store, e.pool = s, s.Pool()
 	e.closers = append(e.closers, func() { s.Close() })
 	start := time.Now()
-	catalogue := seed.Synthetic(c.Products, 1)
-	if err := seed.Load(ctx, e.store, catalogue, nil); err != nil {
+	if err := seed.LoadSynthetic(ctx, e.store, 0, c.Products, 1, nil); err != nil {
 		return fail(err)
 	}
 	if err := settle(ctx, e.pool); err != nil {
 		return fail(err)
 	}
-	for _, cat := range catalogue.Categories {
+	cats, _ := seed.SyntheticCategories()
+	for _, cat := range cats {
 		if cat.Parent == "" {
 			e.cats = append(e.cats, cat.Slug)
 		}

@@ -23,33 +23,9 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 	var page catalog.ProductPage
 	terms := catalog.SearchTerms(q.Filter.Query)
 
-	from, where, args := filterSQL(q.Filter, terms)
-	with := ""
-	if q.Filter.Category != "" {
-		with = `WITH RECURSIVE subtree (slug) AS (
-			SELECT slug FROM categories WHERE slug = ?
-			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug) `
-		args = append([]any{q.Filter.Category}, args...)
-	}
-
-	col, dir, cmp := orderOf(q.Sort)
-	pageWhere, pageArgs := where, append([]any(nil), args...)
-	if c := q.After; c != nil {
-		pageWhere = append(pageWhere, "("+col+", p.id) "+cmp+" (?, ?)")
-		pageArgs = append(pageArgs, cursorKey(c), c.ID)
-	}
-	// The summaries are computed in SQL for the page's rows only: no query per item.
-	query := with + `SELECT ` + productColumns + `,
-		(SELECT count(*) FROM variants v WHERE v.product_id = p.id),
-		(SELECT coalesce(sum(max(i.on_hand - i.reserved, 0)), 0) FROM inventory i WHERE i.product_id = p.id),
-		(SELECT coalesce(sum(i.version), 0) FROM inventory i WHERE i.product_id = p.id),
-		(SELECT json_group_array(json_array(r.currency, r.min_amount, r.max_amount))
-			FROM (SELECT currency, min_amount, max_amount FROM product_prices pr WHERE pr.product_id = p.id ORDER BY currency) r)` +
-		from + whereSQL(pageWhere) + ` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ?`
-	pageArgs = append(pageArgs, q.Limit+1)
-
+	l := listSQL(q, terms)
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, query, pageArgs...)
+		rows, err := tx.QueryContext(ctx, l.page, l.pageArgs...)
 		if err != nil {
 			return err
 		}
@@ -79,7 +55,7 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 		}
 		if q.WithTotal {
 			var n int64
-			if err := tx.QueryRowContext(ctx, with+`SELECT count(*)`+from+whereSQL(where), args...).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, l.count, l.countArgs...).Scan(&n); err != nil {
 				return err
 			}
 			page.Total = &n
@@ -90,6 +66,47 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 		err = s.categoryExists(ctx, q.Filter.Category)
 	}
 	return page, err
+}
+
+// listQueries are the statements of one list page: the page itself and the count of every
+// match.
+type listQueries struct {
+	page, count         string
+	pageArgs, countArgs []any
+}
+
+// listSQL builds the statements of a list page (the plan test explains them).
+func listSQL(q catalog.ListQuery, terms []string) listQueries {
+	from, where, args := filterSQL(q.Filter, terms)
+	with := ""
+	if q.Filter.Category != "" {
+		with = `WITH RECURSIVE subtree (slug) AS (
+			SELECT slug FROM categories WHERE slug = ?
+			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug) `
+		args = append([]any{q.Filter.Category}, args...)
+	}
+	col, dir, cmp := orderOf(q.Sort)
+	// Sorted by price, the product's ID is taken from the price summary's row, so one index
+	// (currency, min_amount, product_id) gives the whole order.
+	idCol := "p.id"
+	if q.Sort == catalog.SortPrice || q.Sort == catalog.SortPriceDesc {
+		idCol = "pp.product_id"
+	}
+	pageWhere, pageArgs := where, append([]any(nil), args...)
+	if c := q.After; c != nil {
+		pageWhere = append(pageWhere, "("+col+", "+idCol+") "+cmp+" (?, ?)")
+		pageArgs = append(pageArgs, cursorKey(c), c.ID)
+	}
+	// The summaries are computed in SQL for the page's rows only: no query per item.
+	page := with + `SELECT ` + productColumns + `,
+		p.variant_count,
+		(SELECT coalesce(sum(max(i.on_hand - i.reserved, 0)), 0) FROM inventory i WHERE i.product_id = p.id),
+		(SELECT coalesce(sum(i.version), 0) FROM inventory i WHERE i.product_id = p.id),
+		(SELECT json_group_array(json_array(r.currency, r.min_amount, r.max_amount))
+			FROM (SELECT currency, min_amount, max_amount FROM product_prices pr WHERE pr.product_id = p.id ORDER BY currency) r)` +
+		from + whereSQL(pageWhere) + ` ORDER BY ` + col + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ?`
+	pageArgs = append(pageArgs, q.Limit+1)
+	return listQueries{page: page, pageArgs: pageArgs, count: with + `SELECT count(*)` + from + whereSQL(where), countArgs: args}
 }
 
 // decodeRanges reads the [[currency, min, max], ...] the list query builds.

@@ -81,6 +81,10 @@ func insertVariants(ctx context.Context, tx *sql.Tx, productID string, firstPos 
 			return err
 		}
 	}
+	if _, err := tx.ExecContext(ctx, `UPDATE products SET variant_count = variant_count + ?, next_position = max(next_position, ?) WHERE id = ?`,
+		len(vins), firstPos+len(vins), productID); err != nil {
+		return err
+	}
 	for i, in := range vins {
 		if len(in.Attributes) > 0 {
 			if err := writeAttributeValues(ctx, tx, productID, ids[i], in.Attributes); err != nil {
@@ -179,7 +183,7 @@ func (s *Store) AddVariant(ctx context.Context, productID string, in catalog.Var
 			return err
 		}
 		var n, pos int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(max(position) + 1, 0) FROM variants WHERE product_id = ?`, productID).Scan(&n, &pos); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT variant_count, next_position FROM products WHERE id = ?`, productID).Scan(&n, &pos); err != nil {
 			return err
 		}
 		if n >= catalog.MaxVariants {
@@ -301,11 +305,11 @@ func (s *Store) DeleteVariant(ctx context.Context, productID, variantID string, 
 		if err != nil {
 			return err
 		}
-		var others int
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM variants WHERE product_id = ? AND id <> ?)`, productID, variantID).Scan(&others); err != nil {
+		var count int
+		if err := tx.QueryRowContext(ctx, `SELECT variant_count FROM products WHERE id = ?`, productID).Scan(&count); err != nil {
 			return err
 		}
-		if others == 0 {
+		if count <= 1 {
 			return &catalog.Error{Code: catalog.CodeConflict, Message: "a product keeps at least one variant: delete the product instead",
 				Fields: []catalog.FieldError{{Field: "variant", Problem: "is the product's last variant"}}}
 		}
@@ -342,6 +346,9 @@ func (s *Store) DeleteVariant(ctx context.Context, productID, variantID string, 
 			if err := refreshProductPrice(ctx, tx, productID, c); err != nil {
 				return err
 			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE products SET variant_count = variant_count - 1 WHERE id = ?`, productID); err != nil {
+			return err
 		}
 		return bumpProduct(ctx, tx, productID, now)
 	})

@@ -339,7 +339,7 @@ func testDeleteVariant(t *testing.T, s catalog.Store) {
 	must(s.ReleaseReservation(ctx(t), r.ID, "a", nil))(t)
 	must(s.AdjustStock(ctx(t), large.ID, catalog.Adjustment{Delta: -1, Reason: "count_correction"}, "a", nil))(t)
 	before := must(s.Product(ctx(t), p.ID))(t)
-	wantCode(t, s.DeleteVariant(ctx(t), p.ID, medium.ID, before.Version-1), catalog.CodePreconditionFailed)
+	wantCode(t, s.DeleteVariant(ctx(t), p.ID, medium.ID, before.Version+1), catalog.CodePreconditionFailed)
 	// A variant of another product is not found under this one.
 	other := must(s.CreateProduct(ctx(t), input("DEL-OTHER", "Other", "apparel", 1)))(t)
 	wantCode(t, s.DeleteVariant(ctx(t), other.ID, medium.ID, 0), catalog.CodeNotFound)

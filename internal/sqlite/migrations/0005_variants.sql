@@ -22,14 +22,19 @@ CREATE TABLE products_new (
     media       TEXT NOT NULL DEFAULT '[]',
     options     TEXT NOT NULL DEFAULT '[]',
     status      TEXT NOT NULL CHECK (status IN ('draft', 'active', 'archived')),
+    -- Kept by every variant write, so adding one to a product of 2,000 variants never counts
+    -- them, and lists read the count from the row.
+    variant_count INTEGER NOT NULL DEFAULT 0,
+    next_position INTEGER NOT NULL DEFAULT 0,
     version     INTEGER NOT NULL,
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL
 );
-INSERT INTO products_new (seq, id, name, name_key, description, category, brand, attributes, media, options, status, version, created_at, updated_at)
+INSERT INTO products_new (seq, id, name, name_key, description, category, brand, attributes, media, options, status,
+    variant_count, next_position, version, created_at, updated_at)
 SELECT seq, id, name, name_key, description, category, brand, attributes,
     (SELECT json_group_array(json_object('url', j.value)) FROM json_each(products.images) j),
-    '[]', status, version, created_at, updated_at
+    '[]', status, 1, 1, version, created_at, updated_at
 FROM products;
 
 -- One row per SKU. options is canonical JSON (keys sorted, as Go's encoder writes maps), so the
