@@ -239,10 +239,7 @@ func (s *Server) setPrice(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if err := c.Validate(time.Now()); err != nil {
-		writeError(w, r, err)
-		return
-	}
+	// The store validates the change against its own clock, inside its transaction.
 	vid, err := s.ownedVariant(r)
 	if err != nil {
 		writeError(w, r, err)
