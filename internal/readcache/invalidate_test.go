@@ -205,3 +205,46 @@ func TestEveryWriteInvalidates(t *testing.T) {
 		}
 	}
 }
+
+// failing answers SetPrice with err and reads any product.
+type failing struct {
+	catalog.Store
+	err   error
+	reads int
+}
+
+func (f *failing) Product(_ context.Context, id string) (catalog.Product, error) {
+	f.reads++
+	return catalog.Product{ID: id, Version: 1}, nil
+}
+
+func (f *failing) SetPrice(context.Context, string, catalog.PriceChange, string, int64) (catalog.Variant, catalog.PriceEntry, error) {
+	return catalog.Variant{}, catalog.PriceEntry{}, f.err
+}
+
+// TestFailedVariantWriteOfUnknownOutcome: a write naming a variant that fails gives no product
+// to forget. A refusal changed nothing, so the cache stays; an outcome the store cannot vouch
+// for (unavailable, internal: the commit may have happened) clears the cache, since the
+// product is unknown.
+func TestFailedVariantWriteOfUnknownOutcome(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		err     error
+		cleared bool
+	}{
+		{catalog.InvalidField("amount", "must not be negative"), false},
+		{catalog.ErrVariantNotFound, false},
+		{catalog.StaleVersion(2, 1), false},
+		{catalog.Errorf(catalog.CodeUnavailable, "the store is busy"), true},
+		{context.DeadlineExceeded, true},
+	} {
+		f := &failing{err: tc.err}
+		c := readcache.New(f, time.Hour, 100)
+		c.Product(ctx, "other")
+		c.SetPrice(ctx, "v9", catalog.PriceChange{}, "t", 0)
+		c.Product(ctx, "other")
+		if cleared := f.reads == 2; cleared != tc.cleared {
+			t.Errorf("after SetPrice failed with %v: cache cleared = %v, want %v", tc.err, cleared, tc.cleared)
+		}
+	}
+}
