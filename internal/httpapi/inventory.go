@@ -140,6 +140,9 @@ func (s *Server) createReservation(w http.ResponseWriter, r *http.Request) {
 		s.countReservation(replayed(res, "reserved", "reserve_replayed"))
 	case catalog.CodeInsufficientStock:
 		s.countReservation("insufficient_stock")
+	case catalog.CodePurchaseLimit:
+		// A flash sale's limit doing its job, not an error of the service.
+		s.countReservation("purchase_limit")
 	case catalog.CodeInvalid:
 		s.countReservation("invalid")
 	default:

@@ -164,6 +164,9 @@ func TestPurchaseLimitThroughAPI(t *testing.T) {
 		t.Fatalf("a refused reservation held units: %s", b)
 	}
 	e.do("POST", "/reservations", `{"lines":[{"sku":"TEE-M-RED","quantity":2}]}`, auth, 201)
+	if m := e.metrics(); !strings.Contains(string(m), `catalog_reservations_total{outcome="purchase_limit"} 1`) {
+		t.Errorf("a refusal by purchase limit is not counted as such:\n%s", grepLines(string(m), "catalog_reservations_total"))
+	}
 }
 
 // TestDraftVariantsAreHidden: a draft product's variants, their stock and prices are a 404
