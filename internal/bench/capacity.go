@@ -40,7 +40,7 @@ type CapacityConfig struct {
 // through its own address (the ceilings and the cache-less server are bench-internal).
 var capacityScenarios = []string{
 	"get-by-id", "get-by-id hot (10 products)", "get-by-sku", "list first page", "list deep pages (cursor)",
-	"search", "filtered list", "reserve one hot SKU", "reserve across 1000 SKUs", "mixed 95% read / 5% write",
+	"search", "filtered list", "reserve one hot variant SKU", "reserve across 1000 SKUs", "mixed 95% read / 5% write",
 }
 
 // MeasureCosts runs the catalog binary as a process against a throw-away PostgreSQL cluster and
