@@ -42,7 +42,7 @@ func statusOf(code catalog.Code) int {
 		return http.StatusBadRequest
 	case catalog.CodeNotFound:
 		return http.StatusNotFound
-	case catalog.CodeConflict, catalog.CodeInsufficientStock:
+	case catalog.CodeConflict, catalog.CodeInsufficientStock, catalog.CodePurchaseLimit:
 		return http.StatusConflict
 	case catalog.CodePreconditionFailed:
 		return http.StatusPreconditionFailed
