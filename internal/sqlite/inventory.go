@@ -74,6 +74,9 @@ func (s *Store) AdjustStock(ctx context.Context, variantID string, a catalog.Adj
 	if !catalog.ValidID(variantID) {
 		return m, catalog.ErrVariantNotFound
 	}
+	if err := a.Validate(); err != nil {
+		return m, err
+	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if ok, err := s.replay(ctx, tx, idem, &m); ok || err != nil {
 			return err
@@ -193,6 +196,9 @@ func reservationLines(ctx context.Context, tx *sql.Tx, in catalog.ReservationInp
 // Reserve holds every line or none.
 func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
 	var r catalog.Reservation
+	if err := in.Validate(); err != nil {
+		return r, err
+	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if ok, err := s.replay(ctx, tx, idem, &r); ok || err != nil {
 			r.Replayed = ok

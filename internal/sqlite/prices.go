@@ -128,15 +128,28 @@ func timeOrNil(t *time.Time) any {
 	return t.UnixMicro()
 }
 
-// priorPrice computes the Omnibus prior price of a change to amount at at from the variant's
-// applied history in that currency: the lines applied within the 30 days before, and the one
-// in effect when they began (catalog.PriorPrice decides).
+// priorPrice computes the Omnibus prior price of a change to amount at at with
+// catalog.PriorPrice, from the variant's applied history in that currency. It reads the few
+// lines that give the same answer as the whole history: the price in effect when the 30 days
+// began, the first line within them (which ends it), the lowest line after their first moment,
+// the price in effect just before at, and every line applied exactly at their first moment (a
+// line there replaced at the same instant was never in effect within them, and only its
+// neighbours say so). So a variant repriced thousands of times a month costs an
+// index range read, not a quadratic walk of its history.
 func priorPrice(ctx context.Context, tx *sql.Tx, variantID, currency string, at time.Time, amount int64) (*int64, error) {
-	from := at.Add(-catalog.PriorPriceWindow).UnixMicro()
-	rows, err := tx.QueryContext(ctx, `SELECT id, amount, applied_at FROM price_history
-		WHERE variant_id = ? AND currency = ? AND applied_at IS NOT NULL AND applied_at >= coalesce(
-			(SELECT max(applied_at) FROM price_history WHERE variant_id = ? AND currency = ? AND applied_at IS NOT NULL AND applied_at < ?), ?)`,
-		variantID, currency, variantID, currency, from, from)
+	from, until := at.Add(-catalog.PriorPriceWindow).UnixMicro(), at.UnixMicro()
+	const line = `SELECT id, amount, applied_at FROM price_history WHERE variant_id = ? AND currency = ? AND applied_at IS NOT NULL AND `
+	rows, err := tx.QueryContext(ctx, `
+		SELECT * FROM (`+line+`applied_at < ? ORDER BY applied_at DESC, id DESC LIMIT 1)
+		UNION SELECT * FROM (`+line+`applied_at = ? AND applied_at < ?)
+		UNION SELECT * FROM (`+line+`applied_at >= ? AND applied_at < ? ORDER BY applied_at, id LIMIT 1)
+		UNION SELECT * FROM (`+line+`applied_at > ? AND applied_at < ? ORDER BY amount, id LIMIT 1)
+		UNION SELECT * FROM (`+line+`applied_at < ? ORDER BY applied_at DESC, id DESC LIMIT 1)`,
+		variantID, currency, from,
+		variantID, currency, from, until,
+		variantID, currency, from, until,
+		variantID, currency, from, until,
+		variantID, currency, until)
 	if err != nil {
 		return nil, err
 	}
