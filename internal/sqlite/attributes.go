@@ -109,6 +109,19 @@ func writeAttributeValues(ctx context.Context, tx *sql.Tx, productID, variantID 
 	if err != nil {
 		return err
 	}
+	rows, err := attributeRows(productID, variantID, a)
+	if err != nil {
+		return err
+	}
+	return bulkInsert(ctx, tx, insertAttributeValues, rows)
+}
+
+const insertAttributeValues = `INSERT INTO attribute_values (product_id, variant_id, key, text_value, num_value) VALUES `
+
+// attributeRows are the attribute_values rows of a product's own attributes (variantID "") or
+// of one variant's: text and enum values and booleans ("true"/"false") as text, numbers as
+// numbers, so filters compare each as its type.
+func attributeRows(productID, variantID string, a catalog.Attributes) ([][]any, error) {
 	rows := make([][]any, 0, len(a))
 	for k, v := range a {
 		var text, num any
@@ -120,11 +133,11 @@ func writeAttributeValues(ctx context.Context, tx *sql.Tx, productID, variantID 
 		case float64:
 			num = x
 		default:
-			return fmt.Errorf("attribute %s: unexpected value type %T", k, v)
+			return nil, fmt.Errorf("attribute %s: unexpected value type %T", k, v)
 		}
 		rows = append(rows, []any{productID, nullable(variantID), k, text, num})
 	}
-	return bulkInsert(ctx, tx, `INSERT INTO attribute_values (product_id, variant_id, key, text_value, num_value) VALUES `, rows)
+	return rows, nil
 }
 
 // CreateAttribute defines a new attribute key.

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -290,5 +291,36 @@ func TestPurchaseLimitBeforeStock(t *testing.T) {
 	moves, _ := a.Movements(ctx, p.Variants[0].ID, 0, 10)
 	if len(moves) != 2 {
 		t.Fatalf("%d movements, want 2 (the adjustment and one reserve)", len(moves))
+	}
+}
+
+// Changing a variant to another's combination names the combination, not its own SKU.
+func TestUpdateVariantCombinationClash(t *testing.T) {
+	ctx := context.Background()
+	clock := storetest.NewFakeClock()
+	a, _, _ := twoHandles(t, clock)
+	p, err := a.CreateProduct(ctx, catalog.ProductInput{Name: "Tee", Category: "mugs", Status: catalog.StatusActive,
+		Options: []catalog.Option{{Name: "Size", Values: []string{"S", "M"}}},
+		Variants: []catalog.VariantInput{
+			{SKU: "TEE-S", Options: map[string]string{"Size": "S"}, Prices: []catalog.PriceInput{{Currency: "EUR", Amount: 1}}},
+			{SKU: "TEE-M", Options: map[string]string{"Size": "M"}, Prices: []catalog.PriceInput{{Currency: "EUR", Amount: 1}}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.UpdateVariant(ctx, p.ID, p.Variants[1].ID, catalog.VariantPatch{Options: map[string]string{"Size": "S"}}, 0)
+	var ce *catalog.Error
+	if !errors.As(err, &ce) || ce.Code != catalog.CodeConflict || len(ce.Fields) != 1 || ce.Fields[0].Field != "options" {
+		t.Fatalf("UpdateVariant to a combination in use = %v, want a conflict on options", err)
+	}
+	sku := "tee-s"
+	_, err = a.UpdateVariant(ctx, p.ID, p.Variants[1].ID, catalog.VariantPatch{SKU: &sku}, 0)
+	if !errors.As(err, &ce) || ce.Code != catalog.CodeConflict || len(ce.Fields) != 1 || ce.Fields[0].Field != "sku" {
+		t.Fatalf("UpdateVariant to another's SKU in another case = %v, want a conflict on sku", err)
+	}
+	// Its own SKU in another case is its own.
+	sku = "tee-m"
+	if _, err := a.UpdateVariant(ctx, p.ID, p.Variants[1].ID, catalog.VariantPatch{SKU: &sku}, 0); err != nil {
+		t.Fatalf("UpdateVariant to its own SKU in lower case: %v", err)
 	}
 }

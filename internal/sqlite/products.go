@@ -200,19 +200,23 @@ func (s *Store) VariantBySKU(ctx context.Context, sku string) (catalog.Product, 
 		v catalog.Variant
 	)
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		var id string
-		err := tx.QueryRowContext(ctx, `SELECT id, product_id FROM variants WHERE sku = ? COLLATE NOCASE`, sku).Scan(&v.ID, &id)
+		// One query for the product (found through the SKU index), one for its variants.
+		var vid string
+		var err error
+		p, err = scanProduct(tx.QueryRowContext(ctx, `SELECT `+productColumns+`, v.id FROM variants v JOIN products p ON p.id = v.product_id
+			WHERE v.sku = ? COLLATE NOCASE`, sku), &vid)
 		if errors.Is(err, sql.ErrNoRows) {
 			return catalog.ErrVariantNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if p, err = productOf(ctx, tx, id); err != nil {
+		if p.Variants, err = variantsOf(ctx, tx, `v.product_id = ?`, p.ID); err != nil {
 			return err
 		}
+		finishProduct(&p)
 		var ok bool
-		if v, ok = p.Variant(v.ID); !ok {
+		if v, ok = p.Variant(vid); !ok {
 			return catalog.ErrVariantNotFound
 		}
 		return nil

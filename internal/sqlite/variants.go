@@ -64,7 +64,7 @@ func insertVariants(ctx context.Context, tx *sql.Tx, productID string, firstPos 
 	if err := bulkInsert(ctx, tx, `INSERT INTO variants (id, product_id, sku, options, position, barcode, weight_grams,
 		attributes, image, purchase_limit, created_at, updated_at) VALUES `, vrows); err != nil {
 		if isUnique(err) {
-			return variantConflict(ctx, tx, vins, field, err)
+			return variantConflict(ctx, tx, vins, "", field, err)
 		}
 		return err
 	}
@@ -85,12 +85,16 @@ func insertVariants(ctx context.Context, tx *sql.Tx, productID string, firstPos 
 		len(vins), firstPos+len(vins), productID); err != nil {
 		return err
 	}
+	var arows [][]any
 	for i, in := range vins {
-		if len(in.Attributes) > 0 {
-			if err := writeAttributeValues(ctx, tx, productID, ids[i], in.Attributes); err != nil {
-				return err
-			}
+		rows, err := attributeRows(productID, ids[i], in.Attributes)
+		if err != nil {
+			return err
 		}
+		arows = append(arows, rows...)
+	}
+	if err := bulkInsert(ctx, tx, insertAttributeValues, arows); err != nil {
+		return err
 	}
 	for c := range currencies {
 		if err := refreshProductPrice(ctx, tx, productID, c); err != nil {
@@ -100,13 +104,13 @@ func insertVariants(ctx context.Context, tx *sql.Tx, productID string, firstPos 
 	return nil
 }
 
-// variantConflict explains a unique violation of new variants: a SKU taken elsewhere in the
-// catalog, or (when adding one) a combination the product already has.
-func variantConflict(ctx context.Context, tx *sql.Tx, vins []catalog.VariantInput, field string, err error) error {
+// variantConflict explains a unique violation of new or changed variants (self is the changed
+// one's ID): a SKU taken elsewhere in the catalog, or a combination the product already has.
+func variantConflict(ctx context.Context, tx *sql.Tx, vins []catalog.VariantInput, self, field string, err error) error {
 	var p catalog.Problems
 	for i, in := range vins {
 		var taken string
-		switch e := tx.QueryRowContext(ctx, `SELECT sku FROM variants WHERE sku = ? COLLATE NOCASE`, in.SKU).Scan(&taken); {
+		switch e := tx.QueryRowContext(ctx, `SELECT sku FROM variants WHERE sku = ? COLLATE NOCASE AND id <> ?`, in.SKU, self).Scan(&taken); {
 		case e == nil:
 			p.Add(fieldOf(field, i, "sku"), "%q is already used by another variant (SKUs are unique across the catalog regardless of case)", in.SKU)
 		case !errors.Is(e, sql.ErrNoRows):
@@ -239,7 +243,7 @@ func (s *Store) UpdateVariant(ctx context.Context, productID, variantID string, 
 			in.SKU, encodeJSON(in.Options), in.Barcode, intOrNil(in.WeightGrams), encodeJSON(in.Attributes),
 			in.Image, in.PurchaseLimit, now.UnixMicro(), variantID); err != nil {
 			if isUnique(err) {
-				return variantConflict(ctx, tx, []catalog.VariantInput{in}, "", err)
+				return variantConflict(ctx, tx, []catalog.VariantInput{in}, variantID, "", err)
 			}
 			return err
 		}
