@@ -140,6 +140,9 @@ func (s *Server) createReservation(w http.ResponseWriter, r *http.Request) {
 		s.countReservation(replayed(res, "reserved", "reserve_replayed"))
 	case catalog.CodeInsufficientStock:
 		s.countReservation("insufficient_stock")
+	case catalog.CodePurchaseLimit:
+		// A flash sale's limit doing its job, not an error of the service.
+		s.countReservation("purchase_limit")
 	case catalog.CodeInvalid:
 		s.countReservation("invalid")
 	default:
@@ -239,10 +242,7 @@ func (s *Server) setPrice(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if err := c.Validate(time.Now()); err != nil {
-		writeError(w, r, err)
-		return
-	}
+	// The store validates the change against its own clock, inside its transaction.
 	vid, err := s.ownedVariant(r)
 	if err != nil {
 		writeError(w, r, err)

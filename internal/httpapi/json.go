@@ -66,7 +66,8 @@ var (
 // bodySpec says what a body must hold beyond what its Go type says.
 type bodySpec struct {
 	// required lists JSON pointers that must be present and not null whenever their parent
-	// object is present: a zero amount is a price, a missing one is a mistake.
+	// object is present: a zero amount is a price, a missing one is a mistake. A "*" token
+	// stands for every element of an array ("/variants/*/prices/*/amount").
 	required []string
 	// maxItems bounds arrays and objects at the given pointers more tightly than the general
 	// limits, so the refusal comes while tokenising.
@@ -82,19 +83,24 @@ var (
 		"/media": catalog.MaxMedia, "/options": catalog.MaxOptions, "/attributes": catalog.MaxAttributes,
 	}
 	productSpec = bodySpec{
-		required: []string{"/name", "/category", "/variants"},
+		required: []string{"/name", "/category", "/variants", "/variants/*/sku", "/variants/*/prices",
+			"/variants/*/prices/*/currency", "/variants/*/prices/*/amount", "/media/*/url", "/options/*/name", "/options/*/values"},
 		maxItems: withItems(productLists, "/variants", catalog.MaxVariants),
 	}
 	// A replace has no variants; a body naming them gets a 422 after decoding, so the list is
 	// still bounded as on create.
-	replaceSpec      = bodySpec{required: []string{"/name", "/category"}, maxItems: productSpec.maxItems}
-	productPatchSpec = bodySpec{maxItems: productSpec.maxItems, mergePatch: true}
-	variantLists     = map[string]int{"/prices": catalog.MaxPricesPerVariant, "/attributes": catalog.MaxAttributes,
+	replaceSpec = bodySpec{required: []string{"/name", "/category", "/media/*/url", "/options/*/name", "/options/*/values"},
+		maxItems: productSpec.maxItems}
+	productPatchSpec = bodySpec{required: []string{"/media/*/url", "/options/*/name", "/options/*/values"},
+		maxItems: productSpec.maxItems, mergePatch: true}
+	variantLists = map[string]int{"/prices": catalog.MaxPricesPerVariant, "/attributes": catalog.MaxAttributes,
 		"/options": catalog.MaxOptions}
-	variantSpec      = bodySpec{required: []string{"/sku", "/prices"}, maxItems: variantLists}
-	variantPatchSpec = bodySpec{maxItems: variantLists, mergePatch: true}
-	priceSpec        = bodySpec{required: []string{"/amount"}}
-	attributeSpec    = bodySpec{required: []string{"/key", "/name", "/type"},
+	variantSpec = bodySpec{required: []string{"/sku", "/prices", "/prices/*/currency", "/prices/*/amount"},
+		maxItems: variantLists}
+	variantPatchSpec = bodySpec{required: []string{"/prices/*/currency", "/prices/*/amount"},
+		maxItems: variantLists, mergePatch: true}
+	priceSpec     = bodySpec{required: []string{"/amount"}}
+	attributeSpec = bodySpec{required: []string{"/key", "/name", "/type"},
 		maxItems: map[string]int{"/values": catalog.MaxEnumValues}}
 	attributeReplaceSpec = bodySpec{required: []string{"/name", "/type"}, maxItems: attributeSpec.maxItems}
 	reservationSpec      = bodySpec{maxItems: map[string]int{"/lines": catalog.MaxReservationLines}}
@@ -211,14 +217,26 @@ func scanJSON(b []byte, spec bodySpec) (shape *bodyShape, missing, err error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, nil, catalog.InvalidField("body", "is empty: send a JSON object")
 	}
-	// The pointers whose presence matters: the required ones and their parents.
-	watch := map[string]jsontext.Kind{}
-	watchDepth := 0 // pointers deeper than this are never looked up
+	// The objects whose members are required, as patterns ("/variants/*"), with those members.
+	need := map[string][]string{}
+	needDepth := 0 // objects deeper than this are never looked up
 	for _, p := range spec.required {
-		watch[p] = 0
-		watch[string(jsontext.Pointer(p).Parent())] = 0
-		watchDepth = max(watchDepth, strings.Count(p, "/"))
+		ptr := jsontext.Pointer(p)
+		parent := string(ptr.Parent())
+		need[parent] = append(need[parent], ptr.LastToken())
+		needDepth = max(needDepth, strings.Count(parent, "/")+1)
 	}
+	// open holds the objects being read that have required members: their depth, where they
+	// are, and which required members were seen with a value other than null.
+	type object struct {
+		depth   int
+		pattern string
+		ptr     jsontext.Pointer
+		name    string // the member whose value comes next
+		seen    map[string]bool
+	}
+	var open []*object
+	var p catalog.Problems
 	shape = &bodyShape{members: map[string]bool{}}
 	// A *bytes.Buffer is parsed in place, without a copy into the decoder's own buffer.
 	dec := jsontext.NewDecoder(bytes.NewBuffer(b))
@@ -276,35 +294,61 @@ func scanJSON(b []byte, spec bodySpec) (shape *bodyShape, missing, err error) {
 				return nil, nil, catalog.InvalidField(fieldOf(ptr().Parent()), "must have at most %d %s", limit, what)
 			}
 		}
-		// A value (not a member name, not a closing token) at a watched pointer.
 		isName := depth >= 1 && kind == '"' && func() bool { k, n := dec.StackIndex(depth); return k == '{' && n%2 == 1 }()
+		if len(need) > 0 {
+			var top *object
+			if len(open) > 0 {
+				top = open[len(open)-1]
+			}
+			switch {
+			case kind == '}' && top != nil && depth == top.depth-1:
+				// The object closes: every required member it lacks is a problem.
+				for _, m := range need[top.pattern] {
+					if !top.seen[m] {
+						p.Add(fieldOf(top.ptr.AppendToken(m)), "is required")
+					}
+				}
+				open = open[:len(open)-1]
+			case isName && top != nil && depth == top.depth:
+				top.name = tok.String()
+			case !isName && kind != '}' && kind != ']' && top != nil && level == top.depth:
+				if kind != 'n' {
+					top.seen[top.name] = true
+				}
+			}
+			if kind == '{' && depth <= needDepth {
+				at := ptr()
+				if pat := pattern(dec, at); need[pat] != nil {
+					open = append(open, &object{depth: depth, pattern: pat, ptr: at, seen: map[string]bool{}})
+				}
+			}
+		}
 		if isName || kind == '}' || kind == ']' {
 			continue
 		}
-		if depth > max(watchDepth, 1) && level != 1 {
-			continue
-		}
-		p := ptr()
-		if _, ok := watch[string(p)]; ok {
-			watch[string(p)] = kind
-		}
 		if level == 1 { // a member of the root (for an opening token, level is its container's)
 			if k, _ := dec.StackIndex(1); k == '{' {
-				shape.members[p.LastToken()] = kind == 'n'
+				shape.members[ptr().LastToken()] = kind == 'n'
 			}
 		}
 	}
-	var p catalog.Problems
-	for _, req := range spec.required {
-		parent := string(jsontext.Pointer(req).Parent())
-		if watch[parent] != '{' {
-			continue // the parent is absent, null or not an object; the decode says so if wrong
-		}
-		if k := watch[req]; k == 0 || k == 'n' {
-			p.Add(fieldOf(jsontext.Pointer(req)), "is required")
-		}
-	}
 	return shape, p.Err(), nil
+}
+
+// pattern is ptr with every array index written "*", the form bodySpec.required uses: an
+// index is a token of a level whose container is an array.
+func pattern(dec *jsontext.Decoder, ptr jsontext.Pointer) string {
+	var b jsontext.Pointer
+	level := 1
+	for tok := range ptr.Tokens() {
+		if k, _ := dec.StackIndex(level); k == '[' {
+			b += "/*"
+		} else {
+			b = b.AppendToken(tok)
+		}
+		level++
+	}
+	return string(b)
 }
 
 // syntaxError turns a tokenising error into an invalid-input error naming where it happened.

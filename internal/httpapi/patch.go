@@ -168,12 +168,26 @@ func (s *Server) decodeVariantPatch(w http.ResponseWriter, r *http.Request) (cat
 				p.Add(k, "cannot be removed (null): a variant has a value for each option of its product")
 				continue
 			}
-			var opts map[string]string
-			if err := jsonv2.Unmarshal(v, &opts); err != nil || opts == nil {
+			var raw map[string]jsontext.Value
+			if err := jsonv2.Unmarshal(v, &raw); err != nil || raw == nil {
 				p.Add(k, "must be a JSON object of option name to value (only the named options change)")
 				continue
 			}
-			vp.Options = opts
+			opts := map[string]string{}
+			for _, name := range slices.Sorted(maps.Keys(raw)) {
+				// A null would decode as "" and read as a value; an option cannot be removed from
+				// one variant, only from the product.
+				if isNull(raw[name]) {
+					p.Add(memberField(k, name), "cannot be removed (null): a variant has a value for each option of its product")
+					continue
+				}
+				if val := requiredString(&p, memberField(k, name), raw[name]); val != nil {
+					opts[name] = *val
+				}
+			}
+			if len(opts) > 0 {
+				vp.Options = opts
+			}
 		case "attributes":
 			vp.Attributes, vp.RemoveAttribute, vp.ClearAttributes = attributesPatch(&p, k, v)
 		case "prices":

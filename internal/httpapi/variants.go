@@ -163,8 +163,8 @@ func (s *Server) getVariantBySKU(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, v, err := s.store.VariantBySKU(r.Context(), sku)
-	if err == nil {
-		err = visible(r, p)
+	if err == nil && visible(r, p) != nil {
+		err = catalog.ErrVariantNotFound // what an unknown SKU answers
 	}
 	if err != nil {
 		writeError(w, r, err)

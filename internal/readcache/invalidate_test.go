@@ -51,7 +51,7 @@ func (f *fake) DeleteCategory(context.Context, string) error       { return nil 
 func (f *fake) Import(context.Context, []catalog.NewProduct) error { return nil }
 
 func (f *fake) AdjustStock(context.Context, string, catalog.Adjustment, string, *catalog.Idempotency) (catalog.Movement, error) {
-	return catalog.Movement{}, nil
+	return catalog.Movement{VariantID: "v1", ProductID: "p1"}, nil
 }
 
 func reservation() catalog.Reservation {
@@ -74,9 +74,27 @@ func (f *fake) ExpireReservations(context.Context, int) ([]catalog.Reservation, 
 	return []catalog.Reservation{reservation()}, nil
 }
 
-func (f *fake) SetPrice(context.Context, string, catalog.PriceChange, string, int64) (catalog.Product, catalog.PriceEntry, error) {
-	return p1, catalog.PriceEntry{}, nil
+// v1 is p1's variant; its ID differs from the product's, so an invalidation by variant ID
+// alone would not forget p1.
+var v1 = catalog.Variant{ID: "v1", ProductID: "p1"}
+
+func (f *fake) SetPrice(context.Context, string, catalog.PriceChange, string, int64) (catalog.Variant, catalog.PriceEntry, error) {
+	return v1, catalog.PriceEntry{}, nil
 }
+
+func (f *fake) RemovePrice(context.Context, string, string, string, int64) (catalog.Variant, error) {
+	return v1, nil
+}
+
+func (f *fake) AddVariant(context.Context, string, catalog.VariantInput, int64) (catalog.Variant, error) {
+	return v1, nil
+}
+
+func (f *fake) UpdateVariant(context.Context, string, string, catalog.VariantPatch, int64) (catalog.Variant, error) {
+	return v1, nil
+}
+
+func (f *fake) DeleteVariant(context.Context, string, string, int64) error { return nil }
 
 func (f *fake) ApplyDuePrices(context.Context, int) ([]catalog.AppliedPrice, error) {
 	return []catalog.AppliedPrice{{ProductID: "p1"}}, nil
@@ -117,9 +135,22 @@ func TestEveryWriteInvalidates(t *testing.T) {
 		"DeleteCategory": func(c *readcache.Store) error { return c.DeleteCategory(ctx, "c") },
 		"Import":         func(c *readcache.Store) error { return c.Import(ctx, nil) },
 		"AdjustStock": func(c *readcache.Store) error {
-			_, err := c.AdjustStock(ctx, "p1", catalog.Adjustment{}, "t", nil)
+			_, err := c.AdjustStock(ctx, "v1", catalog.Adjustment{}, "t", nil)
 			return err
 		},
+		"RemovePrice": func(c *readcache.Store) error {
+			_, err := c.RemovePrice(ctx, "v1", "EUR", "t", 0)
+			return err
+		},
+		"AddVariant": func(c *readcache.Store) error {
+			_, err := c.AddVariant(ctx, "p1", catalog.VariantInput{}, 0)
+			return err
+		},
+		"UpdateVariant": func(c *readcache.Store) error {
+			_, err := c.UpdateVariant(ctx, "p1", "v1", catalog.VariantPatch{}, 0)
+			return err
+		},
+		"DeleteVariant": func(c *readcache.Store) error { return c.DeleteVariant(ctx, "p1", "v1", 0) },
 		"Reserve": func(c *readcache.Store) error {
 			_, err := c.Reserve(ctx, catalog.ReservationInput{}, "t", nil)
 			return err
@@ -134,13 +165,17 @@ func TestEveryWriteInvalidates(t *testing.T) {
 		},
 		"ExpireReservations": func(c *readcache.Store) error { _, err := c.ExpireReservations(ctx, 10); return err },
 		"SetPrice": func(c *readcache.Store) error {
-			_, _, err := c.SetPrice(ctx, "p1", catalog.PriceChange{}, "t", 0)
+			_, _, err := c.SetPrice(ctx, "v1", catalog.PriceChange{}, "t", 0)
 			return err
 		},
 		"ApplyDuePrices": func(c *readcache.Store) error { _, err := c.ApplyDuePrices(ctx, 10); return err },
 	}
 	reads := map[string]bool{
-		"Product": true, "ProductBySKU": true, "ProductVersions": true, "ListProducts": true,
+		"Product": true, "Variant": true, "VariantBySKU": true, "ProductVersions": true, "ListProducts": true,
+		"Attribute": true, "AttributeList": true,
+		// Attribute definitions are not part of a cached product, and a definition in use cannot
+		// change what a cached value means (see readcache.go).
+		"CreateAttribute": true, "UpdateAttribute": true, "DeleteAttribute": true,
 		"Category": true, "Categories": true, "Empty": true, "Movements": true, "Reservation": true,
 		"PriceHistory": true, "Ping": true, "Close": true,
 		// Writes that remove only finished records, which no product read shows.
@@ -167,6 +202,49 @@ func TestEveryWriteInvalidates(t *testing.T) {
 		c.Product(ctx, "p1")
 		if f.reads != 2 {
 			t.Errorf("%s: the product was still served from the cache after the write", name)
+		}
+	}
+}
+
+// failing answers SetPrice with err and reads any product.
+type failing struct {
+	catalog.Store
+	err   error
+	reads int
+}
+
+func (f *failing) Product(_ context.Context, id string) (catalog.Product, error) {
+	f.reads++
+	return catalog.Product{ID: id, Version: 1}, nil
+}
+
+func (f *failing) SetPrice(context.Context, string, catalog.PriceChange, string, int64) (catalog.Variant, catalog.PriceEntry, error) {
+	return catalog.Variant{}, catalog.PriceEntry{}, f.err
+}
+
+// TestFailedVariantWriteOfUnknownOutcome: a write naming a variant that fails gives no product
+// to forget. A refusal changed nothing, so the cache stays; an outcome the store cannot vouch
+// for (unavailable, internal: the commit may have happened) clears the cache, since the
+// product is unknown.
+func TestFailedVariantWriteOfUnknownOutcome(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		err     error
+		cleared bool
+	}{
+		{catalog.InvalidField("amount", "must not be negative"), false},
+		{catalog.ErrVariantNotFound, false},
+		{catalog.StaleVersion(2, 1), false},
+		{catalog.Errorf(catalog.CodeUnavailable, "the store is busy"), true},
+		{context.DeadlineExceeded, true},
+	} {
+		f := &failing{err: tc.err}
+		c := readcache.New(f, time.Hour, 100)
+		c.Product(ctx, "other")
+		c.SetPrice(ctx, "v9", catalog.PriceChange{}, "t", 0)
+		c.Product(ctx, "other")
+		if cleared := f.reads == 2; cleared != tc.cleared {
+			t.Errorf("after SetPrice failed with %v: cache cleared = %v, want %v", tc.err, cleared, tc.cleared)
 		}
 	}
 }

@@ -38,6 +38,10 @@ type Options struct {
 	Expired func(int)
 }
 
+// Effective returns the options a sweep runs with: the defaults filled in and the interval
+// capped at MaxInterval.
+func (o Options) Effective() Options { return o.withDefaults() }
+
 func (o Options) withDefaults() Options {
 	o.Interval = min(cmp.Or(o.Interval, time.Second), MaxInterval)
 	o.Retention = cmp.Or(o.Retention, DefaultRetention)
