@@ -73,6 +73,8 @@ type env struct {
 	ceilB  string        // primary-key SELECT handler
 	ids    []string
 	skus   []string // variant SKUs of the sampled products
+	// variantIDs are the IDs of the variants skus name, in the same order.
+	variantIDs []string
 	// variantPaths are "<product ID>/variants/<variant ID>" of the sampled products' variants.
 	variantPaths []string
 	// meanVariants is the sampled products' mean variant count.
@@ -352,6 +354,8 @@ func (e *env) sample(ctx context.Context) error {
 		}
 		for _, v := range p.Variants {
 			e.skus = append(e.skus, v.SKU)
+			e.variantIDs = append(e.variantIDs, v.ID)
+			e.variantIDs = append(e.variantIDs, v.ID)
 			e.variantPaths = append(e.variantPaths, p.ID+"/variants/"+v.ID)
 		}
 	}
