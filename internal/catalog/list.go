@@ -22,10 +22,12 @@ const (
 	SortNameDesc  Sort = "-name"
 	SortPrice     Sort = "price" // price amount ascending
 	SortPriceDesc Sort = "-price"
+	// SortPosition is a collection's own order; it needs a collection filter.
+	SortPosition Sort = "position"
 )
 
 // Sorts lists the accepted orders.
-var Sorts = []Sort{SortNewest, SortOldest, SortName, SortNameDesc, SortPrice, SortPriceDesc}
+var Sorts = []Sort{SortNewest, SortOldest, SortName, SortNameDesc, SortPrice, SortPriceDesc, SortPosition}
 
 // Valid reports whether s is a known order.
 func (s Sort) Valid() bool {
@@ -63,6 +65,8 @@ type ProductFilter struct {
 	InStock *bool
 	// Query is a full-text search over name, brand and description: every word must match.
 	Query string
+	// Collection selects the members of one collection (see SortPosition).
+	Collection string
 }
 
 // Validate checks the filter's fields.
@@ -74,6 +78,9 @@ func (f ProductFilter) Validate() error {
 	checkText(&p, "brand", f.Brand, Identifier)
 	checkText(&p, "currency", f.Currency, Identifier)
 	checkText(&p, "q", f.Query, Line)
+	if f.Collection != "" && checkText(&p, "collection", f.Collection, Identifier) && !ValidSlug(f.Collection) {
+		p.Add("collection", "must be a collection slug")
+	}
 	for _, s := range f.Statuses {
 		if !s.Valid() {
 			p.Add("status", "must be draft, active, archived or all")
@@ -119,6 +126,9 @@ func (f ProductFilter) fingerprint(s Sort) string {
 		fmt.Fprint(h, *f.InStock)
 	}
 	fmt.Fprintf(h, "|%s", f.Query)
+	if f.Collection != "" { // appended only when set, so cursors issued before collections stay valid
+		fmt.Fprintf(h, "|collection=%s", f.Collection)
+	}
 	return strconv.FormatUint(h.Sum64(), 36)
 }
 
@@ -139,7 +149,10 @@ func (q ListQuery) Validate() error {
 		return err
 	}
 	if !q.Sort.Valid() {
-		return InvalidField("sort", "must be one of newest, oldest, name, -name, price, -price")
+		return InvalidField("sort", "must be one of newest, oldest, name, -name, price, -price, position")
+	}
+	if q.Sort == SortPosition && q.Filter.Collection == "" {
+		return InvalidField("sort", "position is a collection's order: it needs a collection")
 	}
 	if q.Limit < 1 || q.Limit > MaxLimit {
 		return InvalidField("limit", "must be between 1 and %d", MaxLimit)
@@ -179,9 +192,17 @@ type Cursor struct {
 	NameKey string
 	Price   int64
 	Created time.Time
-	ID      string
+	// Position is the collection position key (SortPosition).
+	Position int64
+	ID       string
 
 	fingerprint string
+}
+
+// NextPositionCursor returns the cursor that continues q (sorted by SortPosition) after the
+// product with the given ID and collection position key.
+func (q ListQuery) NextPositionCursor(id string, position int64) *Cursor {
+	return &Cursor{Sort: q.Sort, Position: position, ID: id, fingerprint: q.Filter.fingerprint(q.Sort)}
 }
 
 // NextCursor returns the cursor that continues q after product p.
@@ -210,6 +231,8 @@ func (c *Cursor) String() string {
 		k = c.NameKey
 	case SortPrice, SortPriceDesc:
 		k = strconv.FormatInt(c.Price, 10)
+	case SortPosition:
+		k = strconv.FormatInt(c.Position, 10)
 	default:
 		k = strconv.FormatInt(c.Created.UnixMicro(), 10)
 	}
@@ -265,6 +288,12 @@ func ParseCursor(s string) (*Cursor, error) {
 			return nil, bad("bad key")
 		}
 		c.Price = n
+	case SortPosition:
+		n, err := strconv.ParseInt(j.K, 10, 64)
+		if err != nil || n < 0 {
+			return nil, bad("bad key")
+		}
+		c.Position = n
 	case SortNewest, SortOldest:
 		n, err := strconv.ParseInt(j.K, 10, 64)
 		// Both stores hold years 1 to 9999 at most; a key outside is forged.

@@ -42,6 +42,7 @@ type Store interface {
 
 	Inventory
 	VersionReader
+	Collections
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
