@@ -113,7 +113,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Migrate applies the embedded migrations the database lacks. The write connection's
 // BEGIN IMMEDIATE serialises it against other processes on the same file.
 func (s *Store) Migrate(ctx context.Context) error {
-	known, err := migrate.Load(sub(migrationFiles, "migrations"))
+	known, err := migrate.Load(migrationFS())
 	if err != nil {
 		return err
 	}
