@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentWritesKeepVersions", testConcurrentWrites},
 	}
 	tests = append(tests, contractTests()...)
+	tests = append(tests, collectionTests()...) // issue 15
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t, nil)
