@@ -12,7 +12,7 @@ import (
 
 // listParams are the query parameters GET /products accepts; any other is refused, so a typo
 // (catgory=...) is an error instead of a silently unfiltered list.
-var listParams = []string{"category", "status", "brand", "currency", "min_price", "max_price", "in_stock", "q", "sort", "limit", "cursor", "total"}
+var listParams = []string{"category", "status", "brand", "currency", "min_price", "max_price", "in_stock", "q", "sort", "limit", "cursor", "total", "collection"}
 
 // ParseListQuery turns GET /products query parameters into a validated ListQuery. Without a
 // status parameter only active products are listed: shoppers never see drafts by accident;
@@ -37,6 +37,7 @@ func ParseListQuery(v url.Values) (catalog.ListQuery, error) {
 	f.Brand = v.Get("brand")
 	f.Currency = v.Get("currency")
 	f.Query = v.Get("q")
+	f.Collection = v.Get("collection")
 	statuses := v["status"]
 	if len(statuses) == 0 {
 		f.Statuses = []catalog.Status{catalog.StatusActive}
@@ -86,6 +87,8 @@ func ParseListQuery(v url.Values) (catalog.ListQuery, error) {
 	}
 	if s := v.Get("sort"); s != "" {
 		q.Sort = catalog.Sort(s)
+	} else if f.Collection != "" {
+		q.Sort = catalog.SortPosition // a collection lists in its own order by default
 	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
