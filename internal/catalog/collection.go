@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -188,36 +189,55 @@ func Unprocessable(p Problems) error {
 }
 
 // Position keys. A collection's order is kept as sparse integer keys, PositionStep apart when
-// the list is written whole, so inserting or moving products writes only their own rows: the
-// new keys are spread between their neighbours'. Only when the neighbours' gap is used up (about
-// 20 inserts at one spot) is the whole list renumbered, in the same transaction.
+// the list is written whole, so inserting or moving products writes only their own rows: new
+// keys go after the last (appending), before the first (pinning to the top), or are spread
+// between their neighbours'. Only when two neighbours' gap is used up (about 20 inserts at one
+// spot inside the list) is the whole list renumbered, in the same transaction.
 const PositionStep int64 = 1 << 20
 
-// PositionKeys returns n increasing keys strictly between lo and hi (hasHi false: after lo,
-// PositionStep apart), or ok false when the gap cannot hold them and the list must be
-// renumbered (see RenumberedKeys). An empty list's lo is 0.
-func PositionKeys(lo, hi int64, hasHi bool, n int) (keys []int64, ok bool) {
+// PositionKeys returns n increasing keys after lo (when hasLo) and before hi (when hasHi), or
+// ok false when they do not fit and the list must be renumbered (see RenumberedKeys). Keys may
+// be negative: the front grows downwards.
+func PositionKeys(lo int64, hasLo bool, hi int64, hasHi bool, n int) (keys []int64, ok bool) {
 	keys = make([]int64, n)
-	if !hasHi {
+	span := PositionStep * int64(n)
+	switch {
+	case !hasLo && !hasHi:
+		return RenumberedKeys(n), true
+	case !hasHi:
+		if lo > math.MaxInt64-span {
+			return nil, false
+		}
 		for i := range keys {
 			keys[i] = lo + PositionStep*int64(i+1)
 		}
-		return keys, true
-	}
-	if hi-lo-1 < int64(n) {
-		return nil, false
-	}
-	// hi-lo is at most MaxCollectionProducts x PositionStep (about 2^34) and n+1 at most 1001,
-	// so the product cannot overflow.
-	for i := range keys {
-		keys[i] = lo + (hi-lo)*int64(i+1)/int64(n+1)
+	case !hasLo:
+		if hi < math.MinInt64+span {
+			return nil, false
+		}
+		for i := range keys {
+			keys[i] = hi - PositionStep*int64(n-i)
+		}
+	default:
+		// Keys come from PositionKeys, so two neighbours are at most about 2^62 apart... unless
+		// the list is lopsided; a gap that could overflow the spread below is renumbered too.
+		gap := hi - lo
+		if gap <= int64(n) || gap > math.MaxInt64/int64(n+1) {
+			return nil, false
+		}
+		for i := range keys {
+			keys[i] = lo + gap*int64(i+1)/int64(n+1)
+		}
 	}
 	return keys, true
 }
 
-// RenumberedKeys returns the keys of a list of n written whole.
+// RenumberedKeys returns the keys of a list of n written whole: PositionStep, 2 x PositionStep...
 func RenumberedKeys(n int) []int64 {
-	keys, _ := PositionKeys(0, 0, false, n)
+	keys := make([]int64, n)
+	for i := range keys {
+		keys[i] = PositionStep * int64(i+1)
+	}
 	return keys
 }
 

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -66,63 +67,69 @@ func TestValidateMembership(t *testing.T) {
 	}
 }
 
-// checkKeys is the property PositionKeys keeps: n keys, increasing, strictly between lo and hi;
-// refused only when fewer than n integers lie between.
-func checkKeys(t *testing.T, lo, hi int64, hasHi bool, n int) {
-	keys, ok := PositionKeys(lo, hi, hasHi, n)
-	if hasHi && hi-lo-1 < int64(n) {
-		if ok {
-			t.Fatalf("PositionKeys(%d, %d, %d) fit %d keys in a gap of %d", lo, hi, n, len(keys), hi-lo-1)
+// checkKeys is the property PositionKeys keeps: n keys, increasing, strictly after lo and
+// before hi where they are given; refused only when they cannot fit.
+func checkKeys(t *testing.T, lo int64, hasLo bool, hi int64, hasHi bool, n int) {
+	t.Helper()
+	keys, ok := PositionKeys(lo, hasLo, hi, hasHi, n)
+	if !ok {
+		if hasLo && hasHi && hi-lo > int64(n) && hi-lo <= math.MaxInt64/int64(n+1) {
+			t.Fatalf("PositionKeys(%d, %d, %d) refused a gap that holds them", lo, hi, n)
 		}
 		return
 	}
-	if !ok || len(keys) != n {
-		t.Fatalf("PositionKeys(%d, %d, %v, %d) = %v, %v; want %d keys", lo, hi, hasHi, n, keys, ok, n)
+	if len(keys) != n {
+		t.Fatalf("PositionKeys(%d, %d, %d) = %d keys", lo, hi, n, len(keys))
 	}
-	prev := lo
-	for _, k := range keys {
-		if k <= prev || hasHi && k >= hi {
-			t.Fatalf("PositionKeys(%d, %d, %v, %d) = %v: not increasing strictly inside", lo, hi, hasHi, n, keys)
+	for i, k := range keys {
+		if hasLo && k <= lo || hasHi && k >= hi || i > 0 && k <= keys[i-1] {
+			t.Fatalf("PositionKeys(%d %v, %d %v, %d) = %v: not increasing strictly inside", lo, hasLo, hi, hasHi, n, keys)
 		}
-		prev = k
 	}
 }
 
 func TestPositionKeys(t *testing.T) {
-	checkKeys(t, 0, 0, false, 3)
-	checkKeys(t, 0, 1, true, 1)
-	checkKeys(t, 0, 2, true, 1)
-	checkKeys(t, 5, 9, true, 3)
-	checkKeys(t, 5, 9, true, 4)
-	checkKeys(t, 0, PositionStep*MaxCollectionProducts, true, MaxMembershipWrite)
+	checkKeys(t, 0, false, 0, false, 3)
+	checkKeys(t, 0, true, 1, true, 1)
+	checkKeys(t, 0, true, 2, true, 1)
+	checkKeys(t, 5, true, 9, true, 3)
+	checkKeys(t, 5, true, 9, true, 4)
+	checkKeys(t, 0, false, PositionStep, true, MaxMembershipWrite)
+	checkKeys(t, math.MinInt64+5, false, math.MinInt64+10, true, 3)
+	checkKeys(t, math.MaxInt64-10, true, 0, false, 3)
+	checkKeys(t, -PositionStep*MaxCollectionProducts, true, PositionStep*MaxCollectionProducts, true, MaxMembershipWrite)
+	if _, ok := PositionKeys(1, true, 2, true, 1); ok {
+		t.Fatal("PositionKeys fit a key between 1 and 2")
+	}
 	if got := RenumberedKeys(3); got[0] != PositionStep || got[2] != 3*PositionStep {
 		t.Fatalf("RenumberedKeys(3) = %v", got)
 	}
 }
 
 func FuzzPositionKeys(f *testing.F) {
-	f.Add(int64(0), int64(1<<20), true, 1)
-	f.Add(int64(7), int64(9), true, 2)
-	f.Fuzz(func(t *testing.T, lo, hi int64, hasHi bool, n int) {
-		// The domain the stores call it in: keys from 0 to the largest renumbered list plus a
-		// batch, n from 1 to MaxMembershipWrite.
-		limit := PositionStep * (MaxCollectionProducts + MaxMembershipWrite)
-		if lo < 0 || lo > limit || hi < 0 || hi > limit || n < 1 || n > MaxMembershipWrite || hasHi && hi <= lo {
+	f.Add(int64(0), true, int64(1<<20), true, 1)
+	f.Add(int64(7), true, int64(9), true, 2)
+	f.Add(int64(0), false, int64(math.MinInt64+3), true, 5)
+	f.Fuzz(func(t *testing.T, lo int64, hasLo bool, hi int64, hasHi bool, n int) {
+		if n < 1 || n > MaxMembershipWrite || hasLo && hasHi && hi <= lo {
 			return
 		}
-		checkKeys(t, lo, hi, hasHi, n)
+		checkKeys(t, lo, hasLo, hi, hasHi, n)
 	})
 }
 
 func TestPositionCursorRoundTrip(t *testing.T) {
 	q := ListQuery{Sort: SortPosition, Limit: 5, Filter: ProductFilter{Collection: "picks"}}
-	c, err := ParseCursor(q.NextPositionCursor(NewID(), 3*PositionStep).String())
-	if err != nil {
-		t.Fatal(err)
+	for _, pos := range []int64{3 * PositionStep, -5 * PositionStep, math.MinInt64, math.MaxInt64} {
+		c, err := ParseCursor(q.NextPositionCursor(NewID(), pos).String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Position != pos {
+			t.Fatalf("position %d came back as %d", pos, c.Position)
+		}
 	}
-	if c.Position != 3*PositionStep {
-		t.Fatalf("position %d came back as %d", 3*PositionStep, c.Position)
-	}
+	c, _ := ParseCursor(q.NextPositionCursor(NewID(), -PositionStep).String())
 	q.After = c
 	if err := q.Validate(); err != nil {
 		t.Fatal(err)

@@ -289,8 +289,8 @@ func ParseCursor(s string) (*Cursor, error) {
 		}
 		c.Price = n
 	case SortPosition:
-		n, err := strconv.ParseInt(j.K, 10, 64)
-		if err != nil || n < 0 {
+		n, err := strconv.ParseInt(j.K, 10, 64) // any int64: the front of a list grows downwards
+		if err != nil {
 			return nil, bad("bad key")
 		}
 		c.Position = n

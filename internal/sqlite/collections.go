@@ -276,11 +276,11 @@ func (s *Store) AddToCollection(ctx context.Context, slug string, ids []string, 
 		if position != nil && *position < count {
 			at = *position
 		}
-		lo, hi, hasHi, err := neighbours(ctx, tx, slug, at, count)
+		lo, hasLo, hi, hasHi, err := neighbours(ctx, tx, slug, at, count)
 		if err != nil {
 			return err
 		}
-		if keys, ok := catalog.PositionKeys(lo, hi, hasHi, len(ids)); ok {
+		if keys, ok := catalog.PositionKeys(lo, hasLo, hi, hasHi, len(ids)); ok {
 			err = insertMembers(ctx, tx, slug, ids, keys)
 		} else {
 			var all []string
@@ -298,33 +298,37 @@ func (s *Store) AddToCollection(ctx context.Context, slug string, ids []string, 
 }
 
 // neighbours returns the keys around index at of a list of count: lo of the product before it
-// (0 at the front), hi of the product now at it (hasHi false at the end).
-func neighbours(ctx context.Context, tx *sql.Tx, slug string, at, count int) (lo, hi int64, hasHi bool, err error) {
+// (hasLo false at the front), hi of the product now at it (hasHi false at the end). It reads at
+// most two rows through the (collection, position) index.
+func neighbours(ctx context.Context, tx *sql.Tx, slug string, at, count int) (lo int64, hasLo bool, hi int64, hasHi bool, err error) {
+	if count == 0 {
+		return 0, false, 0, false, nil
+	}
 	if at == count {
-		err = tx.QueryRowContext(ctx, `SELECT COALESCE(max(position), 0) FROM collection_products WHERE collection = ?`, slug).Scan(&lo)
-		return lo, 0, false, err
+		err = tx.QueryRowContext(ctx, `SELECT max(position) FROM collection_products WHERE collection = ?`, slug).Scan(&lo)
+		return lo, true, 0, false, err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT position FROM collection_products WHERE collection = ?
 		ORDER BY position, product_id LIMIT ? OFFSET ?`, slug, min(at, 1)+1, max(at-1, 0))
 	if err != nil {
-		return 0, 0, false, err
+		return 0, false, 0, false, err
 	}
 	defer rows.Close()
 	var keys []int64
 	for rows.Next() {
 		var k int64
 		if err := rows.Scan(&k); err != nil {
-			return 0, 0, false, err
+			return 0, false, 0, false, err
 		}
 		keys = append(keys, k)
 	}
 	if err := rows.Err(); err != nil {
-		return 0, 0, false, err
+		return 0, false, 0, false, err
 	}
 	if at == 0 {
-		return 0, keys[0], true, nil
+		return 0, false, keys[0], true, nil
 	}
-	return keys[0], keys[1], true, nil
+	return keys[0], true, keys[1], true, nil
 }
 
 // RemoveFromCollection takes one product out of the collection.

@@ -26,6 +26,7 @@ func collectionTests() []struct {
 		{"CollectionPagination", testCollectionPagination},
 		{"CollectionConcurrentAdds", testCollectionConcurrentAdds},
 		{"CollectionRandomEdits", testCollectionRandomEdits},
+		{"CollectionRenumbers", testCollectionRenumbers},
 	}
 }
 
@@ -316,7 +317,7 @@ func testCollectionConcurrentAdds(t *testing.T, s catalog.Store) {
 	}
 }
 
-// testCollectionRandomEdits applies random adds, moves and removes, most of them at the front
+// testCollectionRandomEdits applies random adds, moves and removes, most of them at index 1
 // (where the gap between keys runs out fastest, so renumbering happens), and compares the
 // stored order with a model after each.
 func testCollectionRandomEdits(t *testing.T, s catalog.Store) {
@@ -338,9 +339,14 @@ func testCollectionRandomEdits(t *testing.T, s catalog.Store) {
 			for _, id := range add {
 				model = slices.DeleteFunc(model, func(m string) bool { return m == id })
 			}
-			at := min(rng.IntN(3), len(model)) // near the front
-			if r == 9 {
-				at = rng.IntN(len(model) + 5) // anywhere, past the end included
+			// Mostly between the first two, where the gap halves each time until the list
+			// must be renumbered; sometimes at the front, or anywhere (past the end included).
+			at := min(1, len(model))
+			switch r {
+			case 7:
+				at = 0
+			case 8, 9:
+				at = rng.IntN(len(model) + 5)
 			}
 			must(s.AddToCollection(ctx(t), "mix", add, &at))(t)
 			model = slices.Insert(model, min(at, len(model)), add...)
@@ -348,5 +354,36 @@ func testCollectionRandomEdits(t *testing.T, s catalog.Store) {
 		if got := members(t, s, "mix"); !slices.Equal(got, model) {
 			t.Fatalf("after op %d the order is\n %v\nwant\n %v", op, got, model)
 		}
+	}
+}
+
+// testCollectionRenumbers inserts 40 products one at a time at index 1: each halves the gap
+// between the first two keys, so the list must be renumbered about every 20 inserts, and the
+// order must survive it. Then 40 more go to the front, which never renumbers.
+func testCollectionRenumbers(t *testing.T, s catalog.Store) {
+	ids := products(t, s, 82)
+	collection(t, s, "pins")
+	model := []string{ids[0], ids[1]}
+	must(s.SetCollectionProducts(ctx(t), "pins", model, 0))(t)
+	for _, id := range ids[2:42] {
+		must(s.AddToCollection(ctx(t), "pins", []string{id}, ptr(1)))(t)
+		model = slices.Insert(model, 1, id)
+	}
+	wantMembers(t, s, "pins", model)
+	for _, id := range ids[42:] {
+		must(s.AddToCollection(ctx(t), "pins", []string{id}, ptr(0)))(t)
+		model = slices.Insert(model, 0, id)
+	}
+	if got := pageAll(t, s, catalog.ListQuery{Filter: catalog.ProductFilter{Collection: "pins"}, Sort: catalog.SortPosition, Limit: 30}); len(got) != len(model) {
+		t.Fatalf("paged %d of %d products", len(got), len(model))
+	}
+	q := catalog.ListQuery{Filter: catalog.ProductFilter{Collection: "pins"}, Sort: catalog.SortPosition, Limit: 100}
+	page := must(s.ListProducts(ctx(t), q))(t)
+	var got []string
+	for _, p := range page.Items {
+		got = append(got, p.ID)
+	}
+	if !slices.Equal(got, model) {
+		t.Fatalf("after 40 inserts at index 1 and 40 at the front the order is wrong:\n %v\nwant\n %v", got, model)
 	}
 }

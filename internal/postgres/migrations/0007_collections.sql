@@ -9,11 +9,11 @@ CREATE TABLE collections (
     updated_at  timestamptz NOT NULL
 );
 
--- position is a sparse key (catalog.PositionKeys): a move writes only the moved rows.
+-- position is a sparse key (catalog.PositionKeys), negative too: a move writes only the moved rows.
 CREATE TABLE collection_products (
     collection text NOT NULL REFERENCES collections (slug) ON DELETE CASCADE,
     product_id uuid NOT NULL REFERENCES products (id) ON DELETE CASCADE,
-    position   bigint NOT NULL CHECK (position > 0),
+    position   bigint NOT NULL,
     PRIMARY KEY (collection, product_id)
 );
 CREATE INDEX collection_products_order ON collection_products (collection, position, product_id);

@@ -9,11 +9,11 @@ CREATE TABLE collections (
     updated_at  INTEGER NOT NULL
 );
 
--- position is a sparse key (catalog.PositionKeys): a move writes only the moved rows.
+-- position is a sparse key (catalog.PositionKeys), negative too: a move writes only the moved rows.
 CREATE TABLE collection_products (
     collection TEXT NOT NULL REFERENCES collections (slug) ON DELETE CASCADE,
     product_id TEXT NOT NULL REFERENCES products (id) ON DELETE CASCADE,
-    position   INTEGER NOT NULL CHECK (position > 0),
+    position   INTEGER NOT NULL,
     PRIMARY KEY (collection, product_id)
 ) WITHOUT ROWID;
 CREATE INDEX collection_products_order ON collection_products (collection, position, product_id);
