@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -11,8 +12,7 @@ import (
 	"github.com/acme/catalog/internal/catalog"
 )
 
-const collectionColumns = `c.slug, c.name, c.description,
-	(SELECT count(*) FROM collection_products m WHERE m.collection = c.slug), c.version, c.created_at, c.updated_at`
+const collectionColumns = `c.slug, c.name, c.description, c.product_count, c.version, c.created_at, c.updated_at`
 
 func scanCollection(row pgx.Row) (catalog.Collection, error) {
 	var c catalog.Collection
@@ -34,6 +34,12 @@ func collectionBySlug(ctx context.Context, q querier, slug string, lock bool) (c
 	}
 	return c, err
 }
+
+// walkPositionIndex keeps reads in a collection's order on the (collection, position,
+// product_id) index, which returns rows already sorted, so a page or a neighbour lookup stops
+// after the rows it needs. Without statistics (a list filled since the last ANALYZE) the planner
+// takes a collection for a few dozen rows and would fetch and sort all of its up to 10,000.
+const walkPositionIndex = `SET LOCAL enable_sort = off`
 
 // collectionsLock serialises creations, so MaxCollections holds under concurrent creates.
 const collectionsLock int64 = 0x636f6c6c65637473 // "collects"
@@ -106,10 +112,11 @@ func lockedCollection(ctx context.Context, tx pgx.Tx, slug string, ifVersion int
 	return c, nil
 }
 
-// touchCollection records a change to the collection or its list and returns it as it now is.
-func (s *Store) touchCollection(ctx context.Context, tx pgx.Tx, slug string) (catalog.Collection, error) {
-	if _, err := tx.Exec(ctx, `UPDATE collections SET version = version + 1, updated_at = $2 WHERE slug = $1`,
-		slug, s.clock.Now()); err != nil {
+// touchCollection records a change to the collection or its list, which now holds count
+// products, and returns the collection as it now is.
+func (s *Store) touchCollection(ctx context.Context, tx pgx.Tx, slug string, count int) (catalog.Collection, error) {
+	if _, err := tx.Exec(ctx, `UPDATE collections SET version = version + 1, product_count = $2, updated_at = $3 WHERE slug = $1`,
+		slug, count, s.clock.Now()); err != nil {
 		return catalog.Collection{}, err
 	}
 	return collectionBySlug(ctx, tx, slug, false)
@@ -132,7 +139,7 @@ func (s *Store) UpdateCollection(ctx context.Context, slug string, patch catalog
 			slug, next.Name, next.Description); err != nil {
 			return err
 		}
-		c, err = s.touchCollection(ctx, tx, slug)
+		c, err = s.touchCollection(ctx, tx, slug, int(cur.ProductCount))
 		return err
 	})
 	return c, err
@@ -221,7 +228,7 @@ func (s *Store) SetCollectionProducts(ctx context.Context, slug string, ids []st
 		if err := rewriteMembers(ctx, tx, slug, ids); err != nil {
 			return err
 		}
-		c, err = s.touchCollection(ctx, tx, slug)
+		c, err = s.touchCollection(ctx, tx, slug, len(ids))
 		return err
 	})
 	return c, err
@@ -236,19 +243,22 @@ func (s *Store) AddToCollection(ctx context.Context, slug string, ids []string, 
 	}
 	var c catalog.Collection
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := lockedCollection(ctx, tx, slug, 0); err != nil {
+		cur, err := lockedCollection(ctx, tx, slug, 0)
+		if err != nil {
 			return err
 		}
 		if err := knownProducts(ctx, tx, ids); err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, walkPositionIndex); err != nil {
+			return err
+		}
 		// The moved products leave their places first, so position counts the others.
-		var count int
-		err := tx.QueryRow(ctx, `WITH gone AS (DELETE FROM collection_products WHERE collection = $1 AND product_id = ANY ($2::uuid[]) RETURNING 1)
-			SELECT (SELECT count(*) FROM collection_products WHERE collection = $1) - (SELECT count(*) FROM gone)`, slug, ids).Scan(&count)
+		tag, err := tx.Exec(ctx, `DELETE FROM collection_products WHERE collection = $1 AND product_id = ANY ($2::uuid[])`, slug, ids)
 		if err != nil {
 			return err
 		}
+		count := int(cur.ProductCount - tag.RowsAffected())
 		if count+len(ids) > catalog.MaxCollectionProducts {
 			return catalog.CollectionTooLarge(slug, count, len(ids))
 		}
@@ -271,7 +281,7 @@ func (s *Store) AddToCollection(ctx context.Context, slug string, ids []string, 
 		if err != nil {
 			return err
 		}
-		c, err = s.touchCollection(ctx, tx, slug)
+		c, err = s.touchCollection(ctx, tx, slug, count+len(ids))
 		return err
 	})
 	return c, err
@@ -307,7 +317,8 @@ func neighbours(ctx context.Context, tx pgx.Tx, slug string, at, count int) (lo 
 func (s *Store) RemoveFromCollection(ctx context.Context, slug, id string) (catalog.Collection, error) {
 	var c catalog.Collection
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := lockedCollection(ctx, tx, slug, 0); err != nil {
+		cur, err := lockedCollection(ctx, tx, slug, 0)
+		if err != nil {
 			return err
 		}
 		if !catalog.ValidID(id) { // not a UUID: in no collection, and no cast error
@@ -320,7 +331,7 @@ func (s *Store) RemoveFromCollection(ctx context.Context, slug, id string) (cata
 		if tag.RowsAffected() == 0 {
 			return catalog.Errorf(catalog.CodeNotFound, "product %s is not in collection %q", id, slug)
 		}
-		c, err = s.touchCollection(ctx, tx, slug)
+		c, err = s.touchCollection(ctx, tx, slug, int(cur.ProductCount)-1)
 		return err
 	})
 	return c, err
@@ -342,28 +353,42 @@ func (s *Store) listCollection(ctx context.Context, q catalog.ListQuery) (catalo
 			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug) `
 		b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
 	}
-	b.where = append(b.where, "cp.collection = "+b.arg(q.Filter.Collection))
 	b.filter(q.Filter)
 	if terms := catalog.SearchTerms(q.Filter.Query); len(terms) > 0 {
 		b.where = append(b.where, "ts_match_vq(p.search, to_tsquery('"+searchConfig+"', "+b.arg(tsQuery(terms))+"))")
 	}
+	filters := b.where
+	b.where = []string{"cp.collection = " + b.arg(q.Filter.Collection)}
+	member := b.where[0]
+	all := append(slices.Clone(filters), member)
 	from := productFrom + ` JOIN collection_products cp ON cp.product_id = p.id`
-	count := with + `SELECT count(*)` + from + b.whereSQL()
+	count := with + `SELECT count(*)` + from + ` WHERE ` + strings.Join(all, " AND ")
 	countArgs := slices.Clone(b.args)
 
-	col, dir, cmp := "cp.position", "ASC", ">"
-	if q.Sort != catalog.SortPosition {
-		col, dir, cmp = orderOf(q.Sort)
-	}
-	if c := q.After; c != nil {
-		key := any(c.Position)
-		if q.Sort != catalog.SortPosition {
-			key = cursorKey(c)
+	var query string
+	if q.Sort == catalog.SortPosition {
+		// Walk the membership in order and fetch each product by its key, filtered there: the
+		// LATERAL subquery (kept apart by OFFSET 0) is one index lookup per member read, and the
+		// walk stops at the page, however many products the filters would match elsewhere.
+		// The tie-breaker is the membership's own column, so the index serves the whole ORDER BY.
+		if c := q.After; c != nil {
+			b.where = append(b.where, "(cp.position, cp.product_id) > ("+b.arg(c.Position)+", "+b.arg(c.ID)+"::uuid)")
 		}
-		b.where = append(b.where, "("+col+", p.id) "+cmp+" ("+b.arg(key)+", "+b.arg(c.ID)+"::uuid)")
+		inner := append([]string{"p.id = cp.product_id"}, filters...)
+		query = with + `SELECT x.*, cp.position FROM collection_products cp CROSS JOIN LATERAL (SELECT ` + productColumns +
+			productFrom + ` WHERE ` + strings.Join(inner, " AND ") + ` OFFSET 0) x` + b.whereSQL() +
+			` ORDER BY cp.position, cp.product_id LIMIT ` + b.arg(q.Limit+1)
+	} else {
+		// Any other order sorts the members that pass the filters: at most
+		// MaxCollectionProducts rows.
+		b.where = all
+		col, dir, cmp := orderOf(q.Sort)
+		if c := q.After; c != nil {
+			b.where = append(b.where, "("+col+", p.id) "+cmp+" ("+b.arg(cursorKey(c))+", "+b.arg(c.ID)+"::uuid)")
+		}
+		query = with + `SELECT ` + productColumns + `, cp.position` + from + b.whereSQL() +
+			` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ` + b.arg(q.Limit+1)
 	}
-	query := with + `SELECT ` + productColumns + `, cp.position` + from + b.whereSQL() +
-		` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ` + b.arg(q.Limit+1)
 
 	var page catalog.ProductPage
 	err := s.read(ctx, func(c *pgxpool.Conn) error {
@@ -393,13 +418,26 @@ func (s *Store) listCollection(ctx context.Context, q catalog.ListQuery) (catalo
 			}
 			return nil
 		}
-		if !q.WithTotal {
+		if !q.WithTotal && q.Sort != catalog.SortPosition {
 			return read(c)
 		}
-		// The page and its total from one snapshot.
-		return pgx.BeginTxFunc(ctx, c, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+		// A position page walks the index (a transaction for SET LOCAL); a page with its total
+		// reads both from one snapshot.
+		opts := pgx.TxOptions{AccessMode: pgx.ReadOnly}
+		if q.WithTotal {
+			opts.IsoLevel = pgx.RepeatableRead
+		}
+		return pgx.BeginTxFunc(ctx, c, opts, func(tx pgx.Tx) error {
+			if q.Sort == catalog.SortPosition {
+				if _, err := tx.Exec(ctx, walkPositionIndex); err != nil {
+					return err
+				}
+			}
 			if err := read(tx); err != nil {
 				return err
+			}
+			if !q.WithTotal {
+				return nil
 			}
 			var n int64
 			if err := tx.QueryRow(ctx, count, countArgs...).Scan(&n); err != nil {

@@ -19,8 +19,7 @@ func migrationFS() fs.FS {
 	return migrate.BridgeGap(sub(migrationFiles, "migrations"), 5, "0006_collections.sql")
 }
 
-const collectionColumns = `c.slug, c.name, c.description,
-	(SELECT count(*) FROM collection_products m WHERE m.collection = c.slug), c.version, c.created_at, c.updated_at`
+const collectionColumns = `c.slug, c.name, c.description, c.product_count, c.version, c.created_at, c.updated_at`
 
 func scanCollection(row scanner) (catalog.Collection, error) {
 	var c catalog.Collection
@@ -103,10 +102,11 @@ func lockedCollection(ctx context.Context, tx *sql.Tx, slug string, ifVersion in
 	return c, nil
 }
 
-// touchCollection records a change to the collection or its list and returns it as it now is.
-func (s *Store) touchCollection(ctx context.Context, tx *sql.Tx, slug string) (catalog.Collection, error) {
-	if _, err := tx.ExecContext(ctx, `UPDATE collections SET version = version + 1, updated_at = ? WHERE slug = ?`,
-		s.clock.Now().UnixMicro(), slug); err != nil {
+// touchCollection records a change to the collection or its list, which now holds count
+// products, and returns the collection as it now is.
+func (s *Store) touchCollection(ctx context.Context, tx *sql.Tx, slug string, count int) (catalog.Collection, error) {
+	if _, err := tx.ExecContext(ctx, `UPDATE collections SET version = version + 1, product_count = ?, updated_at = ? WHERE slug = ?`,
+		count, s.clock.Now().UnixMicro(), slug); err != nil {
 		return catalog.Collection{}, err
 	}
 	return collectionByID(ctx, tx, slug)
@@ -129,7 +129,7 @@ func (s *Store) UpdateCollection(ctx context.Context, slug string, patch catalog
 			next.Name, next.Description, slug); err != nil {
 			return err
 		}
-		c, err = s.touchCollection(ctx, tx, slug)
+		c, err = s.touchCollection(ctx, tx, slug, int(cur.ProductCount))
 		return err
 	})
 	return c, err
@@ -239,7 +239,7 @@ func (s *Store) SetCollectionProducts(ctx context.Context, slug string, ids []st
 		if err := rewriteMembers(ctx, tx, slug, ids); err != nil {
 			return err
 		}
-		c, err = s.touchCollection(ctx, tx, slug)
+		c, err = s.touchCollection(ctx, tx, slug, len(ids))
 		return err
 	})
 	return c, err
@@ -254,21 +254,24 @@ func (s *Store) AddToCollection(ctx context.Context, slug string, ids []string, 
 	}
 	var c catalog.Collection
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := lockedCollection(ctx, tx, slug, 0); err != nil {
+		cur, err := lockedCollection(ctx, tx, slug, 0)
+		if err != nil {
 			return err
 		}
 		if err := knownProducts(ctx, tx, ids); err != nil {
 			return err
 		}
 		// The moved products leave their places first, so position counts the others.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM collection_products WHERE collection = ? AND product_id IN (SELECT value FROM json_each(?))`,
-			slug, encodeJSON(ids)); err != nil {
+		res, err := tx.ExecContext(ctx, `DELETE FROM collection_products WHERE collection = ? AND product_id IN (SELECT value FROM json_each(?))`,
+			slug, encodeJSON(ids))
+		if err != nil {
 			return err
 		}
-		var count int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM collection_products WHERE collection = ?`, slug).Scan(&count); err != nil {
+		moved, err := res.RowsAffected()
+		if err != nil {
 			return err
 		}
+		count := int(cur.ProductCount - moved)
 		if count+len(ids) > catalog.MaxCollectionProducts {
 			return catalog.CollectionTooLarge(slug, count, len(ids))
 		}
@@ -291,7 +294,7 @@ func (s *Store) AddToCollection(ctx context.Context, slug string, ids []string, 
 		if err != nil {
 			return err
 		}
-		c, err = s.touchCollection(ctx, tx, slug)
+		c, err = s.touchCollection(ctx, tx, slug, count+len(ids))
 		return err
 	})
 	return c, err
@@ -335,7 +338,8 @@ func neighbours(ctx context.Context, tx *sql.Tx, slug string, at, count int) (lo
 func (s *Store) RemoveFromCollection(ctx context.Context, slug, id string) (catalog.Collection, error) {
 	var c catalog.Collection
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := lockedCollection(ctx, tx, slug, 0); err != nil {
+		cur, err := lockedCollection(ctx, tx, slug, 0)
+		if err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM collection_products WHERE collection = ? AND product_id = ?`, slug, id)
@@ -347,7 +351,7 @@ func (s *Store) RemoveFromCollection(ctx context.Context, slug, id string) (cata
 		} else if n == 0 {
 			return catalog.Errorf(catalog.CodeNotFound, "product %s is not in collection %q", id, slug)
 		}
-		c, err = s.touchCollection(ctx, tx, slug)
+		c, err = s.touchCollection(ctx, tx, slug, int(cur.ProductCount)-1)
 		return err
 	})
 	return c, err
@@ -375,9 +379,12 @@ func (s *Store) listCollection(ctx context.Context, q catalog.ListQuery) (catalo
 	args = append(append(args, q.Filter.Collection), fargs...)
 	from := productFrom + ` JOIN collection_products cp ON cp.product_id = p.id`
 
-	col, dir, cmp := "cp.position", "ASC", ">"
+	// The tie-breaker is the membership's own column in position order, so the index
+	// (collection, position, product_id) serves the whole ORDER BY and the scan stops at the page.
+	col, id, dir, cmp := "cp.position", "cp.product_id", "ASC", ">"
 	if q.Sort != catalog.SortPosition {
 		col, dir, cmp = orderOf(q.Sort)
+		id = "p.id"
 	}
 	pageWhere, pageArgs := where, append([]any(nil), args...)
 	if c := q.After; c != nil {
@@ -385,11 +392,11 @@ func (s *Store) listCollection(ctx context.Context, q catalog.ListQuery) (catalo
 		if q.Sort != catalog.SortPosition {
 			key = cursorKey(c)
 		}
-		pageWhere = append(pageWhere[:len(pageWhere):len(pageWhere)], "("+col+", p.id) "+cmp+" (?, ?)")
+		pageWhere = append(pageWhere[:len(pageWhere):len(pageWhere)], "("+col+", "+id+") "+cmp+" (?, ?)")
 		pageArgs = append(pageArgs, key, c.ID)
 	}
 	query := with + `SELECT ` + productColumns + `, cp.position` + from + whereSQL(pageWhere) +
-		` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ?`
+		` ORDER BY ` + col + ` ` + dir + `, ` + id + ` ` + dir + ` LIMIT ?`
 	pageArgs = append(pageArgs, q.Limit+1)
 
 	err := s.read(ctx, func(tx *sql.Tx) error {

@@ -4,6 +4,8 @@ CREATE TABLE collections (
     slug        text PRIMARY KEY,
     name        text NOT NULL,
     description text NOT NULL DEFAULT '',
+    -- product_count is kept by every write (and the trigger below), so reads never count.
+    product_count bigint NOT NULL DEFAULT 0 CHECK (product_count >= 0),
     version     bigint NOT NULL,
     created_at  timestamptz NOT NULL,
     updated_at  timestamptz NOT NULL
@@ -23,7 +25,7 @@ CREATE INDEX collection_products_product ON collection_products (product_id);
 -- an ETag held for a collection's list goes stale. BEFORE: the memberships are still there.
 CREATE FUNCTION collections_product_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE collections SET version = version + 1
+    UPDATE collections SET version = version + 1, product_count = product_count - 1
     WHERE slug IN (SELECT collection FROM collection_products WHERE product_id = OLD.id);
     RETURN OLD;
 END

@@ -4,6 +4,8 @@ CREATE TABLE collections (
     slug        TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '',
+    -- product_count is kept by every write (and the trigger below), so reads never count.
+    product_count INTEGER NOT NULL DEFAULT 0 CHECK (product_count >= 0),
     version     INTEGER NOT NULL,
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL
@@ -22,6 +24,6 @@ CREATE INDEX collection_products_product ON collection_products (product_id);
 -- Deleting a product drops it from its collections (the cascade) and changes their version, so
 -- an ETag held for a collection's list goes stale.
 CREATE TRIGGER collections_product_deleted BEFORE DELETE ON products BEGIN
-    UPDATE collections SET version = version + 1
+    UPDATE collections SET version = version + 1, product_count = product_count - 1
     WHERE slug IN (SELECT collection FROM collection_products WHERE product_id = old.id);
 END;
