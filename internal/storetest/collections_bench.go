@@ -88,6 +88,11 @@ func TestMovesWriteOnlyTheirRows(t *testing.T, open Opener, positions Positions)
 			t.Errorf("moving %s rewrote %d rows (of %d), want only the %d moved", m.name, len(changed), len(after), len(m.ids))
 		}
 	}
+	// Full: one more product is refused, naming the limit; moving one already in it is not.
+	extra := must(s.CreateProduct(ctx(t), input("HUGE-EXTRA", "Extra", "big-huge", 100)))(t)
+	_, err := s.AddToCollection(ctx(t), "huge", []string{extra.ID}, nil)
+	wantField(t, err, catalog.CodeConflict, "product_ids")
+	must(s.AddToCollection(ctx(t), "huge", ids[5:6], ptr(0)))(t)
 }
 
 // BenchCollections measures moving one product in collections of 100 and of 10,000 products
