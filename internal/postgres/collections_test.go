@@ -39,3 +39,38 @@ func BenchmarkCollections(b *testing.B) {
 		return s
 	})
 }
+
+// TestCollectionsMigrationOnOldData upgrades a database last migrated before collections
+// existed (0005): its products can join a collection, and deleting one takes it out.
+func TestCollectionsMigrationOnOldData(t *testing.T) {
+	ctx := context.Background()
+	url, conn := migratedTo(ctx, t, 5)
+	defer conn.Close(context.Background())
+	const id = "0193a0a0-0000-7000-8000-000000000001"
+	if _, err := conn.Exec(ctx, `
+		INSERT INTO categories (slug, name, created_at, updated_at) VALUES ('old', 'Old', now(), now());
+		INSERT INTO products (id, sku, name, name_key, category, status, price_currency, price_amount, version, created_at, updated_at)
+			VALUES ('`+id+`', 'OLD-1', 'Old', 'old', 'old', 'active', 'USD', 100, 1, now(), now());
+		INSERT INTO inventory (product_id, on_hand, reserved, version, updated_at) VALUES ('`+id+`', 0, 0, 1, now())`); err != nil {
+		t.Fatal(err)
+	}
+	s, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateCollection(ctx, catalog.CollectionInput{Slug: "old-picks", Name: "Old picks"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.AddToCollection(ctx, "old-picks", []string{id}, nil)
+	if err != nil || c.ProductCount != 1 {
+		t.Fatalf("AddToCollection(old product) = %+v, %v", c, err)
+	}
+	if err := s.DeleteProduct(ctx, id, 0); err != nil {
+		t.Fatal(err)
+	}
+	c, err = s.Collection(ctx, "old-picks")
+	if err != nil || c.ProductCount != 0 || c.Version != 3 {
+		t.Fatalf("after deleting its product: %+v, %v; want no products, version 3", c, err)
+	}
+}
