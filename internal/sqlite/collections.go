@@ -29,7 +29,7 @@ func scanCollection(row scanner) (catalog.Collection, error) {
 	return c, err
 }
 
-func collectionByID(ctx context.Context, q interface {
+func collectionBySlug(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, slug string) (catalog.Collection, error) {
 	c, err := scanCollection(q.QueryRowContext(ctx, `SELECT `+collectionColumns+` FROM collections c WHERE c.slug = ?`, slug))
@@ -59,7 +59,7 @@ func (s *Store) CreateCollection(ctx context.Context, in catalog.CollectionInput
 		if err != nil {
 			return err
 		}
-		c, err = collectionByID(ctx, tx, in.Slug)
+		c, err = collectionBySlug(ctx, tx, in.Slug)
 		return err
 	})
 	return c, err
@@ -67,7 +67,7 @@ func (s *Store) CreateCollection(ctx context.Context, in catalog.CollectionInput
 
 // Collection returns one collection.
 func (s *Store) Collection(ctx context.Context, slug string) (catalog.Collection, error) {
-	c, err := collectionByID(ctx, s.r, slug)
+	c, err := collectionBySlug(ctx, s.r, slug)
 	return c, storeError(ctx, err)
 }
 
@@ -92,7 +92,7 @@ func (s *Store) Collections(ctx context.Context) ([]catalog.Collection, error) {
 // lockedCollection reads the collection a write changes and checks ifVersion. SQLite's one
 // writer is the lock.
 func lockedCollection(ctx context.Context, tx *sql.Tx, slug string, ifVersion int64) (catalog.Collection, error) {
-	c, err := collectionByID(ctx, tx, slug)
+	c, err := collectionBySlug(ctx, tx, slug)
 	if err != nil {
 		return c, err
 	}
@@ -109,7 +109,7 @@ func (s *Store) touchCollection(ctx context.Context, tx *sql.Tx, slug string, co
 		count, s.clock.Now().UnixMicro(), slug); err != nil {
 		return catalog.Collection{}, err
 	}
-	return collectionByID(ctx, tx, slug)
+	return collectionBySlug(ctx, tx, slug)
 }
 
 // UpdateCollection changes the name or description.

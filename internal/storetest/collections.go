@@ -27,6 +27,7 @@ func collectionTests() []struct {
 		{"CollectionConcurrentAdds", testCollectionConcurrentAdds},
 		{"CollectionRandomEdits", testCollectionRandomEdits},
 		{"CollectionRenumbers", testCollectionRenumbers},
+		{"CollectionAddsRaceDeletes", testCollectionAddsRaceDeletes},
 	}
 }
 
@@ -385,5 +386,65 @@ func testCollectionRenumbers(t *testing.T, s catalog.Store) {
 	}
 	if !slices.Equal(got, model) {
 		t.Fatalf("after 40 inserts at index 1 and 40 at the front the order is wrong:\n %v\nwant\n %v", got, model)
+	}
+}
+
+// testCollectionAddsRaceDeletes adds products to two collections while other goroutines delete
+// some of them: every call succeeds or is refused with a client's code (a product deleted first
+// is unknown), and afterwards each collection's product_count is what it lists, and only
+// existing products are listed.
+func testCollectionAddsRaceDeletes(t *testing.T, s catalog.Store) {
+	ids := products(t, s, 40)
+	collection(t, s, "race-a")
+	collection(t, s, "race-b")
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slug := []string{"race-a", "race-b"}[w%2]
+			for i := range 10 {
+				id := ids[(w*10+i*3)%len(ids)]
+				_, err := s.AddToCollection(ctx(t), slug, []string{id}, ptr(i%3))
+				if c := catalog.ErrorCode(err); err != nil && c != catalog.CodeUnprocessable {
+					errs <- fmt.Errorf("AddToCollection(%s, %s): %w", slug, id, err)
+				}
+			}
+		}()
+	}
+	deleted := ids[:len(ids):len(ids)]
+	for d := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := d; i < 20; i += 2 {
+				if err := s.DeleteProduct(ctx(t), deleted[i*2], 0); err != nil {
+					errs <- fmt.Errorf("DeleteProduct: %w", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	gone := map[string]bool{}
+	for i := 0; i < 20; i++ {
+		gone[deleted[i*2]] = true
+	}
+	for _, slug := range []string{"race-a", "race-b"} {
+		q := catalog.ListQuery{Filter: catalog.ProductFilter{Collection: slug}, Sort: catalog.SortPosition, Limit: catalog.MaxLimit}
+		page := must(s.ListProducts(ctx(t), q))(t)
+		c := must(s.Collection(ctx(t), slug))(t)
+		if c.ProductCount != int64(len(page.Items)) {
+			t.Errorf("%s: product_count %d, but %d products listed", slug, c.ProductCount, len(page.Items))
+		}
+		for _, p := range page.Items {
+			if gone[p.ID] {
+				t.Errorf("%s lists deleted product %s", slug, p.ID)
+			}
+		}
 	}
 }
