@@ -345,3 +345,67 @@ func (g *gate) Ping(ctx context.Context) error {
 
 // Close does nothing: the App owns the store and closes it last.
 func (g *gate) Close() error { return nil }
+
+func (g *gate) CreateCollection(ctx context.Context, in catalog.CollectionInput) (catalog.Collection, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Collection{}, err
+	}
+	return s.CreateCollection(ctx, in)
+}
+
+func (g *gate) Collection(ctx context.Context, slug string) (catalog.Collection, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Collection{}, err
+	}
+	return s.Collection(ctx, slug)
+}
+
+func (g *gate) Collections(ctx context.Context) ([]catalog.Collection, error) {
+	s, err := g.get()
+	if err != nil {
+		return nil, err
+	}
+	return s.Collections(ctx)
+}
+
+func (g *gate) UpdateCollection(ctx context.Context, slug string, patch catalog.CollectionPatch, ifVersion int64) (catalog.Collection, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Collection{}, err
+	}
+	return s.UpdateCollection(ctx, slug, patch, ifVersion)
+}
+
+func (g *gate) DeleteCollection(ctx context.Context, slug string, ifVersion int64) error {
+	s, err := g.get()
+	if err != nil {
+		return err
+	}
+	return s.DeleteCollection(ctx, slug, ifVersion)
+}
+
+func (g *gate) SetCollectionProducts(ctx context.Context, slug string, ids []string, ifVersion int64) (catalog.Collection, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Collection{}, err
+	}
+	return s.SetCollectionProducts(ctx, slug, ids, ifVersion)
+}
+
+func (g *gate) AddToCollection(ctx context.Context, slug string, ids []string, position *int) (catalog.Collection, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Collection{}, err
+	}
+	return s.AddToCollection(ctx, slug, ids, position)
+}
+
+func (g *gate) RemoveFromCollection(ctx context.Context, slug, id string) (catalog.Collection, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Collection{}, err
+	}
+	return s.RemoveFromCollection(ctx, slug, id)
+}

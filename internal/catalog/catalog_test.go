@@ -84,6 +84,9 @@ func TestCursorRoundTrip(t *testing.T) {
 		if s == SortPrice || s == SortPriceDesc {
 			q.Filter.Currency = "USD"
 		}
+		if s == SortPosition {
+			q.Filter.Collection = "picks"
+		}
 		p := Product{ID: NewID(), Name: "Straße Ünïcode", PriceRanges: []PriceRange{{Currency: "USD", Min: 42, Max: 50}}, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
 		c, err := ParseCursor(q.NextCursor(p).String())
 		if err != nil {

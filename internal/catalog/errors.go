@@ -21,6 +21,7 @@ const (
 	CodePurchaseLimit       Code = "purchase_limit"       // more units of a variant than one reservation may hold
 	CodePreconditionFailed  Code = "precondition_failed"  // the caller's version is stale
 	CodeIdempotencyMismatch Code = "idempotency_mismatch" // an idempotency key reused for another request
+	CodeUnprocessable       Code = "unprocessable"        // well-formed, but names things that do not exist or repeats them
 	CodeUnavailable         Code = "unavailable"          // the store cannot be reached right now; retry later
 	CodeInternal            Code = "internal"             // a bug or an unexpected failure
 )

@@ -22,10 +22,12 @@ const (
 	SortNameDesc  Sort = "-name"
 	SortPrice     Sort = "price" // lowest variant price in Filter.Currency ascending
 	SortPriceDesc Sort = "-price"
+	// SortPosition is a collection's own order; it needs a collection filter.
+	SortPosition Sort = "position"
 )
 
 // Sorts lists the accepted orders.
-var Sorts = []Sort{SortNewest, SortOldest, SortName, SortNameDesc, SortPrice, SortPriceDesc}
+var Sorts = []Sort{SortNewest, SortOldest, SortName, SortNameDesc, SortPrice, SortPriceDesc, SortPosition}
 
 // Valid reports whether s is a known order.
 func (s Sort) Valid() bool {
@@ -68,6 +70,8 @@ type ProductFilter struct {
 	InStock *bool
 	// Query is a full-text search over name, brand and description: every word must match.
 	Query string
+	// Collection selects the members of one collection (see SortPosition).
+	Collection string
 }
 
 // Validate checks the filter's fields.
@@ -79,6 +83,9 @@ func (f ProductFilter) Validate() error {
 	checkText(&p, "brand", f.Brand, Identifier)
 	checkText(&p, "currency", f.Currency, Identifier)
 	checkText(&p, "q", f.Query, Line)
+	if f.Collection != "" && checkText(&p, "collection", f.Collection, Identifier) && !ValidSlug(f.Collection) {
+		p.Add("collection", "must be a collection slug")
+	}
 	for _, s := range f.Statuses {
 		if !s.Valid() {
 			p.Add("status", "must be draft, active, archived or all")
@@ -130,6 +137,9 @@ func (f ProductFilter) fingerprint(s Sort) string {
 	for _, a := range f.Attributes {
 		fmt.Fprintf(h, "|%s", a.fingerprint())
 	}
+	if f.Collection != "" { // appended only when set, so cursors issued before collections stay valid
+		fmt.Fprintf(h, "|collection=%s", f.Collection)
+	}
 	return strconv.FormatUint(h.Sum64(), 36)
 }
 
@@ -150,7 +160,10 @@ func (q ListQuery) Validate() error {
 		return err
 	}
 	if !q.Sort.Valid() {
-		return InvalidField("sort", "must be one of newest, oldest, name, -name, price, -price")
+		return InvalidField("sort", "must be one of newest, oldest, name, -name, price, -price, position")
+	}
+	if q.Sort == SortPosition && q.Filter.Collection == "" {
+		return InvalidField("sort", "position is a collection's order: it needs a collection")
 	}
 	if (q.Sort == SortPrice || q.Sort == SortPriceDesc) && q.Filter.Currency == "" {
 		return InvalidField("currency", "is required with sort=%s: prices in different currencies do not compare", q.Sort)
@@ -193,9 +206,17 @@ type Cursor struct {
 	NameKey string
 	Price   int64
 	Created time.Time
-	ID      string
+	// Position is the collection position key (SortPosition).
+	Position int64
+	ID       string
 
 	fingerprint string
+}
+
+// NextPositionCursor returns the cursor that continues q (sorted by SortPosition) after the
+// product with the given ID and collection position key.
+func (q ListQuery) NextPositionCursor(id string, position int64) *Cursor {
+	return &Cursor{Sort: q.Sort, Position: position, ID: id, fingerprint: q.Filter.fingerprint(q.Sort)}
 }
 
 // NextCursor returns the cursor that continues q after product p (whose PriceRanges must hold
@@ -231,6 +252,8 @@ func (c *Cursor) String() string {
 		k = c.NameKey
 	case SortPrice, SortPriceDesc:
 		k = strconv.FormatInt(c.Price, 10)
+	case SortPosition:
+		k = strconv.FormatInt(c.Position, 10)
 	default:
 		k = strconv.FormatInt(c.Created.UnixMicro(), 10)
 	}
@@ -286,6 +309,12 @@ func ParseCursor(s string) (*Cursor, error) {
 			return nil, bad("bad key")
 		}
 		c.Price = n
+	case SortPosition:
+		n, err := strconv.ParseInt(j.K, 10, 64) // any int64: the front of a list grows downwards
+		if err != nil {
+			return nil, bad("bad key")
+		}
+		c.Position = n
 	case SortNewest, SortOldest:
 		n, err := strconv.ParseInt(j.K, 10, 64)
 		// Both stores hold years 1 to 9999 at most; a key outside is forged.

@@ -63,6 +63,7 @@ type Store interface {
 
 	Inventory
 	VersionReader
+	Collections
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error

@@ -162,6 +162,15 @@ func Catalogue(t Targets) []Request {
 		add("category query "+seg, "GET", "/products?category="+seg, nil, "", 400, "category")
 	}
 	add("category PATCH path %00", "PATCH", "/categories/a%00", authed("application/json"), `{"name":"x"}`, 400, "slug")
+	// Collections (issue 15): paths, the filter, names and the membership list.
+	for _, seg := range []string{"%FF", "%00"} {
+		add("collection path "+seg, "GET", "/collections/"+seg, nil, "", 400, "slug")
+		add("collection products path "+seg, "GET", "/collections/a"+seg+"/products", nil, "", 400, "slug")
+		add("collection query "+seg, "GET", "/products?collection="+seg, nil, "", 400, "collection")
+	}
+	add("NUL in collection name", "POST", "/collections", authed("application/json"), `{"slug":"hostile","name":"a\u0000b"}`, 400, "name")
+	add("bidi override in a product id", "POST", "/collections/hostile/products", authed("application/json"), `{"product_ids":["evil\u202egnp"]}`, 400, "product_ids[0]")
+	add("200,000 product ids", "PUT", "/collections/hostile/products", authed("application/json"), `{"product_ids":[`+strings.Repeat(`"x",`, 200_000)+`"x"]}`, 400, "product_ids")
 	add("forged cursor with NUL key", "GET", "/products?sort=name&cursor="+ForgedCursor("name", "mug\x00"), nil, "", 400, "cursor")
 	add("forged cursor with a time out of range", "GET", "/products?sort=newest&cursor="+ForgedCursor("newest", strconv.FormatInt(-1<<63, 10)), nil, "", 400, "cursor")
 	add("forged cursor with a time past year 9999", "GET", "/products?sort=oldest&cursor="+ForgedCursor("oldest", strconv.FormatInt(1<<62, 10)), nil, "", 400, "cursor")

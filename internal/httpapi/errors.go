@@ -46,7 +46,7 @@ func statusOf(code catalog.Code) int {
 		return http.StatusConflict
 	case catalog.CodePreconditionFailed:
 		return http.StatusPreconditionFailed
-	case catalog.CodeIdempotencyMismatch:
+	case catalog.CodeIdempotencyMismatch, catalog.CodeUnprocessable:
 		return http.StatusUnprocessableEntity
 	case catalog.CodeUnavailable:
 		return http.StatusServiceUnavailable

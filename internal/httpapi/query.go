@@ -13,7 +13,7 @@ import (
 
 // listParams are the query parameters GET /products accepts besides attr.<key>; any other is
 // refused, so a typo (catgory=...) is an error instead of a silently unfiltered list.
-var listParams = []string{"category", "status", "brand", "currency", "min_price", "max_price", "in_stock", "q", "sort", "limit", "cursor", "total"}
+var listParams = []string{"category", "status", "brand", "currency", "min_price", "max_price", "in_stock", "q", "sort", "limit", "cursor", "total", "collection"}
 
 // attrPrefix starts the name of an attribute filter parameter: attr.colour=red.
 const attrPrefix = "attr."
@@ -80,6 +80,7 @@ func ParseListQuery(v url.Values, attr func(key string) (catalog.AttributeDefini
 	f.Brand = v.Get("brand")
 	f.Currency = v.Get("currency")
 	f.Query = v.Get("q")
+	f.Collection = v.Get("collection")
 	statuses := v["status"]
 	if len(statuses) == 0 {
 		f.Statuses = []catalog.Status{catalog.StatusActive}
@@ -129,6 +130,8 @@ func ParseListQuery(v url.Values, attr func(key string) (catalog.AttributeDefini
 	}
 	if s := v.Get("sort"); s != "" {
 		q.Sort = catalog.Sort(s)
+	} else if f.Collection != "" {
+		q.Sort = catalog.SortPosition // a collection lists in its own order by default
 	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)

@@ -163,6 +163,16 @@ func (s *Server) routes() {
 	s.handle("GET /categories/{slug}", s.getCategory)
 	s.private("PATCH /categories/{slug}", access.Need(access.Catalog), s.updateCategory)
 	s.private("DELETE /categories/{slug}", access.Need(access.Catalog), s.deleteCategory)
+
+	s.handle("GET /collections", s.listCollections)
+	s.private("POST /collections", access.Need(access.Catalog), s.createCollection)
+	s.handle("GET /collections/{slug}", s.getCollection)
+	s.private("PATCH /collections/{slug}", access.Need(access.Catalog), s.updateCollection)
+	s.private("DELETE /collections/{slug}", access.Need(access.Catalog), s.deleteCollection)
+	s.handle("GET /collections/{slug}/products", s.listCollectionProducts)
+	s.private("PUT /collections/{slug}/products", access.Need(access.Catalog), s.setCollectionProducts)
+	s.private("POST /collections/{slug}/products", access.Need(access.Catalog), s.addToCollection)
+	s.private("DELETE /collections/{slug}/products/{id}", access.Need(access.Catalog), s.removeFromCollection)
 }
 
 // handle registers a route and remembers its pattern for Routes. Every path value passes the

@@ -20,6 +20,10 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 	if err := q.Validate(); err != nil {
 		return catalog.ProductPage{}, err
 	}
+	// Collections (issue 15): a collection's list is driven by its membership (collections.go).
+	if q.Filter.Collection != "" {
+		return s.listCollection(ctx, q)
+	}
 	if page, ok := q.EmptySearch(); ok {
 		return page, s.categoryExists(ctx, q.Filter.Category)
 	}

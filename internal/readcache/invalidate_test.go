@@ -15,7 +15,8 @@ import (
 // call them on these paths.
 type fake struct {
 	catalog.Store
-	reads int
+	reads            int
+	collectionWrites int
 }
 
 var p1 = catalog.Product{ID: "p1", Version: 1}
@@ -170,6 +171,11 @@ func TestEveryWriteInvalidates(t *testing.T) {
 		},
 		"ApplyDuePrices": func(c *readcache.Store) error { _, err := c.ApplyDuePrices(ctx, 10); return err },
 	}
+	// Collection writes change no product a read shows (see readcache.go): they must reach the
+	// store and leave the cached product where it is; TestCollectionWritesPassThrough checks it.
+	for name := range collectionWrites(ctx) {
+		writes[name] = nil
+	}
 	reads := map[string]bool{
 		"Product": true, "Variant": true, "VariantBySKU": true, "ProductVersions": true, "ListProducts": true,
 		"Attribute": true, "AttributeList": true,
@@ -181,6 +187,7 @@ func TestEveryWriteInvalidates(t *testing.T) {
 		"PriceHistory": true, "Ping": true, "Close": true,
 		// Writes that remove only finished records, which no product read shows.
 		"PurgeIdempotencyKeys": true, "PurgeReservations": true,
+		"Collection": true, "Collections": true,
 	}
 	st := reflect.TypeFor[catalog.Store]()
 	for i := range st.NumMethod() {
@@ -190,6 +197,9 @@ func TestEveryWriteInvalidates(t *testing.T) {
 		}
 	}
 	for name, write := range writes {
+		if write == nil {
+			continue
+		}
 		f := &fake{}
 		c := readcache.New(f, time.Hour, 100)
 		c.Product(ctx, "p1")
@@ -301,6 +311,79 @@ func TestAttributeWritesForgetDefinitions(t *testing.T) {
 		c.Attribute(ctx, "colour")
 		if f.reads != 2 {
 			t.Errorf("%s: the definition was still served from the cache after the write", name)
+		}
+	}
+}
+
+func (f *fake) CreateCollection(context.Context, catalog.CollectionInput) (catalog.Collection, error) {
+	f.collectionWrites++
+	return catalog.Collection{}, nil
+}
+
+func (f *fake) UpdateCollection(context.Context, string, catalog.CollectionPatch, int64) (catalog.Collection, error) {
+	f.collectionWrites++
+	return catalog.Collection{}, nil
+}
+
+func (f *fake) DeleteCollection(context.Context, string, int64) error {
+	f.collectionWrites++
+	return nil
+}
+
+func (f *fake) SetCollectionProducts(context.Context, string, []string, int64) (catalog.Collection, error) {
+	f.collectionWrites++
+	return catalog.Collection{}, nil
+}
+
+func (f *fake) AddToCollection(context.Context, string, []string, *int) (catalog.Collection, error) {
+	f.collectionWrites++
+	return catalog.Collection{}, nil
+}
+
+func (f *fake) RemoveFromCollection(context.Context, string, string) (catalog.Collection, error) {
+	f.collectionWrites++
+	return catalog.Collection{}, nil
+}
+
+func collectionWrites(ctx context.Context) map[string]func(*readcache.Store) error {
+	ignore := func(_ catalog.Collection, err error) error { return err }
+	return map[string]func(*readcache.Store) error{
+		"CreateCollection": func(c *readcache.Store) error {
+			return ignore(c.CreateCollection(ctx, catalog.CollectionInput{}))
+		},
+		"UpdateCollection": func(c *readcache.Store) error {
+			return ignore(c.UpdateCollection(ctx, "c", catalog.CollectionPatch{}, 0))
+		},
+		"DeleteCollection": func(c *readcache.Store) error { return c.DeleteCollection(ctx, "c", 0) },
+		"SetCollectionProducts": func(c *readcache.Store) error {
+			return ignore(c.SetCollectionProducts(ctx, "c", []string{"p1"}, 0))
+		},
+		"AddToCollection": func(c *readcache.Store) error {
+			return ignore(c.AddToCollection(ctx, "c", []string{"p1"}, nil))
+		},
+		"RemoveFromCollection": func(c *readcache.Store) error {
+			return ignore(c.RemoveFromCollection(ctx, "c", "p1"))
+		},
+	}
+}
+
+// TestCollectionWritesPassThrough: a collection write reaches the store and leaves the products
+// it names cached, since no cached product shows its collections.
+func TestCollectionWritesPassThrough(t *testing.T) {
+	ctx := context.Background()
+	for name, write := range collectionWrites(ctx) {
+		f := &fake{}
+		c := readcache.New(f, time.Hour, 100)
+		c.Product(ctx, "p1")
+		if err := write(c); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if f.collectionWrites != 1 {
+			t.Errorf("%s reached the store %d times, want once", name, f.collectionWrites)
+		}
+		c.Product(ctx, "p1")
+		if f.reads != 1 {
+			t.Errorf("%s evicted the product from the cache", name)
 		}
 	}
 }

@@ -455,3 +455,40 @@ func (c *Store) PurgeIdempotencyKeys(ctx context.Context, limit int) (int, error
 func (c *Store) PurgeReservations(ctx context.Context, retention time.Duration, limit int) (int, error) {
 	return c.inner.PurgeReservations(ctx, retention, limit)
 }
+
+// Collections are not cached, and no cached product shows its collections, so collection
+// writes pass through and leave hot products cached: rearranging a flash-sale page must not
+// send every product read of the sale to the database. A collection's list is read through
+// ListProducts, which always goes to the store.
+
+func (c *Store) Collection(ctx context.Context, slug string) (catalog.Collection, error) {
+	return c.inner.Collection(ctx, slug)
+}
+
+func (c *Store) Collections(ctx context.Context) ([]catalog.Collection, error) {
+	return c.inner.Collections(ctx)
+}
+
+func (c *Store) CreateCollection(ctx context.Context, in catalog.CollectionInput) (catalog.Collection, error) {
+	return c.inner.CreateCollection(ctx, in)
+}
+
+func (c *Store) UpdateCollection(ctx context.Context, slug string, patch catalog.CollectionPatch, ifVersion int64) (catalog.Collection, error) {
+	return c.inner.UpdateCollection(ctx, slug, patch, ifVersion)
+}
+
+func (c *Store) DeleteCollection(ctx context.Context, slug string, ifVersion int64) error {
+	return c.inner.DeleteCollection(ctx, slug, ifVersion)
+}
+
+func (c *Store) SetCollectionProducts(ctx context.Context, slug string, ids []string, ifVersion int64) (catalog.Collection, error) {
+	return c.inner.SetCollectionProducts(ctx, slug, ids, ifVersion)
+}
+
+func (c *Store) AddToCollection(ctx context.Context, slug string, ids []string, position *int) (catalog.Collection, error) {
+	return c.inner.AddToCollection(ctx, slug, ids, position)
+}
+
+func (c *Store) RemoveFromCollection(ctx context.Context, slug, id string) (catalog.Collection, error) {
+	return c.inner.RemoveFromCollection(ctx, slug, id)
+}

@@ -17,6 +17,10 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 	if err := q.Validate(); err != nil {
 		return catalog.ProductPage{}, err
 	}
+	// Collections (issue 15): a collection's list is driven by its membership (collections.go).
+	if q.Filter.Collection != "" {
+		return s.listCollection(ctx, q)
+	}
 	if page, ok := q.EmptySearch(); ok {
 		return page, s.categoryExists(ctx, q.Filter.Category)
 	}
@@ -32,17 +36,9 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 		defer rows.Close()
 		page.Items = make([]catalog.Product, 0, q.Limit)
 		for rows.Next() {
-			var ranges string
-			var count int
-			var available, stockVersion int64
-			p, err := scanProduct(rows, &count, &available, &stockVersion, &ranges)
+			p, err := scanListItem(rows)
 			if err != nil {
 				return err
-			}
-			p.VariantCount, p.StockVersion = count, stockVersion
-			p.Availability = catalog.Availability{InStock: available > 0, Available: available}
-			if p.PriceRanges, err = decodeRanges(ranges); err != nil {
-				return fmt.Errorf("product %s price ranges: %w", p.ID, err)
 			}
 			page.Items = append(page.Items, p)
 		}
@@ -97,16 +93,37 @@ func listSQL(q catalog.ListQuery, terms []string) listQueries {
 		pageWhere = append(pageWhere, "("+col+", "+idCol+") "+cmp+" (?, ?)")
 		pageArgs = append(pageArgs, cursorKey(c), c.ID)
 	}
-	// The summaries are computed in SQL for the page's rows only: no query per item.
-	page := with + `SELECT ` + productColumns + `,
+	page := with + `SELECT ` + listColumns +
+		from + whereSQL(pageWhere) + ` ORDER BY ` + col + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ?`
+	pageArgs = append(pageArgs, q.Limit+1)
+	return listQueries{page: page, pageArgs: pageArgs, count: with + `SELECT count(*)` + from + whereSQL(where), countArgs: args}
+}
+
+// listColumns are a list item: the product's own fields, then its variant count, available
+// units, stock version and price ranges, computed in SQL for the page's rows only: no query per
+// item.
+const listColumns = productColumns + `,
 		p.variant_count,
 		(SELECT coalesce(sum(max(i.on_hand - i.reserved, 0)), 0) FROM inventory i WHERE i.product_id = p.id),
 		(SELECT coalesce(sum(i.version), 0) FROM inventory i WHERE i.product_id = p.id),
 		(SELECT json_group_array(json_array(r.currency, r.min_amount, r.max_amount))
-			FROM (SELECT currency, min_amount, max_amount FROM product_prices pr WHERE pr.product_id = p.id ORDER BY currency) r)` +
-		from + whereSQL(pageWhere) + ` ORDER BY ` + col + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ?`
-	pageArgs = append(pageArgs, q.Limit+1)
-	return listQueries{page: page, pageArgs: pageArgs, count: with + `SELECT count(*)` + from + whereSQL(where), countArgs: args}
+			FROM (SELECT currency, min_amount, max_amount FROM product_prices pr WHERE pr.product_id = p.id ORDER BY currency) r)`
+
+// scanListItem reads a row of listColumns (and any extra columns after them into extra).
+func scanListItem(row scanner, extra ...any) (catalog.Product, error) {
+	var ranges string
+	var count int
+	var available, stockVersion int64
+	p, err := scanProduct(row, append([]any{&count, &available, &stockVersion, &ranges}, extra...)...)
+	if err != nil {
+		return p, err
+	}
+	p.VariantCount, p.StockVersion = count, stockVersion
+	p.Availability = catalog.Availability{InStock: available > 0, Available: available}
+	if p.PriceRanges, err = decodeRanges(ranges); err != nil {
+		return p, fmt.Errorf("product %s price ranges: %w", p.ID, err)
+	}
+	return p, nil
 }
 
 // decodeRanges reads the [[currency, min, max], ...] the list query builds.

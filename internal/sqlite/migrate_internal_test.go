@@ -133,7 +133,7 @@ func TestSearchMigrationIndexesOldRows(t *testing.T) {
 func migratedTo(t *testing.T, n int) (string, *sql.DB) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), FileName)
-	ms, err := migrate.Load(sub(migrationFiles, "migrations"))
+	ms, err := migrate.Load(migrationFS())
 	if err != nil {
 		t.Fatal(err)
 	}

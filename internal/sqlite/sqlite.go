@@ -11,6 +11,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -118,7 +119,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // them before it commits instead. PRAGMA foreign_keys cannot change inside a transaction, so the
 // one connection is held for the whole run.
 func (s *Store) Migrate(ctx context.Context) error {
-	known, err := migrate.Load(sub(migrationFiles, "migrations"))
+	known, err := migrate.Load(migrationFS())
 	if err != nil {
 		return err
 	}
@@ -222,3 +223,6 @@ func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	return nil
 }
+
+// migrationFS returns the embedded migrations.
+func migrationFS() fs.FS { return sub(migrationFiles, "migrations") }

@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 	}
 	tests = append(tests, contractTests()...)
 	tests = append(tests, variantTests()...)
+	tests = append(tests, collectionTests()...) // issue 15
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t, nil)
