@@ -15,8 +15,8 @@ func (e *env) newProducts(n int, status string) []string {
 	e.t.Helper()
 	ids := make([]string, n)
 	for i := range ids {
-		body := fmt.Sprintf(`{"sku":"C-%s-%d","name":"Item %d","category":"kitchen","status":%q,"price":{"currency":"USD","amount":%d}}`,
-			status, i, i, status, 100+i)
+		body := fmt.Sprintf(`{"name":"Item %d","category":"kitchen","status":%q,"variants":[{"sku":"C-%s-%d","prices":[{"currency":"USD","amount":%d}]}]}`,
+			i, status, status, i, 100+i)
 		_, b := e.do("POST", "/products", body, auth, 201)
 		ids[i] = decode[catalog.Product](e.t, b).ID
 	}

@@ -43,6 +43,15 @@ func TestEveryOperationSucceedsAsDocumented(t *testing.T) {
 		{"PUT /products/{id}", "/products/{id}", `{"name":"Tee","category":"kitchen","status":"active","attributes":{"colour":"blue"},
 			"options":[{"name":"Size","values":["S","M","L","XL"]},{"name":"Colour","values":["Red","Blue"]}]}`, 200, nil},
 		{"PATCH /products/{id}", "/products/{id}", `{"brand":"Acme"}`, 200, nil},
+		{"POST /collections", "/collections", `{"slug":"picks","name":"Picks"}`, 201, nil},
+		{"GET /collections", "/collections", "", 200, nil},
+		{"GET /collections/{slug}", "/collections/picks", "", 200, nil},
+		{"PATCH /collections/{slug}", "/collections/picks", `{"name":"Top picks"}`, 200, nil},
+		{"PUT /collections/{slug}/products", "/collections/picks/products", `{"product_ids":["{id}"]}`, 200, nil},
+		{"POST /collections/{slug}/products", "/collections/picks/products", `{"product_ids":["{id}"],"position":0}`, 200, nil},
+		{"GET /collections/{slug}/products", "/collections/picks/products", "", 200, nil},
+		{"DELETE /collections/{slug}/products/{id}", "/collections/picks/products/{id}", "", 200, nil},
+		{"DELETE /collections/{slug}", "/collections/picks", "", 204, nil},
 		{"GET /skus/{sku}", "/skus/tee-s-red", "", 200, nil},
 		{"GET /products/{id}/variants", "/products/{id}/variants", "", 200, nil},
 		{"POST /products/{id}/variants", "/products/{id}/variants",
@@ -75,7 +84,8 @@ func TestEveryOperationSucceedsAsDocumented(t *testing.T) {
 		method, _, _ := strings.Cut(st.route, " ")
 		path := strings.NewReplacer("{variant}", "/products/{id}/variants/{vid}", "{added}", "/products/{id}/variants/{aid}").Replace(st.path)
 		path = strings.NewReplacer("{id}", p.ID, "{vid}", firstVariant(p), "{aid}", added.ID, "{r0}", reservations[0], "{r1}", reservations[1]).Replace(path)
-		_, b := e.do(method, path, st.body, auth, st.status)
+		body := strings.ReplaceAll(st.body, "{id}", p.ID)
+		_, b := e.do(method, path, body, auth, st.status)
 		if st.after != nil {
 			st.after(b)
 		}
