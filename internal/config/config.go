@@ -378,9 +378,20 @@ func (c *Config) loadAppRole(getenv func(string) string, boolean func(string, bo
 		// On RDS a member of rds_iam logs in only with tokens: the password would never work.
 		bad("DB_APP_ROLE_PASSWORD", "must be empty with DB_APP_ROLE_IAM=true: a role granted rds_iam logs in only with IAM tokens")
 	}
-	if len(c.DBAppRolePassword) > 1000 || strings.ContainsRune(c.DBAppRolePassword, 0) {
-		bad("DB_APP_ROLE_PASSWORD", "must be at most 1000 bytes without NUL characters")
+	if !printableASCII(c.DBAppRolePassword) || len(c.DBAppRolePassword) > 1000 {
+		// The password is hashed before it reaches the server, as PostgreSQL would after
+		// SASLprep, which leaves printable ASCII unchanged and nothing else necessarily.
+		bad("DB_APP_ROLE_PASSWORD", "must be printable ASCII, at most 1000 characters")
 	}
+}
+
+func printableASCII(s string) bool {
+	for _, c := range []byte(s) {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // Redacted returns a connection string fit for logs: the password replaced and only settings

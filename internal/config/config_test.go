@@ -240,6 +240,8 @@ func TestAppRoleRefusals(t *testing.T) {
 		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE_IAM": "true"}, "DB_APP_ROLE_IAM", "needs DB_APP_ROLE"},
 		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE": "app", "DB_APP_ROLE_IAM": "yes please"}, "DB_APP_ROLE_IAM", "true or false"},
 		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE": "app", "DB_APP_ROLE_IAM": "true", "DB_APP_ROLE_PASSWORD": "x"}, "DB_APP_ROLE_PASSWORD", "rds_iam"},
+		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE": "app", "DB_APP_ROLE_PASSWORD": "pässword"}, "DB_APP_ROLE_PASSWORD", "printable ASCII"},
+		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE": "app", "DB_APP_ROLE_PASSWORD": "pw\x00"}, "DB_APP_ROLE_PASSWORD", "printable ASCII"},
 		{map[string]string{"DATABASE_URL": pg, "MIGRATE_ON_START": "sometimes"}, "MIGRATE_ON_START", "true or false"},
 	} {
 		_, err := Load(env(tc.env))
