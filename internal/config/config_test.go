@@ -286,3 +286,33 @@ func TestIAMAuth(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAppRoleName: whatever DB_APP_ROLE holds, Load either refuses it naming the variable or
+// accepts a name that SQL needs no escaping for and PostgreSQL keeps as it is (lower case, at
+// most 63 bytes, not reserved), so the role created is the role named.
+func FuzzAppRoleName(f *testing.F) {
+	for _, s := range []string{"catalog_app", "app", "_x", "Catalog", "pg_x", "public", `a"b`, "a;b", "é", strings.Repeat("a", 63), strings.Repeat("a", 64), "a b", "1a", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://owner@h/db", "DB_APP_ROLE": name}))
+		if err != nil {
+			if !strings.Contains(err.Error(), "DB_APP_ROLE:") {
+				t.Fatalf("Load(DB_APP_ROLE=%q) = %v, which does not name DB_APP_ROLE", name, err)
+			}
+			return
+		}
+		got := c.DBAppRole
+		if got == "" {
+			return // blank: no app role
+		}
+		if len(got) > 63 || strings.HasPrefix(got, "pg_") || got == "public" || got == "none" {
+			t.Fatalf("accepted %q", got)
+		}
+		for i, r := range got {
+			if !(r >= 'a' && r <= 'z' || r == '_' || i > 0 && r >= '0' && r <= '9') {
+				t.Fatalf("accepted %q, whose %q needs quoting or folds", got, r)
+			}
+		}
+	})
+}

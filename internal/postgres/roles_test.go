@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -438,5 +439,44 @@ func TestCheckSchema(t *testing.T) {
 	}
 	if _, err := check(url); !postgres.Permanent(err, true) {
 		t.Fatalf("CheckSchema(edited) = %v, want a permanent error", err)
+	}
+}
+
+// TestAppRolePasswordsOfAnyPrintableShape: the password is hashed in the binary and sent as a
+// SCRAM verifier; whatever printable ASCII it holds (quotes, backslashes, dollars, spaces), the
+// app role then logs in with it, and not with a near miss.
+func TestAppRolePasswordsOfAnyPrintableShape(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ownerName, ownerPW := owner(t)
+	app := pgtest.RoleName(t)
+	admin := pgtest.URLOwnedBy(t, ownerName)
+	s, err := postgres.Open(ctx, pgtest.AsUser(admin, ownerName, ownerPW), postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	passwords := []string{`it's`, `back\slash`, `$$dollar$$`, ` spaced out `, `"quoted"`, `'; DROP TABLE products; --`, "x"}
+	for range 12 {
+		b := make([]byte, 1+rng.IntN(40))
+		for i := range b {
+			b[i] = byte(0x20 + rng.IntN(0x7f-0x20))
+		}
+		passwords = append(passwords, string(b))
+	}
+	for _, pw := range passwords {
+		if _, err := s.EnsureAppRole(ctx, postgres.AppRole{Name: app, Password: pw}); err != nil {
+			t.Fatalf("EnsureAppRole(password %q) = %v", pw, err)
+		}
+		conn, err := pgx.Connect(ctx, pgtest.AsUser(admin, app, pw))
+		if err != nil {
+			t.Fatalf("logging in with password %q: %v", pw, err)
+		}
+		conn.Close(ctx)
+		if conn, err := pgx.Connect(ctx, pgtest.AsUser(admin, app, pw+"x")); err == nil {
+			conn.Close(ctx)
+			t.Fatalf("logged in with %q, a near miss of %q", pw+"x", pw)
+		}
 	}
 }
