@@ -313,7 +313,7 @@ func (c *Config) checkIAMAuth(getenv func(string) string, bad func(name, format 
 	if strings.TrimSpace(getenv("DATABASE_URL")) == "" {
 		source = "DB_SSLMODE"
 	}
-	if pc.Password != "" && source == "DATABASE_URL" {
+	if source == "DATABASE_URL" && holdsPassword(c.DatabaseURL) {
 		bad("DATABASE_URL", "must not hold a password with DB_IAM_AUTH=true: the IAM token is the password")
 	}
 	if pc.User == "" {
@@ -322,6 +322,23 @@ func (c *Config) checkIAMAuth(getenv func(string) string, bad func(name, format 
 	if !onlyTLS(pc) {
 		bad(source, "must ask for sslmode require, verify-ca or verify-full with DB_IAM_AUTH=true: RDS accepts IAM tokens only over TLS")
 	}
+}
+
+// passwordSettingRE finds a password setting in key=value form.
+var passwordSettingRE = regexp.MustCompile(`(^|\s)password\s*=`)
+
+// holdsPassword reports whether the connection string itself gives a password (pgconn's parse
+// would also report one from ~/.pgpass, which is not the string's doing).
+func holdsPassword(dsn string) bool {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return false
+		}
+		_, inUser := u.User.Password()
+		return inUser || u.Query().Has("password")
+	}
+	return passwordSettingRE.MatchString(dsn)
 }
 
 // onlyTLS reports whether every connection attempt pc describes (the first and its fallbacks)

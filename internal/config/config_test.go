@@ -278,6 +278,8 @@ func TestIAMAuth(t *testing.T) {
 		{map[string]string{"DATABASE_URL": "postgres://app@h/db?sslmode=prefer", "DB_IAM_AUTH": "true"}, "DATABASE_URL"},
 		{map[string]string{"DATABASE_URL": "host=h user=app sslmode=disable", "DB_IAM_AUTH": "true"}, "DATABASE_URL"},
 		{map[string]string{"DATABASE_URL": "postgres://app:pw@h/db?sslmode=require", "DB_IAM_AUTH": "true"}, "DATABASE_URL"},
+		{map[string]string{"DATABASE_URL": "postgres://app@h/db?sslmode=require&password=pw", "DB_IAM_AUTH": "true"}, "DATABASE_URL"},
+		{map[string]string{"DATABASE_URL": "host=h user=app password=pw sslmode=require", "DB_IAM_AUTH": "true"}, "DATABASE_URL"},
 		{map[string]string{"DB_IAM_AUTH": "true"}, "DB_IAM_AUTH"},
 	} {
 		_, err := Load(env(tc.env))
