@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -113,5 +114,22 @@ func TestServeWithIAMTokens(t *testing.T) {
 	var user string
 	if err := store.Pool().QueryRow(ctx, "SELECT ssl, current_user FROM pg_stat_ssl WHERE pid = pg_backend_pid()").Scan(&ssl, &user); err != nil || !ssl || user != role {
 		t.Fatalf("the connection: TLS %v as %q (%v), want TLS as %s", ssl, user, err, role)
+	}
+}
+
+// TestMigrateEmbedded: on the embedded store, Migrate migrates the file and loads no sample.
+func TestMigrateEmbedded(t *testing.T) {
+	cfg := testConfig(t, nil)
+	rep, err := Migrate(context.Background(), cfg, nil)
+	if err != nil || rep.Store != "sqlite" || rep.AppRole != nil {
+		t.Fatalf("Migrate(embedded) = %+v, %v", rep, err)
+	}
+	s, err := OpenStore(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if empty, err := s.Empty(context.Background()); err != nil || !empty {
+		t.Fatalf("after Migrate the embedded store is empty=%v (%v), want empty", empty, err)
 	}
 }

@@ -22,8 +22,11 @@ type MigrateReport struct {
 // Migrate is `catalog migrate`: one attempt to apply the pending migrations as the owner
 // (whatever DATABASE_URL, DB_HOST and friends or DB_SECRET_ARN say), then, with DB_APP_ROLE,
 // to make that role the service's least-privileged application role. It runs whatever
-// MIGRATE_ON_START says, since migrating is its whole purpose.
+// MIGRATE_ON_START says, since migrating is its whole purpose. log may be nil.
 func Migrate(ctx context.Context, cfg config.Config, log *slog.Logger) (MigrateReport, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if cfg.DatabaseURL == "" {
 		s, err := openSQLite(ctx, config.Config{DataDir: cfg.DataDir}, log)
 		if err != nil {
