@@ -48,7 +48,9 @@ func Target(connString string) string {
 // Manager are fetched again on every attempt, and a rotation in progress settles within
 // seconds, so their refusal is retried. Everything else (no route, no DNS name yet, refused
 // connections, a server starting up or shutting down, too many connections, timeouts) is
-// transient: the first deploy creates the database while the service starts.
+// transient: the first deploy creates the database while the service starts. So is a schema
+// behind the binary (*SchemaBehindError) when the service does not migrate: the migrate task
+// brings it.
 func Permanent(err error, freshCredentials bool) bool {
 	var (
 		changed   *migrate.ChangedError
