@@ -184,3 +184,26 @@ func TestServesASchemaAhead(t *testing.T) {
 		t.Errorf("serving a schema ahead is not logged:\n%s", logs)
 	}
 }
+
+// TestAppRoleThatStillMigratesFailsFast: serving as the app role but still migrating at start
+// (MIGRATE_ON_START left at true) is a configuration mistake: the service stops at once with a
+// message saying what to change, instead of waiting out DB_STARTUP_TIMEOUT. It fails even with
+// the schema current (migrating starts with DDL), so the mistake shows on the first deploy, not
+// on the first release that adds a migration.
+func TestAppRoleThatStillMigratesFailsFast(t *testing.T) {
+	app := pgtest.RoleName(t)
+	ownerURL, adminURL := ownedDatabase(t)
+	if code, out, errOut := migrate(t, map[string]string{"DATABASE_URL": ownerURL, "DB_APP_ROLE": app, "DB_APP_ROLE_PASSWORD": "pw-4"}); code != 0 {
+		t.Fatalf("migrate exited %d: %s %s", code, out, errOut)
+	}
+	in, stderr := launch(t, map[string]string{"DATABASE_URL": pgtest.AsUser(adminURL, app, "pw-4"), "DB_STARTUP_TIMEOUT": "2m"})
+	select {
+	case code := <-in.done:
+		in.done <- code
+		if msg := stderr.String(); code == 0 || !strings.Contains(msg, "MIGRATE_ON_START=false") || !strings.Contains(msg, "42501") {
+			t.Fatalf("exit %d, %q; want non-zero naming MIGRATE_ON_START=false", code, msg)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("still running 20s after starting as the app role with MIGRATE_ON_START=true")
+	}
+}

@@ -205,6 +205,15 @@ const migrationLock int64 = 0x636174616c6f67 // "catalog"
 // holding a session advisory lock so instances starting together migrate once: the first
 // applies, the others wait and then find nothing to do.
 func (s *Store) Migrate(ctx context.Context) error {
+	err := s.migrate(ctx)
+	if sqlState(err) == insufficientPrivilege {
+		// Most likely the service connected as the app role and still migrates at start.
+		return fmt.Errorf("the database role may not change the schema (an app role? run catalog migrate as the owner and serve as this role with MIGRATE_ON_START=false): %w", err)
+	}
+	return err
+}
+
+func (s *Store) migrate(ctx context.Context) error {
 	known, err := Migrations()
 	if err != nil {
 		return err
