@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -282,33 +283,28 @@ func TestEnsureAppRoleRefusesPowerfulRoles(t *testing.T) {
 	}
 }
 
-// fakeTokens hands out the token the test sets and counts the calls.
+// fakeTokens hands out the token the test sets and records each call.
 type fakeTokens struct {
-	mu    chan struct{}
+	mu    sync.Mutex
 	token string
 	calls []string // endpoint and user of each call
 }
 
-func newFakeTokens(tok string) *fakeTokens {
-	f := &fakeTokens{mu: make(chan struct{}, 1), token: tok}
-	return f
-}
-
 func (f *fakeTokens) set(tok string) {
-	f.mu <- struct{}{}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.token = tok
-	<-f.mu
 }
 
 func (f *fakeTokens) count() int {
-	f.mu <- struct{}{}
-	defer func() { <-f.mu }()
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	return len(f.calls)
 }
 
 func (f *fakeTokens) AuthToken(ctx context.Context, endpoint, user string) (string, error) {
-	f.mu <- struct{}{}
-	defer func() { <-f.mu }()
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, endpoint+" "+user)
 	return f.token, nil
 }
@@ -326,7 +322,7 @@ func TestAuthTokenPerConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := pgtest.AsUser(pgtest.URL(t), role, "")
-	tokens := newFakeTokens("tok-1")
+	tokens := &fakeTokens{token: "tok-1"}
 	s, err := postgres.Open(ctx, url, postgres.Options{SkipMigrate: true, MaxConns: 4, AuthTokens: tokens})
 	if err != nil {
 		t.Fatal(err)
