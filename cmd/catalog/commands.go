@@ -16,7 +16,8 @@ import (
 	"github.com/acme/catalog/internal/seed"
 )
 
-// migrateCmd applies pending migrations (opening a store migrates it) and reports.
+// migrateCmd applies pending migrations as the owner and, with DB_APP_ROLE, sets up the app
+// role; internal/app does the work, this reports it.
 func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if err := noArgs(args); err != nil {
 		return err
@@ -25,12 +26,29 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	store, err := app.OpenStore(ctx, cfg, newLogger(cfg, io.Discard))
+	rep, err := app.Migrate(ctx, cfg, newLogger(cfg, io.Discard))
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	fmt.Fprintln(stdout, "migrations applied; the schema is current")
+	if rep.Store == "sqlite" {
+		fmt.Fprintln(stdout, "migrations applied; the schema is current")
+		return nil
+	}
+	fmt.Fprintf(stdout, "migrations applied to %s; the schema is current (%d migrations)\n", rep.Target, rep.Applied)
+	if r := rep.AppRole; r != nil {
+		state := "exists"
+		if r.Created {
+			state = "created"
+		}
+		fmt.Fprintf(stdout, "app role %s (%s): CONNECT on database %s, USAGE on schema %s, %s on its %d tables and %s on its %d sequences, the same on those later migrations create; no DDL\n",
+			r.Role, state, r.Database, r.Schema, "SELECT/INSERT/UPDATE/DELETE", r.Tables, "USAGE/SELECT/UPDATE", r.Sequences)
+		if r.PasswordSet {
+			fmt.Fprintln(stdout, "its password was set from DB_APP_ROLE_PASSWORD")
+		}
+		if cfg.DBAppRoleIAM {
+			fmt.Fprintln(stdout, "it is a member of rds_iam: it logs in with IAM authentication tokens")
+		}
+	}
 	return nil
 }
 
