@@ -20,6 +20,7 @@ const (
 	CodeInsufficientStock   Code = "insufficient_stock"   // not enough available units
 	CodePreconditionFailed  Code = "precondition_failed"  // the caller's version is stale
 	CodeIdempotencyMismatch Code = "idempotency_mismatch" // an idempotency key reused for another request
+	CodeGone                Code = "gone"                 // what was asked for existed but is no longer kept
 	CodeUnavailable         Code = "unavailable"          // the store cannot be reached right now; retry later
 	CodeInternal            Code = "internal"             // a bug or an unexpected failure
 )
