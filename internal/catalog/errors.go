@@ -22,6 +22,7 @@ const (
 	CodePreconditionFailed  Code = "precondition_failed"  // the caller's version is stale
 	CodeIdempotencyMismatch Code = "idempotency_mismatch" // an idempotency key reused for another request
 	CodeUnprocessable       Code = "unprocessable"        // well-formed, but names things that do not exist or repeats them
+	CodeGone                Code = "gone"                 // what was asked for existed but is no longer kept
 	CodeUnavailable         Code = "unavailable"          // the store cannot be reached right now; retry later
 	CodeInternal            Code = "internal"             // a bug or an unexpected failure
 )
