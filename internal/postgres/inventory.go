@@ -172,6 +172,7 @@ func (s *Store) AdjustStock(ctx context.Context, variantID string, a catalog.Adj
 	if !catalog.ValidID(variantID) {
 		return m, catalog.ErrVariantNotFound
 	}
+	// The HTTP layer validates too; the store refuses what would corrupt the log either way.
 	if err := a.Validate(); err != nil {
 		return m, err
 	}
@@ -236,6 +237,9 @@ func (s *Store) Movements(ctx context.Context, variantID string, before int64, l
 
 // Reserve holds every line or none.
 func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
+	if err := in.Validate(); err != nil {
+		return catalog.Reservation{}, err
+	}
 	if len(in.Lines) == 1 {
 		r, done, err := s.reserveOne(ctx, in, actor, idem)
 		if done || err != nil {

@@ -175,14 +175,20 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 	}
 
 	col, dir, cmp := orderOf(q.Sort)
+	// Price orders walk product_prices_sort (currency, min_amount, product_id): the keyset
+	// names its columns so the cursor bounds that index scan.
+	idCol := "p.id"
+	if q.Sort == catalog.SortPrice || q.Sort == catalog.SortPriceDesc {
+		idCol = "pp.product_id"
+	}
 
 	if c := q.After; c != nil {
-		b.where = append(b.where, "("+col+", p.id) "+cmp+" ("+b.arg(cursorKey(c))+", "+b.arg(c.ID)+"::uuid)")
+		b.where = append(b.where, "("+col+", "+idCol+") "+cmp+" ("+b.arg(cursorKey(c))+", "+b.arg(c.ID)+"::uuid)")
 	}
 	limit := b.arg(q.Limit + 1)
 	if !rare {
 		query = with + `SELECT ` + listColumns + ` FROM products p` + priceJoin + b.whereSQL() +
-			` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ` + limit
+			` ORDER BY ` + col + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ` + limit
 		return query, b.args, count, countArgs
 	}
 	if with == "" {
@@ -195,7 +201,7 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 			SELECT ` + cols + ` FROM products WHERE ` + match + `
 			UNION
 			SELECT ` + cols + ` FROM products WHERE id IN (SELECT product_id FROM variants WHERE ` + match + `)),
-		top AS (SELECT p.id, ` + col + ` AS k FROM matches p` + priceJoin + b.whereSQL() + ` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ` + limit + `)
+		top AS (SELECT p.id, ` + col + ` AS k FROM matches p` + priceJoin + b.whereSQL() + ` ORDER BY ` + col + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ` + limit + `)
 		SELECT ` + listColumns + ` FROM top JOIN products p ON p.id = top.id
 		ORDER BY top.k ` + dir + `, top.id ` + dir
 	return query, b.args, count, countArgs
@@ -210,7 +216,8 @@ func skuMatch(tsq string) string {
 // units and stock version summed over its variants' inventory, and its price ranges. The
 // subqueries run for the page's rows only.
 const listColumns = productColumns + `,
-	(SELECT ARRAY[count(*), coalesce(sum(greatest(i.on_hand - i.reserved, 0)), 0), coalesce(sum(i.version), 0)]::bigint[]
+	p.variant_count,
+	(SELECT ARRAY[coalesce(sum(greatest(i.on_hand - i.reserved, 0)), 0), coalesce(sum(i.version), 0)]::bigint[]
 		FROM inventory i WHERE i.product_id = p.id),
 	coalesce((SELECT jsonb_agg(jsonb_build_object('currency', r.currency, 'min', r.min_amount, 'max', r.max_amount) ORDER BY r.currency)
 		FROM product_prices r WHERE r.product_id = p.id), '[]')`
@@ -221,12 +228,12 @@ func scanListItem(row pgx.Row) (catalog.Product, error) {
 		stats  []int64
 		ranges []byte
 	)
-	if err := row.Scan(scanProductInto(&p, &stats, &ranges)...); err != nil {
+	if err := row.Scan(scanProductInto(&p, &p.VariantCount, &stats, &ranges)...); err != nil {
 		return p, err
 	}
 	fixProduct(&p)
-	if len(stats) == 3 {
-		p.VariantCount, p.Availability.Available, p.StockVersion = int(stats[0]), stats[1], stats[2]
+	if len(stats) == 2 {
+		p.Availability.Available, p.StockVersion = stats[0], stats[1]
 	}
 	p.Availability.InStock = p.Availability.Available > 0
 	if err := json.Unmarshal(ranges, &p.PriceRanges); err != nil {

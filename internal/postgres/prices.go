@@ -183,9 +183,16 @@ func lockVariantProduct(ctx context.Context, tx pgx.Tx, vid string, ifVersion in
 	return p, nil
 }
 
-func bumpProduct(ctx context.Context, q querier, pid string, now time.Time) (int64, error) {
+// bumpProduct moves a product's version after a write to it or its variants, and its variant
+// count by added.
+func bumpProduct(ctx context.Context, q querier, pid string, now time.Time, added ...int) (int64, error) {
+	d := 0
+	for _, a := range added {
+		d += a
+	}
 	var v int64
-	err := q.QueryRow(ctx, `UPDATE products SET version = version + 1, updated_at = $2 WHERE id = $1 RETURNING version`, pid, now).Scan(&v)
+	err := q.QueryRow(ctx, `UPDATE products SET version = version + 1, updated_at = $2, variant_count = variant_count + $3
+		WHERE id = $1 RETURNING version`, pid, now, d).Scan(&v)
 	return v, err
 }
 
@@ -358,7 +365,8 @@ func (s *Store) ApplyDuePrices(ctx context.Context, limit int) ([]catalog.Applie
 		out = nil
 		now := s.clock.Now()
 		rows, err := tx.Query(ctx, `SELECT id::text FROM products WHERE id IN (
-				(SELECT product_id FROM price_history WHERE applied_at IS NULL AND ended_at IS NULL AND valid_from <= $1 ORDER BY valid_from LIMIT $2)
+				(SELECT product_id FROM price_history h WHERE applied_at IS NULL AND ended_at IS NULL AND valid_from <= $1
+					AND EXISTS (SELECT 1 FROM variants v WHERE v.id = h.variant_id) ORDER BY valid_from LIMIT $2)
 				UNION
 				(SELECT product_id FROM variant_prices WHERE window_ends_at <= $1 ORDER BY window_ends_at LIMIT $2))
 			ORDER BY id FOR UPDATE SKIP LOCKED`, now, limit)

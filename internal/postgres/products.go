@@ -153,18 +153,58 @@ func productOf(ctx context.Context, q querier, id string) (catalog.Product, erro
 	return withVariants(ctx, q, p)
 }
 
+// readProduct reads the product the SQL expression key names ($1 is arg), and its variants,
+// from one snapshot in one round trip: BEGIN, both queries and COMMIT go as one pipelined
+// batch, instead of four round trips for a transaction.
+func readProduct(ctx context.Context, c *pgxpool.Conn, key string, arg any) (catalog.Product, error) {
+	var p catalog.Product
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+	b.Queue(`SELECT `+productColumns+` FROM products p WHERE p.id = `+key, arg)
+	b.Queue(`SELECT `+variantColumns+variantFrom+` WHERE v.product_id = `+key+` ORDER BY v.position`, arg)
+	b.Queue(`COMMIT`)
+	br := c.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return p, err
+	}
+	err := br.QueryRow().Scan(scanProductInto(&p)...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = catalog.ErrProductNotFound
+	}
+	fixProduct(&p)
+	rows, qerr := br.Query()
+	if qerr != nil {
+		return p, errors.Join(err, qerr)
+	}
+	vs, verr := pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Variant, error) { return scanVariant(r) })
+	if err != nil {
+		return p, err
+	}
+	if verr != nil {
+		return p, verr
+	}
+	if _, err := br.Exec(); err != nil {
+		return p, err
+	}
+	p.Variants = vs
+	for i := range p.Variants {
+		p.Variants[i].ProductVersion = p.Version
+		p.StockVersion += p.Variants[i].Stock.Version
+	}
+	p.Summarize()
+	return p, br.Close()
+}
+
 // Product returns the product with the given ID and all its variants.
 func (s *Store) Product(ctx context.Context, id string) (catalog.Product, error) {
 	if !catalog.ValidID(id) {
 		return catalog.Product{}, catalog.ErrProductNotFound
 	}
 	var p catalog.Product
-	err := s.read(ctx, func(c *pgxpool.Conn) error {
-		// One snapshot for the product and its variants.
-		return pgx.BeginTxFunc(ctx, c, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) (err error) {
-			p, err = productOf(ctx, tx, id)
-			return err
-		})
+	err := s.read(ctx, func(c *pgxpool.Conn) (err error) {
+		p, err = readProduct(ctx, c, `$1`, id)
+		return err
 	})
 	return p, storeError(ctx, err)
 }
@@ -175,28 +215,25 @@ func (s *Store) VariantBySKU(ctx context.Context, sku string) (catalog.Product, 
 		p catalog.Product
 		v catalog.Variant
 	)
-	err := s.read(ctx, func(c *pgxpool.Conn) error {
-		return pgx.BeginTxFunc(ctx, c, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
-			var pid string
-			err := tx.QueryRow(ctx, `SELECT product_id::text FROM variants WHERE lower(sku) = lower($1)`, sku).Scan(&pid)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return catalog.ErrVariantNotFound
-			} else if err != nil {
-				return err
-			}
-			if p, err = productOf(ctx, tx, pid); err != nil {
-				return err
-			}
-			for _, x := range p.Variants {
-				if strings.EqualFold(x.SKU, sku) {
-					v = x
-					return nil
-				}
-			}
+	if !catalog.ValidSKU(sku) {
+		return p, v, catalog.ErrVariantNotFound
+	}
+	err := s.read(ctx, func(c *pgxpool.Conn) (err error) {
+		p, err = readProduct(ctx, c, `(SELECT product_id FROM variants WHERE lower(sku) = lower($1))`, sku)
+		if errors.Is(err, catalog.ErrProductNotFound) {
 			return catalog.ErrVariantNotFound
-		})
+		}
+		return err
 	})
-	return p, v, storeError(ctx, err)
+	if err != nil {
+		return p, v, storeError(ctx, err)
+	}
+	for _, x := range p.Variants {
+		if strings.EqualFold(x.SKU, sku) {
+			return p, x, nil
+		}
+	}
+	return p, v, catalog.ErrVariantNotFound
 }
 
 // Variant returns one variant of a product.
@@ -328,36 +365,86 @@ func checkProductAttributes(ctx context.Context, tx pgx.Tx, in catalog.ProductIn
 	return p.Err()
 }
 
-// insertProduct writes a new product with its variants, stock, prices and their history.
-func insertProduct(ctx context.Context, tx pgx.Tx, id string, in catalog.ProductInput, now time.Time, actor string) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO products (id, name, name_key, description, category, brand,
-		attributes, media, options, status, version, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11)`,
-		id, in.Name, catalog.SortKey(in.Name), in.Description, in.Category, in.Brand,
-		in.Attributes, in.Media, in.Options, in.Status, now); err != nil {
-		return writeError(err, in.Category)
-	}
-	ids := make([]string, len(in.Variants))
-	for i := range in.Variants {
-		ids[i] = catalog.NewID()
-	}
-	return insertVariants(ctx, tx, id, ids, in.Variants, 0, now, actor)
+// newProduct is a product to insert, with its ID and creation time.
+type newProduct struct {
+	id      string
+	in      catalog.ProductInput
+	created time.Time
 }
 
-// insertVariants writes variants of product pid (IDs ids, positions from firstPos) with their
-// stock, prices, price history and initial-stock movements, one statement per table, and
-// brings the product's price summary up to date.
-func insertVariants(ctx context.Context, tx pgx.Tx, pid string, ids []string, vs []catalog.VariantInput, firstPos int, now time.Time, actor string) error {
+// insertProduct writes a new product with its variants, stock, prices and their history.
+func insertProduct(ctx context.Context, tx pgx.Tx, id string, in catalog.ProductInput, now time.Time, actor string) error {
+	return insertProducts(ctx, tx, []newProduct{{id: id, in: in, created: now}}, actor)
+}
+
+// insertProducts writes new products with their variants, stock, prices, price history and
+// list summaries: one statement per table, whatever the number of products and variants.
+func insertProducts(ctx context.Context, tx pgx.Tx, ps []newProduct, actor string) error {
+	n := len(ps)
+	ids, names, keys, descs, cats, brands, attrs, media, opts, statuses := make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	counts := make([]int32, n)
+	created := make([]time.Time, n)
+	var vs []newVariant
+	for i, p := range ps {
+		in := p.in
+		for j, dst := range []*string{&attrs[i], &media[i], &opts[i]} {
+			b, err := json.Marshal([]any{in.Attributes, in.Media, in.Options}[j])
+			if err != nil {
+				return err
+			}
+			*dst = string(b)
+		}
+		ids[i], names[i], keys[i], descs[i], cats[i], brands[i], statuses[i] = p.id, in.Name, catalog.SortKey(in.Name), in.Description, in.Category, in.Brand, string(in.Status)
+		counts[i], created[i] = int32(len(in.Variants)), p.created
+		for j, v := range in.Variants {
+			vs = append(vs, newVariant{id: catalog.NewID(), pid: p.id, in: v, pos: j, at: p.created})
+		}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO products (id, name, name_key, description, category, brand,
+			attributes, media, options, status, version, variant_count, created_at, updated_at)
+		SELECT u.id, u.name, u.key, u.descr, u.cat, u.brand, u.attrs::jsonb, u.media::jsonb, u.opts::jsonb, u.status, 1, u.n, u.at, u.at
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::timestamptz[])
+			AS u (id, name, key, descr, cat, brand, attrs, media, opts, status, n, at)`,
+		ids, names, keys, descs, cats, brands, attrs, media, opts, statuses, counts, created); err != nil {
+		cat := ""
+		if n == 1 {
+			cat = ps[0].in.Category
+		}
+		return writeError(err, cat)
+	}
+	if err := insertVariants(ctx, tx, vs, actor); err != nil {
+		return err
+	}
+	// New products: their summaries are the aggregate of their own new prices.
+	_, err := tx.Exec(ctx, `INSERT INTO product_prices (product_id, currency, min_amount, max_amount)
+		SELECT product_id, currency, min(amount), max(amount) FROM variant_prices WHERE product_id = ANY($1::uuid[]) GROUP BY product_id, currency`, ids)
+	return err
+}
+
+// newVariant is a variant to insert: its ID, product, position and time.
+type newVariant struct {
+	id, pid string
+	in      catalog.VariantInput
+	pos     int
+	at      time.Time
+}
+
+// insertVariants writes variants with their stock, prices, price history and initial-stock
+// movements, one statement per table. Product summaries are the caller's to bring up to date.
+func insertVariants(ctx context.Context, tx pgx.Tx, vs []newVariant, actor string) error {
 	n := len(vs)
-	skus, opts, attrs, barcodes, images := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ids, pids, skus, opts, attrs, barcodes, images := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	pos := make([]int32, n)
 	weights := make([]*int64, n)
 	limits, stock := make([]int64, n), make([]int64, n)
-	var pvID, pCur []string
+	ats := make([]time.Time, n)
+	var pvID, pPID, pCur []string
 	var pAmt []int64
 	var pCmp []*int64
-	currencies := map[string]bool{}
-	for i, v := range vs {
+	var pAt []time.Time
+	for i, nv := range vs {
+		v := nv.in
 		ob, err := json.Marshal(v.Options)
 		if err != nil {
 			return err
@@ -366,43 +453,40 @@ func insertVariants(ctx context.Context, tx pgx.Tx, pid string, ids []string, vs
 		if err != nil {
 			return err
 		}
-		skus[i], opts[i], attrs[i], barcodes[i], images[i] = v.SKU, string(ob), string(ab), v.Barcode, v.Image
-		pos[i], weights[i], limits[i], stock[i] = int32(firstPos+i), v.WeightGrams, v.PurchaseLimit, v.InitialStock
+		ids[i], pids[i], skus[i], opts[i], attrs[i], barcodes[i], images[i] = nv.id, nv.pid, v.SKU, string(ob), string(ab), v.Barcode, v.Image
+		pos[i], weights[i], limits[i], stock[i], ats[i] = int32(nv.pos), v.WeightGrams, v.PurchaseLimit, v.InitialStock, nv.at
 		for _, pr := range v.Prices {
-			pvID, pCur, pAmt, pCmp = append(pvID, ids[i]), append(pCur, pr.Currency), append(pAmt, pr.Amount), append(pCmp, pr.CompareAt)
-			currencies[pr.Currency] = true
+			pvID, pPID, pCur, pAmt, pCmp, pAt = append(pvID, nv.id), append(pPID, nv.pid), append(pCur, pr.Currency), append(pAmt, pr.Amount), append(pCmp, pr.CompareAt), append(pAt, nv.at)
 		}
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO variants (id, product_id, sku, options, position, barcode, weight_grams, attributes,
 			image, purchase_limit, created_at, updated_at)
-		SELECT u.id, $1, u.sku, u.opts::jsonb, u.pos, u.barcode, u.weight, u.attrs::jsonb, u.image, u.lim, $11, $11
-		FROM unnest($2::uuid[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bigint[])
-			AS u (id, sku, opts, pos, barcode, weight, attrs, image, lim)`,
-		pid, ids, skus, opts, pos, barcodes, weights, attrs, images, limits, now)
+		SELECT u.id, u.pid, u.sku, u.opts::jsonb, u.pos, u.barcode, u.weight, u.attrs::jsonb, u.image, u.lim, u.at, u.at
+		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::timestamptz[])
+			AS u (id, pid, sku, opts, pos, barcode, weight, attrs, image, lim, at)`,
+		ids, pids, skus, opts, pos, barcodes, weights, attrs, images, limits, ats)
 	if err != nil {
 		return writeError(err, "")
 	}
 	if _, err := tx.Exec(ctx, `WITH inv AS (
 			INSERT INTO inventory (variant_id, product_id, on_hand, reserved, version, updated_at)
-			SELECT u.id, $1, u.qty, 0, 1, $4 FROM unnest($2::uuid[], $3::bigint[]) AS u (id, qty)
+			SELECT u.id, u.pid, u.qty, 0, 1, u.at FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[]) AS u (id, pid, qty, at)
 		)
 		INSERT INTO stock_movements (variant_id, product_id, sku, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, actor, at)
-		SELECT u.id, $1, u.sku, 'initial', u.qty, 0, u.qty, 0, 'opening balance', $6, $4
-		FROM unnest($2::uuid[], $3::bigint[], $5::text[]) AS u (id, qty, sku) WHERE u.qty > 0`,
-		pid, ids, stock, now, skus, actor); err != nil {
+		SELECT u.id, u.pid, u.sku, 'initial', u.qty, 0, u.qty, 0, 'opening balance', $6, u.at
+		FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[], $5::text[]) AS u (id, pid, qty, at, sku) WHERE u.qty > 0`,
+		ids, pids, stock, ats, skus, actor); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `WITH vp AS (
+	_, err = tx.Exec(ctx, `WITH vp AS (
 			INSERT INTO variant_prices (variant_id, currency, product_id, amount, compare_at)
-			SELECT u.id, u.cur, $1, u.amt, u.cmp FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::bigint[]) AS u (id, cur, amt, cmp)
+			SELECT u.id, u.cur, u.pid, u.amt, u.cmp FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::bigint[]) AS u (id, pid, cur, amt, cmp)
 		)
 		INSERT INTO price_history (variant_id, product_id, kind, currency, amount, compare_at, valid_from, applied_at, actor, created_at)
-		SELECT u.id, $1, 'set', u.cur, u.amt, u.cmp, $6, $6, $7, $6
-		FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::bigint[]) AS u (id, cur, amt, cmp)`,
-		pid, pvID, pCur, pAmt, pCmp, now, actor); err != nil {
-		return err
-	}
-	return refreshProductPrices(ctx, tx, pid, keys(currencies))
+		SELECT u.id, u.pid, 'set', u.cur, u.amt, u.cmp, u.at, u.at, $7, u.at
+		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::bigint[], $6::timestamptz[]) AS u (id, pid, cur, amt, cmp, at)`,
+		pvID, pPID, pCur, pAmt, pCmp, pAt, actor)
+	return err
 }
 
 func keys(m map[string]bool) []string {
@@ -602,29 +686,48 @@ func (s *Store) DeleteProduct(ctx context.Context, id string, ifVersion int64) e
 	})
 }
 
-// Import adds products with their variants and initial stock, a batch per transaction.
+// Import adds products with their variants and initial stock, a batch per transaction, each
+// batch a handful of statements.
 func (s *Store) Import(ctx context.Context, products []catalog.NewProduct) error {
 	const batch = 1000
 	for start := 0; start < len(products); start += batch {
 		chunk := products[start:min(start+batch, len(products))]
 		err := s.tx(ctx, func(tx pgx.Tx) error {
 			now, actor := s.clock.Now(), catalog.ActorOf(ctx)
+			ps := make([]newProduct, len(chunk))
+			var sets []catalog.Attributes
 			for i, np := range chunk {
 				in := np.ProductInput
 				in.Normalize()
 				if err := in.Validate(); err != nil {
 					return fmt.Errorf("import product %d: %w", start+i, err)
 				}
-				if err := checkProductAttributes(ctx, tx, in); err != nil {
-					return fmt.Errorf("import product %d: %w", start+i, err)
-				}
 				created := now
 				if !np.CreatedAt.IsZero() {
 					created = np.CreatedAt.UTC().Truncate(time.Microsecond)
 				}
-				if err := insertProduct(ctx, tx, catalog.NewID(), in, created, actor); err != nil {
-					return fmt.Errorf("import product %d: %w", start+i, importError(err))
+				ps[i] = newProduct{id: catalog.NewID(), in: in, created: created}
+				sets = append(sets, in.Attributes)
+				for _, v := range in.Variants {
+					sets = append(sets, v.Attributes)
 				}
+			}
+			defs, err := loadDefinitions(ctx, tx, sets...)
+			if err != nil {
+				return err
+			}
+			for i, p := range ps {
+				var pr catalog.Problems
+				catalog.CheckAttributes("attributes", p.in.Attributes, defs, &pr)
+				for j, v := range p.in.Variants {
+					catalog.CheckAttributes(fmt.Sprintf("variants[%d].attributes", j), v.Attributes, defs, &pr)
+				}
+				if err := pr.Err(); err != nil {
+					return fmt.Errorf("import product %d: %w", start+i, err)
+				}
+			}
+			if err := insertProducts(ctx, tx, ps, actor); err != nil {
+				return fmt.Errorf("import products %d-%d: %w", start, start+len(chunk)-1, importError(err))
 			}
 			return nil
 		})

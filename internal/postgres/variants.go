@@ -72,8 +72,10 @@ func (s *Store) AddVariant(ctx context.Context, productID string, in catalog.Var
 			return err
 		}
 		var count, next int
-		// Both from the (product_id, position) index; the count is bounded by MaxVariants.
-		if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(max(position) + 1, 0) FROM variants WHERE product_id = $1`, productID).Scan(&count, &next); err != nil {
+		// The count is kept on the product row; the next position is one probe at the end of
+		// the (product_id, position) index.
+		if err := tx.QueryRow(ctx, `SELECT p.variant_count, coalesce((SELECT position + 1 FROM variants WHERE product_id = $1 ORDER BY position DESC LIMIT 1), 0)
+			FROM products p WHERE p.id = $1`, productID).Scan(&count, &next); err != nil {
 			return err
 		}
 		if count >= catalog.MaxVariants {
@@ -85,10 +87,17 @@ func (s *Store) AddVariant(ctx context.Context, productID string, in catalog.Var
 		}
 		now := s.clock.Now()
 		id := catalog.NewID()
-		if err := insertVariants(ctx, tx, productID, []string{id}, []catalog.VariantInput{in}, next, now, catalog.ActorOf(ctx)); err != nil {
+		if err := insertVariants(ctx, tx, []newVariant{{id: id, pid: productID, in: in, pos: next, at: now}}, catalog.ActorOf(ctx)); err != nil {
 			return err
 		}
-		version, err := bumpProduct(ctx, tx, productID, now)
+		currencies := map[string]bool{}
+		for _, pr := range in.Prices {
+			currencies[pr.Currency] = true
+		}
+		if err := refreshProductPrices(ctx, tx, productID, keys(currencies)); err != nil {
+			return err
+		}
+		version, err := bumpProduct(ctx, tx, productID, now, 1)
 		if err != nil {
 			return err
 		}
@@ -203,14 +212,15 @@ func (s *Store) DeleteVariant(ctx context.Context, productID, variantID string, 
 		} else if err != nil {
 			return err
 		}
-		if _, err := lockProductOf(ctx, tx, productID, variantID, ifVersion); err != nil {
+		p, err := lockProductOf(ctx, tx, productID, variantID, ifVersion)
+		if err != nil {
 			return err
 		}
-		var others bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM variants WHERE product_id = $1 AND id <> $2)`, productID, variantID).Scan(&others); err != nil {
+		var count int
+		if err := tx.QueryRow(ctx, `SELECT variant_count FROM products WHERE id = $1`, p.ID).Scan(&count); err != nil {
 			return err
 		}
-		if !others {
+		if count <= 1 {
 			return &catalog.Error{Code: catalog.CodeConflict, Message: "a product keeps at least one variant: delete the product instead",
 				Fields: []catalog.FieldError{{Field: "variant", Problem: "is the product's only variant"}}}
 		}
@@ -237,7 +247,7 @@ func (s *Store) DeleteVariant(ctx context.Context, productID, variantID string, 
 		if err := refreshProductPrices(ctx, tx, productID, currencies); err != nil {
 			return err
 		}
-		_, err = bumpProduct(ctx, tx, productID, now)
+		_, err = bumpProduct(ctx, tx, productID, now, -1)
 		return err
 	})
 }

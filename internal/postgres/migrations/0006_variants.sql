@@ -84,6 +84,10 @@ ALTER TABLE price_history ADD COLUMN variant_id uuid,
     ADD COLUMN ended_at timestamptz;
 UPDATE price_history SET variant_id = product_id;
 ALTER TABLE price_history ALTER COLUMN variant_id SET NOT NULL;
+-- A scheduled price of a product deleted before it applied will never apply: cancelled, so the
+-- sweeper does not keep finding it.
+UPDATE price_history h SET ended_at = now()
+WHERE applied_at IS NULL AND NOT EXISTS (SELECT 1 FROM products p WHERE p.id = h.product_id);
 DROP INDEX price_history_product;
 DROP INDEX price_history_due;
 CREATE INDEX price_history_variant ON price_history (variant_id, currency, id);
@@ -126,9 +130,12 @@ CREATE INDEX product_prices_sort ON product_prices (currency, min_amount, produc
 INSERT INTO product_prices (product_id, currency, min_amount, max_amount)
 SELECT id, price_currency, price_amount, price_amount FROM products;
 
--- Products keep what the shopper sees; images become media; options are new.
+-- Products keep what the shopper sees; images become media; options are new. variant_count
+-- is kept with the product's version (every variant write holds the product row), so adding
+-- or removing a variant checks the limits without counting the others.
 ALTER TABLE products ADD COLUMN media jsonb NOT NULL DEFAULT '[]',
-    ADD COLUMN options jsonb NOT NULL DEFAULT '[]';
+    ADD COLUMN options jsonb NOT NULL DEFAULT '[]',
+    ADD COLUMN variant_count integer NOT NULL DEFAULT 1 CHECK (variant_count >= 1);
 UPDATE products SET media = coalesce((SELECT jsonb_agg(jsonb_build_object('url', u) ORDER BY n)
     FROM jsonb_array_elements_text(images) WITH ORDINALITY AS e (u, n)), '[]');
 DROP INDEX products_status_price;
