@@ -28,8 +28,17 @@ type Targets struct {
 	Attribute string // a defined, filterable attribute key ("" when none)
 }
 
-// VariantPath is the path of the target variant.
-func (t Targets) VariantPath() string { return "/products/" + t.ProductID + "/variants/" + t.VariantID }
+// VariantPath is the path of the target variant. Without a VariantID it names the product's ID
+// as its variant, which is right for a product migrated from before variants (its only variant
+// kept its ID) and, for any other, still reaches every route's checks that come before the
+// store.
+func (t Targets) VariantPath() string {
+	v := t.VariantID
+	if v == "" {
+		v = t.ProductID
+	}
+	return "/products/" + t.ProductID + "/variants/" + v
+}
 
 // Request is one hostile request. Want is the status it must get (0: any 4xx) and Field the
 // field its error must name ("" when not checked).
