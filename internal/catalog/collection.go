@@ -183,7 +183,10 @@ func Unprocessable(p Problems) error {
 	err := p.Err()
 	if e, ok := err.(*Error); ok {
 		e.Code = CodeUnprocessable
-		e.Message = "the request names products it cannot use: " + e.Message
+		e.Message = fmt.Sprintf("product_ids names %d products that do not exist or repeat an earlier one; fields lists each", len(p))
+		if len(p) == 1 {
+			e.Message = "product_ids names a product that does not exist or repeats an earlier one; fields says which"
+		}
 	}
 	return err
 }

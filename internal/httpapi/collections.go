@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -37,6 +38,25 @@ type collectionList struct {
 }
 
 func collectionETag(c catalog.Collection) string { return fmt.Sprintf(`"%d"`, c.Version) }
+
+// collectionIfMatch reads the collection version an If-Match header asks for: a collection's
+// ETag ("4"), or "*" or nothing for any version (0). A product's ETag ("3.1") is refused, so a
+// client mixing them up hears so instead of getting a 412 it cannot explain.
+func collectionIfMatch(r *http.Request) (int64, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	bad := catalog.InvalidField("If-Match", "must be one strong ETag from a collection response, like \"4\"")
+	if len(h) < 3 || h[0] != '"' || h[len(h)-1] != '"' {
+		return 0, bad
+	}
+	n, err := strconv.ParseInt(h[1:len(h)-1], 10, 64)
+	if err != nil || n < 1 {
+		return 0, bad
+	}
+	return n, nil
+}
 
 // writeCollection answers with a collection and its ETag, and 304 when the client has it.
 func writeCollection(w http.ResponseWriter, r *http.Request, status int, c catalog.Collection) {
@@ -100,7 +120,7 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request) {
 // updateCollection applies a JSON Merge Patch: "name" may not be null, "description": null
 // empties it.
 func (s *Server) updateCollection(w http.ResponseWriter, r *http.Request) {
-	version, err := ifMatchVersion(r)
+	version, err := collectionIfMatch(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -146,7 +166,7 @@ func (s *Server) updateCollection(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteCollection(w http.ResponseWriter, r *http.Request) {
-	version, err := ifMatchVersion(r)
+	version, err := collectionIfMatch(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -181,7 +201,7 @@ func (s *Server) readMembership(w http.ResponseWriter, r *http.Request, set bool
 // setCollectionProducts replaces the list (PUT); If-Match guards against overwriting a list
 // someone else just changed.
 func (s *Server) setCollectionProducts(w http.ResponseWriter, r *http.Request) {
-	version, err := ifMatchVersion(r)
+	version, err := collectionIfMatch(r)
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -110,6 +110,12 @@ func TestCollectionsThroughAPI(t *testing.T) {
 	}
 	e.do("PATCH", "/collections/flash-sale", `{"name":"Stale"}`, patchHeaders, 412)
 	e.do("PATCH", "/collections/flash-sale", `{"name":null}`, auth, 400)
+	for _, tag := range []string{`"3.1"`, `W/"3"`, `3`, `"0"`, `"3", "4"`} {
+		_, b := e.do("PATCH", "/collections/flash-sale", `{"name":"x"}`, map[string]string{"Authorization": auth["Authorization"], "If-Match": tag}, 400)
+		if !strings.Contains(string(b), `"field":"If-Match"`) {
+			t.Errorf("If-Match %s: %s does not name If-Match", tag, b)
+		}
+	}
 	e.do("PATCH", "/collections/flash-sale", `{"slug":"other"}`, auth, 400)
 
 	_, b = e.do("GET", "/collections", "", nil, 200)
