@@ -733,3 +733,96 @@ func TestPriceRangesOf(t *testing.T) {
 		t.Fatalf("Summarize: count %d ranges %+v availability %+v; an oversold variant (-2) must not cancel others' stock", p.VariantCount, p.PriceRanges, p.Availability)
 	}
 }
+
+// TestReconcileOptionsProperty: on random option changes, ReconcileOptions either refuses, and
+// then a variant really uses a removed value, two variants really collide, or every option of a
+// product with several variants goes; or it accepts, and then every variant's new values (its
+// change, or its values as they were) are valid for the new options and no two variants share
+// a combination.
+func TestReconcileOptionsProperty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	names := []string{"Size", "Colour", "Fit", "Material"}
+	vals := []string{"a", "b", "c"}
+	randomOptions := func() []Option {
+		var out []Option
+		for _, n := range names {
+			if rng.IntN(2) == 0 || len(out) == MaxOptions {
+				continue
+			}
+			o := Option{Name: n}
+			for _, v := range vals {
+				if rng.IntN(3) > 0 {
+					o.Values = append(o.Values, v)
+				}
+			}
+			if len(o.Values) == 0 {
+				o.Values = []string{"a"}
+			}
+			out = append(out, o)
+		}
+		return out
+	}
+	for range 3000 {
+		cur := randomOptions()
+		// Variants: distinct combinations of cur (one, without options, when cur is empty).
+		var variants []Variant
+		seen := map[string]bool{}
+		for i := range 1 + rng.IntN(6) {
+			o := map[string]string{}
+			for _, opt := range cur {
+				o[opt.Name] = opt.Values[rng.IntN(len(opt.Values))]
+			}
+			if k := ComboKey(cur, o); !seen[k] && (len(cur) > 0 || i == 0) {
+				seen[k] = true
+				variants = append(variants, Variant{ID: fmt.Sprint(i), SKU: fmt.Sprintf("V-%d", i), Options: o})
+			}
+		}
+		next := randomOptions()
+		ch, err := ReconcileOptions(next, variants)
+		// The oracle: what each variant becomes, and why it cannot.
+		usedRemoved, collide := false, false
+		combos := map[string]bool{}
+		after := map[string]map[string]string{}
+		for _, v := range variants {
+			nv := map[string]string{}
+			for _, o := range next {
+				switch x, ok := v.Options[o.Name]; {
+				case !ok:
+					nv[o.Name] = o.Values[0]
+				case !o.Has(x):
+					usedRemoved = true
+				default:
+					nv[o.Name] = x
+				}
+			}
+			k := ComboKey(next, nv)
+			collide = collide || (combos[k] && len(next) > 0)
+			combos[k] = true
+			after[v.ID] = nv
+		}
+		allGone := len(next) == 0 && len(variants) > 1
+		if want := usedRemoved || collide || allGone; (err != nil) != want {
+			t.Fatalf("ReconcileOptions(%v -> %v, %d variants) = %v; oracle: used value removed %v, collision %v, all removed %v",
+				cur, next, len(variants), err, usedRemoved, collide, allGone)
+		}
+		if err != nil {
+			continue
+		}
+		got := map[string]bool{}
+		for _, v := range variants {
+			nv := v.Options
+			if c, ok := ch.Values[v.ID]; ok {
+				nv = c
+			}
+			if fmt.Sprint(nv) != fmt.Sprint(after[v.ID]) {
+				t.Fatalf("variant %s becomes %v, oracle %v (%v -> %v)", v.SKU, nv, after[v.ID], cur, next)
+			}
+			var p Problems
+			validVariantOptions("options", next, nv, &p)
+			if k := ComboKey(next, nv); len(p) > 0 || (got[k] && len(next) > 0) {
+				t.Fatalf("variant %s becomes %v: problems %v, duplicate %v", v.SKU, nv, p, got[k])
+			}
+			got[ComboKey(next, nv)] = true
+		}
+	}
+}

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -103,7 +104,7 @@ func TestSearchMigrationIndexesOldRows(t *testing.T) {
 
 // migratedTo returns a new database with the first n migrations applied and recorded, as a
 // database last migrated by an older binary would be, and a connection to it.
-func migratedTo(ctx context.Context, t *testing.T, n int) (string, *pgx.Conn) {
+func migratedTo(ctx context.Context, t testing.TB, n int) (string, *pgx.Conn) {
 	t.Helper()
 	url := pgtest.URL(t)
 	ms, err := postgres.Migrations()
@@ -151,7 +152,7 @@ func TestVariantMigrationKeepsEveryRow(t *testing.T) {
 	if _, err := conn.Exec(ctx, `
 		INSERT INTO categories (slug, name, created_at, updated_at) VALUES ('old', 'Old', now(), now());
 		INSERT INTO products (id, sku, name, name_key, description, category, brand, attributes, images, status, price_currency, price_amount, version, created_at, updated_at) VALUES
-			('`+a+`', 'Old-A', 'Old lamp', 'old lamp', 'Bright', 'old', 'Acme', '{"colour": "red", "Finish": "matte"}', '["https://img.example/a1.jpg", "https://img.example/a2.jpg"]',
+			('`+a+`', 'Old-A', 'Old lamp', 'old lamp', 'Bright', 'old', 'Acme', '{"colour": "red", "Finish": "matte", "Screen size": "13", "Größe": "M"}', '["https://img.example/a1.jpg", "https://img.example/a2.jpg"]',
 				'active', 'EUR', 1500, 7, '2025-01-01T00:00:00Z', '2025-02-01T00:00:00Z'),
 			('`+b+`', 'QX-B77', 'Old tent', 'old tent', '', 'old', '', '{}', '[]', 'draft', 'USD', 9900, 2, '2025-01-02T00:00:00Z', '2025-01-02T00:00:00Z');
 		INSERT INTO inventory (product_id, on_hand, reserved, version, updated_at) VALUES
@@ -191,7 +192,7 @@ func TestVariantMigrationKeepsEveryRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := catalog.Product{ID: a, Name: "Old lamp", Description: "Bright", Category: "old", Brand: "Acme", Status: catalog.StatusActive,
-		Attributes: catalog.Attributes{"colour": "red", "Finish": "matte"},
+		Attributes: catalog.Attributes{"colour": "red", "finish": "matte", "screen_size": "13", "attr_4772c3b6c39f65": "M"},
 		Media:      []catalog.Media{{URL: "https://img.example/a1.jpg"}, {URL: "https://img.example/a2.jpg"}},
 		Options:    []catalog.Option{}, Version: 7, StockVersion: 5, VariantCount: 1,
 		PriceRanges:  []catalog.PriceRange{{Currency: "EUR", Min: 1500, Max: 1500}},
@@ -211,23 +212,28 @@ func TestVariantMigrationKeepsEveryRow(t *testing.T) {
 	if want, got := want, pa; !reflect.DeepEqual(want, got) {
 		t.Errorf("product A after the migration:\n got %+v\nwant %+v", got, want)
 	}
+	if _, err := s.PatchProduct(ctx, a, catalog.ProductPatch{Description: ptr("Brighter")}, 0); err != nil {
+		t.Errorf("PatchProduct of a migrated product: %v", err)
+	}
+	pa.Version++
 	if _, vb, err := s.VariantBySKU(ctx, "qx-b77"); err != nil || vb.ID != b || vb.Stock != catalog.NewStock(0, 0, 1) {
 		t.Errorf("VariantBySKU(qx-b77) = %+v, %v; want variant %s with no stock", vb, err, b)
 	}
 
-	// Every attribute key in use is defined, as text, not filterable.
+	// Every attribute key in use is defined, as a valid key, text, not filterable, named as it
+	// was written; the product stays editable.
 	defs, err := s.AttributeList(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var keys []string
 	for _, d := range defs {
-		keys = append(keys, d.Key)
+		keys = append(keys, d.Key+"="+d.Name)
 		if d.Type != catalog.AttrText || d.Filterable {
 			t.Errorf("migrated definition %+v: want text, not filterable", d)
 		}
 	}
-	if want, got := []string{"Finish", "colour"}, keys; !reflect.DeepEqual(want, got) {
+	if want, got := []string{"attr_4772c3b6c39f65=Größe", "colour=colour", "finish=Finish", "screen_size=Screen size"}, keys; !reflect.DeepEqual(want, got) {
 		t.Errorf("migrated attribute definitions:\n got %+v\nwant %+v", got, want)
 	}
 
@@ -305,8 +311,8 @@ func TestVariantMigrationKeepsEveryRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := after.Price("EUR"); p.Amount != 1200 || p.PriorPrice == nil || *p.PriorPrice != 1500 || after.ProductVersion != 8 {
-		t.Errorf("after the scheduled price: %+v (product version %d), want 1200 with prior price 1500, version 8", p, after.ProductVersion)
+	if p, _ := after.Price("EUR"); p.Amount != 1200 || p.PriorPrice == nil || *p.PriorPrice != 1500 || after.ProductVersion != 9 {
+		t.Errorf("after the scheduled price: %+v (product version %d), want 1200 with prior price 1500, version 9", p, after.ProductVersion)
 	}
 
 	// Lists read the migrated summaries: sorted by price in USD, only B has one.
@@ -330,5 +336,43 @@ func TestVariantMigrationKeepsEveryRow(t *testing.T) {
 	var keysLeft int
 	if err := conn.QueryRow(ctx, `SELECT count(*) FROM idempotency_keys`).Scan(&keysLeft); err != nil || keysLeft != 1 {
 		t.Errorf("idempotency keys after the migration: %d, %v; want 1", keysLeft, err)
+	}
+}
+
+// BenchmarkVariantMigration times migration 0006 on a database as 0005 left it, with 100,000
+// products, three movements and two price lines each, and prints the rate (the README's
+// runbook quotes it). Run with -benchtime=1x.
+func BenchmarkVariantMigration(b *testing.B) {
+	const products = 100_000
+	for range b.N {
+		b.StopTimer()
+		ctx := context.Background()
+		url, conn := migratedTo(ctx, b, 5)
+		if _, err := conn.Exec(ctx, `
+			INSERT INTO categories (slug, name, created_at, updated_at) VALUES ('bulk', 'Bulk', now(), now());
+			INSERT INTO products (id, sku, name, name_key, description, category, brand, attributes, images, status, price_currency, price_amount, version, created_at, updated_at)
+			SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, 'BULK-' || i, 'Bulk product ' || i, 'bulk product ' || i,
+				'A product for the migration benchmark', 'bulk', 'Brand ' || (i % 100), jsonb_build_object('colour', 'red'),
+				'["https://img.example/x.jpg"]', 'active', 'USD', 100 + i % 1000, 1, now(), now()
+			FROM generate_series(1, `+fmt.Sprint(products)+`) i;
+			INSERT INTO inventory (product_id, on_hand, reserved, version, updated_at) SELECT id, 10, 0, 3, now() FROM products;
+			INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, actor, at)
+			SELECT id, 'adjustment', 5, 0, 5 * k, 0, 'received', 'bench', now() FROM products, generate_series(1, 3) k;
+			INSERT INTO price_history (product_id, currency, amount, valid_from, applied_at, actor, created_at)
+			SELECT id, 'USD', 100 + k, now(), now(), 'bench', now() FROM products, generate_series(1, 2) k;
+			ANALYZE`); err != nil {
+			b.Fatal(err)
+		}
+		conn.Close(ctx)
+		b.StartTimer()
+		start := time.Now()
+		s, err := postgres.Open(ctx, url, postgres.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		took := time.Since(start)
+		s.Close()
+		b.ReportMetric(float64(products)/took.Seconds(), "products/s")
+		b.Logf("migration 0006: %d products in %s = %.0f s per million products", products, took.Round(time.Millisecond), took.Seconds()*1e6/products)
 	}
 }

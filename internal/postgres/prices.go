@@ -312,7 +312,11 @@ func (s *Store) RemovePrice(ctx context.Context, variantID, currency, actor stri
 	return v, err
 }
 
-// PriceHistory lists a variant's prices, oldest first, scheduled ones included.
+// maxPriceHistory bounds what one PriceHistory call returns: the newest lines.
+const maxPriceHistory = 5000
+
+// PriceHistory lists a variant's prices, oldest first, scheduled ones included (at most the
+// newest maxPriceHistory).
 func (s *Store) PriceHistory(ctx context.Context, variantID, currency string) ([]catalog.PriceEntry, error) {
 	if !catalog.ValidID(variantID) {
 		return nil, catalog.ErrVariantNotFound
@@ -322,9 +326,10 @@ func (s *Store) PriceHistory(ctx context.Context, variantID, currency string) ([
 		if _, err := variantProduct(ctx, tx, variantID); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT id, variant_id::text, kind, currency, amount, compare_at, valid_from, valid_until, applied_at,
-			ended_at, actor, created_at FROM price_history
-			WHERE variant_id = $1 AND ($2 = '' OR currency = $2) ORDER BY id LIMIT 5000`, variantID, currency)
+		// The newest lines when there are more than the bound, oldest first.
+		rows, err := tx.Query(ctx, `SELECT * FROM (SELECT id, variant_id::text, kind, currency, amount, compare_at, valid_from, valid_until,
+			applied_at, ended_at, actor, created_at FROM price_history
+			WHERE variant_id = $1 AND ($2 = '' OR currency = $2) ORDER BY id DESC LIMIT $3) h ORDER BY id`, variantID, currency, maxPriceHistory)
 		if err != nil {
 			return err
 		}

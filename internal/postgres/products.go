@@ -153,18 +153,94 @@ func productOf(ctx context.Context, q querier, id string) (catalog.Product, erro
 	return withVariants(ctx, q, p)
 }
 
+// readProduct reads the product the SQL expression key names ($1 is arg), and its variants:
+// two statements pipelined in one round trip. They see one state without a transaction's
+// BEGIN and COMMIT because every write to a product or a variant moves the product's version,
+// which the variants' statement reads again: on a mismatch (a write committed in between) it
+// reads again, and after a few such races within a repeatable-read transaction.
+func readProduct(ctx context.Context, c *pgxpool.Conn, key string, arg any) (catalog.Product, error) {
+	for range 3 {
+		p, ok, err := readProductPair(ctx, c, key, arg, false)
+		if ok || err != nil {
+			return p, err
+		}
+	}
+	p, _, err := readProductPair(ctx, c, key, arg, true)
+	return p, err
+}
+
+func readProductPair(ctx context.Context, c *pgxpool.Conn, key string, arg any, tx bool) (catalog.Product, bool, error) {
+	var (
+		p       catalog.Product
+		version *int64
+	)
+	b := &pgx.Batch{}
+	if tx {
+		b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+	}
+	b.Queue(`SELECT `+productColumns+` FROM products p WHERE p.id = `+key, arg)
+	b.Queue(`SELECT `+variantColumns+`, p.version`+variantFrom+` JOIN products p ON p.id = v.product_id
+		WHERE v.product_id = `+key+` ORDER BY v.position`, arg)
+	if tx {
+		b.Queue(`COMMIT`)
+	}
+	br := c.SendBatch(ctx, b)
+	defer br.Close()
+	if tx {
+		if _, err := br.Exec(); err != nil {
+			return p, false, err
+		}
+	}
+	err := br.QueryRow().Scan(scanProductInto(&p)...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = catalog.ErrProductNotFound
+	}
+	fixProduct(&p)
+	rows, qerr := br.Query()
+	if qerr != nil {
+		return p, false, errors.Join(err, qerr)
+	}
+	vs, verr := pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Variant, error) {
+		var pv int64
+		v, err := scanVariant(r, &pv)
+		version = &pv
+		return v, err
+	})
+	if err != nil {
+		return p, false, err
+	}
+	if verr != nil {
+		return p, false, verr
+	}
+	if tx {
+		if _, err := br.Exec(); err != nil {
+			return p, false, err
+		}
+	}
+	if err := br.Close(); err != nil {
+		return p, false, err
+	}
+	if !tx && (version == nil || *version != p.Version) {
+		return p, false, nil // a write came between the two statements (or took every variant)
+	}
+	p.Variants = vs
+	for i := range p.Variants {
+		p.Variants[i].ProductVersion = p.Version
+		p.StockVersion += p.Variants[i].Stock.Version
+	}
+	p.Summarize()
+	return p, true, nil
+}
+
 // Product returns the product with the given ID and all its variants.
 func (s *Store) Product(ctx context.Context, id string) (catalog.Product, error) {
 	if !catalog.ValidID(id) {
 		return catalog.Product{}, catalog.ErrProductNotFound
 	}
 	var p catalog.Product
-	err := s.read(ctx, func(c *pgxpool.Conn) error {
-		// One snapshot for the product and its variants.
-		return pgx.BeginTxFunc(ctx, c, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) (err error) {
-			p, err = productOf(ctx, tx, id)
-			return err
-		})
+	err := s.read(ctx, func(c *pgxpool.Conn) (err error) {
+		p, err = readProduct(ctx, c, `$1`, id)
+		return err
 	})
 	return p, storeError(ctx, err)
 }
@@ -175,28 +251,25 @@ func (s *Store) VariantBySKU(ctx context.Context, sku string) (catalog.Product, 
 		p catalog.Product
 		v catalog.Variant
 	)
-	err := s.read(ctx, func(c *pgxpool.Conn) error {
-		return pgx.BeginTxFunc(ctx, c, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
-			var pid string
-			err := tx.QueryRow(ctx, `SELECT product_id::text FROM variants WHERE lower(sku) = lower($1)`, sku).Scan(&pid)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return catalog.ErrVariantNotFound
-			} else if err != nil {
-				return err
-			}
-			if p, err = productOf(ctx, tx, pid); err != nil {
-				return err
-			}
-			for _, x := range p.Variants {
-				if strings.EqualFold(x.SKU, sku) {
-					v = x
-					return nil
-				}
-			}
+	if !catalog.ValidSKU(sku) {
+		return p, v, catalog.ErrVariantNotFound
+	}
+	err := s.read(ctx, func(c *pgxpool.Conn) (err error) {
+		p, err = readProduct(ctx, c, `(SELECT product_id FROM variants WHERE lower(sku) = lower($1))`, sku)
+		if errors.Is(err, catalog.ErrProductNotFound) {
 			return catalog.ErrVariantNotFound
-		})
+		}
+		return err
 	})
-	return p, v, storeError(ctx, err)
+	if err != nil {
+		return p, v, storeError(ctx, err)
+	}
+	for _, x := range p.Variants {
+		if strings.EqualFold(x.SKU, sku) {
+			return p, x, nil
+		}
+	}
+	return p, v, catalog.ErrVariantNotFound
 }
 
 // Variant returns one variant of a product.

@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -409,4 +411,137 @@ func TestNotificationsNameTheProduct(t *testing.T) {
 		return err
 	})
 	expect("DeleteVariant", func() error { return s.DeleteVariant(ctx, p.ID, p.Variants[0].ID, 0) })
+}
+
+// TestAttributeFiltersAreTyped holds the SQL/JSON paths the list builds from attribute filters
+// to the domain's AttributeFilter.Matches: text values with characters that mean something in a
+// path ("quotes", backslashes, $, @, ?, brackets, accents, emoji) match only themselves,
+// numbers compare as numbers (9 < 10, never as text), booleans only booleans, on the product
+// or on any of its variants.
+func TestAttributeFiltersAreTyped(t *testing.T) {
+	ctx := context.Background()
+	s := openAt(t, pgtest.URL(t), storetest.NewFakeClock(), 4)
+	if _, err := s.CreateCategory(ctx, catalog.CategoryInput{Slug: "gear", Name: "Gear"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []catalog.AttributeDefinitionInput{
+		{Key: "label", Name: "Label", Type: catalog.AttrText, Filterable: true},
+		{Key: "inches", Name: "Inches", Type: catalog.AttrNumber, Filterable: true},
+		{Key: "wireless", Name: "Wireless", Type: catalog.AttrBoolean, Filterable: true},
+	} {
+		if _, err := s.CreateAttribute(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rng := rand.New(rand.NewPCG(15, 6))
+	alphabet := []rune(`ab"\'$@?()[]{}&|!=<>.*:;+-_ é漢🙂` + "`")
+	var labels []string
+	seen := map[string]bool{}
+	for len(labels) < 40 {
+		var b strings.Builder
+		for range 1 + rng.IntN(12) {
+			b.WriteRune(alphabet[rng.IntN(len(alphabet))])
+		}
+		l := strings.TrimSpace(b.String())
+		if l != "" && !seen[l] && catalog.TextProblem(l, catalog.Line) == "" {
+			seen[l] = true
+			labels = append(labels, l)
+		}
+	}
+	numbers := []float64{9, 10, 13.5, 15, 100, -2.25}
+	var products []catalog.Product
+	for i, l := range labels {
+		in := sized(fmt.Sprintf("ATTR%02d", i), 2)
+		// Even products carry the values themselves, odd ones on their second variant.
+		attrs := catalog.Attributes{"label": l, "inches": numbers[i%len(numbers)], "wireless": i%3 == 0}
+		if i%2 == 0 {
+			in.Attributes = attrs
+		} else {
+			in.Variants[1].Attributes = attrs
+		}
+		p, err := s.CreateProduct(ctx, in)
+		if err != nil {
+			t.Fatalf("CreateProduct with label %q: %v", l, err)
+		}
+		p.Attributes = attrs // the values that count for this product, wherever they are
+		products = append(products, p)
+	}
+	filters := []catalog.AttributeFilter{
+		{Key: "inches", Type: catalog.AttrNumber, Min: ptr(9.5), Max: ptr(13.5)},
+		{Key: "inches", Type: catalog.AttrNumber, Max: ptr(9.0)},
+		{Key: "inches", Type: catalog.AttrNumber, Min: ptr(15.0)},
+		{Key: "inches", Type: catalog.AttrNumber, Min: ptr(-2.25), Max: ptr(-2.25)},
+		{Key: "wireless", Type: catalog.AttrBoolean, Values: []string{"true"}},
+		{Key: "wireless", Type: catalog.AttrBoolean, Values: []string{"false"}},
+		{Key: "label", Type: catalog.AttrText, Values: []string{labels[0], labels[7]}},
+	}
+	for _, l := range labels {
+		filters = append(filters, catalog.AttributeFilter{Key: "label", Type: catalog.AttrText, Values: []string{l}})
+	}
+	for _, f := range filters {
+		page, err := s.ListProducts(ctx, catalog.ListQuery{Sort: catalog.SortOldest, Limit: 100, Filter: catalog.ProductFilter{Attributes: []catalog.AttributeFilter{f}}})
+		if err != nil {
+			t.Fatalf("filter %+v: %v", f, err)
+		}
+		var got, want []string
+		for _, it := range page.Items {
+			got = append(got, it.Name)
+		}
+		for _, p := range products {
+			if f.Matches(p.Attributes[f.Key]) {
+				want = append(want, p.Name)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("filter %s %v [%v, %v]:\n got %v\nwant %v", f.Key, f.Values, deref2(f.Min), deref2(f.Max), got, want)
+		}
+	}
+}
+
+func deref2(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// BenchmarkProductRead reads a product with 1 and with 50 variants (two prices each) by ID and
+// by variant SKU: the two statements pipelined in one round trip.
+func BenchmarkProductRead(b *testing.B) {
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, pgtest.URL(b), postgres.Options{MaxConns: 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateCategory(ctx, catalog.CategoryInput{Slug: "gear", Name: "Gear"}); err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{1, 50} {
+		in := sized(fmt.Sprintf("READ%d", n), n)
+		if n == 1 {
+			in.Options, in.Variants[0].Options = nil, nil
+		}
+		for i := range in.Variants {
+			in.Variants[i].Prices = append(in.Variants[i].Prices, catalog.PriceInput{Currency: "EUR", Amount: 900})
+		}
+		p, err := s.CreateProduct(ctx, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("ByID/%dvariants", n), func(b *testing.B) {
+			for range b.N {
+				if _, err := s.Product(ctx, p.ID); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("BySKU/%dvariants", n), func(b *testing.B) {
+			for range b.N {
+				if _, _, err := s.VariantBySKU(ctx, p.Variants[n-1].SKU); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -141,6 +141,10 @@ func (s *Store) Movements(ctx context.Context, variantID string, before int64, l
 	return out, err
 }
 
+const reserveLookupSQL = `SELECT v.id, v.product_id, v.sku, v.purchase_limit, p.status, i.on_hand, i.reserved
+	FROM variants v JOIN products p ON p.id = v.product_id JOIN inventory i ON i.variant_id = v.id
+	WHERE v.sku = ? COLLATE NOCASE`
+
 // reservationLines resolves a reservation's SKUs to variants and checks them in the order the
 // contract gives: unknown or unsellable SKUs, then purchase limits (before any stock is looked
 // at), then stock, all lines at once so the answer names every short SKU.
@@ -155,9 +159,7 @@ func reservationLines(ctx context.Context, tx *sql.Tx, in catalog.ReservationInp
 	for i, l := range in.Lines {
 		var f found
 		var status catalog.Status
-		err := tx.QueryRowContext(ctx, `SELECT v.id, v.product_id, v.sku, v.purchase_limit, p.status, i.on_hand, i.reserved
-			FROM variants v JOIN products p ON p.id = v.product_id JOIN inventory i ON i.variant_id = v.id
-			WHERE v.sku = ? COLLATE NOCASE`, l.SKU).Scan(&f.line.VariantID, &f.line.ProductID, &f.line.SKU, &f.limit, &status, &f.onHand, &f.reserved)
+		err := tx.QueryRowContext(ctx, reserveLookupSQL, l.SKU).Scan(&f.line.VariantID, &f.line.ProductID, &f.line.SKU, &f.limit, &status, &f.onHand, &f.reserved)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			problems.Add(fmt.Sprintf("lines[%d].sku", i), "no variant has SKU %q", l.SKU)

@@ -174,7 +174,7 @@ func TestVariantsMigrationKeepsEveryRow(t *testing.T) {
 	for _, q := range []string{
 		`INSERT INTO categories (slug, name, created_at, updated_at) VALUES ('apparel', 'Apparel', 1, 1)`,
 		fmt.Sprintf(`INSERT INTO products (id, sku, name, name_key, description, category, brand, attributes, images, status, price_currency, price_amount, version, created_at, updated_at)
-			VALUES ('%s', 'SHIRT-1', 'Linen shirt', 'linen shirt', 'Cool', 'apparel', 'Acme', '{"material":"linen","fit":"slim"}',
+			VALUES ('%s', 'SHIRT-1', 'Linen shirt', 'linen shirt', 'Cool', 'apparel', 'Acme', '{"material":"linen","Fit":"slim","Screen size":"13","Größe":"M"}',
 			'["https://img.example/a.jpg","https://img.example/b.jpg"]', 'active', 'EUR', 3900, 7, %d, %d)`, shirt, t0, now-day),
 		fmt.Sprintf(`INSERT INTO products (id, sku, name, name_key, category, status, price_currency, price_amount, version, created_at, updated_at)
 			VALUES ('%s', 'mug-2', 'Mug', 'mug', 'apparel', 'draft', 'USD', 1200, 1, %d, %d)`, mug, t0, t0),
@@ -222,8 +222,10 @@ func TestVariantsMigrationKeepsEveryRow(t *testing.T) {
 	if want := []catalog.Media{{URL: "https://img.example/a.jpg"}, {URL: "https://img.example/b.jpg"}}; !slices.Equal(p.Media, want) {
 		t.Errorf("media = %v, want %v (the images, in order)", p.Media, want)
 	}
-	if !p.Attributes.Equal(catalog.Attributes{"material": "linen", "fit": "slim"}) {
-		t.Errorf("attributes = %v", p.Attributes)
+	// Free-text keys become attribute keys; the definitions keep the old spelling as their name.
+	wantAttrs := catalog.Attributes{"material": "linen", "fit": "slim", "screen_size": "13", "attr_4772c3b6c39f65": "M"}
+	if !p.Attributes.Equal(wantAttrs) {
+		t.Errorf("attributes = %v, want %v", p.Attributes, wantAttrs)
 	}
 	if len(p.Variants) != 1 {
 		t.Fatalf("%d variants, want 1", len(p.Variants))
@@ -292,8 +294,15 @@ func TestVariantsMigrationKeepsEveryRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(defs) != 2 || defs[0].Key != "fit" || defs[0].Type != catalog.AttrText || defs[0].Filterable || defs[1].Key != "material" {
-		t.Errorf("attribute definitions: %+v, want fit and material as text, not filterable", defs)
+	var got []string
+	for _, d := range defs {
+		if d.Type != catalog.AttrText || d.Filterable || !catalog.ValidAttributeKey(d.Key) {
+			t.Errorf("definition %+v: want a valid key, text, not filterable", d)
+		}
+		got = append(got, d.Key+"="+d.Name)
+	}
+	if want := []string{"attr_4772c3b6c39f65=Größe", "fit=Fit", "material=material", "screen_size=Screen size"}; !slices.Equal(got, want) {
+		t.Errorf("attribute definitions %v, want %v", got, want)
 	}
 
 	// The migrated rows work: lists by price in one currency, search by SKU, a patch that keeps
@@ -306,6 +315,11 @@ func TestVariantsMigrationKeepsEveryRow(t *testing.T) {
 	page, err = s.ListProducts(ctx, catalog.ListQuery{Sort: catalog.SortName, Limit: 10, Filter: catalog.ProductFilter{Query: "shirt-1"}})
 	if err != nil || len(page.Items) != 1 {
 		t.Errorf("search by the migrated SKU: %d items, %v", len(page.Items), err)
+	}
+	page, err = s.ListProducts(ctx, catalog.ListQuery{Sort: catalog.SortName, Limit: 10, Filter: catalog.ProductFilter{
+		Attributes: []catalog.AttributeFilter{{Key: "screen_size", Type: catalog.AttrText, Values: []string{"13"}}}}})
+	if err != nil || len(page.Items) != 1 {
+		t.Errorf("filter by a migrated attribute: %d items, %v", len(page.Items), err)
 	}
 	name := "Linen shirt, blue"
 	if p, err = s.PatchProduct(ctx, shirt, catalog.ProductPatch{Name: &name}, 7); err != nil || p.Version != 8 {

@@ -85,3 +85,50 @@ func TestListPlansUseIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestPointPlansUseIndexes keeps the statements of single-product and variant writes on
+// indexes, so their cost does not grow with the catalog or the product's variant count.
+func TestPointPlansUseIndexes(t *testing.T) {
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), FileName), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	id, now := catalog.NewID(), int64(1)
+	for name, c := range map[string]struct {
+		sql  string
+		args []any
+		want string
+	}{
+		"a variant by ID":            {variantsSQL("v.id = ?"), []any{id}, "v USING INDEX sqlite_autoindex_variants_1"},
+		"a product's variants":       {variantsSQL("v.product_id = ?"), []any{id}, "variants_product"},
+		"a price range kept":         {refreshPriceSQL, []any{id, "EUR", id, "EUR", id, "EUR"}, "variant_prices_product"},
+		"the prior price's history":  {priorPriceSQL, []any{id, "EUR", now, id, "EUR", now, now, id, "EUR", now, now, id, "EUR", now, now, id, "EUR", now}, "price_history_variant"},
+		"a reservation line's stock": {reserveLookupSQL, []any{"SKU-1"}, "variants_sku"},
+	} {
+		rows, err := s.r.Query(`EXPLAIN QUERY PLAN `+c.sql, c.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var plan strings.Builder
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan.WriteString(detail + "\n")
+		}
+		rows.Close()
+		p := plan.String()
+		if !strings.Contains(p, c.want) {
+			t.Errorf("%s: the plan does not use %s:\n%s", name, c.want, p)
+		}
+		for _, line := range strings.Split(p, "\n") {
+			// A scan of a subquery's few rows is fine; a scan of a table is not.
+			if strings.HasPrefix(line, "SCAN ") && !strings.HasPrefix(line, "SCAN (") && line != "SCAN CONSTANT ROW" && !strings.Contains(line, "SUBQUERY") {
+				t.Errorf("%s: the plan scans a table (%s):\n%s", name, line, p)
+			}
+		}
+	}
+}

@@ -17,13 +17,15 @@ func refreshProductPrice(ctx context.Context, tx *sql.Tx, productID, currency st
 	if _, err := tx.ExecContext(ctx, `DELETE FROM product_prices WHERE product_id = ? AND currency = ?`, productID, currency); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO product_prices (product_id, currency, min_amount, max_amount)
-		SELECT ?, ?, lo, hi FROM (SELECT
-			(SELECT min(amount) FROM variant_prices WHERE product_id = ? AND currency = ?) AS lo,
-			(SELECT max(amount) FROM variant_prices WHERE product_id = ? AND currency = ?) AS hi)
-		WHERE lo IS NOT NULL`, productID, currency, productID, currency, productID, currency)
+	_, err := tx.ExecContext(ctx, refreshPriceSQL, productID, currency, productID, currency, productID, currency)
 	return err
 }
+
+const refreshPriceSQL = `INSERT INTO product_prices (product_id, currency, min_amount, max_amount)
+	SELECT ?, ?, lo, hi FROM (SELECT
+		(SELECT min(amount) FROM variant_prices WHERE product_id = ? AND currency = ?) AS lo,
+		(SELECT max(amount) FROM variant_prices WHERE product_id = ? AND currency = ?) AS hi)
+	WHERE lo IS NOT NULL`
 
 // priceWrite is a price becoming current.
 type priceWrite struct {
@@ -128,6 +130,17 @@ func timeOrNil(t *time.Time) any {
 	return t.UnixMicro()
 }
 
+// priorLine is one history line of a variant and currency that became current.
+const priorLine = `SELECT id, amount, applied_at FROM price_history WHERE variant_id = ? AND currency = ? AND applied_at IS NOT NULL AND `
+
+// priorPriceSQL reads the lines priorPrice needs (see there).
+const priorPriceSQL = `
+	SELECT * FROM (` + priorLine + `applied_at < ? ORDER BY applied_at DESC, id DESC LIMIT 1)
+	UNION SELECT * FROM (` + priorLine + `applied_at = ? AND applied_at < ?)
+	UNION SELECT * FROM (` + priorLine + `applied_at >= ? AND applied_at < ? ORDER BY applied_at, id LIMIT 1)
+	UNION SELECT * FROM (` + priorLine + `applied_at > ? AND applied_at < ? ORDER BY amount, id LIMIT 1)
+	UNION SELECT * FROM (` + priorLine + `applied_at < ? ORDER BY applied_at DESC, id DESC LIMIT 1)`
+
 // priorPrice computes the Omnibus prior price of a change to amount at at with
 // catalog.PriorPrice, from the variant's applied history in that currency. It reads the few
 // lines that give the same answer as the whole history: the price in effect when the 30 days
@@ -138,13 +151,7 @@ func timeOrNil(t *time.Time) any {
 // index range read, not a quadratic walk of its history.
 func priorPrice(ctx context.Context, tx *sql.Tx, variantID, currency string, at time.Time, amount int64) (*int64, error) {
 	from, until := at.Add(-catalog.PriorPriceWindow).UnixMicro(), at.UnixMicro()
-	const line = `SELECT id, amount, applied_at FROM price_history WHERE variant_id = ? AND currency = ? AND applied_at IS NOT NULL AND `
-	rows, err := tx.QueryContext(ctx, `
-		SELECT * FROM (`+line+`applied_at < ? ORDER BY applied_at DESC, id DESC LIMIT 1)
-		UNION SELECT * FROM (`+line+`applied_at = ? AND applied_at < ?)
-		UNION SELECT * FROM (`+line+`applied_at >= ? AND applied_at < ? ORDER BY applied_at, id LIMIT 1)
-		UNION SELECT * FROM (`+line+`applied_at > ? AND applied_at < ? ORDER BY amount, id LIMIT 1)
-		UNION SELECT * FROM (`+line+`applied_at < ? ORDER BY applied_at DESC, id DESC LIMIT 1)`,
+	rows, err := tx.QueryContext(ctx, priorPriceSQL,
 		variantID, currency, from,
 		variantID, currency, from, until,
 		variantID, currency, from, until,

@@ -105,13 +105,18 @@ const variantColumns = `v.id, v.product_id, v.sku, v.options, v.position, v.barc
 	v.image, v.purchase_limit, v.created_at, v.updated_at, i.on_hand, i.reserved, i.version,
 	vp.currency, vp.amount, vp.compare_at, vp.prior_amount, vp.window_ends_at`
 
+// variantsSQL selects the variants matching cond with their stock and prices.
+func variantsSQL(cond string) string {
+	return `SELECT ` + variantColumns + ` FROM variants v
+		JOIN inventory i ON i.variant_id = v.id
+		LEFT JOIN variant_prices vp ON vp.variant_id = v.id
+		WHERE ` + cond + ` ORDER BY v.position, v.id, vp.currency`
+}
+
 // variantsOf reads the variants matching cond (one placeholder, arg) in position order, each
 // with its stock and prices: one query, a row per variant and currency.
 func variantsOf(ctx context.Context, q queryer, cond string, arg any) ([]catalog.Variant, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+variantColumns+` FROM variants v
-		JOIN inventory i ON i.variant_id = v.id
-		LEFT JOIN variant_prices vp ON vp.variant_id = v.id
-		WHERE `+cond+` ORDER BY v.position, v.id, vp.currency`, arg)
+	rows, err := q.QueryContext(ctx, variantsSQL(cond), arg)
 	if err != nil {
 		return nil, err
 	}

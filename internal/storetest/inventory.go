@@ -49,6 +49,7 @@ func inventoryTests() []namedTest {
 		{"NoOversellOnHotVariant", testNoOversellOnHotVariant},
 		{"OppositeOrdersAcrossVariants", testOppositeOrdersAcrossVariants},
 		{"MovementLogAcrossVariants", testMovementLogAcrossVariants},
+		{"VariantWritesUnderContention", testVariantWritesUnderContention},
 	}
 }
 

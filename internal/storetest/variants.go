@@ -33,6 +33,10 @@ func variantTests() []struct {
 		{"AttributeFilters", testAttributeFilters},
 		{"PricesPerCurrency", testPricesPerCurrency},
 		{"PriceSortInOneCurrency", testPriceSortInOneCurrency},
+		{"ImportVariants", testImportVariants},
+		{"DeleteProductWithVariants", testDeleteProductWithVariants},
+		{"ConcurrentVariantUniqueness", testConcurrentVariantUniqueness},
+		{"ConcurrentVariantUpdates", testConcurrentVariantUpdates},
 	}
 }
 

@@ -1,6 +1,18 @@
 -- Variants are the stocked unit (ADR 0012). Every existing product becomes a product with one
 -- variant whose ID is the product's ID, carrying its SKU, stock, movements, reservation lines,
 -- price and price history; attribute keys already in use are defined as text.
+--
+-- Attribute keys were free text (1-64 characters); typed attributes need keys a query string
+-- can name (lower-case letters, digits and '_', starting with a letter). Each key in use maps
+-- to one, as on the embedded store: lower-cased, with spaces, '-', '.' and '/' as '_' ("Screen
+-- size" -> screen_size), or, when that is still no key, attr_ and its UTF-8 bytes in hex. The
+-- definition keeps the key as it was written as its name, and products are rewritten to the
+-- new keys below, so they stay editable.
+CREATE TEMP TABLE attribute_keys ON COMMIT DROP AS
+SELECT old, CASE WHEN norm ~ '^[a-z][a-z0-9_]{0,63}$' THEN norm
+        ELSE left('attr_' || encode(convert_to(old, 'UTF8'), 'hex'), 64) END AS new
+FROM (SELECT old, translate(lower(btrim(old)), ' -./', '____') AS norm
+      FROM (SELECT DISTINCT jsonb_object_keys(attributes) AS old FROM products) k) n;
 
 CREATE TABLE attribute_definitions (
     key         text PRIMARY KEY,
@@ -15,8 +27,7 @@ CREATE TABLE attribute_definitions (
 );
 
 INSERT INTO attribute_definitions (key, name, type, version, created_at, updated_at)
-SELECT k, left(k, 100), 'text', 1, now(), now()
-FROM (SELECT DISTINCT jsonb_object_keys(attributes) AS k FROM products) keys;
+SELECT new, min(old COLLATE "C"), 'text', 1, now(), now() FROM attribute_keys GROUP BY new;
 
 CREATE TABLE variants (
     id             uuid PRIMARY KEY,
@@ -63,8 +74,10 @@ CREATE INDEX inventory_product ON inventory (product_id);
 
 -- The logs gain the variant and its SKU (no foreign keys: they outlive what they describe).
 ALTER TABLE stock_movements ADD COLUMN variant_id uuid, ADD COLUMN sku text NOT NULL DEFAULT '';
-UPDATE stock_movements m SET variant_id = m.product_id,
-    sku = coalesce((SELECT sku FROM products p WHERE p.id = m.product_id), (SELECT sku FROM deleted_products d WHERE d.id = m.product_id), '');
+UPDATE stock_movements m SET variant_id = m.product_id, sku = k.sku
+FROM (SELECT id, sku FROM products UNION ALL SELECT id, sku FROM deleted_products WHERE id NOT IN (SELECT id FROM products)) k
+WHERE k.id = m.product_id;
+UPDATE stock_movements SET variant_id = product_id WHERE variant_id IS NULL;
 ALTER TABLE stock_movements ALTER COLUMN variant_id SET NOT NULL;
 DROP INDEX stock_movements_product;
 CREATE INDEX stock_movements_variant ON stock_movements (variant_id, id);
@@ -130,20 +143,26 @@ CREATE INDEX product_prices_sort ON product_prices (currency, min_amount, produc
 INSERT INTO product_prices (product_id, currency, min_amount, max_amount)
 SELECT id, price_currency, price_amount, price_amount FROM products;
 
--- Products keep what the shopper sees; images become media; options are new. variant_count
--- is kept with the product's version (every variant write holds the product row), so adding
--- or removing a variant checks the limits without counting the others.
-ALTER TABLE products ADD COLUMN media jsonb NOT NULL DEFAULT '[]',
-    ADD COLUMN options jsonb NOT NULL DEFAULT '[]',
-    ADD COLUMN variant_count integer NOT NULL DEFAULT 1 CHECK (variant_count >= 1);
-UPDATE products SET media = coalesce((SELECT jsonb_agg(jsonb_build_object('url', u) ORDER BY n)
-    FROM jsonb_array_elements_text(images) WITH ORDINALITY AS e (u, n)), '[]');
+-- Products keep what the shopper sees; images become media (one rewrite of the table, with
+-- the search column gone so it is not recomputed, rather than an UPDATE of every row); options
+-- are new. variant_count is kept with the product's version (every variant write holds the
+-- product row), so adding or removing a variant checks the limits without counting the others.
 DROP INDEX products_status_price;
 DROP INDEX products_price;
 DROP INDEX products_sku;
 DROP INDEX products_search;
 ALTER TABLE products DROP COLUMN search;
-ALTER TABLE products DROP COLUMN images, DROP COLUMN sku, DROP COLUMN price_currency, DROP COLUMN price_amount;
+CREATE FUNCTION pg_temp.catalog_media(images jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$ SELECT coalesce(jsonb_agg(jsonb_build_object('url', u) ORDER BY n), '[]') FROM jsonb_array_elements_text(images) WITH ORDINALITY AS e (u, n) $$;
+CREATE FUNCTION pg_temp.catalog_attributes(a jsonb) RETURNS jsonb LANGUAGE sql STABLE AS $$ SELECT coalesce(jsonb_object_agg(k.new, j.value ORDER BY j.key COLLATE "C"), '{}') FROM jsonb_each(a) j JOIN attribute_keys k ON k.old = j.key $$;
+ALTER TABLE products ALTER COLUMN images DROP DEFAULT, ALTER COLUMN images TYPE jsonb USING pg_temp.catalog_media(images),
+    ALTER COLUMN attributes TYPE jsonb USING pg_temp.catalog_attributes(attributes);
+DROP FUNCTION pg_temp.catalog_media(jsonb);
+DROP FUNCTION pg_temp.catalog_attributes(jsonb);
+ALTER TABLE products RENAME COLUMN images TO media;
+ALTER TABLE products ALTER COLUMN media SET DEFAULT '[]',
+    ADD COLUMN options jsonb NOT NULL DEFAULT '[]',
+    ADD COLUMN variant_count integer NOT NULL DEFAULT 1 CHECK (variant_count >= 1);
+ALTER TABLE products DROP COLUMN sku, DROP COLUMN price_currency, DROP COLUMN price_amount;
 ALTER TABLE products ADD COLUMN search tsvector GENERATED ALWAYS AS (
     setweight(to_tsvector('catalog_english'::regconfig, regexp_replace(name, '[[:punct:]]+', ' ', 'g')), 'A') ||
     setweight(to_tsvector('catalog_english'::regconfig, regexp_replace(brand, '[[:punct:]]+', ' ', 'g')), 'B') ||

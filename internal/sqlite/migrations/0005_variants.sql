@@ -10,6 +10,17 @@ DROP TRIGGER products_fts_delete;
 DROP TRIGGER products_fts_update;
 DROP TABLE products_fts;
 
+-- Attribute keys were free text (1-64 characters); typed attributes need keys a query string can
+-- name (lower-case letters, digits and '_', starting with a letter). Each key in use maps to one:
+-- lower-cased, with spaces, '-', '.' and '/' as '_' ("Screen size" -> screen_size), or, when
+-- that is still no key, attr_ and its bytes in hex. The definition keeps the old key as its name.
+CREATE TEMP TABLE attribute_keys AS
+SELECT old, CASE
+        WHEN norm GLOB '[a-z]*' AND norm NOT GLOB '*[^a-z0-9_]*' AND length(norm) <= 64 THEN norm
+        ELSE substr('attr_' || lower(hex(old)), 1, 64) END AS new
+FROM (SELECT old, replace(replace(replace(replace(lower(trim(old)), ' ', '_'), '-', '_'), '.', '_'), '/', '_') AS norm
+      FROM (SELECT DISTINCT j.key AS old FROM products p, json_each(p.attributes) j));
+
 CREATE TABLE products_new (
     seq         INTEGER PRIMARY KEY,
     id          TEXT NOT NULL UNIQUE,
@@ -32,7 +43,8 @@ CREATE TABLE products_new (
 );
 INSERT INTO products_new (seq, id, name, name_key, description, category, brand, attributes, media, options, status,
     variant_count, next_position, version, created_at, updated_at)
-SELECT seq, id, name, name_key, description, category, brand, attributes,
+SELECT seq, id, name, name_key, description, category, brand,
+    (SELECT json_group_object(k.new, j.value) FROM json_each(products.attributes) j JOIN attribute_keys k ON k.old = j.key),
     (SELECT json_group_array(json_object('url', j.value)) FROM json_each(products.images) j),
     '[]', status, 1, 1, version, created_at, updated_at
 FROM products;
@@ -176,7 +188,8 @@ ALTER TABLE price_history_new RENAME TO price_history;
 CREATE INDEX price_history_variant ON price_history (variant_id, currency, applied_at);
 CREATE INDEX price_history_due ON price_history (valid_from) WHERE applied_at IS NULL AND ended_at IS NULL;
 
--- Typed attribute definitions. Keys already in use become text, not filterable.
+-- Typed attribute definitions. Keys already in use become text, not filterable, named as they
+-- were written.
 CREATE TABLE attribute_definitions (
     key        TEXT PRIMARY KEY,
     name       TEXT NOT NULL,
@@ -189,8 +202,8 @@ CREATE TABLE attribute_definitions (
     updated_at INTEGER NOT NULL
 );
 INSERT INTO attribute_definitions (key, name, type, created_at, updated_at)
-SELECT j.key, j.key, 'text', min(p.created_at), min(p.created_at)
-FROM products p, json_each(p.attributes) j GROUP BY j.key;
+SELECT k.new, min(k.old), 'text', min(p.created_at), min(p.created_at)
+FROM attribute_keys k, products p, json_each(p.attributes) j WHERE j.key = k.old GROUP BY k.new;
 
 -- Every attribute value of a product (variant_id NULL) or variant, typed, so attr.* filters and
 -- "is this value in use" read an index. Writes replace the rows of what they change.
@@ -202,7 +215,7 @@ CREATE TABLE attribute_values (
     num_value  REAL
 );
 INSERT INTO attribute_values (product_id, key, text_value)
-SELECT p.id, j.key, CAST(j.value AS TEXT) FROM products p, json_each(p.attributes) j;
+SELECT p.id, j.key, CAST(j.value AS TEXT) FROM products_new p, json_each(p.attributes) j;
 CREATE INDEX attribute_values_text ON attribute_values (key, text_value, product_id);
 CREATE INDEX attribute_values_num ON attribute_values (key, num_value, product_id);
 CREATE INDEX attribute_values_product ON attribute_values (product_id, variant_id);
@@ -256,3 +269,5 @@ CREATE TRIGGER variants_fts_update AFTER UPDATE OF sku ON variants BEGIN
     INSERT INTO variants_fts (rowid, sku) VALUES (new.seq, new.sku);
 END;
 INSERT INTO variants_fts (variants_fts) VALUES ('rebuild');
+
+DROP TABLE attribute_keys;
