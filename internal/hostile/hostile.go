@@ -28,8 +28,17 @@ type Targets struct {
 	Attribute string // a defined, filterable attribute key ("" when none)
 }
 
-// VariantPath is the path of the target variant.
-func (t Targets) VariantPath() string { return "/products/" + t.ProductID + "/variants/" + t.VariantID }
+// VariantPath is the path of the target variant. Without a VariantID it names the product's ID
+// as its variant, which is right for a product migrated from before variants (its only variant
+// kept its ID) and, for any other, still reaches every route's checks that come before the
+// store.
+func (t Targets) VariantPath() string {
+	v := t.VariantID
+	if v == "" {
+		v = t.ProductID
+	}
+	return "/products/" + t.ProductID + "/variants/" + v
+}
 
 // Request is one hostile request. Want is the status it must get (0: any 4xx) and Field the
 // field its error must name ("" when not checked).
@@ -77,23 +86,30 @@ func ownFields(cat string) map[string]any {
 	return map[string]any{"name": "Hostile mug", "category": cat, "status": "active"}
 }
 
-// Variants returns a product body for category cat with n variants of one option with n
-// values, each with a price in two currencies: the largest product a client may create.
+// Variants returns a product body for category cat with n variants, each a combination of two
+// options (100 values by up to 21) with a price in two currencies: at n = catalog.MaxVariants
+// (2,048) the largest product a client may create.
 func Variants(cat string, n int) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, `{"name":"Many","category":%q,"status":"active","options":[{"name":"N","values":[`, cat)
-	for i := range min(n, 100) {
-		if i > 0 {
-			b.WriteByte(',')
+	values := func(k int) {
+		for i := range k {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `"%d"`, i)
 		}
-		fmt.Fprintf(&b, `"%d"`, i)
 	}
+	fmt.Fprintf(&b, `{"name":"Many","category":%q,"status":"active","options":[{"name":"A","values":[`, cat)
+	values(min(n, 100))
+	b.WriteString(`]},{"name":"B","values":[`)
+	values(max(1, (n+99)/100))
 	b.WriteString(`]}],"variants":[`)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"sku":"MANY-%d","options":{"N":"%d"},"prices":[{"currency":"USD","amount":%d},{"currency":"EUR","amount":%d}]}`, i, i%100, i, i)
+		fmt.Fprintf(&b, `{"sku":"MANY-%d","options":{"A":"%d","B":"%d"},"prices":[{"currency":"USD","amount":%d},{"currency":"EUR","amount":%d}]}`,
+			i, i%100, i/100, i, i)
 	}
 	b.WriteString("]}")
 	return b.Bytes()

@@ -117,6 +117,20 @@ func TestHostileCatalogue(t *testing.T) {
 	}
 }
 
+// TestHostileCatalogueWithoutVariant: targets that name no variant (as a caller that knows
+// only a product does) still get every answer the catalogue states: each check a hostile
+// request is aimed at runs before the store is asked about the variant.
+func TestHostileCatalogueWithoutVariant(t *testing.T) {
+	srv, tg := hostileServer(t, stores[0].open(t))
+	tg.VariantID = ""
+	for _, r := range hostile.Catalogue(tg) {
+		status, body, _ := serve(t, srv, r)
+		if err := hostile.Check(r, status, body); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 // TestHostileContract sends the catalogue over real connections through the contract-checking
 // client: every refusal (400, 408, 413, 415, 431...) is one the OpenAPI document describes.
 func TestHostileContract(t *testing.T) {

@@ -42,12 +42,13 @@ func (s *Server) adjustStock(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	vid, err := s.ownedVariant(r)
+	// Everything the client sent is checked before the store is asked about the variant.
+	idem, err := idempotency(r, "adjust "+r.PathValue("variantID"), a)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	idem, err := idempotency(r, "adjust "+vid, a)
+	vid, err := s.ownedVariant(r)
 	if err != nil {
 		writeError(w, r, err)
 		return

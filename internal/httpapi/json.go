@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -217,24 +218,27 @@ func scanJSON(b []byte, spec bodySpec) (shape *bodyShape, missing, err error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, nil, catalog.InvalidField("body", "is empty: send a JSON object")
 	}
-	// The objects whose members are required, as patterns ("/variants/*"), with those members.
+	// The objects whose members are required, as patterns ("/variants/*"), with those members
+	// (at most 64 per object), and the depths such objects are at.
 	need := map[string][]string{}
-	needDepth := 0 // objects deeper than this are never looked up
+	depths := map[int]bool{}
 	for _, p := range spec.required {
 		ptr := jsontext.Pointer(p)
 		parent := string(ptr.Parent())
 		need[parent] = append(need[parent], ptr.LastToken())
-		needDepth = max(needDepth, strings.Count(parent, "/")+1)
+	}
+	for parent := range need {
+		depths[strings.Count(parent, "/")+1] = true
 	}
 	// open holds the objects being read that have required members: their depth, where they
 	// are, and which required members were seen with a value other than null.
 	type object struct {
-		depth   int
-		pattern string
-		ptr     jsontext.Pointer
-		name    string // the member whose value comes next
-		seen    map[string]bool
+		depth int
+		need  []string // its required members
+		next  int      // the index in need of the member whose value comes next, or -1
+		seen  uint64   // bit i: need[i] was seen with a value other than null
 	}
+	var patBuf []byte // reused: a pattern is built for every object at a watched depth
 	var open []*object
 	var p catalog.Problems
 	shape = &bodyShape{members: map[string]bool{}}
@@ -302,24 +306,25 @@ func scanJSON(b []byte, spec bodySpec) (shape *bodyShape, missing, err error) {
 			}
 			switch {
 			case kind == '}' && top != nil && depth == top.depth-1:
-				// The object closes: every required member it lacks is a problem.
-				for _, m := range need[top.pattern] {
-					if !top.seen[m] {
-						p.Add(fieldOf(top.ptr.AppendToken(m)), "is required")
+				// The object closes: every required member it lacks is a problem. Its pointer is
+				// the decoder's now (the value just read), built only when something is missing.
+				for i, m := range top.need {
+					if top.seen&(1<<i) == 0 {
+						p.Add(fieldOf(ptr().AppendToken(m)), "is required")
 					}
 				}
 				open = open[:len(open)-1]
 			case isName && top != nil && depth == top.depth:
-				top.name = tok.String()
+				top.next = slices.Index(top.need, tok.String())
 			case !isName && kind != '}' && kind != ']' && top != nil && level == top.depth:
-				if kind != 'n' {
-					top.seen[top.name] = true
+				if kind != 'n' && top.next >= 0 {
+					top.seen |= 1 << top.next
 				}
 			}
-			if kind == '{' && depth <= needDepth {
-				at := ptr()
-				if pat := pattern(dec, at); need[pat] != nil {
-					open = append(open, &object{depth: depth, pattern: pat, ptr: at, seen: map[string]bool{}})
+			if kind == '{' && depths[depth] {
+				patBuf = appendPattern(patBuf[:0], dec, ptr())
+				if members := need[string(patBuf)]; members != nil { // no allocation for the lookup
+					open = append(open, &object{depth: depth, need: members, next: -1})
 				}
 			}
 		}
@@ -335,20 +340,25 @@ func scanJSON(b []byte, spec bodySpec) (shape *bodyShape, missing, err error) {
 	return shape, p.Err(), nil
 }
 
-// pattern is ptr with every array index written "*", the form bodySpec.required uses: an
-// index is a token of a level whose container is an array.
-func pattern(dec *jsontext.Decoder, ptr jsontext.Pointer) string {
-	var b jsontext.Pointer
+// pointerEscaper escapes a JSON Pointer token (RFC 6901).
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+// appendPattern appends ptr with every array index written "*", the form bodySpec.required
+// uses: an index is a token of a level whose container is an array.
+func appendPattern(b []byte, dec *jsontext.Decoder, ptr jsontext.Pointer) []byte {
 	level := 1
 	for tok := range ptr.Tokens() {
+		b = append(b, '/')
 		if k, _ := dec.StackIndex(level); k == '[' {
-			b += "/*"
+			b = append(b, '*')
+		} else if strings.ContainsAny(tok, "~/") {
+			b = append(b, pointerEscaper.Replace(tok)...)
 		} else {
-			b = b.AppendToken(tok)
+			b = append(b, tok...)
 		}
 		level++
 	}
-	return string(b)
+	return b
 }
 
 // syntaxError turns a tokenising error into an invalid-input error naming where it happened.

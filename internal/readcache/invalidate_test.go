@@ -174,7 +174,8 @@ func TestEveryWriteInvalidates(t *testing.T) {
 		"Product": true, "Variant": true, "VariantBySKU": true, "ProductVersions": true, "ListProducts": true,
 		"Attribute": true, "AttributeList": true,
 		// Attribute definitions are not part of a cached product, and a definition in use cannot
-		// change what a cached value means (see readcache.go).
+		// change what a cached value means (see readcache.go); these writes forget the cached
+		// definitions instead (TestAttributeWritesForgetDefinitions).
 		"CreateAttribute": true, "UpdateAttribute": true, "DeleteAttribute": true,
 		"Category": true, "Categories": true, "Empty": true, "Movements": true, "Reservation": true,
 		"PriceHistory": true, "Ping": true, "Close": true,
@@ -245,6 +246,61 @@ func TestFailedVariantWriteOfUnknownOutcome(t *testing.T) {
 		c.Product(ctx, "other")
 		if cleared := f.reads == 2; cleared != tc.cleared {
 			t.Errorf("after SetPrice failed with %v: cache cleared = %v, want %v", tc.err, cleared, tc.cleared)
+		}
+	}
+}
+
+// defs answers Attribute from a counter, and every attribute write successfully.
+type defs struct {
+	catalog.Store
+	reads int
+}
+
+func (f *defs) Attribute(_ context.Context, key string) (catalog.AttributeDefinition, error) {
+	f.reads++
+	return catalog.AttributeDefinition{Key: key, Type: catalog.AttrEnum, Values: []string{"red"}, Filterable: true, Version: 1}, nil
+}
+
+func (f *defs) CreateAttribute(context.Context, catalog.AttributeDefinitionInput) (catalog.AttributeDefinition, error) {
+	return catalog.AttributeDefinition{}, nil
+}
+
+func (f *defs) UpdateAttribute(context.Context, string, catalog.AttributeDefinitionInput, int64) (catalog.AttributeDefinition, error) {
+	return catalog.AttributeDefinition{}, nil
+}
+
+func (f *defs) DeleteAttribute(context.Context, string, int64) error { return nil }
+
+// TestAttributeWritesForgetDefinitions: definitions are served from the cache (lists look one
+// up per attr.<key> filter), every attribute write through the cache forgets them, and a
+// caller changing what it was given does not change the cached copy.
+func TestAttributeWritesForgetDefinitions(t *testing.T) {
+	ctx := context.Background()
+	for name, write := range map[string]func(*readcache.Store) error{
+		"CreateAttribute": func(c *readcache.Store) error {
+			_, err := c.CreateAttribute(ctx, catalog.AttributeDefinitionInput{})
+			return err
+		},
+		"UpdateAttribute": func(c *readcache.Store) error {
+			_, err := c.UpdateAttribute(ctx, "colour", catalog.AttributeDefinitionInput{}, 0)
+			return err
+		},
+		"DeleteAttribute": func(c *readcache.Store) error { return c.DeleteAttribute(ctx, "colour", 0) },
+		"Clear":           func(c *readcache.Store) error { c.Clear(); return nil },
+	} {
+		f := &defs{}
+		c := readcache.New(f, time.Hour, 100)
+		d, _ := c.Attribute(ctx, "colour")
+		d.Values[0] = "changed by a caller"
+		if d, _ := c.Attribute(ctx, "colour"); f.reads != 1 || d.Values[0] != "red" {
+			t.Fatalf("%s: the second read went to the store (%d reads) or shows a caller's change (%v)", name, f.reads, d.Values)
+		}
+		if err := write(c); err != nil {
+			t.Fatal(err)
+		}
+		c.Attribute(ctx, "colour")
+		if f.reads != 2 {
+			t.Errorf("%s: the definition was still served from the cache after the write", name)
 		}
 	}
 }

@@ -31,6 +31,9 @@ type Store struct {
 
 	mu      sync.RWMutex
 	entries map[string]entry
+	// attrs holds attribute definitions by key: every list filtered by attr.<key> looks its
+	// keys up, and definitions change rarely.
+	attrs map[string]attrEntry
 	// epoch increases on every invalidation; a read that started before one does not fill the
 	// cache, so a value read just before a write can never be cached after it.
 	epoch atomic.Uint64
@@ -43,9 +46,14 @@ type entry struct {
 	expires time.Time
 }
 
+type attrEntry struct {
+	d       catalog.AttributeDefinition
+	expires time.Time
+}
+
 // New wraps s. ttl bounds staleness; max bounds the entries kept.
 func New(s catalog.Store, ttl time.Duration, max int) *Store {
-	return &Store{inner: s, ttl: ttl, max: max, now: time.Now, entries: map[string]entry{}}
+	return &Store{inner: s, ttl: ttl, max: max, now: time.Now, entries: map[string]entry{}, attrs: map[string]attrEntry{}}
 }
 
 var _ catalog.Store = (*Store)(nil)
@@ -134,6 +142,7 @@ func (c *Store) Clear() {
 	c.epoch.Add(1)
 	c.mu.Lock()
 	clear(c.entries)
+	clear(c.attrs)
 	c.mu.Unlock()
 }
 
@@ -175,8 +184,36 @@ func (c *Store) VariantBySKU(ctx context.Context, sku string) (catalog.Product, 
 	return c.inner.VariantBySKU(ctx, sku)
 }
 
+// Attribute serves definitions from the cache when it can: they are looked up for every list
+// filtered by attributes. Writes through this instance forget them at once; another instance's
+// write is seen within the TTL.
 func (c *Store) Attribute(ctx context.Context, key string) (catalog.AttributeDefinition, error) {
-	return c.inner.Attribute(ctx, key)
+	c.mu.RLock()
+	e, ok := c.attrs[key]
+	c.mu.RUnlock()
+	if ok && c.now().Before(e.expires) {
+		c.hits.Add(1)
+		d := e.d
+		d.Values = slices.Clone(d.Values)
+		return d, nil
+	}
+	c.misses.Add(1)
+	epoch := c.epoch.Load()
+	d, err := c.inner.Attribute(ctx, key)
+	if err != nil {
+		return d, err
+	}
+	c.mu.Lock()
+	if c.epoch.Load() == epoch {
+		if len(c.attrs) >= c.max {
+			clear(c.attrs) // definitions are few; a catalog with more than max starts over
+		}
+		kept := d
+		kept.Values = slices.Clone(d.Values) // the caller may change what it was given
+		c.attrs[key] = attrEntry{d: kept, expires: c.now().Add(c.ttl)}
+	}
+	c.mu.Unlock()
+	return d, nil
 }
 
 func (c *Store) AttributeList(ctx context.Context) ([]catalog.AttributeDefinition, error) {
@@ -356,18 +393,28 @@ func (c *Store) DeleteCategory(ctx context.Context, slug string) error {
 
 // Attribute definitions are not part of a cached product (it carries values, and a definition
 // cannot change its type or drop an enum value while values use it, nor be deleted while in
-// use): their writes change no cached product and forget nothing.
+// use): their writes forget the cached definitions only.
 
 func (c *Store) CreateAttribute(ctx context.Context, in catalog.AttributeDefinitionInput) (catalog.AttributeDefinition, error) {
+	defer c.forgetAttributes()
 	return c.inner.CreateAttribute(ctx, in)
 }
 
 func (c *Store) UpdateAttribute(ctx context.Context, key string, in catalog.AttributeDefinitionInput, ifVersion int64) (catalog.AttributeDefinition, error) {
+	defer c.forgetAttributes()
 	return c.inner.UpdateAttribute(ctx, key, in, ifVersion)
 }
 
 func (c *Store) DeleteAttribute(ctx context.Context, key string, ifVersion int64) error {
+	defer c.forgetAttributes()
 	return c.inner.DeleteAttribute(ctx, key, ifVersion)
+}
+
+func (c *Store) forgetAttributes() {
+	c.epoch.Add(1)
+	c.mu.Lock()
+	clear(c.attrs)
+	c.mu.Unlock()
 }
 
 func (c *Store) invalidateLines(r catalog.Reservation) {
