@@ -153,20 +153,43 @@ func productOf(ctx context.Context, q querier, id string) (catalog.Product, erro
 	return withVariants(ctx, q, p)
 }
 
-// readProduct reads the product the SQL expression key names ($1 is arg), and its variants,
-// from one snapshot in one round trip: BEGIN, both queries and COMMIT go as one pipelined
-// batch, instead of four round trips for a transaction.
+// readProduct reads the product the SQL expression key names ($1 is arg), and its variants:
+// two statements pipelined in one round trip. They see one state without a transaction's
+// BEGIN and COMMIT because every write to a product or a variant moves the product's version,
+// which the variants' statement reads again: on a mismatch (a write committed in between) it
+// reads again, and after a few such races within a repeatable-read transaction.
 func readProduct(ctx context.Context, c *pgxpool.Conn, key string, arg any) (catalog.Product, error) {
-	var p catalog.Product
+	for range 3 {
+		p, ok, err := readProductPair(ctx, c, key, arg, false)
+		if ok || err != nil {
+			return p, err
+		}
+	}
+	p, _, err := readProductPair(ctx, c, key, arg, true)
+	return p, err
+}
+
+func readProductPair(ctx context.Context, c *pgxpool.Conn, key string, arg any, tx bool) (catalog.Product, bool, error) {
+	var (
+		p       catalog.Product
+		version *int64
+	)
 	b := &pgx.Batch{}
-	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+	if tx {
+		b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+	}
 	b.Queue(`SELECT `+productColumns+` FROM products p WHERE p.id = `+key, arg)
-	b.Queue(`SELECT `+variantColumns+variantFrom+` WHERE v.product_id = `+key+` ORDER BY v.position`, arg)
-	b.Queue(`COMMIT`)
+	b.Queue(`SELECT `+variantColumns+`, p.version`+variantFrom+` JOIN products p ON p.id = v.product_id
+		WHERE v.product_id = `+key+` ORDER BY v.position`, arg)
+	if tx {
+		b.Queue(`COMMIT`)
+	}
 	br := c.SendBatch(ctx, b)
 	defer br.Close()
-	if _, err := br.Exec(); err != nil {
-		return p, err
+	if tx {
+		if _, err := br.Exec(); err != nil {
+			return p, false, err
+		}
 	}
 	err := br.QueryRow().Scan(scanProductInto(&p)...)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -175,17 +198,30 @@ func readProduct(ctx context.Context, c *pgxpool.Conn, key string, arg any) (cat
 	fixProduct(&p)
 	rows, qerr := br.Query()
 	if qerr != nil {
-		return p, errors.Join(err, qerr)
+		return p, false, errors.Join(err, qerr)
 	}
-	vs, verr := pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Variant, error) { return scanVariant(r) })
+	vs, verr := pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Variant, error) {
+		var pv int64
+		v, err := scanVariant(r, &pv)
+		version = &pv
+		return v, err
+	})
 	if err != nil {
-		return p, err
+		return p, false, err
 	}
 	if verr != nil {
-		return p, verr
+		return p, false, verr
 	}
-	if _, err := br.Exec(); err != nil {
-		return p, err
+	if tx {
+		if _, err := br.Exec(); err != nil {
+			return p, false, err
+		}
+	}
+	if err := br.Close(); err != nil {
+		return p, false, err
+	}
+	if !tx && (version == nil || *version != p.Version) {
+		return p, false, nil // a write came between the two statements (or took every variant)
 	}
 	p.Variants = vs
 	for i := range p.Variants {
@@ -193,7 +229,7 @@ func readProduct(ctx context.Context, c *pgxpool.Conn, key string, arg any) (cat
 		p.StockVersion += p.Variants[i].Stock.Version
 	}
 	p.Summarize()
-	return p, br.Close()
+	return p, true, nil
 }
 
 // Product returns the product with the given ID and all its variants.

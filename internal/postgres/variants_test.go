@@ -504,3 +504,44 @@ func deref2(p *float64) any {
 	}
 	return *p
 }
+
+// BenchmarkProductRead reads a product with 1 and with 50 variants (two prices each) by ID and
+// by variant SKU: the two statements pipelined in one round trip.
+func BenchmarkProductRead(b *testing.B) {
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, pgtest.URL(b), postgres.Options{MaxConns: 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateCategory(ctx, catalog.CategoryInput{Slug: "gear", Name: "Gear"}); err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{1, 50} {
+		in := sized(fmt.Sprintf("READ%d", n), n)
+		if n == 1 {
+			in.Options, in.Variants[0].Options = nil, nil
+		}
+		for i := range in.Variants {
+			in.Variants[i].Prices = append(in.Variants[i].Prices, catalog.PriceInput{Currency: "EUR", Amount: 900})
+		}
+		p, err := s.CreateProduct(ctx, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("ByID/%dvariants", n), func(b *testing.B) {
+			for range b.N {
+				if _, err := s.Product(ctx, p.ID); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("BySKU/%dvariants", n), func(b *testing.B) {
+			for range b.N {
+				if _, _, err := s.VariantBySKU(ctx, p.Variants[n-1].SKU); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -282,3 +282,26 @@ func BenchmarkSyntheticProduct(b *testing.B) {
 	b.Logf("%.0f products/s (%.1f variants each): 1M products in %.0f s of one core; target <= 60 s: %s",
 		perSec, float64(variants)/float64(b.N), 1e6/perSec, map[bool]string{true: "met", false: "MISSED"}[1e6/perSec <= 60])
 }
+
+// FuzzParse: any document is a catalog that passes the API's rules or an error, never a panic;
+// what Parse accepts, a second Parse of the same bytes accepts identically.
+func FuzzParse(f *testing.F) {
+	f.Add(sampleJSON)
+	f.Add([]byte(`{"attributes":[{"key":"n","name":"N","type":"number"}],"categories":[{"slug":"a","name":"A"}],"products":[{"name":"x","category":"a","status":"active","attributes":{"n":1.5},"variants":[{"sku":"ABC","prices":[{"currency":"JPY","amount":100}],"initial_stock":1}]}],"sales":[{"skus":["abc"],"currency":"JPY","amount":50,"starts_in":"1h","lasts":"2h"}]}`))
+	f.Add([]byte(`{"products":[{"variants":[{"sku":"ABC","barcode":"00000000"}]}],"sales":[{"starts_in":"-1h"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data)
+		if err != nil {
+			return
+		}
+		for i, p := range c.Products {
+			if err := p.Validate(); err != nil {
+				t.Fatalf("accepted product %d fails validation: %v", i, err)
+			}
+		}
+		again, err := Parse(data)
+		if err != nil || len(again.Products) != len(c.Products) || len(again.Sales) != len(c.Sales) {
+			t.Fatalf("a second Parse of accepted bytes: %v", err)
+		}
+	})
+}
