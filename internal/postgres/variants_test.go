@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -544,4 +545,75 @@ func BenchmarkProductRead(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestProductReadIsOneState reads a product while other connections keep changing its
+// variants: every read's variants belong to the version it reports. Each write stamps the
+// product and its variant with the same time, so a variant changed after the product's state
+// that a read reports would show a later time than the product.
+func TestProductReadIsOneState(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	// The real clock: each write's time differs.
+	s, err := postgres.Open(ctx, pgtest.URL(t), postgres.Options{MaxConns: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateCategory(ctx, catalog.CategoryInput{Slug: "gear", Name: "Gear"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.CreateProduct(ctx, sized("TORN", 40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var writers, readers sync.WaitGroup
+	for w := range 4 {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			for k := int64(1); ; k++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := s.UpdateVariant(ctx, p.ID, p.Variants[w*10].ID, catalog.VariantPatch{PurchaseLimit: &k}, 0); err != nil {
+					t.Errorf("UpdateVariant: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	var reads atomic.Int64
+	for r := range 4 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for ctx.Err() == nil && reads.Load() < 4000 {
+				var got catalog.Product
+				var err error
+				if r%2 == 0 {
+					got, err = s.Product(ctx, p.ID)
+				} else {
+					got, _, err = s.VariantBySKU(ctx, p.Variants[39].SKU)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				reads.Add(1)
+				for _, v := range got.Variants {
+					if v.UpdatedAt.After(got.UpdatedAt) {
+						t.Errorf("read version %d (updated %s) with variant %s updated later, at %s", got.Version, got.UpdatedAt, v.SKU, v.UpdatedAt)
+						return
+					}
+				}
+			}
+		}()
+	}
+	readers.Wait()
+	close(stop)
+	writers.Wait()
 }
