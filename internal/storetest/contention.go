@@ -238,6 +238,27 @@ func TestDeleteKeepsAudit(t *testing.T, open Opener, rows AuditRows) {
 	if got.Status != catalog.ReservationCommitted || len(got.Lines) != 1 || got.Lines[0].SKU != "AUD-1" || got.Lines[0].VariantID != p.ID {
 		t.Fatalf("the reservation after its product's delete: %+v", got)
 	}
+	// Deleting one variant of a product keeps that variant's movements and price history too.
+	if _, err := s.Category(ctx(t), "apparel"); err != nil {
+		category(t, s, "apparel", "")
+	}
+	two := must(s.CreateProduct(ctx(t), shirt("AUDV", "apparel", []string{"S", "M"}, []string{"Red"}, 1000)))(t)
+	gone := two.Variants[1]
+	must(s.AdjustStock(ctx(t), gone.ID, catalog.Adjustment{Delta: 2, Reason: "received"}, "a", nil))(t)
+	must(s.AdjustStock(ctx(t), gone.ID, catalog.Adjustment{Delta: -2, Reason: "damaged"}, "a", nil))(t)
+	if _, _, err := s.SetPrice(ctx(t), gone.ID, catalog.PriceChange{Currency: "USD", Amount: 900}, "a", 0); err != nil {
+		t.Fatal(err)
+	}
+	movesBefore, pricesBefore = rows(t, s, two.ID)
+	if movesBefore != 2 || pricesBefore != 3 {
+		t.Fatalf("before deleting a variant: %d movements, %d prices; want 2 and 3", movesBefore, pricesBefore)
+	}
+	if err := s.DeleteVariant(ctx(t), two.ID, gone.ID, 0); err != nil {
+		t.Fatalf("DeleteVariant with no stock: %v", err)
+	}
+	if moves, prices := rows(t, s, two.ID); moves != movesBefore || prices != pricesBefore {
+		t.Fatalf("after deleting a variant: %d movements, %d prices; want %d and %d kept", moves, prices, movesBefore, pricesBefore)
+	}
 	// The SKU is free again, and the new product's log starts empty.
 	q := must(s.CreateProduct(ctx(t), input("aud-1", "Again", "stock", 1)))(t)
 	if ms := must(s.Movements(ctx(t), only(t, q).ID, 0, 10))(t); len(ms) != 0 {

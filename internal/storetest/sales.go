@@ -72,6 +72,7 @@ func testSaleWindow(t *testing.T, s catalog.Store, clock *FakeClock) {
 	if pr.Amount != 70 || pr.CompareAt == nil || *pr.CompareAt != 100 || pr.SaleEndsAt == nil || !pr.SaleEndsAt.Equal(end) || cur.ProductVersion != p0.Version+1 {
 		t.Fatalf("during the window: %s, version %d (want 70 was 100 until %v, version %d)", show(pr), cur.ProductVersion, end, p0.Version+1)
 	}
+	summaryAgrees(t, s, v.ProductID, "a window's start")
 	// The window's price is a reduction: its prior price is the lowest of the 30 days before.
 	if pr.PriorPrice == nil || *pr.PriorPrice != 100 {
 		t.Fatalf("prior price during the window %s, want 100", ptrString(pr.PriorPrice))
@@ -95,6 +96,7 @@ func testSaleWindow(t *testing.T, s catalog.Store, clock *FakeClock) {
 	if again := must(s.ApplyDuePrices(ctx(t), 100))(t); len(again) != 0 {
 		t.Fatalf("a second sweep reverted %+v again", again)
 	}
+	summaryAgrees(t, s, v.ProductID, "a window's end")
 	hist := must(s.PriceHistory(ctx(t), v.ID, "USD"))(t)
 	var kinds []string
 	for _, h := range hist {
@@ -309,6 +311,7 @@ func TestSaleWindowsAcrossInstances(t *testing.T, open TwinOpener) {
 			}
 		}
 	}
+	summaryAgrees(t, b, vs["TWIN-01"].ProductID, "a window's start, listed on the other instance")
 	// One window is ended early by an immediate price on the other instance.
 	setPrice(t, b, vs["TWIN-00"].ID, catalog.PriceChange{Currency: "USD", Amount: 95})
 	clock.Advance(2*time.Hour - time.Second)
@@ -326,6 +329,7 @@ func TestSaleWindowsAcrossInstances(t *testing.T, open TwinOpener) {
 		if pr := usd(t, v); pr.Amount != want || pr.SaleEndsAt != nil {
 			t.Fatalf("%s after the window: %s, want %d", sku, show(pr), want)
 		}
+		summaryAgrees(t, b, v.ProductID, sku+" after the window")
 		reverts := 0
 		for _, h := range must(b.PriceHistory(ctx(t), v.ID, "USD"))(t) {
 			if h.Kind == catalog.PriceRevert {

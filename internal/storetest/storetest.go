@@ -1,5 +1,8 @@
 // Package storetest is the conformance suite every catalog.Store passes. The SQLite and
-// PostgreSQL adapters run the same tests, so the service behaves the same on either.
+// PostgreSQL adapters run the same tests, so the service behaves the same on either: Run with
+// an Opener for the suite, and the exported tests that need more than one fresh store
+// (TestDeleteKeepsAudit with a way to count audit rows, TestSaleWindowsAcrossInstances with a
+// TwinOpener that opens two instances on one database).
 package storetest
 
 import (
@@ -197,6 +200,8 @@ func testProductRoundTrip(t *testing.T, s catalog.Store) {
 	_, err = s.Product(ctx(t), "not-an-id")
 	wantCode(t, err, catalog.CodeNotFound)
 	_, err = s.Variant(ctx(t), p.ID, catalog.NewID())
+	wantCode(t, err, catalog.CodeNotFound)
+	_, _, err = s.ProductVersions(ctx(t), catalog.NewID())
 	wantCode(t, err, catalog.CodeNotFound)
 	// A variant is found only under its own product.
 	other := must(s.CreateProduct(ctx(t), input("NAIL-01", "Nails", "tools", 300)))(t)

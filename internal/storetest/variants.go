@@ -83,6 +83,32 @@ func unchanged(t *testing.T, s catalog.Store, before catalog.Product, what strin
 	}
 }
 
+// summaryAgrees fails unless the product's list item carries the same summary as a read of the
+// product: lists keep price ranges, availability and the variant count in SQL, and every write
+// that changes a variant, a price or stock must keep them right.
+func summaryAgrees(t *testing.T, s catalog.Store, productID, what string) {
+	t.Helper()
+	p := must(s.Product(ctx(t), productID))(t)
+	q := catalog.ListQuery{Sort: catalog.SortNewest, Limit: catalog.MaxLimit, Filter: catalog.ProductFilter{Category: p.Category}}
+	for {
+		page := must(s.ListProducts(ctx(t), q))(t)
+		for _, item := range page.Items {
+			if item.ID != productID {
+				continue
+			}
+			if item.VariantCount != p.VariantCount || !slices.Equal(item.PriceRanges, p.PriceRanges) || item.Availability != p.Availability || item.Version != p.Version {
+				t.Fatalf("%s: the list item says %d variants, ranges %+v, availability %+v, version %d; the product %d, %+v, %+v, %d",
+					what, item.VariantCount, item.PriceRanges, item.Availability, item.Version, p.VariantCount, p.PriceRanges, p.Availability, p.Version)
+			}
+			return
+		}
+		if page.Next == nil {
+			t.Fatalf("%s: product %s is not listed in its category", what, productID)
+		}
+		q.After = page.Next
+	}
+}
+
 func testVariantsCreateAndRead(t *testing.T, s catalog.Store) {
 	category(t, s, "apparel", "")
 	in := shirt("TEE", "apparel", []string{"S", "M", "L"}, []string{"Red", "Blue"}, 1200)
@@ -125,6 +151,18 @@ func testVariantsCreateAndRead(t *testing.T, s catalog.Store) {
 	item := page.Items[0]
 	if item.Variants != nil || item.VariantCount != 6 || !slices.Equal(item.PriceRanges, wantRanges) || item.Availability != p.Availability || item.Version != p.Version {
 		t.Fatalf("list item %s, want no variants, 6 counted, ranges %+v, availability %+v", show(item), wantRanges, p.Availability)
+	}
+	// In stock when any variant is; every variant's SKU finds the product in a search.
+	for _, f := range []struct {
+		filter catalog.ProductFilter
+		n      int
+	}{
+		{catalog.ProductFilter{InStock: ptr(true)}, 1}, {catalog.ProductFilter{InStock: ptr(false)}, 0},
+		{catalog.ProductFilter{Query: "TEE-L-Blue"}, 1}, {catalog.ProductFilter{Query: "tee m blue"}, 1},
+	} {
+		if got := list(t, s, catalog.ListQuery{Filter: f.filter}); len(got) != f.n {
+			t.Fatalf("ListProducts(%+v) = %v, want %d product", f.filter, got, f.n)
+		}
 	}
 	// Summaries follow stock and price changes.
 	must(s.AdjustStock(ctx(t), p.Variants[0].ID, catalog.Adjustment{Delta: 10, Reason: "received"}, "a", nil))(t)
@@ -317,6 +355,7 @@ func testVariantLimit(t *testing.T, s catalog.Store) {
 	if read.PriceRanges[0] != (catalog.PriceRange{Currency: "USD", Min: 99, Max: 100}) {
 		t.Fatalf("price range %+v, want USD 99..100", read.PriceRanges)
 	}
+	summaryAgrees(t, s, p.ID, "UpdateVariant of a full product")
 }
 
 func testDeleteVariant(t *testing.T, s catalog.Store) {
@@ -406,6 +445,7 @@ func testVariantVersions(t *testing.T, s catalog.Store) {
 		if sum != got.StockVersion {
 			t.Fatalf("%s: stock version %d, want the sum of the variants' %d", what, got.StockVersion, sum)
 		}
+		summaryAgrees(t, s, p.ID, what)
 		cur = got
 	}
 	v0 := p.Variants[0]
@@ -743,6 +783,7 @@ func testPricesPerCurrency(t *testing.T, s catalog.Store) {
 	if want := []catalog.PriceRange{{Currency: "EUR", Min: 900, Max: 900}, {Currency: "USD", Min: 1000, Max: 1000}}; !slices.Equal(read.PriceRanges, want) {
 		t.Fatalf("ranges after removing JPY: %+v, want %+v", read.PriceRanges, want)
 	}
+	summaryAgrees(t, s, p.ID, "RemovePrice")
 	_, err = s.RemovePrice(ctx(t), v.ID, "JPY", "a", 0)
 	wantCode(t, err, catalog.CodeNotFound)
 	_, err = s.RemovePrice(ctx(t), catalog.NewID(), "USD", "a", 0)
