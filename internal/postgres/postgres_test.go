@@ -262,3 +262,21 @@ func simpleProduct(sku, name, category string, amount, stock int64) catalog.Prod
 	return catalog.ProductInput{Name: name, Category: category, Status: catalog.StatusActive,
 		Variants: []catalog.VariantInput{{SKU: sku, Prices: []catalog.PriceInput{{Currency: "USD", Amount: amount}}, InitialStock: stock}}}
 }
+
+// TestSaleWindowsAcrossInstances runs the conformance suite's two-instance sweeper test on two
+// stores (two pools, as two tasks) on one database.
+func TestSaleWindowsAcrossInstances(t *testing.T) {
+	storetest.TestSaleWindowsAcrossInstances(t, func(t *testing.T, clock catalog.Clock) (catalog.Store, catalog.Store) {
+		url := pgtest.URL(t)
+		var stores [2]catalog.Store
+		for i := range stores {
+			s, err := postgres.Open(context.Background(), url, postgres.Options{Clock: clock, MaxConns: 8})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			stores[i] = s
+		}
+		return stores[0], stores[1]
+	})
+}
