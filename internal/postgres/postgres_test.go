@@ -29,22 +29,6 @@ func open(t *testing.T, clock catalog.Clock) catalog.Store {
 
 func TestConformance(t *testing.T) { storetest.Run(t, open) }
 
-// TestSaleWindowsAcrossInstances opens two pools on one database, as two tasks do.
-func TestSaleWindowsAcrossInstances(t *testing.T) {
-	storetest.TestSaleWindowsAcrossInstances(t, func(t *testing.T, clock catalog.Clock) (catalog.Store, catalog.Store) {
-		url := pgtest.URL(t)
-		var stores [2]catalog.Store
-		for i := range stores {
-			s, err := postgres.Open(context.Background(), url, postgres.Options{Clock: clock, MaxConns: 8})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			stores[i] = s
-		}
-		return stores[0], stores[1]
-	})
-}
 
 // TestMigrateOnce starts ten stores on one empty database at once, as a fleet of tasks does
 // on its first deploy: the advisory lock lets exactly one migrate, and all of them start.
