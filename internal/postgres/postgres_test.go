@@ -29,7 +29,6 @@ func open(t *testing.T, clock catalog.Clock) catalog.Store {
 
 func TestConformance(t *testing.T) { storetest.Run(t, open) }
 
-
 // TestMigrateOnce starts ten stores on one empty database at once, as a fleet of tasks does
 // on its first deploy: the advisory lock lets exactly one migrate, and all of them start.
 func TestMigrateOnce(t *testing.T) {
