@@ -27,6 +27,9 @@ const (
 	AttrWriterHost = "writer-host" // a database cluster's writer endpoint address
 	AttrReaderHost = "reader-host" // its reader endpoint address
 	AttrPort       = "port"        // its port
+	// AttrSecretValue is a generated secret's value itself, where AWS needs the value and cannot
+	// read a secret (a listener rule's condition, CloudFront's custom origin header).
+	AttrSecretValue = "secret-value"
 )
 
 // Resources returns the configuration's resources.

@@ -2,6 +2,7 @@ package blueprint
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -97,16 +98,28 @@ type SecurityGroup struct {
 	Description string
 }
 
-// Rule allows one TCP port between a security group and a peer: another group (PeerGroup) or
-// an address range (CIDR).
+// Rule allows one TCP port between a security group and a peer: another group (PeerGroup), an
+// address range (CIDR) or an AWS-managed prefix list (PrefixList, by name).
 type Rule struct {
 	Resource
-	Direction   Direction
-	Group       string // the ID of the group the rule belongs to
-	Port        int
+	Direction Direction
+	Group     string // the ID of the group the rule belongs to
+	Port      int
+	// AltPort is the port instead of Port under AltPortWhen's option.
+	AltPort     int
+	AltPortWhen Option
 	PeerGroup   string // a group's ID, or empty
-	CIDR        string // with PeerGroup empty
+	CIDR        string // with PeerGroup and PrefixList empty
+	PrefixList  string // an AWS-managed prefix list's name, with PeerGroup and CIDR empty
 	Description string
+}
+
+// PortIn returns the rule's port in a deployment.
+func (r Rule) PortIn(c Choices) int {
+	if r.AltPortWhen != Always && c.Has(r.AltPortWhen) {
+		return r.AltPort
+	}
+	return r.Port
 }
 
 // AnyIPv4 is the address range of the whole internet.
@@ -266,7 +279,7 @@ func network() Network {
 		return SecurityGroup{Resource: Resource{ID: id, Kind: SecurityGroupKind, Purpose: purpose, When: when}, Description: description}
 	}
 	n.SecurityGroups = []SecurityGroup{
-		sg(SGLoadBalancer, "alb", "Catalog load balancer: HTTP and HTTPS from the internet", Always),
+		sg(SGLoadBalancer, "alb", "Catalog load balancer: from CloudFront only, or HTTP and HTTPS from the internet without it", Always),
 		sg(SGTasks, "tasks", "Catalog tasks: the app port from the load balancer only", Always),
 		sg(SGDatabase, "db", "Catalog database: PostgreSQL from the tasks only", Always),
 		sg(SGEndpoints, "endpoints", "Catalog interface endpoints: HTTPS from the tasks only", WithInterfaceEndpoints),
@@ -278,8 +291,8 @@ func network() Network {
 		}
 	}
 	n.Rules = []Rule{
-		rule("AlbIngressHTTP", "alb-http", Ingress, SGLoadBalancer, HTTPPort, "", AnyIPv4, "HTTP from the internet (redirected to HTTPS when a certificate is set)", Always),
-		rule("AlbIngressHTTPS", "alb-https", Ingress, SGLoadBalancer, HTTPSPort, "", AnyIPv4, "HTTPS from the internet", Always),
+		rule("AlbIngressHTTP", "alb-http", Ingress, SGLoadBalancer, HTTPPort, "", AnyIPv4, "HTTP from the internet (redirected to HTTPS when a certificate is set)", Without(WithCloudFront)),
+		rule("AlbIngressHTTPS", "alb-https", Ingress, SGLoadBalancer, HTTPSPort, "", AnyIPv4, "HTTPS from the internet", Without(WithCloudFront)),
 		rule("AlbEgressToTasks", "alb-to-tasks", Egress, SGLoadBalancer, AppPort, SGTasks, "", "To the catalog tasks' app port", Always),
 		rule("TaskIngressFromAlb", "tasks-app", Ingress, SGTasks, AppPort, SGLoadBalancer, "", "From the load balancer to the app port", Always),
 		rule("TaskEgressHTTPS", "tasks-https", Egress, SGTasks, HTTPSPort, "", AnyIPv4, "HTTPS to AWS APIs (ECR, CloudWatch Logs, Secrets Manager, SSM) through the NAT gateways or endpoints", Always),
@@ -287,6 +300,13 @@ func network() Network {
 		rule("DBIngressFromTasks", "db-postgres", Ingress, SGDatabase, DBPort, SGTasks, "", "PostgreSQL from the catalog tasks", Always),
 		rule("EndpointIngressFromTasks", "endpoints-https", Ingress, SGEndpoints, HTTPSPort, SGTasks, "", "HTTPS from the catalog tasks", WithInterfaceEndpoints),
 	}
+	// CloudFront's origin-facing servers only, on the one port CloudFront connects to (the
+	// serving listener's): the prefix list counts as its weight (55) against the group's 60
+	// inbound rules, so it is referenced once, never per port.
+	fromCloudFront := rule("AlbIngressCloudFront", "alb-cloudfront", Ingress, SGLoadBalancer, HTTPPort, "", "",
+		"From CloudFront's origin-facing servers only (HTTPS with a certificate, else HTTP)", WithCloudFront)
+	fromCloudFront.PrefixList, fromCloudFront.AltPort, fromCloudFront.AltPortWhen = CloudFrontPrefixListName, HTTPSPort, WithCertificate
+	n.Rules = slices.Insert(n.Rules, 2, fromCloudFront)
 	return n
 }
 

@@ -55,21 +55,26 @@ func TestPolicySecurityGroupChainIsExact(t *testing.T) {
 				}
 				peer = g.Purpose
 			}
+			if r.PrefixList != "" {
+				peer = r.PrefixList
+			}
 			g, ok := n.SecurityGroup(r.Group)
 			if !ok || !c.Has(g.When) {
 				t.Errorf("rule %s belongs to group %s, which this deployment lacks", r.ID, r.Group)
 			}
-			got = append(got, fmt.Sprintf("%s %s tcp/%d %s", g.Purpose, r.Direction, r.Port, peer))
+			got = append(got, fmt.Sprintf("%s %s tcp/%d %s", g.Purpose, r.Direction, r.PortIn(c), peer))
 		}
-		want := []string{
-			"alb ingress tcp/80 0.0.0.0/0",
-			"alb ingress tcp/443 0.0.0.0/0",
+		want := []string{"alb ingress tcp/80 0.0.0.0/0", "alb ingress tcp/443 0.0.0.0/0"}
+		if c.Has(blueprint.WithCloudFront) {
+			want = []string{fmt.Sprintf("alb ingress tcp/%d %s", a.Edge.ServingListener(c).Port, blueprint.CloudFrontPrefixListName)}
+		}
+		want = append(want,
 			fmt.Sprintf("alb egress tcp/%d tasks", blueprint.AppPort),
 			fmt.Sprintf("tasks ingress tcp/%d alb", blueprint.AppPort),
 			"tasks egress tcp/443 0.0.0.0/0",
 			fmt.Sprintf("tasks egress tcp/%d db", blueprint.DBPort),
 			fmt.Sprintf("db ingress tcp/%d tasks", blueprint.DBPort),
-		}
+		)
 		if c.Has(blueprint.WithInterfaceEndpoints) {
 			want = append(want, "endpoints ingress tcp/443 tasks")
 		}
@@ -233,29 +238,35 @@ func TestPolicyEdge(t *testing.T) {
 		}
 		var got []string
 		for _, l := range e.Listeners(c) {
-			action := "forward"
-			if l.RedirectWhen != blueprint.Always && c.Has(l.RedirectWhen) {
-				action = "redirect"
-			}
-			got = append(got, fmt.Sprintf("%s/%d %s", l.Protocol, l.Port, action))
+			got = append(got, fmt.Sprintf("%s/%d %s", l.Protocol, l.Port, l.DefaultAction(c)))
 		}
-		want := []string{"HTTP/80 forward"}
+		serving := "forward"
+		if c.Has(blueprint.WithCloudFront) {
+			serving = "refuse" // only the origin-header rule forwards
+		}
+		want := []string{"HTTP/80 " + serving}
 		if c.Has(blueprint.WithCertificate) {
-			want = []string{"HTTP/80 redirect", "HTTPS/443 forward"}
+			want = []string{"HTTP/80 redirect", "HTTPS/443 " + serving}
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("listeners %q, want %q", got, want)
 		}
-		// Every listener port is one the load balancer's group lets in from the internet.
+		// The serving listener's port is one the load balancer's group admits; without
+		// CloudFront every listener's port is open to the internet.
 		open := map[int]bool{}
 		for _, r := range a.Network.PresentRules(c) {
-			if r.Group == e.SecurityGroup && r.Direction == blueprint.Ingress && r.CIDR == blueprint.AnyIPv4 {
-				open[r.Port] = true
+			if r.Group == e.SecurityGroup && r.Direction == blueprint.Ingress {
+				open[r.PortIn(c)] = true
 			}
 		}
-		for _, l := range e.Listeners(c) {
-			if !open[l.Port] {
-				t.Errorf("listener %s on port %d, which the load balancer's group does not open", l.ID, l.Port)
+		if l := e.ServingListener(c); !open[l.Port] {
+			t.Errorf("serving listener %s on port %d, which the load balancer's group does not admit", l.ID, l.Port)
+		}
+		if !c.Has(blueprint.WithCloudFront) {
+			for _, l := range e.Listeners(c) {
+				if !open[l.Port] {
+					t.Errorf("listener %s on port %d, which the load balancer's group does not open", l.ID, l.Port)
+				}
 			}
 		}
 	})
@@ -677,7 +688,8 @@ func TestPolicyConfigReachesTheContainer(t *testing.T) {
 // decide it (CloudFormation: a condition; Pulumi: the configuration).
 func TestPolicyOptionsAreDeclared(t *testing.T) {
 	for _, r := range blueprint.Model().Resources() {
-		if r.When != blueprint.Always && !slices.Contains(blueprint.Options, r.When) {
+		o, _ := r.When.Negated()
+		if r.When != blueprint.Always && !slices.Contains(blueprint.Options, o) {
 			t.Errorf("%s exists under undeclared option %q", r.ID, r.When)
 		}
 	}

@@ -66,6 +66,17 @@ type Value struct {
 	Ref     string // a model resource's ID: its ARN, or the attribute Attr
 	Attr    string // Attr* or empty
 	JSONKey string
+	// With and WithText: under With's option a text value is WithText instead of Text.
+	With     Option
+	WithText string
+}
+
+// TextIn returns a text value in a deployment.
+func (v Value) TextIn(c Choices) string {
+	if v.With != Always && c.Has(v.With) {
+		return v.WithText
+	}
+	return v.Text
 }
 
 // PhEnvironment stands for the environment's name (dev, staging, prod).
@@ -120,6 +131,10 @@ func service() Service {
 				// The app re-reads the secret after RDS rotates the password.
 				{EnvDBSecretARN, Value{Ref: IDDBSecret}},
 				{EnvDrainDelay, text(DrainDelay.String())},
+				// The client address is the X-Forwarded-For entry this many hops from the right:
+				// the load balancer adds one, CloudFront another.
+				{EnvTrustedProxyHops, Value{Text: "1", With: WithCloudFront, WithText: "2"}},
+				{EnvMetricsPort, text(itoa(MetricsPort))},
 				{EnvShutdownTimeout, text(ShutdownTimeout.String())},
 			},
 			Secrets: []EnvVar{

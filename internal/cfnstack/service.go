@@ -16,7 +16,14 @@ const (
 // JSON key of a secret as "<arn>:<key>::").
 func (b *builder) value(v blueprint.Value) any {
 	if v.Ref == "" {
+		if v.With != blueprint.Always {
+			return cfn.If(b.condition(v.With), expand(v.WithText), expand(v.Text))
+		}
 		return expand(v.Text)
+	}
+	if v.Attr == blueprint.AttrSecretValue {
+		// A dynamic reference: CloudFormation reads the secret when it creates the resource.
+		return cfn.Sub("{{resolve:secretsmanager:${" + v.Ref + "}}}")
 	}
 	if v.Attr != "" {
 		attr, ok := attributes[v.Attr]
