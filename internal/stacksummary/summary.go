@@ -17,6 +17,7 @@ import (
 // Summary is what both renderings must agree on.
 type Summary struct {
 	Network       Network
+	CDN           CDN
 	Edge          Edge
 	Service       Service
 	Scaling       Scaling
@@ -46,6 +47,23 @@ type Edge struct {
 	HealthCheck         string
 	DeregistrationDelay string
 	Listeners           []string
+	// Rules are the listener rules: "<port> <priority> <conditions> <action>".
+	Rules []string
+}
+
+// CDN: the CloudFront distribution in front of the load balancer ("none" without one).
+type CDN struct {
+	// Origin: where and how CloudFront connects ("load-balancer http-only 80/443 TLSv1.2").
+	Origin string
+	// OriginHeader: the custom header's name, and whether its value is the one the listener
+	// rule forwards on.
+	OriginHeader string
+	// Behaviour: viewer protocol, methods allowed and cached, compression, origin request policy.
+	Behaviour string
+	// Cache: TTLs and the cache key.
+	Cache string
+	// Viewer: certificate, TLS policy, HTTP versions, IPv6, price class.
+	Viewer string
 }
 
 // Service: the task definition, its container and the ECS service.
@@ -58,6 +76,9 @@ type Service struct {
 	Deployment, CircuitBreaker, GracePeriod string
 	DesiredCountLeftToScaling               string
 	ClusterSettings                         []string
+	// Settings are the values of the container settings the edge decides (proxy hops, metrics
+	// port): "NAME=value".
+	Settings []string
 }
 
 // Scaling: bounds, target-tracking policies, step scaling with the alarm that drives it, and

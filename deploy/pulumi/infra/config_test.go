@@ -43,6 +43,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		infra.KeyDBMinACU: "1", infra.KeyDBMaxACU: "8.5", infra.KeyDBBackupRetentionDays: "14",
 		infra.KeyImageTag: "v1.2.3", infra.KeyAPIKeys: goodKeys, infra.KeyDBEngineVersion: "16.11",
 		infra.KeySaleStart: "2026-12-24T08:55:00", infra.KeySaleEnd: "2026-12-24T12:00:00", infra.KeySaleMinTasks: "9",
+		infra.KeyCloudFront: "true", infra.KeyOriginDomain: "api.example.com",
 	}), "ignored")
 	if err != nil {
 		t.Fatalf("LoadConfig = %v", err)
@@ -57,6 +58,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		AlertEmail:     "ops@example.com", LogRetentionDays: 30, DBMinACU: 1, DBMaxACU: 8.5, DBBackupRetentionDays: 14,
 		ImageTag: "v1.2.3", APIKeys: goodKeys, DBEngineVersion: "16.11",
 		SaleStart: "2026-12-24T08:55:00", SaleEnd: "2026-12-24T12:00:00", SaleMinTasks: 9,
+		CloudFront: true, OriginDomain: "api.example.com",
 	}
 	if cfg != want {
 		t.Errorf("LoadConfig =\n %+v\nwant\n %+v", cfg, want)

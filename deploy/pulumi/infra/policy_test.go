@@ -13,6 +13,7 @@ import (
 	"github.com/acme/catalog/deploy/pulumi/infra"
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/appautoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/cloudfront"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ecr"
@@ -21,6 +22,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/lb"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/rds"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/sns"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ssm"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/vpc"
@@ -67,6 +69,11 @@ const (
 	tParameter   = "aws:ssm/parameter:Parameter"
 	tKMSKey      = "aws:kms/key:Key"
 	tKMSAlias    = "aws:kms/alias:Alias"
+	tSecret      = "aws:secretsmanager/secret:Secret"
+	tSecretValue = "aws:secretsmanager/secretVersion:SecretVersion"
+	tRule        = "aws:lb/listenerRule:ListenerRule"
+	tCachePolicy = "aws:cloudfront/cachePolicy:CachePolicy"
+	tCDN         = "aws:cloudfront/distribution:Distribution"
 	componentPfx = "catalog:infra:"
 )
 
@@ -87,6 +94,8 @@ var argsTypes = map[string]any{
 	tLogGroup: cloudwatch.LogGroupArgs{}, tAlarm: cloudwatch.MetricAlarmArgs{},
 	tDashboard: cloudwatch.DashboardArgs{}, tTopic: sns.TopicArgs{}, tSubscribe: sns.TopicSubscriptionArgs{},
 	tParameter: ssm.ParameterArgs{}, tKMSKey: kms.KeyArgs{}, tKMSAlias: kms.AliasArgs{},
+	tSecret: secretsmanager.SecretArgs{}, tSecretValue: secretsmanager.SecretVersionArgs{}, tRule: lb.ListenerRuleArgs{},
+	tCachePolicy: cloudfront.CachePolicyArgs{}, tCDN: cloudfront.DistributionArgs{},
 }
 
 func taggable(typ string) (bool, bool) {
@@ -145,7 +154,14 @@ func sgRules(tb testing.TB, r *run, typ, dir string) []string {
 			}
 			peer = strings.TrimSuffix(p.str("tags.Name"), "-"+r.cfg.Suffix)
 		}
-		if rule.str("cidrIpv6") != "" || rule.str("prefixListId") != "" {
+		if id := rule.str("prefixListId"); id != "" {
+			if peer != "" || id != testPrefixList {
+				peer += "+other"
+			} else {
+				peer = blueprint.CloudFrontPrefixListName // what the program looked up
+			}
+		}
+		if rule.str("cidrIpv6") != "" {
 			peer += "+other"
 		}
 		ports := fmt.Sprintf("%v", rule.num("fromPort"))
@@ -171,17 +187,18 @@ func TestPolicySecurityGroupChain(t *testing.T) {
 		var wantIn, wantOut []string
 		for _, rule := range m.PresentRules(r.cfg.Choices()) {
 			g, _ := m.SecurityGroup(rule.Group)
-			peer := rule.CIDR
+			peer := rule.CIDR + rule.PrefixList
 			if rule.PeerGroup != "" {
 				p, _ := m.SecurityGroup(rule.PeerGroup)
 				peer = blueprint.Name(p.Kind, p.Purpose, "")
 				peer = strings.TrimSuffix(peer, "-")
 			}
 			group := strings.TrimSuffix(blueprint.Name(g.Kind, g.Purpose, ""), "-")
+			port := rule.PortIn(r.cfg.Choices())
 			if rule.Direction == blueprint.Ingress {
-				wantIn = append(wantIn, fmt.Sprintf("%s: tcp %d from %s", group, rule.Port, peer))
+				wantIn = append(wantIn, fmt.Sprintf("%s: tcp %d from %s", group, port, peer))
 			} else {
-				wantOut = append(wantOut, fmt.Sprintf("%s: tcp %d to %s", group, rule.Port, peer))
+				wantOut = append(wantOut, fmt.Sprintf("%s: tcp %d to %s", group, port, peer))
 			}
 		}
 		slices.Sort(wantOut)
@@ -303,7 +320,8 @@ func TestPolicyEveryNameCarriesTheSuffix(t *testing.T) {
 				if !strings.Contains(v, suffix) {
 					t.Errorf("%s %s: %s %q lacks the suffix", x.Type, x.Name, k, v)
 				}
-				if x.Type != tParameter && x.Type != tLogGroup && !strings.HasSuffix(v, "-"+suffix) {
+				// Parameters, log groups and secrets are paths with the suffix as a segment.
+				if x.Type != tParameter && x.Type != tLogGroup && x.Type != tSecret && !strings.HasSuffix(v, "-"+suffix) {
 					t.Errorf("%s %s: %s %q does not follow {type}-{purpose}-{suffix}", x.Type, x.Name, k, v)
 				}
 			}
@@ -549,6 +567,7 @@ func TestOutputs(t *testing.T) {
 		"albUrl", "serviceUrl", "albDnsName", "ecrRepositoryUri", "image", "clusterName", "serviceName",
 		"dbWriterEndpoint", "dbReaderEndpoint", "dbSecretArn", "apiKeysParameterArn", "dbUrlParameterArn",
 		"parameterPath", "alarmTopicArn", "vpcId", "publicSubnetIds", "privateSubnetIds", "isolatedSubnetIds", "dashboardUrl",
+		"distributionDomainName", "distributionId",
 	}
 	for _, k := range want {
 		v, ok := r.outputs[k]
@@ -564,6 +583,15 @@ func TestOutputs(t *testing.T) {
 	}
 	if got := runStack(t, fullConfig()).outputs["albUrl"]; !strings.HasPrefix(fmt.Sprint(got), "https://") {
 		t.Errorf("albUrl with a certificate = %v, want https", got)
+	}
+	// The service's URL is the distribution's, over HTTPS; without CloudFront, the load balancer's.
+	if got, want := r.outputs["serviceUrl"], "https://"+fmt.Sprint(r.outputs["distributionDomainName"]); got != want || !strings.HasSuffix(fmt.Sprint(got), ".cloudfront.net") {
+		t.Errorf("serviceUrl = %v, want %s on cloudfront.net", got, want)
+	}
+	direct := defaultConfig()
+	direct.CloudFront = false
+	if got := runStack(t, direct).outputs; got["serviceUrl"] != got["albUrl"] || got["distributionDomainName"] != nil {
+		t.Errorf("without CloudFront: serviceUrl %v, albUrl %v, distribution %v", got["serviceUrl"], got["albUrl"], got["distributionDomainName"])
 	}
 }
 

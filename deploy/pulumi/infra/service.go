@@ -123,6 +123,9 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, reg *Re
 	if edge.HTTPSListener != nil {
 		waitable[blueprint.IDHTTPSListener] = edge.HTTPSListener
 	}
+	for id, r := range edge.forwardingRules {
+		waitable[id] = r
+	}
 	var deps []pulumi.Resource
 	for _, w := range blueprint.Model().PresentOrder(cfg.Choices()) {
 		if w.From != m.Service.ID {
@@ -177,7 +180,7 @@ func containerDefinitions(cfg Config, region string, c blueprint.Container, imag
 	}
 	value := func(v blueprint.Value) (string, error) {
 		if v.Ref == "" {
-			return blueprint.Expand(strings.ReplaceAll(v.Text, blueprint.PhEnvironment, cfg.Environment.Name), partition, region, "", cfg.Suffix), nil
+			return blueprint.Expand(strings.ReplaceAll(v.TextIn(cfg.Choices()), blueprint.PhEnvironment, cfg.Environment.Name), partition, region, "", cfg.Suffix), nil
 		}
 		arn, ok := arns[v.Ref]
 		if !ok || arn == "" {

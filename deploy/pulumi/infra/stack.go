@@ -65,7 +65,7 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 func (st *Stack) Outputs() map[string]pulumi.Output {
 	out := map[string]pulumi.Output{
 		"albUrl":              st.LoadBalancer.URL,
-		"serviceUrl":          st.LoadBalancer.URL,
+		"serviceUrl":          st.LoadBalancer.ServiceURL,
 		"albDnsName":          st.LoadBalancer.LoadBalancer.DnsName,
 		"ecrRepositoryUri":    st.Registry.Repository.RepositoryUrl,
 		"clusterName":         st.Service.Cluster.Name,
@@ -81,6 +81,10 @@ func (st *Stack) Outputs() map[string]pulumi.Output {
 		"privateSubnetIds":    SubnetIDs(st.Network.PrivateSubnets),
 		"isolatedSubnetIds":   SubnetIDs(st.Network.IsolatedSubnets),
 		"dashboardUrl":        st.Observability.DashboardURL,
+	}
+	if st.LoadBalancer.Distribution != nil {
+		out["distributionDomainName"] = st.LoadBalancer.Distribution.DomainName
+		out["distributionId"] = st.LoadBalancer.Distribution.ID().ToStringOutput()
 	}
 	// Without an image (bootstrap) there is no service to name.
 	if st.Service.Service != nil {
