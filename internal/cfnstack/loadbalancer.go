@@ -14,6 +14,9 @@ const (
 	IDHTTPListener     = blueprint.IDHTTPListener
 	IDHTTPSListener    = blueprint.IDHTTPSListener
 	IDWebACLAssociated = blueprint.IDWebACL
+	// IDMetricsRefusedRule and IDOriginVerifiedRule are the listener rules.
+	IDMetricsRefusedRule = blueprint.IDMetricsRule
+	IDOriginVerifiedRule = blueprint.IDOriginRule
 	// IDListenersReady waits for whichever listeners exist: with a certificate, the HTTP
 	// listener only redirects and the target group hangs off the HTTPS listener, which an
 	// unconditional resource cannot name in DependsOn.

@@ -647,3 +647,54 @@ func TestPolicySaleActionsExactlyWithTheSale(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyOriginSecretIsTheStoredOne: the header CloudFront adds and the value the forwarding
+// rule matches are the value the stack stored on its first run (read back from Secrets Manager),
+// never this run's newly generated one, which the secret version ignores: otherwise every
+// pulumi up would change the secret the edge depends on. The rules hang off the serving
+// listener; without CloudFront there is no secret, distribution or header rule.
+func TestPolicyOriginSecretIsTheStoredOne(t *testing.T) {
+	for _, cloudFront := range []bool{true, false} {
+		for _, cfg := range []configT{defaultConfig(), fullConfig()} {
+			cfg.CloudFront = cloudFront
+			r := runStack(t, cfg)
+			servingName := "listener-http-" + cfg.Suffix
+			if cfg.HTTPS() {
+				servingName = "listener-https-" + cfg.Suffix
+			}
+			for _, rule := range r.of(tRule) {
+				if l, ok := r.byARN(rule.str("listenerArn")); !ok || l.Name != servingName {
+					t.Errorf("rule %s is on %v, want %s", rule.Name, rule.get("listenerArn"), servingName)
+				}
+			}
+			if !cloudFront {
+				if n := len(r.of(tCDN)) + len(r.of(tSecret)) + len(r.of(tRule)) - 1; n != 0 {
+					t.Errorf("without CloudFront: %d distributions, secrets and header rules", n)
+				}
+				continue
+			}
+			header := r.of(tCDN)[0].str("origins.0.customHeaders.0.value")
+			var matched string
+			for _, rule := range r.of(tRule) {
+				if v := rule.str("conditions.0.httpHeader.values.0"); v != "" {
+					matched = v
+				}
+			}
+			if header != testStoredSecret || matched != testStoredSecret {
+				t.Errorf("CloudFront sends %q, the rule matches %q; want the stored %q (not this run's %q)", header, matched, testStoredSecret, testGeneratedSecret)
+			}
+			v := r.of(tSecretValue)[0]
+			if !slices.Contains(v.Ignore, "secretString") || !v.Secret["secretString"] {
+				t.Errorf("secret version %s: ignoreChanges %q, secret %v; want secretString ignored and secret", v.Name, v.Ignore, v.Secret)
+			}
+			origin := r.of(tCDN)[0]
+			wantProtocol, wantDomain := "http-only", "alb-catalog-"+cfg.Suffix+".elb.amazonaws.com"
+			if cfg.HTTPS() {
+				wantProtocol, wantDomain = "https-only", cfg.OriginDomain
+			}
+			if got := origin.str("origins.0.customOriginConfig.originProtocolPolicy"); got != wantProtocol || origin.str("origins.0.domainName") != wantDomain {
+				t.Errorf("origin %s over %s, want %s over %s", origin.str("origins.0.domainName"), got, wantDomain, wantProtocol)
+			}
+		}
+	}
+}
