@@ -10,6 +10,8 @@ const (
 	repo    = account + ".dkr.ecr.us-east-1.amazonaws.com/ecr-catalog-dev"
 	tag     = "abc123def456"
 	alb     = "http://alb-catalog-dev-1234.us-east-1.elb.amazonaws.com"
+	// prefixList is CloudFront's origin-facing prefix list in us-east-1.
+	prefixList = "pl-3b927c52"
 )
 
 // The stack's outputs before the image (bootstrap: no ServiceName) and after, as
@@ -27,6 +29,7 @@ func commonRules() []rule {
 		answer("aws sts get-caller-identity *", account+"\n"),
 		answer("aws iam get-role *", "role\n"),
 		answer("aws s3api head-bucket *", ""),
+		answer("aws ec2 describe-managed-prefix-lists *", prefixList+"\n"),
 		answer("aws cloudformation describe-stacks *Outputs*", serviceOutputs),
 		answer("aws ecr describe-images *", ""),
 		answer("aws ecr get-login-password *", "ecr-password"),
@@ -56,15 +59,16 @@ func firstDeploy(root string) []string {
 		"aws s3api head-bucket --bucket catalog-cfn-templates-" + account + "-us-east-1 *",
 		"aws s3 cp * */deploy/cloudformation/catalog.json s3://catalog-cfn-templates-" + account + "-us-east-1/catalog/catalog-dev/*.json",
 		"aws cloudformation validate-template --region us-east-1 --template-url https://catalog-cfn-templates-" + account + "-us-east-1.s3.us-east-1.amazonaws.com/catalog/catalog-dev/*.json",
+		"aws ec2 describe-managed-prefix-lists --region us-east-1 --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing --query PrefixLists[0].PrefixListId --output text",
 		"aws cloudformation describe-stacks --region us-east-1 --stack-name catalog-dev --query Stacks[0].[StackStatus,Parameters[?ParameterKey=='EnvironmentSuffix'].ParameterValue|[0]] --output text",
-		"aws cloudformation deploy --region us-east-1 --stack-name catalog-dev --template-file */deploy/cloudformation/catalog.json --s3-bucket catalog-cfn-templates-" + account + "-us-east-1 --s3-prefix catalog/catalog-dev --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides EnvironmentSuffix=dev Environment=dev ImageTag= ContainerImage= NatGatewayMode=single",
+		"aws cloudformation deploy --region us-east-1 --stack-name catalog-dev --template-file */deploy/cloudformation/catalog.json --s3-bucket catalog-cfn-templates-" + account + "-us-east-1 --s3-prefix catalog/catalog-dev --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides EnvironmentSuffix=dev Environment=dev CloudFrontPrefixListId=" + prefixList + " ImageTag= ContainerImage= NatGatewayMode=single",
 		"aws cloudformation describe-stacks --region us-east-1 --stack-name catalog-dev --query Stacks[0].Outputs[].[OutputKey,OutputValue] --output text",
 		"aws ecr describe-images --region us-east-1 --repository-name ecr-catalog-dev --image-ids imageTag=" + tag + " *",
 		"aws ecr get-login-password --region us-east-1",
 		"docker login --username AWS --password-stdin " + account + ".dkr.ecr.us-east-1.amazonaws.com",
 		"docker build --platform linux/amd64 --build-arg VERSION=" + tag + " --build-arg REVISION=" + tag + "0123456789abcdef0123456789 --build-arg CREATED=20*Z --tag " + repo + ":" + tag + " " + root,
 		"docker push " + repo + ":" + tag,
-		"aws cloudformation deploy --region us-east-1 --stack-name catalog-dev * --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides EnvironmentSuffix=dev Environment=dev ImageTag=" + tag + " ContainerImage= NatGatewayMode=single",
+		"aws cloudformation deploy --region us-east-1 --stack-name catalog-dev * --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides EnvironmentSuffix=dev Environment=dev CloudFrontPrefixListId=" + prefixList + " ImageTag=" + tag + " ContainerImage= NatGatewayMode=single",
 		"aws cloudformation describe-stacks * --query Stacks[0].Outputs*",
 		"aws ecs wait services-stable --region us-east-1 --cluster cluster-catalog-dev --services svc-catalog-dev",
 		"curl * --max-time 10 " + alb + "/health",
@@ -108,10 +112,17 @@ func TestDeployCloudFormation(t *testing.T) {
 		},
 		absent: []string{"aws cloudformation deploy * ImageTag= ContainerImage= *", "aws cloudformation deploy * Environment=*"},
 	}, {
+		name:   "region without CloudFront's prefix list: stops before any deploy",
+		rules:  []rule{answer("aws ec2 describe-managed-prefix-lists *", "None\n"), noStack},
+		args:   deployArgs,
+		code:   1,
+		absent: []string{"aws cloudformation deploy *"},
+		output: "has no com.amazonaws.global.cloudfront.origin-facing prefix list",
+	}, {
 		name:  "update with --environment: passed on",
 		rules: []rule{stackExists},
 		args:  []string{"--suffix", "dev", "--environment", "staging", "--region", "us-east-1"},
-		want:  []string{"aws cloudformation deploy * --parameter-overrides EnvironmentSuffix=dev Environment=staging ImageTag=" + tag + " ContainerImage="},
+		want:  []string{"aws cloudformation deploy * --parameter-overrides EnvironmentSuffix=dev Environment=staging CloudFrontPrefixListId=" + prefixList + " ImageTag=" + tag + " ContainerImage="},
 	}, {
 		name:   "existing stack with another suffix: refused, nothing replaced",
 		rules:  []rule{stackExists},
@@ -282,7 +293,7 @@ func TestDeployCloudFormation(t *testing.T) {
 		name:   "own bucket and stack name",
 		rules:  []rule{answer("aws cloudformation describe-stacks *StackStatus*", "UPDATE_COMPLETE\tqa1\n")},
 		args:   []string{"--suffix", "qa1", "--stack-name", "team-catalog-qa1", "--s3-bucket", "my-templates", "--environment", "staging", "--region", "us-east-1"},
-		want:   []string{"aws s3api head-bucket --bucket my-templates *", "aws cloudformation deploy --region us-east-1 --stack-name team-catalog-qa1 * --s3-bucket my-templates * --parameter-overrides EnvironmentSuffix=qa1 Environment=staging ImageTag=" + tag + " ContainerImage="},
+		want:   []string{"aws s3api head-bucket --bucket my-templates *", "aws cloudformation deploy --region us-east-1 --stack-name team-catalog-qa1 * --s3-bucket my-templates * --parameter-overrides EnvironmentSuffix=qa1 Environment=staging CloudFrontPrefixListId=" + prefixList + " ImageTag=" + tag + " ContainerImage="},
 		absent: []string{"*catalog-cfn-templates*"},
 	}, {
 		name:   "bad suffix: usage error, no call",
