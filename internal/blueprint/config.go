@@ -30,6 +30,9 @@ const (
 	// AttrSecretValue is a generated secret's value itself, where AWS needs the value and cannot
 	// read a secret (a listener rule's condition, CloudFront's custom origin header).
 	AttrSecretValue = "secret-value"
+	// AttrDBUserARN is, on the database cluster, the ARN of the database user named by the
+	// value's Text (DBUserARN with the cluster's resource ID): what rds-db:connect takes.
+	AttrDBUserARN = "db-user-arn"
 )
 
 // Resources returns the configuration's resources.

@@ -265,3 +265,85 @@ func TestPolicyTrustedProxyHops(t *testing.T) {
 		}
 	})
 }
+
+// Least privilege to the database (issue 13): IAM authentication is on; the migrate task is the
+// only holder of the master secret (its container alone injects it, its execution role alone
+// reads it, its task role alone re-reads it); the service signs in as the application role with
+// an IAM token (DB_USER=catalog_app, DB_IAM_AUTH=true, no password, no secret ARN) and does not
+// migrate at start; the migrate task creates that role (DB_APP_ROLE, DB_APP_ROLE_IAM) and runs
+// the same image with the command migrate, in the same network.
+func TestPolicyMigrateTaskAloneHoldsTheMasterSecret(t *testing.T) {
+	a := blueprint.Model()
+	if !a.Database.IAMAuthentication {
+		t.Error("IAM database authentication is off")
+	}
+	uses := func(c blueprint.Container) (out []string) {
+		for _, e := range append(slices.Clone(c.Environment), c.Secrets...) {
+			if e.Value.Ref == blueprint.IDDBSecret {
+				out = append(out, e.Name)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := uses(a.Service.Container); len(got) != 0 {
+		t.Errorf("the service container takes %q from the master secret", got)
+	}
+	if got, want := uses(a.Service.MigrateContainer), []string{blueprint.EnvDBPassword, blueprint.EnvDBSecretARN, blueprint.EnvDBUser}; !slices.Equal(got, want) {
+		t.Errorf("the migrate container takes %q from the master secret, want %q", got, want)
+	}
+	for _, r := range a.IAM.Roles() {
+		reads := false
+		for _, st := range r.Statements {
+			for _, v := range st.Resources {
+				reads = reads || v.Ref == blueprint.IDDBSecret
+			}
+		}
+		if reads != (r.ID == blueprint.IDMigrateExecutionRole || r.ID == blueprint.IDMigrateTaskRole) {
+			t.Errorf("role %s reads the master secret: %v", r.ID, reads)
+		}
+	}
+	env := func(c blueprint.Container) map[string]string {
+		out := map[string]string{}
+		for _, e := range c.Environment {
+			out[e.Name] = e.Value.Text
+		}
+		for _, e := range c.Secrets {
+			out[e.Name] = "secret:" + e.Value.Ref
+		}
+		return out
+	}
+	svc := env(a.Service.Container)
+	for k, v := range map[string]string{blueprint.EnvDBUser: blueprint.DBAppRole, blueprint.EnvDBIAMAuth: "true", blueprint.EnvMigrateOnStart: "false",
+		blueprint.EnvDBSSLMode: "verify-full", blueprint.EnvDBSSLRootCert: blueprint.DBSSLRootCert, blueprint.EnvDBHost: "secret:" + blueprint.IDDBHostParameter} {
+		if svc[k] != v {
+			t.Errorf("service %s = %q, want %q", k, svc[k], v)
+		}
+	}
+	for _, k := range []string{blueprint.EnvDBPassword, blueprint.EnvDBSecretARN} {
+		if _, ok := svc[k]; ok {
+			t.Errorf("the service container sets %s", k)
+		}
+	}
+	mig := env(a.Service.MigrateContainer)
+	for k, v := range map[string]string{blueprint.EnvDBAppRole: blueprint.DBAppRole, blueprint.EnvDBAppRoleIAM: "true", blueprint.EnvDBSSLMode: "verify-full",
+		blueprint.EnvDBHost: "secret:" + blueprint.IDDBHostParameter} {
+		if mig[k] != v {
+			t.Errorf("migrate %s = %q, want %q", k, mig[k], v)
+		}
+	}
+	if m := a.Service.MigrateContainer; !slices.Equal(m.Command, []string{"migrate"}) || !m.NoPort || m.Name != a.Service.Container.Name {
+		t.Errorf("migrate container %q command %q, no port %v", m.Name, m.Command, m.NoPort)
+	}
+}
+
+// rds-db:connect names the database user by the cluster's resource ID (cluster-ABCDEFG...), not
+// its identifier: "arn:aws:rds-db:region:account-id:dbuser:DbiResourceId/db-user-name", where for
+// Aurora the resource ID is the cluster's
+// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html).
+func TestAWSRuleDBConnectARNUsesTheClusterResourceID(t *testing.T) {
+	got := blueprint.Expand(blueprint.DBUserARN("cluster-ABCDEFGHIJKL01234", blueprint.DBAppRole), "aws", "us-east-1", "123456789012", "dev")
+	if want := "arn:aws:rds-db:us-east-1:123456789012:dbuser:cluster-ABCDEFGHIJKL01234/catalog_app"; got != want {
+		t.Errorf("DBUserARN = %s, want %s", got, want)
+	}
+}

@@ -26,6 +26,11 @@ func (b *builder) outputs(Options) error {
 	out("ClusterName", "ECS cluster name", cfn.Ref(IDCluster))
 	out("ServiceName", "ECS service name (only once an image is deployed)", cfn.GetAtt(IDService, "Name"))
 	b.t.Outputs["ServiceName"].Condition = CondHasImage
+	// What the deploy script needs to run the migrate task (aws ecs run-task) in the service's
+	// network.
+	out("MigrateTaskDefinitionArn", "Task definition of the one-off migrate task (only once an image is deployed)", cfn.Ref(IDMigrateTaskDefinition))
+	b.t.Outputs["MigrateTaskDefinitionArn"].Condition = CondHasImage
+	out("ServiceSecurityGroupId", "Security group of the service's tasks, which the migrate task runs in too", cfn.GetAtt(IDTaskSecurityGroup, "GroupId"))
 	out("DBWriterEndpoint", "Aurora writer endpoint", cfn.GetAtt(IDDBCluster, "Endpoint.Address"))
 	out("DBReaderEndpoint", "Aurora reader endpoint", cfn.GetAtt(IDDBCluster, "ReadEndpoint.Address"))
 	out("DBSecretArn", "ARN of the RDS-managed database master secret (username and password)", dbSecretARN())

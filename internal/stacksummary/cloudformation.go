@@ -3,6 +3,7 @@ package stacksummary
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/acme/catalog/internal/cfn"
 )
@@ -73,7 +74,7 @@ func FromTemplate(e *cfn.Evaluation, suffix string) (Summary, error) {
 	}
 	sort.Strings(t.ids)
 	return Summary{
-		cfnNetwork(t, suffix), cfnCDN(t), cfnEdge(t), cfnService(t), cfnScaling(t), cfnIAM(t),
+		cfnNetwork(t, suffix), cfnCDN(t), cfnEdge(t), cfnService(t), cfnMigrate(t), cfnScaling(t), cfnIAM(t),
 		cfnDatabase(t), cfnRegistry(t), cfnObservability(t), cfnConfig(t, suffix),
 	}, nil
 }
@@ -229,9 +230,27 @@ func cfnCDN(t template) CDN {
 	}
 }
 
+// cfnTaskDefinition returns the service's task definition (migrate false) or the migrate task's.
+func cfnTaskDefinition(t template, migrate bool) (map[string]any, map[string]any) {
+	for _, td := range t.of("AWS::ECS::TaskDefinition") {
+		if c := asMap(get(td, "ContainerDefinitions.0")); isMigrate(c, "Command") == migrate {
+			return td, c
+		}
+	}
+	return map[string]any{}, map[string]any{}
+}
+
+func cfnMigrate(t template) Migrate {
+	td, c := cfnTaskDefinition(t, true)
+	if len(td) == 0 {
+		return Migrate{"no task", "no task", "no task", nil, nil}
+	}
+	return Migrate{strings.Join(strs(c["Command"]), " "), str(td, "Cpu") + "/" + str(td, "Memory"), str(td, "NetworkMode"),
+		field(c["Environment"], "Name"), field(c["Secrets"], "Name")}
+}
+
 func cfnService(t template) Service {
-	td := t.first("AWS::ECS::TaskDefinition")
-	c := asMap(get(td, "ContainerDefinitions.0"))
+	td, c := cfnTaskDefinition(t, false)
 	svc := t.first("AWS::ECS::Service")
 	publicIP := map[string]string{"DISABLED": "false", "ENABLED": "true"}[str(svc, "NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp")]
 	left := fmt.Sprint(get(svc, "DesiredCount") == nil)

@@ -44,12 +44,16 @@ func FromPulumi(resources []PulumiResource, suffix string) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	mig, err := pulumiMigrate(p)
+	if err != nil {
+		return Summary{}, err
+	}
 	iam, err := pulumiIAM(p)
 	if err != nil {
 		return Summary{}, err
 	}
 	return Summary{
-		pulumiNetwork(p, suffix), pulumiCDN(p), pulumiEdge(p), svc, pulumiScaling(p), iam,
+		pulumiNetwork(p, suffix), pulumiCDN(p), pulumiEdge(p), svc, mig, pulumiScaling(p), iam,
 		pulumiDatabase(p), pulumiRegistry(p), pulumiObservability(p), pulumiConfig(p, suffix),
 	}, nil
 }
@@ -192,16 +196,35 @@ func pulumiCDN(p program) CDN {
 	}
 }
 
-func pulumiService(p program) (Service, error) {
-	td := p.first("aws:ecs/taskDefinition:TaskDefinition")
-	var defs []any
-	// A bootstrap deploy (no image) has no task definition.
-	if cd := str(td, "containerDefinitions"); cd != "" {
-		if err := json.Unmarshal([]byte(cd), &defs); err != nil {
-			return Service{}, fmt.Errorf("container definitions: %w", err)
+// pulumiTaskDefinition returns the service's task definition (migrate false) or the migrate
+// task's, with its first container; none in a bootstrap deploy (no image).
+func pulumiTaskDefinition(p program, migrate bool) (map[string]any, map[string]any, error) {
+	for _, td := range p.of("aws:ecs/taskDefinition:TaskDefinition") {
+		var defs []any
+		if err := json.Unmarshal([]byte(str(td, "containerDefinitions")), &defs); err != nil {
+			return nil, nil, fmt.Errorf("container definitions: %w", err)
+		}
+		if c := asMap(get(defs, "0")); isMigrate(c, "command") == migrate {
+			return td, c, nil
 		}
 	}
-	c := asMap(get(defs, "0"))
+	return map[string]any{}, map[string]any{}, nil
+}
+
+func pulumiMigrate(p program) (Migrate, error) {
+	td, c, err := pulumiTaskDefinition(p, true)
+	if err != nil || len(td) == 0 {
+		return Migrate{"no task", "no task", "no task", nil, nil}, err
+	}
+	return Migrate{strings.Join(strs(c["command"]), " "), str(td, "cpu") + "/" + str(td, "memory"), str(td, "networkMode"),
+		field(c["environment"], "name"), field(c["secrets"], "name")}, nil
+}
+
+func pulumiService(p program) (Service, error) {
+	td, c, err := pulumiTaskDefinition(p, false)
+	if err != nil {
+		return Service{}, err
+	}
 	svc := p.first("aws:ecs/service:Service")
 	left := false
 	for _, r := range p.all {

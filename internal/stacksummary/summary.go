@@ -20,6 +20,7 @@ type Summary struct {
 	CDN           CDN
 	Edge          Edge
 	Service       Service
+	Migrate       Migrate
 	Scaling       Scaling
 	IAM           IAM
 	Database      Database
@@ -79,6 +80,13 @@ type Service struct {
 	// Settings are the values of the container settings the edge decides (proxy hops, metrics
 	// port): "NAME=value".
 	Settings []string
+}
+
+// Migrate: the one-off migrate task ("no task" before an image): its command, settings, and
+// whether it runs with the service's size and network mode.
+type Migrate struct {
+	Command, TaskSize, NetworkMode string
+	Environment, Secrets           []string
 }
 
 // Scaling: bounds, target-tracking policies, step scaling with the alarm that drives it, and

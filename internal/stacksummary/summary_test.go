@@ -115,6 +115,11 @@ func TestTemplateSummaryReadsTheModel(t *testing.T) {
 	if want := []string{"METRICS_PORT=9090", "TRUSTED_PROXY_HOPS=2"}; !slices.Equal(s.Service.Settings, want) {
 		t.Errorf("Service.Settings = %q, want %q", s.Service.Settings, want)
 	}
+	// The master secret reaches the migrate task only.
+	if s.Migrate.Command != "migrate" || !slices.Contains(s.Migrate.Secrets, "DB_PASSWORD") || slices.Contains(s.Service.Secrets, "DB_PASSWORD") ||
+		slices.Contains(s.Service.Environment, "DB_SECRET_ARN") || !slices.Contains(s.Service.Environment, "DB_IAM_AUTH") {
+		t.Errorf("migrate %+v, service secrets %q, environment %q", s.Migrate, s.Service.Secrets, s.Service.Environment)
+	}
 	direct := maps.Clone(allOptions)
 	direct["EnableCloudFront"] = "false"
 	d := templateSummary(t, direct)

@@ -242,3 +242,8 @@ func cdnCache(min, def, max string, headers []string, queryStrings, cookies, gzi
 func cdnViewer(defaultCertificate, tls, httpVersion, ipv6, priceClass string) string {
 	return fmt.Sprintf("default-certificate %s %s %s ipv6 %s %s", defaultCertificate, tls, httpVersion, ipv6, priceClass)
 }
+
+// isMigrate reports whether a container definition is the migrate task's.
+func isMigrate(c map[string]any, commandKey string) bool {
+	return slices.Equal(strs(c[commandKey]), []string{"migrate"})
+}
