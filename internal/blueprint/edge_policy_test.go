@@ -347,3 +347,12 @@ func TestAWSRuleDBConnectARNUsesTheClusterResourceID(t *testing.T) {
 		t.Errorf("DBUserARN = %s, want %s", got, want)
 	}
 }
+
+// The API-key secret is encrypted with the stack's own KMS key (issue 13), the key whose policy
+// the model holds, not the AWS-managed aws/secretsmanager key.
+func TestPolicyAPIKeySecretUsesTheStackKey(t *testing.T) {
+	a := blueprint.Model()
+	if a.Config.APIKeysKey != a.Observability.LogsKey.ID {
+		t.Errorf("the API-key secret is encrypted with %q, want the stack's key %s", a.Config.APIKeysKey, a.Observability.LogsKey.ID)
+	}
+}

@@ -80,6 +80,8 @@ func iam(cfg Config) IAM {
 					[]Value{{Ref: IDRepository, Attr: AttrARN}}},
 				{"Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, []Value{{Ref: IDAppLogGroup, Attr: AttrLogStreams}}},
 				{"Secrets", []string{"secretsmanager:GetSecretValue"}, []Value{{Ref: IDAPIKeySecret}}},
+				// The API-key secret is encrypted with the stack's key.
+				{"DecryptSecrets", []string{"kms:Decrypt"}, []Value{{Ref: cfg.APIKeysKey, Attr: AttrARN}}},
 				{"Parameters", []string{"ssm:GetParameters"}, params},
 			},
 		},

@@ -655,6 +655,13 @@ func TestPolicyIAMIsLeastPrivilege(t *testing.T) {
 		injected := map[string]bool{}
 		for _, e := range pair.c.Secrets {
 			injected[e.Value.Ref] = true
+			if e.Value.Ref == a.Config.APIKeys.ID {
+				// Encrypted with the stack's key: reading it needs kms:Decrypt too.
+				injected[a.Config.APIKeysKey] = true
+				if !exec[a.Config.APIKeysKey] {
+					t.Errorf("%s: the API-key secret is encrypted with %s, which the execution role cannot decrypt with", pair.role.ID, a.Config.APIKeysKey)
+				}
+			}
 			if !exec[e.Value.Ref] {
 				t.Errorf("%s: the container's %s comes from %s, which the execution role cannot read: the task would not start", pair.role.ID, e.Name, e.Value.Ref)
 			}

@@ -498,3 +498,12 @@ func TestAlarmTopicUsesStackKey(t *testing.T) {
 		t.Fatalf("the key policy does not let CloudWatch publish to the topic: %s", policy)
 	}
 }
+
+// TestAPIKeySecretUsesStackKey: the API-key secret is encrypted with the stack's key
+// (blueprint's TestPolicyAPIKeySecretUsesTheStackKey), rendered as its ARN.
+func TestAPIKeySecretUsesStackKey(t *testing.T) {
+	secret := decoded(t).props(t, IDAPIKeySecret)
+	if !reflect.DeepEqual(secret["KmsKeyId"], getAtt(IDLogsKey, "Arn")) {
+		t.Errorf("API-key secret key: %v, want the stack's key", secret["KmsKeyId"])
+	}
+}

@@ -25,9 +25,11 @@ const (
 // is what getRandomPassword answers (a new value on every run, as in AWS), testStoredSecret what
 // the stored secret holds (the first run's value): the program must use the stored one.
 const (
-	testPrefixList      = "pl-3b927c52"
-	testGeneratedSecret = "GeneratedOnThisRun0123456789abcdefghijklmnopqrst"
-	testStoredSecret    = "StoredOnTheFirstRun0123456789abcdefghijklmnopqr"
+	testPrefixList = "pl-3b927c52"
+	// testClusterResourceID is the mocks' Aurora cluster resource ID (not its identifier).
+	testClusterResourceID = "cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	testGeneratedSecret   = "GeneratedOnThisRun0123456789abcdefghijklmnopqrst"
+	testStoredSecret      = "StoredOnTheFirstRun0123456789abcdefghijklmnopqr"
 )
 
 var testAZs = []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"}
@@ -185,6 +187,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	case "aws:ecr/repository:Repository":
 		set("repositoryUrl", testAccount+".dkr.ecr."+testRegion+".amazonaws.com/"+args.Inputs["name"].StringValue())
 	case "aws:rds/cluster:Cluster":
+		set("clusterResourceId", testClusterResourceID)
 		id := args.Inputs["clusterIdentifier"].StringValue()
 		set("endpoint", id+".cluster-abc.us-east-1.rds.amazonaws.com")
 		set("readerEndpoint", id+".cluster-ro-abc.us-east-1.rds.amazonaws.com")

@@ -405,11 +405,30 @@ func TestPolicyTaskDefinition(t *testing.T) {
 			Image   string
 			Secrets []struct{ Name, ValueFrom string }
 		}
-		jsonInput(t, r.of(tTaskDef)[0], "containerDefinitions", &defs)
+		jsonInput(t, r.named(t, tTaskDef, "task-catalog-"+r.cfg.Suffix), "containerDefinitions", &defs)
 		if len(defs) != 1 {
 			t.Fatalf("%d containers, want 1", len(defs))
 		}
 		c := defs[0]
+		var migrate []struct {
+			Image   string
+			Command []string
+			Secrets []struct{ Name, ValueFrom string }
+		}
+		jsonInput(t, r.named(t, tTaskDef, "task-catalog-migrate-"+r.cfg.Suffix), "containerDefinitions", &migrate)
+		if len(migrate) != 1 || migrate[0].Image != c.Image || !reflect.DeepEqual(migrate[0].Command, []string{"migrate"}) {
+			t.Fatalf("migrate task %+v, want one container running migrate with the service's image %s", migrate, c.Image)
+		}
+		migrateSecrets := map[string]string{}
+		for _, s := range migrate[0].Secrets {
+			migrateSecrets[s.Name] = s.ValueFrom
+		}
+		// The master secret reaches the migrate task only (blueprint's
+		// TestPolicyMigrateTaskAloneHoldsTheMasterSecret); here, that it renders as its JSON keys.
+		if migrateSecrets[blueprint.EnvDBUser] != fmt.Sprint(r.outputs["dbSecretArn"])+":username::" ||
+			migrateSecrets[blueprint.EnvDBPassword] != fmt.Sprint(r.outputs["dbSecretArn"])+":password::" {
+			t.Errorf("migrate DB_USER/DB_PASSWORD come from %q/%q, want the RDS-managed secret", migrateSecrets[blueprint.EnvDBUser], migrateSecrets[blueprint.EnvDBPassword])
+		}
 		if want := r.outputs["image"]; c.Image != want {
 			t.Errorf("image %q, want %q", c.Image, want)
 		}
@@ -423,8 +442,10 @@ func TestPolicyTaskDefinition(t *testing.T) {
 		if !strings.HasSuffix(secrets[blueprint.EnvAPIKeys], blueprint.ParameterPath(r.cfg.Suffix)+blueprint.ParamAPIKeys) {
 			t.Errorf("API_KEYS comes from %q, want the api-keys parameter", secrets[blueprint.EnvAPIKeys])
 		}
-		if secrets[blueprint.EnvDBUser] != fmt.Sprint(r.outputs["dbSecretArn"])+":username::" {
-			t.Errorf("DB_USER comes from %q, want the RDS-managed secret", secrets[blueprint.EnvDBUser])
+		for _, name := range []string{blueprint.EnvDBUser, blueprint.EnvDBPassword} {
+			if v, ok := secrets[name]; ok {
+				t.Errorf("the service's %s comes from %q: only the migrate task holds the master secret", name, v)
+			}
 		}
 	})
 }
@@ -515,12 +536,19 @@ func TestPolicyIAMLeastPrivilege(t *testing.T) {
 			switch {
 			case arn == "*":
 			case arn == r.outputs["dbSecretArn"]:
+			case arn == "arn:aws:rds-db:"+testRegion+":"+testAccount+":dbuser:"+testClusterResourceID+"/"+blueprint.DBAppRole &&
+				reflect.DeepEqual(granted[arn], []string{"rds-db:connect"}):
 			case strings.HasPrefix(arn, path):
+			case reflect.DeepEqual(granted[arn], []string{"kms:Decrypt"}) && func() bool { k, ok := r.byARN(arn); return ok && k.Type == tKMSKey }():
 			case strings.HasPrefix(arn, "arn:aws:logs:") && strings.Contains(arn, ":log-group:/ecs/svc-catalog-"+r.cfg.Suffix+":"):
 			case strings.HasPrefix(arn, "arn:aws:ecr:") && strings.HasSuffix(arn, "/ecr-catalog-"+r.cfg.Suffix):
 			default:
 				t.Errorf("a role is granted %v on %s, which is not this stack's", granted[arn], arn)
 			}
+		}
+		// The API keys are encrypted with the stack's key.
+		if key, ok := r.byARN(r.named(t, tParameter, "param-api-keys-"+r.cfg.Suffix).str("keyId")); !ok || key.Type != tKMSKey {
+			t.Errorf("the api-keys parameter is encrypted with %q, want the stack's key", r.named(t, tParameter, "param-api-keys-"+r.cfg.Suffix).str("keyId"))
 		}
 		// The SecureString connection string is for operators: no role reads it.
 		if _, ok := granted[fmt.Sprint(r.outputs["dbUrlParameterArn"])]; ok {
@@ -567,7 +595,7 @@ func TestOutputs(t *testing.T) {
 		"albUrl", "serviceUrl", "albDnsName", "ecrRepositoryUri", "image", "clusterName", "serviceName",
 		"dbWriterEndpoint", "dbReaderEndpoint", "dbSecretArn", "apiKeysParameterArn", "dbUrlParameterArn",
 		"parameterPath", "alarmTopicArn", "vpcId", "publicSubnetIds", "privateSubnetIds", "isolatedSubnetIds", "dashboardUrl",
-		"distributionDomainName", "distributionId",
+		"distributionDomainName", "distributionId", "migrateTaskDefinitionArn", "serviceSecurityGroupId",
 	}
 	for _, k := range want {
 		v, ok := r.outputs[k]

@@ -37,7 +37,7 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 	if st.Database, err = NewDatabase(ctx, cfg, st.Network, st.LogEncryption); err != nil {
 		return nil, err
 	}
-	if st.Settings, err = NewSettings(ctx, cfg, st.Database); err != nil {
+	if st.Settings, err = NewSettings(ctx, cfg, st.Database, st.LogEncryption); err != nil {
 		return nil, err
 	}
 	if st.Registry, err = NewRegistry(ctx, cfg); err != nil {
@@ -86,8 +86,11 @@ func (st *Stack) Outputs() map[string]pulumi.Output {
 		out["distributionDomainName"] = st.LoadBalancer.Distribution.DomainName
 		out["distributionId"] = st.LoadBalancer.Distribution.ID().ToStringOutput()
 	}
+	// What the deploy script needs to run the migrate task in the service's network.
+	out["serviceSecurityGroupId"] = st.Network.TaskSecurityGroup.ID().ToStringOutput()
 	// Without an image (bootstrap) there is no service to name.
 	if st.Service.Service != nil {
+		out["migrateTaskDefinitionArn"] = st.Service.MigrateTaskDefinition.Arn
 		out["image"] = st.Registry.Image
 		out["serviceName"] = st.Service.Service.Name
 	}
