@@ -86,6 +86,7 @@ stack_status() {
 read_outputs() {
   local key value table
   OUT_RepositoryUri='' OUT_ServiceUrl='' OUT_ClusterName='' OUT_ServiceName='' OUT_ApiKeySecretArn='' OUT_DashboardUrl=''
+  OUT_MigrateTaskDefinitionArn='' OUT_PrivateSubnetIds='' OUT_ServiceSecurityGroupId=''
   table=$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
     --query 'Stacks[0].Outputs[].[OutputKey,OutputValue]' --output text) ||
     die "could not read the outputs of $STACK"
@@ -223,11 +224,24 @@ deploy() {
 
   build_and_push "$OUT_RepositoryUri" "$TAG"
 
+  # The service signs in as the application role and does not migrate: the migrate task runs
+  # the new image's migrations first. A stack without the task yet (the first image) gets it
+  # with this deploy and migrates right after, before the smoke test.
+  local migrated=false
+  if [ -n "$OUT_MigrateTaskDefinitionArn" ]; then
+    run_migrate "$OUT_ClusterName" "$OUT_MigrateTaskDefinitionArn" "$OUT_PrivateSubnetIds" "$OUT_ServiceSecurityGroupId" "$OUT_RepositoryUri:$TAG"
+    migrated=true
+  fi
+
   say "deploying $STACK with the image $OUT_RepositoryUri:$TAG"
   deploy_stack "ImageTag=$TAG" ContainerImage=
   read_outputs
   if [ -z "$OUT_ServiceName" ] || [ -z "$OUT_ClusterName" ]; then
     die "the stack $STACK has no ServiceName/ClusterName output after the deploy with ImageTag=$TAG"
+  fi
+  if ! $migrated; then
+    [ -n "$OUT_MigrateTaskDefinitionArn" ] || die "the stack $STACK has no MigrateTaskDefinitionArn output after the deploy with ImageTag=$TAG"
+    run_migrate "$OUT_ClusterName" "$OUT_MigrateTaskDefinitionArn" "$OUT_PrivateSubnetIds" "$OUT_ServiceSecurityGroupId" "$OUT_RepositoryUri:$TAG"
   fi
   wait_service_stable "$OUT_ClusterName" "$OUT_ServiceName"
   smoke_test "$OUT_ServiceUrl"

@@ -20,7 +20,20 @@ var (
 	bootstrapOutputs = "RepositoryUri\t" + repo + "\nServiceUrl\t" + alb + "\nClusterName\tcluster-catalog-dev\n" +
 		"ApiKeySecretArn\tarn:aws:secretsmanager:us-east-1:" + account + ":secret:catalog/dev/api-keys-AbCdEf\n" +
 		"DashboardUrl\thttps://console.aws.amazon.com/cloudwatch/home#dashboards:name=dashboard-catalog-dev\n"
-	serviceOutputs = bootstrapOutputs + "ServiceName\tsvc-catalog-dev\n"
+	serviceOutputs = bootstrapOutputs + "ServiceName\tsvc-catalog-dev\n" +
+		"MigrateTaskDefinitionArn\t" + migrateTaskDef + ":1\nPrivateSubnetIds\tsubnet-p1,subnet-p2,subnet-p3\nServiceSecurityGroupId\tsg-tasks\n"
+	migrateTaskDef = "arn:aws:ecs:us-east-1:" + account + ":task-definition/task-catalog-migrate-dev"
+	migrateTask    = "arn:aws:ecs:us-east-1:" + account + ":task/cluster-catalog-dev/0123456789abcdef"
+	// migrateRun is the migrate task's run, in order: in the service's private subnets and group.
+	migrateRun = []string{
+		"aws ecs run-task --region us-east-1 --cluster cluster-catalog-dev --task-definition * --launch-type FARGATE --count 1 --started-by catalog-deploy " +
+			"--network-configuration awsvpcConfiguration={subnets=[subnet-p1,subnet-p2,subnet-p3],securityGroups=[sg-tasks],assignPublicIp=DISABLED} *",
+		"aws ecs wait tasks-stopped --region us-east-1 --cluster cluster-catalog-dev --tasks " + migrateTask,
+		"aws ecs describe-tasks --region us-east-1 --cluster cluster-catalog-dev --tasks " + migrateTask + " *",
+	}
+	// migrateOldImage: the stack's migrate task definition still runs the previous image.
+	migrateOldImage = answer("aws ecs describe-task-definition *containerDefinitions?0?.image*", repo+":0ld\n")
+	migrateFails    = answer("aws ecs describe-tasks *", "1\tEssential container in task exited\n")
 )
 
 // commonRules answer what a healthy account answers; a case's own rules come first and win.
@@ -39,6 +52,12 @@ func commonRules() []rule {
 		answer("git * rev-parse HEAD", tag+"0123456789abcdef0123456789\n"),
 		answer("git * status --porcelain --untracked-files=no -- . :(exclude)deploy/pulumi/Pulumi.*.yaml", ""),
 		answer("openssl rand -hex 32", strings.Repeat("ab", 32)+"\n"),
+		answer("aws ecs describe-task-definition *containerDefinitions?0?.image*", repo+":"+tag+"\n"),
+		answer("aws ecs describe-task-definition *", `{"family": "task-catalog-migrate-dev", "containerDefinitions": [{"image": "`+repo+`:0ld"}]}`+"\n"),
+		answer("aws ecs register-task-definition *", migrateTaskDef+":2\n"),
+		answer("aws ecs run-task *", migrateTask+"\n"),
+		answer("aws ecs wait tasks-stopped *", ""),
+		answer("aws ecs describe-tasks *", "0\tEssential container in task exited\n"),
 	}
 }
 
@@ -70,6 +89,9 @@ func firstDeploy(root string) []string {
 		"docker push " + repo + ":" + tag,
 		"aws cloudformation deploy --region us-east-1 --stack-name catalog-dev * --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides EnvironmentSuffix=dev Environment=dev CloudFrontPrefixListId=" + prefixList + " ImageTag=" + tag + " ContainerImage= NatGatewayMode=single",
 		"aws cloudformation describe-stacks * --query Stacks[0].Outputs*",
+		// The first image: the migrate task exists from this deploy on and runs its image.
+		"aws ecs describe-task-definition --region us-east-1 --task-definition " + migrateTaskDef + ":1 *",
+		migrateRun[0], migrateRun[1], migrateRun[2],
 		"aws ecs wait services-stable --region us-east-1 --cluster cluster-catalog-dev --services svc-catalog-dev",
 		"curl * --max-time 10 " + alb + "/health",
 		"curl * --max-time 10 " + alb + "/ready",
@@ -111,6 +133,30 @@ func TestDeployCloudFormation(t *testing.T) {
 			"curl *",
 		},
 		absent: []string{"aws cloudformation deploy * ImageTag= ContainerImage= *", "aws cloudformation deploy * Environment=*"},
+	}, {
+		name:  "update: the new image migrates before the service gets it",
+		rules: []rule{stackExists, imageMissing, migrateOldImage},
+		args:  deployArgs,
+		want: append(append([]string{
+			"docker push *",
+			"aws ecs describe-task-definition --region us-east-1 --task-definition " + migrateTaskDef + ":1 --query taskDefinition.containerDefinitions[0].image --output text",
+			"aws ecs describe-task-definition --region us-east-1 --task-definition " + migrateTaskDef + ":1 --query taskDefinition.{family:family,* --output json",
+			// run-task cannot override the image: a revision of the task with the new one.
+			"aws ecs register-task-definition --region us-east-1 --cli-input-json *\"image\": \"" + repo + ":" + tag + "\"* --query taskDefinition.taskDefinitionArn --output text",
+			"aws ecs run-task * --task-definition " + migrateTaskDef + ":2 *",
+		}, migrateRun[1:]...),
+			"aws cloudformation deploy * ImageTag="+tag+" ContainerImage= NatGatewayMode=single",
+			"aws ecs wait services-stable *",
+		),
+		absent: []string{"aws ecs register-task-definition * " + repo + ":0ld*"},
+	}, {
+		name:   "update: a failed migration stops the deploy, the service keeps its image",
+		rules:  []rule{stackExists, imageMissing, migrateOldImage, migrateFails},
+		args:   deployArgs,
+		code:   1,
+		want:   append([]string{"docker push *"}, migrateRun...),
+		absent: []string{"aws cloudformation deploy * ImageTag=" + tag + " *", "aws ecs wait services-stable *"},
+		output: "the migrate task exited with 1 (Essential container in task exited): the service keeps its current image",
 	}, {
 		name:   "region without CloudFront's prefix list: stops before any deploy",
 		rules:  []rule{answer("aws ec2 describe-managed-prefix-lists *", "None\n"), noStack},
