@@ -356,3 +356,37 @@ func TestPolicyAPIKeySecretUsesTheStackKey(t *testing.T) {
 		t.Errorf("the API-key secret is encrypted with %q, want the stack's key %s", a.Config.APIKeysKey, a.Observability.LogsKey.ID)
 	}
 }
+
+// The VPC endpoints are limited to this account: every Allow of the interface endpoints' policy
+// requires aws:PrincipalAccount to be this account; every Allow of the S3 endpoint's requires
+// aws:ResourceAccount, but for reading ECR's layer bucket, without which no task could pull
+// its image (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html).
+func TestPolicyEndpointsOnlyForThisAccount(t *testing.T) {
+	n := blueprint.Model().Network
+	check := func(name string, doc map[string]any, key string) {
+		for _, x := range doc["Statement"].([]any) {
+			st := x.(map[string]any)
+			if st["Effect"] != "Allow" {
+				continue
+			}
+			if st["Resource"] == blueprint.ECRLayerBucketARN && st["Action"] == "s3:GetObject" && key == "aws:ResourceAccount" {
+				continue
+			}
+			cond, _ := st["Condition"].(map[string]any)
+			eq, _ := cond["StringEquals"].(map[string]any)
+			if eq[key] != blueprint.PhAccount {
+				t.Errorf("%s: statement %v allows without %s = this account", name, st["Sid"], key)
+			}
+		}
+	}
+	check("S3 endpoint", n.S3EndpointPolicy, "aws:ResourceAccount")
+	check("interface endpoints", n.EndpointPolicy, "aws:PrincipalAccount")
+}
+
+// ECR's layer bucket is prod-<region>-starport-layer-bucket
+// (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html#ecr-setting-up-s3-gateway).
+func TestAWSRuleECRLayerBucket(t *testing.T) {
+	if got := blueprint.Expand(blueprint.ECRLayerBucketARN, "aws", "eu-west-1", "1", "x"); got != "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*" {
+		t.Errorf("ECR layer bucket %s", got)
+	}
+}

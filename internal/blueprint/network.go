@@ -27,9 +27,14 @@ type Network struct {
 	NATGateways     []NATGateway
 	RouteTables     []RouteTable
 	S3Endpoint      Resource
-	Endpoints       []InterfaceEndpoint
-	SecurityGroups  []SecurityGroup
-	Rules           []Rule
+	// S3EndpointPolicy and EndpointPolicy are the endpoints' policies, with placeholders: only
+	// this account's principals (interface endpoints) and buckets (S3), plus the bucket ECR
+	// serves image layers from.
+	S3EndpointPolicy map[string]any
+	EndpointPolicy   map[string]any
+	Endpoints        []InterfaceEndpoint
+	SecurityGroups   []SecurityGroup
+	Rules            []Rule
 }
 
 // Resource is what every resource of the model has. ID is its stable identity in the stack:
@@ -236,6 +241,7 @@ func network() Network {
 			})
 		}
 	}
+	n.S3EndpointPolicy, n.EndpointPolicy = endpointPolicies()
 	public := n.SubnetIDs(TierPublic)
 	// NAT gateways: the first always, the others only per AZ (an AZ outage then leaves the
 	// other zones routing).
@@ -335,4 +341,34 @@ func (n Network) Resources() []Resource {
 		out = append(out, r.Resource)
 	}
 	return out
+}
+
+// ECRLayerBucketARN is the S3 bucket ECR serves image layers from, in the stack's region: a
+// bucket of AWS's, so the S3 endpoint's policy names it besides this account's buckets
+// (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html#ecr-setting-up-s3-gateway).
+const ECRLayerBucketARN = "arn:" + PhPartition + ":s3:::prod-" + PhRegion + "-starport-layer-bucket/*"
+
+// endpointPolicies returns the S3 gateway endpoint's policy and the interface endpoints' one.
+// The interface endpoints serve only this account's principals (aws:PrincipalAccount: the
+// tasks' roles); the S3 endpoint reaches only this account's buckets (aws:ResourceAccount) and
+// ECR's layer bucket, so a task cannot copy data to another account's bucket through it
+// (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html).
+func endpointPolicies() (s3, iface map[string]any) {
+	account := func(key string) map[string]any {
+		return map[string]any{"StringEquals": map[string]any{key: PhAccount}}
+	}
+	s3 = map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{
+			map[string]any{"Sid": "EcrImageLayers", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": ECRLayerBucketARN},
+			map[string]any{"Sid": "ThisAccountsBuckets", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*", "Condition": account("aws:ResourceAccount")},
+		},
+	}
+	iface = map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{
+			map[string]any{"Sid": "ThisAccountsPrincipals", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*", "Condition": account("aws:PrincipalAccount")},
+		},
+	}
+	return s3, iface
 }

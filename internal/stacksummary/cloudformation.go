@@ -1,6 +1,7 @@
 package stacksummary
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -150,10 +151,13 @@ func cfnNetwork(t template, suffix string) Network {
 			public = append(public, str(sn, "CidrBlock"))
 		}
 	}
+	var policies []string
 	for _, ep := range t.of("AWS::EC2::VPCEndpoint") {
 		endpoints = append(endpoints, str(ep, "ServiceName")+" "+str(ep, "VpcEndpointType"))
+		doc, _ := json.Marshal(ep["PolicyDocument"])
+		policies = append(policies, str(ep, "ServiceName")+" "+canonicalJSON(string(doc)))
 	}
-	return Network{str(t.first("AWS::EC2::VPC"), "CidrBlock"), sorted(cidrs), sorted(public), sorted(endpoints), sorted(ingress), sorted(egress)}
+	return Network{str(t.first("AWS::EC2::VPC"), "CidrBlock"), sorted(cidrs), sorted(public), sorted(endpoints), sorted(ingress), sorted(egress), sorted(policies)}
 }
 
 func cfnEdge(t template) Edge {

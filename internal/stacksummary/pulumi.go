@@ -106,7 +106,7 @@ func pulumiNetwork(p program, suffix string) Network {
 		}
 		return sorted(out)
 	}
-	var cidrs, public, endpoints []string
+	var cidrs, public, endpoints, policies []string
 	for _, sn := range p.of("aws:ec2/subnet:Subnet") {
 		cidrs = append(cidrs, str(sn, "cidrBlock"))
 		if str(sn, "mapPublicIpOnLaunch") == "true" {
@@ -115,9 +115,10 @@ func pulumiNetwork(p program, suffix string) Network {
 	}
 	for _, ep := range p.of("aws:ec2/vpcEndpoint:VpcEndpoint") {
 		endpoints = append(endpoints, str(ep, "serviceName")+" "+str(ep, "vpcEndpointType"))
+		policies = append(policies, str(ep, "serviceName")+" "+canonicalJSON(str(ep, "policy")))
 	}
 	return Network{str(p.first("aws:ec2/vpc:Vpc"), "cidrBlock"), sorted(cidrs), sorted(public), sorted(endpoints),
-		rules("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"), rules("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")}
+		rules("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"), rules("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"), sorted(policies)}
 }
 
 func pulumiEdge(p program) Edge {

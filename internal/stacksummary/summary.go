@@ -37,6 +37,8 @@ type Network struct {
 	PublicIPSubnets []string
 	Endpoints       []string
 	Ingress, Egress []string
+	// EndpointPolicies: each endpoint's policy, as canonical JSON ("ecr.api <policy>").
+	EndpointPolicies []string
 }
 
 // Edge: the load balancer, its target group and listeners.
