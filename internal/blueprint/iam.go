@@ -1,9 +1,9 @@
 package blueprint
 
-// IAM is the two roles the tasks run under. The execution role is what ECS itself uses to start
-// a task: pull the image, create log streams, resolve the container's secrets. The task role is
-// what the application's own AWS calls use: it re-reads the database secret after RDS rotates
-// the password, and nothing else.
+// IAM is the roles the tasks run under. An execution role is what ECS itself uses to start a
+// task: pull the image, create log streams, resolve the container's secrets. A task role is what
+// the application's own AWS calls use: the service's may only sign in to the database as the
+// application role (rds-db:connect); the migrate task's re-reads the master secret.
 type IAM struct {
 	ExecutionRole Role
 	TaskRole      Role
