@@ -355,6 +355,9 @@ func TestPolicyAPIKeySecretUsesTheStackKey(t *testing.T) {
 	if a.Config.APIKeysKey != a.Observability.LogsKey.ID {
 		t.Errorf("the API-key secret is encrypted with %q, want the stack's key %s", a.Config.APIKeysKey, a.Observability.LogsKey.ID)
 	}
+	if a.Edge.CDN.OriginSecretKey != a.Observability.LogsKey.ID {
+		t.Errorf("the origin secret is encrypted with %q, want the stack's key %s", a.Edge.CDN.OriginSecretKey, a.Observability.LogsKey.ID)
+	}
 }
 
 // The VPC endpoints are limited to this account: every Allow of the interface endpoints' policy

@@ -23,6 +23,7 @@ func (b *builder) cdn(Options) error {
 	b.add(m.OriginSecret.ID, "AWS::SecretsManager::Secret", map[string]any{
 		"Name":        cfn.Sub(blueprint.OriginSecretName("${" + ParamEnvironmentSuffix + "}")),
 		"Description": "Value of the " + m.OriginHeader + " header CloudFront adds to origin requests; the load balancer forwards only requests carrying it (generated)",
+		"KmsKeyId":    cfn.GetAtt(m.OriginSecretKey, "Arn"),
 		"GenerateSecretString": map[string]any{
 			// Letters and digits only: an ALB header condition treats * and ? as wildcards.
 			"PasswordLength":     blueprint.OriginSecretLength,

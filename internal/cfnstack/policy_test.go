@@ -499,11 +499,13 @@ func TestAlarmTopicUsesStackKey(t *testing.T) {
 	}
 }
 
-// TestAPIKeySecretUsesStackKey: the API-key secret is encrypted with the stack's key
-// (blueprint's TestPolicyAPIKeySecretUsesTheStackKey), rendered as its ARN.
+// TestAPIKeySecretUsesStackKey: the API-key and origin secrets are encrypted with the stack's
+// key (blueprint's TestPolicyAPIKeySecretUsesTheStackKey), rendered as its ARN.
 func TestAPIKeySecretUsesStackKey(t *testing.T) {
-	secret := decoded(t).props(t, IDAPIKeySecret)
-	if !reflect.DeepEqual(secret["KmsKeyId"], getAtt(IDLogsKey, "Arn")) {
-		t.Errorf("API-key secret key: %v, want the stack's key", secret["KmsKeyId"])
+	for _, id := range []string{IDAPIKeySecret, IDOriginSecret} {
+		secret := decoded(t).props(t, id)
+		if !reflect.DeepEqual(secret["KmsKeyId"], getAtt(IDLogsKey, "Arn")) {
+			t.Errorf("%s key: %v, want the stack's key", id, secret["KmsKeyId"])
+		}
 	}
 }

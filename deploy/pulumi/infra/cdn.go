@@ -14,13 +14,17 @@ const cdnOriginID = "alb"
 // secret. Secrets Manager generates the value (getRandomPassword) on the first run; the version
 // ignores later runs' new values, and the value used is read back from the stored secret, so it
 // stays the same from run to run (what CloudFormation's GenerateSecretString does).
-func (s *LoadBalancer) originSecret(ctx *pulumi.Context, cfg Config, m blueprint.CDN, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+func (s *LoadBalancer) originSecret(ctx *pulumi.Context, cfg Config, m blueprint.CDN, logs *LogEncryption, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	if m.OriginSecretKey != blueprint.IDLogsKey {
+		return pulumi.StringOutput{}, errUnknownModelID(m.OriginSecretKey)
+	}
 	name := cfg.ModelName(m.OriginSecret)
 	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
 		Name:        pulumi.String(blueprint.OriginSecretName(cfg.Suffix)),
 		Description: pulumi.String("Value of the " + m.OriginHeader + " header CloudFront adds to origin requests; the load balancer forwards only requests carrying it (generated)"),
 		// Deleted at once with the stack: nothing lingers, and a new stack may reuse the name.
 		RecoveryWindowInDays: pulumi.Int(0),
+		KmsKeyId:             logs.Key.Arn,
 		Tags:                 tags(cfg, name),
 	}, parent)
 	if err != nil {

@@ -38,7 +38,7 @@ const targetGroupNamePrefix = "tg-"
 
 // NewLoadBalancer makes the internet-facing ALB, the target group, the HTTP listener and, with a
 // certificate, the HTTPS listener (HTTP then redirects), and the optional WAF association.
-func NewLoadBalancer(ctx *pulumi.Context, cfg Config, net *Network, opts ...pulumi.ResourceOption) (*LoadBalancer, error) {
+func NewLoadBalancer(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncryption, opts ...pulumi.ResourceOption) (*LoadBalancer, error) {
 	s := &LoadBalancer{}
 	parent, err := newComponent(ctx, cfg, "LoadBalancer", "edge", s, opts...)
 	if err != nil {
@@ -48,7 +48,7 @@ func NewLoadBalancer(ctx *pulumi.Context, cfg Config, net *Network, opts ...pulu
 	m := blueprint.Model().Edge
 	var originValue pulumi.StringOutput
 	if cfg.Has(m.CDN.OriginSecret.When) {
-		if originValue, err = s.originSecret(ctx, cfg, m.CDN, parent); err != nil {
+		if originValue, err = s.originSecret(ctx, cfg, m.CDN, logs, parent); err != nil {
 			return nil, err
 		}
 	}

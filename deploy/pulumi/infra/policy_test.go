@@ -711,6 +711,9 @@ func TestPolicyOriginSecretIsTheStoredOne(t *testing.T) {
 			if header != testStoredSecret || matched != testStoredSecret {
 				t.Errorf("CloudFront sends %q, the rule matches %q; want the stored %q (not this run's %q)", header, matched, testStoredSecret, testGeneratedSecret)
 			}
+			if key, ok := r.byARN(r.of(tSecret)[0].str("kmsKeyId")); !ok || key.Type != tKMSKey {
+				t.Errorf("the origin secret is encrypted with %q, want the stack's key", r.of(tSecret)[0].str("kmsKeyId"))
+			}
 			v := r.of(tSecretValue)[0]
 			if !slices.Contains(v.Ignore, "secretString") || !v.Secret["secretString"] {
 				t.Errorf("secret version %s: ignoreChanges %q, secret %v; want secretString ignored and secret", v.Name, v.Ignore, v.Secret)

@@ -43,7 +43,7 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 	if st.Registry, err = NewRegistry(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if st.LoadBalancer, err = NewLoadBalancer(ctx, cfg, st.Network); err != nil {
+	if st.LoadBalancer, err = NewLoadBalancer(ctx, cfg, st.Network, st.LogEncryption); err != nil {
 		return nil, err
 	}
 	if st.Service, err = NewService(ctx, cfg, st.Network, st.LogEncryption, st.Registry, st.LoadBalancer, st.Database, st.Settings); err != nil {
