@@ -86,6 +86,7 @@ stack_status() {
 read_outputs() {
   local key value table
   OUT_RepositoryUri='' OUT_ServiceUrl='' OUT_ClusterName='' OUT_ServiceName='' OUT_ApiKeySecretArn='' OUT_DashboardUrl=''
+  OUT_MigrateTaskDefinitionArn='' OUT_PrivateSubnetIds='' OUT_ServiceSecurityGroupId=''
   table=$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
     --query 'Stacks[0].Outputs[].[OutputKey,OutputValue]' --output text) ||
     die "could not read the outputs of $STACK"
@@ -129,6 +130,18 @@ validate_template() {
     die "CloudFormation refused the template $TEMPLATE"
 }
 
+# cloudfront_prefix_list resolves the ID of CloudFront's origin-facing managed prefix list in
+# the region: the template admits only it to the load balancer, and CloudFormation cannot look
+# a prefix list up by name. A --param CloudFrontPrefixListId=... given later still wins.
+cloudfront_prefix_list() {
+  PREFIX_LIST=$(aws ec2 describe-managed-prefix-lists --region "$REGION" \
+    --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing \
+    --query 'PrefixLists[0].PrefixListId' --output text) ||
+    die "could not look up the CloudFront origin-facing prefix list in $REGION (aws ec2 describe-managed-prefix-lists)"
+  [[ $PREFIX_LIST == pl-* ]] ||
+    die "the region $REGION has no com.amazonaws.global.cloudfront.origin-facing prefix list (got '$PREFIX_LIST'); deploy with --param EnableCloudFront=false there"
+}
+
 # deploy_stack runs one deploy with the given image parameters. Parameters not given keep their
 # values on an existing stack (aws cloudformation deploy), so Environment goes only when asked.
 deploy_stack() {
@@ -137,7 +150,7 @@ deploy_stack() {
   aws cloudformation deploy --region "$REGION" --stack-name "$STACK" \
     --template-file "$TEMPLATE" --s3-bucket "$BUCKET" --s3-prefix "catalog/$STACK" \
     --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset \
-    --parameter-overrides "EnvironmentSuffix=$SUFFIX" ${env[@]+"${env[@]}"} "$@" ${PARAMS[@]+"${PARAMS[@]}"} ||
+    --parameter-overrides "EnvironmentSuffix=$SUFFIX" ${env[@]+"${env[@]}"} "CloudFrontPrefixListId=$PREFIX_LIST" "$@" ${PARAMS[@]+"${PARAMS[@]}"} ||
     die "the deploy of $STACK failed: see 'aws cloudformation describe-stack-events --stack-name $STACK --region $REGION --max-items 20'"
 }
 
@@ -185,6 +198,7 @@ deploy() {
   ensure_service_linked_roles
   template_bucket
   validate_template
+  cloudfront_prefix_list
 
   status=$(stack_status)
   suffix=${status#*$'\t'} status=${status%%$'\t'*}
@@ -210,11 +224,24 @@ deploy() {
 
   build_and_push "$OUT_RepositoryUri" "$TAG"
 
+  # The service signs in as the application role and does not migrate: the migrate task runs
+  # the new image's migrations first. A stack without the task yet (the first image) gets it
+  # with this deploy and migrates right after, before the smoke test.
+  local migrated=false
+  if [ -n "$OUT_MigrateTaskDefinitionArn" ]; then
+    run_migrate "$OUT_ClusterName" "$OUT_MigrateTaskDefinitionArn" "$OUT_PrivateSubnetIds" "$OUT_ServiceSecurityGroupId" "$OUT_RepositoryUri:$TAG"
+    migrated=true
+  fi
+
   say "deploying $STACK with the image $OUT_RepositoryUri:$TAG"
   deploy_stack "ImageTag=$TAG" ContainerImage=
   read_outputs
   if [ -z "$OUT_ServiceName" ] || [ -z "$OUT_ClusterName" ]; then
     die "the stack $STACK has no ServiceName/ClusterName output after the deploy with ImageTag=$TAG"
+  fi
+  if ! $migrated; then
+    [ -n "$OUT_MigrateTaskDefinitionArn" ] || die "the stack $STACK has no MigrateTaskDefinitionArn output after the deploy with ImageTag=$TAG"
+    run_migrate "$OUT_ClusterName" "$OUT_MigrateTaskDefinitionArn" "$OUT_PrivateSubnetIds" "$OUT_ServiceSecurityGroupId" "$OUT_RepositoryUri:$TAG"
   fi
   wait_service_stable "$OUT_ClusterName" "$OUT_ServiceName"
   smoke_test "$OUT_ServiceUrl"

@@ -91,6 +91,15 @@ config_value() { config_get "catalog:$1"; }
 # output_value prints the stack output $1, or nothing when the stack has none.
 output_value() { p stack output "$1" 2>/dev/null || true; }
 
+# migrate runs the migrate task definition $1 with the image $2 in the service's network (the
+# stack's private subnets, a JSON list here, and the service's security group).
+migrate() {
+  local subnets
+  subnets=$(p stack output privateSubnetIds --json 2>/dev/null) || die "the stack $STACK has no privateSubnetIds output"
+  subnets=${subnets//[$'\n\r\t '\"\[\]]/}
+  run_migrate "$(output_value clusterName)" "$1" "$subnets" "$(output_value serviceSecurityGroupId)" "$2"
+}
+
 # configure sets the stack's configuration; $1 says whether the stack has resources.
 configure() {
   # Another suffix or region renames or moves, so replaces, every resource, the database
@@ -172,6 +181,16 @@ deploy() {
 
   build_and_push "$repo" "$TAG"
 
+  # The service signs in as the application role and does not migrate: the migrate task runs
+  # the new image's migrations first. A stack without the task yet (the first image) gets it
+  # with this update and migrates right after, before the smoke test.
+  local migrate_td migrated=false
+  migrate_td=$(output_value migrateTaskDefinitionArn)
+  if [ -n "$migrate_td" ]; then
+    migrate "$migrate_td" "$repo:$TAG"
+    migrated=true
+  fi
+
   say "pulumi up with the image $repo:$TAG"
   p config set catalog:imageTag "$TAG"
   p config rm catalog:image >/dev/null 2>&1 || true
@@ -183,6 +202,11 @@ deploy() {
   url=$(output_value serviceUrl)
   if [ -z "$cluster" ] || [ -z "$service" ] || [ -z "$url" ]; then
     die "the stack $STACK lacks the clusterName, serviceName or serviceUrl output after pulumi up"
+  fi
+  if ! $migrated; then
+    migrate_td=$(output_value migrateTaskDefinitionArn)
+    [ -n "$migrate_td" ] || die "the stack $STACK has no migrateTaskDefinitionArn output after pulumi up"
+    migrate "$migrate_td" "$repo:$TAG"
   fi
   wait_service_stable "$cluster" "$service"
   smoke_test "$url"

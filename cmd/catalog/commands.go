@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"github.com/acme/catalog/internal/app"
+	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/config"
 	"github.com/acme/catalog/internal/seed"
 )
 
-// migrateCmd applies pending migrations (opening a store migrates it) and reports.
+// migrateCmd applies pending migrations as the owner and, with DB_APP_ROLE, sets up the app
+// role; internal/app does the work, this reports it.
 func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if err := noArgs(args); err != nil {
 		return err
@@ -24,19 +26,42 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	store, err := app.OpenStore(ctx, cfg, newLogger(cfg, io.Discard))
+	rep, err := app.Migrate(ctx, cfg, newLogger(cfg, io.Discard))
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	fmt.Fprintln(stdout, "migrations applied; the schema is current")
+	if rep.Store == "sqlite" {
+		fmt.Fprintln(stdout, "migrations applied; the schema is current")
+		return nil
+	}
+	fmt.Fprintf(stdout, "migrations applied to %s; the schema is current (%d migrations)\n", rep.Target, rep.Applied)
+	if r := rep.AppRole; r != nil {
+		state := "exists"
+		if r.Created {
+			state = "created"
+		}
+		fmt.Fprintf(stdout, "app role %s (%s): CONNECT on database %s, USAGE on schema %s, %s on its %d tables and %s on its %d sequences, the same on those later migrations create; no DDL\n",
+			r.Role, state, r.Database, r.Schema, "SELECT/INSERT/UPDATE/DELETE", r.Tables, "USAGE/SELECT/UPDATE", r.Sequences)
+		if r.PasswordSet {
+			fmt.Fprintln(stdout, "its password was set from DB_APP_ROLE_PASSWORD")
+		}
+		if cfg.DBAppRoleIAM {
+			fmt.Fprintln(stdout, "it is a member of rds_iam: it logs in with IAM authentication tokens")
+		}
+	}
 	return nil
 }
 
-// seedCmd loads the sample catalog, or N synthetic products: with a progress line on a terminal,
-// a plain summary otherwise.
+// seedCmd loads the sample catalog, or N synthetic products (streamed in batches: memory does
+// not grow with N): with a progress line on a terminal, a plain summary otherwise.
 func seedCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	n := 0
+	if len(args) > 0 && (args[0] == "-synthetic" || args[0] == "--synthetic") {
+		if len(args) != 2 {
+			return fmt.Errorf("usage: catalog seed [-synthetic] [N]")
+		}
+		args = args[1:]
+	}
 	switch len(args) {
 	case 0:
 	case 1:
@@ -46,7 +71,7 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 			return fmt.Errorf("N must be a number of products from 1 to 10000000, not %q", args[0])
 		}
 	default:
-		return fmt.Errorf("usage: catalog seed [N]")
+		return fmt.Errorf("usage: catalog seed [-synthetic] [N]")
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
@@ -57,23 +82,30 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer store.Close()
-	var c seed.Catalog
-	first := 0
+
+	var (
+		sample     seed.Catalog
+		categories []catalog.CategoryInput
+		first      int
+		total      = n
+	)
 	if n == 0 {
-		if c, err = seed.Sample(); err != nil {
+		if sample, err = seed.Sample(); err != nil {
 			return err
 		}
 		// The sample's SKUs are fixed: loading it twice would only collide.
-		if _, err := store.ProductBySKU(ctx, c.Products[0].SKU); err == nil {
-			fmt.Fprintf(stdout, "the sample catalog is already loaded (%s exists); nothing was added. Use catalog seed N to add N synthetic products.\n", c.Products[0].SKU)
+		sku := sample.Products[0].Variants[0].SKU
+		if _, _, err := store.VariantBySKU(ctx, sku); err == nil {
+			fmt.Fprintf(stdout, "the sample catalog is already loaded (%s exists); nothing was added. Use catalog seed N to add N synthetic products.\n", sku)
 			return nil
 		}
+		categories, total = sample.Categories, len(sample.Products)
 	} else {
 		// A second seed continues the numbering, so it adds N products instead of colliding.
 		if first, err = seed.NextSynthetic(ctx, store); err != nil {
 			return err
 		}
-		c = seed.SyntheticFrom(first, n, uint64(time.Now().UnixNano()))
+		categories, _ = seed.SyntheticCategories()
 	}
 	existing, err := store.Categories(ctx)
 	if err != nil {
@@ -84,7 +116,7 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 		had[cat.Slug] = true
 	}
 	newCategories := 0
-	for _, cat := range c.Categories {
+	for _, cat := range categories {
 		if !had[cat.Slug] {
 			newCategories++
 		}
@@ -100,17 +132,25 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 			}
 		}
 	}
-	if err := seed.Load(ctx, store, c, progress); err != nil {
+	if n == 0 {
+		err = seed.Load(ctx, store, sample, progress)
+	} else {
+		err = seed.LoadSynthetic(ctx, store, first, n, uint64(time.Now().UnixNano()), progress)
+	}
+	if err != nil {
 		return err
 	}
 	elapsed := time.Since(start)
 	fmt.Fprintf(stdout, "seeded %d categories and %d products in %s (%.0f products/s)\n",
-		newCategories, len(c.Products), elapsed.Round(time.Millisecond), float64(len(c.Products))/elapsed.Seconds())
-	if newCategories < len(c.Categories) {
-		fmt.Fprintf(stdout, "%d categories were already there and were kept as they are\n", len(c.Categories)-newCategories)
+		newCategories, total, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds())
+	if newCategories < len(categories) {
+		fmt.Fprintf(stdout, "%d categories were already there and were kept as they are\n", len(categories)-newCategories)
 	}
 	if n > 0 {
-		fmt.Fprintf(stdout, "added SKUs %s to %s\n", c.Products[0].SKU, c.Products[len(c.Products)-1].SKU)
+		fmt.Fprintf(stdout, "added SKUs %s to %s; a product's further variants add -1, -2, ... to its SKU\n",
+			seed.SyntheticSKU(first, 0), seed.SyntheticSKU(first+n-1, 0))
+	} else if len(sample.Sales) > 0 {
+		fmt.Fprintf(stdout, "opened %d sales (running now or scheduled; each ends by itself)\n", len(sample.Sales))
 	}
 	return nil
 }

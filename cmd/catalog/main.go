@@ -26,7 +26,9 @@ const usage = `usage: catalog [command]
 commands:
   serve         run the HTTP API (the default)
   migrate       apply pending schema migrations and exit
-  seed [N]      load the sample catalog, or N synthetic products for load tests
+  seed [-synthetic] [N]
+                load the sample catalog, or N synthetic products (about 4 variants each)
+                for load tests
   healthcheck   exit 0 when /health on the local port answers 200 (container health checks)
   version       print the version
 

@@ -156,19 +156,33 @@ func exercise(t *testing.T, base string, wantSample bool) {
 	}
 	call(t, c, "POST", base+"/categories", `{"slug":"e2e-root","name":"E2E"}`, true, 201)
 	call(t, c, "POST", base+"/categories", `{"slug":"e2e-leaf","name":"E2E leaf","parent":"e2e-root"}`, true, 201)
+	// On the sample the key is defined already (409); on an empty store this defines it.
+	defineAttribute(t, c, base, `{"key":"capacity_l","name":"Capacity","type":"number","unit":"l","filterable":true}`)
 	var p catalog.Product
-	json.Unmarshal(call(t, c, "POST", base+"/products", `{"sku":"E2E-1","name":"End to end kettle","category":"e2e-leaf","brand":"Testware","status":"active","price":{"currency":"EUR","amount":4999},"description":"A stainless kettle for tests."}`, true, 201), &p)
+	json.Unmarshal(call(t, c, "POST", base+"/products", `{"name":"End to end kettle","category":"e2e-leaf","brand":"Testware","status":"active",
+		"description":"A stainless kettle for tests.","attributes":{"capacity_l":1.7},
+		"options":[{"name":"Colour","values":["steel","black"]}],
+		"variants":[{"sku":"E2E-1","options":{"Colour":"steel"},"prices":[{"currency":"EUR","amount":4999}],"initial_stock":3},
+		            {"sku":"E2E-2","options":{"Colour":"black"},"prices":[{"currency":"EUR","amount":5499},{"currency":"USD","amount":5999}]}]}`, true, 201), &p)
+	if len(p.Variants) != 2 || p.VariantCount != 2 {
+		t.Fatalf("created product has %d variants (variant_count %d), want 2", len(p.Variants), p.VariantCount)
+	}
 	call(t, c, "GET", base+"/products/"+p.ID, "", false, 200)
 	call(t, c, "GET", base+"/skus/e2e-1", "", false, 200)
-	json.Unmarshal(call(t, c, "GET", base+"/products?category=e2e-root&q=kettle&currency=EUR&min_price=100&total=true", "", false, 200), &list)
+	json.Unmarshal(call(t, c, "GET", base+"/products?category=e2e-root&q=kettle&currency=EUR&min_price=100&attr.capacity_l=1..2&total=true", "", false, 200), &list)
 	if list.Total != 1 || list.Items[0].ID != p.ID {
 		t.Fatalf("filtered search found %d", list.Total)
 	}
-	call(t, c, "PATCH", base+"/products/"+p.ID, `{"price":{"currency":"EUR","amount":3999}}`, true, 200)
+	if r := list.Items[0].PriceRanges; len(r) != 2 || r[0] != (catalog.PriceRange{Currency: "EUR", Min: 4999, Max: 5499}) {
+		t.Fatalf("list item price ranges %+v, want EUR 4999-5499 and USD", r)
+	}
+	steel := p.Variants[0]
+	call(t, c, "PATCH", base+"/products/"+p.ID+"/variants/"+steel.ID, `{"prices":[{"currency":"EUR","amount":3999}]}`, true, 200)
+	call(t, c, "POST", base+"/products/"+p.ID+"/variants/"+steel.ID+"/stock/adjustments", `{"delta":-3,"reason":"count_correction"}`, true, 201)
 	concurrentPatches(t, c, base, p.ID)
 	call(t, c, "PATCH", base+"/categories/e2e-leaf", `{"name":"Leaf"}`, true, 200)
 	call(t, c, "DELETE", base+"/categories/e2e-leaf", "", true, 409)
-	call(t, c, "POST", base+"/products", `{"sku":`, true, 400)
+	call(t, c, "POST", base+"/products", `{"name":`, true, 400)
 	call(t, c, "GET", base+"/nowhere", "", false, 404)
 	call(t, c, "DELETE", base+"/products/"+p.ID, "", true, 204)
 	call(t, c, "DELETE", base+"/categories/e2e-leaf", "", true, 204)
@@ -176,6 +190,23 @@ func exercise(t *testing.T, base string, wantSample bool) {
 	// The metrics are not on the public port.
 	call(t, c, "GET", base+"/metrics", "", false, 404)
 	call(t, c, "GET", base+"/openapi.yaml", "", false, 200)
+}
+
+// defineAttribute defines an attribute, or finds it defined already.
+func defineAttribute(t *testing.T, c *http.Client, base, body string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/attributes", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusConflict {
+		t.Fatalf("POST /attributes %s: %d: %s", body, resp.StatusCode, b)
+	}
 }
 
 func TestEndToEndSQLite(t *testing.T) {
@@ -286,6 +317,8 @@ func TestCommandErrors(t *testing.T) {
 		{[]string{"frobnicate"}, 2, "unknown command"},
 		{[]string{"seed", "many"}, 1, "N must be"},
 		{[]string{"seed", "1", "2"}, 1, "usage"},
+		{[]string{"seed", "-synthetic"}, 1, "usage"},
+		{[]string{"seed", "-synthetic", "0"}, 1, "N must be"},
 		{[]string{"serve", "extra"}, 1, "unexpected arguments"},
 	} {
 		var stderr bytes.Buffer
@@ -306,8 +339,9 @@ func TestCommandErrors(t *testing.T) {
 	}
 }
 
-// TestSeedTwice: a second seed N adds N more products with fresh SKUs and says so; a second
-// seed of the sample says it is already there. Neither shows a driver error.
+// TestSeedTwice: a second seed N adds N more products with fresh SKUs and says so; the sample
+// loads on top of them (sharing attribute keys: its colour enum gains its values); a second
+// seed of the sample says it is already there. None shows a driver error.
 func TestSeedTwice(t *testing.T) {
 	env := map[string]string{"DATA_DIR": t.TempDir()}
 	getenv := func(k string) string { return env[k] }
@@ -316,7 +350,7 @@ func TestSeedTwice(t *testing.T) {
 		want string
 	}{
 		{[]string{"seed", "3"}, "added SKUs SYN-00000000 to SYN-00000002"},
-		{[]string{"seed", "3"}, "added SKUs SYN-00000003 to SYN-00000005"},
+		{[]string{"seed", "-synthetic", "3"}, "added SKUs SYN-00000003 to SYN-00000005"},
 		{[]string{"seed"}, "products in"},
 		{[]string{"seed"}, "the sample catalog is already loaded"},
 	} {

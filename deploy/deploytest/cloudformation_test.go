@@ -10,6 +10,8 @@ const (
 	repo    = account + ".dkr.ecr.us-east-1.amazonaws.com/ecr-catalog-dev"
 	tag     = "abc123def456"
 	alb     = "http://alb-catalog-dev-1234.us-east-1.elb.amazonaws.com"
+	// prefixList is CloudFront's origin-facing prefix list in us-east-1.
+	prefixList = "pl-3b927c52"
 )
 
 // The stack's outputs before the image (bootstrap: no ServiceName) and after, as
@@ -18,7 +20,20 @@ var (
 	bootstrapOutputs = "RepositoryUri\t" + repo + "\nServiceUrl\t" + alb + "\nClusterName\tcluster-catalog-dev\n" +
 		"ApiKeySecretArn\tarn:aws:secretsmanager:us-east-1:" + account + ":secret:catalog/dev/api-keys-AbCdEf\n" +
 		"DashboardUrl\thttps://console.aws.amazon.com/cloudwatch/home#dashboards:name=dashboard-catalog-dev\n"
-	serviceOutputs = bootstrapOutputs + "ServiceName\tsvc-catalog-dev\n"
+	serviceOutputs = bootstrapOutputs + "ServiceName\tsvc-catalog-dev\n" +
+		"MigrateTaskDefinitionArn\t" + migrateTaskDef + ":1\nPrivateSubnetIds\tsubnet-p1,subnet-p2,subnet-p3\nServiceSecurityGroupId\tsg-tasks\n"
+	migrateTaskDef = "arn:aws:ecs:us-east-1:" + account + ":task-definition/task-catalog-migrate-dev"
+	migrateTask    = "arn:aws:ecs:us-east-1:" + account + ":task/cluster-catalog-dev/0123456789abcdef"
+	// migrateRun is the migrate task's run, in order: in the service's private subnets and group.
+	migrateRun = []string{
+		"aws ecs run-task --region us-east-1 --cluster cluster-catalog-dev --task-definition * --launch-type FARGATE --count 1 --started-by catalog-deploy " +
+			"--network-configuration awsvpcConfiguration={subnets=[subnet-p1,subnet-p2,subnet-p3],securityGroups=[sg-tasks],assignPublicIp=DISABLED} *",
+		"aws ecs wait tasks-stopped --region us-east-1 --cluster cluster-catalog-dev --tasks " + migrateTask,
+		"aws ecs describe-tasks --region us-east-1 --cluster cluster-catalog-dev --tasks " + migrateTask + " *",
+	}
+	// migrateOldImage: the stack's migrate task definition still runs the previous image.
+	migrateOldImage = answer("aws ecs describe-task-definition *containerDefinitions?0?.image*", repo+":0ld\n")
+	migrateFails    = answer("aws ecs describe-tasks *", "1\tEssential container in task exited\n")
 )
 
 // commonRules answer what a healthy account answers; a case's own rules come first and win.
@@ -27,6 +42,7 @@ func commonRules() []rule {
 		answer("aws sts get-caller-identity *", account+"\n"),
 		answer("aws iam get-role *", "role\n"),
 		answer("aws s3api head-bucket *", ""),
+		answer("aws ec2 describe-managed-prefix-lists *", prefixList+"\n"),
 		answer("aws cloudformation describe-stacks *Outputs*", serviceOutputs),
 		answer("aws ecr describe-images *", ""),
 		answer("aws ecr get-login-password *", "ecr-password"),
@@ -36,6 +52,12 @@ func commonRules() []rule {
 		answer("git * rev-parse HEAD", tag+"0123456789abcdef0123456789\n"),
 		answer("git * status --porcelain --untracked-files=no -- . :(exclude)deploy/pulumi/Pulumi.*.yaml", ""),
 		answer("openssl rand -hex 32", strings.Repeat("ab", 32)+"\n"),
+		answer("aws ecs describe-task-definition *containerDefinitions?0?.image*", repo+":"+tag+"\n"),
+		answer("aws ecs describe-task-definition *", `{"family": "task-catalog-migrate-dev", "containerDefinitions": [{"image": "`+repo+`:0ld"}]}`+"\n"),
+		answer("aws ecs register-task-definition *", migrateTaskDef+":2\n"),
+		answer("aws ecs run-task *", migrateTask+"\n"),
+		answer("aws ecs wait tasks-stopped *", ""),
+		answer("aws ecs describe-tasks *", "0\tEssential container in task exited\n"),
 	}
 }
 
@@ -56,16 +78,20 @@ func firstDeploy(root string) []string {
 		"aws s3api head-bucket --bucket catalog-cfn-templates-" + account + "-us-east-1 *",
 		"aws s3 cp * */deploy/cloudformation/catalog.json s3://catalog-cfn-templates-" + account + "-us-east-1/catalog/catalog-dev/*.json",
 		"aws cloudformation validate-template --region us-east-1 --template-url https://catalog-cfn-templates-" + account + "-us-east-1.s3.us-east-1.amazonaws.com/catalog/catalog-dev/*.json",
+		"aws ec2 describe-managed-prefix-lists --region us-east-1 --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing --query PrefixLists[0].PrefixListId --output text",
 		"aws cloudformation describe-stacks --region us-east-1 --stack-name catalog-dev --query Stacks[0].[StackStatus,Parameters[?ParameterKey=='EnvironmentSuffix'].ParameterValue|[0]] --output text",
-		"aws cloudformation deploy --region us-east-1 --stack-name catalog-dev --template-file */deploy/cloudformation/catalog.json --s3-bucket catalog-cfn-templates-" + account + "-us-east-1 --s3-prefix catalog/catalog-dev --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides EnvironmentSuffix=dev Environment=dev ImageTag= ContainerImage= NatGatewayMode=single",
+		"aws cloudformation deploy --region us-east-1 --stack-name catalog-dev --template-file */deploy/cloudformation/catalog.json --s3-bucket catalog-cfn-templates-" + account + "-us-east-1 --s3-prefix catalog/catalog-dev --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides EnvironmentSuffix=dev Environment=dev CloudFrontPrefixListId=" + prefixList + " ImageTag= ContainerImage= NatGatewayMode=single",
 		"aws cloudformation describe-stacks --region us-east-1 --stack-name catalog-dev --query Stacks[0].Outputs[].[OutputKey,OutputValue] --output text",
 		"aws ecr describe-images --region us-east-1 --repository-name ecr-catalog-dev --image-ids imageTag=" + tag + " *",
 		"aws ecr get-login-password --region us-east-1",
 		"docker login --username AWS --password-stdin " + account + ".dkr.ecr.us-east-1.amazonaws.com",
 		"docker build --platform linux/amd64 --build-arg VERSION=" + tag + " --build-arg REVISION=" + tag + "0123456789abcdef0123456789 --build-arg CREATED=20*Z --tag " + repo + ":" + tag + " " + root,
 		"docker push " + repo + ":" + tag,
-		"aws cloudformation deploy --region us-east-1 --stack-name catalog-dev * --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides EnvironmentSuffix=dev Environment=dev ImageTag=" + tag + " ContainerImage= NatGatewayMode=single",
+		"aws cloudformation deploy --region us-east-1 --stack-name catalog-dev * --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides EnvironmentSuffix=dev Environment=dev CloudFrontPrefixListId=" + prefixList + " ImageTag=" + tag + " ContainerImage= NatGatewayMode=single",
 		"aws cloudformation describe-stacks * --query Stacks[0].Outputs*",
+		// The first image: the migrate task exists from this deploy on and runs its image.
+		"aws ecs describe-task-definition --region us-east-1 --task-definition " + migrateTaskDef + ":1 *",
+		migrateRun[0], migrateRun[1], migrateRun[2],
 		"aws ecs wait services-stable --region us-east-1 --cluster cluster-catalog-dev --services svc-catalog-dev",
 		"curl * --max-time 10 " + alb + "/health",
 		"curl * --max-time 10 " + alb + "/ready",
@@ -108,10 +134,41 @@ func TestDeployCloudFormation(t *testing.T) {
 		},
 		absent: []string{"aws cloudformation deploy * ImageTag= ContainerImage= *", "aws cloudformation deploy * Environment=*"},
 	}, {
+		name:  "update: the new image migrates before the service gets it",
+		rules: []rule{stackExists, imageMissing, migrateOldImage},
+		args:  deployArgs,
+		want: append(append([]string{
+			"docker push *",
+			"aws ecs describe-task-definition --region us-east-1 --task-definition " + migrateTaskDef + ":1 --query taskDefinition.containerDefinitions[0].image --output text",
+			"aws ecs describe-task-definition --region us-east-1 --task-definition " + migrateTaskDef + ":1 --query taskDefinition.{family:family,* --output json",
+			// run-task cannot override the image: a revision of the task with the new one.
+			"aws ecs register-task-definition --region us-east-1 --cli-input-json *\"image\": \"" + repo + ":" + tag + "\"* --query taskDefinition.taskDefinitionArn --output text",
+			"aws ecs run-task * --task-definition " + migrateTaskDef + ":2 *",
+		}, migrateRun[1:]...),
+			"aws cloudformation deploy * ImageTag="+tag+" ContainerImage= NatGatewayMode=single",
+			"aws ecs wait services-stable *",
+		),
+		absent: []string{"aws ecs register-task-definition * " + repo + ":0ld*"},
+	}, {
+		name:   "update: a failed migration stops the deploy, the service keeps its image",
+		rules:  []rule{stackExists, imageMissing, migrateOldImage, migrateFails},
+		args:   deployArgs,
+		code:   1,
+		want:   append([]string{"docker push *"}, migrateRun...),
+		absent: []string{"aws cloudformation deploy * ImageTag=" + tag + " *", "aws ecs wait services-stable *"},
+		output: "the migrate task exited with 1 (Essential container in task exited): the service keeps its current image",
+	}, {
+		name:   "region without CloudFront's prefix list: stops before any deploy",
+		rules:  []rule{answer("aws ec2 describe-managed-prefix-lists *", "None\n"), noStack},
+		args:   deployArgs,
+		code:   1,
+		absent: []string{"aws cloudformation deploy *"},
+		output: "has no com.amazonaws.global.cloudfront.origin-facing prefix list",
+	}, {
 		name:  "update with --environment: passed on",
 		rules: []rule{stackExists},
 		args:  []string{"--suffix", "dev", "--environment", "staging", "--region", "us-east-1"},
-		want:  []string{"aws cloudformation deploy * --parameter-overrides EnvironmentSuffix=dev Environment=staging ImageTag=" + tag + " ContainerImage="},
+		want:  []string{"aws cloudformation deploy * --parameter-overrides EnvironmentSuffix=dev Environment=staging CloudFrontPrefixListId=" + prefixList + " ImageTag=" + tag + " ContainerImage="},
 	}, {
 		name:   "existing stack with another suffix: refused, nothing replaced",
 		rules:  []rule{stackExists},
@@ -282,7 +339,7 @@ func TestDeployCloudFormation(t *testing.T) {
 		name:   "own bucket and stack name",
 		rules:  []rule{answer("aws cloudformation describe-stacks *StackStatus*", "UPDATE_COMPLETE\tqa1\n")},
 		args:   []string{"--suffix", "qa1", "--stack-name", "team-catalog-qa1", "--s3-bucket", "my-templates", "--environment", "staging", "--region", "us-east-1"},
-		want:   []string{"aws s3api head-bucket --bucket my-templates *", "aws cloudformation deploy --region us-east-1 --stack-name team-catalog-qa1 * --s3-bucket my-templates * --parameter-overrides EnvironmentSuffix=qa1 Environment=staging ImageTag=" + tag + " ContainerImage="},
+		want:   []string{"aws s3api head-bucket --bucket my-templates *", "aws cloudformation deploy --region us-east-1 --stack-name team-catalog-qa1 * --s3-bucket my-templates * --parameter-overrides EnvironmentSuffix=qa1 Environment=staging CloudFrontPrefixListId=" + prefixList + " ImageTag=" + tag + " ContainerImage="},
 		absent: []string{"*catalog-cfn-templates*"},
 	}, {
 		name:   "bad suffix: usage error, no call",

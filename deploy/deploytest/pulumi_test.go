@@ -15,6 +15,9 @@ func pulumiRules() []rule {
 		answer("pulumi --non-interactive stack output --stack dev clusterName", "cluster-catalog-dev\n"),
 		answer("pulumi --non-interactive stack output --stack dev serviceName", "svc-catalog-dev\n"),
 		answer("pulumi --non-interactive stack output --stack dev serviceUrl", alb+"\n"),
+		answer("pulumi --non-interactive stack output --stack dev migrateTaskDefinitionArn", migrateTaskDef+":1\n"),
+		answer("pulumi --non-interactive stack output --stack dev serviceSecurityGroupId", "sg-tasks\n"),
+		answer("pulumi --non-interactive stack output --stack dev privateSubnetIds --json", "[\n  \"subnet-p1\",\n  \"subnet-p2\",\n  \"subnet-p3\"\n]\n"),
 		answer("pulumi --non-interactive stack output --stack dev dashboardUrl", "https://console.aws.amazon.com/cloudwatch/home#dashboards:name=dashboard-catalog-dev\n"),
 		answer("pulumi --non-interactive config get --stack dev catalog:apiKeys", strings.Repeat("cd", 32)+"\n"),
 		answer("pulumi --non-interactive config get --stack dev catalog:imageTag", "0ld7a9\n"),
@@ -47,8 +50,9 @@ func TestDeployPulumi(t *testing.T) {
 		exact   bool
 		output  string
 	}{{
-		name:  "first deploy from nothing",
-		rules: []rule{newStack, noAPIKey, noImageTag, newConfig, imageMissing},
+		name: "first deploy from nothing",
+		// The migrate task exists once the image is deployed.
+		rules: []rule{newStack, noAPIKey, noImageTag, newConfig, imageMissing, once("pulumi --non-interactive stack output --stack dev migrateTaskDefinitionArn", "")},
 		args:  deployArgs,
 		want: []string{
 			"aws sts get-caller-identity --region us-east-1 *",
@@ -77,6 +81,10 @@ func TestDeployPulumi(t *testing.T) {
 			"pulumi --non-interactive stack output --stack dev clusterName",
 			"pulumi --non-interactive stack output --stack dev serviceName",
 			"pulumi --non-interactive stack output --stack dev serviceUrl",
+			// The first image: the migrate task exists from this update on and runs its image.
+			"pulumi --non-interactive stack output --stack dev migrateTaskDefinitionArn",
+			"aws ecs describe-task-definition --region us-east-1 --task-definition " + migrateTaskDef + ":1 *",
+			migrateRun[0], migrateRun[1], migrateRun[2],
 			"aws ecs wait services-stable --region us-east-1 --cluster cluster-catalog-dev --services svc-catalog-dev",
 			"curl * " + alb + "/health",
 			"curl * " + alb + "/ready",
@@ -97,6 +105,26 @@ func TestDeployPulumi(t *testing.T) {
 			"curl *",
 		},
 		absent: []string{"* --secret *", "openssl *", "pulumi * config set --stack dev catalog:environment *"},
+	}, {
+		name:  "update: the new image migrates before the service gets it",
+		rules: []rule{imageMissing, migrateOldImage},
+		args:  deployArgs,
+		want: append(append([]string{
+			"docker push *",
+			"aws ecs register-task-definition --region us-east-1 --cli-input-json *\"image\": \"" + repo + ":" + tag + "\"* --query taskDefinition.taskDefinitionArn --output text",
+			"aws ecs run-task * --task-definition " + migrateTaskDef + ":2 *",
+		}, migrateRun[1:]...),
+			"pulumi --non-interactive config set --stack dev catalog:imageTag "+tag,
+			"pulumi --non-interactive up --stack dev --yes",
+		),
+	}, {
+		name:   "update: a failed migration stops the deploy, the service keeps its image",
+		rules:  []rule{imageMissing, migrateOldImage, migrateFails},
+		args:   deployArgs,
+		code:   1,
+		want:   append([]string{"docker push *"}, migrateRun...),
+		absent: []string{"pulumi * up *", "pulumi * config set --stack dev catalog:imageTag *"},
+		output: "the migrate task exited with 1 (Essential container in task exited): the service keeps its current image",
 	}, {
 		name:   "existing stack with another suffix: refused, nothing replaced",
 		args:   []string{"--suffix", "qa", "--stack", "dev", "--region", "us-east-1"},

@@ -43,6 +43,9 @@ type Options struct {
 	Listener net.Listener
 	// Store, when set, is served instead of the store cfg names. The App does not close it.
 	Store catalog.Store
+	// AuthTokens, when set, signs the IAM tokens of DB_IAM_AUTH=true instead of the AWS SDK
+	// (tests).
+	AuthTokens postgres.TokenSource
 }
 
 // Start-up wait: the delay between attempts doubles from retryBase to retryCap.
@@ -104,10 +107,11 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	usePostgres := opts.Store == nil && cfg.DatabaseURL != ""
 	if usePostgres {
 		// Configuration mistakes fail here, before any waiting.
-		if pgOpts, err = postgresOptions(ctx, cfg); err != nil {
+		if pgOpts, err = postgresOptions(ctx, cfg, opts.AuthTokens); err != nil {
 			return nil, err
 		}
 		log.Info("store", "kind", "postgres", "target", postgres.Target(cfg.DatabaseURL), "secret", cfg.DBSecretARN != "",
+			"iam_auth", cfg.DBIAMAuth, "migrate_on_start", cfg.MigrateOnStart,
 			"root_ca", cfg.DBRootCA, "startup_timeout", cfg.DBStartupTimeout.String())
 	}
 
@@ -194,9 +198,9 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		switch {
 		case err == nil:
 			close(a.connectDone)
-			log.Info("database open and migrated", "target", postgres.Target(cfg.DatabaseURL), "attempt", 1)
+			log.Info(openedMessage(pgOpts), "target", postgres.Target(cfg.DatabaseURL), "attempt", 1)
 			a.attach(s, true)
-		case postgres.Permanent(err, pgOpts.Credentials != nil) || cfg.DBStartupTimeout == 0:
+		case postgres.Permanent(err, freshCredentials(pgOpts)) || cfg.DBStartupTimeout == 0:
 			return abort(a.gaveUp(err, start, 1))
 		default:
 			go func() {
@@ -343,7 +347,7 @@ func (a *App) connect(ctx context.Context, opts postgres.Options, start time.Tim
 		if ctx.Err() != nil {
 			return // shutting down
 		}
-		if postgres.Permanent(err, opts.Credentials != nil) {
+		if postgres.Permanent(err, freshCredentials(opts)) {
 			a.fail(a.gaveUp(err, start, attempt))
 			return
 		}
@@ -368,7 +372,7 @@ func (a *App) connect(ctx context.Context, opts postgres.Options, start time.Tim
 		}
 		var s *postgres.Store
 		if s, err = a.openPostgres(ctx, opts, giveUp, 0); err == nil {
-			a.log.Info("database open and migrated", "target", target, "attempt", attempt+1, "waited", time.Since(start).Round(time.Millisecond).String())
+			a.log.Info(openedMessage(opts), "target", target, "attempt", attempt+1, "waited", time.Since(start).Round(time.Millisecond).String())
 			a.attach(s, true)
 			return
 		}
@@ -417,14 +421,40 @@ func (a *App) openPostgres(ctx context.Context, opts postgres.Options, giveUp ti
 			s.Close()
 			return nil, err
 		}
+		return s, nil
+	}
+	// MIGRATE_ON_START=false: the migrate task owns the schema. Behind, wait for it (the error
+	// is transient); ahead, serve: migrations are additive within a release pair (ADR 0008).
+	ahead, err := s.CheckSchema(ctx)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if len(ahead) > 0 {
+		a.log.Warn("the database schema is ahead of this binary (a newer release migrated it); serving, as migrations are additive within a release pair",
+			"unknown_versions", ahead)
 	}
 	return s, nil
+}
+
+// freshCredentials reports whether every connection attempt fetches its password anew (a
+// secret re-read, an IAM token signed), so a refused password may be a rotation in progress or
+// a role the migrate task has not created yet, and is retried.
+func freshCredentials(opts postgres.Options) bool {
+	return opts.Credentials != nil || opts.AuthTokens != nil
+}
+
+func openedMessage(opts postgres.Options) string {
+	if opts.SkipMigrate {
+		return "database open; the schema is at the version this binary expects"
+	}
+	return "database open and migrated"
 }
 
 // gaveUp is the error that ends the start-up wait: it names the database, never the password.
 func (a *App) gaveUp(err error, start time.Time, attempts int) error {
 	target := postgres.Target(a.cfg.DatabaseURL)
-	if postgres.Permanent(err, a.cfg.DBSecretARN != "") {
+	if postgres.Permanent(err, a.cfg.DBSecretARN != "" || a.cfg.DBIAMAuth) {
 		return fmt.Errorf("database %s: %w (retrying cannot fix this, so the service stops)", target, err)
 	}
 	return fmt.Errorf("database %s did not become available within DB_STARTUP_TIMEOUT (%s, %d attempts over %s); last error: %w",

@@ -47,12 +47,84 @@ func (g *gate) Product(ctx context.Context, id string) (catalog.Product, error) 
 	return s.Product(ctx, id)
 }
 
-func (g *gate) ProductBySKU(ctx context.Context, sku string) (catalog.Product, error) {
+func (g *gate) VariantBySKU(ctx context.Context, sku string) (catalog.Product, catalog.Variant, error) {
 	s, err := g.get()
 	if err != nil {
-		return catalog.Product{}, err
+		return catalog.Product{}, catalog.Variant{}, err
 	}
-	return s.ProductBySKU(ctx, sku)
+	return s.VariantBySKU(ctx, sku)
+}
+
+func (g *gate) Variant(ctx context.Context, productID, variantID string) (catalog.Variant, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Variant{}, err
+	}
+	return s.Variant(ctx, productID, variantID)
+}
+
+func (g *gate) AddVariant(ctx context.Context, productID string, in catalog.VariantInput, ifVersion int64) (catalog.Variant, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Variant{}, err
+	}
+	return s.AddVariant(ctx, productID, in, ifVersion)
+}
+
+func (g *gate) UpdateVariant(ctx context.Context, productID, variantID string, patch catalog.VariantPatch, ifVersion int64) (catalog.Variant, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Variant{}, err
+	}
+	return s.UpdateVariant(ctx, productID, variantID, patch, ifVersion)
+}
+
+func (g *gate) DeleteVariant(ctx context.Context, productID, variantID string, ifVersion int64) error {
+	s, err := g.get()
+	if err != nil {
+		return err
+	}
+	return s.DeleteVariant(ctx, productID, variantID, ifVersion)
+}
+
+func (g *gate) CreateAttribute(ctx context.Context, in catalog.AttributeDefinitionInput) (catalog.AttributeDefinition, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.AttributeDefinition{}, err
+	}
+	return s.CreateAttribute(ctx, in)
+}
+
+func (g *gate) Attribute(ctx context.Context, key string) (catalog.AttributeDefinition, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.AttributeDefinition{}, err
+	}
+	return s.Attribute(ctx, key)
+}
+
+func (g *gate) AttributeList(ctx context.Context) ([]catalog.AttributeDefinition, error) {
+	s, err := g.get()
+	if err != nil {
+		return nil, err
+	}
+	return s.AttributeList(ctx)
+}
+
+func (g *gate) UpdateAttribute(ctx context.Context, key string, in catalog.AttributeDefinitionInput, ifVersion int64) (catalog.AttributeDefinition, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.AttributeDefinition{}, err
+	}
+	return s.UpdateAttribute(ctx, key, in, ifVersion)
+}
+
+func (g *gate) DeleteAttribute(ctx context.Context, key string, ifVersion int64) error {
+	s, err := g.get()
+	if err != nil {
+		return err
+	}
+	return s.DeleteAttribute(ctx, key, ifVersion)
 }
 
 func (g *gate) ProductVersions(ctx context.Context, id string) (int64, int64, error) {
@@ -167,12 +239,12 @@ func (g *gate) AdjustStock(ctx context.Context, productID string, a catalog.Adju
 	return s.AdjustStock(ctx, productID, a, actor, idem)
 }
 
-func (g *gate) Movements(ctx context.Context, productID string, before int64, limit int) ([]catalog.Movement, error) {
+func (g *gate) Movements(ctx context.Context, variantID string, before int64, limit int) ([]catalog.Movement, error) {
 	s, err := g.get()
 	if err != nil {
 		return nil, err
 	}
-	return s.Movements(ctx, productID, before, limit)
+	return s.Movements(ctx, variantID, before, limit)
 }
 
 func (g *gate) Reserve(ctx context.Context, in catalog.ReservationInput, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
@@ -215,20 +287,28 @@ func (g *gate) ExpireReservations(ctx context.Context, limit int) ([]catalog.Res
 	return s.ExpireReservations(ctx, limit)
 }
 
-func (g *gate) SetPrice(ctx context.Context, productID string, c catalog.PriceChange, actor string, ifVersion int64) (catalog.Product, catalog.PriceEntry, error) {
+func (g *gate) SetPrice(ctx context.Context, variantID string, c catalog.PriceChange, actor string, ifVersion int64) (catalog.Variant, catalog.PriceEntry, error) {
 	s, err := g.get()
 	if err != nil {
-		return catalog.Product{}, catalog.PriceEntry{}, err
+		return catalog.Variant{}, catalog.PriceEntry{}, err
 	}
-	return s.SetPrice(ctx, productID, c, actor, ifVersion)
+	return s.SetPrice(ctx, variantID, c, actor, ifVersion)
 }
 
-func (g *gate) PriceHistory(ctx context.Context, productID string) ([]catalog.PriceEntry, error) {
+func (g *gate) RemovePrice(ctx context.Context, variantID, currency, actor string, ifVersion int64) (catalog.Variant, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Variant{}, err
+	}
+	return s.RemovePrice(ctx, variantID, currency, actor, ifVersion)
+}
+
+func (g *gate) PriceHistory(ctx context.Context, variantID, currency string) ([]catalog.PriceEntry, error) {
 	s, err := g.get()
 	if err != nil {
 		return nil, err
 	}
-	return s.PriceHistory(ctx, productID)
+	return s.PriceHistory(ctx, variantID, currency)
 }
 
 func (g *gate) ApplyDuePrices(ctx context.Context, limit int) ([]catalog.AppliedPrice, error) {
@@ -265,3 +345,67 @@ func (g *gate) Ping(ctx context.Context) error {
 
 // Close does nothing: the App owns the store and closes it last.
 func (g *gate) Close() error { return nil }
+
+func (g *gate) CreateCollection(ctx context.Context, in catalog.CollectionInput) (catalog.Collection, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Collection{}, err
+	}
+	return s.CreateCollection(ctx, in)
+}
+
+func (g *gate) Collection(ctx context.Context, slug string) (catalog.Collection, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Collection{}, err
+	}
+	return s.Collection(ctx, slug)
+}
+
+func (g *gate) Collections(ctx context.Context) ([]catalog.Collection, error) {
+	s, err := g.get()
+	if err != nil {
+		return nil, err
+	}
+	return s.Collections(ctx)
+}
+
+func (g *gate) UpdateCollection(ctx context.Context, slug string, patch catalog.CollectionPatch, ifVersion int64) (catalog.Collection, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Collection{}, err
+	}
+	return s.UpdateCollection(ctx, slug, patch, ifVersion)
+}
+
+func (g *gate) DeleteCollection(ctx context.Context, slug string, ifVersion int64) error {
+	s, err := g.get()
+	if err != nil {
+		return err
+	}
+	return s.DeleteCollection(ctx, slug, ifVersion)
+}
+
+func (g *gate) SetCollectionProducts(ctx context.Context, slug string, ids []string, ifVersion int64) (catalog.Collection, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Collection{}, err
+	}
+	return s.SetCollectionProducts(ctx, slug, ids, ifVersion)
+}
+
+func (g *gate) AddToCollection(ctx context.Context, slug string, ids []string, position *int) (catalog.Collection, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Collection{}, err
+	}
+	return s.AddToCollection(ctx, slug, ids, position)
+}
+
+func (g *gate) RemoveFromCollection(ctx context.Context, slug, id string) (catalog.Collection, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Collection{}, err
+	}
+	return s.RemoveFromCollection(ctx, slug, id)
+}

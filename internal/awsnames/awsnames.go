@@ -38,6 +38,7 @@ const (
 	AlarmName             Kind = "CloudWatch alarm name"
 	DashboardName         Kind = "CloudWatch dashboard name"
 	ScalingPolicyName     Kind = "Application Auto Scaling policy name"
+	CachePolicyName       Kind = "CloudFront cache policy name"
 	TagValue              Kind = "tag value"
 	securityGroupMaxBytes      = 255
 )
@@ -65,6 +66,7 @@ var (
 	subnetGroup     = regexp.MustCompile(`^[A-Za-z0-9 ._-]+$`)
 	snsName         = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	dashboard       = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	cachePolicy     = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 )
 
 func length(s string, min, max int) []string {
@@ -223,6 +225,12 @@ var Rules = map[Kind]Rule{
 	DashboardName: {DashboardName, "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html",
 		func(s string) []string {
 			return append(length(s, 1, 255), match(dashboard, s, "letters, digits, hyphens and underscores")...)
+		}},
+	// The API reference says only "a unique name"; the console and CloudFormation's schema limit
+	// it to 128 letters, digits, hyphens and underscores, unique in the account.
+	CachePolicyName: {CachePolicyName, "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CachePolicyConfig.html",
+		func(s string) []string {
+			return append(length(s, 1, 128), match(cachePolicy, s, "letters, digits, hyphens and underscores")...)
 		}},
 	ScalingPolicyName: {ScalingPolicyName, "https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScalingPolicy.html",
 		func(s string) []string {

@@ -38,6 +38,7 @@ func TestRules(t *testing.T) {
 		{AlarmName, []string{"alarm-cpu-high-dev"}, []string{"", strings.Repeat("a", 256)}},
 		{DashboardName, []string{"dashboard-catalog-dev"}, []string{"dash board", "dash/x"}},
 		{ScalingPolicyName, []string{"scaling-cpu-dev"}, []string{"scaling:cpu", ""}},
+		{CachePolicyName, []string{"cachepolicy-catalog-dev", "a_b"}, []string{"cache policy", "", strings.Repeat("c", 129)}},
 	}
 	seen := map[Kind]bool{}
 	for _, tt := range tests {

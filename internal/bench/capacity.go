@@ -40,7 +40,7 @@ type CapacityConfig struct {
 // through its own address (the ceilings and the cache-less server are bench-internal).
 var capacityScenarios = []string{
 	"get-by-id", "get-by-id hot (10 products)", "get-by-sku", "list first page", "list deep pages (cursor)",
-	"search", "filtered list", "reserve one hot SKU", "reserve across 1000 SKUs", "mixed 95% read / 5% write",
+	"search", "filtered list", "reserve one hot variant SKU", "reserve across 1000 SKUs", "mixed 95% read / 5% write",
 }
 
 // MeasureCosts runs the catalog binary as a process against a throw-away PostgreSQL cluster and
@@ -224,14 +224,14 @@ func startMeasured(ctx context.Context, b *Binary, c Config, maxConns int, logf 
 	e.store, e.pool = s, s.Pool()
 	e.closers = append(e.closers, func() { s.Close() })
 	start := time.Now()
-	catalogue := seed.Synthetic(c.Products, 1)
-	if err := seed.Load(ctx, e.store, catalogue, nil); err != nil {
+	if err := seed.LoadSynthetic(ctx, e.store, 0, c.Products, 1, nil); err != nil {
 		return fail(err)
 	}
 	if err := settle(ctx, e.pool); err != nil {
 		return fail(err)
 	}
-	for _, cat := range catalogue.Categories {
+	cats, _ := seed.SyntheticCategories()
+	for _, cat := range cats {
 		if cat.Parent == "" {
 			e.cats = append(e.cats, cat.Slug)
 		}

@@ -131,7 +131,7 @@ func Run(ctx context.Context, client *http.Client, name string, workers int, d t
 
 // Table formats results as a fixed-width table.
 func Table(w io.Writer, results []Result) {
-	fmt.Fprintf(w, "%-32s %10s %9s %9s %9s %9s %8s  %-14s %s\n", "scenario", "req/s", "p50", "p90", "p99", "max", "errors", "vs ceiling", "notes")
+	fmt.Fprintf(w, "%-40s %10s %9s %9s %9s %9s %8s  %-14s %s\n", "scenario", "req/s", "p50", "p90", "p99", "max", "errors", "vs ceiling", "notes")
 	for _, r := range results {
 		if r.Fault || (r.Requests == 0 && r.Notes != "") {
 			fmt.Fprintf(w, "\n%s: %s\n", r.Name, r.Notes)
@@ -141,7 +141,7 @@ func Table(w io.Writer, results []Result) {
 		if r.Ceiling != "" {
 			ratio = fmt.Sprintf("%.2fx %s", r.Ratio, r.Ceiling)
 		}
-		fmt.Fprintf(w, "%-32s %10.0f %9s %9s %9s %9s %8d  %-14s %s\n", r.Name, r.RPS, round(r.P50), round(r.P90), round(r.P99), round(r.Max), r.Errors, ratio, r.Notes)
+		fmt.Fprintf(w, "%-40s %10.0f %9s %9s %9s %9s %8d  %-14s %s\n", r.Name, r.RPS, round(r.P50), round(r.P90), round(r.P99), round(r.Max), r.Errors, ratio, r.Notes)
 	}
 }
 

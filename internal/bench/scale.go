@@ -16,7 +16,7 @@ import (
 
 // scaleScenarios are the reads whose cost could grow with the catalog, and the two figures
 // they are compared with.
-var scaleScenarios = []string{"ceiling-b", "get-by-id, no cache", "list first page", "list deep pages", "search", "filtered list"}
+var scaleScenarios = []string{"ceiling-b", "get-by-id, no cache", "list first page", "list deep pages", "search", "filtered list", "list by price in EUR"}
 
 // linearExponent is where growth counts as linear: pages read growing as size^0.8 or faster.
 // An index walk in sort order stays flat (exponent near 0).
@@ -47,6 +47,9 @@ type ScaleStep struct {
 // NamedPlan is one list query's EXPLAIN ANALYZE at one size.
 type NamedPlan struct {
 	Name string
+	// Watch, when set, says why the query's growth is printed but not yet a failure: a
+	// defect found and handed to the store's owner, which the table keeps in sight.
+	Watch string
 	postgres.Plan
 }
 
@@ -82,13 +85,12 @@ func RunScale(ctx context.Context, cfg Config, sizes []int) ([]ScaleStep, error)
 		return nil, fmt.Errorf("the scale run grows its own catalog: give it an empty database")
 	}
 
-	full := seed.Synthetic(sizes[len(sizes)-1], 1)
 	var steps []ScaleStep
 	loaded := 0
 	for _, n := range sizes {
 		start := time.Now()
-		part := seed.Catalog{Categories: full.Categories, Products: full.Products[loaded:n]}
-		if err := seed.Load(ctx, store, part, nil); err != nil {
+		// Products are made from (seed, index) alone: growing the catalog adds the next ones.
+		if err := seed.LoadSynthetic(ctx, store, loaded, n-loaded, 1, nil); err != nil {
 			return steps, err
 		}
 		loaded = n
@@ -98,7 +100,7 @@ func RunScale(ctx context.Context, cfg Config, sizes []int) ([]ScaleStep, error)
 		if cfg.Progress != nil {
 			fmt.Fprintf(cfg.Progress, "scale: %d products loaded and analyzed in %s\n", n, time.Since(start).Round(time.Millisecond))
 		}
-		plans, err := explainLists(ctx, store, full.Products[n/2].SKU)
+		plans, err := explainLists(ctx, store, seed.SyntheticSKU(n/2, 0))
 		if err != nil {
 			return steps, err
 		}
@@ -116,7 +118,7 @@ func RunScale(ctx context.Context, cfg Config, sizes []int) ([]ScaleStep, error)
 // explainLists EXPLAINs each kind of list query the API makes, with a deep-page cursor at the
 // product with SKU middle.
 func explainLists(ctx context.Context, store *postgres.Store, middle string) ([]NamedPlan, error) {
-	mid, err := store.ProductBySKU(ctx, middle)
+	mid, _, err := store.VariantBySKU(ctx, middle)
 	if err != nil {
 		return nil, err
 	}
@@ -132,19 +134,28 @@ func explainLists(ctx context.Context, store *postgres.Store, middle string) ([]
 	word, number := name[0], name[len(name)-1]
 	minPrice, maxPrice, inStock := int64(10_000), int64(30_000), true
 	queries := []struct {
-		name string
-		q    catalog.ListQuery
+		name  string
+		q     catalog.ListQuery
+		watch string
 	}{
-		{"first page, by name", byName},
-		{"deep page, by name (cursor)", deep},
-		{"newest, all statuses", catalog.ListQuery{Sort: catalog.SortNewest, Limit: scalePage}},
-		{"search, one common word", search(word)},
-		{"search, two common words", search(name[0] + " " + name[1])},
-		{"search, a product number", search(number)},
-		{"search, word and number", search(word + " " + number)},
-		{"search, no match", search("zzyzx")},
+		{"first page, by name", byName, ""},
+		{"deep page, by name (cursor)", deep, ""},
+		{"newest, all statuses", catalog.ListQuery{Sort: catalog.SortNewest, Limit: scalePage}, ""},
+		{"search, one common word", search(word), ""},
+		{"search, two common words", search(name[0] + " " + name[1]), ""},
+		{"search, a product number", search(number), ""},
+		{"search, word and number", search(word + " " + number), ""},
+		{"search, no match", search("zzyzx"), ""},
 		{"category, price range, in stock", catalog.ListQuery{Sort: catalog.SortPrice, Limit: scalePage, Filter: catalog.ProductFilter{
-			Category: mid.Category, Currency: "USD", MinPrice: &minPrice, MaxPrice: &maxPrice, InStock: &inStock, Statuses: active}}},
+			Category: mid.Category, Currency: "USD", MinPrice: &minPrice, MaxPrice: &maxPrice, InStock: &inStock, Statuses: active}}, ""},
+		{"by price in EUR, price range", catalog.ListQuery{Sort: catalog.SortPrice, Limit: scalePage, Filter: catalog.ProductFilter{
+			Currency: "EUR", MinPrice: &minPrice, MaxPrice: &maxPrice, Statuses: active}}, ""},
+		{"attribute colour=red, newest", catalog.ListQuery{Sort: catalog.SortNewest, Limit: scalePage, Filter: catalog.ProductFilter{
+			Attributes: []catalog.AttributeFilter{{Key: "colour", Type: catalog.AttrEnum, Values: []string{"red"}}}, Statuses: active}},
+			// Found by this run (issue 15): every matching variant is collected before the walk
+			// in sort order, so a common value reads pages in proportion to the catalog
+			// (n^0.94 from 20k to 60k). See docs/performance.md, "Variants".
+			"attr filters collect every matching variant (internal/postgres/list.go)"},
 	}
 	var out []NamedPlan
 	for _, q := range queries {
@@ -152,7 +163,7 @@ func explainLists(ctx context.Context, store *postgres.Store, middle string) ([]
 		if err != nil {
 			return nil, fmt.Errorf("explain %s: %w", q.name, err)
 		}
-		out = append(out, NamedPlan{Name: q.name, Plan: p})
+		out = append(out, NamedPlan{Name: q.name, Watch: q.watch, Plan: p})
 	}
 	return out, nil
 }
@@ -197,7 +208,7 @@ func growthErrors(steps []ScaleStep) error {
 	}
 	last := steps[len(steps)-1]
 	for i, p := range last.Plans {
-		if label, linear := growth(steps, i); linear {
+		if label, linear := growth(steps, i); linear && p.Watch == "" {
 			problems = append(problems, fmt.Sprintf("%s reads pages in proportion to the catalog (%s, %d pages at %d products)", p.Name, label, p.Buffers, last.Products))
 		}
 	}
@@ -242,7 +253,10 @@ func ScaleTable(w io.Writer, steps []ScaleStep) {
 		for _, st := range steps {
 			fmt.Fprintf(w, " %10d", st.Plans[i].Buffers)
 		}
-		growth, _ := growth(steps, i)
+		growth, linear := growth(steps, i)
+		if linear && p.Watch != "" {
+			growth += " LINEAR, watched: " + p.Watch + ";"
+		}
 		fmt.Fprintf(w, "  %-8s %s\n", growth, strings.Join(compactPlan(p.Nodes), " > "))
 	}
 	fmt.Fprintf(w, "\ngrowth: pages ~ n^k between the two largest sizes; ≤√: growing with the matches, within %d·√(%d·n) = %.0f pages\n",

@@ -44,7 +44,7 @@ type storm struct {
 
 func (s *storm) generator() *hostile.Generator {
 	s.once.Do(func() {
-		s.gen = hostile.NewGenerator(hostile.Targets{ProductID: s.e.ids[0], SKU: s.e.skus[0], Category: s.e.cats[0]})
+		s.gen = hostile.NewGenerator(hostile.Targets{ProductID: s.e.ids[0], VariantID: s.e.variantIDs[0], SKU: s.e.skus[0], Category: s.e.cats[0]})
 	})
 	return s.gen
 }

@@ -63,21 +63,27 @@ func Selected(prefixes []string, name string) bool {
 const benchKey = "bench-key-0123456789abcdef"
 
 type env struct {
-	cfg     Config
-	url     string // the PostgreSQL the suite used, for the process measurement
-	store   catalog.Store
-	pool    *pgxpool.Pool // PostgreSQL only, for ceiling (b)
-	base    string        // the catalog service
-	direct  string        // the same service without the read cache: every read is a query
-	ceilA   string        // fixed-body handler
-	ceilB   string        // primary-key SELECT handler
-	ids     []string
-	skus    []string
-	words   []string // common: each names thousands of products
-	rare    []string // product numbers: each names one product
-	cats    []string
-	client  *http.Client
-	closers []func()
+	cfg    Config
+	url    string // the PostgreSQL the suite used, for the process measurement
+	store  catalog.Store
+	pool   *pgxpool.Pool // PostgreSQL only, for ceiling (b)
+	base   string        // the catalog service
+	direct string        // the same service without the read cache: every read is a query
+	ceilA  string        // fixed-body handler
+	ceilB  string        // primary-key SELECT handler
+	ids    []string
+	skus   []string // variant SKUs of the sampled products
+	// variantIDs are the IDs of the variants skus name, in the same order.
+	variantIDs []string
+	// variantPaths are "<product ID>/variants/<variant ID>" of the sampled products' variants.
+	variantPaths []string
+	// meanVariants is the sampled products' mean variant count.
+	meanVariants float64
+	words        []string // common: each names thousands of products
+	rare         []string // product numbers: each names one product
+	cats         []string
+	client       *http.Client
+	closers      []func()
 }
 
 func (e *env) close() {
@@ -222,8 +228,7 @@ func (e *env) setup(ctx context.Context) error {
 		return err
 	} else if empty {
 		start := time.Now()
-		c := seed.Synthetic(cfg.Products, 1)
-		if err := seed.Load(ctx, e.store, c, func(done, total int) {
+		if err := seed.LoadSynthetic(ctx, e.store, 0, cfg.Products, 1, func(done, total int) {
 			if done%50000 == 0 || done == total {
 				e.logf("seeded %d/%d products", done, total)
 			}
@@ -236,7 +241,8 @@ func (e *env) setup(ctx context.Context) error {
 				return err
 			}
 		}
-		for _, cat := range c.Categories {
+		cats, _ := seed.SyntheticCategories()
+		for _, cat := range cats {
 			if cat.Parent == "" {
 				e.cats = append(e.cats, cat.Slug)
 			}
@@ -312,6 +318,9 @@ func (e *env) sample(ctx context.Context) error {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, sort := range []catalog.Sort{catalog.SortNewest, catalog.SortOldest, catalog.SortName, catalog.SortPrice} {
 		q := catalog.ListQuery{Sort: sort, Limit: catalog.MaxLimit, Filter: catalog.ProductFilter{Statuses: []catalog.Status{catalog.StatusActive}}}
+		if sort == catalog.SortPrice {
+			q.Filter.Currency = "USD" // every synthetic variant has a USD price
+		}
 		for range 5 {
 			page, err := e.store.ListProducts(ctx, q)
 			if err != nil {
@@ -319,7 +328,6 @@ func (e *env) sample(ctx context.Context) error {
 			}
 			for _, p := range page.Items {
 				e.ids = append(e.ids, p.ID)
-				e.skus = append(e.skus, p.SKU)
 				for _, w := range strings.Fields(strings.ToLower(p.Name)) {
 					switch {
 					case strings.Trim(w, "0123456789") == "":
@@ -338,6 +346,20 @@ func (e *env) sample(ctx context.Context) error {
 	if len(e.ids) == 0 {
 		return fmt.Errorf("the store has no products")
 	}
+	// Lists carry no variants: read each sampled product once for its variants' SKUs and IDs.
+	for _, id := range e.ids {
+		p, err := e.store.Product(ctx, id)
+		if err != nil {
+			return err
+		}
+		for _, v := range p.Variants {
+			e.skus = append(e.skus, v.SKU)
+			e.variantIDs = append(e.variantIDs, v.ID)
+			e.variantIDs = append(e.variantIDs, v.ID)
+			e.variantPaths = append(e.variantPaths, p.ID+"/variants/"+v.ID)
+		}
+	}
+	e.meanVariants = float64(len(e.skus)) / float64(len(e.ids))
 	if len(e.words) == 0 {
 		e.words = []string{"product"}
 	}
@@ -365,15 +387,15 @@ func (e *env) fixedProduct(ctx context.Context) catalog.Product {
 
 // pkSelect is ceiling (b): the simplest correct handler for a product read, one primary-key
 // SELECT of the product row through pgx, scanned and encoded, with none of the service's
-// middleware. It reads no stock (the service joins inventory): the ceiling is what a read of
-// one row costs, so the ratio shows everything the service adds to it.
+// middleware. It reads no variants, prices or stock (the service does): the ceiling is what a
+// read of one row costs, so the ratio shows everything the service adds to it.
 func (e *env) pkSelect(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimPrefix(r.URL.Path, "/")
 	var p catalog.Product
-	err := e.pool.QueryRow(r.Context(), `SELECT id::text, sku, name, description, category, brand, attributes, images,
-		status, price_currency, price_amount, version, created_at, updated_at
-		FROM products WHERE id = $1`, id).Scan(&p.ID, &p.SKU, &p.Name, &p.Description,
-		&p.Category, &p.Brand, &p.Attributes, &p.Images, &p.Status, &p.Price.Currency, &p.Price.Amount, &p.Version,
+	err := e.pool.QueryRow(r.Context(), `SELECT id::text, name, description, category, brand, attributes, media, options,
+		status, version, created_at, updated_at
+		FROM products WHERE id = $1`, id).Scan(&p.ID, &p.Name, &p.Description,
+		&p.Category, &p.Brand, &p.Attributes, &p.Media, &p.Options, &p.Status, &p.Version,
 		&p.CreatedAt, &p.UpdatedAt)
 	if err != nil {
 		http.Error(w, err.Error(), 500)
@@ -387,7 +409,7 @@ func (e *env) pkSelect(w http.ResponseWriter, r *http.Request) {
 // of that steady state: statistics for the planner and the search plan choice, and the
 // full-text index's pending list merged.
 func settle(ctx context.Context, pool *pgxpool.Pool) error {
-	_, err := pool.Exec(ctx, "VACUUM ANALYZE products, inventory")
+	_, err := pool.Exec(ctx, "VACUUM ANALYZE products, variants, variant_prices, product_prices, inventory")
 	return err
 }
 

@@ -406,25 +406,46 @@ const (
 // Environment variables the service reads. The stacks set these on the container; the service's
 // configuration documents each one.
 const (
-	EnvPort            = "PORT"
-	EnvDatabaseURL     = "DATABASE_URL"
-	EnvDBHost          = "DB_HOST"
-	EnvDBReaderHost    = "DB_READER_HOST"
-	EnvDBPort          = "DB_PORT"
-	EnvDBName          = "DB_NAME"
-	EnvDBUser          = "DB_USER"
-	EnvDBPassword      = "DB_PASSWORD"
-	EnvDBSSLMode       = "DB_SSLMODE"
-	EnvDBSSLRootCert   = "DB_SSLROOTCERT"
-	EnvDBSecretARN     = "DB_SECRET_ARN"
-	EnvAPIKeys         = "API_KEYS"
-	EnvDrainDelay      = "DRAIN_DELAY"
-	EnvShutdownTimeout = "SHUTDOWN_TIMEOUT"
-	EnvMetricsEMF      = "METRICS_EMF"
-	EnvLogLevel        = "LOG_LEVEL"
-	EnvAWSRegion       = "AWS_REGION"
-	EnvEnvironment     = "APP_ENV"
+	EnvPort             = "PORT"
+	EnvDatabaseURL      = "DATABASE_URL"
+	EnvDBHost           = "DB_HOST"
+	EnvDBReaderHost     = "DB_READER_HOST"
+	EnvDBPort           = "DB_PORT"
+	EnvDBName           = "DB_NAME"
+	EnvDBUser           = "DB_USER"
+	EnvDBPassword       = "DB_PASSWORD"
+	EnvDBSSLMode        = "DB_SSLMODE"
+	EnvDBSSLRootCert    = "DB_SSLROOTCERT"
+	EnvDBSecretARN      = "DB_SECRET_ARN"
+	EnvAPIKeys          = "API_KEYS"
+	EnvDrainDelay       = "DRAIN_DELAY"
+	EnvShutdownTimeout  = "SHUTDOWN_TIMEOUT"
+	EnvMetricsEMF       = "METRICS_EMF"
+	EnvLogLevel         = "LOG_LEVEL"
+	EnvAWSRegion        = "AWS_REGION"
+	EnvEnvironment      = "APP_ENV"
+	EnvTrustedProxyHops = "TRUSTED_PROXY_HOPS"
+	EnvDBIAMAuth        = "DB_IAM_AUTH"      // the service signs in with an IAM token, no password
+	EnvMigrateOnStart   = "MIGRATE_ON_START" // false in AWS: the migrate task migrates
+	EnvDBAppRole        = "DB_APP_ROLE"      // the role the migrate command creates and grants DML
+	EnvDBAppRoleIAM     = "DB_APP_ROLE_IAM"  // and grants rds_iam
+	EnvMetricsPort      = "METRICS_PORT"
 )
+
+// DBAppRole is the database role the service runs as: created by the migrate task, granted DML on
+// the service's tables only (no DDL, not the master user), signed in with IAM database
+// authentication (rds_iam).
+const DBAppRole = "catalog_app"
+
+// MigrateCommand is the migrate task's command: the catalog binary's one-off migration.
+var MigrateCommand = []string{"migrate"}
+
+// DBUserARN returns the ARN rds-db:connect takes for a database user, with placeholders: the
+// cluster's resource ID (not its name) names the cluster
+// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html).
+func DBUserARN(clusterResourceID, user string) string {
+	return "arn:" + PhPartition + ":rds-db:" + PhRegion + ":" + PhAccount + ":dbuser:" + clusterResourceID + "/" + user
+}
 
 // ImagePlatform is the one platform the task definitions of both stacks run (their
 // runtimePlatform is ECSCPUArchitecture of it): build and push images for it, for example

@@ -8,7 +8,10 @@ package blueprint
 // its configuration as a SecureString parameter, as its specification asks, and also keeps the
 // connection string (ParamDBURL) as one. Both inject it into the container as API_KEYS.
 type Config struct {
-	APIKeys    Resource
+	APIKeys Resource
+	// APIKeysKey is the ID of the KMS key the API-key secret is encrypted with: the stack's own,
+	// so reading it needs kms:Decrypt on that key as well as the read itself.
+	APIKeysKey string
 	Parameters []ConfigParameter
 }
 
@@ -27,6 +30,12 @@ const (
 	AttrWriterHost = "writer-host" // a database cluster's writer endpoint address
 	AttrReaderHost = "reader-host" // its reader endpoint address
 	AttrPort       = "port"        // its port
+	// AttrSecretValue is a generated secret's value itself, where AWS needs the value and cannot
+	// read a secret (a listener rule's condition, CloudFront's custom origin header).
+	AttrSecretValue = "secret-value"
+	// AttrDBUserARN is, on the database cluster, the ARN of the database user named by the
+	// value's Text (DBUserARN with the cluster's resource ID): what rds-db:connect takes.
+	AttrDBUserARN = "db-user-arn"
 )
 
 // Resources returns the configuration's resources.
@@ -43,7 +52,8 @@ func config() Config {
 		return ConfigParameter{Resource: Resource{ID: id, Kind: "param", Purpose: pathPurpose(key)}, Key: key, Env: env, Description: description, Value: v}
 	}
 	return Config{
-		APIKeys: Resource{ID: IDAPIKeySecret, Kind: "secret", Purpose: "api-keys"},
+		APIKeys:    Resource{ID: IDAPIKeySecret, Kind: "secret", Purpose: "api-keys"},
+		APIKeysKey: IDLogsKey,
 		Parameters: []ConfigParameter{
 			param(IDDBHostParameter, ParamDBHost, EnvDBHost, "Catalog database writer endpoint", Value{Ref: IDDBCluster, Attr: AttrWriterHost}),
 			param(IDDBReaderHostParam, ParamDBReaderHost, EnvDBReaderHost, "Catalog database reader endpoint", Value{Ref: IDDBCluster, Attr: AttrReaderHost}),

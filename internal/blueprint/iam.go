@@ -1,12 +1,16 @@
 package blueprint
 
-// IAM is the two roles the tasks run under. The execution role is what ECS itself uses to start
-// a task: pull the image, create log streams, resolve the container's secrets. The task role is
-// what the application's own AWS calls use: it re-reads the database secret after RDS rotates
-// the password, and nothing else.
+// IAM is the roles the tasks run under. An execution role is what ECS itself uses to start a
+// task: pull the image, create log streams, resolve the container's secrets. A task role is what
+// the application's own AWS calls use: the service's may only sign in to the database as the
+// application role (rds-db:connect); the migrate task's re-reads the master secret.
 type IAM struct {
 	ExecutionRole Role
 	TaskRole      Role
+	// The migrate task's roles: its execution role injects the master secret, which no other
+	// role reads; its task role re-reads it.
+	MigrateExecutionRole Role
+	MigrateTaskRole      Role
 	// TrustPolicy lets ECS tasks of this account assume a role, and no one else's
 	// (confused-deputy protection); with placeholders.
 	TrustPolicy map[string]any
@@ -40,17 +44,25 @@ const (
 
 // IAM IDs.
 const (
-	IDExecutionRole = "TaskExecutionRole"
-	IDTaskRole      = "TaskRole"
+	IDExecutionRole        = "TaskExecutionRole"
+	IDTaskRole             = "TaskRole"
+	IDMigrateExecutionRole = "MigrateTaskExecutionRole"
+	IDMigrateTaskRole      = "MigrateTaskRole"
 )
 
 // Resources returns the roles and their policies.
 func (i IAM) Resources() []Resource {
-	return []Resource{i.ExecutionRole.Resource, i.ExecutionRole.Policy, i.TaskRole.Resource, i.TaskRole.Policy}
+	var out []Resource
+	for _, r := range i.Roles() {
+		out = append(out, r.Resource, r.Policy)
+	}
+	return out
 }
 
-// Roles returns both roles.
-func (i IAM) Roles() []Role { return []Role{i.ExecutionRole, i.TaskRole} }
+// Roles returns every role: the service's two, then the migrate task's.
+func (i IAM) Roles() []Role {
+	return []Role{i.ExecutionRole, i.TaskRole, i.MigrateExecutionRole, i.MigrateTaskRole}
+}
 
 func iam(cfg Config) IAM {
 	var params []Value
@@ -67,14 +79,37 @@ func iam(cfg Config) IAM {
 				{"EcrPull", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
 					[]Value{{Ref: IDRepository, Attr: AttrARN}}},
 				{"Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, []Value{{Ref: IDAppLogGroup, Attr: AttrLogStreams}}},
-				{"Secrets", []string{"secretsmanager:GetSecretValue"}, []Value{{Ref: IDDBSecret}, {Ref: IDAPIKeySecret}}},
+				{"Secrets", []string{"secretsmanager:GetSecretValue"}, []Value{{Ref: IDAPIKeySecret}}},
+				// The API-key secret is encrypted with the stack's key.
+				{"DecryptSecrets", []string{"kms:Decrypt"}, []Value{{Ref: cfg.APIKeysKey, Attr: AttrARN}}},
 				{"Parameters", []string{"ssm:GetParameters"}, params},
 			},
 		},
 		TaskRole: Role{
 			Resource:    Resource{ID: IDTaskRole, Kind: "role", Purpose: "task"},
 			Policy:      Resource{ID: IDTaskRole + "Policy", Kind: "policy", Purpose: "task"},
-			Description: "The catalog application's own AWS calls: read the rotated database secret",
+			Description: "The catalog application's own AWS calls: sign in to the database as " + DBAppRole + " with an IAM token",
+			Statements: []Statement{
+				{"DatabaseConnect", []string{"rds-db:connect"}, []Value{{Ref: IDDBCluster, Attr: AttrDBUserARN, Text: DBAppRole}}},
+			},
+		},
+		MigrateExecutionRole: Role{
+			Resource:    Resource{ID: IDMigrateExecutionRole, Kind: "role", Purpose: "migrate-execution"},
+			Policy:      Resource{ID: IDMigrateExecutionRole + "Policy", Kind: "policy", Purpose: "migrate-execution"},
+			Description: "ECS starts the catalog migrate task with this role: image pull, logs, the database master secret and parameters",
+			Statements: []Statement{
+				{"EcrAuthorization", WildcardResourceActions, []Value{{Text: "*"}}},
+				{"EcrPull", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
+					[]Value{{Ref: IDRepository, Attr: AttrARN}}},
+				{"Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, []Value{{Ref: IDAppLogGroup, Attr: AttrLogStreams}}},
+				{"Secrets", []string{"secretsmanager:GetSecretValue"}, []Value{{Ref: IDDBSecret}}},
+				{"Parameters", []string{"ssm:GetParameters"}, []Value{{Ref: IDDBHostParameter}, {Ref: IDDBPortParameter}, {Ref: IDDBNameParameter}}},
+			},
+		},
+		MigrateTaskRole: Role{
+			Resource:    Resource{ID: IDMigrateTaskRole, Kind: "role", Purpose: "migrate-task"},
+			Policy:      Resource{ID: IDMigrateTaskRole + "Policy", Kind: "policy", Purpose: "migrate-task"},
+			Description: "The catalog migrate task's own AWS calls: re-read the rotated database master secret",
 			Statements: []Statement{
 				{"DatabaseSecret", []string{"secretsmanager:GetSecretValue"}, []Value{{Ref: IDDBSecret}}},
 			},

@@ -3,6 +3,7 @@ package blueprint
 import (
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // itoa is strconv.Itoa, short for the model's tables.
@@ -28,16 +29,34 @@ const (
 	WithAlertEmail         Option = "alert-email"         // an e-mail subscription to the alarm topic
 	WithImage              Option = "image"               // the ECS service runs (else: bootstrap)
 	WithSale               Option = "sale"                // a planned sale's window raises the minimum tasks
+	WithCloudFront         Option = "cloudfront"          // a CloudFront distribution in front; the load balancer admits only it
 )
 
+// Without is the option that holds when o does not: what exists only in a deployment without o
+// (the load balancer open to the internet exists only without CloudFront).
+func Without(o Option) Option { return "!" + o }
+
+// Negated reports whether o is Without(some option), and which.
+func (o Option) Negated() (Option, bool) {
+	if rest, ok := strings.CutPrefix(string(o), "!"); ok {
+		return Option(rest), true
+	}
+	return o, false
+}
+
 // Options lists every option, in a fixed order.
-var Options = []Option{WithNATPerAZ, WithInterfaceEndpoints, WithCertificate, WithWebACL, WithAlertEmail, WithImage, WithSale}
+var Options = []Option{WithNATPerAZ, WithInterfaceEndpoints, WithCertificate, WithWebACL, WithAlertEmail, WithImage, WithSale, WithCloudFront}
 
 // Choices are the options one deployment takes.
 type Choices map[Option]bool
 
 // Has reports whether a resource that exists when o exists under these choices.
-func (c Choices) Has(o Option) bool { return o == Always || c[o] }
+func (c Choices) Has(o Option) bool {
+	if p, ok := o.Negated(); ok {
+		return !c.Has(p)
+	}
+	return o == Always || c[o]
+}
 
 // AllChoices returns every combination of the options, for tests that hold a policy in every
 // deployment rather than in the one a fixture picked.

@@ -2,6 +2,7 @@ package blueprint
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -26,9 +27,14 @@ type Network struct {
 	NATGateways     []NATGateway
 	RouteTables     []RouteTable
 	S3Endpoint      Resource
-	Endpoints       []InterfaceEndpoint
-	SecurityGroups  []SecurityGroup
-	Rules           []Rule
+	// S3EndpointPolicy and EndpointPolicy are the endpoints' policies, with placeholders: only
+	// this account's principals (interface endpoints) and buckets (S3), plus the bucket ECR
+	// serves image layers from.
+	S3EndpointPolicy map[string]any
+	EndpointPolicy   map[string]any
+	Endpoints        []InterfaceEndpoint
+	SecurityGroups   []SecurityGroup
+	Rules            []Rule
 }
 
 // Resource is what every resource of the model has. ID is its stable identity in the stack:
@@ -97,16 +103,28 @@ type SecurityGroup struct {
 	Description string
 }
 
-// Rule allows one TCP port between a security group and a peer: another group (PeerGroup) or
-// an address range (CIDR).
+// Rule allows one TCP port between a security group and a peer: another group (PeerGroup), an
+// address range (CIDR) or an AWS-managed prefix list (PrefixList, by name).
 type Rule struct {
 	Resource
-	Direction   Direction
-	Group       string // the ID of the group the rule belongs to
-	Port        int
+	Direction Direction
+	Group     string // the ID of the group the rule belongs to
+	Port      int
+	// AltPort is the port instead of Port under AltPortWhen's option.
+	AltPort     int
+	AltPortWhen Option
 	PeerGroup   string // a group's ID, or empty
-	CIDR        string // with PeerGroup empty
+	CIDR        string // with PeerGroup and PrefixList empty
+	PrefixList  string // an AWS-managed prefix list's name, with PeerGroup and CIDR empty
 	Description string
+}
+
+// PortIn returns the rule's port in a deployment.
+func (r Rule) PortIn(c Choices) int {
+	if r.AltPortWhen != Always && c.Has(r.AltPortWhen) {
+		return r.AltPort
+	}
+	return r.Port
 }
 
 // AnyIPv4 is the address range of the whole internet.
@@ -223,6 +241,7 @@ func network() Network {
 			})
 		}
 	}
+	n.S3EndpointPolicy, n.EndpointPolicy = endpointPolicies()
 	public := n.SubnetIDs(TierPublic)
 	// NAT gateways: the first always, the others only per AZ (an AZ outage then leaves the
 	// other zones routing).
@@ -266,7 +285,7 @@ func network() Network {
 		return SecurityGroup{Resource: Resource{ID: id, Kind: SecurityGroupKind, Purpose: purpose, When: when}, Description: description}
 	}
 	n.SecurityGroups = []SecurityGroup{
-		sg(SGLoadBalancer, "alb", "Catalog load balancer: HTTP and HTTPS from the internet", Always),
+		sg(SGLoadBalancer, "alb", "Catalog load balancer: from CloudFront only, or HTTP and HTTPS from the internet without it", Always),
 		sg(SGTasks, "tasks", "Catalog tasks: the app port from the load balancer only", Always),
 		sg(SGDatabase, "db", "Catalog database: PostgreSQL from the tasks only", Always),
 		sg(SGEndpoints, "endpoints", "Catalog interface endpoints: HTTPS from the tasks only", WithInterfaceEndpoints),
@@ -278,8 +297,8 @@ func network() Network {
 		}
 	}
 	n.Rules = []Rule{
-		rule("AlbIngressHTTP", "alb-http", Ingress, SGLoadBalancer, HTTPPort, "", AnyIPv4, "HTTP from the internet (redirected to HTTPS when a certificate is set)", Always),
-		rule("AlbIngressHTTPS", "alb-https", Ingress, SGLoadBalancer, HTTPSPort, "", AnyIPv4, "HTTPS from the internet", Always),
+		rule("AlbIngressHTTP", "alb-http", Ingress, SGLoadBalancer, HTTPPort, "", AnyIPv4, "HTTP from the internet (redirected to HTTPS when a certificate is set)", Without(WithCloudFront)),
+		rule("AlbIngressHTTPS", "alb-https", Ingress, SGLoadBalancer, HTTPSPort, "", AnyIPv4, "HTTPS from the internet", Without(WithCloudFront)),
 		rule("AlbEgressToTasks", "alb-to-tasks", Egress, SGLoadBalancer, AppPort, SGTasks, "", "To the catalog tasks' app port", Always),
 		rule("TaskIngressFromAlb", "tasks-app", Ingress, SGTasks, AppPort, SGLoadBalancer, "", "From the load balancer to the app port", Always),
 		rule("TaskEgressHTTPS", "tasks-https", Egress, SGTasks, HTTPSPort, "", AnyIPv4, "HTTPS to AWS APIs (ECR, CloudWatch Logs, Secrets Manager, SSM) through the NAT gateways or endpoints", Always),
@@ -287,6 +306,13 @@ func network() Network {
 		rule("DBIngressFromTasks", "db-postgres", Ingress, SGDatabase, DBPort, SGTasks, "", "PostgreSQL from the catalog tasks", Always),
 		rule("EndpointIngressFromTasks", "endpoints-https", Ingress, SGEndpoints, HTTPSPort, SGTasks, "", "HTTPS from the catalog tasks", WithInterfaceEndpoints),
 	}
+	// CloudFront's origin-facing servers only, on the one port CloudFront connects to (the
+	// serving listener's): the prefix list counts as its weight (55) against the group's 60
+	// inbound rules, so it is referenced once, never per port.
+	fromCloudFront := rule("AlbIngressCloudFront", "alb-cloudfront", Ingress, SGLoadBalancer, HTTPPort, "", "",
+		"From CloudFront's origin-facing servers only (HTTPS with a certificate, else HTTP)", WithCloudFront)
+	fromCloudFront.PrefixList, fromCloudFront.AltPort, fromCloudFront.AltPortWhen = CloudFrontPrefixListName, HTTPSPort, WithCertificate
+	n.Rules = slices.Insert(n.Rules, 2, fromCloudFront)
 	return n
 }
 
@@ -315,4 +341,34 @@ func (n Network) Resources() []Resource {
 		out = append(out, r.Resource)
 	}
 	return out
+}
+
+// ECRLayerBucketARN is the S3 bucket ECR serves image layers from, in the stack's region: a
+// bucket of AWS's, so the S3 endpoint's policy names it besides this account's buckets
+// (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html#ecr-setting-up-s3-gateway).
+const ECRLayerBucketARN = "arn:" + PhPartition + ":s3:::prod-" + PhRegion + "-starport-layer-bucket/*"
+
+// endpointPolicies returns the S3 gateway endpoint's policy and the interface endpoints' one.
+// The interface endpoints serve only this account's principals (aws:PrincipalAccount: the
+// tasks' roles); the S3 endpoint reaches only this account's buckets (aws:ResourceAccount) and
+// ECR's layer bucket, so a task cannot copy data to another account's bucket through it
+// (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html).
+func endpointPolicies() (s3, iface map[string]any) {
+	account := func(key string) map[string]any {
+		return map[string]any{"StringEquals": map[string]any{key: PhAccount}}
+	}
+	s3 = map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{
+			map[string]any{"Sid": "EcrImageLayers", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": ECRLayerBucketARN},
+			map[string]any{"Sid": "ThisAccountsBuckets", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*", "Condition": account("aws:ResourceAccount")},
+		},
+	}
+	iface = map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{
+			map[string]any{"Sid": "ThisAccountsPrincipals", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*", "Condition": account("aws:PrincipalAccount")},
+		},
+	}
+	return s3, iface
 }

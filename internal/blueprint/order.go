@@ -29,6 +29,12 @@ func (a Architecture) Order() []Wait {
 	for _, l := range []Listener{a.Edge.HTTPListener, a.Edge.HTTPSListener} {
 		out = append(out, Wait{svc, l.ID, "the target group must be attached to a listener before the service registers tasks"})
 	}
+	for _, r := range a.Edge.Rules {
+		if r.Forward {
+			// With CloudFront the listener's default refuses: this rule attaches the target group.
+			out = append(out, Wait{svc, r.ID, "the target group must be attached to a listener before the service registers tasks"})
+		}
+	}
 	return out
 }
 

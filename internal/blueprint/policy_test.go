@@ -55,21 +55,26 @@ func TestPolicySecurityGroupChainIsExact(t *testing.T) {
 				}
 				peer = g.Purpose
 			}
+			if r.PrefixList != "" {
+				peer = r.PrefixList
+			}
 			g, ok := n.SecurityGroup(r.Group)
 			if !ok || !c.Has(g.When) {
 				t.Errorf("rule %s belongs to group %s, which this deployment lacks", r.ID, r.Group)
 			}
-			got = append(got, fmt.Sprintf("%s %s tcp/%d %s", g.Purpose, r.Direction, r.Port, peer))
+			got = append(got, fmt.Sprintf("%s %s tcp/%d %s", g.Purpose, r.Direction, r.PortIn(c), peer))
 		}
-		want := []string{
-			"alb ingress tcp/80 0.0.0.0/0",
-			"alb ingress tcp/443 0.0.0.0/0",
+		want := []string{"alb ingress tcp/80 0.0.0.0/0", "alb ingress tcp/443 0.0.0.0/0"}
+		if c.Has(blueprint.WithCloudFront) {
+			want = []string{fmt.Sprintf("alb ingress tcp/%d %s", a.Edge.ServingListener(c).Port, blueprint.CloudFrontPrefixListName)}
+		}
+		want = append(want,
 			fmt.Sprintf("alb egress tcp/%d tasks", blueprint.AppPort),
 			fmt.Sprintf("tasks ingress tcp/%d alb", blueprint.AppPort),
 			"tasks egress tcp/443 0.0.0.0/0",
 			fmt.Sprintf("tasks egress tcp/%d db", blueprint.DBPort),
 			fmt.Sprintf("db ingress tcp/%d tasks", blueprint.DBPort),
-		}
+		)
 		if c.Has(blueprint.WithInterfaceEndpoints) {
 			want = append(want, "endpoints ingress tcp/443 tasks")
 		}
@@ -233,29 +238,35 @@ func TestPolicyEdge(t *testing.T) {
 		}
 		var got []string
 		for _, l := range e.Listeners(c) {
-			action := "forward"
-			if l.RedirectWhen != blueprint.Always && c.Has(l.RedirectWhen) {
-				action = "redirect"
-			}
-			got = append(got, fmt.Sprintf("%s/%d %s", l.Protocol, l.Port, action))
+			got = append(got, fmt.Sprintf("%s/%d %s", l.Protocol, l.Port, l.DefaultAction(c)))
 		}
-		want := []string{"HTTP/80 forward"}
+		serving := "forward"
+		if c.Has(blueprint.WithCloudFront) {
+			serving = "refuse" // only the origin-header rule forwards
+		}
+		want := []string{"HTTP/80 " + serving}
 		if c.Has(blueprint.WithCertificate) {
-			want = []string{"HTTP/80 redirect", "HTTPS/443 forward"}
+			want = []string{"HTTP/80 redirect", "HTTPS/443 " + serving}
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("listeners %q, want %q", got, want)
 		}
-		// Every listener port is one the load balancer's group lets in from the internet.
+		// The serving listener's port is one the load balancer's group admits; without
+		// CloudFront every listener's port is open to the internet.
 		open := map[int]bool{}
 		for _, r := range a.Network.PresentRules(c) {
-			if r.Group == e.SecurityGroup && r.Direction == blueprint.Ingress && r.CIDR == blueprint.AnyIPv4 {
-				open[r.Port] = true
+			if r.Group == e.SecurityGroup && r.Direction == blueprint.Ingress {
+				open[r.PortIn(c)] = true
 			}
 		}
-		for _, l := range e.Listeners(c) {
-			if !open[l.Port] {
-				t.Errorf("listener %s on port %d, which the load balancer's group does not open", l.ID, l.Port)
+		if l := e.ServingListener(c); !open[l.Port] {
+			t.Errorf("serving listener %s on port %d, which the load balancer's group does not admit", l.ID, l.Port)
+		}
+		if !c.Has(blueprint.WithCloudFront) {
+			for _, l := range e.Listeners(c) {
+				if !open[l.Port] {
+					t.Errorf("listener %s on port %d, which the load balancer's group does not open", l.ID, l.Port)
+				}
 			}
 		}
 	})
@@ -278,7 +289,23 @@ func TestPolicyContainer(t *testing.T) {
 	if c.ScratchPath != blueprint.TmpfsPath || c.ScratchVolume == "" {
 		t.Errorf("scratch volume %q at %q, want one at %s", c.ScratchVolume, c.ScratchPath, blueprint.TmpfsPath)
 	}
-	secret := map[string]bool{blueprint.EnvDBPassword: true, blueprint.EnvAPIKeys: true, blueprint.EnvDBUser: true}
+	checkSettings(t, "service", c, []string{blueprint.EnvPort, blueprint.EnvEnvironment, blueprint.EnvAWSRegion, blueprint.EnvDBSSLMode,
+		blueprint.EnvDBHost, blueprint.EnvDBUser, blueprint.EnvDBIAMAuth, blueprint.EnvMigrateOnStart, blueprint.EnvAPIKeys})
+	checkSettings(t, "migrate", s.MigrateContainer, []string{blueprint.EnvEnvironment, blueprint.EnvAWSRegion, blueprint.EnvDBSSLMode,
+		blueprint.EnvDBSecretARN, blueprint.EnvDBHost, blueprint.EnvDBUser, blueprint.EnvDBPassword, blueprint.EnvDBAppRole, blueprint.EnvDBAppRoleIAM})
+	// Without an image there is nothing to run: no task definition, no service (bootstrap).
+	for _, r := range []blueprint.Resource{s.TaskDefinition, s.Service, s.MigrateTaskDefinition} {
+		if r.When != blueprint.WithImage {
+			t.Errorf("%s exists under %q, want only with the image", r.ID, r.When)
+		}
+	}
+}
+
+// checkSettings holds a container's settings to the rules: each set once, with a value, every
+// credential injected as a secret from a resource, and the named ones present.
+func checkSettings(t *testing.T, which string, c blueprint.Container, want []string) {
+	t.Helper()
+	secret := map[string]bool{blueprint.EnvDBPassword: true, blueprint.EnvAPIKeys: true}
 	seen := map[string]bool{}
 	for _, list := range []struct {
 		vars    []blueprint.EnvVar
@@ -289,27 +316,20 @@ func TestPolicyContainer(t *testing.T) {
 				t.Errorf("%s is set twice", e.Name)
 			}
 			seen[e.Name] = true
-			if secret[e.Name] && !list.secrets {
-				t.Errorf("%s is a plain environment variable; it must be a secret", e.Name)
+			if (secret[e.Name] || e.Value.Ref == blueprint.IDDBSecret && e.Value.JSONKey != "") && !list.secrets {
+				t.Errorf("%s: %s is a plain environment variable; it must be a secret", which, e.Name)
 			}
 			if list.secrets && e.Value.Ref == "" {
-				t.Errorf("secret %s has no resource to come from", e.Name)
+				t.Errorf("%s: secret %s has no resource to come from", which, e.Name)
 			}
 			if e.Value.Ref == "" && e.Value.Text == "" {
-				t.Errorf("%s has no value", e.Name)
+				t.Errorf("%s: %s has no value", which, e.Name)
 			}
 		}
 	}
-	for _, name := range []string{blueprint.EnvPort, blueprint.EnvEnvironment, blueprint.EnvAWSRegion, blueprint.EnvDBSSLMode,
-		blueprint.EnvDBSecretARN, blueprint.EnvDBHost, blueprint.EnvDBUser, blueprint.EnvDBPassword, blueprint.EnvAPIKeys} {
+	for _, name := range want {
 		if !seen[name] {
-			t.Errorf("the container does not set %s", name)
-		}
-	}
-	// Without an image there is nothing to run: no task definition, no service (bootstrap).
-	for _, r := range []blueprint.Resource{s.TaskDefinition, s.Service} {
-		if r.When != blueprint.WithImage {
-			t.Errorf("%s exists under %q, want only with the image", r.ID, r.When)
+			t.Errorf("the %s container does not set %s", which, name)
 		}
 	}
 }
@@ -627,28 +647,46 @@ func TestPolicyIAMIsLeastPrivilege(t *testing.T) {
 		}
 		return out
 	}
-	exec := grants(a.IAM.ExecutionRole)
-	injected := map[string]bool{}
-	for _, e := range a.Service.Container.Secrets {
-		injected[e.Value.Ref] = true
-		if !exec[e.Value.Ref] {
-			t.Errorf("the container's %s comes from %s, which the execution role cannot read: the task would not start", e.Name, e.Value.Ref)
+	for _, pair := range []struct {
+		role blueprint.Role
+		c    blueprint.Container
+	}{{a.IAM.ExecutionRole, a.Service.Container}, {a.IAM.MigrateExecutionRole, a.Service.MigrateContainer}} {
+		exec := grants(pair.role)
+		injected := map[string]bool{}
+		for _, e := range pair.c.Secrets {
+			injected[e.Value.Ref] = true
+			if e.Value.Ref == a.Config.APIKeys.ID {
+				// Encrypted with the stack's key: reading it needs kms:Decrypt too.
+				injected[a.Config.APIKeysKey] = true
+				if !exec[a.Config.APIKeysKey] {
+					t.Errorf("%s: the API-key secret is encrypted with %s, which the execution role cannot decrypt with", pair.role.ID, a.Config.APIKeysKey)
+				}
+			}
+			if !exec[e.Value.Ref] {
+				t.Errorf("%s: the container's %s comes from %s, which the execution role cannot read: the task would not start", pair.role.ID, e.Name, e.Value.Ref)
+			}
+		}
+		for _, id := range []string{blueprint.IDRepository, blueprint.IDAppLogGroup} {
+			if !exec[id] {
+				t.Errorf("the execution role %s has no grant on %s", pair.role.ID, id)
+			}
+			injected[id] = true
+		}
+		for id := range exec {
+			if !injected[id] {
+				t.Errorf("the execution role %s grants %s, which its container does not use", pair.role.ID, id)
+			}
 		}
 	}
-	for _, id := range []string{blueprint.IDRepository, blueprint.IDAppLogGroup} {
-		if !exec[id] {
-			t.Errorf("the execution role has no grant on %s", id)
-		}
-		injected[id] = true
+	// The service's task role may only sign in to the database as the application role; the
+	// migrate task's may only re-read the master secret.
+	task := a.IAM.TaskRole.Statements
+	want := blueprint.Value{Ref: blueprint.IDDBCluster, Attr: blueprint.AttrDBUserARN, Text: blueprint.DBAppRole}
+	if len(task) != 1 || !slices.Equal(task[0].Actions, []string{"rds-db:connect"}) || len(task[0].Resources) != 1 || task[0].Resources[0] != want {
+		t.Errorf("the task role grants %+v, want only rds-db:connect as %s", task, blueprint.DBAppRole)
 	}
-	for id := range exec {
-		if !injected[id] {
-			t.Errorf("the execution role grants %s, which the container does not use", id)
-		}
-	}
-	task := grants(a.IAM.TaskRole)
-	if len(task) != 1 || !task[blueprint.IDDBSecret] {
-		t.Errorf("the task role grants %v, want only the database secret", task)
+	if got := grants(a.IAM.MigrateTaskRole); len(got) != 1 || !got[blueprint.IDDBSecret] {
+		t.Errorf("the migrate task role grants %v, want only the database secret", got)
 	}
 	st := a.IAM.TrustPolicy["Statement"].([]any)[0].(map[string]any)
 	if st["Principal"].(map[string]any)["Service"] != "ecs-tasks.amazonaws.com" || st["Condition"].(map[string]any)["StringEquals"].(map[string]any)["aws:SourceAccount"] != blueprint.PhAccount {
@@ -677,7 +715,8 @@ func TestPolicyConfigReachesTheContainer(t *testing.T) {
 // decide it (CloudFormation: a condition; Pulumi: the configuration).
 func TestPolicyOptionsAreDeclared(t *testing.T) {
 	for _, r := range blueprint.Model().Resources() {
-		if r.When != blueprint.Always && !slices.Contains(blueprint.Options, r.When) {
+		o, _ := r.When.Negated()
+		if r.When != blueprint.Always && !slices.Contains(blueprint.Options, o) {
 			t.Errorf("%s exists under undeclared option %q", r.ID, r.When)
 		}
 	}

@@ -6,6 +6,10 @@ type Service struct {
 	Cluster        Resource
 	TaskDefinition Resource
 	Service        Resource
+	// MigrateTaskDefinition runs MigrateContainer once per deploy, before the service takes the
+	// new image: the only task that holds the database's master secret.
+	MigrateTaskDefinition Resource
+	MigrateContainer      Container
 	// Subnets is the tier the tasks run in.
 	Subnets Tier
 	// TaskSize is the default size (both stacks let a deployment choose another valid one).
@@ -29,6 +33,8 @@ type Deployment struct {
 // drain, and its settings as environment variables and secrets.
 type Container struct {
 	Name           string
+	Command        []string // empty: the image's
+	NoPort         bool     // a one-off task: no port, no health check
 	User           string
 	Port           int
 	PortName       string // the port mapping's name
@@ -66,6 +72,17 @@ type Value struct {
 	Ref     string // a model resource's ID: its ARN, or the attribute Attr
 	Attr    string // Attr* or empty
 	JSONKey string
+	// With and WithText: under With's option a text value is WithText instead of Text.
+	With     Option
+	WithText string
+}
+
+// TextIn returns a text value in a deployment.
+func (v Value) TextIn(c Choices) string {
+	if v.With != Always && c.Has(v.With) {
+		return v.WithText
+	}
+	return v.Text
 }
 
 // PhEnvironment stands for the environment's name (dev, staging, prod).
@@ -85,15 +102,46 @@ const (
 	IDCluster             = "Cluster"
 	IDTaskDefinition      = "TaskDefinition"
 	IDService             = "Service"
+	IDMigrateTaskDef      = "MigrateTaskDefinition"
 	containerScratchMount = "tmp"
 )
 
 // Resources returns every resource of the service, whatever its option.
 func (s Service) Resources() []Resource {
-	return []Resource{s.Cluster, s.TaskDefinition, s.Service}
+	return []Resource{s.Cluster, s.TaskDefinition, s.Service, s.MigrateTaskDefinition}
 }
 
 func service() Service {
+	s := serviceOnly()
+	text := func(s string) Value { return Value{Text: s} }
+	s.MigrateTaskDefinition = Resource{ID: IDMigrateTaskDef, Kind: "task", Purpose: Project + "-migrate", When: WithImage}
+	s.MigrateContainer = Container{
+		Name: ContainerName, Command: MigrateCommand, NoPort: true, User: ContainerUser,
+		ScratchVolume: containerScratchMount, ScratchPath: TmpfsPath,
+		StopTimeout:     StopTimeoutSeconds,
+		LogStreamPrefix: ContainerName + "-migrate", LogMode: "non-blocking", LogMaxBuffer: "4m",
+		Environment: []EnvVar{
+			{EnvEnvironment, text(PhEnvironment)},
+			{EnvAWSRegion, text(PhRegion)},
+			{EnvDBSSLMode, text(DBSSLMode)},
+			{EnvDBSSLRootCert, text(DBSSLRootCert)},
+			// The owner's secret, to re-read it should RDS rotate the password mid-run.
+			{EnvDBSecretARN, Value{Ref: IDDBSecret}},
+			{EnvDBAppRole, text(DBAppRole)},
+			{EnvDBAppRoleIAM, text("true")},
+		},
+		Secrets: []EnvVar{
+			{EnvDBUser, Value{Ref: IDDBSecret, JSONKey: "username"}},
+			{EnvDBPassword, Value{Ref: IDDBSecret, JSONKey: "password"}},
+			{EnvDBHost, Value{Ref: IDDBHostParameter}},
+			{EnvDBPort, Value{Ref: IDDBPortParameter}},
+			{EnvDBName, Value{Ref: IDDBNameParameter}},
+		},
+	}
+	return s
+}
+
+func serviceOnly() Service {
 	text := func(s string) Value { return Value{Text: s} }
 	return Service{
 		Cluster:        Resource{ID: IDCluster, Kind: "ecs", Purpose: Project},
@@ -117,14 +165,20 @@ func service() Service {
 				{EnvAWSRegion, text(PhRegion)},
 				{EnvDBSSLMode, text(DBSSLMode)},
 				{EnvDBSSLRootCert, text(DBSSLRootCert)},
-				// The app re-reads the secret after RDS rotates the password.
-				{EnvDBSecretARN, Value{Ref: IDDBSecret}},
+				// The service signs in as the application role with an IAM token (its task role's
+				// rds-db:connect): no password, and never the master user; the migrate task
+				// migrates, so the service does not at start.
+				{EnvDBUser, text(DBAppRole)},
+				{EnvDBIAMAuth, text("true")},
+				{EnvMigrateOnStart, text("false")},
 				{EnvDrainDelay, text(DrainDelay.String())},
+				// The client address is the X-Forwarded-For entry this many hops from the right:
+				// the load balancer adds one, CloudFront another.
+				{EnvTrustedProxyHops, Value{Text: "1", With: WithCloudFront, WithText: "2"}},
+				{EnvMetricsPort, text(itoa(MetricsPort))},
 				{EnvShutdownTimeout, text(ShutdownTimeout.String())},
 			},
 			Secrets: []EnvVar{
-				{EnvDBUser, Value{Ref: IDDBSecret, JSONKey: "username"}},
-				{EnvDBPassword, Value{Ref: IDDBSecret, JSONKey: "password"}},
 				{EnvAPIKeys, Value{Ref: IDAPIKeySecret}},
 				{EnvDBHost, Value{Ref: IDDBHostParameter}},
 				{EnvDBReaderHost, Value{Ref: IDDBReaderHostParam}},

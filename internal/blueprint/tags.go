@@ -60,6 +60,11 @@ func (a Architecture) Tags() map[string]Tagging {
 	set(named, e.TargetGroup)
 	none("CloudFormation's listener type takes no tags", e.HTTPListener.Resource, e.HTTPSListener.Resource)
 	none("a web ACL association takes no tags", e.WebACL)
+	for _, r := range e.Rules {
+		none("CloudFormation's listener rule type takes no tags", r.Resource)
+	}
+	set(tagged, e.CDN.Distribution, e.CDN.OriginSecret)
+	none("a CloudFront cache policy takes no tags", e.CDN.CachePolicy)
 	set(tagged, a.Registry.Repository)
 	set(tagged, a.Service.Resources()...)
 	none("CloudFormation's scalable target type takes no tags", a.Scaling.Target)

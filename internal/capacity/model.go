@@ -50,7 +50,7 @@ var BaselineMix = Mix{
 	{"filtered list", 0.10},
 	{"search", 0.15},
 	{"reserve across 1000 SKUs", 0.05},
-	{"reserve one hot SKU", 0.05},
+	{"reserve one hot variant SKU", 0.05},
 }
 
 // Model is the measured costs and the task they run on.

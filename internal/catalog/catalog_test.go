@@ -7,8 +7,8 @@ import (
 )
 
 func validInput() ProductInput {
-	in := ProductInput{SKU: "ABC-123", Name: "Mug", Category: "kitchen", Status: StatusActive,
-		Price: Money{Currency: "USD", Amount: 1299}}
+	in := ProductInput{Name: "Mug", Category: "kitchen", Status: StatusActive,
+		Variants: []VariantInput{{SKU: "ABC-123", Prices: []PriceInput{{Currency: "USD", Amount: 1299}}}}}
 	in.Normalize()
 	return in
 }
@@ -20,11 +20,11 @@ func TestProductValidate(t *testing.T) {
 		field  string // "" means valid
 	}{
 		{"valid", func(*ProductInput) {}, ""},
-		{"missing sku", func(in *ProductInput) { in.SKU = "" }, "sku"},
-		{"short sku", func(in *ProductInput) { in.SKU = "AB" }, "sku"},
-		{"sku with space", func(in *ProductInput) { in.SKU = "AB C" }, "sku"},
-		{"sku ending in dash", func(in *ProductInput) { in.SKU = "ABC-" }, "sku"},
-		{"sku too long", func(in *ProductInput) { in.SKU = strings.Repeat("A", 65) }, "sku"},
+		{"missing sku", func(in *ProductInput) { in.Variants[0].SKU = "" }, "variants[0].sku"},
+		{"short sku", func(in *ProductInput) { in.Variants[0].SKU = "AB" }, "variants[0].sku"},
+		{"sku with space", func(in *ProductInput) { in.Variants[0].SKU = "AB C" }, "variants[0].sku"},
+		{"sku ending in dash", func(in *ProductInput) { in.Variants[0].SKU = "ABC-" }, "variants[0].sku"},
+		{"sku too long", func(in *ProductInput) { in.Variants[0].SKU = strings.Repeat("A", 65) }, "variants[0].sku"},
 		{"missing name", func(in *ProductInput) { in.Name = "" }, "name"},
 		{"long name", func(in *ProductInput) { in.Name = strings.Repeat("é", MaxNameLength+1) }, "name"},
 		{"control in name", func(in *ProductInput) { in.Name = "a\x00b" }, "name"},
@@ -32,14 +32,30 @@ func TestProductValidate(t *testing.T) {
 		{"bad category", func(in *ProductInput) { in.Category = "Kitchen Stuff" }, "category"},
 		{"missing status", func(in *ProductInput) { in.Status = "" }, "status"},
 		{"unknown status", func(in *ProductInput) { in.Status = "sold" }, "status"},
-		{"negative price", func(in *ProductInput) { in.Price.Amount = -1 }, "price.amount"},
-		{"huge price", func(in *ProductInput) { in.Price.Amount = MaxAmount + 1 }, "price.amount"},
-		{"lower-case currency", func(in *ProductInput) { in.Price.Currency = "usd" }, "price.currency"},
-		{"unknown currency", func(in *ProductInput) { in.Price.Currency = "XYZ" }, "price.currency"},
-		{"missing currency", func(in *ProductInput) { in.Price.Currency = "" }, "price.currency"},
-		{"image not a URL", func(in *ProductInput) { in.Images = []string{"not a url"} }, "images[0]"},
-		{"image ftp", func(in *ProductInput) { in.Images = []string{"ftp://x/y.jpg"} }, "images[0]"},
-		{"empty attribute key", func(in *ProductInput) { in.Attributes = map[string]string{"": "x"} }, "attributes"},
+		{"no variants", func(in *ProductInput) { in.Variants = nil }, "variants"},
+		{"no prices", func(in *ProductInput) { in.Variants[0].Prices = nil }, "variants[0].prices"},
+		{"negative price", func(in *ProductInput) { in.Variants[0].Prices[0].Amount = -1 }, "variants[0].prices[0].amount"},
+		{"huge price", func(in *ProductInput) { in.Variants[0].Prices[0].Amount = MaxAmount + 1 }, "variants[0].prices[0].amount"},
+		{"lower-case currency", func(in *ProductInput) { in.Variants[0].Prices[0].Currency = "usd" }, "variants[0].prices[0].currency"},
+		{"unknown currency", func(in *ProductInput) { in.Variants[0].Prices[0].Currency = "XYZ" }, "variants[0].prices[0].currency"},
+		{"missing currency", func(in *ProductInput) { in.Variants[0].Prices[0].Currency = "" }, "variants[0].prices[0].currency"},
+		{"currency twice", func(in *ProductInput) {
+			in.Variants[0].Prices = append(in.Variants[0].Prices, PriceInput{Currency: "USD", Amount: 1})
+		}, "variants[0].prices[1].currency"},
+		{"compare-at not above", func(in *ProductInput) { in.Variants[0].Prices[0].CompareAt = ptr[int64](1299) }, "variants[0].prices[0].compare_at"},
+		{"image not a URL", func(in *ProductInput) { in.Media = []Media{{URL: "not a url"}} }, "media[0].url"},
+		{"image ftp", func(in *ProductInput) { in.Media = []Media{{URL: "ftp://x/y.jpg"}} }, "media[0].url"},
+		{"image twice", func(in *ProductInput) {
+			in.Media = []Media{{URL: "https://x.example/a.jpg"}, {URL: "https://x.example/a.jpg"}}
+		}, "media[1].url"},
+		{"variant image not a product image", func(in *ProductInput) { in.Variants[0].Image = "https://x.example/b.jpg" }, "variants[0].image"},
+		{"empty attribute key", func(in *ProductInput) { in.Attributes = Attributes{"": "x"} }, "attributes"},
+		{"attribute key upper case", func(in *ProductInput) { in.Attributes = Attributes{"Colour": "x"} }, "attributes.Colour"},
+		{"attribute value an object", func(in *ProductInput) { in.Attributes = Attributes{"colour": map[string]any{}} }, "attributes.colour"},
+		{"bad barcode", func(in *ProductInput) { in.Variants[0].Barcode = "4006381333932" }, "variants[0].barcode"},
+		{"negative weight", func(in *ProductInput) { in.Variants[0].WeightGrams = ptr[int64](-1) }, "variants[0].weight_grams"},
+		{"negative purchase limit", func(in *ProductInput) { in.Variants[0].PurchaseLimit = -1 }, "variants[0].purchase_limit"},
+		{"initial stock too large", func(in *ProductInput) { in.Variants[0].InitialStock = MaxQuantity + 1 }, "variants[0].initial_stock"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,13 +76,24 @@ func TestProductValidate(t *testing.T) {
 	}
 }
 
+func ptr[T any](v T) *T { return &v }
+
 func TestCursorRoundTrip(t *testing.T) {
 	for _, s := range Sorts {
 		q := ListQuery{Sort: s, Limit: 10, Filter: ProductFilter{Brand: "Acme"}}
-		p := Product{ID: NewID(), Name: "Straße Ünïcode", Price: Money{Amount: 42}, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+		if s == SortPrice || s == SortPriceDesc {
+			q.Filter.Currency = "USD"
+		}
+		if s == SortPosition {
+			q.Filter.Collection = "picks"
+		}
+		p := Product{ID: NewID(), Name: "Straße Ünïcode", PriceRanges: []PriceRange{{Currency: "USD", Min: 42, Max: 50}}, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
 		c, err := ParseCursor(q.NextCursor(p).String())
 		if err != nil {
 			t.Fatalf("%s: %v", s, err)
+		}
+		if (s == SortPrice || s == SortPriceDesc) && c.Price != 42 {
+			t.Fatalf("%s: cursor price %d, want 42 (the lowest USD price)", s, c.Price)
 		}
 		q.After = c
 		if err := q.Validate(); err != nil {

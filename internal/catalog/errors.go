@@ -18,8 +18,11 @@ const (
 	CodeNotFound            Code = "not_found"            // no such product, category or reservation
 	CodeConflict            Code = "conflict"             // the change clashes with current state
 	CodeInsufficientStock   Code = "insufficient_stock"   // not enough available units
+	CodePurchaseLimit       Code = "purchase_limit"       // more units of a variant than one reservation may hold
 	CodePreconditionFailed  Code = "precondition_failed"  // the caller's version is stale
 	CodeIdempotencyMismatch Code = "idempotency_mismatch" // an idempotency key reused for another request
+	CodeUnprocessable       Code = "unprocessable"        // well-formed, but names things that do not exist or repeats them
+	CodeGone                Code = "gone"                 // what was asked for existed but is no longer kept
 	CodeUnavailable         Code = "unavailable"          // the store cannot be reached right now; retry later
 	CodeInternal            Code = "internal"             // a bug or an unexpected failure
 )
@@ -128,6 +131,8 @@ type Shortage struct {
 // Errors both stores return.
 var (
 	ErrProductNotFound     = Errorf(CodeNotFound, "product not found")
+	ErrVariantNotFound     = Errorf(CodeNotFound, "variant not found")
+	ErrAttributeNotFound   = Errorf(CodeNotFound, "attribute not found")
 	ErrReservationNotFound = Errorf(CodeNotFound, "reservation not found")
 )
 

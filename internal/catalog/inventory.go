@@ -24,11 +24,13 @@ const (
 	MoveInitial    MovementKind = "initial"
 )
 
-// Movement is one entry of a product's append-only stock log. The sums of OnHandDelta and
-// ReservedDelta over a product's log equal its current on-hand and reserved quantities.
+// Movement is one entry of a variant's append-only stock log. The sums of OnHandDelta and
+// ReservedDelta over a variant's log equal its current on-hand and reserved quantities.
 type Movement struct {
 	ID            int64        `json:"id"`
+	VariantID     string       `json:"variant_id"`
 	ProductID     string       `json:"product_id"`
+	SKU           string       `json:"sku"`
 	Kind          MovementKind `json:"kind"`
 	OnHandDelta   int64        `json:"on_hand_delta"`
 	ReservedDelta int64        `json:"reserved_delta"`
@@ -72,10 +74,10 @@ func (a Adjustment) Validate() error {
 	return p.Err()
 }
 
-// CanDelete checks that a product with this stock may be deleted: its movement log and price
-// history are kept, but units still on hand or reserved would vanish from the books without a
-// movement saying where they went. Such a product is archived instead, or its stock adjusted to
-// zero first.
+// CanDelete checks that a variant (or a product, summing its variants) with this stock may be
+// deleted: its movement log and price history are kept, but units still on hand or reserved
+// would vanish from the books without a movement saying where they went. Such a product is
+// archived instead, or its stock adjusted to zero first.
 func CanDelete(onHand, reserved int64) error {
 	switch {
 	case reserved > 0:
@@ -99,10 +101,11 @@ const (
 	ReservationExpired   ReservationStatus = "expired"
 )
 
-// ReservationLine is one SKU and quantity of a reservation.
+// ReservationLine is one SKU (a variant) and quantity of a reservation.
 type ReservationLine struct {
 	SKU       string `json:"sku"`
 	Quantity  int64  `json:"quantity"`
+	VariantID string `json:"variant_id,omitempty"`
 	ProductID string `json:"product_id,omitempty"`
 }
 
@@ -164,7 +167,7 @@ func (in ReservationInput) Validate() error {
 	return p.Err()
 }
 
-// Reservation holds units of several products for a checkout.
+// Reservation holds units of several variants for a checkout.
 type Reservation struct {
 	ID        string            `json:"id"`
 	Status    ReservationStatus `json:"status"`
@@ -215,59 +218,18 @@ func NewIdempotency(actor, key, operation string, body any) (*Idempotency, error
 // ErrIdempotencyMismatch is returned when a key is reused for a different request.
 var ErrIdempotencyMismatch = Errorf(CodeIdempotencyMismatch, "this Idempotency-Key was used for a different request; use a new key")
 
-// PriceChange sets a product's price now or from a time in the future.
-type PriceChange struct {
-	Price Money `json:"price"`
-	// ValidFrom, when set and in the future, schedules the price.
-	ValidFrom *time.Time `json:"valid_from,omitempty"`
-}
-
-// Scheduled reports whether the change takes effect later than now, and when it takes effect
-// (at the stores' microsecond precision).
-func (c PriceChange) Scheduled(now time.Time) (time.Time, bool) {
-	if c.ValidFrom != nil && c.ValidFrom.After(now) {
-		return c.ValidFrom.UTC().Truncate(time.Microsecond), true
-	}
-	return now, false
-}
-
-// MaxPriceSchedule bounds how far ahead a price may be scheduled.
-const MaxPriceSchedule = 366 * 24 * time.Hour
-
-// Validate checks the change against now: no back-dating (a minute of clock skew allowed), no
-// more than a year ahead.
-func (c PriceChange) Validate(now time.Time) error {
-	var p Problems
-	c.Price.validate("price", &p)
-	if c.ValidFrom != nil {
-		switch {
-		case c.ValidFrom.Before(now.Add(-time.Minute)):
-			p.Add("valid_from", "must not be in the past")
-		case c.ValidFrom.After(now.Add(MaxPriceSchedule)):
-			p.Add("valid_from", "must be within a year")
-		}
-	}
-	return p.Err()
-}
-
-// PriceEntry is one line of a product's price history.
-type PriceEntry struct {
-	ID        int64      `json:"id"`
-	Price     Money      `json:"price"`
-	ValidFrom time.Time  `json:"valid_from"`
-	AppliedAt *time.Time `json:"applied_at,omitempty"`
-	Actor     string     `json:"actor"`
-	CreatedAt time.Time  `json:"created_at"`
-}
-
 // Inventory is the part of a store that counts stock and keeps prices. Every method is one
 // transaction. Methods taking an *Idempotency replay the first result for a repeated key.
+//
+// Stock, reservations and prices belong to variants: the variantID arguments name one.
 type Inventory interface {
-	AdjustStock(ctx context.Context, productID string, a Adjustment, actor string, idem *Idempotency) (Movement, error)
-	// Movements lists a product's stock log, newest first, after the movement ID before (0: from
-	// the newest).
-	Movements(ctx context.Context, productID string, before int64, limit int) ([]Movement, error)
+	AdjustStock(ctx context.Context, variantID string, a Adjustment, actor string, idem *Idempotency) (Movement, error)
+	// Movements lists a variant's stock log, newest first, after the movement ID before (0:
+	// from the newest).
+	Movements(ctx context.Context, variantID string, before int64, limit int) ([]Movement, error)
 
+	// Reserve holds every line or none. A line above its variant's purchase limit is refused
+	// with PurchaseLimitExceeded before any stock is looked at.
 	Reserve(ctx context.Context, in ReservationInput, actor string, idem *Idempotency) (Reservation, error)
 	Reservation(ctx context.Context, id string) (Reservation, error)
 	CommitReservation(ctx context.Context, id, actor string, idem *Idempotency) (Reservation, error)
@@ -276,10 +238,20 @@ type Inventory interface {
 	// returns them as they now are.
 	ExpireReservations(ctx context.Context, limit int) ([]Reservation, error)
 
-	SetPrice(ctx context.Context, productID string, c PriceChange, actor string, ifVersion int64) (Product, PriceEntry, error)
-	PriceHistory(ctx context.Context, productID string) ([]PriceEntry, error)
-	// ApplyDuePrices makes scheduled prices whose time has come current, at most limit of them,
-	// and returns them.
+	// SetPrice sets or schedules a variant's price in one currency, or opens a sale window. An
+	// immediate price ends any sale window running in that currency (its price is replaced).
+	// The product's version moves when the current price changes; ifVersion is the product's.
+	// The returned variant shows the prices after the change.
+	SetPrice(ctx context.Context, variantID string, c PriceChange, actor string, ifVersion int64) (Variant, PriceEntry, error)
+	// RemovePrice drops a variant's price in a currency (and cancels its scheduled changes);
+	// refused for the variant's last price.
+	RemovePrice(ctx context.Context, variantID, currency, actor string, ifVersion int64) (Variant, error)
+	// PriceHistory lists a variant's price history, oldest first; currency "" lists every
+	// currency.
+	PriceHistory(ctx context.Context, variantID, currency string) ([]PriceEntry, error)
+	// ApplyDuePrices makes scheduled prices whose time has come current and reverts sale
+	// windows that have ended, at most limit changes, each exactly once across every instance
+	// sweeping at the same time, and returns them.
 	ApplyDuePrices(ctx context.Context, limit int) ([]AppliedPrice, error)
 
 	// PurgeIdempotencyKeys deletes at most limit idempotency keys older than IdempotencyTTL
@@ -289,14 +261,6 @@ type Inventory interface {
 	// reservations, with their lines, last changed more than retention ago, and returns how
 	// many. Held reservations and the stock movements of every reservation are kept.
 	PurgeReservations(ctx context.Context, retention time.Duration, limit int) (int, error)
-}
-
-// AppliedPrice is a scheduled price the sweeper made current.
-type AppliedPrice struct {
-	ID        int64
-	ProductID string
-	Price     Money
-	ValidFrom time.Time
 }
 
 // ExpiryActor is the actor of movements the expiry sweeper makes.
@@ -316,7 +280,7 @@ func CanFinish(r Reservation, to ReservationStatus, now time.Time) error {
 
 // FinishMovement is the stock movement that ends line l of reservation r with status to.
 func FinishMovement(r Reservation, l ReservationLine, to ReservationStatus, actor string, now time.Time) Movement {
-	m := Movement{ProductID: l.ProductID, ReservedDelta: -l.Quantity, ReservationID: r.ID, Actor: actor, At: now}
+	m := Movement{VariantID: l.VariantID, ProductID: l.ProductID, SKU: l.SKU, ReservedDelta: -l.Quantity, ReservationID: r.ID, Actor: actor, At: now}
 	switch to {
 	case ReservationCommitted:
 		m.Kind, m.OnHandDelta = MoveCommit, -l.Quantity
@@ -336,4 +300,11 @@ func ShortageError(shortages []Shortage) error {
 	}
 	return &Error{Code: CodeInsufficientStock, Shortages: shortages,
 		Message: "not enough stock, nothing was reserved: " + strings.Join(parts, ", ")}
+}
+
+// PurchaseLimitExceeded is the answer to a reservation line above its variant's purchase limit.
+func PurchaseLimitExceeded(line int, sku string, limit, asked int64) error {
+	return &Error{Code: CodePurchaseLimit,
+		Message: fmt.Sprintf("at most %d units of %s may be reserved at once (asked %d), nothing was reserved", limit, sku, asked),
+		Fields:  []FieldError{{Field: fmt.Sprintf("lines[%d].quantity", line), Problem: fmt.Sprintf("must be at most %d: the purchase limit of %s", limit, sku)}}}
 }

@@ -20,12 +20,14 @@ const (
 	SortOldest    Sort = "oldest" // created_at ascending
 	SortName      Sort = "name"   // name ascending, case-insensitive
 	SortNameDesc  Sort = "-name"
-	SortPrice     Sort = "price" // price amount ascending
+	SortPrice     Sort = "price" // lowest variant price in Filter.Currency ascending
 	SortPriceDesc Sort = "-price"
+	// SortPosition is a collection's own order; it needs a collection filter.
+	SortPosition Sort = "position"
 )
 
 // Sorts lists the accepted orders.
-var Sorts = []Sort{SortNewest, SortOldest, SortName, SortNameDesc, SortPrice, SortPriceDesc}
+var Sorts = []Sort{SortNewest, SortOldest, SortName, SortNameDesc, SortPrice, SortPriceDesc, SortPosition}
 
 // Valid reports whether s is a known order.
 func (s Sort) Valid() bool {
@@ -55,14 +57,21 @@ type ProductFilter struct {
 	// Statuses selects any of the listed statuses; empty selects every status.
 	Statuses []Status
 	Brand    string
-	// Currency selects prices in one currency; MinPrice and MaxPrice require it.
+	// Currency selects prices in one currency: MinPrice, MaxPrice and the price sorts require
+	// it, and then only products with a price in it are listed. A product's price is its
+	// lowest variant price in that currency ("from $12").
 	Currency string
 	MinPrice *int64
 	MaxPrice *int64
+	// Attributes select by filterable attributes (attr.<key>=...); a product matches a filter
+	// when it, or any of its variants, has a matching value. All filters must match.
+	Attributes []AttributeFilter
 	// InStock selects products with available stock (true) or without (false).
 	InStock *bool
 	// Query is a full-text search over name, brand and description: every word must match.
 	Query string
+	// Collection selects the members of one collection (see SortPosition).
+	Collection string
 }
 
 // Validate checks the filter's fields.
@@ -74,6 +83,9 @@ func (f ProductFilter) Validate() error {
 	checkText(&p, "brand", f.Brand, Identifier)
 	checkText(&p, "currency", f.Currency, Identifier)
 	checkText(&p, "q", f.Query, Line)
+	if f.Collection != "" && checkText(&p, "collection", f.Collection, Identifier) && !ValidSlug(f.Collection) {
+		p.Add("collection", "must be a collection slug")
+	}
 	for _, s := range f.Statuses {
 		if !s.Valid() {
 			p.Add("status", "must be draft, active, archived or all")
@@ -86,6 +98,9 @@ func (f ProductFilter) Validate() error {
 		if _, ok := MinorUnits(f.Currency); !ok {
 			p.Add("currency", "%q is not an ISO 4217 currency code", f.Currency)
 		}
+	}
+	if len(f.Attributes) > MaxAttributeFilters {
+		p.Add("attr", "at most %d attribute filters", MaxAttributeFilters)
 	}
 	if (f.MinPrice != nil || f.MaxPrice != nil) && f.Currency == "" {
 		p.Add("currency", "is required with min_price and max_price: amounts in different currencies do not compare")
@@ -119,6 +134,12 @@ func (f ProductFilter) fingerprint(s Sort) string {
 		fmt.Fprint(h, *f.InStock)
 	}
 	fmt.Fprintf(h, "|%s", f.Query)
+	for _, a := range f.Attributes {
+		fmt.Fprintf(h, "|%s", a.fingerprint())
+	}
+	if f.Collection != "" { // appended only when set, so cursors issued before collections stay valid
+		fmt.Fprintf(h, "|collection=%s", f.Collection)
+	}
 	return strconv.FormatUint(h.Sum64(), 36)
 }
 
@@ -139,7 +160,13 @@ func (q ListQuery) Validate() error {
 		return err
 	}
 	if !q.Sort.Valid() {
-		return InvalidField("sort", "must be one of newest, oldest, name, -name, price, -price")
+		return InvalidField("sort", "must be one of newest, oldest, name, -name, price, -price, position")
+	}
+	if q.Sort == SortPosition && q.Filter.Collection == "" {
+		return InvalidField("sort", "position is a collection's order: it needs a collection")
+	}
+	if (q.Sort == SortPrice || q.Sort == SortPriceDesc) && q.Filter.Currency == "" {
+		return InvalidField("currency", "is required with sort=%s: prices in different currencies do not compare", q.Sort)
 	}
 	if q.Limit < 1 || q.Limit > MaxLimit {
 		return InvalidField("limit", "must be between 1 and %d", MaxLimit)
@@ -179,15 +206,30 @@ type Cursor struct {
 	NameKey string
 	Price   int64
 	Created time.Time
-	ID      string
+	// Position is the collection position key (SortPosition).
+	Position int64
+	ID       string
 
 	fingerprint string
 }
 
-// NextCursor returns the cursor that continues q after product p.
+// NextPositionCursor returns the cursor that continues q (sorted by SortPosition) after the
+// product with the given ID and collection position key.
+func (q ListQuery) NextPositionCursor(id string, position int64) *Cursor {
+	return &Cursor{Sort: q.Sort, Position: position, ID: id, fingerprint: q.Filter.fingerprint(q.Sort)}
+}
+
+// NextCursor returns the cursor that continues q after product p (whose PriceRanges must hold
+// the filter's currency when the list is sorted by price).
 func (q ListQuery) NextCursor(p Product) *Cursor {
+	var price int64
+	for _, r := range p.PriceRanges {
+		if r.Currency == q.Filter.Currency {
+			price = r.Min
+		}
+	}
 	return &Cursor{
-		Sort: q.Sort, NameKey: SortKey(p.Name), Price: p.Price.Amount, Created: p.CreatedAt, ID: p.ID,
+		Sort: q.Sort, NameKey: SortKey(p.Name), Price: price, Created: p.CreatedAt, ID: p.ID,
 		fingerprint: q.Filter.fingerprint(q.Sort),
 	}
 }
@@ -210,6 +252,8 @@ func (c *Cursor) String() string {
 		k = c.NameKey
 	case SortPrice, SortPriceDesc:
 		k = strconv.FormatInt(c.Price, 10)
+	case SortPosition:
+		k = strconv.FormatInt(c.Position, 10)
 	default:
 		k = strconv.FormatInt(c.Created.UnixMicro(), 10)
 	}
@@ -265,6 +309,12 @@ func ParseCursor(s string) (*Cursor, error) {
 			return nil, bad("bad key")
 		}
 		c.Price = n
+	case SortPosition:
+		n, err := strconv.ParseInt(j.K, 10, 64) // any int64: the front of a list grows downwards
+		if err != nil {
+			return nil, bad("bad key")
+		}
+		c.Position = n
 	case SortNewest, SortOldest:
 		n, err := strconv.ParseInt(j.K, 10, 64)
 		// Both stores hold years 1 to 9999 at most; a key outside is forged.

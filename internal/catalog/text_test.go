@@ -78,9 +78,14 @@ func TestValidateRefusesHostileText(t *testing.T) {
 		{"escape in brand", func(in *ProductInput) { in.Brand = "\x1b]0;owned\x07" }, "brand"},
 		{"zero width in brand", func(in *ProductInput) { in.Brand = "Ac\u200bme" }, "brand"},
 		{"NUL in category", func(in *ProductInput) { in.Category = "kit\x00chen" }, "category"},
-		{"NUL in attribute value", func(in *ProductInput) { in.Attributes = map[string]string{"colour": "re\x00d"} }, "attributes.colour"},
-		{"format char in attribute key", func(in *ProductInput) { in.Attributes = map[string]string{"col\u200dour": "red"} }, "attributes"},
-		{"NUL in image", func(in *ProductInput) { in.Images = []string{"https://x.example/\x00"} }, "images[0]"},
+		{"NUL in attribute value", func(in *ProductInput) { in.Attributes = Attributes{"colour": "re\x00d"} }, "attributes.colour"},
+		{"format char in attribute key", func(in *ProductInput) { in.Attributes = Attributes{"col\u200dour": "red"} }, "attributes"},
+		{"NUL in image", func(in *ProductInput) { in.Media = []Media{{URL: "https://x.example/\x00"}} }, "media[0].url"},
+		{"escape in alt text", func(in *ProductInput) { in.Media = []Media{{URL: "https://x.example/a.jpg", Alt: "a\x1b[2J"}} }, "media[0].alt"},
+		{"NUL in option name", func(in *ProductInput) { in.Options = []Option{{Name: "Si\x00ze", Values: []string{"M"}}} }, "options[0].name"},
+		{"bidi override in option value", func(in *ProductInput) { in.Options = []Option{{Name: "Size", Values: []string{"M\u202e"}}} }, "options[0].values[0]"},
+		{"NUL in SKU", func(in *ProductInput) { in.Variants[0].SKU = "AB\x00C" }, "variants[0].sku"},
+		{"NUL in barcode", func(in *ProductInput) { in.Variants[0].Barcode = "0\x00" }, "variants[0].barcode"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,7 +107,10 @@ func TestValidateRefusesHostileText(t *testing.T) {
 func TestProblemsAreBounded(t *testing.T) {
 	in := validInput()
 	for range 200_000 {
-		in.Images = append(in.Images, "x")
+		in.Media = append(in.Media, Media{URL: "x"})
+	}
+	for range 2000 {
+		in.Variants = append(in.Variants, VariantInput{SKU: "x"})
 	}
 	err := in.Validate()
 	var e *Error

@@ -343,7 +343,7 @@ func TestDeployCapacityRulesRefuseMinAboveMax(t *testing.T) {
 	for _, env := range blueprint.Environments {
 		for _, min := range values {
 			for _, max := range values {
-				params := map[string]string{ParamEnvironment: env.Name, ParamDBMinCapacity: min, ParamDBMaxCapacity: max}
+				params := map[string]string{ParamEnvironment: env.Name, ParamDBMinCapacity: min, ParamDBMaxCapacity: max, ParamCloudFrontPrefixListID: testPrefixList}
 				effMin, effMax := parseACU(min, env.MinACU), parseACU(max, env.MaxACU)
 				failed := failedRules(t, tp, params)
 				if ok := effMin <= effMax; ok != (len(failed) == 0) {
@@ -524,7 +524,7 @@ func TestDeploySaleWindowNeedsBothEnds(t *testing.T) {
 		start, end string
 		refused    bool
 	}{{"", "", false}, {"2026-12-24T08:55:00", "2026-12-24T12:00:00", false}, {"2026-12-24T08:55:00", "", true}, {"", "2026-12-24T12:00:00", true}} {
-		failed := failedRules(t, tp, map[string]string{ParamSaleStart: c.start, ParamSaleEnd: c.end})
+		failed := failedRules(t, tp, map[string]string{ParamSaleStart: c.start, ParamSaleEnd: c.end, ParamCloudFrontPrefixListID: testPrefixList})
 		if got := slices.ContainsFunc(failed, func(f string) bool { return strings.Contains(f, "SaleStart and SaleEnd") }); got != c.refused {
 			t.Errorf("start %q end %q: refused %t, want %t (%v)", c.start, c.end, got, c.refused, failed)
 		}
@@ -533,6 +533,37 @@ func TestDeploySaleWindowNeedsBothEnds(t *testing.T) {
 	for v, ok := range map[string]bool{"": true, "2026-12-24T08:55:00": true, "2026-12-24 08:55": false, "at(2026-12-24T08:55:00)": false, "2026-12-24T08:55:00Z": false} {
 		if re.MatchString(v) != ok || (tp.Parameters[ParamSaleStart].AllowedPattern != SaleTimePattern) {
 			t.Errorf("sale time %q: accepted %t, want %t", v, re.MatchString(v), ok)
+		}
+	}
+}
+
+// testPrefixList stands for the CloudFront prefix list's ID the deploy script resolves.
+const testPrefixList = "pl-3b927c52"
+
+// TestDeployCloudFrontNeedsItsInputs: with CloudFront (the default) the template refuses to
+// start without the prefix list's ID (CloudFormation cannot look it up by name), and with a
+// certificate also without the origin domain the certificate covers; without CloudFront neither
+// is needed.
+func TestDeployCloudFrontNeedsItsInputs(t *testing.T) {
+	tp := underTest(t)
+	cert := "arn:aws:acm:us-east-1:123456789012:certificate/x"
+	for _, c := range []struct {
+		name   string
+		params map[string]string
+		failed []string
+	}{
+		{"default without prefix list", map[string]string{}, []string{"CloudFrontNeedsPrefixList"}},
+		{"default with prefix list", map[string]string{ParamCloudFrontPrefixListID: testPrefixList}, nil},
+		{"certificate without origin domain", map[string]string{ParamCloudFrontPrefixListID: testPrefixList, ParamCertificateARN: cert}, []string{"CloudFrontOverHTTPSNeedsOriginDomain"}},
+		{"certificate with origin domain", map[string]string{ParamCloudFrontPrefixListID: testPrefixList, ParamCertificateARN: cert, ParamOriginDomainName: "api.example.com"}, nil},
+		{"off", map[string]string{ParamEnableCloudFront: "false", ParamCertificateARN: cert}, nil},
+	} {
+		var got []string
+		for _, f := range failedRules(t, tp, c.params) {
+			got = append(got, strings.SplitN(f, ":", 2)[0])
+		}
+		if !slices.Equal(got, c.failed) {
+			t.Errorf("%s: failed rules %q, want %q", c.name, got, c.failed)
 		}
 	}
 }

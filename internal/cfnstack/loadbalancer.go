@@ -14,6 +14,9 @@ const (
 	IDHTTPListener     = blueprint.IDHTTPListener
 	IDHTTPSListener    = blueprint.IDHTTPSListener
 	IDWebACLAssociated = blueprint.IDWebACL
+	// IDMetricsRefusedRule and IDOriginVerifiedRule are the listener rules.
+	IDMetricsRefusedRule = blueprint.IDMetricsRule
+	IDOriginVerifiedRule = blueprint.IDOriginRule
 	// IDListenersReady waits for whichever listeners exist: with a certificate, the HTTP
 	// listener only redirects and the target group hangs off the HTTPS listener, which an
 	// unconditional resource cannot name in DependsOn.
@@ -68,14 +71,18 @@ func (b *builder) loadBalancer(Options) error {
 		},
 	}}
 	for _, l := range []blueprint.Listener{e.HTTPListener, e.HTTPSListener} {
+		var action any = forward
+		if l.RefuseWhen != blueprint.Always {
+			action = cfn.If(b.condition(l.RefuseWhen), fixedResponse(403, "application/json", blueprint.RefusedBody), action)
+		}
+		if l.RedirectWhen != blueprint.Always {
+			action = cfn.If(b.condition(l.RedirectWhen), redirect, action)
+		}
 		props := map[string]any{
 			"LoadBalancerArn": cfn.Ref(e.LoadBalancer.ID),
 			"Port":            l.Port,
 			"Protocol":        l.Protocol,
-			"DefaultActions":  forward,
-		}
-		if l.RedirectWhen != blueprint.Always {
-			props["DefaultActions"] = cfn.If(b.condition(l.RedirectWhen), redirect, forward)
+			"DefaultActions":  action,
 		}
 		if l.Protocol == "HTTPS" {
 			props["SslPolicy"] = blueprint.TLSPolicy
@@ -83,11 +90,39 @@ func (b *builder) loadBalancer(Options) error {
 		}
 		b.add(l.ID, "AWS::ElasticLoadBalancingV2::Listener", props, b.when(l.When))
 	}
-	b.add(IDListenersReady, "AWS::CloudFormation::WaitConditionHandle", map[string]any{}, func(r *cfn.Resource) {
-		r.Metadata = map[string]any{
-			"HttpListener":  cfn.Ref(e.HTTPListener.ID),
-			"HttpsListener": cfn.If(b.condition(e.HTTPSListener.When), cfn.Ref(e.HTTPSListener.ID), ""),
+	// The rules belong to the serving listener: HTTPS where it exists, else HTTP.
+	serving := cfn.If(b.condition(e.HTTPSListener.When), cfn.Ref(e.HTTPSListener.ID), cfn.Ref(e.HTTPListener.ID))
+	ready := map[string]any{
+		"HttpListener":  cfn.Ref(e.HTTPListener.ID),
+		"HttpsListener": cfn.If(b.condition(e.HTTPSListener.When), cfn.Ref(e.HTTPSListener.ID), ""),
+	}
+	for _, r := range e.Rules {
+		var conditions []any
+		if len(r.PathPatterns) > 0 {
+			conditions = append(conditions, map[string]any{"Field": "path-pattern", "PathPatternConfig": map[string]any{"Values": r.PathPatterns}})
 		}
+		if r.Header != "" {
+			conditions = append(conditions, map[string]any{"Field": "http-header",
+				"HttpHeaderConfig": map[string]any{"HttpHeaderName": r.Header, "Values": []any{b.value(r.HeaderValue)}}})
+		}
+		actions := []any{fixedResponse(r.Status, r.ContentType, r.Body)[0]}
+		if r.Forward {
+			actions = forward
+			if r.When != blueprint.Always {
+				ready[r.ID] = cfn.If(b.condition(r.When), cfn.Ref(r.ID), "")
+			} else {
+				ready[r.ID] = cfn.Ref(r.ID)
+			}
+		}
+		b.add(r.ID, "AWS::ElasticLoadBalancingV2::ListenerRule", map[string]any{
+			"ListenerArn": serving,
+			"Priority":    r.Priority,
+			"Conditions":  conditions,
+			"Actions":     actions,
+		}, b.when(r.When))
+	}
+	b.add(IDListenersReady, "AWS::CloudFormation::WaitConditionHandle", map[string]any{}, func(r *cfn.Resource) {
+		r.Metadata = ready
 	})
 	b.add(e.WebACL.ID, "AWS::WAFv2::WebACLAssociation", map[string]any{
 		"ResourceArn": cfn.Ref(e.LoadBalancer.ID),
@@ -97,3 +132,13 @@ func (b *builder) loadBalancer(Options) error {
 }
 
 func attr(key, value string) map[string]any { return map[string]any{"Key": key, "Value": value} }
+
+// fixedResponse is a listener action answering with a fixed status and body.
+func fixedResponse(status int, contentType, body string) []any {
+	return []any{map[string]any{
+		"Type": "fixed-response",
+		"FixedResponseConfig": map[string]any{
+			"StatusCode": strconv.Itoa(status), "ContentType": contentType, "MessageBody": body,
+		},
+	}}
+}

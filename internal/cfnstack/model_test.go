@@ -27,7 +27,7 @@ var translationOnly = map[string]bool{
 func notOwnResources(a blueprint.Architecture) map[string]bool {
 	out := map[string]bool{blueprint.IDDBSecret: true}
 	for _, r := range a.Network.Rules {
-		if r.CIDR != "" {
+		if r.PeerGroup == "" { // an address range or a prefix list
 			out[r.ID] = true
 		}
 	}
@@ -60,6 +60,10 @@ func parametersFor(c blueprint.Choices) map[string]string {
 	}
 	if c.Has(blueprint.WithSale) {
 		p[ParamSaleStart], p[ParamSaleEnd] = "2026-12-24T08:55:00", "2026-12-24T12:00:00"
+	}
+	p[ParamEnableCloudFront] = "false"
+	if c.Has(blueprint.WithCloudFront) {
+		p[ParamEnableCloudFront], p[ParamCloudFrontPrefixListID], p[ParamOriginDomainName] = "true", testPrefixList, "api.example.com"
 	}
 	return p
 }

@@ -110,6 +110,7 @@ func (b *builder) network(Options) error {
 		"ServiceName":     cfn.Sub("com.amazonaws.${AWS::Region}.s3"),
 		"VpcEndpointType": "Gateway",
 		"RouteTableIds":   refs(privateRTs),
+		"PolicyDocument":  expand(n.S3EndpointPolicy),
 	})
 	for _, e := range n.Endpoints {
 		b.add(e.ID, "AWS::EC2::VPCEndpoint", map[string]any{
@@ -119,6 +120,7 @@ func (b *builder) network(Options) error {
 			"PrivateDnsEnabled": true,
 			"SubnetIds":         refs(n.SubnetIDs(blueprint.TierPrivate)),
 			"SecurityGroupIds":  []any{cfn.Ref(e.SecurityGroup)},
+			"PolicyDocument":    expand(n.EndpointPolicy),
 		}, b.when(e.When))
 	}
 	return nil

@@ -94,15 +94,32 @@ func TestNumbersMatchTheBlueprint(t *testing.T) {
 		secrets[m["Name"].(string)] = fmt.Sprint(m["ValueFrom"])
 	}
 	for env, from := range map[string]string{
-		blueprint.EnvDBUser:     "MasterUserSecret.SecretArn}:username::",
-		blueprint.EnvDBPassword: "MasterUserSecret.SecretArn}:password::",
-		blueprint.EnvAPIKeys:    IDAPIKeySecret,
-		blueprint.EnvDBHost:     IDDBHostParameter,
-		blueprint.EnvDBName:     IDDBNameParameter,
+		blueprint.EnvAPIKeys: IDAPIKeySecret,
+		blueprint.EnvDBHost:  IDDBHostParameter,
+		blueprint.EnvDBName:  IDDBNameParameter,
 	} {
 		if !strings.Contains(secrets[env], from) {
 			t.Errorf("container secret %s = %q, want it from %s", env, secrets[env], from)
 		}
+	}
+	// The master secret goes to the migrate task only (blueprint's
+	// TestPolicyMigrateTaskAloneHoldsTheMasterSecret); here, that it renders as the JSON keys.
+	mc := tp.props(t, IDMigrateTaskDefinition)["ContainerDefinitions"].([]any)[0].(map[string]any)
+	migrateSecrets := map[string]string{}
+	for _, s := range mc["Secrets"].([]any) {
+		m := s.(map[string]any)
+		migrateSecrets[m["Name"].(string)] = fmt.Sprint(m["ValueFrom"])
+	}
+	for env, from := range map[string]string{
+		blueprint.EnvDBUser:     "MasterUserSecret.SecretArn}:username::",
+		blueprint.EnvDBPassword: "MasterUserSecret.SecretArn}:password::",
+	} {
+		if !strings.Contains(migrateSecrets[env], from) || secrets[env] != "" {
+			t.Errorf("%s: migrate task %q, service %q; want it from %s in the migrate task only", env, migrateSecrets[env], secrets[env], from)
+		}
+	}
+	if fmt.Sprint(mc["Command"]) != "[migrate]" || mc["PortMappings"] != nil || mc["HealthCheck"] != nil {
+		t.Errorf("migrate container: command %v, ports %v, health check %v", mc["Command"], mc["PortMappings"], mc["HealthCheck"])
 	}
 
 	// Task size: the default is 1 vCPU / 2 GB and every allowed value is a Fargate combination.

@@ -30,6 +30,9 @@ const (
 	ParamSaleStart                = "SaleStart"
 	ParamSaleEnd                  = "SaleEnd"
 	ParamSaleMinTasks             = "SaleMinTasks"
+	ParamEnableCloudFront         = "EnableCloudFront"
+	ParamCloudFrontPrefixListID   = "CloudFrontPrefixListId"
+	ParamOriginDomainName         = "OriginDomainName"
 )
 
 // Condition names.
@@ -47,6 +50,10 @@ const (
 	CondEnvironmentMinCapacity = "UseEnvironmentDBMinCapacity"
 	CondEnvironmentMaxCapacity = "UseEnvironmentDBMaxCapacity"
 	CondHasSale                = "HasSale"
+	// CondCloudFront puts the distribution in front; CondNoCloudFront leaves the load balancer
+	// open to the internet.
+	CondCloudFront   = "CloudFrontInFront"
+	CondNoCloudFront = "LoadBalancerOpenToInternet"
 )
 
 // SaleTimePattern is what a sale's start and end must match: Application Auto Scaling's at()
@@ -134,6 +141,30 @@ func (b *builder) parameters(opts Options) error {
 		Default:               "",
 		AllowedPattern:        `^$|^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/.+$`,
 		ConstraintDescription: "Empty, or a regional WAFv2 web ACL ARN.",
+	}
+	p[ParamEnableCloudFront] = &cfn.Parameter{
+		Type: "String",
+		Description: "Put a CloudFront distribution in front (HTTPS on its *.cloudfront.net name, no domain needed; public GETs cached by the service's Cache-Control). " +
+			"The load balancer then admits only CloudFront. false: the load balancer is open to the internet (HTTP, or HTTPS with CertificateArn).",
+		AllowedValues: []string{"true", "false"},
+		Default:       "true",
+	}
+	p[ParamCloudFrontPrefixListID] = &cfn.Parameter{
+		Type: "String",
+		Description: "ID of the AWS-managed prefix list " + blueprint.CloudFrontPrefixListName + " in this region (required with EnableCloudFront; CloudFormation cannot look it up by name): " +
+			"aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=" + blueprint.CloudFrontPrefixListName + " --query 'PrefixLists[0].PrefixListId' --output text. scripts/deploy-cloudformation.sh fills it in.",
+		Default:               "",
+		AllowedPattern:        `^$|^pl-[0-9a-f]{8,17}$`,
+		ConstraintDescription: "Empty, or a prefix list ID (pl-...).",
+	}
+	p[ParamOriginDomainName] = &cfn.Parameter{
+		Type: "String",
+		Description: "With CloudFront and CertificateArn: the domain name the certificate covers that points at the load balancer (a CNAME or alias to LoadBalancerDnsName); " +
+			"CloudFront connects to it over HTTPS and checks the certificate against it. Ignored otherwise.",
+		Default:               "",
+		AllowedPattern:        `^$|^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`,
+		MaxLength:             cfn.Int(253),
+		ConstraintDescription: "Empty, or a lower-case domain name.",
 	}
 	p[ParamAlertEmail] = &cfn.Parameter{
 		Type:                  "String",
@@ -231,6 +262,23 @@ func (b *builder) parameters(opts Options) error {
 	c[CondEnvironmentMinCapacity] = cfn.Equals(cfn.Ref(ParamDBMinCapacity), "0")
 	c[CondEnvironmentMaxCapacity] = cfn.Equals(cfn.Ref(ParamDBMaxCapacity), "0")
 	c[CondHasSale] = notEmpty(ParamSaleStart)
+	c[CondCloudFront] = cfn.Equals(cfn.Ref(ParamEnableCloudFront), "true")
+	c[CondNoCloudFront] = cfn.Not(cfn.Condition(CondCloudFront))
+	if err := b.t.AddRule("CloudFrontNeedsPrefixList", &cfn.Rule{RuleCondition: cfn.Equals(cfn.Ref(ParamEnableCloudFront), "true"), Assertions: []cfn.Assertion{{
+		Assert:            notEmpty(ParamCloudFrontPrefixListID),
+		AssertDescription: "EnableCloudFront needs CloudFrontPrefixListId: aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=" + blueprint.CloudFrontPrefixListName,
+	}}}); err != nil {
+		return err
+	}
+	if err := b.t.AddRule("CloudFrontOverHTTPSNeedsOriginDomain", &cfn.Rule{
+		RuleCondition: cfn.And(cfn.Equals(cfn.Ref(ParamEnableCloudFront), "true"), notEmpty(ParamCertificateARN)),
+		Assertions: []cfn.Assertion{{
+			Assert:            notEmpty(ParamOriginDomainName),
+			AssertDescription: "EnableCloudFront with CertificateArn needs OriginDomainName: the certificate's domain name, pointing at the load balancer",
+		}},
+	}); err != nil {
+		return err
+	}
 	// A window needs both ends: a start alone would raise the minimum for good.
 	for id, pair := range map[string][2]string{"SaleStartNeedsEnd": {ParamSaleStart, ParamSaleEnd}, "SaleEndNeedsStart": {ParamSaleEnd, ParamSaleStart}} {
 		if err := b.t.AddRule(id, &cfn.Rule{RuleCondition: notEmpty(pair[0]), Assertions: []cfn.Assertion{{
@@ -248,7 +296,8 @@ func (b *builder) parameters(opts Options) error {
 			group("Environment", ParamEnvironmentSuffix, ParamEnvironment),
 			group("Service", ParamImageTag, ParamContainerImage, ParamTaskSize),
 			group("Planned sale", ParamSaleStart, ParamSaleEnd, ParamSaleMinTasks),
-			group("Network and edge", ParamAvailabilityZones, ParamNATGatewayMode, ParamEnableInterfaceEndpoints, ParamCertificateARN, ParamWebACLARN),
+			group("Network and edge", ParamAvailabilityZones, ParamNATGatewayMode, ParamEnableInterfaceEndpoints, ParamEnableCloudFront, ParamCloudFrontPrefixListID,
+				ParamCertificateARN, ParamOriginDomainName, ParamWebACLARN),
 			group("Database", ParamDBEngineVersion, ParamDBMinCapacity, ParamDBMaxCapacity, ParamDBBackupRetentionDays),
 			group("Observability", ParamAlertEmail, ParamLogRetentionDays),
 		},

@@ -222,7 +222,15 @@ func (t tpl) securityGroupRules(tb testing.TB) []rule {
 		return "?"
 	}
 	port := func(p map[string]any) string {
-		return fmt.Sprintf("%v/%s-%s", p["IpProtocol"], num(p["FromPort"]), num(p["ToPort"]))
+		// A port that depends on an option reads "If(condition,then,else)".
+		n := func(v any) string {
+			if m, ok := v.(map[string]any); ok {
+				f := m["Fn::If"].([]any)
+				return fmt.Sprintf("If(%v,%s,%s)", f[0], num(f[1]), num(f[2]))
+			}
+			return num(v)
+		}
+		return fmt.Sprintf("%v/%s-%s", p["IpProtocol"], n(p["FromPort"]), n(p["ToPort"]))
 	}
 	var rules []rule
 	for _, id := range t.ofType("AWS::EC2::SecurityGroup") {
@@ -231,6 +239,9 @@ func (t tpl) securityGroupRules(tb testing.TB) []rule {
 			list, _ := p["SecurityGroup"+dir].([]any)
 			for _, r := range list {
 				m := r.(map[string]any)
+				if f, ok := m["Fn::If"].([]any); ok { // a rule of an option: If(condition, rule, NoValue)
+					m = f[1].(map[string]any)
+				}
 				rules = append(rules, rule{dir, id, peer(m, "CidrIp", "CidrIpv6", "SourceSecurityGroupId", "DestinationSecurityGroupId", "SourcePrefixListId", "DestinationPrefixListId"), port(m)})
 			}
 		}
@@ -260,8 +271,16 @@ func TestSecurityGroupChainIsExact(t *testing.T) {
 		if r.PeerGroup != "" {
 			peer = r.PeerGroup
 		}
+		if r.PrefixList != "" {
+			peer = fmt.Sprint(map[string]any{"Ref": ParamCloudFrontPrefixListID})
+		}
 		dir := map[blueprint.Direction]string{blueprint.Ingress: "Ingress", blueprint.Egress: "Egress"}[r.Direction]
-		want = append(want, rule{dir, r.Group, peer, tcp(r.Port)})
+		port := tcp(r.Port)
+		if r.AltPortWhen != blueprint.Always {
+			alt := fmt.Sprintf("If(%s,%d,%d)", optionConditions[r.AltPortWhen], r.AltPort, r.Port)
+			port = "tcp/" + alt + "-" + alt
+		}
+		want = append(want, rule{dir, r.Group, peer, port})
 		if r.Direction == blueprint.Egress && r.CIDR != "" {
 			hasEgress[r.Group] = true // inline; a separate egress resource leaves EC2's default in place
 		}
@@ -366,6 +385,9 @@ func TestEveryNameCarriesTheSuffix(t *testing.T) {
 //     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-applicationautoscaling-scalabletarget.html
 //   - AWS::CloudWatch::Dashboard: no Tags property, and dashboards cannot be tagged at all
 //     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-dashboard.html
+//   - AWS::ElasticLoadBalancingV2::ListenerRule and AWS::CloudFront::CachePolicy: no Tags property
+//     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticloadbalancingv2-listenerrule.html
+//     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudfront-cachepolicy.html
 var untaggable = map[string]bool{
 	"AWS::EC2::VPCGatewayAttachment":              true,
 	"AWS::EC2::Route":                             true,
@@ -373,6 +395,8 @@ var untaggable = map[string]bool{
 	"AWS::EC2::SecurityGroupIngress":              true,
 	"AWS::EC2::SecurityGroupEgress":               true,
 	"AWS::ElasticLoadBalancingV2::Listener":       true,
+	"AWS::ElasticLoadBalancingV2::ListenerRule":   true,
+	"AWS::CloudFront::CachePolicy":                true,
 	"AWS::WAFv2::WebACLAssociation":               true,
 	"AWS::SNS::Subscription":                      true,
 	"AWS::ApplicationAutoScaling::ScalableTarget": true,
@@ -472,5 +496,16 @@ func TestAlarmTopicUsesStackKey(t *testing.T) {
 	policy, _ := json.Marshal(tp.props(t, IDLogsKey)["KeyPolicy"])
 	if !strings.Contains(string(policy), `"Service":"cloudwatch.amazonaws.com"`) {
 		t.Fatalf("the key policy does not let CloudWatch publish to the topic: %s", policy)
+	}
+}
+
+// TestAPIKeySecretUsesStackKey: the API-key and origin secrets are encrypted with the stack's
+// key (blueprint's TestPolicyAPIKeySecretUsesTheStackKey), rendered as its ARN.
+func TestAPIKeySecretUsesStackKey(t *testing.T) {
+	for _, id := range []string{IDAPIKeySecret, IDOriginSecret} {
+		secret := decoded(t).props(t, id)
+		if !reflect.DeepEqual(secret["KmsKeyId"], getAtt(IDLogsKey, "Arn")) {
+			t.Errorf("%s key: %v, want the stack's key", id, secret["KmsKeyId"])
+		}
 	}
 }

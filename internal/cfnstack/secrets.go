@@ -53,6 +53,7 @@ func (b *builder) secrets(Options) error {
 	b.add(c.APIKeys.ID, "AWS::SecretsManager::Secret", map[string]any{
 		"Name":        cfn.Sub(blueprint.APIKeySecretName("${" + ParamEnvironmentSuffix + "}")),
 		"Description": "API keys accepted by the catalog service's write endpoints (generated; comma-separate several keys to rotate)",
+		"KmsKeyId":    cfn.GetAtt(c.APIKeysKey, "Arn"),
 		"GenerateSecretString": map[string]any{
 			"PasswordLength":     apiKeyLength,
 			"ExcludePunctuation": true,

@@ -40,7 +40,18 @@ func (b *builder) securityGroups(Options) error {
 			if r.Group != g.ID || r.PeerGroup != "" {
 				continue
 			}
-			inline := map[string]any{"CidrIp": r.CIDR, "IpProtocol": "tcp", "FromPort": r.Port, "ToPort": r.Port, "Description": r.Description}
+			var port any = r.Port
+			if r.AltPortWhen != blueprint.Always {
+				port = cfn.If(b.condition(r.AltPortWhen), r.AltPort, r.Port)
+			}
+			var inline any = map[string]any{"CidrIp": r.CIDR, "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "Description": r.Description}
+			if r.PrefixList != "" {
+				inline = map[string]any{"SourcePrefixListId": b.prefixList(r.PrefixList), "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "Description": r.Description}
+			}
+			if r.When != blueprint.Always {
+				// An inline rule of a deployment's option: AWS::NoValue drops it from the list.
+				inline = cfn.If(b.condition(r.When), inline, cfn.NoValue())
+			}
 			if r.Direction == blueprint.Ingress {
 				ingress = append(ingress, inline)
 			} else {
@@ -81,4 +92,13 @@ func (b *builder) securityGroups(Options) error {
 		b.add(r.ID, typ, props, b.when(r.When))
 	}
 	return nil
+}
+
+// prefixList returns the template's ID of an AWS-managed prefix list the model names: a
+// parameter, since CloudFormation cannot look one up by name.
+func (b *builder) prefixList(name string) any {
+	if name != blueprint.CloudFrontPrefixListName {
+		b.fail("cfnstack: prefix list %q has no template parameter", name)
+	}
+	return cfn.Ref(ParamCloudFrontPrefixListID)
 }

@@ -10,13 +10,25 @@ const (
 	IDCluster        = blueprint.IDCluster
 	IDTaskDefinition = blueprint.IDTaskDefinition
 	IDService        = blueprint.IDService
+	// IDMigrateTaskDefinition is the one-off migrate task's definition.
+	IDMigrateTaskDefinition = blueprint.IDMigrateTaskDef
 )
 
 // value renders a model value: text with its placeholders, or the ARN of a model resource (a
 // JSON key of a secret as "<arn>:<key>::").
 func (b *builder) value(v blueprint.Value) any {
 	if v.Ref == "" {
+		if v.With != blueprint.Always {
+			return cfn.If(b.condition(v.With), expand(v.WithText), expand(v.Text))
+		}
 		return expand(v.Text)
+	}
+	if v.Attr == blueprint.AttrSecretValue {
+		// A dynamic reference: CloudFormation reads the secret when it creates the resource.
+		return cfn.Sub("{{resolve:secretsmanager:${" + v.Ref + "}}}")
+	}
+	if v.Attr == blueprint.AttrDBUserARN {
+		return expand(blueprint.DBUserARN("${"+v.Ref+".DBClusterResourceId}", v.Text))
 	}
 	if v.Attr != "" {
 		attr, ok := attributes[v.Attr]
@@ -57,65 +69,9 @@ func (b *builder) service(Options) error {
 		"ClusterSettings": []any{map[string]any{"Name": "containerInsights", "Value": enabled(m.ContainerInsights)}},
 	}, b.when(m.Cluster.When))
 
-	var env, secrets []any
-	for _, e := range c.Environment {
-		env = append(env, map[string]any{"Name": e.Name, "Value": b.value(e.Value)})
-	}
-	for _, e := range c.Secrets {
-		secrets = append(secrets, map[string]any{"Name": e.Name, "ValueFrom": b.value(e.Value)})
-	}
-	size := cfn.Split("/", cfn.Ref(ParamTaskSize))
-	b.add(m.TaskDefinition.ID, "AWS::ECS::TaskDefinition", map[string]any{
-		"Family":                  modelName(m.TaskDefinition),
-		"RequiresCompatibilities": []any{"FARGATE"},
-		"NetworkMode":             "awsvpc",
-		"Cpu":                     cfn.Select(0, size),
-		"Memory":                  cfn.Select(1, size),
-		// The one platform images are built for (blueprint.ImagePlatform).
-		"RuntimePlatform":  map[string]any{"OperatingSystemFamily": blueprint.ECSOperatingSystemFamily, "CpuArchitecture": blueprint.ECSCPUArchitecture()},
-		"ExecutionRoleArn": cfn.GetAtt(IDExecutionRole, "Arn"),
-		"TaskRoleArn":      cfn.GetAtt(IDTaskRole, "Arn"),
-		// Fargate has no tmpfs: an empty task volume is the writable /tmp.
-		"Volumes": []any{map[string]any{"Name": c.ScratchVolume}},
-		"ContainerDefinitions": []any{map[string]any{
-			"Name":      c.Name,
-			"Image":     image(),
-			"Essential": true,
-			// The whole task's memory, as a hard limit: the container cannot outgrow the task.
-			"Memory":                 cfn.Select(1, size),
-			"User":                   c.User,
-			"ReadonlyRootFilesystem": true,
-			"Privileged":             false,
-			"MountPoints": []any{map[string]any{
-				"SourceVolume": c.ScratchVolume, "ContainerPath": c.ScratchPath, "ReadOnly": false,
-			}},
-			"PortMappings": []any{map[string]any{
-				"Name": c.PortName, "ContainerPort": c.Port, "Protocol": "tcp", "AppProtocol": c.AppProtocol,
-			}},
-			"HealthCheck": map[string]any{
-				"Command":     c.HealthCheck,
-				"Interval":    c.HealthInterval,
-				"Timeout":     c.HealthTimeout,
-				"Retries":     c.HealthRetries,
-				"StartPeriod": c.HealthStart,
-			},
-			// ECS sends SIGTERM, waits StopTimeout, then SIGKILL; the app's drain and shutdown
-			// end before that.
-			"StopTimeout": c.StopTimeout,
-			"Environment": env,
-			"Secrets":     secrets,
-			"LogConfiguration": map[string]any{
-				"LogDriver": "awslogs",
-				"Options": map[string]any{
-					"awslogs-group":         cfn.Ref(IDAppLogGroup),
-					"awslogs-region":        cfn.Ref(cfn.Region),
-					"awslogs-stream-prefix": c.LogStreamPrefix,
-					"mode":                  c.LogMode,
-					"max-buffer-size":       c.LogMaxBuffer,
-				},
-			},
-		}},
-	}, b.when(m.TaskDefinition.When))
+	b.taskDefinition(m.TaskDefinition, c, IDExecutionRole, IDTaskRole)
+	// The migrate task: same image, network and size; its own roles hold the master secret.
+	b.taskDefinition(m.MigrateTaskDefinition, m.MigrateContainer, blueprint.IDMigrateExecutionRole, blueprint.IDMigrateTaskRole)
 
 	// No DesiredCount: ECS starts with one task, auto scaling raises it to MinTasks, and later
 	// deploys keep whatever count auto scaling chose.
@@ -158,4 +114,73 @@ func enabled(on bool) string {
 		return "enabled"
 	}
 	return "disabled"
+}
+
+// taskDefinition renders a task definition running one model container with the given roles.
+func (b *builder) taskDefinition(td blueprint.Resource, c blueprint.Container, executionRole, taskRole string) {
+	var env, secrets []any
+	for _, e := range c.Environment {
+		env = append(env, map[string]any{"Name": e.Name, "Value": b.value(e.Value)})
+	}
+	for _, e := range c.Secrets {
+		secrets = append(secrets, map[string]any{"Name": e.Name, "ValueFrom": b.value(e.Value)})
+	}
+	size := cfn.Split("/", cfn.Ref(ParamTaskSize))
+	container := map[string]any{
+		"Name":      c.Name,
+		"Image":     image(),
+		"Essential": true,
+		// The whole task's memory, as a hard limit: the container cannot outgrow the task.
+		"Memory":                 cfn.Select(1, size),
+		"User":                   c.User,
+		"ReadonlyRootFilesystem": true,
+		"Privileged":             false,
+		"MountPoints": []any{map[string]any{
+			"SourceVolume": c.ScratchVolume, "ContainerPath": c.ScratchPath, "ReadOnly": false,
+		}},
+		// ECS sends SIGTERM, waits StopTimeout, then SIGKILL; the app's drain and shutdown
+		// end before that.
+		"StopTimeout": c.StopTimeout,
+		"Environment": env,
+		"Secrets":     secrets,
+		"LogConfiguration": map[string]any{
+			"LogDriver": "awslogs",
+			"Options": map[string]any{
+				"awslogs-group":         cfn.Ref(IDAppLogGroup),
+				"awslogs-region":        cfn.Ref(cfn.Region),
+				"awslogs-stream-prefix": c.LogStreamPrefix,
+				"mode":                  c.LogMode,
+				"max-buffer-size":       c.LogMaxBuffer,
+			},
+		},
+	}
+	if len(c.Command) > 0 {
+		container["Command"] = c.Command
+	}
+	if !c.NoPort {
+		container["PortMappings"] = []any{map[string]any{
+			"Name": c.PortName, "ContainerPort": c.Port, "Protocol": "tcp", "AppProtocol": c.AppProtocol,
+		}}
+		container["HealthCheck"] = map[string]any{
+			"Command":     c.HealthCheck,
+			"Interval":    c.HealthInterval,
+			"Timeout":     c.HealthTimeout,
+			"Retries":     c.HealthRetries,
+			"StartPeriod": c.HealthStart,
+		}
+	}
+	b.add(td.ID, "AWS::ECS::TaskDefinition", map[string]any{
+		"Family":                  modelName(td),
+		"RequiresCompatibilities": []any{"FARGATE"},
+		"NetworkMode":             "awsvpc",
+		"Cpu":                     cfn.Select(0, size),
+		"Memory":                  cfn.Select(1, size),
+		// The one platform images are built for (blueprint.ImagePlatform).
+		"RuntimePlatform":  map[string]any{"OperatingSystemFamily": blueprint.ECSOperatingSystemFamily, "CpuArchitecture": blueprint.ECSCPUArchitecture()},
+		"ExecutionRoleArn": cfn.GetAtt(executionRole, "Arn"),
+		"TaskRoleArn":      cfn.GetAtt(taskRole, "Arn"),
+		// Fargate has no tmpfs: an empty task volume is the writable /tmp.
+		"Volumes":              []any{map[string]any{"Name": c.ScratchVolume}},
+		"ContainerDefinitions": []any{container},
+	}, b.when(td.When))
 }

@@ -46,6 +46,7 @@ func Build(opts Options) (*cfn.Template, error) {
 		b.secrets,
 		b.iam,
 		b.loadBalancer,
+		b.cdn,
 		b.service,
 		b.scaling,
 		b.alarms,
@@ -125,6 +126,9 @@ var optionConditions = map[blueprint.Option]string{
 	blueprint.WithAlertEmail:         CondHasAlertEmail,
 	blueprint.WithImage:              CondHasImage,
 	blueprint.WithSale:               CondHasSale,
+	blueprint.WithCloudFront:         CondCloudFront,
+	// Negated options, for what exists only without one.
+	blueprint.Without(blueprint.WithCloudFront): CondNoCloudFront,
 }
 
 // when makes a resource exist under a model option (always, for blueprint.Always).

@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/acme/catalog/internal/access"
 	"github.com/acme/catalog/internal/catalog"
@@ -48,6 +51,19 @@ type Config struct {
 	// DBStartupTimeout is how long serve keeps trying to reach and migrate PostgreSQL at start
 	// (the Aurora writer may still be being created); 0 gives up after the first attempt.
 	DBStartupTimeout time.Duration
+	// MigrateOnStart makes serve apply pending migrations at start. Off, the service runs no
+	// DDL: it waits until `catalog migrate` has brought the schema to its version.
+	MigrateOnStart bool
+	// DBAppRole, when set, is the role `catalog migrate` makes the least-privileged application
+	// role: table and sequence reads and writes in the service's schema, nothing else.
+	DBAppRole string
+	// DBAppRolePassword is the app role's password (local use, without IAM authentication).
+	DBAppRolePassword string
+	// DBAppRoleIAM grants the app role rds_iam, so it logs in with IAM authentication tokens.
+	DBAppRoleIAM bool
+	// DBIAMAuth makes every new connection use a fresh RDS IAM authentication token as its
+	// password, signed with the default AWS credential chain (the task role).
+	DBIAMAuth bool
 
 	// APIKeys is API_KEYS as given: "name:scope,scope:key" entries separated by ';', or the
 	// old bare comma-separated keys (parsed by package access).
@@ -151,6 +167,8 @@ func Load(getenv func(string) string) (Config, error) {
 		CacheTTL:          duration("CACHE_TTL", 2*time.Second),
 		CacheSize:         integer("CACHE_SIZE", 10_000, 1, 10_000_000),
 		SeedSample:        boolean("SEED_SAMPLE", true),
+		MigrateOnStart:    boolean("MIGRATE_ON_START", true),
+		DBIAMAuth:         boolean("DB_IAM_AUTH", false),
 		MetricsEMF:        boolean("METRICS_EMF", false),
 		Env:               str("APP_ENV", "local"),
 	}
@@ -262,10 +280,135 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.DBSecretARN != "" && c.DatabaseURL == "" {
 		bad("DB_SECRET_ARN", "needs DB_HOST (or DATABASE_URL) to say where the database is")
 	}
+	c.checkIAMAuth(getenv, bad)
+	c.loadAppRole(getenv, boolean, bad)
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// checkIAMAuth refuses DB_IAM_AUTH with anything that would make a token pointless or unsafe: a
+// password from elsewhere (which one would the connection use?) or a connection that may run
+// without TLS, which RDS refuses for IAM authentication and which would expose the token.
+func (c *Config) checkIAMAuth(getenv func(string) string, bad func(name, format string, args ...any)) {
+	if !c.DBIAMAuth {
+		return
+	}
+	if c.DatabaseURL == "" {
+		bad("DB_IAM_AUTH", "needs PostgreSQL: set DB_HOST (or DATABASE_URL)")
+		return
+	}
+	if getenv("DB_PASSWORD") != "" {
+		bad("DB_PASSWORD", "must be empty with DB_IAM_AUTH=true: the IAM token is the password")
+	}
+	if c.DBSecretARN != "" {
+		bad("DB_SECRET_ARN", "must be empty with DB_IAM_AUTH=true: the IAM token is the password")
+	}
+	pc, err := pgconn.ParseConfig(c.DatabaseURL)
+	if err != nil {
+		return // reported where the store opens, without quoting the string
+	}
+	source := "DATABASE_URL"
+	if strings.TrimSpace(getenv("DATABASE_URL")) == "" {
+		source = "DB_SSLMODE"
+	}
+	if source == "DATABASE_URL" && holdsPassword(c.DatabaseURL) {
+		bad("DATABASE_URL", "must not hold a password with DB_IAM_AUTH=true: the IAM token is the password")
+	}
+	if pc.User == "" {
+		bad("DB_USER", "is required with DB_IAM_AUTH=true: the token is signed for one database user")
+	}
+	if !onlyTLS(pc) {
+		bad(source, "must ask for sslmode require, verify-ca or verify-full with DB_IAM_AUTH=true: RDS accepts IAM tokens only over TLS")
+	}
+}
+
+// passwordSettingRE finds a password setting in key=value form.
+var passwordSettingRE = regexp.MustCompile(`(^|\s)password\s*=`)
+
+// holdsPassword reports whether the connection string itself gives a password (pgconn's parse
+// would also report one from ~/.pgpass, which is not the string's doing).
+func holdsPassword(dsn string) bool {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return false
+		}
+		_, inUser := u.User.Password()
+		return inUser || u.Query().Has("password")
+	}
+	return passwordSettingRE.MatchString(dsn)
+}
+
+// onlyTLS reports whether every connection attempt pc describes (the first and its fallbacks)
+// uses TLS: sslmode require, verify-ca or verify-full, not prefer, allow or disable.
+func onlyTLS(pc *pgconn.Config) bool {
+	if pc.TLSConfig == nil {
+		return false
+	}
+	for _, fb := range pc.Fallbacks {
+		if fb.TLSConfig == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// roleNameRE is an unquoted PostgreSQL identifier in lower case (what CREATE ROLE name makes),
+// at most 63 bytes (NAMEDATALEN-1).
+var roleNameRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// ValidRoleName reports why name cannot be the app role, or nil.
+func ValidRoleName(name string) error {
+	switch {
+	case !roleNameRE.MatchString(name):
+		return fmt.Errorf("must be a lower-case identifier (a-z, 0-9, _; not starting with a digit; at most 63 characters), not %q", name)
+	case strings.HasPrefix(name, "pg_"):
+		return fmt.Errorf("must not start with pg_ (PostgreSQL reserves those role names), not %q", name)
+	case name == "public" || name == "none":
+		return fmt.Errorf("must not be %q (PostgreSQL reserves it)", name)
+	}
+	return nil
+}
+
+func (c *Config) loadAppRole(getenv func(string) string, boolean func(string, bool) bool, bad func(name, format string, args ...any)) {
+	c.DBAppRole = strings.TrimSpace(getenv("DB_APP_ROLE"))
+	c.DBAppRolePassword = getenv("DB_APP_ROLE_PASSWORD")
+	c.DBAppRoleIAM = boolean("DB_APP_ROLE_IAM", false)
+	if c.DBAppRole == "" {
+		if c.DBAppRolePassword != "" {
+			bad("DB_APP_ROLE_PASSWORD", "needs DB_APP_ROLE (the role it is the password of)")
+		}
+		if c.DBAppRoleIAM {
+			bad("DB_APP_ROLE_IAM", "needs DB_APP_ROLE (the role to grant rds_iam)")
+		}
+		return
+	}
+	if err := ValidRoleName(c.DBAppRole); err != nil {
+		bad("DB_APP_ROLE", "%v", err)
+	}
+	if c.DatabaseURL == "" {
+		bad("DB_APP_ROLE", "needs PostgreSQL: set DB_HOST (or DATABASE_URL); the embedded store has no roles")
+	}
+	if c.DBAppRoleIAM && c.DBAppRolePassword != "" {
+		// On RDS a member of rds_iam logs in only with tokens: the password would never work.
+		bad("DB_APP_ROLE_PASSWORD", "must be empty with DB_APP_ROLE_IAM=true: a role granted rds_iam logs in only with IAM tokens")
+	}
+	if !printableASCII(c.DBAppRolePassword) || len(c.DBAppRolePassword) > 1000 {
+		// The password is hashed before it reaches the server, as PostgreSQL would after
+		// SASLprep, which leaves printable ASCII unchanged and nothing else necessarily.
+		bad("DB_APP_ROLE_PASSWORD", "must be printable ASCII, at most 1000 characters")
+	}
+}
+
+func printableASCII(s string) bool {
+	for _, c := range []byte(s) {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // Redacted returns a connection string fit for logs: the password replaced and only settings

@@ -199,3 +199,122 @@ func TestAccessSettings(t *testing.T) {
 		t.Errorf("the error shows a key: %v", err)
 	}
 }
+
+func TestMigrateOnStartAndAppRole(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.MigrateOnStart || c.DBAppRole != "" || c.DBIAMAuth {
+		t.Fatalf("defaults: MigrateOnStart %v, DBAppRole %q, DBIAMAuth %v; want true, empty, false", c.MigrateOnStart, c.DBAppRole, c.DBIAMAuth)
+	}
+	c, err = Load(env(map[string]string{"DATABASE_URL": "postgres://owner@h/db", "MIGRATE_ON_START": "false",
+		"DB_APP_ROLE": "catalog_app", "DB_APP_ROLE_PASSWORD": "s3cret pw"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MigrateOnStart || c.DBAppRole != "catalog_app" || c.DBAppRolePassword != "s3cret pw" || c.DBAppRoleIAM {
+		t.Fatalf("got MigrateOnStart %v, role %q, password %q, IAM %v", c.MigrateOnStart, c.DBAppRole, c.DBAppRolePassword, c.DBAppRoleIAM)
+	}
+	if _, err := Load(env(map[string]string{"DATABASE_URL": "postgres://owner@h/db", "DB_APP_ROLE": "app", "DB_APP_ROLE_IAM": "true"})); err != nil {
+		t.Fatalf("DB_APP_ROLE_IAM=true: %v", err)
+	}
+}
+
+func TestAppRoleRefusals(t *testing.T) {
+	pg := "postgres://owner@h/db"
+	for _, tc := range []struct {
+		env  map[string]string
+		name string // the variable the error must name
+		rule string // and a word of its rule
+	}{
+		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE": "Catalog"}, "DB_APP_ROLE", "lower-case"},
+		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE": "app; DROP TABLE products"}, "DB_APP_ROLE", "identifier"},
+		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE": `app"x`}, "DB_APP_ROLE", "identifier"},
+		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE": "1app"}, "DB_APP_ROLE", "digit"},
+		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE": strings.Repeat("a", 64)}, "DB_APP_ROLE", "63"},
+		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE": "pg_app"}, "DB_APP_ROLE", "pg_"},
+		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE": "public"}, "DB_APP_ROLE", "reserves"},
+		{map[string]string{"DB_APP_ROLE": "app"}, "DB_APP_ROLE", "PostgreSQL"},
+		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE_PASSWORD": "x"}, "DB_APP_ROLE_PASSWORD", "needs DB_APP_ROLE"},
+		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE_IAM": "true"}, "DB_APP_ROLE_IAM", "needs DB_APP_ROLE"},
+		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE": "app", "DB_APP_ROLE_IAM": "yes please"}, "DB_APP_ROLE_IAM", "true or false"},
+		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE": "app", "DB_APP_ROLE_IAM": "true", "DB_APP_ROLE_PASSWORD": "x"}, "DB_APP_ROLE_PASSWORD", "rds_iam"},
+		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE": "app", "DB_APP_ROLE_PASSWORD": "pässword"}, "DB_APP_ROLE_PASSWORD", "printable ASCII"},
+		{map[string]string{"DATABASE_URL": pg, "DB_APP_ROLE": "app", "DB_APP_ROLE_PASSWORD": "pw\x00"}, "DB_APP_ROLE_PASSWORD", "printable ASCII"},
+		{map[string]string{"DATABASE_URL": pg, "MIGRATE_ON_START": "sometimes"}, "MIGRATE_ON_START", "true or false"},
+	} {
+		_, err := Load(env(tc.env))
+		if err == nil || !strings.Contains(err.Error(), tc.name+":") || !strings.Contains(err.Error(), tc.rule) {
+			t.Errorf("Load(%v) = %v, want an error naming %s and %q", tc.env, err, tc.name, tc.rule)
+		}
+	}
+}
+
+func TestIAMAuth(t *testing.T) {
+	c, err := Load(env(map[string]string{"DB_HOST": "writer.example", "DB_USER": "catalog_app", "DB_IAM_AUTH": "true",
+		"DB_SSLMODE": "verify-full", "DB_SSLROOTCERT": "rds"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.DBIAMAuth || strings.Contains(c.DatabaseURL, ":@") {
+		t.Fatalf("DBIAMAuth %v, url %s", c.DBIAMAuth, c.DatabaseURL)
+	}
+	for _, mode := range []string{"require", "verify-ca", "verify-full"} {
+		if _, err := Load(env(map[string]string{"DATABASE_URL": "postgres://app@h/db?sslmode=" + mode, "DB_IAM_AUTH": "true"})); err != nil {
+			t.Errorf("DATABASE_URL with sslmode=%s: %v", mode, err)
+		}
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		name string
+	}{
+		{map[string]string{"DB_HOST": "h", "DB_USER": "app", "DB_IAM_AUTH": "true"}, "DB_SSLMODE"}, // prefer may fall back to plain text
+		{map[string]string{"DB_HOST": "h", "DB_USER": "app", "DB_IAM_AUTH": "true", "DB_SSLMODE": "allow"}, "DB_SSLMODE"},
+		{map[string]string{"DB_HOST": "h", "DB_USER": "app", "DB_IAM_AUTH": "true", "DB_SSLMODE": "disable"}, "DB_SSLMODE"},
+		{map[string]string{"DB_HOST": "h", "DB_USER": "app", "DB_IAM_AUTH": "true", "DB_SSLMODE": "require", "DB_PASSWORD": "pw"}, "DB_PASSWORD"},
+		{map[string]string{"DB_HOST": "h", "DB_USER": "app", "DB_IAM_AUTH": "true", "DB_SSLMODE": "require", "DB_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db"}, "DB_SECRET_ARN"},
+		{map[string]string{"DB_HOST": "h", "DB_IAM_AUTH": "true", "DB_SSLMODE": "require"}, "DB_USER"},
+		{map[string]string{"DATABASE_URL": "postgres://app@h/db?sslmode=prefer", "DB_IAM_AUTH": "true"}, "DATABASE_URL"},
+		{map[string]string{"DATABASE_URL": "host=h user=app sslmode=disable", "DB_IAM_AUTH": "true"}, "DATABASE_URL"},
+		{map[string]string{"DATABASE_URL": "postgres://app:pw@h/db?sslmode=require", "DB_IAM_AUTH": "true"}, "DATABASE_URL"},
+		{map[string]string{"DATABASE_URL": "postgres://app@h/db?sslmode=require&password=pw", "DB_IAM_AUTH": "true"}, "DATABASE_URL"},
+		{map[string]string{"DATABASE_URL": "host=h user=app password=pw sslmode=require", "DB_IAM_AUTH": "true"}, "DATABASE_URL"},
+		{map[string]string{"DB_IAM_AUTH": "true"}, "DB_IAM_AUTH"},
+	} {
+		_, err := Load(env(tc.env))
+		if err == nil || !strings.Contains(err.Error(), tc.name+":") {
+			t.Errorf("Load(%v) = %v, want an error naming %s", tc.env, err, tc.name)
+		}
+	}
+}
+
+// FuzzAppRoleName: whatever DB_APP_ROLE holds, Load either refuses it naming the variable or
+// accepts a name that SQL needs no escaping for and PostgreSQL keeps as it is (lower case, at
+// most 63 bytes, not reserved), so the role created is the role named.
+func FuzzAppRoleName(f *testing.F) {
+	for _, s := range []string{"catalog_app", "app", "_x", "Catalog", "pg_x", "public", `a"b`, "a;b", "é", strings.Repeat("a", 63), strings.Repeat("a", 64), "a b", "1a", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://owner@h/db", "DB_APP_ROLE": name}))
+		if err != nil {
+			if !strings.Contains(err.Error(), "DB_APP_ROLE:") {
+				t.Fatalf("Load(DB_APP_ROLE=%q) = %v, which does not name DB_APP_ROLE", name, err)
+			}
+			return
+		}
+		got := c.DBAppRole
+		if got == "" {
+			return // blank: no app role
+		}
+		if len(got) > 63 || strings.HasPrefix(got, "pg_") || got == "public" || got == "none" {
+			t.Fatalf("accepted %q", got)
+		}
+		for i, r := range got {
+			if !(r >= 'a' && r <= 'z' || r == '_' || i > 0 && r >= '0' && r <= '9') {
+				t.Fatalf("accepted %q, whose %q needs quoting or folds", got, r)
+			}
+		}
+	})
+}

@@ -22,8 +22,22 @@ import (
 // instead of stopping at a 404.
 type Targets struct {
 	ProductID string // an existing product
+	VariantID string // a variant of ProductID
 	Category  string // an existing category slug
-	SKU       string // an existing SKU
+	SKU       string // the SKU of VariantID
+	Attribute string // a defined, filterable attribute key ("" when none)
+}
+
+// VariantPath is the path of the target variant. Without a VariantID it names the product's ID
+// as its variant, which is right for a product migrated from before variants (its only variant
+// kept its ID) and, for any other, still reaches every route's checks that come before the
+// store.
+func (t Targets) VariantPath() string {
+	v := t.VariantID
+	if v == "" {
+		v = t.ProductID
+	}
+	return "/products/" + t.ProductID + "/variants/" + v
 }
 
 // Request is one hostile request. Want is the status it must get (0: any 4xx) and Field the
@@ -62,9 +76,43 @@ var PathStrings = []string{"%00", "%FF", "%FF%FE", "%1B%5B2J", "%E2%80%AE", "a%0
 // product is a valid product body for Targets.Category; fields are substituted into it.
 func product(cat, sku string) map[string]any {
 	return map[string]any{
-		"sku": sku, "name": "Hostile mug", "category": cat, "status": "active",
-		"price": map[string]any{"currency": "USD", "amount": 1299},
+		"name": "Hostile mug", "category": cat, "status": "active",
+		"variants": []any{map[string]any{"sku": sku, "prices": []any{map[string]any{"currency": "USD", "amount": 1299}}}},
 	}
+}
+
+// ownFields is a product's own fields for Targets.Category: the body of a PUT.
+func ownFields(cat string) map[string]any {
+	return map[string]any{"name": "Hostile mug", "category": cat, "status": "active"}
+}
+
+// Variants returns a product body for category cat with n variants, each a combination of two
+// options (100 values by up to 21) with a price in two currencies: at n = catalog.MaxVariants
+// (2,048) the largest product a client may create.
+func Variants(cat string, n int) []byte {
+	var b bytes.Buffer
+	values := func(k int) {
+		for i := range k {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `"%d"`, i)
+		}
+	}
+	fmt.Fprintf(&b, `{"name":"Many","category":%q,"status":"active","options":[{"name":"A","values":[`, cat)
+	values(min(n, 100))
+	b.WriteString(`]},{"name":"B","values":[`)
+	values(max(1, (n+99)/100))
+	b.WriteString(`]}],"variants":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"sku":"MANY-%d","options":{"A":"%d","B":"%d"},"prices":[{"currency":"USD","amount":%d},{"currency":"EUR","amount":%d}]}`,
+			i, i%100, i/100, i, i)
+	}
+	b.WriteString("]}")
+	return b.Bytes()
 }
 
 func mustJSON(v any) []byte {
@@ -86,7 +134,7 @@ func authed(ct string) http.Header {
 // Catalogue returns every hostile request reproduced in issue 14, each with the answer it must
 // get.
 func Catalogue(t Targets) []Request {
-	pid := t.ProductID
+	pid, vp := t.ProductID, t.VariantPath()
 	valid := string(mustJSON(product(t.Category, "HOSTILE-1")))
 	var rs []Request
 	add := func(name, method, path string, h http.Header, body string, want int, field string) {
@@ -107,23 +155,43 @@ func Catalogue(t Targets) []Request {
 		`{"lines":[{"sku":"`+t.SKU+`","quantity":1}]}`, 400, "Idempotency-Key")
 	idemAdj := authed("application/json")
 	idemAdj["Idempotency-Key"] = []string{"key\xff"}
-	add("Idempotency-Key with invalid UTF-8 on an adjustment", "POST", "/products/"+pid+"/stock/adjustments", idemAdj,
+	add("Idempotency-Key with invalid UTF-8 on an adjustment", "POST", vp+"/stock/adjustments", idemAdj,
 		`{"delta":1,"reason":"received"}`, 400, "Idempotency-Key")
 	for _, seg := range []string{"%FF", "%00"} {
 		add("category path "+seg, "GET", "/categories/"+seg, nil, "", 400, "slug")
 		add("sku path "+seg, "GET", "/skus/A"+seg+"B", nil, "", 400, "sku")
 		add("product path "+seg, "GET", "/products/"+seg, nil, "", 400, "id")
+		add("variant path "+seg, "GET", "/products/"+pid+"/variants/"+seg, nil, "", 400, "variantID")
+		add("currency path "+seg, "PUT", vp+"/prices/"+seg, authed("application/json"), `{"amount":1}`, 400, "currency")
+		add("attribute path "+seg, "GET", "/attributes/"+seg, nil, "", 400, "key")
+		add("attribute filter "+seg, "GET", "/products?attr.colour="+seg, nil, "", 400, "")
+		add("attribute filter name "+seg, "GET", "/products?attr."+seg+"=x", nil, "", 400, "")
 		add("brand query "+seg, "GET", "/products?brand="+seg, nil, "", 400, "brand")
 		add("q query "+seg, "GET", "/products?q=a"+seg, nil, "", 400, "q")
 		add("category query "+seg, "GET", "/products?category="+seg, nil, "", 400, "category")
 	}
 	add("category PATCH path %00", "PATCH", "/categories/a%00", authed("application/json"), `{"name":"x"}`, 400, "slug")
+	// Collections (issue 15): paths, the filter, names and the membership list.
+	for _, seg := range []string{"%FF", "%00"} {
+		add("collection path "+seg, "GET", "/collections/"+seg, nil, "", 400, "slug")
+		add("collection products path "+seg, "GET", "/collections/a"+seg+"/products", nil, "", 400, "slug")
+		add("collection query "+seg, "GET", "/products?collection="+seg, nil, "", 400, "collection")
+	}
+	add("NUL in collection name", "POST", "/collections", authed("application/json"), `{"slug":"hostile","name":"a\u0000b"}`, 400, "name")
+	add("bidi override in a product id", "POST", "/collections/hostile/products", authed("application/json"), `{"product_ids":["evil\u202egnp"]}`, 400, "product_ids[0]")
+	add("200,000 product ids", "PUT", "/collections/hostile/products", authed("application/json"), `{"product_ids":[`+strings.Repeat(`"x",`, 200_000)+`"x"]}`, 400, "product_ids")
 	add("forged cursor with NUL key", "GET", "/products?sort=name&cursor="+ForgedCursor("name", "mug\x00"), nil, "", 400, "cursor")
 	add("forged cursor with a time out of range", "GET", "/products?sort=newest&cursor="+ForgedCursor("newest", strconv.FormatInt(-1<<63, 10)), nil, "", 400, "cursor")
 	add("forged cursor with a time past year 9999", "GET", "/products?sort=oldest&cursor="+ForgedCursor("oldest", strconv.FormatInt(1<<62, 10)), nil, "", 400, "cursor")
 
 	// 2. Bounded decoding.
-	add("200,000 images", "POST", "/products", authed("application/json"), string(HugeArrayBody(valid, "images", 200_000)), 400, "images")
+	add("200,000 media", "POST", "/products", authed("application/json"), string(HugeArrayBody(valid, "media", 200_000)), 400, "media")
+	add("3,000 variants", "POST", "/products", authed("application/json"), string(Variants(t.Category, 3000)), 400, "variants")
+	add("200,000 options", "PATCH", "/products/"+pid, authed("application/json"), string(HugeArrayBody(`{}`, "options", 200_000)), 400, "options")
+	add("200,000 prices on a variant", "POST", "/products/"+pid+"/variants", authed("application/json"),
+		string(HugeArrayBody(`{"sku":"HOSTILE-V"}`, "prices", 200_000)), 400, "prices")
+	add("90,000 enum values", "POST", "/attributes", authed("application/json"),
+		string(HugeArrayBody(`{"key":"k","name":"K","type":"enum"}`, "values", 90_000)), 400, "values")
 	add("90,000 attributes", "POST", "/products", authed("application/json"), string(HugeMapBody(valid, "attributes", 90_000)), 400, "attributes")
 	add("20,000 reservation lines", "POST", "/reservations", authed("application/json"), string(HugeLines(20_000)), 400, "lines")
 	add("deep nesting", "POST", "/products", authed("application/json"), strings.Repeat(`{"a":`, 10_000)+"1"+strings.Repeat("}", 10_000), 400, "")
@@ -131,8 +199,9 @@ func Catalogue(t Targets) []Request {
 	add("a body over 1 MiB", "POST", "/products", authed("application/json"), `{"description":"`+strings.Repeat("x", 2<<20)+`"}`, 413, "")
 
 	// 3. Strict JSON.
-	add("duplicate sku", "POST", "/products", authed("application/json"), strings.Replace(valid, `"name"`, `"sku":"OTHER-1","name"`, 1), 400, "sku")
-	add("case-variant SKU", "POST", "/products", authed("application/json"), strings.Replace(valid, `"sku"`, `"SKU"`, 1), 400, "SKU")
+	add("duplicate name", "POST", "/products", authed("application/json"), strings.Replace(valid, `"name"`, `"name":"Other","name"`, 1), 400, "name")
+	add("duplicate sku", "POST", "/products", authed("application/json"), strings.Replace(valid, `"sku"`, `"sku":"OTHER-1","sku"`, 1), 400, "variants[0].sku")
+	add("case-variant SKU", "POST", "/products", authed("application/json"), strings.Replace(valid, `"sku"`, `"SKU"`, 1), 400, "variants[0].SKU")
 	add("case-variant Name", "POST", "/products", authed("application/json"), strings.Replace(valid, `"name"`, `"Name"`, 1), 400, "Name")
 	add("trailing data", "POST", "/products", authed("application/json"), valid+` {}`, 400, "")
 	add("unknown field", "POST", "/products", authed("application/json"), strings.Replace(valid, `"name"`, `"colour":"red","name"`, 1), 400, "colour")
@@ -140,12 +209,17 @@ func Catalogue(t Targets) []Request {
 	// 4. Required means present.
 	noAmount := strings.Replace(valid, `,"amount":1299`, ``, 1)
 	noAmount = strings.Replace(noAmount, `"amount":1299,`, ``, 1)
-	add("POST without price.amount", "POST", "/products", authed("application/json"), noAmount, 400, "price.amount")
-	add("PUT without price.amount", "PUT", "/products/"+pid, authed("application/json"), noAmount, 400, "price.amount")
-	add("PATCH without price.amount", "PATCH", "/products/"+pid, authed("application/json"), `{"price":{"currency":"EUR"}}`, 400, "price.amount")
-	add("PATCH with null price.amount", "PATCH", "/products/"+pid, authed("application/json"), `{"price":{"currency":"EUR","amount":null}}`, 400, "price.amount")
-	add("PUT price without amount", "PUT", "/products/"+pid+"/price", authed("application/json"), `{"price":{"currency":"USD"}}`, 400, "price.amount")
-	add("PUT price without currency", "PUT", "/products/"+pid+"/price", authed("application/json"), `{"price":{"amount":5}}`, 400, "price.currency")
+	add("POST without a price's amount", "POST", "/products", authed("application/json"), noAmount, 400, "variants[0].prices[0].amount")
+	add("POST with a null price amount", "POST", "/products", authed("application/json"), strings.Replace(valid, `1299`, `null`, 1), 400, "variants[0].prices[0].amount")
+	noSKU := strings.NewReplacer(`,"sku":"HOSTILE-1"`, ``, `"sku":"HOSTILE-1",`, ``).Replace(valid)
+	add("POST without a variant's sku", "POST", "/products", authed("application/json"), noSKU, 400, "variants[0].sku")
+	add("POST variant without a price's amount", "POST", "/products/"+pid+"/variants", authed("application/json"),
+		`{"sku":"HOSTILE-V","prices":[{"currency":"USD"}]}`, 400, "prices[0].amount")
+	add("PATCH variant without a price's amount", "PATCH", vp, authed("application/json"), `{"prices":[{"currency":"EUR"}]}`, 400, "prices[0].amount")
+	add("PUT with variants", "PUT", "/products/"+pid, authed("application/json"), valid, 422, "variants")
+	add("PATCH with variants", "PATCH", "/products/"+pid, authed("application/json"), `{"variants":[]}`, 422, "variants")
+	add("PUT price without amount", "PUT", vp+"/prices/USD", authed("application/json"), `{"compare_at":5}`, 400, "amount")
+	add("PUT price with the currency in the body", "PUT", vp+"/prices/USD", authed("application/json"), `{"currency":"EUR","amount":5}`, 400, "currency")
 
 	// 5. Media types.
 	add("no Content-Type", "POST", "/products", authed(""), valid, 415, "")
@@ -158,11 +232,14 @@ func Catalogue(t Targets) []Request {
 		`{"lines":[{"sku":"`+t.SKU+`","quantity":1}],"ttl_seconds":18446744104}`, 400, "ttl_seconds")
 	add("negative ttl_seconds", "POST", "/reservations", authed("application/json"),
 		`{"lines":[{"sku":"`+t.SKU+`","quantity":1}],"ttl_seconds":-9223372036854775808}`, 400, "ttl_seconds")
-	add("amount beyond int64", "POST", "/products", authed("application/json"), strings.Replace(valid, `1299`, `92233720368547758070`, 1), 400, "price.amount")
-	add("amount 1e400", "POST", "/products", authed("application/json"), strings.Replace(valid, `1299`, `1e400`, 1), 400, "price.amount")
-	add("delta beyond int64", "POST", "/products/"+pid+"/stock/adjustments", authed("application/json"), `{"delta":-9223372036854775809,"reason":"received"}`, 400, "delta")
+	add("amount beyond int64", "POST", "/products", authed("application/json"), strings.Replace(valid, `1299`, `92233720368547758070`, 1), 400, "variants[0].prices[0].amount")
+	add("amount 1e400", "POST", "/products", authed("application/json"), strings.Replace(valid, `1299`, `1e400`, 1), 400, "variants[0].prices[0].amount")
+	add("price beyond int64", "PUT", vp+"/prices/USD", authed("application/json"), `{"amount":92233720368547758070}`, 400, "amount")
+	add("weight beyond int64", "PATCH", vp, authed("application/json"), `{"weight_grams":1e30}`, 400, "weight_grams")
+	add("attribute filter range 1e400", "GET", "/products?attr.colour=1e400..", nil, "", 400, "")
+	add("delta beyond int64", "POST", vp+"/stock/adjustments", authed("application/json"), `{"delta":-9223372036854775809,"reason":"received"}`, 400, "delta")
 	add("limit beyond int", "GET", "/products?limit=99999999999999999999999", nil, "", 400, "limit")
-	add("movements limit beyond int", "GET", "/products/"+pid+"/stock/movements?limit=-9223372036854775808", authed(""), "", 400, "limit")
+	add("movements limit beyond int", "GET", vp+"/stock/movements?limit=-9223372036854775808", authed(""), "", 400, "limit")
 	add("min_price beyond int64", "GET", "/products?currency=USD&min_price=9223372036854775808", nil, "", 400, "min_price")
 	return rs
 }
@@ -228,18 +305,22 @@ func bodyRoutes(t Targets) []Request {
 	h := authed("application/json")
 	return []Request{
 		{Method: "POST", Path: "/products", Header: h, Body: mustJSON(product(t.Category, "HOSTILE-2"))},
-		{Method: "PUT", Path: "/products/" + t.ProductID, Header: h, Body: mustJSON(product(t.Category, t.SKU))},
-		{Method: "PATCH", Path: "/products/" + t.ProductID, Header: h, Body: []byte(`{"name":"Renamed","price":{"currency":"USD","amount":5}}`)},
+		{Method: "PUT", Path: "/products/" + t.ProductID, Header: h, Body: mustJSON(ownFields(t.Category))},
+		{Method: "PATCH", Path: "/products/" + t.ProductID, Header: h, Body: []byte(`{"name":"Renamed","media":[{"url":"https://x.example/a.jpg","alt":"a"}],"options":null}`)},
 		{Method: "POST", Path: "/categories", Header: h, Body: []byte(`{"slug":"hostile-cat","name":"Hostile","parent":"` + t.Category + `"}`)},
 		{Method: "PATCH", Path: "/categories/" + t.Category, Header: h, Body: []byte(`{"name":"Renamed"}`)},
-		{Method: "POST", Path: "/products/" + t.ProductID + "/stock/adjustments", Header: h, Body: []byte(`{"delta":1,"reason":"received","note":"n"}`)},
-		{Method: "PUT", Path: "/products/" + t.ProductID + "/price", Header: h, Body: []byte(`{"price":{"currency":"USD","amount":5}}`)},
+		{Method: "POST", Path: t.VariantPath() + "/stock/adjustments", Header: h, Body: []byte(`{"delta":1,"reason":"received","note":"n"}`)},
+		{Method: "PUT", Path: t.VariantPath() + "/prices/USD", Header: h, Body: []byte(`{"amount":5,"compare_at":9}`)},
 		{Method: "POST", Path: "/reservations", Header: h, Body: []byte(`{"lines":[{"sku":"` + t.SKU + `","quantity":1}],"ttl_seconds":60}`)},
+		{Method: "POST", Path: "/products/" + t.ProductID + "/variants", Header: h,
+			Body: []byte(`{"sku":"HOSTILE-3","barcode":"4006381333931","weight_grams":10,"prices":[{"currency":"EUR","amount":5}]}`)},
+		{Method: "PATCH", Path: t.VariantPath(), Header: h, Body: []byte(`{"sku":"` + t.SKU + `","purchase_limit":5,"attributes":{"note":"x"}}`)},
+		{Method: "POST", Path: "/attributes", Header: h, Body: []byte(`{"key":"hostile","name":"Hostile","type":"enum","values":["a","b"],"filterable":true}`)},
 	}
 }
 
 // BodyRoutes returns how many routes with a body Body can aim at.
-func BodyRoutes() int { return 8 }
+func BodyRoutes() int { return 11 }
 
 // Body returns a request to body route i (modulo BodyRoutes) carrying body as is, so a fuzzer's
 // bytes reach the real decoder of every route.
@@ -281,12 +362,13 @@ func (g *Generator) Random(rng *rand.Rand) Request {
 		return r
 	case 2: // a hostile path segment
 		seg := PathStrings[rng.IntN(len(PathStrings))]
-		paths := []string{"/products/" + seg, "/skus/" + seg, "/categories/" + seg, "/reservations/" + seg,
-			"/products/" + seg + "/stock", "/products/" + seg + "/prices"}
+		paths := []string{"/products/" + seg, "/skus/" + seg, "/categories/" + seg, "/reservations/" + seg, "/attributes/" + seg,
+			"/products/" + seg + "/variants", "/products/" + t.ProductID + "/variants/" + seg + "/stock",
+			"/products/" + seg + "/variants/" + t.VariantID + "/prices"}
 		return Request{Name: "hostile path", Method: "GET", Path: paths[rng.IntN(len(paths))]}
 	case 3: // a hostile query value or name
 		seg := PathStrings[rng.IntN(len(PathStrings))]
-		names := []string{"brand", "q", "category", "currency", "status", "sort", "cursor", "limit", "min_price", seg}
+		names := []string{"brand", "q", "category", "currency", "status", "sort", "cursor", "limit", "min_price", seg, "attr." + seg, "attr.colour"}
 		return Query(names[rng.IntN(len(names))] + "=" + seg)
 	case 4: // a huge or fractional number into a random number member
 		r := bodyRoutes(t)[rng.IntN(BodyRoutes())]

@@ -68,14 +68,15 @@ func (e *env) send(method, path, body string, headers map[string]string) (*http.
 func TestEveryRouteByKey(t *testing.T) {
 	e := scopedEnv(t, nil)
 	_, b := e.do("POST", "/products", mug, auth, 201)
-	id := decode[catalog.Product](t, b).ID
+	created := decode[catalog.Product](t, b)
+	id, vid := created.ID, created.Variants[0].ID
 	routes := e.srv.Routes()
 	if len(routes) < 20 {
 		t.Fatalf("only %d routes", len(routes))
 	}
 	for _, route := range routes {
 		method, path, _ := strings.Cut(route, " ")
-		path = strings.NewReplacer("{id}", id, "{sku}", "MUG-1", "{slug}", "kitchen").Replace(path)
+		path = routePath(path, id, vid)
 		rule := e.srv.RouteRule(route)
 		body := ""
 		if method == "POST" || method == "PUT" || method == "PATCH" {
@@ -108,7 +109,7 @@ func TestEveryRouteByKey(t *testing.T) {
 			if method == "DELETE" && c.want == 0 {
 				// A delete that gets through would take the fixtures from later rows: it names
 				// nothing, and must get past the key check to answer 404.
-				target = strings.NewReplacer(id, catalog.NewID(), "kitchen", "no-such-slug").Replace(path)
+				target = strings.NewReplacer(id, catalog.NewID(), vid, catalog.NewID(), "kitchen", "no-such-slug", "colour", "no_such_key").Replace(path)
 			}
 			resp, b := e.send(method, target, body, c.headers)
 			switch {
@@ -173,13 +174,14 @@ func TestBackOfficeDataIsPrivate(t *testing.T) {
 	reader := bearer(scopedKeys[access.Read])
 	_, b := e.do("POST", "/products", strings.Replace(mug, `"active"`, `"draft"`, 1), auth, 201)
 	draft := decode[catalog.Product](t, b)
-	_, b = e.do("POST", "/products", strings.NewReplacer("MUG-1", "MUG-2", `"active"`, `"archived"`).Replace(mug), auth, 201)
+	_, b = e.do("POST", "/products", strings.Replace(product("MUG-2", 1299), `"active"`, `"archived"`, 1), auth, 201)
 	archived := decode[catalog.Product](t, b)
 	missing := catalog.NewID()
 
 	for _, p := range []catalog.Product{draft, archived} {
-		for _, path := range []string{"/products/" + p.ID, "/skus/" + p.SKU, "/products/" + p.ID + "/stock", "/products/" + p.ID + "/prices"} {
-			miss := strings.NewReplacer(p.ID, missing, p.SKU, "NOPE-1").Replace(path)
+		v, sku := variantPath(p), p.Variants[0].SKU
+		for _, path := range []string{"/products/" + p.ID, "/skus/" + sku, "/products/" + p.ID + "/variants", v, v + "/stock", v + "/prices"} {
+			miss := strings.NewReplacer(p.ID, missing, sku, "NOPE-1").Replace(path)
 			got, gb := e.do("GET", path, "", nil, 404)
 			want, wb := e.do("GET", miss, "", nil, 404)
 			if stripID(gb) != stripID(wb) {
@@ -211,15 +213,16 @@ func TestPriceHistoryPublicView(t *testing.T) {
 	_, b := e.do("POST", "/products", mug, auth, 201)
 	p := decode[catalog.Product](t, b)
 	next := time.Now().Add(7 * 24 * time.Hour).UTC().Format(time.RFC3339)
-	e.do("PUT", "/products/"+p.ID+"/price", `{"price":{"currency":"USD","amount":999},"valid_from":"`+next+`"}`, bearer(scopedKeys[access.Catalog]), 200)
+	v := variantPath(p)
+	e.do("PUT", v+"/prices/USD", `{"amount":999,"valid_from":"`+next+`"}`, bearer(scopedKeys[access.Catalog]), 202)
 
-	_, b = e.do("GET", "/products/"+p.ID+"/prices", "", nil, 200)
+	_, b = e.do("GET", v+"/prices", "", nil, 200)
 	if strings.Contains(string(b), `"actor"`) || strings.Contains(string(b), "999") || !strings.Contains(string(b), "1299") {
 		t.Fatalf("public price history shows a scheduled price or an actor, or not the current price: %s", b)
 	}
-	_, b = e.do("GET", "/products/"+p.ID+"/prices", "", bearer(scopedKeys[access.Read]), 200)
+	_, b = e.do("GET", v+"/prices", "", bearer(scopedKeys[access.Read]), 200)
 	items := decode[struct{ Items []catalog.PriceEntry }](t, b).Items
-	if len(items) != 2 || items[0].Actor != "catalog-app" {
+	if len(items) != 2 || items[1].Actor != "catalog-app" || items[1].AppliedAt != nil {
 		t.Fatalf("back-office price history: %+v", items)
 	}
 }
@@ -230,7 +233,8 @@ func TestKeyedAnswersArePrivate(t *testing.T) {
 	e := scopedEnv(t, nil)
 	_, b := e.do("POST", "/products", mug, auth, 201)
 	p := decode[catalog.Product](t, b)
-	for _, path := range []string{"/products", "/products/" + p.ID, "/skus/MUG-1", "/products/" + p.ID + "/stock", "/products/" + p.ID + "/prices", "/categories"} {
+	v := variantPath(p)
+	for _, path := range []string{"/products", "/products/" + p.ID, "/skus/MUG-1", "/products/" + p.ID + "/variants", v, v + "/stock", v + "/prices", "/categories", "/attributes"} {
 		resp, _ := e.do("GET", path, "", bearer(scopedKeys[access.Checkout]), 200)
 		if cc := resp.Header.Get("Cache-Control"); cc != "private, no-store" {
 			t.Errorf("GET %s with a key: Cache-Control %q", path, cc)
@@ -246,7 +250,7 @@ func TestActorIsKeyName(t *testing.T) {
 	e := scopedEnv(t, nil)
 	_, b := e.do("POST", "/products", mug, auth, 201)
 	p := decode[catalog.Product](t, b)
-	_, b = e.do("POST", "/products/"+p.ID+"/stock/adjustments", `{"delta":5,"reason":"received"}`, bearer(scopedKeys[access.Inventory]), 201)
+	_, b = e.do("POST", variantPath(p)+"/stock/adjustments", `{"delta":5,"reason":"received"}`, bearer(scopedKeys[access.Inventory]), 201)
 	if m := decode[catalog.Movement](t, b); m.Actor != "inventory-app" {
 		t.Fatalf("movement actor %q, want the key's name", m.Actor)
 	}

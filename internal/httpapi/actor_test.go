@@ -63,8 +63,9 @@ func TestAccessLogActor(t *testing.T) {
 	e.do("POST", "/categories", `{"slug":"kitchen","name":"Kitchen"}`, auth, 201)
 	_, b := e.do("POST", "/products", mug, auth, 201)
 	p := decode[catalog.Product](t, b)
-	e.do("PATCH", "/products/"+p.ID, `{"price":{"amount":1499}}`, auth, 200)
-	e.do("POST", "/products/"+p.ID+"/stock/adjustments", `{"delta":3,"reason":"received"}`, auth, 201)
+	v := variantPath(p)
+	e.do("PUT", v+"/prices/USD", `{"amount":1499}`, auth, 200)
+	e.do("POST", v+"/stock/adjustments", `{"delta":3,"reason":"received"}`, auth, 201)
 	e.do("GET", "/products/"+p.ID, "", nil, 200)
 	e.do("POST", "/products", mug, with(auth, "Authorization", "Bearer wrong-key-0123456789abcdef"), 401)
 
@@ -85,21 +86,22 @@ func TestAccessLogActor(t *testing.T) {
 		}
 	}
 	for route, actor := range map[string]string{
-		"201 POST /categories": want, "201 POST /products": want, "200 PATCH /products/{id}": want,
-		"201 POST /products/{id}/stock/adjustments": want, "200 GET /products/{id}": "",
+		"201 POST /categories": want, "201 POST /products": want,
+		"201 POST /products/{id}/variants/{variantID}/stock/adjustments": want, "200 GET /products/{id}": "",
+		"200 PUT /products/{id}/variants/{variantID}/prices/{currency}": want,
 		"401 POST /products": "",
 	} {
 		if got, ok := seen[route]; !ok || got != actor {
 			t.Errorf("access log of %s: actor %q (logged: %v), want %q\n%v", route, got, ok, actor, seen)
 		}
 	}
-	_, b = e.do("GET", "/products/"+p.ID+"/prices", "", auth, 200)
+	_, b = e.do("GET", v+"/prices", "", auth, 200)
 	for _, pe := range decode[struct{ Items []catalog.PriceEntry }](t, b).Items {
 		if pe.Actor != want {
 			t.Errorf("price history entry %+v: actor %q, want %q", pe.Price, pe.Actor, want)
 		}
 	}
-	_, b = e.do("GET", "/products/"+p.ID+"/stock/movements", "", auth, 200)
+	_, b = e.do("GET", v+"/stock/movements", "", auth, 200)
 	for _, m := range decode[struct{ Items []catalog.Movement }](t, b).Items {
 		if m.Actor != want {
 			t.Errorf("movement %d: actor %q, want %q", m.ID, m.Actor, want)

@@ -19,7 +19,7 @@ import (
 // maxBodies are the most expensive bodies just under MaxBodyBytes: many tiny array items, many
 // tiny members, one long string, deep nesting.
 func maxBodies(tg hostile.Targets) map[string][]byte {
-	valid := `{"sku":"BIG-1","name":"Big","category":"` + tg.Category + `","status":"active","price":{"currency":"USD","amount":1}}`
+	valid := `{"name":"Big","category":"` + tg.Category + `","status":"active","variants":[{"sku":"BIG-1","prices":[{"currency":"USD","amount":1}]}]}`
 	fill := func(b []byte) []byte {
 		if len(b) > httpapi.MaxBodyBytes {
 			panic(fmt.Sprintf("body of %d bytes", len(b)))
@@ -27,7 +27,10 @@ func maxBodies(tg hostile.Targets) map[string][]byte {
 		return b
 	}
 	return map[string][]byte{
-		"images 200k":      fill(hostile.HugeArrayBody(valid, "images", 200_000)),
+		"media 200k": fill(hostile.HugeArrayBody(valid, "media", 200_000)),
+		// Decoded and validated whole, then refused by its last price: the body's cost, not a
+		// 2,048-variant write's (which the store's benchmarks measure).
+		"variants 2048":    fill(bytes.Replace(hostile.Variants(tg.Category, 2048), []byte(`"currency":"EUR","amount":2047`), []byte(`"currency":"XXX","amount":2047`), 1)),
 		"attributes 90k":   fill(hostile.HugeMapBody(valid, "attributes", 90_000)),
 		"one long string":  fill([]byte(`{"description":"` + strings.Repeat("x", httpapi.MaxBodyBytes-32) + `"}`)),
 		"nesting":          fill([]byte(strings.Repeat("[", 500_000) + strings.Repeat("]", 500_000))),

@@ -14,7 +14,8 @@ import (
 
 // longMug is a product whose JSON is above httpapi.CompressMinSize on its own.
 func longMug(sku string) string {
-	return `{"sku":"` + sku + `","name":"Long mug","category":"kitchen","status":"active","price":{"currency":"USD","amount":1299},"description":"` +
+	return `{"name":"Long mug","category":"kitchen","status":"active","variants":[{"sku":"` + sku +
+		`","prices":[{"currency":"USD","amount":1299}]}],"description":"` +
 		strings.Repeat("A glazed stoneware mug that keeps tea hot. ", 40) + `"}`
 }
 

@@ -42,11 +42,11 @@ func statusOf(code catalog.Code) int {
 		return http.StatusBadRequest
 	case catalog.CodeNotFound:
 		return http.StatusNotFound
-	case catalog.CodeConflict, catalog.CodeInsufficientStock:
+	case catalog.CodeConflict, catalog.CodeInsufficientStock, catalog.CodePurchaseLimit:
 		return http.StatusConflict
 	case catalog.CodePreconditionFailed:
 		return http.StatusPreconditionFailed
-	case catalog.CodeIdempotencyMismatch:
+	case catalog.CodeIdempotencyMismatch, catalog.CodeUnprocessable:
 		return http.StatusUnprocessableEntity
 	case catalog.CodeUnavailable:
 		return http.StatusServiceUnavailable

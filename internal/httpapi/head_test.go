@@ -18,13 +18,14 @@ func TestHeadAnswersAsGet(t *testing.T) {
 	e := newEnv(t)
 	_, b := e.do("POST", "/products", mug, auth, 201)
 	p := decode[catalog.Product](t, b)
-	e.do("POST", "/products/"+p.ID+"/stock/adjustments", `{"delta":5,"reason":"received"}`, auth, 201)
+	e.do("POST", variantPath(p)+"/stock/adjustments", `{"delta":5,"reason":"received"}`, auth, 201)
+	e.do("POST", "/attributes", `{"key":"colour","name":"Colour","type":"text"}`, auth, 201)
 	_, b = e.do("POST", "/reservations", `{"lines":[{"sku":"MUG-1","quantity":1}]}`, auth, 201)
 	res := decode[catalog.Reservation](t, b)
 	for i := range 12 {
-		e.do("POST", "/products", strings.Replace(mug, "MUG-1", "MUG-B"+strconv.Itoa(i), 1), auth, 201)
+		e.do("POST", "/products", product("MUG-B"+strconv.Itoa(i), 1299), auth, 201)
 	}
-	values := map[string]string{"{id}": p.ID, "{sku}": "mug-1", "{slug}": "kitchen"}
+	values := map[string]string{"{id}": p.ID, "{variantID}": p.Variants[0].ID, "{sku}": "mug-1", "{slug}": "kitchen", "{key}": "colour", "{currency}": "USD"}
 
 	// Headers that differ between any two requests by design.
 	perRequest := []string{"Date", "X-Request-Id"}
@@ -60,7 +61,7 @@ func TestHeadAnswersAsGet(t *testing.T) {
 			path = strings.ReplaceAll(path, k, v)
 		}
 		headers := []http.Header{{"Authorization": {"Bearer " + key}}}
-		if path == "/products/"+p.ID || path == "/skus/mug-1" {
+		if path == "/products/"+p.ID || path == "/skus/mug-1" || strings.HasPrefix(path, variantPath(p)) || path == "/attributes/colour" {
 			resp, _ := send("GET", path, nil)
 			headers = append(headers, http.Header{"If-None-Match": {resp.Header.Get("ETag")}})
 		}

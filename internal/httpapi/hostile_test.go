@@ -61,13 +61,15 @@ func hostileServer(tb testing.TB, store catalog.Store) (*httpapi.Server, hostile
 	if _, err := store.CreateCategory(ctx, catalog.CategoryInput{Slug: "kitchen", Name: "Kitchen"}); err != nil {
 		tb.Fatal(err)
 	}
-	in := catalog.ProductInput{SKU: "MUG-1", Name: "Mug", Category: "kitchen", Status: catalog.StatusActive, Price: catalog.Money{Currency: "USD", Amount: 1299}}
+	in := catalog.ProductInput{Name: "Mug", Category: "kitchen", Status: catalog.StatusActive,
+		Variants: []catalog.VariantInput{{SKU: "MUG-1", Prices: []catalog.PriceInput{{Currency: "USD", Amount: 1299}}, InitialStock: 1000}}}
 	in.Normalize()
 	p, err := store.CreateProduct(ctx, in)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := store.AdjustStock(ctx, p.ID, catalog.Adjustment{Delta: 1000, Reason: "received"}, "test", nil); err != nil {
+	if _, err := store.CreateAttribute(ctx, catalog.AttributeDefinitionInput{Key: "colour", Name: "Colour", Type: catalog.AttrEnum,
+		Values: []string{"red", "blue"}, Filterable: true}); err != nil {
 		tb.Fatal(err)
 	}
 	keys, err := httpapi.NewKeys([]string{hostile.Key})
@@ -76,7 +78,7 @@ func hostileServer(tb testing.TB, store catalog.Store) (*httpapi.Server, hostile
 	}
 	srv := httpapi.New(httpapi.Options{Store: store, Keys: keys, Metrics: httpapi.NewMetrics(),
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
-	return srv, hostile.Targets{ProductID: p.ID, Category: "kitchen", SKU: "MUG-1"}
+	return srv, hostile.Targets{ProductID: p.ID, VariantID: p.Variants[0].ID, Category: "kitchen", SKU: "MUG-1", Attribute: "colour"}
 }
 
 // serve sends r through h in-process and returns the status, the body and the bytes allocated
@@ -112,6 +114,20 @@ func TestHostileCatalogue(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHostileCatalogueWithoutVariant: targets that name no variant (as a caller that knows
+// only a product does) still get every answer the catalogue states: each check a hostile
+// request is aimed at runs before the store is asked about the variant.
+func TestHostileCatalogueWithoutVariant(t *testing.T) {
+	srv, tg := hostileServer(t, stores[0].open(t))
+	tg.VariantID = ""
+	for _, r := range hostile.Catalogue(tg) {
+		status, body, _ := serve(t, srv, r)
+		if err := hostile.Check(r, status, body); err != nil {
+			t.Error(err)
+		}
 	}
 }
 
@@ -188,11 +204,12 @@ func fuzzBody(f *testing.F, open func(testing.TB) catalog.Store) {
 }
 
 // fuzzQuery feeds arbitrary query strings to both routes that read a query: GET /products and
-// GET /products/{id}/stock/movements.
+// GET /products/{id}/variants/{variantID}/stock/movements.
 func fuzzQuery(f *testing.F, open func(testing.TB) catalog.Store) {
 	srv, tg := hostileServer(f, open(f))
 	for _, s := range []string{"brand=%00", "brand=%FF", "q=%1B", "cursor=" + hostile.ForgedCursor("name", "a\x00"), "limit=1e9", "sort=-price&min_price=1&currency=USD",
-		"before=-1", "before=99999999999999999999", "limit=0&before=1"} {
+		"before=-1", "before=99999999999999999999", "limit=0&before=1",
+		"attr.colour=red", "attr.colour=%FF", "attr.=x", "attr.colour=red&attr.colour=blue", "attr.nope=1", "sort=price"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
@@ -201,7 +218,7 @@ func fuzzQuery(f *testing.F, open func(testing.TB) catalog.Store) {
 			return // not a request line a client can send: net/http refuses it before any handler
 		}
 		movements := hostile.Request{Name: "fuzzed movements query", Method: "GET",
-			Path: "/products/" + tg.ProductID + "/stock/movements?" + q, Header: http.Header{"Authorization": {"Bearer " + hostile.Key}}}
+			Path: tg.VariantPath() + "/stock/movements?" + q, Header: http.Header{"Authorization": {"Bearer " + hostile.Key}}}
 		for _, r := range []hostile.Request{r, movements} {
 			status, resp, alloc := serve(t, srv, r)
 			if err := hostile.Check(r, status, resp); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -104,7 +105,24 @@ func with(h map[string]string, kv ...string) map[string]string {
 	return out
 }
 
-const mug = `{"sku":"MUG-1","name":"Mug","category":"kitchen","status":"active","price":{"currency":"USD","amount":1299}}`
+// mug is a product with one variant (no options); mugOwn is its own fields, the body of a PUT.
+const (
+	mug    = `{"name":"Mug","category":"kitchen","status":"active","variants":[{"sku":"MUG-1","prices":[{"currency":"USD","amount":1299}]}]}`
+	mugOwn = `{"name":"Mug","category":"kitchen","status":"active"}`
+)
+
+// product returns a one-variant product body with sku, named after it, priced amount USD.
+func product(sku string, amount int) string {
+	return `{"name":"` + sku + `","category":"kitchen","status":"active","variants":[{"sku":"` + sku +
+		`","prices":[{"currency":"USD","amount":` + strconv.Itoa(amount) + `}]}]}`
+}
+
+// routePath fills a route pattern's path values: a product and its variant, and fixed values for
+// the others.
+func routePath(pattern, productID, variantID string) string {
+	return strings.NewReplacer("{id}", productID, "{variantID}", variantID, "{sku}", "MUG-1", "{slug}", "kitchen",
+		"{currency}", "USD", "{key}", "colour").Replace(pattern)
+}
 
 func decode[T any](t *testing.T, b []byte) T {
 	t.Helper()
@@ -129,7 +147,7 @@ func TestRoutesAreDocumented(t *testing.T) {
 			t.Errorf("route %s is not in the OpenAPI document", r)
 		}
 		// The route really is served (not 404/405 from the mux).
-		req := httptest.NewRequest(method, strings.NewReplacer("{id}", catalog.NewID(), "{sku}", "ABC-1", "{slug}", "x").Replace(path), nil)
+		req := httptest.NewRequest(method, routePath(path, catalog.NewID(), catalog.NewID()), nil)
 		rec := httptest.NewRecorder()
 		e.srv.ServeHTTP(rec, req)
 		var body struct{ Error struct{ Code string } }
@@ -151,7 +169,8 @@ func TestProductLifecycle(t *testing.T) {
 	e := newEnv(t)
 	resp, b := e.do("POST", "/products", mug, auth, 201)
 	p := decode[catalog.Product](t, b)
-	if resp.Header.Get("Location") != "/products/"+p.ID || resp.Header.Get("ETag") != `"1.1"` {
+	if resp.Header.Get("Location") != "/products/"+p.ID || !strings.HasPrefix(resp.Header.Get("ETag"), `"1.`) ||
+		len(p.Variants) != 1 || p.Variants[0].SKU != "MUG-1" || p.VariantCount != 1 {
 		t.Fatalf("headers: %v", resp.Header)
 	}
 	if resp.Header.Get("X-Request-Id") == "" {
@@ -167,13 +186,19 @@ func TestProductLifecycle(t *testing.T) {
 	e.do("GET", "/skus/mug-1", "", map[string]string{"If-None-Match": `"9.9"`}, 200)
 
 	// PATCH with the current ETag, then the old one is stale.
+	e.do("POST", "/attributes", `{"key":"size","name":"Size","type":"text"}`, auth, 201)
 	resp, b = e.do("PATCH", "/products/"+p.ID, `{"name":"Big mug","attributes":{"size":"L"}}`, with(auth, "If-Match", tag), 200)
 	q := decode[catalog.Product](t, b)
-	if q.Name != "Big mug" || q.Attributes["size"] != "L" || q.SKU != "MUG-1" || q.Version != 2 {
+	if q.Name != "Big mug" || q.Attributes["size"] != "L" || len(q.Variants) != 1 || q.Variants[0].SKU != "MUG-1" || q.Version != 2 {
 		t.Fatalf("patched: %+v", q)
 	}
-	e.do("PUT", "/products/"+p.ID, mug, with(auth, "If-Match", tag), 412)
-	e.do("PUT", "/products/"+p.ID, mug, with(auth, "If-Match", resp.Header.Get("ETag")), 200)
+	e.do("PUT", "/products/"+p.ID, mugOwn, with(auth, "If-Match", tag), 412)
+	// Variants are not replaced with their product: a 422 pointing at their routes.
+	_, b = e.do("PUT", "/products/"+p.ID, mug, with(auth, "If-Match", resp.Header.Get("ETag")), 422)
+	if !strings.Contains(string(b), `"field":"variants"`) {
+		t.Fatalf("PUT with variants: %s", b)
+	}
+	e.do("PUT", "/products/"+p.ID, mugOwn, with(auth, "If-Match", resp.Header.Get("ETag")), 200)
 	_, b = e.do("POST", "/products/"+p.ID+"/archive", "", auth, 200)
 	if decode[catalog.Product](t, b).Status != catalog.StatusArchived {
 		t.Fatal("not archived")
@@ -233,7 +258,10 @@ func TestNoKeysRefusesWrites(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	e := newEnv(t)
 	e.do("POST", "/products", mug, auth, 201)
-	big := `{"sku":"BIG-1","name":"x","category":"kitchen","status":"active","price":{"currency":"USD","amount":1},"description":"` + strings.Repeat("a", httpapi.MaxBodyBytes) + `"}`
+	big := strings.Replace(product("BIG-1", 1), `"name"`, `"description":"`+strings.Repeat("a", httpapi.MaxBodyBytes)+`","name"`, 1)
+	withPrice := func(price string) string {
+		return strings.Replace(product("A-1", 1), `{"currency":"USD","amount":1}`, price, 1)
+	}
 	tests := []struct {
 		name, method, path, body string
 		headers                  map[string]string
@@ -244,13 +272,15 @@ func TestBadInput(t *testing.T) {
 		{"not json", "POST", "/products", `sku=1`, auth, 400, "body"},
 		{"empty body", "POST", "/products", ``, with(auth, "Content-Type", "application/json"), 400, "body"},
 		{"trailing data", "POST", "/products", mug + `{}`, auth, 400, "body"},
-		{"unknown field", "POST", "/products", `{"sku":"A-1","colour":"red"}`, auth, 400, "colour"},
-		{"wrong type", "POST", "/products", `{"sku":"A-1","name":"x","category":"kitchen","status":"active","price":{"currency":"USD","amount":"12.99"}}`, auth, 400, "price.amount"},
-		{"float price", "POST", "/products", `{"sku":"A-1","name":"x","category":"kitchen","status":"active","price":{"currency":"USD","amount":12.99}}`, auth, 400, "price.amount"},
-		{"negative price", "POST", "/products", `{"sku":"A-1","name":"x","category":"kitchen","status":"active","price":{"currency":"USD","amount":-1}}`, auth, 400, "price.amount"},
-		{"bad currency", "POST", "/products", `{"sku":"A-1","name":"x","category":"kitchen","status":"active","price":{"currency":"usd","amount":1}}`, auth, 400, "price.currency"},
-		{"bad sku", "POST", "/products", `{"sku":"a b","name":"x","category":"kitchen","status":"active","price":{"currency":"USD","amount":1}}`, auth, 400, "sku"},
-		{"unknown category", "POST", "/products", `{"sku":"A-1","name":"x","category":"garden","status":"active","price":{"currency":"USD","amount":1}}`, auth, 400, "category"},
+		{"unknown field", "POST", "/products", `{"name":"A-1","colour":"red"}`, auth, 400, "colour"},
+		{"wrong type", "POST", "/products", withPrice(`{"currency":"USD","amount":"12.99"}`), auth, 400, "variants[0].prices[0].amount"},
+		{"float price", "POST", "/products", withPrice(`{"currency":"USD","amount":12.99}`), auth, 400, "variants[0].prices[0].amount"},
+		{"negative price", "POST", "/products", withPrice(`{"currency":"USD","amount":-1}`), auth, 400, "variants[0].prices[0].amount"},
+		{"bad currency", "POST", "/products", withPrice(`{"currency":"usd","amount":1}`), auth, 400, "variants[0].prices[0].currency"},
+		{"bad sku", "POST", "/products", product("a b", 1), auth, 400, "variants[0].sku"},
+		{"no variants", "POST", "/products", mugOwn, auth, 400, "variants"},
+		{"two variants without options", "POST", "/products", strings.Replace(mug, `}]}]}`, `}]},{"sku":"MUG-2","prices":[{"currency":"USD","amount":1}]}]}`, 1), auth, 400, "variants"},
+		{"unknown category", "POST", "/products", strings.Replace(product("A-1", 1), "kitchen", "garden", 1), auth, 400, "category"},
 		{"duplicate sku", "POST", "/products", strings.Replace(mug, "MUG-1", "mug-1", 1), auth, 409, ""},
 		{"array body", "POST", "/products", `[]`, auth, 400, "body"},
 		{"too large", "POST", "/products", big, auth, 413, ""},
@@ -272,14 +302,17 @@ func TestBadInput(t *testing.T) {
 		{"bad sku path", "GET", "/skus/a%20b", "", nil, 400, "sku"},
 		{"unknown product", "GET", "/products/" + catalog.NewID(), "", nil, 404, ""},
 		{"not an id", "GET", "/products/xyz", "", nil, 404, ""},
-		{"bad if-match", "PUT", "/products/" + catalog.NewID(), mug, with(auth, "If-Match", "yesterday"), 400, "If-Match"},
-		{"weak if-match", "PUT", "/products/" + catalog.NewID(), mug, with(auth, "If-Match", `W/"1.1"`), 400, "If-Match"},
+		{"bad if-match", "PUT", "/products/" + catalog.NewID(), mugOwn, with(auth, "If-Match", "yesterday"), 400, "If-Match"},
+		{"weak if-match", "PUT", "/products/" + catalog.NewID(), mugOwn, with(auth, "If-Match", `W/"1.1"`), 400, "If-Match"},
+		{"price sort without currency", "GET", "/products?sort=price", "", nil, 400, "currency"},
+		{"undefined attribute filter", "GET", "/products?attr.colour=red", "", nil, 400, "attr.colour"},
+		{"malformed attribute filter", "GET", "/products?attr.Colour=red", "", nil, 400, "attr.Colour"},
 		{"empty patch category", "PATCH", "/categories/kitchen", `{}`, auth, 400, "name"},
 		{"category cycle", "PATCH", "/categories/kitchen", `{"parent":"kitchen"}`, auth, 400, "parent"},
 		{"bad slug", "POST", "/categories", `{"slug":"Kitchen Tools","name":"x"}`, auth, 400, "slug"},
 		{"unknown route", "GET", "/nope", "", nil, 404, ""},
 		{"unknown method", "PUT", "/products", mug, auth, 405, ""},
-		{"null body", "POST", "/products", `null`, auth, 400, "sku"},
+		{"null body", "POST", "/products", `null`, auth, 400, "name"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -315,7 +348,7 @@ func TestBadInput(t *testing.T) {
 func TestPagingThroughAPI(t *testing.T) {
 	e := newEnv(t)
 	for _, sku := range []string{"A-01", "A-02", "A-03", "A-04", "A-05"} {
-		e.do("POST", "/products", strings.Replace(mug, "MUG-1", sku, 1), auth, 201)
+		e.do("POST", "/products", product(sku, 100), auth, 201)
 	}
 	var got []string
 	path := "/products?sort=oldest&limit=2"
@@ -326,7 +359,7 @@ func TestPagingThroughAPI(t *testing.T) {
 			NextCursor string `json:"next_cursor"`
 		}](t, b)
 		for _, p := range l.Items {
-			got = append(got, p.SKU)
+			got = append(got, p.Name)
 		}
 		if l.NextCursor == "" {
 			break

@@ -8,25 +8,23 @@ import (
 	"github.com/acme/catalog/internal/catalog"
 )
 
-// stockBody is the body of GET /products/{id}/stock.
+// stockBody is the body of GET /products/{id}/variants/{variantID}/stock.
 type stockBody struct {
 	ProductID string `json:"product_id"`
+	VariantID string `json:"variant_id"`
 	SKU       string `json:"sku"`
 	catalog.Stock
 }
 
 func (s *Server) getStock(w http.ResponseWriter, r *http.Request) {
-	p, err := s.store.Product(r.Context(), r.PathValue("id"))
-	if err == nil {
-		err = visible(r, p)
-	}
+	v, _, err := s.readVariant(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	// Stock moves quickly in a sale: clients revalidate every second.
 	w.Header().Set("Cache-Control", "public, max-age=1")
-	writeJSON(w, http.StatusOK, stockBody{ProductID: p.ID, SKU: p.SKU, Stock: p.Stock})
+	writeJSON(w, http.StatusOK, stockBody{ProductID: v.ProductID, VariantID: v.ID, SKU: v.SKU, Stock: v.Stock})
 }
 
 // idempotency reads the Idempotency-Key header of a request whose meaning is operation + body.
@@ -44,13 +42,18 @@ func (s *Server) adjustStock(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	id := r.PathValue("id")
-	idem, err := idempotency(r, "adjust "+id, a)
+	// Everything the client sent is checked before the store is asked about the variant.
+	idem, err := idempotency(r, "adjust "+r.PathValue("variantID"), a)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	m, err := s.store.AdjustStock(r.Context(), id, a, Actor(r.Context()), idem)
+	vid, err := s.ownedVariant(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	m, err := s.store.AdjustStock(r.Context(), vid, a, Actor(r.Context()), idem)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -95,7 +98,12 @@ func (s *Server) listMovements(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	ms, err := s.store.Movements(r.Context(), r.PathValue("id"), before, limit)
+	vid, err := s.ownedVariant(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	ms, err := s.store.Movements(r.Context(), vid, before, limit)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -133,6 +141,9 @@ func (s *Server) createReservation(w http.ResponseWriter, r *http.Request) {
 		s.countReservation(replayed(res, "reserved", "reserve_replayed"))
 	case catalog.CodeInsufficientStock:
 		s.countReservation("insufficient_stock")
+	case catalog.CodePurchaseLimit:
+		// A flash sale's limit doing its job, not an error of the service.
+		s.countReservation("purchase_limit")
 	case catalog.CodeInvalid:
 		s.countReservation("invalid")
 	default:
@@ -200,11 +211,15 @@ func (s *Server) finishReservation(commit bool) http.HandlerFunc {
 	}
 }
 
+// priceResult is the answer to a price change: the variant as it is now, and the history line
+// the change wrote (applied, or scheduled).
 type priceResult struct {
-	Product catalog.Product    `json:"product"`
+	Variant catalog.Variant    `json:"variant"`
 	Price   catalog.PriceEntry `json:"price"`
 }
 
+// setPrice sets, schedules or opens a sale window for the variant's price in the path's
+// currency: 200 when the price is current now, 202 when it waits for its valid_from.
 func (s *Server) setPrice(w http.ResponseWriter, r *http.Request) {
 	version, err := ifMatchVersion(r)
 	if err != nil {
@@ -212,62 +227,116 @@ func (s *Server) setPrice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body struct {
-		Price     catalog.Money `json:"price"`
-		ValidFrom *dateTime     `json:"valid_from"`
+		Amount     int64     `json:"amount"`
+		CompareAt  *int64    `json:"compare_at"`
+		ValidFrom  *dateTime `json:"valid_from"`
+		ValidUntil *dateTime `json:"valid_until"`
 	}
 	if _, err := s.decodeJSON(w, r, &body, priceSpec); err != nil {
 		writeDecodeError(w, r, err)
 		return
 	}
 	var problems catalog.Problems
-	c := catalog.PriceChange{Price: body.Price, ValidFrom: body.ValidFrom.parse("valid_from", &problems)}
+	c := catalog.PriceChange{Currency: r.PathValue("currency"), Amount: body.Amount, CompareAt: body.CompareAt,
+		ValidFrom: body.ValidFrom.parse("valid_from", &problems), ValidUntil: body.ValidUntil.parse("valid_until", &problems)}
 	if err := problems.Err(); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	p, e, err := s.store.SetPrice(r.Context(), r.PathValue("id"), c, Actor(r.Context()), version)
+	// The store validates the change against its own clock, inside its transaction.
+	vid, err := s.ownedVariant(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", etag(p))
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, priceResult{Product: p, Price: e})
+	v, e, err := s.store.SetPrice(r.Context(), vid, c, Actor(r.Context()), version)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if e.AppliedAt == nil {
+		status = http.StatusAccepted
+	}
+	s.writeVariantWrite(w, r, status, v, priceResult{Variant: v, Price: e})
+}
+
+// removePrice drops the variant's price in a currency, with its scheduled changes.
+func (s *Server) removePrice(w http.ResponseWriter, r *http.Request) {
+	version, err := ifMatchVersion(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	currency := r.PathValue("currency")
+	if _, ok := catalog.MinorUnits(currency); !ok {
+		writeError(w, r, catalog.InvalidField("currency", "%q is not an ISO 4217 currency code (upper case, e.g. USD)", currency))
+		return
+	}
+	vid, err := s.ownedVariant(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.store.RemovePrice(r.Context(), vid, currency, Actor(r.Context()), version)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.writeVariantWrite(w, r, http.StatusOK, v, v)
 }
 
 type priceList struct {
 	Items []catalog.PriceEntry `json:"items"`
 }
 
-// publicPrice is a price entry as the public sees it: no actor.
+// publicPrice is a price history line as the public sees it: a price that was current, without
+// who set it. Scheduled lines, and a window's planned end, are the shop's plans, not yet public.
 type publicPrice struct {
-	ID        int64         `json:"id"`
-	Price     catalog.Money `json:"price"`
-	ValidFrom time.Time     `json:"valid_from"`
-	AppliedAt *time.Time    `json:"applied_at,omitempty"`
-	CreatedAt time.Time     `json:"created_at"`
+	ID        int64             `json:"id"`
+	Kind      catalog.PriceKind `json:"kind"`
+	Price     catalog.Money     `json:"price"`
+	CompareAt *int64            `json:"compare_at,omitempty"`
+	ValidFrom time.Time         `json:"valid_from"`
+	AppliedAt *time.Time        `json:"applied_at"`
+	EndedAt   *time.Time        `json:"ended_at,omitempty"`
+	CreatedAt time.Time         `json:"created_at"`
 }
 
 type publicPriceList struct {
 	Items []publicPrice `json:"items"`
 }
 
-// priceHistory shows a back-office key every entry, scheduled ones and actors included; the
-// public sees past and current prices of active products only (a shop must be able to show the
-// price a discount is measured against), never a scheduled sale or who set a price.
+// priceHistory shows a back-office key every line, scheduled ones and actors included; the
+// public sees the prices of active products' variants that were current (a shop must be able to
+// show the price a discount is measured against), never a scheduled sale or who set a price
+// (issue 13, ADR 0007).
 func (s *Server) priceHistory(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if !canRead(r) {
-		p, err := s.store.Product(r.Context(), id)
-		if err == nil {
-			err = visible(r, p)
-		}
-		if err != nil {
-			writeError(w, r, err)
-			return
+	q, err := queryValues(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var p catalog.Problems
+	for name := range q {
+		if name != "currency" {
+			p.Add(name, "is not a known query parameter (known: currency)")
 		}
 	}
-	h, err := s.store.PriceHistory(r.Context(), id)
+	currency := q.Get("currency")
+	if _, ok := catalog.MinorUnits(currency); currency != "" && !ok {
+		p.Add("currency", "%q is not an ISO 4217 currency code (upper case, e.g. USD)", currency)
+	}
+	if err := p.Err(); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, _, err := s.readVariant(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	h, err := s.store.PriceHistory(r.Context(), v.ID, currency)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -280,14 +349,13 @@ func (s *Server) priceHistory(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, priceList{Items: h})
 		return
 	}
-	now := time.Now()
 	out := publicPriceList{Items: []publicPrice{}}
 	for _, e := range h {
-		// An entry is public once it applies: applied by the sweeper, or simply due.
-		if e.AppliedAt == nil && e.ValidFrom.After(now) {
-			continue
+		if e.AppliedAt == nil {
+			continue // scheduled, or cancelled before it applied
 		}
-		out.Items = append(out.Items, publicPrice{ID: e.ID, Price: e.Price, ValidFrom: e.ValidFrom, AppliedAt: e.AppliedAt, CreatedAt: e.CreatedAt})
+		out.Items = append(out.Items, publicPrice{ID: e.ID, Kind: e.Kind, Price: e.Price, CompareAt: e.CompareAt,
+			ValidFrom: e.ValidFrom, AppliedAt: e.AppliedAt, EndedAt: e.EndedAt, CreatedAt: e.CreatedAt})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -66,7 +67,8 @@ var (
 // bodySpec says what a body must hold beyond what its Go type says.
 type bodySpec struct {
 	// required lists JSON pointers that must be present and not null whenever their parent
-	// object is present: a zero amount is a price, a missing one is a mistake.
+	// object is present: a zero amount is a price, a missing one is a mistake. A "*" token
+	// stands for every element of an array ("/variants/*/prices/*/amount").
 	required []string
 	// maxItems bounds arrays and objects at the given pointers more tightly than the general
 	// limits, so the refusal comes while tokenising.
@@ -75,26 +77,45 @@ type bodySpec struct {
 	mergePatch bool
 }
 
-// Specs of the bodies that carry a price, and of the others.
+// Specs of the bodies. A list's own limit is refused while tokenising, before a Go value
+// exists; the 2,048 variants of a product are the one list longer than MaxJSONItems.
 var (
-	moneyRequired = []string{"/price/currency", "/price/amount"}
-	productSpec   = bodySpec{
-		required: append([]string{"/price"}, moneyRequired...),
-		maxItems: map[string]int{"/images": catalog.MaxImages, "/attributes": catalog.MaxAttributes},
+	productLists = map[string]int{
+		"/media": catalog.MaxMedia, "/options": catalog.MaxOptions, "/attributes": catalog.MaxAttributes,
 	}
-	// A price patch merges (RFC 7396): the amount alone keeps the currency, the common
-	// "change the price". A currency alone would reprice 1299 USD as 1299 JPY, so the amount
-	// is required whenever price is present.
-	productPatchSpec = bodySpec{
-		required:   []string{"/price/amount"},
-		maxItems:   productSpec.maxItems,
-		mergePatch: true,
+	productSpec = bodySpec{
+		required: []string{"/name", "/category", "/variants", "/variants/*/sku", "/variants/*/prices",
+			"/variants/*/prices/*/currency", "/variants/*/prices/*/amount", "/media/*/url", "/options/*/name", "/options/*/values"},
+		maxItems: withItems(productLists, "/variants", catalog.MaxVariants),
 	}
-	priceSpec       = bodySpec{required: append([]string{"/price"}, moneyRequired...)}
-	reservationSpec = bodySpec{maxItems: map[string]int{"/lines": catalog.MaxReservationLines}}
-	plainSpec       = bodySpec{}
-	patchSpec       = bodySpec{mergePatch: true}
+	// A replace has no variants; a body naming them gets a 422 after decoding, so the list is
+	// still bounded as on create.
+	replaceSpec = bodySpec{required: []string{"/name", "/category", "/media/*/url", "/options/*/name", "/options/*/values"},
+		maxItems: productSpec.maxItems}
+	productPatchSpec = bodySpec{required: []string{"/media/*/url", "/options/*/name", "/options/*/values"},
+		maxItems: productSpec.maxItems, mergePatch: true}
+	variantLists = map[string]int{"/prices": catalog.MaxPricesPerVariant, "/attributes": catalog.MaxAttributes,
+		"/options": catalog.MaxOptions}
+	variantSpec = bodySpec{required: []string{"/sku", "/prices", "/prices/*/currency", "/prices/*/amount"},
+		maxItems: variantLists}
+	variantPatchSpec = bodySpec{required: []string{"/prices/*/currency", "/prices/*/amount"},
+		maxItems: variantLists, mergePatch: true}
+	priceSpec     = bodySpec{required: []string{"/amount"}}
+	attributeSpec = bodySpec{required: []string{"/key", "/name", "/type"},
+		maxItems: map[string]int{"/values": catalog.MaxEnumValues}}
+	attributeReplaceSpec = bodySpec{required: []string{"/name", "/type"}, maxItems: attributeSpec.maxItems}
+	reservationSpec      = bodySpec{maxItems: map[string]int{"/lines": catalog.MaxReservationLines}}
+	plainSpec            = bodySpec{}
+	patchSpec            = bodySpec{mergePatch: true}
 )
+
+func withItems(m map[string]int, ptr string, n int) map[string]int {
+	out := map[string]int{ptr: n}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
 
 // bodyShape is what tokenising saw of a body's top-level object: for each member, whether it
 // was null. A PATCH handler uses it to tell an absent member from an explicit null, which Go
@@ -197,14 +218,29 @@ func scanJSON(b []byte, spec bodySpec) (shape *bodyShape, missing, err error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, nil, catalog.InvalidField("body", "is empty: send a JSON object")
 	}
-	// The pointers whose presence matters: the required ones and their parents.
-	watch := map[string]jsontext.Kind{}
-	watchDepth := 0 // pointers deeper than this are never looked up
+	// The objects whose members are required, as patterns ("/variants/*"), with those members
+	// (at most 64 per object), and the depths such objects are at.
+	need := map[string][]string{}
+	depths := map[int]bool{}
 	for _, p := range spec.required {
-		watch[p] = 0
-		watch[string(jsontext.Pointer(p).Parent())] = 0
-		watchDepth = max(watchDepth, strings.Count(p, "/"))
+		ptr := jsontext.Pointer(p)
+		parent := string(ptr.Parent())
+		need[parent] = append(need[parent], ptr.LastToken())
 	}
+	for parent := range need {
+		depths[strings.Count(parent, "/")+1] = true
+	}
+	// open holds the objects being read that have required members: their depth, where they
+	// are, and which required members were seen with a value other than null.
+	type object struct {
+		depth int
+		need  []string // its required members
+		next  int      // the index in need of the member whose value comes next, or -1
+		seen  uint64   // bit i: need[i] was seen with a value other than null
+	}
+	var patBuf []byte // reused: a pattern is built for every object at a watched depth
+	var open []*object
+	var p catalog.Problems
 	shape = &bodyShape{members: map[string]bool{}}
 	// A *bytes.Buffer is parsed in place, without a copy into the decoder's own buffer.
 	dec := jsontext.NewDecoder(bytes.NewBuffer(b))
@@ -262,35 +298,67 @@ func scanJSON(b []byte, spec bodySpec) (shape *bodyShape, missing, err error) {
 				return nil, nil, catalog.InvalidField(fieldOf(ptr().Parent()), "must have at most %d %s", limit, what)
 			}
 		}
-		// A value (not a member name, not a closing token) at a watched pointer.
 		isName := depth >= 1 && kind == '"' && func() bool { k, n := dec.StackIndex(depth); return k == '{' && n%2 == 1 }()
+		if len(need) > 0 {
+			var top *object
+			if len(open) > 0 {
+				top = open[len(open)-1]
+			}
+			switch {
+			case kind == '}' && top != nil && depth == top.depth-1:
+				// The object closes: every required member it lacks is a problem. Its pointer is
+				// the decoder's now (the value just read), built only when something is missing.
+				for i, m := range top.need {
+					if top.seen&(1<<i) == 0 {
+						p.Add(fieldOf(ptr().AppendToken(m)), "is required")
+					}
+				}
+				open = open[:len(open)-1]
+			case isName && top != nil && depth == top.depth:
+				top.next = slices.Index(top.need, tok.String())
+			case !isName && kind != '}' && kind != ']' && top != nil && level == top.depth:
+				if kind != 'n' && top.next >= 0 {
+					top.seen |= 1 << top.next
+				}
+			}
+			if kind == '{' && depths[depth] {
+				patBuf = appendPattern(patBuf[:0], dec, ptr())
+				if members := need[string(patBuf)]; members != nil { // no allocation for the lookup
+					open = append(open, &object{depth: depth, need: members, next: -1})
+				}
+			}
+		}
 		if isName || kind == '}' || kind == ']' {
 			continue
 		}
-		if depth > max(watchDepth, 1) && level != 1 {
-			continue
-		}
-		p := ptr()
-		if _, ok := watch[string(p)]; ok {
-			watch[string(p)] = kind
-		}
 		if level == 1 { // a member of the root (for an opening token, level is its container's)
 			if k, _ := dec.StackIndex(1); k == '{' {
-				shape.members[p.LastToken()] = kind == 'n'
+				shape.members[ptr().LastToken()] = kind == 'n'
 			}
 		}
 	}
-	var p catalog.Problems
-	for _, req := range spec.required {
-		parent := string(jsontext.Pointer(req).Parent())
-		if watch[parent] != '{' {
-			continue // the parent is absent, null or not an object; the decode says so if wrong
-		}
-		if k := watch[req]; k == 0 || k == 'n' {
-			p.Add(fieldOf(jsontext.Pointer(req)), "is required")
-		}
-	}
 	return shape, p.Err(), nil
+}
+
+// pointerEscaper escapes a JSON Pointer token (RFC 6901).
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+// appendPattern appends ptr with every array index written "*", the form bodySpec.required
+// uses: an index is a token of a level whose container is an array.
+func appendPattern(b []byte, dec *jsontext.Decoder, ptr jsontext.Pointer) []byte {
+	level := 1
+	for tok := range ptr.Tokens() {
+		b = append(b, '/')
+		if k, _ := dec.StackIndex(level); k == '[' {
+			b = append(b, '*')
+		} else if strings.ContainsAny(tok, "~/") {
+			b = append(b, pointerEscaper.Replace(tok)...)
+		} else {
+			b = append(b, tok...)
+		}
+		level++
+	}
+	return b
 }
 
 // syntaxError turns a tokenising error into an invalid-input error naming where it happened.

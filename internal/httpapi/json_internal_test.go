@@ -29,8 +29,15 @@ func TestScanLimits(t *testing.T) {
 		spec  bodySpec
 		field string // "" means accepted
 	}{
-		{`{"images":` + items(20) + `}`, productSpec, ""},
-		{`{"images":` + items(21) + `}`, productSpec, "images"},
+		{`{"media":` + items(50) + `}`, productSpec, ""},
+		{`{"media":` + items(51) + `}`, productSpec, "media"},
+		{`{"options":` + items(4) + `}`, productPatchSpec, "options"},
+		{`{"variants":` + items(2048) + `}`, productSpec, ""},
+		{`{"variants":` + items(2049) + `}`, productSpec, "variants"},
+		{`{"variants":` + items(2049) + `}`, replaceSpec, "variants"},
+		{`{"prices":` + items(51) + `}`, variantSpec, "prices"},
+		{`{"values":` + items(500) + `}`, attributeSpec, ""},
+		{`{"values":` + items(501) + `}`, attributeSpec, "values"},
 		{`{"lines":` + items(100) + `}`, reservationSpec, ""},
 		{`{"lines":` + items(101) + `}`, reservationSpec, "lines"},
 		{`{"x":` + items(101) + `}`, plainSpec, "x"},
@@ -63,14 +70,26 @@ func TestRequiredMeansPresent(t *testing.T) {
 		spec bodySpec
 		want string // "" means nothing missing
 	}{
-		{`{"price":{"currency":"USD","amount":0}}`, priceSpec, ""},
-		{`{"price":{"currency":"USD"}}`, priceSpec, "price.amount"},
-		{`{"price":{"amount":5}}`, priceSpec, "price.currency"},
-		{`{"price":{"currency":"USD","amount":null}}`, priceSpec, "price.amount"},
-		{`{}`, priceSpec, "price"},
-		{`{}`, productPatchSpec, ""},             // a patch need not touch the price
-		{`{"price":null}`, productPatchSpec, ""}, // the decoder and validation judge a null price
-		{`{"price":{"currency":"EUR"}}`, productPatchSpec, "price.amount"},
+		{`{"amount":0}`, priceSpec, ""}, // zero is a price; absent is not
+		{`{"amount":null}`, priceSpec, "amount"},
+		{`{"compare_at":5}`, priceSpec, "amount"},
+		{`{"name":"x","category":"c","variants":[]}`, productSpec, ""},
+		{`{"name":"x","category":"c"}`, productSpec, "variants"},
+		{`{"name":"x","category":"c"}`, replaceSpec, ""},
+		{`{"sku":"A-1"}`, variantSpec, "prices"},
+		{`{}`, productPatchSpec, ""},
+		{`{}`, variantPatchSpec, ""},
+		{`{"name":"Colour","type":"text"}`, attributeSpec, "key"},
+		{`{"name":"Colour","type":"text"}`, attributeReplaceSpec, ""},
+		// Required members of every array element, wherever it is.
+		{`{"name":"x","category":"c","variants":[{"sku":"A-1","prices":[{"currency":"USD","amount":1}]}]}`, productSpec, ""},
+		{`{"name":"x","category":"c","variants":[{"sku":"A-1","prices":[{"currency":"USD","amount":1},{"currency":"EUR"}]}]}`, productSpec, "variants[0].prices[1].amount"},
+		{`{"name":"x","category":"c","variants":[{"sku":"A-1","prices":[]},{"prices":[]}]}`, productSpec, "variants[1].sku"},
+		{`{"name":"x","category":"c","variants":[{"sku":"A-1","prices":[{"currency":"USD","amount":null}]}]}`, productSpec, "variants[0].prices[0].amount"},
+		{`{"name":"x","category":"c","variants":[{"sku":"A-1","prices":[{"currency":"USD","amount":1,"x":{"amount":null}}]}]}`, productSpec, ""},
+		{`{"prices":[{"amount":1}]}`, variantPatchSpec, "prices[0].currency"},
+		{`{"media":[{"alt":"a"}]}`, productPatchSpec, "media[0].url"},
+		{`{"options":[{"name":"Size","values":["S"]},{"values":["M"]}]}`, productPatchSpec, "options[1].name"},
 	} {
 		_, missing, err := scanJSON([]byte(tt.body), tt.spec)
 		if err != nil {
@@ -96,14 +115,14 @@ func asCatalogError(err error, target **catalog.Error) bool {
 }
 
 func TestScanShapeWithoutRequired(t *testing.T) {
-	shape, _, err := scanJSON([]byte(`{"attributes":{"a":"b"},"images":null}`), plainSpec)
+	shape, _, err := scanJSON([]byte(`{"attributes":{"a":"b"},"media":null}`), plainSpec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p, n := shape.Present("attributes"); !p || n {
 		t.Errorf("Present(attributes) = %v, %v, want true, false", p, n)
 	}
-	if p, n := shape.Present("images"); !p || !n {
-		t.Errorf("Present(images) = %v, %v, want true, true", p, n)
+	if p, n := shape.Present("media"); !p || !n {
+		t.Errorf("Present(media) = %v, %v, want true, true", p, n)
 	}
 }

@@ -34,7 +34,7 @@ func NewMetrics() *Metrics {
 		}, []string{"route", "status"}),
 	}
 	m.reserve = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "catalog_reservations_total", Help: "Reservation outcomes: reserved, insufficient_stock, invalid, error, committed, released, expired, and reserve_replayed, commit_replayed, release_replayed for idempotent retries answered from memory.",
+		Name: "catalog_reservations_total", Help: "Reservation outcomes: reserved, insufficient_stock, purchase_limit, invalid, error, committed, released, expired, and reserve_replayed, commit_replayed, release_replayed for idempotent retries answered from memory.",
 	}, []string{"outcome"})
 	m.Registry.MustRegister(m.requests, m.latency, m.reserve, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -19,9 +19,9 @@ const (
 	listCacheControl    = "public, max-age=5"
 )
 
-// etag identifies a product representation: its version and its stock version, since both are
-// in the body.
-func etag(p catalog.Product) string { return etagOf(p.Version, p.Stock.Version) }
+// etag identifies a product representation: its version and its stock version (which moves
+// with any variant's stock), since both are in the body.
+func etag(p catalog.Product) string { return etagOf(p.Version, p.StockVersion) }
 
 func etagOf(version, stockVersion int64) string {
 	return fmt.Sprintf(`"%d.%d"`, version, stockVersion)
@@ -79,7 +79,11 @@ func notModified(r *http.Request, tag string) (string, bool) {
 
 // writeProduct answers with a product, its ETag, and 304 when the client already has it.
 func writeProduct(w http.ResponseWriter, r *http.Request, status int, p catalog.Product) {
-	tag := etag(p)
+	writeTagged(w, r, status, etag(p), p)
+}
+
+// writeTagged answers with body and its ETag, and 304 when the client already has it.
+func writeTagged(w http.ResponseWriter, r *http.Request, status int, tag string, body any) {
 	w.Header().Set("ETag", tag)
 	// HEAD answers as GET without the body (RFC 9110, 9.3.2): the same caching headers.
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
@@ -92,7 +96,7 @@ func writeProduct(w http.ResponseWriter, r *http.Request, status int, p catalog.
 	} else {
 		w.Header().Set("Cache-Control", "no-store")
 	}
-	writeJSON(w, status, p)
+	writeJSON(w, status, body)
 }
 
 func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
@@ -123,36 +127,44 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 	writeProduct(w, r, http.StatusOK, p)
 }
 
-func (s *Server) getProductBySKU(w http.ResponseWriter, r *http.Request) {
-	sku := r.PathValue("sku")
-	if !catalog.ValidSKU(sku) {
-		writeError(w, r, catalog.InvalidField("sku", "must be 3-64 letters, digits, '.', '-' or '_', starting and ending with a letter or digit"))
-		return
-	}
-	p, err := s.store.ProductBySKU(r.Context(), sku)
-	if err == nil {
-		err = visible(r, p)
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeProduct(w, r, http.StatusOK, p)
-}
-
-// readProductInput decodes, normalises and validates a product body.
-func (s *Server) readProductInput(w http.ResponseWriter, r *http.Request) (catalog.ProductInput, bool) {
+// readProductInput decodes, normalises and validates a product body: with its variants to
+// create one, without them to replace one (variants have routes of their own).
+func (s *Server) readProductInput(w http.ResponseWriter, r *http.Request, create bool) (catalog.ProductInput, bool) {
 	var in catalog.ProductInput
-	if _, err := s.decodeJSON(w, r, &in, productSpec); err != nil {
+	spec := productSpec
+	if !create {
+		spec = replaceSpec
+	}
+	shape, err := s.decodeJSON(w, r, &in, spec)
+	if err != nil {
 		writeDecodeError(w, r, err)
 		return in, false
 	}
+	if present, _ := shape.Present("variants"); present && !create {
+		variantsRefused(w, r)
+		return in, false
+	}
 	in.Normalize()
-	if err := in.Validate(); err != nil {
+	if create {
+		err = in.Validate()
+	} else {
+		err = in.ValidateReplace()
+	}
+	if err != nil {
 		writeError(w, r, err)
 		return in, false
 	}
 	return in, true
+}
+
+// variantsRefused answers a product replace or patch that names variants: 422, since the
+// document is well-formed but asks for what this resource does not do. Rewriting every variant
+// with the product is what makes a 400-variant shop wait; each has its own route.
+func variantsRefused(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, r, http.StatusUnprocessableEntity, errorDetail{Code: string(catalog.CodeInvalid),
+		Message: "variants are not replaced with their product: add, change or remove them one by one",
+		Fields: []catalog.FieldError{{Field: "variants", Problem: "is not accepted here: use POST /products/{id}/variants, " +
+			"PATCH or DELETE /products/{id}/variants/{variantID}"}}})
 }
 
 func writeDecodeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -171,7 +183,7 @@ func writeDecodeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) {
-	in, ok := s.readProductInput(w, r)
+	in, ok := s.readProductInput(w, r, true)
 	if !ok {
 		return
 	}
@@ -190,7 +202,7 @@ func (s *Server) replaceProduct(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	in, ok := s.readProductInput(w, r)
+	in, ok := s.readProductInput(w, r, false)
 	if !ok {
 		return
 	}
@@ -212,6 +224,10 @@ func (s *Server) patchProduct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pp, err := s.decodeProductPatch(w, r)
+	if errors.Is(err, errVariantsInPatch) {
+		variantsRefused(w, r)
+		return
+	}
 	if err != nil {
 		writeDecodeError(w, r, err)
 		return
@@ -265,7 +281,9 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	q, err := ParseListQuery(v)
+	q, err := ParseListQuery(v, func(key string) (catalog.AttributeDefinition, error) {
+		return s.store.Attribute(r.Context(), key)
+	})
 	if err != nil {
 		writeError(w, r, err)
 		return

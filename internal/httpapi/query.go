@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,16 +11,33 @@ import (
 	"github.com/acme/catalog/internal/catalog"
 )
 
-// listParams are the query parameters GET /products accepts; any other is refused, so a typo
-// (catgory=...) is an error instead of a silently unfiltered list.
-var listParams = []string{"category", "status", "brand", "currency", "min_price", "max_price", "in_stock", "q", "sort", "limit", "cursor", "total"}
+// listParams are the query parameters GET /products accepts besides attr.<key>; any other is
+// refused, so a typo (catgory=...) is an error instead of a silently unfiltered list.
+var listParams = []string{"category", "status", "brand", "currency", "min_price", "max_price", "in_stock", "q", "sort", "limit", "cursor", "total", "collection"}
+
+// attrPrefix starts the name of an attribute filter parameter: attr.colour=red.
+const attrPrefix = "attr."
 
 // ParseListQuery turns GET /products query parameters into a validated ListQuery. Without a
 // status parameter only active products are listed: shoppers never see drafts by accident;
-// status=all lists every status.
-func ParseListQuery(v url.Values) (catalog.ListQuery, error) {
+// status=all lists every status. attr looks up the definition of an attribute filter's key
+// (attr.<key>=...); it is called only for well-formed keys, at most
+// catalog.MaxAttributeFilters times.
+func ParseListQuery(v url.Values, attr func(key string) (catalog.AttributeDefinition, error)) (catalog.ListQuery, error) {
 	var p catalog.Problems
+	var attrKeys []string
 	for name, vals := range v {
+		if key, ok := strings.CutPrefix(name, attrPrefix); ok {
+			switch {
+			case !catalog.ValidAttributeKey(key):
+				p.Add(name, "is not an attribute filter: attr.<key> with a key of lower-case letters, digits and '_'")
+			case len(vals) > 1:
+				p.Add(name, "must be given once (list several values separated by commas)")
+			default:
+				attrKeys = append(attrKeys, key)
+			}
+			continue
+		}
 		if name == "" {
 			p.Add("query", "has a parameter without a name (%q)", "="+vals[0])
 		} else if !slices.Contains(listParams, name) {
@@ -28,15 +46,41 @@ func ParseListQuery(v url.Values) (catalog.ListQuery, error) {
 			p.Add(name, "must be given once")
 		}
 	}
+	if len(attrKeys) > catalog.MaxAttributeFilters {
+		p.Add("attr", "at most %d attribute filters", catalog.MaxAttributeFilters)
+	}
 	if err := p.Err(); err != nil {
 		return catalog.ListQuery{}, err
 	}
 	q := catalog.ListQuery{Sort: catalog.SortNewest, Limit: catalog.DefaultLimit}
 	f := &q.Filter
+	slices.Sort(attrKeys) // a stable order: the cursor's fingerprint depends on it
+	for _, key := range attrKeys {
+		d, err := attr(key)
+		switch catalog.ErrorCode(err) {
+		case "":
+		case catalog.CodeNotFound:
+			p.Add(attrPrefix+key, "%s is not a defined attribute (GET /attributes lists them)", key)
+			continue
+		default:
+			return catalog.ListQuery{}, err
+		}
+		af, err := catalog.ParseAttributeFilter(d, v.Get(attrPrefix+key))
+		if err != nil {
+			var e *catalog.Error
+			if errors.As(err, &e) {
+				p = append(p, e.Fields...)
+				continue
+			}
+			return catalog.ListQuery{}, err
+		}
+		f.Attributes = append(f.Attributes, af)
+	}
 	f.Category = v.Get("category")
 	f.Brand = v.Get("brand")
 	f.Currency = v.Get("currency")
 	f.Query = v.Get("q")
+	f.Collection = v.Get("collection")
 	statuses := v["status"]
 	if len(statuses) == 0 {
 		f.Statuses = []catalog.Status{catalog.StatusActive}
@@ -86,6 +130,8 @@ func ParseListQuery(v url.Values) (catalog.ListQuery, error) {
 	}
 	if s := v.Get("sort"); s != "" {
 		q.Sort = catalog.Sort(s)
+	} else if f.Collection != "" {
+		q.Sort = catalog.SortPosition // a collection lists in its own order by default
 	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)

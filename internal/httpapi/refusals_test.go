@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/httpapi"
 	"github.com/acme/catalog/internal/sqlite"
 )
@@ -132,8 +133,9 @@ func TestMediaTypesAccepted(t *testing.T) {
 	id := decode[struct{ ID string }](t, b).ID
 	e.do("PATCH", "/products/"+id, `{"name":"Big mug"}`, with(auth, "Content-Type", "application/merge-patch+json"), 200)
 	e.do("PATCH", "/categories/kitchen", `{"name":"Cooking"}`, with(auth, "Content-Type", "application/merge-patch+json; charset=utf-8"), 200)
-	e.do("PUT", "/products/"+id+"/price", `{"price":{"currency":"USD","amount":0}}`, auth, 200) // zero is a price; absent is not
-	e.do("POST", "/products", strings.Replace(mug, "MUG-1", "MUG-2", 1), with(auth, "Content-Type", "application/merge-patch+json"), 415)
+	_, b = e.do("GET", "/products/"+id, "", nil, 200)
+	e.do("PUT", variantPath(decode[catalog.Product](t, b))+"/prices/USD", `{"amount":0}`, auth, 200) // zero is a price; absent is not
+	e.do("POST", "/products", product("MUG-2", 1), with(auth, "Content-Type", "application/merge-patch+json"), 415)
 }
 
 // TestExpectContinueWithinLimit: a small body announced with Expect: 100-continue is invited

@@ -319,3 +319,72 @@ func randomHex(n int) string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// RoleName returns a new random role name for this test and drops that role, if it exists by
+// then, when the test ends: after the databases the test made later, which hold its grants.
+func RoleName(t testing.TB) string {
+	t.Helper()
+	c := Shared(t)
+	name := "catalog_role_" + randomHex(6)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := c.Exec(ctx, "DROP ROLE IF EXISTS "+name); err != nil {
+			t.Logf("drop test role %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+// Role creates a login role with a random name and password and the given attributes
+// ("CREATEROLE", say), dropped when the test ends. Roles other than postgres log in with their
+// password (scram-sha-256 in pg_hba.conf), as on a real server.
+func Role(t testing.TB, attributes string) (name, password string) {
+	t.Helper()
+	name, password = RoleName(t), randomHex(16)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := Shared(t).Exec(ctx, "CREATE ROLE "+name+" LOGIN "+attributes+" PASSWORD '"+password+"'"); err != nil {
+		t.Fatalf("create test role: %v", err)
+	}
+	return name, password
+}
+
+// URLOwnedBy returns the connection string of a new, empty database owned by owner (as the
+// master user owns the database on RDS), connecting as the superuser; dropped when the test ends.
+func URLOwnedBy(t testing.TB, owner string) string {
+	t.Helper()
+	c := Shared(t)
+	name := "catalog_test_" + randomHex(6)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.Exec(ctx, "CREATE DATABASE "+name+" OWNER "+owner); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Logf("drop test database %s: %v", name, err)
+		}
+	})
+	return WithDatabase(c.AdminURL, name)
+}
+
+// AsUser returns connString connecting as user with password ("" for none).
+func AsUser(connString, user, password string) string {
+	u, err := url.Parse(connString)
+	if err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		if password == "" {
+			u.User = url.User(user)
+		} else {
+			u.User = url.UserPassword(user, password)
+		}
+		return u.String()
+	}
+	s := connString + " user=" + user
+	if password != "" {
+		s += " password='" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(password) + "'"
+	}
+	return s
+}

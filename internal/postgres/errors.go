@@ -29,6 +29,8 @@ const (
 	invalidPassword       = "28P01"
 	invalidAuthorization  = "28000"
 	connectionExceptionCl = "08" // class 08: connection exceptions
+	undefinedTable        = "42P01"
+	insufficientPrivilege = "42501"
 )
 
 func sqlState(err error) string {

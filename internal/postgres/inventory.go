@@ -19,9 +19,11 @@ import (
 //
 //  0. the request's idempotency key (claim, or the key CTE of reserveOne);
 //  1. reservation rows (finish, expiry);
-//  2. inventory rows, in product-ID order (FOR UPDATE, or the guarded UPDATE of reserveOne);
-//  3. product rows (DeleteProduct, which locks the inventory row first; product and price
-//     writes, which lock no inventory row).
+//  2. inventory rows, in variant-ID order (FOR UPDATE, or the guarded UPDATE of reserveOne);
+//  3. product rows (DeleteProduct and DeleteVariant, which lock the inventory rows first;
+//     product, variant and price writes and the price sweeper, which lock no inventory row);
+//  4. what a product write holds its row for: its variants, their prices and price history,
+//     and (shared) the attribute definitions it validates against.
 //
 // The sweeper's purges lock only finished reservations and expired keys, with SKIP LOCKED, so
 // they never wait for a request nor make one wait on a row it needs.
@@ -77,26 +79,26 @@ func remember(ctx context.Context, tx pgx.Tx, idem *catalog.Idempotency, result 
 }
 
 type stockRow struct {
-	productID, sku   string
-	status           catalog.Status
-	onHand, reserved int64
+	variantID, productID, sku string
+	status                    catalog.Status
+	onHand, reserved          int64
 }
 
-// lockStock locks the inventory rows of products in ID order and returns them by ID.
+// lockStock locks the inventory rows of variants in ID order and returns them by variant ID.
 func lockStock(ctx context.Context, tx pgx.Tx, ids []string) (map[string]stockRow, error) {
-	rows, err := tx.Query(ctx, `SELECT i.product_id::text, p.sku, p.status, i.on_hand, i.reserved
-		FROM inventory i JOIN products p ON p.id = i.product_id
-		WHERE i.product_id = ANY($1::uuid[]) ORDER BY i.product_id FOR UPDATE OF i`, ids)
+	rows, err := tx.Query(ctx, `SELECT i.variant_id::text, i.product_id::text, v.sku, p.status, i.on_hand, i.reserved
+		FROM inventory i JOIN variants v ON v.id = i.variant_id JOIN products p ON p.id = i.product_id
+		WHERE i.variant_id = ANY($1::uuid[]) ORDER BY i.variant_id FOR UPDATE OF i`, ids)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]stockRow{}
 	for rows.Next() {
 		var r stockRow
-		if err := rows.Scan(&r.productID, &r.sku, &r.status, &r.onHand, &r.reserved); err != nil {
+		if err := rows.Scan(&r.variantID, &r.productID, &r.sku, &r.status, &r.onHand, &r.reserved); err != nil {
 			return nil, err
 		}
-		out[r.productID] = r
+		out[r.variantID] = r
 	}
 	return out, rows.Err()
 }
@@ -109,44 +111,45 @@ func applyMoves(ctx context.Context, tx pgx.Tx, ms []*catalog.Movement) error {
 	}
 	n := len(ms)
 	ids, kinds, dOn, dRes, reasons, resIDs, actors, ats, notes := make([]string, n), make([]string, n), make([]int64, n), make([]int64, n), make([]string, n), make([]*string, n), make([]string, n), make([]time.Time, n), make([]string, n)
+	skus := make([]string, n)
 	for i, m := range ms {
-		ids[i], kinds[i], dOn[i], dRes[i], reasons[i], actors[i], ats[i], notes[i] = m.ProductID, string(m.Kind), m.OnHandDelta, m.ReservedDelta, m.Reason, m.Actor, m.At, m.Note
+		ids[i], kinds[i], dOn[i], dRes[i], reasons[i], actors[i], ats[i], notes[i], skus[i] = m.VariantID, string(m.Kind), m.OnHandDelta, m.ReservedDelta, m.Reason, m.Actor, m.At, m.Note, m.SKU
 		if m.ReservationID != "" {
 			resIDs[i] = &ms[i].ReservationID
 		}
 	}
 	rows, err := tx.Query(ctx, `WITH v AS (
-			SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::uuid[], $7::text[], $8::timestamptz[], $9::text[])
-				WITH ORDINALITY AS t(product_id, kind, d_on, d_res, reason, reservation_id, actor, at, note, n)
+			SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::uuid[], $7::text[], $8::timestamptz[], $9::text[], $10::text[])
+				WITH ORDINALITY AS t(variant_id, kind, d_on, d_res, reason, reservation_id, actor, at, note, sku, n)
 		), upd AS (
 			UPDATE inventory i SET on_hand = i.on_hand + v.d_on, reserved = i.reserved + v.d_res, version = i.version + 1, updated_at = v.at
-			FROM v WHERE i.product_id = v.product_id
+			FROM v WHERE i.variant_id = v.variant_id
 				AND i.reserved + v.d_res >= 0 AND i.on_hand + v.d_on >= i.reserved + v.d_res
-			RETURNING i.product_id, i.on_hand, i.reserved
+			RETURNING i.variant_id, i.product_id, i.on_hand, i.reserved
 		), ins AS (
-			INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, note, reservation_id, actor, at)
-			SELECT v.product_id, v.kind, v.d_on, v.d_res, upd.on_hand, upd.reserved, v.reason, v.note, v.reservation_id, v.actor, v.at
-			FROM v JOIN upd ON upd.product_id = v.product_id ORDER BY v.n
-			RETURNING id, product_id, on_hand, reserved
+			INSERT INTO stock_movements (variant_id, product_id, sku, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, note, reservation_id, actor, at)
+			SELECT v.variant_id, upd.product_id, v.sku, v.kind, v.d_on, v.d_res, upd.on_hand, upd.reserved, v.reason, v.note, v.reservation_id, v.actor, v.at
+			FROM v JOIN upd ON upd.variant_id = v.variant_id ORDER BY v.n
+			RETURNING id, variant_id, product_id, on_hand, reserved
 		)
-		SELECT id, product_id::text, on_hand, reserved FROM ins`,
-		ids, kinds, dOn, dRes, reasons, resIDs, actors, ats, notes)
+		SELECT id, variant_id::text, product_id::text, on_hand, reserved FROM ins`,
+		ids, kinds, dOn, dRes, reasons, resIDs, actors, ats, notes, skus)
 	if err != nil {
 		return err
 	}
-	byProduct := map[string]*catalog.Movement{}
+	byVariant := map[string]*catalog.Movement{}
 	for _, m := range ms {
-		byProduct[m.ProductID] = m
+		byVariant[m.VariantID] = m
 	}
 	count := 0
 	for rows.Next() {
 		var id, onHand, reserved int64
-		var pid string
-		if err := rows.Scan(&id, &pid, &onHand, &reserved); err != nil {
+		var vid, pid string
+		if err := rows.Scan(&id, &vid, &pid, &onHand, &reserved); err != nil {
 			return err
 		}
-		if m := byProduct[pid]; m != nil {
-			m.ID, m.OnHand, m.Reserved = id, onHand, reserved
+		if m := byVariant[vid]; m != nil {
+			m.ID, m.ProductID, m.OnHand, m.Reserved = id, pid, onHand, reserved
 			count++
 		}
 	}
@@ -159,33 +162,37 @@ func applyMoves(ctx context.Context, tx pgx.Tx, ms []*catalog.Movement) error {
 	return nil
 }
 
-// errStockChanged says a movement would have broken 0 <= reserved <= on_hand (or its product is
+// errStockChanged says a movement would have broken 0 <= reserved <= on_hand (or its variant is
 // gone); the transaction rolls back.
 var errStockChanged = catalog.Errorf(catalog.CodeConflict, "the stock changed; nothing was moved")
 
 // AdjustStock adds or removes units on hand, refusing to take available stock below zero.
-func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adjustment, actor string, idem *catalog.Idempotency) (catalog.Movement, error) {
+func (s *Store) AdjustStock(ctx context.Context, variantID string, a catalog.Adjustment, actor string, idem *catalog.Idempotency) (catalog.Movement, error) {
 	var m catalog.Movement
-	if !catalog.ValidID(productID) {
-		return m, catalog.ErrProductNotFound
+	if !catalog.ValidID(variantID) {
+		return m, catalog.ErrVariantNotFound
+	}
+	// The HTTP layer validates too; the store refuses what would corrupt the log either way.
+	if err := a.Validate(); err != nil {
+		return m, err
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if ok, err := s.claim(ctx, tx, idem, &m); ok || err != nil {
 			return err
 		}
-		rows, err := lockStock(ctx, tx, []string{productID})
+		rows, err := lockStock(ctx, tx, []string{variantID})
 		if err != nil {
 			return err
 		}
-		row, ok := rows[productID]
+		row, ok := rows[variantID]
 		if !ok {
-			return catalog.ErrProductNotFound
+			return catalog.ErrVariantNotFound
 		}
 		if row.onHand+a.Delta < row.reserved {
 			return catalog.Errorf(catalog.CodeInsufficientStock,
 				"removing %d units would leave available stock negative: %d on hand, %d reserved, %d available", -a.Delta, row.onHand, row.reserved, row.onHand-row.reserved)
 		}
-		m = catalog.Movement{ProductID: productID, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.Reason, Note: a.Note, Actor: actor, At: s.clock.Now()}
+		m = catalog.Movement{VariantID: variantID, ProductID: row.productID, SKU: row.sku, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.Reason, Note: a.Note, Actor: actor, At: s.clock.Now()}
 		if err := applyMoves(ctx, tx, []*catalog.Movement{&m}); err != nil {
 			return err
 		}
@@ -194,10 +201,10 @@ func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adj
 	return m, err
 }
 
-// Movements lists a product's stock log, newest first.
-func (s *Store) Movements(ctx context.Context, productID string, before int64, limit int) ([]catalog.Movement, error) {
-	if !catalog.ValidID(productID) {
-		return nil, catalog.ErrProductNotFound
+// Movements lists a variant's stock log, newest first.
+func (s *Store) Movements(ctx context.Context, variantID string, before int64, limit int) ([]catalog.Movement, error) {
+	if !catalog.ValidID(variantID) {
+		return nil, catalog.ErrVariantNotFound
 	}
 	if before <= 0 {
 		before = 1<<63 - 1
@@ -205,21 +212,21 @@ func (s *Store) Movements(ctx context.Context, productID string, before int64, l
 	var out []catalog.Movement
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM products WHERE id = $1)`, productID).Scan(&exists); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM variants WHERE id = $1)`, variantID).Scan(&exists); err != nil {
 			return err
 		}
 		if !exists {
-			return catalog.ErrProductNotFound
+			return catalog.ErrVariantNotFound
 		}
-		rows, err := tx.Query(ctx, `SELECT id, product_id::text, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, note,
-			coalesce(reservation_id::text, ''), actor, at FROM stock_movements WHERE product_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`,
-			productID, before, limit)
+		rows, err := tx.Query(ctx, `SELECT id, variant_id::text, product_id::text, sku, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, note,
+			coalesce(reservation_id::text, ''), actor, at FROM stock_movements WHERE variant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`,
+			variantID, before, limit)
 		if err != nil {
 			return err
 		}
 		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (catalog.Movement, error) {
 			var m catalog.Movement
-			err := row.Scan(&m.ID, &m.ProductID, &m.Kind, &m.OnHandDelta, &m.ReservedDelta, &m.OnHand, &m.Reserved, &m.Reason, &m.Note, &m.ReservationID, &m.Actor, &m.At)
+			err := row.Scan(&m.ID, &m.VariantID, &m.ProductID, &m.SKU, &m.Kind, &m.OnHandDelta, &m.ReservedDelta, &m.OnHand, &m.Reserved, &m.Reason, &m.Note, &m.ReservationID, &m.Actor, &m.At)
 			m.At = m.At.UTC()
 			return m, err
 		})
@@ -230,6 +237,9 @@ func (s *Store) Movements(ctx context.Context, productID string, before int64, l
 
 // Reserve holds every line or none.
 func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
+	if err := in.Validate(); err != nil {
+		return catalog.Reservation{}, err
+	}
 	if len(in.Lines) == 1 {
 		r, done, err := s.reserveOne(ctx, in, actor, idem)
 		if done || err != nil {
@@ -248,20 +258,20 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 		}
 		now := s.clock.Now()
 		r = newReservation(in, lines, now)
-		lineNos, pids, lineSKUs, qtys := make([]int32, len(lines)), make([]string, len(lines)), make([]string, len(lines)), make([]int64, len(lines))
+		lineNos, vids, pids, lineSKUs, qtys := make([]int32, len(lines)), make([]string, len(lines)), make([]string, len(lines)), make([]string, len(lines)), make([]int64, len(lines))
 		ms := make([]*catalog.Movement, len(lines))
 		for i, l := range lines {
-			lineNos[i], pids[i], lineSKUs[i], qtys[i] = int32(i), l.ProductID, l.SKU, l.Quantity
-			ms[i] = &catalog.Movement{ProductID: l.ProductID, Kind: catalog.MoveReserve, ReservedDelta: l.Quantity, ReservationID: r.ID, Actor: actor, At: now}
+			lineNos[i], vids[i], pids[i], lineSKUs[i], qtys[i] = int32(i), l.VariantID, l.ProductID, l.SKU, l.Quantity
+			ms[i] = &catalog.Movement{VariantID: l.VariantID, ProductID: l.ProductID, SKU: l.SKU, Kind: catalog.MoveReserve, ReservedDelta: l.Quantity, ReservationID: r.ID, Actor: actor, At: now}
 		}
 		// Write the reservation (and its idempotent answer) before taking any lock: the
 		// inventory rows stay locked only for the stock update and the commit.
 		if _, err := tx.Exec(ctx, `WITH res AS (
 				INSERT INTO reservations (id, status, actor, expires_at, created_at, updated_at) VALUES ($1, 'held', $2, $3, $4, $4)
 			)
-			INSERT INTO reservation_lines (reservation_id, line, product_id, sku, quantity)
-			SELECT $1, * FROM unnest($5::int[], $6::uuid[], $7::text[], $8::bigint[])`,
-			r.ID, actor, r.ExpiresAt, now, lineNos, pids, lineSKUs, qtys); err != nil {
+			INSERT INTO reservation_lines (reservation_id, line, variant_id, product_id, sku, quantity)
+			SELECT $1, * FROM unnest($5::int[], $6::uuid[], $7::uuid[], $8::text[], $9::bigint[])`,
+			r.ID, actor, r.ExpiresAt, now, lineNos, vids, pids, lineSKUs, qtys); err != nil {
 			return err
 		}
 		if err := remember(ctx, tx, idem, r); err != nil {
@@ -269,9 +279,9 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 		}
 
 		if len(lines) > 1 {
-			// Several rows: lock them in product-ID order first, so reservations naming the same
+			// Several rows: lock them in variant-ID order first, so reservations naming the same
 			// SKUs in other orders queue instead of deadlocking.
-			stock, err := lockStock(ctx, tx, pids)
+			stock, err := lockStock(ctx, tx, vids)
 			if err != nil {
 				return err
 			}
@@ -285,7 +295,7 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 		// One row needs no lock order: the guarded update locks it, and refuses if short.
 		err = applyMoves(ctx, tx, ms)
 		if errors.Is(err, errStockChanged) {
-			stock, lerr := lockStock(ctx, tx, pids)
+			stock, lerr := lockStock(ctx, tx, vids)
 			if lerr != nil {
 				return lerr
 			}
@@ -328,7 +338,7 @@ func (s *Store) reserveOneOn(ctx context.Context, c *pgxpool.Conn, in catalog.Re
 	r := newReservation(in, lines, now)
 	*out = r
 	l := lines[0]
-	args := []any{r.ID, actor, l.ProductID, l.Quantity, now, r.ExpiresAt, l.SKU}
+	args := []any{r.ID, actor, l.VariantID, l.Quantity, now, r.ExpiresAt, l.SKU}
 	// Without a key, the guarded update refuses quietly when stock is short.
 	key, guard := "", "on_hand - reserved >= $4"
 	if idem != nil {
@@ -343,7 +353,7 @@ func (s *Store) reserveOneOn(ctx context.Context, c *pgxpool.Conn, in catalog.Re
 		// oversell that happened since the look, aborting the whole statement, key included.
 		key = `key AS (
 			INSERT INTO idempotency_keys (actor, key, fingerprint, result, created_at)
-			SELECT $8, $9, $10, $11, $5 WHERE EXISTS (SELECT 1 FROM inventory WHERE product_id = $3 AND on_hand - reserved >= $4)
+			SELECT $8, $9, $10, $11, $5 WHERE EXISTS (SELECT 1 FROM inventory WHERE variant_id = $3 AND on_hand - reserved >= $4)
 			ON CONFLICT (actor, key) DO UPDATE SET fingerprint = excluded.fingerprint, result = excluded.result, created_at = excluded.created_at
 			WHERE idempotency_keys.created_at <= $12
 			RETURNING 1
@@ -352,17 +362,17 @@ func (s *Store) reserveOneOn(ctx context.Context, c *pgxpool.Conn, in catalog.Re
 	}
 	tag, err := c.Exec(ctx, `WITH `+key+`upd AS (
 			UPDATE inventory SET reserved = reserved + $4, version = version + 1, updated_at = $5
-			WHERE product_id = $3 AND `+guard+`
-			RETURNING product_id, on_hand, reserved
+			WHERE variant_id = $3 AND `+guard+`
+			RETURNING variant_id, product_id, on_hand, reserved
 		), mv AS (
-			INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reservation_id, actor, at)
-			SELECT product_id, 'reserve', 0, $4, on_hand, reserved, $1, $2, $5 FROM upd
+			INSERT INTO stock_movements (variant_id, product_id, sku, kind, on_hand_delta, reserved_delta, on_hand, reserved, reservation_id, actor, at)
+			SELECT variant_id, product_id, $7, 'reserve', 0, $4, on_hand, reserved, $1, $2, $5 FROM upd
 		), res AS (
 			INSERT INTO reservations (id, status, actor, expires_at, created_at, updated_at)
 			SELECT $1, 'held', $2, $6, $5, $5 FROM upd
 		)
-		INSERT INTO reservation_lines (reservation_id, line, product_id, sku, quantity)
-		SELECT $1, 0, product_id, $7, $4 FROM upd`, args...)
+		INSERT INTO reservation_lines (reservation_id, line, variant_id, product_id, sku, quantity)
+		SELECT $1, 0, variant_id, product_id, $7, $4 FROM upd`, args...)
 	if sqlState(err) == checkViolation {
 		return nil
 	}
@@ -370,26 +380,29 @@ func (s *Store) reserveOneOn(ctx context.Context, c *pgxpool.Conn, in catalog.Re
 	return err
 }
 
-// resolveLines finds each line's product by SKU, in any case, and refuses unknown SKUs and
-// products that are not for sale, naming the line.
+// resolveLines finds each line's variant by SKU, in any case, and refuses unknown SKUs and
+// products that are not for sale, naming the line, then lines above their variant's purchase
+// limit: all before any stock is looked at.
 func resolveLines(ctx context.Context, q querier, in []catalog.ReservationLine) ([]catalog.ReservationLine, error) {
 	skus := make([]string, len(in))
 	for i, l := range in {
 		skus[i] = strings.ToLower(l.SKU)
 	}
-	rows, err := q.Query(ctx, `SELECT lower(sku), id::text, sku, status FROM products WHERE lower(sku) = ANY($1)`, skus)
+	rows, err := q.Query(ctx, `SELECT lower(v.sku), v.id::text, v.product_id::text, v.sku, p.status, v.purchase_limit
+		FROM variants v JOIN products p ON p.id = v.product_id WHERE lower(v.sku) = ANY($1)`, skus)
 	if err != nil {
 		return nil, err
 	}
 	type found struct {
-		id, sku string
-		status  catalog.Status
+		id, pid, sku string
+		status       catalog.Status
+		limit        int64
 	}
 	bySKU := map[string]found{}
 	for rows.Next() {
 		var key string
 		var f found
-		if err := rows.Scan(&key, &f.id, &f.sku, &f.status); err != nil {
+		if err := rows.Scan(&key, &f.id, &f.pid, &f.sku, &f.status, &f.limit); err != nil {
 			return nil, err
 		}
 		bySKU[key] = f
@@ -403,26 +416,34 @@ func resolveLines(ctx context.Context, q querier, in []catalog.ReservationLine) 
 		f, ok := bySKU[skus[i]]
 		switch {
 		case !ok:
-			problems.Add(fmt.Sprintf("lines[%d].sku", i), "no product has SKU %q", l.SKU)
+			problems.Add(fmt.Sprintf("lines[%d].sku", i), "no variant has SKU %q", l.SKU)
 		case f.status != catalog.StatusActive:
 			problems.Add(fmt.Sprintf("lines[%d].sku", i), "%s is %s, not for sale", f.sku, f.status)
 		}
-		lines[i] = catalog.ReservationLine{SKU: f.sku, Quantity: l.Quantity, ProductID: f.id}
+		lines[i] = catalog.ReservationLine{SKU: f.sku, Quantity: l.Quantity, VariantID: f.id, ProductID: f.pid}
 	}
-	return lines, problems.Err()
+	if err := problems.Err(); err != nil {
+		return lines, err
+	}
+	for i, l := range in {
+		if f := bySKU[skus[i]]; f.limit > 0 && l.Quantity > f.limit {
+			return lines, catalog.PurchaseLimitExceeded(i, f.sku, f.limit, l.Quantity)
+		}
+	}
+	return lines, nil
 }
 
 func newReservation(in catalog.ReservationInput, lines []catalog.ReservationLine, now time.Time) catalog.Reservation {
 	return catalog.Reservation{ID: catalog.NewID(), Status: catalog.ReservationHeld, Lines: lines, ExpiresAt: now.Add(in.TTL()), CreatedAt: now, UpdatedAt: now}
 }
 
-// vanished names the lines whose product was deleted between resolving the SKU and locking
+// vanished names the lines whose variant was deleted between resolving the SKU and locking
 // its stock, as resolveLines would have had it been called a moment later.
 func vanished(lines []catalog.ReservationLine, stock map[string]stockRow) error {
 	var problems catalog.Problems
 	for i, l := range lines {
-		if _, ok := stock[l.ProductID]; !ok {
-			problems.Add(fmt.Sprintf("lines[%d].sku", i), "no product has SKU %q", l.SKU)
+		if _, ok := stock[l.VariantID]; !ok {
+			problems.Add(fmt.Sprintf("lines[%d].sku", i), "no variant has SKU %q", l.SKU)
 		}
 	}
 	return problems.Err()
@@ -432,7 +453,7 @@ func vanished(lines []catalog.ReservationLine, stock map[string]stockRow) error 
 func shortages(lines []catalog.ReservationLine, stock map[string]stockRow) []catalog.Shortage {
 	var out []catalog.Shortage
 	for _, l := range lines {
-		row := stock[l.ProductID]
+		row := stock[l.VariantID]
 		if row.onHand-row.reserved < l.Quantity {
 			out = append(out, catalog.Shortage{SKU: l.SKU, Requested: l.Quantity, Available: row.onHand - row.reserved})
 		}
@@ -454,13 +475,13 @@ func reservationOf(ctx context.Context, q querier, id string, lock bool) (catalo
 		return r, err
 	}
 	r.ExpiresAt, r.CreatedAt, r.UpdatedAt = r.ExpiresAt.UTC(), r.CreatedAt.UTC(), r.UpdatedAt.UTC()
-	rows, err := q.Query(ctx, `SELECT sku, quantity, coalesce(product_id::text, '') FROM reservation_lines WHERE reservation_id = $1 ORDER BY line`, id)
+	rows, err := q.Query(ctx, `SELECT sku, quantity, coalesce(variant_id::text, ''), coalesce(product_id::text, '') FROM reservation_lines WHERE reservation_id = $1 ORDER BY line`, id)
 	if err != nil {
 		return r, err
 	}
 	r.Lines, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (catalog.ReservationLine, error) {
 		var l catalog.ReservationLine
-		err := row.Scan(&l.SKU, &l.Quantity, &l.ProductID)
+		err := row.Scan(&l.SKU, &l.Quantity, &l.VariantID, &l.ProductID)
 		return l, err
 	})
 	return r, err
@@ -481,7 +502,7 @@ func (s *Store) Reservation(ctx context.Context, id string) (catalog.Reservation
 }
 
 // finishAll ends held reservations (already locked) with status to, locking all their
-// products' stock in ID order first.
+// variants' stock in ID order first.
 func finishAll(ctx context.Context, tx pgx.Tx, rs []*catalog.Reservation, to catalog.ReservationStatus, actor string, now time.Time) error {
 	var ids []string
 	var ms []*catalog.Movement
@@ -489,21 +510,21 @@ func finishAll(ctx context.Context, tx pgx.Tx, rs []*catalog.Reservation, to cat
 		for _, l := range r.Lines {
 			m := catalog.FinishMovement(*r, l, to, actor, now)
 			ms = append(ms, &m)
-			ids = append(ids, l.ProductID)
+			ids = append(ids, l.VariantID)
 		}
 	}
 	if _, err := lockStock(ctx, tx, ids); err != nil {
 		return err
 	}
-	// applyMoves takes one movement per product per statement.
+	// applyMoves takes one movement per variant per statement.
 	for len(ms) > 0 {
 		seen := map[string]bool{}
 		var batch, later []*catalog.Movement
 		for _, m := range ms {
-			if seen[m.ProductID] {
+			if seen[m.VariantID] {
 				later = append(later, m)
 			} else {
-				seen[m.ProductID] = true
+				seen[m.VariantID] = true
 				batch = append(batch, m)
 			}
 		}

@@ -1,7 +1,9 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -17,6 +19,10 @@ import (
 func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.ProductPage, error) {
 	if err := q.Validate(); err != nil {
 		return catalog.ProductPage{}, err
+	}
+	// Collections (issue 15): a collection's list is driven by its membership (collections.go).
+	if q.Filter.Collection != "" {
+		return s.listCollection(ctx, q)
 	}
 	if page, ok := q.EmptySearch(); ok {
 		return page, s.categoryExists(ctx, q.Filter.Category)
@@ -92,7 +98,7 @@ func (s *Store) listPage(ctx context.Context, c *pgxpool.Conn, page *catalog.Pro
 		if err != nil {
 			return err
 		}
-		page.Items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Product, error) { return scanProduct(r) })
+		page.Items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Product, error) { return scanListItem(r) })
 		if err != nil {
 			return err
 		}
@@ -146,14 +152,20 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug) `
 		b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
 	}
+	// A currency joins the product's price summary in it: products without a price in that
+	// currency drop out, and its lowest price is what price sorts and ranges use.
+	priceJoin := ""
+	if q.Filter.Currency != "" {
+		priceJoin = ` JOIN product_prices pp ON pp.product_id = p.id AND pp.currency = ` + b.arg(q.Filter.Currency)
+	}
 	b.filter(q.Filter)
 	match, tsq := "", ""
 	if len(terms) > 0 {
 		tsq = "to_tsquery('" + searchConfig + "', " + b.arg(tsQuery(terms)) + ")"
 		match = "search @@ " + tsq
-		b.where = append(b.where, "p."+match)
+		b.where = append(b.where, "(p."+match+" OR "+skuMatch(tsq)+")")
 	}
-	count = with + `SELECT count(*)` + productFrom + b.whereSQL()
+	count = with + `SELECT count(*) FROM products p` + priceJoin + b.whereSQL()
 	countArgs = append([]any(nil), b.args...)
 	rare = rare && match != ""
 	switch {
@@ -163,35 +175,116 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 		// Common terms: the page comes from walking the sort order and checking each row. The
 		// function form of @@ is no index condition, so the planner cannot second-guess the
 		// store's choice with its estimate for a prefix, which knows no upper bound either.
-		b.where[len(b.where)-1] = "ts_match_vq(p.search, " + tsq + ")"
+		b.where[len(b.where)-1] = "(ts_match_vq(p.search, " + tsq + ") OR " + skuMatch(tsq) + ")"
 	}
 
 	col, dir, cmp := orderOf(q.Sort)
+	// Price orders walk product_prices_sort (currency, min_amount, product_id): the keyset
+	// names its columns so the cursor bounds that index scan.
+	idCol := "p.id"
+	if q.Sort == catalog.SortPrice || q.Sort == catalog.SortPriceDesc {
+		idCol = "pp.product_id"
+	}
 
 	if c := q.After; c != nil {
-		b.where = append(b.where, "("+col+", p.id) "+cmp+" ("+b.arg(cursorKey(c))+", "+b.arg(c.ID)+"::uuid)")
+		b.where = append(b.where, "("+col+", "+idCol+") "+cmp+" ("+b.arg(cursorKey(c))+", "+b.arg(c.ID)+"::uuid)")
 	}
 	limit := b.arg(q.Limit + 1)
 	if !rare {
-		query = with + `SELECT ` + productColumns + productFrom + b.whereSQL() +
-			` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ` + limit
+		query = with + `SELECT ` + listColumns + ` FROM products p` + priceJoin + b.whereSQL() +
+			` ORDER BY ` + col + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ` + limit
 		return query, b.args, count, countArgs
-	}
-	from := ` FROM matches p`
-	if q.Filter.InStock != nil {
-		from += ` JOIN inventory i ON i.product_id = p.id`
 	}
 	if with == "" {
 		with = "WITH "
 	} else {
 		with += ", "
 	}
+	const cols = `id, name_key, created_at, status, brand, category, attributes`
 	query = with + `matches AS MATERIALIZED (
-			SELECT id, name_key, price_amount, created_at, status, brand, price_currency, category FROM products WHERE ` + match + `),
-		top AS (SELECT p.id, ` + col + ` AS k` + from + b.whereSQL() + ` ORDER BY ` + col + ` ` + dir + `, p.id ` + dir + ` LIMIT ` + limit + `)
-		SELECT ` + productColumns + ` FROM top JOIN products p ON p.id = top.id JOIN inventory i ON i.product_id = p.id
+			SELECT ` + cols + ` FROM products WHERE ` + match + `
+			UNION
+			SELECT ` + cols + ` FROM products WHERE id IN (SELECT product_id FROM variants WHERE ` + match + `)),
+		top AS (SELECT p.id, ` + col + ` AS k FROM matches p` + priceJoin + b.whereSQL() + ` ORDER BY ` + col + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ` + limit + `)
+		SELECT ` + listColumns + ` FROM top JOIN products p ON p.id = top.id
 		ORDER BY top.k ` + dir + `, top.id ` + dir
 	return query, b.args, count, countArgs
+}
+
+// skuMatch is the search condition on a product's variants' SKUs.
+func skuMatch(tsq string) string {
+	return "EXISTS (SELECT 1 FROM variants sv WHERE sv.product_id = p.id AND sv.search @@ " + tsq + ")"
+}
+
+// listColumns are a list item: the product's own fields, then its variant count, available
+// units and stock version summed over its variants' inventory, and its price ranges. The
+// subqueries run for the page's rows only.
+const listColumns = productColumns + `,
+	p.variant_count,
+	(SELECT ARRAY[coalesce(sum(greatest(i.on_hand - i.reserved, 0)), 0), coalesce(sum(i.version), 0)]::bigint[]
+		FROM inventory i WHERE i.product_id = p.id),
+	coalesce((SELECT jsonb_agg(jsonb_build_object('currency', r.currency, 'min', r.min_amount, 'max', r.max_amount) ORDER BY r.currency)
+		FROM product_prices r WHERE r.product_id = p.id), '[]')`
+
+func scanListItem(row pgx.Row) (catalog.Product, error) {
+	var (
+		p      catalog.Product
+		stats  []int64
+		ranges []byte
+	)
+	if err := row.Scan(scanProductInto(&p, &p.VariantCount, &stats, &ranges)...); err != nil {
+		return p, err
+	}
+	fixProduct(&p)
+	if len(stats) == 2 {
+		p.Availability.Available, p.StockVersion = stats[0], stats[1]
+	}
+	p.Availability.InStock = p.Availability.Available > 0
+	if err := json.Unmarshal(ranges, &p.PriceRanges); err != nil {
+		return p, err
+	}
+	if p.PriceRanges == nil {
+		p.PriceRanges = []catalog.PriceRange{}
+	}
+	return p, nil
+}
+
+// attrPath is the SQL/JSON path that selects a matching value of f in an attributes object:
+// numbers compare as numbers, and a value of another type never matches.
+func attrPath(f catalog.AttributeFilter) string {
+	var conds []string
+	lit := func(v any) string {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(v)
+		return strings.TrimSpace(buf.String())
+	}
+	switch f.Type {
+	case catalog.AttrNumber:
+		if f.Min != nil {
+			conds = append(conds, "@ >= "+strconv.FormatFloat(*f.Min, 'f', -1, 64))
+		}
+		if f.Max != nil {
+			conds = append(conds, "@ <= "+strconv.FormatFloat(*f.Max, 'f', -1, 64))
+		}
+		if len(conds) == 0 {
+			conds = append(conds, "@.type() == \"number\"")
+		}
+		return "$." + lit(f.Key) + " ? (" + strings.Join(conds, " && ") + ")"
+	case catalog.AttrBoolean:
+		for _, v := range f.Values {
+			conds = append(conds, "@ == "+strconv.FormatBool(v == "true"))
+		}
+	default:
+		for _, v := range f.Values {
+			conds = append(conds, "@ == "+lit(v))
+		}
+	}
+	if len(conds) == 0 {
+		conds = append(conds, "false")
+	}
+	return "$." + lit(f.Key) + " ? (" + strings.Join(conds, " || ") + ")"
 }
 
 // sqlBuilder accumulates WHERE conditions and numbered arguments.
@@ -228,20 +321,23 @@ func (b *sqlBuilder) filter(f catalog.ProductFilter) {
 	if f.Brand != "" {
 		b.where = append(b.where, "lower(p.brand) = lower("+b.arg(f.Brand)+")")
 	}
-	if f.Currency != "" {
-		b.where = append(b.where, "p.price_currency = "+b.arg(f.Currency))
+	if f.MinPrice != nil && f.Currency != "" {
+		b.where = append(b.where, "pp.min_amount >= "+b.arg(*f.MinPrice))
 	}
-	if f.MinPrice != nil {
-		b.where = append(b.where, "p.price_amount >= "+b.arg(*f.MinPrice))
+	if f.MaxPrice != nil && f.Currency != "" {
+		b.where = append(b.where, "pp.min_amount <= "+b.arg(*f.MaxPrice))
 	}
-	if f.MaxPrice != nil {
-		b.where = append(b.where, "p.price_amount <= "+b.arg(*f.MaxPrice))
+	for _, a := range f.Attributes {
+		path := b.arg(attrPath(a)) + "::jsonpath"
+		b.where = append(b.where, "(p.attributes @? "+path+" OR EXISTS (SELECT 1 FROM variants av WHERE av.product_id = p.id AND av.attributes @? "+path+"))")
 	}
 	if f.InStock != nil {
+		// In stock: any variant has units available.
+		inStock := "EXISTS (SELECT 1 FROM inventory si WHERE si.product_id = p.id AND si.on_hand > si.reserved)"
 		if *f.InStock {
-			b.where = append(b.where, "i.on_hand > i.reserved")
+			b.where = append(b.where, inStock)
 		} else {
-			b.where = append(b.where, "i.on_hand <= i.reserved")
+			b.where = append(b.where, "NOT "+inStock)
 		}
 	}
 }
@@ -253,7 +349,7 @@ func orderOf(s catalog.Sort) (col, dir, cmp string) {
 	case catalog.SortName, catalog.SortNameDesc:
 		col = "p.name_key"
 	case catalog.SortPrice, catalog.SortPriceDesc:
-		col = "p.price_amount"
+		col = "pp.min_amount"
 	default:
 		col = "p.created_at"
 	}

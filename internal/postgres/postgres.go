@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"time"
 
@@ -57,6 +58,10 @@ type Options struct {
 	// LockTimeout bounds every statement's wait for a lock (PostgreSQL lock_timeout; 0: 3s). A
 	// wait past it is retried once, then answered as unavailable.
 	LockTimeout time.Duration
+	// AuthTokens, when set, supply a fresh token as the password of every new connection (RDS
+	// IAM database authentication). A token is checked only when a connection is made, so a
+	// connection outlives its token's 15 minutes; MaxConnLifetime still replaces it in time.
+	AuthTokens TokenSource
 	// RootCAs, when set, verify the server's certificate instead of the connection string's
 	// sslrootcert (the Amazon RDS bundle embedded in the binary, for example).
 	RootCAs *x509.CertPool
@@ -69,6 +74,12 @@ type Credentials interface {
 	// Rejected says the server refused password ("" when unknown); the source fetches it
 	// again unless it has already moved on from that password.
 	Rejected(ctx context.Context, password string) error
+}
+
+// TokenSource issues the authentication tokens connections use as passwords.
+type TokenSource interface {
+	// AuthToken returns a token that lets user connect to endpoint (host:port).
+	AuthToken(ctx context.Context, endpoint, user string) (string, error)
 }
 
 // Store is a catalog.Store on PostgreSQL.
@@ -118,6 +129,22 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 	cfg.ConnConfig.RuntimeParams["lock_timeout"] = strconv.FormatInt(max(lockTimeout.Milliseconds(), 1), 10)
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "catalog"
+	}
+	if opts.Credentials != nil && opts.AuthTokens != nil {
+		return nil, errors.New("database credentials come either from a secret or from IAM authentication tokens, not both")
+	}
+	if opts.AuthTokens != nil {
+		// BeforeConnect runs for every new connection of the pool (pgx's hook for per-connection
+		// passwords), so each one signs in with a token made for it.
+		tokens := opts.AuthTokens
+		cfg.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
+			tok, err := tokens.AuthToken(ctx, net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))), cc.User)
+			if err != nil {
+				return fmt.Errorf("database authentication token: %w", err)
+			}
+			cc.Password = tok
+			return nil
+		}
 	}
 	if opts.Credentials != nil {
 		creds := opts.Credentials
@@ -178,6 +205,15 @@ const migrationLock int64 = 0x636174616c6f67 // "catalog"
 // holding a session advisory lock so instances starting together migrate once: the first
 // applies, the others wait and then find nothing to do.
 func (s *Store) Migrate(ctx context.Context) error {
+	err := s.migrate(ctx)
+	if sqlState(err) == insufficientPrivilege {
+		// Most likely the service connected as the app role and still migrates at start.
+		return fmt.Errorf("the database role may not change the schema (an app role? run catalog migrate as the owner and serve as this role with MIGRATE_ON_START=false): %w", err)
+	}
+	return err
+}
+
+func (s *Store) migrate(ctx context.Context) error {
 	known, err := Migrations()
 	if err != nil {
 		return err

@@ -147,15 +147,13 @@ func TestBusyRowAndFullPoolFailFast(t *testing.T) {
 	if _, err := s.CreateCategory(ctx, catalog.CategoryInput{Slug: "busy", Name: "Busy"}); err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
+	var ids, variants []string
 	for _, sku := range []string{"BUSY-1", "FREE-1"} {
-		in := catalog.ProductInput{SKU: sku, Name: sku, Category: "busy", Status: catalog.StatusActive, Price: catalog.Money{Currency: "USD", Amount: 1}}
-		in.Normalize()
-		p, err := s.CreateProduct(ctx, in)
+		p, err := s.CreateProduct(ctx, simpleProduct(sku, sku, "busy", 1, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, p.ID)
+		ids, variants = append(ids, p.ID), append(variants, p.Variants[0].ID)
 	}
 
 	holder, err := pgx.Connect(ctx, url)
@@ -167,13 +165,13 @@ func TestBusyRowAndFullPoolFailFast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM inventory WHERE product_id = $1 FOR UPDATE`, ids[0]); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM inventory WHERE variant_id = $1 FOR UPDATE`, variants[0]); err != nil {
 		t.Fatal(err)
 	}
 
 	adjust := catalog.Adjustment{Delta: 1, Reason: "received"}
 	start := time.Now()
-	_, err = s.AdjustStock(ctx, ids[0], adjust, "a", nil)
+	_, err = s.AdjustStock(ctx, variants[0], adjust, "a", nil)
 	if code := catalog.ErrorCode(err); code != catalog.CodeUnavailable {
 		t.Fatalf("AdjustStock on a locked row: %v, want unavailable", err)
 	}
@@ -188,7 +186,7 @@ func TestBusyRowAndFullPoolFailFast(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.AdjustStock(ctx, ids[0], adjust, "a", nil)
+			_, err := s.AdjustStock(ctx, variants[0], adjust, "a", nil)
 			if code := catalog.ErrorCode(err); code != catalog.CodeUnavailable {
 				t.Errorf("AdjustStock on a locked row: %v, want unavailable", err)
 			}
@@ -209,7 +207,7 @@ func TestBusyRowAndFullPoolFailFast(t *testing.T) {
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.AdjustStock(ctx, ids[0], adjust, "a", nil); err != nil {
+	if _, err := s.AdjustStock(ctx, variants[0], adjust, "a", nil); err != nil {
 		t.Fatalf("AdjustStock after the lock went: %v", err)
 	}
 	if _, err := s.Product(ctx, ids[1]); err != nil {
@@ -240,4 +238,28 @@ func TestOpenErrorNeverShowsThePassword(t *testing.T) {
 			}
 		}
 	}
+}
+
+// simpleProduct is a product without options: one variant with one price in USD.
+func simpleProduct(sku, name, category string, amount, stock int64) catalog.ProductInput {
+	return catalog.ProductInput{Name: name, Category: category, Status: catalog.StatusActive,
+		Variants: []catalog.VariantInput{{SKU: sku, Prices: []catalog.PriceInput{{Currency: "USD", Amount: amount}}, InitialStock: stock}}}
+}
+
+// TestSaleWindowsAcrossInstances runs the conformance suite's two-instance sweeper test on two
+// stores (two pools, as two tasks) on one database.
+func TestSaleWindowsAcrossInstances(t *testing.T) {
+	storetest.TestSaleWindowsAcrossInstances(t, func(t *testing.T, clock catalog.Clock) (catalog.Store, catalog.Store) {
+		url := pgtest.URL(t)
+		var stores [2]catalog.Store
+		for i := range stores {
+			s, err := postgres.Open(context.Background(), url, postgres.Options{Clock: clock, MaxConns: 8})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			stores[i] = s
+		}
+		return stores[0], stores[1]
+	})
 }

@@ -2,8 +2,11 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,23 +16,74 @@ import (
 	"github.com/acme/catalog/internal/catalog"
 )
 
-const productColumns = `p.id::text, p.sku, p.name, p.description, p.category, p.brand, p.attributes, p.images,
-	p.status, p.price_currency, p.price_amount, p.version, p.created_at, p.updated_at,
-	i.on_hand, i.reserved, i.version`
+// productColumns are a product's own fields (alias p), without its variants.
+const productColumns = `p.id::text, p.name, p.description, p.category, p.brand, p.attributes, p.media, p.options,
+	p.status, p.version, p.created_at, p.updated_at`
 
-const productFrom = ` FROM products p JOIN inventory i ON i.product_id = p.id`
+func scanProductInto(p *catalog.Product, dest ...any) []any {
+	return append([]any{&p.ID, &p.Name, &p.Description, &p.Category, &p.Brand, &p.Attributes, &p.Media, &p.Options,
+		&p.Status, &p.Version, &p.CreatedAt, &p.UpdatedAt}, dest...)
+}
 
-func scanProduct(row pgx.Row) (catalog.Product, error) {
-	var (
-		p                          catalog.Product
-		onHand, reserved, stockVer int64
-	)
-	err := row.Scan(&p.ID, &p.SKU, &p.Name, &p.Description, &p.Category, &p.Brand, &p.Attributes, &p.Images,
-		&p.Status, &p.Price.Currency, &p.Price.Amount, &p.Version, &p.CreatedAt, &p.UpdatedAt,
-		&onHand, &reserved, &stockVer)
+func fixProduct(p *catalog.Product) {
 	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
-	p.Stock = catalog.NewStock(onHand, reserved, stockVer)
-	return p, err
+	if p.Attributes == nil {
+		p.Attributes = catalog.Attributes{}
+	}
+	if p.Media == nil {
+		p.Media = []catalog.Media{}
+	}
+	if p.Options == nil {
+		p.Options = []catalog.Option{}
+	}
+	if p.PriceRanges == nil {
+		p.PriceRanges = []catalog.PriceRange{}
+	}
+}
+
+// variantColumns are a variant with its stock and its current prices (alias v, inventory i):
+// one row per variant, prices aggregated, so a product's variants are one query.
+const variantColumns = `v.id::text, v.product_id::text, v.sku, v.options, v.position, v.barcode, v.weight_grams,
+	v.attributes, v.image, v.purchase_limit, v.created_at, v.updated_at, i.on_hand, i.reserved, i.version,
+	coalesce((SELECT jsonb_agg(jsonb_build_object('currency', vp.currency, 'amount', vp.amount,
+		'compare_at', vp.compare_at, 'prior_price', vp.prior_amount, 'sale_ends_at', vp.window_ends_at) ORDER BY vp.currency)
+		FROM variant_prices vp WHERE vp.variant_id = v.id), '[]')`
+
+const variantFrom = ` FROM variants v JOIN inventory i ON i.variant_id = v.id`
+
+func scanVariant(row pgx.Row, extra ...any) (catalog.Variant, error) {
+	var (
+		v                          catalog.Variant
+		onHand, reserved, stockVer int64
+		prices                     []byte
+	)
+	dest := []any{&v.ID, &v.ProductID, &v.SKU, &v.Options, &v.Position, &v.Barcode, &v.WeightGrams,
+		&v.Attributes, &v.Image, &v.PurchaseLimit, &v.CreatedAt, &v.UpdatedAt, &onHand, &reserved, &stockVer, &prices}
+	err := row.Scan(append(dest, extra...)...)
+	if err != nil {
+		return v, err
+	}
+	v.CreatedAt, v.UpdatedAt = v.CreatedAt.UTC(), v.UpdatedAt.UTC()
+	v.Stock = catalog.NewStock(onHand, reserved, stockVer)
+	if v.Options == nil {
+		v.Options = map[string]string{}
+	}
+	if v.Attributes == nil {
+		v.Attributes = catalog.Attributes{}
+	}
+	if err := json.Unmarshal(prices, &v.Prices); err != nil {
+		return v, fmt.Errorf("decode prices of variant %s: %w", v.ID, err)
+	}
+	if v.Prices == nil {
+		v.Prices = []catalog.Price{}
+	}
+	for i := range v.Prices {
+		if t := v.Prices[i].SaleEndsAt; t != nil {
+			u := t.UTC()
+			v.Prices[i].SaleEndsAt = &u
+		}
+	}
+	return v, nil
 }
 
 type querier interface {
@@ -38,59 +92,341 @@ type querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-func productOf(ctx context.Context, q querier, id string) (catalog.Product, error) {
-	p, err := scanProduct(q.QueryRow(ctx, `SELECT `+productColumns+productFrom+` WHERE p.id = $1`, id))
+// productRow reads a product's own fields; lock takes its row FOR UPDATE (the version every
+// write to it or its variants moves).
+func productRow(ctx context.Context, q querier, id string, lock bool) (catalog.Product, error) {
+	var p catalog.Product
+	query := `SELECT ` + productColumns + ` FROM products p WHERE p.id = $1`
+	if lock {
+		query += ` FOR UPDATE`
+	}
+	err := q.QueryRow(ctx, query, id).Scan(scanProductInto(&p)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, catalog.ErrProductNotFound
 	}
+	fixProduct(&p)
 	return p, err
 }
 
-// Product returns the product with the given ID.
+// lockProduct locks a product's row and checks the caller's version.
+func lockProduct(ctx context.Context, q querier, id string, ifVersion int64) (catalog.Product, error) {
+	p, err := productRow(ctx, q, id, true)
+	if err != nil {
+		return p, err
+	}
+	if ifVersion != 0 && p.Version != ifVersion {
+		return p, catalog.StaleVersion(p.Version, ifVersion)
+	}
+	return p, nil
+}
+
+// variantsOf reads the variants of a product, in position order.
+func variantsOf(ctx context.Context, q querier, productID string) ([]catalog.Variant, error) {
+	rows, err := q.Query(ctx, `SELECT `+variantColumns+variantFrom+` WHERE v.product_id = $1 ORDER BY v.position`, productID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Variant, error) { return scanVariant(r) })
+}
+
+// withVariants completes p with its variants and the figures derived from them.
+func withVariants(ctx context.Context, q querier, p catalog.Product) (catalog.Product, error) {
+	vs, err := variantsOf(ctx, q, p.ID)
+	if err != nil {
+		return p, err
+	}
+	p.Variants = vs
+	p.StockVersion = 0
+	for i := range p.Variants {
+		p.Variants[i].ProductVersion = p.Version
+		p.StockVersion += p.Variants[i].Stock.Version
+	}
+	p.Summarize()
+	return p, nil
+}
+
+// productOf reads a product with its variants: two queries.
+func productOf(ctx context.Context, q querier, id string) (catalog.Product, error) {
+	p, err := productRow(ctx, q, id, false)
+	if err != nil {
+		return p, err
+	}
+	return withVariants(ctx, q, p)
+}
+
+// variantPriceColumns are a variant with its stock, one of its prices (NULLs when it has
+// none) and its product's version: a row per variant and currency, in binary form, which costs
+// less to build and read than aggregating the prices as JSON.
+const variantPriceColumns = `v.id::text, v.product_id::text, v.sku, v.options, v.position, v.barcode, v.weight_grams,
+	v.attributes, v.image, v.purchase_limit, v.created_at, v.updated_at, i.on_hand, i.reserved, i.version,
+	vp.currency, vp.amount, vp.compare_at, vp.prior_amount, vp.window_ends_at, p.version`
+
+// maxPrices bounds a variant's prices (catalog.MaxPricesPerVariant). As a LIMIT it keeps the
+// planner from flattening the prices' subquery into a join it may answer with a scan of every
+// price (it did, on fresh statistics): each variant's prices are one probe of the primary key.
+var maxPrices = strconv.Itoa(catalog.MaxPricesPerVariant)
+
+// scanVariantPrices reads variantPriceColumns rows, ordered by variant, into variants, and the
+// product version they read.
+func scanVariantPrices(rows pgx.Rows) ([]catalog.Variant, int64, error) {
+	defer rows.Close()
+	var (
+		out     []catalog.Variant
+		version int64
+	)
+	for rows.Next() {
+		var (
+			v                          catalog.Variant
+			onHand, reserved, stockVer int64
+			currency                   *string
+			amount                     *int64
+			pr                         catalog.Price
+		)
+		if err := rows.Scan(&v.ID, &v.ProductID, &v.SKU, &v.Options, &v.Position, &v.Barcode, &v.WeightGrams,
+			&v.Attributes, &v.Image, &v.PurchaseLimit, &v.CreatedAt, &v.UpdatedAt, &onHand, &reserved, &stockVer,
+			&currency, &amount, &pr.CompareAt, &pr.PriorPrice, &pr.SaleEndsAt, &version); err != nil {
+			return nil, 0, err
+		}
+		if n := len(out); n == 0 || out[n-1].ID != v.ID {
+			v.CreatedAt, v.UpdatedAt = v.CreatedAt.UTC(), v.UpdatedAt.UTC()
+			v.Stock = catalog.NewStock(onHand, reserved, stockVer)
+			if v.Options == nil {
+				v.Options = map[string]string{}
+			}
+			if v.Attributes == nil {
+				v.Attributes = catalog.Attributes{}
+			}
+			v.Prices = []catalog.Price{}
+			out = append(out, v)
+		}
+		if currency != nil && amount != nil {
+			pr.Currency, pr.Amount, pr.SaleEndsAt = *currency, *amount, utcPtr(pr.SaleEndsAt)
+			last := &out[len(out)-1]
+			last.Prices = append(last.Prices, pr)
+		}
+	}
+	return out, version, rows.Err()
+}
+
+// readProduct reads the product the SQL expression key names ($1 is arg), and its variants:
+// two statements pipelined in one round trip. They see one state without a transaction's
+// BEGIN and COMMIT because every write to a product or a variant moves the product's version,
+// which the variants' statement reads again: on a mismatch (a write committed in between) it
+// reads again, and after a few such races within a repeatable-read transaction.
+func readProduct(ctx context.Context, c *pgxpool.Conn, key string, arg any) (catalog.Product, error) {
+	for range 3 {
+		p, ok, err := readProductPair(ctx, c, key, arg, false)
+		if ok || err != nil {
+			return p, err
+		}
+	}
+	p, _, err := readProductPair(ctx, c, key, arg, true)
+	return p, err
+}
+
+func readProductPair(ctx context.Context, c *pgxpool.Conn, key string, arg any, tx bool) (catalog.Product, bool, error) {
+	var (
+		p       catalog.Product
+		version *int64
+	)
+	b := &pgx.Batch{}
+	if tx {
+		b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+	}
+	b.Queue(`SELECT `+productColumns+` FROM products p WHERE p.id = `+key, arg)
+	b.Queue(`SELECT `+variantPriceColumns+variantFrom+` JOIN products p ON p.id = v.product_id
+		LEFT JOIN LATERAL (SELECT * FROM variant_prices vp WHERE vp.variant_id = v.id LIMIT `+maxPrices+`) vp ON true
+		WHERE v.product_id = `+key+` ORDER BY v.position, vp.currency`, arg)
+	if tx {
+		b.Queue(`COMMIT`)
+	}
+	br := c.SendBatch(ctx, b)
+	defer br.Close()
+	if tx {
+		if _, err := br.Exec(); err != nil {
+			return p, false, err
+		}
+	}
+	err := br.QueryRow().Scan(scanProductInto(&p)...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = catalog.ErrProductNotFound
+	}
+	fixProduct(&p)
+	rows, qerr := br.Query()
+	if qerr != nil {
+		return p, false, errors.Join(err, qerr)
+	}
+	vs, pv, verr := scanVariantPrices(rows)
+	if pv != 0 {
+		version = &pv
+	}
+	if err != nil {
+		return p, false, err
+	}
+	if verr != nil {
+		return p, false, verr
+	}
+	if tx {
+		if _, err := br.Exec(); err != nil {
+			return p, false, err
+		}
+	}
+	if err := br.Close(); err != nil {
+		return p, false, err
+	}
+	if !tx && (version == nil || *version != p.Version) {
+		return p, false, nil // a write came between the two statements (or took every variant)
+	}
+	p.Variants = vs
+	for i := range p.Variants {
+		p.Variants[i].ProductVersion = p.Version
+		p.StockVersion += p.Variants[i].Stock.Version
+	}
+	p.Summarize()
+	return p, true, nil
+}
+
+// Product returns the product with the given ID and all its variants.
 func (s *Store) Product(ctx context.Context, id string) (catalog.Product, error) {
 	if !catalog.ValidID(id) {
 		return catalog.Product{}, catalog.ErrProductNotFound
 	}
 	var p catalog.Product
 	err := s.read(ctx, func(c *pgxpool.Conn) (err error) {
-		p, err = productOf(ctx, c, id)
+		p, err = readProduct(ctx, c, `$1`, id)
 		return err
 	})
 	return p, storeError(ctx, err)
 }
 
-// ProductBySKU returns the product with the given SKU, in any case.
-func (s *Store) ProductBySKU(ctx context.Context, sku string) (catalog.Product, error) {
-	var p catalog.Product
+// VariantBySKU returns the variant with the given SKU, in any case, and its product.
+func (s *Store) VariantBySKU(ctx context.Context, sku string) (catalog.Product, catalog.Variant, error) {
+	var (
+		p catalog.Product
+		v catalog.Variant
+	)
+	if !catalog.ValidSKU(sku) {
+		return p, v, catalog.ErrVariantNotFound
+	}
 	err := s.read(ctx, func(c *pgxpool.Conn) (err error) {
-		p, err = scanProduct(c.QueryRow(ctx, `SELECT `+productColumns+productFrom+` WHERE lower(p.sku) = lower($1)`, sku))
+		p, err = readProduct(ctx, c, `(SELECT product_id FROM variants WHERE lower(sku) = lower($1))`, sku)
+		if errors.Is(err, catalog.ErrProductNotFound) {
+			return catalog.ErrVariantNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return p, v, storeError(ctx, err)
+	}
+	for _, x := range p.Variants {
+		if strings.EqualFold(x.SKU, sku) {
+			return p, x, nil
+		}
+	}
+	return p, v, catalog.ErrVariantNotFound
+}
+
+// Variant returns one variant of a product.
+func (s *Store) Variant(ctx context.Context, productID, variantID string) (catalog.Variant, error) {
+	if !catalog.ValidID(productID) || !catalog.ValidID(variantID) {
+		return catalog.Variant{}, catalog.ErrVariantNotFound
+	}
+	var v catalog.Variant
+	err := s.read(ctx, func(c *pgxpool.Conn) (err error) {
+		var pv int64
+		v, err = scanVariant(c.QueryRow(ctx, `SELECT `+variantColumns+`, p.version`+variantFrom+` JOIN products p ON p.id = v.product_id
+			WHERE v.id = $1 AND v.product_id = $2`, variantID, productID), &pv)
+		v.ProductVersion = pv
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return p, catalog.ErrProductNotFound
+		return v, catalog.ErrVariantNotFound
 	}
-	return p, storeError(ctx, err)
+	return v, storeError(ctx, err)
 }
 
-// writeError turns constraint violations of a product write into client errors.
-func writeError(err error, in catalog.ProductInput) error {
-	switch sqlState(err) {
-	case uniqueViolation:
-		return &catalog.Error{Code: catalog.CodeConflict, Message: "another product already has this SKU",
-			Fields: []catalog.FieldError{{Field: "sku", Problem: fmt.Sprintf("%q is already used (SKUs are unique regardless of case)", in.SKU)}}, Err: err}
-	case foreignKeyViolation:
+// writeError turns constraint violations of a product or variant write into client errors.
+// SKUs are checked before inserting (skuTaken); a violation here lost a race with another
+// write.
+func writeError(err error, category string) error {
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) {
+		return err
+	}
+	switch {
+	case pg.Code == uniqueViolation && pg.ConstraintName == "variants_combination":
+		return &catalog.Error{Code: catalog.CodeConflict, Message: "another variant of this product has these option values",
+			Fields: []catalog.FieldError{{Field: "options", Problem: "each combination of option values appears at most once per product"}}, Err: err}
+	case pg.Code == uniqueViolation:
+		return &catalog.Error{Code: catalog.CodeConflict, Message: "another variant already has this SKU",
+			Fields: []catalog.FieldError{{Field: "sku", Problem: "is already used (SKUs are unique across the catalog regardless of case)"}}, Err: err}
+	case pg.Code == foreignKeyViolation && pg.ConstraintName == "products_category_fkey":
 		return &catalog.Error{Code: catalog.CodeInvalid, Message: "the category does not exist",
-			Fields: []catalog.FieldError{{Field: "category", Problem: fmt.Sprintf("category %q does not exist", in.Category)}}, Err: err}
+			Fields: []catalog.FieldError{{Field: "category", Problem: fmt.Sprintf("category %q does not exist", category)}}, Err: err}
 	}
 	return err
 }
 
-// CreateProduct adds a product with no stock.
+// skuTaken names, for each SKU of skus (by field) already used by a variant other than except,
+// the problem, so a duplicate is a 409 naming the field rather than a constraint violation.
+func skuTaken(ctx context.Context, q querier, fields map[string]string, except string) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	lower := make([]string, 0, len(fields))
+	for _, sku := range fields {
+		lower = append(lower, strings.ToLower(sku))
+	}
+	rows, err := q.Query(ctx, `SELECT lower(sku) FROM variants WHERE lower(sku) = ANY($1) AND ($2 = '' OR id::text <> $2)`, lower, except)
+	if err != nil {
+		return err
+	}
+	taken, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(taken) == 0 {
+		return err
+	}
+	var fe []catalog.FieldError
+	for field, sku := range fields {
+		for _, t := range taken {
+			if t == strings.ToLower(sku) {
+				fe = append(fe, catalog.FieldError{Field: field, Problem: fmt.Sprintf("%q is already used (SKUs are unique across the catalog regardless of case)", sku)})
+			}
+		}
+	}
+	sortFields(fe)
+	return &catalog.Error{Code: catalog.CodeConflict, Message: "another variant already has this SKU", Fields: fe}
+}
+
+func sortFields(fe []catalog.FieldError) {
+	for i := 1; i < len(fe); i++ {
+		for j := i; j > 0 && fe[j].Field < fe[j-1].Field; j-- {
+			fe[j], fe[j-1] = fe[j-1], fe[j]
+		}
+	}
+}
+
+// CreateProduct adds a product with its variants, their prices and initial stock: one
+// statement per table, whatever the number of variants.
 func (s *Store) CreateProduct(ctx context.Context, in catalog.ProductInput) (catalog.Product, error) {
+	in.Normalize()
+	if err := in.Validate(); err != nil {
+		return catalog.Product{}, err
+	}
 	var p catalog.Product
 	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if err := checkProductAttributes(ctx, tx, in); err != nil {
+			return err
+		}
+		fields := map[string]string{}
+		for i, v := range in.Variants {
+			fields[fmt.Sprintf("variants[%d].sku", i)] = v.SKU
+		}
+		if err := skuTaken(ctx, tx, fields, ""); err != nil {
+			return err
+		}
 		id := catalog.NewID()
-		if err := insertProduct(ctx, tx, id, in, 0, s.clock.Now()); err != nil {
+		now := s.clock.Now()
+		if err := insertProduct(ctx, tx, id, in, now, catalog.ActorOf(ctx)); err != nil {
 			return err
 		}
 		var err error
@@ -100,20 +436,177 @@ func (s *Store) CreateProduct(ctx context.Context, in catalog.ProductInput) (cat
 	return p, err
 }
 
-func insertProduct(ctx context.Context, tx pgx.Tx, id string, in catalog.ProductInput, onHand int64, now time.Time) error {
-	_, err := tx.Exec(ctx, `INSERT INTO products (id, sku, name, name_key, description, category, brand,
-		attributes, images, status, price_currency, price_amount, version, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13)`,
-		id, in.SKU, in.Name, catalog.SortKey(in.Name), in.Description, in.Category, in.Brand,
-		in.Attributes, in.Images, in.Status, in.Price.Currency, in.Price.Amount, now)
-	if err != nil {
-		return writeError(err, in)
+// checkProductAttributes validates the attributes of a product and its variants against the
+// definitions, read (and share-locked, so none is redefined under the write) in tx.
+func checkProductAttributes(ctx context.Context, tx pgx.Tx, in catalog.ProductInput) error {
+	sets := []catalog.Attributes{in.Attributes}
+	for _, v := range in.Variants {
+		sets = append(sets, v.Attributes)
 	}
-	if _, err = tx.Exec(ctx, `INSERT INTO inventory (product_id, on_hand, reserved, version, updated_at) VALUES ($1, $2, 0, 1, $3)`,
-		id, onHand, now); err != nil {
+	defs, err := loadDefinitions(ctx, tx, sets...)
+	if err != nil {
 		return err
 	}
-	_, err = recordPrice(ctx, tx, id, in.Price, now, &now, catalog.ActorOf(ctx), now)
+	var p catalog.Problems
+	catalog.CheckAttributes("attributes", in.Attributes, defs, &p)
+	for i, v := range in.Variants {
+		catalog.CheckAttributes(fmt.Sprintf("variants[%d].attributes", i), v.Attributes, defs, &p)
+	}
+	return p.Err()
+}
+
+// newProduct is a product to insert, with its ID and creation time.
+type newProduct struct {
+	id      string
+	in      catalog.ProductInput
+	created time.Time
+}
+
+// insertProduct writes a new product with its variants, stock, prices and their history.
+func insertProduct(ctx context.Context, tx pgx.Tx, id string, in catalog.ProductInput, now time.Time, actor string) error {
+	return insertProducts(ctx, tx, []newProduct{{id: id, in: in, created: now}}, actor)
+}
+
+// insertProducts writes new products with their variants, stock, prices, price history and
+// list summaries: one statement per table, whatever the number of products and variants.
+func insertProducts(ctx context.Context, tx pgx.Tx, ps []newProduct, actor string) error {
+	n := len(ps)
+	ids, names, keys, descs, cats, brands, attrs, media, opts, statuses := make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	counts := make([]int32, n)
+	created := make([]time.Time, n)
+	var vs []newVariant
+	for i, p := range ps {
+		in := p.in
+		for j, dst := range []*string{&attrs[i], &media[i], &opts[i]} {
+			b, err := json.Marshal([]any{in.Attributes, in.Media, in.Options}[j])
+			if err != nil {
+				return err
+			}
+			*dst = string(b)
+		}
+		ids[i], names[i], keys[i], descs[i], cats[i], brands[i], statuses[i] = p.id, in.Name, catalog.SortKey(in.Name), in.Description, in.Category, in.Brand, string(in.Status)
+		counts[i], created[i] = int32(len(in.Variants)), p.created
+		for j, v := range in.Variants {
+			vs = append(vs, newVariant{id: catalog.NewID(), pid: p.id, in: v, pos: j, at: p.created})
+		}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO products (id, name, name_key, description, category, brand,
+			attributes, media, options, status, version, variant_count, created_at, updated_at)
+		SELECT u.id, u.name, u.key, u.descr, u.cat, u.brand, u.attrs::jsonb, u.media::jsonb, u.opts::jsonb, u.status, 1, u.n, u.at, u.at
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::timestamptz[])
+			AS u (id, name, key, descr, cat, brand, attrs, media, opts, status, n, at)`,
+		ids, names, keys, descs, cats, brands, attrs, media, opts, statuses, counts, created); err != nil {
+		cat := ""
+		if n == 1 {
+			cat = ps[0].in.Category
+		}
+		return writeError(err, cat)
+	}
+	if err := insertVariants(ctx, tx, vs, actor); err != nil {
+		return err
+	}
+	// New products: their summaries are the aggregate of their own new prices.
+	_, err := tx.Exec(ctx, `INSERT INTO product_prices (product_id, currency, min_amount, max_amount)
+		SELECT product_id, currency, min(amount), max(amount) FROM variant_prices WHERE product_id = ANY($1::uuid[]) GROUP BY product_id, currency`, ids)
+	return err
+}
+
+// newVariant is a variant to insert: its ID, product, position and time.
+type newVariant struct {
+	id, pid string
+	in      catalog.VariantInput
+	pos     int
+	at      time.Time
+}
+
+// insertVariants writes variants with their stock, prices, price history and initial-stock
+// movements, one statement per table. Product summaries are the caller's to bring up to date.
+func insertVariants(ctx context.Context, tx pgx.Tx, vs []newVariant, actor string) error {
+	n := len(vs)
+	ids, pids, skus, opts, attrs, barcodes, images := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	pos := make([]int32, n)
+	weights := make([]*int64, n)
+	limits, stock := make([]int64, n), make([]int64, n)
+	ats := make([]time.Time, n)
+	var pvID, pPID, pCur []string
+	var pAmt []int64
+	var pCmp []*int64
+	var pAt []time.Time
+	for i, nv := range vs {
+		v := nv.in
+		ob, err := json.Marshal(v.Options)
+		if err != nil {
+			return err
+		}
+		ab, err := json.Marshal(v.Attributes)
+		if err != nil {
+			return err
+		}
+		ids[i], pids[i], skus[i], opts[i], attrs[i], barcodes[i], images[i] = nv.id, nv.pid, v.SKU, string(ob), string(ab), v.Barcode, v.Image
+		pos[i], weights[i], limits[i], stock[i], ats[i] = int32(nv.pos), v.WeightGrams, v.PurchaseLimit, v.InitialStock, nv.at
+		for _, pr := range v.Prices {
+			pvID, pPID, pCur, pAmt, pCmp, pAt = append(pvID, nv.id), append(pPID, nv.pid), append(pCur, pr.Currency), append(pAmt, pr.Amount), append(pCmp, pr.CompareAt), append(pAt, nv.at)
+		}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO variants (id, product_id, sku, options, position, barcode, weight_grams, attributes,
+			image, purchase_limit, created_at, updated_at)
+		SELECT u.id, u.pid, u.sku, u.opts::jsonb, u.pos, u.barcode, u.weight, u.attrs::jsonb, u.image, u.lim, u.at, u.at
+		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::timestamptz[])
+			AS u (id, pid, sku, opts, pos, barcode, weight, attrs, image, lim, at)`,
+		ids, pids, skus, opts, pos, barcodes, weights, attrs, images, limits, ats)
+	if err != nil {
+		return writeError(err, "")
+	}
+	if _, err := tx.Exec(ctx, `WITH inv AS (
+			INSERT INTO inventory (variant_id, product_id, on_hand, reserved, version, updated_at)
+			SELECT u.id, u.pid, u.qty, 0, 1, u.at FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[]) AS u (id, pid, qty, at)
+		)
+		INSERT INTO stock_movements (variant_id, product_id, sku, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, actor, at)
+		SELECT u.id, u.pid, u.sku, 'initial', u.qty, 0, u.qty, 0, 'opening balance', $6, u.at
+		FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[], $5::text[]) AS u (id, pid, qty, at, sku) WHERE u.qty > 0`,
+		ids, pids, stock, ats, skus, actor); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `WITH vp AS (
+			INSERT INTO variant_prices (variant_id, currency, product_id, amount, compare_at)
+			SELECT u.id, u.cur, u.pid, u.amt, u.cmp FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::bigint[]) AS u (id, pid, cur, amt, cmp)
+		)
+		INSERT INTO price_history (variant_id, product_id, kind, currency, amount, compare_at, valid_from, applied_at, actor, created_at)
+		SELECT u.id, u.pid, 'set', u.cur, u.amt, u.cmp, u.at, u.at, $7, u.at
+		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::bigint[], $6::timestamptz[]) AS u (id, pid, cur, amt, cmp, at)`,
+		pvID, pPID, pCur, pAmt, pCmp, pAt, actor)
+	return err
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// refreshProductPrices recomputes a product's lowest and highest price in each of currencies
+// from its variants' prices, each an index probe at either end of variant_prices_product, so
+// the cost does not grow with the variant count.
+func refreshProductPrices(ctx context.Context, q querier, pid string, currencies []string) error {
+	if len(currencies) == 0 {
+		return nil
+	}
+	_, err := q.Exec(ctx, `WITH r AS (
+			SELECT c.cur,
+				(SELECT amount FROM variant_prices WHERE product_id = $1 AND currency = c.cur ORDER BY amount LIMIT 1) AS lo,
+				(SELECT amount FROM variant_prices WHERE product_id = $1 AND currency = c.cur ORDER BY amount DESC LIMIT 1) AS hi
+			FROM unnest($2::text[]) AS c (cur)
+		), del AS (
+			DELETE FROM product_prices pp USING r WHERE pp.product_id = $1 AND pp.currency = r.cur AND r.lo IS NULL
+		)
+		INSERT INTO product_prices (product_id, currency, min_amount, max_amount)
+		SELECT $1, r.cur, r.lo, r.hi FROM r WHERE r.lo IS NOT NULL
+		ON CONFLICT (product_id, currency) DO UPDATE SET min_amount = excluded.min_amount, max_amount = excluded.max_amount
+		WHERE (product_prices.min_amount, product_prices.max_amount) IS DISTINCT FROM (excluded.min_amount, excluded.max_amount)`,
+		pid, currencies)
 	return err
 }
 
@@ -130,41 +623,93 @@ func checkVersion(ctx context.Context, tx pgx.Tx, id string, ifVersion int64) er
 	return catalog.StaleVersion(v, ifVersion)
 }
 
-// ReplaceProduct overwrites every writable field of a product.
+// ReplaceProduct overwrites the product's own fields; a change of options reconciles its
+// variants.
 func (s *Store) ReplaceProduct(ctx context.Context, id string, in catalog.ProductInput, ifVersion int64) (catalog.Product, error) {
 	if !catalog.ValidID(id) {
 		return catalog.Product{}, catalog.ErrProductNotFound
 	}
+	in.Normalize()
+	if err := in.ValidateReplace(); err != nil {
+		return catalog.Product{}, err
+	}
 	var p catalog.Product
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		var before catalog.Money
-		if err := tx.QueryRow(ctx, `SELECT price_currency, price_amount FROM products WHERE id = $1 FOR UPDATE`, id).Scan(&before.Currency, &before.Amount); errors.Is(err, pgx.ErrNoRows) {
-			return catalog.ErrProductNotFound
-		} else if err != nil {
-			return err
-		}
-		now := s.clock.Now()
-		tag, err := tx.Exec(ctx, `UPDATE products SET sku = $2, name = $3, name_key = $4, description = $5,
-			category = $6, brand = $7, attributes = $8, images = $9, status = $10, price_currency = $11,
-			price_amount = $12, version = version + 1, updated_at = $13
-			WHERE id = $1 AND ($14 = 0 OR version = $14)`,
-			id, in.SKU, in.Name, catalog.SortKey(in.Name), in.Description, in.Category, in.Brand,
-			in.Attributes, in.Images, in.Status, in.Price.Currency, in.Price.Amount, now, ifVersion)
+		cur, err := lockProduct(ctx, tx, id, ifVersion)
 		if err != nil {
-			return writeError(err, in)
-		}
-		if tag.RowsAffected() == 0 {
-			return checkVersion(ctx, tx, id, ifVersion)
-		}
-		if p, err = productOf(ctx, tx, id); err != nil {
 			return err
 		}
-		if p.Price != before {
-			_, err = recordPrice(ctx, tx, id, p.Price, now, &now, catalog.ActorOf(ctx), now)
+		if err := s.writeProduct(ctx, tx, cur, in); err != nil {
+			return err
 		}
+		p, err = productOf(ctx, tx, id)
 		return err
 	})
 	return p, err
+}
+
+// writeProduct writes in over cur (whose row is locked): attributes checked against their
+// definitions, variants reconciled with a change of options, variant images that no longer
+// name a media refused.
+func (s *Store) writeProduct(ctx context.Context, tx pgx.Tx, cur catalog.Product, in catalog.ProductInput) error {
+	defs, err := loadDefinitions(ctx, tx, in.Attributes)
+	if err != nil {
+		return err
+	}
+	if err := catalog.ValidateAttributes("attributes", in.Attributes, defs); err != nil {
+		return err
+	}
+	optionsChanged := !(catalog.ProductInput{Options: cur.Options}).Same(catalog.ProductInput{Options: in.Options})
+	var change catalog.OptionChange
+	if optionsChanged {
+		vs, err := variantsOf(ctx, tx, cur.ID)
+		if err != nil {
+			return err
+		}
+		if change, err = catalog.ReconcileOptions(in.Options, vs); err != nil {
+			return err
+		}
+	}
+	if err := imagesStillListed(ctx, tx, cur.ID, in.Media); err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	if _, err := tx.Exec(ctx, `UPDATE products SET name = $2, name_key = $3, description = $4, category = $5, brand = $6,
+		attributes = $7, media = $8, options = $9, status = $10, version = version + 1, updated_at = $11 WHERE id = $1`,
+		cur.ID, in.Name, catalog.SortKey(in.Name), in.Description, in.Category, in.Brand,
+		in.Attributes, in.Media, in.Options, in.Status, now); err != nil {
+		return writeError(err, in.Category)
+	}
+	if len(change.Values) == 0 {
+		return nil
+	}
+	vids, vals := make([]string, 0, len(change.Values)), make([]string, 0, len(change.Values))
+	for vid, o := range change.Values {
+		b, err := json.Marshal(o)
+		if err != nil {
+			return err
+		}
+		vids, vals = append(vids, vid), append(vals, string(b))
+	}
+	_, err = tx.Exec(ctx, `UPDATE variants v SET options = u.opts::jsonb, updated_at = $3
+		FROM unnest($1::uuid[], $2::text[]) AS u (id, opts) WHERE v.id = u.id`, vids, vals, now)
+	return writeError(err, "")
+}
+
+// imagesStillListed refuses media that drop an image a variant shows.
+func imagesStillListed(ctx context.Context, q querier, pid string, media []catalog.Media) error {
+	urls := make([]string, len(media))
+	for i, m := range media {
+		urls[i] = m.URL
+	}
+	var sku, image string
+	err := q.QueryRow(ctx, `SELECT sku, image FROM variants WHERE product_id = $1 AND image <> '' AND NOT (image = ANY($2::text[])) LIMIT 1`, pid, urls).Scan(&sku, &image)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return catalog.InvalidField("media", "must keep %s: variant %s shows it (change that variant's image first)", image, sku)
 }
 
 // SetProductStatus changes only the status (archive, publish).
@@ -191,90 +736,90 @@ func (s *Store) SetProductStatus(ctx context.Context, id string, status catalog.
 	return p, err
 }
 
-// DeleteProduct removes a product with no stock, keeping its movements and price history and
-// recording what it was in deleted_products. It locks the inventory row before the product
-// row, the order every path follows (see inventory.go).
+// DeleteProduct removes a product with no stock and its variants, keeping their movements and
+// price history and recording what they were in deleted_products and deleted_variants. It
+// locks the inventory rows (in variant-ID order) before the product row, the order every path
+// follows (see inventory.go).
 func (s *Store) DeleteProduct(ctx context.Context, id string, ifVersion int64) error {
 	if !catalog.ValidID(id) {
 		return catalog.ErrProductNotFound
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		var onHand, reserved int64
-		err := tx.QueryRow(ctx, `SELECT on_hand, reserved FROM inventory WHERE product_id = $1 FOR UPDATE`, id).Scan(&onHand, &reserved)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return catalog.ErrProductNotFound
-		} else if err != nil {
+		if err := tx.QueryRow(ctx, `SELECT coalesce(sum(on_hand), 0)::bigint, coalesce(sum(reserved), 0)::bigint FROM (
+			SELECT on_hand, reserved FROM inventory WHERE product_id = $1 ORDER BY variant_id FOR UPDATE) i`, id).Scan(&onHand, &reserved); err != nil {
 			return err
 		}
-		var version int64
-		var sku, name string
-		err = tx.QueryRow(ctx, `SELECT version, sku, name FROM products WHERE id = $1 FOR UPDATE`, id).Scan(&version, &sku, &name)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			return catalog.ErrProductNotFound
-		case err != nil:
+		p, err := lockProduct(ctx, tx, id, ifVersion)
+		if err != nil {
 			return err
-		case ifVersion != 0 && version != ifVersion:
-			return catalog.StaleVersion(version, ifVersion)
 		}
 		if err := catalog.CanDelete(onHand, reserved); err != nil {
 			return err
 		}
+		now, actor := s.clock.Now(), catalog.ActorOf(ctx)
+		if err := cancelScheduled(ctx, tx, `product_id = $1`, id, now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO deleted_variants (id, product_id, sku, actor, deleted_at)
+			SELECT id, product_id, sku, $2, $3 FROM variants WHERE product_id = $1 ON CONFLICT (id) DO NOTHING`, id, actor, now); err != nil {
+			return err
+		}
+		var sku string
+		if err := tx.QueryRow(ctx, `SELECT coalesce((SELECT sku FROM variants WHERE product_id = $1 ORDER BY position LIMIT 1), '')`, id).Scan(&sku); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `WITH gone AS (DELETE FROM products WHERE id = $1 RETURNING id)
 			INSERT INTO deleted_products (id, sku, name, actor, deleted_at) SELECT id, $2, $3, $4, $5 FROM gone
-			ON CONFLICT (id) DO NOTHING`, id, sku, name, catalog.ActorOf(ctx), s.clock.Now())
+			ON CONFLICT (id) DO NOTHING`, id, sku, p.Name, actor, now)
 		return err
 	})
 }
 
-// Import adds products with their initial stock, streaming each batch with COPY.
+// Import adds products with their variants and initial stock, a batch per transaction, each
+// batch a handful of statements.
 func (s *Store) Import(ctx context.Context, products []catalog.NewProduct) error {
-	const batch = 5000
+	const batch = 1000
 	for start := 0; start < len(products); start += batch {
 		chunk := products[start:min(start+batch, len(products))]
 		err := s.tx(ctx, func(tx pgx.Tx) error {
-			now := s.clock.Now()
-			prows := make([][]any, len(chunk))
-			irows := make([][]any, len(chunk))
+			now, actor := s.clock.Now(), catalog.ActorOf(ctx)
+			ps := make([]newProduct, len(chunk))
+			var sets []catalog.Attributes
 			for i, np := range chunk {
+				in := np.ProductInput
+				in.Normalize()
+				if err := in.Validate(); err != nil {
+					return fmt.Errorf("import product %d: %w", start+i, err)
+				}
 				created := now
 				if !np.CreatedAt.IsZero() {
 					created = np.CreatedAt.UTC().Truncate(time.Microsecond)
 				}
-				id := catalog.NewID()
-				in := np.ProductInput
-				prows[i] = []any{id, in.SKU, in.Name, catalog.SortKey(in.Name), in.Description, in.Category, in.Brand,
-					in.Attributes, in.Images, string(in.Status), in.Price.Currency, in.Price.Amount, int64(1), created, created}
-				irows[i] = []any{id, np.OnHand, int64(0), int64(1), created}
+				ps[i] = newProduct{id: catalog.NewID(), in: in, created: created}
+				sets = append(sets, in.Attributes)
+				for _, v := range in.Variants {
+					sets = append(sets, v.Attributes)
+				}
 			}
-			_, err := tx.CopyFrom(ctx, pgx.Identifier{"products"},
-				[]string{"id", "sku", "name", "name_key", "description", "category", "brand", "attributes", "images",
-					"status", "price_currency", "price_amount", "version", "created_at", "updated_at"},
-				pgx.CopyFromRows(prows))
+			defs, err := loadDefinitions(ctx, tx, sets...)
 			if err != nil {
+				return err
+			}
+			for i, p := range ps {
+				var pr catalog.Problems
+				catalog.CheckAttributes("attributes", p.in.Attributes, defs, &pr)
+				for j, v := range p.in.Variants {
+					catalog.CheckAttributes(fmt.Sprintf("variants[%d].attributes", j), v.Attributes, defs, &pr)
+				}
+				if err := pr.Err(); err != nil {
+					return fmt.Errorf("import product %d: %w", start+i, err)
+				}
+			}
+			if err := insertProducts(ctx, tx, ps, actor); err != nil {
 				return fmt.Errorf("import products %d-%d: %w", start, start+len(chunk)-1, importError(err))
 			}
-			if _, err = tx.CopyFrom(ctx, pgx.Identifier{"inventory"},
-				[]string{"product_id", "on_hand", "reserved", "version", "updated_at"}, pgx.CopyFromRows(irows)); err != nil {
-				return err
-			}
-			actor := catalog.ActorOf(ctx)
-			var mrows [][]any
-			hrows := make([][]any, len(chunk))
-			for i, np := range chunk {
-				id, created := prows[i][0], prows[i][13]
-				if np.OnHand > 0 {
-					mrows = append(mrows, []any{id, "initial", np.OnHand, int64(0), np.OnHand, int64(0), "opening balance", actor, created})
-				}
-				hrows[i] = []any{id, np.Price.Currency, np.Price.Amount, created, created, actor, created}
-			}
-			if _, err = tx.CopyFrom(ctx, pgx.Identifier{"stock_movements"},
-				[]string{"product_id", "kind", "on_hand_delta", "reserved_delta", "on_hand", "reserved", "reason", "actor", "at"}, pgx.CopyFromRows(mrows)); err != nil {
-				return err
-			}
-			_, err = tx.CopyFrom(ctx, pgx.Identifier{"price_history"},
-				[]string{"product_id", "currency", "amount", "valid_from", "applied_at", "actor", "created_at"}, pgx.CopyFromRows(hrows))
-			return err
+			return nil
 		})
 		if err != nil {
 			return err
@@ -300,14 +845,16 @@ func (s *Store) Empty(ctx context.Context) (bool, error) {
 	return !any, storeError(ctx, err)
 }
 
-// ProductVersions returns a product's version and stock version, for conditional GETs.
+// ProductVersions returns a product's version and the sum of its variants' stock versions, for
+// conditional GETs.
 func (s *Store) ProductVersions(ctx context.Context, id string) (int64, int64, error) {
 	if !catalog.ValidID(id) {
 		return 0, 0, catalog.ErrProductNotFound
 	}
 	var v, sv int64
 	err := s.read(ctx, func(c *pgxpool.Conn) error {
-		return c.QueryRow(ctx, `SELECT p.version, i.version FROM products p JOIN inventory i ON i.product_id = p.id WHERE p.id = $1`, id).Scan(&v, &sv)
+		return c.QueryRow(ctx, `SELECT p.version, coalesce((SELECT sum(i.version) FROM inventory i WHERE i.product_id = p.id), 0)::bigint
+			FROM products p WHERE p.id = $1`, id).Scan(&v, &sv)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, 0, catalog.ErrProductNotFound

@@ -47,7 +47,8 @@ type searchStats struct {
 const searchConfig = "catalog_english"
 
 // matchCountSQL counts the matches of the tsquery text $1, stopping at $2.
-const matchCountSQL = `SELECT count(*) FROM (SELECT 1 FROM products WHERE search @@ to_tsquery('` + searchConfig + `', $1) LIMIT $2) m`
+const matchCountSQL = `SELECT count(*) FROM (SELECT id FROM products WHERE search @@ to_tsquery('` + searchConfig + `', $1)
+	UNION SELECT product_id FROM variants WHERE search @@ to_tsquery('` + searchConfig + `', $1) LIMIT $2) m`
 
 // tsQuery builds the to_tsquery text for terms (ADR 0011): every term AND-ed, the last as a
 // prefix. Terms hold only letters and digits (catalog.SearchTerms), and each is quoted besides,

@@ -31,6 +31,9 @@ type Store struct {
 
 	mu      sync.RWMutex
 	entries map[string]entry
+	// attrs holds attribute definitions by key: every list filtered by attr.<key> looks its
+	// keys up, and definitions change rarely.
+	attrs map[string]attrEntry
 	// epoch increases on every invalidation; a read that started before one does not fill the
 	// cache, so a value read just before a write can never be cached after it.
 	epoch atomic.Uint64
@@ -43,9 +46,14 @@ type entry struct {
 	expires time.Time
 }
 
+type attrEntry struct {
+	d       catalog.AttributeDefinition
+	expires time.Time
+}
+
 // New wraps s. ttl bounds staleness; max bounds the entries kept.
 func New(s catalog.Store, ttl time.Duration, max int) *Store {
-	return &Store{inner: s, ttl: ttl, max: max, now: time.Now, entries: map[string]entry{}}
+	return &Store{inner: s, ttl: ttl, max: max, now: time.Now, entries: map[string]entry{}, attrs: map[string]attrEntry{}}
 }
 
 var _ catalog.Store = (*Store)(nil)
@@ -53,10 +61,27 @@ var _ catalog.Store = (*Store)(nil)
 // Stats reports cache hits and misses since start.
 func (c *Store) Stats() (hits, misses int64) { return c.hits.Load(), c.misses.Load() }
 
+// clone copies what a caller could modify in place, so no caller can change a cached entry.
 func clone(p catalog.Product) catalog.Product {
 	p.Attributes = maps.Clone(p.Attributes)
-	p.Images = slices.Clone(p.Images)
+	p.Media = slices.Clone(p.Media)
+	p.Options = slices.Clone(p.Options)
+	p.PriceRanges = slices.Clone(p.PriceRanges)
+	if p.Variants != nil {
+		vs := make([]catalog.Variant, len(p.Variants))
+		for i, v := range p.Variants {
+			vs[i] = cloneVariant(v)
+		}
+		p.Variants = vs
+	}
 	return p
+}
+
+func cloneVariant(v catalog.Variant) catalog.Variant {
+	v.Options = maps.Clone(v.Options)
+	v.Attributes = maps.Clone(v.Attributes)
+	v.Prices = slices.Clone(v.Prices)
+	return v
 }
 
 // Product serves from the cache when it can.
@@ -117,6 +142,7 @@ func (c *Store) Clear() {
 	c.epoch.Add(1)
 	c.mu.Lock()
 	clear(c.entries)
+	clear(c.attrs)
 	c.mu.Unlock()
 }
 
@@ -128,7 +154,7 @@ func (c *Store) ProductVersions(ctx context.Context, id string) (int64, int64, e
 	c.mu.RUnlock()
 	if ok && c.now().Before(e.expires) {
 		c.hits.Add(1)
-		return e.p.Version, e.p.Stock.Version, nil
+		return e.p.Version, e.p.StockVersion, nil
 	}
 	return c.inner.ProductVersions(ctx, id)
 }
@@ -136,8 +162,62 @@ func (c *Store) ProductVersions(ctx context.Context, id string) (int64, int64, e
 // Reads other than Product go to the store: lists, searches and stock decisions must be
 // current, and the cache only serves the product reads of the public API.
 
-func (c *Store) ProductBySKU(ctx context.Context, sku string) (catalog.Product, error) {
-	return c.inner.ProductBySKU(ctx, sku)
+// Variant serves from a cached product when one is held (its variants are all there, read
+// together with the product), and from the store otherwise; it does not fill the cache, so a
+// variant read never costs a whole product's read.
+func (c *Store) Variant(ctx context.Context, productID, variantID string) (catalog.Variant, error) {
+	c.mu.RLock()
+	e, ok := c.entries[productID]
+	c.mu.RUnlock()
+	if ok && c.now().Before(e.expires) {
+		if v, found := e.p.Variant(variantID); found {
+			c.hits.Add(1)
+			v = cloneVariant(v)
+			v.ProductVersion = e.p.Version
+			return v, nil
+		}
+	}
+	return c.inner.Variant(ctx, productID, variantID)
+}
+
+func (c *Store) VariantBySKU(ctx context.Context, sku string) (catalog.Product, catalog.Variant, error) {
+	return c.inner.VariantBySKU(ctx, sku)
+}
+
+// Attribute serves definitions from the cache when it can: they are looked up for every list
+// filtered by attributes. Writes through this instance forget them at once; another instance's
+// write is seen within the TTL.
+func (c *Store) Attribute(ctx context.Context, key string) (catalog.AttributeDefinition, error) {
+	c.mu.RLock()
+	e, ok := c.attrs[key]
+	c.mu.RUnlock()
+	if ok && c.now().Before(e.expires) {
+		c.hits.Add(1)
+		d := e.d
+		d.Values = slices.Clone(d.Values)
+		return d, nil
+	}
+	c.misses.Add(1)
+	epoch := c.epoch.Load()
+	d, err := c.inner.Attribute(ctx, key)
+	if err != nil {
+		return d, err
+	}
+	c.mu.Lock()
+	if c.epoch.Load() == epoch {
+		if len(c.attrs) >= c.max {
+			clear(c.attrs) // definitions are few; a catalog with more than max starts over
+		}
+		kept := d
+		kept.Values = slices.Clone(d.Values) // the caller may change what it was given
+		c.attrs[key] = attrEntry{d: kept, expires: c.now().Add(c.ttl)}
+	}
+	c.mu.Unlock()
+	return d, nil
+}
+
+func (c *Store) AttributeList(ctx context.Context) ([]catalog.AttributeDefinition, error) {
+	return c.inner.AttributeList(ctx)
 }
 
 func (c *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.ProductPage, error) {
@@ -154,16 +234,16 @@ func (c *Store) Categories(ctx context.Context) ([]catalog.Category, error) {
 
 func (c *Store) Empty(ctx context.Context) (bool, error) { return c.inner.Empty(ctx) }
 
-func (c *Store) Movements(ctx context.Context, productID string, before int64, limit int) ([]catalog.Movement, error) {
-	return c.inner.Movements(ctx, productID, before, limit)
+func (c *Store) Movements(ctx context.Context, variantID string, before int64, limit int) ([]catalog.Movement, error) {
+	return c.inner.Movements(ctx, variantID, before, limit)
 }
 
 func (c *Store) Reservation(ctx context.Context, id string) (catalog.Reservation, error) {
 	return c.inner.Reservation(ctx, id)
 }
 
-func (c *Store) PriceHistory(ctx context.Context, productID string) ([]catalog.PriceEntry, error) {
-	return c.inner.PriceHistory(ctx, productID)
+func (c *Store) PriceHistory(ctx context.Context, variantID, currency string) ([]catalog.PriceEntry, error) {
+	return c.inner.PriceHistory(ctx, variantID, currency)
 }
 
 func (c *Store) Ping(ctx context.Context) error { return c.inner.Ping(ctx) }
@@ -204,14 +284,57 @@ func (c *Store) DeleteProduct(ctx context.Context, id string, ifVersion int64) e
 	return c.inner.DeleteProduct(ctx, id, ifVersion)
 }
 
-func (c *Store) SetPrice(ctx context.Context, id string, ch catalog.PriceChange, actor string, ifVersion int64) (catalog.Product, catalog.PriceEntry, error) {
-	defer c.Invalidate(id)
-	return c.inner.SetPrice(ctx, id, ch, actor, ifVersion)
+// Variant writes forget the variant's product: a product read carries all its variants.
+
+func (c *Store) AddVariant(ctx context.Context, productID string, in catalog.VariantInput, ifVersion int64) (catalog.Variant, error) {
+	defer c.Invalidate(productID)
+	return c.inner.AddVariant(ctx, productID, in, ifVersion)
 }
 
-func (c *Store) AdjustStock(ctx context.Context, id string, a catalog.Adjustment, actor string, idem *catalog.Idempotency) (catalog.Movement, error) {
-	defer c.Invalidate(id)
-	return c.inner.AdjustStock(ctx, id, a, actor, idem)
+func (c *Store) UpdateVariant(ctx context.Context, productID, variantID string, patch catalog.VariantPatch, ifVersion int64) (catalog.Variant, error) {
+	defer c.Invalidate(productID)
+	return c.inner.UpdateVariant(ctx, productID, variantID, patch, ifVersion)
+}
+
+func (c *Store) DeleteVariant(ctx context.Context, productID, variantID string, ifVersion int64) error {
+	defer c.Invalidate(productID)
+	return c.inner.DeleteVariant(ctx, productID, variantID, ifVersion)
+}
+
+// SetPrice, RemovePrice and AdjustStock name a variant, not its product: the product comes
+// back in the answer. Without an answer (an error) the write changed nothing when the store
+// refused it; when the outcome is unknown (the store failed mid-way, a commit whose answer was
+// lost) the whole cache goes, as nothing says which product it was.
+
+func (c *Store) SetPrice(ctx context.Context, variantID string, ch catalog.PriceChange, actor string, ifVersion int64) (catalog.Variant, catalog.PriceEntry, error) {
+	v, e, err := c.inner.SetPrice(ctx, variantID, ch, actor, ifVersion)
+	c.forget(v.ProductID, variantID, err)
+	return v, e, err
+}
+
+func (c *Store) RemovePrice(ctx context.Context, variantID, currency, actor string, ifVersion int64) (catalog.Variant, error) {
+	v, err := c.inner.RemovePrice(ctx, variantID, currency, actor, ifVersion)
+	c.forget(v.ProductID, variantID, err)
+	return v, err
+}
+
+func (c *Store) AdjustStock(ctx context.Context, variantID string, a catalog.Adjustment, actor string, idem *catalog.Idempotency) (catalog.Movement, error) {
+	m, err := c.inner.AdjustStock(ctx, variantID, a, actor, idem)
+	c.forget(m.ProductID, variantID, err)
+	return m, err
+}
+
+// forget invalidates productID after a write to variantID that answered err. The variant ID is
+// forgotten too: a migrated product's only variant has the product's ID (ADR 0012).
+func (c *Store) forget(productID, variantID string, err error) {
+	switch code := catalog.ErrorCode(err); {
+	case productID != "":
+		c.Invalidate(productID, variantID)
+	case code == catalog.CodeUnavailable || code == catalog.CodeInternal:
+		c.Clear()
+	default:
+		c.Invalidate(variantID)
+	}
 }
 
 func (c *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
@@ -268,6 +391,32 @@ func (c *Store) DeleteCategory(ctx context.Context, slug string) error {
 	return err
 }
 
+// Attribute definitions are not part of a cached product (it carries values, and a definition
+// cannot change its type or drop an enum value while values use it, nor be deleted while in
+// use): their writes forget the cached definitions only.
+
+func (c *Store) CreateAttribute(ctx context.Context, in catalog.AttributeDefinitionInput) (catalog.AttributeDefinition, error) {
+	defer c.forgetAttributes()
+	return c.inner.CreateAttribute(ctx, in)
+}
+
+func (c *Store) UpdateAttribute(ctx context.Context, key string, in catalog.AttributeDefinitionInput, ifVersion int64) (catalog.AttributeDefinition, error) {
+	defer c.forgetAttributes()
+	return c.inner.UpdateAttribute(ctx, key, in, ifVersion)
+}
+
+func (c *Store) DeleteAttribute(ctx context.Context, key string, ifVersion int64) error {
+	defer c.forgetAttributes()
+	return c.inner.DeleteAttribute(ctx, key, ifVersion)
+}
+
+func (c *Store) forgetAttributes() {
+	c.epoch.Add(1)
+	c.mu.Lock()
+	clear(c.attrs)
+	c.mu.Unlock()
+}
+
 func (c *Store) invalidateLines(r catalog.Reservation) {
 	ids := make([]string, 0, len(r.Lines))
 	for _, l := range r.Lines {
@@ -305,4 +454,41 @@ func (c *Store) PurgeIdempotencyKeys(ctx context.Context, limit int) (int, error
 
 func (c *Store) PurgeReservations(ctx context.Context, retention time.Duration, limit int) (int, error) {
 	return c.inner.PurgeReservations(ctx, retention, limit)
+}
+
+// Collections are not cached, and no cached product shows its collections, so collection
+// writes pass through and leave hot products cached: rearranging a flash-sale page must not
+// send every product read of the sale to the database. A collection's list is read through
+// ListProducts, which always goes to the store.
+
+func (c *Store) Collection(ctx context.Context, slug string) (catalog.Collection, error) {
+	return c.inner.Collection(ctx, slug)
+}
+
+func (c *Store) Collections(ctx context.Context) ([]catalog.Collection, error) {
+	return c.inner.Collections(ctx)
+}
+
+func (c *Store) CreateCollection(ctx context.Context, in catalog.CollectionInput) (catalog.Collection, error) {
+	return c.inner.CreateCollection(ctx, in)
+}
+
+func (c *Store) UpdateCollection(ctx context.Context, slug string, patch catalog.CollectionPatch, ifVersion int64) (catalog.Collection, error) {
+	return c.inner.UpdateCollection(ctx, slug, patch, ifVersion)
+}
+
+func (c *Store) DeleteCollection(ctx context.Context, slug string, ifVersion int64) error {
+	return c.inner.DeleteCollection(ctx, slug, ifVersion)
+}
+
+func (c *Store) SetCollectionProducts(ctx context.Context, slug string, ids []string, ifVersion int64) (catalog.Collection, error) {
+	return c.inner.SetCollectionProducts(ctx, slug, ids, ifVersion)
+}
+
+func (c *Store) AddToCollection(ctx context.Context, slug string, ids []string, position *int) (catalog.Collection, error) {
+	return c.inner.AddToCollection(ctx, slug, ids, position)
+}
+
+func (c *Store) RemoveFromCollection(ctx context.Context, slug, id string) (catalog.Collection, error) {
+	return c.inner.RemoveFromCollection(ctx, slug, id)
 }

@@ -23,7 +23,9 @@ func product(t *testing.T, s catalog.Store, sku string) catalog.Product {
 			t.Fatal(err)
 		}
 	}
-	in := catalog.ProductInput{SKU: sku, Name: sku, Category: "c", Status: catalog.StatusActive, Price: catalog.Money{Currency: "USD", Amount: 100}}
+	in := catalog.ProductInput{Name: sku, Category: "c", Status: catalog.StatusActive,
+		Options:  []catalog.Option{{Name: "Size", Values: []string{"S", "M"}}},
+		Variants: []catalog.VariantInput{{SKU: sku, Options: map[string]string{"Size": "S"}, Prices: []catalog.PriceInput{{Currency: "USD", Amount: 100}}}}}
 	in.Normalize()
 	p, err := s.CreateProduct(ctx, in)
 	if err != nil {
@@ -41,6 +43,7 @@ func TestOwnWritesAreVisibleAtOnce(t *testing.T) {
 	defer inner.Close()
 	c := readcache.New(inner, time.Hour, 100)
 	p := product(t, c, "RC-1")
+	vid := p.Variants[0].ID
 	c.Product(ctx, p.ID)
 	c.Product(ctx, p.ID)
 	if hits, misses := c.Stats(); hits != 1 || misses != 1 {
@@ -58,17 +61,42 @@ func TestOwnWritesAreVisibleAtOnce(t *testing.T) {
 			return err
 		}, func(q catalog.Product) bool { return q.Name == "Renamed" }},
 		{"price", func() error {
-			_, _, err := c.SetPrice(ctx, p.ID, catalog.PriceChange{Price: catalog.Money{Currency: "USD", Amount: 7}}, "a", 0)
+			_, _, err := c.SetPrice(ctx, vid, catalog.PriceChange{Currency: "USD", Amount: 7}, "a", 0)
 			return err
-		}, func(q catalog.Product) bool { return q.Price.Amount == 7 }},
+		}, func(q catalog.Product) bool { pr, _ := q.Variants[0].Price("USD"); return pr.Amount == 7 }},
+		{"second currency", func() error {
+			_, _, err := c.SetPrice(ctx, vid, catalog.PriceChange{Currency: "EUR", Amount: 6}, "a", 0)
+			return err
+		}, func(q catalog.Product) bool { return len(q.PriceRanges) == 2 }},
+		{"remove price", func() error {
+			_, err := c.RemovePrice(ctx, vid, "EUR", "a", 0)
+			return err
+		}, func(q catalog.Product) bool { return len(q.PriceRanges) == 1 }},
 		{"adjust", func() error {
-			_, err := c.AdjustStock(ctx, p.ID, catalog.Adjustment{Delta: 5, Reason: "received"}, "a", nil)
+			_, err := c.AdjustStock(ctx, vid, catalog.Adjustment{Delta: 5, Reason: "received"}, "a", nil)
 			return err
-		}, func(q catalog.Product) bool { return q.Stock.OnHand == 5 }},
+		}, func(q catalog.Product) bool { return q.Variants[0].Stock.OnHand == 5 }},
 		{"reserve", func() error {
 			_, err := c.Reserve(ctx, catalog.ReservationInput{Lines: []catalog.ReservationLine{{SKU: "RC-1", Quantity: 2}}}, "a", nil)
 			return err
-		}, func(q catalog.Product) bool { return q.Stock.Available == 3 }},
+		}, func(q catalog.Product) bool { return q.Variants[0].Stock.Available == 3 }},
+		{"add variant", func() error {
+			_, err := c.AddVariant(ctx, p.ID, catalog.VariantInput{SKU: "RC-1-M", Options: map[string]string{"Size": "M"},
+				Prices: []catalog.PriceInput{{Currency: "USD", Amount: 9}}}, 0)
+			return err
+		}, func(q catalog.Product) bool { return len(q.Variants) == 2 }},
+		{"update variant", func() error {
+			limit := int64(4)
+			_, err := c.UpdateVariant(ctx, p.ID, vid, catalog.VariantPatch{PurchaseLimit: &limit}, 0)
+			return err
+		}, func(q catalog.Product) bool { return q.Variants[0].PurchaseLimit == 4 }},
+		{"delete variant", func() error {
+			q, err := c.Product(ctx, p.ID)
+			if err != nil {
+				return err
+			}
+			return c.DeleteVariant(ctx, p.ID, q.Variants[1].ID, 0)
+		}, func(q catalog.Product) bool { return len(q.Variants) == 1 }},
 		{"archive", func() error {
 			_, err := c.SetProductStatus(ctx, p.ID, catalog.StatusArchived, 0)
 			return err
@@ -117,7 +145,7 @@ func TestOtherInstancesWritesArriveByNotification(t *testing.T) {
 	if _, err := a.ReplaceProduct(ctx, p.ID, in, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.AdjustStock(ctx, p.ID, catalog.Adjustment{Delta: 9, Reason: "received"}, "a", nil); err != nil {
+	if _, err := a.AdjustStock(ctx, p.Variants[0].ID, catalog.Adjustment{Delta: 9, Reason: "received"}, "a", nil); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -126,7 +154,7 @@ func TestOtherInstancesWritesArriveByNotification(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if q.Name == "Changed on A" && q.Stock.OnHand == 9 {
+		if q.Name == "Changed on A" && q.Variants[0].Stock.OnHand == 9 {
 			t.Logf("instance B saw instance A's writes after %s", time.Since(start).Round(time.Microsecond))
 			break
 		}

@@ -20,7 +20,11 @@ func resultCode(err error) int {
 	return 0
 }
 
-func isUnique(err error) bool { return resultCode(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE }
+// isUnique reports a unique index or primary key violation.
+func isUnique(err error) bool {
+	c := resultCode(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
 func isForeignKey(err error) bool {
 	return resultCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }

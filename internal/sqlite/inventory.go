@@ -49,38 +49,44 @@ func (s *Store) remember(ctx context.Context, tx *sql.Tx, idem *catalog.Idempote
 	return err
 }
 
-// applyMove changes one product's stock and logs the movement (PostgreSQL's applyMoves does
+// applyMove changes one variant's stock and logs the movement (PostgreSQL's applyMoves does
 // several in one statement); it refuses to break the invariants 0 <= reserved <= on_hand.
 func applyMove(ctx context.Context, tx *sql.Tx, m *catalog.Movement) error {
 	var onHand, reserved int64
 	err := tx.QueryRowContext(ctx, `UPDATE inventory SET on_hand = on_hand + ?, reserved = reserved + ?, version = version + 1, updated_at = ?
-		WHERE product_id = ? RETURNING on_hand, reserved`, m.OnHandDelta, m.ReservedDelta, m.At.UnixMicro(), m.ProductID).Scan(&onHand, &reserved)
+		WHERE variant_id = ? RETURNING on_hand, reserved`, m.OnHandDelta, m.ReservedDelta, m.At.UnixMicro(), m.VariantID).Scan(&onHand, &reserved)
 	if errors.Is(err, sql.ErrNoRows) {
-		return catalog.ErrProductNotFound
+		return catalog.ErrVariantNotFound
 	}
 	if err != nil {
 		return err
 	}
 	m.OnHand, m.Reserved = onHand, reserved
-	return tx.QueryRowContext(ctx, `INSERT INTO stock_movements (product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, note, reservation_id, actor, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		m.ProductID, m.Kind, m.OnHandDelta, m.ReservedDelta, onHand, reserved, m.Reason, m.Note, nullable(m.ReservationID), m.Actor, m.At.UnixMicro()).Scan(&m.ID)
+	return tx.QueryRowContext(ctx, `INSERT INTO stock_movements (variant_id, product_id, sku, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, note, reservation_id, actor, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		m.VariantID, m.ProductID, m.SKU, m.Kind, m.OnHandDelta, m.ReservedDelta, onHand, reserved, m.Reason, m.Note, nullable(m.ReservationID), m.Actor, m.At.UnixMicro()).Scan(&m.ID)
 }
 
-// AdjustStock adds or removes units on hand, refusing to take available stock below zero.
-func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adjustment, actor string, idem *catalog.Idempotency) (catalog.Movement, error) {
+// AdjustStock adds or removes units on hand of a variant, refusing to take available stock
+// below zero.
+func (s *Store) AdjustStock(ctx context.Context, variantID string, a catalog.Adjustment, actor string, idem *catalog.Idempotency) (catalog.Movement, error) {
 	var m catalog.Movement
-	if !catalog.ValidID(productID) {
-		return m, catalog.ErrProductNotFound
+	if !catalog.ValidID(variantID) {
+		return m, catalog.ErrVariantNotFound
+	}
+	if err := a.Validate(); err != nil {
+		return m, err
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if ok, err := s.replay(ctx, tx, idem, &m); ok || err != nil {
 			return err
 		}
 		var onHand, reserved int64
-		err := tx.QueryRowContext(ctx, `SELECT on_hand, reserved FROM inventory WHERE product_id = ?`, productID).Scan(&onHand, &reserved)
+		var productID, sku string
+		err := tx.QueryRowContext(ctx, `SELECT i.on_hand, i.reserved, v.product_id, v.sku FROM inventory i JOIN variants v ON v.id = i.variant_id
+			WHERE i.variant_id = ?`, variantID).Scan(&onHand, &reserved, &productID, &sku)
 		if errors.Is(err, sql.ErrNoRows) {
-			return catalog.ErrProductNotFound
+			return catalog.ErrVariantNotFound
 		}
 		if err != nil {
 			return err
@@ -89,7 +95,7 @@ func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adj
 			return catalog.Errorf(catalog.CodeInsufficientStock,
 				"removing %d units would leave available stock negative: %d on hand, %d reserved, %d available", -a.Delta, onHand, reserved, onHand-reserved)
 		}
-		m = catalog.Movement{ProductID: productID, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.Reason, Note: a.Note, Actor: actor, At: s.clock.Now()}
+		m = catalog.Movement{VariantID: variantID, ProductID: productID, SKU: sku, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.Reason, Note: a.Note, Actor: actor, At: s.clock.Now()}
 		if err := applyMove(ctx, tx, &m); err != nil {
 			return err
 		}
@@ -98,25 +104,25 @@ func (s *Store) AdjustStock(ctx context.Context, productID string, a catalog.Adj
 	return m, err
 }
 
-// Movements lists a product's stock log, newest first.
-func (s *Store) Movements(ctx context.Context, productID string, before int64, limit int) ([]catalog.Movement, error) {
-	if !catalog.ValidID(productID) {
-		return nil, catalog.ErrProductNotFound
+// Movements lists a variant's stock log, newest first.
+func (s *Store) Movements(ctx context.Context, variantID string, before int64, limit int) ([]catalog.Movement, error) {
+	if !catalog.ValidID(variantID) {
+		return nil, catalog.ErrVariantNotFound
 	}
-	var out []catalog.Movement
+	out := []catalog.Movement{}
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		var one int
-		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM products WHERE id = ?`, productID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-			return catalog.ErrProductNotFound
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM variants WHERE id = ?`, variantID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return catalog.ErrVariantNotFound
 		} else if err != nil {
 			return err
 		}
 		if before <= 0 {
 			before = 1<<63 - 1
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, product_id, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, note,
-			coalesce(reservation_id, ''), actor, at FROM stock_movements WHERE product_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
-			productID, before, limit)
+		rows, err := tx.QueryContext(ctx, `SELECT id, variant_id, product_id, sku, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, note,
+			coalesce(reservation_id, ''), actor, at FROM stock_movements WHERE variant_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+			variantID, before, limit)
 		if err != nil {
 			return err
 		}
@@ -124,7 +130,7 @@ func (s *Store) Movements(ctx context.Context, productID string, before int64, l
 		for rows.Next() {
 			var m catalog.Movement
 			var at int64
-			if err := rows.Scan(&m.ID, &m.ProductID, &m.Kind, &m.OnHandDelta, &m.ReservedDelta, &m.OnHand, &m.Reserved, &m.Reason, &m.Note, &m.ReservationID, &m.Actor, &at); err != nil {
+			if err := rows.Scan(&m.ID, &m.VariantID, &m.ProductID, &m.SKU, &m.Kind, &m.OnHandDelta, &m.ReservedDelta, &m.OnHand, &m.Reserved, &m.Reason, &m.Note, &m.ReservationID, &m.Actor, &at); err != nil {
 				return err
 			}
 			m.At = micros(at)
@@ -135,44 +141,75 @@ func (s *Store) Movements(ctx context.Context, productID string, before int64, l
 	return out, err
 }
 
+const reserveLookupSQL = `SELECT v.id, v.product_id, v.sku, v.purchase_limit, p.status, i.on_hand, i.reserved
+	FROM variants v JOIN products p ON p.id = v.product_id JOIN inventory i ON i.variant_id = v.id
+	WHERE v.sku = ? COLLATE NOCASE`
+
+// reservationLines resolves a reservation's SKUs to variants and checks them in the order the
+// contract gives: unknown or unsellable SKUs, then purchase limits (before any stock is looked
+// at), then stock, all lines at once so the answer names every short SKU.
+func reservationLines(ctx context.Context, tx *sql.Tx, in catalog.ReservationInput) ([]catalog.ReservationLine, error) {
+	type found struct {
+		line             catalog.ReservationLine
+		limit            int64
+		onHand, reserved int64
+	}
+	var problems catalog.Problems
+	all := make([]found, len(in.Lines))
+	for i, l := range in.Lines {
+		var f found
+		var status catalog.Status
+		err := tx.QueryRowContext(ctx, reserveLookupSQL, l.SKU).Scan(&f.line.VariantID, &f.line.ProductID, &f.line.SKU, &f.limit, &status, &f.onHand, &f.reserved)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			problems.Add(fmt.Sprintf("lines[%d].sku", i), "no variant has SKU %q", l.SKU)
+			continue
+		case err != nil:
+			return nil, err
+		case status != catalog.StatusActive:
+			problems.Add(fmt.Sprintf("lines[%d].sku", i), "%s is %s, not for sale", f.line.SKU, status)
+			continue
+		}
+		f.line.Quantity = l.Quantity
+		all[i] = f
+	}
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	for i, f := range all {
+		if f.limit > 0 && f.line.Quantity > f.limit {
+			return nil, catalog.PurchaseLimitExceeded(i, f.line.SKU, f.limit, f.line.Quantity)
+		}
+	}
+	var shortages []catalog.Shortage
+	lines := make([]catalog.ReservationLine, len(all))
+	for i, f := range all {
+		if avail := f.onHand - f.reserved; avail < f.line.Quantity {
+			shortages = append(shortages, catalog.Shortage{SKU: f.line.SKU, Requested: f.line.Quantity, Available: avail})
+		}
+		lines[i] = f.line
+	}
+	if len(shortages) > 0 {
+		return nil, catalog.ShortageError(shortages)
+	}
+	return lines, nil
+}
+
 // Reserve holds every line or none.
 func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor string, idem *catalog.Idempotency) (catalog.Reservation, error) {
 	var r catalog.Reservation
+	if err := in.Validate(); err != nil {
+		return r, err
+	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if ok, err := s.replay(ctx, tx, idem, &r); ok || err != nil {
 			r.Replayed = ok
 			return err
 		}
 		now := s.clock.Now()
-		var problems catalog.Problems
-		var shortages []catalog.Shortage
-		lines := make([]catalog.ReservationLine, len(in.Lines))
-		for i, l := range in.Lines {
-			var id, sku string
-			var status catalog.Status
-			var onHand, reserved int64
-			err := tx.QueryRowContext(ctx, `SELECT p.id, p.sku, p.status, i.on_hand, i.reserved FROM products p JOIN inventory i ON i.product_id = p.id
-				WHERE p.sku = ? COLLATE NOCASE`, l.SKU).Scan(&id, &sku, &status, &onHand, &reserved)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				problems.Add(fmt.Sprintf("lines[%d].sku", i), "no product has SKU %q", l.SKU)
-				continue
-			case err != nil:
-				return err
-			case status != catalog.StatusActive:
-				problems.Add(fmt.Sprintf("lines[%d].sku", i), "%s is %s, not for sale", sku, status)
-				continue
-			}
-			if onHand-reserved < l.Quantity {
-				shortages = append(shortages, catalog.Shortage{SKU: sku, Requested: l.Quantity, Available: onHand - reserved})
-			}
-			lines[i] = catalog.ReservationLine{SKU: sku, Quantity: l.Quantity, ProductID: id}
-		}
-		if err := problems.Err(); err != nil {
+		lines, err := reservationLines(ctx, tx, in)
+		if err != nil {
 			return err
-		}
-		if len(shortages) > 0 {
-			return catalog.ShortageError(shortages)
 		}
 		r = catalog.Reservation{ID: catalog.NewID(), Status: catalog.ReservationHeld, Lines: lines,
 			ExpiresAt: now.Add(in.TTL()), CreatedAt: now, UpdatedAt: now}
@@ -181,11 +218,11 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 			return err
 		}
 		for i, l := range lines {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO reservation_lines (reservation_id, line, product_id, sku, quantity) VALUES (?, ?, ?, ?, ?)`,
-				r.ID, i, l.ProductID, l.SKU, l.Quantity); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO reservation_lines (reservation_id, line, variant_id, product_id, sku, quantity) VALUES (?, ?, ?, ?, ?, ?)`,
+				r.ID, i, l.VariantID, l.ProductID, l.SKU, l.Quantity); err != nil {
 				return err
 			}
-			m := catalog.Movement{ProductID: l.ProductID, Kind: catalog.MoveReserve, ReservedDelta: l.Quantity, ReservationID: r.ID, Actor: actor, At: now}
+			m := catalog.Movement{VariantID: l.VariantID, ProductID: l.ProductID, SKU: l.SKU, Kind: catalog.MoveReserve, ReservedDelta: l.Quantity, ReservationID: r.ID, Actor: actor, At: now}
 			if err := applyMove(ctx, tx, &m); err != nil {
 				return err
 			}
@@ -195,10 +232,7 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 	return r, err
 }
 
-func reservationOf(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, id string) (catalog.Reservation, error) {
+func reservationOf(ctx context.Context, q queryer, id string) (catalog.Reservation, error) {
 	r := catalog.Reservation{ID: id}
 	var exp, created, updated int64
 	err := q.QueryRowContext(ctx, `SELECT status, expires_at, created_at, updated_at FROM reservations WHERE id = ?`, id).Scan(&r.Status, &exp, &created, &updated)
@@ -209,14 +243,14 @@ func reservationOf(ctx context.Context, q interface {
 		return r, err
 	}
 	r.ExpiresAt, r.CreatedAt, r.UpdatedAt = micros(exp), micros(created), micros(updated)
-	rows, err := q.QueryContext(ctx, `SELECT sku, quantity, coalesce(product_id, '') FROM reservation_lines WHERE reservation_id = ? ORDER BY line`, id)
+	rows, err := q.QueryContext(ctx, `SELECT sku, quantity, coalesce(variant_id, ''), coalesce(product_id, '') FROM reservation_lines WHERE reservation_id = ? ORDER BY line`, id)
 	if err != nil {
 		return r, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var l catalog.ReservationLine
-		if err := rows.Scan(&l.SKU, &l.Quantity, &l.ProductID); err != nil {
+		if err := rows.Scan(&l.SKU, &l.Quantity, &l.VariantID, &l.ProductID); err != nil {
 			return r, err
 		}
 		r.Lines = append(r.Lines, l)

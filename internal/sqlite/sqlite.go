@@ -11,6 +11,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -112,17 +113,31 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Migrate applies the embedded migrations the database lacks. The write connection's
 // BEGIN IMMEDIATE serialises it against other processes on the same file.
+//
+// Foreign keys are off while migrations run, as SQLite's documented table rebuild requires
+// (dropping a parent table with them on would cascade its children away); each migration checks
+// them before it commits instead. PRAGMA foreign_keys cannot change inside a transaction, so the
+// one connection is held for the whole run.
 func (s *Store) Migrate(ctx context.Context) error {
-	known, err := migrate.Load(sub(migrationFiles, "migrations"))
+	known, err := migrate.Load(migrationFS())
 	if err != nil {
 		return err
 	}
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return storeError(ctx, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		return fmt.Errorf("migrate: foreign keys off: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`)
 	for {
-		done, err := s.migrateOne(ctx, known)
+		done, err := migrateOne(ctx, conn, known)
 		if err != nil || done {
 			return err
 		}
@@ -130,41 +145,54 @@ func (s *Store) Migrate(ctx context.Context) error {
 }
 
 // migrateOne applies the next pending migration in its own transaction.
-func (s *Store) migrateOne(ctx context.Context, known []migrate.Migration) (done bool, err error) {
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT version, checksum FROM schema_migrations`)
-		if err != nil {
-			return err
+func migrateOne(ctx context.Context, conn *sql.Conn, known []migrate.Migration) (done bool, err error) {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return false, storeError(ctx, err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT version, checksum FROM schema_migrations`)
+	if err != nil {
+		return false, err
+	}
+	var applied []migrate.Applied
+	for rows.Next() {
+		var a migrate.Applied
+		if err := rows.Scan(&a.Version, &a.Checksum); err != nil {
+			rows.Close()
+			return false, err
 		}
-		var applied []migrate.Applied
-		for rows.Next() {
-			var a migrate.Applied
-			if err := rows.Scan(&a.Version, &a.Checksum); err != nil {
-				rows.Close()
-				return err
-			}
-			applied = append(applied, a)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		pending, _, err := migrate.Plan(known, applied)
-		if err != nil {
-			return err
-		}
-		if len(pending) == 0 {
-			done = true
-			return nil
-		}
-		m := pending[0]
-		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-			return fmt.Errorf("apply migration %04d_%s: %w", m.Version, m.Name, err)
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)`,
-			m.Version, m.Name, m.Checksum, time.Now().UnixMicro())
-		return err
-	})
-	return done, err
+		applied = append(applied, a)
+	}
+	if err := rows.Close(); err != nil {
+		return false, err
+	}
+	pending, _, err := migrate.Plan(known, applied)
+	if err != nil {
+		return false, err
+	}
+	if len(pending) == 0 {
+		return true, nil
+	}
+	m := pending[0]
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return false, fmt.Errorf("apply migration %04d_%s: %w", m.Version, m.Name, err)
+	}
+	var table string
+	var rowid sql.NullInt64
+	var parent string
+	var fk int
+	switch err := tx.QueryRowContext(ctx, `PRAGMA foreign_key_check`).Scan(&table, &rowid, &parent, &fk); {
+	case err == nil:
+		return false, fmt.Errorf("apply migration %04d_%s: row %d of %s refers to a missing %s row", m.Version, m.Name, rowid.Int64, table, parent)
+	case !errors.Is(err, sql.ErrNoRows):
+		return false, fmt.Errorf("apply migration %04d_%s: foreign key check: %w", m.Version, m.Name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)`,
+		m.Version, m.Name, m.Checksum, time.Now().UnixMicro()); err != nil {
+		return false, err
+	}
+	return false, storeError(ctx, tx.Commit())
 }
 
 // write runs fn in a write transaction (BEGIN IMMEDIATE on the single write connection).
@@ -195,3 +223,6 @@ func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	return nil
 }
+
+// migrationFS returns the embedded migrations.
+func migrationFS() fs.FS { return sub(migrationFiles, "migrations") }

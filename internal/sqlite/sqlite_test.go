@@ -22,6 +22,23 @@ func open(t *testing.T, clock catalog.Clock) catalog.Store {
 
 func TestConformance(t *testing.T) { storetest.Run(t, open) }
 
+// TestSaleWindowsAcrossInstances opens one file twice, as two processes on one volume would.
+func TestSaleWindowsAcrossInstances(t *testing.T) {
+	storetest.TestSaleWindowsAcrossInstances(t, func(t *testing.T, clock catalog.Clock) (catalog.Store, catalog.Store) {
+		path := filepath.Join(t.TempDir(), sqlite.FileName)
+		var stores [2]catalog.Store
+		for i := range stores {
+			s, err := sqlite.Open(context.Background(), path, sqlite.Options{Clock: clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			stores[i] = s
+		}
+		return stores[0], stores[1]
+	})
+}
+
 func TestReopenKeepsData(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "data", sqlite.FileName)

@@ -1,8 +1,10 @@
 package stacksummary
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/acme/catalog/internal/cfn"
 )
@@ -73,7 +75,7 @@ func FromTemplate(e *cfn.Evaluation, suffix string) (Summary, error) {
 	}
 	sort.Strings(t.ids)
 	return Summary{
-		cfnNetwork(t, suffix), cfnEdge(t), cfnService(t), cfnScaling(t), cfnIAM(t),
+		cfnNetwork(t, suffix), cfnCDN(t), cfnEdge(t), cfnService(t), cfnMigrate(t), cfnScaling(t), cfnIAM(t),
 		cfnDatabase(t), cfnRegistry(t), cfnObservability(t), cfnConfig(t, suffix),
 	}, nil
 }
@@ -107,7 +109,12 @@ func cfnNetwork(t template, suffix string) Network {
 				peer = groupOf(refID(v))
 			}
 		}
-		if str(r, "CidrIpv6") != "" || str(r, "SourcePrefixListId") != "" || str(r, "DestinationPrefixListId") != "" {
+		if id := str(r, "SourcePrefixListId"); id != "" && peer == "" {
+			peer = "prefix-list " + id
+		} else if id != "" {
+			peer += "+other"
+		}
+		if str(r, "CidrIpv6") != "" || str(r, "DestinationPrefixListId") != "" {
 			peer += "+other"
 		}
 		proto := str(r, "IpProtocol")
@@ -144,10 +151,13 @@ func cfnNetwork(t template, suffix string) Network {
 			public = append(public, str(sn, "CidrBlock"))
 		}
 	}
+	var policies []string
 	for _, ep := range t.of("AWS::EC2::VPCEndpoint") {
 		endpoints = append(endpoints, str(ep, "ServiceName")+" "+str(ep, "VpcEndpointType"))
+		doc, _ := json.Marshal(ep["PolicyDocument"])
+		policies = append(policies, str(ep, "ServiceName")+" "+canonicalJSON(string(doc)))
 	}
-	return Network{str(t.first("AWS::EC2::VPC"), "CidrBlock"), sorted(cidrs), sorted(public), sorted(endpoints), sorted(ingress), sorted(egress)}
+	return Network{str(t.first("AWS::EC2::VPC"), "CidrBlock"), sorted(cidrs), sorted(public), sorted(endpoints), sorted(ingress), sorted(egress), sorted(policies)}
 }
 
 func cfnEdge(t template) Edge {
@@ -159,6 +169,23 @@ func cfnEdge(t template) Edge {
 		listeners = append(listeners, listener(str(l, "Port"), str(l, "Protocol"), str(l, "DefaultActions.0.Type"),
 			str(l, "DefaultActions.0.RedirectConfig.Protocol"), str(l, "DefaultActions.0.RedirectConfig.Port"), str(l, "SslPolicy")))
 	}
+	port := map[string]string{}
+	for id, l := range t.ofIDs("AWS::ElasticLoadBalancingV2::Listener") {
+		port[id] = str(l, "Port")
+	}
+	var rules []string
+	for _, r := range t.of("AWS::ElasticLoadBalancingV2::ListenerRule") {
+		var paths []string
+		header := ""
+		for _, c := range asList(r["Conditions"]) {
+			paths = append(paths, strs(get(c, "PathPatternConfig.Values"))...)
+			if h := str(c, "HttpHeaderConfig.HttpHeaderName"); h != "" {
+				header = h
+			}
+		}
+		rules = append(rules, listenerRule(port[refID(r["ListenerArn"])], str(r, "Priority"), paths, header,
+			str(r, "Actions.0.Type"), str(r, "Actions.0.FixedResponseConfig.StatusCode")))
+	}
 	return Edge{
 		str(alb, "Scheme"),
 		attrs["routing.http.drop_invalid_header_fields.enabled"],
@@ -168,12 +195,66 @@ func cfnEdge(t template) Edge {
 			str(tg, "HealthyThresholdCount"), str(tg, "UnhealthyThresholdCount"), str(tg, "Matcher.HttpCode")),
 		keyValues(tg["TargetGroupAttributes"])["deregistration_delay.timeout_seconds"],
 		sorted(listeners),
+		sorted(rules),
 	}
 }
 
+func cfnCDN(t template) CDN {
+	d := asMap(t.first("AWS::CloudFront::Distribution")["DistributionConfig"])
+	if len(d) == 0 {
+		return CDN{"none", "none", "none", "none", "none"}
+	}
+	o := asMap(get(d, "Origins.0"))
+	b := asMap(d["DefaultCacheBehavior"])
+	header, value := str(o, "OriginCustomHeaders.0.HeaderName"), str(o, "OriginCustomHeaders.0.HeaderValue")
+	matches := false
+	for _, r := range t.of("AWS::ElasticLoadBalancingV2::ListenerRule") {
+		for _, c := range asList(r["Conditions"]) {
+			if str(c, "HttpHeaderConfig.HttpHeaderName") == header && str(c, "HttpHeaderConfig.Values.0") == value && value != "" {
+				matches = str(r, "Actions.0.Type") == "forward"
+			}
+		}
+	}
+	policy := map[string]any{}
+	for id, p := range t.ofIDs("AWS::CloudFront::CachePolicy") {
+		if id == refID(b["CachePolicyId"]) {
+			policy = asMap(p["CachePolicyConfig"])
+		}
+	}
+	key := asMap(policy["ParametersInCacheKeyAndForwardedToOrigin"])
+	return CDN{
+		cdnOrigin(originKind(str(o, "DomainName")), str(o, "CustomOriginConfig.OriginProtocolPolicy"), str(o, "CustomOriginConfig.HTTPPort"),
+			str(o, "CustomOriginConfig.HTTPSPort"), strs(get(o, "CustomOriginConfig.OriginSSLProtocols")), str(o, "CustomOriginConfig.OriginReadTimeout")),
+		fmt.Sprintf("%s rule-forwards-on-it=%t", header, matches),
+		cdnBehaviour(str(b, "ViewerProtocolPolicy"), strs(b["AllowedMethods"]), strs(b["CachedMethods"]), str(b, "Compress"), str(b, "OriginRequestPolicyId")),
+		cdnCache(str(policy, "MinTTL"), str(policy, "DefaultTTL"), str(policy, "MaxTTL"), strs(get(key, "HeadersConfig.Headers")),
+			str(key, "QueryStringsConfig.QueryStringBehavior"), str(key, "CookiesConfig.CookieBehavior"), str(key, "EnableAcceptEncodingGzip"), str(key, "EnableAcceptEncodingBrotli")),
+		cdnViewer(str(d, "ViewerCertificate.CloudFrontDefaultCertificate"), str(d, "ViewerCertificate.MinimumProtocolVersion"), str(d, "HttpVersion"),
+			str(d, "IPV6Enabled"), str(d, "PriceClass")),
+	}
+}
+
+// cfnTaskDefinition returns the service's task definition (migrate false) or the migrate task's.
+func cfnTaskDefinition(t template, migrate bool) (map[string]any, map[string]any) {
+	for _, td := range t.of("AWS::ECS::TaskDefinition") {
+		if c := asMap(get(td, "ContainerDefinitions.0")); isMigrate(c, "Command") == migrate {
+			return td, c
+		}
+	}
+	return map[string]any{}, map[string]any{}
+}
+
+func cfnMigrate(t template) Migrate {
+	td, c := cfnTaskDefinition(t, true)
+	if len(td) == 0 {
+		return Migrate{"no task", "no task", "no task", nil, nil}
+	}
+	return Migrate{strings.Join(strs(c["Command"]), " "), str(td, "Cpu") + "/" + str(td, "Memory"), str(td, "NetworkMode"),
+		field(c["Environment"], "Name"), field(c["Secrets"], "Name")}
+}
+
 func cfnService(t template) Service {
-	td := t.first("AWS::ECS::TaskDefinition")
-	c := asMap(get(td, "ContainerDefinitions.0"))
+	td, c := cfnTaskDefinition(t, false)
 	svc := t.first("AWS::ECS::Service")
 	publicIP := map[string]string{"DISABLED": "false", "ENABLED": "true"}[str(svc, "NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp")]
 	left := fmt.Sprint(get(svc, "DesiredCount") == nil)
@@ -194,6 +275,7 @@ func cfnService(t template) Service {
 		str(svc, "HealthCheckGracePeriodSeconds"),
 		left,
 		pairs(t.first("AWS::ECS::Cluster")["ClusterSettings"], "Name", "Value"),
+		settings(c["Environment"], "Name", "Value"),
 	}
 }
 

@@ -44,12 +44,16 @@ func FromPulumi(resources []PulumiResource, suffix string) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	mig, err := pulumiMigrate(p)
+	if err != nil {
+		return Summary{}, err
+	}
 	iam, err := pulumiIAM(p)
 	if err != nil {
 		return Summary{}, err
 	}
 	return Summary{
-		pulumiNetwork(p, suffix), pulumiEdge(p), svc, pulumiScaling(p), iam,
+		pulumiNetwork(p, suffix), pulumiCDN(p), pulumiEdge(p), svc, mig, pulumiScaling(p), iam,
 		pulumiDatabase(p), pulumiRegistry(p), pulumiObservability(p), pulumiConfig(p, suffix),
 	}, nil
 }
@@ -85,7 +89,12 @@ func pulumiNetwork(p program, suffix string) Network {
 			if id := str(r, "referencedSecurityGroupId"); id != "" {
 				peer = groupOf(id)
 			}
-			if str(r, "cidrIpv6") != "" || str(r, "prefixListId") != "" {
+			if id := str(r, "prefixListId"); id != "" && peer == "" {
+				peer = "prefix-list " + id
+			} else if id != "" {
+				peer += "+other"
+			}
+			if str(r, "cidrIpv6") != "" {
 				peer += "+other"
 			}
 			out = append(out, rule(groupOf(str(r, "securityGroupId")), str(r, "ipProtocol"), str(r, "fromPort"), str(r, "toPort"), peer))
@@ -97,7 +106,7 @@ func pulumiNetwork(p program, suffix string) Network {
 		}
 		return sorted(out)
 	}
-	var cidrs, public, endpoints []string
+	var cidrs, public, endpoints, policies []string
 	for _, sn := range p.of("aws:ec2/subnet:Subnet") {
 		cidrs = append(cidrs, str(sn, "cidrBlock"))
 		if str(sn, "mapPublicIpOnLaunch") == "true" {
@@ -106,9 +115,10 @@ func pulumiNetwork(p program, suffix string) Network {
 	}
 	for _, ep := range p.of("aws:ec2/vpcEndpoint:VpcEndpoint") {
 		endpoints = append(endpoints, str(ep, "serviceName")+" "+str(ep, "vpcEndpointType"))
+		policies = append(policies, str(ep, "serviceName")+" "+canonicalJSON(str(ep, "policy")))
 	}
 	return Network{str(p.first("aws:ec2/vpc:Vpc"), "cidrBlock"), sorted(cidrs), sorted(public), sorted(endpoints),
-		rules("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"), rules("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")}
+		rules("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"), rules("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"), sorted(policies)}
 }
 
 func pulumiEdge(p program) Edge {
@@ -119,6 +129,26 @@ func pulumiEdge(p program) Edge {
 		listeners = append(listeners, listener(str(l, "port"), str(l, "protocol"), str(l, "defaultActions.0.type"),
 			str(l, "defaultActions.0.redirect.protocol"), str(l, "defaultActions.0.redirect.port"), str(l, "sslPolicy")))
 	}
+	port := map[string]string{} // listeners by the ARN the mocks gave them
+	for _, r := range p.all {
+		if r.Type == "aws:lb/listener:Listener" {
+			port[str(r.Inputs, "arn")] = str(r.Inputs, "port")
+			port[r.ID] = str(r.Inputs, "port")
+		}
+	}
+	var rules []string
+	for _, r := range p.of("aws:lb/listenerRule:ListenerRule") {
+		var paths []string
+		header := ""
+		for _, c := range asList(r["conditions"]) {
+			paths = append(paths, strs(get(c, "pathPattern.values"))...)
+			if h := str(c, "httpHeader.httpHeaderName"); h != "" {
+				header = h
+			}
+		}
+		rules = append(rules, listenerRule(port[str(r, "listenerArn")], str(r, "priority"), paths, header,
+			str(r, "actions.0.type"), str(r, "actions.0.fixedResponse.statusCode")))
+	}
 	return Edge{
 		map[string]string{"false": "internet-facing", "true": "internal", "": "internet-facing"}[str(alb, "internal")],
 		str(alb, "dropInvalidHeaderFields"),
@@ -128,19 +158,74 @@ func pulumiEdge(p program) Edge {
 			str(tg, "healthCheck.healthyThreshold"), str(tg, "healthCheck.unhealthyThreshold"), str(tg, "healthCheck.matcher")),
 		str(tg, "deregistrationDelay"),
 		sorted(listeners),
+		sorted(rules),
 	}
 }
 
-func pulumiService(p program) (Service, error) {
-	td := p.first("aws:ecs/taskDefinition:TaskDefinition")
-	var defs []any
-	// A bootstrap deploy (no image) has no task definition.
-	if cd := str(td, "containerDefinitions"); cd != "" {
-		if err := json.Unmarshal([]byte(cd), &defs); err != nil {
-			return Service{}, fmt.Errorf("container definitions: %w", err)
+func pulumiCDN(p program) CDN {
+	d := p.first("aws:cloudfront/distribution:Distribution")
+	if len(d) == 0 {
+		return CDN{"none", "none", "none", "none", "none"}
+	}
+	o := asMap(get(d, "origins.0"))
+	b := asMap(d["defaultCacheBehavior"])
+	header, value := str(o, "customHeaders.0.name"), str(o, "customHeaders.0.value")
+	matches := false
+	for _, r := range p.of("aws:lb/listenerRule:ListenerRule") {
+		for _, c := range asList(r["conditions"]) {
+			if str(c, "httpHeader.httpHeaderName") == header && str(c, "httpHeader.values.0") == value && value != "" {
+				matches = str(r, "actions.0.type") == "forward"
+			}
 		}
 	}
-	c := asMap(get(defs, "0"))
+	policy := map[string]any{}
+	for _, r := range p.all {
+		if r.Type == "aws:cloudfront/cachePolicy:CachePolicy" && r.ID == str(b, "cachePolicyId") {
+			policy = r.Inputs
+		}
+	}
+	key := asMap(policy["parametersInCacheKeyAndForwardedToOrigin"])
+	return CDN{
+		cdnOrigin(originKind(str(o, "domainName")), str(o, "customOriginConfig.originProtocolPolicy"), str(o, "customOriginConfig.httpPort"),
+			str(o, "customOriginConfig.httpsPort"), strs(get(o, "customOriginConfig.originSslProtocols")), str(o, "customOriginConfig.originReadTimeout")),
+		fmt.Sprintf("%s rule-forwards-on-it=%t", header, matches),
+		cdnBehaviour(str(b, "viewerProtocolPolicy"), strs(b["allowedMethods"]), strs(b["cachedMethods"]), str(b, "compress"), str(b, "originRequestPolicyId")),
+		cdnCache(str(policy, "minTtl"), str(policy, "defaultTtl"), str(policy, "maxTtl"), strs(get(key, "headersConfig.headers.items")),
+			str(key, "queryStringsConfig.queryStringBehavior"), str(key, "cookiesConfig.cookieBehavior"), str(key, "enableAcceptEncodingGzip"), str(key, "enableAcceptEncodingBrotli")),
+		cdnViewer(str(d, "viewerCertificate.cloudfrontDefaultCertificate"), str(d, "viewerCertificate.minimumProtocolVersion"), str(d, "httpVersion"),
+			str(d, "isIpv6Enabled"), str(d, "priceClass")),
+	}
+}
+
+// pulumiTaskDefinition returns the service's task definition (migrate false) or the migrate
+// task's, with its first container; none in a bootstrap deploy (no image).
+func pulumiTaskDefinition(p program, migrate bool) (map[string]any, map[string]any, error) {
+	for _, td := range p.of("aws:ecs/taskDefinition:TaskDefinition") {
+		var defs []any
+		if err := json.Unmarshal([]byte(str(td, "containerDefinitions")), &defs); err != nil {
+			return nil, nil, fmt.Errorf("container definitions: %w", err)
+		}
+		if c := asMap(get(defs, "0")); isMigrate(c, "command") == migrate {
+			return td, c, nil
+		}
+	}
+	return map[string]any{}, map[string]any{}, nil
+}
+
+func pulumiMigrate(p program) (Migrate, error) {
+	td, c, err := pulumiTaskDefinition(p, true)
+	if err != nil || len(td) == 0 {
+		return Migrate{"no task", "no task", "no task", nil, nil}, err
+	}
+	return Migrate{strings.Join(strs(c["command"]), " "), str(td, "cpu") + "/" + str(td, "memory"), str(td, "networkMode"),
+		field(c["environment"], "name"), field(c["secrets"], "name")}, nil
+}
+
+func pulumiService(p program) (Service, error) {
+	td, c, err := pulumiTaskDefinition(p, false)
+	if err != nil {
+		return Service{}, err
+	}
 	svc := p.first("aws:ecs/service:Service")
 	left := false
 	for _, r := range p.all {
@@ -166,6 +251,7 @@ func pulumiService(p program) (Service, error) {
 		str(svc, "healthCheckGracePeriodSeconds"),
 		leftToScaling,
 		pairs(p.first("aws:ecs/cluster:Cluster")["settings"], "name", "value"),
+		settings(c["environment"], "name", "value"),
 	}, nil
 }
 

@@ -17,8 +17,10 @@ import (
 // Summary is what both renderings must agree on.
 type Summary struct {
 	Network       Network
+	CDN           CDN
 	Edge          Edge
 	Service       Service
+	Migrate       Migrate
 	Scaling       Scaling
 	IAM           IAM
 	Database      Database
@@ -35,6 +37,8 @@ type Network struct {
 	PublicIPSubnets []string
 	Endpoints       []string
 	Ingress, Egress []string
+	// EndpointPolicies: each endpoint's policy, as canonical JSON ("ecr.api <policy>").
+	EndpointPolicies []string
 }
 
 // Edge: the load balancer, its target group and listeners.
@@ -46,6 +50,23 @@ type Edge struct {
 	HealthCheck         string
 	DeregistrationDelay string
 	Listeners           []string
+	// Rules are the listener rules: "<port> <priority> <conditions> <action>".
+	Rules []string
+}
+
+// CDN: the CloudFront distribution in front of the load balancer ("none" without one).
+type CDN struct {
+	// Origin: where and how CloudFront connects ("load-balancer http-only 80/443 TLSv1.2").
+	Origin string
+	// OriginHeader: the custom header's name, and whether its value is the one the listener
+	// rule forwards on.
+	OriginHeader string
+	// Behaviour: viewer protocol, methods allowed and cached, compression, origin request policy.
+	Behaviour string
+	// Cache: TTLs and the cache key.
+	Cache string
+	// Viewer: certificate, TLS policy, HTTP versions, IPv6, price class.
+	Viewer string
 }
 
 // Service: the task definition, its container and the ECS service.
@@ -58,6 +79,16 @@ type Service struct {
 	Deployment, CircuitBreaker, GracePeriod string
 	DesiredCountLeftToScaling               string
 	ClusterSettings                         []string
+	// Settings are the values of the container settings the edge decides (proxy hops, metrics
+	// port): "NAME=value".
+	Settings []string
+}
+
+// Migrate: the one-off migrate task ("no task" before an image): its command, settings, and
+// whether it runs with the service's size and network mode.
+type Migrate struct {
+	Command, TaskSize, NetworkMode string
+	Environment, Secrets           []string
 }
 
 // Scaling: bounds, target-tracking policies, step scaling with the alarm that drives it, and

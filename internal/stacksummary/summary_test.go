@@ -2,6 +2,7 @@ package stacksummary_test
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -43,6 +44,7 @@ var allOptions = map[string]string{
 	"EnvironmentSuffix": "x", "ImageTag": "v1", "NatGatewayMode": blueprint.NATPerAZ, "EnableInterfaceEndpoints": "true",
 	"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x", "WebAclArn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/x/y",
 	"AlertEmail": "ops@example.com", "SaleStart": "2026-12-24T08:55:00", "SaleEnd": "2026-12-24T12:00:00",
+	"EnableCloudFront": "true", "CloudFrontPrefixListId": "pl-3b927c52", "OriginDomainName": "api.example.com",
 }
 
 // Every fact of the template's summary with every option on says something: an extractor that
@@ -98,6 +100,32 @@ func TestTemplateSummaryReadsTheModel(t *testing.T) {
 	}
 	if !slices.Contains(s.Edge.Listeners, "80 HTTP redirect to HTTPS:443") {
 		t.Errorf("listeners %q: with a certificate HTTP redirects", s.Edge.Listeners)
+	}
+	// The edge (issue 13): CloudFront over HTTPS to the certificate's domain, with the header the
+	// serving listener's forwarding rule matches; the ALB open only to the prefix list.
+	if !strings.HasPrefix(s.CDN.Origin, "api.example.com https-only 80/443 TLSv1.2") || s.CDN.OriginHeader != blueprint.OriginVerifyHeader+" rule-forwards-on-it=true" {
+		t.Errorf("CDN %+v", s.CDN)
+	}
+	if want := []string{"443 1 path=/metrics,/metrics/* fixed-response 404", "443 10 header=X-Origin-Verify forward"}; !slices.Equal(s.Edge.Rules, want) {
+		t.Errorf("Edge.Rules = %q, want %q", s.Edge.Rules, want)
+	}
+	if !slices.Contains(s.Network.Ingress, "alb tcp 443 prefix-list pl-3b927c52") || slices.Contains(s.Network.Ingress, "alb tcp 80 0.0.0.0/0") {
+		t.Errorf("ingress %q: want the ALB open to the prefix list only", s.Network.Ingress)
+	}
+	if want := []string{"METRICS_PORT=9090", "TRUSTED_PROXY_HOPS=2"}; !slices.Equal(s.Service.Settings, want) {
+		t.Errorf("Service.Settings = %q, want %q", s.Service.Settings, want)
+	}
+	// The master secret reaches the migrate task only.
+	if s.Migrate.Command != "migrate" || !slices.Contains(s.Migrate.Secrets, "DB_PASSWORD") || slices.Contains(s.Service.Secrets, "DB_PASSWORD") ||
+		slices.Contains(s.Service.Environment, "DB_SECRET_ARN") || !slices.Contains(s.Service.Environment, "DB_IAM_AUTH") {
+		t.Errorf("migrate %+v, service secrets %q, environment %q", s.Migrate, s.Service.Secrets, s.Service.Environment)
+	}
+	direct := maps.Clone(allOptions)
+	direct["EnableCloudFront"] = "false"
+	d := templateSummary(t, direct)
+	if d.CDN.Origin != "none" || !slices.Equal(d.Service.Settings, []string{"METRICS_PORT=9090", "TRUSTED_PROXY_HOPS=1"}) ||
+		!slices.Equal(d.Edge.Rules, []string{"443 1 path=/metrics,/metrics/* fixed-response 404"}) || !slices.Contains(d.Network.Ingress, "alb tcp 80 0.0.0.0/0") {
+		t.Errorf("without CloudFront: CDN %+v, settings %q, rules %q, ingress %q", d.CDN, d.Service.Settings, d.Edge.Rules, d.Network.Ingress)
 	}
 	boot := templateSummary(t, map[string]string{"EnvironmentSuffix": "x"})
 	if boot.Service.LaunchType != "" || boot.Service.AssignPublicIP != "no service" {

@@ -3,6 +3,7 @@ package stacksummary
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -172,4 +173,77 @@ func trust(doc any) string {
 		out = append(out, fmt.Sprintf("%s %s by %s if %s", str(st, "Effect"), str(st, "Action"), str(st, "Principal.Service"), strings.Join(sorted(conds), "; ")))
 	}
 	return strings.Join(out, " | ")
+}
+
+// edgeSettings are the container settings whose values depend on the edge.
+var edgeSettings = []string{"TRUSTED_PROXY_HOPS", "METRICS_PORT"}
+
+// settings renders the edge settings of a container's environment list ("name"/"value" keys
+// as each tool spells them).
+func settings(env any, nameKey, valueKey string) []string {
+	var out []string
+	for _, e := range asList(env) {
+		m := asMap(e)
+		if slices.Contains(edgeSettings, str(m, nameKey)) {
+			out = append(out, str(m, nameKey)+"="+str(m, valueKey))
+		}
+	}
+	return sorted(out)
+}
+
+// listenerRule renders a listener rule: "<port> <priority> <conditions> <action>".
+func listenerRule(port, priority string, paths []string, header string, action, status string) string {
+	var cond []string
+	if len(paths) > 0 {
+		cond = append(cond, "path="+strings.Join(paths, ","))
+	}
+	if header != "" {
+		cond = append(cond, "header="+header)
+	}
+	if action == "fixed-response" {
+		action += " " + status
+	}
+	return fmt.Sprintf("%s %s %s %s", port, priority, strings.Join(cond, "+"), action)
+}
+
+// originKind names a CloudFront origin's domain: the load balancer's own name, or a domain.
+func originKind(domain string) string {
+	if domain == "{LoadBalancer.DNSName}" || strings.HasSuffix(domain, ".elb.amazonaws.com") {
+		return "load-balancer"
+	}
+	return domain
+}
+
+// strs renders a list's items.
+func strs(v any) []string {
+	var out []string
+	for _, x := range asList(v) {
+		out = append(out, cfn.Scalar(x))
+	}
+	return out
+}
+
+// cdnOrigin, cdnBehaviour, cdnCache and cdnViewer render the distribution's facts the same way
+// for both tools.
+func cdnOrigin(kind, protocol, httpPort, httpsPort string, tls []string, readTimeout string) string {
+	return fmt.Sprintf("%s %s %s/%s %s read-timeout %s", kind, protocol, httpPort, httpsPort, strings.Join(sorted(tls), ","), readTimeout)
+}
+
+func cdnBehaviour(viewer string, allowed, cached []string, compress, originRequestPolicy string) string {
+	return fmt.Sprintf("%s allowed %s cached %s compress %s origin-request-policy %s", viewer,
+		strings.Join(sorted(allowed), ","), strings.Join(sorted(cached), ","), compress, originRequestPolicy)
+}
+
+func cdnCache(min, def, max string, headers []string, queryStrings, cookies, gzip, brotli string) string {
+	return fmt.Sprintf("ttl %s/%s/%s headers %s query-strings %s cookies %s gzip %s brotli %s", min, def, max,
+		strings.Join(sorted(headers), ","), queryStrings, cookies, gzip, brotli)
+}
+
+func cdnViewer(defaultCertificate, tls, httpVersion, ipv6, priceClass string) string {
+	return fmt.Sprintf("default-certificate %s %s %s ipv6 %s %s", defaultCertificate, tls, httpVersion, ipv6, priceClass)
+}
+
+// isMigrate reports whether a container definition is the migrate task's.
+func isMigrate(c map[string]any, commandKey string) bool {
+	return slices.Equal(strs(c[commandKey]), []string{"migrate"})
 }

@@ -59,7 +59,7 @@ func testDeleteRacesReservation(t *testing.T, s catalog.Store, _ *FakeClock) {
 			wg.Add(2)
 			go func() {
 				defer wg.Done()
-				bad.check("DeleteProduct "+sku, s.DeleteProduct(ctx(t), p.ID, 0))
+				bad.check("DeleteProduct "+sku, s.DeleteProduct(ctx(t), p.ProductID, 0))
 			}()
 			go func() {
 				defer wg.Done()
@@ -81,9 +81,10 @@ func testEveryWriteUnderContention(t *testing.T, s catalog.Store, clock *FakeClo
 		units[sku] = 40
 	}
 	products := stocked(t, s, units)
-	ids := make([]string, len(skus))
+	ids := make([]string, len(skus))  // variant IDs
+	pids := make([]string, len(skus)) // product IDs
 	for i, sku := range skus {
-		ids[i] = products[sku].ID
+		ids[i], pids[i] = products[sku].ID, products[sku].ProductID
 	}
 	var bad raceErrors
 	var wg sync.WaitGroup
@@ -126,12 +127,12 @@ func testEveryWriteUnderContention(t *testing.T, s catalog.Store, clock *FakeClo
 			return err
 		})
 		run("SetPrice", 10, func(i int) error {
-			_, _, err := s.SetPrice(ctx(t), ids[(i+w)%4], catalog.PriceChange{Price: catalog.Money{Currency: "USD", Amount: int64(100 + i)}}, "w", 0)
+			_, _, err := s.SetPrice(ctx(t), ids[(i+w)%4], catalog.PriceChange{Currency: "USD", Amount: int64(100 + i)}, "w", 0)
 			return err
 		})
 		run("ReplaceProduct and SetProductStatus", 10, func(i int) error {
-			id := ids[(i+w)%4]
-			in := input(skus[(i+w)%4], fmt.Sprintf("Renamed %d", i), "stock", int64(200+i))
+			id := pids[(i+w)%4]
+			in := own(input(skus[(i+w)%4], fmt.Sprintf("Renamed %d", i), "stock", int64(200+i)))
 			if _, err := s.ReplaceProduct(ctx(t), id, in, 0); err != nil {
 				return err
 			}
@@ -140,7 +141,7 @@ func testEveryWriteUnderContention(t *testing.T, s catalog.Store, clock *FakeClo
 		})
 	}
 	run("DeleteProduct (refused: stock on hand)", 20, func(i int) error {
-		return s.DeleteProduct(ctx(t), ids[i%4], 0)
+		return s.DeleteProduct(ctx(t), pids[i%4], 0)
 	})
 	run("ExpireReservations and ApplyDuePrices", 20, func(i int) error {
 		if _, err := s.ExpireReservations(ctx(t), 10); err != nil {
@@ -167,7 +168,9 @@ func testEveryWriteUnderContention(t *testing.T, s catalog.Store, clock *FakeClo
 			errs <- err
 		}()
 		go func() {
-			errs <- s.Import(ctx(t), []catalog.NewProduct{{ProductInput: input(fmt.Sprintf("EW-I-%d", i), "Imported", slug, 1), OnHand: 1}})
+			in := input(fmt.Sprintf("EW-I-%d", i), "Imported", slug, 1)
+			in.Variants[0].InitialStock = 1
+			errs <- s.Import(ctx(t), []catalog.NewProduct{{ProductInput: in}})
 		}()
 		go func() {
 			name := "Renamed"
@@ -184,15 +187,16 @@ func testEveryWriteUnderContention(t *testing.T, s catalog.Store, clock *FakeClo
 	})
 	wg.Wait()
 	bad.report(t)
-	for _, id := range ids {
-		st := stockOf(t, s, id)
+	for _, sku := range skus {
+		st := stockOf(t, s, products[sku])
 		if st.Reserved < 0 || st.Reserved > st.OnHand || st.Available != st.OnHand-st.Reserved {
-			t.Errorf("stock of %s broke its invariants: %+v", id, st)
+			t.Errorf("stock of %s broke its invariants: %+v", sku, st)
 		}
 	}
 }
 
-// AuditRows counts the rows a store keeps for productID in its movement log and price history,
+// AuditRows counts the rows a store keeps for productID (all its variants) in its movement log
+// and price history,
 // reading the database directly: the Store interface shows neither once the product is gone.
 type AuditRows func(t *testing.T, s catalog.Store, productID string) (movements, prices int)
 
@@ -202,41 +206,62 @@ func TestDeleteKeepsAudit(t *testing.T, open Opener, rows AuditRows) {
 	clock := NewFakeClock()
 	s := open(t, clock.Now)
 	p := stocked(t, s, map[string]int64{"AUD-1": 5})["AUD-1"]
-	if _, _, err := s.SetPrice(ctx(t), p.ID, catalog.PriceChange{Price: catalog.Money{Currency: "USD", Amount: 250}}, "a", 0); err != nil {
+	if _, _, err := s.SetPrice(ctx(t), p.ID, catalog.PriceChange{Currency: "USD", Amount: 250}, "a", 0); err != nil {
 		t.Fatal(err)
 	}
 	r := must(s.Reserve(ctx(t), reserve("AUD-1", 2), "a", nil))(t)
 
-	err := s.DeleteProduct(ctx(t), p.ID, 0)
+	err := s.DeleteProduct(ctx(t), p.ProductID, 0)
 	wantCode(t, err, catalog.CodeConflict)
 	if fields := fieldsOf(err); fields != "reserved" {
 		t.Fatalf("DeleteProduct with reserved units: fields %q, want reserved (err: %v)", fields, err)
 	}
 	must(s.CommitReservation(ctx(t), r.ID, "a", nil))(t)
-	err = s.DeleteProduct(ctx(t), p.ID, 0)
+	err = s.DeleteProduct(ctx(t), p.ProductID, 0)
 	wantCode(t, err, catalog.CodeConflict)
 	if fields := fieldsOf(err); fields != "on_hand" {
 		t.Fatalf("DeleteProduct with 3 on hand: fields %q, want on_hand (err: %v)", fields, err)
 	}
 	must(s.AdjustStock(ctx(t), p.ID, catalog.Adjustment{Delta: -3, Reason: "count_correction", Note: "before delisting"}, "a", nil))(t)
-	movesBefore, pricesBefore := rows(t, s, p.ID)
+	movesBefore, pricesBefore := rows(t, s, p.ProductID)
 	if movesBefore != 4 || pricesBefore != 2 {
 		t.Fatalf("before the delete: %d movements, %d prices; want 4 and 2", movesBefore, pricesBefore)
 	}
-	if err := s.DeleteProduct(ctx(t), p.ID, 0); err != nil {
+	if err := s.DeleteProduct(ctx(t), p.ProductID, 0); err != nil {
 		t.Fatalf("DeleteProduct with no stock: %v", err)
 	}
-	if moves, prices := rows(t, s, p.ID); moves != movesBefore || prices != pricesBefore {
+	if moves, prices := rows(t, s, p.ProductID); moves != movesBefore || prices != pricesBefore {
 		t.Fatalf("after the delete: %d movements, %d prices; want %d and %d kept", moves, prices, movesBefore, pricesBefore)
 	}
 	// The finished reservation still reads, naming the SKU.
 	got := must(s.Reservation(ctx(t), r.ID))(t)
-	if got.Status != catalog.ReservationCommitted || len(got.Lines) != 1 || got.Lines[0].SKU != "AUD-1" {
+	if got.Status != catalog.ReservationCommitted || len(got.Lines) != 1 || got.Lines[0].SKU != "AUD-1" || got.Lines[0].VariantID != p.ID {
 		t.Fatalf("the reservation after its product's delete: %+v", got)
+	}
+	// Deleting one variant of a product keeps that variant's movements and price history too.
+	if _, err := s.Category(ctx(t), "apparel"); err != nil {
+		category(t, s, "apparel", "")
+	}
+	two := must(s.CreateProduct(ctx(t), shirt("AUDV", "apparel", []string{"S", "M"}, []string{"Red"}, 1000)))(t)
+	gone := two.Variants[1]
+	must(s.AdjustStock(ctx(t), gone.ID, catalog.Adjustment{Delta: 2, Reason: "received"}, "a", nil))(t)
+	must(s.AdjustStock(ctx(t), gone.ID, catalog.Adjustment{Delta: -2, Reason: "damaged"}, "a", nil))(t)
+	if _, _, err := s.SetPrice(ctx(t), gone.ID, catalog.PriceChange{Currency: "USD", Amount: 900}, "a", 0); err != nil {
+		t.Fatal(err)
+	}
+	movesBefore, pricesBefore = rows(t, s, two.ID)
+	if movesBefore != 2 || pricesBefore != 3 {
+		t.Fatalf("before deleting a variant: %d movements, %d prices; want 2 and 3", movesBefore, pricesBefore)
+	}
+	if err := s.DeleteVariant(ctx(t), two.ID, gone.ID, 0); err != nil {
+		t.Fatalf("DeleteVariant with no stock: %v", err)
+	}
+	if moves, prices := rows(t, s, two.ID); moves != movesBefore || prices != pricesBefore {
+		t.Fatalf("after deleting a variant: %d movements, %d prices; want %d and %d kept", moves, prices, movesBefore, pricesBefore)
 	}
 	// The SKU is free again, and the new product's log starts empty.
 	q := must(s.CreateProduct(ctx(t), input("aud-1", "Again", "stock", 1)))(t)
-	if ms := must(s.Movements(ctx(t), q.ID, 0, 10))(t); len(ms) != 0 {
+	if ms := must(s.Movements(ctx(t), only(t, q).ID, 0, 10))(t); len(ms) != 0 {
 		t.Fatalf("the new product inherited movements: %+v", ms)
 	}
 }

@@ -42,6 +42,14 @@ func inventoryTests() []namedTest {
 		{"Retention", testRetention},
 		{"DeleteRacesReservation", testDeleteRacesReservation},
 		{"EveryWriteUnderContention", testEveryWriteUnderContention},
+		{"SaleWindow", testSaleWindow},
+		{"PriorPrice", testPriorPrice},
+		{"PurchaseLimit", testPurchaseLimit},
+		{"TwoVariantsOneReservation", testTwoVariantsOneReservation},
+		{"NoOversellOnHotVariant", testNoOversellOnHotVariant},
+		{"OppositeOrdersAcrossVariants", testOppositeOrdersAcrossVariants},
+		{"MovementLogAcrossVariants", testMovementLogAcrossVariants},
+		{"VariantWritesUnderContention", testVariantWritesUnderContention},
 	}
 }
 
@@ -50,28 +58,33 @@ type namedTest struct {
 	fn   func(*testing.T, catalog.Store, *FakeClock)
 }
 
-func stocked(t *testing.T, s catalog.Store, units map[string]int64) map[string]catalog.Product {
+// stocked imports one product without options per SKU, with units on hand, and returns their
+// variants by SKU.
+func stocked(t *testing.T, s catalog.Store, units map[string]int64) map[string]catalog.Variant {
 	t.Helper()
 	if _, err := s.Category(ctx(t), "stock"); err != nil {
 		category(t, s, "stock", "")
 	}
 	var batch []catalog.NewProduct
 	for sku, n := range units {
-		batch = append(batch, catalog.NewProduct{ProductInput: input(sku, "Item "+sku, "stock", 100), OnHand: n})
+		in := input(sku, "Item "+sku, "stock", 100)
+		in.Variants[0].InitialStock = n
+		batch = append(batch, catalog.NewProduct{ProductInput: in})
 	}
 	if err := s.Import(ctx(t), batch); err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]catalog.Product{}
+	out := map[string]catalog.Variant{}
 	for sku := range units {
-		out[sku] = must(s.ProductBySKU(ctx(t), sku))(t)
+		_, out[sku] = bySKU(t, s, sku)
 	}
 	return out
 }
 
-func stockOf(t *testing.T, s catalog.Store, id string) catalog.Stock {
+// stockOf reads a variant's stock.
+func stockOf(t *testing.T, s catalog.Store, v catalog.Variant) catalog.Stock {
 	t.Helper()
-	return must(s.Product(ctx(t), id))(t).Stock
+	return must(s.Variant(ctx(t), v.ProductID, v.ID))(t).Stock
 }
 
 func reserve(lines ...any) catalog.ReservationInput {
@@ -91,7 +104,7 @@ func testAdjust(t *testing.T, s catalog.Store, _ *FakeClock) {
 	must(s.Reserve(ctx(t), reserve("ADJ-1", 10), "a", nil))(t)
 	_, err := s.AdjustStock(ctx(t), p.ID, catalog.Adjustment{Delta: -6, Reason: "damaged"}, "a", nil)
 	wantCode(t, err, catalog.CodeInsufficientStock)
-	if st := stockOf(t, s, p.ID); st.OnHand != 15 || st.Reserved != 10 || st.Available != 5 {
+	if st := stockOf(t, s, p); st.OnHand != 15 || st.Reserved != 10 || st.Available != 5 {
 		t.Fatalf("a refused adjustment changed stock: %+v", st)
 	}
 	must(s.AdjustStock(ctx(t), p.ID, catalog.Adjustment{Delta: -5, Reason: "damaged"}, "a", nil))(t)
@@ -124,7 +137,7 @@ func testReserveAllOrNothing(t *testing.T, s catalog.Store, _ *FakeClock) {
 		t.Fatalf("shortages %+v", e.Shortages)
 	}
 	for _, p := range ps {
-		if st := stockOf(t, s, p.ID); st.Reserved != 0 {
+		if st := stockOf(t, s, p); st.Reserved != 0 {
 			t.Fatalf("a failed reservation held %s: %+v", p.SKU, st)
 		}
 	}
@@ -138,7 +151,7 @@ func testReserveAllOrNothing(t *testing.T, s catalog.Store, _ *FakeClock) {
 	if r.Status != catalog.ReservationHeld || len(r.Lines) != 2 || r.Lines[1].SKU != "R-B" {
 		t.Fatalf("reservation %+v", r)
 	}
-	if st := stockOf(t, s, ps["R-A"].ID); st.Reserved != 3 || st.Available != 2 {
+	if st := stockOf(t, s, ps["R-A"]); st.Reserved != 3 || st.Available != 2 {
 		t.Fatalf("R-A %+v", st)
 	}
 	got := must(s.Reservation(ctx(t), r.ID))(t)
@@ -147,11 +160,15 @@ func testReserveAllOrNothing(t *testing.T, s catalog.Store, _ *FakeClock) {
 	}
 	_, err = s.Reserve(ctx(t), reserve("NOPE-1", 1), "a", nil)
 	wantCode(t, err, catalog.CodeInvalid)
+	if r.Lines[0].VariantID != ps["R-A"].ID || r.Lines[0].ProductID != ps["R-A"].ProductID {
+		t.Fatalf("line 0 names variant %s of product %s, want %s of %s", r.Lines[0].VariantID, r.Lines[0].ProductID, ps["R-A"].ID, ps["R-A"].ProductID)
+	}
 	p := ps["R-A"]
-	must(s.SetProductStatus(ctx(t), p.ID, catalog.StatusArchived, 0))(t)
+	must(s.SetProductStatus(ctx(t), p.ProductID, catalog.StatusArchived, 0))(t)
 	_, err = s.Reserve(ctx(t), reserve("R-A", 1), "a", nil)
 	wantCode(t, err, catalog.CodeInvalid)
-	wantCode(t, s.DeleteProduct(ctx(t), p.ID, 0), catalog.CodeConflict)
+	wantCode(t, s.DeleteProduct(ctx(t), p.ProductID, 0), catalog.CodeConflict)
+	wantCode(t, s.DeleteVariant(ctx(t), p.ProductID, p.ID, 0), catalog.CodeConflict)
 }
 
 func testFinishOnce(t *testing.T, s catalog.Store, _ *FakeClock) {
@@ -168,7 +185,7 @@ func testFinishOnce(t *testing.T, s catalog.Store, _ *FakeClock) {
 	must(s.ReleaseReservation(ctx(t), b.ID, "a", nil))(t)
 	_, err = s.ReleaseReservation(ctx(t), b.ID, "a", nil)
 	wantCode(t, err, catalog.CodeConflict)
-	if st := stockOf(t, s, p.ID); st.OnHand != 6 || st.Reserved != 0 || st.Available != 6 {
+	if st := stockOf(t, s, p); st.OnHand != 6 || st.Reserved != 0 || st.Available != 6 {
 		t.Fatalf("after commit 4 and release 3 of 10: %+v", st)
 	}
 	_, err = s.CommitReservation(ctx(t), catalog.NewID(), "a", nil)
@@ -192,7 +209,7 @@ func testExpiry(t *testing.T, s catalog.Store, clock *FakeClock) {
 	if got := must(s.Reservation(ctx(t), short.ID))(t); got.Status != catalog.ReservationExpired {
 		t.Fatalf("status %s", got.Status)
 	}
-	if st := stockOf(t, s, p.ID); st.Reserved != 3 || st.Available != 2 {
+	if st := stockOf(t, s, p); st.Reserved != 3 || st.Available != 2 {
 		t.Fatalf("after expiry: %+v", st)
 	}
 	clock.Advance(catalog.DefaultReservationTTL)
@@ -201,7 +218,7 @@ func testExpiry(t *testing.T, s catalog.Store, clock *FakeClock) {
 	}
 	_, err = s.ReleaseReservation(ctx(t), long.ID, "a", nil)
 	wantCode(t, err, catalog.CodeConflict)
-	if st := stockOf(t, s, p.ID); st.OnHand != 5 || st.Reserved != 0 {
+	if st := stockOf(t, s, p); st.OnHand != 5 || st.Reserved != 0 {
 		t.Fatalf("after both expired: %+v", st)
 	}
 }
@@ -250,7 +267,7 @@ func testIdempotency(t *testing.T, s catalog.Store, _ *FakeClock) {
 			t.Fatalf("concurrent retries made several reservations: %v", ids)
 		}
 	}
-	if st := stockOf(t, s, p.ID); st.Reserved != 12 {
+	if st := stockOf(t, s, p); st.Reserved != 12 {
 		t.Fatalf("reserved %d, want 5+7", st.Reserved)
 	}
 	c1 := must(s.CommitReservation(ctx(t), first.ID, "a", idem(t, "c1", "commit "+first.ID, nil)))(t)
@@ -273,7 +290,7 @@ func testIdempotency(t *testing.T, s catalog.Store, _ *FakeClock) {
 	wantCode(t, err, catalog.CodeInsufficientStock)
 	must(s.AdjustStock(ctx(t), p.ID, catalog.Adjustment{Delta: 1000, Reason: "received"}, "a", nil))(t)
 	must(s.Reserve(ctx(t), big, "a", idem(t, "k3", "reserve", big)))(t)
-	if st := stockOf(t, s, p.ID); st.OnHand != 100-5+3+1000 || st.Reserved != 7+1000 {
+	if st := stockOf(t, s, p); st.OnHand != 100-5+3+1000 || st.Reserved != 7+1000 {
 		t.Fatalf("stock %+v", st)
 	}
 }
@@ -308,7 +325,7 @@ func testNoOversell(t *testing.T, s catalog.Store, _ *FakeClock) {
 		}()
 	}
 	wg.Wait()
-	st := stockOf(t, s, p.ID)
+	st := stockOf(t, s, p)
 	if ok.Load() != units || short.Load() != clients-units || st.Reserved != units || st.Available != 0 {
 		t.Fatalf("%d reserved, %d refused, stock %+v: want %d reserved and none oversold", ok.Load(), short.Load(), st, units)
 	}
@@ -335,9 +352,9 @@ func testOppositeOrders(t *testing.T, s catalog.Store, _ *FakeClock) {
 	}
 	wg.Wait()
 	for _, sku := range []string{"D-A", "D-B", "D-C"} {
-		p := must(s.ProductBySKU(ctx(t), sku))(t)
-		if p.Stock.Reserved != reserved.Load() {
-			t.Fatalf("%s reserved %d, want %d", sku, p.Stock.Reserved, reserved.Load())
+		_, v := bySKU(t, s, sku)
+		if v.Stock.Reserved != reserved.Load() {
+			t.Fatalf("%s reserved %d, want %d", sku, v.Stock.Reserved, reserved.Load())
 		}
 	}
 }
@@ -362,7 +379,11 @@ func testMovementLogBalances(t *testing.T, s catalog.Store, clock *FakeClock) {
 				switch op := rng.IntN(10); {
 				case op < 2:
 					sku := names[rng.IntN(len(names))]
-					_, err = s.AdjustStock(c, ps[sku].ID, catalog.Adjustment{Delta: int64(rng.IntN(11) - 3), Reason: "count_correction"}, "w", nil)
+					delta := int64(rng.IntN(10) - 3)
+					if delta >= 0 {
+						delta++ // a zero delta is invalid input, not a store operation
+					}
+					_, err = s.AdjustStock(c, ps[sku].ID, catalog.Adjustment{Delta: delta, Reason: "count_correction"}, "w", nil)
 					if catalog.ErrorCode(err) == catalog.CodeInsufficientStock {
 						err = nil
 					}
@@ -413,7 +434,7 @@ func testMovementLogBalances(t *testing.T, s catalog.Store, clock *FakeClock) {
 	wg.Wait()
 	for _, sku := range names {
 		p := ps[sku]
-		st := stockOf(t, s, p.ID)
+		st := stockOf(t, s, p)
 		ms := must(s.Movements(ctx(t), p.ID, 0, 100000))(t)
 		var onHand, reserved int64
 		for i := len(ms) - 1; i >= 0; i-- {
@@ -432,56 +453,76 @@ func testMovementLogBalances(t *testing.T, s catalog.Store, clock *FakeClock) {
 
 func testPrices(t *testing.T, s catalog.Store, clock *FakeClock) {
 	p := stocked(t, s, map[string]int64{"P-1": 1})["P-1"]
-	q, e := func() (catalog.Product, catalog.PriceEntry) {
-		q, e, err := s.SetPrice(ctx(t), p.ID, catalog.PriceChange{Price: catalog.Money{Currency: "EUR", Amount: 250}}, "apikey:p", p.Version)
+	before := must(s.Product(ctx(t), p.ProductID))(t)
+	setPrice := func(c catalog.PriceChange, ifVersion int64) (catalog.Variant, catalog.PriceEntry) {
+		t.Helper()
+		v, e, err := s.SetPrice(ctx(t), p.ID, c, "apikey:p", ifVersion)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("SetPrice(%+v) = %v", c, err)
 		}
-		return q, e
-	}()
-	if q.Price != (catalog.Money{Currency: "EUR", Amount: 250}) || q.Version != p.Version+1 || e.AppliedAt == nil {
-		t.Fatalf("price now: %+v %+v", q.Price, e)
+		return v, e
 	}
-	_, _, err := s.SetPrice(ctx(t), p.ID, catalog.PriceChange{Price: catalog.Money{Currency: "EUR", Amount: 1}}, "a", p.Version)
+	q, e := setPrice(catalog.PriceChange{Currency: "EUR", Amount: 250}, before.Version)
+	if got, ok := q.Price("EUR"); !ok || got.Amount != 250 || q.ProductVersion != before.Version+1 || e.AppliedAt == nil ||
+		e.VariantID != p.ID || e.Kind != catalog.PriceSet || e.Actor != "apikey:p" {
+		t.Fatalf("price now: %s %s", show(q), show(e))
+	}
+	// The USD price is untouched: one price per currency.
+	if got, ok := q.Price("USD"); !ok || got.Amount != 100 || len(q.Prices) != 2 {
+		t.Fatalf("prices after adding EUR: %s", pricesString(q.Prices))
+	}
+	// A price write moves the product's version, not the stock version.
+	after := must(s.Product(ctx(t), p.ProductID))(t)
+	if after.Version != before.Version+1 || after.StockVersion != before.StockVersion {
+		t.Fatalf("versions after a price: %d/%d, want %d/%d", after.Version, after.StockVersion, before.Version+1, before.StockVersion)
+	}
+	_, _, err := s.SetPrice(ctx(t), p.ID, catalog.PriceChange{Currency: "EUR", Amount: 1}, "a", before.Version)
 	wantCode(t, err, catalog.CodePreconditionFailed)
-	_, _, err = s.SetPrice(ctx(t), p.ID, catalog.PriceChange{Price: catalog.Money{Currency: "EUR", Amount: -1}}, "a", 0)
+	_, _, err = s.SetPrice(ctx(t), p.ID, catalog.PriceChange{Currency: "EUR", Amount: -1}, "a", 0)
 	wantCode(t, err, catalog.CodeInvalid)
 	past := clock.Now().Add(-time.Hour)
-	_, _, err = s.SetPrice(ctx(t), p.ID, catalog.PriceChange{Price: catalog.Money{Currency: "EUR", Amount: 1}, ValidFrom: &past}, "a", 0)
+	_, _, err = s.SetPrice(ctx(t), p.ID, catalog.PriceChange{Currency: "EUR", Amount: 1, ValidFrom: &past}, "a", 0)
 	wantCode(t, err, catalog.CodeInvalid)
+	_, _, err = s.SetPrice(ctx(t), catalog.NewID(), catalog.PriceChange{Currency: "EUR", Amount: 1}, "a", 0)
+	wantCode(t, err, catalog.CodeNotFound)
 
 	later := clock.Now().Add(time.Hour)
-	r, sched, err := s.SetPrice(ctx(t), p.ID, catalog.PriceChange{Price: catalog.Money{Currency: "EUR", Amount: 199}, ValidFrom: &later}, "a", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Price.Amount != 250 || sched.AppliedAt != nil || r.Version != q.Version {
-		t.Fatalf("a scheduled price changed the current one: %+v %+v", r.Price, sched)
+	r, sched := setPrice(catalog.PriceChange{Currency: "EUR", Amount: 199, ValidFrom: &later}, 0)
+	if got, _ := r.Price("EUR"); got.Amount != 250 || sched.AppliedAt != nil || r.ProductVersion != q.ProductVersion {
+		t.Fatalf("a scheduled price changed the current one: %s %s", show(r), show(sched))
 	}
 	if n := len(must(s.ApplyDuePrices(ctx(t), 100))(t)); n != 0 {
 		t.Fatalf("applied %d early", n)
 	}
 	clock.Advance(time.Hour)
-	if n := len(must(s.ApplyDuePrices(ctx(t), 100))(t)); n != 1 {
-		t.Fatalf("applied %d, want 1", n)
+	applied := must(s.ApplyDuePrices(ctx(t), 100))(t)
+	if len(applied) != 1 || applied[0].VariantID != p.ID || applied[0].ProductID != p.ProductID || applied[0].Price != (catalog.Money{Currency: "EUR", Amount: 199}) ||
+		applied[0].Kind != catalog.PriceSet || applied[0].EntryID != sched.ID {
+		t.Fatalf("applied %+v, want the scheduled EUR 199 of %s", applied, p.ID)
 	}
-	cur := must(s.Product(ctx(t), p.ID))(t)
-	if cur.Price.Amount != 199 || cur.Version != q.Version+1 {
-		t.Fatalf("after the scheduled time: %+v v%d", cur.Price, cur.Version)
+	cur := must(s.Variant(ctx(t), p.ProductID, p.ID))(t)
+	if got, _ := cur.Price("EUR"); got.Amount != 199 || cur.ProductVersion != q.ProductVersion+1 {
+		t.Fatalf("after the scheduled time: %s v%d", pricesString(cur.Prices), cur.ProductVersion)
 	}
-	// A price changed by replacing the product is in the history too.
-	in := cur.Input()
-	in.Price.Amount = 175
-	must(s.ReplaceProduct(ctx(t), p.ID, in, 0))(t)
-	hist := must(s.PriceHistory(ctx(t), p.ID))(t)
-	var amounts []int64
-	for _, h := range hist {
-		amounts = append(amounts, h.Price.Amount)
+	// A price changed by updating the variant is in the history too.
+	must(s.UpdateVariant(ctx(t), p.ProductID, p.ID, catalog.VariantPatch{Prices: &[]catalog.PriceInput{{Currency: "USD", Amount: 100}, {Currency: "EUR", Amount: 175}}}, 0))(t)
+	amounts := func(currency string) string {
+		var out []int64
+		for _, h := range must(s.PriceHistory(ctx(t), p.ID, currency))(t) {
+			out = append(out, h.Price.Amount)
+		}
+		return fmt.Sprint(out)
 	}
-	if fmt.Sprint(amounts) != "[175 199 250 100]" {
-		t.Fatalf("history (latest first) %v", amounts)
+	if got := amounts("EUR"); got != "[250 199 175]" {
+		t.Fatalf("EUR history (oldest first) %s, want [250 199 175]", got)
 	}
-	_, err = s.PriceHistory(ctx(t), catalog.NewID())
+	if got := amounts("USD"); got != "[100]" {
+		t.Fatalf("USD history %s, want [100]: an unchanged price writes no line", got)
+	}
+	if all := must(s.PriceHistory(ctx(t), p.ID, ""))(t); len(all) != 4 {
+		t.Fatalf("history of every currency has %d lines, want 4", len(all))
+	}
+	_, err = s.PriceHistory(ctx(t), catalog.NewID(), "")
 	wantCode(t, err, catalog.CodeNotFound)
 }
 
@@ -545,7 +586,7 @@ func testRetention(t *testing.T, s catalog.Store, clock *FakeClock) {
 	if moves := len(must(s.Movements(ctx(t), p.ID, 0, 1000))(t)); moves != movesBefore+2 {
 		t.Fatalf("%d movements after the purge, want the %d before and today's 2", moves, movesBefore)
 	}
-	if st := stockOf(t, s, p.ID); st.OnHand != 100-2+1-1 || st.Reserved != 4 {
+	if st := stockOf(t, s, p); st.OnHand != 100-2+1-1 || st.Reserved != 4 {
 		t.Fatalf("the purge changed stock: %+v", st)
 	}
 }

@@ -1,9 +1,13 @@
 // Package storetest is the conformance suite every catalog.Store passes. The SQLite and
-// PostgreSQL adapters run the same tests, so the service behaves the same on either.
+// PostgreSQL adapters run the same tests, so the service behaves the same on either: Run with
+// an Opener for the suite, and the exported tests that need more than one fresh store
+// (TestDeleteKeepsAudit with a way to count audit rows, TestSaleWindowsAcrossInstances with a
+// TwinOpener that opens two instances on one database).
 package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -42,6 +46,8 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentWritesKeepVersions", testConcurrentWrites},
 	}
 	tests = append(tests, contractTests()...)
+	tests = append(tests, variantTests()...)
+	tests = append(tests, collectionTests()...) // issue 15
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t, nil)
@@ -86,52 +92,167 @@ func category(t *testing.T, s catalog.Store, slug, parent string) {
 	must(s.CreateCategory(ctx(t), catalog.CategoryInput{Slug: slug, Name: strings.ToUpper(slug[:1]) + slug[1:], Parent: parent}))(t)
 }
 
+// input is a product without options: one variant with sku, priced amount USD cents, and one
+// image. It carries no attributes: attributes must be defined first (defineText).
 func input(sku, name, cat string, amount int64) catalog.ProductInput {
 	in := catalog.ProductInput{
-		SKU: sku, Name: name, Category: cat, Brand: "Acme", Status: catalog.StatusActive,
-		Description: "A " + name, Price: catalog.Money{Currency: "USD", Amount: amount},
-		Attributes: map[string]string{"color": "red"}, Images: []string{"https://cdn.example.com/" + sku + ".jpg"},
+		Name: name, Category: cat, Brand: "Acme", Status: catalog.StatusActive, Description: "A " + name,
+		Media:    []catalog.Media{{URL: "https://cdn.example.com/" + sku + ".jpg", Alt: name}},
+		Variants: []catalog.VariantInput{{SKU: sku, Prices: []catalog.PriceInput{{Currency: "USD", Amount: amount}}}},
 	}
 	in.Normalize()
 	return in
 }
 
+// own is in without its variants: what ReplaceProduct takes.
+func own(in catalog.ProductInput) catalog.ProductInput {
+	in.Variants = nil
+	return in
+}
+
+// defineText defines attributes of type text, filterable, so products may carry them.
+func defineText(t *testing.T, s catalog.Store, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		must(s.CreateAttribute(ctx(t), catalog.AttributeDefinitionInput{Key: k, Name: k, Type: catalog.AttrText, Filterable: true}))(t)
+	}
+}
+
+// only returns the single variant of a product without options.
+func only(t testing.TB, p catalog.Product) catalog.Variant {
+	t.Helper()
+	if len(p.Variants) != 1 {
+		t.Fatalf("product %s has %d variants, want 1", p.ID, len(p.Variants))
+	}
+	return p.Variants[0]
+}
+
+// bySKU returns the variant with sku and its product.
+func bySKU(t testing.TB, s catalog.Store, sku string) (catalog.Product, catalog.Variant) {
+	t.Helper()
+	p, v, err := s.VariantBySKU(context.Background(), sku)
+	if err != nil {
+		t.Fatalf("VariantBySKU(%q) = %v", sku, err)
+	}
+	return p, v
+}
+
+// skuOf names a listed product by its first variant's SKU (list items carry no variants).
+func skuOf(t testing.TB, s catalog.Store, p catalog.Product) string {
+	t.Helper()
+	if len(p.Variants) == 0 {
+		var err error
+		if p, err = s.Product(context.Background(), p.ID); err != nil {
+			t.Fatalf("Product(%s) = %v", p.ID, err)
+		}
+	}
+	return p.Variants[0].SKU
+}
+
 func testProductRoundTrip(t *testing.T, s catalog.Store) {
 	category(t, s, "tools", "")
+	defineText(t, s, "weight", "handle")
 	in := input("Hammer-01", "Claw hammer", "tools", 1999)
-	in.Attributes = map[string]string{"weight": "450 g", "handle": "ash wood"}
-	in.Images = []string{"https://cdn.example.com/a.jpg", "https://cdn.example.com/b.jpg"}
+	in.Attributes = catalog.Attributes{"weight": "450 g", "handle": "ash wood"}
+	in.Media = []catalog.Media{{URL: "https://cdn.example.com/a.jpg", Alt: "Front"}, {URL: "https://cdn.example.com/b.jpg"}}
+	in.Variants[0].Barcode = "4006381333931"
+	in.Variants[0].WeightGrams = ptr[int64](450)
+	in.Variants[0].Image = "https://cdn.example.com/b.jpg"
+	in.Variants[0].Prices = append(in.Variants[0].Prices, catalog.PriceInput{Currency: "EUR", Amount: 1899, CompareAt: ptr[int64](2499)})
+	in.Normalize()
 	p := must(s.CreateProduct(ctx(t), in))(t)
 	if !catalog.ValidID(p.ID) {
 		t.Fatalf("id %q is not a valid id", p.ID)
 	}
-	if p.Version != 1 || p.Stock != (catalog.Stock{Version: p.Stock.Version}) {
-		t.Fatalf("new product: version %d stock %+v, want version 1 and no stock", p.Version, p.Stock)
+	v := only(t, p)
+	if p.Version != 1 || v.Stock != (catalog.Stock{Version: v.Stock.Version}) || p.VariantCount != 1 || p.Availability != (catalog.Availability{}) {
+		t.Fatalf("new product: version %d stock %+v count %d availability %+v, want version 1, no stock, 1 variant", p.Version, v.Stock, p.VariantCount, p.Availability)
+	}
+	if !catalog.ValidID(v.ID) || v.ProductID != p.ID || v.SKU != "Hammer-01" || v.Barcode != "4006381333931" || v.WeightGrams == nil ||
+		*v.WeightGrams != 450 || v.Image != "https://cdn.example.com/b.jpg" || len(v.Options) != 0 {
+		t.Fatalf("variant: %+v", v)
+	}
+	wantPrices := "[{EUR 1899 2499} {USD 1999 <nil>}]"
+	if got := pricesString(v.Prices); got != wantPrices {
+		t.Fatalf("prices %s, want %s (ordered by currency)", got, wantPrices)
+	}
+	if want := []catalog.PriceRange{{Currency: "EUR", Min: 1899, Max: 1899}, {Currency: "USD", Min: 1999, Max: 1999}}; !slices.Equal(p.PriceRanges, want) {
+		t.Fatalf("price ranges %+v, want %+v", p.PriceRanges, want)
 	}
 	if p.CreatedAt.IsZero() || !p.CreatedAt.Equal(p.UpdatedAt) {
 		t.Fatalf("timestamps: created %v updated %v", p.CreatedAt, p.UpdatedAt)
 	}
 	got := must(s.Product(ctx(t), p.ID))(t)
 	if !equalProducts(got, p) {
-		t.Fatalf("read back:\n got %+v\nwant %+v", got, p)
+		t.Fatalf("read back:\n got %s\nwant %s", show(got), show(p))
 	}
-	bySKU := must(s.ProductBySKU(ctx(t), "hammer-01"))(t)
-	if bySKU.ID != p.ID || bySKU.SKU != "Hammer-01" {
-		t.Fatalf("by SKU (other case): got %s %q, want %s with its case kept", bySKU.ID, bySKU.SKU, p.ID)
+	bp, bv := bySKU(t, s, "hammer-01")
+	if bp.ID != p.ID || bv.ID != v.ID || bv.SKU != "Hammer-01" || !equalProducts(bp, p) {
+		t.Fatalf("by SKU (other case): got %s/%s %q, want %s/%s with its case kept", bp.ID, bv.ID, bv.SKU, p.ID, v.ID)
+	}
+	gv := must(s.Variant(ctx(t), p.ID, v.ID))(t)
+	if gv.ProductVersion != p.Version || show(gv) != show(v) {
+		t.Fatalf("Variant():\n got %s (product version %d)\nwant %s", show(gv), gv.ProductVersion, show(v))
 	}
 	_, err := s.Product(ctx(t), catalog.NewID())
 	wantCode(t, err, catalog.CodeNotFound)
-	_, err = s.ProductBySKU(ctx(t), "nope-123")
+	_, _, err = s.VariantBySKU(ctx(t), "nope-123")
 	wantCode(t, err, catalog.CodeNotFound)
 	_, err = s.Product(ctx(t), "not-an-id")
 	wantCode(t, err, catalog.CodeNotFound)
+	_, err = s.Variant(ctx(t), p.ID, catalog.NewID())
+	wantCode(t, err, catalog.CodeNotFound)
+	_, _, err = s.ProductVersions(ctx(t), catalog.NewID())
+	wantCode(t, err, catalog.CodeNotFound)
+	// A variant is found only under its own product.
+	other := must(s.CreateProduct(ctx(t), input("NAIL-01", "Nails", "tools", 300)))(t)
+	_, err = s.Variant(ctx(t), other.ID, v.ID)
+	wantCode(t, err, catalog.CodeNotFound)
 }
 
+func pricesString(ps []catalog.Price) string {
+	var parts []string
+	for _, p := range ps {
+		ca := "<nil>"
+		if p.CompareAt != nil {
+			ca = fmt.Sprint(*p.CompareAt)
+		}
+		parts = append(parts, fmt.Sprintf("{%s %d %s}", p.Currency, p.Amount, ca))
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// show renders v as JSON with every time in UTC, so two reads of one row print alike.
+func show(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%+v", v)
+	}
+	return string(b)
+}
+
+// equalProducts compares everything a client sees of a product and its variants, and the
+// versions behind its ETag.
 func equalProducts(a, b catalog.Product) bool {
-	return a.ID == b.ID && a.SKU == b.SKU && a.Name == b.Name && a.Description == b.Description &&
-		a.Category == b.Category && a.Brand == b.Brand && fmt.Sprint(a.Attributes) == fmt.Sprint(b.Attributes) &&
-		slices.Equal(a.Images, b.Images) && a.Status == b.Status && a.Price == b.Price && a.Stock == b.Stock &&
-		a.Version == b.Version && a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
+	utc := func(p catalog.Product) catalog.Product {
+		p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+		p.Variants = slices.Clone(p.Variants)
+		for i := range p.Variants {
+			v := &p.Variants[i]
+			v.CreatedAt, v.UpdatedAt = v.CreatedAt.UTC(), v.UpdatedAt.UTC()
+		}
+		return p
+	}
+	a, b = utc(a), utc(b)
+	if a.StockVersion != b.StockVersion || len(a.Variants) != len(b.Variants) {
+		return false
+	}
+	for i := range a.Variants {
+		if a.Variants[i].Stock.Version != b.Variants[i].Stock.Version {
+			return false
+		}
+	}
+	return show(a) == show(b)
 }
 
 func testSKUUnique(t *testing.T, s catalog.Store) {
@@ -140,14 +261,19 @@ func testSKUUnique(t *testing.T, s catalog.Store) {
 	_, err := s.CreateProduct(ctx(t), input("saw-1", "Another saw", "tools", 100))
 	wantCode(t, err, catalog.CodeConflict)
 	b := must(s.CreateProduct(ctx(t), input("SAW-2", "Saw two", "tools", 100)))(t)
-	_, err = s.ReplaceProduct(ctx(t), b.ID, input("Saw-1", "Saw two", "tools", 100), 0)
+	bv := only(t, b)
+	_, err = s.UpdateVariant(ctx(t), b.ID, bv.ID, catalog.VariantPatch{SKU: ptr("Saw-1")}, 0)
 	wantCode(t, err, catalog.CodeConflict)
-	if got := must(s.Product(ctx(t), b.ID))(t); got.SKU != "SAW-2" || got.Version != 1 {
-		t.Fatalf("a refused replace changed the product: %+v", got)
+	if got := must(s.Product(ctx(t), b.ID))(t); only(t, got).SKU != "SAW-2" || got.Version != 1 {
+		t.Fatalf("a refused variant update changed the product: %s", show(got))
 	}
-	// A product may change the case of its own SKU.
-	if got := must(s.ReplaceProduct(ctx(t), a.ID, input("saw-1", "Saw", "tools", 100), 0))(t); got.SKU != "saw-1" {
+	// A variant may change the case of its own SKU.
+	av := only(t, a)
+	if got := must(s.UpdateVariant(ctx(t), a.ID, av.ID, catalog.VariantPatch{SKU: ptr("saw-1")}, 0))(t); got.SKU != "saw-1" {
 		t.Fatalf("SKU case change: got %q", got.SKU)
+	}
+	if _, v := bySKU(t, s, "SAW-1"); v.ID != av.ID || v.SKU != "saw-1" {
+		t.Fatalf("after the case change: %s", show(v))
 	}
 }
 
@@ -166,22 +292,30 @@ func testUnknownCategory(t *testing.T, s catalog.Store) {
 func testReplaceAndVersions(t *testing.T, s catalog.Store) {
 	category(t, s, "tools", "")
 	category(t, s, "garden", "")
+	defineText(t, s, "color")
 	p := must(s.CreateProduct(ctx(t), input("RAKE-1", "Rake", "tools", 500)))(t)
-	in := input("RAKE-1", "Leaf rake", "garden", 750)
+	in := own(input("RAKE-1", "Leaf rake", "garden", 750))
 	in.Status = catalog.StatusDraft
-	in.Attributes = map[string]string{}
+	in.Attributes = catalog.Attributes{"color": "green"}
 	q := must(s.ReplaceProduct(ctx(t), p.ID, in, p.Version))(t)
-	if q.Version != p.Version+1 || q.Name != "Leaf rake" || q.Category != "garden" || q.Price.Amount != 750 ||
-		q.Status != catalog.StatusDraft || len(q.Attributes) != 0 {
-		t.Fatalf("replace: %+v", q)
+	if q.Version != p.Version+1 || q.Name != "Leaf rake" || q.Category != "garden" || q.Status != catalog.StatusDraft ||
+		!q.Attributes.Equal(catalog.Attributes{"color": "green"}) {
+		t.Fatalf("replace: %s", show(q))
+	}
+	// The replace left the variant (its SKU and price) alone.
+	if v := only(t, q); v.SKU != "RAKE-1" || pricesString(v.Prices) != "[{USD 500 <nil>}]" {
+		t.Fatalf("replace changed the variant: %s", show(v))
 	}
 	if !q.CreatedAt.Equal(p.CreatedAt) || q.UpdatedAt.Before(p.UpdatedAt) {
 		t.Fatalf("replace timestamps: created %v->%v updated %v->%v", p.CreatedAt, q.CreatedAt, p.UpdatedAt, q.UpdatedAt)
 	}
-	_, err := s.ReplaceProduct(ctx(t), p.ID, input("RAKE-1", "Stale", "tools", 1), p.Version)
+	_, err := s.ReplaceProduct(ctx(t), p.ID, own(input("RAKE-1", "Stale", "tools", 1)), p.Version)
 	wantCode(t, err, catalog.CodePreconditionFailed)
-	if got := must(s.Product(ctx(t), p.ID))(t); got.Name != "Leaf rake" {
-		t.Fatalf("a stale replace changed the product: %q", got.Name)
+	// Variants are not replaced with the product.
+	_, err = s.ReplaceProduct(ctx(t), p.ID, input("RAKE-1", "With variants", "tools", 1), 0)
+	wantCode(t, err, catalog.CodeInvalid)
+	if got := must(s.Product(ctx(t), p.ID))(t); got.Name != "Leaf rake" || got.Version != q.Version {
+		t.Fatalf("a refused replace changed the product: %q v%d", got.Name, got.Version)
 	}
 	_, err = s.ReplaceProduct(ctx(t), catalog.NewID(), in, 0)
 	wantCode(t, err, catalog.CodeNotFound)
@@ -210,6 +344,10 @@ func testDelete(t *testing.T, s catalog.Store) {
 		t.Fatal(err)
 	}
 	_, err := s.Product(ctx(t), p.ID)
+	wantCode(t, err, catalog.CodeNotFound)
+	_, err = s.Variant(ctx(t), p.ID, only(t, p).ID)
+	wantCode(t, err, catalog.CodeNotFound)
+	_, _, err = s.VariantBySKU(ctx(t), "VISE-1")
 	wantCode(t, err, catalog.CodeNotFound)
 	wantCode(t, s.DeleteProduct(ctx(t), p.ID, 0), catalog.CodeNotFound)
 	// The SKU is free again.
@@ -284,7 +422,8 @@ func testCategoryDelete(t *testing.T, s catalog.Store) {
 	wantCode(t, s.DeleteCategory(ctx(t), "home"), catalog.CodeNotFound)
 }
 
-// fixture builds a small catalog: 3 categories deep, several brands, prices and stock.
+// fixture builds a small catalog: 3 categories deep, several brands, prices and stock, one
+// variant per product. It returns the products by their variant's SKU.
 func fixture(t *testing.T, s catalog.Store) map[string]catalog.Product {
 	category(t, s, "outdoor", "")
 	category(t, s, "camping", "outdoor")
@@ -309,17 +448,21 @@ func fixture(t *testing.T, s catalog.Store) map[string]catalog.Product {
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i, r := range rows {
 		in := input(r.sku, r.name, r.cat, r.price)
-		in.Brand, in.Status, in.Price.Currency = r.brand, r.status, r.currency
-		batch = append(batch, catalog.NewProduct{ProductInput: in, OnHand: r.stock, CreatedAt: base.Add(time.Duration(i) * time.Hour)})
+		in.Brand, in.Status = r.brand, r.status
+		in.Variants[0].Prices[0].Currency, in.Variants[0].InitialStock = r.currency, r.stock
+		batch = append(batch, catalog.NewProduct{ProductInput: in, CreatedAt: base.Add(time.Duration(i) * time.Hour)})
 	}
 	if err := s.Import(ctx(t), batch); err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]catalog.Product{}
 	for _, r := range rows {
-		p := must(s.ProductBySKU(ctx(t), r.sku))(t)
-		if p.Stock.OnHand != r.stock || p.Stock.Available != r.stock {
-			t.Fatalf("%s imported with stock %+v, want %d", r.sku, p.Stock, r.stock)
+		p, v := bySKU(t, s, r.sku)
+		if v.Stock.OnHand != r.stock || v.Stock.Available != r.stock || p.Availability.Available != r.stock || p.Availability.InStock != (r.stock > 0) {
+			t.Fatalf("%s imported with stock %+v, availability %+v, want %d", r.sku, v.Stock, p.Availability, r.stock)
+		}
+		if !p.CreatedAt.Equal(base.Add(time.Duration(len(out)) * time.Hour)) {
+			t.Fatalf("%s imported created at %v, want the backdated time", r.sku, p.CreatedAt)
 		}
 		out[r.sku] = p
 	}
@@ -340,7 +483,7 @@ func list(t *testing.T, s catalog.Store, q catalog.ListQuery) []string {
 	page := must(s.ListProducts(ctx(t), q))(t)
 	var skus []string
 	for _, p := range page.Items {
-		skus = append(skus, p.SKU)
+		skus = append(skus, skuOf(t, s, p))
 	}
 	return skus
 }
@@ -363,7 +506,10 @@ func testListFilters(t *testing.T, s catalog.Store) {
 		{"brand in another case", catalog.ProductFilter{Brand: "sUNWISE"}, []string{"TENT-2", "LAMP-1"}},
 		{"brand in lower case, combined", catalog.ProductFilter{Brand: "northpeak", Statuses: []catalog.Status{catalog.StatusActive}}, []string{"TENT-1", "STOVE-1"}},
 		{"price range", catalog.ProductFilter{Currency: "USD", MinPrice: ptr[int64](2999), MaxPrice: ptr[int64](18999)}, []string{"TENT-1", "TENT-2", "STOVE-1", "LAMP-1"}},
+		{"price range in another currency", catalog.ProductFilter{Currency: "EUR", MinPrice: ptr[int64](1000), MaxPrice: ptr[int64](2000)}, []string{"BOOK-2"}},
+		{"open price range", catalog.ProductFilter{Currency: "USD", MinPrice: ptr[int64](7999)}, []string{"TENT-1", "TENT-3", "STOVE-1"}},
 		{"currency", catalog.ProductFilter{Currency: "EUR"}, []string{"BOOK-2"}},
+		{"currency lists only products priced in it", catalog.ProductFilter{Currency: "USD", Category: "books"}, []string{"BOOK-1"}},
 		{"in stock", catalog.ProductFilter{InStock: ptr(true), Category: "outdoor"}, []string{"TENT-1", "TENT-3", "STOVE-1", "LAMP-1"}},
 		{"out of stock", catalog.ProductFilter{InStock: ptr(false)}, []string{"TENT-2", "BOOK-2"}},
 		{"combined", catalog.ProductFilter{Category: "outdoor", Brand: "Northpeak", Statuses: []catalog.Status{catalog.StatusActive}, InStock: ptr(true)}, []string{"TENT-1", "STOVE-1"}},
@@ -385,17 +531,22 @@ func testListFilters(t *testing.T, s catalog.Store) {
 func testListSortsAndPages(t *testing.T, s catalog.Store) {
 	fx := fixture(t, s)
 	want := map[catalog.Sort][]string{
-		catalog.SortName:      {"TENT-1", "TENT-2", "TENT-3", "STOVE-1", "LAMP-1", "BOOK-2", "BOOK-1"},
-		catalog.SortNameDesc:  {"BOOK-1", "BOOK-2", "LAMP-1", "STOVE-1", "TENT-3", "TENT-2", "TENT-1"},
-		catalog.SortOldest:    {"TENT-1", "TENT-2", "TENT-3", "STOVE-1", "LAMP-1", "BOOK-1", "BOOK-2"},
-		catalog.SortNewest:    {"BOOK-2", "BOOK-1", "LAMP-1", "STOVE-1", "TENT-3", "TENT-2", "TENT-1"},
-		catalog.SortPrice:     {"BOOK-1", "BOOK-2", "LAMP-1", "TENT-2", "STOVE-1", "TENT-1", "TENT-3"},
-		catalog.SortPriceDesc: {"TENT-3", "TENT-1", "STOVE-1", "TENT-2", "LAMP-1", "BOOK-2", "BOOK-1"},
+		catalog.SortName:     {"TENT-1", "TENT-2", "TENT-3", "STOVE-1", "LAMP-1", "BOOK-2", "BOOK-1"},
+		catalog.SortNameDesc: {"BOOK-1", "BOOK-2", "LAMP-1", "STOVE-1", "TENT-3", "TENT-2", "TENT-1"},
+		catalog.SortOldest:   {"TENT-1", "TENT-2", "TENT-3", "STOVE-1", "LAMP-1", "BOOK-1", "BOOK-2"},
+		catalog.SortNewest:   {"BOOK-2", "BOOK-1", "LAMP-1", "STOVE-1", "TENT-3", "TENT-2", "TENT-1"},
+		// Price sorts are in one currency: BOOK-2, priced in EUR only, is not listed in USD.
+		catalog.SortPrice:     {"BOOK-1", "LAMP-1", "TENT-2", "STOVE-1", "TENT-1", "TENT-3"},
+		catalog.SortPriceDesc: {"TENT-3", "TENT-1", "STOVE-1", "TENT-2", "LAMP-1", "BOOK-1"},
 	}
 	for sort, skus := range want {
 		t.Run(string(sort), func(t *testing.T) {
+			var f catalog.ProductFilter
+			if sort == catalog.SortPrice || sort == catalog.SortPriceDesc {
+				f.Currency = "USD"
+			}
 			for _, size := range []int{1, 2, 3, 7, 100} {
-				got := pageAll(t, s, catalog.ListQuery{Sort: sort, Limit: size})
+				got := pageAll(t, s, catalog.ListQuery{Sort: sort, Limit: size, Filter: f})
 				if !slices.Equal(got, skus) {
 					t.Fatalf("pages of %d: got %v, want %v", size, got, skus)
 				}
@@ -404,11 +555,10 @@ func testListSortsAndPages(t *testing.T, s catalog.Store) {
 	}
 	// Equal sort keys still page without skips or repeats (ties broken by id).
 	for _, sku := range []string{"TENT-1", "TENT-2", "TENT-3"} {
-		in := fx[sku].Input()
-		in.Price.Amount = 1000
-		must(s.ReplaceProduct(ctx(t), fx[sku].ID, in, 0))(t)
+		v := only(t, fx[sku])
+		must(s.UpdateVariant(ctx(t), v.ProductID, v.ID, catalog.VariantPatch{Prices: &[]catalog.PriceInput{{Currency: "USD", Amount: 1000}}}, 0))(t)
 	}
-	got := pageAll(t, s, catalog.ListQuery{Sort: catalog.SortPrice, Limit: 1, Filter: catalog.ProductFilter{Category: "tents"}})
+	got := pageAll(t, s, catalog.ListQuery{Sort: catalog.SortPrice, Limit: 1, Filter: catalog.ProductFilter{Category: "tents", Currency: "USD"}})
 	if len(got) != 3 || len(slices.Compact(slices.Sorted(slices.Values(got)))) != 3 {
 		t.Fatalf("ties: got %v", got)
 	}
@@ -426,7 +576,7 @@ func pageAll(t *testing.T, s catalog.Store, q catalog.ListQuery) []string {
 		}
 		page := must(s.ListProducts(ctx(t), q))(t)
 		for _, p := range page.Items {
-			skus = append(skus, p.SKU)
+			skus = append(skus, skuOf(t, s, p))
 		}
 		if page.Next == nil {
 			return skus
@@ -478,11 +628,11 @@ func testPaginationDuringInserts(t *testing.T, s catalog.Store) {
 		for _, p := range page.Items {
 			key := catalog.SortKey(p.Name) + "\x00" + p.ID
 			if key <= last {
-				t.Fatalf("order broke at %s after %q", p.SKU, last)
+				t.Fatalf("order broke at %s after %q", p.ID, last)
 			}
 			last = key
-			if strings.HasPrefix(p.SKU, "OLD-") {
-				seen = append(seen, p.SKU)
+			if sku := skuOf(t, s, p); strings.HasPrefix(sku, "OLD-") {
+				seen = append(seen, sku)
 			}
 		}
 		if page.Next == nil {
@@ -604,7 +754,9 @@ func testImportAndEmpty(t *testing.T, s catalog.Store) {
 	}
 	var batch []catalog.NewProduct
 	for i := range 1234 {
-		batch = append(batch, catalog.NewProduct{ProductInput: input(fmt.Sprintf("IMP-%05d", i), fmt.Sprintf("Imported %d", i), "misc", int64(i)), OnHand: int64(i % 7)})
+		in := input(fmt.Sprintf("IMP-%05d", i), fmt.Sprintf("Imported %d", i), "misc", int64(i))
+		in.Variants[0].InitialStock = int64(i % 7)
+		batch = append(batch, catalog.NewProduct{ProductInput: in})
 	}
 	if err := s.Import(ctx(t), batch); err != nil {
 		t.Fatal(err)
@@ -613,9 +765,12 @@ func testImportAndEmpty(t *testing.T, s catalog.Store) {
 	if *page.Total != 1234 {
 		t.Fatalf("imported %d products, want 1234", *page.Total)
 	}
-	p := must(s.ProductBySKU(ctx(t), "IMP-00013"))(t)
-	if p.Stock.OnHand != 13%7 {
-		t.Fatalf("imported stock %+v, want %d", p.Stock, 13%7)
+	_, v := bySKU(t, s, "IMP-00013")
+	if v.Stock.OnHand != 13%7 {
+		t.Fatalf("imported stock %+v, want %d", v.Stock, 13%7)
+	}
+	if ms := must(s.Movements(ctx(t), v.ID, 0, 10))(t); len(ms) != 1 || ms[0].Kind != catalog.MoveInitial || ms[0].OnHandDelta != 13%7 {
+		t.Fatalf("imported stock's log: %+v, want one initial movement of %d", ms, 13%7)
 	}
 	// A duplicate fails the import with a conflict.
 	err := s.Import(ctx(t), []catalog.NewProduct{{ProductInput: input("imp-00001", "Dup", "misc", 1)}})
@@ -635,7 +790,7 @@ func testConcurrentWrites(t *testing.T, s catalog.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			in := input("RACE-1", fmt.Sprintf("Race %d", i), "misc", int64(i))
+			in := own(input("RACE-1", fmt.Sprintf("Race %d", i), "misc", int64(i)))
 			_, err := s.ReplaceProduct(context.Background(), p.ID, in, p.Version)
 			mu.Lock()
 			defer mu.Unlock()

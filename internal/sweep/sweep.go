@@ -21,9 +21,14 @@ const Batch = 500
 // DefaultRetention is how long finished reservations are kept when Options leave it zero.
 const DefaultRetention = 30 * 24 * time.Hour
 
+// MaxInterval is the longest time between sweeps. Sale windows start and end to the minute
+// (catalog.MinSaleWindow), so a price due at 12:00:00 must be applied by 12:00:59 whatever the
+// configuration says: a longer interval is shortened to this.
+const MaxInterval = 30 * time.Second
+
 // Options configure the sweeper. The zero value works.
 type Options struct {
-	// Interval is the time between sweeps (0: one second).
+	// Interval is the time between sweeps (0: one second; at most MaxInterval).
 	Interval time.Duration
 	// Retention is how long finished reservations are kept (0: DefaultRetention).
 	Retention time.Duration
@@ -33,8 +38,12 @@ type Options struct {
 	Expired func(int)
 }
 
+// Effective returns the options a sweep runs with: the defaults filled in and the interval
+// capped at MaxInterval.
+func (o Options) Effective() Options { return o.withDefaults() }
+
 func (o Options) withDefaults() Options {
-	o.Interval = cmp.Or(o.Interval, time.Second)
+	o.Interval = min(cmp.Or(o.Interval, time.Second), MaxInterval)
 	o.Retention = cmp.Or(o.Retention, DefaultRetention)
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -44,7 +53,11 @@ func (o Options) withDefaults() Options {
 
 // Run sweeps every interval until ctx ends.
 func Run(ctx context.Context, inv catalog.Inventory, opts Options) {
+	asked := opts.Interval
 	opts = opts.withDefaults()
+	if asked > opts.Interval {
+		opts.Log.Warn("sweep interval shortened: sale windows start and end to the minute", "asked", asked, "interval", opts.Interval)
+	}
 	t := time.NewTicker(opts.Interval)
 	defer t.Stop()
 	failing := false
@@ -96,8 +109,12 @@ func Once(ctx context.Context, inv catalog.Inventory, opts Options) error {
 			return err
 		}
 		for _, p := range ps {
-			opts.Log.Info("scheduled price applied", "price_id", p.ID, "product_id", p.ProductID,
-				"currency", p.Price.Currency, "amount", p.Price.Amount, "valid_from", p.ValidFrom)
+			msg := "scheduled price applied"
+			if p.Kind == catalog.PriceRevert {
+				msg = "sale window ended; price reverted"
+			}
+			opts.Log.Info(msg, "price_entry_id", p.EntryID, "product_id", p.ProductID, "variant_id", p.VariantID,
+				"kind", p.Kind, "currency", p.Price.Currency, "amount", p.Price.Amount, "at", p.At)
 		}
 		if len(ps) < Batch {
 			break

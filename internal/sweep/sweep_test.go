@@ -41,12 +41,12 @@ func TestRunReleasesExpiredReservations(t *testing.T) {
 			t.Fatalf("released %d of %d", total, n)
 		}
 	}
-	p, err := s.ProductBySKU(ctx, "SW-1")
+	_, v, err := s.VariantBySKU(ctx, "SW-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Stock.Reserved != 0 || p.Stock.Available != 2000 {
-		t.Fatalf("stock after the sweep: %+v", p.Stock)
+	if v.Stock.Reserved != 0 || v.Stock.Available != 2000 {
+		t.Fatalf("stock after the sweep: %+v", v.Stock)
 	}
 }
 
@@ -93,7 +93,7 @@ func (h *records) find(msg string) []map[string]any {
 func TestOnceLogsWhatItDoes(t *testing.T) {
 	ctx := context.Background()
 	clock, s := storeWith(ctx, t, "LOG-1", 10)
-	p, err := s.ProductBySKU(ctx, "LOG-1")
+	p, v, err := s.VariantBySKU(ctx, "LOG-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,8 @@ func TestOnceLogsWhatItDoes(t *testing.T) {
 		t.Fatal(err)
 	}
 	from := clock.Now().Add(time.Minute)
-	if _, _, err := s.SetPrice(ctx, p.ID, catalog.PriceChange{Price: catalog.Money{Currency: "USD", Amount: 7}, ValidFrom: &from}, "a", 0); err != nil {
+	until := from.Add(time.Hour)
+	if _, _, err := s.SetPrice(ctx, v.ID, catalog.PriceChange{Currency: "USD", Amount: 7, ValidFrom: &from, ValidUntil: &until}, "a", 0); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(2 * time.Minute)
@@ -116,8 +117,18 @@ func TestOnceLogsWhatItDoes(t *testing.T) {
 		t.Fatalf("expiry log lines: %v", expired)
 	}
 	applied := h.find("scheduled price applied")
-	if len(applied) != 1 || applied[0]["product_id"] != p.ID || applied[0]["amount"] != int64(7) {
+	if len(applied) != 1 || applied[0]["product_id"] != p.ID || applied[0]["variant_id"] != v.ID || applied[0]["amount"] != int64(7) ||
+		applied[0]["kind"] != catalog.PriceSet {
 		t.Fatalf("price log lines: %v", applied)
+	}
+	// The sale window ends: the price before it comes back, logged as a revert.
+	clock.Advance(time.Hour)
+	if err := sweep.Once(ctx, s, sweep.Options{Log: slog.New(h)}); err != nil {
+		t.Fatal(err)
+	}
+	reverted := h.find("sale window ended; price reverted")
+	if len(reverted) != 1 || reverted[0]["variant_id"] != v.ID || reverted[0]["amount"] != int64(1) || reverted[0]["kind"] != catalog.PriceRevert {
+		t.Fatalf("revert log lines: %v", reverted)
 	}
 
 	// A month later the expired reservation is purged, and that is logged with its count.
@@ -146,10 +157,28 @@ func storeWith(ctx context.Context, t *testing.T, sku string, onHand int64) (*st
 	if _, err := s.CreateCategory(ctx, catalog.CategoryInput{Slug: "x", Name: "X"}); err != nil {
 		t.Fatal(err)
 	}
-	in := catalog.ProductInput{SKU: sku, Name: "Sweep", Category: "x", Status: catalog.StatusActive, Price: catalog.Money{Currency: "USD", Amount: 1}}
+	in := catalog.ProductInput{Name: "Sweep", Category: "x", Status: catalog.StatusActive,
+		Variants: []catalog.VariantInput{{SKU: sku, Prices: []catalog.PriceInput{{Currency: "USD", Amount: 1}}, InitialStock: onHand}}}
 	in.Normalize()
-	if err := s.Import(ctx, []catalog.NewProduct{{ProductInput: in, OnHand: onHand}}); err != nil {
+	if err := s.Import(ctx, []catalog.NewProduct{{ProductInput: in}}); err != nil {
 		t.Fatal(err)
 	}
 	return clock, s
+}
+
+// TestIntervalIsCappedForSaleWindows: whatever the configuration asks, sweeps run at least
+// every MaxInterval, so a sale window that ends at 12:00 is reverted within the minute; a
+// shorter interval is kept.
+func TestIntervalIsCappedForSaleWindows(t *testing.T) {
+	if sweep.MaxInterval > 30*time.Second {
+		t.Fatalf("MaxInterval %s: sale windows would not start and end within the minute", sweep.MaxInterval)
+	}
+	for _, tc := range []struct{ asked, want time.Duration }{
+		{0, time.Second}, {10 * time.Millisecond, 10 * time.Millisecond}, {30 * time.Second, 30 * time.Second},
+		{5 * time.Minute, sweep.MaxInterval}, {time.Hour, sweep.MaxInterval},
+	} {
+		if got := (sweep.Options{Interval: tc.asked}).Effective().Interval; got != tc.want {
+			t.Errorf("Options{Interval: %s}.Effective().Interval = %s, want %s", tc.asked, got, tc.want)
+		}
+	}
 }

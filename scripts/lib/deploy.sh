@@ -272,6 +272,43 @@ wait_service_stable() {
     die "the service $service did not become stable: see 'aws ecs describe-services --cluster $cluster --services $service --query services[0].events[:10]' and the log group /ecs/$service"
 }
 
+# run_migrate runs the one-off migrate task (catalog migrate: the schema as the database owner,
+# and the application role the service signs in as) with the image $5, in the service's network
+# (private subnets $3, comma-separated; security group $4), waits for it to stop and stops the
+# deploy unless its container exited 0, before the service is given that image. The stack's
+# migrate task definition $2 runs the image it was deployed with; run-task cannot override an
+# image, so for another one a revision of it with that image is registered first.
+run_migrate() {
+  local cluster=$1 taskdef=$2 subnets=$3 group=$4 image=$5 current def task result code reason
+  current=$(aws ecs describe-task-definition --region "$REGION" --task-definition "$taskdef" \
+    --query 'taskDefinition.containerDefinitions[0].image' --output text) ||
+    die "could not read the migrate task definition $taskdef"
+  if [ "$current" != "$image" ]; then
+    def=$(aws ecs describe-task-definition --region "$REGION" --task-definition "$taskdef" \
+      --query 'taskDefinition.{family:family,taskRoleArn:taskRoleArn,executionRoleArn:executionRoleArn,networkMode:networkMode,containerDefinitions:containerDefinitions,volumes:volumes,requiresCompatibilities:requiresCompatibilities,cpu:cpu,memory:memory,runtimePlatform:runtimePlatform}' \
+      --output json) || die "could not read the migrate task definition $taskdef"
+    def=${def//"\"$current\""/"\"$image\""}
+    taskdef=$(aws ecs register-task-definition --region "$REGION" --cli-input-json "$def" \
+      --query taskDefinition.taskDefinitionArn --output text) ||
+      die "could not register the migrate task definition with $image"
+  fi
+  say "running the migrate task with $image (before the service gets it)"
+  task=$(aws ecs run-task --region "$REGION" --cluster "$cluster" --task-definition "$taskdef" \
+    --launch-type FARGATE --count 1 --started-by catalog-deploy \
+    --network-configuration "awsvpcConfiguration={subnets=[$subnets],securityGroups=[$group],assignPublicIp=DISABLED}" \
+    --query 'tasks[0].taskArn' --output text) || die "the migrate task did not start"
+  [[ $task == arn:* ]] || die "the migrate task did not start (run-task answered '$task'): see 'aws ecs run-task' failures"
+  aws ecs wait tasks-stopped --region "$REGION" --cluster "$cluster" --tasks "$task" ||
+    die "the migrate task $task did not stop in time: see 'aws ecs describe-tasks --cluster $cluster --tasks $task'"
+  result=$(aws ecs describe-tasks --region "$REGION" --cluster "$cluster" --tasks "$task" \
+    --query 'tasks[0].[containers[0].exitCode,stoppedReason]' --output text) ||
+    die "could not read how the migrate task $task ended"
+  code=${result%%$'\t'*} reason=${result#*$'\t'}
+  [ "$code" = 0 ] ||
+    die "the migrate task exited with ${code:-no code} ($reason): the service keeps its current image; see the task's log stream (prefix catalog-migrate) in the service's log group"
+  say "migrate task: exit 0"
+}
+
 # smoke_test checks /health and /ready through the load balancer, retrying every
 # SMOKE_INTERVAL seconds for at most SMOKE_TIMEOUT seconds in all.
 smoke_test() {

@@ -48,6 +48,8 @@ const (
 	KeySaleStart             = "saleStart"
 	KeySaleEnd               = "saleEnd"
 	KeySaleMinTasks          = "saleMinTasks"
+	KeyCloudFront            = "cloudFront"
+	KeyOriginDomain          = "originDomain"
 	// SaleTimeLayout is Application Auto Scaling's at() schedule time, UTC without a zone.
 	SaleTimeLayout         = "2006-01-02T15:04:05"
 	minAPIKeyLength        = 16
@@ -76,6 +78,13 @@ type Config struct {
 
 	NATMode            string
 	InterfaceEndpoints bool
+
+	// CloudFront puts a distribution in front (the default); the load balancer then admits only
+	// CloudFront's origin-facing servers with the secret origin header.
+	CloudFront bool
+	// OriginDomain is, with CloudFront and a certificate, the domain the certificate covers that
+	// points at the load balancer: CloudFront connects to it over HTTPS.
+	OriginDomain string
 
 	// CertificateARN, when set, adds an HTTPS listener and redirects HTTP to it.
 	CertificateARN string
@@ -131,6 +140,7 @@ func (c Config) Choices() blueprint.Choices {
 		blueprint.WithAlertEmail:         c.AlertEmail != "",
 		blueprint.WithImage:              c.HasImage(),
 		blueprint.WithSale:               c.SaleStart != "",
+		blueprint.WithCloudFront:         c.CloudFront,
 	}
 }
 
@@ -160,6 +170,7 @@ func DefaultConfig(suffix string, env blueprint.Environment, apiKeys string) Con
 		DBBackupRetentionDays: blueprint.DBBackupRetentionDays,
 		DBEngineVersion:       blueprint.DBEngineVersion,
 		APIKeys:               apiKeys,
+		CloudFront:            true,
 	}
 }
 
@@ -171,6 +182,8 @@ var (
 	wafARN   = regexp.MustCompile(`^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[A-Za-z0-9_-]+/[A-Za-z0-9-]+$`)
 	imageRef = regexp.MustCompile(`^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]{1,128}|@sha256:[a-f0-9]{64})$`)
 	imageTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+	// domainName is a lower-case DNS name of at least two labels.
+	domainName = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 )
 
 // LoadConfig reads and validates the configuration. get returns a key's value (without the
@@ -249,6 +262,8 @@ func LoadConfig(get func(key string) (string, bool), stack string) (Config, erro
 	c.SaleMinTasks = integer(KeySaleMinTasks, blueprint.SaleMinTasks)
 	c.NATMode = str(KeyNATMode, env.NATMode)
 	c.InterfaceEndpoints = boolean(KeyInterfaceEndpoints, false)
+	c.CloudFront = boolean(KeyCloudFront, true)
+	c.OriginDomain = str(KeyOriginDomain, "")
 	c.CertificateARN = str(KeyCertificateARN, "")
 	c.WebACLARN = str(KeyWebACLARN, "")
 	c.AlertEmail = str(KeyAlertEmail, "")
@@ -351,6 +366,10 @@ func (c Config) problems() []string {
 	}
 	if c.CertificateARN != "" && !acmARN.MatchString(c.CertificateARN) {
 		bad(KeyCertificateARN, "(%q) must be an ACM certificate ARN", c.CertificateARN)
+	}
+	if c.CloudFront && c.CertificateARN != "" && !domainName.MatchString(c.OriginDomain) {
+		bad(KeyOriginDomain, "(%q) must be the domain name %s:%s covers and that points at the load balancer: with %s:%s CloudFront connects to the load balancer over HTTPS and checks the certificate against it",
+			c.OriginDomain, ConfigNamespace, KeyCertificateARN, ConfigNamespace, KeyCloudFront)
 	}
 	if c.WebACLARN != "" && !wafARN.MatchString(c.WebACLARN) {
 		bad(KeyWebACLARN, "(%q) must be a regional WAFv2 web ACL ARN", c.WebACLARN)

@@ -43,6 +43,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		infra.KeyDBMinACU: "1", infra.KeyDBMaxACU: "8.5", infra.KeyDBBackupRetentionDays: "14",
 		infra.KeyImageTag: "v1.2.3", infra.KeyAPIKeys: goodKeys, infra.KeyDBEngineVersion: "16.11",
 		infra.KeySaleStart: "2026-12-24T08:55:00", infra.KeySaleEnd: "2026-12-24T12:00:00", infra.KeySaleMinTasks: "9",
+		infra.KeyCloudFront: "true", infra.KeyOriginDomain: "api.example.com",
 	}), "ignored")
 	if err != nil {
 		t.Fatalf("LoadConfig = %v", err)
@@ -57,6 +58,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		AlertEmail:     "ops@example.com", LogRetentionDays: 30, DBMinACU: 1, DBMaxACU: 8.5, DBBackupRetentionDays: 14,
 		ImageTag: "v1.2.3", APIKeys: goodKeys, DBEngineVersion: "16.11",
 		SaleStart: "2026-12-24T08:55:00", SaleEnd: "2026-12-24T12:00:00", SaleMinTasks: 9,
+		CloudFront: true, OriginDomain: "api.example.com",
 	}
 	if cfg != want {
 		t.Errorf("LoadConfig =\n %+v\nwant\n %+v", cfg, want)
@@ -107,6 +109,9 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"sale time format", map[string]string{infra.KeySaleStart: "2026-12-24 08:55", infra.KeySaleEnd: "2026-12-24T12:00:00"}, `catalog:saleStart ("2026-12-24 08:55") must be a UTC time`},
 		{"sale time zone", map[string]string{infra.KeySaleStart: "2026-12-24T08:55:00", infra.KeySaleEnd: "2026-12-24T12:00:00Z"}, `catalog:saleEnd ("2026-12-24T12:00:00Z") must be a UTC time`},
 		{"sale backwards", map[string]string{infra.KeySaleStart: "2026-12-24T12:00:00", infra.KeySaleEnd: "2026-12-24T08:55:00"}, "catalog:saleEnd (2026-12-24T08:55:00) must be after catalog:saleStart"},
+		{"certificate without origin domain", map[string]string{infra.KeyCertificateARN: "arn:aws:acm:us-east-1:123456789012:certificate/abc-123"}, `catalog:originDomain ("") must be the domain name catalog:certificateArn covers`},
+		{"origin domain not a name", map[string]string{infra.KeyCertificateARN: "arn:aws:acm:us-east-1:123456789012:certificate/abc-123", infra.KeyOriginDomain: "https://api.example.com"}, `catalog:originDomain ("https://api.example.com")`},
+		{"cloudFront not a bool", map[string]string{infra.KeyCloudFront: "yes"}, `catalog:cloudFront must be true or false, not "yes"`},
 		{"sale tasks above max", map[string]string{infra.KeySaleMinTasks: "21"}, "catalog:saleMinTasks (21) must be from catalog:minTasks (2) to catalog:maxTasks (20)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -62,10 +62,11 @@ func policyDocument(stmts ...statement) pulumi.StringOutput {
 // Translation: the model's API-key secret is a SecureString parameter in this stack
 // (blueprint.Config), so reading it is ssm:GetParameters, granted in the statement that reads
 // the other parameters rather than with secretsmanager:GetSecretValue.
-func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, reg *Registry, db *Database, settings *Settings, parent pulumi.ResourceOption) error {
+func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncryption, reg *Registry, db *Database, settings *Settings, parent pulumi.ResourceOption) error {
 	m := blueprint.Model().IAM
 	arns := map[string]pulumi.StringOutput{
 		blueprint.IDRepository:        reg.Repository.Arn,
+		blueprint.IDLogsKey:           logs.Key.Arn,
 		blueprint.IDAppLogGroup:       pulumi.Sprintf("%s:log-stream:*", s.LogGroup.Arn),
 		blueprint.IDDBSecret:          db.SecretARN,
 		blueprint.IDDBHostParameter:   settings.DBHost.Arn,
@@ -87,6 +88,12 @@ func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, reg *Regi
 					out.Resources = append(out.Resources, pulumi.String("*"))
 				case v.Ref == blueprint.IDAPIKeySecret:
 					continue // granted with the parameters, below
+				case v.Attr == blueprint.AttrDBUserARN:
+					// rds-db:connect names the user by the cluster's resource ID.
+					arn := db.Cluster.ClusterResourceId.ApplyT(func(id string) string {
+						return blueprint.Expand(blueprint.DBUserARN(id, v.Text), partition, net.Region, net.Account, cfg.Suffix)
+					}).(pulumi.StringOutput)
+					out.Resources = append(out.Resources, arn)
 				default:
 					arn, ok := arns[v.Ref]
 					if !ok {
@@ -121,6 +128,10 @@ func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, reg *Regi
 		}, parent); err != nil {
 			return err
 		}
+		if s.rolesByID == nil {
+			s.rolesByID = map[string]*iam.Role{}
+		}
+		s.rolesByID[r.ID] = role
 		switch r.ID {
 		case blueprint.IDExecutionRole:
 			s.ExecutionRole = role

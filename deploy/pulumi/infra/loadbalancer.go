@@ -4,7 +4,9 @@ import (
 	"strconv"
 
 	"github.com/acme/catalog/internal/blueprint"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/cloudfront"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/lb"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/wafv2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -18,8 +20,16 @@ type LoadBalancer struct {
 	TargetGroup   *lb.TargetGroup
 	HTTPListener  *lb.Listener
 	HTTPSListener *lb.Listener // nil without a certificate
-	// URL is the service's address: https when a certificate is configured.
+	// Distribution and OriginSecret exist with CloudFront (nil without).
+	Distribution *cloudfront.Distribution
+	OriginSecret *secretsmanager.Secret
+	// URL is the load balancer's address: https when a certificate is configured.
 	URL pulumi.StringOutput
+	// ServiceURL is the service's address: the distribution's HTTPS URL with CloudFront, else URL.
+	ServiceURL pulumi.StringOutput
+	// forwardingRules attach the target group where the listener's default refuses; the service
+	// waits for them.
+	forwardingRules map[string]*lb.ListenerRule
 }
 
 // targetGroupNamePrefix is the target group's name prefix (at most 6 characters); the provider
@@ -28,7 +38,7 @@ const targetGroupNamePrefix = "tg-"
 
 // NewLoadBalancer makes the internet-facing ALB, the target group, the HTTP listener and, with a
 // certificate, the HTTPS listener (HTTP then redirects), and the optional WAF association.
-func NewLoadBalancer(ctx *pulumi.Context, cfg Config, net *Network, opts ...pulumi.ResourceOption) (*LoadBalancer, error) {
+func NewLoadBalancer(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncryption, opts ...pulumi.ResourceOption) (*LoadBalancer, error) {
 	s := &LoadBalancer{}
 	parent, err := newComponent(ctx, cfg, "LoadBalancer", "edge", s, opts...)
 	if err != nil {
@@ -36,6 +46,12 @@ func NewLoadBalancer(ctx *pulumi.Context, cfg Config, net *Network, opts ...pulu
 	}
 	moved := movedFromService(ctx, cfg)
 	m := blueprint.Model().Edge
+	var originValue pulumi.StringOutput
+	if cfg.Has(m.CDN.OriginSecret.When) {
+		if originValue, err = s.originSecret(ctx, cfg, m.CDN, logs, parent); err != nil {
+			return nil, err
+		}
+	}
 	albName := cfg.ModelName(m.LoadBalancer)
 	public := pulumi.StringArray{}
 	for _, id := range blueprint.Model().Network.SubnetIDs(m.Subnets) {
@@ -96,6 +112,12 @@ func NewLoadBalancer(ctx *pulumi.Context, cfg Config, net *Network, opts ...pulu
 			StatusCode: pulumi.String("HTTP_301"),
 		},
 	}}
+	refuse := lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{
+		Type: pulumi.String("fixed-response"),
+		FixedResponse: &lb.ListenerDefaultActionFixedResponseArgs{
+			StatusCode: pulumi.String("403"), ContentType: pulumi.String("application/json"), MessageBody: pulumi.String(blueprint.RefusedBody),
+		},
+	}}
 	for _, l := range m.Listeners(cfg.Choices()) {
 		name := cfg.ModelName(l.Resource)
 		args := &lb.ListenerArgs{
@@ -105,8 +127,11 @@ func NewLoadBalancer(ctx *pulumi.Context, cfg Config, net *Network, opts ...pulu
 			DefaultActions:  forward,
 			Tags:            tags(cfg, name),
 		}
-		if l.RedirectWhen != blueprint.Always && cfg.Has(l.RedirectWhen) {
+		switch l.DefaultAction(cfg.Choices()) {
+		case "redirect":
 			args.DefaultActions = redirect
+		case "refuse":
+			args.DefaultActions = refuse
 		}
 		if l.Protocol == "HTTPS" {
 			args.SslPolicy = pulumi.String(blueprint.TLSPolicy)
@@ -126,6 +151,56 @@ func NewLoadBalancer(ctx *pulumi.Context, cfg Config, net *Network, opts ...pulu
 	if s.HTTPSListener != nil {
 		s.URL = pulumi.Sprintf("https://%s", s.LoadBalancer.DnsName)
 	}
+	serving := s.HTTPListener
+	if m.ServingListener(cfg.Choices()).ID == m.HTTPSListener.ID {
+		serving = s.HTTPSListener
+	}
+	for _, r := range m.PresentRules(cfg.Choices()) {
+		var conditions lb.ListenerRuleConditionArray
+		if len(r.PathPatterns) > 0 {
+			conditions = append(conditions, lb.ListenerRuleConditionArgs{
+				PathPattern: &lb.ListenerRuleConditionPathPatternArgs{Values: pulumi.ToStringArray(r.PathPatterns)},
+			})
+		}
+		if r.Header != "" {
+			if r.HeaderValue.Ref != m.CDN.OriginSecret.ID || r.HeaderValue.Attr != blueprint.AttrSecretValue {
+				return nil, errUnknownModelID(r.HeaderValue.Ref)
+			}
+			conditions = append(conditions, lb.ListenerRuleConditionArgs{
+				HttpHeader: &lb.ListenerRuleConditionHttpHeaderArgs{HttpHeaderName: pulumi.String(r.Header), Values: pulumi.StringArray{originValue}},
+			})
+		}
+		action := lb.ListenerRuleActionArgs{Type: pulumi.String("forward"), TargetGroupArn: s.TargetGroup.Arn}
+		if !r.Forward {
+			action = lb.ListenerRuleActionArgs{Type: pulumi.String("fixed-response"), FixedResponse: &lb.ListenerRuleActionFixedResponseArgs{
+				StatusCode: pulumi.String(strconv.Itoa(r.Status)), ContentType: pulumi.String(r.ContentType), MessageBody: pulumi.String(r.Body),
+			}}
+		}
+		name := cfg.ModelName(r.Resource)
+		rule, err := lb.NewListenerRule(ctx, name, &lb.ListenerRuleArgs{
+			ListenerArn: serving.Arn,
+			Priority:    pulumi.Int(r.Priority),
+			Conditions:  conditions,
+			Actions:     lb.ListenerRuleActionArray{action},
+			Tags:        tags(cfg, name),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		if r.Forward {
+			if s.forwardingRules == nil {
+				s.forwardingRules = map[string]*lb.ListenerRule{}
+			}
+			s.forwardingRules[r.ID] = rule
+		}
+	}
+	s.ServiceURL = s.URL
+	if cfg.Has(m.CDN.Distribution.When) {
+		if err := s.distribution(ctx, cfg, m.CDN, originValue, parent); err != nil {
+			return nil, err
+		}
+		s.ServiceURL = pulumi.Sprintf("https://%s", s.Distribution.DomainName)
+	}
 
 	if cfg.Has(m.WebACL.When) {
 		if _, err := wafv2.NewWebAclAssociation(ctx, cfg.ModelName(m.WebACL), &wafv2.WebAclAssociationArgs{
@@ -135,5 +210,5 @@ func NewLoadBalancer(ctx *pulumi.Context, cfg Config, net *Network, opts ...pulu
 			return nil, err
 		}
 	}
-	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"url": s.URL})
+	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"url": s.URL, "serviceUrl": s.ServiceURL})
 }

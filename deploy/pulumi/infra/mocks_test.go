@@ -21,6 +21,17 @@ const (
 	testAccount = "123456789012"
 )
 
+// testPrefixList is the mocks' ID of CloudFront's origin-facing prefix list; testGeneratedSecret
+// is what getRandomPassword answers (a new value on every run, as in AWS), testStoredSecret what
+// the stored secret holds (the first run's value): the program must use the stored one.
+const (
+	testPrefixList = "pl-3b927c52"
+	// testClusterResourceID is the mocks' Aurora cluster resource ID (not its identifier).
+	testClusterResourceID = "cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	testGeneratedSecret   = "GeneratedOnThisRun0123456789abcdefghijklmnopqrst"
+	testStoredSecret      = "StoredOnTheFirstRun0123456789abcdefghijklmnopqr"
+)
+
 var testAZs = []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"}
 
 // configT shortens infra.Config in test tables.
@@ -169,11 +180,14 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	case "aws:lb/loadBalancer:LoadBalancer":
 		set("dnsName", args.Name+".elb.amazonaws.com")
 		set("arnSuffix", "app/"+args.Name+"/0123456789abcdef")
+	case "aws:cloudfront/distribution:Distribution":
+		set("domainName", "d111111abcdef8.cloudfront.net")
 	case "aws:lb/targetGroup:TargetGroup":
 		set("arnSuffix", "targetgroup/"+args.Name+"/0123456789abcdef")
 	case "aws:ecr/repository:Repository":
 		set("repositoryUrl", testAccount+".dkr.ecr."+testRegion+".amazonaws.com/"+args.Inputs["name"].StringValue())
 	case "aws:rds/cluster:Cluster":
+		set("clusterResourceId", testClusterResourceID)
 		id := args.Inputs["clusterIdentifier"].StringValue()
 		set("endpoint", id+".cluster-abc.us-east-1.rds.amazonaws.com")
 		set("readerEndpoint", id+".cluster-ro-abc.us-east-1.rds.amazonaws.com")
@@ -211,6 +225,17 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "id": testRegion}), nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{"accountId": testAccount, "arn": "arn:aws:iam::" + testAccount + ":user/test", "id": testAccount, "userId": "test"}), nil
+	case "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+		if name := args.Args["name"]; !name.IsString() || name.StringValue() != blueprint.CloudFrontPrefixListName {
+			return nil, fmt.Errorf("unexpected prefix list lookup %v", args.Args)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": testPrefixList, "name": blueprint.CloudFrontPrefixListName, "entries": []any{}}), nil
+	case "aws:secretsmanager/getRandomPassword:getRandomPassword":
+		return resource.NewPropertyMapFromMap(map[string]any{"id": "random", "randomPassword": testGeneratedSecret}), nil
+	case "aws:secretsmanager/getSecretVersion:getSecretVersion":
+		// What the version stored: the first run's generated value.
+		return resource.NewPropertyMapFromMap(map[string]any{"id": "version", "arn": args.Args["secretId"].StringValue(),
+			"secretId": args.Args["secretId"].StringValue(), "secretString": testStoredSecret, "versionId": "v1"}), nil
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]any{"region": testRegion, "name": testRegion, "id": testRegion}), nil
 	}
@@ -294,6 +319,7 @@ func fullConfig() infra.Config {
 	c.WebACLARN = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/catalog/11111111-2222-3333-4444-555555555555"
 	c.AlertEmail = "oncall@example.com"
 	c.SaleStart, c.SaleEnd = "2026-12-24T08:55:00", "2026-12-24T12:00:00"
+	c.OriginDomain = "api.example.com"
 	return c
 }
 

@@ -20,6 +20,8 @@ var pulumiOnly = map[string]bool{
 	"aws:ecr/lifecyclePolicy:LifecyclePolicy":             true,
 	// The template's scalable target holds a planned sale's actions as ScheduledActions.
 	"aws:appautoscaling/scheduledAction:ScheduledAction": true,
+	// The origin secret's value: CloudFormation's secret generates its own.
+	"aws:secretsmanager/secretVersion:SecretVersion": true,
 }
 
 // configFor returns a configuration that takes a model deployment's options.
@@ -46,6 +48,7 @@ func configFor(c blueprint.Choices) infra.Config {
 	} else {
 		cfg.SaleStart, cfg.SaleEnd = "", ""
 	}
+	cfg.CloudFront = c.Has(blueprint.WithCloudFront)
 	return cfg
 }
 

@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/acme/catalog/internal/blueprint"
@@ -205,11 +206,16 @@ func (n *Network) routeTables(ctx *pulumi.Context, cfg Config, m blueprint.Netwo
 			}
 		}
 	}
-	_, err := ec2.NewVpcEndpoint(ctx, cfg.ModelName(m.S3Endpoint), &ec2.VpcEndpointArgs{
+	s3Policy, err := n.policyJSON(cfg, m.S3EndpointPolicy)
+	if err != nil {
+		return err
+	}
+	_, err = ec2.NewVpcEndpoint(ctx, cfg.ModelName(m.S3Endpoint), &ec2.VpcEndpointArgs{
 		VpcId:           n.VPC.ID(),
 		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", n.Region),
 		VpcEndpointType: pulumi.String("Gateway"),
 		RouteTableIds:   private,
+		Policy:          s3Policy,
 		Tags:            tags(cfg, cfg.ModelName(m.S3Endpoint)),
 	}, parent)
 	return err
@@ -226,6 +232,10 @@ func (n *Network) endpoints(ctx *pulumi.Context, cfg Config, m blueprint.Network
 			continue
 		}
 		name := cfg.ModelName(e.Resource)
+		policy, err := n.policyJSON(cfg, m.EndpointPolicy)
+		if err != nil {
+			return err
+		}
 		if _, err := ec2.NewVpcEndpoint(ctx, name, &ec2.VpcEndpointArgs{
 			VpcId:             n.VPC.ID(),
 			ServiceName:       pulumi.Sprintf("com.amazonaws.%s.%s", n.Region, e.Service),
@@ -233,10 +243,20 @@ func (n *Network) endpoints(ctx *pulumi.Context, cfg Config, m blueprint.Network
 			PrivateDnsEnabled: pulumi.Bool(true),
 			SubnetIds:         private,
 			SecurityGroupIds:  pulumi.StringArray{n.securityGroups[e.SecurityGroup].ID()},
+			Policy:            policy,
 			Tags:              tags(cfg, name),
 		}, parent); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// policyJSON renders a model policy document with this stack's partition, region and account.
+func (n *Network) policyJSON(cfg Config, doc map[string]any) (pulumi.String, error) {
+	b, err := json.Marshal(expand(doc, cfg, n))
+	if err != nil {
+		return "", fmt.Errorf("endpoint policy: %w", err)
+	}
+	return pulumi.String(b), nil
 }

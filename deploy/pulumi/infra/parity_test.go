@@ -38,10 +38,10 @@ var scenarios = []struct {
 	params func(c configT) map[string]string
 }{
 	{"defaults", defaultConfig, func(c configT) map[string]string {
-		return map[string]string{"EnvironmentSuffix": c.Suffix, "ImageTag": c.ImageTag}
+		return map[string]string{"EnvironmentSuffix": c.Suffix, "ImageTag": c.ImageTag, "CloudFrontPrefixListId": testPrefixList}
 	}},
 	{"bootstrap", func() configT { c := defaultConfig(); c.ImageTag = ""; return c }, func(c configT) map[string]string {
-		return map[string]string{"EnvironmentSuffix": c.Suffix}
+		return map[string]string{"EnvironmentSuffix": c.Suffix, "CloudFrontPrefixListId": testPrefixList}
 	}},
 	{"all-options", fullConfig, func(c configT) map[string]string {
 		return map[string]string{
@@ -55,6 +55,9 @@ var scenarios = []struct {
 			"SaleStart":                c.SaleStart,
 			"SaleEnd":                  c.SaleEnd,
 			"SaleMinTasks":             fmt.Sprint(c.SaleMinTasks),
+			"EnableCloudFront":         "true",
+			"CloudFrontPrefixListId":   testPrefixList,
+			"OriginDomainName":         c.OriginDomain,
 		}
 	}},
 }
@@ -73,6 +76,11 @@ func pulumiSummary(t *testing.T, c configT) (stacksummary.Summary, *run) {
 			// The mocks' ARN, so alarm actions can be matched to the topic.
 			in = maps.Clone(in)
 			in["arn"] = r.outputs["alarmTopicArn"]
+		}
+		if x.Type == tListener {
+			// The mocks' ARN (arn:aws:lb:...:Listener/<name>), so rules can be matched to it.
+			in = maps.Clone(in)
+			in["arn"] = fmt.Sprintf("arn:aws:lb:%s:%s:Listener/%s", testRegion, testAccount, x.Name)
 		}
 		resources = append(resources, stacksummary.PulumiResource{Type: x.Type, ID: x.ID, Inputs: in, IgnoreChanges: x.Ignore})
 	}
@@ -235,11 +243,12 @@ func templateParams(c configT) map[string]string {
 		"EnableInterfaceEndpoints": fmt.Sprint(c.InterfaceEndpoints), "CertificateArn": c.CertificateARN,
 		"WebAclArn": c.WebACLARN, "AlertEmail": c.AlertEmail,
 		"SaleStart": c.SaleStart, "SaleEnd": c.SaleEnd, "SaleMinTasks": fmt.Sprint(c.SaleMinTasks),
+		"EnableCloudFront": fmt.Sprint(c.CloudFront), "CloudFrontPrefixListId": testPrefixList, "OriginDomainName": c.OriginDomain,
 	}
 	return p
 }
 
-// TestParityInEveryDeployment: both renderings agree in all 64 combinations of the model's
+// TestParityInEveryDeployment: both renderings agree in all 256 combinations of the model's
 // options, not only in the three scenarios above.
 func TestParityInEveryDeployment(t *testing.T) {
 	tmpl, err := loadTemplate(templatePath)

@@ -13,6 +13,7 @@ import (
 	"github.com/acme/catalog/deploy/pulumi/infra"
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/appautoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/cloudfront"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ecr"
@@ -21,6 +22,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/lb"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/rds"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/sns"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ssm"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/vpc"
@@ -67,6 +69,11 @@ const (
 	tParameter   = "aws:ssm/parameter:Parameter"
 	tKMSKey      = "aws:kms/key:Key"
 	tKMSAlias    = "aws:kms/alias:Alias"
+	tSecret      = "aws:secretsmanager/secret:Secret"
+	tSecretValue = "aws:secretsmanager/secretVersion:SecretVersion"
+	tRule        = "aws:lb/listenerRule:ListenerRule"
+	tCachePolicy = "aws:cloudfront/cachePolicy:CachePolicy"
+	tCDN         = "aws:cloudfront/distribution:Distribution"
 	componentPfx = "catalog:infra:"
 )
 
@@ -87,6 +94,8 @@ var argsTypes = map[string]any{
 	tLogGroup: cloudwatch.LogGroupArgs{}, tAlarm: cloudwatch.MetricAlarmArgs{},
 	tDashboard: cloudwatch.DashboardArgs{}, tTopic: sns.TopicArgs{}, tSubscribe: sns.TopicSubscriptionArgs{},
 	tParameter: ssm.ParameterArgs{}, tKMSKey: kms.KeyArgs{}, tKMSAlias: kms.AliasArgs{},
+	tSecret: secretsmanager.SecretArgs{}, tSecretValue: secretsmanager.SecretVersionArgs{}, tRule: lb.ListenerRuleArgs{},
+	tCachePolicy: cloudfront.CachePolicyArgs{}, tCDN: cloudfront.DistributionArgs{},
 }
 
 func taggable(typ string) (bool, bool) {
@@ -145,7 +154,14 @@ func sgRules(tb testing.TB, r *run, typ, dir string) []string {
 			}
 			peer = strings.TrimSuffix(p.str("tags.Name"), "-"+r.cfg.Suffix)
 		}
-		if rule.str("cidrIpv6") != "" || rule.str("prefixListId") != "" {
+		if id := rule.str("prefixListId"); id != "" {
+			if peer != "" || id != testPrefixList {
+				peer += "+other"
+			} else {
+				peer = blueprint.CloudFrontPrefixListName // what the program looked up
+			}
+		}
+		if rule.str("cidrIpv6") != "" {
 			peer += "+other"
 		}
 		ports := fmt.Sprintf("%v", rule.num("fromPort"))
@@ -171,17 +187,18 @@ func TestPolicySecurityGroupChain(t *testing.T) {
 		var wantIn, wantOut []string
 		for _, rule := range m.PresentRules(r.cfg.Choices()) {
 			g, _ := m.SecurityGroup(rule.Group)
-			peer := rule.CIDR
+			peer := rule.CIDR + rule.PrefixList
 			if rule.PeerGroup != "" {
 				p, _ := m.SecurityGroup(rule.PeerGroup)
 				peer = blueprint.Name(p.Kind, p.Purpose, "")
 				peer = strings.TrimSuffix(peer, "-")
 			}
 			group := strings.TrimSuffix(blueprint.Name(g.Kind, g.Purpose, ""), "-")
+			port := rule.PortIn(r.cfg.Choices())
 			if rule.Direction == blueprint.Ingress {
-				wantIn = append(wantIn, fmt.Sprintf("%s: tcp %d from %s", group, rule.Port, peer))
+				wantIn = append(wantIn, fmt.Sprintf("%s: tcp %d from %s", group, port, peer))
 			} else {
-				wantOut = append(wantOut, fmt.Sprintf("%s: tcp %d to %s", group, rule.Port, peer))
+				wantOut = append(wantOut, fmt.Sprintf("%s: tcp %d to %s", group, port, peer))
 			}
 		}
 		slices.Sort(wantOut)
@@ -303,7 +320,8 @@ func TestPolicyEveryNameCarriesTheSuffix(t *testing.T) {
 				if !strings.Contains(v, suffix) {
 					t.Errorf("%s %s: %s %q lacks the suffix", x.Type, x.Name, k, v)
 				}
-				if x.Type != tParameter && x.Type != tLogGroup && !strings.HasSuffix(v, "-"+suffix) {
+				// Parameters, log groups and secrets are paths with the suffix as a segment.
+				if x.Type != tParameter && x.Type != tLogGroup && x.Type != tSecret && !strings.HasSuffix(v, "-"+suffix) {
 					t.Errorf("%s %s: %s %q does not follow {type}-{purpose}-{suffix}", x.Type, x.Name, k, v)
 				}
 			}
@@ -387,11 +405,30 @@ func TestPolicyTaskDefinition(t *testing.T) {
 			Image   string
 			Secrets []struct{ Name, ValueFrom string }
 		}
-		jsonInput(t, r.of(tTaskDef)[0], "containerDefinitions", &defs)
+		jsonInput(t, r.named(t, tTaskDef, "task-catalog-"+r.cfg.Suffix), "containerDefinitions", &defs)
 		if len(defs) != 1 {
 			t.Fatalf("%d containers, want 1", len(defs))
 		}
 		c := defs[0]
+		var migrate []struct {
+			Image   string
+			Command []string
+			Secrets []struct{ Name, ValueFrom string }
+		}
+		jsonInput(t, r.named(t, tTaskDef, "task-catalog-migrate-"+r.cfg.Suffix), "containerDefinitions", &migrate)
+		if len(migrate) != 1 || migrate[0].Image != c.Image || !reflect.DeepEqual(migrate[0].Command, []string{"migrate"}) {
+			t.Fatalf("migrate task %+v, want one container running migrate with the service's image %s", migrate, c.Image)
+		}
+		migrateSecrets := map[string]string{}
+		for _, s := range migrate[0].Secrets {
+			migrateSecrets[s.Name] = s.ValueFrom
+		}
+		// The master secret reaches the migrate task only (blueprint's
+		// TestPolicyMigrateTaskAloneHoldsTheMasterSecret); here, that it renders as its JSON keys.
+		if migrateSecrets[blueprint.EnvDBUser] != fmt.Sprint(r.outputs["dbSecretArn"])+":username::" ||
+			migrateSecrets[blueprint.EnvDBPassword] != fmt.Sprint(r.outputs["dbSecretArn"])+":password::" {
+			t.Errorf("migrate DB_USER/DB_PASSWORD come from %q/%q, want the RDS-managed secret", migrateSecrets[blueprint.EnvDBUser], migrateSecrets[blueprint.EnvDBPassword])
+		}
 		if want := r.outputs["image"]; c.Image != want {
 			t.Errorf("image %q, want %q", c.Image, want)
 		}
@@ -405,8 +442,10 @@ func TestPolicyTaskDefinition(t *testing.T) {
 		if !strings.HasSuffix(secrets[blueprint.EnvAPIKeys], blueprint.ParameterPath(r.cfg.Suffix)+blueprint.ParamAPIKeys) {
 			t.Errorf("API_KEYS comes from %q, want the api-keys parameter", secrets[blueprint.EnvAPIKeys])
 		}
-		if secrets[blueprint.EnvDBUser] != fmt.Sprint(r.outputs["dbSecretArn"])+":username::" {
-			t.Errorf("DB_USER comes from %q, want the RDS-managed secret", secrets[blueprint.EnvDBUser])
+		for _, name := range []string{blueprint.EnvDBUser, blueprint.EnvDBPassword} {
+			if v, ok := secrets[name]; ok {
+				t.Errorf("the service's %s comes from %q: only the migrate task holds the master secret", name, v)
+			}
 		}
 	})
 }
@@ -497,12 +536,19 @@ func TestPolicyIAMLeastPrivilege(t *testing.T) {
 			switch {
 			case arn == "*":
 			case arn == r.outputs["dbSecretArn"]:
+			case arn == "arn:aws:rds-db:"+testRegion+":"+testAccount+":dbuser:"+testClusterResourceID+"/"+blueprint.DBAppRole &&
+				reflect.DeepEqual(granted[arn], []string{"rds-db:connect"}):
 			case strings.HasPrefix(arn, path):
+			case reflect.DeepEqual(granted[arn], []string{"kms:Decrypt"}) && func() bool { k, ok := r.byARN(arn); return ok && k.Type == tKMSKey }():
 			case strings.HasPrefix(arn, "arn:aws:logs:") && strings.Contains(arn, ":log-group:/ecs/svc-catalog-"+r.cfg.Suffix+":"):
 			case strings.HasPrefix(arn, "arn:aws:ecr:") && strings.HasSuffix(arn, "/ecr-catalog-"+r.cfg.Suffix):
 			default:
 				t.Errorf("a role is granted %v on %s, which is not this stack's", granted[arn], arn)
 			}
+		}
+		// The API keys are encrypted with the stack's key.
+		if key, ok := r.byARN(r.named(t, tParameter, "param-api-keys-"+r.cfg.Suffix).str("keyId")); !ok || key.Type != tKMSKey {
+			t.Errorf("the api-keys parameter is encrypted with %q, want the stack's key", r.named(t, tParameter, "param-api-keys-"+r.cfg.Suffix).str("keyId"))
 		}
 		// The SecureString connection string is for operators: no role reads it.
 		if _, ok := granted[fmt.Sprint(r.outputs["dbUrlParameterArn"])]; ok {
@@ -549,6 +595,7 @@ func TestOutputs(t *testing.T) {
 		"albUrl", "serviceUrl", "albDnsName", "ecrRepositoryUri", "image", "clusterName", "serviceName",
 		"dbWriterEndpoint", "dbReaderEndpoint", "dbSecretArn", "apiKeysParameterArn", "dbUrlParameterArn",
 		"parameterPath", "alarmTopicArn", "vpcId", "publicSubnetIds", "privateSubnetIds", "isolatedSubnetIds", "dashboardUrl",
+		"distributionDomainName", "distributionId", "migrateTaskDefinitionArn", "serviceSecurityGroupId",
 	}
 	for _, k := range want {
 		v, ok := r.outputs[k]
@@ -564,6 +611,15 @@ func TestOutputs(t *testing.T) {
 	}
 	if got := runStack(t, fullConfig()).outputs["albUrl"]; !strings.HasPrefix(fmt.Sprint(got), "https://") {
 		t.Errorf("albUrl with a certificate = %v, want https", got)
+	}
+	// The service's URL is the distribution's, over HTTPS; without CloudFront, the load balancer's.
+	if got, want := r.outputs["serviceUrl"], "https://"+fmt.Sprint(r.outputs["distributionDomainName"]); got != want || !strings.HasSuffix(fmt.Sprint(got), ".cloudfront.net") {
+		t.Errorf("serviceUrl = %v, want %s on cloudfront.net", got, want)
+	}
+	direct := defaultConfig()
+	direct.CloudFront = false
+	if got := runStack(t, direct).outputs; got["serviceUrl"] != got["albUrl"] || got["distributionDomainName"] != nil {
+		t.Errorf("without CloudFront: serviceUrl %v, albUrl %v, distribution %v", got["serviceUrl"], got["albUrl"], got["distributionDomainName"])
 	}
 }
 
@@ -616,6 +672,60 @@ func TestPolicySaleActionsExactlyWithTheSale(t *testing.T) {
 		slices.Sort(got) // the mocks record registrations in no fixed order
 		if !slices.Equal(got, want) {
 			t.Errorf("%v: scheduled actions %q, want %q", c, got, want)
+		}
+	}
+}
+
+// TestPolicyOriginSecretIsTheStoredOne: the header CloudFront adds and the value the forwarding
+// rule matches are the value the stack stored on its first run (read back from Secrets Manager),
+// never this run's newly generated one, which the secret version ignores: otherwise every
+// pulumi up would change the secret the edge depends on. The rules hang off the serving
+// listener; without CloudFront there is no secret, distribution or header rule.
+func TestPolicyOriginSecretIsTheStoredOne(t *testing.T) {
+	for _, cloudFront := range []bool{true, false} {
+		for _, cfg := range []configT{defaultConfig(), fullConfig()} {
+			cfg.CloudFront = cloudFront
+			r := runStack(t, cfg)
+			servingName := "listener-http-" + cfg.Suffix
+			if cfg.HTTPS() {
+				servingName = "listener-https-" + cfg.Suffix
+			}
+			for _, rule := range r.of(tRule) {
+				if l, ok := r.byARN(rule.str("listenerArn")); !ok || l.Name != servingName {
+					t.Errorf("rule %s is on %v, want %s", rule.Name, rule.get("listenerArn"), servingName)
+				}
+			}
+			if !cloudFront {
+				if n := len(r.of(tCDN)) + len(r.of(tSecret)) + len(r.of(tRule)) - 1; n != 0 {
+					t.Errorf("without CloudFront: %d distributions, secrets and header rules", n)
+				}
+				continue
+			}
+			header := r.of(tCDN)[0].str("origins.0.customHeaders.0.value")
+			var matched string
+			for _, rule := range r.of(tRule) {
+				if v := rule.str("conditions.0.httpHeader.values.0"); v != "" {
+					matched = v
+				}
+			}
+			if header != testStoredSecret || matched != testStoredSecret {
+				t.Errorf("CloudFront sends %q, the rule matches %q; want the stored %q (not this run's %q)", header, matched, testStoredSecret, testGeneratedSecret)
+			}
+			if key, ok := r.byARN(r.of(tSecret)[0].str("kmsKeyId")); !ok || key.Type != tKMSKey {
+				t.Errorf("the origin secret is encrypted with %q, want the stack's key", r.of(tSecret)[0].str("kmsKeyId"))
+			}
+			v := r.of(tSecretValue)[0]
+			if !slices.Contains(v.Ignore, "secretString") || !v.Secret["secretString"] {
+				t.Errorf("secret version %s: ignoreChanges %q, secret %v; want secretString ignored and secret", v.Name, v.Ignore, v.Secret)
+			}
+			origin := r.of(tCDN)[0]
+			wantProtocol, wantDomain := "http-only", "alb-catalog-"+cfg.Suffix+".elb.amazonaws.com"
+			if cfg.HTTPS() {
+				wantProtocol, wantDomain = "https-only", cfg.OriginDomain
+			}
+			if got := origin.str("origins.0.customOriginConfig.originProtocolPolicy"); got != wantProtocol || origin.str("origins.0.domainName") != wantDomain {
+				t.Errorf("origin %s over %s, want %s over %s", origin.str("origins.0.domainName"), got, wantDomain, wantProtocol)
+			}
 		}
 	}
 }

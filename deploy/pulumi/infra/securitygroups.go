@@ -1,6 +1,8 @@
 package infra
 
 import (
+	"fmt"
+
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/vpc"
@@ -31,27 +33,40 @@ func (n *Network) securityGroupsAndRules(ctx *pulumi.Context, cfg Config, m blue
 	n.DBSecurityGroup = n.securityGroups[blueprint.SGDatabase]
 	n.EndpointSecurityGroup = n.securityGroups[blueprint.SGEndpoints]
 
+	prefixLists := map[string]string{} // AWS-managed prefix lists by name, looked up once
 	for _, r := range m.PresentRules(cfg.Choices()) {
 		name := cfg.ModelName(r.Resource)
-		var peer pulumi.StringPtrInput
-		var cidr pulumi.StringPtrInput
-		if r.PeerGroup != "" {
+		var peer, cidr, prefixList pulumi.StringPtrInput
+		switch {
+		case r.PeerGroup != "":
 			peer = n.securityGroups[r.PeerGroup].ID()
-		} else {
+		case r.PrefixList != "":
+			id, ok := prefixLists[r.PrefixList]
+			if !ok {
+				pl, err := ec2.LookupManagedPrefixList(ctx, &ec2.LookupManagedPrefixListArgs{Name: pulumi.StringRef(r.PrefixList)}, pulumi.Parent(n))
+				if err != nil {
+					return fmt.Errorf("looking up the managed prefix list %s: %w", r.PrefixList, err)
+				}
+				id = pl.Id
+				prefixLists[r.PrefixList] = id
+			}
+			prefixList = pulumi.String(id)
+		default:
 			cidr = pulumi.String(r.CIDR)
 		}
+		port := pulumi.Int(r.PortIn(cfg.Choices()))
 		var err error
 		if r.Direction == blueprint.Ingress {
 			_, err = vpc.NewSecurityGroupIngressRule(ctx, name, &vpc.SecurityGroupIngressRuleArgs{
 				SecurityGroupId: n.securityGroups[r.Group].ID(), IpProtocol: pulumi.String("tcp"),
-				FromPort: pulumi.Int(r.Port), ToPort: pulumi.Int(r.Port), Description: pulumi.String(r.Description),
-				ReferencedSecurityGroupId: peer, CidrIpv4: cidr, Tags: tags(cfg, name),
+				FromPort: port, ToPort: port, Description: pulumi.String(r.Description),
+				ReferencedSecurityGroupId: peer, CidrIpv4: cidr, PrefixListId: prefixList, Tags: tags(cfg, name),
 			}, parent)
 		} else {
 			_, err = vpc.NewSecurityGroupEgressRule(ctx, name, &vpc.SecurityGroupEgressRuleArgs{
 				SecurityGroupId: n.securityGroups[r.Group].ID(), IpProtocol: pulumi.String("tcp"),
-				FromPort: pulumi.Int(r.Port), ToPort: pulumi.Int(r.Port), Description: pulumi.String(r.Description),
-				ReferencedSecurityGroupId: peer, CidrIpv4: cidr, Tags: tags(cfg, name),
+				FromPort: port, ToPort: port, Description: pulumi.String(r.Description),
+				ReferencedSecurityGroupId: peer, CidrIpv4: cidr, PrefixListId: prefixList, Tags: tags(cfg, name),
 			}, parent)
 		}
 		if err != nil {

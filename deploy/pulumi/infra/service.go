@@ -22,9 +22,13 @@ type Service struct {
 	ExecutionRole *iam.Role
 	TaskRole      *iam.Role
 	Cluster       *ecs.Cluster
-	// TaskDefinition and Service are nil without an image (a bootstrap deploy).
-	TaskDefinition *ecs.TaskDefinition
-	Service        *ecs.Service
+	// TaskDefinition, MigrateTaskDefinition and Service are nil without an image (a bootstrap
+	// deploy).
+	TaskDefinition        *ecs.TaskDefinition
+	MigrateTaskDefinition *ecs.TaskDefinition
+	Service               *ecs.Service
+	// rolesByID are every model role, by ID.
+	rolesByID map[string]*iam.Role
 }
 
 // NewService makes the service.
@@ -40,7 +44,7 @@ func NewService(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypti
 		return nil, err
 	}
 
-	if err := s.roles(ctx, cfg, net, reg, db, settings, parent); err != nil {
+	if err := s.roles(ctx, cfg, net, logs, reg, db, settings, parent); err != nil {
 		return nil, err
 	}
 	if err := s.fargate(ctx, cfg, net, reg, edge, db, settings, parent); err != nil {
@@ -69,47 +73,13 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, reg *Re
 		return err
 	}
 
-	family := cfg.ModelName(m.TaskDefinition)
-	// The ARNs the container's settings refer to, by model ID.
-	refs := map[string]pulumi.StringOutput{
-		blueprint.IDDBSecret:          db.SecretARN,
-		blueprint.IDAPIKeySecret:      settings.APIKeys.Arn,
-		blueprint.IDDBHostParameter:   settings.DBHost.Arn,
-		blueprint.IDDBReaderHostParam: settings.DBReaderHost.Arn,
-		blueprint.IDDBPortParameter:   settings.DBPort.Arn,
-		blueprint.IDDBNameParameter:   settings.DBName.Arn,
+	if s.TaskDefinition, err = s.taskDefinition(ctx, cfg, net, reg, db, settings, m.TaskDefinition, m.Container,
+		blueprint.IDExecutionRole, blueprint.IDTaskRole, parent); err != nil {
+		return err
 	}
-	var refIDs []string
-	inputs := []any{reg.Image, s.LogGroup.Name}
-	for id, arn := range refs {
-		refIDs = append(refIDs, id)
-		inputs = append(inputs, arn)
-	}
-	containers := pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
-		arns := map[string]string{}
-		for i, id := range refIDs {
-			arns[id] = v[i+2].(string)
-		}
-		return containerDefinitions(cfg, net.Region, m.Container, v[0].(string), v[1].(string), arns)
-	}).(pulumi.StringOutput)
-	s.TaskDefinition, err = ecs.NewTaskDefinition(ctx, family, &ecs.TaskDefinitionArgs{
-		Family:                  pulumi.String(family),
-		Cpu:                     pulumi.String(strconv.Itoa(cfg.TaskSize.CPU)),
-		Memory:                  pulumi.String(strconv.Itoa(cfg.TaskSize.Memory)),
-		NetworkMode:             pulumi.String("awsvpc"),
-		RequiresCompatibilities: pulumi.StringArray{pulumi.String("FARGATE")},
-		RuntimePlatform: &ecs.TaskDefinitionRuntimePlatformArgs{
-			// The one platform images are built for (blueprint.ImagePlatform).
-			OperatingSystemFamily: pulumi.String(blueprint.ECSOperatingSystemFamily),
-			CpuArchitecture:       pulumi.String(blueprint.ECSCPUArchitecture()),
-		},
-		ExecutionRoleArn:     s.ExecutionRole.Arn,
-		TaskRoleArn:          s.TaskRole.Arn,
-		Volumes:              ecs.TaskDefinitionVolumeArray{ecs.TaskDefinitionVolumeArgs{Name: pulumi.String(m.Container.ScratchVolume)}},
-		ContainerDefinitions: containers,
-		Tags:                 tags(cfg, family),
-	}, parent)
-	if err != nil {
+	// The migrate task: same image, network and size; its own roles hold the master secret.
+	if s.MigrateTaskDefinition, err = s.taskDefinition(ctx, cfg, net, reg, db, settings, m.MigrateTaskDefinition, m.MigrateContainer,
+		blueprint.IDMigrateExecutionRole, blueprint.IDMigrateTaskRole, parent); err != nil {
 		return err
 	}
 
@@ -122,6 +92,9 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, reg *Re
 	waitable := map[string]pulumi.Resource{blueprint.IDHTTPListener: edge.HTTPListener, blueprint.IDDBWriter: db.Writer, blueprint.IDDBCluster: db.Cluster}
 	if edge.HTTPSListener != nil {
 		waitable[blueprint.IDHTTPSListener] = edge.HTTPSListener
+	}
+	for id, r := range edge.forwardingRules {
+		waitable[id] = r
 	}
 	var deps []pulumi.Resource
 	for _, w := range blueprint.Model().PresentOrder(cfg.Choices()) {
@@ -177,7 +150,7 @@ func containerDefinitions(cfg Config, region string, c blueprint.Container, imag
 	}
 	value := func(v blueprint.Value) (string, error) {
 		if v.Ref == "" {
-			return blueprint.Expand(strings.ReplaceAll(v.Text, blueprint.PhEnvironment, cfg.Environment.Name), partition, region, "", cfg.Suffix), nil
+			return blueprint.Expand(strings.ReplaceAll(v.TextIn(cfg.Choices()), blueprint.PhEnvironment, cfg.Environment.Name), partition, region, "", cfg.Suffix), nil
 		}
 		arn, ok := arns[v.Ref]
 		if !ok || arn == "" {
@@ -212,21 +185,11 @@ func containerDefinitions(cfg Config, region string, c blueprint.Container, imag
 		"memory":                 cfg.TaskSize.Memory,
 		"readonlyRootFilesystem": true,
 		"privileged":             false,
-		"portMappings": []map[string]any{{
-			"containerPort": c.Port, "protocol": "tcp", "name": c.PortName, "appProtocol": c.AppProtocol,
-		}},
-		"environment": env,
-		"secrets":     secrets,
+		"environment":            env,
+		"secrets":                secrets,
 		"mountPoints": []map[string]any{{
 			"sourceVolume": c.ScratchVolume, "containerPath": c.ScratchPath, "readOnly": false,
 		}},
-		"healthCheck": map[string]any{
-			"command":     c.HealthCheck,
-			"interval":    c.HealthInterval,
-			"timeout":     c.HealthTimeout,
-			"retries":     c.HealthRetries,
-			"startPeriod": c.HealthStart,
-		},
 		"stopTimeout": c.StopTimeout,
 		"logConfiguration": map[string]any{
 			"logDriver": "awslogs",
@@ -239,6 +202,21 @@ func containerDefinitions(cfg Config, region string, c blueprint.Container, imag
 			},
 		},
 	}}
+	if len(c.Command) > 0 {
+		def[0]["command"] = c.Command
+	}
+	if !c.NoPort {
+		def[0]["portMappings"] = []map[string]any{{
+			"containerPort": c.Port, "protocol": "tcp", "name": c.PortName, "appProtocol": c.AppProtocol,
+		}}
+		def[0]["healthCheck"] = map[string]any{
+			"command":     c.HealthCheck,
+			"interval":    c.HealthInterval,
+			"timeout":     c.HealthTimeout,
+			"retries":     c.HealthRetries,
+			"startPeriod": c.HealthStart,
+		}
+	}
 	b, err := json.Marshal(def)
 	if err != nil {
 		return "", fmt.Errorf("container definitions: %w", err)
@@ -252,4 +230,49 @@ func enabled(on bool) string {
 		return "enabled"
 	}
 	return "disabled"
+}
+
+// taskDefinition renders a task definition running one model container with the given roles.
+func (s *Service) taskDefinition(ctx *pulumi.Context, cfg Config, net *Network, reg *Registry, db *Database, settings *Settings,
+	td blueprint.Resource, c blueprint.Container, executionRole, taskRole string, parent pulumi.ResourceOption) (*ecs.TaskDefinition, error) {
+	family := cfg.ModelName(td)
+	// The ARNs the container's settings refer to, by model ID.
+	refs := map[string]pulumi.StringOutput{
+		blueprint.IDDBSecret:          db.SecretARN,
+		blueprint.IDAPIKeySecret:      settings.APIKeys.Arn,
+		blueprint.IDDBHostParameter:   settings.DBHost.Arn,
+		blueprint.IDDBReaderHostParam: settings.DBReaderHost.Arn,
+		blueprint.IDDBPortParameter:   settings.DBPort.Arn,
+		blueprint.IDDBNameParameter:   settings.DBName.Arn,
+	}
+	var refIDs []string
+	inputs := []any{reg.Image, s.LogGroup.Name}
+	for id, arn := range refs {
+		refIDs = append(refIDs, id)
+		inputs = append(inputs, arn)
+	}
+	containers := pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
+		arns := map[string]string{}
+		for i, id := range refIDs {
+			arns[id] = v[i+2].(string)
+		}
+		return containerDefinitions(cfg, net.Region, c, v[0].(string), v[1].(string), arns)
+	}).(pulumi.StringOutput)
+	return ecs.NewTaskDefinition(ctx, family, &ecs.TaskDefinitionArgs{
+		Family:                  pulumi.String(family),
+		Cpu:                     pulumi.String(strconv.Itoa(cfg.TaskSize.CPU)),
+		Memory:                  pulumi.String(strconv.Itoa(cfg.TaskSize.Memory)),
+		NetworkMode:             pulumi.String("awsvpc"),
+		RequiresCompatibilities: pulumi.StringArray{pulumi.String("FARGATE")},
+		RuntimePlatform: &ecs.TaskDefinitionRuntimePlatformArgs{
+			// The one platform images are built for (blueprint.ImagePlatform).
+			OperatingSystemFamily: pulumi.String(blueprint.ECSOperatingSystemFamily),
+			CpuArchitecture:       pulumi.String(blueprint.ECSCPUArchitecture()),
+		},
+		ExecutionRoleArn:     s.rolesByID[executionRole].Arn,
+		TaskRoleArn:          s.rolesByID[taskRole].Arn,
+		Volumes:              ecs.TaskDefinitionVolumeArray{ecs.TaskDefinitionVolumeArgs{Name: pulumi.String(c.ScratchVolume)}},
+		ContainerDefinitions: containers,
+		Tags:                 tags(cfg, family),
+	}, parent)
 }

@@ -27,7 +27,7 @@ type Settings struct {
 }
 
 // NewSettings makes the parameters.
-func NewSettings(ctx *pulumi.Context, cfg Config, db *Database, opts ...pulumi.ResourceOption) (*Settings, error) {
+func NewSettings(ctx *pulumi.Context, cfg Config, db *Database, logs *LogEncryption, opts ...pulumi.ResourceOption) (*Settings, error) {
 	s := &Settings{Path: blueprint.ParameterPath(cfg.Suffix)}
 	parent, err := newComponent(ctx, cfg, "Settings", "settings", s, opts...)
 	if err != nil {
@@ -78,7 +78,20 @@ func NewSettings(ctx *pulumi.Context, cfg Config, db *Database, opts ...pulumi.R
 	if s.DBURL, err = param(blueprint.ParamDBURL, "SecureString", blueprint.DBURLDescription, pulumi.ToSecret(url).(pulumi.StringOutput)); err != nil {
 		return nil, err
 	}
-	if s.APIKeys, err = param(blueprint.ParamAPIKeys, "SecureString", "Catalog API keys for write endpoints", pulumi.ToSecret(pulumi.String(cfg.APIKeys)).(pulumi.StringOutput)); err != nil {
+	// The API keys are encrypted with the stack's key (blueprint.Config.APIKeysKey), not the
+	// account's aws/ssm key.
+	if blueprint.Model().Config.APIKeysKey != blueprint.IDLogsKey {
+		return nil, errUnknownModelID(blueprint.Model().Config.APIKeysKey)
+	}
+	name := s.Path + blueprint.ParamAPIKeys
+	if s.APIKeys, err = ssm.NewParameter(ctx, cfg.Name("param", pathPurpose(blueprint.ParamAPIKeys)), &ssm.ParameterArgs{
+		Name:        pulumi.String(name),
+		Type:        pulumi.String("SecureString"),
+		Description: pulumi.String("Catalog API keys for write endpoints"),
+		Value:       pulumi.ToSecret(pulumi.String(cfg.APIKeys)).(pulumi.StringOutput),
+		KeyId:       logs.Key.Arn,
+		Tags:        tags(cfg, name),
+	}, parent); err != nil {
 		return nil, err
 	}
 	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"path": pulumi.String(s.Path)})

@@ -37,13 +37,13 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 	if st.Database, err = NewDatabase(ctx, cfg, st.Network, st.LogEncryption); err != nil {
 		return nil, err
 	}
-	if st.Settings, err = NewSettings(ctx, cfg, st.Database); err != nil {
+	if st.Settings, err = NewSettings(ctx, cfg, st.Database, st.LogEncryption); err != nil {
 		return nil, err
 	}
 	if st.Registry, err = NewRegistry(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if st.LoadBalancer, err = NewLoadBalancer(ctx, cfg, st.Network); err != nil {
+	if st.LoadBalancer, err = NewLoadBalancer(ctx, cfg, st.Network, st.LogEncryption); err != nil {
 		return nil, err
 	}
 	if st.Service, err = NewService(ctx, cfg, st.Network, st.LogEncryption, st.Registry, st.LoadBalancer, st.Database, st.Settings); err != nil {
@@ -65,7 +65,7 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 func (st *Stack) Outputs() map[string]pulumi.Output {
 	out := map[string]pulumi.Output{
 		"albUrl":              st.LoadBalancer.URL,
-		"serviceUrl":          st.LoadBalancer.URL,
+		"serviceUrl":          st.LoadBalancer.ServiceURL,
 		"albDnsName":          st.LoadBalancer.LoadBalancer.DnsName,
 		"ecrRepositoryUri":    st.Registry.Repository.RepositoryUrl,
 		"clusterName":         st.Service.Cluster.Name,
@@ -82,8 +82,15 @@ func (st *Stack) Outputs() map[string]pulumi.Output {
 		"isolatedSubnetIds":   SubnetIDs(st.Network.IsolatedSubnets),
 		"dashboardUrl":        st.Observability.DashboardURL,
 	}
+	if st.LoadBalancer.Distribution != nil {
+		out["distributionDomainName"] = st.LoadBalancer.Distribution.DomainName
+		out["distributionId"] = st.LoadBalancer.Distribution.ID().ToStringOutput()
+	}
+	// What the deploy script needs to run the migrate task in the service's network.
+	out["serviceSecurityGroupId"] = st.Network.TaskSecurityGroup.ID().ToStringOutput()
 	// Without an image (bootstrap) there is no service to name.
 	if st.Service.Service != nil {
+		out["migrateTaskDefinitionArn"] = st.Service.MigrateTaskDefinition.Arn
 		out["image"] = st.Registry.Image
 		out["serviceName"] = st.Service.Service.Name
 	}

@@ -1,0 +1,164 @@
+// Package awsevents publishes the catalog's events to an Amazon EventBridge bus, so other AWS
+// services subscribe with rules instead of webhooks. It batches within PutEvents' limits and
+// retries the entries EventBridge reports as failed.
+package awsevents
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+)
+
+// PutEvents limits (EventBridge API reference, PutEvents; "Calculating Amazon EventBridge
+// PutEvents event entry size"): at most 10 entries per request, and the entries of one request
+// together under 256 KB, counted as 14 bytes for Time plus the UTF-8 bytes of Source,
+// DetailType, Detail and each Resources entry.
+const (
+	MaxEntries      = 10
+	MaxRequestBytes = 256 * 1024
+	timeBytes       = 14
+)
+
+// Putter is the one EventBridge call used; *eventbridge.Client has it.
+type Putter interface {
+	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, opts ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+}
+
+// Event is one catalog event as EventBridge carries it: DetailType is the event's type
+// ("catalog.product.updated"), Detail its JSON, Resources the IDs it concerns.
+type Event struct {
+	DetailType string
+	Detail     string
+	Time       time.Time
+	Resources  []string
+	// Summary replaces Detail when Detail would not fit in an entry (a product with 2,048
+	// variants): a consumer reads the full state from the API or the change feed.
+	Summary string
+}
+
+// Publisher sends events to one bus under one source.
+type Publisher struct {
+	client Putter
+	bus    string
+	source string
+	// Attempts bounds the tries for entries EventBridge reports as failed (throttling, internal
+	// errors); Backoff is the wait before the second try, doubled each time.
+	Attempts int
+	Backoff  time.Duration
+}
+
+// New returns a publisher to bus (its name or ARN) with events from source ("catalog").
+func New(client Putter, bus, source string) *Publisher {
+	return &Publisher{client: client, bus: bus, source: source, Attempts: 4, Backoff: 100 * time.Millisecond}
+}
+
+// NewFromEnvironment uses the default AWS configuration (the task role on ECS). The
+// AWS_ENDPOINT_URL_EVENTBRIDGE variable points it elsewhere (a VPC endpoint, or a test).
+func NewFromEnvironment(ctx context.Context, bus, source string) (*Publisher, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("AWS configuration: %w", err)
+	}
+	return New(eventbridge.NewFromConfig(cfg), bus, source), nil
+}
+
+func (p *Publisher) entry(e Event) (types.PutEventsRequestEntry, int) {
+	detail := e.Detail
+	size := func(d string) int {
+		n := timeBytes + len(p.source) + len(e.DetailType) + len(d)
+		for _, r := range e.Resources {
+			n += len(r)
+		}
+		return n
+	}
+	n := size(detail)
+	if n >= MaxRequestBytes && e.Summary != "" {
+		detail, n = e.Summary, size(e.Summary)
+	}
+	return types.PutEventsRequestEntry{
+		EventBusName: aws.String(p.bus),
+		Source:       aws.String(p.source),
+		DetailType:   aws.String(e.DetailType),
+		Detail:       aws.String(detail),
+		Time:         aws.Time(e.Time),
+		Resources:    e.Resources,
+	}, n
+}
+
+// ErrTooLarge is returned for an event that does not fit in an entry even summarized.
+var ErrTooLarge = errors.New("awsevents: event larger than a PutEvents entry may be")
+
+// Publish sends events in as few requests as the limits allow, retrying failed entries with
+// backoff. It returns nil only when every event was accepted; otherwise an error naming how
+// many were not, so the caller keeps them (the outbox marks nothing published).
+func (p *Publisher) Publish(ctx context.Context, events []Event) error {
+	var batch []types.PutEventsRequestEntry
+	bytes := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := p.put(ctx, batch)
+		batch, bytes = nil, 0
+		return err
+	}
+	for _, e := range events {
+		en, n := p.entry(e)
+		if n >= MaxRequestBytes {
+			return fmt.Errorf("%w: %s of %d bytes", ErrTooLarge, e.DetailType, n)
+		}
+		if len(batch) == MaxEntries || bytes+n >= MaxRequestBytes {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		batch = append(batch, en)
+		bytes += n
+	}
+	return flush()
+}
+
+func (p *Publisher) put(ctx context.Context, entries []types.PutEventsRequestEntry) error {
+	wait := p.Backoff
+	var lastCodes []string
+	for attempt := 1; ; attempt++ {
+		out, err := p.client.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: entries})
+		if err != nil {
+			// The SDK already retried retryable errors; what reaches here is final for now.
+			return fmt.Errorf("put %d events to %s: %w", len(entries), p.bus, err)
+		}
+		if out.FailedEntryCount == 0 {
+			return nil
+		}
+		// Entries come back in request order; those with an ErrorCode failed.
+		var failed []types.PutEventsRequestEntry
+		lastCodes = lastCodes[:0]
+		for i, r := range out.Entries {
+			if r.ErrorCode != nil && i < len(entries) {
+				failed = append(failed, entries[i])
+				lastCodes = append(lastCodes, aws.ToString(r.ErrorCode))
+			}
+		}
+		if len(failed) == 0 {
+			return fmt.Errorf("put events to %s: %d failed but none was named", p.bus, out.FailedEntryCount)
+		}
+		if attempt >= p.Attempts {
+			return fmt.Errorf("put events to %s: %d of %d still failing after %d attempts (%s)",
+				p.bus, len(failed), len(entries), attempt, strings.Join(lastCodes, ", "))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait *= 2
+		entries = failed
+	}
+}

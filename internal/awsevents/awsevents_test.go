@@ -1,0 +1,151 @@
+package awsevents
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+)
+
+// fakeEventBridge serves PutEvents (the AWS JSON 1.1 protocol, target
+// AWSEvents.PutEvents) and records what it received. failFirst makes the first n entries of
+// the first request fail with ThrottlingException, as EventBridge does under load.
+type fakeEventBridge struct {
+	mu        sync.Mutex
+	requests  [][]map[string]any
+	failFirst int
+}
+
+func (f *fakeEventBridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Amz-Target") != "AWSEvents.PutEvents" {
+		http.Error(w, "unexpected target "+r.Header.Get("X-Amz-Target"), http.StatusBadRequest)
+		return
+	}
+	if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256") {
+		http.Error(w, "unsigned", http.StatusForbidden)
+		return
+	}
+	b, _ := io.ReadAll(r.Body)
+	var in struct{ Entries []map[string]any }
+	if err := json.Unmarshal(b, &in); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	first := len(f.requests) == 0
+	f.requests = append(f.requests, in.Entries)
+	f.mu.Unlock()
+	type result struct {
+		EventId      string `json:",omitempty"`
+		ErrorCode    string `json:",omitempty"`
+		ErrorMessage string `json:",omitempty"`
+	}
+	out := struct {
+		FailedEntryCount int
+		Entries          []result
+	}{}
+	for i := range in.Entries {
+		if first && i < f.failFirst {
+			out.FailedEntryCount++
+			out.Entries = append(out.Entries, result{ErrorCode: "ThrottlingException", ErrorMessage: "Rate exceeded"})
+			continue
+		}
+		out.Entries = append(out.Entries, result{EventId: "ev-" + strings.Repeat("x", i)})
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	json.NewEncoder(w).Encode(out)
+}
+
+func newPublisher(t *testing.T, f *fakeEventBridge) *Publisher {
+	t.Helper()
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	client := eventbridge.New(eventbridge.Options{
+		Region:       "eu-west-1",
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+	})
+	p := New(client, "catalog-bus", "catalog")
+	p.Backoff = time.Millisecond
+	return p
+}
+
+func events(n, detailBytes int) []Event {
+	out := make([]Event, n)
+	for i := range out {
+		out[i] = Event{DetailType: "catalog.product.updated", Detail: `{"x":"` + strings.Repeat("a", detailBytes) + `"}`,
+			Time: time.Unix(1700000000, 0), Resources: []string{"product/1"}, Summary: `{"summary":true}`}
+	}
+	return out
+}
+
+func TestPublishBatchesWithinTheLimits(t *testing.T) {
+	f := &fakeEventBridge{}
+	p := newPublisher(t, f)
+	// 25 small events: 10 + 10 + 5 entries.
+	if err := p.Publish(context.Background(), events(25, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if got := []int{len(f.requests[0]), len(f.requests[1]), len(f.requests[2])}; len(f.requests) != 3 || got[0] != 10 || got[2] != 5 {
+		t.Fatalf("batches %v (%d requests)", got, len(f.requests))
+	}
+	e := f.requests[0][0]
+	if e["EventBusName"] != "catalog-bus" || e["Source"] != "catalog" || e["DetailType"] != "catalog.product.updated" {
+		t.Fatalf("entry %v", e)
+	}
+
+	// 100 KB events: two fit under 256 KB, a third does not.
+	f.requests = nil
+	if err := p.Publish(context.Background(), events(3, 100*1024)); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.requests) != 2 || len(f.requests[0]) != 2 || len(f.requests[1]) != 1 {
+		t.Fatalf("size batching: %d requests", len(f.requests))
+	}
+}
+
+func TestPublishSummarizesAnEventTooLargeForAnEntry(t *testing.T) {
+	f := &fakeEventBridge{}
+	p := newPublisher(t, f)
+	if err := p.Publish(context.Background(), events(1, 300*1024)); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.requests[0][0]["Detail"]; d != `{"summary":true}` {
+		t.Fatalf("detail %.40v", d)
+	}
+	big := events(1, 300*1024)
+	big[0].Summary = ""
+	if err := p.Publish(context.Background(), big); err == nil {
+		t.Fatal("an event too large with no summary was accepted")
+	}
+}
+
+func TestPublishRetriesOnlyTheFailedEntries(t *testing.T) {
+	f := &fakeEventBridge{failFirst: 3}
+	p := newPublisher(t, f)
+	if err := p.Publish(context.Background(), events(5, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.requests) != 2 || len(f.requests[1]) != 3 {
+		t.Fatalf("requests: %d, second has %d entries (want the 3 that failed)", len(f.requests), len(f.requests[len(f.requests)-1]))
+	}
+}
+
+func TestPublishGivesUpAndSaysSo(t *testing.T) {
+	f := &fakeEventBridge{failFirst: 10}
+	p := newPublisher(t, f)
+	p.Attempts = 1
+	err := p.Publish(context.Background(), events(2, 10))
+	if err == nil || !strings.Contains(err.Error(), "ThrottlingException") || !strings.Contains(err.Error(), "2 of 2") {
+		t.Fatalf("Publish = %v", err)
+	}
+}

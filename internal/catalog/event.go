@@ -1,0 +1,161 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Event is one change to the catalog, recorded in the same transaction as the change (the
+// transactional outbox), in the CloudEvents 1.0 JSON format so any CloudEvents SDK reads it.
+type Event struct {
+	SpecVersion string `json:"specversion"`
+	// ID is unique per event and the same on every delivery, so consumers drop duplicates.
+	ID string `json:"id"`
+	// Source names the producer: "catalog" or as configured (EVENT_SOURCE).
+	Source string `json:"source"`
+	// Type is one of EventTypes.
+	Type string `json:"type"`
+	// Subject is the entity: "products/<id>", "reservations/<id>", "categories/<slug>".
+	Subject         string    `json:"subject"`
+	Time            time.Time `json:"time"`
+	DataContentType string    `json:"datacontenttype"`
+	// Data is the entity's new state (nil for deletions: the subject names what went).
+	Data json.RawMessage `json:"data,omitempty"`
+
+	// Extensions (CloudEvents extension attributes: lower-case letters and digits).
+
+	// Sequence is the event's position in commit order: the change feed's cursor. It is a
+	// decimal string, as the CloudEvents sequence extension asks.
+	Sequence string `json:"sequence"`
+	// Actor is the name of the key (or system process) that made the change; never a key.
+	Actor string `json:"actor"`
+	// EntityVersion is the entity's version after the change, when it has one.
+	EntityVersion int64 `json:"entityversion,omitempty"`
+}
+
+// CloudEventsVersion is the CloudEvents specification version events follow.
+const CloudEventsVersion = "1.0"
+
+// Event types. Each write of the catalog records exactly one of these per entity it changes.
+const (
+	EventProductCreated       = "catalog.product.created"
+	EventProductUpdated       = "catalog.product.updated"
+	EventProductDeleted       = "catalog.product.deleted"
+	EventVariantCreated       = "catalog.variant.created"
+	EventVariantUpdated       = "catalog.variant.updated"
+	EventVariantDeleted       = "catalog.variant.deleted"
+	EventPriceChanged         = "catalog.price.changed"
+	EventPriceScheduled       = "catalog.price.scheduled"
+	EventStockChanged         = "catalog.stock.changed"
+	EventReservationCreated   = "catalog.reservation.created"
+	EventReservationCommitted = "catalog.reservation.committed"
+	EventReservationReleased  = "catalog.reservation.released"
+	EventReservationExpired   = "catalog.reservation.expired"
+	EventCategoryCreated      = "catalog.category.created"
+	EventCategoryUpdated      = "catalog.category.updated"
+	EventCategoryDeleted      = "catalog.category.deleted"
+	EventCollectionChanged    = "catalog.collection.changed"
+	EventCollectionDeleted    = "catalog.collection.deleted"
+	EventAttributeChanged     = "catalog.attribute.changed"
+	EventAttributeDeleted     = "catalog.attribute.deleted"
+)
+
+// EventTypes lists every event type, for validation and the documentation.
+var EventTypes = []string{
+	EventProductCreated, EventProductUpdated, EventProductDeleted,
+	EventVariantCreated, EventVariantUpdated, EventVariantDeleted,
+	EventPriceChanged, EventPriceScheduled, EventStockChanged,
+	EventReservationCreated, EventReservationCommitted, EventReservationReleased, EventReservationExpired,
+	EventCategoryCreated, EventCategoryUpdated, EventCategoryDeleted,
+	EventCollectionChanged, EventCollectionDeleted, EventAttributeChanged, EventAttributeDeleted,
+}
+
+// NewEvent returns an event of type typ about subject with data (marshalled to JSON), stamped
+// with the actor recorded in ctx. The store sets ID, Sequence and Time when it records it.
+func NewEvent(ctx context.Context, typ, subject string, version int64, data any) (Event, error) {
+	e := Event{SpecVersion: CloudEventsVersion, Type: typ, Subject: subject, DataContentType: "application/json",
+		Actor: ActorOf(ctx), EntityVersion: version}
+	if data != nil {
+		b, err := json.Marshal(data)
+		if err != nil {
+			return e, fmt.Errorf("event %s: %w", typ, err)
+		}
+		e.Data = b
+	}
+	return e, nil
+}
+
+// EventQuery asks for a page of the change feed.
+type EventQuery struct {
+	// After is the sequence of the last event the consumer has; 0 starts at the oldest kept.
+	After int64
+	// Types selects event types; empty selects all.
+	Types []string
+	Limit int
+}
+
+// Feed limits.
+const (
+	DefaultEventLimit = 100
+	MaxEventLimit     = 1000
+	// DefaultEventRetention is how long events stay replayable.
+	DefaultEventRetention = 7 * 24 * time.Hour
+)
+
+// ParseEventQuery reads the change feed's query parameters: after, types (comma-separated),
+// limit.
+func ParseEventQuery(after, types, limit string) (EventQuery, error) {
+	q := EventQuery{Limit: DefaultEventLimit}
+	var p Problems
+	if after != "" {
+		n, err := strconv.ParseInt(after, 10, 64)
+		if err != nil || n < 0 {
+			p.Add("after", "must be the sequence of an event (a non-negative whole number)")
+		}
+		q.After = n
+	}
+	if types != "" {
+		for _, t := range strings.Split(types, ",") {
+			t = strings.TrimSpace(t)
+			switch {
+			case !slices.Contains(EventTypes, t):
+				if TextProblem(t, Identifier) != "" || len(t) > 100 {
+					p.Add("types", "holds something that is not an event type")
+				} else {
+					p.Add("types", "%q is not an event type (see GET /openapi.yaml, EventType)", t)
+				}
+			case !slices.Contains(q.Types, t):
+				q.Types = append(q.Types, t)
+			}
+		}
+	}
+	if limit != "" {
+		n, err := strconv.Atoi(limit)
+		if err != nil || n < 1 || n > MaxEventLimit {
+			p.Add("limit", "must be between 1 and %d", MaxEventLimit)
+		}
+		q.Limit = n
+	}
+	return q, p.Err()
+}
+
+// EventPage is one page of the change feed.
+type EventPage struct {
+	Events []Event `json:"events"`
+	// Next is the cursor to continue with: the last event's sequence, or After when the page
+	// is empty (the consumer is up to date and polls again later).
+	Next int64 `json:"next"`
+}
+
+// FeedGone is the answer to a consumer whose cursor is older than the retention window: the
+// events after it were purged, so following the feed would skip changes.
+func FeedGone(after, oldest int64) error {
+	return &Error{Code: CodeGone,
+		Message: fmt.Sprintf("events after %d are no longer kept (the oldest kept is %d): re-sync from an export (GET /exports), then follow the feed from the cursor it gives", after, oldest),
+		Fields:  []FieldError{{Field: "after", Problem: fmt.Sprintf("must be at least %d", oldest-1)}}}
+}
