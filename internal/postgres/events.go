@@ -156,3 +156,112 @@ func (s *Store) PurgeEvents(ctx context.Context, retention time.Duration, limit 
 	})
 	return n, err
 }
+
+// emitImported records catalog.product.created for each imported product.
+func (s *Store) emitImported(ctx context.Context, tx pgx.Tx, ps []newProduct) error {
+	for _, np := range ps {
+		p, err := productOf(ctx, tx, np.id)
+		if err := s.emitAfter(ctx, tx, err, catalog.EventProductCreated, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emitPrice records a price applied (set now, applied by the sweeper, reverted at a window's
+// end) or scheduled, when err is nil.
+func emitPrice(ctx context.Context, tx pgx.Tx, err error, at time.Time, typ, productID string, e catalog.PriceEntry) error {
+	if err != nil {
+		return err
+	}
+	return emitAt(ctx, tx, at, typ, catalog.PriceEvent{ProductID: productID, PriceEntry: e})
+}
+
+// pending is an event built in Go, written with others in one statement (emitMany).
+type pending struct {
+	at time.Time
+	e  catalog.Event
+}
+
+// emitMany records events in one statement, in the order given (the identity column keeps
+// it within the transaction).
+func emitMany(ctx context.Context, tx pgx.Tx, ps []pending) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	n := len(ps)
+	ids, types, subjects, actors, datas, ats := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]*string, n), make([]time.Time, n)
+	versions := make([]int64, n)
+	for i, p := range ps {
+		ids[i], types[i], subjects[i], actors[i], versions[i], ats[i] = catalog.NewID(), p.e.Type, p.e.Subject, p.e.Actor, p.e.EntityVersion, p.at
+		if p.e.Data != nil {
+			d := string(p.e.Data)
+			datas[i] = &d
+		}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO events (id, type, subject, actor, entity_version, data, at)
+		SELECT id, type, subject, actor, version, data::json, at
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::timestamptz[]) WITH ORDINALITY
+			AS t(id, type, subject, actor, version, data, at, n) ORDER BY n`,
+		ids, types, subjects, actors, versions, datas, ats)
+	return err
+}
+
+// newPending builds the event of type typ about entity.
+func newPending(ctx context.Context, at time.Time, typ string, entity any) (pending, error) {
+	subject, version, data := catalog.EventData(entity)
+	e, err := catalog.NewEvent(ctx, typ, subject, version, data)
+	return pending{at: at, e: e}, err
+}
+
+// emitMoves records one catalog.stock.changed per movement applied.
+func emitMoves(ctx context.Context, tx pgx.Tx, ms []*catalog.Movement) error {
+	ps := make([]pending, 0, len(ms))
+	for _, m := range ms {
+		p, err := newPending(ctx, m.At, catalog.EventStockChanged, catalog.StockChange(*m))
+		if err != nil {
+			return err
+		}
+		ps = append(ps, p)
+	}
+	return emitMany(ctx, tx, ps)
+}
+
+// emitFinished records the reservations' move to status to, when err is nil.
+func emitFinished(ctx context.Context, tx pgx.Tx, err error, rs []*catalog.Reservation, to catalog.ReservationStatus, now time.Time) error {
+	if err != nil {
+		return err
+	}
+	ps := make([]pending, 0, len(rs))
+	for _, r := range rs {
+		p, err := newPending(ctx, now, catalog.ReservationEvent(to), *r)
+		if err != nil {
+			return err
+		}
+		ps = append(ps, p)
+	}
+	return emitMany(ctx, tx, ps)
+}
+
+// reserveOneEvents returns the CTEs that record the hot path's events inside its one
+// statement (catalog.reservation.created and the line's catalog.stock.changed, built from the
+// row the guarded update returned, so they exist only if the reservation does), with their
+// arguments numbered from next. upd is the update's CTE; $1 is the reservation's ID, $5 the
+// time and $7 the SKU, as in reserveOneOn.
+func reserveOneEvents(ctx context.Context, r catalog.Reservation, next int) (string, []any, error) {
+	e, err := catalog.NewEvent(ctx, catalog.EventReservationCreated, "reservations/"+r.ID, 0, r)
+	if err != nil {
+		return "", nil, err
+	}
+	a, b, actor, data := "$"+strconv.Itoa(next), "$"+strconv.Itoa(next+1), "$"+strconv.Itoa(next+2), "$"+strconv.Itoa(next+3)
+	cte := `ev_stock AS (
+			INSERT INTO events (id, type, subject, actor, data, at)
+			SELECT ` + b + `, 'catalog.stock.changed', 'products/' || product_id || '/variants/' || variant_id, ` + actor + `,
+				json_build_object('variant_id', variant_id, 'product_id', product_id, 'sku', $7::text, 'kind', 'reserve',
+					'on_hand', on_hand, 'reserved', reserved, 'available', on_hand - reserved, 'reservation_id', $1::text), $5 FROM upd
+		), ev_res AS (
+			INSERT INTO events (id, type, subject, actor, data, at)
+			SELECT ` + a + `, 'catalog.reservation.created', 'reservations/' || $1::text, ` + actor + `, ` + data + `::json, $5 FROM upd
+		), `
+	return cte, []any{catalog.NewID(), catalog.NewID(), e.Actor, string(e.Data)}, nil
+}
