@@ -262,3 +262,14 @@ func simpleProduct(sku, name, category string, amount, stock int64) catalog.Prod
 	return catalog.ProductInput{Name: name, Category: category, Status: catalog.StatusActive,
 		Variants: []catalog.VariantInput{{SKU: sku, Prices: []catalog.PriceInput{{Currency: "USD", Amount: amount}}, InitialStock: stock}}}
 }
+
+func BenchmarkOutbox(b *testing.B) {
+	storetest.BenchOutbox(b, func(b *testing.B) catalog.Store {
+		s, err := postgres.Open(context.Background(), pgtest.URL(b), postgres.Options{MaxConns: 16})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}, postgres.WithoutOutbox)
+}
