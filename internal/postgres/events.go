@@ -264,10 +264,10 @@ func reserveOneEvents(ctx context.Context, r catalog.Reservation, next int) (str
 			INSERT INTO events (id, type, subject, actor, data, at)
 			SELECT ` + b + `, 'catalog.stock.changed', 'products/' || product_id || '/variants/' || variant_id, ` + actor + `,
 				json_build_object('variant_id', variant_id, 'product_id', product_id, 'sku', $7::text, 'kind', 'reserve',
-					'on_hand', on_hand, 'reserved', reserved, 'available', on_hand - reserved, 'reservation_id', $1::text), $5 FROM upd
+					'on_hand', on_hand, 'reserved', reserved, 'available', on_hand - reserved, 'reservation_id', $1::uuid::text), $5 FROM upd
 		), ev_res AS (
 			INSERT INTO events (id, type, subject, actor, data, at)
-			SELECT ` + a + `, 'catalog.reservation.created', 'reservations/' || $1::text, ` + actor + `, ` + data + `::json, $5 FROM upd
+			SELECT ` + a + `, 'catalog.reservation.created', 'reservations/' || $1::uuid::text, ` + actor + `, ` + data + `::json, $5 FROM upd
 		), `
 	return cte, []any{catalog.NewID(), catalog.NewID(), e.Actor, string(e.Data)}, nil
 }
