@@ -409,3 +409,19 @@ func (g *gate) RemoveFromCollection(ctx context.Context, slug, id string) (catal
 	}
 	return s.RemoveFromCollection(ctx, slug, id)
 }
+
+func (g *gate) Events(ctx context.Context, q catalog.EventQuery) (catalog.EventPage, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.EventPage{}, err
+	}
+	return s.Events(ctx, q)
+}
+
+func (g *gate) PurgeEvents(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	s, err := g.get()
+	if err != nil {
+		return 0, err
+	}
+	return s.PurgeEvents(ctx, retention, limit)
+}

@@ -64,6 +64,7 @@ type Store interface {
 	Inventory
 	VersionReader
 	Collections
+	EventFeed
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error

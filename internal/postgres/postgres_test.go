@@ -263,3 +263,14 @@ func TestSaleWindowsAcrossInstances(t *testing.T) {
 		return stores[0], stores[1]
 	})
 }
+
+func BenchmarkOutbox(b *testing.B) {
+	storetest.BenchOutbox(b, func(b *testing.B) catalog.Store {
+		s, err := postgres.Open(context.Background(), pgtest.URL(b), postgres.Options{MaxConns: 16})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}, postgres.WithoutOutbox)
+}

@@ -492,3 +492,13 @@ func (c *Store) AddToCollection(ctx context.Context, slug string, ids []string, 
 func (c *Store) RemoveFromCollection(ctx context.Context, slug, id string) (catalog.Collection, error) {
 	return c.inner.RemoveFromCollection(ctx, slug, id)
 }
+
+// Events and PurgeEvents pass through: the feed is read once per poll and changes nothing a
+// cached product shows.
+func (c *Store) Events(ctx context.Context, q catalog.EventQuery) (catalog.EventPage, error) {
+	return c.inner.Events(ctx, q)
+}
+
+func (c *Store) PurgeEvents(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	return c.inner.PurgeEvents(ctx, retention, limit)
+}

@@ -85,3 +85,14 @@ func TestDeleteKeepsAudit(t *testing.T) {
 		return moves, prices
 	})
 }
+
+func BenchmarkOutbox(b *testing.B) {
+	storetest.BenchOutbox(b, func(b *testing.B) catalog.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), sqlite.FileName), sqlite.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}, sqlite.WithoutOutbox)
+}

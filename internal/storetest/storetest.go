@@ -54,7 +54,7 @@ func Run(t *testing.T, open Opener) {
 			tc.fn(t, s)
 		})
 	}
-	for _, tc := range inventoryTests() {
+	for _, tc := range append(inventoryTests(), eventTests()...) { // events: issue 17
 		t.Run(tc.name, func(t *testing.T) {
 			clock := NewFakeClock()
 			s := open(t, clock.Now)
