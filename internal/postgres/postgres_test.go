@@ -136,6 +136,18 @@ func BenchmarkStore(b *testing.B) {
 	})
 }
 
+// BenchmarkFacets: go test -run x -bench Facets -benchtime 100x ./internal/postgres/
+func BenchmarkFacets(b *testing.B) {
+	storetest.BenchFacets(b, func(b *testing.B) catalog.Store {
+		s, err := postgres.Open(context.Background(), pgtest.URL(b), postgres.Options{MaxConns: 16})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 func TestDeleteKeepsAudit(t *testing.T) {
 	storetest.TestDeleteKeepsAudit(t, open, func(t *testing.T, s catalog.Store, id string) (int, int) {
 		var moves, prices int
