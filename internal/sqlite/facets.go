@@ -77,10 +77,12 @@ func facet(ctx context.Context, tx *sql.Tx, spec catalog.FacetSpec, f catalog.Pr
 			catalog.PriceBoundaries(f.Currency), append(withArgs, args...))
 	default:
 		// A product counts once per value it or any of its variants has.
-		query = with + `SELECT av.text_value, av.num_value, count(DISTINCT av.product_id)
-			FROM attribute_values av WHERE av.key = ? AND av.product_id IN (SELECT p.id` + from + whereSQL(where) + `)
-			GROUP BY av.text_value, av.num_value`
-		withArgs = append(withArgs, spec.Key)
+		// The selected products drive the join (attribute_values_product), so the cost
+		// follows the selection, not the number of values the key has catalog-wide.
+		query = with + `SELECT av.text_value, av.num_value, count(DISTINCT p.id)` + from +
+			` CROSS JOIN attribute_values av ON av.product_id = p.id AND av.key = ?` + whereSQL(where) +
+			` GROUP BY av.text_value, av.num_value`
+		args = append(append([]any(nil), args[:fromArgs(f)]...), append([]any{spec.Key}, args[fromArgs(f):]...)...)
 	}
 	rows, err := tx.QueryContext(ctx, query, append(withArgs, args...)...)
 	if err != nil {
@@ -109,6 +111,14 @@ func facet(ctx context.Context, tx *sql.Tx, spec catalog.FacetSpec, f catalog.Pr
 	}
 	out.Values, out.Exact = catalog.SortFacetValues(out.Values)
 	return out, nil
+}
+
+// fromArgs is the number of arguments filterSQL's FROM clause takes (the currency's).
+func fromArgs(f catalog.ProductFilter) int {
+	if f.Currency != "" {
+		return 1
+	}
+	return 0
 }
 
 // priceFacet counts products per price bucket of their lowest price in the currency; query
