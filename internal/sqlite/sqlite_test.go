@@ -95,5 +95,5 @@ func BenchmarkFacets(b *testing.B) {
 		}
 		b.Cleanup(func() { s.Close() })
 		return s
-	})
+	}, nil)
 }

@@ -21,9 +21,9 @@ func facetBenchSize() int {
 	return 100_000
 }
 
-// facetBenchCatalog loads n products over 16 brands and 20 categories, each with two variants
+// FacetBenchCatalog loads n products over 16 brands and 20 categories, each with two variants
 // (sizes S and M) carrying a colour of 6, priced in USD, half of them in stock.
-func facetBenchCatalog(b *testing.B, s catalog.Store, n int) []string {
+func FacetBenchCatalog(b testing.TB, s catalog.Store, n int) []string {
 	b.Helper()
 	ctx := context.Background()
 	if _, err := s.CreateAttribute(ctx, catalog.AttributeDefinitionInput{Key: "colour", Name: "Colour", Type: catalog.AttrEnum,
@@ -91,11 +91,17 @@ func quantile(d []time.Duration, q float64) time.Duration {
 // (brand, price, in_stock, attr.colour; active products in USD), then the same over the
 // whole catalog. It prints p50 and p99 of each beside the target: a category page with 4
 // facets at p99 <= 5x get-by-id p99 (issue 16). Run with -benchtime=200x or so.
-func BenchFacets(b *testing.B, open BenchOpener) {
+//
+// settle, if not nil, runs after the load: PostgreSQL's bench runs VACUUM ANALYZE there, as
+// autovacuum would after a bulk load in production, so plans rest on statistics.
+func BenchFacets(b *testing.B, open BenchOpener, settle func(testing.TB, catalog.Store)) {
 	s := open(b)
 	n := facetBenchSize()
 	start := time.Now()
-	ids := facetBenchCatalog(b, s, n)
+	ids := FacetBenchCatalog(b, s, n)
+	if settle != nil {
+		settle(b, s)
+	}
 	b.Logf("loaded %d products in %s", n, time.Since(start).Round(time.Second))
 	ctx := context.Background()
 	parse := func(raw string) catalog.FacetRequest {
