@@ -175,6 +175,14 @@ func (g *gate) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.P
 	return s.ListProducts(ctx, q)
 }
 
+func (g *gate) Facets(ctx context.Context, q catalog.ListQuery, r catalog.FacetRequest) ([]catalog.Facet, error) {
+	s, err := g.get()
+	if err != nil {
+		return nil, err
+	}
+	return s.Facets(ctx, q, r)
+}
+
 func (g *gate) CreateCategory(ctx context.Context, in catalog.CategoryInput) (catalog.Category, error) {
 	s, err := g.get()
 	if err != nil {

@@ -266,12 +266,22 @@ func (s *Server) listCollectionProducts(w http.ResponseWriter, r *http.Request) 
 		forbidden(w, r, access.Read, "status="+strings.Join(v["status"], ","))
 		return
 	}
+	freq, err := s.parseFacets(r, v, q)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	page, err := s.store.ListProducts(r.Context(), q)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	body := productList{Items: page.Items, Total: page.Total}
+	facets, err := s.countFacets(r, q, freq)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	body := productList{Items: page.Items, Total: page.Total, Facets: facets}
 	if body.Items == nil {
 		body.Items = []catalog.Product{}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -273,6 +274,25 @@ type productList struct {
 	Items      []catalog.Product `json:"items"`
 	NextCursor string            `json:"next_cursor,omitempty"`
 	Total      *int64            `json:"total,omitempty"`
+	// Facets is there only when the request asked for it (facets=...).
+	Facets []catalog.Facet `json:"facets,omitempty"`
+}
+
+// parseFacets reads the facets= of a list query; it runs before the list, so a bad facet costs
+// no query.
+func (s *Server) parseFacets(r *http.Request, v url.Values, q catalog.ListQuery) (catalog.FacetRequest, error) {
+	return catalog.ParseFacets(v.Get("facets"), q.Filter.Currency, func(key string) (catalog.AttributeDefinition, error) {
+		return s.store.Attribute(r.Context(), key)
+	})
+}
+
+// countFacets counts what req asks for; without facets= it costs nothing, so a plain list's
+// cost does not change.
+func (s *Server) countFacets(r *http.Request, q catalog.ListQuery, req catalog.FacetRequest) ([]catalog.Facet, error) {
+	if len(req.Facets) == 0 {
+		return nil, nil
+	}
+	return s.store.Facets(r.Context(), q, req)
 }
 
 func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
@@ -293,12 +313,22 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
 		forbidden(w, r, access.Read, "status="+strings.Join(v["status"], ","))
 		return
 	}
+	freq, err := s.parseFacets(r, v, q)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	page, err := s.store.ListProducts(r.Context(), q)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	body := productList{Items: page.Items, Total: page.Total}
+	facets, err := s.countFacets(r, q, freq)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	body := productList{Items: page.Items, Total: page.Total, Facets: facets}
 	if body.Items == nil {
 		body.Items = []catalog.Product{}
 	}

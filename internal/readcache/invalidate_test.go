@@ -177,7 +177,7 @@ func TestEveryWriteInvalidates(t *testing.T) {
 		writes[name] = nil
 	}
 	reads := map[string]bool{
-		"Product": true, "Variant": true, "VariantBySKU": true, "ProductVersions": true, "ListProducts": true,
+		"Product": true, "Variant": true, "VariantBySKU": true, "ProductVersions": true, "ListProducts": true, "Facets": true,
 		"Attribute": true, "AttributeList": true,
 		// Attribute definitions are not part of a cached product, and a definition in use cannot
 		// change what a cached value means (see readcache.go); these writes forget the cached

@@ -224,6 +224,12 @@ func (c *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 	return c.inner.ListProducts(ctx, q)
 }
 
+// Facets passes through: counts change with every write to any product, so caching them
+// here would need invalidation by filter; the HTTP layer's Cache-Control covers them.
+func (c *Store) Facets(ctx context.Context, q catalog.ListQuery, r catalog.FacetRequest) ([]catalog.Facet, error) {
+	return c.inner.Facets(ctx, q, r)
+}
+
 func (c *Store) Category(ctx context.Context, slug string) (catalog.Category, error) {
 	return c.inner.Category(ctx, slug)
 }

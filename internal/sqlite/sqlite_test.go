@@ -96,3 +96,15 @@ func BenchmarkOutbox(b *testing.B) {
 		return s
 	}, sqlite.WithoutOutbox)
 }
+
+// BenchmarkFacets: go test -run x -bench Facets -benchtime 100x ./internal/sqlite/
+func BenchmarkFacets(b *testing.B) {
+	storetest.BenchFacets(b, func(b *testing.B) catalog.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), sqlite.FileName), sqlite.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}, nil)
+}
