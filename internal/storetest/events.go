@@ -44,7 +44,7 @@ func feed(t *testing.T, s catalog.Store, after int64, types ...string) ([]catalo
 // appear in testEventForEveryWrite's table.
 var readMethods = []string{
 	"Attribute", "AttributeList", "Categories", "Category", "Close", "Collection", "Collections", "Empty",
-	"Events", "ListProducts", "Movements", "Ping", "PriceHistory", "Product", "ProductVersions",
+	"Events", "Facets", "ListProducts", "Movements", "Ping", "PriceHistory", "Product", "ProductVersions",
 	"Reservation", "Variant", "VariantBySKU", "PurgeEvents", "PurgeIdempotencyKeys", "PurgeReservations",
 }
 
