@@ -266,18 +266,15 @@ func (s *Server) listCollectionProducts(w http.ResponseWriter, r *http.Request) 
 		forbidden(w, r, access.Read, "status="+strings.Join(v["status"], ","))
 		return
 	}
+	set, given, err := parseFields(v, listFields)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	page, err := s.store.ListProducts(r.Context(), q)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	body := productList{Items: page.Items, Total: page.Total}
-	if body.Items == nil {
-		body.Items = []catalog.Product{}
-	}
-	if page.Next != nil {
-		body.NextCursor = page.Next.String()
-	}
-	w.Header().Set("Cache-Control", listCacheControl)
-	writeJSON(w, http.StatusOK, body)
+	writeProductPage(w, page, set, given)
 }

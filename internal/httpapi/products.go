@@ -103,13 +103,18 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 	// A revalidation that ends in 304 needs only the versions, not the row; but the versions
 	// do not say whether the product is public, so only a caller who may see drafts takes the
 	// shortcut (popular public products come from the read cache anyway).
+	set, given, err := fieldsOf(r, productFields)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	if canRead(r) && r.Header.Get("If-None-Match") != "" {
 		v, sv, err := s.store.ProductVersions(r.Context(), r.PathValue("id"))
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		if held, ok := notModified(r, etagOf(v, sv)); ok {
+		if held, ok := notModified(r, qualify(etagOf(v, sv), set, given)); ok {
 			w.Header().Set("ETag", held)
 			w.Header().Set("Cache-Control", productCacheControl)
 			w.WriteHeader(http.StatusNotModified)
@@ -122,6 +127,10 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		writeError(w, r, err)
+		return
+	}
+	if given {
+		writeTagged(w, r, http.StatusOK, qualify(etag(p), set, given), viewProduct(&p, set))
 		return
 	}
 	writeProduct(w, r, http.StatusOK, p)
@@ -268,13 +277,6 @@ func (s *Server) deleteProduct(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// productList is the body of GET /products.
-type productList struct {
-	Items      []catalog.Product `json:"items"`
-	NextCursor string            `json:"next_cursor,omitempty"`
-	Total      *int64            `json:"total,omitempty"`
-}
-
 func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
 	v, err := queryValues(r)
 	if err != nil {
@@ -293,18 +295,15 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
 		forbidden(w, r, access.Read, "status="+strings.Join(v["status"], ","))
 		return
 	}
+	set, given, err := parseFields(v, listFields)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	page, err := s.store.ListProducts(r.Context(), q)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	body := productList{Items: page.Items, Total: page.Total}
-	if body.Items == nil {
-		body.Items = []catalog.Product{}
-	}
-	if page.Next != nil {
-		body.NextCursor = page.Next.String()
-	}
-	w.Header().Set("Cache-Control", listCacheControl)
-	writeJSON(w, http.StatusOK, body)
+	writeProductPage(w, page, set, given)
 }

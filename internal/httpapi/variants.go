@@ -82,9 +82,18 @@ func (s *Server) listVariants(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getVariant(w http.ResponseWriter, r *http.Request) {
+	set, given, err := fieldsOf(r, variantFields)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	v, tag, err := s.readVariant(r)
 	if err != nil {
 		writeError(w, r, err)
+		return
+	}
+	if given {
+		writeTagged(w, r, http.StatusOK, qualify(tag, set, given), viewVariant(&v, set))
 		return
 	}
 	writeTagged(w, r, http.StatusOK, tag, v)
@@ -158,6 +167,11 @@ type skuBody struct {
 
 func (s *Server) getVariantBySKU(w http.ResponseWriter, r *http.Request) {
 	sku := r.PathValue("sku")
+	set, given, err := fieldsOf(r, skuFields)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	if !catalog.ValidSKU(sku) {
 		writeError(w, r, catalog.InvalidField("sku", "must be 3-64 letters, digits, '.', '-' or '_', starting and ending with a letter or digit"))
 		return
@@ -172,5 +186,13 @@ func (s *Server) getVariantBySKU(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Variants = nil
 	v.ProductVersion = p.Version
+	if given {
+		body := viewVariant(&v, set)
+		if set&vfProduct != 0 {
+			body.Product = &p
+		}
+		writeTagged(w, r, http.StatusOK, qualify(etag(p), set, given), body)
+		return
+	}
 	writeTagged(w, r, http.StatusOK, etag(p), skuBody{Variant: v, Product: p})
 }
