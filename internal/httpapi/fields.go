@@ -133,13 +133,11 @@ func parseFields(v url.Values, t fieldTable) (fieldSet, bool, error) {
 		return 0, true, catalog.InvalidField("fields", "must be at most %d bytes", MaxFieldsBytes)
 	case vals[0] == "":
 		return 0, true, catalog.InvalidField("fields", "must name at least one field (valid: %s)", valid)
+	case strings.Count(vals[0], ",") >= MaxFields:
+		return 0, true, catalog.InvalidField("fields", "at most %d fields", MaxFields)
 	}
 	set := fieldSet(1) // id
-	n := 0
 	for name := range strings.SplitSeq(vals[0], ",") {
-		if n++; n > MaxFields {
-			return 0, true, catalog.InvalidField("fields", "at most %d fields", MaxFields)
-		}
 		if name == "" {
 			return 0, true, catalog.InvalidField("fields", "has an empty field name (valid: %s)", valid)
 		}
