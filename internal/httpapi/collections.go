@@ -266,7 +266,7 @@ func (s *Server) listCollectionProducts(w http.ResponseWriter, r *http.Request) 
 		forbidden(w, r, access.Read, "status="+strings.Join(v["status"], ","))
 		return
 	}
-	set, given, err := parseFields(v, listFields)
+	sel, err := parseFields(v, listFields)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -276,5 +276,5 @@ func (s *Server) listCollectionProducts(w http.ResponseWriter, r *http.Request) 
 		writeError(w, r, err)
 		return
 	}
-	writeProductPage(w, page, set, given)
+	writeProductPage(w, page, sel)
 }

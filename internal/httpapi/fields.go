@@ -27,6 +27,7 @@ type fieldSet uint32
 type fieldTable struct {
 	names   []string
 	allowed fieldSet // the fields this route may select
+	nested  bool     // whether variants.<field> names select variant fields
 }
 
 func (t fieldTable) bit(name string) (fieldSet, bool) {
@@ -80,7 +81,7 @@ var productNames = []string{"id", "name", "description", "category", "brand", "a
 var (
 	// A single read selects among every field; without fields= it carries the full product
 	// (image aside: media holds it).
-	productFields = fieldTable{names: productNames, allowed: pfAll}
+	productFields = fieldTable{names: productNames, allowed: pfAll, nested: true}
 	// List items never carry variants (ADR 0012); fields= may ask for the rest.
 	listFields = fieldTable{names: productNames, allowed: pfAll &^ pfVariants}
 )
@@ -117,59 +118,92 @@ var (
 	skuFields     = fieldTable{names: variantNames, allowed: vfAll}
 )
 
-// parseFields reads fields= against t: the set asked for (id always in it) and whether fields=
-// was given at all. Every name must be one of t's; the error names the first that is not and
-// lists the valid ones.
-func parseFields(v url.Values, t fieldTable) (fieldSet, bool, error) {
+// selection is what fields= asked for: the set of top-level fields (id always in it) and, when
+// the set holds variants, which of their fields (vfAll for whole variants).
+type selection struct {
+	set      fieldSet
+	variants fieldSet
+	given    bool // whether fields= was given at all
+}
+
+// nestedPrefix starts a variant field's name in a product's fields=: variants.sku.
+const nestedPrefix = "variants."
+
+// parseFields reads fields= against t. Every name must be one of t's (or, where t allows
+// variants, variants.<a variant field>); the error names the first that is not and lists the
+// valid ones.
+func parseFields(v url.Values, t fieldTable) (selection, error) {
 	vals, ok := v["fields"]
 	if !ok {
-		return 0, false, nil
+		return selection{}, nil
 	}
+	nested := t.nested
 	valid := t.valid()
+	if nested {
+		valid += ", " + nestedPrefix + "<" + variantFields.valid() + ">"
+	}
 	switch {
 	case len(vals) > 1:
-		return 0, true, catalog.InvalidField("fields", "must be given once (list several fields separated by commas)")
+		return selection{}, catalog.InvalidField("fields", "must be given once (list several fields separated by commas)")
 	case len(vals[0]) > MaxFieldsBytes:
-		return 0, true, catalog.InvalidField("fields", "must be at most %d bytes", MaxFieldsBytes)
+		return selection{}, catalog.InvalidField("fields", "must be at most %d bytes", MaxFieldsBytes)
 	case vals[0] == "":
-		return 0, true, catalog.InvalidField("fields", "must name at least one field (valid: %s)", valid)
+		return selection{}, catalog.InvalidField("fields", "must name at least one field (valid: %s)", valid)
 	case strings.Count(vals[0], ",") >= MaxFields:
-		return 0, true, catalog.InvalidField("fields", "at most %d fields", MaxFields)
+		return selection{}, catalog.InvalidField("fields", "at most %d fields", MaxFields)
 	}
-	set := fieldSet(1) // id
+	sel := selection{set: pfID, given: true}
+	whole := false
 	for name := range strings.SplitSeq(vals[0], ",") {
 		if name == "" {
-			return 0, true, catalog.InvalidField("fields", "has an empty field name (valid: %s)", valid)
+			return selection{}, catalog.InvalidField("fields", "has an empty field name (valid: %s)", valid)
+		}
+		if sub, ok := strings.CutPrefix(name, nestedPrefix); ok && nested {
+			bit, ok := variantFields.bit(sub)
+			if !ok {
+				return selection{}, catalog.InvalidField("fields", "%q is not a variant field (valid: %s)", name, variantFields.valid())
+			}
+			sel.set |= pfVariants
+			sel.variants |= vfID | bit
+			continue
 		}
 		bit, ok := t.bit(name)
 		if !ok {
-			return 0, true, catalog.InvalidField("fields", "%q is not a field here (valid: %s)", name, valid)
+			return selection{}, catalog.InvalidField("fields", "%q is not a field here (valid: %s)", name, valid)
 		}
-		set |= bit
+		whole = whole || (nested && bit == pfVariants)
+		sel.set |= bit
 	}
-	return set, true, nil
+	if whole {
+		sel.variants = vfAll &^ vfProduct // variants named whole: every field, whatever else was named
+	}
+	return sel, nil
 }
 
 // fieldsOf parses fields= from r's query; the list and single-read handlers call it before
 // reading the store, so a bad request costs no query.
-func fieldsOf(r *http.Request, t fieldTable) (fieldSet, bool, error) {
+func fieldsOf(r *http.Request, t fieldTable) (selection, error) {
 	v, err := queryValues(r)
 	if err != nil {
-		return 0, false, err
+		return selection{given: true}, err
 	}
 	return parseFields(v, t)
 }
 
-// qualify makes a representation's entity tag name its field set: "3.1" with fields= becomes
-// "3.1.f1a3". The body of a set is a pure function of the version and the set, so the tag stays
-// strong; two sets never share a tag, so a cache revalidating one never gets a 304 for another.
-// ifMatchVersion reads the product version before the first '.', so the tag still works as
-// If-Match.
-func qualify(tag string, set fieldSet, given bool) string {
-	if !given {
+// qualify makes a representation's entity tag name its selection: "3.1" with fields= becomes
+// "3.1.f1a3" (and "3.1.f1a3.v5" with some variant fields). The body of a selection is a pure
+// function of the versions and the selection, so the tag stays strong; two selections never
+// share a tag, so a cache revalidating one never gets a 304 for another. ifMatchVersion reads
+// the product version before the first '.', so the tag still works as If-Match.
+func (sel selection) qualify(tag string) string {
+	if !sel.given {
 		return tag
 	}
-	return strings.TrimSuffix(tag, `"`) + ".f" + strconv.FormatUint(uint64(set), 16) + `"`
+	q := strings.TrimSuffix(tag, `"`) + ".f" + strconv.FormatUint(uint64(sel.set), 16)
+	if sel.set&pfVariants != 0 && sel.variants != vfAll&^vfProduct {
+		q += ".v" + strconv.FormatUint(uint64(sel.variants), 16)
+	}
+	return q + `"`
 }
 
 // productView is a product with only some fields: each pointer points into the product it
@@ -187,7 +221,7 @@ type productView struct {
 	Media        *[]catalog.Media      `json:"media,omitempty"`
 	Options      *[]catalog.Option     `json:"options,omitempty"`
 	Status       *catalog.Status       `json:"status,omitempty"`
-	Variants     *[]catalog.Variant    `json:"variants,omitempty"`
+	Variants     any                   `json:"variants,omitempty"` // *[]catalog.Variant or []variantView
 	VariantCount *int                  `json:"variant_count,omitempty"`
 	PriceRanges  *[]catalog.PriceRange `json:"price_ranges,omitempty"`
 	Availability *catalog.Availability `json:"availability,omitempty"`
@@ -197,7 +231,7 @@ type productView struct {
 }
 
 // viewProduct returns the fields of set of *p. image is the first of media, left out when
-// the product has none.
+// the product has none. Variants, when in set, come whole.
 func viewProduct(p *catalog.Product, set fieldSet) productView {
 	v := productView{ID: p.ID}
 	if set&pfName != 0 {
@@ -247,6 +281,19 @@ func viewProduct(p *catalog.Product, set fieldSet) productView {
 	}
 	if set&pfUpdatedAt != 0 {
 		v.UpdatedAt = &p.UpdatedAt
+	}
+	return v
+}
+
+// viewSelection is viewProduct for a selection, with only the variant fields it names.
+func viewSelection(p *catalog.Product, sel selection) productView {
+	v := viewProduct(p, sel.set)
+	if v.Variants != nil && sel.variants != vfAll&^vfProduct {
+		views := make([]variantView, len(p.Variants))
+		for i := range p.Variants {
+			views[i] = viewVariant(&p.Variants[i], sel.variants)
+		}
+		v.Variants = views
 	}
 	return v
 }
@@ -325,8 +372,9 @@ type summaryList struct {
 
 // writeProductPage answers a list request with page's items as set selects (summaryFields
 // when fields= was not given).
-func writeProductPage(w http.ResponseWriter, page catalog.ProductPage, set fieldSet, given bool) {
-	if !given {
+func writeProductPage(w http.ResponseWriter, page catalog.ProductPage, sel selection) {
+	set := sel.set
+	if !sel.given {
 		set = summaryFields
 	}
 	body := summaryList{Items: make([]productView, len(page.Items)), Total: page.Total}

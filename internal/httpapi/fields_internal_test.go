@@ -92,13 +92,23 @@ func TestViewOfEveryFieldIsTheResource(t *testing.T) {
 
 // TestParseFieldsCanonical: the set does not depend on order or repetition.
 func TestParseFieldsCanonical(t *testing.T) {
-	a, _, err1 := parseFields(url.Values{"fields": {"price_ranges,name"}}, listFields)
-	b, _, err2 := parseFields(url.Values{"fields": {"name,id,price_ranges,name"}}, listFields)
-	if err1 != nil || err2 != nil || a != b || a != pfID|pfName|pfPriceRanges {
-		t.Errorf("%x %v / %x %v", a, err1, b, err2)
+	a, err1 := parseFields(url.Values{"fields": {"price_ranges,name"}}, listFields)
+	b, err2 := parseFields(url.Values{"fields": {"name,id,price_ranges,name"}}, listFields)
+	if err1 != nil || err2 != nil || a != b || a.set != pfID|pfName|pfPriceRanges {
+		t.Errorf("%+v %v / %+v %v", a, err1, b, err2)
 	}
-	if got := qualify(`"3.1"`, a, true); got != `"3.1.f1003"` {
+	if got := a.qualify(`"3.1"`); got != `"3.1.f1003"` {
 		t.Errorf("qualify: %s", got)
+	}
+	// variants named whole win over variants.<field>, in any order.
+	c, err1 := parseFields(url.Values{"fields": {"variants.sku,variants"}}, productFields)
+	d, err2 := parseFields(url.Values{"fields": {"variants,variants.sku"}}, productFields)
+	if err1 != nil || err2 != nil || c != d || c.variants != vfAll&^vfProduct || c.qualify(`"3.1"`) != `"3.1.f401"` {
+		t.Errorf("%+v %v / %+v %v", c, err1, d, err2)
+	}
+	e, err := parseFields(url.Values{"fields": {"variants.stock,variants.sku"}}, productFields)
+	if err != nil || e.variants != vfID|vfSKU|vfStock || e.qualify(`"3.1"`) != `"3.1.f401.v805"` {
+		t.Errorf("%+v %v %s", e, err, e.qualify(`"3.1"`))
 	}
 }
 
@@ -131,7 +141,7 @@ func BenchmarkListPage(b *testing.B) {
 		p.Variants = nil
 		page.Items = append(page.Items, p)
 	}
-	narrow, _, err := parseFields(url.Values{"fields": {"id,name,price_ranges"}}, listFields)
+	narrow, err := parseFields(url.Values{"fields": {"id,name,price_ranges"}}, listFields)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -140,8 +150,8 @@ func BenchmarkListPage(b *testing.B) {
 		write func(w http.ResponseWriter)
 	}{
 		{"full(before)", func(w http.ResponseWriter) { writeJSON(w, http.StatusOK, oldProductList{Items: page.Items}) }},
-		{"summary", func(w http.ResponseWriter) { writeProductPage(w, page, 0, false) }},
-		{"fields=id,name,price_ranges", func(w http.ResponseWriter) { writeProductPage(w, page, narrow, true) }},
+		{"summary", func(w http.ResponseWriter) { writeProductPage(w, page, selection{}) }},
+		{"fields=id,name,price_ranges", func(w http.ResponseWriter) { writeProductPage(w, page, narrow) }},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -182,7 +192,7 @@ func (d *bodyWriter) Write(b []byte) (int, error) { return d.buf.Write(b) }
 // what the view saves per request.
 func BenchmarkProductFields(b *testing.B) {
 	p := sampleProduct(1, 4)
-	set, _, err := parseFields(url.Values{"fields": {"name,price_ranges,availability"}}, productFields)
+	sel, err := parseFields(url.Values{"fields": {"name,price_ranges,availability"}}, productFields)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -192,7 +202,7 @@ func BenchmarkProductFields(b *testing.B) {
 		write func(w http.ResponseWriter)
 	}{
 		{"full(before)", func(w http.ResponseWriter) { writeJSON(w, http.StatusOK, p) }},
-		{"view", func(w http.ResponseWriter) { writeJSON(w, http.StatusOK, viewProduct(&p, set)) }},
+		{"view", func(w http.ResponseWriter) { writeJSON(w, http.StatusOK, viewSelection(&p, sel)) }},
 		{"marshal-twice", func(w http.ResponseWriter) {
 			raw, _ := json.Marshal(p)
 			var m map[string]json.RawMessage

@@ -103,7 +103,7 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 	// A revalidation that ends in 304 needs only the versions, not the row; but the versions
 	// do not say whether the product is public, so only a caller who may see drafts takes the
 	// shortcut (popular public products come from the read cache anyway).
-	set, given, err := fieldsOf(r, productFields)
+	sel, err := fieldsOf(r, productFields)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -114,7 +114,7 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, err)
 			return
 		}
-		if held, ok := notModified(r, qualify(etagOf(v, sv), set, given)); ok {
+		if held, ok := notModified(r, sel.qualify(etagOf(v, sv))); ok {
 			w.Header().Set("ETag", held)
 			w.Header().Set("Cache-Control", productCacheControl)
 			w.WriteHeader(http.StatusNotModified)
@@ -129,8 +129,8 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if given {
-		writeTagged(w, r, http.StatusOK, qualify(etag(p), set, given), viewProduct(&p, set))
+	if sel.given {
+		writeTagged(w, r, http.StatusOK, sel.qualify(etag(p)), viewSelection(&p, sel))
 		return
 	}
 	writeProduct(w, r, http.StatusOK, p)
@@ -295,7 +295,7 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
 		forbidden(w, r, access.Read, "status="+strings.Join(v["status"], ","))
 		return
 	}
-	set, given, err := parseFields(v, listFields)
+	sel, err := parseFields(v, listFields)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -305,5 +305,5 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeProductPage(w, page, set, given)
+	writeProductPage(w, page, sel)
 }

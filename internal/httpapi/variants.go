@@ -82,7 +82,7 @@ func (s *Server) listVariants(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getVariant(w http.ResponseWriter, r *http.Request) {
-	set, given, err := fieldsOf(r, variantFields)
+	sel, err := fieldsOf(r, variantFields)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -92,8 +92,8 @@ func (s *Server) getVariant(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if given {
-		writeTagged(w, r, http.StatusOK, qualify(tag, set, given), viewVariant(&v, set))
+	if sel.given {
+		writeTagged(w, r, http.StatusOK, sel.qualify(tag), viewVariant(&v, sel.set))
 		return
 	}
 	writeTagged(w, r, http.StatusOK, tag, v)
@@ -167,7 +167,7 @@ type skuBody struct {
 
 func (s *Server) getVariantBySKU(w http.ResponseWriter, r *http.Request) {
 	sku := r.PathValue("sku")
-	set, given, err := fieldsOf(r, skuFields)
+	sel, err := fieldsOf(r, skuFields)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -186,12 +186,12 @@ func (s *Server) getVariantBySKU(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Variants = nil
 	v.ProductVersion = p.Version
-	if given {
-		body := viewVariant(&v, set)
-		if set&vfProduct != 0 {
+	if sel.given {
+		body := viewVariant(&v, sel.set)
+		if sel.set&vfProduct != 0 {
 			body.Product = &p
 		}
-		writeTagged(w, r, http.StatusOK, qualify(etag(p), set, given), body)
+		writeTagged(w, r, http.StatusOK, sel.qualify(etag(p)), body)
 		return
 	}
 	writeTagged(w, r, http.StatusOK, etag(p), skuBody{Variant: v, Product: p})
