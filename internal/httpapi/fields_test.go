@@ -68,6 +68,7 @@ func TestFieldsOnEveryReadRoute(t *testing.T) {
 		{"variant fields", variant + "?fields=sku,prices,barcode", false, sorted("id", "sku", "prices", "barcode")},
 		{"variant omits what is empty", variant + "?fields=image", false, sorted("id")},
 		{"sku fields", "/skus/SHOE-1?fields=sku,product", false, sorted("id", "sku", "product")},
+		{"variant list fields", "/products/" + p.ID + "/variants?fields=sku,stock", true, sorted("id", "sku", "stock")},
 		{"sku fields without product", "/skus/SHOE-1?fields=stock", false, sorted("id", "stock")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,7 +162,7 @@ func TestFieldsRefused(t *testing.T) {
 	_, b := e.do("POST", "/products", leanProduct, auth, 201)
 	p := decode[catalog.Product](t, b)
 	routes := []string{"/products", "/collections/none/products", "/products/" + p.ID,
-		"/products/" + p.ID + "/variants/" + p.Variants[0].ID, "/skus/SHOE-1"}
+		"/products/" + p.ID + "/variants/" + p.Variants[0].ID, "/skus/SHOE-1", "/products/" + p.ID + "/variants"}
 	many := strings.Repeat("name,", 33)
 	for _, tc := range []struct{ name, query, mention string }{
 		{"unknown", "fields=id,colour", `"colour" is not a field here (valid: id, `},
@@ -229,7 +230,8 @@ func FuzzFieldsQuery(f *testing.F) {
 		strings.Repeat("id,", 40), "product,sku", "image,media,description"} {
 		f.Add(s)
 	}
-	paths := []string{"/products", "/products/" + p.ID, "/products/" + p.ID + "/variants/" + p.Variants[0].ID, "/skus/SHOE-1"}
+	paths := []string{"/products", "/products/" + p.ID, "/products/" + p.ID + "/variants/" + p.Variants[0].ID, "/skus/SHOE-1",
+		"/products/" + p.ID + "/variants"}
 	f.Fuzz(func(t *testing.T, raw string) {
 		if strings.ContainsAny(raw, "#& \t\r\n") || strings.ContainsFunc(raw, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
 			return // not a query value a client can send unescaped
@@ -243,7 +245,7 @@ func FuzzFieldsQuery(f *testing.F) {
 				asked, _ := url.QueryUnescape(raw)
 				names := strings.Split(asked, ",")
 				b := rec.Body.Bytes()
-				if path == "/products" {
+				if path == "/products" || strings.HasSuffix(path, "/variants") {
 					var page struct{ Items []json.RawMessage }
 					json.Unmarshal(b, &page)
 					if len(page.Items) != 1 {

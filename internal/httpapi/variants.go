@@ -60,18 +60,36 @@ func (s *Server) writeVariantWrite(w http.ResponseWriter, r *http.Request, statu
 	writeJSON(w, status, body)
 }
 
+// variantViews is the body of GET /products/{id}/variants with fields=.
+type variantViews struct {
+	Items []variantView `json:"items"`
+}
+
 // variantList is the body of GET /products/{id}/variants.
 type variantList struct {
 	Items []catalog.Variant `json:"items"`
 }
 
 func (s *Server) listVariants(w http.ResponseWriter, r *http.Request) {
+	sel, err := fieldsOf(r, variantFields)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	p, err := s.store.Product(r.Context(), r.PathValue("id"))
 	if err == nil {
 		err = visible(r, p)
 	}
 	if err != nil {
 		writeError(w, r, err)
+		return
+	}
+	if sel.given {
+		views := make([]variantView, len(p.Variants))
+		for i := range p.Variants {
+			views[i] = viewVariant(&p.Variants[i], sel.set)
+		}
+		writeTagged(w, r, http.StatusOK, sel.qualify(etag(p)), variantViews{Items: views})
 		return
 	}
 	body := variantList{Items: p.Variants}
