@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -228,4 +229,33 @@ func BenchmarkProductFields(b *testing.B) {
 			b.ReportMetric(float64(body.Len()), "body-bytes")
 		})
 	}
+}
+
+// FuzzParseFields: any fields= value on any table is a 400 naming fields or a selection of
+// allowed fields with id, whose ETag still quotes and still names the product version.
+func FuzzParseFields(f *testing.F) {
+	for _, s := range []string{"id", "name,variants.sku", "variants,variants.stock", ",", "variants.", "a,b,c", "product"} {
+		f.Add(s)
+	}
+	tables := []fieldTable{productFields, listFields, variantFields, skuFields}
+	f.Fuzz(func(t *testing.T, raw string) {
+		for _, tb := range tables {
+			sel, err := parseFields(url.Values{"fields": {raw}}, tb)
+			if err != nil {
+				var e *catalog.Error
+				if !errors.As(err, &e) || len(e.Fields) != 1 || e.Fields[0].Field != "fields" {
+					t.Fatalf("%q: %v", raw, err)
+				}
+				continue
+			}
+			if sel.set&1 == 0 || sel.set&^tb.allowed != 0 || (sel.variants != 0 && !tb.nested) {
+				t.Fatalf("%q: %+v outside %x", raw, sel, tb.allowed)
+			}
+			r, _ := http.NewRequest("PUT", "/", nil)
+			r.Header.Set("If-Match", sel.qualify(`"7.2"`))
+			if v, err := ifMatchVersion(r); err != nil || v != 7 {
+				t.Fatalf("%q: tag %s as If-Match: %d %v", raw, sel.qualify(`"7.2"`), v, err)
+			}
+		}
+	})
 }
