@@ -100,14 +100,14 @@ func writeTagged(w http.ResponseWriter, r *http.Request, status int, tag string,
 }
 
 func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
-	// A revalidation that ends in 304 needs only the versions, not the row; but the versions
-	// do not say whether the product is public, so only a caller who may see drafts takes the
-	// shortcut (popular public products come from the read cache anyway).
 	sel, err := fieldsOf(r, productFields)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
+	// A revalidation that ends in 304 needs only the versions, not the row; but the versions
+	// do not say whether the product is public, so only a caller who may see drafts takes the
+	// shortcut (popular public products come from the read cache anyway).
 	if canRead(r) && r.Header.Get("If-None-Match") != "" {
 		v, sv, err := s.store.ProductVersions(r.Context(), r.PathValue("id"))
 		if err != nil {
