@@ -119,7 +119,7 @@ var (
 )
 
 // selection is what fields= asked for: the set of top-level fields (id always in it) and, when
-// the set holds variants, which of their fields (vfAll for whole variants).
+// the set holds variants, which of their fields (every one, vfAll&^vfProduct, for whole ones).
 type selection struct {
 	set      fieldSet
 	variants fieldSet
@@ -137,9 +137,8 @@ func parseFields(v url.Values, t fieldTable) (selection, error) {
 	if !ok {
 		return selection{}, nil
 	}
-	nested := t.nested
 	valid := t.valid()
-	if nested {
+	if t.nested {
 		valid += ", " + nestedPrefix + "<" + variantFields.valid() + ">"
 	}
 	switch {
@@ -158,7 +157,7 @@ func parseFields(v url.Values, t fieldTable) (selection, error) {
 		if name == "" {
 			return selection{}, catalog.InvalidField("fields", "has an empty field name (valid: %s)", valid)
 		}
-		if sub, ok := strings.CutPrefix(name, nestedPrefix); ok && nested {
+		if sub, ok := strings.CutPrefix(name, nestedPrefix); ok && t.nested {
 			bit, ok := variantFields.bit(sub)
 			if !ok {
 				return selection{}, catalog.InvalidField("fields", "%q is not a variant field (valid: %s)", name, variantFields.valid())
@@ -171,7 +170,7 @@ func parseFields(v url.Values, t fieldTable) (selection, error) {
 		if !ok {
 			return selection{}, catalog.InvalidField("fields", "%q is not a field here (valid: %s)", name, valid)
 		}
-		whole = whole || (nested && bit == pfVariants)
+		whole = whole || (t.nested && bit == pfVariants)
 		sel.set |= bit
 	}
 	if whole {
@@ -185,7 +184,7 @@ func parseFields(v url.Values, t fieldTable) (selection, error) {
 func fieldsOf(r *http.Request, t fieldTable) (selection, error) {
 	v, err := queryValues(r)
 	if err != nil {
-		return selection{given: true}, err
+		return selection{}, err
 	}
 	return parseFields(v, t)
 }
