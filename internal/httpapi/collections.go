@@ -271,6 +271,11 @@ func (s *Server) listCollectionProducts(w http.ResponseWriter, r *http.Request) 
 		writeError(w, r, err)
 		return
 	}
+	sel, err := parseFields(v, listFields)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	page, err := s.store.ListProducts(r.Context(), q)
 	if err != nil {
 		writeError(w, r, err)
@@ -281,13 +286,5 @@ func (s *Server) listCollectionProducts(w http.ResponseWriter, r *http.Request) 
 		writeError(w, r, err)
 		return
 	}
-	body := productList{Items: page.Items, Total: page.Total, Facets: facets}
-	if body.Items == nil {
-		body.Items = []catalog.Product{}
-	}
-	if page.Next != nil {
-		body.NextCursor = page.Next.String()
-	}
-	w.Header().Set("Cache-Control", listCacheControl)
-	writeJSON(w, http.StatusOK, body)
+	writeProductPage(w, page, sel, facets)
 }
