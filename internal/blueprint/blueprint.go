@@ -418,6 +418,7 @@ const (
 	EnvDBSSLRootCert    = "DB_SSLROOTCERT"
 	EnvDBSecretARN      = "DB_SECRET_ARN"
 	EnvAPIKeys          = "API_KEYS"
+	EnvAPIKeysSecretARN = "API_KEYS_SECRET_ARN"
 	EnvDrainDelay       = "DRAIN_DELAY"
 	EnvShutdownTimeout  = "SHUTDOWN_TIMEOUT"
 	EnvMetricsEMF       = "METRICS_EMF"

@@ -177,9 +177,11 @@ func serviceOnly() Service {
 				{EnvTrustedProxyHops, Value{Text: "1", With: WithCloudFront, WithText: "2"}},
 				{EnvMetricsPort, text(itoa(MetricsPort))},
 				{EnvShutdownTimeout, text(ShutdownTimeout.String())},
+				// The secret's ARN, not its value: the service reads and re-reads it (its task
+				// role), so a key rotated in Secrets Manager takes effect without a deploy.
+				{EnvAPIKeysSecretARN, Value{Ref: IDAPIKeySecret}},
 			},
 			Secrets: []EnvVar{
-				{EnvAPIKeys, Value{Ref: IDAPIKeySecret}},
 				{EnvDBHost, Value{Ref: IDDBHostParameter}},
 				{EnvDBReaderHost, Value{Ref: IDDBReaderHostParam}},
 				{EnvDBPort, Value{Ref: IDDBPortParameter}},

@@ -150,10 +150,9 @@ func TestParityWithCloudFormation(t *testing.T) {
 // outputAliases name the Pulumi output for a template output whose name differs beyond the
 // first letter's case.
 var outputAliases = map[string]string{
-	"ApiKeySecretArn":     "apiKeysParameterArn",
 	"LoadBalancerDnsName": "albDnsName",
 	"RepositoryUri":       "ecrRepositoryUri",
-	"ApiKeysSecretArn":    "apiKeysParameterArn",
+	"ApiKeysSecretArn":    "apiKeySecretArn",
 	"DBSecretArn":         "dbSecretArn",
 	"DBWriterEndpoint":    "dbWriterEndpoint",
 	"DBReaderEndpoint":    "dbReaderEndpoint",
