@@ -399,8 +399,7 @@ const (
 	ParamDBReaderHost = "db/reader-host"
 	ParamDBPort       = "db/port"
 	ParamDBName       = "db/name"
-	ParamDBURL        = "db/url"   // SecureString (Pulumi): connection string without the password
-	ParamAPIKeys      = "api-keys" // SecureString (Pulumi)
+	ParamDBURL        = "db/url" // SecureString (Pulumi): connection string without the password
 )
 
 // Environment variables the service reads. The stacks set these on the container; the service's
