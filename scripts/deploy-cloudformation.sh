@@ -248,7 +248,7 @@ deploy() {
   cat <<EOF
 ==> $STACK runs $OUT_RepositoryUri:$TAG
   service URL: $OUT_ServiceUrl
-  API key (for the write endpoints):
+  API key document (the admin key is its "key"; rotate it in Secrets Manager, see deploy/cloudformation/README.md):
     aws secretsmanager get-secret-value --region $REGION --secret-id $OUT_ApiKeySecretArn --query SecretString --output text
   dashboard: $OUT_DashboardUrl
 EOF

@@ -213,9 +213,8 @@ deploy() {
   cat <<EOF
 ==> $STACK runs $repo:$TAG
   service URL: $url
-  API key (for the write endpoints), from the stack's configuration or Parameter Store:
-    (cd deploy/pulumi && pulumi config get catalog:apiKeys --stack $STACK)
-    aws ssm get-parameter --region $REGION --name /catalog/$SUFFIX/api-keys --with-decryption --query Parameter.Value --output text
+  API key document (the admin key is its "key"; rotate it in Secrets Manager, see deploy/pulumi/README.md):
+    aws secretsmanager get-secret-value --region $REGION --secret-id $(output_value apiKeySecretArn) --query SecretString --output text
   dashboard: $(output_value dashboardUrl)
 EOF
 }

@@ -19,6 +19,7 @@ func pulumiRules() []rule {
 		answer("pulumi --non-interactive stack output --stack dev serviceSecurityGroupId", "sg-tasks\n"),
 		answer("pulumi --non-interactive stack output --stack dev privateSubnetIds --json", "[\n  \"subnet-p1\",\n  \"subnet-p2\",\n  \"subnet-p3\"\n]\n"),
 		answer("pulumi --non-interactive stack output --stack dev dashboardUrl", "https://console.aws.amazon.com/cloudwatch/home#dashboards:name=dashboard-catalog-dev\n"),
+		answer("pulumi --non-interactive stack output --stack dev apiKeySecretArn", "arn:aws:secretsmanager:us-east-1:"+account+":secret:catalog/dev/api-keys-AbCdEf\n"),
 		answer("pulumi --non-interactive config get --stack dev catalog:apiKeys", strings.Repeat("cd", 32)+"\n"),
 		answer("pulumi --non-interactive config get --stack dev catalog:imageTag", "0ld7a9\n"),
 		answer("pulumi --non-interactive config get --stack dev catalog:environmentSuffix", "dev\n"),
@@ -89,7 +90,7 @@ func TestDeployPulumi(t *testing.T) {
 			"curl * " + alb + "/health",
 			"curl * " + alb + "/ready",
 		},
-		output: "aws ssm get-parameter --region us-east-1 --name /catalog/dev/api-keys --with-decryption",
+		output: "aws secretsmanager get-secret-value --region us-east-1 --secret-id arn:aws:secretsmanager:us-east-1:" + account + ":secret:catalog/dev/api-keys-AbCdEf --query SecretString --output text",
 	}, {
 		name:  "update: the stack has its image, so one pulumi up and the key is kept",
 		rules: []rule{imageMissing},

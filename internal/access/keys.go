@@ -247,18 +247,27 @@ func ParseEnv(v string) (set *Set, legacy bool, err error) {
 	return set, false, err
 }
 
-// SecretDocument is the JSON a Secrets Manager secret holds (API_KEYS_SECRET_ARN).
+// SecretDocument is the JSON a Secrets Manager secret holds (API_KEYS_SECRET_ARN): a list of
+// keys, or one key given at the top level ({"name","scopes","key"}), which is the only shape
+// CloudFormation's GenerateSecretString can produce with a generated key (it adds the generated
+// string as one top-level field of a JSON template).
 type SecretDocument struct {
-	Keys []SecretKey `json:"keys"`
+	Keys []SecretKey `json:"keys,omitempty"`
+	SecretKey
 }
 
 // SecretKey is one key of a SecretDocument: its name, scopes, and either the key or its SHA-256
 // in hex (prefer sha256: then the secret holds nothing a caller could use).
 type SecretKey struct {
-	Name   string   `json:"name"`
-	Scopes []string `json:"scopes"`
+	Name   string   `json:"name,omitempty"`
+	Scopes []string `json:"scopes,omitempty"`
 	Key    string   `json:"key,omitempty"`
 	SHA256 string   `json:"sha256,omitempty"`
+}
+
+// given reports whether any field of k is set.
+func (k SecretKey) given() bool {
+	return k.Name != "" || len(k.Scopes) > 0 || k.Key != "" || k.SHA256 != ""
 }
 
 // ParseSecret reads a SecretDocument.
@@ -267,15 +276,29 @@ func ParseSecret(doc []byte) (*Set, error) {
 	dec := json.NewDecoder(strings.NewReader(string(doc)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
-		return nil, fmt.Errorf("not a key document ({\"keys\":[{\"name\",\"scopes\",\"key\" or \"sha256\"}]}): %w", err)
+		return nil, fmt.Errorf("not a key document ({\"keys\":[{\"name\",\"scopes\",\"key\" or \"sha256\"}]} or one {\"name\",\"scopes\",\"key\" or \"sha256\"}): %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("not a key document: more than one JSON value")
+	}
+	keys, where := d.Keys, "keys[%d]"
+	switch {
+	case d.SecretKey.given() && len(d.Keys) > 0:
+		return nil, fmt.Errorf("give keys or one top-level key, not both")
+	case d.SecretKey.given():
+		keys, where = []SecretKey{d.SecretKey}, "key"
 	}
 	b := &builder{}
-	for i, k := range d.Keys {
+	for i, k := range keys {
+		at := fmt.Sprintf(where, i)
+		if where == "key" {
+			at = where
+		}
 		if k.Key == "" && k.SHA256 == "" {
-			b.errs = append(b.errs, fmt.Sprintf("keys[%d]: give key or sha256", i))
+			b.errs = append(b.errs, at+": give key or sha256")
 			continue
 		}
-		b.add(fmt.Sprintf("keys[%d]", i), k.Name, k.Scopes, k.Key, k.SHA256)
+		b.add(at, k.Name, k.Scopes, k.Key, k.SHA256)
 	}
 	return b.result()
 }

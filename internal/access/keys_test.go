@@ -3,8 +3,10 @@ package access
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 const (
@@ -85,11 +87,67 @@ func TestParseSecret(t *testing.T) {
 		`{"keys":[{"name":"a","scopes":["read"],"key":"` + secretA + `","sha256":"` + hex.EncodeToString(d[:]) + `"}]}`,
 		`{"keys":[{"name":"a","scopes":["read"],"key":"` + secretA + `","extra":1}]}`,
 		`[]`, `not json`,
+		// One key at the top level and a list at once: which one counts would be a guess.
+		`{"keys":[{"name":"a","scopes":["read"],"key":"` + secretA + `"}],"name":"b","scopes":["read"],"key":"` + secretB + `"}`,
+		`{"name":"a","scopes":["read"]}`,
+		`{"name":"a","scopes":["read"],"key":"` + secretA + `"} {}`,
 	} {
 		if _, err := ParseSecret([]byte(bad)); err == nil {
 			t.Errorf("ParseSecret(%s) accepted", bad)
 		}
 	}
+}
+
+// TestParseSecretOneTopLevelKey: the shape CloudFormation's GenerateSecretString makes (a JSON
+// template plus the generated string as one top-level field) is a document of one key.
+func TestParseSecretOneTopLevelKey(t *testing.T) {
+	set, err := ParseSecret([]byte(`{"name":"admin","scopes":["read","catalog","inventory","checkout"],"key":"` + secretA + `"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := set.Match(secretA); !ok || p != (Principal{Name: "admin", Scopes: AllScopes}) {
+		t.Fatalf("top-level key: %+v %v", p, ok)
+	}
+	if set.Len() != 1 {
+		t.Fatalf("top-level key: %d keys, want 1", set.Len())
+	}
+}
+
+// FuzzParseSecretForms: a key given at the top level is accepted exactly when the same key
+// given as the only entry of "keys" is, with the same principal.
+func FuzzParseSecretForms(f *testing.F) {
+	f.Add("admin", "read,catalog", secretA, "")
+	f.Add("a", "", "short", "")
+	f.Add("Bad Name", "read", secretA, "00")
+	f.Fuzz(func(t *testing.T, name, scopes, key, sha string) {
+		k := SecretKey{Name: name, Key: key, SHA256: sha}
+		if scopes != "" {
+			k.Scopes = strings.Split(scopes, ",")
+		}
+		if !utf8.ValidString(name + scopes + key + sha) {
+			return // JSON would carry a replacement character, not the key
+		}
+		if !k.given() {
+			return // an empty object is an empty document in both forms
+		}
+		top, _ := json.Marshal(k)
+		list, _ := json.Marshal(SecretDocument{Keys: []SecretKey{k}})
+		a, errA := ParseSecret(top)
+		b, errB := ParseSecret(list)
+		if (errA == nil) != (errB == nil) {
+			t.Fatalf("%s: %v; %s: %v", top, errA, list, errB)
+		}
+		if errA != nil {
+			return
+		}
+		if key != "" {
+			pa, okA := a.Match(key)
+			pb, okB := b.Match(key)
+			if !okA || !okB || pa != pb {
+				t.Fatalf("%s: %+v %v; %s: %+v %v", top, pa, okA, list, pb, okB)
+			}
+		}
+	})
 }
 
 func TestAuthorize(t *testing.T) {

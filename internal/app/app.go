@@ -325,7 +325,8 @@ func (a *App) attach(s catalog.Store, owned bool) {
 	}
 	a.gate.open(s)
 	a.loop(func(ctx context.Context) {
-		sweep.Run(ctx, a.front, sweep.Options{Interval: a.cfg.SweepInterval, Retention: a.cfg.ReservationRetention, Log: a.log,
+		sweep.Run(ctx, a.front, sweep.Options{Interval: a.cfg.SweepInterval, Retention: a.cfg.ReservationRetention,
+			EventRetention: a.cfg.EventRetention, Log: a.log,
 			Expired: func(n int) { a.metrics.Reservation("expired", n) }})
 	})
 	close(a.ready)

@@ -175,6 +175,14 @@ func (g *gate) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.P
 	return s.ListProducts(ctx, q)
 }
 
+func (g *gate) Facets(ctx context.Context, q catalog.ListQuery, r catalog.FacetRequest) ([]catalog.Facet, error) {
+	s, err := g.get()
+	if err != nil {
+		return nil, err
+	}
+	return s.Facets(ctx, q, r)
+}
+
 func (g *gate) CreateCategory(ctx context.Context, in catalog.CategoryInput) (catalog.Category, error) {
 	s, err := g.get()
 	if err != nil {
@@ -408,4 +416,20 @@ func (g *gate) RemoveFromCollection(ctx context.Context, slug, id string) (catal
 		return catalog.Collection{}, err
 	}
 	return s.RemoveFromCollection(ctx, slug, id)
+}
+
+func (g *gate) Events(ctx context.Context, q catalog.EventQuery) (catalog.EventPage, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.EventPage{}, err
+	}
+	return s.Events(ctx, q)
+}
+
+func (g *gate) PurgeEvents(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	s, err := g.get()
+	if err != nil {
+		return 0, err
+	}
+	return s.PurgeEvents(ctx, retention, limit)
 }

@@ -399,8 +399,7 @@ const (
 	ParamDBReaderHost = "db/reader-host"
 	ParamDBPort       = "db/port"
 	ParamDBName       = "db/name"
-	ParamDBURL        = "db/url"   // SecureString (Pulumi): connection string without the password
-	ParamAPIKeys      = "api-keys" // SecureString (Pulumi)
+	ParamDBURL        = "db/url" // SecureString (Pulumi): connection string without the password
 )
 
 // Environment variables the service reads. The stacks set these on the container; the service's
@@ -418,6 +417,7 @@ const (
 	EnvDBSSLRootCert    = "DB_SSLROOTCERT"
 	EnvDBSecretARN      = "DB_SECRET_ARN"
 	EnvAPIKeys          = "API_KEYS"
+	EnvAPIKeysSecretARN = "API_KEYS_SECRET_ARN"
 	EnvDrainDelay       = "DRAIN_DELAY"
 	EnvShutdownTimeout  = "SHUTDOWN_TIMEOUT"
 	EnvMetricsEMF       = "METRICS_EMF"

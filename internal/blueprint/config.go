@@ -3,17 +3,26 @@ package blueprint
 // Config is the service's secrets and settings outside the container image: the API-key
 // secret and the Parameter Store strings that say where the database is.
 //
-// The API-key secret is kept where each tool can: CloudFormation generates it in Secrets
-// Manager (it cannot create SecureString parameters); the Pulumi program stores the apiKeys of
-// its configuration as a SecureString parameter, as its specification asks, and also keeps the
-// connection string (ParamDBURL) as one. Both inject it into the container as API_KEYS.
+// The API-key secret is a Secrets Manager secret in both stacks, holding the service's key
+// document (internal/access.ParseSecret); the container gets its ARN (API_KEYS_SECRET_ARN), never
+// its value, and re-reads it, so keys rotate without a deploy. CloudFormation generates a first
+// admin key into it (APIKeysTemplate); the Pulumi program stores its apiKeys configuration.
 type Config struct {
 	APIKeys Resource
+	// APIKeysTemplate is the JSON the generated secret starts from, and APIKeysGenerateKey the
+	// field the generated string is added as (GenerateSecretString's SecretStringTemplate and
+	// GenerateStringKey): together one admin key with every scope.
+	APIKeysTemplate    string
+	APIKeysGenerateKey string
 	// APIKeysKey is the ID of the KMS key the API-key secret is encrypted with: the stack's own,
 	// so reading it needs kms:Decrypt on that key as well as the read itself.
 	APIKeysKey string
 	Parameters []ConfigParameter
 }
+
+// APIKeyAdminName is the name of the key the stack generates: what logs and the movement and
+// price logs record as the actor of its requests.
+const APIKeyAdminName = "admin"
 
 // ConfigParameter is a plain (String) Parameter Store parameter under ParameterPath.
 type ConfigParameter struct {
@@ -52,8 +61,10 @@ func config() Config {
 		return ConfigParameter{Resource: Resource{ID: id, Kind: "param", Purpose: pathPurpose(key)}, Key: key, Env: env, Description: description, Value: v}
 	}
 	return Config{
-		APIKeys:    Resource{ID: IDAPIKeySecret, Kind: "secret", Purpose: "api-keys"},
-		APIKeysKey: IDLogsKey,
+		APIKeys:            Resource{ID: IDAPIKeySecret, Kind: "secret", Purpose: "api-keys"},
+		APIKeysKey:         IDLogsKey,
+		APIKeysTemplate:    `{"name":"` + APIKeyAdminName + `","scopes":["read","catalog","inventory","checkout"]}`,
+		APIKeysGenerateKey: "key",
 		Parameters: []ConfigParameter{
 			param(IDDBHostParameter, ParamDBHost, EnvDBHost, "Catalog database writer endpoint", Value{Ref: IDDBCluster, Attr: AttrWriterHost}),
 			param(IDDBReaderHostParam, ParamDBReaderHost, EnvDBReaderHost, "Catalog database reader endpoint", Value{Ref: IDDBCluster, Attr: AttrReaderHost}),

@@ -30,11 +30,18 @@ type Statement struct {
 	Sid       string
 	Actions   []string
 	Resources []Value
+	// Condition is the statement's IAM condition block (operator, key, value), with
+	// placeholders (PhRegion...) each renderer expands; nil for none.
+	Condition map[string]any
 }
 
 // WildcardResourceActions are the only actions granted on Resource "*": AWS defines no resource
 // for them, so they cannot be scoped to one.
 var WildcardResourceActions = []string{"ecr:GetAuthorizationToken"}
+
+// SecretsManagerService is the kms:ViaService value of calls Secrets Manager makes for a caller
+// in the stack's region: https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+const SecretsManagerService = "secretsmanager." + PhRegion + ".amazonaws.com"
 
 // Attributes for IAM statements.
 const (
@@ -73,24 +80,28 @@ func iam(cfg Config) IAM {
 		ExecutionRole: Role{
 			Resource:    Resource{ID: IDExecutionRole, Kind: "role", Purpose: "task-execution"},
 			Policy:      Resource{ID: IDExecutionRole + "Policy", Kind: "policy", Purpose: "task-execution"},
-			Description: "ECS starts catalog tasks with this role: image pull, logs, injected secrets and parameters",
+			Description: "ECS starts catalog tasks with this role: image pull, logs and the injected parameters",
 			Statements: []Statement{
-				{"EcrAuthorization", WildcardResourceActions, []Value{{Text: "*"}}},
+				{"EcrAuthorization", WildcardResourceActions, []Value{{Text: "*"}}, nil},
 				{"EcrPull", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
-					[]Value{{Ref: IDRepository, Attr: AttrARN}}},
-				{"Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, []Value{{Ref: IDAppLogGroup, Attr: AttrLogStreams}}},
-				{"Secrets", []string{"secretsmanager:GetSecretValue"}, []Value{{Ref: IDAPIKeySecret}}},
-				// The API-key secret is encrypted with the stack's key.
-				{"DecryptSecrets", []string{"kms:Decrypt"}, []Value{{Ref: cfg.APIKeysKey, Attr: AttrARN}}},
-				{"Parameters", []string{"ssm:GetParameters"}, params},
+					[]Value{{Ref: IDRepository, Attr: AttrARN}}, nil},
+				{"Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, []Value{{Ref: IDAppLogGroup, Attr: AttrLogStreams}}, nil},
+				{"Parameters", []string{"ssm:GetParameters"}, params, nil},
 			},
 		},
 		TaskRole: Role{
 			Resource:    Resource{ID: IDTaskRole, Kind: "role", Purpose: "task"},
 			Policy:      Resource{ID: IDTaskRole + "Policy", Kind: "policy", Purpose: "task"},
-			Description: "The catalog application's own AWS calls: sign in to the database as " + DBAppRole + " with an IAM token",
+			Description: "The catalog application's own AWS calls: sign in to the database as " + DBAppRole + " with an IAM token, read the API-key secret",
 			Statements: []Statement{
-				{"DatabaseConnect", []string{"rds-db:connect"}, []Value{{Ref: IDDBCluster, Attr: AttrDBUserARN, Text: DBAppRole}}},
+				{"DatabaseConnect", []string{"rds-db:connect"}, []Value{{Ref: IDDBCluster, Attr: AttrDBUserARN, Text: DBAppRole}}, nil},
+				// The service reads the API keys itself (API_KEYS_SECRET_ARN) and re-reads them
+				// on an interval, so a rotation needs no redeploy; the secret is encrypted with
+				// the stack's key, which it may use only through Secrets Manager.
+				{"ApiKeySecret", []string{"secretsmanager:GetSecretValue"}, []Value{{Ref: IDAPIKeySecret}}, nil},
+				{"DecryptApiKeySecret", []string{"kms:Decrypt"}, []Value{{Ref: cfg.APIKeysKey, Attr: AttrARN}}, map[string]any{
+					"StringEquals": map[string]any{"kms:ViaService": SecretsManagerService},
+				}},
 			},
 		},
 		MigrateExecutionRole: Role{
@@ -98,12 +109,12 @@ func iam(cfg Config) IAM {
 			Policy:      Resource{ID: IDMigrateExecutionRole + "Policy", Kind: "policy", Purpose: "migrate-execution"},
 			Description: "ECS starts the catalog migrate task with this role: image pull, logs, the database master secret and parameters",
 			Statements: []Statement{
-				{"EcrAuthorization", WildcardResourceActions, []Value{{Text: "*"}}},
+				{"EcrAuthorization", WildcardResourceActions, []Value{{Text: "*"}}, nil},
 				{"EcrPull", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
-					[]Value{{Ref: IDRepository, Attr: AttrARN}}},
-				{"Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, []Value{{Ref: IDAppLogGroup, Attr: AttrLogStreams}}},
-				{"Secrets", []string{"secretsmanager:GetSecretValue"}, []Value{{Ref: IDDBSecret}}},
-				{"Parameters", []string{"ssm:GetParameters"}, []Value{{Ref: IDDBHostParameter}, {Ref: IDDBPortParameter}, {Ref: IDDBNameParameter}}},
+					[]Value{{Ref: IDRepository, Attr: AttrARN}}, nil},
+				{"Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, []Value{{Ref: IDAppLogGroup, Attr: AttrLogStreams}}, nil},
+				{"Secrets", []string{"secretsmanager:GetSecretValue"}, []Value{{Ref: IDDBSecret}}, nil},
+				{"Parameters", []string{"ssm:GetParameters"}, []Value{{Ref: IDDBHostParameter}, {Ref: IDDBPortParameter}, {Ref: IDDBNameParameter}}, nil},
 			},
 		},
 		MigrateTaskRole: Role{
@@ -111,7 +122,7 @@ func iam(cfg Config) IAM {
 			Policy:      Resource{ID: IDMigrateTaskRole + "Policy", Kind: "policy", Purpose: "migrate-task"},
 			Description: "The catalog migrate task's own AWS calls: re-read the rotated database master secret",
 			Statements: []Statement{
-				{"DatabaseSecret", []string{"secretsmanager:GetSecretValue"}, []Value{{Ref: IDDBSecret}}},
+				{"DatabaseSecret", []string{"secretsmanager:GetSecretValue"}, []Value{{Ref: IDDBSecret}}, nil},
 			},
 		},
 		TrustPolicy: map[string]any{

@@ -5,13 +5,16 @@ package blueprint_test
 // deploy/pulumi/infra's model tests).
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/acme/catalog/internal/access"
 	"github.com/acme/catalog/internal/awsnames"
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/acme/catalog/internal/depgraph"
@@ -290,7 +293,7 @@ func TestPolicyContainer(t *testing.T) {
 		t.Errorf("scratch volume %q at %q, want one at %s", c.ScratchVolume, c.ScratchPath, blueprint.TmpfsPath)
 	}
 	checkSettings(t, "service", c, []string{blueprint.EnvPort, blueprint.EnvEnvironment, blueprint.EnvAWSRegion, blueprint.EnvDBSSLMode,
-		blueprint.EnvDBHost, blueprint.EnvDBUser, blueprint.EnvDBIAMAuth, blueprint.EnvMigrateOnStart, blueprint.EnvAPIKeys})
+		blueprint.EnvDBHost, blueprint.EnvDBUser, blueprint.EnvDBIAMAuth, blueprint.EnvMigrateOnStart, blueprint.EnvAPIKeysSecretARN})
 	checkSettings(t, "migrate", s.MigrateContainer, []string{blueprint.EnvEnvironment, blueprint.EnvAWSRegion, blueprint.EnvDBSSLMode,
 		blueprint.EnvDBSecretARN, blueprint.EnvDBHost, blueprint.EnvDBUser, blueprint.EnvDBPassword, blueprint.EnvDBAppRole, blueprint.EnvDBAppRoleIAM})
 	// Without an image there is nothing to run: no task definition, no service (bootstrap).
@@ -678,12 +681,31 @@ func TestPolicyIAMIsLeastPrivilege(t *testing.T) {
 			}
 		}
 	}
-	// The service's task role may only sign in to the database as the application role; the
-	// migrate task's may only re-read the master secret.
+	// The service's task role may only sign in to the database as the application role and
+	// read the API-key secret, decrypting it only through Secrets Manager; the migrate task's
+	// may only re-read the master secret.
 	task := a.IAM.TaskRole.Statements
 	want := blueprint.Value{Ref: blueprint.IDDBCluster, Attr: blueprint.AttrDBUserARN, Text: blueprint.DBAppRole}
-	if len(task) != 1 || !slices.Equal(task[0].Actions, []string{"rds-db:connect"}) || len(task[0].Resources) != 1 || task[0].Resources[0] != want {
-		t.Errorf("the task role grants %+v, want only rds-db:connect as %s", task, blueprint.DBAppRole)
+	if len(task) != 3 || !slices.Equal(task[0].Actions, []string{"rds-db:connect"}) || len(task[0].Resources) != 1 || task[0].Resources[0] != want {
+		t.Fatalf("the task role grants %+v, want rds-db:connect as %s, then the API-key secret", task, blueprint.DBAppRole)
+	}
+	if st := task[1]; !slices.Equal(st.Actions, []string{"secretsmanager:GetSecretValue"}) || len(st.Resources) != 1 ||
+		st.Resources[0] != (blueprint.Value{Ref: a.Config.APIKeys.ID}) || st.Condition != nil {
+		t.Errorf("the task role's second statement %+v, want GetSecretValue on the API-key secret only", st)
+	}
+	// kms:ViaService: the key decrypts for this role only in calls Secrets Manager makes in the
+	// stack's region (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+	if st := task[2]; !slices.Equal(st.Actions, []string{"kms:Decrypt"}) || len(st.Resources) != 1 ||
+		st.Resources[0] != (blueprint.Value{Ref: a.Config.APIKeysKey, Attr: blueprint.AttrARN}) ||
+		!reflect.DeepEqual(st.Condition, map[string]any{"StringEquals": map[string]any{"kms:ViaService": "secretsmanager." + blueprint.PhRegion + ".amazonaws.com"}}) {
+		t.Errorf("the task role's third statement %+v, want kms:Decrypt with the stack key via Secrets Manager only", st)
+	}
+	for _, r := range a.IAM.Roles() {
+		for _, st := range r.Statements {
+			if st.Condition != nil && r.ID != blueprint.IDTaskRole {
+				t.Errorf("role %s statement %s has a condition no test checks", r.ID, st.Sid)
+			}
+		}
 	}
 	if got := grants(a.IAM.MigrateTaskRole); len(got) != 1 || !got[blueprint.IDDBSecret] {
 		t.Errorf("the migrate task role grants %v, want only the database secret", got)
@@ -706,8 +728,48 @@ func TestPolicyConfigReachesTheContainer(t *testing.T) {
 			t.Errorf("parameter %s is for %s, which the container takes from %q", p.ID, p.Env, from[p.Env])
 		}
 	}
-	if from[blueprint.EnvAPIKeys] != a.Config.APIKeys.ID {
-		t.Errorf("API_KEYS comes from %q, want the API-key secret %s", from[blueprint.EnvAPIKeys], a.Config.APIKeys.ID)
+	// The keys are read at run time from the secret (API_KEYS_SECRET_ARN), never injected: an
+	// injected value would stay what it was when the task started.
+	if _, ok := from[blueprint.EnvAPIKeys]; ok {
+		t.Errorf("API_KEYS is injected from %q; the service must read the secret itself", from[blueprint.EnvAPIKeys])
+	}
+	env := map[string]blueprint.Value{}
+	for _, e := range a.Service.Container.Environment {
+		env[e.Name] = e.Value
+	}
+	if _, ok := env[blueprint.EnvAPIKeys]; ok {
+		t.Error("API_KEYS is a plain environment variable")
+	}
+	if got := env[blueprint.EnvAPIKeysSecretARN]; got != (blueprint.Value{Ref: a.Config.APIKeys.ID}) {
+		t.Errorf("API_KEYS_SECRET_ARN is %+v, want the API-key secret %s (its ARN)", got, a.Config.APIKeys.ID)
+	}
+	for _, e := range a.Service.MigrateContainer.Environment {
+		if e.Name == blueprint.EnvAPIKeysSecretARN {
+			t.Error("the migrate task gets the API-key secret, which it does not use")
+		}
+	}
+}
+
+// The generated secret is a key document the service's own parser accepts: one admin key with
+// every scope, whose key is the generated string.
+func TestPolicyAPIKeySecretShape(t *testing.T) {
+	c := blueprint.Model().Config
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(c.APIKeysTemplate), &doc); err != nil {
+		t.Fatalf("template %s: %v", c.APIKeysTemplate, err)
+	}
+	if _, ok := doc[c.APIKeysGenerateKey]; ok || c.APIKeysGenerateKey == "" {
+		t.Fatalf("the generated key's field %q is empty or already in the template", c.APIKeysGenerateKey)
+	}
+	generated := strings.Repeat("aZ9", 16)
+	doc[c.APIKeysGenerateKey] = generated
+	raw, _ := json.Marshal(doc)
+	set, err := access.ParseSecret(raw)
+	if err != nil {
+		t.Fatalf("the service refuses the generated secret %s: %v", raw, err)
+	}
+	if p, ok := set.Match(generated); !ok || p != (access.Principal{Name: blueprint.APIKeyAdminName, Scopes: access.AllScopes}) || set.Len() != 1 {
+		t.Errorf("the generated secret holds %+v (%v, %d keys), want one admin key with every scope", p, ok, set.Len())
 	}
 }
 

@@ -159,3 +159,92 @@ func FeedGone(after, oldest int64) error {
 		Message: fmt.Sprintf("events after %d are no longer kept (the oldest kept is %d): re-sync from an export (GET /exports), then follow the feed from the cursor it gives", after, oldest),
 		Fields:  []FieldError{{Field: "after", Problem: fmt.Sprintf("must be at least %d", oldest-1)}}}
 }
+
+// EventFeed is the change feed a store keeps: the outbox its writes fill, read in commit order.
+type EventFeed interface {
+	// Events returns up to q.Limit events with a sequence above q.After, in sequence order. A
+	// cursor older than the oldest kept event answers FeedGone.
+	Events(ctx context.Context, q EventQuery) (EventPage, error)
+	// PurgeEvents deletes at most limit events older than retention and returns how many.
+	PurgeEvents(ctx context.Context, retention time.Duration, limit int) (int, error)
+}
+
+// MaxEventVariants bounds the variants a product event carries, so an event stays small
+// whatever the product's size: a bigger product's event carries its own fields and
+// variant_count only (each variant change has its own event).
+const MaxEventVariants = 100
+
+// EventData returns the event type's subject, entity version and data for an entity a write
+// produced: products, variants, reservations, categories, collections, attribute definitions,
+// stock levels, prices, or Deleted.
+func EventData(v any) (subject string, version int64, data any) {
+	switch e := v.(type) {
+	case Product:
+		if len(e.Variants) > MaxEventVariants {
+			e.Variants = nil
+		}
+		return "products/" + e.ID, e.Version, e
+	case Variant:
+		return "products/" + e.ProductID + "/variants/" + e.ID, e.ProductVersion, e
+	case Reservation:
+		return "reservations/" + e.ID, 0, e
+	case Category:
+		return "categories/" + e.Slug, 0, e
+	case Collection:
+		return "collections/" + e.Slug, e.Version, e
+	case AttributeDefinition:
+		return "attributes/" + e.Key, e.Version, e
+	case StockLevel:
+		return "products/" + e.ProductID + "/variants/" + e.VariantID, 0, e
+	case PriceEvent:
+		return "products/" + e.ProductID + "/variants/" + e.VariantID, 0, e
+	case Deleted:
+		return e.Subject, e.Version, nil
+	}
+	return "", 0, v
+}
+
+// StockLevel is the data of a catalog.stock.changed event: a variant's stock after a movement.
+type StockLevel struct {
+	VariantID string       `json:"variant_id"`
+	ProductID string       `json:"product_id"`
+	SKU       string       `json:"sku"`
+	Kind      MovementKind `json:"kind"`
+	OnHand    int64        `json:"on_hand"`
+	Reserved  int64        `json:"reserved"`
+	Available int64        `json:"available"`
+	// ReservationID names the reservation that moved the units, if one did.
+	ReservationID string `json:"reservation_id,omitempty"`
+}
+
+// StockChange is the stock event's data for movement m (its on_hand and reserved are after it).
+func StockChange(m Movement) StockLevel {
+	return StockLevel{VariantID: m.VariantID, ProductID: m.ProductID, SKU: m.SKU, Kind: m.Kind,
+		OnHand: m.OnHand, Reserved: m.Reserved, Available: m.OnHand - m.Reserved, ReservationID: m.ReservationID}
+}
+
+// PriceEvent is the data of catalog.price.changed (a price applied: set now, applied by the
+// sweeper at its valid_from, or reverted at a sale window's end) and catalog.price.scheduled.
+type PriceEvent struct {
+	ProductID string `json:"product_id"`
+	PriceEntry
+}
+
+// Deleted names what a deletion removed (its event carries no data).
+type Deleted struct {
+	Subject string
+	Version int64
+}
+
+// ReservationEvent is the event type of a reservation reaching status to.
+func ReservationEvent(to ReservationStatus) string {
+	switch to {
+	case ReservationCommitted:
+		return EventReservationCommitted
+	case ReservationReleased:
+		return EventReservationReleased
+	case ReservationExpired:
+		return EventReservationExpired
+	}
+	return EventReservationCreated
+}

@@ -45,6 +45,7 @@ type Store interface {
 	DeleteVariant(ctx context.Context, productID, variantID string, ifVersion int64) error
 
 	AttributeDefinitions
+	Faceter
 
 	CreateCategory(ctx context.Context, in CategoryInput) (Category, error)
 	Category(ctx context.Context, slug string) (Category, error)
@@ -64,6 +65,7 @@ type Store interface {
 	Inventory
 	VersionReader
 	Collections
+	EventFeed
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error

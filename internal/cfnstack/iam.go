@@ -23,7 +23,11 @@ func (b *builder) iam(Options) error {
 			for _, v := range s.Resources {
 				resources = append(resources, b.value(v))
 			}
-			statements = append(statements, map[string]any{"Sid": s.Sid, "Effect": "Allow", "Action": s.Actions, "Resource": resources})
+			st := map[string]any{"Sid": s.Sid, "Effect": "Allow", "Action": s.Actions, "Resource": resources}
+			if s.Condition != nil {
+				st["Condition"] = expand(s.Condition)
+			}
+			statements = append(statements, st)
 		}
 		b.add(r.ID, "AWS::IAM::Role", map[string]any{
 			"RoleName":                 modelName(r.Resource),

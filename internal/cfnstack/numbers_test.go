@@ -94,9 +94,8 @@ func TestNumbersMatchTheBlueprint(t *testing.T) {
 		secrets[m["Name"].(string)] = fmt.Sprint(m["ValueFrom"])
 	}
 	for env, from := range map[string]string{
-		blueprint.EnvAPIKeys: IDAPIKeySecret,
-		blueprint.EnvDBHost:  IDDBHostParameter,
-		blueprint.EnvDBName:  IDDBNameParameter,
+		blueprint.EnvDBHost: IDDBHostParameter,
+		blueprint.EnvDBName: IDDBNameParameter,
 	} {
 		if !strings.Contains(secrets[env], from) {
 			t.Errorf("container secret %s = %q, want it from %s", env, secrets[env], from)

@@ -455,7 +455,11 @@ func TestTemplateCarriesTheModelIAM(t *testing.T) {
 			for _, v := range st.Resources {
 				resources = append(resources, b.value(v))
 			}
-			want = append(want, map[string]any{"Sid": st.Sid, "Effect": "Allow", "Action": st.Actions, "Resource": resources})
+			w := map[string]any{"Sid": st.Sid, "Effect": "Allow", "Action": st.Actions, "Resource": resources}
+			if st.Condition != nil {
+				w["Condition"] = expand(st.Condition)
+			}
+			want = append(want, w)
 		}
 		pols, _ := p["Policies"].([]any)
 		if len(pols) != 1 {

@@ -52,11 +52,16 @@ func (b *builder) secrets(Options) error {
 	c := b.m.Config
 	b.add(c.APIKeys.ID, "AWS::SecretsManager::Secret", map[string]any{
 		"Name":        cfn.Sub(blueprint.APIKeySecretName("${" + ParamEnvironmentSuffix + "}")),
-		"Description": "API keys accepted by the catalog service's write endpoints (generated; comma-separate several keys to rotate)",
+		"Description": "API keys of the catalog service, a key document the service re-reads (API_KEYS_SECRET_ARN); generated with one admin key",
 		"KmsKeyId":    cfn.GetAtt(c.APIKeysKey, "Arn"),
+		// The template plus the generated string is one admin key with every scope. Without
+		// punctuation or spaces the generated string needs no escaping inside the JSON.
 		"GenerateSecretString": map[string]any{
-			"PasswordLength":     apiKeyLength,
-			"ExcludePunctuation": true,
+			"SecretStringTemplate": c.APIKeysTemplate,
+			"GenerateStringKey":    c.APIKeysGenerateKey,
+			"PasswordLength":       apiKeyLength,
+			"ExcludePunctuation":   true,
+			"IncludeSpace":         false,
 		},
 	}, b.when(c.APIKeys.When))
 	for _, p := range c.Parameters {

@@ -48,6 +48,9 @@ type Config struct {
 	// ReservationRetention is how long finished reservations are kept before the sweeper purges
 	// them (their stock movements are kept for good).
 	ReservationRetention time.Duration
+	// EventRetention is how long the change feed keeps events (EVENT_RETENTION, default 7 days);
+	// a consumer further behind gets 410 and re-syncs from an export.
+	EventRetention time.Duration
 	// DBStartupTimeout is how long serve keeps trying to reach and migrate PostgreSQL at start
 	// (the Aurora writer may still be being created); 0 gives up after the first attempt.
 	DBStartupTimeout time.Duration
@@ -191,6 +194,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.DBAcquireTimeout = duration("DB_ACQUIRE_TIMEOUT", min(2*time.Second, c.RequestTimeout/4))
 	c.DBLockTimeout = duration("DB_LOCK_TIMEOUT", min(3*time.Second, c.RequestTimeout/3))
 	c.ReservationRetention = duration("RESERVATION_RETENTION", 30*24*time.Hour)
+	c.EventRetention = duration("EVENT_RETENTION", catalog.DefaultEventRetention)
 	if c.DBAcquireTimeout < time.Millisecond || c.DBAcquireTimeout >= c.RequestTimeout {
 		bad("DB_ACQUIRE_TIMEOUT", "(%s) must be at least 1ms and shorter than REQUEST_TIMEOUT (%s)", c.DBAcquireTimeout, c.RequestTimeout)
 	}
@@ -201,6 +205,10 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.ReservationRetention < catalog.IdempotencyTTL {
 		// A replayed commit must still find its reservation.
 		bad("RESERVATION_RETENTION", "must be at least %s (the idempotency window)", catalog.IdempotencyTTL)
+	}
+	if c.EventRetention < time.Hour {
+		// Shorter than a consumer's ordinary outage or deploy, every restart would mean a re-sync.
+		bad("EVENT_RETENTION", "must be at least 1h")
 	}
 	if c.DBStartupTimeout > 24*time.Hour {
 		// A typo such as 600m for 600s should not leave a task waiting for ten hours.

@@ -76,7 +76,10 @@ func TestDatabaseBounds(t *testing.T) {
 	if err != nil || c.DBAcquireTimeout != 250*time.Millisecond || c.DBLockTimeout != time.Second || c.ReservationRetention != 72*time.Hour {
 		t.Fatalf("Load = %+v, %v", c, err)
 	}
-	for name, value := range map[string]string{"DB_ACQUIRE_TIMEOUT": "0s", "DB_LOCK_TIMEOUT": "0s", "RESERVATION_RETENTION": "1h"} {
+	if c.EventRetention != 7*24*time.Hour {
+		t.Fatalf("EVENT_RETENTION default = %s", c.EventRetention)
+	}
+	for name, value := range map[string]string{"DB_ACQUIRE_TIMEOUT": "0s", "DB_LOCK_TIMEOUT": "0s", "RESERVATION_RETENTION": "1h", "EVENT_RETENTION": "30m"} {
 		if _, err := Load(env(map[string]string{name: value})); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%s: err = %v, want one naming %s", name, value, err, name)
 		}

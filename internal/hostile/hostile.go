@@ -177,6 +177,12 @@ func Catalogue(t Targets) []Request {
 		add("collection products path "+seg, "GET", "/collections/a"+seg+"/products", nil, "", 400, "slug")
 		add("collection query "+seg, "GET", "/products?collection="+seg, nil, "", 400, "collection")
 	}
+	// Lean pages (issue 16): fields= on lists and single reads.
+	for _, path := range []string{"/products", "/products/" + pid, vp, "/skus/" + t.SKU, "/collections/hostile/products"} {
+		for _, seg := range []string{"%FF", "%00", "id,%E2%80%AEname", strings.Repeat("id,", 5000) + "id", "variants.variants.sku", "__proto__"} {
+			add("fields "+truncateName(seg)+" on "+path, "GET", path+"?fields="+seg, nil, "", 400, "")
+		}
+	}
 	add("NUL in collection name", "POST", "/collections", authed("application/json"), `{"slug":"hostile","name":"a\u0000b"}`, 400, "name")
 	add("bidi override in a product id", "POST", "/collections/hostile/products", authed("application/json"), `{"product_ids":["evil\u202egnp"]}`, 400, "product_ids[0]")
 	add("200,000 product ids", "PUT", "/collections/hostile/products", authed("application/json"), `{"product_ids":[`+strings.Repeat(`"x",`, 200_000)+`"x"]}`, 400, "product_ids")
@@ -506,4 +512,12 @@ func Check(r Request, status int, body []byte) error {
 		return fmt.Errorf("%s: %s %s: the error does not name %q: %.300s", r.Name, r.Method, r.Path, r.Field, body)
 	}
 	return nil
+}
+
+// truncateName keeps a case's name readable when its value is long.
+func truncateName(s string) string {
+	if len(s) > 20 {
+		return s[:20] + "..."
+	}
+	return s
 }

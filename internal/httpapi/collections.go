@@ -266,18 +266,25 @@ func (s *Server) listCollectionProducts(w http.ResponseWriter, r *http.Request) 
 		forbidden(w, r, access.Read, "status="+strings.Join(v["status"], ","))
 		return
 	}
+	freq, err := s.parseFacets(r, v, q)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	sel, err := parseFields(v, listFields)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	page, err := s.store.ListProducts(r.Context(), q)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	body := productList{Items: page.Items, Total: page.Total}
-	if body.Items == nil {
-		body.Items = []catalog.Product{}
+	facets, err := s.countFacets(r, q, freq)
+	if err != nil {
+		writeError(w, r, err)
+		return
 	}
-	if page.Next != nil {
-		body.NextCursor = page.Next.String()
-	}
-	w.Header().Set("Cache-Control", listCacheControl)
-	writeJSON(w, http.StatusOK, body)
+	writeProductPage(w, page, sel, facets)
 }

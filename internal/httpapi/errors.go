@@ -50,6 +50,8 @@ func statusOf(code catalog.Code) int {
 		return http.StatusUnprocessableEntity
 	case catalog.CodeUnavailable:
 		return http.StatusServiceUnavailable
+	case catalog.CodeGone:
+		return http.StatusGone
 	default:
 		return http.StatusInternalServerError
 	}

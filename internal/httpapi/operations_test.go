@@ -78,6 +78,7 @@ func TestEveryOperationSucceedsAsDocumented(t *testing.T) {
 		{"DELETE /attributes/{key}", "/attributes/colour", "", 409, nil}, // in use: refused, documented
 		{"DELETE /products/{id}", "/products/{id}", "", 409, nil},        // units on hand: refused, documented
 		{"DELETE /categories/{slug}", "/categories/cups", "", 204, nil},
+		{"GET /events", "/events?after=0&types=catalog.stock.changed&limit=10", "", 200, nil},
 	}
 	tried := map[string]bool{}
 	for _, st := range steps {

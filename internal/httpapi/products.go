@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -100,6 +101,11 @@ func writeTagged(w http.ResponseWriter, r *http.Request, status int, tag string,
 }
 
 func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
+	sel, err := fieldsOf(r, productFields)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	// A revalidation that ends in 304 needs only the versions, not the row; but the versions
 	// do not say whether the product is public, so only a caller who may see drafts takes the
 	// shortcut (popular public products come from the read cache anyway).
@@ -109,7 +115,7 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, err)
 			return
 		}
-		if held, ok := notModified(r, etagOf(v, sv)); ok {
+		if held, ok := notModified(r, sel.qualify(etagOf(v, sv))); ok {
 			w.Header().Set("ETag", held)
 			w.Header().Set("Cache-Control", productCacheControl)
 			w.WriteHeader(http.StatusNotModified)
@@ -122,6 +128,10 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		writeError(w, r, err)
+		return
+	}
+	if sel.given {
+		writeTagged(w, r, http.StatusOK, sel.qualify(etag(p)), viewSelection(&p, sel))
 		return
 	}
 	writeProduct(w, r, http.StatusOK, p)
@@ -268,11 +278,21 @@ func (s *Server) deleteProduct(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// productList is the body of GET /products.
-type productList struct {
-	Items      []catalog.Product `json:"items"`
-	NextCursor string            `json:"next_cursor,omitempty"`
-	Total      *int64            `json:"total,omitempty"`
+// parseFacets reads the facets= of a list query; it runs before the list, so a bad facet costs
+// no query.
+func (s *Server) parseFacets(r *http.Request, v url.Values, q catalog.ListQuery) (catalog.FacetRequest, error) {
+	return catalog.ParseFacets(v.Get("facets"), q.Filter.Currency, func(key string) (catalog.AttributeDefinition, error) {
+		return s.store.Attribute(r.Context(), key)
+	})
+}
+
+// countFacets counts what req asks for; without facets= it costs nothing, so a plain list's
+// cost does not change.
+func (s *Server) countFacets(r *http.Request, q catalog.ListQuery, req catalog.FacetRequest) ([]catalog.Facet, error) {
+	if len(req.Facets) == 0 {
+		return nil, nil
+	}
+	return s.store.Facets(r.Context(), q, req)
 }
 
 func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
@@ -293,18 +313,25 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
 		forbidden(w, r, access.Read, "status="+strings.Join(v["status"], ","))
 		return
 	}
+	freq, err := s.parseFacets(r, v, q)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	sel, err := parseFields(v, listFields)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	page, err := s.store.ListProducts(r.Context(), q)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	body := productList{Items: page.Items, Total: page.Total}
-	if body.Items == nil {
-		body.Items = []catalog.Product{}
+	facets, err := s.countFacets(r, q, freq)
+	if err != nil {
+		writeError(w, r, err)
+		return
 	}
-	if page.Next != nil {
-		body.NextCursor = page.Next.String()
-	}
-	w.Header().Set("Cache-Control", listCacheControl)
-	writeJSON(w, http.StatusOK, body)
+	writeProductPage(w, page, sel, facets)
 }

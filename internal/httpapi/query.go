@@ -13,7 +13,7 @@ import (
 
 // listParams are the query parameters GET /products accepts besides attr.<key>; any other is
 // refused, so a typo (catgory=...) is an error instead of a silently unfiltered list.
-var listParams = []string{"category", "status", "brand", "currency", "min_price", "max_price", "in_stock", "q", "sort", "limit", "cursor", "total", "collection"}
+var listParams = []string{"fields", "category", "status", "brand", "currency", "min_price", "max_price", "in_stock", "q", "sort", "limit", "cursor", "total", "collection", "facets"}
 
 // attrPrefix starts the name of an attribute filter parameter: attr.colour=red.
 const attrPrefix = "attr."

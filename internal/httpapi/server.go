@@ -173,6 +173,8 @@ func (s *Server) routes() {
 	s.private("PUT /collections/{slug}/products", access.Need(access.Catalog), s.setCollectionProducts)
 	s.private("POST /collections/{slug}/products", access.Need(access.Catalog), s.addToCollection)
 	s.private("DELETE /collections/{slug}/products/{id}", access.Need(access.Catalog), s.removeFromCollection)
+
+	s.private("GET /events", access.Need(access.Read), s.listEvents)
 }
 
 // handle registers a route and remembers its pattern for Routes. Every path value passes the

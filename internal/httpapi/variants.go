@@ -60,18 +60,36 @@ func (s *Server) writeVariantWrite(w http.ResponseWriter, r *http.Request, statu
 	writeJSON(w, status, body)
 }
 
+// variantViews is the body of GET /products/{id}/variants with fields=.
+type variantViews struct {
+	Items []variantView `json:"items"`
+}
+
 // variantList is the body of GET /products/{id}/variants.
 type variantList struct {
 	Items []catalog.Variant `json:"items"`
 }
 
 func (s *Server) listVariants(w http.ResponseWriter, r *http.Request) {
+	sel, err := fieldsOf(r, variantFields)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	p, err := s.store.Product(r.Context(), r.PathValue("id"))
 	if err == nil {
 		err = visible(r, p)
 	}
 	if err != nil {
 		writeError(w, r, err)
+		return
+	}
+	if sel.given {
+		views := make([]variantView, len(p.Variants))
+		for i := range p.Variants {
+			views[i] = viewVariant(&p.Variants[i], sel.set)
+		}
+		writeTagged(w, r, http.StatusOK, sel.qualify(etag(p)), variantViews{Items: views})
 		return
 	}
 	body := variantList{Items: p.Variants}
@@ -82,9 +100,18 @@ func (s *Server) listVariants(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getVariant(w http.ResponseWriter, r *http.Request) {
+	sel, err := fieldsOf(r, variantFields)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	v, tag, err := s.readVariant(r)
 	if err != nil {
 		writeError(w, r, err)
+		return
+	}
+	if sel.given {
+		writeTagged(w, r, http.StatusOK, sel.qualify(tag), viewVariant(&v, sel.set))
 		return
 	}
 	writeTagged(w, r, http.StatusOK, tag, v)
@@ -158,6 +185,11 @@ type skuBody struct {
 
 func (s *Server) getVariantBySKU(w http.ResponseWriter, r *http.Request) {
 	sku := r.PathValue("sku")
+	sel, err := fieldsOf(r, skuFields)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	if !catalog.ValidSKU(sku) {
 		writeError(w, r, catalog.InvalidField("sku", "must be 3-64 letters, digits, '.', '-' or '_', starting and ending with a letter or digit"))
 		return
@@ -172,5 +204,13 @@ func (s *Server) getVariantBySKU(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Variants = nil
 	v.ProductVersion = p.Version
+	if sel.given {
+		body := viewVariant(&v, sel.set)
+		if sel.set&vfProduct != 0 {
+			body.Product = &p
+		}
+		writeTagged(w, r, http.StatusOK, sel.qualify(etag(p)), body)
+		return
+	}
 	writeTagged(w, r, http.StatusOK, etag(p), skuBody{Variant: v, Product: p})
 }

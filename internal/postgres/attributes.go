@@ -71,7 +71,7 @@ func (s *Store) CreateAttribute(ctx context.Context, in catalog.AttributeDefinit
 			return &catalog.Error{Code: catalog.CodeConflict, Message: "the attribute is already defined",
 				Fields: []catalog.FieldError{{Field: "key", Problem: "attribute " + in.Key + " already exists: change it with PUT"}}, Err: err}
 		}
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventAttributeChanged, d)
 	})
 	return d, err
 }
@@ -177,7 +177,7 @@ func (s *Store) UpdateAttribute(ctx context.Context, key string, in catalog.Attr
 		d, err = scanAttribute(tx.QueryRow(ctx, `UPDATE attribute_definitions SET name = $2, type = $3, enum_values = $4, unit = $5,
 			filterable = $6, version = version + 1, updated_at = $7 WHERE key = $1 RETURNING `+attributeColumns,
 			key, in.Name, in.Type, enumValues(in), in.Unit, in.Filterable, s.clock.Now()))
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventAttributeChanged, d)
 	})
 	return d, err
 }
@@ -188,7 +188,8 @@ func (s *Store) DeleteAttribute(ctx context.Context, key string, ifVersion int64
 		return catalog.ErrAttributeNotFound
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := lockAttribute(ctx, tx, key, ifVersion); err != nil {
+		cur, err := lockAttribute(ctx, tx, key, ifVersion)
+		if err != nil {
 			return err
 		}
 		used, err := attributeInUse(ctx, tx, key, "")
@@ -200,6 +201,6 @@ func (s *Store) DeleteAttribute(ctx context.Context, key string, ifVersion int64
 				Fields: []catalog.FieldError{{Field: "key", Problem: "products or variants have a value for " + key}}}
 		}
 		_, err = tx.Exec(ctx, `DELETE FROM attribute_definitions WHERE key = $1`, key)
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventAttributeDeleted, catalog.Deleted{Subject: "attributes/" + key, Version: cur.Version + 1})
 	})
 }

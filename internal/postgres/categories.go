@@ -69,7 +69,7 @@ func (s *Store) CreateCategory(ctx context.Context, in catalog.CategoryInput) (c
 		now := s.clock.Now()
 		c, err = scanCategory(tx.QueryRow(ctx, `INSERT INTO categories (slug, name, parent, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $4) RETURNING `+categoryColumns, in.Slug, in.Name, nullable(in.Parent), now))
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventCategoryCreated, c)
 	})
 	return c, err
 }
@@ -124,7 +124,7 @@ func (s *Store) UpdateCategory(ctx context.Context, slug string, patch catalog.C
 		}
 		c, err = scanCategory(tx.QueryRow(ctx, `UPDATE categories SET name = COALESCE($2, name), parent = $3, updated_at = $4
 			WHERE slug = $1 RETURNING `+categoryColumns, slug, patch.Name, nullable(parent), s.clock.Now()))
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventCategoryUpdated, c)
 	})
 	return c, err
 }
@@ -159,6 +159,6 @@ func (s *Store) DeleteCategory(ctx context.Context, slug string) error {
 		if sqlState(err) == foreignKeyViolation { // a product arrived after the count
 			return catalog.Wrap(catalog.CodeConflict, err, "category "+slug+" has products: move or delete them first")
 		}
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventCategoryDeleted, catalog.Deleted{Subject: "categories/" + slug})
 	})
 }

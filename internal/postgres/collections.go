@@ -68,7 +68,7 @@ func (s *Store) CreateCollection(ctx context.Context, in catalog.CollectionInput
 			return err
 		}
 		c, err = collectionBySlug(ctx, tx, in.Slug, false)
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventCollectionChanged, c)
 	})
 	return c, err
 }
@@ -119,7 +119,8 @@ func (s *Store) touchCollection(ctx context.Context, tx pgx.Tx, slug string, cou
 		slug, count, s.clock.Now()); err != nil {
 		return catalog.Collection{}, err
 	}
-	return collectionBySlug(ctx, tx, slug, false)
+	c, err := collectionBySlug(ctx, tx, slug, false)
+	return c, s.emitAfter(ctx, tx, err, catalog.EventCollectionChanged, c)
 }
 
 // UpdateCollection changes the name or description.
@@ -148,11 +149,12 @@ func (s *Store) UpdateCollection(ctx context.Context, slug string, patch catalog
 // DeleteCollection removes the collection; its list goes with it (ON DELETE CASCADE).
 func (s *Store) DeleteCollection(ctx context.Context, slug string, ifVersion int64) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := lockedCollection(ctx, tx, slug, ifVersion); err != nil {
+		cur, err := lockedCollection(ctx, tx, slug, ifVersion)
+		if err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM collections WHERE slug = $1`, slug)
-		return err
+		_, err = tx.Exec(ctx, `DELETE FROM collections WHERE slug = $1`, slug)
+		return s.emitAfter(ctx, tx, err, catalog.EventCollectionDeleted, catalog.Deleted{Subject: "collections/" + slug, Version: cur.Version + 1})
 	})
 }
 

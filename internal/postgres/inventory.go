@@ -159,7 +159,7 @@ func applyMoves(ctx context.Context, tx pgx.Tx, ms []*catalog.Movement) error {
 	if count != n {
 		return errStockChanged
 	}
-	return nil
+	return emitMoves(ctx, tx, ms)
 }
 
 // errStockChanged says a movement would have broken 0 <= reserved <= on_hand (or its variant is
@@ -306,7 +306,7 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 				return catalog.ShortageError(short)
 			}
 		}
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventReservationCreated, r)
 	})
 	return r, err
 }
@@ -360,11 +360,16 @@ func (s *Store) reserveOneOn(ctx context.Context, c *pgxpool.Conn, in catalog.Re
 		), `
 		guard = "EXISTS (SELECT 1 FROM key)"
 	}
+	events, eargs, err := reserveOneEvents(ctx, r, len(args)+1)
+	if err != nil {
+		return err
+	}
+	args = append(args, eargs...)
 	tag, err := c.Exec(ctx, `WITH `+key+`upd AS (
 			UPDATE inventory SET reserved = reserved + $4, version = version + 1, updated_at = $5
 			WHERE variant_id = $3 AND `+guard+`
 			RETURNING variant_id, product_id, on_hand, reserved
-		), mv AS (
+		), `+events+`mv AS (
 			INSERT INTO stock_movements (variant_id, product_id, sku, kind, on_hand_delta, reserved_delta, on_hand, reserved, reservation_id, actor, at)
 			SELECT variant_id, product_id, $7, 'reserve', 0, $4, on_hand, reserved, $1, $2, $5 FROM upd
 		), res AS (
@@ -539,7 +544,7 @@ func finishAll(ctx context.Context, tx pgx.Tx, rs []*catalog.Reservation, to cat
 		r.Status, r.UpdatedAt = to, now
 	}
 	_, err := tx.Exec(ctx, `UPDATE reservations SET status = $2, updated_at = $3 WHERE id = ANY($1::uuid[])`, resIDs, to, now)
-	return err
+	return emitFinished(ctx, tx, err, rs, to, now)
 }
 
 func (s *Store) finish(ctx context.Context, id, actor string, idem *catalog.Idempotency, to catalog.ReservationStatus) (catalog.Reservation, error) {

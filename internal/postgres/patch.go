@@ -31,7 +31,10 @@ func (s *Store) PatchProduct(ctx context.Context, id string, patch catalog.Produ
 			}
 		}
 		p, err = productOf(ctx, tx, id)
-		return err
+		if !changed {
+			return err
+		}
+		return s.emitAfter(ctx, tx, err, catalog.EventProductUpdated, p)
 	})
 	return p, err
 }

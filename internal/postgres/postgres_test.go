@@ -2,6 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -117,6 +120,25 @@ func BenchmarkStore(b *testing.B) {
 		b.Cleanup(func() { s.Close() })
 		return s
 	})
+}
+
+// BenchmarkFacets: go test -run x -bench Facets -benchtime 100x ./internal/postgres/
+func BenchmarkFacets(b *testing.B) {
+	storetest.BenchFacets(b, func(b *testing.B) catalog.Store {
+		s, err := postgres.Open(context.Background(), pgtest.URL(b), postgres.Options{MaxConns: 16})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}, analyze)
+}
+
+// analyze gives the planner statistics after a bulk load, as autovacuum would.
+func analyze(tb testing.TB, s catalog.Store) {
+	if _, err := s.(*postgres.Store).Pool().Exec(context.Background(), "VACUUM ANALYZE"); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func TestDeleteKeepsAudit(t *testing.T) {
@@ -262,4 +284,47 @@ func TestSaleWindowsAcrossInstances(t *testing.T) {
 		}
 		return stores[0], stores[1]
 	})
+}
+
+func BenchmarkOutbox(b *testing.B) {
+	storetest.BenchOutbox(b, func(b *testing.B) catalog.Store {
+		s, err := postgres.Open(context.Background(), pgtest.URL(b), postgres.Options{MaxConns: 16})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}, postgres.WithoutOutbox)
+}
+
+// BenchmarkFacetPlans prints the plan of each facet statement of a category page at
+// FACETS_BENCH_PRODUCTS (default 100k): go test -run x -bench FacetPlans -benchtime 1x
+func BenchmarkFacetPlans(b *testing.B) {
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, pgtest.URL(b), postgres.Options{MaxConns: 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("FACETS_BENCH_PRODUCTS")); err == nil && v > 0 {
+		n = v
+	}
+	storetest.FacetBenchCatalog(b, s, n)
+	analyze(b, s)
+	r, err := catalog.ParseFacets("brand,price,in_stock,attr.colour", "USD", func(key string) (catalog.AttributeDefinition, error) { return s.Attribute(ctx, key) })
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := catalog.ListQuery{Sort: catalog.SortNewest, Limit: 20,
+		Filter: catalog.ProductFilter{Category: "cat-03", Currency: "USD", Statuses: []catalog.Status{catalog.StatusActive}}}
+	for range b.N {
+		plans, err := s.ExplainFacets(ctx, q, r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, p := range plans {
+			fmt.Println(p)
+		}
+	}
 }

@@ -113,7 +113,7 @@ func makeCurrent(ctx context.Context, tx pgx.Tx, vid, pid, currency string, amou
 			prior_amount = excluded.prior_amount, revert_amount = excluded.revert_amount, revert_compare_at = excluded.revert_compare_at,
 			window_entry_id = excluded.window_entry_id, window_ends_at = excluded.window_ends_at`,
 		vid, currency, pid, amount, compareAt, prior, revertAmount, revertCompareAt, windowEntry, until)
-	return e, err
+	return e, emitPrice(ctx, tx, err, now, catalog.EventPriceChanged, pid, e)
 }
 
 // revertWindow ends the sale window running in vid's currency: the price before it becomes
@@ -143,7 +143,7 @@ func revertWindow(ctx context.Context, tx pgx.Tx, vid, pid, currency string, now
 	_, err = tx.Exec(ctx, `UPDATE variant_prices SET amount = $3, compare_at = $4, prior_amount = $5, revert_amount = NULL,
 		revert_compare_at = NULL, window_entry_id = NULL, window_ends_at = NULL WHERE variant_id = $1 AND currency = $2`,
 		vid, currency, amount, compareAt, prior)
-	return e, err
+	return e, emitPrice(ctx, tx, err, now, catalog.EventPriceChanged, pid, e)
 }
 
 func utcPtr(t *time.Time) *time.Time {
@@ -238,6 +238,7 @@ func (s *Store) SetPrice(ctx context.Context, variantID string, c catalog.PriceC
 			err = tx.QueryRow(ctx, `INSERT INTO price_history (variant_id, product_id, kind, currency, amount, compare_at, valid_from, valid_until, actor, created_at)
 				VALUES ($1, $2, 'set', $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
 				variantID, p.ID, c.Currency, c.Amount, c.CompareAt, from, c.Until(), actor, now).Scan(&e.ID)
+			err = emitPrice(ctx, tx, err, now, catalog.EventPriceScheduled, p.ID, e)
 		} else {
 			if e, err = makeCurrent(ctx, tx, variantID, p.ID, c.Currency, c.Amount, c.CompareAt, c.Until(), 0, now, actor); err != nil {
 				return err
@@ -307,7 +308,7 @@ func (s *Store) RemovePrice(ctx context.Context, variantID, currency, actor stri
 			return err
 		}
 		v, err = variantOf(ctx, tx, variantID, version)
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventVariantUpdated, v)
 	})
 	return v, err
 }

@@ -431,7 +431,7 @@ func (s *Store) CreateProduct(ctx context.Context, in catalog.ProductInput) (cat
 		}
 		var err error
 		p, err = productOf(ctx, tx, id)
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventProductCreated, p)
 	})
 	return p, err
 }
@@ -643,7 +643,7 @@ func (s *Store) ReplaceProduct(ctx context.Context, id string, in catalog.Produc
 			return err
 		}
 		p, err = productOf(ctx, tx, id)
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventProductUpdated, p)
 	})
 	return p, err
 }
@@ -731,7 +731,7 @@ func (s *Store) SetProductStatus(ctx context.Context, id string, status catalog.
 			return checkVersion(ctx, tx, id, ifVersion)
 		}
 		p, err = productOf(ctx, tx, id)
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventProductUpdated, p)
 	})
 	return p, err
 }
@@ -772,7 +772,7 @@ func (s *Store) DeleteProduct(ctx context.Context, id string, ifVersion int64) e
 		_, err = tx.Exec(ctx, `WITH gone AS (DELETE FROM products WHERE id = $1 RETURNING id)
 			INSERT INTO deleted_products (id, sku, name, actor, deleted_at) SELECT id, $2, $3, $4, $5 FROM gone
 			ON CONFLICT (id) DO NOTHING`, id, sku, p.Name, actor, now)
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventProductDeleted, catalog.Deleted{Subject: "products/" + id, Version: p.Version + 1})
 	})
 }
 
@@ -819,7 +819,7 @@ func (s *Store) Import(ctx context.Context, products []catalog.NewProduct) error
 			if err := insertProducts(ctx, tx, ps, actor); err != nil {
 				return fmt.Errorf("import products %d-%d: %w", start, start+len(chunk)-1, importError(err))
 			}
-			return nil
+			return s.emitImported(ctx, tx, ps)
 		})
 		if err != nil {
 			return err

@@ -102,7 +102,7 @@ func (s *Store) AddVariant(ctx context.Context, productID string, in catalog.Var
 			return err
 		}
 		v, err = variantOf(ctx, tx, id, version)
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventVariantCreated, v)
 	})
 	return v, err
 }
@@ -149,7 +149,7 @@ func (s *Store) UpdateVariant(ctx context.Context, productID, variantID string, 
 			return err
 		}
 		v, err = variantOf(ctx, tx, variantID, version)
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventVariantUpdated, v)
 	})
 	return v, err
 }
@@ -247,8 +247,9 @@ func (s *Store) DeleteVariant(ctx context.Context, productID, variantID string, 
 		if err := refreshProductPrices(ctx, tx, productID, currencies); err != nil {
 			return err
 		}
-		_, err = bumpProduct(ctx, tx, productID, now, -1)
-		return err
+		version, err := bumpProduct(ctx, tx, productID, now, -1)
+		return s.emitAfter(ctx, tx, err, catalog.EventVariantDeleted,
+			catalog.Deleted{Subject: "products/" + productID + "/variants/" + variantID, Version: version})
 	})
 }
 

@@ -224,6 +224,12 @@ func (c *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 	return c.inner.ListProducts(ctx, q)
 }
 
+// Facets passes through: counts change with every write to any product, so caching them
+// here would need invalidation by filter; the HTTP layer's Cache-Control covers them.
+func (c *Store) Facets(ctx context.Context, q catalog.ListQuery, r catalog.FacetRequest) ([]catalog.Facet, error) {
+	return c.inner.Facets(ctx, q, r)
+}
+
 func (c *Store) Category(ctx context.Context, slug string) (catalog.Category, error) {
 	return c.inner.Category(ctx, slug)
 }
@@ -491,4 +497,14 @@ func (c *Store) AddToCollection(ctx context.Context, slug string, ids []string, 
 
 func (c *Store) RemoveFromCollection(ctx context.Context, slug, id string) (catalog.Collection, error) {
 	return c.inner.RemoveFromCollection(ctx, slug, id)
+}
+
+// Events and PurgeEvents pass through: the feed is read once per poll and changes nothing a
+// cached product shows.
+func (c *Store) Events(ctx context.Context, q catalog.EventQuery) (catalog.EventPage, error) {
+	return c.inner.Events(ctx, q)
+}
+
+func (c *Store) PurgeEvents(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	return c.inner.PurgeEvents(ctx, retention, limit)
 }

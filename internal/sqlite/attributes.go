@@ -159,7 +159,7 @@ func (s *Store) CreateAttribute(ctx context.Context, in catalog.AttributeDefinit
 			return err
 		}
 		d, err = attributeOf(ctx, tx, in.Key)
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventAttributeChanged, d)
 	})
 	return d, err
 }
@@ -258,7 +258,7 @@ func (s *Store) UpdateAttribute(ctx context.Context, key string, in catalog.Attr
 			return err
 		}
 		d, err = attributeOf(ctx, tx, key)
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventAttributeChanged, d)
 	})
 	return d, err
 }
@@ -282,6 +282,6 @@ func (s *Store) DeleteAttribute(ctx context.Context, key string, ifVersion int64
 				Fields: []catalog.FieldError{{Field: "key", Problem: fmt.Sprintf("products or variants have a value for %s", key)}}}
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM attribute_definitions WHERE key = ?`, key)
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventAttributeDeleted, catalog.Deleted{Subject: "attributes/" + key, Version: cur.Version + 1})
 	})
 }

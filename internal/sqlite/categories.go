@@ -69,7 +69,7 @@ func (s *Store) CreateCategory(ctx context.Context, in catalog.CategoryInput) (c
 			return err
 		}
 		c, err = scanCategory(tx.QueryRowContext(ctx, `SELECT `+categoryColumns+` FROM categories WHERE slug = ?`, in.Slug))
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventCategoryCreated, c)
 	})
 	return c, err
 }
@@ -130,7 +130,7 @@ func (s *Store) UpdateCategory(ctx context.Context, slug string, patch catalog.C
 			}
 		}
 		c, err = scanCategory(tx.QueryRowContext(ctx, `SELECT `+categoryColumns+` FROM categories WHERE slug = ?`, slug))
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventCategoryUpdated, c)
 	})
 	return c, err
 }
@@ -154,6 +154,6 @@ func (s *Store) DeleteCategory(ctx context.Context, slug string) error {
 			return catalog.Errorf(catalog.CodeConflict, "category %q has %d products: move or delete them first", slug, products)
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM categories WHERE slug = ?`, slug)
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventCategoryDeleted, catalog.Deleted{Subject: "categories/" + slug})
 	})
 }

@@ -52,7 +52,7 @@ func (s *Store) CreateCollection(ctx context.Context, in catalog.CollectionInput
 			return err
 		}
 		c, err = collectionBySlug(ctx, tx, in.Slug)
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventCollectionChanged, c)
 	})
 	return c, err
 }
@@ -101,7 +101,8 @@ func (s *Store) touchCollection(ctx context.Context, tx *sql.Tx, slug string, co
 		count, s.clock.Now().UnixMicro(), slug); err != nil {
 		return catalog.Collection{}, err
 	}
-	return collectionBySlug(ctx, tx, slug)
+	c, err := collectionBySlug(ctx, tx, slug)
+	return c, s.emitAfter(ctx, tx, err, catalog.EventCollectionChanged, c)
 }
 
 // UpdateCollection changes the name or description.
@@ -130,11 +131,12 @@ func (s *Store) UpdateCollection(ctx context.Context, slug string, patch catalog
 // DeleteCollection removes the collection; its list goes with it (ON DELETE CASCADE).
 func (s *Store) DeleteCollection(ctx context.Context, slug string, ifVersion int64) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := lockedCollection(ctx, tx, slug, ifVersion); err != nil {
+		cur, err := lockedCollection(ctx, tx, slug, ifVersion)
+		if err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM collections WHERE slug = ?`, slug)
-		return err
+		_, err = tx.ExecContext(ctx, `DELETE FROM collections WHERE slug = ?`, slug)
+		return s.emitAfter(ctx, tx, err, catalog.EventCollectionDeleted, catalog.Deleted{Subject: "collections/" + slug, Version: cur.Version + 1})
 	})
 }
 

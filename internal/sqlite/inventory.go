@@ -62,9 +62,13 @@ func applyMove(ctx context.Context, tx *sql.Tx, m *catalog.Movement) error {
 		return err
 	}
 	m.OnHand, m.Reserved = onHand, reserved
-	return tx.QueryRowContext(ctx, `INSERT INTO stock_movements (variant_id, product_id, sku, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, note, reservation_id, actor, at)
+	err = tx.QueryRowContext(ctx, `INSERT INTO stock_movements (variant_id, product_id, sku, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, note, reservation_id, actor, at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		m.VariantID, m.ProductID, m.SKU, m.Kind, m.OnHandDelta, m.ReservedDelta, onHand, reserved, m.Reason, m.Note, nullable(m.ReservationID), m.Actor, m.At.UnixMicro()).Scan(&m.ID)
+	if err != nil {
+		return err
+	}
+	return emitStock(ctx, tx, *m)
 }
 
 // AdjustStock adds or removes units on hand of a variant, refusing to take available stock
@@ -227,6 +231,9 @@ func (s *Store) Reserve(ctx context.Context, in catalog.ReservationInput, actor 
 				return err
 			}
 		}
+		if err := s.emit(ctx, tx, catalog.EventReservationCreated, r); err != nil {
+			return err
+		}
 		return s.remember(ctx, tx, idem, r)
 	})
 	return r, err
@@ -310,7 +317,7 @@ func finishLines(ctx context.Context, tx *sql.Tx, r *catalog.Reservation, to cat
 		return err
 	}
 	r.Status, r.UpdatedAt = to, now
-	return nil
+	return emitAt(ctx, tx, now, catalog.ReservationEvent(to), *r)
 }
 
 // CommitReservation takes the reserved units out of stock: the sale happened.

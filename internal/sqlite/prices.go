@@ -113,7 +113,10 @@ func applyPrice(ctx context.Context, tx *sql.Tx, w priceWrite, now time.Time) (c
 	if err != nil {
 		return e, err
 	}
-	return e, refreshProductPrice(ctx, tx, w.productID, w.currency)
+	if err := refreshProductPrice(ctx, tx, w.productID, w.currency); err != nil {
+		return e, err
+	}
+	return e, emitAt(ctx, tx, now, catalog.EventPriceChanged, catalog.PriceEvent{ProductID: w.productID, PriceEntry: e})
 }
 
 func nullIntArg(n sql.NullInt64) any {
@@ -235,6 +238,9 @@ func (s *Store) SetPrice(ctx context.Context, variantID string, c catalog.PriceC
 				from.UnixMicro(), timeOrNil(e.ValidUntil), actor, now.UnixMicro()).Scan(&e.ID); err != nil {
 				return err
 			}
+			if err := s.emit(ctx, tx, catalog.EventPriceScheduled, catalog.PriceEvent{ProductID: productID, PriceEntry: e}); err != nil {
+				return err
+			}
 		} else {
 			if e, err = applyPrice(ctx, tx, priceWrite{variantID: variantID, productID: productID, currency: c.Currency, amount: c.Amount,
 				compareAt: c.CompareAt, until: c.Until(), kind: catalog.PriceSet, actor: actor}, now); err != nil {
@@ -290,7 +296,7 @@ func (s *Store) RemovePrice(ctx context.Context, variantID, currency, actor stri
 			return err
 		}
 		v.ProductVersion = p.Version + 1
-		return nil
+		return s.emit(ctx, tx, catalog.EventVariantUpdated, v)
 	})
 	return v, err
 }

@@ -243,7 +243,7 @@ func (s *Store) CreateProduct(ctx context.Context, in catalog.ProductInput) (cat
 		}
 		var err error
 		p, err = productOf(ctx, tx, id)
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventProductCreated, p)
 	})
 	return p, err
 }
@@ -322,7 +322,7 @@ func (s *Store) ReplaceProduct(ctx context.Context, id string, in catalog.Produc
 			return err
 		}
 		p, err = productOf(ctx, tx, id)
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventProductUpdated, p)
 	})
 	return p, err
 }
@@ -346,7 +346,10 @@ func (s *Store) PatchProduct(ctx context.Context, id string, patch catalog.Produ
 			}
 		}
 		p, err = productOf(ctx, tx, id)
-		return err
+		if !changed {
+			return err
+		}
+		return s.emitAfter(ctx, tx, err, catalog.EventProductUpdated, p)
 	})
 	return p, err
 }
@@ -464,7 +467,7 @@ func (s *Store) SetProductStatus(ctx context.Context, id string, status catalog.
 		}
 		var err error
 		p, err = productOf(ctx, tx, id)
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventProductUpdated, p)
 	})
 	return p, err
 }
@@ -498,7 +501,7 @@ func (s *Store) DeleteProduct(ctx context.Context, id string, ifVersion int64) e
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO deleted_products (id, sku, name, actor, deleted_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`, id, sku, p.Name, catalog.ActorOf(ctx), now.UnixMicro())
-		return err
+		return s.emitAfter(ctx, tx, err, catalog.EventProductDeleted, catalog.Deleted{Subject: "products/" + id, Version: p.Version + 1})
 	})
 }
 
@@ -519,8 +522,12 @@ func (s *Store) Import(ctx context.Context, products []catalog.NewProduct) error
 				if !np.CreatedAt.IsZero() {
 					created = np.CreatedAt.UTC().Truncate(time.Microsecond)
 				}
-				if err := insertProduct(ctx, tx, catalog.NewID(), in, created); err != nil {
+				id := catalog.NewID()
+				if err := insertProduct(ctx, tx, id, in, created); err != nil {
 					return fmt.Errorf("import %q: %w", in.Name, err)
+				}
+				if err := s.emitImported(ctx, tx, id); err != nil {
+					return err
 				}
 			}
 			return nil

@@ -85,3 +85,26 @@ func TestDeleteKeepsAudit(t *testing.T) {
 		return moves, prices
 	})
 }
+
+func BenchmarkOutbox(b *testing.B) {
+	storetest.BenchOutbox(b, func(b *testing.B) catalog.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), sqlite.FileName), sqlite.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}, sqlite.WithoutOutbox)
+}
+
+// BenchmarkFacets: go test -run x -bench Facets -benchtime 100x ./internal/sqlite/
+func BenchmarkFacets(b *testing.B) {
+	storetest.BenchFacets(b, func(b *testing.B) catalog.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), sqlite.FileName), sqlite.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}, nil)
+}

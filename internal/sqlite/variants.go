@@ -209,7 +209,7 @@ func (s *Store) AddVariant(ctx context.Context, productID string, in catalog.Var
 			return err
 		}
 		v.ProductVersion = p.Version + 1
-		return nil
+		return s.emit(ctx, tx, catalog.EventVariantCreated, v)
 	})
 	return v, err
 }
@@ -262,7 +262,7 @@ func (s *Store) UpdateVariant(ctx context.Context, productID, variantID string, 
 			return err
 		}
 		v.ProductVersion = p.Version + 1
-		return nil
+		return s.emit(ctx, tx, catalog.EventVariantUpdated, v)
 	})
 	return v, err
 }
@@ -354,6 +354,7 @@ func (s *Store) DeleteVariant(ctx context.Context, productID, variantID string, 
 		if _, err := tx.ExecContext(ctx, `UPDATE products SET variant_count = variant_count - 1 WHERE id = ?`, productID); err != nil {
 			return err
 		}
-		return bumpProduct(ctx, tx, productID, now)
+		return s.emitAfter(ctx, tx, bumpProduct(ctx, tx, productID, now), catalog.EventVariantDeleted,
+			catalog.Deleted{Subject: "products/" + productID + "/variants/" + variantID})
 	})
 }

@@ -309,11 +309,14 @@ func cfnScaling(t template) Scaling {
 }
 
 func cfnIAM(t template) IAM {
-	var out []string
+	var out, perms []string
 	for _, r := range t.of("AWS::IAM::Role") {
 		out = append(out, trust(r["AssumeRolePolicyDocument"]))
+		for _, p := range asList(r["Policies"]) {
+			perms = append(perms, permissions(get(p, "PolicyDocument"))...)
+		}
 	}
-	return IAM{sorted(out)}
+	return IAM{sorted(out), sorted(perms)}
 }
 
 func cfnDatabase(t template) Database {

@@ -294,7 +294,15 @@ func pulumiIAM(p program) (IAM, error) {
 		}
 		out = append(out, trust(doc))
 	}
-	return IAM{sorted(out)}, nil
+	var perms []string
+	for _, r := range p.of("aws:iam/rolePolicy:RolePolicy") {
+		var doc any
+		if err := json.Unmarshal([]byte(str(r, "policy")), &doc); err != nil {
+			return IAM{}, fmt.Errorf("role policy: %w", err)
+		}
+		perms = append(perms, permissions(doc)...)
+	}
+	return IAM{sorted(out), sorted(perms)}, nil
 }
 
 func pulumiDatabase(p program) Database {

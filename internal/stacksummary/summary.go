@@ -104,6 +104,9 @@ type Scaling struct {
 // IAM: who may assume the roles.
 type IAM struct {
 	Trust []string
+	// Permissions are the roles' policy statements: Sid, actions and condition keys with their
+	// values, so a grant or a condition one stack lacks (kms:ViaService) is a difference.
+	Permissions []string
 }
 
 // Database: the cluster, its instances and parameter group.

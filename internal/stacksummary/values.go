@@ -3,6 +3,7 @@ package stacksummary
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -174,6 +175,37 @@ func trust(doc any) string {
 	}
 	return strings.Join(out, " | ")
 }
+
+// permissions renders a permission policy's statements: "Sid Effect Action if op:key=value".
+// Resources differ in spelling between the tools and are left to each stack's own tests.
+func permissions(doc any) []string {
+	var out []string
+	for _, st := range asList(get(doc, "Statement")) {
+		var conds []string
+		for op, kv := range asMap(get(st, "Condition")) {
+			for k, v := range asMap(kv) {
+				conds = append(conds, op+":"+k+"="+conditionValue(v))
+			}
+		}
+		out = append(out, fmt.Sprintf("%s %s %s if %s", str(st, "Sid"), str(st, "Effect"), str(st, "Action"), strings.Join(sorted(conds), "; ")))
+	}
+	return out
+}
+
+// conditionValue spells a condition value the same for both tools: CloudFormation's
+// {"Fn::Sub": "...${AWS::Region}..."} and Pulumi's expanded string both become the region-free
+// form with "${AWS::Region}" for the region.
+func conditionValue(v any) string {
+	if m := asMap(v); m != nil {
+		if s, ok := m["Fn::Sub"].(string); ok {
+			return s
+		}
+	}
+	return regionPart.ReplaceAllString(fmt.Sprint(v), ".$${AWS::Region}.")
+}
+
+// regionPart is a region between dots in a host name ("secretsmanager.eu-west-1.amazonaws.com").
+var regionPart = regexp.MustCompile(`\.[a-z]{2}(-[a-z]+)+-[0-9]+\.`)
 
 // edgeSettings are the container settings whose values depend on the edge.
 var edgeSettings = []string{"TRUSTED_PROXY_HOPS", "METRICS_PORT"}

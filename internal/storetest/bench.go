@@ -98,8 +98,18 @@ func Bench(b *testing.B, open BenchOpener) {
 	for _, n := range []int{2, 2000} {
 		b.Run(fmt.Sprintf("ChangeOneVariant/variants=%d", n), func(b *testing.B) { benchChangeOneVariant(b, open, n) })
 	}
-	b.Run("ReserveHotSKU", func(b *testing.B) { benchReserve(b, open, 1) })
-	b.Run("ReserveManySKUs", func(b *testing.B) { benchReserve(b, open, 1000) })
+	b.Run("ReserveHotSKU", func(b *testing.B) { benchReserve(b, open, 1, context.Background()) })
+	b.Run("ReserveManySKUs", func(b *testing.B) { benchReserve(b, open, 1000, context.Background()) })
+}
+
+// BenchOutbox measures the transactional outbox's cost (issue 17): reservations on one hot SKU
+// and across 1,000 SKUs, with the outbox (the product) and without it (without returns a
+// context in which the store records no events: a test-only switch), printed side by side.
+func BenchOutbox(b *testing.B, open BenchOpener, without func(context.Context) context.Context) {
+	for _, skus := range []int{1, 1000} {
+		b.Run(fmt.Sprintf("Reserve/skus=%d/outbox=on", skus), func(b *testing.B) { benchReserve(b, open, skus, context.Background()) })
+		b.Run(fmt.Sprintf("Reserve/skus=%d/outbox=off", skus), func(b *testing.B) { benchReserve(b, open, skus, without(context.Background())) })
+	}
 }
 
 // benchVariants creates one product with n variants (options X × Y) and returns its ID.
@@ -157,9 +167,8 @@ func benchChangeOneVariant(b *testing.B, open BenchOpener, n int) {
 	b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99_µs")
 }
 
-func benchReserve(b *testing.B, open BenchOpener, skus int) {
+func benchReserve(b *testing.B, open BenchOpener, skus int, ctx context.Context) {
 	s := open(b)
-	ctx := context.Background()
 	if _, err := s.CreateCategory(ctx, catalog.CategoryInput{Slug: "bench", Name: "Bench"}); err != nil {
 		b.Fatal(err)
 	}

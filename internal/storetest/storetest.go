@@ -48,13 +48,14 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, contractTests()...)
 	tests = append(tests, variantTests()...)
 	tests = append(tests, collectionTests()...) // issue 15
+	tests = append(tests, facetTests()...)      // issue 16
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t, nil)
 			tc.fn(t, s)
 		})
 	}
-	for _, tc := range inventoryTests() {
+	for _, tc := range append(inventoryTests(), eventTests()...) { // events: issue 17
 		t.Run(tc.name, func(t *testing.T) {
 			clock := NewFakeClock()
 			s := open(t, clock.Now)

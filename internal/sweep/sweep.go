@@ -32,6 +32,8 @@ type Options struct {
 	Interval time.Duration
 	// Retention is how long finished reservations are kept (0: DefaultRetention).
 	Retention time.Duration
+	// EventRetention is how long change-feed events are kept (0: catalog.DefaultEventRetention).
+	EventRetention time.Duration
 	// Log receives one line per expired reservation and applied price, and the purge counts.
 	Log *slog.Logger
 	// Expired, when set, is told how many reservations each batch released (for metrics).
@@ -45,6 +47,7 @@ func (o Options) Effective() Options { return o.withDefaults() }
 func (o Options) withDefaults() Options {
 	o.Interval = min(cmp.Or(o.Interval, time.Second), MaxInterval)
 	o.Retention = cmp.Or(o.Retention, DefaultRetention)
+	o.EventRetention = cmp.Or(o.EventRetention, catalog.DefaultEventRetention)
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -132,6 +135,17 @@ func Once(ctx context.Context, inv catalog.Inventory, opts Options) error {
 	})
 	if reservations > 0 {
 		opts.Log.Info("purged finished reservations past their retention", "count", reservations, "retention", opts.Retention)
+	}
+	if err != nil {
+		return err
+	}
+	feed, ok := inv.(catalog.EventFeed)
+	if !ok {
+		return nil
+	}
+	events, err := purge(ctx, func(ctx context.Context) (int, error) { return feed.PurgeEvents(ctx, opts.EventRetention, Batch) })
+	if events > 0 {
+		opts.Log.Info("purged change-feed events past their retention", "count", events, "retention", opts.EventRetention)
 	}
 	return err
 }

@@ -142,6 +142,14 @@ func TestOnceLogsWhatItDoes(t *testing.T) {
 	if _, err := s.Reservation(ctx, r.ID); catalog.ErrorCode(err) != catalog.CodeNotFound {
 		t.Fatalf("Reservation(%s) after the purge: %v, want not_found", r.ID, err)
 	}
+	// The change feed's events are past their 7 days too: purged, and a consumer at the start
+	// is told to re-sync.
+	if purged := h.find("purged change-feed events past their retention"); len(purged) != 1 || purged[0]["count"].(int64) < 5 {
+		t.Fatalf("event purge log lines: %v", purged)
+	}
+	if _, err := s.Events(ctx, catalog.EventQuery{Limit: 10}); catalog.ErrorCode(err) != catalog.CodeGone {
+		t.Fatalf("Events(after=0) after the purge: %v, want gone", err)
+	}
 }
 
 // storeWith opens an embedded store on a fake clock holding one active product, sku, with

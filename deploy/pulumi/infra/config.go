@@ -6,6 +6,7 @@
 package infra
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/mail"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/acme/catalog/internal/access"
 	"github.com/acme/catalog/internal/blueprint"
 )
 
@@ -52,7 +54,6 @@ const (
 	KeyOriginDomain          = "originDomain"
 	// SaleTimeLayout is Application Auto Scaling's at() schedule time, UTC without a zone.
 	SaleTimeLayout         = "2006-01-02T15:04:05"
-	minAPIKeyLength        = 16
 	maxBackupRetentionDays = 35
 	minTargetPercent       = 10
 	maxTargetPercent       = 95
@@ -105,8 +106,10 @@ type Config struct {
 	// the repository, then set imageTag and deploy again).
 	Image    string
 	ImageTag string
-	// APIKeys are the service's write keys, comma-separated; they go to a SecureString
-	// parameter and are handled as a Pulumi secret.
+	// APIKeys is the first content of the API-key secret, a Pulumi secret: one key, which
+	// becomes the admin key with every scope (the document CloudFormation generates), or a whole
+	// key document ({"keys":[...]}, internal/access.ParseSecret). After the first deploy the
+	// secret in AWS is the truth: keys rotate there, without a deploy (APIKeyDocument).
 	APIKeys string
 }
 
@@ -401,12 +404,40 @@ func (c Config) problems() []string {
 	}
 	if c.APIKeys == "" {
 		bad(KeyAPIKeys, `is required and secret: pulumi config set --secret %s "$(openssl rand -hex 32)"`, KeyAPIKeys)
-	} else {
-		for i, k := range strings.Split(c.APIKeys, ",") {
-			if k = strings.TrimSpace(k); len(k) < minAPIKeyLength || strings.ContainsAny(k, " \t\n") {
-				bad(KeyAPIKeys, "key %d must be at least %d characters without spaces", i+1, minAPIKeyLength)
-			}
-		}
+	} else if _, err := APIKeyDocument(c.APIKeys); err != nil {
+		bad(KeyAPIKeys, "%v", err)
 	}
 	return out
+}
+
+// APIKeyDocument returns the API-key secret's content for the apiKeys configuration: a key
+// document as given, or one key made the admin key with every scope from the model's template
+// (the shape CloudFormation generates). Either way the service's own parser must accept it.
+func APIKeyDocument(apiKeys string) (string, error) {
+	doc := apiKeys
+	if !strings.HasPrefix(apiKeys, "{") {
+		if strings.ContainsAny(apiKeys, ",; \t\r\n") {
+			return "", fmt.Errorf(`holds one key (the admin key) or a key document {"keys":[...]}; several keys go in a document`)
+		}
+		m := blueprint.Model().Config
+		var tmpl map[string]any
+		if err := json.Unmarshal([]byte(m.APIKeysTemplate), &tmpl); err != nil {
+			return "", fmt.Errorf("the model's key template: %w", err)
+		}
+		tmpl[m.APIKeysGenerateKey] = apiKeys
+		b, err := json.Marshal(tmpl)
+		if err != nil {
+			return "", err
+		}
+		doc = string(b)
+	}
+	set, err := access.ParseSecret([]byte(doc))
+	switch {
+	case err != nil:
+		// The parser's message names keys by position and never quotes a key.
+		return "", fmt.Errorf("is not a key the service accepts: %w", err)
+	case set.Len() == 0:
+		return "", fmt.Errorf("holds no key")
+	}
+	return doc, nil
 }

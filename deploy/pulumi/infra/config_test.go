@@ -8,7 +8,7 @@ import (
 	"github.com/acme/catalog/internal/blueprint"
 )
 
-var goodKeys = strings.Repeat("a", 32) + "," + strings.Repeat("b", 20)
+var goodKeys = strings.Repeat("a", 32)
 
 func getter(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
@@ -103,7 +103,10 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"suffix ending in a hyphen", map[string]string{infra.KeySuffix: "ab-"}, `environment suffix "ab-"`},
 		{"engine version", map[string]string{infra.KeyDBEngineVersion: "15.4"}, `catalog:dbEngineVersion is invalid: database engine version "15.4"`},
 		{"acu order names values", map[string]string{infra.KeyDBMinACU: "2.5", infra.KeyDBMaxACU: "2"}, "(2.5-2)"},
-		{"short api key", map[string]string{infra.KeyAPIKeys: goodKeys + ",short"}, "catalog:apiKeys key 3 must be at least 16"},
+		{"short api key", map[string]string{infra.KeyAPIKeys: "short"}, "catalog:apiKeys is not a key the service accepts"},
+		{"several bare keys", map[string]string{infra.KeyAPIKeys: goodKeys + "," + goodKeys}, "catalog:apiKeys holds one key"},
+		{"bad key document", map[string]string{infra.KeyAPIKeys: `{"keys":[{"name":"a","scopes":["write"],"key":"` + goodKeys + `"}]}`}, `scope "write" is not one of`},
+		{"empty key document", map[string]string{infra.KeyAPIKeys: `{"keys":[]}`}, "catalog:apiKeys holds no key"},
 		{"sale start alone", map[string]string{infra.KeySaleStart: "2026-12-24T08:55:00"}, "catalog:saleStart and catalog:saleEnd must both be set, or neither"},
 		{"sale end alone", map[string]string{infra.KeySaleEnd: "2026-12-24T08:55:00"}, "catalog:saleStart and catalog:saleEnd must both be set, or neither"},
 		{"sale time format", map[string]string{infra.KeySaleStart: "2026-12-24 08:55", infra.KeySaleEnd: "2026-12-24T12:00:00"}, `catalog:saleStart ("2026-12-24 08:55") must be a UTC time`},

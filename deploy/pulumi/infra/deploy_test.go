@@ -139,7 +139,7 @@ func TestDeployOrdinaryZonesOnly(t *testing.T) {
 func TestDeployBootstrapWithoutImage(t *testing.T) {
 	imageTypes := []string{tTaskDef, tService, tTarget, tPolicy}
 	bootstrapTypes := []string{tVPC, tDBCluster, tDBInstance, tRepo, tALB, tListener, tTG, tParameter, tLogGroup, tKMSKey, tTopic, tCluster, tDashboard}
-	bootstrapOutputs := []string{"serviceUrl", "ecrRepositoryUri", "apiKeysParameterArn", "clusterName", "dashboardUrl"}
+	bootstrapOutputs := []string{"serviceUrl", "ecrRepositoryUri", "apiKeySecretArn", "clusterName", "dashboardUrl"}
 	for _, sc := range []struct {
 		name      string
 		cfg       func() infra.Config

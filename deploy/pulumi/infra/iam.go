@@ -3,7 +3,6 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	"github.com/acme/catalog/internal/blueprint"
 
@@ -17,6 +16,7 @@ type statement struct {
 	Sid       string
 	Actions   []string
 	Resources []pulumi.StringInput
+	Condition any // expanded, or nil
 }
 
 // policyDocument renders statements as an IAM policy document once every ARN is known.
@@ -29,10 +29,11 @@ func policyDocument(stmts ...statement) pulumi.StringOutput {
 	}
 	return pulumi.All(inputs...).ApplyT(func(vals []any) (string, error) {
 		type jsonStatement struct {
-			Sid      string   `json:"Sid"`
-			Effect   string   `json:"Effect"`
-			Action   []string `json:"Action"`
-			Resource []string `json:"Resource"`
+			Sid       string   `json:"Sid"`
+			Effect    string   `json:"Effect"`
+			Action    []string `json:"Action"`
+			Resource  []string `json:"Resource"`
+			Condition any      `json:"Condition,omitempty"`
 		}
 		doc := struct {
 			Version   string          `json:"Version"`
@@ -40,7 +41,7 @@ func policyDocument(stmts ...statement) pulumi.StringOutput {
 		}{Version: "2012-10-17"}
 		i := 0
 		for _, s := range stmts {
-			js := jsonStatement{Sid: s.Sid, Effect: "Allow", Action: s.Actions}
+			js := jsonStatement{Sid: s.Sid, Effect: "Allow", Action: s.Actions, Condition: s.Condition}
 			for range s.Resources {
 				arn, ok := vals[i].(string)
 				if !ok || arn == "" {
@@ -58,10 +59,6 @@ func policyDocument(stmts ...statement) pulumi.StringOutput {
 
 // roles renders blueprint.IAM: the execution role and the task role, each with its inline
 // policy naming the exact resources.
-//
-// Translation: the model's API-key secret is a SecureString parameter in this stack
-// (blueprint.Config), so reading it is ssm:GetParameters, granted in the statement that reads
-// the other parameters rather than with secretsmanager:GetSecretValue.
 func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncryption, reg *Registry, db *Database, settings *Settings, parent pulumi.ResourceOption) error {
 	m := blueprint.Model().IAM
 	arns := map[string]pulumi.StringOutput{
@@ -69,6 +66,7 @@ func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, logs *Log
 		blueprint.IDLogsKey:           logs.Key.Arn,
 		blueprint.IDAppLogGroup:       pulumi.Sprintf("%s:log-stream:*", s.LogGroup.Arn),
 		blueprint.IDDBSecret:          db.SecretARN,
+		blueprint.IDAPIKeySecret:      settings.APIKeys.Arn,
 		blueprint.IDDBHostParameter:   settings.DBHost.Arn,
 		blueprint.IDDBReaderHostParam: settings.DBReaderHost.Arn,
 		blueprint.IDDBPortParameter:   settings.DBPort.Arn,
@@ -82,12 +80,13 @@ func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, logs *Log
 		var stmts []statement
 		for _, st := range r.Statements {
 			out := statement{Sid: st.Sid, Actions: st.Actions}
+			if st.Condition != nil {
+				out.Condition = expand(st.Condition, cfg, net)
+			}
 			for _, v := range st.Resources {
 				switch {
 				case v.Ref == "" && v.Text == "*":
 					out.Resources = append(out.Resources, pulumi.String("*"))
-				case v.Ref == blueprint.IDAPIKeySecret:
-					continue // granted with the parameters, below
 				case v.Attr == blueprint.AttrDBUserARN:
 					// rds-db:connect names the user by the cluster's resource ID.
 					arn := db.Cluster.ClusterResourceId.ApplyT(func(id string) string {
@@ -101,12 +100,6 @@ func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, logs *Log
 					}
 					out.Resources = append(out.Resources, arn)
 				}
-			}
-			if slices.Contains(st.Actions, "ssm:GetParameters") && slices.ContainsFunc(r.Statements, readsAPIKeys) {
-				out.Resources = append(out.Resources, settings.APIKeys.Arn)
-			}
-			if len(out.Resources) == 0 {
-				continue // it granted only what this stack grants elsewhere
 			}
 			stmts = append(stmts, out)
 		}
@@ -140,9 +133,4 @@ func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, logs *Log
 		}
 	}
 	return nil
-}
-
-// readsAPIKeys reports whether a statement grants the API-key secret.
-func readsAPIKeys(st blueprint.Statement) bool {
-	return slices.ContainsFunc(st.Resources, func(v blueprint.Value) bool { return v.Ref == blueprint.IDAPIKeySecret })
 }

@@ -68,10 +68,6 @@ func TestProgramCarriesTheModel(t *testing.T) {
 		var want []string
 		for _, m := range a.Resources() {
 			name := cfg.ModelName(m)
-			if m.ID == blueprint.IDAPIKeySecret {
-				// This stack keeps the API-key secret as a SecureString parameter (blueprint.Config).
-				name = cfg.Name("param", "api-keys")
-			}
 			byName[name] = m.ID
 			if c.Has(m.When) && m.ID != blueprint.IDDBSecret {
 				want = append(want, m.ID)
@@ -121,9 +117,6 @@ func TestProgramCarriesTheModelTagsAndOrder(t *testing.T) {
 			byName[x.Name] = x
 		}
 		name := func(m blueprint.Resource) string {
-			if m.ID == blueprint.IDAPIKeySecret {
-				return cfg.Name("param", "api-keys") // a SecureString parameter here (blueprint.Config)
-			}
 			return cfg.ModelName(m)
 		}
 		for _, m := range a.Resources() {

@@ -402,8 +402,9 @@ func TestPolicyNothingProtected(t *testing.T) {
 func TestPolicyTaskDefinition(t *testing.T) {
 	forEachConfig(t, func(t *testing.T, r *run) {
 		var defs []struct {
-			Image   string
-			Secrets []struct{ Name, ValueFrom string }
+			Image       string
+			Secrets     []struct{ Name, ValueFrom string }
+			Environment []struct{ Name, Value string }
 		}
 		jsonInput(t, r.named(t, tTaskDef, "task-catalog-"+r.cfg.Suffix), "containerDefinitions", &defs)
 		if len(defs) != 1 {
@@ -439,8 +440,16 @@ func TestPolicyTaskDefinition(t *testing.T) {
 		for _, s := range c.Secrets {
 			secrets[s.Name] = s.ValueFrom
 		}
-		if !strings.HasSuffix(secrets[blueprint.EnvAPIKeys], blueprint.ParameterPath(r.cfg.Suffix)+blueprint.ParamAPIKeys) {
-			t.Errorf("API_KEYS comes from %q, want the api-keys parameter", secrets[blueprint.EnvAPIKeys])
+		// The service reads the API keys itself: the secret's ARN, never its value.
+		if v, ok := secrets[blueprint.EnvAPIKeys]; ok {
+			t.Errorf("API_KEYS is injected from %q; the service must read the secret itself", v)
+		}
+		env := map[string]string{}
+		for _, e := range c.Environment {
+			env[e.Name] = e.Value
+		}
+		if x, ok := r.byARN(env[blueprint.EnvAPIKeysSecretARN]); !ok || x.Type != tSecret || x.str("name") != blueprint.APIKeySecretName(r.cfg.Suffix) {
+			t.Errorf("API_KEYS_SECRET_ARN = %q, want the API-key secret's ARN", env[blueprint.EnvAPIKeysSecretARN])
 		}
 		for _, name := range []string{blueprint.EnvDBUser, blueprint.EnvDBPassword} {
 			if v, ok := secrets[name]; ok {
@@ -536,6 +545,7 @@ func TestPolicyIAMLeastPrivilege(t *testing.T) {
 			switch {
 			case arn == "*":
 			case arn == r.outputs["dbSecretArn"]:
+			case arn == r.outputs["apiKeySecretArn"] && reflect.DeepEqual(granted[arn], []string{"secretsmanager:GetSecretValue"}):
 			case arn == "arn:aws:rds-db:"+testRegion+":"+testAccount+":dbuser:"+testClusterResourceID+"/"+blueprint.DBAppRole &&
 				reflect.DeepEqual(granted[arn], []string{"rds-db:connect"}):
 			case strings.HasPrefix(arn, path):
@@ -547,8 +557,8 @@ func TestPolicyIAMLeastPrivilege(t *testing.T) {
 			}
 		}
 		// The API keys are encrypted with the stack's key.
-		if key, ok := r.byARN(r.named(t, tParameter, "param-api-keys-"+r.cfg.Suffix).str("keyId")); !ok || key.Type != tKMSKey {
-			t.Errorf("the api-keys parameter is encrypted with %q, want the stack's key", r.named(t, tParameter, "param-api-keys-"+r.cfg.Suffix).str("keyId"))
+		if key, ok := r.byARN(r.named(t, tSecret, "secret-api-keys-"+r.cfg.Suffix).str("kmsKeyId")); !ok || key.Type != tKMSKey {
+			t.Errorf("the API-key secret is encrypted with %q, want the stack's key", r.named(t, tSecret, "secret-api-keys-"+r.cfg.Suffix).str("kmsKeyId"))
 		}
 		// The SecureString connection string is for operators: no role reads it.
 		if _, ok := granted[fmt.Sprint(r.outputs["dbUrlParameterArn"])]; ok {
@@ -563,7 +573,7 @@ func TestPolicySettingsInParameterStore(t *testing.T) {
 		want := map[string]string{
 			path + blueprint.ParamDBHost: "String", path + blueprint.ParamDBReaderHost: "String",
 			path + blueprint.ParamDBPort: "String", path + blueprint.ParamDBName: "String",
-			path + blueprint.ParamDBURL: "SecureString", path + blueprint.ParamAPIKeys: "SecureString",
+			path + blueprint.ParamDBURL: "SecureString",
 		}
 		got := map[string]string{}
 		for _, p := range r.of(tParameter) {
@@ -579,10 +589,6 @@ func TestPolicySettingsInParameterStore(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("parameters = %v, want %v", got, want)
 		}
-		apiKeys := r.named(t, tParameter, "param-api-keys-"+r.cfg.Suffix)
-		if apiKeys.str("value") != r.cfg.APIKeys {
-			t.Error("api-keys parameter does not hold the configured keys")
-		}
 		if url := r.named(t, tParameter, "param-db-url-"+r.cfg.Suffix).str("value"); !strings.HasPrefix(url, "postgres://") || !strings.Contains(url, "sslmode=verify-full") {
 			t.Errorf("db/url = %q", url)
 		}
@@ -593,7 +599,7 @@ func TestOutputs(t *testing.T) {
 	r := runStack(t, defaultConfig())
 	want := []string{
 		"albUrl", "serviceUrl", "albDnsName", "ecrRepositoryUri", "image", "clusterName", "serviceName",
-		"dbWriterEndpoint", "dbReaderEndpoint", "dbSecretArn", "apiKeysParameterArn", "dbUrlParameterArn",
+		"dbWriterEndpoint", "dbReaderEndpoint", "dbSecretArn", "apiKeySecretArn", "dbUrlParameterArn",
 		"parameterPath", "alarmTopicArn", "vpcId", "publicSubnetIds", "privateSubnetIds", "isolatedSubnetIds", "dashboardUrl",
 		"distributionDomainName", "distributionId", "migrateTaskDefinitionArn", "serviceSecurityGroupId",
 	}
@@ -696,7 +702,7 @@ func TestPolicyOriginSecretIsTheStoredOne(t *testing.T) {
 				}
 			}
 			if !cloudFront {
-				if n := len(r.of(tCDN)) + len(r.of(tSecret)) + len(r.of(tRule)) - 1; n != 0 {
+				if n := len(r.of(tCDN)) + len(originSecrets(r, tSecret)) + len(r.of(tRule)) - 1; n != 0 {
 					t.Errorf("without CloudFront: %d distributions, secrets and header rules", n)
 				}
 				continue
@@ -711,10 +717,10 @@ func TestPolicyOriginSecretIsTheStoredOne(t *testing.T) {
 			if header != testStoredSecret || matched != testStoredSecret {
 				t.Errorf("CloudFront sends %q, the rule matches %q; want the stored %q (not this run's %q)", header, matched, testStoredSecret, testGeneratedSecret)
 			}
-			if key, ok := r.byARN(r.of(tSecret)[0].str("kmsKeyId")); !ok || key.Type != tKMSKey {
-				t.Errorf("the origin secret is encrypted with %q, want the stack's key", r.of(tSecret)[0].str("kmsKeyId"))
+			if key, ok := r.byARN(originSecrets(r, tSecret)[0].str("kmsKeyId")); !ok || key.Type != tKMSKey {
+				t.Errorf("the origin secret is encrypted with %q, want the stack's key", originSecrets(r, tSecret)[0].str("kmsKeyId"))
 			}
-			v := r.of(tSecretValue)[0]
+			v := originSecrets(r, tSecretValue)[0]
 			if !slices.Contains(v.Ignore, "secretString") || !v.Secret["secretString"] {
 				t.Errorf("secret version %s: ignoreChanges %q, secret %v; want secretString ignored and secret", v.Name, v.Ignore, v.Secret)
 			}
@@ -728,4 +734,16 @@ func TestPolicyOriginSecretIsTheStoredOne(t *testing.T) {
 			}
 		}
 	}
+}
+
+// originSecrets are the resources of type typ (secrets, secret versions) other than the API
+// keys': those of the origin header.
+func originSecrets(r *run, typ string) []res {
+	var out []res
+	for _, x := range r.of(typ) {
+		if !strings.HasPrefix(x.Name, "secret-api-keys") {
+			out = append(out, x)
+		}
+	}
+	return out
 }

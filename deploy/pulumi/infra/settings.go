@@ -6,14 +6,15 @@ import (
 	"strings"
 
 	"github.com/acme/catalog/internal/blueprint"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Settings are the service's Parameter Store parameters under blueprint.ParameterPath: plain
-// String parameters for where the database is, and SecureString parameters (encrypted with
-// the account's aws/ssm key) for the connection string and the API keys. CloudFormation cannot
-// create SecureString parameters; this stack can, as the Pulumi specification asks.
+// Settings are the service's Parameter Store parameters under blueprint.ParameterPath (plain
+// String parameters for where the database is, and a SecureString parameter, encrypted with the
+// account's aws/ssm key, for the connection string; CloudFormation cannot create SecureString
+// parameters, this stack can, as the Pulumi specification asks) and the API-key secret.
 type Settings struct {
 	pulumi.ResourceState
 
@@ -23,7 +24,7 @@ type Settings struct {
 	DBPort       *ssm.Parameter
 	DBName       *ssm.Parameter
 	DBURL        *ssm.Parameter
-	APIKeys      *ssm.Parameter
+	APIKeys      *secretsmanager.Secret
 }
 
 // NewSettings makes the parameters.
@@ -78,20 +79,32 @@ func NewSettings(ctx *pulumi.Context, cfg Config, db *Database, logs *LogEncrypt
 	if s.DBURL, err = param(blueprint.ParamDBURL, "SecureString", blueprint.DBURLDescription, pulumi.ToSecret(url).(pulumi.StringOutput)); err != nil {
 		return nil, err
 	}
-	// The API keys are encrypted with the stack's key (blueprint.Config.APIKeysKey), not the
-	// account's aws/ssm key.
+	// The API keys are a Secrets Manager secret encrypted with the stack's key
+	// (blueprint.Config.APIKeysKey), as in CloudFormation: the service reads it itself
+	// (API_KEYS_SECRET_ARN) and re-reads it, so keys rotate without a deploy.
 	if blueprint.Model().Config.APIKeysKey != blueprint.IDLogsKey {
 		return nil, errUnknownModelID(blueprint.Model().Config.APIKeysKey)
 	}
-	name := s.Path + blueprint.ParamAPIKeys
-	if s.APIKeys, err = ssm.NewParameter(ctx, cfg.Name("param", pathPurpose(blueprint.ParamAPIKeys)), &ssm.ParameterArgs{
-		Name:        pulumi.String(name),
-		Type:        pulumi.String("SecureString"),
-		Description: pulumi.String("Catalog API keys for write endpoints"),
-		Value:       pulumi.ToSecret(pulumi.String(cfg.APIKeys)).(pulumi.StringOutput),
-		KeyId:       logs.Key.Arn,
+	doc, err := APIKeyDocument(cfg.APIKeys)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%s %w", ConfigNamespace, KeyAPIKeys, err)
+	}
+	m := blueprint.Model().Config.APIKeys
+	name := cfg.ModelName(m)
+	if s.APIKeys, err = secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
+		Name:        pulumi.String(blueprint.APIKeySecretName(cfg.Suffix)),
+		Description: pulumi.String("API keys of the catalog service, a key document the service re-reads (API_KEYS_SECRET_ARN)"),
+		KmsKeyId:    logs.Key.Arn,
 		Tags:        tags(cfg, name),
 	}, parent); err != nil {
+		return nil, err
+	}
+	// The configuration is the first value only: once deployed, keys are rotated in Secrets
+	// Manager (deploy/pulumi/README.md), and a later pulumi up must not put the old ones back.
+	if _, err = secretsmanager.NewSecretVersion(ctx, cfg.Name("secret", m.Purpose+"-value"), &secretsmanager.SecretVersionArgs{
+		SecretId:     s.APIKeys.ID(),
+		SecretString: pulumi.ToSecret(pulumi.String(doc)).(pulumi.StringOutput),
+	}, parent, pulumi.IgnoreChanges([]string{"secretString"})); err != nil {
 		return nil, err
 	}
 	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"path": pulumi.String(s.Path)})

@@ -1,0 +1,146 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// eventSource is the CloudEvents source of the events this store records.
+const eventSource = "catalog"
+
+// emit records, in tx, the event of type typ about entity (a product, variant, reservation,
+// category, collection or attribute definition, or the subject string of a deleted one). A
+// write adds one call to it before it commits, so the event exists if and only if the write
+// does (the transactional outbox).
+func (s *Store) emit(ctx context.Context, tx *sql.Tx, typ string, entity any) error {
+	return emitAt(ctx, tx, s.clock.Now(), typ, entity)
+}
+
+func emitAt(ctx context.Context, tx *sql.Tx, at time.Time, typ string, entity any) error {
+	if ctx.Value(noOutbox{}) != nil {
+		return nil
+	}
+	subject, version, data := catalog.EventData(entity)
+	e, err := catalog.NewEvent(ctx, typ, subject, version, data)
+	if err != nil {
+		return err
+	}
+	var body any
+	if e.Data != nil {
+		body = string(e.Data)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO events (id, type, subject, actor, entity_version, data, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		catalog.NewID(), e.Type, e.Subject, e.Actor, e.EntityVersion, body, at.UnixMicro())
+	return err
+}
+
+// emitStock records a variant's stock after a movement: one catalog.stock.changed per variant
+// a movement changes.
+func emitStock(ctx context.Context, tx *sql.Tx, m catalog.Movement) error {
+	return emitAt(ctx, tx, m.At, catalog.EventStockChanged, catalog.StockChange(m))
+}
+
+// emitPrice records a price applied (now or by the sweeper) or scheduled.
+func emitPrice(ctx context.Context, tx *sql.Tx, at time.Time, typ string, pc catalog.PriceEvent) error {
+	return emitAt(ctx, tx, at, typ, pc)
+}
+
+// Events reads the feed in sequence order. The read transaction sees one snapshot, so the
+// floor check and the page agree.
+func (s *Store) Events(ctx context.Context, q catalog.EventQuery) (catalog.EventPage, error) {
+	page := catalog.EventPage{Events: []catalog.Event{}, Next: q.After}
+	if q.Limit <= 0 || q.Limit > catalog.MaxEventLimit {
+		q.Limit = catalog.DefaultEventLimit
+	}
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var floor int64
+		if err := tx.QueryRowContext(ctx, `SELECT purged_through FROM event_floor`).Scan(&floor); err != nil {
+			return err
+		}
+		if q.After < floor {
+			return catalog.FeedGone(q.After, floor+1)
+		}
+		query := `SELECT seq, id, type, subject, actor, entity_version, data, at FROM events WHERE seq > ?`
+		args := []any{q.After}
+		if len(q.Types) > 0 {
+			query += ` AND type IN (?` + strings.Repeat(`, ?`, len(q.Types)-1) + `)`
+			for _, t := range q.Types {
+				args = append(args, t)
+			}
+		}
+		args = append(args, q.Limit)
+		rows, err := tx.QueryContext(ctx, query+` ORDER BY seq LIMIT ?`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var seq, at int64
+			var data sql.NullString
+			e := catalog.Event{SpecVersion: catalog.CloudEventsVersion, Source: eventSource, DataContentType: "application/json"}
+			if err := rows.Scan(&seq, &e.ID, &e.Type, &e.Subject, &e.Actor, &e.EntityVersion, &data, &at); err != nil {
+				return err
+			}
+			if data.Valid {
+				e.Data = []byte(data.String)
+			}
+			e.Sequence, e.Time = strconv.FormatInt(seq, 10), micros(at)
+			page.Events = append(page.Events, e)
+			page.Next = seq
+		}
+		return rows.Err()
+	})
+	return page, err
+}
+
+// PurgeEvents deletes at most limit events older than retention, oldest first, and raises the
+// floor to the highest sequence it removed.
+func (s *Store) PurgeEvents(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	n := 0
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var top sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT max(seq), count(*) FROM (SELECT seq FROM events WHERE at <= ? ORDER BY seq LIMIT ?)`,
+			s.clock.Now().Add(-retention).UnixMicro(), limit).Scan(&top, &n)
+		if err != nil || !top.Valid {
+			return err
+		}
+		// Everything up to top goes, so the floor stays exact: a later write's event never has
+		// a sequence below it.
+		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE seq <= ?`, top.Int64)
+		if err != nil {
+			return err
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		n = int(k)
+		_, err = tx.ExecContext(ctx, `UPDATE event_floor SET purged_through = max(purged_through, ?)`, top.Int64)
+		return err
+	})
+	return n, err
+}
+
+// emitAfter is emit for a write's last step: it passes err on, and records the event only when
+// err is nil.
+func (s *Store) emitAfter(ctx context.Context, tx *sql.Tx, err error, typ string, entity any) error {
+	if err != nil {
+		return err
+	}
+	return s.emit(ctx, tx, typ, entity)
+}
+
+// emitImported records catalog.product.created for an imported product.
+func (s *Store) emitImported(ctx context.Context, tx *sql.Tx, id string) error {
+	p, err := productOf(ctx, tx, id)
+	return s.emitAfter(ctx, tx, err, catalog.EventProductCreated, p)
+}
+
+// noOutbox, set in a context, makes the store record no events: only the outbox benchmark sets
+// it (export_test.go), to measure what the outbox costs.
+type noOutbox struct{}
