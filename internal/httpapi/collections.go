@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 
-	"github.com/acme/catalog/internal/access"
 	"github.com/acme/catalog/internal/catalog"
 )
 
@@ -255,36 +254,5 @@ func (s *Server) listCollectionProducts(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	v.Set("collection", r.PathValue("slug"))
-	q, err := ParseListQuery(v, func(key string) (catalog.AttributeDefinition, error) {
-		return s.store.Attribute(r.Context(), key)
-	})
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if !canRead(r) && !slices.Equal(q.Filter.Statuses, []catalog.Status{catalog.StatusActive}) {
-		forbidden(w, r, access.Read, "status="+strings.Join(v["status"], ","))
-		return
-	}
-	freq, err := s.parseFacets(r, v, q)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	sel, err := parseFields(v, listFields)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	page, err := s.store.ListProducts(r.Context(), q)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	facets, err := s.countFacets(r, q, freq)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeProductPage(w, page, sel, facets)
+	s.writeList(w, r, v)
 }

@@ -301,6 +301,12 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	s.writeList(w, r, v)
+}
+
+// writeList answers a product list (GET /products, a collection's products) for the query
+// values v: filters, sort and page, facets and fields.
+func (s *Server) writeList(w http.ResponseWriter, r *http.Request, v url.Values) {
 	q, err := ParseListQuery(v, func(key string) (catalog.AttributeDefinition, error) {
 		return s.store.Attribute(r.Context(), key)
 	})
