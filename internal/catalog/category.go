@@ -44,6 +44,17 @@ var slugRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 // by single dashes, at most 64 characters.
 func ValidSlug(s string) bool { return len(s) <= MaxSlugLength && slugRE.MatchString(s) }
 
+// validSlugField checks a required slug field: present, printable, and a slug.
+func validSlugField(p *Problems, field, s string) {
+	switch {
+	case s == "":
+		p.Add(field, "is required")
+	case !checkText(p, field, s, Identifier):
+	case !ValidSlug(s):
+		p.Add(field, "must be at most %d lower-case letters, digits and single dashes", MaxSlugLength)
+	}
+}
+
 // Normalize trims surrounding white space.
 func (in *CategoryInput) Normalize() {
 	in.Slug = strings.TrimSpace(in.Slug)
@@ -54,13 +65,7 @@ func (in *CategoryInput) Normalize() {
 // Validate checks every field.
 func (in CategoryInput) Validate() error {
 	var p Problems
-	switch {
-	case in.Slug == "":
-		p.Add("slug", "is required")
-	case !checkText(&p, "slug", in.Slug, Identifier):
-	case !ValidSlug(in.Slug):
-		p.Add("slug", "must be at most %d lower-case letters, digits and single dashes", MaxSlugLength)
-	}
+	validSlugField(&p, "slug", in.Slug)
 	validText(&p, "name", in.Name, MaxCategoryNameLength, true, Identifier)
 	if in.Parent != "" && checkText(&p, "parent", in.Parent, Identifier) && !ValidSlug(in.Parent) {
 		p.Add("parent", "must be a category slug")

@@ -82,13 +82,7 @@ func (in *CollectionInput) Normalize() {
 // Validate checks every field.
 func (in CollectionInput) Validate() error {
 	var p Problems
-	switch {
-	case in.Slug == "":
-		p.Add("slug", "is required")
-	case !checkText(&p, "slug", in.Slug, Identifier):
-	case !ValidSlug(in.Slug):
-		p.Add("slug", "must be at most %d lower-case letters, digits and single dashes", MaxSlugLength)
-	}
+	validSlugField(&p, "slug", in.Slug)
 	validText(&p, "name", in.Name, MaxCollectionNameLength, true, Identifier)
 	validText(&p, "description", in.Description, MaxCollectionDescriptionLength, false, Multiline)
 	return p.Err()
