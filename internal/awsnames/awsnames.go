@@ -40,6 +40,9 @@ const (
 	ScalingPolicyName     Kind = "Application Auto Scaling policy name"
 	CachePolicyName       Kind = "CloudFront cache policy name"
 	TagValue              Kind = "tag value"
+	WebACLName            Kind = "WAFv2 web ACL name"
+	WAFMetricName         Kind = "WAFv2 metric name"
+	CloudFrontFunction    Kind = "CloudFront function name"
 	securityGroupMaxBytes      = 255
 )
 
@@ -67,6 +70,9 @@ var (
 	snsName         = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	dashboard       = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	cachePolicy     = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	wafName         = regexp.MustCompile(`^[\w\-]+$`)
+	wafMetric       = regexp.MustCompile(`^[\w#:\.\-/]+$`)
+	cfFunction      = regexp.MustCompile(`^[a-zA-Z0-9-_]+$`)
 )
 
 func length(s string, min, max int) []string {
@@ -231,6 +237,18 @@ var Rules = map[Kind]Rule{
 	CachePolicyName: {CachePolicyName, "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CachePolicyConfig.html",
 		func(s string) []string {
 			return append(length(s, 1, 128), match(cachePolicy, s, "letters, digits, hyphens and underscores")...)
+		}},
+	WebACLName: {WebACLName, "https://docs.aws.amazon.com/waf/latest/APIReference/API_CreateWebACL.html",
+		func(s string) []string {
+			return append(length(s, 1, 128), match(wafName, s, "letters, digits, underscores and hyphens")...)
+		}},
+	WAFMetricName: {WAFMetricName, "https://docs.aws.amazon.com/waf/latest/APIReference/API_VisibilityConfig.html",
+		func(s string) []string {
+			return append(length(s, 1, 255), match(wafMetric, s, "letters, digits, and _ # : . - / (no whitespace)")...)
+		}},
+	CloudFrontFunction: {CloudFrontFunction, "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateFunction.html",
+		func(s string) []string {
+			return append(length(s, 1, 64), match(cfFunction, s, "letters, digits, hyphens and underscores")...)
 		}},
 	ScalingPolicyName: {ScalingPolicyName, "https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScalingPolicy.html",
 		func(s string) []string {

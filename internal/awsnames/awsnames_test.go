@@ -39,6 +39,9 @@ func TestRules(t *testing.T) {
 		{DashboardName, []string{"dashboard-catalog-dev"}, []string{"dash board", "dash/x"}},
 		{ScalingPolicyName, []string{"scaling-cpu-dev"}, []string{"scaling:cpu", ""}},
 		{CachePolicyName, []string{"cachepolicy-catalog-dev", "a_b"}, []string{"cache policy", "", strings.Repeat("c", 129)}},
+		{WebACLName, []string{"webacl-catalog-dev", "a_b"}, []string{"web acl", "", "a.b", strings.Repeat("w", 129)}},
+		{WAFMetricName, []string{"webacl-catalog-dev-rate-per-client", "a#b:c.d/e"}, []string{"a b", "", strings.Repeat("m", 256)}},
+		{CloudFrontFunction, []string{"cffn-viewer-address-dev"}, []string{"a.b", "", strings.Repeat("f", 65)}},
 	}
 	seen := map[Kind]bool{}
 	for _, tt := range tests {

@@ -322,6 +322,8 @@ type Environment struct {
 	MaxACU     float64
 	NATMode    string
 	CostCenter string
+	// FlowLogs is whether the VPC's flow logs are on when the deployment does not say.
+	FlowLogs bool
 }
 
 // Environments are the environments a stack may be deployed as, in a fixed order. Prod's
@@ -330,7 +332,7 @@ type Environment struct {
 var Environments = []Environment{
 	{Name: "dev", MinACU: 0.5, MaxACU: 4, NATMode: NATPerAZ, CostCenter: "ecommerce-dev"},
 	{Name: "staging", MinACU: 0.5, MaxACU: 8, NATMode: NATPerAZ, CostCenter: "ecommerce-staging"},
-	{Name: "prod", MinACU: 1, MaxACU: 64, NATMode: NATPerAZ, CostCenter: "ecommerce"},
+	{Name: "prod", MinACU: 1, MaxACU: 64, NATMode: NATPerAZ, CostCenter: "ecommerce", FlowLogs: true},
 }
 
 // LookupEnvironment returns the named environment.

@@ -18,8 +18,10 @@ type Edge struct {
 	HTTPListener  Listener
 	HTTPSListener Listener
 	// Rules are the serving listener's rules (ServingListener), in priority order.
-	Rules       []ListenerRule
-	WebACL      Resource
+	Rules  []ListenerRule
+	WebACL Resource // the association of an existing web ACL (WithWebACL)
+	// Firewall is the web ACL the stack creates (WithOwnWebACL).
+	Firewall    Firewall
 	Attributes  LoadBalancerAttributes
 	HealthCheck HealthCheck
 }
@@ -61,7 +63,23 @@ type CDN struct {
 	// OriginReadTimeoutSeconds bounds a request at the origin; the service's request timeout is
 	// shorter.
 	OriginReadTimeoutSeconds int
+	// ViewerFunction is a CloudFront Function on every viewer request: it overwrites
+	// ViewerIPHeader with the address CloudFront saw, so the origin (and the web ACL's rate rule,
+	// Firewall) has a client address no viewer can forge. The origin request policy forwards it
+	// (every viewer header).
+	ViewerFunction        Resource
+	ViewerFunctionRuntime string
+	ViewerFunctionCode    string
 }
+
+// ViewerFunctionCode is the viewer-request function: the header's every viewer-sent value is
+// replaced by CloudFront's own view of the viewer's address.
+const ViewerFunctionCode = `async function handler(event) {
+  var request = event.request;
+  request.headers['true-client-ip'] = { value: event.viewer.ip };
+  return request;
+}
+`
 
 // CachePolicy is the distribution's cache policy: TTLs and the cache key.
 type CachePolicy struct {
@@ -182,15 +200,17 @@ const (
 	IDOriginSecret  = "OriginVerifySecret"
 	IDMetricsRule   = "MetricsRefusedRule"
 	IDOriginRule    = "OriginVerifiedRule"
+	IDViewerFunc    = "ViewerAddressFunction"
 )
 
 // Resources returns every resource of the edge, whatever its option.
 func (e Edge) Resources() []Resource {
-	out := []Resource{e.CDN.Distribution, e.CDN.CachePolicy, e.CDN.OriginSecret, e.LoadBalancer, e.TargetGroup, e.HTTPListener.Resource, e.HTTPSListener.Resource}
+	out := []Resource{e.CDN.Distribution, e.CDN.CachePolicy, e.CDN.OriginSecret, e.CDN.ViewerFunction, e.LoadBalancer, e.TargetGroup, e.HTTPListener.Resource, e.HTTPSListener.Resource}
 	for _, r := range e.Rules {
 		out = append(out, r.Resource)
 	}
-	return append(out, e.WebACL)
+	out = append(out, e.WebACL)
+	return append(out, e.Firewall.Resources()...)
 }
 
 // ServingListener is the listener that forwards to the tasks: HTTPS with a certificate (HTTP
@@ -249,8 +269,12 @@ func edge() Edge {
 				KeyHeaders: []string{"Authorization"}, QueryStrings: "all", Cookies: "none", Gzip: true, Brotli: true},
 			OriginRequestPolicyID:    ManagedOriginRequestAllViewerExceptHost,
 			OriginReadTimeoutSeconds: 30,
+			ViewerFunction:           Resource{ID: IDViewerFunc, Kind: "cffn", Purpose: "viewer-address", When: WithCloudFront},
+			ViewerFunctionRuntime:    "cloudfront-js-2.0",
+			ViewerFunctionCode:       ViewerFunctionCode,
 		},
-		WebACL: Resource{ID: IDWebACL, Kind: "waf", Purpose: Project, When: WithWebACL},
+		Firewall: firewall(),
+		WebACL:   Resource{ID: IDWebACL, Kind: "waf", Purpose: Project, When: WithWebACL},
 		Attributes: LoadBalancerAttributes{DropInvalidHeaders: true, IdleTimeoutSeconds: ALBIdleTimeoutSeconds,
 			DeregistrationDelaySeconds: DeregistrationDelaySeconds},
 		HealthCheck: HealthCheck{Path: HealthPath, IntervalSeconds: HealthCheckIntervalSeconds, TimeoutSeconds: HealthCheckTimeoutSeconds,

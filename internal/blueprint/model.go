@@ -30,6 +30,8 @@ const (
 	WithImage              Option = "image"               // the ECS service runs (else: bootstrap)
 	WithSale               Option = "sale"                // a planned sale's window raises the minimum tasks
 	WithCloudFront         Option = "cloudfront"          // a CloudFront distribution in front; the load balancer admits only it
+	WithOwnWebACL          Option = "own-web-acl"         // the stack creates a WAFv2 web ACL and associates it (never with WithWebACL)
+	WithFlowLogs           Option = "flow-logs"           // VPC flow logs to an encrypted log group
 )
 
 // Without is the option that holds when o does not: what exists only in a deployment without o
@@ -45,7 +47,22 @@ func (o Option) Negated() (Option, bool) {
 }
 
 // Options lists every option, in a fixed order.
-var Options = []Option{WithNATPerAZ, WithInterfaceEndpoints, WithCertificate, WithWebACL, WithAlertEmail, WithImage, WithSale, WithCloudFront}
+var Options = []Option{WithNATPerAZ, WithInterfaceEndpoints, WithCertificate, WithWebACL, WithAlertEmail, WithImage, WithSale, WithCloudFront, WithOwnWebACL, WithFlowLogs}
+
+// Exclusive are the pairs of options no deployment takes together; each stack refuses them
+// before creating anything (a template rule, a configuration check). A load balancer has at
+// most one web ACL: the stack's own, or an existing one.
+var Exclusive = [][2]Option{{WithWebACL, WithOwnWebACL}}
+
+// Valid reports whether the choices take no Exclusive pair.
+func (c Choices) Valid() bool {
+	for _, p := range Exclusive {
+		if c.Has(p[0]) && c.Has(p[1]) {
+			return false
+		}
+	}
+	return true
+}
 
 // Choices are the options one deployment takes.
 type Choices map[Option]bool
@@ -58,8 +75,8 @@ func (c Choices) Has(o Option) bool {
 	return o == Always || c[o]
 }
 
-// AllChoices returns every combination of the options, for tests that hold a policy in every
-// deployment rather than in the one a fixture picked.
+// AllChoices returns every valid combination of the options, for tests that hold a policy in
+// every deployment rather than in the one a fixture picked.
 func AllChoices() []Choices {
 	var out []Choices
 	for mask := 0; mask < 1<<len(Options); mask++ {
@@ -67,7 +84,9 @@ func AllChoices() []Choices {
 		for i, o := range Options {
 			c[o] = mask&(1<<i) != 0
 		}
-		out = append(out, c)
+		if c.Valid() {
+			out = append(out, c)
+		}
 	}
 	return out
 }

@@ -35,6 +35,7 @@ type Network struct {
 	Endpoints        []InterfaceEndpoint
 	SecurityGroups   []SecurityGroup
 	Rules            []Rule
+	FlowLogs         FlowLogs
 }
 
 // Resource is what every resource of the model has. ID is its stable identity in the stack:
@@ -223,6 +224,7 @@ func network() Network {
 		VPC:             Resource{ID: IDVPC, Kind: "vpc", Purpose: Project},
 		InternetGateway: Resource{ID: IDInternetGateway, Kind: "igw", Purpose: Project},
 		S3Endpoint:      Resource{ID: IDS3Endpoint, Kind: "vpce", Purpose: "s3"},
+		FlowLogs:        flowLogs(),
 	}
 	tiers := []struct {
 		tier   Tier
@@ -340,7 +342,7 @@ func (n Network) Resources() []Resource {
 	for _, r := range n.Rules {
 		out = append(out, r.Resource)
 	}
-	return out
+	return append(out, n.FlowLogs.Resources()...)
 }
 
 // ECRLayerBucketARN is the S3 bucket ECR serves image layers from, in the stack's region: a

@@ -142,6 +142,7 @@ func observability() Observability {
 			// RDS writes the exported postgresql log to this fixed name; the stack creates it
 			// first so it has a retention and is deleted with the stack.
 			{Resource: Resource{ID: IDDBLogGroup, Kind: "log", Purpose: "db"}, Path: DBLogGroupPath(PhSuffix)},
+			{Resource: Resource{ID: IDFlowLogGroup, Kind: "log", Purpose: "flow", When: WithFlowLogs}, Path: FlowLogGroupPath(PhSuffix)},
 		},
 		Topic:        Resource{ID: IDAlarmTopic, Kind: "topic", Purpose: "alarms"},
 		TopicDisplay: "Catalog alarms",

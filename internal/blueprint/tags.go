@@ -55,6 +55,8 @@ func (a Architecture) Tags() map[string]Tagging {
 	for _, r := range n.Rules {
 		none("a security-group rule is part of its group (CloudFormation's rule types take no tags)", r.Resource)
 	}
+	set(tagged, n.FlowLogs.FlowLog, n.FlowLogs.Role.Resource)
+	none("an inline role policy takes no tags (its role carries them)", n.FlowLogs.Role.Policy)
 	e := a.Edge
 	set(tagged, e.LoadBalancer)
 	set(named, e.TargetGroup)
@@ -63,7 +65,8 @@ func (a Architecture) Tags() map[string]Tagging {
 	for _, r := range e.Rules {
 		none("CloudFormation's listener rule type takes no tags", r.Resource)
 	}
-	set(tagged, e.CDN.Distribution, e.CDN.OriginSecret)
+	set(tagged, e.CDN.Distribution, e.CDN.OriginSecret, e.Firewall.WebACL, e.CDN.ViewerFunction)
+	none("a web ACL association takes no tags", e.Firewall.Association)
 	none("a CloudFront cache policy takes no tags", e.CDN.CachePolicy)
 	set(tagged, a.Registry.Repository)
 	set(tagged, a.Service.Resources()...)

@@ -47,6 +47,15 @@ func (b *builder) cdn(Options) error {
 			},
 		},
 	}, b.when(m.CachePolicy.When))
+	b.add(m.ViewerFunction.ID, "AWS::CloudFront::Function", map[string]any{
+		"Name":         modelName(m.ViewerFunction),
+		"AutoPublish":  true,
+		"FunctionCode": m.ViewerFunctionCode,
+		"FunctionConfig": map[string]any{
+			"Comment": "Sets " + blueprint.ViewerIPHeader + " to the viewer's address CloudFront saw (a viewer cannot forge it)",
+			"Runtime": m.ViewerFunctionRuntime,
+		},
+	}, b.when(m.ViewerFunction.When))
 	https := b.condition(m.OriginHTTPSWhen)
 	b.add(m.Distribution.ID, "AWS::CloudFront::Distribution", map[string]any{
 		"DistributionConfig": map[string]any{
@@ -75,6 +84,9 @@ func (b *builder) cdn(Options) error {
 				"Compress":              m.Compress,
 				"CachePolicyId":         cfn.Ref(m.CachePolicy.ID),
 				"OriginRequestPolicyId": m.OriginRequestPolicyID,
+				"FunctionAssociations": []any{map[string]any{
+					"EventType": "viewer-request", "FunctionARN": cfn.GetAtt(m.ViewerFunction.ID, "FunctionARN"),
+				}},
 			},
 			// The *.cloudfront.net name: no domain needed. AWS applies TLSv1 as the viewer policy
 			// with it, whatever is asked (blueprint.ViewerTLSDefaultCertificate).

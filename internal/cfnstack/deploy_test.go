@@ -47,6 +47,8 @@ var testSuffixes = []string{"a", "dev", "pr-12", "zq9abc", strings.Repeat("z", b
 // rules that apply. A name-like property (…Name, …Identifier, Family) of a type not listed
 // fails TestDeployNamesFollowAWSRules: classify it.
 var namedProperties = map[string]map[string]awsnames.Kind{
+	"AWS::WAFv2::WebACL":                         {"Name": awsnames.WebACLName},
+	"AWS::CloudFront::Function":                  {"Name": awsnames.CloudFrontFunction},
 	"AWS::EC2::SecurityGroup":                    {"GroupName": awsnames.SecurityGroupName},
 	"AWS::RDS::DBCluster":                        {"DBClusterIdentifier": awsnames.DBClusterIdentifier},
 	"AWS::RDS::DBInstance":                       {"DBInstanceIdentifier": awsnames.DBInstanceIdentifier},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -34,6 +35,7 @@ func notOwnResources(a blueprint.Architecture) map[string]bool {
 	for _, r := range a.IAM.Roles() {
 		out[r.Policy.ID] = true
 	}
+	out[a.Network.FlowLogs.Role.Policy.ID] = true
 	return out
 }
 
@@ -61,6 +63,8 @@ func parametersFor(c blueprint.Choices) map[string]string {
 	if c.Has(blueprint.WithSale) {
 		p[ParamSaleStart], p[ParamSaleEnd] = "2026-12-24T08:55:00", "2026-12-24T12:00:00"
 	}
+	p[ParamCreateWebACL] = strconv.FormatBool(c.Has(blueprint.WithOwnWebACL))
+	p[ParamEnableFlowLogs] = strconv.FormatBool(c.Has(blueprint.WithFlowLogs))
 	p[ParamEnableCloudFront] = "false"
 	if c.Has(blueprint.WithCloudFront) {
 		p[ParamEnableCloudFront], p[ParamCloudFrontPrefixListID], p[ParamOriginDomainName] = "true", testPrefixList, "api.example.com"

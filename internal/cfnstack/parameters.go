@@ -33,6 +33,10 @@ const (
 	ParamEnableCloudFront         = "EnableCloudFront"
 	ParamCloudFrontPrefixListID   = "CloudFrontPrefixListId"
 	ParamOriginDomainName         = "OriginDomainName"
+	ParamCreateWebACL             = "CreateWebAcl"
+	ParamWebACLRateLimit          = "WebAclRateLimit"
+	ParamEnableFlowLogs           = "EnableFlowLogs"
+	ParamMigrateImageTag          = "MigrateImageTag"
 )
 
 // Condition names.
@@ -54,6 +58,10 @@ const (
 	// open to the internet.
 	CondCloudFront   = "CloudFrontInFront"
 	CondNoCloudFront = "LoadBalancerOpenToInternet"
+	// CondOwnWebACL creates the stack's own web ACL; CondFlowLogs turns the VPC's flow logs on.
+	CondOwnWebACL       = "CreateOwnWebAcl"
+	CondFlowLogs        = "FlowLogsOn"
+	CondMigrateImageTag = "HasMigrateImageTag"
 )
 
 // SaleTimePattern is what a sale's start and end must match: Application Auto Scaling's at()
@@ -141,6 +149,37 @@ func (b *builder) parameters(opts Options) error {
 		Default:               "",
 		AllowedPattern:        `^$|^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/.+$`,
 		ConstraintDescription: "Empty, or a regional WAFv2 web ACL ARN.",
+	}
+	fw := blueprint.Model().Edge.Firewall
+	p[ParamCreateWebACL] = &cfn.Parameter{
+		Type: "String",
+		Description: "true: create a regional WAFv2 web ACL on the load balancer (the AWS managed common rule set, SizeRestrictions_BODY counted only, and a rate limit per client: WebAclRateLimit). " +
+			"Leave WebAclArn empty with it. About 7 USD a month plus 0.60 USD per million requests.",
+		AllowedValues: []string{"true", "false"},
+		Default:       "false",
+	}
+	p[ParamWebACLRateLimit] = &cfn.Parameter{
+		Type: "Number",
+		Description: fmt.Sprintf("With CreateWebAcl: the requests one client may send in %d seconds before the web ACL answers 429 (the client is CloudFront's viewer address, or the source address without CloudFront). "+
+			"The service's own per-client limits are finer; this sheds floods.", fw.RateWindowSeconds),
+		Default:  strconv.Itoa(fw.RateLimit),
+		MinValue: cfn.Float(blueprint.RateLimitMin),
+		MaxValue: cfn.Float(blueprint.RateLimitMax),
+	}
+	p[ParamEnableFlowLogs] = &cfn.Parameter{
+		Type:          "String",
+		Description:   "VPC flow logs (every flow, to a log group under the stack's KMS key, LogRetentionDays): true, false, or empty for the environment's default (on in prod, off otherwise).",
+		AllowedValues: []string{"", "true", "false"},
+		Default:       "",
+	}
+	p[ParamMigrateImageTag] = &cfn.Parameter{
+		Type: "String",
+		Description: "Tag of the image in this stack's ECR repository the migrate task runs, when it must differ from the service's ImageTag " +
+			"(a rolling upgrade: migrate with the new image while the service still runs the old one). Empty: the service's image.",
+		Default:               "",
+		AllowedPattern:        `^$|^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`,
+		MaxLength:             cfn.Int(128),
+		ConstraintDescription: "Empty, or a Docker tag: letters, digits, '_', '.' and '-', at most 128 characters.",
 	}
 	p[ParamEnableCloudFront] = &cfn.Parameter{
 		Type: "String",
@@ -264,6 +303,39 @@ func (b *builder) parameters(opts Options) error {
 	c[CondHasSale] = notEmpty(ParamSaleStart)
 	c[CondCloudFront] = cfn.Equals(cfn.Ref(ParamEnableCloudFront), "true")
 	c[CondNoCloudFront] = cfn.Not(cfn.Condition(CondCloudFront))
+	c[CondOwnWebACL] = cfn.Equals(cfn.Ref(ParamCreateWebACL), "true")
+	// Empty takes the environment's default: on in the environments the model says.
+	var flowEnvs []any
+	for _, e := range blueprint.Environments {
+		if e.FlowLogs {
+			flowEnvs = append(flowEnvs, cfn.Equals(cfn.Ref(ParamEnvironment), e.Name))
+		}
+	}
+	var flowEnv any = cfn.Equals("true", "false")
+	switch len(flowEnvs) {
+	case 0:
+	case 1:
+		flowEnv = flowEnvs[0]
+	default:
+		flowEnv = cfn.Or(flowEnvs...)
+	}
+	c[CondFlowLogs] = cfn.Or(cfn.Equals(cfn.Ref(ParamEnableFlowLogs), "true"),
+		cfn.And(cfn.Equals(cfn.Ref(ParamEnableFlowLogs), ""), flowEnv))
+	c[CondMigrateImageTag] = notEmpty(ParamMigrateImageTag)
+	// A load balancer has one web ACL (blueprint.Exclusive): the stack's own or an existing one.
+	if err := b.t.AddRule("OwnWebAclOrExistingOne", &cfn.Rule{RuleCondition: cfn.Equals(cfn.Ref(ParamCreateWebACL), "true"), Assertions: []cfn.Assertion{{
+		Assert:            cfn.Equals(cfn.Ref(ParamWebACLARN), ""),
+		AssertDescription: "CreateWebAcl=true creates the load balancer's web ACL: leave WebAclArn empty (a load balancer has one web ACL)",
+	}}}); err != nil {
+		return err
+	}
+	// The migrate image is a tag of this stack's repository: with ContainerImage there is none.
+	if err := b.t.AddRule("MigrateImageTagNeedsRepository", &cfn.Rule{RuleCondition: notEmpty(ParamMigrateImageTag), Assertions: []cfn.Assertion{{
+		Assert:            cfn.Equals(cfn.Ref(ParamContainerImage), ""),
+		AssertDescription: "MigrateImageTag names an image in this stack's ECR repository: leave ContainerImage empty with it",
+	}}}); err != nil {
+		return err
+	}
 	if err := b.t.AddRule("CloudFrontNeedsPrefixList", &cfn.Rule{RuleCondition: cfn.Equals(cfn.Ref(ParamEnableCloudFront), "true"), Assertions: []cfn.Assertion{{
 		Assert:            notEmpty(ParamCloudFrontPrefixListID),
 		AssertDescription: "EnableCloudFront needs CloudFrontPrefixListId: aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=" + blueprint.CloudFrontPrefixListName,
@@ -294,10 +366,10 @@ func (b *builder) parameters(opts Options) error {
 	b.t.Metadata["AWS::CloudFormation::Interface"] = map[string]any{
 		"ParameterGroups": []any{
 			group("Environment", ParamEnvironmentSuffix, ParamEnvironment),
-			group("Service", ParamImageTag, ParamContainerImage, ParamTaskSize),
+			group("Service", ParamImageTag, ParamContainerImage, ParamMigrateImageTag, ParamTaskSize),
 			group("Planned sale", ParamSaleStart, ParamSaleEnd, ParamSaleMinTasks),
 			group("Network and edge", ParamAvailabilityZones, ParamNATGatewayMode, ParamEnableInterfaceEndpoints, ParamEnableCloudFront, ParamCloudFrontPrefixListID,
-				ParamCertificateARN, ParamOriginDomainName, ParamWebACLARN),
+				ParamCertificateARN, ParamOriginDomainName, ParamWebACLARN, ParamCreateWebACL, ParamWebACLRateLimit, ParamEnableFlowLogs),
 			group("Database", ParamDBEngineVersion, ParamDBMinCapacity, ParamDBMaxCapacity, ParamDBBackupRetentionDays),
 			group("Observability", ParamAlertEmail, ParamLogRetentionDays),
 		},

@@ -69,9 +69,12 @@ func (b *builder) service(Options) error {
 		"ClusterSettings": []any{map[string]any{"Name": "containerInsights", "Value": enabled(m.ContainerInsights)}},
 	}, b.when(m.Cluster.When))
 
-	b.taskDefinition(m.TaskDefinition, c, IDExecutionRole, IDTaskRole)
+	b.taskDefinition(m.TaskDefinition, c, IDExecutionRole, IDTaskRole, image())
 	// The migrate task: same image, network and size; its own roles hold the master secret.
-	b.taskDefinition(m.MigrateTaskDefinition, m.MigrateContainer, blueprint.IDMigrateExecutionRole, blueprint.IDMigrateTaskRole)
+	// MigrateImageTag, when set, is the image it runs instead (a rolling upgrade migrates with
+	// the new image while the service still runs the old one).
+	migrateImage := cfn.If(CondMigrateImageTag, cfn.Sub("${"+IDRepository+".RepositoryUri}:${"+ParamMigrateImageTag+"}"), image())
+	b.taskDefinition(m.MigrateTaskDefinition, m.MigrateContainer, blueprint.IDMigrateExecutionRole, blueprint.IDMigrateTaskRole, migrateImage)
 
 	// No DesiredCount: ECS starts with one task, auto scaling raises it to MinTasks, and later
 	// deploys keep whatever count auto scaling chose.
@@ -117,7 +120,7 @@ func enabled(on bool) string {
 }
 
 // taskDefinition renders a task definition running one model container with the given roles.
-func (b *builder) taskDefinition(td blueprint.Resource, c blueprint.Container, executionRole, taskRole string) {
+func (b *builder) taskDefinition(td blueprint.Resource, c blueprint.Container, executionRole, taskRole string, image any) {
 	var env, secrets []any
 	for _, e := range c.Environment {
 		env = append(env, map[string]any{"Name": e.Name, "Value": b.value(e.Value)})
@@ -128,7 +131,7 @@ func (b *builder) taskDefinition(td blueprint.Resource, c blueprint.Container, e
 	size := cfn.Split("/", cfn.Ref(ParamTaskSize))
 	container := map[string]any{
 		"Name":      c.Name,
-		"Image":     image(),
+		"Image":     image,
 		"Essential": true,
 		// The whole task's memory, as a hard limit: the container cannot outgrow the task.
 		"Memory":                 cfn.Select(1, size),

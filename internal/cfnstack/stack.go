@@ -47,6 +47,8 @@ func Build(opts Options) (*cfn.Template, error) {
 		b.iam,
 		b.loadBalancer,
 		b.cdn,
+		b.firewall,
+		b.flowLogs,
 		b.service,
 		b.scaling,
 		b.alarms,
@@ -127,6 +129,8 @@ var optionConditions = map[blueprint.Option]string{
 	blueprint.WithImage:              CondHasImage,
 	blueprint.WithSale:               CondHasSale,
 	blueprint.WithCloudFront:         CondCloudFront,
+	blueprint.WithOwnWebACL:          CondOwnWebACL,
+	blueprint.WithFlowLogs:           CondFlowLogs,
 	// Negated options, for what exists only without one.
 	blueprint.Without(blueprint.WithCloudFront): CondNoCloudFront,
 }
