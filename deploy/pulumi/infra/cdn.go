@@ -75,6 +75,10 @@ func (s *LoadBalancer) distribution(ctx *pulumi.Context, cfg Config, m blueprint
 	if err != nil {
 		return err
 	}
+	fn, err := viewerFunction(ctx, cfg, m, parent)
+	if err != nil {
+		return err
+	}
 	domain, protocol := s.LoadBalancer.DnsName, "http-only"
 	if cfg.Has(m.OriginHTTPSWhen) {
 		domain, protocol = pulumi.String(cfg.OriginDomain).ToStringOutput(), "https-only"
@@ -108,6 +112,9 @@ func (s *LoadBalancer) distribution(ctx *pulumi.Context, cfg Config, m blueprint
 			Compress:              pulumi.Bool(m.Compress),
 			CachePolicyId:         policy.ID(),
 			OriginRequestPolicyId: pulumi.String(m.OriginRequestPolicyID),
+			FunctionAssociations: cloudfront.DistributionDefaultCacheBehaviorFunctionAssociationArray{
+				cloudfront.DistributionDefaultCacheBehaviorFunctionAssociationArgs{EventType: pulumi.String("viewer-request"), FunctionArn: fn.Arn},
+			},
 		},
 		Restrictions: cloudfront.DistributionRestrictionsArgs{
 			GeoRestriction: cloudfront.DistributionRestrictionsGeoRestrictionArgs{RestrictionType: pulumi.String("none")},

@@ -52,6 +52,10 @@ const (
 	KeySaleMinTasks          = "saleMinTasks"
 	KeyCloudFront            = "cloudFront"
 	KeyOriginDomain          = "originDomain"
+	KeyCreateWebACL          = "createWebAcl"
+	KeyWebACLRateLimit       = "webAclRateLimit"
+	KeyFlowLogs              = "flowLogs"
+	KeyMigrateImageTag       = "migrateImageTag"
 	// SaleTimeLayout is Application Auto Scaling's at() schedule time, UTC without a zone.
 	SaleTimeLayout         = "2006-01-02T15:04:05"
 	maxBackupRetentionDays = 35
@@ -91,6 +95,12 @@ type Config struct {
 	CertificateARN string
 	// WebACLARN, when set, associates a WAFv2 web ACL with the load balancer.
 	WebACLARN string
+	// CreateWebACL creates the stack's own web ACL on the load balancer (never with WebACLARN:
+	// a load balancer has one); WebACLRateLimit is its rate rule's limit per client.
+	CreateWebACL    bool
+	WebACLRateLimit int
+	// FlowLogs turns the VPC's flow logs on (default: the environment's, on in prod).
+	FlowLogs bool
 	// AlertEmail, when set, subscribes an address to the alarm topic.
 	AlertEmail string
 
@@ -106,6 +116,9 @@ type Config struct {
 	// the repository, then set imageTag and deploy again).
 	Image    string
 	ImageTag string
+	// MigrateImageTag, when set, is the tag in this stack's repository the migrate task runs
+	// instead of ImageTag (a rolling upgrade migrates with the new image first).
+	MigrateImageTag string
 	// APIKeys is the first content of the API-key secret, a Pulumi secret: one key, which
 	// becomes the admin key with every scope (the document CloudFormation generates), or a whole
 	// key document ({"keys":[...]}, internal/access.ParseSecret). After the first deploy the
@@ -144,6 +157,8 @@ func (c Config) Choices() blueprint.Choices {
 		blueprint.WithImage:              c.HasImage(),
 		blueprint.WithSale:               c.SaleStart != "",
 		blueprint.WithCloudFront:         c.CloudFront,
+		blueprint.WithOwnWebACL:          c.CreateWebACL,
+		blueprint.WithFlowLogs:           c.FlowLogs,
 	}
 }
 
@@ -174,6 +189,8 @@ func DefaultConfig(suffix string, env blueprint.Environment, apiKeys string) Con
 		DBEngineVersion:       blueprint.DBEngineVersion,
 		APIKeys:               apiKeys,
 		CloudFront:            true,
+		WebACLRateLimit:       blueprint.Model().Edge.Firewall.RateLimit,
+		FlowLogs:              env.FlowLogs,
 	}
 }
 
@@ -269,6 +286,9 @@ func LoadConfig(get func(key string) (string, bool), stack string) (Config, erro
 	c.OriginDomain = str(KeyOriginDomain, "")
 	c.CertificateARN = str(KeyCertificateARN, "")
 	c.WebACLARN = str(KeyWebACLARN, "")
+	c.CreateWebACL = boolean(KeyCreateWebACL, false)
+	c.WebACLRateLimit = integer(KeyWebACLRateLimit, blueprint.Model().Edge.Firewall.RateLimit)
+	c.FlowLogs = boolean(KeyFlowLogs, env.FlowLogs)
 	c.AlertEmail = str(KeyAlertEmail, "")
 	c.LogRetentionDays = integer(KeyLogRetentionDays, blueprint.LogRetentionDays)
 	c.DBMinACU = number(KeyDBMinACU, env.MinACU)
@@ -277,6 +297,7 @@ func LoadConfig(get func(key string) (string, bool), stack string) (Config, erro
 	c.DBEngineVersion = str(KeyDBEngineVersion, blueprint.DBEngineVersion)
 	c.Image = str(KeyImage, "")
 	c.ImageTag = str(KeyImageTag, "")
+	c.MigrateImageTag = str(KeyMigrateImageTag, "")
 	apiKeys, _ := get(KeyAPIKeys)
 	c.APIKeys = strings.TrimSpace(apiKeys)
 
@@ -377,6 +398,13 @@ func (c Config) problems() []string {
 	if c.WebACLARN != "" && !wafARN.MatchString(c.WebACLARN) {
 		bad(KeyWebACLARN, "(%q) must be a regional WAFv2 web ACL ARN", c.WebACLARN)
 	}
+	if c.CreateWebACL && c.WebACLARN != "" {
+		bad(KeyCreateWebACL, "creates the load balancer's web ACL: unset %s:%s (a load balancer has one web ACL)", ConfigNamespace, KeyWebACLARN)
+	}
+	if c.WebACLRateLimit < blueprint.RateLimitMin || c.WebACLRateLimit > blueprint.RateLimitMax {
+		bad(KeyWebACLRateLimit, "(%d) must be from %d to %d requests per %d seconds (a WAF rate-based rule's limits)",
+			c.WebACLRateLimit, blueprint.RateLimitMin, blueprint.RateLimitMax, blueprint.Model().Edge.Firewall.RateWindowSeconds)
+	}
 	if c.AlertEmail != "" {
 		if a, err := mail.ParseAddress(c.AlertEmail); err != nil || a.Address != c.AlertEmail {
 			bad(KeyAlertEmail, "(%q) must be a plain e-mail address", c.AlertEmail)
@@ -398,6 +426,12 @@ func (c Config) problems() []string {
 	}
 	if c.ImageTag != "" && !imageTag.MatchString(c.ImageTag) {
 		bad(KeyImageTag, "(%q) must be a valid image tag", c.ImageTag)
+	}
+	if c.MigrateImageTag != "" && !imageTag.MatchString(c.MigrateImageTag) {
+		bad(KeyMigrateImageTag, "(%q) must be a valid image tag", c.MigrateImageTag)
+	}
+	if c.MigrateImageTag != "" && c.Image != "" {
+		bad(KeyMigrateImageTag, "names an image in this stack's ECR repository: unset %s:%s with it", ConfigNamespace, KeyImage)
 	}
 	if err := blueprint.ValidateDBEngineVersion(c.DBEngineVersion); err != nil {
 		bad(KeyDBEngineVersion, "is invalid: %v", err)

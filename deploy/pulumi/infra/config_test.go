@@ -44,6 +44,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		infra.KeyImageTag: "v1.2.3", infra.KeyAPIKeys: goodKeys, infra.KeyDBEngineVersion: "16.11",
 		infra.KeySaleStart: "2026-12-24T08:55:00", infra.KeySaleEnd: "2026-12-24T12:00:00", infra.KeySaleMinTasks: "9",
 		infra.KeyCloudFront: "true", infra.KeyOriginDomain: "api.example.com",
+		infra.KeyCreateWebACL: "false", infra.KeyWebACLRateLimit: "5000", infra.KeyFlowLogs: "false", infra.KeyMigrateImageTag: "v1.2.2",
 	}), "ignored")
 	if err != nil {
 		t.Fatalf("LoadConfig = %v", err)
@@ -59,13 +60,14 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		ImageTag: "v1.2.3", APIKeys: goodKeys, DBEngineVersion: "16.11",
 		SaleStart: "2026-12-24T08:55:00", SaleEnd: "2026-12-24T12:00:00", SaleMinTasks: 9,
 		CloudFront: true, OriginDomain: "api.example.com",
+		WebACLRateLimit: 5000, FlowLogs: false, MigrateImageTag: "v1.2.2",
 	}
 	if cfg != want {
 		t.Errorf("LoadConfig =\n %+v\nwant\n %+v", cfg, want)
 	}
 	// An environment brings its own defaults.
 	cfg, err = infra.LoadConfig(getter(map[string]string{infra.KeyEnvironment: "prod", infra.KeyAPIKeys: goodKeys, infra.KeyImage: "public.ecr.aws/acme/catalog:1.0.0"}), "prod")
-	if err != nil || cfg.DBMinACU != env.MinACU || cfg.DBMaxACU != env.MaxACU || cfg.CostCenter != env.CostCenter {
+	if err != nil || cfg.DBMinACU != env.MinACU || cfg.DBMaxACU != env.MaxACU || cfg.CostCenter != env.CostCenter || !cfg.FlowLogs {
 		t.Errorf("prod defaults = %+v, %v", cfg, err)
 	}
 }
@@ -115,6 +117,17 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"certificate without origin domain", map[string]string{infra.KeyCertificateARN: "arn:aws:acm:us-east-1:123456789012:certificate/abc-123"}, `catalog:originDomain ("") must be the domain name catalog:certificateArn covers`},
 		{"origin domain not a name", map[string]string{infra.KeyCertificateARN: "arn:aws:acm:us-east-1:123456789012:certificate/abc-123", infra.KeyOriginDomain: "https://api.example.com"}, `catalog:originDomain ("https://api.example.com")`},
 		{"cloudFront not a bool", map[string]string{infra.KeyCloudFront: "yes"}, `catalog:cloudFront must be true or false, not "yes"`},
+		// A load balancer has one web ACL (blueprint.Exclusive): the stack's own or an existing one.
+		{"own web acl with an existing one", map[string]string{infra.KeyCreateWebACL: "true", infra.KeyWebACLARN: "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/x/y"},
+			"catalog:createWebAcl creates the load balancer's web ACL: unset catalog:webAclArn"},
+		{"own web acl not a bool", map[string]string{infra.KeyCreateWebACL: "yes"}, `catalog:createWebAcl must be true or false, not "yes"`},
+		// https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-high-level-settings.html: the lowest limit is 10.
+		{"rate limit below the WAF minimum", map[string]string{infra.KeyWebACLRateLimit: "9"}, "catalog:webAclRateLimit (9) must be from 10 to 2000000000"},
+		{"rate limit above the WAF maximum", map[string]string{infra.KeyWebACLRateLimit: "2000000001"}, "catalog:webAclRateLimit (2000000001) must be from 10"},
+		{"flow logs not a bool", map[string]string{infra.KeyFlowLogs: "on"}, `catalog:flowLogs must be true or false, not "on"`},
+		{"migrate image tag", map[string]string{infra.KeyMigrateImageTag: "bad tag"}, "catalog:migrateImageTag"},
+		{"migrate image tag with a public image", map[string]string{infra.KeyMigrateImageTag: "v2", infra.KeyImage: "public.ecr.aws/acme/catalog:1.0.0"},
+			"catalog:migrateImageTag names an image in this stack's ECR repository"},
 		{"sale tasks above max", map[string]string{infra.KeySaleMinTasks: "21"}, "catalog:saleMinTasks (21) must be from catalog:minTasks (2) to catalog:maxTasks (20)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

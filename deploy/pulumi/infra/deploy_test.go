@@ -49,6 +49,8 @@ var namedInputs = map[string]map[string]awsnames.Kind{
 	tScheduled:   {"name": awsnames.ScalingPolicyName},
 	tSecret:      {"name": awsnames.SecretName},
 	tCachePolicy: {"name": awsnames.CachePolicyName},
+	tWebACL:      {"name": awsnames.WebACLName},
+	tCFFunction:  {"name": awsnames.CloudFrontFunction},
 }
 
 var nameLikeInputs = []string{"name", "namePrefix", "identifier", "family", "dashboardName", "clusterIdentifier"}

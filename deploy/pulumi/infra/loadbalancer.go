@@ -23,6 +23,8 @@ type LoadBalancer struct {
 	// Distribution and OriginSecret exist with CloudFront (nil without).
 	Distribution *cloudfront.Distribution
 	OriginSecret *secretsmanager.Secret
+	// WebACL is the stack's own web ACL (WithOwnWebACL; nil without).
+	WebACL *wafv2.WebAcl
 	// URL is the load balancer's address: https when a certificate is configured.
 	URL pulumi.StringOutput
 	// ServiceURL is the service's address: the distribution's HTTPS URL with CloudFront, else URL.
@@ -207,6 +209,11 @@ func NewLoadBalancer(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEnc
 			ResourceArn: s.LoadBalancer.Arn,
 			WebAclArn:   pulumi.String(cfg.WebACLARN),
 		}, parent, moved); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Has(m.Firewall.WebACL.When) {
+		if err := s.firewall(ctx, cfg, m.Firewall, parent); err != nil {
 			return nil, err
 		}
 	}

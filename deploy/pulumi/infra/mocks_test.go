@@ -320,6 +320,7 @@ func fullConfig() infra.Config {
 	c.AlertEmail = "oncall@example.com"
 	c.SaleStart, c.SaleEnd = "2026-12-24T08:55:00", "2026-12-24T12:00:00"
 	c.OriginDomain = "api.example.com"
+	c.FlowLogs = true
 	return c
 }
 

@@ -49,6 +49,8 @@ func configFor(c blueprint.Choices) infra.Config {
 		cfg.SaleStart, cfg.SaleEnd = "", ""
 	}
 	cfg.CloudFront = c.Has(blueprint.WithCloudFront)
+	cfg.CreateWebACL = c.Has(blueprint.WithOwnWebACL)
+	cfg.FlowLogs = c.Has(blueprint.WithFlowLogs)
 	return cfg
 }
 

@@ -58,8 +58,10 @@ var scenarios = []struct {
 			"EnableCloudFront":         "true",
 			"CloudFrontPrefixListId":   testPrefixList,
 			"OriginDomainName":         c.OriginDomain,
+			"EnableFlowLogs":           "true",
 		}
 	}},
+	{"own-web-acl", func() configT { c := fullConfig(); c.WebACLARN, c.CreateWebACL, c.WebACLRateLimit = "", true, 5000; return c }, templateParams},
 }
 
 // pulumiSummary runs the program under mocks and summarises what it registered.
@@ -250,6 +252,8 @@ func templateParams(c configT) map[string]string {
 		"WebAclArn": c.WebACLARN, "AlertEmail": c.AlertEmail,
 		"SaleStart": c.SaleStart, "SaleEnd": c.SaleEnd, "SaleMinTasks": fmt.Sprint(c.SaleMinTasks),
 		"EnableCloudFront": fmt.Sprint(c.CloudFront), "CloudFrontPrefixListId": testPrefixList, "OriginDomainName": c.OriginDomain,
+		"CreateWebAcl": fmt.Sprint(c.CreateWebACL), "WebAclRateLimit": fmt.Sprint(c.WebACLRateLimit), "EnableFlowLogs": fmt.Sprint(c.FlowLogs),
+		"MigrateImageTag": c.MigrateImageTag,
 	}
 	return p
 }

@@ -47,6 +47,9 @@ const (
 	tTG          = "aws:lb/targetGroup:TargetGroup"
 	tListener    = "aws:lb/listener:Listener"
 	tWAF         = "aws:wafv2/webAclAssociation:WebAclAssociation"
+	tWebACL      = "aws:wafv2/webAcl:WebAcl"
+	tCFFunction  = "aws:cloudfront/function:Function"
+	tFlowLog     = "aws:ec2/flowLog:FlowLog"
 	tCluster     = "aws:ecs/cluster:Cluster"
 	tTaskDef     = "aws:ecs/taskDefinition:TaskDefinition"
 	tService     = "aws:ecs/service:Service"
@@ -86,7 +89,8 @@ var argsTypes = map[string]any{
 	tRTA: ec2.RouteTableAssociationArgs{}, tEndpoint: ec2.VpcEndpointArgs{}, tSG: ec2.SecurityGroupArgs{},
 	tIngress: vpc.SecurityGroupIngressRuleArgs{}, tEgress: vpc.SecurityGroupEgressRuleArgs{},
 	tALB: lb.LoadBalancerArgs{}, tTG: lb.TargetGroupArgs{}, tListener: lb.ListenerArgs{},
-	tWAF: wafv2.WebAclAssociationArgs{}, tCluster: ecs.ClusterArgs{}, tTaskDef: ecs.TaskDefinitionArgs{},
+	tWAF: wafv2.WebAclAssociationArgs{}, tWebACL: wafv2.WebAclArgs{}, tCFFunction: cloudfront.FunctionArgs{}, tFlowLog: ec2.FlowLogArgs{},
+	tCluster: ecs.ClusterArgs{}, tTaskDef: ecs.TaskDefinitionArgs{},
 	tService: ecs.ServiceArgs{}, tRepo: ecr.RepositoryArgs{}, tLifecycle: ecr.LifecyclePolicyArgs{},
 	tRole: iam.RoleArgs{}, tRolePolicy: iam.RolePolicyArgs{}, tTarget: appautoscaling.TargetArgs{},
 	tPolicy: appautoscaling.PolicyArgs{}, tScheduled: appautoscaling.ScheduledActionArgs{}, tDBCluster: rds.ClusterArgs{}, tDBInstance: rds.ClusterInstanceArgs{},
@@ -513,7 +517,17 @@ func TestPolicyIAMLeastPrivilege(t *testing.T) {
 			}
 			jsonInput(t, role, "assumeRolePolicy", &trust)
 			for _, st := range trust.Statement {
-				if st.Principal.Service != "ecs-tasks.amazonaws.com" || st.Condition["StringEquals"]["aws:SourceAccount"] != testAccount {
+				// ECS tasks, and the flow-logs service for the flow-logs role only, each pinned to
+				// this account (confused deputy); the flow-logs role also to this account's flow
+				// logs (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html).
+				service := "ecs-tasks.amazonaws.com"
+				if role.Name == "role-flow-logs-"+r.cfg.Suffix {
+					service = blueprint.FlowLogsPrincipal
+					if want := "arn:aws:ec2:" + testRegion + ":" + testAccount + ":vpc-flow-log/*"; st.Condition["ArnLike"]["aws:SourceArn"] != want {
+						t.Errorf("role %s: aws:SourceArn %q, want %q", role.Name, st.Condition["ArnLike"]["aws:SourceArn"], want)
+					}
+				}
+				if st.Principal.Service != service || st.Condition["StringEquals"]["aws:SourceAccount"] != testAccount {
 					t.Errorf("role %s trusts %q without pinning the source account: %+v", role.Name, st.Principal.Service, st.Condition)
 				}
 			}
@@ -551,6 +565,10 @@ func TestPolicyIAMLeastPrivilege(t *testing.T) {
 			case strings.HasPrefix(arn, path):
 			case reflect.DeepEqual(granted[arn], []string{"kms:Decrypt"}) && func() bool { k, ok := r.byARN(arn); return ok && k.Type == tKMSKey }():
 			case strings.HasPrefix(arn, "arn:aws:logs:") && strings.Contains(arn, ":log-group:/ecs/svc-catalog-"+r.cfg.Suffix+":"):
+			case arn == "arn:aws:logs:"+testRegion+":"+testAccount+":log-group:"+blueprint.FlowLogGroupPath(r.cfg.Suffix)+":*" &&
+				reflect.DeepEqual(granted[arn], []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"}):
+			// DescribeLogGroups lists by prefix: the account's groups, and nothing else.
+			case arn == "arn:aws:logs:"+testRegion+":"+testAccount+":log-group:*" && reflect.DeepEqual(granted[arn], []string{"logs:DescribeLogGroups"}):
 			case strings.HasPrefix(arn, "arn:aws:ecr:") && strings.HasSuffix(arn, "/ecr-catalog-"+r.cfg.Suffix):
 			default:
 				t.Errorf("a role is granted %v on %s, which is not this stack's", granted[arn], arn)

@@ -246,7 +246,12 @@ func (s *Service) taskDefinition(ctx *pulumi.Context, cfg Config, net *Network, 
 		blueprint.IDDBNameParameter:   settings.DBName.Arn,
 	}
 	var refIDs []string
-	inputs := []any{reg.Image, s.LogGroup.Name}
+	image := reg.Image
+	if td.ID == blueprint.IDMigrateTaskDef && cfg.MigrateImageTag != "" {
+		// A rolling upgrade: the migrate task runs the new image while the service runs the old.
+		image = pulumi.Sprintf("%s:%s", reg.Repository.RepositoryUrl, cfg.MigrateImageTag)
+	}
+	inputs := []any{image, s.LogGroup.Name}
 	for id, arn := range refs {
 		refIDs = append(refIDs, id)
 		inputs = append(inputs, arn)

@@ -11,6 +11,7 @@ import (
 type Stack struct {
 	Network       *Network
 	LogEncryption *LogEncryption
+	FlowLogs      *FlowLogs // nil without flow logs
 	Database      *Database
 	Settings      *Settings
 	Registry      *Registry
@@ -32,6 +33,9 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	if st.LogEncryption, err = NewLogEncryption(ctx, cfg, st.Network); err != nil {
+		return nil, err
+	}
+	if st.FlowLogs, err = NewFlowLogs(ctx, cfg, st.Network, st.LogEncryption); err != nil {
 		return nil, err
 	}
 	if st.Database, err = NewDatabase(ctx, cfg, st.Network, st.LogEncryption); err != nil {
