@@ -61,7 +61,11 @@ var scenarios = []struct {
 			"EnableFlowLogs":           "true",
 		}
 	}},
-	{"own-web-acl", func() configT { c := fullConfig(); c.WebACLARN, c.CreateWebACL, c.WebACLRateLimit = "", true, 5000; return c }, templateParams},
+	{"own-web-acl", func() configT {
+		c := fullConfig()
+		c.WebACLARN, c.CreateWebACL, c.WebACLRateLimit = "", true, 5000
+		return c
+	}, templateParams},
 }
 
 // pulumiSummary runs the program under mocks and summarises what it registered.
