@@ -1,7 +1,14 @@
 package cfnstack
 
 import (
+	"github.com/acme/catalog/internal/blueprint"
 	"github.com/acme/catalog/internal/cfn"
+)
+
+// Firewall logical IDs (the model's).
+const (
+	IDOwnWebACL            = blueprint.IDOwnWebACL
+	IDOwnWebACLAssociation = blueprint.IDOwnWebACLAssociation
 )
 
 // firewall renders blueprint.Edge.Firewall: the stack's own web ACL and its association with
