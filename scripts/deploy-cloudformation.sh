@@ -55,7 +55,7 @@ tool_option() {
 }
 
 parse_args "$@"
-reject_params EnvironmentSuffix Environment ImageTag ContainerImage
+reject_params EnvironmentSuffix Environment ImageTag ContainerImage MigrateImageTag
 STACK=${STACK:-catalog-$SUFFIX}
 [[ $STACK =~ ^[A-Za-z][A-Za-z0-9-]{0,127}$ ]] ||
   usage_error "--stack-name '$STACK': letters, digits and hyphens, starting with a letter, at most 128"
@@ -225,16 +225,21 @@ deploy() {
   build_and_push "$OUT_RepositoryUri" "$TAG"
 
   # The service signs in as the application role and does not migrate: the migrate task runs
-  # the new image's migrations first. A stack without the task yet (the first image) gets it
-  # with this deploy and migrates right after, before the smoke test.
+  # the new image's migrations first. The stack gives its own migrate task definition the new
+  # image (MigrateImageTag; ImageTag and the service stay as they are), the task runs, and only
+  # then does the service get the image. A stack without the task yet (the first image) gets it
+  # with the service's deploy and migrates right after, before the smoke test.
   local migrated=false
   if [ -n "$OUT_MigrateTaskDefinitionArn" ]; then
+    say "deploying $STACK's migrate task with the image $OUT_RepositoryUri:$TAG (the service keeps its image)"
+    deploy_stack "MigrateImageTag=$TAG"
+    read_outputs
     run_migrate "$OUT_ClusterName" "$OUT_MigrateTaskDefinitionArn" "$OUT_PrivateSubnetIds" "$OUT_ServiceSecurityGroupId" "$OUT_RepositoryUri:$TAG"
     migrated=true
   fi
 
   say "deploying $STACK with the image $OUT_RepositoryUri:$TAG"
-  deploy_stack "ImageTag=$TAG" ContainerImage=
+  deploy_stack "ImageTag=$TAG" ContainerImage= MigrateImageTag=
   read_outputs
   if [ -z "$OUT_ServiceName" ] || [ -z "$OUT_ClusterName" ]; then
     die "the stack $STACK has no ServiceName/ClusterName output after the deploy with ImageTag=$TAG"

@@ -54,7 +54,7 @@ tool_option() {
 }
 
 parse_args "$@"
-reject_params environmentSuffix environment imageTag image apiKeys
+reject_params environmentSuffix environment imageTag image apiKeys migrateImageTag
 STACK=${STACK:-$SUFFIX}
 [[ $STACK =~ ^[A-Za-z0-9_./-]{1,100}$ ]] || usage_error "--stack '$STACK': letters, digits, '-', '_', '.', '/'"
 
@@ -184,16 +184,22 @@ deploy() {
   # The service signs in as the application role and does not migrate: the migrate task runs
   # the new image's migrations first. A stack without the task yet (the first image) gets it
   # with this update and migrates right after, before the smoke test.
+  # The stack gives its own migrate task definition the new image first (catalog:migrateImageTag;
+  # the service keeps its image), the task runs, and only then does the service get the image.
   local migrate_td migrated=false
   migrate_td=$(output_value migrateTaskDefinitionArn)
   if [ -n "$migrate_td" ]; then
-    migrate "$migrate_td" "$repo:$TAG"
+    say "pulumi up with the migrate task on $repo:$TAG (the service keeps its image)"
+    p config set catalog:migrateImageTag "$TAG"
+    p up --yes || die "pulumi up with catalog:migrateImageTag=$TAG failed"
+    migrate "$(output_value migrateTaskDefinitionArn)" "$repo:$TAG"
     migrated=true
   fi
 
   say "pulumi up with the image $repo:$TAG"
   p config set catalog:imageTag "$TAG"
   p config rm catalog:image >/dev/null 2>&1 || true
+  p config rm catalog:migrateImageTag >/dev/null 2>&1 || true
   p up --yes || die "pulumi up with catalog:imageTag=$TAG failed"
 
   local cluster service url

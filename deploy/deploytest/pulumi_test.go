@@ -107,11 +107,27 @@ func TestDeployPulumi(t *testing.T) {
 		},
 		absent: []string{"* --secret *", "openssl *", "pulumi * config set --stack dev catalog:environment *"},
 	}, {
-		name:  "update: the new image migrates before the service gets it",
+		name:  "update: the stack's migrate task gets the new image and runs before the service gets it",
+		rules: []rule{imageMissing},
+		args:  deployArgs,
+		want: append(append([]string{
+			"docker push *",
+			"pulumi --non-interactive config set --stack dev catalog:migrateImageTag " + tag,
+			"pulumi --non-interactive up --stack dev --yes",
+			"aws ecs run-task * --task-definition " + migrateTaskDef + ":1 *",
+		}, migrateRun[1:]...),
+			"pulumi --non-interactive config set --stack dev catalog:imageTag "+tag,
+			"pulumi --non-interactive config rm --stack dev catalog:migrateImageTag",
+			"pulumi --non-interactive up --stack dev --yes",
+		),
+		absent: []string{"aws ecs register-task-definition *"},
+	}, {
+		name:  "update: a migrate task definition on another image still gets a revision with the new one",
 		rules: []rule{imageMissing, migrateOldImage},
 		args:  deployArgs,
 		want: append(append([]string{
 			"docker push *",
+			"pulumi --non-interactive up --stack dev --yes",
 			"aws ecs register-task-definition --region us-east-1 --cli-input-json *\"image\": \"" + repo + ":" + tag + "\"* --query taskDefinition.taskDefinitionArn --output text",
 			"aws ecs run-task * --task-definition " + migrateTaskDef + ":2 *",
 		}, migrateRun[1:]...),
@@ -119,12 +135,13 @@ func TestDeployPulumi(t *testing.T) {
 			"pulumi --non-interactive up --stack dev --yes",
 		),
 	}, {
-		name:   "update: a failed migration stops the deploy, the service keeps its image",
-		rules:  []rule{imageMissing, migrateOldImage, migrateFails},
-		args:   deployArgs,
-		code:   1,
-		want:   append([]string{"docker push *"}, migrateRun...),
-		absent: []string{"pulumi * up *", "pulumi * config set --stack dev catalog:imageTag *"},
+		name:  "update: a failed migration stops the deploy, the service keeps its image",
+		rules: []rule{imageMissing, migrateOldImage, migrateFails},
+		args:  deployArgs,
+		code:  1,
+		// The one pulumi up before the task changes only the migrate task definition.
+		want:   append([]string{"docker push *", "pulumi --non-interactive config set --stack dev catalog:migrateImageTag " + tag, "pulumi --non-interactive up --stack dev --yes"}, migrateRun...),
+		absent: []string{"pulumi * config set --stack dev catalog:imageTag *"},
 		output: "the migrate task exited with 1 (Essential container in task exited): the service keeps its current image",
 	}, {
 		name:   "existing stack with another suffix: refused, nothing replaced",

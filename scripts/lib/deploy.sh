@@ -275,9 +275,10 @@ wait_service_stable() {
 # run_migrate runs the one-off migrate task (catalog migrate: the schema as the database owner,
 # and the application role the service signs in as) with the image $5, in the service's network
 # (private subnets $3, comma-separated; security group $4), waits for it to stop and stops the
-# deploy unless its container exited 0, before the service is given that image. The stack's
-# migrate task definition $2 runs the image it was deployed with; run-task cannot override an
-# image, so for another one a revision of it with that image is registered first.
+# deploy unless its container exited 0, before the service is given that image. The deploy
+# scripts first give the stack's migrate task definition $2 that image (MigrateImageTag); should
+# it still run another (run-task cannot override an image), a revision with the image is
+# registered first.
 run_migrate() {
   local cluster=$1 taskdef=$2 subnets=$3 group=$4 image=$5 current def task result code reason
   current=$(aws ecs describe-task-definition --region "$REGION" --task-definition "$taskdef" \
