@@ -76,7 +76,7 @@ func FromTemplate(e *cfn.Evaluation, suffix string) (Summary, error) {
 	sort.Strings(t.ids)
 	return Summary{
 		cfnNetwork(t, suffix), cfnCDN(t), cfnEdge(t), cfnService(t), cfnMigrate(t), cfnScaling(t), cfnIAM(t),
-		cfnDatabase(t), cfnRegistry(t), cfnObservability(t), cfnConfig(t, suffix),
+		cfnDatabase(t), cfnRegistry(t), cfnObservability(t), cfnConfig(t, suffix), cfnFirewall(t, suffix),
 	}, nil
 }
 

@@ -54,7 +54,7 @@ func FromPulumi(resources []PulumiResource, suffix string) (Summary, error) {
 	}
 	return Summary{
 		pulumiNetwork(p, suffix), pulumiCDN(p), pulumiEdge(p), svc, mig, pulumiScaling(p), iam,
-		pulumiDatabase(p), pulumiRegistry(p), pulumiObservability(p), pulumiConfig(p, suffix),
+		pulumiDatabase(p), pulumiRegistry(p), pulumiObservability(p), pulumiConfig(p, suffix), pulumiFirewall(p, suffix),
 	}, nil
 }
 

@@ -27,6 +27,7 @@ type Summary struct {
 	Registry      Registry
 	Observability Observability
 	Config        Config
+	Firewall      Firewall
 }
 
 // Network: the VPC, subnets, endpoints and security-group rules ("alb tcp 443 0.0.0.0/0", groups

@@ -45,12 +45,35 @@ var allOptions = map[string]string{
 	"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x", "WebAclArn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/x/y",
 	"AlertEmail": "ops@example.com", "SaleStart": "2026-12-24T08:55:00", "SaleEnd": "2026-12-24T12:00:00",
 	"EnableCloudFront": "true", "CloudFrontPrefixListId": "pl-3b927c52", "OriginDomainName": "api.example.com",
+	"EnableFlowLogs": "true",
+}
+
+// ownWebACL is allOptions with the stack's own web ACL instead of an existing one's (the two are
+// exclusive).
+func ownWebACL() map[string]string {
+	p := maps.Clone(allOptions)
+	p["WebAclArn"], p["CreateWebAcl"] = "", "true"
+	return p
 }
 
 // Every fact of the template's summary with every option on says something: an extractor that
 // reads the wrong property leaves a blank, which would compare equal to the other side's blank.
 func TestTemplateSummaryHasEveryFact(t *testing.T) {
-	s := templateSummary(t, allOptions)
+	for _, params := range []map[string]string{allOptions, ownWebACL()} {
+		templateSummaryHasEveryFact(t, params)
+	}
+	s := templateSummary(t, ownWebACL())
+	want := []string{
+		"0 rate-per-client rate FORWARDED_IP True-Client-IP MATCH 20000/300s block=429 metric=webacl-catalog-{suffix}-rate-per-client",
+		"1 aws-common managed AWS/AWSManagedRulesCommonRuleSet count=SizeRestrictions_BODY:count override=none metric=webacl-catalog-{suffix}-aws-common",
+	}
+	if !slices.Equal(s.Firewall.Rules, want) || s.Firewall.WebACL != "REGIONAL default=allow metric=webacl-catalog-{suffix} associations=1" {
+		t.Errorf("firewall summary %+v, want rules %q", s.Firewall, want)
+	}
+}
+
+func templateSummaryHasEveryFact(t *testing.T, params map[string]string) {
+	s := templateSummary(t, params)
 	var blank []string
 	var walk func(path string, v reflect.Value)
 	walk = func(path string, v reflect.Value) {
@@ -64,7 +87,8 @@ func TestTemplateSummaryHasEveryFact(t *testing.T) {
 				blank = append(blank, path+"="+s)
 			}
 		case reflect.Slice:
-			if v.Len() == 0 && path != "Network.PublicIPSubnets" { // no subnet maps public IPs: the point
+			// No subnet maps public IPs: the point. With an existing web ACL the stack has no rules.
+			if v.Len() == 0 && path != "Network.PublicIPSubnets" && (path != "Firewall.Rules" || params["CreateWebAcl"] == "true") {
 				blank = append(blank, path)
 			}
 		}
