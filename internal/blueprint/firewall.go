@@ -88,8 +88,10 @@ const (
 	// CommonRuleSetCapacity is AWSManagedRulesCommonRuleSet's WCUs
 	// (https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html).
 	CommonRuleSetCapacity = 700
-	// RateRuleCapacity is a rate-based rule's WCUs: 2, plus a forwarded-IP configuration's
-	// (https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based.html).
+	// RateRuleCapacity is a rate-based rule's base WCUs
+	// (https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based.html);
+	// what its forwarded-IP key adds is not stated there as a figure, and the ACL's total leaves
+	// hundreds of WCUs to spare (TestPolicyWebACLWithinAWSLimits).
 	RateRuleCapacity = 2
 	// ALBBodyInspectionBytes is what WAF can inspect of a body on a load balancer: fixed at 8 KB
 	// (https://docs.aws.amazon.com/waf/latest/developerguide/waf-oversize-request-components.html).

@@ -262,7 +262,7 @@ func templateParams(c configT) map[string]string {
 	return p
 }
 
-// TestParityInEveryDeployment: both renderings agree in all 256 combinations of the model's
+// TestParityInEveryDeployment: both renderings agree in all 768 valid combinations of the model's
 // options, not only in the three scenarios above.
 func TestParityInEveryDeployment(t *testing.T) {
 	tmpl, err := loadTemplate(templatePath)
