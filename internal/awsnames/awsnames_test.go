@@ -39,6 +39,10 @@ func TestRules(t *testing.T) {
 		{DashboardName, []string{"dashboard-catalog-dev"}, []string{"dash board", "dash/x"}},
 		{ScalingPolicyName, []string{"scaling-cpu-dev"}, []string{"scaling:cpu", ""}},
 		{CachePolicyName, []string{"cachepolicy-catalog-dev", "a_b"}, []string{"cache policy", "", strings.Repeat("c", 129)}},
+		{EventBusName, []string{"bus-catalog-dev", "orders.v1_x", "Default", strings.Repeat("b", 256)},
+			[]string{"default", "aws.partner/x/y", "bus catalog", "", strings.Repeat("b", 257), "bus:catalog"}},
+		{EventArchiveName, []string{"archive-events-dev", "a.b_c", strings.Repeat("a", 48)},
+			[]string{"", strings.Repeat("a", 49), "archive/events", "archive events"}},
 	}
 	seen := map[Kind]bool{}
 	for _, tt := range tests {

@@ -30,11 +30,31 @@ const (
 	WithImage              Option = "image"               // the ECS service runs (else: bootstrap)
 	WithSale               Option = "sale"                // a planned sale's window raises the minimum tasks
 	WithCloudFront         Option = "cloudfront"          // a CloudFront distribution in front; the load balancer admits only it
+	WithEventBus           Option = "event-bus"           // an EventBridge bus the service publishes its events to
 )
 
 // Without is the option that holds when o does not: what exists only in a deployment without o
 // (the load balancer open to the internet exists only without CloudFront).
 func Without(o Option) Option { return "!" + o }
+
+// AllOf is the option that holds when every one of os does: what exists only with two options
+// (the events interface endpoint needs both the endpoints and the bus).
+func AllOf(os ...Option) Option {
+	parts := make([]string, len(os))
+	for i, o := range os {
+		parts[i] = string(o)
+	}
+	return Option(strings.Join(parts, "&"))
+}
+
+// Parts returns the options AllOf joined, or o alone.
+func (o Option) Parts() []Option {
+	var out []Option
+	for _, p := range strings.Split(string(o), "&") {
+		out = append(out, Option(p))
+	}
+	return out
+}
 
 // Negated reports whether o is Without(some option), and which.
 func (o Option) Negated() (Option, bool) {
@@ -45,13 +65,22 @@ func (o Option) Negated() (Option, bool) {
 }
 
 // Options lists every option, in a fixed order.
-var Options = []Option{WithNATPerAZ, WithInterfaceEndpoints, WithCertificate, WithWebACL, WithAlertEmail, WithImage, WithSale, WithCloudFront}
+var Options = []Option{WithNATPerAZ, WithInterfaceEndpoints, WithCertificate, WithWebACL, WithAlertEmail, WithImage, WithSale, WithCloudFront,
+	WithEventBus}
 
 // Choices are the options one deployment takes.
 type Choices map[Option]bool
 
 // Has reports whether a resource that exists when o exists under these choices.
 func (c Choices) Has(o Option) bool {
+	if parts := o.Parts(); len(parts) > 1 {
+		for _, p := range parts {
+			if !c.Has(p) {
+				return false
+			}
+		}
+		return true
+	}
 	if p, ok := o.Negated(); ok {
 		return !c.Has(p)
 	}
@@ -83,13 +112,15 @@ type Architecture struct {
 	Config        Config
 	IAM           IAM
 	Observability Observability
+	EventBus      EventBus
 }
 
 // Model returns the architecture. It is a pure function: every deployment's stack is this
 // model under that deployment's Choices and settings.
 func Model() Architecture {
-	a := Architecture{Network: network(), Edge: edge(), Registry: registry(), Service: service(), Scaling: scaling(), Database: database(), Config: config(), Observability: observability()}
+	a := Architecture{Network: network(), Edge: edge(), Registry: registry(), Service: service(), Scaling: scaling(), Database: database(), Config: config(), Observability: observability(), EventBus: eventBus()}
 	a.IAM = iam(a.Config)
+	a.withEventBus()
 	return a
 }
 
@@ -109,5 +140,6 @@ func (a Architecture) Resources() []Resource {
 	out = append(out, a.Database.Resources()...)
 	out = append(out, a.Config.Resources()...)
 	out = append(out, a.IAM.Resources()...)
-	return append(out, a.Observability.Resources()...)
+	out = append(out, a.Observability.Resources()...)
+	return append(out, a.EventBus.Resources()...)
 }

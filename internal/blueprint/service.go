@@ -56,6 +56,8 @@ type Container struct {
 	// Secrets Manager or Parameter Store, with the execution role.
 	Environment []EnvVar
 	Secrets     []EnvVar
+	// OptionalEnvironment are plain values that exist only under an option (EnvironmentIn).
+	OptionalEnvironment []OptionalEnvVar
 }
 
 // EnvVar is one environment variable of the container.
