@@ -14,6 +14,7 @@ var placeholders = strings.NewReplacer(
 	blueprint.PhAccount, "${"+cfn.AccountID+"}",
 	blueprint.PhSuffix, "${"+ParamEnvironmentSuffix+"}",
 	blueprint.PhEnvironment, "${"+ParamEnvironment+"}",
+	blueprint.PhEventSource, "${"+ParamEventSource+"}",
 )
 
 // expand renders a model string: plain when it has no placeholder, a Ref when it is one, else

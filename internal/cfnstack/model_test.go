@@ -61,6 +61,10 @@ func parametersFor(c blueprint.Choices) map[string]string {
 	if c.Has(blueprint.WithSale) {
 		p[ParamSaleStart], p[ParamSaleEnd] = "2026-12-24T08:55:00", "2026-12-24T12:00:00"
 	}
+	p[ParamEventBus] = EventBusOff
+	if c.Has(blueprint.WithEventBus) {
+		p[ParamEventBus] = EventBusCreate
+	}
 	p[ParamEnableCloudFront] = "false"
 	if c.Has(blueprint.WithCloudFront) {
 		p[ParamEnableCloudFront], p[ParamCloudFrontPrefixListID], p[ParamOriginDomainName] = "true", testPrefixList, "api.example.com"

@@ -42,6 +42,7 @@ func Build(opts Options) (*cfn.Template, error) {
 		b.registry,
 		b.logs,
 		b.observability,
+		b.eventBus,
 		b.database,
 		b.secrets,
 		b.iam,
@@ -127,6 +128,9 @@ var optionConditions = map[blueprint.Option]string{
 	blueprint.WithImage:              CondHasImage,
 	blueprint.WithSale:               CondHasSale,
 	blueprint.WithCloudFront:         CondCloudFront,
+	blueprint.WithEventBus:           CondEventBus,
+	// Options that hold together.
+	blueprint.AllOf(blueprint.WithInterfaceEndpoints, blueprint.WithEventBus): CondEventsEndpoint,
 	// Negated options, for what exists only without one.
 	blueprint.Without(blueprint.WithCloudFront): CondNoCloudFront,
 }
