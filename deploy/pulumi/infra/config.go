@@ -52,12 +52,16 @@ const (
 	KeySaleMinTasks          = "saleMinTasks"
 	KeyCloudFront            = "cloudFront"
 	KeyOriginDomain          = "originDomain"
+	KeyEventBus              = "eventBus"
+	KeyEventSource           = "eventSource"
+	KeyEventArchiveDays      = "eventArchiveDays"
 	// SaleTimeLayout is Application Auto Scaling's at() schedule time, UTC without a zone.
 	SaleTimeLayout         = "2006-01-02T15:04:05"
 	maxBackupRetentionDays = 35
 	minTargetPercent       = 10
 	maxTargetPercent       = 95
 	maxTasksLimit          = 100
+	maxEventArchiveDays    = 3650
 )
 
 // Config is the program's validated configuration. LoadConfig fills every field; tests may
@@ -111,6 +115,12 @@ type Config struct {
 	// key document ({"keys":[...]}, internal/access.ParseSecret). After the first deploy the
 	// secret in AWS is the truth: keys rotate there, without a deploy (APIKeyDocument).
 	APIKeys string
+
+	// EventBus creates the EventBridge bus the service publishes its events to, with an archive
+	// kept EventArchiveDays (0: indefinitely); EventSource is the events' source.
+	EventBus         bool
+	EventSource      string
+	EventArchiveDays int
 }
 
 // Tags returns the tags every taggable resource carries.
@@ -144,6 +154,7 @@ func (c Config) Choices() blueprint.Choices {
 		blueprint.WithImage:              c.HasImage(),
 		blueprint.WithSale:               c.SaleStart != "",
 		blueprint.WithCloudFront:         c.CloudFront,
+		blueprint.WithEventBus:           c.EventBus,
 	}
 }
 
@@ -174,6 +185,9 @@ func DefaultConfig(suffix string, env blueprint.Environment, apiKeys string) Con
 		DBEngineVersion:       blueprint.DBEngineVersion,
 		APIKeys:               apiKeys,
 		CloudFront:            true,
+		EventBus:              true,
+		EventSource:           blueprint.DefaultEventSource,
+		EventArchiveDays:      blueprint.EventArchiveRetentionDays,
 	}
 }
 
@@ -266,6 +280,9 @@ func LoadConfig(get func(key string) (string, bool), stack string) (Config, erro
 	c.NATMode = str(KeyNATMode, env.NATMode)
 	c.InterfaceEndpoints = boolean(KeyInterfaceEndpoints, false)
 	c.CloudFront = boolean(KeyCloudFront, true)
+	c.EventBus = boolean(KeyEventBus, true)
+	c.EventSource = str(KeyEventSource, blueprint.DefaultEventSource)
+	c.EventArchiveDays = integer(KeyEventArchiveDays, blueprint.EventArchiveRetentionDays)
 	c.OriginDomain = str(KeyOriginDomain, "")
 	c.CertificateARN = str(KeyCertificateARN, "")
 	c.WebACLARN = str(KeyWebACLARN, "")
@@ -381,6 +398,12 @@ func (c Config) problems() []string {
 		if a, err := mail.ParseAddress(c.AlertEmail); err != nil || a.Address != c.AlertEmail {
 			bad(KeyAlertEmail, "(%q) must be a plain e-mail address", c.AlertEmail)
 		}
+	}
+	if err := blueprint.ValidateEventSource(c.EventSource); err != nil {
+		bad(KeyEventSource, "%v", err)
+	}
+	if c.EventArchiveDays < 0 || c.EventArchiveDays > maxEventArchiveDays {
+		bad(KeyEventArchiveDays, "(%d) must be from 0 (keep indefinitely) to %d days", c.EventArchiveDays, maxEventArchiveDays)
 	}
 	if !slices.Contains(logRetentionValues, c.LogRetentionDays) {
 		bad(KeyLogRetentionDays, "(%d) must be one of the CloudWatch Logs retention periods %v", c.LogRetentionDays, logRetentionValues)

@@ -44,6 +44,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		infra.KeyImageTag: "v1.2.3", infra.KeyAPIKeys: goodKeys, infra.KeyDBEngineVersion: "16.11",
 		infra.KeySaleStart: "2026-12-24T08:55:00", infra.KeySaleEnd: "2026-12-24T12:00:00", infra.KeySaleMinTasks: "9",
 		infra.KeyCloudFront: "true", infra.KeyOriginDomain: "api.example.com",
+		infra.KeyEventBus: "false", infra.KeyEventSource: "com.example.catalog", infra.KeyEventArchiveDays: "0",
 	}), "ignored")
 	if err != nil {
 		t.Fatalf("LoadConfig = %v", err)
@@ -59,6 +60,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		ImageTag: "v1.2.3", APIKeys: goodKeys, DBEngineVersion: "16.11",
 		SaleStart: "2026-12-24T08:55:00", SaleEnd: "2026-12-24T12:00:00", SaleMinTasks: 9,
 		CloudFront: true, OriginDomain: "api.example.com",
+		EventBus: false, EventSource: "com.example.catalog", EventArchiveDays: 0,
 	}
 	if cfg != want {
 		t.Errorf("LoadConfig =\n %+v\nwant\n %+v", cfg, want)
@@ -92,6 +94,10 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"web acl", map[string]string{infra.KeyWebACLARN: "arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/y"}, "catalog:webAclArn"},
 		{"email", map[string]string{infra.KeyAlertEmail: "ops at example"}, "catalog:alertEmail"},
 		{"retention", map[string]string{infra.KeyLogRetentionDays: "10"}, "catalog:logRetentionDays (10) must be one of"},
+		{"event source reserved", map[string]string{infra.KeyEventSource: "aws.catalog"}, `catalog:eventSource event source "aws.catalog" must be`},
+		{"event source characters", map[string]string{infra.KeyEventSource: "catalog events"}, "catalog:eventSource"},
+		{"event bus flag", map[string]string{infra.KeyEventBus: "create"}, "catalog:eventBus must be true or false"},
+		{"archive days", map[string]string{infra.KeyEventArchiveDays: "-1"}, "catalog:eventArchiveDays (-1) must be from 0"},
 		{"acu order", map[string]string{infra.KeyDBMinACU: "8", infra.KeyDBMaxACU: "4"}, "catalog:dbMinAcu and catalog:dbMaxAcu (8-4)"},
 		{"acu step", map[string]string{infra.KeyDBMinACU: "0.7"}, "multiples of 0.5"},
 		{"acu limit", map[string]string{infra.KeyDBMaxACU: "300"}, "catalog:dbMinAcu"},

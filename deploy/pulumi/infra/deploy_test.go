@@ -49,6 +49,8 @@ var namedInputs = map[string]map[string]awsnames.Kind{
 	tScheduled:   {"name": awsnames.ScalingPolicyName},
 	tSecret:      {"name": awsnames.SecretName},
 	tCachePolicy: {"name": awsnames.CachePolicyName},
+	tEventBus:    {"name": awsnames.EventBusName},
+	tArchive:     {"name": awsnames.EventArchiveName},
 }
 
 var nameLikeInputs = []string{"name", "namePrefix", "identifier", "family", "dashboardName", "clusterIdentifier"}

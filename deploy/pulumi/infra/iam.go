@@ -59,7 +59,7 @@ func policyDocument(stmts ...statement) pulumi.StringOutput {
 
 // roles renders blueprint.IAM: the execution role and the task role, each with its inline
 // policy naming the exact resources.
-func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncryption, reg *Registry, db *Database, settings *Settings, parent pulumi.ResourceOption) error {
+func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncryption, reg *Registry, db *Database, settings *Settings, events *Events, parent pulumi.ResourceOption) error {
 	m := blueprint.Model().IAM
 	arns := map[string]pulumi.StringOutput{
 		blueprint.IDRepository:        reg.Repository.Arn,
@@ -72,13 +72,16 @@ func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, logs *Log
 		blueprint.IDDBPortParameter:   settings.DBPort.Arn,
 		blueprint.IDDBNameParameter:   settings.DBName.Arn,
 	}
+	if events.Bus != nil {
+		arns[blueprint.IDEventBus] = events.Bus.Arn
+	}
 	trust, err := json.Marshal(expand(m.TrustPolicy, cfg, net))
 	if err != nil {
 		return err
 	}
 	for _, r := range m.Roles() {
 		var stmts []statement
-		for _, st := range r.Statements {
+		for _, st := range r.StatementsIn(cfg.Choices()) {
 			out := statement{Sid: st.Sid, Actions: st.Actions}
 			if st.Condition != nil {
 				out.Condition = expand(st.Condition, cfg, net)

@@ -49,6 +49,7 @@ func configFor(c blueprint.Choices) infra.Config {
 		cfg.SaleStart, cfg.SaleEnd = "", ""
 	}
 	cfg.CloudFront = c.Has(blueprint.WithCloudFront)
+	cfg.EventBus = c.Has(blueprint.WithEventBus)
 	return cfg
 }
 

@@ -250,6 +250,10 @@ func templateParams(c configT) map[string]string {
 		"WebAclArn": c.WebACLARN, "AlertEmail": c.AlertEmail,
 		"SaleStart": c.SaleStart, "SaleEnd": c.SaleEnd, "SaleMinTasks": fmt.Sprint(c.SaleMinTasks),
 		"EnableCloudFront": fmt.Sprint(c.CloudFront), "CloudFrontPrefixListId": testPrefixList, "OriginDomainName": c.OriginDomain,
+		"EventBusMode": "off", "EventSource": c.EventSource, "EventArchiveRetentionDays": fmt.Sprint(c.EventArchiveDays),
+	}
+	if c.EventBus {
+		p["EventBusMode"] = "create"
 	}
 	return p
 }

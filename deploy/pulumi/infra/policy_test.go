@@ -74,6 +74,8 @@ const (
 	tRule        = "aws:lb/listenerRule:ListenerRule"
 	tCachePolicy = "aws:cloudfront/cachePolicy:CachePolicy"
 	tCDN         = "aws:cloudfront/distribution:Distribution"
+	tEventBus    = "aws:cloudwatch/eventBus:EventBus"
+	tArchive     = "aws:cloudwatch/eventArchive:EventArchive"
 	componentPfx = "catalog:infra:"
 )
 
@@ -96,6 +98,7 @@ var argsTypes = map[string]any{
 	tParameter: ssm.ParameterArgs{}, tKMSKey: kms.KeyArgs{}, tKMSAlias: kms.AliasArgs{},
 	tSecret: secretsmanager.SecretArgs{}, tSecretValue: secretsmanager.SecretVersionArgs{}, tRule: lb.ListenerRuleArgs{},
 	tCachePolicy: cloudfront.CachePolicyArgs{}, tCDN: cloudfront.DistributionArgs{},
+	tEventBus: cloudwatch.EventBusArgs{}, tArchive: cloudwatch.EventArchiveArgs{},
 }
 
 func taggable(typ string) (bool, bool) {
@@ -549,6 +552,7 @@ func TestPolicyIAMLeastPrivilege(t *testing.T) {
 			case arn == "arn:aws:rds-db:"+testRegion+":"+testAccount+":dbuser:"+testClusterResourceID+"/"+blueprint.DBAppRole &&
 				reflect.DeepEqual(granted[arn], []string{"rds-db:connect"}):
 			case strings.HasPrefix(arn, path):
+			case arn == r.outputs["eventBusArn"] && reflect.DeepEqual(granted[arn], []string{"events:PutEvents"}):
 			case reflect.DeepEqual(granted[arn], []string{"kms:Decrypt"}) && func() bool { k, ok := r.byARN(arn); return ok && k.Type == tKMSKey }():
 			case strings.HasPrefix(arn, "arn:aws:logs:") && strings.Contains(arn, ":log-group:/ecs/svc-catalog-"+r.cfg.Suffix+":"):
 			case strings.HasPrefix(arn, "arn:aws:ecr:") && strings.HasSuffix(arn, "/ecr-catalog-"+r.cfg.Suffix):
@@ -602,6 +606,7 @@ func TestOutputs(t *testing.T) {
 		"dbWriterEndpoint", "dbReaderEndpoint", "dbSecretArn", "apiKeySecretArn", "dbUrlParameterArn",
 		"parameterPath", "alarmTopicArn", "vpcId", "publicSubnetIds", "privateSubnetIds", "isolatedSubnetIds", "dashboardUrl",
 		"distributionDomainName", "distributionId", "migrateTaskDefinitionArn", "serviceSecurityGroupId",
+		"eventBusName", "eventBusArn",
 	}
 	for _, k := range want {
 		v, ok := r.outputs[k]

@@ -18,6 +18,7 @@ type Stack struct {
 	Service       *Service
 	Scaling       *Scaling
 	Observability *Observability
+	Events        *Events
 }
 
 // Build makes the whole architecture from a validated configuration. It validates again, so
@@ -34,6 +35,9 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 	if st.LogEncryption, err = NewLogEncryption(ctx, cfg, st.Network); err != nil {
 		return nil, err
 	}
+	if st.Events, err = NewEvents(ctx, cfg, st.LogEncryption); err != nil {
+		return nil, err
+	}
 	if st.Database, err = NewDatabase(ctx, cfg, st.Network, st.LogEncryption); err != nil {
 		return nil, err
 	}
@@ -46,7 +50,7 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 	if st.LoadBalancer, err = NewLoadBalancer(ctx, cfg, st.Network, st.LogEncryption); err != nil {
 		return nil, err
 	}
-	if st.Service, err = NewService(ctx, cfg, st.Network, st.LogEncryption, st.Registry, st.LoadBalancer, st.Database, st.Settings); err != nil {
+	if st.Service, err = NewService(ctx, cfg, st.Network, st.LogEncryption, st.Registry, st.LoadBalancer, st.Database, st.Settings, st.Events); err != nil {
 		return nil, err
 	}
 	if cfg.HasImage() {
@@ -85,6 +89,10 @@ func (st *Stack) Outputs() map[string]pulumi.Output {
 	if st.LoadBalancer.Distribution != nil {
 		out["distributionDomainName"] = st.LoadBalancer.Distribution.DomainName
 		out["distributionId"] = st.LoadBalancer.Distribution.ID().ToStringOutput()
+	}
+	if st.Events.Bus != nil {
+		out["eventBusName"] = st.Events.Bus.Name
+		out["eventBusArn"] = st.Events.Bus.Arn
 	}
 	// What the deploy script needs to run the migrate task in the service's network.
 	out["serviceSecurityGroupId"] = st.Network.TaskSecurityGroup.ID().ToStringOutput()
