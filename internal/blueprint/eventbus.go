@@ -9,11 +9,12 @@ import (
 // docs/adr/0016-event-bus-in-the-stacks.md), so other AWS services subscribe with rules instead
 // of webhooks; and its archive, so a consumer that lost events can replay them.
 //
-// Everything about it exists only WithEventBus: the bus and archive here, and (added to the
-// other concerns by withEventBus) the task role's events:PutEvents on this bus only, the
-// service's EVENT_BUS_NAME and EVENT_SOURCE, the events interface endpoint (with the other
-// interface endpoints) and the stack key's grant to EventBridge. The migrate task publishes
-// nothing and gets none of it.
+// WithEventBus the service publishes: the task role may events:PutEvents on the bus only, the
+// service gets EVENT_BUS_NAME and EVENT_SOURCE, and the events interface endpoint joins the other
+// interface endpoints (withEventBus adds these to the other concerns). The bus is the stack's own
+// (OwnBus: the bus and its archive here, encrypted with the stack key, whose policy grants
+// EventBridge its use) unless WithExistingEventBus names another one by ARN (PhEventBusARN). The
+// migrate task publishes nothing and gets none of it.
 type EventBus struct {
 	Bus Resource
 	// Archive keeps every event of the bus for ArchiveRetentionDays (a deployment may choose
@@ -41,8 +42,18 @@ const (
 )
 
 // PhEventSource stands for the deployment's event source (the EventSource parameter, the
-// eventSource configuration).
-const PhEventSource = "${eventsource}"
+// eventSource configuration); PhEventBusARN for the existing bus's ARN (WithExistingEventBus).
+const (
+	PhEventSource = "${eventsource}"
+	PhEventBusARN = "${eventbusarn}"
+)
+
+// EventBusARNPattern is what an existing bus's ARN must match: a bus in any partition, region
+// and account, named by CreateEventBus's rules (awsnames.EventBusName).
+const EventBusARNPattern = `^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._-]{1,256}$`
+
+// OwnBus is the option under which the stack creates its own bus: publishing, to no existing bus.
+var OwnBus = AllOf(WithEventBus, Without(WithExistingEventBus))
 
 // DefaultEventSource is the events' source unless a deployment says otherwise: the EventBridge
 // Source field and the CloudEvents source.
@@ -83,8 +94,8 @@ func (e EventBus) Resources() []Resource { return []Resource{e.Bus, e.Archive} }
 
 func eventBus() EventBus {
 	return EventBus{
-		Bus:                  Resource{ID: IDEventBus, Kind: "bus", Purpose: Project, When: WithEventBus},
-		Archive:              Resource{ID: IDEventArchive, Kind: "archive", Purpose: "events", When: WithEventBus},
+		Bus:                  Resource{ID: IDEventBus, Kind: "bus", Purpose: Project, When: OwnBus},
+		Archive:              Resource{ID: IDEventArchive, Kind: "archive", Purpose: "events", When: OwnBus},
 		ArchiveRetentionDays: EventArchiveRetentionDays,
 		Key:                  IDLogsKey,
 		Description:          "Catalog events (product, price, stock, category and collection changes) for rules of other services",
@@ -165,20 +176,21 @@ func (r Role) StatementsIn(ch Choices) []Statement {
 // settings, the endpoint it reaches EventBridge through, and the key's grant.
 func (a *Architecture) withEventBus() {
 	e := a.EventBus
-	busARN := Value{Ref: e.Bus.ID, Attr: AttrARN}
+	// The stack's bus, or the existing one.
+	busARN := Value{Ref: e.Bus.ID, Attr: AttrARN, With: WithExistingEventBus, WithText: PhEventBusARN}
 	a.IAM.TaskRole.OptionalStatements = append(a.IAM.TaskRole.OptionalStatements, OptionalStatement{
 		Statement: Statement{Sid: "PublishEvents", Actions: []string{"events:PutEvents"}, Resources: []Value{busARN}},
-		When:      e.Bus.When,
+		When:      WithEventBus,
 	})
 	a.IAM.TaskRole.Description += "; publish events to the catalog bus"
 	c := &a.Service.Container
 	c.OptionalEnvironment = append(c.OptionalEnvironment,
-		OptionalEnvVar{EnvVar{EnvEventBusName, busARN}, e.Bus.When},
-		OptionalEnvVar{EnvVar{EnvEventSource, Value{Text: PhEventSource}}, e.Bus.When},
+		OptionalEnvVar{EnvVar{EnvEventBusName, busARN}, WithEventBus},
+		OptionalEnvVar{EnvVar{EnvEventSource, Value{Text: PhEventSource}}, WithEventBus},
 	)
 	a.Network.Endpoints = append(a.Network.Endpoints, InterfaceEndpoint{
 		Resource: Resource{ID: endpointID(EventsEndpointService), Kind: "vpce", Purpose: EndpointPurpose(EventsEndpointService),
-			When: AllOf(WithInterfaceEndpoints, e.Bus.When)},
+			When: AllOf(WithInterfaceEndpoints, WithEventBus)},
 		Service: EventsEndpointService, SecurityGroup: SGEndpoints,
 	})
 	policy := a.Observability.LogsKeyPolicy

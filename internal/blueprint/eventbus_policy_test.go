@@ -3,6 +3,7 @@ package blueprint_test
 import (
 	"math/rand/v2"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -10,21 +11,26 @@ import (
 	"github.com/acme/catalog/internal/blueprint"
 )
 
-// The event bus (issue 17): with it, the service may put events on that bus and nothing else
-// new, knows the bus and its source from its environment, reaches EventBridge through an
-// endpoint when the other AWS APIs go through endpoints, and the bus and its archive are
-// encrypted with the stack's key, which EventBridge may use for this bus only. Without it, none
-// of that exists. The migrate task never publishes.
+// The event bus (issue 17): publishing, the service may put events on that bus (the stack's own,
+// or the existing one given by ARN) and nothing else new, knows the bus and its source from its
+// environment, and reaches EventBridge through an endpoint when the other AWS APIs go through
+// endpoints; the stack creates a bus and archive only when none is given. Without publishing,
+// none of that exists. The migrate task never publishes.
 func TestPolicyEventBus(t *testing.T) {
 	eachDeployment(t, func(t *testing.T, a blueprint.Architecture, c blueprint.Choices) {
 		on := c.Has(blueprint.WithEventBus)
+		existing := c.Has(blueprint.WithExistingEventBus)
+		if existing && !on {
+			t.Fatal("AllChoices made an existing bus without publishing")
+		}
 		e := a.EventBus
 		for _, r := range e.Resources() {
-			if c.Has(r.When) != on {
-				t.Errorf("%s exists: %v, the bus option: %v", r.ID, c.Has(r.When), on)
+			if c.Has(r.When) != (on && !existing) {
+				t.Errorf("%s exists: %v; publishing %v, to an existing bus %v", r.ID, c.Has(r.When), on, existing)
 			}
 		}
-		busARN := blueprint.Value{Ref: blueprint.IDEventBus, Attr: blueprint.AttrARN}
+		// The bus's ARN: the stack's bus, or the existing one's (the deployment's parameter).
+		busARN := blueprint.Value{Ref: blueprint.IDEventBus, Attr: blueprint.AttrARN, With: blueprint.WithExistingEventBus, WithText: blueprint.PhEventBusARN}
 
 		// Every events: action in any role is PutEvents on this bus, in the task role only.
 		var publish []blueprint.Statement
@@ -177,5 +183,24 @@ func TestEventSourcePattern(t *testing.T) {
 	}
 	if err := blueprint.ValidateEventSource(blueprint.DefaultEventSource); err != nil {
 		t.Errorf("the default source: %v", err)
+	}
+}
+
+// An existing bus is given by its ARN: a bus ARN in any partition, region and account, with a
+// name CreateEventBus accepts; not a rule, an archive, or a bus in another service's ARN form.
+func TestEventBusARNPattern(t *testing.T) {
+	re := regexp.MustCompile(blueprint.EventBusARNPattern)
+	for _, s := range []string{"arn:aws:events:us-east-1:123456789012:event-bus/orders", "arn:aws-cn:events:cn-north-1:123456789012:event-bus/a.b_c-d",
+		"arn:aws:events:eu-west-1:123456789012:event-bus/" + strings.Repeat("b", 256)} {
+		if !re.MatchString(s) {
+			t.Errorf("%q refused", s)
+		}
+	}
+	for _, s := range []string{"", "create", "off", "orders", "arn:aws:events:us-east-1:123456789012:rule/orders", "arn:aws:events:us-east-1:123456789012:event-bus/",
+		"arn:aws:events:us-east-1:12345678901:event-bus/orders", "arn:aws:sqs:us-east-1:123456789012:event-bus/orders",
+		"arn:aws:events:us-east-1:123456789012:event-bus/aws.partner/x/y", "arn:aws:events:us-east-1:123456789012:event-bus/" + strings.Repeat("b", 257)} {
+		if re.MatchString(s) {
+			t.Errorf("%q accepted", s)
+		}
 	}
 }

@@ -30,8 +30,13 @@ const (
 	WithImage              Option = "image"               // the ECS service runs (else: bootstrap)
 	WithSale               Option = "sale"                // a planned sale's window raises the minimum tasks
 	WithCloudFront         Option = "cloudfront"          // a CloudFront distribution in front; the load balancer admits only it
-	WithEventBus           Option = "event-bus"           // an EventBridge bus the service publishes its events to
+	WithEventBus           Option = "event-bus"           // the service publishes its events to an EventBridge bus
+	WithExistingEventBus   Option = "existing-event-bus"  // that bus is an existing one, by ARN (else the stack's own)
 )
+
+// Requires lists, per option, the option it only exists with: AllChoices leaves out the
+// deployments that take it alone (an existing bus without publishing means nothing).
+var Requires = map[Option]Option{WithExistingEventBus: WithEventBus}
 
 // Without is the option that holds when o does not: what exists only in a deployment without o
 // (the load balancer open to the internet exists only without CloudFront).
@@ -66,7 +71,7 @@ func (o Option) Negated() (Option, bool) {
 
 // Options lists every option, in a fixed order.
 var Options = []Option{WithNATPerAZ, WithInterfaceEndpoints, WithCertificate, WithWebACL, WithAlertEmail, WithImage, WithSale, WithCloudFront,
-	WithEventBus}
+	WithEventBus, WithExistingEventBus}
 
 // Choices are the options one deployment takes.
 type Choices map[Option]bool
@@ -96,9 +101,22 @@ func AllChoices() []Choices {
 		for i, o := range Options {
 			c[o] = mask&(1<<i) != 0
 		}
+		if !c.consistent() {
+			continue
+		}
 		out = append(out, c)
 	}
 	return out
+}
+
+// consistent reports whether every option the choices take has the option it requires.
+func (c Choices) consistent() bool {
+	for o, needs := range Requires {
+		if c[o] && !c[needs] {
+			return false
+		}
+	}
+	return true
 }
 
 // Architecture is the whole stack, by concern.

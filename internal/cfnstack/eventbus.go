@@ -2,6 +2,7 @@ package cfnstack
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/acme/catalog/internal/cfn"
@@ -12,10 +13,13 @@ const (
 	ParamEventBus                  = "EventBusMode"
 	ParamEventSource               = "EventSource"
 	ParamEventArchiveRetentionDays = "EventArchiveRetentionDays"
-	// CondEventBus creates the bus and lets the service publish to it; CondEventsEndpoint adds
-	// the events interface endpoint to the others.
-	CondEventBus       = "CreateEventBus"
-	CondEventsEndpoint = "CreateEventsEndpoint"
+	// CondPublishEvents: the service publishes (to the stack's bus or an existing one);
+	// CondEventBus: the stack creates its bus; CondExistingEventBus: EventBusMode is an ARN;
+	// CondEventsEndpoint adds the events interface endpoint to the others.
+	CondPublishEvents    = "PublishEvents"
+	CondEventBus         = "CreateEventBus"
+	CondExistingEventBus = "UseExistingEventBus"
+	CondEventsEndpoint   = "CreateEventsEndpoint"
 )
 
 // EventBus parameter values.
@@ -38,9 +42,12 @@ func (b *builder) eventBus(Options) error {
 	p[ParamEventBus] = &cfn.Parameter{
 		Type: "String",
 		Description: "create: an EventBridge bus (" + blueprint.Name(b.m.EventBus.Bus.Kind, b.m.EventBus.Bus.Purpose, "{suffix}") +
-			") the service publishes every catalog event to, with an archive for replays; off: no bus, the service publishes nothing to EventBridge.",
-		AllowedValues: []string{EventBusCreate, EventBusOff},
-		Default:       EventBusCreate,
+			") the service publishes every catalog event to, with an archive for replays; the ARN of an existing bus: the service publishes there (nothing is created); " +
+			"off: the service publishes nothing to EventBridge.",
+		AllowedPattern:        "^(?:" + EventBusCreate + "|" + EventBusOff + "|" + strings.TrimSuffix(strings.TrimPrefix(blueprint.EventBusARNPattern, "^"), "$") + ")$",
+		MaxLength:             cfn.Int(400),
+		ConstraintDescription: "create, off, or an event bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>).",
+		Default:               EventBusCreate,
 	}
 	p[ParamEventSource] = &cfn.Parameter{
 		Type:                  "String",
@@ -58,8 +65,10 @@ func (b *builder) eventBus(Options) error {
 		MaxValue:    cfn.Float(3650),
 	}
 	c := b.t.Conditions
+	c[CondPublishEvents] = cfn.Not(cfn.Equals(cfn.Ref(ParamEventBus), EventBusOff))
 	c[CondEventBus] = cfn.Equals(cfn.Ref(ParamEventBus), EventBusCreate)
-	c[CondEventsEndpoint] = cfn.And(cfn.Condition(CondCreateInterfaceEndpoints), cfn.Condition(CondEventBus))
+	c[CondExistingEventBus] = cfn.And(cfn.Condition(CondPublishEvents), cfn.Not(cfn.Condition(CondEventBus)))
+	c[CondEventsEndpoint] = cfn.And(cfn.Condition(CondCreateInterfaceEndpoints), cfn.Condition(CondPublishEvents))
 	if iface, ok := b.t.Metadata["AWS::CloudFormation::Interface"].(map[string]any); ok {
 		iface["ParameterGroups"] = append(iface["ParameterGroups"].([]any), group("Events", ParamEventBus, ParamEventSource, ParamEventArchiveRetentionDays))
 	}

@@ -9,6 +9,9 @@ import (
 	"github.com/acme/catalog/internal/cfn"
 )
 
+// testExistingBus is the existing bus the tests' deployments with WithExistingEventBus publish to.
+const testExistingBus = "arn:aws:events:us-east-1:123456789012:event-bus/orders"
+
 // The rendered bus, deployment by deployment (the template evaluated with each combination's
 // parameters): with EventBusMode=create the task role puts events on the bus's ARN and nowhere
 // else, the service's container gets the bus ARN and the EventSource parameter, the migrate task
@@ -33,8 +36,11 @@ func TestEventBusRendersPerDeployment(t *testing.T) {
 			}
 			return p
 		}
-		on := c.Has(blueprint.WithEventBus)
+		on, existing := c.Has(blueprint.WithEventBus), c.Has(blueprint.WithExistingEventBus)
 		busARN := cfn.ResourceValue{ID: IDEventBus, Attr: "Arn"}.String()
+		if existing {
+			busARN = testExistingBus
+		}
 
 		var events []string
 		for id, r := range tmpl.Resources {
@@ -82,7 +88,12 @@ func TestEventBusRendersPerDeployment(t *testing.T) {
 				t.Errorf("%v: the migrate task gets %s", c, name)
 			}
 		}
-		if on {
+		for _, id := range []string{IDEventBus, IDEventArchive} {
+			if got := e.Present(tmpl.Resources[id].Condition); got != (on && !existing) {
+				t.Errorf("%v: %s exists: %v", c, id, got)
+			}
+		}
+		if on && !existing {
 			key := cfn.ResourceValue{ID: blueprint.IDLogsKey, Attr: "Arn"}.String()
 			for _, id := range []string{IDEventBus, IDEventArchive} {
 				if got := cfn.Scalar(props(id)["KmsKeyIdentifier"]); got != key {

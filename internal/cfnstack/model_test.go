@@ -65,6 +65,9 @@ func parametersFor(c blueprint.Choices) map[string]string {
 	if c.Has(blueprint.WithEventBus) {
 		p[ParamEventBus] = EventBusCreate
 	}
+	if c.Has(blueprint.WithExistingEventBus) {
+		p[ParamEventBus] = testExistingBus
+	}
 	p[ParamEnableCloudFront] = "false"
 	if c.Has(blueprint.WithCloudFront) {
 		p[ParamEnableCloudFront], p[ParamCloudFrontPrefixListID], p[ParamOriginDomainName] = "true", testPrefixList, "api.example.com"

@@ -26,6 +26,12 @@ func (b *builder) value(v blueprint.Value) any {
 		}
 		return expand(v.Text)
 	}
+	if v.With != blueprint.Always {
+		// A resource's attribute, or under an option a text instead (an existing resource's ARN).
+		alt := v
+		alt.With, alt.WithText = blueprint.Always, ""
+		return cfn.If(b.condition(v.With), expand(v.WithText), b.value(alt))
+	}
 	if v.Attr == blueprint.AttrSecretValue {
 		// A dynamic reference: CloudFormation reads the secret when it creates the resource.
 		return cfn.Sub("{{resolve:secretsmanager:${" + v.Ref + "}}}")

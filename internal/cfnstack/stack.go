@@ -128,8 +128,10 @@ var optionConditions = map[blueprint.Option]string{
 	blueprint.WithImage:              CondHasImage,
 	blueprint.WithSale:               CondHasSale,
 	blueprint.WithCloudFront:         CondCloudFront,
-	blueprint.WithEventBus:           CondEventBus,
+	blueprint.WithEventBus:           CondPublishEvents,
+	blueprint.WithExistingEventBus:   CondExistingEventBus,
 	// Options that hold together.
+	blueprint.OwnBus: CondEventBus,
 	blueprint.AllOf(blueprint.WithInterfaceEndpoints, blueprint.WithEventBus): CondEventsEndpoint,
 	// Negated options, for what exists only without one.
 	blueprint.Without(blueprint.WithCloudFront): CondNoCloudFront,

@@ -97,6 +97,8 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"event source reserved", map[string]string{infra.KeyEventSource: "aws.catalog"}, `catalog:eventSource event source "aws.catalog" must be`},
 		{"event source characters", map[string]string{infra.KeyEventSource: "catalog events"}, "catalog:eventSource"},
 		{"event bus flag", map[string]string{infra.KeyEventBus: "create"}, "catalog:eventBus must be true or false"},
+		{"event bus arn", map[string]string{infra.KeyEventBusARN: "arn:aws:events:us-east-1:123456789012:rule/orders"}, `catalog:eventBusArn ("arn:aws:events:us-east-1:123456789012:rule/orders") must be an EventBridge event bus ARN`},
+		{"event bus arn without the bus", map[string]string{infra.KeyEventBus: "false", infra.KeyEventBusARN: "arn:aws:events:us-east-1:123456789012:event-bus/orders"}, "catalog:eventBusArn is set but catalog:eventBus is false"},
 		{"archive days", map[string]string{infra.KeyEventArchiveDays: "-1"}, "catalog:eventArchiveDays (-1) must be from 0"},
 		{"acu order", map[string]string{infra.KeyDBMinACU: "8", infra.KeyDBMaxACU: "4"}, "catalog:dbMinAcu and catalog:dbMaxAcu (8-4)"},
 		{"acu step", map[string]string{infra.KeyDBMinACU: "0.7"}, "multiples of 0.5"},

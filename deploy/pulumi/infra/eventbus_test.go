@@ -1,10 +1,14 @@
 package infra_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/acme/catalog/internal/blueprint"
 )
+
+// testExistingBus is the existing bus the tests' deployments with WithExistingEventBus publish to.
+const testExistingBus = "arn:aws:events:us-east-1:123456789012:event-bus/orders"
 
 // The bus as the program makes it: with eventBus (the default) a bus and its archive under the
 // stack key, kept eventArchiveDays; the service's container gets the bus's ARN and the configured
@@ -65,5 +69,53 @@ func TestEventBus(t *testing.T) {
 		if r.outputs["eventBusArn"] != busARN || r.outputs["eventBusName"] != bus.Name {
 			t.Errorf("outputs eventBusArn %v, eventBusName %v", r.outputs["eventBusArn"], r.outputs["eventBusName"])
 		}
+	}
+}
+
+// With eventBusArn the service publishes to that bus: the task role may put events on it only,
+// EVENT_BUS_NAME is its ARN, and the stack creates no bus, no archive and no key grant's bus.
+func TestExistingEventBus(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.EventBusARN = testExistingBus
+	r := runStack(t, cfg)
+	if n := len(r.of(tEventBus)) + len(r.of(tArchive)); n != 0 {
+		t.Errorf("with an existing bus the stack makes %d buses and archives", n)
+	}
+	var defs []struct {
+		Environment []struct{ Name, Value string }
+	}
+	jsonInput(t, r.named(t, tTaskDef, "task-catalog-"+cfg.Suffix), "containerDefinitions", &defs)
+	found := false
+	for _, e := range defs[0].Environment {
+		if e.Name == blueprint.EnvEventBusName {
+			found = e.Value == testExistingBus
+		}
+	}
+	if !found {
+		t.Errorf("service environment %+v: want %s=%s", defs[0].Environment, blueprint.EnvEventBusName, testExistingBus)
+	}
+	var doc struct {
+		Statement []struct {
+			Sid      string
+			Action   []string
+			Resource []string
+		}
+	}
+	jsonInput(t, r.named(t, tRolePolicy, "policy-task-"+cfg.Suffix), "policy", &doc)
+	var events []string
+	for _, st := range doc.Statement {
+		for _, a := range st.Action {
+			if strings.HasPrefix(a, "events:") {
+				events = append(events, a+" on "+strings.Join(st.Resource, ","))
+			}
+		}
+	}
+	if want := "events:PutEvents on " + testExistingBus; len(events) != 1 || events[0] != want {
+		t.Errorf("task role events grants %q, want %q", events, want)
+	}
+	// Without eventBus an ARN means nothing: refused rather than silently ignored.
+	cfg.EventBus = false
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "eventBusArn") {
+		t.Errorf("eventBus false with eventBusArn: Validate = %v, want a refusal naming eventBusArn", err)
 	}
 }

@@ -90,6 +90,10 @@ func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, logs *Log
 				switch {
 				case v.Ref == "" && v.Text == "*":
 					out.Resources = append(out.Resources, pulumi.String("*"))
+				case v.With != blueprint.Always && cfg.Has(v.With):
+					// An existing resource's ARN from the configuration (an existing event bus).
+					text := cfg.placeholders().Replace(v.TextIn(cfg.Choices()))
+					out.Resources = append(out.Resources, pulumi.String(blueprint.Expand(text, partition, net.Region, net.Account, cfg.Suffix)))
 				case v.Attr == blueprint.AttrDBUserARN:
 					// rds-db:connect names the user by the cluster's resource ID.
 					arn := db.Cluster.ClusterResourceId.ApplyT(func(id string) string {

@@ -50,6 +50,10 @@ func configFor(c blueprint.Choices) infra.Config {
 	}
 	cfg.CloudFront = c.Has(blueprint.WithCloudFront)
 	cfg.EventBus = c.Has(blueprint.WithEventBus)
+	cfg.EventBusARN = ""
+	if c.Has(blueprint.WithExistingEventBus) {
+		cfg.EventBusARN = testExistingBus
+	}
 	return cfg
 }
 

@@ -255,6 +255,9 @@ func templateParams(c configT) map[string]string {
 	if c.EventBus {
 		p["EventBusMode"] = "create"
 	}
+	if c.EventBusARN != "" {
+		p["EventBusMode"] = c.EventBusARN
+	}
 	return p
 }
 

@@ -149,8 +149,8 @@ func containerDefinitions(cfg Config, region string, c blueprint.Container, imag
 		From  string `json:"valueFrom,omitempty"`
 	}
 	value := func(v blueprint.Value) (string, error) {
-		if v.Ref == "" {
-			text := strings.NewReplacer(blueprint.PhEnvironment, cfg.Environment.Name, blueprint.PhEventSource, cfg.EventSource).Replace(v.TextIn(cfg.Choices()))
+		if v.Ref == "" || v.With != blueprint.Always && cfg.Has(v.With) {
+			text := cfg.placeholders().Replace(v.TextIn(cfg.Choices()))
 			return blueprint.Expand(text, partition, region, "", cfg.Suffix), nil
 		}
 		arn, ok := arns[v.Ref]
@@ -223,6 +223,12 @@ func containerDefinitions(cfg Config, region string, c blueprint.Container, imag
 		return "", fmt.Errorf("container definitions: %w", err)
 	}
 	return string(b), nil
+}
+
+// placeholders replace the model's placeholders this configuration decides (the others are the
+// provider's: blueprint.Expand).
+func (c Config) placeholders() *strings.Replacer {
+	return strings.NewReplacer(blueprint.PhEnvironment, c.Environment.Name, blueprint.PhEventSource, c.EventSource, blueprint.PhEventBusARN, c.EventBusARN)
 }
 
 // enabled is how ECS spells a cluster setting's state.
