@@ -22,7 +22,7 @@ type EventBus struct {
 	Archive              Resource
 	ArchiveRetentionDays int
 	// Key is the ID of the KMS key bus and archive are encrypted with: the stack's own, whose
-	// policy lets EventBridge use it for this bus only (KeyPolicyStatement).
+	// policy lets EventBridge use it for this bus only (KeyPolicyStatements).
 	Key string
 	// Description is the bus's description.
 	Description string
@@ -108,8 +108,11 @@ func eventBus() EventBus {
 // events and its archive alike
 // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-key-policy.html,
 // https://docs.aws.amazon.com/eventbridge/latest/userguide/encryption-archives.html).
-// DescribeKey carries no encryption context; the account condition keeps other accounts'
-// EventBridge off it.
+// The statements are those pages' examples: DescribeKey (the key's metadata, no data) without a
+// condition, as the examples have it; the data keys only in the context of this bus, whose ARN
+// names this account, so no other bus and no other account's EventBridge can use them. (An
+// aws:SourceAccount condition besides is the pages' "best practice", but their archive example
+// leaves it out; a condition EventBridge does not send would fail the bus's creation.)
 func (e EventBus) KeyPolicyStatements() []any {
 	busARN := EventBusARN(e.Bus.Name(PhSuffix))
 	return []any{
@@ -119,7 +122,6 @@ func (e EventBus) KeyPolicyStatements() []any {
 			"Principal": map[string]any{"Service": "events.amazonaws.com"},
 			"Action":    "kms:DescribeKey",
 			"Resource":  "*",
-			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": PhAccount}},
 		},
 		map[string]any{
 			"Sid":       "EventBridgeEncryptsStackBus",
@@ -128,7 +130,6 @@ func (e EventBus) KeyPolicyStatements() []any {
 			"Action":    []string{"kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncrypt*"},
 			"Resource":  "*",
 			"Condition": map[string]any{"StringEquals": map[string]any{
-				"aws:SourceAccount": PhAccount,
 				"kms:EncryptionContext:aws:events:event-bus:arn": busARN,
 			}},
 		},
