@@ -39,6 +39,8 @@ const (
 	DashboardName         Kind = "CloudWatch dashboard name"
 	ScalingPolicyName     Kind = "Application Auto Scaling policy name"
 	CachePolicyName       Kind = "CloudFront cache policy name"
+	EventBusName          Kind = "EventBridge event bus name"
+	EventArchiveName      Kind = "EventBridge archive name"
 	TagValue              Kind = "tag value"
 	WebACLName            Kind = "WAFv2 web ACL name"
 	WAFMetricName         Kind = "WAFv2 metric name"
@@ -73,6 +75,8 @@ var (
 	wafName         = regexp.MustCompile(`^[\w\-]+$`)
 	wafMetric       = regexp.MustCompile(`^[\w#:\.\-/]+$`)
 	cfFunction      = regexp.MustCompile(`^[a-zA-Z0-9-_]+$`)
+	eventBus        = regexp.MustCompile(`^[.\-_A-Za-z0-9]+$`)
+	eventArchive    = regexp.MustCompile(`^[.\-_A-Za-z0-9]+$`)
 )
 
 func length(s string, min, max int) []string {
@@ -257,6 +261,20 @@ var Rules = map[Kind]Rule{
 				p = append(p, "must not contain ':'")
 			}
 			return p
+		}},
+	// The pattern allows '/' for partner buses only; "default" is the account's own bus.
+	EventBusName: {EventBusName, "https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_CreateEventBus.html",
+		func(s string) []string {
+			p := length(s, 1, 256)
+			p = append(p, match(eventBus, s, "letters, digits, '.', '-' and '_' (a custom bus name may not contain '/')")...)
+			if s == "default" {
+				p = append(p, `must not be "default" (the account's default event bus)`)
+			}
+			return p
+		}},
+	EventArchiveName: {EventArchiveName, "https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_CreateArchive.html",
+		func(s string) []string {
+			return append(length(s, 1, 48), match(eventArchive, s, "letters, digits, '.', '-' and '_'")...)
 		}},
 	TagValue: {TagValue, "https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html",
 		func(s string) []string { return length(s, 0, 256) }},

@@ -42,6 +42,10 @@ func TestRules(t *testing.T) {
 		{WebACLName, []string{"webacl-catalog-dev", "a_b"}, []string{"web acl", "", "a.b", strings.Repeat("w", 129)}},
 		{WAFMetricName, []string{"webacl-catalog-dev-rate-per-client", "a#b:c.d/e"}, []string{"a b", "", strings.Repeat("m", 256)}},
 		{CloudFrontFunction, []string{"cffn-viewer-address-dev"}, []string{"a.b", "", strings.Repeat("f", 65)}},
+		{EventBusName, []string{"bus-catalog-dev", "orders.v1_x", "Default", strings.Repeat("b", 256)},
+			[]string{"default", "aws.partner/x/y", "bus catalog", "", strings.Repeat("b", 257), "bus:catalog"}},
+		{EventArchiveName, []string{"archive-events-dev", "a.b_c", strings.Repeat("a", 48)},
+			[]string{"", strings.Repeat("a", 49), "archive/events", "archive events"}},
 	}
 	seen := map[Kind]bool{}
 	for _, tt := range tests {

@@ -22,6 +22,8 @@ type Role struct {
 	Policy      Resource // the inline policy, by its name
 	Description string
 	Statements  []Statement
+	// OptionalStatements exist only under an option (StatementsIn).
+	OptionalStatements []OptionalStatement
 }
 
 // Statement allows actions on resources: model values (a resource's ARN), or the text "*" for

@@ -32,11 +32,36 @@ const (
 	WithCloudFront         Option = "cloudfront"          // a CloudFront distribution in front; the load balancer admits only it
 	WithOwnWebACL          Option = "own-web-acl"         // the stack creates a WAFv2 web ACL and associates it (never with WithWebACL)
 	WithFlowLogs           Option = "flow-logs"           // VPC flow logs to an encrypted log group
+	WithEventBus           Option = "event-bus"           // the service publishes its events to an EventBridge bus
+	WithExistingEventBus   Option = "existing-event-bus"  // that bus is an existing one, by ARN (else the stack's own)
 )
+
+// Requires lists, per option, the option it only exists with: AllChoices leaves out the
+// deployments that take it alone (an existing bus without publishing means nothing).
+var Requires = map[Option]Option{WithExistingEventBus: WithEventBus}
 
 // Without is the option that holds when o does not: what exists only in a deployment without o
 // (the load balancer open to the internet exists only without CloudFront).
 func Without(o Option) Option { return "!" + o }
+
+// AllOf is the option that holds when every one of os does: what exists only with two options
+// (the events interface endpoint needs both the endpoints and the bus).
+func AllOf(os ...Option) Option {
+	parts := make([]string, len(os))
+	for i, o := range os {
+		parts[i] = string(o)
+	}
+	return Option(strings.Join(parts, "&"))
+}
+
+// Parts returns the options AllOf joined, or o alone.
+func (o Option) Parts() []Option {
+	var out []Option
+	for _, p := range strings.Split(string(o), "&") {
+		out = append(out, Option(p))
+	}
+	return out
+}
 
 // Negated reports whether o is Without(some option), and which.
 func (o Option) Negated() (Option, bool) {
@@ -47,7 +72,8 @@ func (o Option) Negated() (Option, bool) {
 }
 
 // Options lists every option, in a fixed order.
-var Options = []Option{WithNATPerAZ, WithInterfaceEndpoints, WithCertificate, WithWebACL, WithAlertEmail, WithImage, WithSale, WithCloudFront, WithOwnWebACL, WithFlowLogs}
+var Options = []Option{WithNATPerAZ, WithInterfaceEndpoints, WithCertificate, WithWebACL, WithAlertEmail, WithImage, WithSale, WithCloudFront,
+	WithOwnWebACL, WithFlowLogs, WithEventBus, WithExistingEventBus}
 
 // Exclusive are the pairs of options no deployment takes together; each stack refuses them
 // before creating anything (a template rule, a configuration check). A load balancer has at
@@ -69,6 +95,14 @@ type Choices map[Option]bool
 
 // Has reports whether a resource that exists when o exists under these choices.
 func (c Choices) Has(o Option) bool {
+	if parts := o.Parts(); len(parts) > 1 {
+		for _, p := range parts {
+			if !c.Has(p) {
+				return false
+			}
+		}
+		return true
+	}
 	if p, ok := o.Negated(); ok {
 		return !c.Has(p)
 	}
@@ -84,11 +118,21 @@ func AllChoices() []Choices {
 		for i, o := range Options {
 			c[o] = mask&(1<<i) != 0
 		}
-		if c.Valid() {
+		if c.Valid() && c.consistent() {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// consistent reports whether every option the choices take has the option it requires.
+func (c Choices) consistent() bool {
+	for o, needs := range Requires {
+		if c[o] && !c[needs] {
+			return false
+		}
+	}
+	return true
 }
 
 // Architecture is the whole stack, by concern.
@@ -102,13 +146,15 @@ type Architecture struct {
 	Config        Config
 	IAM           IAM
 	Observability Observability
+	EventBus      EventBus
 }
 
 // Model returns the architecture. It is a pure function: every deployment's stack is this
 // model under that deployment's Choices and settings.
 func Model() Architecture {
-	a := Architecture{Network: network(), Edge: edge(), Registry: registry(), Service: service(), Scaling: scaling(), Database: database(), Config: config(), Observability: observability()}
+	a := Architecture{Network: network(), Edge: edge(), Registry: registry(), Service: service(), Scaling: scaling(), Database: database(), Config: config(), Observability: observability(), EventBus: eventBus()}
 	a.IAM = iam(a.Config)
+	a.withEventBus()
 	return a
 }
 
@@ -128,5 +174,6 @@ func (a Architecture) Resources() []Resource {
 	out = append(out, a.Database.Resources()...)
 	out = append(out, a.Config.Resources()...)
 	out = append(out, a.IAM.Resources()...)
-	return append(out, a.Observability.Resources()...)
+	out = append(out, a.Observability.Resources()...)
+	return append(out, a.EventBus.Resources()...)
 }

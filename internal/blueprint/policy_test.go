@@ -229,6 +229,8 @@ var nameKinds = map[string]awsnames.Kind{
 	"role":                      awsnames.IAMRoleName,
 	"policy":                    awsnames.IAMPolicyName,
 	"tg":                        awsnames.TargetGroupName, // only a Name tag, but it must fit should it become the name
+	"bus":                       awsnames.EventBusName,
+	"archive":                   awsnames.EventArchiveName,
 }
 
 // The edge: the load balancer sits in the public subnets behind its own group; HTTPS exactly
@@ -777,9 +779,11 @@ func TestPolicyAPIKeySecretShape(t *testing.T) {
 // decide it (CloudFormation: a condition; Pulumi: the configuration).
 func TestPolicyOptionsAreDeclared(t *testing.T) {
 	for _, r := range blueprint.Model().Resources() {
-		o, _ := r.When.Negated()
-		if r.When != blueprint.Always && !slices.Contains(blueprint.Options, o) {
-			t.Errorf("%s exists under undeclared option %q", r.ID, r.When)
+		for _, part := range r.When.Parts() {
+			o, _ := part.Negated()
+			if r.When != blueprint.Always && !slices.Contains(blueprint.Options, o) {
+				t.Errorf("%s exists under undeclared option %q", r.ID, r.When)
+			}
 		}
 	}
 }

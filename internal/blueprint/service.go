@@ -56,6 +56,8 @@ type Container struct {
 	// Secrets Manager or Parameter Store, with the execution role.
 	Environment []EnvVar
 	Secrets     []EnvVar
+	// OptionalEnvironment are plain values that exist only under an option (EnvironmentIn).
+	OptionalEnvironment []OptionalEnvVar
 }
 
 // EnvVar is one environment variable of the container.
@@ -65,7 +67,8 @@ type EnvVar struct {
 }
 
 // Value is a setting's value: text (which may hold the placeholders, PhRegion, PhEnvironment,
-// ...), or a reference to a resource of the model. For a reference, JSONKey picks one key of a
+// ...), or a reference to a resource of the model; under With's option, WithText instead (of
+// either). For a reference, JSONKey picks one key of a
 // JSON secret ("<arn>:<key>::" in ECS terms: the latest version).
 type Value struct {
 	Text    string

@@ -93,5 +93,7 @@ func (a Architecture) Tags() map[string]Tagging {
 	for _, al := range o.Alarms {
 		set(tagged, al.Resource)
 	}
+	set(tagged, a.EventBus.Bus)
+	none("an EventBridge archive takes no tags", a.EventBus.Archive)
 	return out
 }

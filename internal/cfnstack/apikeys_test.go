@@ -56,7 +56,16 @@ func TestAPIKeySecretReadAtRunTime(t *testing.T) {
 	tp := decoded(t)
 	c := tp.props(t, IDTaskDefinition)["ContainerDefinitions"].([]any)[0].(map[string]any)
 	env := map[string]string{}
-	for _, e := range c["Environment"].([]any) {
+	list := c["Environment"]
+	for {
+		// Settings under an option make the list an Fn::If; every branch holds the fixed ones.
+		m, ok := list.(map[string]any)
+		if !ok {
+			break
+		}
+		list = m["Fn::If"].([]any)[2]
+	}
+	for _, e := range list.([]any) {
 		m := e.(map[string]any)
 		js, _ := json.Marshal(m["Value"])
 		env[m["Name"].(string)] = string(js)

@@ -69,6 +69,8 @@ var namedProperties = map[string]map[string]awsnames.Kind{
 	"AWS::CloudWatch::Alarm":                     {"AlarmName": awsnames.AlarmName},
 	"AWS::CloudWatch::Dashboard":                 {"DashboardName": awsnames.DashboardName},
 	"AWS::ApplicationAutoScaling::ScalingPolicy": {"PolicyName": awsnames.ScalingPolicyName},
+	"AWS::Events::EventBus":                      {"Name": awsnames.EventBusName},
+	"AWS::Events::Archive":                       {"ArchiveName": awsnames.EventArchiveName},
 }
 
 // notNames are name-like properties that name something else: the AWS service an endpoint
@@ -78,6 +80,7 @@ var notNames = map[string]bool{
 	"AWS::RDS::DBCluster.DBSubnetGroupName": true, "AWS::RDS::DBCluster.DBClusterParameterGroupName": true,
 	"AWS::RDS::DBCluster.DatabaseName": true, "AWS::RDS::DBInstance.DBClusterIdentifier": true,
 	"AWS::SNS::Topic.DisplayName": true, "AWS::CloudWatch::Alarm.MetricName": true,
+	"AWS::Events::EventBus.KmsKeyIdentifier": true, "AWS::Events::Archive.KmsKeyIdentifier": true,
 }
 
 var nameLike = regexp.MustCompile(`(Name|Identifier|^Family)$`)

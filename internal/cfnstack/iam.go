@@ -2,6 +2,7 @@ package cfnstack
 
 import (
 	"github.com/acme/catalog/internal/blueprint"
+	"github.com/acme/catalog/internal/cfn"
 )
 
 // IAM logical IDs (the model's).
@@ -17,8 +18,7 @@ var WildcardResourceActions = blueprint.WildcardResourceActions
 func (b *builder) iam(Options) error {
 	m := b.m.IAM
 	for _, r := range m.Roles() {
-		var statements []any
-		for _, s := range r.Statements {
+		render := func(s blueprint.Statement) map[string]any {
 			var resources []any
 			for _, v := range s.Resources {
 				resources = append(resources, b.value(v))
@@ -27,7 +27,15 @@ func (b *builder) iam(Options) error {
 			if s.Condition != nil {
 				st["Condition"] = expand(s.Condition)
 			}
-			statements = append(statements, st)
+			return st
+		}
+		var statements []any
+		for _, s := range r.Statements {
+			statements = append(statements, render(s))
+		}
+		// A statement on a resource that exists only under an option exists only with it.
+		for _, o := range r.OptionalStatements {
+			statements = append(statements, cfn.If(b.condition(o.When), render(o.Statement), cfn.NoValue()))
 		}
 		b.add(r.ID, "AWS::IAM::Role", map[string]any{
 			"RoleName":                 modelName(r.Resource),

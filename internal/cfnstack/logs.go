@@ -14,6 +14,8 @@ var placeholders = strings.NewReplacer(
 	blueprint.PhAccount, "${"+cfn.AccountID+"}",
 	blueprint.PhSuffix, "${"+ParamEnvironmentSuffix+"}",
 	blueprint.PhEnvironment, "${"+ParamEnvironment+"}",
+	blueprint.PhEventSource, "${"+ParamEventSource+"}",
+	blueprint.PhEventBusARN, "${"+ParamEventBus+"}", // the parameter is the ARN in that mode
 )
 
 // expand renders a model string: plain when it has no placeholder, a Ref when it is one, else

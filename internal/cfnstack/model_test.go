@@ -65,6 +65,13 @@ func parametersFor(c blueprint.Choices) map[string]string {
 	}
 	p[ParamCreateWebACL] = strconv.FormatBool(c.Has(blueprint.WithOwnWebACL))
 	p[ParamEnableFlowLogs] = strconv.FormatBool(c.Has(blueprint.WithFlowLogs))
+	p[ParamEventBus] = EventBusOff
+	if c.Has(blueprint.WithEventBus) {
+		p[ParamEventBus] = EventBusCreate
+	}
+	if c.Has(blueprint.WithExistingEventBus) {
+		p[ParamEventBus] = testExistingBus
+	}
 	p[ParamEnableCloudFront] = "false"
 	if c.Has(blueprint.WithCloudFront) {
 		p[ParamEnableCloudFront], p[ParamCloudFrontPrefixListID], p[ParamOriginDomainName] = "true", testPrefixList, "api.example.com"

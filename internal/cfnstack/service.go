@@ -1,6 +1,9 @@
 package cfnstack
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/acme/catalog/internal/cfn"
 )
@@ -22,6 +25,12 @@ func (b *builder) value(v blueprint.Value) any {
 			return cfn.If(b.condition(v.With), expand(v.WithText), expand(v.Text))
 		}
 		return expand(v.Text)
+	}
+	if v.With != blueprint.Always {
+		// A resource's attribute, or under an option a text instead (an existing resource's ARN).
+		alt := v
+		alt.With, alt.WithText = blueprint.Always, ""
+		return cfn.If(b.condition(v.With), expand(v.WithText), b.value(alt))
 	}
 	if v.Attr == blueprint.AttrSecretValue {
 		// A dynamic reference: CloudFormation reads the secret when it creates the resource.
@@ -119,12 +128,42 @@ func enabled(on bool) string {
 	return "disabled"
 }
 
+// environment renders the container's plain settings. Settings that exist only under an option
+// make the whole list an Fn::If per option, each branch a literal list: cfn-guard's CT.ECS.PR.12
+// (no credentials among the names) reads only a literal list of names, and an Fn::If item in it
+// would fail that control.
+func (b *builder) environment(c blueprint.Container) any {
+	var opts []blueprint.Option
+	for _, e := range c.OptionalEnvironment {
+		if !slices.Contains(opts, e.When) {
+			opts = append(opts, e.When)
+		}
+	}
+	var list func(i int, on blueprint.Choices) any
+	list = func(i int, on blueprint.Choices) any {
+		if i < len(opts) {
+			with, without := maps.Clone(on), maps.Clone(on)
+			with[opts[i]] = true
+			return cfn.If(b.condition(opts[i]), list(i+1, with), list(i+1, without))
+		}
+		var env []any
+		for _, e := range c.Environment {
+			env = append(env, map[string]any{"Name": e.Name, "Value": b.value(e.Value)})
+		}
+		for _, e := range c.OptionalEnvironment {
+			if on[e.When] {
+				env = append(env, map[string]any{"Name": e.Name, "Value": b.value(e.Value)})
+			}
+		}
+		return env
+	}
+	return list(0, blueprint.Choices{})
+}
+
 // taskDefinition renders a task definition running one model container with the given roles.
 func (b *builder) taskDefinition(td blueprint.Resource, c blueprint.Container, executionRole, taskRole string, image any) {
-	var env, secrets []any
-	for _, e := range c.Environment {
-		env = append(env, map[string]any{"Name": e.Name, "Value": b.value(e.Value)})
-	}
+	var secrets []any
+	env := b.environment(c)
 	for _, e := range c.Secrets {
 		secrets = append(secrets, map[string]any{"Name": e.Name, "ValueFrom": b.value(e.Value)})
 	}

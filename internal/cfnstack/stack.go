@@ -42,6 +42,7 @@ func Build(opts Options) (*cfn.Template, error) {
 		b.registry,
 		b.logs,
 		b.observability,
+		b.eventBus,
 		b.database,
 		b.secrets,
 		b.iam,
@@ -131,6 +132,11 @@ var optionConditions = map[blueprint.Option]string{
 	blueprint.WithCloudFront:         CondCloudFront,
 	blueprint.WithOwnWebACL:          CondOwnWebACL,
 	blueprint.WithFlowLogs:           CondFlowLogs,
+	blueprint.WithEventBus:           CondPublishEvents,
+	blueprint.WithExistingEventBus:   CondExistingEventBus,
+	// Options that hold together.
+	blueprint.OwnBus: CondEventBus,
+	blueprint.AllOf(blueprint.WithInterfaceEndpoints, blueprint.WithEventBus): CondEventsEndpoint,
 	// Negated options, for what exists only without one.
 	blueprint.Without(blueprint.WithCloudFront): CondNoCloudFront,
 }

@@ -56,12 +56,17 @@ const (
 	KeyWebACLRateLimit       = "webAclRateLimit"
 	KeyFlowLogs              = "flowLogs"
 	KeyMigrateImageTag       = "migrateImageTag"
+	KeyEventBus              = "eventBus"
+	KeyEventSource           = "eventSource"
+	KeyEventArchiveDays      = "eventArchiveDays"
+	KeyEventBusARN           = "eventBusArn"
 	// SaleTimeLayout is Application Auto Scaling's at() schedule time, UTC without a zone.
 	SaleTimeLayout         = "2006-01-02T15:04:05"
 	maxBackupRetentionDays = 35
 	minTargetPercent       = 10
 	maxTargetPercent       = 95
 	maxTasksLimit          = 100
+	maxEventArchiveDays    = 3650
 )
 
 // Config is the program's validated configuration. LoadConfig fills every field; tests may
@@ -124,6 +129,15 @@ type Config struct {
 	// key document ({"keys":[...]}, internal/access.ParseSecret). After the first deploy the
 	// secret in AWS is the truth: keys rotate there, without a deploy (APIKeyDocument).
 	APIKeys string
+
+	// EventBus creates the EventBridge bus the service publishes its events to, with an archive
+	// kept EventArchiveDays (0: indefinitely); EventSource is the events' source.
+	// EventBusARN, when set, is an existing bus the service publishes to instead: the stack then
+	// creates no bus and no archive.
+	EventBus         bool
+	EventSource      string
+	EventArchiveDays int
+	EventBusARN      string
 }
 
 // Tags returns the tags every taggable resource carries.
@@ -159,6 +173,8 @@ func (c Config) Choices() blueprint.Choices {
 		blueprint.WithCloudFront:         c.CloudFront,
 		blueprint.WithOwnWebACL:          c.CreateWebACL,
 		blueprint.WithFlowLogs:           c.FlowLogs,
+		blueprint.WithEventBus:           c.EventBus,
+		blueprint.WithExistingEventBus:   c.EventBus && c.EventBusARN != "",
 	}
 }
 
@@ -191,11 +207,16 @@ func DefaultConfig(suffix string, env blueprint.Environment, apiKeys string) Con
 		CloudFront:            true,
 		WebACLRateLimit:       blueprint.Model().Edge.Firewall.RateLimit,
 		FlowLogs:              env.FlowLogs,
+		EventBus:              true,
+		EventSource:           blueprint.DefaultEventSource,
+		EventArchiveDays:      blueprint.EventArchiveRetentionDays,
 	}
 }
 
 // logRetentionValues are the retention periods CloudWatch Logs accepts.
 var logRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+var eventBusARN = regexp.MustCompile(blueprint.EventBusARNPattern)
 
 var (
 	acmARN   = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$`)
@@ -283,6 +304,10 @@ func LoadConfig(get func(key string) (string, bool), stack string) (Config, erro
 	c.NATMode = str(KeyNATMode, env.NATMode)
 	c.InterfaceEndpoints = boolean(KeyInterfaceEndpoints, false)
 	c.CloudFront = boolean(KeyCloudFront, true)
+	c.EventBus = boolean(KeyEventBus, true)
+	c.EventSource = str(KeyEventSource, blueprint.DefaultEventSource)
+	c.EventArchiveDays = integer(KeyEventArchiveDays, blueprint.EventArchiveRetentionDays)
+	c.EventBusARN = str(KeyEventBusARN, "")
 	c.OriginDomain = str(KeyOriginDomain, "")
 	c.CertificateARN = str(KeyCertificateARN, "")
 	c.WebACLARN = str(KeyWebACLARN, "")
@@ -409,6 +434,18 @@ func (c Config) problems() []string {
 		if a, err := mail.ParseAddress(c.AlertEmail); err != nil || a.Address != c.AlertEmail {
 			bad(KeyAlertEmail, "(%q) must be a plain e-mail address", c.AlertEmail)
 		}
+	}
+	if err := blueprint.ValidateEventSource(c.EventSource); err != nil {
+		bad(KeyEventSource, "%v", err)
+	}
+	if c.EventBusARN != "" && !eventBusARN.MatchString(c.EventBusARN) {
+		bad(KeyEventBusARN, "(%q) must be an EventBridge event bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>)", c.EventBusARN)
+	}
+	if c.EventBusARN != "" && !c.EventBus {
+		bad(KeyEventBusARN, "is set but %s:%s is false: the service would publish nothing; remove one of them", ConfigNamespace, KeyEventBus)
+	}
+	if c.EventArchiveDays < 0 || c.EventArchiveDays > maxEventArchiveDays {
+		bad(KeyEventArchiveDays, "(%d) must be from 0 (keep indefinitely) to %d days", c.EventArchiveDays, maxEventArchiveDays)
 	}
 	if !slices.Contains(logRetentionValues, c.LogRetentionDays) {
 		bad(KeyLogRetentionDays, "(%d) must be one of the CloudWatch Logs retention periods %v", c.LogRetentionDays, logRetentionValues)

@@ -45,6 +45,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		infra.KeySaleStart: "2026-12-24T08:55:00", infra.KeySaleEnd: "2026-12-24T12:00:00", infra.KeySaleMinTasks: "9",
 		infra.KeyCloudFront: "true", infra.KeyOriginDomain: "api.example.com",
 		infra.KeyCreateWebACL: "false", infra.KeyWebACLRateLimit: "5000", infra.KeyFlowLogs: "false", infra.KeyMigrateImageTag: "v1.2.2",
+		infra.KeyEventBus: "false", infra.KeyEventSource: "com.example.catalog", infra.KeyEventArchiveDays: "0",
 	}), "ignored")
 	if err != nil {
 		t.Fatalf("LoadConfig = %v", err)
@@ -61,6 +62,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		SaleStart: "2026-12-24T08:55:00", SaleEnd: "2026-12-24T12:00:00", SaleMinTasks: 9,
 		CloudFront: true, OriginDomain: "api.example.com",
 		WebACLRateLimit: 5000, FlowLogs: false, MigrateImageTag: "v1.2.2",
+		EventBus: false, EventSource: "com.example.catalog", EventArchiveDays: 0,
 	}
 	if cfg != want {
 		t.Errorf("LoadConfig =\n %+v\nwant\n %+v", cfg, want)
@@ -94,6 +96,12 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"web acl", map[string]string{infra.KeyWebACLARN: "arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/y"}, "catalog:webAclArn"},
 		{"email", map[string]string{infra.KeyAlertEmail: "ops at example"}, "catalog:alertEmail"},
 		{"retention", map[string]string{infra.KeyLogRetentionDays: "10"}, "catalog:logRetentionDays (10) must be one of"},
+		{"event source reserved", map[string]string{infra.KeyEventSource: "aws.catalog"}, `catalog:eventSource event source "aws.catalog" must be`},
+		{"event source characters", map[string]string{infra.KeyEventSource: "catalog events"}, "catalog:eventSource"},
+		{"event bus flag", map[string]string{infra.KeyEventBus: "create"}, "catalog:eventBus must be true or false"},
+		{"event bus arn", map[string]string{infra.KeyEventBusARN: "arn:aws:events:us-east-1:123456789012:rule/orders"}, `catalog:eventBusArn ("arn:aws:events:us-east-1:123456789012:rule/orders") must be an EventBridge event bus ARN`},
+		{"event bus arn without the bus", map[string]string{infra.KeyEventBus: "false", infra.KeyEventBusARN: "arn:aws:events:us-east-1:123456789012:event-bus/orders"}, "catalog:eventBusArn is set but catalog:eventBus is false"},
+		{"archive days", map[string]string{infra.KeyEventArchiveDays: "-1"}, "catalog:eventArchiveDays (-1) must be from 0"},
 		{"acu order", map[string]string{infra.KeyDBMinACU: "8", infra.KeyDBMaxACU: "4"}, "catalog:dbMinAcu and catalog:dbMaxAcu (8-4)"},
 		{"acu step", map[string]string{infra.KeyDBMinACU: "0.7"}, "multiples of 0.5"},
 		{"acu limit", map[string]string{infra.KeyDBMaxACU: "300"}, "catalog:dbMinAcu"},

@@ -51,6 +51,8 @@ var namedInputs = map[string]map[string]awsnames.Kind{
 	tCachePolicy: {"name": awsnames.CachePolicyName},
 	tWebACL:      {"name": awsnames.WebACLName},
 	tCFFunction:  {"name": awsnames.CloudFrontFunction},
+	tEventBus:    {"name": awsnames.EventBusName},
+	tArchive:     {"name": awsnames.EventArchiveName},
 }
 
 var nameLikeInputs = []string{"name", "namePrefix", "identifier", "family", "dashboardName", "clusterIdentifier"}

@@ -59,7 +59,7 @@ func policyDocument(stmts ...statement) pulumi.StringOutput {
 
 // roles renders blueprint.IAM: the execution role and the task role, each with its inline
 // policy naming the exact resources.
-func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncryption, reg *Registry, db *Database, settings *Settings, parent pulumi.ResourceOption) error {
+func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncryption, reg *Registry, db *Database, settings *Settings, events *Events, parent pulumi.ResourceOption) error {
 	m := blueprint.Model().IAM
 	arns := map[string]pulumi.StringOutput{
 		blueprint.IDRepository:        reg.Repository.Arn,
@@ -72,13 +72,16 @@ func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, logs *Log
 		blueprint.IDDBPortParameter:   settings.DBPort.Arn,
 		blueprint.IDDBNameParameter:   settings.DBName.Arn,
 	}
+	if events.Bus != nil {
+		arns[blueprint.IDEventBus] = events.Bus.Arn
+	}
 	trust, err := json.Marshal(expand(m.TrustPolicy, cfg, net))
 	if err != nil {
 		return err
 	}
 	for _, r := range m.Roles() {
 		var stmts []statement
-		for _, st := range r.Statements {
+		for _, st := range r.StatementsIn(cfg.Choices()) {
 			out := statement{Sid: st.Sid, Actions: st.Actions}
 			if st.Condition != nil {
 				out.Condition = expand(st.Condition, cfg, net)
@@ -87,6 +90,10 @@ func (s *Service) roles(ctx *pulumi.Context, cfg Config, net *Network, logs *Log
 				switch {
 				case v.Ref == "" && v.Text == "*":
 					out.Resources = append(out.Resources, pulumi.String("*"))
+				case v.With != blueprint.Always && cfg.Has(v.With):
+					// An existing resource's ARN from the configuration (an existing event bus).
+					text := cfg.placeholders().Replace(v.TextIn(cfg.Choices()))
+					out.Resources = append(out.Resources, pulumi.String(blueprint.Expand(text, partition, net.Region, net.Account, cfg.Suffix)))
 				case v.Attr == blueprint.AttrDBUserARN:
 					// rds-db:connect names the user by the cluster's resource ID.
 					arn := db.Cluster.ClusterResourceId.ApplyT(func(id string) string {

@@ -194,6 +194,8 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("masterUserSecrets", []any{map[string]any{"secretArn": "arn:aws:secretsmanager:us-east-1:" + testAccount + ":secret:rds!cluster-" + id + "-AbCdEf"}})
 	case "aws:cloudwatch/logGroup:LogGroup":
 		set("arn", fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", testRegion, testAccount, args.Inputs["name"].StringValue()))
+	case "aws:cloudwatch/eventBus:EventBus":
+		set("arn", fmt.Sprintf("arn:aws:events:%s:%s:event-bus/%s", testRegion, testAccount, args.Inputs["name"].StringValue()))
 	case "aws:ssm/parameter:Parameter":
 		set("arn", fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s", testRegion, testAccount, args.Inputs["name"].StringValue()))
 	}

@@ -77,6 +77,8 @@ const (
 	tRule        = "aws:lb/listenerRule:ListenerRule"
 	tCachePolicy = "aws:cloudfront/cachePolicy:CachePolicy"
 	tCDN         = "aws:cloudfront/distribution:Distribution"
+	tEventBus    = "aws:cloudwatch/eventBus:EventBus"
+	tArchive     = "aws:cloudwatch/eventArchive:EventArchive"
 	componentPfx = "catalog:infra:"
 )
 
@@ -100,6 +102,7 @@ var argsTypes = map[string]any{
 	tParameter: ssm.ParameterArgs{}, tKMSKey: kms.KeyArgs{}, tKMSAlias: kms.AliasArgs{},
 	tSecret: secretsmanager.SecretArgs{}, tSecretValue: secretsmanager.SecretVersionArgs{}, tRule: lb.ListenerRuleArgs{},
 	tCachePolicy: cloudfront.CachePolicyArgs{}, tCDN: cloudfront.DistributionArgs{},
+	tEventBus: cloudwatch.EventBusArgs{}, tArchive: cloudwatch.EventArchiveArgs{},
 }
 
 func taggable(typ string) (bool, bool) {
@@ -563,6 +566,7 @@ func TestPolicyIAMLeastPrivilege(t *testing.T) {
 			case arn == "arn:aws:rds-db:"+testRegion+":"+testAccount+":dbuser:"+testClusterResourceID+"/"+blueprint.DBAppRole &&
 				reflect.DeepEqual(granted[arn], []string{"rds-db:connect"}):
 			case strings.HasPrefix(arn, path):
+			case arn == r.outputs["eventBusArn"] && reflect.DeepEqual(granted[arn], []string{"events:PutEvents"}):
 			case reflect.DeepEqual(granted[arn], []string{"kms:Decrypt"}) && func() bool { k, ok := r.byARN(arn); return ok && k.Type == tKMSKey }():
 			case strings.HasPrefix(arn, "arn:aws:logs:") && strings.Contains(arn, ":log-group:/ecs/svc-catalog-"+r.cfg.Suffix+":"):
 			case arn == "arn:aws:logs:"+testRegion+":"+testAccount+":log-group:"+blueprint.FlowLogGroupPath(r.cfg.Suffix)+":*" &&
@@ -620,6 +624,7 @@ func TestOutputs(t *testing.T) {
 		"dbWriterEndpoint", "dbReaderEndpoint", "dbSecretArn", "apiKeySecretArn", "dbUrlParameterArn",
 		"parameterPath", "alarmTopicArn", "vpcId", "publicSubnetIds", "privateSubnetIds", "isolatedSubnetIds", "dashboardUrl",
 		"distributionDomainName", "distributionId", "migrateTaskDefinitionArn", "serviceSecurityGroupId",
+		"eventBusName", "eventBusArn",
 	}
 	for _, k := range want {
 		v, ok := r.outputs[k]
@@ -675,11 +680,11 @@ func TestPolicyRequestCountNamesTheStacksTargetGroup(t *testing.T) {
 	})
 }
 
-// TestPolicySaleActionsExactlyWithTheSale: in every deployment the program schedules the model's
+// TestPolicySaleActionsExactlyWithTheSale: in every case of three options the program schedules the model's
 // sale actions exactly when it has the service and a sale window: up to saleMinTasks at the
 // start, back to minTasks at the end, the maximum unchanged, on this stack's scalable target.
 func TestPolicySaleActionsExactlyWithTheSale(t *testing.T) {
-	for _, c := range blueprint.AllChoices() {
+	for _, c := range blueprint.CoveringChoices(3) {
 		cfg := configFor(c)
 		r := runStack(t, cfg)
 		var got []string

@@ -32,7 +32,7 @@ type Service struct {
 }
 
 // NewService makes the service.
-func NewService(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncryption, reg *Registry, edge *LoadBalancer, db *Database, settings *Settings, opts ...pulumi.ResourceOption) (*Service, error) {
+func NewService(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncryption, reg *Registry, edge *LoadBalancer, db *Database, settings *Settings, events *Events, opts ...pulumi.ResourceOption) (*Service, error) {
 	s := &Service{}
 	parent, err := newComponent(ctx, cfg, "Service", "service", s, opts...)
 	if err != nil {
@@ -44,10 +44,10 @@ func NewService(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypti
 		return nil, err
 	}
 
-	if err := s.roles(ctx, cfg, net, logs, reg, db, settings, parent); err != nil {
+	if err := s.roles(ctx, cfg, net, logs, reg, db, settings, events, parent); err != nil {
 		return nil, err
 	}
-	if err := s.fargate(ctx, cfg, net, reg, edge, db, settings, parent); err != nil {
+	if err := s.fargate(ctx, cfg, net, reg, edge, db, settings, events, parent); err != nil {
 		return nil, err
 	}
 	outputs := pulumi.Map{"clusterName": s.Cluster.Name}
@@ -58,7 +58,7 @@ func NewService(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypti
 }
 
 // fargate makes the cluster and, with an image, the task definition and the service.
-func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, reg *Registry, edge *LoadBalancer, db *Database, settings *Settings, parent pulumi.ResourceOption) error {
+func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, reg *Registry, edge *LoadBalancer, db *Database, settings *Settings, events *Events, parent pulumi.ResourceOption) error {
 	m := blueprint.Model().Service
 	clusterName := cfg.ModelName(m.Cluster)
 	var err error
@@ -73,12 +73,12 @@ func (s *Service) fargate(ctx *pulumi.Context, cfg Config, net *Network, reg *Re
 		return err
 	}
 
-	if s.TaskDefinition, err = s.taskDefinition(ctx, cfg, net, reg, db, settings, m.TaskDefinition, m.Container,
+	if s.TaskDefinition, err = s.taskDefinition(ctx, cfg, net, reg, db, settings, events, m.TaskDefinition, m.Container,
 		blueprint.IDExecutionRole, blueprint.IDTaskRole, parent); err != nil {
 		return err
 	}
 	// The migrate task: same image, network and size; its own roles hold the master secret.
-	if s.MigrateTaskDefinition, err = s.taskDefinition(ctx, cfg, net, reg, db, settings, m.MigrateTaskDefinition, m.MigrateContainer,
+	if s.MigrateTaskDefinition, err = s.taskDefinition(ctx, cfg, net, reg, db, settings, events, m.MigrateTaskDefinition, m.MigrateContainer,
 		blueprint.IDMigrateExecutionRole, blueprint.IDMigrateTaskRole, parent); err != nil {
 		return err
 	}
@@ -149,8 +149,9 @@ func containerDefinitions(cfg Config, region string, c blueprint.Container, imag
 		From  string `json:"valueFrom,omitempty"`
 	}
 	value := func(v blueprint.Value) (string, error) {
-		if v.Ref == "" {
-			return blueprint.Expand(strings.ReplaceAll(v.TextIn(cfg.Choices()), blueprint.PhEnvironment, cfg.Environment.Name), partition, region, "", cfg.Suffix), nil
+		if v.Ref == "" || v.With != blueprint.Always && cfg.Has(v.With) {
+			text := cfg.placeholders().Replace(v.TextIn(cfg.Choices()))
+			return blueprint.Expand(text, partition, region, "", cfg.Suffix), nil
 		}
 		arn, ok := arns[v.Ref]
 		if !ok || arn == "" {
@@ -162,7 +163,7 @@ func containerDefinitions(cfg Config, region string, c blueprint.Container, imag
 		return arn, nil
 	}
 	var env, secrets []kv
-	for _, e := range c.Environment {
+	for _, e := range c.EnvironmentIn(cfg.Choices()) {
 		v, err := value(e.Value)
 		if err != nil {
 			return "", err
@@ -224,6 +225,12 @@ func containerDefinitions(cfg Config, region string, c blueprint.Container, imag
 	return string(b), nil
 }
 
+// placeholders replace the model's placeholders this configuration decides (the others are the
+// provider's: blueprint.Expand).
+func (c Config) placeholders() *strings.Replacer {
+	return strings.NewReplacer(blueprint.PhEnvironment, c.Environment.Name, blueprint.PhEventSource, c.EventSource, blueprint.PhEventBusARN, c.EventBusARN)
+}
+
 // enabled is how ECS spells a cluster setting's state.
 func enabled(on bool) string {
 	if on {
@@ -233,7 +240,7 @@ func enabled(on bool) string {
 }
 
 // taskDefinition renders a task definition running one model container with the given roles.
-func (s *Service) taskDefinition(ctx *pulumi.Context, cfg Config, net *Network, reg *Registry, db *Database, settings *Settings,
+func (s *Service) taskDefinition(ctx *pulumi.Context, cfg Config, net *Network, reg *Registry, db *Database, settings *Settings, events *Events,
 	td blueprint.Resource, c blueprint.Container, executionRole, taskRole string, parent pulumi.ResourceOption) (*ecs.TaskDefinition, error) {
 	family := cfg.ModelName(td)
 	// The ARNs the container's settings refer to, by model ID.
@@ -244,6 +251,9 @@ func (s *Service) taskDefinition(ctx *pulumi.Context, cfg Config, net *Network, 
 		blueprint.IDDBReaderHostParam: settings.DBReaderHost.Arn,
 		blueprint.IDDBPortParameter:   settings.DBPort.Arn,
 		blueprint.IDDBNameParameter:   settings.DBName.Arn,
+	}
+	if events.Bus != nil {
+		refs[blueprint.IDEventBus] = events.Bus.Arn
 	}
 	var refIDs []string
 	image := reg.Image

@@ -19,6 +19,7 @@ type Stack struct {
 	Service       *Service
 	Scaling       *Scaling
 	Observability *Observability
+	Events        *Events
 }
 
 // Build makes the whole architecture from a validated configuration. It validates again, so
@@ -38,6 +39,9 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 	if st.FlowLogs, err = NewFlowLogs(ctx, cfg, st.Network, st.LogEncryption); err != nil {
 		return nil, err
 	}
+	if st.Events, err = NewEvents(ctx, cfg, st.LogEncryption); err != nil {
+		return nil, err
+	}
 	if st.Database, err = NewDatabase(ctx, cfg, st.Network, st.LogEncryption); err != nil {
 		return nil, err
 	}
@@ -50,7 +54,7 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 	if st.LoadBalancer, err = NewLoadBalancer(ctx, cfg, st.Network, st.LogEncryption); err != nil {
 		return nil, err
 	}
-	if st.Service, err = NewService(ctx, cfg, st.Network, st.LogEncryption, st.Registry, st.LoadBalancer, st.Database, st.Settings); err != nil {
+	if st.Service, err = NewService(ctx, cfg, st.Network, st.LogEncryption, st.Registry, st.LoadBalancer, st.Database, st.Settings, st.Events); err != nil {
 		return nil, err
 	}
 	if cfg.HasImage() {
@@ -89,6 +93,10 @@ func (st *Stack) Outputs() map[string]pulumi.Output {
 	if st.LoadBalancer.Distribution != nil {
 		out["distributionDomainName"] = st.LoadBalancer.Distribution.DomainName
 		out["distributionId"] = st.LoadBalancer.Distribution.ID().ToStringOutput()
+	}
+	if st.Events.Bus != nil {
+		out["eventBusName"] = st.Events.Bus.Name
+		out["eventBusArn"] = st.Events.Bus.Arn
 	}
 	// What the deploy script needs to run the migrate task in the service's network.
 	out["serviceSecurityGroupId"] = st.Network.TaskSecurityGroup.ID().ToStringOutput()
