@@ -86,6 +86,10 @@ func cloneVariant(v catalog.Variant) catalog.Variant {
 
 // Product serves from the cache when it can.
 func (c *Store) Product(ctx context.Context, id string) (catalog.Product, error) {
+	if catalog.MustBeCurrent(ctx) {
+		// A cached copy may predate the caller's own write, or be a replica's (ADR 0022).
+		return c.inner.Product(ctx, id)
+	}
 	c.mu.RLock()
 	e, ok := c.entries[id]
 	c.mu.RUnlock()
@@ -149,6 +153,9 @@ func (c *Store) Clear() {
 // ProductVersions answers a conditional GET from the cache when it holds the product, and
 // from the store's cheap version lookup otherwise.
 func (c *Store) ProductVersions(ctx context.Context, id string) (int64, int64, error) {
+	if catalog.MustBeCurrent(ctx) {
+		return c.inner.ProductVersions(ctx, id)
+	}
 	c.mu.RLock()
 	e, ok := c.entries[id]
 	c.mu.RUnlock()
@@ -166,6 +173,9 @@ func (c *Store) ProductVersions(ctx context.Context, id string) (int64, int64, e
 // together with the product), and from the store otherwise; it does not fill the cache, so a
 // variant read never costs a whole product's read.
 func (c *Store) Variant(ctx context.Context, productID, variantID string) (catalog.Variant, error) {
+	if catalog.MustBeCurrent(ctx) {
+		return c.inner.Variant(ctx, productID, variantID)
+	}
 	c.mu.RLock()
 	e, ok := c.entries[productID]
 	c.mu.RUnlock()
