@@ -61,7 +61,9 @@ func (a *App) withReader(w *postgres.Store) catalog.Store {
 }
 
 // readPositions gives the HTTP layer the writer's position once the router exists.
-type readPositions struct{ router atomic.Pointer[replica.Router] }
+type readPositions struct {
+	router atomic.Pointer[replica.Router]
+}
 
 var _ httpapi.WritePositions = (*readPositions)(nil)
 

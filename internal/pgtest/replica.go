@@ -141,10 +141,14 @@ func (r *Replica) URL(primaryURL string) string {
 
 // PauseReplay stops the replica applying WAL (it keeps receiving it): the replica lags from
 // now on, as one does under load.
-func (r *Replica) PauseReplay(ctx context.Context) error { return r.Exec(ctx, "SELECT pg_wal_replay_pause()") }
+func (r *Replica) PauseReplay(ctx context.Context) error {
+	return r.Exec(ctx, "SELECT pg_wal_replay_pause()")
+}
 
 // ResumeReplay lets the replica apply WAL again.
-func (r *Replica) ResumeReplay(ctx context.Context) error { return r.Exec(ctx, "SELECT pg_wal_replay_resume()") }
+func (r *Replica) ResumeReplay(ctx context.Context) error {
+	return r.Exec(ctx, "SELECT pg_wal_replay_resume()")
+}
 
 // WaitCaughtUp waits until the replica has replayed everything the primary had written when it
 // was called.

@@ -103,7 +103,10 @@ func TestPublicReadsGoToTheReplicaWithinTheBound(t *testing.T) {
 		t.Fatalf("after one public read: %+v, want 1 reader read", st)
 	}
 	for _, read := range []func() error{
-		func() error { _, err := f.router.ListProducts(ctx, catalog.ListQuery{Limit: 5, Sort: catalog.SortNewest}); return err },
+		func() error {
+			_, err := f.router.ListProducts(ctx, catalog.ListQuery{Limit: 5, Sort: catalog.SortNewest})
+			return err
+		},
 		func() error { _, _, err := f.router.VariantBySKU(ctx, "MUG-1"); return err },
 		func() error { _, err := f.router.Categories(ctx); return err },
 		func() error { _, err := f.router.AttributeList(ctx); return err },
