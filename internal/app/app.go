@@ -157,6 +157,9 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	a.front = &a.gate
 	if cfg.CacheTTL > 0 {
 		a.cache = readcache.New(&a.gate, cfg.CacheTTL, cfg.CacheSize)
+		if usePostgres && cfg.ReaderURL != "" {
+			a.cache.HoldOff(cfg.DBReaderMaxLag) // a miss may be answered by a replica that far behind
+		}
 		a.front = a.cache
 	}
 	var positions httpapi.WritePositions

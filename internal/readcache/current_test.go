@@ -44,3 +44,45 @@ func TestReadsThatMustBeCurrentSkipTheCache(t *testing.T) {
 		}
 	}
 }
+
+// TestHoldOffAfterInvalidation: with replica reads, a product read within the replica's lag
+// bound after its invalidation (or after a Clear) is not cached, since the replica may not have
+// the write yet; past the bound it is cached again.
+func TestHoldOffAfterInvalidation(t *testing.T) {
+	ctx := context.Background()
+	inner, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "c.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inner.Close()
+	const bound = 300 * time.Millisecond
+	c := readcache.New(inner, time.Hour, 100)
+	c.HoldOff(bound)
+	other := product(t, inner, "RC-OTHER") // makes the category without the cache's Clear
+	p := product(t, c, "RC-HOLD")          // the create invalidates it
+	start := time.Now()
+	c.Product(ctx, p.ID)
+	c.Product(ctx, p.ID)
+	_, misses := c.Stats()
+	if time.Since(start) < bound && misses != 2 {
+		t.Fatalf("within the hold-off: %d misses, want 2 (not cached)", misses)
+	}
+	c.Product(ctx, other.ID)
+	c.Product(ctx, other.ID)
+	if hits, _ := c.Stats(); hits != 1 {
+		t.Fatalf("a product not invalidated recently: %d hits, want 1", hits)
+	}
+	time.Sleep(time.Until(start.Add(bound)))
+	c.Product(ctx, p.ID)
+	c.Product(ctx, p.ID)
+	if hits, _ := c.Stats(); hits != 2 {
+		t.Fatalf("past the hold-off: %d hits, want 2", hits)
+	}
+	c.Clear()
+	clearedAt := time.Now()
+	c.Product(ctx, other.ID)
+	c.Product(ctx, other.ID)
+	if hits, _ := c.Stats(); time.Since(clearedAt) < bound && hits != 2 {
+		t.Fatalf("within the hold-off after Clear: %d hits, want still 2", hits)
+	}
+}
