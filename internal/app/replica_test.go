@@ -116,6 +116,12 @@ func TestReplicaReadsOverHTTP(t *testing.T) {
 		t.Fatalf("public reads on the replica: %d, want at least %d", st.ReaderReads, before+5)
 	}
 
+	// The service's reader connections are on the replica, named so.
+	var readerConns int
+	if err := rep.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'catalog-reader'", &readerConns); err != nil || readerConns == 0 {
+		t.Fatalf("catalog-reader connections on the replica: %d, %v; want some", readerConns, err)
+	}
+
 	// The replica goes away mid-test: no 5xx, the writer answers.
 	if err := rep.Stop(); err != nil {
 		t.Fatal(err)

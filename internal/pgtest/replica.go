@@ -184,6 +184,17 @@ func (r *Replica) WaitCaughtUp(ctx context.Context) error {
 	}
 }
 
+// QueryRow runs one query as the superuser on the replica's maintenance database and scans its
+// row into dest.
+func (r *Replica) QueryRow(ctx context.Context, sql string, dest ...any) error {
+	conn, err := pgx.Connect(ctx, r.AdminURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	return conn.QueryRow(ctx, sql).Scan(dest...)
+}
+
 // Close stops the replica, removes its files and drops its slot on the primary.
 func (r *Replica) Close() {
 	r.Cluster.Close()
