@@ -259,11 +259,14 @@ func read[T any](r *Router, ctx context.Context, fn func(context.Context, catalo
 	rctx, cancel := context.WithTimeout(ctx, r.opts.ReadTimeout)
 	v, err := fn(rctx, r.reader)
 	cancel()
-	if err == nil || !r.outage(ctx, err) {
+	fallback, down := r.failed(ctx, err)
+	if !fallback {
 		r.readerReads.Add(1)
 		return v, err
 	}
-	r.down()
+	if down {
+		r.down()
+	}
 	r.writerReads.Add(1)
 	r.count(ReasonError)
 	return fn(ctx, r.Writer)
@@ -282,19 +285,27 @@ func (r *Router) count(reason string) {
 	}
 }
 
-// outage reports whether err says the reader could not answer (so the writer should) rather
-// than answering: the store's unavailable and internal codes (refused, timed out, shut down,
-// a query cancelled by a recovery conflict) while the request itself is still alive. Answers
-// such as not_found or invalid are the reader's to give.
-func (r *Router) outage(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
-		return false // the client gave up or ran out of time: the writer would not help
+// failed reports whether the writer should answer a read the reader answered with err, and
+// whether the reader is down (to be left alone for a back-off). The store's unavailable and
+// internal codes (refused, reset, shut down, over the read timeout) mean down. A conflict is a
+// standby cancelling the query for WAL it must replay (SQLSTATE 40001, "conflict with
+// recovery": a read cannot conflict otherwise): the writer answers, the reader stays up. Answers
+// such as not_found or invalid are the reader's to give, and a request that has itself ended
+// gets its own error: the writer would not help.
+func (r *Router) failed(ctx context.Context, err error) (fallback, down bool) {
+	if err == nil || ctx.Err() != nil {
+		return false, false
 	}
 	switch catalog.ErrorCode(err) {
 	case catalog.CodeUnavailable, catalog.CodeInternal:
-		return true
+		return true, true
+	case catalog.CodeConflict:
+		return true, false
 	}
-	return errors.Is(err, context.DeadlineExceeded)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true, true
+	}
+	return false, false
 }
 
 // Close closes both stores.

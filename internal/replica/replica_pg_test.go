@@ -257,3 +257,60 @@ func TestReplicaGoesAway(t *testing.T) {
 		t.Fatalf("back: %+v, want the read on the reader", st)
 	}
 }
+
+// TestEveryPublicReadWorksOnAStandby: each read the router may send to the reader runs on a hot
+// standby (read-only) without error; one that wrote, or needed a temporary table, would fail
+// there and make the reader flap between up and down.
+func TestEveryPublicReadWorksOnAStandby(t *testing.T) {
+	f := setup(t, replica.Options{})
+	ctx := testCtx(t)
+	if _, err := f.writer.CreateCollection(ctx, catalog.CollectionInput{Slug: "picks", Name: "Picks"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.writer.AddToCollection(ctx, "picks", []string{f.id}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.writer.CreateAttribute(ctx, catalog.AttributeDefinitionInput{Key: "colour", Name: "Colour", Type: catalog.AttrText, Filterable: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.rep.WaitCaughtUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.reader.Product(ctx, f.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vid := p.Variants[0].ID
+	q := catalog.ListQuery{Limit: 5, Sort: catalog.SortNewest, WithTotal: true}
+	search := catalog.ListQuery{Limit: 5, Sort: catalog.SortNewest, Filter: catalog.ProductFilter{Query: "mug"}}
+	inCollection := catalog.ListQuery{Limit: 5, Sort: catalog.SortPosition, Filter: catalog.ProductFilter{Collection: "picks"}}
+	s := f.reader
+	for name, read := range map[string]func() error{
+		"Product":         func() error { _, err := s.Product(ctx, f.id); return err },
+		"ProductVersions": func() error { _, _, err := s.ProductVersions(ctx, f.id); return err },
+		"VariantBySKU":    func() error { _, _, err := s.VariantBySKU(ctx, "mug-1"); return err },
+		"Variant":         func() error { _, err := s.Variant(ctx, f.id, vid); return err },
+		"ListProducts":    func() error { _, err := s.ListProducts(ctx, q); return err },
+		"search":          func() error { _, err := s.ListProducts(ctx, search); return err },
+		"collection list": func() error { _, err := s.ListProducts(ctx, inCollection); return err },
+		"Facets": func() error {
+			priced := q
+			priced.Filter.Currency = "USD" // the price facet's currency is the list's
+			_, err := s.Facets(ctx, priced, catalog.FacetRequest{Currency: "USD", Facets: []catalog.FacetSpec{
+				{Name: catalog.FacetBrand}, {Name: catalog.FacetCategory}, {Name: catalog.FacetPrice}, {Name: catalog.FacetInStock},
+				{Name: "attr.colour", Key: "colour"}}})
+			return err
+		},
+		"Category":      func() error { _, err := s.Category(ctx, "mugs"); return err },
+		"Categories":    func() error { _, err := s.Categories(ctx); return err },
+		"Collection":    func() error { _, err := s.Collection(ctx, "picks"); return err },
+		"Collections":   func() error { _, err := s.Collections(ctx); return err },
+		"Attribute":     func() error { _, err := s.Attribute(ctx, "colour"); return err },
+		"AttributeList": func() error { _, err := s.AttributeList(ctx); return err },
+		"PriceHistory":  func() error { _, err := s.PriceHistory(ctx, vid, "USD"); return err },
+	} {
+		if err := read(); err != nil {
+			t.Errorf("%s on the standby: %v", name, err)
+		}
+	}
+}

@@ -131,7 +131,17 @@ func TestFallbackOnOutageOnly(t *testing.T) {
 			t.Fatalf("after %v: %+v, reader calls %d, writer calls %d", tc.err, st, r.calls, w.calls)
 		}
 	}
+	// A recovery conflict: the writer answers, the reader stays in use.
 	router, w, r, _ := newRouter(t)
+	router.Probe(ctx)
+	r.err = catalog.Errorf(catalog.CodeConflict, "canceling statement due to conflict with recovery")
+	if got := answeredBy(t, router, ctx); got != "writer" {
+		t.Fatalf("recovery conflict: answered by %s, want writer", got)
+	}
+	if st := router.Status(); !st.Up || st.FallbackErr != 1 {
+		t.Fatalf("after a recovery conflict: %+v, want up with one error fallback", st)
+	}
+	router, w, r, _ = newRouter(t)
 	router.Probe(ctx)
 	r.err = catalog.ErrProductNotFound
 	if _, err := router.Product(ctx, "p1"); catalog.ErrorCode(err) != catalog.CodeNotFound || w.calls != 0 {
