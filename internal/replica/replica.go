@@ -97,6 +97,13 @@ type Router struct {
 
 	mu    sync.Mutex
 	state state
+	// prev is the writer's position at the previous probe and when it was read: a reader that
+	// has replayed that far is at most that old, whatever the WAL written since.
+	prev struct {
+		pos catalog.ReadPosition
+		at  time.Time
+		ok  bool
+	}
 
 	readerReads, writerReads                    atomic.Int64
 	fbDown, fbLag, fbBehind, fbError, writerOut atomic.Int64
@@ -142,13 +149,15 @@ func (r *Router) Run(ctx context.Context) {
 }
 
 // Probe compares the reader's replay position with the writer's and records the lag: zero when
-// the reader has replayed everything the writer had written just before, else the age of the
-// last transaction it replayed (the writer has moved on since then, so the replica is at least
-// that stale). A reader in its back-off is not probed.
+// the reader has replayed everything the writer had written just before; the time since the
+// previous probe when it has replayed what the writer had then (WAL written since, such as a
+// checkpoint's, costs no more than a probe interval); else the age of the last transaction it
+// replayed, and at least the time since the previous probe (the writer has moved on since then,
+// so the replica is at least that stale). A reader in its back-off is not probed.
 func (r *Router) Probe(ctx context.Context) {
-	now := r.opts.Now()
+	sampled := r.opts.Now()
 	r.mu.Lock()
-	wait := now.Before(r.state.downUntil)
+	wait := sampled.Before(r.state.downUntil)
 	r.mu.Unlock()
 	if wait {
 		return
@@ -169,18 +178,26 @@ func (r *Router) Probe(ctx context.Context) {
 		r.down()
 		return
 	}
+	now := r.opts.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	prev := r.prev
+	r.prev.pos, r.prev.at, r.prev.ok = wpos, sampled, true
 	lag := time.Duration(-1)
 	switch {
 	case rep.Primary:
 		lag = 0
 	case rep.Known && rep.Replayed >= wpos:
 		lag = 0
+	case rep.Known && prev.ok && rep.Replayed >= prev.pos:
+		lag = now.Sub(prev.at)
 	case rep.SinceLastReplay >= 0:
 		lag = rep.SinceLastReplay
+		if prev.ok {
+			lag = max(lag, now.Sub(prev.at))
+		}
 	}
-	r.mu.Lock()
-	r.state = state{up: true, replay: rep, lag: lag, checked: r.opts.Now()}
-	r.mu.Unlock()
+	r.state = state{up: true, replay: rep, lag: lag, checked: now}
 }
 
 // down records a reader failure and starts (or lengthens) its back-off.

@@ -132,6 +132,7 @@ func TestPublicReadsGoToTheReplicaWithinTheBound(t *testing.T) {
 		t.Fatalf("a back-office read went to the reader: %+v", st)
 	}
 
+	f.router.Probe(ctx) // the writer's position before the pause
 	if err := f.rep.PauseReplay(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -199,3 +199,37 @@ func FuzzReadPosition(f *testing.F) {
 		}
 	})
 }
+
+// TestLagFromTheWritersHistory: a reader that has replayed what the writer had at the previous
+// probe is as stale as that probe is old, however old its last replayed transaction (WAL with
+// no transaction, on an idle writer, must not look like an hour of lag); one that has not is at
+// least that stale and as stale as its last replayed transaction.
+func TestLagFromTheWritersHistory(t *testing.T) {
+	ctx := context.Background()
+	router, w, r, c := newRouter(t)
+	router.Probe(ctx) // writer at 100, reader at 100
+	if st := router.Status(); st.Lag != 0 {
+		t.Fatalf("caught up: lag %v", st.Lag)
+	}
+	c.t = c.t.Add(200 * time.Millisecond)
+	w.pos, r.rep = 110, replica.Replay{Known: true, Replayed: 105, SinceLastReplay: time.Hour}
+	router.Probe(ctx)
+	if st := router.Status(); st.Lag != 200*time.Millisecond {
+		t.Fatalf("past the previous probe's position: lag %v, want 200ms", st.Lag)
+	}
+	if got := answeredBy(t, router, ctx); got != "reader" {
+		t.Fatalf("answered by %s, want reader", got)
+	}
+	c.t = c.t.Add(200 * time.Millisecond)
+	w.pos = 120 // the reader is still at 105, short of the previous probe's 110
+	router.Probe(ctx)
+	if st := router.Status(); st.Lag != time.Hour {
+		t.Fatalf("short of the previous probe's position: lag %v, want the last replay's age, 1h", st.Lag)
+	}
+	c.t = c.t.Add(200 * time.Millisecond)
+	r.rep.SinceLastReplay = 50 * time.Millisecond // a clock skew cannot make it fresher than the probe
+	router.Probe(ctx)
+	if st := router.Status(); st.Lag != 200*time.Millisecond {
+		t.Fatalf("lag %v, want at least the time since the previous probe, 200ms", st.Lag)
+	}
+}
