@@ -50,6 +50,8 @@ func (s *Server) routeReads(w http.ResponseWriter, r *http.Request) (http.Respon
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		// The answer may differ with the position (writer or replica): caches key on it.
+		w.Header().Add("Vary", ReadAfterHeader)
 		if principal(r).Has(access.Read) || r.Pattern == stockRoute {
 			ctx = catalog.WithWriterReads(ctx)
 		}

@@ -53,7 +53,10 @@ func TestReadAfterHeader(t *testing.T) {
 		t.Fatalf("a refused write answered %s %q, want none", httpapi.ReadAfterHeader, got)
 	}
 
-	e.do("GET", "/products/"+p.ID, "", map[string]string{httpapi.ReadAfterHeader: "16/b374d848"}, 200)
+	resp, _ = e.do("GET", "/products/"+p.ID, "", map[string]string{httpapi.ReadAfterHeader: "16/b374d848"}, 200)
+	if !strings.Contains(strings.Join(resp.Header.Values("Vary"), ","), httpapi.ReadAfterHeader) {
+		t.Fatalf("a read's Vary %q lacks %s", resp.Header.Values("Vary"), httpapi.ReadAfterHeader)
+	}
 	if !rec.hasAfter || rec.after != pos || rec.writer {
 		t.Fatalf("anonymous read with a position: store saw after=%v/%v writer=%v", rec.after, rec.hasAfter, rec.writer)
 	}
