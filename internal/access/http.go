@@ -141,11 +141,11 @@ func (c *CORS) Headers(h http.Header, origin string) {
 	} else {
 		h.Set("Access-Control-Allow-Origin", origin)
 	}
-	h.Set("Access-Control-Expose-Headers", "ETag, Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id")
+	h.Set("Access-Control-Expose-Headers", "ETag, Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Catalog-Read-After")
 }
 
 // ExposedRequestHeaders are the request fields a browser may send.
-const ExposedRequestHeaders = "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-Id"
+const ExposedRequestHeaders = "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-Id, Catalog-Read-After"
 
 // Preflight sets the fields of a preflight answer for a path allowing methods; it reports false
 // when origin is not allowed (the caller refuses it).

@@ -82,6 +82,9 @@ type App struct {
 	stopping bool
 	owned    catalog.Store // the store the App opened and closes
 
+	pgOpts    postgres.Options // the writer's, for the reader's pool
+	positions readPositions    // the writer's position for Catalog-Read-After (replica reads)
+
 	shutdownOnce sync.Once
 	shutdownErr  error
 }
@@ -110,13 +113,16 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		if pgOpts, err = postgresOptions(ctx, cfg, opts.AuthTokens); err != nil {
 			return nil, err
 		}
+		if err := postgres.CheckConfig(cfg.ReaderURL, pgOpts); cfg.ReaderURL != "" && err != nil {
+			return nil, fmt.Errorf("database reader %s: %w", postgres.Target(cfg.ReaderURL), err)
+		}
 		log.Info("store", "kind", "postgres", "target", postgres.Target(cfg.DatabaseURL), "secret", cfg.DBSecretARN != "",
 			"iam_auth", cfg.DBIAMAuth, "migrate_on_start", cfg.MigrateOnStart,
 			"root_ca", cfg.DBRootCA, "startup_timeout", cfg.DBStartupTimeout.String())
 	}
 
 	a := &App{cfg: cfg, opts: opts, log: log, serveDone: make(chan struct{}), ready: make(chan struct{}),
-		failed: make(chan error, 1), connectDone: make(chan struct{})}
+		failed: make(chan error, 1), connectDone: make(chan struct{}), pgOpts: pgOpts}
 	a.ln = opts.Listener
 	if a.ln == nil {
 		// Listen before opening the store, so the port is taken (or the clash reported) at once.
@@ -151,11 +157,19 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	a.front = &a.gate
 	if cfg.CacheTTL > 0 {
 		a.cache = readcache.New(&a.gate, cfg.CacheTTL, cfg.CacheSize)
+		if usePostgres && cfg.ReaderURL != "" {
+			a.cache.HoldOff(cfg.DBReaderMaxLag) // a miss may be answered by a replica that far behind
+		}
 		a.front = a.cache
+	}
+	var positions httpapi.WritePositions
+	if usePostgres && cfg.ReaderURL != "" {
+		positions = &a.positions
 	}
 	a.srv = httpapi.New(httpapi.Options{
 		Store: a.front, Keys: keys, Log: log, RequestTimeout: cfg.RequestTimeout, ReadyTimeout: cfg.ReadyTimeout,
 		OpenAPI: opts.OpenAPI, QuietHealth: true, Metrics: a.metrics, Limits: limits, CORS: cors,
+		ReadPositions: positions,
 	})
 	a.hs = &http.Server{
 		Handler:           a.srv,
@@ -312,9 +326,6 @@ func (a *App) attach(s catalog.Store, owned bool) {
 		}
 		return
 	}
-	if owned {
-		a.owned = s
-	}
 	if pg, ok := s.(*postgres.Store); ok {
 		registerPoolMetrics(a.metrics, pg)
 		if cache := a.cache; cache != nil {
@@ -322,6 +333,12 @@ func (a *App) attach(s catalog.Store, owned bool) {
 				pg.Listen(ctx, func(id string) { cache.Invalidate(id) }, cache.Clear)
 			})
 		}
+		if owned {
+			s = a.withReader(pg)
+		}
+	}
+	if owned {
+		a.owned = s
 	}
 	a.gate.open(s)
 	a.loop(func(ctx context.Context) {

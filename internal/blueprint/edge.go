@@ -266,7 +266,7 @@ func edge() Edge {
 			CachedMethods:      []string{"GET", "HEAD"},
 			Compress:           true,
 			Cache: CachePolicy{MinTTL: 0, DefaultTTL: 0, MaxTTL: 31536000,
-				KeyHeaders: []string{"Authorization"}, QueryStrings: "all", Cookies: "none", Gzip: true, Brotli: true},
+				KeyHeaders: []string{"Authorization", "Catalog-Read-After"}, QueryStrings: "all", Cookies: "none", Gzip: true, Brotli: true},
 			OriginRequestPolicyID:    ManagedOriginRequestAllViewerExceptHost,
 			OriginReadTimeoutSeconds: 30,
 			ViewerFunction:           Resource{ID: IDViewerFunc, Kind: "cffn", Purpose: "viewer-address", When: WithCloudFront},

@@ -174,6 +174,7 @@ func serviceOnly() Service {
 				{EnvDBUser, text(DBAppRole)},
 				{EnvDBIAMAuth, text("true")},
 				{EnvMigrateOnStart, text("false")},
+				{EnvDBReaderMaxLag, text(DBReaderMaxLag.String())},
 				{EnvDrainDelay, text(DrainDelay.String())},
 				// The client address is the X-Forwarded-For entry this many hops from the right:
 				// the load balancer adds one, CloudFront another.

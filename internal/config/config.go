@@ -27,9 +27,13 @@ type Config struct {
 
 	// DatabaseURL selects PostgreSQL; empty selects the embedded SQLite store.
 	DatabaseURL string
-	// ReaderURL is the reader endpoint's URL, built from DB_READER_HOST. It is recorded (and
-	// checked) but not used yet: every query goes to DatabaseURL, the writer.
+	// ReaderURL is the reader endpoint's URL: DATABASE_READER_URL, or built from
+	// DB_READER_HOST. Public reads go there within DBReaderMaxLag (ADR 0022); empty: every
+	// query goes to DatabaseURL, the writer.
 	ReaderURL string
+	// DBReaderMaxLag is the staleness bound of replica reads: a reader further behind the
+	// writer is not read. 0 turns replica reads off.
+	DBReaderMaxLag time.Duration
 	// DBSecretARN names the Secrets Manager secret holding the database password; it is read
 	// when connecting so rotated passwords work without a restart.
 	DBSecretARN string
@@ -285,6 +289,22 @@ func Load(getenv func(string) string) (Config, error) {
 			c.ReaderURL = r.String()
 		}
 	}
+	if u := str("DATABASE_READER_URL", ""); u != "" {
+		switch {
+		case getenv("DATABASE_URL") == "":
+			bad("DATABASE_READER_URL", "needs DATABASE_URL (the writer); with DB_HOST set DB_READER_HOST")
+		default:
+			c.ReaderURL = u
+		}
+	}
+	c.DBReaderMaxLag = duration("DB_READER_MAX_LAG", time.Second)
+	if c.DBReaderMaxLag < 0 || c.DBReaderMaxLag > 30*time.Second {
+		// Past a few seconds a replica's answers are older than the HTTP caching allows (5 s).
+		bad("DB_READER_MAX_LAG", "must be between 0 (replica reads off) and 30s, not %s", c.DBReaderMaxLag)
+	}
+	if c.DBReaderMaxLag == 0 {
+		c.ReaderURL = ""
+	}
 	if c.DBSecretARN != "" && c.DatabaseURL == "" {
 		bad("DB_SECRET_ARN", "needs DB_HOST (or DATABASE_URL) to say where the database is")
 	}
@@ -323,6 +343,9 @@ func (c *Config) checkIAMAuth(getenv func(string) string, bad func(name, format 
 	}
 	if source == "DATABASE_URL" && holdsPassword(c.DatabaseURL) {
 		bad("DATABASE_URL", "must not hold a password with DB_IAM_AUTH=true: the IAM token is the password")
+	}
+	if holdsPassword(c.ReaderURL) {
+		bad("DATABASE_READER_URL", "must not hold a password with DB_IAM_AUTH=true: the IAM token is the password")
 	}
 	if pc.User == "" {
 		bad("DB_USER", "is required with DB_IAM_AUTH=true: the token is signed for one database user")

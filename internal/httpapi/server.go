@@ -53,6 +53,9 @@ type Options struct {
 	// and decoded values no larger) it bounds the memory a flood of maximum-size bodies can
 	// take: MaxConcurrentBodies x BodyBudget. Default DefaultConcurrentBodies.
 	MaxConcurrentBodies int
+	// ReadPositions, when set, turns on the read routing of replica reads: writes answer with
+	// Catalog-Read-After, reads honour it (ADR 0022).
+	ReadPositions WritePositions
 }
 
 // DefaultConcurrentBodies is the default Options.MaxConcurrentBodies: with BodyBudget, 32 x
@@ -86,6 +89,7 @@ type Server struct {
 	mux             *http.ServeMux
 	patterns        []string // every route registered, in order
 	handler         http.Handler
+	positions       WritePositions
 }
 
 // New returns a Server for opts.
@@ -96,6 +100,7 @@ func New(opts Options) *Server {
 		metrics: opts.Metrics, mux: http.NewServeMux(), bodyReadTimeout: opts.BodyReadTimeout,
 		maxHeaderBytes: opts.MaxHeaderBytes, cors: opts.CORS, limits: opts.Limits,
 		rules: map[string]access.Rule{}, refused: newRefusals(opts.Metrics),
+		positions: opts.ReadPositions,
 	}
 	if s.bodyReadTimeout <= 0 {
 		s.bodyReadTimeout = BodyReadTimeout
@@ -262,6 +267,9 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	}
 	if !access.FromContext(r.Context()).Anonymous() {
 		w = &privateWriter{ResponseWriter: w}
+	}
+	if w, r = s.routeReads(w, r); r == nil {
+		return
 	}
 	// A body slot is taken only by a request allowed in, so a refused or rate-limited client
 	// never holds one.

@@ -37,6 +37,13 @@ type Store struct {
 	// epoch increases on every invalidation; a read that started before one does not fill the
 	// cache, so a value read just before a write can never be cached after it.
 	epoch atomic.Uint64
+	// holdOff, when set (reads may come from a replica up to that far behind, ADR 0022), keeps a
+	// product out of the cache for that long after its invalidation, and every product for that
+	// long after a Clear: a read then may be a replica's copy from before the write, which would
+	// otherwise be kept for the whole TTL. invalidated holds the recent invalidations.
+	holdOff     time.Duration
+	invalidated map[string]time.Time
+	clearedAt   time.Time
 
 	hits, misses atomic.Int64
 }
@@ -57,6 +64,27 @@ func New(s catalog.Store, ttl time.Duration, max int) *Store {
 }
 
 var _ catalog.Store = (*Store)(nil)
+
+// HoldOff sets how far behind the writer the stores under the cache may answer (a replica's
+// staleness bound): a product is not cached for that long after its invalidation. Call it
+// before use.
+func (c *Store) HoldOff(d time.Duration) {
+	c.holdOff = d
+	c.invalidated = map[string]time.Time{}
+}
+
+// heldOff reports whether a fresh read of id may predate a write this cache was told of.
+// Callers hold mu.
+func (c *Store) heldOff(id string, now time.Time) bool {
+	if c.holdOff <= 0 {
+		return false
+	}
+	if now.Sub(c.clearedAt) < c.holdOff {
+		return true
+	}
+	t, ok := c.invalidated[id]
+	return ok && now.Sub(t) < c.holdOff
+}
 
 // Stats reports cache hits and misses since start.
 func (c *Store) Stats() (hits, misses int64) { return c.hits.Load(), c.misses.Load() }
@@ -86,6 +114,10 @@ func cloneVariant(v catalog.Variant) catalog.Variant {
 
 // Product serves from the cache when it can.
 func (c *Store) Product(ctx context.Context, id string) (catalog.Product, error) {
+	if catalog.MustBeCurrent(ctx) {
+		// A cached copy may predate the caller's own write, or be a replica's (ADR 0022).
+		return c.inner.Product(ctx, id)
+	}
 	c.mu.RLock()
 	e, ok := c.entries[id]
 	c.mu.RUnlock()
@@ -100,7 +132,7 @@ func (c *Store) Product(ctx context.Context, id string) (catalog.Product, error)
 		return p, err
 	}
 	c.mu.Lock()
-	if c.epoch.Load() == epoch {
+	if c.epoch.Load() == epoch && !c.heldOff(id, c.now()) {
 		if len(c.entries) >= c.max {
 			c.evict()
 		}
@@ -134,6 +166,20 @@ func (c *Store) Invalidate(ids ...string) {
 	for _, id := range ids {
 		delete(c.entries, id)
 	}
+	if c.holdOff > 0 {
+		now := c.now()
+		if len(c.invalidated) >= c.max {
+			// Bounded by the invalidations of the last holdOff: drop the older ones.
+			for id, t := range c.invalidated {
+				if now.Sub(t) >= c.holdOff {
+					delete(c.invalidated, id)
+				}
+			}
+		}
+		for _, id := range ids {
+			c.invalidated[id] = now
+		}
+	}
 	c.mu.Unlock()
 }
 
@@ -143,12 +189,16 @@ func (c *Store) Clear() {
 	c.mu.Lock()
 	clear(c.entries)
 	clear(c.attrs)
+	c.clearedAt = c.now()
 	c.mu.Unlock()
 }
 
 // ProductVersions answers a conditional GET from the cache when it holds the product, and
 // from the store's cheap version lookup otherwise.
 func (c *Store) ProductVersions(ctx context.Context, id string) (int64, int64, error) {
+	if catalog.MustBeCurrent(ctx) {
+		return c.inner.ProductVersions(ctx, id)
+	}
 	c.mu.RLock()
 	e, ok := c.entries[id]
 	c.mu.RUnlock()
@@ -166,6 +216,9 @@ func (c *Store) ProductVersions(ctx context.Context, id string) (int64, int64, e
 // together with the product), and from the store otherwise; it does not fill the cache, so a
 // variant read never costs a whole product's read.
 func (c *Store) Variant(ctx context.Context, productID, variantID string) (catalog.Variant, error) {
+	if catalog.MustBeCurrent(ctx) {
+		return c.inner.Variant(ctx, productID, variantID)
+	}
 	c.mu.RLock()
 	e, ok := c.entries[productID]
 	c.mu.RUnlock()

@@ -1,0 +1,173 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acme/catalog/internal/catalog"
+	"github.com/acme/catalog/internal/pgtest"
+)
+
+// TestReplicaReadsOverHTTP runs the service with a writer and a streaming replica: a write
+// answers with Catalog-Read-After and a read presenting it sees the write; public reads go to
+// the replica; with the replica stopped every read still answers 200 from the writer; started
+// again, the replica is read again. A malformed Catalog-Read-After is a 400 naming the header.
+func TestReplicaReadsOverHTTP(t *testing.T) {
+	rep := pgtest.StartReplica(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	u := pgtest.URL(t)
+	const key = "k3y-for-replica-tests-0123456789abcdef"
+	cfg := testConfig(t, map[string]string{"DATABASE_URL": u, "DATABASE_READER_URL": rep.URL(u), "CACHE_TTL": "0",
+		"API_KEYS": "editor:catalog:" + key})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Start(ctx, cfg, Options{Listener: ln})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Shutdown()
+	select {
+	case <-a.Ready():
+	case <-time.After(30 * time.Second):
+		t.Fatal("not ready within 30s")
+	}
+	router := a.positions.router.Load()
+	if router == nil {
+		t.Fatal("DATABASE_READER_URL set, but no replica router")
+	}
+	base := "http://" + a.Addr().String()
+	hc := &http.Client{Transport: &http.Transport{}}
+	defer hc.CloseIdleConnections()
+	do := func(method, path, body string, header map[string]string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	auth := map[string]string{"Authorization": "Bearer " + key}
+	if r := do("POST", "/categories", `{"slug":"mugs","name":"Mugs"}`, auth); r.StatusCode != 201 {
+		t.Fatalf("POST /categories = %d", r.StatusCode)
+	}
+	// The replica lags from here: only the writer has the product.
+	if err := rep.PauseReplay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	created := do("POST", "/products", `{"name":"Mug","category":"mugs","status":"active","variants":[{"sku":"MUG-1","prices":[{"currency":"USD","amount":900}]}]}`, auth)
+	if created.StatusCode != 201 {
+		b, _ := io.ReadAll(created.Body)
+		t.Fatalf("POST /products = %d %s", created.StatusCode, b)
+	}
+	token := created.Header.Get("Catalog-Read-After")
+	if _, err := catalog.ParseReadPosition(token); err != nil {
+		t.Fatalf("write answered Catalog-Read-After %q: %v", token, err)
+	}
+	var p struct{ ID string }
+	if err := json.NewDecoder(created.Body).Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the router to probe the replica", func() bool { return router.Status().Up })
+	if r := do("GET", "/products/"+p.ID, "", map[string]string{"Catalog-Read-After": token}); r.StatusCode != 200 {
+		t.Fatalf("GET with the write's token while the replica lags = %d, want 200 (read your writes)", r.StatusCode)
+	}
+	if st := router.Status(); st.FallbackBehind == 0 {
+		t.Fatalf("%+v: the token read should have gone to the writer", st)
+	}
+	if r := do("GET", "/products/"+p.ID, "", map[string]string{"Catalog-Read-After": "not-a-position"}); r.StatusCode != 400 {
+		t.Fatalf("malformed Catalog-Read-After = %d, want 400", r.StatusCode)
+	} else {
+		b, _ := io.ReadAll(r.Body)
+		if !strings.Contains(string(b), `"field":"Catalog-Read-After"`) {
+			t.Fatalf("malformed Catalog-Read-After body %s does not name the header", b)
+		}
+	}
+	if err := rep.ResumeReplay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.WaitCaughtUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a probe to find the replica caught up", func() bool { st := router.Status(); return st.Up && st.Lag == 0 })
+	before := router.Status().ReaderReads
+	for _, path := range []string{"/products/" + p.ID, "/skus/MUG-1", "/products?limit=5", "/categories", "/attributes"} {
+		if r := do("GET", path, "", nil); r.StatusCode != 200 {
+			t.Fatalf("GET %s = %d", path, r.StatusCode)
+		}
+	}
+	if st := router.Status(); st.ReaderReads < before+5 {
+		t.Fatalf("public reads on the replica: %d, want at least %d", st.ReaderReads, before+5)
+	}
+
+	// The service's reader connections are on the replica, named so.
+	var readerConns int
+	if err := rep.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'catalog-reader'", &readerConns); err != nil || readerConns == 0 {
+		t.Fatalf("catalog-reader connections on the replica: %d, %v; want some", readerConns, err)
+	}
+
+	// The replica goes away mid-test: no 5xx, the writer answers.
+	if err := rep.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		if r := do("GET", "/products/"+p.ID, "", nil); r.StatusCode != 200 {
+			t.Fatalf("GET %d with the replica stopped = %d, want 200 from the writer", i, r.StatusCode)
+		}
+	}
+	if st := router.Status(); st.FallbackErr+st.FallbackDown < 20 || st.Up {
+		t.Fatalf("replica stopped: %+v, want 20 fallbacks and the reader down", st)
+	}
+	// Back: read again after the back-off.
+	if err := rep.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the replica to be read again", func() bool { return router.Status().Up })
+	before = router.Status().ReaderReads
+	if r := do("GET", "/products/"+p.ID, "", nil); r.StatusCode != 200 {
+		t.Fatalf("GET after the replica returned = %d", r.StatusCode)
+	}
+	if st := router.Status(); st.ReaderReads != before+1 {
+		t.Fatalf("%+v: the returned replica did not answer", st)
+	}
+	families, err := a.metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range families {
+		names = append(names, f.GetName())
+	}
+	for _, want := range []string{"catalog_db_reads_total", "catalog_db_reader_fallbacks_total", "catalog_db_reader_lag_seconds", "catalog_db_reader_up"} {
+		if !strings.Contains(strings.Join(names, " "), want) {
+			t.Errorf("metric %s not exported", want)
+		}
+	}
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

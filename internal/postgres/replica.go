@@ -1,0 +1,60 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// WritePosition returns the writer's WAL insert position. Read after a write has committed, it
+// is at or past that write's commit record, so a replica that has replayed this far sees it. The
+// insert position, not the flushed one: with synchronous_commit off a commit may still sit in
+// the WAL buffers, and a smaller token would let a replica answer without the write.
+func (s *Store) WritePosition(ctx context.Context) (catalog.ReadPosition, error) {
+	var pos int64
+	err := s.read(ctx, func(c *pgxpool.Conn) error {
+		return c.QueryRow(ctx, `SELECT (pg_current_wal_insert_lsn() - '0/0')::bigint`).Scan(&pos)
+	})
+	return catalog.ReadPosition(pos), err
+}
+
+// ReplayStatus is what a reader says about how far it has replayed the writer's WAL.
+type ReplayStatus struct {
+	// InRecovery is false on a primary: a "reader" that is not replaying anything (an endpoint
+	// that resolves to the writer when no replica is up) is current by definition.
+	InRecovery bool
+	// Replayed is the last WAL position replayed; valid when Known.
+	Replayed catalog.ReadPosition
+	Known    bool
+	// SinceLastReplay is the age of the last transaction replayed (now minus its commit time on
+	// the writer); negative when none has been replayed since the replica started.
+	SinceLastReplay time.Duration
+}
+
+// ReplayStatus asks the server how far it has replayed (PostgreSQL's recovery information
+// functions). On a server that is not in recovery the positions are NULL and InRecovery false.
+func (s *Store) ReplayStatus(ctx context.Context) (ReplayStatus, error) {
+	var (
+		st     ReplayStatus
+		pos    *int64
+		ageSec *float64
+	)
+	err := s.read(ctx, func(c *pgxpool.Conn) error {
+		return c.QueryRow(ctx, `SELECT pg_is_in_recovery(), (pg_last_wal_replay_lsn() - '0/0')::bigint,
+			extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8`).Scan(&st.InRecovery, &pos, &ageSec)
+	})
+	if err != nil {
+		return st, err
+	}
+	if pos != nil {
+		st.Replayed, st.Known = catalog.ReadPosition(*pos), true
+	}
+	st.SinceLastReplay = -1
+	if ageSec != nil {
+		st.SinceLastReplay = time.Duration(*ageSec * float64(time.Second))
+	}
+	return st, nil
+}
