@@ -59,10 +59,10 @@ const (
 
 // Reasons a subscription is disabled.
 const (
-	DisabledByAPI          = "disabled through the API"
-	DisabledFellBehind     = "fell behind retention: re-sync from an export"
-	DisabledGone           = "the receiver answered 410 Gone"
-	DisabledFailingFor     = "deliveries failed for 24h"
+	DisabledByAPI      = "disabled through the API"
+	DisabledFellBehind = "fell behind retention: re-sync from an export"
+	DisabledGone       = "the receiver answered 410 Gone"
+	DisabledFailingFor = "deliveries failed for 24h"
 )
 
 // WebhookInput is the body of POST /webhooks.

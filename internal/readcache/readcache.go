@@ -527,7 +527,9 @@ func (c *Store) UpdateWebhook(ctx context.Context, id string, patch catalog.Webh
 	return c.inner.UpdateWebhook(ctx, id, patch)
 }
 
-func (c *Store) DeleteWebhook(ctx context.Context, id string) error { return c.inner.DeleteWebhook(ctx, id) }
+func (c *Store) DeleteWebhook(ctx context.Context, id string) error {
+	return c.inner.DeleteWebhook(ctx, id)
+}
 
 func (c *Store) RotateWebhookSecret(ctx context.Context, id, secret string) (catalog.Webhook, error) {
 	return c.inner.RotateWebhookSecret(ctx, id, secret)
