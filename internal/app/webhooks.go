@@ -1,0 +1,37 @@
+package app
+
+import (
+	"context"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/acme/catalog/internal/egress"
+	"github.com/acme/catalog/internal/hooks"
+)
+
+// webhookPolicy is where webhook URLs may point: public addresses, and the ranges WEBHOOK_ALLOW
+// names (whose setting also admits plain http, for receivers on a trusted network).
+func (a *App) webhookPolicy() egress.Policy {
+	return egress.Policy{Allow: a.cfg.WebhookAllow, AllowHTTP: len(a.cfg.WebhookAllow) > 0}
+}
+
+// startWebhooks runs this instance's delivery worker until shutdown; the leases keep the
+// instances' workers off each other's subscriptions. Deliveries are counted by outcome
+// (catalog_webhook_deliveries_total).
+func (a *App) startWebhooks() {
+	delivered := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "catalog_webhook_deliveries_total",
+		Help: "Webhook delivery attempts by outcome (delivered, failed, gone, refused).",
+	}, []string{"outcome"})
+	if err := a.metrics.Registry.Register(delivered); err != nil {
+		a.log.Warn("webhook metrics not registered", "err", err)
+	}
+	w := hooks.New(a.front, hooks.Options{
+		Client:    a.webhookPolicy().Client(a.cfg.WebhookTimeout),
+		Timeout:   a.cfg.WebhookTimeout,
+		Lease:     max(hooks.DefaultLease, 3*a.cfg.WebhookTimeout),
+		Log:       a.log,
+		Delivered: func(outcome string) { delivered.WithLabelValues(outcome).Inc() },
+	})
+	a.loop(func(ctx context.Context) { w.Run(ctx) })
+}
