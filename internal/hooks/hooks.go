@@ -211,6 +211,7 @@ func (w *Worker) deliver(ctx context.Context, h *catalog.Webhook, e catalog.Even
 	if ctx.Err() != nil {
 		// Accepted just as we were told to stop: record it, so the next worker does not send
 		// it again.
+		w.opts.Delivered(catalog.DeliveryDelivered)
 		return true, w.finish(ctx, *h, catalog.WebhookAttempt{Cursor: seq, NextAttemptAt: w.opts.Now(), Release: true,
 			Delivery: &catalog.WebhookDelivery{EventID: e.ID, EventType: e.Type, Sequence: seq, Attempt: h.Failures + 1,
 				Status: out.Status, DurationMS: out.Duration.Milliseconds(), Outcome: catalog.DeliveryDelivered}})
@@ -252,6 +253,11 @@ func (w *Worker) deliver(ctx context.Context, h *catalog.Webhook, e catalog.Even
 		w.opts.Log.Warn("webhook disabled", "webhook_id", h.ID, "reason", a.Disable)
 	}
 	h.Failures, h.FailingSince = 0, nil
+	if !enabled && !a.Release {
+		// Disabled through the API meanwhile: stop, and give the lease back so a re-enable
+		// is served at once rather than after the lease expires.
+		return true, w.finish(ctx, *h, catalog.WebhookAttempt{Cursor: seq, NextAttemptAt: now, Release: true})
+	}
 	return a.Release || !enabled, nil
 }
 

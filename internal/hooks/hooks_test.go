@@ -118,21 +118,19 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 		rc.t.Errorf("webhook-id %q, want the event's ID %q", r.Header.Get(webhook.HeaderID), e.ID)
 	}
 	status := rc.answer(n, r)
+	seq, _ := strconv.ParseInt(e.Sequence, 10, 64)
+	rc.mu.Lock()
+	rc.calls = append(rc.calls, call{id: e.ID, typ: e.Type, seq: seq, status: max(status, 0)})
+	rc.mu.Unlock()
 	if status == hang {
 		// The client gives up first; from then on it may send again, so this request no
-		// longer counts as in flight.
+		// longer counts as in flight (it was recorded above, in the order it came).
 		rc.inflight.Add(-1)
 		inflight = false
 		<-r.Context().Done()
-		status = 0
+		return
 	}
-	seq, _ := strconv.ParseInt(e.Sequence, 10, 64)
-	rc.mu.Lock()
-	rc.calls = append(rc.calls, call{id: e.ID, typ: e.Type, seq: seq, status: status})
-	rc.mu.Unlock()
-	if status != 0 {
-		w.WriteHeader(status)
-	}
+	w.WriteHeader(status)
 }
 
 func (rc *receiver) trust(secret string) {
@@ -533,4 +531,195 @@ func accepted(calls []call) int {
 		}
 	}
 	return len(seen)
+}
+
+// TestRandomOutcomesKeepOrder is a property test: under random receiver answers (2xx, 500, 404,
+// timeouts) interleaved with random writes, every request is for the first selected event not
+// yet accepted (never one ahead of it), the accepted events are exactly the selected part of
+// the feed in order, each attempt is in the log with its attempt number, and the cursor ends at
+// the feed's last event.
+func TestRandomOutcomesKeepOrder(t *testing.T) {
+	eachStore(t, func(t *testing.T, open opener) {
+		for seed := uint64(1); seed <= 3; seed++ {
+			t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { randomOutcomes(t, open, seed) })
+		}
+	})
+}
+
+func randomOutcomes(t *testing.T, open opener, seed uint64) {
+	rnd := mrand.New(mrand.NewPCG(seed, 17))
+	clock := storetest.NewFakeClock()
+	s := open(t, clock.Now)
+	var draining atomic.Bool
+	var mu sync.Mutex
+	rc := newReceiver(t, clock.Now, func(int, *http.Request) int {
+		mu.Lock()
+		defer mu.Unlock()
+		switch p := rnd.IntN(100); {
+		case draining.Load() || p < 55:
+			return http.StatusOK
+		case p < 80:
+			return http.StatusInternalServerError
+		case p < 90:
+			return http.StatusNotFound
+		default:
+			return hang
+		}
+	})
+	selected := []string{catalog.EventCategoryCreated, catalog.EventCategoryUpdated}
+	h := subscribe(t, s, rc, selected...)
+	w := worker(s, clock, hooks.Options{Timeout: 50 * time.Millisecond})
+	c := context.Background()
+	writes := 0
+	write := func() {
+		mu.Lock()
+		k := rnd.IntN(3)
+		mu.Unlock()
+		slug := fmt.Sprintf("c-%d", writes)
+		writes++
+		var err error
+		switch k {
+		case 0:
+			_, err = s.CreateCategory(c, catalog.CategoryInput{Slug: slug, Name: "C"})
+		case 1:
+			_, err = s.CreateAttribute(c, catalog.AttributeDefinitionInput{Key: strings.ReplaceAll(slug, "-", "_"), Name: "A", Type: catalog.AttrText})
+		default:
+			if writes > 1 {
+				name := fmt.Sprint("renamed ", writes)
+				_, err = s.UpdateCategory(c, "c-0", catalog.CategoryPatch{Name: &name})
+				if catalog.ErrorCode(err) == catalog.CodeNotFound {
+					err = nil
+				}
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 40 {
+		mu.Lock()
+		n := rnd.IntN(3)
+		mu.Unlock()
+		for range n {
+			write()
+		}
+		once(t, w)
+		if got := hook(t, s, h.ID); got.NextAttemptAt.After(clock.Now()) {
+			clock.Advance(got.NextAttemptAt.Sub(clock.Now()))
+		}
+	}
+	draining.Store(true)
+	for range 200 {
+		once(t, w)
+		got := hook(t, s, h.ID)
+		if !got.Enabled {
+			t.Fatalf("disabled: %s", got.DisabledReason)
+		}
+		clock.Advance(max(got.NextAttemptAt.Sub(clock.Now()), 2*time.Second))
+		if got.Failures == 0 && got.NextAttemptAt.After(clock.Now().Add(-2*time.Second)) {
+			page, err := s.Events(c, catalog.EventQuery{After: got.Cursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Events) == 0 {
+				break
+			}
+		}
+	}
+
+	feedAll, last := allEvents(t, s, h.Cursor)
+	var want []int64
+	for _, e := range feedAll {
+		if slices.Contains(selected, e.Type) {
+			seq, _ := strconv.ParseInt(e.Sequence, 10, 64)
+			want = append(want, seq)
+		}
+	}
+	var accepted []int64
+	next := 0
+	for i, cl := range rc.snapshot() {
+		if next >= len(want) || cl.seq != want[next] {
+			t.Fatalf("request %d is for event %d, want %d (the first selected event not yet accepted)", i, cl.seq, want[min(next, len(want)-1)])
+		}
+		if cl.status/100 == 2 {
+			accepted = append(accepted, cl.seq)
+			next++
+		}
+	}
+	if fmt.Sprint(accepted) != fmt.Sprint(want) {
+		t.Errorf("accepted %v\nwant     %v", accepted, want)
+	}
+	got := hook(t, s, h.ID)
+	if got.Cursor != last {
+		t.Errorf("cursor %d, want the feed's last event %d", got.Cursor, last)
+	}
+	log := deliveries(t, s, h.ID)
+	if len(log) != len(rc.snapshot()) {
+		t.Errorf("%d log lines for %d requests", len(log), len(rc.snapshot()))
+	}
+	attempt := map[int64]int{}
+	for _, d := range log {
+		attempt[d.Sequence]++
+		if d.Attempt != attempt[d.Sequence] {
+			t.Errorf("log line for event %d says attempt %d, want %d", d.Sequence, d.Attempt, attempt[d.Sequence])
+		}
+	}
+	t.Logf("seed %d: %d writes, %d selected events, %d requests", seed, writes, len(want), len(log))
+}
+
+// allEvents reads the whole feed after cursor.
+func allEvents(t *testing.T, s catalog.Store, after int64) ([]catalog.Event, int64) {
+	t.Helper()
+	var out []catalog.Event
+	for {
+		page, err := s.Events(context.Background(), catalog.EventQuery{After: after, Limit: catalog.MaxEventLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page.Events...)
+		if len(page.Events) == 0 {
+			return out, after
+		}
+		after = page.Next
+	}
+}
+
+// TestDisabledMidDeliveryStops: a subscription disabled through the API while the worker is
+// delivering to it gets nothing more, and its lease is given back, so re-enabling it resumes
+// at once (not after the lease would have expired).
+func TestDisabledMidDeliveryStops(t *testing.T) {
+	eachStore(t, func(t *testing.T, open opener) {
+		clock := storetest.NewFakeClock()
+		s := open(t, clock.Now)
+		var id atomic.Value
+		rc := newReceiver(t, clock.Now, func(n int, r *http.Request) int {
+			if n == 1 {
+				off := false
+				if _, err := s.UpdateWebhook(context.Background(), id.Load().(string), catalog.WebhookPatch{Enabled: &off}); err != nil {
+					t.Error(err)
+				}
+			}
+			return http.StatusOK
+		})
+		h := subscribe(t, s, rc)
+		id.Store(h.ID)
+		writeCategories(t, s, "m", 3)
+		w := worker(s, clock, hooks.Options{})
+		once(t, w)
+		if n := len(rc.snapshot()); n != 1 {
+			t.Fatalf("%d requests after the subscription was disabled during the first, want 1", n)
+		}
+		got := hook(t, s, h.ID)
+		if got.Enabled || got.DisabledReason != catalog.DisabledByAPI {
+			t.Fatalf("state %+v", got)
+		}
+		on := true
+		if _, err := s.UpdateWebhook(context.Background(), h.ID, catalog.WebhookPatch{Enabled: &on}); err != nil {
+			t.Fatal(err)
+		}
+		once(t, w)
+		if n := len(rc.snapshot()); n != 3 {
+			t.Errorf("after re-enabling, %d requests in all, want 3 (the lease was not given back?)", n)
+		}
+	})
 }

@@ -137,8 +137,8 @@ func (s *Store) UpdateWebhook(ctx context.Context, id string, patch catalog.Webh
 				enabled = coalesce($6, enabled),
 				disabled_reason = CASE WHEN $6 IS NULL OR $6 = enabled THEN disabled_reason WHEN $6 THEN '' ELSE $8 END,
 				disabled_at = CASE WHEN $6 IS NULL OR $6 = enabled THEN disabled_at WHEN $6 THEN NULL ELSE $7 END,
-				failures = CASE WHEN $6 AND NOT enabled THEN 0 ELSE failures END,
-				failing_since = CASE WHEN $6 AND NOT enabled THEN NULL ELSE failing_since END,
+				failures = CASE WHEN ($6 AND NOT enabled) OR $5::bigint IS NOT NULL THEN 0 ELSE failures END,
+				failing_since = CASE WHEN ($6 AND NOT enabled) OR $5::bigint IS NOT NULL THEN NULL ELSE failing_since END,
 				next_attempt_at = CASE WHEN ($6 AND NOT enabled) OR $5::bigint IS NOT NULL THEN $7 ELSE next_attempt_at END,
 				updated_at = $7
 			WHERE id = $1 RETURNING `+webhookColumns,

@@ -143,7 +143,8 @@ func (s *Store) UpdateWebhook(ctx context.Context, id string, patch catalog.Webh
 			w.EventTypes = *patch.EventTypes
 		}
 		if patch.Cursor != nil {
-			w.Cursor, w.NextAttemptAt = *patch.Cursor, now
+			// The failures counted were at the event after the old cursor.
+			w.Cursor, w.NextAttemptAt, w.Failures, w.FailingSince = *patch.Cursor, now, 0, nil
 		}
 		if patch.Enabled != nil && *patch.Enabled != w.Enabled {
 			w.Enabled = *patch.Enabled

@@ -21,6 +21,7 @@ func webhookTests() []namedTest {
 		{"WebhookClaimOnceUnderConcurrency", testWebhookClaimOnce},
 		{"WebhookAttemptsAndLog", testWebhookAttemptsAndLog},
 		{"WebhookLimit", testWebhookLimit},
+		{"WebhookCursorPatch", testWebhookCursorPatch},
 	}
 }
 
@@ -358,4 +359,28 @@ func testWebhookLimit(t *testing.T, s catalog.Store, _ *FakeClock) {
 	}
 	_, err := s.CreateWebhook(ctx(t), catalog.WebhookInput{URL: "https://one.too.many"}, hookSecret)
 	wantCode(t, err, catalog.CodeConflict)
+}
+
+// testWebhookCursorPatch: moving the cursor (after a re-sync from an export) forgets the
+// failures, which were at the event after the old cursor, and makes the subscription due.
+func testWebhookCursorPatch(t *testing.T, s catalog.Store, clock *FakeClock) {
+	c := ctx(t)
+	w := newHook(t, s)
+	if _, ok := must2(s.ClaimWebhook(c, "a", time.Minute))(t); !ok {
+		t.Fatal("no claim")
+	}
+	since := clock.Now()
+	if _, err := s.RecordWebhookAttempt(c, w.ID, "a", catalog.WebhookAttempt{Cursor: w.Cursor, Failures: 3, FailingSince: &since,
+		NextAttemptAt: clock.Now().Add(time.Hour), Release: true}, 0); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Minute)
+	cur := w.Cursor + 40
+	got := must(s.UpdateWebhook(c, w.ID, catalog.WebhookPatch{Cursor: &cur}))(t)
+	if got.Cursor != cur || got.Failures != 0 || got.FailingSince != nil || !got.NextAttemptAt.Equal(clock.Now()) {
+		t.Errorf("after moving the cursor: %+v", got)
+	}
+	neg := int64(-1)
+	_, err := s.UpdateWebhook(c, w.ID, catalog.WebhookPatch{Cursor: &neg})
+	wantCode(t, err, catalog.CodeInvalid)
 }
