@@ -9,8 +9,8 @@ import (
 	"github.com/acme/catalog/internal/hooks"
 )
 
-// webhookPolicy is where webhook URLs may point: public addresses, and the ranges WEBHOOK_ALLOW
-// names (whose setting also admits plain http, for receivers on a trusted network).
+// webhookPolicy is where webhook URLs may point: public addresses over https, and the ranges
+// WEBHOOK_ALLOW names, over http too (receivers on a trusted network).
 func (a *App) webhookPolicy() egress.Policy {
 	return egress.Policy{Allow: a.cfg.WebhookAllow, AllowHTTP: len(a.cfg.WebhookAllow) > 0}
 }

@@ -54,9 +54,9 @@ type Config struct {
 	// a consumer further behind gets 410 and re-syncs from an export.
 	EventRetention time.Duration
 	// WebhookAllow lists the ranges webhook URLs may point into although they are not public
-	// (WEBHOOK_ALLOW, CIDRs or addresses, comma-separated; default none). Setting it also
-	// admits plain http URLs, for receivers inside a trusted network or on a developer's
-	// machine.
+	// (WEBHOOK_ALLOW, CIDRs or addresses, comma-separated; default none). Plain http URLs
+	// are admitted to those ranges, for receivers inside a trusted network or on a developer's
+	// machine (to those ranges only).
 	WebhookAllow []netip.Prefix
 	// WebhookLogRetention is how long the webhook delivery log keeps an attempt
 	// (WEBHOOK_LOG_RETENTION, default 7 days).

@@ -76,6 +76,8 @@ func TestWebhookURLRefusals(t *testing.T) {
 	})
 	allowed.do("POST", "/webhooks", `{"url":"http://10.1.2.3:8080/hook"}`, auth, 201)
 	allowed.do("POST", "/webhooks", `{"url":"http://10.2.2.3:8080/hook"}`, auth, 422)
+	allowed.do("POST", "/webhooks", `{"url":"http://93.184.215.14/hook"}`, auth, 422) // clear text across the internet
+	allowed.do("POST", "/webhooks", `{"url":"https://93.184.215.14/hook"}`, auth, 201)
 }
 
 // TestWebhookSecretShownOnce: the secret is in the create and rotate answers only, in the
