@@ -56,7 +56,7 @@ type Config struct {
 	// WebhookAllow lists the ranges webhook URLs may point into although they are not public
 	// (WEBHOOK_ALLOW, CIDRs or addresses, comma-separated; default none). Plain http URLs
 	// are admitted to those ranges, for receivers inside a trusted network or on a developer's
-	// machine (to those ranges only).
+	// machine.
 	WebhookAllow []netip.Prefix
 	// WebhookLogRetention is how long the webhook delivery log keeps an attempt
 	// (WEBHOOK_LOG_RETENTION, default 7 days).
