@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/acme/catalog/internal/egress"
 	"github.com/acme/catalog/internal/hooks"
 )
@@ -17,21 +15,14 @@ func (a *App) webhookPolicy() egress.Policy {
 
 // startWebhooks runs this instance's delivery worker until shutdown; the leases keep the
 // instances' workers off each other's subscriptions. Deliveries are counted by outcome
-// (catalog_webhook_deliveries_total).
+// (catalog_webhook_deliveries_total, and WebhookDeliveries_<outcome> in EMF).
 func (a *App) startWebhooks() {
-	delivered := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "catalog_webhook_deliveries_total",
-		Help: "Webhook delivery attempts by outcome (delivered, failed, gone, refused).",
-	}, []string{"outcome"})
-	if err := a.metrics.Registry.Register(delivered); err != nil {
-		a.log.Warn("webhook metrics not registered", "err", err)
-	}
 	w := hooks.New(a.front, hooks.Options{
 		Client:    a.webhookPolicy().Client(a.cfg.WebhookTimeout),
 		Timeout:   a.cfg.WebhookTimeout,
 		Lease:     max(hooks.DefaultLease, 3*a.cfg.WebhookTimeout),
 		Log:       a.log,
-		Delivered: func(outcome string) { delivered.WithLabelValues(outcome).Inc() },
+		Delivered: a.metrics.WebhookDelivery,
 	})
 	a.loop(func(ctx context.Context) { w.Run(ctx) })
 }
