@@ -35,26 +35,28 @@ type opener func(t *testing.T, clock catalog.Clock) catalog.Store
 
 // eachStore runs fn against both stores.
 func eachStore(t *testing.T, fn func(t *testing.T, open opener)) {
-	t.Run("sqlite", func(t *testing.T) {
-		fn(t, func(t *testing.T, clock catalog.Clock) catalog.Store {
-			s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "c.db"), sqlite.Options{Clock: clock})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			fn(t, func(t *testing.T, clock catalog.Clock) catalog.Store { return openStore(t, name, clock) })
 		})
-	})
-	t.Run("postgres", func(t *testing.T) {
-		fn(t, func(t *testing.T, clock catalog.Clock) catalog.Store {
-			s, err := postgres.Open(context.Background(), pgtest.URL(t), postgres.Options{Clock: clock, MaxConns: 8})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		})
-	})
+	}
+}
+
+// openStore opens a fresh store of the named kind, closed when tb ends.
+func openStore(tb testing.TB, name string, clock catalog.Clock) catalog.Store {
+	tb.Helper()
+	var s catalog.Store
+	var err error
+	if name == "sqlite" {
+		s, err = sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "c.db"), sqlite.Options{Clock: clock})
+	} else {
+		s, err = postgres.Open(context.Background(), pgtest.URL(tb), postgres.Options{Clock: clock, MaxConns: 8})
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
 }
 
 // loopback is the allow-list the tests' receivers need (they listen on 127.0.0.1).
@@ -63,7 +65,7 @@ var loopback = egress.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.
 // receiver is a webhook receiver: it verifies every request's signature with the secrets it
 // holds, fails the test on two requests at once, and answers what answer says.
 type receiver struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *httptest.Server
 	now      func() time.Time
 	mu       sync.Mutex
@@ -80,7 +82,7 @@ type call struct {
 	status int
 }
 
-func newReceiver(t *testing.T, now func() time.Time, answer func(n int, r *http.Request) int) *receiver {
+func newReceiver(t testing.TB, now func() time.Time, answer func(n int, r *http.Request) int) *receiver {
 	rc := &receiver{t: t, now: now, answer: answer}
 	rc.srv = httptest.NewServer(http.HandlerFunc(rc.serve))
 	t.Cleanup(rc.srv.Close)
@@ -192,7 +194,7 @@ func once(t *testing.T, w *hooks.Worker) {
 	}
 }
 
-func hook(t *testing.T, s catalog.Store, id string) catalog.Webhook {
+func hook(t testing.TB, s catalog.Store, id string) catalog.Webhook {
 	t.Helper()
 	h, err := s.Webhook(context.Background(), id)
 	if err != nil {
