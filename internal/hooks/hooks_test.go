@@ -269,7 +269,8 @@ func TestDeliversSelectedEventsSignedInOrder(t *testing.T) {
 }
 
 // TestRetriesAfter500AndTimeout: failures are retried on the stored schedule with the same
-// webhook-id, and the cursor moves only once the receiver answers 2xx.
+// webhook-id, by a new worker after each failure (a restart), and the cursor moves only once
+// the receiver answers 2xx.
 func TestRetriesAfter500AndTimeout(t *testing.T) {
 	eachStore(t, func(t *testing.T, open opener) {
 		clock := storetest.NewFakeClock()
@@ -307,6 +308,9 @@ func TestRetriesAfter500AndTimeout(t *testing.T) {
 					t.Fatalf("an attempt was made before the retry was due")
 				}
 				clock.Advance(got.NextAttemptAt.Sub(clock.Now()))
+				// A restart between attempts: a new worker (another owner) keeps the
+				// stored schedule and attempt count.
+				w = worker(s, clock, hooks.Options{Timeout: 300 * time.Millisecond, Owner: fmt.Sprint("restarted-", attempt)})
 			}
 		}
 		if fmt.Sprint(statuses) != "[500 500 0 200]" {
