@@ -34,8 +34,8 @@ func scanWebhook(row pgx.Row) (catalog.Webhook, error) {
 	return w, err
 }
 
-// public drops what only the worker may see, and a previous secret whose overlap has ended.
-func public(w catalog.Webhook, now time.Time) catalog.Webhook {
+// withoutSecrets drops what only the worker may see, and a previous secret whose overlap has ended.
+func withoutSecrets(w catalog.Webhook, now time.Time) catalog.Webhook {
 	w.Secret, w.PreviousSecret = "", ""
 	if w.PreviousSecretExpiresAt != nil && !w.PreviousSecretExpiresAt.After(now) {
 		w.PreviousSecretExpiresAt = nil
@@ -72,7 +72,7 @@ func (s *Store) CreateWebhook(ctx context.Context, in catalog.WebhookInput, secr
 		w, err = scanWebhook(tx.QueryRow(ctx, `INSERT INTO webhooks (id, url, event_types, secret, feed_cursor, next_attempt_at, created_at, updated_at)
 			SELECT $1, $2, $3, $4, last_seq, $5, $5, $5 FROM event_state RETURNING `+webhookColumns,
 			catalog.NewID(), in.URL, in.EventTypes, secret, now))
-		w = public(w, now)
+		w = withoutSecrets(w, now)
 		return err
 	})
 	return w, err
@@ -86,7 +86,7 @@ func (s *Store) Webhook(ctx context.Context, id string) (catalog.Webhook, error)
 		w, err = scanWebhook(c.QueryRow(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = $1`, id))
 		return err
 	})
-	return public(w, s.clock.Now()), err
+	return withoutSecrets(w, s.clock.Now()), err
 }
 
 // ListWebhooks pages the subscriptions by ID.
@@ -108,7 +108,7 @@ func (s *Store) ListWebhooks(ctx context.Context, after string, limit int) (cata
 				page.Next = list[limit-1].ID
 				break
 			}
-			page.Items = append(page.Items, public(w, now))
+			page.Items = append(page.Items, withoutSecrets(w, now))
 		}
 		return nil
 	})
@@ -143,7 +143,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, id string, patch catalog.Webh
 				updated_at = $7
 			WHERE id = $1 RETURNING `+webhookColumns,
 			id, patch.URL, patch.EventTypes != nil, types, patch.Cursor, patch.Enabled, now, catalog.DisabledByAPI))
-		w = public(w, now)
+		w = withoutSecrets(w, now)
 		return err
 	})
 	return w, err
@@ -173,7 +173,7 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, id, secret string) (cat
 		w, err = scanWebhook(tx.QueryRow(ctx, `UPDATE webhooks SET previous_secret = secret, previous_secret_until = $3,
 				secret = $2, updated_at = $4 WHERE id = $1 RETURNING `+webhookColumns,
 			id, secret, now.Add(catalog.WebhookSecretOverlap), now))
-		w = public(w, now)
+		w = withoutSecrets(w, now)
 		return err
 	})
 	return w, err

@@ -39,8 +39,8 @@ func scanWebhook(row rowScanner) (catalog.Webhook, error) {
 	return w, nil
 }
 
-// public drops what only the worker may see, and a previous secret whose overlap has ended.
-func public(w catalog.Webhook, now time.Time) catalog.Webhook {
+// withoutSecrets drops what only the worker may see, and a previous secret whose overlap has ended.
+func withoutSecrets(w catalog.Webhook, now time.Time) catalog.Webhook {
 	w.Secret, w.PreviousSecret = "", ""
 	if w.PreviousSecretExpiresAt != nil && !w.PreviousSecretExpiresAt.After(now) {
 		w.PreviousSecretExpiresAt = nil
@@ -78,7 +78,7 @@ func (s *Store) CreateWebhook(ctx context.Context, in catalog.WebhookInput, secr
 			VALUES (?, ?, ?, ?, max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), (SELECT purged_through FROM event_floor)), ?, ?, ?)
 			RETURNING `+webhookColumns,
 			catalog.NewID(), in.URL, typesJSON(in.EventTypes), secret, now.UnixMicro(), now.UnixMicro(), now.UnixMicro()))
-		w = public(w, now)
+		w = withoutSecrets(w, now)
 		return err
 	})
 	return w, err
@@ -92,7 +92,7 @@ func (s *Store) Webhook(ctx context.Context, id string) (catalog.Webhook, error)
 		w, err = scanWebhook(tx.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ?`, id))
 		return err
 	})
-	return public(w, s.clock.Now()), err
+	return withoutSecrets(w, s.clock.Now()), err
 }
 
 // ListWebhooks pages the subscriptions by ID.
@@ -115,7 +115,7 @@ func (s *Store) ListWebhooks(ctx context.Context, after string, limit int) (cata
 				page.Next = page.Items[limit-1].ID
 				break
 			}
-			page.Items = append(page.Items, public(w, now))
+			page.Items = append(page.Items, withoutSecrets(w, now))
 		}
 		return rows.Err()
 	})
@@ -159,7 +159,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, id string, patch catalog.Webh
 				disabled_at = ?, failures = ?, failing_since = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`,
 			w.URL, typesJSON(w.EventTypes), w.Cursor, w.Enabled, w.DisabledReason, timeOrNil(w.DisabledAt), w.Failures,
 			timeOrNil(w.FailingSince), w.NextAttemptAt.UnixMicro(), now.UnixMicro(), id)
-		w = public(w, now)
+		w = withoutSecrets(w, now)
 		return err
 	})
 	return w, err
@@ -192,7 +192,7 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, id, secret string) (cat
 		w, err = scanWebhook(tx.QueryRowContext(ctx, `UPDATE webhooks SET previous_secret = secret, previous_secret_until = ?,
 				secret = ?, updated_at = ? WHERE id = ? RETURNING `+webhookColumns,
 			now.Add(catalog.WebhookSecretOverlap).UnixMicro(), secret, now.UnixMicro(), id))
-		w = public(w, now)
+		w = withoutSecrets(w, now)
 		return err
 	})
 	return w, err
