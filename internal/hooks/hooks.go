@@ -144,7 +144,7 @@ func (w *Worker) Once(ctx context.Context) (int, error) {
 		n++
 		if err := w.serve(ctx, h); err != nil && ctx.Err() == nil {
 			if errors.Is(err, catalog.ErrLeaseLost) {
-				w.opts.Log.Warn("webhook lease lost; another worker has the subscription", "webhook_id", h.ID)
+				w.opts.Log.Warn("webhook lease lost (another worker took it over, or the subscription was deleted)", "webhook_id", h.ID)
 				continue
 			}
 			return n, err
