@@ -170,6 +170,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		Store: a.front, Keys: keys, Log: log, RequestTimeout: cfg.RequestTimeout, ReadyTimeout: cfg.ReadyTimeout,
 		OpenAPI: opts.OpenAPI, QuietHealth: true, Metrics: a.metrics, Limits: limits, CORS: cors,
 		ReadPositions: positions,
+		Webhooks:      httpapi.WebhookOptions{Policy: a.webhookPolicy()},
 	})
 	a.hs = &http.Server{
 		Handler:           a.srv,
@@ -343,9 +344,10 @@ func (a *App) attach(s catalog.Store, owned bool) {
 	a.gate.open(s)
 	a.loop(func(ctx context.Context) {
 		sweep.Run(ctx, a.front, sweep.Options{Interval: a.cfg.SweepInterval, Retention: a.cfg.ReservationRetention,
-			EventRetention: a.cfg.EventRetention, Log: a.log,
+			EventRetention: a.cfg.EventRetention, DeliveryRetention: a.cfg.WebhookLogRetention, Log: a.log,
 			Expired: func(n int) { a.metrics.Reservation("expired", n) }})
 	})
+	a.startWebhooks()
 	close(a.ready)
 }
 

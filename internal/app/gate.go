@@ -433,3 +433,83 @@ func (g *gate) PurgeEvents(ctx context.Context, retention time.Duration, limit i
 	}
 	return s.PurgeEvents(ctx, retention, limit)
 }
+
+func (g *gate) CreateWebhook(ctx context.Context, in catalog.WebhookInput, secret string) (catalog.Webhook, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Webhook{}, err
+	}
+	return s.CreateWebhook(ctx, in, secret)
+}
+
+func (g *gate) Webhook(ctx context.Context, id string) (catalog.Webhook, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Webhook{}, err
+	}
+	return s.Webhook(ctx, id)
+}
+
+func (g *gate) ListWebhooks(ctx context.Context, after string, limit int) (catalog.WebhookPage, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.WebhookPage{}, err
+	}
+	return s.ListWebhooks(ctx, after, limit)
+}
+
+func (g *gate) UpdateWebhook(ctx context.Context, id string, patch catalog.WebhookPatch) (catalog.Webhook, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Webhook{}, err
+	}
+	return s.UpdateWebhook(ctx, id, patch)
+}
+
+func (g *gate) DeleteWebhook(ctx context.Context, id string) error {
+	s, err := g.get()
+	if err != nil {
+		return err
+	}
+	return s.DeleteWebhook(ctx, id)
+}
+
+func (g *gate) RotateWebhookSecret(ctx context.Context, id, secret string) (catalog.Webhook, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Webhook{}, err
+	}
+	return s.RotateWebhookSecret(ctx, id, secret)
+}
+
+func (g *gate) WebhookDeliveries(ctx context.Context, id string, before int64, limit int) (catalog.DeliveryPage, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.DeliveryPage{}, err
+	}
+	return s.WebhookDeliveries(ctx, id, before, limit)
+}
+
+func (g *gate) ClaimWebhook(ctx context.Context, owner string, lease time.Duration) (catalog.Webhook, bool, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.Webhook{}, false, err
+	}
+	return s.ClaimWebhook(ctx, owner, lease)
+}
+
+func (g *gate) RecordWebhookAttempt(ctx context.Context, id, owner string, a catalog.WebhookAttempt, lease time.Duration) (bool, error) {
+	s, err := g.get()
+	if err != nil {
+		return false, err
+	}
+	return s.RecordWebhookAttempt(ctx, id, owner, a, lease)
+}
+
+func (g *gate) PurgeWebhookDeliveries(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	s, err := g.get()
+	if err != nil {
+		return 0, err
+	}
+	return s.PurgeWebhookDeliveries(ctx, retention, limit)
+}

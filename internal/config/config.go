@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/acme/catalog/internal/access"
 	"github.com/acme/catalog/internal/catalog"
+	"github.com/acme/catalog/internal/egress"
 )
 
 // Config is the service's configuration.
@@ -55,6 +57,16 @@ type Config struct {
 	// EventRetention is how long the change feed keeps events (EVENT_RETENTION, default 7 days);
 	// a consumer further behind gets 410 and re-syncs from an export.
 	EventRetention time.Duration
+	// WebhookAllow lists the ranges webhook URLs may point into although they are not public
+	// (WEBHOOK_ALLOW, CIDRs or addresses, comma-separated; default none). Plain http URLs
+	// are admitted to those ranges, for receivers inside a trusted network or on a developer's
+	// machine.
+	WebhookAllow []netip.Prefix
+	// WebhookLogRetention is how long the webhook delivery log keeps an attempt
+	// (WEBHOOK_LOG_RETENTION, default 7 days).
+	WebhookLogRetention time.Duration
+	// WebhookTimeout bounds one delivery (WEBHOOK_TIMEOUT, default 10s, at most 30s).
+	WebhookTimeout time.Duration
 	// DBStartupTimeout is how long serve keeps trying to reach and migrate PostgreSQL at start
 	// (the Aurora writer may still be being created); 0 gives up after the first attempt.
 	DBStartupTimeout time.Duration
@@ -209,6 +221,20 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.ReservationRetention < catalog.IdempotencyTTL {
 		// A replayed commit must still find its reservation.
 		bad("RESERVATION_RETENTION", "must be at least %s (the idempotency window)", catalog.IdempotencyTTL)
+	}
+	allow, err := egress.ParseAllowList(getenv("WEBHOOK_ALLOW"))
+	if err != nil {
+		bad("WEBHOOK_ALLOW", "%v", err)
+	}
+	c.WebhookAllow = allow
+	c.WebhookLogRetention = duration("WEBHOOK_LOG_RETENTION", catalog.DefaultDeliveryRetention)
+	if c.WebhookLogRetention < time.Hour {
+		bad("WEBHOOK_LOG_RETENTION", "must be at least 1h")
+	}
+	c.WebhookTimeout = duration("WEBHOOK_TIMEOUT", 10*time.Second)
+	if c.WebhookTimeout < 100*time.Millisecond || c.WebhookTimeout > 30*time.Second {
+		// Longer, and a slow receiver holds its lease (and its subscription's order) too long.
+		bad("WEBHOOK_TIMEOUT", "must be between 100ms and 30s")
 	}
 	if c.EventRetention < time.Hour {
 		// Shorter than a consumer's ordinary outage or deploy, every restart would mean a re-sync.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -320,4 +321,24 @@ func FuzzAppRoleName(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestWebhookSettings: the allow-list parses CIDRs and single addresses, the defaults hold, and
+// each bad value is refused naming its variable.
+func TestWebhookSettings(t *testing.T) {
+	c, err := Load(env(map[string]string{"WEBHOOK_ALLOW": "127.0.0.1/32, 10.1.0.0/16,::1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(c.WebhookAllow); got != "[127.0.0.1/32 10.1.0.0/16 ::1/128]" {
+		t.Errorf("WEBHOOK_ALLOW = %s", got)
+	}
+	if c.WebhookLogRetention != 7*24*time.Hour || c.WebhookTimeout != 10*time.Second {
+		t.Errorf("defaults: log retention %s, timeout %s", c.WebhookLogRetention, c.WebhookTimeout)
+	}
+	for name, value := range map[string]string{"WEBHOOK_ALLOW": "10.0.0.0/33", "WEBHOOK_LOG_RETENTION": "5m", "WEBHOOK_TIMEOUT": "2m"} {
+		if _, err := Load(env(map[string]string{name: value})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: err = %v, want one naming %s", name, value, err, name)
+		}
+	}
 }

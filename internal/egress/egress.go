@@ -62,7 +62,9 @@ type Policy struct {
 	// Allow lists ranges allowed even though they are not public (a webhook receiver inside
 	// the VPC the operator trusts, or a test server on loopback).
 	Allow []netip.Prefix
-	// AllowHTTP permits plain http URLs; otherwise only https.
+	// AllowHTTP permits plain http URLs whose host is in Allow (a receiver on a network the
+	// operator trusts); otherwise, and to any other host, only https: events would cross the
+	// internet in clear text.
 	AllowHTTP bool
 }
 
@@ -103,9 +105,13 @@ func (p Policy) CheckURL(ctx context.Context, raw string, resolver *net.Resolver
 		return errors.New("must not have a fragment")
 	}
 	host := u.Hostname()
+	plain := u.Scheme == "http"
 	if a, err := netip.ParseAddr(host); err == nil {
 		if !p.Allowed(a) {
 			return fmt.Errorf("points to %s, which is not a public address", a)
+		}
+		if plain && !p.listed(a) {
+			return errPlainHTTP
 		}
 		return nil
 	}
@@ -128,8 +134,24 @@ func (p Policy) CheckURL(ctx context.Context, raw string, resolver *net.Resolver
 		if !p.Allowed(a) {
 			return fmt.Errorf("host %s resolves to %s, which is not a public address", host, a.Unmap())
 		}
+		if plain && !p.listed(a) {
+			return errPlainHTTP
+		}
 	}
 	return nil
+}
+
+var errPlainHTTP = errors.New("must be an https URL (plain http only to an allow-listed address)")
+
+// listed reports whether an allow-list range holds a.
+func (p Policy) listed(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, pr := range p.Allow {
+		if pr.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // Control is a net.Dialer Control function enforcing the policy on the address being dialled.

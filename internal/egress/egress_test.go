@@ -68,6 +68,8 @@ func TestCheckURL(t *testing.T) {
 		{loop, "http://127.0.0.1:9/hook", ""},
 		{loop, "https://localhost/hook", ""},
 		{loop, "http://10.0.0.1/hook", "not a public address"},
+		{loop, "http://203.0.114.9/hook", "plain http only to an allow-listed address"}, // clear text across the internet
+		{loop, "https://203.0.114.9/hook", ""},
 	} {
 		err := tt.p.CheckURL(ctx, tt.url, nil)
 		switch {

@@ -21,6 +21,7 @@ type EMF struct {
 	mu          sync.Mutex
 	routes      map[string]*routeAgg
 	reservation map[string]int
+	webhooks    map[string]int // delivery attempts by outcome
 }
 
 type routeAgg struct {
@@ -30,7 +31,8 @@ type routeAgg struct {
 
 // NewEMF returns an EMF writer to out, with metrics in namespace and an Environment dimension.
 func NewEMF(out io.Writer, namespace, env string) *EMF {
-	return &EMF{out: out, namespace: namespace, env: env, routes: map[string]*routeAgg{}, reservation: map[string]int{}}
+	return &EMF{out: out, namespace: namespace, env: env, routes: map[string]*routeAgg{}, reservation: map[string]int{},
+		webhooks: map[string]int{}}
 }
 
 func (e *EMF) observe(route string, status int, d time.Duration) {
@@ -77,8 +79,8 @@ type emfMeta struct {
 // Flush writes what was observed since the last flush and starts afresh.
 func (e *EMF) Flush(now time.Time) error {
 	e.mu.Lock()
-	routes, res := e.routes, e.reservation
-	e.routes, e.reservation = map[string]*routeAgg{}, map[string]int{}
+	routes, res, hooks := e.routes, e.reservation, e.webhooks
+	e.routes, e.reservation, e.webhooks = map[string]*routeAgg{}, map[string]int{}, map[string]int{}
 	e.mu.Unlock()
 
 	names := make([]string, 0, len(routes))
@@ -104,24 +106,32 @@ func (e *EMF) Flush(now time.Time) error {
 			return err
 		}
 	}
-	if len(res) > 0 {
-		var metrics []emfMetric
-		line := map[string]any{"Environment": e.env}
-		outcomes := make([]string, 0, len(res))
-		for o := range res {
-			outcomes = append(outcomes, o)
-		}
-		sort.Strings(outcomes)
-		for _, o := range outcomes {
-			name := "Reservations_" + o
-			metrics = append(metrics, emfMetric{name, "Count"})
-			line[name] = res[o]
-		}
-		line["_aws"] = emfMeta{Timestamp: now.UnixMilli(), CloudWatchMetrics: []emfDirective{{
-			Namespace: e.namespace, Dimensions: [][]string{{"Environment"}}, Metrics: metrics}}}
-		return enc.Encode(line)
+	if err := e.counts(enc, now, "Reservations_", res); err != nil {
+		return err
 	}
-	return nil
+	return e.counts(enc, now, "WebhookDeliveries_", hooks)
+}
+
+// counts writes one line of counters named prefix+outcome, when there are any.
+func (e *EMF) counts(enc *json.Encoder, now time.Time, prefix string, counts map[string]int) error {
+	if len(counts) == 0 {
+		return nil
+	}
+	var metrics []emfMetric
+	line := map[string]any{"Environment": e.env}
+	outcomes := make([]string, 0, len(counts))
+	for o := range counts {
+		outcomes = append(outcomes, o)
+	}
+	sort.Strings(outcomes)
+	for _, o := range outcomes {
+		name := prefix + o
+		metrics = append(metrics, emfMetric{name, "Count"})
+		line[name] = counts[o]
+	}
+	line["_aws"] = emfMeta{Timestamp: now.UnixMilli(), CloudWatchMetrics: []emfDirective{{
+		Namespace: e.namespace, Dimensions: [][]string{{"Environment"}}, Metrics: metrics}}}
+	return enc.Encode(line)
 }
 
 // Run flushes every interval until ctx ends, then once more.

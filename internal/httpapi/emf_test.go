@@ -68,3 +68,43 @@ func TestEMFLines(t *testing.T) {
 		t.Fatalf("a flush with nothing new wrote %q", buf.String())
 	}
 }
+
+// TestWebhookDeliveryMetrics: deliveries are counted by outcome in Prometheus and in one EMF
+// line per flush; an outcome outside the closed set counts as failed.
+func TestWebhookDeliveryMetrics(t *testing.T) {
+	var buf bytes.Buffer
+	m := NewMetrics()
+	m.EMF = NewEMF(&buf, "Catalog", "prod")
+	for _, o := range []string{"delivered", "delivered", "failed", "refused", "gone", "surprise"} {
+		m.WebhookDelivery(o)
+	}
+	if err := m.EMF.Flush(time.UnixMilli(1700000000000)); err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("%v: %s", err, buf.String())
+	}
+	for name, want := range map[string]float64{"WebhookDeliveries_delivered": 2, "WebhookDeliveries_failed": 2,
+		"WebhookDeliveries_refused": 1, "WebhookDeliveries_gone": 1} {
+		if line[name] != want {
+			t.Errorf("%s = %v, want %v in %s", name, line[name], want, buf.String())
+		}
+	}
+	if _, ok := line["WebhookDeliveries_surprise"]; ok {
+		t.Error("an unknown outcome got its own series")
+	}
+	families, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "catalog_webhook_deliveries_total" {
+			if n := len(f.GetMetric()); n != 4 {
+				t.Errorf("%d outcome series, want 4", n)
+			}
+			return
+		}
+	}
+	t.Error("catalog_webhook_deliveries_total is not registered")
+}

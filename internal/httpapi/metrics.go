@@ -17,6 +17,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	reserve  *prometheus.CounterVec
+	webhooks *prometheus.CounterVec // see webhook_metrics.go
 	// EMF, when set, also receives every observation (CloudWatch Embedded Metric Format).
 	EMF *EMF
 }
@@ -36,7 +37,8 @@ func NewMetrics() *Metrics {
 	m.reserve = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "catalog_reservations_total", Help: "Reservation outcomes: reserved, insufficient_stock, purchase_limit, invalid, error, committed, released, expired, and reserve_replayed, commit_replayed, release_replayed for idempotent retries answered from memory.",
 	}, []string{"outcome"})
-	m.Registry.MustRegister(m.requests, m.latency, m.reserve, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.webhooks = newWebhookCounter()
+	m.Registry.MustRegister(m.requests, m.latency, m.reserve, m.webhooks, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

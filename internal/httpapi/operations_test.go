@@ -18,6 +18,7 @@ func TestEveryOperationSucceedsAsDocumented(t *testing.T) {
 	var p catalog.Product
 	var added catalog.Variant
 	var reservations [2]string
+	var hookID string
 	from := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
 	type step struct {
 		route, path, body string
@@ -79,12 +80,21 @@ func TestEveryOperationSucceedsAsDocumented(t *testing.T) {
 		{"DELETE /products/{id}", "/products/{id}", "", 409, nil},        // units on hand: refused, documented
 		{"DELETE /categories/{slug}", "/categories/cups", "", 204, nil},
 		{"GET /events", "/events?after=0&types=catalog.stock.changed&limit=10", "", 200, nil},
+		// Webhooks: an IP literal, public, so the URL check needs no DNS.
+		{"POST /webhooks", "/webhooks", `{"url":"https://93.184.215.14/hooks","event_types":["catalog.stock.changed"]}`, 201,
+			func(b []byte) { hookID = decode[catalog.Webhook](t, b).ID }},
+		{"GET /webhooks", "/webhooks?limit=10", "", 200, nil},
+		{"GET /webhooks/{id}", "/webhooks/{w}", "", 200, nil},
+		{"PATCH /webhooks/{id}", "/webhooks/{w}", `{"enabled":false,"event_types":null}`, 200, nil},
+		{"POST /webhooks/{id}/rotate-secret", "/webhooks/{w}/rotate-secret", "", 200, nil},
+		{"GET /webhooks/{id}/deliveries", "/webhooks/{w}/deliveries?limit=5", "", 200, nil},
+		{"DELETE /webhooks/{id}", "/webhooks/{w}", "", 204, nil},
 	}
 	tried := map[string]bool{}
 	for _, st := range steps {
 		method, _, _ := strings.Cut(st.route, " ")
 		path := strings.NewReplacer("{variant}", "/products/{id}/variants/{vid}", "{added}", "/products/{id}/variants/{aid}").Replace(st.path)
-		path = strings.NewReplacer("{id}", p.ID, "{vid}", firstVariant(p), "{aid}", added.ID, "{r0}", reservations[0], "{r1}", reservations[1]).Replace(path)
+		path = strings.NewReplacer("{id}", p.ID, "{vid}", firstVariant(p), "{aid}", added.ID, "{r0}", reservations[0], "{r1}", reservations[1], "{w}", hookID).Replace(path)
 		body := strings.ReplaceAll(st.body, "{id}", p.ID)
 		_, b := e.do(method, path, body, auth, st.status)
 		if st.after != nil {

@@ -56,6 +56,9 @@ type Options struct {
 	// ReadPositions, when set, turns on the read routing of replica reads: writes answer with
 	// Catalog-Read-After, reads honour it (ADR 0022).
 	ReadPositions WritePositions
+	// Webhooks says where webhook URLs may point (checked when a subscription is made or its
+	// URL changed; the delivery worker checks again when it dials).
+	Webhooks WebhookOptions
 }
 
 // DefaultConcurrentBodies is the default Options.MaxConcurrentBodies: with BodyBudget, 32 x
@@ -90,6 +93,7 @@ type Server struct {
 	patterns        []string // every route registered, in order
 	handler         http.Handler
 	positions       WritePositions
+	webhooks        WebhookOptions
 }
 
 // New returns a Server for opts.
@@ -100,7 +104,7 @@ func New(opts Options) *Server {
 		metrics: opts.Metrics, mux: http.NewServeMux(), bodyReadTimeout: opts.BodyReadTimeout,
 		maxHeaderBytes: opts.MaxHeaderBytes, cors: opts.CORS, limits: opts.Limits,
 		rules: map[string]access.Rule{}, refused: newRefusals(opts.Metrics),
-		positions: opts.ReadPositions,
+		positions: opts.ReadPositions, webhooks: opts.Webhooks,
 	}
 	if s.bodyReadTimeout <= 0 {
 		s.bodyReadTimeout = BodyReadTimeout
@@ -180,6 +184,14 @@ func (s *Server) routes() {
 	s.private("DELETE /collections/{slug}/products/{id}", access.Need(access.Catalog), s.removeFromCollection)
 
 	s.private("GET /events", access.Need(access.Read), s.listEvents)
+
+	s.private("POST /webhooks", access.Need(access.Catalog), s.createWebhook)
+	s.private("GET /webhooks", access.Need(access.Catalog), s.listWebhooks)
+	s.private("GET /webhooks/{id}", access.Need(access.Catalog), s.getWebhook)
+	s.private("PATCH /webhooks/{id}", access.Need(access.Catalog), s.updateWebhook)
+	s.private("DELETE /webhooks/{id}", access.Need(access.Catalog), s.deleteWebhook)
+	s.private("POST /webhooks/{id}/rotate-secret", access.Need(access.Catalog), s.rotateWebhookSecret)
+	s.private("GET /webhooks/{id}/deliveries", access.Need(access.Catalog), s.listWebhookDeliveries)
 }
 
 // handle registers a route and remembers its pattern for Routes. Every path value passes the

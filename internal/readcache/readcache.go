@@ -561,3 +561,45 @@ func (c *Store) Events(ctx context.Context, q catalog.EventQuery) (catalog.Event
 func (c *Store) PurgeEvents(ctx context.Context, retention time.Duration, limit int) (int, error) {
 	return c.inner.PurgeEvents(ctx, retention, limit)
 }
+
+// Webhook subscriptions and their delivery state pass through: no product read shows them.
+
+func (c *Store) CreateWebhook(ctx context.Context, in catalog.WebhookInput, secret string) (catalog.Webhook, error) {
+	return c.inner.CreateWebhook(ctx, in, secret)
+}
+
+func (c *Store) Webhook(ctx context.Context, id string) (catalog.Webhook, error) {
+	return c.inner.Webhook(ctx, id)
+}
+
+func (c *Store) ListWebhooks(ctx context.Context, after string, limit int) (catalog.WebhookPage, error) {
+	return c.inner.ListWebhooks(ctx, after, limit)
+}
+
+func (c *Store) UpdateWebhook(ctx context.Context, id string, patch catalog.WebhookPatch) (catalog.Webhook, error) {
+	return c.inner.UpdateWebhook(ctx, id, patch)
+}
+
+func (c *Store) DeleteWebhook(ctx context.Context, id string) error {
+	return c.inner.DeleteWebhook(ctx, id)
+}
+
+func (c *Store) RotateWebhookSecret(ctx context.Context, id, secret string) (catalog.Webhook, error) {
+	return c.inner.RotateWebhookSecret(ctx, id, secret)
+}
+
+func (c *Store) WebhookDeliveries(ctx context.Context, id string, before int64, limit int) (catalog.DeliveryPage, error) {
+	return c.inner.WebhookDeliveries(ctx, id, before, limit)
+}
+
+func (c *Store) ClaimWebhook(ctx context.Context, owner string, lease time.Duration) (catalog.Webhook, bool, error) {
+	return c.inner.ClaimWebhook(ctx, owner, lease)
+}
+
+func (c *Store) RecordWebhookAttempt(ctx context.Context, id, owner string, a catalog.WebhookAttempt, lease time.Duration) (bool, error) {
+	return c.inner.RecordWebhookAttempt(ctx, id, owner, a, lease)
+}
+
+func (c *Store) PurgeWebhookDeliveries(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	return c.inner.PurgeWebhookDeliveries(ctx, retention, limit)
+}

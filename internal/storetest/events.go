@@ -46,6 +46,9 @@ var readMethods = []string{
 	"Attribute", "AttributeList", "Categories", "Category", "Close", "Collection", "Collections", "Empty",
 	"Events", "Facets", "ListProducts", "Movements", "Ping", "PriceHistory", "Product", "ProductVersions",
 	"Reservation", "Variant", "VariantBySKU", "PurgeEvents", "PurgeIdempotencyKeys", "PurgeReservations",
+	// Webhook subscriptions are the feed's consumers, not catalog changes (issue 17).
+	"CreateWebhook", "Webhook", "ListWebhooks", "UpdateWebhook", "DeleteWebhook", "RotateWebhookSecret",
+	"WebhookDeliveries", "ClaimWebhook", "RecordWebhookAttempt", "PurgeWebhookDeliveries",
 }
 
 func testEventForEveryWrite(t *testing.T, s catalog.Store, clock *FakeClock) {

@@ -1,8 +1,9 @@
 // Package sweep runs the catalog's timed work: it releases reservations whose hold has expired,
 // makes scheduled prices current, and purges what the service no longer needs (idempotency keys
-// past their window, finished reservations past their retention; never the stock movements,
-// which are the audit). Every instance runs it; the stores let concurrent sweeps skip each
-// other's rows, so more instances only make it faster.
+// past their window, finished reservations, change-feed events and webhook delivery-log lines
+// past their retention; never the stock movements, which are the audit). Every instance runs
+// it; the stores let concurrent sweeps skip each other's rows, so more instances only make it
+// faster.
 package sweep
 
 import (
@@ -34,6 +35,9 @@ type Options struct {
 	Retention time.Duration
 	// EventRetention is how long change-feed events are kept (0: catalog.DefaultEventRetention).
 	EventRetention time.Duration
+	// DeliveryRetention is how long the webhook delivery log keeps an attempt (0:
+	// catalog.DefaultDeliveryRetention).
+	DeliveryRetention time.Duration
 	// Log receives one line per expired reservation and applied price, and the purge counts.
 	Log *slog.Logger
 	// Expired, when set, is told how many reservations each batch released (for metrics).
@@ -48,6 +52,7 @@ func (o Options) withDefaults() Options {
 	o.Interval = min(cmp.Or(o.Interval, time.Second), MaxInterval)
 	o.Retention = cmp.Or(o.Retention, DefaultRetention)
 	o.EventRetention = cmp.Or(o.EventRetention, catalog.DefaultEventRetention)
+	o.DeliveryRetention = cmp.Or(o.DeliveryRetention, catalog.DefaultDeliveryRetention)
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -146,6 +151,19 @@ func Once(ctx context.Context, inv catalog.Inventory, opts Options) error {
 	events, err := purge(ctx, func(ctx context.Context) (int, error) { return feed.PurgeEvents(ctx, opts.EventRetention, Batch) })
 	if events > 0 {
 		opts.Log.Info("purged change-feed events past their retention", "count", events, "retention", opts.EventRetention)
+	}
+	if err != nil {
+		return err
+	}
+	hooks, ok := inv.(catalog.Webhooks)
+	if !ok {
+		return nil
+	}
+	logs, err := purge(ctx, func(ctx context.Context) (int, error) {
+		return hooks.PurgeWebhookDeliveries(ctx, opts.DeliveryRetention, Batch)
+	})
+	if logs > 0 {
+		opts.Log.Info("purged webhook delivery log lines past their retention", "count", logs, "retention", opts.DeliveryRetention)
 	}
 	return err
 }

@@ -190,3 +190,39 @@ func TestIntervalIsCappedForSaleWindows(t *testing.T) {
 		}
 	}
 }
+
+// TestOncePurgesWebhookDeliveryLog: delivery-log lines past their retention go, in batches of
+// Batch (a backlog larger than one batch is worked off in one sweep), and younger ones stay.
+func TestOncePurgesWebhookDeliveryLog(t *testing.T) {
+	ctx := context.Background()
+	clock, s := storeWith(ctx, t, "LOG-1", 1)
+	w, err := s.CreateWebhook(ctx, catalog.WebhookInput{URL: "https://hooks.example.com/x"}, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.ClaimWebhook(ctx, "t", time.Hour); err != nil || !ok {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	record := func(n int) {
+		for i := range n {
+			d := &catalog.WebhookDelivery{EventID: "e", EventType: catalog.EventStockChanged, Sequence: 1, Attempt: i + 1, Outcome: catalog.DeliveryFailed}
+			if _, err := s.RecordWebhookAttempt(ctx, w.ID, "t", catalog.WebhookAttempt{Delivery: d, NextAttemptAt: clock.Now()}, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	record(sweep.Batch + 7)
+	clock.Advance(2 * time.Hour)
+	record(3)
+	h := &records{}
+	if err := sweep.Once(ctx, s, sweep.Options{DeliveryRetention: time.Hour, Log: slog.New(h)}); err != nil {
+		t.Fatal(err)
+	}
+	if purged := h.find("purged webhook delivery log lines past their retention"); len(purged) != 1 || purged[0]["count"] != int64(sweep.Batch+7) {
+		t.Fatalf("delivery-log purge log lines: %v", purged)
+	}
+	page, err := s.WebhookDeliveries(ctx, w.ID, 0, 100)
+	if err != nil || len(page.Items) != 3 {
+		t.Fatalf("after the purge the log holds %d lines (%v), want the 3 younger ones", len(page.Items), err)
+	}
+}
