@@ -46,6 +46,7 @@ var readMethods = []string{
 	"Attribute", "AttributeList", "Categories", "Category", "Close", "Collection", "Collections", "Empty",
 	"Events", "Facets", "ListProducts", "Movements", "Ping", "PriceHistory", "Product", "ProductVersions",
 	"Reservation", "Variant", "VariantBySKU", "PurgeEvents", "PurgeIdempotencyKeys", "PurgeReservations",
+	"ClaimFeedConsumer", "AdvanceFeedConsumer", "ReleaseFeedConsumer", // a consumer's position, not the catalog
 }
 
 func testEventForEveryWrite(t *testing.T, s catalog.Store, clock *FakeClock) {
