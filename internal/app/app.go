@@ -465,7 +465,7 @@ func (a *App) gaveUp(err error, start time.Time, attempts int) error {
 func openSQLite(ctx context.Context, cfg config.Config, log *slog.Logger) (catalog.Store, error) {
 	path := filepath.Join(cfg.DataDir, sqlite.FileName)
 	log.Info("store", "kind", "sqlite", "path", path)
-	s, err := sqlite.Open(ctx, path, sqlite.Options{})
+	s, err := sqlite.Open(ctx, path, sqlite.Options{EventSource: cfg.EventSource})
 	if err != nil {
 		return nil, err
 	}

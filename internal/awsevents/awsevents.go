@@ -95,70 +95,96 @@ func (p *Publisher) entry(e Event) (types.PutEventsRequestEntry, int) {
 // ErrTooLarge is returned for an event that does not fit in an entry even summarized.
 var ErrTooLarge = errors.New("awsevents: event larger than a PutEvents entry may be")
 
-// Publish sends events in as few requests as the limits allow, retrying failed entries with
-// backoff. It returns nil only when every event was accepted; otherwise an error naming how
-// many were not, so the caller keeps them (the outbox marks nothing published).
-func (p *Publisher) Publish(ctx context.Context, events []Event) error {
+// Publish sends events in order, in as few requests as the limits allow, retrying the
+// entries EventBridge reports as failed (only those: the ones accepted are not sent twice)
+// with backoff. It returns how many of the leading events were accepted: all of them and nil,
+// or fewer and an error, so a caller that keeps the rest for later never skips an event. A
+// request's entries may reach the bus out of order when some are retried; a standard bus does
+// not keep order anyway, and each event carries its sequence.
+func (p *Publisher) Publish(ctx context.Context, events []Event) (int, error) {
 	var batch []types.PutEventsRequestEntry
-	bytes := 0
+	bytes, done := 0, 0
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := p.put(ctx, batch)
+		n, err := p.put(ctx, batch)
+		done += n
 		batch, bytes = nil, 0
 		return err
 	}
 	for _, e := range events {
 		en, n := p.entry(e)
 		if n >= MaxRequestBytes {
-			return fmt.Errorf("%w: %s of %d bytes", ErrTooLarge, e.DetailType, n)
+			if err := flush(); err != nil {
+				return done, err
+			}
+			return done, fmt.Errorf("%w: %s of %d bytes", ErrTooLarge, e.DetailType, n)
 		}
 		if len(batch) == MaxEntries || bytes+n >= MaxRequestBytes {
 			if err := flush(); err != nil {
-				return err
+				return done, err
 			}
 		}
 		batch = append(batch, en)
 		bytes += n
 	}
-	return flush()
+	return done, flush()
 }
 
-func (p *Publisher) put(ctx context.Context, entries []types.PutEventsRequestEntry) error {
+// put sends one request's entries until all are accepted or the attempts run out, and
+// returns how many leading entries were accepted.
+func (p *Publisher) put(ctx context.Context, entries []types.PutEventsRequestEntry) (int, error) {
+	accepted := make([]bool, len(entries))
+	prefix := func() int {
+		n := 0
+		for n < len(accepted) && accepted[n] {
+			n++
+		}
+		return n
+	}
+	pending := make([]int, len(entries)) // indices into entries still to send
+	for i := range pending {
+		pending[i] = i
+	}
 	wait := p.Backoff
-	var lastCodes []string
 	for attempt := 1; ; attempt++ {
-		out, err := p.client.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: entries})
+		send := make([]types.PutEventsRequestEntry, len(pending))
+		for k, i := range pending {
+			send[k] = entries[i]
+		}
+		out, err := p.client.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: send})
 		if err != nil {
 			// The SDK already retried retryable errors; what reaches here is final for now.
-			return fmt.Errorf("put %d events to %s: %w", len(entries), p.bus, err)
+			return prefix(), fmt.Errorf("put %d events to %s: %w", len(send), p.bus, err)
 		}
-		if out.FailedEntryCount == 0 {
-			return nil
-		}
-		// Entries come back in request order; those with an ErrorCode failed.
-		var failed []types.PutEventsRequestEntry
-		lastCodes = lastCodes[:0]
-		for i, r := range out.Entries {
-			if r.ErrorCode != nil && i < len(entries) {
-				failed = append(failed, entries[i])
-				lastCodes = append(lastCodes, aws.ToString(r.ErrorCode))
+		// Entries come back in request order; those with an ErrorCode failed, and so does any
+		// entry the answer leaves out.
+		var failed []int
+		var codes []string
+		for k, i := range pending {
+			if k < len(out.Entries) && out.Entries[k].ErrorCode == nil {
+				accepted[i] = true
+				continue
+			}
+			failed = append(failed, i)
+			if k < len(out.Entries) {
+				codes = append(codes, aws.ToString(out.Entries[k].ErrorCode))
 			}
 		}
 		if len(failed) == 0 {
-			return fmt.Errorf("put events to %s: %d failed but none was named", p.bus, out.FailedEntryCount)
+			return len(entries), nil
 		}
 		if attempt >= p.Attempts {
-			return fmt.Errorf("put events to %s: %d of %d still failing after %d attempts (%s)",
-				p.bus, len(failed), len(entries), attempt, strings.Join(lastCodes, ", "))
+			return prefix(), fmt.Errorf("put events to %s: %d of %d still failing after %d attempts (%s)",
+				p.bus, len(failed), len(entries), attempt, strings.Join(codes, ", "))
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return prefix(), ctx.Err()
 		case <-time.After(wait):
 		}
 		wait *= 2
-		entries = failed
+		pending = failed
 	}
 }

@@ -41,6 +41,10 @@ type Event struct {
 // CloudEventsVersion is the CloudEvents specification version events follow.
 const CloudEventsVersion = "1.0"
 
+// DefaultEventSource is the CloudEvents source of events (and their EventBridge Source)
+// unless EVENT_SOURCE says otherwise.
+const DefaultEventSource = "catalog"
+
 // Event types. Each write of the catalog records exactly one of these per entity it changes.
 const (
 	EventProductCreated       = "catalog.product.created"

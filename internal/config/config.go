@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/acme/catalog/internal/access"
+	"github.com/acme/catalog/internal/awsevents"
 	"github.com/acme/catalog/internal/catalog"
 )
 
@@ -51,6 +52,14 @@ type Config struct {
 	// EventRetention is how long the change feed keeps events (EVENT_RETENTION, default 7 days);
 	// a consumer further behind gets 410 and re-syncs from an export.
 	EventRetention time.Duration
+	// EventSource is the events' CloudEvents source and EventBridge Source (EVENT_SOURCE,
+	// default "catalog").
+	EventSource string
+	// EventBusName, when set, turns on the relay that publishes every event to that
+	// EventBridge bus (EVENT_BUS_NAME: its name or ARN). EventBusStart is where the relay begins
+	// the first time it runs (EVENT_BUS_START: head, the default, or oldest).
+	EventBusName  string
+	EventBusStart catalog.FeedStart
 	// DBStartupTimeout is how long serve keeps trying to reach and migrate PostgreSQL at start
 	// (the Aurora writer may still be being created); 0 gives up after the first attempt.
 	DBStartupTimeout time.Duration
@@ -205,6 +214,23 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.ReservationRetention < catalog.IdempotencyTTL {
 		// A replayed commit must still find its reservation.
 		bad("RESERVATION_RETENTION", "must be at least %s (the idempotency window)", catalog.IdempotencyTTL)
+	}
+	c.EventSource = str("EVENT_SOURCE", catalog.DefaultEventSource)
+	if err := awsevents.CheckSource(c.EventSource); err != nil {
+		bad("EVENT_SOURCE", "%v", err)
+	}
+	if c.EventBusName = str("EVENT_BUS_NAME", ""); c.EventBusName != "" {
+		if err := awsevents.CheckBusName(c.EventBusName); err != nil {
+			bad("EVENT_BUS_NAME", "%v", err)
+		}
+	}
+	switch s := str("EVENT_BUS_START", "head"); s {
+	case "head":
+		c.EventBusStart = catalog.FeedStartHead
+	case "oldest":
+		c.EventBusStart = catalog.FeedStartOldest
+	default:
+		bad("EVENT_BUS_START", "must be head or oldest, not %q", s)
 	}
 	if c.EventRetention < time.Hour {
 		// Shorter than a consumer's ordinary outage or deploy, every restart would mean a re-sync.

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/acme/catalog/internal/catalog"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -320,4 +322,27 @@ func FuzzAppRoleName(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEventBus: the relay is off without EVENT_BUS_NAME; EVENT_SOURCE defaults to catalog;
+// names PutEvents would refuse stop the service at start, naming the variable.
+func TestEventBus(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.EventBusName != "" || c.EventSource != "catalog" || c.EventBusStart != catalog.FeedStartHead {
+		t.Fatalf("defaults: bus %q, source %q, start %v", c.EventBusName, c.EventSource, c.EventBusStart)
+	}
+	c, err = Load(env(map[string]string{"EVENT_BUS_NAME": "arn:aws:events:eu-west-1:123456789012:event-bus/catalog-prod",
+		"EVENT_SOURCE": "com.acme.catalog", "EVENT_BUS_START": "oldest"}))
+	if err != nil || c.EventBusName != "arn:aws:events:eu-west-1:123456789012:event-bus/catalog-prod" ||
+		c.EventSource != "com.acme.catalog" || c.EventBusStart != catalog.FeedStartOldest {
+		t.Fatalf("Load = %+v, %v", c, err)
+	}
+	for name, value := range map[string]string{"EVENT_BUS_NAME": "my bus", "EVENT_SOURCE": "aws.catalog", "EVENT_BUS_START": "beginning"} {
+		if _, err := Load(env(map[string]string{name: value})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: err = %v, want one naming %s", name, value, err, name)
+		}
+	}
 }
