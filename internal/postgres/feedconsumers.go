@@ -17,6 +17,11 @@ func (s *Store) ClaimFeedConsumer(ctx context.Context, name, owner string, ttl t
 	if err := catalog.ValidateFeedConsumer(name, owner, ttl); err != nil {
 		return catalog.FeedLease{}, err
 	}
+	// Number what has finished first, so a consumer created now starts after every event
+	// committed before it (ADR 0014: the sequencer numbers lazily).
+	if err := s.sequence(ctx); err != nil {
+		return catalog.FeedLease{}, err
+	}
 	now := s.clock.Now()
 	lease := catalog.FeedLease{Name: name, Owner: owner, Until: now.Add(ttl)}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
