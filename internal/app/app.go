@@ -23,6 +23,7 @@ import (
 	"github.com/acme/catalog/internal/httpapi"
 	"github.com/acme/catalog/internal/postgres"
 	"github.com/acme/catalog/internal/readcache"
+	"github.com/acme/catalog/internal/relay"
 	"github.com/acme/catalog/internal/seed"
 	"github.com/acme/catalog/internal/sqlite"
 	"github.com/acme/catalog/internal/sweep"
@@ -46,6 +47,9 @@ type Options struct {
 	// AuthTokens, when set, signs the IAM tokens of DB_IAM_AUTH=true instead of the AWS SDK
 	// (tests).
 	AuthTokens postgres.TokenSource
+	// EventPublisher, when set, receives the events EVENT_BUS_NAME would send to EventBridge
+	// (tests and the bench: a fake endpoint).
+	EventPublisher relay.Publisher
 }
 
 // Start-up wait: the delay between attempts doubles from retryBase to retryCap.
@@ -66,6 +70,7 @@ type App struct {
 	cache   *readcache.Store
 	front   catalog.Store // what the server and the sweeper use: the cache, or the gate
 	metrics *httpapi.Metrics
+	events  relay.Publisher // nil: EVENT_BUS_NAME is empty
 
 	serveErr  error
 	serveDone chan struct{}
@@ -130,6 +135,12 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	a.loop(refreshKeys)
 	a.loop(func(ctx context.Context) { sweepLimits(ctx, limits) })
 	a.metrics = httpapi.NewMetrics()
+	if a.events, err = eventPublisher(ctx, eventConfig{cfg.EventBusName, cfg.EventSource}, opts.EventPublisher); err != nil {
+		a.stopBG()
+		a.loops.Wait()
+		a.ln.Close()
+		return nil, err
+	}
 	stopMetrics, err := serveMetrics(cfg.MetricsPort, a.metrics, log)
 	if err != nil {
 		a.stopBG()
@@ -329,6 +340,12 @@ func (a *App) attach(s catalog.Store, owned bool) {
 			EventRetention: a.cfg.EventRetention, Log: a.log,
 			Expired: func(n int) { a.metrics.Reservation("expired", n) }})
 	})
+	if a.events != nil {
+		// Every instance runs it; the holder of the lease publishes (ADR 0018).
+		r := relay.New(a.front, a.events, relay.Options{Start: a.cfg.EventBusStart, Log: a.log, Hooks: relayHooks(a.metrics)})
+		a.log.Info("event relay on", "bus", a.cfg.EventBusName, "source", a.cfg.EventSource, "owner", r.Owner())
+		a.loop(r.Run)
+	}
 	close(a.ready)
 }
 
