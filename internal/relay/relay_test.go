@@ -24,28 +24,34 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 type opener func(t testing.TB, clock catalog.Clock) catalog.Store
 
+// openers open a fresh store of each kind.
+var openers = []struct {
+	name string
+	open opener
+}{
+	{"sqlite", func(t testing.TB, clock catalog.Clock) catalog.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName), sqlite.Options{Clock: clock, EventSource: "com.acme.catalog"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}},
+	{"postgres", func(t testing.TB, clock catalog.Clock) catalog.Store {
+		s, err := postgres.Open(context.Background(), pgtest.URL(t), postgres.Options{Clock: clock, MaxConns: 12, EventSource: "com.acme.catalog"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}},
+}
+
 // onStores runs fn on a fresh store of each kind.
 func onStores(t *testing.T, fn func(t *testing.T, open opener)) {
-	t.Run("sqlite", func(t *testing.T) {
-		fn(t, func(t testing.TB, clock catalog.Clock) catalog.Store {
-			s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName), sqlite.Options{Clock: clock, EventSource: "com.acme.catalog"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		})
-	})
-	t.Run("postgres", func(t *testing.T) {
-		fn(t, func(t testing.TB, clock catalog.Clock) catalog.Store {
-			s, err := postgres.Open(context.Background(), pgtest.URL(t), postgres.Options{Clock: clock, MaxConns: 12, EventSource: "com.acme.catalog"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		})
-	})
+	for _, o := range openers {
+		t.Run(o.name, func(t *testing.T) { fn(t, o.open) })
+	}
 }
 
 // testOptions make the relay quick: short polls and backoffs, batches that span requests.
