@@ -114,3 +114,31 @@ func benchLag(b *testing.B, open opener, rate int) {
 		b.N, float64(b.N)/wrote.Seconds(), q(0.50).Round(time.Millisecond), q(0.99).Round(time.Millisecond),
 		lags[len(lags)-1].Round(time.Millisecond), lagTargetP99, verdict)
 }
+
+// BenchmarkRelayThroughput measures how fast the relay drains a backlog of b.N events (a bus
+// that was unreachable for a while) into the fake endpoint, on both stores.
+func BenchmarkRelayThroughput(b *testing.B) {
+	for _, o := range openers {
+		b.Run(o.name, func(b *testing.B) {
+			s := o.open(b, nil)
+			bus, pub := newBus(b)
+			bus.set(func(f *fakeBus) { f.down = true })
+			startLeader(b, s, pub, relay.Options{Owner: "bench", BackoffCap: 100 * time.Millisecond})
+			write(b, s, "backlog", b.N)
+			b.ResetTimer()
+			began := time.Now()
+			bus.set(func(f *fakeBus) { f.down = false })
+			deadline := time.Now().Add(5 * time.Minute)
+			for len(bus.seqs()) < b.N && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			b.StopTimer()
+			if n := len(bus.seqs()); n < b.N {
+				b.Fatalf("%d of %d events reached the bus", n, b.N)
+			}
+			rate := float64(b.N) / time.Since(began).Seconds()
+			b.ReportMetric(rate, "events/s")
+			b.Logf("drained %d events at %.0f events/s (one relay, sequential PutEvents of 10 entries)", b.N, rate)
+		})
+	}
+}
