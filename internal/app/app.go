@@ -135,7 +135,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	a.loop(refreshKeys)
 	a.loop(func(ctx context.Context) { sweepLimits(ctx, limits) })
 	a.metrics = httpapi.NewMetrics()
-	if a.events, err = eventPublisher(ctx, eventConfig{cfg.EventBusName, cfg.EventSource}, opts.EventPublisher); err != nil {
+	if a.events, err = eventPublisher(ctx, eventConfig{cfg.EventBusName, cfg.EventSource, cfg.EventBusConcurrency}, opts.EventPublisher); err != nil {
 		a.stopBG()
 		a.loops.Wait()
 		a.ln.Close()

@@ -25,10 +25,14 @@ func eventPublisher(ctx context.Context, cfg eventConfig, given relay.Publisher)
 	if err != nil {
 		return nil, fmt.Errorf("EVENT_BUS_NAME: %w", err)
 	}
+	p.Concurrency = cfg.concurrency
 	return p, nil
 }
 
-type eventConfig struct{ bus, source string }
+type eventConfig struct {
+	bus, source string
+	concurrency int
+}
 
 // relayHooks exports what the relay does as metrics: events published and refused, events
 // lost to retention, the lag from a change to its acceptance by the bus, and whether this

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,6 +53,11 @@ type Publisher struct {
 	// errors); Backoff is the wait before the second try, doubled each time.
 	Attempts int
 	Backoff  time.Duration
+	// Concurrency is how many requests may be in flight at once (1: one after the other, so
+	// events reach the bus in order). Each PutEvents call costs tens of milliseconds from a
+	// task, so one stream of 10-entry requests carries a few hundred events a second; more
+	// streams carry more, in an order EventBridge does not keep anyway.
+	Concurrency int
 }
 
 // New returns a publisher to bus (its name or ARN) with events from source ("catalog").
@@ -95,41 +101,66 @@ func (p *Publisher) entry(e Event) (types.PutEventsRequestEntry, int) {
 // ErrTooLarge is returned for an event that does not fit in an entry even summarized.
 var ErrTooLarge = errors.New("awsevents: event larger than a PutEvents entry may be")
 
-// Publish sends events in order, in as few requests as the limits allow, retrying the
-// entries EventBridge reports as failed (only those: the ones accepted are not sent twice)
-// with backoff. It returns how many of the leading events were accepted: all of them and nil,
-// or fewer and an error, so a caller that keeps the rest for later never skips an event. A
-// request's entries may reach the bus out of order when some are retried; a standard bus does
-// not keep order anyway, and each event carries its sequence.
+// Publish sends events in sequence order, in as few requests as the limits allow
+// (Concurrency of them at a time), retrying the entries EventBridge reports as failed (only
+// those: the ones accepted are not sent twice) with backoff. It returns how many of the leading
+// events were accepted: all of them and nil, or fewer and an error, so a caller that keeps the
+// rest for later never skips an event. A request's entries may reach the bus out of order when
+// some are retried; a standard bus does not keep order anyway, and each event carries its
+// sequence.
 func (p *Publisher) Publish(ctx context.Context, events []Event) (int, error) {
+	// Split into requests first, each within the entry and size limits.
+	var batches [][]types.PutEventsRequestEntry
 	var batch []types.PutEventsRequestEntry
-	bytes, done := 0, 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		n, err := p.put(ctx, batch)
-		done += n
-		batch, bytes = nil, 0
-		return err
-	}
+	bytes := 0
+	var tooLarge error
 	for _, e := range events {
 		en, n := p.entry(e)
 		if n >= MaxRequestBytes {
-			if err := flush(); err != nil {
-				return done, err
-			}
-			return done, fmt.Errorf("%w: %s of %d bytes", ErrTooLarge, e.DetailType, n)
+			// The events before it can still go; it stops the rest.
+			tooLarge = fmt.Errorf("%w: %s of %d bytes", ErrTooLarge, e.DetailType, n)
+			break
 		}
 		if len(batch) == MaxEntries || bytes+n >= MaxRequestBytes {
-			if err := flush(); err != nil {
-				return done, err
-			}
+			batches = append(batches, batch)
+			batch, bytes = nil, 0
 		}
 		batch = append(batch, en)
 		bytes += n
 	}
-	return done, flush()
+	if len(batch) > 0 {
+		batches = append(batches, batch)
+	}
+	width := max(p.Concurrency, 1)
+	done := 0
+	for len(batches) > 0 {
+		window := batches[:min(width, len(batches))]
+		batches = batches[len(window):]
+		accepted := make([]int, len(window))
+		errs := make([]error, len(window))
+		if len(window) == 1 {
+			accepted[0], errs[0] = p.put(ctx, window[0])
+		} else {
+			var wg sync.WaitGroup
+			for i, b := range window {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					accepted[i], errs[i] = p.put(ctx, b)
+				}()
+			}
+			wg.Wait()
+		}
+		// Only the leading run of fully accepted requests counts, plus the accepted head of
+		// the first one that was not: a later request's events will be sent again.
+		for i, b := range window {
+			done += accepted[i]
+			if errs[i] != nil || accepted[i] < len(b) {
+				return done, errs[i]
+			}
+		}
+	}
+	return done, tooLarge
 }
 
 // put sends one request's entries until all are accepted or the attempts run out, and

@@ -172,37 +172,43 @@ func TestPublishCountsOnlyTheAcceptedPrefix(t *testing.T) {
 		{"one in the second request", func(d string) bool { return d == `{"n":14}` }, 14},
 		{"the first fails", func(d string) bool { return d == `{"n":0}` }, 0},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			sent := map[string]int{}
-			p := New(putFunc(func(in *eventbridge.PutEventsInput) (*eventbridge.PutEventsOutput, error) {
-				out := &eventbridge.PutEventsOutput{}
-				for _, e := range in.Entries {
-					d := aws.ToString(e.Detail)
-					sent[d]++
-					if tc.failed(d) {
-						out.FailedEntryCount++
-						out.Entries = append(out.Entries, types.PutEventsResultEntry{ErrorCode: aws.String("InternalFailure")})
-						continue
+		for _, concurrency := range []int{1, 3} {
+			t.Run(fmt.Sprintf("%s/concurrency=%d", tc.name, concurrency), func(t *testing.T) {
+				sent := map[string]int{}
+				var mu sync.Mutex
+				p := New(putFunc(func(in *eventbridge.PutEventsInput) (*eventbridge.PutEventsOutput, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					out := &eventbridge.PutEventsOutput{}
+					for _, e := range in.Entries {
+						d := aws.ToString(e.Detail)
+						sent[d]++
+						if tc.failed(d) {
+							out.FailedEntryCount++
+							out.Entries = append(out.Entries, types.PutEventsResultEntry{ErrorCode: aws.String("InternalFailure")})
+							continue
+						}
+						out.Entries = append(out.Entries, types.PutEventsResultEntry{EventId: aws.String("x")})
 					}
-					out.Entries = append(out.Entries, types.PutEventsResultEntry{EventId: aws.String("x")})
+					return out, nil
+				}), "bus", "catalog")
+				p.Backoff = time.Microsecond
+				p.Concurrency = concurrency
+				evs := make([]Event, 25)
+				for i := range evs {
+					evs[i] = Event{DetailType: "t", Detail: fmt.Sprintf(`{"n":%d}`, i), Time: time.Unix(0, 0)}
 				}
-				return out, nil
-			}), "bus", "catalog")
-			p.Backoff = time.Microsecond
-			evs := make([]Event, 25)
-			for i := range evs {
-				evs[i] = Event{DetailType: "t", Detail: fmt.Sprintf(`{"n":%d}`, i), Time: time.Unix(0, 0)}
-			}
-			n, err := p.Publish(context.Background(), evs)
-			if n != tc.want || (err == nil) != (tc.want == len(evs)) {
-				t.Fatalf("Publish = %d, %v; want %d", n, err, tc.want)
-			}
-			// Accepted entries are never sent again within a call.
-			for d, k := range sent {
-				if k > 1 && !tc.failed(d) {
-					t.Errorf("%s sent %d times", d, k)
+				n, err := p.Publish(context.Background(), evs)
+				if n != tc.want || (err == nil) != (tc.want == len(evs)) {
+					t.Fatalf("Publish = %d, %v; want %d", n, err, tc.want)
 				}
-			}
-		})
+				// Accepted entries are never sent again within a call.
+				for d, k := range sent {
+					if k > 1 && !tc.failed(d) {
+						t.Errorf("%s sent %d times", d, k)
+					}
+				}
+			})
+		}
 	}
 }

@@ -60,6 +60,9 @@ type Config struct {
 	// the first time it runs (EVENT_BUS_START: head, the default, or oldest).
 	EventBusName  string
 	EventBusStart catalog.FeedStart
+	// EventBusConcurrency is how many PutEvents requests the relay keeps in flight
+	// (EVENT_BUS_CONCURRENCY, 1 to 10, default 1: in sequence order).
+	EventBusConcurrency int
 	// DBStartupTimeout is how long serve keeps trying to reach and migrate PostgreSQL at start
 	// (the Aurora writer may still be being created); 0 gives up after the first attempt.
 	DBStartupTimeout time.Duration
@@ -224,6 +227,7 @@ func Load(getenv func(string) string) (Config, error) {
 			bad("EVENT_BUS_NAME", "%v", err)
 		}
 	}
+	c.EventBusConcurrency = integer("EVENT_BUS_CONCURRENCY", 1, 1, 10)
 	switch s := str("EVENT_BUS_START", "head"); s {
 	case "head":
 		c.EventBusStart = catalog.FeedStartHead

@@ -331,7 +331,7 @@ func TestEventBus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.EventBusName != "" || c.EventSource != "catalog" || c.EventBusStart != catalog.FeedStartHead {
+	if c.EventBusName != "" || c.EventSource != "catalog" || c.EventBusStart != catalog.FeedStartHead || c.EventBusConcurrency != 1 {
 		t.Fatalf("defaults: bus %q, source %q, start %v", c.EventBusName, c.EventSource, c.EventBusStart)
 	}
 	c, err = Load(env(map[string]string{"EVENT_BUS_NAME": "arn:aws:events:eu-west-1:123456789012:event-bus/catalog-prod",
@@ -340,7 +340,7 @@ func TestEventBus(t *testing.T) {
 		c.EventSource != "com.acme.catalog" || c.EventBusStart != catalog.FeedStartOldest {
 		t.Fatalf("Load = %+v, %v", c, err)
 	}
-	for name, value := range map[string]string{"EVENT_BUS_NAME": "my bus", "EVENT_SOURCE": "aws.catalog", "EVENT_BUS_START": "beginning"} {
+	for name, value := range map[string]string{"EVENT_BUS_NAME": "my bus", "EVENT_SOURCE": "aws.catalog", "EVENT_BUS_START": "beginning", "EVENT_BUS_CONCURRENCY": "11"} {
 		if _, err := Load(env(map[string]string{name: value})); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%s: err = %v, want one naming %s", name, value, err, name)
 		}

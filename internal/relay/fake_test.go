@@ -33,6 +33,8 @@ type fakeBus struct {
 	fail     func(seq int64) bool
 	requests int
 	failures int // entries answered with an error code
+	// latency delays every answer (PutEvents from a task in the same region: tens of ms).
+	latency time.Duration
 }
 
 type received struct {
@@ -52,6 +54,9 @@ func (f *fakeBus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := json.Unmarshal(b, &in); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
+	}
+	if f.latency > 0 {
+		time.Sleep(f.latency) // outside the lock: requests overlap as they would in AWS
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -236,6 +236,61 @@ func TestEveryEventOnceInOrder(t *testing.T) {
 	})
 }
 
+// TestConcurrentRequests: with several PutEvents requests in flight (EVENT_BUS_CONCURRENCY),
+// every event still arrives exactly once, the position never passes an unaccepted event, and
+// a partial failure in one request holds the position before it while later requests' events
+// are sent again.
+func TestConcurrentRequests(t *testing.T) {
+	onStores(t, func(t *testing.T, open opener) {
+		s := open(t, nil)
+		bus, pub := newBus(t)
+		pub.Concurrency = 4
+		bus.set(func(f *fakeBus) { f.latency = 2 * time.Millisecond })
+		g := &guard{Store: s, t: t}
+		g.accepted = func(seq int64) bool { return bus.has([]int64{seq}) }
+		opts := testOptions("a")
+		opts.Batch = 100
+		startLeader(t, g, pub, opts)
+		from := g.from.Load()
+		write(t, s, "conc", 300)
+		want := feedSeqs(t, s, from, 300)
+		eventually(t, "every event on the bus", func() bool { return bus.has(want) })
+		time.Sleep(50 * time.Millisecond)
+		got := bus.seqs()
+		if len(got) != len(want) {
+			t.Fatalf("received %d events, want each of %d once", len(got), len(want))
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("received %v, want %v", got, want)
+		}
+
+		// One entry refused 8 times (two whole publishes): the events of the requests after
+		// it may arrive twice, none is lost.
+		from = want[len(want)-1]
+		var stuck int64
+		tries := 0
+		bus.set(func(f *fakeBus) {
+			f.fail = func(seq int64) bool {
+				if stuck == 0 && seq > from+15 {
+					stuck = seq
+				}
+				if seq == stuck {
+					tries++
+					return tries <= 8
+				}
+				return false
+			}
+		})
+		write(t, s, "conc-fail", 100)
+		want = feedSeqs(t, s, from, 100)
+		eventually(t, "every event after the failure", func() bool { return bus.has(want) })
+		if tries <= 8 {
+			t.Fatalf("the stuck event was tried %d times", tries)
+		}
+	})
+}
+
 // TestPartialFailure: entries EventBridge refuses are retried; one refused past the
 // publisher's attempts holds the position before it (later events of its request may be
 // accepted and are sent again: at least once), and once it is accepted everything follows.
