@@ -121,7 +121,6 @@ type Relay struct {
 	store Store
 	pub   Publisher
 	opts  Options
-	wake  chan struct{}
 
 	// The loop's state: only Run's goroutine touches it.
 	held     bool
@@ -133,20 +132,11 @@ type Relay struct {
 
 // New returns a relay from store to pub.
 func New(store Store, pub Publisher, opts Options) *Relay {
-	return &Relay{store: store, pub: pub, opts: opts.withDefaults(), wake: make(chan struct{}, 1)}
+	return &Relay{store: store, pub: pub, opts: opts.withDefaults()}
 }
 
 // Owner is the name this relay holds the lease under.
 func (r *Relay) Owner() string { return r.opts.Owner }
-
-// Wake makes an idle relay read the feed now rather than at its next poll (a write this
-// process just committed). It never blocks.
-func (r *Relay) Wake() {
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
-}
 
 // Run forwards events until ctx ends, then releases the lease so another instance takes over
 // at once instead of after the TTL.
@@ -332,7 +322,6 @@ func (r *Relay) sleep(ctx context.Context, d time.Duration) {
 	select {
 	case <-ctx.Done():
 	case <-t.C:
-	case <-r.wake:
 	}
 }
 
