@@ -71,6 +71,7 @@ type App struct {
 	front   catalog.Store // what the server and the sweeper use: the cache, or the gate
 	metrics *httpapi.Metrics
 	events  relay.Publisher // nil: EVENT_BUS_NAME is empty
+	emfOut  io.Writer       // nil: METRICS_EMF is off
 
 	serveErr  error
 	serveDone chan struct{}
@@ -155,7 +156,8 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		if out == nil {
 			out = io.Discard
 		}
-		a.metrics.EMF = httpapi.NewEMF(out, "Catalog", cfg.Env)
+		a.emfOut = &lockedWriter{w: out} // the request metrics and the relay's share it
+		a.metrics.EMF = httpapi.NewEMF(a.emfOut, "Catalog", cfg.Env)
 		a.loop(func(ctx context.Context) { a.metrics.EMF.Run(ctx, time.Minute) })
 	}
 	// Popular products are served from memory; other instances' writes arrive by NOTIFY.
@@ -342,7 +344,7 @@ func (a *App) attach(s catalog.Store, owned bool) {
 	})
 	if a.events != nil {
 		// Every instance runs it; the holder of the lease publishes (ADR 0018).
-		r := relay.New(a.front, a.events, relay.Options{Start: a.cfg.EventBusStart, Log: a.log, Hooks: relayHooks(a.metrics)})
+		r := relay.New(a.front, a.events, relay.Options{Start: a.cfg.EventBusStart, Log: a.log, Hooks: a.relayHooks()})
 		a.log.Info("event relay on", "bus", a.cfg.EventBusName, "source", a.cfg.EventSource, "owner", r.Owner())
 		a.loop(r.Run)
 	}

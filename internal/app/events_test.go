@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -80,5 +82,39 @@ func TestEventRelayWired(t *testing.T) {
 		case !on && (len(got) != 0 || exported):
 			t.Fatalf("EVENT_BUS_NAME empty: published %v, metric %v", got, exported)
 		}
+	}
+}
+
+// TestRelayEMF: the relay's figures reach CloudWatch as one EMF line per interval from the
+// instance publishing, and none from a standby that did nothing.
+func TestRelayEMF(t *testing.T) {
+	var out syncBuffer
+	e := &relayEMF{out: &out, env: "prod"}
+	if err := e.flush(time.UnixMilli(1000)); err != nil || out.String() != "" {
+		t.Fatalf("an idle standby wrote %q (%v)", out.String(), err)
+	}
+	e.add(func(e *relayEMF) { e.leading = true })
+	e.published([]time.Duration{10 * time.Millisecond, 30 * time.Millisecond})
+	e.add(func(e *relayEMF) { e.failed += 3 })
+	e.add(func(e *relayEMF) { e.skipped += 7 })
+	if err := e.flush(time.UnixMilli(2000)); err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal([]byte(out.String()), &line); err != nil {
+		t.Fatalf("%q: %v", out.String(), err)
+	}
+	if line["Environment"] != "prod" || line["EventsPublished"] != 2.0 || line["EventsFailed"] != 3.0 || line["EventsSkipped"] != 7.0 ||
+		line["EventLagAvg"] != 20.0 || line["EventLagMax"] != 30.0 {
+		t.Fatalf("line %v", line)
+	}
+	aws := line["_aws"].(map[string]any)
+	if aws["Timestamp"] != 2000.0 || len(aws["CloudWatchMetrics"].([]any)[0].(map[string]any)["Metrics"].([]any)) != 5 {
+		t.Fatalf("_aws %v", aws)
+	}
+	// A leader writes every interval, zeros included, so a stuck relay shows as a flat line.
+	out.b.Reset()
+	if err := e.flush(time.UnixMilli(3000)); err != nil || !strings.Contains(out.String(), `"EventsPublished":0`) {
+		t.Fatalf("leader's idle interval: %q (%v)", out.String(), err)
 	}
 }
