@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -209,6 +210,65 @@ func TestPublishCountsOnlyTheAcceptedPrefix(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestPublishPrefixProperty: for random event counts, random per-entry failures (each entry
+// fails a random number of times) and random concurrency, the count Publish returns is the
+// longest prefix of events EventBridge accepted, nil error exactly when it is all of them, and
+// no accepted entry is sent again within the call.
+func TestPublishPrefixProperty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 300 {
+		n := 1 + rng.IntN(60)
+		failures := make([]int, n) // how many times each event fails before it passes
+		for i := range failures {
+			if rng.IntN(8) == 0 {
+				failures[i] = 1 + rng.IntN(5)
+			}
+		}
+		var mu sync.Mutex
+		accepted := make([]int, n)
+		tries := make([]int, n)
+		p := New(putFunc(func(in *eventbridge.PutEventsInput) (*eventbridge.PutEventsOutput, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			out := &eventbridge.PutEventsOutput{}
+			for _, e := range in.Entries {
+				var i int
+				fmt.Sscanf(aws.ToString(e.Detail), `{"n":%d}`, &i)
+				tries[i]++
+				if tries[i] <= failures[i] {
+					out.FailedEntryCount++
+					out.Entries = append(out.Entries, types.PutEventsResultEntry{ErrorCode: aws.String("ThrottlingException")})
+					continue
+				}
+				accepted[i]++
+				out.Entries = append(out.Entries, types.PutEventsResultEntry{EventId: aws.String("x")})
+			}
+			return out, nil
+		}), "bus", "catalog")
+		p.Backoff = time.Nanosecond
+		p.Attempts = 1 + rng.IntN(4)
+		p.Concurrency = 1 + rng.IntN(4)
+		evs := make([]Event, n)
+		for i := range evs {
+			evs[i] = Event{DetailType: "t", Detail: fmt.Sprintf(`{"n":%d}`, i), Time: time.Unix(0, 0)}
+		}
+		got, err := p.Publish(context.Background(), evs)
+		prefix := 0
+		for prefix < n && accepted[prefix] > 0 {
+			prefix++
+		}
+		if got != prefix || (err == nil) != (got == n) {
+			t.Fatalf("round %d (attempts %d, concurrency %d, failures %v): Publish = %d, %v; accepted prefix %d",
+				round, p.Attempts, p.Concurrency, failures, got, err, prefix)
+		}
+		for i, k := range accepted {
+			if k > 1 {
+				t.Fatalf("round %d: event %d accepted %d times in one call", round, i, k)
+			}
 		}
 	}
 }
