@@ -23,6 +23,7 @@ import (
 	"github.com/acme/catalog/internal/httpapi"
 	"github.com/acme/catalog/internal/postgres"
 	"github.com/acme/catalog/internal/readcache"
+	"github.com/acme/catalog/internal/relay"
 	"github.com/acme/catalog/internal/seed"
 	"github.com/acme/catalog/internal/sqlite"
 	"github.com/acme/catalog/internal/sweep"
@@ -46,6 +47,9 @@ type Options struct {
 	// AuthTokens, when set, signs the IAM tokens of DB_IAM_AUTH=true instead of the AWS SDK
 	// (tests).
 	AuthTokens postgres.TokenSource
+	// EventPublisher, when set, receives the events EVENT_BUS_NAME would send to EventBridge
+	// (tests and the bench: a fake endpoint).
+	EventPublisher relay.Publisher
 }
 
 // Start-up wait: the delay between attempts doubles from retryBase to retryCap.
@@ -66,6 +70,8 @@ type App struct {
 	cache   *readcache.Store
 	front   catalog.Store // what the server and the sweeper use: the cache, or the gate
 	metrics *httpapi.Metrics
+	events  relay.Publisher // nil: EVENT_BUS_NAME is empty
+	emfOut  io.Writer       // nil: METRICS_EMF is off
 
 	serveErr  error
 	serveDone chan struct{}
@@ -136,6 +142,12 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	a.loop(refreshKeys)
 	a.loop(func(ctx context.Context) { sweepLimits(ctx, limits) })
 	a.metrics = httpapi.NewMetrics()
+	if a.events, err = eventPublisher(ctx, eventConfig{cfg.EventBusName, cfg.EventSource, cfg.EventBusConcurrency}, opts.EventPublisher); err != nil {
+		a.stopBG()
+		a.loops.Wait()
+		a.ln.Close()
+		return nil, err
+	}
 	stopMetrics, err := serveMetrics(cfg.MetricsPort, a.metrics, log)
 	if err != nil {
 		a.stopBG()
@@ -150,7 +162,8 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		if out == nil {
 			out = io.Discard
 		}
-		a.metrics.EMF = httpapi.NewEMF(out, "Catalog", cfg.Env)
+		a.emfOut = &lockedWriter{w: out} // the request metrics and the relay's share it
+		a.metrics.EMF = httpapi.NewEMF(a.emfOut, "Catalog", cfg.Env)
 		a.loop(func(ctx context.Context) { a.metrics.EMF.Run(ctx, time.Minute) })
 	}
 	// Popular products are served from memory; other instances' writes arrive by NOTIFY.
@@ -348,6 +361,12 @@ func (a *App) attach(s catalog.Store, owned bool) {
 			Expired: func(n int) { a.metrics.Reservation("expired", n) }})
 	})
 	a.startWebhooks()
+	if a.events != nil {
+		// Every instance runs it; the holder of the lease publishes (ADR 0018).
+		r := relay.New(a.front, a.events, relay.Options{Start: a.cfg.EventBusStart, Log: a.log, Hooks: a.relayHooks()})
+		a.log.Info("event relay on", "bus", a.cfg.EventBusName, "source", a.cfg.EventSource, "owner", r.Owner())
+		a.loop(r.Run)
+	}
 	close(a.ready)
 }
 
@@ -484,7 +503,7 @@ func (a *App) gaveUp(err error, start time.Time, attempts int) error {
 func openSQLite(ctx context.Context, cfg config.Config, log *slog.Logger) (catalog.Store, error) {
 	path := filepath.Join(cfg.DataDir, sqlite.FileName)
 	log.Info("store", "kind", "sqlite", "path", path)
-	s, err := sqlite.Open(ctx, path, sqlite.Options{})
+	s, err := sqlite.Open(ctx, path, sqlite.Options{EventSource: cfg.EventSource})
 	if err != nil {
 		return nil, err
 	}

@@ -513,3 +513,27 @@ func (g *gate) PurgeWebhookDeliveries(ctx context.Context, retention time.Durati
 	}
 	return s.PurgeWebhookDeliveries(ctx, retention, limit)
 }
+
+func (g *gate) ClaimFeedConsumer(ctx context.Context, name, owner string, ttl time.Duration, start catalog.FeedStart) (catalog.FeedLease, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.FeedLease{}, err
+	}
+	return s.ClaimFeedConsumer(ctx, name, owner, ttl, start)
+}
+
+func (g *gate) AdvanceFeedConsumer(ctx context.Context, name, owner string, position int64) error {
+	s, err := g.get()
+	if err != nil {
+		return err
+	}
+	return s.AdvanceFeedConsumer(ctx, name, owner, position)
+}
+
+func (g *gate) ReleaseFeedConsumer(ctx context.Context, name, owner string) error {
+	s, err := g.get()
+	if err != nil {
+		return err
+	}
+	return s.ReleaseFeedConsumer(ctx, name, owner)
+}

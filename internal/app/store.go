@@ -22,7 +22,7 @@ var jitter = rand.Float64
 // (it may be connected as the app role) and fails unless the schema is current.
 func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (catalog.Store, error) {
 	if cfg.DatabaseURL == "" {
-		return openSQLite(ctx, config.Config{DataDir: cfg.DataDir}, log)
+		return openSQLite(ctx, config.Config{DataDir: cfg.DataDir, EventSource: cfg.EventSource}, log)
 	}
 	opts, err := postgresOptions(ctx, cfg, nil)
 	if err != nil {
@@ -46,7 +46,8 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (catalo
 // signer DB_IAM_AUTH=true makes (tests).
 func postgresOptions(ctx context.Context, cfg config.Config, tokens postgres.TokenSource) (postgres.Options, error) {
 	opts := postgres.Options{MaxConns: cfg.DBMaxConns, MaxConnLifetime: cfg.DBConnMaxLifetime,
-		AcquireTimeout: cfg.DBAcquireTimeout, LockTimeout: cfg.DBLockTimeout, SkipMigrate: !cfg.MigrateOnStart}
+		AcquireTimeout: cfg.DBAcquireTimeout, LockTimeout: cfg.DBLockTimeout, SkipMigrate: !cfg.MigrateOnStart,
+		EventSource: cfg.EventSource}
 	if cfg.DBIAMAuth {
 		if tokens == nil {
 			t, err := rdsiam.NewFromEnvironment(ctx)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,6 +53,11 @@ type Publisher struct {
 	// errors); Backoff is the wait before the second try, doubled each time.
 	Attempts int
 	Backoff  time.Duration
+	// Concurrency is how many requests may be in flight at once (1: one after the other, so
+	// events reach the bus in order). Each PutEvents call costs tens of milliseconds from a
+	// task, so one stream of 10-entry requests carries a few hundred events a second; more
+	// streams carry more, in an order EventBridge does not keep anyway.
+	Concurrency int
 }
 
 // New returns a publisher to bus (its name or ARN) with events from source ("catalog").
@@ -95,70 +101,121 @@ func (p *Publisher) entry(e Event) (types.PutEventsRequestEntry, int) {
 // ErrTooLarge is returned for an event that does not fit in an entry even summarized.
 var ErrTooLarge = errors.New("awsevents: event larger than a PutEvents entry may be")
 
-// Publish sends events in as few requests as the limits allow, retrying failed entries with
-// backoff. It returns nil only when every event was accepted; otherwise an error naming how
-// many were not, so the caller keeps them (the outbox marks nothing published).
-func (p *Publisher) Publish(ctx context.Context, events []Event) error {
+// Publish sends events in sequence order, in as few requests as the limits allow
+// (Concurrency of them at a time), retrying the entries EventBridge reports as failed (only
+// those: the ones accepted are not sent twice) with backoff. It returns how many of the leading
+// events were accepted: all of them and nil, or fewer and an error, so a caller that keeps the
+// rest for later never skips an event. A request's entries may reach the bus out of order when
+// some are retried; a standard bus does not keep order anyway, and each event carries its
+// sequence.
+func (p *Publisher) Publish(ctx context.Context, events []Event) (int, error) {
+	// Split into requests first, each within the entry and size limits.
+	var batches [][]types.PutEventsRequestEntry
 	var batch []types.PutEventsRequestEntry
 	bytes := 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := p.put(ctx, batch)
-		batch, bytes = nil, 0
-		return err
-	}
+	var tooLarge error
 	for _, e := range events {
 		en, n := p.entry(e)
 		if n >= MaxRequestBytes {
-			return fmt.Errorf("%w: %s of %d bytes", ErrTooLarge, e.DetailType, n)
+			// The events before it can still go; it stops the rest.
+			tooLarge = fmt.Errorf("%w: %s of %d bytes", ErrTooLarge, e.DetailType, n)
+			break
 		}
 		if len(batch) == MaxEntries || bytes+n >= MaxRequestBytes {
-			if err := flush(); err != nil {
-				return err
-			}
+			batches = append(batches, batch)
+			batch, bytes = nil, 0
 		}
 		batch = append(batch, en)
 		bytes += n
 	}
-	return flush()
+	if len(batch) > 0 {
+		batches = append(batches, batch)
+	}
+	width := max(p.Concurrency, 1)
+	done := 0
+	for len(batches) > 0 {
+		window := batches[:min(width, len(batches))]
+		batches = batches[len(window):]
+		accepted := make([]int, len(window))
+		errs := make([]error, len(window))
+		if len(window) == 1 {
+			accepted[0], errs[0] = p.put(ctx, window[0])
+		} else {
+			var wg sync.WaitGroup
+			for i, b := range window {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					accepted[i], errs[i] = p.put(ctx, b)
+				}()
+			}
+			wg.Wait()
+		}
+		// Only the leading run of fully accepted requests counts, plus the accepted head of
+		// the first one that was not: a later request's events will be sent again.
+		for i, b := range window {
+			done += accepted[i]
+			if errs[i] != nil || accepted[i] < len(b) {
+				return done, errs[i]
+			}
+		}
+	}
+	return done, tooLarge
 }
 
-func (p *Publisher) put(ctx context.Context, entries []types.PutEventsRequestEntry) error {
+// put sends one request's entries until all are accepted or the attempts run out, and
+// returns how many leading entries were accepted.
+func (p *Publisher) put(ctx context.Context, entries []types.PutEventsRequestEntry) (int, error) {
+	accepted := make([]bool, len(entries))
+	prefix := func() int {
+		n := 0
+		for n < len(accepted) && accepted[n] {
+			n++
+		}
+		return n
+	}
+	pending := make([]int, len(entries)) // indices into entries still to send
+	for i := range pending {
+		pending[i] = i
+	}
 	wait := p.Backoff
-	var lastCodes []string
 	for attempt := 1; ; attempt++ {
-		out, err := p.client.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: entries})
+		send := make([]types.PutEventsRequestEntry, len(pending))
+		for k, i := range pending {
+			send[k] = entries[i]
+		}
+		out, err := p.client.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: send})
 		if err != nil {
 			// The SDK already retried retryable errors; what reaches here is final for now.
-			return fmt.Errorf("put %d events to %s: %w", len(entries), p.bus, err)
+			return prefix(), fmt.Errorf("put %d events to %s: %w", len(send), p.bus, err)
 		}
-		if out.FailedEntryCount == 0 {
-			return nil
-		}
-		// Entries come back in request order; those with an ErrorCode failed.
-		var failed []types.PutEventsRequestEntry
-		lastCodes = lastCodes[:0]
-		for i, r := range out.Entries {
-			if r.ErrorCode != nil && i < len(entries) {
-				failed = append(failed, entries[i])
-				lastCodes = append(lastCodes, aws.ToString(r.ErrorCode))
+		// Entries come back in request order; those with an ErrorCode failed, and so does any
+		// entry the answer leaves out.
+		var failed []int
+		var codes []string
+		for k, i := range pending {
+			if k < len(out.Entries) && out.Entries[k].ErrorCode == nil {
+				accepted[i] = true
+				continue
+			}
+			failed = append(failed, i)
+			if k < len(out.Entries) {
+				codes = append(codes, aws.ToString(out.Entries[k].ErrorCode))
 			}
 		}
 		if len(failed) == 0 {
-			return fmt.Errorf("put events to %s: %d failed but none was named", p.bus, out.FailedEntryCount)
+			return len(entries), nil
 		}
 		if attempt >= p.Attempts {
-			return fmt.Errorf("put events to %s: %d of %d still failing after %d attempts (%s)",
-				p.bus, len(failed), len(entries), attempt, strings.Join(lastCodes, ", "))
+			return prefix(), fmt.Errorf("put events to %s: %d of %d still failing after %d attempts (%s)",
+				p.bus, len(failed), len(entries), attempt, strings.Join(codes, ", "))
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return prefix(), ctx.Err()
 		case <-time.After(wait):
 		}
 		wait *= 2
-		entries = failed
+		pending = failed
 	}
 }

@@ -37,6 +37,9 @@ func TestSmoke(t *testing.T) {
 			if !strings.Contains(out.String(), "600 sold of 600") {
 				t.Error("the flash sale did not sell out exactly")
 			}
+			if !strings.Contains(out.String(), "event publish lag p50") {
+				t.Error("the mixed load reported no event publish lag (is the relay running?)")
+			}
 		})
 	}
 }

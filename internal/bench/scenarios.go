@@ -252,6 +252,8 @@ func (e *env) scenarios() []scenario {
 				return note + fmt.Sprintf(", %d sold of 600, %d refused", r.Statuses[201], r.Statuses[409]), err
 			}},
 		scenario{name: "mixed 95% read / 5% write", ceiling: dbCeiling, ok: []int{200, 201},
+			prepare: func(context.Context) error { e.mixed = time.Now(); return nil },
+			check:   func(ctx context.Context, _ *Result) (string, error) { return e.bus.note(ctx, e.mixed), nil },
 			req: func(ctx context.Context, w, i int) (*http.Request, error) {
 				if rs.of(w).IntN(100) < 5 {
 					return e.post(ctx, "/products/"+pick(w, e.variantPaths)+"/stock/adjustments", `{"delta":1,"reason":"received"}`)

@@ -84,6 +84,11 @@ type env struct {
 	cats         []string
 	client       *http.Client
 	closers      []func()
+
+	// bus is the services' EventBridge (EVENT_BUS_NAME), recording publish lag; mixed is when
+	// the mixed load began.
+	bus   *lagBus
+	mixed time.Time
 }
 
 func (e *env) close() {
@@ -101,7 +106,7 @@ func (e *env) logf(format string, args ...any) {
 // RunSuite prepares the store and servers, runs the scenarios and returns their results. When
 // cfg.Scenarios selects none of them it prepares nothing and returns no results.
 func RunSuite(ctx context.Context, cfg Config) ([]Result, error) {
-	e := &env{cfg: cfg}
+	e := &env{cfg: cfg, bus: &lagBus{}}
 	want := func(sc scenario) bool { return Selected(cfg.Scenarios, sc.name) }
 	if !slices.ContainsFunc(e.scenarios(), want) {
 		return nil, nil
@@ -283,7 +288,9 @@ func (e *env) service(ctx context.Context, cacheTTL string) (string, error) {
 	vars := map[string]string{"API_KEYS": benchKey + "," + hostile.Key, "CACHE_TTL": cacheTTL, "REQUEST_TIMEOUT": "10s", "SHUTDOWN_TIMEOUT": "5s",
 		// A free metrics port per service, and limits far above the load, so the limiter's cost
 		// is measured without refusing the bench's own clients.
-		"METRICS_PORT": "0", "RATE_LIMIT_PER_IP": "1000000/s:1000000", "RATE_LIMIT_PER_KEY": "1000000/s:1000000"}
+		"METRICS_PORT": "0", "RATE_LIMIT_PER_IP": "1000000/s:1000000", "RATE_LIMIT_PER_KEY": "1000000/s:1000000",
+		// The relay runs as in AWS (one of the services holds the lease), into e.bus.
+		"EVENT_BUS_NAME": "bench-bus"}
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		return "", err
@@ -292,7 +299,7 @@ func (e *env) service(ctx context.Context, cacheTTL string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	a, err := app.Start(ctx, cfg, app.Options{Store: e.store, Listener: ln, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	a, err := app.Start(ctx, cfg, app.Options{Store: e.store, Listener: ln, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), EventPublisher: e.bus})
 	if err != nil {
 		return "", err
 	}

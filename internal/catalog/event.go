@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -40,6 +41,10 @@ type Event struct {
 
 // CloudEventsVersion is the CloudEvents specification version events follow.
 const CloudEventsVersion = "1.0"
+
+// DefaultEventSource is the CloudEvents source of events (and their EventBridge Source)
+// unless EVENT_SOURCE says otherwise.
+const DefaultEventSource = "catalog"
 
 // Event types. Each write of the catalog records exactly one of these per entity it changes.
 const (
@@ -157,7 +162,23 @@ type EventPage struct {
 func FeedGone(after, oldest int64) error {
 	return &Error{Code: CodeGone,
 		Message: fmt.Sprintf("events after %d are no longer kept (the oldest kept is %d): re-sync from an export (GET /exports), then follow the feed from the cursor it gives", after, oldest),
-		Fields:  []FieldError{{Field: "after", Problem: fmt.Sprintf("must be at least %d", oldest-1)}}}
+		Fields:  []FieldError{{Field: "after", Problem: fmt.Sprintf("must be at least %d", oldest-1)}},
+		Err:     feedFloor(oldest)}
+}
+
+// feedFloor carries FeedGone's oldest kept sequence for OldestKept.
+type feedFloor int64
+
+func (f feedFloor) Error() string { return fmt.Sprintf("oldest kept event %d", int64(f)) }
+
+// OldestKept returns the oldest sequence still kept when err is FeedGone's answer, so a
+// consumer that cannot re-sync (an EventBridge bus) skips to it.
+func OldestKept(err error) (int64, bool) {
+	var f feedFloor
+	if errors.As(err, &f) {
+		return int64(f), true
+	}
+	return 0, false
 }
 
 // EventFeed is the change feed a store keeps: the outbox its writes fill, read in commit order.

@@ -67,6 +67,7 @@ type Store interface {
 	Collections
 	EventFeed
 	Webhooks
+	FeedConsumers
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error

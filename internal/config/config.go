@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/acme/catalog/internal/access"
+	"github.com/acme/catalog/internal/awsevents"
 	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/egress"
 )
@@ -57,6 +58,17 @@ type Config struct {
 	// EventRetention is how long the change feed keeps events (EVENT_RETENTION, default 7 days);
 	// a consumer further behind gets 410 and re-syncs from an export.
 	EventRetention time.Duration
+	// EventSource is the events' CloudEvents source and EventBridge Source (EVENT_SOURCE,
+	// default "catalog").
+	EventSource string
+	// EventBusName, when set, turns on the relay that publishes every event to that
+	// EventBridge bus (EVENT_BUS_NAME: its name or ARN). EventBusStart is where the relay begins
+	// the first time it runs (EVENT_BUS_START: head, the default, or oldest).
+	EventBusName  string
+	EventBusStart catalog.FeedStart
+	// EventBusConcurrency is how many PutEvents requests the relay keeps in flight
+	// (EVENT_BUS_CONCURRENCY, 1 to 10, default 1: in sequence order).
+	EventBusConcurrency int
 	// WebhookAllow lists the ranges webhook URLs may point into although they are not public
 	// (WEBHOOK_ALLOW, CIDRs or addresses, comma-separated; default none). Plain http URLs
 	// are admitted to those ranges, for receivers inside a trusted network or on a developer's
@@ -235,6 +247,24 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.WebhookTimeout < 100*time.Millisecond || c.WebhookTimeout > 30*time.Second {
 		// Longer, and a slow receiver holds its lease (and its subscription's order) too long.
 		bad("WEBHOOK_TIMEOUT", "must be between 100ms and 30s")
+	}
+	c.EventSource = str("EVENT_SOURCE", catalog.DefaultEventSource)
+	if err := awsevents.CheckSource(c.EventSource); err != nil {
+		bad("EVENT_SOURCE", "%v", err)
+	}
+	if c.EventBusName = str("EVENT_BUS_NAME", ""); c.EventBusName != "" {
+		if err := awsevents.CheckBusName(c.EventBusName); err != nil {
+			bad("EVENT_BUS_NAME", "%v", err)
+		}
+	}
+	c.EventBusConcurrency = integer("EVENT_BUS_CONCURRENCY", 1, 1, 10)
+	switch s := str("EVENT_BUS_START", "head"); s {
+	case "head":
+		c.EventBusStart = catalog.FeedStartHead
+	case "oldest":
+		c.EventBusStart = catalog.FeedStartOldest
+	default:
+		bad("EVENT_BUS_START", "must be head or oldest, not %q", s)
 	}
 	if c.EventRetention < time.Hour {
 		// Shorter than a consumer's ordinary outage or deploy, every restart would mean a re-sync.

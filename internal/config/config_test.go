@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/acme/catalog/internal/catalog"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -337,6 +339,29 @@ func TestWebhookSettings(t *testing.T) {
 		t.Errorf("defaults: log retention %s, timeout %s", c.WebhookLogRetention, c.WebhookTimeout)
 	}
 	for name, value := range map[string]string{"WEBHOOK_ALLOW": "10.0.0.0/33", "WEBHOOK_LOG_RETENTION": "5m", "WEBHOOK_TIMEOUT": "2m"} {
+		if _, err := Load(env(map[string]string{name: value})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: err = %v, want one naming %s", name, value, err, name)
+		}
+	}
+}
+
+// TestEventBus: the relay is off without EVENT_BUS_NAME; EVENT_SOURCE defaults to catalog;
+// names PutEvents would refuse stop the service at start, naming the variable.
+func TestEventBus(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.EventBusName != "" || c.EventSource != "catalog" || c.EventBusStart != catalog.FeedStartHead || c.EventBusConcurrency != 1 {
+		t.Fatalf("defaults: bus %q, source %q, start %v", c.EventBusName, c.EventSource, c.EventBusStart)
+	}
+	c, err = Load(env(map[string]string{"EVENT_BUS_NAME": "arn:aws:events:eu-west-1:123456789012:event-bus/catalog-prod",
+		"EVENT_SOURCE": "com.acme.catalog", "EVENT_BUS_START": "oldest"}))
+	if err != nil || c.EventBusName != "arn:aws:events:eu-west-1:123456789012:event-bus/catalog-prod" ||
+		c.EventSource != "com.acme.catalog" || c.EventBusStart != catalog.FeedStartOldest {
+		t.Fatalf("Load = %+v, %v", c, err)
+	}
+	for name, value := range map[string]string{"EVENT_BUS_NAME": "my bus", "EVENT_SOURCE": "aws.catalog", "EVENT_BUS_START": "beginning", "EVENT_BUS_CONCURRENCY": "11"} {
 		if _, err := Load(env(map[string]string{name: value})); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%s: err = %v, want one naming %s", name, value, err, name)
 		}

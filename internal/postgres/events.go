@@ -12,9 +12,6 @@ import (
 	"github.com/acme/catalog/internal/catalog"
 )
 
-// eventSource is the CloudEvents source of the events this store records.
-const eventSource = "catalog"
-
 // sequenceBatch bounds the events one sequencer pass numbers, so a backlog never makes one
 // poll long; the next poll numbers the next batch.
 const sequenceBatch = 5000
@@ -119,7 +116,7 @@ func (s *Store) Events(ctx context.Context, q catalog.EventQuery) (catalog.Event
 			for rows.Next() {
 				var seq int64
 				var data *string
-				e := catalog.Event{SpecVersion: catalog.CloudEventsVersion, Source: eventSource, DataContentType: "application/json"}
+				e := catalog.Event{SpecVersion: catalog.CloudEventsVersion, Source: s.source, DataContentType: "application/json"}
 				if err := rows.Scan(&seq, &e.ID, &e.Type, &e.Subject, &e.Actor, &e.EntityVersion, &data, &e.Time); err != nil {
 					return err
 				}

@@ -65,6 +65,9 @@ type Options struct {
 	// RootCAs, when set, verify the server's certificate instead of the connection string's
 	// sslrootcert (the Amazon RDS bundle embedded in the binary, for example).
 	RootCAs *x509.CertPool
+	// EventSource is the CloudEvents source stamped on the feed's events (EVENT_SOURCE); empty
+	// means catalog.DefaultEventSource.
+	EventSource string
 }
 
 // Credentials supply database credentials at connect time.
@@ -89,6 +92,8 @@ type Store struct {
 	creds          Credentials
 	stats          searchStats
 	acquireTimeout time.Duration
+	// source is the events' CloudEvents source, stamped when the feed is read (not stored).
+	source string
 }
 
 // Defaults of the waits Options bound.
@@ -174,7 +179,8 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 	if err != nil {
 		return nil, fmt.Errorf("create database pool: %w", err)
 	}
-	s := &Store{pool: pool, clock: opts.Clock, creds: opts.Credentials, acquireTimeout: cmp.Or(opts.AcquireTimeout, DefaultAcquireTimeout)}
+	s := &Store{pool: pool, clock: opts.Clock, creds: opts.Credentials, acquireTimeout: cmp.Or(opts.AcquireTimeout, DefaultAcquireTimeout),
+		source: cmp.Or(opts.EventSource, catalog.DefaultEventSource)}
 	if !opts.SkipMigrate {
 		if err := s.Migrate(ctx); err != nil {
 			pool.Close()

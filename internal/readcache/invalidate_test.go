@@ -189,6 +189,7 @@ func TestEveryWriteInvalidates(t *testing.T) {
 		"PurgeIdempotencyKeys": true, "PurgeReservations": true,
 		"Events": true, "PurgeEvents": true, // the feed and its housekeeping show no product
 		"Collection": true, "Collections": true,
+		"ClaimFeedConsumer": true, "AdvanceFeedConsumer": true, "ReleaseFeedConsumer": true, // feed positions show no product
 		// Webhook subscriptions, their delivery state and log: no product read shows them.
 		"CreateWebhook": true, "Webhook": true, "ListWebhooks": true, "UpdateWebhook": true, "DeleteWebhook": true,
 		"RotateWebhookSecret": true, "WebhookDeliveries": true, "ClaimWebhook": true, "RecordWebhookAttempt": true,

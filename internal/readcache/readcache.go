@@ -603,3 +603,16 @@ func (c *Store) RecordWebhookAttempt(ctx context.Context, id, owner string, a ca
 func (c *Store) PurgeWebhookDeliveries(ctx context.Context, retention time.Duration, limit int) (int, error) {
 	return c.inner.PurgeWebhookDeliveries(ctx, retention, limit)
 }
+
+// The feed consumers' positions and leases pass through: no cached product shows them.
+func (c *Store) ClaimFeedConsumer(ctx context.Context, name, owner string, ttl time.Duration, start catalog.FeedStart) (catalog.FeedLease, error) {
+	return c.inner.ClaimFeedConsumer(ctx, name, owner, ttl, start)
+}
+
+func (c *Store) AdvanceFeedConsumer(ctx context.Context, name, owner string, position int64) error {
+	return c.inner.AdvanceFeedConsumer(ctx, name, owner, position)
+}
+
+func (c *Store) ReleaseFeedConsumer(ctx context.Context, name, owner string) error {
+	return c.inner.ReleaseFeedConsumer(ctx, name, owner)
+}

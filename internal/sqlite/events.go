@@ -10,9 +10,6 @@ import (
 	"github.com/acme/catalog/internal/catalog"
 )
 
-// eventSource is the CloudEvents source of the events this store records.
-const eventSource = "catalog"
-
 // emit records, in tx, the event of type typ about entity (a product, variant, reservation,
 // category, collection or attribute definition, or the subject string of a deleted one). A
 // write adds one call to it before it commits, so the event exists if and only if the write
@@ -82,7 +79,7 @@ func (s *Store) Events(ctx context.Context, q catalog.EventQuery) (catalog.Event
 		for rows.Next() {
 			var seq, at int64
 			var data sql.NullString
-			e := catalog.Event{SpecVersion: catalog.CloudEventsVersion, Source: eventSource, DataContentType: "application/json"}
+			e := catalog.Event{SpecVersion: catalog.CloudEventsVersion, Source: s.source, DataContentType: "application/json"}
 			if err := rows.Scan(&seq, &e.ID, &e.Type, &e.Subject, &e.Actor, &e.EntityVersion, &data, &at); err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
@@ -33,6 +34,9 @@ type Options struct {
 	Clock catalog.Clock
 	// ReadConns bounds the read pool; 0 means twice the CPUs, at least 4.
 	ReadConns int
+	// EventSource is the CloudEvents source stamped on the feed's events (EVENT_SOURCE); empty
+	// means catalog.DefaultEventSource.
+	EventSource string
 }
 
 // Store is a catalog.Store on SQLite.
@@ -41,6 +45,9 @@ type Store struct {
 	r     *sql.DB
 	clock catalog.Clock
 	path  string
+	// source is the events' CloudEvents source. It is stamped when the feed is read, not
+	// stored, so changing EVENT_SOURCE renames every event still kept, consistently.
+	source string
 }
 
 var _ catalog.Store = (*Store)(nil)
@@ -72,7 +79,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
 
-	s := &Store{w: w, clock: opts.Clock, path: path}
+	s := &Store{w: w, clock: opts.Clock, path: path, source: cmp.Or(opts.EventSource, catalog.DefaultEventSource)}
 	if err := s.Migrate(ctx); err != nil {
 		w.Close()
 		return nil, err

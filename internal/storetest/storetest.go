@@ -55,7 +55,10 @@ func Run(t *testing.T, open Opener) {
 			tc.fn(t, s)
 		})
 	}
-	for _, tc := range append(append(inventoryTests(), eventTests()...), webhookTests()...) { // events, webhooks: issue 17
+	timed := append(inventoryTests(), eventTests()...) // events: issue 17
+	timed = append(timed, feedConsumerTests()...)      // the relay's positions: issue 17
+	timed = append(timed, webhookTests()...)           // webhooks: issue 17
+	for _, tc := range timed {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := NewFakeClock()
 			s := open(t, clock.Now)
