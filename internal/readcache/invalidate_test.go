@@ -135,6 +135,7 @@ func TestEveryWriteInvalidates(t *testing.T) {
 		},
 		"DeleteCategory": func(c *readcache.Store) error { return c.DeleteCategory(ctx, "c") },
 		"Import":         func(c *readcache.Store) error { return c.Import(ctx, nil) },
+		"UpsertProducts": func(c *readcache.Store) error { _, err := c.UpsertProducts(ctx, nil, false); return err },
 		"AdjustStock": func(c *readcache.Store) error {
 			_, err := c.AdjustStock(ctx, "v1", catalog.Adjustment{}, "t", nil)
 			return err
@@ -189,6 +190,8 @@ func TestEveryWriteInvalidates(t *testing.T) {
 		"PurgeIdempotencyKeys": true, "PurgeReservations": true,
 		"Events": true, "PurgeEvents": true, // the feed and its housekeeping show no product
 		"Collection": true, "Collections": true,
+		// Import jobs' bookkeeping shows no product (UpsertProducts is the write).
+		"CreateImportJob": true, "ImportJob": true, "SaveImportJob": true, "FailStaleImportJobs": true,
 	}
 	st := reflect.TypeFor[catalog.Store]()
 	for i := range st.NumMethod() {

@@ -55,7 +55,7 @@ func Run(t *testing.T, open Opener) {
 			tc.fn(t, s)
 		})
 	}
-	for _, tc := range append(inventoryTests(), eventTests()...) { // events: issue 17
+	for _, tc := range slices.Concat(inventoryTests(), eventTests(), importTests()) { // events, imports: issue 17
 		t.Run(tc.name, func(t *testing.T) {
 			clock := NewFakeClock()
 			s := open(t, clock.Now)
