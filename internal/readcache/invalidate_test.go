@@ -51,6 +51,10 @@ func (f *fake) UpdateCategory(context.Context, string, catalog.CategoryPatch) (c
 func (f *fake) DeleteCategory(context.Context, string) error       { return nil }
 func (f *fake) Import(context.Context, []catalog.NewProduct) error { return nil }
 
+func (f *fake) UpsertProducts(context.Context, []catalog.ImportItem, bool) (catalog.ImportResult, error) {
+	return catalog.ImportResult{}, nil
+}
+
 func (f *fake) AdjustStock(context.Context, string, catalog.Adjustment, string, *catalog.Idempotency) (catalog.Movement, error) {
 	return catalog.Movement{VariantID: "v1", ProductID: "p1"}, nil
 }
