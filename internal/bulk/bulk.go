@@ -67,6 +67,8 @@ func (e LineError) Error() string {
 type RecordError struct {
 	Line     int
 	Problems []LineError
+	// Fatal says nothing after it can be read (a CSV header that cannot be used).
+	Fatal bool
 }
 
 func (e *RecordError) Error() string {
@@ -85,6 +87,8 @@ func (e *RecordError) Error() string {
 // the file cannot be read further.
 type Reader interface {
 	Next() (Record, error)
+	// Lines is the number of file lines read so far.
+	Lines() int
 }
 
 // NewReader returns the reader of format f over r. attrs types CSV attribute cells (nil: every

@@ -163,6 +163,9 @@ func parseColumn(h string) (column, bool) {
 	return column{}, false
 }
 
+// Lines is the number of lines read so far (one row ahead of the product returned last).
+func (c *CSVReader) Lines() int { return c.lr.line }
+
 // Next returns the next product: the run of consecutive rows with one handle.
 func (c *CSVReader) Next() (Record, error) {
 	if !c.started {
@@ -174,7 +177,7 @@ func (c *CSVReader) Next() (Record, error) {
 		var re *RecordError
 		if errors.As(err, &re) {
 			// A bad header makes every row meaningless: report it once, then end.
-			c.header = io.EOF
+			re.Fatal, c.header = true, io.EOF
 		}
 		return Record{}, err
 	}

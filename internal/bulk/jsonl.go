@@ -24,6 +24,9 @@ func NewJSONLReader(r io.Reader) *JSONLReader {
 
 var jsonOptions = []jsonv2.Options{jsonv2.RejectUnknownMembers(true)}
 
+// Lines is the number of lines read so far.
+func (j *JSONLReader) Lines() int { return j.lr.line }
+
 // Next returns the next product.
 func (j *JSONLReader) Next() (Record, error) {
 	for {
