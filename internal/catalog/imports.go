@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"time"
 )
 
@@ -131,13 +132,16 @@ type ImportJob struct {
 	Digest         string `json:"-"`
 }
 
-// AddProblems appends problems up to MaxImportErrors.
+// AddProblems adds problems, keeping the MaxImportErrors of the lowest lines (a batch's store
+// problems arrive after the parse problems of later lines).
 func (j *ImportJob) AddProblems(ps []ImportProblem) {
-	for _, p := range ps {
-		if len(j.Errors) >= MaxImportErrors {
-			return
-		}
-		j.Errors = append(j.Errors, p)
+	if len(ps) == 0 {
+		return
+	}
+	j.Errors = append(j.Errors, ps...)
+	slices.SortStableFunc(j.Errors, func(a, b ImportProblem) int { return a.Line - b.Line })
+	if len(j.Errors) > MaxImportErrors {
+		j.Errors = j.Errors[:MaxImportErrors]
 	}
 }
 
