@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -51,8 +52,41 @@ type ImportProblem struct {
 // ImportResult is what one batch did (or, in a dry run, would do).
 type ImportResult struct {
 	Created, Updated int
-	Problems         []ImportProblem
+	// Unchanged counts lines that matched a product exactly: nothing was written for them (no
+	// version, no event).
+	Unchanged int
+	Problems  []ImportProblem
 }
+
+// ImportChanges reports whether a line in would change cur (with its variants) under the
+// upsert rules: its own fields, or a variant it names (SKU spelling, options, fields, prices),
+// or a SKU cur does not have yet. A file loaded twice writes nothing the second time.
+func ImportChanges(cur Product, in ProductInput) bool {
+	if !cur.Input().Same(in) {
+		return true
+	}
+	for _, v := range in.Variants {
+		i := slices.IndexFunc(cur.Variants, func(c Variant) bool { return strings.EqualFold(c.SKU, v.SKU) })
+		if i < 0 {
+			return true
+		}
+		c := cur.Variants[i]
+		if c.SKU != v.SKU || !maps.Equal(c.Options, v.Options) && (len(c.Options) > 0 || len(v.Options) > 0) ||
+			c.Barcode != v.Barcode || !sameWeight(c.WeightGrams, v.WeightGrams) || !c.Attributes.Equal(v.Attributes) ||
+			c.Image != v.Image || c.PurchaseLimit != v.PurchaseLimit || len(c.Prices) != len(v.Prices) {
+			return true
+		}
+		for _, p := range v.Prices {
+			cp, ok := c.Price(p.Currency)
+			if !ok || cp.Amount != p.Amount || !sameWeight(cp.CompareAt, p.CompareAt) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func sameWeight(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 // ImportProblemsOf turns err (a *Error with fields, or any error) into problems of line.
 func ImportProblemsOf(line int, err error) []ImportProblem {
@@ -117,6 +151,8 @@ type ImportJob struct {
 	Products int64 `json:"products"`
 	Created  int64 `json:"created"`
 	Updated  int64 `json:"updated"`
+	// Unchanged counts products that matched the catalog exactly (nothing written).
+	Unchanged int64 `json:"unchanged"`
 	// Failed counts refused products (lines that start a product).
 	Failed int64 `json:"failed"`
 	// Errors holds the first MaxImportErrors problems, by line.

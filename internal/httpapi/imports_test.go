@@ -66,10 +66,15 @@ func TestImportCSV(t *testing.T) {
 	if v.Stock.OnHand != 4 {
 		t.Errorf("IMP-TEE-M on hand %d, want 4", v.Stock.OnHand)
 	}
-	// The same file with a new price: the products are updated, not duplicated.
+	// The same file with the tee's new price: the tee is updated, not duplicated.
 	j = e.waitJob(e.submit("", strings.ReplaceAll(importCSV, "1999", "2499"), csvHeaders(), 202).ID)
-	if j.State != catalog.ImportSucceeded || j.Created != 0 || j.Updated != 2 {
+	if j.State != catalog.ImportSucceeded || j.Created != 0 || j.Updated != 1 || j.Unchanged != 1 { // the mug's line is the same
 		t.Fatalf("second job = %+v", j)
+	}
+	// And once more: nothing changes, nothing is written.
+	j = e.waitJob(e.submit("", strings.ReplaceAll(importCSV, "1999", "2499"), csvHeaders(), 202).ID)
+	if j.State != catalog.ImportSucceeded || j.Updated != 0 || j.Unchanged != 2 {
+		t.Fatalf("third job = %+v", j)
 	}
 	_, b = e.do("GET", "/products?limit=100&total=true", "", nil, 200)
 	if !bytes.Contains(b, []byte(`"total":2`)) {

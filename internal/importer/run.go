@@ -52,7 +52,7 @@ func (r *Runner) run(ctx context.Context, t task) {
 		}
 	}
 	// The validation pass counted what would happen; the apply pass counts what did.
-	j.Lines, j.Products, j.Created, j.Updated, j.Failed, j.Errors = 0, 0, 0, 0, 0, nil
+	j.Lines, j.Products, j.Created, j.Updated, j.Unchanged, j.Failed, j.Errors = 0, 0, 0, 0, 0, 0, nil
 	j.State = catalog.ImportRunning
 	if err := r.save(ctx, j); err != nil {
 		fail("progress could not be saved: " + errText(err))
@@ -114,6 +114,7 @@ func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, t
 		}
 		j.Created += int64(res.Created)
 		j.Updated += int64(res.Updated)
+		j.Unchanged += int64(res.Unchanged)
 		j.AddProblems(res.Problems)
 		j.Failed += int64(failedLines(res.Problems))
 		j.Lines = int64(rd.Lines())

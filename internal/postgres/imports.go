@@ -18,6 +18,9 @@ import (
 // errDryRun rolls a dry run's transaction back after it did everything.
 var errDryRun = errors.New("dry run")
 
+// errUnchanged says an update line matches its product exactly: nothing is written.
+var errUnchanged = errors.New("unchanged")
+
 // UpsertProducts creates or updates a batch of products by SKU in one transaction (see
 // catalog.Importer). Lookups are one statement each for the whole batch (SKU owners,
 // categories, attribute definitions); creates are insertProducts' statement per table; each
@@ -57,6 +60,13 @@ func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, 
 				return err
 			}
 			err = s.updateImported(ctx, sp, u.pid, u.item.Product, now)
+			if errors.Is(err, errUnchanged) { // the savepoint holds only reads and the row lock
+				if err := sp.Commit(ctx); err != nil {
+					return err
+				}
+				res.Unchanged++
+				continue
+			}
 			if err == nil {
 				err = sp.Commit(ctx)
 			}
@@ -243,12 +253,16 @@ func ownerOf(in catalog.ProductInput, owners map[string]string) (string, error) 
 // names (by SKU, any case) and adds the new ones; the product's other variants stay, their
 // options following a change of options (catalog.ReconcileOptions).
 func (s *Store) updateImported(ctx context.Context, tx pgx.Tx, pid string, in catalog.ProductInput, now time.Time) error {
-	if _, err := lockProduct(ctx, tx, pid, 0); err != nil {
+	p, err := lockProduct(ctx, tx, pid, 0)
+	if err != nil {
 		return err
 	}
 	cur, err := variantsOf(ctx, tx, pid)
 	if err != nil {
 		return err
+	}
+	if p.Variants = cur; !catalog.ImportChanges(p, in) {
+		return errUnchanged
 	}
 	named := map[string]int{}
 	for j, v := range in.Variants {
@@ -388,12 +402,12 @@ func productsOf(ctx context.Context, q querier, ids []string) ([]catalog.Product
 }
 
 const importJobColumns = `id::text, actor, coalesce(idempotency_key, ''), digest, state, format, dry_run, partial, bytes, lines,
-	products, created, updated, failed, errors, reason, created_at, updated_at, finished_at`
+	products, created, updated, unchanged, failed, errors, reason, created_at, updated_at, finished_at`
 
 func scanImportJob(row pgx.Row) (catalog.ImportJob, error) {
 	var j catalog.ImportJob
 	err := row.Scan(&j.ID, &j.Actor, &j.IdempotencyKey, &j.Digest, &j.State, &j.Format, &j.DryRun, &j.Partial, &j.Bytes,
-		&j.Lines, &j.Products, &j.Created, &j.Updated, &j.Failed, &j.Errors, &j.Reason, &j.CreatedAt, &j.UpdatedAt, &j.FinishedAt)
+		&j.Lines, &j.Products, &j.Created, &j.Updated, &j.Unchanged, &j.Failed, &j.Errors, &j.Reason, &j.CreatedAt, &j.UpdatedAt, &j.FinishedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return j, catalog.ErrImportJobNotFound
 	}
@@ -464,9 +478,9 @@ func (s *Store) SaveImportJob(ctx context.Context, j catalog.ImportJob) error {
 			finished = &now
 		}
 		tag, err := tx.Exec(ctx, `UPDATE import_jobs SET state = $2, lines = $3, products = $4, created = $5, updated = $6,
-			failed = $7, errors = $8, reason = $9, updated_at = $10, heartbeat_at = $10, finished_at = $11, bytes = $12
+			failed = $7, errors = $8, reason = $9, updated_at = $10, heartbeat_at = $10, finished_at = $11, bytes = $12, unchanged = $13
 			WHERE id = $1 AND state NOT IN ('succeeded', 'failed')`,
-			j.ID, j.State, j.Lines, j.Products, j.Created, j.Updated, j.Failed, j.Errors, j.Reason, now, finished, j.Bytes)
+			j.ID, j.State, j.Lines, j.Products, j.Created, j.Updated, j.Failed, j.Errors, j.Reason, now, finished, j.Bytes, j.Unchanged)
 		if err == nil && tag.RowsAffected() == 0 {
 			return catalog.Errorf(catalog.CodeConflict, "import job %s is finished", j.ID)
 		}

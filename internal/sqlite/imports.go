@@ -15,6 +15,9 @@ import (
 // errDryRun rolls a dry run's transaction back after it did everything.
 var errDryRun = errors.New("dry run")
 
+// errUnchanged says an update line matches its product exactly: nothing is written.
+var errUnchanged = errors.New("unchanged")
+
 // UpsertProducts creates or updates a batch of products by SKU in one transaction (see
 // catalog.Importer). The SKUs' owners are one statement for the batch; each line runs under a
 // savepoint, so a line the store refuses is reported and skipped without undoing the others.
@@ -86,7 +89,7 @@ func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, 
 			} else {
 				err = s.updateImported(ctx, tx, pid, it.Product, now)
 			}
-			if err != nil {
+			if err != nil && !errors.Is(err, errUnchanged) {
 				if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO import_line`); rerr != nil {
 					return rerr
 				}
@@ -95,6 +98,8 @@ func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, 
 				return rerr
 			}
 			switch {
+			case errors.Is(err, errUnchanged):
+				res.Unchanged++
 			case err != nil && catalog.ErrorCode(err) == catalog.CodeInternal:
 				return err
 			case err != nil:
@@ -223,6 +228,9 @@ func (s *Store) updateImported(ctx context.Context, tx *sql.Tx, pid string, in c
 	vs, err := variantsOf(ctx, tx, `v.product_id = ?`, pid)
 	if err != nil {
 		return err
+	}
+	if cur.Variants = vs; !catalog.ImportChanges(cur, in) {
+		return errUnchanged
 	}
 	named := map[string]int{}
 	for j, v := range in.Variants {
@@ -354,7 +362,7 @@ func productsOf(ctx context.Context, q queryer, ids []string) ([]catalog.Product
 }
 
 const importJobColumns = `id, actor, coalesce(idempotency_key, ''), digest, state, format, dry_run, partial, bytes, lines,
-	products, created, updated, failed, errors, reason, created_at, updated_at, finished_at`
+	products, created, updated, unchanged, failed, errors, reason, created_at, updated_at, finished_at`
 
 func scanImportJob(row scanner) (catalog.ImportJob, error) {
 	var (
@@ -364,7 +372,7 @@ func scanImportJob(row scanner) (catalog.ImportJob, error) {
 		finished         sql.NullInt64
 	)
 	err := row.Scan(&j.ID, &j.Actor, &j.IdempotencyKey, &j.Digest, &j.State, &j.Format, &j.DryRun, &j.Partial, &j.Bytes,
-		&j.Lines, &j.Products, &j.Created, &j.Updated, &j.Failed, &errs, &j.Reason, &created, &updated, &finished)
+		&j.Lines, &j.Products, &j.Created, &j.Updated, &j.Unchanged, &j.Failed, &errs, &j.Reason, &created, &updated, &finished)
 	if errors.Is(err, sql.ErrNoRows) {
 		return j, catalog.ErrImportJobNotFound
 	}
@@ -444,9 +452,9 @@ func (s *Store) SaveImportJob(ctx context.Context, j catalog.ImportJob) error {
 			finished = now
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE import_jobs SET state = ?, lines = ?, products = ?, created = ?, updated = ?,
-			failed = ?, errors = ?, reason = ?, updated_at = ?, heartbeat_at = ?, finished_at = ?, bytes = ?
+			failed = ?, errors = ?, reason = ?, updated_at = ?, heartbeat_at = ?, finished_at = ?, bytes = ?, unchanged = ?
 			WHERE id = ? AND state NOT IN ('succeeded', 'failed')`,
-			j.State, j.Lines, j.Products, j.Created, j.Updated, j.Failed, encodeJSON(j.Errors), j.Reason, now, now, finished, j.Bytes, j.ID)
+			j.State, j.Lines, j.Products, j.Created, j.Updated, j.Failed, encodeJSON(j.Errors), j.Reason, now, now, finished, j.Bytes, j.Unchanged, j.ID)
 		if err != nil {
 			return err
 		}

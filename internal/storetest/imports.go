@@ -86,17 +86,31 @@ func testImportUpsert(t *testing.T, s catalog.Store, _ *FakeClock) {
 		t.Errorf("TEE-M price history has %d lines, want 2 (created, then the import's change)", len(hist))
 	}
 
+	// The same line again changes nothing: no write, no version, no event.
+	_, cursor := feed(t, s, 0)
+	res = upsert(t, s, false, next)
+	if res.Updated != 0 || res.Unchanged != 1 || len(res.Problems) != 0 {
+		t.Fatalf("the same line again = %+v, want 1 unchanged", res)
+	}
+	if p, _ := bySKU(t, s, "TEE-M"); p.Version != after.Version {
+		t.Errorf("an unchanged line moved the version %d -> %d", after.Version, p.Version)
+	}
+	if evs, _ := feed(t, s, cursor); len(evs) != 0 {
+		t.Errorf("an unchanged line recorded %d events", len(evs))
+	}
+
 	// A line naming only some variants keeps the others.
 	res = upsert(t, s, false, func() catalog.ProductInput {
 		in := sized("TEE", "Tee (organic)", "imp", "S", "M", "L")
 		in.Variants = in.Variants[2:]
+		in.Variants[0].Barcode = "4006381333931"
 		return in
 	}())
 	if res.Updated != 1 || len(res.Problems) != 0 {
 		t.Fatalf("partial line = %+v", res)
 	}
-	if p, _ := bySKU(t, s, "TEE-L"); len(p.Variants) != 3 {
-		t.Errorf("tee has %d variants after a line naming one, want 3 kept", len(p.Variants))
+	if p, v := bySKU(t, s, "TEE-L"); len(p.Variants) != 3 || v.Barcode != "4006381333931" {
+		t.Errorf("tee has %d variants after a line naming one (want 3 kept), TEE-L barcode %q", len(p.Variants), v.Barcode)
 	}
 }
 

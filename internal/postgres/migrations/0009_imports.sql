@@ -16,6 +16,7 @@ CREATE TABLE import_jobs (
     products        bigint NOT NULL DEFAULT 0,
     created         bigint NOT NULL DEFAULT 0,
     updated         bigint NOT NULL DEFAULT 0,
+    unchanged       bigint NOT NULL DEFAULT 0,
     failed          bigint NOT NULL DEFAULT 0,
     errors          jsonb NOT NULL DEFAULT '[]',
     reason          text NOT NULL DEFAULT '',

@@ -15,6 +15,7 @@ CREATE TABLE import_jobs (
     products        INTEGER NOT NULL DEFAULT 0,
     created         INTEGER NOT NULL DEFAULT 0,
     updated         INTEGER NOT NULL DEFAULT 0,
+    unchanged       INTEGER NOT NULL DEFAULT 0,
     failed          INTEGER NOT NULL DEFAULT 0,
     errors          TEXT NOT NULL DEFAULT '[]',
     reason          TEXT NOT NULL DEFAULT '',
