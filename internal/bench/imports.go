@@ -27,6 +27,7 @@ type ImportRun struct {
 	Name              string
 	Products          int64
 	Created, Updated  int64
+	Unchanged         int64
 	Failed            int64
 	Spool, Validate   time.Duration
 	Apply, Total      time.Duration
@@ -40,7 +41,8 @@ type ImportRun struct {
 
 // RunImport writes n synthetic products (about 4 variants each) to a JSONL or CSV file, imports
 // it through the real job path (importer.Runner: spool, validate, apply in batches of 1,000),
-// then imports the same file again (every product an update), and reports both.
+// then the same file again (every line unchanged), then the file with every price changed (every
+// product an update), and reports each.
 func RunImport(ctx context.Context, cfg Config, format bulk.Format) ([]ImportRun, error) {
 	var store catalog.Store
 	dir, err := os.MkdirTemp("", "catalog-import-bench")
@@ -86,8 +88,12 @@ func RunImport(ctx context.Context, cfg Config, format bulk.Format) ([]ImportRun
 		}
 	}
 	file := filepath.Join(dir, "products."+string(format))
-	size, variants, err := writeSynthetic(file, format, cfg.Products)
+	size, variants, err := writeSynthetic(file, format, cfg.Products, 0)
 	if err != nil {
+		return nil, err
+	}
+	repriced := filepath.Join(dir, "repriced."+string(format))
+	if _, _, err := writeSynthetic(repriced, format, cfg.Products, 1); err != nil {
 		return nil, err
 	}
 	if cfg.Progress != nil {
@@ -98,8 +104,11 @@ func RunImport(ctx context.Context, cfg Config, format bulk.Format) ([]ImportRun
 	defer func() { stop(); _ = r.Stop(context.Background()) }()
 	r.Start(rctx)
 	var runs []ImportRun
-	for _, name := range []string{"create", "update (same file)"} {
-		run, err := importOnce(ctx, store, r, file, format)
+	for _, step := range []struct{ name, file string }{
+		{"create", file}, {"same file again", file}, {"update (new prices)", repriced},
+	} {
+		name := step.name
+		run, err := importOnce(ctx, store, r, step.file, format)
 		run.Name, run.Bytes, run.Variants = name, size, variants
 		runs = append(runs, run)
 		if err != nil {
@@ -112,8 +121,9 @@ func RunImport(ctx context.Context, cfg Config, format bulk.Format) ([]ImportRun
 	return runs, nil
 }
 
-// writeSynthetic streams n synthetic products into file, so the file's size never costs memory.
-func writeSynthetic(file string, format bulk.Format, n int) (int64, int, error) {
+// writeSynthetic streams n synthetic products into file, so the file's size never costs memory;
+// bump is added to every price (a file of the same products, every variant repriced).
+func writeSynthetic(file string, format bulk.Format, n int, bump int64) (int64, int, error) {
 	f, err := os.Create(file)
 	if err != nil {
 		return 0, 0, err
@@ -131,6 +141,11 @@ func writeSynthetic(file string, format bulk.Format, n int) (int64, int, error) 
 	variants := 0
 	for i := range n {
 		p := seed.SyntheticProduct(i, 1).ProductInput
+		for j := range p.Variants {
+			for k := range p.Variants[j].Prices {
+				p.Variants[j].Prices[k].Amount += bump
+			}
+		}
 		variants += len(p.Variants)
 		if format == bulk.CSV {
 			err = cw.Write(fmt.Sprintf("p%d", i), p)
@@ -182,7 +197,7 @@ func importOnce(ctx context.Context, store catalog.Store, r *importer.Runner, fi
 	}
 	end := time.Now()
 	run.Total, run.Validate, run.Apply = end.Sub(start), running.Sub(start)-run.Spool, end.Sub(running)
-	run.Products, run.Created, run.Updated, run.Failed, run.State, run.Reason = job.Products, job.Created, job.Updated, job.Failed, job.State, job.Reason
+	run.Products, run.Created, run.Updated, run.Unchanged, run.Failed, run.State, run.Reason = job.Products, job.Created, job.Updated, job.Unchanged, job.Failed, job.State, job.Reason
 	run.PeakRSSKB = rssKB(os.Getpid(), "VmHWM:")
 	run.All = float64(run.Products) / run.Total.Seconds()
 	run.ValidateRate = float64(run.Products) / run.Validate.Seconds()
@@ -194,14 +209,14 @@ func importOnce(ctx context.Context, store catalog.Store, r *importer.Runner, fi
 
 // ImportTable prints the runs beside the target.
 func ImportTable(w io.Writer, store string, runs []ImportRun) {
-	fmt.Fprintf(w, "%-20s %9s %9s %9s %10s %10s %10s %13s %10s %s\n", "import", "products", "created", "updated",
+	fmt.Fprintf(w, "%-20s %9s %9s %9s %9s %10s %10s %10s %13s %10s %s\n", "import", "products", "created", "updated", "unchanged",
 		"spool", "validate", "apply", "products/s", "peak RSS", "target")
 	for _, r := range runs {
 		target := "-"
 		if store == "postgres" {
 			target = fmt.Sprintf(">= %d/s %s", ImportTarget, verdict(r.All >= ImportTarget))
 		}
-		fmt.Fprintf(w, "%-20s %9d %9d %9d %10s %10s %10s %13.0f %7d MiB %s\n", r.Name, r.Products, r.Created, r.Updated,
+		fmt.Fprintf(w, "%-20s %9d %9d %9d %9d %10s %10s %10s %13.0f %7d MiB %s\n", r.Name, r.Products, r.Created, r.Updated, r.Unchanged,
 			r.Spool.Round(time.Millisecond), r.Validate.Round(time.Millisecond), r.Apply.Round(time.Millisecond), r.All, r.PeakRSSKB/1024, target)
 	}
 	if len(runs) > 0 {

@@ -33,6 +33,8 @@ const (
 // ErrTooLarge says an upload is over the size cap (a 413).
 var ErrTooLarge = errors.New("importer: upload over the size cap")
 
+const interruptedWaiting = "interrupted: the service stopped before the job ran; upload the file again"
+
 // ErrBusy says the instance holds as many waiting jobs as it may (a 503).
 var ErrBusy = errors.New("importer: too many imports waiting")
 
@@ -105,6 +107,11 @@ func (r *Runner) Start(ctx context.Context) {
 				r.abandon()
 				return
 			case t := <-r.queue:
+				if ctx.Err() != nil { // both were ready: stopping wins
+					_ = os.Remove(t.spool)
+					r.finish(context.WithoutCancel(ctx), t.job, interruptedWaiting)
+					continue
+				}
 				r.run(ctx, t)
 			}
 		}
@@ -246,7 +253,7 @@ func (r *Runner) abandon() {
 		select {
 		case t := <-r.queue:
 			_ = os.Remove(t.spool)
-			r.finish(ctx, t.job, "interrupted: the service stopped before the job ran; upload the file again")
+			r.finish(ctx, t.job, interruptedWaiting)
 		default:
 			return
 		}

@@ -23,7 +23,7 @@ func (r *Runner) run(ctx context.Context, t task) {
 	}
 	defs, err := r.store.AttributeList(ctx)
 	if err != nil {
-		fail("the attribute definitions could not be read: " + errText(err))
+		fail(passFailure(ctx, fmt.Errorf("the attribute definitions could not be read: %w", err)))
 		return
 	}
 	types := bulk.TypesOf(defs)
