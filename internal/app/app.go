@@ -21,6 +21,7 @@ import (
 	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/config"
 	"github.com/acme/catalog/internal/httpapi"
+	"github.com/acme/catalog/internal/importer"
 	"github.com/acme/catalog/internal/postgres"
 	"github.com/acme/catalog/internal/readcache"
 	"github.com/acme/catalog/internal/relay"
@@ -69,6 +70,7 @@ type App struct {
 	gate    gate
 	cache   *readcache.Store
 	front   catalog.Store // what the server and the sweeper use: the cache, or the gate
+	imports *importer.Runner
 	metrics *httpapi.Metrics
 	events  relay.Publisher // nil: EVENT_BUS_NAME is empty
 	emfOut  io.Writer       // nil: METRICS_EMF is off
@@ -179,9 +181,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	if usePostgres && cfg.ReaderURL != "" {
 		positions = &a.positions
 	}
+	a.imports = importer.New(a.front, importer.Config{Dir: cfg.ImportDir, MaxBytes: cfg.ImportMaxBytes, Log: log})
 	a.srv = httpapi.New(httpapi.Options{
 		Store: a.front, Keys: keys, Log: log, RequestTimeout: cfg.RequestTimeout, ReadyTimeout: cfg.ReadyTimeout,
-		OpenAPI: opts.OpenAPI, QuietHealth: true, Metrics: a.metrics, Limits: limits, CORS: cors,
+		OpenAPI: opts.OpenAPI, QuietHealth: true, Metrics: a.metrics, Limits: limits, CORS: cors, Imports: a.imports,
 		ReadPositions: positions,
 		Webhooks:      httpapi.WebhookOptions{Policy: a.webhookPolicy()},
 	})
@@ -367,6 +370,11 @@ func (a *App) attach(s catalog.Store, owned bool) {
 		a.log.Info("event relay on", "bus", a.cfg.EventBusName, "source", a.cfg.EventSource, "owner", r.Owner())
 		a.loop(r.Run)
 	}
+	a.loop(func(ctx context.Context) { // bulk imports (ADR 0019): jobs still running fail as interrupted
+		a.imports.Start(ctx)
+		<-ctx.Done()
+		_ = a.imports.Stop(context.Background())
+	})
 	close(a.ready)
 }
 

@@ -19,6 +19,7 @@ func TestEveryOperationSucceedsAsDocumented(t *testing.T) {
 	var added catalog.Variant
 	var reservations [2]string
 	var hookID string
+	var job string
 	from := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
 	type step struct {
 		route, path, body string
@@ -89,14 +90,21 @@ func TestEveryOperationSucceedsAsDocumented(t *testing.T) {
 		{"POST /webhooks/{id}/rotate-secret", "/webhooks/{w}/rotate-secret", "", 200, nil},
 		{"GET /webhooks/{id}/deliveries", "/webhooks/{w}/deliveries?limit=5", "", 200, nil},
 		{"DELETE /webhooks/{id}", "/webhooks/{w}", "", 204, nil},
+		{"POST /imports", "/imports?dry_run=true", "handle,name,category,status,sku,price.USD\nmug,Mug,kitchen,active,MUG-1,900\n", 202,
+			func(b []byte) { job = decode[catalog.ImportJob](t, b).ID }},
+		{"GET /imports/{id}", "/imports/{job}", "", 200, nil},
 	}
 	tried := map[string]bool{}
 	for _, st := range steps {
 		method, _, _ := strings.Cut(st.route, " ")
 		path := strings.NewReplacer("{variant}", "/products/{id}/variants/{vid}", "{added}", "/products/{id}/variants/{aid}").Replace(st.path)
-		path = strings.NewReplacer("{id}", p.ID, "{vid}", firstVariant(p), "{aid}", added.ID, "{r0}", reservations[0], "{r1}", reservations[1], "{w}", hookID).Replace(path)
+		path = strings.NewReplacer("{id}", p.ID, "{vid}", firstVariant(p), "{aid}", added.ID, "{r0}", reservations[0], "{r1}", reservations[1], "{w}", hookID, "{job}", job).Replace(path)
 		body := strings.ReplaceAll(st.body, "{id}", p.ID)
-		_, b := e.do(method, path, body, auth, st.status)
+		headers := auth
+		if st.route == "POST /imports" {
+			headers = map[string]string{"Authorization": auth["Authorization"], "Content-Type": "text/csv"}
+		}
+		_, b := e.do(method, path, body, headers, st.status)
 		if st.after != nil {
 			st.after(b)
 		}

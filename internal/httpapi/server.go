@@ -16,6 +16,7 @@ import (
 
 	"github.com/acme/catalog/internal/access"
 	"github.com/acme/catalog/internal/catalog"
+	"github.com/acme/catalog/internal/importer"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -59,6 +60,8 @@ type Options struct {
 	// Webhooks says where webhook URLs may point (checked when a subscription is made or its
 	// URL changed; the delivery worker checks again when it dials).
 	Webhooks WebhookOptions
+	// Imports runs bulk imports (POST /imports); nil answers them 503.
+	Imports *importer.Runner
 }
 
 // DefaultConcurrentBodies is the default Options.MaxConcurrentBodies: with BodyBudget, 32 x
@@ -94,6 +97,7 @@ type Server struct {
 	handler         http.Handler
 	positions       WritePositions
 	webhooks        WebhookOptions
+	imports         *importer.Runner
 }
 
 // New returns a Server for opts.
@@ -104,7 +108,7 @@ func New(opts Options) *Server {
 		metrics: opts.Metrics, mux: http.NewServeMux(), bodyReadTimeout: opts.BodyReadTimeout,
 		maxHeaderBytes: opts.MaxHeaderBytes, cors: opts.CORS, limits: opts.Limits,
 		rules: map[string]access.Rule{}, refused: newRefusals(opts.Metrics),
-		positions: opts.ReadPositions, webhooks: opts.Webhooks,
+		positions: opts.ReadPositions, webhooks: opts.Webhooks, imports: opts.Imports,
 	}
 	if s.bodyReadTimeout <= 0 {
 		s.bodyReadTimeout = BodyReadTimeout
@@ -192,6 +196,8 @@ func (s *Server) routes() {
 	s.private("DELETE /webhooks/{id}", access.Need(access.Catalog), s.deleteWebhook)
 	s.private("POST /webhooks/{id}/rotate-secret", access.Need(access.Catalog), s.rotateWebhookSecret)
 	s.private("GET /webhooks/{id}/deliveries", access.Need(access.Catalog), s.listWebhookDeliveries)
+	s.private("POST /imports", access.Need(access.Catalog), s.createImport)
+	s.private("GET /imports/{id}", access.Need(access.Catalog), s.getImport)
 }
 
 // handle registers a route and remembers its pattern for Routes. Every path value passes the
@@ -234,7 +240,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("the request line and headers are %d bytes; at most %d are accepted", n, s.maxHeaderBytes))
 		return
 	}
-	if r.ContentLength > MaxBodyBytes {
+	if r.ContentLength > MaxBodyBytes && !isUpload(r) { // an upload has its own cap (imports.go)
 		// Refused before a byte of the body is read, so a client that sent "Expect:
 		// 100-continue" never gets the 100 (net/http sends it on the first read) and one that
 		// did not is not read for a megabyte first. The connection closes: the unread body

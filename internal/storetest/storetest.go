@@ -55,10 +55,8 @@ func Run(t *testing.T, open Opener) {
 			tc.fn(t, s)
 		})
 	}
-	timed := append(inventoryTests(), eventTests()...) // events: issue 17
-	timed = append(timed, feedConsumerTests()...)      // the relay's positions: issue 17
-	timed = append(timed, webhookTests()...)           // webhooks: issue 17
-	for _, tc := range timed {
+	// events, the relay's positions, webhooks, imports: issue 17
+	for _, tc := range slices.Concat(inventoryTests(), eventTests(), feedConsumerTests(), webhookTests(), importTests()) {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := NewFakeClock()
 			s := open(t, clock.Now)
