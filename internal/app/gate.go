@@ -426,6 +426,14 @@ func (g *gate) Events(ctx context.Context, q catalog.EventQuery) (catalog.EventP
 	return s.Events(ctx, q)
 }
 
+func (g *gate) Export(ctx context.Context, q catalog.ExportQuery, begin func(int64) error, each func(catalog.Product) error) error {
+	s, err := g.get()
+	if err != nil {
+		return err
+	}
+	return s.Export(ctx, q, begin, each)
+}
+
 func (g *gate) PurgeEvents(ctx context.Context, retention time.Duration, limit int) (int, error) {
 	s, err := g.get()
 	if err != nil {

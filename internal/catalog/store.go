@@ -66,6 +66,7 @@ type Store interface {
 	VersionReader
 	Collections
 	EventFeed
+	Exporter
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error

@@ -82,6 +82,7 @@ type Server struct {
 	bodyReadTimeout time.Duration
 	maxHeaderBytes  int
 	bodySlots       chan struct{}
+	exportSlots     chan struct{} // GET /exports in flight (MaxConcurrentExports)
 	draining        atomic.Bool
 	mux             *http.ServeMux
 	patterns        []string // every route registered, in order
@@ -107,6 +108,7 @@ func New(opts Options) *Server {
 		opts.MaxConcurrentBodies = DefaultConcurrentBodies
 	}
 	s.bodySlots = make(chan struct{}, opts.MaxConcurrentBodies)
+	s.exportSlots = make(chan struct{}, MaxConcurrentExports)
 	if s.log == nil {
 		s.log = discard
 	}
@@ -175,6 +177,7 @@ func (s *Server) routes() {
 	s.private("DELETE /collections/{slug}/products/{id}", access.Need(access.Catalog), s.removeFromCollection)
 
 	s.private("GET /events", access.Need(access.Read), s.listEvents)
+	s.private("GET /exports", access.Need(access.Read), s.exportProducts)
 }
 
 // handle registers a route and remembers its pattern for Routes. Every path value passes the

@@ -505,6 +505,11 @@ func (c *Store) Events(ctx context.Context, q catalog.EventQuery) (catalog.Event
 	return c.inner.Events(ctx, q)
 }
 
+// Export passes through: it reads one snapshot of its own, which a cache could not give.
+func (c *Store) Export(ctx context.Context, q catalog.ExportQuery, begin func(int64) error, each func(catalog.Product) error) error {
+	return c.inner.Export(ctx, q, begin, each)
+}
+
 func (c *Store) PurgeEvents(ctx context.Context, retention time.Duration, limit int) (int, error) {
 	return c.inner.PurgeEvents(ctx, retention, limit)
 }

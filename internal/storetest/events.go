@@ -46,6 +46,7 @@ var readMethods = []string{
 	"Attribute", "AttributeList", "Categories", "Category", "Close", "Collection", "Collections", "Empty",
 	"Events", "Facets", "ListProducts", "Movements", "Ping", "PriceHistory", "Product", "ProductVersions",
 	"Reservation", "Variant", "VariantBySKU", "PurgeEvents", "PurgeIdempotencyKeys", "PurgeReservations",
+	"Export",
 }
 
 func testEventForEveryWrite(t *testing.T, s catalog.Store, clock *FakeClock) {

@@ -1,0 +1,129 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// Export streams the products matching q from one read transaction, in keyset pages of
+// catalog.ExportPageSize, with the feed cursor of its snapshot (ADR 0020). SQLite takes a WAL
+// read snapshot at a transaction's first read, and its first read is the cursor: the highest
+// sequence AUTOINCREMENT has handed out. One writer commits at a time and numbers its events
+// as it commits, so every event up to the cursor is in the snapshot and every later one is not:
+// the feed after the cursor holds exactly the changes the export does not show.
+func (s *Store) Export(ctx context.Context, q catalog.ExportQuery, begin func(cursor int64) error, each func(catalog.Product) error) error {
+	if err := q.Validate(); err != nil {
+		return err
+	}
+	var callerErr error
+	call := func(err error) error {
+		if err != nil {
+			callerErr = err
+		}
+		return err
+	}
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var cursor int64
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)`).Scan(&cursor); err != nil {
+			return err
+		}
+		if err := exportFilterExists(ctx, tx, q.Filter); err != nil {
+			return err
+		}
+		if err := call(begin(cursor)); err != nil {
+			return err
+		}
+		var after *exportKey
+		for {
+			ids, last, err := exportPage(ctx, tx, q.Filter, after)
+			if err != nil || len(ids) == 0 {
+				return err
+			}
+			for _, id := range ids {
+				p, err := productOf(ctx, tx, id)
+				if err != nil {
+					return err
+				}
+				if err := call(each(p)); err != nil {
+					return err
+				}
+			}
+			if len(ids) < catalog.ExportPageSize {
+				return nil
+			}
+			after = &last
+		}
+	})
+	if callerErr != nil && errors.Is(err, callerErr) {
+		return callerErr
+	}
+	return err
+}
+
+// exportFilterExists answers an unknown category or collection with not_found, as lists do.
+func exportFilterExists(ctx context.Context, tx *sql.Tx, f catalog.ProductFilter) error {
+	var category, collection bool
+	if err := tx.QueryRowContext(ctx, `SELECT ? = '' OR EXISTS (SELECT 1 FROM categories WHERE slug = ?),
+		? = '' OR EXISTS (SELECT 1 FROM collections WHERE slug = ?)`, f.Category, f.Category, f.Collection, f.Collection).Scan(&category, &collection); err != nil {
+		return err
+	}
+	if !category {
+		return catalog.UnknownCategory(f.Category)
+	}
+	if !collection {
+		return catalog.UnknownCollection(f.Collection)
+	}
+	return nil
+}
+
+// exportKey is the keyset position of an export: the last product's creation time (Unix µs)
+// and ID.
+type exportKey struct {
+	created int64
+	id      string
+}
+
+// exportPage returns the IDs of the next page of products matching f after the key, in
+// (created_at, id) order, and the last one's key.
+func exportPage(ctx context.Context, tx *sql.Tx, f catalog.ProductFilter, after *exportKey) ([]string, exportKey, error) {
+	terms := catalog.SearchTerms(f.Query)
+	from, where, args := filterSQL(f, terms)
+	with := ""
+	if f.Category != "" {
+		with = `WITH RECURSIVE subtree (slug) AS (
+			SELECT slug FROM categories WHERE slug = ?
+			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug) `
+		args = append([]any{f.Category}, args...)
+	}
+	if f.Query != "" && len(terms) == 0 {
+		where = append(where, "0") // only punctuation: nothing matches (as lists)
+	}
+	if f.Collection != "" {
+		where = append(where, "p.id IN (SELECT product_id FROM collection_products WHERE collection = ?)")
+		args = append(args, f.Collection)
+	}
+	if after != nil {
+		where = append(where, "(p.created_at, p.id) > (?, ?)")
+		args = append(args, after.created, after.id)
+	}
+	args = append(args, catalog.ExportPageSize)
+	rows, err := tx.QueryContext(ctx, with+`SELECT p.id, p.created_at`+from+whereSQL(where)+` ORDER BY p.created_at, p.id LIMIT ?`, args...)
+	if err != nil {
+		return nil, exportKey{}, err
+	}
+	defer rows.Close()
+	var (
+		ids  []string
+		last exportKey
+	)
+	for rows.Next() {
+		if err := rows.Scan(&last.id, &last.created); err != nil {
+			return nil, last, err
+		}
+		ids = append(ids, last.id)
+	}
+	return ids, last, rows.Err()
+}
