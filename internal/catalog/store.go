@@ -67,6 +67,7 @@ type Store interface {
 	Collections
 	EventFeed
 	Exporter
+	Batcher
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error

@@ -330,6 +330,30 @@ func (c *Store) AdjustStock(ctx context.Context, variantID string, a catalog.Adj
 	return m, err
 }
 
+// AdjustStockBatch and SetPriceBatch forget every product a line changed; a failure may have
+// changed nothing or, unknown to us, everything, as for single writes.
+func (c *Store) AdjustStockBatch(ctx context.Context, lines []catalog.StockLine, actor string, idem *catalog.Idempotency) ([]catalog.Movement, error) {
+	ms, err := c.inner.AdjustStockBatch(ctx, lines, actor, idem)
+	if err != nil {
+		c.forget("", "", err)
+	}
+	for _, m := range ms {
+		c.forget(m.ProductID, m.VariantID, err)
+	}
+	return ms, err
+}
+
+func (c *Store) SetPriceBatch(ctx context.Context, lines []catalog.PriceLine, actor string, idem *catalog.Idempotency) ([]catalog.PriceEvent, error) {
+	es, err := c.inner.SetPriceBatch(ctx, lines, actor, idem)
+	if err != nil {
+		c.forget("", "", err)
+	}
+	for _, e := range es {
+		c.forget(e.ProductID, e.VariantID, err)
+	}
+	return es, err
+}
+
 // forget invalidates productID after a write to variantID that answered err. The variant ID is
 // forgotten too: a migrated product's only variant has the product's ID (ADR 0012).
 func (c *Store) forget(productID, variantID string, err error) {
