@@ -178,6 +178,8 @@ func (s *Server) routes() {
 
 	s.private("GET /events", access.Need(access.Read), s.listEvents)
 	s.private("GET /exports", access.Need(access.Read), s.exportProducts)
+	s.private("POST /batch/stock", access.Need(access.Inventory), s.stockBatch)
+	s.private("POST /batch/prices", access.Need(access.Catalog), s.priceBatch)
 }
 
 // handle registers a route and remembers its pattern for Routes. Every path value passes the
