@@ -56,7 +56,9 @@ func Run(t *testing.T, open Opener) {
 			tc.fn(t, s)
 		})
 	}
-	for _, tc := range append(inventoryTests(), eventTests()...) { // events: issue 17
+	clocked := append(inventoryTests(), eventTests()...) // events: issue 17
+	clocked = append(clocked, batchTests()...)           // issue 17
+	for _, tc := range clocked {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := NewFakeClock()
 			s := open(t, clock.Now)
