@@ -1,8 +1,11 @@
 package catalog
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -135,6 +138,27 @@ func ValidatePriceLines(lines []PriceLine, now time.Time) error {
 func BatchRefused(problems []FieldError) error {
 	p := batchProblems(problems)
 	return p.err(CodeUnprocessable, "cannot be applied")
+}
+
+// BatchInvalid is the answer to a batch with malformed lines: problems (found in several
+// passes) ordered by line, every one listed.
+func BatchInvalid(problems []FieldError) error {
+	p := batchProblems(slices.Clone(problems))
+	slices.SortStableFunc(p, func(a, b FieldError) int { return cmp.Compare(lineOf(a.Field), lineOf(b.Field)) })
+	return p.err(CodeInvalid, "are invalid")
+}
+
+// lineOf is the line index a batch field names ("lines[12].sku" is 12), -1 for another field.
+func lineOf(field string) int {
+	rest, ok := strings.CutPrefix(field, "lines[")
+	if !ok {
+		return -1
+	}
+	n, err := strconv.Atoi(rest[:max(strings.IndexByte(rest, ']'), 0)])
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // BatchLineProblem is the problem of line i's field, for BatchRefused.

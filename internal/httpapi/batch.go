@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/acme/catalog/internal/catalog"
 )
@@ -86,11 +88,20 @@ func (s *Server) priceBatch(w http.ResponseWriter, r *http.Request) {
 			ValidFrom:  l.ValidFrom.parse(fmt.Sprintf("lines[%d].valid_from", i), &problems),
 			ValidUntil: l.ValidUntil.parse(fmt.Sprintf("lines[%d].valid_until", i), &problems)}}
 	}
-	if err := problems.Err(); err != nil {
-		writeError(w, r, err)
+	// Checked here against this clock to answer every bad line at once; the store checks
+	// again against its own, inside its transaction.
+	if err := catalog.ValidatePriceLines(lines, time.Now()); err != nil || len(problems) > 0 {
+		var e *catalog.Error
+		if errors.As(err, &e) && len(e.Fields) == 1 && e.Fields[0].Field == "lines" {
+			writeError(w, r, err)
+			return
+		}
+		if e != nil {
+			problems = append(problems, e.Fields...)
+		}
+		writeError(w, r, catalog.BatchInvalid(problems))
 		return
 	}
-	// The store validates the lines against its own clock, inside its transaction.
 	idem, err := idempotency(r, "price batch", lines)
 	if err != nil {
 		writeError(w, r, err)
