@@ -8,6 +8,7 @@
 //	go run ./cmd/bench -scenarios fault -process=false
 //	go run ./cmd/bench -capacity -products 20000 -duration 3s   # capacity model and flash-sale simulation
 //	go run ./cmd/bench -wrk -products 100000 -duration 10s         # reads out of process, with wrk
+//	go run ./cmd/bench -import jsonl -products 100000               # bulk import through the job path
 package main
 
 import (
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/acme/catalog/internal/bench"
+	"github.com/acme/catalog/internal/bulk"
 )
 
 func main() {
@@ -53,8 +55,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	useWrk := fs.Bool("wrk", false, "instead of the suite, measure reads out of process with wrk (64 connections, ids over the whole catalog, server and PostgreSQL CPU per request); skipped with a message when wrk is not installed")
 	connections := fs.Int("wrk-connections", 64, "with -wrk: wrk's connections")
 	taskStart := fs.Int("capacity-task-start", 0, "with -capacity: seconds from desired count to a RUNNING task (0: the simulation's assumption, 50)")
+	importFormat := fs.String("import", "", "instead of the suite, import -products synthetic products from a file of this format (jsonl or csv) through the real job path, twice (creates, then updates), and print products/s and peak RSS beside the target")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *importFormat != "" {
+		cfg := bench.Config{Store: *store, DatabaseURL: *dbURL, Products: *products, Progress: stderr}
+		runs, err := bench.RunImport(ctx, cfg, bulk.Format(*importFormat))
+		fmt.Fprintf(stdout, "catalog bench, import: store=%s products=%d format=%s cpus=%d\n\n", *store, *products, *importFormat, runtime.NumCPU())
+		bench.ImportTable(stdout, *store, runs)
+		if err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		return 0
 	}
 	if *products < 100 || *workers < 1 || *duration <= 0 || *phase < 100*time.Millisecond {
 		fmt.Fprintln(stderr, "bench: -products must be at least 100, -workers at least 1, -duration positive, -fault-phase at least 100ms")

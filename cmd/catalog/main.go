@@ -1,5 +1,5 @@
 // Command catalog is the product catalog service. Subcommands: serve (default), migrate, seed,
-// healthcheck and version. Configuration comes from environment variables (see the README).
+// import, healthcheck and version. Configuration comes from environment variables (see the README).
 package main
 
 import (
@@ -29,6 +29,9 @@ commands:
   seed [-synthetic] [N]
                 load the sample catalog, or N synthetic products (about 4 variants each)
                 for load tests
+  import FILE --url URL [--key KEY] [--dry-run] [--partial]
+                upload a CSV or JSONL file to a running service's POST /imports and follow
+                the job (see the README, "Bulk import")
   healthcheck   exit 0 when /health on the local port answers 200 (container health checks)
   version       print the version
 
@@ -50,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = migrateCmd(ctx, args, getenv, stdout)
 	case "seed":
 		err = seedCmd(ctx, args, getenv, stdout, stderr)
+	case "import":
+		err = importCmd(ctx, args, getenv, stdout, stderr)
 	case "healthcheck":
 		err = healthcheck(ctx, args, getenv)
 	case "version":

@@ -21,6 +21,7 @@ import (
 	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/config"
 	"github.com/acme/catalog/internal/httpapi"
+	"github.com/acme/catalog/internal/importer"
 	"github.com/acme/catalog/internal/postgres"
 	"github.com/acme/catalog/internal/readcache"
 	"github.com/acme/catalog/internal/seed"
@@ -65,6 +66,7 @@ type App struct {
 	gate    gate
 	cache   *readcache.Store
 	front   catalog.Store // what the server and the sweeper use: the cache, or the gate
+	imports *importer.Runner
 	metrics *httpapi.Metrics
 
 	serveErr  error
@@ -153,9 +155,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		a.cache = readcache.New(&a.gate, cfg.CacheTTL, cfg.CacheSize)
 		a.front = a.cache
 	}
+	a.imports = importer.New(a.front, importer.Config{Dir: cfg.ImportDir, MaxBytes: cfg.ImportMaxBytes, Log: log})
 	a.srv = httpapi.New(httpapi.Options{
 		Store: a.front, Keys: keys, Log: log, RequestTimeout: cfg.RequestTimeout, ReadyTimeout: cfg.ReadyTimeout,
-		OpenAPI: opts.OpenAPI, QuietHealth: true, Metrics: a.metrics, Limits: limits, CORS: cors,
+		OpenAPI: opts.OpenAPI, QuietHealth: true, Metrics: a.metrics, Limits: limits, CORS: cors, Imports: a.imports,
 	})
 	a.hs = &http.Server{
 		Handler:           a.srv,
@@ -328,6 +331,11 @@ func (a *App) attach(s catalog.Store, owned bool) {
 		sweep.Run(ctx, a.front, sweep.Options{Interval: a.cfg.SweepInterval, Retention: a.cfg.ReservationRetention,
 			EventRetention: a.cfg.EventRetention, Log: a.log,
 			Expired: func(n int) { a.metrics.Reservation("expired", n) }})
+	})
+	a.loop(func(ctx context.Context) { // bulk imports (ADR 0019): jobs still running fail as interrupted
+		a.imports.Start(ctx)
+		<-ctx.Done()
+		_ = a.imports.Stop(context.Background())
 	})
 	close(a.ready)
 }

@@ -231,6 +231,46 @@ func (g *gate) Import(ctx context.Context, products []catalog.NewProduct) error 
 	return s.Import(ctx, products)
 }
 
+func (g *gate) UpsertProducts(ctx context.Context, items []catalog.ImportItem, dryRun bool) (catalog.ImportResult, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.ImportResult{}, err
+	}
+	return s.UpsertProducts(ctx, items, dryRun)
+}
+
+func (g *gate) CreateImportJob(ctx context.Context, in catalog.ImportJobInput) (catalog.ImportJob, bool, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.ImportJob{}, false, err
+	}
+	return s.CreateImportJob(ctx, in)
+}
+
+func (g *gate) ImportJob(ctx context.Context, id string) (catalog.ImportJob, error) {
+	s, err := g.get()
+	if err != nil {
+		return catalog.ImportJob{}, err
+	}
+	return s.ImportJob(ctx, id)
+}
+
+func (g *gate) SaveImportJob(ctx context.Context, job catalog.ImportJob) error {
+	s, err := g.get()
+	if err != nil {
+		return err
+	}
+	return s.SaveImportJob(ctx, job)
+}
+
+func (g *gate) FailStaleImportJobs(ctx context.Context, before time.Time, reason string) (int, error) {
+	s, err := g.get()
+	if err != nil {
+		return 0, err
+	}
+	return s.FailStaleImportJobs(ctx, before, reason)
+}
+
 func (g *gate) Empty(ctx context.Context) (bool, error) {
 	s, err := g.get()
 	if err != nil {

@@ -68,6 +68,7 @@ type Store interface {
 	EventFeed
 	Exporter
 	Batcher
+	Importer
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error

@@ -51,6 +51,10 @@ type Config struct {
 	// EventRetention is how long the change feed keeps events (EVENT_RETENTION, default 7 days);
 	// a consumer further behind gets 410 and re-syncs from an export.
 	EventRetention time.Duration
+	// ImportDir is where POST /imports spools uploads (IMPORT_DIR, default the system's temp
+	// directory); ImportMaxBytes caps one upload, decompressed (IMPORT_MAX_BYTES, default 1 GiB).
+	ImportDir      string
+	ImportMaxBytes int64
 	// DBStartupTimeout is how long serve keeps trying to reach and migrate PostgreSQL at start
 	// (the Aurora writer may still be being created); 0 gives up after the first attempt.
 	DBStartupTimeout time.Duration
@@ -195,6 +199,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.DBLockTimeout = duration("DB_LOCK_TIMEOUT", min(3*time.Second, c.RequestTimeout/3))
 	c.ReservationRetention = duration("RESERVATION_RETENTION", 30*24*time.Hour)
 	c.EventRetention = duration("EVENT_RETENTION", catalog.DefaultEventRetention)
+	c.ImportDir, c.ImportMaxBytes = str("IMPORT_DIR", ""), int64(integer("IMPORT_MAX_BYTES", 1<<30, 1<<10, 1<<40))
 	if c.DBAcquireTimeout < time.Millisecond || c.DBAcquireTimeout >= c.RequestTimeout {
 		bad("DB_ACQUIRE_TIMEOUT", "(%s) must be at least 1ms and shorter than REQUEST_TIMEOUT (%s)", c.DBAcquireTimeout, c.RequestTimeout)
 	}

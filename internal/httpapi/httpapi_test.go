@@ -17,6 +17,7 @@ import (
 	"github.com/acme/catalog/internal/apitest"
 	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/httpapi"
+	"github.com/acme/catalog/internal/importer"
 	"github.com/acme/catalog/internal/sqlite"
 )
 
@@ -46,8 +47,12 @@ func newEnvWith(t *testing.T, change func(*httpapi.Options)) *env {
 		t.Fatal(err)
 	}
 	m := httpapi.NewMetrics()
+	imports := importer.New(store, importer.Config{Dir: t.TempDir(), BatchSize: 2})
+	importCtx, stopImports := context.WithCancel(context.Background())
+	imports.Start(importCtx)
+	t.Cleanup(func() { stopImports(); _ = imports.Stop(context.Background()) })
 	opts := httpapi.Options{Store: store, Keys: keys, OpenAPI: api.OpenAPI, Metrics: m,
-		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Imports: imports}
 	if change != nil {
 		change(&opts)
 	}

@@ -18,6 +18,7 @@ func TestEveryOperationSucceedsAsDocumented(t *testing.T) {
 	var p catalog.Product
 	var added catalog.Variant
 	var reservations [2]string
+	var job string
 	from := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
 	type step struct {
 		route, path, body string
@@ -83,14 +84,21 @@ func TestEveryOperationSucceedsAsDocumented(t *testing.T) {
 		{"DELETE /categories/{slug}", "/categories/cups", "", 204, nil},
 		{"GET /events", "/events?after=0&types=catalog.stock.changed&limit=10", "", 200, nil},
 		{"GET /exports", "/exports?category=kitchen", "", 200, nil},
+		{"POST /imports", "/imports?dry_run=true", "handle,name,category,status,sku,price.USD\nmug,Mug,kitchen,active,MUG-1,900\n", 202,
+			func(b []byte) { job = decode[catalog.ImportJob](t, b).ID }},
+		{"GET /imports/{id}", "/imports/{job}", "", 200, nil},
 	}
 	tried := map[string]bool{}
 	for _, st := range steps {
 		method, _, _ := strings.Cut(st.route, " ")
 		path := strings.NewReplacer("{variant}", "/products/{id}/variants/{vid}", "{added}", "/products/{id}/variants/{aid}").Replace(st.path)
-		path = strings.NewReplacer("{id}", p.ID, "{vid}", firstVariant(p), "{aid}", added.ID, "{r0}", reservations[0], "{r1}", reservations[1]).Replace(path)
+		path = strings.NewReplacer("{id}", p.ID, "{vid}", firstVariant(p), "{aid}", added.ID, "{r0}", reservations[0], "{r1}", reservations[1], "{job}", job).Replace(path)
 		body := strings.ReplaceAll(st.body, "{id}", p.ID)
-		_, b := e.do(method, path, body, auth, st.status)
+		headers := auth
+		if st.route == "POST /imports" {
+			headers = map[string]string{"Authorization": auth["Authorization"], "Content-Type": "text/csv"}
+		}
+		_, b := e.do(method, path, body, headers, st.status)
 		if st.after != nil {
 			st.after(b)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/acme/catalog/internal/access"
 	"github.com/acme/catalog/internal/catalog"
+	"github.com/acme/catalog/internal/importer"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -53,6 +54,8 @@ type Options struct {
 	// and decoded values no larger) it bounds the memory a flood of maximum-size bodies can
 	// take: MaxConcurrentBodies x BodyBudget. Default DefaultConcurrentBodies.
 	MaxConcurrentBodies int
+	// Imports runs bulk imports (POST /imports); nil answers them 503.
+	Imports *importer.Runner
 }
 
 // DefaultConcurrentBodies is the default Options.MaxConcurrentBodies: with BodyBudget, 32 x
@@ -87,6 +90,7 @@ type Server struct {
 	mux             *http.ServeMux
 	patterns        []string // every route registered, in order
 	handler         http.Handler
+	imports         *importer.Runner
 }
 
 // New returns a Server for opts.
@@ -96,7 +100,7 @@ func New(opts Options) *Server {
 		readyTimeout: opts.ReadyTimeout, openAPI: opts.OpenAPI, quietHealth: opts.QuietHealth,
 		metrics: opts.Metrics, mux: http.NewServeMux(), bodyReadTimeout: opts.BodyReadTimeout,
 		maxHeaderBytes: opts.MaxHeaderBytes, cors: opts.CORS, limits: opts.Limits,
-		rules: map[string]access.Rule{}, refused: newRefusals(opts.Metrics),
+		rules: map[string]access.Rule{}, refused: newRefusals(opts.Metrics), imports: opts.Imports,
 	}
 	if s.bodyReadTimeout <= 0 {
 		s.bodyReadTimeout = BodyReadTimeout
@@ -180,6 +184,9 @@ func (s *Server) routes() {
 	s.private("GET /exports", access.Need(access.Read), s.exportProducts)
 	s.private("POST /batch/stock", access.Need(access.Inventory), s.stockBatch)
 	s.private("POST /batch/prices", access.Need(access.Catalog), s.priceBatch)
+
+	s.private("POST /imports", access.Need(access.Catalog), s.createImport)
+	s.private("GET /imports/{id}", access.Need(access.Catalog), s.getImport)
 }
 
 // handle registers a route and remembers its pattern for Routes. Every path value passes the
@@ -222,7 +229,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("the request line and headers are %d bytes; at most %d are accepted", n, s.maxHeaderBytes))
 		return
 	}
-	if r.ContentLength > MaxBodyBytes {
+	if r.ContentLength > MaxBodyBytes && !isUpload(r) { // an upload has its own cap (imports.go)
 		// Refused before a byte of the body is read, so a client that sent "Expect:
 		// 100-continue" never gets the 100 (net/http sends it on the first read) and one that
 		// did not is not read for a megabyte first. The connection closes: the unread body

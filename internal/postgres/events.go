@@ -160,15 +160,18 @@ func (s *Store) PurgeEvents(ctx context.Context, retention time.Duration, limit 
 	return n, err
 }
 
-// emitImported records catalog.product.created for each imported product.
-func (s *Store) emitImported(ctx context.Context, tx pgx.Tx, ps []newProduct) error {
+// emitImported records catalog.product.created for each imported product in one statement,
+// each built from what was inserted (catalog.CreatedProduct), not read back.
+func emitImported(ctx context.Context, tx pgx.Tx, ps []newProduct, now time.Time) error {
+	events := make([]pending, 0, len(ps))
 	for _, np := range ps {
-		p, err := productOf(ctx, tx, np.id)
-		if err := s.emitAfter(ctx, tx, err, catalog.EventProductCreated, p); err != nil {
+		e, err := newPending(ctx, now, catalog.EventProductCreated, catalog.CreatedProduct(np.id, np.in, np.vids, np.created))
+		if err != nil {
 			return err
 		}
+		events = append(events, e)
 	}
-	return nil
+	return emitMany(ctx, tx, events)
 }
 
 // emitPrice records a price applied (set now, applied by the sweeper, reverted at a window's

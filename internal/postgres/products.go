@@ -455,11 +455,13 @@ func checkProductAttributes(ctx context.Context, tx pgx.Tx, in catalog.ProductIn
 	return p.Err()
 }
 
-// newProduct is a product to insert, with its ID and creation time.
+// newProduct is a product to insert, with its ID and creation time; insertProducts fills
+// vids with its variants' IDs, in order.
 type newProduct struct {
 	id      string
 	in      catalog.ProductInput
 	created time.Time
+	vids    []string
 }
 
 // insertProduct writes a new product with its variants, stock, prices and their history.
@@ -487,8 +489,10 @@ func insertProducts(ctx context.Context, tx pgx.Tx, ps []newProduct, actor strin
 		}
 		ids[i], names[i], keys[i], descs[i], cats[i], brands[i], statuses[i] = p.id, in.Name, catalog.SortKey(in.Name), in.Description, in.Category, in.Brand, string(in.Status)
 		counts[i], created[i] = int32(len(in.Variants)), p.created
+		ps[i].vids = make([]string, len(in.Variants))
 		for j, v := range in.Variants {
-			vs = append(vs, newVariant{id: catalog.NewID(), pid: p.id, in: v, pos: j, at: p.created})
+			ps[i].vids[j] = catalog.NewID()
+			vs = append(vs, newVariant{id: ps[i].vids[j], pid: p.id, in: v, pos: j, at: p.created})
 		}
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO products (id, name, name_key, description, category, brand,
@@ -819,7 +823,7 @@ func (s *Store) Import(ctx context.Context, products []catalog.NewProduct) error
 			if err := insertProducts(ctx, tx, ps, actor); err != nil {
 				return fmt.Errorf("import products %d-%d: %w", start, start+len(chunk)-1, importError(err))
 			}
-			return s.emitImported(ctx, tx, ps)
+			return emitImported(ctx, tx, ps, now)
 		})
 		if err != nil {
 			return err

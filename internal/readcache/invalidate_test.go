@@ -51,6 +51,10 @@ func (f *fake) UpdateCategory(context.Context, string, catalog.CategoryPatch) (c
 func (f *fake) DeleteCategory(context.Context, string) error       { return nil }
 func (f *fake) Import(context.Context, []catalog.NewProduct) error { return nil }
 
+func (f *fake) UpsertProducts(context.Context, []catalog.ImportItem, bool) (catalog.ImportResult, error) {
+	return catalog.ImportResult{}, nil
+}
+
 func (f *fake) AdjustStock(context.Context, string, catalog.Adjustment, string, *catalog.Idempotency) (catalog.Movement, error) {
 	return catalog.Movement{VariantID: "v1", ProductID: "p1"}, nil
 }
@@ -143,6 +147,7 @@ func TestEveryWriteInvalidates(t *testing.T) {
 		},
 		"DeleteCategory": func(c *readcache.Store) error { return c.DeleteCategory(ctx, "c") },
 		"Import":         func(c *readcache.Store) error { return c.Import(ctx, nil) },
+		"UpsertProducts": func(c *readcache.Store) error { _, err := c.UpsertProducts(ctx, nil, false); return err },
 		"AdjustStock": func(c *readcache.Store) error {
 			_, err := c.AdjustStock(ctx, "v1", catalog.Adjustment{}, "t", nil)
 			return err
@@ -203,6 +208,8 @@ func TestEveryWriteInvalidates(t *testing.T) {
 		"Events": true, "PurgeEvents": true, // the feed and its housekeeping show no product
 		"Collection": true, "Collections": true,
 		"Export": true,
+		// Import jobs' bookkeeping shows no product (UpsertProducts is the write).
+		"CreateImportJob": true, "ImportJob": true, "SaveImportJob": true, "FailStaleImportJobs": true,
 	}
 	st := reflect.TypeFor[catalog.Store]()
 	for i := range st.NumMethod() {

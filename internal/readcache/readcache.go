@@ -391,6 +391,31 @@ func (c *Store) Import(ctx context.Context, products []catalog.NewProduct) error
 	return c.inner.Import(ctx, products)
 }
 
+// UpsertProducts may change many products; it clears the cache rather than naming them all
+// (a dry run writes nothing and keeps it). The import job methods touch no product.
+func (c *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, dryRun bool) (catalog.ImportResult, error) {
+	if !dryRun {
+		defer c.Clear()
+	}
+	return c.inner.UpsertProducts(ctx, items, dryRun)
+}
+
+func (c *Store) CreateImportJob(ctx context.Context, in catalog.ImportJobInput) (catalog.ImportJob, bool, error) {
+	return c.inner.CreateImportJob(ctx, in)
+}
+
+func (c *Store) ImportJob(ctx context.Context, id string) (catalog.ImportJob, error) {
+	return c.inner.ImportJob(ctx, id)
+}
+
+func (c *Store) SaveImportJob(ctx context.Context, job catalog.ImportJob) error {
+	return c.inner.SaveImportJob(ctx, job)
+}
+
+func (c *Store) FailStaleImportJobs(ctx context.Context, before time.Time, reason string) (int, error) {
+	return c.inner.FailStaleImportJobs(ctx, before, reason)
+}
+
 // Category writes clear the cache when they succeed. A cached product names only its
 // category's slug, which no category write changes, so today nothing cached goes stale; the
 // clear keeps that true if a product ever carries more of its category (a name, a path), at

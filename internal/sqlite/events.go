@@ -135,12 +135,6 @@ func (s *Store) emitAfter(ctx context.Context, tx *sql.Tx, err error, typ string
 	return s.emit(ctx, tx, typ, entity)
 }
 
-// emitImported records catalog.product.created for an imported product.
-func (s *Store) emitImported(ctx context.Context, tx *sql.Tx, id string) error {
-	p, err := productOf(ctx, tx, id)
-	return s.emitAfter(ctx, tx, err, catalog.EventProductCreated, p)
-}
-
 // noOutbox, set in a context, makes the store record no events: only the outbox benchmark sets
 // it (export_test.go), to measure what the outbox costs.
 type noOutbox struct{}

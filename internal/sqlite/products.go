@@ -522,11 +522,11 @@ func (s *Store) Import(ctx context.Context, products []catalog.NewProduct) error
 				if !np.CreatedAt.IsZero() {
 					created = np.CreatedAt.UTC().Truncate(time.Microsecond)
 				}
-				id := catalog.NewID()
-				if err := insertProduct(ctx, tx, id, in, created); err != nil {
+				p, err := createImported(ctx, tx, in, created, catalog.ActorOf(ctx))
+				if err != nil {
 					return fmt.Errorf("import %q: %w", in.Name, err)
 				}
-				if err := s.emitImported(ctx, tx, id); err != nil {
+				if err := emitAt(ctx, tx, now, catalog.EventProductCreated, p); err != nil {
 					return err
 				}
 			}

@@ -47,6 +47,8 @@ var readMethods = []string{
 	"Events", "Facets", "ListProducts", "Movements", "Ping", "PriceHistory", "Product", "ProductVersions",
 	"Reservation", "Variant", "VariantBySKU", "PurgeEvents", "PurgeIdempotencyKeys", "PurgeReservations",
 	"Export",
+	// An import job's own record is bookkeeping; the products it writes go through UpsertProducts.
+	"CreateImportJob", "ImportJob", "SaveImportJob", "FailStaleImportJobs",
 }
 
 func testEventForEveryWrite(t *testing.T, s catalog.Store, clock *FakeClock) {
@@ -200,6 +202,15 @@ func testEventForEveryWrite(t *testing.T, s catalog.Store, clock *FakeClock) {
 		{"Import", func() error {
 			return s.Import(c, []catalog.NewProduct{{ProductInput: input("EV-IMP", "Imported", "ev", 500)}})
 		}, []string{catalog.EventProductCreated}},
+		{"UpsertProducts", func() error {
+			in := input("EV-UPS", "Upserted", "ev", 700)
+			if _, err := s.UpsertProducts(c, []catalog.ImportItem{{Line: 1, Product: in}}, false); err != nil {
+				return err
+			}
+			in.Name = "Upserted again"
+			_, err := s.UpsertProducts(c, []catalog.ImportItem{{Line: 1, Product: in}}, false)
+			return err
+		}, []string{catalog.EventProductCreated, catalog.EventProductUpdated}},
 		{"DeleteProduct", func() error {
 			ip, _ := bySKU(t, s, "EV-IMP")
 			return s.DeleteProduct(c, ip.ID, 0)

@@ -56,9 +56,7 @@ func Run(t *testing.T, open Opener) {
 			tc.fn(t, s)
 		})
 	}
-	clocked := append(inventoryTests(), eventTests()...) // events: issue 17
-	clocked = append(clocked, batchTests()...)           // issue 17
-	for _, tc := range clocked {
+	for _, tc := range slices.Concat(inventoryTests(), eventTests(), importTests(), batchTests()) { // events, imports, batches: issue 17
 		t.Run(tc.name, func(t *testing.T) {
 			clock := NewFakeClock()
 			s := open(t, clock.Now)

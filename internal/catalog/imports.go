@@ -1,0 +1,198 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"time"
+)
+
+// Importer applies bulk imports: products upserted by SKU in batches, and the jobs that
+// follow an upload from spool to report (ADR 0019).
+type Importer interface {
+	// UpsertProducts applies items in one transaction. A product none of whose SKUs exists is
+	// created; one whose SKUs all belong to one existing product (or some do and the rest are
+	// new) updates that product: its own fields are replaced, its variants named by SKU are
+	// replaced (fields and prices; stock is left alone), new SKUs are added as variants, and
+	// variants the line does not name are kept. A line whose SKUs belong to two different
+	// products, or that repeats a SKU of an earlier line of the batch, or that the store
+	// refuses (unknown category, undefined attribute, a removed option value in use, ...) is
+	// reported in Problems and skipped; the rest apply. With dryRun the transaction is rolled
+	// back: the result says what would happen and nothing is written.
+	UpsertProducts(ctx context.Context, items []ImportItem, dryRun bool) (ImportResult, error)
+
+	// CreateImportJob records a queued job. With an idempotency key already used by the same
+	// actor it returns that job and created false (CodeIdempotencyMismatch when the upload's
+	// digest differs).
+	CreateImportJob(ctx context.Context, in ImportJobInput) (job ImportJob, created bool, err error)
+	// ImportJob returns a job by ID.
+	ImportJob(ctx context.Context, id string) (ImportJob, error)
+	// SaveImportJob stores a job's state, counts and errors, and moves its heartbeat.
+	SaveImportJob(ctx context.Context, job ImportJob) error
+	// FailStaleImportJobs marks failed every unfinished job whose heartbeat is older than
+	// before (its instance stopped mid-way), with reason, and returns how many it marked.
+	FailStaleImportJobs(ctx context.Context, before time.Time, reason string) (int, error)
+}
+
+// ImportItem is one product of an import and the file line it starts on.
+type ImportItem struct {
+	Line    int
+	Product ProductInput
+}
+
+// ImportProblem is one refused line: the field at fault and the rule it breaks.
+type ImportProblem struct {
+	Line  int    `json:"line"`
+	Field string `json:"field,omitempty"`
+	Rule  string `json:"rule"`
+}
+
+// ImportResult is what one batch did (or, in a dry run, would do).
+type ImportResult struct {
+	Created, Updated int
+	Problems         []ImportProblem
+}
+
+// ImportProblemsOf turns err (a *Error with fields, or any error) into problems of line.
+func ImportProblemsOf(line int, err error) []ImportProblem {
+	var e *Error
+	if !errors.As(err, &e) {
+		return []ImportProblem{{Line: line, Rule: "cannot be applied"}}
+	}
+	if len(e.Fields) == 0 {
+		return []ImportProblem{{Line: line, Rule: e.Message}}
+	}
+	out := make([]ImportProblem, len(e.Fields))
+	for i, f := range e.Fields {
+		out[i] = ImportProblem{Line: line, Field: f.Field, Rule: f.Problem}
+	}
+	return out
+}
+
+// ImportState is where a job is.
+type ImportState string
+
+// Import job states: queued (spooled, waiting for the worker), validating (reading the whole
+// file and checking every line, writing nothing), running (applying batches), then
+// succeeded or failed.
+const (
+	ImportQueued     ImportState = "queued"
+	ImportValidating ImportState = "validating"
+	ImportRunning    ImportState = "running"
+	ImportSucceeded  ImportState = "succeeded"
+	ImportFailed     ImportState = "failed"
+)
+
+// Finished reports whether the job will not change any more.
+func (s ImportState) Finished() bool { return s == ImportSucceeded || s == ImportFailed }
+
+// MaxImportErrors bounds the per-line errors a job keeps (the first ones); the failed count
+// goes on counting.
+const MaxImportErrors = 100
+
+// ImportJobInput is a new job.
+type ImportJobInput struct {
+	Format         string
+	DryRun         bool
+	Partial        bool
+	IdempotencyKey string
+	// Digest identifies the upload (SHA-256 of its bytes as received), so a key reused for
+	// another file is refused.
+	Digest string
+	Bytes  int64
+}
+
+// ImportJob is an import from upload to report.
+type ImportJob struct {
+	ID      string      `json:"id"`
+	State   ImportState `json:"state"`
+	Format  string      `json:"format"`
+	DryRun  bool        `json:"dry_run"`
+	Partial bool        `json:"partial"`
+	// Bytes is the size of the upload (decompressed).
+	Bytes int64 `json:"bytes"`
+	// Lines is the number of file lines read so far; Products the products among them.
+	Lines    int64 `json:"lines"`
+	Products int64 `json:"products"`
+	Created  int64 `json:"created"`
+	Updated  int64 `json:"updated"`
+	// Failed counts refused products (lines that start a product).
+	Failed int64 `json:"failed"`
+	// Errors holds the first MaxImportErrors problems, by line.
+	Errors []ImportProblem `json:"errors"`
+	// Reason says why a job failed as a whole.
+	Reason     string     `json:"reason,omitempty"`
+	Actor      string     `json:"actor"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+
+	IdempotencyKey string `json:"-"`
+	Digest         string `json:"-"`
+}
+
+// AddProblems adds problems, keeping the MaxImportErrors of the lowest lines (a batch's store
+// problems arrive after the parse problems of later lines).
+func (j *ImportJob) AddProblems(ps []ImportProblem) {
+	if len(ps) == 0 {
+		return
+	}
+	j.Errors = append(j.Errors, ps...)
+	slices.SortStableFunc(j.Errors, func(a, b ImportProblem) int { return a.Line - b.Line })
+	if len(j.Errors) > MaxImportErrors {
+		j.Errors = j.Errors[:MaxImportErrors]
+	}
+}
+
+// ErrImportJobNotFound is the error for an unknown job.
+var ErrImportJobNotFound = &Error{Code: CodeNotFound, Message: "no such import job"}
+
+// CreatedProduct returns the product a create of in writes, exactly as a read returns it:
+// version 1, each variant's stock version 1, its initial stock on hand, no prior prices. Stores
+// build the events of a batch of created products with it instead of reading each back.
+// variantIDs are the variants' IDs in in.Variants' order; in is normalized.
+func CreatedProduct(id string, in ProductInput, variantIDs []string, at time.Time) Product {
+	p := Product{ID: id, Name: in.Name, Description: in.Description, Category: in.Category, Brand: in.Brand,
+		Attributes: in.Attributes, Media: in.Media, Options: in.Options, Status: in.Status, Version: 1,
+		CreatedAt: at, UpdatedAt: at}
+	if p.Attributes == nil {
+		p.Attributes = Attributes{}
+	}
+	if p.Media == nil {
+		p.Media = []Media{}
+	}
+	if p.Options == nil {
+		p.Options = []Option{}
+	}
+	p.Variants = make([]Variant, len(in.Variants))
+	for j, vin := range in.Variants {
+		v := Variant{ID: variantIDs[j], ProductID: id, SKU: vin.SKU, Options: maps.Clone(vin.Options), Position: j,
+			Barcode: vin.Barcode, WeightGrams: vin.WeightGrams, Attributes: vin.Attributes, Image: vin.Image,
+			PurchaseLimit: vin.PurchaseLimit, Prices: make([]Price, len(vin.Prices)), Stock: NewStock(vin.InitialStock, 0, 1),
+			CreatedAt: at, UpdatedAt: at, ProductVersion: 1}
+		if v.Options == nil {
+			v.Options = map[string]string{}
+		}
+		if v.Attributes == nil {
+			v.Attributes = Attributes{}
+		}
+		for k, pr := range vin.Prices {
+			v.Prices[k] = Price{Currency: pr.Currency, Amount: pr.Amount, CompareAt: pr.CompareAt}
+		}
+		p.Variants[j] = v
+		p.StockVersion += v.Stock.Version
+	}
+	p.Summarize()
+	return p
+}
+
+// SameImport checks that in, sent with the idempotency key of job, is the same upload: the
+// same key with another file or other options is refused.
+func SameImport(job ImportJob, in ImportJobInput) error {
+	if job.Digest != in.Digest || job.Format != in.Format || job.DryRun != in.DryRun || job.Partial != in.Partial {
+		return &Error{Code: CodeIdempotencyMismatch, Message: "this Idempotency-Key was used for another upload",
+			Fields: []FieldError{{Field: "Idempotency-Key", Problem: "was used for import " + job.ID + " with another file or options: use a new key"}}}
+	}
+	return nil
+}

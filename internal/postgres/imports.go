@@ -1,0 +1,485 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// errDryRun rolls a dry run's transaction back after it did everything.
+var errDryRun = errors.New("dry run")
+
+// UpsertProducts creates or updates a batch of products by SKU in one transaction (see
+// catalog.Importer). Lookups are one statement each for the whole batch (SKU owners,
+// categories, attribute definitions); creates are insertProducts' statement per table; each
+// update runs under a savepoint, so a line the store refuses is reported and skipped without
+// undoing the others. Events are built from what was written (creates) or read back in one
+// pair of statements for all updated products.
+func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, dryRun bool) (catalog.ImportResult, error) {
+	var res catalog.ImportResult
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		res = catalog.ImportResult{}
+		plan, err := planImport(ctx, tx, items, &res)
+		if err != nil {
+			return err
+		}
+		now, actor := s.clock.Now(), catalog.ActorOf(ctx)
+		if len(plan.creates) > 0 {
+			ps := make([]newProduct, len(plan.creates))
+			for i, it := range plan.creates {
+				ps[i] = newProduct{id: catalog.NewID(), in: it.Product, created: now}
+			}
+			if err := insertProducts(ctx, tx, ps, actor); err != nil {
+				return importError(err)
+			}
+			if err := emitImported(ctx, tx, ps, now); err != nil {
+				return err
+			}
+			res.Created = len(ps)
+		}
+		var updated []string
+		for _, u := range plan.updates {
+			sp, err := tx.Begin(ctx)
+			if err != nil {
+				return err
+			}
+			err = s.updateImported(ctx, sp, u.pid, u.item.Product, now)
+			if err == nil {
+				err = sp.Commit(ctx)
+			}
+			if err != nil {
+				if rerr := sp.Rollback(ctx); rerr != nil {
+					return rerr
+				}
+				if catalog.ErrorCode(err) == catalog.CodeInternal {
+					return err
+				}
+				res.Problems = append(res.Problems, catalog.ImportProblemsOf(u.item.Line, err)...)
+				continue
+			}
+			updated = append(updated, u.pid)
+		}
+		res.Updated = len(updated)
+		if len(updated) > 0 {
+			ps, err := productsOf(ctx, tx, updated)
+			if err != nil {
+				return err
+			}
+			events := make([]pending, 0, len(ps))
+			for _, p := range ps {
+				e, err := newPending(ctx, now, catalog.EventProductUpdated, p)
+				if err != nil {
+					return err
+				}
+				events = append(events, e)
+			}
+			if err := emitMany(ctx, tx, events); err != nil {
+				return err
+			}
+		}
+		slices.SortStableFunc(res.Problems, func(a, b catalog.ImportProblem) int { return a.Line - b.Line })
+		if dryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
+	return res, storeError(ctx, err)
+}
+
+// importPlan is a batch sorted into creates and updates; refused lines are in the result.
+type importPlan struct {
+	creates []catalog.ImportItem
+	updates []importUpdate // in product-ID order: the order rows are locked in
+}
+
+type importUpdate struct {
+	pid  string
+	item catalog.ImportItem
+}
+
+// planImport validates the batch and decides, line by line, create, update or refuse: with
+// one statement for the SKUs' owners, one for the categories and one for the definitions.
+func planImport(ctx context.Context, tx pgx.Tx, items []catalog.ImportItem, res *catalog.ImportResult) (importPlan, error) {
+	var plan importPlan
+	refuse := func(line int, err error) { res.Problems = append(res.Problems, catalog.ImportProblemsOf(line, err)...) }
+	var skus, cats []string
+	var sets []catalog.Attributes
+	valid := make([]bool, len(items))
+	firstLine := map[string]int{} // lower SKU -> line of the batch that has it
+	for i := range items {
+		in := &items[i].Product
+		in.Normalize()
+		if err := in.Validate(); err != nil {
+			refuse(items[i].Line, err)
+			continue
+		}
+		var p catalog.Problems
+		for j, v := range in.Variants {
+			k := strings.ToLower(v.SKU)
+			if l, ok := firstLine[k]; ok {
+				p.Add(fmt.Sprintf("variants[%d].sku", j), "%q is also on line %d of this batch: a SKU is imported once per batch", v.SKU, l)
+			}
+		}
+		if err := p.Err(); err != nil {
+			refuse(items[i].Line, err)
+			continue
+		}
+		valid[i] = true
+		for _, v := range in.Variants {
+			k := strings.ToLower(v.SKU)
+			firstLine[k] = items[i].Line
+			skus = append(skus, k)
+			sets = append(sets, v.Attributes)
+		}
+		cats = append(cats, in.Category)
+		sets = append(sets, in.Attributes)
+	}
+	owners := map[string]string{}
+	if len(skus) > 0 {
+		rows, err := tx.Query(ctx, `SELECT lower(sku), product_id::text FROM variants WHERE lower(sku) = ANY($1)`, skus)
+		if err != nil {
+			return plan, err
+		}
+		var k, pid string
+		if _, err := pgx.ForEachRow(rows, []any{&k, &pid}, func() error { owners[k] = pid; return nil }); err != nil {
+			return plan, err
+		}
+	}
+	known := map[string]bool{}
+	if len(cats) > 0 {
+		rows, err := tx.Query(ctx, `SELECT slug FROM categories WHERE slug = ANY($1)`, cats)
+		if err != nil {
+			return plan, err
+		}
+		var slug string
+		if _, err := pgx.ForEachRow(rows, []any{&slug}, func() error { known[slug] = true; return nil }); err != nil {
+			return plan, err
+		}
+	}
+	defs, err := loadDefinitions(ctx, tx, sets...)
+	if err != nil {
+		return plan, err
+	}
+	for i, it := range items {
+		if !valid[i] {
+			continue
+		}
+		in := it.Product
+		var p catalog.Problems
+		if !known[in.Category] {
+			p.Add("category", "category %q does not exist", in.Category)
+		}
+		catalog.CheckAttributes("attributes", in.Attributes, defs, &p)
+		for j, v := range in.Variants {
+			catalog.CheckAttributes(fmt.Sprintf("variants[%d].attributes", j), v.Attributes, defs, &p)
+		}
+		pid, err := ownerOf(in, owners)
+		if err != nil {
+			refuse(it.Line, errors.Join(p.Err(), err))
+			continue
+		}
+		if err := p.Err(); err != nil {
+			refuse(it.Line, err)
+			continue
+		}
+		if pid == "" {
+			plan.creates = append(plan.creates, it)
+		} else {
+			plan.updates = append(plan.updates, importUpdate{pid: pid, item: it})
+		}
+	}
+	slices.SortStableFunc(plan.updates, func(a, b importUpdate) int { return strings.Compare(a.pid, b.pid) })
+	for i := 1; i < len(plan.updates); i++ {
+		if plan.updates[i].pid == plan.updates[i-1].pid {
+			// Two lines of one batch update one product: the later is refused rather than
+			// silently winning within one transaction.
+			u := plan.updates[i]
+			refuse(u.item.Line, catalog.InvalidField("variants", "update product %s, as line %d of this batch does: a product is imported once per batch", u.pid, plan.updates[i-1].item.Line))
+			plan.updates = slices.Delete(plan.updates, i, i+1)
+			i--
+		}
+	}
+	return plan, nil
+}
+
+// ownerOf returns the existing product a line's SKUs belong to ("" when none exists), or the
+// error naming two SKUs of two different products.
+func ownerOf(in catalog.ProductInput, owners map[string]string) (string, error) {
+	pid, first := "", ""
+	for j, v := range in.Variants {
+		o, ok := owners[strings.ToLower(v.SKU)]
+		if !ok {
+			continue
+		}
+		if pid == "" {
+			pid, first = o, fmt.Sprintf("variants[%d].sku", j)
+			continue
+		}
+		if o != pid {
+			return "", catalog.InvalidField(fmt.Sprintf("variants[%d].sku", j),
+				"%q belongs to product %s, %s to product %s: a line updates one product", v.SKU, o, first, pid)
+		}
+	}
+	return pid, nil
+}
+
+// updateImported replaces the own fields of product pid with in's, replaces the variants in
+// names (by SKU, any case) and adds the new ones; the product's other variants stay, their
+// options following a change of options (catalog.ReconcileOptions).
+func (s *Store) updateImported(ctx context.Context, tx pgx.Tx, pid string, in catalog.ProductInput, now time.Time) error {
+	if _, err := lockProduct(ctx, tx, pid, 0); err != nil {
+		return err
+	}
+	cur, err := variantsOf(ctx, tx, pid)
+	if err != nil {
+		return err
+	}
+	named := map[string]int{}
+	for j, v := range in.Variants {
+		named[strings.ToLower(v.SKU)] = j
+	}
+	var kept []catalog.Variant
+	matched := make([]*catalog.Variant, len(in.Variants))
+	next := 0
+	for i := range cur {
+		next = max(next, cur[i].Position+1)
+		if j, ok := named[strings.ToLower(cur[i].SKU)]; ok {
+			matched[j] = &cur[i]
+		} else {
+			kept = append(kept, cur[i])
+		}
+	}
+	total := len(kept) + len(in.Variants)
+	if total > catalog.MaxVariants {
+		return catalog.InvalidField("variants", "the product would have %d variants, at most %d", total, catalog.MaxVariants)
+	}
+	if len(in.Options) == 0 && total > 1 {
+		return catalog.InvalidField("options", "are required: the product would have %d variants (%d not in this line)", total, len(kept))
+	}
+	change, err := catalog.ReconcileOptions(in.Options, kept)
+	if err != nil {
+		return err
+	}
+	for _, v := range kept {
+		if v.Image != "" && !slices.ContainsFunc(in.Media, func(m catalog.Media) bool { return m.URL == v.Image }) {
+			return catalog.InvalidField("media", "must keep %s: variant %s shows it", v.Image, v.SKU)
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE products SET name = $2, name_key = $3, description = $4, category = $5, brand = $6,
+		attributes = $7, media = $8, options = $9, status = $10, version = version + 1, updated_at = $11, variant_count = $12 WHERE id = $1`,
+		pid, in.Name, catalog.SortKey(in.Name), in.Description, in.Category, in.Brand,
+		in.Attributes, in.Media, in.Options, in.Status, now, total); err != nil {
+		return writeError(err, in.Category)
+	}
+	vids, vals := []string{}, []string{}
+	for vid, o := range change.Values {
+		b, err := json.Marshal(o)
+		if err != nil {
+			return err
+		}
+		vids, vals = append(vids, vid), append(vals, string(b))
+	}
+	var fresh []newVariant
+	currencies := map[string]bool{}
+	for j, vin := range in.Variants {
+		m := matched[j]
+		if m == nil {
+			fresh = append(fresh, newVariant{id: catalog.NewID(), pid: pid, in: vin, pos: next, at: now})
+			next++
+			for _, pr := range vin.Prices {
+				currencies[pr.Currency] = true
+			}
+			continue
+		}
+		b, err := json.Marshal(vin.Options)
+		if err != nil {
+			return err
+		}
+		vids, vals = append(vids, m.ID), append(vals, string(b))
+		if _, err := tx.Exec(ctx, `UPDATE variants SET sku = $2, barcode = $3, weight_grams = $4, attributes = $5,
+			image = $6, purchase_limit = $7, updated_at = $8 WHERE id = $1`,
+			m.ID, vin.SKU, vin.Barcode, vin.WeightGrams, vin.Attributes, vin.Image, vin.PurchaseLimit, now); err != nil {
+			return writeError(err, "")
+		}
+		if err := s.replacePrices(ctx, tx, *m, vin.Prices, now); err != nil {
+			return err
+		}
+	}
+	if len(vids) > 0 {
+		// Options of every variant that changes, in one statement; a combination clash is the
+		// line's problem (the savepoint undoes the rest of it).
+		if _, err := tx.Exec(ctx, `UPDATE variants v SET options = u.opts::jsonb, updated_at = $3
+			FROM unnest($1::uuid[], $2::text[]) AS u (id, opts) WHERE v.id = u.id AND v.options <> u.opts::jsonb`, vids, vals, now); err != nil {
+			return writeError(err, "")
+		}
+	}
+	if len(fresh) > 0 {
+		if err := insertVariants(ctx, tx, fresh, catalog.ActorOf(ctx)); err != nil {
+			return err
+		}
+		if err := refreshProductPrices(ctx, tx, pid, keys(currencies)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// productsOf reads products with their variants, two statements for all of them, in the order
+// of ids.
+func productsOf(ctx context.Context, q querier, ids []string) ([]catalog.Product, error) {
+	rows, err := q.Query(ctx, `SELECT `+productColumns+` FROM products p WHERE p.id = ANY($1::uuid[])`, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]*catalog.Product{}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Product, error) {
+		var p catalog.Product
+		err := r.Scan(scanProductInto(&p)...)
+		fixProduct(&p)
+		return p, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		byID[list[i].ID] = &list[i]
+	}
+	vrows, err := q.Query(ctx, `SELECT `+variantPriceColumns+variantFrom+` JOIN products p ON p.id = v.product_id
+		LEFT JOIN LATERAL (SELECT * FROM variant_prices vp WHERE vp.variant_id = v.id LIMIT `+maxPrices+`) vp ON true
+		WHERE v.product_id = ANY($1::uuid[]) ORDER BY v.product_id, v.position, vp.currency`, ids)
+	if err != nil {
+		return nil, err
+	}
+	vs, _, err := scanVariantPrices(vrows)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vs {
+		if p := byID[v.ProductID]; p != nil {
+			v.ProductVersion = p.Version
+			p.Variants = append(p.Variants, v)
+			p.StockVersion += v.Stock.Version
+		}
+	}
+	out := make([]catalog.Product, 0, len(ids))
+	for _, id := range ids {
+		if p := byID[id]; p != nil {
+			p.Summarize()
+			out = append(out, *p)
+		}
+	}
+	return out, nil
+}
+
+const importJobColumns = `id::text, actor, coalesce(idempotency_key, ''), digest, state, format, dry_run, partial, bytes, lines,
+	products, created, updated, failed, errors, reason, created_at, updated_at, finished_at`
+
+func scanImportJob(row pgx.Row) (catalog.ImportJob, error) {
+	var j catalog.ImportJob
+	err := row.Scan(&j.ID, &j.Actor, &j.IdempotencyKey, &j.Digest, &j.State, &j.Format, &j.DryRun, &j.Partial, &j.Bytes,
+		&j.Lines, &j.Products, &j.Created, &j.Updated, &j.Failed, &j.Errors, &j.Reason, &j.CreatedAt, &j.UpdatedAt, &j.FinishedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return j, catalog.ErrImportJobNotFound
+	}
+	j.CreatedAt, j.UpdatedAt, j.FinishedAt = j.CreatedAt.UTC(), j.UpdatedAt.UTC(), utcPtr(j.FinishedAt)
+	if j.Errors == nil {
+		j.Errors = []catalog.ImportProblem{}
+	}
+	return j, err
+}
+
+// CreateImportJob records a queued job, or returns the one the actor's idempotency key made.
+func (s *Store) CreateImportJob(ctx context.Context, in catalog.ImportJobInput) (catalog.ImportJob, bool, error) {
+	var (
+		job     catalog.ImportJob
+		created bool
+	)
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		now, actor := s.clock.Now(), catalog.ActorOf(ctx)
+		var key *string
+		if in.IdempotencyKey != "" {
+			key = &in.IdempotencyKey
+		}
+		var err error
+		job, err = scanImportJob(tx.QueryRow(ctx, `INSERT INTO import_jobs (id, actor, idempotency_key, digest, state, format,
+				dry_run, partial, bytes, created_at, updated_at, heartbeat_at)
+			VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $9, $9)
+			ON CONFLICT (actor, idempotency_key) DO NOTHING RETURNING `+importJobColumns,
+			catalog.NewID(), actor, key, in.Digest, in.Format, in.DryRun, in.Partial, in.Bytes, now))
+		if err == nil {
+			created = true
+			return nil
+		}
+		if !errors.Is(err, catalog.ErrImportJobNotFound) {
+			return err
+		}
+		job, err = scanImportJob(tx.QueryRow(ctx, `SELECT `+importJobColumns+` FROM import_jobs WHERE actor = $1 AND idempotency_key = $2`, actor, in.IdempotencyKey))
+		if err != nil {
+			return err
+		}
+		return catalog.SameImport(job, in)
+	})
+	return job, created, storeError(ctx, err)
+}
+
+// ImportJob returns a job.
+func (s *Store) ImportJob(ctx context.Context, id string) (catalog.ImportJob, error) {
+	if !catalog.ValidID(id) {
+		return catalog.ImportJob{}, catalog.ErrImportJobNotFound
+	}
+	var job catalog.ImportJob
+	err := s.read(ctx, func(c *pgxpool.Conn) (err error) {
+		job, err = scanImportJob(c.QueryRow(ctx, `SELECT `+importJobColumns+` FROM import_jobs WHERE id = $1`, id))
+		return err
+	})
+	return job, storeError(ctx, err)
+}
+
+// SaveImportJob writes a job's progress and moves its heartbeat. A job already finished (the
+// stale sweep may have failed it) is not written again.
+func (s *Store) SaveImportJob(ctx context.Context, j catalog.ImportJob) error {
+	if j.Errors == nil {
+		j.Errors = []catalog.ImportProblem{}
+	}
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		now := s.clock.Now()
+		var finished *time.Time
+		if j.State.Finished() {
+			finished = &now
+		}
+		tag, err := tx.Exec(ctx, `UPDATE import_jobs SET state = $2, lines = $3, products = $4, created = $5, updated = $6,
+			failed = $7, errors = $8, reason = $9, updated_at = $10, heartbeat_at = $10, finished_at = $11, bytes = $12
+			WHERE id = $1 AND state NOT IN ('succeeded', 'failed')`,
+			j.ID, j.State, j.Lines, j.Products, j.Created, j.Updated, j.Failed, j.Errors, j.Reason, now, finished, j.Bytes)
+		if err == nil && tag.RowsAffected() == 0 {
+			return catalog.Errorf(catalog.CodeConflict, "import job %s is finished", j.ID)
+		}
+		return err
+	})
+	return storeError(ctx, err)
+}
+
+// FailStaleImportJobs fails unfinished jobs whose heartbeat is older than before.
+func (s *Store) FailStaleImportJobs(ctx context.Context, before time.Time, reason string) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		now := s.clock.Now()
+		tag, err := tx.Exec(ctx, `UPDATE import_jobs SET state = 'failed', reason = $2, updated_at = $3, finished_at = $3
+			WHERE state IN ('queued', 'validating', 'running') AND heartbeat_at < $1`, before, reason, now)
+		n = int(tag.RowsAffected())
+		return err
+	})
+	return n, storeError(ctx, err)
+}

@@ -1,0 +1,467 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// errDryRun rolls a dry run's transaction back after it did everything.
+var errDryRun = errors.New("dry run")
+
+// UpsertProducts creates or updates a batch of products by SKU in one transaction (see
+// catalog.Importer). The SKUs' owners are one statement for the batch; each line runs under a
+// savepoint, so a line the store refuses is reported and skipped without undoing the others.
+// Created products' events are built from what was written (catalog.CreatedProduct); updated
+// ones are read back together, in two statements.
+func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, dryRun bool) (catalog.ImportResult, error) {
+	var res catalog.ImportResult
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		now, actor := s.clock.Now(), catalog.ActorOf(ctx)
+		refuse := func(line int, err error) {
+			res.Problems = append(res.Problems, catalog.ImportProblemsOf(line, err)...)
+		}
+		valid := make([]bool, len(items))
+		firstLine := map[string]int{}
+		var skus []string
+		for i := range items {
+			in := &items[i].Product
+			in.Normalize()
+			if err := in.Validate(); err != nil {
+				refuse(items[i].Line, err)
+				continue
+			}
+			var p catalog.Problems
+			for j, v := range in.Variants {
+				if l, ok := firstLine[strings.ToLower(v.SKU)]; ok {
+					p.Add(fmt.Sprintf("variants[%d].sku", j), "%q is also on line %d of this batch: a SKU is imported once per batch", v.SKU, l)
+				}
+			}
+			if err := p.Err(); err != nil {
+				refuse(items[i].Line, err)
+				continue
+			}
+			valid[i] = true
+			for _, v := range in.Variants {
+				firstLine[strings.ToLower(v.SKU)] = items[i].Line
+				skus = append(skus, strings.ToLower(v.SKU))
+			}
+		}
+		owners, err := skuOwners(ctx, tx, skus)
+		if err != nil {
+			return err
+		}
+		var created []catalog.Product
+		var updated []string
+		touched := map[string]int{} // product -> line that updated it
+		for i, it := range items {
+			if !valid[i] {
+				continue
+			}
+			pid, err := ownerOf(it.Product, owners)
+			if err != nil {
+				refuse(it.Line, err)
+				continue
+			}
+			if l, ok := touched[pid]; ok && pid != "" {
+				refuse(it.Line, catalog.InvalidField("variants", "update product %s, as line %d of this batch does: a product is imported once per batch", pid, l))
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT import_line`); err != nil {
+				return err
+			}
+			var p catalog.Product
+			if pid == "" {
+				p, err = createImported(ctx, tx, it.Product, now, actor)
+			} else {
+				err = s.updateImported(ctx, tx, pid, it.Product, now)
+			}
+			if err != nil {
+				if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO import_line`); rerr != nil {
+					return rerr
+				}
+			}
+			if _, rerr := tx.ExecContext(ctx, `RELEASE import_line`); rerr != nil {
+				return rerr
+			}
+			switch {
+			case err != nil && catalog.ErrorCode(err) == catalog.CodeInternal:
+				return err
+			case err != nil:
+				refuse(it.Line, err)
+			case pid == "":
+				created = append(created, p)
+			default:
+				touched[pid] = it.Line
+				updated = append(updated, pid)
+			}
+		}
+		for _, p := range created {
+			if err := emitAt(ctx, tx, now, catalog.EventProductCreated, p); err != nil {
+				return err
+			}
+		}
+		ps, err := productsOf(ctx, tx, updated)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if err := emitAt(ctx, tx, now, catalog.EventProductUpdated, p); err != nil {
+				return err
+			}
+		}
+		res.Created, res.Updated = len(created), len(updated)
+		slices.SortStableFunc(res.Problems, func(a, b catalog.ImportProblem) int { return a.Line - b.Line })
+		if dryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
+	if err != nil {
+		res = catalog.ImportResult{}
+	}
+	return res, err
+}
+
+// skuOwners maps each of skus (lower case) that exists to its product: one statement.
+func skuOwners(ctx context.Context, tx *sql.Tx, skus []string) (map[string]string, error) {
+	owners := map[string]string{}
+	if len(skus) == 0 {
+		return owners, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT lower(sku), product_id FROM variants WHERE sku COLLATE NOCASE IN (SELECT value FROM json_each(?))`, encodeJSON(skus))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, pid string
+		if err := rows.Scan(&k, &pid); err != nil {
+			return nil, err
+		}
+		owners[k] = pid
+	}
+	return owners, rows.Err()
+}
+
+// ownerOf returns the existing product a line's SKUs belong to ("" when none exists), or the
+// error naming two SKUs of two different products.
+func ownerOf(in catalog.ProductInput, owners map[string]string) (string, error) {
+	pid, first := "", ""
+	for j, v := range in.Variants {
+		o, ok := owners[strings.ToLower(v.SKU)]
+		if !ok {
+			continue
+		}
+		if pid == "" {
+			pid, first = o, fmt.Sprintf("variants[%d].sku", j)
+			continue
+		}
+		if o != pid {
+			return "", catalog.InvalidField(fmt.Sprintf("variants[%d].sku", j),
+				"%q belongs to product %s, %s to product %s: a line updates one product", v.SKU, o, first, pid)
+		}
+	}
+	return pid, nil
+}
+
+// createImported inserts a product created at created and returns it as a read would, built
+// from what was inserted rather than read back.
+func createImported(ctx context.Context, tx *sql.Tx, in catalog.ProductInput, now time.Time, actor string) (catalog.Product, error) {
+	id := catalog.NewID()
+	if err := checkAttributes(ctx, tx, in); err != nil {
+		return catalog.Product{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO products (id, name, name_key, description, category, brand,
+		attributes, media, options, status, version, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+		id, in.Name, catalog.SortKey(in.Name), in.Description, in.Category, in.Brand,
+		encodeJSON(in.Attributes), encodeJSON(in.Media), encodeJSON(in.Options), in.Status,
+		now.UnixMicro(), now.UnixMicro()); err != nil {
+		return catalog.Product{}, productWriteError(err, in)
+	}
+	if err := writeAttributeValues(ctx, tx, id, "", in.Attributes); err != nil {
+		return catalog.Product{}, err
+	}
+	ids := make([]string, len(in.Variants))
+	for i := range ids {
+		ids[i] = catalog.NewID()
+	}
+	if err := insertVariants(ctx, tx, id, 0, ids, in.Variants, now, actor, "variants"); err != nil {
+		return catalog.Product{}, err
+	}
+	return catalog.CreatedProduct(id, in, ids, now), nil
+}
+
+// updateImported replaces the own fields of product pid with in's, replaces the variants in
+// names (by SKU, any case) and adds the new ones; the product's other variants stay, their
+// options following a change of options (catalog.ReconcileOptions).
+func (s *Store) updateImported(ctx context.Context, tx *sql.Tx, pid string, in catalog.ProductInput, now time.Time) error {
+	cur, err := productRow(ctx, tx, pid, 0)
+	if err != nil {
+		return err
+	}
+	if err := checkAttributes(ctx, tx, in); err != nil {
+		return err
+	}
+	vs, err := variantsOf(ctx, tx, `v.product_id = ?`, pid)
+	if err != nil {
+		return err
+	}
+	named := map[string]int{}
+	for j, v := range in.Variants {
+		named[strings.ToLower(v.SKU)] = j
+	}
+	var kept []catalog.Variant
+	matched := make([]*catalog.Variant, len(in.Variants))
+	var next int
+	if err := tx.QueryRowContext(ctx, `SELECT next_position FROM products WHERE id = ?`, pid).Scan(&next); err != nil {
+		return err
+	}
+	for i := range vs {
+		next = max(next, vs[i].Position+1)
+		if j, ok := named[strings.ToLower(vs[i].SKU)]; ok {
+			matched[j] = &vs[i]
+		} else {
+			kept = append(kept, vs[i])
+		}
+	}
+	total := len(kept) + len(in.Variants)
+	if total > catalog.MaxVariants {
+		return catalog.InvalidField("variants", "the product would have %d variants, at most %d", total, catalog.MaxVariants)
+	}
+	if len(in.Options) == 0 && total > 1 {
+		return catalog.InvalidField("options", "are required: the product would have %d variants (%d not in this line)", total, len(kept))
+	}
+	change, err := catalog.ReconcileOptions(in.Options, kept)
+	if err != nil {
+		return err
+	}
+	for _, v := range kept {
+		if v.Image != "" && !slices.ContainsFunc(in.Media, func(m catalog.Media) bool { return m.URL == v.Image }) {
+			return catalog.InvalidField("media", "must keep %s: variant %s shows it", v.Image, v.SKU)
+		}
+	}
+	at := now.UnixMicro()
+	if _, err := tx.ExecContext(ctx, `UPDATE products SET name = ?, name_key = ?, description = ?, category = ?, brand = ?,
+		attributes = ?, media = ?, options = ?, status = ?, version = version + 1, updated_at = ? WHERE id = ?`,
+		in.Name, catalog.SortKey(in.Name), in.Description, in.Category, in.Brand,
+		encodeJSON(in.Attributes), encodeJSON(in.Media), encodeJSON(in.Options), in.Status, at, pid); err != nil {
+		return productWriteError(err, in)
+	}
+	if !cur.Attributes.Equal(in.Attributes) {
+		if err := writeAttributeValues(ctx, tx, pid, "", in.Attributes); err != nil {
+			return err
+		}
+	}
+	for vid, vals := range change.Values {
+		if _, err := tx.ExecContext(ctx, `UPDATE variants SET options = ?, updated_at = ? WHERE id = ?`, encodeJSON(vals), at, vid); err != nil {
+			if isUnique(err) {
+				return catalog.InvalidField("options", "two variants would stand for the same combination")
+			}
+			return err
+		}
+	}
+	var freshIDs []string
+	var fresh []catalog.VariantInput
+	for j, vin := range in.Variants {
+		m := matched[j]
+		if m == nil {
+			freshIDs, fresh = append(freshIDs, catalog.NewID()), append(fresh, vin)
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE variants SET sku = ?, options = ?, barcode = ?, weight_grams = ?, attributes = ?,
+			image = ?, purchase_limit = ?, updated_at = ? WHERE id = ?`,
+			vin.SKU, encodeJSON(vin.Options), vin.Barcode, intOrNil(vin.WeightGrams), encodeJSON(vin.Attributes),
+			vin.Image, vin.PurchaseLimit, at, m.ID); err != nil {
+			if isUnique(err) {
+				return variantConflict(ctx, tx, []catalog.VariantInput{vin}, m.ID, fmt.Sprintf("variants[%d]", j), err)
+			}
+			return err
+		}
+		if !vin.Attributes.Equal(m.Attributes) {
+			if err := writeAttributeValues(ctx, tx, pid, m.ID, vin.Attributes); err != nil {
+				return err
+			}
+		}
+		if err := replacePrices(ctx, tx, *m, vin.Prices, catalog.ActorOf(ctx), now); err != nil {
+			return err
+		}
+	}
+	if len(fresh) > 0 {
+		return insertVariants(ctx, tx, pid, next, freshIDs, fresh, now, catalog.ActorOf(ctx), "variants")
+	}
+	return nil
+}
+
+// productsOf reads products with their variants: two statements for all of them, in the order
+// of ids.
+func productsOf(ctx context.Context, q queryer, ids []string) ([]catalog.Product, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list := encodeJSON(ids)
+	rows, err := q.QueryContext(ctx, `SELECT `+productColumns+` FROM products p WHERE p.id IN (SELECT value FROM json_each(?))`, list)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]*catalog.Product{}
+	for rows.Next() {
+		p, err := scanProduct(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		byID[p.ID] = &p
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	vs, err := variantsOf(ctx, q, `v.product_id IN (SELECT value FROM json_each(?))`, list)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vs {
+		if p := byID[v.ProductID]; p != nil {
+			p.Variants = append(p.Variants, v)
+		}
+	}
+	out := make([]catalog.Product, 0, len(ids))
+	for _, id := range ids {
+		if p := byID[id]; p != nil {
+			finishProduct(p)
+			out = append(out, *p)
+		}
+	}
+	return out, nil
+}
+
+const importJobColumns = `id, actor, coalesce(idempotency_key, ''), digest, state, format, dry_run, partial, bytes, lines,
+	products, created, updated, failed, errors, reason, created_at, updated_at, finished_at`
+
+func scanImportJob(row scanner) (catalog.ImportJob, error) {
+	var (
+		j                catalog.ImportJob
+		errs             string
+		created, updated int64
+		finished         sql.NullInt64
+	)
+	err := row.Scan(&j.ID, &j.Actor, &j.IdempotencyKey, &j.Digest, &j.State, &j.Format, &j.DryRun, &j.Partial, &j.Bytes,
+		&j.Lines, &j.Products, &j.Created, &j.Updated, &j.Failed, &errs, &j.Reason, &created, &updated, &finished)
+	if errors.Is(err, sql.ErrNoRows) {
+		return j, catalog.ErrImportJobNotFound
+	}
+	if err != nil {
+		return j, err
+	}
+	j.CreatedAt, j.UpdatedAt = micros(created), micros(updated)
+	if finished.Valid {
+		t := micros(finished.Int64)
+		j.FinishedAt = &t
+	}
+	if err := decodeJSON(errs, &j.Errors); err != nil {
+		return j, err
+	}
+	if j.Errors == nil {
+		j.Errors = []catalog.ImportProblem{}
+	}
+	return j, nil
+}
+
+// CreateImportJob records a queued job, or returns the one the actor's idempotency key made.
+func (s *Store) CreateImportJob(ctx context.Context, in catalog.ImportJobInput) (catalog.ImportJob, bool, error) {
+	var (
+		job     catalog.ImportJob
+		created bool
+	)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		now, actor := s.clock.Now().UnixMicro(), catalog.ActorOf(ctx)
+		if in.IdempotencyKey != "" {
+			j, err := scanImportJob(tx.QueryRowContext(ctx, `SELECT `+importJobColumns+` FROM import_jobs WHERE actor = ? AND idempotency_key = ?`, actor, in.IdempotencyKey))
+			if err == nil {
+				job = j
+				return catalog.SameImport(j, in)
+			}
+			if !errors.Is(err, catalog.ErrImportJobNotFound) {
+				return err
+			}
+		}
+		var key any
+		if in.IdempotencyKey != "" {
+			key = in.IdempotencyKey
+		}
+		id := catalog.NewID()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO import_jobs (id, actor, idempotency_key, digest, state, format,
+				dry_run, partial, bytes, created_at, updated_at, heartbeat_at)
+			VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
+			id, actor, key, in.Digest, in.Format, in.DryRun, in.Partial, in.Bytes, now, now, now); err != nil {
+			return err
+		}
+		var err error
+		job, err = scanImportJob(tx.QueryRowContext(ctx, `SELECT `+importJobColumns+` FROM import_jobs WHERE id = ?`, id))
+		created = err == nil
+		return err
+	})
+	return job, created, err
+}
+
+// ImportJob returns a job.
+func (s *Store) ImportJob(ctx context.Context, id string) (catalog.ImportJob, error) {
+	if !catalog.ValidID(id) {
+		return catalog.ImportJob{}, catalog.ErrImportJobNotFound
+	}
+	job, err := scanImportJob(s.r.QueryRowContext(ctx, `SELECT `+importJobColumns+` FROM import_jobs WHERE id = ?`, id))
+	return job, storeError(ctx, err)
+}
+
+// SaveImportJob writes a job's progress and moves its heartbeat; a finished job is not written
+// again.
+func (s *Store) SaveImportJob(ctx context.Context, j catalog.ImportJob) error {
+	if j.Errors == nil {
+		j.Errors = []catalog.ImportProblem{}
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		now := s.clock.Now().UnixMicro()
+		var finished any
+		if j.State.Finished() {
+			finished = now
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE import_jobs SET state = ?, lines = ?, products = ?, created = ?, updated = ?,
+			failed = ?, errors = ?, reason = ?, updated_at = ?, heartbeat_at = ?, finished_at = ?, bytes = ?
+			WHERE id = ? AND state NOT IN ('succeeded', 'failed')`,
+			j.State, j.Lines, j.Products, j.Created, j.Updated, j.Failed, encodeJSON(j.Errors), j.Reason, now, now, finished, j.Bytes, j.ID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return errors.Join(err, catalog.Errorf(catalog.CodeConflict, "import job %s is finished", j.ID))
+		}
+		return nil
+	})
+}
+
+// FailStaleImportJobs fails unfinished jobs whose heartbeat is older than before.
+func (s *Store) FailStaleImportJobs(ctx context.Context, before time.Time, reason string) (int, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		now := s.clock.Now().UnixMicro()
+		res, err := tx.ExecContext(ctx, `UPDATE import_jobs SET state = 'failed', reason = ?, updated_at = ?, finished_at = ?
+			WHERE state IN ('queued', 'validating', 'running') AND heartbeat_at < ?`, reason, now, now, before.UnixMicro())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
