@@ -466,7 +466,7 @@ func (g *gate) Events(ctx context.Context, q catalog.EventQuery) (catalog.EventP
 	return s.Events(ctx, q)
 }
 
-func (g *gate) Export(ctx context.Context, q catalog.ExportQuery, begin func(int64) error, each func(catalog.Product) error) error {
+func (g *gate) Export(ctx context.Context, q catalog.ExportQuery, begin func(catalog.ExportHead) error, each func(catalog.Product) error) error {
 	s, err := g.get()
 	if err != nil {
 		return err

@@ -8,12 +8,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/acme/catalog/internal/bulk"
 	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/httpapi"
 )
@@ -105,13 +107,69 @@ func TestExportCompressed(t *testing.T) {
 	}
 }
 
+// TestExportCSV: a CSV export is the import layout (internal/bulk): read back, each product is
+// what a create takes, with its stock on hand as initial stock; the count is a trailer.
+func TestExportCSV(t *testing.T) {
+	e := newEnv(t)
+	e.do("POST", "/attributes", `{"key":"glaze","name":"Glaze","type":"text"}`, auth, 201)
+	_, b := e.do("POST", "/products", strings.Replace(tee, `"status":"active",`, `"status":"active","attributes":{"glaze":"gloss"},"brand":"Acme",`, 1), auth, 201)
+	teeP := decode[catalog.Product](t, b)
+	_, b = e.do("POST", "/products", product("CSV-1", 250), auth, 201)
+	mugP := decode[catalog.Product](t, b)
+	e.do("PUT", "/products/"+mugP.ID+"/variants/"+mugP.Variants[0].ID+"/prices/EUR", `{"amount":240,"compare_at":300}`, auth, 200)
+
+	req, _ := http.NewRequest("GET", e.url+"/exports?format=csv", nil)
+	req.Header.Set("Authorization", auth["Authorization"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /exports?format=csv: %d %v\n%s", resp.StatusCode, err, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	if got := resp.Trailer.Get(httpapi.ExportCountTrailer); got != "2" {
+		t.Errorf("trailer %s = %q, want 2", httpapi.ExportCountTrailer, got)
+	}
+	if resp.Header.Get(httpapi.ExportCursorHeader) == "" {
+		t.Error("a CSV export has no cursor header")
+	}
+	rd := bulk.NewCSVReader(bytes.NewReader(body), func(key string) (catalog.AttributeType, bool) { return catalog.AttrText, key == "glaze" })
+	for _, want := range []catalog.Product{teeP, mugP} {
+		rec, err := rd.Next()
+		if err != nil {
+			t.Fatalf("reading the CSV export back: %v\n%s", err, body)
+		}
+		_, pb := e.do("GET", "/products/"+want.ID, "", auth, 200)
+		in := decode[catalog.Product](t, pb).FullInput()
+		in.Normalize()
+		rec.Product.Normalize()
+		// The layout's one header orders options by column (by name), for every product.
+		byName := func(a, b catalog.Option) int { return strings.Compare(a.Name, b.Name) }
+		slices.SortFunc(in.Options, byName)
+		slices.SortFunc(rec.Product.Options, byName)
+		wj, _ := json.Marshal(in)
+		gj, _ := json.Marshal(rec.Product)
+		if string(wj) != string(gj) {
+			t.Errorf("CSV line %d reads back as\n%s\nwant what a create of %s takes\n%s", rec.Line, gj, want.Name, wj)
+		}
+	}
+	if _, err := rd.Next(); err != io.EOF {
+		t.Errorf("after two products the CSV holds more: %v", err)
+	}
+}
+
 // failingExport fails after its first product, as a dropped database connection would.
 type failingExport struct {
 	catalog.Store
 	err error
 }
 
-func (f failingExport) Export(ctx context.Context, q catalog.ExportQuery, begin func(int64) error, each func(catalog.Product) error) error {
+func (f failingExport) Export(ctx context.Context, q catalog.ExportQuery, begin func(catalog.ExportHead) error, each func(catalog.Product) error) error {
 	n := 0
 	err := f.Store.Export(ctx, q, begin, func(p catalog.Product) error {
 		if n++; n > 1 {
@@ -148,12 +206,27 @@ func TestExportTruncationIsVisible(t *testing.T) {
 
 	// Before anything is sent, a failure is an ordinary error answer.
 	e.do("GET", "/exports?category=nope", "", auth, 404)
+
+	// A CSV export has no room for an error row: it is cut off, which the client sees.
+	req, _ := http.NewRequest("GET", e.url+"/exports?format=csv", nil)
+	req.Header.Set("Authorization", auth["Authorization"])
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil { // the headers may or may not have left before the failure
+		_, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Trailer.Get(httpapi.ExportCountTrailer) != "" {
+			t.Errorf("a failed CSV export has the count trailer %q", resp.Trailer.Get(httpapi.ExportCountTrailer))
+		}
+	}
+	if err == nil {
+		t.Error("a failed CSV export read to its end without error")
+	}
 }
 
 func TestExportRefusals(t *testing.T) {
 	e := newEnv(t)
 	e.do("GET", "/exports", "", nil, 401)
-	for _, q := range []string{"sort=name", "limit=5", "cursor=x", "fields=name", "facets=brand", "format=csv", "total=true", "status=nope", "attr.nope=1"} {
+	for _, q := range []string{"sort=name", "limit=5", "cursor=x", "fields=name", "facets=brand", "format=xml", "total=true", "status=nope", "attr.nope=1"} {
 		resp, b := e.do("GET", "/exports?"+q, "", auth, 400)
 		name, _, _ := strings.Cut(q, "=")
 		if !strings.Contains(string(b), `"field":"`+name+`"`) || resp.Header.Get("Content-Type") != "application/json" {
@@ -171,8 +244,8 @@ type slowExport struct {
 	delay   time.Duration
 }
 
-func (s slowExport) Export(ctx context.Context, q catalog.ExportQuery, begin func(int64) error, each func(catalog.Product) error) error {
-	return s.Store.Export(ctx, q, func(c int64) error {
+func (s slowExport) Export(ctx context.Context, q catalog.ExportQuery, begin func(catalog.ExportHead) error, each func(catalog.Product) error) error {
+	return s.Store.Export(ctx, q, func(c catalog.ExportHead) error {
 		if s.started != nil {
 			s.started <- struct{}{}
 		}

@@ -25,7 +25,7 @@ import (
 // The transaction is read-only and takes no xid, so a long export holds back neither the
 // feed's sequencer nor vacuum's view of other transactions' xids (it does keep the rows it
 // may still read).
-func (s *Store) Export(ctx context.Context, q catalog.ExportQuery, begin func(cursor int64) error, each func(catalog.Product) error) error {
+func (s *Store) Export(ctx context.Context, q catalog.ExportQuery, begin func(catalog.ExportHead) error, each func(catalog.Product) error) error {
 	if err := q.Validate(); err != nil {
 		return err
 	}
@@ -49,7 +49,13 @@ func (s *Store) Export(ctx context.Context, q catalog.ExportQuery, begin func(cu
 			if err := exportFilterExists(ctx, tx, q.Filter); err != nil {
 				return err
 			}
-			if err := call(begin(cursor)); err != nil {
+			head := catalog.ExportHead{Cursor: cursor}
+			if q.Columns {
+				if err := exportColumns(ctx, tx, &head); err != nil {
+					return err
+				}
+			}
+			if err := call(begin(head)); err != nil {
 				return err
 			}
 			var after *exportKey
@@ -95,6 +101,16 @@ func exportFilterExists(ctx context.Context, tx pgx.Tx, f catalog.ProductFilter)
 		return catalog.UnknownCollection(f.Collection)
 	}
 	return nil
+}
+
+// exportColumns fills head's columns from the snapshot: option names in use, defined attribute
+// keys, currencies in use and whether any price has a compare-at amount.
+func exportColumns(ctx context.Context, tx pgx.Tx, head *catalog.ExportHead) error {
+	return tx.QueryRow(ctx, `SELECT
+		coalesce((SELECT array_agg(DISTINCT o->>'name' ORDER BY o->>'name') FROM products p, jsonb_array_elements(p.options) o), '{}'),
+		coalesce((SELECT array_agg(key ORDER BY key) FROM attribute_definitions), '{}'),
+		coalesce((SELECT array_agg(DISTINCT currency ORDER BY currency) FROM variant_prices), '{}'),
+		EXISTS (SELECT 1 FROM variant_prices WHERE compare_at IS NOT NULL)`).Scan(&head.Options, &head.Attributes, &head.Currencies, &head.CompareAt)
 }
 
 // exportKey is the keyset position of an export: the last product's creation time and ID.

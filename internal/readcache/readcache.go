@@ -555,7 +555,7 @@ func (c *Store) Events(ctx context.Context, q catalog.EventQuery) (catalog.Event
 }
 
 // Export passes through: it reads one snapshot of its own, which a cache could not give.
-func (c *Store) Export(ctx context.Context, q catalog.ExportQuery, begin func(int64) error, each func(catalog.Product) error) error {
+func (c *Store) Export(ctx context.Context, q catalog.ExportQuery, begin func(catalog.ExportHead) error, each func(catalog.Product) error) error {
 	return c.inner.Export(ctx, q, begin, each)
 }
 

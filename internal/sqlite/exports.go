@@ -14,7 +14,7 @@ import (
 // sequence AUTOINCREMENT has handed out. One writer commits at a time and numbers its events
 // as it commits, so every event up to the cursor is in the snapshot and every later one is not:
 // the feed after the cursor holds exactly the changes the export does not show.
-func (s *Store) Export(ctx context.Context, q catalog.ExportQuery, begin func(cursor int64) error, each func(catalog.Product) error) error {
+func (s *Store) Export(ctx context.Context, q catalog.ExportQuery, begin func(catalog.ExportHead) error, each func(catalog.Product) error) error {
 	if err := q.Validate(); err != nil {
 		return err
 	}
@@ -33,7 +33,13 @@ func (s *Store) Export(ctx context.Context, q catalog.ExportQuery, begin func(cu
 		if err := exportFilterExists(ctx, tx, q.Filter); err != nil {
 			return err
 		}
-		if err := call(begin(cursor)); err != nil {
+		head := catalog.ExportHead{Cursor: cursor}
+		if q.Columns {
+			if err := exportColumns(ctx, tx, &head); err != nil {
+				return err
+			}
+		}
+		if err := call(begin(head)); err != nil {
 			return err
 		}
 		var after *exportKey
@@ -77,6 +83,38 @@ func exportFilterExists(ctx context.Context, tx *sql.Tx, f catalog.ProductFilter
 		return catalog.UnknownCollection(f.Collection)
 	}
 	return nil
+}
+
+// exportColumns fills head's columns from the snapshot: option names in use, defined attribute
+// keys, currencies in use and whether any price has a compare-at amount.
+func exportColumns(ctx context.Context, tx *sql.Tx, head *catalog.ExportHead) error {
+	list := func(query string) ([]string, error) {
+		rows, err := tx.QueryContext(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out := []string{}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+		return out, rows.Err()
+	}
+	var err error
+	if head.Options, err = list(`SELECT DISTINCT json_extract(o.value, '$.name') AS n FROM products p, json_each(p.options) o ORDER BY n`); err != nil {
+		return err
+	}
+	if head.Attributes, err = list(`SELECT key FROM attribute_definitions ORDER BY key`); err != nil {
+		return err
+	}
+	if head.Currencies, err = list(`SELECT DISTINCT currency FROM variant_prices ORDER BY currency`); err != nil {
+		return err
+	}
+	return tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM variant_prices WHERE compare_at IS NOT NULL)`).Scan(&head.CompareAt)
 }
 
 // exportKey is the keyset position of an export: the last product's creation time (Unix µs)

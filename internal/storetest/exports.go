@@ -39,8 +39,8 @@ func export(t testing.TB, s catalog.Store, q catalog.ExportQuery, each func(cata
 		begun  int
 		out    []catalog.Product
 	)
-	err := s.Export(context.Background(), q, func(c int64) error {
-		cursor = c
+	err := s.Export(context.Background(), q, func(h catalog.ExportHead) error {
+		cursor = h.Cursor
 		begun++
 		return nil
 	}, func(p catalog.Product) error {
@@ -101,17 +101,17 @@ func testExportMatchesReads(t *testing.T, s catalog.Store) {
 	if len(got) != 1 || got[0].Name != "Tee" {
 		t.Errorf("Export(q=exp-tee-m) = %d products, want the Tee", len(got))
 	}
-	err := s.Export(ctx(t), catalog.ExportQuery{Filter: catalog.ProductFilter{Category: "nope"}}, func(int64) error {
+	err := s.Export(ctx(t), catalog.ExportQuery{Filter: catalog.ProductFilter{Category: "nope"}}, func(catalog.ExportHead) error {
 		t.Error("begin called for an unknown category")
 		return nil
 	}, func(catalog.Product) error { return nil })
 	wantCode(t, err, catalog.CodeNotFound)
-	err = s.Export(ctx(t), catalog.ExportQuery{Filter: catalog.ProductFilter{Collection: "nope"}}, func(int64) error { return nil }, func(catalog.Product) error { return nil })
+	err = s.Export(ctx(t), catalog.ExportQuery{Filter: catalog.ProductFilter{Collection: "nope"}}, func(catalog.ExportHead) error { return nil }, func(catalog.Product) error { return nil })
 	wantCode(t, err, catalog.CodeNotFound)
 	// The caller's error stops the export and comes back as it is.
 	stop := errors.New("client went away")
 	n := 0
-	err = s.Export(ctx(t), catalog.ExportQuery{}, func(int64) error { return nil }, func(catalog.Product) error {
+	err = s.Export(ctx(t), catalog.ExportQuery{}, func(catalog.ExportHead) error { return nil }, func(catalog.Product) error {
 		n++
 		if n == 2 {
 			return stop

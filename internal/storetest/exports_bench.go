@@ -63,7 +63,7 @@ func BenchExport(b *testing.B, open BenchOpener, settle func(testing.TB, catalog
 		w := bufio.NewWriterSize(io.Discard, 64<<10)
 		enc := json.NewEncoder(w)
 		t0 := time.Now()
-		err := s.Export(context.Background(), catalog.ExportQuery{}, func(c int64) error { return enc.Encode(map[string]int64{"cursor": c}) },
+		err := s.Export(context.Background(), catalog.ExportQuery{}, func(h catalog.ExportHead) error { return enc.Encode(map[string]int64{"cursor": h.Cursor}) },
 			func(p catalog.Product) error {
 				products++
 				variants += len(p.Variants)
