@@ -48,11 +48,11 @@ func (s *Store) Export(ctx context.Context, q catalog.ExportQuery, begin func(ca
 			if err != nil || len(ids) == 0 {
 				return err
 			}
-			for _, id := range ids {
-				p, err := productOf(ctx, tx, id)
-				if err != nil {
-					return err
-				}
+			ps, err := productsByID(ctx, tx, ids)
+			if err != nil {
+				return err
+			}
+			for _, p := range ps {
 				if err := call(each(p)); err != nil {
 					return err
 				}
@@ -67,6 +67,44 @@ func (s *Store) Export(ctx context.Context, q catalog.ExportQuery, begin func(ca
 		return callerErr
 	}
 	return err
+}
+
+// productsByID reads the products with the given IDs and all their variants, in the order of
+// ids: two statements for the whole page (the IDs passed as one JSON array).
+func productsByID(ctx context.Context, tx *sql.Tx, ids []string) ([]catalog.Product, error) {
+	list := encodeJSON(ids)
+	rows, err := tx.QueryContext(ctx, `SELECT `+productColumns+` FROM json_each(?) k JOIN products p ON p.id = k.value ORDER BY k.key`, list)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ps := make([]catalog.Product, 0, len(ids))
+	for rows.Next() {
+		p, err := scanProduct(rows)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	vs, err := variantsOf(ctx, tx, `v.product_id IN (SELECT value FROM json_each(?))`, list)
+	if err != nil {
+		return nil, err
+	}
+	byProduct := make(map[string][]catalog.Variant, len(ps))
+	for _, v := range vs {
+		byProduct[v.ProductID] = append(byProduct[v.ProductID], v)
+	}
+	for i := range ps {
+		ps[i].Variants = byProduct[ps[i].ID]
+		if ps[i].Variants == nil {
+			ps[i].Variants = []catalog.Variant{}
+		}
+		finishProduct(&ps[i])
+	}
+	return ps, nil
 }
 
 // exportFilterExists answers an unknown category or collection with not_found, as lists do.
