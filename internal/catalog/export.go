@@ -42,8 +42,12 @@ func (p Product) FullInput() ProductInput {
 func (q ExportQuery) Validate() error { return q.Filter.Validate() }
 
 // ExportPageSize is how many products an export reads per statement inside its snapshot: the
-// store holds at most one page in memory whatever the catalog's size.
-const ExportPageSize = 500
+// store holds at most one page in memory whatever the catalog's size. A page also ends once
+// it holds ExportPageVariants variants, so 500 products of 2,048 variants are not one page.
+const (
+	ExportPageSize     = 500
+	ExportPageVariants = 5000
+)
 
 // Exporter streams the catalog from one consistent snapshot (ADR 0020).
 type Exporter interface {

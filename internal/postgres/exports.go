@@ -60,7 +60,7 @@ func (s *Store) Export(ctx context.Context, q catalog.ExportQuery, begin func(ca
 			}
 			var after *exportKey
 			for {
-				ids, last, err := exportPage(ctx, tx, q.Filter, after)
+				ids, last, more, err := exportPage(ctx, tx, q.Filter, after)
 				if err != nil || len(ids) == 0 {
 					return err
 				}
@@ -73,7 +73,7 @@ func (s *Store) Export(ctx context.Context, q catalog.ExportQuery, begin func(ca
 						return err
 					}
 				}
-				if len(ids) < catalog.ExportPageSize {
+				if !more {
 					return nil
 				}
 				after = &last
@@ -120,8 +120,9 @@ type exportKey struct {
 }
 
 // exportPage returns the IDs of the next page of products matching f after the key, in
-// (created_at, id) order, which the products_created index serves, and the last one's key.
-func exportPage(ctx context.Context, tx pgx.Tx, f catalog.ProductFilter, after *exportKey) ([]string, exportKey, error) {
+// (created_at, id) order, which the products_created index serves, the last one's key, and
+// whether more may follow. A page ends early at catalog.ExportPageVariants variants.
+func exportPage(ctx context.Context, tx pgx.Tx, f catalog.ProductFilter, after *exportKey) (ids []string, last exportKey, more bool, err error) {
 	var b sqlBuilder
 	with := ""
 	if f.Category != "" {
@@ -147,23 +148,24 @@ func exportPage(ctx context.Context, tx pgx.Tx, f catalog.ProductFilter, after *
 	if after != nil {
 		b.where = append(b.where, "(p.created_at, p.id) > ("+b.arg(after.created)+", "+b.arg(after.id)+"::uuid)")
 	}
-	rows, err := tx.Query(ctx, with+`SELECT p.id::text, p.created_at FROM products p`+priceJoin+b.whereSQL()+
+	rows, err := tx.Query(ctx, with+`SELECT p.id::text, p.created_at, p.variant_count FROM products p`+priceJoin+b.whereSQL()+
 		` ORDER BY p.created_at, p.id LIMIT `+b.arg(catalog.ExportPageSize), b.args...)
 	if err != nil {
-		return nil, exportKey{}, err
+		return nil, exportKey{}, false, err
 	}
 	defer rows.Close()
-	var (
-		ids  []string
-		last exportKey
-	)
+	variants := 0
 	for rows.Next() {
-		if err := rows.Scan(&last.id, &last.created); err != nil {
-			return nil, last, err
+		var n int
+		if err := rows.Scan(&last.id, &last.created, &n); err != nil {
+			return nil, last, false, err
 		}
 		ids = append(ids, last.id)
+		if variants += n; variants >= catalog.ExportPageVariants {
+			return ids, last, true, nil // a page of big products: the rest on the next page
+		}
 	}
-	return ids, last, rows.Err()
+	return ids, last, len(ids) == catalog.ExportPageSize, rows.Err()
 }
 
 // productsByID reads the products with the given IDs and all their variants, in the order of

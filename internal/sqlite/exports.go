@@ -44,7 +44,7 @@ func (s *Store) Export(ctx context.Context, q catalog.ExportQuery, begin func(ca
 		}
 		var after *exportKey
 		for {
-			ids, last, err := exportPage(ctx, tx, q.Filter, after)
+			ids, last, more, err := exportPage(ctx, tx, q.Filter, after)
 			if err != nil || len(ids) == 0 {
 				return err
 			}
@@ -57,7 +57,7 @@ func (s *Store) Export(ctx context.Context, q catalog.ExportQuery, begin func(ca
 					return err
 				}
 			}
-			if len(ids) < catalog.ExportPageSize {
+			if !more {
 				return nil
 			}
 			after = &last
@@ -163,8 +163,9 @@ type exportKey struct {
 }
 
 // exportPage returns the IDs of the next page of products matching f after the key, in
-// (created_at, id) order, and the last one's key.
-func exportPage(ctx context.Context, tx *sql.Tx, f catalog.ProductFilter, after *exportKey) ([]string, exportKey, error) {
+// (created_at, id) order, the last one's key, and whether more may follow. A page ends early
+// at catalog.ExportPageVariants variants.
+func exportPage(ctx context.Context, tx *sql.Tx, f catalog.ProductFilter, after *exportKey) (ids []string, last exportKey, more bool, err error) {
 	terms := catalog.SearchTerms(f.Query)
 	from, where, args := filterSQL(f, terms)
 	with := ""
@@ -186,20 +187,21 @@ func exportPage(ctx context.Context, tx *sql.Tx, f catalog.ProductFilter, after 
 		args = append(args, after.created, after.id)
 	}
 	args = append(args, catalog.ExportPageSize)
-	rows, err := tx.QueryContext(ctx, with+`SELECT p.id, p.created_at`+from+whereSQL(where)+` ORDER BY p.created_at, p.id LIMIT ?`, args...)
+	rows, err := tx.QueryContext(ctx, with+`SELECT p.id, p.created_at, p.variant_count`+from+whereSQL(where)+` ORDER BY p.created_at, p.id LIMIT ?`, args...)
 	if err != nil {
-		return nil, exportKey{}, err
+		return nil, exportKey{}, false, err
 	}
 	defer rows.Close()
-	var (
-		ids  []string
-		last exportKey
-	)
+	variants := 0
 	for rows.Next() {
-		if err := rows.Scan(&last.id, &last.created); err != nil {
-			return nil, last, err
+		var n int
+		if err := rows.Scan(&last.id, &last.created, &n); err != nil {
+			return nil, last, false, err
 		}
 		ids = append(ids, last.id)
+		if variants += n; variants >= catalog.ExportPageVariants {
+			return ids, last, true, nil // a page of big products: the rest on the next page
+		}
 	}
-	return ids, last, rows.Err()
+	return ids, last, len(ids) == catalog.ExportPageSize, rows.Err()
 }

@@ -28,6 +28,7 @@ func exportTests() []struct {
 		{"ExportMatchesReads", testExportMatchesReads},
 		{"ExportIsOneSnapshot", testExportIsOneSnapshot},
 		{"ExportPlusFeedRebuildsCatalog", testExportPlusFeedRebuildsCatalog},
+		{"ExportPagesOfBigProducts", testExportPagesOfBigProducts},
 	}
 }
 
@@ -199,6 +200,39 @@ func testExportIsOneSnapshot(t *testing.T, s catalog.Store) {
 		if seq(t, e) <= cursor && e.Subject == "products/"+created.ID {
 			t.Errorf("event %s %s of a write the export does not show is at or below its cursor %d", e.Type, e.Subject, cursor)
 		}
+	}
+}
+
+// testExportPagesOfBigProducts: pages end at catalog.ExportPageVariants variants (so memory
+// holds a bounded number of variants whatever the products' sizes) and no product is lost or
+// repeated where a page ends early: four products of 1,700 variants make two pages.
+func testExportPagesOfBigProducts(t *testing.T, s catalog.Store) {
+	category(t, s, "big", "")
+	sizes, colours := make([]string, 50), make([]string, 34)
+	for i := range sizes {
+		sizes[i] = fmt.Sprintf("S%02d", i)
+	}
+	for i := range colours {
+		colours[i] = fmt.Sprintf("C%02d", i)
+	}
+	if n := len(sizes) * len(colours); 3*n < catalog.ExportPageVariants || 2*n >= catalog.ExportPageVariants {
+		t.Fatalf("%d variants a product do not end a page at the third product", n)
+	}
+	var want []string
+	for i := range 4 {
+		want = append(want, must(s.CreateProduct(ctx(t), shirt(fmt.Sprintf("BIG%d", i), "big", sizes, colours, 1000)))(t).ID)
+	}
+	small := must(s.CreateProduct(ctx(t), input("BIG-SMALL", "Small", "big", 100)))(t)
+	want = append(want, small.ID)
+	var got []string
+	variants := 0
+	export(t, s, catalog.ExportQuery{}, func(p catalog.Product) {
+		got = append(got, p.ID)
+		variants += len(p.Variants)
+	})
+	if !slices.Equal(got, want) || variants != 4*len(sizes)*len(colours)+1 {
+		t.Errorf("export across early page ends gave %d products (%d variants), want %d in creation order (%d)",
+			len(got), variants, len(want), 4*len(sizes)*len(colours)+1)
 	}
 }
 
