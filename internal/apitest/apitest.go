@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +21,25 @@ import (
 
 	"github.com/acme/catalog/api"
 )
+
+func init() {
+	// JSON Lines (GET /exports): the document describes the body as the array of its lines, so
+	// every line is validated against its schema.
+	openapi3filter.RegisterBodyDecoder("application/x-ndjson", func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+		dec := json.NewDecoder(r)
+		dec.UseNumber()
+		lines := []any{}
+		for {
+			var v any
+			if err := dec.Decode(&v); err == io.EOF {
+				return lines, nil
+			} else if err != nil {
+				return nil, fmt.Errorf("line %d: %w", len(lines)+1, err)
+			}
+			lines = append(lines, v)
+		}
+	})
+}
 
 // Load parses and validates the embedded OpenAPI document.
 func Load(t testing.TB) *openapi3.T {

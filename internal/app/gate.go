@@ -466,6 +466,30 @@ func (g *gate) Events(ctx context.Context, q catalog.EventQuery) (catalog.EventP
 	return s.Events(ctx, q)
 }
 
+func (g *gate) Export(ctx context.Context, q catalog.ExportQuery, begin func(catalog.ExportHead) error, each func(catalog.Product) error) error {
+	s, err := g.get()
+	if err != nil {
+		return err
+	}
+	return s.Export(ctx, q, begin, each)
+}
+
+func (g *gate) AdjustStockBatch(ctx context.Context, lines []catalog.StockLine, actor string, idem *catalog.Idempotency) ([]catalog.Movement, error) {
+	s, err := g.get()
+	if err != nil {
+		return nil, err
+	}
+	return s.AdjustStockBatch(ctx, lines, actor, idem)
+}
+
+func (g *gate) SetPriceBatch(ctx context.Context, lines []catalog.PriceLine, actor string, idem *catalog.Idempotency) ([]catalog.PriceEvent, error) {
+	s, err := g.get()
+	if err != nil {
+		return nil, err
+	}
+	return s.SetPriceBatch(ctx, lines, actor, idem)
+}
+
 func (g *gate) PurgeEvents(ctx context.Context, retention time.Duration, limit int) (int, error) {
 	s, err := g.get()
 	if err != nil {

@@ -68,6 +68,8 @@ type Store interface {
 	EventFeed
 	Webhooks
 	FeedConsumers
+	Exporter
+	Batcher
 	Importer
 
 	// Ping checks that the store answers.

@@ -76,8 +76,10 @@ func TestHeadAnswersAsGet(t *testing.T) {
 				continue
 			}
 			// Every body has a length, however large (a list of 100
-			// products is past net/http's 2 KiB buffer, where it stops setting one itself).
-			if get.StatusCode == http.StatusOK && get.Header.Get("Content-Length") == "" {
+			// products is past net/http's 2 KiB buffer, where it stops setting one itself);
+			// but a stream (GET /exports) is sent before its length is known.
+			streamed := get.Header.Get("Content-Type") == "application/x-ndjson"
+			if get.StatusCode == http.StatusOK && get.Header.Get("Content-Length") == "" && !streamed {
 				t.Errorf("GET %s: no Content-Length (a HEAD cannot tell the size of the body)", path)
 			}
 			if cl := get.Header.Get("Content-Length"); cl != "" && cl != strconv.Itoa(len(getBody)) {

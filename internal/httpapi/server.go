@@ -91,6 +91,7 @@ type Server struct {
 	bodyReadTimeout time.Duration
 	maxHeaderBytes  int
 	bodySlots       chan struct{}
+	exportSlots     chan struct{} // GET /exports in flight (MaxConcurrentExports)
 	draining        atomic.Bool
 	mux             *http.ServeMux
 	patterns        []string // every route registered, in order
@@ -120,6 +121,7 @@ func New(opts Options) *Server {
 		opts.MaxConcurrentBodies = DefaultConcurrentBodies
 	}
 	s.bodySlots = make(chan struct{}, opts.MaxConcurrentBodies)
+	s.exportSlots = make(chan struct{}, MaxConcurrentExports)
 	if s.log == nil {
 		s.log = discard
 	}
@@ -188,6 +190,9 @@ func (s *Server) routes() {
 	s.private("DELETE /collections/{slug}/products/{id}", access.Need(access.Catalog), s.removeFromCollection)
 
 	s.private("GET /events", access.Need(access.Read), s.listEvents)
+	s.private("GET /exports", access.Need(access.Read), s.exportProducts)
+	s.private("POST /batch/stock", access.Need(access.Inventory), s.stockBatch)
+	s.private("POST /batch/prices", access.Need(access.Catalog), s.priceBatch)
 
 	s.private("POST /webhooks", access.Need(access.Catalog), s.createWebhook)
 	s.private("GET /webhooks", access.Need(access.Catalog), s.listWebhooks)

@@ -224,37 +224,58 @@ func (s *Store) SetPrice(ctx context.Context, variantID string, c catalog.PriceC
 		if err != nil {
 			return err
 		}
-		cur, err := priceRow(ctx, tx, variantID, c.Currency)
-		if err != nil {
+		if err := windowHasPrice(ctx, tx, variantID, c); err != nil {
 			return err
 		}
-		if c.ValidUntil != nil && !cur.exists {
-			return catalog.InvalidField("valid_until", "a sale window needs a current price in %s to revert to: set one first", c.Currency)
-		}
-		version := p.Version
-		if from, later := c.Scheduled(now); later {
-			e = catalog.PriceEntry{VariantID: variantID, Kind: catalog.PriceSet, Price: catalog.Money{Currency: c.Currency, Amount: c.Amount},
-				CompareAt: c.CompareAt, ValidFrom: from, ValidUntil: c.Until(), Actor: actor, CreatedAt: now}
-			err = tx.QueryRow(ctx, `INSERT INTO price_history (variant_id, product_id, kind, currency, amount, compare_at, valid_from, valid_until, actor, created_at)
-				VALUES ($1, $2, 'set', $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-				variantID, p.ID, c.Currency, c.Amount, c.CompareAt, from, c.Until(), actor, now).Scan(&e.ID)
-			err = emitPrice(ctx, tx, err, now, catalog.EventPriceScheduled, p.ID, e)
-		} else {
-			if e, err = makeCurrent(ctx, tx, variantID, p.ID, c.Currency, c.Amount, c.CompareAt, c.Until(), 0, now, actor); err != nil {
-				return err
-			}
-			if err := refreshProductPrices(ctx, tx, p.ID, []string{c.Currency}); err != nil {
-				return err
-			}
-			version, err = bumpProduct(ctx, tx, p.ID, now)
-		}
-		if err != nil {
+		var version int64
+		if e, version, err = setPriceOn(ctx, tx, p, variantID, c, actor, now); err != nil {
 			return err
 		}
 		v, err = variantOf(ctx, tx, variantID, version)
 		return err
 	})
 	return v, e, err
+}
+
+// windowHasPrice refuses a sale window on a variant without a current price in its currency:
+// there would be nothing to revert to.
+func windowHasPrice(ctx context.Context, q querier, variantID string, c catalog.PriceChange) error {
+	if c.ValidUntil == nil {
+		return nil
+	}
+	cur, err := priceRow(ctx, q, variantID, c.Currency)
+	if err != nil {
+		return err
+	}
+	if !cur.exists {
+		return catalog.InvalidField("valid_until", "a sale window needs a current price in %s to revert to: set one first", c.Currency)
+	}
+	return nil
+}
+
+// setPriceOn applies or schedules c for a variant of p, whose row the transaction holds, and
+// returns the history line and the product's version after it (SetPrice, SetPriceBatch).
+func setPriceOn(ctx context.Context, tx pgx.Tx, p catalog.Product, variantID string, c catalog.PriceChange, actor string, now time.Time) (catalog.PriceEntry, int64, error) {
+	var e catalog.PriceEntry
+	version := p.Version
+	var err error
+	if from, later := c.Scheduled(now); later {
+		e = catalog.PriceEntry{VariantID: variantID, Kind: catalog.PriceSet, Price: catalog.Money{Currency: c.Currency, Amount: c.Amount},
+			CompareAt: c.CompareAt, ValidFrom: from, ValidUntil: c.Until(), Actor: actor, CreatedAt: now}
+		err = tx.QueryRow(ctx, `INSERT INTO price_history (variant_id, product_id, kind, currency, amount, compare_at, valid_from, valid_until, actor, created_at)
+			VALUES ($1, $2, 'set', $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			variantID, p.ID, c.Currency, c.Amount, c.CompareAt, from, c.Until(), actor, now).Scan(&e.ID)
+		err = emitPrice(ctx, tx, err, now, catalog.EventPriceScheduled, p.ID, e)
+	} else {
+		if e, err = makeCurrent(ctx, tx, variantID, p.ID, c.Currency, c.Amount, c.CompareAt, c.Until(), 0, now, actor); err != nil {
+			return e, version, err
+		}
+		if err := refreshProductPrices(ctx, tx, p.ID, []string{c.Currency}); err != nil {
+			return e, version, err
+		}
+		version, err = bumpProduct(ctx, tx, p.ID, now)
+	}
+	return e, version, err
 }
 
 // removePrices drops a variant's prices in currencies and cancels their scheduled changes

@@ -59,6 +59,14 @@ func (f *fake) AdjustStock(context.Context, string, catalog.Adjustment, string, 
 	return catalog.Movement{VariantID: "v1", ProductID: "p1"}, nil
 }
 
+func (f *fake) AdjustStockBatch(context.Context, []catalog.StockLine, string, *catalog.Idempotency) ([]catalog.Movement, error) {
+	return []catalog.Movement{{VariantID: "v2", ProductID: "p2"}, {VariantID: "v1", ProductID: "p1"}}, nil
+}
+
+func (f *fake) SetPriceBatch(context.Context, []catalog.PriceLine, string, *catalog.Idempotency) ([]catalog.PriceEvent, error) {
+	return []catalog.PriceEvent{{ProductID: "p2", PriceEntry: catalog.PriceEntry{VariantID: "v2"}}, {ProductID: "p1", PriceEntry: catalog.PriceEntry{VariantID: "v1"}}}, nil
+}
+
 func reservation() catalog.Reservation {
 	return catalog.Reservation{Lines: []catalog.ReservationLine{{ProductID: "p1", Quantity: 1}}}
 }
@@ -175,6 +183,11 @@ func TestEveryWriteInvalidates(t *testing.T) {
 			return err
 		},
 		"ApplyDuePrices": func(c *readcache.Store) error { _, err := c.ApplyDuePrices(ctx, 10); return err },
+		"AdjustStockBatch": func(c *readcache.Store) error {
+			_, err := c.AdjustStockBatch(ctx, nil, "t", nil)
+			return err
+		},
+		"SetPriceBatch": func(c *readcache.Store) error { _, err := c.SetPriceBatch(ctx, nil, "t", nil); return err },
 	}
 	// Collection writes change no product a read shows (see readcache.go): they must reach the
 	// store and leave the cached product where it is; TestCollectionWritesPassThrough checks it.
@@ -199,6 +212,7 @@ func TestEveryWriteInvalidates(t *testing.T) {
 		"CreateWebhook": true, "Webhook": true, "ListWebhooks": true, "UpdateWebhook": true, "DeleteWebhook": true,
 		"RotateWebhookSecret": true, "WebhookDeliveries": true, "ClaimWebhook": true, "RecordWebhookAttempt": true,
 		"PurgeWebhookDeliveries": true,
+		"Export":                 true,
 		// Import jobs' bookkeeping shows no product (UpsertProducts is the write).
 		"CreateImportJob": true, "ImportJob": true, "SaveImportJob": true, "FailStaleImportJobs": true,
 	}

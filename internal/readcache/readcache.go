@@ -383,6 +383,30 @@ func (c *Store) AdjustStock(ctx context.Context, variantID string, a catalog.Adj
 	return m, err
 }
 
+// AdjustStockBatch and SetPriceBatch forget every product a line changed; a failure may have
+// changed nothing or, unknown to us, everything, as for single writes.
+func (c *Store) AdjustStockBatch(ctx context.Context, lines []catalog.StockLine, actor string, idem *catalog.Idempotency) ([]catalog.Movement, error) {
+	ms, err := c.inner.AdjustStockBatch(ctx, lines, actor, idem)
+	if err != nil {
+		c.forget("", "", err)
+	}
+	for _, m := range ms {
+		c.forget(m.ProductID, m.VariantID, err)
+	}
+	return ms, err
+}
+
+func (c *Store) SetPriceBatch(ctx context.Context, lines []catalog.PriceLine, actor string, idem *catalog.Idempotency) ([]catalog.PriceEvent, error) {
+	es, err := c.inner.SetPriceBatch(ctx, lines, actor, idem)
+	if err != nil {
+		c.forget("", "", err)
+	}
+	for _, e := range es {
+		c.forget(e.ProductID, e.VariantID, err)
+	}
+	return es, err
+}
+
 // forget invalidates productID after a write to variantID that answered err. The variant ID is
 // forgotten too: a migrated product's only variant has the product's ID (ADR 0012).
 func (c *Store) forget(productID, variantID string, err error) {
@@ -581,6 +605,11 @@ func (c *Store) RemoveFromCollection(ctx context.Context, slug, id string) (cata
 // cached product shows.
 func (c *Store) Events(ctx context.Context, q catalog.EventQuery) (catalog.EventPage, error) {
 	return c.inner.Events(ctx, q)
+}
+
+// Export passes through: it reads one snapshot of its own, which a cache could not give.
+func (c *Store) Export(ctx context.Context, q catalog.ExportQuery, begin func(catalog.ExportHead) error, each func(catalog.Product) error) error {
+	return c.inner.Export(ctx, q, begin, each)
 }
 
 func (c *Store) PurgeEvents(ctx context.Context, retention time.Duration, limit int) (int, error) {

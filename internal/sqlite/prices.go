@@ -230,25 +230,11 @@ func (s *Store) SetPrice(ctx context.Context, variantID string, c catalog.PriceC
 			return err
 		}
 		version := p.Version
-		if from, later := c.Scheduled(now); later {
-			e = catalog.PriceEntry{VariantID: variantID, Kind: catalog.PriceSet, Price: catalog.Money{Currency: c.Currency, Amount: c.Amount},
-				CompareAt: c.CompareAt, ValidFrom: from, ValidUntil: c.Until(), Actor: actor, CreatedAt: now}
-			if err := tx.QueryRowContext(ctx, `INSERT INTO price_history (variant_id, product_id, kind, currency, amount, compare_at, valid_from, valid_until, actor, created_at)
-				VALUES (?, ?, 'set', ?, ?, ?, ?, ?, ?, ?) RETURNING id`, variantID, productID, c.Currency, c.Amount, intOrNil(c.CompareAt),
-				from.UnixMicro(), timeOrNil(e.ValidUntil), actor, now.UnixMicro()).Scan(&e.ID); err != nil {
-				return err
-			}
-			if err := s.emit(ctx, tx, catalog.EventPriceScheduled, catalog.PriceEvent{ProductID: productID, PriceEntry: e}); err != nil {
-				return err
-			}
-		} else {
-			if e, err = applyPrice(ctx, tx, priceWrite{variantID: variantID, productID: productID, currency: c.Currency, amount: c.Amount,
-				compareAt: c.CompareAt, until: c.Until(), kind: catalog.PriceSet, actor: actor}, now); err != nil {
-				return err
-			}
-			if err := bumpProduct(ctx, tx, productID, now); err != nil {
-				return err
-			}
+		var applied bool
+		if e, applied, err = s.setPriceOn(ctx, tx, productID, variantID, c, actor, now); err != nil {
+			return err
+		}
+		if applied {
 			version++
 		}
 		if v, err = variantOf(ctx, tx, productID, variantID); err != nil {
@@ -258,6 +244,27 @@ func (s *Store) SetPrice(ctx context.Context, variantID string, c catalog.PriceC
 		return nil
 	})
 	return v, e, err
+}
+
+// setPriceOn applies or schedules c for a variant of productID, and reports whether it applied
+// now (which moved the product's version) (SetPrice, SetPriceBatch).
+func (s *Store) setPriceOn(ctx context.Context, tx *sql.Tx, productID, variantID string, c catalog.PriceChange, actor string, now time.Time) (catalog.PriceEntry, bool, error) {
+	if from, later := c.Scheduled(now); later {
+		e := catalog.PriceEntry{VariantID: variantID, Kind: catalog.PriceSet, Price: catalog.Money{Currency: c.Currency, Amount: c.Amount},
+			CompareAt: c.CompareAt, ValidFrom: from, ValidUntil: c.Until(), Actor: actor, CreatedAt: now}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO price_history (variant_id, product_id, kind, currency, amount, compare_at, valid_from, valid_until, actor, created_at)
+			VALUES (?, ?, 'set', ?, ?, ?, ?, ?, ?, ?) RETURNING id`, variantID, productID, c.Currency, c.Amount, intOrNil(c.CompareAt),
+			from.UnixMicro(), timeOrNil(e.ValidUntil), actor, now.UnixMicro()).Scan(&e.ID); err != nil {
+			return e, false, err
+		}
+		return e, false, s.emit(ctx, tx, catalog.EventPriceScheduled, catalog.PriceEvent{ProductID: productID, PriceEntry: e})
+	}
+	e, err := applyPrice(ctx, tx, priceWrite{variantID: variantID, productID: productID, currency: c.Currency, amount: c.Amount,
+		compareAt: c.CompareAt, until: c.Until(), kind: catalog.PriceSet, actor: actor}, now)
+	if err != nil {
+		return e, false, err
+	}
+	return e, true, bumpProduct(ctx, tx, productID, now)
 }
 
 // RemovePrice drops a variant's price in a currency; the last one stays.

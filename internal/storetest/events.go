@@ -50,6 +50,7 @@ var readMethods = []string{
 	"CreateWebhook", "Webhook", "ListWebhooks", "UpdateWebhook", "DeleteWebhook", "RotateWebhookSecret",
 	"WebhookDeliveries", "ClaimWebhook", "RecordWebhookAttempt", "PurgeWebhookDeliveries",
 	"ClaimFeedConsumer", "AdvanceFeedConsumer", "ReleaseFeedConsumer", // a consumer's position, not the catalog
+	"Export",
 	// An import job's own record is bookkeeping; the products it writes go through UpsertProducts.
 	"CreateImportJob", "ImportJob", "SaveImportJob", "FailStaleImportJobs",
 }
@@ -144,6 +145,14 @@ func testEventForEveryWrite(t *testing.T, s catalog.Store, clock *FakeClock) {
 			_, err := s.AdjustStock(c, v.ID, catalog.Adjustment{Delta: 10, Reason: "received"}, "apikey:events", nil)
 			return err
 		}, []string{catalog.EventStockChanged}},
+		{"AdjustStockBatch", func() error {
+			_, err := s.AdjustStockBatch(c, []catalog.StockLine{{SKU: v.SKU, Adjustment: catalog.Adjustment{Delta: 1, Reason: "received"}}}, "apikey:events", nil)
+			return err
+		}, []string{catalog.EventStockChanged}},
+		{"SetPriceBatch", func() error {
+			_, err := s.SetPriceBatch(c, []catalog.PriceLine{{SKU: v.SKU, PriceChange: catalog.PriceChange{Currency: "EUR", Amount: 950}}}, "apikey:events", nil)
+			return err
+		}, []string{catalog.EventPriceChanged}},
 		{"Reserve", func() error {
 			var err error
 			r, err = s.Reserve(c, reserve(v.SKU, 2), "apikey:events", nil)

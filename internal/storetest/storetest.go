@@ -49,14 +49,15 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, variantTests()...)
 	tests = append(tests, collectionTests()...) // issue 15
 	tests = append(tests, facetTests()...)      // issue 16
+	tests = append(tests, exportTests()...)     // issue 17
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t, nil)
 			tc.fn(t, s)
 		})
 	}
-	// events, the relay's positions, webhooks, imports: issue 17
-	for _, tc := range slices.Concat(inventoryTests(), eventTests(), feedConsumerTests(), webhookTests(), importTests()) {
+	// events, the relay's positions, webhooks, imports, batches: issue 17
+	for _, tc := range slices.Concat(inventoryTests(), eventTests(), feedConsumerTests(), webhookTests(), importTests(), batchTests()) {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := NewFakeClock()
 			s := open(t, clock.Now)
