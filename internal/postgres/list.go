@@ -65,6 +65,8 @@ type listStatements struct {
 	counted         int
 	// rare: the page query fetches every match through the full-text index (see listSQL).
 	rare bool
+	// relevance: each row ends with its relevance tier (relevanceSQL).
+	relevance bool
 }
 
 // forceSearchIndex keeps a rare search on the full-text index. The planner prices a prefix
@@ -82,6 +84,14 @@ func (s *Store) listStatements(ctx context.Context, db querier, q catalog.ListQu
 		if rare, st.counted, err = s.rareTerms(ctx, db, terms, q.Limit); err != nil {
 			return st, err
 		}
+		if forced, ok := ctx.Value(searchPlanKey{}).(bool); ok {
+			rare = forced
+		}
+	}
+	if q.Sort == catalog.SortRelevance {
+		st.query, st.args, st.count, st.countArgs = relevanceSQL(q, terms, rare)
+		st.rare, st.relevance = rare, true
+		return st, nil
 	}
 	st.query, st.args, st.count, st.countArgs = listSQL(q, terms, rare)
 	st.rare = rare
@@ -98,13 +108,26 @@ func (s *Store) listPage(ctx context.Context, c *pgxpool.Conn, page *catalog.Pro
 		if err != nil {
 			return err
 		}
-		page.Items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Product, error) { return scanListItem(r) })
+		var tiers []int
+		page.Items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Product, error) {
+			if !st.relevance {
+				return scanListItem(r)
+			}
+			var tier int
+			p, err := scanListItem(r, &tier)
+			tiers = append(tiers, tier)
+			return p, err
+		})
 		if err != nil {
 			return err
 		}
 		if len(page.Items) > q.Limit {
 			page.Items = page.Items[:q.Limit]
-			page.Next = q.NextCursor(page.Items[q.Limit-1])
+			if st.relevance {
+				page.Next = q.NextRelevanceCursor(page.Items[q.Limit-1].ID, tiers[q.Limit-1])
+			} else {
+				page.Next = q.NextCursor(page.Items[q.Limit-1])
+			}
 		}
 		return nil
 	}
@@ -160,10 +183,12 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 	}
 	b.filter(q.Filter)
 	match, tsq := "", ""
+	exact := ""
 	if len(terms) > 0 {
 		tsq = "to_tsquery('" + searchConfig + "', " + b.arg(tsQuery(terms)) + ")"
 		match = "search @@ " + tsq
-		b.where = append(b.where, "(p."+match+" OR "+skuMatch(tsq)+")")
+		exact = exactMatch(&b, q.Filter.Query)
+		b.where = append(b.where, "(p."+match+" OR "+skuMatch(tsq)+exact+")")
 	}
 	count = with + `SELECT count(*) FROM products p` + priceJoin + b.whereSQL()
 	countArgs = append([]any(nil), b.args...)
@@ -175,7 +200,7 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 		// Common terms: the page comes from walking the sort order and checking each row. The
 		// function form of @@ is no index condition, so the planner cannot second-guess the
 		// store's choice with its estimate for a prefix, which knows no upper bound either.
-		b.where[len(b.where)-1] = "(ts_match_vq(p.search, " + tsq + ") OR " + skuMatch(tsq) + ")"
+		b.where[len(b.where)-1] = "(ts_match_vq(p.search, " + tsq + ") OR " + skuMatch(tsq) + exact + ")"
 	}
 
 	col, dir, cmp := orderOf(q.Sort)
@@ -204,7 +229,7 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 	query = with + `matches AS MATERIALIZED (
 			SELECT ` + cols + ` FROM products WHERE ` + match + `
 			UNION
-			SELECT ` + cols + ` FROM products WHERE id IN (SELECT product_id FROM variants WHERE ` + match + `)),
+			SELECT ` + cols + ` FROM products WHERE id IN (SELECT product_id FROM variants WHERE ` + match + `)` + exactUnion(exact, cols) + `),
 		top AS (SELECT p.id, ` + col + ` AS k FROM matches p` + priceJoin + b.whereSQL() + ` ORDER BY ` + col + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ` + limit + `)
 		SELECT ` + listColumns + ` FROM top JOIN products p ON p.id = top.id
 		ORDER BY top.k ` + dir + `, top.id ` + dir
@@ -226,13 +251,14 @@ const listColumns = productColumns + `,
 	coalesce((SELECT jsonb_agg(jsonb_build_object('currency', r.currency, 'min', r.min_amount, 'max', r.max_amount) ORDER BY r.currency)
 		FROM product_prices r WHERE r.product_id = p.id), '[]')`
 
-func scanListItem(row pgx.Row) (catalog.Product, error) {
+// scanListItem reads a row of listColumns, and any columns after them into extra.
+func scanListItem(row pgx.Row, extra ...any) (catalog.Product, error) {
 	var (
 		p      catalog.Product
 		stats  []int64
 		ranges []byte
 	)
-	if err := row.Scan(scanProductInto(&p, &p.VariantCount, &stats, &ranges)...); err != nil {
+	if err := row.Scan(append(scanProductInto(&p, &p.VariantCount, &stats, &ranges), extra...)...); err != nil {
 		return p, err
 	}
 	fixProduct(&p)
