@@ -67,6 +67,8 @@ type listStatements struct {
 	rare bool
 	// relevance: each row ends with its relevance tier (relevanceSQL).
 	relevance bool
+	// tierCounts are the counts the relevance tiers' plan choice ran.
+	tierCounts []tierCount
 }
 
 // forceSearchIndex keeps a rare search on the full-text index. The planner prices a prefix
@@ -84,13 +86,25 @@ func (s *Store) listStatements(ctx context.Context, db querier, q catalog.ListQu
 		if rare, st.counted, err = s.rareTerms(ctx, db, terms, q.Limit); err != nil {
 			return st, err
 		}
-		if forced, ok := ctx.Value(searchPlanKey{}).(bool); ok {
-			rare = forced
-		}
+	}
+	forced, isForced := ctx.Value(searchPlanKey{}).(forcedPlan)
+	if isForced {
+		rare = forced.rare
 	}
 	if q.Sort == catalog.SortRelevance {
-		st.query, st.args, st.count, st.countArgs = relevanceSQL(q, terms, rare)
-		st.rare, st.relevance = rare, true
+		plan := relevancePlan{rare: rare}
+		if !rare && !isForced {
+			var err error
+			if plan, st.tierCounts, err = s.tierPlan(ctx, db, q, terms); err != nil {
+				return st, err
+			}
+		}
+		if isForced && !rare {
+			plan.fetchName, plan.fetchLabel = forced.fetchTiers, forced.fetchTiers
+		}
+		st.query, st.args, st.count, st.countArgs = relevanceSQL(q, terms, plan)
+		// Fetching through a full-text index needs forceSearchIndex, as a rare search does.
+		st.rare, st.relevance = plan.rare || plan.fetchName || plan.fetchLabel, true
 		return st, nil
 	}
 	st.query, st.args, st.count, st.countArgs = listSQL(q, terms, rare)

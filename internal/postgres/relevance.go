@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -12,26 +13,57 @@ import (
 // search column (migration 0006: name A, brand B, description C) tell them apart: 'blue':A
 // matches blue in the name only, 'blue':AB in the name or the brand.
 
-// searchPlanKey, in a context, overrides the store's choice of search plan (true: rare, fetch
-// every match): tests run both plans over one catalog and compare their pages.
+// searchPlanKey, in a context, overrides the store's choice of search plan with a forcedPlan:
+// tests run every plan over one catalog and compare their pages.
 type searchPlanKey struct{}
 
-// weightedTSQuery is tsQuery with every term restricted to the given weights.
-func weightedTSQuery(terms []string, weights string) string {
-	var b strings.Builder
-	for i, t := range terms {
-		if i > 0 {
-			b.WriteString(" & ")
+type forcedPlan struct {
+	rare       bool // fetch every match
+	fetchTiers bool // with rare false: fetch the name and name-or-brand tiers, walk the rest
+}
+
+// relevancePlan is how relevanceSQL reads a page: every match fetched and ranked (rare), or
+// the tiers in order, each walked in ID order or, when its own matches are few, fetched
+// through its column's index (fetchName: the name tier; fetchLabel: the name-or-brand tier).
+type relevancePlan struct {
+	rare, fetchName, fetchLabel bool
+}
+
+// tierCount is a count the tier plan choice ran (ExplainList shows its cost).
+type tierCount struct {
+	sql   string
+	bound int
+}
+
+// tierCountSQL counts a tier column's matches of the tsquery text $1, stopping at $2.
+func tierCountSQL(column string) string {
+	return `SELECT count(*) FROM (SELECT 1 FROM products WHERE ` + column + ` @@ to_tsquery('` + searchConfig + `', $1) LIMIT $2) m`
+}
+
+// tierPlan chooses, for common terms, how each of the two upper tiers is read: a tier whose
+// column matches few products (a word common in descriptions but in no name) is fetched
+// through that column's index rather than walked, since a walk would read the whole table to
+// find it empty. The choice is rareTerms' on the column's own statistics and bounded counts.
+func (s *Store) tierPlan(ctx context.Context, db querier, q catalog.ListQuery, terms []string) (plan relevancePlan, counts []tierCount, err error) {
+	for _, t := range []struct {
+		tier   int
+		column string
+		fetch  *bool
+	}{{catalog.TierName, "name_search", &plan.fetchName}, {catalog.TierBrand, "label_search", &plan.fetchLabel}} {
+		if q.After != nil && q.After.Tier < t.tier {
+			continue // the page starts below this tier
 		}
-		b.WriteString("'")
-		b.WriteString(strings.NewReplacer(`'`, `''`, `\`, `\\`).Replace(t))
-		b.WriteString("':")
-		if i == len(terms)-1 {
-			b.WriteString("*")
+		countSQL := tierCountSQL(t.column)
+		rare, counted, err := s.rareTermsIn(ctx, db, t.column, countSQL, terms, q.Limit)
+		if err != nil {
+			return plan, nil, err
 		}
-		b.WriteString(weights)
+		*t.fetch = rare
+		if counted > 0 {
+			counts = append(counts, tierCount{sql: countSQL, bound: counted})
+		}
 	}
-	return b.String()
+	return plan, counts, nil
 }
 
 // exactIDs returns the subquery of the products with a variant whose SKU (any case) or barcode
@@ -67,14 +99,16 @@ func exactUnion(exact, cols string) string {
 
 // relevanceSQL builds the page and count statements of q sorted by relevance.
 //
-// Common terms: one index walk per tier, in ID order, each stopping at the page size, appended
-// in tier order under one LIMIT: PostgreSQL's Append runs its branches in order and the LIMIT
-// stops it, so a page reads about page/selectivity rows of the first tier that fills it, never
-// every match. A cursor (tier, ID) drops the tiers above it and bounds its own tier's walk.
+// The common plan: one part per tier, appended in tier order under one LIMIT. PostgreSQL's
+// Append runs its branches in order and the LIMIT stops it, so a page reads the tiers that fill
+// it and no more. A part walks the primary key in ID order checking each row (about
+// page/selectivity rows, whatever the catalog size) or, for a tier with few matches, fetches
+// them through its column's index and sorts them. A cursor (tier, ID) drops the tiers above
+// it and bounds its own tier's part.
 //
-// Rare terms: every match comes through the full-text indexes into a materialized CTE (as in
-// listSQL), is given its tier and sorted; there are at most √(page × catalog size) of them.
-func relevanceSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args []any, count string, countArgs []any) {
+// The rare plan: every match comes through the full-text indexes into a materialized CTE (as
+// in listSQL), is given its tier and sorted; there are at most √(page × catalog size) of them.
+func relevanceSQL(q catalog.ListQuery, terms []string, plan relevancePlan) (query string, args []any, count string, countArgs []any) {
 	var b sqlBuilder
 	with := ""
 	if q.Filter.Category != "" {
@@ -110,29 +144,15 @@ func relevanceSQL(q catalog.ListQuery, terms []string, rare bool) (query string,
 	count = strings.TrimSuffix(strings.TrimSuffix(with, ", "), "WITH ") + ` SELECT count(*) FROM products p` + priceJoin +
 		whereOf(append(filters, or("p.search @@ "+tsq, skuMatch(tsq), exact)))
 	countArgs = append([]any(nil), b.args...)
-	// Arguments the count does not use come after its own: PostgreSQL refuses a parameter
-	// it cannot type.
-	// The weighted queries are added only by what uses them, for the same reason: the walk
-	// below the name tier does not.
-	lazy := func(weights string) func() string {
-		sql := ""
-		return func() string {
-			if sql == "" {
-				sql = "to_tsquery('" + searchConfig + "', " + b.arg(weightedTSQuery(terms, weights)) + ")"
-			}
-			return sql
-		}
-	}
-	nameQ, labelQ := lazy("A"), lazy("AB")
 
 	limit := b.arg(q.Limit + 1)
 	after, afterTier := "", catalog.TierExact
 	if c := q.After; c != nil {
 		after, afterTier = b.arg(c.ID)+"::uuid", c.Tier
 	}
-	if rare {
-		const cols = `id, name_key, created_at, status, brand, category, attributes, search`
-		tier := "CASE WHEN p.search @@ " + nameQ() + " THEN 3 WHEN p.search @@ " + labelQ() + " THEN 2 ELSE 1 END"
+	if plan.rare {
+		const cols = `id, name_key, created_at, status, brand, category, attributes, name_search, label_search`
+		tier := "CASE WHEN p.name_search @@ " + tsq + " THEN 3 WHEN p.label_search @@ " + tsq + " THEN 2 ELSE 1 END"
 		if exact != "" {
 			tier = "CASE WHEN " + exact + " THEN 4 ELSE " + tier + " END"
 		}
@@ -160,28 +180,40 @@ func relevanceSQL(q catalog.ListQuery, terms []string, rare bool) (query string,
 		notExact = " AND NOT " + exact
 	}
 	tiers := []struct {
-		tier int
-		cond func() string
+		tier   int
+		cond   string
+		column string // fetched through this column's index, when set
 	}{
-		{catalog.TierExact, func() string { return exact }},
-		{catalog.TierName, func() string { return "ts_match_vq(p.search, " + nameQ() + ")" + notExact }},
-		{catalog.TierBrand, func() string {
-			return "ts_match_vq(p.search, " + labelQ() + ") AND NOT ts_match_vq(p.search, " + nameQ() + ")" + notExact
-		}},
-		{catalog.TierText, func() string {
-			return or("ts_match_vq(p.search, "+tsq+")", skuMatch(tsq)) + " AND NOT ts_match_vq(p.search, " + labelQ() + ")" + notExact
-		}},
+		{catalog.TierExact, exact, ""},
+		{catalog.TierName, "ts_match_vq(p.name_search, " + tsq + ")" + notExact, "name_search"},
+		{catalog.TierBrand, "ts_match_vq(p.label_search, " + tsq + ") AND NOT ts_match_vq(p.name_search, " + tsq + ")" + notExact, "label_search"},
+		{catalog.TierText, or("ts_match_vq(p.search, "+tsq+")", skuMatch(tsq)) + " AND NOT ts_match_vq(p.label_search, " + tsq + ")" + notExact, ""},
+	}
+	if !plan.fetchName {
+		tiers[1].column = ""
+	}
+	if !plan.fetchLabel {
+		tiers[2].column = ""
 	}
 	var parts []string
 	for _, t := range tiers {
 		if t.tier > afterTier || (t.tier == catalog.TierExact && exact == "") {
 			continue
 		}
-		where := append(append([]string(nil), filters...), t.cond())
+		where := append(append([]string(nil), filters...), t.cond)
 		if after != "" && t.tier == afterTier {
 			where = append(where, "p.id < "+after)
 		}
-		parts = append(parts, `(SELECT `+strconv.Itoa(t.tier)+` AS tier, p.id FROM products p`+priceJoin+whereOf(where)+
+		from := ` FROM products p`
+		if t.column != "" {
+			// A materialized CTE, so that only its index can find the tier's rows, with the
+			// columns the filters and the tier conditions read: no second lookup per row.
+			cte := "tier" + strconv.Itoa(t.tier)
+			with += cte + ` AS MATERIALIZED (SELECT id, status, brand, category, attributes, name_search, label_search
+				FROM products WHERE ` + t.column + ` @@ ` + tsq + `), `
+			from = ` FROM ` + cte + ` p`
+		}
+		parts = append(parts, `(SELECT `+strconv.Itoa(t.tier)+` AS tier, p.id`+from+priceJoin+whereOf(where)+
 			` ORDER BY p.id DESC LIMIT `+limit+`)`)
 	}
 	query = with + `ranked AS (SELECT * FROM (` + strings.Join(parts, "\n\t\tUNION ALL ") + `) tiers

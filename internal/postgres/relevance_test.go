@@ -12,8 +12,8 @@ import (
 	"github.com/acme/catalog/internal/postgres"
 )
 
-// TestRelevancePlansAgree pages through random searches under relevance with both search plans
-// (tier walks for common terms, fetch-and-rank for rare ones) on a random catalog: the plans
+// TestRelevancePlansAgree pages through random searches under relevance with every search plan
+// (tier walks, upper tiers fetched through their indexes, fetch-and-rank for rare terms) on a random catalog: the plans
 // must give the same order, page after page, with no product twice, and find exactly what the
 // same search finds under another sort. The hand-written order is the conformance suite's.
 func TestRelevancePlansAgree(t *testing.T) {
@@ -75,10 +75,17 @@ func TestRelevancePlansAgree(t *testing.T) {
 			f.Statuses = []catalog.Status{catalog.StatusActive}
 		}
 		q := catalog.ListQuery{Filter: f, Sort: catalog.SortRelevance, Limit: 1 + rng.IntN(5)}
-		walk := pages(postgres.WithSearchPlan(ctx, false), q)
-		fetch := pages(postgres.WithSearchPlan(ctx, true), q)
+		walk := pages(postgres.WithSearchPlan(ctx, false, false), q)
+		tierFetch := pages(postgres.WithSearchPlan(ctx, false, true), q)
+		fetch := pages(postgres.WithSearchPlan(ctx, true, false), q)
 		if !slices.Equal(walk, fetch) {
 			t.Fatalf("q=%q limit %d: tier walks %v, fetch and rank %v", query, q.Limit, walk, fetch)
+		}
+		if !slices.Equal(tierFetch, fetch) {
+			t.Fatalf("q=%q limit %d: upper tiers fetched %v, fetch and rank %v", query, q.Limit, tierFetch, fetch)
+		}
+		if chosen := pages(ctx, q); !slices.Equal(chosen, fetch) {
+			t.Fatalf("q=%q limit %d: the store's own plan %v, fetch and rank %v", query, q.Limit, chosen, fetch)
 		}
 		byName := pages(ctx, catalog.ListQuery{Filter: f, Sort: catalog.SortName, Limit: 100})
 		got := slices.Clone(walk)
