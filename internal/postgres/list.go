@@ -81,9 +81,10 @@ func (s *Store) listStatements(ctx context.Context, db querier, q catalog.ListQu
 	var st listStatements
 	terms := catalog.SearchTerms(q.Filter.Query)
 	rare := false
+	var lexemes [][]string // looked up once, for every column's plan choice
 	if len(terms) > 0 {
 		var err error
-		if rare, st.counted, err = s.rareTerms(ctx, db, terms, q.Limit); err != nil {
+		if rare, st.counted, err = s.rareTerms(ctx, db, terms, q.Limit, &lexemes); err != nil {
 			return st, err
 		}
 	}
@@ -95,7 +96,7 @@ func (s *Store) listStatements(ctx context.Context, db querier, q catalog.ListQu
 		plan := relevancePlan{rare: rare}
 		if !rare && !isForced {
 			var err error
-			if plan, st.tierCounts, err = s.tierPlan(ctx, db, q, terms); err != nil {
+			if plan, st.tierCounts, err = s.tierPlan(ctx, db, q, terms, &lexemes); err != nil {
 				return st, err
 			}
 		}

@@ -9,9 +9,9 @@ import (
 )
 
 // Relevance (ADR 0021) ranks by tier, then ID, both descending. The tiers nest (a name match is
-// a name-or-brand match is a match), so tier t is "matches at t, not at t+1". The weights of the
-// search column (migration 0006: name A, brand B, description C) tell them apart: 'blue':A
-// matches blue in the name only, 'blue':AB in the name or the brand.
+// a name-or-brand match is a match), so tier t is "matches at t, not at t+1". Migration 0009
+// gives the two upper tiers columns of their own, name_search and label_search (name and
+// brand), each with a GIN index and its own statistics.
 
 // searchPlanKey, in a context, overrides the store's choice of search plan with a forcedPlan:
 // tests run every plan over one catalog and compare their pages.
@@ -44,7 +44,7 @@ func tierCountSQL(column string) string {
 // column matches few products (a word common in descriptions but in no name) is fetched
 // through that column's index rather than walked, since a walk would read the whole table to
 // find it empty. The choice is rareTerms' on the column's own statistics and bounded counts.
-func (s *Store) tierPlan(ctx context.Context, db querier, q catalog.ListQuery, terms []string) (plan relevancePlan, counts []tierCount, err error) {
+func (s *Store) tierPlan(ctx context.Context, db querier, q catalog.ListQuery, terms []string, lexemes *[][]string) (plan relevancePlan, counts []tierCount, err error) {
 	for _, t := range []struct {
 		tier   int
 		column string
@@ -54,7 +54,7 @@ func (s *Store) tierPlan(ctx context.Context, db querier, q catalog.ListQuery, t
 			continue // the page starts below this tier
 		}
 		countSQL := tierCountSQL(t.column)
-		rare, counted, err := s.rareTermsIn(ctx, db, t.column, countSQL, terms, q.Limit)
+		rare, counted, err := s.rareTermsIn(ctx, db, t.column, countSQL, terms, q.Limit, lexemes)
 		if err != nil {
 			return plan, nil, err
 		}

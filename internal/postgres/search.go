@@ -78,13 +78,15 @@ func tsQuery(terms []string) string {
 
 // rareTerms reports whether fetching and sorting every match is the cheaper plan for terms
 // and a page of limit products, and the bound it counted matches to, if it had to count.
-func (s *Store) rareTerms(ctx context.Context, db querier, terms []string, limit int) (rare bool, counted int, err error) {
-	return s.rareTermsIn(ctx, db, "search", matchCountSQL, terms, limit)
+// lexemes holds the terms' lexemes once looked up (termLexemes), so that the choices for the
+// several columns of one search ask the database once.
+func (s *Store) rareTerms(ctx context.Context, db querier, terms []string, limit int, lexemes *[][]string) (rare bool, counted int, err error) {
+	return s.rareTermsIn(ctx, db, "search", matchCountSQL, terms, limit, lexemes)
 }
 
 // rareTermsIn is rareTerms for the matches of one search column of products, counted (when the
 // statistics cannot decide) by countSQL, which takes the tsquery text and the bound.
-func (s *Store) rareTermsIn(ctx context.Context, db querier, column, countSQL string, terms []string, limit int) (rare bool, counted int, err error) {
+func (s *Store) rareTermsIn(ctx context.Context, db querier, column, countSQL string, terms []string, limit int, cached *[][]string) (rare bool, counted int, err error) {
 	rows, freq, err := s.searchStatistics(ctx, db, column)
 	if err != nil {
 		return false, 0, err
@@ -94,10 +96,12 @@ func (s *Store) rareTermsIn(ctx context.Context, db querier, column, countSQL st
 		balance = math.Sqrt(float64(limit+1) * rows)
 	}
 	if freq != nil {
-		lexemes, err := termLexemes(ctx, db, terms)
-		if err != nil {
-			return false, 0, err
+		if *cached == nil {
+			if *cached, err = termLexemes(ctx, db, terms); err != nil {
+				return false, 0, err
+			}
 		}
+		lexemes := *cached
 		// Matches of all the lexemes lie between the product of their frequencies (were they
 		// independent) and the smallest of them (were they always together, as the parts of
 		// "heavy-duty" are). Only a decision both bounds agree on is taken without counting.

@@ -59,6 +59,8 @@ func testRelevance(t *testing.T, s catalog.Store) {
 		{"other sorts still apply", catalog.ListQuery{Filter: catalog.ProductFilter{Query: "blue sh"}, Sort: catalog.SortName}, []string{"R-01", "R-03"}},
 		{"filters apply", catalog.ListQuery{Filter: catalog.ProductFilter{Query: "blue", Brand: "acme", Currency: "USD"}, Sort: catalog.SortRelevance},
 			[]string{"R-10", "R-07", "R-04", "R-01", "BLUE-1", "R-06", "R-03"}},
+		{"in a category", catalog.ListQuery{Filter: catalog.ProductFilter{Query: "blue sh", Category: "misc", InStock: ptr(false)}, Sort: catalog.SortRelevance},
+			[]string{"R-01", "R-03"}},
 		{"nothing", relevance("zzyzx"), nil},
 		{"only stop words", relevance("the"), nil},
 	} {
