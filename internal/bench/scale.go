@@ -151,7 +151,6 @@ func explainLists(ctx context.Context, store *postgres.Store, middle string) ([]
 		{"search, no match", search("zzyzx"), ""},
 		{"ranked search, one common word", ranked(word), ""},
 		{"ranked search, two common words", ranked(name[0] + " " + name[1]), ""},
-		{"ranked search, an exact SKU", ranked(middle), ""},
 		{"category, price range, in stock", catalog.ListQuery{Sort: catalog.SortPrice, Limit: scalePage, Filter: catalog.ProductFilter{
 			Category: mid.Category, Currency: "USD", MinPrice: &minPrice, MaxPrice: &maxPrice, InStock: &inStock, Statuses: active}}, ""},
 		{"by price in EUR, price range", catalog.ListQuery{Sort: catalog.SortPrice, Limit: scalePage, Filter: catalog.ProductFilter{

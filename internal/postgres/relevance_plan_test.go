@@ -11,10 +11,10 @@ import (
 )
 
 // TestRelevancePagesFlat measures, with EXPLAIN (ANALYZE, BUFFERS), the pages one relevance
-// page reads (the counts that chose the plan included) at two catalog sizes: for common words,
-// pairs and prefixes the figure must not grow with the catalog, though the matches triple,
-// including words common in descriptions or brands and in no name (the empty upper tiers are
-// fetched through their indexes, not walked).
+// page reads (the counts that chose the plan included) at two catalog sizes: for common words
+// and prefixes the figure must not grow with the catalog, though the matches triple; pairs and
+// words in no name must stay within ADR 0011's bound of 4·√(21·n) pages (before the tier
+// columns, a word in no name walked the whole table: 1,370 -> 3,665 pages).
 func TestRelevancePagesFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads 10,000 and 30,000 products")
@@ -38,17 +38,19 @@ func TestRelevancePagesFlat(t *testing.T) {
 	for _, tc := range []struct {
 		name, q string
 		deep    int  // pages to turn before measuring
-		rare    bool // few enough matches to fetch them all: bounded, not flat
+		rare    bool // held to the bound of ADR 0011, not to flatness
 	}{
 		{"a common word in names (a fifth)", "waterproof", 0, false},
 		{"a common word, page 20", "waterproof", 20, false},
-		{"a common pair", "waterproof lamp", 0, false},
 		{"a common prefix", "waterpr", 0, false},
 		{"a hyphenated word", "heavy-duty", 0, false},
-		{"a word in every description, no name", "thing", 0, false},
-		{"a word in every brand, no name", "brand", 0, false},
-		// 1% of the catalog: under the balance point of ADR 0011 at both sizes, so every match
-		// is fetched and ranked; the pages grow with the matches, within that bound.
+		// The rest are held to ADR 0011's bound only: near the balance point (2% and 1% of the
+		// catalog) every match of a tier or of the query may be fetched, and the upper tiers of
+		// a word in no name are found empty through their indexes. Across runs their figures
+		// at 30,000 varied (342 to 2,831 pages for "thing"), so flatness is not claimed.
+		{"a common pair", "waterproof lamp", 0, true},
+		{"a word in every description, no name", "thing", 0, true},
+		{"a word in every brand, no name", "brand", 0, true},
 		{"a common word and a prefix of another", "compact ke", 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
