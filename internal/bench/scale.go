@@ -129,6 +129,9 @@ func explainLists(ctx context.Context, store *postgres.Store, middle string) ([]
 	search := func(q string) catalog.ListQuery {
 		return catalog.ListQuery{Sort: catalog.SortNewest, Limit: scalePage, Filter: catalog.ProductFilter{Query: q, Statuses: active}}
 	}
+	ranked := func(q string) catalog.ListQuery { // the default order with q (ADR 0021)
+		return catalog.ListQuery{Sort: catalog.SortRelevance, Limit: scalePage, Filter: catalog.ProductFilter{Query: q, Statuses: active}}
+	}
 	// Words and numbers as seed.Synthetic names products ("Waterproof Camera 4711").
 	name := strings.Fields(strings.ToLower(mid.Name))
 	word, number := name[0], name[len(name)-1]
@@ -146,6 +149,8 @@ func explainLists(ctx context.Context, store *postgres.Store, middle string) ([]
 		{"search, a product number", search(number), ""},
 		{"search, word and number", search(word + " " + number), ""},
 		{"search, no match", search("zzyzx"), ""},
+		{"ranked search, one common word", ranked(word), ""},
+		{"ranked search, two common words", ranked(name[0] + " " + name[1]), ""},
 		{"category, price range, in stock", catalog.ListQuery{Sort: catalog.SortPrice, Limit: scalePage, Filter: catalog.ProductFilter{
 			Category: mid.Category, Currency: "USD", MinPrice: &minPrice, MaxPrice: &maxPrice, InStock: &inStock, Statuses: active}}, ""},
 		{"by price in EUR, price range", catalog.ListQuery{Sort: catalog.SortPrice, Limit: scalePage, Filter: catalog.ProductFilter{

@@ -88,7 +88,12 @@ func TestCursorRoundTrip(t *testing.T) {
 			q.Filter.Collection = "picks"
 		}
 		p := Product{ID: NewID(), Name: "Straße Ünïcode", PriceRanges: []PriceRange{{Currency: "USD", Min: 42, Max: 50}}, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
-		c, err := ParseCursor(q.NextCursor(p).String())
+		next := q.NextCursor(p)
+		if s == SortRelevance {
+			q.Filter.Query = "blue"
+			next = q.NextRelevanceCursor(p.ID, TierBrand)
+		}
+		c, err := ParseCursor(next.String())
 		if err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}

@@ -24,10 +24,12 @@ const (
 	SortPriceDesc Sort = "-price"
 	// SortPosition is a collection's own order; it needs a collection filter.
 	SortPosition Sort = "position"
+	// SortRelevance ranks the matches of a query by tier, then ID (ADR 0021); it needs q.
+	SortRelevance Sort = "relevance"
 )
 
 // Sorts lists the accepted orders.
-var Sorts = []Sort{SortNewest, SortOldest, SortName, SortNameDesc, SortPrice, SortPriceDesc, SortPosition}
+var Sorts = []Sort{SortNewest, SortOldest, SortName, SortNameDesc, SortPrice, SortPriceDesc, SortPosition, SortRelevance}
 
 // Valid reports whether s is a known order.
 func (s Sort) Valid() bool {
@@ -40,7 +42,9 @@ func (s Sort) Valid() bool {
 }
 
 // Descending reports whether s orders from high to low.
-func (s Sort) Descending() bool { return s == SortNewest || s == SortNameDesc || s == SortPriceDesc }
+func (s Sort) Descending() bool {
+	return s == SortNewest || s == SortNameDesc || s == SortPriceDesc || s == SortRelevance
+}
 
 // Page size limits.
 const (
@@ -160,7 +164,10 @@ func (q ListQuery) Validate() error {
 		return err
 	}
 	if !q.Sort.Valid() {
-		return InvalidField("sort", "must be one of newest, oldest, name, -name, price, -price, position")
+		return InvalidField("sort", "must be one of relevance, newest, oldest, name, -name, price, -price, position")
+	}
+	if field, problem := q.relevanceProblem(); field != "" {
+		return InvalidField(field, "%s", problem)
 	}
 	if q.Sort == SortPosition && q.Filter.Collection == "" {
 		return InvalidField("sort", "position is a collection's order: it needs a collection")
@@ -208,7 +215,9 @@ type Cursor struct {
 	Created time.Time
 	// Position is the collection position key (SortPosition).
 	Position int64
-	ID       string
+	// Tier is the relevance tier (SortRelevance): TierText to TierExact.
+	Tier int
+	ID   string
 
 	fingerprint string
 }
@@ -254,6 +263,8 @@ func (c *Cursor) String() string {
 		k = strconv.FormatInt(c.Price, 10)
 	case SortPosition:
 		k = strconv.FormatInt(c.Position, 10)
+	case SortRelevance:
+		k = strconv.Itoa(c.Tier)
 	default:
 		k = strconv.FormatInt(c.Created.UnixMicro(), 10)
 	}
@@ -315,6 +326,12 @@ func ParseCursor(s string) (*Cursor, error) {
 			return nil, bad("bad key")
 		}
 		c.Position = n
+	case SortRelevance:
+		n, err := strconv.Atoi(j.K)
+		if err != nil || n < TierText || n > TierExact {
+			return nil, bad("bad key")
+		}
+		c.Tier = n
 	case SortNewest, SortOldest:
 		n, err := strconv.ParseInt(j.K, 10, 64)
 		// Both stores hold years 1 to 9999 at most; a key outside is forged.

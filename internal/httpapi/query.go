@@ -130,8 +130,8 @@ func ParseListQuery(v url.Values, attr func(key string) (catalog.AttributeDefini
 	}
 	if s := v.Get("sort"); s != "" {
 		q.Sort = catalog.Sort(s)
-	} else if f.Collection != "" {
-		q.Sort = catalog.SortPosition // a collection lists in its own order by default
+	} else {
+		q.Sort = catalog.DefaultSort(*f) // position in a collection, relevance with q
 	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)

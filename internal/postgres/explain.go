@@ -51,6 +51,13 @@ func (s *Store) ExplainList(ctx context.Context, q catalog.ListQuery) (Plan, err
 		}
 		p.Buffers += n.SharedHit + n.SharedRead
 	}
+	for _, c := range st.tierCounts {
+		n, err := s.explain(ctx, c.sql, tsQuery(catalog.SearchTerms(q.Filter.Query)), c.bound)
+		if err != nil {
+			return Plan{}, err
+		}
+		p.Buffers += n.SharedHit + n.SharedRead
+	}
 	setup := ""
 	if st.rare {
 		setup = forceSearchIndex

@@ -65,6 +65,10 @@ type listStatements struct {
 	counted         int
 	// rare: the page query fetches every match through the full-text index (see listSQL).
 	rare bool
+	// relevance: each row ends with its relevance tier (relevanceSQL).
+	relevance bool
+	// tierCounts are the counts the relevance tiers' plan choice ran.
+	tierCounts []tierCount
 }
 
 // forceSearchIndex keeps a rare search on the full-text index. The planner prices a prefix
@@ -77,11 +81,32 @@ func (s *Store) listStatements(ctx context.Context, db querier, q catalog.ListQu
 	var st listStatements
 	terms := catalog.SearchTerms(q.Filter.Query)
 	rare := false
+	var lexemes [][]string // looked up once, for every column's plan choice
 	if len(terms) > 0 {
 		var err error
-		if rare, st.counted, err = s.rareTerms(ctx, db, terms, q.Limit); err != nil {
+		if rare, st.counted, err = s.rareTerms(ctx, db, terms, q.Limit, &lexemes); err != nil {
 			return st, err
 		}
+	}
+	forced, isForced := ctx.Value(searchPlanKey{}).(forcedPlan)
+	if isForced {
+		rare = forced.rare
+	}
+	if q.Sort == catalog.SortRelevance {
+		plan := relevancePlan{rare: rare}
+		if !rare && !isForced {
+			var err error
+			if plan, st.tierCounts, err = s.tierPlan(ctx, db, q, terms, &lexemes); err != nil {
+				return st, err
+			}
+		}
+		if isForced && !rare {
+			plan.fetchName, plan.fetchLabel = forced.fetchTiers, forced.fetchTiers
+		}
+		st.query, st.args, st.count, st.countArgs = relevanceSQL(q, terms, plan)
+		// Fetching through a full-text index needs forceSearchIndex, as a rare search does.
+		st.rare, st.relevance = plan.rare || plan.fetchName || plan.fetchLabel, true
+		return st, nil
 	}
 	st.query, st.args, st.count, st.countArgs = listSQL(q, terms, rare)
 	st.rare = rare
@@ -98,13 +123,26 @@ func (s *Store) listPage(ctx context.Context, c *pgxpool.Conn, page *catalog.Pro
 		if err != nil {
 			return err
 		}
-		page.Items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Product, error) { return scanListItem(r) })
+		var tiers []int
+		page.Items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Product, error) {
+			if !st.relevance {
+				return scanListItem(r)
+			}
+			var tier int
+			p, err := scanListItem(r, &tier)
+			tiers = append(tiers, tier)
+			return p, err
+		})
 		if err != nil {
 			return err
 		}
 		if len(page.Items) > q.Limit {
 			page.Items = page.Items[:q.Limit]
-			page.Next = q.NextCursor(page.Items[q.Limit-1])
+			if st.relevance {
+				page.Next = q.NextRelevanceCursor(page.Items[q.Limit-1].ID, tiers[q.Limit-1])
+			} else {
+				page.Next = q.NextCursor(page.Items[q.Limit-1])
+			}
 		}
 		return nil
 	}
@@ -160,10 +198,12 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 	}
 	b.filter(q.Filter)
 	match, tsq := "", ""
+	exact := ""
 	if len(terms) > 0 {
 		tsq = "to_tsquery('" + searchConfig + "', " + b.arg(tsQuery(terms)) + ")"
 		match = "search @@ " + tsq
-		b.where = append(b.where, "(p."+match+" OR "+skuMatch(tsq)+")")
+		exact = exactMatch(&b, q.Filter.Query)
+		b.where = append(b.where, "(p."+match+" OR "+skuMatch(tsq)+exact+")")
 	}
 	count = with + `SELECT count(*) FROM products p` + priceJoin + b.whereSQL()
 	countArgs = append([]any(nil), b.args...)
@@ -175,7 +215,7 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 		// Common terms: the page comes from walking the sort order and checking each row. The
 		// function form of @@ is no index condition, so the planner cannot second-guess the
 		// store's choice with its estimate for a prefix, which knows no upper bound either.
-		b.where[len(b.where)-1] = "(ts_match_vq(p.search, " + tsq + ") OR " + skuMatch(tsq) + ")"
+		b.where[len(b.where)-1] = "(ts_match_vq(p.search, " + tsq + ") OR " + skuMatch(tsq) + exact + ")"
 	}
 
 	col, dir, cmp := orderOf(q.Sort)
@@ -204,7 +244,7 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 	query = with + `matches AS MATERIALIZED (
 			SELECT ` + cols + ` FROM products WHERE ` + match + `
 			UNION
-			SELECT ` + cols + ` FROM products WHERE id IN (SELECT product_id FROM variants WHERE ` + match + `)),
+			SELECT ` + cols + ` FROM products WHERE id IN (SELECT product_id FROM variants WHERE ` + match + `)` + exactUnion(exact, cols) + `),
 		top AS (SELECT p.id, ` + col + ` AS k FROM matches p` + priceJoin + b.whereSQL() + ` ORDER BY ` + col + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ` + limit + `)
 		SELECT ` + listColumns + ` FROM top JOIN products p ON p.id = top.id
 		ORDER BY top.k ` + dir + `, top.id ` + dir
@@ -226,13 +266,14 @@ const listColumns = productColumns + `,
 	coalesce((SELECT jsonb_agg(jsonb_build_object('currency', r.currency, 'min', r.min_amount, 'max', r.max_amount) ORDER BY r.currency)
 		FROM product_prices r WHERE r.product_id = p.id), '[]')`
 
-func scanListItem(row pgx.Row) (catalog.Product, error) {
+// scanListItem reads a row of listColumns, and any columns after them into extra.
+func scanListItem(row pgx.Row, extra ...any) (catalog.Product, error) {
 	var (
 		p      catalog.Product
 		stats  []int64
 		ranges []byte
 	)
-	if err := row.Scan(scanProductInto(&p, &p.VariantCount, &stats, &ranges)...); err != nil {
+	if err := row.Scan(append(scanProductInto(&p, &p.VariantCount, &stats, &ranges), extra...)...); err != nil {
 		return p, err
 	}
 	fixProduct(&p)

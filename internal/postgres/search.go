@@ -35,8 +35,14 @@ const rareMatches = 2000
 // statsTTL is how long the store trusts what it last read of the statistics.
 const statsTTL = time.Minute
 
+// searchStats caches what the statistics say of each search column of products (search, and
+// the relevance tiers' name_search and label_search).
 type searchStats struct {
 	mu      sync.Mutex
+	columns map[string]*columnStats
+}
+
+type columnStats struct {
 	checked time.Time
 	rows    float64            // the planner's row count for products; 0 if never analyzed
 	freq    map[string]float64 // lexeme -> share of products containing it; nil without statistics
@@ -72,8 +78,16 @@ func tsQuery(terms []string) string {
 
 // rareTerms reports whether fetching and sorting every match is the cheaper plan for terms
 // and a page of limit products, and the bound it counted matches to, if it had to count.
-func (s *Store) rareTerms(ctx context.Context, db querier, terms []string, limit int) (rare bool, counted int, err error) {
-	rows, freq, err := s.searchStatistics(ctx, db)
+// lexemes holds the terms' lexemes once looked up (termLexemes), so that the choices for the
+// several columns of one search ask the database once.
+func (s *Store) rareTerms(ctx context.Context, db querier, terms []string, limit int, lexemes *[][]string) (rare bool, counted int, err error) {
+	return s.rareTermsIn(ctx, db, "search", matchCountSQL, terms, limit, lexemes)
+}
+
+// rareTermsIn is rareTerms for the matches of one search column of products, counted (when the
+// statistics cannot decide) by countSQL, which takes the tsquery text and the bound.
+func (s *Store) rareTermsIn(ctx context.Context, db querier, column, countSQL string, terms []string, limit int, cached *[][]string) (rare bool, counted int, err error) {
+	rows, freq, err := s.searchStatistics(ctx, db, column)
 	if err != nil {
 		return false, 0, err
 	}
@@ -82,10 +96,12 @@ func (s *Store) rareTerms(ctx context.Context, db querier, terms []string, limit
 		balance = math.Sqrt(float64(limit+1) * rows)
 	}
 	if freq != nil {
-		lexemes, err := termLexemes(ctx, db, terms)
-		if err != nil {
-			return false, 0, err
+		if *cached == nil {
+			if *cached, err = termLexemes(ctx, db, terms); err != nil {
+				return false, 0, err
+			}
 		}
+		lexemes := *cached
 		// Matches of all the lexemes lie between the product of their frequencies (were they
 		// independent) and the smallest of them (were they always together, as the parts of
 		// "heavy-duty" are). Only a decision both bounds agree on is taken without counting.
@@ -124,7 +140,7 @@ func (s *Store) rareTerms(ctx context.Context, db querier, terms []string, limit
 	}
 	var n int
 	counted = int(balance) + 1
-	err = db.QueryRow(ctx, matchCountSQL, tsQuery(terms), counted).Scan(&n)
+	err = db.QueryRow(ctx, countSQL, tsQuery(terms), counted).Scan(&n)
 	return float64(n) <= balance, counted, err
 }
 
@@ -137,10 +153,17 @@ func termLexemes(ctx context.Context, db querier, terms []string) ([][]string, e
 	return pgx.CollectRows(rows, pgx.RowTo[[]string])
 }
 
-func (s *Store) searchStatistics(ctx context.Context, db querier) (rows float64, freq map[string]float64, err error) {
-	st := &s.stats
-	st.mu.Lock()
-	defer st.mu.Unlock()
+func (s *Store) searchStatistics(ctx context.Context, db querier, column string) (rows float64, freq map[string]float64, err error) {
+	s.stats.mu.Lock()
+	defer s.stats.mu.Unlock()
+	if s.stats.columns == nil {
+		s.stats.columns = make(map[string]*columnStats)
+	}
+	st := s.stats.columns[column]
+	if st == nil {
+		st = &columnStats{}
+		s.stats.columns[column] = st
+	}
 	if time.Since(st.checked) < statsTTL {
 		return st.rows, st.freq, nil
 	}
@@ -148,8 +171,8 @@ func (s *Store) searchStatistics(ctx context.Context, db querier) (rows float64,
 	var freqs []float64
 	err = db.QueryRow(ctx, `SELECT greatest(c.reltuples, 0)::float8, s.most_common_elems::text::text[], s.most_common_elem_freqs::float8[]
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = 'search'
-		WHERE c.oid = 'products'::regclass`).Scan(&rows, &elems, &freqs)
+		LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = $1
+		WHERE c.oid = 'products'::regclass`, column).Scan(&rows, &elems, &freqs)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -35,19 +35,29 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 		}
 		defer rows.Close()
 		page.Items = make([]catalog.Product, 0, q.Limit)
+		var tiers []int
 		for rows.Next() {
-			p, err := scanListItem(rows)
+			var extra []any
+			var tier int
+			if l.relevance {
+				extra = append(extra, &tier)
+			}
+			p, err := scanListItem(rows, extra...)
 			if err != nil {
 				return err
 			}
-			page.Items = append(page.Items, p)
+			page.Items, tiers = append(page.Items, p), append(tiers, tier)
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
 		if len(page.Items) > q.Limit {
 			page.Items = page.Items[:q.Limit]
-			page.Next = q.NextCursor(page.Items[q.Limit-1])
+			if l.relevance {
+				page.Next = q.NextRelevanceCursor(page.Items[q.Limit-1].ID, tiers[q.Limit-1])
+			} else {
+				page.Next = q.NextCursor(page.Items[q.Limit-1])
+			}
 		}
 		if q.WithTotal {
 			var n int64
@@ -69,6 +79,8 @@ func (s *Store) ListProducts(ctx context.Context, q catalog.ListQuery) (catalog.
 type listQueries struct {
 	page, count         string
 	pageArgs, countArgs []any
+	// relevance: each page row ends with its relevance tier.
+	relevance bool
 }
 
 // listSQL builds the statements of a list page (the plan test explains them).
@@ -88,6 +100,11 @@ func listSQL(q catalog.ListQuery, terms []string) listQueries {
 	if q.Sort == catalog.SortPrice || q.Sort == catalog.SortPriceDesc {
 		idCol = "pp.product_id"
 	}
+	count := with + `SELECT count(*)` + from + whereSQL(where)
+	if q.Sort == catalog.SortRelevance {
+		page, pageArgs := relevanceSQL(q, terms)
+		return listQueries{page: page, pageArgs: pageArgs, count: count, countArgs: args, relevance: true}
+	}
 	pageWhere, pageArgs := where, append([]any(nil), args...)
 	if c := q.After; c != nil {
 		pageWhere = append(pageWhere, "("+col+", "+idCol+") "+cmp+" (?, ?)")
@@ -96,7 +113,7 @@ func listSQL(q catalog.ListQuery, terms []string) listQueries {
 	page := with + `SELECT ` + listColumns +
 		from + whereSQL(pageWhere) + ` ORDER BY ` + col + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ?`
 	pageArgs = append(pageArgs, q.Limit+1)
-	return listQueries{page: page, pageArgs: pageArgs, count: with + `SELECT count(*)` + from + whereSQL(where), countArgs: args}
+	return listQueries{page: page, pageArgs: pageArgs, count: count, countArgs: args}
 }
 
 // listColumns are a list item: the product's own fields, then its variant count, available
@@ -217,14 +234,72 @@ func filterSQL(f catalog.ProductFilter, terms []string) (from string, where []st
 		}
 	}
 	// Every term must match a word of the product's name, brand or description, or of one of
-	// its variants' SKUs (ADR 0011); the last term may be a prefix.
-	for i, t := range terms {
-		where = append(where, `(p.seq IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ?)
+	// its variants' SKUs (ADR 0011); the last term may be a prefix. A query that is a
+	// variant's SKU or barcode matches that product too (ADR 0021).
+	if len(terms) > 0 {
+		var conds []string
+		for i, t := range terms {
+			conds = append(conds, `(p.seq IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ?)
 			OR p.id IN (SELECT v.product_id FROM variants v WHERE v.seq IN (SELECT rowid FROM variants_fts WHERE variants_fts MATCH ?)))`)
-		q := ftsQuery(t, i == len(terms)-1)
-		args = append(args, q, q)
+			q := ftsQuery(t, i == len(terms)-1)
+			args = append(args, q, q)
+		}
+		cond := strings.Join(conds, " AND ")
+		if code, ok := catalog.ExactCode(f.Query); ok {
+			cond = "((" + cond + ") OR p.id IN (" + exactIDs + "))"
+			args = append(args, code, code)
+		}
+		where = append(where, cond)
 	}
 	return from, where, args
+}
+
+// exactIDs selects the products with a variant whose SKU (any case) or barcode is the query;
+// variants_sku and variants_barcode answer it.
+const exactIDs = `SELECT product_id FROM variants WHERE sku = ? COLLATE NOCASE OR barcode = ?`
+
+// ftsColumnsQuery is the FTS5 query matching every term (the last as a prefix) within the
+// given columns: "{name} : (...)" is a name match, "{name brand} : (...)" each term in the name
+// or the brand, as PostgreSQL's weights A and AB say.
+func ftsColumnsQuery(terms []string, columns string) string {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = ftsQuery(t, i == len(terms)-1)
+	}
+	return "{" + columns + "} : (" + strings.Join(parts, " AND ") + ")"
+}
+
+// relevanceSQL builds the page statement of q sorted by relevance (ADR 0021): every match is
+// given its tier, and the matches are sorted by (tier, ID) after the cursor. Unlike
+// PostgreSQL's tier walks this reads every match; the embedded store serves small catalogs.
+func relevanceSQL(q catalog.ListQuery, terms []string) (page string, args []any) {
+	from, where, filterArgs := filterSQL(q.Filter, terms)
+	with := ""
+	if q.Filter.Category != "" {
+		with = `WITH RECURSIVE subtree (slug) AS (
+			SELECT slug FROM categories WHERE slug = ?
+			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug) `
+		args = append(args, q.Filter.Category)
+	}
+	tier := `CASE WHEN p.seq IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ?) THEN 3
+			WHEN p.seq IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ?) THEN 2 ELSE 1 END`
+	var tierArgs []any
+	if code, ok := catalog.ExactCode(q.Filter.Query); ok {
+		tier = "CASE WHEN p.id IN (" + exactIDs + ") THEN 4 ELSE " + tier + " END"
+		tierArgs = append(tierArgs, code, code)
+	}
+	tierArgs = append(tierArgs, ftsColumnsQuery(terms, "name"), ftsColumnsQuery(terms, "name brand"))
+	args = append(append(args, tierArgs...), filterArgs...)
+	keyset := ""
+	if c := q.After; c != nil {
+		keyset = " WHERE (r.tier, r.rid) < (?, ?)"
+		args = append(args, c.Tier, c.ID)
+	}
+	page = with + `SELECT ` + listColumns + `, r.tier
+		FROM (SELECT p.id AS rid, ` + tier + ` AS tier` + from + whereSQL(where) + `) r
+		JOIN products p ON p.id = r.rid` + keyset + `
+		ORDER BY r.tier DESC, r.rid DESC LIMIT ?`
+	return page, append(args, q.Limit+1)
 }
 
 func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }

@@ -42,6 +42,8 @@ func Run(t *testing.T, open Opener) {
 		{"ListSortsAndPages", testListSortsAndPages},
 		{"PaginationDuringInserts", testPaginationDuringInserts},
 		{"Search", testSearch},
+		{"Relevance", testRelevance},
+		{"RelevancePaging", testRelevancePaging},
 		{"ImportAndEmpty", testImportAndEmpty},
 		{"ConcurrentWritesKeepVersions", testConcurrentWrites},
 	}

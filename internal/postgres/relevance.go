@@ -1,0 +1,237 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// Relevance (ADR 0021) ranks by tier, then ID, both descending. The tiers nest (a name match is
+// a name-or-brand match is a match), so tier t is "matches at t, not at t+1". Migration 0009
+// gives the two upper tiers columns of their own, name_search and label_search (name and
+// brand), each with a GIN index and its own statistics.
+
+// searchPlanKey, in a context, overrides the store's choice of search plan with a forcedPlan:
+// tests run every plan over one catalog and compare their pages.
+type searchPlanKey struct{}
+
+type forcedPlan struct {
+	rare       bool // fetch every match
+	fetchTiers bool // with rare false: fetch the name and name-or-brand tiers, walk the rest
+}
+
+// relevancePlan is how relevanceSQL reads a page: every match fetched and ranked (rare), or
+// the tiers in order, each walked in ID order or, when its own matches are few, fetched
+// through its column's index (fetchName: the name tier; fetchLabel: the name-or-brand tier).
+type relevancePlan struct {
+	rare, fetchName, fetchLabel bool
+}
+
+// tierCount is a count the tier plan choice ran (ExplainList shows its cost).
+type tierCount struct {
+	sql   string
+	bound int
+}
+
+// tierCountSQL counts a tier column's matches of the tsquery text $1, stopping at $2.
+func tierCountSQL(column string) string {
+	return `SELECT count(*) FROM (SELECT 1 FROM products WHERE ` + column + ` @@ to_tsquery('` + searchConfig + `', $1) LIMIT $2) m`
+}
+
+// tierPlan chooses, for common terms, how each of the two upper tiers is read: a tier whose
+// column matches few products (a word common in descriptions but in no name) is fetched
+// through that column's index rather than walked, since a walk would read the whole table to
+// find it empty. The choice is rareTerms' on the column's own statistics and bounded counts.
+func (s *Store) tierPlan(ctx context.Context, db querier, q catalog.ListQuery, terms []string, lexemes *[][]string) (plan relevancePlan, counts []tierCount, err error) {
+	for _, t := range []struct {
+		tier   int
+		column string
+		fetch  *bool
+	}{{catalog.TierName, "name_search", &plan.fetchName}, {catalog.TierBrand, "label_search", &plan.fetchLabel}} {
+		if q.After != nil && q.After.Tier < t.tier {
+			continue // the page starts below this tier
+		}
+		countSQL := tierCountSQL(t.column)
+		rare, counted, err := s.rareTermsIn(ctx, db, t.column, countSQL, terms, q.Limit, lexemes)
+		if err != nil {
+			return plan, nil, err
+		}
+		*t.fetch = rare
+		if counted > 0 {
+			counts = append(counts, tierCount{sql: countSQL, bound: counted})
+		}
+	}
+	return plan, counts, nil
+}
+
+// exactIDs returns the subquery of the products with a variant whose SKU (any case) or barcode
+// is the whole query, or "" when the query can be neither. variants_sku and variants_barcode
+// answer it.
+func exactIDs(b *sqlBuilder, query string) string {
+	code, ok := catalog.ExactCode(query)
+	if !ok {
+		return ""
+	}
+	a := b.arg(code)
+	return `SELECT product_id FROM variants WHERE lower(sku) = lower(` + a + `) OR barcode = ` + a
+}
+
+// exactMatch is the search condition's alternative for an exact SKU or barcode: " OR ..." to
+// append, or "".
+func exactMatch(b *sqlBuilder, query string) string {
+	if ids := exactIDs(b, query); ids != "" {
+		return " OR p.id IN (" + ids + ")"
+	}
+	return ""
+}
+
+// exactUnion adds the exact matches to a rare search's matches CTE.
+func exactUnion(exact, cols string) string {
+	if exact == "" {
+		return ""
+	}
+	return `
+			UNION
+			SELECT ` + cols + ` FROM products p WHERE ` + strings.TrimPrefix(exact, " OR ")
+}
+
+// relevanceSQL builds the page and count statements of q sorted by relevance.
+//
+// The common plan: one part per tier, appended in tier order under one LIMIT. PostgreSQL's
+// Append runs its branches in order and the LIMIT stops it, so a page reads the tiers that fill
+// it and no more. A part walks the primary key in ID order checking each row (about
+// page/selectivity rows, whatever the catalog size) or, for a tier with few matches, fetches
+// them through its column's index and sorts them. A cursor (tier, ID) drops the tiers above
+// it and bounds its own tier's part.
+//
+// The rare plan: every match comes through the full-text indexes into a materialized CTE (as
+// in listSQL), is given its tier and sorted; there are at most √(page × catalog size) of them.
+func relevanceSQL(q catalog.ListQuery, terms []string, plan relevancePlan) (query string, args []any, count string, countArgs []any) {
+	var b sqlBuilder
+	with := ""
+	if q.Filter.Category != "" {
+		with = `WITH RECURSIVE subtree (slug) AS (
+			SELECT slug FROM categories WHERE slug = ` + b.arg(q.Filter.Category) + `
+			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug), `
+	} else {
+		with = "WITH "
+	}
+	priceJoin := ""
+	if q.Filter.Currency != "" {
+		priceJoin = ` JOIN product_prices pp ON pp.product_id = p.id AND pp.currency = ` + b.arg(q.Filter.Currency)
+	}
+	if q.Filter.Category != "" {
+		b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
+	}
+	b.filter(q.Filter)
+	tsq := "to_tsquery('" + searchConfig + "', " + b.arg(tsQuery(terms)) + ")"
+	exact := ""
+	if ids := exactIDs(&b, q.Filter.Query); ids != "" {
+		exact = "p.id IN (" + ids + ")"
+	}
+	or := func(conds ...string) string {
+		var out []string
+		for _, c := range conds {
+			if c != "" {
+				out = append(out, c)
+			}
+		}
+		return "(" + strings.Join(out, " OR ") + ")"
+	}
+	filters := append([]string(nil), b.where...)
+	count = strings.TrimSuffix(strings.TrimSuffix(with, ", "), "WITH ") + ` SELECT count(*) FROM products p` + priceJoin +
+		whereOf(append(filters, or("p.search @@ "+tsq, skuMatch(tsq), exact)))
+	countArgs = append([]any(nil), b.args...)
+
+	limit := b.arg(q.Limit + 1)
+	after, afterTier := "", catalog.TierExact
+	if c := q.After; c != nil {
+		after, afterTier = b.arg(c.ID)+"::uuid", c.Tier
+	}
+	if plan.rare {
+		const cols = `id, name_key, created_at, status, brand, category, attributes, name_search, label_search`
+		tier := "CASE WHEN p.name_search @@ " + tsq + " THEN 3 WHEN p.label_search @@ " + tsq + " THEN 2 ELSE 1 END"
+		if exact != "" {
+			tier = "CASE WHEN " + exact + " THEN 4 ELSE " + tier + " END"
+		}
+		keyset := ""
+		if after != "" {
+			keyset = " WHERE (tier, id) < (" + strconv.Itoa(afterTier) + ", " + after + ")"
+		}
+		// One branch per way of matching, each through its own index, as in listSQL: with
+		// every match inside one IN list, the planner may walk the whole primary key to
+		// probe it (8,000 pages for one SKU at 60,000 products in the scale run).
+		// A variant's match is looked up LATERAL, one primary-key probe per product: as
+		// "products WHERE id IN (...)" the planner may instead walk the whole primary key to
+		// probe a hash (8,000 pages for one SKU at 60,000 products in the scale run).
+		variantIDs := `SELECT product_id FROM variants WHERE search @@ ` + tsq
+		if exact != "" {
+			variantIDs += " UNION " + strings.TrimSuffix(strings.TrimPrefix(exact, "p.id IN ("), ")")
+		}
+		query = with + `matches AS MATERIALIZED (
+			SELECT ` + cols + ` FROM products WHERE search @@ ` + tsq + `
+			UNION
+			SELECT p.* FROM (` + variantIDs + `) v CROSS JOIN LATERAL (SELECT ` + cols + ` FROM products WHERE id = v.product_id) p),
+		ranked AS (SELECT p.id, ` + tier + ` AS tier FROM matches p` + priceJoin + whereOf(filters) + `),
+		page AS (SELECT id, tier FROM ranked` + keyset + ` ORDER BY tier DESC, id DESC LIMIT ` + limit + `)
+		SELECT ` + listColumns + `, r.tier FROM page r JOIN products p ON p.id = r.id
+		ORDER BY r.tier DESC, r.id DESC`
+		return query, b.args, count, countArgs
+	}
+
+	notExact := ""
+	if exact != "" {
+		notExact = " AND NOT " + exact
+	}
+	tiers := []struct {
+		tier   int
+		cond   string
+		column string // fetched through this column's index, when set
+	}{
+		{catalog.TierExact, exact, ""},
+		{catalog.TierName, "ts_match_vq(p.name_search, " + tsq + ")" + notExact, "name_search"},
+		{catalog.TierBrand, "ts_match_vq(p.label_search, " + tsq + ") AND NOT ts_match_vq(p.name_search, " + tsq + ")" + notExact, "label_search"},
+		{catalog.TierText, or("ts_match_vq(p.search, "+tsq+")", skuMatch(tsq)) + " AND NOT ts_match_vq(p.label_search, " + tsq + ")" + notExact, ""},
+	}
+	if !plan.fetchName {
+		tiers[1].column = ""
+	}
+	if !plan.fetchLabel {
+		tiers[2].column = ""
+	}
+	var parts []string
+	for _, t := range tiers {
+		if t.tier > afterTier || (t.tier == catalog.TierExact && exact == "") {
+			continue
+		}
+		where := append(append([]string(nil), filters...), t.cond)
+		if after != "" && t.tier == afterTier {
+			where = append(where, "p.id < "+after)
+		}
+		from := ` FROM products p`
+		if t.column != "" {
+			// A materialized CTE, so that only its index can find the tier's rows, with the
+			// columns the filters and the tier conditions read: no second lookup per row.
+			cte := "tier" + strconv.Itoa(t.tier)
+			with += cte + ` AS MATERIALIZED (SELECT id, status, brand, category, attributes, name_search, label_search
+				FROM products WHERE ` + t.column + ` @@ ` + tsq + `), `
+			from = ` FROM ` + cte + ` p`
+		}
+		parts = append(parts, `(SELECT `+strconv.Itoa(t.tier)+` AS tier, p.id`+from+priceJoin+whereOf(where)+
+			` ORDER BY p.id DESC LIMIT `+limit+`)`)
+	}
+	query = with + `ranked AS (SELECT * FROM (` + strings.Join(parts, "\n\t\tUNION ALL ") + `) tiers
+			LIMIT ` + limit + `)
+		SELECT ` + listColumns + `, r.tier FROM ranked r JOIN products p ON p.id = r.id
+		ORDER BY r.tier DESC, r.id DESC`
+	return query, b.args, count, countArgs
+}
+
+func whereOf(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
+}
