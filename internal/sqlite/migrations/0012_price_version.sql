@@ -1,0 +1,4 @@
+-- A product's price version moves by one with every price event of its variants (set,
+-- applied, reverted, scheduled), so a price event's entityversion orders a variant's prices
+-- per currency for consumers (issue 17, ADR 0014).
+ALTER TABLE products ADD COLUMN price_version INTEGER NOT NULL DEFAULT 0;
