@@ -181,25 +181,32 @@ func (s *Store) AdjustStock(ctx context.Context, variantID string, a catalog.Adj
 		if ok, err := s.claim(ctx, tx, idem, &m); ok || err != nil {
 			return err
 		}
-		rows, err := lockStock(ctx, tx, []string{variantID})
-		if err != nil {
-			return err
-		}
-		row, ok := rows[variantID]
-		if !ok {
-			return catalog.ErrVariantNotFound
-		}
-		if row.onHand+a.Delta < row.reserved {
-			return catalog.Errorf(catalog.CodeInsufficientStock,
-				"removing %d units would leave available stock negative: %d on hand, %d reserved, %d available", -a.Delta, row.onHand, row.reserved, row.onHand-row.reserved)
-		}
-		m = catalog.Movement{VariantID: variantID, ProductID: row.productID, SKU: row.sku, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.Reason, Note: a.Note, Actor: actor, At: s.clock.Now()}
-		if err := applyMoves(ctx, tx, []*catalog.Movement{&m}); err != nil {
+		var err error
+		if m, err = s.adjustStockOn(ctx, tx, variantID, a, actor); err != nil {
 			return err
 		}
 		return remember(ctx, tx, idem, m)
 	})
 	return m, err
+}
+
+// adjustStockOn is AdjustStock's movement in tx (the deterministic feed tests hold tx open).
+func (s *Store) adjustStockOn(ctx context.Context, tx pgx.Tx, variantID string, a catalog.Adjustment, actor string) (catalog.Movement, error) {
+	var m catalog.Movement
+	rows, err := lockStock(ctx, tx, []string{variantID})
+	if err != nil {
+		return m, err
+	}
+	row, ok := rows[variantID]
+	if !ok {
+		return m, catalog.ErrVariantNotFound
+	}
+	if row.onHand+a.Delta < row.reserved {
+		return m, catalog.Errorf(catalog.CodeInsufficientStock,
+			"removing %d units would leave available stock negative: %d on hand, %d reserved, %d available", -a.Delta, row.onHand, row.reserved, row.onHand-row.reserved)
+	}
+	m = catalog.Movement{VariantID: variantID, ProductID: row.productID, SKU: row.sku, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.Reason, Note: a.Note, Actor: actor, At: s.clock.Now()}
+	return m, applyMoves(ctx, tx, []*catalog.Movement{&m})
 }
 
 // Movements lists a variant's stock log, newest first.
