@@ -43,13 +43,10 @@ type Event struct {
 // entityversion of the last event it applied, applies an event only if its entityversion is
 // greater, and drops it otherwise (docs/events.md, "Order per entity"). The subject alone is
 // not enough: a variant's own events, its stock events and its price events (per currency,
-// scheduled apart from applied) each have their own version. Empty for events without a
-// version (categories).
+// scheduled apart from applied) each have their own version.
 func (e Event) OrderKey() string {
 	kind, _, _ := strings.Cut(strings.TrimPrefix(e.Type, "catalog."), ".")
 	switch kind {
-	case "category":
-		return ""
 	case "price":
 		var d struct {
 			Price Money `json:"price"`
@@ -234,7 +231,7 @@ func EventData(v any) (subject string, version int64, data any) {
 	case Reservation:
 		return "reservations/" + e.ID, ReservationStateVersion(e.Status), e
 	case Category:
-		return "categories/" + e.Slug, 0, e
+		return "categories/" + e.Slug, e.Version, e
 	case Collection:
 		return "collections/" + e.Slug, e.Version, e
 	case AttributeDefinition:

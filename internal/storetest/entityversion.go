@@ -22,9 +22,6 @@ func entityVersionTests() []namedTest {
 	}
 }
 
-// unversioned are the event types whose entity has no version (documented in docs/events.md).
-var unversioned = []string{catalog.EventCategoryCreated, catalog.EventCategoryUpdated, catalog.EventCategoryDeleted}
-
 func testEntityVersionGrows(t *testing.T, s catalog.Store, clock *FakeClock) {
 	c := catalog.WithActor(ctx(t), "apikey:order")
 	_, cursor := feed(t, s, 0)
@@ -119,13 +116,6 @@ func testEntityVersionGrows(t *testing.T, s catalog.Store, clock *FakeClock) {
 	held := map[string]catalog.Event{}
 	followed := map[string]bool{} // types seen after an earlier event of the same entity
 	for _, e := range evs {
-		if slices.Contains(unversioned, e.Type) {
-			if e.EntityVersion != 0 || e.OrderKey() != "" {
-				t.Errorf("%s %s: entityversion %d, key %q; documented as having none", e.Type, e.Subject, e.EntityVersion, e.OrderKey())
-			}
-			followed[e.Type] = true
-			continue
-		}
 		k := e.OrderKey()
 		if e.EntityVersion <= 0 {
 			t.Errorf("%s %s: entityversion %d, want a version", e.Type, e.Subject, e.EntityVersion)
@@ -251,9 +241,6 @@ func applyByVersion(evs []catalog.Event) map[string]catalog.Event {
 	held := map[string]catalog.Event{}
 	for _, e := range evs {
 		k := e.OrderKey()
-		if k == "" {
-			continue
-		}
 		if h, ok := held[k]; !ok || e.EntityVersion > h.EntityVersion {
 			held[k] = e
 		}
