@@ -14,6 +14,8 @@ type Category struct {
 	Parent    string    `json:"parent,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Version grows with every change of the category: its events' entityversion.
+	Version int64 `json:"-"`
 }
 
 // CategoryInput creates a category.

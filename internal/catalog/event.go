@@ -39,6 +39,27 @@ type Event struct {
 	EntityVersion int64 `json:"entityversion,omitempty"`
 }
 
+// OrderKey names the line of versions an event belongs to: a consumer holds, per key, the
+// entityversion of the last event it applied, applies an event only if its entityversion is
+// greater, and drops it otherwise (docs/events.md, "Order per entity"). The subject alone is
+// not enough: a variant's own events, its stock events and its price events (per currency,
+// scheduled apart from applied) each have their own version.
+func (e Event) OrderKey() string {
+	kind, _, _ := strings.Cut(strings.TrimPrefix(e.Type, "catalog."), ".")
+	switch kind {
+	case "price":
+		var d struct {
+			Price Money `json:"price"`
+		}
+		_ = json.Unmarshal(e.Data, &d) // a price event always carries its line; "" if not
+		if e.Type == EventPriceScheduled {
+			kind = "scheduled"
+		}
+		return kind + " " + e.Subject + " " + d.Price.Currency
+	}
+	return kind + " " + e.Subject
+}
+
 // CloudEventsVersion is the CloudEvents specification version events follow.
 const CloudEventsVersion = "1.0"
 
@@ -208,17 +229,17 @@ func EventData(v any) (subject string, version int64, data any) {
 	case Variant:
 		return "products/" + e.ProductID + "/variants/" + e.ID, e.ProductVersion, e
 	case Reservation:
-		return "reservations/" + e.ID, 0, e
+		return "reservations/" + e.ID, ReservationStateVersion(e.Status), e
 	case Category:
-		return "categories/" + e.Slug, 0, e
+		return "categories/" + e.Slug, e.Version, e
 	case Collection:
 		return "collections/" + e.Slug, e.Version, e
 	case AttributeDefinition:
 		return "attributes/" + e.Key, e.Version, e
 	case StockLevel:
-		return "products/" + e.ProductID + "/variants/" + e.VariantID, 0, e
+		return "products/" + e.ProductID + "/variants/" + e.VariantID, e.Version, e
 	case PriceEvent:
-		return "products/" + e.ProductID + "/variants/" + e.VariantID, 0, e
+		return "products/" + e.ProductID + "/variants/" + e.VariantID, e.Version, e
 	case Deleted:
 		return e.Subject, e.Version, nil
 	}
@@ -236,12 +257,17 @@ type StockLevel struct {
 	Available int64        `json:"available"`
 	// ReservationID names the reservation that moved the units, if one did.
 	ReservationID string `json:"reservation_id,omitempty"`
+	// Version is the variant's stock version after the movement (the event's entityversion):
+	// movements of one variant hold its inventory row, so it grows in their commit order even
+	// where the feed's xid order differs.
+	Version int64 `json:"-"`
 }
 
 // StockChange is the stock event's data for movement m (its on_hand and reserved are after it).
 func StockChange(m Movement) StockLevel {
 	return StockLevel{VariantID: m.VariantID, ProductID: m.ProductID, SKU: m.SKU, Kind: m.Kind,
-		OnHand: m.OnHand, Reserved: m.Reserved, Available: m.OnHand - m.Reserved, ReservationID: m.ReservationID}
+		OnHand: m.OnHand, Reserved: m.Reserved, Available: m.OnHand - m.Reserved, ReservationID: m.ReservationID,
+		Version: m.StockVersion}
 }
 
 // PriceEvent is the data of catalog.price.changed (a price applied: set now, applied by the
@@ -249,12 +275,26 @@ func StockChange(m Movement) StockLevel {
 type PriceEvent struct {
 	ProductID string `json:"product_id"`
 	PriceEntry
+	// Version is the event's entityversion: the product's price version, which the store moves
+	// by one with every price event of the product's variants while holding the product's row,
+	// so it grows in commit order for each variant and currency (scheduled prices included).
+	Version int64 `json:"-"`
 }
 
 // Deleted names what a deletion removed (its event carries no data).
 type Deleted struct {
 	Subject string
 	Version int64
+}
+
+// ReservationStateVersion is a reservation event's entityversion: 1 when held (created), 2
+// once finished (committed, released or expired). A reservation moves one way and finishes
+// once, so its state order is its own; the number lets consumers apply one rule to every event.
+func ReservationStateVersion(s ReservationStatus) int64 {
+	if s == ReservationHeld || s == "" {
+		return 1
+	}
+	return 2
 }
 
 // ReservationEvent is the event type of a reservation reaching status to.

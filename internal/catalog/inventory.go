@@ -42,6 +42,9 @@ type Movement struct {
 	ReservationID string    `json:"reservation_id,omitempty"`
 	Actor         string    `json:"actor"`
 	At            time.Time `json:"at"`
+	// StockVersion is the variant's stock version after the movement (its event's
+	// entityversion); not part of the movement log's JSON.
+	StockVersion int64 `json:"-"`
 }
 
 // Adjustment reasons.

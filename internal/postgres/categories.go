@@ -10,11 +10,11 @@ import (
 	"github.com/acme/catalog/internal/catalog"
 )
 
-const categoryColumns = `slug, name, COALESCE(parent, ''), created_at, updated_at`
+const categoryColumns = `slug, name, COALESCE(parent, ''), created_at, updated_at, version`
 
 func scanCategory(row pgx.Row) (catalog.Category, error) {
 	var c catalog.Category
-	err := row.Scan(&c.Slug, &c.Name, &c.Parent, &c.CreatedAt, &c.UpdatedAt)
+	err := row.Scan(&c.Slug, &c.Name, &c.Parent, &c.CreatedAt, &c.UpdatedAt, &c.Version)
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return c, err
 }
@@ -122,7 +122,7 @@ func (s *Store) UpdateCategory(ctx context.Context, slug string, patch catalog.C
 			}
 			parent = *patch.Parent
 		}
-		c, err = scanCategory(tx.QueryRow(ctx, `UPDATE categories SET name = COALESCE($2, name), parent = $3, updated_at = $4
+		c, err = scanCategory(tx.QueryRow(ctx, `UPDATE categories SET name = COALESCE($2, name), parent = $3, updated_at = $4, version = version + 1
 			WHERE slug = $1 RETURNING `+categoryColumns, slug, patch.Name, nullable(parent), s.clock.Now()))
 		return s.emitAfter(ctx, tx, err, catalog.EventCategoryUpdated, c)
 	})
@@ -155,10 +155,11 @@ func (s *Store) DeleteCategory(ctx context.Context, slug string) error {
 		if products > 0 {
 			return catalog.Errorf(catalog.CodeConflict, "category %q has %d products: move or delete them first", slug, products)
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM categories WHERE slug = $1`, slug)
+		var version int64
+		err = tx.QueryRow(ctx, `DELETE FROM categories WHERE slug = $1 RETURNING version`, slug).Scan(&version)
 		if sqlState(err) == foreignKeyViolation { // a product arrived after the count
 			return catalog.Wrap(catalog.CodeConflict, err, "category "+slug+" has products: move or delete them first")
 		}
-		return s.emitAfter(ctx, tx, err, catalog.EventCategoryDeleted, catalog.Deleted{Subject: "categories/" + slug})
+		return s.emitAfter(ctx, tx, err, catalog.EventCategoryDeleted, catalog.Deleted{Subject: "categories/" + slug, Version: version + 1})
 	})
 }

@@ -27,6 +27,16 @@ func emitAt(ctx context.Context, tx pgx.Tx, at time.Time, typ string, entity any
 	if ctx.Value(noOutbox{}) != nil {
 		return nil
 	}
+	if pe, ok := entity.(catalog.PriceEvent); ok {
+		// Every price event moves its product's price version, under the product's row lock
+		// (taken by the write already, or by this update), so per variant and currency the
+		// versions grow in commit order; the feed's xid order may differ (ADR 0014).
+		if err := tx.QueryRow(ctx, `UPDATE products SET price_version = price_version + 1 WHERE id = $1 RETURNING price_version`,
+			pe.ProductID).Scan(&pe.Version); err != nil {
+			return err
+		}
+		entity = pe
+	}
 	subject, version, data := catalog.EventData(entity)
 	e, err := catalog.NewEvent(ctx, typ, subject, version, data)
 	if err != nil {
@@ -212,6 +222,10 @@ func emitMany(ctx context.Context, tx pgx.Tx, ps []pending) error {
 
 // newPending builds the event of type typ about entity.
 func newPending(ctx context.Context, at time.Time, typ string, entity any) (pending, error) {
+	if _, ok := entity.(catalog.PriceEvent); ok {
+		// A price event's version is taken as it is recorded (emitAt), not built in Go.
+		return pending{}, errors.New("price events are recorded by emitAt")
+	}
 	subject, version, data := catalog.EventData(entity)
 	e, err := catalog.NewEvent(ctx, typ, subject, version, data)
 	return pending{at: at, e: e}, err
@@ -255,19 +269,20 @@ func reserveOneEvents(ctx context.Context, r catalog.Reservation, next int) (str
 	if ctx.Value(noOutbox{}) != nil {
 		return "", nil, nil
 	}
-	e, err := catalog.NewEvent(ctx, catalog.EventReservationCreated, "reservations/"+r.ID, 0, r)
+	e, err := catalog.NewEvent(ctx, catalog.EventReservationCreated, "reservations/"+r.ID, catalog.ReservationStateVersion(r.Status), r)
 	if err != nil {
 		return "", nil, err
 	}
 	a, b, actor, data := "$"+strconv.Itoa(next), "$"+strconv.Itoa(next+1), "$"+strconv.Itoa(next+2), "$"+strconv.Itoa(next+3)
+	ev := strconv.FormatInt(e.EntityVersion, 10) // a constant (the held state's), not user input
 	cte := `ev_stock AS (
-			INSERT INTO events (id, type, subject, actor, data, at)
-			SELECT ` + b + `, 'catalog.stock.changed', 'products/' || product_id || '/variants/' || variant_id, ` + actor + `,
+			INSERT INTO events (id, type, subject, actor, entity_version, data, at)
+			SELECT ` + b + `, 'catalog.stock.changed', 'products/' || product_id || '/variants/' || variant_id, ` + actor + `, version,
 				json_build_object('variant_id', variant_id, 'product_id', product_id, 'sku', $7::text, 'kind', 'reserve',
 					'on_hand', on_hand, 'reserved', reserved, 'available', on_hand - reserved, 'reservation_id', $1::uuid::text), $5 FROM upd
 		), ev_res AS (
-			INSERT INTO events (id, type, subject, actor, data, at)
-			SELECT ` + a + `, 'catalog.reservation.created', 'reservations/' || $1::uuid::text, ` + actor + `, ` + data + `::json, $5 FROM upd
+			INSERT INTO events (id, type, subject, actor, entity_version, data, at)
+			SELECT ` + a + `, 'catalog.reservation.created', 'reservations/' || $1::uuid::text, ` + actor + `, ` + ev + `, ` + data + `::json, $5 FROM upd
 		), `
 	return cte, []any{catalog.NewID(), catalog.NewID(), e.Actor, string(e.Data)}, nil
 }

@@ -1,9 +1,21 @@
 package postgres
 
-import "context"
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/acme/catalog/internal/catalog"
+)
 
 // WithoutOutbox returns a context in which the store records no events (the outbox benchmark's
 // baseline).
 func WithoutOutbox(ctx context.Context) context.Context {
 	return context.WithValue(ctx, noOutbox{}, true)
+}
+
+// AdjustStockIn makes AdjustStock's movement inside tx, which the caller commits: the
+// deterministic feed tests hold a write open around another.
+func (s *Store) AdjustStockIn(ctx context.Context, tx pgx.Tx, variantID string, a catalog.Adjustment, actor string) (catalog.Movement, error) {
+	return s.adjustStockOn(ctx, tx, variantID, a, actor)
 }

@@ -125,14 +125,15 @@ func applyMoves(ctx context.Context, tx pgx.Tx, ms []*catalog.Movement) error {
 			UPDATE inventory i SET on_hand = i.on_hand + v.d_on, reserved = i.reserved + v.d_res, version = i.version + 1, updated_at = v.at
 			FROM v WHERE i.variant_id = v.variant_id
 				AND i.reserved + v.d_res >= 0 AND i.on_hand + v.d_on >= i.reserved + v.d_res
-			RETURNING i.variant_id, i.product_id, i.on_hand, i.reserved
+			RETURNING i.variant_id, i.product_id, i.on_hand, i.reserved, i.version
 		), ins AS (
 			INSERT INTO stock_movements (variant_id, product_id, sku, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, note, reservation_id, actor, at)
 			SELECT v.variant_id, upd.product_id, v.sku, v.kind, v.d_on, v.d_res, upd.on_hand, upd.reserved, v.reason, v.note, v.reservation_id, v.actor, v.at
 			FROM v JOIN upd ON upd.variant_id = v.variant_id ORDER BY v.n
 			RETURNING id, variant_id, product_id, on_hand, reserved
 		)
-		SELECT id, variant_id::text, product_id::text, on_hand, reserved FROM ins`,
+		SELECT ins.id, ins.variant_id::text, ins.product_id::text, ins.on_hand, ins.reserved, upd.version
+		FROM ins JOIN upd ON upd.variant_id = ins.variant_id`,
 		ids, kinds, dOn, dRes, reasons, resIDs, actors, ats, notes, skus)
 	if err != nil {
 		return err
@@ -143,13 +144,13 @@ func applyMoves(ctx context.Context, tx pgx.Tx, ms []*catalog.Movement) error {
 	}
 	count := 0
 	for rows.Next() {
-		var id, onHand, reserved int64
+		var id, onHand, reserved, version int64
 		var vid, pid string
-		if err := rows.Scan(&id, &vid, &pid, &onHand, &reserved); err != nil {
+		if err := rows.Scan(&id, &vid, &pid, &onHand, &reserved, &version); err != nil {
 			return err
 		}
 		if m := byVariant[vid]; m != nil {
-			m.ID, m.ProductID, m.OnHand, m.Reserved = id, pid, onHand, reserved
+			m.ID, m.ProductID, m.OnHand, m.Reserved, m.StockVersion = id, pid, onHand, reserved, version
 			count++
 		}
 	}
@@ -180,25 +181,32 @@ func (s *Store) AdjustStock(ctx context.Context, variantID string, a catalog.Adj
 		if ok, err := s.claim(ctx, tx, idem, &m); ok || err != nil {
 			return err
 		}
-		rows, err := lockStock(ctx, tx, []string{variantID})
-		if err != nil {
-			return err
-		}
-		row, ok := rows[variantID]
-		if !ok {
-			return catalog.ErrVariantNotFound
-		}
-		if row.onHand+a.Delta < row.reserved {
-			return catalog.Errorf(catalog.CodeInsufficientStock,
-				"removing %d units would leave available stock negative: %d on hand, %d reserved, %d available", -a.Delta, row.onHand, row.reserved, row.onHand-row.reserved)
-		}
-		m = catalog.Movement{VariantID: variantID, ProductID: row.productID, SKU: row.sku, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.Reason, Note: a.Note, Actor: actor, At: s.clock.Now()}
-		if err := applyMoves(ctx, tx, []*catalog.Movement{&m}); err != nil {
+		var err error
+		if m, err = s.adjustStockOn(ctx, tx, variantID, a, actor); err != nil {
 			return err
 		}
 		return remember(ctx, tx, idem, m)
 	})
 	return m, err
+}
+
+// adjustStockOn is AdjustStock's movement in tx (the deterministic feed tests hold tx open).
+func (s *Store) adjustStockOn(ctx context.Context, tx pgx.Tx, variantID string, a catalog.Adjustment, actor string) (catalog.Movement, error) {
+	var m catalog.Movement
+	rows, err := lockStock(ctx, tx, []string{variantID})
+	if err != nil {
+		return m, err
+	}
+	row, ok := rows[variantID]
+	if !ok {
+		return m, catalog.ErrVariantNotFound
+	}
+	if row.onHand+a.Delta < row.reserved {
+		return m, catalog.Errorf(catalog.CodeInsufficientStock,
+			"removing %d units would leave available stock negative: %d on hand, %d reserved, %d available", -a.Delta, row.onHand, row.reserved, row.onHand-row.reserved)
+	}
+	m = catalog.Movement{VariantID: variantID, ProductID: row.productID, SKU: row.sku, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.Reason, Note: a.Note, Actor: actor, At: s.clock.Now()}
+	return m, applyMoves(ctx, tx, []*catalog.Movement{&m})
 }
 
 // Movements lists a variant's stock log, newest first.
@@ -368,7 +376,7 @@ func (s *Store) reserveOneOn(ctx context.Context, c *pgxpool.Conn, in catalog.Re
 	tag, err := c.Exec(ctx, `WITH `+key+`upd AS (
 			UPDATE inventory SET reserved = reserved + $4, version = version + 1, updated_at = $5
 			WHERE variant_id = $3 AND `+guard+`
-			RETURNING variant_id, product_id, on_hand, reserved
+			RETURNING variant_id, product_id, on_hand, reserved, version
 		), `+events+`mv AS (
 			INSERT INTO stock_movements (variant_id, product_id, sku, kind, on_hand_delta, reserved_delta, on_hand, reserved, reservation_id, actor, at)
 			SELECT variant_id, product_id, $7, 'reserve', 0, $4, on_hand, reserved, $1, $2, $5 FROM upd

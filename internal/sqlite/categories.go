@@ -8,12 +8,12 @@ import (
 	"github.com/acme/catalog/internal/catalog"
 )
 
-const categoryColumns = `slug, name, COALESCE(parent, ''), created_at, updated_at`
+const categoryColumns = `slug, name, COALESCE(parent, ''), created_at, updated_at, version`
 
 func scanCategory(row scanner) (catalog.Category, error) {
 	var c catalog.Category
 	var created, updated int64
-	err := row.Scan(&c.Slug, &c.Name, &c.Parent, &created, &updated)
+	err := row.Scan(&c.Slug, &c.Name, &c.Parent, &created, &updated, &c.Version)
 	c.CreatedAt, c.UpdatedAt = micros(created), micros(updated)
 	return c, err
 }
@@ -129,6 +129,9 @@ func (s *Store) UpdateCategory(ctx context.Context, slug string, patch catalog.C
 				return err
 			}
 		}
+		if _, err := tx.ExecContext(ctx, `UPDATE categories SET version = version + 1 WHERE slug = ?`, slug); err != nil {
+			return err
+		}
 		c, err = scanCategory(tx.QueryRowContext(ctx, `SELECT `+categoryColumns+` FROM categories WHERE slug = ?`, slug))
 		return s.emitAfter(ctx, tx, err, catalog.EventCategoryUpdated, c)
 	})
@@ -153,7 +156,8 @@ func (s *Store) DeleteCategory(ctx context.Context, slug string) error {
 		case products > 0:
 			return catalog.Errorf(catalog.CodeConflict, "category %q has %d products: move or delete them first", slug, products)
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM categories WHERE slug = ?`, slug)
-		return s.emitAfter(ctx, tx, err, catalog.EventCategoryDeleted, catalog.Deleted{Subject: "categories/" + slug})
+		var version int64
+		err = tx.QueryRowContext(ctx, `DELETE FROM categories WHERE slug = ? RETURNING version`, slug).Scan(&version)
+		return s.emitAfter(ctx, tx, err, catalog.EventCategoryDeleted, catalog.Deleted{Subject: "categories/" + slug, Version: version + 1})
 	})
 }

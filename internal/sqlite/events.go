@@ -22,6 +22,15 @@ func emitAt(ctx context.Context, tx *sql.Tx, at time.Time, typ string, entity an
 	if ctx.Value(noOutbox{}) != nil {
 		return nil
 	}
+	if pe, ok := entity.(catalog.PriceEvent); ok {
+		// Every price event moves its product's price version (one writer at a time, so in
+		// commit order), so consumers order a variant's prices per currency by it.
+		if err := tx.QueryRowContext(ctx, `UPDATE products SET price_version = price_version + 1 WHERE id = ? RETURNING price_version`,
+			pe.ProductID).Scan(&pe.Version); err != nil {
+			return err
+		}
+		entity = pe
+	}
 	subject, version, data := catalog.EventData(entity)
 	e, err := catalog.NewEvent(ctx, typ, subject, version, data)
 	if err != nil {

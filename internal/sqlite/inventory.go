@@ -54,7 +54,7 @@ func (s *Store) remember(ctx context.Context, tx *sql.Tx, idem *catalog.Idempote
 func applyMove(ctx context.Context, tx *sql.Tx, m *catalog.Movement) error {
 	var onHand, reserved int64
 	err := tx.QueryRowContext(ctx, `UPDATE inventory SET on_hand = on_hand + ?, reserved = reserved + ?, version = version + 1, updated_at = ?
-		WHERE variant_id = ? RETURNING on_hand, reserved`, m.OnHandDelta, m.ReservedDelta, m.At.UnixMicro(), m.VariantID).Scan(&onHand, &reserved)
+		WHERE variant_id = ? RETURNING on_hand, reserved, version`, m.OnHandDelta, m.ReservedDelta, m.At.UnixMicro(), m.VariantID).Scan(&onHand, &reserved, &m.StockVersion)
 	if errors.Is(err, sql.ErrNoRows) {
 		return catalog.ErrVariantNotFound
 	}

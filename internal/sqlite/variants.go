@@ -354,7 +354,14 @@ func (s *Store) DeleteVariant(ctx context.Context, productID, variantID string, 
 		if _, err := tx.ExecContext(ctx, `UPDATE products SET variant_count = variant_count - 1 WHERE id = ?`, productID); err != nil {
 			return err
 		}
-		return s.emitAfter(ctx, tx, bumpProduct(ctx, tx, productID, now), catalog.EventVariantDeleted,
-			catalog.Deleted{Subject: "products/" + productID + "/variants/" + variantID})
+		if err := bumpProduct(ctx, tx, productID, now); err != nil {
+			return err
+		}
+		// The event carries the product's version after the deletion, as PostgreSQL's does, so
+		// a consumer orders it after the variant's earlier events.
+		var version int64
+		err = tx.QueryRowContext(ctx, `SELECT version FROM products WHERE id = ?`, productID).Scan(&version)
+		return s.emitAfter(ctx, tx, err, catalog.EventVariantDeleted,
+			catalog.Deleted{Subject: "products/" + productID + "/variants/" + variantID, Version: version})
 	})
 }
