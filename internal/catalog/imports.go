@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -231,4 +232,58 @@ func SameImport(job ImportJob, in ImportJobInput) error {
 			Fields: []FieldError{{Field: "Idempotency-Key", Problem: "was used for import " + job.ID + " with another file or options: use a new key"}}}
 	}
 	return nil
+}
+
+// CheckImportBatch normalizes and validates each item of a batch (in place), and refuses a
+// line that repeats a SKU (any case) of an earlier line: a SKU is imported once per batch.
+// valid says which items passed; problems are the refused lines', in batch order. Both stores
+// run it before any lookup, so the rules are the same on both.
+func CheckImportBatch(items []ImportItem) (valid []bool, problems []ImportProblem) {
+	valid = make([]bool, len(items))
+	firstLine := map[string]int{} // lower SKU -> line of the batch that has it
+	for i := range items {
+		in := &items[i].Product
+		in.Normalize()
+		if err := in.Validate(); err != nil {
+			problems = append(problems, ImportProblemsOf(items[i].Line, err)...)
+			continue
+		}
+		var p Problems
+		for j, v := range in.Variants {
+			if l, ok := firstLine[strings.ToLower(v.SKU)]; ok {
+				p.Add(fmt.Sprintf("variants[%d].sku", j), "%q is also on line %d of this batch: a SKU is imported once per batch", v.SKU, l)
+			}
+		}
+		if err := p.Err(); err != nil {
+			problems = append(problems, ImportProblemsOf(items[i].Line, err)...)
+			continue
+		}
+		valid[i] = true
+		for _, v := range in.Variants {
+			firstLine[strings.ToLower(v.SKU)] = items[i].Line
+		}
+	}
+	return valid, problems
+}
+
+// ImportOwner returns the existing product a line's SKUs belong to ("" when none exists),
+// given owners (lower SKU -> product ID), or the error naming two SKUs of two different
+// products: a line updates one product.
+func ImportOwner(in ProductInput, owners map[string]string) (string, error) {
+	pid, first := "", ""
+	for j, v := range in.Variants {
+		o, ok := owners[strings.ToLower(v.SKU)]
+		if !ok {
+			continue
+		}
+		if pid == "" {
+			pid, first = o, fmt.Sprintf("variants[%d].sku", j)
+			continue
+		}
+		if o != pid {
+			return "", InvalidField(fmt.Sprintf("variants[%d].sku", j),
+				"%q belongs to product %s, %s to product %s: a line updates one product", v.SKU, o, first, pid)
+		}
+	}
+	return pid, nil
 }

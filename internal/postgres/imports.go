@@ -150,31 +150,15 @@ func planImport(ctx context.Context, tx pgx.Tx, items []catalog.ImportItem, res 
 	refuse := func(line int, err error) { res.Problems = append(res.Problems, catalog.ImportProblemsOf(line, err)...) }
 	var skus, cats []string
 	var sets []catalog.Attributes
-	valid := make([]bool, len(items))
-	firstLine := map[string]int{} // lower SKU -> line of the batch that has it
+	valid, problems := catalog.CheckImportBatch(items)
+	res.Problems = append(res.Problems, problems...)
 	for i := range items {
-		in := &items[i].Product
-		in.Normalize()
-		if err := in.Validate(); err != nil {
-			refuse(items[i].Line, err)
+		if !valid[i] {
 			continue
 		}
-		var p catalog.Problems
-		for j, v := range in.Variants {
-			k := strings.ToLower(v.SKU)
-			if l, ok := firstLine[k]; ok {
-				p.Add(fmt.Sprintf("variants[%d].sku", j), "%q is also on line %d of this batch: a SKU is imported once per batch", v.SKU, l)
-			}
-		}
-		if err := p.Err(); err != nil {
-			refuse(items[i].Line, err)
-			continue
-		}
-		valid[i] = true
+		in := items[i].Product
 		for _, v := range in.Variants {
-			k := strings.ToLower(v.SKU)
-			firstLine[k] = items[i].Line
-			skus = append(skus, k)
+			skus = append(skus, strings.ToLower(v.SKU))
 			sets = append(sets, v.Attributes)
 		}
 		cats = append(cats, in.Category)
@@ -219,7 +203,7 @@ func planImport(ctx context.Context, tx pgx.Tx, items []catalog.ImportItem, res 
 		for j, v := range in.Variants {
 			catalog.CheckAttributes(fmt.Sprintf("variants[%d].attributes", j), v.Attributes, defs, &p)
 		}
-		pid, err := ownerOf(in, owners)
+		pid, err := catalog.ImportOwner(in, owners)
 		if err != nil {
 			refuse(it.Line, errors.Join(p.Err(), err))
 			continue
@@ -246,27 +230,6 @@ func planImport(ctx context.Context, tx pgx.Tx, items []catalog.ImportItem, res 
 		}
 	}
 	return plan, nil
-}
-
-// ownerOf returns the existing product a line's SKUs belong to ("" when none exists), or the
-// error naming two SKUs of two different products.
-func ownerOf(in catalog.ProductInput, owners map[string]string) (string, error) {
-	pid, first := "", ""
-	for j, v := range in.Variants {
-		o, ok := owners[strings.ToLower(v.SKU)]
-		if !ok {
-			continue
-		}
-		if pid == "" {
-			pid, first = o, fmt.Sprintf("variants[%d].sku", j)
-			continue
-		}
-		if o != pid {
-			return "", catalog.InvalidField(fmt.Sprintf("variants[%d].sku", j),
-				"%q belongs to product %s, %s to product %s: a line updates one product", v.SKU, o, first, pid)
-		}
-	}
-	return pid, nil
 }
 
 // updateImported replaces the own fields of product pid with in's, replaces the variants in

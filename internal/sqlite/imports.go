@@ -34,30 +34,14 @@ func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, 
 		refuse := func(line int, err error) {
 			res.Problems = append(res.Problems, catalog.ImportProblemsOf(line, err)...)
 		}
-		valid := make([]bool, len(items))
-		firstLine := map[string]int{}
+		valid, problems := catalog.CheckImportBatch(items)
+		res.Problems = append(res.Problems, problems...)
 		var skus []string
 		for i := range items {
-			in := &items[i].Product
-			in.Normalize()
-			if err := in.Validate(); err != nil {
-				refuse(items[i].Line, err)
-				continue
-			}
-			var p catalog.Problems
-			for j, v := range in.Variants {
-				if l, ok := firstLine[strings.ToLower(v.SKU)]; ok {
-					p.Add(fmt.Sprintf("variants[%d].sku", j), "%q is also on line %d of this batch: a SKU is imported once per batch", v.SKU, l)
+			if valid[i] {
+				for _, v := range items[i].Product.Variants {
+					skus = append(skus, strings.ToLower(v.SKU))
 				}
-			}
-			if err := p.Err(); err != nil {
-				refuse(items[i].Line, err)
-				continue
-			}
-			valid[i] = true
-			for _, v := range in.Variants {
-				firstLine[strings.ToLower(v.SKU)] = items[i].Line
-				skus = append(skus, strings.ToLower(v.SKU))
 			}
 		}
 		owners, err := skuOwners(ctx, tx, skus)
@@ -71,7 +55,7 @@ func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, 
 			if !valid[i] {
 				continue
 			}
-			pid, err := ownerOf(it.Product, owners)
+			pid, err := catalog.ImportOwner(it.Product, owners)
 			if err != nil {
 				refuse(it.Line, err)
 				continue
@@ -163,27 +147,6 @@ func skuOwners(ctx context.Context, tx *sql.Tx, skus []string) (map[string]strin
 		owners[k] = pid
 	}
 	return owners, rows.Err()
-}
-
-// ownerOf returns the existing product a line's SKUs belong to ("" when none exists), or the
-// error naming two SKUs of two different products.
-func ownerOf(in catalog.ProductInput, owners map[string]string) (string, error) {
-	pid, first := "", ""
-	for j, v := range in.Variants {
-		o, ok := owners[strings.ToLower(v.SKU)]
-		if !ok {
-			continue
-		}
-		if pid == "" {
-			pid, first = o, fmt.Sprintf("variants[%d].sku", j)
-			continue
-		}
-		if o != pid {
-			return "", catalog.InvalidField(fmt.Sprintf("variants[%d].sku", j),
-				"%q belongs to product %s, %s to product %s: a line updates one product", v.SKU, o, first, pid)
-		}
-	}
-	return pid, nil
 }
 
 // createImported inserts a product created at created and returns it as a read would, built
