@@ -20,6 +20,7 @@ import (
 
 	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/config"
+	"github.com/acme/catalog/internal/emf"
 	"github.com/acme/catalog/internal/httpapi"
 	"github.com/acme/catalog/internal/importer"
 	"github.com/acme/catalog/internal/postgres"
@@ -165,7 +166,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 			out = io.Discard
 		}
 		a.emfOut = &lockedWriter{w: out} // the request metrics and the relay's share it
-		a.metrics.EMF = httpapi.NewEMF(a.emfOut, "Catalog", cfg.Env)
+		a.metrics.EMF = httpapi.NewEMF(a.emfOut, emf.Namespace, cfg.Env)
 		a.loop(func(ctx context.Context) { a.metrics.EMF.Run(ctx, time.Minute) })
 	}
 	// Popular products are served from memory; other instances' writes arrive by NOTIFY.

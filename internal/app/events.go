@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/acme/catalog/internal/awsevents"
+	"github.com/acme/catalog/internal/emf"
 	"github.com/acme/catalog/internal/relay"
 )
 
@@ -53,9 +54,9 @@ func (a *App) relayHooks() relay.Hooks {
 	leader := prometheus.NewGauge(prometheus.GaugeOpts{Name: "catalog_eventbridge_leader",
 		Help: "1 while this instance holds the relay's lease and publishes."})
 	m.Registry.MustRegister(published, failed, skipped, lag, leader)
-	emf := &relayEMF{out: a.emfOut, env: a.cfg.Env}
+	lines := &relayEMF{out: a.emfOut, env: a.cfg.Env}
 	if a.emfOut != nil {
-		a.loop(func(ctx context.Context) { emf.run(ctx, time.Minute) })
+		a.loop(func(ctx context.Context) { lines.run(ctx, time.Minute) })
 	}
 	return relay.Hooks{
 		Published: func(lags []time.Duration) {
@@ -63,15 +64,15 @@ func (a *App) relayHooks() relay.Hooks {
 			for _, l := range lags {
 				lag.Observe(l.Seconds())
 			}
-			emf.published(lags)
+			lines.published(lags)
 		},
 		Failed: func(n int) {
 			failed.Add(float64(n))
-			emf.add(func(e *relayEMF) { e.failed += n })
+			lines.add(func(e *relayEMF) { e.failed += n })
 		},
 		Skipped: func(n int64) {
 			skipped.Add(float64(n))
-			emf.add(func(e *relayEMF) { e.skipped += n })
+			lines.add(func(e *relayEMF) { e.skipped += n })
 		},
 		Leading: func(b bool) {
 			if b {
@@ -79,7 +80,7 @@ func (a *App) relayHooks() relay.Hooks {
 			} else {
 				leader.Set(0)
 			}
-			emf.add(func(e *relayEMF) { e.leading = b })
+			lines.add(func(e *relayEMF) { e.leading = b })
 		},
 	}
 }
@@ -139,13 +140,13 @@ func (e *relayEMF) flush(now time.Time) error {
 	}
 	line := map[string]any{
 		"_aws": map[string]any{"Timestamp": now.UnixMilli(), "CloudWatchMetrics": []map[string]any{{
-			"Namespace": "Catalog", "Dimensions": [][]string{{"Environment"}},
-			"Metrics": []map[string]string{{"Name": "EventsPublished", "Unit": "Count"}, {"Name": "EventsFailed", "Unit": "Count"},
-				{"Name": "EventsSkipped", "Unit": "Count"}, {"Name": "EventLagAvg", "Unit": "Milliseconds"},
-				{"Name": "EventLagMax", "Unit": "Milliseconds"}},
+			"Namespace": emf.Namespace, "Dimensions": [][]string{{emf.DimEnvironment}},
+			"Metrics": []map[string]string{{"Name": emf.EventsPublished, "Unit": emf.UnitCount}, {"Name": emf.EventsFailed, "Unit": emf.UnitCount},
+				{"Name": emf.EventsSkipped, "Unit": emf.UnitCount}, {"Name": emf.EventLagAvg, "Unit": emf.UnitMilliseconds},
+				{"Name": emf.EventLagMax, "Unit": emf.UnitMilliseconds}},
 		}}},
-		"Environment": e.env, "EventsPublished": c.count, "EventsFailed": c.failed, "EventsSkipped": c.skipped,
-		"EventLagAvg": avg, "EventLagMax": float64(c.lagMax.Microseconds()) / 1000,
+		emf.DimEnvironment: e.env, emf.EventsPublished: c.count, emf.EventsFailed: c.failed, emf.EventsSkipped: c.skipped,
+		emf.EventLagAvg: avg, emf.EventLagMax: float64(c.lagMax.Microseconds()) / 1000,
 	}
 	b, err := json.Marshal(line)
 	if err != nil {

@@ -15,7 +15,8 @@ func (a *App) webhookPolicy() egress.Policy {
 
 // startWebhooks runs this instance's delivery worker until shutdown; the leases keep the
 // instances' workers off each other's subscriptions. Deliveries are counted by outcome
-// (catalog_webhook_deliveries_total, and WebhookDeliveries_<outcome> in EMF).
+// (catalog_webhook_deliveries_total, and WebhookDeliveries_<outcome> in EMF), disabled
+// subscriptions too (catalog_webhooks_disabled_total, WebhooksDisabled).
 func (a *App) startWebhooks() {
 	w := hooks.New(a.front, hooks.Options{
 		Client:    a.webhookPolicy().Client(a.cfg.WebhookTimeout),
@@ -23,6 +24,7 @@ func (a *App) startWebhooks() {
 		Lease:     max(hooks.DefaultLease, 3*a.cfg.WebhookTimeout),
 		Log:       a.log,
 		Delivered: a.metrics.WebhookDelivery,
+		Disabled:  a.metrics.WebhookDisabled,
 	})
 	a.loop(func(ctx context.Context) { w.Run(ctx) })
 }

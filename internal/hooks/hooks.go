@@ -69,6 +69,9 @@ type Options struct {
 	Log *slog.Logger
 	// Delivered, when set, is told each attempt's outcome (catalog.Delivery*), for metrics.
 	Delivered func(outcome string)
+	// Disabled, when set, is told each subscription the worker disables, for metrics (the
+	// stacks alarm on it).
+	Disabled func(reason string)
 }
 
 // Worker delivers webhooks.
@@ -105,6 +108,9 @@ func New(store Store, opts Options) *Worker {
 	}
 	if opts.Delivered == nil {
 		opts.Delivered = func(string) {}
+	}
+	if opts.Disabled == nil {
+		opts.Disabled = func(string) {}
 	}
 	var seed [32]byte
 	rand.Read(seed[:])
@@ -251,6 +257,7 @@ func (w *Worker) deliver(ctx context.Context, h *catalog.Webhook, e catalog.Even
 	}
 	if a.Disable != "" {
 		w.opts.Log.Warn("webhook disabled", "webhook_id", h.ID, "reason", a.Disable)
+		w.opts.Disabled(a.Disable)
 	}
 	h.Failures, h.FailingSince = 0, nil
 	if !enabled && !a.Release {
@@ -270,6 +277,7 @@ func (w *Worker) finish(ctx context.Context, h catalog.Webhook, a catalog.Webhoo
 	_, err := w.store.RecordWebhookAttempt(fctx, h.ID, w.opts.Owner, a, 0)
 	if a.Disable != "" && err == nil {
 		w.opts.Log.Warn("webhook disabled", "webhook_id", h.ID, "reason", a.Disable)
+		w.opts.Disabled(a.Disable)
 	}
 	return err
 }

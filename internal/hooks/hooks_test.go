@@ -187,6 +187,27 @@ func worker(s catalog.Store, clock *storetest.FakeClock, opts hooks.Options) *ho
 	return hooks.New(s, opts)
 }
 
+// disables records what a worker's Disabled hook is told (it is what the metrics count).
+type disables struct {
+	mu      sync.Mutex
+	reasons []string
+}
+
+func (d *disables) hook(reason string) {
+	d.mu.Lock()
+	d.reasons = append(d.reasons, reason)
+	d.mu.Unlock()
+}
+
+func (d *disables) check(t *testing.T, want string) {
+	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.reasons) != 1 || d.reasons[0] != want {
+		t.Errorf("Disabled hook told %q, want once %q", d.reasons, want)
+	}
+}
+
 func once(t *testing.T, w *hooks.Worker) {
 	t.Helper()
 	if _, err := w.Once(context.Background()); err != nil {
@@ -340,7 +361,8 @@ func TestDisablesAfterADayOfFailures(t *testing.T) {
 		rc := newReceiver(t, clock.Now, func(int, *http.Request) int { return http.StatusServiceUnavailable })
 		h := subscribe(t, s, rc)
 		writeCategories(t, s, "d", 1)
-		w := worker(s, clock, hooks.Options{})
+		var dis disables
+		w := worker(s, clock, hooks.Options{Disabled: dis.hook})
 		start := clock.Now()
 		for i := 0; ; i++ {
 			if i > 200 {
@@ -369,6 +391,7 @@ func TestDisablesAfterADayOfFailures(t *testing.T) {
 		if n < 20 || n > 60 {
 			t.Errorf("%d attempts in a day, want the exponential schedule's 20-60", n)
 		}
+		dis.check(t, catalog.DisabledFailingFor)
 	})
 }
 
@@ -380,7 +403,9 @@ func TestGoneDisables(t *testing.T) {
 		rc := newReceiver(t, clock.Now, func(int, *http.Request) int { return http.StatusGone })
 		h := subscribe(t, s, rc)
 		writeCategories(t, s, "g", 2)
-		once(t, worker(s, clock, hooks.Options{}))
+		var dis disables
+		once(t, worker(s, clock, hooks.Options{Disabled: dis.hook}))
+		dis.check(t, catalog.DisabledGone)
 		got := hook(t, s, h.ID)
 		if got.Enabled || got.DisabledReason != catalog.DisabledGone || got.Cursor != h.Cursor {
 			t.Errorf("after a 410: %+v, want disabled (410), cursor unmoved", got)
@@ -413,7 +438,9 @@ func TestFellBehindRetention(t *testing.T) {
 				break
 			}
 		}
-		once(t, worker(s, clock, hooks.Options{}))
+		var dis disables
+		once(t, worker(s, clock, hooks.Options{Disabled: dis.hook}))
+		dis.check(t, catalog.DisabledFellBehind)
 		got := hook(t, s, h.ID)
 		if got.Enabled || got.DisabledReason != catalog.DisabledFellBehind {
 			t.Errorf("after falling behind: enabled %v reason %q, want %q", got.Enabled, got.DisabledReason, catalog.DisabledFellBehind)

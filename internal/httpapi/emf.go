@@ -7,6 +7,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/acme/catalog/internal/emf"
 )
 
 // EMF writes request and reservation metrics as CloudWatch Embedded Metric Format log lines:
@@ -22,6 +24,7 @@ type EMF struct {
 	routes      map[string]*routeAgg
 	reservation map[string]int
 	webhooks    map[string]int // delivery attempts by outcome
+	disabled    int            // webhook subscriptions disabled
 }
 
 type routeAgg struct {
@@ -81,6 +84,11 @@ func (e *EMF) Flush(now time.Time) error {
 	e.mu.Lock()
 	routes, res, hooks := e.routes, e.reservation, e.webhooks
 	e.routes, e.reservation, e.webhooks = map[string]*routeAgg{}, map[string]int{}, map[string]int{}
+	disabled := map[string]int{}
+	if e.disabled > 0 {
+		disabled[emf.WebhooksDisabled] = e.disabled
+	}
+	e.disabled = 0
 	e.mu.Unlock()
 
 	names := make([]string, 0, len(routes))
@@ -109,7 +117,10 @@ func (e *EMF) Flush(now time.Time) error {
 	if err := e.counts(enc, now, "Reservations_", res); err != nil {
 		return err
 	}
-	return e.counts(enc, now, "WebhookDeliveries_", hooks)
+	if err := e.counts(enc, now, emf.WebhookDeliveriesPrefix, hooks); err != nil {
+		return err
+	}
+	return e.counts(enc, now, "", disabled)
 }
 
 // counts writes one line of counters named prefix+outcome, when there are any.

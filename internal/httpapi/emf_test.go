@@ -3,9 +3,12 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/acme/catalog/internal/emf"
 )
 
 func TestEMFLines(t *testing.T) {
@@ -107,4 +110,51 @@ func TestWebhookDeliveryMetrics(t *testing.T) {
 		}
 	}
 	t.Error("catalog_webhook_deliveries_total is not registered")
+}
+
+// TestWebhooksDisabledMetric: each disabled subscription counts once in Prometheus and in an
+// EMF line of its own (namespace, Environment dimension, Count), which the stacks alarm on;
+// a flush without one writes no such line.
+func TestWebhooksDisabledMetric(t *testing.T) {
+	var buf bytes.Buffer
+	m := NewMetrics()
+	m.EMF = NewEMF(&buf, emf.Namespace, "prod")
+	m.WebhookDisabled("failing for a day")
+	m.WebhookDisabled("gone")
+	if err := m.EMF.Flush(time.UnixMilli(1700000000000)); err != nil {
+		t.Fatal(err)
+	}
+	var line struct {
+		AWS struct {
+			CloudWatchMetrics []emfDirective
+		} `json:"_aws"`
+		Environment string
+		Disabled    float64 `json:"WebhooksDisabled"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("%v: %s", err, buf.String())
+	}
+	want := []emfDirective{{Namespace: emf.Namespace, Dimensions: [][]string{{emf.DimEnvironment}},
+		Metrics: []emfMetric{{emf.WebhooksDisabled, emf.UnitCount}}}}
+	if !reflect.DeepEqual(want, line.AWS.CloudWatchMetrics) || line.Environment != "prod" || line.Disabled != 2 {
+		t.Fatalf("EMF line %s, want the directive %+v, Environment prod and WebhooksDisabled 2", buf.String(), want)
+	}
+	families, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := -1.0
+	for _, f := range families {
+		if f.GetName() == "catalog_webhooks_disabled_total" {
+			got = f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	if got != 2 {
+		t.Errorf("catalog_webhooks_disabled_total = %v, want 2", got)
+	}
+	buf.Reset()
+	m.EMF.Flush(time.Now())
+	if strings.Contains(buf.String(), emf.WebhooksDisabled) {
+		t.Errorf("a flush after the count was written wrote it again: %s", buf.String())
+	}
 }

@@ -18,6 +18,7 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	reserve  *prometheus.CounterVec
 	webhooks *prometheus.CounterVec // see webhook_metrics.go
+	disabled prometheus.Counter     // webhook subscriptions disabled; see webhook_metrics.go
 	// EMF, when set, also receives every observation (CloudWatch Embedded Metric Format).
 	EMF *EMF
 }
@@ -37,8 +38,8 @@ func NewMetrics() *Metrics {
 	m.reserve = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "catalog_reservations_total", Help: "Reservation outcomes: reserved, insufficient_stock, purchase_limit, invalid, error, committed, released, expired, and reserve_replayed, commit_replayed, release_replayed for idempotent retries answered from memory.",
 	}, []string{"outcome"})
-	m.webhooks = newWebhookCounter()
-	m.Registry.MustRegister(m.requests, m.latency, m.reserve, m.webhooks, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.webhooks, m.disabled = newWebhookCounter(), newWebhooksDisabledCounter()
+	m.Registry.MustRegister(m.requests, m.latency, m.reserve, m.webhooks, m.disabled, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

@@ -31,3 +31,22 @@ func (m *Metrics) WebhookDelivery(outcome string) {
 		m.EMF.mu.Unlock()
 	}
 }
+
+func newWebhooksDisabledCounter() prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "catalog_webhooks_disabled_total",
+		Help: "Webhook subscriptions the delivery worker disabled (failing for a day, 410 Gone, fell behind retention, unreadable secret).",
+	})
+}
+
+// WebhookDisabled counts a subscription the delivery worker disabled, in Prometheus and, when
+// set, EMF (WebhooksDisabled, which the stacks alarm on). The reason is in the log, not a
+// label: reasons are free text.
+func (m *Metrics) WebhookDisabled(string) {
+	m.disabled.Inc()
+	if m.EMF != nil {
+		m.EMF.mu.Lock()
+		m.EMF.disabled++
+		m.EMF.mu.Unlock()
+	}
+}
