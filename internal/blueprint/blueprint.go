@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+
+	"github.com/acme/catalog/internal/emf"
 )
 
 // Project is the purpose word in most resource names and the value of the Project tag.
@@ -258,6 +260,11 @@ type Alarm struct {
 	// or they would page during a bootstrap deploy that has no tasks yet. Both stacks create
 	// them only with an image.
 	NeedsService bool
+	// When, if set, is a further option the alarm exists under (the relay's alarms: publishing).
+	When Option
+	// ThresholdSetting, if set, names the deployment setting (Setting*) the threshold comes
+	// from; Threshold is then its default.
+	ThresholdSetting string
 }
 
 // Alarm dimension names.
@@ -267,7 +274,14 @@ const (
 	DimLoadBalancer = "LoadBalancer"
 	DimTargetGroup  = "TargetGroup"
 	DimDBCluster    = "DBClusterIdentifier"
+	// DimEnvironment is the dimension of the service's own metrics (EMF): its APP_ENV.
+	DimEnvironment = emf.DimEnvironment
 )
+
+// DimensionText are the dimensions whose value is model text (with placeholders) rather than a
+// resource's attribute: the service's metrics carry its APP_ENV, which the stacks set to
+// PhEnvironment.
+var DimensionText = map[string]string{DimEnvironment: PhEnvironment}
 
 // Alarms are the alarms of the architecture, in a fixed order.
 var Alarms = []Alarm{
@@ -312,6 +326,16 @@ var Alarms = []Alarm{
 		Comparison: "GreaterThanThreshold", Threshold: 400,
 		PeriodSeconds: 60, EvaluationPeriods: 3, DatapointsToAlarm: 3,
 		Dimensions: []string{DimDBCluster}, TreatMissingData: "notBreaching",
+	},
+	{
+		// The worker disables a subscription after a day of failures, a 410, or when it fell
+		// behind the feed's retention: the receiver's owner must act, and only an operator
+		// knows. The service writes the count only when there is one: a gap is no disable.
+		Purpose: "webhooks-disabled", Description: "The catalog disabled a webhook subscription (see the log line \"webhook disabled\" for which and why)",
+		Namespace: emf.Namespace, Metric: emf.WebhooksDisabled, Statistic: "Sum",
+		Comparison: "GreaterThanThreshold", Threshold: 0,
+		PeriodSeconds: 60, EvaluationPeriods: 1, DatapointsToAlarm: 1,
+		Dimensions: []string{DimEnvironment}, TreatMissingData: "notBreaching", NeedsService: true,
 	},
 }
 

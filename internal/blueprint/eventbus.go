@@ -3,6 +3,8 @@ package blueprint
 import (
 	"fmt"
 	"regexp"
+
+	"github.com/acme/catalog/internal/emf"
 )
 
 // EventBus is the EventBridge bus the service publishes the catalog's events to (issue 17,
@@ -37,8 +39,19 @@ const (
 // Environment variables of the event publisher: the bus (its ARN: PutEvents' EventBusName takes
 // a name or an ARN) and the events' source.
 const (
-	EnvEventBusName = "EVENT_BUS_NAME"
-	EnvEventSource  = "EVENT_SOURCE"
+	EnvEventBusName        = "EVENT_BUS_NAME"
+	EnvEventSource         = "EVENT_SOURCE"
+	EnvEventBusConcurrency = "EVENT_BUS_CONCURRENCY"
+)
+
+// The relay's PutEvents requests in flight (EVENT_BUS_CONCURRENCY): the service's default and
+// bounds, which the stacks' parameter and configuration check repeat (a test holds them to
+// internal/config). 1 publishes in sequence order; more raises throughput, and a subscriber
+// must then order by the events' entityversion (docs/events.md).
+const (
+	DefaultEventBusConcurrency = 1
+	MinEventBusConcurrency     = 1
+	MaxEventBusConcurrency     = 10
 )
 
 // PhEventSource stands for the deployment's event source (the EventSource parameter, the
@@ -46,7 +59,67 @@ const (
 const (
 	PhEventSource = "${eventsource}"
 	PhEventBusARN = "${eventbusarn}"
+	// PhEventBusConcurrency stands for the deployment's EVENT_BUS_CONCURRENCY.
+	PhEventBusConcurrency = "${eventbusconcurrency}"
 )
+
+// SettingEventLagAlarm is the deployment setting the publish-lag alarm's threshold comes from
+// (milliseconds, as the service writes EventLagMax), within EventLagAlarmMin..Max.
+// DefaultEventLagAlarm is its default: a minute.
+const (
+	SettingEventLagAlarm = "event-lag-alarm-ms"
+	DefaultEventLagAlarm = 60_000
+	EventLagAlarmMin     = 1000
+	EventLagAlarmMax     = 3_600_000
+)
+
+// EventLagAlarmPeriods is how many one-minute periods in a row the lag must stay above the
+// threshold: a lease taking over from a task that died (up to the relay's 30 s lease) or a
+// burst of writes passes; a relay that keeps falling behind does not.
+const EventLagAlarmPeriods = 3
+
+// EventAlarms watch the relay (ADR 0018) through the line it writes to EMF once a minute from
+// the instance holding its lease (internal/app): they exist only where it publishes, and with
+// the service. Missing data: a minute without a line is a minute no instance held the lease;
+// the lag, failure and skip alarms cannot judge it (notBreaching), event-relay-stopped pages
+// when it lasts.
+var EventAlarms = []Alarm{
+	{
+		Purpose: "event-lag-high", Description: "Catalog events reach EventBridge late: the relay's publish lag (change to acceptance) above the threshold for 3 minutes",
+		Namespace: emf.Namespace, Metric: emf.EventLagMax, Statistic: "Maximum",
+		Comparison: "GreaterThanThreshold", Threshold: DefaultEventLagAlarm, ThresholdSetting: SettingEventLagAlarm,
+		PeriodSeconds: 60, EvaluationPeriods: EventLagAlarmPeriods, DatapointsToAlarm: EventLagAlarmPeriods,
+		Dimensions: []string{DimEnvironment}, TreatMissingData: "notBreaching", NeedsService: true, When: WithEventBus,
+	},
+	{
+		// Retried, never skipped: a failure that lasts 3 minutes is not throttling (the relay
+		// backs off up to 30 s, so a failing minute has attempts) but a permission, key or
+		// bus problem.
+		Purpose: "events-failed", Description: "EventBridge refused catalog events in each of 3 minutes (retried; the bus gets them late or not while it lasts)",
+		Namespace: emf.Namespace, Metric: emf.EventsFailed, Statistic: "Sum",
+		Comparison: "GreaterThanThreshold", Threshold: 0,
+		PeriodSeconds: 60, EvaluationPeriods: 3, DatapointsToAlarm: 3,
+		Dimensions: []string{DimEnvironment}, TreatMissingData: "notBreaching", NeedsService: true, When: WithEventBus,
+	},
+	{
+		// The relay fell behind the change feed's retention: the bus missed these events for
+		// good, and its subscribers must re-sync from an export.
+		Purpose: "events-skipped", Description: "Catalog events were purged before the relay published them: EventBridge subscribers missed them and must re-sync from an export",
+		Namespace: emf.Namespace, Metric: emf.EventsSkipped, Statistic: "Sum",
+		Comparison: "GreaterThanThreshold", Threshold: 0,
+		PeriodSeconds: 60, EvaluationPeriods: 1, DatapointsToAlarm: 1,
+		Dimensions: []string{DimEnvironment}, TreatMissingData: "notBreaching", NeedsService: true, When: WithEventBus,
+	},
+	{
+		// The lease holder writes a line every minute, even idle; none for 5 minutes means no
+		// instance publishes (the lease cannot be claimed, or no task runs the relay).
+		Purpose: "event-relay-stopped", Description: "No catalog instance has published to EventBridge for 5 minutes (no relay line in the logs: lease not held)",
+		Namespace: emf.Namespace, Metric: emf.EventsPublished, Statistic: "SampleCount",
+		Comparison: "LessThanThreshold", Threshold: 1,
+		PeriodSeconds: 60, EvaluationPeriods: 5, DatapointsToAlarm: 5,
+		Dimensions: []string{DimEnvironment}, TreatMissingData: "breaching", NeedsService: true, When: WithEventBus,
+	},
+}
 
 // EventBusARNPattern is what an existing bus's ARN must match: a bus in any partition, region
 // and account, named by CreateEventBus's rules (awsnames.EventBusName).
@@ -188,7 +261,11 @@ func (a *Architecture) withEventBus() {
 	c.OptionalEnvironment = append(c.OptionalEnvironment,
 		OptionalEnvVar{EnvVar{EnvEventBusName, busARN}, WithEventBus},
 		OptionalEnvVar{EnvVar{EnvEventSource, Value{Text: PhEventSource}}, WithEventBus},
+		OptionalEnvVar{EnvVar{EnvEventBusConcurrency, Value{Text: PhEventBusConcurrency}}, WithEventBus},
 	)
+	for _, al := range EventAlarms {
+		a.Observability.Alarms = append(a.Observability.Alarms, modelAlarm(al))
+	}
 	a.Network.Endpoints = append(a.Network.Endpoints, InterfaceEndpoint{
 		Resource: Resource{ID: endpointID(EventsEndpointService), Kind: "vpce", Purpose: EndpointPurpose(EventsEndpointService),
 			When: AllOf(WithInterfaceEndpoints, WithEventBus)},

@@ -196,11 +196,7 @@ func observability() Observability {
 		},
 	}
 	for _, a := range Alarms {
-		when := Always
-		if a.NeedsService {
-			when = WithImage
-		}
-		o.Alarms = append(o.Alarms, ModelAlarm{Resource: Resource{ID: AlarmID(a.Purpose), Kind: "alarm", Purpose: a.Purpose, When: when}, Alarm: a})
+		o.Alarms = append(o.Alarms, modelAlarm(a))
 	}
 	lb := []string{DimLoadBalancer}
 	tg := []string{DimTargetGroup, DimLoadBalancer}
@@ -219,6 +215,19 @@ func observability() Observability {
 			{"AWS/RDS", "CPUUtilization", db}, {"AWS/RDS", "DatabaseConnections", db}, {"AWS/RDS", "ServerlessDatabaseCapacity", db}}, Always},
 	}
 	return o
+}
+
+// modelAlarm makes a an alarm of the stack, existing only with the service if it needs it, and
+// only under its own option if it has one.
+func modelAlarm(a Alarm) ModelAlarm {
+	when := a.When
+	if a.NeedsService {
+		when = WithImage
+		if a.When != Always {
+			when = AllOf(WithImage, a.When)
+		}
+	}
+	return ModelAlarm{Resource: Resource{ID: AlarmID(a.Purpose), Kind: "alarm", Purpose: a.Purpose, When: when}, Alarm: a}
 }
 
 // DashboardBody renders widgets in CloudWatch's dashboard body syntax (the DashboardBody of

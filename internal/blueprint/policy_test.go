@@ -368,7 +368,7 @@ func TestPolicyPathNames(t *testing.T) {
 func TestPolicyAlarms(t *testing.T) {
 	o := blueprint.Model().Observability
 	known := map[string]bool{blueprint.DimClusterName: true, blueprint.DimServiceName: true, blueprint.DimLoadBalancer: true,
-		blueprint.DimTargetGroup: true, blueprint.DimDBCluster: true}
+		blueprint.DimTargetGroup: true, blueprint.DimDBCluster: true, blueprint.DimEnvironment: true}
 	if o.Topic.When != blueprint.Always {
 		t.Errorf("the alarm topic exists under %q; alarms need it always", o.Topic.When)
 	}
@@ -398,11 +398,11 @@ func TestPolicyAlarms(t *testing.T) {
 			if !known[d] {
 				t.Errorf("alarm %s: unknown dimension %s", ma.ID, d)
 			}
-			if d == blueprint.DimServiceName && ma.When != blueprint.WithImage {
+			if d == blueprint.DimServiceName && !slices.Contains(ma.When.Parts(), blueprint.WithImage) {
 				t.Errorf("alarm %s names the service but exists under %q; it must exist only with the image", ma.ID, ma.When)
 			}
 		}
-		if a.NeedsService != (ma.When == blueprint.WithImage) {
+		if a.NeedsService != slices.Contains(ma.When.Parts(), blueprint.WithImage) {
 			t.Errorf("alarm %s: NeedsService %v but exists under %q", ma.ID, a.NeedsService, ma.When)
 		}
 	}

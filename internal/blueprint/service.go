@@ -180,6 +180,10 @@ func serviceOnly() Service {
 				// the load balancer adds one, CloudFront another.
 				{EnvTrustedProxyHops, Value{Text: "1", With: WithCloudFront, WithText: "2"}},
 				{EnvMetricsPort, text(itoa(MetricsPort))},
+				// Metrics as CloudWatch EMF lines on stdout, which the awslogs driver sends to the
+				// service's log group, where CloudWatch extracts them: the relay's and webhooks'
+				// alarms read them (internal/emf).
+				{EnvMetricsEMF, text("true")},
 				{EnvShutdownTimeout, text(ShutdownTimeout.String())},
 				// The secret's ARN, not its value: the service reads and re-reads it (its task
 				// role), so a key rotated in Secrets Manager takes effect without a deploy.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -53,6 +54,9 @@ func markdownTables(tb testing.TB) map[string]string {
 		}
 		for _, k := range []string{"MinLength", "MaxLength", "MinValue", "MaxValue"} {
 			if v, ok := q[k]; ok {
+				if f, isNum := v.(float64); isNum {
+					v = strconv.FormatFloat(f, 'f', -1, 64) // 3600000, not 3.6e+06
+				}
 				cons = append(cons, fmt.Sprintf("%s %v", k, v))
 			}
 		}

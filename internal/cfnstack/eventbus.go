@@ -1,6 +1,7 @@
 package cfnstack
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -13,6 +14,8 @@ const (
 	ParamEventBus                  = "EventBusMode"
 	ParamEventSource               = "EventSource"
 	ParamEventArchiveRetentionDays = "EventArchiveRetentionDays"
+	ParamEventBusConcurrency       = "EventBusConcurrency"
+	ParamEventLagAlarm             = "EventLagAlarmMilliseconds"
 	// CondPublishEvents: the service publishes (to the stack's bus or an existing one);
 	// CondEventBus: the stack creates its bus; CondExistingEventBus: EventBusMode is an ARN;
 	// CondEventsEndpoint adds the events interface endpoint to the others.
@@ -20,6 +23,8 @@ const (
 	CondEventBus         = "CreateEventBus"
 	CondExistingEventBus = "UseExistingEventBus"
 	CondEventsEndpoint   = "CreateEventsEndpoint"
+	// CondEventAlarms: the relay's alarms, where the service runs and publishes.
+	CondEventAlarms = "CreateEventAlarms"
 )
 
 // EventBus parameter values.
@@ -64,13 +69,35 @@ func (b *builder) eventBus(Options) error {
 		MinValue:    cfn.Float(0),
 		MaxValue:    cfn.Float(3650),
 	}
+	// The parameter's bounds are the service's (blueprint holds them to internal/config): a
+	// value the service would refuse at start is refused before the stack changes.
+	p[ParamEventBusConcurrency] = &cfn.Parameter{
+		Type: "Number",
+		Description: "PutEvents requests the relay keeps in flight (EVENT_BUS_CONCURRENCY): 1 publishes in commit order; more raises throughput, " +
+			"and subscribers then order by each event's entityversion.",
+		Default:               strconv.Itoa(blueprint.DefaultEventBusConcurrency),
+		MinValue:              cfn.Float(blueprint.MinEventBusConcurrency),
+		MaxValue:              cfn.Float(blueprint.MaxEventBusConcurrency),
+		ConstraintDescription: fmt.Sprintf("a whole number from %d to %d.", blueprint.MinEventBusConcurrency, blueprint.MaxEventBusConcurrency),
+	}
+	p[ParamEventLagAlarm] = &cfn.Parameter{
+		Type: "Number",
+		Description: fmt.Sprintf("Alarm when events reach EventBridge later than this many milliseconds after their change (EventLagMax) for %d minutes in a row.",
+			blueprint.EventLagAlarmPeriods),
+		Default:               strconv.Itoa(blueprint.DefaultEventLagAlarm),
+		MinValue:              cfn.Float(blueprint.EventLagAlarmMin),
+		MaxValue:              cfn.Float(blueprint.EventLagAlarmMax),
+		ConstraintDescription: fmt.Sprintf("milliseconds from %d to %d.", blueprint.EventLagAlarmMin, blueprint.EventLagAlarmMax),
+	}
 	c := b.t.Conditions
+	c[CondEventAlarms] = cfn.And(cfn.Condition(CondHasImage), cfn.Condition(CondPublishEvents))
 	c[CondPublishEvents] = cfn.Not(cfn.Equals(cfn.Ref(ParamEventBus), EventBusOff))
 	c[CondEventBus] = cfn.Equals(cfn.Ref(ParamEventBus), EventBusCreate)
 	c[CondExistingEventBus] = cfn.And(cfn.Condition(CondPublishEvents), cfn.Not(cfn.Condition(CondEventBus)))
 	c[CondEventsEndpoint] = cfn.And(cfn.Condition(CondCreateInterfaceEndpoints), cfn.Condition(CondPublishEvents))
 	if iface, ok := b.t.Metadata["AWS::CloudFormation::Interface"].(map[string]any); ok {
-		iface["ParameterGroups"] = append(iface["ParameterGroups"].([]any), group("Events", ParamEventBus, ParamEventSource, ParamEventArchiveRetentionDays))
+		iface["ParameterGroups"] = append(iface["ParameterGroups"].([]any), group("Events", ParamEventBus, ParamEventSource, ParamEventArchiveRetentionDays,
+			ParamEventBusConcurrency, ParamEventLagAlarm))
 	}
 
 	e := b.m.EventBus

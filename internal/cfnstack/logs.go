@@ -16,6 +16,7 @@ var placeholders = strings.NewReplacer(
 	blueprint.PhEnvironment, "${"+ParamEnvironment+"}",
 	blueprint.PhEventSource, "${"+ParamEventSource+"}",
 	blueprint.PhEventBusARN, "${"+ParamEventBus+"}", // the parameter is the ARN in that mode
+	blueprint.PhEventBusConcurrency, "${"+ParamEventBusConcurrency+"}",
 )
 
 // expand renders a model string: plain when it has no placeholder, a Ref when it is one, else

@@ -209,14 +209,16 @@ func TestAlarmsMatchTheBlueprint(t *testing.T) {
 	topic := []any{refTo(IDAlarmTopic)}
 	type expect struct {
 		a        blueprint.Alarm
+		when     blueprint.Option
 		actions  []any
 		recovery any
 	}
 	var all []expect
-	for _, a := range blueprint.Alarms {
-		all = append(all, expect{a, topic, topic})
+	for _, ma := range blueprint.Model().Observability.Alarms {
+		all = append(all, expect{ma.Alarm, ma.When, topic, topic})
 	}
-	all = append(all, expect{blueprint.Model().Scaling.Step.Alarm.Alarm, []any{refTo(IDStepScalingPolicy)}, nil})
+	step := blueprint.Model().Scaling.Step.Alarm
+	all = append(all, expect{step.Alarm, step.When, []any{refTo(IDStepScalingPolicy)}, nil})
 	if got := len(tp.ofType("AWS::CloudWatch::Alarm")); got != len(all) {
 		t.Errorf("%d alarms, want %d", got, len(all))
 	}
@@ -224,7 +226,18 @@ func TestAlarmsMatchTheBlueprint(t *testing.T) {
 		a := x.a
 		p := tp.props(t, AlarmID(a.Purpose))
 		want(t, a.Purpose+" metric", p["Namespace"].(string)+"/"+p["MetricName"].(string), a.Namespace+"/"+a.Metric)
-		want(t, a.Purpose+" threshold", p["Threshold"], a.Threshold)
+		if a.ThresholdSetting == "" {
+			want(t, a.Purpose+" threshold", p["Threshold"], a.Threshold)
+		} else {
+			// From the deployment's parameter, whose default is the model's threshold.
+			want(t, a.Purpose+" threshold", p["Threshold"], refTo(thresholds[a.ThresholdSetting]))
+			want(t, a.Purpose+" threshold default", tp.Parameters[thresholds[a.ThresholdSetting]]["Default"], a.Threshold)
+		}
+		wantCond := ""
+		if x.when != blueprint.Always {
+			wantCond = optionConditions[x.when]
+		}
+		want(t, a.Purpose+" condition", tp.Resources[AlarmID(a.Purpose)].Condition, wantCond)
 		want(t, a.Purpose+" comparison", p["ComparisonOperator"], a.Comparison)
 		want(t, a.Purpose+" period", p["Period"], a.PeriodSeconds)
 		want(t, a.Purpose+" evaluation periods", p["EvaluationPeriods"], a.EvaluationPeriods)
@@ -237,7 +250,12 @@ func TestAlarmsMatchTheBlueprint(t *testing.T) {
 		}
 		var dims []string
 		for _, d := range p["Dimensions"].([]any) {
-			dims = append(dims, d.(map[string]any)["Name"].(string))
+			name := d.(map[string]any)["Name"].(string)
+			dims = append(dims, name)
+			// The service's lines carry APP_ENV, which the task sets to the Environment parameter.
+			if name == blueprint.DimEnvironment {
+				want(t, a.Purpose+" "+name, d.(map[string]any)["Value"], refTo(ParamEnvironment))
+			}
 		}
 		want(t, a.Purpose+" dimensions", dims, a.Dimensions)
 		if !reflect.DeepEqual(p["AlarmActions"], x.actions) || !reflect.DeepEqual(p["OKActions"], x.recovery) {

@@ -52,6 +52,9 @@ var dimensions = map[string]struct {
 	blueprint.DimDBCluster:    {cfn.Ref(IDDBCluster), "${" + IDDBCluster + "}"},
 }
 
+// thresholds are the parameters alarm thresholds come from (blueprint.Alarm.ThresholdSetting).
+var thresholds = map[string]string{blueprint.SettingEventLagAlarm: ParamEventLagAlarm}
+
 // alarms renders the model's alarms, each notifying the topic on alarm and on recovery.
 func (b *builder) alarms(Options) error {
 	o := b.m.Observability
@@ -59,12 +62,24 @@ func (b *builder) alarms(Options) error {
 		a := ma.Alarm
 		var ds []any
 		for _, d := range a.Dimensions {
+			if text, ok := blueprint.DimensionText[d]; ok {
+				ds = append(ds, map[string]any{"Name": d, "Value": expand(text)})
+				continue
+			}
 			v, ok := dimensions[d]
 			if !ok {
 				b.fail("alarm %s: unknown dimension %s", a.Purpose, d)
 				continue
 			}
 			ds = append(ds, map[string]any{"Name": d, "Value": v.value})
+		}
+		var threshold any = a.Threshold
+		if a.ThresholdSetting != "" {
+			param, ok := thresholds[a.ThresholdSetting]
+			if !ok {
+				b.fail("alarm %s: no parameter for the setting %s", a.Purpose, a.ThresholdSetting)
+			}
+			threshold = cfn.Ref(param)
 		}
 		props := map[string]any{
 			"AlarmName":          modelName(ma.Resource),
@@ -73,7 +88,7 @@ func (b *builder) alarms(Options) error {
 			"MetricName":         a.Metric,
 			"Dimensions":         ds,
 			"ComparisonOperator": a.Comparison,
-			"Threshold":          a.Threshold,
+			"Threshold":          threshold,
 			"Period":             a.PeriodSeconds,
 			"EvaluationPeriods":  a.EvaluationPeriods,
 			"DatapointsToAlarm":  a.DatapointsToAlarm,

@@ -137,6 +137,7 @@ var optionConditions = map[blueprint.Option]string{
 	// Options that hold together.
 	blueprint.OwnBus: CondEventBus,
 	blueprint.AllOf(blueprint.WithInterfaceEndpoints, blueprint.WithEventBus): CondEventsEndpoint,
+	blueprint.AllOf(blueprint.WithImage, blueprint.WithEventBus):              CondEventAlarms,
 	// Negated options, for what exists only without one.
 	blueprint.Without(blueprint.WithCloudFront): CondNoCloudFront,
 }

@@ -109,7 +109,9 @@ func TestTemplateSummaryReadsTheModel(t *testing.T) {
 		t.Errorf("Scaling.Bounds = %q, want %q", s.Scaling.Bounds, want)
 	}
 	// Every model alarm notifies the topic; step scaling's alarm acts on its policy instead.
-	if want := fmt.Sprintf("%d of %d", len(blueprint.Alarms), len(blueprint.Alarms)+1); s.Observability.AlarmsNotifying != want {
+	// (With the image and the bus: the relay's alarms too.)
+	alarms := len(blueprint.Alarms) + len(blueprint.EventAlarms)
+	if want := fmt.Sprintf("%d of %d", alarms, alarms+1); s.Observability.AlarmsNotifying != want {
 		t.Errorf("AlarmsNotifying = %q, want %q", s.Observability.AlarmsNotifying, want)
 	}
 	if want := []string{"at(2026-12-24T08:55:00) min 10 max 20", "at(2026-12-24T12:00:00) min 2 max 20"}; !slices.Equal(s.Scaling.Scheduled, want) {
@@ -136,7 +138,7 @@ func TestTemplateSummaryReadsTheModel(t *testing.T) {
 	if !slices.Contains(s.Network.Ingress, "alb tcp 443 prefix-list pl-3b927c52") || slices.Contains(s.Network.Ingress, "alb tcp 80 0.0.0.0/0") {
 		t.Errorf("ingress %q: want the ALB open to the prefix list only", s.Network.Ingress)
 	}
-	if want := []string{"METRICS_PORT=9090", "TRUSTED_PROXY_HOPS=2"}; !slices.Equal(s.Service.Settings, want) {
+	if want := []string{"EVENT_BUS_CONCURRENCY=1", "METRICS_EMF=true", "METRICS_PORT=9090", "TRUSTED_PROXY_HOPS=2"}; !slices.Equal(s.Service.Settings, want) {
 		t.Errorf("Service.Settings = %q, want %q", s.Service.Settings, want)
 	}
 	// The master secret reaches the migrate task only.
@@ -147,7 +149,7 @@ func TestTemplateSummaryReadsTheModel(t *testing.T) {
 	direct := maps.Clone(allOptions)
 	direct["EnableCloudFront"] = "false"
 	d := templateSummary(t, direct)
-	if d.CDN.Origin != "none" || !slices.Equal(d.Service.Settings, []string{"METRICS_PORT=9090", "TRUSTED_PROXY_HOPS=1"}) ||
+	if d.CDN.Origin != "none" || !slices.Equal(d.Service.Settings, []string{"EVENT_BUS_CONCURRENCY=1", "METRICS_EMF=true", "METRICS_PORT=9090", "TRUSTED_PROXY_HOPS=1"}) ||
 		!slices.Equal(d.Edge.Rules, []string{"443 1 path=/metrics,/metrics/* fixed-response 404"}) || !slices.Contains(d.Network.Ingress, "alb tcp 80 0.0.0.0/0") {
 		t.Errorf("without CloudFront: CDN %+v, settings %q, rules %q, ingress %q", d.CDN, d.Service.Settings, d.Edge.Rules, d.Network.Ingress)
 	}

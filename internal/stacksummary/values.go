@@ -207,8 +207,9 @@ func conditionValue(v any) string {
 // regionPart is a region between dots in a host name ("secretsmanager.eu-west-1.amazonaws.com").
 var regionPart = regexp.MustCompile(`\.[a-z]{2}(-[a-z]+)+-[0-9]+\.`)
 
-// edgeSettings are the container settings whose values depend on the edge.
-var edgeSettings = []string{"TRUSTED_PROXY_HOPS", "METRICS_PORT"}
+// edgeSettings are the container settings whose values both tools must agree on: those that
+// depend on the edge, the EMF switch the alarms need, and the relay's concurrency.
+var edgeSettings = []string{"TRUSTED_PROXY_HOPS", "METRICS_PORT", "METRICS_EMF", "EVENT_BUS_CONCURRENCY"}
 
 // settings renders the edge settings of a container's environment list ("name"/"value" keys
 // as each tool spells them).

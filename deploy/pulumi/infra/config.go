@@ -60,6 +60,8 @@ const (
 	KeyEventSource           = "eventSource"
 	KeyEventArchiveDays      = "eventArchiveDays"
 	KeyEventBusARN           = "eventBusArn"
+	KeyEventBusConcurrency   = "eventBusConcurrency"
+	KeyEventLagAlarmMs       = "eventLagAlarmMs"
 	// SaleTimeLayout is Application Auto Scaling's at() schedule time, UTC without a zone.
 	SaleTimeLayout         = "2006-01-02T15:04:05"
 	maxBackupRetentionDays = 35
@@ -138,6 +140,10 @@ type Config struct {
 	EventSource      string
 	EventArchiveDays int
 	EventBusARN      string
+	// EventBusConcurrency is the relay's PutEvents requests in flight (EVENT_BUS_CONCURRENCY);
+	// EventLagAlarmMs the publish lag the event-lag-high alarm fires above.
+	EventBusConcurrency int
+	EventLagAlarmMs     int
 }
 
 // Tags returns the tags every taggable resource carries.
@@ -210,6 +216,8 @@ func DefaultConfig(suffix string, env blueprint.Environment, apiKeys string) Con
 		EventBus:              true,
 		EventSource:           blueprint.DefaultEventSource,
 		EventArchiveDays:      blueprint.EventArchiveRetentionDays,
+		EventBusConcurrency:   blueprint.DefaultEventBusConcurrency,
+		EventLagAlarmMs:       blueprint.DefaultEventLagAlarm,
 	}
 }
 
@@ -308,6 +316,8 @@ func LoadConfig(get func(key string) (string, bool), stack string) (Config, erro
 	c.EventSource = str(KeyEventSource, blueprint.DefaultEventSource)
 	c.EventArchiveDays = integer(KeyEventArchiveDays, blueprint.EventArchiveRetentionDays)
 	c.EventBusARN = str(KeyEventBusARN, "")
+	c.EventBusConcurrency = integer(KeyEventBusConcurrency, blueprint.DefaultEventBusConcurrency)
+	c.EventLagAlarmMs = integer(KeyEventLagAlarmMs, blueprint.DefaultEventLagAlarm)
 	c.OriginDomain = str(KeyOriginDomain, "")
 	c.CertificateARN = str(KeyCertificateARN, "")
 	c.WebACLARN = str(KeyWebACLARN, "")
@@ -443,6 +453,13 @@ func (c Config) problems() []string {
 	}
 	if c.EventBusARN != "" && !c.EventBus {
 		bad(KeyEventBusARN, "is set but %s:%s is false: the service would publish nothing; remove one of them", ConfigNamespace, KeyEventBus)
+	}
+	if c.EventBusConcurrency < blueprint.MinEventBusConcurrency || c.EventBusConcurrency > blueprint.MaxEventBusConcurrency {
+		bad(KeyEventBusConcurrency, "(%d) must be from %d to %d PutEvents requests in flight (the service refuses other values at start)",
+			c.EventBusConcurrency, blueprint.MinEventBusConcurrency, blueprint.MaxEventBusConcurrency)
+	}
+	if c.EventLagAlarmMs < blueprint.EventLagAlarmMin || c.EventLagAlarmMs > blueprint.EventLagAlarmMax {
+		bad(KeyEventLagAlarmMs, "(%d) must be from %d to %d milliseconds", c.EventLagAlarmMs, blueprint.EventLagAlarmMin, blueprint.EventLagAlarmMax)
 	}
 	if c.EventArchiveDays < 0 || c.EventArchiveDays > maxEventArchiveDays {
 		bad(KeyEventArchiveDays, "(%d) must be from 0 (keep indefinitely) to %d days", c.EventArchiveDays, maxEventArchiveDays)

@@ -46,6 +46,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		infra.KeyCloudFront: "true", infra.KeyOriginDomain: "api.example.com",
 		infra.KeyCreateWebACL: "false", infra.KeyWebACLRateLimit: "5000", infra.KeyFlowLogs: "false", infra.KeyMigrateImageTag: "v1.2.2",
 		infra.KeyEventBus: "false", infra.KeyEventSource: "com.example.catalog", infra.KeyEventArchiveDays: "0",
+		infra.KeyEventBusConcurrency: "4", infra.KeyEventLagAlarmMs: "30000",
 	}), "ignored")
 	if err != nil {
 		t.Fatalf("LoadConfig = %v", err)
@@ -63,6 +64,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		CloudFront: true, OriginDomain: "api.example.com",
 		WebACLRateLimit: 5000, FlowLogs: false, MigrateImageTag: "v1.2.2",
 		EventBus: false, EventSource: "com.example.catalog", EventArchiveDays: 0,
+		EventBusConcurrency: 4, EventLagAlarmMs: 30000,
 	}
 	if cfg != want {
 		t.Errorf("LoadConfig =\n %+v\nwant\n %+v", cfg, want)
@@ -102,6 +104,10 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"event bus arn", map[string]string{infra.KeyEventBusARN: "arn:aws:events:us-east-1:123456789012:rule/orders"}, `catalog:eventBusArn ("arn:aws:events:us-east-1:123456789012:rule/orders") must be an EventBridge event bus ARN`},
 		{"event bus arn without the bus", map[string]string{infra.KeyEventBus: "false", infra.KeyEventBusARN: "arn:aws:events:us-east-1:123456789012:event-bus/orders"}, "catalog:eventBusArn is set but catalog:eventBus is false"},
 		{"archive days", map[string]string{infra.KeyEventArchiveDays: "-1"}, "catalog:eventArchiveDays (-1) must be from 0"},
+		{"no publisher in flight", map[string]string{infra.KeyEventBusConcurrency: "0"}, "catalog:eventBusConcurrency (0) must be from 1 to 10"},
+		{"more publishers than the service allows", map[string]string{infra.KeyEventBusConcurrency: "11"}, "catalog:eventBusConcurrency (11) must be from 1 to 10"},
+		{"lag alarm below a second", map[string]string{infra.KeyEventLagAlarmMs: "999"}, "catalog:eventLagAlarmMs (999) must be from 1000"},
+		{"lag alarm above an hour", map[string]string{infra.KeyEventLagAlarmMs: "3600001"}, "catalog:eventLagAlarmMs (3600001) must be from 1000"},
 		{"acu order", map[string]string{infra.KeyDBMinACU: "8", infra.KeyDBMaxACU: "4"}, "catalog:dbMinAcu and catalog:dbMaxAcu (8-4)"},
 		{"acu step", map[string]string{infra.KeyDBMinACU: "0.7"}, "multiples of 0.5"},
 		{"acu limit", map[string]string{infra.KeyDBMaxACU: "300"}, "catalog:dbMinAcu"},

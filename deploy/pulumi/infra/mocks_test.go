@@ -323,6 +323,7 @@ func fullConfig() infra.Config {
 	c.SaleStart, c.SaleEnd = "2026-12-24T08:55:00", "2026-12-24T12:00:00"
 	c.OriginDomain = "api.example.com"
 	c.FlowLogs = true
+	c.EventBusConcurrency, c.EventLagAlarmMs = 3, 45_000 // not the defaults: parity sees them passed
 	return c
 }
 

@@ -67,11 +67,23 @@ func NewObservability(ctx *pulumi.Context, cfg Config, net *Network, db *Databas
 		a := ma.Alarm
 		dims := pulumi.StringMap{}
 		for _, d := range a.Dimensions {
+			if text, ok := blueprint.DimensionText[d]; ok {
+				dims[d] = pulumi.String(cfg.placeholders().Replace(text))
+				continue
+			}
 			v, ok := dimension[d]
 			if !ok {
 				return nil, fmt.Errorf("alarm %s: no value for dimension %s", a.Purpose, d)
 			}
 			dims[d] = v
+		}
+		threshold := a.Threshold
+		if a.ThresholdSetting != "" {
+			v, ok := cfg.thresholds()[a.ThresholdSetting]
+			if !ok {
+				return nil, fmt.Errorf("alarm %s: no configuration for the setting %s", a.Purpose, a.ThresholdSetting)
+			}
+			threshold = v
 		}
 		name := cfg.ModelName(ma.Resource)
 		args := &cloudwatch.MetricAlarmArgs{
@@ -81,7 +93,7 @@ func NewObservability(ctx *pulumi.Context, cfg Config, net *Network, db *Databas
 			MetricName:         pulumi.String(a.Metric),
 			Dimensions:         dims,
 			ComparisonOperator: pulumi.String(a.Comparison),
-			Threshold:          pulumi.Float64(a.Threshold),
+			Threshold:          pulumi.Float64(threshold),
 			Period:             pulumi.Int(a.PeriodSeconds),
 			EvaluationPeriods:  pulumi.Int(a.EvaluationPeriods),
 			DatapointsToAlarm:  pulumi.Int(a.DatapointsToAlarm),
@@ -130,4 +142,9 @@ func NewObservability(ctx *pulumi.Context, cfg Config, net *Network, db *Databas
 	}
 	o.DashboardURL = pulumi.Sprintf("https://%s.console.aws.amazon.com/cloudwatch/home?region=%s#dashboards:name=%s", net.Region, net.Region, o.Dashboard.DashboardName)
 	return o, ctx.RegisterResourceOutputs(o, pulumi.Map{"topicArn": o.Topic.Arn, "dashboardUrl": o.DashboardURL})
+}
+
+// thresholds are the configured alarm thresholds (blueprint.Alarm.ThresholdSetting).
+func (c Config) thresholds() map[string]float64 {
+	return map[string]float64{blueprint.SettingEventLagAlarm: float64(c.EventLagAlarmMs)}
 }

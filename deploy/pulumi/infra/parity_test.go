@@ -45,20 +45,22 @@ var scenarios = []struct {
 	}},
 	{"all-options", fullConfig, func(c configT) map[string]string {
 		return map[string]string{
-			"EnvironmentSuffix":        c.Suffix,
-			"ImageTag":                 c.ImageTag,
-			"NatGatewayMode":           c.NATMode,
-			"EnableInterfaceEndpoints": "true",
-			"CertificateArn":           c.CertificateARN,
-			"WebAclArn":                c.WebACLARN,
-			"AlertEmail":               c.AlertEmail,
-			"SaleStart":                c.SaleStart,
-			"SaleEnd":                  c.SaleEnd,
-			"SaleMinTasks":             fmt.Sprint(c.SaleMinTasks),
-			"EnableCloudFront":         "true",
-			"CloudFrontPrefixListId":   testPrefixList,
-			"OriginDomainName":         c.OriginDomain,
-			"EnableFlowLogs":           "true",
+			"EnvironmentSuffix":         c.Suffix,
+			"ImageTag":                  c.ImageTag,
+			"NatGatewayMode":            c.NATMode,
+			"EnableInterfaceEndpoints":  "true",
+			"CertificateArn":            c.CertificateARN,
+			"WebAclArn":                 c.WebACLARN,
+			"AlertEmail":                c.AlertEmail,
+			"SaleStart":                 c.SaleStart,
+			"SaleEnd":                   c.SaleEnd,
+			"SaleMinTasks":              fmt.Sprint(c.SaleMinTasks),
+			"EnableCloudFront":          "true",
+			"CloudFrontPrefixListId":    testPrefixList,
+			"OriginDomainName":          c.OriginDomain,
+			"EnableFlowLogs":            "true",
+			"EventBusConcurrency":       fmt.Sprint(c.EventBusConcurrency),
+			"EventLagAlarmMilliseconds": fmt.Sprint(c.EventLagAlarmMs),
 		}
 	}},
 	{"own-web-acl", func() configT {
@@ -259,6 +261,7 @@ func templateParams(c configT) map[string]string {
 		"CreateWebAcl": fmt.Sprint(c.CreateWebACL), "WebAclRateLimit": fmt.Sprint(c.WebACLRateLimit), "EnableFlowLogs": fmt.Sprint(c.FlowLogs),
 		"MigrateImageTag": c.MigrateImageTag,
 		"EventBusMode":    "off", "EventSource": c.EventSource, "EventArchiveRetentionDays": fmt.Sprint(c.EventArchiveDays),
+		"EventBusConcurrency": fmt.Sprint(c.EventBusConcurrency), "EventLagAlarmMilliseconds": fmt.Sprint(c.EventLagAlarmMs),
 	}
 	if c.EventBus {
 		p["EventBusMode"] = "create"

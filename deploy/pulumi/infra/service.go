@@ -228,7 +228,8 @@ func containerDefinitions(cfg Config, region string, c blueprint.Container, imag
 // placeholders replace the model's placeholders this configuration decides (the others are the
 // provider's: blueprint.Expand).
 func (c Config) placeholders() *strings.Replacer {
-	return strings.NewReplacer(blueprint.PhEnvironment, c.Environment.Name, blueprint.PhEventSource, c.EventSource, blueprint.PhEventBusARN, c.EventBusARN)
+	return strings.NewReplacer(blueprint.PhEnvironment, c.Environment.Name, blueprint.PhEventSource, c.EventSource, blueprint.PhEventBusARN, c.EventBusARN,
+		blueprint.PhEventBusConcurrency, strconv.Itoa(c.EventBusConcurrency))
 }
 
 // enabled is how ECS spells a cluster setting's state.
