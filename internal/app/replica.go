@@ -3,8 +3,14 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -14,12 +20,97 @@ import (
 	"github.com/acme/catalog/internal/replica"
 )
 
-// pgReader is a PostgreSQL store on a replica, as the router sees it.
-type pgReader struct{ *postgres.Store }
+// pgReader is a PostgreSQL store on a replica, as the router sees it. Where the server gives
+// no replay position (an Aurora reader may answer NULL) and has Aurora's
+// aurora_replica_status() (detected once), the lag Aurora reports is used instead
+// (docs/adr/0022-replica-reads.md, 2026-12-02).
+type pgReader struct {
+	*postgres.Store
+	log    *slog.Logger
+	aurora atomic.Int32 // 0: not detected yet, 1: Aurora, 2: not Aurora
+	warned sync.Once
+}
 
-func (r pgReader) Replay(ctx context.Context) (replica.Replay, error) {
+func (r *pgReader) Replay(ctx context.Context) (replica.Replay, error) {
 	st, err := r.ReplayStatus(ctx)
-	return replica.Replay{Primary: !st.InRecovery, Replayed: st.Replayed, Known: st.Known, SinceLastReplay: st.SinceLastReplay}, err
+	rep := replica.Replay{Primary: !st.InRecovery, Replayed: st.Replayed, Known: st.Known, SinceLastReplay: st.SinceLastReplay}
+	if err != nil || rep.Primary || rep.Known {
+		return rep, err
+	}
+	if r.aurora.Load() == 0 {
+		var has bool
+		if err := r.Pool().QueryRow(ctx, auroraDetect).Scan(&has); err != nil {
+			return rep, err // the reader failed: the router backs off and asks again
+		}
+		r.aurora.Store(map[bool]int32{true: 1, false: 2}[has])
+		r.log.Info("replica probe", "aurora_replica_status", has)
+	}
+	if r.aurora.Load() != 1 {
+		return rep, nil
+	}
+	rep.ReportedLag, rep.LagReported, err = auroraLag(ctx, r.Pool())
+	if err != nil {
+		// A refusal here (a permission, a changed function) is not an outage: the reader
+		// just has no lag the router can trust, and is not read. Said once.
+		r.warned.Do(func() {
+			r.log.Warn("replica reads off: aurora_replica_status() failed; the reader's lag is unknown", "err", err)
+		})
+		return rep, nil
+	}
+	return rep, nil
+}
+
+// auroraDetect asks whether the server has Aurora's replica status function.
+const auroraDetect = `SELECT to_regprocedure('aurora_replica_status()') IS NOT NULL`
+
+// auroraLagQuery is the largest lag Aurora reports for any reader: the reader endpoint spreads
+// connections over every reader, so each must be within the bound. A reader whose lag is not
+// reported (NULL) makes it unknown.
+const auroraLagQuery = `SELECT count(*) FILTER (WHERE replica_lag_in_msec IS NULL), max(replica_lag_in_msec)::float8
+	FROM aurora_replica_status() WHERE session_id <> 'MASTER_SESSION_ID'`
+
+// auroraLag returns the lag Aurora reports for its readers, and whether every reader reported
+// one (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora_replica_status.html:
+// replica_lag_in_msec, "the time that a reader instance lags behind a writer instance").
+func auroraLag(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) (time.Duration, bool, error) {
+	var unknown int64
+	var ms *float64
+	if err := q.QueryRow(ctx, auroraLagQuery).Scan(&unknown, &ms); err != nil {
+		return -1, false, err
+	}
+	if unknown > 0 || ms == nil || *ms < 0 {
+		return -1, false, nil
+	}
+	return time.Duration(*ms * float64(time.Millisecond)), true, nil
+}
+
+// positionsWriter is the writer as the router and Catalog-Read-After see it. An Aurora writer
+// without logical replication refuses the WAL functions (SQLSTATE 55000, "wal_level must be
+// set to 'logical'"): after the first refusal it is not asked again (every write and every
+// probe would log an error on the server), writes answer without a position, and the router
+// relies on the lag the reader reports.
+type positionsWriter struct {
+	*postgres.Store
+	log  *slog.Logger
+	none atomic.Bool
+}
+
+func (w *positionsWriter) WritePosition(ctx context.Context) (catalog.ReadPosition, error) {
+	if w.none.Load() {
+		return 0, httpapi.ErrNoWritePositions
+	}
+	pos, err := w.Store.WritePosition(ctx)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == objectNotInPrerequisiteState {
+		if !w.none.Swap(true) {
+			w.log.Warn("the writer gives no WAL positions (Aurora without rds.logical_replication?): writes answer without "+
+				httpapi.ReadAfterHeader+"; replica reads rely on the lag the reader reports", "err", err)
+		}
+		return 0, fmt.Errorf("%w: %w", httpapi.ErrNoWritePositions, err)
+	}
+	return pos, err
 }
 
 // readerOptions are the writer's options for the reader's pool: the same credentials (IAM
@@ -52,7 +143,7 @@ func (a *App) withReader(w *postgres.Store) catalog.Store {
 		a.log.Error("reader endpoint not used", "target", postgres.Target(a.cfg.ReaderURL), "err", err)
 		return w
 	}
-	r := replica.New(w, pgReader{rs}, replica.Options{MaxLag: a.cfg.DBReaderMaxLag})
+	r := replica.New(&positionsWriter{Store: w, log: a.log}, &pgReader{Store: rs, log: a.log}, replica.Options{MaxLag: a.cfg.DBReaderMaxLag})
 	a.log.Info("replica reads", "reader", postgres.Target(a.cfg.ReaderURL), "max_lag", a.cfg.DBReaderMaxLag.String())
 	registerReplicaMetrics(a.metrics, r)
 	a.loop(r.Run)
@@ -104,3 +195,7 @@ func registerReplicaMetrics(m *httpapi.Metrics, r *replica.Router) {
 		return 0
 	})
 }
+
+// objectNotInPrerequisiteState is SQLSTATE 55000, what PostgreSQL answers for a WAL function
+// the server's wal_level does not allow.
+const objectNotInPrerequisiteState = "55000"

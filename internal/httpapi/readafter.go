@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -14,6 +15,10 @@ import (
 // read presenting that position is answered only by a replica that has replayed that far, or
 // else by the writer. Clients treat the value as opaque and send back the last one they got.
 const ReadAfterHeader = "Catalog-Read-After"
+
+// ErrNoWritePositions is what WritePositions answers when the writer cannot give positions at
+// all (an Aurora writer without logical replication): writes then answer without the header.
+var ErrNoWritePositions = errors.New("the writer gives no WAL positions")
 
 // WritePositions tells where the writer's history stands, for the header of write responses.
 type WritePositions interface {
@@ -79,9 +84,12 @@ func (p *positionWriter) WriteHeader(status int) {
 			ctx, cancel := context.WithTimeout(p.ctx, writePositionTimeout)
 			pos, err := p.positions.WritePosition(ctx)
 			cancel()
-			if err == nil {
+			switch {
+			case err == nil:
 				p.Header().Set(ReadAfterHeader, pos.String())
-			} else {
+			case errors.Is(err, ErrNoWritePositions):
+				// Said once where it was found; reads then rely on the lag bound alone.
+			default:
 				logger(p.ctx).WarnContext(p.ctx, "no read-after position for a write's answer", "err", err, "request_id", requestID(p.ctx))
 			}
 		}

@@ -45,6 +45,12 @@ type Replay struct {
 	Known    bool
 	// SinceLastReplay is the age of the last replayed transaction (negative: none yet).
 	SinceLastReplay time.Duration
+	// ReportedLag is the server's own measure of how far behind it is, when it has one
+	// (LagReported): an Aurora reader, whose replay position PostgreSQL's functions may not
+	// give, reports replica_lag_in_msec (docs/adr/0022-replica-reads.md, 2026-12-02). Used
+	// only when the positions cannot be compared.
+	ReportedLag time.Duration
+	LagReported bool
 }
 
 // Options tune a Router. The zero value works.
@@ -153,7 +159,10 @@ func (r *Router) Run(ctx context.Context) {
 // previous probe when it has replayed what the writer had then (WAL written since, such as a
 // checkpoint's, costs no more than a probe interval); else the age of the last transaction it
 // replayed, and at least the time since the previous probe (the writer has moved on since then,
-// so the replica is at least that stale). A reader in its back-off is not probed.
+// so the replica is at least that stale). When the positions cannot be compared (the reader
+// gives none, or the writer cannot say its own, as an Aurora writer without logical
+// replication refuses), a lag the reader reports itself (Aurora) is the lag. A reader in its
+// back-off is not probed.
 func (r *Router) Probe(ctx context.Context) {
 	sampled := r.opts.Now()
 	r.mu.Lock()
@@ -164,11 +173,9 @@ func (r *Router) Probe(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.opts.ReadTimeout)
 	defer cancel()
-	wpos, err := r.Writer.WritePosition(ctx)
-	if err != nil {
-		// Without the writer's position the lag is unknown; the writer's own trouble is
-		// not the reader's, so no back-off: keep the last verdict until it expires.
-		return
+	wpos, werr := r.Writer.WritePosition(ctx)
+	if werr != nil && ctx.Err() != nil {
+		return // shutting down, or the writer hangs: nothing learnt about the reader
 	}
 	rep, err := r.reader.Replay(ctx)
 	if err != nil {
@@ -182,20 +189,30 @@ func (r *Router) Probe(ctx context.Context) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	prev := r.prev
-	r.prev.pos, r.prev.at, r.prev.ok = wpos, sampled, true
+	positions := werr == nil
+	if positions {
+		r.prev.pos, r.prev.at, r.prev.ok = wpos, sampled, true
+	}
 	lag := time.Duration(-1)
 	switch {
 	case rep.Primary:
 		lag = 0
-	case rep.Known && rep.Replayed >= wpos:
+	case positions && rep.Known && rep.Replayed >= wpos:
 		lag = 0
-	case rep.Known && prev.ok && rep.Replayed >= prev.pos:
+	case positions && rep.Known && prev.ok && rep.Replayed >= prev.pos:
 		lag = now.Sub(prev.at)
-	case rep.SinceLastReplay >= 0:
+	case rep.LagReported && rep.ReportedLag >= 0:
+		lag = rep.ReportedLag
+	case positions && rep.SinceLastReplay >= 0:
 		lag = rep.SinceLastReplay
 		if prev.ok {
 			lag = max(lag, now.Sub(prev.at))
 		}
+	}
+	if !positions && lag < 0 {
+		// Without the writer's position the lag is unknown; the writer's own trouble is
+		// not the reader's, so no back-off: keep the last verdict until it expires.
+		return
 	}
 	r.state = state{up: true, replay: rep, lag: lag, checked: now}
 }

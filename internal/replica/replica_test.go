@@ -18,6 +18,7 @@ type fakeStore struct {
 	err    error
 	calls  int
 	pos    catalog.ReadPosition
+	posErr error
 	rep    replica.Replay
 	repErr error
 }
@@ -30,9 +31,11 @@ func (f *fakeStore) Product(ctx context.Context, id string) (catalog.Product, er
 	return catalog.Product{ID: id, Name: f.name}, nil
 }
 
-func (f *fakeStore) WritePosition(context.Context) (catalog.ReadPosition, error) { return f.pos, nil }
-func (f *fakeStore) Replay(context.Context) (replica.Replay, error)              { return f.rep, f.repErr }
-func (f *fakeStore) Close() error                                                { return nil }
+func (f *fakeStore) WritePosition(context.Context) (catalog.ReadPosition, error) {
+	return f.pos, f.posErr
+}
+func (f *fakeStore) Replay(context.Context) (replica.Replay, error) { return f.rep, f.repErr }
+func (f *fakeStore) Close() error                                   { return nil }
 
 type clock struct{ t time.Time }
 
@@ -231,5 +234,60 @@ func TestLagFromTheWritersHistory(t *testing.T) {
 	router.Probe(ctx)
 	if st := router.Status(); st.Lag != 200*time.Millisecond {
 		t.Fatalf("lag %v, want at least the time since the previous probe, 200ms", st.Lag)
+	}
+}
+
+// errNoWALFunctions is what an Aurora writer without logical replication answers for
+// pg_current_wal_insert_lsn() (SQLSTATE 55000, "WAL control functions cannot be executed when
+// wal_level < logical").
+var errNoWALFunctions = errors.New("wal_level must be set to 'logical'")
+
+// TestAuroraReportedLag (ADR 0022, 2026-12-02): when the positions cannot be compared (an
+// Aurora reader answers NULL for its replay position, an Aurora writer may refuse its own), the
+// lag the reader reports (aurora_replica_status().replica_lag_in_msec) decides, within the same
+// bound; a client's read-after token can never be checked against it, so such reads go to the
+// writer; where positions exist they win over a reported lag; and with neither, the reader is
+// not read.
+func TestAuroraReportedLag(t *testing.T) {
+	ctx := context.Background()
+	aurora := func(lag time.Duration) replica.Replay {
+		return replica.Replay{Known: false, SinceLastReplay: -1, LagReported: true, ReportedLag: lag}
+	}
+	for _, tc := range []struct {
+		name      string
+		writerErr error
+		rep       replica.Replay
+		ctx       context.Context
+		want      string
+	}{
+		{"reported lag within the bound", errNoWALFunctions, aurora(20 * time.Millisecond), ctx, "reader"},
+		{"reported lag within the bound, writer positions work", nil, aurora(20 * time.Millisecond), ctx, "reader"},
+		{"reported lag past the bound", errNoWALFunctions, aurora(1500 * time.Millisecond), ctx, "writer"},
+		{"lag not reported yet (NULL)", errNoWALFunctions, aurora(-1), ctx, "writer"},
+		{"token with a reported lag", nil, aurora(0), catalog.WithReadAfter(ctx, 1), "writer"},
+		{"token, writer without positions", errNoWALFunctions, aurora(0), catalog.WithReadAfter(ctx, 1), "writer"},
+		{"positions win over a reported lag", nil, replica.Replay{Known: true, Replayed: 100, LagReported: true, ReportedLag: 5 * time.Second}, ctx, "reader"},
+		{"no positions, no reported lag", errNoWALFunctions, replica.Replay{Known: true, Replayed: 100}, ctx, "writer"},
+		{"back-office read", errNoWALFunctions, aurora(0), catalog.WithWriterReads(ctx), "writer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			router, w, r, _ := newRouter(t)
+			w.posErr, r.rep = tc.writerErr, tc.rep
+			router.Probe(ctx)
+			if got := answeredBy(t, router, tc.ctx); got != tc.want {
+				t.Fatalf("answered by %s, want %s (status %+v)", got, tc.want, router.Status())
+			}
+		})
+	}
+	// A reported lag is a verdict like any other: it lapses when the probes stop.
+	router, w, r, c := newRouter(t)
+	w.posErr, r.rep = errNoWALFunctions, aurora(10*time.Millisecond)
+	router.Probe(ctx)
+	if st := router.Status(); !st.Up || st.Lag != 10*time.Millisecond {
+		t.Fatalf("status %+v, want up with the reported 10ms", st)
+	}
+	c.t = c.t.Add(time.Second + 250*time.Millisecond)
+	if got := answeredBy(t, router, ctx); got != "writer" {
+		t.Fatalf("stale reported lag: answered by %s, want writer", got)
 	}
 }
