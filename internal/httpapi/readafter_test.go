@@ -93,3 +93,19 @@ func TestReadAfterHeader(t *testing.T) {
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+type noPositions struct{}
+
+func (noPositions) WritePosition(context.Context) (catalog.ReadPosition, error) {
+	return 0, httpapi.ErrNoWritePositions
+}
+
+// TestWriteWithoutPositions: a writer that gives no positions at all (Aurora without logical
+// replication) costs a write nothing: it succeeds, without the header.
+func TestWriteWithoutPositions(t *testing.T) {
+	e := newEnvWith(t, func(o *httpapi.Options) { o.ReadPositions = noPositions{} })
+	resp, _ := e.do("POST", "/products", mug, auth, 201)
+	if got := resp.Header.Get(httpapi.ReadAfterHeader); got != "" {
+		t.Fatalf("write answered %s %q, want none", httpapi.ReadAfterHeader, got)
+	}
+}
