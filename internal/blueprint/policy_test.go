@@ -388,6 +388,18 @@ func TestPolicyAlarms(t *testing.T) {
 		if p := a.PeriodSeconds; p != 10 && p != 30 && (p < 60 || p%60 != 0) {
 			t.Errorf("alarm %s: period %d s", ma.ID, p)
 		}
+		// Same page: Period times EvaluationPeriods at most 604,800 s (7 days), and at most
+		// 86,400 s for a period under an hour; AlarmDescription at most 1024 characters.
+		limit := 604_800
+		if a.PeriodSeconds < 3600 {
+			limit = 86_400
+		}
+		if a.PeriodSeconds*a.EvaluationPeriods > limit {
+			t.Errorf("alarm %s evaluates %d s, more than the %d s CloudWatch allows", ma.ID, a.PeriodSeconds*a.EvaluationPeriods, limit)
+		}
+		if len(a.Description) > 1024 {
+			t.Errorf("alarm %s: description of %d characters, at most 1024", ma.ID, len(a.Description))
+		}
 		if !slices.Contains([]string{"breaching", "notBreaching", "ignore", "missing"}, a.TreatMissingData) {
 			t.Errorf("alarm %s: TreatMissingData %q", ma.ID, a.TreatMissingData)
 		}
