@@ -247,10 +247,7 @@ func windowHasPrice(ctx context.Context, q querier, variantID string, c catalog.
 	if err != nil {
 		return err
 	}
-	if !cur.exists {
-		return catalog.InvalidField("valid_until", "a sale window needs a current price in %s to revert to: set one first", c.Currency)
-	}
-	return nil
+	return catalog.CheckSaleWindow(c, cur.exists)
 }
 
 // setPriceOn applies or schedules c for a variant of p, whose row the transaction holds, and

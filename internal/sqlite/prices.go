@@ -59,6 +59,12 @@ func applyPrice(ctx context.Context, tx *sql.Tx, w priceWrite, now time.Time) (c
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return catalog.PriceEntry{}, err
 	}
+	if w.until != nil && !exists {
+		// A scheduled window whose currency has no price any more (a removal cancels scheduled
+		// lines, so only rows from before that rule get here) opens no window, as on
+		// PostgreSQL: there is nothing to revert to.
+		w.until = nil
+	}
 	var target, targetCompare any // the price a new window reverts to; NULL: none
 	if w.until != nil {
 		switch {
@@ -228,6 +234,16 @@ func (s *Store) SetPrice(ctx context.Context, variantID string, c catalog.PriceC
 		p, err := productRow(ctx, tx, productID, ifVersion)
 		if err != nil {
 			return err
+		}
+		if c.ValidUntil != nil {
+			var has bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM variant_prices WHERE variant_id = ? AND currency = ?)`,
+				variantID, c.Currency).Scan(&has); err != nil {
+				return err
+			}
+			if err := catalog.CheckSaleWindow(c, has); err != nil {
+				return err
+			}
 		}
 		version := p.Version
 		var applied bool
