@@ -184,13 +184,13 @@ func (s *Store) SetPriceBatch(ctx context.Context, lines []catalog.PriceLine, ac
 		for _, i := range order {
 			v := variant(i)
 			p := products[v.productID]
-			e, version, err := setPriceOn(ctx, tx, p, v.id, lines[i].PriceChange, actor, now)
+			pe, version, err := setPriceOn(ctx, tx, p, v.id, lines[i].PriceChange, actor, now)
 			if err != nil {
 				return err
 			}
 			p.Version = version
 			products[v.productID] = p
-			out[i] = catalog.PriceEvent{ProductID: p.ID, PriceEntry: e}
+			out[i] = pe
 		}
 		return remember(ctx, tx, idem, out)
 	})

@@ -183,11 +183,11 @@ func emitImported(ctx context.Context, tx pgx.Tx, ps []newProduct, now time.Time
 
 // emitPrice records a price applied (set now, applied by the sweeper, reverted at a window's
 // end) or scheduled, when err is nil.
-func emitPrice(ctx context.Context, tx pgx.Tx, err error, at time.Time, typ, productID string, e catalog.PriceEntry) error {
+func emitPrice(ctx context.Context, tx pgx.Tx, err error, at time.Time, typ string, pe catalog.PriceEvent) error {
 	if err != nil {
 		return err
 	}
-	return emitAt(ctx, tx, at, typ, catalog.PriceEvent{ProductID: productID, PriceEntry: e})
+	return emitAt(ctx, tx, at, typ, pe)
 }
 
 // pending is an event built in Go, written with others in one statement (emitMany).

@@ -144,11 +144,11 @@ func (s *Store) SetPriceBatch(ctx context.Context, lines []catalog.PriceLine, ac
 		}
 		out = make([]catalog.PriceEvent, len(lines))
 		for i, l := range lines {
-			e, _, err := s.setPriceOn(ctx, tx, vs[i].productID, vs[i].id, l.PriceChange, actor, now)
+			pe, _, err := s.setPriceOn(ctx, tx, vs[i].productID, vs[i].id, l.PriceChange, actor, now)
 			if err != nil {
 				return err
 			}
-			out[i] = catalog.PriceEvent{ProductID: vs[i].productID, PriceEntry: e}
+			out[i] = pe
 		}
 		return s.remember(ctx, tx, idem, out)
 	})
