@@ -134,7 +134,12 @@ func (w *Worker) Run(ctx context.Context) {
 }
 
 // Once claims and serves due subscriptions until none is left, and returns how many it served.
+// It reads first and claims only when a subscription is due: a claim is a write, and an idle
+// catalog (no subscriptions, or none enabled) should not write every poll on every instance.
 func (w *Worker) Once(ctx context.Context) (int, error) {
+	if due, err := w.anyDue(ctx); err != nil || !due {
+		return 0, err
+	}
 	n := 0
 	for ctx.Err() == nil {
 		h, ok, err := w.store.ClaimWebhook(ctx, w.opts.Owner, w.opts.Lease)
@@ -151,6 +156,29 @@ func (w *Worker) Once(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// anyDue reports whether an enabled subscription's next attempt is due, from one read of the
+// subscriptions (there are at most catalog.MaxWebhooks). A subscription leased by another
+// worker may count: the claim then finds nothing, as before.
+func (w *Worker) anyDue(ctx context.Context) (bool, error) {
+	now := w.opts.Now()
+	after := ""
+	for {
+		page, err := w.store.ListWebhooks(ctx, after, catalog.MaxWebhooks)
+		if err != nil {
+			return false, err
+		}
+		for _, h := range page.Items {
+			if h.Enabled && !h.NextAttemptAt.After(now) {
+				return true, nil
+			}
+		}
+		if page.Next == "" || len(page.Items) == 0 {
+			return false, nil
+		}
+		after = page.Next
+	}
 }
 
 // serve delivers what the feed holds for one claimed subscription, then releases it.
