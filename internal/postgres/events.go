@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -27,16 +28,6 @@ func emitAt(ctx context.Context, tx pgx.Tx, at time.Time, typ string, entity any
 	if ctx.Value(noOutbox{}) != nil {
 		return nil
 	}
-	if pe, ok := entity.(catalog.PriceEvent); ok {
-		// Every price event moves its product's price version, under the product's row lock
-		// (taken by the write already, or by this update), so per variant and currency the
-		// versions grow in commit order; the feed's xid order may differ (ADR 0014).
-		if err := tx.QueryRow(ctx, `UPDATE products SET price_version = price_version + 1 WHERE id = $1 RETURNING price_version`,
-			pe.ProductID).Scan(&pe.Version); err != nil {
-			return err
-		}
-		entity = pe
-	}
 	subject, version, data := catalog.EventData(entity)
 	e, err := catalog.NewEvent(ctx, typ, subject, version, data)
 	if err != nil {
@@ -46,6 +37,19 @@ func emitAt(ctx context.Context, tx pgx.Tx, at time.Time, typ string, entity any
 	if e.Data != nil {
 		b := string(e.Data)
 		body = &b
+	}
+	if pe, ok := entity.(catalog.PriceEvent); ok {
+		// Every price event moves its product's price version, under the product's row lock
+		// (taken by the write already, or by this update), so per variant and currency the
+		// versions grow in commit order; the feed's xid order may differ (ADR 0014). The
+		// move is part of the event's insert: one statement per price event, not two.
+		tag, err := tx.Exec(ctx, `WITH pv AS (UPDATE products SET price_version = price_version + 1 WHERE id = $5 RETURNING price_version)
+			INSERT INTO events (id, type, subject, actor, entity_version, data, at) SELECT $1::text, $2::text, $3::text, $4::text, price_version, $6::json, $7::timestamptz FROM pv`,
+			catalog.NewID(), e.Type, e.Subject, e.Actor, pe.ProductID, body, at)
+		if err == nil && tag.RowsAffected() != 1 {
+			err = fmt.Errorf("price event for product %s: %w", pe.ProductID, catalog.ErrProductNotFound)
+		}
+		return err
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO events (id, type, subject, actor, entity_version, data, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		catalog.NewID(), e.Type, e.Subject, e.Actor, e.EntityVersion, body, at)
@@ -59,6 +63,27 @@ func (s *Store) emitAfter(ctx context.Context, tx pgx.Tx, err error, typ string,
 		return err
 	}
 	return s.emit(ctx, tx, typ, entity)
+}
+
+// emitDeleted is emitAfter for the deletion of a slug-named entity (a category, collection or
+// attribute definition): it also keeps the deletion's version as the slug's tombstone, so an
+// entity created again under the slug continues above it (nextVersion) and consumers applying
+// "only if newer" take its events.
+func (s *Store) emitDeleted(ctx context.Context, tx pgx.Tx, err error, typ string, d catalog.Deleted) error {
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO entity_tombstones (subject, version) VALUES ($1, $2)
+		ON CONFLICT (subject) DO UPDATE SET version = greatest(entity_tombstones.version, excluded.version)`, d.Subject, d.Version); err != nil {
+		return err
+	}
+	return s.emit(ctx, tx, typ, d)
+}
+
+// nextVersion is the SQL of the first version of a slug-named entity created with the slug in
+// parameter param: one above its tombstone's, or 1.
+func nextVersion(prefix, param string) string {
+	return `(SELECT coalesce(max(version), 0) + 1 FROM entity_tombstones WHERE subject = '` + prefix + `' || ` + param + `::text)`
 }
 
 // emitStock records a variant's stock after a movement.
