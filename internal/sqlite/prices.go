@@ -497,8 +497,9 @@ func (s *Store) revertWindows(ctx context.Context, tx *sql.Tx, now time.Time, li
 			}
 			ap.EntryID, ap.Price = e.ID, e.Price
 		} else {
-			// The window opened a currency the variant had no price in: it closes again, unless
-			// it became the variant's only price meanwhile (a variant keeps one).
+			// The window opened a currency the variant had no price in (rows written before
+			// catalog.CheckSaleWindow refused that): it closes again, unless it became the
+			// variant's only price meanwhile (a variant keeps one).
 			ap.Price = catalog.Money{Currency: w.currency}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM variant_prices WHERE variant_id = ? AND currency = ?
 				AND EXISTS (SELECT 1 FROM variant_prices o WHERE o.variant_id = ? AND o.currency <> ?)`, w.variantID, w.currency, w.variantID, w.currency); err != nil {
@@ -511,7 +512,26 @@ func (s *Store) revertWindows(ctx context.Context, tx *sql.Tx, now time.Time, li
 		if err := bumpProduct(ctx, tx, w.productID, now); err != nil {
 			return nil, err
 		}
+		if !w.amount.Valid {
+			// No price became current, so no price event: the variant's event says what it
+			// has now, as a removal's does.
+			if err := s.emitVariant(ctx, tx, w.productID, w.variantID); err != nil {
+				return nil, err
+			}
+		}
 		out = append(out, ap)
 	}
 	return out, nil
+}
+
+// emitVariant records catalog.variant.updated with the variant as it is now.
+func (s *Store) emitVariant(ctx context.Context, tx *sql.Tx, productID, variantID string) error {
+	v, err := variantOf(ctx, tx, productID, variantID)
+	if err != nil {
+		return err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT version FROM products WHERE id = ?`, productID).Scan(&v.ProductVersion); err != nil {
+		return err
+	}
+	return s.emit(ctx, tx, catalog.EventVariantUpdated, v)
 }
