@@ -19,5 +19,5 @@ func BenchmarkPrices(b *testing.B) {
 		}
 		b.Cleanup(func() { s.Close() })
 		return s
-	})
+	}, nil)
 }
