@@ -3,6 +3,8 @@ package storetest
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 func priceEventTests() []namedTest {
 	return []namedTest{
 		{"PriceEventsEqualWhatGETAnswers", testPriceEventsEqualGET},
+		{"PriceEventsRebuildPricesRandomly", testPriceEventsRebuildPrices},
 	}
 }
 
@@ -174,4 +177,161 @@ func testPriceEventsEqualGET(t *testing.T, s catalog.Store, clock *FakeClock) {
 	if string(gotJSON) != string(wantJSON) {
 		t.Fatalf("RemovePrice: the event's prices are %s; GET answers %s", gotJSON, wantJSON)
 	}
+}
+
+// testPriceEventsRebuildPrices is the property behind the test above: a consumer that applies
+// the feed's events to its copy of the prices (a price event sets one price; a product or
+// variant event replaces the variant's prices) holds exactly what GET answers, after every
+// step of a random mix of sets, sale windows, schedules, batches, variant patches, removals
+// and sweeps. A failure names the seed.
+func testPriceEventsRebuildPrices(t *testing.T, s catalog.Store, clock *FakeClock) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rnd := rand.New(rand.NewPCG(seed, 7))
+	c := catalog.WithActor(ctx(t), "apikey:prop")
+	category(t, s, "prop", "")
+	var vs []catalog.Variant
+	for i := range 3 {
+		in := input(fmt.Sprintf("PROP-%d", i), fmt.Sprintf("Prop %d", i), "prop", 1000)
+		vs = append(vs, only(t, must(s.CreateProduct(c, in))(t)))
+	}
+	type key struct{ vid, currency string }
+	held := map[key]string{} // the consumer's copy: each price as "amount/compare_at/prior/ends"
+	price := func(amount int64, compareAt, prior *int64, ends *time.Time) string {
+		return fmt.Sprintf("%d/%s/%s/%s", amount, showAmount(compareAt), showAmount(prior), showTime(ends))
+	}
+	replace := func(v catalog.Variant) {
+		for k := range held {
+			if k.vid == v.ID {
+				delete(held, k)
+			}
+		}
+		for _, p := range v.Prices {
+			held[key{v.ID, p.Currency}] = price(p.Amount, p.CompareAt, p.PriorPrice, p.SaleEndsAt)
+		}
+	}
+	cursor := int64(0)
+	follow := func() {
+		t.Helper()
+		var evs []catalog.Event
+		evs, cursor = feed(t, s, cursor)
+		for _, e := range evs {
+			switch e.Type {
+			case catalog.EventPriceChanged:
+				var pe catalog.PriceEvent
+				if err := json.Unmarshal(e.Data, &pe); err != nil {
+					t.Fatal(err)
+				}
+				held[key{pe.VariantID, pe.Price.Currency}] = price(pe.Price.Amount, pe.CompareAt, pe.PriorPrice, pe.SaleEndsAt)
+			case catalog.EventVariantCreated, catalog.EventVariantUpdated:
+				var v catalog.Variant
+				if err := json.Unmarshal(e.Data, &v); err != nil {
+					t.Fatal(err)
+				}
+				replace(v)
+			case catalog.EventProductCreated, catalog.EventProductUpdated:
+				var p catalog.Product
+				if err := json.Unmarshal(e.Data, &p); err != nil {
+					t.Fatal(err)
+				}
+				for _, v := range p.Variants {
+					replace(v)
+				}
+			}
+		}
+	}
+	currencies := []string{"USD", "EUR"}
+	var steps []string
+	for step := range 60 {
+		v := vs[rnd.IntN(len(vs))]
+		cur := currencies[rnd.IntN(len(currencies))]
+		amount := int64(100 + rnd.IntN(20)*50)
+		change := catalog.PriceChange{Currency: cur, Amount: amount}
+		if rnd.IntN(3) == 0 {
+			change.CompareAt = ptr(amount + 500)
+		}
+		if rnd.IntN(3) == 0 {
+			change.ValidUntil = ptr(clock.Now().Add(time.Duration(1+rnd.IntN(3)) * time.Hour))
+		}
+		var what string
+		var err error
+		switch op := rnd.IntN(6); op {
+		case 0, 1:
+			what = fmt.Sprintf("SetPrice(%s %+v)", v.SKU, change)
+			_, _, err = s.SetPrice(c, v.ID, change, "apikey:prop", 0)
+		case 2:
+			change.ValidFrom = ptr(clock.Now().Add(time.Duration(10+rnd.IntN(120)) * time.Minute))
+			if change.ValidUntil != nil {
+				change.ValidUntil = ptr(change.ValidFrom.Add(time.Hour))
+			}
+			what = fmt.Sprintf("SetPrice(%s scheduled %+v)", v.SKU, change)
+			_, _, err = s.SetPrice(c, v.ID, change, "apikey:prop", 0)
+		case 3:
+			what = fmt.Sprintf("SetPriceBatch(%s %+v)", v.SKU, change)
+			_, err = s.SetPriceBatch(c, []catalog.PriceLine{{SKU: v.SKU, PriceChange: change}}, "apikey:prop", nil)
+		case 4:
+			now := must(s.Variant(c, v.ProductID, v.ID))(t)
+			if len(now.Prices) > 1 && rnd.IntN(2) == 0 {
+				what = fmt.Sprintf("RemovePrice(%s %s)", v.SKU, cur)
+				_, err = s.RemovePrice(c, v.ID, cur, "apikey:prop", 0)
+			} else {
+				prices := []catalog.PriceInput{{Currency: cur, Amount: amount, CompareAt: change.CompareAt}}
+				for _, p := range now.Prices {
+					if p.Currency != cur && rnd.IntN(2) == 0 {
+						prices = append(prices, catalog.PriceInput{Currency: p.Currency, Amount: p.Amount, CompareAt: p.CompareAt})
+					}
+				}
+				slices.SortFunc(prices, func(a, b catalog.PriceInput) int { return cmpString(a.Currency, b.Currency) })
+				what = fmt.Sprintf("UpdateVariant(%s prices %+v)", v.SKU, prices)
+				_, err = s.UpdateVariant(c, v.ProductID, v.ID, catalog.VariantPatch{Prices: &prices}, 0)
+			}
+		case 5:
+			d := time.Duration(10+rnd.IntN(150)) * time.Minute
+			clock.Advance(d)
+			what = fmt.Sprintf("advance %s, ApplyDuePrices", d)
+			_, err = s.ApplyDuePrices(c, 100)
+		}
+		steps = append(steps, what)
+		switch code := catalog.ErrorCode(err); {
+		case err == nil:
+		case code == catalog.CodeInvalid || code == catalog.CodeUnprocessable || code == catalog.CodeNotFound || code == catalog.CodeConflict:
+			steps[len(steps)-1] += " refused: " + err.Error()
+		default:
+			t.Fatalf("step %d %s: %v", step, what, err)
+		}
+		clock.Advance(time.Duration(1+rnd.IntN(59)) * time.Second)
+		follow()
+		for _, v := range vs {
+			now := must(s.Variant(c, v.ProductID, v.ID))(t)
+			want := map[key]string{}
+			for _, p := range now.Prices {
+				want[key{v.ID, p.Currency}] = price(p.Amount, p.CompareAt, p.PriorPrice, p.SaleEndsAt)
+			}
+			for _, cur := range currencies {
+				k := key{v.ID, cur}
+				if held[k] != want[k] {
+					t.Fatalf("after step %d (seed %d) %s: the events give %s %s = %q; GET answers %q\nsteps:\n%s",
+						step, seed, what, v.SKU, cur, held[k], want[k], joinLines(steps))
+				}
+			}
+		}
+	}
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func joinLines(ss []string) string {
+	out := ""
+	for i, s := range ss {
+		out += fmt.Sprintf("  %d %s\n", i, s)
+	}
+	return out
 }
