@@ -42,7 +42,7 @@ func (c *counting) ListWebhooks(ctx context.Context, after string, limit int) (c
 // TestIdleWorkerWritesNothing runs a worker polling every 10 ms: with no subscription, and
 // with only a disabled one, it reads the subscriptions each poll and writes nothing (no claim,
 // no attempt, no feed read); once an enabled subscription appears it delivers within a few
-// polls.
+// polls; caught up, it reads the feed but claims nothing until the next event.
 func TestIdleWorkerWritesNothing(t *testing.T) {
 	eachStore(t, func(t *testing.T, open opener) {
 		s := open(t, nil)
@@ -80,5 +80,27 @@ func TestIdleWorkerWritesNothing(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		t.Logf("first delivery %s after the subscription appeared", time.Since(start).Round(time.Millisecond))
+
+		// Caught up: the worker reads the feed after the subscription's cursor each poll and
+		// claims nothing while nothing new arrives.
+		time.Sleep(200 * time.Millisecond)
+		claims, records, feeds := cs.claims.Load(), cs.records.Load(), cs.feeds.Load()
+		time.Sleep(300 * time.Millisecond)
+		if c, r := cs.claims.Load()-claims, cs.records.Load()-records; c+r != 0 {
+			t.Fatalf("a caught-up subscription was claimed %d times (%d attempts recorded) in 300 ms; want none", c, r)
+		}
+		if f := cs.feeds.Load() - feeds; f < 3 {
+			t.Fatalf("the worker read the feed %d times in 300 ms with a subscription due; want it to keep looking", f)
+		}
+		if n := len(rc.snapshot()); n != 1 {
+			t.Fatalf("%d deliveries, want 1", n)
+		}
+		writeCategories(t, s, "again", 1)
+		for len(rc.snapshot()) < 2 {
+			if time.Since(start) > 10*time.Second {
+				t.Fatalf("the event after catching up was not delivered")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 	})
 }

@@ -97,6 +97,17 @@ func emitStock(ctx context.Context, tx pgx.Tx, m catalog.Movement) error {
 // the row locked leaves the work to the one holding it. Every transaction with an xid below
 // the snapshot's xmin has ended, so no event can later appear among the ones numbered here.
 func (s *Store) sequence(ctx context.Context) error {
+	// A read first, so a feed read with nothing to number (an idle catalog polled by the
+	// relay, webhook workers and consumers) writes nothing: the lock and the update run only
+	// when a finished transaction left events unnumbered (an index probe of
+	// events_unsequenced). An event that becomes numberable just after is numbered by the next
+	// read, as it would be if it had ended after this pass.
+	var pending bool
+	if err := s.read(ctx, func(c *pgxpool.Conn) error {
+		return c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE seq IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot()))`).Scan(&pending)
+	}); err != nil || !pending {
+		return err
+	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		var last int64
 		err := tx.QueryRow(ctx, `SELECT last_seq FROM event_state FOR UPDATE SKIP LOCKED`).Scan(&last)
