@@ -257,17 +257,17 @@ func testPriceEventsRebuildPrices(t *testing.T, s catalog.Store, clock *FakeCloc
 		var err error
 		switch op := rnd.IntN(6); op {
 		case 0, 1:
-			what = fmt.Sprintf("SetPrice(%s %+v)", v.SKU, change)
+			what = fmt.Sprintf("SetPrice(%s %s)", v.SKU, describe(change))
 			_, _, err = s.SetPrice(c, v.ID, change, "apikey:prop", 0)
 		case 2:
 			change.ValidFrom = ptr(clock.Now().Add(time.Duration(10+rnd.IntN(120)) * time.Minute))
 			if change.ValidUntil != nil {
 				change.ValidUntil = ptr(change.ValidFrom.Add(time.Hour))
 			}
-			what = fmt.Sprintf("SetPrice(%s scheduled %+v)", v.SKU, change)
+			what = fmt.Sprintf("SetPrice(%s %s)", v.SKU, describe(change))
 			_, _, err = s.SetPrice(c, v.ID, change, "apikey:prop", 0)
 		case 3:
-			what = fmt.Sprintf("SetPriceBatch(%s %+v)", v.SKU, change)
+			what = fmt.Sprintf("SetPriceBatch(%s %s)", v.SKU, describe(change))
 			_, err = s.SetPriceBatch(c, []catalog.PriceLine{{SKU: v.SKU, PriceChange: change}}, "apikey:prop", nil)
 		case 4:
 			now := must(s.Variant(c, v.ProductID, v.ID))(t)
@@ -332,6 +332,21 @@ func joinLines(ss []string) string {
 	out := ""
 	for i, s := range ss {
 		out += fmt.Sprintf("  %d %s\n", i, s)
+	}
+	return out
+}
+
+// describe prints a price change for a failure's list of steps.
+func describe(c catalog.PriceChange) string {
+	out := fmt.Sprintf("%s %d", c.Currency, c.Amount)
+	if c.CompareAt != nil {
+		out += fmt.Sprintf(" compare_at %d", *c.CompareAt)
+	}
+	if c.ValidFrom != nil {
+		out += " from " + showTime(c.ValidFrom)
+	}
+	if c.ValidUntil != nil {
+		out += " until " + showTime(c.ValidUntil)
 	}
 	return out
 }
