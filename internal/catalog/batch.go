@@ -167,3 +167,18 @@ func BatchLineProblem(i int, field, format string, args ...any) FieldError {
 	p.add(i, field, format, args...)
 	return p[0]
 }
+
+// BatchLineErrors returns the problems of a rule the single path also applies (CheckStockLeft,
+// CheckSaleWindow), as line i's, so a batch line and a single write say the same thing; ok is
+// false for an error naming no field (not a rule's answer: return it as it is).
+func BatchLineErrors(i int, err error) (problems []FieldError, ok bool) {
+	e, isErr := err.(*Error)
+	if !isErr || len(e.Fields) == 0 {
+		return nil, false
+	}
+	var p batchProblems
+	for _, f := range e.Fields {
+		p.add(i, f.Field, "%s", f.Problem)
+	}
+	return p, true
+}

@@ -275,10 +275,32 @@ func StockChange(m Movement) StockLevel {
 type PriceEvent struct {
 	ProductID string `json:"product_id"`
 	PriceEntry
+	// PriorPrice and SaleEndsAt are the variant's price in this currency as GET answers
+	// after the change (Price.PriorPrice, Price.SaleEndsAt), so a consumer shows the "was"
+	// price and the sale's end from the event alone: set on catalog.price.changed only (a
+	// scheduled price's prior price is known when it applies).
+	PriorPrice *int64     `json:"prior_price,omitempty"`
+	SaleEndsAt *time.Time `json:"sale_ends_at,omitempty"`
 	// Version is the event's entityversion: the product's price version, which the store moves
 	// by one with every price event of the product's variants while holding the product's row,
 	// so it grows in commit order for each variant and currency (scheduled prices included).
 	Version int64 `json:"-"`
+}
+
+// PriceApplied is the data of catalog.price.changed for history line e of a variant of
+// productID becoming current: prior is the prior price the store computed for it
+// (PriorPrice, as it keeps it for GET) and saleEndsAt the end of the sale window it opened
+// (nil: none, or the end of one). Every path that makes a price current (a single set, a
+// batch line, a variant patch or an import line, the sweeper's scheduled line or window end)
+// builds its event here, so the event and GET agree.
+func PriceApplied(productID string, e PriceEntry, prior *int64, saleEndsAt *time.Time) PriceEvent {
+	return PriceEvent{ProductID: productID, PriceEntry: e, PriorPrice: prior, SaleEndsAt: saleEndsAt}
+}
+
+// PriceScheduled is the data of catalog.price.scheduled for history line e, a price set for
+// later: its window's end is e.ValidUntil, its prior price is computed when it applies.
+func PriceScheduled(productID string, e PriceEntry) PriceEvent {
+	return PriceEvent{ProductID: productID, PriceEntry: e}
 }
 
 // Deleted names what a deletion removed (its event carries no data).

@@ -77,6 +77,18 @@ func (a Adjustment) Validate() error {
 	return p.Err()
 }
 
+// CheckStockLeft refuses adjustment a of the variant with sku when it would leave its
+// available stock negative (onHand and reserved are its locked stock). The single path
+// (POST .../stock) and each batch line call it, so both name the same field with the same rule.
+func CheckStockLeft(a Adjustment, sku string, onHand, reserved int64) error {
+	if onHand+a.Delta >= reserved {
+		return nil
+	}
+	problem := fmt.Sprintf("removing %d units of %s would leave available stock negative: %d on hand, %d reserved, %d available",
+		-a.Delta, sku, onHand, reserved, onHand-reserved)
+	return &Error{Code: CodeInsufficientStock, Message: problem, Fields: []FieldError{{Field: "delta", Problem: problem}}}
+}
+
 // CanDelete checks that a variant (or a product, summing its variants) with this stock may be
 // deleted: its movement log and price history are kept, but units still on hand or reserved
 // would vanish from the books without a movement saying where they went. Such a product is

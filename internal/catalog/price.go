@@ -35,6 +35,16 @@ func (c PriceChange) Until() *time.Time {
 	return &t
 }
 
+// CheckSaleWindow refuses a sale window (c.ValidUntil set) on a variant without a current
+// price in c's currency (hasCurrent): there would be nothing to revert to when it ends. Both
+// stores call it for a single price and for each batch line.
+func CheckSaleWindow(c PriceChange, hasCurrent bool) error {
+	if c.ValidUntil == nil || hasCurrent {
+		return nil
+	}
+	return InvalidField("valid_until", "a sale window needs a current price in %s to revert to: set one first", c.Currency)
+}
+
 // MaxPriceSchedule bounds how far ahead a price may be scheduled or a window may end.
 const MaxPriceSchedule = 366 * 24 * time.Hour
 

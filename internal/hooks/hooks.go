@@ -140,7 +140,13 @@ func (w *Worker) Run(ctx context.Context) {
 }
 
 // Once claims and serves due subscriptions until none is left, and returns how many it served.
+// It reads first and claims only when there is work (anyDue): a claim is a write, and an idle
+// catalog (no subscriptions, none enabled, or all caught up) should not write every poll on
+// every instance.
 func (w *Worker) Once(ctx context.Context) (int, error) {
+	if due, err := w.anyDue(ctx); err != nil || !due {
+		return 0, err
+	}
 	n := 0
 	for ctx.Err() == nil {
 		h, ok, err := w.store.ClaimWebhook(ctx, w.opts.Owner, w.opts.Lease)
@@ -157,6 +163,43 @@ func (w *Worker) Once(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// anyDue reports whether there is work: an enabled subscription whose next attempt is due and
+// whose cursor the feed has moved past. It reads the subscriptions (at most
+// catalog.MaxWebhooks) and, when some are due, one event after the lowest of their cursors:
+// none means every due subscription is caught up, so nothing is claimed (a feed that fell
+// behind retention answers gone: that is work, the claim disables the subscription). A
+// subscription leased by another worker may count: the claim then finds nothing, as before.
+func (w *Worker) anyDue(ctx context.Context) (bool, error) {
+	now := w.opts.Now()
+	after, due, lowest := "", false, int64(0)
+	for {
+		page, err := w.store.ListWebhooks(ctx, after, catalog.MaxWebhooks)
+		if err != nil {
+			return false, err
+		}
+		for _, h := range page.Items {
+			if h.Enabled && !h.NextAttemptAt.After(now) {
+				if !due || h.Cursor < lowest {
+					lowest = h.Cursor
+				}
+				due = true
+			}
+		}
+		if page.Next == "" || len(page.Items) == 0 {
+			break
+		}
+		after = page.Next
+	}
+	if !due {
+		return false, nil
+	}
+	page, err := w.store.Events(ctx, catalog.EventQuery{After: lowest, Limit: 1})
+	if catalog.ErrorCode(err) == catalog.CodeGone {
+		return true, nil
+	}
+	return len(page.Events) > 0, err
 }
 
 // serve delivers what the feed holds for one claimed subscription, then releases it.

@@ -65,7 +65,7 @@ func (s *Store) CreateAttribute(ctx context.Context, in catalog.AttributeDefinit
 		now := s.clock.Now()
 		var err error
 		d, err = scanAttribute(tx.QueryRow(ctx, `INSERT INTO attribute_definitions (key, name, type, enum_values, unit, filterable, version, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING `+attributeColumns,
+			VALUES ($1, $2, $3, $4, $5, $6, `+nextVersion("attributes/", "$1")+`, $7, $7) RETURNING `+attributeColumns,
 			in.Key, in.Name, in.Type, enumValues(in), in.Unit, in.Filterable, now))
 		if sqlState(err) == uniqueViolation {
 			return &catalog.Error{Code: catalog.CodeConflict, Message: "the attribute is already defined",
@@ -201,6 +201,6 @@ func (s *Store) DeleteAttribute(ctx context.Context, key string, ifVersion int64
 				Fields: []catalog.FieldError{{Field: "key", Problem: "products or variants have a value for " + key}}}
 		}
 		_, err = tx.Exec(ctx, `DELETE FROM attribute_definitions WHERE key = $1`, key)
-		return s.emitAfter(ctx, tx, err, catalog.EventAttributeDeleted, catalog.Deleted{Subject: "attributes/" + key, Version: cur.Version + 1})
+		return s.emitDeleted(ctx, tx, err, catalog.EventAttributeDeleted, catalog.Deleted{Subject: "attributes/" + key, Version: cur.Version + 1})
 	})
 }

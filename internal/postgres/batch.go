@@ -79,9 +79,13 @@ func (s *Store) AdjustStockBatch(ctx context.Context, lines []catalog.StockLine,
 			case !ok || !locked: // unknown, or deleted before its row was locked
 				problems = append(problems, catalog.BatchLineProblem(i, "sku", "no variant has SKU %q", l.SKU))
 				continue
-			case row.onHand+l.Delta < row.reserved:
-				problems = append(problems, catalog.BatchLineProblem(i, "delta",
-					"removing %d units of %s would leave available stock negative: %d on hand, %d reserved", -l.Delta, row.sku, row.onHand, row.reserved))
+			}
+			if err := catalog.CheckStockLeft(l.Adjustment, row.sku, row.onHand, row.reserved); err != nil {
+				ps, ok := catalog.BatchLineErrors(i, err)
+				if !ok {
+					return err
+				}
+				problems = append(problems, ps...)
 				continue
 			}
 			ms[i] = &catalog.Movement{VariantID: v.id, ProductID: row.productID, SKU: row.sku, Kind: catalog.MoveAdjustment,
@@ -166,11 +170,11 @@ func (s *Store) SetPriceBatch(ctx context.Context, lines []catalog.PriceLine, ac
 				continue
 			}
 			if err := windowHasPrice(ctx, tx, variant(i).id, lines[i].PriceChange); err != nil {
-				if e, ok := err.(*catalog.Error); ok && len(e.Fields) > 0 {
-					problems = append(problems, catalog.BatchLineProblem(i, e.Fields[0].Field, "%s", e.Fields[0].Problem))
-					continue
+				ps, ok := catalog.BatchLineErrors(i, err)
+				if !ok {
+					return err
 				}
-				return err
+				problems = append(problems, ps...)
 			}
 		}
 		if len(problems) > 0 {
@@ -180,13 +184,13 @@ func (s *Store) SetPriceBatch(ctx context.Context, lines []catalog.PriceLine, ac
 		for _, i := range order {
 			v := variant(i)
 			p := products[v.productID]
-			e, version, err := setPriceOn(ctx, tx, p, v.id, lines[i].PriceChange, actor, now)
+			pe, version, err := setPriceOn(ctx, tx, p, v.id, lines[i].PriceChange, actor, now)
 			if err != nil {
 				return err
 			}
 			p.Version = version
 			products[v.productID] = p
-			out[i] = catalog.PriceEvent{ProductID: p.ID, PriceEntry: e}
+			out[i] = pe
 		}
 		return remember(ctx, tx, idem, out)
 	})

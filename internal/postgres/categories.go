@@ -67,8 +67,8 @@ func (s *Store) CreateCategory(ctx context.Context, in catalog.CategoryInput) (c
 			return err
 		}
 		now := s.clock.Now()
-		c, err = scanCategory(tx.QueryRow(ctx, `INSERT INTO categories (slug, name, parent, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $4) RETURNING `+categoryColumns, in.Slug, in.Name, nullable(in.Parent), now))
+		c, err = scanCategory(tx.QueryRow(ctx, `INSERT INTO categories (slug, name, parent, version, created_at, updated_at)
+			VALUES ($1, $2, $3, `+nextVersion("categories/", "$1")+`, $4, $4) RETURNING `+categoryColumns, in.Slug, in.Name, nullable(in.Parent), now))
 		return s.emitAfter(ctx, tx, err, catalog.EventCategoryCreated, c)
 	})
 	return c, err
@@ -160,6 +160,6 @@ func (s *Store) DeleteCategory(ctx context.Context, slug string) error {
 		if sqlState(err) == foreignKeyViolation { // a product arrived after the count
 			return catalog.Wrap(catalog.CodeConflict, err, "category "+slug+" has products: move or delete them first")
 		}
-		return s.emitAfter(ctx, tx, err, catalog.EventCategoryDeleted, catalog.Deleted{Subject: "categories/" + slug, Version: version + 1})
+		return s.emitDeleted(ctx, tx, err, catalog.EventCategoryDeleted, catalog.Deleted{Subject: "categories/" + slug, Version: version + 1})
 	})
 }

@@ -60,7 +60,7 @@ func (s *Store) CreateCollection(ctx context.Context, in catalog.CollectionInput
 		}
 		now := s.clock.Now()
 		_, err := tx.Exec(ctx, `INSERT INTO collections (slug, name, description, version, created_at, updated_at)
-			VALUES ($1, $2, $3, 1, $4, $4)`, in.Slug, in.Name, in.Description, now)
+			VALUES ($1, $2, $3, `+nextVersion("collections/", "$1")+`, $4, $4)`, in.Slug, in.Name, in.Description, now)
 		if sqlState(err) == uniqueViolation {
 			return catalog.Errorf(catalog.CodeConflict, "collection %q already exists", in.Slug)
 		}
@@ -154,7 +154,7 @@ func (s *Store) DeleteCollection(ctx context.Context, slug string, ifVersion int
 			return err
 		}
 		_, err = tx.Exec(ctx, `DELETE FROM collections WHERE slug = $1`, slug)
-		return s.emitAfter(ctx, tx, err, catalog.EventCollectionDeleted, catalog.Deleted{Subject: "collections/" + slug, Version: cur.Version + 1})
+		return s.emitDeleted(ctx, tx, err, catalog.EventCollectionDeleted, catalog.Deleted{Subject: "collections/" + slug, Version: cur.Version + 1})
 	})
 }
 

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -27,16 +28,6 @@ func emitAt(ctx context.Context, tx pgx.Tx, at time.Time, typ string, entity any
 	if ctx.Value(noOutbox{}) != nil {
 		return nil
 	}
-	if pe, ok := entity.(catalog.PriceEvent); ok {
-		// Every price event moves its product's price version, under the product's row lock
-		// (taken by the write already, or by this update), so per variant and currency the
-		// versions grow in commit order; the feed's xid order may differ (ADR 0014).
-		if err := tx.QueryRow(ctx, `UPDATE products SET price_version = price_version + 1 WHERE id = $1 RETURNING price_version`,
-			pe.ProductID).Scan(&pe.Version); err != nil {
-			return err
-		}
-		entity = pe
-	}
 	subject, version, data := catalog.EventData(entity)
 	e, err := catalog.NewEvent(ctx, typ, subject, version, data)
 	if err != nil {
@@ -46,6 +37,19 @@ func emitAt(ctx context.Context, tx pgx.Tx, at time.Time, typ string, entity any
 	if e.Data != nil {
 		b := string(e.Data)
 		body = &b
+	}
+	if pe, ok := entity.(catalog.PriceEvent); ok {
+		// Every price event moves its product's price version, under the product's row lock
+		// (taken by the write already, or by this update), so per variant and currency the
+		// versions grow in commit order; the feed's xid order may differ (ADR 0014). The
+		// move is part of the event's insert: one statement per price event, not two.
+		tag, err := tx.Exec(ctx, `WITH pv AS (UPDATE products SET price_version = price_version + 1 WHERE id = $5 RETURNING price_version)
+			INSERT INTO events (id, type, subject, actor, entity_version, data, at) SELECT $1::text, $2::text, $3::text, $4::text, price_version, $6::json, $7::timestamptz FROM pv`,
+			catalog.NewID(), e.Type, e.Subject, e.Actor, pe.ProductID, body, at)
+		if err == nil && tag.RowsAffected() != 1 {
+			err = fmt.Errorf("price event for product %s: %w", pe.ProductID, catalog.ErrProductNotFound)
+		}
+		return err
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO events (id, type, subject, actor, entity_version, data, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		catalog.NewID(), e.Type, e.Subject, e.Actor, e.EntityVersion, body, at)
@@ -61,6 +65,27 @@ func (s *Store) emitAfter(ctx context.Context, tx pgx.Tx, err error, typ string,
 	return s.emit(ctx, tx, typ, entity)
 }
 
+// emitDeleted is emitAfter for the deletion of a slug-named entity (a category, collection or
+// attribute definition): it also keeps the deletion's version as the slug's tombstone, so an
+// entity created again under the slug continues above it (nextVersion) and consumers applying
+// "only if newer" take its events.
+func (s *Store) emitDeleted(ctx context.Context, tx pgx.Tx, err error, typ string, d catalog.Deleted) error {
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO entity_tombstones (subject, version) VALUES ($1, $2)
+		ON CONFLICT (subject) DO UPDATE SET version = greatest(entity_tombstones.version, excluded.version)`, d.Subject, d.Version); err != nil {
+		return err
+	}
+	return s.emit(ctx, tx, typ, d)
+}
+
+// nextVersion is the SQL of the first version of a slug-named entity created with the slug in
+// parameter param: one above its tombstone's, or 1.
+func nextVersion(prefix, param string) string {
+	return `(SELECT coalesce(max(version), 0) + 1 FROM entity_tombstones WHERE subject = '` + prefix + `' || ` + param + `::text)`
+}
+
 // emitStock records a variant's stock after a movement.
 func emitStock(ctx context.Context, tx pgx.Tx, m catalog.Movement) error {
 	return emitAt(ctx, tx, m.At, catalog.EventStockChanged, catalog.StockChange(m))
@@ -72,6 +97,17 @@ func emitStock(ctx context.Context, tx pgx.Tx, m catalog.Movement) error {
 // the row locked leaves the work to the one holding it. Every transaction with an xid below
 // the snapshot's xmin has ended, so no event can later appear among the ones numbered here.
 func (s *Store) sequence(ctx context.Context) error {
+	// A read first, so a feed read with nothing to number (an idle catalog polled by the
+	// relay, webhook workers and consumers) writes nothing: the lock and the update run only
+	// when a finished transaction left events unnumbered (an index probe of
+	// events_unsequenced). An event that becomes numberable just after is numbered by the next
+	// read, as it would be if it had ended after this pass.
+	var pending bool
+	if err := s.read(ctx, func(c *pgxpool.Conn) error {
+		return c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE seq IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot()))`).Scan(&pending)
+	}); err != nil || !pending {
+		return err
+	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		var last int64
 		err := tx.QueryRow(ctx, `SELECT last_seq FROM event_state FOR UPDATE SKIP LOCKED`).Scan(&last)
@@ -183,11 +219,11 @@ func emitImported(ctx context.Context, tx pgx.Tx, ps []newProduct, now time.Time
 
 // emitPrice records a price applied (set now, applied by the sweeper, reverted at a window's
 // end) or scheduled, when err is nil.
-func emitPrice(ctx context.Context, tx pgx.Tx, err error, at time.Time, typ, productID string, e catalog.PriceEntry) error {
+func emitPrice(ctx context.Context, tx pgx.Tx, err error, at time.Time, typ string, pe catalog.PriceEvent) error {
 	if err != nil {
 		return err
 	}
-	return emitAt(ctx, tx, at, typ, catalog.PriceEvent{ProductID: productID, PriceEntry: e})
+	return emitAt(ctx, tx, at, typ, pe)
 }
 
 // pending is an event built in Go, written with others in one statement (emitMany).

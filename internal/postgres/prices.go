@@ -70,20 +70,20 @@ func priorPrice(ctx context.Context, q querier, vid, currency string, at time.Ti
 // the history line that says so (0: write one, kind set); until opens a sale window. A
 // running window in that currency ends (its line's ended_at): replaced by this price. A new
 // window reverts to the price before the first of the windows that replaced each other.
-func makeCurrent(ctx context.Context, tx pgx.Tx, vid, pid, currency string, amount int64, compareAt *int64, until *time.Time, entryID int64, now time.Time, actor string) (catalog.PriceEntry, error) {
+func makeCurrent(ctx context.Context, tx pgx.Tx, vid, pid, currency string, amount int64, compareAt *int64, until *time.Time, entryID int64, now time.Time, actor string) (catalog.PriceEvent, error) {
 	e := catalog.PriceEntry{ID: entryID, VariantID: vid, Kind: catalog.PriceSet, Price: catalog.Money{Currency: currency, Amount: amount},
 		CompareAt: compareAt, ValidFrom: now, ValidUntil: until, AppliedAt: &now, Actor: actor, CreatedAt: now}
 	cur, err := priceRow(ctx, tx, vid, currency)
 	if err != nil {
-		return e, err
+		return catalog.PriceEvent{}, err
 	}
 	prior, err := priorPrice(ctx, tx, vid, currency, now, amount)
 	if err != nil {
-		return e, err
+		return catalog.PriceEvent{}, err
 	}
 	if cur.windowRunning {
 		if _, err := tx.Exec(ctx, `UPDATE price_history SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL`, *cur.windowEntry, now); err != nil {
-			return e, err
+			return catalog.PriceEvent{}, err
 		}
 	}
 	if entryID == 0 {
@@ -96,7 +96,7 @@ func makeCurrent(ctx context.Context, tx pgx.Tx, vid, pid, currency string, amou
 		e.ValidUntil = utcPtr(e.ValidUntil)
 	}
 	if err != nil {
-		return e, err
+		return catalog.PriceEvent{}, err
 	}
 	var revertAmount, revertCompareAt, windowEntry *int64
 	if until != nil {
@@ -113,16 +113,17 @@ func makeCurrent(ctx context.Context, tx pgx.Tx, vid, pid, currency string, amou
 			prior_amount = excluded.prior_amount, revert_amount = excluded.revert_amount, revert_compare_at = excluded.revert_compare_at,
 			window_entry_id = excluded.window_entry_id, window_ends_at = excluded.window_ends_at`,
 		vid, currency, pid, amount, compareAt, prior, revertAmount, revertCompareAt, windowEntry, until)
-	return e, emitPrice(ctx, tx, err, now, catalog.EventPriceChanged, pid, e)
+	pe := catalog.PriceApplied(pid, e, prior, until)
+	return pe, emitPrice(ctx, tx, err, now, catalog.EventPriceChanged, pe)
 }
 
 // revertWindow ends the sale window running in vid's currency: the price before it becomes
 // current again, with a revert line in the history.
-func revertWindow(ctx context.Context, tx pgx.Tx, vid, pid, currency string, now time.Time) (catalog.PriceEntry, error) {
+func revertWindow(ctx context.Context, tx pgx.Tx, vid, pid, currency string, now time.Time) (catalog.PriceEvent, error) {
 	e := catalog.PriceEntry{VariantID: vid, Kind: catalog.PriceRevert, ValidFrom: now, AppliedAt: &now, Actor: catalog.PriceSweepActor, CreatedAt: now}
 	cur, err := priceRow(ctx, tx, vid, currency)
 	if err != nil || !cur.windowRunning {
-		return e, err
+		return catalog.PriceEvent{PriceEntry: e}, err
 	}
 	amount, compareAt := cur.amount, cur.compareAt
 	if cur.revertAmount != nil {
@@ -131,19 +132,20 @@ func revertWindow(ctx context.Context, tx pgx.Tx, vid, pid, currency string, now
 	e.Price, e.CompareAt = catalog.Money{Currency: currency, Amount: amount}, compareAt
 	prior, err := priorPrice(ctx, tx, vid, currency, now, amount)
 	if err != nil {
-		return e, err
+		return catalog.PriceEvent{}, err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE price_history SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL`, *cur.windowEntry, now); err != nil {
-		return e, err
+		return catalog.PriceEvent{}, err
 	}
 	if err := tx.QueryRow(ctx, `INSERT INTO price_history (variant_id, product_id, kind, currency, amount, compare_at, valid_from, applied_at, actor, created_at)
 		VALUES ($1, $2, 'revert', $3, $4, $5, $6, $6, $7, $6) RETURNING id`, vid, pid, currency, amount, compareAt, now, catalog.PriceSweepActor).Scan(&e.ID); err != nil {
-		return e, err
+		return catalog.PriceEvent{}, err
 	}
 	_, err = tx.Exec(ctx, `UPDATE variant_prices SET amount = $3, compare_at = $4, prior_amount = $5, revert_amount = NULL,
 		revert_compare_at = NULL, window_entry_id = NULL, window_ends_at = NULL WHERE variant_id = $1 AND currency = $2`,
 		vid, currency, amount, compareAt, prior)
-	return e, emitPrice(ctx, tx, err, now, catalog.EventPriceChanged, pid, e)
+	pe := catalog.PriceApplied(pid, e, prior, nil)
+	return pe, emitPrice(ctx, tx, err, now, catalog.EventPriceChanged, pe)
 }
 
 func utcPtr(t *time.Time) *time.Time {
@@ -227,10 +229,11 @@ func (s *Store) SetPrice(ctx context.Context, variantID string, c catalog.PriceC
 		if err := windowHasPrice(ctx, tx, variantID, c); err != nil {
 			return err
 		}
-		var version int64
-		if e, version, err = setPriceOn(ctx, tx, p, variantID, c, actor, now); err != nil {
+		pe, version, err := setPriceOn(ctx, tx, p, variantID, c, actor, now)
+		if err != nil {
 			return err
 		}
+		e = pe.PriceEntry
 		v, err = variantOf(ctx, tx, variantID, version)
 		return err
 	})
@@ -247,35 +250,32 @@ func windowHasPrice(ctx context.Context, q querier, variantID string, c catalog.
 	if err != nil {
 		return err
 	}
-	if !cur.exists {
-		return catalog.InvalidField("valid_until", "a sale window needs a current price in %s to revert to: set one first", c.Currency)
-	}
-	return nil
+	return catalog.CheckSaleWindow(c, cur.exists)
 }
 
 // setPriceOn applies or schedules c for a variant of p, whose row the transaction holds, and
-// returns the history line and the product's version after it (SetPrice, SetPriceBatch).
-func setPriceOn(ctx context.Context, tx pgx.Tx, p catalog.Product, variantID string, c catalog.PriceChange, actor string, now time.Time) (catalog.PriceEntry, int64, error) {
-	var e catalog.PriceEntry
+// returns its event's data (the history line with the product) and the product's version
+// after it (SetPrice, SetPriceBatch).
+func setPriceOn(ctx context.Context, tx pgx.Tx, p catalog.Product, variantID string, c catalog.PriceChange, actor string, now time.Time) (catalog.PriceEvent, int64, error) {
 	version := p.Version
-	var err error
 	if from, later := c.Scheduled(now); later {
-		e = catalog.PriceEntry{VariantID: variantID, Kind: catalog.PriceSet, Price: catalog.Money{Currency: c.Currency, Amount: c.Amount},
+		e := catalog.PriceEntry{VariantID: variantID, Kind: catalog.PriceSet, Price: catalog.Money{Currency: c.Currency, Amount: c.Amount},
 			CompareAt: c.CompareAt, ValidFrom: from, ValidUntil: c.Until(), Actor: actor, CreatedAt: now}
-		err = tx.QueryRow(ctx, `INSERT INTO price_history (variant_id, product_id, kind, currency, amount, compare_at, valid_from, valid_until, actor, created_at)
+		err := tx.QueryRow(ctx, `INSERT INTO price_history (variant_id, product_id, kind, currency, amount, compare_at, valid_from, valid_until, actor, created_at)
 			VALUES ($1, $2, 'set', $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
 			variantID, p.ID, c.Currency, c.Amount, c.CompareAt, from, c.Until(), actor, now).Scan(&e.ID)
-		err = emitPrice(ctx, tx, err, now, catalog.EventPriceScheduled, p.ID, e)
-	} else {
-		if e, err = makeCurrent(ctx, tx, variantID, p.ID, c.Currency, c.Amount, c.CompareAt, c.Until(), 0, now, actor); err != nil {
-			return e, version, err
-		}
-		if err := refreshProductPrices(ctx, tx, p.ID, []string{c.Currency}); err != nil {
-			return e, version, err
-		}
-		version, err = bumpProduct(ctx, tx, p.ID, now)
+		pe := catalog.PriceScheduled(p.ID, e)
+		return pe, version, emitPrice(ctx, tx, err, now, catalog.EventPriceScheduled, pe)
 	}
-	return e, version, err
+	pe, err := makeCurrent(ctx, tx, variantID, p.ID, c.Currency, c.Amount, c.CompareAt, c.Until(), 0, now, actor)
+	if err != nil {
+		return pe, version, err
+	}
+	if err := refreshProductPrices(ctx, tx, p.ID, []string{c.Currency}); err != nil {
+		return pe, version, err
+	}
+	version, err = bumpProduct(ctx, tx, p.ID, now)
+	return pe, version, err
 }
 
 // removePrices drops a variant's prices in currencies and cancels their scheduled changes
@@ -414,7 +414,7 @@ func (s *Store) ApplyDuePrices(ctx context.Context, limit int) ([]catalog.Applie
 				break
 			}
 			for _, ev := range events[:min(len(events), limit-len(out))] {
-				var e catalog.PriceEntry
+				var e catalog.PriceEvent
 				if ev.entryID != 0 {
 					if e, err = s.applyScheduled(ctx, tx, ev, now); err != nil {
 						return err
@@ -445,12 +445,12 @@ func (s *Store) ApplyDuePrices(ctx context.Context, limit int) ([]catalog.Applie
 // applyScheduled makes a due scheduled line current. A line whose variant has no price in its
 // currency any more (removed after scheduling cancels it, so only a window needs one) opens no
 // window.
-func (s *Store) applyScheduled(ctx context.Context, tx pgx.Tx, ev priceEvent, now time.Time) (catalog.PriceEntry, error) {
+func (s *Store) applyScheduled(ctx context.Context, tx pgx.Tx, ev priceEvent, now time.Time) (catalog.PriceEvent, error) {
 	until := ev.until
 	if until != nil {
 		cur, err := priceRow(ctx, tx, ev.vid, ev.currency)
 		if err != nil {
-			return catalog.PriceEntry{}, err
+			return catalog.PriceEvent{}, err
 		}
 		if !cur.exists {
 			until = nil
@@ -458,7 +458,7 @@ func (s *Store) applyScheduled(ctx context.Context, tx pgx.Tx, ev priceEvent, no
 	}
 	var actor string
 	if err := tx.QueryRow(ctx, `SELECT actor FROM price_history WHERE id = $1`, ev.entryID).Scan(&actor); err != nil {
-		return catalog.PriceEntry{}, err
+		return catalog.PriceEvent{}, err
 	}
 	return makeCurrent(ctx, tx, ev.vid, ev.pid, ev.currency, ev.amount, ev.compareAt, until, ev.entryID, now, actor)
 }

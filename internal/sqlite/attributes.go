@@ -150,7 +150,7 @@ func (s *Store) CreateAttribute(ctx context.Context, in catalog.AttributeDefinit
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		now := s.clock.Now().UnixMicro()
 		_, err := tx.ExecContext(ctx, `INSERT INTO attribute_definitions (key, name, type, "values", unit, filterable, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)`, in.Key, in.Name, in.Type, encodeJSON(valuesOf(in)), in.Unit, in.Filterable, now, now)
+			VALUES (?, ?, ?, ?, ?, ?, `+nextVersion("attributes/")+`, ?, ?)`, in.Key, in.Name, in.Type, encodeJSON(valuesOf(in)), in.Unit, in.Filterable, in.Key, now, now)
 		if isUnique(err) {
 			return &catalog.Error{Code: catalog.CodeConflict, Message: fmt.Sprintf("attribute %s is already defined", in.Key),
 				Fields: []catalog.FieldError{{Field: "key", Problem: fmt.Sprintf("%q is already defined: change it with PUT /attributes/%s", in.Key, in.Key)}}, Err: err}
@@ -282,6 +282,6 @@ func (s *Store) DeleteAttribute(ctx context.Context, key string, ifVersion int64
 				Fields: []catalog.FieldError{{Field: "key", Problem: fmt.Sprintf("products or variants have a value for %s", key)}}}
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM attribute_definitions WHERE key = ?`, key)
-		return s.emitAfter(ctx, tx, err, catalog.EventAttributeDeleted, catalog.Deleted{Subject: "attributes/" + key, Version: cur.Version + 1})
+		return s.emitDeleted(ctx, tx, err, catalog.EventAttributeDeleted, catalog.Deleted{Subject: "attributes/" + key, Version: cur.Version + 1})
 	})
 }

@@ -72,12 +72,17 @@ func (s *Store) AdjustStockBatch(ctx context.Context, lines []catalog.StockLine,
 		}
 		var problems []catalog.FieldError
 		for i, l := range lines {
-			switch v := vs[i]; {
-			case v == nil:
+			v := vs[i]
+			if v == nil {
 				problems = append(problems, catalog.BatchLineProblem(i, "sku", "no variant has SKU %q", l.SKU))
-			case v.onHand+l.Delta < v.reserved:
-				problems = append(problems, catalog.BatchLineProblem(i, "delta",
-					"removing %d units of %s would leave available stock negative: %d on hand, %d reserved", -l.Delta, v.sku, v.onHand, v.reserved))
+				continue
+			}
+			if err := catalog.CheckStockLeft(l.Adjustment, v.sku, v.onHand, v.reserved); err != nil {
+				ps, ok := catalog.BatchLineErrors(i, err)
+				if !ok {
+					return err
+				}
+				problems = append(problems, ps...)
 			}
 		}
 		if len(problems) > 0 {
@@ -121,11 +126,17 @@ func (s *Store) SetPriceBatch(ctx context.Context, lines []catalog.PriceLine, ac
 		}
 		var problems []catalog.FieldError
 		for i, l := range lines {
-			switch v := vs[i]; {
-			case v == nil:
+			v := vs[i]
+			if v == nil {
 				problems = append(problems, catalog.BatchLineProblem(i, "sku", "no variant has SKU %q", l.SKU))
-			case l.ValidUntil != nil && !v.prices[l.Currency]:
-				problems = append(problems, catalog.BatchLineProblem(i, "valid_until", "a sale window needs a current price in %s to revert to: set one first", l.Currency))
+				continue
+			}
+			if err := catalog.CheckSaleWindow(l.PriceChange, v.prices[l.Currency]); err != nil {
+				ps, ok := catalog.BatchLineErrors(i, err)
+				if !ok {
+					return err
+				}
+				problems = append(problems, ps...)
 			}
 		}
 		if len(problems) > 0 {
@@ -133,11 +144,11 @@ func (s *Store) SetPriceBatch(ctx context.Context, lines []catalog.PriceLine, ac
 		}
 		out = make([]catalog.PriceEvent, len(lines))
 		for i, l := range lines {
-			e, _, err := s.setPriceOn(ctx, tx, vs[i].productID, vs[i].id, l.PriceChange, actor, now)
+			pe, _, err := s.setPriceOn(ctx, tx, vs[i].productID, vs[i].id, l.PriceChange, actor, now)
 			if err != nil {
 				return err
 			}
-			out[i] = catalog.PriceEvent{ProductID: vs[i].productID, PriceEntry: e}
+			out[i] = pe
 		}
 		return s.remember(ctx, tx, idem, out)
 	})

@@ -63,8 +63,8 @@ func (s *Store) CreateCategory(ctx context.Context, in catalog.CategoryInput) (c
 			return err
 		}
 		now := s.clock.Now().UnixMicro()
-		_, err = tx.ExecContext(ctx, `INSERT INTO categories (slug, name, parent, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-			in.Slug, in.Name, nullable(in.Parent), now, now)
+		_, err = tx.ExecContext(ctx, `INSERT INTO categories (slug, name, parent, version, created_at, updated_at) VALUES (?, ?, ?, `+nextVersion("categories/")+`, ?, ?)`,
+			in.Slug, in.Name, nullable(in.Parent), in.Slug, now, now)
 		if err != nil {
 			return err
 		}
@@ -158,6 +158,6 @@ func (s *Store) DeleteCategory(ctx context.Context, slug string) error {
 		}
 		var version int64
 		err = tx.QueryRowContext(ctx, `DELETE FROM categories WHERE slug = ? RETURNING version`, slug).Scan(&version)
-		return s.emitAfter(ctx, tx, err, catalog.EventCategoryDeleted, catalog.Deleted{Subject: "categories/" + slug, Version: version + 1})
+		return s.emitDeleted(ctx, tx, err, catalog.EventCategoryDeleted, catalog.Deleted{Subject: "categories/" + slug, Version: version + 1})
 	})
 }

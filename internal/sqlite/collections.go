@@ -44,7 +44,7 @@ func (s *Store) CreateCollection(ctx context.Context, in catalog.CollectionInput
 		}
 		now := s.clock.Now().UnixMicro()
 		_, err := tx.ExecContext(ctx, `INSERT INTO collections (slug, name, description, version, created_at, updated_at)
-			VALUES (?, ?, ?, 1, ?, ?)`, in.Slug, in.Name, in.Description, now, now)
+			VALUES (?, ?, ?, `+nextVersion("collections/")+`, ?, ?)`, in.Slug, in.Name, in.Description, in.Slug, now, now)
 		if isUnique(err) || resultCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
 			return catalog.Errorf(catalog.CodeConflict, "collection %q already exists", in.Slug)
 		}
@@ -136,7 +136,7 @@ func (s *Store) DeleteCollection(ctx context.Context, slug string, ifVersion int
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM collections WHERE slug = ?`, slug)
-		return s.emitAfter(ctx, tx, err, catalog.EventCollectionDeleted, catalog.Deleted{Subject: "collections/" + slug, Version: cur.Version + 1})
+		return s.emitDeleted(ctx, tx, err, catalog.EventCollectionDeleted, catalog.Deleted{Subject: "collections/" + slug, Version: cur.Version + 1})
 	})
 }
 

@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -22,15 +24,6 @@ func emitAt(ctx context.Context, tx *sql.Tx, at time.Time, typ string, entity an
 	if ctx.Value(noOutbox{}) != nil {
 		return nil
 	}
-	if pe, ok := entity.(catalog.PriceEvent); ok {
-		// Every price event moves its product's price version (one writer at a time, so in
-		// commit order), so consumers order a variant's prices per currency by it.
-		if err := tx.QueryRowContext(ctx, `UPDATE products SET price_version = price_version + 1 WHERE id = ? RETURNING price_version`,
-			pe.ProductID).Scan(&pe.Version); err != nil {
-			return err
-		}
-		entity = pe
-	}
 	subject, version, data := catalog.EventData(entity)
 	e, err := catalog.NewEvent(ctx, typ, subject, version, data)
 	if err != nil {
@@ -40,9 +33,46 @@ func emitAt(ctx context.Context, tx *sql.Tx, at time.Time, typ string, entity an
 	if e.Data != nil {
 		body = string(e.Data)
 	}
+	if pe, ok := entity.(catalog.PriceEvent); ok {
+		// Every price event moves its product's price version (one writer at a time, so in
+		// commit order), so consumers order a variant's prices per currency by it. The event
+		// takes the next version and the trigger events_price_version (migration 0013) stores
+		// it on the product in the same statement: one statement per price event, not two.
+		res, err := tx.ExecContext(ctx, `INSERT INTO events (id, type, subject, actor, entity_version, data, at)
+			SELECT ?, ?, ?, ?, price_version + 1, ?, ? FROM products WHERE id = ?`,
+			catalog.NewID(), e.Type, e.Subject, e.Actor, body, at.UnixMicro(), pe.ProductID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return errors.Join(fmt.Errorf("price event for product %s: %w", pe.ProductID, catalog.ErrProductNotFound), err)
+		}
+		return nil
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO events (id, type, subject, actor, entity_version, data, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		catalog.NewID(), e.Type, e.Subject, e.Actor, e.EntityVersion, body, at.UnixMicro())
 	return err
+}
+
+// emitDeleted is emitAfter for the deletion of a slug-named entity (a category, collection or
+// attribute definition): it also keeps the deletion's version as the slug's tombstone, so an
+// entity created again under the slug continues above it (nextVersion) and consumers applying
+// "only if newer" take its events.
+func (s *Store) emitDeleted(ctx context.Context, tx *sql.Tx, err error, typ string, d catalog.Deleted) error {
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO entity_tombstones (subject, version) VALUES (?, ?)
+		ON CONFLICT (subject) DO UPDATE SET version = max(version, excluded.version)`, d.Subject, d.Version); err != nil {
+		return err
+	}
+	return s.emit(ctx, tx, typ, d)
+}
+
+// nextVersion is the SQL of the first version of a slug-named entity whose slug is the next
+// parameter: one above its tombstone's, or 1.
+func nextVersion(prefix string) string {
+	return `(SELECT coalesce(max(version), 0) + 1 FROM entity_tombstones WHERE subject = '` + prefix + `' || ?)`
 }
 
 // emitStock records a variant's stock after a movement: one catalog.stock.changed per variant

@@ -95,9 +95,8 @@ func (s *Store) AdjustStock(ctx context.Context, variantID string, a catalog.Adj
 		if err != nil {
 			return err
 		}
-		if onHand+a.Delta < reserved {
-			return catalog.Errorf(catalog.CodeInsufficientStock,
-				"removing %d units would leave available stock negative: %d on hand, %d reserved, %d available", -a.Delta, onHand, reserved, onHand-reserved)
+		if err := catalog.CheckStockLeft(a, sku, onHand, reserved); err != nil {
+			return err
 		}
 		m = catalog.Movement{VariantID: variantID, ProductID: productID, SKU: sku, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.Reason, Note: a.Note, Actor: actor, At: s.clock.Now()}
 		if err := applyMove(ctx, tx, &m); err != nil {

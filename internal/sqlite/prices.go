@@ -47,7 +47,7 @@ var errNotDue = errors.New("price change no longer due")
 // window keeps the window's revert target, so nested sales revert to the regular price),
 // computes the prior price from the history, writes or marks the history line, and keeps the
 // product's price summary.
-func applyPrice(ctx context.Context, tx *sql.Tx, w priceWrite, now time.Time) (catalog.PriceEntry, error) {
+func applyPrice(ctx context.Context, tx *sql.Tx, w priceWrite, now time.Time) (catalog.PriceEvent, error) {
 	at := now.UnixMicro()
 	var (
 		winEntry, revAmount, revCompare, curCompare sql.NullInt64
@@ -57,7 +57,13 @@ func applyPrice(ctx context.Context, tx *sql.Tx, w priceWrite, now time.Time) (c
 		FROM variant_prices WHERE variant_id = ? AND currency = ?`, w.variantID, w.currency).Scan(&winEntry, &revAmount, &revCompare, &curAmount, &curCompare)
 	exists := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return catalog.PriceEntry{}, err
+		return catalog.PriceEvent{}, err
+	}
+	if w.until != nil && !exists {
+		// A scheduled window whose currency has no price any more (a removal cancels scheduled
+		// lines, so only rows from before that rule get here) opens no window, as on
+		// PostgreSQL: there is nothing to revert to.
+		w.until = nil
 	}
 	var target, targetCompare any // the price a new window reverts to; NULL: none
 	if w.until != nil {
@@ -70,12 +76,12 @@ func applyPrice(ctx context.Context, tx *sql.Tx, w priceWrite, now time.Time) (c
 	}
 	if winEntry.Valid {
 		if _, err := tx.ExecContext(ctx, `UPDATE price_history SET ended_at = ? WHERE id = ? AND ended_at IS NULL`, at, winEntry.Int64); err != nil {
-			return catalog.PriceEntry{}, err
+			return catalog.PriceEvent{}, err
 		}
 	}
 	prior, err := priorPrice(ctx, tx, w.variantID, w.currency, now, w.amount)
 	if err != nil {
-		return catalog.PriceEntry{}, err
+		return catalog.PriceEvent{}, err
 	}
 	e := catalog.PriceEntry{VariantID: w.variantID, Kind: w.kind, Price: catalog.Money{Currency: w.currency, Amount: w.amount},
 		CompareAt: w.compareAt, ValidFrom: now, ValidUntil: w.until, AppliedAt: &now, Actor: w.actor, CreatedAt: now}
@@ -84,16 +90,16 @@ func applyPrice(ctx context.Context, tx *sql.Tx, w priceWrite, now time.Time) (c
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			w.variantID, w.productID, w.kind, w.currency, w.amount, intOrNil(w.compareAt), at, timeOrNil(w.until), at, w.actor, at).Scan(&e.ID)
 		if err != nil {
-			return e, err
+			return catalog.PriceEvent{}, err
 		}
 	} else {
 		// Conditional, so a line is applied once however many sweepers find it due.
 		res, err := tx.ExecContext(ctx, `UPDATE price_history SET applied_at = ? WHERE id = ? AND applied_at IS NULL AND ended_at IS NULL`, at, w.entryID)
 		if err != nil {
-			return e, err
+			return catalog.PriceEvent{}, err
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return e, errors.Join(errNotDue, err)
+			return catalog.PriceEvent{}, errors.Join(errNotDue, err)
 		}
 		e.ID = w.entryID
 	}
@@ -111,12 +117,13 @@ func applyPrice(ctx context.Context, tx *sql.Tx, w priceWrite, now time.Time) (c
 			window_entry_id = excluded.window_entry_id, window_ends_at = excluded.window_ends_at`,
 		w.variantID, w.productID, w.currency, w.amount, intOrNil(w.compareAt), intOrNil(prior), target, targetCompare, winID, winEnds)
 	if err != nil {
-		return e, err
+		return catalog.PriceEvent{}, err
 	}
 	if err := refreshProductPrice(ctx, tx, w.productID, w.currency); err != nil {
-		return e, err
+		return catalog.PriceEvent{}, err
 	}
-	return e, emitAt(ctx, tx, now, catalog.EventPriceChanged, catalog.PriceEvent{ProductID: w.productID, PriceEntry: e})
+	pe := catalog.PriceApplied(w.productID, e, prior, w.until)
+	return pe, emitPrice(ctx, tx, now, catalog.EventPriceChanged, pe)
 }
 
 func nullIntArg(n sql.NullInt64) any {
@@ -229,11 +236,22 @@ func (s *Store) SetPrice(ctx context.Context, variantID string, c catalog.PriceC
 		if err != nil {
 			return err
 		}
+		if c.ValidUntil != nil {
+			var has bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM variant_prices WHERE variant_id = ? AND currency = ?)`,
+				variantID, c.Currency).Scan(&has); err != nil {
+				return err
+			}
+			if err := catalog.CheckSaleWindow(c, has); err != nil {
+				return err
+			}
+		}
 		version := p.Version
-		var applied bool
-		if e, applied, err = s.setPriceOn(ctx, tx, productID, variantID, c, actor, now); err != nil {
+		pe, applied, err := s.setPriceOn(ctx, tx, productID, variantID, c, actor, now)
+		if err != nil {
 			return err
 		}
+		e = pe.PriceEntry
 		if applied {
 			version++
 		}
@@ -246,25 +264,26 @@ func (s *Store) SetPrice(ctx context.Context, variantID string, c catalog.PriceC
 	return v, e, err
 }
 
-// setPriceOn applies or schedules c for a variant of productID, and reports whether it applied
-// now (which moved the product's version) (SetPrice, SetPriceBatch).
-func (s *Store) setPriceOn(ctx context.Context, tx *sql.Tx, productID, variantID string, c catalog.PriceChange, actor string, now time.Time) (catalog.PriceEntry, bool, error) {
+// setPriceOn applies or schedules c for a variant of productID, and returns its event's data
+// and whether it applied now (which moved the product's version) (SetPrice, SetPriceBatch).
+func (s *Store) setPriceOn(ctx context.Context, tx *sql.Tx, productID, variantID string, c catalog.PriceChange, actor string, now time.Time) (catalog.PriceEvent, bool, error) {
 	if from, later := c.Scheduled(now); later {
 		e := catalog.PriceEntry{VariantID: variantID, Kind: catalog.PriceSet, Price: catalog.Money{Currency: c.Currency, Amount: c.Amount},
 			CompareAt: c.CompareAt, ValidFrom: from, ValidUntil: c.Until(), Actor: actor, CreatedAt: now}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO price_history (variant_id, product_id, kind, currency, amount, compare_at, valid_from, valid_until, actor, created_at)
 			VALUES (?, ?, 'set', ?, ?, ?, ?, ?, ?, ?) RETURNING id`, variantID, productID, c.Currency, c.Amount, intOrNil(c.CompareAt),
 			from.UnixMicro(), timeOrNil(e.ValidUntil), actor, now.UnixMicro()).Scan(&e.ID); err != nil {
-			return e, false, err
+			return catalog.PriceEvent{}, false, err
 		}
-		return e, false, s.emit(ctx, tx, catalog.EventPriceScheduled, catalog.PriceEvent{ProductID: productID, PriceEntry: e})
+		pe := catalog.PriceScheduled(productID, e)
+		return pe, false, emitPrice(ctx, tx, now, catalog.EventPriceScheduled, pe)
 	}
-	e, err := applyPrice(ctx, tx, priceWrite{variantID: variantID, productID: productID, currency: c.Currency, amount: c.Amount,
+	pe, err := applyPrice(ctx, tx, priceWrite{variantID: variantID, productID: productID, currency: c.Currency, amount: c.Amount,
 		compareAt: c.CompareAt, until: c.Until(), kind: catalog.PriceSet, actor: actor}, now)
 	if err != nil {
-		return e, false, err
+		return pe, false, err
 	}
-	return e, true, bumpProduct(ctx, tx, productID, now)
+	return pe, true, bumpProduct(ctx, tx, productID, now)
 }
 
 // RemovePrice drops a variant's price in a currency; the last one stays.
@@ -478,8 +497,9 @@ func (s *Store) revertWindows(ctx context.Context, tx *sql.Tx, now time.Time, li
 			}
 			ap.EntryID, ap.Price = e.ID, e.Price
 		} else {
-			// The window opened a currency the variant had no price in: it closes again, unless
-			// it became the variant's only price meanwhile (a variant keeps one).
+			// The window opened a currency the variant had no price in (rows written before
+			// catalog.CheckSaleWindow refused that): it closes again, unless it became the
+			// variant's only price meanwhile (a variant keeps one).
 			ap.Price = catalog.Money{Currency: w.currency}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM variant_prices WHERE variant_id = ? AND currency = ?
 				AND EXISTS (SELECT 1 FROM variant_prices o WHERE o.variant_id = ? AND o.currency <> ?)`, w.variantID, w.currency, w.variantID, w.currency); err != nil {
@@ -492,7 +512,26 @@ func (s *Store) revertWindows(ctx context.Context, tx *sql.Tx, now time.Time, li
 		if err := bumpProduct(ctx, tx, w.productID, now); err != nil {
 			return nil, err
 		}
+		if !w.amount.Valid {
+			// No price became current, so no price event: the variant's event says what it
+			// has now, as a removal's does.
+			if err := s.emitVariant(ctx, tx, w.productID, w.variantID); err != nil {
+				return nil, err
+			}
+		}
 		out = append(out, ap)
 	}
 	return out, nil
+}
+
+// emitVariant records catalog.variant.updated with the variant as it is now.
+func (s *Store) emitVariant(ctx context.Context, tx *sql.Tx, productID, variantID string) error {
+	v, err := variantOf(ctx, tx, productID, variantID)
+	if err != nil {
+		return err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT version FROM products WHERE id = ?`, productID).Scan(&v.ProductVersion); err != nil {
+		return err
+	}
+	return s.emit(ctx, tx, catalog.EventVariantUpdated, v)
 }
