@@ -287,3 +287,79 @@ func ImportOwner(in ProductInput, owners map[string]string) (string, error) {
 	}
 	return pid, nil
 }
+
+// ImportUpdate is what an import line does to the existing product it updates
+// (PlanImportUpdate): both stores write it, and a dry run stops after planning it.
+type ImportUpdate struct {
+	// Matched holds, for each of the line's variants, the product's variant with that SKU (any
+	// case), nil for a new SKU.
+	Matched []*Variant
+	// Kept are the product's variants the line does not name: they stay.
+	Kept []Variant
+	// Options are the kept variants' new option values after a change of options.
+	Options OptionChange
+	// Total is the number of variants after the update; Next the position of the first new one.
+	Total, Next int
+}
+
+// PlanImportUpdate checks a line in against the product cur (with its variants) it updates and
+// returns what the update writes, or the error that refuses the line. It holds every rule the
+// write could break that ProductInput.Validate and the batch lookups do not (variant count,
+// options required, removed option values in use, two variants on one combination, media a
+// kept variant shows), so a validation pass that plans without writing means "the store would
+// accept it now".
+func PlanImportUpdate(cur Product, in ProductInput) (ImportUpdate, error) {
+	var u ImportUpdate
+	named := make(map[string]int, len(in.Variants))
+	for j, v := range in.Variants {
+		named[strings.ToLower(v.SKU)] = j
+	}
+	u.Matched = make([]*Variant, len(in.Variants))
+	for i := range cur.Variants {
+		u.Next = max(u.Next, cur.Variants[i].Position+1)
+		if j, ok := named[strings.ToLower(cur.Variants[i].SKU)]; ok {
+			u.Matched[j] = &cur.Variants[i]
+		} else {
+			u.Kept = append(u.Kept, cur.Variants[i])
+		}
+	}
+	u.Total = len(u.Kept) + len(in.Variants)
+	if u.Total > MaxVariants {
+		return u, InvalidField("variants", "the product would have %d variants, at most %d", u.Total, MaxVariants)
+	}
+	if len(in.Options) == 0 && u.Total > 1 {
+		return u, InvalidField("options", "are required: the product would have %d variants (%d not in this line)", u.Total, len(u.Kept))
+	}
+	var err error
+	if u.Options, err = ReconcileOptions(in.Options, u.Kept); err != nil {
+		return u, err
+	}
+	for _, v := range u.Kept {
+		if v.Image != "" && !slices.ContainsFunc(in.Media, func(m Media) bool { return m.URL == v.Image }) {
+			return u, InvalidField("media", "must keep %s: variant %s shows it", v.Image, v.SKU)
+		}
+	}
+	if len(in.Options) > 0 {
+		// A kept variant and a named one on one combination: the stores' unique index would
+		// refuse the write, so the plan refuses the line first.
+		combos := make(map[string]string, len(u.Kept))
+		for _, v := range u.Kept {
+			vals := v.Options
+			if ch, ok := u.Options.Values[v.ID]; ok {
+				vals = ch
+			}
+			combos[ComboKey(in.Options, vals)] = v.SKU
+		}
+		var p Problems
+		for j, v := range in.Variants {
+			if other, dup := combos[ComboKey(in.Options, v.Options)]; dup {
+				p.Add(fmt.Sprintf("variants[%d].options", j), "the combination %s is also variant %s's, which this line keeps: each combination at most once",
+					ComboKey(in.Options, v.Options), other)
+			}
+		}
+		if err := p.Err(); err != nil {
+			return u, err
+		}
+	}
+	return u, nil
+}

@@ -18,6 +18,8 @@ func importTests() []namedTest {
 		{"ImportDryRunWritesNothing", testImportDryRun},
 		{"ImportEventsAreTheProducts", testImportEventsAreTheProducts},
 		{"ImportJobs", testImportJobs},
+		{"ImportPricesAsSingleWrites", testImportPricesAsSingleWrites},
+		{"ImportPriceEventsPerProduct", testImportPriceEventsPerProduct},
 	}
 }
 

@@ -1,0 +1,400 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/acme/catalog/internal/catalog"
+)
+
+// importUpdates applies a batch's updates set-based: the products are locked in product-ID
+// order (the order every writer locks in, so an import and concurrent writers queue rather
+// than deadlock) and read again under the lock, each line is planned in Go
+// (catalog.PlanImportUpdate; a refused line is reported and skipped before anything is
+// written), then each table is written with one statement for the whole batch. ups are in
+// product-ID order. It returns the products updated. A constraint a statement meets comes back
+// as *setRefused.
+func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate, now time.Time, res *catalog.ImportResult) ([]string, error) {
+	actor := catalog.ActorOf(ctx)
+	pids := make([]string, len(ups))
+	for i, u := range ups {
+		pids[i] = u.pid
+	}
+	if _, err := tx.Exec(ctx, `SELECT id FROM products WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, pids); err != nil {
+		return nil, err
+	}
+	current, err := productMap(ctx, tx, pids)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		w       importWrites
+		updated []string
+	)
+	for _, u := range ups {
+		p, ok := current[u.pid]
+		if !ok { // deleted since the batch's first read
+			res.Problems = append(res.Problems, catalog.ImportProblemsOf(u.item.Line, catalog.ErrProductNotFound)...)
+			continue
+		}
+		if !catalog.ImportChanges(p, u.item.Product) { // changed to match since the first read
+			res.Unchanged++
+			continue
+		}
+		pl, err := catalog.PlanImportUpdate(p, u.item.Product)
+		if err != nil {
+			res.Problems = append(res.Problems, catalog.ImportProblemsOf(u.item.Line, err)...)
+			continue
+		}
+		if err := w.add(p, u.item.Product, pl, now); err != nil {
+			return nil, err
+		}
+		updated = append(updated, u.pid)
+	}
+	if len(updated) == 0 {
+		return nil, nil
+	}
+	return updated, w.write(ctx, tx, now, actor)
+}
+
+// importWrites gathers a batch's updates column by column, for one statement per table.
+type importWrites struct {
+	// products
+	ids, names, keys, descs, cats, brands, attrs, media, opts, statuses []string
+	counts                                                              []int32
+	// named variants' own fields
+	vIDs, vSKUs, vBarcodes, vAttrs, vImages []string
+	vWeights                                []*int64
+	vLimits                                 []int64
+	// variants whose option values change (named or kept)
+	oIDs, oVals []string
+	// prices: removed (variant, currency) and changed
+	goneVIDs, goneCurs []string
+	prices             []importPrice
+	// new variants, and the (product, currency) summaries to recompute
+	fresh   []newVariant
+	touched map[[2]string]bool
+}
+
+// importPrice is a price an import makes current.
+type importPrice struct {
+	vid, pid, currency string
+	amount             int64
+	compareAt          *int64
+}
+
+func (w *importWrites) touch(pid, currency string) {
+	if w.touched == nil {
+		w.touched = map[[2]string]bool{}
+	}
+	w.touched[[2]string{pid, currency}] = true
+}
+
+// add gathers what in does to p under plan pl.
+func (w *importWrites) add(p catalog.Product, in catalog.ProductInput, pl catalog.ImportUpdate, now time.Time) error {
+	var js [3]string
+	for i, v := range []any{in.Attributes, in.Media, in.Options} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		js[i] = string(b)
+	}
+	w.ids, w.names, w.keys, w.descs, w.cats, w.brands = append(w.ids, p.ID), append(w.names, in.Name), append(w.keys, catalog.SortKey(in.Name)),
+		append(w.descs, in.Description), append(w.cats, in.Category), append(w.brands, in.Brand)
+	w.attrs, w.media, w.opts, w.statuses, w.counts = append(w.attrs, js[0]), append(w.media, js[1]), append(w.opts, js[2]),
+		append(w.statuses, string(in.Status)), append(w.counts, int32(pl.Total))
+	for vid, vals := range pl.Options.Values {
+		b, err := json.Marshal(vals)
+		if err != nil {
+			return err
+		}
+		w.oIDs, w.oVals = append(w.oIDs, vid), append(w.oVals, string(b))
+	}
+	next := pl.Next
+	for j, vin := range in.Variants {
+		m := pl.Matched[j]
+		if m == nil {
+			w.fresh = append(w.fresh, newVariant{id: catalog.NewID(), pid: p.ID, in: vin, pos: next, at: now})
+			next++
+			for _, pr := range vin.Prices {
+				w.touch(p.ID, pr.Currency)
+			}
+			continue
+		}
+		ab, err := json.Marshal(vin.Attributes)
+		if err != nil {
+			return err
+		}
+		w.vIDs, w.vSKUs, w.vBarcodes, w.vAttrs, w.vImages = append(w.vIDs, m.ID), append(w.vSKUs, vin.SKU), append(w.vBarcodes, vin.Barcode),
+			append(w.vAttrs, string(ab)), append(w.vImages, vin.Image)
+		w.vWeights, w.vLimits = append(w.vWeights, vin.WeightGrams), append(w.vLimits, vin.PurchaseLimit)
+		ob, err := json.Marshal(vin.Options)
+		if err != nil {
+			return err
+		}
+		w.oIDs, w.oVals = append(w.oIDs, m.ID), append(w.oVals, string(ob))
+		// The variant's prices become the line's: currencies it no longer lists go, changed
+		// ones become current with a history line and an event each (replacePrices' rules).
+		for _, pr := range m.Prices {
+			if !hasCurrency(vin.Prices, pr.Currency) {
+				w.goneVIDs, w.goneCurs = append(w.goneVIDs, m.ID), append(w.goneCurs, pr.Currency)
+				w.touch(p.ID, pr.Currency)
+			}
+		}
+		for _, pr := range vin.Prices {
+			old, ok := m.Price(pr.Currency)
+			if ok && old.Amount == pr.Amount && sameAmount(old.CompareAt, pr.CompareAt) {
+				continue
+			}
+			w.prices = append(w.prices, importPrice{vid: m.ID, pid: p.ID, currency: pr.Currency, amount: pr.Amount, compareAt: pr.CompareAt})
+			w.touch(p.ID, pr.Currency)
+		}
+	}
+	return nil
+}
+
+func hasCurrency(ps []catalog.PriceInput, currency string) bool {
+	for _, p := range ps {
+		if p.Currency == currency {
+			return true
+		}
+	}
+	return false
+}
+
+func sameAmount(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+// write runs the gathered updates: one statement per table (two for prices: the batch's prior
+// prices are read in one). The order is the line-by-line path's: products, named variants,
+// prices, option values, new variants, summaries.
+func (w *importWrites) write(ctx context.Context, tx pgx.Tx, now time.Time, actor string) error {
+	if _, err := tx.Exec(ctx, `UPDATE products p SET name = u.name, name_key = u.key, description = u.descr, category = u.cat,
+			brand = u.brand, attributes = u.attrs::jsonb, media = u.media::jsonb, options = u.opts::jsonb, status = u.status,
+			version = p.version + 1, updated_at = $12, variant_count = u.n
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[])
+			AS u (id, name, key, descr, cat, brand, attrs, media, opts, status, n)
+		WHERE p.id = u.id`,
+		w.ids, w.names, w.keys, w.descs, w.cats, w.brands, w.attrs, w.media, w.opts, w.statuses, w.counts, now); err != nil {
+		return refusedBySet(err)
+	}
+	if len(w.vIDs) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE variants v SET sku = u.sku, barcode = u.barcode, weight_grams = u.weight,
+				attributes = u.attrs::jsonb, image = u.image, purchase_limit = u.lim, updated_at = $8
+			FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::bigint[])
+				AS u (id, sku, barcode, weight, attrs, image, lim)
+			WHERE v.id = u.id`,
+			w.vIDs, w.vSKUs, w.vBarcodes, w.vWeights, w.vAttrs, w.vImages, w.vLimits, now); err != nil {
+			return refusedBySet(err)
+		}
+	}
+	if len(w.goneVIDs) > 0 {
+		if err := removeImportedPrices(ctx, tx, w.goneVIDs, w.goneCurs, now); err != nil {
+			return err
+		}
+	}
+	if len(w.prices) > 0 {
+		entries, err := setImportedPrices(ctx, tx, w.prices, now, actor)
+		if err != nil {
+			return err
+		}
+		if err := emitImportedPrices(ctx, tx, w.prices, entries, now); err != nil {
+			return err
+		}
+	}
+	if len(w.oIDs) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE variants v SET options = u.opts::jsonb, updated_at = $3
+			FROM unnest($1::uuid[], $2::text[]) AS u (id, opts) WHERE v.id = u.id AND v.options <> u.opts::jsonb`, w.oIDs, w.oVals, now); err != nil {
+			return refusedBySet(err)
+		}
+	}
+	if len(w.fresh) > 0 {
+		if err := insertVariants(ctx, tx, w.fresh, actor); err != nil {
+			return refusedBySet(err)
+		}
+	}
+	pids, curs := make([]string, 0, len(w.touched)), make([]string, 0, len(w.touched))
+	for k := range w.touched {
+		pids, curs = append(pids, k[0]), append(curs, k[1])
+	}
+	return refreshPricesOf(ctx, tx, pids, curs)
+}
+
+// removeImportedPrices drops the prices of (vids[i], currencies[i]) and cancels their
+// scheduled changes and running windows (removePrices for a batch).
+func removeImportedPrices(ctx context.Context, tx pgx.Tx, vids, currencies []string, now time.Time) error {
+	if _, err := tx.Exec(ctx, `UPDATE price_history h SET ended_at = $3
+		FROM unnest($1::uuid[], $2::text[]) AS u (vid, cur)
+		WHERE h.variant_id = u.vid AND h.currency = u.cur AND h.ended_at IS NULL
+			AND (h.applied_at IS NULL OR h.id IN (SELECT window_entry_id FROM variant_prices WHERE variant_id = u.vid AND currency = u.cur))`,
+		vids, currencies, now); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `DELETE FROM variant_prices vp USING unnest($1::uuid[], $2::text[]) AS u (vid, cur)
+		WHERE vp.variant_id = u.vid AND vp.currency = u.cur`, vids, currencies)
+	return err
+}
+
+// setImportedPrices makes each of ps current now, as makeCurrent does for one: the running
+// sale window in its currency ends, a history line says so, and the current price records its
+// prior price. Three statements for the batch: the running windows and the applied history
+// of the prior-price window (catalog.PriorPrice) in one read, then the windows' end, then the
+// history lines and the current prices together. It returns each price's history line.
+func setImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, now time.Time, actor string) ([]catalog.PriceEntry, error) {
+	n := len(ps)
+	vids, pids, curs, amounts := make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
+	cmps, priors := make([]*int64, n), make([]*int64, n)
+	for i, p := range ps {
+		vids[i], pids[i], curs[i], amounts[i], cmps[i] = p.vid, p.pid, p.currency, p.amount, p.compareAt
+	}
+	rows, err := tx.Query(ctx, `SELECT u.n, vp.window_entry_id, h.id, h.amount, h.applied_at
+		FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS u (vid, cur, n)
+		LEFT JOIN variant_prices vp ON vp.variant_id = u.vid AND vp.currency = u.cur
+		LEFT JOIN LATERAL (
+			(SELECT id, amount, applied_at FROM price_history
+				WHERE variant_id = u.vid AND currency = u.cur AND applied_at IS NOT NULL AND applied_at >= $3 AND applied_at < $4)
+			UNION ALL
+			(SELECT id, amount, applied_at FROM price_history
+				WHERE variant_id = u.vid AND currency = u.cur AND applied_at IS NOT NULL AND applied_at < $3
+				ORDER BY applied_at DESC, id DESC LIMIT 1)
+		) h ON true`, vids, curs, now.Add(-catalog.PriorPriceWindow), now)
+	if err != nil {
+		return nil, err
+	}
+	applied := make([][]catalog.PriceEntry, n)
+	var windows []int64
+	seen := map[int64]bool{}
+	var (
+		k         int
+		window    *int64
+		hid, hamt *int64
+		hat       *time.Time
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&k, &window, &hid, &hamt, &hat}, func() error {
+		if window != nil && !seen[*window] {
+			seen[*window] = true
+			windows = append(windows, *window)
+		}
+		if hid != nil {
+			at := hat.UTC()
+			applied[k-1] = append(applied[k-1], catalog.PriceEntry{ID: *hid, Price: catalog.Money{Amount: *hamt}, AppliedAt: &at})
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	for i := range ps {
+		priors[i] = catalog.PriorPrice(applied[i], now, amounts[i])
+	}
+	if len(windows) > 0 {
+		// A price set now replaces a running sale window: its line ends.
+		if _, err := tx.Exec(ctx, `UPDATE price_history SET ended_at = $2 WHERE id = ANY($1) AND ended_at IS NULL`, windows, now); err != nil {
+			return nil, err
+		}
+	}
+	rows, err = tx.Query(ctx, `WITH u AS (
+			SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[]) WITH ORDINALITY
+				AS u (vid, pid, cur, amt, cmp, prior, n)
+		), h AS (
+			INSERT INTO price_history (variant_id, product_id, kind, currency, amount, compare_at, valid_from, applied_at, actor, created_at)
+			SELECT vid, pid, 'set', cur, amt, cmp, $7, $7, $8, $7 FROM u ORDER BY n
+			RETURNING id, variant_id, currency
+		), vp AS (
+			INSERT INTO variant_prices (variant_id, currency, product_id, amount, compare_at, prior_amount,
+				revert_amount, revert_compare_at, window_entry_id, window_ends_at)
+			SELECT vid, cur, pid, amt, cmp, prior, NULL, NULL, NULL, NULL FROM u
+			ON CONFLICT (variant_id, currency) DO UPDATE SET amount = excluded.amount, compare_at = excluded.compare_at,
+				prior_amount = excluded.prior_amount, revert_amount = NULL, revert_compare_at = NULL,
+				window_entry_id = NULL, window_ends_at = NULL
+		)
+		SELECT u.n, h.id FROM h JOIN u ON u.vid = h.variant_id AND u.cur = h.currency`,
+		vids, pids, curs, amounts, cmps, priors, now, actor)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]catalog.PriceEntry, n)
+	var id int64
+	if _, err := pgx.ForEachRow(rows, []any{&k, &id}, func() error {
+		p := ps[k-1]
+		at := now
+		entries[k-1] = catalog.PriceEntry{ID: id, VariantID: p.vid, Kind: catalog.PriceSet, Price: catalog.Money{Currency: p.currency, Amount: p.amount},
+			CompareAt: p.compareAt, ValidFrom: now, AppliedAt: &at, Actor: actor, CreatedAt: now}
+		return nil
+	}); err != nil {
+		return nil, refusedBySet(err)
+	}
+	return entries, nil
+}
+
+// emitImportedPrices records catalog.price.changed for each price an import made current, in
+// the batch's order, after moving each product's price version by its number of events in one
+// statement (what emitAt does per event): a product's events get consecutive versions, so per
+// variant and currency they grow in commit order. The merge with other price-event payloads
+// (prior price, sale end) belongs here: the entry is built by setImportedPrices.
+func emitImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, entries []catalog.PriceEntry, now time.Time) error {
+	if ctx.Value(noOutbox{}) != nil {
+		return nil
+	}
+	count := map[string]int64{}
+	var ids []string
+	for _, p := range ps {
+		if count[p.pid] == 0 {
+			ids = append(ids, p.pid)
+		}
+		count[p.pid]++
+	}
+	ks := make([]int64, len(ids))
+	for i, id := range ids {
+		ks[i] = count[id]
+	}
+	rows, err := tx.Query(ctx, `UPDATE products p SET price_version = p.price_version + u.k
+		FROM unnest($1::uuid[], $2::bigint[]) AS u (id, k) WHERE p.id = u.id RETURNING p.id::text, p.price_version`, ids, ks)
+	if err != nil {
+		return err
+	}
+	next := map[string]int64{} // product -> version of its next event
+	var (
+		id string
+		v  int64
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&id, &v}, func() error { next[id] = v - count[id] + 1; return nil }); err != nil {
+		return err
+	}
+	events := make([]pending, len(ps))
+	for i, p := range ps {
+		pe := catalog.PriceEvent{ProductID: p.pid, PriceEntry: entries[i], Version: next[p.pid]}
+		next[p.pid]++
+		subject, version, data := catalog.EventData(pe)
+		e, err := catalog.NewEvent(ctx, catalog.EventPriceChanged, subject, version, data)
+		if err != nil {
+			return err
+		}
+		events[i] = pending{at: now, e: e}
+	}
+	return emitMany(ctx, tx, events)
+}
+
+// refreshPricesOf recomputes the summaries of (pids[i], currencies[i]) from the variants'
+// prices: refreshProductPrices for a batch, one statement.
+func refreshPricesOf(ctx context.Context, q querier, pids, currencies []string) error {
+	if len(pids) == 0 {
+		return nil
+	}
+	_, err := q.Exec(ctx, `WITH r AS (
+			SELECT c.pid, c.cur,
+				(SELECT amount FROM variant_prices WHERE product_id = c.pid AND currency = c.cur ORDER BY amount LIMIT 1) AS lo,
+				(SELECT amount FROM variant_prices WHERE product_id = c.pid AND currency = c.cur ORDER BY amount DESC LIMIT 1) AS hi
+			FROM unnest($1::uuid[], $2::text[]) AS c (pid, cur)
+		), del AS (
+			DELETE FROM product_prices pp USING r WHERE pp.product_id = r.pid AND pp.currency = r.cur AND r.lo IS NULL
+		)
+		INSERT INTO product_prices (product_id, currency, min_amount, max_amount)
+		SELECT r.pid, r.cur, r.lo, r.hi FROM r WHERE r.lo IS NOT NULL
+		ON CONFLICT (product_id, currency) DO UPDATE SET min_amount = excluded.min_amount, max_amount = excluded.max_amount
+		WHERE (product_prices.min_amount, product_prices.max_amount) IS DISTINCT FROM (excluded.min_amount, excluded.max_amount)`,
+		pids, currencies)
+	return err
+}
