@@ -66,6 +66,12 @@ func (s *Store) upsertBatch(ctx context.Context, items []catalog.ImportItem, dry
 	var res catalog.ImportResult
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		res = catalog.ImportResult{}
+		// A batch's statements carry thousands of rows, so the planner's costs pass the JIT
+		// threshold, and compiling took longer than running (130 of 470 ms for the batch's
+		// variants read, measured): the batch runs without it.
+		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+			return err
+		}
 		plan, err := planImport(ctx, tx, items, &res)
 		if err != nil {
 			return err
@@ -86,40 +92,40 @@ func (s *Store) upsertBatch(ctx context.Context, items []catalog.ImportItem, dry
 			}
 		}
 		res.Created = len(plan.creates)
-		// The updated products are read in one pair of statements: lines that match their
-		// product exactly are counted unchanged without a lock or a write.
-		pids := make([]string, len(plan.updates))
-		for i, u := range plan.updates {
-			pids[i] = u.pid
-		}
-		current, err := productMap(ctx, tx, pids)
-		if err != nil {
-			return err
-		}
-		var changed []importUpdate
-		for _, u := range plan.updates {
-			p, ok := current[u.pid]
-			switch {
-			case !ok:
-				res.Problems = append(res.Problems, catalog.ImportProblemsOf(u.item.Line, catalog.ErrProductNotFound)...)
-			case !catalog.ImportChanges(p, u.item.Product):
-				res.Unchanged++
-			case dryRun:
-				if _, err := catalog.PlanImportUpdate(p, u.item.Product); err != nil {
-					res.Problems = append(res.Problems, catalog.ImportProblemsOf(u.item.Line, err)...)
-					continue
-				}
-				res.Updated++
-			default:
-				changed = append(changed, u)
+		switch {
+		case len(plan.updates) == 0:
+		case dryRun:
+			// The updated products in one pair of statements, unlocked: a dry run plans each
+			// line against them and writes nothing.
+			pids := make([]string, len(plan.updates))
+			for i, u := range plan.updates {
+				pids[i] = u.pid
 			}
-		}
-		if !dryRun && len(changed) > 0 {
+			current, err := productMap(ctx, tx, pids)
+			if err != nil {
+				return err
+			}
+			for _, u := range plan.updates {
+				p, ok := current[u.pid]
+				switch {
+				case !ok:
+					res.Problems = append(res.Problems, catalog.ImportProblemsOf(u.item.Line, catalog.ErrProductNotFound)...)
+				case !catalog.ImportChanges(p, u.item.Product):
+					res.Unchanged++
+				default:
+					if _, err := catalog.PlanImportUpdate(p, u.item.Product); err != nil {
+						res.Problems = append(res.Problems, catalog.ImportProblemsOf(u.item.Line, err)...)
+						continue
+					}
+					res.Updated++
+				}
+			}
+		default:
 			var updated []string
 			if setBased {
-				updated, err = s.importUpdates(ctx, tx, changed, now, &res)
+				updated, err = s.importUpdates(ctx, tx, plan.updates, now, &res)
 			} else {
-				updated, err = s.importUpdatesByLine(ctx, tx, changed, now, &res)
+				updated, err = s.importUpdatesByLine(ctx, tx, plan.updates, now, &res)
 			}
 			if err != nil {
 				return err

@@ -11,14 +11,13 @@ import (
 )
 
 // importUpdates applies a batch's updates set-based: the products are locked in product-ID
-// order (the order every writer locks in, so an import and concurrent writers queue rather
-// than deadlock) and read again under the lock, each line is planned in Go
-// (catalog.PlanImportUpdate; a refused line is reported and skipped before anything is
-// written), then each table is written with one statement for the whole batch. ups are in
-// product-ID order. It returns the products updated. A constraint a statement meets comes back
-// as *setRefused.
+// order with one statement (the order every writer locks in, so an import and concurrent
+// writers queue rather than deadlock) and read in one pair; a line that matches its product is
+// counted unchanged, the others are planned in Go (catalog.PlanImportUpdate: a refused line is
+// reported and skipped before anything is written), then each table is written with one
+// statement for the whole batch (importWrites.write). ups are in product-ID order. It returns
+// the products updated. A constraint a statement meets comes back as *setRefused.
 func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate, now time.Time, res *catalog.ImportResult) ([]string, error) {
-	actor := catalog.ActorOf(ctx)
 	pids := make([]string, len(ups))
 	for i, u := range ups {
 		pids[i] = u.pid
@@ -30,17 +29,15 @@ func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate
 	if err != nil {
 		return nil, err
 	}
-	var (
-		w       importWrites
-		updated []string
-	)
+	w := importWrites{outbox: ctx.Value(noOutbox{}) == nil}
+	var updated []string
 	for _, u := range ups {
 		p, ok := current[u.pid]
-		if !ok { // deleted since the batch's first read
+		if !ok { // deleted since the SKU lookup
 			res.Problems = append(res.Problems, catalog.ImportProblemsOf(u.item.Line, catalog.ErrProductNotFound)...)
 			continue
 		}
-		if !catalog.ImportChanges(p, u.item.Product) { // changed to match since the first read
+		if !catalog.ImportChanges(p, u.item.Product) {
 			res.Unchanged++
 			continue
 		}
@@ -57,14 +54,16 @@ func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate
 	if len(updated) == 0 {
 		return nil, nil
 	}
-	return updated, w.write(ctx, tx, now, actor)
+	return updated, w.write(ctx, tx, now, catalog.ActorOf(ctx))
 }
 
 // importWrites gathers a batch's updates column by column, for one statement per table.
 type importWrites struct {
-	// products
+	outbox bool // events are recorded (not the outbox benchmark's writes)
+	// products, and the number of price events of each
 	ids, names, keys, descs, cats, brands, attrs, media, opts, statuses []string
 	counts                                                              []int32
+	priceEvents                                                         []int64
 	// named variants' own fields
 	vIDs, vSKUs, vBarcodes, vAttrs, vImages []string
 	vWeights                                []*int64
@@ -107,6 +106,7 @@ func (w *importWrites) add(p catalog.Product, in catalog.ProductInput, pl catalo
 		append(w.descs, in.Description), append(w.cats, in.Category), append(w.brands, in.Brand)
 	w.attrs, w.media, w.opts, w.statuses, w.counts = append(w.attrs, js[0]), append(w.media, js[1]), append(w.opts, js[2]),
 		append(w.statuses, string(in.Status)), append(w.counts, int32(pl.Total))
+	w.priceEvents = append(w.priceEvents, 0)
 	for vid, vals := range pl.Options.Values {
 		b, err := json.Marshal(vals)
 		if err != nil {
@@ -125,13 +125,12 @@ func (w *importWrites) add(p catalog.Product, in catalog.ProductInput, pl catalo
 			}
 			continue
 		}
-		ab, err := json.Marshal(vin.Attributes)
-		if err != nil {
-			return err
+		if m.SKU != vin.SKU || m.Barcode != vin.Barcode || !sameAmount(m.WeightGrams, vin.WeightGrams) || !m.Attributes.Equal(vin.Attributes) ||
+			m.Image != vin.Image || m.PurchaseLimit != vin.PurchaseLimit {
+			if err := w.addVariant(m.ID, vin); err != nil {
+				return err
+			}
 		}
-		w.vIDs, w.vSKUs, w.vBarcodes, w.vAttrs, w.vImages = append(w.vIDs, m.ID), append(w.vSKUs, vin.SKU), append(w.vBarcodes, vin.Barcode),
-			append(w.vAttrs, string(ab)), append(w.vImages, vin.Image)
-		w.vWeights, w.vLimits = append(w.vWeights, vin.WeightGrams), append(w.vLimits, vin.PurchaseLimit)
 		ob, err := json.Marshal(vin.Options)
 		if err != nil {
 			return err
@@ -152,8 +151,24 @@ func (w *importWrites) add(p catalog.Product, in catalog.ProductInput, pl catalo
 			}
 			w.prices = append(w.prices, importPrice{vid: m.ID, pid: p.ID, currency: pr.Currency, amount: pr.Amount, compareAt: pr.CompareAt})
 			w.touch(p.ID, pr.Currency)
+			if w.outbox {
+				w.priceEvents[len(w.priceEvents)-1]++
+			}
 		}
 	}
+	return nil
+}
+
+// addVariant gathers a named variant whose own fields change. A variant whose only change
+// is its prices is not written (as SetPrice does not write it).
+func (w *importWrites) addVariant(id string, vin catalog.VariantInput) error {
+	ab, err := json.Marshal(vin.Attributes)
+	if err != nil {
+		return err
+	}
+	w.vIDs, w.vSKUs, w.vBarcodes, w.vAttrs, w.vImages = append(w.vIDs, id), append(w.vSKUs, vin.SKU), append(w.vBarcodes, vin.Barcode),
+		append(w.vAttrs, string(ab)), append(w.vImages, vin.Image)
+	w.vWeights, w.vLimits = append(w.vWeights, vin.WeightGrams), append(w.vLimits, vin.PurchaseLimit)
 	return nil
 }
 
@@ -172,13 +187,25 @@ func sameAmount(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil
 // prices are read in one). The order is the line-by-line path's: products, named variants,
 // prices, option values, new variants, summaries.
 func (w *importWrites) write(ctx context.Context, tx pgx.Tx, now time.Time, actor string) error {
-	if _, err := tx.Exec(ctx, `UPDATE products p SET name = u.name, name_key = u.key, description = u.descr, category = u.cat,
+	// The product's price version moves by its number of price events here (emitAt moves it
+	// by one per event), so the versions of its events are the ones below the new value.
+	rows, err := tx.Query(ctx, `UPDATE products p SET name = u.name, name_key = u.key, description = u.descr, category = u.cat,
 			brand = u.brand, attributes = u.attrs::jsonb, media = u.media::jsonb, options = u.opts::jsonb, status = u.status,
-			version = p.version + 1, updated_at = $12, variant_count = u.n
-		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[])
-			AS u (id, name, key, descr, cat, brand, attrs, media, opts, status, n)
-		WHERE p.id = u.id`,
-		w.ids, w.names, w.keys, w.descs, w.cats, w.brands, w.attrs, w.media, w.opts, w.statuses, w.counts, now); err != nil {
+			version = p.version + 1, updated_at = $13, variant_count = u.n, price_version = p.price_version + u.k
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::bigint[])
+			AS u (id, name, key, descr, cat, brand, attrs, media, opts, status, n, k)
+		WHERE p.id = u.id
+		RETURNING p.id::text, p.price_version`,
+		w.ids, w.names, w.keys, w.descs, w.cats, w.brands, w.attrs, w.media, w.opts, w.statuses, w.counts, w.priceEvents, now)
+	if err != nil {
+		return err
+	}
+	priceVersions := make(map[string]int64, len(w.ids))
+	var (
+		id string
+		pv int64
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&id, &pv}, func() error { priceVersions[id] = pv; return nil }); err != nil {
 		return refusedBySet(err)
 	}
 	if len(w.vIDs) > 0 {
@@ -201,7 +228,7 @@ func (w *importWrites) write(ctx context.Context, tx pgx.Tx, now time.Time, acto
 		if err != nil {
 			return err
 		}
-		if err := emitImportedPrices(ctx, tx, w.prices, entries, now); err != nil {
+		if err := emitImportedPrices(ctx, tx, w.prices, entries, priceVersions, now); err != nil {
 			return err
 		}
 	}
@@ -330,38 +357,22 @@ func setImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, now tim
 }
 
 // emitImportedPrices records catalog.price.changed for each price an import made current, in
-// the batch's order, after moving each product's price version by its number of events in one
-// statement (what emitAt does per event): a product's events get consecutive versions, so per
-// variant and currency they grow in commit order. The merge with other price-event payloads
-// (prior price, sale end) belongs here: the entry is built by setImportedPrices.
-func emitImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, entries []catalog.PriceEntry, now time.Time) error {
+// the batch's order. versions holds each product's price version after the batch: its events
+// take the consecutive versions up to it (the products' update moved it by their number), so
+// per variant and currency they grow in commit order, as emitAt's one-by-one moves make them.
+// The data is the history line setImportedPrices built: where price events gain fields (prior
+// price, sale end), they are filled in there.
+func emitImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, entries []catalog.PriceEntry, versions map[string]int64, now time.Time) error {
 	if ctx.Value(noOutbox{}) != nil {
 		return nil
 	}
 	count := map[string]int64{}
-	var ids []string
 	for _, p := range ps {
-		if count[p.pid] == 0 {
-			ids = append(ids, p.pid)
-		}
 		count[p.pid]++
 	}
-	ks := make([]int64, len(ids))
-	for i, id := range ids {
-		ks[i] = count[id]
-	}
-	rows, err := tx.Query(ctx, `UPDATE products p SET price_version = p.price_version + u.k
-		FROM unnest($1::uuid[], $2::bigint[]) AS u (id, k) WHERE p.id = u.id RETURNING p.id::text, p.price_version`, ids, ks)
-	if err != nil {
-		return err
-	}
-	next := map[string]int64{} // product -> version of its next event
-	var (
-		id string
-		v  int64
-	)
-	if _, err := pgx.ForEachRow(rows, []any{&id, &v}, func() error { next[id] = v - count[id] + 1; return nil }); err != nil {
-		return err
+	next := make(map[string]int64, len(count)) // product -> version of its next event
+	for pid, k := range count {
+		next[pid] = versions[pid] - k + 1
 	}
 	events := make([]pending, len(ps))
 	for i, p := range ps {
