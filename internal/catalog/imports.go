@@ -35,7 +35,14 @@ type Importer interface {
 	// FailStaleImportJobs marks failed every unfinished job whose heartbeat is older than
 	// before (its instance stopped mid-way), with reason, and returns how many it marked.
 	FailStaleImportJobs(ctx context.Context, before time.Time, reason string) (int, error)
+	// PurgeImportJobs deletes at most limit finished jobs (succeeded or failed) that finished
+	// longer than retention ago, oldest first, and returns how many. Their idempotency keys
+	// are free again.
+	PurgeImportJobs(ctx context.Context, retention time.Duration, limit int) (int, error)
 }
+
+// DefaultImportJobRetention is how long a finished import job (its report) is kept.
+const DefaultImportJobRetention = 7 * 24 * time.Hour
 
 // ImportItem is one product of an import and the file line it starts on.
 type ImportItem struct {

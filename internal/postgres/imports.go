@@ -541,3 +541,17 @@ func (s *Store) FailStaleImportJobs(ctx context.Context, before time.Time, reaso
 	})
 	return n, storeError(ctx, err)
 }
+
+// PurgeImportJobs deletes at most limit finished jobs that finished longer than retention ago,
+// oldest first. The table holds jobs, not lines (a few a day): no index is needed to find them.
+func (s *Store) PurgeImportJobs(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM import_jobs WHERE id IN (
+			SELECT id FROM import_jobs WHERE state IN ('succeeded', 'failed') AND finished_at <= $1
+			ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED)`, s.clock.Now().Add(-retention), limit)
+		n = int(tag.RowsAffected())
+		return err
+	})
+	return n, storeError(ctx, err)
+}

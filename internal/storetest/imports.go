@@ -20,6 +20,7 @@ func importTests() []namedTest {
 		{"ImportJobs", testImportJobs},
 		{"ImportPricesAsSingleWrites", testImportPricesAsSingleWrites},
 		{"ImportPriceEventsPerProduct", testImportPriceEventsPerProduct},
+		{"ImportJobsPurged", testImportJobsPurged},
 	}
 }
 
