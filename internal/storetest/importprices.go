@@ -194,3 +194,70 @@ func testImportPriceEventsPerProduct(t *testing.T, s catalog.Store, _ *FakeClock
 		}
 	}
 }
+
+// testImportWithConcurrentWriters: imports updating the same products (their lines in opposite
+// orders) while single price writes change them too all succeed, and each product's price
+// events keep distinct versions (imports move a product's price version for all their events
+// at once, single writes one by one, both under the product's row lock).
+func testImportWithConcurrentWriters(t *testing.T, s catalog.Store, _ *FakeClock) {
+	category(t, s, "imp", "")
+	const n = 12
+	items := make([]catalog.ImportItem, n)
+	for i := range items {
+		items[i] = catalog.ImportItem{Line: i + 1, Product: sized(fmt.Sprintf("CW%02d", i), fmt.Sprintf("CW %d", i), "imp", "S", "M")}
+	}
+	must(s.UpsertProducts(ctx(t), items, false))(t)
+	_, cursor := feed(t, s, 0)
+	var vids []string
+	for i := range n {
+		_, v := bySKU(t, s, fmt.Sprintf("CW%02d-S", i))
+		vids = append(vids, v.ID)
+	}
+	errs := make(chan error, 64)
+	done := make(chan struct{})
+	for w := range 2 {
+		go func() {
+			for round := range 4 {
+				batch := make([]catalog.ImportItem, n)
+				for i := range batch {
+					k := i
+					if w == 1 {
+						k = n - 1 - i // the other importer's file lists them the other way round
+					}
+					in := sized(fmt.Sprintf("CW%02d", k), fmt.Sprintf("CW %d", k), "imp", "S", "M")
+					in.Variants[1].Prices[0].Amount = int64(2000 + 10*round + w)
+					batch[i] = catalog.ImportItem{Line: i + 1, Product: in}
+				}
+				_, err := s.UpsertProducts(ctx(t), batch, false)
+				errs <- err
+			}
+		}()
+	}
+	go func() {
+		for round := range 4 {
+			for _, vid := range vids {
+				_, _, err := s.SetPrice(ctx(t), vid, catalog.PriceChange{Currency: "USD", Amount: int64(3000 + round)}, "apikey:cw", 0)
+				errs <- err
+			}
+		}
+		close(done)
+	}()
+	<-done
+	for range 2*4 + 4*n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	evs, _ := feed(t, s, cursor, catalog.EventPriceChanged)
+	seen := map[string]bool{}
+	for _, e := range evs {
+		k := fmt.Sprintf("%s@%d", strings.Split(e.Subject, "/")[1], e.EntityVersion)
+		if seen[k] {
+			t.Errorf("two price events of one product with version %s", k)
+		}
+		seen[k] = true
+	}
+	if len(evs) < 4*n {
+		t.Errorf("%d price events, want at least the %d single writes'", len(evs), 4*n)
+	}
+}

@@ -21,6 +21,7 @@ func importTests() []namedTest {
 		{"ImportPricesAsSingleWrites", testImportPricesAsSingleWrites},
 		{"ImportPriceEventsPerProduct", testImportPriceEventsPerProduct},
 		{"ImportJobsPurged", testImportJobsPurged},
+		{"ImportWithConcurrentWriters", testImportWithConcurrentWriters},
 	}
 }
 
