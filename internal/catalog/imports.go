@@ -370,3 +370,62 @@ func PlanImportUpdate(cur Product, in ProductInput) (ImportUpdate, error) {
 	}
 	return u, nil
 }
+
+// VariantFieldsChange reports whether a line's variant in changes v's own fields (not its
+// options or prices): only then does the store write the variant row.
+func VariantFieldsChange(v Variant, in VariantInput) bool {
+	return v.SKU != in.SKU || v.Barcode != in.Barcode || !sameWeight(v.WeightGrams, in.WeightGrams) || !v.Attributes.Equal(in.Attributes) ||
+		v.Image != in.Image || v.PurchaseLimit != in.PurchaseLimit
+}
+
+// UpdatedProduct returns the product an update of cur (as read under its row lock) by the
+// line in under plan pl leaves, exactly as a read returns it afterwards, so a store records the
+// batch's catalog.product.updated events without reading the products back. freshIDs are the
+// IDs of the line's new variants in order; prior is the prior price recorded with each price
+// the line changes. A variant's updated_at moves when its own fields or options change; a
+// changed price keeps no sale-window end.
+func UpdatedProduct(cur Product, in ProductInput, pl ImportUpdate, freshIDs []string, prior func(variantID, currency string) *int64, at time.Time) Product {
+	p := cur
+	p.Name, p.Description, p.Category, p.Brand, p.Status = in.Name, in.Description, in.Category, in.Brand, in.Status
+	p.Attributes, p.Media, p.Options = in.Attributes, in.Media, in.Options
+	p.Version, p.UpdatedAt = cur.Version+1, at
+	byID := make(map[string]int, len(cur.Variants))
+	p.Variants = make([]Variant, len(cur.Variants), pl.Total)
+	for i, v := range cur.Variants {
+		v.ProductVersion = p.Version
+		if vals, ok := pl.Options.Values[v.ID]; ok {
+			v.Options, v.UpdatedAt = vals, at
+		}
+		p.Variants[i] = v
+		byID[v.ID] = i
+	}
+	next, k := pl.Next, 0
+	for j, vin := range in.Variants {
+		m := pl.Matched[j]
+		if m == nil {
+			v := CreatedProduct(p.ID, ProductInput{Variants: []VariantInput{vin}}, freshIDs[k:k+1], at).Variants[0]
+			v.Position, v.ProductVersion = next, p.Version
+			p.Variants = append(p.Variants, v)
+			p.StockVersion += v.Stock.Version
+			next, k = next+1, k+1
+			continue
+		}
+		v := &p.Variants[byID[m.ID]]
+		if VariantFieldsChange(*m, vin) || !maps.Equal(m.Options, vin.Options) {
+			v.UpdatedAt = at
+		}
+		v.SKU, v.Barcode, v.WeightGrams, v.Attributes, v.Image, v.PurchaseLimit = vin.SKU, vin.Barcode, vin.WeightGrams, vin.Attributes, vin.Image, vin.PurchaseLimit
+		v.Options = maps.Clone(vin.Options)
+		prices := make([]Price, len(vin.Prices))
+		for i, pr := range vin.Prices {
+			if old, ok := m.Price(pr.Currency); ok && old.Amount == pr.Amount && sameWeight(old.CompareAt, pr.CompareAt) {
+				prices[i] = old
+				continue
+			}
+			prices[i] = Price{Currency: pr.Currency, Amount: pr.Amount, CompareAt: pr.CompareAt, PriorPrice: prior(m.ID, pr.Currency)}
+		}
+		v.Prices = prices
+	}
+	p.Summarize()
+	return p
+}

@@ -120,13 +120,17 @@ func (s *Store) upsertBatch(ctx context.Context, items []catalog.ImportItem, dry
 					res.Updated++
 				}
 			}
-		default:
-			var updated []string
-			if setBased {
-				updated, err = s.importUpdates(ctx, tx, plan.updates, now, &res)
-			} else {
-				updated, err = s.importUpdatesByLine(ctx, tx, plan.updates, now, &res)
+		case setBased:
+			ps, err := s.importUpdates(ctx, tx, plan.updates, now, &res)
+			if err != nil {
+				return err
 			}
+			res.Updated = len(ps)
+			if err := emitProducts(ctx, tx, catalog.EventProductUpdated, ps, now); err != nil {
+				return err
+			}
+		default:
+			updated, err := s.importUpdatesByLine(ctx, tx, plan.updates, now, &res)
 			if err != nil {
 				return err
 			}
@@ -191,9 +195,17 @@ func emitUpdated(ctx context.Context, tx pgx.Tx, ids []string, now time.Time) er
 	if err != nil {
 		return err
 	}
+	return emitProducts(ctx, tx, catalog.EventProductUpdated, ps, now)
+}
+
+// emitProducts records an event of type typ for each of ps, in one statement.
+func emitProducts(ctx context.Context, tx pgx.Tx, typ string, ps []catalog.Product, now time.Time) error {
+	if len(ps) == 0 || ctx.Value(noOutbox{}) != nil {
+		return nil
+	}
 	events := make([]pending, 0, len(ps))
 	for _, p := range ps {
-		e, err := newPending(ctx, now, catalog.EventProductUpdated, p)
+		e, err := newPending(ctx, now, typ, p)
 		if err != nil {
 			return err
 		}

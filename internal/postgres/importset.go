@@ -16,8 +16,9 @@ import (
 // counted unchanged, the others are planned in Go (catalog.PlanImportUpdate: a refused line is
 // reported and skipped before anything is written), then each table is written with one
 // statement for the whole batch (importWrites.write). ups are in product-ID order. It returns
-// the products updated. A constraint a statement meets comes back as *setRefused.
-func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate, now time.Time, res *catalog.ImportResult) ([]string, error) {
+// the products updated, as a read returns them now (catalog.UpdatedProduct: built from what was
+// read and written, not read back). A constraint a statement meets comes back as *setRefused.
+func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate, now time.Time, res *catalog.ImportResult) ([]catalog.Product, error) {
 	pids := make([]string, len(ups))
 	for i, u := range ups {
 		pids[i] = u.pid
@@ -30,7 +31,13 @@ func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate
 		return nil, err
 	}
 	w := importWrites{outbox: ctx.Value(noOutbox{}) == nil}
-	var updated []string
+	type planned struct {
+		cur   catalog.Product
+		in    catalog.ProductInput
+		pl    catalog.ImportUpdate
+		fresh []string
+	}
+	var done []planned
 	for _, u := range ups {
 		p, ok := current[u.pid]
 		if !ok { // deleted since the SKU lookup
@@ -46,15 +53,29 @@ func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate
 			res.Problems = append(res.Problems, catalog.ImportProblemsOf(u.item.Line, err)...)
 			continue
 		}
+		first := len(w.fresh)
 		if err := w.add(p, u.item.Product, pl, now); err != nil {
 			return nil, err
 		}
-		updated = append(updated, u.pid)
+		fresh := make([]string, 0, len(w.fresh)-first)
+		for _, nv := range w.fresh[first:] {
+			fresh = append(fresh, nv.id)
+		}
+		done = append(done, planned{cur: p, in: u.item.Product, pl: pl, fresh: fresh})
 	}
-	if len(updated) == 0 {
+	if len(done) == 0 {
 		return nil, nil
 	}
-	return updated, w.write(ctx, tx, now, catalog.ActorOf(ctx))
+	priors, err := w.write(ctx, tx, now, catalog.ActorOf(ctx))
+	if err != nil {
+		return nil, err
+	}
+	prior := func(vid, currency string) *int64 { return priors[[2]string{vid, currency}] }
+	out := make([]catalog.Product, len(done))
+	for i, d := range done {
+		out[i] = catalog.UpdatedProduct(d.cur, d.in, d.pl, d.fresh, prior, now)
+	}
+	return out, nil
 }
 
 // importWrites gathers a batch's updates column by column, for one statement per table.
@@ -125,8 +146,7 @@ func (w *importWrites) add(p catalog.Product, in catalog.ProductInput, pl catalo
 			}
 			continue
 		}
-		if m.SKU != vin.SKU || m.Barcode != vin.Barcode || !sameAmount(m.WeightGrams, vin.WeightGrams) || !m.Attributes.Equal(vin.Attributes) ||
-			m.Image != vin.Image || m.PurchaseLimit != vin.PurchaseLimit {
+		if catalog.VariantFieldsChange(*m, vin) {
 			if err := w.addVariant(m.ID, vin); err != nil {
 				return err
 			}
@@ -186,7 +206,8 @@ func sameAmount(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil
 // write runs the gathered updates: one statement per table (two for prices: the batch's prior
 // prices are read in one). The order is the line-by-line path's: products, named variants,
 // prices, option values, new variants, summaries.
-func (w *importWrites) write(ctx context.Context, tx pgx.Tx, now time.Time, actor string) error {
+// It returns the prior price recorded with each changed price, by variant and currency.
+func (w *importWrites) write(ctx context.Context, tx pgx.Tx, now time.Time, actor string) (map[[2]string]*int64, error) {
 	// The product's price version moves by its number of price events here (emitAt moves it
 	// by one per event), so the versions of its events are the ones below the new value.
 	rows, err := tx.Query(ctx, `UPDATE products p SET name = u.name, name_key = u.key, description = u.descr, category = u.cat,
@@ -198,15 +219,16 @@ func (w *importWrites) write(ctx context.Context, tx pgx.Tx, now time.Time, acto
 		RETURNING p.id::text, p.price_version`,
 		w.ids, w.names, w.keys, w.descs, w.cats, w.brands, w.attrs, w.media, w.opts, w.statuses, w.counts, w.priceEvents, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	priceVersions := make(map[string]int64, len(w.ids))
+	priors := make(map[[2]string]*int64, len(w.prices))
 	var (
 		id string
 		pv int64
 	)
 	if _, err := pgx.ForEachRow(rows, []any{&id, &pv}, func() error { priceVersions[id] = pv; return nil }); err != nil {
-		return refusedBySet(err)
+		return nil, refusedBySet(err)
 	}
 	if len(w.vIDs) > 0 {
 		if _, err := tx.Exec(ctx, `UPDATE variants v SET sku = u.sku, barcode = u.barcode, weight_grams = u.weight,
@@ -215,39 +237,42 @@ func (w *importWrites) write(ctx context.Context, tx pgx.Tx, now time.Time, acto
 				AS u (id, sku, barcode, weight, attrs, image, lim)
 			WHERE v.id = u.id`,
 			w.vIDs, w.vSKUs, w.vBarcodes, w.vWeights, w.vAttrs, w.vImages, w.vLimits, now); err != nil {
-			return refusedBySet(err)
+			return nil, refusedBySet(err)
 		}
 	}
 	if len(w.goneVIDs) > 0 {
 		if err := removeImportedPrices(ctx, tx, w.goneVIDs, w.goneCurs, now); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if len(w.prices) > 0 {
 		entries, err := setImportedPrices(ctx, tx, w.prices, now, actor)
 		if err != nil {
-			return err
+			return nil, err
+		}
+		for i, p := range w.prices {
+			priors[[2]string{p.vid, p.currency}] = entries[i].prior
 		}
 		if err := emitImportedPrices(ctx, tx, w.prices, entries, priceVersions, now); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if len(w.oIDs) > 0 {
 		if _, err := tx.Exec(ctx, `UPDATE variants v SET options = u.opts::jsonb, updated_at = $3
 			FROM unnest($1::uuid[], $2::text[]) AS u (id, opts) WHERE v.id = u.id AND v.options <> u.opts::jsonb`, w.oIDs, w.oVals, now); err != nil {
-			return refusedBySet(err)
+			return nil, refusedBySet(err)
 		}
 	}
 	if len(w.fresh) > 0 {
 		if err := insertVariants(ctx, tx, w.fresh, actor); err != nil {
-			return refusedBySet(err)
+			return nil, refusedBySet(err)
 		}
 	}
 	pids, curs := make([]string, 0, len(w.touched)), make([]string, 0, len(w.touched))
 	for k := range w.touched {
 		pids, curs = append(pids, k[0]), append(curs, k[1])
 	}
-	return refreshPricesOf(ctx, tx, pids, curs)
+	return priors, refreshPricesOf(ctx, tx, pids, curs)
 }
 
 // removeImportedPrices drops the prices of (vids[i], currencies[i]) and cancels their
@@ -269,8 +294,9 @@ func removeImportedPrices(ctx context.Context, tx pgx.Tx, vids, currencies []str
 // sale window in its currency ends, a history line says so, and the current price records its
 // prior price. Three statements for the batch: the running windows and the applied history
 // of the prior-price window (catalog.PriorPrice) in one read, then the windows' end, then the
-// history lines and the current prices together. It returns each price's history line.
-func setImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, now time.Time, actor string) ([]catalog.PriceEntry, error) {
+// history lines and the current prices together. It returns each price's history line and the
+// prior price recorded with it.
+func setImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, now time.Time, actor string) ([]importedPrice, error) {
 	n := len(ps)
 	vids, pids, curs, amounts := make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
 	cmps, priors := make([]*int64, n), make([]*int64, n)
@@ -342,18 +368,24 @@ func setImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, now tim
 	if err != nil {
 		return nil, err
 	}
-	entries := make([]catalog.PriceEntry, n)
+	entries := make([]importedPrice, n)
 	var id int64
 	if _, err := pgx.ForEachRow(rows, []any{&k, &id}, func() error {
 		p := ps[k-1]
 		at := now
-		entries[k-1] = catalog.PriceEntry{ID: id, VariantID: p.vid, Kind: catalog.PriceSet, Price: catalog.Money{Currency: p.currency, Amount: p.amount},
-			CompareAt: p.compareAt, ValidFrom: now, AppliedAt: &at, Actor: actor, CreatedAt: now}
+		entries[k-1] = importedPrice{prior: priors[k-1], entry: catalog.PriceEntry{ID: id, VariantID: p.vid, Kind: catalog.PriceSet,
+			Price: catalog.Money{Currency: p.currency, Amount: p.amount}, CompareAt: p.compareAt, ValidFrom: now, AppliedAt: &at, Actor: actor, CreatedAt: now}}
 		return nil
 	}); err != nil {
 		return nil, refusedBySet(err)
 	}
 	return entries, nil
+}
+
+// importedPrice is a price an import made current: its history line and prior price.
+type importedPrice struct {
+	entry catalog.PriceEntry
+	prior *int64
 }
 
 // emitImportedPrices records catalog.price.changed for each price an import made current, in
@@ -362,7 +394,7 @@ func setImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, now tim
 // per variant and currency they grow in commit order, as emitAt's one-by-one moves make them.
 // The data is the history line setImportedPrices built: where price events gain fields (prior
 // price, sale end), they are filled in there.
-func emitImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, entries []catalog.PriceEntry, versions map[string]int64, now time.Time) error {
+func emitImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, entries []importedPrice, versions map[string]int64, now time.Time) error {
 	if ctx.Value(noOutbox{}) != nil {
 		return nil
 	}
@@ -376,7 +408,7 @@ func emitImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, entrie
 	}
 	events := make([]pending, len(ps))
 	for i, p := range ps {
-		pe := catalog.PriceEvent{ProductID: p.pid, PriceEntry: entries[i], Version: next[p.pid]}
+		pe := catalog.PriceEvent{ProductID: p.pid, PriceEntry: entries[i].entry, Version: next[p.pid]}
 		next[p.pid]++
 		subject, version, data := catalog.EventData(pe)
 		e, err := catalog.NewEvent(ctx, catalog.EventPriceChanged, subject, version, data)

@@ -261,3 +261,49 @@ func testImportWithConcurrentWriters(t *testing.T, s catalog.Store, _ *FakeClock
 		t.Errorf("%d price events, want at least the %d single writes'", len(evs), 4*n)
 	}
 }
+
+// testImportUpdatedEventIsTheRead: an import's catalog.product.updated carries the product
+// exactly as a read returns it after the batch, whatever the line did: a SKU's case, a new
+// barcode, a lower price replacing a running sale window (prior price recorded), a new
+// variant, a new option that a kept variant takes its first value of; then a price-only change.
+func testImportUpdatedEventIsTheRead(t *testing.T, s catalog.Store, clock *FakeClock) {
+	category(t, s, "imp", "")
+	in := twoCurrencies("X", "Ex", "S", "M")
+	in.Options[0].Values = []string{"S", "M", "L"}
+	must(s.UpsertProducts(ctx(t), []catalog.ImportItem{{Line: 1, Product: in}}, false))(t)
+	p, v := bySKU(t, s, "X-S")
+	until := clock.Now().Add(time.Hour)
+	must2(s.SetPrice(ctx(t), v.ID, catalog.PriceChange{Currency: "USD", Amount: 800, ValidUntil: &until}, "apikey:x", 0))(t)
+	clock.Advance(time.Hour / 2)
+
+	line := catalog.ProductInput{Name: "Ex 2", Category: "imp", Status: catalog.StatusActive, Media: in.Media,
+		Options: []catalog.Option{{Name: "Size", Values: []string{"S", "M", "L"}}, {Name: "Colour", Values: []string{"Red", "Blue"}}},
+		Variants: []catalog.VariantInput{
+			{SKU: "x-s", Barcode: "4006381333931", Options: map[string]string{"Size": "S", "Colour": "Red"},
+				Prices: []catalog.PriceInput{{Currency: "EUR", Amount: 900}, {Currency: "USD", Amount: 700}}},
+			{SKU: "X-L", Options: map[string]string{"Size": "L", "Colour": "Blue"}, InitialStock: 3,
+				Prices: []catalog.PriceInput{{Currency: "USD", Amount: 1200}}},
+		}}
+	line.Normalize()
+	check := func(step string) {
+		t.Helper()
+		_, cursor := feed(t, s, 0)
+		res := must(s.UpsertProducts(ctx(t), []catalog.ImportItem{{Line: 1, Product: line}}, false))(t)
+		if res.Updated != 1 || len(res.Problems) != 0 {
+			t.Fatalf("%s: import = %+v", step, res)
+		}
+		evs, _ := feed(t, s, cursor, catalog.EventProductUpdated)
+		read := must(s.Product(ctx(t), p.ID))(t)
+		want, _ := json.Marshal(read)
+		if len(evs) != 1 || string(evs[0].Data) != string(want) {
+			t.Fatalf("%s: %d updated events; data\n%s\nwant the product as read\n%s", step, len(evs), evs[0].Data, want)
+		}
+	}
+	check("rich change")
+	if p, v := bySKU(t, s, "X-M"); len(p.Variants) != 3 || v.Options["Colour"] != "Red" {
+		t.Fatalf("kept X-M = %+v", v)
+	}
+	clock.Advance(time.Minute)
+	line.Variants[1].Prices[0].Amount = 1100
+	check("price only")
+}

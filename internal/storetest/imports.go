@@ -22,6 +22,7 @@ func importTests() []namedTest {
 		{"ImportPriceEventsPerProduct", testImportPriceEventsPerProduct},
 		{"ImportJobsPurged", testImportJobsPurged},
 		{"ImportWithConcurrentWriters", testImportWithConcurrentWriters},
+		{"ImportUpdatedEventIsTheRead", testImportUpdatedEventIsTheRead},
 	}
 }
 
