@@ -21,6 +21,10 @@ var errDryRun = errors.New("dry run")
 // errUnchanged says an update line matches its product exactly: nothing is written.
 var errUnchanged = errors.New("unchanged")
 
+// beforeImportWrite, when set (by tests), runs between a set-based batch's lookups and its
+// writes: where a concurrent writer can change what the lookups saw.
+var beforeImportWrite func()
+
 // setRefused carries a client error (a constraint) met by one of the batch's set-based
 // statements, which cannot say which line caused it: the batch is redone line by line.
 type setRefused struct{ err error }
@@ -77,6 +81,9 @@ func (s *Store) upsertBatch(ctx context.Context, items []catalog.ImportItem, dry
 			return err
 		}
 		now, actor := s.clock.Now(), catalog.ActorOf(ctx)
+		if hook := beforeImportWrite; hook != nil && setBased && !dryRun {
+			hook()
+		}
 		if len(plan.creates) > 0 && !dryRun {
 			// planImport checked what insertProducts could refuse (SKUs free, categories and
 			// definitions known): a dry run counts the creates without writing them.
