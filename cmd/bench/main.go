@@ -43,7 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	workers := fs.Int("workers", 4*runtime.NumCPU(), "concurrent clients (closed loop)")
 	scenarios := fs.String("scenarios", "", "comma-separated scenario name prefixes (default: all)")
 	process := fs.Bool("process", true, "also measure the catalog binary as a process: start to ready, resident memory, size")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the scenarios (server and client share this process) to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the scenarios, or of the import jobs with -import (server and client share this process), to this file")
 	scale := fs.String("scale", "", "instead of the suite, grow one PostgreSQL catalog through these sizes (e.g. 10000,100000,1000000) and report how the reads grow")
 	faults := fs.Bool("faults", true, "also run the fault scenarios (names start with \"fault:\"), on a throw-away cluster of their own")
 	phase := fs.Duration("fault-phase", 2*time.Second, "length of each step of a fault scenario")
@@ -61,6 +61,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *importFormat != "" {
 		cfg := bench.Config{Store: *store, DatabaseURL: *dbURL, Products: *products, Progress: stderr}
+		if *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				fmt.Fprintf(stderr, "bench: %v\n", err)
+				return 1
+			}
+			defer f.Close()
+			cfg.Profile = f
+		}
 		runs, err := bench.RunImport(ctx, cfg, bulk.Format(*importFormat))
 		fmt.Fprintf(stdout, "catalog bench, import: store=%s products=%d format=%s cpus=%d\n\n", *store, *products, *importFormat, runtime.NumCPU())
 		bench.ImportTable(stdout, *store, runs)

@@ -361,7 +361,8 @@ func (a *App) attach(s catalog.Store, owned bool) {
 	a.gate.open(s)
 	a.loop(func(ctx context.Context) {
 		sweep.Run(ctx, a.front, sweep.Options{Interval: a.cfg.SweepInterval, Retention: a.cfg.ReservationRetention,
-			EventRetention: a.cfg.EventRetention, DeliveryRetention: a.cfg.WebhookLogRetention, Log: a.log,
+			EventRetention: a.cfg.EventRetention, DeliveryRetention: a.cfg.WebhookLogRetention,
+			ImportRetention: a.cfg.ImportJobRetention, Log: a.log,
 			Expired: func(n int) { a.metrics.Reservation("expired", n) }})
 	})
 	a.startWebhooks()

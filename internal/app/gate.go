@@ -271,6 +271,14 @@ func (g *gate) FailStaleImportJobs(ctx context.Context, before time.Time, reason
 	return s.FailStaleImportJobs(ctx, before, reason)
 }
 
+func (g *gate) PurgeImportJobs(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	s, err := g.get()
+	if err != nil {
+		return 0, err
+	}
+	return s.PurgeImportJobs(ctx, retention, limit)
+}
+
 func (g *gate) Empty(ctx context.Context) (bool, error) {
 	s, err := g.get()
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/acme/catalog/internal/bulk"
@@ -103,6 +104,13 @@ func RunImport(ctx context.Context, cfg Config, format bulk.Format) ([]ImportRun
 	rctx, stop := context.WithCancel(ctx)
 	defer func() { stop(); _ = r.Stop(context.Background()) }()
 	r.Start(rctx)
+	if cfg.Profile != nil {
+		// The jobs only: not the file's generation.
+		if err := pprof.StartCPUProfile(cfg.Profile); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var runs []ImportRun
 	for _, step := range []struct{ name, file string }{
 		{"create", file}, {"same file again", file}, {"update (new prices)", repriced},

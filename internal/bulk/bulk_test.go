@@ -153,6 +153,47 @@ func TestJSONLLineErrors(t *testing.T) {
 	}
 }
 
+// TestJSONLExportLines: the lines of an export (GET /exports) read as an import: the cursor and
+// end lines are skipped, a product as read becomes its input (stock on hand its initial stock,
+// IDs and times ignored), a mistake in such a line names its own field, and the error line of a
+// cut-off export is refused.
+func TestJSONLExportLines(t *testing.T) {
+	read := `{"id":"01a2","name":"A","description":"","category":"misc","brand":"","attributes":{},"media":[],"options":[],"status":"active",` +
+		`"variants":[{"id":"01a3","product_id":"01a2","sku":"A-1","options":{},"position":0,"attributes":{},` +
+		`"prices":[{"currency":"USD","amount":100,"prior_price":120}],"stock":{"on_hand":7,"reserved":2,"available":5},` +
+		`"created_at":"2026-12-01T10:00:00Z","updated_at":"2026-12-01T10:00:00Z"}],` +
+		`"variant_count":1,"price_ranges":[{"currency":"USD","min":100,"max":100}],"availability":{"in_stock":true,"available":5},` +
+		`"version":3,"created_at":"2026-12-01T10:00:00Z","updated_at":"2026-12-01T10:00:00Z"}`
+	in := strings.Join([]string{
+		`{"cursor":41}`,
+		read,
+		strings.Replace(read, `"sku":"A-1"`, `"sku":"A-2","colour":"red"`, 1),
+		`{"name":"C","colour":"red"}`,
+		`{"error":{"code":"internal","message":"the export stopped"}}`,
+		`{"end":true,"count":2,"cursor":41}`,
+	}, "\n")
+	recs, probs := readAll(t, bulk.NewJSONLReader(strings.NewReader(in)))
+	if len(recs) != 1 || recs[0].Line != 2 {
+		t.Fatalf("records = %+v, want line 2 (problems %+v)", recs, probs)
+	}
+	v := recs[0].Product.Variants[0]
+	if p := recs[0].Product; p.Name != "A" || v.SKU != "A-1" || v.InitialStock != 7 || len(v.Prices) != 1 || v.Prices[0].Amount != 100 {
+		t.Errorf("product from an exported line = %+v", p)
+	}
+	want := []bulk.LineError{{Line: 3, Field: "variants[0].colour"}, {Line: 4, Field: "colour"}, {Line: 5}}
+	if len(probs) != len(want) {
+		t.Fatalf("problems = %+v, want lines 3, 4, 5", probs)
+	}
+	for i, w := range want {
+		if probs[i].Line != w.Line || probs[i].Field != w.Field || probs[i].Rule == "" {
+			t.Errorf("problem %d = %+v, want line %d field %q", i, probs[i], w.Line, w.Field)
+		}
+	}
+	if !strings.Contains(probs[2].Rule, "export") {
+		t.Errorf("cut-off export's line: rule %q", probs[2].Rule)
+	}
+}
+
 // endless yields n bytes of b, then more, without holding them: a file bigger than memory.
 type endless struct {
 	n    int64

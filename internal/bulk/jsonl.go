@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/acme/catalog/internal/catalog"
+
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -43,7 +45,13 @@ func (j *JSONLReader) Next() (Record, error) {
 		}
 		rec := Record{Line: line}
 		if err := jsonv2.Unmarshal(b, &rec.Product, jsonOptions...); err != nil {
-			return rec, &RecordError{Line: line, Problems: []LineError{{Line: line, Field: jsonField(err), Rule: jsonRule(err)}}}
+			skip, err := exportLine(b, &rec, err)
+			if skip {
+				continue
+			}
+			if err != nil {
+				return rec, &RecordError{Line: line, Problems: []LineError{{Line: line, Field: jsonField(err), Rule: jsonRule(err)}}}
+			}
 		}
 		if p := validate(line, &rec.Product); p != nil {
 			return rec, &RecordError{Line: line, Problems: p}
@@ -51,6 +59,49 @@ func (j *JSONLReader) Next() (Record, error) {
 		return rec, nil
 	}
 }
+
+// exportFrame is a line of GET /exports that carries no product: the cursor first, the end
+// last, or the error that cut the export off.
+type exportFrame struct {
+	Cursor *int64         `json:"cursor"`
+	End    *bool          `json:"end"`
+	Count  *int64         `json:"count"`
+	Error  jsontext.Value `json:"error"`
+}
+
+// readOnly are the members of a product as a read returns it that a product input does not
+// have: their presence says the line comes from an export.
+var readOnly = map[string]bool{"id": true, "version": true, "created_at": true, "updated_at": true, "variant_count": true,
+	"price_ranges": true, "availability": true}
+
+// exportLine reads b, which is not a product input (inputErr says why), as a line of an
+// export (GET /exports), so an export imports back: its cursor and end lines are skipped; a
+// product as a read returns it becomes its input (catalog.Product.FullInput: IDs, versions and
+// times are ignored, SKUs match, stock on hand is a new variant's initial stock); its error
+// line means the export was cut off. Anything else keeps inputErr.
+func exportLine(b []byte, rec *Record, inputErr error) (skip bool, err error) {
+	var f exportFrame
+	if jsonv2.Unmarshal(b, &f, jsonOptions...) == nil {
+		switch {
+		case f.Error != nil:
+			return false, errCutExport
+		case f.Cursor != nil || f.End != nil:
+			return true, nil
+		}
+	}
+	if !readOnly[jsonField(inputErr)] {
+		return false, inputErr
+	}
+	var p catalog.Product
+	if err := jsonv2.Unmarshal(b, &p, jsonOptions...); err != nil {
+		return false, err
+	}
+	rec.Product = p.FullInput()
+	return false, nil
+}
+
+// errCutExport is an export's error line: the export stopped before its end.
+var errCutExport = errors.New("cut export")
 
 // jsonField names the member a decoding error is about, as validation names fields.
 func jsonField(err error) string {
@@ -68,6 +119,8 @@ func jsonField(err error) string {
 func jsonRule(err error) string {
 	var sem *jsonv2.SemanticError
 	switch {
+	case errors.Is(err, errCutExport):
+		return "is the error line of an export that stopped before its end: export again and import the complete file"
 	case errors.Is(err, jsonv2.ErrUnknownName):
 		return "is not a known field (names are case-sensitive)"
 	case errors.Is(err, jsontext.ErrDuplicateName):

@@ -35,7 +35,14 @@ type Importer interface {
 	// FailStaleImportJobs marks failed every unfinished job whose heartbeat is older than
 	// before (its instance stopped mid-way), with reason, and returns how many it marked.
 	FailStaleImportJobs(ctx context.Context, before time.Time, reason string) (int, error)
+	// PurgeImportJobs deletes at most limit finished jobs (succeeded or failed) that finished
+	// longer than retention ago, oldest first, and returns how many. Their idempotency keys
+	// are free again.
+	PurgeImportJobs(ctx context.Context, retention time.Duration, limit int) (int, error)
 }
+
+// DefaultImportJobRetention is how long a finished import job (its report) is kept.
+const DefaultImportJobRetention = 7 * 24 * time.Hour
 
 // ImportItem is one product of an import and the file line it starts on.
 type ImportItem struct {
@@ -286,4 +293,139 @@ func ImportOwner(in ProductInput, owners map[string]string) (string, error) {
 		}
 	}
 	return pid, nil
+}
+
+// ImportUpdate is what an import line does to the existing product it updates
+// (PlanImportUpdate): both stores write it, and a dry run stops after planning it.
+type ImportUpdate struct {
+	// Matched holds, for each of the line's variants, the product's variant with that SKU (any
+	// case), nil for a new SKU.
+	Matched []*Variant
+	// Kept are the product's variants the line does not name: they stay.
+	Kept []Variant
+	// Options are the kept variants' new option values after a change of options.
+	Options OptionChange
+	// Total is the number of variants after the update; Next the position of the first new one.
+	Total, Next int
+}
+
+// PlanImportUpdate checks a line in against the product cur (with its variants) it updates and
+// returns what the update writes, or the error that refuses the line. It holds every rule the
+// write could break that ProductInput.Validate and the batch lookups do not (variant count,
+// options required, removed option values in use, two variants on one combination, media a
+// kept variant shows), so a validation pass that plans without writing means "the store would
+// accept it now".
+func PlanImportUpdate(cur Product, in ProductInput) (ImportUpdate, error) {
+	var u ImportUpdate
+	named := make(map[string]int, len(in.Variants))
+	for j, v := range in.Variants {
+		named[strings.ToLower(v.SKU)] = j
+	}
+	u.Matched = make([]*Variant, len(in.Variants))
+	for i := range cur.Variants {
+		u.Next = max(u.Next, cur.Variants[i].Position+1)
+		if j, ok := named[strings.ToLower(cur.Variants[i].SKU)]; ok {
+			u.Matched[j] = &cur.Variants[i]
+		} else {
+			u.Kept = append(u.Kept, cur.Variants[i])
+		}
+	}
+	u.Total = len(u.Kept) + len(in.Variants)
+	if u.Total > MaxVariants {
+		return u, InvalidField("variants", "the product would have %d variants, at most %d", u.Total, MaxVariants)
+	}
+	if len(in.Options) == 0 && u.Total > 1 {
+		return u, InvalidField("options", "are required: the product would have %d variants (%d not in this line)", u.Total, len(u.Kept))
+	}
+	var err error
+	if u.Options, err = ReconcileOptions(in.Options, u.Kept); err != nil {
+		return u, err
+	}
+	for _, v := range u.Kept {
+		if v.Image != "" && !slices.ContainsFunc(in.Media, func(m Media) bool { return m.URL == v.Image }) {
+			return u, InvalidField("media", "must keep %s: variant %s shows it", v.Image, v.SKU)
+		}
+	}
+	if len(in.Options) > 0 {
+		// A kept variant and a named one on one combination: the stores' unique index would
+		// refuse the write, so the plan refuses the line first.
+		combos := make(map[string]string, len(u.Kept))
+		for _, v := range u.Kept {
+			vals := v.Options
+			if ch, ok := u.Options.Values[v.ID]; ok {
+				vals = ch
+			}
+			combos[ComboKey(in.Options, vals)] = v.SKU
+		}
+		var p Problems
+		for j, v := range in.Variants {
+			if other, dup := combos[ComboKey(in.Options, v.Options)]; dup {
+				p.Add(fmt.Sprintf("variants[%d].options", j), "the combination %s is also variant %s's, which this line keeps: each combination at most once",
+					ComboKey(in.Options, v.Options), other)
+			}
+		}
+		if err := p.Err(); err != nil {
+			return u, err
+		}
+	}
+	return u, nil
+}
+
+// VariantFieldsChange reports whether a line's variant in changes v's own fields (not its
+// options or prices): only then does the store write the variant row.
+func VariantFieldsChange(v Variant, in VariantInput) bool {
+	return v.SKU != in.SKU || v.Barcode != in.Barcode || !sameWeight(v.WeightGrams, in.WeightGrams) || !v.Attributes.Equal(in.Attributes) ||
+		v.Image != in.Image || v.PurchaseLimit != in.PurchaseLimit
+}
+
+// UpdatedProduct returns the product an update of cur (as read under its row lock) by the
+// line in under plan pl leaves, exactly as a read returns it afterwards, so a store records the
+// batch's catalog.product.updated events without reading the products back. freshIDs are the
+// IDs of the line's new variants in order; prior is the prior price recorded with each price
+// the line changes. A variant's updated_at moves when its own fields or options change; a
+// changed price keeps no sale-window end.
+func UpdatedProduct(cur Product, in ProductInput, pl ImportUpdate, freshIDs []string, prior func(variantID, currency string) *int64, at time.Time) Product {
+	p := cur
+	p.Name, p.Description, p.Category, p.Brand, p.Status = in.Name, in.Description, in.Category, in.Brand, in.Status
+	p.Attributes, p.Media, p.Options = in.Attributes, in.Media, in.Options
+	p.Version, p.UpdatedAt = cur.Version+1, at
+	byID := make(map[string]int, len(cur.Variants))
+	p.Variants = make([]Variant, len(cur.Variants), pl.Total)
+	for i, v := range cur.Variants {
+		v.ProductVersion = p.Version
+		if vals, ok := pl.Options.Values[v.ID]; ok {
+			v.Options, v.UpdatedAt = vals, at
+		}
+		p.Variants[i] = v
+		byID[v.ID] = i
+	}
+	next, k := pl.Next, 0
+	for j, vin := range in.Variants {
+		m := pl.Matched[j]
+		if m == nil {
+			v := CreatedProduct(p.ID, ProductInput{Variants: []VariantInput{vin}}, freshIDs[k:k+1], at).Variants[0]
+			v.Position, v.ProductVersion = next, p.Version
+			p.Variants = append(p.Variants, v)
+			p.StockVersion += v.Stock.Version
+			next, k = next+1, k+1
+			continue
+		}
+		v := &p.Variants[byID[m.ID]]
+		if VariantFieldsChange(*m, vin) || !maps.Equal(m.Options, vin.Options) {
+			v.UpdatedAt = at
+		}
+		v.SKU, v.Barcode, v.WeightGrams, v.Attributes, v.Image, v.PurchaseLimit = vin.SKU, vin.Barcode, vin.WeightGrams, vin.Attributes, vin.Image, vin.PurchaseLimit
+		v.Options = maps.Clone(vin.Options)
+		prices := make([]Price, len(vin.Prices))
+		for i, pr := range vin.Prices {
+			if old, ok := m.Price(pr.Currency); ok && old.Amount == pr.Amount && sameWeight(old.CompareAt, pr.CompareAt) {
+				prices[i] = old
+				continue
+			}
+			prices[i] = Price{Currency: pr.Currency, Amount: pr.Amount, CompareAt: pr.CompareAt, PriorPrice: prior(m.ID, pr.Currency)}
+		}
+		v.Prices = prices
+	}
+	p.Summarize()
+	return p
 }

@@ -1,6 +1,9 @@
 package catalog_test
 
 import (
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,5 +54,69 @@ func TestImportChanges(t *testing.T) {
 	next.Variants[0].InitialStock = 99
 	if catalog.ImportChanges(cur, next) {
 		t.Error("initial_stock of an existing variant counts as a change")
+	}
+}
+
+// TestPlanImportUpdate: each rule an update can break beyond Validate refuses the line, naming
+// the field; a valid line's plan matches variants by SKU (any case), keeps the others and
+// places new ones after the last position.
+func TestPlanImportUpdate(t *testing.T) {
+	line := func(sizes ...string) catalog.ProductInput {
+		in := catalog.ProductInput{Name: "Tee", Category: "tops", Status: catalog.StatusActive,
+			Media:   []catalog.Media{{URL: "https://cdn.example.com/tee.jpg"}},
+			Options: []catalog.Option{{Name: "Size", Values: []string{"S", "M", "L", "XL"}}}}
+		for _, sz := range sizes {
+			in.Variants = append(in.Variants, catalog.VariantInput{SKU: "T-" + sz, Options: map[string]string{"Size": sz},
+				Prices: []catalog.PriceInput{{Currency: "USD", Amount: 100}}})
+		}
+		in.Normalize()
+		return in
+	}
+	cur := catalog.CreatedProduct("p1", line("S", "M"), []string{"v1", "v2"}, time.Now())
+	cur.Variants[1].Image = "https://cdn.example.com/tee.jpg"
+
+	in := line("L")
+	in.Variants = append(in.Variants, catalog.VariantInput{SKU: "t-s", Options: map[string]string{"Size": "S"},
+		Prices: []catalog.PriceInput{{Currency: "USD", Amount: 90}}})
+	pl, err := catalog.PlanImportUpdate(cur, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pl.Matched[0] != nil || pl.Matched[1] == nil || pl.Matched[1].ID != "v1" || len(pl.Kept) != 1 || pl.Kept[0].ID != "v2" ||
+		pl.Total != 3 || pl.Next != 2 {
+		t.Errorf("plan = matched %v, kept %v, total %d, next %d", pl.Matched, pl.Kept, pl.Total, pl.Next)
+	}
+
+	for name, tc := range map[string]struct {
+		change func(p *catalog.ProductInput)
+		field  string
+	}{
+		"combination of a kept variant": {func(p *catalog.ProductInput) { p.Variants[0].Options["Size"] = "M" }, "variants[0].options"},
+		"removed value in use":          {func(p *catalog.ProductInput) { p.Options[0].Values = []string{"L", "S"} }, "options"},
+		"options dropped":               {func(p *catalog.ProductInput) { p.Options = nil; p.Variants[0].Options = nil }, "options"},
+		"media a kept variant shows":    {func(p *catalog.ProductInput) { p.Media = nil }, "media"},
+	} {
+		in := line("L")
+		tc.change(&in)
+		_, err := catalog.PlanImportUpdate(cur, in)
+		var e *catalog.Error
+		if !errors.As(err, &e) || len(e.Fields) == 0 || e.Fields[0].Field != tc.field {
+			t.Errorf("%s: err = %v, want one naming %s", name, err, tc.field)
+		}
+	}
+	big := cur
+	big.Variants = nil
+	for i := range catalog.MaxVariants {
+		big.Variants = append(big.Variants, catalog.Variant{ID: fmt.Sprint("v", i), SKU: fmt.Sprint("K-", i), Position: i,
+			Options: map[string]string{"Size": fmt.Sprint(i)}})
+	}
+	big.Options = []catalog.Option{{Name: "Size", Values: nil}}
+	for _, v := range big.Variants {
+		big.Options[0].Values = append(big.Options[0].Values, v.Options["Size"])
+	}
+	more := line("L")
+	more.Options = []catalog.Option{{Name: "Size", Values: append(append([]string{}, big.Options[0].Values...), "L")}}
+	if _, err := catalog.PlanImportUpdate(big, more); catalog.ErrorCode(err) != catalog.CodeInvalid || !strings.Contains(err.Error(), "variants") {
+		t.Errorf("one variant over the limit: err = %v", err)
 	}
 }

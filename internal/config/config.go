@@ -83,6 +83,9 @@ type Config struct {
 	// directory); ImportMaxBytes caps one upload, decompressed (IMPORT_MAX_BYTES, default 1 GiB).
 	ImportDir      string
 	ImportMaxBytes int64
+	// ImportJobRetention is how long a finished import job's report is kept
+	// (IMPORT_JOB_RETENTION, default 7 days, at least 1h).
+	ImportJobRetention time.Duration
 	// DBStartupTimeout is how long serve keeps trying to reach and migrate PostgreSQL at start
 	// (the Aurora writer may still be being created); 0 gives up after the first attempt.
 	DBStartupTimeout time.Duration
@@ -228,6 +231,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.ReservationRetention = duration("RESERVATION_RETENTION", 30*24*time.Hour)
 	c.EventRetention = duration("EVENT_RETENTION", catalog.DefaultEventRetention)
 	c.ImportDir, c.ImportMaxBytes = str("IMPORT_DIR", ""), int64(integer("IMPORT_MAX_BYTES", 1<<30, 1<<10, 1<<40))
+	if c.ImportJobRetention = duration("IMPORT_JOB_RETENTION", catalog.DefaultImportJobRetention); c.ImportJobRetention < time.Hour {
+		bad("IMPORT_JOB_RETENTION", "must be at least 1h")
+	}
 	if c.DBAcquireTimeout < time.Millisecond || c.DBAcquireTimeout >= c.RequestTimeout {
 		bad("DB_ACQUIRE_TIMEOUT", "(%s) must be at least 1ms and shorter than REQUEST_TIMEOUT (%s)", c.DBAcquireTimeout, c.RequestTimeout)
 	}

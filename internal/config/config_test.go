@@ -345,6 +345,23 @@ func TestWebhookSettings(t *testing.T) {
 	}
 }
 
+// TestImportJobRetention: finished import jobs are kept 7 days unless IMPORT_JOB_RETENTION
+// says otherwise; under an hour is refused, naming the variable.
+func TestImportJobRetention(t *testing.T) {
+	c, err := Load(env(map[string]string{}))
+	if err != nil || c.ImportJobRetention != 7*24*time.Hour {
+		t.Fatalf("default = %s, %v; want 168h", c.ImportJobRetention, err)
+	}
+	if c, err := Load(env(map[string]string{"IMPORT_JOB_RETENTION": "720h"})); err != nil || c.ImportJobRetention != 720*time.Hour {
+		t.Errorf("IMPORT_JOB_RETENTION=720h: %s, %v", c.ImportJobRetention, err)
+	}
+	for _, v := range []string{"10m", "-1h", "soon"} {
+		if _, err := Load(env(map[string]string{"IMPORT_JOB_RETENTION": v})); err == nil || !strings.Contains(err.Error(), "IMPORT_JOB_RETENTION") {
+			t.Errorf("IMPORT_JOB_RETENTION=%s: err = %v, want one naming the variable", v, err)
+		}
+	}
+}
+
 // TestEventBus: the relay is off without EVENT_BUS_NAME; EVENT_SOURCE defaults to catalog;
 // names PutEvents would refuse stop the service at start, naming the variable.
 func TestEventBus(t *testing.T) {

@@ -93,6 +93,8 @@ func errText(err error) string {
 }
 
 // pass reads the spool in batches and hands each to the store, a dry run when validating.
+// Reading and checking the next batch (Go) overlaps with the store's work on this one (the
+// database), so on two cores neither waits for the other; at most two batches are in memory.
 func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, types bulk.AttributeTypes, validate bool) error {
 	f, err := os.Open(spool)
 	if err != nil {
@@ -103,57 +105,99 @@ func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, t
 	if err != nil {
 		return err
 	}
-	batch := make([]catalog.ImportItem, 0, r.cfg.BatchSize)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // before f.Close: the reader stops at its next send
+	chunks := make(chan chunk, 1)
+	go readChunks(ctx, rd, r.cfg.BatchSize, chunks)
+	for c := range chunks {
+		j.Products += c.products
+		j.Failed += c.failed
+		j.AddProblems(c.problems)
+		if c.err != nil {
+			return c.err
 		}
-		res, err := r.store.UpsertProducts(ctx, batch, validate)
-		if err != nil {
-			return err
-		}
-		j.Created += int64(res.Created)
-		j.Updated += int64(res.Updated)
-		j.Unchanged += int64(res.Unchanged)
-		j.AddProblems(res.Problems)
-		j.Failed += int64(failedLines(res.Problems))
-		j.Lines = int64(rd.Lines())
-		batch = batch[:0]
-		return r.save(ctx, *j)
-	}
-	for {
-		rec, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		var re *bulk.RecordError
-		switch {
-		case errors.As(err, &re):
-			j.Products++
-			j.Failed++
-			for _, p := range re.Problems {
-				j.AddProblems([]catalog.ImportProblem{{Line: p.Line, Field: p.Field, Rule: p.Rule}})
+		if len(c.items) > 0 {
+			res, err := r.store.UpsertProducts(ctx, c.items, validate)
+			if err != nil {
+				return err
 			}
-			if re.Fatal {
-				return re
-			}
-			continue
-		case err != nil:
-			return err
+			j.Created += int64(res.Created)
+			j.Updated += int64(res.Updated)
+			j.Unchanged += int64(res.Unchanged)
+			j.AddProblems(res.Problems)
+			j.Failed += int64(failedLines(res.Problems))
 		}
-		j.Products++
-		batch = append(batch, catalog.ImportItem{Line: rec.Line, Product: rec.Product})
-		if len(batch) == cap(batch) {
-			if err := flush(); err != nil {
+		j.Lines = c.lines
+		if len(c.items) > 0 {
+			if err := r.save(ctx, *j); err != nil {
 				return err
 			}
 		}
 	}
-	if err := flush(); err != nil {
-		return err
+	return ctx.Err()
+}
+
+// chunk is a batch of products read from the spool, with what the reader refused on the way
+// (products and failed count those lines too), the lines read up to its end, or the error that
+// ends the pass.
+type chunk struct {
+	items            []catalog.ImportItem
+	products, failed int64
+	problems         []catalog.ImportProblem
+	lines            int64
+	err              error
+}
+
+// readChunks sends rd's products in batches of size, the last one at the end of the file, then
+// closes out. A fatal reader error is sent (with what the batch read before it refused) instead
+// of that batch, so the pass stops as if reading in line.
+func readChunks(ctx context.Context, rd bulk.Reader, size int, out chan<- chunk) {
+	defer close(out)
+	c := chunk{items: make([]catalog.ImportItem, 0, size)}
+	send := func() bool {
+		select {
+		case out <- c:
+			c = chunk{items: make([]catalog.ImportItem, 0, size)}
+			return true
+		case <-ctx.Done():
+			return false
+		}
 	}
-	j.Lines = int64(rd.Lines())
-	return nil
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			c.lines = int64(rd.Lines())
+			send()
+			return
+		}
+		var re *bulk.RecordError
+		switch {
+		case errors.As(err, &re):
+			c.products++
+			c.failed++
+			for _, p := range re.Problems {
+				c.problems = append(c.problems, catalog.ImportProblem{Line: p.Line, Field: p.Field, Rule: p.Rule})
+			}
+			if re.Fatal {
+				c.items, c.err, c.lines = nil, re, int64(rd.Lines())
+				send()
+				return
+			}
+			continue
+		case err != nil:
+			c.items, c.err = nil, err
+			send()
+			return
+		}
+		c.products++
+		c.items = append(c.items, catalog.ImportItem{Line: rec.Line, Product: rec.Product})
+		if len(c.items) == size {
+			c.lines = int64(rd.Lines())
+			if !send() {
+				return
+			}
+		}
+	}
 }
 
 // failedLines counts the distinct lines among problems (a line may have several).

@@ -19,3 +19,10 @@ func WithoutOutbox(ctx context.Context) context.Context {
 func (s *Store) AdjustStockIn(ctx context.Context, tx pgx.Tx, variantID string, a catalog.Adjustment, actor string) (catalog.Movement, error) {
 	return s.adjustStockOn(ctx, tx, variantID, a, actor)
 }
+
+// BeforeImportWrite sets a function run between a set-based import batch's lookups and its
+// writes (nil: none), and returns a function that removes it.
+func BeforeImportWrite(f func()) (undo func()) {
+	beforeImportWrite = f
+	return func() { beforeImportWrite = nil }
+}

@@ -214,7 +214,7 @@ func TestEveryWriteInvalidates(t *testing.T) {
 		"PurgeWebhookDeliveries": true,
 		"Export":                 true,
 		// Import jobs' bookkeeping shows no product (UpsertProducts is the write).
-		"CreateImportJob": true, "ImportJob": true, "SaveImportJob": true, "FailStaleImportJobs": true,
+		"CreateImportJob": true, "ImportJob": true, "SaveImportJob": true, "FailStaleImportJobs": true, "PurgeImportJobs": true,
 	}
 	st := reflect.TypeFor[catalog.Store]()
 	for i := range st.NumMethod() {

@@ -469,6 +469,11 @@ func (c *Store) FailStaleImportJobs(ctx context.Context, before time.Time, reaso
 	return c.inner.FailStaleImportJobs(ctx, before, reason)
 }
 
+// PurgeImportJobs passes through: a job's record is nothing a product read holds.
+func (c *Store) PurgeImportJobs(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	return c.inner.PurgeImportJobs(ctx, retention, limit)
+}
+
 // Category writes clear the cache when they succeed. A cached product names only its
 // category's slug, which no category write changes, so today nothing cached goes stale; the
 // clear keeps that true if a product ever carries more of its category (a name, a path), at

@@ -443,3 +443,20 @@ func (s *Store) FailStaleImportJobs(ctx context.Context, before time.Time, reaso
 	})
 	return int(n), err
 }
+
+// PurgeImportJobs deletes at most limit finished jobs that finished longer than retention ago,
+// oldest first.
+func (s *Store) PurgeImportJobs(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM import_jobs WHERE id IN (
+			SELECT id FROM import_jobs WHERE state IN ('succeeded', 'failed') AND finished_at <= ?
+			ORDER BY finished_at LIMIT ?)`, s.clock.Now().Add(-retention).UnixMicro(), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}

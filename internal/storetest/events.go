@@ -52,7 +52,7 @@ var readMethods = []string{
 	"ClaimFeedConsumer", "AdvanceFeedConsumer", "ReleaseFeedConsumer", // a consumer's position, not the catalog
 	"Export",
 	// An import job's own record is bookkeeping; the products it writes go through UpsertProducts.
-	"CreateImportJob", "ImportJob", "SaveImportJob", "FailStaleImportJobs",
+	"CreateImportJob", "ImportJob", "SaveImportJob", "FailStaleImportJobs", "PurgeImportJobs",
 }
 
 func testEventForEveryWrite(t *testing.T, s catalog.Store, clock *FakeClock) {

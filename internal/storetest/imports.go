@@ -18,6 +18,11 @@ func importTests() []namedTest {
 		{"ImportDryRunWritesNothing", testImportDryRun},
 		{"ImportEventsAreTheProducts", testImportEventsAreTheProducts},
 		{"ImportJobs", testImportJobs},
+		{"ImportPricesAsSingleWrites", testImportPricesAsSingleWrites},
+		{"ImportPriceEventsPerProduct", testImportPriceEventsPerProduct},
+		{"ImportJobsPurged", testImportJobsPurged},
+		{"ImportWithConcurrentWriters", testImportWithConcurrentWriters},
+		{"ImportUpdatedEventIsTheRead", testImportUpdatedEventIsTheRead},
 	}
 }
 

@@ -1,7 +1,7 @@
 // Package sweep runs the catalog's timed work: it releases reservations whose hold has expired,
 // makes scheduled prices current, and purges what the service no longer needs (idempotency keys
-// past their window, finished reservations, change-feed events and webhook delivery-log lines
-// past their retention; never the stock movements, which are the audit). Every instance runs
+// past their window, finished reservations, change-feed events, webhook delivery-log lines and
+// finished import jobs past their retention; never the stock movements, which are the audit). Every instance runs
 // it; the stores let concurrent sweeps skip each other's rows, so more instances only make it
 // faster.
 package sweep
@@ -38,6 +38,9 @@ type Options struct {
 	// DeliveryRetention is how long the webhook delivery log keeps an attempt (0:
 	// catalog.DefaultDeliveryRetention).
 	DeliveryRetention time.Duration
+	// ImportRetention is how long a finished import job is kept (0:
+	// catalog.DefaultImportJobRetention).
+	ImportRetention time.Duration
 	// Log receives one line per expired reservation and applied price, and the purge counts.
 	Log *slog.Logger
 	// Expired, when set, is told how many reservations each batch released (for metrics).
@@ -53,6 +56,7 @@ func (o Options) withDefaults() Options {
 	o.Retention = cmp.Or(o.Retention, DefaultRetention)
 	o.EventRetention = cmp.Or(o.EventRetention, catalog.DefaultEventRetention)
 	o.DeliveryRetention = cmp.Or(o.DeliveryRetention, catalog.DefaultDeliveryRetention)
+	o.ImportRetention = cmp.Or(o.ImportRetention, catalog.DefaultImportJobRetention)
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -143,6 +147,15 @@ func Once(ctx context.Context, inv catalog.Inventory, opts Options) error {
 	}
 	if err != nil {
 		return err
+	}
+	if imp, ok := inv.(catalog.Importer); ok {
+		jobs, err := purge(ctx, func(ctx context.Context) (int, error) { return imp.PurgeImportJobs(ctx, opts.ImportRetention, Batch) })
+		if jobs > 0 {
+			opts.Log.Info("purged finished import jobs past their retention", "count", jobs, "retention", opts.ImportRetention)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	feed, ok := inv.(catalog.EventFeed)
 	if !ok {

@@ -226,3 +226,38 @@ func TestOncePurgesWebhookDeliveryLog(t *testing.T) {
 		t.Fatalf("after the purge the log holds %d lines (%v), want the 3 younger ones", len(page.Items), err)
 	}
 }
+
+// TestOncePurgesFinishedImportJobs: finished import jobs past their retention go (their
+// reports are not kept forever); an unfinished one stays.
+func TestOncePurgesFinishedImportJobs(t *testing.T) {
+	ctx := context.Background()
+	clock, s := storeWith(ctx, t, "IMP-1", 1)
+	var ids []string
+	for i := range 3 {
+		j, _, err := s.CreateImportJob(ctx, catalog.ImportJobInput{Format: "jsonl", Digest: fmt.Sprint(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < 2 {
+			j.State = catalog.ImportSucceeded
+			if err := s.SaveImportJob(ctx, j); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ids = append(ids, j.ID)
+	}
+	clock.Advance(2 * time.Hour)
+	h := &records{}
+	if err := sweep.Once(ctx, s, sweep.Options{ImportRetention: time.Hour, Log: slog.New(h)}); err != nil {
+		t.Fatal(err)
+	}
+	if purged := h.find("purged finished import jobs past their retention"); len(purged) != 1 || purged[0]["count"] != int64(2) {
+		t.Fatalf("import job purge log lines: %v", purged)
+	}
+	if _, err := s.ImportJob(ctx, ids[0]); catalog.ErrorCode(err) != catalog.CodeNotFound {
+		t.Errorf("finished job kept: %v", err)
+	}
+	if _, err := s.ImportJob(ctx, ids[2]); err != nil {
+		t.Errorf("unfinished job purged: %v", err)
+	}
+}
