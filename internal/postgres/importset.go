@@ -392,8 +392,7 @@ type importedPrice struct {
 // the batch's order. versions holds each product's price version after the batch: its events
 // take the consecutive versions up to it (the products' update moved it by their number), so
 // per variant and currency they grow in commit order, as emitAt's one-by-one moves make them.
-// The data is the history line setImportedPrices built: where price events gain fields (prior
-// price, sale end), they are filled in there.
+// The data is catalog.PriceApplied's, as for every other path that makes a price current.
 func emitImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, entries []importedPrice, versions map[string]int64, now time.Time) error {
 	if ctx.Value(noOutbox{}) != nil {
 		return nil
@@ -408,7 +407,9 @@ func emitImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, entrie
 	}
 	events := make([]pending, len(ps))
 	for i, p := range ps {
-		pe := catalog.PriceEvent{ProductID: p.pid, PriceEntry: entries[i].entry, Version: next[p.pid]}
+		// An import sets plain prices (a running sale window ends), so no sale ends here.
+		pe := catalog.PriceApplied(p.pid, entries[i].entry, entries[i].prior, nil)
+		pe.Version = next[p.pid]
 		next[p.pid]++
 		subject, version, data := catalog.EventData(pe)
 		e, err := catalog.NewEvent(ctx, catalog.EventPriceChanged, subject, version, data)
