@@ -33,9 +33,12 @@ $$;
 CREATE TRIGGER products_facet_values BEFORE INSERT OR UPDATE OF attributes ON products
     FOR EACH ROW EXECUTE FUNCTION catalog_product_facet_values();
 
--- Variant writes: once per statement, so a set-based import of N variants writes each of
--- their products once, and only when its values change. Every variant write already holds its
--- product's row (ADR 0012), so this takes no new lock.
+-- Variant updates and deletes: once per statement, so a set-based write of N variants writes
+-- each of their products once, and only when its values change. Every variant write already
+-- holds its product's row (ADR 0012), so this takes no new lock. New variants are counted by
+-- the inventory insert below: every variant gets its inventory row in the transaction that
+-- creates it (the stock model, ADR 0012), and taking both columns there writes a new or
+-- imported product once instead of twice.
 CREATE FUNCTION catalog_refresh_facet_values(ids uuid[]) RETURNS void LANGUAGE sql AS $$
     UPDATE products p SET facet_values = x.fv
     FROM (SELECT pr.id, catalog_facet_values(array_prepend(pr.attributes, ARRAY(SELECT v.attributes FROM variants v WHERE v.product_id = pr.id))) AS fv
@@ -47,9 +50,7 @@ CREATE FUNCTION catalog_variants_facet_values() RETURNS trigger LANGUAGE plpgsql
 DECLARE
     ids uuid[];
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        ids := ARRAY(SELECT DISTINCT product_id FROM added WHERE attributes <> '{}');
-    ELSIF TG_OP = 'DELETE' THEN
+    IF TG_OP = 'DELETE' THEN
         ids := ARRAY(SELECT DISTINCT product_id FROM removed WHERE attributes <> '{}');
     ELSE
         ids := ARRAY(SELECT unnest(ARRAY[n.product_id, o.product_id]) FROM added n JOIN removed o ON o.id = n.id
@@ -61,8 +62,6 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER variants_facet_values_insert AFTER INSERT ON variants REFERENCING NEW TABLE AS added
-    FOR EACH STATEMENT EXECUTE FUNCTION catalog_variants_facet_values();
 CREATE TRIGGER variants_facet_values_update AFTER UPDATE ON variants REFERENCING NEW TABLE AS added OLD TABLE AS removed
     FOR EACH STATEMENT EXECUTE FUNCTION catalog_variants_facet_values();
 CREATE TRIGGER variants_facet_values_delete AFTER DELETE ON variants REFERENCING OLD TABLE AS removed
@@ -97,18 +96,25 @@ CREATE CONSTRAINT TRIGGER inventory_in_stock_crossed AFTER UPDATE ON inventory
     WHEN ((OLD.on_hand > OLD.reserved) IS DISTINCT FROM (NEW.on_hand > NEW.reserved) OR OLD.product_id <> NEW.product_id)
     EXECUTE FUNCTION catalog_inventory_crossed();
 
--- New and removed inventory rows (a new variant, an import, a deleted variant): once per
--- statement, for the products that gain or lose available units. Their rows are new or already
--- held by the variant write.
+-- New inventory rows (new variants: a product created or imported, a variant added): once
+-- per statement, both columns of their products in one write, only where either changes.
+-- Removed rows (a deleted variant, normally without stock): in_stock of their products. The
+-- product rows are new or already held by the variant write.
 CREATE FUNCTION catalog_inventory_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     ids uuid[];
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        ids := ARRAY(SELECT DISTINCT product_id FROM added WHERE on_hand > reserved);
-    ELSE
-        ids := ARRAY(SELECT DISTINCT product_id FROM removed WHERE on_hand > reserved);
+        ids := ARRAY(SELECT DISTINCT product_id FROM added);
+        PERFORM 1 FROM products WHERE id = ANY (ids) ORDER BY id FOR NO KEY UPDATE;
+        UPDATE products p SET in_stock = x.s, facet_values = x.fv
+        FROM (SELECT pr.id, EXISTS (SELECT 1 FROM inventory i WHERE i.product_id = pr.id AND i.on_hand > i.reserved) AS s,
+                  catalog_facet_values(array_prepend(pr.attributes, ARRAY(SELECT v.attributes FROM variants v WHERE v.product_id = pr.id))) AS fv
+              FROM products pr WHERE pr.id = ANY (ids)) x
+        WHERE p.id = x.id AND (p.in_stock <> x.s OR p.facet_values IS DISTINCT FROM x.fv);
+        RETURN NULL;
     END IF;
+    ids := ARRAY(SELECT DISTINCT product_id FROM removed WHERE on_hand > reserved);
     IF cardinality(ids) > 0 THEN
         PERFORM catalog_refresh_in_stock(ids);
     END IF;
