@@ -14,8 +14,8 @@ import (
 // Facets counts q's products per value of every requested facet in one statement: one pass
 // over the products the filter selects without any facet's own filter, each product giving a
 // row per facet value it has, counted where every other facet's own filter holds (multi-select,
-// ADR 0023). It reads the kept in_stock and facet_values columns of the product row (migration
-// 0014), so the cost follows the products selected, with no probe of inventory or variants.
+// ADR 0023). Stock is the kept available_variants column of the product row (migration 0014),
+// so the cost follows the products selected, with no probe of inventory.
 func (s *Store) Facets(ctx context.Context, q catalog.ListQuery, r catalog.FacetRequest) ([]catalog.Facet, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
@@ -89,12 +89,16 @@ func facetsSQL(f catalog.ProductFilter, r catalog.FacetRequest, priceCur string,
 			// A product counts in its own category only; parents do not sum their children.
 			sel, where = `SELECT `+idx+`, p.category, NULL`, append(where, "p.category IS NOT NULL AND p.category <> ''")
 		case catalog.FacetInStock:
-			sel = `SELECT ` + idx + `, CASE WHEN p.in_stock THEN 'true' ELSE 'false' END, NULL`
+			sel = `SELECT ` + idx + `, CASE WHEN p.available_variants > 0 THEN 'true' ELSE 'false' END, NULL`
 		case catalog.FacetPrice:
 			sel, where = `SELECT `+idx+`, `+bucketCase(catalog.PriceBoundaries(priceCur))+`::text, NULL`, append(where, "pp.min_amount IS NOT NULL")
 		default:
-			// facet_values holds each value once per product (its own and its variants').
-			sel = `SELECT ` + idx + `, e.value::text, e.value #>> '{}' FROM jsonb_array_elements(p.facet_values -> ` + b.arg(spec.Key) + `::text) e`
+			// A product counts once per value it or any of its variants has: the union removes
+			// a product's repeats (jsonb equality: 10 and 10.0 are one value).
+			k := b.arg(spec.Key) + "::text"
+			sel = `SELECT ` + idx + `, x.v::text, x.v #>> '{}' FROM (SELECT p.attributes -> ` + k + ` AS v
+				UNION SELECT fv.attributes -> ` + k + ` FROM variants fv WHERE fv.product_id = p.id) x`
+			where = append(where, "x.v IS NOT NULL AND jsonb_typeof(x.v) <> 'null'")
 		}
 		if len(where) > 0 {
 			sel += ` WHERE ` + strings.Join(where, " AND ")
@@ -108,8 +112,8 @@ func facetsSQL(f catalog.ProductFilter, r catalog.FacetRequest, priceCur string,
 }
 
 // facetConds returns f's conditions on the product p (and its price pp), adding their
-// arguments to b. Stock and attributes read the kept columns of migration 0014, which hold
-// what lists probe inventory and variants for: the same products match.
+// arguments to b. Stock reads the kept column of migration 0014, which holds what lists probe
+// inventory for: the same products match.
 func (b *sqlBuilder) facetConds(f catalog.ProductFilter, subtree []string) []string {
 	saved := b.where
 	b.where = nil
@@ -120,18 +124,14 @@ func (b *sqlBuilder) facetConds(f catalog.ProductFilter, subtree []string) []str
 		// where behind a recursive CTE it guesses and scans the whole catalog.
 		b.where = append(b.where, "p.category = ANY ("+b.arg(subtree)+"::text[])")
 	}
-	attrs, inStock := f.Attributes, f.InStock
-	f.Attributes, f.InStock = nil, nil
+	inStock := f.InStock
+	f.InStock = nil
 	b.filter(f)
-	for _, a := range attrs {
-		// facet_values is key -> array of values; jsonpath's lax mode tests each element.
-		b.where = append(b.where, "p.facet_values @? "+b.arg(attrPath(a))+"::jsonpath")
-	}
 	if inStock != nil {
 		if *inStock {
-			b.where = append(b.where, "p.in_stock")
+			b.where = append(b.where, "p.available_variants > 0")
 		} else {
-			b.where = append(b.where, "NOT p.in_stock")
+			b.where = append(b.where, "p.available_variants = 0")
 		}
 	}
 	if terms := catalog.SearchTerms(f.Query); len(terms) > 0 {
