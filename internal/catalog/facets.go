@@ -141,6 +141,52 @@ func (s FacetSpec) FilterFor(f ProductFilter) ProductFilter {
 	return f
 }
 
+// Own is the part of f that FilterFor leaves out: the filter a facet's own values stand for
+// (with the currency its price bounds are in). It selects nothing else; ProductFilter{} when
+// f does not filter on s.
+func (s FacetSpec) Own(f ProductFilter) ProductFilter {
+	var own ProductFilter
+	switch s.Name {
+	case FacetBrand:
+		own.Brand = f.Brand
+	case FacetCategory:
+		own.Category = f.Category
+	case FacetPrice:
+		if f.MinPrice != nil || f.MaxPrice != nil {
+			own.Currency, own.MinPrice, own.MaxPrice = f.Currency, f.MinPrice, f.MaxPrice
+		}
+	case FacetInStock:
+		own.InStock = f.InStock
+	default:
+		for _, a := range f.Attributes {
+			if a.Key == s.Key {
+				own.Attributes = append(own.Attributes, a)
+			}
+		}
+	}
+	return own
+}
+
+// PriceCurrency is the currency r's price buckets are in for a list filtered by f: the list's
+// currency, else the request's. A price facet without either is a client's mistake (the HTTP
+// layer refuses it earlier; a store says the same to any other caller).
+func (r FacetRequest) PriceCurrency(f ProductFilter) (string, error) {
+	if !slices.ContainsFunc(r.Facets, func(s FacetSpec) bool { return s.Name == FacetPrice }) {
+		return "", nil
+	}
+	c := f.Currency
+	if c == "" {
+		c = r.Currency
+	}
+	if c == "" {
+		return "", InvalidField("currency", "is required with facets=price: price buckets are in one currency")
+	}
+	if _, ok := MinorUnits(c); !ok {
+		return "", InvalidField("currency", "%q is not an ISO 4217 currency code", c)
+	}
+	return c, nil
+}
+
 // priceSteps are the price bucket boundaries in major units. Buckets are fixed per currency
 // (these times 10^minor units), not derived from the matches' min and max: the same range has
 // the same bucket on every page, so a bucket maps to a stable min_price/max_price filter and a

@@ -1,7 +1,9 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -158,4 +160,75 @@ func FuzzParseFacets(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFacetOwnIsFilterForsComplement: every field of ProductFilter is either kept by
+// FilterFor or carried by Own, never both and never neither (Currency, the price bounds'
+// context, may be in both), so a store counting one pass with each facet's Own filter as a
+// condition (ADR 0023) selects what FilterFor selects. Fields are walked by reflection: a new
+// filter field that only one of the two knows fails here.
+func TestFacetOwnIsFilterForsComplement(t *testing.T) {
+	min, max, yes := int64(1), int64(2), true
+	f := ProductFilter{Brand: "b", Category: "c", Statuses: []Status{StatusActive}, MinPrice: &min, MaxPrice: &max, InStock: &yes,
+		Query: "q", Currency: "USD", Collection: "k",
+		Attributes: []AttributeFilter{{Key: "colour", Values: []string{"red"}}, {Key: "size", Values: []string{"M"}}}}
+	typ := reflect.TypeOf(f)
+	for i := range typ.NumField() {
+		if reflect.ValueOf(f).Field(i).IsZero() {
+			t.Fatalf("the fixture leaves %s zero: set it", typ.Field(i).Name)
+		}
+	}
+	for _, spec := range []FacetSpec{{Name: FacetBrand}, {Name: FacetCategory}, {Name: FacetPrice}, {Name: FacetInStock},
+		{Name: "attr.colour", Key: "colour"}, {Name: "attr.none", Key: "none"}} {
+		rest, own := reflect.ValueOf(spec.FilterFor(f)), reflect.ValueOf(spec.Own(f))
+		for i := range typ.NumField() {
+			name := typ.Field(i).Name
+			whole := reflect.ValueOf(f).Field(i)
+			if name == "Attributes" {
+				got := append(append([]AttributeFilter(nil), own.Field(i).Interface().([]AttributeFilter)...), rest.Field(i).Interface().([]AttributeFilter)...)
+				if len(got) != len(f.Attributes) {
+					t.Errorf("%s: Own and FilterFor hold %d attribute filters together, want %d", spec.Name, len(got), len(f.Attributes))
+				}
+				continue
+			}
+			kept, carried := reflect.DeepEqual(rest.Field(i).Interface(), whole.Interface()), reflect.DeepEqual(own.Field(i).Interface(), whole.Interface())
+			switch {
+			case name == "Currency" && kept:
+			case kept == carried:
+				t.Errorf("%s: field %s kept by FilterFor %v, carried by Own %v: want exactly one", spec.Name, name, kept, carried)
+			case !kept && !rest.Field(i).IsZero(), !carried && !own.Field(i).IsZero():
+				t.Errorf("%s: field %s changed rather than moved", spec.Name, name)
+			}
+		}
+	}
+	if got := (FacetSpec{Name: FacetBrand}).Own(ProductFilter{Category: "c"}); !reflect.ValueOf(got).IsZero() {
+		t.Errorf("Own of an unset brand filter = %+v, want nothing", got)
+	}
+}
+
+func TestPriceCurrency(t *testing.T) {
+	price := FacetRequest{Facets: []FacetSpec{{Name: FacetBrand}, {Name: FacetPrice}}}
+	for _, c := range []struct {
+		list, req, want, problem string
+	}{
+		{"EUR", "", "EUR", ""},
+		{"EUR", "USD", "EUR", ""},
+		{"", "USD", "USD", ""},
+		{"", "", "", "is required with facets=price"},
+		{"", "usd", "", "not an ISO 4217"},
+	} {
+		r := price
+		r.Currency = c.req
+		got, err := r.PriceCurrency(ProductFilter{Currency: c.list})
+		var e *Error
+		switch {
+		case c.problem == "" && (err != nil || got != c.want):
+			t.Errorf("PriceCurrency(list %q, request %q) = %q, %v; want %q", c.list, c.req, got, err, c.want)
+		case c.problem != "" && (!errors.As(err, &e) || e.Code != CodeInvalid || e.Fields[0].Field != "currency" || !strings.Contains(e.Fields[0].Problem, c.problem)):
+			t.Errorf("PriceCurrency(list %q, request %q) = %v, want currency: %s", c.list, c.req, err, c.problem)
+		}
+	}
+	if got, err := (FacetRequest{Facets: []FacetSpec{{Name: FacetBrand}}}).PriceCurrency(ProductFilter{}); got != "" || err != nil {
+		t.Errorf("PriceCurrency without a price facet = %q, %v", got, err)
+	}
 }

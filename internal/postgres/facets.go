@@ -11,56 +11,129 @@ import (
 	"github.com/acme/catalog/internal/catalog"
 )
 
-// Facets counts q's products per value of each requested facet in SQL, one grouped statement
-// per facet in one read-only repeatable-read transaction (one snapshot), each with every
-// filter but its own.
+// Facets counts q's products per value of every requested facet in one statement: one pass
+// over the products the filter selects without any facet's own filter, each product giving a
+// row per facet value it has, counted where every other facet's own filter holds (multi-select,
+// ADR 0023). Stock is the kept available_variants column of the product row (migration 0014),
+// so the cost follows the products selected, with no probe of inventory.
 func (s *Store) Facets(ctx context.Context, q catalog.ListQuery, r catalog.FacetRequest) ([]catalog.Facet, error) {
 	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	priceCur, err := r.PriceCurrency(q.Filter)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.categoryExists(ctx, q.Filter.Category); err != nil {
 		return nil, err
 	}
-	if _, ok := q.EmptySearch(); ok {
+	if _, ok := q.EmptySearch(); ok || len(r.Facets) == 0 {
 		return r.EmptyFacets(), nil
 	}
 	var out []catalog.Facet
-	err := s.read(ctx, func(c *pgxpool.Conn) error {
-		out = make([]catalog.Facet, 0, len(r.Facets))
-		return pgx.BeginTxFunc(ctx, c, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
-			subtree, err := subtreeSlugs(ctx, tx, q.Filter.Category)
-			if err != nil {
-				return err
-			}
-			for _, spec := range r.Facets {
-				f, err := facet(ctx, tx, spec, spec.FilterFor(q.Filter), subtree)
-				if err != nil {
-					return err
-				}
-				out = append(out, f)
-			}
-			return nil
-		})
+	err = s.read(ctx, func(c *pgxpool.Conn) error {
+		subtree, err := subtreeSlugs(ctx, c, q.Filter.Category)
+		if err != nil {
+			return err
+		}
+		query, args := facetsSQL(q.Filter, r, priceCur, subtree)
+		rows, err := c.Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		out, err = collectFacets(rows, r, priceCur)
+		return err
 	})
 	return out, err
 }
 
-// facetSQL builds the statement counting one facet over the products f selects; sel is the
-// select list and grouping, given the builder (for its arguments) and the product alias p.
-func facetSQL(f catalog.ProductFilter, subtree []string, sel func(b *sqlBuilder) (cols, from, where, group string)) (string, []any) {
+// facetsSQL builds the statement counting every facet of r over the products f selects. Its
+// rows are (facet index, value, count); a facet with no rows has no values.
+func facetsSQL(f catalog.ProductFilter, r catalog.FacetRequest, priceCur string, subtree []string) (string, []any) {
 	var b sqlBuilder
+	base := f
+	for _, spec := range r.Facets {
+		base = spec.FilterFor(base)
+	}
+	// own[i] is facet i's own filter as a condition ("" without one): facet j counts a row
+	// only where every other facet's own filter holds.
+	own := make([]string, len(r.Facets))
+	for i, spec := range r.Facets {
+		own[i] = strings.Join(b.facetConds(spec.Own(f), subtree), " AND ")
+	}
+	join := ""
+	switch {
+	case f.Currency != "":
+		// The list's currency selects: only products priced in it are counted, in every facet.
+		join = ` JOIN product_prices pp ON pp.product_id = p.id AND pp.currency = ` + b.arg(f.Currency)
+	case priceCur != "":
+		// Only the price facet needs a price: it counts the products that have one.
+		join = ` LEFT JOIN product_prices pp ON pp.product_id = p.id AND pp.currency = ` + b.arg(priceCur)
+	}
+	branches := make([]string, len(r.Facets))
+	for i, spec := range r.Facets {
+		var where []string
+		for j, c := range own {
+			if j != i && c != "" {
+				where = append(where, "("+c+")")
+			}
+		}
+		idx := strconv.Itoa(i)
+		// Each branch gives (facet, group, spelling): brands group without case and show one
+		// of their spellings; other values are their own spelling.
+		var sel string
+		switch spec.Name {
+		case catalog.FacetBrand:
+			sel, where = `SELECT `+idx+`, lower(p.brand), p.brand`, append(where, "p.brand <> ''")
+		case catalog.FacetCategory:
+			// A product counts in its own category only; parents do not sum their children.
+			sel, where = `SELECT `+idx+`, p.category, NULL`, append(where, "p.category IS NOT NULL AND p.category <> ''")
+		case catalog.FacetInStock:
+			sel = `SELECT ` + idx + `, CASE WHEN p.available_variants > 0 THEN 'true' ELSE 'false' END, NULL`
+		case catalog.FacetPrice:
+			sel, where = `SELECT `+idx+`, `+bucketCase(catalog.PriceBoundaries(priceCur))+`::text, NULL`, append(where, "pp.min_amount IS NOT NULL")
+		default:
+			// A product counts once per value it or any of its variants has: the union removes
+			// a product's repeats (jsonb equality: 10 and 10.0 are one value).
+			k := b.arg(spec.Key) + "::text"
+			sel = `SELECT ` + idx + `, x.v::text, x.v #>> '{}' FROM (SELECT p.attributes -> ` + k + ` AS v
+				UNION SELECT fv.attributes -> ` + k + ` FROM variants fv WHERE fv.product_id = p.id) x`
+			where = append(where, "x.v IS NOT NULL AND jsonb_typeof(x.v) <> 'null'")
+		}
+		if len(where) > 0 {
+			sel += ` WHERE ` + strings.Join(where, " AND ")
+		}
+		branches[i] = sel
+	}
+	b.where = b.facetConds(base, subtree)
+	return `SELECT f.i, coalesce(min(f.v), f.g), count(*) FROM products p` + join +
+		` CROSS JOIN LATERAL (` + strings.Join(branches, " UNION ALL ") + `) f (i, g, v)` +
+		b.whereSQL() + ` GROUP BY f.i, f.g`, b.args
+}
+
+// facetConds returns f's conditions on the product p (and its price pp), adding their
+// arguments to b. Stock reads the kept column of migration 0014, which holds what lists probe
+// inventory for: the same products match.
+func (b *sqlBuilder) facetConds(f catalog.ProductFilter, subtree []string) []string {
+	saved := b.where
+	b.where = nil
+	defer func() { b.where = saved }()
 	if f.Category != "" {
 		// The subtree's slugs as a literal array (see subtreeSlugs): the planner estimates
 		// category = ANY from statistics and walks products_category for a small category,
 		// where behind a recursive CTE it guesses and scans the whole catalog.
 		b.where = append(b.where, "p.category = ANY ("+b.arg(subtree)+"::text[])")
 	}
-	cols, extraFrom, extraWhere, group := sel(&b)
-	priceJoin := ""
-	if f.Currency != "" {
-		priceJoin = ` JOIN product_prices pp ON pp.product_id = p.id AND pp.currency = ` + b.arg(f.Currency)
-	}
+	inStock := f.InStock
+	f.InStock = nil
 	b.filter(f)
+	if inStock != nil {
+		if *inStock {
+			b.where = append(b.where, "p.available_variants > 0")
+		} else {
+			b.where = append(b.where, "p.available_variants = 0")
+		}
+	}
 	if terms := catalog.SearchTerms(f.Query); len(terms) > 0 {
 		tsq := "to_tsquery('" + searchConfig + "', " + b.arg(tsQuery(terms)) + ")"
 		b.where = append(b.where, "(p.search @@ "+tsq+" OR "+skuMatch(tsq)+")")
@@ -68,45 +141,67 @@ func facetSQL(f catalog.ProductFilter, subtree []string, sel func(b *sqlBuilder)
 	if f.Collection != "" {
 		b.where = append(b.where, "p.id IN (SELECT product_id FROM collection_products WHERE collection = "+b.arg(f.Collection)+")")
 	}
-	if extraWhere != "" {
-		b.where = append(b.where, extraWhere)
-	}
-	return `SELECT ` + cols + ` FROM products p` + priceJoin + extraFrom + b.whereSQL() + ` GROUP BY ` + group, b.args
+	return b.where
 }
 
-func facet(ctx context.Context, tx pgx.Tx, spec catalog.FacetSpec, f catalog.ProductFilter, subtree []string) (catalog.Facet, error) {
-	out := catalog.Facet{Name: spec.Name, Values: []catalog.FacetValue{}, Exact: true}
-	if spec.Name == catalog.FacetPrice {
-		bounds := catalog.PriceBoundaries(f.Currency)
-		query, args := facetSQL(f, subtree, func(*sqlBuilder) (string, string, string, string) {
-			return bucketCase(bounds) + " AS bucket, count(*)", "", "", "bucket"
-		})
-		return priceFacet(ctx, tx, out, query, args, bounds)
+// collectFacets reads facetsSQL's rows into one Facet per requested facet.
+func collectFacets(rows pgx.Rows, r catalog.FacetRequest, priceCur string) ([]catalog.Facet, error) {
+	var bounds []int64
+	if priceCur != "" {
+		bounds = catalog.PriceBoundaries(priceCur)
 	}
-	sel := facetSelect(spec)
-	query, args := facetSQL(f, subtree, sel)
-	rows, err := tx.Query(ctx, query, args...)
-	if err != nil {
-		return out, err
-	}
-	out.Values, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.FacetValue, error) {
-		var v catalog.FacetValue
-		err := r.Scan(&v.Value, &v.Count)
-		return v, err
+	buckets := make([]int64, len(bounds)+1)
+	out := r.EmptyFacets()
+	var i int32
+	var v string
+	var n int64
+	_, err := pgx.ForEachRow(rows, []any{&i, &v, &n}, func() error {
+		spec := r.Facets[i]
+		switch {
+		case spec.Name == catalog.FacetPrice:
+			b, err := strconv.Atoi(v)
+			if err != nil || b < 0 || b >= len(buckets) {
+				return &catalog.Error{Code: catalog.CodeInternal, Message: "price bucket " + v + " out of range"}
+			}
+			buckets[b] = n
+		case spec.Type == catalog.AttrNumber:
+			// One spelling on every store: 10 and 10.0 are the value "10". Each product holds
+			// a number once, but two products may spell it differently: their counts add up.
+			if x, err := strconv.ParseFloat(v, 64); err == nil {
+				v = catalog.FormatAttrNumber(x)
+			}
+			out[i].Values = addFacetValue(out[i].Values, v, n)
+		default:
+			out[i].Values = append(out[i].Values, catalog.FacetValue{Value: v, Count: n})
+		}
+		return nil
 	})
 	if err != nil {
-		return out, err
+		return nil, err
 	}
-	if spec.Type == catalog.AttrNumber {
-		// One spelling on every store: 10 and 10.0 are the value "10".
-		for i, v := range out.Values {
-			if n, err := strconv.ParseFloat(v.Value, 64); err == nil {
-				out.Values[i].Value = catalog.FormatAttrNumber(n)
+	for k, spec := range r.Facets {
+		if spec.Name == catalog.FacetPrice {
+			for b, n := range buckets {
+				if n > 0 {
+					out[k].Values = append(out[k].Values, catalog.PriceBucket(bounds, b, n))
+				}
 			}
+			continue
+		}
+		out[k].Values, out[k].Exact = catalog.SortFacetValues(out[k].Values)
+	}
+	return out, nil
+}
+
+// addFacetValue adds n to value v's count, or appends it.
+func addFacetValue(vs []catalog.FacetValue, v string, n int64) []catalog.FacetValue {
+	for k := range vs {
+		if vs[k].Value == v {
+			vs[k].Count += n
+			return vs
 		}
 	}
-	out.Values, out.Exact = catalog.SortFacetValues(out.Values)
-	return out, nil
+	return append(vs, catalog.FacetValue{Value: v, Count: n})
 }
 
 // subtreeSlugs returns the slugs of the category and its descendants (none without one).
@@ -122,60 +217,6 @@ func subtreeSlugs(ctx context.Context, db querier, slug string) ([]string, error
 	return out, err
 }
 
-// facetSelect is the select list, extra FROM, condition and grouping of a facet other than price.
-func facetSelect(spec catalog.FacetSpec) func(b *sqlBuilder) (cols, from, where, group string) {
-	switch spec.Name {
-	case catalog.FacetBrand:
-		// Brands compare without case (as the brand filter does): one value per brand.
-		return func(*sqlBuilder) (string, string, string, string) {
-			return "min(p.brand), count(*)", "", "p.brand <> ''", "lower(p.brand)"
-		}
-	case catalog.FacetCategory:
-		// A product counts in its own category only; parents do not sum their children.
-		return func(*sqlBuilder) (string, string, string, string) {
-			return "p.category, count(*)", "", "p.category IS NOT NULL AND p.category <> ''", "p.category"
-		}
-	case catalog.FacetInStock:
-		return func(*sqlBuilder) (string, string, string, string) {
-			return `CASE WHEN EXISTS (SELECT 1 FROM inventory si WHERE si.product_id = p.id AND si.on_hand > si.reserved)
-				THEN 'true' ELSE 'false' END AS s, count(*)`, "", "", "s"
-		}
-	}
-	// A product counts once per value it or any of its variants has: the lateral union
-	// removes a product's repeats before the count.
-	return func(b *sqlBuilder) (string, string, string, string) {
-		k := b.arg(spec.Key) + "::text"
-		return "x.v #>> '{}', count(*)", ` CROSS JOIN LATERAL (
-				SELECT p.attributes -> ` + k + ` AS v
-				UNION SELECT fv.attributes -> ` + k + ` FROM variants fv WHERE fv.product_id = p.id) x`,
-			"x.v IS NOT NULL AND jsonb_typeof(x.v) <> 'null'", "x.v"
-	}
-}
-
-// priceFacet counts products per bucket of their lowest price in the currency.
-func priceFacet(ctx context.Context, tx pgx.Tx, out catalog.Facet, query string, args []any, bounds []int64) (catalog.Facet, error) {
-	rows, err := tx.Query(ctx, query, args...)
-	if err != nil {
-		return out, err
-	}
-	counts := make([]int64, len(bounds)+1)
-	var b int32
-	var n int64
-	_, err = pgx.ForEachRow(rows, []any{&b, &n}, func() error {
-		counts[b] = n
-		return nil
-	})
-	if err != nil {
-		return out, err
-	}
-	for i, n := range counts {
-		if n > 0 {
-			out.Values = append(out.Values, catalog.PriceBucket(bounds, i, n))
-		}
-	}
-	return out, nil
-}
-
 // bucketCase maps pp.min_amount to its bucket number; the boundaries are integers this code
 // made, so they are written into the statement.
 func bucketCase(bounds []int64) string {
@@ -188,39 +229,26 @@ func bucketCase(bounds []int64) string {
 	return b.String()
 }
 
-// ExplainFacets returns EXPLAIN (ANALYZE, BUFFERS) of each facet statement of r, as Facets runs
-// them: the plans behind the figures in docs/performance.md.
+// ExplainFacets returns EXPLAIN (ANALYZE, BUFFERS) of the statement Facets runs for q and r:
+// the plan behind the figures in docs/performance.md.
 func (s *Store) ExplainFacets(ctx context.Context, q catalog.ListQuery, r catalog.FacetRequest) ([]string, error) {
+	priceCur, err := r.PriceCurrency(q.Filter)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
-	err := s.read(ctx, func(c *pgxpool.Conn) error {
+	err = s.read(ctx, func(c *pgxpool.Conn) error {
 		subtree, err := subtreeSlugs(ctx, c, q.Filter.Category)
 		if err != nil {
 			return err
 		}
-		for _, spec := range r.Facets {
-			f := spec.FilterFor(q.Filter)
-			var query string
-			var args []any
-			switch spec.Name {
-			case catalog.FacetPrice:
-				bounds := catalog.PriceBoundaries(f.Currency)
-				query, args = facetSQL(f, subtree, func(*sqlBuilder) (string, string, string, string) {
-					return bucketCase(bounds) + " AS bucket, count(*)", "", "", "bucket"
-				})
-			default:
-				query, args = facetSQL(f, subtree, facetSelect(spec))
-			}
-			rows, err := c.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+query, args...)
-			if err != nil {
-				return err
-			}
-			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			if err != nil {
-				return err
-			}
-			out = append(out, spec.Name+":\n"+strings.Join(lines, "\n"))
+		query, args := facetsSQL(q.Filter, r, priceCur, subtree)
+		rows, err := c.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+query, args...)
+		if err != nil {
+			return err
 		}
-		return nil
+		out, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
 	})
 	return out, err
 }

@@ -15,6 +15,10 @@ func (s *Store) Facets(ctx context.Context, q catalog.ListQuery, r catalog.Facet
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
+	priceCur, err := r.PriceCurrency(q.Filter)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.categoryExists(ctx, q.Filter.Category); err != nil {
 		return nil, err
 	}
@@ -22,9 +26,9 @@ func (s *Store) Facets(ctx context.Context, q catalog.ListQuery, r catalog.Facet
 		return r.EmptyFacets(), nil
 	}
 	out := make([]catalog.Facet, 0, len(r.Facets))
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err = s.read(ctx, func(tx *sql.Tx) error {
 		for _, spec := range r.Facets {
-			f, err := facet(ctx, tx, spec, spec.FilterFor(q.Filter), r.Currency)
+			f, err := facet(ctx, tx, spec, spec.FilterFor(q.Filter), priceCur)
 			if err != nil {
 				return err
 			}
@@ -69,7 +73,8 @@ func facet(ctx context.Context, tx *sql.Tx, spec catalog.FacetSpec, f catalog.Pr
 		query = with + `SELECT CASE WHEN EXISTS (SELECT 1 FROM inventory i WHERE i.product_id = p.id AND i.on_hand > i.reserved)
 			THEN 'true' ELSE 'false' END AS s, count(*)` + from + whereSQL(where) + ` GROUP BY s`
 	case catalog.FacetPrice:
-		if f.Currency == "" {
+		if f.Currency != currency {
+			// Buckets in the request's currency when the list names none (PriceCurrency).
 			f.Currency = currency
 			with, from, where, withArgs, args = facetBase(f)
 		}

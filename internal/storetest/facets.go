@@ -214,31 +214,38 @@ func testFacetsAgreeWithLists(t *testing.T, s catalog.Store) {
 	for i, edit := range edits {
 		for _, currency := range []string{"USD", "EUR"} {
 			q, r := facetQuery(t, s, "brand,in_stock,attr.colour,attr.screen_inches,attr.material,price", currency, edit)
-			for j, f := range must(s.Facets(ctx(t), q, r))(t) {
-				spec := r.Facets[j]
-				for _, v := range f.Values {
-					lq := q
-					lq.WithTotal = true
-					lf := spec.FilterFor(q.Filter)
-					switch spec.Name {
-					case catalog.FacetBrand:
-						lf.Brand = v.Value
-					case catalog.FacetInStock:
-						lf.InStock = ptr(v.Value == "true")
-					case catalog.FacetPrice:
-						lf.MinPrice = v.Min
-						if v.Max != nil {
-							lf.MaxPrice = ptr(*v.Max - 1)
-						}
-					default:
-						lf.Attributes = append(lf.Attributes, must(catalog.ParseAttributeFilter(defs[spec.Key], v.Value))(t))
-					}
-					lq.Filter = lf
-					page := must(s.ListProducts(ctx(t), lq))(t)
-					if *page.Total != v.Count {
-						t.Errorf("filter %d %s: facet %s=%s counts %d, its list holds %d", i, currency, f.Name, v.Value, v.Count, *page.Total)
-					}
+			facetsAgreeWithLists(t, s, fmt.Sprintf("filter %d %s", i, currency), q, r, defs)
+		}
+	}
+}
+
+// facetsAgreeWithLists checks that every count of q's facets equals the total of the list
+// its value selects.
+func facetsAgreeWithLists(t *testing.T, s catalog.Store, what string, q catalog.ListQuery, r catalog.FacetRequest, defs map[string]catalog.AttributeDefinition) {
+	t.Helper()
+	for j, f := range must(s.Facets(ctx(t), q, r))(t) {
+		spec := r.Facets[j]
+		for _, v := range f.Values {
+			lq := q
+			lq.WithTotal = true
+			lf := spec.FilterFor(q.Filter)
+			switch spec.Name {
+			case catalog.FacetBrand:
+				lf.Brand = v.Value
+			case catalog.FacetInStock:
+				lf.InStock = ptr(v.Value == "true")
+			case catalog.FacetPrice:
+				lf.MinPrice = v.Min
+				if v.Max != nil {
+					lf.MaxPrice = ptr(*v.Max - 1)
 				}
+			default:
+				lf.Attributes = append(lf.Attributes, must(catalog.ParseAttributeFilter(defs[spec.Key], v.Value))(t))
+			}
+			lq.Filter = lf
+			page := must(s.ListProducts(ctx(t), lq))(t)
+			if *page.Total != v.Count {
+				t.Errorf("%s: facet %s=%s counts %d, its list holds %d", what, f.Name, v.Value, v.Count, *page.Total)
 			}
 		}
 	}

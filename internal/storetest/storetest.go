@@ -51,6 +51,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, variantTests()...)
 	tests = append(tests, collectionTests()...) // issue 15
 	tests = append(tests, facetTests()...)      // issue 16
+	tests = append(tests, facetWriteTests()...) // issue 16: facets follow writes
 	tests = append(tests, exportTests()...)     // issue 17
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
