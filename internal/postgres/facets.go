@@ -14,7 +14,7 @@ import (
 // Facets counts q's products per value of every requested facet in one statement: one pass
 // over the products the filter selects without any facet's own filter, each product giving a
 // row per facet value it has, counted where every other facet's own filter holds (multi-select,
-// ADR 0023). Stock is the kept available_variants column of the product row (migration 0014),
+// ADR 0023). Stock is the kept available_variants column of the product row (migration 0015),
 // so the cost follows the products selected, with no probe of inventory.
 func (s *Store) Facets(ctx context.Context, q catalog.ListQuery, r catalog.FacetRequest) ([]catalog.Facet, error) {
 	if err := q.Validate(); err != nil {
@@ -112,7 +112,7 @@ func facetsSQL(f catalog.ProductFilter, r catalog.FacetRequest, priceCur string,
 }
 
 // facetConds returns f's conditions on the product p (and its price pp), adding their
-// arguments to b. Stock reads the kept column of migration 0014, which holds what lists probe
+// arguments to b. Stock reads the kept column of migration 0015, which holds what lists probe
 // inventory for: the same products match.
 func (b *sqlBuilder) facetConds(f catalog.ProductFilter, subtree []string) []string {
 	saved := b.where

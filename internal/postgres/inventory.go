@@ -23,7 +23,7 @@ import (
 //  3. product rows (DeleteProduct and DeleteVariant, which lock the inventory rows first;
 //     product, variant and price writes and the price sweeper, which lock no inventory row;
 //     a stock change that takes a variant's availability across zero, whose trigger locks
-//     the product at commit to keep products.available_variants, migration 0014 and ADR 0023);
+//     the product at commit to keep products.available_variants, migration 0015 and ADR 0023);
 //  4. what a product write holds its row for: its variants, their prices and price history,
 //     and (shared) the attribute definitions it validates against.
 //
