@@ -137,7 +137,7 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		e.closers = append(e.closers, func() { p.stop(10 * time.Second) })
 		return p, p.ready(ctx, time.Minute)
 	}
-	cached, err := serve("cached", "2s")
+	cached, err := serve("cached", "30s") // the default CACHE_TTL
 	if err != nil {
 		return nil, err
 	}

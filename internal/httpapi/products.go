@@ -106,6 +106,10 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	// A hot product in full: the bytes a previous read made (ADR 0025).
+	if m, ok := s.store.(memoStore); ok && !sel.given && writeHeld(w, r, m, r.PathValue("id")) {
+		return
+	}
 	// A revalidation that ends in 304 needs only the versions, not the row; but the versions
 	// do not say whether the product is public, so only a caller who may see drafts takes the
 	// shortcut (popular public products come from the read cache anyway).
