@@ -106,8 +106,11 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	// A hot product in full: the bytes a previous read made (ADR 0025).
-	if m, ok := s.store.(memoStore); ok && !sel.given && writeHeld(w, r, m, r.PathValue("id")) {
+	// A product in full from a store that keeps encoded answers (internal/readcache): the
+	// bytes a previous read made (ADR 0025).
+	memo, held := s.store.(memoStore)
+	held = held && !sel.given
+	if held && writeHeld(w, r, memo, r.PathValue("id")) {
 		return
 	}
 	// A revalidation that ends in 304 needs only the versions, not the row; but the versions
@@ -136,6 +139,11 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 	}
 	if sel.given {
 		writeTagged(w, r, http.StatusOK, sel.qualify(etag(p)), viewSelection(&p, sel))
+		return
+	}
+	// The read filled the cache: answer with the bytes it keeps for the next reads, so a miss
+	// encodes and compresses once, not once now and again for the first hit.
+	if held && writeHeld(w, r, memo, r.PathValue("id")) {
 		return
 	}
 	writeProduct(w, r, http.StatusOK, p)

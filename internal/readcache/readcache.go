@@ -170,11 +170,11 @@ func (c *Store) Memo(ctx context.Context, id, key string, build func(*catalog.Pr
 	if !found || !c.now().Before(e.expires) || e.memo == nil {
 		return nil, false, nil
 	}
-	c.hits.Add(1)
 	m := e.memo
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if v, ok := m.values[key]; ok {
+		c.hits.Add(1) // a build follows a Product call, which counted itself
 		return v, true, nil
 	}
 	v, err = build(&e.p)
