@@ -29,7 +29,9 @@ type heldProduct struct {
 	tag    string // the entity tag of the uncoded body
 	coding string // "" (identity), "gzip" or "zstd"
 	body   []byte
-	length string // len(body), formatted once
+	// Header values made once: a hit assigns them, as net/http does with constant fields, so it
+	// allocates none. Nothing appends to or changes a header value in place.
+	etag, encoding, length []string
 }
 
 // codedTag is the entity tag of the representation as sent: compressed's suffix for a coded
@@ -68,7 +70,10 @@ func encodeHeld(p *catalog.Product, coding string) (*heldProduct, error) {
 			h.coding, h.body = coding, zstdEncoder().EncodeAll(h.body, nil)
 		}
 	}
-	h.length = strconv.Itoa(len(h.body))
+	h.etag, h.length = []string{h.codedTag()}, []string{strconv.Itoa(len(h.body))}
+	if h.coding != "" {
+		h.encoding = []string{h.coding}
+	}
 	return h, nil
 }
 
@@ -105,24 +110,26 @@ func writeHeld(w http.ResponseWriter, r *http.Request, m memoStore, id string) b
 		return true
 	}
 	hdr := w.Header()
-	hdr.Set("ETag", h.codedTag())
-	hdr.Set("Cache-Control", productCacheControl)
+	hdr["Etag"] = h.etag
+	hdr["Cache-Control"] = productCacheControlValue
 	if held, ok := notModified(r, h.tag); ok {
 		hdr.Set("ETag", held)
 		w.WriteHeader(http.StatusNotModified)
 		return true
 	}
-	hdr.Set("Content-Type", "application/json")
-	if h.coding != "" {
-		hdr.Set("Content-Encoding", h.coding)
+	hdr["Content-Type"] = jsonContentType
+	if h.encoding != nil {
+		hdr["Content-Encoding"] = h.encoding
 	}
-	hdr.Set("Content-Length", h.length)
+	hdr["Content-Length"] = h.length
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(h.body)
 	}
 	return true
 }
+
+var productCacheControlValue, jsonContentType = []string{productCacheControl}, []string{"application/json"}
 
 // negotiatedCoding is the coding compressed chooses for r's response: gzhttp's rule with our
 // options, step for step (NaN q-values included): none for HEAD; otherwise the accepted coding
