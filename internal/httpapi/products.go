@@ -341,6 +341,8 @@ func (s *Server) writeList(w http.ResponseWriter, r *http.Request, v url.Values)
 		writeError(w, r, err)
 		return
 	}
+	// The store need not read what the items will not show (image needs only the first of media).
+	q.Summary = !sel.given || sel.set&(pfDescription|pfMedia) == 0
 	page, err := s.store.ListProducts(r.Context(), q)
 	if err != nil {
 		writeError(w, r, err)
