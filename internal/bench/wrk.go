@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,9 @@ type WrkResult struct {
 	Ratio     float64 // RPS over the ceiling's
 	Target    string  // the target and its verdict, when the scenario has one
 	Note      string
+
+	serverTicks, dbTicks int64 // clock ticks over the run(s), for merging two runs
+	runs                 int
 }
 
 // wrkScenario is one wrk run: a server, a file of request paths and how to draw from it.
@@ -68,6 +72,7 @@ type wrkScenario struct {
 	name, ceiling, note string
 	target              func(r WrkResult, done []WrkResult) string
 	cached              bool // served by the process with the read cache: warmed up first
+	again               bool // a second run of a scenario measured before: the two are summed
 	base                func() string
 	pid                 func() int // the server process measured
 	paths               []string
@@ -242,7 +247,11 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		} else {
 			b.base, b.pid = at(beforeDirect)
 		}
-		scenarios = append(scenarios, b)
+		// In the order after, before, before, after, each figure the sum of its two runs: the
+		// neighbours' load drifts over minutes, and this way the drift falls on both alike.
+		b2, sc2 := b, sc
+		b2.again, sc2.again = true, true
+		scenarios = append(scenarios, b, b2, sc2)
 	}
 	hz := float64(capacity.ClockTicks())
 	var results []WrkResult
@@ -256,7 +265,7 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 				"-d", strconv.Itoa(max(1, int(cfg.Duration.Round(time.Second)/time.Second)))+"s", "--latency", "-s", script,
 				sc.base(), "--", pathsFile, sc.mode, strconv.FormatFloat(ZipfS, 'f', -1, 64))
 		}
-		if sc.cached {
+		if sc.cached && !sc.again {
 			// The same load once, unmeasured, first: a cache serving traffic is warm, and a run
 			// from cold would mostly measure first reads of the Zipf tail, not the steady state.
 			logf("wrk: %s, warming the cache for %s", sc.name, cfg.Duration)
@@ -284,9 +293,25 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 			return results, fmt.Errorf("wrk %s: %w", sc.name, err)
 		}
 		r.Name, r.Note = sc.name, sc.note
+		r.serverTicks, r.dbTicks, r.runs = s1-s0, d1-d0, 1
+		if sc.again {
+			i := slices.IndexFunc(results, func(c WrkResult) bool { return c.Name == sc.name })
+			if i < 0 {
+				return results, fmt.Errorf("%s: a second run without a first", sc.name)
+			}
+			p := results[i]
+			results = slices.Delete(results, i, i+1)
+			r.Requests += p.Requests
+			r.Errors += p.Errors
+			r.RPS, r.P50, r.P99 = (r.RPS+p.RPS)/2, (r.P50+p.P50)/2, (r.P99+p.P99)/2
+			r.serverTicks += p.serverTicks
+			r.dbTicks += p.dbTicks
+			r.runs = 2
+			r.Note = strings.TrimPrefix(r.Note+"; two runs (p50, p99: means)", "; ")
+		}
 		if r.Requests > 0 {
-			r.ServerCPU = time.Duration(float64(s1-s0) / hz / float64(r.Requests) * float64(time.Second))
-			r.DBCPU = time.Duration(float64(d1-d0) / hz / float64(r.Requests) * float64(time.Second))
+			r.ServerCPU = time.Duration(float64(r.serverTicks) / hz / float64(r.Requests) * float64(time.Second))
+			r.DBCPU = time.Duration(float64(r.dbTicks) / hz / float64(r.Requests) * float64(time.Second))
 		}
 		for _, c := range results {
 			if c.Name == sc.ceiling && c.RPS > 0 {
