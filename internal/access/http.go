@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"slices"
 	"strconv"
@@ -71,6 +72,8 @@ func Authorize(r *http.Request, ring *Keyring, rule Rule) (Principal, Outcome) {
 	return p, Allowed
 }
 
+var rateLimitPolicyKey, rateLimitKey = textproto.CanonicalMIMEHeaderKey("RateLimit-Policy"), textproto.CanonicalMIMEHeaderKey("RateLimit")
+
 // SetRateLimitHeaders writes the RateLimit-Policy and RateLimit fields of
 // draft-ietf-httpapi-ratelimit-headers-10 (Structured Field lists: a policy named policy with
 // quota q over window w seconds; remaining r and seconds to reset t), and Retry-After (whole
@@ -79,8 +82,18 @@ func SetRateLimitHeaders(h http.Header, policy string, l Limit, d Decision) {
 	// A bucket of Burst tokens refilling at Rate a second: the quota over the time it takes to
 	// refill from empty.
 	window := max(1, int(math.Ceil(float64(l.Burst)/l.Rate)))
-	h.Add("RateLimit-Policy", fmt.Sprintf("%q;q=%d;w=%d", policy, l.Burst, window))
-	h.Add("RateLimit", fmt.Sprintf("%q;r=%d;t=%d", policy, d.Remaining, int(math.Ceil(d.Reset.Seconds()))))
+	// Built with strconv under the canonical keys: this runs on every request.
+	b := make([]byte, 0, 2*len(policy)+64)
+	b = strconv.AppendQuote(b, policy)
+	b = strconv.AppendInt(append(b, ";q="...), int64(l.Burst), 10)
+	b = strconv.AppendInt(append(b, ";w="...), int64(window), 10)
+	n := len(b)
+	b = strconv.AppendQuote(b, policy)
+	b = strconv.AppendInt(append(b, ";r="...), int64(d.Remaining), 10)
+	b = strconv.AppendInt(append(b, ";t="...), int64(math.Ceil(d.Reset.Seconds())), 10)
+	all := string(b)
+	h[rateLimitPolicyKey] = append(h[rateLimitPolicyKey], all[:n])
+	h[rateLimitKey] = append(h[rateLimitKey], all[n:])
 	if !d.Allowed {
 		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(d.RetryAfter.Seconds()))))
 	}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,7 +41,11 @@ type WrkConfig struct {
 	Duration    time.Duration // per scenario
 	Connections int           // wrk -c; 64 by default
 	Threads     int           // wrk -t; 2 by default
-	Progress    io.Writer
+	// Before, when set, is another catalog binary (main's, say) served the same way on the same
+	// database: each service scenario runs against it too, right after this build's, so the
+	// two are compared in one run. It must accept this build's schema.
+	Before   string
+	Progress io.Writer
 }
 
 // WrkResult is one scenario under wrk: throughput and latency as wrk saw them, and the CPU
@@ -55,12 +60,19 @@ type WrkResult struct {
 	DBCPU     time.Duration
 	Ceiling   string  // "(a)" or "(b)", when the scenario has one
 	Ratio     float64 // RPS over the ceiling's
+	Target    string  // the target and its verdict, when the scenario has one
 	Note      string
+
+	serverTicks, dbTicks int64 // clock ticks over the run(s), for merging two runs
+	runs                 int
 }
 
 // wrkScenario is one wrk run: a server, a file of request paths and how to draw from it.
 type wrkScenario struct {
 	name, ceiling, note string
+	target              func(r WrkResult, done []WrkResult) string
+	cached              bool // served by the process with the read cache: warmed up first
+	again               bool // a second run of a scenario measured before: the two are summed
 	base                func() string
 	pid                 func() int // the server process measured
 	paths               []string
@@ -123,7 +135,7 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 	if err := os.WriteFile(script, wrkScript, 0o644); err != nil {
 		return nil, err
 	}
-	serve := func(name, cacheTTL string) (*process, error) {
+	serve := func(bin, name, cacheTTL string) (*process, error) {
 		port, err := freePort()
 		if err != nil {
 			return nil, err
@@ -137,11 +149,25 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		e.closers = append(e.closers, func() { p.stop(10 * time.Second) })
 		return p, p.ready(ctx, time.Minute)
 	}
-	cached, err := serve("cached", "2s")
+	cached, err := serve(bin, "cached", "30s") // the default CACHE_TTL
 	if err != nil {
 		return nil, err
 	}
-	direct, err := serve("direct", "0s")
+	direct, err := serve(bin, "direct", "0s")
+	if err != nil {
+		return nil, err
+	}
+	var beforeCached, beforeDirect *process
+	if cfg.Before != "" {
+		// Its own default TTL: what it would run with.
+		if beforeCached, err = serve(cfg.Before, "before-cached", ""); err != nil {
+			return nil, err
+		}
+		if beforeDirect, err = serve(cfg.Before, "before-direct", "0s"); err != nil {
+			return nil, err
+		}
+	}
+	deep, err := deepPages(ctx, direct.base, 20, 500)
 	if err != nil {
 		return nil, err
 	}
@@ -175,16 +201,57 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 	directBase, directPID := at(direct)
 	ceilABase, ceilBBase := func() string { return e.ceilA }, func() string { return e.ceilB }
 	selfPID := func() int { return self }
+	getByID := "get-by-id uniform, no cache"
+	p99Target := func(times float64) func(WrkResult, []WrkResult) string {
+		return func(r WrkResult, done []WrkResult) string {
+			for _, g := range done {
+				if g.Name == getByID && g.P99 > 0 {
+					x := float64(r.P99) / float64(g.P99)
+					return fmt.Sprintf("p99 %.1fx get-by-id's; target <= %gx: %s", x, times, verdict(x <= times))
+				}
+			}
+			return ""
+		}
+	}
+	ratioTarget := func(min float64) func(WrkResult, []WrkResult) string {
+		return func(r WrkResult, _ []WrkResult) string {
+			return fmt.Sprintf("target >= %gx: %s", min, verdict(r.Ratio >= min))
+		}
+	}
+	service := []wrkScenario{
+		{name: getByID, ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: prefixed("/products/", ids), mode: "uniform",
+			target: ratioTarget(0.9)},
+		{name: "get-by-id uniform, cache", ceiling: "ceiling-b pk select, uniform", base: cachedBase, pid: cachedPID, paths: prefixed("/products/", ids), mode: "uniform", cached: true},
+		{name: fmt.Sprintf("hot reads zipf s=%.1f, cache", ZipfS), ceiling: "ceiling-a fixed body", base: cachedBase, pid: cachedPID, paths: prefixed("/products/", ids), mode: "zipf",
+			target: ratioTarget(0.6), cached: true},
+		{name: "list first page (20)", ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: []string{"/products?limit=20"}, mode: "uniform",
+			note: "gzip-coded (the client accepts it)", target: p99Target(2)},
+		{name: "list deep pages (cursor)", ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: deep, mode: "uniform",
+			note: fmt.Sprintf("%d pages of 20 by cursor", len(deep)), target: p99Target(2)},
+		{name: "search, one common word", ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: searches, mode: "uniform",
+			note: fmt.Sprintf("%d draws of common words from product names", len(searches))},
+	}
 	scenarios := []wrkScenario{
 		{name: "ceiling-a fixed body", base: ceilABase, pid: selfPID, paths: []string{"/"}, mode: "uniform"},
 		{name: "ceiling-b pk select, uniform", base: ceilBBase, pid: selfPID, paths: prefixed("/", ids), mode: "uniform"},
-		{name: "get-by-id uniform, no cache", ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: prefixed("/products/", ids), mode: "uniform"},
-		{name: "get-by-id uniform, cache", ceiling: "ceiling-b pk select, uniform", base: cachedBase, pid: cachedPID, paths: prefixed("/products/", ids), mode: "uniform"},
-		{name: fmt.Sprintf("hot reads zipf s=%.1f, cache", ZipfS), ceiling: "ceiling-a fixed body", base: cachedBase, pid: cachedPID, paths: prefixed("/products/", ids), mode: "zipf"},
-		{name: "list first page (20)", ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: []string{"/products?limit=20"}, mode: "uniform",
-			note: "gzip-coded (the client accepts it)"},
-		{name: "search, one common word", ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: searches, mode: "uniform",
-			note: fmt.Sprintf("%d draws of common words from product names", len(searches))},
+	}
+	for _, sc := range service {
+		scenarios = append(scenarios, sc)
+		if cfg.Before == "" {
+			continue
+		}
+		b := sc
+		b.name, b.target = "  before: "+sc.name, nil
+		if b.cached {
+			b.base, b.pid = at(beforeCached)
+		} else {
+			b.base, b.pid = at(beforeDirect)
+		}
+		// In the order after, before, before, after, each figure the sum of its two runs: the
+		// neighbours' load drifts over minutes, and this way the drift falls on both alike.
+		b2, sc2 := b, sc
+		b2.again, sc2.again = true, true
+		scenarios = append(scenarios, b, b2, sc2)
 	}
 	hz := float64(capacity.ClockTicks())
 	var results []WrkResult
@@ -192,6 +259,19 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		pathsFile := filepath.Join(dir, "paths.txt")
 		if err := os.WriteFile(pathsFile, []byte(strings.Join(sc.paths, "\n")+"\n"), 0o644); err != nil {
 			return results, err
+		}
+		run := func() *exec.Cmd {
+			return exec.CommandContext(ctx, wrk, "-t", strconv.Itoa(cfg.Threads), "-c", strconv.Itoa(cfg.Connections),
+				"-d", strconv.Itoa(max(1, int(cfg.Duration.Round(time.Second)/time.Second)))+"s", "--latency", "-s", script,
+				sc.base(), "--", pathsFile, sc.mode, strconv.FormatFloat(ZipfS, 'f', -1, 64))
+		}
+		if sc.cached && !sc.again {
+			// The same load once, unmeasured, first: a cache serving traffic is warm, and a run
+			// from cold would mostly measure first reads of the Zipf tail, not the steady state.
+			logf("wrk: %s, warming the cache for %s", sc.name, cfg.Duration)
+			if out, err := run().CombinedOutput(); err != nil {
+				return results, fmt.Errorf("wrk %s (warm-up): %v: %s", sc.name, err, out)
+			}
 		}
 		logf("wrk: %s for %s (%d paths, %s)", sc.name, cfg.Duration, len(sc.paths), sc.mode)
 		s0, err := capacity.ProcessTicks(sc.pid())
@@ -202,10 +282,7 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		if err != nil {
 			return results, err
 		}
-		cmd := exec.CommandContext(ctx, wrk, "-t", strconv.Itoa(cfg.Threads), "-c", strconv.Itoa(cfg.Connections),
-			"-d", strconv.Itoa(max(1, int(cfg.Duration.Round(time.Second)/time.Second)))+"s", "--latency", "-s", script,
-			sc.base(), "--", pathsFile, sc.mode, strconv.FormatFloat(ZipfS, 'f', -1, 64))
-		out, err := cmd.CombinedOutput()
+		out, err := run().CombinedOutput()
 		s1, _ := capacity.ProcessTicks(sc.pid())
 		d1, _ := capacity.TreeTicks(pm)
 		if err != nil {
@@ -216,14 +293,33 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 			return results, fmt.Errorf("wrk %s: %w", sc.name, err)
 		}
 		r.Name, r.Note = sc.name, sc.note
+		r.serverTicks, r.dbTicks, r.runs = s1-s0, d1-d0, 1
+		if sc.again {
+			i := slices.IndexFunc(results, func(c WrkResult) bool { return c.Name == sc.name })
+			if i < 0 {
+				return results, fmt.Errorf("%s: a second run without a first", sc.name)
+			}
+			p := results[i]
+			results = slices.Delete(results, i, i+1)
+			r.Requests += p.Requests
+			r.Errors += p.Errors
+			r.RPS, r.P50, r.P99 = (r.RPS+p.RPS)/2, (r.P50+p.P50)/2, (r.P99+p.P99)/2
+			r.serverTicks += p.serverTicks
+			r.dbTicks += p.dbTicks
+			r.runs = 2
+			r.Note = strings.TrimPrefix(r.Note+"; two runs (p50, p99: means)", "; ")
+		}
 		if r.Requests > 0 {
-			r.ServerCPU = time.Duration(float64(s1-s0) / hz / float64(r.Requests) * float64(time.Second))
-			r.DBCPU = time.Duration(float64(d1-d0) / hz / float64(r.Requests) * float64(time.Second))
+			r.ServerCPU = time.Duration(float64(r.serverTicks) / hz / float64(r.Requests) * float64(time.Second))
+			r.DBCPU = time.Duration(float64(r.dbTicks) / hz / float64(r.Requests) * float64(time.Second))
 		}
 		for _, c := range results {
 			if c.Name == sc.ceiling && c.RPS > 0 {
 				r.Ceiling, r.Ratio = shortCeiling(sc.ceiling), r.RPS/c.RPS
 			}
+		}
+		if sc.target != nil {
+			r.Target = sc.target(r, results)
 		}
 		if r.Requests == 0 || r.Errors > r.Requests/100 {
 			results = append(results, r)
@@ -232,6 +328,40 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		results = append(results, r)
 	}
 	return results, nil
+}
+
+// deepPages follows a list's cursors from the first page of size limit and returns the paths of
+// the pages after it, up to n of them: the deep pages a client scrolling the catalog asks for.
+func deepPages(ctx context.Context, base string, limit, n int) ([]string, error) {
+	var paths []string
+	next := fmt.Sprintf("/products?limit=%d", limit)
+	for len(paths) < n {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+next, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		var page struct {
+			NextCursor string `json:"next_cursor"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", next, err)
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		next = fmt.Sprintf("/products?limit=%d&cursor=%s", limit, url.QueryEscape(page.NextCursor))
+		paths = append(paths, next)
+	}
+	if len(paths) == 0 {
+		return nil, errors.New("the catalog has a single page: no deep pages to read")
+	}
+	return paths, nil
 }
 
 // parseWrk reads the line reads.lua's done() writes.
@@ -270,13 +400,17 @@ func parseWrk(out []byte) (WrkResult, error) {
 
 // WrkTable prints results with each figure beside its ceiling and the CPU per request.
 func WrkTable(w io.Writer, results []WrkResult) {
-	fmt.Fprintf(w, "%-34s %9s %9s %9s %14s %12s %12s %7s  %s\n", "scenario (wrk, out of process)", "req/s", "p50", "p99", "vs ceiling", "server CPU", "pg CPU", "errors", "notes")
+	fmt.Fprintf(w, "%-42s %9s %9s %9s %14s %12s %12s %7s  %s\n", "scenario (wrk, out of process)", "req/s", "p50", "p99", "vs ceiling", "server CPU", "pg CPU", "errors", "notes")
 	for _, r := range results {
 		vs := ""
 		if r.Ceiling != "" {
 			vs = fmt.Sprintf("%.2fx %s", r.Ratio, r.Ceiling)
 		}
-		fmt.Fprintf(w, "%-34s %9.0f %9s %9s %14s %10.0fus %10.0fus %7d  %s\n", r.Name, r.RPS, r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond),
-			vs, float64(r.ServerCPU)/float64(time.Microsecond), float64(r.DBCPU)/float64(time.Microsecond), r.Errors, r.Note)
+		note := r.Target
+		if r.Note != "" {
+			note = strings.TrimPrefix(note+"; "+r.Note, "; ")
+		}
+		fmt.Fprintf(w, "%-42s %9.0f %9s %9s %14s %10.0fus %10.0fus %7d  %s\n", r.Name, r.RPS, r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond),
+			vs, float64(r.ServerCPU)/float64(time.Microsecond), float64(r.DBCPU)/float64(time.Microsecond), r.Errors, note)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -43,7 +44,7 @@ func TestWrkSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(results) != 7 {
+	if len(results) != 8 {
 		t.Fatalf("%d results", len(results))
 	}
 	for _, r := range results {
@@ -52,6 +53,9 @@ func TestWrkSmoke(t *testing.T) {
 		}
 		if r.Name != "ceiling-a fixed body" && r.Name != "ceiling-b pk select, uniform" && r.Ceiling == "" {
 			t.Errorf("%s has no ceiling", r.Name)
+		}
+		if strings.HasPrefix(r.Name, "list") && !strings.Contains(r.Target, "get-by-id's") {
+			t.Errorf("%s: target %q does not compare its p99 with get-by-id's", r.Name, r.Target)
 		}
 	}
 }

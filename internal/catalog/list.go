@@ -156,6 +156,10 @@ type ListQuery struct {
 	After *Cursor
 	// WithTotal asks for the number of products matching the filter (an extra count query).
 	WithTotal bool
+	// Summary allows a store to leave out of each item what a list's summary does not show:
+	// the description (empty) and every image but the first (media cut to one). A store may
+	// still return them in full.
+	Summary bool
 }
 
 // Validate checks the query and that its cursor belongs to it.

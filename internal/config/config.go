@@ -202,7 +202,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DrainDelay:        duration("DRAIN_DELAY", 0),
 		ShutdownTimeout:   duration("SHUTDOWN_TIMEOUT", 25*time.Second),
 		SweepInterval:     duration("SWEEP_INTERVAL", time.Second),
-		CacheTTL:          duration("CACHE_TTL", 2*time.Second),
+		CacheTTL:          duration("CACHE_TTL", 30*time.Second), // a backstop: NOTIFY invalidates (ADR 0025)
 		CacheSize:         integer("CACHE_SIZE", 10_000, 1, 10_000_000),
 		SeedSample:        boolean("SEED_SAMPLE", true),
 		MigrateOnStart:    boolean("MIGRATE_ON_START", true),

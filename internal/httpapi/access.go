@@ -99,7 +99,7 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request, pattern string) *
 		}
 		return r
 	}
-	if slot, ok := r.Context().Value(actorSlotKey).(*actorSlot); ok {
+	if slot := info(r.Context()); slot != nil {
 		slot.actor = p.Name
 	}
 	ctx := access.WithPrincipal(catalog.WithActor(r.Context(), p.Name), p)

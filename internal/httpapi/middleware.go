@@ -14,22 +14,29 @@ import (
 
 type ctxKey int
 
-const (
-	requestIDKey ctxKey = iota
-	actorSlotKey
-	loggerKey
-)
+const requestKey ctxKey = iota
 
-// actorSlot carries the actor protect finds back out to the access log: protect passes a new
-// request (and context) down, so the log's own context never sees catalog.WithActor.
-type actorSlot struct{ actor string }
+// requestInfo is what observe gives every request's context, under one key: one allocation and
+// one link in the context chain, which every ctx.Value lookup of the request walks.
+type requestInfo struct {
+	id  string
+	log *slog.Logger
+	// actor carries the actor protect finds back out to the access log: protect passes a new
+	// request (and context) down, so the log's own context never sees catalog.WithActor.
+	actor string
+}
+
+func info(ctx context.Context) *requestInfo {
+	i, _ := ctx.Value(requestKey).(*requestInfo)
+	return i
+}
 
 // logger returns the server's logger, which observe puts in every request's context, so
 // functions without the server at hand (writeError) log where the server logs, never to the
 // process-wide default.
 func logger(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
-		return l
+	if i := info(ctx); i != nil && i.log != nil {
+		return i.log
 	}
 	return discard
 }
@@ -37,8 +44,10 @@ func logger(ctx context.Context) *slog.Logger {
 var discard = slog.New(slog.DiscardHandler)
 
 func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if i := info(ctx); i != nil {
+		return i.id
+	}
+	return ""
 }
 
 // Actor names who made a write, for logs and the stock movement log: the key's name (for a
@@ -66,9 +75,11 @@ func validRequestID(s string) bool {
 }
 
 func newRequestID() string {
-	b := make([]byte, 12)
-	rand.Read(b)
-	return hex.EncodeToString(b)
+	var b [12]byte
+	var h [24]byte
+	rand.Read(b[:])
+	hex.Encode(h[:], b[:])
+	return string(h[:])
 }
 
 // recorder remembers the status and size of a response for the access log and metrics.
@@ -106,10 +117,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
-		slot := &actorSlot{}
-		ctx = context.WithValue(ctx, actorSlotKey, slot)
-		ctx = context.WithValue(ctx, loggerKey, s.log)
+		slot := &requestInfo{id: id, log: s.log}
+		ctx := context.WithValue(r.Context(), requestKey, slot)
 		ctx, cancel := context.WithTimeout(ctx, s.requestTimeout)
 		defer cancel()
 		r = r.WithContext(ctx)

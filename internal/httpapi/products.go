@@ -106,6 +106,13 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	// A product in full from a store that keeps encoded answers (internal/readcache): the
+	// bytes a previous read made (ADR 0025).
+	memo, held := s.store.(memoStore)
+	held = held && !sel.given
+	if held && writeHeld(w, r, memo, r.PathValue("id")) {
+		return
+	}
 	// A revalidation that ends in 304 needs only the versions, not the row; but the versions
 	// do not say whether the product is public, so only a caller who may see drafts takes the
 	// shortcut (popular public products come from the read cache anyway).
@@ -132,6 +139,11 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 	}
 	if sel.given {
 		writeTagged(w, r, http.StatusOK, sel.qualify(etag(p)), viewSelection(&p, sel))
+		return
+	}
+	// The read filled the cache: answer with the bytes it keeps for the next reads, so a miss
+	// encodes and compresses once, not once now and again for the first hit.
+	if held && writeHeld(w, r, memo, r.PathValue("id")) {
 		return
 	}
 	writeProduct(w, r, http.StatusOK, p)
@@ -329,6 +341,8 @@ func (s *Server) writeList(w http.ResponseWriter, r *http.Request, v url.Values)
 		writeError(w, r, err)
 		return
 	}
+	// The store need not read what the items will not show (image needs only the first of media).
+	q.Summary = !sel.given || sel.set&(pfDescription|pfMedia) == 0
 	page, err := s.store.ListProducts(r.Context(), q)
 	if err != nil {
 		writeError(w, r, err)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -231,7 +233,7 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 	}
 	limit := b.arg(q.Limit + 1)
 	if !rare {
-		query = with + `SELECT ` + listColumns + ` FROM products p` + priceJoin + b.whereSQL() +
+		query = with + `SELECT ` + itemColumns(q) + ` FROM products p` + priceJoin + b.whereSQL() +
 			` ORDER BY ` + col + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ` + limit
 		return query, b.args, count, countArgs
 	}
@@ -246,7 +248,7 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 			UNION
 			SELECT ` + cols + ` FROM products WHERE id IN (SELECT product_id FROM variants WHERE ` + match + `)` + exactUnion(exact, cols) + `),
 		top AS (SELECT p.id, ` + col + ` AS k FROM matches p` + priceJoin + b.whereSQL() + ` ORDER BY ` + col + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ` + limit + `)
-		SELECT ` + listColumns + ` FROM top JOIN products p ON p.id = top.id
+		SELECT ` + itemColumns(q) + ` FROM top JOIN products p ON p.id = top.id
 		ORDER BY top.k ` + dir + `, top.id ` + dir
 	return query, b.args, count, countArgs
 }
@@ -257,21 +259,36 @@ func skuMatch(tsq string) string {
 }
 
 // listColumns are a list item: the product's own fields, then its variant count, available
-// units and stock version summed over its variants' inventory, and its price ranges. The
+// units and stock version summed over its variants' inventory, and its price ranges (as
+// "currency min max" text, which costs less to build and read than JSON objects). The
 // subqueries run for the page's rows only.
-const listColumns = productColumns + `,
+const listColumns = productColumns + listFigures
+
+// summaryColumns are listColumns for a catalog.ListQuery.Summary page: the same columns, the
+// description left empty and media cut to its first image, so neither is sent nor decoded.
+const summaryColumns = `p.id::text, p.name, '', p.category, p.brand, p.attributes, jsonb_path_query_array(p.media, '$[0]'),
+	p.options, p.status, p.version, p.created_at, p.updated_at` + listFigures
+
+const listFigures = `,
 	p.variant_count,
 	(SELECT ARRAY[coalesce(sum(greatest(i.on_hand - i.reserved, 0)), 0), coalesce(sum(i.version), 0)]::bigint[]
 		FROM inventory i WHERE i.product_id = p.id),
-	coalesce((SELECT jsonb_agg(jsonb_build_object('currency', r.currency, 'min', r.min_amount, 'max', r.max_amount) ORDER BY r.currency)
-		FROM product_prices r WHERE r.product_id = p.id), '[]')`
+	ARRAY(SELECT r.currency || ' ' || r.min_amount || ' ' || r.max_amount FROM product_prices r WHERE r.product_id = p.id ORDER BY r.currency)`
+
+// itemColumns are the columns of q's items.
+func itemColumns(q catalog.ListQuery) string {
+	if q.Summary {
+		return summaryColumns
+	}
+	return listColumns
+}
 
 // scanListItem reads a row of listColumns, and any columns after them into extra.
 func scanListItem(row pgx.Row, extra ...any) (catalog.Product, error) {
 	var (
 		p      catalog.Product
 		stats  []int64
-		ranges []byte
+		ranges []string
 	)
 	if err := row.Scan(append(scanProductInto(&p, &p.VariantCount, &stats, &ranges), extra...)...); err != nil {
 		return p, err
@@ -281,11 +298,16 @@ func scanListItem(row pgx.Row, extra ...any) (catalog.Product, error) {
 		p.Availability.Available, p.StockVersion = stats[0], stats[1]
 	}
 	p.Availability.InStock = p.Availability.Available > 0
-	if err := json.Unmarshal(ranges, &p.PriceRanges); err != nil {
-		return p, err
-	}
-	if p.PriceRanges == nil {
-		p.PriceRanges = []catalog.PriceRange{}
+	p.PriceRanges = make([]catalog.PriceRange, len(ranges))
+	for i, r := range ranges {
+		cur, amounts, _ := strings.Cut(r, " ")
+		lo, hi, _ := strings.Cut(amounts, " ")
+		min, err1 := strconv.ParseInt(lo, 10, 64)
+		max, err2 := strconv.ParseInt(hi, 10, 64)
+		if err := errors.Join(err1, err2); err != nil {
+			return p, fmt.Errorf("price range %q of product %s: %w", r, p.ID, err)
+		}
+		p.PriceRanges[i] = catalog.PriceRange{Currency: cur, Min: min, Max: max}
 	}
 	return p, nil
 }

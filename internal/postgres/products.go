@@ -208,83 +208,99 @@ func scanVariantPrices(rows pgx.Rows) ([]catalog.Variant, int64, error) {
 	return out, version, rows.Err()
 }
 
-// readProduct reads the product the SQL expression key names ($1 is arg), and its variants:
-// two statements pipelined in one round trip. They see one state without a transaction's
-// BEGIN and COMMIT because every write to a product or a variant moves the product's version,
-// which the variants' statement reads again: on a mismatch (a write committed in between) it
-// reads again, and after a few such races within a repeatable-read transaction.
+// readProduct reads the product the SQL expression key names ($1 is arg) with its variants,
+// their stock and prices: one statement (productReadSQL), so one snapshot (no write can come
+// between the product and its variants, and nothing to check or retry) and one statement's
+// cost in PostgreSQL, the product's row read once. The first row is the product's own, then a
+// row per variant and price in position and currency order; each kind leaves the other's
+// columns NULL, and the product's ID column tells them apart.
 func readProduct(ctx context.Context, c *pgxpool.Conn, key string, arg any) (catalog.Product, error) {
-	for range 3 {
-		p, ok, err := readProductPair(ctx, c, key, arg, false)
-		if ok || err != nil {
+	var p catalog.Product
+	rows, err := c.Query(ctx, productReadSQL(key), arg)
+	if err != nil {
+		return p, err
+	}
+	defer rows.Close()
+	const productCols, variantCols = 12, 20
+	var (
+		found bool
+		v     catalog.Variant
+		stock [3]int64 // on hand, reserved, version
+		pr    catalog.Price
+		cur   *string
+		amt   *int64
+	)
+	productDest := make([]any, 1+productCols+variantCols)
+	copy(productDest[1:], scanProductInto(&p))
+	variantDest := make([]any, 1+productCols+variantCols)
+	copy(variantDest[1+productCols:], []any{&v.ID, &v.ProductID, &v.SKU, &v.Options, &v.Position, &v.Barcode, &v.WeightGrams,
+		&v.Attributes, &v.Image, &v.PurchaseLimit, &v.CreatedAt, &v.UpdatedAt, &stock[0], &stock[1], &stock[2],
+		&cur, &amt, &pr.CompareAt, &pr.PriorPrice, &pr.SaleEndsAt})
+	for rows.Next() {
+		if rows.RawValues()[1] != nil { // the product's own row
+			if err := rows.Scan(productDest...); err != nil {
+				return p, err
+			}
+			found = true
+			continue
+		}
+		v, pr, cur, amt = catalog.Variant{}, catalog.Price{}, nil, nil
+		if err := rows.Scan(variantDest...); err != nil {
 			return p, err
 		}
-	}
-	p, _, err := readProductPair(ctx, c, key, arg, true)
-	return p, err
-}
-
-func readProductPair(ctx context.Context, c *pgxpool.Conn, key string, arg any, tx bool) (catalog.Product, bool, error) {
-	var (
-		p       catalog.Product
-		version *int64
-	)
-	b := &pgx.Batch{}
-	if tx {
-		b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
-	}
-	b.Queue(`SELECT `+productColumns+` FROM products p WHERE p.id = `+key, arg)
-	b.Queue(`SELECT `+variantPriceColumns+variantFrom+` JOIN products p ON p.id = v.product_id
-		LEFT JOIN LATERAL (SELECT * FROM variant_prices vp WHERE vp.variant_id = v.id LIMIT `+maxPrices+`) vp ON true
-		WHERE v.product_id = `+key+` ORDER BY v.position, vp.currency`, arg)
-	if tx {
-		b.Queue(`COMMIT`)
-	}
-	br := c.SendBatch(ctx, b)
-	defer br.Close()
-	if tx {
-		if _, err := br.Exec(); err != nil {
-			return p, false, err
+		if n := len(p.Variants); n == 0 || p.Variants[n-1].ID != v.ID {
+			v.CreatedAt, v.UpdatedAt = v.CreatedAt.UTC(), v.UpdatedAt.UTC()
+			v.Stock = catalog.NewStock(stock[0], stock[1], stock[2])
+			if v.Options == nil {
+				v.Options = map[string]string{}
+			}
+			if v.Attributes == nil {
+				v.Attributes = catalog.Attributes{}
+			}
+			v.Prices = []catalog.Price{}
+			p.Variants = append(p.Variants, v)
+		}
+		if cur != nil && amt != nil {
+			pr.Currency, pr.Amount, pr.SaleEndsAt = *cur, *amt, utcPtr(pr.SaleEndsAt)
+			last := &p.Variants[len(p.Variants)-1]
+			last.Prices = append(last.Prices, pr)
 		}
 	}
-	err := br.QueryRow().Scan(scanProductInto(&p)...)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = catalog.ErrProductNotFound
+	if err := rows.Err(); err != nil {
+		return p, err
+	}
+	if !found {
+		return catalog.Product{}, catalog.ErrProductNotFound
 	}
 	fixProduct(&p)
-	rows, qerr := br.Query()
-	if qerr != nil {
-		return p, false, errors.Join(err, qerr)
-	}
-	vs, pv, verr := scanVariantPrices(rows)
-	if pv != 0 {
-		version = &pv
-	}
-	if err != nil {
-		return p, false, err
-	}
-	if verr != nil {
-		return p, false, verr
-	}
-	if tx {
-		if _, err := br.Exec(); err != nil {
-			return p, false, err
-		}
-	}
-	if err := br.Close(); err != nil {
-		return p, false, err
-	}
-	if !tx && (version == nil || *version != p.Version) {
-		return p, false, nil // a write came between the two statements (or took every variant)
-	}
-	p.Variants = vs
 	for i := range p.Variants {
 		p.Variants[i].ProductVersion = p.Version
 		p.StockVersion += p.Variants[i].Stock.Version
 	}
 	p.Summarize()
-	return p, true, nil
+	return p, nil
 }
+
+// productReadSQL is readProduct's statement for the product key names. The untyped NULLs take
+// the other branch's column types (UNION's type resolution); the ORDER BY puts the product's
+// row first, then the variants by position (column 18) and their prices by currency (29).
+func productReadSQL(key string) string {
+	return `SELECT 0, ` + productColumns + `, ` + nulls(20) + ` FROM products p WHERE p.id = ` + key + `
+		UNION ALL
+		SELECT 1, ` + nulls(12) + `, ` + variantReadColumns + variantFrom + `
+		LEFT JOIN LATERAL (SELECT * FROM variant_prices vp WHERE vp.variant_id = v.id LIMIT ` + maxPrices + `) vp ON true
+		WHERE v.product_id = ` + key + `
+		ORDER BY 1, 18, 29`
+}
+
+// variantReadColumns are a variant with its stock and one of its prices (NULLs when it has
+// none): a row per variant and currency, in binary form, which costs less to build and read
+// than aggregating the prices as JSON.
+const variantReadColumns = `v.id::text, v.product_id::text, v.sku, v.options, v.position, v.barcode, v.weight_grams,
+	v.attributes, v.image, v.purchase_limit, v.created_at, v.updated_at, i.on_hand, i.reserved, i.version,
+	vp.currency, vp.amount, vp.compare_at, vp.prior_amount, vp.window_ends_at`
+
+func nulls(n int) string { return strings.TrimSuffix(strings.Repeat("NULL, ", n), ", ") }
 
 // Product returns the product with the given ID and all its variants.
 func (s *Store) Product(ctx context.Context, id string) (catalog.Product, error) {

@@ -2,7 +2,9 @@ package readcache_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -412,5 +414,57 @@ func TestCollectionWritesPassThrough(t *testing.T) {
 		if f.reads != 1 {
 			t.Errorf("%s evicted the product from the cache", name)
 		}
+	}
+}
+
+// TestMemoLivesWithTheEntry: what Memo built from a cached product is reused until the product
+// is invalidated, never built for a product the cache does not hold or for a caller that must
+// read current data, and a failed build is not kept.
+func TestMemoLivesWithTheEntry(t *testing.T) {
+	ctx := context.Background()
+	f := &fake{}
+	c := readcache.New(f, time.Hour, 10)
+	builds := 0
+	build := func(p *catalog.Product) (any, error) { builds++; return p.Version, nil }
+	if _, ok, _ := c.Memo(ctx, "p1", "k", build); ok || builds != 0 {
+		t.Fatalf("Memo of an uncached product: ok %v, %d builds; want false, 0", ok, builds)
+	}
+	c.Product(ctx, "p1")
+	for range 3 {
+		if v, ok, err := c.Memo(ctx, "p1", "k", build); !ok || err != nil || v != int64(1) {
+			t.Fatalf("Memo = %v, %v, %v; want 1, true, nil", v, ok, err)
+		}
+	}
+	if builds != 1 {
+		t.Fatalf("%d builds for three Memo calls on one entry, want 1", builds)
+	}
+	if _, ok, _ := c.Memo(catalog.WithWriterReads(ctx), "p1", "k", build); ok {
+		t.Fatal("Memo answered a caller that must read current data")
+	}
+	failed := errors.New("boom")
+	if _, _, err := c.Memo(ctx, "p1", "bad", func(*catalog.Product) (any, error) { return nil, failed }); !errors.Is(err, failed) {
+		t.Fatalf("Memo with a failing build: %v, want %v", err, failed)
+	}
+	if _, ok, _ := c.Memo(ctx, "p1", "bad", build); !ok || builds != 2 {
+		t.Fatalf("after a failed build: ok %v, %d builds; want a new build", ok, builds)
+	}
+	c.Invalidate("p1")
+	if _, ok, _ := c.Memo(ctx, "p1", "k", build); ok {
+		t.Fatal("Memo answered from an invalidated product")
+	}
+	c.Product(ctx, "p1")
+	c.Memo(ctx, "p1", "k", build)
+	if builds != 3 {
+		t.Fatalf("%d builds after the invalidation and a new read, want 3 (the old value dropped)", builds)
+	}
+	for i := range readcache.MaxMemoKeys + 3 {
+		c.Memo(ctx, "p1", strconv.Itoa(i), build)
+	}
+	before := builds
+	for i := range readcache.MaxMemoKeys + 3 {
+		c.Memo(ctx, "p1", strconv.Itoa(i), build)
+	}
+	if kept := readcache.MaxMemoKeys + 3 - (builds - before); kept > readcache.MaxMemoKeys {
+		t.Fatalf("%d values kept for one product, at most %d allowed", kept, readcache.MaxMemoKeys)
 	}
 }

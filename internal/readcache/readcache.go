@@ -51,6 +51,13 @@ type Store struct {
 type entry struct {
 	p       catalog.Product
 	expires time.Time
+	memo    *memo // what callers made of p (Memo); dropped with the entry
+}
+
+// memo holds the values Memo built from one entry's product, by key.
+type memo struct {
+	mu     sync.Mutex
+	values map[string]any
 }
 
 type attrEntry struct {
@@ -136,10 +143,51 @@ func (c *Store) Product(ctx context.Context, id string) (catalog.Product, error)
 		if len(c.entries) >= c.max {
 			c.evict()
 		}
-		c.entries[id] = entry{p: clone(p), expires: c.now().Add(c.ttl)}
+		c.entries[id] = entry{p: clone(p), expires: c.now().Add(c.ttl), memo: &memo{}}
 	}
 	c.mu.Unlock()
 	return p, nil
+}
+
+// MaxMemoKeys bounds the values Memo keeps per product, so a caller passing many keys cannot
+// grow an entry without bound; past it, Memo builds without keeping.
+const MaxMemoKeys = 4
+
+// Memo returns what build makes of the cached product id for key, building it once per entry
+// and key, so a hot product's response is encoded (and compressed) once, not on every read. ok
+// is false when the product is not cached or the caller must read current data
+// (catalog.MustBeCurrent): the caller then reads it with Product, which fills the cache. build
+// must not change the product it is given (the cached copy, shared) and its value must depend
+// on that product and key only: it lives exactly as long as the entry, so every invalidation,
+// expiry and eviction drops it with the product. An error from build is returned and not kept.
+func (c *Store) Memo(ctx context.Context, id, key string, build func(*catalog.Product) (any, error)) (v any, ok bool, err error) {
+	if catalog.MustBeCurrent(ctx) {
+		return nil, false, nil
+	}
+	c.mu.RLock()
+	e, found := c.entries[id]
+	c.mu.RUnlock()
+	if !found || !c.now().Before(e.expires) || e.memo == nil {
+		return nil, false, nil
+	}
+	m := e.memo
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v, ok := m.values[key]; ok {
+		c.hits.Add(1) // a build follows a Product call, which counted itself
+		return v, true, nil
+	}
+	v, err = build(&e.p)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(m.values) < MaxMemoKeys {
+		if m.values == nil {
+			m.values = map[string]any{}
+		}
+		m.values[key] = v
+	}
+	return v, true, nil
 }
 
 // evict drops expired entries, or about a tenth of the entries when none has expired. Callers
@@ -237,9 +285,14 @@ func (c *Store) VariantBySKU(ctx context.Context, sku string) (catalog.Product, 
 	return c.inner.VariantBySKU(ctx, sku)
 }
 
+// MaxAttributeTTL bounds how long a definition is kept: no notification announces another
+// instance's definition writes, so the TTL is their only bound, and products may stay longer
+// (NOTIFY invalidates them).
+const MaxAttributeTTL = 2 * time.Second
+
 // Attribute serves definitions from the cache when it can: they are looked up for every list
 // filtered by attributes. Writes through this instance forget them at once; another instance's
-// write is seen within the TTL.
+// write is seen within MaxAttributeTTL.
 func (c *Store) Attribute(ctx context.Context, key string) (catalog.AttributeDefinition, error) {
 	c.mu.RLock()
 	e, ok := c.attrs[key]
@@ -263,7 +316,7 @@ func (c *Store) Attribute(ctx context.Context, key string) (catalog.AttributeDef
 		}
 		kept := d
 		kept.Values = slices.Clone(d.Values) // the caller may change what it was given
-		c.attrs[key] = attrEntry{d: kept, expires: c.now().Add(c.ttl)}
+		c.attrs[key] = attrEntry{d: kept, expires: c.now().Add(min(c.ttl, MaxAttributeTTL))}
 	}
 	c.mu.Unlock()
 	return d, nil

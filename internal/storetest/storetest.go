@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		{"RelevancePaging", testRelevancePaging},
 		{"ImportAndEmpty", testImportAndEmpty},
 		{"ConcurrentWritesKeepVersions", testConcurrentWrites},
+		{"ListSummary", testListSummary}, // issue 16
 	}
 	tests = append(tests, contractTests()...)
 	tests = append(tests, variantTests()...)
