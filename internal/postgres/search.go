@@ -2,12 +2,14 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // A search can be answered two ways. Walking the sort-order index and checking each row reads
@@ -61,6 +63,24 @@ const matchCountSQL = `SELECT count(*) FROM (SELECT id FROM products WHERE searc
 // so nothing a client types is tsquery syntax; to_tsquery stems and folds each one as it does
 // the products' text.
 func tsQuery(terms []string) string {
+	if len(terms) == 0 {
+		return ""
+	}
+	return tsQueryWords(terms) + ":*"
+}
+
+// searchMatch is the condition "a search column matches tsq" (SQL) for a fetch through the
+// column's full-text index: with an anchor (termsChoice), the index finds the anchor's matches
+// and each is checked against the whole query.
+func searchMatch(b *sqlBuilder, tsq, anchor string) string {
+	if anchor == "" {
+		return "search @@ " + tsq
+	}
+	return "search @@ to_tsquery('" + searchConfig + "', " + b.arg(anchor) + ") AND ts_match_vq(search, " + tsq + ")"
+}
+
+// tsQueryWords is tsQuery with no term a prefix.
+func tsQueryWords(terms []string) string {
 	var b strings.Builder
 	for i, t := range terms {
 		if i > 0 {
@@ -70,35 +90,54 @@ func tsQuery(terms []string) string {
 		b.WriteString(strings.NewReplacer(`'`, `''`, `\`, `\\`).Replace(t))
 		b.WriteString("'")
 	}
-	if len(terms) > 0 {
-		b.WriteString(":*")
-	}
 	return b.String()
 }
 
-// rareTerms reports whether fetching and sorting every match is the cheaper plan for terms
-// and a page of limit products, and the bound it counted matches to, if it had to count.
-// lexemes holds the terms' lexemes once looked up (termLexemes), so that the choices for the
-// several columns of one search ask the database once.
-func (s *Store) rareTerms(ctx context.Context, db querier, terms []string, limit int, lexemes *[][]string) (rare bool, counted int, err error) {
-	return s.rareTermsIn(ctx, db, "search", matchCountSQL, terms, limit, lexemes)
+// countRun is a count the plan choice ran, kept so that ExplainList can show its cost.
+type countRun struct {
+	sql  string
+	args []any
+}
+
+// termsChoice is how a search's matches are read: rare says fetch every match through the
+// full-text indexes (else walk an order); anchor, when set, is the tsquery text of every term
+// but the last, which few products match: the fetch's index condition is then the anchor and
+// the whole query is checked per match. A prefix term's completions can be in much of the
+// catalog (the "1" of a variant SKU's "-1" suffix), and GIN reads every completion's entries
+// before it can intersect them with the other terms: a page for one SKU grew with the catalog.
+type termsChoice struct {
+	rare   bool
+	anchor string
+	counts []countRun
+}
+
+// rareTerms chooses how the matches of terms are read for a page of limit products (see
+// termsChoice). lexemes holds the terms' lexemes once looked up (termLexemes), so that the
+// choices for the several columns of one search ask the database once.
+func (s *Store) rareTerms(ctx context.Context, db querier, terms []string, limit int, lexemes *[][]string) (termsChoice, error) {
+	return s.rareTermsIn(ctx, db, "search", matchCountSQL, terms, limit, lexemes, true)
 }
 
 // rareTermsIn is rareTerms for the matches of one search column of products, counted (when the
-// statistics cannot decide) by countSQL, which takes the tsquery text and the bound.
-func (s *Store) rareTermsIn(ctx context.Context, db querier, column, countSQL string, terms []string, limit int, cached *[][]string) (rare bool, counted int, err error) {
-	rows, freq, err := s.searchStatistics(ctx, db, column)
+// statistics cannot decide) by countSQL, which takes the tsquery text and the bound. With
+// anchored, a query of several terms whose leading terms are few (counted to the same bound)
+// is rare with those terms as its anchor, and the whole query is not counted.
+func (s *Store) rareTermsIn(ctx context.Context, db querier, column, countSQL string, terms []string, limit int, cached *[][]string, anchored bool) (choice termsChoice, err error) {
+	rows, freq, err := s.searchStatistics(ctx, db, "products", column)
 	if err != nil {
-		return false, 0, err
+		return choice, err
 	}
 	balance := float64(rareMatches)
 	if rows > 0 {
 		balance = math.Sqrt(float64(limit+1) * rows)
 	}
+	// leadCommon: the statistics show the terms but the last to be common together (their
+	// lower bound is above the balance point), so counting them alone cannot find an anchor.
+	leadCommon := false
 	if freq != nil {
 		if *cached == nil {
-			if *cached, err = termLexemes(ctx, db, terms); err != nil {
-				return false, 0, err
+			if *cached, err = s.termLexemes(ctx, db, terms); err != nil {
+				return choice, err
 			}
 		}
 		lexemes := *cached
@@ -112,6 +151,9 @@ func (s *Store) rareTermsIn(ctx context.Context, db querier, column, countSQL st
 		lowerKnown, upperKnown := len(lexemes) > 0, len(lexemes) > 0
 		for i, ls := range lexemes {
 			prefix := i == len(lexemes)-1
+			if prefix {
+				leadCommon = i > 0 && lowerKnown && lower > balance
+			}
 			for _, l := range ls {
 				if prefix {
 					f := 0.0
@@ -133,19 +175,62 @@ func (s *Store) rareTermsIn(ctx context.Context, db querier, column, countSQL st
 		}
 		switch {
 		case upperKnown && upper <= balance:
-			return true, 0, nil
+			choice.rare = true
+			return choice, nil
 		case lowerKnown && lower > balance:
-			return false, 0, nil
+			return choice, nil
 		}
 	}
-	var n int
-	counted = int(balance) + 1
-	err = db.QueryRow(ctx, countSQL, tsQuery(terms), counted).Scan(&n)
-	return float64(n) <= balance, counted, err
+	bound := int(balance) + 1
+	count := func(tsq string) (int, error) {
+		var n int
+		choice.counts = append(choice.counts, countRun{sql: countSQL, args: []any{tsq, bound}})
+		err := onIndexes(db).QueryRow(ctx, countSQL, tsq, bound).Scan(&n)
+		return n, err
+	}
+	if anchored && len(terms) > 1 && !leadCommon && freq != nil {
+		// The count reads the variants' matches too: the leading terms may be common there
+		// (an SKU's "syn" in every variant) though the products' text never has them.
+		vrows, vfreq, err := s.searchStatistics(ctx, db, "variants", "search")
+		if err != nil {
+			return choice, err
+		}
+		leadCommon = vfreq != nil && leadLower(vrows, vfreq, (*cached)[:len(terms)-1]) > balance
+	}
+	if anchored && len(terms) > 1 && !leadCommon && freq != nil {
+		anchor := tsQueryWords(terms[:len(terms)-1])
+		n, err := count(anchor)
+		if err != nil {
+			return choice, err
+		}
+		if float64(n) <= balance {
+			choice.rare, choice.anchor = true, anchor
+			return choice, nil
+		}
+	}
+	n, err := count(tsQuery(terms))
+	choice.rare = float64(n) <= balance
+	return choice, err
+}
+
+// leadLower is the least share of rows that match every one of lexemes (the product of their
+// frequencies), times rows, or 0 when a lexeme is not among the common ones.
+func leadLower(rows float64, freq map[string]float64, lexemes [][]string) float64 {
+	lower := rows
+	for _, ls := range lexemes {
+		for _, l := range ls {
+			f, ok := freq[l]
+			if !ok {
+				return 0
+			}
+			lower *= f
+		}
+	}
+	return lower
 }
 
 // termLexemes returns the lexemes each term stems to, in the terms' order.
-func termLexemes(ctx context.Context, db querier, terms []string) ([][]string, error) {
+func (s *Store) termLexemes(ctx context.Context, db querier, terms []string) ([][]string, error) {
 	rows, err := db.Query(ctx, `SELECT tsvector_to_array(to_tsvector('`+searchConfig+`', t)) FROM unnest($1::text[]) WITH ORDINALITY u (t, n) ORDER BY n`, terms)
 	if err != nil {
 		return nil, err
@@ -153,16 +238,19 @@ func termLexemes(ctx context.Context, db querier, terms []string) ([][]string, e
 	return pgx.CollectRows(rows, pgx.RowTo[[]string])
 }
 
-func (s *Store) searchStatistics(ctx context.Context, db querier, column string) (rows float64, freq map[string]float64, err error) {
+// searchStatistics returns what ANALYZE last said of a search column of a table: the table's
+// row count and each common lexeme's share of rows (nil without statistics).
+func (s *Store) searchStatistics(ctx context.Context, db querier, table, column string) (rows float64, freq map[string]float64, err error) {
 	s.stats.mu.Lock()
 	defer s.stats.mu.Unlock()
 	if s.stats.columns == nil {
 		s.stats.columns = make(map[string]*columnStats)
 	}
-	st := s.stats.columns[column]
+	key := table + "." + column
+	st := s.stats.columns[key]
 	if st == nil {
 		st = &columnStats{}
-		s.stats.columns[column] = st
+		s.stats.columns[key] = st
 	}
 	if time.Since(st.checked) < statsTTL {
 		return st.rows, st.freq, nil
@@ -172,7 +260,7 @@ func (s *Store) searchStatistics(ctx context.Context, db querier, column string)
 	err = db.QueryRow(ctx, `SELECT greatest(c.reltuples, 0)::float8, s.most_common_elems::text::text[], s.most_common_elem_freqs::float8[]
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = $1
-		WHERE c.oid = 'products'::regclass`, column).Scan(&rows, &elems, &freqs)
+		WHERE c.oid = $2::regclass`, column, table).Scan(&rows, &elems, &freqs)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -186,4 +274,113 @@ func (s *Store) searchStatistics(ctx context.Context, db querier, column string)
 	}
 	st.rows, st.freq, st.checked = rows, freq, time.Now()
 	return rows, freq, nil
+}
+
+// seqscanOff is forceSearchIndex for one batch: set_config(..., true) lasts until the end of
+// the transaction, and a batch without BEGIN runs as one implicit transaction that ends at its
+// Sync, so the statement queued after it is planned without sequential scans and the setting
+// is gone when the batch returns, in one round trip (BEGIN, SET LOCAL, the query and COMMIT
+// took four).
+const seqscanOff = `SELECT set_config('enable_seqscan', 'off', true)`
+
+// batcher sends several statements in one round trip: a pool, a connection or a transaction.
+type batcher interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// onIndexes returns db with every statement run as forceSearchIndex runs it, in one round
+// trip each: counts and fetches through the full-text indexes. The planner prices a prefix of
+// which it knows nothing at 0.5% of the table, and a bounded count of few matches "LIMIT n"
+// looks cheapest as a sequential scan that stops early: with none to find, it reads the whole
+// table (2,831 pages at 30,000 products for a word in no name). db without batches, or a
+// transaction (whose setting would outlast the statement), is returned as it is; callers in a
+// transaction set forceSearchIndex themselves.
+func onIndexes(db querier) querier {
+	if _, tx := db.(pgx.Tx); tx {
+		return db
+	}
+	if b, ok := db.(batcher); ok {
+		return indexQuerier{db: db, b: b}
+	}
+	return db
+}
+
+type indexQuerier struct {
+	db querier
+	b  batcher
+}
+
+func (q indexQuerier) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	var batch pgx.Batch
+	batch.Queue(seqscanOff)
+	batch.Queue(sql, args...)
+	br := q.b.SendBatch(ctx, &batch)
+	if _, err := br.Exec(); err != nil {
+		return nil, errors.Join(err, br.Close())
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, errors.Join(err, br.Close())
+	}
+	return &batchRows{Rows: rows, br: br}, nil
+}
+
+func (q indexQuerier) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	rows, err := q.Query(ctx, sql, args...)
+	return batchRow{rows: rows, err: err}
+}
+
+func (q indexQuerier) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return q.db.Exec(ctx, sql, args...)
+}
+
+// batchRows are a batch's last result: closing them closes the batch.
+type batchRows struct {
+	pgx.Rows
+	br     pgx.BatchResults
+	closed bool
+	err    error
+}
+
+func (r *batchRows) Close() {
+	if r.closed {
+		return
+	}
+	r.closed = true
+	r.Rows.Close()
+	r.err = r.br.Close()
+}
+
+func (r *batchRows) Err() error {
+	if err := r.Rows.Err(); err != nil {
+		return err
+	}
+	return r.err
+}
+
+type batchRow struct {
+	rows pgx.Rows
+	err  error
+}
+
+func (r batchRow) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		r.rows.Close()
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	r.rows.Close()
+	return r.rows.Err()
 }
