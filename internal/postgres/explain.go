@@ -38,7 +38,7 @@ func (s *Store) ExplainList(ctx context.Context, q catalog.ListQuery) (Plan, err
 	if err := q.Validate(); err != nil {
 		return Plan{}, err
 	}
-	st, err := s.listStatements(ctx, s.pool, q)
+	st, err := s.listStatements(context.WithValue(ctx, freshPlanKey{}, true), s.pool, q)
 	if err != nil {
 		return Plan{}, err
 	}

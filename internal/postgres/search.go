@@ -16,9 +16,10 @@ import (
 // about page/selectivity rows: cheap for common words, the whole table for a word nobody uses.
 // Fetching every match through the full-text index and sorting them reads as many rows as
 // there are matches: cheap for rare words, a large share of the table for common ones. The
-// two cost the same where matches² = page × catalog size, so if the store picks by the number
-// of matches, neither plan reads more than √(page × size) rows: about 4,600 for a page of 20
-// in a million products, 1,450 in 100,000.
+// two cost the same where matches² = page × catalog size (in rows; in pages read, page × the
+// table's pages, as a walk reads rows in heap order: columnStats.balance), so if the store
+// picks by the number of matches, neither plan reads more than √(page × size) rows: about
+// 4,600 for a page of 20 in a million products, 1,450 in 100,000.
 //
 // The number of matches comes from PostgreSQL's own statistics where it can: ANALYZE keeps the
 // most common lexemes of the search column and their frequencies, and a query whose lexemes
@@ -42,12 +43,59 @@ const statsTTL = time.Minute
 type searchStats struct {
 	mu      sync.Mutex
 	columns map[string]*columnStats
+	// lexemes are what each term stems to: fixed by the text search configuration (a
+	// migration), so kept until the cache is full.
+	lexemes map[string][]string
+	// choices are plan choices (termsChoice without its counts) for statsTTL, as the
+	// statistics are: any plan gives the same page, so a choice made from slightly old counts
+	// costs at most some pages, and a repeated search skips its counts' round trips.
+	choices map[choiceKey]cachedChoice
 }
+
+// planCacheSize bounds each of the caches of searchStats; a full cache starts again.
+const planCacheSize = 4096
+
+type choiceKey struct {
+	column, tsquery string
+	limit           int
+	anchored        bool
+}
+
+type cachedChoice struct {
+	rare   bool
+	anchor string
+	at     time.Time
+}
+
+// freshPlanKey, in a context, makes the plan choice ignore its cache (ExplainList shows what a
+// first search costs, counts included).
+type freshPlanKey struct{}
 
 type columnStats struct {
 	checked time.Time
-	rows    float64            // the planner's row count for products; 0 if never analyzed
-	freq    map[string]float64 // lexeme -> share of products containing it; nil without statistics
+	rows    float64            // the planner's row count for the table; 0 if never analyzed
+	pages   float64            // the table's pages, as rows
+	idOrder float64            // how closely the heap follows ID order (pg_stats correlation, -1 to 1)
+	freq    map[string]float64 // lexeme -> share of rows containing it; nil without statistics
+}
+
+// balance is the number of matches at which fetching them all costs what walking the ID order
+// to fill a page of limit costs, in pages read. A fetch reads about a page per match (matches
+// of a query are scattered). A walk reads page/s rows in ID order, s the matches' share, and
+// the heap follows ID order (UUIDv7, appended in time order), so it reads about rows per page
+// fewer pages than rows: matches² = (limit+1) × rows / rowsPerPage, that is
+// √((limit+1) × pages), where ADR 0011 had √((limit+1) × rows) and so fetched pairs of common
+// words (2% of 30,000 products: 1,964 pages) that a walk reads in 275. With the heap out of ID
+// order (correlation near 0) a walked row costs a page, and the balance is ADR 0011's again.
+func (c columnStats) balance(limit int) float64 {
+	if c.rows <= 0 {
+		return rareMatches
+	}
+	perPage := 1.0
+	if c.pages > 0 && c.rows > c.pages {
+		perPage = 1 + (c.rows/c.pages-1)*c.idOrder*c.idOrder // the planner's interpolation
+	}
+	return math.Sqrt(float64(limit+1) * c.rows / perPage)
 }
 
 // searchConfig is the text search configuration of the search column (migration 0005):
@@ -123,14 +171,21 @@ func (s *Store) rareTerms(ctx context.Context, db querier, terms []string, limit
 // anchored, a query of several terms whose leading terms are few (counted to the same bound)
 // is rare with those terms as its anchor, and the whole query is not counted.
 func (s *Store) rareTermsIn(ctx context.Context, db querier, column, countSQL string, terms []string, limit int, cached *[][]string, anchored bool) (choice termsChoice, err error) {
-	rows, freq, err := s.searchStatistics(ctx, db, "products", column)
+	key := choiceKey{column: column, tsquery: tsQuery(terms), limit: limit, anchored: anchored}
+	if c, ok := s.cachedChoice(ctx, key); ok {
+		choice.rare, choice.anchor = c.rare, c.anchor
+		return choice, nil
+	}
+	defer func() {
+		if err == nil {
+			s.keepChoice(key, choice)
+		}
+	}()
+	stats, err := s.searchStatistics(ctx, db, "products", column)
 	if err != nil {
 		return choice, err
 	}
-	balance := float64(rareMatches)
-	if rows > 0 {
-		balance = math.Sqrt(float64(limit+1) * rows)
-	}
+	rows, freq, balance := stats.rows, stats.freq, stats.balance(limit)
 	// leadCommon: the statistics show the terms but the last to be common together (their
 	// lower bound is above the balance point), so counting them alone cannot find an anchor.
 	leadCommon := false
@@ -153,25 +208,42 @@ func (s *Store) rareTermsIn(ctx context.Context, db querier, column, countSQL st
 			prefix := i == len(lexemes)-1
 			if prefix {
 				leadCommon = i > 0 && lowerKnown && lower > balance
+				upperKnown = false
 			}
+			// A hyphenated word stems to itself and its parts ("heavy-duty": heavy-duty,
+			// heavy, duty), and every text with the word has the parts: the word's own
+			// frequency is the term's, not the product of all three.
+			compound := ""
 			for _, l := range ls {
+				if strings.Contains(l, "-") {
+					compound = l
+				}
+			}
+			term := 1.0
+			for _, l := range ls {
+				f, ok := freq[l]
 				if prefix {
-					f := 0.0
+					f, ok = 0, true
 					for e, ef := range freq {
 						if strings.HasPrefix(e, l) {
 							f = max(f, ef)
 						}
 					}
-					lower, upperKnown = lower*f, false
-					continue
 				}
-				f, ok := freq[l]
 				if !ok {
 					lowerKnown, upperKnown = false, false
 					break
 				}
-				lower, upper = lower*f, min(upper, rows*f)
+				if compound == "" {
+					term *= f
+				} else if l == compound {
+					term = f
+				}
+				if !prefix {
+					upper = min(upper, rows*f)
+				}
 			}
+			lower *= term
 		}
 		switch {
 		case upperKnown && upper <= balance:
@@ -191,11 +263,11 @@ func (s *Store) rareTermsIn(ctx context.Context, db querier, column, countSQL st
 	if anchored && len(terms) > 1 && !leadCommon && freq != nil {
 		// The count reads the variants' matches too: the leading terms may be common there
 		// (an SKU's "syn" in every variant) though the products' text never has them.
-		vrows, vfreq, err := s.searchStatistics(ctx, db, "variants", "search")
+		v, err := s.searchStatistics(ctx, db, "variants", "search")
 		if err != nil {
 			return choice, err
 		}
-		leadCommon = vfreq != nil && leadLower(vrows, vfreq, (*cached)[:len(terms)-1]) > balance
+		leadCommon = v.freq != nil && leadLower(v.rows, v.freq, (*cached)[:len(terms)-1]) > balance
 	}
 	if anchored && len(terms) > 1 && !leadCommon && freq != nil {
 		anchor := tsQueryWords(terms[:len(terms)-1])
@@ -229,18 +301,70 @@ func leadLower(rows float64, freq map[string]float64, lexemes [][]string) float6
 	return lower
 }
 
-// termLexemes returns the lexemes each term stems to, in the terms' order.
+// termLexemes returns the lexemes each term stems to, in the terms' order, asking the
+// database only for terms it has not stemmed before.
 func (s *Store) termLexemes(ctx context.Context, db querier, terms []string) ([][]string, error) {
-	rows, err := db.Query(ctx, `SELECT tsvector_to_array(to_tsvector('`+searchConfig+`', t)) FROM unnest($1::text[]) WITH ORDINALITY u (t, n) ORDER BY n`, terms)
+	out := make([][]string, len(terms))
+	var missing []string
+	s.stats.mu.Lock()
+	for i, t := range terms {
+		ls, ok := s.stats.lexemes[t]
+		if !ok {
+			missing = append(missing, t)
+		}
+		out[i] = ls
+	}
+	s.stats.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	rows, err := db.Query(ctx, `SELECT tsvector_to_array(to_tsvector('`+searchConfig+`', t)) FROM unnest($1::text[]) WITH ORDINALITY u (t, n) ORDER BY n`, missing)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[[]string])
+	found, err := pgx.CollectRows(rows, pgx.RowTo[[]string])
+	if err != nil {
+		return nil, err
+	}
+	s.stats.mu.Lock()
+	defer s.stats.mu.Unlock()
+	if s.stats.lexemes == nil || len(s.stats.lexemes)+len(missing) > planCacheSize {
+		s.stats.lexemes = make(map[string][]string)
+	}
+	for i, t := range missing {
+		if found[i] == nil {
+			found[i] = []string{} // a stop word for PostgreSQL: no lexeme, and known
+		}
+		s.stats.lexemes[t] = found[i]
+	}
+	for i, t := range terms {
+		out[i] = s.stats.lexemes[t]
+	}
+	return out, nil
+}
+
+func (s *Store) cachedChoice(ctx context.Context, key choiceKey) (cachedChoice, bool) {
+	if fresh, _ := ctx.Value(freshPlanKey{}).(bool); fresh {
+		return cachedChoice{}, false
+	}
+	s.stats.mu.Lock()
+	defer s.stats.mu.Unlock()
+	c, ok := s.stats.choices[key]
+	return c, ok && time.Since(c.at) < statsTTL
+}
+
+func (s *Store) keepChoice(key choiceKey, choice termsChoice) {
+	s.stats.mu.Lock()
+	defer s.stats.mu.Unlock()
+	if s.stats.choices == nil || len(s.stats.choices) >= planCacheSize {
+		s.stats.choices = make(map[choiceKey]cachedChoice)
+	}
+	s.stats.choices[key] = cachedChoice{rare: choice.rare, anchor: choice.anchor, at: time.Now()}
 }
 
 // searchStatistics returns what ANALYZE last said of a search column of a table: the table's
 // row count and each common lexeme's share of rows (nil without statistics).
-func (s *Store) searchStatistics(ctx context.Context, db querier, table, column string) (rows float64, freq map[string]float64, err error) {
+func (s *Store) searchStatistics(ctx context.Context, db querier, table, column string) (columnStats, error) {
 	s.stats.mu.Lock()
 	defer s.stats.mu.Unlock()
 	if s.stats.columns == nil {
@@ -253,18 +377,24 @@ func (s *Store) searchStatistics(ctx context.Context, db querier, table, column 
 		s.stats.columns[key] = st
 	}
 	if time.Since(st.checked) < statsTTL {
-		return st.rows, st.freq, nil
+		return *st, nil
 	}
-	var elems []string
-	var freqs []float64
-	err = db.QueryRow(ctx, `SELECT greatest(c.reltuples, 0)::float8, s.most_common_elems::text::text[], s.most_common_elem_freqs::float8[]
+	var (
+		rows, pages float64
+		idOrder     *float64
+		elems       []string
+		freqs       []float64
+	)
+	err := db.QueryRow(ctx, `SELECT greatest(c.reltuples, 0)::float8, greatest(c.relpages, 0)::float8,
+			(SELECT i.correlation::float8 FROM pg_stats i WHERE i.schemaname = n.nspname AND i.tablename = c.relname AND i.attname = 'id'),
+			s.most_common_elems::text::text[], s.most_common_elem_freqs::float8[]
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = $1
-		WHERE c.oid = $2::regclass`, column, table).Scan(&rows, &elems, &freqs)
+		WHERE c.oid = $2::regclass`, column, table).Scan(&rows, &pages, &idOrder, &elems, &freqs)
 	if err != nil {
-		return 0, nil, err
+		return columnStats{}, err
 	}
-	freq = nil
+	var freq map[string]float64
 	// The frequencies list has three entries more than the lexemes (minimum, maximum, nulls).
 	if elems != nil && len(freqs) >= len(elems) {
 		freq = make(map[string]float64, len(elems))
@@ -272,8 +402,11 @@ func (s *Store) searchStatistics(ctx context.Context, db querier, table, column 
 			freq[e] = freqs[i]
 		}
 	}
-	st.rows, st.freq, st.checked = rows, freq, time.Now()
-	return rows, freq, nil
+	*st = columnStats{checked: time.Now(), rows: rows, pages: pages, freq: freq}
+	if idOrder != nil {
+		st.idOrder = *idOrder
+	}
+	return *st, nil
 }
 
 // seqscanOff is forceSearchIndex for one batch: set_config(..., true) lasts until the end of
