@@ -38,21 +38,14 @@ func (s *Store) ExplainList(ctx context.Context, q catalog.ListQuery) (Plan, err
 	if err := q.Validate(); err != nil {
 		return Plan{}, err
 	}
-	st, err := s.listStatements(ctx, s.pool, q)
+	st, err := s.listStatements(context.WithValue(ctx, freshPlanKey{}, true), s.pool, q)
 	if err != nil {
 		return Plan{}, err
 	}
 	var p Plan
-	if st.counted > 0 {
-		// The count that chose the search plan is part of what the search costs.
-		n, err := s.explain(ctx, matchCountSQL, tsQuery(catalog.SearchTerms(q.Filter.Query)), st.counted)
-		if err != nil {
-			return Plan{}, err
-		}
-		p.Buffers += n.SharedHit + n.SharedRead
-	}
-	for _, c := range st.tierCounts {
-		n, err := s.explain(ctx, c.sql, tsQuery(catalog.SearchTerms(q.Filter.Query)), c.bound)
+	// The counts that chose the search plan are part of what the search costs.
+	for _, c := range st.counts {
+		n, err := s.explainIn(ctx, forceSearchIndex, c.sql, c.args...) // as onIndexes runs it
 		if err != nil {
 			return Plan{}, err
 		}

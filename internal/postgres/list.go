@@ -60,17 +60,15 @@ func (s *Store) categoryExists(ctx context.Context, slug string) error {
 }
 
 // listStatements is what a page of q takes: its query, the query counting the total, and the
-// bound the search plan choice counted matches to (0 if it did not count).
+// counts the search plan choice ran.
 type listStatements struct {
 	query, count    string
 	args, countArgs []any
-	counted         int
+	counts          []countRun
 	// rare: the page query fetches every match through the full-text index (see listSQL).
 	rare bool
 	// relevance: each row ends with its relevance tier (relevanceSQL).
 	relevance bool
-	// tierCounts are the counts the relevance tiers' plan choice ran.
-	tierCounts []tierCount
 }
 
 // forceSearchIndex keeps a rare search on the full-text index. The planner prices a prefix
@@ -82,27 +80,33 @@ const forceSearchIndex = `SET LOCAL enable_seqscan = off`
 func (s *Store) listStatements(ctx context.Context, db querier, q catalog.ListQuery) (listStatements, error) {
 	var st listStatements
 	terms := catalog.SearchTerms(q.Filter.Query)
-	rare := false
+	var choice termsChoice
 	var lexemes [][]string // looked up once, for every column's plan choice
 	if len(terms) > 0 {
 		var err error
-		if rare, st.counted, err = s.rareTerms(ctx, db, terms, q.Limit, &lexemes); err != nil {
+		if choice, err = s.rareTerms(ctx, db, terms, q.Limit, &lexemes); err != nil {
 			return st, err
 		}
+		st.counts = choice.counts
 	}
 	forced, isForced := ctx.Value(searchPlanKey{}).(forcedPlan)
 	if isForced {
-		rare = forced.rare
+		choice.rare = forced.rare
+		if !forced.rare {
+			choice.anchor = ""
+		}
 	}
 	if q.Sort == catalog.SortRelevance {
-		plan := relevancePlan{rare: rare}
-		if !rare && !isForced {
-			var err error
-			if plan, st.tierCounts, err = s.tierPlan(ctx, db, q, terms, &lexemes); err != nil {
+		plan := relevancePlan{rare: choice.rare, anchor: choice.anchor}
+		if !choice.rare && !isForced {
+			tiers, counts, err := s.tierPlan(ctx, db, q, terms, &lexemes)
+			if err != nil {
 				return st, err
 			}
+			plan.fetchName, plan.fetchLabel = tiers.fetchName, tiers.fetchLabel
+			st.counts = append(st.counts, counts...)
 		}
-		if isForced && !rare {
+		if isForced && !choice.rare {
 			plan.fetchName, plan.fetchLabel = forced.fetchTiers, forced.fetchTiers
 		}
 		st.query, st.args, st.count, st.countArgs = relevanceSQL(q, terms, plan)
@@ -110,15 +114,15 @@ func (s *Store) listStatements(ctx context.Context, db querier, q catalog.ListQu
 		st.rare, st.relevance = plan.rare || plan.fetchName || plan.fetchLabel, true
 		return st, nil
 	}
-	st.query, st.args, st.count, st.countArgs = listSQL(q, terms, rare)
+	rare := choice.rare
+	st.query, st.args, st.count, st.countArgs = listSQL(q, terms, rare, choice.anchor)
 	st.rare = rare
 	return st, nil
 }
 
 // listPage reads one page, and the total when asked, from one snapshot: a page alone is one
 // statement on the pool; a page with its total is two statements in a read-only repeatable-read
-// transaction, whose BEGIN and COMMIT are round trips only that case pays for, as does a rare
-// search, which needs a transaction for forceSearchIndex.
+// transaction, whose BEGIN and COMMIT are round trips only that case pays for.
 func (s *Store) listPage(ctx context.Context, c *pgxpool.Conn, page *catalog.ProductPage, q catalog.ListQuery, st listStatements) error {
 	read := func(db querier) error {
 		rows, err := db.Query(ctx, st.query, st.args...)
@@ -148,7 +152,10 @@ func (s *Store) listPage(ctx context.Context, c *pgxpool.Conn, page *catalog.Pro
 		}
 		return nil
 	}
-	if !q.WithTotal && !st.rare {
+	if !q.WithTotal && st.rare {
+		return read(onIndexes(c)) // forceSearchIndex in the page's own round trip
+	}
+	if !q.WithTotal {
 		return read(c)
 	}
 	opts := pgx.TxOptions{AccessMode: pgx.ReadOnly}
@@ -183,7 +190,7 @@ func (s *Store) listPage(ctx context.Context, c *pgxpool.Conn, page *catalog.Pro
 // index, with the columns the filters and the sort need, into a materialized CTE that stands
 // in for the products table (alias p), so no other index can be chosen to find them; they
 // are filtered and sorted there, and only the page's rows are then read in full.
-func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args []any, count string, countArgs []any) {
+func listSQL(q catalog.ListQuery, terms []string, rare bool, anchor string) (query string, args []any, count string, countArgs []any) {
 	var b sqlBuilder
 	with := ""
 	if q.Filter.Category != "" {
@@ -200,11 +207,11 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 	}
 	b.filter(q.Filter)
 	match, tsq := "", ""
-	exact := ""
+	exact, codeIDs := "", ""
 	if len(terms) > 0 {
 		tsq = "to_tsquery('" + searchConfig + "', " + b.arg(tsQuery(terms)) + ")"
-		match = "search @@ " + tsq
-		exact = exactMatch(&b, q.Filter.Query)
+		match = searchMatch(&b, tsq, anchor)
+		exact, codeIDs = exactMatch(&b, q.Filter.Query)
 		b.where = append(b.where, "(p."+match+" OR "+skuMatch(tsq)+exact+")")
 	}
 	count = with + `SELECT count(*) FROM products p` + priceJoin + b.whereSQL()
@@ -246,7 +253,7 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool) (query string, args
 	query = with + `matches AS MATERIALIZED (
 			SELECT ` + cols + ` FROM products WHERE ` + match + `
 			UNION
-			SELECT ` + cols + ` FROM products WHERE id IN (SELECT product_id FROM variants WHERE ` + match + `)` + exactUnion(exact, cols) + `),
+			SELECT ` + cols + ` FROM products WHERE ` + variantProducts(match, codeIDs) + `),
 		top AS (SELECT p.id, ` + col + ` AS k FROM matches p` + priceJoin + b.whereSQL() + ` ORDER BY ` + col + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ` + limit + `)
 		SELECT ` + itemColumns(q) + ` FROM top JOIN products p ON p.id = top.id
 		ORDER BY top.k ` + dir + `, top.id ` + dir

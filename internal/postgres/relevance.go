@@ -27,12 +27,7 @@ type forcedPlan struct {
 // through its column's index (fetchName: the name tier; fetchLabel: the name-or-brand tier).
 type relevancePlan struct {
 	rare, fetchName, fetchLabel bool
-}
-
-// tierCount is a count the tier plan choice ran (ExplainList shows its cost).
-type tierCount struct {
-	sql   string
-	bound int
+	anchor                      string // with rare: termsChoice.anchor
 }
 
 // tierCountSQL counts a tier column's matches of the tsquery text $1, stopping at $2.
@@ -44,7 +39,7 @@ func tierCountSQL(column string) string {
 // column matches few products (a word common in descriptions but in no name) is fetched
 // through that column's index rather than walked, since a walk would read the whole table to
 // find it empty. The choice is rareTerms' on the column's own statistics and bounded counts.
-func (s *Store) tierPlan(ctx context.Context, db querier, q catalog.ListQuery, terms []string, lexemes *[][]string) (plan relevancePlan, counts []tierCount, err error) {
+func (s *Store) tierPlan(ctx context.Context, db querier, q catalog.ListQuery, terms []string, lexemes *[][]string) (plan relevancePlan, counts []countRun, err error) {
 	for _, t := range []struct {
 		tier   int
 		column string
@@ -53,15 +48,12 @@ func (s *Store) tierPlan(ctx context.Context, db querier, q catalog.ListQuery, t
 		if q.After != nil && q.After.Tier < t.tier {
 			continue // the page starts below this tier
 		}
-		countSQL := tierCountSQL(t.column)
-		rare, counted, err := s.rareTermsIn(ctx, db, t.column, countSQL, terms, q.Limit, lexemes)
+		choice, err := s.rareTermsIn(ctx, db, t.column, tierCountSQL(t.column), terms, q.Limit, lexemes, false)
 		if err != nil {
 			return plan, nil, err
 		}
-		*t.fetch = rare
-		if counted > 0 {
-			counts = append(counts, tierCount{sql: countSQL, bound: counted})
-		}
+		*t.fetch = choice.rare
+		counts = append(counts, choice.counts...)
 	}
 	return plan, counts, nil
 }
@@ -79,22 +71,32 @@ func exactIDs(b *sqlBuilder, query string) string {
 }
 
 // exactMatch is the search condition's alternative for an exact SKU or barcode: " OR ..." to
-// append, or "".
-func exactMatch(b *sqlBuilder, query string) string {
-	if ids := exactIDs(b, query); ids != "" {
-		return " OR p.id IN (" + ids + ")"
+// append, or "", and the subquery of those products' IDs (exactIDs).
+func exactMatch(b *sqlBuilder, query string) (cond, ids string) {
+	if ids = exactIDs(b, query); ids != "" {
+		return " OR " + idsIn("p.id", ids), ids
 	}
-	return ""
+	return "", ""
 }
 
-// exactUnion adds the exact matches to a rare search's matches CTE.
-func exactUnion(exact, cols string) string {
-	if exact == "" {
-		return ""
+// idsIn is the condition "col is one of the IDs subquery returns", written so that it is a
+// primary-key probe per ID whatever the planner guesses: the subquery runs once into an array
+// and "= ANY (array)" is an index condition. As "id IN (subquery)" the planner may hash the IDs
+// and walk the whole primary key to probe the hash, and it did when its estimate for an SKU's
+// words was 5% of the variants (a prefix term it had no statistics for): one product's SKU read
+// 8,045 pages at 60,000 products, the whole table.
+func idsIn(col, subquery string) string {
+	return col + " = ANY (ARRAY(" + subquery + "))"
+}
+
+// variantProducts is the condition on products' id: a variant matches the tsquery condition
+// match (on the variants' search column), or, when ids (exactIDs) is given, is the exact code.
+func variantProducts(match, ids string) string {
+	sub := "SELECT product_id FROM variants WHERE " + match
+	if ids != "" {
+		sub += " UNION " + ids
 	}
-	return `
-			UNION
-			SELECT ` + cols + ` FROM products p WHERE ` + strings.TrimPrefix(exact, " OR ")
+	return idsIn("id", sub)
 }
 
 // relevanceSQL builds the page and count statements of q sorted by relevance.
@@ -127,9 +129,10 @@ func relevanceSQL(q catalog.ListQuery, terms []string, plan relevancePlan) (quer
 	}
 	b.filter(q.Filter)
 	tsq := "to_tsquery('" + searchConfig + "', " + b.arg(tsQuery(terms)) + ")"
-	exact := ""
-	if ids := exactIDs(&b, q.Filter.Query); ids != "" {
-		exact = "p.id IN (" + ids + ")"
+	idx := searchMatch(&b, tsq, plan.anchor) // the rare fetch's condition on a search column
+	exact, codeIDs := "", exactIDs(&b, q.Filter.Query)
+	if codeIDs != "" {
+		exact = idsIn("p.id", codeIDs)
 	}
 	or := func(conds ...string) string {
 		var out []string
@@ -160,20 +163,12 @@ func relevanceSQL(q catalog.ListQuery, terms []string, plan relevancePlan) (quer
 		if after != "" {
 			keyset = " WHERE (tier, id) < (" + strconv.Itoa(afterTier) + ", " + after + ")"
 		}
-		// One branch per way of matching, each through its own index, as in listSQL: with
-		// every match inside one IN list, the planner may walk the whole primary key to
-		// probe it (8,000 pages for one SKU at 60,000 products in the scale run).
-		// A variant's match is looked up LATERAL, one primary-key probe per product: as
-		// "products WHERE id IN (...)" the planner may instead walk the whole primary key to
-		// probe a hash (8,000 pages for one SKU at 60,000 products in the scale run).
-		variantIDs := `SELECT product_id FROM variants WHERE search @@ ` + tsq
-		if exact != "" {
-			variantIDs += " UNION " + strings.TrimSuffix(strings.TrimPrefix(exact, "p.id IN ("), ")")
-		}
+		// One branch per way of matching, each through its own index, as in listSQL; the
+		// products a variant matches are probed by primary key (idsIn).
 		query = with + `matches AS MATERIALIZED (
-			SELECT ` + cols + ` FROM products WHERE search @@ ` + tsq + `
+			SELECT ` + cols + ` FROM products WHERE ` + idx + `
 			UNION
-			SELECT p.* FROM (` + variantIDs + `) v CROSS JOIN LATERAL (SELECT ` + cols + ` FROM products WHERE id = v.product_id) p),
+			SELECT ` + cols + ` FROM products WHERE ` + variantProducts(idx, codeIDs) + `),
 		ranked AS (SELECT p.id, ` + tier + ` AS tier FROM matches p` + priceJoin + whereOf(filters) + `),
 		page AS (SELECT id, tier FROM ranked` + keyset + ` ORDER BY tier DESC, id DESC LIMIT ` + limit + `)
 		SELECT ` + listColumns + `, r.tier FROM page r JOIN products p ON p.id = r.id
