@@ -601,7 +601,10 @@ func randomOutcomes(t *testing.T, open opener, seed uint64) {
 	})
 	selected := []string{catalog.EventCategoryCreated, catalog.EventCategoryUpdated}
 	h := subscribe(t, s, rc, selected...)
-	w := worker(s, clock, hooks.Options{Timeout: 50 * time.Millisecond})
+	// The timeout must be far above a quick answer's time on a loaded machine: an answer the
+	// worker gives up on after the receiver recorded it reads as accepted here and sent again
+	// there. Each hang costs the timeout, so it is not larger than that needs.
+	w := worker(s, clock, hooks.Options{Timeout: 750 * time.Millisecond})
 	c := context.Background()
 	writes := 0
 	write := func() {
