@@ -14,8 +14,8 @@ import (
 // Facets counts q's products per value of every requested facet in one statement: one pass
 // over the products the filter selects without any facet's own filter, each product giving a
 // row per facet value it has, counted where every other facet's own filter holds (multi-select,
-// ADR 0023). Stock is the kept available_variants column of the product row (migration 0015),
-// so the cost follows the products selected, with no probe of inventory.
+// ADR 0023). The selection, its prices and its products' heap blocks are read once, not once
+// per facet; in_stock and attr.<key> still probe each selected product's inventory or variants.
 func (s *Store) Facets(ctx context.Context, q catalog.ListQuery, r catalog.FacetRequest) ([]catalog.Facet, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
@@ -89,7 +89,8 @@ func facetsSQL(f catalog.ProductFilter, r catalog.FacetRequest, priceCur string,
 			// A product counts in its own category only; parents do not sum their children.
 			sel, where = `SELECT `+idx+`, p.category, NULL`, append(where, "p.category IS NOT NULL AND p.category <> ''")
 		case catalog.FacetInStock:
-			sel = `SELECT ` + idx + `, CASE WHEN p.available_variants > 0 THEN 'true' ELSE 'false' END, NULL`
+			sel = `SELECT ` + idx + `, CASE WHEN EXISTS (SELECT 1 FROM inventory si WHERE si.product_id = p.id AND si.on_hand > si.reserved)
+				THEN 'true' ELSE 'false' END, NULL`
 		case catalog.FacetPrice:
 			sel, where = `SELECT `+idx+`, `+bucketCase(catalog.PriceBoundaries(priceCur))+`::text, NULL`, append(where, "pp.min_amount IS NOT NULL")
 		default:
@@ -112,8 +113,7 @@ func facetsSQL(f catalog.ProductFilter, r catalog.FacetRequest, priceCur string,
 }
 
 // facetConds returns f's conditions on the product p (and its price pp), adding their
-// arguments to b. Stock reads the kept column of migration 0015, which holds what lists probe
-// inventory for: the same products match.
+// arguments to b: the list's own conditions (list.go), so the same products match.
 func (b *sqlBuilder) facetConds(f catalog.ProductFilter, subtree []string) []string {
 	saved := b.where
 	b.where = nil
@@ -124,16 +124,7 @@ func (b *sqlBuilder) facetConds(f catalog.ProductFilter, subtree []string) []str
 		// where behind a recursive CTE it guesses and scans the whole catalog.
 		b.where = append(b.where, "p.category = ANY ("+b.arg(subtree)+"::text[])")
 	}
-	inStock := f.InStock
-	f.InStock = nil
 	b.filter(f)
-	if inStock != nil {
-		if *inStock {
-			b.where = append(b.where, "p.available_variants > 0")
-		} else {
-			b.where = append(b.where, "p.available_variants = 0")
-		}
-	}
 	if terms := catalog.SearchTerms(f.Query); len(terms) > 0 {
 		tsq := "to_tsquery('" + searchConfig + "', " + b.arg(tsQuery(terms)) + ")"
 		b.where = append(b.where, "(p.search @@ "+tsq+" OR "+skuMatch(tsq)+")")

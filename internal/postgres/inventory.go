@@ -21,17 +21,14 @@ import (
 //  1. reservation rows (finish, expiry);
 //  2. inventory rows, in variant-ID order (FOR UPDATE, or the guarded UPDATE of reserveOne);
 //  3. product rows (DeleteProduct and DeleteVariant, which lock the inventory rows first;
-//     product, variant and price writes and the price sweeper, which lock no inventory row;
-//     a stock change that takes a variant's availability across zero, whose trigger locks
-//     the product at commit to keep products.available_variants, migration 0015 and ADR 0023);
+//     product, variant and price writes and the price sweeper, which lock no inventory row);
 //  4. what a product write holds its row for: its variants, their prices and price history,
 //     and (shared) the attribute definitions it validates against.
 //
 // The sweeper's purges lock only finished reservations and expired keys, with SKIP LOCKED, so
 // they never wait for a request nor make one wait on a row it needs.
 //
-// No stock path locks a product row before commit (nor at all unless availability crosses
-// zero): the movement log, reservation lines and price history
+// No stock path locks a product row: the movement log, reservation lines and price history
 // have no foreign key to products (migration 0004), so inserting into them takes no KEY SHARE
 // lock on the product, which is what once let a delete (product, then inventory) deadlock a
 // one-line reservation (inventory, then the product's KEY SHARE). Multi-SKU reservations
@@ -204,8 +201,9 @@ func (s *Store) adjustStockOn(ctx context.Context, tx pgx.Tx, variantID string, 
 	if !ok {
 		return m, catalog.ErrVariantNotFound
 	}
-	if err := catalog.CheckStockLeft(a, row.sku, row.onHand, row.reserved); err != nil {
-		return m, err
+	if row.onHand+a.Delta < row.reserved {
+		return m, catalog.Errorf(catalog.CodeInsufficientStock,
+			"removing %d units would leave available stock negative: %d on hand, %d reserved, %d available", -a.Delta, row.onHand, row.reserved, row.onHand-row.reserved)
 	}
 	m = catalog.Movement{VariantID: variantID, ProductID: row.productID, SKU: row.sku, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.Reason, Note: a.Note, Actor: actor, At: s.clock.Now()}
 	return m, applyMoves(ctx, tx, []*catalog.Movement{&m})

@@ -17,7 +17,7 @@ import (
 // the ID order (about page/s rows, in heap order, whatever the size) or by fetching every match
 // (s·n rows, a page each); the store takes the cheaper in pages (columnStats.balance), so pairs
 // in 2% of the catalog are walked at both sizes. Before: pairs read 416 -> 1,964 pages (every
-// match fetched), a word in no name 215 -> 755 (the GIN pending lists, migration 0016) and, in
+// match fetched), a word in no name 215 -> 755 (the GIN pending lists, migration 0015) and, in
 // earlier runs, 2,831 (a count that found nothing scanned the table).
 func TestRelevancePagesFlat(t *testing.T) {
 	if testing.Short() {
