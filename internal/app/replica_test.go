@@ -24,8 +24,10 @@ func TestReplicaReadsOverHTTP(t *testing.T) {
 	defer cancel()
 	u := pgtest.URL(t)
 	const key = "k3y-for-replica-tests-0123456789abcdef"
+	// A lag bound far above the test's own pauses: the token read below must reach the writer
+	// because of its token, not because a slow machine let the paused replica pass the bound.
 	cfg := testConfig(t, map[string]string{"DATABASE_URL": u, "DATABASE_READER_URL": rep.URL(u), "CACHE_TTL": "0",
-		"API_KEYS": "editor:catalog:" + key})
+		"DB_READER_MAX_LAG": "30s", "API_KEYS": "editor:catalog:" + key})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

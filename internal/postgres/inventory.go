@@ -201,9 +201,8 @@ func (s *Store) adjustStockOn(ctx context.Context, tx pgx.Tx, variantID string, 
 	if !ok {
 		return m, catalog.ErrVariantNotFound
 	}
-	if row.onHand+a.Delta < row.reserved {
-		return m, catalog.Errorf(catalog.CodeInsufficientStock,
-			"removing %d units would leave available stock negative: %d on hand, %d reserved, %d available", -a.Delta, row.onHand, row.reserved, row.onHand-row.reserved)
+	if err := catalog.CheckStockLeft(a, row.sku, row.onHand, row.reserved); err != nil {
+		return m, err
 	}
 	m = catalog.Movement{VariantID: variantID, ProductID: row.productID, SKU: row.sku, Kind: catalog.MoveAdjustment, OnHandDelta: a.Delta, Reason: a.Reason, Note: a.Note, Actor: actor, At: s.clock.Now()}
 	return m, applyMoves(ctx, tx, []*catalog.Movement{&m})
