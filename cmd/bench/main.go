@@ -62,14 +62,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *importFormat != "" {
 		cfg := bench.Config{Store: *store, DatabaseURL: *dbURL, Products: *products, Progress: stderr}
-		if *cpuProfile != "" {
-			f, err := os.Create(*cpuProfile)
-			if err != nil {
-				fmt.Fprintf(stderr, "bench: %v\n", err)
-				return 1
-			}
-			defer f.Close()
-			cfg.Profile = f
+		profile, err := createProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+		if profile != nil {
+			defer profile.Close()
+			cfg.Profile = profile
 		}
 		runs, err := bench.RunImport(ctx, cfg, bulk.Format(*importFormat))
 		fmt.Fprintf(stdout, "catalog bench, import: store=%s products=%d format=%s cpus=%d\n\n", *store, *products, *importFormat, runtime.NumCPU())
@@ -142,14 +142,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "catalog bench: store=%s products=%d workers=%d duration=%s cpus=%d %s\n\n",
 		*store, *products, *workers, *duration, runtime.NumCPU(), runtime.Version())
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			fmt.Fprintf(stderr, "bench: %v\n", err)
-			return 1
-		}
-		defer f.Close()
-		cfg.Profile = f
+	profile, err := createProfile(*cpuProfile)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 1
+	}
+	if profile != nil {
+		defer profile.Close()
+		cfg.Profile = profile
 	}
 	results, err := bench.RunSuite(ctx, cfg)
 	if *faults && ctx.Err() == nil {
@@ -172,4 +172,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// createProfile creates the -cpuprofile file, or returns nil (no profile) for an empty path.
+func createProfile(path string) (*os.File, error) {
+	if path == "" {
+		return nil, nil
+	}
+	return os.Create(path)
 }
