@@ -7,10 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -38,52 +35,29 @@ func (r *pgReader) Replay(ctx context.Context) (replica.Replay, error) {
 		return rep, err
 	}
 	if r.aurora.Load() == 0 {
-		var has bool
-		if err := r.Pool().QueryRow(ctx, auroraDetect).Scan(&has); err != nil {
+		has, err := r.HasAuroraReplicaStatus(ctx)
+		if err != nil {
 			return rep, err // the reader failed: the router backs off and asks again
 		}
-		r.aurora.Store(map[bool]int32{true: 1, false: 2}[has])
+		aurora := int32(2)
+		if has {
+			aurora = 1
+		}
+		r.aurora.Store(aurora)
 		r.log.Info("replica probe", "aurora_replica_status", has)
 	}
 	if r.aurora.Load() != 1 {
 		return rep, nil
 	}
-	rep.ReportedLag, rep.LagReported, err = auroraLag(ctx, r.Pool())
+	rep.ReportedLag, rep.LagReported, err = r.AuroraReplicaLag(ctx)
 	if err != nil {
 		// A refusal here (a permission, a changed function) is not an outage: the reader
 		// just has no lag the router can trust, and is not read. Said once.
 		r.warned.Do(func() {
 			r.log.Warn("replica reads off: aurora_replica_status() failed; the reader's lag is unknown", "err", err)
 		})
-		return rep, nil
 	}
 	return rep, nil
-}
-
-// auroraDetect asks whether the server has Aurora's replica status function.
-const auroraDetect = `SELECT to_regprocedure('aurora_replica_status()') IS NOT NULL`
-
-// auroraLagQuery is the largest lag Aurora reports for any reader: the reader endpoint spreads
-// connections over every reader, so each must be within the bound. A reader whose lag is not
-// reported (NULL) makes it unknown.
-const auroraLagQuery = `SELECT count(*) FILTER (WHERE replica_lag_in_msec IS NULL), max(replica_lag_in_msec)::float8
-	FROM aurora_replica_status() WHERE session_id <> 'MASTER_SESSION_ID'`
-
-// auroraLag returns the lag Aurora reports for its readers, and whether every reader reported
-// one (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora_replica_status.html:
-// replica_lag_in_msec, "the time that a reader instance lags behind a writer instance").
-func auroraLag(ctx context.Context, q interface {
-	QueryRow(context.Context, string, ...any) pgx.Row
-}) (time.Duration, bool, error) {
-	var unknown int64
-	var ms *float64
-	if err := q.QueryRow(ctx, auroraLagQuery).Scan(&unknown, &ms); err != nil {
-		return -1, false, err
-	}
-	if unknown > 0 || ms == nil || *ms < 0 {
-		return -1, false, nil
-	}
-	return time.Duration(*ms * float64(time.Millisecond)), true, nil
 }
 
 // positionsWriter is the writer as the router and Catalog-Read-After see it. An Aurora writer
@@ -102,8 +76,7 @@ func (w *positionsWriter) WritePosition(ctx context.Context) (catalog.ReadPositi
 		return 0, httpapi.ErrNoWritePositions
 	}
 	pos, err := w.Store.WritePosition(ctx)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == objectNotInPrerequisiteState {
+	if postgres.NoWALPositions(err) {
 		if !w.none.Swap(true) {
 			w.log.Warn("the writer gives no WAL positions (Aurora without rds.logical_replication?): writes answer without "+
 				httpapi.ReadAfterHeader+"; replica reads rely on the lag the reader reports", "err", err)
@@ -195,7 +168,3 @@ func registerReplicaMetrics(m *httpapi.Metrics, r *replica.Router) {
 		return 0
 	})
 }
-
-// objectNotInPrerequisiteState is SQLSTATE 55000, what PostgreSQL answers for a WAL function
-// the server's wal_level does not allow.
-const objectNotInPrerequisiteState = "55000"

@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/catalog/internal/catalog"
@@ -57,4 +59,44 @@ func (s *Store) ReplayStatus(ctx context.Context) (ReplayStatus, error) {
 		st.SinceLastReplay = time.Duration(*ageSec * float64(time.Second))
 	}
 	return st, nil
+}
+
+// HasAuroraReplicaStatus reports whether the server has Aurora's aurora_replica_status().
+func (s *Store) HasAuroraReplicaStatus(ctx context.Context) (bool, error) {
+	var has bool
+	err := s.read(ctx, func(c *pgxpool.Conn) error {
+		return c.QueryRow(ctx, `SELECT to_regprocedure('aurora_replica_status()') IS NOT NULL`).Scan(&has)
+	})
+	return has, err
+}
+
+// AuroraReplicaLag returns the largest lag Aurora reports for any reader, and whether every
+// reader reported one: the reader endpoint spreads connections over every reader, so each must
+// be within the bound, and a reader whose lag is NULL makes it unknown
+// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora_replica_status.html:
+// replica_lag_in_msec, "the time that a reader instance lags behind a writer instance").
+func (s *Store) AuroraReplicaLag(ctx context.Context) (time.Duration, bool, error) {
+	var (
+		unknown int64
+		ms      *float64
+	)
+	err := s.read(ctx, func(c *pgxpool.Conn) error {
+		return c.QueryRow(ctx, `SELECT count(*) FILTER (WHERE replica_lag_in_msec IS NULL), max(replica_lag_in_msec)::float8
+			FROM aurora_replica_status() WHERE session_id <> 'MASTER_SESSION_ID'`).Scan(&unknown, &ms)
+	})
+	if err != nil {
+		return -1, false, err
+	}
+	if unknown > 0 || ms == nil || *ms < 0 {
+		return -1, false, nil
+	}
+	return time.Duration(*ms * float64(time.Millisecond)), true, nil
+}
+
+// NoWALPositions reports whether err is the server refusing a WAL position function because
+// its wal_level does not allow it (SQLSTATE 55000, object_not_in_prerequisite_state): an
+// Aurora writer without rds.logical_replication answers so.
+func NoWALPositions(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55000"
 }
