@@ -60,17 +60,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *importFormat != "" {
-		cfg := bench.Config{Store: *store, DatabaseURL: *dbURL, Products: *products, Progress: stderr}
-		profile, err := createProfile(*cpuProfile)
+	// One profile file for whichever mode runs; a nil io.Writer (not a nil *os.File) when none.
+	var profile io.Writer
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
 		if err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 1
 		}
-		if profile != nil {
-			defer profile.Close()
-			cfg.Profile = profile
-		}
+		defer f.Close()
+		profile = f
+	}
+	if *importFormat != "" {
+		cfg := bench.Config{Store: *store, DatabaseURL: *dbURL, Products: *products, Progress: stderr, Profile: profile}
 		runs, err := bench.RunImport(ctx, cfg, bulk.Format(*importFormat))
 		fmt.Fprintf(stdout, "catalog bench, import: store=%s products=%d format=%s cpus=%d\n\n", *store, *products, *importFormat, runtime.NumCPU())
 		bench.ImportTable(stdout, *store, runs)
@@ -142,15 +144,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "catalog bench: store=%s products=%d workers=%d duration=%s cpus=%d %s\n\n",
 		*store, *products, *workers, *duration, runtime.NumCPU(), runtime.Version())
-	profile, err := createProfile(*cpuProfile)
-	if err != nil {
-		fmt.Fprintf(stderr, "bench: %v\n", err)
-		return 1
-	}
-	if profile != nil {
-		defer profile.Close()
-		cfg.Profile = profile
-	}
+	cfg.Profile = profile
 	results, err := bench.RunSuite(ctx, cfg)
 	if *faults && ctx.Err() == nil {
 		// Four workers, whatever -workers says: the faults check promises, not throughput.
@@ -172,12 +166,4 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// createProfile creates the -cpuprofile file, or returns nil (no profile) for an empty path.
-func createProfile(path string) (*os.File, error) {
-	if path == "" {
-		return nil, nil
-	}
-	return os.Create(path)
 }

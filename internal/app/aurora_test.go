@@ -63,15 +63,7 @@ func withSearchPath(t *testing.T, u, path string) string {
 func TestAuroraReaderProbe(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	u := pgtest.URL(t)
-	admin, err := postgres.Open(ctx, u, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Pool().Exec(ctx, auroraFakes); err != nil {
-		t.Fatal(err)
-	}
+	u, admin := auroraCluster(ctx, t, auroraFakes)
 	if _, err := admin.CreateCategory(ctx, catalog.CategoryInput{Slug: "mugs", Name: "Mugs"}); err != nil {
 		t.Fatal(err)
 	}
@@ -149,15 +141,7 @@ func TestAuroraReaderProbe(t *testing.T) {
 func TestReaderWithoutPositionOrAurora(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	u := pgtest.URL(t)
-	admin, err := postgres.Open(ctx, u, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Pool().Exec(ctx, auroraFakes+`; DROP FUNCTION aurora_reader.aurora_replica_status()`); err != nil {
-		t.Fatal(err)
-	}
+	u, admin := auroraCluster(ctx, t, auroraFakes+`; DROP FUNCTION aurora_reader.aurora_replica_status()`)
 	rs, err := postgres.Open(ctx, withSearchPath(t, u, "aurora_reader,pg_catalog,public"), postgres.Options{SkipMigrate: true})
 	if err != nil {
 		t.Fatal(err)
@@ -173,4 +157,20 @@ func TestReaderWithoutPositionOrAurora(t *testing.T) {
 	if st := router.Status(); st.Lag >= 0 && st.Up {
 		t.Fatalf("status %+v, want the lag unknown", st)
 	}
+}
+
+// auroraCluster opens the test cluster as its owner and installs fakes (SQL), closing the store
+// when the test ends: the URL and the owner's store.
+func auroraCluster(ctx context.Context, t *testing.T, fakes string) (string, *postgres.Store) {
+	t.Helper()
+	u := pgtest.URL(t)
+	admin, err := postgres.Open(ctx, u, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	if _, err := admin.Pool().Exec(ctx, fakes); err != nil {
+		t.Fatal(err)
+	}
+	return u, admin
 }
