@@ -182,7 +182,11 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	if usePostgres && cfg.ReaderURL != "" {
 		positions = &a.positions
 	}
-	a.imports = importer.New(a.front, importer.Config{Dir: cfg.ImportDir, MaxBytes: cfg.ImportMaxBytes, Log: log})
+	parallel := 1 // SQLite has one writer
+	if usePostgres {
+		parallel = 2 // a connection each: the database works on two batches at once
+	}
+	a.imports = importer.New(a.front, importer.Config{Dir: cfg.ImportDir, MaxBytes: cfg.ImportMaxBytes, Parallel: parallel, Log: log})
 	a.srv = httpapi.New(httpapi.Options{
 		Store: a.front, Keys: keys, Log: log, RequestTimeout: cfg.RequestTimeout, ReadyTimeout: cfg.ReadyTimeout,
 		OpenAPI: opts.OpenAPI, QuietHealth: true, Metrics: a.metrics, Limits: limits, CORS: cors, Imports: a.imports,

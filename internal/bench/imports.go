@@ -100,7 +100,14 @@ func RunImport(ctx context.Context, cfg Config, format bulk.Format) ([]ImportRun
 	if cfg.Progress != nil {
 		fmt.Fprintf(cfg.Progress, "import: wrote %d products, %d variants, %d bytes of %s\n", cfg.Products, variants, size, format)
 	}
-	r := importer.New(store, importer.Config{Dir: dir})
+	parallel := 1
+	if cfg.Store == "postgres" {
+		parallel = 2 // as the service runs it (internal/app)
+	}
+	if cfg.ImportParallel > 0 {
+		parallel = cfg.ImportParallel
+	}
+	r := importer.New(store, importer.Config{Dir: dir, Parallel: parallel})
 	rctx, stop := context.WithCancel(ctx)
 	defer func() { stop(); _ = r.Stop(context.Background()) }()
 	r.Start(rctx)

@@ -45,6 +45,9 @@ type Config struct {
 	// Binary is the binary to measure, shared with the fault scenarios so one run builds it
 	// once; nil builds one for this suite.
 	Binary *Binary
+	// ImportParallel, with -import, is the batches the job may have in the store at once;
+	// zero: as the service runs it (2 on PostgreSQL, 1 on SQLite).
+	ImportParallel int
 }
 
 // Selected reports whether a scenario called name is chosen by prefixes (none chooses all).

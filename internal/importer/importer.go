@@ -46,6 +46,11 @@ type Config struct {
 	MaxBytes int64
 	// BatchSize is the products per transaction.
 	BatchSize int
+	// Parallel is how many batches a pass may have in the store at once: the validation pass's
+	// dry runs, and in the apply pass a batch of creates beside the batch before it (ADR 0026).
+	// PostgreSQL works on each in its own connection; SQLite has one writer, so 1 there. Zero
+	// means 1.
+	Parallel int
 	// StaleAfter is how long an unfinished job's heartbeat may stand still before any instance
 	// marks it failed (its instance stopped).
 	StaleAfter time.Duration
@@ -81,6 +86,9 @@ func New(store catalog.Store, cfg Config) *Runner {
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = DefaultBatchSize
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 1
 	}
 	if cfg.StaleAfter <= 0 {
 		cfg.StaleAfter = DefaultStaleAfter

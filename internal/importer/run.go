@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/acme/catalog/internal/bulk"
 	"github.com/acme/catalog/internal/catalog"
@@ -29,13 +30,14 @@ func (r *Runner) run(ctx context.Context, t task) {
 	types := bulk.TypesOf(defs)
 	ctx = catalog.WithActor(ctx, j.Actor)
 
+	var creates []bool // per batch, from the validation pass: creates only
 	if !j.Partial || j.DryRun {
 		j.State = catalog.ImportValidating
 		if err := r.save(ctx, j); err != nil {
 			fail("progress could not be saved: " + errText(err))
 			return
 		}
-		err := r.pass(ctx, &j, t.spool, types, true)
+		err := r.pass(ctx, &j, t.spool, types, true, &creates)
 		if err != nil {
 			fail(passFailure(ctx, err))
 			return
@@ -58,7 +60,7 @@ func (r *Runner) run(ctx context.Context, t task) {
 		fail("progress could not be saved: " + errText(err))
 		return
 	}
-	if err := r.pass(ctx, &j, t.spool, types, false); err != nil {
+	if err := r.pass(ctx, &j, t.spool, types, false, &creates); err != nil {
 		fail(passFailure(ctx, err) + fmt.Sprintf("; the %d created and %d updated products of the batches before stay", j.Created, j.Updated))
 		return
 	}
@@ -94,8 +96,12 @@ func errText(err error) string {
 
 // pass reads the spool in batches and hands each to the store, a dry run when validating.
 // Reading and checking the next batch (Go) overlaps with the store's work on this one (the
-// database), so on two cores neither waits for the other; at most two batches are in memory.
-func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, types bulk.AttributeTypes, validate bool) error {
+// database). With cfg.Parallel above 1 the store works on several batches at once, each in its
+// own transaction: every dry run (they write nothing, so their order does not matter), and in
+// the apply pass a batch that validation found to be creates only, when its SKUs are not named
+// by a batch in flight (applyAlongside). Results are counted in file order. creates records,
+// when validating, which batches are creates only; the apply pass reads it.
+func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, types bulk.AttributeTypes, validate bool, creates *[]bool) error {
 	f, err := os.Open(spool)
 	if err != nil {
 		return err
@@ -109,32 +115,152 @@ func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, t
 	defer cancel() // before f.Close: the reader stops at its next send
 	chunks := make(chan chunk, 1)
 	go readChunks(ctx, rd, r.cfg.BatchSize, chunks)
-	for c := range chunks {
-		j.Products += c.products
-		j.Failed += c.failed
-		j.AddProblems(c.problems)
-		if c.err != nil {
-			return c.err
+	var (
+		queue []*flight // in file order
+		first error     // the first failure: no batch starts after it
+		batch int
+		// lastCreates says the last batch counted was creates only.
+		lastCreates = true
+	)
+	// settle waits for the oldest batch in flight and counts it. A batch that was to be
+	// creates only and is not (the catalog changed since validation) wrote nothing: it is
+	// applied again now, alone but for later batches of creates it commutes with.
+	settle := func() {
+		fl := queue[0]
+		queue = queue[1:]
+		<-fl.done
+		if errors.Is(fl.err, catalog.ErrNotOnlyCreates) && first == nil {
+			fl.res, fl.err = r.store.UpsertProducts(ctx, fl.c.items, false)
 		}
-		if len(c.items) > 0 {
-			res, err := r.store.UpsertProducts(ctx, c.items, validate)
-			if err != nil {
-				return err
+		if first != nil {
+			if fl.err == nil { // committed: the job's counts say what stays
+				j.Created += int64(fl.res.Created)
+				j.Updated += int64(fl.res.Updated)
 			}
-			j.Created += int64(res.Created)
-			j.Updated += int64(res.Updated)
-			j.Unchanged += int64(res.Unchanged)
-			j.AddProblems(res.Problems)
-			j.Failed += int64(failedLines(res.Problems))
+			return
 		}
-		j.Lines = c.lines
-		if len(c.items) > 0 {
+		if fl.err != nil {
+			first = fl.err
+			return
+		}
+		lastCreates = fl.res.Updated == 0 && fl.res.Unchanged == 0
+		if validate && creates != nil {
+			*creates = append(*creates, lastCreates)
+		}
+		j.Products += fl.c.products
+		j.Failed += fl.c.failed
+		j.AddProblems(fl.c.problems)
+		j.Created += int64(fl.res.Created)
+		j.Updated += int64(fl.res.Updated)
+		j.Unchanged += int64(fl.res.Unchanged)
+		j.AddProblems(fl.res.Problems)
+		j.Failed += int64(failedLines(fl.res.Problems))
+		j.Lines = fl.c.lines
+		if len(fl.c.items) > 0 {
 			if err := r.save(ctx, *j); err != nil {
-				return err
+				first = err
 			}
 		}
 	}
+	// likelyCreates guesses whether batch k is creates only: validation said so, or, for a job
+	// not validated (partial), the batch before it was.
+	likelyCreates := func(k int) bool {
+		if creates != nil && len(*creates) > 0 {
+			return k < len(*creates) && (*creates)[k]
+		}
+		return lastCreates
+	}
+	drain := func() {
+		for len(queue) > 0 {
+			settle()
+		}
+	}
+	for c := range chunks {
+		if first != nil {
+			break
+		}
+		if len(c.items) == 0 || c.err != nil {
+			// Lines the reader refused, or the error that ends the pass: counted in order.
+			drain()
+			if first != nil {
+				break
+			}
+			j.Products += c.products
+			j.Failed += c.failed
+			j.AddProblems(c.problems)
+			j.Lines = max(j.Lines, c.lines)
+			if c.err != nil {
+				return c.err
+			}
+			continue
+		}
+		fl := &flight{c: c, done: make(chan struct{})}
+		alongside := validate
+		if !validate && likelyCreates(batch) {
+			fl.skus = skusOf(c.items)
+			alongside = !namedInFlight(fl.skus, queue)
+		}
+		batch++
+		if !alongside {
+			drain()
+		}
+		for len(queue) >= r.cfg.Parallel {
+			settle()
+		}
+		if first != nil {
+			break
+		}
+		bctx := ctx
+		if len(queue) > 0 && !validate {
+			bctx = catalog.OnlyCreates(ctx)
+		}
+		go func() {
+			defer close(fl.done)
+			fl.res, fl.err = r.store.UpsertProducts(bctx, fl.c.items, validate)
+		}()
+		queue = append(queue, fl)
+	}
+	drain()
+	if first != nil {
+		return first
+	}
 	return ctx.Err()
+}
+
+// flight is a batch handed to the store, and what the store answered once done is closed.
+type flight struct {
+	c    chunk
+	skus map[string]bool // lower case; kept only for a batch that may run beside another
+	done chan struct{}
+	res  catalog.ImportResult
+	err  error
+}
+
+// skusOf returns the SKUs items name, in lower case (the store's uniqueness).
+func skusOf(items []catalog.ImportItem) map[string]bool {
+	out := map[string]bool{}
+	for _, it := range items {
+		for _, v := range it.Product.Variants {
+			out[strings.ToLower(v.SKU)] = true
+		}
+	}
+	return out
+}
+
+// namedInFlight reports whether a batch in queue that kept its SKUs names one of skus, or one
+// in queue did not keep them (it then may name anything).
+func namedInFlight(skus map[string]bool, queue []*flight) bool {
+	for _, fl := range queue {
+		if fl.skus == nil {
+			return true
+		}
+		for s := range skus {
+			if fl.skus[s] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // chunk is a batch of products read from the spool, with what the reader refused on the way

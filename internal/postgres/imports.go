@@ -80,6 +80,9 @@ func (s *Store) upsertBatch(ctx context.Context, items []catalog.ImportItem, dry
 		if err != nil {
 			return err
 		}
+		if len(plan.updates) > 0 && !dryRun && catalog.OnlyCreatesWanted(ctx) {
+			return catalog.ErrNotOnlyCreates
+		}
 		now, actor := s.clock.Now(), catalog.ActorOf(ctx)
 		if hook := beforeImportWrite; hook != nil && setBased && !dryRun {
 			hook()

@@ -48,6 +48,13 @@ func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, 
 		if err != nil {
 			return err
 		}
+		if !dryRun && catalog.OnlyCreatesWanted(ctx) {
+			for i, it := range items {
+				if pid, err := catalog.ImportOwner(it.Product, owners); valid[i] && err == nil && pid != "" {
+					return catalog.ErrNotOnlyCreates
+				}
+			}
+		}
 		var created []catalog.Product
 		var updated []string
 		touched := map[string]int{} // product -> line that updated it

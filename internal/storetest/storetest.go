@@ -61,7 +61,7 @@ func Run(t *testing.T, open Opener) {
 		})
 	}
 	// events, the relay's positions, webhooks, imports, batches: issue 17
-	for _, tc := range slices.Concat(inventoryTests(), eventTests(), feedConsumerTests(), webhookTests(), importTests(), batchTests(), entityVersionTests(), oneRuleTests(), priceEventTests(), slugVersionTests()) {
+	for _, tc := range slices.Concat(inventoryTests(), eventTests(), feedConsumerTests(), webhookTests(), importTests(), importParallelTests(), batchTests(), entityVersionTests(), oneRuleTests(), priceEventTests(), slugVersionTests()) {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := NewFakeClock()
 			s := open(t, clock.Now)
