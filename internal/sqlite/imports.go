@@ -12,9 +12,6 @@ import (
 	"github.com/acme/catalog/internal/catalog"
 )
 
-// errDryRun rolls a dry run's transaction back after it did everything.
-var errDryRun = errors.New("dry run")
-
 // errUnchanged says an update line matches its product exactly: nothing is written.
 var errUnchanged = errors.New("unchanged")
 
@@ -22,11 +19,10 @@ var errUnchanged = errors.New("unchanged")
 // catalog.Importer). The SKUs' owners are one statement for the batch; each line runs under a
 // savepoint, so a line the store refuses is reported and skipped without undoing the others.
 // Created products' events are built from what was written (catalog.CreatedProduct); updated
-// ones are read back together, in two statements.
+// ones are read back together, in two statements. A dry run only reads (planImport).
 func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, dryRun bool) (catalog.ImportResult, error) {
 	if dryRun {
-		// Rolled back anyway: building and inserting the events would only cost time.
-		ctx = context.WithValue(ctx, noOutbox{}, true)
+		return s.planImport(ctx, items)
 	}
 	var res catalog.ImportResult
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -107,9 +103,6 @@ func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, 
 				return err
 			}
 		}
-		if dryRun {
-			updated = updated[:0:0] // nothing to read back for events that are not recorded
-		}
 		ps, err := productsOf(ctx, tx, updated)
 		if err != nil {
 			return err
@@ -121,18 +114,133 @@ func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, 
 		}
 		res.Created, res.Updated = len(created), len(touched)
 		slices.SortStableFunc(res.Problems, func(a, b catalog.ImportProblem) int { return a.Line - b.Line })
-		if dryRun {
-			return errDryRun
-		}
 		return nil
 	})
-	if errors.Is(err, errDryRun) {
-		err = nil
-	}
 	if err != nil {
 		res = catalog.ImportResult{}
 	}
 	return res, err
+}
+
+// planImport is a dry run: in one read transaction (so it never waits for the writer), each
+// line is checked as the write would check it, in the write's order, against what is stored:
+// attribute definitions, category, and for an update the product and its variants under
+// catalog.PlanImportUpdate (the rules the write applies too). Nothing is written.
+func (s *Store) planImport(ctx context.Context, items []catalog.ImportItem) (catalog.ImportResult, error) {
+	var res catalog.ImportResult
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		res = catalog.ImportResult{}
+		refuse := func(line int, err error) {
+			res.Problems = append(res.Problems, catalog.ImportProblemsOf(line, err)...)
+		}
+		valid, problems := catalog.CheckImportBatch(items)
+		res.Problems = append(res.Problems, problems...)
+		var skus, cats []string
+		for i := range items {
+			if valid[i] {
+				for _, v := range items[i].Product.Variants {
+					skus = append(skus, strings.ToLower(v.SKU))
+				}
+				cats = append(cats, items[i].Product.Category)
+			}
+		}
+		owners, err := skuOwners(ctx, tx, skus)
+		if err != nil {
+			return err
+		}
+		known, err := knownCategories(ctx, tx, cats)
+		if err != nil {
+			return err
+		}
+		touched := map[string]int{} // product -> line that would update it
+		for i, it := range items {
+			if !valid[i] {
+				continue
+			}
+			pid, err := catalog.ImportOwner(it.Product, owners)
+			if err != nil {
+				refuse(it.Line, err)
+				continue
+			}
+			if l, ok := touched[pid]; ok && pid != "" {
+				refuse(it.Line, catalog.InvalidField("variants", "update product %s, as line %d of this batch does: a product is imported once per batch", pid, l))
+				continue
+			}
+			err = checkImportLine(ctx, tx, pid, it.Product, known)
+			switch {
+			case errors.Is(err, errUnchanged):
+				res.Unchanged++
+			case err != nil && catalog.ErrorCode(err) == catalog.CodeInternal:
+				return err
+			case err != nil:
+				refuse(it.Line, err)
+			case pid == "":
+				res.Created++
+			default:
+				touched[pid] = it.Line
+			}
+		}
+		res.Updated = len(touched)
+		slices.SortStableFunc(res.Problems, func(a, b catalog.ImportProblem) int { return a.Line - b.Line })
+		return nil
+	})
+	if err != nil {
+		res = catalog.ImportResult{}
+	}
+	return res, err
+}
+
+// checkImportLine checks in as createImported (pid empty) or updateImported would write it,
+// the same checks in the same order, and returns the error the write would meet (errUnchanged
+// for a line that matches its product).
+func checkImportLine(ctx context.Context, tx *sql.Tx, pid string, in catalog.ProductInput, known map[string]bool) error {
+	var cur catalog.Product
+	if pid != "" {
+		var err error
+		if cur, err = productRow(ctx, tx, pid, 0); err != nil {
+			return err
+		}
+	}
+	if err := checkAttributes(ctx, tx, in); err != nil {
+		return err
+	}
+	if pid != "" {
+		vs, err := variantsOf(ctx, tx, `v.product_id = ?`, pid)
+		if err != nil {
+			return err
+		}
+		if cur.Variants = vs; !catalog.ImportChanges(cur, in) {
+			return errUnchanged
+		}
+		if _, err := catalog.PlanImportUpdate(cur, in); err != nil {
+			return err
+		}
+	}
+	if !known[in.Category] {
+		return unknownCategory(in, nil)
+	}
+	return nil
+}
+
+// knownCategories returns which of slugs exist: one statement.
+func knownCategories(ctx context.Context, tx *sql.Tx, slugs []string) (map[string]bool, error) {
+	known := map[string]bool{}
+	if len(slugs) == 0 {
+		return known, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT slug FROM categories WHERE slug IN (SELECT value FROM json_each(?))`, encodeJSON(slugs))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var slug string
+		if err := rows.Scan(&slug); err != nil {
+			return nil, err
+		}
+		known[slug] = true
+	}
+	return known, rows.Err()
 }
 
 // skuOwners maps each of skus (lower case) that exists to its product: one statement.
@@ -202,40 +310,17 @@ func (s *Store) updateImported(ctx context.Context, tx *sql.Tx, pid string, in c
 	if cur.Variants = vs; !catalog.ImportChanges(cur, in) {
 		return errUnchanged
 	}
-	named := map[string]int{}
-	for j, v := range in.Variants {
-		named[strings.ToLower(v.SKU)] = j
+	pl, err := catalog.PlanImportUpdate(cur, in)
+	if err != nil {
+		return err
 	}
-	var kept []catalog.Variant
-	matched := make([]*catalog.Variant, len(in.Variants))
+	matched, change := pl.Matched, pl.Options
+	// Positions are not reused after a variant's deletion: the product remembers the next.
 	var next int
 	if err := tx.QueryRowContext(ctx, `SELECT next_position FROM products WHERE id = ?`, pid).Scan(&next); err != nil {
 		return err
 	}
-	for i := range vs {
-		next = max(next, vs[i].Position+1)
-		if j, ok := named[strings.ToLower(vs[i].SKU)]; ok {
-			matched[j] = &vs[i]
-		} else {
-			kept = append(kept, vs[i])
-		}
-	}
-	total := len(kept) + len(in.Variants)
-	if total > catalog.MaxVariants {
-		return catalog.InvalidField("variants", "the product would have %d variants, at most %d", total, catalog.MaxVariants)
-	}
-	if len(in.Options) == 0 && total > 1 {
-		return catalog.InvalidField("options", "are required: the product would have %d variants (%d not in this line)", total, len(kept))
-	}
-	change, err := catalog.ReconcileOptions(in.Options, kept)
-	if err != nil {
-		return err
-	}
-	for _, v := range kept {
-		if v.Image != "" && !slices.ContainsFunc(in.Media, func(m catalog.Media) bool { return m.URL == v.Image }) {
-			return catalog.InvalidField("media", "must keep %s: variant %s shows it", v.Image, v.SKU)
-		}
-	}
+	next = max(next, pl.Next)
 	at := now.UnixMicro()
 	if _, err := tx.ExecContext(ctx, `UPDATE products SET name = ?, name_key = ?, description = ?, category = ?, brand = ?,
 		attributes = ?, media = ?, options = ?, status = ?, version = version + 1, updated_at = ? WHERE id = ?`,

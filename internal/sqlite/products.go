@@ -276,10 +276,15 @@ func insertProduct(ctx context.Context, tx *sql.Tx, id string, in catalog.Produc
 // productWriteError turns constraint violations of a product's own row into client errors.
 func productWriteError(err error, in catalog.ProductInput) error {
 	if isForeignKey(err) {
-		return &catalog.Error{Code: catalog.CodeInvalid, Message: "the category does not exist",
-			Fields: []catalog.FieldError{{Field: "category", Problem: fmt.Sprintf("category %q does not exist", in.Category)}}, Err: err}
+		return unknownCategory(in, err)
 	}
 	return err
+}
+
+// unknownCategory is the error for in's category not existing (err, the driver's, may be nil).
+func unknownCategory(in catalog.ProductInput, err error) error {
+	return &catalog.Error{Code: catalog.CodeInvalid, Message: "the category does not exist",
+		Fields: []catalog.FieldError{{Field: "category", Problem: fmt.Sprintf("category %q does not exist", in.Category)}}, Err: err}
 }
 
 // productRow reads and checks a product's own row for a write: the version the caller saw, and
