@@ -98,9 +98,10 @@ func errText(err error) string {
 // Reading and checking the next batch (Go) overlaps with the store's work on this one (the
 // database). With cfg.Parallel above 1 the store works on several batches at once, each in its
 // own transaction: every dry run (they write nothing, so their order does not matter), and in
-// the apply pass a batch that validation found to be creates only, when its SKUs are not named
-// by a batch in flight (applyAlongside). Results are counted in file order. creates records,
-// when validating, which batches are creates only; the apply pass reads it.
+// the apply pass a batch that is likely creates only (likelyCreates) when no batch in flight
+// names its SKUs (namedInFlight); it runs with catalog.OnlyCreates, so the store refuses it if
+// it is not, and it is applied again alone (ADR 0026). Results are counted in file order.
+// creates records, when validating, which batches are creates only; the apply pass reads it.
 func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, types bulk.AttributeTypes, validate bool, creates *[]bool) error {
 	f, err := os.Open(spool)
 	if err != nil {
