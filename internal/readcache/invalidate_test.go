@@ -425,7 +425,7 @@ func TestMemoLivesWithTheEntry(t *testing.T) {
 	f := &fake{}
 	c := readcache.New(f, time.Hour, 1<<20)
 	builds := 0
-	build := func(p *catalog.Product) (any, error) { builds++; return p.Version, nil }
+	build := func(d readcache.Doc) (any, error) { builds++; return d.Version, nil }
 	if _, ok, _ := c.Memo(ctx, "p1", "k", build); ok || builds != 0 {
 		t.Fatalf("Memo of an uncached product: ok %v, %d builds; want false, 0", ok, builds)
 	}
@@ -442,7 +442,7 @@ func TestMemoLivesWithTheEntry(t *testing.T) {
 		t.Fatal("Memo answered a caller that must read current data")
 	}
 	failed := errors.New("boom")
-	if _, _, err := c.Memo(ctx, "p1", "bad", func(*catalog.Product) (any, error) { return nil, failed }); !errors.Is(err, failed) {
+	if _, _, err := c.Memo(ctx, "p1", "bad", func(readcache.Doc) (any, error) { return nil, failed }); !errors.Is(err, failed) {
 		t.Fatalf("Memo with a failing build: %v, want %v", err, failed)
 	}
 	if _, ok, _ := c.Memo(ctx, "p1", "bad", build); !ok || builds != 2 {
