@@ -2,9 +2,12 @@ package readcache
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -177,12 +180,12 @@ func TestSieveHoldsAZipfWorkingSet(t *testing.T) {
 	const items, reads = 5000, 200_000
 	inner := &sized{versions: map[string]int64{}}
 	p, _ := inner.Product(ctx, "p0000")
-	// Equal sizes, so the room is a count: p0000's document for all.
-	e, err := newEntry(&p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := New(constant{p: p}, time.Hour, e.bytes*items/10)
+	// Equal sizes, so the room is a count: what p0000 takes once read twice (its document and
+	// the decoded struct a hit keeps) for all.
+	probe := New(constant{p: p}, time.Hour, 1<<20)
+	probe.Product(ctx, "p0000")
+	probe.Product(ctx, "p0000")
+	c := New(constant{p: p}, time.Hour, probe.Usage().Bytes*items/10)
 	draws := zipfDraws(rand.New(rand.NewPCG(7, 7)), items, reads, 1.1)
 	for _, k := range draws[:reads/4] { // warm up
 		c.Product(ctx, fmt.Sprintf("p%04d", k))
@@ -217,4 +220,42 @@ func (c constant) Product(_ context.Context, id string) (catalog.Product, error)
 	p := c.p
 	p.ID = id
 	return p, nil
+}
+
+// TestProductBytesTracksHeap holds the estimate to the heap that decoded products really take
+// (decoding allocates every string, slice and map afresh, as a store's read does), within a
+// quarter either way: the cache's bound is only as good as this estimate.
+func TestProductBytesTracksHeap(t *testing.T) {
+	inner := &sized{versions: map[string]int64{}}
+	p, _ := inner.Product(context.Background(), "p42")
+	p.Attributes = catalog.Attributes{"material": "cotton", "weight": 1.5, "tags": []any{"a", "b"}}
+	p.Media = []catalog.Media{{URL: "https://img.example.com/p42/1.jpg"}, {URL: "https://img.example.com/p42/2.jpg"}}
+	for i := range 4 {
+		p.Variants = append(p.Variants, catalog.Variant{ID: fmt.Sprintf("v%d", i), SKU: fmt.Sprintf("SKU-42-%d", i),
+			Options: map[string]string{"size": "M", "colour": "blue"}, Prices: []catalog.Price{{Currency: "USD", Amount: 1999}, {Currency: "EUR", Amount: 1899}}})
+	}
+	doc, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	kept := make([]catalog.Product, n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range kept {
+		if err := json.Unmarshal(doc, &kept[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	// The struct itself is in kept's array, allocated before: the heap grew by what it owns.
+	measured := float64(after.HeapAlloc-before.HeapAlloc) / n
+	estimated := float64(ProductBytes(&kept[0])) - float64(reflect.TypeFor[catalog.Product]().Size())
+	t.Logf("a product of %d variants (%d bytes of JSON): estimated %.0f bytes, measured %.0f", len(p.Variants), len(doc), estimated, measured)
+	if estimated < 0.75*measured || estimated > 1.25*measured {
+		t.Fatalf("ProductBytes estimates %.0f bytes beyond the struct, the heap grew by %.0f per product", estimated, measured)
+	}
+	runtime.KeepAlive(kept)
 }

@@ -14,8 +14,9 @@
 // An entry keeps the product as its JSON (what the API writes), gzip-compressed, beside the
 // few fields a reader decides on (status, versions): about 0.7 KB for a product of 4 variants,
 // against 5.6 KB for the decoded struct, and bytes the garbage collector does not scan. A read
-// of the whole answer (Memo) serves those bytes as they are; a read of the struct (Product,
-// Variant) decodes them, which costs less than the database round trip it saves.
+// of the whole answer (Memo) serves those bytes as they are; the first read of the struct
+// (Product, Variant) decodes them and keeps the struct beside them (charged), so only the
+// products read that way (fields=, variant reads) pay a struct's memory.
 //
 // The cache is bounded by bytes (what each entry holds: its document and the answers encoded
 // from it), not entries, since products differ in size by orders of magnitude.
@@ -28,6 +29,7 @@ package readcache
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -107,7 +109,8 @@ const (
 	// entryOverhead is what an entry costs beyond its document and memo values: the entry
 	// struct, its slot in the map and the slice of memo values.
 	entryOverhead = 256
-	// unsizedMemo is charged for a memo value that is not a Sizer.
+	// unsizedMemo is charged for every memo value, beside what a Sizer reports: its slot and,
+	// for a value that is not a Sizer, a small object.
 	unsizedMemo = 64
 	// maxAttrs bounds the attribute definitions kept; a catalog with more starts over.
 	maxAttrs = 10_000
@@ -170,6 +173,29 @@ func (c *Store) Usage() Usage {
 		Entries: c.count.Load(), Bytes: c.usedBytes.Load(), MaxBytes: c.maxBytes}
 }
 
+// clone copies what a caller could modify in place, so no caller can change a cached product.
+func clone(p catalog.Product) catalog.Product {
+	p.Attributes = maps.Clone(p.Attributes)
+	p.Media = slices.Clone(p.Media)
+	p.Options = slices.Clone(p.Options)
+	p.PriceRanges = slices.Clone(p.PriceRanges)
+	if p.Variants != nil {
+		vs := make([]catalog.Variant, len(p.Variants))
+		for i, v := range p.Variants {
+			vs[i] = cloneVariant(v)
+		}
+		p.Variants = vs
+	}
+	return p
+}
+
+func cloneVariant(v catalog.Variant) catalog.Variant {
+	v.Options = maps.Clone(v.Options)
+	v.Attributes = maps.Clone(v.Attributes)
+	v.Prices = slices.Clone(v.Prices)
+	return v
+}
+
 // lookup returns the entry for id, or nil, and marks it visited.
 func (c *Store) lookup(id string) *entry {
 	c.mu.RLock()
@@ -227,8 +253,8 @@ func (c *Store) Product(ctx context.Context, id string) (catalog.Product, error)
 		return c.inner.Product(ctx, id)
 	}
 	if e := c.current(ctx, id); e != nil {
-		if p, err := e.product(); err == nil {
-			return p, nil
+		if p, ok := c.decoded(e); ok {
+			return clone(*p), nil
 		}
 		c.drop(e) // cannot happen with documents this package wrote; the store answers instead
 	}
@@ -253,6 +279,64 @@ func (c *Store) Product(ctx context.Context, id string) (catalog.Product, error)
 	}
 	c.mu.Unlock()
 	return p, nil
+}
+
+// decodedKey is the memo key of an entry's decoded product; no content coding starts with NUL.
+const decodedKey = "\x00product"
+
+// decoded returns e's product decoded, decoding it once per entry: only products read whole
+// (fields=, variant reads) keep a struct beside their document, charged what it holds
+// (ProductBytes). The caller must not change it.
+func (c *Store) decoded(e *entry) (*catalog.Product, bool) {
+	if v, ok := e.memoized(decodedKey); ok {
+		return v.(*catalog.Product), true
+	}
+	p, err := e.product()
+	if err != nil {
+		return nil, false
+	}
+	return c.keep(e, decodedKey, &p, ProductBytes(&p)).(*catalog.Product), true
+}
+
+// memoized returns the value kept for key.
+func (e *entry) memoized(key string) (any, bool) {
+	if vs := e.memo.Load(); vs != nil {
+		for _, m := range *vs {
+			if m.key == key {
+				return m.v, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// keep adds v under key to e if e is still cached, has room for another value and holds none
+// for key yet, charging size, and returns the value kept (an earlier one for key wins).
+func (c *Store) keep(e *entry, key string, v any, size int64) any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries[e.doc.ID] != e {
+		return v // dropped meanwhile: answer this read, keep nothing
+	}
+	if old, ok := e.memoized(key); ok {
+		return old
+	}
+	var vs []memoValue
+	if old := e.memo.Load(); old != nil {
+		vs = *old
+	}
+	if len(vs) >= MaxMemoKeys {
+		return v
+	}
+	next := append(slices.Clip(vs), memoValue{key: key, v: v})
+	e.memo.Store(&next)
+	size += int64(unsizedMemo + len(key))
+	e.bytes += size
+	c.bytes += size
+	c.usedBytes.Store(c.bytes)
+	e.visited.Store(true) // just read: spare it from this shrink
+	c.shrink()
+	return v
 }
 
 // drop forgets e if it is still the entry for its product.
@@ -345,12 +429,8 @@ func (c *Store) Memo(ctx context.Context, id, key string, build func(Doc) (any, 
 	if e == nil {
 		return nil, false, nil
 	}
-	if vs := e.memo.Load(); vs != nil {
-		for _, m := range *vs {
-			if m.key == key {
-				return m.v, true, nil
-			}
-		}
+	if v, ok := e.memoized(key); ok {
+		return v, true, nil
 	}
 	// A build follows a Product call or a hit, which counted itself. Two readers may build the
 	// same value at once; the first kept wins and the other's is used once.
@@ -358,35 +438,11 @@ func (c *Store) Memo(ctx context.Context, id, key string, build func(Doc) (any, 
 	if err != nil {
 		return nil, false, err
 	}
-	size := int64(unsizedMemo + len(key))
+	var size int64 // keep charges the bookkeeping
 	if s, ok := v.(Sizer); ok {
-		size += s.CacheBytes()
+		size = s.CacheBytes()
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries[id] != e {
-		return v, true, nil // dropped meanwhile: answer this read, keep nothing
-	}
-	var vs []memoValue
-	if old := e.memo.Load(); old != nil {
-		vs = *old
-	}
-	for _, m := range vs {
-		if m.key == key {
-			return m.v, true, nil
-		}
-	}
-	if len(vs) >= MaxMemoKeys {
-		return v, true, nil
-	}
-	next := append(slices.Clip(vs), memoValue{key: key, v: v})
-	e.memo.Store(&next)
-	e.bytes += size
-	c.bytes += size
-	c.usedBytes.Store(c.bytes)
-	e.visited.Store(true) // being built for says it is read: spare it from this shrink
-	c.shrink()
-	return v, true, nil
+	return c.keep(e, key, v, size), true, nil
 }
 
 // Invalidate forgets the given products.
@@ -452,10 +508,10 @@ func (c *Store) Variant(ctx context.Context, productID, variantID string) (catal
 		return c.inner.Variant(ctx, productID, variantID)
 	}
 	if e := c.lookup(productID); e != nil && c.now().UnixNano() < e.expires.Load() {
-		if p, err := e.product(); err == nil {
+		if p, ok := c.decoded(e); ok {
 			if v, found := p.Variant(variantID); found {
 				c.hits.Add(1)
-				return v, nil
+				return cloneVariant(v), nil
 			}
 		}
 	}
