@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -258,4 +259,65 @@ func TestProductBytesTracksHeap(t *testing.T) {
 		t.Fatalf("ProductBytes estimates %.0f bytes beyond the struct, the heap grew by %.0f per product", estimated, measured)
 	}
 	runtime.KeepAlive(kept)
+}
+
+// safeSized is sized behind a mutex, for concurrent readers.
+type safeSized struct {
+	catalog.Store
+	mu sync.Mutex
+	s  sized
+}
+
+func (s *safeSized) Product(ctx context.Context, id string) (catalog.Product, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.s.Product(ctx, id)
+}
+
+func (s *safeSized) ProductVersions(ctx context.Context, id string) (int64, int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.s.ProductVersions(ctx, id)
+}
+
+// TestConcurrentUse: readers, memo builders, writers, clears and expiry at once (run with
+// -race): every answer is a product of the ID asked, every kept value belongs to its entry,
+// and the bookkeeping adds up afterwards.
+func TestConcurrentUse(t *testing.T) {
+	ctx := context.Background()
+	inner := &safeSized{s: sized{versions: map[string]int64{}}}
+	c := New(inner, 5*time.Millisecond, 256<<10)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 2))
+			for range 2000 {
+				id := fmt.Sprintf("p%d", rng.IntN(300))
+				switch rng.IntN(10) {
+				case 0:
+					c.Invalidate(id)
+				case 1:
+					if rng.IntN(50) == 0 {
+						c.Clear()
+					}
+				case 2, 3, 4:
+					v, ok, err := c.Memo(ctx, id, "k", func(d Doc) (any, error) { return d.ID, nil })
+					if err != nil || (ok && v != id) {
+						t.Errorf("Memo(%s) = %v, %v, %v", id, v, ok, err)
+						return
+					}
+				default:
+					p, err := c.Product(ctx, id)
+					if err != nil || p.ID != id {
+						t.Errorf("Product(%s) = %s, %v", id, p.ID, err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	check(t, c, "after concurrent use")
 }
