@@ -38,7 +38,10 @@ func (s *sized) Product(_ context.Context, id string) (catalog.Product, error) {
 		Version: s.versions[id], Variants: []catalog.Variant{{ID: id + "-v", SKU: "SKU-" + id, Prices: []catalog.Price{{Currency: "USD", Amount: 100}}}}}, nil
 }
 
-func (s *sized) ProductVersions(_ context.Context, id string) (int64, int64, error) {
+func (s *sized) ProductVersions(ctx context.Context, id string) (int64, int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, err
+	}
 	s.vers++
 	return s.versions[id], 0, nil
 }
@@ -134,6 +137,15 @@ func TestExpiredEntryRevalidated(t *testing.T) {
 	if inner.vers != 1 {
 		t.Fatalf("%d version lookups within the renewed TTL, want 1", inner.vers)
 	}
+	clock = clock.Add(2 * time.Second)
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, ok, _ := c.Memo(gone, "p1", "k", build); ok {
+		t.Fatal("Memo answered past the TTL without a version lookup")
+	}
+	if _, ok, _ := c.Memo(ctx, "p1", "k", build); !ok || inner.reads != 1 || builds != 1 {
+		t.Fatalf("after a caller went away mid-revalidation: ok %v, %d reads, %d builds; want the entry kept and revalidated", ok, inner.reads, builds)
+	}
 	inner.versions["p1"] = 2 // a write whose notification was lost
 	clock = clock.Add(2 * time.Second)
 	if _, ok, _ := c.Memo(ctx, "p1", "k", build); ok {
@@ -142,8 +154,8 @@ func TestExpiredEntryRevalidated(t *testing.T) {
 	if p, _ := c.Product(ctx, "p1"); p.Version != 2 || inner.reads != 2 {
 		t.Fatalf("after the versions moved: version %d, %d reads; want 2 and 2", p.Version, inner.reads)
 	}
-	if u := c.Usage(); u.Hits != 2 || u.Revalidated != 1 || u.Misses != 2 {
-		t.Fatalf("usage %+v, want 2 hits, 1 revalidation, 2 misses", u)
+	if u := c.Usage(); u.Hits != 2 || u.Revalidated != 2 || u.Misses != 2 {
+		t.Fatalf("usage %+v, want 2 hits, 2 revalidations, 2 misses", u)
 	}
 }
 

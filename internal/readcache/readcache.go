@@ -232,6 +232,9 @@ func (c *Store) current(ctx context.Context, id string) *entry {
 func (c *Store) revalidate(ctx context.Context, e *entry) bool {
 	epoch := c.epoch.Load()
 	v, sv, err := c.inner.ProductVersions(ctx, e.doc.ID)
+	if err != nil && ctx.Err() != nil {
+		return false // the caller went away: that says nothing about the entry
+	}
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
