@@ -23,6 +23,7 @@ type sized struct {
 	catalog.Store
 	versions    map[string]int64
 	reads, vers int
+	during      func(id string) // called inside ProductVersions: what happens while a lookup runs
 }
 
 func (s *sized) Product(_ context.Context, id string) (catalog.Product, error) {
@@ -43,6 +44,9 @@ func (s *sized) ProductVersions(ctx context.Context, id string) (int64, int64, e
 		return 0, 0, err
 	}
 	s.vers++
+	if s.during != nil {
+		s.during(id)
+	}
 	return s.versions[id], 0, nil
 }
 
@@ -146,16 +150,32 @@ func TestExpiredEntryRevalidated(t *testing.T) {
 	if _, ok, _ := c.Memo(ctx, "p1", "k", build); !ok || inner.reads != 1 || builds != 1 {
 		t.Fatalf("after a caller went away mid-revalidation: ok %v, %d reads, %d builds; want the entry kept and revalidated", ok, inner.reads, builds)
 	}
+	// Another product's write while the lookup runs: no reason to drop this one.
+	inner.during = func(string) { c.Invalidate("p2") }
+	clock = clock.Add(2 * time.Second)
+	if _, ok, _ := c.Memo(ctx, "p1", "k", build); !ok || inner.reads != 1 {
+		t.Fatalf("another product invalidated during the lookup: ok %v, %d reads; want the entry revalidated", ok, inner.reads)
+	}
+	// This product's write while the lookup runs: the versions read may predate it.
+	inner.during = func(id string) { c.Invalidate(id) }
+	clock = clock.Add(2 * time.Second)
+	if _, ok, _ := c.Memo(ctx, "p1", "k", build); ok {
+		t.Fatal("Memo answered from an entry invalidated while its lookup ran")
+	}
+	inner.during = nil
+	c.Product(ctx, "p1") // fills again
+	builds = 0
+	c.Memo(ctx, "p1", "k", build)
 	inner.versions["p1"] = 2 // a write whose notification was lost
 	clock = clock.Add(2 * time.Second)
 	if _, ok, _ := c.Memo(ctx, "p1", "k", build); ok {
 		t.Fatal("Memo answered after the versions moved")
 	}
-	if p, _ := c.Product(ctx, "p1"); p.Version != 2 || inner.reads != 2 {
-		t.Fatalf("after the versions moved: version %d, %d reads; want 2 and 2", p.Version, inner.reads)
+	if p, _ := c.Product(ctx, "p1"); p.Version != 2 || inner.reads != 3 {
+		t.Fatalf("after the versions moved: version %d, %d reads; want 2 and 3", p.Version, inner.reads)
 	}
-	if u := c.Usage(); u.Hits != 2 || u.Revalidated != 2 || u.Misses != 2 {
-		t.Fatalf("usage %+v, want 2 hits, 2 revalidations, 2 misses", u)
+	if u := c.Usage(); u.Hits != 3 || u.Revalidated != 3 || u.Misses != 3 {
+		t.Fatalf("usage %+v, want 3 hits, 3 revalidations, 3 misses", u)
 	}
 }
 

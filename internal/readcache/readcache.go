@@ -229,8 +229,10 @@ func (c *Store) current(ctx context.Context, id string) *entry {
 // revalidate keeps an expired entry for another TTL when the store's versions of the product
 // are the ones it holds: the entity tag a conditional GET compares is made of them, so every
 // change a read could show moves one of them. A failed lookup or a moved version drops it.
+// Unlike a fill it needs no epoch check: an invalidation of this product (or a Clear) while the
+// lookup runs removes the entry, which the identity check below sees, and invalidations of
+// other products, frequent under write load, have no reason to cost this one a full read.
 func (c *Store) revalidate(ctx context.Context, e *entry) bool {
-	epoch := c.epoch.Load()
 	v, sv, err := c.inner.ProductVersions(ctx, e.doc.ID)
 	if err != nil && ctx.Err() != nil {
 		return false // the caller went away: that says nothing about the entry
@@ -241,7 +243,7 @@ func (c *Store) revalidate(ctx context.Context, e *entry) bool {
 	if c.entries[e.doc.ID] != e {
 		return false // invalidated, evicted or replaced meanwhile
 	}
-	if err != nil || v != e.doc.Version || sv != e.doc.StockVersion || c.epoch.Load() != epoch || c.heldOff(e.doc.ID, now) {
+	if err != nil || v != e.doc.Version || sv != e.doc.StockVersion || c.heldOff(e.doc.ID, now) {
 		c.remove(e)
 		return false
 	}
