@@ -172,7 +172,8 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	// Popular products are served from memory; other instances' writes arrive by NOTIFY.
 	a.front = &a.gate
 	if cfg.CacheTTL > 0 {
-		a.cache = readcache.New(&a.gate, cfg.CacheTTL, cfg.CacheSize)
+		a.cache = readcache.New(&a.gate, cfg.CacheTTL, cfg.CacheMaxBytes)
+		registerCacheMetrics(a.metrics, a.cache)
 		if usePostgres && cfg.ReaderURL != "" {
 			a.cache.HoldOff(cfg.DBReaderMaxLag) // a miss may be answered by a replica that far behind
 		}
@@ -544,6 +545,19 @@ func seedSampleIfEmpty(ctx context.Context, store catalog.Store, log *slog.Logge
 	}
 	log.Info("loaded the sample catalog into the empty store", "categories", len(c.Categories), "products", len(c.Products))
 	return nil
+}
+
+// registerCacheMetrics exports the read cache's counters: the hit ratio and the bytes held say
+// whether CACHE_MAX_BYTES fits the working set, evictions whether it churns.
+func registerCacheMetrics(m *httpapi.Metrics, c *readcache.Store) {
+	u := c.Usage
+	m.CounterFunc("catalog_read_cache_hits_total", "Product reads answered from memory within the TTL.", func() float64 { return float64(u().Hits) })
+	m.CounterFunc("catalog_read_cache_revalidations_total", "Product reads answered from memory past the TTL after a version lookup.", func() float64 { return float64(u().Revalidated) })
+	m.CounterFunc("catalog_read_cache_misses_total", "Product reads that read the store.", func() float64 { return float64(u().Misses) })
+	m.CounterFunc("catalog_read_cache_evictions_total", "Entries dropped to stay within CACHE_MAX_BYTES.", func() float64 { return float64(u().Evictions) })
+	m.GaugeFunc("catalog_read_cache_entries", "Products held.", func() float64 { return float64(u().Entries) })
+	m.GaugeFunc("catalog_read_cache_bytes", "Estimated bytes held (products and encoded answers).", func() float64 { return float64(u().Bytes) })
+	m.GaugeFunc("catalog_read_cache_max_bytes", "CACHE_MAX_BYTES.", func() float64 { return float64(u().MaxBytes) })
 }
 
 // registerPoolMetrics exports the PostgreSQL pool's statistics: a pool that is always empty

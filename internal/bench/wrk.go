@@ -44,7 +44,10 @@ type WrkConfig struct {
 	// Before, when set, is another catalog binary (main's, say) served the same way on the same
 	// database: each service scenario runs against it too, right after this build's, so the
 	// two are compared in one run. It must accept this build's schema.
-	Before   string
+	Before string
+	// WarmUp is the least the cached scenarios warm up for, unmeasured; 0 means the default
+	// WarmUp, which outlasts the cache's TTL.
+	WarmUp   time.Duration
 	Progress io.Writer
 }
 
@@ -63,18 +66,88 @@ type WrkResult struct {
 	Target    string  // the target and its verdict, when the scenario has one
 	Note      string
 
+	// RSSKB is the server's resident memory at the end of a cached scenario: the cache's price.
+	RSSKB int64
+
 	serverTicks, dbTicks int64 // clock ticks over the run(s), for merging two runs
 	runs                 int
+	cache                cacheCounts
+}
+
+// WarmUp is the least a cached scenario's unmeasured warm-up runs: longer than the default
+// CACHE_TTL (30 s), so entries have expired once and the run measures the steady state.
+const WarmUp = 40 * time.Second
+
+// cacheCounts are the read cache's counters from a server's /metrics; ok is false when the
+// server does not export them (an older build).
+type cacheCounts struct {
+	hits, revalidations, misses, evictions, bytes, maxBytes float64
+	ok                                                      bool
+}
+
+func (c cacheCounts) minus(o cacheCounts) cacheCounts {
+	return cacheCounts{c.hits - o.hits, c.revalidations - o.revalidations, c.misses - o.misses, c.evictions - o.evictions, c.bytes, c.maxBytes, c.ok && o.ok}
+}
+
+func (c cacheCounts) plus(o cacheCounts) cacheCounts {
+	return cacheCounts{c.hits + o.hits, c.revalidations + o.revalidations, c.misses + o.misses, c.evictions + o.evictions, c.bytes, c.maxBytes, c.ok && o.ok}
+}
+
+// String reports the hit ratio, what the cache held and the server's RSS.
+func (c cacheCounts) String(rssKB int64) string {
+	rss := fmt.Sprintf("RSS %.0f MiB", float64(rssKB)/1024)
+	reads := c.hits + c.revalidations + c.misses
+	if !c.ok || reads == 0 {
+		return "hit ratio not exported; " + rss
+	}
+	return fmt.Sprintf("hits %.1f%% (%.1f%% revalidated), %.0f evictions, cache %.0f of %.0f MiB; %s",
+		100*(c.hits+c.revalidations)/reads, 100*c.revalidations/reads, c.evictions, c.bytes/(1<<20), c.maxBytes/(1<<20), rss)
+}
+
+// scrapeCache reads the read cache's counters from a /metrics URL.
+func scrapeCache(ctx context.Context, url string) cacheCounts {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return cacheCounts{}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return cacheCounts{}
+	}
+	defer resp.Body.Close()
+	var c cacheCounts
+	found := 0
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if !ok || strings.HasPrefix(name, "#") {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			continue
+		}
+		field := map[string]*float64{"catalog_read_cache_hits_total": &c.hits, "catalog_read_cache_revalidations_total": &c.revalidations,
+			"catalog_read_cache_misses_total": &c.misses, "catalog_read_cache_evictions_total": &c.evictions,
+			"catalog_read_cache_bytes": &c.bytes, "catalog_read_cache_max_bytes": &c.maxBytes}[name]
+		if field != nil {
+			*field = v
+			found++
+		}
+	}
+	c.ok = found == 6
+	return c
 }
 
 // wrkScenario is one wrk run: a server, a file of request paths and how to draw from it.
 type wrkScenario struct {
 	name, ceiling, note string
 	target              func(r WrkResult, done []WrkResult) string
-	cached              bool // served by the process with the read cache: warmed up first
+	cached              bool // served by the process with the read cache: warmed up first, hit ratio and RSS printed
 	again               bool // a second run of a scenario measured before: the two are summed
 	base                func() string
-	pid                 func() int // the server process measured
+	pid                 func() int    // the server process measured
+	metrics             func() string // its /metrics URL, for the read cache's counters
 	paths               []string
 	mode                string // uniform, zipf
 }
@@ -96,6 +169,9 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 	}
 	if cfg.Threads <= 0 {
 		cfg.Threads = 2
+	}
+	if cfg.WarmUp <= 0 {
+		cfg.WarmUp = WarmUp
 	}
 	logf := func(format string, args ...any) {
 		if cfg.Progress != nil {
@@ -135,17 +211,24 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 	if err := os.WriteFile(script, wrkScript, 0o644); err != nil {
 		return nil, err
 	}
+	metricsURL := map[*process]string{}
 	serve := func(bin, name, cacheTTL string) (*process, error) {
 		port, err := freePort()
 		if err != nil {
 			return nil, err
 		}
+		mport, err := freePort()
+		if err != nil {
+			return nil, err
+		}
 		p, err := startProcess(bin, filepath.Join(dir, name+".log"), port, map[string]string{
 			"DATABASE_URL": e.url, "API_KEYS": benchKey, "LOG_LEVEL": "error", "SEED_SAMPLE": "false", "CACHE_TTL": cacheTTL,
+			"METRICS_PORT": strconv.Itoa(mport),
 		}, "serve")
 		if err != nil {
 			return nil, err
 		}
+		metricsURL[p] = fmt.Sprintf("http://127.0.0.1:%d/metrics", mport)
 		e.closers = append(e.closers, func() { p.stop(10 * time.Second) })
 		return p, p.ready(ctx, time.Minute)
 	}
@@ -197,6 +280,7 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 	at := func(p *process) (func() string, func() int) {
 		return func() string { return p.base }, func() int { return p.cmd.Process.Pid }
 	}
+	metricsOf := func(p *process) func() string { return func() string { return metricsURL[p] } }
 	cachedBase, cachedPID := at(cached)
 	directBase, directPID := at(direct)
 	ceilABase, ceilBBase := func() string { return e.ceilA }, func() string { return e.ceilB }
@@ -221,9 +305,10 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 	service := []wrkScenario{
 		{name: getByID, ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: prefixed("/products/", ids), mode: "uniform",
 			target: ratioTarget(0.9)},
-		{name: "get-by-id uniform, cache", ceiling: "ceiling-b pk select, uniform", base: cachedBase, pid: cachedPID, paths: prefixed("/products/", ids), mode: "uniform", cached: true},
+		{name: "get-by-id uniform, cache", ceiling: "ceiling-b pk select, uniform", base: cachedBase, pid: cachedPID, paths: prefixed("/products/", ids), mode: "uniform", cached: true,
+			metrics: metricsOf(cached)},
 		{name: fmt.Sprintf("hot reads zipf s=%.1f, cache", ZipfS), ceiling: "ceiling-a fixed body", base: cachedBase, pid: cachedPID, paths: prefixed("/products/", ids), mode: "zipf",
-			target: ratioTarget(0.6), cached: true},
+			target: ratioTarget(0.6), cached: true, metrics: metricsOf(cached)},
 		{name: "list first page (20)", ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: []string{"/products?limit=20"}, mode: "uniform",
 			note: "gzip-coded (the client accepts it)", target: p99Target(2)},
 		{name: "list deep pages (cursor)", ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: deep, mode: "uniform",
@@ -244,6 +329,7 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		b.name, b.target = "  before: "+sc.name, nil
 		if b.cached {
 			b.base, b.pid = at(beforeCached)
+			b.metrics = metricsOf(beforeCached)
 		} else {
 			b.base, b.pid = at(beforeDirect)
 		}
@@ -260,18 +346,24 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		if err := os.WriteFile(pathsFile, []byte(strings.Join(sc.paths, "\n")+"\n"), 0o644); err != nil {
 			return results, err
 		}
-		run := func() *exec.Cmd {
+		run := func(d time.Duration) *exec.Cmd {
 			return exec.CommandContext(ctx, wrk, "-t", strconv.Itoa(cfg.Threads), "-c", strconv.Itoa(cfg.Connections),
-				"-d", strconv.Itoa(max(1, int(cfg.Duration.Round(time.Second)/time.Second)))+"s", "--latency", "-s", script,
+				"-d", strconv.Itoa(max(1, int(d.Round(time.Second)/time.Second)))+"s", "--latency", "-s", script,
 				sc.base(), "--", pathsFile, sc.mode, strconv.FormatFloat(ZipfS, 'f', -1, 64))
 		}
 		if sc.cached && !sc.again {
-			// The same load once, unmeasured, first: a cache serving traffic is warm, and a run
-			// from cold would mostly measure first reads of the Zipf tail, not the steady state.
-			logf("wrk: %s, warming the cache for %s", sc.name, cfg.Duration)
-			if out, err := run().CombinedOutput(); err != nil {
+			// The same load, unmeasured, first, for longer than the cache's TTL: a cache serving
+			// traffic is warm and its entries have expired at least once, so the measured run
+			// sees the steady state (expiry included), not first reads of the Zipf tail.
+			warm := max(cfg.Duration, cfg.WarmUp)
+			logf("wrk: %s, warming the cache for %s", sc.name, warm)
+			if out, err := run(warm).CombinedOutput(); err != nil {
 				return results, fmt.Errorf("wrk %s (warm-up): %v: %s", sc.name, err, out)
 			}
+		}
+		var c0 cacheCounts
+		if sc.metrics != nil {
+			c0 = scrapeCache(ctx, sc.metrics())
 		}
 		logf("wrk: %s for %s (%d paths, %s)", sc.name, cfg.Duration, len(sc.paths), sc.mode)
 		s0, err := capacity.ProcessTicks(sc.pid())
@@ -282,9 +374,13 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		if err != nil {
 			return results, err
 		}
-		out, err := run().CombinedOutput()
+		out, err := run(cfg.Duration).CombinedOutput()
 		s1, _ := capacity.ProcessTicks(sc.pid())
 		d1, _ := capacity.TreeTicks(pm)
+		var c1 cacheCounts
+		if sc.metrics != nil {
+			c1 = scrapeCache(ctx, sc.metrics())
+		}
 		if err != nil {
 			return results, fmt.Errorf("wrk %s: %v: %s", sc.name, err, out)
 		}
@@ -294,6 +390,10 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		}
 		r.Name, r.Note = sc.name, sc.note
 		r.serverTicks, r.dbTicks, r.runs = s1-s0, d1-d0, 1
+		if sc.cached {
+			r.cache = c1.minus(c0)
+			r.RSSKB = rssKB(sc.pid(), "VmRSS:")
+		}
 		if sc.again {
 			i := slices.IndexFunc(results, func(c WrkResult) bool { return c.Name == sc.name })
 			if i < 0 {
@@ -306,6 +406,7 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 			r.RPS, r.P50, r.P99 = (r.RPS+p.RPS)/2, (r.P50+p.P50)/2, (r.P99+p.P99)/2
 			r.serverTicks += p.serverTicks
 			r.dbTicks += p.dbTicks
+			r.cache = r.cache.plus(p.cache)
 			r.runs = 2
 			r.Note = strings.TrimPrefix(r.Note+"; two runs (p50, p99: means)", "; ")
 		}
@@ -320,6 +421,9 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		}
 		if sc.target != nil {
 			r.Target = sc.target(r, results)
+		}
+		if sc.cached {
+			r.Note = strings.TrimPrefix(r.Note+"; "+r.cache.String(r.RSSKB), "; ")
 		}
 		if r.Requests == 0 || r.Errors > r.Requests/100 {
 			results = append(results, r)

@@ -34,7 +34,7 @@ func TestWrkSmoke(t *testing.T) {
 	}
 	bin := &Binary{}
 	defer bin.Close()
-	results, err := RunWrk(context.Background(), WrkConfig{Binary: bin, Products: 2000, Duration: time.Second, Connections: 16})
+	results, err := RunWrk(context.Background(), WrkConfig{Binary: bin, Products: 2000, Duration: time.Second, Connections: 16, WarmUp: time.Second})
 	if errors.Is(err, ErrNoWrk) {
 		if os.Getenv("CI") == "true" {
 			t.Fatal(err)
@@ -53,6 +53,9 @@ func TestWrkSmoke(t *testing.T) {
 		}
 		if r.Name != "ceiling-a fixed body" && r.Name != "ceiling-b pk select, uniform" && r.Ceiling == "" {
 			t.Errorf("%s has no ceiling", r.Name)
+		}
+		if strings.HasSuffix(r.Name, ", cache") && (!strings.Contains(r.Note, "hits ") || r.RSSKB <= 0) {
+			t.Errorf("%s: note %q, RSS %d KB: want the cache's hit ratio and the server's RSS", r.Name, r.Note, r.RSSKB)
 		}
 		if strings.HasPrefix(r.Name, "list") && !strings.Contains(r.Target, "get-by-id's") {
 			t.Errorf("%s: target %q does not compare its p99 with get-by-id's", r.Name, r.Target)

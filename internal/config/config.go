@@ -129,16 +129,41 @@ type Config struct {
 	ReadyTimeout    time.Duration
 	DrainDelay      time.Duration
 	ShutdownTimeout time.Duration
-	// CacheTTL bounds how stale a cached product may be (0 turns the read cache off);
-	// CacheSize bounds how many products it holds.
-	CacheTTL  time.Duration
-	CacheSize int
+	// CacheTTL is how long a cached product is served before its versions are checked again
+	// (0 turns the read cache off); CacheMaxBytes bounds the memory it takes (ADR 0025).
+	CacheTTL      time.Duration
+	CacheMaxBytes int64
 	// SweepInterval is how often expired reservations are released and due prices applied.
 	SweepInterval time.Duration
 	// SeedSample loads the sample catalog when the embedded store starts empty.
 	SeedSample bool
 	MetricsEMF bool
 	Env        string
+}
+
+// DefaultCacheMaxBytes bounds the read cache when CACHE_MAX_BYTES is not set: an eighth of the
+// stacks' default task (2 GiB), so cache, request buffers and an import's batches together stay
+// well under the 75% at which memory scaling adds tasks. Pass an eighth of the task's memory
+// when the task is sized otherwise.
+const DefaultCacheMaxBytes = 256 << 20
+
+// parseBytes reads a size in bytes, with an optional binary unit: 1048576, 512KiB, 256MiB, 1GiB.
+func parseBytes(s string) (int64, bool) {
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, false
+	}
+	return n * mult, true
 }
 
 // Load reads the configuration through getenv, reporting every bad variable at once.
@@ -177,6 +202,18 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		return d
 	}
+	byteSize := func(name string, def, min, max int64) int64 {
+		s := str(name, "")
+		if s == "" {
+			return def
+		}
+		n, ok := parseBytes(s)
+		if !ok || n < min || n > max {
+			bad(name, "must be a size from %d to %d bytes, in bytes or with a unit like 256MiB or 1GiB, not %q", min, max, s)
+			return def
+		}
+		return n
+	}
 	boolean := func(name string, def bool) bool {
 		s := str(name, "")
 		if s == "" {
@@ -203,7 +240,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ShutdownTimeout:   duration("SHUTDOWN_TIMEOUT", 25*time.Second),
 		SweepInterval:     duration("SWEEP_INTERVAL", time.Second),
 		CacheTTL:          duration("CACHE_TTL", 30*time.Second), // a backstop: NOTIFY invalidates (ADR 0025)
-		CacheSize:         integer("CACHE_SIZE", 10_000, 1, 10_000_000),
+		CacheMaxBytes:     byteSize("CACHE_MAX_BYTES", DefaultCacheMaxBytes, 1<<20, 1<<40),
 		SeedSample:        boolean("SEED_SAMPLE", true),
 		MigrateOnStart:    boolean("MIGRATE_ON_START", true),
 		DBIAMAuth:         boolean("DB_IAM_AUTH", false),
@@ -215,6 +252,10 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.DrainDelay >= c.ShutdownTimeout {
 		bad("DRAIN_DELAY", "(%s) must be shorter than SHUTDOWN_TIMEOUT (%s), or in-flight requests get no time to finish", c.DrainDelay, c.ShutdownTimeout)
+	}
+	if getenv("CACHE_SIZE") != "" {
+		// Refused, not ignored: a deployment that set it would otherwise lose its bound silently.
+		bad("CACHE_SIZE", "was replaced by CACHE_MAX_BYTES (the read cache is bounded by memory, not entries; default %dMiB)", DefaultCacheMaxBytes>>20)
 	}
 	if c.SweepInterval < 10*time.Millisecond {
 		bad("SWEEP_INTERVAL", "must be at least 10ms")

@@ -3,23 +3,22 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/acme/catalog/internal/catalog"
+	"github.com/acme/catalog/internal/readcache"
 )
 
 // memoStore is a store that keeps what the HTTP layer made of a product it holds in memory
-// (internal/readcache): a hot read then writes the bytes an earlier read encoded and
-// compressed, instead of encoding and compressing the same product again (ADR 0025).
+// (internal/readcache): a hot read then writes bytes kept from an earlier read, instead of
+// encoding and compressing the same product again (ADR 0025).
 type memoStore interface {
-	Memo(ctx context.Context, id, key string, build func(*catalog.Product) (any, error)) (any, bool, error)
+	Memo(ctx context.Context, id, key string, build func(readcache.Doc) (any, error)) (any, bool, error)
 }
 
 // heldProduct is one representation of a product as GET /products/{id} answers it in full:
@@ -29,9 +28,20 @@ type heldProduct struct {
 	tag    string // the entity tag of the uncoded body
 	coding string // "" (identity), "gzip" or "zstd"
 	body   []byte
+	shared bool // body is the cache's own document (gzip), not a copy of this value's
 	// Header values made once: a hit assigns them, as net/http does with constant fields, so it
 	// allocates none. Nothing appends to or changes a header value in place.
 	etag, encoding, length []string
+}
+
+// CacheBytes is what the read cache charges for h: its body unless it is the cache's own
+// document, its tag and header values, and the struct with their slice headers.
+func (h *heldProduct) CacheBytes() int64 {
+	n := int64(2*len(h.tag) + len(h.coding) + 256)
+	if !h.shared {
+		n += int64(cap(h.body))
+	}
+	return n
 }
 
 // codedTag is the entity tag of the representation as sent: compressed's suffix for a coded
@@ -43,31 +53,23 @@ func (h *heldProduct) codedTag() string {
 	return strings.TrimSuffix(h.tag, `"`) + "-" + h.coding + `"`
 }
 
-// encodeHeld makes p's full representation in coding, as writeProduct and compressed would:
-// the same JSON, compressed only from CompressMinSize up.
-func encodeHeld(p *catalog.Product, coding string) (*heldProduct, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(p); err != nil {
-		return nil, err
-	}
-	h := &heldProduct{status: p.Status, tag: etag(*p), body: buf.Bytes()}
-	if buf.Len() >= CompressMinSize {
-		switch coding {
-		case "gzip":
-			var z bytes.Buffer
-			zw := gzipWriters.Get().(*gzip.Writer)
-			zw.Reset(&z)
-			zw.Write(h.body)
-			err := zw.Close()
-			gzipWriters.Put(zw)
-			if err != nil {
-				return nil, err
-			}
-			h.coding, h.body = coding, z.Bytes()
-		case "zstd":
-			h.coding, h.body = coding, zstdEncoder().EncodeAll(h.body, nil)
+// encodeHeld makes a cached product's full representation in coding, as writeProduct and
+// compressed would: the same JSON, compressed only from CompressMinSize up. The cache keeps the
+// JSON gzip-compressed, so a gzip answer is that document itself, without a copy.
+func encodeHeld(d readcache.Doc, coding string) (*heldProduct, error) {
+	h := &heldProduct{status: d.Status, tag: etagOf(d.Version, d.StockVersion)}
+	switch {
+	case coding == "gzip" && d.JSONLen >= CompressMinSize:
+		h.coding, h.body, h.shared = coding, d.Gzip, true
+	default:
+		js, err := d.JSON()
+		if err != nil {
+			return nil, err
+		}
+		h.body = js
+		if coding == "zstd" && len(js) >= CompressMinSize {
+			// Kept for as long as the product is cached: an exact copy, not a grown buffer.
+			h.coding, h.body = coding, bytes.Clone(zstdEncoder().EncodeAll(js, nil))
 		}
 	}
 	h.etag, h.length = []string{h.codedTag()}, []string{strconv.Itoa(len(h.body))}
@@ -77,15 +79,8 @@ func encodeHeld(p *catalog.Product, coding string) (*heldProduct, error) {
 	return h, nil
 }
 
-// Held bodies are compressed at gzhttp's levels: a miss builds them (getProduct), and most
-// products of a large catalog are read once or twice per TTL, so a dearer level would cost the
-// tail more than the few bytes it saves the head (level 9 takes about 2.5 times level 5's CPU
-// for 1% fewer bytes on a product).
-var gzipWriters = sync.Pool{New: func() any {
-	zw, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression)
-	return zw
-}}
-
+// zstd at gzhttp's level for it: a held body is made once per product and coding, and most
+// products of a large catalog are read once or twice per TTL.
 var zstdEncoder = sync.OnceValue(func() *zstd.Encoder {
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 	if err != nil {
@@ -100,7 +95,7 @@ var zstdEncoder = sync.OnceValue(func() *zstd.Encoder {
 // compression: compressed passes a body through untouched when Content-Encoding is set.
 func writeHeld(w http.ResponseWriter, r *http.Request, m memoStore, id string) bool {
 	coding := negotiatedCoding(r)
-	v, ok, err := m.Memo(r.Context(), id, coding, func(p *catalog.Product) (any, error) { return encodeHeld(p, coding) })
+	v, ok, err := m.Memo(r.Context(), id, coding, func(d readcache.Doc) (any, error) { return encodeHeld(d, coding) })
 	if err != nil || !ok {
 		return false // the usual path reads the product, and reports any error the usual way
 	}

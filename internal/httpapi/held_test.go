@@ -26,7 +26,7 @@ import (
 // that builds the held bytes, and the hit that reuses them.
 func TestHeldMatchesEncoded(t *testing.T) {
 	e := newEnv(t)
-	cache := readcache.New(e.store, time.Hour, 100)
+	cache := readcache.New(e.store, time.Hour, 1<<20)
 	held := httptest.NewServer(httpapi.New(httpapi.Options{Store: cache, Keys: mustKeys(t), OpenAPI: api.OpenAPI,
 		Log: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(held.Close)

@@ -44,7 +44,7 @@ func BenchmarkServeProduct(b *testing.B) {
 	}{{"", false}, {"gzip", false}, {"gzip", true}} {
 		var store catalog.Store = oneProduct{p: p}
 		if c.cached {
-			store = readcache.New(store, time.Hour, 10) // every read after the first a hit
+			store = readcache.New(store, time.Hour, 1<<20) // every read after the first a hit
 		}
 		accept := c.accept
 		b.Run(fmt.Sprintf("accept=%q,cached=%v", accept, c.cached), func(b *testing.B) {

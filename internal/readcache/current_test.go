@@ -21,7 +21,7 @@ func TestReadsThatMustBeCurrentSkipTheCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer inner.Close()
-	c := readcache.New(inner, time.Hour, 100)
+	c := readcache.New(inner, time.Hour, 1<<20)
 	p := product(t, c, "RC-CUR")
 	c.Product(ctx, p.ID) // cached
 	name := "Changed elsewhere"
@@ -56,7 +56,7 @@ func TestHoldOffAfterInvalidation(t *testing.T) {
 	}
 	defer inner.Close()
 	const bound = 300 * time.Millisecond
-	c := readcache.New(inner, time.Hour, 100)
+	c := readcache.New(inner, time.Hour, 1<<20)
 	c.HoldOff(bound)
 	other := product(t, inner, "RC-OTHER") // makes the category without the cache's Clear
 	p := product(t, c, "RC-HOLD")          // the create invalidates it

@@ -230,7 +230,7 @@ func TestEveryWriteInvalidates(t *testing.T) {
 			continue
 		}
 		f := &fake{}
-		c := readcache.New(f, time.Hour, 100)
+		c := readcache.New(f, time.Hour, 1<<20)
 		c.Product(ctx, "p1")
 		c.Product(ctx, "p1")
 		if f.reads != 1 {
@@ -279,7 +279,7 @@ func TestFailedVariantWriteOfUnknownOutcome(t *testing.T) {
 		{context.DeadlineExceeded, true},
 	} {
 		f := &failing{err: tc.err}
-		c := readcache.New(f, time.Hour, 100)
+		c := readcache.New(f, time.Hour, 1<<20)
 		c.Product(ctx, "other")
 		c.SetPrice(ctx, "v9", catalog.PriceChange{}, "t", 0)
 		c.Product(ctx, "other")
@@ -328,7 +328,7 @@ func TestAttributeWritesForgetDefinitions(t *testing.T) {
 		"Clear":           func(c *readcache.Store) error { c.Clear(); return nil },
 	} {
 		f := &defs{}
-		c := readcache.New(f, time.Hour, 100)
+		c := readcache.New(f, time.Hour, 1<<20)
 		d, _ := c.Attribute(ctx, "colour")
 		d.Values[0] = "changed by a caller"
 		if d, _ := c.Attribute(ctx, "colour"); f.reads != 1 || d.Values[0] != "red" {
@@ -402,7 +402,7 @@ func TestCollectionWritesPassThrough(t *testing.T) {
 	ctx := context.Background()
 	for name, write := range collectionWrites(ctx) {
 		f := &fake{}
-		c := readcache.New(f, time.Hour, 100)
+		c := readcache.New(f, time.Hour, 1<<20)
 		c.Product(ctx, "p1")
 		if err := write(c); err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -423,9 +423,9 @@ func TestCollectionWritesPassThrough(t *testing.T) {
 func TestMemoLivesWithTheEntry(t *testing.T) {
 	ctx := context.Background()
 	f := &fake{}
-	c := readcache.New(f, time.Hour, 10)
+	c := readcache.New(f, time.Hour, 1<<20)
 	builds := 0
-	build := func(p *catalog.Product) (any, error) { builds++; return p.Version, nil }
+	build := func(d readcache.Doc) (any, error) { builds++; return d.Version, nil }
 	if _, ok, _ := c.Memo(ctx, "p1", "k", build); ok || builds != 0 {
 		t.Fatalf("Memo of an uncached product: ok %v, %d builds; want false, 0", ok, builds)
 	}
@@ -442,7 +442,7 @@ func TestMemoLivesWithTheEntry(t *testing.T) {
 		t.Fatal("Memo answered a caller that must read current data")
 	}
 	failed := errors.New("boom")
-	if _, _, err := c.Memo(ctx, "p1", "bad", func(*catalog.Product) (any, error) { return nil, failed }); !errors.Is(err, failed) {
+	if _, _, err := c.Memo(ctx, "p1", "bad", func(readcache.Doc) (any, error) { return nil, failed }); !errors.Is(err, failed) {
 		t.Fatalf("Memo with a failing build: %v, want %v", err, failed)
 	}
 	if _, ok, _ := c.Memo(ctx, "p1", "bad", build); !ok || builds != 2 {

@@ -4,9 +4,27 @@
 // at once (the writer reads its own write); writes made by other instances arrive as
 // PostgreSQL notifications (see postgres.Store.Listen) and invalidate within milliseconds; and
 // every entry expires after the TTL whatever happens, which bounds staleness if notifications
-// stop (the listener also clears the whole cache when its connection drops). Reservations,
+// stop (the listener also clears the whole cache when its connection drops). An expired entry
+// is not thrown away: the next read asks the store for the product's versions (one primary-key
+// lookup, the question a conditional GET asks) and keeps the entry for another TTL when they
+// have not moved, so the TTL costs a cheap check per product, not a full read. Reservations,
 // adjustments and every other stock decision read the store, never this cache: it only serves
 // the product reads of the public API.
+//
+// An entry keeps the product as its JSON (what the API writes), gzip-compressed, beside the
+// few fields a reader decides on (status, versions): about 0.7 KB for a product of 4 variants,
+// against 5.6 KB for the decoded struct, and bytes the garbage collector does not scan. A read
+// of the whole answer (Memo) serves those bytes as they are; the first read of the struct
+// (Product, Variant) decodes them and keeps the struct beside them (charged), so only the
+// products read that way (fields=, variant reads) pay a struct's memory.
+//
+// The cache is bounded by bytes (what each entry holds: its document and the answers encoded
+// from it), not entries, since products differ in size by orders of magnitude.
+// When full it evicts with SIEVE (Zhang et al., "SIEVE is Simpler than LRU", NSDI 2024): a
+// FIFO queue with a "visited" bit that a hit sets without taking the write lock, and a hand
+// that walks from the oldest entry, sparing (and clearing) visited ones. It keeps a skewed
+// working set better than LRU or random eviction, and a hit costs a read lock and one atomic
+// load.
 package readcache
 
 import (
@@ -24,13 +42,17 @@ import (
 // it wraps: every method is written out, so a write method added to catalog.Store does not
 // compile here until its invalidation is decided.
 type Store struct {
-	inner catalog.Store
-	ttl   time.Duration
-	max   int
-	now   func() time.Time
+	inner    catalog.Store
+	ttl      time.Duration
+	maxBytes int64
+	now      func() time.Time
 
 	mu      sync.RWMutex
-	entries map[string]entry
+	entries map[string]*entry
+	// The SIEVE queue, newest at head; next points to the older neighbour. hand is the next
+	// entry eviction looks at (nil: start at tail). Guarded by mu (write).
+	head, tail, hand *entry
+	bytes            int64 // the entries' charged bytes; guarded by mu
 	// attrs holds attribute definitions by key: every list filtered by attr.<key> looks its
 	// keys up, and definitions change rarely.
 	attrs map[string]attrEntry
@@ -45,19 +67,31 @@ type Store struct {
 	invalidated map[string]time.Time
 	clearedAt   time.Time
 
-	hits, misses atomic.Int64
+	hits, revalidated, misses, evictions atomic.Int64
+	// usedBytes and count mirror bytes and len(entries) for Usage, which must not take mu
+	// while a metrics scrape runs beside the hot path.
+	usedBytes, count atomic.Int64
 }
 
 type entry struct {
-	p       catalog.Product
-	expires time.Time
-	memo    *memo // what callers made of p (Memo); dropped with the entry
+	doc Doc
+	// stock holds each variant's stock version, which the JSON does not carry.
+	stock   []int64
+	expires atomic.Int64 // UnixNano; a revalidation moves it while readers look
+	// visited is SIEVE's bit: set by a hit, cleared by the hand passing.
+	visited atomic.Bool
+	// memo holds what callers made of p (Memo), copied on write under mu; dropped with the
+	// entry.
+	memo atomic.Pointer[[]memoValue]
+	// bytes is what the entry is charged: its document, ID, the memo values and the
+	// bookkeeping. Guarded by mu.
+	bytes      int64
+	prev, next *entry
 }
 
-// memo holds the values Memo built from one entry's product, by key.
-type memo struct {
-	mu     sync.Mutex
-	values map[string]any
+type memoValue struct {
+	key string
+	v   any
 }
 
 type attrEntry struct {
@@ -65,9 +99,31 @@ type attrEntry struct {
 	expires time.Time
 }
 
-// New wraps s. ttl bounds staleness; max bounds the entries kept.
-func New(s catalog.Store, ttl time.Duration, max int) *Store {
-	return &Store{inner: s, ttl: ttl, max: max, now: time.Now, entries: map[string]entry{}, attrs: map[string]attrEntry{}}
+// Sizer is implemented by Memo values that know how many bytes they hold, so the cache can
+// charge them; a value without it is charged as a small fixed object.
+type Sizer interface {
+	CacheBytes() int64
+}
+
+const (
+	// entryOverhead is what an entry costs beyond its document and memo values: the entry
+	// struct, its slot in the map and the slice of memo values.
+	entryOverhead = 256
+	// unsizedMemo is charged for every memo value, beside what a Sizer reports: its slot and,
+	// for a value that is not a Sizer, a small object.
+	unsizedMemo = 64
+	// maxAttrs bounds the attribute definitions kept; a catalog with more starts over.
+	maxAttrs = 10_000
+	// sweepInvalidatedAt is the number of recent invalidations (kept only with HoldOff) past
+	// which older ones are dropped; they are bounded by the writes of the last hold-off.
+	sweepInvalidatedAt = 65_536
+)
+
+// New wraps s. ttl bounds staleness (an expired entry is revalidated by its versions before
+// it is served again); maxBytes bounds the memory the cached documents and the answers
+// encoded from them take (Sizer).
+func New(s catalog.Store, ttl time.Duration, maxBytes int64) *Store {
+	return &Store{inner: s, ttl: ttl, maxBytes: maxBytes, now: time.Now, entries: map[string]*entry{}, attrs: map[string]attrEntry{}}
 }
 
 var _ catalog.Store = (*Store)(nil)
@@ -93,10 +149,31 @@ func (c *Store) heldOff(id string, now time.Time) bool {
 	return ok && now.Sub(t) < c.holdOff
 }
 
-// Stats reports cache hits and misses since start.
-func (c *Store) Stats() (hits, misses int64) { return c.hits.Load(), c.misses.Load() }
+// Stats reports product reads answered from memory (hits, revalidations included) and from
+// the store (misses) since start.
+func (c *Store) Stats() (hits, misses int64) {
+	return c.hits.Load() + c.revalidated.Load(), c.misses.Load()
+}
 
-// clone copies what a caller could modify in place, so no caller can change a cached entry.
+// Usage is what the cache holds and has done since start, for metrics.
+type Usage struct {
+	// Hits were answered from memory; Revalidated from memory after the entry's TTL, once a
+	// version lookup found the product unchanged; Misses read the product from the store.
+	Hits, Revalidated, Misses int64
+	// Evictions are entries dropped to stay within MaxBytes (not invalidations or expiry).
+	Evictions int64
+	Entries   int64
+	// Bytes is the estimate of what the entries hold, MaxBytes its bound.
+	Bytes, MaxBytes int64
+}
+
+// Usage reports the cache's counters and size without taking its lock.
+func (c *Store) Usage() Usage {
+	return Usage{Hits: c.hits.Load(), Revalidated: c.revalidated.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load(),
+		Entries: c.count.Load(), Bytes: c.usedBytes.Load(), MaxBytes: c.maxBytes}
+}
+
+// clone copies what a caller could modify in place, so no caller can change a cached product.
 func clone(p catalog.Product) catalog.Product {
 	p.Attributes = maps.Clone(p.Attributes)
 	p.Media = slices.Clone(p.Media)
@@ -119,18 +196,72 @@ func cloneVariant(v catalog.Variant) catalog.Variant {
 	return v
 }
 
+// lookup returns the entry for id, or nil, and marks it visited.
+func (c *Store) lookup(id string) *entry {
+	c.mu.RLock()
+	e := c.entries[id]
+	c.mu.RUnlock()
+	if e != nil && !e.visited.Load() {
+		e.visited.Store(true) // only when unset: a hot entry's cache line is then only read
+	}
+	return e
+}
+
+// current returns id's entry if it may be served now: within its TTL, or past it with
+// versions the store still answers (revalidated). nil when the caller must read the store.
+func (c *Store) current(ctx context.Context, id string) *entry {
+	e := c.lookup(id)
+	if e == nil {
+		return nil
+	}
+	now := c.now()
+	if now.UnixNano() < e.expires.Load() {
+		c.hits.Add(1)
+		return e
+	}
+	if !c.revalidate(ctx, e) {
+		return nil
+	}
+	c.revalidated.Add(1)
+	return e
+}
+
+// revalidate keeps an expired entry for another TTL when the store's versions of the product
+// are the ones it holds: the entity tag a conditional GET compares is made of them, so every
+// change a read could show moves one of them. A failed lookup or a moved version drops it.
+// Unlike a fill it needs no epoch check: an invalidation of this product (or a Clear) while the
+// lookup runs removes the entry, which the identity check below sees, and invalidations of
+// other products, frequent under write load, have no reason to cost this one a full read.
+func (c *Store) revalidate(ctx context.Context, e *entry) bool {
+	v, sv, err := c.inner.ProductVersions(ctx, e.doc.ID)
+	if err != nil && ctx.Err() != nil {
+		return false // the caller went away: that says nothing about the entry
+	}
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries[e.doc.ID] != e {
+		return false // invalidated, evicted or replaced meanwhile
+	}
+	if err != nil || v != e.doc.Version || sv != e.doc.StockVersion || c.heldOff(e.doc.ID, now) {
+		c.remove(e)
+		return false
+	}
+	e.expires.Store(now.Add(c.ttl).UnixNano())
+	return true
+}
+
 // Product serves from the cache when it can.
 func (c *Store) Product(ctx context.Context, id string) (catalog.Product, error) {
 	if catalog.MustBeCurrent(ctx) {
 		// A cached copy may predate the caller's own write, or be a replica's (ADR 0022).
 		return c.inner.Product(ctx, id)
 	}
-	c.mu.RLock()
-	e, ok := c.entries[id]
-	c.mu.RUnlock()
-	if ok && c.now().Before(e.expires) {
-		c.hits.Add(1)
-		return clone(e.p), nil
+	if e := c.current(ctx, id); e != nil {
+		if p, ok := c.decoded(e); ok {
+			return clone(*p), nil
+		}
+		c.drop(e) // cannot happen with documents this package wrote; the store answers instead
 	}
 	c.misses.Add(1)
 	epoch := c.epoch.Load()
@@ -138,15 +269,149 @@ func (c *Store) Product(ctx context.Context, id string) (catalog.Product, error)
 	if err != nil {
 		return p, err
 	}
+	e, err := newEntry(&p)
+	if err != nil {
+		return p, nil // not kept; the read itself succeeded
+	}
 	c.mu.Lock()
-	if c.epoch.Load() == epoch && !c.heldOff(id, c.now()) {
-		if len(c.entries) >= c.max {
-			c.evict()
+	if c.epoch.Load() == epoch && !c.heldOff(id, c.now()) && e.bytes <= c.maxBytes {
+		if old := c.entries[id]; old != nil {
+			c.remove(old)
 		}
-		c.entries[id] = entry{p: clone(p), expires: c.now().Add(c.ttl), memo: &memo{}}
+		e.expires.Store(c.now().Add(c.ttl).UnixNano())
+		c.push(e)
+		c.shrink()
 	}
 	c.mu.Unlock()
 	return p, nil
+}
+
+// decodedKey is the memo key of an entry's decoded product; no content coding starts with NUL.
+const decodedKey = "\x00product"
+
+// decoded returns e's product decoded, decoding it once per entry: only products read whole
+// (fields=, variant reads) keep a struct beside their document, charged what it holds
+// (ProductBytes). The caller must not change it.
+func (c *Store) decoded(e *entry) (*catalog.Product, bool) {
+	if v, ok := e.memoized(decodedKey); ok {
+		return v.(*catalog.Product), true
+	}
+	p, err := e.product()
+	if err != nil {
+		return nil, false
+	}
+	return c.keep(e, decodedKey, &p, ProductBytes(&p)).(*catalog.Product), true
+}
+
+// memoized returns the value kept for key.
+func (e *entry) memoized(key string) (any, bool) {
+	if vs := e.memo.Load(); vs != nil {
+		for _, m := range *vs {
+			if m.key == key {
+				return m.v, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// keep adds v under key to e if e is still cached, has room for another value and holds none
+// for key yet, charging size, and returns the value kept (an earlier one for key wins).
+func (c *Store) keep(e *entry, key string, v any, size int64) any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries[e.doc.ID] != e {
+		return v // dropped meanwhile: answer this read, keep nothing
+	}
+	if old, ok := e.memoized(key); ok {
+		return old
+	}
+	var vs []memoValue
+	if old := e.memo.Load(); old != nil {
+		vs = *old
+	}
+	if len(vs) >= MaxMemoKeys {
+		return v
+	}
+	next := append(slices.Clip(vs), memoValue{key: key, v: v})
+	e.memo.Store(&next)
+	size += int64(unsizedMemo + len(key))
+	e.bytes += size
+	c.bytes += size
+	c.usedBytes.Store(c.bytes)
+	e.visited.Store(true) // just read: spare it from this shrink
+	c.shrink()
+	return v
+}
+
+// drop forgets e if it is still the entry for its product.
+func (c *Store) drop(e *entry) {
+	c.mu.Lock()
+	if c.entries[e.doc.ID] == e {
+		c.remove(e)
+	}
+	c.mu.Unlock()
+}
+
+// push adds e at the head of the queue. Callers hold mu.
+func (c *Store) push(e *entry) {
+	e.next = c.head
+	if c.head != nil {
+		c.head.prev = e
+	}
+	c.head = e
+	if c.tail == nil {
+		c.tail = e
+	}
+	c.entries[e.doc.ID] = e
+	c.bytes += e.bytes
+	c.usedBytes.Store(c.bytes)
+	c.count.Store(int64(len(c.entries)))
+}
+
+// remove unlinks e and forgets it. Callers hold mu.
+func (c *Store) remove(e *entry) {
+	if c.hand == e {
+		c.hand = e.prev
+	}
+	if e.prev != nil {
+		e.prev.next = e.next
+	} else {
+		c.head = e.next
+	}
+	if e.next != nil {
+		e.next.prev = e.prev
+	} else {
+		c.tail = e.prev
+	}
+	e.prev, e.next = nil, nil
+	delete(c.entries, e.doc.ID)
+	c.bytes -= e.bytes
+	c.usedBytes.Store(c.bytes)
+	c.count.Store(int64(len(c.entries)))
+}
+
+// shrink evicts until the entries fit in maxBytes: the hand walks from the oldest entry
+// towards the newest, clearing the visited bit of entries read since it last passed and
+// evicting the first entry not read (or expired: its next read would revalidate it anyway).
+// Callers hold mu.
+func (c *Store) shrink() {
+	now := c.now().UnixNano()
+	for c.bytes > c.maxBytes && c.tail != nil {
+		e := c.hand
+		if e == nil {
+			e = c.tail
+		}
+		for e.visited.Load() && now < e.expires.Load() {
+			e.visited.Store(false)
+			if e = e.prev; e == nil {
+				e = c.tail
+			}
+		}
+		c.hand = e.prev
+		c.remove(e)
+		c.evictions.Add(1)
+	}
 }
 
 // MaxMemoKeys bounds the values Memo keeps per product, so a caller passing many keys cannot
@@ -154,57 +419,35 @@ func (c *Store) Product(ctx context.Context, id string) (catalog.Product, error)
 const MaxMemoKeys = 4
 
 // Memo returns what build makes of the cached product id for key, building it once per entry
-// and key, so a hot product's response is encoded (and compressed) once, not on every read. ok
-// is false when the product is not cached or the caller must read current data
-// (catalog.MustBeCurrent): the caller then reads it with Product, which fills the cache. build
-// must not change the product it is given (the cached copy, shared) and its value must depend
-// on that product and key only: it lives exactly as long as the entry, so every invalidation,
-// expiry and eviction drops it with the product. An error from build is returned and not kept.
-func (c *Store) Memo(ctx context.Context, id, key string, build func(*catalog.Product) (any, error)) (v any, ok bool, err error) {
+// and key, so a hot product's response is made once, not on every read. ok is false when the
+// product is not cached or the caller must read current data (catalog.MustBeCurrent): the
+// caller then reads it with Product, which fills the cache. build must not change the document
+// it is given (shared) and its value must depend on that document and key only: it lives
+// exactly as long as the entry, so every invalidation, eviction and version change drops it
+// with the product (a revalidation that finds the versions unchanged keeps both). The value is
+// charged to the cache's bytes (Sizer). An error from build is returned and not kept.
+func (c *Store) Memo(ctx context.Context, id, key string, build func(Doc) (any, error)) (v any, ok bool, err error) {
 	if catalog.MustBeCurrent(ctx) {
 		return nil, false, nil
 	}
-	c.mu.RLock()
-	e, found := c.entries[id]
-	c.mu.RUnlock()
-	if !found || !c.now().Before(e.expires) || e.memo == nil {
+	e := c.current(ctx, id)
+	if e == nil {
 		return nil, false, nil
 	}
-	m := e.memo
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if v, ok := m.values[key]; ok {
-		c.hits.Add(1) // a build follows a Product call, which counted itself
+	if v, ok := e.memoized(key); ok {
 		return v, true, nil
 	}
-	v, err = build(&e.p)
+	// A build follows a Product call or a hit, which counted itself. Two readers may build the
+	// same value at once; the first kept wins and the other's is used once.
+	v, err = build(e.doc)
 	if err != nil {
 		return nil, false, err
 	}
-	if len(m.values) < MaxMemoKeys {
-		if m.values == nil {
-			m.values = map[string]any{}
-		}
-		m.values[key] = v
+	var size int64 // keep charges the bookkeeping
+	if s, ok := v.(Sizer); ok {
+		size = s.CacheBytes()
 	}
-	return v, true, nil
-}
-
-// evict drops expired entries, or about a tenth of the entries when none has expired. Callers
-// hold mu.
-func (c *Store) evict() {
-	now := c.now()
-	for id, e := range c.entries {
-		if !now.Before(e.expires) {
-			delete(c.entries, id)
-		}
-	}
-	for id := range c.entries {
-		if len(c.entries) < c.max*9/10 {
-			break
-		}
-		delete(c.entries, id) // map order is random enough for a bounded cache
-	}
+	return c.keep(e, key, v, size), true, nil
 }
 
 // Invalidate forgets the given products.
@@ -212,11 +455,13 @@ func (c *Store) Invalidate(ids ...string) {
 	c.epoch.Add(1)
 	c.mu.Lock()
 	for _, id := range ids {
-		delete(c.entries, id)
+		if e := c.entries[id]; e != nil {
+			c.remove(e)
+		}
 	}
 	if c.holdOff > 0 {
 		now := c.now()
-		if len(c.invalidated) >= c.max {
+		if len(c.invalidated) >= sweepInvalidatedAt {
 			// Bounded by the invalidations of the last holdOff: drop the older ones.
 			for id, t := range c.invalidated {
 				if now.Sub(t) >= c.holdOff {
@@ -236,6 +481,9 @@ func (c *Store) Clear() {
 	c.epoch.Add(1)
 	c.mu.Lock()
 	clear(c.entries)
+	c.head, c.tail, c.hand, c.bytes = nil, nil, nil, 0
+	c.usedBytes.Store(0)
+	c.count.Store(0)
 	clear(c.attrs)
 	c.clearedAt = c.now()
 	c.mu.Unlock()
@@ -247,12 +495,9 @@ func (c *Store) ProductVersions(ctx context.Context, id string) (int64, int64, e
 	if catalog.MustBeCurrent(ctx) {
 		return c.inner.ProductVersions(ctx, id)
 	}
-	c.mu.RLock()
-	e, ok := c.entries[id]
-	c.mu.RUnlock()
-	if ok && c.now().Before(e.expires) {
+	if e := c.lookup(id); e != nil && c.now().UnixNano() < e.expires.Load() {
 		c.hits.Add(1)
-		return e.p.Version, e.p.StockVersion, nil
+		return e.doc.Version, e.doc.StockVersion, nil
 	}
 	return c.inner.ProductVersions(ctx, id)
 }
@@ -267,15 +512,12 @@ func (c *Store) Variant(ctx context.Context, productID, variantID string) (catal
 	if catalog.MustBeCurrent(ctx) {
 		return c.inner.Variant(ctx, productID, variantID)
 	}
-	c.mu.RLock()
-	e, ok := c.entries[productID]
-	c.mu.RUnlock()
-	if ok && c.now().Before(e.expires) {
-		if v, found := e.p.Variant(variantID); found {
-			c.hits.Add(1)
-			v = cloneVariant(v)
-			v.ProductVersion = e.p.Version
-			return v, nil
+	if e := c.lookup(productID); e != nil && c.now().UnixNano() < e.expires.Load() {
+		if p, ok := c.decoded(e); ok {
+			if v, found := p.Variant(variantID); found {
+				c.hits.Add(1)
+				return cloneVariant(v), nil
+			}
 		}
 	}
 	return c.inner.Variant(ctx, productID, variantID)
@@ -298,12 +540,10 @@ func (c *Store) Attribute(ctx context.Context, key string) (catalog.AttributeDef
 	e, ok := c.attrs[key]
 	c.mu.RUnlock()
 	if ok && c.now().Before(e.expires) {
-		c.hits.Add(1)
 		d := e.d
 		d.Values = slices.Clone(d.Values)
 		return d, nil
 	}
-	c.misses.Add(1)
 	epoch := c.epoch.Load()
 	d, err := c.inner.Attribute(ctx, key)
 	if err != nil {
@@ -311,7 +551,7 @@ func (c *Store) Attribute(ctx context.Context, key string) (catalog.AttributeDef
 	}
 	c.mu.Lock()
 	if c.epoch.Load() == epoch {
-		if len(c.attrs) >= c.max {
+		if len(c.attrs) >= maxAttrs {
 			clear(c.attrs) // definitions are few; a catalog with more than max starts over
 		}
 		kept := d

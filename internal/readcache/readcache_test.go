@@ -41,7 +41,7 @@ func TestOwnWritesAreVisibleAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer inner.Close()
-	c := readcache.New(inner, time.Hour, 100)
+	c := readcache.New(inner, time.Hour, 1<<20)
 	p := product(t, c, "RC-1")
 	vid := p.Variants[0].ID
 	c.Product(ctx, p.ID)
@@ -126,7 +126,7 @@ func TestOtherInstancesWritesArriveByNotification(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
-		c := readcache.New(s, time.Hour, 1000)
+		c := readcache.New(s, time.Hour, 1<<20)
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() { defer wg.Done(); s.Listen(ctx, func(id string) { c.Invalidate(id) }, c.Clear) }()
@@ -172,7 +172,7 @@ func TestTTLBoundsStaleness(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer inner.Close()
-	c := readcache.New(inner, 50*time.Millisecond, 100)
+	c := readcache.New(inner, 50*time.Millisecond, 1<<20)
 	p := product(t, inner, "RC-3")
 	c.Product(ctx, p.ID)
 	in := p.Input()
