@@ -20,6 +20,7 @@ import (
 
 	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/config"
+	"github.com/acme/catalog/internal/ecsmeta"
 	"github.com/acme/catalog/internal/emf"
 	"github.com/acme/catalog/internal/httpapi"
 	"github.com/acme/catalog/internal/importer"
@@ -172,7 +173,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	// Popular products are served from memory; other instances' writes arrive by NOTIFY.
 	a.front = &a.gate
 	if cfg.CacheTTL > 0 {
-		a.cache = readcache.New(&a.gate, cfg.CacheTTL, cfg.CacheMaxBytes)
+		a.cache = readcache.New(&a.gate, cfg.CacheTTL, cacheBytes(ctx, cfg, log))
 		registerCacheMetrics(a.metrics, a.cache)
 		if usePostgres && cfg.ReaderURL != "" {
 			a.cache.HoldOff(cfg.DBReaderMaxLag) // a miss may be answered by a replica that far behind
@@ -571,4 +572,21 @@ func registerPoolMetrics(m *httpapi.Metrics, s *postgres.Store) {
 	m.CounterFunc("catalog_db_pool_acquires_total", "Connection acquires.", func() float64 { return float64(stat().AcquireCount()) })
 	m.CounterFunc("catalog_db_pool_empty_acquires_total", "Acquires that had to wait for a connection.", func() float64 { return float64(stat().EmptyAcquireCount()) })
 	m.CounterFunc("catalog_db_pool_acquire_wait_seconds_total", "Time spent waiting for connections.", func() float64 { return stat().AcquireDuration().Seconds() })
+}
+
+// cacheBytes is the read cache's bound (config.Config.CacheBytes), asking the ECS task metadata
+// for the task's memory when CACHE_MAX_BYTES is not set and the service runs in a task. An
+// endpoint that does not answer costs at most its timeout and leaves the default.
+func cacheBytes(ctx context.Context, cfg config.Config, log *slog.Logger) int64 {
+	var taskMiB int64
+	if cfg.CacheMaxBytes == 0 && cfg.ECSMetadataURI != "" {
+		limits, err := ecsmeta.TaskLimits(ctx, nil, cfg.ECSMetadataURI)
+		if err != nil {
+			log.Warn("read cache: the task's memory is unknown; using the default bound", "err", err, "bytes", config.DefaultCacheMaxBytes)
+		}
+		taskMiB = limits.Memory
+	}
+	n := cfg.CacheBytes(taskMiB)
+	log.Info("read cache", "max_bytes", n, "task_memory_mib", taskMiB)
+	return n
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 )
 
@@ -71,6 +72,49 @@ func TestReadCacheMetrics(t *testing.T) {
 	} {
 		if v, ok := values[name]; !ok || !want(v) {
 			t.Errorf("%s = %v (exported: %v)", name, v, ok)
+		}
+	}
+}
+
+// TestReadCacheSizedByTask: without CACHE_MAX_BYTES, a service in an ECS task bounds its cache
+// by an eighth of the task's memory, read from the task metadata endpoint (a fake served here);
+// an endpoint that fails leaves the default, and the service still starts.
+func TestReadCacheSizedByTask(t *testing.T) {
+	meta := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v4/task-1/task" {
+			http.Error(w, "no such task", http.StatusInternalServerError)
+			return
+		}
+		w.Write([]byte(`{"Limits": {"CPU": 0.25, "Memory": 512}, "Containers": [{"Limits": {"CPU": 2, "Memory": 64}}]}`))
+	}))
+	defer meta.Close()
+	for uri, want := range map[string]float64{
+		meta.URL + "/v4/task-1": 64 << 20, // 512 MiB / 8
+		meta.URL + "/v4/gone":   256 << 20,
+	} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := Start(context.Background(), testConfig(t, map[string]string{"ECS_CONTAINER_METADATA_URI_V4": uri}),
+			Options{Log: slog.New(slog.DiscardHandler), Listener: ln})
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-a.Ready()
+		families, err := a.metrics.Registry.Gather()
+		a.Shutdown()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got float64
+		for _, f := range families {
+			if f.GetName() == "catalog_read_cache_max_bytes" {
+				got = f.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		if got != want {
+			t.Errorf("metadata at %s: cache bound %v bytes, want %v", uri, got, want)
 		}
 	}
 }

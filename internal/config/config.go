@@ -131,8 +131,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// CacheTTL is how long a cached product is served before its versions are checked again
 	// (0 turns the read cache off); CacheMaxBytes bounds the memory it takes (ADR 0025).
-	CacheTTL      time.Duration
-	CacheMaxBytes int64
+	// CacheMaxBytes is 0 when CACHE_MAX_BYTES is not set: the service then takes an eighth of
+	// its ECS task's memory (ECSMetadataURI), or DefaultCacheMaxBytes outside ECS.
+	CacheTTL       time.Duration
+	CacheMaxBytes  int64
+	ECSMetadataURI string
 	// SweepInterval is how often expired reservations are released and due prices applied.
 	SweepInterval time.Duration
 	// SeedSample loads the sample catalog when the embedded store starts empty.
@@ -141,11 +144,15 @@ type Config struct {
 	Env        string
 }
 
-// DefaultCacheMaxBytes bounds the read cache when CACHE_MAX_BYTES is not set: an eighth of the
-// stacks' default task (2 GiB), so cache, request buffers and an import's batches together stay
-// well under the 75% at which memory scaling adds tasks. Pass an eighth of the task's memory
-// when the task is sized otherwise.
+// DefaultCacheMaxBytes bounds the read cache when CACHE_MAX_BYTES is not set and the service does
+// not run in an ECS task: an eighth of the stacks' default task (2 GiB). In a task the service
+// takes CacheShareOfTask of the task's memory instead, so cache, request buffers and an
+// import's batches together stay well under the 75% at which memory scaling adds tasks
+// whatever the task's size.
 const DefaultCacheMaxBytes = 256 << 20
+
+// CacheShareOfTask is the share of an ECS task's memory the read cache takes by default.
+const CacheShareOfTask = 8
 
 // parseBytes reads a size in bytes, with an optional binary unit: 1048576, 512KiB, 256MiB, 1GiB.
 func parseBytes(s string) (int64, bool) {
@@ -240,7 +247,8 @@ func Load(getenv func(string) string) (Config, error) {
 		ShutdownTimeout:   duration("SHUTDOWN_TIMEOUT", 25*time.Second),
 		SweepInterval:     duration("SWEEP_INTERVAL", time.Second),
 		CacheTTL:          duration("CACHE_TTL", 30*time.Second), // a backstop: NOTIFY invalidates (ADR 0025)
-		CacheMaxBytes:     byteSize("CACHE_MAX_BYTES", DefaultCacheMaxBytes, 1<<20, 1<<40),
+		CacheMaxBytes:     byteSize("CACHE_MAX_BYTES", 0, 1<<20, 1<<40),
+		ECSMetadataURI:    str("ECS_CONTAINER_METADATA_URI_V4", ""),
 		SeedSample:        boolean("SEED_SAMPLE", true),
 		MigrateOnStart:    boolean("MIGRATE_ON_START", true),
 		DBIAMAuth:         boolean("DB_IAM_AUTH", false),
@@ -715,4 +723,18 @@ func sortedKeys(q url.Values) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// CacheBytes is the read cache's bound: CACHE_MAX_BYTES when set, else CacheShareOfTask of the
+// task's memory when the service knows it (taskMemoryMiB > 0, from the ECS task metadata), else
+// DefaultCacheMaxBytes. A 512 MiB task gets 64 MiB, not the 2 GiB task's 256 MiB.
+func (c Config) CacheBytes(taskMemoryMiB int64) int64 {
+	switch {
+	case c.CacheMaxBytes > 0:
+		return c.CacheMaxBytes
+	case taskMemoryMiB > 0:
+		return max(taskMemoryMiB<<20/CacheShareOfTask, 1<<20)
+	default:
+		return DefaultCacheMaxBytes
+	}
 }
