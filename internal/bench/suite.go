@@ -23,6 +23,7 @@ import (
 	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/config"
 	"github.com/acme/catalog/internal/hostile"
+	"github.com/acme/catalog/internal/httpapi"
 	"github.com/acme/catalog/internal/pgtest"
 	"github.com/acme/catalog/internal/postgres"
 	"github.com/acme/catalog/internal/seed"
@@ -273,7 +274,7 @@ func (e *env) setup(ctx context.Context) error {
 		return err
 	}
 	if e.pool != nil {
-		if e.ceilB, err = e.serve(http.HandlerFunc(e.pkSelect)); err != nil {
+		if e.ceilB, err = e.serve(httpapi.Compressed(http.HandlerFunc(e.pkSelect))); err != nil {
 			return err
 		}
 	}
@@ -395,7 +396,10 @@ func (e *env) fixedProduct(ctx context.Context) catalog.Product {
 // pkSelect is ceiling (b): the simplest correct handler for a product read, one primary-key
 // SELECT of the product row through pgx, scanned and encoded, with none of the service's
 // middleware. It reads no variants, prices or stock (the service does): the ceiling is what a
-// read of one row costs, so the ratio shows everything the service adds to it.
+// read of one row costs, so the ratio shows everything the service adds to it. It is served
+// through the service's compression (httpapi.Compressed), so a client that accepts gzip (wrk's
+// script, a phone) gets gzip from both sides: the encoding is part of a correct answer, not of
+// what the service adds.
 func (e *env) pkSelect(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimPrefix(r.URL.Path, "/")
 	var p catalog.Product

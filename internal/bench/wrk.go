@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/acme/catalog/internal/capacity"
+	"github.com/acme/catalog/internal/httpapi"
 )
 
 //go:embed wrk/reads.lua
@@ -44,8 +45,11 @@ type WrkConfig struct {
 	// Before, when set, is another catalog binary (main's, say) served the same way on the same
 	// database: each service scenario runs against it too, right after this build's, so the
 	// two are compared in one run. It must accept this build's schema.
-	Before   string
-	Progress io.Writer
+	Before string
+	// Scenarios, when set, keeps the service scenarios whose names start with one of these
+	// (the ceilings always run: every ratio needs its own).
+	Scenarios []string
+	Progress  io.Writer
 }
 
 // WrkResult is one scenario under wrk: throughput and latency as wrk saw them, and the CPU
@@ -179,7 +183,7 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 	})); err != nil {
 		return nil, err
 	}
-	if e.ceilB, err = e.serve(http.HandlerFunc(e.pkSelect)); err != nil {
+	if e.ceilB, err = e.serve(httpapi.Compressed(http.HandlerFunc(e.pkSelect))); err != nil {
 		return nil, err
 	}
 	self := os.Getpid()
@@ -236,6 +240,9 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		{name: "ceiling-b pk select, uniform", base: ceilBBase, pid: selfPID, paths: prefixed("/", ids), mode: "uniform"},
 	}
 	for _, sc := range service {
+		if len(cfg.Scenarios) > 0 && !slices.ContainsFunc(cfg.Scenarios, func(p string) bool { return strings.HasPrefix(sc.name, p) }) {
+			continue
+		}
 		scenarios = append(scenarios, sc)
 		if cfg.Before == "" {
 			continue
