@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -231,4 +232,65 @@ func FuzzEncodeProduct(f *testing.F) {
 		checkSame(t, p)
 		checkSame(t, viewProduct(&p, summaryFields))
 	})
+}
+
+// filled returns a value of type t with every exported field set, recursively: strings "x",
+// numbers 1, pointers, slices and maps of one filled element, times at a fixed instant. A
+// field added to catalog.Product or any type it holds is then set, encoding/json writes it,
+// and TestEncodeKnowsEveryField fails until encode.go writes it too.
+func filled(t reflect.Type, depth int) reflect.Value {
+	v := reflect.New(t).Elem()
+	if t == reflect.TypeFor[time.Time]() {
+		v.Set(reflect.ValueOf(time.Date(2026, 12, 2, 15, 4, 5, 600, time.UTC)))
+		return v
+	}
+	switch t.Kind() {
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(1)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(1)
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(1.5)
+	case reflect.Pointer:
+		if depth > 0 {
+			v.Set(filled(t.Elem(), depth-1).Addr())
+		}
+	case reflect.Slice:
+		if depth > 0 {
+			v.Set(reflect.Append(reflect.MakeSlice(t, 0, 1), filled(t.Elem(), depth-1)))
+		}
+	case reflect.Map:
+		if depth > 0 {
+			v.Set(reflect.MakeMap(t))
+			v.SetMapIndex(filled(t.Key(), depth-1), filled(t.Elem(), depth-1))
+		}
+	case reflect.Interface:
+		v.Set(reflect.ValueOf("v"))
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if t.Field(i).IsExported() {
+				v.Field(i).Set(filled(t.Field(i).Type, depth-1))
+			}
+		}
+	}
+	return v
+}
+
+// TestEncodeKnowsEveryField: products, selections and pages with every field set encode as
+// encoding/json encodes them.
+func TestEncodeKnowsEveryField(t *testing.T) {
+	p := filled(reflect.TypeFor[catalog.Product](), 6).Interface().(catalog.Product)
+	if len(p.Variants) == 0 || len(p.Variants[0].Prices) == 0 || p.Variants[0].Prices[0].SaleEndsAt == nil {
+		t.Fatalf("filled too shallow: %+v", p)
+	}
+	checkSame(t, p)
+	view := viewProduct(&p, ^fieldSet(0))
+	checkSame(t, view)
+	page := filled(reflect.TypeFor[summaryList](), 6).Interface().(summaryList)
+	page.Items = append(page.Items, view)
+	checkSame(t, page)
 }
