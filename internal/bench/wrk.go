@@ -240,7 +240,7 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		{name: "ceiling-b pk select, uniform", base: ceilBBase, pid: selfPID, paths: prefixed("/", ids), mode: "uniform"},
 	}
 	for _, sc := range service {
-		if len(cfg.Scenarios) > 0 && !slices.ContainsFunc(cfg.Scenarios, func(p string) bool { return strings.HasPrefix(sc.name, p) }) {
+		if !selectedBy(sc.name, cfg.Scenarios) {
 			continue
 		}
 		scenarios = append(scenarios, sc)
@@ -335,6 +335,12 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		results = append(results, r)
 	}
 	return results, nil
+}
+
+// selectedBy reports whether a scenario named name runs under -scenarios prefixes (all do
+// when there are none).
+func selectedBy(name string, prefixes []string) bool {
+	return len(prefixes) == 0 || slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(name, p) })
 }
 
 // deepPages follows a list's cursors from the first page of size limit and returns the paths of
