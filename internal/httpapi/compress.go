@@ -34,6 +34,5 @@ func compressed(next http.Handler) http.Handler {
 }
 
 // Compressed is the service's response compression for handlers outside the service that must
-// be held to the same rules: the bench's ceiling (b), which would otherwise skip the gzip every
-// phone's read pays for and flatter itself by half the HTTP CPU.
+// follow the same rule: the bench's ceiling (b).
 func Compressed(next http.Handler) http.Handler { return compressed(next) }
