@@ -210,16 +210,16 @@ func scanVariantPrices(rows pgx.Rows) ([]catalog.Variant, int64, error) {
 	return out, version, rows.Err()
 }
 
-// readProduct reads the product the SQL expression key names ($1 is arg; the expression is a
-// uuid) with its variants, their stock and prices: one statement (productReadSQL), so one
-// snapshot (no write can come between the product and its variants, and nothing to check or
-// retry). Each of the four tables is read by one range of its product_id index, not the
-// variants' stock and prices by one primary-key probe each: 16 buffers for a product of four
-// variants instead of 40 (EXPLAIN (ANALYZE, BUFFERS) at 100k, docs/performance.md). The rows
-// come in no promised order: the kind column says what each is, and they are put together here.
-func readProduct(ctx context.Context, c *pgxpool.Conn, key string, arg any) (catalog.Product, error) {
+// readProduct runs query (productByID or productBySKU; $1 is arg) and returns the product with
+// its variants, their stock and prices: one statement (productReadSQL), so one snapshot (no
+// write can come between the product and its variants, and nothing to check or retry). Each of
+// the four tables is read by one range of its product_id index, not the variants' stock and
+// prices by one primary-key probe each: 16 buffers for a product of four variants instead of
+// 40 (EXPLAIN (ANALYZE, BUFFERS) at 100k, docs/performance.md). The rows come in no promised
+// order: the kind column says what each is, and they are put together here.
+func readProduct(ctx context.Context, c *pgxpool.Conn, query string, arg any) (catalog.Product, error) {
 	var p catalog.Product
-	rows, err := c.Query(ctx, productReadSQL(key), arg)
+	rows, err := c.Query(ctx, query, arg)
 	if err != nil {
 		return p, err
 	}
@@ -307,6 +307,12 @@ func readProduct(ctx context.Context, c *pgxpool.Conn, key string, arg any) (cat
 	return p, nil
 }
 
+// readProduct's statements, built once rather than concatenated (2 kB) on every read.
+var (
+	productByID  = productReadSQL(`$1::uuid`)
+	productBySKU = productReadSQL(`(SELECT product_id FROM variants WHERE lower(sku) = lower($1))`)
+)
+
 // Column counts of productReadSQL's product and variant parts.
 const productReadCols, variantReadCols = 12, 10
 
@@ -393,7 +399,7 @@ func (s *Store) Product(ctx context.Context, id string) (catalog.Product, error)
 	}
 	var p catalog.Product
 	err := s.read(ctx, func(c *pgxpool.Conn) (err error) {
-		p, err = readProduct(ctx, c, `$1::uuid`, id)
+		p, err = readProduct(ctx, c, productByID, id)
 		return err
 	})
 	return p, storeError(ctx, err)
@@ -409,7 +415,7 @@ func (s *Store) VariantBySKU(ctx context.Context, sku string) (catalog.Product, 
 		return p, v, catalog.ErrVariantNotFound
 	}
 	err := s.read(ctx, func(c *pgxpool.Conn) (err error) {
-		p, err = readProduct(ctx, c, `(SELECT product_id FROM variants WHERE lower(sku) = lower($1))`, sku)
+		p, err = readProduct(ctx, c, productBySKU, sku)
 		if errors.Is(err, catalog.ErrProductNotFound) {
 			return catalog.ErrVariantNotFound
 		}
