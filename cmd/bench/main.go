@@ -106,7 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *useWrk {
 		fmt.Fprintf(stdout, "catalog bench, wrk: store=postgres products=%d connections=%d duration=%s cpus=%d %s\n\n",
 			*products, *connections, *duration, runtime.NumCPU(), runtime.Version())
-		results, err := bench.RunWrk(ctx, bench.WrkConfig{Binary: bin, Products: *products, Duration: *duration, Connections: *connections, Before: *before, Progress: stderr})
+		results, err := bench.RunWrk(ctx, bench.WrkConfig{Binary: bin, Products: *products, Duration: *duration, Connections: *connections, Before: *before, Scenarios: cfg.Scenarios, Progress: stderr})
 		if errors.Is(err, bench.ErrNoWrk) {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 0

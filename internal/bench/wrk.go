@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/acme/catalog/internal/capacity"
+	"github.com/acme/catalog/internal/httpapi"
 )
 
 //go:embed wrk/reads.lua
@@ -47,8 +48,11 @@ type WrkConfig struct {
 	Before string
 	// WarmUp is the least the cached scenarios warm up for, unmeasured; 0 means the default
 	// WarmUp, which outlasts the cache's TTL.
-	WarmUp   time.Duration
-	Progress io.Writer
+	WarmUp time.Duration
+	// Scenarios, when set, keeps the service scenarios whose names start with one of these
+	// (the ceilings always run: every ratio needs its own).
+	Scenarios []string
+	Progress  io.Writer
 }
 
 // WrkResult is one scenario under wrk: throughput and latency as wrk saw them, and the CPU
@@ -262,7 +266,7 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 	})); err != nil {
 		return nil, err
 	}
-	if e.ceilB, err = e.serve(http.HandlerFunc(e.pkSelect)); err != nil {
+	if e.ceilB, err = e.serve(httpapi.Compressed(http.HandlerFunc(e.pkSelect))); err != nil {
 		return nil, err
 	}
 	self := os.Getpid()
@@ -321,6 +325,9 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		{name: "ceiling-b pk select, uniform", base: ceilBBase, pid: selfPID, paths: prefixed("/", ids), mode: "uniform"},
 	}
 	for _, sc := range service {
+		if !selectedBy(sc.name, cfg.Scenarios) {
+			continue
+		}
 		scenarios = append(scenarios, sc)
 		if cfg.Before == "" {
 			continue
@@ -432,6 +439,12 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		results = append(results, r)
 	}
 	return results, nil
+}
+
+// selectedBy reports whether a scenario named name runs under -scenarios prefixes (all do
+// when there are none).
+func selectedBy(name string, prefixes []string) bool {
+	return len(prefixes) == 0 || slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(name, p) })
 }
 
 // deepPages follows a list's cursors from the first page of size limit and returns the paths of

@@ -62,3 +62,21 @@ func TestWrkSmoke(t *testing.T) {
 		}
 	}
 }
+
+func TestWrkScenarioFilter(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		prefixes []string
+		want     bool
+	}{
+		{"get-by-id uniform, no cache", nil, true},
+		{"get-by-id uniform, no cache", []string{"get-by-id uniform"}, true},
+		{"list deep pages (cursor)", []string{"get-by-id", "list"}, true},
+		{"search, one common word", []string{"get-by-id", "list"}, false},
+		{"hot reads zipf s=1.1, cache", []string{"get"}, false},
+	} {
+		if got := selectedBy(c.name, c.prefixes); got != c.want {
+			t.Errorf("selectedBy(%q, %q) = %v, want %v", c.name, c.prefixes, got, c.want)
+		}
+	}
+}

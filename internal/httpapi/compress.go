@@ -32,3 +32,7 @@ func compressed(next http.Handler) http.Handler {
 	}
 	return wrap(next)
 }
+
+// Compressed is the service's response compression for handlers outside the service that must
+// follow the same rule: the bench's ceiling (b).
+func Compressed(next http.Handler) http.Handler { return compressed(next) }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -466,16 +467,35 @@ func jsonKind(goKind string) string {
 // writeJSON writes v with status. Encoding into a buffer first means a value that cannot be
 // encoded becomes a 500, not half a body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		http.Error(w, `{"error":{"code":"internal","message":"encode response"}}`, http.StatusInternalServerError)
-		return
+	bp := bodyBuffers.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= maxPooledBody {
+			bodyBuffers.Put(bp)
+		}
+	}()
+	body, ok, err := appendBody((*bp)[:0], v) // products and pages: encode.go
+	if !ok || err != nil {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			http.Error(w, `{"error":{"code":"internal","message":"encode response"}}`, http.StatusInternalServerError)
+			return
+		}
+		body = buf.Bytes()
+	} else {
+		*bp = body
 	}
 	w.Header().Set("Content-Type", "application/json")
 	// An explicit length, so a HEAD tells the size of any body and large ones are not chunked.
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(body)
 }
+
+// bodyBuffers keep the buffers products and pages are encoded into: a Write never keeps its
+// argument (io.Writer's contract), so one is free again when writeJSON returns. A buffer grown
+// past maxPooledBody (a 2,000-variant product) is left to the collector.
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+const maxPooledBody = 256 << 10

@@ -26,3 +26,10 @@ func BeforeImportWrite(f func()) (undo func()) {
 	beforeImportWrite = f
 	return func() { beforeImportWrite = nil }
 }
+
+// ExplainProductRead runs readProduct's statement for the product id under EXPLAIN (ANALYZE,
+// BUFFERS) and returns the buffers it touched.
+func (s *Store) ExplainProductRead(ctx context.Context, id string) (int64, error) {
+	n, err := s.explain(ctx, productReadSQL(`$1::uuid`), id)
+	return n.SharedHit + n.SharedRead, err
+}

@@ -175,6 +175,16 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 			return nil, err
 		}
 	}
+	if then := cfg.AfterConnect; then != nil {
+		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+			if err := decodeJSONFaster(ctx, c); err != nil {
+				return err
+			}
+			return then(ctx, c)
+		}
+	} else {
+		cfg.AfterConnect = decodeJSONFaster
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create database pool: %w", err)

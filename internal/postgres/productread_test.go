@@ -1,0 +1,56 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/acme/catalog/internal/catalog"
+	"github.com/acme/catalog/internal/pgtest"
+	"github.com/acme/catalog/internal/postgres"
+)
+
+// TestProductReadBuffersFlat holds a product read to one index range per table: the buffers it
+// touches must not grow by a primary-key probe (two or three buffers) per variant for stock and
+// prices, as they did when each variant's stock and prices were probed by variant ID (40
+// buffers for four variants at 100k; 16 since). Measured as pages, not time, so the machine's
+// load does not matter.
+func TestProductReadBuffersFlat(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := postgres.Open(ctx, pgtest.URL(t), postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateCategory(ctx, catalog.CategoryInput{Slug: "gear", Name: "Gear"}); err != nil {
+		t.Fatal(err)
+	}
+	buffers := map[int]int64{}
+	for _, n := range []int{1, 24} {
+		in := sized("FLAT"+string(rune('A'+n%26)), n)
+		for i := range in.Variants {
+			in.Variants[i].Prices = append(in.Variants[i].Prices, catalog.PriceInput{Currency: "EUR", Amount: 900})
+		}
+		p, err := s.CreateProduct(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Product(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Variants) != n || len(got.Variants[n-1].Prices) != 2 || got.Variants[n-1].Position != n-1 {
+			t.Fatalf("read %d variants, the last with %d prices, want %d with 2", len(got.Variants), len(got.Variants[n-1].Prices), n)
+		}
+		if buffers[n], err = s.ExplainProductRead(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 23 more variants and 46 more prices fit in a few more heap pages; probed one by one they
+	// cost 23 x 2 probes of at least 2 buffers each.
+	if grew := buffers[24] - buffers[1]; grew > 12 {
+		t.Fatalf("a product read touched %d buffers for 1 variant and %d for 24: it grows per variant", buffers[1], buffers[24])
+	}
+	t.Logf("buffers: %d for 1 variant, %d for 24 (2 prices each)", buffers[1], buffers[24])
+}
