@@ -53,12 +53,12 @@ func growSynthetic(ctx context.Context, pool *pgxpool.Pool, templates, first, n 
 	}
 	// draw(i, salt, m) is a uniform draw from 0..m-1, a pure function of (seed, i, salt), as
 	// the generator's draws are of (seed, index).
-	if err := exec("draw", fmt.Sprintf(`CREATE FUNCTION pg_temp.draw(i bigint, salt int, m bigint) RETURNS bigint
+	if err := exec("draw", fmt.Sprintf(`CREATE OR REPLACE FUNCTION pg_temp.draw(i bigint, salt int, m bigint) RETURNS bigint
 		LANGUAGE sql IMMUTABLE AS $$ SELECT (((hashint8extended(i, %d * 256 + salt) %% m) + m) %% m) $$`, seedValue%(1<<40))); err != nil {
 		return err
 	}
 	// gtin13 is seed's gtin13: "2", 11 digits of n, the GS1 check digit.
-	if err := exec("gtin13", `CREATE FUNCTION pg_temp.gtin13(n bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	if err := exec("gtin13", `CREATE OR REPLACE FUNCTION pg_temp.gtin13(n bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $$
 		SELECT b || ((10 - (SELECT sum(substr(b, k, 1)::int * CASE WHEN k % 2 = 0 THEN 3 ELSE 1 END) FROM generate_series(1, 12) k) % 10) % 10)::text
 		FROM (SELECT '2' || lpad((n % 100000000000)::text, 11, '0') AS b) x $$`); err != nil {
 		return err
