@@ -48,7 +48,7 @@ func (s *Store) tierPlan(ctx context.Context, db querier, q catalog.ListQuery, t
 		if q.After != nil && q.After.Tier < t.tier {
 			continue // the page starts below this tier
 		}
-		choice, err := s.rareTermsIn(ctx, db, t.column, tierCountSQL(t.column), terms, q.Limit, lexemes, false)
+		choice, err := s.rareTermsIn(ctx, db, t.column, tierCountSQL(t.column), terms, q.Limit, "id", lexemes, false)
 		if err != nil {
 			return plan, nil, err
 		}
