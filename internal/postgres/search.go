@@ -91,32 +91,36 @@ type columnStats struct {
 //     about 1/rowsPerPage pages per row, so matches² = (limit+1) × rows / rowsPerPage, that is
 //     √((limit+1) × pages), where ADR 0011 had √((limit+1) × rows) and so fetched pairs of
 //     common words (2% of 30,000 products: 1,964 pages) that a walk reads in 275;
-//   - it does not (names, creation times of an imported catalog, prices, which are walked in
-//     product_prices and looked up by ID): each row is a primary-key probe and a heap page of
-//     its own, walkedRowPages, so matches² = (limit+1) × rows × walkedRowPages. Pricing those
-//     walks as ID walks walked a pair of words in 2% of 20,000 products in price order, 4,913
-//     pages, where fetching its matches read 2,007.
+//   - it does not (names, creation times of an imported catalog): each row is a heap page of
+//     its own, so matches² = (limit+1) × rows, ADR 0011's balance;
+//   - the walk is in another table's order (prices, in product_prices): each row is also a
+//     primary-key probe of its product, walkedRowPages in all, so matches² = (limit+1) × rows
+//     × walkedRowPages. Pricing that walk as an ID walk walked a pair of words in 2% of 20,000
+//     products in price order, 4,913 pages, where fetching its matches read 2,007.
 //
-// The two interpolate by the square of pg_stats' correlation, as the planner's costs do. walk
-// is the walked column (walkColumn), "" for an order the heap never follows.
+// The first two interpolate by the square of pg_stats' correlation, as the planner's costs
+// do. walk is the walked column (walkColumn), "" for a walk in another table's order.
 func (c columnStats) balance(limit int, walk string) float64 {
 	if c.rows <= 0 {
 		return rareMatches
 	}
+	if walk == "" {
+		return math.Sqrt(float64(limit+1) * c.rows * walkedRowPages)
+	}
 	corr := c.order[walk]
-	perRow := float64(walkedRowPages)
+	perRow := 1.0
 	if c.pages > 0 && c.rows > c.pages {
-		perRow = walkedRowPages + (c.pages/c.rows-walkedRowPages)*corr*corr
+		perRow = 1 + (c.pages/c.rows-1)*corr*corr
 	}
 	return math.Sqrt(float64(limit+1) * c.rows * perRow)
 }
 
-// walkedRowPages is what a row walked in an order the heap does not follow reads: its heap page
-// and a primary-key probe (root, inner page from about 100,000 rows, leaf).
+// walkedRowPages is what a row walked in another table's order reads: its heap page and a
+// primary-key probe (root, inner page from about 100,000 rows, leaf).
 const walkedRowPages = 4
 
-// walkColumn is the column of products whose order a walk for sort follows (see balance), or
-// "" when the walk is in another table's order.
+// walkColumn is the column of products whose index a walk for sort follows (see balance), or
+// "" when the walk is in another table's order and looks each product up by ID.
 func walkColumn(sort catalog.Sort) string {
 	switch sort {
 	case catalog.SortRelevance:

@@ -8,8 +8,8 @@ import (
 )
 
 // TestBalanceByWalkedOrder: the balance point is √(page × heap pages) for a walk in an order the
-// heap follows, and √(page × rows × walkedRowPages) for any other, whatever the ID order's
-// correlation.
+// heap follows, √(page × rows) for a products index it does not follow, and √(page × rows ×
+// walkedRowPages) for a walk in another table's order, whatever the ID order's correlation.
 func TestBalanceByWalkedOrder(t *testing.T) {
 	c := columnStats{rows: 1_000_000, pages: 100_000, order: map[string]float64{"id": 1, "created_at": 0.01, "name_key": -1}}
 	for _, tc := range []struct {
@@ -18,7 +18,7 @@ func TestBalanceByWalkedOrder(t *testing.T) {
 	}{
 		{catalog.SortRelevance, math.Sqrt(21 * 100_000)},
 		{catalog.SortNameDesc, math.Sqrt(21 * 100_000)}, // a reversed order is followed too
-		{catalog.SortNewest, math.Sqrt(21 * 1_000_000 * (walkedRowPages + (0.1-walkedRowPages)*0.01*0.01))},
+		{catalog.SortNewest, math.Sqrt(21 * 1_000_000 * (1 - 0.9*0.01*0.01))},
 		{catalog.SortPrice, math.Sqrt(21 * 1_000_000 * walkedRowPages)},
 		{catalog.SortPosition, math.Sqrt(21 * 1_000_000 * walkedRowPages)},
 	} {
