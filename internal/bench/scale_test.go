@@ -38,3 +38,25 @@ func TestScaleSmoke(t *testing.T) {
 		t.Error("the table lacks the deep-page plan")
 	}
 }
+
+// TestScaleTableTargets checks the table puts issue 16's p99 bounds beside the figures and
+// judges them at the largest size only.
+func TestScaleTableTargets(t *testing.T) {
+	step := func(n int, byID, search, first time.Duration) ScaleStep {
+		return ScaleStep{Products: n, Results: []Result{
+			{Name: "get-by-id, no cache", Requests: 1, P50: byID / 2, P99: byID},
+			{Name: "search", Requests: 1, P50: search / 2, P99: search},
+			{Name: "list first page", Requests: 1, P50: first / 2, P99: first},
+		}}
+	}
+	var out bytes.Buffer
+	ScaleTable(&out, []ScaleStep{
+		step(10_000, time.Millisecond, 5*time.Millisecond, time.Millisecond),
+		step(1_000_000, time.Millisecond, 2*time.Millisecond, 3*time.Millisecond),
+	})
+	for _, want := range []string{"5.0x 2.0x; target <= 3x: met", "1.0x 3.0x; target <= 2x: MISSED"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+}

@@ -84,7 +84,7 @@ func (s *Store) listStatements(ctx context.Context, db querier, q catalog.ListQu
 	var lexemes [][]string // looked up once, for every column's plan choice
 	if len(terms) > 0 {
 		var err error
-		if choice, err = s.rareTerms(ctx, db, terms, q.Limit, &lexemes); err != nil {
+		if choice, err = s.rareTerms(ctx, db, terms, q.Limit, walkColumn(q.Sort), &lexemes); err != nil {
 			return st, err
 		}
 		st.counts = choice.counts

@@ -30,11 +30,6 @@ type relevancePlan struct {
 	anchor                      string // with rare: termsChoice.anchor
 }
 
-// tierCountSQL counts a tier column's matches of the tsquery text $1, stopping at $2.
-func tierCountSQL(column string) string {
-	return `SELECT count(*) FROM (SELECT 1 FROM products WHERE ` + column + ` @@ to_tsquery('` + searchConfig + `', $1) LIMIT $2) m`
-}
-
 // tierPlan chooses, for common terms, how each of the two upper tiers is read: a tier whose
 // column matches few products (a word common in descriptions but in no name) is fetched
 // through that column's index rather than walked, since a walk would read the whole table to
@@ -48,7 +43,12 @@ func (s *Store) tierPlan(ctx context.Context, db querier, q catalog.ListQuery, t
 		if q.After != nil && q.After.Tier < t.tier {
 			continue // the page starts below this tier
 		}
-		choice, err := s.rareTermsIn(ctx, db, t.column, tierCountSQL(t.column), terms, q.Limit, lexemes, false)
+		if t.tier == catalog.TierBrand && q.After == nil && !plan.fetchName {
+			// Name or brand matches include the name matches: more than the balance too, so
+			// walked, without counting them again.
+			continue
+		}
+		choice, err := s.rareTermsIn(ctx, db, t.column, columnCountSQL(t.column), terms, q.Limit, "id", lexemes, false)
 		if err != nil {
 			return plan, nil, err
 		}

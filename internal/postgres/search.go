@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/acme/catalog/internal/catalog"
 )
 
 // A search can be answered two ways. Walking the sort-order index and checking each row reads
@@ -56,9 +58,9 @@ type searchStats struct {
 const planCacheSize = 4096
 
 type choiceKey struct {
-	column, tsquery string
-	limit           int
-	anchored        bool
+	column, tsquery, walk string
+	limit                 int
+	anchored              bool
 }
 
 type cachedChoice struct {
@@ -73,29 +75,62 @@ type freshPlanKey struct{}
 
 type columnStats struct {
 	checked time.Time
-	rows    float64            // the planner's row count for the table; 0 if never analyzed
-	pages   float64            // the table's pages, as rows
-	idOrder float64            // how closely the heap follows ID order (pg_stats correlation, -1 to 1)
-	freq    map[string]float64 // lexeme -> share of rows containing it; nil without statistics
+	rows    float64 // the planner's row count for the table; 0 if never analyzed
+	pages   float64 // the table's pages, as rows
+	// order is how closely the heap follows each order a walk may take (pg_stats
+	// correlation, -1 to 1, of id, created_at and name_key); a missing one counts as 0.
+	order map[string]float64
+	freq  map[string]float64 // lexeme -> share of rows containing it; nil without statistics
 }
 
-// balance is the number of matches at which fetching them all costs what walking the ID order
-// to fill a page of limit costs, in pages read. A fetch reads about a page per match (matches
-// of a query are scattered). A walk reads page/s rows in ID order, s the matches' share, and
-// the heap follows ID order (UUIDv7, appended in time order), so it reads about rows per page
-// fewer pages than rows: matches² = (limit+1) × rows / rowsPerPage, that is
-// √((limit+1) × pages), where ADR 0011 had √((limit+1) × rows) and so fetched pairs of common
-// words (2% of 30,000 products: 1,964 pages) that a walk reads in 275. With the heap out of ID
-// order (correlation near 0) a walked row costs a page, and the balance is ADR 0011's again.
-func (c columnStats) balance(limit int) float64 {
+// balance is the number of matches at which fetching them all costs what walking an order to
+// fill a page of limit costs, in pages read. A fetch reads about a page per match (matches of a
+// query are scattered). A walk reads page/s rows in the walked order, s the matches' share, and
+// what a walked row costs depends on whether the heap follows that order:
+//   - it does (the ID order: UUIDv7, appended in time order): rows come a heap page at a time,
+//     about 1/rowsPerPage pages per row, so matches² = (limit+1) × rows / rowsPerPage, that is
+//     √((limit+1) × pages), where ADR 0011 had √((limit+1) × rows) and so fetched pairs of
+//     common words (2% of 30,000 products: 1,964 pages) that a walk reads in 275;
+//   - it does not (names, creation times of an imported catalog): each row is a heap page of
+//     its own, so matches² = (limit+1) × rows, ADR 0011's balance;
+//   - the walk is in another table's order (prices, in product_prices): each row is also a
+//     primary-key probe of its product, walkedRowPages in all, so matches² = (limit+1) × rows
+//     × walkedRowPages. Pricing that walk as an ID walk walked a pair of words in 2% of 20,000
+//     products in price order, 4,913 pages, where fetching its matches read 2,007.
+//
+// The first two interpolate by the square of pg_stats' correlation, as the planner's costs
+// do. walk is the walked column (walkColumn), "" for a walk in another table's order.
+func (c columnStats) balance(limit int, walk string) float64 {
 	if c.rows <= 0 {
 		return rareMatches
 	}
-	perPage := 1.0
-	if c.pages > 0 && c.rows > c.pages {
-		perPage = 1 + (c.rows/c.pages-1)*c.idOrder*c.idOrder // the planner's interpolation
+	if walk == "" {
+		return math.Sqrt(float64(limit+1) * c.rows * walkedRowPages)
 	}
-	return math.Sqrt(float64(limit+1) * c.rows / perPage)
+	corr := c.order[walk]
+	perRow := 1.0
+	if c.pages > 0 && c.rows > c.pages {
+		perRow = 1 + (c.pages/c.rows-1)*corr*corr
+	}
+	return math.Sqrt(float64(limit+1) * c.rows * perRow)
+}
+
+// walkedRowPages is what a row walked in another table's order reads: its heap page and a
+// primary-key probe (root, inner page from about 100,000 rows, leaf).
+const walkedRowPages = 4
+
+// walkColumn is the column of products whose index a walk for sort follows (see balance), or
+// "" when the walk is in another table's order and looks each product up by ID.
+func walkColumn(sort catalog.Sort) string {
+	switch sort {
+	case catalog.SortRelevance:
+		return "id" // the tiers are walked in ID order (relevanceSQL)
+	case catalog.SortNewest, catalog.SortOldest:
+		return "created_at"
+	case catalog.SortName, catalog.SortNameDesc:
+		return "name_key"
+	}
+	return "" // prices (product_prices), collection positions
 }
 
 // searchConfig is the text search configuration of the search column (migration 0005):
@@ -105,6 +140,11 @@ const searchConfig = "catalog_english"
 // matchCountSQL counts the matches of the tsquery text $1, stopping at $2.
 const matchCountSQL = `SELECT count(*) FROM (SELECT id FROM products WHERE search @@ to_tsquery('` + searchConfig + `', $1)
 	UNION SELECT product_id FROM variants WHERE search @@ to_tsquery('` + searchConfig + `', $1) LIMIT $2) m`
+
+// columnCountSQL counts a search column's matches of the tsquery text $1, stopping at $2.
+func columnCountSQL(column string) string {
+	return `SELECT count(*) FROM (SELECT 1 FROM products WHERE ` + column + ` @@ to_tsquery('` + searchConfig + `', $1) LIMIT $2) m`
+}
 
 // tsQuery builds the to_tsquery text for terms (ADR 0011): every term AND-ed, the last as a
 // prefix. Terms hold only letters and digits (catalog.SearchTerms), and each is quoted besides,
@@ -161,17 +201,18 @@ type termsChoice struct {
 
 // rareTerms chooses how the matches of terms are read for a page of limit products (see
 // termsChoice). lexemes holds the terms' lexemes once looked up (termLexemes), so that the
-// choices for the several columns of one search ask the database once.
-func (s *Store) rareTerms(ctx context.Context, db querier, terms []string, limit int, lexemes *[][]string) (termsChoice, error) {
-	return s.rareTermsIn(ctx, db, "search", matchCountSQL, terms, limit, lexemes, true)
+// choices for the several columns of one search ask the database once. walk is the column
+// whose order the walk follows (walkColumn).
+func (s *Store) rareTerms(ctx context.Context, db querier, terms []string, limit int, walk string, lexemes *[][]string) (termsChoice, error) {
+	return s.rareTermsIn(ctx, db, "search", matchCountSQL, terms, limit, walk, lexemes, true)
 }
 
 // rareTermsIn is rareTerms for the matches of one search column of products, counted (when the
 // statistics cannot decide) by countSQL, which takes the tsquery text and the bound. With
 // anchored, a query of several terms whose leading terms are few (counted to the same bound)
 // is rare with those terms as its anchor, and the whole query is not counted.
-func (s *Store) rareTermsIn(ctx context.Context, db querier, column, countSQL string, terms []string, limit int, cached *[][]string, anchored bool) (choice termsChoice, err error) {
-	key := choiceKey{column: column, tsquery: tsQuery(terms), limit: limit, anchored: anchored}
+func (s *Store) rareTermsIn(ctx context.Context, db querier, column, countSQL string, terms []string, limit int, walk string, cached *[][]string, anchored bool) (choice termsChoice, err error) {
+	key := choiceKey{column: column, tsquery: tsQuery(terms), walk: walk, limit: limit, anchored: anchored}
 	if c, ok := s.cachedChoice(ctx, key); ok {
 		choice.rare, choice.anchor = c.rare, c.anchor
 		return choice, nil
@@ -185,7 +226,14 @@ func (s *Store) rareTermsIn(ctx context.Context, db querier, column, countSQL st
 	if err != nil {
 		return choice, err
 	}
-	rows, freq, balance := stats.rows, stats.freq, stats.balance(limit)
+	rows, freq, balance := stats.rows, stats.freq, stats.balance(limit, walk)
+	bound := int(balance) + 1
+	count := func(sql, tsq string, bound int) (int, error) {
+		var n int
+		choice.counts = append(choice.counts, countRun{sql: sql, args: []any{tsq, bound}})
+		err := onIndexes(db).QueryRow(ctx, sql, tsq, bound).Scan(&n)
+		return n, err
+	}
 	// leadCommon: the statistics show the terms but the last to be common together (their
 	// lower bound is above the balance point), so counting them alone cannot find an anchor.
 	leadCommon := false
@@ -249,16 +297,27 @@ func (s *Store) rareTermsIn(ctx context.Context, db querier, column, countSQL st
 		case upperKnown && upper <= balance:
 			choice.rare = true
 			return choice, nil
-		case lowerKnown && lower > balance:
+		case lowerKnown && lower > balance && len(lexemes) == 1:
 			return choice, nil
+		case lowerKnown && lower > balance:
+			// The product of several words' frequencies is a bound only if the words are
+			// independent; words that never go together ("compact wireless" where every product
+			// has one adjective) match nothing, and a walk for nothing reads the whole table:
+			// 10 s a search at 1M products. A count of the column's own matches, bounded at a
+			// quarter of the balance, confirms the walk: a page a match (GIN rechecks a prefix
+			// in the heap), so it costs a quarter of what the walk may, and a walk it lets
+			// through reads at most 4 balances (a count to the whole balance would cost one
+			// balance on every common search's first page: 6,170 pages instead of 1,568 for a
+			// ranked pair at 1M, three columns counted).
+			confirm := bound/4 + 1
+			n, err := count(columnCountSQL(column), tsQuery(terms), confirm)
+			if err != nil {
+				return choice, err
+			}
+			if n >= confirm {
+				return choice, nil
+			}
 		}
-	}
-	bound := int(balance) + 1
-	count := func(tsq string) (int, error) {
-		var n int
-		choice.counts = append(choice.counts, countRun{sql: countSQL, args: []any{tsq, bound}})
-		err := onIndexes(db).QueryRow(ctx, countSQL, tsq, bound).Scan(&n)
-		return n, err
 	}
 	if anchored && len(terms) > 1 && !leadCommon && freq != nil {
 		// The count reads the variants' matches too: the leading terms may be common there
@@ -271,7 +330,7 @@ func (s *Store) rareTermsIn(ctx context.Context, db querier, column, countSQL st
 	}
 	if anchored && len(terms) > 1 && !leadCommon && freq != nil {
 		anchor := tsQueryWords(terms[:len(terms)-1])
-		n, err := count(anchor)
+		n, err := count(countSQL, anchor, bound)
 		if err != nil {
 			return choice, err
 		}
@@ -280,7 +339,7 @@ func (s *Store) rareTermsIn(ctx context.Context, db querier, column, countSQL st
 			return choice, nil
 		}
 	}
-	n, err := count(tsQuery(terms))
+	n, err := count(countSQL, tsQuery(terms), bound)
 	choice.rare = float64(n) <= balance
 	return choice, err
 }
@@ -381,16 +440,18 @@ func (s *Store) searchStatistics(ctx context.Context, db querier, table, column 
 	}
 	var (
 		rows, pages float64
-		idOrder     *float64
+		orderCols   []string
+		orders      []float64
 		elems       []string
 		freqs       []float64
 	)
 	err := db.QueryRow(ctx, `SELECT greatest(c.reltuples, 0)::float8, greatest(c.relpages, 0)::float8,
-			(SELECT i.correlation::float8 FROM pg_stats i WHERE i.schemaname = n.nspname AND i.tablename = c.relname AND i.attname = 'id'),
+			(SELECT array_agg(i.attname::text) FROM pg_stats i WHERE i.schemaname = n.nspname AND i.tablename = c.relname AND i.attname IN ('id', 'created_at', 'name_key') AND i.correlation IS NOT NULL),
+			(SELECT array_agg(i.correlation::float8) FROM pg_stats i WHERE i.schemaname = n.nspname AND i.tablename = c.relname AND i.attname IN ('id', 'created_at', 'name_key') AND i.correlation IS NOT NULL),
 			s.most_common_elems::text::text[], s.most_common_elem_freqs::float8[]
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = $1
-		WHERE c.oid = $2::regclass`, column, table).Scan(&rows, &pages, &idOrder, &elems, &freqs)
+		WHERE c.oid = $2::regclass`, column, table).Scan(&rows, &pages, &orderCols, &orders, &elems, &freqs)
 	if err != nil {
 		return columnStats{}, err
 	}
@@ -402,9 +463,11 @@ func (s *Store) searchStatistics(ctx context.Context, db querier, table, column 
 			freq[e] = freqs[i]
 		}
 	}
-	*st = columnStats{checked: time.Now(), rows: rows, pages: pages, freq: freq}
-	if idOrder != nil {
-		st.idOrder = *idOrder
+	*st = columnStats{checked: time.Now(), rows: rows, pages: pages, freq: freq, order: map[string]float64{}}
+	for i, c := range orderCols {
+		if i < len(orders) {
+			st.order[c] = orders[i]
+		}
 	}
 	return *st, nil
 }
