@@ -186,7 +186,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	}
 	parallel := 1 // SQLite has one writer
 	if usePostgres {
-		parallel = 2 // a connection each: the database works on two batches at once
+		parallel = cfg.ImportParallel // a connection each: the database works on that many batches at once
 	}
 	a.imports = importer.New(a.front, importer.Config{Dir: cfg.ImportDir, MaxBytes: cfg.ImportMaxBytes, Parallel: parallel, Log: log})
 	a.srv = httpapi.New(httpapi.Options{

@@ -86,6 +86,10 @@ type Config struct {
 	// ImportJobRetention is how long a finished import job's report is kept
 	// (IMPORT_JOB_RETENTION, default 7 days, at least 1h).
 	ImportJobRetention time.Duration
+	// ImportParallel is how many batches of one import job PostgreSQL works on at once, each on
+	// its own pool connection (IMPORT_PARALLEL, default 2, 1-8; ADR 0026). SQLite has one
+	// writer and always takes 1.
+	ImportParallel int
 	// DBStartupTimeout is how long serve keeps trying to reach and migrate PostgreSQL at start
 	// (the Aurora writer may still be being created); 0 gives up after the first attempt.
 	DBStartupTimeout time.Duration
@@ -280,6 +284,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.ReservationRetention = duration("RESERVATION_RETENTION", 30*24*time.Hour)
 	c.EventRetention = duration("EVENT_RETENTION", catalog.DefaultEventRetention)
 	c.ImportDir, c.ImportMaxBytes = str("IMPORT_DIR", ""), int64(integer("IMPORT_MAX_BYTES", 1<<30, 1<<10, 1<<40))
+	c.ImportParallel = integer("IMPORT_PARALLEL", 2, 1, 8)
 	if c.ImportJobRetention = duration("IMPORT_JOB_RETENTION", catalog.DefaultImportJobRetention); c.ImportJobRetention < time.Hour {
 		bad("IMPORT_JOB_RETENTION", "must be at least 1h")
 	}

@@ -384,3 +384,18 @@ func TestEventBus(t *testing.T) {
 		}
 	}
 }
+
+// TestImportParallel: two batches at once unless IMPORT_PARALLEL says otherwise, within 1-8.
+func TestImportParallel(t *testing.T) {
+	if c, err := Load(env(nil)); err != nil || c.ImportParallel != 2 {
+		t.Fatalf("default = %d, %v; want 2", c.ImportParallel, err)
+	}
+	if c, err := Load(env(map[string]string{"IMPORT_PARALLEL": "4"})); err != nil || c.ImportParallel != 4 {
+		t.Errorf("IMPORT_PARALLEL=4: %d, %v", c.ImportParallel, err)
+	}
+	for _, v := range []string{"0", "9", "-1", "two"} {
+		if _, err := Load(env(map[string]string{"IMPORT_PARALLEL": v})); err == nil || !strings.Contains(err.Error(), "IMPORT_PARALLEL") {
+			t.Errorf("IMPORT_PARALLEL=%s: err = %v, want one naming the variable", v, err)
+		}
+	}
+}
