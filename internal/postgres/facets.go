@@ -147,12 +147,18 @@ func sampleSQL(b *sqlBuilder, base catalog.ProductFilter, subtree []string, join
 	withoutCat.Category = ""
 	conds := b.facetConds(withoutCat, nil)
 	limit := strconv.Itoa(budget + 1)
+	// The price read with the selection is carried along, not joined again: a second join
+	// may be planned as a hash of every price in the currency.
+	price, again := "", ""
+	if join != "" {
+		price, again = ", pp.min_amount", " CROSS JOIN LATERAL (SELECT k.min_amount) pp (min_amount)"
+	}
 	pick := func(extra string) string {
 		where := conds
 		if extra != "" {
 			where = append([]string{extra}, conds...)
 		}
-		q := `SELECT p.id, uuid_hash(p.id) AS h FROM products p` + join
+		q := `SELECT p.id, uuid_hash(p.id) AS h` + price + ` FROM products p` + join
 		if len(where) > 0 {
 			q += ` WHERE ` + strings.Join(where, " AND ")
 		}
@@ -170,14 +176,14 @@ func sampleSQL(b *sqlBuilder, base catalog.ProductFilter, subtree []string, join
 		for i, slug := range subtree {
 			parts[i] = "(" + pick("p.category = "+b.arg(slug)) + ")"
 		}
-		picked = `SELECT id, h FROM (` + strings.Join(parts, " UNION ALL ") + `) m ORDER BY h LIMIT ` + limit
+		picked = `SELECT * FROM (` + strings.Join(parts, " UNION ALL ") + `) m ORDER BY h LIMIT ` + limit
 	default:
 		picked = pick("p.category = ANY (" + b.arg(subtree) + "::text[])")
 	}
 	n := strconv.Itoa(budget)
 	return `WITH k AS MATERIALIZED (` + picked + `),
 		t AS (SELECT CASE WHEN count(*) > ` + n + ` THEN max(h) END AS cut, count(*) AS n FROM k)
-		SELECT f.i, coalesce(min(f.v), f.g), count(*) FROM k JOIN products p ON p.id = k.id` + join + lateral + `
+		SELECT f.i, coalesce(min(f.v), f.g), count(*) FROM k JOIN products p ON p.id = k.id` + again + lateral + `
 		WHERE (SELECT cut FROM t) IS NULL OR k.h < (SELECT cut FROM t)
 		GROUP BY f.i, f.g
 		UNION ALL SELECT -1, coalesce(cut::text, ''), n FROM t`

@@ -129,8 +129,9 @@ func BenchmarkStore(b *testing.B) {
 // to it by cloning its products in SQL (growByCloning); an empty one asked for more than
 // cloneBase products gets cloneBase from the generator first.
 func BenchmarkFacets(b *testing.B) {
+	var url string
 	storetest.BenchFacets(b, func(b *testing.B) catalog.Store {
-		url := os.Getenv("FACETS_BENCH_DATABASE_URL")
+		url = os.Getenv("FACETS_BENCH_DATABASE_URL")
 		if url == "" {
 			url = pgtest.URL(b)
 		}
@@ -148,7 +149,16 @@ func BenchmarkFacets(b *testing.B) {
 			growByCloning(b, s.Pool(), n)
 		}
 		return s
-	}, analyze)
+	}, analyze, func(tb testing.TB) catalog.Faceter {
+		// The same catalog counted without a budget: the exact counts (and the statement
+		// before the budget) to compare with.
+		s, err := postgres.Open(context.Background(), url, postgres.Options{MaxConns: 4, FacetBudget: -1})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { s.Close() })
+		return s
+	})
 }
 
 // analyze gives the planner statistics after a bulk load, as autovacuum would.
