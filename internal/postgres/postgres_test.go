@@ -127,7 +127,8 @@ func BenchmarkStore(b *testing.B) {
 // later runs (and the benchmark's own second round) measure it as it is: how the 1M figures
 // in docs/performance.md were taken. A kept database smaller than FACETS_BENCH_PRODUCTS grows
 // to it by cloning its products in SQL (growByCloning); an empty one asked for more than
-// cloneBase products gets cloneBase from the generator first.
+// cloneBase products gets cloneBase from the generator first. FACETS_BENCH_BUDGET sets the
+// store's facet budget.
 func BenchmarkFacets(b *testing.B) {
 	var url string
 	storetest.BenchFacets(b, func(b *testing.B) catalog.Store {
@@ -135,7 +136,9 @@ func BenchmarkFacets(b *testing.B) {
 		if url == "" {
 			url = pgtest.URL(b)
 		}
-		s, err := postgres.Open(context.Background(), url, postgres.Options{MaxConns: 16})
+		// FACETS_BENCH_BUDGET sets the facet budget (default postgres.DefaultFacetBudget).
+		budget, _ := strconv.Atoi(os.Getenv("FACETS_BENCH_BUDGET"))
+		s, err := postgres.Open(context.Background(), url, postgres.Options{MaxConns: 16, FacetBudget: budget})
 		if err != nil {
 			b.Fatal(err)
 		}
