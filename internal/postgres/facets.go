@@ -147,18 +147,20 @@ func sampleSQL(b *sqlBuilder, base catalog.ProductFilter, subtree []string, join
 	withoutCat.Category = ""
 	conds := b.facetConds(withoutCat, nil)
 	limit := strconv.Itoa(budget + 1)
-	// The price read with the selection is carried along, not joined again: a second join
-	// may be planned as a hash of every price in the currency.
+	// The product's columns the facets and their own filters read (facetConds: brand,
+	// category, attributes; stock and variants by ID) and its price are carried along from the
+	// selection, not read again: a second join may be planned as a hash of every price in the
+	// currency, and each product's index probe and heap block would be paid twice.
 	price, again := "", ""
 	if join != "" {
-		price, again = ", pp.min_amount", " CROSS JOIN LATERAL (SELECT k.min_amount) pp (min_amount)"
+		price, again = ", pp.min_amount", " CROSS JOIN LATERAL (SELECT p.min_amount) pp (min_amount)"
 	}
 	pick := func(extra string) string {
 		where := conds
 		if extra != "" {
 			where = append([]string{extra}, conds...)
 		}
-		q := `SELECT p.id, uuid_hash(p.id) AS h` + price + ` FROM products p` + join
+		q := `SELECT p.id, p.brand, p.category, p.attributes, uuid_hash(p.id) AS h` + price + ` FROM products p` + join
 		if len(where) > 0 {
 			q += ` WHERE ` + strings.Join(where, " AND ")
 		}
@@ -183,8 +185,8 @@ func sampleSQL(b *sqlBuilder, base catalog.ProductFilter, subtree []string, join
 	n := strconv.Itoa(budget)
 	return `WITH k AS MATERIALIZED (` + picked + `),
 		t AS (SELECT CASE WHEN count(*) > ` + n + ` THEN max(h) END AS cut, count(*) AS n FROM k)
-		SELECT f.i, coalesce(min(f.v), f.g), count(*) FROM k JOIN products p ON p.id = k.id` + again + lateral + `
-		WHERE (SELECT cut FROM t) IS NULL OR k.h < (SELECT cut FROM t)
+		SELECT f.i, coalesce(min(f.v), f.g), count(*) FROM k p` + again + lateral + `
+		WHERE (SELECT cut FROM t) IS NULL OR p.h < (SELECT cut FROM t)
 		GROUP BY f.i, f.g
 		UNION ALL SELECT -1, coalesce(cut::text, ''), n FROM t`
 }
