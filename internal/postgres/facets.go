@@ -170,6 +170,9 @@ func sampleSQL(b *sqlBuilder, base catalog.ProductFilter, subtree []string, join
 	switch {
 	case base.Category == "":
 		picked = pick("")
+	case len(subtree) == 0:
+		// The category went between the check and the read: nothing is in it.
+		picked = pick("false")
 	case len(subtree) == 1:
 		// Equality, not = ANY: the planner then knows the index's order is the hash's.
 		picked = pick("p.category = " + b.arg(subtree[0]))
