@@ -12,8 +12,8 @@ import (
 type Faceter interface {
 	// Facets returns one Facet per requested facet, in request order, each counted over the
 	// products q's filter selects with that facet's own filter left out (multi-select facets).
-	// Counts are of products, not variants, and exact; a facet's values are cut at
-	// MaxFacetValues (Exact false then).
+	// Counts are of products, not variants; a facet's values are cut at MaxFacetValues, and a
+	// store may count a large selection on a sample (Facet.Sample); Exact is false then.
 	Facets(ctx context.Context, q ListQuery, r FacetRequest) ([]Facet, error)
 }
 
