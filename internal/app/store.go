@@ -47,7 +47,10 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (catalo
 func postgresOptions(ctx context.Context, cfg config.Config, tokens postgres.TokenSource) (postgres.Options, error) {
 	opts := postgres.Options{MaxConns: cfg.DBMaxConns, MaxConnLifetime: cfg.DBConnMaxLifetime,
 		AcquireTimeout: cfg.DBAcquireTimeout, LockTimeout: cfg.DBLockTimeout, SkipMigrate: !cfg.MigrateOnStart,
-		EventSource: cfg.EventSource}
+		EventSource: cfg.EventSource, FacetBudget: cfg.FacetBudget}
+	if cfg.FacetBudget == 0 {
+		opts.FacetBudget = -1 // FACET_BUDGET=0: always exact
+	}
 	if cfg.DBIAMAuth {
 		if tokens == nil {
 			t, err := rdsiam.NewFromEnvironment(ctx)

@@ -12,8 +12,8 @@ import (
 type Faceter interface {
 	// Facets returns one Facet per requested facet, in request order, each counted over the
 	// products q's filter selects with that facet's own filter left out (multi-select facets).
-	// Counts are of products, not variants, and exact; a facet's values are cut at
-	// MaxFacetValues (Exact false then).
+	// Counts are of products, not variants; a facet's values are cut at MaxFacetValues, and a
+	// store may count a large selection on a sample (Facet.Sample); Exact is false then.
 	Facets(ctx context.Context, q ListQuery, r FacetRequest) ([]Facet, error)
 }
 
@@ -60,11 +60,27 @@ type FacetValue struct {
 }
 
 // Facet is the counts of one facet. Exact is false when values were left out (more than
-// MaxFacetValues); the counts shown are exact either way.
+// MaxFacetValues) or when the counts are estimates: a store may count a large selection on a
+// sample of it, and then Sample is the share of the selection counted (0 < Sample < 1), each
+// count that sample's count divided by Sample, and a value too rare to be sampled is missing.
+// Sample is 0 when every product was counted.
 type Facet struct {
 	Name   string       `json:"name"`
 	Values []FacetValue `json:"values"`
 	Exact  bool         `json:"exact"`
+	Sample float64      `json:"sample,omitempty"`
+}
+
+// Scale makes f's counts, counted on a sample holding share of the selection, estimates of
+// the selection's counts: each divided by share and rounded (at least 1: the value exists).
+func (f *Facet) Scale(share float64) {
+	if share <= 0 || share >= 1 {
+		return
+	}
+	for i := range f.Values {
+		f.Values[i].Count = max(1, int64(math.Round(float64(f.Values[i].Count)/share)))
+	}
+	f.Exact, f.Sample = false, share
 }
 
 // ParseFacets reads the facets= parameter: a comma-separated list of brand, category, price,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -230,5 +231,31 @@ func TestPriceCurrency(t *testing.T) {
 	}
 	if got, err := (FacetRequest{Facets: []FacetSpec{{Name: FacetBrand}}}).PriceCurrency(ProductFilter{}); got != "" || err != nil {
 		t.Errorf("PriceCurrency without a price facet = %q, %v", got, err)
+	}
+}
+
+func TestFacetScale(t *testing.T) {
+	f := Facet{Name: "brand", Exact: true, Values: []FacetValue{{Value: "a", Count: 10}, {Value: "b", Count: 1}, {Value: "c", Count: 3}}}
+	f.Scale(0.25)
+	var got []int64
+	for _, v := range f.Values {
+		got = append(got, v.Count)
+	}
+	if !slices.Equal(got, []int64{40, 4, 12}) || f.Exact || f.Sample != 0.25 {
+		t.Errorf("Scale(0.25) = %v exact %v sample %v, want [40 4 12] exact false sample 0.25", got, f.Exact, f.Sample)
+	}
+	// Rounding: 1/0.3 is 3.33, 2/0.3 is 6.67.
+	f = Facet{Exact: true, Values: []FacetValue{{Value: "a", Count: 1}, {Value: "b", Count: 2}}}
+	f.Scale(0.3)
+	if f.Values[0].Count != 3 || f.Values[1].Count != 7 {
+		t.Errorf("Scale(0.3) of 1, 2 = %d, %d; want 3, 7", f.Values[0].Count, f.Values[1].Count)
+	}
+	// A share of 1 or more, or none, is no sample: the counts stay exact.
+	for _, share := range []float64{0, 1, 1.5} {
+		f = Facet{Exact: true, Values: []FacetValue{{Value: "a", Count: 5}}}
+		f.Scale(share)
+		if !f.Exact || f.Sample != 0 || f.Values[0].Count != 5 {
+			t.Errorf("Scale(%v) = %+v, want unchanged", share, f)
+		}
 	}
 }

@@ -52,6 +52,10 @@ type Config struct {
 	DBAcquireTimeout time.Duration
 	// DBLockTimeout bounds each statement's wait for a row lock (PostgreSQL lock_timeout).
 	DBLockTimeout time.Duration
+	// FacetBudget is how many products PostgreSQL's facet counts read at most (FACET_BUDGET,
+	// default 500): a larger selection is counted on a sample, marked exact: false. 0 counts
+	// every product.
+	FacetBudget int
 	// ReservationRetention is how long finished reservations are kept before the sweeper purges
 	// them (their stock movements are kept for good).
 	ReservationRetention time.Duration
@@ -281,6 +285,7 @@ func Load(getenv func(string) string) (Config, error) {
 	// short REQUEST_TIMEOUT shortens them; set explicitly, they are only checked.
 	c.DBAcquireTimeout = duration("DB_ACQUIRE_TIMEOUT", min(2*time.Second, c.RequestTimeout/4))
 	c.DBLockTimeout = duration("DB_LOCK_TIMEOUT", min(3*time.Second, c.RequestTimeout/3))
+	c.FacetBudget = integer("FACET_BUDGET", 500, 0, 100_000_000)
 	c.ReservationRetention = duration("RESERVATION_RETENTION", 30*24*time.Hour)
 	c.EventRetention = duration("EVENT_RETENTION", catalog.DefaultEventRetention)
 	c.ImportDir, c.ImportMaxBytes = str("IMPORT_DIR", ""), int64(integer("IMPORT_MAX_BYTES", 1<<30, 1<<10, 1<<40))

@@ -68,6 +68,10 @@ type Options struct {
 	// EventSource is the CloudEvents source stamped on the feed's events (EVENT_SOURCE); empty
 	// means catalog.DefaultEventSource.
 	EventSource string
+	// FacetBudget is how many products a facet count reads at most (FACET_BUDGET): a larger
+	// selection is counted on a sample of that many, its counts scaled and marked inexact.
+	// 0 means DefaultFacetBudget; negative counts every product (always exact).
+	FacetBudget int
 }
 
 // Credentials supply database credentials at connect time.
@@ -94,6 +98,8 @@ type Store struct {
 	acquireTimeout time.Duration
 	// source is the events' CloudEvents source, stamped when the feed is read (not stored).
 	source string
+	// facetBudget is Options.FacetBudget with its default applied (<= 0: no budget).
+	facetBudget int
 }
 
 // Defaults of the waits Options bound.
@@ -190,7 +196,7 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 		return nil, fmt.Errorf("create database pool: %w", err)
 	}
 	s := &Store{pool: pool, clock: opts.Clock, creds: opts.Credentials, acquireTimeout: cmp.Or(opts.AcquireTimeout, DefaultAcquireTimeout),
-		source: cmp.Or(opts.EventSource, catalog.DefaultEventSource)}
+		source: cmp.Or(opts.EventSource, catalog.DefaultEventSource), facetBudget: cmp.Or(opts.FacetBudget, DefaultFacetBudget)}
 	if !opts.SkipMigrate {
 		if err := s.Migrate(ctx); err != nil {
 			pool.Close()

@@ -125,20 +125,43 @@ func BenchmarkStore(b *testing.B) {
 // BenchmarkFacets: go test -run x -bench 'Facets$' -benchtime 20x ./internal/postgres/
 // With FACETS_BENCH_DATABASE_URL the catalog is loaded into that database once and kept, and
 // later runs (and the benchmark's own second round) measure it as it is: how the 1M figures
-// in docs/performance.md were taken.
+// in docs/performance.md were taken. A kept database smaller than FACETS_BENCH_PRODUCTS grows
+// to it by cloning its products in SQL (growByCloning); an empty one asked for more than
+// cloneBase products gets cloneBase from the generator first. FACETS_BENCH_BUDGET sets the
+// store's facet budget.
 func BenchmarkFacets(b *testing.B) {
+	var url string
 	storetest.BenchFacets(b, func(b *testing.B) catalog.Store {
-		url := os.Getenv("FACETS_BENCH_DATABASE_URL")
+		url = os.Getenv("FACETS_BENCH_DATABASE_URL")
 		if url == "" {
 			url = pgtest.URL(b)
 		}
-		s, err := postgres.Open(context.Background(), url, postgres.Options{MaxConns: 16})
+		// FACETS_BENCH_BUDGET sets the facet budget (default postgres.DefaultFacetBudget).
+		budget, _ := strconv.Atoi(os.Getenv("FACETS_BENCH_BUDGET"))
+		s, err := postgres.Open(context.Background(), url, postgres.Options{MaxConns: 16, FacetBudget: budget})
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { s.Close() })
+		if n, _ := strconv.Atoi(os.Getenv("FACETS_BENCH_PRODUCTS")); os.Getenv("FACETS_BENCH_DATABASE_URL") != "" && n > cloneBase {
+			if empty, err := s.Empty(context.Background()); err != nil {
+				b.Fatal(err)
+			} else if empty {
+				storetest.FacetBenchCatalog(b, s, cloneBase)
+			}
+			growByCloning(b, s.Pool(), n)
+		}
 		return s
-	}, analyze)
+	}, analyze, func(tb testing.TB) catalog.Faceter {
+		// The same catalog counted without a budget: the exact counts (and the statement
+		// before the budget) to compare with.
+		s, err := postgres.Open(context.Background(), url, postgres.Options{MaxConns: 4, FacetBudget: -1})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { s.Close() })
+		return s
+	})
 }
 
 // analyze gives the planner statistics after a bulk load, as autovacuum would.
@@ -304,11 +327,17 @@ func BenchmarkOutbox(b *testing.B) {
 	}, postgres.WithoutOutbox)
 }
 
-// BenchmarkFacetPlans prints the plan of each facet statement of a category page at
-// FACETS_BENCH_PRODUCTS (default 100k): go test -run x -bench FacetPlans -benchtime 1x
+// BenchmarkFacetPlans prints the plan of the facet statement of a category page and of the
+// whole catalog at FACETS_BENCH_PRODUCTS (default 100k), or on the kept catalog of
+// FACETS_BENCH_DATABASE_URL: go test -run '^$' -bench FacetPlans -benchtime 1x
 func BenchmarkFacetPlans(b *testing.B) {
 	ctx := context.Background()
-	s, err := postgres.Open(ctx, pgtest.URL(b), postgres.Options{MaxConns: 4})
+	url := os.Getenv("FACETS_BENCH_DATABASE_URL")
+	if url == "" {
+		url = pgtest.URL(b)
+	}
+	budget, _ := strconv.Atoi(os.Getenv("FACETS_BENCH_BUDGET"))
+	s, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 4, FacetBudget: budget})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -317,21 +346,28 @@ func BenchmarkFacetPlans(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("FACETS_BENCH_PRODUCTS")); err == nil && v > 0 {
 		n = v
 	}
-	storetest.FacetBenchCatalog(b, s, n)
-	analyze(b, s)
+	if empty, err := s.Empty(ctx); err != nil {
+		b.Fatal(err)
+	} else if empty {
+		storetest.FacetBenchCatalog(b, s, n)
+		analyze(b, s)
+	}
 	r, err := catalog.ParseFacets("brand,price,in_stock,attr.colour", "USD", func(key string) (catalog.AttributeDefinition, error) { return s.Attribute(ctx, key) })
 	if err != nil {
 		b.Fatal(err)
 	}
-	q := catalog.ListQuery{Sort: catalog.SortNewest, Limit: 20,
-		Filter: catalog.ProductFilter{Category: "cat-03", Currency: "USD", Statuses: []catalog.Status{catalog.StatusActive}}}
 	for range b.N {
-		plans, err := s.ExplainFacets(ctx, q, r)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, p := range plans {
-			fmt.Println(p)
+		for _, cat := range []string{"cat-03", ""} {
+			q := catalog.ListQuery{Sort: catalog.SortNewest, Limit: 20,
+				Filter: catalog.ProductFilter{Category: cat, Currency: "USD", Statuses: []catalog.Status{catalog.StatusActive}}}
+			plans, err := s.ExplainFacets(ctx, q, r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			fmt.Printf("-- category %q\n", cat)
+			for _, p := range plans {
+				fmt.Println(p)
+			}
 		}
 	}
 }

@@ -106,5 +106,5 @@ func BenchmarkFacets(b *testing.B) {
 		}
 		b.Cleanup(func() { s.Close() })
 		return s
-	}, nil)
+	}, nil, nil)
 }

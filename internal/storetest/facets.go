@@ -22,6 +22,7 @@ func facetTests() []struct {
 		{"FacetsMultiSelect", testFacetsMultiSelect},
 		{"FacetsWithSearchAndCollection", testFacetsSearchCollection},
 		{"FacetsAgreeWithLists", testFacetsAgreeWithLists},
+		{"FacetAloneWithItsFilter", testFacetAloneWithItsFilter},
 	}
 }
 
