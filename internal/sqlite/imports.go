@@ -27,9 +27,6 @@ func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, 
 	var res catalog.ImportResult
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		now, actor := s.clock.Now(), catalog.ActorOf(ctx)
-		refuse := func(line int, err error) {
-			res.Problems = append(res.Problems, catalog.ImportProblemsOf(line, err)...)
-		}
 		valid, problems := catalog.CheckImportBatch(items)
 		res.Problems = append(res.Problems, problems...)
 		var skus []string
@@ -51,26 +48,12 @@ func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, 
 				}
 			}
 		}
-		var created []catalog.Product
-		var updated []string
-		touched := map[string]int{} // product -> line that updated it
-		for i, it := range items {
-			if !valid[i] {
-				continue
-			}
-			pid, err := catalog.ImportOwner(it.Product, owners)
-			if err != nil {
-				refuse(it.Line, err)
-				continue
-			}
-			if l, ok := touched[pid]; ok && pid != "" {
-				refuse(it.Line, catalog.InvalidField("variants", "update product %s, as line %d of this batch does: a product is imported once per batch", pid, l))
-				continue
-			}
+		created, updated, err := importLines(items, valid, owners, &res, func(pid string, it catalog.ImportItem) (catalog.Product, error) {
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT import_line`); err != nil {
-				return err
+				return catalog.Product{}, err
 			}
 			var p catalog.Product
+			var err error
 			if pid == "" {
 				p, err = createImported(ctx, tx, it.Product, now, actor)
 			} else {
@@ -78,25 +61,16 @@ func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, 
 			}
 			if err != nil && !errors.Is(err, errUnchanged) {
 				if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO import_line`); rerr != nil {
-					return rerr
+					return catalog.Product{}, rerr
 				}
 			}
 			if _, rerr := tx.ExecContext(ctx, `RELEASE import_line`); rerr != nil {
-				return rerr
+				return catalog.Product{}, rerr
 			}
-			switch {
-			case errors.Is(err, errUnchanged):
-				res.Unchanged++
-			case err != nil && catalog.ErrorCode(err) == catalog.CodeInternal:
-				return err
-			case err != nil:
-				refuse(it.Line, err)
-			case pid == "":
-				created = append(created, p)
-			default:
-				touched[pid] = it.Line
-				updated = append(updated, pid)
-			}
+			return p, err
+		})
+		if err != nil {
+			return err
 		}
 		for _, p := range created {
 			if err := emitAt(ctx, tx, now, catalog.EventProductCreated, p); err != nil {
@@ -112,7 +86,7 @@ func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, 
 				return err
 			}
 		}
-		res.Created, res.Updated = len(created), len(touched)
+		res.Created, res.Updated = len(created), len(updated)
 		slices.SortStableFunc(res.Problems, func(a, b catalog.ImportProblem) int { return a.Line - b.Line })
 		return nil
 	})
@@ -130,9 +104,6 @@ func (s *Store) planImport(ctx context.Context, items []catalog.ImportItem) (cat
 	var res catalog.ImportResult
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		res = catalog.ImportResult{}
-		refuse := func(line int, err error) {
-			res.Problems = append(res.Problems, catalog.ImportProblemsOf(line, err)...)
-		}
 		valid, problems := catalog.CheckImportBatch(items)
 		res.Problems = append(res.Problems, problems...)
 		var skus, cats []string
@@ -152,35 +123,14 @@ func (s *Store) planImport(ctx context.Context, items []catalog.ImportItem) (cat
 		if err != nil {
 			return err
 		}
-		touched := map[string]int{} // product -> line that would update it
-		for i, it := range items {
-			if !valid[i] {
-				continue
-			}
-			pid, err := catalog.ImportOwner(it.Product, owners)
-			if err != nil {
-				refuse(it.Line, err)
-				continue
-			}
-			if l, ok := touched[pid]; ok && pid != "" {
-				refuse(it.Line, catalog.InvalidField("variants", "update product %s, as line %d of this batch does: a product is imported once per batch", pid, l))
-				continue
-			}
-			err = checkImportLine(ctx, tx, pid, it.Product, known)
-			switch {
-			case errors.Is(err, errUnchanged):
-				res.Unchanged++
-			case err != nil && catalog.ErrorCode(err) == catalog.CodeInternal:
-				return err
-			case err != nil:
-				refuse(it.Line, err)
-			case pid == "":
-				res.Created++
-			default:
-				touched[pid] = it.Line
-			}
+		created, updated, err := importLines(items, valid, owners, &res, func(pid string, it catalog.ImportItem) (catalog.Product, error) {
+			return catalog.Product{}, checkImportLine(ctx, tx, pid, it.Product, known)
+		})
+		if err != nil {
+			return err
 		}
-		res.Updated = len(touched)
+		res.Created = len(created)
+		res.Updated = len(updated)
 		slices.SortStableFunc(res.Problems, func(a, b catalog.ImportProblem) int { return a.Line - b.Line })
 		return nil
 	})
@@ -188,6 +138,47 @@ func (s *Store) planImport(ctx context.Context, items []catalog.ImportItem) (cat
 		res = catalog.ImportResult{}
 	}
 	return res, err
+}
+
+// importLines walks a batch's valid lines in file order, as the write and the dry run both do:
+// the product each line is for (catalog.ImportOwner), at most one line per product in a batch,
+// then do, whose outcome is counted in res (unchanged, refused) or returned (the products
+// created and the IDs updated, in order). An internal error stops the walk.
+func importLines(items []catalog.ImportItem, valid []bool, owners map[string]string, res *catalog.ImportResult,
+	do func(pid string, it catalog.ImportItem) (catalog.Product, error)) (created []catalog.Product, updated []string, err error) {
+	refuse := func(line int, err error) {
+		res.Problems = append(res.Problems, catalog.ImportProblemsOf(line, err)...)
+	}
+	touched := map[string]int{} // product -> the line that is for it
+	for i, it := range items {
+		if !valid[i] {
+			continue
+		}
+		pid, err := catalog.ImportOwner(it.Product, owners)
+		if err != nil {
+			refuse(it.Line, err)
+			continue
+		}
+		if l, ok := touched[pid]; ok && pid != "" {
+			refuse(it.Line, catalog.InvalidField("variants", "update product %s, as line %d of this batch does: a product is imported once per batch", pid, l))
+			continue
+		}
+		p, err := do(pid, it)
+		switch {
+		case errors.Is(err, errUnchanged):
+			res.Unchanged++
+		case err != nil && catalog.ErrorCode(err) == catalog.CodeInternal:
+			return nil, nil, err
+		case err != nil:
+			refuse(it.Line, err)
+		case pid == "":
+			created = append(created, p)
+		default:
+			touched[pid] = it.Line
+			updated = append(updated, pid)
+		}
+	}
+	return created, updated, nil
 }
 
 // checkImportLine checks in as createImported (pid empty) or updateImported would write it,
