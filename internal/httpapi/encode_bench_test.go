@@ -14,7 +14,7 @@ import (
 // BenchmarkEncodeProduct compares the hand-written encoder with the two libraries it could be
 // instead (ADR 0024): encoding/json as writeJSON used it, and the encoding/json/v2
 // implementation under v1 semantics (what the store decodes jsonb with) with HTML escaping off.
-// The same random products for each; go test -run x -bench EncodeProduct ./internal/httpapi
+// The same random products for each; go test -run '^$' -bench EncodeProduct ./internal/httpapi
 func BenchmarkEncodeProduct(b *testing.B) {
 	r := rand.New(rand.NewPCG(7, 7))
 	products := make([]any, 64)

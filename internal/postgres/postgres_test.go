@@ -122,7 +122,7 @@ func BenchmarkStore(b *testing.B) {
 	})
 }
 
-// BenchmarkFacets: go test -run x -bench 'Facets$' -benchtime 20x ./internal/postgres/
+// BenchmarkFacets: go test -run '^$' -bench 'Facets$' -benchtime 20x ./internal/postgres/
 // With FACETS_BENCH_DATABASE_URL the catalog is loaded into that database once and kept, and
 // later runs (and the benchmark's own second round) measure it as it is: how the 1M figures
 // in docs/performance.md were taken. A kept database smaller than FACETS_BENCH_PRODUCTS grows

@@ -24,7 +24,7 @@ func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ p
 
 func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
-// BenchmarkPrices: go test -run x -bench Prices ./internal/postgres/ (prices/s, and the
+// BenchmarkPrices: go test -run '^$' -bench Prices ./internal/postgres/ (prices/s, and the
 // statements sent per price written, which load does not move).
 func BenchmarkPrices(b *testing.B) {
 	var counter *statementCounter

@@ -10,7 +10,7 @@ import (
 	"github.com/acme/catalog/internal/storetest"
 )
 
-// BenchmarkPrices: go test -run x -bench Prices ./internal/sqlite/
+// BenchmarkPrices: go test -run '^$' -bench Prices ./internal/sqlite/
 func BenchmarkPrices(b *testing.B) {
 	storetest.BenchPrices(b, func(b *testing.B) catalog.Store {
 		s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), sqlite.FileName), sqlite.Options{})

@@ -97,7 +97,7 @@ func BenchmarkOutbox(b *testing.B) {
 	}, sqlite.WithoutOutbox)
 }
 
-// BenchmarkFacets: go test -run x -bench Facets -benchtime 100x ./internal/sqlite/
+// BenchmarkFacets: go test -run '^$' -bench Facets -benchtime 100x ./internal/sqlite/
 func BenchmarkFacets(b *testing.B) {
 	storetest.BenchFacets(b, func(b *testing.B) catalog.Store {
 		s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), sqlite.FileName), sqlite.Options{})
