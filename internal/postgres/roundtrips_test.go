@@ -13,16 +13,20 @@ import (
 	"github.com/acme/catalog/internal/postgres"
 )
 
-// roundTrips counts the statements and batches a pool sends: each is one round trip.
-type roundTrips struct{ n atomic.Int64 }
+// roundTrips counts what a pool sends: queries (statements sent alone) and batches; each of
+// either is one round trip. Set it as the pool's tracer.
+type roundTrips struct{ queries, batches atomic.Int64 }
+
+// total is the round trips so far.
+func (r *roundTrips) total() int64 { return r.queries.Load() + r.batches.Load() }
 
 func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	r.n.Add(1)
+	r.queries.Add(1)
 	return ctx
 }
 func (r *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	r.n.Add(1)
+	r.batches.Add(1)
 	return ctx
 }
 func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
@@ -56,11 +60,11 @@ func TestSearchRoundTrips(t *testing.T) {
 			lq := catalog.ListQuery{Filter: catalog.ProductFilter{Query: q, Statuses: active}, Sort: sort, Limit: 20}
 			var first int64
 			for i := range 2 {
-				before := trips.n.Load()
+				before := trips.total()
 				if _, err := s.ListProducts(ctx, lq); err != nil {
 					t.Fatalf("ListProducts(%q, %s) = %v", q, sort, err)
 				}
-				n := trips.n.Load() - before
+				n := trips.total() - before
 				if i == 0 {
 					first = n
 					continue
