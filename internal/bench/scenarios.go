@@ -126,11 +126,11 @@ func (e *env) scenarios() []scenario {
 			req: func(ctx context.Context, w, i int) (*http.Request, error) {
 				return get(ctx, e.base+"/skus/"+pick(w, e.skus))
 			}},
-		scenario{name: "list first page", ceiling: dbCeiling, ok: ok200,
+		scenario{name: "list first page", ceiling: dbCeiling, target: p99Target(2), ok: ok200,
 			req: func(ctx context.Context, w, i int) (*http.Request, error) {
 				return get(ctx, e.base+"/products?sort=name&limit=20")
 			}},
-		scenario{name: "list deep pages (cursor)", ceiling: dbCeiling, target: p99Target(3), ok: ok200,
+		scenario{name: "list deep pages (cursor)", ceiling: dbCeiling, target: p99Target(2), ok: ok200,
 			req: func(ctx context.Context, w, i int) (*http.Request, error) {
 				u := e.base + "/products?sort=name&limit=20"
 				if c := cursors[w]; c != "" {
