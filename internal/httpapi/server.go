@@ -80,6 +80,8 @@ type Server struct {
 	keys            *Keys
 	cors            *access.CORS
 	limits          *RateLimits
+	ipFields        *access.RateLimitFields // the limits' header fields, made once
+	keyFields       *access.RateLimitFields
 	refused         *prometheus.CounterVec
 	rules           map[string]access.Rule // private routes' rules; absent: public
 	log             *slog.Logger
@@ -120,6 +122,7 @@ func New(opts Options) *Server {
 	if opts.MaxConcurrentBodies <= 0 {
 		opts.MaxConcurrentBodies = DefaultConcurrentBodies
 	}
+	s.ipFields, s.keyFields = rateLimitFields(opts.Limits)
 	s.bodySlots = make(chan struct{}, opts.MaxConcurrentBodies)
 	s.exportSlots = make(chan struct{}, MaxConcurrentExports)
 	if s.log == nil {
