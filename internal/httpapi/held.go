@@ -79,6 +79,21 @@ func encodeHeld(d readcache.Doc, coding string) (*heldProduct, error) {
 	return h, nil
 }
 
+// heldBuilders make a held answer in each coding negotiatedCoding returns: made once, so a hit
+// passes Memo a function without allocating a closure for it.
+var heldBuilders = map[string]func(readcache.Doc) (any, error){
+	"":     func(d readcache.Doc) (any, error) { return encodeHeld(d, "") },
+	"gzip": func(d readcache.Doc) (any, error) { return encodeHeld(d, "gzip") },
+	"zstd": func(d readcache.Doc) (any, error) { return encodeHeld(d, "zstd") },
+}
+
+func heldBuilder(coding string) func(readcache.Doc) (any, error) {
+	if b, ok := heldBuilders[coding]; ok {
+		return b
+	}
+	return func(d readcache.Doc) (any, error) { return encodeHeld(d, coding) }
+}
+
 // zstd at gzhttp's level for it: a held body is made once per product and coding, and most
 // products of a large catalog are read once or twice per TTL.
 var zstdEncoder = sync.OnceValue(func() *zstd.Encoder {
@@ -95,7 +110,7 @@ var zstdEncoder = sync.OnceValue(func() *zstd.Encoder {
 // compression: compressed passes a body through untouched when Content-Encoding is set.
 func writeHeld(w http.ResponseWriter, r *http.Request, m memoStore, id string) bool {
 	coding := negotiatedCoding(r)
-	v, ok, err := m.Memo(r.Context(), id, coding, func(d readcache.Doc) (any, error) { return encodeHeld(d, coding) })
+	v, ok, err := m.Memo(r.Context(), id, coding, heldBuilder(coding))
 	if err != nil || !ok {
 		return false // the usual path reads the product, and reports any error the usual way
 	}
