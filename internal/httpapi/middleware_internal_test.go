@@ -5,7 +5,9 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -179,5 +181,58 @@ func TestLabelTablesFoldAsBefore(t *testing.T) {
 		if got, want := methodLabel(string(b)), oldMethodLabel(string(b)); got != want {
 			t.Fatalf("methodLabel(%q) = %q, want %q", b, got, want)
 		}
+	}
+}
+
+// TestRoutingOnceMatchesThePlainMux: for requests the mux routes itself (clean paths, not
+// CONNECT), the mux with "/" picks the route the plain mux picks, and "/" exactly when the
+// plain mux has none; so serving through mux once answers as routing twice did. Paths are the
+// routes' own with wildcards filled, segments added or dropped, trailing slashes, escapes and
+// random methods.
+func TestRoutingOnceMatchesThePlainMux(t *testing.T) {
+	s := New(Options{})
+	rng := rand.New(rand.NewPCG(3, 4))
+	methods := []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "BREW"}
+	segments := []string{"products", "variants", "stock", "x", "%41", "a%2Fb", "", "{}", "0190", "prices", "USD"}
+	checked := 0
+	for range 20000 {
+		_, p, _ := strings.Cut(s.patterns[rng.IntN(len(s.patterns))], " ")
+		parts := strings.Split(p, "/")
+		for i, part := range parts {
+			if strings.HasPrefix(part, "{") || rng.IntN(8) == 0 {
+				parts[i] = segments[rng.IntN(len(segments))]
+			}
+		}
+		switch rng.IntN(6) {
+		case 0:
+			parts = append(parts, segments[rng.IntN(len(segments))])
+		case 1:
+			parts = parts[:max(1, len(parts)-1)]
+		case 2:
+			parts = append(parts, "")
+		}
+		target := strings.Join(parts, "/")
+		if target == "" || target[0] != '/' {
+			target = "/" + target
+		}
+		r, err := http.NewRequest(methods[rng.IntN(len(methods))], "http://h"+target, nil)
+		if err != nil {
+			continue
+		}
+		if cleanPath(r.URL.EscapedPath()) != r.URL.EscapedPath() {
+			continue // the old two-step path
+		}
+		_, once := s.mux.Handler(r)
+		_, plain := s.plain.Handler(r)
+		if plain == "" {
+			plain = "/"
+		}
+		if once != plain {
+			t.Fatalf("%s %s: routed once to %q, the plain mux to %q", r.Method, target, once, plain)
+		}
+		checked++
+	}
+	if checked < 10000 {
+		t.Fatalf("only %d requests took the one-routing path", checked)
 	}
 }
