@@ -108,7 +108,8 @@ func (f *RateLimitFields) Set(h http.Header, d Decision, value *[1]string) {
 	b := append(buf[:0], f.quoted...)
 	b = strconv.AppendInt(append(b, ";r="...), int64(d.Remaining), 10)
 	b = strconv.AppendInt(append(b, ";t="...), int64(math.Ceil(d.Reset.Seconds())), 10)
-	if value == nil {
+	if value == nil || len(h[rateLimitKey]) > 0 {
+		// A second decision for one answer must not overwrite the storage of the first's.
 		value = new([1]string)
 	}
 	value[0] = string(b)
