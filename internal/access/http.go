@@ -77,26 +77,57 @@ var rateLimitPolicyKey, rateLimitKey = textproto.CanonicalMIMEHeaderKey("RateLim
 // SetRateLimitHeaders writes the RateLimit-Policy and RateLimit fields of
 // draft-ietf-httpapi-ratelimit-headers-10 (Structured Field lists: a policy named policy with
 // quota q over window w seconds; remaining r and seconds to reset t), and Retry-After (whole
-// seconds, rounded up) when refused.
+// seconds, rounded up) when refused. A server answering every request uses RateLimitFields,
+// which makes the policy's field once.
 func SetRateLimitHeaders(h http.Header, policy string, l Limit, d Decision) {
+	NewRateLimitFields(policy, l).Set(h, d, nil)
+}
+
+// RateLimitFields writes one policy's rate-limit fields (see SetRateLimitHeaders). The
+// RateLimit-Policy value depends on the policy alone: it is made once and shared by every
+// answer (net/http only reads header values).
+type RateLimitFields struct {
+	quoted string   // the policy's name as a Structured Field string
+	policy []string // RateLimit-Policy's value, length and capacity 1: an append copies
+}
+
+// NewRateLimitFields returns the fields of policy with limit l.
+func NewRateLimitFields(policy string, l Limit) *RateLimitFields {
 	// A bucket of Burst tokens refilling at Rate a second: the quota over the time it takes to
 	// refill from empty.
 	window := max(1, int(math.Ceil(float64(l.Burst)/l.Rate)))
-	// Built with strconv under the canonical keys: this runs on every request.
-	b := make([]byte, 0, 2*len(policy)+64)
-	b = strconv.AppendQuote(b, policy)
-	b = strconv.AppendInt(append(b, ";q="...), int64(l.Burst), 10)
-	b = strconv.AppendInt(append(b, ";w="...), int64(window), 10)
-	n := len(b)
-	b = strconv.AppendQuote(b, policy)
+	quoted := strconv.Quote(policy)
+	v := quoted + ";q=" + strconv.Itoa(l.Burst) + ";w=" + strconv.Itoa(window)
+	return &RateLimitFields{quoted: quoted, policy: []string{v}}
+}
+
+// Set writes the fields for decision d. value, when given, holds the RateLimit field's value
+// (a request's own storage), so the field costs its string and nothing else.
+func (f *RateLimitFields) Set(h http.Header, d Decision, value *[1]string) {
+	var buf [80]byte
+	b := append(buf[:0], f.quoted...)
 	b = strconv.AppendInt(append(b, ";r="...), int64(d.Remaining), 10)
 	b = strconv.AppendInt(append(b, ";t="...), int64(math.Ceil(d.Reset.Seconds())), 10)
-	all := string(b)
-	h[rateLimitPolicyKey] = append(h[rateLimitPolicyKey], all[:n])
-	h[rateLimitKey] = append(h[rateLimitKey], all[n:])
+	if value == nil || len(h[rateLimitKey]) > 0 {
+		// A second decision for one answer must not overwrite the storage of the first's.
+		value = new([1]string)
+	}
+	value[0] = string(b)
+	setShared(h, rateLimitPolicyKey, f.policy)
+	setShared(h, rateLimitKey, value[:])
 	if !d.Allowed {
 		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(d.RetryAfter.Seconds()))))
 	}
+}
+
+// setShared adds the values vs (length 1, capacity 1) under the canonical key: as Header.Add
+// does, but a field not set yet takes vs itself instead of a new slice.
+func setShared(h http.Header, key string, vs []string) {
+	if old := h[key]; len(old) > 0 {
+		h[key] = append(old, vs...)
+		return
+	}
+	h[key] = vs[:1:1]
 }
 
 // CORS answers browsers from the configured origins. With none, no CORS header is ever sent and

@@ -2,6 +2,7 @@ package access
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -103,5 +104,38 @@ func TestParseLimit(t *testing.T) {
 		if _, err := ParseLimit(in); err == nil {
 			t.Errorf("ParseLimit(%q) accepted", in)
 		}
+	}
+}
+
+// TestRateLimitFieldsShareNothingMutable: the policy field is shared by every answer and the
+// RateLimit value may live in a request's storage; a second decision written to the same
+// answer appends to both fields without changing the first values, and two answers never see
+// each other's values.
+func TestRateLimitFieldsShareNothingMutable(t *testing.T) {
+	lim, err := ParseLimit("10/s:10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewLimiter(lim, 10, func() time.Time { return time.Unix(0, 0) })
+	f := NewRateLimitFields("per-address", lim)
+	var slot [1]string
+	h1, h2 := http.Header{}, http.Header{}
+	f.Set(h1, l.Allow("a"), &slot)
+	first := slices.Clone(h1["Ratelimit"])
+	f.Set(h1, l.Allow("a"), &slot)
+	f.Set(h2, l.Allow("b"), nil)
+	if got := h1["Ratelimit"]; len(got) != 2 || got[0] != first[0] || got[0] == got[1] {
+		t.Fatalf("RateLimit after two decisions = %q; want %q then the second", got, first)
+	}
+	if got := h1["Ratelimit-Policy"]; len(got) != 2 || got[0] != `"per-address";q=10;w=1` {
+		t.Fatalf("RateLimit-Policy = %q", got)
+	}
+	if h2["Ratelimit-Policy"][0] != `"per-address";q=10;w=1` || len(h2["Ratelimit-Policy"]) != 1 {
+		t.Fatalf("the shared policy value changed: %q", h2["Ratelimit-Policy"])
+	}
+	want := http.Header{}
+	SetRateLimitHeaders(want, "per-address", lim, Decision{Allowed: true, Remaining: 9, Reset: 100 * time.Millisecond})
+	if want["Ratelimit"][0] != `"per-address";r=9;t=1` {
+		t.Fatalf("SetRateLimitHeaders = %q", want["Ratelimit"])
 	}
 }

@@ -95,7 +95,7 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request, pattern string) *
 	if p.Anonymous() {
 		if rule.IsPublic() {
 			// The answer differs for a key (drafts, scheduled prices): caches key on it.
-			w.Header().Add("Vary", "Authorization")
+			addVaryAuthorization(w.Header())
 		}
 		return r
 	}
@@ -106,15 +106,43 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request, pattern string) *
 	return r.WithContext(ctx)
 }
 
+// varyEncodingAuthorization is the Vary of a public answer: compressed's Accept-Encoding, then
+// Authorization. Shared by every such answer (length = capacity: an append copies).
+var varyEncodingAuthorization = []string{"Accept-Encoding", "Authorization"}
+
+// addVaryAuthorization adds Authorization to Vary as Header.Add would, without growing the
+// slice compressed made when it holds just Accept-Encoding, as it does on every request.
+func addVaryAuthorization(h http.Header) {
+	if v := h["Vary"]; len(v) == 1 && v[0] == "Accept-Encoding" {
+		h["Vary"] = varyEncodingAuthorization
+		return
+	}
+	h.Add("Vary", "Authorization")
+}
+
+// rateLimitFields are the fields of the per-address and per-key limits (nil when unset).
+func rateLimitFields(l *RateLimits) (perIP, perKey *access.RateLimitFields) {
+	if l == nil {
+		return nil, nil
+	}
+	if l.PerIP != nil {
+		perIP = access.NewRateLimitFields("per-address", l.PerIP.Limit())
+	}
+	if l.PerKey != nil {
+		perKey = access.NewRateLimitFields("per-key", l.PerKey.Limit())
+	}
+	return perIP, perKey
+}
+
 // allow applies the rate limit of the request's client: its key when valid, its address
 // otherwise (requests with a bad key too, so guessing keys is limited).
 func (s *Server) allow(w http.ResponseWriter, r *http.Request, p access.Principal, outcome access.Outcome) bool {
 	if s.limits == nil {
 		return true
 	}
-	lim, policy, client := s.limits.PerIP, "per-address", ""
+	lim, fields, policy, client := s.limits.PerIP, s.ipFields, "per-address", ""
 	if !p.Anonymous() && outcome != access.BadKey {
-		lim, policy, client = s.limits.PerKey, "per-key", "key:"+p.Name
+		lim, fields, policy, client = s.limits.PerKey, s.keyFields, "per-key", "key:"+p.Name
 	}
 	if lim == nil || lim.Limit().Off() {
 		return true
@@ -123,7 +151,11 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request, p access.Principa
 		client = access.ClientAddr(r, s.limits.TrustedProxyHops)
 	}
 	d := lim.Allow(client)
-	access.SetRateLimitHeaders(w.Header(), policy, lim.Limit(), d)
+	var value *[1]string // the RateLimit field's value, kept with the request when it has one
+	if slot := info(r.Context()); slot != nil {
+		value = &slot.rateLimit
+	}
+	fields.Set(w.Header(), d, value)
 	if d.Allowed {
 		return true
 	}

@@ -182,6 +182,9 @@ func parseFields(v url.Values, t fieldTable) (selection, error) {
 // fieldsOf parses fields= from r's query; the list and single-read handlers call it before
 // reading the store, so a bad request costs no query.
 func fieldsOf(r *http.Request, t fieldTable) (selection, error) {
+	if r.URL.RawQuery == "" {
+		return selection{}, nil // nothing to parse: no map for an empty query (every hot read)
+	}
 	v, err := queryValues(r)
 	if err != nil {
 		return selection{}, err

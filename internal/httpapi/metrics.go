@@ -3,6 +3,8 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +23,23 @@ type Metrics struct {
 	disabled prometheus.Counter     // webhook subscriptions disabled; see webhook_metrics.go
 	// EMF, when set, also receives every observation (CloudWatch Embedded Metric Format).
 	EMF *EMF
+
+	// routes keeps, per route, the counter and histogram of each (method, status) once looked
+	// up: WithLabelValues hashes its labels and looks them up under a lock on every call.
+	// Copied on write (the routes are the registered patterns and "unmatched": a closed set),
+	// so a request's lookup is one map read without a lock.
+	routes   atomic.Pointer[map[string]*routeMetrics]
+	routesMu sync.Mutex
+}
+
+// routeMetrics are one route's series, made on first use.
+type routeMetrics struct {
+	cells [len(methodLabels)][len(statusLabels)]atomic.Pointer[requestSeries]
+}
+
+type requestSeries struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
 }
 
 // NewMetrics returns Metrics with the Go runtime and process collectors registered.
@@ -46,45 +65,112 @@ func NewMetrics() *Metrics {
 // Every label value comes from a closed set: a client controls the method, the path and (through
 // odd requests) the status, and each distinct label value is a new series held for the life of
 // the process. The route is a registered pattern or "unmatched" (observe sees to that).
-var knownMethods = map[string]bool{
-	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
-	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+var methodLabels = [...]string{
+	http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodDelete, http.MethodOptions, "OTHER",
+}
+
+// methodIndex is the index of method's label in methodLabels: a method outside the standard set
+// is "OTHER".
+func methodIndex(method string) int {
+	for i, m := range methodLabels[:len(methodLabels)-1] {
+		if m == method {
+			return i
+		}
+	}
+	return len(methodLabels) - 1
 }
 
 // methodLabel folds a method outside the standard set into "OTHER".
-func methodLabel(method string) string {
-	if knownMethods[method] {
-		return method
-	}
-	return "OTHER"
+func methodLabel(method string) string { return methodLabels[methodIndex(method)] }
+
+// statusLabels are the codes the service answers with, then the classes any other code is
+// folded into, then "other" (below 100 or above 599).
+var statusLabels = [...]string{
+	"200", "201", "204", "301", "304", "307", "308", "400", "401", "403", "404", "405", "408",
+	"409", "412", "413", "415", "422", "429", "431", "499", "500", "502", "503", "504",
+	"1xx", "2xx", "3xx", "4xx", "5xx", "other",
 }
 
-// knownStatuses are the codes the service answers with; any other is folded into its class.
-var knownStatuses = map[int]bool{
-	200: true, 201: true, 204: true, 301: true, 304: true, 307: true, 308: true, 400: true, 401: true,
-	403: true, 404: true, 405: true, 408: true, 409: true, 412: true, 413: true, 415: true, 422: true,
-	429: true, 431: true, 499: true, 500: true, 502: true, 503: true, 504: true,
+// statusIndexes maps a status code to its index in statusLabels.
+var statusIndexes = func() (t [600]uint8) {
+	known := map[string]int{}
+	for i, l := range statusLabels {
+		known[l] = i
+	}
+	for code := range t {
+		switch i, ok := known[strconv.Itoa(code)]; {
+		case ok:
+			t[code] = uint8(i)
+		case code >= 100:
+			t[code] = uint8(known[strconv.Itoa(code/100)+"xx"])
+		default:
+			t[code] = uint8(known["other"])
+		}
+	}
+	return t
+}()
+
+func statusIndex(status int) int {
+	if status < 0 || status >= len(statusIndexes) {
+		return len(statusLabels) - 1 // "other"
+	}
+	return int(statusIndexes[status])
 }
 
 // statusLabel is the status code, or its class ("5xx") when it is not one the service uses.
-func statusLabel(status int) string {
-	if knownStatuses[status] {
-		return strconv.Itoa(status)
-	}
-	if status < 100 || status > 599 {
-		return "other"
-	}
-	return strconv.Itoa(status/100) + "xx"
-}
+func statusLabel(status int) string { return statusLabels[statusIndex(status)] }
 
 func (m *Metrics) observeRequest(route, method string, status int, d time.Duration) {
-	code := statusLabel(status)
-	method = methodLabel(method)
-	m.requests.WithLabelValues(route, method, code).Inc()
-	m.latency.WithLabelValues(route, code).Observe(d.Seconds())
+	mi, si := methodIndex(method), statusIndex(status)
+	cell := &m.route(route).cells[mi][si]
+	series := cell.Load()
+	if series == nil {
+		code := statusLabels[si]
+		// Two requests may both get here: WithLabelValues returns the same series to each.
+		series = &requestSeries{
+			count:   m.requests.WithLabelValues(route, methodLabels[mi], code),
+			latency: m.latency.WithLabelValues(route, code),
+		}
+		cell.Store(series)
+	}
+	series.count.Inc()
+	series.latency.Observe(d.Seconds())
 	if m.EMF != nil {
 		m.EMF.observe(route, status, d)
 	}
+}
+
+// route returns route's series, adding it on first use.
+func (m *Metrics) route(route string) *routeMetrics {
+	if routes := m.routes.Load(); routes != nil {
+		if r, ok := (*routes)[route]; ok {
+			return r
+		}
+	}
+	m.routesMu.Lock()
+	defer m.routesMu.Unlock()
+	old := m.routes.Load()
+	if old != nil {
+		if r, ok := (*old)[route]; ok {
+			return r
+		}
+	}
+	next := make(map[string]*routeMetrics, 1+len(derefRoutes(old)))
+	for k, v := range derefRoutes(old) {
+		next[k] = v
+	}
+	r := &routeMetrics{}
+	next[route] = r
+	m.routes.Store(&next)
+	return r
+}
+
+func derefRoutes(p *map[string]*routeMetrics) map[string]*routeMetrics {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 // Handler serves the metrics in the Prometheus text format.

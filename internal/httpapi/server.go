@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,6 +81,8 @@ type Server struct {
 	keys            *Keys
 	cors            *access.CORS
 	limits          *RateLimits
+	ipFields        *access.RateLimitFields // the limits' header fields, made once
+	keyFields       *access.RateLimitFields
 	refused         *prometheus.CounterVec
 	rules           map[string]access.Rule // private routes' rules; absent: public
 	log             *slog.Logger
@@ -93,12 +96,16 @@ type Server struct {
 	bodySlots       chan struct{}
 	exportSlots     chan struct{} // GET /exports in flight (MaxConcurrentExports)
 	draining        atomic.Bool
-	mux             *http.ServeMux
-	patterns        []string // every route registered, in order
-	handler         http.Handler
-	positions       WritePositions
-	webhooks        WebhookOptions
-	imports         *importer.Runner
+	// mux routes every request once: each route's handler runs the guard and the rest of the
+	// routed path, and "/" takes what no route matches. plain holds the same routes without
+	// "/" and without the routed path, for the mux's own answers: 404 or 405 (and Allow) for
+	// what mux sent to "/", and the requests mux itself would answer (a path it cleans, CONNECT).
+	mux, plain *http.ServeMux
+	patterns   []string // every route registered, in order
+	handler    http.Handler
+	positions  WritePositions
+	webhooks   WebhookOptions
+	imports    *importer.Runner
 }
 
 // New returns a Server for opts.
@@ -106,7 +113,7 @@ func New(opts Options) *Server {
 	s := &Server{
 		store: opts.Store, keys: opts.Keys, log: opts.Log, requestTimeout: opts.RequestTimeout,
 		readyTimeout: opts.ReadyTimeout, openAPI: opts.OpenAPI, quietHealth: opts.QuietHealth,
-		metrics: opts.Metrics, mux: http.NewServeMux(), bodyReadTimeout: opts.BodyReadTimeout,
+		metrics: opts.Metrics, mux: http.NewServeMux(), plain: http.NewServeMux(), bodyReadTimeout: opts.BodyReadTimeout,
 		maxHeaderBytes: opts.MaxHeaderBytes, cors: opts.CORS, limits: opts.Limits,
 		rules: map[string]access.Rule{}, refused: newRefusals(opts.Metrics),
 		positions: opts.ReadPositions, webhooks: opts.Webhooks, imports: opts.Imports,
@@ -120,6 +127,7 @@ func New(opts Options) *Server {
 	if opts.MaxConcurrentBodies <= 0 {
 		opts.MaxConcurrentBodies = DefaultConcurrentBodies
 	}
+	s.ipFields, s.keyFields = rateLimitFields(opts.Limits)
 	s.bodySlots = make(chan struct{}, opts.MaxConcurrentBodies)
 	s.exportSlots = make(chan struct{}, MaxConcurrentExports)
 	if s.log == nil {
@@ -132,6 +140,7 @@ func New(opts Options) *Server {
 		s.readyTimeout = time.Second
 	}
 	s.routes()
+	s.mux.HandleFunc("/", s.unmatched)
 	s.handler = s.observe(compressed(http.HandlerFunc(s.dispatch)))
 	return s
 }
@@ -219,7 +228,7 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 		names = append(names, strings.TrimSuffix(name, "..."))
 		rest = tail
 	}
-	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	checked := func(w http.ResponseWriter, r *http.Request) {
 		for _, name := range names {
 			if err := catalog.CheckText(name, r.PathValue(name), catalog.Identifier); err != nil {
 				writeError(w, r, err)
@@ -227,7 +236,9 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 			}
 		}
 		h(w, r)
-	})
+	}
+	s.plain.HandleFunc(pattern, checked)
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { s.serveRoute(w, r, pattern, checked) })
 	s.patterns = append(s.patterns, pattern)
 }
 
@@ -254,37 +265,60 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, http.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
 		return
 	}
-	h, pattern := s.mux.Handler(r)
-	if pattern == "" {
-		// Unrouted requests (404, 405, OPTIONS) cost little but are limited per address all
-		// the same, and answered with CORS fields so a browser app can read the error.
-		s.cors.Headers(w.Header(), r.Header.Get("Origin"))
-		if !s.allow(w, r, access.Principal{}, access.NoKey) {
+	if r.Method == http.MethodConnect || cleanPath(r.URL.EscapedPath()) != r.URL.EscapedPath() {
+		// The mux answers these itself (a redirect to the clean path) after a route's guard:
+		// routed twice, as they are rare.
+		h, pattern := s.plain.Handler(r)
+		if pattern == "" {
+			s.unrouted(w, r, h)
 			return
 		}
-		capture := &headerCapture{header: http.Header{}}
-		h.ServeHTTP(capture, r)
-		if capture.status == http.StatusMethodNotAllowed && r.Method == http.MethodOptions {
-			s.options(w, r, capture.header.Get("Allow"))
-			return
-		}
-		if capture.status == http.StatusMethodNotAllowed {
-			w.Header().Set("Allow", capture.header.Get("Allow"))
-			problem(w, r, http.StatusMethodNotAllowed, codeMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path+"; allowed: "+capture.header.Get("Allow"))
-			return
-		}
-		if capture.status >= 300 && capture.status < 400 {
-			// The mux redirects paths that need cleaning (/products/ -> /products).
-			w.Header().Set("Location", capture.header.Get("Location"))
-			problem(w, r, capture.status, "redirect", "see "+capture.header.Get("Location"))
-			return
-		}
-		problem(w, r, http.StatusNotFound, codeNotFound, "no route for "+r.Method+" "+r.URL.Path)
+		r.Pattern = pattern
+		s.serveRoute(w, r, pattern, s.plain.ServeHTTP)
 		return
 	}
-	// The access log reads the pattern from this request; the mux would set it only on the
-	// copy the guard passes on.
-	r.Pattern = pattern
+	s.mux.ServeHTTP(w, r) // routes once: to serveRoute, or to unmatched
+}
+
+// unmatched takes the requests no route matches, from mux's "/".
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
+	r.Pattern = "" // not a route: the access log and metrics say "unmatched"
+	h, _ := s.plain.Handler(r)
+	s.unrouted(w, r, h)
+}
+
+// unrouted answers a request no route matches with h, plain's answer for it, in the JSON error
+// shape: 404, or 405 with Allow, or the redirect plain gives.
+func (s *Server) unrouted(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	// Unrouted requests (404, 405, OPTIONS) cost little but are limited per address all the
+	// same, and answered with CORS fields so a browser app can read the error.
+	s.cors.Headers(w.Header(), r.Header.Get("Origin"))
+	if !s.allow(w, r, access.Principal{}, access.NoKey) {
+		return
+	}
+	capture := &headerCapture{header: http.Header{}}
+	h.ServeHTTP(capture, r)
+	if capture.status == http.StatusMethodNotAllowed && r.Method == http.MethodOptions {
+		s.options(w, r, capture.header.Get("Allow"))
+		return
+	}
+	if capture.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", capture.header.Get("Allow"))
+		problem(w, r, http.StatusMethodNotAllowed, codeMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path+"; allowed: "+capture.header.Get("Allow"))
+		return
+	}
+	if capture.status >= 300 && capture.status < 400 {
+		// The mux redirects paths that need cleaning (/products/ -> /products).
+		w.Header().Set("Location", capture.header.Get("Location"))
+		problem(w, r, capture.status, "redirect", "see "+capture.header.Get("Location"))
+		return
+	}
+	problem(w, r, http.StatusNotFound, codeNotFound, "no route for "+r.Method+" "+r.URL.Path)
+}
+
+// serveRoute serves a request routed to pattern: the guard (CORS, rate limit, key and
+// scopes), the private marking, the replica read routing and a body slot, then next.
+func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, pattern string, next http.HandlerFunc) {
 	if r = s.guard(w, r, pattern); r == nil {
 		return
 	}
@@ -305,7 +339,29 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.mux.ServeHTTP(w, r)
+	next(w, r)
+}
+
+// cleanPath is net/http's: the canonical path the mux routes by (a rooted path.Clean that
+// keeps a trailing slash). A path it changes is answered by the mux's redirect.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	// path.Clean removes a trailing slash except for the root; put it back.
+	if p[len(p)-1] == '/' && np != "/" {
+		// Fast path for the common case of p being the string we want.
+		if len(p) == len(np)+1 && strings.HasPrefix(p, np) {
+			np = p
+		} else {
+			np += "/"
+		}
+	}
+	return np
 }
 
 // headerBytes is the size of the request line and header fields as sent, near enough: what
