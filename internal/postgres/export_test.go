@@ -28,8 +28,17 @@ func BeforeImportWrite(f func()) (undo func()) {
 }
 
 // ExplainProductRead runs readProduct's statement for the product id under EXPLAIN (ANALYZE,
-// BUFFERS) and returns the buffers it touched.
-func (s *Store) ExplainProductRead(ctx context.Context, id string) (int64, error) {
-	n, err := s.explain(ctx, productReadSQL(`$1::uuid`), id)
-	return n.SharedHit + n.SharedRead, err
+// BUFFERS) and returns the buffers it touched and its plan's node types, depth first.
+func (s *Store) ExplainProductRead(ctx context.Context, id string) (int64, []string, error) {
+	n, err := s.explain(ctx, productByID, id)
+	var nodes []string
+	var walk func(planNode)
+	walk = func(n planNode) {
+		nodes = append(nodes, n.Type)
+		for _, c := range n.Plans {
+			walk(c)
+		}
+	}
+	walk(n)
+	return n.SharedHit + n.SharedRead, nodes, err
 }
