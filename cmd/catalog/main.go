@@ -24,7 +24,9 @@ func main() {
 const usage = `usage: catalog [command]
 
 commands:
-  serve         run the HTTP API (the default)
+  serve [-cpuprofile FILE]
+                run the HTTP API (the default); -cpuprofile writes a CPU profile of the
+                run, until SIGTERM
   migrate       apply pending schema migrations and exit
   seed [-synthetic] [N]
                 load the sample catalog, or N synthetic products (about 4 variants each)

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 
 	"github.com/acme/catalog/api"
 	"github.com/acme/catalog/internal/app"
@@ -23,10 +26,29 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 }
 
 // serve runs the service until ctx ends (SIGTERM), the database stays away past
-// DB_STARTUP_TIMEOUT, or the server fails. internal/app does the assembling.
+// DB_STARTUP_TIMEOUT, or the server fails. internal/app does the assembling. -cpuprofile
+// writes a CPU profile of the whole run, ended by SIGTERM: how the wrk bench profiles the
+// served process (bench -wrk-cpuprofile) without a profiling endpoint in production.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if err := noArgs(args); err != nil {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if err := noArgs(fs.Args()); err != nil {
+		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {

@@ -52,7 +52,10 @@ type WrkConfig struct {
 	// Scenarios, when set, keeps the service scenarios whose names start with one of these
 	// (the ceilings always run: every ratio needs its own).
 	Scenarios []string
-	Progress  io.Writer
+	// CPUProfile, when set, is a file the server without the cache (this build's) writes its
+	// CPU profile to, over every scenario it serves: pick them with Scenarios.
+	CPUProfile string
+	Progress   io.Writer
 }
 
 // WrkResult is one scenario under wrk: throughput and latency as wrk saw them, and the CPU
@@ -216,7 +219,7 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		return nil, err
 	}
 	metricsURL := map[*process]string{}
-	serve := func(bin, name, cacheTTL string) (*process, error) {
+	serve := func(bin, name, cacheTTL string, args ...string) (*process, error) {
 		port, err := freePort()
 		if err != nil {
 			return nil, err
@@ -228,7 +231,7 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		p, err := startProcess(bin, filepath.Join(dir, name+".log"), port, map[string]string{
 			"DATABASE_URL": e.url, "API_KEYS": benchKey, "LOG_LEVEL": "error", "SEED_SAMPLE": "false", "CACHE_TTL": cacheTTL,
 			"METRICS_PORT": strconv.Itoa(mport),
-		}, "serve")
+		}, append([]string{"serve"}, args...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -240,7 +243,11 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	direct, err := serve(bin, "direct", "0s")
+	var profile []string
+	if cfg.CPUProfile != "" {
+		profile = []string{"-cpuprofile", cfg.CPUProfile}
+	}
+	direct, err := serve(bin, "direct", "0s", profile...)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,14 +28,17 @@ func TestParseWrk(t *testing.T) {
 }
 
 // TestWrkSmoke runs the out-of-process bench on a small catalog for a second per scenario: every
-// scenario answers without errors, and each figure has its CPU per request beside it.
+// scenario answers without errors, each figure has its CPU per request beside it, and the
+// server without the cache leaves the CPU profile asked for.
 func TestWrkSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs wrk")
 	}
 	bin := &Binary{}
 	defer bin.Close()
-	results, err := RunWrk(context.Background(), WrkConfig{Binary: bin, Products: 2000, Duration: time.Second, Connections: 16, WarmUp: time.Second})
+	profile := filepath.Join(t.TempDir(), "direct.pprof")
+	results, err := RunWrk(context.Background(), WrkConfig{Binary: bin, Products: 2000, Duration: time.Second, Connections: 16, WarmUp: time.Second,
+		CPUProfile: profile})
 	if errors.Is(err, ErrNoWrk) {
 		if os.Getenv("CI") == "true" {
 			t.Fatal(err)
@@ -46,6 +50,10 @@ func TestWrkSmoke(t *testing.T) {
 	}
 	if len(results) != 8 {
 		t.Fatalf("%d results", len(results))
+	}
+	// A CPU profile is gzip-compressed protobuf, written when the server stops.
+	if b, err := os.ReadFile(profile); err != nil || len(b) < 100 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("the server without the cache left no CPU profile at %s (%d bytes, %v)", profile, len(b), err)
 	}
 	for _, r := range results {
 		if r.Requests == 0 || r.ServerCPU <= 0 || r.P99 < r.P50 {

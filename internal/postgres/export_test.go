@@ -28,8 +28,38 @@ func BeforeImportWrite(f func()) (undo func()) {
 }
 
 // ExplainProductRead runs readProduct's statement for the product id under EXPLAIN (ANALYZE,
-// BUFFERS) and returns the buffers it touched.
-func (s *Store) ExplainProductRead(ctx context.Context, id string) (int64, error) {
-	n, err := s.explain(ctx, productReadSQL(`$1::uuid`), id)
-	return n.SharedHit + n.SharedRead, err
+// BUFFERS) and returns the buffers it touched and its plan's node types, depth first.
+func (s *Store) ExplainProductRead(ctx context.Context, id string) (int64, []string, error) {
+	n, err := s.explain(ctx, productByID, id)
+	var nodes []string
+	var walk func(planNode)
+	walk = func(n planNode) {
+		nodes = append(nodes, n.Type)
+		for _, c := range n.Plans {
+			walk(c)
+		}
+	}
+	walk(n)
+	return n.SharedHit + n.SharedRead, nodes, err
+}
+
+// PlansOf reports, for the statements this store's connections have prepared whose text
+// contains marker, how many executions PostgreSQL planned afresh (custom plans) and how many
+// used the kept generic plan: pg_prepared_statements of every pooled connection, summed.
+func (s *Store) PlansOf(ctx context.Context, marker string) (custom, generic int64, err error) {
+	conns := s.pool.AcquireAllIdle(ctx)
+	defer func() {
+		for _, c := range conns {
+			c.Release()
+		}
+	}()
+	for _, c := range conns {
+		var cu, ge int64
+		if err := c.QueryRow(ctx, `SELECT coalesce(sum(custom_plans), 0), coalesce(sum(generic_plans), 0)
+			FROM pg_prepared_statements WHERE strpos(statement, $1) > 0`, marker).Scan(&cu, &ge); err != nil {
+			return 0, 0, err
+		}
+		custom, generic = custom+cu, generic+ge
+	}
+	return custom, generic, nil
 }

@@ -309,8 +309,9 @@ func readProduct(ctx context.Context, c *pgxpool.Conn, query string, arg any) (c
 
 // readProduct's statements, built once rather than concatenated (2 kB) on every read.
 var (
-	productByID  = productReadSQL(`$1::uuid`)
-	productBySKU = productReadSQL(`(SELECT product_id FROM variants WHERE lower(sku) = lower($1))`)
+	productByID  = productReadSQL(``, `$1::uuid`)
+	productBySKU = productReadSQL(`WITH k AS MATERIALIZED (SELECT (SELECT product_id FROM variants WHERE lower(sku) = lower($1)) AS id) `,
+		`(SELECT id FROM k)`)
 )
 
 // Column counts of productReadSQL's product and variant parts.
@@ -361,26 +362,27 @@ func assembleVariants(p *catalog.Product, stocks []variantStock, prices []varian
 	}
 }
 
-// productReadSQL is readProduct's statement for the product key names: the product's row
-// (kind 0), its variants (1), their stock (2) and their prices (3), each found through its
-// table's product_id index. The key is computed once (a materialized CTE) whatever it costs.
-// The NULLs are typed: a UNION of more than two parts resolves its column types pairwise, and
-// two untyped NULLs would make text.
-func productReadSQL(key string) string {
-	return `WITH k AS MATERIALIZED (SELECT ` + key + ` AS id)
-		SELECT 0, NULL::text, ` + productColumns + `, ` + variantNulls + `, ` + stockNulls + `, ` + priceNulls + `
-			FROM products p WHERE p.id = (SELECT id FROM k)
+// productReadSQL is readProduct's statement for the product key names, after with: the
+// product's row (kind 0), its variants (1), their stock (2) and their prices (3), each found
+// through its table's product_id index. A key that costs a lookup (a SKU) is computed once, in
+// a materialized CTE given as with; a parameter is named in each part as it is: the CTE and its
+// four InitPlans cost 10-20% of a read by ID in PostgreSQL CPU (81-96 -> 73-76 us at 100k,
+// docs/performance.md). The NULLs are typed: a UNION of more than two parts resolves its
+// column types pairwise, and two untyped NULLs would make text.
+func productReadSQL(with, key string) string {
+	return with + `SELECT 0, NULL::text, ` + productColumns + `, ` + variantNulls + `, ` + stockNulls + `, ` + priceNulls + `
+			FROM products p WHERE p.id = ` + key + `
 		UNION ALL
 		SELECT 1, v.id::text, ` + productNulls + `, v.sku, v.options, v.position, v.barcode, v.weight_grams,
 			v.attributes, v.image, v.purchase_limit, v.created_at, v.updated_at, ` + stockNulls + `, ` + priceNulls + `
-			FROM variants v WHERE v.product_id = (SELECT id FROM k)
+			FROM variants v WHERE v.product_id = ` + key + `
 		UNION ALL
 		SELECT 2, i.variant_id::text, ` + productNulls + `, ` + variantNulls + `, i.on_hand, i.reserved, i.version, ` + priceNulls + `
-			FROM inventory i WHERE i.product_id = (SELECT id FROM k)
+			FROM inventory i WHERE i.product_id = ` + key + `
 		UNION ALL
 		SELECT 3, vp.variant_id::text, ` + productNulls + `, ` + variantNulls + `, ` + stockNulls + `,
 			vp.currency, vp.amount, vp.compare_at, vp.prior_amount, vp.window_ends_at
-			FROM variant_prices vp WHERE vp.product_id = (SELECT id FROM k)`
+			FROM variant_prices vp WHERE vp.product_id = ` + key
 }
 
 const (
