@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/acme/catalog/internal/catalog"
+	"github.com/acme/catalog/internal/pggrow"
 	"github.com/acme/catalog/internal/pgtest"
 	"github.com/acme/catalog/internal/postgres"
 	"github.com/acme/catalog/internal/seed"
@@ -98,7 +99,7 @@ func RunScale(ctx context.Context, cfg Config, sizes []int) ([]ScaleStep, error)
 	for _, n := range sizes {
 		start := time.Now()
 		// The first size goes through the store's import; the others copy its products'
-		// structure with fresh draws inside PostgreSQL (grow.go), minutes instead of hours.
+		// structure with fresh draws inside PostgreSQL (internal/pggrow), minutes instead of hours.
 		how := "loaded"
 		if loaded == 0 {
 			if err := seed.LoadSynthetic(ctx, store, 0, n, 1, nil); err != nil {
@@ -106,7 +107,7 @@ func RunScale(ctx context.Context, cfg Config, sizes []int) ([]ScaleStep, error)
 			}
 			templates = n
 		} else {
-			if err := growSynthetic(ctx, store.Pool(), templates, loaded, n-loaded, 1); err != nil {
+			if err := pggrow.Synthetic(ctx, store.Pool(), templates, loaded, n-loaded, 1); err != nil {
 				return steps, err
 			}
 			how = fmt.Sprintf("grown from %d generated products", templates)
