@@ -117,6 +117,13 @@ func RunScale(ctx context.Context, cfg Config, sizes []int) ([]ScaleStep, error)
 		if err := settle(ctx, store.Pool()); err != nil {
 			return steps, err
 		}
+		// The growth wrote gigabytes that the checkpointer (and the kernel) would otherwise
+		// write out while the scenarios run: main's 1M series measured list pages at 2.7x and
+		// 4.2x get-by-id's p99 under a 90-second checkpoint; the same catalog settled, 0.7x
+		// and 0.6x (docs/performance.md, "Scale").
+		if _, err := store.Pool().Exec(ctx, "CHECKPOINT"); err != nil {
+			return steps, fmt.Errorf("checkpoint after growing to %d products (the scale run needs a role that may CHECKPOINT): %w", n, err)
+		}
 		if cfg.Progress != nil {
 			fmt.Fprintf(cfg.Progress, "scale: %d products %s in %s, VACUUM ANALYZE %s\n", n, how,
 				grown.Round(time.Millisecond), (time.Since(start) - grown).Round(time.Millisecond))
