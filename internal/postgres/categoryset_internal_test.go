@@ -147,7 +147,11 @@ func TestSmallCategoryPagesFlat(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("one-product category, whole price range: %d pages (walked: %d)", p.Buffers, walked.SharedHit+walked.SharedRead)
-	if p.Rows != 1 || p.Buffers > 100 {
-		t.Errorf("%d rows in %d pages, want 1 row in at most 100 pages (the walk read %d)", p.Rows, p.Buffers, walked.SharedHit+walked.SharedRead)
+	// Through the hash the price range is read from the index alone: about 50 pages when
+	// VACUUM could mark the pages all-visible, a heap page per price row when it could not
+	// (2,997 in the parallel suite, where other tests' snapshots hold it back), and still
+	// without the walk's probe of every product (9,040 and 11,987 pages).
+	if w := walked.SharedHit + walked.SharedRead; p.Rows != 1 || p.Buffers*3 > w {
+		t.Errorf("%d rows in %d pages, want 1 row in under a third of the walk's %d pages", p.Rows, p.Buffers, w)
 	}
 }
