@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/acme/catalog/internal/catalog"
+	"github.com/acme/catalog/internal/pggrow"
 	"github.com/acme/catalog/internal/pgtest"
 	"github.com/acme/catalog/internal/postgres"
 	"github.com/acme/catalog/internal/seed"
@@ -121,17 +122,17 @@ func TestGrowKeepsTheGeneratorsDistributions(t *testing.T) {
 	before := schema()
 	// Twice, as the series grows (on the same pool: a connection may be reused).
 	const middle = 4000
-	if err := growSynthetic(ctx, store.Pool(), templates, templates, middle-templates, 1); err != nil {
+	if err := pggrow.Synthetic(ctx, store.Pool(), templates, templates, middle-templates, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := growSynthetic(ctx, store.Pool(), templates, middle, total-middle, 1); err != nil {
+	if err := pggrow.Synthetic(ctx, store.Pool(), templates, middle, total-middle, 1); err != nil {
 		t.Fatal(err)
 	}
 	if after := schema(); after != before {
 		t.Errorf("indexes and constraints differ after growing:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 	// Growing again past what is there refuses a collision instead of duplicating SKUs.
-	if err := growSynthetic(ctx, store.Pool(), templates, total-1, 1, 1); err == nil || !strings.Contains(err.Error(), "variants_sku") {
+	if err := pggrow.Synthetic(ctx, store.Pool(), templates, total-1, 1, 1); err == nil || !strings.Contains(err.Error(), "variants_sku") {
 		t.Errorf("growing over an existing index: %v, want the SKU index to refuse it", err)
 	}
 	if after := schema(); after != before {

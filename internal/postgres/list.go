@@ -115,7 +115,16 @@ func (s *Store) listStatements(ctx context.Context, db querier, q catalog.ListQu
 		return st, nil
 	}
 	rare := choice.rare
-	st.query, st.args, st.count, st.countArgs = listSQL(q, terms, rare, choice.anchor)
+	hashed := false
+	if !rare {
+		var counts []countRun
+		var err error
+		if hashed, counts, err = s.hashCategory(ctx, db, q); err != nil {
+			return st, err
+		}
+		st.counts = append(st.counts, counts...)
+	}
+	st.query, st.args, st.count, st.countArgs = listSQL(q, terms, rare, choice.anchor, hashed)
 	st.rare = rare
 	return st, nil
 }
@@ -190,14 +199,21 @@ func (s *Store) listPage(ctx context.Context, c *pgxpool.Conn, page *catalog.Pro
 // index, with the columns the filters and the sort need, into a materialized CTE that stands
 // in for the products table (alias p), so no other index can be chosen to find them; they
 // are filtered and sorted there, and only the page's rows are then read in full.
-func listSQL(q catalog.ListQuery, terms []string, rare bool, anchor string) (query string, args []any, count string, countArgs []any) {
+//
+// With hashCategory (categoryset.go) the category is checked on the walked price rows
+// against a hash of its products' IDs.
+func listSQL(q catalog.ListQuery, terms []string, rare bool, anchor string, hashCategory bool) (query string, args []any, count string, countArgs []any) {
 	var b sqlBuilder
 	with := ""
 	if q.Filter.Category != "" {
 		with = `WITH RECURSIVE subtree (slug) AS (
 			SELECT slug FROM categories WHERE slug = ` + b.arg(q.Filter.Category) + `
 			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug) `
-		b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
+		if hashCategory {
+			b.where = append(b.where, categoryInHash)
+		} else {
+			b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
+		}
 	}
 	// A currency joins the product's price summary in it: products without a price in that
 	// currency drop out, and its lowest price is what price sorts and ranges use.

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/acme/catalog/internal/catalog"
+	"github.com/acme/catalog/internal/pggrow"
 	"github.com/acme/catalog/internal/pgtest"
 	"github.com/acme/catalog/internal/postgres"
 	"github.com/acme/catalog/internal/storetest"
@@ -126,7 +127,7 @@ func BenchmarkStore(b *testing.B) {
 // With FACETS_BENCH_DATABASE_URL the catalog is loaded into that database once and kept, and
 // later runs (and the benchmark's own second round) measure it as it is: how the 1M figures
 // in docs/performance.md were taken. A kept database smaller than FACETS_BENCH_PRODUCTS grows
-// to it by cloning its products in SQL (growByCloning); an empty one asked for more than
+// to it by cloning its products in SQL (pggrow.Clone); an empty one asked for more than
 // cloneBase products gets cloneBase from the generator first. FACETS_BENCH_BUDGET sets the
 // store's facet budget.
 func BenchmarkFacets(b *testing.B) {
@@ -149,7 +150,9 @@ func BenchmarkFacets(b *testing.B) {
 			} else if empty {
 				storetest.FacetBenchCatalog(b, s, cloneBase)
 			}
-			growByCloning(b, s.Pool(), n)
+			if _, err := pggrow.Clone(context.Background(), s.Pool(), n, b.Logf); err != nil {
+				b.Fatal(err)
+			}
 		}
 		return s
 	}, analyze, func(tb testing.TB) catalog.Faceter {

@@ -1,4 +1,4 @@
-package bench
+package pggrow
 
 import (
 	"context"
@@ -24,12 +24,12 @@ import (
 // creation events, the price history and the opening stock movements), which no measured read
 // touches.
 
-// growSynthetic adds n synthetic products numbered from first, copying the structure of the
+// Synthetic adds n synthetic products numbered from first, copying the structure of the
 // templates products numbered 0..templates-1 (made by seed.LoadSynthetic with seed). It runs
 // as one transaction: the secondary indexes and foreign keys of the tables it fills are dropped
 // first and made again at the end (a bulk build is several times faster than maintaining
 // four GIN indexes row by row), so a failure leaves the catalog as it was.
-func growSynthetic(ctx context.Context, pool *pgxpool.Pool, templates, first, n int, seedValue uint64) error {
+func Synthetic(ctx context.Context, pool *pgxpool.Pool, templates, first, n int, seedValue uint64) error {
 	if templates < 1 || first < templates || n < 1 {
 		return fmt.Errorf("grow: templates %d, first %d, n %d: want 1 <= templates <= first, n >= 1", templates, first, n)
 	}
@@ -114,53 +114,6 @@ func growSynthetic(ctx context.Context, pool *pgxpool.Pool, templates, first, n 
 		return err
 	}
 
-	// Drop what a bulk build makes faster than row-by-row upkeep; made again below, as it was.
-	tables := []string{"products", "variants", "variant_prices", "product_prices", "inventory"}
-	var indexes, constraints, dropConstraints []string
-	var dropIndexes []string
-	rows, err := tx.Query(ctx, `SELECT format('%I', i.indexname), i.indexdef FROM pg_indexes i
-		WHERE i.schemaname = current_schema() AND i.tablename = ANY($1)
-		AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = format('%I', i.indexname)::regclass)`, tables)
-	if err != nil {
-		return fmt.Errorf("grow: indexes: %w", err)
-	}
-	for rows.Next() {
-		var name, def string
-		if err := rows.Scan(&name, &def); err != nil {
-			return err
-		}
-		dropIndexes, indexes = append(dropIndexes, name), append(indexes, def)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("grow: indexes: %w", err)
-	}
-	rows, err = tx.Query(ctx, `SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname),
-			format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname, pg_get_constraintdef(c.oid))
-		FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = ANY (SELECT format('%I', t)::regclass FROM unnest($1::text[]) t)`, tables)
-	if err != nil {
-		return fmt.Errorf("grow: foreign keys: %w", err)
-	}
-	for rows.Next() {
-		var drop, add string
-		if err := rows.Scan(&drop, &add); err != nil {
-			return err
-		}
-		dropConstraints, constraints = append(dropConstraints, drop), append(constraints, add)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("grow: foreign keys: %w", err)
-	}
-	for _, c := range dropConstraints {
-		if err := exec("drop foreign key", c); err != nil {
-			return err
-		}
-	}
-	for _, ix := range dropIndexes {
-		if err := exec("drop index", "DROP INDEX "+ix); err != nil {
-			return err
-		}
-	}
-
 	steps := []struct{ what, sql string }{
 		{"products", `INSERT INTO products (id, name, name_key, description, category, brand, attributes, media, options, status, version, variant_count, created_at, updated_at)
 			SELECT g.id, w.name, lower(w.name), g.adj || ' ' || lower(g.noun) || ' by ' || g.brand || ', made of ' || g.material || ', for ' || g.use || '.',
@@ -187,20 +140,16 @@ func growSynthetic(ctx context.Context, pool *pgxpool.Pool, templates, first, n 
 		{"product prices", `INSERT INTO product_prices (product_id, currency, min_amount, max_amount)
 			SELECT pid, currency, min(amount), max(amount) FROM grow_vp GROUP BY pid, currency ORDER BY pid, currency`},
 	}
-	for _, st := range steps {
-		if err := exec(st.what, st.sql); err != nil {
-			return err
+	err = withoutIndexes(ctx, tx, func() error {
+		for _, st := range steps {
+			if err := exec(st.what, st.sql); err != nil {
+				return err
+			}
 		}
-	}
-	for _, ix := range indexes {
-		if err := exec("index", ix); err != nil {
-			return err
-		}
-	}
-	for _, c := range constraints {
-		if err := exec("foreign key", c); err != nil {
-			return err
-		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return tx.Commit(ctx)
 }
