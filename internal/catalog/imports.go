@@ -56,6 +56,26 @@ func OnlyCreates(ctx context.Context) context.Context {
 // OnlyCreatesWanted reports whether ctx carries OnlyCreates.
 func OnlyCreatesWanted(ctx context.Context) bool { return ctx.Value(onlyCreates{}) != nil }
 
+// whenHeld is the context key of WhenHeld.
+type whenHeld struct{}
+
+// WhenHeld marks ctx for UpsertProducts: the store calls held (through Held) once the batch
+// holds the locks of every existing product it may write and before it writes any, or not at
+// all. From then another batch that names none of this batch's SKUs commutes with it: it waits
+// for every product both write, and it cannot meet this batch's new SKUs. The importer starts
+// such a batch beside this one then, so update batches run side by side (ADR 0026). held may
+// be called again if the store retries the transaction; it must be idempotent.
+func WhenHeld(ctx context.Context, held func()) context.Context {
+	return context.WithValue(ctx, whenHeld{}, held)
+}
+
+// Held tells ctx's WhenHeld function, if any, that the batch holds its locks.
+func Held(ctx context.Context) {
+	if held, ok := ctx.Value(whenHeld{}).(func()); ok {
+		held()
+	}
+}
+
 // ErrNotOnlyCreates says a batch marked OnlyCreates touches existing products: nothing was
 // written.
 var ErrNotOnlyCreates = &Error{Code: CodeConflict, Message: "the batch updates existing products; apply it in file order"}

@@ -83,6 +83,16 @@ func (s *Store) upsertBatch(ctx context.Context, items []catalog.ImportItem, dry
 		if len(plan.updates) > 0 && !dryRun && catalog.OnlyCreatesWanted(ctx) {
 			return catalog.ErrNotOnlyCreates
 		}
+		if len(plan.updates) > 0 && !dryRun {
+			// The updated products are locked before anything is written, in product-ID order
+			// (the order every writer locks in, so an import and concurrent writers queue rather
+			// than deadlock). From here a batch naming none of these SKUs may start beside this
+			// one (catalog.WhenHeld): it waits for every product both write.
+			if err := lockProducts(ctx, tx, plan.updates); err != nil {
+				return err
+			}
+		}
+		catalog.Held(ctx)
 		now, actor := s.clock.Now(), catalog.ActorOf(ctx)
 		if hook := beforeImportWrite; hook != nil && setBased && !dryRun {
 			hook()
@@ -159,6 +169,16 @@ func (s *Store) upsertBatch(ctx context.Context, items []catalog.ImportItem, dry
 		err = nil
 	}
 	return res, err
+}
+
+// lockProducts locks the products of ups, in product-ID order, with one statement.
+func lockProducts(ctx context.Context, tx pgx.Tx, ups []importUpdate) error {
+	pids := make([]string, len(ups))
+	for i, u := range ups {
+		pids[i] = u.pid
+	}
+	_, err := tx.Exec(ctx, `SELECT id FROM products WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, pids)
+	return err
 }
 
 // importUpdatesByLine applies updates one by one, each under a savepoint, so a line the store

@@ -10,9 +10,8 @@ import (
 	"github.com/acme/catalog/internal/catalog"
 )
 
-// importUpdates applies a batch's updates set-based: the products are locked in product-ID
-// order with one statement (the order every writer locks in, so an import and concurrent
-// writers queue rather than deadlock) and read in one pair; a line that matches its product is
+// importUpdates applies a batch's updates set-based: the products, locked by upsertBatch
+// (lockProducts), are read in one pair; a line that matches its product is
 // counted unchanged, the others are planned in Go (catalog.PlanImportUpdate: a refused line is
 // reported and skipped before anything is written), then each table is written with one
 // statement for the whole batch (importWrites.write). ups are in product-ID order. It returns
@@ -22,9 +21,6 @@ func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate
 	pids := make([]string, len(ups))
 	for i, u := range ups {
 		pids[i] = u.pid
-	}
-	if _, err := tx.Exec(ctx, `SELECT id FROM products WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, pids); err != nil {
-		return nil, err
 	}
 	current, err := productMap(ctx, tx, pids)
 	if err != nil {

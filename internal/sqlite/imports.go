@@ -26,6 +26,8 @@ func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, 
 	}
 	var res catalog.ImportResult
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		// The one write connection is this transaction's: every other batch waits for it.
+		catalog.Held(ctx)
 		now, actor := s.clock.Now(), catalog.ActorOf(ctx)
 		valid, problems := catalog.CheckImportBatch(items)
 		res.Problems = append(res.Problems, problems...)
