@@ -41,21 +41,6 @@ type Importer interface {
 	PurgeImportJobs(ctx context.Context, retention time.Duration, limit int) (int, error)
 }
 
-// onlyCreates is the context key of OnlyCreates.
-type onlyCreates struct{}
-
-// OnlyCreates marks ctx for UpsertProducts: the batch is written only if none of its valid
-// lines updates (or matches) an existing product; otherwise nothing is written and the call
-// returns ErrNotOnlyCreates. A batch of creates whose SKUs no other batch in flight names
-// commutes with that batch, so the importer applies it beside the other (ADR 0026); a batch
-// that turns out to touch existing products is applied again later, alone, in file order.
-func OnlyCreates(ctx context.Context) context.Context {
-	return context.WithValue(ctx, onlyCreates{}, true)
-}
-
-// OnlyCreatesWanted reports whether ctx carries OnlyCreates.
-func OnlyCreatesWanted(ctx context.Context) bool { return ctx.Value(onlyCreates{}) != nil }
-
 // whenHeld is the context key of WhenHeld.
 type whenHeld struct{}
 
@@ -75,10 +60,6 @@ func Held(ctx context.Context) {
 		held()
 	}
 }
-
-// ErrNotOnlyCreates says a batch marked OnlyCreates touches existing products: nothing was
-// written.
-var ErrNotOnlyCreates = &Error{Code: CodeConflict, Message: "the batch updates existing products; apply it in file order"}
 
 // DefaultImportJobRetention is how long a finished import job (its report) is kept.
 const DefaultImportJobRetention = 7 * 24 * time.Hour

@@ -80,9 +80,6 @@ func (s *Store) upsertBatch(ctx context.Context, items []catalog.ImportItem, dry
 		if err != nil {
 			return err
 		}
-		if len(plan.updates) > 0 && !dryRun && catalog.OnlyCreatesWanted(ctx) {
-			return catalog.ErrNotOnlyCreates
-		}
 		if len(plan.updates) > 0 && !dryRun {
 			// The updated products are locked before anything is written, in product-ID order
 			// (the order every writer locks in, so an import and concurrent writers queue rather

@@ -43,13 +43,6 @@ func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, 
 		if err != nil {
 			return err
 		}
-		if !dryRun && catalog.OnlyCreatesWanted(ctx) {
-			for i, it := range items {
-				if pid, err := catalog.ImportOwner(it.Product, owners); valid[i] && err == nil && pid != "" {
-					return catalog.ErrNotOnlyCreates
-				}
-			}
-		}
 		created, updated, err := importLines(items, valid, owners, &res, func(pid string, it catalog.ImportItem) (catalog.Product, error) {
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT import_line`); err != nil {
 				return catalog.Product{}, err
