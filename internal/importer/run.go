@@ -182,7 +182,9 @@ func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, t
 				settle()
 			}
 		} else {
-			fl.skus = skusOf(c.items)
+			if r.cfg.Parallel > 1 { // one at a time needs no SKUs: every batch waits anyway
+				fl.skus = skusOf(c.items)
+			}
 			if namedInFlight(fl.skus, queue) {
 				drain()
 			}
@@ -222,7 +224,7 @@ func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, t
 // flight is a batch handed to the store, and what the store answered once done is closed.
 type flight struct {
 	c    chunk
-	skus map[string]bool // lower case; kept in the apply pass
+	skus map[string]bool // lower case; kept in the apply pass when batches may overlap
 	held chan struct{}   // closed once the store holds the batch's locks (catalog.WhenHeld)
 	done chan struct{}
 	res  catalog.ImportResult
