@@ -41,24 +41,25 @@ type Importer interface {
 	PurgeImportJobs(ctx context.Context, retention time.Duration, limit int) (int, error)
 }
 
-// onlyCreates is the context key of OnlyCreates.
-type onlyCreates struct{}
+// whenHeld is the context key of WhenHeld.
+type whenHeld struct{}
 
-// OnlyCreates marks ctx for UpsertProducts: the batch is written only if none of its valid
-// lines updates (or matches) an existing product; otherwise nothing is written and the call
-// returns ErrNotOnlyCreates. A batch of creates whose SKUs no other batch in flight names
-// commutes with that batch, so the importer applies it beside the other (ADR 0026); a batch
-// that turns out to touch existing products is applied again later, alone, in file order.
-func OnlyCreates(ctx context.Context) context.Context {
-	return context.WithValue(ctx, onlyCreates{}, true)
+// WhenHeld marks ctx for UpsertProducts: the store calls held (through Held) once the batch
+// holds the locks of every existing product it may write and before it writes any, or not at
+// all. From then another batch that names none of this batch's SKUs commutes with it: it waits
+// for every product both write, and it cannot meet this batch's new SKUs. The importer starts
+// such a batch beside this one then, so update batches run side by side (ADR 0026). held may
+// be called again if the store retries the transaction; it must be idempotent.
+func WhenHeld(ctx context.Context, held func()) context.Context {
+	return context.WithValue(ctx, whenHeld{}, held)
 }
 
-// OnlyCreatesWanted reports whether ctx carries OnlyCreates.
-func OnlyCreatesWanted(ctx context.Context) bool { return ctx.Value(onlyCreates{}) != nil }
-
-// ErrNotOnlyCreates says a batch marked OnlyCreates touches existing products: nothing was
-// written.
-var ErrNotOnlyCreates = &Error{Code: CodeConflict, Message: "the batch updates existing products; apply it in file order"}
+// Held tells ctx's WhenHeld function, if any, that the batch holds its locks.
+func Held(ctx context.Context) {
+	if held, ok := ctx.Value(whenHeld{}).(func()); ok {
+		held()
+	}
+}
 
 // DefaultImportJobRetention is how long a finished import job (its report) is kept.
 const DefaultImportJobRetention = 7 * 24 * time.Hour

@@ -47,7 +47,8 @@ type Config struct {
 	// BatchSize is the products per transaction.
 	BatchSize int
 	// Parallel is how many batches a pass may have in the store at once: the validation pass's
-	// dry runs, and in the apply pass a batch of creates beside the batch before it (ADR 0026).
+	// dry runs, and in the apply pass a batch beside the ones before it when it names none of
+	// their SKUs and they hold their locks (catalog.WhenHeld, ADR 0026).
 	// PostgreSQL works on each in its own connection; SQLite has one writer, so 1 there. Zero
 	// means 1.
 	Parallel int

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/acme/catalog/internal/bulk"
 	"github.com/acme/catalog/internal/catalog"
@@ -30,14 +31,13 @@ func (r *Runner) run(ctx context.Context, t task) {
 	types := bulk.TypesOf(defs)
 	ctx = catalog.WithActor(ctx, j.Actor)
 
-	var creates []bool // per batch, from the validation pass: creates only
 	if !j.Partial || j.DryRun {
 		j.State = catalog.ImportValidating
 		if err := r.save(ctx, j); err != nil {
 			fail("progress could not be saved: " + errText(err))
 			return
 		}
-		err := r.pass(ctx, &j, t.spool, types, true, &creates)
+		err := r.pass(ctx, &j, t.spool, types, true)
 		if err != nil {
 			fail(passFailure(ctx, err))
 			return
@@ -60,7 +60,7 @@ func (r *Runner) run(ctx context.Context, t task) {
 		fail("progress could not be saved: " + errText(err))
 		return
 	}
-	if err := r.pass(ctx, &j, t.spool, types, false, &creates); err != nil {
+	if err := r.pass(ctx, &j, t.spool, types, false); err != nil {
 		fail(passFailure(ctx, err) + fmt.Sprintf("; the %d created and %d updated products of the batches before stay", j.Created, j.Updated))
 		return
 	}
@@ -98,11 +98,12 @@ func errText(err error) string {
 // Reading and checking the next batch (Go) overlaps with the store's work on this one (the
 // database). With cfg.Parallel above 1 the store works on several batches at once, each in its
 // own transaction: every dry run (they write nothing, so their order does not matter), and in
-// the apply pass a batch that is likely creates only (likelyCreates) when no batch in flight
-// names its SKUs (namedInFlight); it runs with catalog.OnlyCreates, so the store refuses it if
-// it is not, and it is applied again alone (ADR 0026). Results are counted in file order.
-// creates records, when validating, which batches are creates only; the apply pass reads it.
-func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, types bulk.AttributeTypes, validate bool, creates *[]bool) error {
+// the apply pass a batch that names none of the SKUs of the batches in flight (namedInFlight),
+// once each of those holds the locks of the products it writes (catalog.WhenHeld). The later
+// batch then waits for every product both write, and cannot meet an earlier batch's new SKUs
+// (it names none), so the result is the one-at-a-time result (ADR 0026). Results are counted
+// in file order.
+func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, types bulk.AttributeTypes, validate bool) error {
 	f, err := os.Open(spool)
 	if err != nil {
 		return err
@@ -119,20 +120,12 @@ func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, t
 	var (
 		queue []*flight // in file order
 		first error     // the first failure: no batch starts after it
-		batch int
-		// lastCreates says the last batch counted was creates only.
-		lastCreates = true
 	)
-	// settle waits for the oldest batch in flight and counts it. A batch that was to be
-	// creates only and is not (the catalog changed since validation) wrote nothing: it is
-	// applied again now, alone but for later batches of creates it commutes with.
+	// settle waits for the oldest batch in flight and counts it.
 	settle := func() {
 		fl := queue[0]
 		queue = queue[1:]
 		<-fl.done
-		if errors.Is(fl.err, catalog.ErrNotOnlyCreates) && first == nil {
-			fl.res, fl.err = r.store.UpsertProducts(ctx, fl.c.items, false)
-		}
 		if first != nil {
 			if fl.err == nil { // committed: the job's counts say what stays
 				j.Created += int64(fl.res.Created)
@@ -143,10 +136,6 @@ func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, t
 		if fl.err != nil {
 			first = fl.err
 			return
-		}
-		lastCreates = fl.res.Updated == 0 && fl.res.Unchanged == 0
-		if validate && creates != nil {
-			*creates = append(*creates, lastCreates)
 		}
 		j.Products += fl.c.products
 		j.Failed += fl.c.failed
@@ -162,14 +151,6 @@ func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, t
 				first = err
 			}
 		}
-	}
-	// likelyCreates guesses whether batch k is creates only: validation said so, or, for a job
-	// not validated (partial), the batch before it was.
-	likelyCreates := func(k int) bool {
-		if creates != nil && len(*creates) > 0 {
-			return k < len(*creates) && (*creates)[k]
-		}
-		return lastCreates
 	}
 	drain := func() {
 		for len(queue) > 0 {
@@ -195,25 +176,37 @@ func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, t
 			}
 			continue
 		}
-		fl := &flight{c: c, done: make(chan struct{})}
-		alongside := validate
-		if !validate && likelyCreates(batch) {
-			fl.skus = skusOf(c.items)
-			alongside = !namedInFlight(fl.skus, queue)
-		}
-		batch++
-		if !alongside {
-			drain()
-		}
-		for len(queue) >= r.cfg.Parallel {
-			settle()
+		fl := &flight{c: c, done: make(chan struct{}), held: make(chan struct{})}
+		if validate {
+			for len(queue) >= r.cfg.Parallel {
+				settle()
+			}
+		} else {
+			if r.cfg.Parallel > 1 { // one at a time needs no SKUs: every batch waits anyway
+				fl.skus = skusOf(c.items)
+			}
+			if namedInFlight(fl.skus, queue) {
+				drain()
+			}
+			for len(queue) >= r.cfg.Parallel {
+				settle()
+			}
+			// A batch still planning may yet lock a product this one writes: wait until each
+			// holds its locks (or is done), so this one queues behind them on shared products.
+			for _, o := range queue {
+				select {
+				case <-o.held:
+				case <-o.done:
+				}
+			}
 		}
 		if first != nil {
 			break
 		}
 		bctx := ctx
-		if len(queue) > 0 && !validate {
-			bctx = catalog.OnlyCreates(ctx)
+		if !validate {
+			var once sync.Once
+			bctx = catalog.WhenHeld(ctx, func() { once.Do(func() { close(fl.held) }) })
 		}
 		go func() {
 			defer close(fl.done)
@@ -231,7 +224,8 @@ func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, t
 // flight is a batch handed to the store, and what the store answered once done is closed.
 type flight struct {
 	c    chunk
-	skus map[string]bool // lower case; kept only for a batch that may run beside another
+	skus map[string]bool // lower case; kept in the apply pass when batches may overlap
+	held chan struct{}   // closed once the store holds the batch's locks (catalog.WhenHeld)
 	done chan struct{}
 	res  catalog.ImportResult
 	err  error

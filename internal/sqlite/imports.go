@@ -26,6 +26,8 @@ func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, 
 	}
 	var res catalog.ImportResult
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		// The one write connection is this transaction's: every other batch waits for it.
+		catalog.Held(ctx)
 		now, actor := s.clock.Now(), catalog.ActorOf(ctx)
 		valid, problems := catalog.CheckImportBatch(items)
 		res.Problems = append(res.Problems, problems...)
@@ -40,13 +42,6 @@ func (s *Store) UpsertProducts(ctx context.Context, items []catalog.ImportItem, 
 		owners, err := skuOwners(ctx, tx, skus)
 		if err != nil {
 			return err
-		}
-		if !dryRun && catalog.OnlyCreatesWanted(ctx) {
-			for i, it := range items {
-				if pid, err := catalog.ImportOwner(it.Product, owners); valid[i] && err == nil && pid != "" {
-					return catalog.ErrNotOnlyCreates
-				}
-			}
 		}
 		created, updated, err := importLines(items, valid, owners, &res, func(pid string, it catalog.ImportItem) (catalog.Product, error) {
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT import_line`); err != nil {

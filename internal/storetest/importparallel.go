@@ -1,67 +1,62 @@
 package storetest
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/acme/catalog/internal/catalog"
 )
 
-// Batches applied side by side (ADR 0026): a batch marked catalog.OnlyCreates writes only
-// when every valid line creates a product; and the dry runs those batches were validated by.
+// Batches applied side by side (ADR 0026): a write batch says when it holds the locks of the
+// products it updates (catalog.WhenHeld), and holds them; and the dry runs those batches were
+// validated by.
 func importParallelTests() []namedTest {
 	return []namedTest{
-		{"ImportOnlyCreatesRefusesUpdates", testImportOnlyCreates},
+		{"ImportHeldBeforeWrites", testImportHeldBeforeWrites},
 		{"ImportDryRunPredictsTheWrite", testImportDryRunPredictsTheWrite},
 	}
 }
 
-func testImportOnlyCreates(t *testing.T, s catalog.Store, _ *FakeClock) {
+func testImportHeldBeforeWrites(t *testing.T, s catalog.Store, _ *FakeClock) {
 	category(t, s, "imp", "")
 	upsert(t, s, false, input("A-1", "A", "imp", 100))
-	_, cursor := feed(t, s, 0)
-	only := catalog.OnlyCreates(ctx(t))
-	for name, touching := range map[string]catalog.ProductInput{
-		"an update":         input("A-1", "A changed", "imp", 200),
-		"an unchanged line": input("A-1", "A", "imp", 100),
-	} {
-		items := []catalog.ImportItem{{Line: 1, Product: input("N-1", "New", "imp", 100)}, {Line: 2, Product: touching}}
-		res, err := s.UpsertProducts(only, items, false)
-		if !errors.Is(err, catalog.ErrNotOnlyCreates) {
-			t.Fatalf("OnlyCreates batch with %s = %+v, %v; want ErrNotOnlyCreates", name, res, err)
+	a, _ := bySKU(t, s, "A-1")
+	calls := 0
+	var raced error
+	held := catalog.WhenHeld(ctx(t), func() {
+		calls++
+		if calls > 1 {
+			return
 		}
+		// Nothing of the batch is visible yet, and a writer of the updated product waits
+		// for the batch: its short deadline ends first.
 		if _, _, err := s.VariantBySKU(ctx(t), "N-1"); catalog.ErrorCode(err) != catalog.CodeNotFound {
-			t.Errorf("refused OnlyCreates batch with %s created N-1: %v", name, err)
+			t.Errorf("when held, N-1 is visible already: %v", err)
 		}
-		if a, _ := bySKU(t, s, "A-1"); a.Name != "A" || a.Version != 1 {
-			t.Errorf("refused OnlyCreates batch with %s changed A: %q v%d", name, a.Name, a.Version)
-		}
-		if evs, _ := feed(t, s, cursor); len(evs) != 0 {
-			t.Errorf("refused OnlyCreates batch with %s recorded %d events", name, len(evs))
-		}
+		short, cancel := context.WithTimeout(ctx(t), 300*time.Millisecond)
+		defer cancel()
+		_, raced = s.PatchProduct(short, a.ID, catalog.ProductPatch{Name: ptr("Raced")}, 0)
+	})
+	items := []catalog.ImportItem{{Line: 1, Product: input("N-1", "New", "imp", 100)}, {Line: 2, Product: input("A-1", "A changed", "imp", 200)}}
+	res := must(s.UpsertProducts(held, items, false))(t)
+	if res.Created != 1 || res.Updated != 1 {
+		t.Fatalf("batch = %+v, want 1 created, 1 updated", res)
 	}
-	// Creates, and a line refused on its own, are what such a batch may hold; a dry run is
-	// never refused for updating.
-	bad := input("X-1", "X", "imp", 100)
-	bad.Category = "nope"
-	items := []catalog.ImportItem{{Line: 1, Product: input("N-1", "New", "imp", 100)}, {Line: 2, Product: bad}}
-	res := must(s.UpsertProducts(only, items, false))(t)
-	if res.Created != 1 || len(res.Problems) != 1 || res.Problems[0].Line != 2 {
-		t.Fatalf("OnlyCreates batch of creates = %+v, want 1 created, line 2 refused", res)
+	if calls == 0 {
+		t.Fatal("the store never said it holds the batch's locks")
 	}
-	dry := must(s.UpsertProducts(only, []catalog.ImportItem{{Line: 1, Product: input("A-1", "A again", "imp", 100)}}, true))(t)
-	if dry.Updated != 1 {
-		t.Fatalf("OnlyCreates dry run of an update = %+v, want 1 updated", dry)
+	if raced == nil {
+		t.Error("a concurrent write of the updated product went through while the batch said it held the product")
+	}
+	if p, _ := bySKU(t, s, "A-1"); p.Name != "A changed" || p.Version != a.Version+1 {
+		t.Errorf("A-1 = %q v%d, want the batch's %q v%d", p.Name, p.Version, "A changed", a.Version+1)
 	}
 }
 
-// testImportDryRunPredictsTheWrite: a dry run of a batch says exactly what applying it then
-// does (counts, and the lines refused with their fields), over random batches that create,
-// update, leave unchanged and refuse lines (unknown category, SKUs of two products, a removed
-// option value in use, a repeated product): the validation pass's "valid" is the write's.
 func testImportDryRunPredictsTheWrite(t *testing.T, s catalog.Store, _ *FakeClock) {
 	category(t, s, "imp", "")
 	rng := rand.New(rand.NewPCG(17, 3))
