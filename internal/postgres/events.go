@@ -239,17 +239,15 @@ func emitMany(ctx context.Context, tx pgx.Tx, ps []pending) error {
 		return nil
 	}
 	n := len(ps)
-	ids, types, subjects, actors, datas, ats := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]*string, n), make([]time.Time, n)
+	// No data travels as '' (never JSON), so the array has a plain element type and pgx encodes
+	// it without reflection.
+	ids, types, subjects, actors, datas, ats := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]time.Time, n)
 	versions := make([]int64, n)
 	for i, p := range ps {
-		ids[i], types[i], subjects[i], actors[i], versions[i], ats[i] = catalog.NewID(), p.e.Type, p.e.Subject, p.e.Actor, p.e.EntityVersion, p.at
-		if p.e.Data != nil {
-			d := string(p.e.Data)
-			datas[i] = &d
-		}
+		ids[i], types[i], subjects[i], actors[i], versions[i], ats[i], datas[i] = catalog.NewID(), p.e.Type, p.e.Subject, p.e.Actor, p.e.EntityVersion, p.at, string(p.e.Data)
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO events (id, type, subject, actor, entity_version, data, at)
-		SELECT id, type, subject, actor, version, data::json, at
+		SELECT id, type, subject, actor, version, nullif(data, '')::json, at
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::timestamptz[]) WITH ORDINALITY
 			AS t(id, type, subject, actor, version, data, at, n) ORDER BY n`,
 		ids, types, subjects, actors, versions, datas, ats)
