@@ -29,18 +29,8 @@ func TestCategorySetBound(t *testing.T) {
 // category's IDs is the page the walk reads, page after page, for random categories (leaves
 // and roots), price ranges, directions and stock filters.
 func TestCategoryHashSameAsWalk(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads 3,000 products")
-	}
 	ctx := context.Background()
-	s, err := Open(ctx, pgtest.URL(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := seed.LoadSynthetic(ctx, s, 0, 3000, 1, nil); err != nil {
-		t.Fatal(err)
-	}
+	s := syntheticStore(t, ctx)
 	if _, err := s.Pool().Exec(ctx, "VACUUM ANALYZE"); err != nil {
 		t.Fatal(err)
 	}
@@ -112,18 +102,8 @@ func TestCategoryHashSameAsWalk(t *testing.T) {
 // list timed out at 10 s on the 1M catalog once a bench fixture's one-product category was
 // among its roots); through the hash it reads the category and its one product.
 func TestSmallCategoryPagesFlat(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads 3,000 products")
-	}
 	ctx := context.Background()
-	s, err := Open(ctx, pgtest.URL(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := seed.LoadSynthetic(ctx, s, 0, 3000, 1, nil); err != nil {
-		t.Fatal(err)
-	}
+	s := syntheticStore(t, ctx)
 	if _, err := s.CreateCategory(ctx, catalog.CategoryInput{Slug: "tiny", Name: "Tiny"}); err != nil {
 		t.Fatal(err)
 	}
@@ -154,4 +134,22 @@ func TestSmallCategoryPagesFlat(t *testing.T) {
 	if w := walked.SharedHit + walked.SharedRead; p.Rows != 1 || p.Buffers*3 > w {
 		t.Errorf("%d rows in %d pages, want 1 row in under a third of the walk's %d pages", p.Rows, p.Buffers, w)
 	}
+}
+
+// syntheticStore is a store on a fresh database holding 3,000 generated products, closed when
+// the test ends.
+func syntheticStore(t *testing.T, ctx context.Context) *Store {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("loads 3,000 products")
+	}
+	s, err := Open(ctx, pgtest.URL(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := seed.LoadSynthetic(ctx, s, 0, 3000, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
