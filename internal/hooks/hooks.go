@@ -260,10 +260,13 @@ func (w *Worker) deliver(ctx context.Context, h *catalog.Webhook, e catalog.Even
 	if ctx.Err() != nil {
 		// Accepted just as we were told to stop: record it, so the next worker does not send
 		// it again.
-		w.opts.Delivered(catalog.DeliveryDelivered)
-		return true, w.finish(ctx, *h, catalog.WebhookAttempt{Cursor: seq, NextAttemptAt: w.opts.Now(), Release: true,
+		err := w.finish(ctx, *h, catalog.WebhookAttempt{Cursor: seq, NextAttemptAt: w.opts.Now(), Release: true,
 			Delivery: &catalog.WebhookDelivery{EventID: e.ID, EventType: e.Type, Sequence: seq, Attempt: h.Failures + 1,
 				Status: out.Status, DurationMS: out.Duration.Milliseconds(), Outcome: catalog.DeliveryDelivered}})
+		if err == nil {
+			w.opts.Delivered(catalog.DeliveryDelivered)
+		}
+		return true, err
 	}
 	now := w.opts.Now()
 	d := &catalog.WebhookDelivery{EventID: e.ID, EventType: e.Type, Sequence: seq, Attempt: h.Failures + 1, Status: out.Status,
@@ -289,7 +292,6 @@ func (w *Worker) deliver(ctx context.Context, h *catalog.Webhook, e catalog.Even
 			a.Disable, a.NextAttemptAt = catalog.DisabledFailingFor, now
 		}
 	}
-	w.opts.Delivered(d.Outcome)
 	if d.Outcome != catalog.DeliveryDelivered {
 		w.opts.Log.Warn("webhook delivery failed", "webhook_id", h.ID, "event_id", e.ID, "attempt", d.Attempt,
 			"status", d.Status, "err", d.Error, "next_attempt_at", a.NextAttemptAt, "disable", a.Disable)
@@ -298,6 +300,9 @@ func (w *Worker) deliver(ctx context.Context, h *catalog.Webhook, e catalog.Even
 	if err != nil {
 		return true, err
 	}
+	// Counted once recorded: a reader of the metric finds the attempt in the delivery log, and
+	// an attempt whose record failed is sent again and counted then, not twice.
+	w.opts.Delivered(d.Outcome)
 	if a.Disable != "" {
 		w.opts.Log.Warn("webhook disabled", "webhook_id", h.ID, "reason", a.Disable)
 		w.opts.Disabled(a.Disable)

@@ -776,3 +776,39 @@ func TestDisabledMidDeliveryStops(t *testing.T) {
 		}
 	})
 }
+
+// TestCountedOnceRecorded: an outcome is counted only after its attempt is in the delivery
+// log, so whoever reads the count (a metric, an alarm, a test) finds the attempt behind it; a
+// count before the record raced cmd/catalog's end-to-end test under load.
+func TestCountedOnceRecorded(t *testing.T) {
+	eachStore(t, func(t *testing.T, open opener) {
+		clock := storetest.NewFakeClock()
+		s := open(t, clock.Now)
+		rc := newReceiver(t, clock.Now, func(n int, _ *http.Request) int {
+			if n == 1 {
+				return http.StatusInternalServerError
+			}
+			return http.StatusNoContent
+		})
+		h := subscribe(t, s, rc, catalog.EventCategoryCreated)
+		writeCategories(t, s, "a", 1)
+		var counted []string
+		opts := hooks.Options{Delivered: func(outcome string) {
+			counted = append(counted, outcome)
+			log := deliveries(t, s, h.ID)
+			found := false
+			for _, d := range log {
+				found = found || (d.Attempt == len(counted) && d.Outcome == outcome)
+			}
+			if len(log) != len(counted) || !found {
+				t.Errorf("counted %q with the delivery log at %+v", outcome, log)
+			}
+		}}
+		once(t, worker(s, clock, opts))
+		clock.Advance(time.Hour) // past the retry's backoff
+		once(t, worker(s, clock, opts))
+		if !slices.Equal(counted, []string{catalog.DeliveryFailed, catalog.DeliveryDelivered}) {
+			t.Errorf("counted %v, want a failure then a delivery", counted)
+		}
+	})
+}
