@@ -28,10 +28,16 @@ func categorySetBound(limit int, rows float64) int {
 	return int(math.Sqrt(float64(limit+1) * walkedRowPages * categoryEntriesPerPage * rows))
 }
 
+// categorySubtree is the common table expression "subtree": the slugs of the category slug
+// (a parameter placeholder) and of every category below it. Every category filter reads it.
+func categorySubtree(slug string) string {
+	return `RECURSIVE subtree (slug) AS (
+		SELECT slug FROM categories WHERE slug = ` + slug + `
+		UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug)`
+}
+
 // categoryCountSQL counts the products in the category $1 and its descendants, stopping at $2.
-const categoryCountSQL = `WITH RECURSIVE subtree (slug) AS (
-		SELECT slug FROM categories WHERE slug = $1
-		UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug)
+var categoryCountSQL = "WITH " + categorySubtree("$1") + `
 	SELECT count(*) FROM (SELECT 1 FROM products WHERE category = ANY (ARRAY(SELECT slug FROM subtree)) LIMIT $2) m`
 
 // hashCategory says whether a page of q takes its category's product IDs into a hash (see

@@ -350,9 +350,7 @@ func (s *Store) listCollection(ctx context.Context, q catalog.ListQuery) (catalo
 	var b sqlBuilder
 	with := ""
 	if q.Filter.Category != "" {
-		with = `WITH RECURSIVE subtree (slug) AS (
-			SELECT slug FROM categories WHERE slug = ` + b.arg(q.Filter.Category) + `
-			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug) `
+		with = "WITH " + categorySubtree(b.arg(q.Filter.Category)) + " "
 		b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
 	}
 	// A currency joins the product's price summary in it, as ListProducts does: products

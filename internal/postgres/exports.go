@@ -126,9 +126,7 @@ func exportPage(ctx context.Context, tx pgx.Tx, f catalog.ProductFilter, after *
 	var b sqlBuilder
 	with := ""
 	if f.Category != "" {
-		with = `WITH RECURSIVE subtree (slug) AS (
-			SELECT slug FROM categories WHERE slug = ` + b.arg(f.Category) + `
-			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug) `
+		with = "WITH " + categorySubtree(b.arg(f.Category)) + " "
 		b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
 	}
 	priceJoin := ""

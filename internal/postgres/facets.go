@@ -309,9 +309,7 @@ func subtreeSlugs(ctx context.Context, db querier, slug string) ([]string, error
 		return nil, nil
 	}
 	var out []string
-	err := db.QueryRow(ctx, `WITH RECURSIVE subtree (slug) AS (
-			SELECT slug FROM categories WHERE slug = $1
-			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug)
+	err := db.QueryRow(ctx, "WITH "+categorySubtree("$1")+`
 		SELECT coalesce(array_agg(slug), '{}') FROM subtree`, slug).Scan(&out)
 	return out, err
 }

@@ -206,9 +206,7 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool, anchor string, hash
 	var b sqlBuilder
 	with := ""
 	if q.Filter.Category != "" {
-		with = `WITH RECURSIVE subtree (slug) AS (
-			SELECT slug FROM categories WHERE slug = ` + b.arg(q.Filter.Category) + `
-			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug) `
+		with = "WITH " + categorySubtree(b.arg(q.Filter.Category)) + " "
 		if hashCategory {
 			b.where = append(b.where, categoryInHash)
 		} else {

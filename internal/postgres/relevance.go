@@ -114,9 +114,7 @@ func relevanceSQL(q catalog.ListQuery, terms []string, plan relevancePlan) (quer
 	var b sqlBuilder
 	with := ""
 	if q.Filter.Category != "" {
-		with = `WITH RECURSIVE subtree (slug) AS (
-			SELECT slug FROM categories WHERE slug = ` + b.arg(q.Filter.Category) + `
-			UNION ALL SELECT c.slug FROM categories c JOIN subtree t ON c.parent = t.slug), `
+		with = "WITH " + categorySubtree(b.arg(q.Filter.Category)) + ", "
 	} else {
 		with = "WITH "
 	}
