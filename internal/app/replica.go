@@ -26,10 +26,15 @@ type pgReader struct {
 	log    *slog.Logger
 	aurora atomic.Int32 // 0: not detected yet, 1: Aurora, 2: not Aurora
 	warned sync.Once
+	// failing is set while probes fail: the router only marks the reader down and backs off,
+	// so without a line here an operator sees reads move to the writer and no reason why.
+	// Said once per outage, not once per probe.
+	failing atomic.Bool
 }
 
 func (r *pgReader) Replay(ctx context.Context) (replica.Replay, error) {
 	st, err := r.ReplayStatus(ctx)
+	r.probed(ctx, err)
 	rep := replica.Replay{Primary: !st.InRecovery, Replayed: st.Replayed, Known: st.Known, SinceLastReplay: st.SinceLastReplay}
 	if err != nil || rep.Primary || rep.Known {
 		return rep, err
@@ -58,6 +63,22 @@ func (r *pgReader) Replay(ctx context.Context) (replica.Replay, error) {
 		})
 	}
 	return rep, nil
+}
+
+// probed logs the first failed probe of an outage as a warning and the first success after
+// it; a probe cut short by shutdown says nothing about the reader.
+func (r *pgReader) probed(ctx context.Context, err error) {
+	switch {
+	case err == nil:
+		if r.failing.Swap(false) {
+			r.log.Info("replica probe succeeds again; public reads return to the reader once its lag is within the bound")
+		}
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+	default:
+		if !r.failing.Swap(true) {
+			r.log.Warn("replica probe failed; public reads go to the writer until a probe succeeds", "err", err)
+		}
+	}
 }
 
 // positionsWriter is the writer as the router and Catalog-Read-After see it. An Aurora writer
