@@ -88,3 +88,29 @@ func TestWrkScenarioFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestNeedsWarmUp: in the order after, before, before, after, both builds' caches are warm when
+// measured; the second run of each is warm only if it follows its own first run.
+func TestNeedsWarmUp(t *testing.T) {
+	after := wrkScenario{name: "hot reads", cached: true}
+	before := wrkScenario{name: "  before: hot reads", cached: true}
+	before2, after2 := before, after
+	before2.again, after2.again = true, true
+	direct := wrkScenario{name: "get by id", cached: false}
+	for _, c := range []struct {
+		sc   wrkScenario
+		prev string
+		want bool
+	}{
+		{after, "ceiling-b pk select, uniform", true},
+		{before, after.name, true},
+		{before2, before.name, false},
+		{after2, before.name, true}, // its cache sat idle through both "before" runs
+		{after2, after.name, false},
+		{direct, "", false},
+	} {
+		if got := needsWarmUp(c.sc, c.prev); got != c.want {
+			t.Errorf("needsWarmUp(%q again=%v, after %q) = %v, want %v", c.sc.name, c.sc.again, c.prev, got, c.want)
+		}
+	}
+}
