@@ -12,21 +12,23 @@ import (
 )
 
 // importUpdates applies a batch's updates set-based: the products, locked by upsertBatch
-// (lockProducts), are read in one pair; a line that matches its product is
+// (provenUnchanged), are read in one pair; a line that matches its product is
 // counted unchanged, the others are planned in Go (catalog.PlanImportUpdate: a refused line is
 // reported and skipped before anything is written), then each table is written with one
 // statement for the whole batch (importWrites.write). ups are in product-ID order. It returns
 // the products updated, as a read returns them now (catalog.UpdatedProduct: built from what was
-// read and written, not read back). A constraint a statement meets comes back as *setRefused.
-func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate, now time.Time, res *catalog.ImportResult) ([]catalog.Product, error) {
+// read and written, not read back), and the IDs of those found unchanged. A constraint a
+// statement meets comes back as *setRefused.
+func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate, now time.Time, res *catalog.ImportResult) ([]catalog.Product, []string, error) {
 	pids := make([]string, len(ups))
 	for i, u := range ups {
 		pids[i] = u.pid
 	}
 	current, err := productMap(ctx, tx, pids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var same []string
 	w := importWrites{outbox: ctx.Value(noOutbox{}) == nil}
 	type planned struct {
 		cur   catalog.Product
@@ -43,6 +45,7 @@ func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate
 		}
 		if !catalog.ImportChanges(p, u.item.Product) {
 			res.Unchanged++
+			same = append(same, p.ID)
 			continue
 		}
 		pl, err := catalog.PlanImportUpdate(p, u.item.Product)
@@ -52,7 +55,7 @@ func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate
 		}
 		first := len(w.fresh)
 		if err := w.add(p, u.item.Product, pl, now); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		fresh := make([]string, 0, len(w.fresh)-first)
 		for _, nv := range w.fresh[first:] {
@@ -61,18 +64,18 @@ func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate
 		done = append(done, planned{cur: p, in: u.item.Product, pl: pl, fresh: fresh})
 	}
 	if len(done) == 0 {
-		return nil, nil
+		return nil, same, nil
 	}
 	priors, err := w.write(ctx, tx, now, catalog.ActorOf(ctx))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	prior := func(vid, currency string) *int64 { return priors[[2]string{vid, currency}] }
 	out := make([]catalog.Product, len(done))
 	for i, d := range done {
 		out[i] = catalog.UpdatedProduct(d.cur, d.in, d.pl, d.fresh, prior, now)
 	}
-	return out, nil
+	return out, same, nil
 }
 
 // importWrites gathers a batch's updates column by column, for one statement per table.
