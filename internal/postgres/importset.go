@@ -322,12 +322,33 @@ func removeImportedPrices(ctx context.Context, tx pgx.Tx, vids, currencies []str
 	return err
 }
 
+// importPriorSQL reads, for each (variant $1[i], currency $2[i]) made $3[i] at $5, the window
+// entry of its running sale (to end) and its prior price: catalog.PriorPrice in SQL, with $4 the
+// start of the window ($5 - catalog.PriorPriceWindow). A line counts from its applied_at to the
+// next line's (in (applied_at, id) order), so the lines counted are those applied inside
+// ($4, $5) and the last one applied at or before $4; the price in effect is the last applied
+// before $5, and there is a prior price only when $3[i] is below it. Each of the three is a
+// range of price_history_applied (migration 0018): what is read does not grow with the history
+// before the window, and no line travels to Go (TestPriorPriceSQLIsTheRule,
+// TestImportPriorReadBoundedToTheWindow).
+const importPriorSQL = `SELECT u.n, vp.window_entry_id,
+		CASE WHEN u.amt < c.amount THEN least(o.amount, w.lo) END
+	FROM unnest($1::uuid[], $2::text[], $3::bigint[]) WITH ORDINALITY AS u (vid, cur, amt, n)
+	LEFT JOIN variant_prices vp ON vp.variant_id = u.vid AND vp.currency = u.cur
+	LEFT JOIN LATERAL (SELECT amount FROM price_history
+		WHERE variant_id = u.vid AND currency = u.cur AND applied_at IS NOT NULL AND applied_at < $5
+		ORDER BY applied_at DESC, id DESC LIMIT 1) c ON true
+	LEFT JOIN LATERAL (SELECT amount FROM price_history
+		WHERE variant_id = u.vid AND currency = u.cur AND applied_at IS NOT NULL AND applied_at <= $4
+		ORDER BY applied_at DESC, id DESC LIMIT 1) o ON true
+	LEFT JOIN LATERAL (SELECT min(amount) AS lo FROM price_history
+		WHERE variant_id = u.vid AND currency = u.cur AND applied_at IS NOT NULL AND applied_at > $4 AND applied_at < $5) w ON true`
+
 // setImportedPrices makes each of ps current now, as makeCurrent does for one: the running
 // sale window in its currency ends, a history line says so, and the current price records its
-// prior price. Three statements for the batch: the running windows and the applied history
-// of the prior-price window (catalog.PriorPrice) in one read, then the windows' end, then the
-// history lines and the current prices together. It returns each price's history line and the
-// prior price recorded with it.
+// prior price. Three statements for the batch: the running windows and the prior prices
+// (importPriorSQL) in one read, then the windows' end, then the history lines and the current
+// prices together. It returns each price's history line and the prior price recorded with it.
 func setImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, now time.Time, actor string) ([]importedPrice, error) {
 	n := len(ps)
 	vids, pids, curs, amounts := make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
@@ -335,44 +356,27 @@ func setImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, now tim
 	for i, p := range ps {
 		vids[i], pids[i], curs[i], amounts[i], cmps[i] = p.vid, p.pid, p.currency, p.amount, p.compareAt
 	}
-	rows, err := tx.Query(ctx, `SELECT u.n, vp.window_entry_id, h.id, h.amount, h.applied_at
-		FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS u (vid, cur, n)
-		LEFT JOIN variant_prices vp ON vp.variant_id = u.vid AND vp.currency = u.cur
-		LEFT JOIN LATERAL (
-			(SELECT id, amount, applied_at FROM price_history
-				WHERE variant_id = u.vid AND currency = u.cur AND applied_at IS NOT NULL AND applied_at >= $3 AND applied_at < $4)
-			UNION ALL
-			(SELECT id, amount, applied_at FROM price_history
-				WHERE variant_id = u.vid AND currency = u.cur AND applied_at IS NOT NULL AND applied_at < $3
-				ORDER BY applied_at DESC, id DESC LIMIT 1)
-		) h ON true`, vids, curs, now.Add(-catalog.PriorPriceWindow), now)
+	rows, err := tx.Query(ctx, importPriorSQL, vids, curs, amounts, now.Add(-catalog.PriorPriceWindow), now)
 	if err != nil {
 		return nil, err
 	}
-	applied := make([][]catalog.PriceEntry, n)
 	var windows []int64
 	seen := map[int64]bool{}
 	var (
-		k         int
-		window    *int64
-		hid, hamt *int64
-		hat       *time.Time
+		k      int
+		window *int64
+		prior  *int64
 	)
-	if _, err := pgx.ForEachRow(rows, []any{&k, &window, &hid, &hamt, &hat}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&k, &window, &prior}, func() error {
 		if window != nil && !seen[*window] {
 			seen[*window] = true
 			windows = append(windows, *window)
 		}
-		if hid != nil {
-			at := hat.UTC()
-			applied[k-1] = append(applied[k-1], catalog.PriceEntry{ID: *hid, Price: catalog.Money{Amount: *hamt}, AppliedAt: &at})
-		}
+		priors[k-1] = prior
+		prior = nil
 		return nil
 	}); err != nil {
 		return nil, err
-	}
-	for i := range ps {
-		priors[i] = catalog.PriorPrice(applied[i], now, amounts[i])
 	}
 	if len(windows) > 0 {
 		// A price set now replaces a running sale window: its line ends.
