@@ -326,23 +326,26 @@ func removeImportedPrices(ctx context.Context, tx pgx.Tx, vids, currencies []str
 // entry of its running sale (to end) and its prior price: catalog.PriorPrice in SQL, with $4 the
 // start of the window ($5 - catalog.PriorPriceWindow). A line counts from its applied_at to the
 // next line's (in (applied_at, id) order), so the lines counted are those applied inside
-// ($4, $5) and the last one applied at or before $4; the price in effect is the last applied
-// before $5, and there is a prior price only when $3[i] is below it. Each of the three is a
-// range of price_history_applied (migration 0018): what is read does not grow with the history
-// before the window, and no line travels to Go (TestPriorPriceSQLIsTheRule,
-// TestImportPriorReadBoundedToTheWindow).
+// ($4, $5) and the last one applied at or before $4. The price in effect (c) is the last line
+// applied before $5; only a cut below it has a prior price, and only then are the other two
+// read (a qual on c alone gates their scans): when c itself is at or before $4, it is the one
+// line counted. Each read is a range of price_history_applied (migration 0018): what is read
+// does not grow with the history before the window, and no line travels to Go
+// (TestPriorPriceSQLIsTheRule, TestImportPriorReadBoundedToTheWindow).
 const importPriorSQL = `SELECT u.n, vp.window_entry_id,
-		CASE WHEN u.amt < c.amount THEN least(o.amount, w.lo) END
+		CASE WHEN u.amt < c.amount THEN CASE WHEN c.applied_at > $4 THEN least(o.amount, w.lo) ELSE c.amount END END
 	FROM unnest($1::uuid[], $2::text[], $3::bigint[]) WITH ORDINALITY AS u (vid, cur, amt, n)
 	LEFT JOIN variant_prices vp ON vp.variant_id = u.vid AND vp.currency = u.cur
-	LEFT JOIN LATERAL (SELECT amount FROM price_history
+	LEFT JOIN LATERAL (SELECT amount, applied_at FROM price_history
 		WHERE variant_id = u.vid AND currency = u.cur AND applied_at IS NOT NULL AND applied_at < $5
 		ORDER BY applied_at DESC, id DESC LIMIT 1) c ON true
 	LEFT JOIN LATERAL (SELECT amount FROM price_history
-		WHERE variant_id = u.vid AND currency = u.cur AND applied_at IS NOT NULL AND applied_at <= $4
+		WHERE u.amt < c.amount AND c.applied_at > $4
+			AND variant_id = u.vid AND currency = u.cur AND applied_at IS NOT NULL AND applied_at <= $4
 		ORDER BY applied_at DESC, id DESC LIMIT 1) o ON true
 	LEFT JOIN LATERAL (SELECT min(amount) AS lo FROM price_history
-		WHERE variant_id = u.vid AND currency = u.cur AND applied_at IS NOT NULL AND applied_at > $4 AND applied_at < $5) w ON true`
+		WHERE u.amt < c.amount AND c.applied_at > $4
+			AND variant_id = u.vid AND currency = u.cur AND applied_at IS NOT NULL AND applied_at > $4 AND applied_at < $5) w ON true`
 
 // setImportedPrices makes each of ps current now, as makeCurrent does for one: the running
 // sale window in its currency ends, a history line says so, and the current price records its
