@@ -427,24 +427,13 @@ type importedPrice struct {
 	prior *int64
 }
 
-// priceEventDataSQL is the data of a catalog.price.changed event for a price an import made
-// current (catalog.PriceApplied of a plain price set now: no sale end), built in SQL from the
-// columns of u (pid, hid: the history line, vid, cur, amt, cmp and prior, -1 for absent) and
-// $12, the moment as encoding/json writes it: the keys in the Go struct's order, the absent
-// ones left out (omitempty), so the body is the one Go would marshal (TestPriceEventDataSQLIsGo).
-const priceEventDataSQL = `json_strip_nulls(json_build_object('product_id', u.pid, 'id', u.hid, 'variant_id', u.vid,
-	'kind', 'set', 'price', json_build_object('currency', u.cur, 'amount', u.amt), 'compare_at', nullif(u.cmp, -1),
-	'valid_from', $12::json, 'applied_at', $12::json, 'actor', nullif($11, ''), 'created_at', $12::json,
-	'prior_price', nullif(u.prior, -1)))`
-
 // emitImportedPrices records catalog.price.changed for each price an import made current, in
-// the batch's order, in one statement whose bodies are built in SQL (priceEventDataSQL)
-// rather than marshalled in Go and sent. versions holds each product's price version after
-// the batch: its events take the consecutive versions up to it (the products' update moved it
-// by their number), so per variant and currency they grow in commit order, as emitAt's
-// one-by-one moves make them.
+// the batch's order. versions holds each product's price version after the batch: its events
+// take the consecutive versions up to it (the products' update moved it by their number), so
+// per variant and currency they grow in commit order, as emitAt's one-by-one moves make them.
+// The data is catalog.PriceApplied's, as for every other path that makes a price current.
 func emitImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, entries []importedPrice, versions map[string]int64, now time.Time) error {
-	if ctx.Value(noOutbox{}) != nil || len(ps) == 0 {
+	if ctx.Value(noOutbox{}) != nil {
 		return nil
 	}
 	count := map[string]int64{}
@@ -455,31 +444,20 @@ func emitImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, entrie
 	for pid, k := range count {
 		next[pid] = versions[pid] - k + 1
 	}
-	n := len(ps)
-	ids, pids, vids, curs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	hids, amts, cmps, priors, vers := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	events := make([]pending, len(ps))
 	for i, p := range ps {
-		ids[i], pids[i], vids[i], curs[i] = catalog.NewID(), p.pid, p.vid, p.currency
-		hids[i], amts[i], cmps[i], priors[i], vers[i] = entries[i].entry.ID, p.amount, -1, -1, next[p.pid]
+		// An import sets plain prices (a running sale window ends), so no sale ends here.
+		pe := catalog.PriceApplied(p.pid, entries[i].entry, entries[i].prior, nil)
+		pe.Version = next[p.pid]
 		next[p.pid]++
-		if p.compareAt != nil {
-			cmps[i] = *p.compareAt
+		subject, version, data := catalog.EventData(pe)
+		e, err := catalog.NewEvent(ctx, catalog.EventPriceChanged, subject, version, data)
+		if err != nil {
+			return err
 		}
-		if pr := entries[i].prior; pr != nil {
-			priors[i] = *pr
-		}
+		events[i] = pending{at: now, e: e}
 	}
-	at, err := json.Marshal(now)
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO events (id, type, subject, actor, entity_version, data, at)
-		SELECT u.id, $10, 'products/' || u.pid || '/variants/' || u.vid, $11, u.ver, `+priceEventDataSQL+`, $13
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
-			WITH ORDINALITY AS u (id, pid, vid, hid, cur, amt, cmp, prior, ver, n)
-		ORDER BY u.n`,
-		ids, pids, vids, hids, curs, amts, cmps, priors, vers, catalog.EventPriceChanged, catalog.ActorOf(ctx), string(at), now)
-	return err
+	return emitMany(ctx, tx, events)
 }
 
 // refreshPricesOf recomputes the summaries of (pids[i], currencies[i]) from the variants'
