@@ -2,17 +2,10 @@ package postgres_test
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/acme/catalog/internal/catalog"
-	"github.com/acme/catalog/internal/pgtest"
-	"github.com/acme/catalog/internal/postgres"
 	"github.com/acme/catalog/internal/seed"
 )
 
@@ -26,22 +19,7 @@ import (
 // 400 ms of CPU per 1,000 products for the whole job (reading, validation pass, apply pass).
 func BenchmarkImportCreates(b *testing.B) {
 	ctx := context.Background()
-	s, err := postgres.Open(ctx, pgtest.URL(b), postgres.Options{MaxConns: 4})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
-	cats, _ := seed.SyntheticCategories()
-	for _, c := range cats {
-		if _, err := s.CreateCategory(ctx, c); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for _, a := range seed.SyntheticAttributes() {
-		if _, err := s.CreateAttribute(ctx, a); err != nil {
-			b.Fatal(err)
-		}
-	}
+	s := importBenchStore(ctx, b)
 	const batch = 1000
 	batches := make([][]catalog.ImportItem, b.N)
 	for i := range batches {
@@ -53,35 +31,8 @@ func BenchmarkImportCreates(b *testing.B) {
 		}
 		batches[i] = items
 	}
-	pgCPU := func() time.Duration {
-		// Every backend of the store's database; pgx keeps them open between batches.
-		var total time.Duration
-		rows, err := s.Pool().Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var pid int32
-			if err := rows.Scan(&pid); err != nil {
-				b.Fatal(err)
-			}
-			raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
-			if err != nil {
-				continue // a remote server (DATABASE_URL): no figure
-			}
-			ns, _ := strconv.ParseInt(strings.Fields(string(raw))[0], 10, 64)
-			total += time.Duration(ns)
-		}
-		return total
-	}
-	goCPU := func() time.Duration {
-		var ru syscall.Rusage
-		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-			b.Fatal(err)
-		}
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
+	pgCPU := func() time.Duration { return backendCPU(ctx, b, s) }
+	goCPU := func() time.Duration { return processCPU(b) }
 	// One batch first, so connections are open and statements prepared before measuring.
 	warm := make([]catalog.ImportItem, batch)
 	for j := range warm {

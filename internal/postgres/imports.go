@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,14 @@ var errUnchanged = errors.New("unchanged")
 // beforeImportWrite, when set (by tests), runs between a set-based batch's lookups and its
 // writes: where a concurrent writer can change what the lookups saw.
 var beforeImportWrite func()
+
+// importDigestsOff, when set (by tests), makes every update line go the full comparison path,
+// so the digest path's results can be checked against it.
+var importDigestsOff bool
+
+// importProven, when set (by tests), is told how many lines of each batch their digests
+// proved unchanged.
+var importProven func(n int)
 
 // setRefused carries a client error (a constraint) met by one of the batch's set-based
 // statements, which cannot say which line caused it: the batch is redone line by line.
@@ -80,26 +89,39 @@ func (s *Store) upsertBatch(ctx context.Context, items []catalog.ImportItem, dry
 		if err != nil {
 			return err
 		}
-		if len(plan.updates) > 0 && !dryRun {
-			// The updated products are locked before anything is written, in product-ID order
-			// (the order every writer locks in, so an import and concurrent writers queue rather
-			// than deadlock). From here a batch naming none of these SKUs may start beside this
-			// one (catalog.WhenHeld): it waits for every product both write.
-			if err := lockProducts(ctx, tx, plan.updates); err != nil {
+		// Lines whose digest and versions prove them unchanged are counted and left: their
+		// products are not read (importDigest). The updated products are locked before
+		// anything is written, in product-ID order (the order every writer locks in, so an
+		// import and concurrent writers queue rather than deadlock), by the same statement.
+		// From here a batch naming none of these SKUs may start beside this one
+		// (catalog.WhenHeld): it waits for every product both write.
+		if err := plan.digest(); err != nil {
+			return err
+		}
+		if len(plan.updates) > 0 {
+			proven, err := provenUnchanged(ctx, tx, plan.updates, !dryRun)
+			if err != nil {
 				return err
 			}
+			res.Unchanged += len(proven)
+			if importProven != nil {
+				importProven(len(proven))
+			}
+			plan.updates = slices.DeleteFunc(plan.updates, func(u importUpdate) bool { return proven[u.pid] })
 		}
 		catalog.Held(ctx)
 		now, actor := s.clock.Now(), catalog.ActorOf(ctx)
 		if hook := beforeImportWrite; hook != nil && setBased && !dryRun {
 			hook()
 		}
+		var proved digestWrites // the lines whose digest this batch writes, once its writes are done
 		if len(plan.creates) > 0 && !dryRun {
 			// planImport checked what insertProducts could refuse (SKUs free, categories and
 			// definitions known): a dry run counts the creates without writing them.
 			ps := make([]newProduct, len(plan.creates))
 			for i, it := range plan.creates {
 				ps[i] = newProduct{id: catalog.NewID(), in: it.Product, created: now}
+				proved.add(ps[i].id, plan.createDigests[i])
 			}
 			if err := insertProducts(ctx, tx, ps, actor); err != nil {
 				return refusedBySet(err)
@@ -138,7 +160,7 @@ func (s *Store) upsertBatch(ctx context.Context, items []catalog.ImportItem, dry
 				}
 			}
 		case setBased:
-			ps, err := s.importUpdates(ctx, tx, plan.updates, now, &res)
+			ps, same, err := s.importUpdates(ctx, tx, plan.updates, now, &res)
 			if err != nil {
 				return err
 			}
@@ -146,13 +168,32 @@ func (s *Store) upsertBatch(ctx context.Context, items []catalog.ImportItem, dry
 			if err := emitProducts(ctx, tx, catalog.EventProductUpdated, ps, now); err != nil {
 				return err
 			}
+			// The products updated, and those compared and found unchanged (their digest was
+			// missing or stale): the next import of the same line skips them.
+			byPID := make(map[string][]byte, len(plan.updates))
+			for _, u := range plan.updates {
+				byPID[u.pid] = u.digest
+			}
+			for _, p := range ps {
+				proved.add(p.ID, byPID[p.ID])
+			}
+			for _, pid := range same {
+				proved.add(pid, byPID[pid])
+			}
 		default:
+			// Line by line (a set-based statement met a constraint): no digest is written for
+			// these updates; the versions they move make any older digest prove nothing.
 			updated, err := s.importUpdatesByLine(ctx, tx, plan.updates, now, &res)
 			if err != nil {
 				return err
 			}
 			res.Updated = len(updated)
 			if err := emitUpdated(ctx, tx, updated, now); err != nil {
+				return err
+			}
+		}
+		if !dryRun {
+			if err := proved.write(ctx, tx); err != nil {
 				return err
 			}
 		}
@@ -168,13 +209,110 @@ func (s *Store) upsertBatch(ctx context.Context, items []catalog.ImportItem, dry
 	return res, err
 }
 
-// lockProducts locks the products of ups, in product-ID order, with one statement.
-func lockProducts(ctx context.Context, tx pgx.Tx, ups []importUpdate) error {
-	pids := make([]string, len(ups))
+// importDigestRules is hashed into every import digest: change it whenever what
+// catalog.ImportChanges compares, or how an import line is normalised, changes, so that no
+// digest written under the old rules proves a line unchanged under the new ones.
+const importDigestRules = "catalog import digest 1\n"
+
+// importDigest is the digest of an import line: SHA-256 of its normalised product as JSON
+// (encoding/json sorts map keys, so equal lines give equal bytes).
+func importDigest(in catalog.ProductInput) ([]byte, error) {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return nil, fmt.Errorf("import digest: %w", err)
+	}
+	h := sha256.New()
+	h.Write([]byte(importDigestRules))
+	h.Write(b)
+	return h.Sum(nil), nil
+}
+
+// digest sets the digest of each planned line, creates and updates.
+func (p *importPlan) digest() error {
+	p.createDigests = make([][]byte, len(p.creates))
+	for i, it := range p.creates {
+		d, err := importDigest(it.Product)
+		if err != nil {
+			return err
+		}
+		p.createDigests[i] = d
+	}
+	for i := range p.updates {
+		d, err := importDigest(p.updates[i].item.Product)
+		if err != nil {
+			return err
+		}
+		p.updates[i].digest = d
+	}
+	return nil
+}
+
+// provenUnchanged returns the products of ups whose line is proven unchanged by its digest:
+// the digest stored for the product is the line's, and the product's versions are still the
+// ones recorded with it (any write outside an import moves one of them). With lock, the same
+// statement locks every product of ups, in product-ID order (the order every writer locks
+// in, so an import and concurrent writers queue rather than deadlock); the versions compared
+// are then the locked rows' own. A product deleted since the SKU lookup is not returned (the
+// comparison path reports it).
+func provenUnchanged(ctx context.Context, tx pgx.Tx, ups []importUpdate, lock bool) (map[string]bool, error) {
+	pids, ds := make([]string, len(ups)), make([][]byte, len(ups))
 	for i, u := range ups {
 		pids[i] = u.pid
+		if !importDigestsOff {
+			ds[i] = u.digest // NULL proves nothing
+		}
 	}
-	_, err := tx.Exec(ctx, `SELECT id FROM products WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, pids)
+	q := `SELECT p.id::text, coalesce(d.digest = u.digest AND d.version = p.version AND d.price_version = p.price_version, false)
+		FROM unnest($1::text[], $2::bytea[]) AS u (id, digest)
+		JOIN products p ON p.id = u.id::uuid
+		LEFT JOIN import_digests d ON d.product_id = p.id
+		ORDER BY p.id`
+	if lock {
+		q += ` FOR UPDATE OF p`
+	}
+	rows, err := tx.Query(ctx, q, pids, ds)
+	if err != nil {
+		return nil, err
+	}
+	proven := map[string]bool{}
+	var (
+		pid string
+		ok  bool
+	)
+	_, err = pgx.ForEachRow(rows, []any{&pid, &ok}, func() error {
+		if ok {
+			proven[pid] = true
+		}
+		return nil
+	})
+	return proven, err
+}
+
+// digestWrites gathers the digests a batch records, one per product it created, updated or
+// compared unchanged.
+type digestWrites struct {
+	ids     []string
+	digests [][]byte
+}
+
+func (w *digestWrites) add(id string, digest []byte) {
+	if digest != nil {
+		w.ids, w.digests = append(w.ids, id), append(w.digests, digest)
+	}
+}
+
+// write records the gathered digests with the products' versions as this transaction leaves
+// them (it holds the updated products' locks and the created ones are its own), in one
+// statement.
+func (w *digestWrites) write(ctx context.Context, tx pgx.Tx) error {
+	if len(w.ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO import_digests (product_id, digest, version, price_version)
+		SELECT p.id, u.digest, p.version, p.price_version
+		FROM unnest($1::text[], $2::bytea[]) AS u (id, digest) JOIN products p ON p.id = u.id::uuid
+		ON CONFLICT (product_id) DO UPDATE SET digest = excluded.digest, version = excluded.version,
+			price_version = excluded.price_version`, w.ids, w.digests)
 	return err
 }
 
@@ -256,13 +394,15 @@ func productMap(ctx context.Context, tx pgx.Tx, ids []string) (map[string]catalo
 
 // importPlan is a batch sorted into creates and updates; refused lines are in the result.
 type importPlan struct {
-	creates []catalog.ImportItem
-	updates []importUpdate // in product-ID order: the order rows are locked in
+	creates       []catalog.ImportItem
+	createDigests [][]byte       // importDigest of each create (digest)
+	updates       []importUpdate // in product-ID order: the order rows are locked in
 }
 
 type importUpdate struct {
-	pid  string
-	item catalog.ImportItem
+	pid    string
+	item   catalog.ImportItem
+	digest []byte // importDigest of the line (importPlan.digest)
 }
 
 // planImport validates the batch and decides, line by line, create, update or refuse: with

@@ -12,21 +12,23 @@ import (
 )
 
 // importUpdates applies a batch's updates set-based: the products, locked by upsertBatch
-// (lockProducts), are read in one pair; a line that matches its product is
+// (provenUnchanged), are read in one pair; a line that matches its product is
 // counted unchanged, the others are planned in Go (catalog.PlanImportUpdate: a refused line is
 // reported and skipped before anything is written), then each table is written with one
 // statement for the whole batch (importWrites.write). ups are in product-ID order. It returns
 // the products updated, as a read returns them now (catalog.UpdatedProduct: built from what was
-// read and written, not read back). A constraint a statement meets comes back as *setRefused.
-func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate, now time.Time, res *catalog.ImportResult) ([]catalog.Product, error) {
+// read and written, not read back), and the IDs of those found unchanged. A constraint a
+// statement meets comes back as *setRefused.
+func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate, now time.Time, res *catalog.ImportResult) ([]catalog.Product, []string, error) {
 	pids := make([]string, len(ups))
 	for i, u := range ups {
 		pids[i] = u.pid
 	}
 	current, err := productMap(ctx, tx, pids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var same []string
 	w := importWrites{outbox: ctx.Value(noOutbox{}) == nil}
 	type planned struct {
 		cur   catalog.Product
@@ -43,6 +45,7 @@ func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate
 		}
 		if !catalog.ImportChanges(p, u.item.Product) {
 			res.Unchanged++
+			same = append(same, p.ID)
 			continue
 		}
 		pl, err := catalog.PlanImportUpdate(p, u.item.Product)
@@ -52,7 +55,7 @@ func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate
 		}
 		first := len(w.fresh)
 		if err := w.add(p, u.item.Product, pl, now); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		fresh := make([]string, 0, len(w.fresh)-first)
 		for _, nv := range w.fresh[first:] {
@@ -61,18 +64,18 @@ func (s *Store) importUpdates(ctx context.Context, tx pgx.Tx, ups []importUpdate
 		done = append(done, planned{cur: p, in: u.item.Product, pl: pl, fresh: fresh})
 	}
 	if len(done) == 0 {
-		return nil, nil
+		return nil, same, nil
 	}
 	priors, err := w.write(ctx, tx, now, catalog.ActorOf(ctx))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	prior := func(vid, currency string) *int64 { return priors[[2]string{vid, currency}] }
 	out := make([]catalog.Product, len(done))
 	for i, d := range done {
 		out[i] = catalog.UpdatedProduct(d.cur, d.in, d.pl, d.fresh, prior, now)
 	}
-	return out, nil
+	return out, same, nil
 }
 
 // importWrites gathers a batch's updates column by column, for one statement per table.
@@ -319,12 +322,36 @@ func removeImportedPrices(ctx context.Context, tx pgx.Tx, vids, currencies []str
 	return err
 }
 
+// importPriorSQL reads, for each (variant $1[i], currency $2[i]) made $3[i] at $5, the window
+// entry of its running sale (to end) and its prior price: catalog.PriorPrice in SQL, with $4 the
+// start of the window ($5 - catalog.PriorPriceWindow). A line counts from its applied_at to the
+// next line's (in (applied_at, id) order), so the lines counted are those applied inside
+// ($4, $5) and the last one applied at or before $4. The price in effect (c) is the last line
+// applied before $5; only a cut below it has a prior price, and only then are the other two
+// read (a qual on c alone gates their scans): when c itself is at or before $4, it is the one
+// line counted. Each read is a range of price_history_applied (migration 0018): what is read
+// does not grow with the history before the window, and no line travels to Go
+// (TestPriorPriceSQLIsTheRule, TestImportPriorReadBoundedToTheWindow).
+const importPriorSQL = `SELECT u.n, vp.window_entry_id,
+		CASE WHEN u.amt < c.amount THEN CASE WHEN c.applied_at > $4 THEN least(o.amount, w.lo) ELSE c.amount END END
+	FROM unnest($1::uuid[], $2::text[], $3::bigint[]) WITH ORDINALITY AS u (vid, cur, amt, n)
+	LEFT JOIN variant_prices vp ON vp.variant_id = u.vid AND vp.currency = u.cur
+	LEFT JOIN LATERAL (SELECT amount, applied_at FROM price_history
+		WHERE variant_id = u.vid AND currency = u.cur AND applied_at IS NOT NULL AND applied_at < $5
+		ORDER BY applied_at DESC, id DESC LIMIT 1) c ON true
+	LEFT JOIN LATERAL (SELECT amount FROM price_history
+		WHERE u.amt < c.amount AND c.applied_at > $4
+			AND variant_id = u.vid AND currency = u.cur AND applied_at IS NOT NULL AND applied_at <= $4
+		ORDER BY applied_at DESC, id DESC LIMIT 1) o ON true
+	LEFT JOIN LATERAL (SELECT min(amount) AS lo FROM price_history
+		WHERE u.amt < c.amount AND c.applied_at > $4
+			AND variant_id = u.vid AND currency = u.cur AND applied_at IS NOT NULL AND applied_at > $4 AND applied_at < $5) w ON true`
+
 // setImportedPrices makes each of ps current now, as makeCurrent does for one: the running
 // sale window in its currency ends, a history line says so, and the current price records its
-// prior price. Three statements for the batch: the running windows and the applied history
-// of the prior-price window (catalog.PriorPrice) in one read, then the windows' end, then the
-// history lines and the current prices together. It returns each price's history line and the
-// prior price recorded with it.
+// prior price. Three statements for the batch: the running windows and the prior prices
+// (importPriorSQL) in one read, then the windows' end, then the history lines and the current
+// prices together. It returns each price's history line and the prior price recorded with it.
 func setImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, now time.Time, actor string) ([]importedPrice, error) {
 	n := len(ps)
 	vids, pids, curs, amounts := make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
@@ -332,44 +359,27 @@ func setImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, now tim
 	for i, p := range ps {
 		vids[i], pids[i], curs[i], amounts[i], cmps[i] = p.vid, p.pid, p.currency, p.amount, p.compareAt
 	}
-	rows, err := tx.Query(ctx, `SELECT u.n, vp.window_entry_id, h.id, h.amount, h.applied_at
-		FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS u (vid, cur, n)
-		LEFT JOIN variant_prices vp ON vp.variant_id = u.vid AND vp.currency = u.cur
-		LEFT JOIN LATERAL (
-			(SELECT id, amount, applied_at FROM price_history
-				WHERE variant_id = u.vid AND currency = u.cur AND applied_at IS NOT NULL AND applied_at >= $3 AND applied_at < $4)
-			UNION ALL
-			(SELECT id, amount, applied_at FROM price_history
-				WHERE variant_id = u.vid AND currency = u.cur AND applied_at IS NOT NULL AND applied_at < $3
-				ORDER BY applied_at DESC, id DESC LIMIT 1)
-		) h ON true`, vids, curs, now.Add(-catalog.PriorPriceWindow), now)
+	rows, err := tx.Query(ctx, importPriorSQL, vids, curs, amounts, now.Add(-catalog.PriorPriceWindow), now)
 	if err != nil {
 		return nil, err
 	}
-	applied := make([][]catalog.PriceEntry, n)
 	var windows []int64
 	seen := map[int64]bool{}
 	var (
-		k         int
-		window    *int64
-		hid, hamt *int64
-		hat       *time.Time
+		k      int
+		window *int64
+		prior  *int64
 	)
-	if _, err := pgx.ForEachRow(rows, []any{&k, &window, &hid, &hamt, &hat}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&k, &window, &prior}, func() error {
 		if window != nil && !seen[*window] {
 			seen[*window] = true
 			windows = append(windows, *window)
 		}
-		if hid != nil {
-			at := hat.UTC()
-			applied[k-1] = append(applied[k-1], catalog.PriceEntry{ID: *hid, Price: catalog.Money{Amount: *hamt}, AppliedAt: &at})
-		}
+		priors[k-1] = prior
+		prior = nil
 		return nil
 	}); err != nil {
 		return nil, err
-	}
-	for i := range ps {
-		priors[i] = catalog.PriorPrice(applied[i], now, amounts[i])
 	}
 	if len(windows) > 0 {
 		// A price set now replaces a running sale window: its line ends.
