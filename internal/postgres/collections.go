@@ -359,6 +359,9 @@ func (s *Store) listCollection(ctx context.Context, q catalog.ListQuery) (catalo
 	if q.Filter.Currency != "" {
 		priceJoin = ` JOIN product_prices pp ON pp.product_id = p.id AND pp.currency = ` + b.arg(q.Filter.Currency)
 	}
+	// Both plans below read members one by one (at most MaxCollectionProducts): attribute
+	// filters are checked on each (attrset.go), never by hashing every matching variant first.
+	b.attrWalk = true
 	b.filter(q.Filter)
 	if terms := catalog.SearchTerms(q.Filter.Query); len(terms) > 0 {
 		tsq := "to_tsquery('" + searchConfig + "', " + b.arg(tsQuery(terms)) + ")"

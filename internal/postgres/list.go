@@ -124,7 +124,14 @@ func (s *Store) listStatements(ctx context.Context, db querier, q catalog.ListQu
 		}
 		st.counts = append(st.counts, counts...)
 	}
-	st.query, st.args, st.count, st.countArgs = listSQL(q, terms, rare, choice.anchor, hashed)
+	var collect []bool
+	if !rare {
+		var err error
+		if collect, err = s.collectAttributes(ctx, db, q); err != nil {
+			return st, err
+		}
+	}
+	st.query, st.args, st.count, st.countArgs = listSQL(q, terms, rare, choice.anchor, hashed, collect...)
 	st.rare = rare
 	return st, nil
 }
@@ -202,8 +209,29 @@ func (s *Store) listPage(ctx context.Context, c *pgxpool.Conn, page *catalog.Pro
 //
 // With hashCategory (categoryset.go) the category is checked on the walked price rows
 // against a hash of its products' IDs.
-func listSQL(q catalog.ListQuery, terms []string, rare bool, anchor string, hashCategory bool) (query string, args []any, count string, countArgs []any) {
+//
+// Attribute filters are checked on each walked row, or, where collect[i] says so (attrset.go),
+// against a hash of filter i's matching product IDs: the walk then finds the page's IDs in
+// the sort order's index first ("top", read from the index alone when the other conditions
+// are on its columns) and reads only those products in full. With rare search terms they are
+// checked on the matches.
+func listSQL(q catalog.ListQuery, terms []string, rare bool, anchor string, hashCategory bool, collect ...bool) (query string, args []any, count string, countArgs []any) {
 	var b sqlBuilder
+	col, dir, cmp := orderOf(q.Sort)
+	// Price orders walk product_prices_sort (currency, min_amount, product_id): the keyset
+	// names its columns so the cursor bounds that index scan.
+	idCol := "p.id"
+	if q.Sort == catalog.SortPrice || q.Sort == catalog.SortPriceDesc {
+		idCol = "pp.product_id"
+	}
+	collected := false
+	b.attrWalk, b.walkID = true, idCol
+	if !rare || len(terms) == 0 {
+		b.attrCollect = collect
+		for i := range q.Filter.Attributes {
+			collected = collected || i < len(collect) && collect[i]
+		}
+	}
 	with := ""
 	if q.Filter.Category != "" {
 		with = "WITH " + categorySubtree(b.arg(q.Filter.Category)) + " "
@@ -241,14 +269,6 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool, anchor string, hash
 		b.where[len(b.where)-1] = "(ts_match_vq(p.search, " + tsq + ") OR " + skuMatch(tsq) + exact + ")"
 	}
 
-	col, dir, cmp := orderOf(q.Sort)
-	// Price orders walk product_prices_sort (currency, min_amount, product_id): the keyset
-	// names its columns so the cursor bounds that index scan.
-	idCol := "p.id"
-	if q.Sort == catalog.SortPrice || q.Sort == catalog.SortPriceDesc {
-		idCol = "pp.product_id"
-	}
-
 	if c := q.After; c != nil {
 		b.where = append(b.where, "("+col+", "+idCol+") "+cmp+" ("+b.arg(cursorKey(c))+", "+b.arg(c.ID)+"::uuid)")
 	}
@@ -262,6 +282,12 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool, anchor string, hash
 		with = "WITH "
 	} else {
 		with += ", "
+	}
+	if !rare && collected {
+		query = with + `top AS MATERIALIZED (SELECT ` + idCol + ` AS id, ` + col + ` AS k FROM products p` + priceJoin + b.whereSQL() +
+			` ORDER BY ` + col + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ` + limit + `),
+		page AS MATERIALIZED (SELECT ` + pageColumns(q) + `, top.k FROM top JOIN products p ON p.id = top.id)` + pageFigures + ` ORDER BY p.k ` + dir + `, p.id ` + dir
+		return query, b.args, count, countArgs
 	}
 	if !rare {
 		query = with + `page AS MATERIALIZED (SELECT ` + pageColumns(q) + `, ` + col + ` AS k FROM products p` + priceJoin + b.whereSQL() +
@@ -408,6 +434,21 @@ func attrPath(f catalog.AttributeFilter) string {
 type sqlBuilder struct {
 	where []string
 	args  []any
+	// attrWalk: a page walks an order, and filter writes each attribute filter for it
+	// (attrset.go): collected into a hash when attrCollect says so, else checked per row.
+	// Unset, the planner reads attribute filters as it likes (exports and facets read every
+	// match anyway).
+	attrWalk    bool
+	attrCollect []bool
+	// walkID is the walked row's product ID column, p.id when empty.
+	walkID string
+}
+
+func (b *sqlBuilder) idCol() string {
+	if b.walkID == "" {
+		return "p.id"
+	}
+	return b.walkID
 }
 
 func (b *sqlBuilder) arg(v any) string {
@@ -444,9 +485,16 @@ func (b *sqlBuilder) filter(f catalog.ProductFilter) {
 	if f.MaxPrice != nil && f.Currency != "" {
 		b.where = append(b.where, "pp.min_amount <= "+b.arg(*f.MaxPrice))
 	}
-	for _, a := range f.Attributes {
+	for i, a := range f.Attributes {
 		path := b.arg(attrPath(a)) + "::jsonpath"
-		b.where = append(b.where, "(p.attributes @? "+path+" OR EXISTS (SELECT 1 FROM variants av WHERE av.product_id = p.id AND av.attributes @? "+path+"))")
+		switch {
+		case !b.attrWalk:
+			b.where = append(b.where, "(p.attributes @? "+path+" OR EXISTS (SELECT 1 FROM variants av WHERE av.product_id = p.id AND av.attributes @? "+path+"))")
+		case i < len(b.attrCollect) && b.attrCollect[i]:
+			b.where = append(b.where, attrCollected(b.idCol(), path))
+		default:
+			b.where = append(b.where, attrWalked(path))
+		}
 	}
 	if f.InStock != nil {
 		// In stock: any variant has units available.

@@ -125,6 +125,9 @@ func relevanceSQL(q catalog.ListQuery, terms []string, plan relevancePlan) (quer
 	if q.Filter.Category != "" {
 		b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
 	}
+	// The tiers walk the ID order (or the few matches fetched): attribute filters are checked
+	// on each row (attrset.go), never by hashing every matching variant first.
+	b.attrWalk = true
 	b.filter(q.Filter)
 	tsq := "to_tsquery('" + searchConfig + "', " + b.arg(tsQuery(terms)) + ")"
 	idx := searchMatch(&b, tsq, plan.anchor) // the rare fetch's condition on a search column
