@@ -124,14 +124,14 @@ func (s *Store) listStatements(ctx context.Context, db querier, q catalog.ListQu
 		}
 		st.counts = append(st.counts, counts...)
 	}
-	var collect []bool
+	var attrs []attrCheck
 	if !rare {
 		var err error
-		if collect, err = s.collectAttributes(ctx, db, q); err != nil {
+		if attrs, err = s.attrChecks(ctx, db, q); err != nil {
 			return st, err
 		}
 	}
-	st.query, st.args, st.count, st.countArgs = listSQL(q, terms, rare, choice.anchor, hashed, collect...)
+	st.query, st.args, st.count, st.countArgs = listSQL(q, terms, rare, choice.anchor, hashed, attrs...)
 	st.rare = rare
 	return st, nil
 }
@@ -210,12 +210,11 @@ func (s *Store) listPage(ctx context.Context, c *pgxpool.Conn, page *catalog.Pro
 // With hashCategory (categoryset.go) the category is checked on the walked price rows
 // against a hash of its products' IDs.
 //
-// Attribute filters are checked on each walked row, or, where collect[i] says so (attrset.go),
-// against a hash of filter i's matching product IDs: the walk then finds the page's IDs in
-// the sort order's index first ("top", read from the index alone when the other conditions
-// are on its columns) and reads only those products in full. With rare search terms they are
-// checked on the matches.
-func listSQL(q catalog.ListQuery, terms []string, rare bool, anchor string, hashCategory bool, collect ...bool) (query string, args []any, count string, countArgs []any) {
+// Attribute filter i is checked as attrs[i] says (attrset.go; walked when absent). When one is
+// collected, the walk finds the page's IDs in the sort order's index first ("top", read from
+// the index alone when the other conditions are on its columns) and reads only those products
+// in full. With rare search terms they are checked on the matches.
+func listSQL(q catalog.ListQuery, terms []string, rare bool, anchor string, hashCategory bool, attrs ...attrCheck) (query string, args []any, count string, countArgs []any) {
 	var b sqlBuilder
 	col, dir, cmp := orderOf(q.Sort)
 	// Price orders walk product_prices_sort (currency, min_amount, product_id): the keyset
@@ -227,9 +226,9 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool, anchor string, hash
 	collected := false
 	b.attrWalk, b.walkID = true, idCol
 	if !rare || len(terms) == 0 {
-		b.attrCollect = collect
+		b.attrChecks = attrs
 		for i := range q.Filter.Attributes {
-			collected = collected || i < len(collect) && collect[i]
+			collected = collected || i < len(attrs) && attrs[i] == attrCollect
 		}
 	}
 	with := ""
@@ -434,12 +433,11 @@ func attrPath(f catalog.AttributeFilter) string {
 type sqlBuilder struct {
 	where []string
 	args  []any
-	// attrWalk: a page walks an order, and filter writes each attribute filter for it
-	// (attrset.go): collected into a hash when attrCollect says so, else checked per row.
-	// Unset, the planner reads attribute filters as it likes (exports and facets read every
-	// match anyway).
-	attrWalk    bool
-	attrCollect []bool
+	// attrWalk: a page walks an order, and filter writes each attribute filter i for it as
+	// attrChecks[i] says (attrset.go; attrWalk when absent). Unset, the planner reads
+	// attribute filters as it likes (exports and facets read every match anyway).
+	attrWalk   bool
+	attrChecks []attrCheck
 	// walkID is the walked row's product ID column, p.id when empty.
 	walkID string
 }
@@ -487,11 +485,17 @@ func (b *sqlBuilder) filter(f catalog.ProductFilter) {
 	}
 	for i, a := range f.Attributes {
 		path := b.arg(attrPath(a)) + "::jsonpath"
+		check := attrWalk
+		if i < len(b.attrChecks) {
+			check = b.attrChecks[i]
+		}
 		switch {
 		case !b.attrWalk:
 			b.where = append(b.where, "(p.attributes @? "+path+" OR EXISTS (SELECT 1 FROM variants av WHERE av.product_id = p.id AND av.attributes @? "+path+"))")
-		case i < len(b.attrCollect) && b.attrCollect[i]:
+		case check == attrCollect:
 			b.where = append(b.where, attrCollected(b.idCol(), path))
+		case check == attrHashVariants:
+			b.where = append(b.where, attrVariantsHashed("p.id", path))
 		default:
 			b.where = append(b.where, attrWalked(path))
 		}
