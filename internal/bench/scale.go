@@ -195,6 +195,10 @@ func explainLists(ctx context.Context, store *postgres.Store, middle string) ([]
 		// store's tests cover it (TestCollectCheaper).
 		{"attribute colour=red, newest", catalog.ListQuery{Sort: catalog.SortNewest, Limit: scalePage, Filter: catalog.ProductFilter{
 			Attributes: []catalog.AttributeFilter{{Key: "colour", Type: catalog.AttrEnum, Values: []string{"red"}}}, Statuses: active}}, "", 0},
+		// On products only (no variant holds it): the product's value is checked per walked
+		// row, the variants against a hash of their (no) matches.
+		{"attribute waterproof=true, newest", catalog.ListQuery{Sort: catalog.SortNewest, Limit: scalePage, Filter: catalog.ProductFilter{
+			Attributes: []catalog.AttributeFilter{{Key: "waterproof", Type: catalog.AttrBoolean, Values: []string{"true"}}}, Statuses: active}}, "", 0},
 		// A number range cannot use the GIN index, so it is always walked: flat for a range a
 		// third of the catalog is in, as here; a rare range would read in proportion to the
 		// catalog (docs/adr/0021, 2026-12-03).
