@@ -362,7 +362,7 @@ func (s *Store) listCollection(ctx context.Context, q catalog.ListQuery) (catalo
 	}
 	// Both plans below read members one by one (at most MaxCollectionProducts): attribute
 	// filters are checked on each (attrset.go), never by hashing every matching variant first.
-	b.attrWalk = true
+	b.walked = true
 	b.filter(q.Filter)
 	if terms := catalog.SearchTerms(q.Filter.Query); len(terms) > 0 {
 		tsq := "to_tsquery('" + searchConfig + "', " + b.arg(tsQuery(terms)) + ")"

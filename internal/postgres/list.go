@@ -224,7 +224,7 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool, anchor string, hash
 		idCol = "pp.product_id"
 	}
 	collected := false
-	b.attrWalk, b.walkID = true, idCol
+	b.walked, b.walkID = true, idCol
 	if !rare || len(terms) == 0 {
 		b.attrChecks = attrs
 		for i := range q.Filter.Attributes {
@@ -433,10 +433,10 @@ func attrPath(f catalog.AttributeFilter) string {
 type sqlBuilder struct {
 	where []string
 	args  []any
-	// attrWalk: a page walks an order, and filter writes each attribute filter i for it as
+	// walked: a page walks an order, and filter writes each attribute filter i for it as
 	// attrChecks[i] says (attrset.go; attrWalk when absent). Unset, the planner reads
 	// attribute filters as it likes (exports and facets read every match anyway).
-	attrWalk   bool
+	walked     bool
 	attrChecks []attrCheck
 	// walkID is the walked row's product ID column, p.id when empty.
 	walkID string
@@ -490,7 +490,7 @@ func (b *sqlBuilder) filter(f catalog.ProductFilter) {
 			check = b.attrChecks[i]
 		}
 		switch {
-		case !b.attrWalk:
+		case !b.walked:
 			b.where = append(b.where, "(p.attributes @? "+path+" OR EXISTS (SELECT 1 FROM variants av WHERE av.product_id = p.id AND av.attributes @? "+path+"))")
 		case check == attrCollect:
 			b.where = append(b.where, attrCollected(b.idCol(), path))

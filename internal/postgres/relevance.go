@@ -127,7 +127,7 @@ func relevanceSQL(q catalog.ListQuery, terms []string, plan relevancePlan) (quer
 	}
 	// The tiers walk the ID order (or the few matches fetched): attribute filters are checked
 	// on each row (attrset.go), never by hashing every matching variant first.
-	b.attrWalk = true
+	b.walked = true
 	b.filter(q.Filter)
 	tsq := "to_tsquery('" + searchConfig + "', " + b.arg(tsQuery(terms)) + ")"
 	idx := searchMatch(&b, tsq, plan.anchor) // the rare fetch's condition on a search column
