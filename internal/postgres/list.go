@@ -124,7 +124,14 @@ func (s *Store) listStatements(ctx context.Context, db querier, q catalog.ListQu
 		}
 		st.counts = append(st.counts, counts...)
 	}
-	st.query, st.args, st.count, st.countArgs = listSQL(q, terms, rare, choice.anchor, hashed)
+	var attrs []attrCheck
+	if !rare {
+		var err error
+		if attrs, err = s.attrChecks(ctx, db, q); err != nil {
+			return st, err
+		}
+	}
+	st.query, st.args, st.count, st.countArgs = listSQL(q, terms, rare, choice.anchor, hashed, attrs...)
 	st.rare = rare
 	return st, nil
 }
@@ -202,8 +209,28 @@ func (s *Store) listPage(ctx context.Context, c *pgxpool.Conn, page *catalog.Pro
 //
 // With hashCategory (categoryset.go) the category is checked on the walked price rows
 // against a hash of its products' IDs.
-func listSQL(q catalog.ListQuery, terms []string, rare bool, anchor string, hashCategory bool) (query string, args []any, count string, countArgs []any) {
+//
+// Attribute filter i is checked as attrs[i] says (attrset.go; walked when absent). When one is
+// collected, the walk finds the page's IDs in the sort order's index first ("top", read from
+// the index alone when the other conditions are on its columns) and reads only those products
+// in full. With rare search terms they are checked on the matches.
+func listSQL(q catalog.ListQuery, terms []string, rare bool, anchor string, hashCategory bool, attrs ...attrCheck) (query string, args []any, count string, countArgs []any) {
 	var b sqlBuilder
+	col, dir, cmp := orderOf(q.Sort)
+	// Price orders walk product_prices_sort (currency, min_amount, product_id): the keyset
+	// names its columns so the cursor bounds that index scan.
+	idCol := "p.id"
+	if q.Sort == catalog.SortPrice || q.Sort == catalog.SortPriceDesc {
+		idCol = "pp.product_id"
+	}
+	collected := false
+	b.walked, b.walkID = true, idCol
+	if !rare || len(terms) == 0 {
+		b.attrChecks = attrs
+		for i := range q.Filter.Attributes {
+			collected = collected || i < len(attrs) && attrs[i] == attrCollect
+		}
+	}
 	with := ""
 	if q.Filter.Category != "" {
 		with = "WITH " + categorySubtree(b.arg(q.Filter.Category)) + " "
@@ -241,14 +268,6 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool, anchor string, hash
 		b.where[len(b.where)-1] = "(ts_match_vq(p.search, " + tsq + ") OR " + skuMatch(tsq) + exact + ")"
 	}
 
-	col, dir, cmp := orderOf(q.Sort)
-	// Price orders walk product_prices_sort (currency, min_amount, product_id): the keyset
-	// names its columns so the cursor bounds that index scan.
-	idCol := "p.id"
-	if q.Sort == catalog.SortPrice || q.Sort == catalog.SortPriceDesc {
-		idCol = "pp.product_id"
-	}
-
 	if c := q.After; c != nil {
 		b.where = append(b.where, "("+col+", "+idCol+") "+cmp+" ("+b.arg(cursorKey(c))+", "+b.arg(c.ID)+"::uuid)")
 	}
@@ -262,6 +281,12 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool, anchor string, hash
 		with = "WITH "
 	} else {
 		with += ", "
+	}
+	if !rare && collected {
+		query = with + `top AS MATERIALIZED (SELECT ` + idCol + ` AS id, ` + col + ` AS k FROM products p` + priceJoin + b.whereSQL() +
+			` ORDER BY ` + col + ` ` + dir + `, ` + idCol + ` ` + dir + ` LIMIT ` + limit + `),
+		page AS MATERIALIZED (SELECT ` + pageColumns(q) + `, top.k FROM top JOIN products p ON p.id = top.id)` + pageFigures + ` ORDER BY p.k ` + dir + `, p.id ` + dir
+		return query, b.args, count, countArgs
 	}
 	if !rare {
 		query = with + `page AS MATERIALIZED (SELECT ` + pageColumns(q) + `, ` + col + ` AS k FROM products p` + priceJoin + b.whereSQL() +
@@ -408,6 +433,20 @@ func attrPath(f catalog.AttributeFilter) string {
 type sqlBuilder struct {
 	where []string
 	args  []any
+	// walked: a page walks an order, and filter writes each attribute filter i for it as
+	// attrChecks[i] says (attrset.go; attrWalk when absent). Unset, the planner reads
+	// attribute filters as it likes (exports and facets read every match anyway).
+	walked     bool
+	attrChecks []attrCheck
+	// walkID is the walked row's product ID column, p.id when empty.
+	walkID string
+}
+
+func (b *sqlBuilder) idCol() string {
+	if b.walkID == "" {
+		return "p.id"
+	}
+	return b.walkID
 }
 
 func (b *sqlBuilder) arg(v any) string {
@@ -444,9 +483,22 @@ func (b *sqlBuilder) filter(f catalog.ProductFilter) {
 	if f.MaxPrice != nil && f.Currency != "" {
 		b.where = append(b.where, "pp.min_amount <= "+b.arg(*f.MaxPrice))
 	}
-	for _, a := range f.Attributes {
+	for i, a := range f.Attributes {
 		path := b.arg(attrPath(a)) + "::jsonpath"
-		b.where = append(b.where, "(p.attributes @? "+path+" OR EXISTS (SELECT 1 FROM variants av WHERE av.product_id = p.id AND av.attributes @? "+path+"))")
+		check := attrWalk
+		if i < len(b.attrChecks) {
+			check = b.attrChecks[i]
+		}
+		switch {
+		case !b.walked:
+			b.where = append(b.where, "(p.attributes @? "+path+" OR EXISTS (SELECT 1 FROM variants av WHERE av.product_id = p.id AND av.attributes @? "+path+"))")
+		case check == attrCollect:
+			b.where = append(b.where, attrCollected(b.idCol(), path))
+		case check == attrHashVariants:
+			b.where = append(b.where, attrVariantsHashed("p.id", path))
+		default:
+			b.where = append(b.where, attrWalked(path))
+		}
 	}
 	if f.InStock != nil {
 		// In stock: any variant has units available.

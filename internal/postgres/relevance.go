@@ -125,6 +125,9 @@ func relevanceSQL(q catalog.ListQuery, terms []string, plan relevancePlan) (quer
 	if q.Filter.Category != "" {
 		b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
 	}
+	// The tiers walk the ID order (or the few matches fetched): attribute filters are checked
+	// on each row (attrset.go), never by hashing every matching variant first.
+	b.walked = true
 	b.filter(q.Filter)
 	tsq := "to_tsquery('" + searchConfig + "', " + b.arg(tsQuery(terms)) + ")"
 	idx := searchMatch(&b, tsq, plan.anchor) // the rare fetch's condition on a search column
@@ -146,6 +149,10 @@ func relevanceSQL(q catalog.ListQuery, terms []string, plan relevancePlan) (quer
 		whereOf(append(filters, or("p.search @@ "+tsq, skuMatch(tsq), exact)))
 	countArgs = append([]any(nil), b.args...)
 
+	// The limit stays a parameter, unlike listSQL's: a relevance page is planned every
+	// execution whatever the limit, as its costs hang on the tsquery parameter, which a
+	// generic plan cannot see (12 pages of three searches at 100k: 12 custom plans each, with
+	// LIMIT $n and with the number written in). A literal would only multiply the statements.
 	limit := b.arg(q.Limit + 1)
 	after, afterTier := "", catalog.TierExact
 	if c := q.After; c != nil {

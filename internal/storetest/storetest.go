@@ -47,6 +47,8 @@ func Run(t *testing.T, open Opener) {
 		{"ImportAndEmpty", testImportAndEmpty},
 		{"ConcurrentWritesKeepVersions", testConcurrentWrites},
 		{"ListSummary", testListSummary}, // issue 16
+		// issue 16: attribute filters at 1M walk or collect; the pages must not tell
+		{"AttributeFilterPages", testAttributeFilterPages},
 	}
 	tests = append(tests, contractTests()...)
 	tests = append(tests, variantTests()...)
