@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/pgtest"
 	"github.com/acme/catalog/internal/postgres"
 	"github.com/acme/catalog/internal/seed"
@@ -39,6 +40,18 @@ func importBenchStore(ctx context.Context, b *testing.B) *postgres.Store {
 		}
 	}
 	return s
+}
+
+// createItems is an import batch of n new synthetic products, numbered from first (about 4
+// variants and 7.5 prices each, the import bench's generator).
+func createItems(first, n int) []catalog.ImportItem {
+	items := make([]catalog.ImportItem, n)
+	for j := range items {
+		in := seed.SyntheticProduct(first+j, 1).ProductInput
+		in.Normalize()
+		items[j] = catalog.ImportItem{Line: j + 1, Product: in}
+	}
+	return items
 }
 
 // backendCPU is the CPU used so far by every backend of the store's database (pgx keeps them

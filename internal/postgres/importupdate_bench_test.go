@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/acme/catalog/internal/catalog"
-	"github.com/acme/catalog/internal/seed"
 )
 
 // BenchmarkImportUpdates: go test -run '^$' -bench ImportUpdates -benchtime 4x -timeout 0 ./internal/postgres/
@@ -43,16 +42,13 @@ func benchImportUpdates(b *testing.B, name string, reprice bool, history int) {
 		batches = 2
 	)
 	lines := func(k int, bump int64) []catalog.ImportItem {
-		items := make([]catalog.ImportItem, batch)
-		for j := range items {
-			in := seed.SyntheticProduct(k*batch+j, 1).ProductInput
-			in.Normalize()
-			for _, v := range in.Variants {
+		items := createItems(k*batch, batch)
+		for _, it := range items {
+			for _, v := range it.Product.Variants {
 				for i := range v.Prices {
 					v.Prices[i].Amount += bump
 				}
 			}
-			items[j] = catalog.ImportItem{Line: j + 1, Product: in}
 		}
 		return items
 	}

@@ -181,15 +181,22 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 			return nil, err
 		}
 	}
+	// Each new connection's codecs: faster JSON decoding, []string IDs sent as binary uuid[].
+	configureTypes := func(ctx context.Context, c *pgx.Conn) error {
+		if err := decodeJSONFaster(ctx, c); err != nil {
+			return err
+		}
+		return sendUUIDStringsBinary(ctx, c)
+	}
 	if then := cfg.AfterConnect; then != nil {
 		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
-			if err := decodeJSONFaster(ctx, c); err != nil {
+			if err := configureTypes(ctx, c); err != nil {
 				return err
 			}
 			return then(ctx, c)
 		}
 	} else {
-		cfg.AfterConnect = decodeJSONFaster
+		cfg.AfterConnect = configureTypes
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

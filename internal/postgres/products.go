@@ -605,8 +605,8 @@ func insertProducts(ctx context.Context, tx pgx.Tx, ps []newProduct, actor strin
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO products (id, name, name_key, description, category, brand,
 			attributes, media, options, status, version, variant_count, created_at, updated_at)
-		SELECT u.id::uuid, u.name, u.key, u.descr, u.cat, u.brand, u.attrs::jsonb, u.media::jsonb, u.opts::jsonb, u.status, 1, u.n, u.at, u.at
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::timestamptz[])
+		SELECT u.id, u.name, u.key, u.descr, u.cat, u.brand, u.attrs::jsonb, u.media::jsonb, u.opts::jsonb, u.status, 1, u.n, u.at, u.at
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::timestamptz[])
 			AS u (id, name, key, descr, cat, brand, attrs, media, opts, status, n, at)`,
 		ids, names, keys, descs, cats, brands, attrs, media, opts, statuses, counts, created); err != nil {
 		cat := ""
@@ -638,7 +638,7 @@ func insertProducts(ctx context.Context, tx pgx.Tx, ps []newProduct, actor strin
 		}
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO product_prices (product_id, currency, min_amount, max_amount)
-		SELECT u.pid::uuid, u.cur, u.lo, u.hi FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS u (pid, cur, lo, hi)`,
+		SELECT u.pid, u.cur, u.lo, u.hi FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[]) AS u (pid, cur, lo, hi)`,
 		sPID, sCur, sMin, sMax)
 	return err
 }
@@ -685,8 +685,8 @@ func insertVariants(ctx context.Context, tx pgx.Tx, vs []newVariant, actor strin
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO variants (id, product_id, sku, options, position, barcode, weight_grams, attributes,
 			image, purchase_limit, created_at, updated_at)
-		SELECT u.id::uuid, u.pid::uuid, u.sku, u.opts::jsonb, u.pos, u.barcode, nullif(u.weight, -1), u.attrs::jsonb, u.image, u.lim, u.at, u.at
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::timestamptz[])
+		SELECT u.id, u.pid, u.sku, u.opts::jsonb, u.pos, u.barcode, nullif(u.weight, -1), u.attrs::jsonb, u.image, u.lim, u.at, u.at
+		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::timestamptz[])
 			AS u (id, pid, sku, opts, pos, barcode, weight, attrs, image, lim, at)`,
 		ids, pids, skus, opts, pos, barcodes, weights, attrs, images, limits, ats)
 	if err != nil {
@@ -694,21 +694,21 @@ func insertVariants(ctx context.Context, tx pgx.Tx, vs []newVariant, actor strin
 	}
 	if _, err := tx.Exec(ctx, `WITH inv AS (
 			INSERT INTO inventory (variant_id, product_id, on_hand, reserved, version, updated_at)
-			SELECT u.id::uuid, u.pid::uuid, u.qty, 0, 1, u.at FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[]) AS u (id, pid, qty, at)
+			SELECT u.id, u.pid, u.qty, 0, 1, u.at FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[]) AS u (id, pid, qty, at)
 		)
 		INSERT INTO stock_movements (variant_id, product_id, sku, kind, on_hand_delta, reserved_delta, on_hand, reserved, reason, actor, at)
-		SELECT u.id::uuid, u.pid::uuid, u.sku, 'initial', u.qty, 0, u.qty, 0, 'opening balance', $6, u.at
-		FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[]) AS u (id, pid, qty, at, sku) WHERE u.qty > 0`,
+		SELECT u.id, u.pid, u.sku, 'initial', u.qty, 0, u.qty, 0, 'opening balance', $6, u.at
+		FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[], $5::text[]) AS u (id, pid, qty, at, sku) WHERE u.qty > 0`,
 		ids, pids, stock, ats, skus, actor); err != nil {
 		return err
 	}
 	_, err = tx.Exec(ctx, `WITH vp AS (
 			INSERT INTO variant_prices (variant_id, currency, product_id, amount, compare_at)
-			SELECT u.id::uuid, u.cur, u.pid::uuid, u.amt, nullif(u.cmp, -1) FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS u (id, pid, cur, amt, cmp)
+			SELECT u.id, u.cur, u.pid, u.amt, nullif(u.cmp, -1) FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::bigint[]) AS u (id, pid, cur, amt, cmp)
 		)
 		INSERT INTO price_history (variant_id, product_id, kind, currency, amount, compare_at, valid_from, applied_at, actor, created_at)
-		SELECT u.id::uuid, u.pid::uuid, 'set', u.cur, u.amt, nullif(u.cmp, -1), u.at, u.at, $7, u.at
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::timestamptz[]) AS u (id, pid, cur, amt, cmp, at)`,
+		SELECT u.id, u.pid, 'set', u.cur, u.amt, nullif(u.cmp, -1), u.at, u.at, $7, u.at
+		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::bigint[], $6::timestamptz[]) AS u (id, pid, cur, amt, cmp, at)`,
 		pvID, pPID, pCur, pAmt, pCmp, pAt, actor)
 	return err
 }
