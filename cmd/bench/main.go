@@ -59,6 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	taskStart := fs.Int("capacity-task-start", 0, "with -capacity: seconds from desired count to a RUNNING task (0: the simulation's assumption, 50)")
 	importFormat := fs.String("import", "", "instead of the suite, import -products synthetic products from a file of this format (jsonl or csv) through the real job path, twice (creates, then updates), and print products/s and peak RSS beside the target")
 	importParallel := fs.Int("import-parallel", 0, "with -import: batches in the store at once (0: as the service runs it, 2 on PostgreSQL, 1 on SQLite)")
+	importReparse := fs.Bool("import-reparse", false, "with -import: the apply pass decodes the upload again and the store validates every line again, as before the parsed spool (for A/B runs)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -75,8 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *importFormat != "" {
 		cfg := bench.Config{Store: *store, DatabaseURL: *dbURL, Products: *products, Progress: stderr, Profile: profile, ImportParallel: *importParallel}
-		runs, err := bench.RunImport(ctx, cfg, bulk.Format(*importFormat))
-		fmt.Fprintf(stdout, "catalog bench, import: store=%s products=%d format=%s cpus=%d\n\n", *store, *products, *importFormat, runtime.NumCPU())
+		runs, err := bench.RunImport(ctx, cfg, bulk.Format(*importFormat), bench.ImportOptions{Reparse: *importReparse})
+		fmt.Fprintf(stdout, "catalog bench, import: store=%s products=%d format=%s reparse=%t cpus=%d\n\n", *store, *products, *importFormat, *importReparse, runtime.NumCPU())
 		bench.ImportTable(stdout, *store, runs)
 		if err != nil {
 			fmt.Fprintln(stderr, "bench:", err)

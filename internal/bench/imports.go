@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"syscall"
 	"time"
 
 	"github.com/acme/catalog/internal/bulk"
+	"github.com/acme/catalog/internal/capacity"
 	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/importer"
 	"github.com/acme/catalog/internal/pgtest"
@@ -38,14 +40,34 @@ type ImportRun struct {
 	State             catalog.ImportState
 	Reason            string
 	ValidateRate, All float64 // products per second
+	// CPU spent during each phase: the job's (this process: spool, reading, validation, the
+	// store's Go side; the bench's polling is in it too, a statement every 20 ms) and
+	// PostgreSQL's (every process of the throw-away cluster, from /proc; zero with
+	// -database-url). Phases are told apart by polling the job's state, to 20 ms.
+	JobCPU, PGCPU Phases
+	PGMeasured    bool
+}
+
+// Phases is a CPU time per phase of a job.
+type Phases struct{ Spool, Validate, Apply time.Duration }
+
+// Total is the phases together.
+func (p Phases) Total() time.Duration { return p.Spool + p.Validate + p.Apply }
+
+// ImportOptions are the -import bench's own switches.
+type ImportOptions struct {
+	// Reparse makes the apply pass decode the upload again (importer.Config.Reparse), the path
+	// before the parsed spool, for A/B runs.
+	Reparse bool
 }
 
 // RunImport writes n synthetic products (about 4 variants each) to a JSONL or CSV file, imports
 // it through the real job path (importer.Runner: spool, validate, apply in batches of 1,000),
 // then the same file again (every line unchanged), then the file with every price changed (every
-// product an update), and reports each.
-func RunImport(ctx context.Context, cfg Config, format bulk.Format) ([]ImportRun, error) {
+// product an update), and reports each with the CPU it cost the job and PostgreSQL.
+func RunImport(ctx context.Context, cfg Config, format bulk.Format, opts ImportOptions) ([]ImportRun, error) {
 	var store catalog.Store
+	postmaster := 0 // the throw-away cluster's, for its CPU; 0 with DATABASE_URL
 	dir, err := os.MkdirTemp("", "catalog-import-bench")
 	if err != nil {
 		return nil, err
@@ -67,6 +89,9 @@ func RunImport(ctx context.Context, cfg Config, format bulk.Format) ([]ImportRun
 			}
 			defer c.Close()
 			url = c.AdminURL
+			if pm, err := capacity.PostmasterPID(filepath.Join(c.Dir(), "data")); err == nil {
+				postmaster = pm
+			}
 		}
 		s, err := postgres.Open(ctx, url, postgres.Options{MaxConns: int32(max(8, 2*runtime.NumCPU()))})
 		if err != nil {
@@ -107,7 +132,7 @@ func RunImport(ctx context.Context, cfg Config, format bulk.Format) ([]ImportRun
 	if cfg.ImportParallel > 0 {
 		parallel = cfg.ImportParallel
 	}
-	r := importer.New(store, importer.Config{Dir: dir, Parallel: parallel})
+	r := importer.New(store, importer.Config{Dir: dir, Parallel: parallel, Reparse: opts.Reparse})
 	rctx, stop := context.WithCancel(ctx)
 	defer func() { stop(); _ = r.Stop(context.Background()) }()
 	r.Start(rctx)
@@ -123,7 +148,7 @@ func RunImport(ctx context.Context, cfg Config, format bulk.Format) ([]ImportRun
 		{"create", file}, {"same file again", file}, {"update (new prices)", repriced},
 	} {
 		name := step.name
-		run, err := importOnce(ctx, store, r, step.file, format)
+		run, err := importOnce(ctx, store, r, step.file, format, newCPUClock(postmaster))
 		run.Name, run.Bytes, run.Variants = name, size, variants
 		runs = append(runs, run)
 		if err != nil {
@@ -187,31 +212,36 @@ func writeSynthetic(file string, format bulk.Format, n int, bump int64) (int64, 
 }
 
 // importOnce submits file as a job and times its phases by polling the job.
-func importOnce(ctx context.Context, store catalog.Store, r *importer.Runner, file string, format bulk.Format) (ImportRun, error) {
+func importOnce(ctx context.Context, store catalog.Store, r *importer.Runner, file string, format bulk.Format, clock cpuClock) (ImportRun, error) {
 	var run ImportRun
 	f, err := os.Open(file)
 	if err != nil {
 		return run, err
 	}
-	start := time.Now()
+	start, c0 := time.Now(), clock.read()
 	job, _, err := r.Submit(ctx, importer.Upload{Format: format, Body: f})
 	f.Close()
 	if err != nil {
 		return run, err
 	}
 	run.Spool = time.Since(start)
+	c1 := clock.read()
 	var running time.Time
+	c2 := c1
 	for !job.State.Finished() {
 		time.Sleep(20 * time.Millisecond)
 		if job, err = store.ImportJob(ctx, job.ID); err != nil {
 			return run, err
 		}
 		if running.IsZero() && job.State != catalog.ImportValidating && job.State != catalog.ImportQueued {
-			running = time.Now()
+			running, c2 = time.Now(), clock.read()
 		}
 	}
-	end := time.Now()
+	end, c3 := time.Now(), clock.read()
 	run.Total, run.Validate, run.Apply = end.Sub(start), running.Sub(start)-run.Spool, end.Sub(running)
+	run.JobCPU = Phases{Spool: c1.job - c0.job, Validate: c2.job - c1.job, Apply: c3.job - c2.job}
+	run.PGCPU = Phases{Spool: c1.pg - c0.pg, Validate: c2.pg - c1.pg, Apply: c3.pg - c2.pg}
+	run.PGMeasured = clock.postmaster != 0
 	run.Products, run.Created, run.Updated, run.Unchanged, run.Failed, run.State, run.Reason = job.Products, job.Created, job.Updated, job.Unchanged, job.Failed, job.State, job.Reason
 	run.PeakRSSKB = rssKB(os.Getpid(), "VmHWM:")
 	run.All = float64(run.Products) / run.Total.Seconds()
@@ -222,7 +252,36 @@ func importOnce(ctx context.Context, store catalog.Store, r *importer.Runner, fi
 	return run, nil
 }
 
-// ImportTable prints the runs beside the target.
+// cpuClock reads the CPU this process and a local PostgreSQL have used.
+type cpuClock struct {
+	postmaster int
+	tick       time.Duration
+}
+
+type cpuReading struct{ job, pg time.Duration }
+
+func newCPUClock(postmaster int) cpuClock {
+	return cpuClock{postmaster: postmaster, tick: time.Second / time.Duration(capacity.ClockTicks())}
+}
+
+// read returns the CPU used so far: this process's user+system time (getrusage), and the
+// cluster's (postmaster, its live children and the children it reaped: backends that exited
+// count too), zero when the cluster is not local or cannot be read.
+func (c cpuClock) read() cpuReading {
+	var out cpuReading
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		out.job = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if c.postmaster != 0 {
+		if ticks, err := capacity.TreeTicks(c.postmaster); err == nil {
+			out.pg = time.Duration(ticks) * c.tick
+		}
+	}
+	return out
+}
+
+// ImportTable prints the runs beside the target, then what they cost in CPU.
 func ImportTable(w io.Writer, store string, runs []ImportRun) {
 	fmt.Fprintf(w, "%-20s %9s %9s %9s %9s %10s %10s %10s %13s %10s %s\n", "import", "products", "created", "updated", "unchanged",
 		"spool", "validate", "apply", "products/s", "peak RSS", "target")
@@ -238,4 +297,43 @@ func ImportTable(w io.Writer, store string, runs []ImportRun) {
 		fmt.Fprintf(w, "file: %d products, %d variants, %.1f MiB; products/s counts the whole job (spool + validation pass + apply pass)\n",
 			runs[0].Products, runs[0].Variants, float64(runs[0].Bytes)/(1<<20))
 	}
+	ImportCPUTable(w, runs)
+}
+
+// ImportCPUTable prints each run's CPU per 1,000 products, the job's and PostgreSQL's, per
+// pass; how many cores they kept busy together; and, derived from those figures only, the
+// products/s they would allow if PostgreSQL had two cores of its own beside the job's two.
+func ImportCPUTable(w io.Writer, runs []ImportRun) {
+	ms := func(d time.Duration, n int64) float64 {
+		return float64(d) / float64(time.Millisecond) / (float64(n) / 1000)
+	}
+	fmt.Fprintf(w, "\n%-20s %24s %24s %11s %12s\n", "CPU per 1,000", "job ms (valid. / apply)", "PostgreSQL ms (v / a)", "cores busy", "derived /s")
+	for _, r := range runs {
+		if r.Products == 0 || r.Total <= 0 {
+			continue
+		}
+		job := fmt.Sprintf("%.0f (%.0f / %.0f)", ms(r.JobCPU.Total(), r.Products), ms(r.JobCPU.Validate, r.Products), ms(r.JobCPU.Apply, r.Products))
+		pg, busy, derived := "-", "-", "-"
+		if r.PGMeasured {
+			pg = fmt.Sprintf("%.0f (%.0f / %.0f)", ms(r.PGCPU.Total(), r.Products), ms(r.PGCPU.Validate, r.Products), ms(r.PGCPU.Apply, r.Products))
+			busy = fmt.Sprintf("%.2f", float64(r.JobCPU.Total()+r.PGCPU.Total())/float64(r.Total))
+			derived = fmt.Sprintf("%.0f", DerivedImportRate(r.JobCPU, r.PGCPU, r.Products))
+		}
+		fmt.Fprintf(w, "%-20s %24s %24s %11s %12s\n", r.Name, job, pg, busy, derived)
+	}
+	fmt.Fprintln(w, "derived /s is not measured: it is what these CPU figures allow if the job had this machine's 2 cores and PostgreSQL 2 of its own:")
+	fmt.Fprintln(w, "the spool on one core, then each pass as long as its busier side (job or PostgreSQL) takes on 2 cores, with no waiting between them")
+}
+
+// DerivedImportRate is the products/s a job's CPU figures allow with two cores for the job and
+// two for PostgreSQL: the spool runs on one core (a copy and a hash), then each pass lasts as
+// long as its busier side needs on two cores, both sides overlapping perfectly. A ceiling from
+// the figures, not a measurement.
+func DerivedImportRate(job, pg Phases, products int64) float64 {
+	const cores = 2
+	t := job.Spool + max(job.Validate, pg.Validate)/cores + max(job.Apply, pg.Apply)/cores
+	if t <= 0 {
+		return 0
+	}
+	return float64(products) / t.Seconds()
 }

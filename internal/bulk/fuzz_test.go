@@ -60,6 +60,7 @@ func FuzzJSONLReader(f *testing.F) {
 	f.Add([]byte("{\"name\":\"\xff\"}\r\n[1,2]\nnull\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzRead(t, data, bulk.NewJSONLReader(bytes.NewReader(data)))
+		readerRoundTrip(t, bulk.NewJSONLReader(bytes.NewReader(data)))
 	})
 }
 
@@ -70,5 +71,6 @@ func FuzzCSVReader(f *testing.F) {
 	types := bulk.TypesOf([]catalog.AttributeDefinition{{Key: "n", Type: catalog.AttrNumber}, {Key: "b", Type: catalog.AttrBoolean}})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzRead(t, data, bulk.NewCSVReader(bytes.NewReader(data), types))
+		readerRoundTrip(t, bulk.NewCSVReader(bytes.NewReader(data), types))
 	})
 }

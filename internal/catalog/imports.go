@@ -68,6 +68,12 @@ const DefaultImportJobRetention = 7 * 24 * time.Hour
 type ImportItem struct {
 	Line    int
 	Product ProductInput
+	// Checked says Product is already normalized and valid as it stands (Normalize and
+	// Validate were run on it and changed nothing since), so CheckImportBatch does not run
+	// them again. Only the importer sets it, for what a bulk reader returned (the readers run
+	// both) and what it reads back from its own parsed spool; nothing decoded from a client can
+	// set it (json:"-").
+	Checked bool `json:"-"`
 }
 
 // ImportProblem is one refused line: the field at fault and the rule it breaks.
@@ -261,19 +267,22 @@ func SameImport(job ImportJob, in ImportJobInput) error {
 	return nil
 }
 
-// CheckImportBatch normalizes and validates each item of a batch (in place), and refuses a
-// line that repeats a SKU (any case) of an earlier line: a SKU is imported once per batch.
-// valid says which items passed; problems are the refused lines', in batch order. Both stores
-// run it before any lookup, so the rules are the same on both.
+// CheckImportBatch normalizes and validates each item of a batch (in place) unless it is
+// Checked, and refuses a line that repeats a SKU (any case) of an earlier line: a SKU is
+// imported once per batch (this rule depends on the batch's bounds, so it runs for every
+// item). valid says which items passed; problems are the refused lines', in batch order. Both
+// stores run it before any lookup, so the rules are the same on both.
 func CheckImportBatch(items []ImportItem) (valid []bool, problems []ImportProblem) {
 	valid = make([]bool, len(items))
 	firstLine := map[string]int{} // lower SKU -> line of the batch that has it
 	for i := range items {
 		in := &items[i].Product
-		in.Normalize()
-		if err := in.Validate(); err != nil {
-			problems = append(problems, ImportProblemsOf(items[i].Line, err)...)
-			continue
+		if !items[i].Checked {
+			in.Normalize()
+			if err := in.Validate(); err != nil {
+				problems = append(problems, ImportProblemsOf(items[i].Line, err)...)
+				continue
+			}
 		}
 		var p Problems
 		for j, v := range in.Variants {

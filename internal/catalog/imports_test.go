@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"github.com/acme/catalog/internal/catalog"
+
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 func TestImportChanges(t *testing.T) {
@@ -118,5 +121,64 @@ func TestPlanImportUpdate(t *testing.T) {
 	more.Options = []catalog.Option{{Name: "Size", Values: append(append([]string{}, big.Options[0].Values...), "L")}}
 	if _, err := catalog.PlanImportUpdate(big, more); catalog.ErrorCode(err) != catalog.CodeInvalid || !strings.Contains(err.Error(), "variants") {
 		t.Errorf("one variant over the limit: err = %v", err)
+	}
+}
+
+// TestCheckImportBatchChecked: a Checked item skips normalizing and validating (the importer
+// did both), an unchecked one does not, and the batch's duplicate-SKU rule holds for both.
+func TestCheckImportBatchChecked(t *testing.T) {
+	item := func(line int, name, sku string, checked bool) catalog.ImportItem {
+		return catalog.ImportItem{Line: line, Checked: checked, Product: catalog.ProductInput{Name: name, Category: "misc",
+			Status: catalog.StatusActive, Variants: []catalog.VariantInput{{SKU: sku, Prices: []catalog.PriceInput{{Currency: "USD", Amount: 1}}}}}}
+	}
+	items := []catalog.ImportItem{
+		item(1, " Padded ", "A-1", false), // normalized, then valid
+		item(2, "", "B-1", false),         // invalid: name required
+		item(3, " kept as is ", "C-1", true),
+		item(4, "Again", "a-1", true), // repeats line 1's SKU in this batch
+	}
+	valid, problems := catalog.CheckImportBatch(items)
+	if want := []bool{true, false, true, false}; fmt.Sprint(valid) != fmt.Sprint(want) {
+		t.Errorf("CheckImportBatch valid = %v, want %v (problems %v)", valid, want, problems)
+	}
+	if got := items[0].Product.Name; got != "Padded" {
+		t.Errorf("unchecked item's name = %q, want it normalized", got)
+	}
+	if got := items[2].Product.Name; got != " kept as is " {
+		t.Errorf("checked item's name = %q: a Checked item was normalized again", got)
+	}
+	var lines []int
+	for _, p := range problems {
+		lines = append(lines, p.Line)
+	}
+	if fmt.Sprint(lines) != "[2 4]" {
+		t.Errorf("problems on lines %v, want [2 4]: %v", lines, problems)
+	}
+}
+
+// TestImportItemCheckedNotFromJSON: no JSON a client sends can mark an item Checked, whatever
+// the member's spelling, so an invalid product cannot skip the store's validation that way.
+func TestImportItemCheckedNotFromJSON(t *testing.T) {
+	for _, body := range []string{
+		`{"Line":1,"Product":{"name":""},"Checked":true}`,
+		`{"Line":1,"Product":{"name":""},"checked":true}`,
+		`{"Line":1,"Product":{"name":""},"CHECKED":true}`,
+	} {
+		var it, it2 catalog.ImportItem
+		if err := json.Unmarshal([]byte(body), &it); err != nil {
+			t.Fatal(err)
+		}
+		// The v2 decoder the bulk readers use, matching names case-insensitively too.
+		_ = jsonv2.Unmarshal([]byte(body), &it2, jsonv2.MatchCaseInsensitiveNames(true))
+		if it.Checked || it2.Checked {
+			t.Errorf("decoding %s set Checked", body)
+		}
+		b, err := json.Marshal(catalog.ImportItem{Checked: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(strings.ToLower(string(b)), "checked") {
+			t.Errorf("json.Marshal of a Checked item = %s: the flag must not travel", b)
+		}
 	}
 }

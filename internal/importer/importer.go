@@ -55,7 +55,11 @@ type Config struct {
 	// StaleAfter is how long an unfinished job's heartbeat may stand still before any instance
 	// marks it failed (its instance stopped).
 	StaleAfter time.Duration
-	Log        *slog.Logger
+	// Reparse makes the apply pass decode the upload again, and the store normalize and
+	// validate every line again, as before the parsed spool (ADR 0026, 2026-12-03): for the
+	// bench's A/B (-import-reparse), not a setting of the service.
+	Reparse bool
+	Log     *slog.Logger
 }
 
 // Runner accepts uploads and applies them, one job at a time per instance.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -14,7 +15,11 @@ import (
 )
 
 // run applies one job: validate every line (unless partial), then, unless a dry run, upsert
-// batch by batch, saving progress (and so the heartbeat) after each batch.
+// batch by batch, saving progress (and so the heartbeat) as batches finish. The validation pass
+// keeps what it parsed in a second spool beside the upload (the upload's name + ".parsed"),
+// which the apply pass reads instead of decoding the upload again; both files go when run
+// returns, whatever the outcome (a stopping instance's job returns through here too). A
+// partial job has no validation pass: its apply pass reads the upload.
 func (r *Runner) run(ctx context.Context, t task) {
 	defer os.Remove(t.spool)
 	j := t.job
@@ -31,14 +36,26 @@ func (r *Runner) run(ctx context.Context, t task) {
 	types := bulk.TypesOf(defs)
 	ctx = catalog.WithActor(ctx, j.Actor)
 
+	apply := input{path: t.spool}
 	if !j.Partial || j.DryRun {
 		j.State = catalog.ImportValidating
 		if err := r.save(ctx, j); err != nil {
 			fail("progress could not be saved: " + errText(err))
 			return
 		}
-		err := r.pass(ctx, &j, t.spool, types, true)
+		var keep *parsedSpool
+		if !j.DryRun && !r.cfg.Reparse {
+			keep = r.createParsed(t.spool, log)
+			if keep != nil {
+				defer os.Remove(keep.path)
+			}
+		}
+		err := r.pass(ctx, &j, input{path: t.spool}, types, true, keep)
+		if keep.close(err == nil, log) {
+			apply = input{path: keep.path, parsed: true}
+		}
 		if err != nil {
+			log.Warn("import validation pass stopped", "err", err)
 			fail(passFailure(ctx, err))
 			return
 		}
@@ -60,7 +77,8 @@ func (r *Runner) run(ctx context.Context, t task) {
 		fail("progress could not be saved: " + errText(err))
 		return
 	}
-	if err := r.pass(ctx, &j, t.spool, types, false); err != nil {
+	if err := r.pass(ctx, &j, apply, types, false, nil); err != nil {
+		log.Warn("import apply pass stopped", "err", err, "parsed", apply.parsed)
 		fail(passFailure(ctx, err) + fmt.Sprintf("; the %d created and %d updated products of the batches before stay", j.Created, j.Updated))
 		return
 	}
@@ -102,24 +120,42 @@ func errText(err error) string {
 // once each of those holds the locks of the products it writes (catalog.WhenHeld). The later
 // batch then waits for every product both write, and cannot meet an earlier batch's new SKUs
 // (it names none), so the result is the one-at-a-time result (ADR 0026). Results are counted
-// in file order.
-func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, types bulk.AttributeTypes, validate bool) error {
-	f, err := os.Open(spool)
+// in file order, and progress is saved once the next batch is in the store's hands, so the
+// save's round trip is not between two batches. With keep, every record read is also written
+// to the parsed spool.
+func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, in input, types bulk.AttributeTypes, validate bool, keep *parsedSpool) error {
+	f, err := os.Open(in.path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	rd, err := bulk.NewReader(bulk.Format(j.Format), f, types)
-	if err != nil {
+	var rd bulk.Reader
+	if in.parsed {
+		rd = bulk.NewParsedReader(f)
+	} else if rd, err = bulk.NewReader(bulk.Format(j.Format), f, types); err != nil {
 		return err
 	}
+	var w *bulk.ParsedWriter
+	if keep != nil {
+		w = keep.w
+	}
+	// What a bulk reader returns is normalized and validated already; Reparse keeps the old
+	// path (the store does both again) for the bench's A/B.
+	checked := in.parsed || !r.cfg.Reparse
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // before f.Close: the reader stops at its next send
 	chunks := make(chan chunk, 1)
-	go readChunks(ctx, rd, r.cfg.BatchSize, chunks)
+	go readChunks(ctx, rd, r.cfg.BatchSize, checked, w, chunks)
+	defer func() {
+		// Before f.Close, and before run looks at the parsed spool: the reader stops at its
+		// next send, and has returned once chunks is closed.
+		cancel()
+		for range chunks {
+		}
+	}()
 	var (
-		queue []*flight // in file order
-		first error     // the first failure: no batch starts after it
+		queue   []*flight // in file order
+		first   error     // the first failure: no batch starts after it
+		unsaved bool      // counts moved since the job was last saved
 	)
 	// settle waits for the oldest batch in flight and counts it.
 	settle := func() {
@@ -146,7 +182,12 @@ func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, t
 		j.AddProblems(fl.res.Problems)
 		j.Failed += int64(failedLines(fl.res.Problems))
 		j.Lines = fl.c.lines
-		if len(fl.c.items) > 0 {
+		unsaved = true
+	}
+	// saveProgress records the counts so far (and moves the heartbeat).
+	saveProgress := func() {
+		if unsaved && first == nil {
+			unsaved = false
 			if err := r.save(ctx, *j); err != nil {
 				first = err
 			}
@@ -213,12 +254,58 @@ func (r *Runner) pass(ctx context.Context, j *catalog.ImportJob, spool string, t
 			fl.res, fl.err = r.store.UpsertProducts(bctx, fl.c.items, validate)
 		}()
 		queue = append(queue, fl)
+		saveProgress()
 	}
 	drain()
+	saveProgress()
 	if first != nil {
 		return first
 	}
 	return ctx.Err()
+}
+
+// input is what a pass reads: the upload as spooled, or the parsed spool the validation pass
+// wrote.
+type input struct {
+	path   string
+	parsed bool
+}
+
+// parsedSpool is the parsed spool being written by a validation pass.
+type parsedSpool struct {
+	path string
+	f    *os.File
+	w    *bulk.ParsedWriter
+}
+
+// createParsed creates the parsed spool beside the upload's. Without one (the disk refused it)
+// the apply pass reads the upload again, as it did before there was one: nil, logged.
+func (r *Runner) createParsed(upload string, log *slog.Logger) *parsedSpool {
+	path := upload + ".parsed"
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		log.Warn("import: no parsed spool, the apply pass reads the upload again", "err", err)
+		return nil
+	}
+	return &parsedSpool{path: path, f: f, w: bulk.NewParsedWriter(f)}
+}
+
+// close closes the parsed spool after the validation pass and reports whether the apply pass
+// can read it: the pass read the whole file (complete) and every write succeeded. A write that
+// failed (a full disk) is logged and the apply pass reads the upload instead: the spool only
+// saves work, it never fails a job.
+func (p *parsedSpool) close(complete bool, log *slog.Logger) bool {
+	if p == nil {
+		return false
+	}
+	err := p.f.Close()
+	if werr := p.w.Err(); werr != nil {
+		err = werr
+	}
+	if err != nil && complete {
+		log.Warn("import: the parsed spool could not be written, the apply pass reads the upload again", "err", err)
+	}
+	return err == nil && complete && p.w.Ended()
 }
 
 // flight is a batch handed to the store, and what the store answered once done is closed.
@@ -271,8 +358,10 @@ type chunk struct {
 
 // readChunks sends rd's products in batches of size, the last one at the end of the file, then
 // closes out. A fatal reader error is sent (with what the batch read before it refused) instead
-// of that batch, so the pass stops as if reading in line.
-func readChunks(ctx context.Context, rd bulk.Reader, size int, out chan<- chunk) {
+// of that batch, so the pass stops as if reading in line. Items are marked checked as told;
+// with keep, each product read is also written there, and the end of the file ends it (a
+// failed write sticks in keep: the caller looks once the pass is over).
+func readChunks(ctx context.Context, rd bulk.Reader, size int, checked bool, keep *bulk.ParsedWriter, out chan<- chunk) {
 	defer close(out)
 	c := chunk{items: make([]catalog.ImportItem, 0, size)}
 	send := func() bool {
@@ -288,6 +377,9 @@ func readChunks(ctx context.Context, rd bulk.Reader, size int, out chan<- chunk)
 		rec, err := rd.Next()
 		if err == io.EOF {
 			c.lines = int64(rd.Lines())
+			if keep != nil {
+				_ = keep.End(rd.Lines()) // sticky: parsedSpool.close reports it
+			}
 			send()
 			return
 		}
@@ -310,8 +402,12 @@ func readChunks(ctx context.Context, rd bulk.Reader, size int, out chan<- chunk)
 			send()
 			return
 		}
+		if keep != nil {
+			// Before the batch is sent: the store may touch its items once it has them.
+			_ = keep.Add(rec, rd.Lines()) // sticky: parsedSpool.close reports it
+		}
 		c.products++
-		c.items = append(c.items, catalog.ImportItem{Line: rec.Line, Product: rec.Product})
+		c.items = append(c.items, catalog.ImportItem{Line: rec.Line, Product: rec.Product, Checked: checked})
 		if len(c.items) == size {
 			c.lines = int64(rd.Lines())
 			if !send() {
