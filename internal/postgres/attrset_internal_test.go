@@ -62,10 +62,18 @@ func listIDs(t *testing.T, ctx context.Context, s *Store, q catalog.ListQuery, t
 	for i := range checks {
 		checks[i] = check
 	}
-	query, args, _, _ := listSQL(q, terms, false, "", false, checks...)
+	return pageIDs(t, ctx, s, q, terms, false, checks...)
+}
+
+// pageIDs runs listSQL's page for q as the arguments after q say (search terms, the
+// category hashed, each attribute filter's check), and returns the page's IDs and the cursor
+// after it.
+func pageIDs(t *testing.T, ctx context.Context, s *Store, q catalog.ListQuery, terms []string, hashCategory bool, checks ...attrCheck) ([]string, *catalog.Cursor) {
+	t.Helper()
+	query, args, _, _ := listSQL(q, terms, false, "", hashCategory, checks...)
 	rows, err := s.Pool().Query(ctx, query, args...)
 	if err != nil {
-		t.Fatalf("check %d: %v\n%s", check, err, query)
+		t.Fatalf("hashed category %v, checks %v: %v\n%s", hashCategory, checks, err, query)
 	}
 	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Product, error) { return scanListItem(r) })
 	if err != nil {

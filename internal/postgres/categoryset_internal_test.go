@@ -7,8 +7,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/pgtest"
 	"github.com/acme/catalog/internal/seed"
@@ -39,23 +37,7 @@ func TestCategoryHashSameAsWalk(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := func(q catalog.ListQuery, hashed bool) ([]string, *catalog.Cursor) {
-		query, args, _, _ := listSQL(q, nil, false, "", hashed)
-		rows, err := s.Pool().Query(ctx, query, args...)
-		if err != nil {
-			t.Fatalf("hashed %v: %v\n%s", hashed, err, query)
-		}
-		items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Product, error) { return scanListItem(r) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, p := range items {
-			out = append(out, p.ID)
-		}
-		if len(items) > q.Limit {
-			return out, q.NextCursor(items[q.Limit-1])
-		}
-		return out, nil
+		return pageIDs(t, ctx, s, q, nil, hashed)
 	}
 	rng := rand.New(rand.NewPCG(16, 1))
 	hashedUsed, compared := 0, 0

@@ -71,16 +71,7 @@ func TestCollectionPagesPlannedOnce(t *testing.T) {
 		}
 		q := catalog.ListQuery{Sort: catalog.SortPosition, Limit: 20, Summary: true, Filter: tc.filter}
 		const pages = 12
-		for range pages {
-			page, err := s.ListProducts(ctx, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if page.Next == nil {
-				t.Fatal("the collection ran out of pages")
-			}
-			q.After = page.Next
-		}
+		followPages(ctx, t, s, q, pages)
 		after, generic, err := s.PlansOf(ctx, "CROSS JOIN LATERAL")
 		if err != nil {
 			t.Fatal(err)

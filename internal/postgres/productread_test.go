@@ -88,16 +88,7 @@ func TestListPagesPlannedOnce(t *testing.T) {
 	}
 	q := catalog.ListQuery{Sort: catalog.SortNewest, Limit: 20, Summary: true, Filter: catalog.ProductFilter{Statuses: []catalog.Status{catalog.StatusActive}}}
 	const pages = 12
-	for range pages {
-		page, err := s.ListProducts(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if page.Next == nil {
-			t.Fatal("the catalog ran out of pages")
-		}
-		q.After = page.Next
-	}
+	followPages(ctx, t, s, q, pages)
 	custom, generic, err := s.PlansOf(ctx, "page AS MATERIALIZED")
 	if err != nil {
 		t.Fatal(err)
@@ -107,4 +98,19 @@ func TestListPagesPlannedOnce(t *testing.T) {
 		t.Fatalf("%d list pages: %d planned afresh, %d from the generic plan; want at most 6 planned", pages, custom, generic)
 	}
 	t.Logf("%d pages: %d custom plans, %d generic", pages, custom, generic)
+}
+
+// followPages lists n pages of q, each after the cursor of the one before.
+func followPages(ctx context.Context, t *testing.T, s *postgres.Store, q catalog.ListQuery, n int) {
+	t.Helper()
+	for i := range n {
+		page, err := s.ListProducts(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Next == nil {
+			t.Fatalf("ran out of pages after %d of %d", i+1, n)
+		}
+		q.After = page.Next
+	}
 }
