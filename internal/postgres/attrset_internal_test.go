@@ -62,12 +62,13 @@ func listIDs(t *testing.T, ctx context.Context, s *Store, q catalog.ListQuery, t
 	for i := range checks {
 		checks[i] = check
 	}
-	return pageIDs(t, ctx, s, q, terms, false, checks...)
+	ids, next := pageIDs(t, ctx, s, q, terms, false, checks...)
+	return ids[:min(len(ids), q.Limit)], next
 }
 
 // pageIDs runs listSQL's page for q as the arguments after q say (search terms, the
 // category hashed, each attribute filter's check), and returns the page's IDs and the cursor
-// after it.
+// after it. The IDs include the row read past the page (its limit is one more), when there is one.
 func pageIDs(t *testing.T, ctx context.Context, s *Store, q catalog.ListQuery, terms []string, hashCategory bool, checks ...attrCheck) ([]string, *catalog.Cursor) {
 	t.Helper()
 	query, args, _, _ := listSQL(q, terms, false, "", hashCategory, checks...)
@@ -84,7 +85,7 @@ func pageIDs(t *testing.T, ctx context.Context, s *Store, q catalog.ListQuery, t
 		out = append(out, p.ID)
 	}
 	if len(items) > q.Limit {
-		return out[:q.Limit], q.NextCursor(items[q.Limit-1])
+		return out, q.NextCursor(items[q.Limit-1])
 	}
 	return out, nil
 }
