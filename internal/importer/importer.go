@@ -79,6 +79,7 @@ type Runner struct {
 type task struct {
 	job   catalog.ImportJob
 	spool string
+	lock  *spoolLock // held until the spool is removed (spool.go)
 }
 
 // New returns a Runner over store; Start runs it.
@@ -108,8 +109,10 @@ func New(store catalog.Store, cfg Config) *Runner {
 // MaxBytes is the upload cap.
 func (r *Runner) MaxBytes() int64 { return r.cfg.MaxBytes }
 
-// Start runs the worker and the heartbeat until Stop.
+// Start runs the worker and the heartbeat until Stop. It first removes the spools that
+// instances which stopped without cleaning up left in the directory (sweepOrphans).
 func (r *Runner) Start(ctx context.Context) {
+	sweepOrphans(r.cfg.Dir, orphanMinAge, time.Now(), r.log)
 	ctx, r.stop = context.WithCancel(ctx)
 	r.started = true
 	go func() {
@@ -121,7 +124,7 @@ func (r *Runner) Start(ctx context.Context) {
 				return
 			case t := <-r.queue:
 				if ctx.Err() != nil { // both were ready: stopping wins
-					_ = os.Remove(t.spool)
+					removeSpool(t.spool, t.lock)
 					r.finish(context.WithoutCancel(ctx), t.job, interruptedWaiting)
 					continue
 				}
@@ -174,15 +177,21 @@ type Upload struct {
 // Submit spools the upload, records the job (or finds the one its idempotency key made) and
 // queues it. created says whether the job is new.
 func (r *Runner) Submit(ctx context.Context, up Upload) (catalog.ImportJob, bool, error) {
-	f, err := os.CreateTemp(r.cfg.Dir, "catalog-import-*")
+	f, err := os.CreateTemp(r.cfg.Dir, spoolPrefix+"*")
 	if err != nil {
 		return catalog.ImportJob{}, false, fmt.Errorf("spool: %w", err)
 	}
 	path := f.Name()
+	lock, err := lockSpool(path)
+	if err != nil {
+		f.Close()
+		_ = os.Remove(path)
+		return catalog.ImportJob{}, false, fmt.Errorf("spool: lock: %w", err)
+	}
 	keep := false
 	defer func() {
 		if !keep {
-			_ = os.Remove(path)
+			removeSpool(path, lock)
 		}
 	}()
 	body := up.Body
@@ -221,7 +230,7 @@ func (r *Runner) Submit(ctx context.Context, up Upload) (catalog.ImportJob, bool
 	r.held[job.ID] = job
 	r.mu.Unlock()
 	select {
-	case r.queue <- task{job: job, spool: path}:
+	case r.queue <- task{job: job, spool: path, lock: lock}:
 		keep = true
 	default:
 		// Filled up between the check and now: the job cannot run here.
@@ -265,7 +274,7 @@ func (r *Runner) abandon() {
 	for {
 		select {
 		case t := <-r.queue:
-			_ = os.Remove(t.spool)
+			removeSpool(t.spool, t.lock)
 			r.finish(ctx, t.job, interruptedWaiting)
 		default:
 			return

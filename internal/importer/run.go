@@ -21,7 +21,7 @@ import (
 // returns, whatever the outcome (a stopping instance's job returns through here too). A
 // partial job has no validation pass: its apply pass reads the upload.
 func (r *Runner) run(ctx context.Context, t task) {
-	defer os.Remove(t.spool)
+	defer removeSpool(t.spool, t.lock)
 	j := t.job
 	log := r.log.With("job", j.ID)
 	fail := func(reason string) {
@@ -281,7 +281,7 @@ type parsedSpool struct {
 // createParsed creates the parsed spool beside the upload's. Without one (the disk refused it)
 // the apply pass reads the upload again, as it did before there was one: nil, logged.
 func (r *Runner) createParsed(upload string, log *slog.Logger) *parsedSpool {
-	path := upload + ".parsed"
+	path := upload + parsedSuffix
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		log.Warn("import: no parsed spool, the apply pass reads the upload again", "err", err)
