@@ -263,8 +263,8 @@ func provenUnchanged(ctx context.Context, tx pgx.Tx, ups []importUpdate, lock bo
 		}
 	}
 	q := `SELECT p.id::text, coalesce(d.digest = u.digest AND d.version = p.version AND d.price_version = p.price_version, false)
-		FROM unnest($1::text[], $2::bytea[]) AS u (id, digest)
-		JOIN products p ON p.id = u.id::uuid
+		FROM unnest($1::uuid[], $2::bytea[]) AS u (id, digest)
+		JOIN products p ON p.id = u.id
 		LEFT JOIN import_digests d ON d.product_id = p.id
 		ORDER BY p.id`
 	if lock {
@@ -310,7 +310,7 @@ func (w *digestWrites) write(ctx context.Context, tx pgx.Tx) error {
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO import_digests (product_id, digest, version, price_version)
 		SELECT p.id, u.digest, p.version, p.price_version
-		FROM unnest($1::text[], $2::bytea[]) AS u (id, digest) JOIN products p ON p.id = u.id::uuid
+		FROM unnest($1::uuid[], $2::bytea[]) AS u (id, digest) JOIN products p ON p.id = u.id
 		ON CONFLICT (product_id) DO UPDATE SET digest = excluded.digest, version = excluded.version,
 			price_version = excluded.price_version`, w.ids, w.digests)
 	return err
