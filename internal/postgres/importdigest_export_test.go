@@ -23,10 +23,10 @@ func ImportProven(f func(n int)) (undo func()) {
 	return func() { importProven = nil }
 }
 
-// ImportPriors runs the import's prior-price read (importPriorSQL) for the prices amounts[i]
+// ImportPriors runs the import's prior-price read (priorPriceSQL) for the prices amounts[i]
 // of (vids[i], currencies[i]) made current at at, and returns the prior price of each.
 func (s *Store) ImportPriors(ctx context.Context, vids, currencies []string, amounts []int64, at time.Time) ([]*int64, error) {
-	rows, err := s.pool.Query(ctx, importPriorSQL, vids, currencies, amounts, at.Add(-catalog.PriorPriceWindow), at)
+	rows, err := s.pool.Query(ctx, priorPriceSQL, vids, currencies, amounts, at.Add(-catalog.PriorPriceWindow), at)
 	if err != nil {
 		return nil, err
 	}
@@ -46,6 +46,6 @@ func (s *Store) ImportPriors(ctx context.Context, vids, currencies []string, amo
 // ExplainImportPriors runs ImportPriors' statement under EXPLAIN (ANALYZE, BUFFERS) and
 // returns the buffers it touched.
 func (s *Store) ExplainImportPriors(ctx context.Context, vids, currencies []string, amounts []int64, at time.Time) (int64, error) {
-	n, err := s.explain(ctx, importPriorSQL, vids, currencies, amounts, at.Add(-catalog.PriorPriceWindow), at)
+	n, err := s.explain(ctx, priorPriceSQL, vids, currencies, amounts, at.Add(-catalog.PriorPriceWindow), at)
 	return n.SharedHit + n.SharedRead, err
 }

@@ -322,7 +322,7 @@ func removeImportedPrices(ctx context.Context, tx pgx.Tx, vids, currencies []str
 	return err
 }
 
-// importPriorSQL reads, for each (variant $1[i], currency $2[i]) made $3[i] at $5, the window
+// priorPriceSQL reads, for each (variant $1[i], currency $2[i]) made $3[i] at $5, the window
 // entry of its running sale (to end) and its prior price: catalog.PriorPrice in SQL, with $4 the
 // start of the window ($5 - catalog.PriorPriceWindow). A line counts from its applied_at to the
 // next line's (in (applied_at, id) order), so the lines counted are those applied inside
@@ -332,7 +332,7 @@ func removeImportedPrices(ctx context.Context, tx pgx.Tx, vids, currencies []str
 // line counted. Each read is a range of price_history_applied (migration 0018): what is read
 // does not grow with the history before the window, and no line travels to Go
 // (TestPriorPriceSQLIsTheRule, TestImportPriorReadBoundedToTheWindow).
-const importPriorSQL = `SELECT u.n, vp.window_entry_id,
+const priorPriceSQL = `SELECT u.n, vp.window_entry_id,
 		CASE WHEN u.amt < c.amount THEN CASE WHEN c.applied_at > $4 THEN least(o.amount, w.lo) ELSE c.amount END END
 	FROM unnest($1::uuid[], $2::text[], $3::bigint[]) WITH ORDINALITY AS u (vid, cur, amt, n)
 	LEFT JOIN variant_prices vp ON vp.variant_id = u.vid AND vp.currency = u.cur
@@ -350,7 +350,7 @@ const importPriorSQL = `SELECT u.n, vp.window_entry_id,
 // setImportedPrices makes each of ps current now, as makeCurrent does for one: the running
 // sale window in its currency ends, a history line says so, and the current price records its
 // prior price. Three statements for the batch: the running windows and the prior prices
-// (importPriorSQL) in one read, then the windows' end, then the history lines and the current
+// (priorPriceSQL) in one read, then the windows' end, then the history lines and the current
 // prices together. It returns each price's history line and the prior price recorded with it.
 func setImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, now time.Time, actor string) ([]importedPrice, error) {
 	n := len(ps)
@@ -359,7 +359,7 @@ func setImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, now tim
 	for i, p := range ps {
 		vids[i], pids[i], curs[i], amounts[i], cmps[i] = p.vid, p.pid, p.currency, p.amount, p.compareAt
 	}
-	rows, err := tx.Query(ctx, importPriorSQL, vids, curs, amounts, now.Add(-catalog.PriorPriceWindow), now)
+	rows, err := tx.Query(ctx, priorPriceSQL, vids, curs, amounts, now.Add(-catalog.PriorPriceWindow), now)
 	if err != nil {
 		return nil, err
 	}

@@ -42,28 +42,18 @@ func priceRow(ctx context.Context, q querier, vid, currency string) (currentPric
 }
 
 // priorPrice computes the prior price of a change to amount at at from the variant's applied
-// history in currency: the lines applied in the 30 days before at, and the one in effect when
-// they began (catalog.PriorPrice).
+// history in currency (catalog.PriorPrice): priorPriceSQL for one price, the statement an
+// import runs for a batch, so what a write reads stays within the window's index range
+// however often the price changed in the 30 days (the two lines read before it was shared
+// were every line of the window).
 func priorPrice(ctx context.Context, q querier, vid, currency string, at time.Time, amount int64) (*int64, error) {
-	from := at.Add(-catalog.PriorPriceWindow)
-	rows, err := q.Query(ctx, `(SELECT id, amount, applied_at FROM price_history
-			WHERE variant_id = $1 AND currency = $2 AND applied_at IS NOT NULL AND applied_at >= $3 AND applied_at < $4)
-		UNION ALL
-		(SELECT id, amount, applied_at FROM price_history
-			WHERE variant_id = $1 AND currency = $2 AND applied_at IS NOT NULL AND applied_at < $3
-			ORDER BY applied_at DESC, id DESC LIMIT 1)`, vid, currency, from, at)
-	if err != nil {
-		return nil, err
-	}
-	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.PriceEntry, error) {
-		var e catalog.PriceEntry
-		err := r.Scan(&e.ID, &e.Price.Amount, &e.AppliedAt)
-		return e, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return catalog.PriorPrice(entries, at, amount), nil
+	var (
+		n      int
+		window *int64
+		prior  *int64
+	)
+	err := q.QueryRow(ctx, priorPriceSQL, []string{vid}, []string{currency}, []int64{amount}, at.Add(-catalog.PriorPriceWindow), at).Scan(&n, &window, &prior)
+	return prior, err
 }
 
 // makeCurrent makes amount the current price of variant vid in currency at now. entryID is
