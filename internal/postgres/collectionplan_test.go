@@ -6,9 +6,6 @@ import (
 	"time"
 
 	"github.com/acme/catalog/internal/catalog"
-	"github.com/acme/catalog/internal/pgtest"
-	"github.com/acme/catalog/internal/postgres"
-	"github.com/acme/catalog/internal/seed"
 )
 
 // TestCollectionPagesPlannedOnce holds a collection's position pages to PostgreSQL's kept
@@ -21,14 +18,7 @@ func TestCollectionPagesPlannedOnce(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	s, err := postgres.Open(ctx, pgtest.URL(t), postgres.Options{MaxConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := seed.LoadSynthetic(ctx, s, 0, 10000, 1, nil); err != nil {
-		t.Fatal(err)
-	}
+	s := syntheticStore(ctx, t, 10000)
 	if _, err := s.CreateCollection(ctx, catalog.CollectionInput{Slug: "picks", Name: "Picks"}); err != nil {
 		t.Fatal(err)
 	}

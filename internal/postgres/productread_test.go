@@ -75,14 +75,7 @@ func TestProductReadBuffersFlat(t *testing.T) {
 func TestListPagesPlannedOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	s, err := postgres.Open(ctx, pgtest.URL(t), postgres.Options{MaxConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := seed.LoadSynthetic(ctx, s, 0, 10000, 1, nil); err != nil {
-		t.Fatal(err)
-	}
+	s := syntheticStore(ctx, t, 10000)
 	if _, err := s.Pool().Exec(ctx, "VACUUM ANALYZE products, variants, product_prices, inventory"); err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +91,22 @@ func TestListPagesPlannedOnce(t *testing.T) {
 		t.Fatalf("%d list pages: %d planned afresh, %d from the generic plan; want at most 6 planned", pages, custom, generic)
 	}
 	t.Logf("%d pages: %d custom plans, %d generic", pages, custom, generic)
+}
+
+// syntheticStore opens a store of one connection (so the plans a test reads from
+// pg_prepared_statements are those of every statement it ran) on a fresh database holding n
+// synthetic products.
+func syntheticStore(ctx context.Context, t *testing.T, n int) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(ctx, pgtest.URL(t), postgres.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := seed.LoadSynthetic(ctx, s, 0, n, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // followPages lists n pages of q, each after the cursor of the one before.
