@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -301,39 +302,67 @@ func ImportTable(w io.Writer, store string, runs []ImportRun) {
 }
 
 // ImportCPUTable prints each run's CPU per 1,000 products, the job's and PostgreSQL's, per
-// pass; how many cores they kept busy together; and, derived from those figures only, the
-// products/s they would allow if PostgreSQL had two cores of its own beside the job's two.
+// pass; how many cores they kept busy together; derived from those figures only, the
+// products/s they would allow if PostgreSQL had two cores of its own beside the job's two; and
+// the writer PostgreSQL would need, beside a job with two cores, for the target.
 func ImportCPUTable(w io.Writer, runs []ImportRun) {
 	ms := func(d time.Duration, n int64) float64 {
 		return float64(d) / float64(time.Millisecond) / (float64(n) / 1000)
 	}
-	fmt.Fprintf(w, "\n%-20s %24s %24s %11s %12s\n", "CPU per 1,000", "job ms (valid. / apply)", "PostgreSQL ms (v / a)", "cores busy", "derived /s")
+	fmt.Fprintf(w, "\n%-20s %24s %24s %11s %12s %26s\n", "CPU per 1,000", "job ms (valid. / apply)", "PostgreSQL ms (v / a)", "cores busy", "derived /s",
+		fmt.Sprintf("writer for %d/s", ImportTarget))
 	for _, r := range runs {
 		if r.Products == 0 || r.Total <= 0 {
 			continue
 		}
 		job := fmt.Sprintf("%.0f (%.0f / %.0f)", ms(r.JobCPU.Total(), r.Products), ms(r.JobCPU.Validate, r.Products), ms(r.JobCPU.Apply, r.Products))
-		pg, busy, derived := "-", "-", "-"
+		pg, busy, derived, writer := "-", "-", "-", "-"
 		if r.PGMeasured {
 			pg = fmt.Sprintf("%.0f (%.0f / %.0f)", ms(r.PGCPU.Total(), r.Products), ms(r.PGCPU.Validate, r.Products), ms(r.PGCPU.Apply, r.Products))
 			busy = fmt.Sprintf("%.2f", float64(r.JobCPU.Total()+r.PGCPU.Total())/float64(r.Total))
 			derived = fmt.Sprintf("%.0f", DerivedImportRate(r.JobCPU, r.PGCPU, r.Products))
+			writer = "not with 2 job cores"
+			if vcpus, ok := WriterForRate(r.JobCPU, r.PGCPU, r.Products, ImportTarget, derivedJobCores); ok {
+				writer = fmt.Sprintf("%.2f vCPUs (%.0f ACU busy)", vcpus, math.Ceil(vcpus/capacity.VCPUPerACU))
+			}
 		}
-		fmt.Fprintf(w, "%-20s %24s %24s %11s %12s\n", r.Name, job, pg, busy, derived)
+		fmt.Fprintf(w, "%-20s %24s %24s %11s %12s %26s\n", r.Name, job, pg, busy, derived, writer)
 	}
 	fmt.Fprintln(w, "derived /s is not measured: it is what these CPU figures allow if the job had this machine's 2 cores and PostgreSQL 2 of its own:")
-	fmt.Fprintln(w, "the spool on one core, then each pass as long as its busier side (job or PostgreSQL) takes on 2 cores, with no waiting between them")
+	fmt.Fprintln(w, "the spool on one core, then each pass as long as its busier side (job or PostgreSQL) takes on 2 cores, with no waiting between them;")
+	fmt.Fprintf(w, "writer for %d/s: the fewest PostgreSQL vCPUs (in quarters) for which that same model reaches the target beside a job with 2 cores,\n", ImportTarget)
+	fmt.Fprintln(w, "in Aurora capacity units at 0.25 vCPU each and fully busy (IMPORT_PARALLEL must be at least the vCPUs, rounded up)")
 }
 
+// derivedJobCores is the cores the derived figures give the job: this machine's two, a Fargate
+// task of 2 vCPUs.
+const derivedJobCores = 2
+
 // DerivedImportRate is the products/s a job's CPU figures allow with two cores for the job and
-// two for PostgreSQL: the spool runs on one core (a copy and a hash), then each pass lasts as
-// long as its busier side needs on two cores, both sides overlapping perfectly. A ceiling from
-// the figures, not a measurement.
+// two for PostgreSQL (importRate). A ceiling from the figures, not a measurement.
 func DerivedImportRate(job, pg Phases, products int64) float64 {
-	const cores = 2
-	t := job.Spool + max(job.Validate, pg.Validate)/cores + max(job.Apply, pg.Apply)/cores
+	return importRate(job, pg, products, derivedJobCores, 2)
+}
+
+// importRate is the products/s a job's CPU figures allow with jobCores for the job and pgCores
+// for PostgreSQL: the spool runs on one core (a copy and a hash), then each pass lasts as long
+// as its busier side needs on its cores, both sides overlapping perfectly.
+func importRate(job, pg Phases, products int64, jobCores, pgCores float64) float64 {
+	pass := func(j, p time.Duration) float64 { return max(j.Seconds()/jobCores, p.Seconds()/pgCores) }
+	t := job.Spool.Seconds() + pass(job.Validate, pg.Validate) + pass(job.Apply, pg.Apply)
 	if t <= 0 {
 		return 0
 	}
-	return float64(products) / t.Seconds()
+	return float64(products) / t
+}
+
+// WriterForRate is the fewest PostgreSQL vCPUs, in quarters up to 64, with which importRate
+// reaches rate beside a job of jobCores; false when none does (the job's own side is too slow).
+func WriterForRate(job, pg Phases, products int64, rate, jobCores float64) (float64, bool) {
+	for q := 1; q <= 4*64; q++ {
+		if vcpus := float64(q) / 4; importRate(job, pg, products, jobCores, vcpus) >= rate {
+			return vcpus, true
+		}
+	}
+	return 0, false
 }
