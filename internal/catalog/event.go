@@ -106,6 +106,10 @@ var EventTypes = []string{
 func NewEvent(ctx context.Context, typ, subject string, version int64, data any) (Event, error) {
 	e := Event{SpecVersion: CloudEventsVersion, Type: typ, Subject: subject, DataContentType: "application/json",
 		Actor: ActorOf(ctx), EntityVersion: version}
+	if b, ok := appendEventJSON(make([]byte, 0, 512), data); ok {
+		e.Data = b
+		return e, nil
+	}
 	if data != nil {
 		b, err := json.Marshal(data)
 		if err != nil {
