@@ -11,8 +11,9 @@
 // the instance also proves its listener still hears (Heartbeat: a notification it sends itself
 // comes back, Confirm); while it does, an entry past its TTL is served without that check, up
 // to ConfirmedTTLs of them, and staleness from lost notifications stays bounded by the TTL (it
-// is at most the latest confirmation's age). Reservations, adjustments and every other stock decision read the store, never this cache: it only serves
-// the product reads of the public API.
+// is at most the latest confirmation's age). Reservations, adjustments and every other stock
+// decision read the store, never this cache: it only serves the product reads of the public
+// API.
 //
 // An entry keeps the product as its JSON (what the API writes), gzip-compressed, beside the
 // few fields a reader decides on (status, versions): about 0.7 KB for a product of 4 variants,
@@ -240,8 +241,8 @@ func (c *Store) fresh(e *entry, now int64) bool {
 // before it was delivered, and invalidated, first). While confirmations keep coming, an entry
 // past its TTL is served without a version lookup, and staleness stays bounded by the TTL:
 // entries are at most the latest confirmation's age behind. A confirmation sent before the
-// last Clear needs no special case: every entry then was stored after it, so a confirmation
-// that old never extends one past its own TTL.
+// last Clear needs no special case: every entry cached was stored after that Clear (the epoch
+// stops older fills), so an older confirmation never extends one past its own TTL.
 func (c *Store) Confirm(sent time.Time) {
 	t := sent.UnixNano()
 	for {
