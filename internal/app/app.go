@@ -353,9 +353,7 @@ func (a *App) attach(s catalog.Store, owned bool) {
 	if pg, ok := s.(*postgres.Store); ok {
 		registerPoolMetrics(a.metrics, pg)
 		if cache := a.cache; cache != nil {
-			a.loop(func(ctx context.Context) {
-				pg.Listen(ctx, func(id string) { cache.Invalidate(id) }, cache.Clear)
-			})
+			a.loop(func(ctx context.Context) { a.listenForCache(ctx, pg, cache) })
 		}
 		if owned {
 			s = a.withReader(pg)

@@ -39,35 +39,51 @@ func (d Doc) JSON() ([]byte, error) {
 	return out, nil
 }
 
-// gzip at gzhttp's default level, as the API's response compression: a document is made on
-// every fill, so a dearer level would cost more CPU per miss than its few bytes save memory.
-var gzipWriters = sync.Pool{New: func() any {
-	zw, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression)
-	return zw
+// A filler holds what a fill needs while it encodes a product: the JSON and gzip buffers, the
+// encoder writing into the first and the gzip writer (at gzhttp's default level, as the API's
+// response compression; BestSpeed measured 5% less CPU per fill for 4.5% more bytes, see ADR
+// 0025). Pooled: a fill per miss made about 8 KB of garbage in buffers alone, and only an exact
+// copy of the compressed bytes is kept.
+type filler struct {
+	js, z bytes.Buffer
+	enc   *json.Encoder
+	zw    *gzip.Writer
+}
+
+var fillers = sync.Pool{New: func() any {
+	f := &filler{}
+	f.enc = json.NewEncoder(&f.js)
+	f.enc.SetEscapeHTML(false)
+	f.zw, _ = gzip.NewWriterLevel(nil, gzip.DefaultCompression) // a valid constant level: no error
+	return f
 }}
+
+// maxPooledFill is the largest buffer a filler keeps for the next fill: a rare huge product
+// must not pin its buffers in every pool slot.
+const maxPooledFill = 64 << 10
 
 // gzipReaders start empty: gzip.NewReader needs a stream, Reset gives it one.
 var gzipReaders = sync.Pool{New: func() any { return new(gzip.Reader) }}
 
 // newEntry encodes p into an entry.
 func newEntry(p *catalog.Product) (*entry, error) {
-	var js bytes.Buffer
-	enc := json.NewEncoder(&js)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(p); err != nil {
+	f := fillers.Get().(*filler)
+	f.js.Reset()
+	f.z.Reset()
+	if err := f.enc.Encode(p); err != nil {
+		return nil, err // the encoder is dropped with its filler: its error may stick
+	}
+	f.zw.Reset(&f.z)
+	f.zw.Write(f.js.Bytes()) // an error sticks: Close reports it
+	if err := f.zw.Close(); err != nil {
 		return nil, err
 	}
-	var z bytes.Buffer
-	zw := gzipWriters.Get().(*gzip.Writer)
-	zw.Reset(&z)
-	zw.Write(js.Bytes())
-	err := zw.Close()
-	gzipWriters.Put(zw)
-	if err != nil {
-		return nil, err
+	jsonLen := f.js.Len()
+	gz := bytes.Clone(f.z.Bytes()) // exact: it is kept, and a grown buffer is a quarter empty
+	if f.js.Cap() <= maxPooledFill && f.z.Cap() <= maxPooledFill {
+		fillers.Put(f)
 	}
-	e := &entry{doc: Doc{ID: p.ID, Status: p.Status, Version: p.Version, StockVersion: p.StockVersion, JSONLen: js.Len(),
-		Gzip: bytes.Clone(z.Bytes())}} // exact: it is kept, and a grown buffer is a quarter empty
+	e := &entry{doc: Doc{ID: p.ID, Status: p.Status, Version: p.Version, StockVersion: p.StockVersion, JSONLen: jsonLen, Gzip: gz}}
 	if len(p.Variants) > 0 {
 		e.stock = make([]int64, len(p.Variants))
 		for i, v := range p.Variants {

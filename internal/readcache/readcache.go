@@ -7,9 +7,13 @@
 // stop (the listener also clears the whole cache when its connection drops). An expired entry
 // is not thrown away: the next read asks the store for the product's versions (one primary-key
 // lookup, the question a conditional GET asks) and keeps the entry for another TTL when they
-// have not moved, so the TTL costs a cheap check per product, not a full read. Reservations,
-// adjustments and every other stock decision read the store, never this cache: it only serves
-// the product reads of the public API.
+// have not moved, so the TTL costs a cheap check per product, not a full read. On PostgreSQL
+// the instance also proves its listener still hears (Heartbeat: a notification it sends itself
+// comes back, Confirm); while it does, an entry past its TTL is served without that check, up
+// to ConfirmedTTLs of them, and staleness from lost notifications stays bounded by the TTL (it
+// is at most the latest confirmation's age). Reservations, adjustments and every other stock
+// decision read the store, never this cache: it only serves the product reads of the public
+// API.
 //
 // An entry keeps the product as its JSON (what the API writes), gzip-compressed, beside the
 // few fields a reader decides on (status, versions): about 0.7 KB for a product of 4 variants,
@@ -66,6 +70,11 @@ type Store struct {
 	holdOff     time.Duration
 	invalidated map[string]time.Time
 	clearedAt   time.Time
+
+	// confirmed (UnixNano) is the latest time before which every committed change to a product
+	// is known to have reached Invalidate (Confirm: a heartbeat sent through the database came
+	// back on the listening connection); 0 until one does.
+	confirmed atomic.Int64
 
 	hits, revalidated, misses, evictions atomic.Int64
 	// usedBytes and count mirror bytes and len(entries) for Usage, which must not take mu
@@ -207,15 +216,51 @@ func (c *Store) lookup(id string) *entry {
 	return e
 }
 
-// current returns id's entry if it may be served now: within its TTL, or past it with
-// versions the store still answers (revalidated). nil when the caller must read the store.
+// ConfirmedTTLs is how many TTLs an entry may be served without a version lookup while the
+// listener keeps confirming it hears every change (Confirm): the bound for a change that moves a
+// product's versions without announcing it, which no write path makes today (0003_notify.sql
+// announces every update of a product or its stock, and every write moves one of them).
+const ConfirmedTTLs = 10
+
+// fresh reports whether e may be served at now without asking the store: within its TTL, or,
+// up to ConfirmedTTLs of them since it was stored or revalidated, while a confirmation younger
+// than the TTL says every change committed before it has reached Invalidate (so an entry
+// still here was current then, and is at most that confirmation's age behind).
+func (c *Store) fresh(e *entry, now int64) bool {
+	exp := e.expires.Load()
+	if now < exp {
+		return true
+	}
+	ttl := int64(c.ttl)
+	return now < c.confirmed.Load()+ttl && now < exp+(ConfirmedTTLs-1)*ttl
+}
+
+// Confirm records that every change committed before sent has reached Invalidate: the caller
+// sent a notification at sent on the channel the invalidations arrive on, and it has come back
+// (PostgreSQL delivers a session's notifications in commit order, so every change committed
+// before it was delivered, and invalidated, first). While confirmations keep coming, an entry
+// past its TTL is served without a version lookup, and staleness stays bounded by the TTL:
+// entries are at most the latest confirmation's age behind. A confirmation sent before the
+// last Clear needs no special case: every entry cached was stored after that Clear (the epoch
+// stops older fills), so an older confirmation never extends one past its own TTL.
+func (c *Store) Confirm(sent time.Time) {
+	t := sent.UnixNano()
+	for {
+		old := c.confirmed.Load()
+		if t <= old || c.confirmed.CompareAndSwap(old, t) {
+			return
+		}
+	}
+}
+
+// current returns id's entry if it may be served now: fresh, or past that with versions the
+// store still answers (revalidated). nil when the caller must read the store.
 func (c *Store) current(ctx context.Context, id string) *entry {
 	e := c.lookup(id)
 	if e == nil {
 		return nil
 	}
-	now := c.now()
-	if now.UnixNano() < e.expires.Load() {
+	if c.fresh(e, c.now().UnixNano()) {
 		c.hits.Add(1)
 		return e
 	}
@@ -402,7 +447,7 @@ func (c *Store) shrink() {
 		if e == nil {
 			e = c.tail
 		}
-		for e.visited.Load() && now < e.expires.Load() {
+		for e.visited.Load() && c.fresh(e, now) {
 			e.visited.Store(false)
 			if e = e.prev; e == nil {
 				e = c.tail
@@ -495,7 +540,7 @@ func (c *Store) ProductVersions(ctx context.Context, id string) (int64, int64, e
 	if catalog.MustBeCurrent(ctx) {
 		return c.inner.ProductVersions(ctx, id)
 	}
-	if e := c.lookup(id); e != nil && c.now().UnixNano() < e.expires.Load() {
+	if e := c.lookup(id); e != nil && c.fresh(e, c.now().UnixNano()) {
 		c.hits.Add(1)
 		return e.doc.Version, e.doc.StockVersion, nil
 	}
@@ -512,7 +557,7 @@ func (c *Store) Variant(ctx context.Context, productID, variantID string) (catal
 	if catalog.MustBeCurrent(ctx) {
 		return c.inner.Variant(ctx, productID, variantID)
 	}
-	if e := c.lookup(productID); e != nil && c.now().UnixNano() < e.expires.Load() {
+	if e := c.lookup(productID); e != nil && c.fresh(e, c.now().UnixNano()) {
 		if p, ok := c.decoded(e); ok {
 			if v, found := p.Variant(variantID); found {
 				c.hits.Add(1)
