@@ -10,23 +10,29 @@ import (
 	"testing"
 )
 
-// TestReadCacheMetrics: the read cache's counters and size are exported, and move with reads
-// (the wrk bench reads its hit ratio from them).
-func TestReadCacheMetrics(t *testing.T) {
+// startServing starts the service with env on a local port and waits until it is ready; it
+// returns it, a client, and the base URL. Both are closed when the test ends.
+func startServing(t *testing.T, env map[string]string) (*App, *http.Client, string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := Start(context.Background(), testConfig(t, map[string]string{"CACHE_MAX_BYTES": "2MiB"}),
-		Options{Log: slog.New(slog.DiscardHandler), Listener: ln})
+	a, err := Start(context.Background(), testConfig(t, env), Options{Log: slog.New(slog.DiscardHandler), Listener: ln})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Shutdown()
+	t.Cleanup(func() { a.Shutdown() })
 	<-a.Ready()
 	c := &http.Client{Transport: &http.Transport{}}
-	defer c.CloseIdleConnections()
-	base := "http://" + a.Addr().String()
+	t.Cleanup(c.CloseIdleConnections)
+	return a, c, "http://" + a.Addr().String()
+}
+
+// TestReadCacheMetrics: the read cache's counters and size are exported, and move with reads
+// (the wrk bench reads its hit ratio from them).
+func TestReadCacheMetrics(t *testing.T) {
+	a, c, base := startServing(t, map[string]string{"CACHE_MAX_BYTES": "2MiB"})
 	resp, err := c.Get(base + "/products?limit=1")
 	if err != nil {
 		t.Fatal(err)

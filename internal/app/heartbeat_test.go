@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
-	"net/http"
 	"testing"
 	"time"
 
@@ -31,21 +29,8 @@ func TestCacheHeartbeatSkipsRevalidation(t *testing.T) {
 	if err := seedSampleIfEmpty(context.Background(), other, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	const ttl = 300 * time.Millisecond
-	a, err := Start(context.Background(), testConfig(t, map[string]string{"DATABASE_URL": url, "CACHE_TTL": ttl.String()}),
-		Options{Log: slog.New(slog.DiscardHandler), Listener: ln})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Shutdown()
-	<-a.Ready()
-	c := &http.Client{Transport: &http.Transport{}}
-	defer c.CloseIdleConnections()
-	base := "http://" + a.Addr().String()
+	a, c, base := startServing(t, map[string]string{"DATABASE_URL": url, "CACHE_TTL": ttl.String()})
 	product := func(id string) (name string) {
 		t.Helper()
 		resp, err := c.Get(base + "/products/" + id)
