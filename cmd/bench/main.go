@@ -55,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	useWrk := fs.Bool("wrk", false, "instead of the suite, measure reads out of process with wrk (64 connections, ids over the whole catalog, server and PostgreSQL CPU per request); skipped with a message when wrk is not installed")
 	connections := fs.Int("wrk-connections", 64, "with -wrk: wrk's connections")
 	wrkProfile := fs.String("wrk-cpuprofile", "", "with -wrk: the served process without the cache (this build's) writes a CPU profile of every scenario it serves to this file (pick them with -scenarios); read it with go tool pprof")
+	wrkCachedProfile := fs.String("wrk-cpuprofile-cached", "", "with -wrk: the same for the served process with the cache (this build's): hot reads and the other cached scenarios, warm-ups included")
 	before := fs.String("wrk-before", "", "with -wrk: another catalog binary (say main's: cd /work/main && go build -o /tmp/catalog-before ./cmd/catalog) measured beside this build in the same run")
 	taskStart := fs.Int("capacity-task-start", 0, "with -capacity: seconds from desired count to a RUNNING task (0: the simulation's assumption, 50)")
 	importFormat := fs.String("import", "", "instead of the suite, import -products synthetic products from a file of this format (jsonl or csv) through the real job path, twice (creates, then updates), and print products/s and peak RSS beside the target")
@@ -108,7 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *useWrk {
 		fmt.Fprintf(stdout, "catalog bench, wrk: store=postgres products=%d connections=%d duration=%s cpus=%d %s\n\n",
 			*products, *connections, *duration, runtime.NumCPU(), runtime.Version())
-		results, err := bench.RunWrk(ctx, bench.WrkConfig{Binary: bin, Products: *products, Duration: *duration, Connections: *connections, Before: *before, Scenarios: cfg.Scenarios, CPUProfile: *wrkProfile, Progress: stderr})
+		results, err := bench.RunWrk(ctx, bench.WrkConfig{Binary: bin, Products: *products, Duration: *duration, Connections: *connections, Before: *before, Scenarios: cfg.Scenarios, CPUProfile: *wrkProfile, CachedCPUProfile: *wrkCachedProfile, Progress: stderr})
 		if errors.Is(err, bench.ErrNoWrk) {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 0

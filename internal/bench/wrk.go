@@ -55,7 +55,10 @@ type WrkConfig struct {
 	// CPUProfile, when set, is a file the server without the cache (this build's) writes its
 	// CPU profile to, over every scenario it serves: pick them with Scenarios.
 	CPUProfile string
-	Progress   io.Writer
+	// CachedCPUProfile is the same for the server with the cache (this build's): the hot reads,
+	// and every other cached scenario picked, warm-ups included.
+	CachedCPUProfile string
+	Progress         io.Writer
 }
 
 // WrkResult is one scenario under wrk: throughput and latency as wrk saw them, and the CPU
@@ -250,15 +253,11 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		e.closers = append(e.closers, func() { p.stop(10 * time.Second) })
 		return p, p.ready(ctx, time.Minute)
 	}
-	cached, err := serve(bin, "cached", "30s") // the default CACHE_TTL
+	cached, err := serve(bin, "cached", "30s", profileArgs(cfg.CachedCPUProfile)...) // the default CACHE_TTL
 	if err != nil {
 		return nil, err
 	}
-	var profile []string
-	if cfg.CPUProfile != "" {
-		profile = []string{"-cpuprofile", cfg.CPUProfile}
-	}
-	direct, err := serve(bin, "direct", "0s", profile...)
+	direct, err := serve(bin, "direct", "0s", profileArgs(cfg.CPUProfile)...)
 	if err != nil {
 		return nil, err
 	}
@@ -548,4 +547,13 @@ func WrkTable(w io.Writer, results []WrkResult) {
 		fmt.Fprintf(w, "%-42s %9.0f %9s %9s %14s %10.0fus %10.0fus %7d  %s\n", r.Name, r.RPS, r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond),
 			vs, float64(r.ServerCPU)/float64(time.Microsecond), float64(r.DBCPU)/float64(time.Microsecond), r.Errors, note)
 	}
+}
+
+// profileArgs are the serve arguments that make a served process write its CPU profile to
+// file; none when file is empty.
+func profileArgs(file string) []string {
+	if file == "" {
+		return nil
+	}
+	return []string{"-cpuprofile", file}
 }

@@ -36,9 +36,9 @@ func TestWrkSmoke(t *testing.T) {
 	}
 	bin := &Binary{}
 	defer bin.Close()
-	profile := filepath.Join(t.TempDir(), "direct.pprof")
+	profile, cachedProfile := filepath.Join(t.TempDir(), "direct.pprof"), filepath.Join(t.TempDir(), "cached.pprof")
 	results, err := RunWrk(context.Background(), WrkConfig{Binary: bin, Products: 2000, Duration: time.Second, Connections: 16, WarmUp: time.Second,
-		CPUProfile: profile})
+		CPUProfile: profile, CachedCPUProfile: cachedProfile})
 	if errors.Is(err, ErrNoWrk) {
 		if os.Getenv("CI") == "true" {
 			t.Fatal(err)
@@ -52,8 +52,10 @@ func TestWrkSmoke(t *testing.T) {
 		t.Fatalf("%d results", len(results))
 	}
 	// A CPU profile is gzip-compressed protobuf, written when the server stops.
-	if b, err := os.ReadFile(profile); err != nil || len(b) < 100 || b[0] != 0x1f || b[1] != 0x8b {
-		t.Errorf("the server without the cache left no CPU profile at %s (%d bytes, %v)", profile, len(b), err)
+	for server, file := range map[string]string{"without the cache": profile, "with the cache": cachedProfile} {
+		if b, err := os.ReadFile(file); err != nil || len(b) < 100 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("the server %s left no CPU profile at %s (%d bytes, %v)", server, file, len(b), err)
+		}
 	}
 	for _, r := range results {
 		if r.Requests == 0 || r.ServerCPU <= 0 || r.P99 < r.P50 {
