@@ -104,8 +104,7 @@ var EventTypes = []string{
 // NewEvent returns an event of type typ about subject with data (marshalled to JSON), stamped
 // with the actor recorded in ctx. The store sets ID, Sequence and Time when it records it.
 func NewEvent(ctx context.Context, typ, subject string, version int64, data any) (Event, error) {
-	e := Event{SpecVersion: CloudEventsVersion, Type: typ, Subject: subject, DataContentType: "application/json",
-		Actor: ActorOf(ctx), EntityVersion: version}
+	e := NewEventJSON(ctx, typ, subject, version, nil)
 	if b, ok := appendEventJSON(make([]byte, 0, 512), data); ok {
 		e.Data = b
 		return e, nil
@@ -118,6 +117,13 @@ func NewEvent(ctx context.Context, typ, subject string, version int64, data any)
 		e.Data = b
 	}
 	return e, nil
+}
+
+// NewEventJSON is NewEvent for data already written as JSON (catalogjson.NewEvent writes a
+// product's by hand): the bytes are kept as given.
+func NewEventJSON(ctx context.Context, typ, subject string, version int64, data []byte) Event {
+	return Event{SpecVersion: CloudEventsVersion, Type: typ, Subject: subject, DataContentType: "application/json",
+		Actor: ActorOf(ctx), EntityVersion: version, Data: data}
 }
 
 // EventQuery asks for a page of the change feed.

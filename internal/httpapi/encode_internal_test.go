@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/acme/catalog/internal/catalog"
+	"github.com/acme/catalog/internal/catalogjson"
 )
 
 // stdlibBody is what writeJSON wrote before encode.go: encoding/json with HTML escaping off.
@@ -37,6 +38,23 @@ func checkSame(t testing.TB, v any) {
 	}
 	if err == nil && !bytes.Equal(got, want) {
 		t.Fatalf("hand-written and encoding/json differ:\n got %s\nwant %s", got, want)
+	}
+	if p, ok := v.(catalog.Product); ok {
+		checkMarshal(t, &p)
+	}
+}
+
+// checkMarshal fails when catalogjson.MarshalProduct, which writes products into events, and
+// json.Marshal (HTML escaping on) disagree on p.
+func checkMarshal(t testing.TB, p *catalog.Product) {
+	t.Helper()
+	want, wantErr := json.Marshal(p)
+	got, err := catalogjson.MarshalProduct(p)
+	if (err != nil) != (wantErr != nil) {
+		t.Fatalf("MarshalProduct error %v, json.Marshal's %v", err, wantErr)
+	}
+	if err == nil && !bytes.Equal(got, want) {
+		t.Fatalf("MarshalProduct and json.Marshal differ:\n got %s\nwant %s", got, want)
 	}
 }
 

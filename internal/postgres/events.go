@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/catalog/internal/catalog"
+	"github.com/acme/catalog/internal/catalogjson"
 )
 
 // sequenceBatch bounds the events one sequencer pass numbers, so a backlog never makes one
@@ -28,8 +29,7 @@ func emitAt(ctx context.Context, tx pgx.Tx, at time.Time, typ string, entity any
 	if ctx.Value(noOutbox{}) != nil {
 		return nil
 	}
-	subject, version, data := catalog.EventData(entity)
-	e, err := catalog.NewEvent(ctx, typ, subject, version, data)
+	e, err := catalogjson.NewEvent(ctx, typ, entity)
 	if err != nil {
 		return err
 	}
@@ -260,8 +260,7 @@ func newPending(ctx context.Context, at time.Time, typ string, entity any) (pend
 		// A price event's version is taken as it is recorded (emitAt), not built in Go.
 		return pending{}, errors.New("price events are recorded by emitAt")
 	}
-	subject, version, data := catalog.EventData(entity)
-	e, err := catalog.NewEvent(ctx, typ, subject, version, data)
+	e, err := catalogjson.NewEvent(ctx, typ, entity)
 	return pending{at: at, e: e}, err
 }
 

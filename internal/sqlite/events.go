@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/acme/catalog/internal/catalog"
+	"github.com/acme/catalog/internal/catalogjson"
 )
 
 // emit records, in tx, the event of type typ about entity (a product, variant, reservation,
@@ -24,8 +25,7 @@ func emitAt(ctx context.Context, tx *sql.Tx, at time.Time, typ string, entity an
 	if ctx.Value(noOutbox{}) != nil {
 		return nil
 	}
-	subject, version, data := catalog.EventData(entity)
-	e, err := catalog.NewEvent(ctx, typ, subject, version, data)
+	e, err := catalogjson.NewEvent(ctx, typ, entity)
 	if err != nil {
 		return err
 	}
