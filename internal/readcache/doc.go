@@ -9,6 +9,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/acme/catalog/internal/catalog"
+	"github.com/acme/catalog/internal/catalogjson"
 )
 
 // Doc is a cached product as the cache keeps it: what a reader decides on without decoding
@@ -39,21 +40,20 @@ func (d Doc) JSON() ([]byte, error) {
 	return out, nil
 }
 
-// A filler holds what a fill needs while it encodes a product: the JSON and gzip buffers, the
-// encoder writing into the first and the gzip writer (at gzhttp's default level, as the API's
-// response compression; BestSpeed measured 5% less CPU per fill for 4.5% more bytes, see ADR
-// 0025). Pooled: a fill per miss made about 8 KB of garbage in buffers alone, and only an exact
-// copy of the compressed bytes is kept.
+// A filler holds what a fill needs while it encodes a product: the JSON and gzip buffers and
+// the gzip writer (at gzhttp's default level, as the API's response compression; BestSpeed
+// measured 5% less CPU per fill for 4.5% more bytes, see ADR 0025). Pooled: a fill per miss
+// made about 8 KB of garbage in buffers alone, and only an exact copy of the compressed bytes
+// is kept. The JSON is the API's, written by catalogjson (encoding/json's reflection was 4% of
+// the server's CPU under the hot-reads bench).
 type filler struct {
-	js, z bytes.Buffer
-	enc   *json.Encoder
-	zw    *gzip.Writer
+	js []byte
+	z  bytes.Buffer
+	zw *gzip.Writer
 }
 
 var fillers = sync.Pool{New: func() any {
 	f := &filler{}
-	f.enc = json.NewEncoder(&f.js)
-	f.enc.SetEscapeHTML(false)
 	f.zw, _ = gzip.NewWriterLevel(nil, gzip.DefaultCompression) // a valid constant level: no error
 	return f
 }}
@@ -68,19 +68,29 @@ var gzipReaders = sync.Pool{New: func() any { return new(gzip.Reader) }}
 // newEntry encodes p into an entry.
 func newEntry(p *catalog.Product) (*entry, error) {
 	f := fillers.Get().(*filler)
-	f.js.Reset()
 	f.z.Reset()
-	if err := f.enc.Encode(p); err != nil {
-		return nil, err // the encoder is dropped with its filler: its error may stick
+	js, err := catalogjson.AppendProduct(f.js[:0], p)
+	if err == nil {
+		js = append(js, '\n') // as json.Encoder ends a value, and the API's answers
+	} else {
+		// A value encoding/json refuses too (ErrNotEncodable): answer with its own error.
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(p); err != nil {
+			return nil, err
+		}
+		js = buf.Bytes()
 	}
+	f.js = js
 	f.zw.Reset(&f.z)
-	f.zw.Write(f.js.Bytes()) // an error sticks: Close reports it
+	f.zw.Write(js) // an error sticks: Close reports it
 	if err := f.zw.Close(); err != nil {
 		return nil, err
 	}
-	jsonLen := f.js.Len()
+	jsonLen := len(js)
 	gz := bytes.Clone(f.z.Bytes()) // exact: it is kept, and a grown buffer is a quarter empty
-	if f.js.Cap() <= maxPooledFill && f.z.Cap() <= maxPooledFill {
+	if cap(f.js) <= maxPooledFill && f.z.Cap() <= maxPooledFill {
 		fillers.Put(f)
 	}
 	e := &entry{doc: Doc{ID: p.ID, Status: p.Status, Version: p.Version, StockVersion: p.StockVersion, JSONLen: jsonLen, Gzip: gz}}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acme/catalog/internal/catalog"
 	"github.com/acme/catalog/internal/seed"
@@ -90,6 +92,21 @@ func TestFillsShareNothing(t *testing.T) {
 		}
 		if !bytes.Equal(got, append(want, '\n')) {
 			t.Fatalf("fill %d (%s): document is not its product's JSON (%d bytes, want %d)", i, d.ID, len(got), len(want)+1)
+		}
+	}
+}
+
+// TestFillRefusesWhatEncodingJSONRefuses: a product encoding/json cannot write (a NaN
+// attribute, a year past 9999) is not cached, with encoding/json's error, as before the fill
+// wrote JSON by hand.
+func TestFillRefusesWhatEncodingJSONRefuses(t *testing.T) {
+	for _, p := range []catalog.Product{
+		{ID: "nan", Attributes: catalog.Attributes{"x": math.NaN()}},
+		{ID: "late", CreatedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		_, want := json.Marshal(p)
+		if _, err := newEntry(&p); err == nil || want == nil || err.Error() != want.Error() {
+			t.Errorf("%s: fill error %v, encoding/json's %v", p.ID, err, want)
 		}
 	}
 }
