@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/acme/catalog/internal/bench"
+	"github.com/acme/catalog/internal/blueprint"
 	"github.com/acme/catalog/internal/bulk"
 )
 
@@ -107,8 +108,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			Baseline: *baseline, RPSPerTask: *perTask, EdgeHitRatio: *edgeHit, TaskStart: *taskStart, Progress: stderr}, stdout, stderr)
 	}
 	if *useWrk {
-		fmt.Fprintf(stdout, "catalog bench, wrk: store=postgres products=%d connections=%d duration=%s cpus=%d %s\n\n",
-			*products, *connections, *duration, runtime.NumCPU(), runtime.Version())
+		fmt.Fprintf(stdout, "catalog bench, wrk: store=postgres products=%d connections=%d duration=%s cpus=%d %s task=%s\n\n",
+			*products, *connections, *duration, runtime.NumCPU(), runtime.Version(), blueprint.DefaultTaskSize)
 		results, err := bench.RunWrk(ctx, bench.WrkConfig{Binary: bin, Products: *products, Duration: *duration, Connections: *connections, Before: *before, Scenarios: cfg.Scenarios, CPUProfile: *wrkProfile, CachedCPUProfile: *wrkCachedProfile, Progress: stderr})
 		if errors.Is(err, bench.ErrNoWrk) {
 			fmt.Fprintf(stderr, "bench: %v\n", err)

@@ -55,7 +55,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	log := newLogger(cfg, stdout)
-	a, err := app.Start(ctx, cfg, app.Options{Log: log, EMFOut: stdout, Version: version, OpenAPI: api.OpenAPI})
+	a, err := app.Start(ctx, cfg, app.Options{Log: log, EMFOut: stdout, Version: version, OpenAPI: api.OpenAPI, OwnsProcess: true})
 	if err != nil {
 		return err
 	}

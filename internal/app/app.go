@@ -11,9 +11,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -53,6 +55,10 @@ type Options struct {
 	// EventPublisher, when set, receives the events EVENT_BUS_NAME would send to EventBridge
 	// (tests and the bench: a fake endpoint).
 	EventPublisher relay.Publisher
+	// OwnsProcess says the process runs this App alone (cmd/catalog serve), so Start may set
+	// process-wide settings: the garbage collector's budget (config.GC). Tests that embed an
+	// App leave it false.
+	OwnsProcess bool
 }
 
 // Start-up wait: the delay between attempts doubles from retryBase to retryCap.
@@ -116,6 +122,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	taskMiB := taskMemory(ctx, cfg, opts, log)
+	if opts.OwnsProcess {
+		setGC(cfg.GC(taskMiB), log)
+	}
 	var pgOpts postgres.Options
 	usePostgres := opts.Store == nil && cfg.DatabaseURL != ""
 	if usePostgres {
@@ -173,7 +183,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	// Popular products are served from memory; other instances' writes arrive by NOTIFY.
 	a.front = &a.gate
 	if cfg.CacheTTL > 0 {
-		a.cache = readcache.New(&a.gate, cfg.CacheTTL, cacheBytes(ctx, cfg, log))
+		a.cache = readcache.New(&a.gate, cfg.CacheTTL, cacheBytes(cfg, taskMiB, log))
 		registerCacheMetrics(a.metrics, a.cache)
 		if usePostgres && cfg.ReaderURL != "" {
 			a.cache.HoldOff(cfg.DBReaderMaxLag) // a miss may be answered by a replica that far behind
@@ -572,19 +582,43 @@ func registerPoolMetrics(m *httpapi.Metrics, s *postgres.Store) {
 	m.CounterFunc("catalog_db_pool_acquire_wait_seconds_total", "Time spent waiting for connections.", func() float64 { return stat().AcquireDuration().Seconds() })
 }
 
-// cacheBytes is the read cache's bound (config.Config.CacheBytes), asking the ECS task metadata
-// for the task's memory when CACHE_MAX_BYTES is not set and the service runs in a task. An
-// endpoint that does not answer costs at most its timeout and leaves the default.
-func cacheBytes(ctx context.Context, cfg config.Config, log *slog.Logger) int64 {
-	var taskMiB int64
-	if cfg.CacheMaxBytes == 0 && cfg.ECSMetadataURI != "" {
-		limits, err := ecsmeta.TaskLimits(ctx, nil, cfg.ECSMetadataURI)
-		if err != nil {
-			log.Warn("read cache: the task's memory is unknown; using the default bound", "err", err, "bytes", config.DefaultCacheMaxBytes)
-		}
-		taskMiB = limits.Memory
+// taskMemory is the ECS task's memory in MiB, asked of the task metadata endpoint when the
+// service runs in a task and something is sized from it: the read cache without
+// CACHE_MAX_BYTES, the GC budget without GOMEMLIMIT. 0 outside ECS; an endpoint that does not
+// answer costs at most its timeout and leaves 0, so the defaults.
+func taskMemory(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger) int64 {
+	sizesCache := cfg.CacheTTL > 0 && cfg.CacheMaxBytes == 0
+	sizesGC := opts.OwnsProcess && !cfg.GoMemLimitSet
+	if cfg.ECSMetadataURI == "" || !sizesCache && !sizesGC {
+		return 0
 	}
+	limits, err := ecsmeta.TaskLimits(ctx, nil, cfg.ECSMetadataURI)
+	if err != nil {
+		log.Warn("the task's memory is unknown; the read cache and the garbage collector keep their defaults", "err", err)
+	}
+	return limits.Memory
+}
+
+// cacheBytes is the read cache's bound (config.Config.CacheBytes) in a task of taskMiB.
+func cacheBytes(cfg config.Config, taskMiB int64, log *slog.Logger) int64 {
 	n := cfg.CacheBytes(taskMiB)
 	log.Info("read cache", "max_bytes", n, "task_memory_mib", taskMiB)
 	return n
+}
+
+// setGC applies the garbage collector's budget (ADR 0027) and logs what is in force, set here
+// or by GOMEMLIMIT and GOGC.
+func setGC(g config.GC, log *slog.Logger) {
+	if g.MemoryLimit > 0 {
+		debug.SetMemoryLimit(g.MemoryLimit)
+	}
+	if g.Percent > 0 {
+		debug.SetGCPercent(g.Percent)
+	}
+	limit := debug.SetMemoryLimit(-1) // -1 reads the limit without changing it
+	attrs := []any{"gc_percent_set", g.Percent, "memory_limit_set", g.MemoryLimit}
+	if limit != math.MaxInt64 {
+		attrs = append(attrs, "memory_limit_bytes", limit)
+	}
+	log.Info("garbage collector", attrs...)
 }

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime/debug"
+	"sync/atomic"
 	"testing"
 )
 
@@ -121,6 +123,49 @@ func TestReadCacheSizedByTask(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("metadata at %s: cache bound %v bytes, want %v", uri, got, want)
+		}
+	}
+}
+
+// TestGCSizedByTask: a service that owns its process and runs in an ECS task sets a soft
+// memory limit of 5/8 of the task's memory and a growth of 400% (config.GC, ADR 0027), asking
+// the metadata endpoint once for both the GC and the read cache; an App embedded in another
+// process (OwnsProcess false) leaves the process's collector alone.
+func TestGCSizedByTask(t *testing.T) {
+	var asked atomic.Int32
+	meta := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		w.Write([]byte(`{"Limits": {"CPU": 2, "Memory": 8192}}`))
+	}))
+	defer meta.Close()
+	limit0, percent0 := debug.SetMemoryLimit(-1), debug.SetGCPercent(100)
+	debug.SetGCPercent(percent0)
+	restore := func() { debug.SetMemoryLimit(limit0); debug.SetGCPercent(percent0) }
+	defer restore()
+	for _, owns := range []bool{false, true} {
+		asked.Store(0)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := Start(context.Background(), testConfig(t, map[string]string{"ECS_CONTAINER_METADATA_URI_V4": meta.URL + "/v4/task-1"}),
+			Options{Log: slog.New(slog.DiscardHandler), Listener: ln, OwnsProcess: owns})
+		if err != nil {
+			t.Fatal(err)
+		}
+		limit, percent := debug.SetMemoryLimit(-1), debug.SetGCPercent(percent0)
+		restore()
+		<-a.Ready()
+		a.Shutdown()
+		wantLimit, wantPercent := limit0, percent0
+		if owns {
+			wantLimit, wantPercent = 5120<<20, 400
+		}
+		if limit != wantLimit || percent != wantPercent {
+			t.Errorf("OwnsProcess=%v: memory limit %d, GC percent %d; want %d, %d", owns, limit, percent, wantLimit, wantPercent)
+		}
+		if n := asked.Load(); n != 1 {
+			t.Errorf("OwnsProcess=%v: the metadata endpoint was asked %d times, want once", owns, n)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/acme/catalog/internal/capacity"
+	"github.com/acme/catalog/internal/ecsmeta"
 	"github.com/acme/catalog/internal/pgtest"
 	"github.com/acme/catalog/internal/postgres"
 	"github.com/acme/catalog/internal/scalesim"
@@ -68,8 +69,11 @@ func MeasureCosts(ctx context.Context, cfg CapacityConfig) ([]capacity.Cost, err
 	if err != nil {
 		return nil, err
 	}
+	task, taskURI := defaultTask() // asked once, at start
+	defer task.Close()
 	p, err := startProcess(bin, filepath.Join(dir, "catalog.log"), port, map[string]string{
 		"DATABASE_URL": e.url, "API_KEYS": benchKey, "LOG_LEVEL": "error", "SEED_SAMPLE": "false",
+		ecsmeta.EnvURI: taskURI,
 	}, "serve")
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/acme/catalog/internal/capacity"
+	"github.com/acme/catalog/internal/ecsmeta"
 	"github.com/acme/catalog/internal/httpapi"
 )
 
@@ -104,14 +106,31 @@ const WarmUp = 40 * time.Second
 type cacheCounts struct {
 	hits, revalidations, misses, evictions, bytes, maxBytes float64
 	ok                                                      bool
+	// gc is the collector's budget in force (Go's go_gc_gogc_percent and
+	// go_gc_gomemlimit_bytes): what the process was sized as (ADR 0027).
+	gc gcBudget
 }
 
+type gcBudget struct{ percent, limit float64 }
+
 func (c cacheCounts) minus(o cacheCounts) cacheCounts {
-	return cacheCounts{c.hits - o.hits, c.revalidations - o.revalidations, c.misses - o.misses, c.evictions - o.evictions, c.bytes, c.maxBytes, c.ok && o.ok}
+	return cacheCounts{c.hits - o.hits, c.revalidations - o.revalidations, c.misses - o.misses, c.evictions - o.evictions, c.bytes, c.maxBytes, c.ok && o.ok, c.gc}
 }
 
 func (c cacheCounts) plus(o cacheCounts) cacheCounts {
-	return cacheCounts{c.hits + o.hits, c.revalidations + o.revalidations, c.misses + o.misses, c.evictions + o.evictions, c.bytes, c.maxBytes, c.ok && o.ok}
+	return cacheCounts{c.hits + o.hits, c.revalidations + o.revalidations, c.misses + o.misses, c.evictions + o.evictions, c.bytes, c.maxBytes, c.ok && o.ok, c.gc}
+}
+
+// String is the budget as GOGC and GOMEMLIMIT would spell it; empty when not exported.
+func (g gcBudget) String() string {
+	switch {
+	case g.percent == 0:
+		return ""
+	case g.limit <= 0 || g.limit >= math.MaxInt64:
+		return fmt.Sprintf("; GOGC %g, no limit", g.percent)
+	default:
+		return fmt.Sprintf("; GOGC %g, GOMEMLIMIT %.0f MiB", g.percent, g.limit/(1<<20))
+	}
 }
 
 // String reports the hit ratio, what the cache held and the server's RSS.
@@ -121,8 +140,8 @@ func (c cacheCounts) String(rssKB int64) string {
 	if !c.ok || reads == 0 {
 		return "hit ratio not exported; " + rss
 	}
-	return fmt.Sprintf("hits %.1f%% (%.1f%% revalidated), %.0f evictions, cache %.0f of %.0f MiB; %s",
-		100*(c.hits+c.revalidations)/reads, 100*c.revalidations/reads, c.evictions, c.bytes/(1<<20), c.maxBytes/(1<<20), rss)
+	return fmt.Sprintf("hits %.1f%% (%.1f%% revalidated), %.0f evictions, cache %.0f of %.0f MiB; %s%s",
+		100*(c.hits+c.revalidations)/reads, 100*c.revalidations/reads, c.evictions, c.bytes/(1<<20), c.maxBytes/(1<<20), rss, c.gc)
 }
 
 // scrapeCache reads the read cache's counters from a /metrics URL.
@@ -154,6 +173,12 @@ func scrapeCache(ctx context.Context, url string) cacheCounts {
 		if field != nil {
 			*field = v
 			found++
+		}
+		switch name {
+		case "go_gc_gogc_percent":
+			c.gc.percent = v
+		case "go_gc_gomemlimit_bytes":
+			c.gc.limit = v
 		}
 	}
 	c.ok = found == 6
@@ -228,6 +253,8 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
+	task, taskURI := defaultTask() // processes ask it once, at start
+	defer task.Close()
 	script := filepath.Join(dir, "reads.lua")
 	if err := os.WriteFile(script, wrkScript, 0o644); err != nil {
 		return nil, err
@@ -244,7 +271,7 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		}
 		p, err := startProcess(bin, filepath.Join(dir, name+".log"), port, map[string]string{
 			"DATABASE_URL": e.url, "API_KEYS": benchKey, "LOG_LEVEL": "error", "SEED_SAMPLE": "false", "CACHE_TTL": cacheTTL,
-			"METRICS_PORT": strconv.Itoa(mport),
+			"METRICS_PORT": strconv.Itoa(mport), ecsmeta.EnvURI: taskURI,
 		}, append([]string{"serve"}, args...)...)
 		if err != nil {
 			return nil, err

@@ -67,6 +67,10 @@ func TestWrkSmoke(t *testing.T) {
 		if strings.HasSuffix(r.Name, ", cache") && (!strings.Contains(r.Note, "hits ") || r.RSSKB <= 0) {
 			t.Errorf("%s: note %q, RSS %d KB: want the cache's hit ratio and the server's RSS", r.Name, r.Note, r.RSSKB)
 		}
+		// Served as in the stacks' default task (2 GiB): the GC budget ADR 0027 sets there.
+		if strings.HasSuffix(r.Name, ", cache") && !strings.Contains(r.Note, "GOGC 400, GOMEMLIMIT 1280 MiB") {
+			t.Errorf("%s: note %q: want the served process sized as the default task (GOGC 400, GOMEMLIMIT 1280 MiB)", r.Name, r.Note)
+		}
 		if strings.HasPrefix(r.Name, "list") && !strings.Contains(r.Target, "get-by-id's") {
 			t.Errorf("%s: target %q does not compare its p99 with get-by-id's", r.Name, r.Target)
 		}

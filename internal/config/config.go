@@ -144,6 +144,9 @@ type Config struct {
 	CacheTTL       time.Duration
 	CacheMaxBytes  int64
 	ECSMetadataURI string
+	// GoMemLimitSet and GoGCSet say the operator set GOMEMLIMIT or GOGC, which the Go runtime
+	// reads itself: the service then leaves that setting alone (GC, ADR 0027).
+	GoMemLimitSet, GoGCSet bool
 	// SweepInterval is how often expired reservations are released and due prices applied.
 	SweepInterval time.Duration
 	// SeedSample loads the sample catalog when the embedded store starts empty.
@@ -257,6 +260,8 @@ func Load(getenv func(string) string) (Config, error) {
 		CacheTTL:          duration("CACHE_TTL", 30*time.Second), // a backstop: NOTIFY invalidates (ADR 0025)
 		CacheMaxBytes:     byteSize("CACHE_MAX_BYTES", 0, 1<<20, 1<<40),
 		ECSMetadataURI:    str("ECS_CONTAINER_METADATA_URI_V4", ""),
+		GoMemLimitSet:     getenv("GOMEMLIMIT") != "",
+		GoGCSet:           getenv("GOGC") != "",
 		SeedSample:        boolean("SEED_SAMPLE", true),
 		MigrateOnStart:    boolean("MIGRATE_ON_START", true),
 		DBIAMAuth:         boolean("DB_IAM_AUTH", false),

@@ -1,0 +1,42 @@
+package config
+
+// GC is the garbage collector's budget the service sets for itself at start (ADR 0027). A zero
+// field leaves the runtime's own setting: Go's defaults, or GOMEMLIMIT and GOGC when the
+// operator set them.
+type GC struct {
+	// MemoryLimit is the soft memory limit, in bytes (runtime/debug.SetMemoryLimit).
+	MemoryLimit int64
+	// Percent is the heap growth between collections (runtime/debug.SetGCPercent).
+	Percent int
+}
+
+// Defaults of the GC budget. Go's default lets the heap grow to twice the live data
+// (GOGC=100) with no limit: a read under load allocates a few kilobytes, so a cache of 100 MiB
+// is marked again every few seconds, which cost the hot-read bench a fifth of its server CPU.
+// Under a limit the heap may grow further, because the limit, not the growth, keeps the task
+// alive.
+const (
+	// MemoryLimitEighthsOfTask is the soft limit's share of the ECS task's memory, in eighths:
+	// 5/8 (62.5%) stays under the 75% at which memory scaling adds tasks, so garbage waiting
+	// to be collected never adds one, and leaves the rest for what Go does not account for
+	// (the binary, thread stacks outside the heap).
+	MemoryLimitEighthsOfTask = 5
+	// GCPercentUnderLimit is the growth the service sets once a limit is in force.
+	GCPercentUnderLimit = 400
+)
+
+// GC is the budget for a task of taskMemoryMiB (0 outside ECS or when the metadata endpoint
+// did not answer). A GOMEMLIMIT or GOGC the operator set always wins, and the growth is raised
+// only under a limit: without one, a heap five times the live data could outgrow the task.
+func (c Config) GC(taskMemoryMiB int64) GC {
+	var g GC
+	limited := c.GoMemLimitSet
+	if !limited && taskMemoryMiB > 0 {
+		g.MemoryLimit = taskMemoryMiB << 20 / 8 * MemoryLimitEighthsOfTask
+		limited = true
+	}
+	if limited && !c.GoGCSet {
+		g.Percent = GCPercentUnderLimit
+	}
+	return g
+}
