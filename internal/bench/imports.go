@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -47,6 +48,8 @@ type ImportRun struct {
 	// -database-url). Phases are told apart by polling the job's state, to 20 ms.
 	JobCPU, PGCPU Phases
 	PGMeasured    bool
+	// GC is the collector's budget the job ran under: the default task's, as in the service.
+	GC gcBudget
 }
 
 // Phases is a CPU time per phase of a job.
@@ -67,6 +70,13 @@ type ImportOptions struct {
 // then the same file again (every line unchanged), then the file with every price changed (every
 // product an update), and reports each with the CPU it cost the job and PostgreSQL.
 func RunImport(ctx context.Context, cfg Config, format bulk.Format, opts ImportOptions) ([]ImportRun, error) {
+	// The job runs in this process: give it the collector's budget it has in the service's task
+	// (ADR 0027), or its CPU and RSS would be another program's.
+	gc, restoreGC, err := asDefaultTask()
+	if err != nil {
+		return nil, err
+	}
+	defer restoreGC()
 	var store catalog.Store
 	postmaster := 0 // the throw-away cluster's, for its CPU; 0 with DATABASE_URL
 	dir, err := os.MkdirTemp("", "catalog-import-bench")
@@ -150,7 +160,7 @@ func RunImport(ctx context.Context, cfg Config, format bulk.Format, opts ImportO
 	} {
 		name := step.name
 		run, err := importOnce(ctx, store, r, step.file, format, newCPUClock(postmaster))
-		run.Name, run.Bytes, run.Variants = name, size, variants
+		run.Name, run.Bytes, run.Variants, run.GC = name, size, variants, gc
 		runs = append(runs, run)
 		if err != nil {
 			return runs, err
@@ -297,6 +307,8 @@ func ImportTable(w io.Writer, store string, runs []ImportRun) {
 	if len(runs) > 0 {
 		fmt.Fprintf(w, "file: %d products, %d variants, %.1f MiB; products/s counts the whole job (spool + validation pass + apply pass)\n",
 			runs[0].Products, runs[0].Variants, float64(runs[0].Bytes)/(1<<20))
+		fmt.Fprintf(w, "collector: %s, the service's in the stacks' default task (ADR 0027; set GOGC=100 for Go's default)\n",
+			strings.TrimPrefix(runs[0].GC.String(), "; "))
 	}
 	ImportCPUTable(w, runs)
 }

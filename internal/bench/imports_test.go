@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"math"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,39 @@ func TestImportCPUTableWriter(t *testing.T) {
 	for _, want := range []string{"4.50 vCPUs (18 ACU busy)", "not with 2 job cores"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestImportRunsAsTheDefaultTask: the in-process import job gets the collector's budget the
+// service sets itself in the stacks' default task (ADR 0027), a GOGC in the environment wins as
+// in the service, and the bench's own budget comes back afterwards.
+func TestImportRunsAsTheDefaultTask(t *testing.T) {
+	limit0 := debug.SetMemoryLimit(-1)
+	percent0 := debug.SetGCPercent(100)
+	debug.SetGCPercent(percent0)
+	for _, c := range []struct {
+		gogc string
+		want gcBudget
+	}{
+		{"", gcBudget{percent: 400, limit: 1280 << 20}},
+		{"150", gcBudget{percent: float64(percent0), limit: 1280 << 20}}, // the runtime read GOGC at start; it is left alone
+	} {
+		t.Setenv("GOGC", c.gogc)
+		t.Setenv("GOMEMLIMIT", "")
+		got, restore, err := asDefaultTask()
+		if err != nil {
+			t.Fatal(err)
+		}
+		restore()
+		if got != c.want {
+			t.Errorf("GOGC=%q: budget %+v, want %+v", c.gogc, got, c.want)
+		}
+		if got.String() == "" {
+			t.Errorf("GOGC=%q: the budget prints as nothing", c.gogc)
+		}
+		if l, p := debug.SetMemoryLimit(-1), debug.SetGCPercent(percent0); l != limit0 || p != percent0 {
+			t.Errorf("GOGC=%q: after restore, limit %d and GOGC %d; want %d and %d", c.gogc, l, p, limit0, percent0)
 		}
 	}
 }

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"runtime/debug"
 
 	"github.com/acme/catalog/internal/blueprint"
+	"github.com/acme/catalog/internal/config"
 )
 
 // defaultTask serves the ECS task metadata endpoint (version 4) of a task of the stacks'
@@ -24,4 +27,37 @@ func defaultTask() (*httptest.Server, string) {
 		fmt.Fprint(w, body)
 	}))
 	return srv, srv.URL + "/v4/bench"
+}
+
+// asDefaultTask gives this process the garbage collector's budget the service sets itself in
+// the stacks' default task (config.GC, ADR 0027), for work the bench runs in its own process
+// the way the service runs it (the import job). GOGC and GOMEMLIMIT in the bench's environment
+// win, as they do in the service: GOGC=100 measures Go's default. It returns the budget in
+// force and a func that restores the one before.
+func asDefaultTask() (gcBudget, func(), error) {
+	cfg, err := config.Load(func(k string) string {
+		if k == "GOGC" || k == "GOMEMLIMIT" {
+			return os.Getenv(k)
+		}
+		return ""
+	})
+	if err != nil {
+		return gcBudget{}, nil, err
+	}
+	g := cfg.GC(int64(blueprint.DefaultTaskSize.Memory))
+	limit0 := debug.SetMemoryLimit(-1)
+	percent0 := debug.SetGCPercent(100)
+	debug.SetGCPercent(percent0)
+	if g.MemoryLimit > 0 {
+		debug.SetMemoryLimit(g.MemoryLimit)
+	}
+	if g.Percent > 0 {
+		debug.SetGCPercent(g.Percent)
+	}
+	percent := debug.SetGCPercent(100)
+	debug.SetGCPercent(percent)
+	return gcBudget{percent: float64(percent), limit: float64(debug.SetMemoryLimit(-1))}, func() {
+		debug.SetMemoryLimit(limit0)
+		debug.SetGCPercent(percent0)
+	}, nil
 }
