@@ -367,14 +367,15 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 }
 
 // AppendTime writes t as time.Time.MarshalJSON does (RFC 3339 with the fraction's trailing
-// zeros cut), which refuses years outside 0-9999.
+// zeros cut). It refuses what MarshalJSON refuses, a year outside 0-9999 or a zone offset of
+// 24 hours or more, by the same check: AppendText is MarshalJSON's strict form without the
+// quotes.
 func AppendTime(b []byte, t time.Time) ([]byte, error) {
-	if y := t.Year(); y < 0 || y > 9999 {
+	out, err := t.AppendText(append(b, '"'))
+	if err != nil { // AppendText returns no slice with its error
 		return b, ErrNotEncodable
 	}
-	b = append(b, '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"'), nil
+	return append(out, '"'), nil
 }
 
 const hexDigits = "0123456789abcdef"

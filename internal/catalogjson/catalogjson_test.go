@@ -93,3 +93,38 @@ func BenchmarkMarshalProduct(b *testing.B) {
 		}
 	})
 }
+
+// TestAppendTimeIsMarshal: AppendTime writes what time.Time.MarshalJSON writes and refuses what
+// it refuses: a year outside 0-9999, and a zone offset of 24 hours or more, which RFC 3339
+// cannot write (time.FixedZone takes any offset).
+func TestAppendTimeIsMarshal(t *testing.T) {
+	at := time.Date(2026, 12, 3, 12, 0, 0, 120000, time.UTC)
+	for _, c := range []struct {
+		name string
+		t    time.Time
+	}{
+		{"UTC", at},
+		{"zero", time.Time{}},
+		{"whole seconds", at.Truncate(time.Second)},
+		{"half-hour zone", at.In(time.FixedZone("", 5*3600+1800))},
+		{"zone with seconds", at.In(time.FixedZone("", -(3*3600 + 17)))},
+		{"zone 23:59:59", at.In(time.FixedZone("", 24*3600-1))},
+		{"zone +24:00", at.In(time.FixedZone("", 24*3600))},
+		{"zone -24:00", at.In(time.FixedZone("", -24*3600))},
+		{"zone +99:00", at.In(time.FixedZone("", 99*3600))},
+		{"year 9999", time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)},
+		{"year 10000", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"year -1", time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		want, wantErr := json.Marshal(c.t)
+		got, err := catalogjson.AppendTime([]byte("x"), c.t)
+		switch {
+		case (err != nil) != (wantErr != nil):
+			t.Errorf("%s: AppendTime(%v) error %v, json.Marshal error %v", c.name, c.t, err, wantErr)
+		case err == nil && string(got) != "x"+string(want):
+			t.Errorf("%s: AppendTime(%v) = %s, want x%s", c.name, c.t, got, want)
+		case err != nil && string(got) != "x":
+			t.Errorf("%s: AppendTime(%v) refused but wrote %q, want the buffer as given", c.name, c.t, got)
+		}
+	}
+}
