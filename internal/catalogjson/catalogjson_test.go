@@ -13,8 +13,8 @@ import (
 
 // TestNewEventIsCatalogs: the event catalogjson.NewEvent builds is catalog.NewEvent's for the
 // same entity, field for field and byte for byte: a product's (its data written by hand, its
-// variants left out past catalog.MaxEventVariants, HTML's characters escaped) and any other
-// entity's. Products of every shape are held to json.Marshal by httpapi's encoder tests
+// variants left out past catalog.MaxEventVariants, HTML's characters escaped), a price's and a
+// stock level's (written by hand too) and any other entity's. Products of every shape are held to json.Marshal by httpapi's encoder tests
 // (checkMarshal).
 func TestNewEventIsCatalogs(t *testing.T) {
 	ctx := catalog.WithActor(context.Background(), "importer")
@@ -36,6 +36,9 @@ func TestNewEventIsCatalogs(t *testing.T) {
 		{"product past the variants an event carries", product(catalog.MaxEventVariants + 1)},
 		{"category", catalog.Category{Slug: "tops", Name: "Tops & tees", Version: 2, CreatedAt: at, UpdatedAt: at}},
 		{"stock", catalog.StockLevel{VariantID: "v", ProductID: "p", SKU: "TEE-A", Kind: "adjustment", OnHand: 5, Available: 5, Version: 7}},
+		{"price", catalog.PriceEvent{ProductID: "p", PriceEntry: catalog.PriceEntry{ID: 9, VariantID: "v", Kind: catalog.PriceSet,
+			Price: catalog.Money{Currency: "EUR", Amount: 1999}, ValidFrom: at, AppliedAt: &at, Actor: "<import>", CreatedAt: at}, Version: 4}},
+		{"reservation", catalog.Reservation{ID: "r", Status: catalog.ReservationHeld, CreatedAt: at}},
 	} {
 		got, err := catalogjson.NewEvent(ctx, catalog.EventProductUpdated, c.entity)
 		if err != nil {
