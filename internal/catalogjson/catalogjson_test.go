@@ -13,8 +13,8 @@ import (
 
 // TestNewEventIsCatalogs: the event catalogjson.NewEvent builds is catalog.NewEvent's for the
 // same entity, field for field and byte for byte: a product's (its data written by hand, its
-// variants left out past catalog.MaxEventVariants, HTML's characters escaped) and any other
-// entity's. Products of every shape are held to json.Marshal by httpapi's encoder tests
+// variants left out past catalog.MaxEventVariants, HTML's characters escaped), a price's and a
+// stock level's (written by hand too) and any other entity's. Products of every shape are held to json.Marshal by httpapi's encoder tests
 // (checkMarshal).
 func TestNewEventIsCatalogs(t *testing.T) {
 	ctx := catalog.WithActor(context.Background(), "importer")
@@ -36,6 +36,9 @@ func TestNewEventIsCatalogs(t *testing.T) {
 		{"product past the variants an event carries", product(catalog.MaxEventVariants + 1)},
 		{"category", catalog.Category{Slug: "tops", Name: "Tops & tees", Version: 2, CreatedAt: at, UpdatedAt: at}},
 		{"stock", catalog.StockLevel{VariantID: "v", ProductID: "p", SKU: "TEE-A", Kind: "adjustment", OnHand: 5, Available: 5, Version: 7}},
+		{"price", catalog.PriceEvent{ProductID: "p", PriceEntry: catalog.PriceEntry{ID: 9, VariantID: "v", Kind: catalog.PriceSet,
+			Price: catalog.Money{Currency: "EUR", Amount: 1999}, ValidFrom: at, AppliedAt: &at, Actor: "<import>", CreatedAt: at}, Version: 4}},
+		{"reservation", catalog.Reservation{ID: "r", Status: catalog.ReservationHeld, CreatedAt: at}},
 	} {
 		got, err := catalogjson.NewEvent(ctx, catalog.EventProductUpdated, c.entity)
 		if err != nil {
@@ -92,4 +95,39 @@ func BenchmarkMarshalProduct(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestAppendTimeIsMarshal: AppendTime writes what time.Time.MarshalJSON writes and refuses what
+// it refuses: a year outside 0-9999, and a zone offset of 24 hours or more, which RFC 3339
+// cannot write (time.FixedZone takes any offset).
+func TestAppendTimeIsMarshal(t *testing.T) {
+	at := time.Date(2026, 12, 3, 12, 0, 0, 120000, time.UTC)
+	for _, c := range []struct {
+		name string
+		t    time.Time
+	}{
+		{"UTC", at},
+		{"zero", time.Time{}},
+		{"whole seconds", at.Truncate(time.Second)},
+		{"half-hour zone", at.In(time.FixedZone("", 5*3600+1800))},
+		{"zone with seconds", at.In(time.FixedZone("", -(3*3600 + 17)))},
+		{"zone 23:59:59", at.In(time.FixedZone("", 24*3600-1))},
+		{"zone +24:00", at.In(time.FixedZone("", 24*3600))},
+		{"zone -24:00", at.In(time.FixedZone("", -24*3600))},
+		{"zone +99:00", at.In(time.FixedZone("", 99*3600))},
+		{"year 9999", time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)},
+		{"year 10000", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"year -1", time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		want, wantErr := json.Marshal(c.t)
+		got, err := catalogjson.AppendTime([]byte("x"), c.t)
+		switch {
+		case (err != nil) != (wantErr != nil):
+			t.Errorf("%s: AppendTime(%v) error %v, json.Marshal error %v", c.name, c.t, err, wantErr)
+		case err == nil && string(got) != "x"+string(want):
+			t.Errorf("%s: AppendTime(%v) = %s, want x%s", c.name, c.t, got, want)
+		case err != nil && string(got) != "x":
+			t.Errorf("%s: AppendTime(%v) refused but wrote %q, want the buffer as given", c.name, c.t, got)
+		}
+	}
 }

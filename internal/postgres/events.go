@@ -302,7 +302,7 @@ func reserveOneEvents(ctx context.Context, r catalog.Reservation, next int) (str
 	if ctx.Value(noOutbox{}) != nil {
 		return "", nil, nil
 	}
-	e, err := catalog.NewEvent(ctx, catalog.EventReservationCreated, "reservations/"+r.ID, catalog.ReservationStateVersion(r.Status), r)
+	e, err := catalogjson.NewEvent(ctx, catalog.EventReservationCreated, r)
 	if err != nil {
 		return "", nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/acme/catalog/internal/catalog"
+	"github.com/acme/catalog/internal/catalogjson"
 )
 
 // importUpdates applies a batch's updates set-based: the products, locked by upsertBatch
@@ -450,8 +451,7 @@ func emitImportedPrices(ctx context.Context, tx pgx.Tx, ps []importPrice, entrie
 		pe := catalog.PriceApplied(p.pid, entries[i].entry, entries[i].prior, nil)
 		pe.Version = next[p.pid]
 		next[p.pid]++
-		subject, version, data := catalog.EventData(pe)
-		e, err := catalog.NewEvent(ctx, catalog.EventPriceChanged, subject, version, data)
+		e, err := catalogjson.NewEvent(ctx, catalog.EventPriceChanged, pe)
 		if err != nil {
 			return err
 		}
