@@ -109,7 +109,7 @@ const (
 // CPUTargetPercent: the capacity model's figure for the measured mix, 0.70 vCPU over 314 µs of
 // server CPU per request (docs/capacity.md, `go run ./cmd/bench -capacity`). Measure again
 // and change it when the service's cost per request changes. Products with variants cost more:
-// re-measured on 2026-12-03 a task serves about 1,360 req/s; docs/capacity.md ("Re-measured")
+// re-measured on 2026-12-03 a task serves 1,350-1,554 req/s; docs/capacity.md ("Re-measured")
 // says what else changes with it (SaleMinTasks, MaxTasks, prod's MaxACU), not yet done.
 const RequestsPerTask = 2232
 
