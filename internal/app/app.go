@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -609,15 +608,9 @@ func cacheBytes(cfg config.Config, taskMiB int64, log *slog.Logger) int64 {
 // setGC applies the garbage collector's budget (ADR 0027) and logs what is in force, set here
 // or by GOMEMLIMIT and GOGC.
 func setGC(g config.GC, log *slog.Logger) {
-	if g.MemoryLimit > 0 {
-		debug.SetMemoryLimit(g.MemoryLimit)
-	}
-	if g.Percent > 0 {
-		debug.SetGCPercent(g.Percent)
-	}
-	limit := debug.SetMemoryLimit(-1) // -1 reads the limit without changing it
+	g.Apply() // for the life of the process: nothing to restore
 	attrs := []any{"gc_percent_set", g.Percent, "memory_limit_set", g.MemoryLimit}
-	if limit != math.MaxInt64 {
+	if limit := config.GCInForce().MemoryLimit; limit != math.MaxInt64 {
 		attrs = append(attrs, "memory_limit_bytes", limit)
 	}
 	log.Info("garbage collector", attrs...)

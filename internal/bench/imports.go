@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"strings"
 	"syscall"
 	"time"
 
@@ -308,7 +307,7 @@ func ImportTable(w io.Writer, store string, runs []ImportRun) {
 		fmt.Fprintf(w, "file: %d products, %d variants, %.1f MiB; products/s counts the whole job (spool + validation pass + apply pass)\n",
 			runs[0].Products, runs[0].Variants, float64(runs[0].Bytes)/(1<<20))
 		fmt.Fprintf(w, "collector: %s, the service's in the stacks' default task (ADR 0027; set GOGC=100 for Go's default)\n",
-			strings.TrimPrefix(runs[0].GC.String(), "; "))
+			runs[0].GC)
 	}
 	ImportCPUTable(w, runs)
 }

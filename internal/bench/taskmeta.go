@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"runtime/debug"
 
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/acme/catalog/internal/config"
@@ -44,20 +43,7 @@ func asDefaultTask() (gcBudget, func(), error) {
 	if err != nil {
 		return gcBudget{}, nil, err
 	}
-	g := cfg.GC(int64(blueprint.DefaultTaskSize.Memory))
-	limit0 := debug.SetMemoryLimit(-1)
-	percent0 := debug.SetGCPercent(100)
-	debug.SetGCPercent(percent0)
-	if g.MemoryLimit > 0 {
-		debug.SetMemoryLimit(g.MemoryLimit)
-	}
-	if g.Percent > 0 {
-		debug.SetGCPercent(g.Percent)
-	}
-	percent := debug.SetGCPercent(100)
-	debug.SetGCPercent(percent)
-	return gcBudget{percent: float64(percent), limit: float64(debug.SetMemoryLimit(-1))}, func() {
-		debug.SetMemoryLimit(limit0)
-		debug.SetGCPercent(percent0)
-	}, nil
+	restore := cfg.GC(int64(blueprint.DefaultTaskSize.Memory)).Apply()
+	now := config.GCInForce()
+	return gcBudget{percent: float64(now.Percent), limit: float64(now.MemoryLimit)}, restore, nil
 }

@@ -127,9 +127,9 @@ func (g gcBudget) String() string {
 	case g.percent == 0:
 		return ""
 	case g.limit <= 0 || g.limit >= math.MaxInt64:
-		return fmt.Sprintf("; GOGC %g, no limit", g.percent)
+		return fmt.Sprintf("GOGC %g, no limit", g.percent)
 	default:
-		return fmt.Sprintf("; GOGC %g, GOMEMLIMIT %.0f MiB", g.percent, g.limit/(1<<20))
+		return fmt.Sprintf("GOGC %g, GOMEMLIMIT %.0f MiB", g.percent, g.limit/(1<<20))
 	}
 }
 
@@ -140,8 +140,11 @@ func (c cacheCounts) String(rssKB int64) string {
 	if !c.ok || reads == 0 {
 		return "hit ratio not exported; " + rss
 	}
-	return fmt.Sprintf("hits %.1f%% (%.1f%% revalidated), %.0f evictions, cache %.0f of %.0f MiB; %s%s",
-		100*(c.hits+c.revalidations)/reads, 100*c.revalidations/reads, c.evictions, c.bytes/(1<<20), c.maxBytes/(1<<20), rss, c.gc)
+	if gc := c.gc.String(); gc != "" {
+		rss += "; " + gc
+	}
+	return fmt.Sprintf("hits %.1f%% (%.1f%% revalidated), %.0f evictions, cache %.0f of %.0f MiB; %s",
+		100*(c.hits+c.revalidations)/reads, 100*c.revalidations/reads, c.evictions, c.bytes/(1<<20), c.maxBytes/(1<<20), rss)
 }
 
 // scrapeCache reads the read cache's counters from a /metrics URL.

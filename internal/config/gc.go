@@ -1,5 +1,11 @@
 package config
 
+import (
+	"math"
+	"runtime/debug"
+	"runtime/metrics"
+)
+
 // GC is the garbage collector's budget the service sets for itself at start (ADR 0027). A zero
 // field leaves the runtime's own setting: Go's defaults, or GOMEMLIMIT and GOGC when the
 // operator set them.
@@ -37,6 +43,37 @@ func (c Config) GC(taskMemoryMiB int64) GC {
 	}
 	if limited && !c.GoGCSet {
 		g.Percent = GCPercentUnderLimit
+	}
+	return g
+}
+
+// Apply sets g's non-zero fields on the runtime and returns a func that puts back the budget in
+// force before.
+func (g GC) Apply() (restore func()) {
+	was := GCInForce()
+	if g.MemoryLimit > 0 {
+		debug.SetMemoryLimit(g.MemoryLimit)
+	}
+	if g.Percent > 0 {
+		debug.SetGCPercent(g.Percent)
+	}
+	return func() {
+		debug.SetMemoryLimit(was.MemoryLimit)
+		debug.SetGCPercent(was.Percent)
+	}
+}
+
+// GCInForce is the runtime's budget now, whoever set it: GOGC's percent (-1 when off) and the
+// soft memory limit (math.MaxInt64 when none), read without changing either.
+func GCInForce() GC {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}, {Name: "/gc/gomemlimit:bytes"}}
+	metrics.Read(s)
+	g := GC{Percent: -1, MemoryLimit: math.MaxInt64}
+	if s[0].Value.Kind() == metrics.KindUint64 && s[0].Value.Uint64() > 0 {
+		g.Percent = int(s[0].Value.Uint64())
+	}
+	if s[1].Value.Kind() == metrics.KindUint64 && s[1].Value.Uint64() < math.MaxInt64 {
+		g.MemoryLimit = int64(s[1].Value.Uint64())
 	}
 	return g
 }
