@@ -141,14 +141,15 @@ func PrintCapacity(w io.Writer, costs []capacity.Cost, cfg CapacityConfig) error
 	fmt.Fprintf(w, "\nbaseline mix: %s\n", strings.Join(mix, ", "))
 	fmt.Fprintf(w, "mix: %.0f µs server CPU and %.0f µs database CPU per request; one task (%.2g vCPU at %.0f%%) serves %.0f req/s\n",
 		server*1e6, db*1e6, m.TaskVCPU, m.TargetPercent, rps)
-	fmt.Fprintf(w, "\n%-6s %10s %14s %10s %14s\n", "load", "req/s", "tasks (exact)", "db vCPU", "Aurora ACU")
+	fmt.Fprintf(w, "\n%-6s %10s %14s %22s %26s\n", "load", "req/s", "tasks (exact)", "db vCPU writer/reader", "Aurora ACU writer/reader")
 	for _, f := range []float64{1, 5, 10} {
 		n, _ := m.For(capacity.BaselineMix, baseline*f)
-		fmt.Fprintf(w, "%-6s %10.0f %6d (%5.2f) %10.2f %14.1f\n", fmt.Sprintf("%gx", f), n.RPS, n.Tasks, n.TasksExact, n.DBVCPU, n.ACU)
+		fmt.Fprintf(w, "%-6s %10.0f %6d (%5.2f) %22s %26s\n", fmt.Sprintf("%gx", f), n.RPS, n.Tasks, n.TasksExact,
+			fmt.Sprintf("%.2f / %.2f", n.WriterVCPU, n.ReaderVCPU), fmt.Sprintf("%.1f / %.1f", n.WriterACU, n.ReaderACU))
 	}
 	prod, _ := blueprint.LookupEnvironment("prod")
-	fmt.Fprintf(w, "(tasks at %.0f%% CPU, at least %d; ACU: database vCPU / %.2f vCPU per ACU / %.0f%%, in half-ACU steps, at least %.1f; prod allows %g-%g ACU and %d-%d tasks)\n",
-		m.TargetPercent, m.MinTasks, capacity.VCPUPerACU, m.TargetPercent, blueprint.MinACULimit, prod.MinACU, prod.MaxACU, blueprint.MinTasks, blueprint.MaxTasks)
+	fmt.Fprintf(w, "(tasks at %.0f%% CPU, at least %d; ACU: each instance's database vCPU / %.2f vCPU per ACU / %.0f%%, in half-ACU steps, at least %.1f, the reader at least the writer's; reads on the reader: %t; prod allows %g-%g ACU per instance and %d-%d tasks)\n",
+		m.TargetPercent, m.MinTasks, capacity.VCPUPerACU, m.TargetPercent, blueprint.MinACULimit, m.Reader, prod.MinACU, prod.MaxACU, blueprint.MinTasks, blueprint.MaxTasks)
 	return PrintSimulation(w, rps, cfg)
 }
 

@@ -9,3 +9,20 @@ const (
 	EnvDBReaderMaxLag = "DB_READER_MAX_LAG"
 	DBReaderMaxLag    = time.Second
 )
+
+// ReplicaReads reports whether the stacks send public reads to a reader instance: the cluster
+// has one and the service is given its endpoint. The capacity model then puts the reads'
+// database CPU on the reader and the writes' on the writer, each sized and capped on its own.
+func ReplicaReads() bool {
+	a := Model()
+	reader := false
+	for _, i := range a.Database.Instances {
+		reader = reader || i.PromotionTier > 0
+	}
+	for _, e := range a.Service.Container.Secrets {
+		if e.Name == EnvDBReaderHost {
+			return reader
+		}
+	}
+	return false
+}

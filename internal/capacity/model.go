@@ -36,6 +36,9 @@ type Cost struct {
 type Share struct {
 	Scenario string
 	Fraction float64
+	// Writes: the scenario's statements run on the writer (reservations, writes). Public reads
+	// run on the reader when there is one (ADR 0022), which is where most database CPU goes.
+	Writes bool
 }
 
 // Mix is a traffic mix; its fractions sum to 1.
@@ -44,13 +47,13 @@ type Mix []Share
 // BaselineMix is the stated shape of normal traffic: mostly product pages and lists, some
 // search, a few reservations (checkouts) of which half hit one hot SKU as during a sale.
 var BaselineMix = Mix{
-	{"get-by-id", 0.40},
-	{"get-by-sku", 0.10},
-	{"list first page", 0.15},
-	{"filtered list", 0.10},
-	{"search", 0.15},
-	{"reserve across 1000 SKUs", 0.05},
-	{"reserve one hot variant SKU", 0.05},
+	{"get-by-id", 0.40, false},
+	{"get-by-sku", 0.10, false},
+	{"list first page", 0.15, false},
+	{"filtered list", 0.10, false},
+	{"search", 0.15, false},
+	{"reserve across 1000 SKUs", 0.05, true},
+	{"reserve one hot variant SKU", 0.05, true},
 }
 
 // Model is the measured costs and the task they run on.
@@ -60,16 +63,24 @@ type Model struct {
 	TaskVCPU      float64
 	TargetPercent float64
 	MinTasks      int
+	// Reader: public reads go to a reader instance, so the writer carries only the writes.
+	Reader bool
 }
 
 // FromBlueprint returns a model of the stacks' task size, CPU target and minimum.
 func FromBlueprint(costs []Cost) Model {
 	return Model{Costs: costs, TaskVCPU: float64(blueprint.DefaultTaskSize.CPU) / 1024,
-		TargetPercent: blueprint.CPUTargetPercent, MinTasks: blueprint.MinTasks}
+		TargetPercent: blueprint.CPUTargetPercent, MinTasks: blueprint.MinTasks, Reader: blueprint.ReplicaReads()}
 }
 
 // PerRequest returns the mix's average CPU-seconds per request, server and database.
 func (m Model) PerRequest(mix Mix) (server, db float64, err error) {
+	server, writer, reader, err := m.perInstance(mix)
+	return server, writer + reader, err
+}
+
+// perInstance is PerRequest with the database CPU split between the writer and the reader.
+func (m Model) perInstance(mix Mix) (server, writer, reader float64, err error) {
 	byName := map[string]Cost{}
 	for _, c := range m.Costs {
 		byName[c.Scenario] = c
@@ -83,23 +94,27 @@ func (m Model) PerRequest(mix Mix) (server, db float64, err error) {
 			continue
 		}
 		if !(s.Fraction >= 0) {
-			return 0, 0, fmt.Errorf("mix: %s: fraction must be a non-negative number", s.Scenario)
+			return 0, 0, 0, fmt.Errorf("mix: %s: fraction must be a non-negative number", s.Scenario)
 		}
 		server += s.Fraction * c.Server
-		db += s.Fraction * c.DB
+		if s.Writes || !m.Reader {
+			writer += s.Fraction * c.DB
+		} else {
+			reader += s.Fraction * c.DB
+		}
 		total += s.Fraction
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return 0, 0, fmt.Errorf("mix: no measurement for %s", strings.Join(missing, ", "))
+		return 0, 0, 0, fmt.Errorf("mix: no measurement for %s", strings.Join(missing, ", "))
 	}
 	if math.Abs(total-1) > 1e-6 {
-		return 0, 0, fmt.Errorf("mix: fractions sum to %g, want 1", total)
+		return 0, 0, 0, fmt.Errorf("mix: fractions sum to %g, want 1", total)
 	}
 	if !(server > 0) {
-		return 0, 0, errors.New("mix: measured server CPU per request is zero: the run was too short for the clock ticks")
+		return 0, 0, 0, errors.New("mix: measured server CPU per request is zero: the run was too short for the clock ticks")
 	}
-	return server, db, nil
+	return server, writer, reader, nil
 }
 
 // RPSPerTask returns the requests per second one task serves at the CPU target.
@@ -117,21 +132,37 @@ type Need struct {
 	Tasks int // at the CPU target, at least MinTasks
 	// TasksExact is the unrounded figure, to show how close to the next task it is.
 	TasksExact float64
-	// DBVCPU is the database CPU the traffic keeps busy; ACU is that at the same target
-	// utilisation, in Aurora's half-ACU steps.
-	DBVCPU float64
-	ACU    float64
+	// DBVCPU is the database CPU the traffic keeps busy, WriterVCPU and ReaderVCPU its parts
+	// on each instance (ReaderVCPU 0 without a reader).
+	DBVCPU, WriterVCPU, ReaderVCPU float64
+	// WriterACU and ReaderACU are each instance's CPU at the same target utilisation, in
+	// Aurora's half-ACU steps. Serverless v2 sizes and caps (MaxACU) each instance on its own,
+	// and a reader in promotion tier 0 or 1, as the stacks' is, runs at least at the writer's
+	// capacity (Aurora User Guide, "Choosing the promotion tier for an Aurora Serverless v2
+	// reader"): ReaderACU counts that. ACU is the busiest instance's, what MaxACU must allow.
+	WriterACU, ReaderACU, ACU float64
 }
 
 // For returns what rps requests per second of mix need.
 func (m Model) For(mix Mix, rps float64) (Need, error) {
-	server, db, err := m.PerRequest(mix)
+	server, writer, reader, err := m.perInstance(mix)
 	if err != nil {
 		return Need{}, err
 	}
-	n := Need{RPS: rps, DBVCPU: rps * db}
+	n := Need{RPS: rps, WriterVCPU: rps * writer, ReaderVCPU: rps * reader}
+	n.DBVCPU = n.WriterVCPU + n.ReaderVCPU
 	n.TasksExact = rps * server / (m.TaskVCPU * m.TargetPercent / 100)
 	n.Tasks = max(m.MinTasks, int(math.Ceil(n.TasksExact-1e-9)))
-	n.ACU = max(blueprint.MinACULimit, math.Ceil(n.DBVCPU/VCPUPerACU/(m.TargetPercent/100)*2-1e-9)/2)
+	n.WriterACU = m.acu(n.WriterVCPU)
+	n.ACU = n.WriterACU
+	if m.Reader {
+		n.ReaderACU = max(n.WriterACU, m.acu(n.ReaderVCPU))
+		n.ACU = n.ReaderACU
+	}
 	return n, nil
+}
+
+// acu is the capacity that keeps vcpu busy at the target utilisation.
+func (m Model) acu(vcpu float64) float64 {
+	return max(blueprint.MinACULimit, math.Ceil(vcpu/VCPUPerACU/(m.TargetPercent/100)*2-1e-9)/2)
 }

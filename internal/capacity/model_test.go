@@ -17,7 +17,7 @@ func model() Model {
 }
 
 func TestModelFigures(t *testing.T) {
-	mix := Mix{{"a", 0.5}, {"b", 0.5}}
+	mix := Mix{{"a", 0.5, false}, {"b", 0.5, false}}
 	// Mix: 2 ms server, 1 ms DB per request. A task at 70% of 1 vCPU: 0.7/0.002 = 350 req/s.
 	rps, err := model().RPSPerTask(mix)
 	if err != nil || math.Abs(rps-350) > 1e-9 {
@@ -46,9 +46,9 @@ func TestModelFigures(t *testing.T) {
 
 func TestModelRefusesBadMixes(t *testing.T) {
 	for name, mix := range map[string]Mix{
-		"no measurement for c": {{"a", 0.5}, {"c", 0.5}},
-		"sum to 0.9":           {{"a", 0.5}, {"b", 0.4}},
-		"non-negative":         {{"a", math.NaN()}, {"b", 1}},
+		"no measurement for c": {{"a", 0.5, false}, {"c", 0.5, false}},
+		"sum to 0.9":           {{"a", 0.5, false}, {"b", 0.4, false}},
+		"non-negative":         {{"a", math.NaN(), false}, {"b", 1, false}},
 	} {
 		if _, err := model().RPSPerTask(mix); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("mix %v: error %v, want one saying %q", mix, err, name)
@@ -56,7 +56,7 @@ func TestModelRefusesBadMixes(t *testing.T) {
 	}
 	m := model()
 	m.Costs[0].Server = 0
-	if _, err := m.RPSPerTask(Mix{{"a", 1}}); err == nil {
+	if _, err := m.RPSPerTask(Mix{{"a", 1, false}}); err == nil {
 		t.Error("zero measured CPU gave a capacity")
 	}
 }
@@ -65,6 +65,48 @@ func TestFromBlueprint(t *testing.T) {
 	m := FromBlueprint(nil)
 	if m.TaskVCPU != float64(blueprint.DefaultTaskSize.CPU)/1024 || m.TargetPercent != blueprint.CPUTargetPercent || m.MinTasks != blueprint.MinTasks {
 		t.Errorf("FromBlueprint = %+v, want the blueprint's task size, CPU target and minimum", m)
+	}
+	// The stacks give the service the reader's endpoint (ADR 0022).
+	if !m.Reader {
+		t.Error("FromBlueprint: no reader, but the stacks send public reads to one")
+	}
+}
+
+// TestModelSplitsInstances: Serverless v2 sizes and caps each instance on its own, so the
+// model puts reads on the reader and writes on the writer, and the reader (promotion tier 1)
+// never below the writer.
+func TestModelSplitsInstances(t *testing.T) {
+	m := model()
+	m.Reader = true
+	for _, c := range []struct {
+		name              string
+		mix               Mix
+		writer, reader    float64 // vCPU at 1,000 req/s
+		writerACU, maxACU float64
+	}{
+		// Reads of 0.5 ms and writes of 1.5 ms, half each: 0.25 and 0.75 vCPU. The writer
+		// needs 0.75 / 0.25 / 0.7 = 4.29 -> 4.5 ACU; the reader's 1.43 -> 1.5 is raised to the
+		// writer's.
+		{"reads light", Mix{{"a", 0.5, false}, {"b", 0.5, true}}, 0.75, 0.25, 4.5, 4.5},
+		// Heavy reads: the reader's own need, 0.75 vCPU -> 4.5 ACU, the writer's 1.5.
+		{"reads heavy", Mix{{"a", 0.5, true}, {"b", 0.5, false}}, 0.25, 0.75, 1.5, 4.5},
+	} {
+		n, err := m.For(c.mix, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(n.WriterVCPU-c.writer) > 1e-9 || math.Abs(n.ReaderVCPU-c.reader) > 1e-9 || math.Abs(n.DBVCPU-1) > 1e-9 {
+			t.Errorf("%s: writer %g, reader %g, total %g vCPU; want %g, %g, 1", c.name, n.WriterVCPU, n.ReaderVCPU, n.DBVCPU, c.writer, c.reader)
+		}
+		if n.WriterACU != c.writerACU || n.ReaderACU != c.maxACU || n.ACU != c.maxACU {
+			t.Errorf("%s: ACU writer %g, reader %g, busiest %g; want %g, %g, %g", c.name, n.WriterACU, n.ReaderACU, n.ACU, c.writerACU, c.maxACU, c.maxACU)
+		}
+	}
+	// Without a reader everything runs on the writer.
+	m.Reader = false
+	n, _ := m.For(Mix{{"a", 0.5, false}, {"b", 0.5, true}}, 1000)
+	if n.ReaderVCPU != 0 || n.ReaderACU != 0 || n.WriterACU != 6 || n.ACU != 6 {
+		t.Errorf("no reader: %+v; want all on the writer, 6 ACU", n)
 	}
 }
 
@@ -132,7 +174,7 @@ func TestVCPUPerACU(t *testing.T) {
 	if VCPUPerACU != gibPerACU/gibPerVCPU {
 		t.Errorf("VCPUPerACU = %g, want %g", VCPUPerACU, gibPerACU/gibPerVCPU)
 	}
-	n, err := model().For(Mix{{"a", 1}}, 701) // 701 * 0.5 ms = 0.3505 vCPU -> 2.003 ACU -> 2.5
+	n, err := model().For(Mix{{"a", 1, false}}, 701) // 701 * 0.5 ms = 0.3505 vCPU -> 2.003 ACU -> 2.5
 	if err != nil || n.ACU != 2.5 {
 		t.Errorf("For(701).ACU = %g, %v; want 2.5 (half-ACU steps, rounded up)", n.ACU, err)
 	}
