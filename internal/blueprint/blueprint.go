@@ -95,7 +95,7 @@ func ValidTaskSizes() []TaskSize {
 // Service scaling and deployment.
 const (
 	MinTasks               = 2
-	MaxTasks               = 20 // a 10x sale over 2,000 req/s needs 9 tasks (docs/capacity.md); 20 leaves headroom
+	MaxTasks               = 24 // a 10x sale over 2,000 req/s needs 16 tasks (RequestsPerTask); 24 leaves half as many again
 	CPUTargetPercent       = 70
 	MemoryTargetPercent    = 75
 	ScaleOutCooldown       = 60  // seconds: react fast to a flash sale
@@ -106,12 +106,19 @@ const (
 )
 
 // RequestsPerTask is the requests per second one task (DefaultTaskSize, 1 vCPU) serves at
-// CPUTargetPercent: the capacity model's figure for the measured mix, 0.70 vCPU over 314 µs of
-// server CPU per request (docs/capacity.md, `go run ./cmd/bench -capacity`). Measure again
-// and change it when the service's cost per request changes. Products with variants cost more:
-// re-measured on 2026-12-03 a task serves 1,350-1,554 req/s; docs/capacity.md ("Re-measured")
-// says what else changes with it (SaleMinTasks, MaxTasks, prod's MaxACU), not yet done.
-const RequestsPerTask = 2232
+// CPUTargetPercent: 0.70 vCPU over the measured mix's server CPU per request (docs/capacity.md,
+// `go run ./cmd/bench -capacity`). Ten runs on 2026-12-03, products with variants, measured
+// 400-550 µs, so 1,273-1,747 req/s; the figure is near the lowest, so request-count scaling
+// adds a task before the slowest measured task passes the CPU target. Measure again and change
+// it (with SaleMinTasks, MaxTasks and ReaderCPUPerRequest) when a request's cost changes.
+const RequestsPerTask = 1300
+
+// ReaderCPUPerRequest is the database CPU the measured mix costs the reader, per request of the
+// whole mix: public reads go to the reader (ADR 0022), and search and filtered lists are most
+// of it. The same ten runs measured 808-1,122 µs; at 10x over 2,000 req/s that is 16-22 vCPU,
+// 92-128 ACU at 70%, the busiest instance by far (the writer's reservations: 9.5-12.5 ACU).
+// Prod's MaxACU is set from it (ADR 0028).
+const ReaderCPUPerRequest = 1050 * time.Microsecond
 
 // RequestCountTarget is the ALBRequestCountPerTarget target: the metric is requests per target
 // per minute, so a task at RequestCountTarget runs at about CPUTargetPercent.
@@ -353,12 +360,13 @@ type Environment struct {
 }
 
 // Environments are the environments a stack may be deployed as, in a fixed order. Prod's
-// MaxACU 64: a 10x sale over 2,000 req/s needs about 50 ACU of database CPU (docs/capacity.md);
-// Serverless v2 allows up to MaxACULimit, and the cluster pays only for what it uses.
+// MaxACU 128: a 10x sale over 2,000 req/s keeps the reader at 92-128 ACU (ReaderCPUPerRequest,
+// ADR 0028). Serverless v2 caps each instance at MaxACU on its own, allows up to MaxACULimit,
+// and the cluster pays only for the capacity it uses.
 var Environments = []Environment{
 	{Name: "dev", MinACU: 0.5, MaxACU: 4, NATMode: NATPerAZ, CostCenter: "ecommerce-dev"},
 	{Name: "staging", MinACU: 0.5, MaxACU: 8, NATMode: NATPerAZ, CostCenter: "ecommerce-staging"},
-	{Name: "prod", MinACU: 1, MaxACU: 64, NATMode: NATPerAZ, CostCenter: "ecommerce", FlowLogs: true},
+	{Name: "prod", MinACU: 1, MaxACU: 128, NATMode: NATPerAZ, CostCenter: "ecommerce", FlowLogs: true},
 }
 
 // LookupEnvironment returns the named environment.

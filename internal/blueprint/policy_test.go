@@ -17,6 +17,7 @@ import (
 	"github.com/acme/catalog/internal/access"
 	"github.com/acme/catalog/internal/awsnames"
 	"github.com/acme/catalog/internal/blueprint"
+	"github.com/acme/catalog/internal/capacity"
 	"github.com/acme/catalog/internal/depgraph"
 )
 
@@ -562,9 +563,13 @@ func TestPolicyFlashSale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// About 50 ACU at 10x (docs/capacity.md); Serverless v2 stops at MaxACULimit.
-	if prod.MaxACU < 50 || prod.MaxACU > blueprint.MaxACULimit || !slices.Contains(blueprint.ACUChoices, prod.MaxACU) {
-		t.Errorf("prod max ACU %v: 10x needs about 50, within %v and one of the template's choices", prod.MaxACU, blueprint.MaxACULimit)
+	// The reader carries the public reads: at 10x it needs their database CPU at the CPU
+	// target, in ACU of a quarter vCPU (capacity.VCPUPerACU). Serverless v2 caps each instance
+	// at MaxACU on its own and stops at MaxACULimit.
+	readerVCPU := baseline * factor * blueprint.ReaderCPUPerRequest.Seconds()
+	acu := math.Ceil(readerVCPU / capacity.VCPUPerACU / (blueprint.CPUTargetPercent / 100.0))
+	if prod.MaxACU < acu || prod.MaxACU > blueprint.MaxACULimit || !slices.Contains(blueprint.ACUChoices, prod.MaxACU) {
+		t.Errorf("prod max ACU %v: the reader needs %v at 10x; want at least that, within %v, one of the template's choices", prod.MaxACU, acu, blueprint.MaxACULimit)
 	}
 }
 
@@ -931,8 +936,8 @@ func TestPolicyPlacement(t *testing.T) {
 // logs kept a week.
 func TestPolicySpecification(t *testing.T) {
 	a := blueprint.Model()
-	if a.Scaling.Min != 2 || a.Scaling.Max != 20 {
-		t.Errorf("scaling %d-%d, want 2-20 (issue 19: 10x needs 9 tasks)", a.Scaling.Min, a.Scaling.Max)
+	if a.Scaling.Min != 2 || a.Scaling.Max != 24 {
+		t.Errorf("scaling %d-%d, want 2-24 (ADR 0028: 10x needs 16 tasks)", a.Scaling.Min, a.Scaling.Max)
 	}
 	targets := map[string]int{}
 	for _, p := range a.Scaling.Policies {

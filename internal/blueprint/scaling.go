@@ -78,9 +78,9 @@ const (
 	IDStepScalingPolicy    = "StepScalingPolicy"
 )
 
-// SaleMinTasks is the default minimum during a planned sale: the capacity model's 9 tasks for 10x
-// of a 2,000 req/s baseline (docs/capacity.md), plus one for a zone's loss.
-const SaleMinTasks = 10
+// SaleMinTasks is the default minimum during a planned sale: the tasks 10x of a 2,000 req/s
+// baseline needs at RequestsPerTask (15.4, so 16; docs/capacity.md).
+const SaleMinTasks = 16
 
 // Step scaling: one 60 s datapoint of service CPU above StepCPUThreshold doubles the tasks,
 // 15 points above it (a service near saturation) triples them.

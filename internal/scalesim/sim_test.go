@@ -303,7 +303,7 @@ func TestFromBlueprintReadsTheStacksNumbers(t *testing.T) {
 }
 
 // TestStacksAsConfiguredAbsorbTheSale is issue 19's proof on the stacks as configured, with the
-// capacity model's figures (2232 req/s per task, 2,000 req/s baseline): the automatic policies
+// capacity model's figures (blueprint.RequestsPerTask, 2,000 req/s baseline): the automatic policies
 // leave less unserved than CPU tracking alone did, and a planned sale's scheduled minimum (the
 // model's SaleMinTasks, raised 5 minutes ahead) leaves nothing unserved.
 func TestStacksAsConfiguredAbsorbTheSale(t *testing.T) {

@@ -114,7 +114,10 @@ func TestTemplateSummaryReadsTheModel(t *testing.T) {
 	if want := fmt.Sprintf("%d of %d", alarms, alarms+1); s.Observability.AlarmsNotifying != want {
 		t.Errorf("AlarmsNotifying = %q, want %q", s.Observability.AlarmsNotifying, want)
 	}
-	if want := []string{"at(2026-12-24T08:55:00) min 10 max 20", "at(2026-12-24T12:00:00) min 2 max 20"}; !slices.Equal(s.Scaling.Scheduled, want) {
+	if want := []string{
+		fmt.Sprintf("at(2026-12-24T08:55:00) min %d max %d", blueprint.SaleMinTasks, blueprint.MaxTasks),
+		fmt.Sprintf("at(2026-12-24T12:00:00) min %d max %d", blueprint.MinTasks, blueprint.MaxTasks),
+	}; !slices.Equal(s.Scaling.Scheduled, want) {
 		t.Errorf("Scaling.Scheduled = %q, want %q", s.Scaling.Scheduled, want)
 	}
 	if len(s.Scaling.Step) != 1 || !strings.Contains(s.Scaling.Step[0], "steps [0..15:+100 15..:+200]") ||

@@ -25,7 +25,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if cfg != want {
 		t.Errorf("LoadConfig(defaults) =\n %+v\nwant\n %+v", cfg, want)
 	}
-	if cfg.TaskSize != blueprint.DefaultTaskSize || cfg.MinTasks != 2 || cfg.MaxTasks != 20 || cfg.CPUTarget != 70 ||
+	if cfg.TaskSize != blueprint.DefaultTaskSize || cfg.MinTasks != blueprint.MinTasks || cfg.MaxTasks != blueprint.MaxTasks || cfg.CPUTarget != 70 ||
 		cfg.LogRetentionDays != 7 || cfg.NATMode != blueprint.NATPerAZ {
 		t.Errorf("defaults differ from the blueprint: %+v", cfg)
 	}
@@ -142,7 +142,7 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"migrate image tag", map[string]string{infra.KeyMigrateImageTag: "bad tag"}, "catalog:migrateImageTag"},
 		{"migrate image tag with a public image", map[string]string{infra.KeyMigrateImageTag: "v2", infra.KeyImage: "public.ecr.aws/acme/catalog:1.0.0"},
 			"catalog:migrateImageTag names an image in this stack's ECR repository"},
-		{"sale tasks above max", map[string]string{infra.KeySaleMinTasks: "21"}, "catalog:saleMinTasks (21) must be from catalog:minTasks (2) to catalog:maxTasks (20)"},
+		{"sale tasks above max", map[string]string{infra.KeySaleMinTasks: "25"}, "catalog:saleMinTasks (25) must be from catalog:minTasks (2) to catalog:maxTasks (24)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			set := map[string]string{infra.KeyAPIKeys: goodKeys, infra.KeyImageTag: "1.0.0"}
