@@ -232,6 +232,7 @@ var nameKinds = map[string]awsnames.Kind{
 	"tg":                        awsnames.TargetGroupName, // only a Name tag, but it must fit should it become the name
 	"bus":                       awsnames.EventBusName,
 	"archive":                   awsnames.EventArchiveName,
+	"schedule":                  awsnames.SchedulerScheduleName,
 }
 
 // The edge: the load balancer sits in the public subnets behind its own group; HTTPS exactly
