@@ -81,7 +81,7 @@ func saleWarm() SaleWarm {
 				"Principal": map[string]any{"Service": SchedulerPrincipal},
 				"Action":    "sts:AssumeRole",
 				// Confused deputy: only this account's schedules
-				// (https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html).
+				// (https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role).
 				"Condition": map[string]any{
 					"StringEquals": map[string]any{"aws:SourceAccount": PhAccount},
 				},

@@ -103,7 +103,7 @@ func TestPolicySaleWarmsTheDatabase(t *testing.T) {
 }
 
 // The schedules' role: only EventBridge Scheduler of this account assumes it (confused deputy:
-// https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html),
+// https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role),
 // and it may only modify this stack's cluster.
 func TestPolicySaleWarmRoleIsLeastPrivilege(t *testing.T) {
 	w := blueprint.Model().SaleWarm
