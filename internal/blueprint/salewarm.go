@@ -39,8 +39,9 @@ const (
 	// SchedulerPrincipal is the service that assumes a schedule's execution role.
 	SchedulerPrincipal = "scheduler.amazonaws.com"
 	// ModifyDBClusterTarget is the universal target of RDS ModifyDBCluster; its Input is the
-	// API's request in its own field names
-	// (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html).
+	// API's request (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html)
+	// with the SDK's member names: "DbClusterIdentifier", not the query API's
+	// "DBClusterIdentifier", as schedules calling rds:stopDBInstance pass "DbInstanceIdentifier".
 	ModifyDBClusterTarget = "arn:" + PhPartition + ":scheduler:::aws-sdk:rds:modifyDBCluster"
 )
 
