@@ -41,6 +41,7 @@ const (
 	CachePolicyName       Kind = "CloudFront cache policy name"
 	EventBusName          Kind = "EventBridge event bus name"
 	EventArchiveName      Kind = "EventBridge archive name"
+	SchedulerScheduleName Kind = "EventBridge Scheduler schedule name"
 	TagValue              Kind = "tag value"
 	WebACLName            Kind = "WAFv2 web ACL name"
 	WAFMetricName         Kind = "WAFv2 metric name"
@@ -77,6 +78,7 @@ var (
 	cfFunction      = regexp.MustCompile(`^[a-zA-Z0-9-_]+$`)
 	eventBus        = regexp.MustCompile(`^[.\-_A-Za-z0-9]+$`)
 	eventArchive    = regexp.MustCompile(`^[.\-_A-Za-z0-9]+$`)
+	scheduleName    = regexp.MustCompile(`^[0-9a-zA-Z\-_.]+$`)
 )
 
 func length(s string, min, max int) []string {
@@ -275,6 +277,10 @@ var Rules = map[Kind]Rule{
 	EventArchiveName: {EventArchiveName, "https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_CreateArchive.html",
 		func(s string) []string {
 			return append(length(s, 1, 48), match(eventArchive, s, "letters, digits, '.', '-' and '_'")...)
+		}},
+	SchedulerScheduleName: {SchedulerScheduleName, "https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html",
+		func(s string) []string {
+			return append(length(s, 1, 64), match(scheduleName, s, "letters, digits, '-', '_' and '.'")...)
 		}},
 	TagValue: {TagValue, "https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html",
 		func(s string) []string { return length(s, 0, 256) }},

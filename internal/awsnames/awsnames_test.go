@@ -44,6 +44,8 @@ func TestRules(t *testing.T) {
 		{CloudFrontFunction, []string{"cffn-viewer-address-dev"}, []string{"a.b", "", strings.Repeat("f", 65)}},
 		{EventBusName, []string{"bus-catalog-dev", "orders.v1_x", "Default", strings.Repeat("b", 256)},
 			[]string{"default", "aws.partner/x/y", "bus catalog", "", strings.Repeat("b", 257), "bus:catalog"}},
+		{SchedulerScheduleName, []string{"schedule-sale-db-start-dev", "a", strings.Repeat("a", 64), "A.b_c-9"},
+			[]string{"", strings.Repeat("a", 65), "sale/db", "sale db", "sale:db", "caf\u00e9"}},
 		{EventArchiveName, []string{"archive-events-dev", "a.b_c", strings.Repeat("a", 48)},
 			[]string{"", strings.Repeat("a", 49), "archive/events", "archive events"}},
 	}

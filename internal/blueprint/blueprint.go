@@ -357,6 +357,10 @@ type Environment struct {
 	CostCenter string
 	// FlowLogs is whether the VPC's flow logs are on when the deployment does not say.
 	FlowLogs bool
+	// SaleMinACU is the database's minimum during a planned sale (SaleWarm), within MinACU and
+	// MaxACU: prod's 48 is about half the reader's 10x need (ReaderCPUPerRequest), from which
+	// Serverless v2 reaches the need in seconds; dev and staging warm to their maximum.
+	SaleMinACU float64
 }
 
 // Environments are the environments a stack may be deployed as, in a fixed order. Prod's
@@ -364,9 +368,9 @@ type Environment struct {
 // ADR 0028). Serverless v2 caps each instance at MaxACU on its own, allows up to MaxACULimit,
 // and the cluster pays only for the capacity it uses.
 var Environments = []Environment{
-	{Name: "dev", MinACU: 0.5, MaxACU: 4, NATMode: NATPerAZ, CostCenter: "ecommerce-dev"},
-	{Name: "staging", MinACU: 0.5, MaxACU: 8, NATMode: NATPerAZ, CostCenter: "ecommerce-staging"},
-	{Name: "prod", MinACU: 1, MaxACU: 128, NATMode: NATPerAZ, CostCenter: "ecommerce", FlowLogs: true},
+	{Name: "dev", MinACU: 0.5, MaxACU: 4, SaleMinACU: 4, NATMode: NATPerAZ, CostCenter: "ecommerce-dev"},
+	{Name: "staging", MinACU: 0.5, MaxACU: 8, SaleMinACU: 8, NATMode: NATPerAZ, CostCenter: "ecommerce-staging"},
+	{Name: "prod", MinACU: 1, MaxACU: 128, SaleMinACU: 48, NATMode: NATPerAZ, CostCenter: "ecommerce", FlowLogs: true},
 }
 
 // LookupEnvironment returns the named environment.

@@ -147,12 +147,14 @@ type Architecture struct {
 	IAM           IAM
 	Observability Observability
 	EventBus      EventBus
+	// SaleWarm raises the database's minimum for a planned sale's window.
+	SaleWarm SaleWarm
 }
 
 // Model returns the architecture. It is a pure function: every deployment's stack is this
 // model under that deployment's Choices and settings.
 func Model() Architecture {
-	a := Architecture{Network: network(), Edge: edge(), Registry: registry(), Service: service(), Scaling: scaling(), Database: database(), Config: config(), Observability: observability(), EventBus: eventBus()}
+	a := Architecture{Network: network(), Edge: edge(), Registry: registry(), Service: service(), Scaling: scaling(), Database: database(), Config: config(), Observability: observability(), EventBus: eventBus(), SaleWarm: saleWarm()}
 	a.IAM = iam(a.Config)
 	a.withEventBus()
 	return a
@@ -175,5 +177,6 @@ func (a Architecture) Resources() []Resource {
 	out = append(out, a.Config.Resources()...)
 	out = append(out, a.IAM.Resources()...)
 	out = append(out, a.Observability.Resources()...)
-	return append(out, a.EventBus.Resources()...)
+	out = append(out, a.EventBus.Resources()...)
+	return append(out, a.SaleWarm.Resources()...)
 }

@@ -26,6 +26,11 @@ func (a Architecture) Order() []Wait {
 		Wait{a.Database.Cluster.ID, a.Database.LogGroup, "RDS would create the log group without retention"},
 		Wait{a.Scaling.Target.ID, svc, "the scalable target names the service"},
 	)
+	for _, s := range a.SaleWarm.Schedules {
+		out = append(out,
+			Wait{s.ID, a.Database.Cluster.ID, "the schedule's input names the cluster"},
+			Wait{s.ID, a.SaleWarm.Role.ID, "the schedule's target runs as the role"})
+	}
 	for _, l := range []Listener{a.Edge.HTTPListener, a.Edge.HTTPSListener} {
 		out = append(out, Wait{svc, l.ID, "the target group must be attached to a listener before the service registers tasks"})
 	}

@@ -232,6 +232,7 @@ var nameKinds = map[string]awsnames.Kind{
 	"tg":                        awsnames.TargetGroupName, // only a Name tag, but it must fit should it become the name
 	"bus":                       awsnames.EventBusName,
 	"archive":                   awsnames.EventArchiveName,
+	"schedule":                  awsnames.SchedulerScheduleName,
 }
 
 // The edge: the load balancer sits in the public subnets behind its own group; HTTPS exactly
@@ -729,6 +730,10 @@ func TestPolicyIAMIsLeastPrivilege(t *testing.T) {
 	if got := grants(a.IAM.MigrateTaskRole); len(got) != 1 || !got[blueprint.IDDBSecret] {
 		t.Errorf("the migrate task role grants %v, want only the database secret", got)
 	}
+	// The sale's schedules' role may only modify the cluster (TestPolicySaleWarmRoleIsLeastPrivilege).
+	if got := grants(a.SaleWarm.Role); len(got) != 1 || !got[blueprint.IDDBCluster] {
+		t.Errorf("the sale role grants %v, want only the database cluster", got)
+	}
 	st := a.IAM.TrustPolicy["Statement"].([]any)[0].(map[string]any)
 	if st["Principal"].(map[string]any)["Service"] != "ecs-tasks.amazonaws.com" || st["Condition"].(map[string]any)["StringEquals"].(map[string]any)["aws:SourceAccount"] != blueprint.PhAccount {
 		t.Errorf("trust policy %v: want ECS tasks of this account only", st)
@@ -902,6 +907,10 @@ func TestPolicyDeployOrder(t *testing.T) {
 		must(svc, a.Database.Cluster.ID)
 		must(a.Database.Cluster.ID, a.Database.LogGroup)
 		must(a.Scaling.Target.ID, svc)
+		for _, sch := range a.SaleWarm.Schedules {
+			must(sch.ID, a.Database.Cluster.ID)
+			must(sch.ID, a.SaleWarm.Role.ID)
+		}
 		if c.Has(blueprint.WithImage) && len(a.PresentOrder(c)) == 0 {
 			t.Error("no order constraints at all")
 		}

@@ -95,5 +95,10 @@ func (a Architecture) Tags() map[string]Tagging {
 	}
 	set(tagged, a.EventBus.Bus)
 	none("an EventBridge archive takes no tags", a.EventBus.Archive)
+	for _, s := range a.SaleWarm.Schedules {
+		none("an EventBridge Scheduler schedule takes no tags", s.Resource)
+	}
+	set(tagged, a.SaleWarm.Role.Resource)
+	none("an inline role policy takes no tags (its role carries them)", a.SaleWarm.Role.Policy)
 	return out
 }

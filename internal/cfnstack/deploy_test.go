@@ -71,6 +71,7 @@ var namedProperties = map[string]map[string]awsnames.Kind{
 	"AWS::ApplicationAutoScaling::ScalingPolicy": {"PolicyName": awsnames.ScalingPolicyName},
 	"AWS::Events::EventBus":                      {"Name": awsnames.EventBusName},
 	"AWS::Events::Archive":                       {"ArchiveName": awsnames.EventArchiveName},
+	"AWS::Scheduler::Schedule":                   {"Name": awsnames.SchedulerScheduleName},
 }
 
 // notNames are name-like properties that name something else: the AWS service an endpoint

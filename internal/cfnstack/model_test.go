@@ -36,6 +36,7 @@ func notOwnResources(a blueprint.Architecture) map[string]bool {
 		out[r.Policy.ID] = true
 	}
 	out[a.Network.FlowLogs.Role.Policy.ID] = true
+	out[a.SaleWarm.Role.Policy.ID] = true
 	return out
 }
 

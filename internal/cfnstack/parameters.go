@@ -216,7 +216,7 @@ func (b *builder) parameters(opts Options) error {
 	for param, which := range map[string]string{ParamSaleStart: "start", ParamSaleEnd: "end"} {
 		p[param] = &cfn.Parameter{
 			Type:                  "String",
-			Description:           "Planned sale's " + which + " (UTC, yyyy-mm-ddThh:mm:ss; at least 5 minutes before the traffic for the start): the service's minimum is SaleMinTasks in between. Empty for no sale; set both or neither.",
+			Description:           "Planned sale's " + which + " (UTC, yyyy-mm-ddThh:mm:ss; at least 5 minutes before the traffic for the start): the service's minimum is SaleMinTasks and the database's SaleMinACU in between. Empty for no sale; set both or neither.",
 			Default:               "",
 			AllowedPattern:        SaleTimePattern,
 			ConstraintDescription: "Empty, or a UTC time as yyyy-mm-ddThh:mm:ss.",
@@ -287,6 +287,7 @@ func (b *builder) parameters(opts Options) error {
 		}
 	}
 	b.t.Mappings[MapEnvironment] = envMap
+	b.saleMinACUParameter()
 
 	c := b.t.Conditions
 	notEmpty := func(param string) any { return cfn.Not(cfn.Equals(cfn.Ref(param), "")) }
@@ -362,12 +363,13 @@ func (b *builder) parameters(opts Options) error {
 	}
 
 	b.capacityRules()
+	b.saleMinACURules()
 
 	b.t.Metadata["AWS::CloudFormation::Interface"] = map[string]any{
 		"ParameterGroups": []any{
 			group("Environment", ParamEnvironmentSuffix, ParamEnvironment),
 			group("Service", ParamImageTag, ParamContainerImage, ParamMigrateImageTag, ParamTaskSize),
-			group("Planned sale", ParamSaleStart, ParamSaleEnd, ParamSaleMinTasks),
+			group("Planned sale", ParamSaleStart, ParamSaleEnd, ParamSaleMinTasks, ParamSaleMinACU),
 			group("Network and edge", ParamAvailabilityZones, ParamNATGatewayMode, ParamEnableInterfaceEndpoints, ParamEnableCloudFront, ParamCloudFrontPrefixListID,
 				ParamCertificateARN, ParamOriginDomainName, ParamWebACLARN, ParamCreateWebACL, ParamWebACLRateLimit, ParamEnableFlowLogs),
 			group("Database", ParamDBEngineVersion, ParamDBMinCapacity, ParamDBMaxCapacity, ParamDBBackupRetentionDays),

@@ -388,6 +388,8 @@ func TestEveryNameCarriesTheSuffix(t *testing.T) {
 //   - AWS::ElasticLoadBalancingV2::ListenerRule and AWS::CloudFront::CachePolicy: no Tags property
 //     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticloadbalancingv2-listenerrule.html
 //     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudfront-cachepolicy.html
+//   - AWS::Scheduler::Schedule: no Tags property (schedule groups take tags, schedules do not)
+//     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-scheduler-schedule.html
 var untaggable = map[string]bool{
 	"AWS::EC2::VPCGatewayAttachment":              true,
 	"AWS::EC2::Route":                             true,
@@ -405,6 +407,7 @@ var untaggable = map[string]bool{
 	"AWS::KMS::Alias":                             true,
 	"AWS::CloudFormation::WaitConditionHandle":    true,
 	"AWS::Events::Archive":                        true,
+	"AWS::Scheduler::Schedule":                    true,
 }
 
 func TestEverythingTaggableIsTagged(t *testing.T) {
@@ -445,7 +448,9 @@ func TestTemplateCarriesTheModelIAM(t *testing.T) {
 	}
 	b := &builder{m: a, t: tmpl}
 	js := func(v any) string { out, _ := json.Marshal(v); return string(out) }
-	for _, r := range a.IAM.Roles() {
+	// The sale's schedules' role too (its trust is blueprint's TestPolicySaleWarmRoleIsLeastPrivilege
+	// and TestSaleWarmRendersTheModel's).
+	for _, r := range append(a.IAM.Roles(), a.SaleWarm.Role) {
 		p := tp.props(t, r.ID)
 		if _, ok := p["ManagedPolicyArns"]; ok {
 			t.Errorf("%s attaches managed policies; grant named actions on named resources instead", r.ID)

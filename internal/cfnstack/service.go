@@ -39,6 +39,9 @@ func (b *builder) value(v blueprint.Value) any {
 	if v.Attr == blueprint.AttrDBUserARN {
 		return expand(blueprint.DBUserARN("${"+v.Ref+".DBClusterResourceId}", v.Text))
 	}
+	if v.Attr == blueprint.AttrARN && v.Ref == IDDBCluster {
+		return cfn.GetAtt(v.Ref, "DBClusterArn") // a cluster's ARN attribute has its own name
+	}
 	if v.Attr != "" {
 		attr, ok := attributes[v.Attr]
 		if !ok {

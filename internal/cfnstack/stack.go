@@ -52,6 +52,7 @@ func Build(opts Options) (*cfn.Template, error) {
 		b.flowLogs,
 		b.service,
 		b.scaling,
+		b.saleWarm,
 		b.alarms,
 		b.dashboard,
 		b.outputs,

@@ -326,6 +326,11 @@ func cfnDatabase(t template) Database {
 		instances = append(instances, instance(str(in, "DBInstanceClass"), str(in, "PubliclyAccessible"), str(in, "EnablePerformanceInsights")))
 	}
 	pg := t.first("AWS::RDS::DBClusterParameterGroup")
+	var sale []string
+	for _, sc := range t.of("AWS::Scheduler::Schedule") {
+		sale = append(sale, saleSchedule(str(sc, "ScheduleExpression"), str(sc, "ScheduleExpressionTimezone"), str(sc, "FlexibleTimeWindow.Mode"),
+			str(sc, "State"), str(sc, "ActionAfterCompletion"), str(sc, "Target.Arn"), str(sc, "Target.Input"), "{"+clusterID(t)+"}"))
+	}
 	return Database{
 		str(db, "Engine") + " " + str(db, "EngineVersion"), str(db, "StorageEncrypted"), str(db, "BackupRetentionPeriod"),
 		str(db, "ServerlessV2ScalingConfiguration.MinCapacity") + "-" + str(db, "ServerlessV2ScalingConfiguration.MaxCapacity"),
@@ -334,6 +339,7 @@ func cfnDatabase(t template) Database {
 		str(db, "EnableCloudwatchLogsExports"),
 		sorted(instances),
 		str(pg, "Family") + " " + joinMap(asMap(pg["Parameters"])),
+		sorted(sale),
 	}
 }
 
@@ -372,4 +378,12 @@ func cfnConfig(t template, suffix string) Config {
 		params = append(params, relative(str(p, "Name"), suffix)+" "+str(p, "Type"))
 	}
 	return Config{sorted(params)}
+}
+
+// clusterID is the logical ID of the template's database cluster.
+func clusterID(t template) string {
+	for id := range t.ofIDs("AWS::RDS::DBCluster") {
+		return id
+	}
+	return ""
 }

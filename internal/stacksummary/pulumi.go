@@ -316,6 +316,11 @@ func pulumiDatabase(p program) Database {
 	for _, x := range asList(pg["parameters"]) {
 		params[str(x, "name")] = get(x, "value")
 	}
+	var sale []string
+	for _, sc := range p.of("aws:scheduler/schedule:Schedule") {
+		sale = append(sale, saleSchedule(str(sc, "scheduleExpression"), str(sc, "scheduleExpressionTimezone"), str(sc, "flexibleTimeWindow.mode"),
+			str(sc, "state"), str(sc, "actionAfterCompletion"), str(sc, "target.arn"), str(sc, "target.input"), str(db, "clusterIdentifier")))
+	}
 	return Database{
 		str(db, "engine") + " " + str(db, "engineVersion"), str(db, "storageEncrypted"), str(db, "backupRetentionPeriod"),
 		str(db, "serverlessv2ScalingConfiguration.minCapacity") + "-" + str(db, "serverlessv2ScalingConfiguration.maxCapacity"),
@@ -324,6 +329,7 @@ func pulumiDatabase(p program) Database {
 		str(db, "enabledCloudwatchLogsExports"),
 		sorted(instances),
 		str(pg, "family") + " " + joinMap(params),
+		sorted(sale),
 	}
 }
 

@@ -117,6 +117,9 @@ type Database struct {
 	LogExports                                    string
 	Instances                                     []string
 	ParameterGroup                                string
+	// SaleSchedules are the schedules that warm the database for a planned sale: when, how
+	// exactly, what they do after running, and the capacity they set on which cluster.
+	SaleSchedules []string
 }
 
 // Registry: the repository.

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -119,6 +120,19 @@ func TestTemplateSummaryReadsTheModel(t *testing.T) {
 		fmt.Sprintf("at(2026-12-24T12:00:00) min %d max %d", blueprint.MinTasks, blueprint.MaxTasks),
 	}; !slices.Equal(s.Scaling.Scheduled, want) {
 		t.Errorf("Scaling.Scheduled = %q, want %q", s.Scaling.Scheduled, want)
+	}
+	// The sale warms the database: the sale's minimum at the start, the environment's own minimum
+	// at the end, its maximum both times, on the stack's own cluster.
+	env, _ := blueprint.LookupEnvironment(allOptions["Environment"])
+	if env.Name == "" {
+		env = blueprint.Environments[0] // the template's default environment
+	}
+	acu := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	if want := []string{
+		"at(2026-12-24T08:55:00) UTC window=OFF ENABLED after=NONE arn:aws:scheduler:::aws-sdk:rds:modifyDBCluster own-cluster " + acu(env.SaleMinACU) + "-" + acu(env.MaxACU),
+		"at(2026-12-24T12:00:00) UTC window=OFF ENABLED after=NONE arn:aws:scheduler:::aws-sdk:rds:modifyDBCluster own-cluster " + acu(env.MinACU) + "-" + acu(env.MaxACU),
+	}; !slices.Equal(s.Database.SaleSchedules, want) {
+		t.Errorf("Database.SaleSchedules = %q, want %q", s.Database.SaleSchedules, want)
 	}
 	if len(s.Scaling.Step) != 1 || !strings.Contains(s.Scaling.Step[0], "steps [0..15:+100 15..:+200]") ||
 		!strings.Contains(s.Scaling.Step[0], "AWS/ECS/CPUUtilization GreaterThanThreshold 80 period 60 x1 (1 to alarm)") {

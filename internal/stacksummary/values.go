@@ -157,6 +157,24 @@ func alarm(namespace, metric, cmp, threshold, period, evals, datapoints, stat, t
 	return fmt.Sprintf("%s/%s %s %s period %s x%s (%s to alarm) %s missing=%s", namespace, metric, cmp, threshold, period, evals, datapoints, stat, treat)
 }
 
+// saleSchedule renders a sale schedule; its input is a ModifyDBCluster request, and a cluster
+// identifier equal to cluster (the stack's own) reads "own-cluster".
+func saleSchedule(expr, zone, mode, state, after, target, input, cluster string) string {
+	var in struct {
+		DbClusterIdentifier              string
+		ServerlessV2ScalingConfiguration struct{ MinCapacity, MaxCapacity any }
+	}
+	if err := json.Unmarshal([]byte(input), &in); err != nil {
+		return fmt.Sprintf("%s %s: input %q is not a ModifyDBCluster request", expr, target, input)
+	}
+	id := in.DbClusterIdentifier
+	if id == cluster {
+		id = "own-cluster"
+	}
+	sc := in.ServerlessV2ScalingConfiguration
+	return fmt.Sprintf("%s %s window=%s %s after=%s %s %s %v-%v", expr, zone, mode, orDefault(state, "ENABLED"), orDefault(after, "NONE"), target, id, sc.MinCapacity, sc.MaxCapacity)
+}
+
 func instance(class, public, insights string) string {
 	return fmt.Sprintf("%s public=%s insights=%s", class, orDefault(public, "false"), insights)
 }

@@ -50,6 +50,7 @@ const (
 	KeySaleStart             = "saleStart"
 	KeySaleEnd               = "saleEnd"
 	KeySaleMinTasks          = "saleMinTasks"
+	KeySaleMinACU            = "saleMinAcu"
 	KeyCloudFront            = "cloudFront"
 	KeyOriginDomain          = "originDomain"
 	KeyCreateWebACL          = "createWebAcl"
@@ -87,6 +88,9 @@ type Config struct {
 	// minimum is SaleMinTasks in between (blueprint.Scaling.Sale).
 	SaleStart, SaleEnd string
 	SaleMinTasks       int
+	// SaleMinACU is the database's minimum during the window (blueprint.SaleWarm), within
+	// DBMinACU..DBMaxACU; the environment's by default.
+	SaleMinACU float64
 
 	NATMode            string
 	InterfaceEndpoints bool
@@ -203,6 +207,7 @@ func DefaultConfig(suffix string, env blueprint.Environment, apiKeys string) Con
 		CPUTarget:             blueprint.CPUTargetPercent,
 		MemoryTarget:          blueprint.MemoryTargetPercent,
 		SaleMinTasks:          blueprint.SaleMinTasks,
+		SaleMinACU:            env.SaleMinACU,
 		NATMode:               env.NATMode,
 		LogRetentionDays:      blueprint.LogRetentionDays,
 		DBMinACU:              env.MinACU,
@@ -309,6 +314,7 @@ func LoadConfig(get func(key string) (string, bool), stack string) (Config, erro
 	c.SaleStart = str(KeySaleStart, "")
 	c.SaleEnd = str(KeySaleEnd, "")
 	c.SaleMinTasks = integer(KeySaleMinTasks, blueprint.SaleMinTasks)
+	c.SaleMinACU = number(KeySaleMinACU, env.SaleMinACU)
 	c.NATMode = str(KeyNATMode, env.NATMode)
 	c.InterfaceEndpoints = boolean(KeyInterfaceEndpoints, false)
 	c.CloudFront = boolean(KeyCloudFront, true)
@@ -385,6 +391,11 @@ func (c Config) saleProblems() []string {
 	}
 	if c.SaleMinTasks < c.MinTasks || c.SaleMinTasks > c.MaxTasks {
 		bad(KeySaleMinTasks, "(%d) must be from %s:%s (%d) to %s:%s (%d)", c.SaleMinTasks, ConfigNamespace, KeyMinTasks, c.MinTasks, ConfigNamespace, KeyMaxTasks, c.MaxTasks)
+	}
+	// Checked with a window only, as the template's rules: without one it sets nothing.
+	if c.SaleStart != "" && (c.SaleMinACU < c.DBMinACU || c.SaleMinACU > c.DBMaxACU || math.Mod(c.SaleMinACU*2, 1) != 0) {
+		bad(KeySaleMinACU, "(%v) must be a multiple of 0.5 from %s:%s (%v) to %s:%s (%v): the database's minimum during the sale lies within its bounds",
+			c.SaleMinACU, ConfigNamespace, KeyDBMinACU, c.DBMinACU, ConfigNamespace, KeyDBMaxACU, c.DBMaxACU)
 	}
 	return out
 }

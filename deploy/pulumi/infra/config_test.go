@@ -42,7 +42,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		infra.KeyAlertEmail:         "ops@example.com", infra.KeyLogRetentionDays: "30",
 		infra.KeyDBMinACU: "1", infra.KeyDBMaxACU: "8.5", infra.KeyDBBackupRetentionDays: "14",
 		infra.KeyImageTag: "v1.2.3", infra.KeyAPIKeys: goodKeys, infra.KeyDBEngineVersion: "16.11",
-		infra.KeySaleStart: "2026-12-24T08:55:00", infra.KeySaleEnd: "2026-12-24T12:00:00", infra.KeySaleMinTasks: "9",
+		infra.KeySaleStart: "2026-12-24T08:55:00", infra.KeySaleEnd: "2026-12-24T12:00:00", infra.KeySaleMinTasks: "9", infra.KeySaleMinACU: "6.5",
 		infra.KeyCloudFront: "true", infra.KeyOriginDomain: "api.example.com",
 		infra.KeyCreateWebACL: "false", infra.KeyWebACLRateLimit: "5000", infra.KeyFlowLogs: "false", infra.KeyMigrateImageTag: "v1.2.2",
 		infra.KeyEventBus: "false", infra.KeyEventSource: "com.example.catalog", infra.KeyEventArchiveDays: "0",
@@ -60,7 +60,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		WebACLARN:      "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/catalog/abc-123",
 		AlertEmail:     "ops@example.com", LogRetentionDays: 30, DBMinACU: 1, DBMaxACU: 8.5, DBBackupRetentionDays: 14,
 		ImageTag: "v1.2.3", APIKeys: goodKeys, DBEngineVersion: "16.11",
-		SaleStart: "2026-12-24T08:55:00", SaleEnd: "2026-12-24T12:00:00", SaleMinTasks: 9,
+		SaleStart: "2026-12-24T08:55:00", SaleEnd: "2026-12-24T12:00:00", SaleMinTasks: 9, SaleMinACU: 6.5,
 		CloudFront: true, OriginDomain: "api.example.com",
 		WebACLRateLimit: 5000, FlowLogs: false, MigrateImageTag: "v1.2.2",
 		EventBus: false, EventSource: "com.example.catalog", EventArchiveDays: 0,
@@ -71,7 +71,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 	}
 	// An environment brings its own defaults.
 	cfg, err = infra.LoadConfig(getter(map[string]string{infra.KeyEnvironment: "prod", infra.KeyAPIKeys: goodKeys, infra.KeyImage: "public.ecr.aws/acme/catalog:1.0.0"}), "prod")
-	if err != nil || cfg.DBMinACU != env.MinACU || cfg.DBMaxACU != env.MaxACU || cfg.CostCenter != env.CostCenter || !cfg.FlowLogs {
+	if err != nil || cfg.DBMinACU != env.MinACU || cfg.DBMaxACU != env.MaxACU || cfg.SaleMinACU != env.SaleMinACU || cfg.CostCenter != env.CostCenter || !cfg.FlowLogs {
 		t.Errorf("prod defaults = %+v, %v", cfg, err)
 	}
 }
@@ -143,6 +143,15 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"migrate image tag with a public image", map[string]string{infra.KeyMigrateImageTag: "v2", infra.KeyImage: "public.ecr.aws/acme/catalog:1.0.0"},
 			"catalog:migrateImageTag names an image in this stack's ECR repository"},
 		{"sale tasks above max", map[string]string{infra.KeySaleMinTasks: "25"}, "catalog:saleMinTasks (25) must be from catalog:minTasks (2) to catalog:maxTasks (24)"},
+		{"sale acu above max", map[string]string{infra.KeySaleStart: "2026-12-24T08:55:00", infra.KeySaleEnd: "2026-12-24T12:00:00", infra.KeySaleMinACU: "6"},
+			"catalog:saleMinAcu (6) must be a multiple of 0.5 from catalog:dbMinAcu (0.5) to catalog:dbMaxAcu (4)"},
+		{"sale acu below min", map[string]string{infra.KeySaleStart: "2026-12-24T08:55:00", infra.KeySaleEnd: "2026-12-24T12:00:00", infra.KeySaleMinACU: "1", infra.KeyDBMinACU: "2"},
+			"catalog:saleMinAcu (1) must be a multiple of 0.5 from catalog:dbMinAcu (2) to catalog:dbMaxAcu (4)"},
+		{"sale acu step", map[string]string{infra.KeySaleStart: "2026-12-24T08:55:00", infra.KeySaleEnd: "2026-12-24T12:00:00", infra.KeySaleMinACU: "1.2"},
+			"catalog:saleMinAcu (1.2) must be a multiple of 0.5"},
+		{"sale acu not a number", map[string]string{infra.KeySaleMinACU: "lots"}, `catalog:saleMinAcu must be a number, not "lots"`},
+		{"prod's sale acu above a lowered max", map[string]string{infra.KeyEnvironment: "prod", infra.KeyDBMaxACU: "32",
+			infra.KeySaleStart: "2026-12-24T08:55:00", infra.KeySaleEnd: "2026-12-24T12:00:00"}, "catalog:saleMinAcu (48) must be a multiple of 0.5 from catalog:dbMinAcu (1) to catalog:dbMaxAcu (32)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			set := map[string]string{infra.KeyAPIKeys: goodKeys, infra.KeyImageTag: "1.0.0"}

@@ -53,6 +53,7 @@ var namedInputs = map[string]map[string]awsnames.Kind{
 	tCFFunction:  {"name": awsnames.CloudFrontFunction},
 	tEventBus:    {"name": awsnames.EventBusName},
 	tArchive:     {"name": awsnames.EventArchiveName},
+	tSchedule:    {"name": awsnames.SchedulerScheduleName},
 }
 
 var nameLikeInputs = []string{"name", "namePrefix", "identifier", "family", "dashboardName", "clusterIdentifier"}

@@ -321,6 +321,7 @@ func fullConfig() infra.Config {
 	c.WebACLARN = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/catalog/11111111-2222-3333-4444-555555555555"
 	c.AlertEmail = "oncall@example.com"
 	c.SaleStart, c.SaleEnd = "2026-12-24T08:55:00", "2026-12-24T12:00:00"
+	c.SaleMinACU = 2 // not the environment's: parity sees it passed
 	c.OriginDomain = "api.example.com"
 	c.FlowLogs = true
 	c.EventBusConcurrency, c.EventLagAlarmMs = 3, 45_000 // not the defaults: parity sees them passed

@@ -22,6 +22,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/lb"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/rds"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/scheduler"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/sns"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ssm"
@@ -79,6 +80,7 @@ const (
 	tCDN         = "aws:cloudfront/distribution:Distribution"
 	tEventBus    = "aws:cloudwatch/eventBus:EventBus"
 	tArchive     = "aws:cloudwatch/eventArchive:EventArchive"
+	tSchedule    = "aws:scheduler/schedule:Schedule"
 	componentPfx = "catalog:infra:"
 )
 
@@ -95,7 +97,7 @@ var argsTypes = map[string]any{
 	tCluster: ecs.ClusterArgs{}, tTaskDef: ecs.TaskDefinitionArgs{},
 	tService: ecs.ServiceArgs{}, tRepo: ecr.RepositoryArgs{}, tLifecycle: ecr.LifecyclePolicyArgs{},
 	tRole: iam.RoleArgs{}, tRolePolicy: iam.RolePolicyArgs{}, tTarget: appautoscaling.TargetArgs{},
-	tPolicy: appautoscaling.PolicyArgs{}, tScheduled: appautoscaling.ScheduledActionArgs{}, tDBCluster: rds.ClusterArgs{}, tDBInstance: rds.ClusterInstanceArgs{},
+	tPolicy: appautoscaling.PolicyArgs{}, tScheduled: appautoscaling.ScheduledActionArgs{}, tSchedule: scheduler.ScheduleArgs{}, tDBCluster: rds.ClusterArgs{}, tDBInstance: rds.ClusterInstanceArgs{},
 	tDBSubnets: rds.SubnetGroupArgs{}, tDBParams: rds.ClusterParameterGroupArgs{},
 	tLogGroup: cloudwatch.LogGroupArgs{}, tAlarm: cloudwatch.MetricAlarmArgs{},
 	tDashboard: cloudwatch.DashboardArgs{}, tTopic: sns.TopicArgs{}, tSubscribe: sns.TopicSubscriptionArgs{},
@@ -520,10 +522,14 @@ func TestPolicyIAMLeastPrivilege(t *testing.T) {
 			}
 			jsonInput(t, role, "assumeRolePolicy", &trust)
 			for _, st := range trust.Statement {
-				// ECS tasks, and the flow-logs service for the flow-logs role only, each pinned to
-				// this account (confused deputy); the flow-logs role also to this account's flow
-				// logs (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html).
+				// ECS tasks, the flow-logs service for the flow-logs role only and EventBridge
+				// Scheduler for the sale's role only, each pinned to this account (confused
+				// deputy); the flow-logs role also to this account's flow logs
+				// (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html).
 				service := "ecs-tasks.amazonaws.com"
+				if role.Name == "role-sale-db-"+r.cfg.Suffix {
+					service = blueprint.SchedulerPrincipal
+				}
 				if role.Name == "role-flow-logs-"+r.cfg.Suffix {
 					service = blueprint.FlowLogsPrincipal
 					if want := "arn:aws:ec2:" + testRegion + ":" + testAccount + ":vpc-flow-log/*"; st.Condition["ArnLike"]["aws:SourceArn"] != want {
@@ -574,6 +580,8 @@ func TestPolicyIAMLeastPrivilege(t *testing.T) {
 			// DescribeLogGroups lists by prefix: the account's groups, and nothing else.
 			case arn == "arn:aws:logs:"+testRegion+":"+testAccount+":log-group:*" && reflect.DeepEqual(granted[arn], []string{"logs:DescribeLogGroups"}):
 			case strings.HasPrefix(arn, "arn:aws:ecr:") && strings.HasSuffix(arn, "/ecr-catalog-"+r.cfg.Suffix):
+			// The sale's schedules modify this stack's cluster, and nothing else.
+			case reflect.DeepEqual(granted[arn], []string{"rds:ModifyDBCluster"}) && func() bool { c, ok := r.byARN(arn); return ok && c.Type == tDBCluster }():
 			default:
 				t.Errorf("a role is granted %v on %s, which is not this stack's", granted[arn], arn)
 			}

@@ -20,6 +20,7 @@ type Stack struct {
 	Scaling       *Scaling
 	Observability *Observability
 	Events        *Events
+	SaleWarm      *SaleWarm // nil without a sale window
 }
 
 // Build makes the whole architecture from a validated configuration. It validates again, so
@@ -43,6 +44,9 @@ func Build(ctx *pulumi.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	if st.Database, err = NewDatabase(ctx, cfg, st.Network, st.LogEncryption); err != nil {
+		return nil, err
+	}
+	if st.SaleWarm, err = NewSaleWarm(ctx, cfg, st.Network, st.Database); err != nil {
 		return nil, err
 	}
 	if st.Settings, err = NewSettings(ctx, cfg, st.Database, st.LogEncryption); err != nil {
