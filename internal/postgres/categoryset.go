@@ -64,6 +64,14 @@ func (s *Store) hashCategory(ctx context.Context, db querier, q catalog.ListQuer
 	return small, []countRun{{sql: categoryCountSQL, args: []any{q.Filter.Category, bound + 1}}}, nil
 }
 
+// categoryWalked is the condition "the walked product is in the category subtree". The subtree
+// is read once into an array (an InitPlan), so the condition filters each product on the row
+// just fetched. As "IN (SELECT slug FROM subtree)" the planner made it a semi-join, which it
+// placed after the stock probe (in_stock): every walked product's stock was probed, in the
+// category or not (199 probes for a page of 21 and 1,654 pages at 120,000 products; 941 pages
+// with the check first).
+const categoryWalked = `p.category = ANY (ARRAY(SELECT slug FROM subtree))`
+
 // categoryInHash is the condition "the price row's product is in the category subtree", written
 // so that PostgreSQL 15 hashes the subtree's product IDs once (a hashed SubPlan) and checks each
 // walked price row against them. As "IN (subquery)" the planner makes it a semi-join, which it

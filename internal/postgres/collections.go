@@ -352,7 +352,7 @@ func (s *Store) listCollection(ctx context.Context, q catalog.ListQuery) (catalo
 	with := ""
 	if q.Filter.Category != "" {
 		with = "WITH " + categorySubtree(b.arg(q.Filter.Category)) + " "
-		b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
+		b.where = append(b.where, categoryWalked)
 	}
 	// A currency joins the product's price summary in it, as ListProducts does: products
 	// without a price in that currency drop out.

@@ -112,6 +112,7 @@ type planNode struct {
 	Relation   string     `json:"Relation Name"`
 	Index      string     `json:"Index Name"`
 	Rows       int64      `json:"Actual Rows"`
+	Loops      int64      `json:"Actual Loops"`
 	SharedHit  int64      `json:"Shared Hit Blocks"`
 	SharedRead int64      `json:"Shared Read Blocks"`
 	Plans      []planNode `json:"Plans"`

@@ -127,7 +127,7 @@ func exportPage(ctx context.Context, tx pgx.Tx, f catalog.ProductFilter, after *
 	with := ""
 	if f.Category != "" {
 		with = "WITH " + categorySubtree(b.arg(f.Category)) + " "
-		b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
+		b.where = append(b.where, categoryWalked)
 	}
 	priceJoin := ""
 	if f.Currency != "" {

@@ -237,7 +237,7 @@ func listSQL(q catalog.ListQuery, terms []string, rare bool, anchor string, hash
 		if hashCategory {
 			b.where = append(b.where, categoryInHash)
 		} else {
-			b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
+			b.where = append(b.where, categoryWalked)
 		}
 	}
 	// A currency joins the product's price summary in it: products without a price in that

@@ -123,7 +123,7 @@ func relevanceSQL(q catalog.ListQuery, terms []string, plan relevancePlan) (quer
 		priceJoin = ` JOIN product_prices pp ON pp.product_id = p.id AND pp.currency = ` + b.arg(q.Filter.Currency)
 	}
 	if q.Filter.Category != "" {
-		b.where = append(b.where, "p.category IN (SELECT slug FROM subtree)")
+		b.where = append(b.where, categoryWalked)
 	}
 	// The tiers walk the ID order (or the few matches fetched): attribute filters are checked
 	// on each row (attrset.go), never by hashing every matching variant first.
