@@ -66,27 +66,32 @@ func (b *builder) firewall(Options) error {
 	return nil
 }
 
-// flowLogs renders blueprint.Network.FlowLogs: the role the flow-logs service assumes and the
-// VPC's flow log (the log group is one of the model's log groups: logs).
-func (b *builder) flowLogs(Options) error {
-	f := b.m.Network.FlowLogs
+// serviceRole adds role, which an AWS service assumes (trust), with its one inline policy.
+func (b *builder) serviceRole(role blueprint.Role, trust map[string]any) {
 	var statements []any
-	for _, s := range f.Role.Statements {
+	for _, s := range role.Statements {
 		var resources []any
 		for _, v := range s.Resources {
 			resources = append(resources, b.value(v))
 		}
 		statements = append(statements, map[string]any{"Sid": s.Sid, "Effect": "Allow", "Action": s.Actions, "Resource": resources})
 	}
-	b.add(f.Role.ID, "AWS::IAM::Role", map[string]any{
-		"RoleName":                 modelName(f.Role.Resource),
-		"Description":              f.Role.Description,
-		"AssumeRolePolicyDocument": expand(f.Trust),
+	b.add(role.ID, "AWS::IAM::Role", map[string]any{
+		"RoleName":                 modelName(role.Resource),
+		"Description":              role.Description,
+		"AssumeRolePolicyDocument": expand(trust),
 		"Policies": []any{map[string]any{
-			"PolicyName":     modelName(f.Role.Policy),
+			"PolicyName":     modelName(role.Policy),
 			"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": statements},
 		}},
-	}, b.when(f.Role.When))
+	}, b.when(role.When))
+}
+
+// flowLogs renders blueprint.Network.FlowLogs: the role the flow-logs service assumes and the
+// VPC's flow log (the log group is one of the model's log groups: logs).
+func (b *builder) flowLogs(Options) error {
+	f := b.m.Network.FlowLogs
+	b.serviceRole(f.Role, f.Trust)
 	b.add(f.FlowLog.ID, "AWS::EC2::FlowLog", map[string]any{
 		"ResourceType":             "VPC",
 		"ResourceId":               cfn.Ref(IDVPC),

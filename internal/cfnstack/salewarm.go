@@ -108,23 +108,7 @@ func (b *builder) saleMinACURules() {
 // sale window (WithSale).
 func (b *builder) saleWarm(Options) error {
 	w := b.m.SaleWarm
-	var statements []any
-	for _, s := range w.Role.Statements {
-		var resources []any
-		for _, v := range s.Resources {
-			resources = append(resources, b.value(v))
-		}
-		statements = append(statements, map[string]any{"Sid": s.Sid, "Effect": "Allow", "Action": s.Actions, "Resource": resources})
-	}
-	b.add(w.Role.ID, "AWS::IAM::Role", map[string]any{
-		"RoleName":                 modelName(w.Role.Resource),
-		"Description":              w.Role.Description,
-		"AssumeRolePolicyDocument": expand(w.Trust),
-		"Policies": []any{map[string]any{
-			"PolicyName":     modelName(w.Role.Policy),
-			"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": statements},
-		}},
-	}, b.when(w.Role.When))
+	b.serviceRole(w.Role, w.Trust)
 	capacity := func(cond, param, key string) any {
 		return cfn.If(cond, cfn.FindInMap(MapEnvironment, cfn.Ref(ParamEnvironment), key), cfn.Ref(param))
 	}

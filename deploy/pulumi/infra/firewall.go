@@ -1,8 +1,6 @@
 package infra
 
 import (
-	"encoding/json"
-
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/cloudfront"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/cloudwatch"
@@ -145,26 +143,8 @@ func NewFlowLogs(ctx *pulumi.Context, cfg Config, net *Network, logs *LogEncrypt
 		}
 		stmts = append(stmts, out)
 	}
-	trust, err := json.Marshal(expand(m.Trust, cfg, net))
-	if err != nil {
-		return nil, err
-	}
-	roleName := cfg.ModelName(m.Role.Resource)
-	if f.Role, err = iam.NewRole(ctx, roleName, &iam.RoleArgs{
-		Name:             pulumi.String(roleName),
-		Description:      pulumi.String(m.Role.Description),
-		AssumeRolePolicy: pulumi.String(string(trust)),
-		Tags:             tags(cfg, roleName),
-	}, parent); err != nil {
-		return nil, err
-	}
-	policyName := cfg.ModelName(m.Role.Policy)
-	policy, err := iam.NewRolePolicy(ctx, policyName, &iam.RolePolicyArgs{
-		Name:   pulumi.String(policyName),
-		Role:   f.Role.ID(),
-		Policy: policyDocument(stmts...),
-	}, parent)
-	if err != nil {
+	var policy *iam.RolePolicy
+	if f.Role, policy, err = newServiceRole(ctx, cfg, net, m.Role, m.Trust, stmts, parent); err != nil {
 		return nil, err
 	}
 	name := cfg.ModelName(m.FlowLog)

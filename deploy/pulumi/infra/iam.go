@@ -19,6 +19,36 @@ type statement struct {
 	Condition any // expanded, or nil
 }
 
+// newServiceRole makes a role that an AWS service assumes (trust, expanded for the deployment)
+// with its one inline policy of stmts. The policy is returned so that what the role acts for
+// can wait for it: a service may check its permissions when the resource is made.
+func newServiceRole(ctx *pulumi.Context, cfg Config, net *Network, role blueprint.Role, trust map[string]any, stmts []statement, parent pulumi.ResourceOption) (*iam.Role, *iam.RolePolicy, error) {
+	doc, err := json.Marshal(expand(trust, cfg, net))
+	if err != nil {
+		return nil, nil, err
+	}
+	roleName := cfg.ModelName(role.Resource)
+	r, err := iam.NewRole(ctx, roleName, &iam.RoleArgs{
+		Name:             pulumi.String(roleName),
+		Description:      pulumi.String(role.Description),
+		AssumeRolePolicy: pulumi.String(string(doc)),
+		Tags:             tags(cfg, roleName),
+	}, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	policyName := cfg.ModelName(role.Policy)
+	policy, err := iam.NewRolePolicy(ctx, policyName, &iam.RolePolicyArgs{
+		Name:   pulumi.String(policyName),
+		Role:   r.ID(),
+		Policy: policyDocument(stmts...),
+	}, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, policy, nil
+}
+
 // policyDocument renders statements as an IAM policy document once every ARN is known.
 func policyDocument(stmts ...statement) pulumi.StringOutput {
 	var inputs []any

@@ -1,7 +1,6 @@
 package infra
 
 import (
-	"encoding/json"
 	"strconv"
 
 	"github.com/acme/catalog/internal/blueprint"
@@ -42,26 +41,8 @@ func NewSaleWarm(ctx *pulumi.Context, cfg Config, net *Network, db *Database, op
 		}
 		stmts = append(stmts, out)
 	}
-	trust, err := json.Marshal(expand(m.Trust, cfg, net))
-	if err != nil {
-		return nil, err
-	}
-	roleName := cfg.ModelName(m.Role.Resource)
-	if w.Role, err = iam.NewRole(ctx, roleName, &iam.RoleArgs{
-		Name:             pulumi.String(roleName),
-		Description:      pulumi.String(m.Role.Description),
-		AssumeRolePolicy: pulumi.String(string(trust)),
-		Tags:             tags(cfg, roleName),
-	}, parent); err != nil {
-		return nil, err
-	}
-	policyName := cfg.ModelName(m.Role.Policy)
-	policy, err := iam.NewRolePolicy(ctx, policyName, &iam.RolePolicyArgs{
-		Name:   pulumi.String(policyName),
-		Role:   w.Role.ID(),
-		Policy: policyDocument(stmts...),
-	}, parent)
-	if err != nil {
+	var policy *iam.RolePolicy
+	if w.Role, policy, err = newServiceRole(ctx, cfg, net, m.Role, m.Trust, stmts, parent); err != nil {
 		return nil, err
 	}
 	acu := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
