@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"github.com/acme/catalog/api"
 	"github.com/acme/catalog/internal/app"
 	"github.com/acme/catalog/internal/config"
+	"github.com/acme/catalog/internal/logbuf"
 )
 
 func noArgs(args []string) error {
@@ -29,7 +31,7 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 // DB_STARTUP_TIMEOUT, or the server fails. internal/app does the assembling. -cpuprofile
 // writes a CPU profile of the whole run, ended by SIGTERM: how the wrk bench profiles the
 // served process (bench -wrk-cpuprofile) without a profiling endpoint in production.
-func serve(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) (err error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
@@ -54,8 +56,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stdout)
-	a, err := app.Start(ctx, cfg, app.Options{Log: log, EMFOut: stdout, Version: version, OpenAPI: api.OpenAPI, OwnsProcess: true})
+	// Log lines and EMF metrics share one batching writer, the only writer of stdout, so lines
+	// written together cannot interleave on the log driver's pipe.
+	out := logbuf.New(stdout, logbuf.DefaultSize, logbuf.DefaultInterval)
+	defer func() { err = errors.Join(err, out.Close()) }()
+	log := newLogger(cfg, out)
+	a, err := app.Start(ctx, cfg, app.Options{Log: log, EMFOut: out, Version: version, OpenAPI: api.OpenAPI, OwnsProcess: true})
 	if err != nil {
 		return err
 	}
