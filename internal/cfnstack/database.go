@@ -36,9 +36,6 @@ func (b *builder) database(Options) error {
 		"Family":                      blueprint.DBParameterGroupFamily,
 		"Parameters":                  params,
 	}, b.when(d.ParameterGroup.When))
-	capacity := func(cond, param, key string) any {
-		return cfn.If(cond, cfn.FindInMap(MapEnvironment, cfn.Ref(ParamEnvironment), key), cfn.Ref(param))
-	}
 	var exports []any
 	for _, e := range d.LogExports {
 		exports = append(exports, e)
@@ -86,4 +83,11 @@ func (b *builder) database(Options) error {
 		}, b.when(inst.When), dependsOn(deps...))
 	}
 	return nil
+}
+
+// capacity is an ACU parameter's value: the environment's default (mapping key) while cond
+// says the parameter was left at 0, the parameter otherwise. The cluster and the sale's
+// schedules take their bounds from it.
+func capacity(cond, param, key string) any {
+	return cfn.If(cond, cfn.FindInMap(MapEnvironment, cfn.Ref(ParamEnvironment), key), cfn.Ref(param))
 }

@@ -109,9 +109,6 @@ func (b *builder) saleMinACURules() {
 func (b *builder) saleWarm(Options) error {
 	w := b.m.SaleWarm
 	b.serviceRole(w.Role, w.Trust)
-	capacity := func(cond, param, key string) any {
-		return cfn.If(cond, cfn.FindInMap(MapEnvironment, cfn.Ref(ParamEnvironment), key), cfn.Ref(param))
-	}
 	// The same bounds the cluster's ServerlessV2ScalingConfiguration takes (database).
 	bounds := map[string]any{
 		"DBMin":   capacity(CondEnvironmentMinCapacity, ParamDBMinCapacity, "DBMinCapacity"),
