@@ -67,12 +67,12 @@ else
 fi
 require_credentials
 
-# stack_status prints the stack's status and its EnvironmentSuffix, tab-separated, or nothing
-# when there is no such stack.
+# stack_status prints the stack's status, its EnvironmentSuffix and its SaleEnd, tab-separated
+# (None for a parameter it lacks), or nothing when there is no such stack.
 stack_status() {
   local out
   if out=$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
-    --query "Stacks[0].[StackStatus,Parameters[?ParameterKey=='EnvironmentSuffix'].ParameterValue|[0]]" \
+    --query "Stacks[0].[StackStatus,Parameters[?ParameterKey=='EnvironmentSuffix'].ParameterValue|[0],Parameters[?ParameterKey=='SaleEnd'].ParameterValue|[0]]" \
     --output text 2>&1); then
     printf '%s\n' "$out"
   elif [[ $out == *"does not exist"* ]]; then
@@ -154,10 +154,26 @@ deploy_stack() {
     die "the deploy of $STACK failed: see 'aws cloudformation describe-stack-events --stack-name $STACK --region $REGION --max-items 20'"
 }
 
+# sale_window_ahead refuses a planned sale whose end has passed, before anything is deployed
+# (blueprint.SaleWindowAhead says why: its schedules would be created or changed after their
+# time). The end is the --param SaleEnd given, else the one the stack keeps ($1: "aws
+# cloudformation deploy" keeps a parameter not given). The times are UTC yyyy-mm-ddThh:mm:ss,
+# which order as text; one in another form is the template's pattern's to refuse.
+sale_window_ahead() {
+  local end=$1 p now
+  for p in ${PARAMS[@]+"${PARAMS[@]}"}; do
+    if [[ $p == SaleEnd=* ]]; then end=${p#SaleEnd=}; fi
+  done
+  [[ $end =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$ ]] || return 0
+  now=$(date -u +%Y-%m-%dT%H:%M:%S)
+  [[ $end > $now ]] ||
+    die "the planned sale ended at $end UTC (now $now UTC): clear its window before deploying, with --param SaleStart= --param SaleEnd= (its schedules have run; one created or changed after its time has no documented behaviour)"
+}
+
 destroy() {
-  local status suffix
-  status=$(stack_status)
-  suffix=${status#*$'\t'} status=${status%%$'\t'*}
+  local out status suffix sale_end
+  out=$(stack_status)
+  IFS=$'\t' read -r status suffix sale_end <<<"$out"
   # The names below carry the stack's own suffix, whatever --suffix said.
   [[ $suffix =~ ^[a-z0-9-]+$ ]] && SUFFIX=$suffix
   if [ -z "$status" ]; then
@@ -193,15 +209,16 @@ EOF
 }
 
 deploy() {
-  local status suffix
+  local out status suffix sale_end
   TAG=${TAG:-$(default_tag)}
   ensure_service_linked_roles
   template_bucket
   validate_template
   cloudfront_prefix_list
 
-  status=$(stack_status)
-  suffix=${status#*$'\t'} status=${status%%$'\t'*}
+  out=$(stack_status)
+  IFS=$'\t' read -r status suffix sale_end <<<"$out"
+  sale_window_ahead "$sale_end"
   if [ -n "$status" ] && [ "$suffix" != "$SUFFIX" ] && [ "$suffix" != None ]; then
     die "the stack $STACK has the suffix '$suffix': deploying it with --suffix $SUFFIX would replace every named resource, the database included. Pass --suffix $suffix, or another --stack-name for a new stack"
   fi

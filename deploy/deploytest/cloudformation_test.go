@@ -79,7 +79,7 @@ func firstDeploy(root string) []string {
 		"aws s3 cp * */deploy/cloudformation/catalog.json s3://catalog-cfn-templates-" + account + "-us-east-1/catalog/catalog-dev/*.json",
 		"aws cloudformation validate-template --region us-east-1 --template-url https://catalog-cfn-templates-" + account + "-us-east-1.s3.us-east-1.amazonaws.com/catalog/catalog-dev/*.json",
 		"aws ec2 describe-managed-prefix-lists --region us-east-1 --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing --query PrefixLists[0].PrefixListId --output text",
-		"aws cloudformation describe-stacks --region us-east-1 --stack-name catalog-dev --query Stacks[0].[StackStatus,Parameters[?ParameterKey=='EnvironmentSuffix'].ParameterValue|[0]] --output text",
+		"aws cloudformation describe-stacks --region us-east-1 --stack-name catalog-dev --query Stacks[0].[StackStatus,Parameters[?ParameterKey=='EnvironmentSuffix'].ParameterValue|[0],Parameters[?ParameterKey=='SaleEnd'].ParameterValue|[0]] --output text",
 		"aws cloudformation deploy --region us-east-1 --stack-name catalog-dev --template-file */deploy/cloudformation/catalog.json --s3-bucket catalog-cfn-templates-" + account + "-us-east-1 --s3-prefix catalog/catalog-dev --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides EnvironmentSuffix=dev Environment=dev CloudFrontPrefixListId=" + prefixList + " ImageTag= ContainerImage= NatGatewayMode=single",
 		"aws cloudformation describe-stacks --region us-east-1 --stack-name catalog-dev --query Stacks[0].Outputs[].[OutputKey,OutputValue] --output text",
 		"aws ecr describe-images --region us-east-1 --repository-name ecr-catalog-dev --image-ids imageTag=" + tag + " *",
@@ -186,6 +186,32 @@ func TestDeployCloudFormation(t *testing.T) {
 		rules: []rule{stackExists},
 		args:  []string{"--suffix", "dev", "--environment", "staging", "--region", "us-east-1"},
 		want:  []string{"aws cloudformation deploy * --parameter-overrides EnvironmentSuffix=dev Environment=staging CloudFrontPrefixListId=" + prefixList + " ImageTag=" + tag + " ContainerImage= MigrateImageTag="},
+	}, {
+		// blueprint.SaleWindowAhead: a schedule created or changed after its time has no
+		// documented behaviour, so an ended window is refused before any deploy.
+		name:   "the stack keeps a sale window that has ended: refused, nothing deployed",
+		rules:  []rule{answer("aws cloudformation describe-stacks *StackStatus*", "UPDATE_COMPLETE\tdev\t2020-11-27T12:00:00\n")},
+		args:   deployArgs,
+		code:   1,
+		absent: []string{"aws cloudformation deploy *", "docker *"},
+		output: "the planned sale ended at 2020-11-27T12:00:00 UTC",
+	}, {
+		name:  "the ended window cleared with --param: deployed",
+		rules: []rule{answer("aws cloudformation describe-stacks *StackStatus*", "UPDATE_COMPLETE\tdev\t2020-11-27T12:00:00\n"), imageMissing},
+		args:  append([]string{"--param", "SaleStart=", "--param", "SaleEnd="}, deployArgs...),
+		want:  []string{"aws cloudformation deploy * ImageTag=" + tag + " ContainerImage= MigrateImageTag= SaleStart= SaleEnd= NatGatewayMode=single", "curl *"},
+	}, {
+		name:  "a sale window ahead (or under way) on the stack: deployed",
+		rules: []rule{answer("aws cloudformation describe-stacks *StackStatus*", "UPDATE_COMPLETE\tdev\t2099-11-27T12:00:00\n"), imageMissing},
+		args:  deployArgs,
+		want:  []string{"aws cloudformation deploy * ImageTag=" + tag + " *", "curl *"},
+	}, {
+		name:   "a new stack given an ended window: refused before the bootstrap deploy",
+		rules:  []rule{noStack},
+		args:   append([]string{"--param", "SaleStart=2020-11-27T08:55:00", "--param", "SaleEnd=2020-11-27T12:00:00"}, deployArgs...),
+		code:   1,
+		absent: []string{"aws cloudformation deploy *"},
+		output: "with --param SaleStart= --param SaleEnd=",
 	}, {
 		name:   "existing stack with another suffix: refused, nothing replaced",
 		rules:  []rule{stackExists},

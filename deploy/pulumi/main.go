@@ -2,6 +2,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/acme/catalog/deploy/pulumi/infra"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -15,6 +17,6 @@ func main() {
 			return v, err == nil
 		}, func(key string) bool {
 			return ctx.IsConfigSecret(infra.ConfigNamespace + ":" + key)
-		})(ctx)
+		}, time.Now)(ctx)
 	})
 }

@@ -1,5 +1,10 @@
 package blueprint
 
+import (
+	"fmt"
+	"time"
+)
+
 // SaleWarm is the database's side of a planned sale (WithSale). Serverless v2 capacity is not an
 // Application Auto Scaling target, so the scalable target's scheduled actions cannot reach it;
 // two EventBridge Scheduler schedules call RDS ModifyDBCluster through a universal target
@@ -28,7 +33,8 @@ type SaleWarm struct {
 // SaleSchedule is one schedule of the sale's window.
 type SaleSchedule struct {
 	Resource
-	AtEnd bool // at the window's end, back to the deployment's minimum; else the sale's minimum
+	AtEnd       bool // at the window's end, back to the deployment's minimum; else the sale's minimum
+	Description string
 }
 
 // Sale-warming IDs and constants.
@@ -64,8 +70,10 @@ func (w SaleWarm) Resources() []Resource {
 func saleWarm() SaleWarm {
 	return SaleWarm{
 		Schedules: []SaleSchedule{
-			{Resource: Resource{ID: IDSaleWarmStartSchedule, Kind: "schedule", Purpose: "sale-db-start", When: WithSale}},
-			{Resource: Resource{ID: IDSaleWarmEndSchedule, Kind: "schedule", Purpose: "sale-db-end", When: WithSale}, AtEnd: true},
+			{Resource: Resource{ID: IDSaleWarmStartSchedule, Kind: "schedule", Purpose: "sale-db-start", When: WithSale},
+				Description: "raises the catalog database's minimum capacity for the planned sale"},
+			{Resource: Resource{ID: IDSaleWarmEndSchedule, Kind: "schedule", Purpose: "sale-db-end", When: WithSale}, AtEnd: true,
+				Description: "restores the catalog database's minimum capacity after the planned sale"},
 		},
 		Role: Role{
 			Resource:    Resource{ID: IDSaleWarmRole, Kind: "role", Purpose: "sale-db", When: WithSale},
@@ -111,4 +119,32 @@ func (s SaleSchedule) Input(cluster, deploymentMin, saleMin, max string) string 
 		return SaleWarmInput(cluster, deploymentMin, max)
 	}
 	return SaleWarmInput(cluster, saleMin, max)
+}
+
+// SaleTimeLayout is a sale window's time: UTC without a zone, as the at() expressions of
+// Application Auto Scaling's scheduled actions and EventBridge Scheduler's schedules take it.
+const SaleTimeLayout = "2006-01-02T15:04:05"
+
+// SaleWindowAhead refuses a sale window whose end is not after now. Neither Application Auto
+// Scaling nor EventBridge Scheduler documents what a one-time action or schedule created or
+// changed after its time does: run at once, or never. A stale window left in a deployment's
+// settings would then be redeployed with the next change (a new sale minimum, a renamed
+// cluster), and a start schedule that runs at once after its end schedule has run leaves both
+// database instances at the sale's minimum for good, about 11.50 USD an hour in prod. A window
+// under way (start passed, end ahead) is allowed: a fix may need deploying during the sale, and
+// unchanged schedules are not touched. Both stacks' deploy paths call it with the clock; the
+// template cannot, having no clock.
+func SaleWindowAhead(end string, now time.Time) error {
+	if end == "" {
+		return nil
+	}
+	t, err := time.Parse(SaleTimeLayout, end)
+	if err != nil {
+		return fmt.Errorf("the planned sale's end %q is not a UTC time as yyyy-mm-ddThh:mm:ss", end)
+	}
+	if !t.After(now) {
+		return fmt.Errorf("the planned sale ended at %s UTC (now %s UTC): clear its window (both start and end) before deploying; "+
+			"its schedules have run, and a schedule created or changed after its time has no documented behaviour", end, now.UTC().Format(SaleTimeLayout))
+	}
+	return nil
 }

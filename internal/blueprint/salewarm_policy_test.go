@@ -5,7 +5,9 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/acme/catalog/internal/blueprint"
 	"github.com/acme/catalog/internal/capacity"
@@ -124,3 +126,38 @@ func TestPolicySaleWarmRoleIsLeastPrivilege(t *testing.T) {
 }
 
 func acu(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// A deploy refuses a sale window that has ended: what a one-time schedule or scheduled action
+// created or changed after its time does is documented by neither service, and a start
+// schedule running after the end's would hold the sale's minimum for good. A window under way
+// deploys (a fix during the sale); no window deploys; the end is exclusive to the second.
+func TestPolicySaleWindowAhead(t *testing.T) {
+	now := time.Date(2026, 12, 24, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		end string
+		ok  bool
+	}{
+		{"", true},
+		{"2026-12-24T12:00:01", true},
+		{"2027-01-01T00:00:00", true},
+		{"2026-12-24T12:00:00", false},
+		{"2026-12-24T11:59:59", false},
+		{"2025-12-24T12:00:00", false},
+		{"2026-12-24 12:00:01", false}, // not the layout: refused, never taken as ahead
+	} {
+		err := blueprint.SaleWindowAhead(c.end, now)
+		if (err == nil) != c.ok {
+			t.Errorf("SaleWindowAhead(%q, %s) = %v, want ok %v", c.end, now.Format(time.RFC3339), err, c.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), c.end) {
+			t.Errorf("SaleWindowAhead(%q): %v does not name the end", c.end, err)
+		}
+	}
+	// The layout is the at() expressions': every schedule's expression carries the window's
+	// times as given, so a time that parses here is what the services are handed.
+	for _, s := range blueprint.Model().SaleWarm.Schedules {
+		if got := s.Expression("2026-12-24T08:55:00", "2026-12-24T12:00:00"); !strings.HasPrefix(got, "at(2026-12-24T") {
+			t.Errorf("%s expression %q", s.ID, got)
+		}
+	}
+}

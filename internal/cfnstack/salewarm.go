@@ -123,16 +123,12 @@ func (b *builder) saleWarm(Options) error {
 				vars[k] = v
 			}
 		}
-		what := "raises the catalog database's minimum capacity to SaleMinACU for the planned sale"
-		if s.AtEnd {
-			what = "restores the catalog database's minimum capacity after the planned sale"
-		}
 		// Ref on the cluster is its identifier, and a dependency; GetAtt on the role too. The
 		// template cannot state ActionAfterCompletion (the resource type has no such property);
 		// its default is the model's NONE.
 		b.add(s.ID, "AWS::Scheduler::Schedule", map[string]any{
 			"Name":                       modelName(s.Resource),
-			"Description":                "At " + map[bool]string{false: "SaleStart", true: "SaleEnd"}[s.AtEnd] + ": " + what,
+			"Description":                "At " + map[bool]string{false: "SaleStart", true: "SaleEnd"}[s.AtEnd] + ": " + s.Description,
 			"ScheduleExpression":         cfn.Sub(s.Expression("${"+ParamSaleStart+"}", "${"+ParamSaleEnd+"}")),
 			"ScheduleExpressionTimezone": w.TimeZone,
 			"FlexibleTimeWindow":         map[string]any{"Mode": w.FlexibleWindow},

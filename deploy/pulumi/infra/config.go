@@ -63,8 +63,8 @@ const (
 	KeyEventBusARN           = "eventBusArn"
 	KeyEventBusConcurrency   = "eventBusConcurrency"
 	KeyEventLagAlarmMs       = "eventLagAlarmMs"
-	// SaleTimeLayout is Application Auto Scaling's at() schedule time, UTC without a zone.
-	SaleTimeLayout         = "2006-01-02T15:04:05"
+	// SaleTimeLayout is the at() expressions' time, UTC without a zone.
+	SaleTimeLayout         = blueprint.SaleTimeLayout
 	maxBackupRetentionDays = 35
 	minTargetPercent       = 10
 	maxTargetPercent       = 95

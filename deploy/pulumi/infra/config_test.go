@@ -3,6 +3,7 @@ package infra_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acme/catalog/deploy/pulumi/infra"
 	"github.com/acme/catalog/internal/blueprint"
@@ -236,6 +237,37 @@ func TestProgramRunsWithValidConfig(t *testing.T) {
 	}
 	if len(resources) < 50 {
 		t.Errorf("program registered %d resources, want the whole stack", len(resources))
+	}
+}
+
+// A sale window that has ended stops the program before any resource (blueprint.SaleWindowAhead):
+// its schedules would be created or changed after their time. One under way deploys, a fix
+// during the sale; the clock is the program's, not the test's day.
+func TestProgramRefusesEndedSale(t *testing.T) {
+	set := map[string]string{infra.KeyAPIKeys: goodKeys, infra.KeySuffix: "sale1", infra.KeyImageTag: "1.0.0",
+		infra.KeySaleStart: "2026-12-24T08:55:00", infra.KeySaleEnd: "2026-12-24T12:00:00"}
+	for _, c := range []struct {
+		now time.Time
+		ok  bool
+	}{
+		{time.Date(2026, 12, 24, 8, 0, 0, 0, time.UTC), true},  // ahead
+		{time.Date(2026, 12, 24, 10, 0, 0, 0, time.UTC), true}, // under way
+		{time.Date(2026, 12, 24, 12, 0, 0, 0, time.UTC), false},
+		{time.Date(2027, 1, 2, 0, 0, 0, 0, time.UTC), false},
+	} {
+		resources, err := runProgramAt(c.now, set, infra.KeyAPIKeys)
+		if c.ok {
+			if err != nil || len(resources) < 50 {
+				t.Errorf("at %s: program = %v with %d resources, want the whole stack", c.now, err, len(resources))
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "catalog:saleEnd") || !strings.Contains(err.Error(), "pulumi config rm catalog:saleStart") {
+			t.Errorf("at %s: program = %v, want a refusal naming catalog:saleEnd and how to clear the window", c.now, err)
+		}
+		if len(resources) != 0 {
+			t.Errorf("at %s: %d resources registered before the refusal, want 0", c.now, len(resources))
+		}
 	}
 }
 

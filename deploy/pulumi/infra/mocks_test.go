@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/acme/catalog/deploy/pulumi/infra"
 	"github.com/acme/catalog/internal/blueprint"
@@ -361,13 +362,21 @@ func runStack(tb testing.TB, cfg infra.Config) *run {
 	return r
 }
 
-// runProgram runs the whole program (config loading included) under the mocks.
+// programNow is the clock runProgram gives the program: before every sale window the tests
+// configure, whatever day they run.
+var programNow = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+
+// runProgram runs the whole program (config loading included) under the mocks at programNow.
 // secretKeys are the keys it treats as set with --secret.
 func runProgram(config map[string]string, secretKeys ...string) ([]res, error) {
+	return runProgramAt(programNow, config, secretKeys...)
+}
+
+func runProgramAt(now time.Time, config map[string]string, secretKeys ...string) ([]res, error) {
 	m := &mocks{}
 	get := func(k string) (string, bool) { v, ok := config[k]; return v, ok }
 	isSecret := func(k string) bool { return slices.Contains(secretKeys, k) }
-	err := pulumi.RunErr(infra.Program(get, isSecret), pulumi.WithMocks(infra.ConfigNamespace, "test", m))
+	err := pulumi.RunErr(infra.Program(get, isSecret, func() time.Time { return now }), pulumi.WithMocks(infra.ConfigNamespace, "test", m))
 	return m.resources, err
 }
 

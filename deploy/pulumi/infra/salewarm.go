@@ -47,11 +47,6 @@ func NewSaleWarm(ctx *pulumi.Context, cfg Config, net *Network, db *Database, op
 	}
 	acu := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	for _, s := range m.Schedules {
-		s := s
-		what := "raises the catalog database's minimum capacity for the planned sale"
-		if s.AtEnd {
-			what = "restores the catalog database's minimum capacity after the planned sale"
-		}
 		// The cluster's identifier as an output: the schedule waits for the cluster.
 		input := db.Cluster.ClusterIdentifier.ApplyT(func(id string) string {
 			return s.Input(id, acu(cfg.DBMinACU), acu(cfg.SaleMinACU), acu(cfg.DBMaxACU))
@@ -60,7 +55,7 @@ func NewSaleWarm(ctx *pulumi.Context, cfg Config, net *Network, db *Database, op
 		// The policy first: the schedule's first run must be allowed to modify the cluster.
 		sch, err := scheduler.NewSchedule(ctx, name, &scheduler.ScheduleArgs{
 			Name:                       pulumi.String(name),
-			Description:                pulumi.String(what),
+			Description:                pulumi.String(s.Description),
 			ScheduleExpression:         pulumi.String(s.Expression(cfg.SaleStart, cfg.SaleEnd)),
 			ScheduleExpressionTimezone: pulumi.String(m.TimeZone),
 			FlexibleTimeWindow:         &scheduler.ScheduleFlexibleTimeWindowArgs{Mode: pulumi.String(m.FlexibleWindow)},

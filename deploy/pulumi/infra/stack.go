@@ -3,6 +3,9 @@ package infra
 import (
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/acme/catalog/internal/blueprint"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -115,10 +118,17 @@ func (st *Stack) Outputs() map[string]pulumi.Output {
 
 // Program returns the Pulumi program: read and validate the configuration through get (the
 // stack's config in the "catalog" namespace), build, export. A bad configuration returns its
-// error before any resource is registered.
-func Program(get func(key string) (string, bool), isSecret func(key string) bool) pulumi.RunFunc {
+// error before any resource is registered, as does a sale window that ended before now()
+// (blueprint.SaleWindowAhead: the configuration is valid, its time has passed).
+func Program(get func(key string) (string, bool), isSecret func(key string) bool, now func() time.Time) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
 		cfg, err := LoadConfig(get, ctx.Stack())
+		if err == nil {
+			if werr := blueprint.SaleWindowAhead(cfg.SaleEnd, now()); werr != nil {
+				err = fmt.Errorf("invalid configuration (nothing was created):\n  %s:%s: %w; pulumi config rm %s:%s && pulumi config rm %s:%s",
+					ConfigNamespace, KeySaleEnd, werr, ConfigNamespace, KeySaleStart, ConfigNamespace, KeySaleEnd)
+			}
+		}
 		if v, ok := get(KeyAPIKeys); ok && v != "" && !isSecret(KeyAPIKeys) {
 			err = errors.Join(err, fmt.Errorf("invalid configuration (nothing was created):\n  %s:%s is stored in plain text: set it with pulumi config set --secret %s:%s ...",
 				ConfigNamespace, KeyAPIKeys, ConfigNamespace, KeyAPIKeys))
