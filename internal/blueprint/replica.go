@@ -15,10 +15,9 @@ const (
 // database CPU on the reader and the writes' on the writer, each sized and capped on its own.
 func ReplicaReads() bool {
 	a := Model()
-	reader := false
-	for _, i := range a.Database.Instances {
-		reader = reader || i.PromotionTier > 0
-	}
+	// An Aurora cluster has one writer; every other instance is a reader, whatever its
+	// promotion tier (the tier only orders failover).
+	reader := len(a.Database.Instances) > 1
 	for _, e := range a.Service.Container.Secrets {
 		if e.Name == EnvDBReaderHost {
 			return reader
