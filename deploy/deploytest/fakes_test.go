@@ -126,6 +126,18 @@ func newEnv(tb testing.TB, rules []rule, missing ...string) *env {
 	return &env{dir: dir, path: fakes + ":" + tools}
 }
 
+// fakeDate puts a date on PATH before the real one that answers now (UTC,
+// yyyy-mm-ddThh:mm:ss) to "date -u +%Y-%m-%dT%H:%M:%S", the clock the deploy script checks a
+// sale window with, and runs the real date for anything else.
+func (e *env) fakeDate(tb testing.TB, now string) {
+	tb.Helper()
+	script := "#!/usr/bin/env bash\nif [ \"$*\" = \"-u +%Y-%m-%dT%H:%M:%S\" ]; then echo " + now + "; exit 0; fi\nexec " +
+		filepath.Join(e.dir, "tools", "date") + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(e.dir, "fakes", "date"), []byte(script), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 // orEmpty keeps a field non-empty: bash's read collapses consecutive tabs (tab is IFS
 // whitespace), which would shift the fields; `\c` makes printf %b print nothing.
 func orEmpty(s string) string {

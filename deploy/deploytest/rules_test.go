@@ -7,7 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/acme/catalog/internal/blueprint"
 )
 
 // scriptPattern returns the regular expression scripts/lib/deploy.sh checks $variable with.
@@ -125,6 +128,40 @@ func TestBashReadsThePatternsAsGo(t *testing.T) {
 			if (got[i] == "1") != re.MatchString(s) {
 				t.Errorf("$%s %q: bash says %s, Go says %v", variable, s, got[i], re.MatchString(s))
 			}
+		}
+	}
+}
+
+// The deploy script's refusal of an ended sale window is blueprint.SaleWindowAhead's rule,
+// written again in bash (the script cannot call Go): for ends around a faked clock, the edges
+// and random offsets across day, month and year boundaries, the script refuses exactly when
+// the rule does.
+func TestSaleWindowRuleMatchesBlueprint(t *testing.T) {
+	nows := []time.Time{
+		time.Date(2026, 12, 24, 12, 0, 0, 0, time.UTC),
+		time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(2027, 2, 28, 0, 0, 0, 0, time.UTC),
+	}
+	offsets := []time.Duration{0, time.Second, -time.Second, time.Minute, -time.Hour, 24 * time.Hour, -400 * 24 * time.Hour}
+	rng := rand.New(rand.NewSource(17))
+	for range 6 {
+		offsets = append(offsets, time.Duration(rng.Int63n(int64(90*24*time.Hour)))-45*24*time.Hour)
+	}
+	for _, now := range nows {
+		for _, off := range offsets {
+			end := now.Add(off).Format(blueprint.SaleTimeLayout)
+			t.Run(now.Format(blueprint.SaleTimeLayout)+" "+end, func(t *testing.T) {
+				t.Parallel()
+				e := newEnv(t, append([]rule{stackExists, imageMissing}, commonRules()...))
+				e.fakeDate(t, now.Format(blueprint.SaleTimeLayout))
+				res := e.run(t, "deploy-cloudformation.sh", nil, "--suffix", "dev", "--region", "us-east-1",
+					"--param", "SaleStart="+now.Add(off-time.Hour).Format(blueprint.SaleTimeLayout), "--param", "SaleEnd="+end)
+				refused := strings.Contains(res.stderr, "the planned sale ended at "+end)
+				want := blueprint.SaleWindowAhead(end, now) != nil
+				if refused != want || (refused && res.code == 0) || (!refused && res.code != 0) {
+					t.Errorf("the script refused %v (exit %d), blueprint.SaleWindowAhead refuses %v\n%s", refused, res.code, want, res.stderr)
+				}
+			})
 		}
 	}
 }
