@@ -3,9 +3,14 @@ package bench
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -71,6 +76,10 @@ func TestWrkSmoke(t *testing.T) {
 		if strings.HasSuffix(r.Name, ", cache") && !strings.Contains(r.Note, "GOGC 400, GOMEMLIMIT 1280 MiB") {
 			t.Errorf("%s: note %q: want the served process sized as the default task (GOGC 400, GOMEMLIMIT 1280 MiB)", r.Name, r.Note)
 		}
+		// primeCache read every product first: the cached runs measure the hit path only.
+		if strings.HasSuffix(r.Name, ", cache") && (!r.cache.ok || r.cache.misses != 0) {
+			t.Errorf("%s: %+v: want no misses after the cache was primed", r.Name, r.cache)
+		}
 		if strings.HasPrefix(r.Name, "list") && !strings.Contains(r.Target, "get-by-id's") {
 			t.Errorf("%s: target %q does not compare its p99 with get-by-id's", r.Name, r.Target)
 		}
@@ -118,5 +127,45 @@ func TestNeedsWarmUp(t *testing.T) {
 		if got := needsWarmUp(c.sc, c.prev); got != c.want {
 			t.Errorf("needsWarmUp(%q again=%v, after %q) = %v, want %v", c.sc.name, c.sc.again, c.prev, got, c.want)
 		}
+	}
+}
+
+// primeCache reads every path exactly once, sends what the measured runs send, and reports a
+// path the server refuses.
+func TestPrimeCache(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.URL.Path]++
+		mu.Unlock()
+		if r.Header.Get("Accept-Encoding") != "gzip" {
+			t.Errorf("%s: Accept-Encoding %q, want gzip", r.URL.Path, r.Header.Get("Accept-Encoding"))
+		}
+		if r.URL.Path == "/products/broken" {
+			http.Error(w, "no", http.StatusInternalServerError)
+			return
+		}
+		io.WriteString(w, "{}")
+	}))
+	defer srv.Close()
+	var paths []string
+	for i := range 1000 {
+		paths = append(paths, "/products/"+strconv.Itoa(i))
+	}
+	if err := primeCache(context.Background(), srv.URL, paths, 16); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != len(paths) {
+		t.Errorf("%d paths read, want %d", len(seen), len(paths))
+	}
+	for p, n := range seen {
+		if n != 1 {
+			t.Errorf("%s read %d times, want once", p, n)
+		}
+	}
+	err := primeCache(context.Background(), srv.URL, append(paths[:10:10], "/products/broken"), 4)
+	if err == nil || !strings.Contains(err.Error(), "/products/broken") || !strings.Contains(err.Error(), "500") {
+		t.Errorf("priming with a refused path: %v, want an error naming it and its status", err)
 	}
 }
