@@ -61,7 +61,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	out := logbuf.New(stdout, logbuf.DefaultSize, logbuf.DefaultInterval)
 	defer func() { err = errors.Join(err, out.Close()) }()
 	log := newLogger(cfg, out)
-	a, err := app.Start(ctx, cfg, app.Options{Log: log, EMFOut: out, Version: version, OpenAPI: api.OpenAPI, OwnsProcess: true})
+	a, err := app.Start(ctx, cfg, app.Options{Log: log, LogOut: out, EMFOut: out, Version: version, OpenAPI: api.OpenAPI, OwnsProcess: true})
 	if err != nil {
 		return err
 	}

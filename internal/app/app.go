@@ -37,6 +37,9 @@ import (
 type Options struct {
 	// Log receives every log line: access, errors, panics, start-up. nil discards them.
 	Log *slog.Logger
+	// LogOut, when set, is the writer Log's JSON handler writes to: the access log writes its
+	// lines there itself, the same bytes at a fifth of the cost (httpapi.Options.AccessLog).
+	LogOut io.Writer
 	// EMFOut receives CloudWatch Embedded Metric Format records when cfg.MetricsEMF is set
 	// (stdout in production, where the awslogs driver ships it).
 	EMFOut io.Writer
@@ -199,7 +202,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	}
 	a.imports = importer.New(a.front, importer.Config{Dir: cfg.ImportDir, MaxBytes: cfg.ImportMaxBytes, Parallel: parallel, Log: log})
 	a.srv = httpapi.New(httpapi.Options{
-		Store: a.front, Keys: keys, Log: log, RequestTimeout: cfg.RequestTimeout, ReadyTimeout: cfg.ReadyTimeout,
+		Store: a.front, Keys: keys, Log: log, AccessLog: opts.LogOut, RequestTimeout: cfg.RequestTimeout, ReadyTimeout: cfg.ReadyTimeout,
 		OpenAPI: opts.OpenAPI, QuietHealth: true, Metrics: a.metrics, Limits: limits, CORS: cors, Imports: a.imports,
 		ReadPositions: positions,
 		Webhooks:      httpapi.WebhookOptions{Policy: a.webhookPolicy()},

@@ -253,16 +253,16 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			if !s.log.Enabled(ctx, slog.LevelInfo) {
 				return
 			}
-			s.log.LogAttrs(ctx, slog.LevelInfo, "request",
-				slog.String("request_id", id),
-				slog.String("method", r.Method),
-				slog.String("route", route),
-				slog.String("path", r.URL.Path),
-				slog.Int("status", rec.status),
-				slog.Int64("bytes", rec.bytes),
-				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
-				slog.String("actor", slot.actor),
-			)
+			e := accessEntry{at: start.Add(elapsed), id: id, method: r.Method, route: route, path: r.URL.Path,
+				status: rec.status, bytes: rec.bytes, elapsed: elapsed, actor: slot.actor}
+			if s.accessLog == nil {
+				s.log.LogAttrs(ctx, slog.LevelInfo, "request", e.attrs()...)
+			} else {
+				// Its error goes where slog's Logger sends its handler's: nowhere here. The
+				// writer is the log itself (logbuf keeps the first failure for Close to report),
+				// so logging it would only write again to what just failed.
+				_ = writeAccessLine(s.accessLog, e)
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})

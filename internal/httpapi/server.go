@@ -6,6 +6,7 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"path"
@@ -32,6 +33,10 @@ type Options struct {
 	Limits *RateLimits
 	// Log receives the access log, error and panic logs; nil discards them.
 	Log *slog.Logger
+	// AccessLog, when set, is the writer Log's JSON handler writes to: the access log then
+	// writes its lines there itself, in the bytes the handler would (appendAccessLine), at
+	// a fifth of the cost. Log's level still decides whether they are written.
+	AccessLog io.Writer
 	// RequestTimeout bounds each request, store calls included. Default 10s.
 	RequestTimeout time.Duration
 	// ReadyTimeout bounds the store check behind /ready. Default 1s.
@@ -86,6 +91,7 @@ type Server struct {
 	refused         *prometheus.CounterVec
 	rules           map[string]access.Rule // private routes' rules; absent: public
 	log             *slog.Logger
+	accessLog       io.Writer
 	requestTimeout  time.Duration
 	readyTimeout    time.Duration
 	openAPI         []byte
@@ -111,7 +117,7 @@ type Server struct {
 // New returns a Server for opts.
 func New(opts Options) *Server {
 	s := &Server{
-		store: opts.Store, keys: opts.Keys, log: opts.Log, requestTimeout: opts.RequestTimeout,
+		store: opts.Store, keys: opts.Keys, log: opts.Log, accessLog: opts.AccessLog, requestTimeout: opts.RequestTimeout,
 		readyTimeout: opts.ReadyTimeout, openAPI: opts.OpenAPI, quietHealth: opts.QuietHealth,
 		metrics: opts.Metrics, mux: http.NewServeMux(), plain: http.NewServeMux(), bodyReadTimeout: opts.BodyReadTimeout,
 		maxHeaderBytes: opts.MaxHeaderBytes, cors: opts.CORS, limits: opts.Limits,
