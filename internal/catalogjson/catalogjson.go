@@ -385,20 +385,34 @@ const hexDigits = "0123456789abcdef"
 // AppendString writes s as a JSON string as encoding/json does without HTML escaping: quotes,
 // backslashes and control characters escaped, invalid UTF-8 as U+FFFD, and U+2028 and U+2029
 // escaped (JavaScript reads them as line ends).
-func AppendString(b []byte, s string) []byte { return appendString(b, s, false) }
+func AppendString(b []byte, s string) []byte { return appendString(b, s, plain) }
 
 // AppendStringHTML writes s as json.Marshal does (HTML escaping on): as AppendString, with <, >
 // and & as \u003c, \u003e and \u0026. Event data is written with it, in one pass, where
 // MarshalProduct escapes a whole document after AppendProduct.
-func AppendStringHTML(b []byte, s string) []byte { return appendString(b, s, true) }
+func AppendStringHTML(b []byte, s string) []byte { return appendString(b, s, html) }
 
-func appendString(b []byte, s string, html bool) []byte {
+// AppendLogString writes s as log/slog's JSON handler quotes it: as AppendString, except that
+// backspace and form feed are \u0008 and \u000c, not \b and \f. The access log writes its line
+// with it (httpapi, ADR 0029), byte for byte what slog writes.
+func AppendLogString(b []byte, s string) []byte { return appendString(b, s, slogStyle) }
+
+// quoting is how appendString differs between its callers.
+type quoting int
+
+const (
+	plain     quoting = iota // encoding/json without HTML escaping
+	html                     // encoding/json's default: <, > and & escaped too
+	slogStyle                // log/slog's JSON handler: \b and \f as \u00XX
+)
+
+func appendString(b []byte, s string, q quoting) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && (!html || (c != '<' && c != '>' && c != '&')) {
+			if c >= 0x20 && c != '"' && c != '\\' && (q != html || (c != '<' && c != '>' && c != '&')) {
 				i++
 				continue
 			}
@@ -406,10 +420,14 @@ func appendString(b []byte, s string, html bool) []byte {
 			switch c {
 			case '"', '\\':
 				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
+			case '\b', '\f':
+				if q == slogStyle {
+					b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+				} else if c == '\b' {
+					b = append(b, '\\', 'b')
+				} else {
+					b = append(b, '\\', 'f')
+				}
 			case '\n':
 				b = append(b, '\\', 'n')
 			case '\r':
