@@ -71,10 +71,8 @@ func MeasureCosts(ctx context.Context, cfg CapacityConfig) ([]capacity.Cost, err
 	}
 	task, taskURI := defaultTask() // asked once, at start
 	defer task.Close()
-	// LOG_LEVEL info, as the stacks run it: every request writes its log line, which
-	// production pays for (a tenth of a hot read's CPU) and the figures must include.
 	p, err := startProcess(bin, filepath.Join(dir, "catalog.log"), port, map[string]string{
-		"DATABASE_URL": e.url, "API_KEYS": benchKey, "LOG_LEVEL": "info", "SEED_SAMPLE": "false",
+		"DATABASE_URL": e.url, "API_KEYS": benchKey, "LOG_LEVEL": servedLogLevel, "SEED_SAMPLE": "false",
 		ecsmeta.EnvURI: taskURI,
 	}, "serve")
 	if err != nil {

@@ -66,6 +66,11 @@ func Selected(prefixes []string, name string) bool {
 
 const benchKey = "bench-key-0123456789abcdef"
 
+// servedLogLevel is the LOG_LEVEL of the processes the benches serve: the service's default,
+// which the stacks keep, so every request writes its log line, as production pays for (a tenth
+// of a hot read's CPU once) and the figures must include.
+const servedLogLevel = "info"
+
 type env struct {
 	cfg    Config
 	url    string // the PostgreSQL the suite used, for the process measurement

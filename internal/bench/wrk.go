@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -24,6 +23,7 @@ import (
 	"github.com/acme/catalog/internal/capacity"
 	"github.com/acme/catalog/internal/ecsmeta"
 	"github.com/acme/catalog/internal/httpapi"
+	"golang.org/x/sync/errgroup"
 )
 
 //go:embed wrk/reads.lua
@@ -90,8 +90,9 @@ type WrkResult struct {
 // needsWarmUp says whether the cached scenario sc runs the same load first, unmeasured, for
 // longer than the cache's TTL: a cache serving traffic is warm and its entries have expired at
 // least once, so the measured run sees the steady state (expiry included), not first reads of
-// the Zipf tail (primeCache reads every path once before the first warm-up). A second run right after its first (prev) is warm already; the "after" build's
-// second run of the order after, before, before, after is not: its cache sat idle through both
+// the Zipf tail (primeCache reads every path once before the first warm-up). A second run
+// right after its first (prev) is warm already; the "after" build's second run of the order
+// after, before, before, after is not: its cache sat idle through both
 // "before" runs, and measured cold it paid revalidations the "before" build did not, which
 // biased every pair against the build under test.
 func needsWarmUp(sc wrkScenario, prev string) bool {
@@ -108,34 +109,12 @@ func needsWarmUp(sc wrkScenario, prev string) bool {
 func primeCache(ctx context.Context, base string, paths []string, conns int) error {
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: conns}}
 	defer client.CloseIdleConnections()
-	next := make(chan string)
-	errs := make(chan error, conns)
-	for range conns {
-		go func() {
-			var err error
-			for p := range next {
-				if err != nil {
-					continue // drain: the first error is the answer
-				}
-				err = primeOne(ctx, client, base+p)
-			}
-			errs <- err
-		}()
-	}
+	g, ctx := errgroup.WithContext(ctx) // the first failure stops the rest
+	g.SetLimit(conns)
 	for _, p := range paths {
-		select {
-		case next <- p:
-		case <-ctx.Done():
-		}
+		g.Go(func() error { return primeOne(ctx, client, base+p) })
 	}
-	close(next)
-	var first error
-	for range conns {
-		if err := <-errs; err != nil && first == nil {
-			first = err
-		}
-	}
-	return cmp.Or(first, ctx.Err())
+	return g.Wait()
 }
 
 func primeOne(ctx context.Context, client *http.Client, url string) error {
@@ -333,10 +312,8 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		// LOG_LEVEL info, as the stacks run it: every request writes its log line, which
-		// production pays for (a tenth of a hot read's CPU) and the figures must include.
 		p, err := startProcess(bin, filepath.Join(dir, name+".log"), port, map[string]string{
-			"DATABASE_URL": e.url, "API_KEYS": benchKey, "LOG_LEVEL": "info", "SEED_SAMPLE": "false", "CACHE_TTL": cacheTTL,
+			"DATABASE_URL": e.url, "API_KEYS": benchKey, "LOG_LEVEL": servedLogLevel, "SEED_SAMPLE": "false", "CACHE_TTL": cacheTTL,
 			"METRICS_PORT": strconv.Itoa(mport), ecsmeta.EnvURI: taskURI,
 		}, append([]string{"serve"}, args...)...)
 		if err != nil {

@@ -417,22 +417,18 @@ func appendString(b []byte, s string, q quoting) []byte {
 				continue
 			}
 			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
+			switch {
+			case c == '"' || c == '\\':
 				b = append(b, '\\', c)
-			case '\b', '\f':
-				if q == slogStyle {
-					b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-				} else if c == '\b' {
-					b = append(b, '\\', 'b')
-				} else {
-					b = append(b, '\\', 'f')
-				}
-			case '\n':
+			case c == '\b' && q != slogStyle:
+				b = append(b, '\\', 'b')
+			case c == '\f' && q != slogStyle:
+				b = append(b, '\\', 'f')
+			case c == '\n':
 				b = append(b, '\\', 'n')
-			case '\r':
+			case c == '\r':
 				b = append(b, '\\', 'r')
-			case '\t':
+			case c == '\t':
 				b = append(b, '\\', 't')
 			default:
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])

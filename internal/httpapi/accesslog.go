@@ -30,17 +30,21 @@ func (e accessEntry) attrs() []slog.Attr {
 		slog.String("path", e.path),
 		slog.Int("status", e.status),
 		slog.Int64("bytes", e.bytes),
-		slog.Float64("duration_ms", float64(e.elapsed.Microseconds())/1000),
+		slog.Float64("duration_ms", e.durationMS()),
 		slog.String("actor", e.actor),
 	}
 }
 
+// durationMS is the request's duration in milliseconds, to the microsecond.
+func (e accessEntry) durationMS() float64 { return float64(e.elapsed.Microseconds()) / 1000 }
+
 // appendAccessLine appends e as the bytes slog's JSONHandler writes for the same record
-// (LogAttrs at Info, message "request", the attributes in this order), so the log's readers
-// see one format whichever way a line was written; TestAccessLineIsSlogs holds the two to it,
-// and FuzzAccessLine with any strings (strings quoted by catalogjson.AppendLogString). Written by hand because the request log was a tenth of
-// a hot read's CPU (ADR 0029): slog builds a Record, captures the caller's program counter,
-// and formats duration_ms through encoding/json, which this need not.
+// (LogAttrs at Info, message "request", the attributes in this order, strings quoted by
+// catalogjson.AppendLogString), so the log's readers see one format whichever way a line was
+// written; TestAccessLineIsSlogs holds the two to it, and FuzzAccessLine with any strings.
+// Written by hand because the request log was a tenth of a hot read's CPU (ADR 0029): slog
+// builds a Record, captures the caller's program counter, and formats duration_ms through
+// encoding/json, which this need not.
 func appendAccessLine(b []byte, e accessEntry) []byte {
 	b = append(b, `{"time":"`...)
 	b = e.at.Round(0).AppendFormat(b, time.RFC3339Nano) // as slog: without the monotonic reading
@@ -59,7 +63,7 @@ func appendAccessLine(b []byte, e accessEntry) []byte {
 	b = append(b, `,"duration_ms":`...)
 	// encoding/json writes a float64 in [1e-6, 1e21) as 'f' with the fewest digits; whole
 	// microseconds over a thousand are 0 or at least 0.001, and never near 1e21.
-	b = strconv.AppendFloat(b, float64(e.elapsed.Microseconds())/1000, 'f', -1, 64)
+	b = strconv.AppendFloat(b, e.durationMS(), 'f', -1, 64)
 	b = append(b, `,"actor":`...)
 	b = catalogjson.AppendLogString(b, e.actor)
 	return append(b, "}\n"...)

@@ -87,22 +87,20 @@ func TestIntervalFlushes(t *testing.T) {
 	defer w.Close()
 	w.Write([]byte("one\n"))
 	deadline := time.Now().Add(5 * time.Second) // a generous bound, not a speed target
-	for {
-		if got, _ := out.all(); got == "one\n" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("a buffered line was not written within 5 s of a 10 ms interval")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, &out, "one\n", deadline, "a buffered line was not written within 5 s of a 10 ms interval")
 	w.Write([]byte("two\n")) // the timer is armed again by the next line
+	waitFor(t, &out, "one\ntwo\n", deadline, "the second line was not written: the interval was not armed again")
+}
+
+// waitFor polls out until it holds want, and fails with msg once deadline has passed.
+func waitFor(t *testing.T, out *sink, want string, deadline time.Time, msg string) {
+	t.Helper()
 	for {
-		if got, _ := out.all(); got == "one\ntwo\n" {
+		if got, _ := out.all(); got == want {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the second line was not written: the interval was not armed again")
+			t.Fatal(msg)
 		}
 		time.Sleep(time.Millisecond)
 	}

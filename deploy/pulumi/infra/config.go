@@ -344,7 +344,7 @@ func LoadConfig(get func(key string) (string, bool), stack string) (Config, erro
 
 	problems = append(problems, c.problems()...)
 	if len(problems) > 0 {
-		return Config{}, fmt.Errorf("invalid configuration (nothing was created):\n  %s", strings.Join(problems, "\n  "))
+		return Config{}, invalidConfig(problems...)
 	}
 	return c, nil
 }
@@ -360,9 +360,15 @@ func (c Config) Validate() error {
 	}
 	problems = append(problems, c.problems()...)
 	if len(problems) > 0 {
-		return fmt.Errorf("invalid configuration (nothing was created):\n  %s", strings.Join(problems, "\n  "))
+		return invalidConfig(problems...)
 	}
 	return nil
+}
+
+// invalidConfig is the error of a configuration refused before any resource was registered:
+// one problem a line, each naming its key.
+func invalidConfig(problems ...string) error {
+	return fmt.Errorf("invalid configuration (nothing was created):\n  %s", strings.Join(problems, "\n  "))
 }
 
 // saleProblems checks the planned sale: both ends or neither, each a UTC time in

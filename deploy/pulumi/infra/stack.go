@@ -125,13 +125,13 @@ func Program(get func(key string) (string, bool), isSecret func(key string) bool
 		cfg, err := LoadConfig(get, ctx.Stack())
 		if err == nil {
 			if werr := blueprint.SaleWindowAhead(cfg.SaleEnd, now()); werr != nil {
-				err = fmt.Errorf("invalid configuration (nothing was created):\n  %s:%s: %w; pulumi config rm %s:%s && pulumi config rm %s:%s",
-					ConfigNamespace, KeySaleEnd, werr, ConfigNamespace, KeySaleStart, ConfigNamespace, KeySaleEnd)
+				err = invalidConfig(fmt.Sprintf("%s:%s: %v; pulumi config rm %s:%s && pulumi config rm %s:%s",
+					ConfigNamespace, KeySaleEnd, werr, ConfigNamespace, KeySaleStart, ConfigNamespace, KeySaleEnd))
 			}
 		}
 		if v, ok := get(KeyAPIKeys); ok && v != "" && !isSecret(KeyAPIKeys) {
-			err = errors.Join(err, fmt.Errorf("invalid configuration (nothing was created):\n  %s:%s is stored in plain text: set it with pulumi config set --secret %s:%s ...",
-				ConfigNamespace, KeyAPIKeys, ConfigNamespace, KeyAPIKeys))
+			err = errors.Join(err, invalidConfig(fmt.Sprintf("%s:%s is stored in plain text: set it with pulumi config set --secret %s:%s ...",
+				ConfigNamespace, KeyAPIKeys, ConfigNamespace, KeyAPIKeys)))
 		}
 		if err != nil {
 			return err
