@@ -3,11 +3,13 @@ package bench
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,7 +55,7 @@ func TestWrkSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(results) != 8 {
+	if len(results) != 10 { // 2 ceilings, 6 scenarios, the ceilings run around 2 of them
 		t.Fatalf("%d results", len(results))
 	}
 	// A CPU profile is gzip-compressed protobuf, written when the server stops.
@@ -66,8 +68,12 @@ func TestWrkSmoke(t *testing.T) {
 		if r.Requests == 0 || r.ServerCPU <= 0 || r.P99 < r.P50 {
 			t.Errorf("%s: %+v", r.Name, r)
 		}
-		if r.Name != "ceiling-a fixed body" && r.Name != "ceiling-b pk select, uniform" && r.Ceiling == "" {
+		around := strings.Contains(r.Name, ", around ")
+		if r.Name != "ceiling-a fixed body" && r.Name != "ceiling-b pk select, uniform" && !around && r.Ceiling == "" {
 			t.Errorf("%s has no ceiling", r.Name)
+		}
+		if strings.Contains(r.Target, "target >=") && !strings.Contains(r.Note, aroundNote) {
+			t.Errorf("%s: note %q: a ratio target is measured against the ceiling run around it", r.Name, r.Note)
 		}
 		if strings.HasSuffix(r.Name, ", cache") && (!strings.Contains(r.Note, "hits ") || r.RSSKB <= 0) {
 			t.Errorf("%s: note %q, RSS %d KB: want the cache's hit ratio and the server's RSS", r.Name, r.Note, r.RSSKB)
@@ -83,6 +89,91 @@ func TestWrkSmoke(t *testing.T) {
 		if strings.HasPrefix(r.Name, "list") && !strings.Contains(r.Target, "get-by-id's") {
 			t.Errorf("%s: target %q does not compare its p99 with get-by-id's", r.Name, r.Target)
 		}
+	}
+}
+
+// TestWrkOrder: a scenario with a ratio target runs between two runs of its ceiling, around
+// the "before" build's runs too, so the order is a palindrome and linear drift cancels.
+func TestWrkOrder(t *testing.T) {
+	ceilings := []wrkScenario{{name: "ceiling-a fixed body"}, {name: "ceiling-b pk select, uniform"}}
+	service := []wrkScenario{
+		{name: "get-by-id", ceiling: "ceiling-b pk select, uniform", around: true},
+		{name: "hot reads", ceiling: "ceiling-a fixed body", around: true, cached: true},
+		{name: "list", ceiling: "ceiling-b pk select, uniform"},
+	}
+	names := func(order []wrkScenario) []string {
+		var out []string
+		for _, sc := range order {
+			n := sc.name
+			if sc.again {
+				n += " (again)"
+			}
+			out = append(out, n)
+		}
+		return out
+	}
+	order := wrkOrder(ceilings, service, nil, 10*time.Second, nil)
+	want := []string{"ceiling-a fixed body", "ceiling-b pk select, uniform",
+		`  (b), around "get-by-id"`, "get-by-id", `  (b), around "get-by-id" (again)`,
+		`  (a), around "hot reads"`, "hot reads", `  (a), around "hot reads" (again)`,
+		"list"}
+	if got := names(order); !slices.Equal(got, want) {
+		t.Fatalf("order:\n%q\nwant\n%q", got, want)
+	}
+	for _, sc := range order {
+		switch {
+		case sc.name == "hot reads" && sc.beside != `  (a), around "hot reads"`:
+			t.Errorf("hot reads: beside %q", sc.beside)
+		case sc.name == "list" && sc.beside != "":
+			t.Errorf("list: beside %q, want the ceiling at the start", sc.beside)
+		case strings.Contains(sc.name, "around") && sc.duration != 5*time.Second:
+			t.Errorf("%s: %s, want half the scenario's", sc.name, sc.duration)
+		}
+	}
+	// The first ceiling run around a cached scenario warms that scenario's cache; the second
+	// does not, and the scenario itself is not warmed again after the ceiling.
+	if w := order[5].warms; w == nil || w.name != "hot reads" || order[7].warms != nil || order[2].warms != nil {
+		t.Errorf("warms: %v, %v, %v", order[5].warms, order[7].warms, order[2].warms)
+	}
+	if needsWarmUp(order[6], order[5].warms.name) {
+		t.Error("hot reads would be warmed again after the ceiling run that warmed it")
+	}
+
+	before := func(sc wrkScenario) wrkScenario { sc.base = nil; return sc }
+	order = wrkOrder(ceilings, service, []string{"hot"}, 10*time.Second, before)
+	want = []string{"ceiling-a fixed body", "ceiling-b pk select, uniform",
+		`  (a), around "hot reads"`, "hot reads", "  before: hot reads", "  before: hot reads (again)", "hot reads (again)", `  (a), around "hot reads" (again)`}
+	if got := names(order); !slices.Equal(got, want) {
+		t.Fatalf("order with a build before:\n%q\nwant\n%q", got, want)
+	}
+	if order[4].beside != order[2].name || order[4].target != nil {
+		t.Errorf("before: beside %q, target set %v: want the same ceiling runs, no target", order[4].beside, order[4].target != nil)
+	}
+}
+
+// TestCompareWrk: a ratio is to the ceiling run around the scenario when there is one, else to
+// the ceiling at the start, and a target reads the results as compared.
+func TestCompareWrk(t *testing.T) {
+	scenarios := map[string]wrkScenario{
+		"ceiling-a fixed body": {name: "ceiling-a fixed body"},
+		`  (a), around "hot"`:  {name: `  (a), around "hot"`},
+		"hot":                  {name: "hot", ceiling: "ceiling-a fixed body", beside: `  (a), around "hot"`, target: func(r WrkResult, _ []WrkResult) string { return fmt.Sprintf("%.2f", r.Ratio) }},
+		"other":                {name: "other", ceiling: "ceiling-a fixed body"},
+	}
+	results := compareWrk([]WrkResult{
+		{Name: "ceiling-a fixed body", RPS: 50_000},
+		{Name: "hot", RPS: 30_000, Note: "hits 100%"},
+		{Name: "other", RPS: 10_000},
+		{Name: `  (a), around "hot"`, RPS: 40_000},
+	}, scenarios)
+	if r := results[1]; r.Ratio != 0.75 || r.Ceiling != "(a)" || r.Target != "0.75" || r.Note != aroundNote+"; hits 100%" {
+		t.Errorf("hot: %+v: want 0.75 of the ceiling run around it", r)
+	}
+	if r := results[2]; r.Ratio != 0.2 || strings.Contains(r.Note, aroundNote) {
+		t.Errorf("other: %+v: want 0.2 of the ceiling at the start", r)
+	}
+	if r := results[0]; r.Ceiling != "" || r.Ratio != 0 {
+		t.Errorf("the ceiling: %+v", r)
 	}
 }
 
