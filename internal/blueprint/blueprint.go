@@ -361,6 +361,11 @@ type Environment struct {
 	// MaxACU: prod's 48 is about half the reader's 10x need (ReaderCPUPerRequest), from which
 	// Serverless v2 reaches the need in seconds; dev and staging warm to their maximum.
 	SaleMinACU float64
+	// ImportParallel is the service's IMPORT_PARALLEL when the deployment does not say: the
+	// service's default where the writer has a vCPU or two at most, and in prod enough batches
+	// in flight for ImportWriterVCPUs with one to spare (a backend idles between its batches
+	// while the job sends the next).
+	ImportParallel int
 }
 
 // Environments are the environments a stack may be deployed as, in a fixed order. Prod's
@@ -368,9 +373,9 @@ type Environment struct {
 // ADR 0028). Serverless v2 caps each instance at MaxACU on its own, allows up to MaxACULimit,
 // and the cluster pays only for the capacity it uses.
 var Environments = []Environment{
-	{Name: "dev", MinACU: 0.5, MaxACU: 4, SaleMinACU: 4, NATMode: NATPerAZ, CostCenter: "ecommerce-dev"},
-	{Name: "staging", MinACU: 0.5, MaxACU: 8, SaleMinACU: 8, NATMode: NATPerAZ, CostCenter: "ecommerce-staging"},
-	{Name: "prod", MinACU: 1, MaxACU: 128, SaleMinACU: 48, NATMode: NATPerAZ, CostCenter: "ecommerce", FlowLogs: true},
+	{Name: "dev", MinACU: 0.5, MaxACU: 4, SaleMinACU: 4, ImportParallel: 2, NATMode: NATPerAZ, CostCenter: "ecommerce-dev"},
+	{Name: "staging", MinACU: 0.5, MaxACU: 8, SaleMinACU: 8, ImportParallel: 2, NATMode: NATPerAZ, CostCenter: "ecommerce-staging"},
+	{Name: "prod", MinACU: 1, MaxACU: 128, SaleMinACU: 48, ImportParallel: 6, NATMode: NATPerAZ, CostCenter: "ecommerce", FlowLogs: true},
 }
 
 // LookupEnvironment returns the named environment.

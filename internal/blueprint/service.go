@@ -185,6 +185,8 @@ func serviceOnly() Service {
 				// alarms read them (internal/emf).
 				{EnvMetricsEMF, text("true")},
 				{EnvShutdownTimeout, text(ShutdownTimeout.String())},
+				// Batches of an import in the writer at once: the environment's, or the deployment's.
+				{EnvImportParallel, text(PhImportParallel)},
 				// The secret's ARN, not its value: the service reads and re-reads it (its task
 				// role), so a key rotated in Secrets Manager takes effect without a deploy.
 				{EnvAPIKeysSecretARN, Value{Ref: IDAPIKeySecret}},

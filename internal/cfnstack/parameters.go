@@ -288,6 +288,7 @@ func (b *builder) parameters(opts Options) error {
 	}
 	b.t.Mappings[MapEnvironment] = envMap
 	b.saleMinACUParameter()
+	b.importParallelParameter()
 
 	c := b.t.Conditions
 	notEmpty := func(param string) any { return cfn.Not(cfn.Equals(cfn.Ref(param), "")) }
@@ -368,7 +369,7 @@ func (b *builder) parameters(opts Options) error {
 	b.t.Metadata["AWS::CloudFormation::Interface"] = map[string]any{
 		"ParameterGroups": []any{
 			group("Environment", ParamEnvironmentSuffix, ParamEnvironment),
-			group("Service", ParamImageTag, ParamContainerImage, ParamMigrateImageTag, ParamTaskSize),
+			group("Service", ParamImageTag, ParamContainerImage, ParamMigrateImageTag, ParamTaskSize, ParamImportParallel),
 			group("Planned sale", ParamSaleStart, ParamSaleEnd, ParamSaleMinTasks, ParamSaleMinACU),
 			group("Network and edge", ParamAvailabilityZones, ParamNATGatewayMode, ParamEnableInterfaceEndpoints, ParamEnableCloudFront, ParamCloudFrontPrefixListID,
 				ParamCertificateARN, ParamOriginDomainName, ParamWebACLARN, ParamCreateWebACL, ParamWebACLRateLimit, ParamEnableFlowLogs),

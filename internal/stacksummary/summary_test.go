@@ -155,7 +155,9 @@ func TestTemplateSummaryReadsTheModel(t *testing.T) {
 	if !slices.Contains(s.Network.Ingress, "alb tcp 443 prefix-list pl-3b927c52") || slices.Contains(s.Network.Ingress, "alb tcp 80 0.0.0.0/0") {
 		t.Errorf("ingress %q: want the ALB open to the prefix list only", s.Network.Ingress)
 	}
-	if want := []string{"EVENT_BUS_CONCURRENCY=1", "METRICS_EMF=true", "METRICS_PORT=9090", "TRUSTED_PROXY_HOPS=2"}; !slices.Equal(s.Service.Settings, want) {
+	// The environment's import batches in flight: ImportParallel is left at 0.
+	imports := fmt.Sprintf("IMPORT_PARALLEL=%d", env.ImportParallel)
+	if want := []string{"EVENT_BUS_CONCURRENCY=1", imports, "METRICS_EMF=true", "METRICS_PORT=9090", "TRUSTED_PROXY_HOPS=2"}; !slices.Equal(s.Service.Settings, want) {
 		t.Errorf("Service.Settings = %q, want %q", s.Service.Settings, want)
 	}
 	// The master secret reaches the migrate task only.
@@ -166,7 +168,7 @@ func TestTemplateSummaryReadsTheModel(t *testing.T) {
 	direct := maps.Clone(allOptions)
 	direct["EnableCloudFront"] = "false"
 	d := templateSummary(t, direct)
-	if d.CDN.Origin != "none" || !slices.Equal(d.Service.Settings, []string{"EVENT_BUS_CONCURRENCY=1", "METRICS_EMF=true", "METRICS_PORT=9090", "TRUSTED_PROXY_HOPS=1"}) ||
+	if d.CDN.Origin != "none" || !slices.Equal(d.Service.Settings, []string{"EVENT_BUS_CONCURRENCY=1", imports, "METRICS_EMF=true", "METRICS_PORT=9090", "TRUSTED_PROXY_HOPS=1"}) ||
 		!slices.Equal(d.Edge.Rules, []string{"443 1 path=/metrics,/metrics/* fixed-response 404"}) || !slices.Contains(d.Network.Ingress, "alb tcp 80 0.0.0.0/0") {
 		t.Errorf("without CloudFront: CDN %+v, settings %q, rules %q, ingress %q", d.CDN, d.Service.Settings, d.Edge.Rules, d.Network.Ingress)
 	}

@@ -226,8 +226,9 @@ func conditionValue(v any) string {
 var regionPart = regexp.MustCompile(`\.[a-z]{2}(-[a-z]+)+-[0-9]+\.`)
 
 // edgeSettings are the container settings whose values both tools must agree on: those that
-// depend on the edge, the EMF switch the alarms need, and the relay's concurrency.
-var edgeSettings = []string{"TRUSTED_PROXY_HOPS", "METRICS_PORT", "METRICS_EMF", "EVENT_BUS_CONCURRENCY"}
+// depend on the edge, the EMF switch the alarms need, the relay's concurrency and an import's
+// batches in flight (a parameter with an environment's default).
+var edgeSettings = []string{"TRUSTED_PROXY_HOPS", "METRICS_PORT", "METRICS_EMF", "EVENT_BUS_CONCURRENCY", "IMPORT_PARALLEL"}
 
 // settings renders the edge settings of a container's environment list ("name"/"value" keys
 // as each tool spells them).

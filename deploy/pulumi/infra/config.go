@@ -63,6 +63,7 @@ const (
 	KeyEventBusARN           = "eventBusArn"
 	KeyEventBusConcurrency   = "eventBusConcurrency"
 	KeyEventLagAlarmMs       = "eventLagAlarmMs"
+	KeyImportParallel        = "importParallel"
 	// SaleTimeLayout is the at() expressions' time, UTC without a zone.
 	SaleTimeLayout         = blueprint.SaleTimeLayout
 	maxBackupRetentionDays = 35
@@ -148,6 +149,9 @@ type Config struct {
 	// EventLagAlarmMs the publish lag the event-lag-high alarm fires above.
 	EventBusConcurrency int
 	EventLagAlarmMs     int
+	// ImportParallel is the service's IMPORT_PARALLEL: batches of one import job the writer
+	// works on at once (blueprint.Environment's by default).
+	ImportParallel int
 }
 
 // Tags returns the tags every taggable resource carries.
@@ -223,6 +227,7 @@ func DefaultConfig(suffix string, env blueprint.Environment, apiKeys string) Con
 		EventArchiveDays:      blueprint.EventArchiveRetentionDays,
 		EventBusConcurrency:   blueprint.DefaultEventBusConcurrency,
 		EventLagAlarmMs:       blueprint.DefaultEventLagAlarm,
+		ImportParallel:        env.ImportParallel,
 	}
 }
 
@@ -324,6 +329,7 @@ func LoadConfig(get func(key string) (string, bool), stack string) (Config, erro
 	c.EventBusARN = str(KeyEventBusARN, "")
 	c.EventBusConcurrency = integer(KeyEventBusConcurrency, blueprint.DefaultEventBusConcurrency)
 	c.EventLagAlarmMs = integer(KeyEventLagAlarmMs, blueprint.DefaultEventLagAlarm)
+	c.ImportParallel = integer(KeyImportParallel, env.ImportParallel)
 	c.OriginDomain = str(KeyOriginDomain, "")
 	c.CertificateARN = str(KeyCertificateARN, "")
 	c.WebACLARN = str(KeyWebACLARN, "")
@@ -474,6 +480,10 @@ func (c Config) problems() []string {
 	if c.EventBusConcurrency < blueprint.MinEventBusConcurrency || c.EventBusConcurrency > blueprint.MaxEventBusConcurrency {
 		bad(KeyEventBusConcurrency, "(%d) must be from %d to %d PutEvents requests in flight (the service refuses other values at start)",
 			c.EventBusConcurrency, blueprint.MinEventBusConcurrency, blueprint.MaxEventBusConcurrency)
+	}
+	if c.ImportParallel < blueprint.MinImportParallel || c.ImportParallel > blueprint.MaxImportParallel {
+		bad(KeyImportParallel, "(%d) must be from %d to %d batches in flight (the service refuses other values at start)",
+			c.ImportParallel, blueprint.MinImportParallel, blueprint.MaxImportParallel)
 	}
 	if c.EventLagAlarmMs < blueprint.EventLagAlarmMin || c.EventLagAlarmMs > blueprint.EventLagAlarmMax {
 		bad(KeyEventLagAlarmMs, "(%d) must be from %d to %d milliseconds", c.EventLagAlarmMs, blueprint.EventLagAlarmMin, blueprint.EventLagAlarmMax)

@@ -47,7 +47,7 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		infra.KeyCloudFront: "true", infra.KeyOriginDomain: "api.example.com",
 		infra.KeyCreateWebACL: "false", infra.KeyWebACLRateLimit: "5000", infra.KeyFlowLogs: "false", infra.KeyMigrateImageTag: "v1.2.2",
 		infra.KeyEventBus: "false", infra.KeyEventSource: "com.example.catalog", infra.KeyEventArchiveDays: "0",
-		infra.KeyEventBusConcurrency: "4", infra.KeyEventLagAlarmMs: "30000",
+		infra.KeyEventBusConcurrency: "4", infra.KeyEventLagAlarmMs: "30000", infra.KeyImportParallel: "7",
 	}), "ignored")
 	if err != nil {
 		t.Fatalf("LoadConfig = %v", err)
@@ -65,14 +65,15 @@ func TestLoadConfigReadsEveryKey(t *testing.T) {
 		CloudFront: true, OriginDomain: "api.example.com",
 		WebACLRateLimit: 5000, FlowLogs: false, MigrateImageTag: "v1.2.2",
 		EventBus: false, EventSource: "com.example.catalog", EventArchiveDays: 0,
-		EventBusConcurrency: 4, EventLagAlarmMs: 30000,
+		EventBusConcurrency: 4, EventLagAlarmMs: 30000, ImportParallel: 7,
 	}
 	if cfg != want {
 		t.Errorf("LoadConfig =\n %+v\nwant\n %+v", cfg, want)
 	}
 	// An environment brings its own defaults.
 	cfg, err = infra.LoadConfig(getter(map[string]string{infra.KeyEnvironment: "prod", infra.KeyAPIKeys: goodKeys, infra.KeyImage: "public.ecr.aws/acme/catalog:1.0.0"}), "prod")
-	if err != nil || cfg.DBMinACU != env.MinACU || cfg.DBMaxACU != env.MaxACU || cfg.SaleMinACU != env.SaleMinACU || cfg.CostCenter != env.CostCenter || !cfg.FlowLogs {
+	if err != nil || cfg.DBMinACU != env.MinACU || cfg.DBMaxACU != env.MaxACU || cfg.SaleMinACU != env.SaleMinACU || cfg.CostCenter != env.CostCenter || !cfg.FlowLogs ||
+		cfg.ImportParallel != env.ImportParallel {
 		t.Errorf("prod defaults = %+v, %v", cfg, err)
 	}
 }
@@ -107,6 +108,8 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"archive days", map[string]string{infra.KeyEventArchiveDays: "-1"}, "catalog:eventArchiveDays (-1) must be from 0"},
 		{"no publisher in flight", map[string]string{infra.KeyEventBusConcurrency: "0"}, "catalog:eventBusConcurrency (0) must be from 1 to 10"},
 		{"more publishers than the service allows", map[string]string{infra.KeyEventBusConcurrency: "11"}, "catalog:eventBusConcurrency (11) must be from 1 to 10"},
+		{"no import batch in flight", map[string]string{infra.KeyImportParallel: "0"}, "catalog:importParallel (0) must be from 1 to 8"},
+		{"more import batches than the service allows", map[string]string{infra.KeyImportParallel: "9"}, "catalog:importParallel (9) must be from 1 to 8"},
 		{"lag alarm below a second", map[string]string{infra.KeyEventLagAlarmMs: "999"}, "catalog:eventLagAlarmMs (999) must be from 1000"},
 		{"lag alarm above an hour", map[string]string{infra.KeyEventLagAlarmMs: "3600001"}, "catalog:eventLagAlarmMs (3600001) must be from 1000"},
 		{"acu order", map[string]string{infra.KeyDBMinACU: "8", infra.KeyDBMaxACU: "4"}, "catalog:dbMinAcu and catalog:dbMaxAcu (8-4)"},

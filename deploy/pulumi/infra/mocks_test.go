@@ -326,6 +326,7 @@ func fullConfig() infra.Config {
 	c.OriginDomain = "api.example.com"
 	c.FlowLogs = true
 	c.EventBusConcurrency, c.EventLagAlarmMs = 3, 45_000 // not the defaults: parity sees them passed
+	c.ImportParallel = 5                                 // not the environment's: parity sees it passed
 	return c
 }
 

@@ -62,6 +62,7 @@ var scenarios = []struct {
 			"EnableFlowLogs":            "true",
 			"EventBusConcurrency":       fmt.Sprint(c.EventBusConcurrency),
 			"EventLagAlarmMilliseconds": fmt.Sprint(c.EventLagAlarmMs),
+			"ImportParallel":            fmt.Sprint(c.ImportParallel),
 		}
 	}},
 	{"own-web-acl", func() configT {
@@ -263,6 +264,7 @@ func templateParams(c configT) map[string]string {
 		"MigrateImageTag": c.MigrateImageTag,
 		"EventBusMode":    "off", "EventSource": c.EventSource, "EventArchiveRetentionDays": fmt.Sprint(c.EventArchiveDays),
 		"EventBusConcurrency": fmt.Sprint(c.EventBusConcurrency), "EventLagAlarmMilliseconds": fmt.Sprint(c.EventLagAlarmMs),
+		"ImportParallel": fmt.Sprint(c.ImportParallel),
 	}
 	if c.EventBus {
 		p["EventBusMode"] = "create"

@@ -229,7 +229,7 @@ func containerDefinitions(cfg Config, region string, c blueprint.Container, imag
 // provider's: blueprint.Expand).
 func (c Config) placeholders() *strings.Replacer {
 	return strings.NewReplacer(blueprint.PhEnvironment, c.Environment.Name, blueprint.PhEventSource, c.EventSource, blueprint.PhEventBusARN, c.EventBusARN,
-		blueprint.PhEventBusConcurrency, strconv.Itoa(c.EventBusConcurrency))
+		blueprint.PhEventBusConcurrency, strconv.Itoa(c.EventBusConcurrency), blueprint.PhImportParallel, strconv.Itoa(c.ImportParallel))
 }
 
 // enabled is how ECS spells a cluster setting's state.
