@@ -1,12 +1,9 @@
 package blueprint_test
 
 import (
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/acme/catalog/internal/blueprint"
-	"github.com/acme/catalog/internal/config"
 	"github.com/acme/catalog/internal/emf"
 )
 
@@ -73,37 +70,6 @@ func TestPolicyEventAlarms(t *testing.T) {
 		if al.Metric == emf.EventLagMax && (al.ThresholdSetting != blueprint.SettingEventLagAlarm ||
 			al.Threshold < blueprint.EventLagAlarmMin || al.Threshold > blueprint.EventLagAlarmMax) {
 			t.Errorf("alarm %s threshold %v from %q, want the setting %q within its bounds", ma.ID, al.Threshold, al.ThresholdSetting, blueprint.SettingEventLagAlarm)
-		}
-	}
-}
-
-// TestEventBusConcurrencyIsTheService's: the stacks' default and bounds for
-// EVENT_BUS_CONCURRENCY are the ones internal/config applies (a second spelling that drifted
-// would pass the stacks' checks and stop the service at start).
-func TestEventBusConcurrencyIsTheServices(t *testing.T) {
-	load := func(v string) (config.Config, error) {
-		return config.Load(func(k string) string {
-			if k == blueprint.EnvEventBusConcurrency {
-				return v
-			}
-			return ""
-		})
-	}
-	cfg, err := load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.EventBusConcurrency != blueprint.DefaultEventBusConcurrency {
-		t.Errorf("the service's default is %d, the stacks' %d", cfg.EventBusConcurrency, blueprint.DefaultEventBusConcurrency)
-	}
-	for n := blueprint.MinEventBusConcurrency - 2; n <= blueprint.MaxEventBusConcurrency+2; n++ {
-		_, err := load(strconv.Itoa(n))
-		inside := n >= blueprint.MinEventBusConcurrency && n <= blueprint.MaxEventBusConcurrency
-		if (err == nil) != inside {
-			t.Errorf("%s=%d: service error %v; the stacks accept it: %v", blueprint.EnvEventBusConcurrency, n, err, inside)
-		}
-		if err != nil && !strings.Contains(err.Error(), blueprint.EnvEventBusConcurrency) {
-			t.Errorf("%s=%d: error %q does not name the setting", blueprint.EnvEventBusConcurrency, n, err)
 		}
 	}
 }

@@ -11,34 +11,54 @@ import (
 	"github.com/acme/catalog/internal/config"
 )
 
-// TestImportParallelIsTheServices: the stacks' default and bounds for IMPORT_PARALLEL are the
-// ones internal/config applies (a second spelling that drifted would pass the stacks' checks
-// and stop the service at start), and every environment's default lies within them.
-func TestImportParallelIsTheServices(t *testing.T) {
-	load := func(v string) (config.Config, error) {
-		return config.Load(func(k string) string {
-			if k == blueprint.EnvImportParallel {
-				return v
+// TestStackSettingsAreTheServices: for each setting the stacks pass the service as a number,
+// their default and bounds are the ones internal/config applies (a second spelling that
+// drifted would pass the stacks' checks and stop the service at start).
+func TestStackSettingsAreTheServices(t *testing.T) {
+	for _, c := range []struct {
+		env           string
+		def, min, max int
+		of            func(config.Config) int
+	}{
+		{blueprint.EnvEventBusConcurrency, blueprint.DefaultEventBusConcurrency, blueprint.MinEventBusConcurrency, blueprint.MaxEventBusConcurrency,
+			func(c config.Config) int { return c.EventBusConcurrency }},
+		{blueprint.EnvImportParallel, blueprint.DefaultImportParallel, blueprint.MinImportParallel, blueprint.MaxImportParallel,
+			func(c config.Config) int { return c.ImportParallel }},
+	} {
+		load := func(v string) (config.Config, error) {
+			return config.Load(func(k string) string {
+				if k == c.env {
+					return v
+				}
+				return ""
+			})
+		}
+		cfg, err := load("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.of(cfg); got != c.def {
+			t.Errorf("%s: the service's default is %d, the stacks' %d", c.env, got, c.def)
+		}
+		for n := c.min - 2; n <= c.max+2; n++ {
+			_, err := load(strconv.Itoa(n))
+			inside := n >= c.min && n <= c.max
+			if (err == nil) != inside {
+				t.Errorf("%s=%d: service error %v; the stacks accept it: %v", c.env, n, err, inside)
 			}
-			return ""
-		})
+			if err != nil && !strings.Contains(err.Error(), c.env) {
+				t.Errorf("%s=%d: error %q does not name the setting", c.env, n, err)
+			}
+		}
 	}
-	cfg, err := load("")
+}
+
+// TestImportParallelDefaults: every environment's IMPORT_PARALLEL lies within the service's
+// bounds and leaves most of the pool to requests.
+func TestImportParallelDefaults(t *testing.T) {
+	cfg, err := config.Load(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
-	}
-	if cfg.ImportParallel != blueprint.DefaultImportParallel {
-		t.Errorf("the service's default is %d, the stacks' %d", cfg.ImportParallel, blueprint.DefaultImportParallel)
-	}
-	for n := blueprint.MinImportParallel - 2; n <= blueprint.MaxImportParallel+2; n++ {
-		_, err := load(strconv.Itoa(n))
-		inside := n >= blueprint.MinImportParallel && n <= blueprint.MaxImportParallel
-		if (err == nil) != inside {
-			t.Errorf("%s=%d: service error %v; the stacks accept it: %v", blueprint.EnvImportParallel, n, err, inside)
-		}
-		if err != nil && !strings.Contains(err.Error(), blueprint.EnvImportParallel) {
-			t.Errorf("%s=%d: error %q does not name the setting", blueprint.EnvImportParallel, n, err)
-		}
 	}
 	for _, e := range blueprint.Environments {
 		// Each batch holds a pool connection for its statement; the requests need the rest.
