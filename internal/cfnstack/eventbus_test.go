@@ -68,14 +68,7 @@ func TestEventBusRendersPerDeployment(t *testing.T) {
 			t.Errorf("%v: events grants %q, want only %s PutEvents on %s with the bus", c, events, IDTaskRole, busARN)
 		}
 
-		env := func(id string) map[string]string {
-			out := map[string]string{}
-			for _, v := range props(id)["ContainerDefinitions"].([]any)[0].(map[string]any)["Environment"].([]any) {
-				m := v.(map[string]any)
-				out[m["Name"].(string)] = cfn.Scalar(m["Value"])
-			}
-			return out
-		}
+		env := func(id string) map[string]string { return containerEnv(t, e, tmpl, id) }
 		svc := env(IDTaskDefinition)
 		if got, ok := svc[blueprint.EnvEventBusName]; ok != on || on && got != busARN {
 			t.Errorf("%v: service %s = %q (set %v), want %s only with the bus", c, blueprint.EnvEventBusName, got, ok, busARN)

@@ -36,18 +36,7 @@ func TestImportParallelEvaluates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			vars := func(id string) map[string]string {
-				props, err := e.Properties(tmpl.Resources[id])
-				if err != nil {
-					t.Fatalf("%s: %v", id, err)
-				}
-				out := map[string]string{}
-				for _, v := range props["ContainerDefinitions"].([]any)[0].(map[string]any)["Environment"].([]any) {
-					m := v.(map[string]any)
-					out[m["Name"].(string)] = cfn.Scalar(m["Value"])
-				}
-				return out
-			}
+			vars := func(id string) map[string]string { return containerEnv(t, e, tmpl, id) }
 			expect := set
 			if set == "0" {
 				expect = strconv.Itoa(env.ImportParallel)
@@ -60,4 +49,19 @@ func TestImportParallelEvaluates(t *testing.T) {
 			}
 		}
 	}
+}
+
+// containerEnv returns the plain environment of task definition id's container, evaluated.
+func containerEnv(t *testing.T, e *cfn.Evaluation, tmpl *cfn.Template, id string) map[string]string {
+	t.Helper()
+	props, err := e.Properties(tmpl.Resources[id])
+	if err != nil {
+		t.Fatalf("%s: %v", id, err)
+	}
+	out := map[string]string{}
+	for _, v := range props["ContainerDefinitions"].([]any)[0].(map[string]any)["Environment"].([]any) {
+		m := v.(map[string]any)
+		out[m["Name"].(string)] = cfn.Scalar(m["Value"])
+	}
+	return out
 }
