@@ -624,7 +624,7 @@ func compareWrk(results []WrkResult, scenarios map[string]wrkScenario) []WrkResu
 				r.Ceiling, r.Ratio = shortCeiling(sc.ceiling), r.RPS/c.RPS
 			}
 		}
-		if r.Ceiling != "" && sc.beside != "" && !strings.Contains(r.Note, aroundNote) {
+		if r.Ceiling != "" && sc.beside != "" {
 			r.Note = strings.TrimSuffix(aroundNote+"; "+r.Note, "; ")
 		}
 		if sc.target != nil {

@@ -60,8 +60,8 @@ func (b *builder) database(Options) error {
 		"DeletionProtection":              d.DeletionProtection,
 		"EnableCloudwatchLogsExports":     exports,
 		"ServerlessV2ScalingConfiguration": map[string]any{
-			"MinCapacity": capacity(CondEnvironmentMinCapacity, ParamDBMinCapacity, "DBMinCapacity"),
-			"MaxCapacity": capacity(CondEnvironmentMaxCapacity, ParamDBMaxCapacity, "DBMaxCapacity"),
+			"MinCapacity": environmentDefault(CondEnvironmentMinCapacity, ParamDBMinCapacity, "DBMinCapacity"),
+			"MaxCapacity": environmentDefault(CondEnvironmentMaxCapacity, ParamDBMaxCapacity, "DBMaxCapacity"),
 		},
 	}, b.when(d.Cluster.When), dependsOn(d.LogGroup))
 	for _, inst := range d.Instances {
@@ -85,9 +85,10 @@ func (b *builder) database(Options) error {
 	return nil
 }
 
-// capacity is an ACU parameter's value: the environment's default (mapping key) while cond
-// says the parameter was left at 0, the parameter otherwise. The cluster and the sale's
-// schedules take their bounds from it.
-func capacity(cond, param, key string) any {
+// environmentDefault is the value of a parameter whose 0 means the environment's default: the
+// mapping's key while cond says the parameter was left at 0, the parameter otherwise. The
+// cluster and the sale's schedules take their capacity bounds from it, the service its
+// IMPORT_PARALLEL.
+func environmentDefault(cond, param, key string) any {
 	return cfn.If(cond, cfn.FindInMap(MapEnvironment, cfn.Ref(ParamEnvironment), key), cfn.Ref(param))
 }

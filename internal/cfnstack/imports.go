@@ -17,6 +17,8 @@ const (
 	MapKeyImportParallel = "ImportParallel"
 	// CondEnvironmentImportParallel: ImportParallel 0 takes the environment's.
 	CondEnvironmentImportParallel = "UseEnvironmentImportParallel"
+	// varImportParallel is blueprint.PhImportParallel's Fn::Sub variable (computed).
+	varImportParallel = "ImportParallelValue"
 )
 
 // importParallelParameter adds the parameter, the mapping's column and the condition; parameters
@@ -42,7 +44,7 @@ func (b *builder) importParallelParameter() {
 	b.t.Conditions[CondEnvironmentImportParallel] = cfn.Equals(cfn.Ref(ParamImportParallel), "0")
 }
 
-// importParallel is the container's IMPORT_PARALLEL: the environment's while the parameter is 0.
+// importParallel is the deployment's IMPORT_PARALLEL: the environment's while the parameter is 0.
 func importParallel() any {
-	return cfn.If(CondEnvironmentImportParallel, cfn.FindInMap(MapEnvironment, cfn.Ref(ParamEnvironment), MapKeyImportParallel), cfn.Ref(ParamImportParallel))
+	return environmentDefault(CondEnvironmentImportParallel, ParamImportParallel, MapKeyImportParallel)
 }

@@ -17,10 +17,19 @@ var placeholders = strings.NewReplacer(
 	blueprint.PhEventSource, "${"+ParamEventSource+"}",
 	blueprint.PhEventBusARN, "${"+ParamEventBus+"}", // the parameter is the ARN in that mode
 	blueprint.PhEventBusConcurrency, "${"+ParamEventBusConcurrency+"}",
+	blueprint.PhImportParallel, "${"+varImportParallel+"}",
 )
 
-// expand renders a model string: plain when it has no placeholder, a Ref when it is one, else
-// Fn::Sub. In maps and lists it renders every string.
+// computed are the placeholders no parameter holds as it is, by their Fn::Sub variable: a
+// parameter whose 0 means the environment's default is a condition, which only a variable of
+// Fn::Sub's own (or the whole value) can carry.
+var computed = map[string]func() any{
+	varImportParallel: importParallel,
+}
+
+// expand renders a model string: plain when it has no placeholder, a Ref (or a computed
+// placeholder's value) when it is one, else Fn::Sub, with the computed placeholders' values as
+// its variables. In maps and lists it renders every string.
 func expand(v any) any {
 	switch t := v.(type) {
 	case string:
@@ -29,7 +38,19 @@ func expand(v any) any {
 			return s
 		}
 		if strings.HasPrefix(s, "${") && strings.Index(s, "}") == len(s)-1 {
+			if value, ok := computed[s[2:len(s)-1]]; ok {
+				return value()
+			}
 			return cfn.Ref(s[2 : len(s)-1])
+		}
+		vars := map[string]any{}
+		for _, name := range cfn.SubPlaceholders(s) {
+			if value, ok := computed[name]; ok {
+				vars[name] = value()
+			}
+		}
+		if len(vars) > 0 {
+			return cfn.SubWith(s, vars)
 		}
 		return cfn.Sub(s)
 	case map[string]any:

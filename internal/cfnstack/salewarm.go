@@ -111,9 +111,9 @@ func (b *builder) saleWarm(Options) error {
 	b.serviceRole(w.Role, w.Trust)
 	// The same bounds the cluster's ServerlessV2ScalingConfiguration takes (database).
 	bounds := map[string]any{
-		"DBMin":   capacity(CondEnvironmentMinCapacity, ParamDBMinCapacity, "DBMinCapacity"),
-		"SaleMin": capacity(CondEnvironmentSaleMinACU, ParamSaleMinACU, MapKeySaleMinACU),
-		"DBMax":   capacity(CondEnvironmentMaxCapacity, ParamDBMaxCapacity, "DBMaxCapacity"),
+		"DBMin":   environmentDefault(CondEnvironmentMinCapacity, ParamDBMinCapacity, "DBMinCapacity"),
+		"SaleMin": environmentDefault(CondEnvironmentSaleMinACU, ParamSaleMinACU, MapKeySaleMinACU),
+		"DBMax":   environmentDefault(CondEnvironmentMaxCapacity, ParamDBMaxCapacity, "DBMaxCapacity"),
 	}
 	for _, s := range w.Schedules {
 		input := s.Input("${"+IDDBCluster+"}", "${DBMin}", "${SaleMin}", "${DBMax}")

@@ -20,9 +20,6 @@ const (
 // value renders a model value: text with its placeholders, or the ARN of a model resource (a
 // JSON key of a secret as "<arn>:<key>::").
 func (b *builder) value(v blueprint.Value) any {
-	if v.Ref == "" && v.Text == blueprint.PhImportParallel {
-		return importParallel() // a parameter whose 0 means the environment's: no Fn::Sub can say it
-	}
 	if v.Ref == "" {
 		if v.With != blueprint.Always {
 			return cfn.If(b.condition(v.With), expand(v.WithText), expand(v.Text))

@@ -1,7 +1,6 @@
 package readmetest
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -59,18 +58,9 @@ func anchors(doc string) map[string]bool {
 // outsideCode returns doc's lines outside fenced code blocks, the fences left out too.
 func outsideCode(doc string) []string {
 	var out []string
-	open := ""
+	var f fences
 	for _, line := range strings.Split(doc, "\n") {
-		if m := fenceRE.FindStringSubmatch(line); m != nil {
-			switch {
-			case open == "":
-				open = m[1]
-			case m[1][0] == open[0] && len(m[1]) >= len(open) && strings.TrimSpace(m[2]) == "":
-				open = ""
-			}
-			continue
-		}
-		if open == "" {
+		if code, _ := f.read(line); !code {
 			out = append(out, line)
 		}
 	}
@@ -94,27 +84,8 @@ func TestSlug(t *testing.T) {
 // TestDocsLinksResolve: every relative link in the project's Markdown names a file or
 // directory that exists, and a #fragment into a Markdown file names one of its headings.
 func TestDocsLinksResolve(t *testing.T) {
-	root := filepath.Join("..", "..")
-	docs := map[string]string{}
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules" || d.Name() == "testdata") {
-			return filepath.SkipDir
-		}
-		if !d.IsDir() && strings.HasSuffix(path, ".md") {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			docs[filepath.Clean(path)] = string(b)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	docs := markdownFiles(t)
+	anchorsOf := map[string]map[string]bool{} // each file's, parsed once
 	links := 0
 	for path, doc := range docs {
 		// Links inside code are examples, not links.
@@ -140,7 +111,10 @@ func TestDocsLinksResolve(t *testing.T) {
 			if frag == "" || !strings.HasSuffix(dest, ".md") {
 				continue
 			}
-			if !anchors(docs[dest])[frag] {
+			if anchorsOf[dest] == nil {
+				anchorsOf[dest] = anchors(docs[dest])
+			}
+			if !anchorsOf[dest][frag] {
 				t.Errorf("%s: link %q: %s has no heading with the anchor #%s", path, target, dest, frag)
 			}
 		}
