@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -409,7 +410,7 @@ func (e *env) fixedProduct(ctx context.Context) catalog.Product {
 // (about 0.6 kB) is under the 1 kB threshold, so it goes uncompressed, where the service's
 // answer with the variants is gzipped for a client that accepts it.
 func (e *env) pkSelect(w http.ResponseWriter, r *http.Request) {
-	id := strings.TrimPrefix(r.URL.Path, "/")
+	id := path.Base(r.URL.Path) // "/{id}" in process, "/products/{id}" under wrk
 	var p catalog.Product
 	err := e.pool.QueryRow(r.Context(), `SELECT id::text, name, description, category, brand, attributes, media, options,
 		status, version, created_at, updated_at

@@ -65,7 +65,7 @@ func TestWrkSmoke(t *testing.T) {
 		}
 	}
 	for _, r := range results {
-		if r.Requests == 0 || r.ServerCPU <= 0 || r.P99 < r.P50 {
+		if r.Requests == 0 || r.ServerCPU <= 0 || r.ClientCPU <= 0 || r.P99 < r.P50 {
 			t.Errorf("%s: %+v", r.Name, r)
 		}
 		around := strings.Contains(r.Name, ", around ")
@@ -95,10 +95,10 @@ func TestWrkSmoke(t *testing.T) {
 // TestWrkOrder: a scenario with a ratio target runs between two runs of its ceiling, around
 // the "before" build's runs too, so the order is a palindrome and linear drift cancels.
 func TestWrkOrder(t *testing.T) {
-	ceilings := []wrkScenario{{name: "ceiling-a fixed body"}, {name: "ceiling-b pk select, uniform"}}
+	ceilings := []wrkScenario{{name: "ceiling-a fixed body", paths: []string{"/"}, mode: "uniform"}, {name: "ceiling-b pk select, uniform"}}
 	service := []wrkScenario{
-		{name: "get-by-id", ceiling: "ceiling-b pk select, uniform", around: true},
-		{name: "hot reads", ceiling: "ceiling-a fixed body", around: true, cached: true},
+		{name: "get-by-id", ceiling: "ceiling-b pk select, uniform", around: true, paths: []string{"/products/1", "/products/2"}, mode: "uniform"},
+		{name: "hot reads", ceiling: "ceiling-a fixed body", around: true, cached: true, paths: []string{"/products/3", "/products/4"}, mode: "zipf"},
 		{name: "list", ceiling: "ceiling-b pk select, uniform"},
 	}
 	names := func(order []wrkScenario) []string {
@@ -129,6 +129,23 @@ func TestWrkOrder(t *testing.T) {
 		case strings.Contains(sc.name, "around") && sc.duration != 5*time.Second:
 			t.Errorf("%s: %s, want half the scenario's", sc.name, sc.duration)
 		}
+	}
+	// A ceiling run around a scenario draws the scenario's requests, so the client's work per
+	// request is the same on both sides of the ratio.
+	for i, sc := range order {
+		if !strings.Contains(sc.name, "around") {
+			continue
+		}
+		s := order[i+1]
+		if sc.again {
+			s = order[i-1]
+		}
+		if !slices.Equal(sc.paths, s.paths) || sc.mode != s.mode {
+			t.Errorf("%s draws %q %s, want %s's %q %s", sc.name, sc.paths, sc.mode, s.name, s.paths, s.mode)
+		}
+	}
+	if order[0].mode != "uniform" || len(order[0].paths) != 1 {
+		t.Errorf("the ceiling at the start changed: %q %s", order[0].paths, order[0].mode)
 	}
 	// The first ceiling run around a cached scenario warms that scenario's cache; the second
 	// does not, and the scenario itself is not warmed again after the ceiling.
