@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,13 @@ import (
 
 // linkRE is an inline Markdown link or image: [text](target) with an optional "title".
 var linkRE = regexp.MustCompile(`\]\(([^)\s]+)(?:\s+"[^"]*")?\)`)
+
+// refDefRE is a reference-style link's definition, "[label]: target", alone on its line.
+var refDefRE = regexp.MustCompile(`^ {0,3}\[([^\]]+)\]:\s*<?([^\s>]+)>?`)
+
+// refUseRE is a full or collapsed reference link, "[text][label]" or "[text][]". A shortcut
+// reference ("[label]" alone) cannot be told from brackets in prose, so it is not checked.
+var refUseRE = regexp.MustCompile(`\[([^\]]+)\]\[([^\]]*)\]`)
 
 // codeSpanRE is inline code, whose brackets and parentheses are no link.
 var codeSpanRE = regexp.MustCompile("`[^`]*`")
@@ -81,6 +89,50 @@ func TestSlug(t *testing.T) {
 	}
 }
 
+// linkTargets returns the targets of doc's links outside code, inline and reference-style,
+// and the labels of reference links that have no definition.
+func linkTargets(doc string) (targets, undefined []string) {
+	defined := map[string]bool{}
+	var prose strings.Builder
+	for _, line := range outsideCode(doc) {
+		line = codeSpanRE.ReplaceAllString(line, "")
+		if m := refDefRE.FindStringSubmatch(line); m != nil {
+			defined[strings.ToLower(m[1])] = true
+			targets = append(targets, m[2])
+			continue
+		}
+		prose.WriteString(line + "\n")
+	}
+	for _, m := range linkRE.FindAllStringSubmatch(prose.String(), -1) {
+		targets = append(targets, m[1])
+	}
+	for _, m := range refUseRE.FindAllStringSubmatch(prose.String(), -1) {
+		label := m[2]
+		if label == "" {
+			label = m[1]
+		}
+		if !defined[strings.ToLower(label)] {
+			undefined = append(undefined, label)
+		}
+	}
+	return targets, undefined
+}
+
+func TestLinkTargets(t *testing.T) {
+	doc := "See [the ADR](docs/adr/0001.md#why) and [the guide][guide], [Ops][].\n" +
+		"Not a link: `[x](y.md)`, nor [this] alone, nor [a][missing].\n" +
+		"```\n[in code](z.md)\n```\n" +
+		"[guide]: <docs/guide.md#start>\n" +
+		"[ops]: https://example.com/ops\n"
+	targets, undefined := linkTargets(doc)
+	if want := []string{"docs/guide.md#start", "https://example.com/ops", "docs/adr/0001.md#why"}; !slices.Equal(targets, want) {
+		t.Errorf("targets %q, want %q", targets, want)
+	}
+	if want := []string{"missing"}; !slices.Equal(undefined, want) {
+		t.Errorf("undefined %q, want %q", undefined, want)
+	}
+}
+
 // TestDocsLinksResolve: every relative link in the project's Markdown names a file or
 // directory that exists, and a #fragment into a Markdown file names one of its headings.
 func TestDocsLinksResolve(t *testing.T) {
@@ -89,12 +141,11 @@ func TestDocsLinksResolve(t *testing.T) {
 	links := 0
 	for path, doc := range docs {
 		// Links inside code are examples, not links.
-		var prose strings.Builder
-		for _, line := range outsideCode(doc) {
-			prose.WriteString(codeSpanRE.ReplaceAllString(line, "") + "\n")
+		targets, undefined := linkTargets(doc)
+		for _, label := range undefined {
+			t.Errorf("%s: reference link [%s] has no definition", path, label)
 		}
-		for _, m := range linkRE.FindAllStringSubmatch(prose.String(), -1) {
-			target := m[1]
+		for _, target := range targets {
 			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
 				continue
 			}
