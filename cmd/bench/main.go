@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	products := fs.Int("products", 100_000, "size of the generated catalog")
 	duration := fs.Duration("duration", 5*time.Second, "time per scenario")
 	workers := fs.Int("workers", 4*runtime.NumCPU(), "concurrent clients (closed loop)")
-	scenarios := fs.String("scenarios", "", "comma-separated scenario name prefixes (default: all)")
+	scenarios := fs.String("scenarios", "", "scenario name prefixes, separated by a comma without a space after it (names hold \", \"; default: all)")
 	process := fs.Bool("process", true, "also measure the catalog binary as a process: start to ready, resident memory, size")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the scenarios, or of the import jobs with -import (server and client share this process), to this file")
 	scale := fs.String("scale", "", "instead of the suite, grow one PostgreSQL catalog through these sizes (e.g. 10000,100000,1000000) and report how the reads grow")
@@ -96,13 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer bin.Close()
 	cfg := bench.Config{Store: *store, DatabaseURL: *dbURL, Products: *products, Duration: *duration, Workers: *workers,
 		Progress: stderr, Process: *process, Binary: bin}
-	if *scenarios != "" {
-		for _, s := range strings.Split(*scenarios, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				cfg.Scenarios = append(cfg.Scenarios, s)
-			}
-		}
-	}
+	cfg.Scenarios = bench.ParseScenarios(*scenarios)
 	if *capacity {
 		return runCapacity(ctx, bench.CapacityConfig{Binary: bin, Products: *products, Duration: *duration, Workers: *workers,
 			Baseline: *baseline, RPSPerTask: *perTask, EdgeHitRatio: *edgeHit, TaskStart: *taskStart, Progress: stderr}, stdout, stderr)

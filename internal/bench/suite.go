@@ -52,6 +52,24 @@ type Config struct {
 	ImportParallel int
 }
 
+// ParseScenarios splits a -scenarios flag into name prefixes. Names such as "get-by-id uniform,
+// no cache" hold a comma and a space, so only a comma without a space after it separates two
+// prefixes: "get-by-id uniform, no cache,list" is two.
+func ParseScenarios(flag string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(flag); i++ {
+		if i < len(flag) && (flag[i] != ',' || (i+1 < len(flag) && flag[i+1] == ' ')) {
+			continue
+		}
+		if p := strings.TrimSpace(flag[start:i]); p != "" {
+			out = append(out, p)
+		}
+		start = i + 1
+	}
+	return out
+}
+
 // Selected reports whether a scenario called name is chosen by prefixes (none chooses all).
 func Selected(prefixes []string, name string) bool {
 	if len(prefixes) == 0 {

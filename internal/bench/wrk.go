@@ -289,7 +289,7 @@ func aroundRuns(sc, c wrkScenario, d time.Duration) (open, close wrkScenario) {
 func wrkOrder(ceilings, service []wrkScenario, prefixes []string, d time.Duration, beforeOf func(wrkScenario) wrkScenario) []wrkScenario {
 	order := slices.Clone(ceilings)
 	for _, sc := range service {
-		if !selectedBy(sc.name, prefixes) {
+		if !Selected(prefixes, sc.name) {
 			continue
 		}
 		var closing []wrkScenario
@@ -496,6 +496,14 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 	if cfg.Before == "" {
 		beforeOf = nil
 	}
+	if bad := unselected(cfg.Scenarios, service); len(bad) > 0 {
+		var names []string
+		for _, sc := range service {
+			names = append(names, strconv.Quote(sc.name))
+		}
+		return nil, fmt.Errorf("-scenarios: %q selects no scenario (prefixes are separated by a comma without a space after it); the scenarios: %s",
+			bad, strings.Join(names, ", "))
+	}
 	scenarios = wrkOrder(scenarios, service, cfg.Scenarios, cfg.Duration, beforeOf)
 	hz := float64(capacity.ClockTicks())
 	var results []WrkResult
@@ -652,10 +660,15 @@ func compareWrk(results []WrkResult, scenarios map[string]wrkScenario) []WrkResu
 	return results
 }
 
-// selectedBy reports whether a scenario named name runs under -scenarios prefixes (all do
-// when there are none).
-func selectedBy(name string, prefixes []string) bool {
-	return len(prefixes) == 0 || slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(name, p) })
+// unselected returns the prefixes that select none of service.
+func unselected(prefixes []string, service []wrkScenario) []string {
+	var out []string
+	for _, p := range prefixes {
+		if !slices.ContainsFunc(service, func(sc wrkScenario) bool { return strings.HasPrefix(sc.name, p) }) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // deepPages follows a list's cursors from the first page of size limit and returns the paths of

@@ -194,20 +194,44 @@ func TestCompareWrk(t *testing.T) {
 	}
 }
 
+// TestWrkScenarioFilter: -scenarios as typed selects the scenarios whose names it begins, and a
+// name holding ", " can be given whole.
 func TestWrkScenarioFilter(t *testing.T) {
 	for _, c := range []struct {
-		name     string
-		prefixes []string
-		want     bool
+		name, flag string
+		want       bool
 	}{
-		{"get-by-id uniform, no cache", nil, true},
-		{"get-by-id uniform, no cache", []string{"get-by-id uniform"}, true},
-		{"list deep pages (cursor)", []string{"get-by-id", "list"}, true},
-		{"search, one common word", []string{"get-by-id", "list"}, false},
-		{"hot reads zipf s=1.1, cache", []string{"get"}, false},
+		{"get-by-id uniform, no cache", "", true},
+		{"get-by-id uniform, no cache", "get-by-id uniform", true},
+		{"get-by-id uniform, cache", "get-by-id uniform, no", false},
+		{"get-by-id uniform, no cache", "get-by-id uniform, no", true},
+		{"get-by-id uniform, no cache", "list,get-by-id uniform, no cache", true},
+		{"list deep pages (cursor)", "get-by-id,list", true},
+		{"list deep pages (cursor)", " get-by-id,list ", true},
+		{"list deep pages (cursor)", "get-by-id, list", false}, // one prefix, which unselected reports
+		{"search, one common word", "get-by-id,list", false},
+		{"hot reads zipf s=1.1, cache", "get", false},
+		{"hot reads zipf s=1.1, cache", ",,", true}, // no prefix: all
 	} {
-		if got := selectedBy(c.name, c.prefixes); got != c.want {
-			t.Errorf("selectedBy(%q, %q) = %v, want %v", c.name, c.prefixes, got, c.want)
+		if got := Selected(ParseScenarios(c.flag), c.name); got != c.want {
+			t.Errorf("-scenarios %q (%q) selects %q: %v, want %v", c.flag, ParseScenarios(c.flag), c.name, got, c.want)
+		}
+	}
+}
+
+// TestUnselected: a prefix that selects no scenario is reported, so a typo or a separator with
+// a space after it is an error, not a run of nothing.
+func TestUnselected(t *testing.T) {
+	service := []wrkScenario{{name: "get-by-id uniform, no cache"}, {name: "list first page (20)"}}
+	for flag, want := range map[string][]string{
+		"":                            nil,
+		"get,list":                    nil,
+		"get-by-id uniform, no cache": nil,
+		"get-by-id, list":             {"get-by-id, list"},
+		"list,hot":                    {"hot"},
+	} {
+		if got := unselected(ParseScenarios(flag), service); !slices.Equal(got, want) {
+			t.Errorf("-scenarios %q: unselected %q, want %q", flag, got, want)
 		}
 	}
 }
