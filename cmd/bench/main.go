@@ -109,7 +109,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 0
 		}
-		bench.WrkTable(stdout, results)
+		if len(results) > 0 { // what ran before an error, too
+			bench.WrkTable(stdout, results)
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 1

@@ -325,6 +325,16 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 	if err != nil {
 		return nil, ErrNoWrk
 	}
+	// The names do not hang on what is served, so a bad selection fails before the seeding.
+	all := wrkService(wrkServed{})
+	if bad := unselected(cfg.Scenarios, all); len(bad) > 0 {
+		var names []string
+		for _, sc := range all {
+			names = append(names, strconv.Quote(sc.name))
+		}
+		return nil, fmt.Errorf("-scenarios: %q selects no scenario (prefixes are separated by a comma without a space after it); the scenarios: %s",
+			bad, strings.Join(names, ", "))
+	}
 	if cfg.Connections <= 0 {
 		cfg.Connections = 64
 	}
@@ -440,69 +450,27 @@ func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
 	for _, w := range e.words {
 		searches = append(searches, "/products?q="+url.QueryEscape(w))
 	}
-	at := func(p *process) (func() string, func() int) {
-		return func() string { return p.base }, func() int { return p.cmd.Process.Pid }
-	}
-	metricsOf := func(p *process) func() string { return func() string { return metricsURL[p] } }
-	cachedBase, cachedPID := at(cached)
-	directBase, directPID := at(direct)
+	products := prefixed("/products/", ids)
+	service := wrkService(wrkServed{cached: cached, direct: direct, metrics: metricsURL,
+		products: products, deep: deep, searches: searches})
 	ceilABase, ceilBBase := func() string { return e.ceilA }, func() string { return e.ceilB }
 	selfPID := func() int { return self }
-	getByID := "get-by-id uniform, no cache"
-	p99Target := func(times float64) func(WrkResult, []WrkResult) string {
-		return func(r WrkResult, done []WrkResult) string {
-			for _, g := range done {
-				if g.Name == getByID && g.P99 > 0 {
-					x := float64(r.P99) / float64(g.P99)
-					return fmt.Sprintf("p99 %.1fx get-by-id's; target <= %gx: %s", x, times, verdict(x <= times))
-				}
-			}
-			return ""
-		}
-	}
-	ratioTarget := func(min float64) func(WrkResult, []WrkResult) string {
-		return func(r WrkResult, _ []WrkResult) string {
-			return fmt.Sprintf("target >= %gx: %s", min, verdict(r.Ratio >= min))
-		}
-	}
-	service := []wrkScenario{
-		{name: getByID, ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: prefixed("/products/", ids), mode: "uniform",
-			target: ratioTarget(0.9), around: true},
-		{name: "get-by-id uniform, cache", ceiling: "ceiling-b pk select, uniform", base: cachedBase, pid: cachedPID, paths: prefixed("/products/", ids), mode: "uniform", cached: true,
-			metrics: metricsOf(cached)},
-		{name: fmt.Sprintf("hot reads zipf s=%.1f, cache", ZipfS), ceiling: "ceiling-a fixed body", base: cachedBase, pid: cachedPID, paths: prefixed("/products/", ids), mode: "zipf",
-			target: ratioTarget(0.6), cached: true, metrics: metricsOf(cached), around: true},
-		{name: "list first page (20)", ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: []string{"/products?limit=20"}, mode: "uniform",
-			note: "gzip-coded (the client accepts it)", target: p99Target(2)},
-		{name: "list deep pages (cursor)", ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: deep, mode: "uniform",
-			note: fmt.Sprintf("%d pages of 20 by cursor", len(deep)), target: p99Target(2)},
-		{name: "search, one common word", ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: searches, mode: "uniform",
-			note: fmt.Sprintf("%d draws of common words from product names", len(searches))},
-	}
 	scenarios := []wrkScenario{
 		// The ceilings draw what the scenarios compared with them draw (see aroundRuns).
-		{name: "ceiling-a fixed body", base: ceilABase, pid: selfPID, paths: prefixed("/products/", ids), mode: "zipf"},
-		{name: "ceiling-b pk select, uniform", base: ceilBBase, pid: selfPID, paths: prefixed("/products/", ids), mode: "uniform"},
+		{name: "ceiling-a fixed body", base: ceilABase, pid: selfPID, paths: products, mode: "zipf"},
+		{name: "ceiling-b pk select, uniform", base: ceilBBase, pid: selfPID, paths: products, mode: "uniform"},
 	}
 	beforeOf := func(sc wrkScenario) wrkScenario {
 		if sc.cached {
-			sc.base, sc.pid = at(beforeCached)
-			sc.metrics = metricsOf(beforeCached)
+			sc.base, sc.pid = servedBy(beforeCached)
+			sc.metrics = metricsOf(beforeCached, metricsURL)
 		} else {
-			sc.base, sc.pid = at(beforeDirect)
+			sc.base, sc.pid = servedBy(beforeDirect)
 		}
 		return sc
 	}
 	if cfg.Before == "" {
 		beforeOf = nil
-	}
-	if bad := unselected(cfg.Scenarios, service); len(bad) > 0 {
-		var names []string
-		for _, sc := range service {
-			names = append(names, strconv.Quote(sc.name))
-		}
-		return nil, fmt.Errorf("-scenarios: %q selects no scenario (prefixes are separated by a comma without a space after it); the scenarios: %s",
-			bad, strings.Join(names, ", "))
 	}
 	scenarios = wrkOrder(scenarios, service, cfg.Scenarios, cfg.Duration, beforeOf)
 	hz := float64(capacity.ClockTicks())
@@ -658,6 +626,63 @@ func compareWrk(results []WrkResult, scenarios map[string]wrkScenario) []WrkResu
 		}
 	}
 	return results
+}
+
+// wrkServed is what the service scenarios run against and draw from: known once the catalog
+// is seeded and the servers run.
+type wrkServed struct {
+	cached, direct *process
+	metrics        map[*process]string // each server's /metrics URL
+	products       []string            // "/products/{id}" of every active product
+	deep, searches []string
+}
+
+// wrkService returns the service scenarios for s. Their names do not depend on s, so the zero
+// wrkServed lists them before anything starts.
+func wrkService(s wrkServed) []wrkScenario {
+	cachedBase, cachedPID := servedBy(s.cached)
+	directBase, directPID := servedBy(s.direct)
+	getByID := "get-by-id uniform, no cache"
+	p99Target := func(times float64) func(WrkResult, []WrkResult) string {
+		return func(r WrkResult, done []WrkResult) string {
+			for _, g := range done {
+				if g.Name == getByID && g.P99 > 0 {
+					x := float64(r.P99) / float64(g.P99)
+					return fmt.Sprintf("p99 %.1fx get-by-id's; target <= %gx: %s", x, times, verdict(x <= times))
+				}
+			}
+			return ""
+		}
+	}
+	ratioTarget := func(min float64) func(WrkResult, []WrkResult) string {
+		return func(r WrkResult, _ []WrkResult) string {
+			return fmt.Sprintf("target >= %gx: %s", min, verdict(r.Ratio >= min))
+		}
+	}
+	return []wrkScenario{
+		{name: getByID, ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: s.products, mode: "uniform",
+			target: ratioTarget(0.9), around: true},
+		{name: "get-by-id uniform, cache", ceiling: "ceiling-b pk select, uniform", base: cachedBase, pid: cachedPID, paths: s.products, mode: "uniform", cached: true,
+			metrics: metricsOf(s.cached, s.metrics)},
+		{name: fmt.Sprintf("hot reads zipf s=%.1f, cache", ZipfS), ceiling: "ceiling-a fixed body", base: cachedBase, pid: cachedPID, paths: s.products, mode: "zipf",
+			target: ratioTarget(0.6), cached: true, metrics: metricsOf(s.cached, s.metrics), around: true},
+		{name: "list first page (20)", ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: []string{"/products?limit=20"}, mode: "uniform",
+			note: "gzip-coded (the client accepts it)", target: p99Target(2)},
+		{name: "list deep pages (cursor)", ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: s.deep, mode: "uniform",
+			note: fmt.Sprintf("%d pages of 20 by cursor", len(s.deep)), target: p99Target(2)},
+		{name: "search, one common word", ceiling: "ceiling-b pk select, uniform", base: directBase, pid: directPID, paths: s.searches, mode: "uniform",
+			note: fmt.Sprintf("%d draws of common words from product names", len(s.searches))},
+	}
+}
+
+// servedBy returns p's base URL and pid, read when a run needs them.
+func servedBy(p *process) (func() string, func() int) {
+	return func() string { return p.base }, func() int { return p.cmd.Process.Pid }
+}
+
+// metricsOf returns p's /metrics URL, read when a run needs it.
+func metricsOf(p *process, urls map[*process]string) func() string {
+	return func() string { return urls[p] }
 }
 
 // unselected returns the prefixes that select none of service.
