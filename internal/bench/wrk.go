@@ -689,7 +689,7 @@ func metricsOf(p *process, urls map[*process]string) func() string {
 func unselected(prefixes []string, service []wrkScenario) []string {
 	var out []string
 	for _, p := range prefixes {
-		if !slices.ContainsFunc(service, func(sc wrkScenario) bool { return strings.HasPrefix(sc.name, p) }) {
+		if !slices.ContainsFunc(service, func(sc wrkScenario) bool { return Selected([]string{p}, sc.name) }) {
 			out = append(out, p)
 		}
 	}
