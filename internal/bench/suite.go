@@ -56,16 +56,19 @@ type Config struct {
 // no cache" hold a comma and a space, so only a comma without a space after it separates two
 // prefixes: "get-by-id uniform, no cache,list" is two.
 func ParseScenarios(flag string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(flag); i++ {
-		if i < len(flag) && (flag[i] != ',' || (i+1 < len(flag) && flag[i+1] == ' ')) {
+	var parts []string
+	for _, part := range strings.Split(flag, ",") {
+		if n := len(parts); n > 0 && strings.HasPrefix(part, " ") {
+			parts[n-1] += "," + part // the rest of a name
 			continue
 		}
-		if p := strings.TrimSpace(flag[start:i]); p != "" {
+		parts = append(parts, part)
+	}
+	var out []string
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}
-		start = i + 1
 	}
 	return out
 }
