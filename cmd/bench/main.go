@@ -65,6 +65,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	if *scenarios != "" && (*importFormat != "" || *capacity || *scale != "") {
+		fmt.Fprintln(stderr, "bench: -scenarios picks from the suite or -wrk; -import, -capacity and -scale run a fixed set")
+		return 2
+	}
 	// One profile file for whichever mode runs; a nil io.Writer (not a nil *os.File) when none.
 	var profile io.Writer
 	if *cpuProfile != "" {
@@ -112,6 +116,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if len(results) > 0 { // what ran before an error, too
 			bench.WrkTable(stdout, results)
 		}
+		if errors.Is(err, bench.ErrSelection) {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 2
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 1
@@ -143,6 +151,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	if err := bench.CheckSelection(cfg.Scenarios, bench.SuiteNames(*store, *faults)); err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 2
+	}
 	fmt.Fprintf(stdout, "catalog bench: store=%s products=%d workers=%d duration=%s cpus=%d %s\n\n",
 		*store, *products, *workers, *duration, runtime.NumCPU(), runtime.Version())
 	cfg.Profile = profile
@@ -152,10 +164,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fr, ferr := bench.RunFaults(ctx, bench.FaultConfig{Binary: bin, Scenarios: cfg.Scenarios, Phase: *phase,
 			RequireProxy: os.Getenv("CI") == "true", Progress: stderr})
 		results, err = append(results, fr...), errors.Join(err, ferr)
-	}
-	if len(results) == 0 && err == nil {
-		fmt.Fprintf(stderr, "bench: no scenario matches -scenarios %q (with -faults=%t)\n", *scenarios, *faults)
-		return 2
 	}
 	bench.Table(stdout, results)
 	switch {

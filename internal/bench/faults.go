@@ -70,17 +70,22 @@ type fault struct {
 	run  func(*faultEnv, context.Context) (Result, []string, error)
 }
 
+// faultScenarios returns the fault scenarios in the order they run.
+func faultScenarios() []fault {
+	return []fault{
+		{FaultDatabaseRestart, (*faultEnv).databaseRestart},
+		{FaultCredentialRotation, (*faultEnv).credentialRotation},
+		{FaultRollingRestart, (*faultEnv).rollingRestart},
+		{FaultDatabaseLate, (*faultEnv).databaseLate},
+	}
+}
+
 // RunFaults runs the selected fault scenarios against the catalog binary as processes under
 // load, and returns a row per fault with what happened in its Notes. The error names every
 // promise that broke, and every fault that could not run. Everything started (processes,
 // proxy, cluster, files) is stopped and removed before it returns, also when ctx ends.
 func RunFaults(ctx context.Context, cfg FaultConfig) ([]Result, error) {
-	all := slices.DeleteFunc([]fault{
-		{FaultDatabaseRestart, (*faultEnv).databaseRestart},
-		{FaultCredentialRotation, (*faultEnv).credentialRotation},
-		{FaultRollingRestart, (*faultEnv).rollingRestart},
-		{FaultDatabaseLate, (*faultEnv).databaseLate},
-	}, func(sc fault) bool { return !Selected(cfg.Scenarios, sc.name) })
+	all := slices.DeleteFunc(faultScenarios(), func(sc fault) bool { return !Selected(cfg.Scenarios, sc.name) })
 	if len(all) == 0 {
 		return nil, nil
 	}

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -84,6 +86,52 @@ func Selected(prefixes []string, name string) bool {
 		}
 	}
 	return false
+}
+
+// ErrSelection says a -scenarios prefix selects nothing: the caller's mistake, not the bench's.
+var ErrSelection = errors.New("-scenarios")
+
+// CheckSelection returns an error naming every prefix that selects none of names, and listing
+// names, so a typo or a separator with a space after it fails before anything is seeded instead
+// of running fewer scenarios than asked (or none). No prefixes select everything.
+func CheckSelection(prefixes, names []string) error {
+	bad := unmatched(prefixes, names)
+	if len(bad) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = strconv.Quote(n)
+	}
+	return fmt.Errorf("%w: %q selects no scenario (prefixes are separated by a comma without a space after it); the scenarios: %s",
+		ErrSelection, bad, strings.Join(quoted, ", "))
+}
+
+// unmatched returns the prefixes that begin none of names.
+func unmatched(prefixes, names []string) []string {
+	var bad []string
+	for _, p := range prefixes {
+		if !slices.ContainsFunc(names, func(name string) bool { return strings.HasPrefix(name, p) }) {
+			bad = append(bad, p)
+		}
+	}
+	return bad
+}
+
+// SuiteNames returns the names of the in-process suite's scenarios on store, then the fault
+// scenarios' when faults is set, in the order they run.
+func SuiteNames(store string, faults bool) []string {
+	e := &env{cfg: Config{Store: store}}
+	var names []string
+	for _, sc := range e.scenarios() {
+		names = append(names, sc.name)
+	}
+	if faults {
+		for _, sc := range faultScenarios() {
+			names = append(names, sc.name)
+		}
+	}
+	return names
 }
 
 const benchKey = "bench-key-0123456789abcdef"

@@ -321,19 +321,18 @@ func wrkOrder(ceilings, service []wrkScenario, prefixes []string, d time.Duratio
 // of the product row. The server's and PostgreSQL's CPU time per request come from
 // /proc/<pid>/stat before and after each scenario. It returns ErrNoWrk when wrk is missing.
 func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
+	// The names do not hang on what is served, so a bad selection fails before the seeding, and
+	// before wrk is looked for.
+	var names []string
+	for _, sc := range wrkService(wrkServed{}) {
+		names = append(names, sc.name)
+	}
+	if err := CheckSelection(cfg.Scenarios, names); err != nil {
+		return nil, err
+	}
 	wrk, err := exec.LookPath("wrk")
 	if err != nil {
 		return nil, ErrNoWrk
-	}
-	// The names do not hang on what is served, so a bad selection fails before the seeding.
-	all := wrkService(wrkServed{})
-	if bad := unselected(cfg.Scenarios, all); len(bad) > 0 {
-		var names []string
-		for _, sc := range all {
-			names = append(names, strconv.Quote(sc.name))
-		}
-		return nil, fmt.Errorf("-scenarios: %q selects no scenario (prefixes are separated by a comma without a space after it); the scenarios: %s",
-			bad, strings.Join(names, ", "))
 	}
 	if cfg.Connections <= 0 {
 		cfg.Connections = 64
@@ -683,17 +682,6 @@ func servedBy(p *process) (func() string, func() int) {
 // metricsOf returns p's /metrics URL, read when a run needs it.
 func metricsOf(p *process, urls map[*process]string) func() string {
 	return func() string { return urls[p] }
-}
-
-// unselected returns the prefixes that select none of service.
-func unselected(prefixes []string, service []wrkScenario) []string {
-	var out []string
-	for _, p := range prefixes {
-		if !slices.ContainsFunc(service, func(sc wrkScenario) bool { return Selected([]string{p}, sc.name) }) {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // deepPages follows a list's cursors from the first page of size limit and returns the paths of

@@ -219,11 +219,14 @@ func TestWrkScenarioFilter(t *testing.T) {
 	}
 }
 
-// TestUnselected: a prefix that selects no scenario is reported, so a typo or a separator with
-// a space after it is an error, not a run of nothing.
-func TestUnselected(t *testing.T) {
+// TestUnmatched: a prefix that selects no scenario is reported, so a typo or a separator with a
+// space after it is an error, not a run of fewer scenarios than asked.
+func TestUnmatched(t *testing.T) {
 	// The bench's own list, as RunWrk checks it before seeding anything.
-	service := wrkService(wrkServed{})
+	var service []string
+	for _, sc := range wrkService(wrkServed{}) {
+		service = append(service, sc.name)
+	}
 	if len(service) != 6 {
 		t.Fatalf("%d service scenarios", len(service))
 	}
@@ -234,8 +237,30 @@ func TestUnselected(t *testing.T) {
 		"get-by-id, list":             {"get-by-id, list"},
 		"list,ceiling":                {"ceiling"}, // the ceilings always run; they are not chosen
 	} {
-		if got := unselected(ParseScenarios(flag), service); !slices.Equal(got, want) {
-			t.Errorf("-scenarios %q: unselected %q, want %q", flag, got, want)
+		if got := unmatched(ParseScenarios(flag), service); !slices.Equal(got, want) {
+			t.Errorf("-scenarios %q: unmatched %q, want %q", flag, got, want)
+		}
+	}
+}
+
+// TestSuiteNames: the in-process suite's names, with and without the faults, are what RunSuite
+// and RunFaults select from, so a prefix CheckSelection accepts runs something.
+func TestSuiteNames(t *testing.T) {
+	for _, store := range []string{"postgres", "sqlite"} {
+		names := SuiteNames(store, false)
+		withFaults := SuiteNames(store, true)
+		if len(names) < 10 || len(withFaults) != len(names)+4 {
+			t.Fatalf("%s: %d names, %d with the faults", store, len(names), len(withFaults))
+		}
+		if err := CheckSelection(ParseScenarios("fault"), names); err == nil {
+			t.Errorf("%s: \"fault\" accepted without the faults", store)
+		}
+		if err := CheckSelection(ParseScenarios("fault,get-by-id"), withFaults); err != nil {
+			t.Errorf("%s: %v", store, err)
+		}
+		err := CheckSelection(ParseScenarios("get-by-id,nosuch, thing"), withFaults)
+		if err == nil || !strings.Contains(err.Error(), `"nosuch, thing"`) || !strings.Contains(err.Error(), strconv.Quote(names[0])) {
+			t.Errorf("%s: error %v, want the bad prefix and the scenarios named", store, err)
 		}
 	}
 }
