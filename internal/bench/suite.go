@@ -111,7 +111,7 @@ func CheckSelection(prefixes, names []string) error {
 func unmatched(prefixes, names []string) []string {
 	var bad []string
 	for _, p := range prefixes {
-		if !slices.ContainsFunc(names, func(name string) bool { return strings.HasPrefix(name, p) }) {
+		if !slices.ContainsFunc(names, func(name string) bool { return Selected([]string{p}, name) }) {
 			bad = append(bad, p)
 		}
 	}
