@@ -55,11 +55,6 @@ func validAmount(field string, a int64, p *Problems) {
 	}
 }
 
-func (m Money) validate(field string, p *Problems) {
-	validCurrency(field+".currency", m.Currency, p)
-	validAmount(field+".amount", m.Amount, p)
-}
-
 // Stock is a variant's inventory: units on hand, units held by open reservations, and the
 // difference, which is what can still be sold.
 type Stock struct {

@@ -177,8 +177,7 @@ func conditions(tb testing.TB, tp *cfn.Template, params map[string]string) map[s
 	}
 	out := map[string]bool{}
 	var eval func(v any) bool
-	var value func(v any) string
-	value = func(v any) string {
+	value := func(v any) string {
 		switch x := v.(type) {
 		case string:
 			return x

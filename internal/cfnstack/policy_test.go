@@ -487,20 +487,6 @@ func TestTemplateCarriesTheModelIAM(t *testing.T) {
 	}
 }
 
-func strList(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		var out []string
-		for _, e := range x {
-			out = append(out, fmt.Sprint(e))
-		}
-		return out
-	}
-	return nil
-}
-
 // TestAlarmTopicUsesStackKey: CloudWatch cannot publish alarms to a topic encrypted with the
 // AWS-managed SNS key, so the topic uses the stack's key and its policy lets CloudWatch in.
 func TestAlarmTopicUsesStackKey(t *testing.T) {

@@ -60,6 +60,9 @@ func TestCollectionsThroughAPI(t *testing.T) {
 	if resp.Header.Get("Location") != "/collections/flash-sale" || resp.Header.Get("ETag") != `"1"` {
 		t.Fatalf("create: Location %q ETag %q", resp.Header.Get("Location"), resp.Header.Get("ETag"))
 	}
+	if c := decode[catalog.Collection](t, b); c.Slug != "flash-sale" || c.Name != "Flash sale" || c.Version != 1 || c.ProductCount != 0 {
+		t.Fatalf("create answered %+v", c)
+	}
 	e.do("POST", "/collections", `{"slug":"flash-sale","name":"Again"}`, auth, 409)
 	e.do("POST", "/collections", `{"slug":"Flash Sale","name":"x"}`, auth, 400)
 	e.do("POST", "/collections", `{"slug":"flash-sale"}`, nil, 401)

@@ -212,10 +212,7 @@ func TestTimeFieldErrors(t *testing.T) {
 	for _, c := range timeFieldCases {
 		for _, bad := range []string{`"2026-12-24"`, `"24.12.2026"`, `"2026-12-24 00:00:00"`, `"2026-12-24T00:00:00"`, `12`, `true`, `{}`} {
 			_, b := e.do(c.method, routePath(c.path, p.ID, p.Variants[0].ID), fmt.Sprintf(c.body, bad), auth, 400)
-			var got struct {
-				Error struct{ Fields []catalog.FieldError }
-			}
-			got = decode[struct {
+			got := decode[struct {
 				Error struct{ Fields []catalog.FieldError }
 			}](t, b)
 			if len(got.Error.Fields) != 1 || got.Error.Fields[0].Field != c.field ||

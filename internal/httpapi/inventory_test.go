@@ -32,13 +32,7 @@ func TestInventoryAndReservationsThroughAPI(t *testing.T) {
 
 	// All or nothing: MUG-2 is short, so nothing is held and the answer names it.
 	_, b = e.do("POST", "/reservations", `{"lines":[{"sku":"MUG-1","quantity":3},{"sku":"mug-2","quantity":5}]}`, auth, 409)
-	var short struct {
-		Error struct {
-			Code      string
-			Shortages []catalog.Shortage
-		}
-	}
-	short = decode[struct {
+	short := decode[struct {
 		Error struct {
 			Code      string
 			Shortages []catalog.Shortage

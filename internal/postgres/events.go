@@ -86,11 +86,6 @@ func nextVersion(prefix, param string) string {
 	return `(SELECT coalesce(max(version), 0) + 1 FROM entity_tombstones WHERE subject = '` + prefix + `' || ` + param + `::text)`
 }
 
-// emitStock records a variant's stock after a movement.
-func emitStock(ctx context.Context, tx pgx.Tx, m catalog.Movement) error {
-	return emitAt(ctx, tx, m.At, catalog.EventStockChanged, catalog.StockChange(m))
-}
-
 // sequence numbers the events of finished transactions, in (xid, insertion) order, after the
 // last number handed out. The event_state row lock serialises sequencers, and each statement's
 // snapshot is taken after that lock, so it sees every earlier pass's numbers; a pass that finds

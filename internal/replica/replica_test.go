@@ -141,8 +141,8 @@ func TestFallbackOnOutageOnly(t *testing.T) {
 	if got := answeredBy(t, router, ctx); got != "writer" {
 		t.Fatalf("recovery conflict: answered by %s, want writer", got)
 	}
-	if st := router.Status(); !st.Up || st.FallbackErr != 1 {
-		t.Fatalf("after a recovery conflict: %+v, want up with one error fallback", st)
+	if st := router.Status(); !st.Up || st.FallbackErr != 1 || r.calls != 1 || w.calls != 1 {
+		t.Fatalf("after a recovery conflict: %+v, reader calls %d, writer calls %d; want up with one error fallback, each asked once", st, r.calls, w.calls)
 	}
 	router, w, r, _ = newRouter(t)
 	router.Probe(ctx)

@@ -157,9 +157,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 				r.AliasParents = append(r.AliasParents, spec.GetParentUrn())
 			}
 		}
-		for _, u := range rpc.GetAliasURNs() {
-			r.AliasParents = append(r.AliasParents, u)
-		}
+		r.AliasParents = append(r.AliasParents, rpc.GetAliasURNs()...)
 	}
 	r.ID = args.Name + "-id"
 	if !args.Custom {
