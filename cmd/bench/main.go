@@ -106,6 +106,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			Baseline: *baseline, RPSPerTask: *perTask, EdgeHitRatio: *edgeHit, TaskStart: *taskStart, Progress: stderr}, stdout, stderr)
 	}
 	if *useWrk {
+		if err := bench.CheckSelection(cfg.Scenarios, bench.WrkNames()); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 2
+		}
 		fmt.Fprintf(stdout, "catalog bench, wrk: store=postgres products=%d connections=%d duration=%s cpus=%d %s task=%s\n\n",
 			*products, *connections, *duration, runtime.NumCPU(), runtime.Version(), blueprint.DefaultTaskSize)
 		results, err := bench.RunWrk(ctx, bench.WrkConfig{Binary: bin, Products: *products, Duration: *duration, Connections: *connections, Before: *before, Scenarios: cfg.Scenarios, CPUProfile: *wrkProfile, CachedCPUProfile: *wrkCachedProfile, Progress: stderr})
@@ -115,10 +119,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if len(results) > 0 { // what ran before an error, too
 			bench.WrkTable(stdout, results)
-		}
-		if errors.Is(err, bench.ErrSelection) {
-			fmt.Fprintf(stderr, "bench: %v\n", err)
-			return 2
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -88,9 +87,6 @@ func Selected(prefixes []string, name string) bool {
 	return false
 }
 
-// ErrSelection says a -scenarios prefix selects nothing: the caller's mistake, not the bench's.
-var ErrSelection = errors.New("-scenarios")
-
 // CheckSelection returns an error naming every prefix that selects none of names, and listing
 // names, so a typo or a separator with a space after it fails before anything is seeded instead
 // of running fewer scenarios than asked (or none). No prefixes select everything.
@@ -103,8 +99,8 @@ func CheckSelection(prefixes, names []string) error {
 	for i, n := range names {
 		quoted[i] = strconv.Quote(n)
 	}
-	return fmt.Errorf("%w: %q selects no scenario (prefixes are separated by a comma without a space after it); the scenarios: %s",
-		ErrSelection, bad, strings.Join(quoted, ", "))
+	return fmt.Errorf("-scenarios: %q selects no scenario (prefixes are separated by a comma without a space after it); the scenarios: %s",
+		bad, strings.Join(quoted, ", "))
 }
 
 // unmatched returns the prefixes that begin none of names.

@@ -321,13 +321,8 @@ func wrkOrder(ceilings, service []wrkScenario, prefixes []string, d time.Duratio
 // of the product row. The server's and PostgreSQL's CPU time per request come from
 // /proc/<pid>/stat before and after each scenario. It returns ErrNoWrk when wrk is missing.
 func RunWrk(ctx context.Context, cfg WrkConfig) ([]WrkResult, error) {
-	// The names do not hang on what is served, so a bad selection fails before the seeding, and
-	// before wrk is looked for.
-	var names []string
-	for _, sc := range wrkService(wrkServed{}) {
-		names = append(names, sc.name)
-	}
-	if err := CheckSelection(cfg.Scenarios, names); err != nil {
+	// A bad selection fails before the seeding, and before wrk is looked for.
+	if err := CheckSelection(cfg.Scenarios, WrkNames()); err != nil {
 		return nil, err
 	}
 	wrk, err := exec.LookPath("wrk")
@@ -682,6 +677,16 @@ func servedBy(p *process) (func() string, func() int) {
 // metricsOf returns p's /metrics URL, read when a run needs it.
 func metricsOf(p *process, urls map[*process]string) func() string {
 	return func() string { return urls[p] }
+}
+
+// WrkNames returns the names of the scenarios -wrk measures against the ceilings, in the order
+// they run. They do not hang on what is served, so they are known before anything starts.
+func WrkNames() []string {
+	var names []string
+	for _, sc := range wrkService(wrkServed{}) {
+		names = append(names, sc.name)
+	}
+	return names
 }
 
 // deepPages follows a list's cursors from the first page of size limit and returns the paths of

@@ -223,10 +223,7 @@ func TestWrkScenarioFilter(t *testing.T) {
 // space after it is an error, not a run of fewer scenarios than asked.
 func TestUnmatched(t *testing.T) {
 	// The bench's own list, as RunWrk checks it before seeding anything.
-	var service []string
-	for _, sc := range wrkService(wrkServed{}) {
-		service = append(service, sc.name)
-	}
+	service := WrkNames()
 	if len(service) != 6 {
 		t.Fatalf("%d service scenarios", len(service))
 	}
