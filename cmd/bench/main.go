@@ -69,6 +69,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "bench: -scenarios picks from the suite or -wrk; -import, -capacity and -scale run a fixed set")
 		return 2
 	}
+	// Every prefix must select a scenario of the mode that runs, before anything is built.
+	names := bench.SuiteNames(*store, *faults)
+	if *useWrk {
+		names = bench.WrkNames()
+	}
+	if err := bench.CheckSelection(bench.ParseScenarios(*scenarios), names); err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 2
+	}
 	// One profile file for whichever mode runs; a nil io.Writer (not a nil *os.File) when none.
 	var profile io.Writer
 	if *cpuProfile != "" {
@@ -106,10 +115,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			Baseline: *baseline, RPSPerTask: *perTask, EdgeHitRatio: *edgeHit, TaskStart: *taskStart, Progress: stderr}, stdout, stderr)
 	}
 	if *useWrk {
-		if err := bench.CheckSelection(cfg.Scenarios, bench.WrkNames()); err != nil {
-			fmt.Fprintf(stderr, "bench: %v\n", err)
-			return 2
-		}
 		fmt.Fprintf(stdout, "catalog bench, wrk: store=postgres products=%d connections=%d duration=%s cpus=%d %s task=%s\n\n",
 			*products, *connections, *duration, runtime.NumCPU(), runtime.Version(), blueprint.DefaultTaskSize)
 		results, err := bench.RunWrk(ctx, bench.WrkConfig{Binary: bin, Products: *products, Duration: *duration, Connections: *connections, Before: *before, Scenarios: cfg.Scenarios, CPUProfile: *wrkProfile, CachedCPUProfile: *wrkCachedProfile, Progress: stderr})
@@ -150,10 +155,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
-	}
-	if err := bench.CheckSelection(cfg.Scenarios, bench.SuiteNames(*store, *faults)); err != nil {
-		fmt.Fprintf(stderr, "bench: %v\n", err)
-		return 2
 	}
 	fmt.Fprintf(stdout, "catalog bench: store=%s products=%d workers=%d duration=%s cpus=%d %s\n\n",
 		*store, *products, *workers, *duration, runtime.NumCPU(), runtime.Version())
