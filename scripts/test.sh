@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: format and vet, the service's tests (against a throw-away PostgreSQL
-# started from initdb/pg_ctl, or DATABASE_URL when set), short fuzz runs, the Pulumi program's
-# tests under mocks, and the CloudFormation template's validators. CI runs exactly this.
+# started from initdb/pg_ctl, or DATABASE_URL when set), the race detector, short fuzz runs,
+# the Pulumi program's tests under mocks, and the CloudFormation template's validators. CI runs
+# exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +48,20 @@ go run "$staticcheck" ./...
 
 step "service tests (SQLite and PostgreSQL)"
 go test -count=1 -timeout 20m ./...
+
+# The race detector over the packages whose state goroutines share: the read cache and its
+# listener, replica routing, the service's wiring of background loops, webhook delivery, the
+# batched log writer, the rate limiter and the API keys' refresh. About 3 minutes cold on two cores; -short skips
+# the tests whose work runs in one goroutine. The whole suite under -race takes about 20
+# minutes here: RACE=all runs that instead.
+step "race detector"
+if [ "${RACE:-}" = all ]; then
+  go test -race -count=1 -timeout 60m ./...
+else
+  go test -race -short -count=1 -timeout 20m ./internal/access ./internal/app ./internal/awsevents \
+    ./internal/awssecrets ./internal/catalog ./internal/catalogjson ./internal/hooks ./internal/logbuf \
+    ./internal/readcache ./internal/replica
+fi
 
 if [ -d internal/fuzz ] || grep -rlq '^func Fuzz' --include='*_test.go' internal; then
   step "fuzz targets, ${FUZZTIME:=10s} each"

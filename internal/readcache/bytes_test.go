@@ -86,6 +86,7 @@ func check(t *testing.T, c *Store, step string) {
 // and version changes (seeded, so a failure replays): after every step it holds no more than
 // its bound and its bookkeeping adds up.
 func TestBoundedByBytes(t *testing.T) {
+	skipSerialWhenShort(t)
 	ctx := context.Background()
 	for seed := range uint64(5) {
 		rng := rand.New(rand.NewPCG(seed, 1))
@@ -209,6 +210,7 @@ func zipfDraws(rng *rand.Rand, items, n int, s float64) []int {
 // policy could do with that room (the share of reads that go to the top tenth): the hand
 // spares what was read since it last passed, so hot entries stay.
 func TestSieveHoldsAZipfWorkingSet(t *testing.T) {
+	skipSerialWhenShort(t)
 	ctx := context.Background()
 	const items, reads = 5000, 200_000
 	inner := &sized{versions: map[string]int64{}}

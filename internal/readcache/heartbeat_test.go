@@ -111,6 +111,7 @@ func TestHeartbeatChanged(t *testing.T) {
 // written and read at random. Whatever happens, a read answers a version that was current at
 // most one TTL before it: the confirmations extend entries only while the listener hears.
 func TestStalenessBoundWithHeartbeats(t *testing.T) {
+	skipSerialWhenShort(t)
 	const (
 		ttl      = time.Second
 		step     = 20 * time.Millisecond
@@ -178,5 +179,15 @@ func TestStalenessBoundWithHeartbeats(t *testing.T) {
 				t.Fatalf("usage %+v: the run never served from memory past a TTL, so it proves nothing", u)
 			}
 		})
+	}
+}
+
+// skipSerialWhenShort skips a test whose work all runs in one goroutine: the race detector has
+// nothing to find in it and makes it 30-90 times slower (TestStalenessBoundWithHeartbeats: 45 s,
+// not 1.5). The test command's race step runs with -short; its ordinary run runs these in full.
+func skipSerialWhenShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs in one goroutine; run in full without -short")
 	}
 }
