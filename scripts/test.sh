@@ -51,16 +51,17 @@ go test -count=1 -timeout 20m ./...
 
 # The race detector over the packages whose state goroutines share: the read cache and its
 # listener, replica routing, the service's wiring of background loops, webhook delivery, the
-# batched log writer, the rate limiter and the API keys' refresh. About 3 minutes cold on two cores; -short skips
-# the tests whose work runs in one goroutine. The whole suite under -race takes about 20
+# import's batches side by side, the batched log writer, the rate limiter and the API keys'
+# refresh. About 3 minutes cold on two cores; -short skips the tests whose work runs in one
+# goroutine and runs fewer seeds of the long ones. The whole suite under -race takes about 23
 # minutes here: RACE=all runs that instead.
 step "race detector"
 if [ "${RACE:-}" = all ]; then
   go test -race -count=1 -timeout 60m ./...
 else
   go test -race -short -count=1 -timeout 20m ./internal/access ./internal/app ./internal/awsevents \
-    ./internal/awssecrets ./internal/catalog ./internal/catalogjson ./internal/hooks ./internal/logbuf \
-    ./internal/readcache ./internal/replica
+    ./internal/awssecrets ./internal/catalog ./internal/catalogjson ./internal/hooks ./internal/importer \
+    ./internal/logbuf ./internal/readcache ./internal/replica
 fi
 
 if [ -d internal/fuzz ] || grep -rlq '^func Fuzz' --include='*_test.go' internal; then

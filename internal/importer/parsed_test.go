@@ -147,10 +147,14 @@ func catalogOf(t *testing.T, s catalog.Store, skus []string) map[string]string {
 // again (every line unchanged), a file of changes and new products, and a file with a refused
 // line (the job stops after validation).
 func TestParsedSpoolSameResult(t *testing.T) {
+	seeds := uint64(2)
+	if testing.Short() {
+		seeds = 1 // the test command's race step
+	}
 	for _, st := range stores {
 		for _, format := range []bulk.Format{bulk.JSONL, bulk.CSV} {
 			t.Run(st.name+"/"+string(format), func(t *testing.T) {
-				for seed := range uint64(2) {
+				for seed := range seeds {
 					rng := rand.New(rand.NewPCG(seed, 3))
 					first, second, skus := syntheticFiles(t, rng, format, 14)
 					bad := fileOf(t, format, []catalog.ProductInput{seed0(), {Name: "   ", Category: "misc", Status: catalog.StatusActive,
